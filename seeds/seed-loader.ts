@@ -1,0 +1,96 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Db } from '../server/db/database.js';
+import { LetterRepository } from '../server/letters/letter-repository.js';
+import { seedsDir, templatesDir } from '../server/lib/paths.js';
+import { RecipientRepository } from '../server/recipients/recipient-repository.js';
+
+// Only reserved example domains (RFC 2606): seeds must never point at a real inbox.
+const exampleAddress = z.email().refine((address) => /@([a-z0-9-]+\.)*example\.(org|com|net)$/i.test(address), {
+  error: 'seed addresses must use example.org, example.com or example.net',
+});
+
+const seedLetterSchema = z.object({
+  slug: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/),
+  primaryLanguage: z.string().min(2),
+  translations: z.record(z.string(), z.object({ title: z.string().min(1), summary: z.string().min(1).max(280) })),
+  recipients: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        title: z.string(),
+        organisation: z.string(),
+        salutation: z.string().min(1),
+        email: exampleAddress,
+        language: z.string().min(2),
+        country: z.string().length(2).optional(),
+      }),
+    )
+    .min(1),
+  sponsor: z.string(),
+  goal: z.number().int().positive(),
+  closesInDays: z.number().int().positive(),
+});
+
+export type SeedLetter = z.infer<typeof seedLetterSchema> & { bodies: Record<string, string> };
+
+/** Reads and checks every seed letter and its templates; throws naming the file at fault. */
+export function readSeedLetters(): SeedLetter[] {
+  const dir = path.join(seedsDir, 'letters');
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .map((file) => {
+      const parsed = seedLetterSchema.safeParse(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+      if (!parsed.success) throw new Error(`seeds/letters/${file}: ${parsed.error.message}`);
+      const bodies = Object.fromEntries(
+        Object.keys(parsed.data.translations).map((language) => [
+          language,
+          readFileSync(path.join(templatesDir, 'letters', `${parsed.data.slug}.${language}.hbs`), 'utf8'),
+        ]),
+      );
+      return { ...parsed.data, bodies };
+    });
+}
+
+/**
+ * Loads the demo letters, open from `now` for each letter's closesInDays. Idempotent: a letter whose
+ * slug exists is left as it is. Returns the slugs it created.
+ */
+export async function loadSeedLetters(db: Db, now: Date): Promise<string[]> {
+  const seeds = readSeedLetters();
+  const created: string[] = [];
+  for (const seed of seeds) {
+    await db.transaction().execute(async (tx) => {
+      const letters = new LetterRepository(tx);
+      if (await letters.findBySlug(seed.slug)) return;
+      const recipients = new RecipientRepository(tx);
+      const recipientIds: number[] = [];
+      for (const r of seed.recipients) {
+        recipientIds.push(await recipients.findOrCreate({ ...r, country: r.country ?? null }, now));
+      }
+      await letters.create(
+        {
+          slug: seed.slug,
+          status: 'open',
+          primaryLanguage: seed.primaryLanguage,
+          sponsor: seed.sponsor,
+          goal: seed.goal,
+          opensAt: now,
+          closesAt: new Date(now.getTime() + seed.closesInDays * 86_400_000),
+          texts: Object.entries(seed.translations).map(([language, t]) => ({
+            language,
+            title: t.title,
+            summary: t.summary,
+            body: seed.bodies[language]!,
+          })),
+          recipientIds,
+        },
+        now,
+      );
+      created.push(seed.slug);
+    });
+  }
+  return created;
+}

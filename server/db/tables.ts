@@ -1,0 +1,122 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The typed schema. Timestamps are ISO-8601 UTC text (sortable as text; portable to Postgres),
+ * booleans are 0/1 integers. Migrations in ./migrations are the source of truth; this mirrors them.
+ */
+export interface Database {
+  letters: LettersTable;
+  letter_versions: LetterVersionsTable;
+  letter_texts: LetterTextsTable;
+  recipients: RecipientsTable;
+  letter_recipients: LetterRecipientsTable;
+  signatures: SignaturesTable;
+  outbox_messages: OutboxMessagesTable;
+}
+
+export interface LettersTable {
+  id: Generated<number>;
+  slug: string;
+  status: string;
+  primary_language: string;
+  sponsor: string;
+  goal: number | null;
+  opens_at: string | null;
+  closes_at: string | null;
+  current_version_id: number | null;
+  /** Confirmed signatures, kept in the confirming transaction so no page view counts rows. */
+  signature_count: Generated<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface LetterVersionsTable {
+  id: Generated<number>;
+  letter_id: number;
+  number: number;
+  created_at: string;
+}
+
+/** One translation of one letter version. */
+export interface LetterTextsTable {
+  letter_version_id: number;
+  language: string;
+  title: string;
+  summary: string;
+  body: string;
+}
+
+export interface RecipientsTable {
+  id: Generated<number>;
+  name: string;
+  title: string;
+  organisation: string;
+  country: string | null;
+  email: string;
+  language: string;
+  salutation: string;
+  notes: string;
+  created_at: string;
+}
+
+export interface LetterRecipientsTable {
+  letter_id: number;
+  recipient_id: number;
+  position: number;
+}
+
+export interface SignaturesTable {
+  id: Generated<number>;
+  letter_id: number;
+  letter_version_id: number;
+  ref: string;
+  status: string;
+  full_name: string;
+  email: string;
+  email_hash: string;
+  country: string;
+  city: string;
+  organisation: string;
+  job_title: string;
+  display: string;
+  language: string;
+  consent_updates: number;
+  ip_hash: string | null;
+  confirmation_sends: number;
+  created_at: string;
+  confirmed_at: string | null;
+  withdrawn_at: string | null;
+  updated_at: string;
+}
+
+export interface OutboxMessagesTable {
+  id: Generated<number>;
+  kind: string;
+  priority: number;
+  signature_id: number | null;
+  to_address: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  headers: string;
+  message_id: string;
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  lease_expires_at: string | null;
+  claimed_by: string | null;
+  last_reply: string | null;
+  sent_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type LetterRow = Selectable<LettersTable>;
+export type LetterTextRow = Selectable<LetterTextsTable>;
+export type RecipientRow = Selectable<RecipientsTable>;
+export type NewRecipientRow = Insertable<RecipientsTable>;
+export type SignatureRow = Selectable<SignaturesTable>;
+export type NewSignatureRow = Insertable<SignaturesTable>;
+export type SignatureUpdate = Updateable<SignaturesTable>;
+export type OutboxMessageRow = Selectable<OutboxMessagesTable>;
+export type NewOutboxMessageRow = Insertable<OutboxMessagesTable>;

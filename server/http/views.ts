@@ -1,0 +1,73 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import type { TFunction } from '../lib/i18n.js';
+import { countryName } from '../lib/countries.js';
+
+type Compiled = HandlebarsTemplateDelegate<Record<string, unknown>>;
+type EngineCallback = (error: unknown, rendered?: string) => void;
+
+interface RootContext {
+  t?: TFunction;
+  language?: string;
+}
+
+function root(options: Handlebars.HelperOptions): RootContext {
+  return options.data.root as RootContext;
+}
+
+/**
+ * The small Handlebars adapter for views/ (what is shown): its own environment, partials from
+ * views/partials, a layout from views/layouts (`layout: false` to render without one), and helpers for
+ * translated text, numbers and dates. Templates are compiled once and kept unless `cache` is off.
+ */
+export function createViewEngine(viewsDir: string, cache: boolean) {
+  const env = Handlebars.create();
+  const compiled = new Map<string, Compiled>();
+
+  const registerPartials = () => {
+    const dir = path.join(viewsDir, 'partials');
+    for (const file of readdirSync(dir)) {
+      if (file.endsWith('.hbs')) env.registerPartial(file.slice(0, -4), readFileSync(path.join(dir, file), 'utf8'));
+    }
+  };
+  registerPartials();
+
+  env.registerHelper('t', (key: string, options: Handlebars.HelperOptions) => {
+    const t = root(options).t;
+    return t ? t(key, options.hash as Record<string, unknown>) : key;
+  });
+  env.registerHelper('formatNumber', (value: number, options: Handlebars.HelperOptions) =>
+    new Intl.NumberFormat(root(options).language ?? 'en').format(value),
+  );
+  env.registerHelper('formatDate', (value: Date | null, options: Handlebars.HelperOptions) =>
+    value ? new Intl.DateTimeFormat(root(options).language ?? 'en', { dateStyle: 'long', timeZone: 'UTC' }).format(value) : '',
+  );
+  env.registerHelper('isoDate', (value: Date | null) => (value ? value.toISOString() : ''));
+  env.registerHelper('countryName', (code: string, options: Handlebars.HelperOptions) => countryName(code, root(options).language ?? 'en'));
+  env.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  env.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+  env.registerHelper('languageName', (code: string) => new Intl.DisplayNames([code], { type: 'language' }).of(code) ?? code);
+
+  const load = (file: string): Compiled => {
+    let template = cache ? compiled.get(file) : undefined;
+    if (!template) {
+      template = env.compile(readFileSync(file, 'utf8'), { strict: false });
+      compiled.set(file, template);
+    }
+    return template;
+  };
+
+  /** The Express engine: (file, locals, callback). */
+  return function render(file: string, options: object, callback: EngineCallback): void {
+    const locals = options as Record<string, unknown>;
+    try {
+      if (!cache) registerPartials();
+      const body = load(file)(locals);
+      const layout = locals.layout === false ? undefined : String(locals.layout ?? 'main');
+      callback(null, layout ? load(path.join(viewsDir, 'layouts', `${layout}.hbs`))({ ...locals, body }) : body);
+    } catch (error) {
+      callback(error);
+    }
+  };
+}

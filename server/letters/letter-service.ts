@@ -1,0 +1,112 @@
+import type { Clock } from '../lib/clock.js';
+import { countryName } from '../lib/countries.js';
+import { notFound } from '../lib/errors.js';
+import type { SignatureRepository } from '../signatures/signature-repository.js';
+import { publicName } from '../signatures/signature.js';
+import {
+  daysLeft,
+  isPublic,
+  pickLanguage,
+  progressPercent,
+  signingState,
+  type Letter,
+  type LetterRecipient,
+  type LetterText,
+  type SigningState,
+} from './letter.js';
+import type { LetterRepository } from './letter-repository.js';
+import { renderLetter, type RenderedLetter } from './letter-text.js';
+
+export interface LetterSummary {
+  letter: Letter;
+  text: LetterText;
+  languages: string[];
+  recipients: LetterRecipient[];
+  state: SigningState;
+  percent: number | null;
+  daysLeft: number | null;
+}
+
+export interface PublicSignatory {
+  name: string;
+  country: string;
+  organisation: string;
+}
+
+export interface LetterPage extends LetterSummary {
+  rendered: RenderedLetter;
+  recentSignatories: PublicSignatory[];
+}
+
+/** How many recent signatories a letter page lists. */
+const RECENT_SIGNATORIES = 20;
+
+/** Reads letters for the public pages. */
+export class LetterService {
+  constructor(
+    private readonly letters: LetterRepository,
+    private readonly signatures: SignatureRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The letters on the home page, in the reader's language where the letter has it. */
+  async listPublic(language: string): Promise<LetterSummary[]> {
+    const letters = await this.letters.listPublic();
+    const texts = await this.letters.textsOfVersions(letters.map((l) => l.currentVersionId));
+    const recipients = await this.letters.recipientsOfLetters(letters.map((l) => l.id));
+    const now = this.clock.now();
+    return letters.map((letter) => this.summarise(letter, texts.get(letter.currentVersionId) ?? [], recipients.get(letter.id) ?? [], language, now));
+  }
+
+  /** A published letter by slug, or a 404. */
+  async findPublished(slug: string): Promise<Letter> {
+    const letter = await this.letters.findBySlug(slug);
+    if (!letter || !isPublic(letter)) throw notFound('letter_not_found', 'errors.letter.notFound');
+    return letter;
+  }
+
+  /** Everything the letter page shows: the letter as it will be sent, its progress and recent signatories. */
+  async page(slug: string, language: string): Promise<LetterPage> {
+    const letter = await this.findPublished(slug);
+    const texts = await this.letters.textsOfVersion(letter.currentVersionId);
+    const recipients = (await this.letters.recipientsOfLetters([letter.id])).get(letter.id) ?? [];
+    const now = this.clock.now();
+    const summary = this.summarise(letter, texts, recipients, language, now);
+    const recent = await this.signatures.recentPublic(letter.id, RECENT_SIGNATORIES);
+    const recentSignatories = recent.map((s) => ({
+      name: publicName(s) ?? '',
+      country: countryName(s.country, summary.text.language),
+      organisation: s.display === 'full' ? s.organisation : '',
+    }));
+    const first = recipients[0];
+    const rendered = renderLetter(summary.text.body, {
+      recipient: {
+        name: first?.name ?? '',
+        title: first?.title ?? '',
+        organisation: first?.organisation ?? '',
+        salutation: first?.salutation ?? '',
+      },
+      letter: { title: summary.text.title },
+      date: new Intl.DateTimeFormat(summary.text.language, { dateStyle: 'long', timeZone: 'UTC' }).format(now),
+      signatureCount: new Intl.NumberFormat(summary.text.language).format(letter.signatureCount),
+      signatories: recentSignatories.map(({ name, country }) => ({ name, country })),
+    });
+    return { ...summary, rendered, recentSignatories };
+  }
+
+  private summarise(letter: Letter, texts: LetterText[], recipients: LetterRecipient[], language: string, now: Date): LetterSummary {
+    const languages = texts.map((t) => t.language);
+    const chosen = pickLanguage(languages, language, letter.primaryLanguage);
+    const text = texts.find((t) => t.language === chosen);
+    if (!text) throw new Error(`letter ${letter.id} has no text`);
+    return {
+      letter,
+      text,
+      languages,
+      recipients,
+      state: signingState(letter, now),
+      percent: progressPercent(letter.signatureCount, letter.goal),
+      daysLeft: daysLeft(letter.closesAt, now),
+    };
+  }
+}

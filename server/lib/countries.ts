@@ -1,0 +1,35 @@
+/** ISO 3166-1 alpha-2 codes of the countries a supporter can choose; names come from Intl in the reader's language. */
+export const COUNTRY_CODES = (
+  'AD AE AF AG AL AM AO AR AT AU AZ BA BB BD BE BF BG BH BI BJ BN BO BR BS BT BW BY BZ CA CD CF CG CH CI CL CM CN ' +
+  'CO CR CU CV CY CZ DE DJ DK DM DO DZ EC EE EG ER ES ET FI FJ FM FR GA GB GD GE GH GM GN GQ GR GT GW GY HK HN HR ' +
+  'HT HU ID IE IL IN IQ IR IS IT JM JO JP KE KG KH KI KM KN KP KR KW KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ' +
+  'ME MG MH MK ML MM MN MO MR MT MU MV MW MX MY MZ NA NE NG NI NL NO NP NR NZ OM PA PE PG PH PK PL PS PT PW PY QA ' +
+  'RO RS RU RW SA SB SC SD SE SG SI SK SL SM SN SO SR SS ST SV SY SZ TD TG TH TJ TL TM TN TO TR TT TV TW TZ UA UG ' +
+  'US UY UZ VA VC VE VN VU WS XK YE ZA ZM ZW'
+).split(' ');
+
+const known = new Set(COUNTRY_CODES);
+
+export function isCountryCode(code: string): boolean {
+  return known.has(code);
+}
+
+const namesByLanguage = new Map<string, Intl.DisplayNames>();
+
+/** The country's name in the given language ("KR" → "South Korea" / "대한민국"). */
+export function countryName(code: string, language: string): string {
+  let names = namesByLanguage.get(language);
+  if (!names) {
+    names = new Intl.DisplayNames([language, 'en'], { type: 'region', fallback: 'code' });
+    namesByLanguage.set(language, names);
+  }
+  return names.of(code) ?? code;
+}
+
+/** Every country as {code, name}, sorted by name in the reader's language, for the signing form. */
+export function countryOptions(language: string): { code: string; name: string }[] {
+  const collator = new Intl.Collator(language);
+  return COUNTRY_CODES.map((code) => ({ code, name: countryName(code, language) })).sort((a, b) =>
+    collator.compare(a.name, b.name),
+  );
+}

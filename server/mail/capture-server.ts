@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { SMTPServer } from 'smtp-server';
+import type { Logger } from '../lib/logger.js';
+
+export interface CaptureServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The SMTP server that stands in for a relay when SMTP_URL is unset: it listens on loopback only,
+ * accepts every message and stores it as one .eml file in the mailbox folder. Mail sent to it never
+ * leaves the machine.
+ */
+export async function startCaptureServer(mailboxDir: string, logger: Logger, port = 0): Promise<CaptureServer> {
+  await mkdir(mailboxDir, { recursive: true });
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    banner: 'Undersigned capture server: nothing leaves this machine',
+    size: 25 * 1024 * 1024,
+    async onData(stream, session, callback) {
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const name = `${stamp}-${randomBytes(4).toString('hex')}.eml`;
+      const partial = path.join(mailboxDir, `.${name}.part`);
+      try {
+        const out = createWriteStream(partial);
+        // The envelope recipients are not always in the headers (Bcc), so they are written first.
+        const envelope = session.envelope.rcptTo.map((r) => r.address).join(', ');
+        out.write(`X-Captured-Rcpt-To: ${envelope}\r\n`);
+        await pipeline(stream, out);
+        // Renamed only when complete, so the viewer never shows half a message.
+        await rename(partial, path.join(mailboxDir, name));
+        callback(null, `Captured as ${name}`);
+      } catch (error) {
+        logger.error({ err: error }, 'capture server: could not store a message');
+        callback(Object.assign(new Error('Could not store the message'), { responseCode: 451 }));
+      }
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const address = server.server.address();
+  if (!address || typeof address === 'string') throw new Error('capture server has no port');
+  return {
+    port: address.port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

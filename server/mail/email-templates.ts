@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import type { i18n } from '../lib/i18n.js';
+import { templatesDir } from '../lib/paths.js';
+
+/** The e-mails the platform sends; each has templates/emails/<name>.html.hbs and <name>.text.hbs. */
+export type EmailName = 'signature-confirmation';
+const EMAIL_NAMES: EmailName[] = ['signature-confirmation'];
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+type Compiled = HandlebarsTemplateDelegate<Record<string, unknown>>;
+
+/**
+ * Renders platform e-mails in the supporter's language. HTML and text are separate Handlebars
+ * environments (escaping on for HTML, off for text), both strict, both with only the `t` helper.
+ */
+export class EmailTemplates {
+  private readonly html = new Map<string, Compiled>();
+  private readonly text = new Map<string, Compiled>();
+
+  constructor(private readonly i18n: i18n) {
+    const htmlEnv = Handlebars.create();
+    const textEnv = Handlebars.create();
+    for (const env of [htmlEnv, textEnv]) {
+      env.registerHelper('t', function (this: unknown, key: string, options: Handlebars.HelperOptions) {
+        const root = options.data.root as { language: string };
+        return i18n.getFixedT(root.language)(key, options.hash as Record<string, unknown>);
+      });
+    }
+    const read = (file: string) => readFileSync(path.join(templatesDir, 'emails', file), 'utf8');
+    for (const name of [...EMAIL_NAMES, 'layout']) {
+      this.html.set(name, htmlEnv.compile(read(`${name}.html.hbs`), { strict: true }));
+      this.text.set(name, textEnv.compile(read(`${name}.text.hbs`), { strict: true, noEscape: true }));
+    }
+  }
+
+  /** Renders one e-mail: subject from the translations, bodies from the templates inside the layout. */
+  render(name: EmailName, language: string, context: Record<string, unknown>): RenderedEmail {
+    const t = this.i18n.getFixedT(language);
+    const data = { ...context, language };
+    const subject = t(`emails.${name}.subject`, context);
+    const html = this.html.get('layout')!({ ...data, subject, content: this.html.get(name)!(data) });
+    const text = this.text.get('layout')!({ ...data, subject, content: this.text.get(name)!(data) });
+    return { subject, text, html };
+  }
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { isCountryCode } from '../lib/countries.js';
+import { DISPLAY_CHOICES, type DisplayChoice } from './signature.js';
+
+/** What the signing form sends, as typed and as the supporter will see it again if something is wrong. */
+export interface SigningFormValues {
+  name: string;
+  email: string;
+  country: string;
+  city: string;
+  organisation: string;
+  title: string;
+  display: string;
+  privacy: boolean;
+  updates: boolean;
+}
+
+export interface SigningInput {
+  fullName: string;
+  email: string;
+  country: string;
+  city: string;
+  organisation: string;
+  jobTitle: string;
+  display: DisplayChoice;
+  consentUpdates: boolean;
+}
+
+// Control characters have no place in a name and can corrupt CSV exports and mail headers.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const noControlCharacters = (value: string) => !/[\u0000-\u001f\u007f]/.test(value);
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, { error: 'errors.field.tooLong' })
+    .refine(noControlCharacters, { error: 'errors.field.controlCharacters' });
+
+// Messages are i18n keys; the view translates them into the reader's language.
+const schema = z.object({
+  name: text(120).pipe(z.string().min(1, { error: 'errors.name.required' })),
+  email: z
+    .string()
+    .trim()
+    .min(1, { error: 'errors.email.required' })
+    .max(254, { error: 'errors.field.tooLong' })
+    .pipe(z.email({ error: 'errors.email.invalid' })),
+  country: z.string().refine(isCountryCode, { error: 'errors.country.required' }),
+  city: text(80),
+  organisation: text(120),
+  title: text(120),
+  display: z.enum(DISPLAY_CHOICES, { error: 'errors.display.required' }),
+  privacy: z.literal(true, { error: 'errors.privacy.required' }),
+  updates: z.boolean(),
+});
+
+function field(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** Reads the raw form body into the values the form shows back; unknown or repeated fields are ignored. */
+export function signingFormValues(body: unknown): SigningFormValues {
+  const b = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  return {
+    name: field(b, 'name'),
+    email: field(b, 'email'),
+    country: field(b, 'country'),
+    city: field(b, 'city'),
+    organisation: field(b, 'organisation'),
+    title: field(b, 'title'),
+    display: field(b, 'display'),
+    privacy: field(b, 'privacy') === 'yes',
+    updates: field(b, 'updates') === 'yes',
+  };
+}
+
+export type ParseResult =
+  | { ok: true; input: SigningInput }
+  | { ok: false; errors: Partial<Record<keyof SigningFormValues, string>> };
+
+/** Validates the signing form; on failure, one i18n message key per field that needs fixing. */
+export function parseSigningForm(values: SigningFormValues): ParseResult {
+  const result = schema.safeParse(values);
+  if (!result.success) {
+    const errors: Partial<Record<keyof SigningFormValues, string>> = {};
+    for (const issue of result.error.issues) {
+      const key = issue.path[0] as keyof SigningFormValues;
+      errors[key] ??= issue.message;
+    }
+    return { ok: false, errors };
+  }
+  const v = result.data;
+  return {
+    ok: true,
+    input: {
+      fullName: v.name,
+      email: v.email,
+      country: v.country,
+      city: v.city,
+      organisation: v.organisation,
+      jobTitle: v.title,
+      display: v.display,
+      consentUpdates: v.updates,
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import type { Executor } from '../db/database.js';
+import type { NewSignatureRow, SignatureRow, SignatureUpdate } from '../db/tables.js';
+import { canMove, type DisplayChoice, type Signature, type SignatureStatus } from './signature.js';
+
+function toSignature(row: SignatureRow): Signature {
+  return {
+    id: row.id,
+    letterId: row.letter_id,
+    letterVersionId: row.letter_version_id,
+    ref: row.ref,
+    status: row.status as SignatureStatus,
+    fullName: row.full_name,
+    email: row.email,
+    country: row.country,
+    city: row.city,
+    organisation: row.organisation,
+    jobTitle: row.job_title,
+    display: row.display as DisplayChoice,
+    language: row.language,
+    consentUpdates: row.consent_updates === 1,
+    confirmationSends: row.confirmation_sends,
+    createdAt: new Date(row.created_at),
+    confirmedAt: row.confirmed_at ? new Date(row.confirmed_at) : null,
+  };
+}
+
+/** A confirmed signature as the public may see it. */
+export interface PublicSignatureRow {
+  fullName: string;
+  display: DisplayChoice;
+  country: string;
+  organisation: string;
+  confirmedAt: Date;
+}
+
+/** SQL for signatures. */
+export class SignatureRepository {
+  constructor(private readonly db: Executor) {}
+
+  with(tx: Executor): SignatureRepository {
+    return new SignatureRepository(tx);
+  }
+
+  async findByLetterAndEmailHash(letterId: number, emailHash: string): Promise<Signature | undefined> {
+    const row = await this.db
+      .selectFrom('signatures')
+      .selectAll()
+      .where('letter_id', '=', letterId)
+      .where('email_hash', '=', emailHash)
+      .executeTakeFirst();
+    return row ? toSignature(row) : undefined;
+  }
+
+  async findByRef(ref: string): Promise<Signature | undefined> {
+    const row = await this.db.selectFrom('signatures').selectAll().where('ref', '=', ref).executeTakeFirst();
+    return row ? toSignature(row) : undefined;
+  }
+
+  /** Inserts a pending signature; undefined if the address has already signed this letter (a race). */
+  async insertPending(row: Omit<NewSignatureRow, 'status'>): Promise<Signature | undefined> {
+    const inserted = await this.db
+      .insertInto('signatures')
+      .values({ ...row, status: 'pending' })
+      .onConflict((oc) => oc.columns(['letter_id', 'email_hash']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    return inserted ? toSignature(inserted) : undefined;
+  }
+
+  /**
+   * Compare-and-set: moves the signature from `from` to `to` only if it is still in `from`.
+   * Returns whether it moved, so two concurrent confirmations count once.
+   */
+  async transition(id: number, from: SignatureStatus, to: SignatureStatus, changes: SignatureUpdate = {}): Promise<boolean> {
+    if (!canMove(from, to)) throw new Error(`illegal signature transition ${from} → ${to}`);
+    const result = await this.db
+      .updateTable('signatures')
+      .set({ ...changes, status: to })
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async recordConfirmationSent(id: number, at: Date): Promise<void> {
+    await this.db
+      .updateTable('signatures')
+      .set((eb) => ({ confirmation_sends: eb('confirmation_sends', '+', 1), updated_at: at.toISOString() }))
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The most recent confirmed signatures whose supporters agreed to be named (uses the letter/status index). */
+  async recentPublic(letterId: number, limit: number): Promise<PublicSignatureRow[]> {
+    const rows = await this.db
+      .selectFrom('signatures')
+      .select(['full_name', 'display', 'country', 'organisation', 'confirmed_at'])
+      .where('letter_id', '=', letterId)
+      .where('status', '=', 'confirmed')
+      .where('display', '!=', 'hidden')
+      .orderBy('confirmed_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      fullName: r.full_name,
+      display: r.display as DisplayChoice,
+      country: r.country,
+      organisation: r.organisation,
+      confirmedAt: new Date(r.confirmed_at!),
+    }));
+  }
+
+  /** Counts confirmed signatures by counting rows: for checks and repair, never for page views. */
+  async countConfirmed(letterId: number): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('signatures')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('letter_id', '=', letterId)
+      .where('status', '=', 'confirmed')
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+}

@@ -1,0 +1,182 @@
+import type { Db, Tx } from '../db/database.js';
+import { canConfirm, signingState, type Letter, type SigningState } from '../letters/letter.js';
+import type { LetterRepository } from '../letters/letter-repository.js';
+import type { Clock } from '../lib/clock.js';
+import { notFound } from '../lib/errors.js';
+import { newMessageId, randomRef } from '../lib/ids.js';
+import { keyedHash } from '../lib/keyed-hash.js';
+import type { EmailTemplates } from '../mail/email-templates.js';
+import { PRIORITY } from '../outbox/outbox.js';
+import type { OutboxRepository } from '../outbox/outbox-repository.js';
+import { emailKey, onSigningAgain, type Signature } from './signature.js';
+import type { SigningInput } from './signature-input.js';
+import type { SignatureRepository } from './signature-repository.js';
+import { refFromToken, signatureToken, type TokenPurpose } from './signature-tokens.js';
+
+export interface SignatureServiceDeps {
+  db: Db;
+  letters: LetterRepository;
+  signatures: SignatureRepository;
+  outbox: OutboxRepository;
+  emails: EmailTemplates;
+  clock: Clock;
+  secret: string;
+  publicUrl: string;
+  messageIdDomain: string;
+  /** Called after a transaction that queued mail has committed, to wake the worker. */
+  onMailQueued?: () => void;
+}
+
+/** What happened to a signing attempt. `check-inbox` is deliberately the same whatever the address's history. */
+export type SignOutcome = { kind: 'check-inbox'; letter: Letter } | { kind: 'not-signable'; letter: Letter; state: SigningState };
+
+export type ConfirmOutcome =
+  | { kind: 'confirmed'; letter: Letter }
+  | { kind: 'withdrawn'; letter: Letter }
+  | { kind: 'too-late'; letter: Letter };
+
+export type WithdrawOutcome = { kind: 'withdrawn'; letter: Letter };
+
+/** The signing use cases: sign, confirm, withdraw. */
+export class SignatureService {
+  constructor(private readonly deps: SignatureServiceDeps) {}
+
+  /**
+   * Records a pending signature and queues its confirmation e-mail in one transaction. Signing again
+   * with the same address never creates a second signature; it re-sends the confirmation a limited
+   * number of times, and the supporter sees the same page either way, so the page reveals nothing
+   * about whether an address has signed.
+   */
+  async sign(letter: Letter, input: SigningInput, context: { language: string; ip: string | undefined }): Promise<SignOutcome> {
+    const now = this.deps.clock.now();
+    const state = signingState(letter, now);
+    if (state !== 'open') return { kind: 'not-signable', letter, state };
+    const { secret } = this.deps;
+    const emailHash = keyedHash(secret, 'email', emailKey(input.email));
+    const ipHash = context.ip ? keyedHash(secret, 'ip', context.ip) : null;
+    const at = now.toISOString();
+    const details = {
+      full_name: input.fullName,
+      email: input.email.trim(),
+      country: input.country,
+      city: input.city,
+      organisation: input.organisation,
+      job_title: input.jobTitle,
+      display: input.display,
+      language: context.language,
+      consent_updates: input.consentUpdates ? 1 : 0,
+      ip_hash: ipHash,
+      updated_at: at,
+    };
+
+    const queued = await this.deps.db.transaction().execute(async (tx) => {
+      const signatures = this.deps.signatures.with(tx);
+      const existing = await signatures.findByLetterAndEmailHash(letter.id, emailHash);
+      let signature: Signature | undefined;
+      if (!existing) {
+        signature = await signatures.insertPending({
+          ...details,
+          letter_id: letter.id,
+          letter_version_id: letter.currentVersionId,
+          ref: randomRef(),
+          email_hash: emailHash,
+          confirmation_sends: 0,
+          created_at: at,
+        });
+      } else {
+        switch (onSigningAgain(existing)) {
+          case 'resend-confirmation':
+            signature = existing;
+            break;
+          case 'restart-as-pending':
+            // A withdrawn supporter signing again starts over with what they entered now.
+            if (await signatures.transition(existing.id, 'withdrawn', 'pending', { ...details, letter_version_id: letter.currentVersionId, withdrawn_at: null })) {
+              signature = await signatures.findByRef(existing.ref);
+            }
+            break;
+          case 'nothing':
+            break;
+        }
+      }
+      if (!signature) return false;
+      await this.queueConfirmation(tx, signature, letter, now);
+      await signatures.recordConfirmationSent(signature.id, now);
+      return true;
+    });
+    if (queued) this.deps.onMailQueued?.();
+    return { kind: 'check-inbox', letter };
+  }
+
+  /** The signature a link in an e-mail points to, with its letter; 404 for a forged or stale link. */
+  async findByToken(token: string, purpose: TokenPurpose): Promise<{ signature: Signature; letter: Letter }> {
+    const ref = refFromToken(this.deps.secret, token, purpose);
+    const signature = ref ? await this.deps.signatures.findByRef(ref) : undefined;
+    const letter = signature ? await this.deps.letters.findById(signature.letterId) : undefined;
+    if (!signature || !letter) throw notFound('signature_link_invalid', 'errors.signatureLink.invalid');
+    return { signature, letter };
+  }
+
+  /** Confirms a pending signature and counts it. Confirming again is harmless and counts nothing. */
+  async confirm(token: string): Promise<ConfirmOutcome> {
+    const { signature, letter } = await this.findByToken(token, 'confirm');
+    if (signature.status === 'confirmed') return { kind: 'confirmed', letter };
+    if (signature.status === 'withdrawn' || signature.status === 'invalidated') return { kind: 'withdrawn', letter };
+    if (!canConfirm(letter)) return { kind: 'too-late', letter };
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const moved = await this.deps.signatures
+        .with(tx)
+        .transition(signature.id, 'pending', 'confirmed', { confirmed_at: now.toISOString(), updated_at: now.toISOString() });
+      // Only the confirmation that moved the row counts it, so a double click counts once.
+      if (moved) await this.deps.letters.with(tx).addToSignatureCount(letter.id, 1);
+    });
+    return { kind: 'confirmed', letter };
+  }
+
+  /** Withdraws a signature: it leaves the count and every list. Withdrawing twice is harmless. */
+  async withdraw(token: string): Promise<WithdrawOutcome> {
+    const { signature, letter } = await this.findByToken(token, 'withdraw');
+    const now = this.deps.clock.now().toISOString();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const signatures = this.deps.signatures.with(tx);
+      const changes = { withdrawn_at: now, updated_at: now };
+      if (signature.status === 'confirmed') {
+        if (await signatures.transition(signature.id, 'confirmed', 'withdrawn', changes)) {
+          await this.deps.letters.with(tx).addToSignatureCount(letter.id, -1);
+        }
+      } else if (signature.status === 'pending') {
+        await signatures.transition(signature.id, 'pending', 'withdrawn', changes);
+      }
+    });
+    return { kind: 'withdrawn', letter };
+  }
+
+  private async queueConfirmation(tx: Tx, signature: Signature, letter: Letter, now: Date): Promise<void> {
+    const { publicUrl, secret, emails } = this.deps;
+    const texts = await this.deps.letters.with(tx).textsOfVersion(letter.currentVersionId);
+    const title = (texts.find((t) => t.language === signature.language) ?? texts.find((t) => t.language === letter.primaryLanguage) ?? texts[0])?.title ?? letter.slug;
+    const withdrawUrl = `${publicUrl}/signatures/withdraw/${signatureToken(secret, signature.ref, 'withdraw')}`;
+    const email = emails.render('signature-confirmation', signature.language, {
+      name: signature.fullName,
+      letterTitle: title,
+      letterUrl: `${publicUrl}/letters/${letter.slug}`,
+      confirmUrl: `${publicUrl}/signatures/confirm/${signatureToken(secret, signature.ref, 'confirm')}`,
+      withdrawUrl,
+      privacyUrl: `${publicUrl}/privacy`,
+    });
+    await this.deps.outbox.with(tx).enqueue(
+      {
+        kind: 'signature-confirmation',
+        priority: PRIORITY.confirmation,
+        signatureId: signature.id,
+        toAddress: signature.email,
+        subject: email.subject,
+        textBody: email.text,
+        htmlBody: email.html,
+        headers: { 'Auto-Submitted': 'auto-generated' },
+      },
+      newMessageId(this.deps.messageIdDomain),
+      now,
+    );
+  }
+}

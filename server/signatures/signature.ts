@@ -1,0 +1,113 @@
+/** Signatures: types and pure rules. No I/O here. */
+
+export const SIGNATURE_STATUSES = ['pending', 'confirmed', 'withdrawn', 'invalidated'] as const;
+export type SignatureStatus = (typeof SIGNATURE_STATUSES)[number];
+
+/** The legal moves, written once. Every status change in the repository is checked against this. */
+export const SIGNATURE_TRANSITIONS: Readonly<Record<SignatureStatus, readonly SignatureStatus[]>> = {
+  pending: ['confirmed', 'withdrawn', 'invalidated'],
+  confirmed: ['withdrawn', 'invalidated'],
+  withdrawn: ['pending'],
+  invalidated: ['confirmed'],
+};
+
+export function canMove(from: SignatureStatus, to: SignatureStatus): boolean {
+  return SIGNATURE_TRANSITIONS[from].includes(to);
+}
+
+/** How a supporter's name appears publicly and in the delivered letter. */
+export const DISPLAY_CHOICES = ['full', 'initials', 'hidden'] as const;
+export type DisplayChoice = (typeof DISPLAY_CHOICES)[number];
+
+/** The first e-mail plus this many re-sends when the same address signs again while pending. */
+export const MAX_CONFIRMATION_SENDS = 4;
+
+export interface Signature {
+  id: number;
+  letterId: number;
+  letterVersionId: number;
+  ref: string;
+  status: SignatureStatus;
+  fullName: string;
+  email: string;
+  country: string;
+  city: string;
+  organisation: string;
+  jobTitle: string;
+  display: DisplayChoice;
+  language: string;
+  consentUpdates: boolean;
+  confirmationSends: number;
+  createdAt: Date;
+  confirmedAt: Date | null;
+}
+
+const GMAIL_DOMAINS = new Set(['gmail.com', 'googlemail.com']);
+
+/**
+ * The key two addresses are compared by: trimmed and lower-cased; for Gmail, dots and a +tag in the
+ * local part are dropped and googlemail.com is gmail.com, because Gmail delivers all of them to one inbox.
+ */
+export function emailKey(address: string): string {
+  const trimmed = address.trim().toLowerCase();
+  const at = trimmed.lastIndexOf('@');
+  if (at < 1) return trimmed;
+  let local = trimmed.slice(0, at);
+  let domain = trimmed.slice(at + 1);
+  if (GMAIL_DOMAINS.has(domain)) {
+    domain = 'gmail.com';
+    local = local.split('+')[0]!.replaceAll('.', '');
+  }
+  return `${local}@${domain}`;
+}
+
+/** "Kim Ji-hoon" → "K. J.-H."; each space-separated part, and each hyphenated piece, gives its first letter. */
+export function initialsOf(fullName: string): string {
+  return fullName
+    .trim()
+    .split(/\s+/)
+    .filter((part) => part.length > 0)
+    .map((part) =>
+      part
+        .split('-')
+        .filter((piece) => piece.length > 0)
+        .map((piece) => `${Array.from(piece)[0]!.toLocaleUpperCase()}.`)
+        .join('-'),
+    )
+    .join(' ');
+}
+
+/**
+ * The name to show for a signature, honouring the supporter's choice; null when they asked to be
+ * counted only. E-mail addresses never appear here or anywhere public.
+ */
+export function publicName(signature: Pick<Signature, 'fullName' | 'display'>): string | null {
+  switch (signature.display) {
+    case 'full':
+      return signature.fullName.trim();
+    case 'initials':
+      return initialsOf(signature.fullName);
+    case 'hidden':
+      return null;
+  }
+}
+
+/** Whether a signature counts and may be listed: only confirmed ones ever do. */
+export function counts(status: SignatureStatus): boolean {
+  return status === 'confirmed';
+}
+
+/** What signing again with the same address does, given the existing signature's state. */
+export type ResignOutcome = 'resend-confirmation' | 'restart-as-pending' | 'nothing';
+
+export function onSigningAgain(existing: Pick<Signature, 'status' | 'confirmationSends'>): ResignOutcome {
+  switch (existing.status) {
+    case 'pending':
+      return existing.confirmationSends < MAX_CONFIRMATION_SENDS ? 'resend-confirmation' : 'nothing';
+    case 'withdrawn':
+      return existing.confirmationSends < MAX_CONFIRMATION_SENDS ? 'restart-as-pending' : 'nothing';
+    case 'confirmed':
+    case 'invalidated':
+      return 'nothing';
+  }
+}

@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Transporter } from 'nodemailer';
+import type { Config } from './config.js';
+import { openDatabase, type Db } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { LetterRepository } from './letters/letter-repository.js';
+import { LetterService } from './letters/letter-service.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { createI18n, type i18n } from './lib/i18n.js';
+import type { Logger } from './lib/logger.js';
+import { startCaptureServer, type CaptureServer } from './mail/capture-server.js';
+import { EmailTemplates } from './mail/email-templates.js';
+import { Mailbox } from './mail/mailbox.js';
+import { createCaptureTransport, createMailSender, createTransport, domainOf } from './mail/mail-sender.js';
+import { OutboxRepository } from './outbox/outbox-repository.js';
+import { OutboxWorker } from './outbox/outbox-worker.js';
+import { RecipientRepository } from './recipients/recipient-repository.js';
+import { SignatureRepository } from './signatures/signature-repository.js';
+import { SignatureService } from './signatures/signature-service.js';
+import type { AppDeps } from './app.js';
+
+/**
+ * The platform secret: SECRET_KEY when set; otherwise a random key made once and kept beside the
+ * database, so tokens in e-mails stay valid across restarts without any configuration.
+ */
+export function resolveSecret(config: Config): string {
+  if (config.secretKey) return config.secretKey;
+  const file = path.join(config.dataDir, 'secret.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(config.dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+export interface Platform {
+  db: Db;
+  clock: Clock;
+  i18n: i18n;
+  repositories: {
+    letters: LetterRepository;
+    signatures: SignatureRepository;
+    outbox: OutboxRepository;
+    recipients: RecipientRepository;
+  };
+  appDeps: AppDeps;
+  worker: OutboxWorker | undefined;
+  /** Closes everything long-lived, in order: worker, mail transport, capture server, database. */
+  shutdown(): Promise<void>;
+}
+
+export interface WiringOptions {
+  clock?: Clock;
+  /** Run the mail worker in this process (default: config.runMailWorker). */
+  withWorker?: boolean;
+  /** A ready transport (tests pass one pointed at their SMTP sink). */
+  transport?: Transporter;
+  workerPollMs?: number;
+}
+
+/** Builds repositories, services, mail transport and worker from the config; nothing else creates them. */
+export async function wire(config: Config, logger: Logger, options: WiringOptions = {}): Promise<Platform> {
+  const clock = options.clock ?? systemClock;
+  const secret = resolveSecret(config);
+  const { db } = openDatabase(config.databasePath);
+  await migrateToLatest(db);
+
+  const i18n = createI18n();
+  const letters = new LetterRepository(db);
+  const signatures = new SignatureRepository(db);
+  const outbox = new OutboxRepository(db);
+  const recipients = new RecipientRepository(db);
+
+  let capture: CaptureServer | undefined;
+  let transport = options.transport;
+  if (!transport) {
+    if (config.smtpUrl) {
+      transport = createTransport(config.smtpUrl);
+    } else {
+      capture = await startCaptureServer(config.mailboxDir, logger);
+      transport = createCaptureTransport(capture.port);
+      logger.info({ mailbox: config.mailboxDir }, 'SMTP_URL is unset: mail is captured locally and never leaves this machine');
+    }
+  }
+
+  const withWorker = options.withWorker ?? config.runMailWorker;
+  const worker = withWorker
+    ? new OutboxWorker({
+        outbox,
+        sender: createMailSender(transport, config.mailFrom),
+        clock,
+        logger: logger.child({ component: 'mail-worker' }),
+        workerId: `worker-${process.pid}-${randomBytes(3).toString('hex')}`,
+        ...(options.workerPollMs ? { pollMs: options.workerPollMs } : {}),
+      })
+    : undefined;
+
+  const signatureService = new SignatureService({
+    db,
+    letters,
+    signatures,
+    outbox,
+    emails: new EmailTemplates(i18n),
+    clock,
+    secret,
+    publicUrl: config.publicUrl,
+    messageIdDomain: domainOf(config.mailFrom),
+    ...(worker ? { onMailQueued: () => worker.wake() } : {}),
+  });
+
+  const appDeps: AppDeps = {
+    config,
+    logger,
+    i18n,
+    secret,
+    letters: new LetterService(letters, signatures, clock),
+    signatures: signatureService,
+    ...(config.env !== 'production' ? { mailbox: new Mailbox(config.mailboxDir) } : {}),
+  };
+
+  return {
+    db,
+    clock,
+    i18n,
+    repositories: { letters, signatures, outbox, recipients },
+    appDeps,
+    worker,
+    async shutdown() {
+      await worker?.stop();
+      transport.close();
+      await capture?.close();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import { createLogger } from './lib/logger.js';
+import { configOrExit, onShutdownSignal } from './main-support.js';
+import { wire } from './wiring.js';
+
+/** `npm run worker`: the mail worker alone, for running it apart from the web process. */
+async function main(): Promise<void> {
+  const config = configOrExit();
+  const logger = createLogger(config.logLevel);
+  const platform = await wire(config, logger, { withWorker: true });
+  platform.worker!.start();
+  console.log('Undersigned mail worker is running. Ctrl+C stops it after the sends in flight.');
+  onShutdownSignal(() => platform.shutdown());
+}
+
+main().catch((error: unknown) => {
+  console.error('The mail worker could not start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});
