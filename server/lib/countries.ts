@@ -26,10 +26,17 @@ export function countryName(code: string, language: string): string {
   return names.of(code) ?? code;
 }
 
-/** Every country as {code, name}, sorted by name in the reader's language, for the signing form. */
-export function countryOptions(language: string): { code: string; name: string }[] {
-  const collator = new Intl.Collator(language);
-  return COUNTRY_CODES.map((code) => ({ code, name: countryName(code, language) })).sort((a, b) =>
-    collator.compare(a.name, b.name),
-  );
+const optionsByLanguage = new Map<string, readonly { code: string; name: string }[]>();
+
+/** Every country as {code, name}, sorted by name in the reader's language, for the signing form (computed once per language). */
+export function countryOptions(language: string): readonly { code: string; name: string }[] {
+  let options = optionsByLanguage.get(language);
+  if (!options) {
+    const collator = new Intl.Collator(language);
+    options = Object.freeze(
+      COUNTRY_CODES.map((code) => ({ code, name: countryName(code, language) })).sort((a, b) => collator.compare(a.name, b.name)),
+    );
+    optionsByLanguage.set(language, options);
+  }
+  return options;
 }
