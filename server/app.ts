@@ -59,7 +59,6 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(securityHeaders({ https }));
   app.use('/assets', express.static(publicDir, { maxAge: config.env === 'production' ? '1d' : 0, index: false }));
-  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 }));
   app.use(cookieParser());
 
   app.use(i18nHandle(deps.i18n));
@@ -70,6 +69,8 @@ export function createApp(deps: AppDeps): Express {
     res.locals.showMailbox = Boolean(deps.mailbox);
     next();
   });
+  // Parsed after the language is known, so a refused body (413, 415, 400) gets a translated error page.
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 }));
 
   const csrf = csrfProtection(deps.secret, { https });
   app.use(csrf.issue);
@@ -80,7 +81,7 @@ export function createApp(deps: AppDeps): Express {
       letters: deps.letters,
       signatures: deps.signatures,
       csrf,
-      signLimit: limitPerIp(30, 15 * 60_000),
+      signLimit: limitPerIp(30, 15 * 60_000, { countRejected: false }),
     }),
   );
   app.use(signatureRoutes({ signatures: deps.signatures, csrf, linkLimit: limitPerIp(120, 15 * 60_000) }));

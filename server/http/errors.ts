@@ -28,7 +28,11 @@ export function renderError(req: Request, res: Response, error: AppError): void 
     res.json({ error: { status: error.status, code: error.code, message } });
     return;
   }
-  res.render('errors/error', { status: error.status, code: error.code, message, titleKey: `errors.titles.${error.status}` });
+  // Every status gets a title: its own when the locale has one, else the generic title for its class.
+  const title = t
+    ? t(`errors.titles.${error.status}`, { defaultValue: t(error.status >= 500 ? 'errors.titles.500' : 'errors.titles.generic') })
+    : error.code;
+  res.render('errors/error', { status: error.status, code: error.code, message, title, titleText: title });
 }
 
 /** The last middleware: known errors become their page; anything else is logged and shown as a bare 500. */

@@ -71,10 +71,12 @@ export function csrfProtection(secret: string, options: { https: boolean }) {
 }
 
 /** Limits how often one address may do something (per IP, in memory: one process per deployment). */
-export function limitPerIp(limit: number, windowMs: number): RequestHandler {
+export function limitPerIp(limit: number, windowMs: number, options: { countRejected?: boolean } = {}): RequestHandler {
   return rateLimit({
     windowMs,
     limit,
+    // A form sent back with errors (4xx) writes nothing, so a supporter fixing typos is not counted.
+    skipFailedRequests: options.countRejected === false,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     handler: (_req, _res, next) => next(new AppError(429, 'too_many_requests', 'errors.tooManyRequests')),

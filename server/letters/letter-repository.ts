@@ -57,6 +57,8 @@ export class LetterRepository {
       .selectAll()
       .where('status', 'in', ['open', 'closed', 'delivered'])
       .orderBy(sql`case status when 'open' then 0 else 1 end`)
+      // Soonest closing first; letters without a closing date after them.
+      .orderBy(sql`closes_at is null`)
       .orderBy('closes_at', 'asc')
       .orderBy('id', 'asc')
       .execute();

@@ -1,0 +1,414 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLetter, signingForm } from '../support/factories.js';
+import { byClass, byId, innerHtml, startTags, textOf, textsByClass } from '../support/html.js';
+import { csrfTokenIn, Visitor } from '../support/http.js';
+import {
+  ERROR_TITLES,
+  expectErrorPage,
+  lastMailTo,
+  rowCounts,
+  sign,
+  signAndConfirm,
+  signAndGetLinks,
+  signatureRows,
+  storedCount,
+} from '../support/signing.js';
+import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+/** The Content-Security-Policy as a map of directive → sources. */
+function cspOf(header: string | undefined): Map<string, string[]> {
+  expect(header, 'a Content-Security-Policy header').toBeDefined();
+  return new Map(
+    header!
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .filter((parts) => parts[0])
+      .map(([name, ...sources]) => [name!, sources]),
+  );
+}
+
+/** Cookie attributes by cookie name, from the Set-Cookie headers of a response. */
+function cookiesOf(setCookie: string[] | string | undefined): Map<string, string[]> {
+  const list = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
+  return new Map(
+    list.map((c) => [
+      c.split('=')[0]!,
+      c
+        .split(';')
+        .slice(1)
+        .map((a) => a.trim().toLowerCase()),
+    ]),
+  );
+}
+
+/** No script or style written into the page itself: everything comes from /assets under the CSP. */
+function expectNoInlineScriptOrStyle(html: string, label: string): void {
+  const tags = startTags(html);
+  expect(tags.length, label).toBeGreaterThan(10);
+  for (const script of tags.filter((tag) => tag.name === 'script')) {
+    expect(script.attrs.src, `${label}: <script> without src`).toBeDefined();
+    expect(
+      html.slice(script.end, html.indexOf('</script>', script.end)).trim(),
+      `${label}: inline script`,
+    ).toBe('');
+  }
+  expect(
+    tags.filter((tag) => tag.name === 'style'),
+    `${label}: <style> element`,
+  ).toEqual([]);
+  expect(
+    tags.filter((tag) => 'style' in tag.attrs).map((tag) => tag.raw),
+    `${label}: style attribute`,
+  ).toEqual([]);
+  const handlers = tags.filter((tag) => Object.keys(tag.attrs).some((a) => a.startsWith('on')));
+  expect(
+    handlers.map((tag) => tag.raw),
+    `${label}: inline event handler`,
+  ).toEqual([]);
+  expect(html, `${label}: javascript: URL`).not.toMatch(/javascript:/i);
+}
+
+describe('security headers, cookies and inline code', () => {
+  let t: TestPlatform;
+  let slug: string;
+  beforeEach(async () => {
+    t = await createTestPlatform();
+    ({ slug } = await createLetter(t.platform.db, t.clock.now()));
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('sends a strict Content-Security-Policy: scripts and styles only from the site, never inline', async () => {
+    const response = await new Visitor(t.app).get(`/letters/${slug}`);
+    const csp = cspOf(response.headers['content-security-policy']);
+    expect(csp.get('script-src')).toEqual(["'self'"]);
+    expect(csp.get('style-src')).toEqual(["'self'"]);
+    expect(csp.get('default-src')).toEqual(["'self'"]);
+    expect(csp.get('object-src')).toEqual(["'none'"]);
+    expect(csp.get('base-uri')).toEqual(["'none'"]);
+    expect(csp.get('form-action')).toEqual(["'self'"]);
+    expect(csp.get('frame-ancestors')).toEqual(["'self'"]);
+    expect(response.headers['content-security-policy']).not.toContain("'unsafe-inline'");
+    expect(response.headers['content-security-policy']).not.toContain("'unsafe-eval'");
+  });
+
+  it('sends nosniff, a same-origin referrer policy, and no X-Powered-By on pages, errors and assets', async () => {
+    const visitor = new Visitor(t.app);
+    for (const path of ['/', `/letters/${slug}`, '/no-such-page', '/assets/styles.css', '/healthz']) {
+      const response = await visitor.get(path);
+      expect(response.headers['x-content-type-options'], path).toBe('nosniff');
+      expect(response.headers['referrer-policy'], path).toBe('same-origin');
+      expect(response.headers['x-powered-by'], path).toBeUndefined();
+      expect(response.headers['content-security-policy'], path).toContain("script-src 'self'");
+    }
+  });
+
+  it('has no inline script, no inline style and no event handler attributes on any page of the journey', async () => {
+    const visitor = new Visitor(t.app);
+    const closed = await createLetter(t.platform.db, t.clock.now(), { status: 'closed' });
+    const pages: [string, string][] = [];
+    const add = async (label: string, path: string) => pages.push([label, (await visitor.get(path)).text]);
+
+    await add('home', '/');
+    await add('letter', `/letters/${slug}`);
+    await add('closed letter', `/letters/${closed.slug}`);
+    await add('privacy', '/privacy');
+    await add('not found', '/no-such-page');
+    await add('mailbox', '/dev/mailbox');
+    pages.push([
+      'form with errors',
+      (
+        await visitor.submit(
+          `/letters/${slug}`,
+          `/letters/${slug}/sign`,
+          signingForm({ name: '', email: 'x' }),
+        )
+      ).text,
+    ]);
+    pages.push([
+      'csrf refused',
+      (
+        await visitor.agent
+          .post(`/letters/${slug}/sign`)
+          .type('form')
+          .set('Accept', 'text/html')
+          .send(signingForm())
+      ).text,
+    ]);
+    const links = await signAndGetLinks(t, visitor, slug, { display: 'full', organisation: 'Forum' });
+    await add('check inbox', `/letters/${slug}/check-your-inbox`);
+    await add('confirm', links.confirm);
+    await visitor.submit(links.confirm, links.confirm, {});
+    await add('thank you', `/letters/${slug}/thank-you`);
+    await add('letter with signatories', `/letters/${slug}`);
+    await add('withdraw', links.withdraw);
+    await visitor.submit(links.withdraw, links.withdraw, {});
+    await add('withdrawn', `/letters/${slug}/withdrawn`);
+
+    for (const [label, html] of pages) expectNoInlineScriptOrStyle(html, label);
+  });
+
+  it('sets only HttpOnly, SameSite cookies scoped to the site', async () => {
+    const visitor = new Visitor(t.app);
+    const page = await visitor.get(`/letters/${slug}`);
+    const cookies = cookiesOf(page.headers['set-cookie']);
+    expect([...cookies.keys()].sort()).toEqual(['us_csrf', 'us_visitor']);
+    for (const [name, attributes] of cookies) {
+      expect(attributes, name).toContain('httponly');
+      expect(attributes, name).toContain('samesite=lax');
+      expect(attributes, name).toContain('path=/');
+      // A browser-session cookie: the privacy notice says it is forgotten when the browser closes.
+      expect(
+        attributes.some((a) => a.startsWith('expires=') || a.startsWith('max-age=')),
+        name,
+      ).toBe(false);
+    }
+    const posted = await visitor.agent
+      .post(`/letters/${slug}/sign`)
+      .type('form')
+      .send({ ...signingForm(), _csrf: csrfTokenIn(page.text) });
+    for (const [name, attributes] of cookiesOf(posted.headers['set-cookie'])) {
+      expect(attributes, name).toContain('httponly');
+      expect(attributes, name).toContain('samesite=lax');
+    }
+  });
+
+  it('marks cookies Secure with a __Host- CSRF cookie, and sends HSTS, when the site is served over https', async () => {
+    const secure = await createTestPlatform({ env: { PUBLIC_URL: 'https://letters.example.org' } });
+    try {
+      const { slug: secureSlug } = await createLetter(secure.platform.db, secure.clock.now());
+      const page = await new Visitor(secure.app).get(`/letters/${secureSlug}`);
+      const cookies = cookiesOf(page.headers['set-cookie']);
+      expect([...cookies.keys()].sort()).toEqual(['__Host-us_csrf', 'us_visitor']);
+      for (const [name, attributes] of cookies) {
+        expect(attributes, name).toEqual(expect.arrayContaining(['httponly', 'secure', 'samesite=lax']));
+      }
+      expect(page.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+      expect(cspOf(page.headers['content-security-policy']).has('upgrade-insecure-requests')).toBe(true);
+    } finally {
+      await secure.close();
+    }
+  });
+});
+
+describe('CSRF protection on every form', () => {
+  let t: TestPlatform;
+  let slug: string;
+  beforeEach(async () => {
+    t = await createTestPlatform();
+    ({ slug } = await createLetter(t.platform.db, t.clock.now()));
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('refuses a signature posted without a CSRF token with 403 and the error page, storing nothing', async () => {
+    const visitor = new Visitor(t.app);
+    await visitor.get(`/letters/${slug}`);
+    const response = await visitor.agent
+      .post(`/letters/${slug}/sign`)
+      .type('form')
+      .set('Accept', 'text/html')
+      .send(signingForm());
+    expectErrorPage(response, 403, ERROR_TITLES[403]);
+    expect(textOf(response.text)).toContain('This form has expired or was sent from another site.');
+    expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
+  });
+
+  it('refuses a signature posted with a token from another visitor', async () => {
+    const other = new Visitor(t.app);
+    const othersToken = csrfTokenIn((await other.get(`/letters/${slug}`)).text);
+    const visitor = new Visitor(t.app);
+    await visitor.get(`/letters/${slug}`);
+    const response = await visitor.agent
+      .post(`/letters/${slug}/sign`)
+      .type('form')
+      .set('Accept', 'text/html')
+      .send({ ...signingForm(), _csrf: othersToken });
+    expectErrorPage(response, 403, ERROR_TITLES[403]);
+    expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
+  });
+
+  it("refuses a token posted from a browser without the site's cookies (a cross-site form)", async () => {
+    const token = csrfTokenIn((await new Visitor(t.app).get(`/letters/${slug}`)).text);
+    const response = await new Visitor(t.app).agent
+      .post(`/letters/${slug}/sign`)
+      .type('form')
+      .set('Accept', 'text/html')
+      .send({ ...signingForm(), _csrf: token });
+    expectErrorPage(response, 403, ERROR_TITLES[403]);
+    expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
+  });
+
+  it('refuses a made-up token', async () => {
+    const visitor = new Visitor(t.app);
+    const real = csrfTokenIn((await visitor.get(`/letters/${slug}`)).text);
+    for (const forged of ['x', `${real}x`, real.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')), '']) {
+      const response = await visitor.agent
+        .post(`/letters/${slug}/sign`)
+        .type('form')
+        .set('Accept', 'text/html')
+        .send({ ...signingForm(), _csrf: forged });
+      expectErrorPage(response, 403, ERROR_TITLES[403]);
+    }
+    expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
+  });
+
+  it('refuses to confirm without a token', async () => {
+    const visitor = new Visitor(t.app);
+    const { confirm } = await signAndGetLinks(t, visitor, slug);
+    await visitor.get(confirm);
+    expectErrorPage(
+      await visitor.agent.post(confirm).type('form').set('Accept', 'text/html').send({}),
+      403,
+      ERROR_TITLES[403],
+    );
+    expect((await signatureRows(t.platform.db))[0]!.status).toBe('pending');
+    expect(await storedCount(t, slug)).toBe(0);
+  });
+
+  it('refuses to withdraw without a token', async () => {
+    const visitor = new Visitor(t.app);
+    const { withdraw } = await signAndConfirm(t, visitor, slug);
+    await visitor.get(withdraw);
+    expectErrorPage(
+      await visitor.agent.post(withdraw).type('form').set('Accept', 'text/html').send({}),
+      403,
+      ERROR_TITLES[403],
+    );
+    expect((await signatureRows(t.platform.db))[0]!.status).toBe('confirmed');
+    expect(await storedCount(t, slug)).toBe(1);
+  });
+
+  it('puts a CSRF token in every form it renders', async () => {
+    const visitor = new Visitor(t.app);
+    const { confirm, withdraw } = await signAndGetLinks(t, visitor, slug);
+    for (const path of [`/letters/${slug}`, confirm, withdraw]) {
+      const html = (await visitor.get(path)).text;
+      const forms = startTags(html, 'form');
+      expect(forms.length, path).toBeGreaterThan(0);
+      for (const form of forms) {
+        expect(form.attrs.method, path).toBe('post');
+        const inside = html.slice(form.end, html.indexOf('</form>', form.end));
+        const token = startTags(inside, 'input').find((i) => i.attrs.name === '_csrf');
+        expect(token?.attrs.value, path).toMatch(/.{20,}/);
+      }
+    }
+  });
+});
+
+const HOSTILE_NAMES = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>'];
+
+/** No element the hostile names would create exists in the markup. */
+function expectNoInjectedElements(html: string): void {
+  const names = startTags(html).map((tag) => tag.name);
+  expect(names).not.toContain('script');
+  expect(names).not.toContain('img');
+  expect(startTags(html).filter((tag) => 'onerror' in tag.attrs)).toEqual([]);
+}
+
+for (const [index, hostile] of HOSTILE_NAMES.entries()) {
+  describe(`supporter text is escaped everywhere: the name ${hostile}`, () => {
+    let t: TestPlatform;
+    let slug: string;
+    const email = `hostile-${index}@example.org`;
+    beforeEach(async () => {
+      t = await createTestPlatform();
+      ({ slug } = await createLetter(t.platform.db, t.clock.now()));
+    });
+    afterEach(async () => {
+      await t.close();
+    });
+
+    it('shows it as text in the re-rendered form', async () => {
+      const visitor = new Visitor(t.app);
+      const response = await visitor.submit(
+        `/letters/${slug}`,
+        `/letters/${slug}/sign`,
+        signingForm({
+          name: hostile,
+          email: 'not an address',
+          city: hostile,
+          organisation: hostile,
+          title: hostile,
+        }),
+      );
+      expect(response.status).toBe(422);
+      expectNoInjectedElements(response.text);
+      for (const field of ['name', 'city', 'organisation', 'title'])
+        expect(byId(response.text, `field-${field}`)!.attrs.value).toBe(hostile);
+    });
+
+    it('shows it as text in the recent signatories after confirmation', async () => {
+      const visitor = new Visitor(t.app);
+      await signAndConfirm(t, visitor, slug, {
+        name: hostile,
+        email,
+        organisation: hostile,
+        display: 'full',
+      });
+      const html = (await new Visitor(t.app).get(`/letters/${slug}`)).text;
+      expectNoInjectedElements(html);
+      const list = byClass(html, 'signatories')[0];
+      expect(list, 'the signatory is listed').toBeDefined();
+      const items = innerHtml(html, list!);
+      expect(startTags(items, 'li').map((li) => textOf(innerHtml(items, li)))).toEqual([
+        `${hostile}, ${hostile} (South Korea)`,
+      ]);
+      expect(textsByClass(html, 'signatory__name')).toEqual([hostile]);
+      // The letter as it will be sent lists the name too, as text.
+      expect(textOf(html)).toContain(`${hostile}, South Korea`);
+    });
+
+    it("shows it as text in the confirmation e-mail's HTML", async () => {
+      await sign(new Visitor(t.app), slug, { name: hostile, email });
+      await t.drainOutbox();
+      const mail = lastMailTo(t, email);
+      const html = mail.parsed.html as string;
+      expectNoInjectedElements(html);
+      expect(textOf(html)).toContain(`Hello ${hostile},`);
+      expect(mail.parsed.text).toContain(`Hello ${hostile},`);
+    });
+  });
+}
+
+describe('rate limiting', () => {
+  let t: TestPlatform;
+  beforeEach(async () => {
+    // A fresh platform: the limiter counts per app, in memory.
+    t = await createTestPlatform();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('answers the 31st signing attempt from one address within 15 minutes with 429 and the error page', async () => {
+    const { slug } = await createLetter(t.platform.db, t.clock.now());
+    const visitor = new Visitor(t.app);
+    const token = csrfTokenIn((await visitor.get(`/letters/${slug}`)).text);
+    const post = (n: number) =>
+      visitor.agent
+        .post(`/letters/${slug}/sign`)
+        .type('form')
+        .set('Accept', 'text/html')
+        .send({ ...signingForm({ email: `supporter-${n}@example.org` }), _csrf: token });
+    for (let n = 1; n <= 30; n += 1) expect((await post(n)).status, `attempt ${n}`).toBe(303);
+    const refused = await post(31);
+    expectErrorPage(refused, 429, ERROR_TITLES[429]);
+    expect(textOf(refused.text)).toContain('There have been too many attempts from your connection.');
+    expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+    expect((await rowCounts(t.platform.db)).signatures).toBe(30);
+    // Reading stays possible.
+    expect((await visitor.get(`/letters/${slug}`)).status).toBe(200);
+  });
+
+  it('limits how often the links in e-mails can be opened from one address', async () => {
+    const { slug } = await createLetter(t.platform.db, t.clock.now());
+    const visitor = new Visitor(t.app);
+    const { confirm } = await signAndGetLinks(t, visitor, slug);
+    let status = 200;
+    for (let n = 0; n < 121 && status === 200; n += 1) status = (await visitor.agent.get(confirm)).status;
+    expect(status).toBe(429);
+  });
+});

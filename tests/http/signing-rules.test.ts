@@ -1,0 +1,192 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLetter, signingForm } from '../support/factories.js';
+import { Visitor } from '../support/http.js';
+import {
+  lastMailTo,
+  rowCounts,
+  sign,
+  signatureLinks,
+  signatureRows,
+  signAndConfirm,
+  storedCount,
+} from '../support/signing.js';
+import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+describe('one address, one signature: repeats, address variants and bots', () => {
+  let t: TestPlatform;
+  let slug: string;
+
+  beforeEach(async () => {
+    t = await createTestPlatform();
+    ({ slug } = await createLetter(t.platform.db, t.clock.now()));
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  /** What a supporter sees after posting the form: the redirect, its body, and the page it leads to. */
+  async function signAndLook(visitor: Visitor, overrides: Record<string, string> = {}) {
+    const posted = await sign(visitor, slug, overrides);
+    const landed = await visitor.get(posted.headers.location!);
+    expect(landed.status).toBe(200);
+    return {
+      status: posted.status,
+      location: posted.headers.location,
+      redirectBody: posted.text,
+      page: landed.text,
+    };
+  }
+
+  it('does not create a second signature when the same address signs again, and answers exactly the same', async () => {
+    const visitor = new Visitor(t.app);
+    const first = await signAndLook(visitor);
+    const again = await signAndLook(visitor);
+    expect(again).toEqual(first);
+    expect(first.page).toContain('Check your inbox');
+    expect((await rowCounts(t.platform.db)).signatures).toBe(1);
+  });
+
+  it("answers a stranger repeating someone else's address exactly as it answered the first signer", async () => {
+    const first = await signAndLook(new Visitor(t.app));
+    const stranger = await signAndLook(new Visitor(t.app), { name: 'Someone Else' });
+    expect(stranger).toEqual(first);
+    const [row] = await signatureRows(t.platform.db);
+    expect(row!.full_name).toBe('Kim Ji-hoon');
+    expect((await rowCounts(t.platform.db)).signatures).toBe(1);
+  });
+
+  it('re-sends the confirmation at most 3 times: 4 e-mails at most after 6 attempts', async () => {
+    const visitor = new Visitor(t.app);
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      await sign(visitor, slug);
+      await t.drainOutbox();
+    }
+    expect(t.sink.to('ji-hoon@example.org')).toHaveLength(4);
+    expect(await rowCounts(t.platform.db)).toEqual({ signatures: 1, outbox: 4 });
+    const [row] = await signatureRows(t.platform.db);
+    expect(row!.confirmation_sends).toBe(4);
+    // Every re-sent e-mail carries the same, still valid links.
+    const links = t.sink.to('ji-hoon@example.org').map((m) => signatureLinks(m).confirm);
+    expect(new Set(links).size).toBe(1);
+  });
+
+  it('sends nothing more and keeps the count when an address that already confirmed signs again', async () => {
+    const visitor = new Visitor(t.app);
+    await signAndConfirm(t, visitor, slug);
+    const before = t.sink.messages.length;
+    const again = await sign(new Visitor(t.app), slug);
+    expect(again.headers.location).toBe(`/letters/${slug}/check-your-inbox`);
+    await t.drainOutbox();
+    expect(t.sink.messages.length).toBe(before);
+    expect(await storedCount(t, slug)).toBe(1);
+    expect((await rowCounts(t.platform.db)).signatures).toBe(1);
+  });
+
+  it('compares addresses after trimming and lower-casing', async () => {
+    const visitor = new Visitor(t.app);
+    await sign(visitor, slug, { email: 'Ji-Hoon@Example.org' });
+    await sign(visitor, slug, { email: '  ji-hoon@example.ORG  ' });
+    await sign(visitor, slug, { email: 'JI-HOON@EXAMPLE.ORG' });
+    expect((await rowCounts(t.platform.db)).signatures).toBe(1);
+  });
+
+  it('treats Gmail dot, +tag, case and googlemail.com variants as the same address', async () => {
+    const visitor = new Visitor(t.app);
+    await sign(visitor, slug, { email: 'kim.jihoon@gmail.com' });
+    for (const variant of [
+      'kimjihoon@gmail.com',
+      'Kim.Ji.Hoon+letters@gmail.com',
+      'KIMJIHOON@GMAIL.COM',
+      'kim.jihoon@googlemail.com',
+      ' k.i.m.j.i.h.o.o.n+x+y@GoogleMail.com ',
+    ]) {
+      await sign(visitor, slug, { email: variant });
+    }
+    expect((await rowCounts(t.platform.db)).signatures).toBe(1);
+    await t.drainOutbox();
+    // Re-sends go to the address first given, never to an address typed later.
+    expect(t.sink.messages.every((m) => m.envelopeTo.join() === 'kim.jihoon@gmail.com')).toBe(true);
+    expect(t.sink.messages).toHaveLength(4);
+  });
+
+  it('keeps dots significant outside Gmail', async () => {
+    const visitor = new Visitor(t.app);
+    await sign(visitor, slug, { email: 'ji.hoon@example.org' });
+    await sign(visitor, slug, { email: 'jihoon@example.org' });
+    await sign(visitor, slug, { email: 'jihoon+tag@example.org' });
+    expect((await rowCounts(t.platform.db)).signatures).toBe(3);
+  });
+
+  it('makes a second signature for a different address', async () => {
+    const visitor = new Visitor(t.app);
+    await sign(visitor, slug, { email: 'ji-hoon@example.org' });
+    await sign(visitor, slug, { email: 'min-seo@example.org', name: 'Park Min-seo' });
+    const rows = await signatureRows(t.platform.db);
+    expect(rows.map((r) => r.full_name)).toEqual(['Kim Ji-hoon', 'Park Min-seo']);
+    await t.drainOutbox();
+    expect(t.sink.to('ji-hoon@example.org')).toHaveLength(1);
+    expect(t.sink.to('min-seo@example.org')).toHaveLength(1);
+  });
+
+  it('lets the same address sign two different letters', async () => {
+    const other = await createLetter(t.platform.db, t.clock.now(), { title: 'Another letter' });
+    const visitor = new Visitor(t.app);
+    await sign(visitor, slug);
+    await sign(visitor, other.slug);
+    expect((await rowCounts(t.platform.db)).signatures).toBe(2);
+  });
+
+  it('creates a pending signature and its confirmation e-mail together, and counts nothing yet', async () => {
+    await sign(new Visitor(t.app), slug, { display: 'initials', city: 'Seoul', updates: 'yes' });
+    const [row] = await signatureRows(t.platform.db);
+    expect(row).toMatchObject({
+      status: 'pending',
+      full_name: 'Kim Ji-hoon',
+      email: 'ji-hoon@example.org',
+      country: 'KR',
+      city: 'Seoul',
+      display: 'initials',
+      consent_updates: 1,
+    });
+    const outbox = await t.platform.db.selectFrom('outbox_messages').selectAll().execute();
+    expect(outbox).toHaveLength(1);
+    expect(outbox[0]).toMatchObject({
+      kind: 'signature-confirmation',
+      signature_id: row!.id,
+      to_address: 'ji-hoon@example.org',
+      status: 'queued',
+    });
+    expect(await storedCount(t, slug)).toBe(0);
+  });
+
+  it('gives a bot that fills the hidden website field the usual answer and stores nothing', async () => {
+    const visitor = new Visitor(t.app);
+    const response = await visitor.submit(
+      `/letters/${slug}`,
+      `/letters/${slug}/sign`,
+      signingForm({ website: 'https://spam.example' }),
+    );
+    expect(response.status).toBe(303);
+    expect(response.headers.location).toBe(`/letters/${slug}/check-your-inbox`);
+    expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
+    expect(await t.drainOutbox()).toBe(0);
+  });
+
+  it('lets a supporter who withdrew sign again, as a new pending signature with a fresh e-mail', async () => {
+    const visitor = new Visitor(t.app);
+    const links = await signAndConfirm(t, visitor, slug);
+    const withdrawn = await visitor.submit(links.withdraw, links.withdraw, {});
+    expect(withdrawn.status).toBe(303);
+    expect(await storedCount(t, slug)).toBe(0);
+
+    await sign(visitor, slug, { display: 'hidden' });
+    await t.drainOutbox();
+    const [row] = await signatureRows(t.platform.db);
+    expect(row).toMatchObject({ status: 'pending', display: 'hidden' });
+    expect((await rowCounts(t.platform.db)).signatures).toBe(1);
+    expect(t.sink.to('ji-hoon@example.org')).toHaveLength(2);
+    const again = signatureLinks(lastMailTo(t, 'ji-hoon@example.org'));
+    expect((await visitor.submit(again.confirm, again.confirm, {})).status).toBe(303);
+    expect(await storedCount(t, slug)).toBe(1);
+  });
+});
