@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Db } from '../server/db/database.js';
@@ -38,6 +38,7 @@ export type SeedLetter = z.infer<typeof seedLetterSchema> & { bodies: Record<str
 /** Reads and checks every seed letter and its templates; throws naming the file at fault. */
 export function readSeedLetters(): SeedLetter[] {
   const dir = path.join(seedsDir, 'letters');
+  if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((file) => file.endsWith('.json'))
     .sort()

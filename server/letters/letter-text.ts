@@ -21,6 +21,8 @@ export interface RenderedLetter {
 
 // Letter texts get their own environment: no partials, no custom helpers, strict about unknown fields.
 const letterEnvironment = Handlebars.create();
+// Built-ins a letter has no use for: `log` writes to stdout, `lookup` and `with` reach into data freely.
+for (const helper of ['log', 'lookup', 'with']) letterEnvironment.unregisterHelper(helper);
 const compiled = new Map<string, HandlebarsTemplateDelegate<LetterMergeFields>>();
 const CACHE_LIMIT = 500;
 

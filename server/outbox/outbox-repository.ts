@@ -118,6 +118,17 @@ export class OutboxRepository {
     return result.numUpdatedRows === 1n;
   }
 
+  /** Cancels a signature's messages that have not gone yet (e.g. its confirmation, once it is withdrawn). */
+  async cancelUnsentForSignature(signatureId: number, now: Date): Promise<number> {
+    const result = await this.db
+      .updateTable('outbox_messages')
+      .set({ status: 'cancelled', updated_at: now.toISOString() })
+      .where('signature_id', '=', signatureId)
+      .where('status', 'in', ['queued', 'retrying'])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async findById(id: number): Promise<(OutboxMessage & { lastReply: string | null }) | undefined> {
     const row = await this.db.selectFrom('outbox_messages').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? { ...toMessage(row), lastReply: row.last_reply } : undefined;

@@ -90,7 +90,7 @@ export class SignatureService {
             break;
           case 'restart-as-pending':
             // A withdrawn supporter signing again starts over with what they entered now.
-            if (await signatures.transition(existing.id, 'withdrawn', 'pending', { ...details, letter_version_id: letter.currentVersionId, withdrawn_at: null })) {
+            if (await signatures.transition(existing.id, 'withdrawn', 'pending', { ...details, letter_version_id: letter.currentVersionId, confirmed_at: null, withdrawn_at: null })) {
               signature = await signatures.findByRef(existing.ref);
             }
             break;
@@ -145,7 +145,10 @@ export class SignatureService {
           await this.deps.letters.with(tx).addToSignatureCount(letter.id, -1);
         }
       } else if (signature.status === 'pending') {
-        await signatures.transition(signature.id, 'pending', 'withdrawn', changes);
+        // The confirmation e-mail still waiting in the queue is no longer wanted.
+        if (await signatures.transition(signature.id, 'pending', 'withdrawn', changes)) {
+          await this.deps.outbox.with(tx).cancelUnsentForSignature(signature.id, new Date(now));
+        }
       }
     });
     return { kind: 'withdrawn', letter };

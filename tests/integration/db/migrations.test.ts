@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../server/db/database.js';
+import { migrateToLatest } from '../../../server/db/migrate.js';
+
+describe('database setup', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-migrate-'));
+    file = path.join(dir, 'nested', 'undersigned.sqlite');
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates every table on an empty file, creating the folder if needed', async () => {
+    const { db, sqlite } = openDatabase(file);
+    try {
+      expect(await migrateToLatest(db)).toEqual(['2026-11-23-initial']);
+      const tables = sqlite
+        .prepare(
+          "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%' order by name",
+        )
+        .pluck()
+        .all();
+      expect(tables).toEqual([
+        'letter_recipients',
+        'letter_texts',
+        'letter_versions',
+        'letters',
+        'outbox_messages',
+        'recipients',
+        'signatures',
+      ]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('is idempotent: migrating again, in the same or a new connection, changes nothing', async () => {
+    const first = openDatabase(file);
+    await migrateToLatest(first.db);
+    const schema = () =>
+      first.sqlite.prepare('select type, name, sql from sqlite_master order by name').all();
+    const before = schema();
+    expect(await migrateToLatest(first.db)).toEqual([]);
+    const second = openDatabase(file);
+    try {
+      expect(await migrateToLatest(second.db)).toEqual([]);
+      expect(schema()).toEqual(before);
+    } finally {
+      await second.db.destroy();
+      await first.db.destroy();
+    }
+  });
+
+  it('turns on foreign keys and WAL, and waits for a lock instead of failing', async () => {
+    const { db, sqlite } = openDatabase(file);
+    try {
+      expect(sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(sqlite.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+      expect(sqlite.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('enforces foreign keys: a signature for a letter that does not exist is refused', async () => {
+    const { db } = openDatabase(file);
+    try {
+      await migrateToLatest(db);
+      const at = new Date().toISOString();
+      await expect(
+        db
+          .insertInto('signatures')
+          .values({
+            letter_id: 999,
+            letter_version_id: 999,
+            ref: 'r'.repeat(22),
+            status: 'pending',
+            full_name: 'Kim Ji-hoon',
+            email: 'ji-hoon@example.org',
+            email_hash: 'h',
+            country: 'KR',
+            display: 'full',
+            language: 'en',
+            city: '',
+            organisation: '',
+            job_title: '',
+            consent_updates: 0,
+            ip_hash: null,
+            confirmation_sends: 0,
+            created_at: at,
+            updated_at: at,
+          })
+          .execute(),
+      ).rejects.toThrow(/FOREIGN KEY/);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('refuses a status outside the allowed list', async () => {
+    const { db } = openDatabase(file);
+    try {
+      await migrateToLatest(db);
+      const at = new Date().toISOString();
+      await expect(
+        db
+          .insertInto('letters')
+          .values({
+            slug: 'x',
+            status: 'published',
+            primary_language: 'en',
+            sponsor: '',
+            goal: null,
+            opens_at: null,
+            closes_at: null,
+            current_version_id: null,
+            created_at: at,
+            updated_at: at,
+          })
+          .execute(),
+      ).rejects.toThrow(/CHECK/);
+    } finally {
+      await db.destroy();
+    }
+  });
+});

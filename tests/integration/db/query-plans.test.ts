@@ -1,0 +1,170 @@
+import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../../server/db/tables.js';
+import { LetterRepository } from '../../../server/letters/letter-repository.js';
+import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
+import { SignatureRepository } from '../../../server/signatures/signature-repository.js';
+import { createLetter } from '../../support/factories.js';
+import {
+  createTempDatabase,
+  outboxMessage,
+  testMessageId,
+  type TempDatabase,
+} from '../../support/temp-database.js';
+
+const NOW = new Date('2026-11-23T10:00:00.000Z');
+
+interface PlanRow {
+  id: number;
+  parent: number;
+  detail: string;
+}
+
+/**
+ * The hot queries, as the repositories really run them: each is captured through Kysely's query log
+ * while the repository method runs, then explained with the same parameters.
+ */
+describe('query plans of the hot queries', () => {
+  let t: TempDatabase;
+  let captured: CompiledQuery[];
+  let logging: Kysely<Database>;
+
+  beforeEach(async () => {
+    t = await createTempDatabase();
+    // Some rows, so the plans are not those of empty tables.
+    const { id } = await createLetter(t.db, NOW, { slug: 'hot-letter' });
+    const outbox = new OutboxRepository(t.db);
+    for (let i = 0; i < 20; i++)
+      await outbox.enqueue(outboxMessage({ priority: i % 2 === 0 ? 0 : 10 }), testMessageId(), NOW);
+    await new LetterRepository(t.db).addToSignatureCount(id, 0);
+    captured = [];
+    logging = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: t.sqlite }),
+      log: (event) => void captured.push(event.query),
+    });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  /** Runs `action` against repositories on the logging connection and returns the one statement matching `pattern`. */
+  async function statementOf(action: () => Promise<unknown>, pattern: RegExp): Promise<CompiledQuery> {
+    captured.length = 0;
+    await action();
+    const matching = captured.filter((q) => pattern.test(q.sql));
+    expect(
+      matching,
+      `one statement matching ${pattern} in ${captured.map((q) => q.sql).join(' | ')}`,
+    ).toHaveLength(1);
+    return matching[0]!;
+  }
+
+  function planOf(query: CompiledQuery): PlanRow[] {
+    return t.sqlite
+      .prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+      .all(...(query.parameters as unknown[])) as PlanRow[];
+  }
+
+  /** Plan lines that read a whole table row by row (SQLite writes `SCAN t`, older versions `SCAN TABLE t`). */
+  function fullScans(plan: PlanRow[], tables: string[]): string[] {
+    return plan
+      .map((row) => row.detail)
+      .filter((detail) => {
+        const scan = /^SCAN (?:TABLE )?(\w+)/.exec(detail);
+        return scan !== null && tables.includes(scan[1]!) && !/USING (?:COVERING )?INDEX/.test(detail);
+      });
+  }
+
+  function describePlan(plan: PlanRow[]): string {
+    return plan.map((row) => row.detail).join('\n');
+  }
+
+  it('notices a full scan when there is one (the check itself works)', () => {
+    const plan = planOf({
+      sql: 'select * from "signatures" where "full_name" = ?',
+      parameters: ['x'],
+    } as unknown as CompiledQuery);
+    expect(fullScans(plan, ['signatures'])).toEqual([expect.stringMatching(/^SCAN (TABLE )?signatures/)]);
+  });
+
+  it('finds a letter by slug through an index', async () => {
+    const query = await statementOf(
+      () => new LetterRepository(logging).findBySlug('hot-letter'),
+      /from "letters"/,
+    );
+    const plan = planOf(query);
+    expect(fullScans(plan, ['letters']), describePlan(plan)).toEqual([]);
+    expect(describePlan(plan)).toMatch(/SEARCH letters USING INDEX/);
+  });
+
+  it('finds a signature by letter and e-mail hash through an index', async () => {
+    const query = await statementOf(
+      () => new SignatureRepository(logging).findByLetterAndEmailHash(1, 'hash'),
+      /from "signatures"/,
+    );
+    const plan = planOf(query);
+    expect(fullScans(plan, ['signatures']), describePlan(plan)).toEqual([]);
+    expect(describePlan(plan)).toMatch(/SEARCH signatures USING INDEX .*\(letter_id=\? AND email_hash=\?\)/);
+  });
+
+  it('finds a signature by ref through an index', async () => {
+    const query = await statementOf(
+      () => new SignatureRepository(logging).findByRef('some-ref-some-ref-22'),
+      /from "signatures"/,
+    );
+    const plan = planOf(query);
+    expect(fullScans(plan, ['signatures']), describePlan(plan)).toEqual([]);
+    expect(describePlan(plan)).toMatch(/SEARCH signatures USING INDEX .*\(ref=\?\)/);
+  });
+
+  it('lists recent public signatures through the letter/status index, already in order', async () => {
+    const query = await statementOf(
+      () => new SignatureRepository(logging).recentPublic(1, 20),
+      /from "signatures"/,
+    );
+    const plan = planOf(query);
+    expect(fullScans(plan, ['signatures']), describePlan(plan)).toEqual([]);
+    expect(describePlan(plan)).toMatch(
+      /SEARCH signatures USING INDEX signatures_letter_status_confirmed \(letter_id=\? AND status=\?\)/,
+    );
+    // The index also gives the order: no sorting of every confirmed signature on each page view.
+    expect(describePlan(plan)).not.toMatch(/TEMP B-TREE/);
+  });
+
+  it('reads the texts of a letter version through its primary key', async () => {
+    const query = await statementOf(
+      () => new LetterRepository(logging).textsOfVersion(1),
+      /from "letter_texts"/,
+    );
+    const plan = planOf(query);
+    expect(fullScans(plan, ['letter_texts']), describePlan(plan)).toEqual([]);
+  });
+
+  it('claims due outbox messages without scanning the queue', async () => {
+    const query = await statementOf(
+      () => new OutboxRepository(logging).claimDue('worker', NOW, 60_000, 10),
+      /^update "outbox_messages"/,
+    );
+    const plan = planOf(query);
+    expect(fullScans(plan, ['outbox_messages']), describePlan(plan)).toEqual([]);
+    expect(describePlan(plan)).toMatch(/outbox_messages USING INDEX outbox_messages_due/);
+  });
+
+  it('finds when the next message is due without scanning the queue', async () => {
+    const query = await statementOf(
+      () => new OutboxRepository(logging).nextDueAt(),
+      /from "outbox_messages"/,
+    );
+    const plan = planOf(query);
+    expect(fullScans(plan, ['outbox_messages']), describePlan(plan)).toEqual([]);
+  });
+
+  it('moves a letter counter by its primary key', async () => {
+    const query = await statementOf(
+      () => new LetterRepository(logging).addToSignatureCount(1, 1),
+      /^update "letters"/,
+    );
+    const plan = planOf(query);
+    expect(fullScans(plan, ['letters']), describePlan(plan)).toEqual([]);
+  });
+});

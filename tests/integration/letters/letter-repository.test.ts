@@ -1,0 +1,156 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LetterRepository } from '../../../server/letters/letter-repository.js';
+import { RecipientRepository } from '../../../server/recipients/recipient-repository.js';
+import { createLetter } from '../../support/factories.js';
+import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
+
+const NOW = new Date('2026-11-23T10:00:00.000Z');
+
+describe('LetterRepository', () => {
+  let t: TempDatabase;
+  let letters: LetterRepository;
+  beforeEach(async () => {
+    t = await createTempDatabase();
+    letters = new LetterRepository(t.db);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('creates a letter with its first version, texts and recipients, and finds it by slug', async () => {
+    const recipients = new RecipientRepository(t.db);
+    const first = await recipients.findOrCreate(
+      {
+        name: 'Embassy A',
+        title: 'Ambassador',
+        organisation: 'Embassy A',
+        country: 'KR',
+        email: 'a@example.org',
+        language: 'ko',
+        salutation: 'Dear Ambassador',
+      },
+      NOW,
+    );
+    const second = await recipients.findOrCreate(
+      {
+        name: 'Ministry B',
+        title: 'Minister',
+        organisation: 'Ministry B',
+        country: 'UA',
+        email: 'b@example.org',
+        language: 'uk',
+        salutation: 'Dear Minister',
+      },
+      NOW,
+    );
+    const id = await t.db.transaction().execute((tx) =>
+      letters.with(tx).create(
+        {
+          slug: 'protect-the-soldiers',
+          status: 'open',
+          primaryLanguage: 'en',
+          sponsor: 'Coalition',
+          goal: 5000,
+          opensAt: NOW,
+          closesAt: new Date('2026-12-31T00:00:00.000Z'),
+          texts: [
+            {
+              language: 'uk',
+              title: 'Захистіть',
+              summary: 'Лист',
+              body: 'Шановний {{recipient.salutation}}',
+            },
+            { language: 'en', title: 'Protect', summary: 'A letter', body: '{{recipient.salutation}},' },
+            { language: 'ko', title: '보호하라', summary: '서한', body: '{{recipient.salutation}}님' },
+          ],
+          recipientIds: [second, first],
+        },
+        NOW,
+      ),
+    );
+
+    const letter = await letters.findBySlug('protect-the-soldiers');
+    expect(letter).toEqual({
+      id,
+      slug: 'protect-the-soldiers',
+      status: 'open',
+      primaryLanguage: 'en',
+      sponsor: 'Coalition',
+      goal: 5000,
+      opensAt: NOW,
+      closesAt: new Date('2026-12-31T00:00:00.000Z'),
+      currentVersionId: expect.any(Number),
+      signatureCount: 0,
+    });
+    expect(await letters.findById(id)).toEqual(letter);
+
+    const texts = await letters.textsOfVersion(letter!.currentVersionId);
+    expect(texts.map((x) => x.language)).toEqual(['en', 'ko', 'uk']);
+    expect(texts.find((x) => x.language === 'ko')).toEqual({
+      language: 'ko',
+      title: '보호하라',
+      summary: '서한',
+      body: '{{recipient.salutation}}님',
+    });
+
+    const byLetter = await letters.recipientsOfLetters([id]);
+    expect(byLetter.get(id)!.map((r) => r.name)).toEqual(['Ministry B', 'Embassy A']);
+  });
+
+  it('finds nothing for an unknown slug', async () => {
+    await createLetter(t.db, NOW, { slug: 'known' });
+    expect(await letters.findBySlug('unknown')).toBeUndefined();
+    expect(await letters.findBySlug('KNOWN')).toBeUndefined();
+  });
+
+  it('refuses a second letter with the same slug', async () => {
+    await createLetter(t.db, NOW, { slug: 'same' });
+    await expect(createLetter(t.db, NOW, { slug: 'same' })).rejects.toThrow(/UNIQUE/);
+    expect(await letters.count()).toBe(1);
+  });
+
+  it('reads the texts of several versions in one call', async () => {
+    const a = await createLetter(t.db, NOW, { title: 'Letter A' });
+    const b = await createLetter(t.db, NOW, { title: 'Letter B' });
+    const [va, vb] = await Promise.all([letters.findById(a.id), letters.findById(b.id)]);
+    const texts = await letters.textsOfVersions([va!.currentVersionId, vb!.currentVersionId]);
+    expect(texts.get(va!.currentVersionId)!.map((x) => x.title)).toEqual(['Letter A']);
+    expect(texts.get(vb!.currentVersionId)!.map((x) => x.title)).toEqual(['Letter B']);
+    expect((await letters.textsOfVersions([])).size).toBe(0);
+  });
+
+  it('lists open letters first, then closed ones, and never drafts', async () => {
+    await createLetter(t.db, NOW, { slug: 'closed-one', status: 'closed' });
+    await createLetter(t.db, NOW, { slug: 'draft-one', status: 'draft' });
+    await createLetter(t.db, NOW, { slug: 'open-one', status: 'open' });
+    await createLetter(t.db, NOW, {
+      slug: 'delivered-one',
+      status: 'delivered',
+      closesAt: new Date('2026-11-01T00:00:00Z'),
+    });
+    const slugs = (await letters.listPublic()).map((l) => l.slug);
+    expect(slugs[0]).toBe('open-one');
+    expect(slugs.sort()).toEqual(['closed-one', 'delivered-one', 'open-one']);
+  });
+
+  it('moves the signature counter up and down, and never below zero', async () => {
+    const { id, slug } = await createLetter(t.db, NOW);
+    await letters.addToSignatureCount(id, 1);
+    await letters.addToSignatureCount(id, 1);
+    expect((await letters.findBySlug(slug))!.signatureCount).toBe(2);
+    await letters.addToSignatureCount(id, -1);
+    expect((await letters.findBySlug(slug))!.signatureCount).toBe(1);
+    await letters.addToSignatureCount(id, -5);
+    expect((await letters.findBySlug(slug))!.signatureCount).toBe(0);
+    await letters.addToSignatureCount(id, -1);
+    expect((await letters.findBySlug(slug))!.signatureCount).toBe(0);
+  });
+
+  it('moves only the counter of the letter it is asked to', async () => {
+    const a = await createLetter(t.db, NOW);
+    const b = await createLetter(t.db, NOW);
+    await letters.addToSignatureCount(a.id, 3);
+    expect((await letters.findById(a.id))!.signatureCount).toBe(3);
+    expect((await letters.findById(b.id))!.signatureCount).toBe(0);
+  });
+});

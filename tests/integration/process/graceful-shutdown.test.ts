@@ -1,0 +1,182 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../server/db/database.js';
+import { migrateToLatest } from '../../../server/db/migrate.js';
+import { projectRoot, seedsDir } from '../../../server/lib/paths.js';
+import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
+import { freePort } from '../../support/free-port.js';
+import { outboxMessage } from '../../support/temp-database.js';
+
+/** Settings the parent process may carry that would change what the server does; the test sets its own. */
+const CONFIG_VARIABLES = [
+  'NODE_ENV',
+  'PORT',
+  'HOST',
+  'DATA_DIR',
+  'DATABASE_PATH',
+  'PUBLIC_URL',
+  'SMTP_URL',
+  'MAIL_FROM',
+  'SECRET_KEY',
+  'RUN_MAIL_WORKER',
+  'TRUST_PROXY',
+  'SEED_DEMO',
+  'LOG_LEVEL',
+];
+const STARTED = 'Undersigned is running at';
+
+interface RunningServer {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startServer(env: Record<string, string>): RunningServer {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !CONFIG_VARIABLES.includes(name)),
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: projectRoot,
+    env: { ...inherited, LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, output: () => output, exited };
+}
+
+/** Resolves once `predicate` holds; fails with the server's output if the process exits first or time runs out. */
+async function until(
+  server: RunningServer,
+  predicate: () => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (server.child.exitCode !== null)
+      throw new Error(`the server exited (${server.child.exitCode}) before ${what}:\n${server.output()}`);
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}:\n${server.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The slugs of the demo letters in seeds/letters, if any exist yet. */
+function seedSlugs(): string[] {
+  const dir = path.join(seedsDir, 'letters');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => (JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { slug: string }).slug)
+    .sort();
+}
+
+describe('the server process', () => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+  });
+
+  function tempDataDir(): string {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-process-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  function track(server: RunningServer): RunningServer {
+    cleanups.push(() => {
+      if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+    });
+    return server;
+  }
+
+  it(
+    'serves pages, sends queued mail, and on SIGTERM finishes its work and exits with code 0, leaving a consistent database',
+    { timeout: 60_000 },
+    async () => {
+      const dataDir = tempDataDir();
+      const databaseFile = path.join(dataDir, 'undersigned.sqlite');
+      // A confirmation already waiting in the outbox when the process starts.
+      {
+        const { db } = openDatabase(databaseFile);
+        await migrateToLatest(db);
+        await new OutboxRepository(db).enqueue(
+          outboxMessage({ toAddress: 'waiting@example.org' }),
+          '<waiting-1@undersigned.example.org>',
+          new Date(),
+        );
+        await db.destroy();
+      }
+      const seeds = seedSlugs();
+      const port = await freePort();
+      const server = track(startServer({ DATA_DIR: dataDir, PORT: String(port) }));
+
+      await until(server, () => server.output().includes(STARTED), 'it started');
+      expect(server.output()).toContain(`${STARTED} http://localhost:${port}`);
+
+      // Node's fetch keeps the connection alive afterwards: shutting down must not wait for it.
+      const home = await fetch(`http://127.0.0.1:${port}/`);
+      expect(home.status).toBe(200);
+      const html = await home.text();
+      for (const slug of seeds) expect(html).toContain(`/letters/${slug}`);
+
+      // The worker delivers the waiting message to the embedded capture server.
+      const mailbox = path.join(dataDir, 'mailbox');
+      await until(
+        server,
+        () => existsSync(mailbox) && readdirSync(mailbox).some((name) => name.endsWith('.eml')),
+        'the queued message was captured',
+      );
+
+      server.child.kill('SIGTERM');
+      const exit = await Promise.race([
+        server.exited,
+        new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 15_000).unref()),
+      ]);
+      expect(exit, server.output()).toEqual({ code: 0, signal: null });
+      expect(server.output()).toContain('SIGTERM: finishing requests and mail in flight');
+
+      // Closed properly: the write-ahead log was checkpointed into the file and removed.
+      expect(existsSync(`${databaseFile}-wal`)).toBe(false);
+      const sqlite = new SQLite(databaseFile, { readonly: true, fileMustExist: true });
+      try {
+        expect(sqlite.pragma('integrity_check', { simple: true })).toBe('ok');
+        expect(sqlite.pragma('foreign_key_check')).toEqual([]);
+        // The send in flight was recorded before the process stopped: never left "sending".
+        const message = sqlite
+          .prepare(
+            "select status, last_reply from outbox_messages where message_id = '<waiting-1@undersigned.example.org>'",
+          )
+          .get() as { status: string; last_reply: string };
+        expect(message.status).toBe('sent');
+        expect(message.last_reply).toMatch(/^250\b/);
+        // The demo letters were loaded into the empty database only if seeds/letters has any.
+        const slugs = sqlite.prepare('select slug from letters order by slug').pluck().all();
+        expect(slugs).toEqual(seeds);
+      } finally {
+        sqlite.close();
+      }
+    },
+  );
+
+  it(
+    'refuses to start with an invalid configuration, naming the variable, with exit code 1',
+    { timeout: 60_000 },
+    async () => {
+      const dataDir = tempDataDir();
+      const server = track(startServer({ DATA_DIR: dataDir, PORT: 'not-a-port' }));
+      const exit = await server.exited;
+      expect(exit.code).toBe(1);
+      expect(server.output()).toMatch(/PORT: /);
+      expect(server.output()).not.toContain(STARTED);
+    },
+  );
+});

@@ -1,0 +1,167 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ConfigError, loadConfig } from '../../server/config.js';
+
+/** The ConfigError that loading `env` throws. */
+function configErrorFor(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('loadConfig', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it.each(['0x50', '1e3', ' ', '80.5', '-1', '70000'])('refuses PORT=%j rather than guessing a port from it', (port) => {
+    expect(() => loadConfig({ PORT: port })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: port })).toThrow(/PORT/);
+  });
+
+  it('works with nothing set, with the documented defaults', () => {
+    const config = loadConfig({});
+    const dataDir = path.resolve('./data');
+    expect(config).toMatchObject({
+      env: 'development',
+      port: 3000,
+      host: '127.0.0.1',
+      dataDir,
+      databasePath: path.join(dataDir, 'undersigned.sqlite'),
+      mailboxDir: path.join(dataDir, 'mailbox'),
+      publicUrl: 'http://localhost:3000',
+      smtpUrl: undefined,
+      mailFrom: 'Undersigned <letters@undersigned.example.org>',
+      chromiumPath: '/usr/bin/chromium',
+      secretKey: undefined,
+      runMailWorker: true,
+      trustProxy: false,
+      seedDemo: true,
+      logLevel: 'info',
+    });
+    expect(path.isAbsolute(config.dataDir)).toBe(true);
+  });
+
+  it('puts the database and the mailbox under DATA_DIR unless DATABASE_PATH says otherwise', () => {
+    const config = loadConfig({ DATA_DIR: '/srv/undersigned' });
+    expect(config.dataDir).toBe('/srv/undersigned');
+    expect(config.databasePath).toBe('/srv/undersigned/undersigned.sqlite');
+    expect(config.mailboxDir).toBe('/srv/undersigned/mailbox');
+    expect(loadConfig({ DATA_DIR: '/srv/undersigned', DATABASE_PATH: '/var/db/u.sqlite' }).databasePath).toBe(
+      '/var/db/u.sqlite',
+    );
+  });
+
+  it('resolves relative paths to absolute ones', () => {
+    const config = loadConfig({ DATA_DIR: 'var/data', DATABASE_PATH: 'var/db.sqlite' });
+    expect(config.dataDir).toBe(path.resolve('var/data'));
+    expect(config.databasePath).toBe(path.resolve('var/db.sqlite'));
+  });
+
+  it('derives the public URL from PORT when PUBLIC_URL is unset', () => {
+    const config = loadConfig({ PORT: '8080' });
+    expect(config.port).toBe(8080);
+    expect(config.publicUrl).toBe('http://localhost:8080');
+  });
+
+  it('drops trailing slashes from PUBLIC_URL, so links never have a double slash', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://letters.example.org/' }).publicUrl).toBe(
+      'https://letters.example.org',
+    );
+    expect(loadConfig({ PUBLIC_URL: 'https://letters.example.org/base//' }).publicUrl).toBe(
+      'https://letters.example.org/base',
+    );
+  });
+
+  it('treats empty strings as unset', () => {
+    const config = loadConfig({
+      PORT: '',
+      HOST: '',
+      DATA_DIR: '',
+      DATABASE_PATH: '',
+      PUBLIC_URL: '',
+      SMTP_URL: '',
+      MAIL_FROM: '',
+      CHROMIUM_PATH: '',
+      SECRET_KEY: '',
+      RUN_MAIL_WORKER: '',
+      LOG_LEVEL: '',
+    });
+    expect(config).toEqual(loadConfig({}));
+  });
+
+  it('accepts smtp:// and smtps:// relay URLs', () => {
+    expect(loadConfig({ SMTP_URL: 'smtp://user:pass@relay.example.org:587' }).smtpUrl).toBe(
+      'smtp://user:pass@relay.example.org:587',
+    );
+    expect(loadConfig({ SMTP_URL: 'smtps://relay.example.org' }).smtpUrl).toBe('smtps://relay.example.org');
+  });
+
+  it('reads the yes/no switches in their usual spellings', () => {
+    for (const off of ['0', 'false', 'off', 'no'])
+      expect(loadConfig({ RUN_MAIL_WORKER: off }).runMailWorker, off).toBe(false);
+    for (const on of ['1', 'true', 'on', 'yes'])
+      expect(loadConfig({ TRUST_PROXY: on }).trustProxy, on).toBe(true);
+  });
+
+  it('refuses an invalid PORT, naming the variable', () => {
+    for (const port of ['abc', '70000', '-1', '80.5']) {
+      expect(configErrorFor({ PORT: port }).message, port).toMatch(/^\s*PORT: /m);
+    }
+  });
+
+  it('refuses an SMTP_URL that is not an smtp:// or smtps:// URL, naming the variable', () => {
+    for (const url of ['http://relay.example.org', 'relay.example.org:25', 'not a url']) {
+      expect(configErrorFor({ SMTP_URL: url }).message, url).toMatch(/^\s*SMTP_URL: /m);
+    }
+  });
+
+  it('refuses a PUBLIC_URL that is not an http(s) URL, naming the variable', () => {
+    for (const url of ['ftp://letters.example.org', 'letters.example.org', 'javascript:alert(1)']) {
+      expect(configErrorFor({ PUBLIC_URL: url }).message, url).toMatch(/^\s*PUBLIC_URL: /m);
+    }
+  });
+
+  it('lists every invalid variable at once', () => {
+    const message = configErrorFor({
+      PORT: 'abc',
+      SMTP_URL: 'http://x.example',
+      PUBLIC_URL: 'nope',
+      LOG_LEVEL: 'loud',
+      SEED_DEMO: 'maybe',
+    }).message;
+    for (const name of ['PORT', 'SMTP_URL', 'PUBLIC_URL', 'LOG_LEVEL', 'SEED_DEMO'])
+      expect(message).toMatch(new RegExp(`^\\s*${name}: `, 'm'));
+  });
+
+  it('refuses a short SECRET_KEY without repeating it in the message', () => {
+    const message = configErrorFor({ SECRET_KEY: 'hunter2-short' }).message;
+    expect(message).toMatch(/SECRET_KEY/);
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('does not repeat a password from an invalid SMTP_URL in the message', () => {
+    expect(configErrorFor({ SMTP_URL: 'http://user:hunter2@relay.example.org' }).message).not.toContain(
+      'hunter2',
+    );
+  });
+
+  it('returns a frozen config', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(config.port).toBe(3000);
+  });
+
+  it('reads only the environment it is given when one is passed', () => {
+    vi.stubEnv('PORT', '4567');
+    expect(loadConfig({}).port).toBe(3000);
+    expect(loadConfig().port).toBe(4567);
+  });
+});

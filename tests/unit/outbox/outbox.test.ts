@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import {
+  classifySendError,
+  DEFAULT_RETRY_POLICY,
+  nextAttemptAt,
+  shouldGiveUp,
+  type RetryPolicy,
+} from '../../../server/outbox/outbox.js';
+
+const NOW = new Date('2026-11-23T10:00:00.000Z');
+const policy: RetryPolicy = { baseDelayMs: 1_000, maxDelayMs: 60_000, giveUpAfterMs: 86_400_000 };
+/** Milliseconds from NOW until the next attempt. */
+const delay = (attempts: number, random: number, p: RetryPolicy = policy) =>
+  nextAttemptAt(attempts, NOW, p, random).getTime() - NOW.getTime();
+
+/** An error shaped like the one nodemailer throws when the server answers a command with an error. */
+function smtpError(responseCode: number, response: string) {
+  return Object.assign(new Error(`Message failed: ${response}`), {
+    code: 'EMESSAGE',
+    command: 'DATA',
+    responseCode,
+    response,
+  });
+}
+
+describe('nextAttemptAt', () => {
+  it('waits the base delay after the first failure, then doubles it with each further failure', () => {
+    expect([1, 2, 3, 4, 5].map((attempts) => delay(attempts, 0.5))).toEqual([
+      1_000, 2_000, 4_000, 8_000, 16_000,
+    ]);
+  });
+
+  it('treats zero attempts like one', () => {
+    expect(delay(0, 0.5)).toBe(1_000);
+  });
+
+  it('never waits longer than the maximum delay', () => {
+    expect(delay(7, 0.5)).toBe(60_000);
+    expect(delay(50, 0.5)).toBe(60_000);
+    expect(delay(5_000, 0.5)).toBe(60_000);
+  });
+
+  it('spreads retries by ±20 %: 0.8× the delay with random 0, just under 1.2× with random close to 1', () => {
+    expect(delay(3, 0)).toBe(3_200);
+    const high = delay(3, 0.999_999);
+    expect(high).toBeLessThanOrEqual(4_800);
+    expect(high).toBeGreaterThan(4_790);
+  });
+
+  it('applies the jitter to the capped delay too', () => {
+    expect(delay(100, 0)).toBe(48_000);
+    expect(delay(100, 0.999_999)).toBeLessThanOrEqual(72_000);
+    expect(delay(100, 0.999_999)).toBeGreaterThan(71_900);
+  });
+
+  it('always lies in the future with the default policy', () => {
+    for (const attempts of [1, 2, 10, 1_000]) {
+      for (const random of [0, 0.5, 0.999])
+        expect(delay(attempts, random, DEFAULT_RETRY_POLICY)).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('classifySendError', () => {
+  it('treats a 5xx reply as permanent and keeps the reply', () => {
+    expect(
+      classifySendError(smtpError(550, '550 5.1.1 <nobody@example.org>: Recipient address rejected')),
+    ).toEqual({
+      kind: 'permanent',
+      reply: '550 5.1.1 <nobody@example.org>: Recipient address rejected',
+    });
+    expect(classifySendError(smtpError(554, '554 5.7.1 Message rejected')).kind).toBe('permanent');
+  });
+
+  it('treats a 4xx reply as temporary and keeps the reply', () => {
+    expect(classifySendError(smtpError(451, '451 4.3.0 Try again later'))).toEqual({
+      kind: 'temporary',
+      reply: '451 4.3.0 Try again later',
+    });
+    expect(classifySendError(smtpError(421, '421 4.7.0 Too many connections'))).toEqual({
+      kind: 'temporary',
+      reply: '421 4.7.0 Too many connections',
+    });
+  });
+
+  it('treats a broken connection or a timeout without a reply code as temporary, naming the error', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:2525'), { code: 'ESOCKET' });
+    expect(classifySendError(refused)).toEqual({
+      kind: 'temporary',
+      reply: 'ESOCKET: connect ECONNREFUSED 127.0.0.1:2525',
+    });
+    const lost = Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION' });
+    expect(classifySendError(lost)).toEqual({
+      kind: 'temporary',
+      reply: 'ECONNECTION: Connection closed unexpectedly',
+    });
+    const timeout = Object.assign(new Error('Greeting never received'), { code: 'ETIMEDOUT' });
+    expect(classifySendError(timeout)).toEqual({
+      kind: 'temporary',
+      reply: 'ETIMEDOUT: Greeting never received',
+    });
+  });
+
+  it('falls back to the error message when the reply is empty', () => {
+    const error = Object.assign(new Error('Message failed'), { responseCode: 550, response: '' });
+    expect(classifySendError(error)).toEqual({ kind: 'permanent', reply: 'Message failed' });
+  });
+
+  it('treats odd values as temporary with a readable reply, without throwing', () => {
+    for (const odd of [null, undefined, 'boom', 42, {}, [], { responseCode: '550', response: 42 }]) {
+      const outcome = classifySendError(odd);
+      expect(outcome.kind, JSON.stringify(odd)).toBe('temporary');
+      expect(outcome.reply, JSON.stringify(odd)).toBe('unknown error');
+    }
+  });
+
+  it('does not treat a reply code outside 500–599 as permanent', () => {
+    expect(classifySendError({ responseCode: 600, response: '600 odd' }).kind).toBe('temporary');
+    expect(classifySendError({ responseCode: 499, response: '499 odd' }).kind).toBe('temporary');
+    expect(classifySendError({ responseCode: 500, response: '500 syntax error' }).kind).toBe('permanent');
+  });
+});
+
+describe('shouldGiveUp', () => {
+  const created = new Date('2026-11-20T10:00:00.000Z');
+
+  it('keeps trying before the give-up time', () => {
+    expect(shouldGiveUp(created, new Date(created.getTime() + policy.giveUpAfterMs - 1), policy)).toBe(false);
+  });
+
+  it('gives up from the give-up time on', () => {
+    expect(shouldGiveUp(created, new Date(created.getTime() + policy.giveUpAfterMs), policy)).toBe(true);
+    expect(shouldGiveUp(created, new Date(created.getTime() + 10 * policy.giveUpAfterMs), policy)).toBe(true);
+  });
+
+  it('gives up after five days by default', () => {
+    expect(
+      shouldGiveUp(created, new Date(created.getTime() + 5 * 86_400_000 - 1), DEFAULT_RETRY_POLICY),
+    ).toBe(false);
+    expect(shouldGiveUp(created, new Date(created.getTime() + 5 * 86_400_000), DEFAULT_RETRY_POLICY)).toBe(
+      true,
+    );
+  });
+});
