@@ -43,6 +43,11 @@ export function createViewEngine(viewsDir: string, cache: boolean) {
   env.registerHelper('formatDate', (value: Date | null, options: Handlebars.HelperOptions) =>
     value ? new Intl.DateTimeFormat(root(options).language ?? 'en', { dateStyle: 'long', timeZone: 'UTC' }).format(value) : '',
   );
+  env.registerHelper('formatDateTime', (value: Date | null, options: Handlebars.HelperOptions) =>
+    value
+      ? new Intl.DateTimeFormat(root(options).language ?? 'en', { dateStyle: 'medium', timeStyle: 'long', timeZone: 'UTC' }).format(value)
+      : '',
+  );
   env.registerHelper('isoDate', (value: Date | null) => (value ? value.toISOString() : ''));
   env.registerHelper('countryName', (code: string, options: Handlebars.HelperOptions) => countryName(code, root(options).language ?? 'en'));
   env.registerHelper('eq', (a: unknown, b: unknown) => a === b);

@@ -47,11 +47,13 @@ function formView(res: Response, page: LetterPage, values: SigningFormValues, er
 }
 
 function renderLetter(res: Response, page: LetterPage, form: ReturnType<typeof formView>, status = 200) {
+  const t = res.locals.t as TFunction;
   res.status(status).render('letters/letter', {
     page,
     form,
     otherLanguages: page.languages.filter((l) => l !== page.text.language),
-    titleText: page.text.title,
+    // Screen readers hear the title first: it says at once that the form came back with errors.
+    titleText: form.errorList.length > 0 ? `${t('form.errorTitlePrefix')} ${page.text.title}` : page.text.title,
   });
 }
 

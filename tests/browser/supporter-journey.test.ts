@@ -1,0 +1,118 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLetter } from '../support/factories.js';
+import { launchBrowser, startApp, type RunningApp } from '../support/browser.js';
+
+const LETTER_TITLE = 'Protect the captured soldiers';
+
+/** Reloads the captured-mail page until a message to `address` is listed (the worker sends in the background). */
+async function waitForMailTo(page: Page, address: string): Promise<void> {
+  const row = page.locator('table.mailbox tbody tr', { hasText: address });
+  const deadline = Date.now() + 15_000;
+  while ((await row.count()) === 0) {
+    if (Date.now() > deadline) throw new Error(`no mail to ${address} appeared in /dev/mailbox`);
+    await page.waitForTimeout(150);
+    await page.reload();
+  }
+}
+
+describe('a supporter signs a letter in a real browser', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let slug: string;
+
+  beforeAll(async () => {
+    app = await startApp();
+    ({ slug } = await createLetter(app.platform.db, new Date(), { title: LETTER_TITLE }));
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('signs with her initials, confirms from the e-mail, and is counted and listed by initials only', async () => {
+    const name = 'Park Min-seo';
+    const email = 'min-seo.park@example.org';
+    const context = await browser.newContext({ baseURL: app.baseUrl });
+    const page = await context.newPage();
+
+    // Min-seo opens the site and finds the letter among the open ones.
+    await page.goto('/');
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Open letters');
+    await page.getByRole('link', { name: LETTER_TITLE, exact: true }).click();
+    await page.waitForURL(`**/letters/${slug}`);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(LETTER_TITLE);
+
+    // No one has signed yet.
+    await expect(page.locator('.stats__count').textContent()).resolves.toBe('0 signatures');
+    await expect(page.locator('.recent').innerText()).resolves.toContain('No one has signed yet');
+
+    // She fills in the form, asks to be shown by her initials only, and agrees to the privacy notice.
+    await page.getByRole('textbox', { name: /Your name/ }).fill(name);
+    await page.getByRole('textbox', { name: /E-mail address/ }).fill(email);
+    await page.getByRole('combobox', { name: /Country/ }).selectOption({ label: 'South Korea' });
+    const initials = page.getByRole('radio', { name: 'My initials and country' });
+    await initials.check();
+    await expect(initials.isChecked()).resolves.toBe(true);
+    await page.getByRole('checkbox', { name: /I have read the privacy notice/ }).check();
+    await page.getByRole('button', { name: 'Sign the letter' }).click();
+
+    // She is told to look for the confirmation e-mail; nothing is counted yet.
+    await page.waitForURL(`**/letters/${slug}/check-your-inbox`);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Check your inbox');
+    await expect(page.locator('main').innerText()).resolves.toContain('not counted until you confirm');
+
+    // Her inbox is the captured-mail viewer; the mail worker sends in the background.
+    await page.getByRole('link', { name: 'Captured mail' }).click();
+    await page.waitForURL('**/dev/mailbox');
+    await waitForMailTo(page, email);
+    const message = page.locator('table.mailbox tbody tr', { hasText: email }).getByRole('link');
+    await expect(message.textContent()).resolves.toBe(`Please confirm your signature: ${LETTER_TITLE}`);
+    await message.click();
+    await page.waitForURL('**/dev/mailbox/*.eml');
+
+    // She follows the confirm link; the link is built from PUBLIC_URL, which is this server.
+    await expect(page.getByRole('heading', { name: 'Links in this message' }).isVisible()).resolves.toBe(
+      true,
+    );
+    const confirmLink = page.locator(
+      'h2:text-is("Links in this message") + ul a[href*="/signatures/confirm/"]',
+    );
+    await expect(confirmLink.count()).resolves.toBe(1);
+    await expect(confirmLink.getAttribute('href')).resolves.toMatch(
+      new RegExp(`^${app.baseUrl}/signatures/confirm/`),
+    );
+    await confirmLink.click();
+    await page.waitForURL('**/signatures/confirm/**');
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+      'Confirm your signature',
+    );
+
+    // Opening the link confirmed nothing: a person has to press the button.
+    await expect(app.platform.repositories.letters.findBySlug(slug)).resolves.toMatchObject({
+      signatureCount: 0,
+    });
+    await page.getByRole('button', { name: 'Confirm my signature' }).click();
+
+    await page.waitForURL(`**/letters/${slug}/thank-you`);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+      'Thank you for signing',
+    );
+    await expect(page.locator('main').innerText()).resolves.toContain('1 person has signed so far.');
+
+    // Back on the letter, she is counted and listed by her initials, never by her name or address.
+    await page.getByRole('link', { name: 'Back to the letter' }).click();
+    await page.waitForURL(`**/letters/${slug}`);
+    await expect(page.locator('.stats__count').textContent()).resolves.toBe('1 signature');
+    const signatories = page.locator('.recent .signatories li');
+    await expect(signatories.allInnerTexts()).resolves.toEqual(['P. M.-S. (South Korea)']);
+    const html = await page.content();
+    expect(html).not.toContain(name);
+    expect(html).not.toContain('Park');
+    expect(html).not.toContain(email);
+
+    await context.close();
+  });
+});
