@@ -6,7 +6,6 @@ import {
   ERROR_TITLES,
   expectErrorPage,
   lastMailTo,
-  postForm,
   sign,
   signAndConfirm,
   signAndGetLinks,
@@ -166,7 +165,7 @@ describe('confirming a signature', () => {
 
   it('is harmless to confirm twice: the count stays and the page says it is already confirmed', async () => {
     const { confirm } = await signAndConfirm(t, visitor, slug);
-    const again = await postForm(visitor, `/letters/${slug}`, confirm, {});
+    const again = await visitor.submit(`/letters/${slug}`, confirm, {});
     expect(again.status).toBe(303);
     expect(again.headers.location).toBe(`/letters/${slug}/thank-you`);
     expect(await storedCount(t, slug)).toBe(1);
@@ -207,7 +206,7 @@ describe('confirming a signature', () => {
     ];
     for (const forged of bad) {
       expectErrorPage(await visitor.get(`/signatures/confirm/${forged}`), 404, ERROR_TITLES[404]);
-      const posted = await postForm(visitor, `/letters/${slug}`, `/signatures/confirm/${forged}`, {});
+      const posted = await visitor.submit(`/letters/${slug}`, `/signatures/confirm/${forged}`, {});
       expectErrorPage(posted, 404, ERROR_TITLES[404]);
       expect(textOf(mainOf(posted.text))).toContain(LINK_INVALID);
     }
@@ -221,7 +220,7 @@ describe('confirming a signature', () => {
     const withdrawToken = withdraw.split('/').at(-1)!;
     expectErrorPage(await visitor.get(`/signatures/withdraw/${confirmToken}`), 404, ERROR_TITLES[404]);
     expectErrorPage(
-      await postForm(visitor, `/letters/${slug}`, `/signatures/withdraw/${confirmToken}`, {}),
+      await visitor.submit(`/letters/${slug}`, `/signatures/withdraw/${confirmToken}`, {}),
       404,
       ERROR_TITLES[404],
     );
@@ -280,7 +279,7 @@ describe('withdrawing a signature', () => {
     expect(textOf(mainOf(opened.text))).toContain('This signature was withdrawn, so it cannot be confirmed.');
     expect(startTags(mainOf(opened.text), 'form')).toHaveLength(0);
     // …and a POST made anyway is refused.
-    const refused = await postForm(visitor, `/letters/${slug}`, confirm, {});
+    const refused = await visitor.submit(`/letters/${slug}`, confirm, {});
     expect(refused.status).toBe(409);
     expect(textOf(mainOf(refused.text))).toContain(
       'This signature was withdrawn, so it cannot be confirmed.',
@@ -298,7 +297,7 @@ describe('withdrawing a signature', () => {
     const page = await visitor.get(withdraw);
     expect(textOf(mainOf(page.text))).toContain('This signature has already been withdrawn.');
     expect(startTags(mainOf(page.text), 'form')).toHaveLength(0);
-    const again = await postForm(visitor, `/letters/${slug}`, withdraw, {});
+    const again = await visitor.submit(`/letters/${slug}`, withdraw, {});
     expect(again.status).toBe(303);
     expect(again.headers.location).toBe(`/letters/${slug}/withdrawn`);
     expect(await storedCount(t, slug)).toBe(1);
@@ -311,7 +310,7 @@ describe('withdrawing a signature', () => {
     const forged = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
     expectErrorPage(await visitor.get(`/signatures/withdraw/${forged}`), 404, ERROR_TITLES[404]);
     expectErrorPage(
-      await postForm(visitor, `/letters/${slug}`, `/signatures/withdraw/${forged}`, {}),
+      await visitor.submit(`/letters/${slug}`, `/signatures/withdraw/${forged}`, {}),
       404,
       ERROR_TITLES[404],
     );

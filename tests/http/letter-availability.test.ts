@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLetter, signingForm } from '../support/factories.js';
 import { byId, mainOf, startTags, textOf } from '../support/html.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
-import { ERROR_TITLES, expectErrorPage, postForm, rowCounts } from '../support/signing.js';
+import { ERROR_TITLES, expectErrorPage, rowCounts } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
 const DAY = 86_400_000;
@@ -33,7 +33,7 @@ describe('letters that cannot be signed: unknown, drafts, closed and not yet ope
   });
 
   const postSign = (slug: string) =>
-    postForm(visitor, `/letters/${openSlug}`, `/letters/${slug}/sign`, signingForm());
+    visitor.submit(`/letters/${openSlug}`, `/letters/${slug}/sign`, signingForm());
 
   it('shows the 404 page for a letter that does not exist', async () => {
     const response = await visitor.get('/letters/no-such-letter');

@@ -1,83 +1,33 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp } from '../../server/app.js';
-import { loadConfig, type Config } from '../../server/config.js';
-import { ManualClock } from '../../server/lib/clock.js';
-import { createLogger } from '../../server/lib/logger.js';
-import { wire, type Platform } from '../../server/wiring.js';
 import { createLetter } from '../support/factories.js';
 import { byClass, hrefsIn, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage, sign } from '../support/signing.js';
-import { TEST_PUBLIC_URL } from '../support/test-platform.js';
-
-interface CapturePlatform {
-  app: ReturnType<typeof createApp>;
-  platform: Platform;
-  config: Config;
-  dataDir: string;
-  /** Runs the mail worker until nothing is due; returns how many messages it handled. */
-  drain(): Promise<number>;
-  close(): Promise<void>;
-}
-
-/**
- * A platform as `npm start` builds it without SMTP_URL: no test transport, so mail goes to the
- * embedded capture server, which writes .eml files to DATA_DIR/mailbox.
- */
-async function createCapturePlatform(env: Record<string, string> = {}): Promise<CapturePlatform> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-mailbox-'));
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATA_DIR: dataDir,
-    PUBLIC_URL: TEST_PUBLIC_URL,
-    LOG_LEVEL: 'silent',
-    SECRET_KEY: 'test-secret-test-secret-test-secret-0123',
-    ...env,
-  });
-  const clock = new ManualClock(new Date('2026-11-23T10:00:00.000Z'));
-  const platform = await wire(config, createLogger('silent'), { withWorker: true, clock });
-  return {
-    app: createApp(platform.appDeps),
-    platform,
-    config,
-    dataDir,
-    async drain() {
-      let total = 0;
-      for (
-        let handled = await platform.worker!.runOnce();
-        handled > 0;
-        handled = await platform.worker!.runOnce()
-      )
-        total += handled;
-      return total;
-    },
-    async close() {
-      await platform.shutdown();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
+import { createTestPlatform, TEST_PUBLIC_URL, type CaptureTestPlatform } from '../support/test-platform.js';
 
 describe('/dev/mailbox shows the captured mail outside production', () => {
-  const opened: CapturePlatform[] = [];
+  const opened: CaptureTestPlatform[] = [];
   afterEach(async () => {
     for (const p of opened.splice(0)) await p.close();
   });
 
+  /**
+   * A platform as `npm start` builds it without SMTP_URL: no test transport, so mail goes to the
+   * embedded capture server, which writes .eml files to DATA_DIR/mailbox.
+   */
   async function start(env: Record<string, string> = {}) {
-    const p = await createCapturePlatform(env);
+    const p = await createTestPlatform({ mail: 'capture', env });
     opened.push(p);
     return p;
   }
 
   /** Signs one letter and lets the worker hand the confirmation to the capture server. */
-  async function captureOne(p: CapturePlatform, overrides: Record<string, string> = {}) {
+  async function captureOne(p: CaptureTestPlatform, overrides: Record<string, string> = {}) {
     const { slug } = await createLetter(p.platform.db, p.platform.clock.now());
     await sign(new Visitor(p.app), slug, overrides);
-    expect(await p.drain()).toBe(1);
+    expect(await p.drainOutbox()).toBe(1);
     const files = readdirSync(p.config.mailboxDir).filter((n) => n.endsWith('.eml'));
     expect(files).toHaveLength(1);
     return { slug, file: files[0]! };

@@ -1,15 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import os from 'node:os';
-import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createApp } from '../../server/app.js';
-import { loadConfig, type Config } from '../../server/config.js';
-import type { Clock } from '../../server/lib/clock.js';
-import { createLogger } from '../../server/lib/logger.js';
-import { wire, type Platform } from '../../server/wiring.js';
+import type { Config } from '../../server/config.js';
+import { systemClock, type Clock } from '../../server/lib/clock.js';
+import type { Platform } from '../../server/wiring.js';
 import { freePort } from './free-port.js';
+import { createTestPlatform } from './test-platform.js';
 
 /**
  * Debian Chromium through playwright-core (never `npx playwright install`: it cannot download here).
@@ -46,38 +43,29 @@ export interface RunningApp {
  * at /dev/mailbox.
  */
 export async function startApp(options: { clock?: Clock } = {}): Promise<RunningApp> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-browser-'));
   // Links in e-mails are built from PUBLIC_URL, so it must name the port the server listens on.
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATA_DIR: dataDir,
-    PUBLIC_URL: baseUrl,
-    LOG_LEVEL: 'silent',
-    SECRET_KEY: 'browser-test-secret-browser-test-secret-0123',
+  const t = await createTestPlatform({
+    mail: 'capture',
+    env: { PUBLIC_URL: baseUrl },
+    clock: options.clock ?? systemClock,
   });
-  const platform = await wire(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), {
-    withWorker: true,
-    ...(options.clock ? { clock: options.clock } : {}),
-  });
-  const app = createApp(platform.appDeps);
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(s)));
+    const s = t.app.listen(port, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(s)));
   });
-  platform.worker!.start();
+  t.platform.worker!.start();
   return {
     baseUrl,
-    platform,
-    config,
-    dataDir,
+    platform: t.platform,
+    config: t.config,
+    dataDir: t.dataDir,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Chromium keeps connections alive; the server closes only once they are gone.
       server.closeAllConnections();
       await closed;
-      await platform.shutdown();
-      rmSync(dataDir, { recursive: true, force: true });
+      await t.close();
     },
   };
 }

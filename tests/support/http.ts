@@ -23,9 +23,16 @@ export class Visitor {
     return this.agent.get(path).set('Accept', 'text/html');
   }
 
-  /** Opens `formPage`, then posts `fields` (plus its CSRF token) to `action`. */
+  /**
+   * Opens `formPage`, then posts `fields` (plus its CSRF token) to `action`. `formPage` may be any page
+   * of the site with a form: tokens belong to the browser, not to one form.
+   */
   async submit(formPage: string, action: string, fields: Record<string, string>) {
     const page = await this.get(formPage);
-    return this.agent.post(action).type('form').set('Accept', 'text/html').send({ ...fields, _csrf: csrfTokenIn(page.text) });
+    return this.agent
+      .post(action)
+      .type('form')
+      .set('Accept', 'text/html')
+      .send({ ...fields, _csrf: csrfTokenIn(page.text) });
   }
 }

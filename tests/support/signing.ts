@@ -3,7 +3,7 @@ import type { Db } from '../../server/db/database.js';
 import type { SignatureRow } from '../../server/db/tables.js';
 import { signingForm } from './factories.js';
 import { mainOf, startTags, textOf, textsByClass } from './html.js';
-import { csrfTokenIn, type Visitor } from './http.js';
+import type { Visitor } from './http.js';
 import { linksIn, type SinkMessage } from './smtp-sink.js';
 import { TEST_PUBLIC_URL, type TestPlatform } from './test-platform.js';
 
@@ -24,24 +24,6 @@ export async function rowCounts(db: Db): Promise<{ signatures: number; outbox: n
 /** Every signature row, oldest first. */
 export async function signatureRows(db: Db): Promise<SignatureRow[]> {
   return db.selectFrom('signatures').selectAll().orderBy('id').execute();
-}
-
-/**
- * Posts a form as the visitor's browser would, with a CSRF token taken from `tokenPage` (any page of
- * the site with a form: tokens belong to the browser, not to one form).
- */
-export async function postForm(
-  visitor: Visitor,
-  tokenPage: string,
-  action: string,
-  fields: Record<string, string>,
-) {
-  const page = await visitor.get(tokenPage);
-  return visitor.agent
-    .post(action)
-    .type('form')
-    .set('Accept', 'text/html')
-    .send({ ...fields, _csrf: csrfTokenIn(page.text) });
 }
 
 /** The path part of a link in an e-mail. */

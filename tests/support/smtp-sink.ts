@@ -1,19 +1,35 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
+/** A message the sink accepted. */
 export interface SinkMessage {
   envelopeTo: string[];
   parsed: ParsedMail;
   raw: string;
 }
 
+/** One DATA command the sink received, whether it accepted it or not. */
+export interface SmtpAttempt {
+  messageId: string;
+  envelopeTo: string[];
+  subject: string;
+  /** The reply code the sink answered with. */
+  code: number;
+}
+
 /**
- * A real SMTP server on loopback that keeps what it receives, for tests. `reply` can script an answer
- * per message (e.g. a 451 or a 550) to exercise the queue's error handling.
+ * A real SMTP server on loopback, for tests. It records every delivery attempt in `attempts`
+ * (including those refused by a scripted `reply`, so a test can compare what a client sent on each
+ * try) and keeps the messages it accepted in `messages`.
  */
 export class SmtpSink {
+  readonly attempts: SmtpAttempt[] = [];
   readonly messages: SinkMessage[] = [];
-  reply: ((count: number) => { code: number; message: string } | undefined) | undefined;
+  /**
+   * Scripted answer for the attempt with this index (0-based, counting refused attempts too), e.g. a
+   * 451 or a 550 to exercise the queue's error handling; undefined accepts with 250.
+   */
+  reply: ((attempt: number) => { code: number; message: string } | undefined) | undefined;
   private server: SMTPServer | undefined;
   private waiters: (() => void)[] = [];
   port = 0;
@@ -27,14 +43,21 @@ export class SmtpSink {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
-          const scripted = this.reply?.(this.messages.length);
-          if (scripted) {
-            return callback(Object.assign(new Error(scripted.message), { responseCode: scripted.code }));
-          }
           const raw = Buffer.concat(chunks).toString('utf8');
           simpleParser(raw).then(
             (parsed) => {
-              this.messages.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), parsed, raw });
+              const scripted = this.reply?.(this.attempts.length);
+              const envelopeTo = session.envelope.rcptTo.map((r) => r.address);
+              this.attempts.push({
+                messageId: parsed.messageId ?? '',
+                envelopeTo,
+                subject: parsed.subject ?? '',
+                code: scripted?.code ?? 250,
+              });
+              if (scripted) {
+                return callback(Object.assign(new Error(scripted.message), { responseCode: scripted.code }));
+              }
+              this.messages.push({ envelopeTo, parsed, raw });
               this.waiters.splice(0).forEach((w) => w());
               callback();
             },
@@ -49,7 +72,7 @@ export class SmtpSink {
     return this;
   }
 
-  /** Waits until at least `count` messages have arrived (or fails after `timeoutMs`). */
+  /** Waits until at least `count` messages have been accepted (or fails after `timeoutMs`). */
   async waitForCount(count: number, timeoutMs = 5_000): Promise<SinkMessage[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.messages.length < count) {
@@ -62,7 +85,7 @@ export class SmtpSink {
     return this.messages;
   }
 
-  /** The messages sent to one address. */
+  /** The accepted messages sent to one address. */
   to(address: string): SinkMessage[] {
     return this.messages.filter((m) => m.envelopeTo.includes(address));
   }

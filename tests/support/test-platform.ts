@@ -4,30 +4,56 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { createApp } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
-import { ManualClock } from '../../server/lib/clock.js';
+import { ManualClock, type Clock } from '../../server/lib/clock.js';
 import { createLogger } from '../../server/lib/logger.js';
 import { wire, type Platform } from '../../server/wiring.js';
 import { SmtpSink } from './smtp-sink.js';
 
 export const TEST_PUBLIC_URL = 'http://localhost:3000';
 
-export interface TestPlatform {
+export interface TestPlatformOptions<C extends Clock> {
+  /**
+   * Where mail goes. 'sink' (the default): over real SMTP to an SmtpSink on loopback, read as `sink`.
+   * 'capture': no transport is passed to wire, so, as `npm start` without SMTP_URL, mail goes to the
+   * embedded capture server, which writes .eml files to DATA_DIR/mailbox.
+   */
+  mail?: 'sink' | 'capture';
+  /** Environment on top of the test defaults (NODE_ENV, DATA_DIR, PUBLIC_URL, LOG_LEVEL, SECRET_KEY, MAIL_FROM). */
+  env?: Record<string, string>;
+  /** The platform's clock; by default a ManualClock at 2026-11-23T10:00Z that only the test moves. */
+  clock?: C;
+}
+
+/** A platform whose mail goes to the embedded capture server. */
+export interface CaptureTestPlatform<C extends Clock = ManualClock> {
   app: ReturnType<typeof createApp>;
   platform: Platform;
   config: Config;
-  sink: SmtpSink;
-  clock: ManualClock;
+  clock: C;
   dataDir: string;
   /** Lets the mail worker send everything due now; returns how many it handled. */
   drainOutbox(): Promise<number>;
   close(): Promise<void>;
 }
 
+/** A platform whose mail goes to an SmtpSink. */
+export interface TestPlatform<C extends Clock = ManualClock> extends CaptureTestPlatform<C> {
+  sink: SmtpSink;
+}
+
 /**
- * A whole platform on a fresh SQLite file in a temporary folder, sending mail over real SMTP to a
- * sink on loopback. The worker does not run by itself: tests drain the outbox when they want mail.
+ * A whole platform on a fresh SQLite file in a temporary folder, with the mail worker wired in. The
+ * worker does not run by itself: tests drain the outbox when they want mail (or start it).
  */
-export async function createTestPlatform(options: { env?: Record<string, string> } = {}): Promise<TestPlatform> {
+export function createTestPlatform<C extends Clock = ManualClock>(
+  options: TestPlatformOptions<C> & { mail: 'capture' },
+): Promise<CaptureTestPlatform<C>>;
+export function createTestPlatform<C extends Clock = ManualClock>(
+  options?: TestPlatformOptions<C> & { mail?: 'sink' },
+): Promise<TestPlatform<C>>;
+export async function createTestPlatform(
+  options: TestPlatformOptions<Clock> = {},
+): Promise<TestPlatform<Clock> | CaptureTestPlatform<Clock>> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-test-'));
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -38,28 +64,38 @@ export async function createTestPlatform(options: { env?: Record<string, string>
     MAIL_FROM: 'Undersigned <letters@undersigned.example.org>',
     ...options.env,
   });
-  const sink = await new SmtpSink().start();
-  const clock = new ManualClock(new Date('2026-11-23T10:00:00.000Z'));
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true });
-  const platform = await wire(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), { clock, transport, withWorker: true });
+  const sink = options.mail === 'capture' ? undefined : await new SmtpSink().start();
+  const clock = options.clock ?? new ManualClock(new Date('2026-11-23T10:00:00.000Z'));
+  const transport = sink
+    ? nodemailer.createTransport({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true })
+    : undefined;
+  const platform = await wire(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), {
+    clock,
+    withWorker: true,
+    ...(transport ? { transport } : {}),
+  });
   const app = createApp(platform.appDeps);
   return {
     app,
     platform,
     config,
-    sink,
     clock,
     dataDir,
+    ...(sink ? { sink } : {}),
     async drainOutbox() {
       let total = 0;
-      for (let handled = await platform.worker!.runOnce(); handled > 0; handled = await platform.worker!.runOnce()) {
+      for (
+        let handled = await platform.worker!.runOnce();
+        handled > 0;
+        handled = await platform.worker!.runOnce()
+      ) {
         total += handled;
       }
       return total;
     },
     async close() {
       await platform.shutdown();
-      await sink.stop();
+      await sink?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
