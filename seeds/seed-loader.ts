@@ -11,23 +11,21 @@ const exampleAddress = z.email().refine((address) => /@([a-z0-9-]+\.)*example\.(
   error: 'seed addresses must use example.org, example.com or example.net',
 });
 
+const seedRecipientSchema = z.object({
+  name: z.string().min(1),
+  title: z.string(),
+  organisation: z.string(),
+  salutation: z.string().min(1),
+  email: exampleAddress,
+  language: z.string().min(2),
+  country: z.string().length(2).optional(),
+});
+
 const seedLetterSchema = z.object({
   slug: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/),
   primaryLanguage: z.string().min(2),
   translations: z.record(z.string(), z.object({ title: z.string().min(1), summary: z.string().min(1).max(280) })),
-  recipients: z
-    .array(
-      z.object({
-        name: z.string().min(1),
-        title: z.string(),
-        organisation: z.string(),
-        salutation: z.string().min(1),
-        email: exampleAddress,
-        language: z.string().min(2),
-        country: z.string().length(2).optional(),
-      }),
-    )
-    .min(1),
+  recipients: z.array(seedRecipientSchema).min(1),
   sponsor: z.string(),
   goal: z.number().int().positive(),
   closesInDays: z.number().int().positive(),
@@ -94,4 +92,27 @@ export async function loadSeedLetters(db: Db, now: Date): Promise<string[]> {
     });
   }
   return created;
+}
+
+/** The demo directory's own entries (seeds/recipients.json), beside the recipients of the demo letters. */
+export function readSeedRecipients(): z.infer<typeof seedRecipientSchema>[] {
+  const file = path.join(seedsDir, 'recipients.json');
+  if (!existsSync(file)) return [];
+  const parsed = z.array(seedRecipientSchema).safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`seeds/recipients.json: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+/** Adds the demo directory; idempotent (an address already in the directory is left as it is). */
+export async function loadSeedRecipients(db: Db, now: Date): Promise<number> {
+  const recipients = new RecipientRepository(db);
+  let added = 0;
+  for (const r of readSeedRecipients()) {
+    const before = await recipients.findByEmail(r.email);
+    if (!before) {
+      await recipients.findOrCreate({ ...r, country: r.country ?? null }, now);
+      added += 1;
+    }
+  }
+  return added;
 }

@@ -2,12 +2,23 @@ import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import { handle as i18nHandle } from 'i18next-http-middleware';
 import { pinoHttp } from 'pino-http';
+import type { AccountService } from './accounts/account-service.js';
+import { accountRoutes } from './accounts/account-routes.js';
+import type { SqliteSessionStore } from './accounts/session-store.js';
 import type { Config } from './config.js';
+import { loadCurrentUser, requireUser, sessions } from './http/auth.js';
+import type { LetterEditorService } from './letters/letter-editor-service.js';
+import { letterAdminRoutes } from './letters/letter-admin-routes.js';
+import type { RecipientService } from './recipients/recipient-service.js';
+import { recipientRoutes } from './recipients/recipient-routes.js';
+import type { SettingsRepository } from './settings/settings-repository.js';
+import { settingsRoutes } from './settings/settings-routes.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { csrfProtection, limitPerIp, securityHeaders } from './http/security.js';
 import { createViewEngine } from './http/views.js';
 import type { LetterService } from './letters/letter-service.js';
 import { letterRoutes } from './letters/letter-routes.js';
+import type { Clock } from './lib/clock.js';
 import type { i18n } from './lib/i18n.js';
 import type { Logger } from './lib/logger.js';
 import { publicDir, viewsDir } from './lib/paths.js';
@@ -22,14 +33,27 @@ export interface AppDeps {
   logger: Logger;
   i18n: i18n;
   secret: string;
+  clock: Clock;
   letters: LetterService;
   signatures: SignatureService;
+  accounts: AccountService;
+  sessionStore: SqliteSessionStore;
+  editor: LetterEditorService;
+  recipients: RecipientService;
+  settings: SettingsRepository;
   /** The captured mail viewer; absent in production. */
   mailbox?: Mailbox;
 }
 
 /** Form bodies are small; anything larger is refused with 413 before it is parsed. */
 const BODY_LIMIT = '16kb';
+/**
+ * Organizers send whole letters in several languages (50,000 characters each, Korean at three bytes a
+ * character, tripled by URL encoding), and recipient lists of hundreds of checkboxes. Parsed only
+ * after the login check, so anonymous visitors can never make the server read a large body.
+ */
+const ADMIN_BODY_LIMIT = '4mb';
+const ADMIN_PATHS = ['/admin', '/login', '/logout', '/account'];
 
 /** Signature tokens in paths are secrets: logs show the route, never the token. */
 function redactUrl(url: string): string {
@@ -70,7 +94,11 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   // Parsed after the language is known, so a refused body (413, 415, 400) gets a translated error page.
-  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 }));
+  const smallBodies = express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 });
+  app.use((req, res, next) => (req.path === '/admin' || req.path.startsWith('/admin/') ? next() : smallBodies(req, res, next)));
+
+  // Accounts exist only behind these paths; public pages never read or write a session.
+  app.use(ADMIN_PATHS, sessions(deps.sessionStore, deps.secret, { https }), loadCurrentUser(deps.accounts));
 
   const csrf = csrfProtection(deps.secret, { https });
   app.use(csrf.issue);
@@ -85,6 +113,13 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(signatureRoutes({ signatures: deps.signatures, csrf, linkLimit: limitPerIp(120, 15 * 60_000) }));
+  app.use(accountRoutes({ accounts: deps.accounts, store: deps.sessionStore, csrf, loginLimit: limitPerIp(20, 15 * 60_000) }));
+  const admin = express.Router();
+  admin.use(requireUser, express.urlencoded({ extended: false, limit: ADMIN_BODY_LIMIT, parameterLimit: 5_000 }));
+  admin.use(letterAdminRoutes({ editor: deps.editor, csrf }));
+  admin.use(recipientRoutes({ recipients: deps.recipients, csrf }));
+  admin.use(settingsRoutes({ settings: deps.settings, clock: deps.clock, csrf }));
+  app.use('/admin', admin);
   if (deps.mailbox) app.use(mailboxRoutes(deps.mailbox));
 
   app.use(notFoundHandler);

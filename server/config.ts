@@ -20,6 +20,7 @@ const schema = z.object({
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   MAIL_FROM: z.string().min(3).default('Undersigned <letters@undersigned.example.org>'),
+  ADMIN_EMAIL: z.email({ error: 'ADMIN_EMAIL must be an e-mail address' }).default('admin@example.org'),
   CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
   SECRET_KEY: z.string().min(32, 'SECRET_KEY must be at least 32 characters').optional(),
   RUN_MAIL_WORKER: booleanFlag.default(true),
@@ -40,6 +41,8 @@ export interface Config {
   /** Unset: mail goes to the embedded capture server and nowhere else. */
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
+  /** The login of the admin created on the first start, when the platform has none. */
+  readonly adminEmail: string;
   readonly chromiumPath: string;
   /** Unset: a random key is generated once and kept in DATA_DIR/secret.key. */
   readonly secretKey: string | undefined;
@@ -73,6 +76,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: (v.PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/+$/, ''),
     smtpUrl: v.SMTP_URL,
     mailFrom: v.MAIL_FROM,
+    adminEmail: v.ADMIN_EMAIL.toLowerCase(),
     chromiumPath: v.CHROMIUM_PATH,
     secretKey: v.SECRET_KEY,
     runMailWorker: v.RUN_MAIL_WORKER,

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { loadSeedLetters } from '../seeds/seed-loader.js';
+import { loadSeedLetters, loadSeedRecipients } from '../seeds/seed-loader.js';
 import { createApp } from './app.js';
 import { createLogger } from './lib/logger.js';
 import { configOrExit, onShutdownSignal } from './main-support.js';
@@ -12,8 +12,12 @@ async function main(): Promise<void> {
 
   if (config.seedDemo && (await platform.repositories.letters.count()) === 0) {
     const created = await loadSeedLetters(platform.db, platform.clock.now());
+    await loadSeedRecipients(platform.db, platform.clock.now());
     logger.info({ letters: created.length }, 'loaded the demo letters from seeds/');
   }
+
+  const firstAdmin = await platform.accounts.ensureFirstAdmin(config.adminEmail);
+  platform.scheduler.start();
 
   const app = createApp(platform.appDeps);
   const server: Server = await new Promise((resolve, reject) => {
@@ -23,6 +27,14 @@ async function main(): Promise<void> {
 
   console.log(`\nUndersigned is running at ${config.publicUrl}`);
   if (!config.smtpUrl) console.log(`Mail is captured, not sent: read it at ${config.publicUrl}/dev/mailbox`);
+  if (firstAdmin) {
+    // Printed once, to the console only (never to the logs): it is a password.
+    console.log(`\nAn admin account was created for the first start.`);
+    console.log(`  Log in at ${config.publicUrl}/login`);
+    console.log(`  e-mail:            ${firstAdmin.user.email}`);
+    console.log(`  one-time password: ${firstAdmin.oneTimePassword}`);
+    console.log('  You will choose your own password at the first login. This is the only time it is shown.\n');
+  }
   if (!platform.worker) console.log('The mail worker is off here (RUN_MAIL_WORKER=false): run `npm run worker` beside it.');
 
   onShutdownSignal(async () => {

@@ -20,6 +20,19 @@ import { RecipientRepository } from './recipients/recipient-repository.js';
 import { SignatureRepository } from './signatures/signature-repository.js';
 import { SignatureService } from './signatures/signature-service.js';
 import type { AppDeps } from './app.js';
+import { readSeedLetters } from '../seeds/seed-loader.js';
+import { AccountService } from './accounts/account-service.js';
+import { LoginThrottleRepository } from './accounts/login-throttle-repository.js';
+import { SessionRepository } from './accounts/session-repository.js';
+import { SqliteSessionStore } from './accounts/session-store.js';
+import { UserRepository } from './accounts/user-repository.js';
+import { SESSION_TTL_MS } from './http/auth.js';
+import { LetterEditorService } from './letters/letter-editor-service.js';
+import { countryName } from './lib/countries.js';
+import { Scheduler } from './lib/scheduler.js';
+import { RecipientImportRepository } from './recipients/recipient-import-repository.js';
+import { RecipientService } from './recipients/recipient-service.js';
+import { SettingsRepository } from './settings/settings-repository.js';
 
 /**
  * The platform secret: SECRET_KEY when set; otherwise a random key made once and kept beside the
@@ -56,7 +69,12 @@ export interface Platform {
     signatures: SignatureRepository;
     outbox: OutboxRepository;
     recipients: RecipientRepository;
+    users: UserRepository;
   };
+  accounts: AccountService;
+  editor: LetterEditorService;
+  /** Housekeeping: closing letters past their date, forgetting expired sessions. Started by main. */
+  scheduler: Scheduler;
   appDeps: AppDeps;
   worker: OutboxWorker | undefined;
   /** Closes everything long-lived, in order: worker, mail transport, capture server, database. */
@@ -84,6 +102,10 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const signatures = new SignatureRepository(db);
   const outbox = new OutboxRepository(db);
   const recipients = new RecipientRepository(db);
+  const users = new UserRepository(db);
+  const sessions = new SessionRepository(db);
+  const throttles = new LoginThrottleRepository(db);
+  const settings = new SettingsRepository(db);
 
   let capture: CaptureServer | undefined;
   let transport = options.transport;
@@ -122,13 +144,46 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     ...(worker ? { onMailQueued: () => worker.wake() } : {}),
   });
 
+  const accounts = new AccountService({ users, throttles, sessions, clock, secret });
+  const editor = new LetterEditorService({
+    db,
+    letters,
+    signatures,
+    recipients,
+    users,
+    settings,
+    clock,
+    templates: readSeedLetters,
+    countryName,
+  });
+  const recipientService = new RecipientService({ db, recipients, imports: new RecipientImportRepository(db), clock });
+  const scheduler = new Scheduler(
+    [
+      { name: 'close-due-letters', everyMs: 60_000, run: () => editor.closeDue() },
+      { name: 'prune-sessions', everyMs: 15 * 60_000, run: () => sessions.pruneExpired(clock.now()) },
+      {
+        name: 'prune-login-throttles',
+        everyMs: 60 * 60_000,
+        run: () => throttles.pruneOlderThan(new Date(clock.now().getTime() - 86_400_000)),
+      },
+      { name: 'prune-recipient-imports', everyMs: 60 * 60_000, run: () => recipientService.pruneStaged() },
+    ],
+    logger.child({ component: 'scheduler' }),
+  );
+
   const appDeps: AppDeps = {
     config,
     logger,
     i18n,
     secret,
+    clock,
     letters: new LetterService(letters, signatures, clock),
     signatures: signatureService,
+    accounts,
+    sessionStore: new SqliteSessionStore(sessions, secret, clock, SESSION_TTL_MS),
+    editor,
+    recipients: recipientService,
+    settings,
     ...(config.env !== 'production' ? { mailbox: new Mailbox(config.mailboxDir) } : {}),
   };
 
@@ -136,10 +191,14 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     db,
     clock,
     i18n,
-    repositories: { letters, signatures, outbox, recipients },
+    repositories: { letters, signatures, outbox, recipients, users },
+    accounts,
+    editor,
+    scheduler,
     appDeps,
     worker,
     async shutdown() {
+      await scheduler.stop();
       await worker?.stop();
       transport.close();
       await capture?.close();

@@ -1,6 +1,7 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database.js';
 import * as initial from './migrations/2026-11-23-initial.js';
+import * as accounts from './migrations/2026-11-23T14-accounts-and-letter-editing.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -8,6 +9,7 @@ import * as initial from './migrations/2026-11-23-initial.js';
  */
 const migrations: Record<string, Migration> = {
   '2026-11-23-initial': initial,
+  '2026-11-23T14-accounts-and-letter-editing': accounts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

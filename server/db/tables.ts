@@ -12,6 +12,13 @@ export interface Database {
   letter_recipients: LetterRecipientsTable;
   signatures: SignaturesTable;
   outbox_messages: OutboxMessagesTable;
+  users: UsersTable;
+  login_throttles: LoginThrottlesTable;
+  sessions: SessionsTable;
+  letter_collaborators: LetterCollaboratorsTable;
+  settings: SettingsTable;
+  letter_country_counts: LetterCountryCountsTable;
+  recipient_imports: RecipientImportsTable;
 }
 
 export interface LettersTable {
@@ -28,6 +35,14 @@ export interface LettersTable {
   signature_count: Generated<number>;
   created_at: string;
   updated_at: string;
+  /** The organizer who owns the letter; null for demo letters and letters whose owner was removed. */
+  owner_id: number | null;
+  close_on_goal: Generated<number>;
+  /** Co-signing organisations, one per line, as the organizer wrote them. */
+  organisations: Generated<string>;
+  review_requested_at: string | null;
+  published_at: string | null;
+  closed_at: string | null;
 }
 
 export interface LetterVersionsTable {
@@ -35,6 +50,7 @@ export interface LetterVersionsTable {
   letter_id: number;
   number: number;
   created_at: string;
+  created_by: number | null;
 }
 
 /** One translation of one letter version. */
@@ -111,6 +127,62 @@ export interface OutboxMessagesTable {
   updated_at: string;
 }
 
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  role: string;
+  password_hash: string;
+  must_change_password: number;
+  disabled_at: string | null;
+  last_login_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface LoginThrottlesTable {
+  key_hash: string;
+  failures: number;
+  locked_until: string | null;
+  updated_at: string;
+}
+
+/** Server-side sessions; the id is stored only as a hash, so a copy of the database opens no session. */
+export interface SessionsTable {
+  sid_hash: string;
+  user_id: number | null;
+  data: string;
+  expires_at: string;
+}
+
+export interface LetterCollaboratorsTable {
+  letter_id: number;
+  user_id: number;
+  created_at: string;
+}
+
+/** Confirmed signatures of a letter from one country, kept as a counter. */
+export interface LetterCountryCountsTable {
+  letter_id: number;
+  country: string;
+  count: number;
+}
+
+/** Settings that admins change in the app (not in the environment). */
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: string;
+}
+
+/** A CSV import between its preview and its confirmation. */
+export interface RecipientImportsTable {
+  id: string;
+  user_id: number;
+  file_name: string;
+  source: string;
+  created_at: string;
+}
+
 export type LetterRow = Selectable<LettersTable>;
 export type LetterTextRow = Selectable<LetterTextsTable>;
 export type RecipientRow = Selectable<RecipientsTable>;
@@ -120,3 +192,4 @@ export type NewSignatureRow = Insertable<SignaturesTable>;
 export type SignatureUpdate = Updateable<SignaturesTable>;
 export type OutboxMessageRow = Selectable<OutboxMessagesTable>;
 export type NewOutboxMessageRow = Insertable<OutboxMessagesTable>;
+export type UserRow = Selectable<UsersTable>;

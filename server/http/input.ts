@@ -7,3 +7,21 @@ export function pathParam(req: Request, name: string): string {
   if (typeof value !== 'string' || value.length === 0) throw notFound();
   return value;
 }
+
+/** A form field as a string: '' when missing, repeated or not text, so a crafted body cannot smuggle arrays in. */
+export function formText(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** The body of a parsed form, or an empty one. */
+export function formBody(body: unknown): Record<string, unknown> {
+  return body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+}
+
+/** A positive whole number from a path parameter; anything else is a page that does not exist. */
+export function idParam(req: Request, name: string): number {
+  const value = pathParam(req, name);
+  if (!/^[1-9]\d{0,15}$/.test(value)) throw notFound();
+  return Number(value);
+}

@@ -52,6 +52,10 @@ export function createViewEngine(viewsDir: string, cache: boolean) {
   env.registerHelper('countryName', (code: string, options: Handlebars.HelperOptions) => countryName(code, root(options).language ?? 'en'));
   env.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   env.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+  env.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
+  env.registerHelper('join', (list: unknown) => (Array.isArray(list) ? list.map(String).join(', ') : ''));
+  env.registerHelper('sum', (...args: unknown[]) => args.slice(0, -1).reduce((total: number, n) => total + Number(n), 0));
+  env.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map(String).join(''));
   env.registerHelper('languageName', (code: string) => new Intl.DisplayNames([code], { type: 'language' }).of(code) ?? code);
 
   const load = (file: string): Compiled => {

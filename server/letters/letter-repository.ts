@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { LetterRow } from '../db/tables.js';
-import type { Letter, LetterRecipient, LetterStatus, LetterText } from './letter.js';
+import type { LetterRecipient, Letter, LetterStatus, LetterText, LetterVersion } from './letter.js';
+import { canMoveLetter } from './letter.js';
 
 function toLetter(row: LetterRow): Letter {
   if (row.current_version_id === null) throw new Error(`letter ${row.id} has no version`);
@@ -16,7 +17,30 @@ function toLetter(row: LetterRow): Letter {
     closesAt: row.closes_at ? new Date(row.closes_at) : null,
     currentVersionId: row.current_version_id,
     signatureCount: row.signature_count,
+    ownerId: row.owner_id,
+    closeOnGoal: row.close_on_goal === 1,
+    organisations: row.organisations.split('\n').filter((line) => line.trim() !== ''),
+    reviewRequestedAt: row.review_requested_at ? new Date(row.review_requested_at) : null,
+    publishedAt: row.published_at ? new Date(row.published_at) : null,
   };
+}
+
+/** The settings of a letter an organizer edits (everything but its texts and recipients). */
+export interface LetterDetails {
+  slug: string;
+  primaryLanguage: string;
+  sponsor: string;
+  goal: number | null;
+  closeOnGoal: boolean;
+  opensAt: Date | null;
+  closesAt: Date | null;
+  organisations: string[];
+}
+
+/** One row of an organizer's list of letters. */
+export interface LetterListItem {
+  letter: Letter;
+  title: string;
 }
 
 export interface NewLetter {
@@ -29,6 +53,9 @@ export interface NewLetter {
   closesAt: Date | null;
   texts: LetterText[];
   recipientIds: number[];
+  ownerId?: number | null;
+  closeOnGoal?: boolean;
+  organisations?: string[];
 }
 
 /** SQL for letters, their versions, texts and recipient lists. */
@@ -125,6 +152,10 @@ export class LetterRepository {
         goal: letter.goal,
         opens_at: letter.opensAt?.toISOString() ?? null,
         closes_at: letter.closesAt?.toISOString() ?? null,
+        owner_id: letter.ownerId ?? null,
+        close_on_goal: letter.closeOnGoal ? 1 : 0,
+        organisations: (letter.organisations ?? []).join('\n'),
+        published_at: letter.status === 'draft' ? null : at,
         created_at: at,
         updated_at: at,
       })
@@ -132,7 +163,7 @@ export class LetterRepository {
       .executeTakeFirstOrThrow();
     const version = await this.db
       .insertInto('letter_versions')
-      .values({ letter_id: id, number: 1, created_at: at })
+      .values({ letter_id: id, number: 1, created_at: at, created_by: letter.ownerId ?? null })
       .returning('id')
       .executeTakeFirstOrThrow();
     await this.db
@@ -149,13 +180,238 @@ export class LetterRepository {
     return id;
   }
 
-  /** Moves the confirmed-signature counter by `delta`, in the caller's transaction. */
-  async addToSignatureCount(letterId: number, delta: number): Promise<void> {
+  /**
+   * Moves the confirmed-signature counter by `delta`, and the country's counter with it when the
+   * signature's country is given, in the caller's transaction.
+   */
+  async addToSignatureCount(letterId: number, delta: number, country?: string): Promise<void> {
     await this.db
       .updateTable('letters')
       .set({ signature_count: sql`max(0, signature_count + ${delta})` })
       .where('id', '=', letterId)
       .execute();
+    if (country === undefined) return;
+    await this.db
+      .insertInto('letter_country_counts')
+      .values({ letter_id: letterId, country, count: Math.max(0, delta) })
+      .onConflict((oc) => oc.columns(['letter_id', 'country']).doUpdateSet({ count: sql`max(0, letter_country_counts.count + ${delta})` }))
+      .execute();
+  }
+
+  /** Confirmed signatures per country, most first (countries at zero left out). */
+  async countryCounts(letterId: number): Promise<{ code: string; count: number }[]> {
+    const rows = await this.db
+      .selectFrom('letter_country_counts')
+      .select(['country', 'count'])
+      .where('letter_id', '=', letterId)
+      .where('count', '>', 0)
+      .orderBy('count', 'desc')
+      .orderBy('country')
+      .execute();
+    return rows.map((r) => ({ code: r.country, count: r.count }));
+  }
+
+  /** Every letter, newest first, with its title in its primary language (for admins). */
+  async listAll(): Promise<LetterListItem[]> {
+    return this.listWhere(null);
+  }
+
+  /** The letters an organizer owns or collaborates on, newest first. */
+  async listForUser(userId: number): Promise<LetterListItem[]> {
+    return this.listWhere(userId);
+  }
+
+  private async listWhere(userId: number | null): Promise<LetterListItem[]> {
+    let query = this.db
+      .selectFrom('letters as l')
+      .leftJoin('letter_texts as t', (join) =>
+        join.onRef('t.letter_version_id', '=', 'l.current_version_id').onRef('t.language', '=', 'l.primary_language'),
+      )
+      .selectAll('l')
+      .select('t.title');
+    if (userId !== null) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('l.owner_id', '=', userId),
+          eb('l.id', 'in', eb.selectFrom('letter_collaborators').select('letter_id').where('user_id', '=', userId)),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('l.created_at', 'desc').orderBy('l.id', 'desc').execute();
+    return rows.map(({ title, ...row }) => ({ letter: toLetter(row), title: title ?? row.slug }));
+  }
+
+  /** Letters waiting for an admin's review. */
+  async listAwaitingReview(): Promise<LetterListItem[]> {
+    const all = await this.listAll();
+    return all.filter((item) => item.letter.status === 'draft' && item.letter.reviewRequestedAt !== null);
+  }
+
+  async slugTaken(slug: string, exceptId?: number): Promise<boolean> {
+    let query = this.db.selectFrom('letters').select('id').where('slug', '=', slug);
+    if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
+    return (await query.executeTakeFirst()) !== undefined;
+  }
+
+  /** Saves an organizer's settings of a letter. */
+  async updateDetails(id: number, details: LetterDetails, now: Date): Promise<void> {
+    await this.db
+      .updateTable('letters')
+      .set({
+        slug: details.slug,
+        primary_language: details.primaryLanguage,
+        sponsor: details.sponsor,
+        goal: details.goal,
+        close_on_goal: details.closeOnGoal ? 1 : 0,
+        opens_at: details.opensAt?.toISOString() ?? null,
+        closes_at: details.closesAt?.toISOString() ?? null,
+        organisations: details.organisations.join('\n'),
+        updated_at: now.toISOString(),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Replaces the texts of a version in place: only for a draft's version, which nobody has signed. */
+  async replaceTexts(versionId: number, texts: readonly LetterText[]): Promise<void> {
+    await this.db.deleteFrom('letter_texts').where('letter_version_id', '=', versionId).execute();
+    if (texts.length > 0) {
+      await this.db
+        .insertInto('letter_texts')
+        .values(texts.map((t) => ({ letter_version_id: versionId, language: t.language, title: t.title, summary: t.summary, body: t.body })))
+        .execute();
+    }
+  }
+
+  /** Adds a new version with these texts and makes it current; signatures keep pointing at the version they signed. */
+  async addVersion(letterId: number, texts: readonly LetterText[], userId: number | null, now: Date): Promise<LetterVersion> {
+    const { next } = await this.db
+      .selectFrom('letter_versions')
+      .select((eb) => eb.fn.coalesce(eb.fn.max('number'), eb.lit(0)).as('next'))
+      .where('letter_id', '=', letterId)
+      .executeTakeFirstOrThrow();
+    const number = Number(next) + 1;
+    const row = await this.db
+      .insertInto('letter_versions')
+      .values({ letter_id: letterId, number, created_at: now.toISOString(), created_by: userId })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await this.replaceTexts(row.id, texts);
+    await this.db
+      .updateTable('letters')
+      .set({ current_version_id: row.id, updated_at: now.toISOString() })
+      .where('id', '=', letterId)
+      .execute();
+    return { id: row.id, number: row.number, createdAt: new Date(row.created_at), createdBy: row.created_by };
+  }
+
+  /** Every version of a letter, newest first. */
+  async versions(letterId: number): Promise<LetterVersion[]> {
+    const rows = await this.db
+      .selectFrom('letter_versions')
+      .selectAll()
+      .where('letter_id', '=', letterId)
+      .orderBy('number', 'desc')
+      .execute();
+    return rows.map((r) => ({ id: r.id, number: r.number, createdAt: new Date(r.created_at), createdBy: r.created_by }));
+  }
+
+  async findVersion(versionId: number): Promise<LetterVersion | undefined> {
+    const r = await this.db.selectFrom('letter_versions').selectAll().where('id', '=', versionId).executeTakeFirst();
+    return r ? { id: r.id, number: r.number, createdAt: new Date(r.created_at), createdBy: r.created_by } : undefined;
+  }
+
+  /** The letter's recipient list, replaced whole in the order given. */
+  async setRecipients(letterId: number, recipientIds: readonly number[]): Promise<void> {
+    await this.db.deleteFrom('letter_recipients').where('letter_id', '=', letterId).execute();
+    if (recipientIds.length > 0) {
+      await this.db
+        .insertInto('letter_recipients')
+        .values(recipientIds.map((recipientId, position) => ({ letter_id: letterId, recipient_id: recipientId, position })))
+        .execute();
+    }
+  }
+
+  async collaboratorIds(letterId: number): Promise<number[]> {
+    const rows = await this.db.selectFrom('letter_collaborators').select('user_id').where('letter_id', '=', letterId).execute();
+    return rows.map((r) => r.user_id);
+  }
+
+  async addCollaborator(letterId: number, userId: number, now: Date): Promise<void> {
+    await this.db
+      .insertInto('letter_collaborators')
+      .values({ letter_id: letterId, user_id: userId, created_at: now.toISOString() })
+      .onConflict((oc) => oc.columns(['letter_id', 'user_id']).doNothing())
+      .execute();
+  }
+
+  async removeCollaborator(letterId: number, userId: number): Promise<void> {
+    await this.db.deleteFrom('letter_collaborators').where('letter_id', '=', letterId).where('user_id', '=', userId).execute();
+  }
+
+  /**
+   * Compare-and-set on the status: moves the letter only if it is still in `from`; returns whether it
+   * moved, so two organizers pressing "publish" at once publish once.
+   */
+  async transition(
+    id: number,
+    from: LetterStatus,
+    to: LetterStatus,
+    changes: { publishedAt?: Date; closedAt?: Date | null; opensAt?: Date | null; closesAt?: Date | null },
+    now: Date,
+  ): Promise<boolean> {
+    if (!canMoveLetter(from, to)) throw new Error(`illegal letter transition ${from} → ${to}`);
+    const result = await this.db
+      .updateTable('letters')
+      .set({
+        status: to,
+        updated_at: now.toISOString(),
+        review_requested_at: null,
+        ...(changes.publishedAt ? { published_at: changes.publishedAt.toISOString() } : {}),
+        ...(changes.closedAt !== undefined ? { closed_at: changes.closedAt?.toISOString() ?? null } : {}),
+        ...(changes.opensAt !== undefined ? { opens_at: changes.opensAt?.toISOString() ?? null } : {}),
+        ...(changes.closesAt !== undefined ? { closes_at: changes.closesAt?.toISOString() ?? null } : {}),
+      })
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Marks a draft as waiting for review (or not). */
+  async setReviewRequested(id: number, at: Date | null): Promise<void> {
+    await this.db
+      .updateTable('letters')
+      .set({ review_requested_at: at?.toISOString() ?? null })
+      .where('id', '=', id)
+      .where('status', '=', 'draft')
+      .execute();
+  }
+
+  /** Closes every open letter whose closing date has passed; returns their ids. */
+  async closeDue(now: Date): Promise<number[]> {
+    const rows = await this.db
+      .updateTable('letters')
+      .set({ status: 'closed', closed_at: now.toISOString(), updated_at: now.toISOString() })
+      .where('status', '=', 'open')
+      .where('closes_at', '<=', now.toISOString())
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Closes an open letter whose goal closes it once the count reaches it, in the caller's transaction. */
+  async closeIfGoalReached(id: number, now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('letters')
+      .set({ status: 'closed', closed_at: now.toISOString(), updated_at: now.toISOString() })
+      .where('id', '=', id)
+      .where('status', '=', 'open')
+      .where('close_on_goal', '=', 1)
+      .where('goal', 'is not', null)
+      .where((eb) => eb('signature_count', '>=', eb.ref('goal')))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async count(): Promise<number> {

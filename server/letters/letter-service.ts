@@ -5,6 +5,7 @@ import type { SignatureRepository } from '../signatures/signature-repository.js'
 import { publicName } from '../signatures/signature.js';
 import {
   daysLeft,
+  isComplete,
   isPublic,
   pickLanguage,
   progressPercent,
@@ -16,6 +17,7 @@ import {
 } from './letter.js';
 import type { LetterRepository } from './letter-repository.js';
 import { renderLetter, type RenderedLetter } from './letter-text.js';
+import { buildMergeFields } from './merge-fields.js';
 
 export interface LetterSummary {
   letter: Letter;
@@ -36,6 +38,9 @@ export interface PublicSignatory {
 export interface LetterPage extends LetterSummary {
   rendered: RenderedLetter;
   recentSignatories: PublicSignatory[];
+  /** When the text last changed, if it has changed since the letter was first published. */
+  textChangedAt: Date | null;
+  versionNumber: number;
 }
 
 /** How many recent signatories a letter page lists. */
@@ -79,25 +84,44 @@ export class LetterService {
       organisation: s.display === 'full' ? s.organisation : '',
     }));
     const first = recipients[0];
-    const rendered = renderLetter(summary.text.body, {
-      recipient: {
-        name: first?.name ?? '',
-        title: first?.title ?? '',
-        organisation: first?.organisation ?? '',
-        salutation: first?.salutation ?? '',
-      },
-      letter: { title: summary.text.title },
-      date: new Intl.DateTimeFormat(summary.text.language, { dateStyle: 'long', timeZone: 'UTC' }).format(now),
-      signatureCount: new Intl.NumberFormat(summary.text.language).format(letter.signatureCount),
-      signatories: recentSignatories.map(({ name, country }) => ({ name, country })),
-    });
-    return { ...summary, rendered, recentSignatories };
+    const rendered = renderLetter(
+      summary.text.body,
+      buildMergeFields(
+        {
+          recipient: {
+            name: first?.name ?? '',
+            title: first?.title ?? '',
+            organisation: first?.organisation ?? '',
+            salutation: first?.salutation ?? '',
+          },
+          letterTitle: summary.text.title,
+          language: summary.text.language,
+          date: now,
+          signatureCount: letter.signatureCount,
+          countries: await this.letters.countryCounts(letter.id),
+          signatories: recent.map((s) => ({ name: publicName(s) ?? '', country: s.country })).filter((s) => s.name !== ''),
+          organisations: letter.organisations,
+        },
+        countryName,
+      ),
+    );
+    const version = await this.letters.findVersion(letter.currentVersionId);
+    const versionNumber = version?.number ?? 1;
+    return {
+      ...summary,
+      rendered,
+      recentSignatories,
+      versionNumber,
+      textChangedAt: version && versionNumber > 1 ? version.createdAt : null,
+    };
   }
 
   private summarise(letter: Letter, texts: LetterText[], recipients: LetterRecipient[], language: string, now: Date): LetterSummary {
-    const languages = texts.map((t) => t.language);
+    // Only complete translations are published; a half-written one stays in the editor.
+    const complete = texts.filter(isComplete);
+    const languages = complete.map((t) => t.language);
     const chosen = pickLanguage(languages, language, letter.primaryLanguage);
-    const text = texts.find((t) => t.language === chosen);
+    const text = complete.find((t) => t.language === chosen) ?? texts.find((t) => t.language === chosen);
     if (!text) throw new Error(`letter ${letter.id} has no text`);
     return {
       letter,

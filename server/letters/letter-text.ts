@@ -1,18 +1,13 @@
 import Handlebars from 'handlebars';
+import type { LetterMergeFields } from './merge-fields.js';
+
+export type { LetterMergeFields };
 
 /**
  * Letter texts are plain text with Handlebars merge fields: a blank line separates paragraphs, a newline
  * breaks a line. One rendering produces the plain-text letter; the HTML letter is that text escaped as a
  * whole and cut into paragraphs, so nothing written in a template or a merge value can become markup.
  */
-
-export interface LetterMergeFields {
-  recipient: { name: string; title: string; organisation: string; salutation: string };
-  letter: { title: string };
-  date: string;
-  signatureCount: string;
-  signatories: { name: string; country: string }[];
-}
 
 export interface RenderedLetter {
   text: string;

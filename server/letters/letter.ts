@@ -3,6 +3,27 @@
 export const LETTER_STATUSES = ['draft', 'open', 'closed', 'delivered'] as const;
 export type LetterStatus = (typeof LETTER_STATUSES)[number];
 
+/** The legal moves of a letter, written once; the repository refuses any other. */
+export const LETTER_TRANSITIONS: Readonly<Record<LetterStatus, readonly LetterStatus[]>> = {
+  draft: ['open'],
+  open: ['closed'],
+  // A closed letter reopens when its organizer extends it; it is delivered once.
+  closed: ['open', 'delivered'],
+  delivered: [],
+};
+
+/** Whether a letter may move from `from` to `to`. */
+export function canMoveLetter(from: LetterStatus, to: LetterStatus): boolean {
+  return LETTER_TRANSITIONS[from].includes(to);
+}
+
+/** Languages a letter can be written in and a recipient can prefer (names come from Intl). */
+export const LETTER_LANGUAGES = ['en', 'ko', 'uk', 'ru', 'ja', 'zh', 'de', 'fr', 'es', 'it', 'pl', 'nl'] as const;
+
+export function isLetterLanguage(code: string): boolean {
+  return (LETTER_LANGUAGES as readonly string[]).includes(code);
+}
+
 export interface Letter {
   id: number;
   slug: string;
@@ -14,6 +35,22 @@ export interface Letter {
   closesAt: Date | null;
   currentVersionId: number;
   signatureCount: number;
+  /** The organizer who owns it; null for demo letters. */
+  ownerId: number | null;
+  /** Whether reaching the goal closes the letter. */
+  closeOnGoal: boolean;
+  /** Co-signing organisations, in the organizer's order. */
+  organisations: string[];
+  reviewRequestedAt: Date | null;
+  publishedAt: Date | null;
+}
+
+/** A letter version as history shows it. */
+export interface LetterVersion {
+  id: number;
+  number: number;
+  createdAt: Date;
+  createdBy: number | null;
 }
 
 /** One translation of the current letter version. */
@@ -31,6 +68,42 @@ export interface LetterRecipient {
   organisation: string;
   salutation: string;
   language: string;
+}
+
+/** A translation is complete when it has a title, a summary and a text; only complete ones are published. */
+export function isComplete(text: LetterText): boolean {
+  return text.title.trim() !== '' && text.summary.trim() !== '' && text.body.trim() !== '';
+}
+
+/** Whether two sets of translations say the same thing (the order of languages does not matter). */
+export function sameTexts(a: readonly LetterText[], b: readonly LetterText[]): boolean {
+  if (a.length !== b.length) return false;
+  const byLanguage = new Map(a.map((t) => [t.language, t]));
+  return b.every((t) => {
+    const other = byLanguage.get(t.language);
+    return other !== undefined && other.title === t.title && other.summary === t.summary && other.body === t.body;
+  });
+}
+
+/** Whether a confirmed count has reached a goal that closes the letter. */
+export function goalCloses(letter: Pick<Letter, 'goal' | 'closeOnGoal'>, count: number): boolean {
+  return letter.closeOnGoal && letter.goal !== null && letter.goal > 0 && count >= letter.goal;
+}
+
+/** Why a letter cannot be published yet (i18n keys), or an empty list when it can. */
+export function publishProblems(
+  letter: Pick<Letter, 'primaryLanguage' | 'closesAt' | 'opensAt'>,
+  texts: readonly LetterText[],
+  recipientCount: number,
+  now: Date,
+): string[] {
+  const problems: string[] = [];
+  const primary = texts.find((t) => t.language === letter.primaryLanguage);
+  if (!primary || !isComplete(primary)) problems.push('editor.publish.problems.primaryIncomplete');
+  if (recipientCount === 0) problems.push('editor.publish.problems.noRecipients');
+  if (letter.closesAt && letter.closesAt <= now) problems.push('editor.publish.problems.closesInPast');
+  if (letter.opensAt && letter.closesAt && letter.closesAt <= letter.opensAt) problems.push('editor.publish.problems.closesBeforeOpens');
+  return problems;
 }
 
 /** Whether supporters can sign now, and if not, why. */

@@ -1,4 +1,7 @@
 import type { Executor } from '../db/database.js';
+import type { RecipientRow } from '../db/tables.js';
+import type { Recipient } from './recipient.js';
+import type { RecipientInput } from './recipient-input.js';
 
 export interface NewRecipient {
   name: string;
@@ -8,9 +11,25 @@ export interface NewRecipient {
   email: string;
   language: string;
   salutation: string;
+  notes?: string;
 }
 
-/** SQL for the recipients directory. */
+function toRecipient(row: RecipientRow): Recipient {
+  return {
+    id: row.id,
+    name: row.name,
+    title: row.title,
+    organisation: row.organisation,
+    country: row.country,
+    email: row.email,
+    language: row.language,
+    salutation: row.salutation,
+    notes: row.notes,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+/** SQL for the recipients directory. The address identifies a recipient. */
 export class RecipientRepository {
   constructor(private readonly db: Executor) {}
 
@@ -18,15 +37,83 @@ export class RecipientRepository {
     return new RecipientRepository(tx);
   }
 
-  /** Adds a recipient, or returns the one already in the directory with that address (the address identifies it). */
+  /** Adds a recipient, or returns the one already in the directory with that address. */
   async findOrCreate(recipient: NewRecipient, now: Date): Promise<number> {
     const existing = await this.db.selectFrom('recipients').select('id').where('email', '=', recipient.email).executeTakeFirst();
     if (existing) return existing.id;
     const { id } = await this.db
       .insertInto('recipients')
-      .values({ ...recipient, notes: '', created_at: now.toISOString() })
+      .values({ ...recipient, notes: recipient.notes ?? '', created_at: now.toISOString() })
       .returning('id')
       .executeTakeFirstOrThrow();
     return id;
+  }
+
+  async findById(id: number): Promise<Recipient | undefined> {
+    const row = await this.db.selectFrom('recipients').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRecipient(row) : undefined;
+  }
+
+  async findByEmail(email: string): Promise<Recipient | undefined> {
+    const row = await this.db.selectFrom('recipients').selectAll().where('email', '=', email).executeTakeFirst();
+    return row ? toRecipient(row) : undefined;
+  }
+
+  /** The whole directory, by organisation then name. */
+  async listAll(): Promise<Recipient[]> {
+    const rows = await this.db.selectFrom('recipients').selectAll().orderBy('organisation').orderBy('name').execute();
+    return rows.map(toRecipient);
+  }
+
+  /** Those of `ids` that exist, in the order given. */
+  async findByIds(ids: readonly number[]): Promise<Recipient[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('recipients').selectAll().where('id', 'in', ids).execute();
+    const byId = new Map(rows.map((r) => [r.id, toRecipient(r)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /** Directory entries by address, for an import that updates the ones it already knows. */
+  async findByEmails(emails: readonly string[]): Promise<Map<string, Recipient>> {
+    const result = new Map<string, Recipient>();
+    // SQLite allows a limited number of parameters per statement; look addresses up in slices.
+    for (let i = 0; i < emails.length; i += 500) {
+      const rows = await this.db.selectFrom('recipients').selectAll().where('email', 'in', emails.slice(i, i + 500)).execute();
+      for (const row of rows) result.set(row.email, toRecipient(row));
+    }
+    return result;
+  }
+
+  async create(input: RecipientInput, now: Date): Promise<number> {
+    const { id } = await this.db
+      .insertInto('recipients')
+      .values({ ...input, created_at: now.toISOString() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return id;
+  }
+
+  async update(id: number, input: RecipientInput): Promise<void> {
+    await this.db.updateTable('recipients').set({ ...input }).where('id', '=', id).execute();
+  }
+
+  /** How many letters address each recipient (a recipient on a letter cannot be deleted). */
+  async letterCounts(): Promise<Map<number, number>> {
+    const rows = await this.db
+      .selectFrom('letter_recipients')
+      .select(['recipient_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('recipient_id')
+      .execute();
+    return new Map(rows.map((r) => [r.recipient_id, Number(r.n)]));
+  }
+
+  /** Deletes a recipient no letter addresses; returns whether it was deleted. */
+  async deleteUnused(id: number): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('recipients')
+      .where('id', '=', id)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('letter_recipients').select('letter_id').where('recipient_id', '=', id))))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
   }
 }

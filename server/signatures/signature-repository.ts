@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { NewSignatureRow, SignatureRow, SignatureUpdate } from '../db/tables.js';
 import { canMove, type DisplayChoice, type Signature, type SignatureStatus } from './signature.js';
@@ -119,5 +120,35 @@ export class SignatureRepository {
       .where('status', '=', 'confirmed')
       .executeTakeFirstOrThrow();
     return Number(n);
+  }
+
+  /**
+   * Confirmed signatures per UTC day since `since`, for the organizer's chart (uses the
+   * letter/status/confirmed_at index; dashboards only, never public pages).
+   */
+  async confirmedPerDay(letterIds: readonly number[], since: Date): Promise<{ letterId: number; day: string; count: number }[]> {
+    if (letterIds.length === 0) return [];
+    const day = sql<string>`substr(confirmed_at, 1, 10)`;
+    const rows = await this.db
+      .selectFrom('signatures')
+      .select(['letter_id', day.as('day'), (eb) => eb.fn.countAll<number>().as('n')])
+      .where('letter_id', 'in', letterIds)
+      .where('status', '=', 'confirmed')
+      .where('confirmed_at', '>=', since.toISOString())
+      .groupBy(['letter_id', day])
+      .execute();
+    return rows.map((r) => ({ letterId: r.letter_id, day: r.day, count: Number(r.n) }));
+  }
+
+  /** Signatures that still stand (pending or confirmed) per letter version, for the version history. */
+  async countStandingByVersion(letterId: number): Promise<Map<number, number>> {
+    const rows = await this.db
+      .selectFrom('signatures')
+      .select(['letter_version_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('letter_id', '=', letterId)
+      .where('status', 'in', ['pending', 'confirmed'])
+      .groupBy('letter_version_id')
+      .execute();
+    return new Map(rows.map((r) => [r.letter_version_id, Number(r.n)]));
   }
 }

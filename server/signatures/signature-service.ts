@@ -128,7 +128,12 @@ export class SignatureService {
         .with(tx)
         .transition(signature.id, 'pending', 'confirmed', { confirmed_at: now.toISOString(), updated_at: now.toISOString() });
       // Only the confirmation that moved the row counts it, so a double click counts once.
-      if (moved) await this.deps.letters.with(tx).addToSignatureCount(letter.id, 1);
+      if (moved) {
+        const letters = this.deps.letters.with(tx);
+        await letters.addToSignatureCount(letter.id, 1, signature.country);
+        // In the same transaction, so the signature that reaches a closing goal is the last one counted.
+        await letters.closeIfGoalReached(letter.id, now);
+      }
     });
     return { kind: 'confirmed', letter };
   }
@@ -142,7 +147,7 @@ export class SignatureService {
       const changes = { withdrawn_at: now, updated_at: now };
       if (signature.status === 'confirmed') {
         if (await signatures.transition(signature.id, 'confirmed', 'withdrawn', changes)) {
-          await this.deps.letters.with(tx).addToSignatureCount(letter.id, -1);
+          await this.deps.letters.with(tx).addToSignatureCount(letter.id, -1, signature.country);
         }
       } else if (signature.status === 'pending') {
         // The confirmation e-mail still waiting in the queue is no longer wanted.

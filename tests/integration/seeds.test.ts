@@ -50,7 +50,9 @@ describe('the demo letters in seeds/', () => {
             letter: { title: seed.translations[language]!.title },
             date: '23 November 2026',
             signatureCount: '1,234',
+            countries: [{ name: 'South Korea', count: '1,000' }],
             signatories: [{ name: 'K. J.-H.', country: 'South Korea' }],
+            organisations: [{ name: 'Citizens' }],
           });
           expect(rendered.text, `${seed.slug}.${language}`).toContain(recipient.salutation);
           expect(rendered.text).toContain('K. J.-H.');

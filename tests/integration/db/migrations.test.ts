@@ -19,7 +19,7 @@ describe('database setup', () => {
   it('creates every table on an empty file, creating the folder if needed', async () => {
     const { db, sqlite } = openDatabase(file);
     try {
-      expect(await migrateToLatest(db)).toEqual(['2026-11-23-initial']);
+      expect(await migrateToLatest(db)).toEqual(['2026-11-23-initial', '2026-11-23T14-accounts-and-letter-editing']);
       const tables = sqlite
         .prepare(
           "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%' order by name",
@@ -27,13 +27,20 @@ describe('database setup', () => {
         .pluck()
         .all();
       expect(tables).toEqual([
+        'letter_collaborators',
+        'letter_country_counts',
         'letter_recipients',
         'letter_texts',
         'letter_versions',
         'letters',
+        'login_throttles',
         'outbox_messages',
+        'recipient_imports',
         'recipients',
+        'sessions',
+        'settings',
         'signatures',
+        'users',
       ]);
     } finally {
       await db.destroy();

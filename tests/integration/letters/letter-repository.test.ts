@@ -81,6 +81,11 @@ describe('LetterRepository', () => {
       closesAt: new Date('2026-12-31T00:00:00.000Z'),
       currentVersionId: expect.any(Number),
       signatureCount: 0,
+      ownerId: null,
+      closeOnGoal: false,
+      organisations: [],
+      reviewRequestedAt: null,
+      publishedAt: NOW,
     });
     expect(await letters.findById(id)).toEqual(letter);
 

@@ -17,10 +17,12 @@ function fields(overrides: Partial<LetterMergeFields> = {}): LetterMergeFields {
     letter: { title: 'Protect the captured soldiers' },
     date: '23 November 2026',
     signatureCount: '1,234',
+    countries: [],
     signatories: [
       { name: 'Kim Ji-hoon', country: 'South Korea' },
       { name: 'O. K.', country: 'Ukraine' },
     ],
+    organisations: [],
     ...overrides,
   };
 }
@@ -189,7 +191,9 @@ const FIELDS_FOR_HELPER_TESTS = {
   letter: { title: 'Title' },
   date: '23 November 2026',
   signatureCount: '1',
+  countries: [],
   signatories: [],
+  organisations: [],
 };
 
 describe('textToHtml', () => {

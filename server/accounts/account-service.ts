@@ -1,0 +1,91 @@
+import type { Clock } from '../lib/clock.js';
+import { AppError } from '../lib/errors.js';
+import { keyedHash } from '../lib/keyed-hash.js';
+import { accountEmail, passwordProblem, waitAfterFailures, type Role, type User } from './account.js';
+import type { LoginThrottleRepository } from './login-throttle-repository.js';
+import { decoyHash, hashPassword, oneTimePassword, verifyPassword } from './passwords.js';
+import type { SessionRepository } from './session-repository.js';
+import type { UserRepository } from './user-repository.js';
+
+export interface AccountServiceDeps {
+  users: UserRepository;
+  throttles: LoginThrottleRepository;
+  sessions: SessionRepository;
+  clock: Clock;
+  secret: string;
+}
+
+export type LoginOutcome =
+  | { kind: 'ok'; user: User }
+  | { kind: 'invalid' }
+  | { kind: 'wait'; until: Date };
+
+export type PasswordChangeOutcome = { kind: 'changed' } | { kind: 'wrong-current' } | { kind: 'refused'; messageKey: string };
+
+/** The address a new account would get, as accepted by the schema used everywhere else. */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Accounts: creating them, logging in with throttling, changing passwords. */
+export class AccountService {
+  constructor(private readonly deps: AccountServiceDeps) {}
+
+  /** Creates an account with a one-time password that must be changed at the first login. */
+  async createUser(email: string, role: Role): Promise<{ user: User; oneTimePassword: string }> {
+    const address = accountEmail(email);
+    if (!EMAIL.test(address) || address.length > 254) throw new AppError(400, 'account_email_invalid', 'account.errors.emailInvalid');
+    if (await this.deps.users.findByEmail(address)) throw new AppError(409, 'account_exists', 'account.errors.exists');
+    const password = oneTimePassword();
+    const user = await this.deps.users.create(
+      { email: address, role, passwordHash: await hashPassword(password), mustChangePassword: true },
+      this.deps.clock.now(),
+    );
+    return { user, oneTimePassword: password };
+  }
+
+  /** On a platform without an active admin, creates one; returns its credentials, or undefined when one exists. */
+  async ensureFirstAdmin(email: string): Promise<{ user: User; oneTimePassword: string } | undefined> {
+    if ((await this.deps.users.countActiveAdmins()) > 0) return undefined;
+    return this.createUser(email, 'admin');
+  }
+
+  async findUser(id: number): Promise<User | undefined> {
+    return this.deps.users.findById(id);
+  }
+
+  /**
+   * Checks a login. Failures are counted per address tried (whether or not it has an account), and
+   * the answer for an unknown address, a disabled account and a wrong password is the same, and takes
+   * as long, so the form reveals nothing about who has an account.
+   */
+  async login(email: string, password: string): Promise<LoginOutcome> {
+    const now = this.deps.clock.now();
+    const address = accountEmail(email);
+    const key = keyedHash(this.deps.secret, 'login', address);
+    const throttle = await this.deps.throttles.find(key);
+    if (throttle?.lockedUntil && throttle.lockedUntil > now) return { kind: 'wait', until: throttle.lockedUntil };
+
+    const user = await this.deps.users.findByEmail(address);
+    const hashed = user ? await this.deps.users.passwordHashOf(user.id) : undefined;
+    const matches = await verifyPassword(hashed ?? (await decoyHash()), password);
+    if (!user || !hashed || !matches || user.disabled) {
+      const failures = await this.deps.throttles.recordFailure(key, (n) => waitAfterFailures(n, now), now);
+      const until = waitAfterFailures(failures, now);
+      return until ? { kind: 'wait', until } : { kind: 'invalid' };
+    }
+    await this.deps.throttles.clear(key);
+    await this.deps.users.recordLogin(user.id, now);
+    return { kind: 'ok', user };
+  }
+
+  /** Changes a password after checking the current one; every other session of the account ends. */
+  async changePassword(user: User, current: string, next: string, keepSessionKey: string | undefined): Promise<PasswordChangeOutcome> {
+    const hashed = await this.deps.users.passwordHashOf(user.id);
+    if (!hashed || !(await verifyPassword(hashed, current))) return { kind: 'wrong-current' };
+    const problem = passwordProblem(next, user.email);
+    if (problem) return { kind: 'refused', messageKey: problem };
+    if (next === current) return { kind: 'refused', messageKey: 'account.errors.passwordUnchanged' };
+    await this.deps.users.setPassword(user.id, await hashPassword(next), false, this.deps.clock.now());
+    await this.deps.sessions.removeForUser(user.id, keepSessionKey);
+    return { kind: 'changed' };
+  }
+}

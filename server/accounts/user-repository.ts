@@ -1,0 +1,91 @@
+import type { Executor } from '../db/database.js';
+import type { UserRow } from '../db/tables.js';
+import type { Role, User } from './account.js';
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role as Role,
+    mustChangePassword: row.must_change_password === 1,
+    disabled: row.disabled_at !== null,
+    lastLoginAt: row.last_login_at ? new Date(row.last_login_at) : null,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+/** SQL for accounts. Password hashes never leave this file except through passwordHashOf. */
+export class UserRepository {
+  constructor(private readonly db: Executor) {}
+
+  with(tx: Executor): UserRepository {
+    return new UserRepository(tx);
+  }
+
+  async findById(id: number): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toUser(row) : undefined;
+  }
+
+  async findByEmail(email: string): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    return row ? toUser(row) : undefined;
+  }
+
+  /** Several accounts by id, for lists (collaborators, version authors). */
+  async findByIds(ids: readonly number[]): Promise<User[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('users').selectAll().where('id', 'in', ids).orderBy('email').execute();
+    return rows.map(toUser);
+  }
+
+  async passwordHashOf(id: number): Promise<string | undefined> {
+    const row = await this.db.selectFrom('users').select('password_hash').where('id', '=', id).executeTakeFirst();
+    return row?.password_hash;
+  }
+
+  /** Creates an account; the caller has checked that the address is free. */
+  async create(user: { email: string; role: Role; passwordHash: string; mustChangePassword: boolean }, now: Date): Promise<User> {
+    const at = now.toISOString();
+    const row = await this.db
+      .insertInto('users')
+      .values({
+        email: user.email,
+        role: user.role,
+        password_hash: user.passwordHash,
+        must_change_password: user.mustChangePassword ? 1 : 0,
+        created_at: at,
+        updated_at: at,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toUser(row);
+  }
+
+  async setPassword(id: number, passwordHash: string, mustChange: boolean, now: Date): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, must_change_password: mustChange ? 1 : 0, updated_at: now.toISOString() })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async recordLogin(id: number, now: Date): Promise<void> {
+    await this.db.updateTable('users').set({ last_login_at: now.toISOString() }).where('id', '=', id).execute();
+  }
+
+  async countActiveAdmins(): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('role', '=', 'admin')
+      .where('disabled_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  async list(): Promise<User[]> {
+    const rows = await this.db.selectFrom('users').selectAll().orderBy('email').execute();
+    return rows.map(toUser);
+  }
+}

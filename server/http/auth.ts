@@ -1,0 +1,74 @@
+import type { RequestHandler } from 'express';
+import session from 'express-session';
+import type { User } from '../accounts/account.js';
+import type { AccountService } from '../accounts/account-service.js';
+import type { SqliteSessionStore } from '../accounts/session-store.js';
+import { AppError } from '../lib/errors.js';
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    currentUser?: User;
+  }
+}
+
+/** An account's session lives this long after its last request. */
+export const SESSION_TTL_MS = 8 * 3_600_000;
+
+/**
+ * Server-side sessions for admins and organizers only: nothing is stored and no cookie is set until
+ * someone logs in (saveUninitialized: false), so supporters never get a session.
+ */
+export function sessions(store: SqliteSessionStore, secret: string, options: { https: boolean }): RequestHandler {
+  return session({
+    store,
+    secret,
+    name: options.https ? '__Host-us_session' : 'us_session',
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    unset: 'destroy',
+    cookie: { httpOnly: true, sameSite: 'lax', secure: options.https, path: '/', maxAge: SESSION_TTL_MS },
+  });
+}
+
+/** Puts the logged-in account, if any, in res.locals.currentUser; a disabled account's session ends. */
+export function loadCurrentUser(accounts: AccountService): RequestHandler {
+  return async (req, res, next) => {
+    const userId = req.session?.userId;
+    if (userId === undefined) return next();
+    const user = await accounts.findUser(userId);
+    if (!user || user.disabled) {
+      await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+      return next();
+    }
+    res.locals.currentUser = user;
+    next();
+  };
+}
+
+/**
+ * Refuses anonymous visitors: pages send them to the login form and back afterwards. An account with
+ * a one-time password goes to the password form first.
+ */
+export const requireUser: RequestHandler = (req, res, next) => {
+  const user = res.locals.currentUser;
+  if (!user) {
+    const back = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
+    return res.redirect(303, `/login${back}`);
+  }
+  if (user.mustChangePassword && req.baseUrl + req.path !== '/account/password') return res.redirect(303, '/account/password');
+  next();
+};
+
+/** Admin-only pages: organizers get a 403 that says so. */
+export const requireAdmin: RequestHandler = (_req, res, next) => {
+  if (res.locals.currentUser?.role !== 'admin') return next(new AppError(403, 'admin_only', 'errors.adminOnly'));
+  next();
+};
+
+/** The logged-in account; only for routes behind requireUser. */
+export function currentUser(res: { locals: { currentUser?: User } }): User {
+  const user = res.locals.currentUser;
+  if (!user) throw new AppError(401, 'login_required', 'errors.loginRequired');
+  return user;
+}

@@ -1,0 +1,432 @@
+import { canAccessLetter, type User } from '../accounts/account.js';
+import type { UserRepository } from '../accounts/user-repository.js';
+import type { Db } from '../db/database.js';
+import type { Clock } from '../lib/clock.js';
+import { AppError, notFound } from '../lib/errors.js';
+import type { Recipient } from '../recipients/recipient.js';
+import type { NewRecipient, RecipientRepository } from '../recipients/recipient-repository.js';
+import type { SettingsRepository } from '../settings/settings-repository.js';
+import { publicName } from '../signatures/signature.js';
+import type { SignatureRepository } from '../signatures/signature-repository.js';
+import { isComplete, pickLanguage, publishProblems, sameTexts, type Letter, type LetterText, type LetterVersion } from './letter.js';
+import { diffVersions, type TranslationDiff } from './letter-diff.js';
+import { dayValue, parseEditorForm, type EditorErrors, type EditorValues } from './letter-input.js';
+import type { LetterListItem, LetterRepository } from './letter-repository.js';
+import { checkLetterTemplate, type TemplateProblem } from './letter-template-check.js';
+import { renderLetter, type RenderedLetter } from './letter-text.js';
+import { buildMergeFields, SAMPLE_COUNTRIES, SAMPLE_SIGNATORIES } from './merge-fields.js';
+import { lastDays, type DayCount } from './signature-chart.js';
+
+/** A letter to start from: the seed letters, shown as a gallery. */
+export interface LetterTemplate {
+  slug: string;
+  primaryLanguage: string;
+  translations: Record<string, { title: string; summary: string }>;
+  bodies: Record<string, string>;
+  recipients: (Omit<NewRecipient, 'country'> & { country?: string | undefined })[];
+  sponsor: string;
+  goal: number;
+}
+
+export interface LetterEditorServiceDeps {
+  db: Db;
+  letters: LetterRepository;
+  signatures: SignatureRepository;
+  recipients: RecipientRepository;
+  users: UserRepository;
+  settings: SettingsRepository;
+  clock: Clock;
+  templates: () => LetterTemplate[];
+  countryName: (code: string, language: string) => string;
+}
+
+/** Everything the editor shows for one letter. */
+export interface EditorState {
+  letter: Letter;
+  texts: LetterText[];
+  recipientIds: number[];
+  directory: Recipient[];
+  collaborators: User[];
+  canManageCollaborators: boolean;
+  versionNumber: number;
+  standingSignatures: number;
+  requireReview: boolean;
+}
+
+export type SaveOutcome =
+  | { kind: 'saved'; letter: Letter; newVersion: number | null }
+  | { kind: 'invalid'; errors: EditorErrors }
+  | { kind: 'confirm-new-version'; signatures: number; nextVersion: number };
+
+export type PreviewOutcome =
+  | { kind: 'rendered'; rendered: RenderedLetter; recipient: Recipient | null; language: string }
+  | { kind: 'problems'; problems: TemplateProblem[]; language: string };
+
+export type PublishOutcome =
+  | { kind: 'published' }
+  | { kind: 'review-requested' }
+  | { kind: 'not-ready'; problems: string[] };
+
+export interface DashboardLetter extends LetterListItem {
+  today: number;
+  days: DayCount[];
+}
+
+/** How many days the organizer's chart covers. */
+export const CHART_DAYS = 30;
+
+/** The organizer's use cases: drafting, editing, previewing, publishing and closing letters. */
+export class LetterEditorService {
+  constructor(private readonly deps: LetterEditorServiceDeps) {}
+
+  /** The letters a user may see: all for admins, their own and shared ones for organizers. */
+  async list(user: User): Promise<LetterListItem[]> {
+    return user.role === 'admin' ? this.deps.letters.listAll() : this.deps.letters.listForUser(user.id);
+  }
+
+  /** The dashboard: each letter with today's confirmed signatures and the last 30 days, per day. */
+  async dashboard(user: User): Promise<{ letters: DashboardLetter[]; awaitingReview: LetterListItem[] }> {
+    const letters = await this.list(user);
+    const now = this.deps.clock.now();
+    const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (CHART_DAYS - 1)));
+    const rows = await this.deps.signatures.confirmedPerDay(
+      letters.map((l) => l.letter.id),
+      since,
+    );
+    const today = now.toISOString().slice(0, 10);
+    const result = letters.map((item) => {
+      const counts = rows.filter((r) => r.letterId === item.letter.id);
+      return {
+        ...item,
+        today: counts.find((r) => r.day === today)?.count ?? 0,
+        days: lastDays(counts, now, CHART_DAYS),
+      };
+    });
+    const awaitingReview = user.role === 'admin' ? await this.deps.letters.listAwaitingReview() : [];
+    return { letters: result, awaitingReview };
+  }
+
+  /** The letter if the user may work on it: 404 when it does not exist, 403 when it is someone else's. */
+  async access(user: User, letterId: number): Promise<{ letter: Letter; collaboratorIds: number[] }> {
+    const letter = await this.deps.letters.findById(letterId);
+    if (!letter) throw notFound('letter_not_found', 'errors.letter.notFound');
+    const collaboratorIds = await this.deps.letters.collaboratorIds(letterId);
+    if (!canAccessLetter(user, letter.ownerId, collaboratorIds)) {
+      throw new AppError(403, 'letter_forbidden', 'errors.letterForbidden');
+    }
+    return { letter, collaboratorIds };
+  }
+
+  /** Everything the editor page needs. */
+  async editor(user: User, letterId: number): Promise<EditorState> {
+    const { letter, collaboratorIds } = await this.access(user, letterId);
+    const [texts, recipients, directory, collaborators, version, standing, settings] = await Promise.all([
+      this.deps.letters.textsOfVersion(letter.currentVersionId),
+      this.deps.letters.recipientsOfLetters([letter.id]),
+      this.deps.recipients.listAll(),
+      this.deps.users.findByIds(collaboratorIds),
+      this.deps.letters.findVersion(letter.currentVersionId),
+      this.deps.signatures.countStandingByVersion(letter.id),
+      this.deps.settings.read(),
+    ]);
+    // Primary language first, then the others in a stable order.
+    texts.sort((a, b) => Number(b.language === letter.primaryLanguage) - Number(a.language === letter.primaryLanguage) || a.language.localeCompare(b.language));
+    return {
+      letter,
+      texts,
+      recipientIds: (recipients.get(letter.id) ?? []).map((r) => r.id),
+      directory,
+      collaborators,
+      canManageCollaborators: user.role === 'admin' || letter.ownerId === user.id,
+      versionNumber: version?.number ?? 1,
+      standingSignatures: [...standing.values()].reduce((a, b) => a + b, 0),
+      requireReview: settings.requireReview,
+    };
+  }
+
+  /** The form values of a stored letter, for the editor. */
+  valuesOf(state: Pick<EditorState, 'letter' | 'texts' | 'recipientIds'>): EditorValues {
+    const { letter, texts } = state;
+    return {
+      slug: letter.slug,
+      primaryLanguage: letter.primaryLanguage,
+      sponsor: letter.sponsor,
+      goal: letter.goal === null ? '' : String(letter.goal),
+      closeOnGoal: letter.closeOnGoal,
+      opensAt: dayValue(letter.opensAt),
+      closesAt: dayValue(letter.closesAt),
+      organisations: letter.organisations.join('\n'),
+      recipientIds: state.recipientIds,
+      languages: texts.map((t) => t.language),
+      texts: Object.fromEntries(texts.map((t) => [t.language, { title: t.title, summary: t.summary, body: t.body }])),
+    };
+  }
+
+  /** The directory, for the new-letter form. */
+  async directory(): Promise<Recipient[]> {
+    return this.deps.recipients.listAll();
+  }
+
+  /** Creates a draft from the new-letter form, owned by the user. */
+  async create(user: User, values: EditorValues): Promise<{ kind: 'created'; letterId: number } | { kind: 'invalid'; errors: EditorErrors }> {
+    const now = this.deps.clock.now();
+    const parsed = parseEditorForm(values, { now });
+    if (!parsed.ok) return { kind: 'invalid', errors: parsed.errors };
+    const { details, texts, recipientIds } = parsed.input;
+    return this.deps.db.transaction().execute(async (tx) => {
+      const letters = this.deps.letters.with(tx);
+      const errors = await this.checkReferences(letters, this.deps.recipients.with(tx), details.slug, undefined, recipientIds);
+      if (errors) return { kind: 'invalid', errors };
+      const letterId = await letters.create(
+        { ...details, status: 'draft', texts, recipientIds, ownerId: user.id },
+        now,
+      );
+      return { kind: 'created', letterId };
+    });
+  }
+
+  /** A new draft copied from a template, owned by the user, with a free slug and the template's recipients. */
+  async createFromTemplate(user: User, templateSlug: string): Promise<number> {
+    const template = this.deps.templates().find((t) => t.slug === templateSlug);
+    if (!template) throw notFound('template_not_found', 'errors.page.notFound');
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (tx) => {
+      const letters = this.deps.letters.with(tx);
+      const recipients = this.deps.recipients.with(tx);
+      let slug = `${template.slug}-draft`;
+      for (let n = 2; await letters.slugTaken(slug); n += 1) slug = `${template.slug}-draft-${n}`;
+      const recipientIds: number[] = [];
+      for (const r of template.recipients) recipientIds.push(await recipients.findOrCreate({ ...r, country: r.country ?? null }, now));
+      return letters.create(
+        {
+          slug,
+          status: 'draft',
+          primaryLanguage: template.primaryLanguage,
+          sponsor: template.sponsor,
+          goal: template.goal,
+          opensAt: null,
+          closesAt: null,
+          texts: Object.entries(template.translations).map(([language, t]) => ({
+            language,
+            title: t.title,
+            summary: t.summary,
+            body: template.bodies[language] ?? '',
+          })),
+          recipientIds,
+          ownerId: user.id,
+        },
+        now,
+      );
+    });
+  }
+
+  /** The gallery of templates. */
+  templates(): LetterTemplate[] {
+    return this.deps.templates();
+  }
+
+  /**
+   * Saves the editor. A draft's text is changed in place; an open or closed letter's changed text
+   * becomes a new version, and when people have already signed, only after the organizer confirms.
+   * Slugs are fixed once a letter is published: links to it have been shared.
+   */
+  async save(user: User, letterId: number, values: EditorValues, confirmNewVersion: boolean): Promise<SaveOutcome> {
+    const { letter } = await this.access(user, letterId);
+    if (letter.status === 'delivered') throw new AppError(409, 'letter_delivered', 'errors.letterDelivered');
+    const now = this.deps.clock.now();
+    const parsed = parseEditorForm(values, { now, stored: { opensAt: letter.opensAt, closesAt: letter.closesAt } });
+    if (!parsed.ok) return { kind: 'invalid', errors: parsed.errors };
+    const { details, texts, recipientIds } = parsed.input;
+    if (letter.status !== 'draft' && details.slug !== letter.slug) {
+      return { kind: 'invalid', errors: { slug: [{ key: 'editor.errors.slugLocked' }] } };
+    }
+    if (letter.status !== 'draft' && !texts.some((t) => t.language === letter.primaryLanguage && isComplete(t))) {
+      return { kind: 'invalid', errors: { primary_language: [{ key: 'editor.errors.primaryMustBeComplete' }] } };
+    }
+    return this.deps.db.transaction().execute(async (tx): Promise<SaveOutcome> => {
+      const letters = this.deps.letters.with(tx);
+      const errors = await this.checkReferences(letters, this.deps.recipients.with(tx), details.slug, letter.id, recipientIds);
+      if (errors) return { kind: 'invalid', errors };
+      const current = await letters.textsOfVersion(letter.currentVersionId);
+      let newVersion: number | null = null;
+      if (!sameTexts(current, texts)) {
+        if (letter.status === 'draft') {
+          await letters.replaceTexts(letter.currentVersionId, texts);
+        } else {
+          const standing = [...(await this.deps.signatures.with(tx).countStandingByVersion(letter.id)).values()].reduce((a, b) => a + b, 0);
+          const versions = await letters.versions(letter.id);
+          const nextVersion = (versions[0]?.number ?? 1) + 1;
+          if (standing > 0 && !confirmNewVersion) return { kind: 'confirm-new-version', signatures: standing, nextVersion };
+          newVersion = (await letters.addVersion(letter.id, texts, user.id, now)).number;
+        }
+      }
+      await letters.updateDetails(letter.id, details, now);
+      await letters.setRecipients(letter.id, recipientIds);
+      const saved = await letters.findById(letter.id);
+      return { kind: 'saved', letter: saved!, newVersion };
+    });
+  }
+
+  /** Slug free and recipients known, or the errors to show (checked inside the saving transaction). */
+  private async checkReferences(
+    letters: LetterRepository,
+    recipients: RecipientRepository,
+    slug: string,
+    letterId: number | undefined,
+    recipientIds: number[],
+  ): Promise<EditorErrors | undefined> {
+    const errors: EditorErrors = {};
+    if (await letters.slugTaken(slug, letterId)) errors.slug = [{ key: 'editor.errors.slugTaken' }];
+    const found = await recipients.findByIds(recipientIds);
+    if (found.length !== recipientIds.length) errors.recipients = [{ key: 'editor.errors.unknownRecipient' }];
+    return Object.keys(errors).length > 0 ? errors : undefined;
+  }
+
+  /**
+   * Renders the text being edited (saved or not) for one recipient in one language, with sample
+   * signatories or the letter's real public ones. Nothing is saved.
+   */
+  async preview(
+    user: User,
+    letterId: number | undefined,
+    values: EditorValues,
+    options: { recipientId: number | undefined; language: string | undefined; signatories: 'sample' | 'real' },
+  ): Promise<PreviewOutcome> {
+    const letter = letterId === undefined ? undefined : (await this.access(user, letterId)).letter;
+    const chosen = options.recipientId !== undefined && values.recipientIds.includes(options.recipientId) ? options.recipientId : values.recipientIds[0];
+    const recipient = chosen === undefined ? null : ((await this.deps.recipients.findById(chosen)) ?? null);
+    const language = pickLanguage(values.languages, options.language ?? recipient?.language, values.primaryLanguage);
+    const text = values.texts[language] ?? { title: '', summary: '', body: '' };
+    const checked = checkLetterTemplate(text.body);
+    if (!checked.ok) return { kind: 'problems', problems: checked.problems, language };
+
+    let signatories: readonly { name: string; country: string }[] = SAMPLE_SIGNATORIES;
+    let countries: readonly { code: string; count: number }[] = SAMPLE_COUNTRIES;
+    let count = SAMPLE_COUNTRIES.reduce((sum, c) => sum + c.count, 0);
+    if (options.signatories === 'real' && letter) {
+      const recent = await this.deps.signatures.recentPublic(letter.id, 50);
+      signatories = recent.map((s) => ({ name: publicName(s) ?? '', country: s.country })).filter((s) => s.name !== '');
+      countries = await this.deps.letters.countryCounts(letter.id);
+      count = letter.signatureCount;
+    }
+    const organisations = values.organisations.split(/\r?\n/).map((o) => o.trim()).filter((o) => o !== '');
+    const rendered = renderLetter(
+      text.body,
+      buildMergeFields(
+        {
+          recipient: {
+            name: recipient?.name ?? '',
+            title: recipient?.title ?? '',
+            organisation: recipient?.organisation ?? '',
+            salutation: recipient?.salutation ?? '',
+          },
+          letterTitle: text.title,
+          language,
+          date: this.deps.clock.now(),
+          signatureCount: count,
+          countries,
+          signatories,
+          organisations,
+        },
+        this.deps.countryName,
+      ),
+    );
+    return { kind: 'rendered', rendered, recipient, language };
+  }
+
+  /**
+   * Publishes a draft. When the platform requires review, an organizer's publish asks an admin
+   * instead; an admin's publish is the review.
+   */
+  async publish(user: User, letterId: number): Promise<PublishOutcome> {
+    const { letter } = await this.access(user, letterId);
+    if (letter.status !== 'draft') throw new AppError(409, 'letter_not_draft', 'errors.letterNotDraft');
+    const now = this.deps.clock.now();
+    const texts = await this.deps.letters.textsOfVersion(letter.currentVersionId);
+    const recipients = (await this.deps.letters.recipientsOfLetters([letter.id])).get(letter.id) ?? [];
+    const problems = publishProblems(letter, texts, recipients.length, now);
+    if (problems.length > 0) return { kind: 'not-ready', problems };
+    const settings = await this.deps.settings.read();
+    if (settings.requireReview && user.role !== 'admin') {
+      await this.deps.letters.setReviewRequested(letter.id, now);
+      return { kind: 'review-requested' };
+    }
+    const opensAt = letter.opensAt && letter.opensAt > now ? letter.opensAt : now;
+    await this.deps.letters.transition(letter.id, 'draft', 'open', { publishedAt: now, opensAt }, now);
+    return { kind: 'published' };
+  }
+
+  /** An admin sends a letter waiting for review back to its organizer. */
+  async returnToDraft(user: User, letterId: number): Promise<void> {
+    if (user.role !== 'admin') throw new AppError(403, 'admin_only', 'errors.adminOnly');
+    await this.access(user, letterId);
+    await this.deps.letters.setReviewRequested(letterId, null);
+  }
+
+  /** Closes an open letter by hand: nobody can sign it any more. */
+  async close(user: User, letterId: number): Promise<void> {
+    const { letter } = await this.access(user, letterId);
+    const now = this.deps.clock.now();
+    if (letter.status !== 'open' || !(await this.deps.letters.transition(letter.id, 'open', 'closed', { closedAt: now }, now))) {
+      throw new AppError(409, 'letter_not_open', 'errors.letterNotOpen');
+    }
+  }
+
+  /** Reopens a closed letter whose closing date (if any) is still ahead. */
+  async reopen(user: User, letterId: number): Promise<void> {
+    const { letter } = await this.access(user, letterId);
+    const now = this.deps.clock.now();
+    if (letter.closesAt && letter.closesAt <= now) throw new AppError(409, 'letter_closing_date_passed', 'errors.letterClosingDatePassed');
+    if (letter.status !== 'closed' || !(await this.deps.letters.transition(letter.id, 'closed', 'open', { closedAt: null }, now))) {
+      throw new AppError(409, 'letter_not_closed', 'errors.letterNotClosed');
+    }
+  }
+
+  /** Closes open letters past their closing date; the scheduler calls it every minute. */
+  async closeDue(): Promise<number[]> {
+    return this.deps.letters.closeDue(this.deps.clock.now());
+  }
+
+  /** The version history, newest first, with who saved each, how many signed it, and its changes from the one before. */
+  async history(user: User, letterId: number): Promise<{
+    letter: Letter;
+    versions: (LetterVersion & { author: string | null; signatures: number; diff: TranslationDiff[] })[];
+  }> {
+    const { letter } = await this.access(user, letterId);
+    const versions = await this.deps.letters.versions(letter.id);
+    const counts = await this.deps.signatures.countStandingByVersion(letter.id);
+    const authors = new Map((await this.deps.users.findByIds([...new Set(versions.flatMap((v) => (v.createdBy ? [v.createdBy] : [])))])).map((u) => [u.id, u.email]));
+    const textsByVersion = await this.deps.letters.textsOfVersions(versions.map((v) => v.id));
+    return {
+      letter,
+      versions: versions.map((version, index) => {
+        const previous = versions[index + 1];
+        const after = textsByVersion.get(version.id) ?? [];
+        const before = previous ? (textsByVersion.get(previous.id) ?? []) : [];
+        return {
+          ...version,
+          author: version.createdBy ? (authors.get(version.createdBy) ?? null) : null,
+          signatures: counts.get(version.id) ?? 0,
+          diff: previous ? diffVersions(before, after) : [],
+        };
+      }),
+    };
+  }
+
+  /** Shares a letter with another account; only its owner or an admin may. */
+  async addCollaborator(user: User, letterId: number, email: string): Promise<{ kind: 'added' } | { kind: 'unknown-account' }> {
+    const { letter } = await this.access(user, letterId);
+    if (user.role !== 'admin' && letter.ownerId !== user.id) throw new AppError(403, 'letter_forbidden', 'errors.onlyOwnerShares');
+    const other = await this.deps.users.findByEmail(email.trim().toLowerCase());
+    if (!other || other.disabled) return { kind: 'unknown-account' };
+    if (other.id !== letter.ownerId) await this.deps.letters.addCollaborator(letter.id, other.id, this.deps.clock.now());
+    return { kind: 'added' };
+  }
+
+  async removeCollaborator(user: User, letterId: number, collaboratorId: number): Promise<void> {
+    const { letter } = await this.access(user, letterId);
+    if (user.role !== 'admin' && letter.ownerId !== user.id) throw new AppError(403, 'letter_forbidden', 'errors.onlyOwnerShares');
+    await this.deps.letters.removeCollaborator(letter.id, collaboratorId);
+  }
+}
+

@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { checkLetterTemplate, type TemplateProblem } from './letter-template-check.js';
+import { isLetterLanguage, type LetterText } from './letter.js';
+import type { LetterDetails } from './letter-repository.js';
+
+/** The editor form as typed, kept whole so a refused save shows everything again. */
+export interface EditorValues {
+  slug: string;
+  primaryLanguage: string;
+  sponsor: string;
+  goal: string;
+  closeOnGoal: boolean;
+  opensAt: string;
+  closesAt: string;
+  organisations: string;
+  recipientIds: number[];
+  /** The letter's languages, primary first. */
+  languages: string[];
+  texts: Record<string, { title: string; summary: string; body: string }>;
+}
+
+/** A message for one field: an i18n key and its parameters (template problems carry their position). */
+export interface FieldError {
+  key: string;
+  params?: Record<string, string | number>;
+  problem?: TemplateProblem;
+}
+
+export type EditorErrors = Record<string, FieldError[]>;
+
+export interface EditorInput {
+  details: LetterDetails;
+  texts: LetterText[];
+  recipientIds: number[];
+}
+
+export const LIMITS = {
+  slug: 80,
+  title: 200,
+  summary: 400,
+  body: 50_000,
+  sponsor: 200,
+  organisations: 50,
+  organisation: 200,
+  goal: 10_000_000,
+  languages: 10,
+  recipients: 500,
+} as const;
+
+const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function text(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  return typeof value === 'string' ? value : '';
+}
+
+function list(body: Record<string, unknown>, name: string): string[] {
+  const value = body[name];
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** Reads the raw editor form; unknown fields are ignored, repeated ones are read as lists only where lists are expected. */
+export function editorValues(body: Record<string, unknown>): EditorValues {
+  const languages = [...new Set(list(body, 'languages').map((l) => l.trim()).filter(isLetterLanguage))];
+  const primaryLanguage = text(body, 'primary_language').trim();
+  if (isLetterLanguage(primaryLanguage) && !languages.includes(primaryLanguage)) languages.unshift(primaryLanguage);
+  const ordered = [primaryLanguage, ...languages.filter((l) => l !== primaryLanguage)].filter(isLetterLanguage);
+  return {
+    slug: text(body, 'slug'),
+    primaryLanguage,
+    sponsor: text(body, 'sponsor'),
+    goal: text(body, 'goal'),
+    closeOnGoal: text(body, 'close_on_goal') === 'yes',
+    opensAt: text(body, 'opens_at'),
+    closesAt: text(body, 'closes_at'),
+    organisations: text(body, 'organisations'),
+    recipientIds: [...new Set(list(body, 'recipients').filter((id) => /^[1-9]\d{0,15}$/.test(id)).map(Number))],
+    languages: ordered,
+    texts: Object.fromEntries(
+      ordered.map((language) => [
+        language,
+        { title: text(body, `title_${language}`), summary: text(body, `summary_${language}`), body: text(body, `body_${language}`) },
+      ]),
+    ),
+  };
+}
+
+/** A calendar day typed in a date field, as the start of that day in UTC; undefined when it is no real date. */
+export function parseDay(value: string): Date | undefined {
+  const match = DAY.exec(value.trim());
+  if (!match) return undefined;
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return date.toISOString().slice(0, 10) === value.trim() ? date : undefined;
+}
+
+/** The value of a date field for a stored date. */
+export function dayValue(date: Date | null): string {
+  return date ? date.toISOString().slice(0, 10) : '';
+}
+
+const END_OF_DAY_MS = 86_400_000 - 1;
+
+// eslint-disable-next-line no-control-regex -- control characters (but newlines) have no place in letter texts
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+const goalSchema = z.coerce.number().int().min(1).max(LIMITS.goal);
+
+/**
+ * Checks the editor form. Dates are whole days in UTC: a letter opens at the start of its opening day
+ * and closes at the end of its closing day. A date already stored may stay as it is even once it has
+ * passed (a letter that opened last week), but a new date in the past is refused with a reason.
+ */
+export function parseEditorForm(
+  values: EditorValues,
+  context: { now: Date; stored?: { opensAt: Date | null; closesAt: Date | null } },
+): { ok: true; input: EditorInput } | { ok: false; errors: EditorErrors } {
+  const errors: EditorErrors = {};
+  const add = (field: string, error: FieldError) => (errors[field] ??= []).push(error);
+
+  const slug = values.slug.trim();
+  if (slug === '') add('slug', { key: 'editor.errors.slugRequired' });
+  else if (slug.length > LIMITS.slug) add('slug', { key: 'editor.errors.tooLong', params: { max: LIMITS.slug } });
+  else if (!SLUG.test(slug)) add('slug', { key: 'editor.errors.slugFormat' });
+
+  if (!isLetterLanguage(values.primaryLanguage)) add('primary_language', { key: 'editor.errors.languageRequired' });
+  if (values.languages.length > LIMITS.languages) add('languages', { key: 'editor.errors.tooManyLanguages', params: { max: LIMITS.languages } });
+
+  const sponsor = values.sponsor.trim();
+  if (sponsor.length > LIMITS.sponsor) add('sponsor', { key: 'editor.errors.tooLong', params: { max: LIMITS.sponsor } });
+  else if (CONTROL.test(sponsor)) add('sponsor', { key: 'editor.errors.controlCharacters' });
+
+  let goal: number | null = null;
+  if (values.goal.trim() !== '') {
+    const parsed = goalSchema.safeParse(values.goal.trim().replace(/[,\s_]/g, ''));
+    if (parsed.success) goal = parsed.data;
+    else add('goal', { key: 'editor.errors.goal', params: { max: LIMITS.goal.toLocaleString('en') } });
+  }
+  if (values.closeOnGoal && goal === null && !errors.goal) add('goal', { key: 'editor.errors.goalNeededToClose' });
+
+  const organisations = values.organisations
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  if (organisations.length > LIMITS.organisations) add('organisations', { key: 'editor.errors.tooManyOrganisations', params: { max: LIMITS.organisations } });
+  else if (organisations.some((o) => o.length > LIMITS.organisation)) add('organisations', { key: 'editor.errors.organisationTooLong', params: { max: LIMITS.organisation } });
+  else if (organisations.some((o) => CONTROL.test(o))) add('organisations', { key: 'editor.errors.controlCharacters' });
+
+  const { now, stored } = context;
+  const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  let opensAt: Date | null = null;
+  if (values.opensAt.trim() !== '') {
+    const day = parseDay(values.opensAt);
+    if (!day) add('opens_at', { key: 'editor.errors.date' });
+    else if (day < today && dayValue(stored?.opensAt ?? null) !== dayValue(day)) add('opens_at', { key: 'editor.errors.opensInPast' });
+    else opensAt = dayValue(stored?.opensAt ?? null) === dayValue(day) ? stored!.opensAt : day;
+  }
+  let closesAt: Date | null = null;
+  if (values.closesAt.trim() !== '') {
+    const day = parseDay(values.closesAt);
+    if (!day) add('closes_at', { key: 'editor.errors.date' });
+    else {
+      const unchanged = dayValue(stored?.closesAt ?? null) === dayValue(day);
+      closesAt = unchanged ? stored!.closesAt : new Date(day.getTime() + END_OF_DAY_MS);
+      if (!unchanged && closesAt! <= now) add('closes_at', { key: 'editor.errors.closesInPast' });
+      else if (opensAt && closesAt! <= opensAt) add('closes_at', { key: 'editor.errors.closesBeforeOpens' });
+    }
+  }
+
+  const texts: LetterText[] = [];
+  for (const language of values.languages) {
+    const t = values.texts[language] ?? { title: '', summary: '', body: '' };
+    const entry = { language, title: t.title.trim(), summary: t.summary.trim(), body: t.body.replace(/\r\n?/g, '\n').trim() };
+    const primary = language === values.primaryLanguage;
+    if (primary && entry.title === '') add(`title_${language}`, { key: 'editor.errors.titleRequired' });
+    if (entry.title.length > LIMITS.title) add(`title_${language}`, { key: 'editor.errors.tooLong', params: { max: LIMITS.title } });
+    if (CONTROL.test(entry.title)) add(`title_${language}`, { key: 'editor.errors.controlCharacters' });
+    if (primary && entry.summary === '') add(`summary_${language}`, { key: 'editor.errors.summaryRequired' });
+    if (entry.summary.length > LIMITS.summary) add(`summary_${language}`, { key: 'editor.errors.tooLong', params: { max: LIMITS.summary } });
+    if (CONTROL.test(entry.summary)) add(`summary_${language}`, { key: 'editor.errors.controlCharacters' });
+    if (primary && entry.body === '') add(`body_${language}`, { key: 'editor.errors.bodyRequired' });
+    if (CONTROL.test(entry.body)) add(`body_${language}`, { key: 'editor.errors.controlCharacters' });
+    if (entry.body !== '') {
+      const checked = checkLetterTemplate(entry.body);
+      if (!checked.ok) for (const problem of checked.problems) add(`body_${language}`, { key: 'letterTemplate.problemAt', problem });
+    }
+    texts.push(entry);
+  }
+
+  if (values.recipientIds.length > LIMITS.recipients) add('recipients', { key: 'editor.errors.tooManyRecipients', params: { max: LIMITS.recipients } });
+
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    input: {
+      details: { slug, primaryLanguage: values.primaryLanguage, sponsor, goal, closeOnGoal: values.closeOnGoal, opensAt, closesAt, organisations },
+      texts,
+      recipientIds: values.recipientIds,
+    },
+  };
+}

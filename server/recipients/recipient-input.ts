@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { isCountryCode } from '../lib/countries.js';
+
+/** A recipient as validated and stored: every field trimmed, the address lower-cased, no country as null. */
+export interface RecipientInput {
+  name: string;
+  title: string;
+  organisation: string;
+  country: string | null;
+  email: string;
+  language: string;
+  salutation: string;
+  notes: string;
+}
+
+/** The recipient form's fields as typed, so the form (or an import preview) can show them back unchanged. */
+export type RecipientFormValues = Record<
+  'name' | 'title' | 'organisation' | 'country' | 'email' | 'language' | 'salutation' | 'notes',
+  string
+>;
+
+/** What parseRecipient answers: the input, or one i18n message key per field that needs fixing. */
+export type RecipientParseResult =
+  | { ok: true; input: RecipientInput }
+  | { ok: false; errors: Partial<Record<keyof RecipientFormValues, string>> };
+
+/** Longest accepted value of each field, counted after trimming. */
+export const RECIPIENT_FIELD_LIMITS = {
+  name: 200,
+  title: 200,
+  organisation: 200,
+  email: 254,
+  salutation: 200,
+  notes: 2000,
+} as const;
+
+// Control characters (C0, DEL and C1) have no place in a name or a salutation: they corrupt mail headers,
+// CSV exports and terminals. C1 characters are also what a file decoded in the wrong encoding leaves behind.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+// Notes are free text typed or pasted by organizers, so line breaks and tabs are legitimate there.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTERS_EXCEPT_LAYOUT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+const TOO_LONG = 'recipients.errors.field.tooLong';
+const CONTROL = 'recipients.errors.field.controlCharacters';
+
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, { error: TOO_LONG })
+    .refine((value) => !CONTROL_CHARACTERS.test(value), { error: CONTROL });
+
+const required = (max: number, requiredKey: string) =>
+  text(max).pipe(z.string().min(1, { error: requiredKey }));
+
+const fields = {
+  name: required(RECIPIENT_FIELD_LIMITS.name, 'recipients.errors.name.required'),
+  title: text(RECIPIENT_FIELD_LIMITS.title),
+  organisation: text(RECIPIENT_FIELD_LIMITS.organisation),
+  country: z
+    .string()
+    .trim()
+    .refine((value) => value === '' || isCountryCode(value), { error: 'recipients.errors.country.unknown' })
+    .transform((value) => (value === '' ? null : value)),
+  // Addresses are compared and de-duplicated lower-cased: mail systems treat them case-insensitively in practice.
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .min(1, { error: 'recipients.errors.email.required' })
+    .max(RECIPIENT_FIELD_LIMITS.email, { error: TOO_LONG })
+    .pipe(z.email({ error: 'recipients.errors.email.invalid' })),
+  salutation: required(RECIPIENT_FIELD_LIMITS.salutation, 'recipients.errors.salutation.required'),
+  // Browsers send a textarea's line breaks as CRLF; one form is stored, and the length counts what is stored.
+  notes: z
+    .string()
+    .trim()
+    .transform((value) => value.replace(/\r\n?/g, '\n'))
+    .pipe(
+      z
+        .string()
+        .max(RECIPIENT_FIELD_LIMITS.notes, { error: TOO_LONG })
+        .refine((value) => !CONTROL_CHARACTERS_EXCEPT_LAYOUT.test(value), { error: CONTROL }),
+    ),
+};
+
+const language = (languages: readonly string[]) =>
+  z
+    .string()
+    .trim()
+    .min(1, { error: 'recipients.errors.language.required' })
+    .refine((value) => languages.includes(value), { error: 'recipients.errors.language.unsupported' });
+
+// An import validates thousands of rows against the same list of languages: build its schema once per list.
+const schemas = new WeakMap<readonly string[], ReturnType<typeof schemaFor>>();
+const schemaFor = (languages: readonly string[]) => z.object({ ...fields, language: language(languages) });
+
+function schemaOf(languages: readonly string[]) {
+  let schema = schemas.get(languages);
+  if (!schema) {
+    schema = schemaFor(languages);
+    schemas.set(languages, schema);
+  }
+  return schema;
+}
+
+function field(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** Reads a raw form body into the recipient form's values: strings only, '' for missing, repeated or non-string fields. */
+export function recipientFormValues(body: unknown): RecipientFormValues {
+  const b = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  return {
+    name: field(b, 'name'),
+    title: field(b, 'title'),
+    organisation: field(b, 'organisation'),
+    country: field(b, 'country'),
+    email: field(b, 'email'),
+    language: field(b, 'language'),
+    salutation: field(b, 'salutation'),
+    notes: field(b, 'notes'),
+  };
+}
+
+/** Validates a recipient against the directory's rules; `languages` are the codes a recipient may be written to in. */
+export function parseRecipient(
+  values: RecipientFormValues,
+  languages: readonly string[],
+): RecipientParseResult {
+  const result = schemaOf(languages).safeParse(values);
+  if (!result.success) {
+    const errors: Partial<Record<keyof RecipientFormValues, string>> = {};
+    for (const issue of result.error.issues) {
+      const key = issue.path[0] as keyof RecipientFormValues;
+      errors[key] ??= issue.message;
+    }
+    return { ok: false, errors };
+  }
+  const v = result.data;
+  return {
+    ok: true,
+    input: {
+      name: v.name,
+      title: v.title,
+      organisation: v.organisation,
+      country: v.country,
+      email: v.email,
+      language: v.language,
+      salutation: v.salutation,
+      notes: v.notes,
+    },
+  };
+}

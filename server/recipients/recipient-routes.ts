@@ -1,0 +1,166 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import multer from 'multer';
+import { currentUser } from '../http/auth.js';
+import { formBody, formText, idParam, pathParam } from '../http/input.js';
+import { LETTER_LANGUAGES } from '../letters/letter.js';
+import { countryOptions } from '../lib/countries.js';
+import { AppError } from '../lib/errors.js';
+import type { TFunction } from '../lib/i18n.js';
+import { RECIPIENT_CSV_ALIASES, RECIPIENT_CSV_COLUMNS, REQUIRED_RECIPIENT_CSV_COLUMNS } from './recipient-import.js';
+import { recipientFormValues, type RecipientFormValues } from './recipient-input.js';
+import { MAX_IMPORT_BYTES, type RecipientService } from './recipient-service.js';
+
+export interface RecipientRoutesDeps {
+  recipients: RecipientService;
+  csrf: { verify: RequestHandler };
+}
+
+const EMPTY: RecipientFormValues = { name: '', title: '', organisation: '', country: '', email: '', language: 'en', salutation: '', notes: '' };
+
+function languageName(code: string, inLanguage: string): string {
+  return new Intl.DisplayNames([inLanguage, 'en'], { type: 'language' }).of(code) ?? code;
+}
+
+function renderForm(res: Response, view: { id?: number; values: RecipientFormValues; errors?: Partial<Record<string, string>> }, status = 200) {
+  const t = res.locals.t as TFunction;
+  const ui = res.locals.language as string;
+  const errors = Object.fromEntries(Object.entries(view.errors ?? {}).map(([field, key]) => [field, t(key!)]));
+  res.status(status).render('admin/recipient-edit', {
+    titleKey: view.id ? 'recipients.editTitle' : 'recipients.newTitle',
+    id: view.id,
+    action: view.id ? `/admin/recipients/${view.id}` : '/admin/recipients',
+    values: view.values,
+    errors,
+    errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
+    countries: countryOptions(ui).map((c) => ({ ...c, selected: c.code === view.values.country })),
+    languages: LETTER_LANGUAGES.map((code) => ({ code, name: languageName(code, ui), selected: code === view.values.language })),
+  });
+}
+
+/** Reads the uploaded file (multipart) into memory, refusing anything over the size limit with a 413. */
+function uploadedFile(): RequestHandler {
+  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_IMPORT_BYTES, files: 1, fields: 10 } }).single('file');
+  return (req, res, next) =>
+    upload(req, res, (error: unknown) => {
+      if (!error) return next();
+      if (error instanceof multer.MulterError && error.code === 'LIMIT_FILE_SIZE') return next(new AppError(413, 'body_too_large', 'recipients.import.tooLarge'));
+      next(new AppError(400, 'bad_request', 'errors.badRequest'));
+    });
+}
+
+function renderUpload(req: Request, res: Response, status = 200, error?: string, pasted = '') {
+  res.status(status).render('admin/recipients-import', {
+    titleKey: 'recipients.import.title',
+    error,
+    pasted,
+    columns: RECIPIENT_CSV_COLUMNS.map((column) => ({
+      column,
+      required: REQUIRED_RECIPIENT_CSV_COLUMNS.includes(column),
+      aliases: RECIPIENT_CSV_ALIASES[column].join(', '),
+    })),
+    maxMegabytes: MAX_IMPORT_BYTES / 1024 / 1024,
+    cancelled: req.query.done === 'cancelled',
+  });
+}
+
+/** The recipients directory: list, add, edit, delete, and import from CSV with a preview. */
+export function recipientRoutes(deps: RecipientRoutesDeps): Router {
+  const router = Router();
+  const { recipients } = deps;
+
+  router.get('/recipients', async (req, res) => {
+    const ui = res.locals.language as string;
+    const t = res.locals.t as TFunction;
+    const query = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
+    const list = await recipients.list(query);
+    const done = req.query.done;
+    const counts = ['created', 'updated', 'skipped'].map((k) => Number(req.query[k] ?? 0));
+    res.render('admin/recipients', {
+      titleKey: 'recipients.title',
+      query,
+      recipients: list.map((r) => ({ ...r, languageLabel: languageName(r.language, ui) })),
+      notice:
+        done === 'imported'
+          ? t('recipients.notices.imported', { created: counts[0], updated: counts[1], skipped: counts[2] })
+          : typeof done === 'string' && ['saved', 'created', 'deleted'].includes(done)
+            ? t(`recipients.notices.${done}`)
+            : undefined,
+    });
+  });
+
+  router.get('/recipients/new', (_req, res) => renderForm(res, { values: EMPTY }));
+
+  router.post('/recipients', deps.csrf.verify, async (req, res) => {
+    const values = recipientFormValues(formBody(req.body));
+    const outcome = await recipients.create(values);
+    if (outcome.kind === 'invalid') return renderForm(res, { values, errors: outcome.errors }, 422);
+    res.redirect(303, '/admin/recipients?done=created');
+  });
+
+  router.get('/recipients/import', (req, res) => renderUpload(req, res));
+
+  router.post('/recipients/import', uploadedFile(), deps.csrf.verify, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const body = formBody(req.body);
+    const pasted = formText(body, 'pasted');
+    const file = req.file;
+    const source = file && file.size > 0 ? file.buffer.toString('utf8') : pasted;
+    if (source.trim() === '') return renderUpload(req, res, 422, t('recipients.import.nothing'), pasted);
+    const outcome = await recipients.stage(currentUser(res), file?.originalname ?? 'pasted.csv', source);
+    if (outcome.kind === 'refused') return renderUpload(req, res, 422, t(outcome.messageKey, outcome.params ?? {}), file ? '' : pasted);
+    res.redirect(303, `/admin/recipients/import/${outcome.id}`);
+  });
+
+  router.get('/recipients/import/:id', async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const preview = await recipients.preview(currentUser(res), pathParam(req, 'id'));
+    res.render('admin/recipients-preview', {
+      titleKey: 'recipients.import.previewTitle',
+      preview: {
+        ...preview,
+        rows: preview.rows.map((row) => ({
+          ...row,
+          actionLabel: t(`recipients.import.actions.${row.action}`),
+          errors: row.errors.map((e) => `${t(`recipients.fields.${e.field}`, { defaultValue: e.field })}: ${t(e.messageKey, e.params ?? {})}`),
+        })),
+      },
+      nothingToImport: preview.counts.create + preview.counts.update === 0,
+    });
+  });
+
+  router.post('/recipients/import/:id/confirm', deps.csrf.verify, async (req, res) => {
+    const result = await recipients.confirm(currentUser(res), pathParam(req, 'id'));
+    res.redirect(303, `/admin/recipients?done=imported&created=${result.created}&updated=${result.updated}&skipped=${result.skipped}`);
+  });
+
+  router.post('/recipients/import/:id/cancel', deps.csrf.verify, async (req, res) => {
+    await recipients.cancel(currentUser(res), pathParam(req, 'id'));
+    res.redirect(303, '/admin/recipients/import?done=cancelled');
+  });
+
+  router.get('/recipients/:id', async (req, res) => {
+    const recipient = await recipients.find(idParam(req, 'id'));
+    renderForm(res, { id: recipient.id, values: { ...recipient, country: recipient.country ?? '' } });
+  });
+
+  router.post('/recipients/:id', deps.csrf.verify, async (req, res) => {
+    const id = idParam(req, 'id');
+    const values = recipientFormValues(formBody(req.body));
+    const outcome = await recipients.update(id, values);
+    if (outcome.kind === 'invalid') return renderForm(res, { id, values, errors: outcome.errors }, 422);
+    res.redirect(303, '/admin/recipients?done=saved');
+  });
+
+  // Deleting asks first.
+  router.get('/recipients/:id/delete', async (req, res) => {
+    const recipient = await recipients.find(idParam(req, 'id'));
+    res.render('admin/recipient-delete', { titleKey: 'recipients.delete.title', recipient });
+  });
+
+  router.post('/recipients/:id/delete', deps.csrf.verify, async (req, res) => {
+    await recipients.delete(idParam(req, 'id'));
+    res.redirect(303, '/admin/recipients?done=deleted');
+  });
+
+  return router;
+}

@@ -1,0 +1,15 @@
+/** Recipients: the people and institutions letters are addressed to. Types only; rules live in recipient-input.ts. */
+
+export interface Recipient {
+  id: number;
+  name: string;
+  title: string;
+  organisation: string;
+  country: string | null;
+  email: string;
+  /** The language the recipient reads; they get the letter's translation in it when there is one. */
+  language: string;
+  salutation: string;
+  notes: string;
+  createdAt: Date;
+}
