@@ -20,11 +20,22 @@ export default tseslint.config(
     files: ['server/**/*.ts'],
     ignores: ['server/config.ts'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through server/config.ts.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration through server/config.ts.' },
+      ],
     },
   },
   {
-    files: ['server/main.ts', 'server/main-support.ts', 'server/worker-main.ts', 'server/cli/**/*.ts', 'tests/**/*.ts', 'bench/**/*.ts', 'seeds/**/*.ts'],
+    files: [
+      'server/main.ts',
+      'server/main-support.ts',
+      'server/worker-main.ts',
+      'server/cli/**/*.ts',
+      'tests/**/*.ts',
+      'bench/**/*.ts',
+      'seeds/**/*.ts',
+    ],
     rules: { 'no-console': 'off' },
   },
 );

@@ -66,7 +66,13 @@ async function run(name: string, request: (i: number) => Promise<Response>): Pro
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-bench-'));
-  const config = loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, LOG_LEVEL: 'silent', TRUST_PROXY: '1', SECRET_KEY: 'bench-secret-bench-secret-bench-secret-0' });
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    TRUST_PROXY: '1',
+    SECRET_KEY: 'bench-secret-bench-secret-bench-secret-0',
+  });
   // A transport that accepts and discards: this benchmark measures the web side, not SMTP.
   const transport = nodemailer.createTransport({ jsonTransport: true });
   const platform = await wire(config, createLogger('silent'), { transport, withWorker: false });
@@ -76,7 +82,9 @@ async function main(): Promise<void> {
   // 20,000 confirmed signatures, inserted directly (the page must not slow down as they grow).
   const sqlite = (await import('better-sqlite3')).default;
   const raw = new sqlite(config.databasePath);
-  const version = raw.prepare('select current_version_id as v from letters where id = ?').get(letterId) as { v: number };
+  const version = raw.prepare('select current_version_id as v from letters where id = ?').get(letterId) as {
+    v: number;
+  };
   const insert = raw.prepare(
     `insert into signatures (letter_id, letter_version_id, ref, status, full_name, email, email_hash, country, display, language, created_at, confirmed_at, updated_at)
      values (?, ?, ?, 'confirmed', ?, ?, ?, 'KR', ?, 'en', ?, ?, ?)`,
@@ -84,7 +92,18 @@ async function main(): Promise<void> {
   raw.transaction(() => {
     for (let i = 0; i < SIGNATURES; i++) {
       const at = new Date(now.getTime() - (SIGNATURES - i) * 1000).toISOString();
-      insert.run(letterId, version.v, `bench-ref-${i}`, `Supporter ${i}`, `s${i}@example.org`, keyedHash('x', 'email', String(i)), i % 3 === 0 ? 'hidden' : 'full', at, at, at);
+      insert.run(
+        letterId,
+        version.v,
+        `bench-ref-${i}`,
+        `Supporter ${i}`,
+        `s${i}@example.org`,
+        keyedHash('x', 'email', String(i)),
+        i % 3 === 0 ? 'hidden' : 'full',
+        at,
+        at,
+        at,
+      );
     }
     raw.prepare('update letters set signature_count = ? where id = ?').run(SIGNATURES, letterId);
   })();
@@ -96,28 +115,50 @@ async function main(): Promise<void> {
 
   // One CSRF cookie and token reused by every signing request, as one browser session would.
   const page = await fetch(`${base}/letters/${slug}`);
-  const cookies = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookies = page.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
 
   const results: Result[] = [];
   results.push(await run('GET / (home)', () => fetch(`${base}/`)));
-  results.push(await run(`GET /letters/<slug> (${SIGNATURES.toLocaleString('en')} signatures)`, () => fetch(`${base}/letters/${slug}`)));
+  results.push(
+    await run(`GET /letters/<slug> (${SIGNATURES.toLocaleString('en')} signatures)`, () =>
+      fetch(`${base}/letters/${slug}`),
+    ),
+  );
   results.push(
     await run('POST sign (new address each time)', (i) =>
       fetch(`${base}/letters/${slug}/sign`, {
         method: 'POST',
         redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies, 'x-forwarded-for': `10.0.${i % 250}.1` },
-        body: new URLSearchParams({ _csrf: token, name: `Bench ${i}`, email: `bench-${i}@example.org`, country: 'KR', display: 'initials', privacy: 'yes' }),
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          cookie: cookies,
+          'x-forwarded-for': `10.0.${i % 250}.1`,
+        },
+        body: new URLSearchParams({
+          _csrf: token,
+          name: `Bench ${i}`,
+          email: `bench-${i}@example.org`,
+          country: 'KR',
+          display: 'initials',
+          privacy: 'yes',
+        }),
       }),
     ),
   );
 
-  console.log(`\nUndersigned page benchmark — ${os.cpus().length} cores, Node ${process.version}, ${CONCURRENCY} concurrent clients, ${DURATION_MS / 1000} s each\n`);
+  console.log(
+    `\nUndersigned page benchmark — ${os.cpus().length} cores, Node ${process.version}, ${CONCURRENCY} concurrent clients, ${DURATION_MS / 1000} s each\n`,
+  );
   console.log('| scenario | requests | req/s | p50 ms | p95 ms | p99 ms | errors |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.name} | ${r.requests} | ${r.perSecond} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |`);
+    console.log(
+      `| ${r.name} | ${r.requests} | ${r.perSecond} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |`,
+    );
   }
   console.log(`\nRSS after the run: ${Math.round(process.memoryUsage().rss / 1_048_576)} MB`);
 

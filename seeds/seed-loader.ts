@@ -7,9 +7,11 @@ import { seedsDir, templatesDir } from '../server/lib/paths.js';
 import { RecipientRepository } from '../server/recipients/recipient-repository.js';
 
 // Only reserved example domains (RFC 2606): seeds must never point at a real inbox.
-const exampleAddress = z.email().refine((address) => /@([a-z0-9-]+\.)*example\.(org|com|net)$/i.test(address), {
-  error: 'seed addresses must use example.org, example.com or example.net',
-});
+const exampleAddress = z
+  .email()
+  .refine((address) => /@([a-z0-9-]+\.)*example\.(org|com|net)$/i.test(address), {
+    error: 'seed addresses must use example.org, example.com or example.net',
+  });
 
 const seedRecipientSchema = z.object({
   name: z.string().min(1),
@@ -24,7 +26,10 @@ const seedRecipientSchema = z.object({
 const seedLetterSchema = z.object({
   slug: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/),
   primaryLanguage: z.string().min(2),
-  translations: z.record(z.string(), z.object({ title: z.string().min(1), summary: z.string().min(1).max(280) })),
+  translations: z.record(
+    z.string(),
+    z.object({ title: z.string().min(1), summary: z.string().min(1).max(280) }),
+  ),
   recipients: z.array(seedRecipientSchema).min(1),
   sponsor: z.string(),
   goal: z.number().int().positive(),

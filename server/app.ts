@@ -82,7 +82,10 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(securityHeaders({ https }));
-  app.use('/assets', express.static(publicDir, { maxAge: config.env === 'production' ? '1d' : 0, index: false }));
+  app.use(
+    '/assets',
+    express.static(publicDir, { maxAge: config.env === 'production' ? '1d' : 0, index: false }),
+  );
   app.use(cookieParser());
 
   app.use(i18nHandle(deps.i18n));
@@ -95,7 +98,9 @@ export function createApp(deps: AppDeps): Express {
   });
   // Parsed after the language is known, so a refused body (413, 415, 400) gets a translated error page.
   const smallBodies = express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 });
-  app.use((req, res, next) => (req.path === '/admin' || req.path.startsWith('/admin/') ? next() : smallBodies(req, res, next)));
+  app.use((req, res, next) =>
+    req.path === '/admin' || req.path.startsWith('/admin/') ? next() : smallBodies(req, res, next),
+  );
 
   // Accounts exist only behind these paths; public pages never read or write a session.
   app.use(ADMIN_PATHS, sessions(deps.sessionStore, deps.secret, { https }), loadCurrentUser(deps.accounts));
@@ -113,9 +118,19 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(signatureRoutes({ signatures: deps.signatures, csrf, linkLimit: limitPerIp(120, 15 * 60_000) }));
-  app.use(accountRoutes({ accounts: deps.accounts, store: deps.sessionStore, csrf, loginLimit: limitPerIp(20, 15 * 60_000) }));
+  app.use(
+    accountRoutes({
+      accounts: deps.accounts,
+      store: deps.sessionStore,
+      csrf,
+      loginLimit: limitPerIp(20, 15 * 60_000),
+    }),
+  );
   const admin = express.Router();
-  admin.use(requireUser, express.urlencoded({ extended: false, limit: ADMIN_BODY_LIMIT, parameterLimit: 5_000 }));
+  admin.use(
+    requireUser,
+    express.urlencoded({ extended: false, limit: ADMIN_BODY_LIMIT, parameterLimit: 5_000 }),
+  );
   admin.use(letterAdminRoutes({ editor: deps.editor, csrf }));
   admin.use(recipientRoutes({ recipients: deps.recipients, csrf }));
   admin.use(settingsRoutes({ settings: deps.settings, clock: deps.clock, csrf }));

@@ -33,9 +33,12 @@ async function main(): Promise<void> {
     console.log(`  Log in at ${config.publicUrl}/login`);
     console.log(`  e-mail:            ${firstAdmin.user.email}`);
     console.log(`  one-time password: ${firstAdmin.oneTimePassword}`);
-    console.log('  You will choose your own password at the first login. This is the only time it is shown.\n');
+    console.log(
+      '  You will choose your own password at the first login. This is the only time it is shown.\n',
+    );
   }
-  if (!platform.worker) console.log('The mail worker is off here (RUN_MAIL_WORKER=false): run `npm run worker` beside it.');
+  if (!platform.worker)
+    console.log('The mail worker is off here (RUN_MAIL_WORKER=false): run `npm run worker` beside it.');
 
   onShutdownSignal(async () => {
     // Stop accepting connections; in-flight requests finish; idle keep-alive sockets are closed now.

@@ -115,7 +115,10 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     } else {
       capture = await startCaptureServer(config.mailboxDir, logger);
       transport = createCaptureTransport(capture.port);
-      logger.info({ mailbox: config.mailboxDir }, 'SMTP_URL is unset: mail is captured locally and never leaves this machine');
+      logger.info(
+        { mailbox: config.mailboxDir },
+        'SMTP_URL is unset: mail is captured locally and never leaves this machine',
+      );
     }
   }
 
@@ -156,7 +159,12 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     templates: readSeedLetters,
     countryName,
   });
-  const recipientService = new RecipientService({ db, recipients, imports: new RecipientImportRepository(db), clock });
+  const recipientService = new RecipientService({
+    db,
+    recipients,
+    imports: new RecipientImportRepository(db),
+    clock,
+  });
   const scheduler = new Scheduler(
     [
       { name: 'close-due-letters', everyMs: 60_000, run: () => editor.closeDue() },

@@ -16,7 +16,9 @@ export interface AccountRoutesDeps {
 /** Seconds under a minute and a half, minutes above: "wait 5 seconds" reads better than "wait 1 minute". */
 function waitText(t: TFunction, until: Date, now: Date): string {
   const seconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
-  return seconds < 90 ? t('account.wait.seconds', { count: seconds }) : t('account.wait.minutes', { count: Math.ceil(seconds / 60) });
+  return seconds < 90
+    ? t('account.wait.seconds', { count: seconds })
+    : t('account.wait.minutes', { count: Math.ceil(seconds / 60) });
 }
 
 function renderLogin(res: Response, status: number, values: { email: string; next: string }, error?: string) {
@@ -37,17 +39,28 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     const values = { email: formText(body, 'email').trim(), next: safeNextPath(body.next) };
     const password = formText(body, 'password');
     const t = res.locals.t as TFunction;
-    if (!values.email || !password) return renderLogin(res, 422, values, t('account.errors.missingCredentials'));
+    if (!values.email || !password)
+      return renderLogin(res, 422, values, t('account.errors.missingCredentials'));
     const outcome = await deps.accounts.login(values.email, password);
-    if (outcome.kind === 'invalid') return renderLogin(res, 401, values, t('account.errors.invalidCredentials'));
+    if (outcome.kind === 'invalid')
+      return renderLogin(res, 401, values, t('account.errors.invalidCredentials'));
     if (outcome.kind === 'wait') {
       res.set('Retry-After', String(Math.max(1, Math.ceil((outcome.until.getTime() - Date.now()) / 1000))));
-      return renderLogin(res, 429, values, t('account.errors.tooManyAttempts', { wait: waitText(t, outcome.until, new Date()) }));
+      return renderLogin(
+        res,
+        429,
+        values,
+        t('account.errors.tooManyAttempts', { wait: waitText(t, outcome.until, new Date()) }),
+      );
     }
     // A new session id at login: an id planted before login (session fixation) is worth nothing after it.
-    await new Promise<void>((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      req.session.regenerate((error) => (error ? reject(error) : resolve())),
+    );
     req.session.userId = outcome.user.id;
-    await new Promise<void>((resolve, reject) => req.session.save((error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      req.session.save((error) => (error ? reject(error) : resolve())),
+    );
     res.redirect(303, outcome.user.mustChangePassword ? '/account/password' : values.next);
   });
 
@@ -58,7 +71,11 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
   });
 
   router.get('/account/password', requireUser, (_req, res) => {
-    res.render('accounts/password', { titleKey: 'account.password.title', minLength: PASSWORD_MIN_LENGTH, errors: {} });
+    res.render('accounts/password', {
+      titleKey: 'account.password.title',
+      minLength: PASSWORD_MIN_LENGTH,
+      errors: {},
+    });
   });
 
   router.post('/account/password', requireUser, deps.csrf.verify, async (req, res) => {
@@ -74,10 +91,13 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
         errors,
         errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
       });
-    if (next !== formText(body, 'confirm')) return fail(422, { confirm: t('account.errors.passwordsDiffer') });
+    if (next !== formText(body, 'confirm'))
+      return fail(422, { confirm: t('account.errors.passwordsDiffer') });
     const outcome = await deps.accounts.changePassword(user, current, next, deps.store.keyOf(req.sessionID));
-    if (outcome.kind === 'wrong-current') return fail(422, { current: t('account.errors.wrongCurrentPassword') });
-    if (outcome.kind === 'refused') return fail(422, { password: t(outcome.messageKey, { min: PASSWORD_MIN_LENGTH }) });
+    if (outcome.kind === 'wrong-current')
+      return fail(422, { current: t('account.errors.wrongCurrentPassword') });
+    if (outcome.kind === 'refused')
+      return fail(422, { password: t(outcome.messageKey, { min: PASSWORD_MIN_LENGTH }) });
     res.redirect(303, '/admin?passwordChanged=1');
   });
 

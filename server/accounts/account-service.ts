@@ -15,12 +15,10 @@ export interface AccountServiceDeps {
   secret: string;
 }
 
-export type LoginOutcome =
-  | { kind: 'ok'; user: User }
-  | { kind: 'invalid' }
-  | { kind: 'wait'; until: Date };
+export type LoginOutcome = { kind: 'ok'; user: User } | { kind: 'invalid' } | { kind: 'wait'; until: Date };
 
-export type PasswordChangeOutcome = { kind: 'changed' } | { kind: 'wrong-current' } | { kind: 'refused'; messageKey: string };
+export type PasswordChangeOutcome =
+  { kind: 'changed' } | { kind: 'wrong-current' } | { kind: 'refused'; messageKey: string };
 
 /** The address a new account would get, as accepted by the schema used everywhere else. */
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -32,8 +30,10 @@ export class AccountService {
   /** Creates an account with a one-time password that must be changed at the first login. */
   async createUser(email: string, role: Role): Promise<{ user: User; oneTimePassword: string }> {
     const address = accountEmail(email);
-    if (!EMAIL.test(address) || address.length > 254) throw new AppError(400, 'account_email_invalid', 'account.errors.emailInvalid');
-    if (await this.deps.users.findByEmail(address)) throw new AppError(409, 'account_exists', 'account.errors.exists');
+    if (!EMAIL.test(address) || address.length > 254)
+      throw new AppError(400, 'account_email_invalid', 'account.errors.emailInvalid');
+    if (await this.deps.users.findByEmail(address))
+      throw new AppError(409, 'account_exists', 'account.errors.exists');
     const password = oneTimePassword();
     const user = await this.deps.users.create(
       { email: address, role, passwordHash: await hashPassword(password), mustChangePassword: true },
@@ -62,7 +62,8 @@ export class AccountService {
     const address = accountEmail(email);
     const key = keyedHash(this.deps.secret, 'login', address);
     const throttle = await this.deps.throttles.find(key);
-    if (throttle?.lockedUntil && throttle.lockedUntil > now) return { kind: 'wait', until: throttle.lockedUntil };
+    if (throttle?.lockedUntil && throttle.lockedUntil > now)
+      return { kind: 'wait', until: throttle.lockedUntil };
 
     const user = await this.deps.users.findByEmail(address);
     const hashed = user ? await this.deps.users.passwordHashOf(user.id) : undefined;
@@ -78,7 +79,12 @@ export class AccountService {
   }
 
   /** Changes a password after checking the current one; every other session of the account ends. */
-  async changePassword(user: User, current: string, next: string, keepSessionKey: string | undefined): Promise<PasswordChangeOutcome> {
+  async changePassword(
+    user: User,
+    current: string,
+    next: string,
+    keepSessionKey: string | undefined,
+  ): Promise<PasswordChangeOutcome> {
     const hashed = await this.deps.users.passwordHashOf(user.id);
     if (!hashed || !(await verifyPassword(hashed, current))) return { kind: 'wrong-current' };
     const problem = passwordProblem(next, user.email);

@@ -56,7 +56,11 @@ export function minutesToWait(until: Date, now: Date): number {
 }
 
 /** Who may see and change a letter: admins, its owner, and the organizers it was shared with. */
-export function canAccessLetter(user: Pick<User, 'id' | 'role'>, ownerId: number | null, collaboratorIds: readonly number[]): boolean {
+export function canAccessLetter(
+  user: Pick<User, 'id' | 'role'>,
+  ownerId: number | null,
+  collaboratorIds: readonly number[],
+): boolean {
   return user.role === 'admin' || ownerId === user.id || collaboratorIds.includes(user.id);
 }
 
@@ -65,7 +69,8 @@ export function canAccessLetter(user: Pick<User, 'id' | 'role'>, ownerId: number
  * a crafted link send someone elsewhere after they typed their password).
  */
 export function safeNextPath(next: unknown, fallback = '/admin'): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return fallback;
+  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.includes('\\'))
+    return fallback;
   // eslint-disable-next-line no-control-regex -- control characters in a redirect target are refused
   if (/[\u0000-\u001f\u007f]/.test(next) || next.length > 500) return fallback;
   return next;

@@ -19,12 +19,18 @@ export class SessionRepository {
     await this.db
       .insertInto('sessions')
       .values({ sid_hash: sidHash, user_id: userId, data, expires_at: expiresAt.toISOString() })
-      .onConflict((oc) => oc.column('sid_hash').doUpdateSet({ user_id: userId, data, expires_at: expiresAt.toISOString() }))
+      .onConflict((oc) =>
+        oc.column('sid_hash').doUpdateSet({ user_id: userId, data, expires_at: expiresAt.toISOString() }),
+      )
       .execute();
   }
 
   async extend(sidHash: string, expiresAt: Date): Promise<void> {
-    await this.db.updateTable('sessions').set({ expires_at: expiresAt.toISOString() }).where('sid_hash', '=', sidHash).execute();
+    await this.db
+      .updateTable('sessions')
+      .set({ expires_at: expiresAt.toISOString() })
+      .where('sid_hash', '=', sidHash)
+      .execute();
   }
 
   async remove(sidHash: string): Promise<void> {
@@ -39,7 +45,10 @@ export class SessionRepository {
   }
 
   async pruneExpired(now: Date): Promise<number> {
-    const result = await this.db.deleteFrom('sessions').where('expires_at', '<=', now.toISOString()).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('sessions')
+      .where('expires_at', '<=', now.toISOString())
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 }

@@ -35,17 +35,29 @@ export class UserRepository {
   /** Several accounts by id, for lists (collaborators, version authors). */
   async findByIds(ids: readonly number[]): Promise<User[]> {
     if (ids.length === 0) return [];
-    const rows = await this.db.selectFrom('users').selectAll().where('id', 'in', ids).orderBy('email').execute();
+    const rows = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', 'in', ids)
+      .orderBy('email')
+      .execute();
     return rows.map(toUser);
   }
 
   async passwordHashOf(id: number): Promise<string | undefined> {
-    const row = await this.db.selectFrom('users').select('password_hash').where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row?.password_hash;
   }
 
   /** Creates an account; the caller has checked that the address is free. */
-  async create(user: { email: string; role: Role; passwordHash: string; mustChangePassword: boolean }, now: Date): Promise<User> {
+  async create(
+    user: { email: string; role: Role; passwordHash: string; mustChangePassword: boolean },
+    now: Date,
+  ): Promise<User> {
     const at = now.toISOString();
     const row = await this.db
       .insertInto('users')
@@ -65,13 +77,21 @@ export class UserRepository {
   async setPassword(id: number, passwordHash: string, mustChange: boolean, now: Date): Promise<void> {
     await this.db
       .updateTable('users')
-      .set({ password_hash: passwordHash, must_change_password: mustChange ? 1 : 0, updated_at: now.toISOString() })
+      .set({
+        password_hash: passwordHash,
+        must_change_password: mustChange ? 1 : 0,
+        updated_at: now.toISOString(),
+      })
       .where('id', '=', id)
       .execute();
   }
 
   async recordLogin(id: number, now: Date): Promise<void> {
-    await this.db.updateTable('users').set({ last_login_at: now.toISOString() }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('users')
+      .set({ last_login_at: now.toISOString() })
+      .where('id', '=', id)
+      .execute();
   }
 
   async countActiveAdmins(): Promise<number> {

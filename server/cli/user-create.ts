@@ -17,7 +17,10 @@ const USAGE = 'Usage: npm run user:create -- --email <address> --role <admin|org
 async function main(): Promise<number> {
   let values: { email?: string | undefined; role?: string | undefined };
   try {
-    ({ values } = parseArgs({ options: { email: { type: 'string' }, role: { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({
+      options: { email: { type: 'string' }, role: { type: 'string' } },
+      strict: true,
+    }));
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return 2;
@@ -44,7 +47,11 @@ async function main(): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof AppError) {
-      console.error(error.code === 'account_exists' ? `An account with the address ${values.email} already exists.` : `The address ${values.email} is not valid.`);
+      console.error(
+        error.code === 'account_exists'
+          ? `An account with the address ${values.email} already exists.`
+          : `The address ${values.email} is not valid.`,
+      );
       return 1;
     }
     throw error;

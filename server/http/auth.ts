@@ -18,7 +18,11 @@ export const SESSION_TTL_MS = 8 * 3_600_000;
  * Server-side sessions for admins and organizers only: nothing is stored and no cookie is set until
  * someone logs in (saveUninitialized: false), so supporters never get a session.
  */
-export function sessions(store: SqliteSessionStore, secret: string, options: { https: boolean }): RequestHandler {
+export function sessions(
+  store: SqliteSessionStore,
+  secret: string,
+  options: { https: boolean },
+): RequestHandler {
   return session({
     store,
     secret,
@@ -56,13 +60,15 @@ export const requireUser: RequestHandler = (req, res, next) => {
     const back = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
     return res.redirect(303, `/login${back}`);
   }
-  if (user.mustChangePassword && req.baseUrl + req.path !== '/account/password') return res.redirect(303, '/account/password');
+  if (user.mustChangePassword && req.baseUrl + req.path !== '/account/password')
+    return res.redirect(303, '/account/password');
   next();
 };
 
 /** Admin-only pages: organizers get a 403 that says so. */
 export const requireAdmin: RequestHandler = (_req, res, next) => {
-  if (res.locals.currentUser?.role !== 'admin') return next(new AppError(403, 'admin_only', 'errors.adminOnly'));
+  if (res.locals.currentUser?.role !== 'admin')
+    return next(new AppError(403, 'admin_only', 'errors.adminOnly'));
   next();
 };
 

@@ -13,9 +13,12 @@ interface HttpLikeError {
 function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   const e = (error ?? {}) as HttpLikeError;
-  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
-  if (status === 413 || e.type === 'entity.too.large') return new AppError(413, 'body_too_large', 'errors.bodyTooLarge');
-  if (status !== undefined && status >= 400 && status < 500) return new AppError(status, 'bad_request', 'errors.badRequest');
+  const status =
+    typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  if (status === 413 || e.type === 'entity.too.large')
+    return new AppError(413, 'body_too_large', 'errors.bodyTooLarge');
+  if (status !== undefined && status >= 400 && status < 500)
+    return new AppError(status, 'bad_request', 'errors.badRequest');
   return undefined;
 }
 
@@ -30,7 +33,9 @@ export function renderError(req: Request, res: Response, error: AppError): void 
   }
   // Every status gets a title: its own when the locale has one, else the generic title for its class.
   const title = t
-    ? t(`errors.titles.${error.status}`, { defaultValue: t(error.status >= 500 ? 'errors.titles.500' : 'errors.titles.generic') })
+    ? t(`errors.titles.${error.status}`, {
+        defaultValue: t(error.status >= 500 ? 'errors.titles.500' : 'errors.titles.generic'),
+      })
     : error.code;
   res.render('errors/error', { status: error.status, code: error.code, message, title, titleText: title });
 }

@@ -43,7 +43,8 @@ export function csrfProtection(secret: string, options: { https: boolean }) {
     getSessionIdentifier: (req) => (req.cookies as Record<string, string | undefined>)[SESSION_COOKIE] ?? '',
     cookieName: options.https ? '__Host-us_csrf' : 'us_csrf',
     cookieOptions,
-    getCsrfTokenFromRequest: (req) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
+    getCsrfTokenFromRequest: (req) =>
+      (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
     errorConfig: { statusCode: 403, code: 'csrf_invalid', message: 'invalid csrf token' },
   });
 
@@ -71,7 +72,11 @@ export function csrfProtection(secret: string, options: { https: boolean }) {
 }
 
 /** Limits how often one address may do something (per IP, in memory: one process per deployment). */
-export function limitPerIp(limit: number, windowMs: number, options: { countRejected?: boolean } = {}): RequestHandler {
+export function limitPerIp(
+  limit: number,
+  windowMs: number,
+  options: { countRejected?: boolean } = {},
+): RequestHandler {
   return rateLimit({
     windowMs,
     limit,

@@ -28,7 +28,8 @@ export function createViewEngine(viewsDir: string, cache: boolean) {
   const registerPartials = () => {
     const dir = path.join(viewsDir, 'partials');
     for (const file of readdirSync(dir)) {
-      if (file.endsWith('.hbs')) env.registerPartial(file.slice(0, -4), readFileSync(path.join(dir, file), 'utf8'));
+      if (file.endsWith('.hbs'))
+        env.registerPartial(file.slice(0, -4), readFileSync(path.join(dir, file), 'utf8'));
     }
   };
   registerPartials();
@@ -41,22 +42,38 @@ export function createViewEngine(viewsDir: string, cache: boolean) {
     new Intl.NumberFormat(root(options).language ?? 'en').format(value),
   );
   env.registerHelper('formatDate', (value: Date | null, options: Handlebars.HelperOptions) =>
-    value ? new Intl.DateTimeFormat(root(options).language ?? 'en', { dateStyle: 'long', timeZone: 'UTC' }).format(value) : '',
+    value
+      ? new Intl.DateTimeFormat(root(options).language ?? 'en', {
+          dateStyle: 'long',
+          timeZone: 'UTC',
+        }).format(value)
+      : '',
   );
   env.registerHelper('formatDateTime', (value: Date | null, options: Handlebars.HelperOptions) =>
     value
-      ? new Intl.DateTimeFormat(root(options).language ?? 'en', { dateStyle: 'medium', timeStyle: 'long', timeZone: 'UTC' }).format(value)
+      ? new Intl.DateTimeFormat(root(options).language ?? 'en', {
+          dateStyle: 'medium',
+          timeStyle: 'long',
+          timeZone: 'UTC',
+        }).format(value)
       : '',
   );
   env.registerHelper('isoDate', (value: Date | null) => (value ? value.toISOString() : ''));
-  env.registerHelper('countryName', (code: string, options: Handlebars.HelperOptions) => countryName(code, root(options).language ?? 'en'));
+  env.registerHelper('countryName', (code: string, options: Handlebars.HelperOptions) =>
+    countryName(code, root(options).language ?? 'en'),
+  );
   env.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   env.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
   env.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
   env.registerHelper('join', (list: unknown) => (Array.isArray(list) ? list.map(String).join(', ') : ''));
-  env.registerHelper('sum', (...args: unknown[]) => args.slice(0, -1).reduce((total: number, n) => total + Number(n), 0));
+  env.registerHelper('sum', (...args: unknown[]) =>
+    args.slice(0, -1).reduce((total: number, n) => total + Number(n), 0),
+  );
   env.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map(String).join(''));
-  env.registerHelper('languageName', (code: string) => new Intl.DisplayNames([code], { type: 'language' }).of(code) ?? code);
+  env.registerHelper(
+    'languageName',
+    (code: string) => new Intl.DisplayNames([code], { type: 'language' }).of(code) ?? code,
+  );
 
   const load = (file: string): Compiled => {
     let template = cache ? compiled.get(file) : undefined;
@@ -74,7 +91,10 @@ export function createViewEngine(viewsDir: string, cache: boolean) {
       if (!cache) registerPartials();
       const body = load(file)(locals);
       const layout = locals.layout === false ? undefined : String(locals.layout ?? 'main');
-      callback(null, layout ? load(path.join(viewsDir, 'layouts', `${layout}.hbs`))({ ...locals, body }) : body);
+      callback(
+        null,
+        layout ? load(path.join(viewsDir, 'layouts', `${layout}.hbs`))({ ...locals, body }) : body,
+      );
     } catch (error) {
       callback(error);
     }

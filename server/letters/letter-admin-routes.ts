@@ -16,11 +16,24 @@ export interface LetterAdminRoutesDeps {
 }
 
 /** Notices shown after a redirect, by a fixed name in the query string (never text from the URL). */
-const NOTICES = ['saved', 'created', 'published', 'reviewRequested', 'returned', 'closed', 'reopened', 'newVersion', 'shared', 'unshared'] as const;
+const NOTICES = [
+  'saved',
+  'created',
+  'published',
+  'reviewRequested',
+  'returned',
+  'closed',
+  'reopened',
+  'newVersion',
+  'shared',
+  'unshared',
+] as const;
 
 function notice(req: Request, t: TFunction): string | undefined {
   const name = req.query.done;
-  return typeof name === 'string' && (NOTICES as readonly string[]).includes(name) ? t(`editor.notices.${name}`) : undefined;
+  return typeof name === 'string' && (NOTICES as readonly string[]).includes(name)
+    ? t(`editor.notices.${name}`)
+    : undefined;
 }
 
 function languageName(code: string, inLanguage: string): string {
@@ -37,7 +50,9 @@ function translateErrors(t: TFunction, errors: EditorErrors) {
   for (const [field, list] of Object.entries(errors)) {
     messages[field] = list.map((e) => (e.problem ? describeProblem(e.problem, t) : t(e.key, e.params ?? {})));
   }
-  const summary = Object.entries(messages).flatMap(([field, list]) => list.map((message) => ({ field, message })));
+  const summary = Object.entries(messages).flatMap(([field, list]) =>
+    list.map((message) => ({ field, message })),
+  );
   return { messages, summary };
 }
 
@@ -48,7 +63,11 @@ interface EditorView {
   state?: EditorState;
   errors?: EditorErrors;
   preview?: PreviewOutcome;
-  previewChoice?: { recipientId: number | undefined; language: string | undefined; signatories: 'sample' | 'real' };
+  previewChoice?: {
+    recipientId: number | undefined;
+    language: string | undefined;
+    signatories: 'sample' | 'real';
+  };
   confirm?: { signatures: number; nextVersion: number };
 }
 
@@ -62,7 +81,9 @@ function renderEditor(req: Request, res: Response, view: EditorView, status = 20
   const chosenRecipients = view.directory.filter((r) => chosen.has(r.id));
   const translations = values.languages.map((language) => {
     const text = values.texts[language] ?? { title: '', summary: '', body: '' };
-    const missing = (['title', 'summary', 'body'] as const).filter((f) => text[f].trim() === '').map((f) => t(`editor.fields.${f}`));
+    const missing = (['title', 'summary', 'body'] as const)
+      .filter((f) => text[f].trim() === '')
+      .map((f) => t(`editor.fields.${f}`));
     return {
       language,
       name: languageName(language, ui),
@@ -70,18 +91,29 @@ function renderEditor(req: Request, res: Response, view: EditorView, status = 20
       complete: isComplete({ language, ...text }),
       missing: missing.join(', '),
       text,
-      errors: { title: errors.messages[`title_${language}`], summary: errors.messages[`summary_${language}`], body: errors.messages[`body_${language}`] },
+      errors: {
+        title: errors.messages[`title_${language}`],
+        summary: errors.messages[`summary_${language}`],
+        body: errors.messages[`body_${language}`],
+      },
     };
   });
   const completeLanguages = new Set(translations.filter((tr) => tr.complete).map((tr) => tr.language));
   // Recipients who read a language the letter has no complete translation in get the primary language.
   const fallbacks = chosenRecipients
     .filter((r) => !completeLanguages.has(r.language))
-    .map((r) => ({ name: r.name, wants: languageName(r.language, ui), gets: languageName(values.primaryLanguage, ui) }));
+    .map((r) => ({
+      name: r.name,
+      wants: languageName(r.language, ui),
+      gets: languageName(values.primaryLanguage, ui),
+    }));
   const letterId = state?.letter.id;
   const preview = view.preview;
   res.status(status).render('admin/letter-edit', {
-    titleText: view.mode === 'new' ? t('editor.newTitle') : t('editor.editTitle', { title: values.texts[values.primaryLanguage]?.title || values.slug }),
+    titleText:
+      view.mode === 'new'
+        ? t('editor.newTitle')
+        : t('editor.editTitle', { title: values.texts[values.primaryLanguage]?.title || values.slug }),
     mode: view.mode,
     action: letterId ? `/admin/letters/${letterId}` : '/admin/letters',
     previewUrl: letterId ? `/admin/letters/${letterId}/preview.json` : '/admin/letters/preview.json',
@@ -92,14 +124,29 @@ function renderEditor(req: Request, res: Response, view: EditorView, status = 20
     values,
     errors: errors.messages,
     errorList: errors.summary,
-    languageOptions: LETTER_LANGUAGES.map((code) => ({ code, name: languageName(code, ui), selected: code === values.primaryLanguage })),
-    addableLanguages: LETTER_LANGUAGES.filter((code) => !values.languages.includes(code)).map((code) => ({ code, name: languageName(code, ui) })),
-    directory: view.directory.map((r) => ({ ...r, checked: chosen.has(r.id), languageLabel: languageName(r.language, ui) })),
+    languageOptions: LETTER_LANGUAGES.map((code) => ({
+      code,
+      name: languageName(code, ui),
+      selected: code === values.primaryLanguage,
+    })),
+    addableLanguages: LETTER_LANGUAGES.filter((code) => !values.languages.includes(code)).map((code) => ({
+      code,
+      name: languageName(code, ui),
+    })),
+    directory: view.directory.map((r) => ({
+      ...r,
+      checked: chosen.has(r.id),
+      languageLabel: languageName(r.language, ui),
+    })),
     translations,
     fallbacks,
     limits: LIMITS,
     mergeFields: MERGE_FIELD_DOCS.map((f) => ({ snippet: f.snippet, description: t(f.descriptionKey) })),
-    previewRecipients: chosenRecipients.map((r) => ({ id: r.id, name: r.name, selected: r.id === (view.previewChoice?.recipientId ?? chosenRecipients[0]?.id) })),
+    previewRecipients: chosenRecipients.map((r) => ({
+      id: r.id,
+      name: r.name,
+      selected: r.id === (view.previewChoice?.recipientId ?? chosenRecipients[0]?.id),
+    })),
     previewLanguages: values.languages.map((code) => ({
       code,
       name: languageName(code, ui),
@@ -108,8 +155,16 @@ function renderEditor(req: Request, res: Response, view: EditorView, status = 20
     previewReal: view.previewChoice?.signatories === 'real',
     preview: preview
       ? preview.kind === 'rendered'
-        ? { html: preview.rendered.html, text: preview.rendered.text, recipient: preview.recipient?.name ?? '', language: languageName(preview.language, ui) }
-        : { problems: preview.problems.map((p) => describeProblem(p, t)), language: languageName(preview.language, ui) }
+        ? {
+            html: preview.rendered.html,
+            text: preview.rendered.text,
+            recipient: preview.recipient?.name ?? '',
+            language: languageName(preview.language, ui),
+          }
+        : {
+            problems: preview.problems.map((p) => describeProblem(p, t)),
+            language: languageName(preview.language, ui),
+          }
       : undefined,
     confirm: view.confirm,
     statusLabel: state ? t(`editor.status.${state.letter.status}`) : t('editor.status.draft'),
@@ -130,8 +185,17 @@ function previewChoice(body: Record<string, unknown>) {
 function changeLanguages(values: EditorValues, action: string, body: Record<string, unknown>): EditorValues {
   if (action === 'add-language') {
     const language = formText(body, 'new_language');
-    if (!isLetterLanguage(language) || values.languages.includes(language) || values.languages.length >= LIMITS.languages) return values;
-    return { ...values, languages: [...values.languages, language], texts: { ...values.texts, [language]: { title: '', summary: '', body: '' } } };
+    if (
+      !isLetterLanguage(language) ||
+      values.languages.includes(language) ||
+      values.languages.length >= LIMITS.languages
+    )
+      return values;
+    return {
+      ...values,
+      languages: [...values.languages, language],
+      texts: { ...values.texts, [language]: { title: '', summary: '', body: '' } },
+    };
   }
   const language = action.slice('remove-language:'.length);
   if (language === values.primaryLanguage) return values;
@@ -196,7 +260,9 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
         slug: template.slug,
         title: template.translations[template.primaryLanguage]?.title ?? template.slug,
         summary: template.translations[template.primaryLanguage]?.summary ?? '',
-        languages: Object.keys(template.translations).map((l) => languageName(l, ui)).join(', '),
+        languages: Object.keys(template.translations)
+          .map((l) => languageName(l, ui))
+          .join(', '),
         recipients: template.recipients.map((r) => r.name).join('; '),
       })),
     });
@@ -228,7 +294,8 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
       return renderEditor(req, res, { mode: 'new', values, directory, preview, previewChoice: choice });
     }
     const outcome = await editor.create(user, values);
-    if (outcome.kind === 'invalid') return renderEditor(req, res, { mode: 'new', values, directory, errors: outcome.errors }, 422);
+    if (outcome.kind === 'invalid')
+      return renderEditor(req, res, { mode: 'new', values, directory, errors: outcome.errors }, 422);
     res.redirect(303, `/admin/letters/${outcome.letterId}?done=created`);
   });
 
@@ -238,7 +305,8 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
     const body = formBody(req.body);
     const letterId = req.params.id === undefined ? undefined : idParam(req, 'id');
     const preview = await editor.preview(currentUser(res), letterId, editorValues(body), previewChoice(body));
-    if (preview.kind === 'problems') return res.json({ ok: false, problems: preview.problems.map((p) => describeProblem(p, t)) });
+    if (preview.kind === 'problems')
+      return res.json({ ok: false, problems: preview.problems.map((p) => describeProblem(p, t)) });
     res.json({ ok: true, html: preview.rendered.html, text: preview.rendered.text });
   };
   router.post('/letters/preview.json', deps.csrf.verify, previewJson);
@@ -246,7 +314,12 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
 
   router.get('/letters/:id', async (req, res) => {
     const state = await editor.editor(currentUser(res), idParam(req, 'id'));
-    renderEditor(req, res, { mode: 'edit', values: editor.valuesOf(state), directory: state.directory, state });
+    renderEditor(req, res, {
+      mode: 'edit',
+      values: editor.valuesOf(state),
+      directory: state.directory,
+      state,
+    });
   });
 
   router.post('/letters/:id', deps.csrf.verify, async (req, res) => {
@@ -266,10 +339,21 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
       const preview = await editor.preview(user, letterId, values, choice);
       return renderEditor(req, res, { ...view, values, preview, previewChoice: choice });
     }
-    const outcome = await editor.save(user, letterId, values, formText(body, 'confirm_new_version') === 'yes');
-    if (outcome.kind === 'invalid') return renderEditor(req, res, { ...view, values, errors: outcome.errors }, 422);
+    const outcome = await editor.save(
+      user,
+      letterId,
+      values,
+      formText(body, 'confirm_new_version') === 'yes',
+    );
+    if (outcome.kind === 'invalid')
+      return renderEditor(req, res, { ...view, values, errors: outcome.errors }, 422);
     if (outcome.kind === 'confirm-new-version') {
-      return renderEditor(req, res, { ...view, values, confirm: { signatures: outcome.signatures, nextVersion: outcome.nextVersion } }, 409);
+      return renderEditor(
+        req,
+        res,
+        { ...view, values, confirm: { signatures: outcome.signatures, nextVersion: outcome.nextVersion } },
+        409,
+      );
     }
     res.redirect(303, `/admin/letters/${letterId}?done=${outcome.newVersion ? 'newVersion' : 'saved'}`);
   });
@@ -281,9 +365,17 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
     if (outcome.kind === 'not-ready') {
       const state = await editor.editor(user, letterId);
       const errors: EditorErrors = { publish: outcome.problems.map((key) => ({ key })) };
-      return renderEditor(req, res, { mode: 'edit', values: editor.valuesOf(state), directory: state.directory, state, errors }, 422);
+      return renderEditor(
+        req,
+        res,
+        { mode: 'edit', values: editor.valuesOf(state), directory: state.directory, state, errors },
+        422,
+      );
     }
-    res.redirect(303, `/admin/letters/${letterId}?done=${outcome.kind === 'published' ? 'published' : 'reviewRequested'}`);
+    res.redirect(
+      303,
+      `/admin/letters/${letterId}?done=${outcome.kind === 'published' ? 'published' : 'reviewRequested'}`,
+    );
   });
 
   router.post('/letters/:id/return', deps.csrf.verify, async (req, res) => {
@@ -295,7 +387,11 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
   // Closing asks first: it stops the signing for everyone.
   router.get('/letters/:id/close', async (req, res) => {
     const { letter } = await editor.access(currentUser(res), idParam(req, 'id'));
-    res.render('admin/letter-close', { titleKey: 'editor.close.title', letter, open: letter.status === ('open' satisfies LetterStatus) });
+    res.render('admin/letter-close', {
+      titleKey: 'editor.close.title',
+      letter,
+      open: letter.status === ('open' satisfies LetterStatus),
+    });
   });
 
   router.post('/letters/:id/close', deps.csrf.verify, async (req, res) => {
@@ -324,7 +420,9 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
           ...d,
           name: languageName(d.language, ui),
           changeLabel: t(`versions.change.${d.change}`),
-          fields: d.fields.filter((f) => f.changed).map((f) => ({ ...f, label: t(`editor.fields.${f.field}`) })),
+          fields: d.fields
+            .filter((f) => f.changed)
+            .map((f) => ({ ...f, label: t(`editor.fields.${f.field}`) })),
         })),
       })),
     });
@@ -337,7 +435,12 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
     if (outcome.kind === 'unknown-account') {
       const state = await editor.editor(user, letterId);
       const errors: EditorErrors = { collaborator: [{ key: 'editor.errors.unknownAccount' }] };
-      return renderEditor(req, res, { mode: 'edit', values: editor.valuesOf(state), directory: state.directory, state, errors }, 422);
+      return renderEditor(
+        req,
+        res,
+        { mode: 'edit', values: editor.valuesOf(state), directory: state.directory, state, errors },
+        422,
+      );
     }
     res.redirect(303, `/admin/letters/${letterId}?done=shared#collaborators`);
   });

@@ -33,7 +33,10 @@ const FIELDS = ['title', 'summary', 'body'] as const;
 /** Compares every translation of two versions, primary language first as given in `after`. */
 export function diffVersions(before: readonly LetterText[], after: readonly LetterText[]): TranslationDiff[] {
   const old = new Map(before.map((t) => [t.language, t]));
-  const languages = [...after.map((t) => t.language), ...before.map((t) => t.language).filter((l) => !after.some((t) => t.language === l))];
+  const languages = [
+    ...after.map((t) => t.language),
+    ...before.map((t) => t.language).filter((l) => !after.some((t) => t.language === l)),
+  ];
   const empty = (language: string): LetterText => ({ language, title: '', summary: '', body: '' });
   return languages.map((language) => {
     const a = old.get(language);

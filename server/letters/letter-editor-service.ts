@@ -8,7 +8,15 @@ import type { NewRecipient, RecipientRepository } from '../recipients/recipient-
 import type { SettingsRepository } from '../settings/settings-repository.js';
 import { publicName } from '../signatures/signature.js';
 import type { SignatureRepository } from '../signatures/signature-repository.js';
-import { isComplete, pickLanguage, publishProblems, sameTexts, type Letter, type LetterText, type LetterVersion } from './letter.js';
+import {
+  isComplete,
+  pickLanguage,
+  publishProblems,
+  sameTexts,
+  type Letter,
+  type LetterText,
+  type LetterVersion,
+} from './letter.js';
 import { diffVersions, type TranslationDiff } from './letter-diff.js';
 import { dayValue, parseEditorForm, type EditorErrors, type EditorValues } from './letter-input.js';
 import type { LetterListItem, LetterRepository } from './letter-repository.js';
@@ -63,9 +71,7 @@ export type PreviewOutcome =
   | { kind: 'problems'; problems: TemplateProblem[]; language: string };
 
 export type PublishOutcome =
-  | { kind: 'published' }
-  | { kind: 'review-requested' }
-  | { kind: 'not-ready'; problems: string[] };
+  { kind: 'published' } | { kind: 'review-requested' } | { kind: 'not-ready'; problems: string[] };
 
 export interface DashboardLetter extends LetterListItem {
   today: number;
@@ -88,7 +94,9 @@ export class LetterEditorService {
   async dashboard(user: User): Promise<{ letters: DashboardLetter[]; awaitingReview: LetterListItem[] }> {
     const letters = await this.list(user);
     const now = this.deps.clock.now();
-    const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (CHART_DAYS - 1)));
+    const since = new Date(
+      Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (CHART_DAYS - 1)),
+    );
     const rows = await this.deps.signatures.confirmedPerDay(
       letters.map((l) => l.letter.id),
       since,
@@ -130,7 +138,11 @@ export class LetterEditorService {
       this.deps.settings.read(),
     ]);
     // Primary language first, then the others in a stable order.
-    texts.sort((a, b) => Number(b.language === letter.primaryLanguage) - Number(a.language === letter.primaryLanguage) || a.language.localeCompare(b.language));
+    texts.sort(
+      (a, b) =>
+        Number(b.language === letter.primaryLanguage) - Number(a.language === letter.primaryLanguage) ||
+        a.language.localeCompare(b.language),
+    );
     return {
       letter,
       texts,
@@ -158,7 +170,9 @@ export class LetterEditorService {
       organisations: letter.organisations.join('\n'),
       recipientIds: state.recipientIds,
       languages: texts.map((t) => t.language),
-      texts: Object.fromEntries(texts.map((t) => [t.language, { title: t.title, summary: t.summary, body: t.body }])),
+      texts: Object.fromEntries(
+        texts.map((t) => [t.language, { title: t.title, summary: t.summary, body: t.body }]),
+      ),
     };
   }
 
@@ -168,14 +182,23 @@ export class LetterEditorService {
   }
 
   /** Creates a draft from the new-letter form, owned by the user. */
-  async create(user: User, values: EditorValues): Promise<{ kind: 'created'; letterId: number } | { kind: 'invalid'; errors: EditorErrors }> {
+  async create(
+    user: User,
+    values: EditorValues,
+  ): Promise<{ kind: 'created'; letterId: number } | { kind: 'invalid'; errors: EditorErrors }> {
     const now = this.deps.clock.now();
     const parsed = parseEditorForm(values, { now });
     if (!parsed.ok) return { kind: 'invalid', errors: parsed.errors };
     const { details, texts, recipientIds } = parsed.input;
     return this.deps.db.transaction().execute(async (tx) => {
       const letters = this.deps.letters.with(tx);
-      const errors = await this.checkReferences(letters, this.deps.recipients.with(tx), details.slug, undefined, recipientIds);
+      const errors = await this.checkReferences(
+        letters,
+        this.deps.recipients.with(tx),
+        details.slug,
+        undefined,
+        recipientIds,
+      );
       if (errors) return { kind: 'invalid', errors };
       const letterId = await letters.create(
         { ...details, status: 'draft', texts, recipientIds, ownerId: user.id },
@@ -196,7 +219,8 @@ export class LetterEditorService {
       let slug = `${template.slug}-draft`;
       for (let n = 2; await letters.slugTaken(slug); n += 1) slug = `${template.slug}-draft-${n}`;
       const recipientIds: number[] = [];
-      for (const r of template.recipients) recipientIds.push(await recipients.findOrCreate({ ...r, country: r.country ?? null }, now));
+      for (const r of template.recipients)
+        recipientIds.push(await recipients.findOrCreate({ ...r, country: r.country ?? null }, now));
       return letters.create(
         {
           slug,
@@ -230,22 +254,42 @@ export class LetterEditorService {
    * becomes a new version, and when people have already signed, only after the organizer confirms.
    * Slugs are fixed once a letter is published: links to it have been shared.
    */
-  async save(user: User, letterId: number, values: EditorValues, confirmNewVersion: boolean): Promise<SaveOutcome> {
+  async save(
+    user: User,
+    letterId: number,
+    values: EditorValues,
+    confirmNewVersion: boolean,
+  ): Promise<SaveOutcome> {
     const { letter } = await this.access(user, letterId);
     if (letter.status === 'delivered') throw new AppError(409, 'letter_delivered', 'errors.letterDelivered');
     const now = this.deps.clock.now();
-    const parsed = parseEditorForm(values, { now, stored: { opensAt: letter.opensAt, closesAt: letter.closesAt } });
+    const parsed = parseEditorForm(values, {
+      now,
+      stored: { opensAt: letter.opensAt, closesAt: letter.closesAt },
+    });
     if (!parsed.ok) return { kind: 'invalid', errors: parsed.errors };
     const { details, texts, recipientIds } = parsed.input;
     if (letter.status !== 'draft' && details.slug !== letter.slug) {
       return { kind: 'invalid', errors: { slug: [{ key: 'editor.errors.slugLocked' }] } };
     }
-    if (letter.status !== 'draft' && !texts.some((t) => t.language === letter.primaryLanguage && isComplete(t))) {
-      return { kind: 'invalid', errors: { primary_language: [{ key: 'editor.errors.primaryMustBeComplete' }] } };
+    if (
+      letter.status !== 'draft' &&
+      !texts.some((t) => t.language === letter.primaryLanguage && isComplete(t))
+    ) {
+      return {
+        kind: 'invalid',
+        errors: { primary_language: [{ key: 'editor.errors.primaryMustBeComplete' }] },
+      };
     }
     return this.deps.db.transaction().execute(async (tx): Promise<SaveOutcome> => {
       const letters = this.deps.letters.with(tx);
-      const errors = await this.checkReferences(letters, this.deps.recipients.with(tx), details.slug, letter.id, recipientIds);
+      const errors = await this.checkReferences(
+        letters,
+        this.deps.recipients.with(tx),
+        details.slug,
+        letter.id,
+        recipientIds,
+      );
       if (errors) return { kind: 'invalid', errors };
       const current = await letters.textsOfVersion(letter.currentVersionId);
       let newVersion: number | null = null;
@@ -253,10 +297,13 @@ export class LetterEditorService {
         if (letter.status === 'draft') {
           await letters.replaceTexts(letter.currentVersionId, texts);
         } else {
-          const standing = [...(await this.deps.signatures.with(tx).countStandingByVersion(letter.id)).values()].reduce((a, b) => a + b, 0);
+          const standing = [
+            ...(await this.deps.signatures.with(tx).countStandingByVersion(letter.id)).values(),
+          ].reduce((a, b) => a + b, 0);
           const versions = await letters.versions(letter.id);
           const nextVersion = (versions[0]?.number ?? 1) + 1;
-          if (standing > 0 && !confirmNewVersion) return { kind: 'confirm-new-version', signatures: standing, nextVersion };
+          if (standing > 0 && !confirmNewVersion)
+            return { kind: 'confirm-new-version', signatures: standing, nextVersion };
           newVersion = (await letters.addVersion(letter.id, texts, user.id, now)).number;
         }
       }
@@ -290,12 +337,23 @@ export class LetterEditorService {
     user: User,
     letterId: number | undefined,
     values: EditorValues,
-    options: { recipientId: number | undefined; language: string | undefined; signatories: 'sample' | 'real' },
+    options: {
+      recipientId: number | undefined;
+      language: string | undefined;
+      signatories: 'sample' | 'real';
+    },
   ): Promise<PreviewOutcome> {
     const letter = letterId === undefined ? undefined : (await this.access(user, letterId)).letter;
-    const chosen = options.recipientId !== undefined && values.recipientIds.includes(options.recipientId) ? options.recipientId : values.recipientIds[0];
+    const chosen =
+      options.recipientId !== undefined && values.recipientIds.includes(options.recipientId)
+        ? options.recipientId
+        : values.recipientIds[0];
     const recipient = chosen === undefined ? null : ((await this.deps.recipients.findById(chosen)) ?? null);
-    const language = pickLanguage(values.languages, options.language ?? recipient?.language, values.primaryLanguage);
+    const language = pickLanguage(
+      values.languages,
+      options.language ?? recipient?.language,
+      values.primaryLanguage,
+    );
     const text = values.texts[language] ?? { title: '', summary: '', body: '' };
     const checked = checkLetterTemplate(text.body);
     if (!checked.ok) return { kind: 'problems', problems: checked.problems, language };
@@ -305,11 +363,16 @@ export class LetterEditorService {
     let count = SAMPLE_COUNTRIES.reduce((sum, c) => sum + c.count, 0);
     if (options.signatories === 'real' && letter) {
       const recent = await this.deps.signatures.recentPublic(letter.id, 50);
-      signatories = recent.map((s) => ({ name: publicName(s) ?? '', country: s.country })).filter((s) => s.name !== '');
+      signatories = recent
+        .map((s) => ({ name: publicName(s) ?? '', country: s.country }))
+        .filter((s) => s.name !== '');
       countries = await this.deps.letters.countryCounts(letter.id);
       count = letter.signatureCount;
     }
-    const organisations = values.organisations.split(/\r?\n/).map((o) => o.trim()).filter((o) => o !== '');
+    const organisations = values.organisations
+      .split(/\r?\n/)
+      .map((o) => o.trim())
+      .filter((o) => o !== '');
     const rendered = renderLetter(
       text.body,
       buildMergeFields(
@@ -367,7 +430,10 @@ export class LetterEditorService {
   async close(user: User, letterId: number): Promise<void> {
     const { letter } = await this.access(user, letterId);
     const now = this.deps.clock.now();
-    if (letter.status !== 'open' || !(await this.deps.letters.transition(letter.id, 'open', 'closed', { closedAt: now }, now))) {
+    if (
+      letter.status !== 'open' ||
+      !(await this.deps.letters.transition(letter.id, 'open', 'closed', { closedAt: now }, now))
+    ) {
       throw new AppError(409, 'letter_not_open', 'errors.letterNotOpen');
     }
   }
@@ -376,8 +442,12 @@ export class LetterEditorService {
   async reopen(user: User, letterId: number): Promise<void> {
     const { letter } = await this.access(user, letterId);
     const now = this.deps.clock.now();
-    if (letter.closesAt && letter.closesAt <= now) throw new AppError(409, 'letter_closing_date_passed', 'errors.letterClosingDatePassed');
-    if (letter.status !== 'closed' || !(await this.deps.letters.transition(letter.id, 'closed', 'open', { closedAt: null }, now))) {
+    if (letter.closesAt && letter.closesAt <= now)
+      throw new AppError(409, 'letter_closing_date_passed', 'errors.letterClosingDatePassed');
+    if (
+      letter.status !== 'closed' ||
+      !(await this.deps.letters.transition(letter.id, 'closed', 'open', { closedAt: null }, now))
+    ) {
       throw new AppError(409, 'letter_not_closed', 'errors.letterNotClosed');
     }
   }
@@ -388,14 +458,23 @@ export class LetterEditorService {
   }
 
   /** The version history, newest first, with who saved each, how many signed it, and its changes from the one before. */
-  async history(user: User, letterId: number): Promise<{
+  async history(
+    user: User,
+    letterId: number,
+  ): Promise<{
     letter: Letter;
     versions: (LetterVersion & { author: string | null; signatures: number; diff: TranslationDiff[] })[];
   }> {
     const { letter } = await this.access(user, letterId);
     const versions = await this.deps.letters.versions(letter.id);
     const counts = await this.deps.signatures.countStandingByVersion(letter.id);
-    const authors = new Map((await this.deps.users.findByIds([...new Set(versions.flatMap((v) => (v.createdBy ? [v.createdBy] : [])))])).map((u) => [u.id, u.email]));
+    const authors = new Map(
+      (
+        await this.deps.users.findByIds([
+          ...new Set(versions.flatMap((v) => (v.createdBy ? [v.createdBy] : []))),
+        ])
+      ).map((u) => [u.id, u.email]),
+    );
     const textsByVersion = await this.deps.letters.textsOfVersions(versions.map((v) => v.id));
     return {
       letter,
@@ -414,19 +493,25 @@ export class LetterEditorService {
   }
 
   /** Shares a letter with another account; only its owner or an admin may. */
-  async addCollaborator(user: User, letterId: number, email: string): Promise<{ kind: 'added' } | { kind: 'unknown-account' }> {
+  async addCollaborator(
+    user: User,
+    letterId: number,
+    email: string,
+  ): Promise<{ kind: 'added' } | { kind: 'unknown-account' }> {
     const { letter } = await this.access(user, letterId);
-    if (user.role !== 'admin' && letter.ownerId !== user.id) throw new AppError(403, 'letter_forbidden', 'errors.onlyOwnerShares');
+    if (user.role !== 'admin' && letter.ownerId !== user.id)
+      throw new AppError(403, 'letter_forbidden', 'errors.onlyOwnerShares');
     const other = await this.deps.users.findByEmail(email.trim().toLowerCase());
     if (!other || other.disabled) return { kind: 'unknown-account' };
-    if (other.id !== letter.ownerId) await this.deps.letters.addCollaborator(letter.id, other.id, this.deps.clock.now());
+    if (other.id !== letter.ownerId)
+      await this.deps.letters.addCollaborator(letter.id, other.id, this.deps.clock.now());
     return { kind: 'added' };
   }
 
   async removeCollaborator(user: User, letterId: number, collaboratorId: number): Promise<void> {
     const { letter } = await this.access(user, letterId);
-    if (user.role !== 'admin' && letter.ownerId !== user.id) throw new AppError(403, 'letter_forbidden', 'errors.onlyOwnerShares');
+    if (user.role !== 'admin' && letter.ownerId !== user.id)
+      throw new AppError(403, 'letter_forbidden', 'errors.onlyOwnerShares');
     await this.deps.letters.removeCollaborator(letter.id, collaboratorId);
   }
 }
-

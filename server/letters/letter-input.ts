@@ -63,10 +63,19 @@ function list(body: Record<string, unknown>, name: string): string[] {
 
 /** Reads the raw editor form; unknown fields are ignored, repeated ones are read as lists only where lists are expected. */
 export function editorValues(body: Record<string, unknown>): EditorValues {
-  const languages = [...new Set(list(body, 'languages').map((l) => l.trim()).filter(isLetterLanguage))];
+  const languages = [
+    ...new Set(
+      list(body, 'languages')
+        .map((l) => l.trim())
+        .filter(isLetterLanguage),
+    ),
+  ];
   const primaryLanguage = text(body, 'primary_language').trim();
-  if (isLetterLanguage(primaryLanguage) && !languages.includes(primaryLanguage)) languages.unshift(primaryLanguage);
-  const ordered = [primaryLanguage, ...languages.filter((l) => l !== primaryLanguage)].filter(isLetterLanguage);
+  if (isLetterLanguage(primaryLanguage) && !languages.includes(primaryLanguage))
+    languages.unshift(primaryLanguage);
+  const ordered = [primaryLanguage, ...languages.filter((l) => l !== primaryLanguage)].filter(
+    isLetterLanguage,
+  );
   return {
     slug: text(body, 'slug'),
     primaryLanguage,
@@ -76,12 +85,22 @@ export function editorValues(body: Record<string, unknown>): EditorValues {
     opensAt: text(body, 'opens_at'),
     closesAt: text(body, 'closes_at'),
     organisations: text(body, 'organisations'),
-    recipientIds: [...new Set(list(body, 'recipients').filter((id) => /^[1-9]\d{0,15}$/.test(id)).map(Number))],
+    recipientIds: [
+      ...new Set(
+        list(body, 'recipients')
+          .filter((id) => /^[1-9]\d{0,15}$/.test(id))
+          .map(Number),
+      ),
+    ],
     languages: ordered,
     texts: Object.fromEntries(
       ordered.map((language) => [
         language,
-        { title: text(body, `title_${language}`), summary: text(body, `summary_${language}`), body: text(body, `body_${language}`) },
+        {
+          title: text(body, `title_${language}`),
+          summary: text(body, `summary_${language}`),
+          body: text(body, `body_${language}`),
+        },
       ]),
     ),
   };
@@ -121,14 +140,18 @@ export function parseEditorForm(
 
   const slug = values.slug.trim();
   if (slug === '') add('slug', { key: 'editor.errors.slugRequired' });
-  else if (slug.length > LIMITS.slug) add('slug', { key: 'editor.errors.tooLong', params: { max: LIMITS.slug } });
+  else if (slug.length > LIMITS.slug)
+    add('slug', { key: 'editor.errors.tooLong', params: { max: LIMITS.slug } });
   else if (!SLUG.test(slug)) add('slug', { key: 'editor.errors.slugFormat' });
 
-  if (!isLetterLanguage(values.primaryLanguage)) add('primary_language', { key: 'editor.errors.languageRequired' });
-  if (values.languages.length > LIMITS.languages) add('languages', { key: 'editor.errors.tooManyLanguages', params: { max: LIMITS.languages } });
+  if (!isLetterLanguage(values.primaryLanguage))
+    add('primary_language', { key: 'editor.errors.languageRequired' });
+  if (values.languages.length > LIMITS.languages)
+    add('languages', { key: 'editor.errors.tooManyLanguages', params: { max: LIMITS.languages } });
 
   const sponsor = values.sponsor.trim();
-  if (sponsor.length > LIMITS.sponsor) add('sponsor', { key: 'editor.errors.tooLong', params: { max: LIMITS.sponsor } });
+  if (sponsor.length > LIMITS.sponsor)
+    add('sponsor', { key: 'editor.errors.tooLong', params: { max: LIMITS.sponsor } });
   else if (CONTROL.test(sponsor)) add('sponsor', { key: 'editor.errors.controlCharacters' });
 
   let goal: number | null = null;
@@ -137,15 +160,22 @@ export function parseEditorForm(
     if (parsed.success) goal = parsed.data;
     else add('goal', { key: 'editor.errors.goal', params: { max: LIMITS.goal.toLocaleString('en') } });
   }
-  if (values.closeOnGoal && goal === null && !errors.goal) add('goal', { key: 'editor.errors.goalNeededToClose' });
+  if (values.closeOnGoal && goal === null && !errors.goal)
+    add('goal', { key: 'editor.errors.goalNeededToClose' });
 
   const organisations = values.organisations
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '');
-  if (organisations.length > LIMITS.organisations) add('organisations', { key: 'editor.errors.tooManyOrganisations', params: { max: LIMITS.organisations } });
-  else if (organisations.some((o) => o.length > LIMITS.organisation)) add('organisations', { key: 'editor.errors.organisationTooLong', params: { max: LIMITS.organisation } });
-  else if (organisations.some((o) => CONTROL.test(o))) add('organisations', { key: 'editor.errors.controlCharacters' });
+  if (organisations.length > LIMITS.organisations)
+    add('organisations', {
+      key: 'editor.errors.tooManyOrganisations',
+      params: { max: LIMITS.organisations },
+    });
+  else if (organisations.some((o) => o.length > LIMITS.organisation))
+    add('organisations', { key: 'editor.errors.organisationTooLong', params: { max: LIMITS.organisation } });
+  else if (organisations.some((o) => CONTROL.test(o)))
+    add('organisations', { key: 'editor.errors.controlCharacters' });
 
   const { now, stored } = context;
   const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
@@ -153,7 +183,8 @@ export function parseEditorForm(
   if (values.opensAt.trim() !== '') {
     const day = parseDay(values.opensAt);
     if (!day) add('opens_at', { key: 'editor.errors.date' });
-    else if (day < today && dayValue(stored?.opensAt ?? null) !== dayValue(day)) add('opens_at', { key: 'editor.errors.opensInPast' });
+    else if (day < today && dayValue(stored?.opensAt ?? null) !== dayValue(day))
+      add('opens_at', { key: 'editor.errors.opensInPast' });
     else opensAt = dayValue(stored?.opensAt ?? null) === dayValue(day) ? stored!.opensAt : day;
   }
   let closesAt: Date | null = null;
@@ -171,30 +202,49 @@ export function parseEditorForm(
   const texts: LetterText[] = [];
   for (const language of values.languages) {
     const t = values.texts[language] ?? { title: '', summary: '', body: '' };
-    const entry = { language, title: t.title.trim(), summary: t.summary.trim(), body: t.body.replace(/\r\n?/g, '\n').trim() };
+    const entry = {
+      language,
+      title: t.title.trim(),
+      summary: t.summary.trim(),
+      body: t.body.replace(/\r\n?/g, '\n').trim(),
+    };
     const primary = language === values.primaryLanguage;
     if (primary && entry.title === '') add(`title_${language}`, { key: 'editor.errors.titleRequired' });
-    if (entry.title.length > LIMITS.title) add(`title_${language}`, { key: 'editor.errors.tooLong', params: { max: LIMITS.title } });
+    if (entry.title.length > LIMITS.title)
+      add(`title_${language}`, { key: 'editor.errors.tooLong', params: { max: LIMITS.title } });
     if (CONTROL.test(entry.title)) add(`title_${language}`, { key: 'editor.errors.controlCharacters' });
     if (primary && entry.summary === '') add(`summary_${language}`, { key: 'editor.errors.summaryRequired' });
-    if (entry.summary.length > LIMITS.summary) add(`summary_${language}`, { key: 'editor.errors.tooLong', params: { max: LIMITS.summary } });
+    if (entry.summary.length > LIMITS.summary)
+      add(`summary_${language}`, { key: 'editor.errors.tooLong', params: { max: LIMITS.summary } });
     if (CONTROL.test(entry.summary)) add(`summary_${language}`, { key: 'editor.errors.controlCharacters' });
     if (primary && entry.body === '') add(`body_${language}`, { key: 'editor.errors.bodyRequired' });
     if (CONTROL.test(entry.body)) add(`body_${language}`, { key: 'editor.errors.controlCharacters' });
     if (entry.body !== '') {
       const checked = checkLetterTemplate(entry.body);
-      if (!checked.ok) for (const problem of checked.problems) add(`body_${language}`, { key: 'letterTemplate.problemAt', problem });
+      if (!checked.ok)
+        for (const problem of checked.problems)
+          add(`body_${language}`, { key: 'letterTemplate.problemAt', problem });
     }
     texts.push(entry);
   }
 
-  if (values.recipientIds.length > LIMITS.recipients) add('recipients', { key: 'editor.errors.tooManyRecipients', params: { max: LIMITS.recipients } });
+  if (values.recipientIds.length > LIMITS.recipients)
+    add('recipients', { key: 'editor.errors.tooManyRecipients', params: { max: LIMITS.recipients } });
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
     input: {
-      details: { slug, primaryLanguage: values.primaryLanguage, sponsor, goal, closeOnGoal: values.closeOnGoal, opensAt, closesAt, organisations },
+      details: {
+        slug,
+        primaryLanguage: values.primaryLanguage,
+        sponsor,
+        goal,
+        closeOnGoal: values.closeOnGoal,
+        opensAt,
+        closesAt,
+        organisations,
+      },
       texts,
       recipientIds: values.recipientIds,
     },

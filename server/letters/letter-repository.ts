@@ -170,11 +170,21 @@ export class LetterRepository {
       .insertInto('letter_texts')
       .values(letter.texts.map((t) => ({ letter_version_id: version.id, ...t })))
       .execute();
-    await this.db.updateTable('letters').set({ current_version_id: version.id }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('letters')
+      .set({ current_version_id: version.id })
+      .where('id', '=', id)
+      .execute();
     if (letter.recipientIds.length > 0) {
       await this.db
         .insertInto('letter_recipients')
-        .values(letter.recipientIds.map((recipientId, position) => ({ letter_id: id, recipient_id: recipientId, position })))
+        .values(
+          letter.recipientIds.map((recipientId, position) => ({
+            letter_id: id,
+            recipient_id: recipientId,
+            position,
+          })),
+        )
         .execute();
     }
     return id;
@@ -194,7 +204,11 @@ export class LetterRepository {
     await this.db
       .insertInto('letter_country_counts')
       .values({ letter_id: letterId, country, count: Math.max(0, delta) })
-      .onConflict((oc) => oc.columns(['letter_id', 'country']).doUpdateSet({ count: sql`max(0, letter_country_counts.count + ${delta})` }))
+      .onConflict((oc) =>
+        oc
+          .columns(['letter_id', 'country'])
+          .doUpdateSet({ count: sql`max(0, letter_country_counts.count + ${delta})` }),
+      )
       .execute();
   }
 
@@ -225,7 +239,9 @@ export class LetterRepository {
     let query = this.db
       .selectFrom('letters as l')
       .leftJoin('letter_texts as t', (join) =>
-        join.onRef('t.letter_version_id', '=', 'l.current_version_id').onRef('t.language', '=', 'l.primary_language'),
+        join
+          .onRef('t.letter_version_id', '=', 'l.current_version_id')
+          .onRef('t.language', '=', 'l.primary_language'),
       )
       .selectAll('l')
       .select('t.title');
@@ -233,7 +249,11 @@ export class LetterRepository {
       query = query.where((eb) =>
         eb.or([
           eb('l.owner_id', '=', userId),
-          eb('l.id', 'in', eb.selectFrom('letter_collaborators').select('letter_id').where('user_id', '=', userId)),
+          eb(
+            'l.id',
+            'in',
+            eb.selectFrom('letter_collaborators').select('letter_id').where('user_id', '=', userId),
+          ),
         ]),
       );
     }
@@ -278,13 +298,26 @@ export class LetterRepository {
     if (texts.length > 0) {
       await this.db
         .insertInto('letter_texts')
-        .values(texts.map((t) => ({ letter_version_id: versionId, language: t.language, title: t.title, summary: t.summary, body: t.body })))
+        .values(
+          texts.map((t) => ({
+            letter_version_id: versionId,
+            language: t.language,
+            title: t.title,
+            summary: t.summary,
+            body: t.body,
+          })),
+        )
         .execute();
     }
   }
 
   /** Adds a new version with these texts and makes it current; signatures keep pointing at the version they signed. */
-  async addVersion(letterId: number, texts: readonly LetterText[], userId: number | null, now: Date): Promise<LetterVersion> {
+  async addVersion(
+    letterId: number,
+    texts: readonly LetterText[],
+    userId: number | null,
+    now: Date,
+  ): Promise<LetterVersion> {
     const { next } = await this.db
       .selectFrom('letter_versions')
       .select((eb) => eb.fn.coalesce(eb.fn.max('number'), eb.lit(0)).as('next'))
@@ -313,12 +346,23 @@ export class LetterRepository {
       .where('letter_id', '=', letterId)
       .orderBy('number', 'desc')
       .execute();
-    return rows.map((r) => ({ id: r.id, number: r.number, createdAt: new Date(r.created_at), createdBy: r.created_by }));
+    return rows.map((r) => ({
+      id: r.id,
+      number: r.number,
+      createdAt: new Date(r.created_at),
+      createdBy: r.created_by,
+    }));
   }
 
   async findVersion(versionId: number): Promise<LetterVersion | undefined> {
-    const r = await this.db.selectFrom('letter_versions').selectAll().where('id', '=', versionId).executeTakeFirst();
-    return r ? { id: r.id, number: r.number, createdAt: new Date(r.created_at), createdBy: r.created_by } : undefined;
+    const r = await this.db
+      .selectFrom('letter_versions')
+      .selectAll()
+      .where('id', '=', versionId)
+      .executeTakeFirst();
+    return r
+      ? { id: r.id, number: r.number, createdAt: new Date(r.created_at), createdBy: r.created_by }
+      : undefined;
   }
 
   /** The letter's recipient list, replaced whole in the order given. */
@@ -327,13 +371,23 @@ export class LetterRepository {
     if (recipientIds.length > 0) {
       await this.db
         .insertInto('letter_recipients')
-        .values(recipientIds.map((recipientId, position) => ({ letter_id: letterId, recipient_id: recipientId, position })))
+        .values(
+          recipientIds.map((recipientId, position) => ({
+            letter_id: letterId,
+            recipient_id: recipientId,
+            position,
+          })),
+        )
         .execute();
     }
   }
 
   async collaboratorIds(letterId: number): Promise<number[]> {
-    const rows = await this.db.selectFrom('letter_collaborators').select('user_id').where('letter_id', '=', letterId).execute();
+    const rows = await this.db
+      .selectFrom('letter_collaborators')
+      .select('user_id')
+      .where('letter_id', '=', letterId)
+      .execute();
     return rows.map((r) => r.user_id);
   }
 
@@ -346,7 +400,11 @@ export class LetterRepository {
   }
 
   async removeCollaborator(letterId: number, userId: number): Promise<void> {
-    await this.db.deleteFrom('letter_collaborators').where('letter_id', '=', letterId).where('user_id', '=', userId).execute();
+    await this.db
+      .deleteFrom('letter_collaborators')
+      .where('letter_id', '=', letterId)
+      .where('user_id', '=', userId)
+      .execute();
   }
 
   /**

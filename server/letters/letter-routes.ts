@@ -4,7 +4,11 @@ import { countryOptions } from '../lib/countries.js';
 import type { TFunction } from '../lib/i18n.js';
 import type { SignatureService } from '../signatures/signature-service.js';
 import { DISPLAY_CHOICES } from '../signatures/signature.js';
-import { parseSigningForm, signingFormValues, type SigningFormValues } from '../signatures/signature-input.js';
+import {
+  parseSigningForm,
+  signingFormValues,
+  type SigningFormValues,
+} from '../signatures/signature-input.js';
 import type { LetterPage, LetterService } from './letter-service.js';
 import type { RequestHandler } from 'express';
 
@@ -33,14 +37,22 @@ function requestedLanguage(req: Request): string {
   return typeof lang === 'string' && /^[a-z]{2,3}$/.test(lang) ? lang : (req.language ?? 'en');
 }
 
-function formView(res: Response, page: LetterPage, values: SigningFormValues, errors: Partial<Record<string, string>>) {
+function formView(
+  res: Response,
+  page: LetterPage,
+  values: SigningFormValues,
+  errors: Partial<Record<string, string>>,
+) {
   const t = res.locals.t as TFunction;
   const translated = Object.fromEntries(Object.entries(errors).map(([field, key]) => [field, t(key!)]));
   return {
     values,
     errors: translated,
     errorList: Object.entries(translated).map(([field, message]) => ({ field, message })),
-    countries: countryOptions(res.locals.language as string).map((c) => ({ ...c, selected: c.code === values.country })),
+    countries: countryOptions(res.locals.language as string).map((c) => ({
+      ...c,
+      selected: c.code === values.country,
+    })),
     displayChoices: DISPLAY_CHOICES.map((choice) => ({ value: choice, checked: values.display === choice })),
     language: page.text.language,
   };
@@ -53,7 +65,8 @@ function renderLetter(res: Response, page: LetterPage, form: ReturnType<typeof f
     form,
     otherLanguages: page.languages.filter((l) => l !== page.text.language),
     // Screen readers hear the title first: it says at once that the form came back with errors.
-    titleText: form.errorList.length > 0 ? `${t('form.errorTitlePrefix')} ${page.text.title}` : page.text.title,
+    titleText:
+      form.errorList.length > 0 ? `${t('form.errorTitlePrefix')} ${page.text.title}` : page.text.title,
   });
 }
 
@@ -89,7 +102,10 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
       return renderLetter(res, page, formView(res, page, values, parsed.errors), 422);
     }
     const page = await deps.letters.page(letter.slug, language);
-    const outcome = await deps.signatures.sign(letter, parsed.input, { language: page.text.language, ip: req.ip });
+    const outcome = await deps.signatures.sign(letter, parsed.input, {
+      language: page.text.language,
+      ip: req.ip,
+    });
     if (outcome.kind === 'not-signable') return renderLetter(res, page, formView(res, page, values, {}), 409);
     res.redirect(303, checkInbox);
   });

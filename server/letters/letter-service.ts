@@ -60,7 +60,15 @@ export class LetterService {
     const texts = await this.letters.textsOfVersions(letters.map((l) => l.currentVersionId));
     const recipients = await this.letters.recipientsOfLetters(letters.map((l) => l.id));
     const now = this.clock.now();
-    return letters.map((letter) => this.summarise(letter, texts.get(letter.currentVersionId) ?? [], recipients.get(letter.id) ?? [], language, now));
+    return letters.map((letter) =>
+      this.summarise(
+        letter,
+        texts.get(letter.currentVersionId) ?? [],
+        recipients.get(letter.id) ?? [],
+        language,
+        now,
+      ),
+    );
   }
 
   /** A published letter by slug, or a 404. */
@@ -99,7 +107,9 @@ export class LetterService {
           date: now,
           signatureCount: letter.signatureCount,
           countries: await this.letters.countryCounts(letter.id),
-          signatories: recent.map((s) => ({ name: publicName(s) ?? '', country: s.country })).filter((s) => s.name !== ''),
+          signatories: recent
+            .map((s) => ({ name: publicName(s) ?? '', country: s.country }))
+            .filter((s) => s.name !== ''),
           organisations: letter.organisations,
         },
         countryName,
@@ -116,7 +126,13 @@ export class LetterService {
     };
   }
 
-  private summarise(letter: Letter, texts: LetterText[], recipients: LetterRecipient[], language: string, now: Date): LetterSummary {
+  private summarise(
+    letter: Letter,
+    texts: LetterText[],
+    recipients: LetterRecipient[],
+    language: string,
+    now: Date,
+  ): LetterSummary {
     // Only complete translations are published; a half-written one stays in the editor.
     const complete = texts.filter(isComplete);
     const languages = complete.map((t) => t.language);

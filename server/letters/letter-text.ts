@@ -36,7 +36,13 @@ function compile(source: string): HandlebarsTemplateDelegate<LetterMergeFields> 
   return template;
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -56,7 +62,10 @@ export function textToHtml(text: string): string {
 
 /** Renders a letter text for one recipient: the plain text and its HTML form. */
 export function renderLetter(source: string, fields: LetterMergeFields): RenderedLetter {
-  const text = compile(source)(fields, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false })
+  const text = compile(source)(fields, {
+    allowProtoPropertiesByDefault: false,
+    allowProtoMethodsByDefault: false,
+  })
     .replace(/\n{3,}/g, '\n\n')
     .trim();
   return { text, html: textToHtml(text) };

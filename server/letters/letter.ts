@@ -18,7 +18,20 @@ export function canMoveLetter(from: LetterStatus, to: LetterStatus): boolean {
 }
 
 /** Languages a letter can be written in and a recipient can prefer (names come from Intl). */
-export const LETTER_LANGUAGES = ['en', 'ko', 'uk', 'ru', 'ja', 'zh', 'de', 'fr', 'es', 'it', 'pl', 'nl'] as const;
+export const LETTER_LANGUAGES = [
+  'en',
+  'ko',
+  'uk',
+  'ru',
+  'ja',
+  'zh',
+  'de',
+  'fr',
+  'es',
+  'it',
+  'pl',
+  'nl',
+] as const;
 
 export function isLetterLanguage(code: string): boolean {
   return (LETTER_LANGUAGES as readonly string[]).includes(code);
@@ -81,7 +94,9 @@ export function sameTexts(a: readonly LetterText[], b: readonly LetterText[]): b
   const byLanguage = new Map(a.map((t) => [t.language, t]));
   return b.every((t) => {
     const other = byLanguage.get(t.language);
-    return other !== undefined && other.title === t.title && other.summary === t.summary && other.body === t.body;
+    return (
+      other !== undefined && other.title === t.title && other.summary === t.summary && other.body === t.body
+    );
   });
 }
 
@@ -102,7 +117,8 @@ export function publishProblems(
   if (!primary || !isComplete(primary)) problems.push('editor.publish.problems.primaryIncomplete');
   if (recipientCount === 0) problems.push('editor.publish.problems.noRecipients');
   if (letter.closesAt && letter.closesAt <= now) problems.push('editor.publish.problems.closesInPast');
-  if (letter.opensAt && letter.closesAt && letter.closesAt <= letter.opensAt) problems.push('editor.publish.problems.closesBeforeOpens');
+  if (letter.opensAt && letter.closesAt && letter.closesAt <= letter.opensAt)
+    problems.push('editor.publish.problems.closesBeforeOpens');
   return problems;
 }
 
@@ -110,7 +126,10 @@ export function publishProblems(
 export type SigningState = 'open' | 'not-yet-open' | 'closed' | 'unpublished';
 
 /** The letter's signing state at `now`: a letter past its closing date is closed even before a job marks it so. */
-export function signingState(letter: Pick<Letter, 'status' | 'opensAt' | 'closesAt'>, now: Date): SigningState {
+export function signingState(
+  letter: Pick<Letter, 'status' | 'opensAt' | 'closesAt'>,
+  now: Date,
+): SigningState {
   if (letter.status === 'draft') return 'unpublished';
   if (letter.status !== 'open') return 'closed';
   if (letter.opensAt && now < letter.opensAt) return 'not-yet-open';
@@ -138,7 +157,11 @@ export function progressPercent(count: number, goal: number | null): number | nu
 }
 
 /** The translation to show: the requested language if the letter has it, else the letter's primary language. */
-export function pickLanguage(available: readonly string[], requested: string | undefined, primary: string): string {
+export function pickLanguage(
+  available: readonly string[],
+  requested: string | undefined,
+  primary: string,
+): string {
   if (requested && available.includes(requested)) return requested;
   if (available.includes(primary)) return primary;
   return available[0] ?? primary;

@@ -20,7 +20,8 @@ export interface LetterMergeFields {
 }
 
 /** A text field, or a list whose items have text fields of their own (used with {{#each}}). */
-export type MergeField = { kind: 'text' } | { kind: 'list'; item: Readonly<Record<string, { kind: 'text' }>> };
+export type MergeField =
+  { kind: 'text' } | { kind: 'list'; item: Readonly<Record<string, { kind: 'text' }>> };
 
 const text = { kind: 'text' } as const;
 
@@ -57,7 +58,10 @@ export const MERGE_FIELD_DOCS: readonly { snippet: string; descriptionKey: strin
   { snippet: '{{date}}', descriptionKey: 'mergeFields.date' },
   { snippet: '{{signatureCount}}', descriptionKey: 'mergeFields.signatureCount' },
   { snippet: '{{#each countries}}{{name}}: {{count}}\n{{/each}}', descriptionKey: 'mergeFields.countries' },
-  { snippet: '{{#each signatories}}{{name}}, {{country}}\n{{/each}}', descriptionKey: 'mergeFields.signatories' },
+  {
+    snippet: '{{#each signatories}}{{name}}, {{country}}\n{{/each}}',
+    descriptionKey: 'mergeFields.signatories',
+  },
   { snippet: '{{#each organisations}}{{name}}\n{{/each}}', descriptionKey: 'mergeFields.organisations' },
   { snippet: '{{#if recipient.title}}…{{else}}…{{/if}}', descriptionKey: 'mergeFields.if' },
 ];
@@ -77,17 +81,25 @@ export interface MergeSource {
 }
 
 /** Formats the merge fields for one recipient in one language; `countryName` turns a code into a name in that language. */
-export function buildMergeFields(source: MergeSource, countryName: (code: string, language: string) => string): LetterMergeFields {
+export function buildMergeFields(
+  source: MergeSource,
+  countryName: (code: string, language: string) => string,
+): LetterMergeFields {
   const numbers = new Intl.NumberFormat(source.language);
   return {
     recipient: { ...source.recipient },
     letter: { title: source.letterTitle },
-    date: new Intl.DateTimeFormat(source.language, { dateStyle: 'long', timeZone: 'UTC' }).format(source.date),
+    date: new Intl.DateTimeFormat(source.language, { dateStyle: 'long', timeZone: 'UTC' }).format(
+      source.date,
+    ),
     signatureCount: numbers.format(source.signatureCount),
     countries: [...source.countries]
       .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code))
       .map((c) => ({ name: countryName(c.code, source.language), count: numbers.format(c.count) })),
-    signatories: source.signatories.map((s) => ({ name: s.name, country: s.country ? countryName(s.country, source.language) : '' })),
+    signatories: source.signatories.map((s) => ({
+      name: s.name,
+      country: s.country ? countryName(s.country, source.language) : '',
+    })),
     organisations: source.organisations.map((name) => ({ name })),
   };
 }

@@ -34,7 +34,9 @@ export function countryOptions(language: string): readonly { code: string; name:
   if (!options) {
     const collator = new Intl.Collator(language);
     options = Object.freeze(
-      COUNTRY_CODES.map((code) => ({ code, name: countryName(code, language) })).sort((a, b) => collator.compare(a.name, b.name)),
+      COUNTRY_CODES.map((code) => ({ code, name: countryName(code, language) })).sort((a, b) =>
+        collator.compare(a.name, b.name),
+      ),
     );
     optionsByLanguage.set(language, options);
   }

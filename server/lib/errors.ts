@@ -15,4 +15,5 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (code = 'not_found', messageKey = 'errors.page.notFound') => new AppError(404, code, messageKey);
+export const notFound = (code = 'not_found', messageKey = 'errors.page.notFound') =>
+  new AppError(404, code, messageKey);

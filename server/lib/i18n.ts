@@ -27,13 +27,17 @@ export function readLanguage(language: string): Messages {
         target[key] = existing ?? {};
         merge(target[key] as Messages, value, file, `${prefix}${key}.`);
       } else if (existing !== undefined) {
-        throw new Error(`locales/${language}/${file}: the key ${prefix}${key} is already defined in another file`);
+        throw new Error(
+          `locales/${language}/${file}: the key ${prefix}${key} is already defined in another file`,
+        );
       } else {
         target[key] = value;
       }
     }
   };
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     merge(merged, JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as Messages, file, '');
   }
   return merged;

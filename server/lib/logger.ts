@@ -9,6 +9,18 @@ export type { Logger };
 export function createLogger(level: string): Logger {
   return pino({
     level,
-    redact: { paths: ['email', '*.email', 'to', '*.to', 'token', '*.token', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+    redact: {
+      paths: [
+        'email',
+        '*.email',
+        'to',
+        '*.to',
+        'token',
+        '*.token',
+        'req.headers.cookie',
+        'res.headers["set-cookie"]',
+      ],
+      censor: '[redacted]',
+    },
   });
 }

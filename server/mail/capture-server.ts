@@ -16,7 +16,11 @@ export interface CaptureServer {
  * accepts every message and stores it as one .eml file in the mailbox folder. Mail sent to it never
  * leaves the machine.
  */
-export async function startCaptureServer(mailboxDir: string, logger: Logger, port = 0): Promise<CaptureServer> {
+export async function startCaptureServer(
+  mailboxDir: string,
+  logger: Logger,
+  port = 0,
+): Promise<CaptureServer> {
   await mkdir(mailboxDir, { recursive: true });
   const server = new SMTPServer({
     authOptional: true,

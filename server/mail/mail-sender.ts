@@ -11,7 +11,15 @@ export function createTransport(smtpUrl: string): Transporter {
 
 /** A transport to the embedded capture server: plain SMTP on loopback, no TLS to negotiate. */
 export function createCaptureTransport(port: number): Transporter {
-  return nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: 2, ...TIMEOUTS });
+  return nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: 2,
+    ...TIMEOUTS,
+  });
 }
 
 /** Sends outbox messages through nodemailer, from the platform address, with the message's own Message-ID. */

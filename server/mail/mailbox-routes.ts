@@ -23,7 +23,10 @@ export function mailboxRoutes(mailbox: Mailbox): Router {
     const message = await mailbox.read(req.params.name);
     if (!message?.html) throw notFound('message_not_found');
     res
-      .set('Content-Security-Policy', "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
+      .set(
+        'Content-Security-Policy',
+        "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'",
+      )
       .type('html')
       .send(message.html);
   });

@@ -49,7 +49,10 @@ export class Mailbox {
     return {
       name,
       subject: parsed.subject ?? '',
-      to: [parsed.to].flat().map((a) => a?.text ?? '').join(', '),
+      to: [parsed.to]
+        .flat()
+        .map((a) => a?.text ?? '')
+        .join(', '),
       from: parsed.from?.text ?? '',
       date: parsed.date ?? null,
       messageId: parsed.messageId ?? '',

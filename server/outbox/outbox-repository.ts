@@ -130,7 +130,11 @@ export class OutboxRepository {
   }
 
   async findById(id: number): Promise<(OutboxMessage & { lastReply: string | null }) | undefined> {
-    const row = await this.db.selectFrom('outbox_messages').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('outbox_messages')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row ? { ...toMessage(row), lastReply: row.last_reply } : undefined;
   }
 
@@ -138,7 +142,11 @@ export class OutboxRepository {
   async nextDueAt(): Promise<Date | undefined> {
     const row = await this.db
       .selectFrom('outbox_messages')
-      .select(sql<string>`min(case when status = 'sending' then lease_expires_at else next_attempt_at end)`.as('due'))
+      .select(
+        sql<string>`min(case when status = 'sending' then lease_expires_at else next_attempt_at end)`.as(
+          'due',
+        ),
+      )
       .where('status', 'in', ['queued', 'retrying', 'sending'])
       .executeTakeFirst();
     return row?.due ? new Date(row.due) : undefined;

@@ -115,7 +115,8 @@ export class OutboxWorker {
     try {
       const { reply } = await sender.send(message);
       const recorded = await outbox.finish(message.id, workerId, { status: 'sent', reply, at: clock.now() });
-      if (!recorded) log.warn('mail worker: sent, but the claim had expired; another attempt may duplicate it');
+      if (!recorded)
+        log.warn('mail worker: sent, but the claim had expired; another attempt may duplicate it');
       log.info('mail worker: sent');
     } catch (error) {
       const outcome = classifySendError(error);
@@ -125,7 +126,12 @@ export class OutboxWorker {
         log.warn({ reply: outcome.reply }, 'mail worker: failed');
       } else {
         const retryAt = nextAttemptAt(message.attempts, now, this.policy, this.random());
-        await outbox.finish(message.id, workerId, { status: 'retrying', reply: outcome.reply, at: now, nextAttemptAt: retryAt });
+        await outbox.finish(message.id, workerId, {
+          status: 'retrying',
+          reply: outcome.reply,
+          at: now,
+          nextAttemptAt: retryAt,
+        });
         log.info({ reply: outcome.reply, retryAt }, 'mail worker: will retry');
       }
     }

@@ -80,7 +80,10 @@ export function classifySendError(error: unknown): SendOutcome {
   const reply =
     typeof e.response === 'string' && e.response.length > 0
       ? e.response
-      : [typeof e.code === 'string' ? e.code : undefined, typeof e.message === 'string' ? e.message : undefined]
+      : [
+          typeof e.code === 'string' ? e.code : undefined,
+          typeof e.message === 'string' ? e.message : undefined,
+        ]
           .filter(Boolean)
           .join(': ') || 'unknown error';
   if (code !== undefined && code >= 500 && code < 600) return { kind: 'permanent', reply };

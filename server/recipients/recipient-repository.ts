@@ -39,7 +39,11 @@ export class RecipientRepository {
 
   /** Adds a recipient, or returns the one already in the directory with that address. */
   async findOrCreate(recipient: NewRecipient, now: Date): Promise<number> {
-    const existing = await this.db.selectFrom('recipients').select('id').where('email', '=', recipient.email).executeTakeFirst();
+    const existing = await this.db
+      .selectFrom('recipients')
+      .select('id')
+      .where('email', '=', recipient.email)
+      .executeTakeFirst();
     if (existing) return existing.id;
     const { id } = await this.db
       .insertInto('recipients')
@@ -55,13 +59,22 @@ export class RecipientRepository {
   }
 
   async findByEmail(email: string): Promise<Recipient | undefined> {
-    const row = await this.db.selectFrom('recipients').selectAll().where('email', '=', email).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('recipients')
+      .selectAll()
+      .where('email', '=', email)
+      .executeTakeFirst();
     return row ? toRecipient(row) : undefined;
   }
 
   /** The whole directory, by organisation then name. */
   async listAll(): Promise<Recipient[]> {
-    const rows = await this.db.selectFrom('recipients').selectAll().orderBy('organisation').orderBy('name').execute();
+    const rows = await this.db
+      .selectFrom('recipients')
+      .selectAll()
+      .orderBy('organisation')
+      .orderBy('name')
+      .execute();
     return rows.map(toRecipient);
   }
 
@@ -78,7 +91,11 @@ export class RecipientRepository {
     const result = new Map<string, Recipient>();
     // SQLite allows a limited number of parameters per statement; look addresses up in slices.
     for (let i = 0; i < emails.length; i += 500) {
-      const rows = await this.db.selectFrom('recipients').selectAll().where('email', 'in', emails.slice(i, i + 500)).execute();
+      const rows = await this.db
+        .selectFrom('recipients')
+        .selectAll()
+        .where('email', 'in', emails.slice(i, i + 500))
+        .execute();
       for (const row of rows) result.set(row.email, toRecipient(row));
     }
     return result;
@@ -94,7 +111,11 @@ export class RecipientRepository {
   }
 
   async update(id: number, input: RecipientInput): Promise<void> {
-    await this.db.updateTable('recipients').set({ ...input }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('recipients')
+      .set({ ...input })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** How many letters address each recipient (a recipient on a letter cannot be deleted). */
@@ -112,7 +133,11 @@ export class RecipientRepository {
     const result = await this.db
       .deleteFrom('recipients')
       .where('id', '=', id)
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('letter_recipients').select('letter_id').where('recipient_id', '=', id))))
+      .where((eb) =>
+        eb.not(
+          eb.exists(eb.selectFrom('letter_recipients').select('letter_id').where('recipient_id', '=', id)),
+        ),
+      )
       .executeTakeFirst();
     return Number(result.numDeletedRows) === 1;
   }

@@ -6,7 +6,11 @@ import { LETTER_LANGUAGES } from '../letters/letter.js';
 import { countryOptions } from '../lib/countries.js';
 import { AppError } from '../lib/errors.js';
 import type { TFunction } from '../lib/i18n.js';
-import { RECIPIENT_CSV_ALIASES, RECIPIENT_CSV_COLUMNS, REQUIRED_RECIPIENT_CSV_COLUMNS } from './recipient-import.js';
+import {
+  RECIPIENT_CSV_ALIASES,
+  RECIPIENT_CSV_COLUMNS,
+  REQUIRED_RECIPIENT_CSV_COLUMNS,
+} from './recipient-import.js';
 import { recipientFormValues, type RecipientFormValues } from './recipient-input.js';
 import { MAX_IMPORT_BYTES, type RecipientService } from './recipient-service.js';
 
@@ -15,16 +19,31 @@ export interface RecipientRoutesDeps {
   csrf: { verify: RequestHandler };
 }
 
-const EMPTY: RecipientFormValues = { name: '', title: '', organisation: '', country: '', email: '', language: 'en', salutation: '', notes: '' };
+const EMPTY: RecipientFormValues = {
+  name: '',
+  title: '',
+  organisation: '',
+  country: '',
+  email: '',
+  language: 'en',
+  salutation: '',
+  notes: '',
+};
 
 function languageName(code: string, inLanguage: string): string {
   return new Intl.DisplayNames([inLanguage, 'en'], { type: 'language' }).of(code) ?? code;
 }
 
-function renderForm(res: Response, view: { id?: number; values: RecipientFormValues; errors?: Partial<Record<string, string>> }, status = 200) {
+function renderForm(
+  res: Response,
+  view: { id?: number; values: RecipientFormValues; errors?: Partial<Record<string, string>> },
+  status = 200,
+) {
   const t = res.locals.t as TFunction;
   const ui = res.locals.language as string;
-  const errors = Object.fromEntries(Object.entries(view.errors ?? {}).map(([field, key]) => [field, t(key!)]));
+  const errors = Object.fromEntries(
+    Object.entries(view.errors ?? {}).map(([field, key]) => [field, t(key!)]),
+  );
   res.status(status).render('admin/recipient-edit', {
     titleKey: view.id ? 'recipients.editTitle' : 'recipients.newTitle',
     id: view.id,
@@ -33,17 +52,25 @@ function renderForm(res: Response, view: { id?: number; values: RecipientFormVal
     errors,
     errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
     countries: countryOptions(ui).map((c) => ({ ...c, selected: c.code === view.values.country })),
-    languages: LETTER_LANGUAGES.map((code) => ({ code, name: languageName(code, ui), selected: code === view.values.language })),
+    languages: LETTER_LANGUAGES.map((code) => ({
+      code,
+      name: languageName(code, ui),
+      selected: code === view.values.language,
+    })),
   });
 }
 
 /** Reads the uploaded file (multipart) into memory, refusing anything over the size limit with a 413. */
 function uploadedFile(): RequestHandler {
-  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_IMPORT_BYTES, files: 1, fields: 10 } }).single('file');
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: MAX_IMPORT_BYTES, files: 1, fields: 10 },
+  }).single('file');
   return (req, res, next) =>
     upload(req, res, (error: unknown) => {
       if (!error) return next();
-      if (error instanceof multer.MulterError && error.code === 'LIMIT_FILE_SIZE') return next(new AppError(413, 'body_too_large', 'recipients.import.tooLarge'));
+      if (error instanceof multer.MulterError && error.code === 'LIMIT_FILE_SIZE')
+        return next(new AppError(413, 'body_too_large', 'recipients.import.tooLarge'));
       next(new AppError(400, 'bad_request', 'errors.badRequest'));
     });
 }
@@ -107,7 +134,8 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
     const source = file && file.size > 0 ? file.buffer.toString('utf8') : pasted;
     if (source.trim() === '') return renderUpload(req, res, 422, t('recipients.import.nothing'), pasted);
     const outcome = await recipients.stage(currentUser(res), file?.originalname ?? 'pasted.csv', source);
-    if (outcome.kind === 'refused') return renderUpload(req, res, 422, t(outcome.messageKey, outcome.params ?? {}), file ? '' : pasted);
+    if (outcome.kind === 'refused')
+      return renderUpload(req, res, 422, t(outcome.messageKey, outcome.params ?? {}), file ? '' : pasted);
     res.redirect(303, `/admin/recipients/import/${outcome.id}`);
   });
 
@@ -121,7 +149,10 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
         rows: preview.rows.map((row) => ({
           ...row,
           actionLabel: t(`recipients.import.actions.${row.action}`),
-          errors: row.errors.map((e) => `${t(`recipients.fields.${e.field}`, { defaultValue: e.field })}: ${t(e.messageKey, e.params ?? {})}`),
+          errors: row.errors.map(
+            (e) =>
+              `${t(`recipients.fields.${e.field}`, { defaultValue: e.field })}: ${t(e.messageKey, e.params ?? {})}`,
+          ),
         })),
       },
       nothingToImport: preview.counts.create + preview.counts.update === 0,
@@ -130,7 +161,10 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
 
   router.post('/recipients/import/:id/confirm', deps.csrf.verify, async (req, res) => {
     const result = await recipients.confirm(currentUser(res), pathParam(req, 'id'));
-    res.redirect(303, `/admin/recipients?done=imported&created=${result.created}&updated=${result.updated}&skipped=${result.skipped}`);
+    res.redirect(
+      303,
+      `/admin/recipients?done=imported&created=${result.created}&updated=${result.updated}&skipped=${result.skipped}`,
+    );
   });
 
   router.post('/recipients/import/:id/cancel', deps.csrf.verify, async (req, res) => {

@@ -17,7 +17,9 @@ export interface RecipientServiceDeps {
   clock: Clock;
 }
 
-export type RecipientSaveOutcome = { kind: 'saved'; id: number } | { kind: 'invalid'; errors: Partial<Record<keyof RecipientFormValues, string>> };
+export type RecipientSaveOutcome =
+  | { kind: 'saved'; id: number }
+  | { kind: 'invalid'; errors: Partial<Record<keyof RecipientFormValues, string>> };
 
 /** A row of an import preview, with what confirming would do to it. */
 export interface ImportPreviewRow extends ImportRow {
@@ -32,7 +34,8 @@ export interface ImportPreview {
   counts: { create: number; update: number; skip: number };
 }
 
-export type StageOutcome = { kind: 'staged'; id: string } | { kind: 'refused'; messageKey: string; params?: Record<string, string> };
+export type StageOutcome =
+  { kind: 'staged'; id: string } | { kind: 'refused'; messageKey: string; params?: Record<string, string> };
 
 /** The largest CSV file accepted, in bytes. */
 export const MAX_IMPORT_BYTES = 2 * 1024 * 1024;
@@ -43,10 +46,19 @@ export class RecipientService {
 
   /** The directory with how many letters address each recipient, filtered by a search text. */
   async list(query: string): Promise<(Recipient & { letters: number })[]> {
-    const [all, counts] = await Promise.all([this.deps.recipients.listAll(), this.deps.recipients.letterCounts()]);
+    const [all, counts] = await Promise.all([
+      this.deps.recipients.listAll(),
+      this.deps.recipients.letterCounts(),
+    ]);
     const needle = query.trim().toLocaleLowerCase();
     return all
-      .filter((r) => !needle || [r.name, r.organisation, r.title, r.email, r.country ?? ''].some((v) => v.toLocaleLowerCase().includes(needle)))
+      .filter(
+        (r) =>
+          !needle ||
+          [r.name, r.organisation, r.title, r.email, r.country ?? ''].some((v) =>
+            v.toLocaleLowerCase().includes(needle),
+          ),
+      )
       .map((r) => ({ ...r, letters: counts.get(r.id) ?? 0 }));
   }
 
@@ -62,7 +74,8 @@ export class RecipientService {
     if (!parsed.ok) return { kind: 'invalid', errors: parsed.errors };
     return this.deps.db.transaction().execute(async (tx) => {
       const recipients = this.deps.recipients.with(tx);
-      if (await recipients.findByEmail(parsed.input.email)) return { kind: 'invalid', errors: { email: 'recipients.errors.email.taken' } };
+      if (await recipients.findByEmail(parsed.input.email))
+        return { kind: 'invalid', errors: { email: 'recipients.errors.email.taken' } };
       return { kind: 'saved', id: await recipients.create(parsed.input, this.deps.clock.now()) };
     });
   }
@@ -74,7 +87,8 @@ export class RecipientService {
     return this.deps.db.transaction().execute(async (tx) => {
       const recipients = this.deps.recipients.with(tx);
       const other = await recipients.findByEmail(parsed.input.email);
-      if (other && other.id !== id) return { kind: 'invalid', errors: { email: 'recipients.errors.email.taken' } };
+      if (other && other.id !== id)
+        return { kind: 'invalid', errors: { email: 'recipients.errors.email.taken' } };
       await recipients.update(id, parsed.input);
       return { kind: 'saved', id };
     });
@@ -83,7 +97,8 @@ export class RecipientService {
   /** Deletes a recipient no letter addresses; one on a letter is refused with a reason. */
   async delete(id: number): Promise<void> {
     await this.find(id);
-    if (!(await this.deps.recipients.deleteUnused(id))) throw new AppError(409, 'recipient_in_use', 'recipients.inUse');
+    if (!(await this.deps.recipients.deleteUnused(id)))
+      throw new AppError(409, 'recipient_in_use', 'recipients.inUse');
   }
 
   /**
@@ -92,9 +107,20 @@ export class RecipientService {
    */
   async stage(user: User, fileName: string, source: string): Promise<StageOutcome> {
     const parsed = parseRecipientCsv(source, LETTER_LANGUAGES);
-    if (!parsed.ok) return { kind: 'refused', messageKey: parsed.messageKey, ...(parsed.params ? { params: parsed.params } : {}) };
+    if (!parsed.ok)
+      return {
+        kind: 'refused',
+        messageKey: parsed.messageKey,
+        ...(parsed.params ? { params: parsed.params } : {}),
+      };
     const id = randomRef();
-    await this.deps.imports.stage({ id, userId: user.id, fileName: fileName.slice(0, 200) || 'recipients.csv', source, createdAt: this.deps.clock.now() });
+    await this.deps.imports.stage({
+      id,
+      userId: user.id,
+      fileName: fileName.slice(0, 200) || 'recipients.csv',
+      source,
+      createdAt: this.deps.clock.now(),
+    });
     return { kind: 'staged', id };
   }
 
@@ -103,10 +129,16 @@ export class RecipientService {
     const staged = await this.staged(user, id);
     const parsed = parseRecipientCsv(staged.source, LETTER_LANGUAGES);
     if (!parsed.ok) throw new AppError(422, 'import_unreadable', parsed.messageKey, parsed.params ?? {});
-    const existing = await this.deps.recipients.findByEmails(parsed.rows.flatMap((r) => (r.input ? [r.input.email] : [])));
+    const existing = await this.deps.recipients.findByEmails(
+      parsed.rows.flatMap((r) => (r.input ? [r.input.email] : [])),
+    );
     const rows = parsed.rows.map((row) => ({
       ...row,
-      action: !row.input ? ('skip' as const) : existing.has(row.input.email) ? ('update' as const) : ('create' as const),
+      action: !row.input
+        ? ('skip' as const)
+        : existing.has(row.input.email)
+          ? ('update' as const)
+          : ('create' as const),
     }));
     const counts = { create: 0, update: 0, skip: 0 };
     for (const row of rows) counts[row.action] += 1;
@@ -119,7 +151,8 @@ export class RecipientService {
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
       // Removing the staged file first makes a second click (or a second tab) import nothing.
-      if (!(await this.deps.imports.with(tx).remove(id))) throw notFound('import_not_found', 'recipients.import.gone');
+      if (!(await this.deps.imports.with(tx).remove(id)))
+        throw notFound('import_not_found', 'recipients.import.gone');
       const recipients = this.deps.recipients.with(tx);
       const result = { created: 0, updated: 0, skipped: preview.counts.skip };
       for (const row of preview.rows) {

@@ -15,12 +15,19 @@ export function settingsRoutes(deps: SettingsRoutesDeps): Router {
   const router = Router();
 
   router.get('/settings', requireAdmin, async (req, res) => {
-    res.render('admin/settings', { titleKey: 'settings.title', settings: await deps.settings.read(), saved: req.query.done === 'saved' });
+    res.render('admin/settings', {
+      titleKey: 'settings.title',
+      settings: await deps.settings.read(),
+      saved: req.query.done === 'saved',
+    });
   });
 
   router.post('/settings', requireAdmin, deps.csrf.verify, async (req, res) => {
     const body = formBody(req.body);
-    await deps.settings.write({ requireReview: formText(body, 'require_review') === 'yes' }, deps.clock.now());
+    await deps.settings.write(
+      { requireReview: formText(body, 'require_review') === 'yes' },
+      deps.clock.now(),
+    );
     res.redirect(303, '/admin/settings?done=saved');
   });
 

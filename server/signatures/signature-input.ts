@@ -76,8 +76,7 @@ export function signingFormValues(body: unknown): SigningFormValues {
 }
 
 export type ParseResult =
-  | { ok: true; input: SigningInput }
-  | { ok: false; errors: Partial<Record<keyof SigningFormValues, string>> };
+  { ok: true; input: SigningInput } | { ok: false; errors: Partial<Record<keyof SigningFormValues, string>> };
 
 /** Validates the signing form; on failure, one i18n message key per field that needs fixing. */
 export function parseSigningForm(values: SigningFormValues): ParseResult {

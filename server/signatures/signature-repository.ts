@@ -72,7 +72,12 @@ export class SignatureRepository {
    * Compare-and-set: moves the signature from `from` to `to` only if it is still in `from`.
    * Returns whether it moved, so two concurrent confirmations count once.
    */
-  async transition(id: number, from: SignatureStatus, to: SignatureStatus, changes: SignatureUpdate = {}): Promise<boolean> {
+  async transition(
+    id: number,
+    from: SignatureStatus,
+    to: SignatureStatus,
+    changes: SignatureUpdate = {},
+  ): Promise<boolean> {
     if (!canMove(from, to)) throw new Error(`illegal signature transition ${from} → ${to}`);
     const result = await this.db
       .updateTable('signatures')
@@ -126,7 +131,10 @@ export class SignatureRepository {
    * Confirmed signatures per UTC day since `since`, for the organizer's chart (uses the
    * letter/status/confirmed_at index; dashboards only, never public pages).
    */
-  async confirmedPerDay(letterIds: readonly number[], since: Date): Promise<{ letterId: number; day: string; count: number }[]> {
+  async confirmedPerDay(
+    letterIds: readonly number[],
+    since: Date,
+  ): Promise<{ letterId: number; day: string; count: number }[]> {
     if (letterIds.length === 0) return [];
     const day = sql<string>`substr(confirmed_at, 1, 10)`;
     const rows = await this.db

@@ -17,19 +17,29 @@ export function signatureRoutes(deps: SignatureRoutesDeps): Router {
 
   router.get('/signatures/confirm/:token', deps.linkLimit, async (req, res) => {
     const { signature, letter } = await deps.signatures.findByToken(pathParam(req, 'token'), 'confirm');
-    res.render('signatures/confirm', { token: pathParam(req, 'token'), status: signature.status, letterSlug: letter.slug });
+    res.render('signatures/confirm', {
+      token: pathParam(req, 'token'),
+      status: signature.status,
+      letterSlug: letter.slug,
+    });
   });
 
   router.post('/signatures/confirm/:token', deps.linkLimit, deps.csrf.verify, async (req, res) => {
     const outcome = await deps.signatures.confirm(pathParam(req, 'token'));
     const slug = encodeURIComponent(outcome.letter.slug);
     if (outcome.kind === 'confirmed') return res.redirect(303, `/letters/${slug}/thank-you`);
-    res.status(409).render('signatures/not-confirmed', { reason: outcome.kind, letterSlug: outcome.letter.slug });
+    res
+      .status(409)
+      .render('signatures/not-confirmed', { reason: outcome.kind, letterSlug: outcome.letter.slug });
   });
 
   router.get('/signatures/withdraw/:token', deps.linkLimit, async (req, res) => {
     const { signature, letter } = await deps.signatures.findByToken(pathParam(req, 'token'), 'withdraw');
-    res.render('signatures/withdraw', { token: pathParam(req, 'token'), status: signature.status, letterSlug: letter.slug });
+    res.render('signatures/withdraw', {
+      token: pathParam(req, 'token'),
+      status: signature.status,
+      letterSlug: letter.slug,
+    });
   });
 
   router.post('/signatures/withdraw/:token', deps.linkLimit, deps.csrf.verify, async (req, res) => {

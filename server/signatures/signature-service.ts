@@ -28,7 +28,8 @@ export interface SignatureServiceDeps {
 }
 
 /** What happened to a signing attempt. `check-inbox` is deliberately the same whatever the address's history. */
-export type SignOutcome = { kind: 'check-inbox'; letter: Letter } | { kind: 'not-signable'; letter: Letter; state: SigningState };
+export type SignOutcome =
+  { kind: 'check-inbox'; letter: Letter } | { kind: 'not-signable'; letter: Letter; state: SigningState };
 
 export type ConfirmOutcome =
   | { kind: 'confirmed'; letter: Letter }
@@ -47,7 +48,11 @@ export class SignatureService {
    * number of times, and the supporter sees the same page either way, so the page reveals nothing
    * about whether an address has signed.
    */
-  async sign(letter: Letter, input: SigningInput, context: { language: string; ip: string | undefined }): Promise<SignOutcome> {
+  async sign(
+    letter: Letter,
+    input: SigningInput,
+    context: { language: string; ip: string | undefined },
+  ): Promise<SignOutcome> {
     const now = this.deps.clock.now();
     const state = signingState(letter, now);
     if (state !== 'open') return { kind: 'not-signable', letter, state };
@@ -90,7 +95,14 @@ export class SignatureService {
             break;
           case 'restart-as-pending':
             // A withdrawn supporter signing again starts over with what they entered now.
-            if (await signatures.transition(existing.id, 'withdrawn', 'pending', { ...details, letter_version_id: letter.currentVersionId, confirmed_at: null, withdrawn_at: null })) {
+            if (
+              await signatures.transition(existing.id, 'withdrawn', 'pending', {
+                ...details,
+                letter_version_id: letter.currentVersionId,
+                confirmed_at: null,
+                withdrawn_at: null,
+              })
+            ) {
               signature = await signatures.findByRef(existing.ref);
             }
             break;
@@ -120,13 +132,17 @@ export class SignatureService {
   async confirm(token: string): Promise<ConfirmOutcome> {
     const { signature, letter } = await this.findByToken(token, 'confirm');
     if (signature.status === 'confirmed') return { kind: 'confirmed', letter };
-    if (signature.status === 'withdrawn' || signature.status === 'invalidated') return { kind: 'withdrawn', letter };
+    if (signature.status === 'withdrawn' || signature.status === 'invalidated')
+      return { kind: 'withdrawn', letter };
     if (!canConfirm(letter)) return { kind: 'too-late', letter };
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (tx) => {
       const moved = await this.deps.signatures
         .with(tx)
-        .transition(signature.id, 'pending', 'confirmed', { confirmed_at: now.toISOString(), updated_at: now.toISOString() });
+        .transition(signature.id, 'pending', 'confirmed', {
+          confirmed_at: now.toISOString(),
+          updated_at: now.toISOString(),
+        });
       // Only the confirmation that moved the row counts it, so a double click counts once.
       if (moved) {
         const letters = this.deps.letters.with(tx);
@@ -162,7 +178,12 @@ export class SignatureService {
   private async queueConfirmation(tx: Tx, signature: Signature, letter: Letter, now: Date): Promise<void> {
     const { publicUrl, secret, emails } = this.deps;
     const texts = await this.deps.letters.with(tx).textsOfVersion(letter.currentVersionId);
-    const title = (texts.find((t) => t.language === signature.language) ?? texts.find((t) => t.language === letter.primaryLanguage) ?? texts[0])?.title ?? letter.slug;
+    const title =
+      (
+        texts.find((t) => t.language === signature.language) ??
+        texts.find((t) => t.language === letter.primaryLanguage) ??
+        texts[0]
+      )?.title ?? letter.slug;
     const withdrawUrl = `${publicUrl}/signatures/withdraw/${signatureToken(secret, signature.ref, 'withdraw')}`;
     const email = emails.render('signature-confirmation', signature.language, {
       name: signature.fullName,

@@ -26,8 +26,14 @@ describe('details of the letter page', () => {
   it('puts "Error:" first in the page title when the form comes back with mistakes', async () => {
     const { slug } = await createLetter(t.platform.db, t.clock.now(), { title: 'Protect them' });
     const visitor = new Visitor(t.app);
-    expect((await visitor.get(`/letters/${slug}`)).text).toContain('<title>Protect them · Undersigned</title>');
-    const refused = await visitor.submit(`/letters/${slug}`, `/letters/${slug}/sign`, signingForm({ email: 'nope' }));
+    expect((await visitor.get(`/letters/${slug}`)).text).toContain(
+      '<title>Protect them · Undersigned</title>',
+    );
+    const refused = await visitor.submit(
+      `/letters/${slug}`,
+      `/letters/${slug}/sign`,
+      signingForm({ email: 'nope' }),
+    );
     expect(refused.status).toBe(422);
     expect(refused.text).toContain('<title>Error: Protect them · Undersigned</title>');
   });

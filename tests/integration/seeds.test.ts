@@ -46,7 +46,12 @@ describe('the demo letters in seeds/', () => {
       for (const [language, body] of Object.entries(seed.bodies)) {
         for (const recipient of seed.recipients) {
           const rendered = renderLetter(body, {
-            recipient: { name: recipient.name, title: recipient.title, organisation: recipient.organisation, salutation: recipient.salutation },
+            recipient: {
+              name: recipient.name,
+              title: recipient.title,
+              organisation: recipient.organisation,
+              salutation: recipient.salutation,
+            },
             letter: { title: seed.translations[language]!.title },
             date: '23 November 2026',
             signatureCount: '1,234',
@@ -75,7 +80,11 @@ describe('loading the demo letters', () => {
   it('opens every seed letter from now until its closing period ends, and is idempotent', async () => {
     const now = t.clock.now();
     const created = await loadSeedLetters(t.platform.db, now);
-    expect(created.sort()).toEqual(readSeedLetters().map((s) => s.slug).sort());
+    expect(created.sort()).toEqual(
+      readSeedLetters()
+        .map((s) => s.slug)
+        .sort(),
+    );
     expect(await loadSeedLetters(t.platform.db, now)).toEqual([]);
     expect(await t.platform.repositories.letters.count()).toBe(created.length);
 

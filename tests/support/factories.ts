@@ -27,7 +27,11 @@ export interface LetterOverrides {
 }
 
 /** Inserts an open letter with one recipient (example.org address) and returns its slug. */
-export async function createLetter(db: Db, now: Date, overrides: LetterOverrides = {}): Promise<{ id: number; slug: string }> {
+export async function createLetter(
+  db: Db,
+  now: Date,
+  overrides: LetterOverrides = {},
+): Promise<{ id: number; slug: string }> {
   sequence += 1;
   const slug = overrides.slug ?? `test-letter-${sequence}`;
   const id = await db.transaction().execute(async (tx) => {
@@ -51,9 +55,15 @@ export async function createLetter(db: Db, now: Date, overrides: LetterOverrides
         sponsor: 'Test coalition',
         goal: overrides.goal === undefined ? 100 : overrides.goal,
         opensAt: overrides.opensAt === undefined ? new Date(now.getTime() - 86_400_000) : overrides.opensAt,
-        closesAt: overrides.closesAt === undefined ? new Date(now.getTime() + 30 * 86_400_000) : overrides.closesAt,
+        closesAt:
+          overrides.closesAt === undefined ? new Date(now.getTime() + 30 * 86_400_000) : overrides.closesAt,
         texts: overrides.texts ?? [
-          { language: 'en', title: overrides.title ?? 'Protect the captured soldiers', summary: 'A test letter.', body: SIMPLE_LETTER_BODY },
+          {
+            language: 'en',
+            title: overrides.title ?? 'Protect the captured soldiers',
+            summary: 'A test letter.',
+            body: SIMPLE_LETTER_BODY,
+          },
         ],
         recipientIds: [recipientId],
       },

@@ -18,10 +18,13 @@ describe('loadConfig', () => {
     vi.unstubAllEnvs();
   });
 
-  it.each(['0x50', '1e3', ' ', '80.5', '-1', '70000'])('refuses PORT=%j rather than guessing a port from it', (port) => {
-    expect(() => loadConfig({ PORT: port })).toThrow(ConfigError);
-    expect(() => loadConfig({ PORT: port })).toThrow(/PORT/);
-  });
+  it.each(['0x50', '1e3', ' ', '80.5', '-1', '70000'])(
+    'refuses PORT=%j rather than guessing a port from it',
+    (port) => {
+      expect(() => loadConfig({ PORT: port })).toThrow(ConfigError);
+      expect(() => loadConfig({ PORT: port })).toThrow(/PORT/);
+    },
+  );
 
   it('works with nothing set, with the documented defaults', () => {
     const config = loadConfig({});

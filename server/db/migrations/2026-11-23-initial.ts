@@ -8,7 +8,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('letters')
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('slug', 'text', (c) => c.notNull().unique())
-    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('draft','open','closed','delivered')`))
+    .addColumn('status', 'text', (c) =>
+      c.notNull().check(sql`status in ('draft','open','closed','delivered')`),
+    )
     .addColumn('primary_language', 'text', (c) => c.notNull())
     .addColumn('sponsor', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('goal', 'integer')
@@ -31,7 +33,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('letter_texts')
-    .addColumn('letter_version_id', 'integer', (c) => c.notNull().references('letter_versions.id').onDelete('cascade'))
+    .addColumn('letter_version_id', 'integer', (c) =>
+      c.notNull().references('letter_versions.id').onDelete('cascade'),
+    )
     .addColumn('language', 'text', (c) => c.notNull())
     .addColumn('title', 'text', (c) => c.notNull())
     .addColumn('summary', 'text', (c) => c.notNull())
@@ -126,12 +130,24 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('outbox_messages')
     .columns(['status', 'next_attempt_at'])
     .execute();
-  await db.schema.createIndex('outbox_messages_signature').on('outbox_messages').column('signature_id').execute();
+  await db.schema
+    .createIndex('outbox_messages_signature')
+    .on('outbox_messages')
+    .column('signature_id')
+    .execute();
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['outbox_messages', 'signatures', 'letter_recipients', 'recipients', 'letter_texts', 'letter_versions', 'letters']) {
+  for (const table of [
+    'outbox_messages',
+    'signatures',
+    'letter_recipients',
+    'recipients',
+    'letter_texts',
+    'letter_versions',
+    'letters',
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }

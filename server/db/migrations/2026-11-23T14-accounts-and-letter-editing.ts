@@ -43,14 +43,24 @@ export async function up(db: Kysely<any>): Promise<void> {
     .alterTable('letters')
     .addColumn('owner_id', 'integer', (c) => c.references('users.id').onDelete('set null'))
     .execute();
-  await db.schema.alterTable('letters').addColumn('close_on_goal', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-  await db.schema.alterTable('letters').addColumn('organisations', 'text', (c) => c.notNull().defaultTo('')).execute();
+  await db.schema
+    .alterTable('letters')
+    .addColumn('close_on_goal', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
+  await db.schema
+    .alterTable('letters')
+    .addColumn('organisations', 'text', (c) => c.notNull().defaultTo(''))
+    .execute();
   await db.schema.alterTable('letters').addColumn('review_requested_at', 'text').execute();
   await db.schema.alterTable('letters').addColumn('published_at', 'text').execute();
   await db.schema.alterTable('letters').addColumn('closed_at', 'text').execute();
   await db.schema.createIndex('letters_owner').on('letters').column('owner_id').execute();
   // The closing job looks for open letters past their closing date.
-  await db.schema.createIndex('letters_status_closes').on('letters').columns(['status', 'closes_at']).execute();
+  await db.schema
+    .createIndex('letters_status_closes')
+    .on('letters')
+    .columns(['status', 'closes_at'])
+    .execute();
 
   await db.schema
     .alterTable('letter_versions')
@@ -64,7 +74,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('letter_collaborators_pk', ['letter_id', 'user_id'])
     .execute();
-  await db.schema.createIndex('letter_collaborators_user').on('letter_collaborators').column('user_id').execute();
+  await db.schema
+    .createIndex('letter_collaborators_user')
+    .on('letter_collaborators')
+    .column('user_id')
+    .execute();
 
   // Confirmed signatures per country, kept beside letters.signature_count in the same transactions, so
   // the letter page and the compiled letter show the breakdown without counting rows.
@@ -76,7 +90,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('letter_country_counts_pk', ['letter_id', 'country'])
     .execute();
   await sql`insert into letter_country_counts (letter_id, country, count)
-    select letter_id, country, count(*) from signatures where status = 'confirmed' group by letter_id, country`.execute(db);
+    select letter_id, country, count(*) from signatures where status = 'confirmed' group by letter_id, country`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('settings')

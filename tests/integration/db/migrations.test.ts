@@ -19,7 +19,10 @@ describe('database setup', () => {
   it('creates every table on an empty file, creating the folder if needed', async () => {
     const { db, sqlite } = openDatabase(file);
     try {
-      expect(await migrateToLatest(db)).toEqual(['2026-11-23-initial', '2026-11-23T14-accounts-and-letter-editing']);
+      expect(await migrateToLatest(db)).toEqual([
+        '2026-11-23-initial',
+        '2026-11-23T14-accounts-and-letter-editing',
+      ]);
       const tables = sqlite
         .prepare(
           "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%' order by name",
