@@ -10,8 +10,50 @@
   var problems = document.getElementById('preview-problems');
   var status = document.getElementById('preview-status');
   var live = form.getAttribute('data-live-label');
+  var showing = status.getAttribute('data-showing');
+  var recipientChoice = document.getElementById('field-preview_recipient');
+  var languageChoice = document.getElementById('field-preview_language');
   var timer = null;
   var controller = null;
+
+  function chosenText(select) {
+    var option = select && select.options[select.selectedIndex];
+    return option && option.value ? option.text : '';
+  }
+
+  // Says whom and which language the preview is for, as the Preview button's page does.
+  function describe() {
+    var recipient = chosenText(recipientChoice);
+    var language = chosenText(languageChoice);
+    if (!showing || !recipient || !language) return live || '';
+    var text = showing
+      .replace('{recipient}', function () {
+        return recipient;
+      })
+      .replace('{language}', function () {
+        return language;
+      });
+    return live ? text + ' ' + live : text;
+  }
+
+  // The recipients to preview for are the ones ticked above, as soon as they are ticked.
+  function syncRecipients() {
+    if (!recipientChoice) return;
+    var boxes = form.querySelectorAll('input[name="recipients"]');
+    var current = recipientChoice.value;
+    var options = [];
+    for (var i = 0; i < boxes.length; i += 1) {
+      if (boxes[i].checked)
+        options.push(new Option(boxes[i].getAttribute('data-name') || boxes[i].value, boxes[i].value));
+    }
+    if (options.length === 0)
+      options.push(new Option(recipientChoice.getAttribute('data-none-label') || '', ''));
+    while (recipientChoice.firstChild) recipientChoice.removeChild(recipientChoice.firstChild);
+    options.forEach(function (option) {
+      recipientChoice.appendChild(option);
+      if (option.value === current) option.selected = true;
+    });
+  }
 
   function refresh() {
     var data = new URLSearchParams(new FormData(form));
@@ -33,7 +75,14 @@
           // The server escapes every character of the letter before it makes paragraphs of it.
           html.innerHTML = result.html;
           text.textContent = result.text;
-          if (live) status.textContent = live;
+          // In the letter's language, so a screen reader reads Korean as Korean.
+          if (languageChoice && languageChoice.value) {
+            html.setAttribute('lang', languageChoice.value);
+            text.setAttribute('lang', languageChoice.value);
+          }
+          // Only a real change is written, so a screen reader is not told the same thing at each key.
+          var description = describe();
+          if (status.textContent !== description) status.textContent = description;
         } else {
           result.problems.forEach(function (message) {
             var item = document.createElement('li');
@@ -53,6 +102,9 @@
   }
 
   form.addEventListener('input', schedule);
-  form.addEventListener('change', schedule);
+  form.addEventListener('change', function (event) {
+    if (event.target && event.target.name === 'recipients') syncRecipients();
+    schedule();
+  });
   refresh();
 })();

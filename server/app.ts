@@ -12,6 +12,10 @@ import { letterAdminRoutes } from './letters/letter-admin-routes.js';
 import type { RecipientService } from './recipients/recipient-service.js';
 import { recipientRoutes } from './recipients/recipient-routes.js';
 import type { SettingsRepository } from './settings/settings-repository.js';
+import type { DeliveryService } from './deliveries/delivery-service.js';
+import { deliveryRoutes, unsubscribeRoutes } from './deliveries/delivery-routes.js';
+import type { QueueService } from './outbox/queue-service.js';
+import { queueRoutes } from './outbox/queue-routes.js';
 import { settingsRoutes } from './settings/settings-routes.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { csrfProtection, limitPerIp, securityHeaders } from './http/security.js';
@@ -41,6 +45,8 @@ export interface AppDeps {
   editor: LetterEditorService;
   recipients: RecipientService;
   settings: SettingsRepository;
+  deliveries: DeliveryService;
+  queue: QueueService;
   /** The captured mail viewer; absent in production. */
   mailbox?: Mailbox;
 }
@@ -117,6 +123,7 @@ export function createApp(deps: AppDeps): Express {
       signLimit: limitPerIp(30, 15 * 60_000, { countRejected: false }),
     }),
   );
+  app.use(unsubscribeRoutes({ deliveries: deps.deliveries, linkLimit: limitPerIp(120, 15 * 60_000) }));
   app.use(signatureRoutes({ signatures: deps.signatures, csrf, linkLimit: limitPerIp(120, 15 * 60_000) }));
   app.use(
     accountRoutes({
@@ -124,6 +131,7 @@ export function createApp(deps: AppDeps): Express {
       store: deps.sessionStore,
       csrf,
       loginLimit: limitPerIp(20, 15 * 60_000),
+      clock: deps.clock,
     }),
   );
   const admin = express.Router();
@@ -133,6 +141,8 @@ export function createApp(deps: AppDeps): Express {
   );
   admin.use(letterAdminRoutes({ editor: deps.editor, csrf }));
   admin.use(recipientRoutes({ recipients: deps.recipients, csrf }));
+  admin.use(deliveryRoutes({ deliveries: deps.deliveries, csrf }));
+  admin.use(queueRoutes({ queue: deps.queue, csrf }));
   admin.use(settingsRoutes({ settings: deps.settings, clock: deps.clock, csrf }));
   app.use('/admin', admin);
   if (deps.mailbox) app.use(mailboxRoutes(deps.mailbox));

@@ -6,28 +6,64 @@ const booleanFlag = z
   .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
   .transform((value) => ['1', 'true', 'on', 'yes'].includes(value));
 
-const schema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z
+const wholeNumber = (name: string, min: number, max: number) =>
+  z
     .string()
-    .regex(/^\d{1,5}$/, 'PORT must be a whole number from 0 to 65535')
+    .regex(/^\d{1,9}$/, `${name} must be a whole number from ${min} to ${max}`)
     .transform(Number)
-    .pipe(z.number().max(65535, 'PORT must be a whole number from 0 to 65535'))
-    .default(3000),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_PATH: z.string().min(1).optional(),
-  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
-  MAIL_FROM: z.string().min(3).default('Undersigned <letters@undersigned.example.org>'),
-  ADMIN_EMAIL: z.email({ error: 'ADMIN_EMAIL must be an e-mail address' }).default('admin@example.org'),
-  CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
-  SECRET_KEY: z.string().min(32, 'SECRET_KEY must be at least 32 characters').optional(),
-  RUN_MAIL_WORKER: booleanFlag.default(true),
-  TRUST_PROXY: booleanFlag.default(false),
-  SEED_DEMO: booleanFlag.default(true),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+    .pipe(
+      z
+        .number()
+        .min(min, `${name} must be a whole number from ${min} to ${max}`)
+        .max(max, `${name} must be a whole number from ${min} to ${max}`),
+    );
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z
+      .string()
+      .regex(/^\d{1,5}$/, 'PORT must be a whole number from 0 to 65535')
+      .transform(Number)
+      .pipe(z.number().max(65535, 'PORT must be a whole number from 0 to 65535'))
+      .default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_PATH: z.string().min(1).optional(),
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+    MAIL_FROM: z.string().min(3).default('Undersigned <letters@undersigned.example.org>'),
+    ADMIN_EMAIL: z.email({ error: 'ADMIN_EMAIL must be an e-mail address' }).default('admin@example.org'),
+    CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+    SMTP_POOL_CONNECTIONS: wholeNumber('SMTP_POOL_CONNECTIONS', 1, 50).default(2),
+    MAIL_DOMAIN_CONNECTIONS: wholeNumber('MAIL_DOMAIN_CONNECTIONS', 1, 50).default(2),
+    MAIL_DOMAIN_RATE: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'MAIL_DOMAIN_RATE must be a number of messages per second, e.g. 1 or 0.5')
+      .transform(Number)
+      .pipe(z.number().positive('MAIL_DOMAIN_RATE must be more than 0'))
+      .default(1),
+    MAIL_GIVE_UP_HOURS: wholeNumber('MAIL_GIVE_UP_HOURS', 1, 24 * 30).default(120),
+    BOUNCE_ADDRESS: z.email({ error: 'BOUNCE_ADDRESS must be an e-mail address' }).optional(),
+    BOUNCE_SMTP_PORT: wholeNumber('BOUNCE_SMTP_PORT', 1, 65535).optional(),
+    DKIM_DOMAIN: z.string().min(3).optional(),
+    DKIM_SELECTOR: z.string().min(1).optional(),
+    DKIM_PRIVATE_KEY_FILE: z.string().min(1).optional(),
+    SECRET_KEY: z.string().min(32, 'SECRET_KEY must be at least 32 characters').optional(),
+    RUN_MAIL_WORKER: booleanFlag.default(true),
+    TRUST_PROXY: booleanFlag.default(false),
+    SEED_DEMO: booleanFlag.default(true),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine(
+    (v) =>
+      [v.DKIM_DOMAIN, v.DKIM_SELECTOR, v.DKIM_PRIVATE_KEY_FILE].every((x) => x === undefined) ||
+      [v.DKIM_DOMAIN, v.DKIM_SELECTOR, v.DKIM_PRIVATE_KEY_FILE].every((x) => x !== undefined),
+    {
+      message: 'DKIM needs all three of DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE, or none',
+      path: ['DKIM_DOMAIN'],
+    },
+  );
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
@@ -44,12 +80,30 @@ export interface Config {
   /** The login of the admin created on the first start, when the platform has none. */
   readonly adminEmail: string;
   readonly chromiumPath: string;
+  /** Connections the SMTP pool keeps to the relay. */
+  readonly smtpPoolConnections: number;
+  /** Politeness per receiving domain. */
+  readonly mailDomainConnections: number;
+  readonly mailDomainRate: number;
+  /** A temporary failure becomes final after this long. */
+  readonly mailGiveUpMs: number;
+  /** Base of the per-message return paths (VERP): bounces come back to bounces+m<id>-<tag>@domain. */
+  readonly bounceAddress: string;
+  /** When set, an SMTP listener on this port takes bounces routed from a real mail server. */
+  readonly bounceSmtpPort: number | undefined;
+  readonly dkim: { domainName: string; keySelector: string; privateKeyFile: string } | undefined;
   /** Unset: a random key is generated once and kept in DATA_DIR/secret.key. */
   readonly secretKey: string | undefined;
   readonly runMailWorker: boolean;
   readonly trustProxy: boolean;
   readonly seedDemo: boolean;
   readonly logLevel: string;
+}
+
+/** The domain of "Name <user@domain>" or "user@domain". */
+function addressDomain(address: string): string {
+  const match = /@([^>\s]+)>?\s*$/.exec(address);
+  return match?.[1] ?? 'undersigned.invalid';
 }
 
 /** Thrown when the environment does not describe a valid configuration; main prints it and exits. */
@@ -80,6 +134,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mailFrom: v.MAIL_FROM,
     adminEmail: v.ADMIN_EMAIL.toLowerCase(),
     chromiumPath: v.CHROMIUM_PATH,
+    smtpPoolConnections: v.SMTP_POOL_CONNECTIONS,
+    mailDomainConnections: v.MAIL_DOMAIN_CONNECTIONS,
+    mailDomainRate: v.MAIL_DOMAIN_RATE,
+    mailGiveUpMs: v.MAIL_GIVE_UP_HOURS * 3_600_000,
+    bounceAddress: (v.BOUNCE_ADDRESS ?? `bounces@${addressDomain(v.MAIL_FROM)}`).toLowerCase(),
+    bounceSmtpPort: v.BOUNCE_SMTP_PORT,
+    dkim:
+      v.DKIM_DOMAIN && v.DKIM_SELECTOR && v.DKIM_PRIVATE_KEY_FILE
+        ? { domainName: v.DKIM_DOMAIN, keySelector: v.DKIM_SELECTOR, privateKeyFile: v.DKIM_PRIVATE_KEY_FILE }
+        : undefined,
     secretKey: v.SECRET_KEY,
     runMailWorker: v.RUN_MAIL_WORKER,
     trustProxy: v.TRUST_PROXY,

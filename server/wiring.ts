@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type { Config } from './config.js';
@@ -20,6 +21,14 @@ import { RecipientRepository } from './recipients/recipient-repository.js';
 import { SignatureRepository } from './signatures/signature-repository.js';
 import { SignatureService } from './signatures/signature-service.js';
 import type { AppDeps } from './app.js';
+import { BounceHandler } from './deliveries/bounce-handler.js';
+import { startBounceServer, type BounceServer } from './deliveries/bounce-server.js';
+import { DeliveryRepository } from './deliveries/delivery-repository.js';
+import { DeliveryService } from './deliveries/delivery-service.js';
+import { LetterCompiler } from './deliveries/letter-compiler.js';
+import { chromiumAt, ChromiumPdfRenderer, noPdf, type PdfRenderer } from './deliveries/pdf-renderer.js';
+import { DEFAULT_RETRY_POLICY } from './outbox/outbox.js';
+import { QueueService } from './outbox/queue-service.js';
 import { readSeedLetters } from '../seeds/seed-loader.js';
 import { AccountService } from './accounts/account-service.js';
 import { LoginThrottleRepository } from './accounts/login-throttle-repository.js';
@@ -73,6 +82,9 @@ export interface Platform {
   };
   accounts: AccountService;
   editor: LetterEditorService;
+  deliveries: DeliveryService;
+  bounces: BounceHandler;
+  pdf: PdfRenderer;
   /** Housekeeping: closing letters past their date, forgetting expired sessions. Started by main. */
   scheduler: Scheduler;
   appDeps: AppDeps;
@@ -88,6 +100,8 @@ export interface WiringOptions {
   /** A ready transport (tests pass one pointed at their SMTP sink). */
   transport?: Transporter;
   workerPollMs?: number;
+  /** PDF rendering (tests may pass noPdf); by default Chromium at CHROMIUM_PATH when it is there. */
+  pdf?: PdfRenderer;
 }
 
 /** Builds repositories, services, mail transport and worker from the config; nothing else creates them. */
@@ -106,15 +120,39 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const sessions = new SessionRepository(db);
   const throttles = new LoginThrottleRepository(db);
   const settings = new SettingsRepository(db);
+  const deliveryRepository = new DeliveryRepository(db);
+  const bounces = new BounceHandler({
+    outbox,
+    deliveries: deliveryRepository,
+    recipients,
+    clock,
+    secret,
+    bounceAddress: config.bounceAddress,
+    logger: logger.child({ component: 'bounces' }),
+  });
 
+  const transportOptions = {
+    poolConnections: config.smtpPoolConnections,
+    dkim: config.dkim
+      ? {
+          domainName: config.dkim.domainName,
+          keySelector: config.dkim.keySelector,
+          privateKey: readFileSync(config.dkim.privateKeyFile, 'utf8'),
+        }
+      : undefined,
+  };
   let capture: CaptureServer | undefined;
+  let bounceServer: BounceServer | undefined;
   let transport = options.transport;
   if (!transport) {
     if (config.smtpUrl) {
-      transport = createTransport(config.smtpUrl);
+      transport = createTransport(config.smtpUrl, transportOptions);
     } else {
-      capture = await startCaptureServer(config.mailboxDir, logger);
-      transport = createCaptureTransport(capture.port);
+      // Bounces to our own return paths that reach the capture server are read like real ones.
+      capture = await startCaptureServer(config.mailboxDir, logger, 0, async (envelopeTo, file) =>
+        bounces.handle(envelopeTo, await readFile(file)),
+      );
+      transport = createCaptureTransport(capture.port, transportOptions);
       logger.info(
         { mailbox: config.mailboxDir },
         'SMTP_URL is unset: mail is captured locally and never leaves this machine',
@@ -126,20 +164,27 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const worker = withWorker
     ? new OutboxWorker({
         outbox,
-        sender: createMailSender(transport, config.mailFrom),
+        sender: createMailSender(transport, config.mailFrom, (id) => bounces.returnPath(id)),
         clock,
         logger: logger.child({ component: 'mail-worker' }),
         workerId: `worker-${process.pid}-${randomBytes(3).toString('hex')}`,
+        policy: { ...DEFAULT_RETRY_POLICY, giveUpAfterMs: config.mailGiveUpMs },
+        politeness: { connectionsPerDomain: config.mailDomainConnections, messagesPerSecond: config.mailDomainRate },
         ...(options.workerPollMs ? { pollMs: options.workerPollMs } : {}),
       })
     : undefined;
+  if (withWorker && config.bounceSmtpPort) {
+    bounceServer = await startBounceServer(bounces, config.host, config.bounceSmtpPort, logger);
+  }
+  const emails = new EmailTemplates(i18n);
+  const pdf = options.pdf ?? (chromiumAt(config.chromiumPath) ? new ChromiumPdfRenderer(config.chromiumPath, logger) : noPdf);
 
   const signatureService = new SignatureService({
     db,
     letters,
     signatures,
     outbox,
-    emails: new EmailTemplates(i18n),
+    emails,
     clock,
     secret,
     publicUrl: config.publicUrl,
@@ -165,8 +210,29 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     imports: new RecipientImportRepository(db),
     clock,
   });
+  const deliveries = new DeliveryService({
+    db,
+    letters,
+    signatures,
+    recipients,
+    deliveries: deliveryRepository,
+    outbox,
+    compiler: new LetterCompiler(emails, i18n, countryName),
+    pdf,
+    emails,
+    clock,
+    secret,
+    publicUrl: config.publicUrl,
+    messageIdDomain: domainOf(config.mailFrom),
+    logger: logger.child({ component: 'deliveries' }),
+    access: (user, letterId) => editor.access(user, letterId),
+    ...(worker ? { onMailQueued: () => worker.wake() } : {}),
+  });
   const scheduler = new Scheduler(
     [
+      { name: 'trigger-deliveries', everyMs: 30_000, run: () => deliveries.triggerDue() },
+      { name: 'compile-deliveries', everyMs: 5_000, run: () => deliveries.compilePending() },
+      { name: 'notify-supporters', everyMs: 30_000, run: () => deliveries.notifyPending() },
       { name: 'close-due-letters', everyMs: 60_000, run: () => editor.closeDue() },
       { name: 'prune-sessions', everyMs: 15 * 60_000, run: () => sessions.pruneExpired(clock.now()) },
       {
@@ -185,11 +251,13 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     i18n,
     secret,
     clock,
-    letters: new LetterService(letters, signatures, clock),
+    letters: new LetterService(letters, signatures, clock, (letterId) => deliveryRepository.sentTo(letterId)),
     signatures: signatureService,
     accounts,
     sessionStore: new SqliteSessionStore(sessions, secret, clock, SESSION_TTL_MS),
     editor,
+    deliveries,
+    queue: new QueueService(outbox, clock, { ...DEFAULT_RETRY_POLICY, giveUpAfterMs: config.mailGiveUpMs }),
     recipients: recipientService,
     settings,
     ...(config.env !== 'production' ? { mailbox: new Mailbox(config.mailboxDir) } : {}),
@@ -202,6 +270,9 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     repositories: { letters, signatures, outbox, recipients, users },
     accounts,
     editor,
+    deliveries,
+    bounces,
+    pdf,
     scheduler,
     appDeps,
     worker,
@@ -209,7 +280,9 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       await scheduler.stop();
       await worker?.stop();
       transport.close();
+      await bounceServer?.close();
       await capture?.close();
+      await pdf.close();
       await db.destroy();
     },
   };

@@ -1,6 +1,7 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { currentUser, requireUser } from '../http/auth.js';
 import { formText } from '../http/input.js';
+import type { Clock } from '../lib/clock.js';
 import type { TFunction } from '../lib/i18n.js';
 import { PASSWORD_MIN_LENGTH, safeNextPath } from './account.js';
 import type { AccountService } from './account-service.js';
@@ -11,6 +12,8 @@ export interface AccountRoutesDeps {
   store: SqliteSessionStore;
   csrf: { verify: RequestHandler };
   loginLimit: RequestHandler;
+  /** The platform's clock: waits are stored in its time, so they are measured against it too. */
+  clock: Clock;
 }
 
 /** Seconds under a minute and a half, minutes above: "wait 5 seconds" reads better than "wait 1 minute". */
@@ -45,12 +48,13 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     if (outcome.kind === 'invalid')
       return renderLogin(res, 401, values, t('account.errors.invalidCredentials'));
     if (outcome.kind === 'wait') {
-      res.set('Retry-After', String(Math.max(1, Math.ceil((outcome.until.getTime() - Date.now()) / 1000))));
+      const now = deps.clock.now();
+      res.set('Retry-After', String(Math.max(1, Math.ceil((outcome.until.getTime() - now.getTime()) / 1000))));
       return renderLogin(
         res,
         429,
         values,
-        t('account.errors.tooManyAttempts', { wait: waitText(t, outcome.until, new Date()) }),
+        t('account.errors.tooManyAttempts', { wait: waitText(t, outcome.until, now) }),
       );
     }
     // A new session id at login: an id planted before login (session fixation) is worth nothing after it.
@@ -66,7 +70,13 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
 
   router.post('/logout', deps.csrf.verify, async (req, res) => {
     if (req.session) await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
-    res.clearCookie(req.secure ? '__Host-us_session' : 'us_session', { path: '/' });
+    // The same attributes as the cookie itself: browsers ignore a __Host- cookie set without Secure.
+    res.clearCookie(req.secure ? '__Host-us_session' : 'us_session', {
+      path: '/',
+      secure: req.secure,
+      httpOnly: true,
+      sameSite: 'lax',
+    });
     res.redirect(303, '/login?loggedOut=1');
   });
 
@@ -78,7 +88,8 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     });
   });
 
-  router.post('/account/password', requireUser, deps.csrf.verify, async (req, res) => {
+  // Checking the current password is a login too: a borrowed session must not guess it without limit.
+  router.post('/account/password', requireUser, deps.loginLimit, deps.csrf.verify, async (req, res) => {
     const user = currentUser(res);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const current = formText(body, 'current');

@@ -23,8 +23,10 @@ export const PASSWORD_MAX_LENGTH = 256;
 
 /** Why a new password is refused (an i18n key), or null when it is acceptable. Length over rules, as NIST 800-63B advises. */
 export function passwordProblem(password: string, email: string): string | null {
-  if (password.length < PASSWORD_MIN_LENGTH) return 'account.errors.passwordTooShort';
-  if (password.length > PASSWORD_MAX_LENGTH) return 'account.errors.passwordTooLong';
+  // Characters as a person counts them (code points), not UTF-16 units: an emoji is one character.
+  const length = [...password].length;
+  if (length < PASSWORD_MIN_LENGTH) return 'account.errors.passwordTooShort';
+  if (length > PASSWORD_MAX_LENGTH) return 'account.errors.passwordTooLong';
   if (password.trim().toLowerCase() === accountEmail(email)) return 'account.errors.passwordIsEmail';
   if (new Set(password).size < 4) return 'account.errors.passwordTooSimple';
   return null;
@@ -34,7 +36,15 @@ export function passwordProblem(password: string, email: string): string | null 
  * How failed logins slow down and then lock an address: the first few are free (typos); then each
  * failure makes the next attempt wait longer; after many, the address is locked for a while.
  */
-export const LOGIN_POLICY = {
+export interface LoginPolicy {
+  freeFailures: number;
+  firstDelayMs: number;
+  maxDelayMs: number;
+  lockAfterFailures: number;
+  lockMs: number;
+}
+
+export const LOGIN_POLICY: LoginPolicy = {
   freeFailures: 3,
   firstDelayMs: 5_000,
   maxDelayMs: 5 * 60_000,
@@ -43,7 +53,7 @@ export const LOGIN_POLICY = {
 } as const;
 
 /** Until when the next attempt must wait after `failures` failed attempts in a row; null when it need not. */
-export function waitAfterFailures(failures: number, now: Date, policy = LOGIN_POLICY): Date | null {
+export function waitAfterFailures(failures: number, now: Date, policy: LoginPolicy = LOGIN_POLICY): Date | null {
   if (failures < policy.freeFailures) return null;
   if (failures >= policy.lockAfterFailures) return new Date(now.getTime() + policy.lockMs);
   const delay = Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** (failures - policy.freeFailures));

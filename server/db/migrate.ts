@@ -2,6 +2,7 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database.js';
 import * as initial from './migrations/2026-11-23-initial.js';
 import * as accounts from './migrations/2026-11-23T14-accounts-and-letter-editing.js';
+import * as deliveries from './migrations/2026-11-23T16-deliveries.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -10,6 +11,7 @@ import * as accounts from './migrations/2026-11-23T14-accounts-and-letter-editin
 const migrations: Record<string, Migration> = {
   '2026-11-23-initial': initial,
   '2026-11-23T14-accounts-and-letter-editing': accounts,
+  '2026-11-23T16-deliveries': deliveries,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -18,6 +18,9 @@ export interface Database {
   letter_collaborators: LetterCollaboratorsTable;
   settings: SettingsTable;
   letter_country_counts: LetterCountryCountsTable;
+  delivery_rounds: DeliveryRoundsTable;
+  deliveries: DeliveriesTable;
+  outbox_attachments: OutboxAttachmentsTable;
   recipient_imports: RecipientImportsTable;
 }
 
@@ -43,6 +46,12 @@ export interface LettersTable {
   review_requested_at: string | null;
   published_at: string | null;
   closed_at: string | null;
+  delivery_mode: Generated<string>;
+  milestone_every: number | null;
+  deliver_at: string | null;
+  /** The organisation's address for replies (Reply-To of delivered letters); '' for none. */
+  reply_to: Generated<string>;
+  last_milestone: Generated<number>;
 }
 
 export interface LetterVersionsTable {
@@ -73,6 +82,8 @@ export interface RecipientsTable {
   salutation: string;
   notes: string;
   created_at: string;
+  bouncing_at: Generated<string | null>;
+  bounce_reply: Generated<string | null>;
 }
 
 export interface LetterRecipientsTable {
@@ -125,6 +136,50 @@ export interface OutboxMessagesTable {
   sent_at: string | null;
   created_at: string;
   updated_at: string;
+  /** The recipient's domain, lower-cased: the unit of politeness. */
+  domain: Generated<string>;
+  reply_to: string | null;
+  /** After this, a temporary failure is final; reset when an admin retries. */
+  give_up_at: string | null;
+  delivery_round_id: number | null;
+  bounced_at: string | null;
+}
+
+export interface DeliveryRoundsTable {
+  id: Generated<number>;
+  letter_id: number;
+  letter_version_id: number;
+  kind: string;
+  trigger: string;
+  status: string;
+  /** Confirmed signatures when the round was asked for: the figure the compiled letters state. */
+  signature_count: number;
+  milestone: number | null;
+  test_address: string | null;
+  requested_by: number | null;
+  request_key: string | null;
+  notified_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One compiled letter for one recipient in one round; its sending is the outbox message. */
+export interface DeliveriesTable {
+  id: Generated<number>;
+  delivery_round_id: number;
+  recipient_id: number | null;
+  recipient_name: string;
+  language: string;
+  outbox_message_id: number;
+  created_at: string;
+}
+
+export interface OutboxAttachmentsTable {
+  id: Generated<number>;
+  outbox_message_id: number;
+  file_name: string;
+  content_type: string;
+  content: Buffer;
 }
 
 export interface UsersTable {

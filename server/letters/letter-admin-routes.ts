@@ -228,12 +228,15 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
           statusLabel: t(`editor.status.${item.letter.status}`),
           chart: signatureChartSvg(item.days, {
             title: t('dashboard.chartTitle', { title: item.title }),
-            description: t('dashboard.chartDescription', {
-              total: number.format(total),
-              days: item.days.length,
-              busiest: dayFormat.format(new Date(`${busiest.day}T00:00:00Z`)),
-              most: number.format(busiest.count),
-            }),
+            description:
+              total === 0
+                ? t('dashboard.chartEmpty', { days: item.days.length })
+                : t('dashboard.chartDescription', {
+                    total: number.format(total),
+                    days: item.days.length,
+                    busiest: dayFormat.format(new Date(`${busiest.day}T00:00:00Z`)),
+                    most: number.format(busiest.count),
+                  }),
             formatDay: (day) => dayFormat.format(new Date(`${day}T00:00:00Z`)),
             formatCount: (n) => number.format(n),
           }),

@@ -1,3 +1,4 @@
+import type { SentDelivery } from '../deliveries/delivery-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { countryName } from '../lib/countries.js';
 import { notFound } from '../lib/errors.js';
@@ -41,6 +42,8 @@ export interface LetterPage extends LetterSummary {
   /** When the text last changed, if it has changed since the letter was first published. */
   textChangedAt: Date | null;
   versionNumber: number;
+  /** Recipients the compiled letter reached, with when and with how many signatures. */
+  sent: SentDelivery[];
 }
 
 /** How many recent signatories a letter page lists. */
@@ -52,6 +55,8 @@ export class LetterService {
     private readonly letters: LetterRepository,
     private readonly signatures: SignatureRepository,
     private readonly clock: Clock,
+    /** Whom the letter has reached (deliveries), for the public record. */
+    private readonly sentTo: (letterId: number) => Promise<SentDelivery[]> = async () => [],
   ) {}
 
   /** The letters on the home page, in the reader's language where the letter has it. */
@@ -123,6 +128,7 @@ export class LetterService {
       recentSignatories,
       versionNumber,
       textChangedAt: version && versionNumber > 1 ? version.createdAt : null,
+      sent: await this.sentTo(letter.id),
     };
   }
 

@@ -20,6 +20,8 @@ export async function startCaptureServer(
   mailboxDir: string,
   logger: Logger,
   port = 0,
+  /** Called with each stored message, so bounces sent back to the platform are read (see BounceHandler). */
+  onMessage?: (envelopeTo: string[], file: string) => Promise<unknown>,
 ): Promise<CaptureServer> {
   await mkdir(mailboxDir, { recursive: true });
   const server = new SMTPServer({
@@ -37,10 +39,18 @@ export async function startCaptureServer(
         // The envelope recipients are not always in the headers (Bcc), so they are written first.
         const envelope = session.envelope.rcptTo.map((r) => r.address).join(', ');
         out.write(`X-Captured-Rcpt-To: ${envelope}\r\n`);
+        // The envelope sender is the per-message return path (VERP) that bounces come back to.
+        out.write(`X-Captured-Mail-From: ${session.envelope.mailFrom ? session.envelope.mailFrom.address : ''}\r\n`);
         await pipeline(stream, out);
         // Renamed only when complete, so the viewer never shows half a message.
         await rename(partial, path.join(mailboxDir, name));
         callback(null, `Captured as ${name}`);
+        if (onMessage) {
+          const recipients = session.envelope.rcptTo.map((r) => r.address);
+          onMessage(recipients, path.join(mailboxDir, name)).catch((error: unknown) =>
+            logger.error({ err: error }, 'capture server: could not read a captured message'),
+          );
+        }
       } catch (error) {
         logger.error({ err: error }, 'capture server: could not store a message');
         callback(Object.assign(new Error('Could not store the message'), { responseCode: 451 }));

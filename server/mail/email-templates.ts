@@ -5,8 +5,18 @@ import type { i18n } from '../lib/i18n.js';
 import { templatesDir } from '../lib/paths.js';
 
 /** The e-mails the platform sends; each has templates/emails/<name>.html.hbs and <name>.text.hbs. */
-export type EmailName = 'signature-confirmation';
-const EMAIL_NAMES: EmailName[] = ['signature-confirmation'];
+export type EmailName = 'signature-confirmation' | 'letter-delivery' | 'letter-sent';
+const EMAIL_NAMES: EmailName[] = ['signature-confirmation', 'letter-delivery', 'letter-sent'];
+
+/**
+ * The frame around each e-mail: supporters' mail carries the withdraw and privacy links; a letter
+ * delivered to an official carries only where it comes from.
+ */
+const LAYOUTS: Record<EmailName, string> = {
+  'signature-confirmation': 'layout',
+  'letter-sent': 'layout',
+  'letter-delivery': 'letter-layout',
+};
 
 export interface RenderedEmail {
   subject: string;
@@ -34,19 +44,20 @@ export class EmailTemplates {
       });
     }
     const read = (file: string) => readFileSync(path.join(templatesDir, 'emails', file), 'utf8');
-    for (const name of [...EMAIL_NAMES, 'layout']) {
+    for (const name of [...EMAIL_NAMES, 'layout', 'letter-layout']) {
       this.html.set(name, htmlEnv.compile(read(`${name}.html.hbs`), { strict: true }));
       this.text.set(name, textEnv.compile(read(`${name}.text.hbs`), { strict: true, noEscape: true }));
     }
   }
 
   /** Renders one e-mail: subject from the translations, bodies from the templates inside the layout. */
-  render(name: EmailName, language: string, context: Record<string, unknown>): RenderedEmail {
+  render(name: EmailName, language: string, context: Record<string, unknown>, subjectKey = 'subject'): RenderedEmail {
     const t = this.i18n.getFixedT(language);
     const data = { ...context, language };
-    const subject = t(`emails.${name}.subject`, context);
-    const html = this.html.get('layout')!({ ...data, subject, content: this.html.get(name)!(data) });
-    const text = this.text.get('layout')!({ ...data, subject, content: this.text.get(name)!(data) });
+    const subject = t(`emails.${name}.${subjectKey}`, context);
+    const layout = LAYOUTS[name];
+    const html = this.html.get(layout)!({ ...data, subject, content: this.html.get(name)!(data) });
+    const text = this.text.get(layout)!({ ...data, subject, content: this.text.get(name)!(data) });
     return { subject, text, html };
   }
 }

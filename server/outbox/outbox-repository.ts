@@ -1,7 +1,14 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { OutboxMessageRow } from '../db/tables.js';
-import type { NewOutboxMessage, OutboxMessage, OutboxStatus } from './outbox.js';
+import {
+  domainOfAddress,
+  OUTBOX_TRANSITIONS,
+  type NewOutboxMessage,
+  type OutboxAttachment,
+  type OutboxMessage,
+  type OutboxStatus,
+} from './outbox.js';
 
 function toMessage(row: OutboxMessageRow): OutboxMessage {
   return {
@@ -16,11 +23,35 @@ function toMessage(row: OutboxMessageRow): OutboxMessage {
     status: row.status as OutboxStatus,
     attempts: row.attempts,
     createdAt: new Date(row.created_at),
+    domain: row.domain,
+    replyTo: row.reply_to,
+    giveUpAt: row.give_up_at ? new Date(row.give_up_at) : null,
   };
 }
 
 export interface OutboxCounts {
   byStatus: Partial<Record<OutboxStatus, number>>;
+}
+
+/** A failed (or waiting) message as the admin's queue page lists it. */
+export interface OutboxListItem {
+  id: number;
+  kind: string;
+  domain: string;
+  status: OutboxStatus;
+  attempts: number;
+  lastReply: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ClaimOptions {
+  /** At most this many messages to one domain in one claim (the domain's connections). */
+  perDomain: number;
+  /** Domains this worker is already sending to as much as it may. */
+  excludeDomains: readonly string[];
+  /** How many waiting messages, in priority order, the claim looks at to find a fair batch. */
+  window?: number;
 }
 
 /** SQL for the mail queue. */
@@ -33,65 +64,124 @@ export class OutboxRepository {
 
   /** Adds a message to the queue; call in the same transaction as the change that causes it. */
   async enqueue(message: NewOutboxMessage, messageId: string, now: Date): Promise<number> {
-    const at = now.toISOString();
-    const { id } = await this.db
-      .insertInto('outbox_messages')
-      .values({
-        kind: message.kind,
-        priority: message.priority,
-        signature_id: message.signatureId,
-        to_address: message.toAddress,
-        subject: message.subject,
-        text_body: message.textBody,
-        html_body: message.htmlBody,
-        headers: JSON.stringify(message.headers ?? {}),
-        message_id: messageId,
-        status: 'queued',
-        next_attempt_at: at,
-        created_at: at,
-        updated_at: at,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return id;
+    const id = await this.insert(message, messageId, now, false);
+    return id!;
   }
 
   /**
-   * Claims up to `limit` messages that are due, and messages whose claim by another worker has expired
-   * (that worker died mid-send), in one statement, so two workers never hold the same message.
-   * Each claim counts as an attempt. (On Postgres this becomes SELECT … FOR UPDATE SKIP LOCKED.)
+   * Adds a message unless the queue already holds its twin (the same supporter's notice for the same
+   * round); returns undefined then. Lets a job that was cut off run again without sending twice.
    */
-  async claimDue(workerId: string, now: Date, leaseMs: number, limit: number): Promise<OutboxMessage[]> {
+  async enqueueOnce(message: NewOutboxMessage, messageId: string, now: Date): Promise<number | undefined> {
+    return this.insert(message, messageId, now, true);
+  }
+
+  private async insert(message: NewOutboxMessage, messageId: string, now: Date, once: boolean): Promise<number | undefined> {
+    const at = now.toISOString();
+    let query = this.db.insertInto('outbox_messages').values({
+      kind: message.kind,
+      priority: message.priority,
+      signature_id: message.signatureId,
+      to_address: message.toAddress,
+      domain: domainOfAddress(message.toAddress),
+      subject: message.subject,
+      text_body: message.textBody,
+      html_body: message.htmlBody,
+      headers: JSON.stringify(message.headers ?? {}),
+      reply_to: message.replyTo ?? null,
+      delivery_round_id: message.deliveryRoundId ?? null,
+      message_id: messageId,
+      status: 'queued',
+      next_attempt_at: at,
+      created_at: at,
+      updated_at: at,
+    });
+    if (once) query = query.onConflict((oc) => oc.doNothing());
+    const row = await query.returning('id').executeTakeFirst();
+    if (!row) return undefined;
+    for (const attachment of message.attachments ?? []) {
+      await this.db
+        .insertInto('outbox_attachments')
+        .values({
+          outbox_message_id: row.id,
+          file_name: attachment.fileName,
+          content_type: attachment.contentType,
+          content: attachment.content,
+        })
+        .execute();
+    }
+    return row.id;
+  }
+
+  async attachmentsOf(id: number): Promise<OutboxAttachment[]> {
+    const rows = await this.db
+      .selectFrom('outbox_attachments')
+      .select(['file_name', 'content_type', 'content'])
+      .where('outbox_message_id', '=', id)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ fileName: r.file_name, contentType: r.content_type, content: Buffer.from(r.content) }));
+  }
+
+  /**
+   * Puts messages whose claim has expired (their worker died mid-send) back in line, due now. Their
+   * attempt was counted when they were claimed; the next claim counts another.
+   */
+  async releaseExpiredClaims(now: Date): Promise<number> {
+    const at = now.toISOString();
+    const result = await this.db
+      .updateTable('outbox_messages')
+      .set({ status: 'retrying', claimed_by: null, lease_expires_at: null, next_attempt_at: at, updated_at: at })
+      .where('status', '=', 'sending')
+      .where('lease_expires_at', '<=', at)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Claims up to `limit` due messages in priority order, at most `perDomain` to one domain and none to
+   * the domains this worker is busy with, in one statement, so two workers never hold the same
+   * message. Each claim counts as an attempt.
+   *
+   * `indexed by` is SQLite's: without statistics its planner prefers the (status, …) indexes and then
+   * sorts every waiting message on each claim (85 ms at 100,000 waiting, against 6 ms this way). On
+   * Postgres the inner select takes FOR UPDATE SKIP LOCKED instead.
+   */
+  async claimDue(
+    workerId: string,
+    now: Date,
+    leaseMs: number,
+    limit: number,
+    options: ClaimOptions = { perDomain: limit, excludeDomains: [] },
+  ): Promise<OutboxMessage[]> {
     const at = now.toISOString();
     const leaseExpiresAt = new Date(now.getTime() + leaseMs).toISOString();
-    const rows = await this.db
-      .updateTable('outbox_messages')
-      .set((eb) => ({
-        status: 'sending',
-        claimed_by: workerId,
-        lease_expires_at: leaseExpiresAt,
-        attempts: eb('attempts', '+', 1),
-        updated_at: at,
-      }))
-      .where(
-        'id',
-        'in',
-        this.db
-          .selectFrom('outbox_messages')
-          .select('id')
-          .where((eb) =>
-            eb.or([
-              eb.and([eb('status', 'in', ['queued', 'retrying']), eb('next_attempt_at', '<=', at)]),
-              eb.and([eb('status', '=', 'sending'), eb('lease_expires_at', '<=', at)]),
-            ]),
+    const window = Math.max(limit, options.window ?? 500);
+    const excluded =
+      options.excludeDomains.length > 0
+        ? sql`and domain not in (${sql.join(options.excludeDomains.map((d) => sql`${d}`))})`
+        : sql``;
+    const result = await sql<OutboxMessageRow>`
+      update outbox_messages
+      set status = 'sending', claimed_by = ${workerId}, lease_expires_at = ${leaseExpiresAt},
+          attempts = attempts + 1, updated_at = ${at}
+      where status in ('queued', 'retrying') and id in (
+        select id from (
+          select id, priority, next_attempt_at,
+                 row_number() over (partition by domain order by priority, next_attempt_at, id) as place
+          from (
+            select id, domain, priority, next_attempt_at from outbox_messages indexed by outbox_messages_claim
+            where status in ('queued', 'retrying') and next_attempt_at <= ${at} ${excluded}
+            order by priority, next_attempt_at
+            limit ${window}
           )
-          .orderBy('priority')
-          .orderBy('next_attempt_at')
-          .limit(limit),
+        )
+        where place <= ${options.perDomain}
+        order by priority, next_attempt_at
+        limit ${limit}
       )
-      .returningAll()
-      .execute();
-    return rows.map(toMessage);
+      returning *`.execute(this.db);
+    return result.rows.map(toMessage).sort((a, b) => a.id - b.id);
   }
 
   /** Records the outcome of a send, but only if this worker still holds the claim (compare-and-set). */
@@ -118,6 +208,36 @@ export class OutboxRepository {
     return result.numUpdatedRows === 1n;
   }
 
+  /** Compare-and-set between two statuses, checked against OUTBOX_TRANSITIONS; returns whether it moved. */
+  private async move(id: number, from: OutboxStatus, to: OutboxStatus, changes: Record<string, unknown>, now: Date): Promise<boolean> {
+    if (!OUTBOX_TRANSITIONS[from].includes(to)) throw new Error(`illegal outbox transition ${from} → ${to}`);
+    const result = await this.db
+      .updateTable('outbox_messages')
+      .set({ ...changes, status: to, updated_at: now.toISOString() })
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  /** An admin retries a failed message: it is due now and gets a fresh give-up time. */
+  async retryFailed(id: number, now: Date, giveUpAt: Date): Promise<boolean> {
+    return this.move(id, 'failed', 'queued', { next_attempt_at: now.toISOString(), give_up_at: giveUpAt.toISOString() }, now);
+  }
+
+  /** An admin cancels a message that has not gone (failed, queued or waiting to retry). */
+  async cancel(id: number, now: Date): Promise<boolean> {
+    for (const from of ['failed', 'queued', 'retrying'] as const) {
+      if (await this.move(id, from, 'cancelled', {}, now)) return true;
+    }
+    return false;
+  }
+
+  /** A delivery status notification said a sent message did not arrive after all. */
+  async markBounced(id: number, reply: string, now: Date): Promise<boolean> {
+    return this.move(id, 'sent', 'failed', { bounced_at: now.toISOString(), last_reply: reply.slice(0, 1000) }, now);
+  }
+
   /** Cancels a signature's messages that have not gone yet (e.g. its confirmation, once it is withdrawn). */
   async cancelUnsentForSignature(signatureId: number, now: Date): Promise<number> {
     const result = await this.db
@@ -129,13 +249,16 @@ export class OutboxRepository {
     return Number(result.numUpdatedRows);
   }
 
-  async findById(id: number): Promise<(OutboxMessage & { lastReply: string | null }) | undefined> {
-    const row = await this.db
-      .selectFrom('outbox_messages')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return row ? { ...toMessage(row), lastReply: row.last_reply } : undefined;
+  async findById(id: number): Promise<(OutboxMessage & { lastReply: string | null; sentAt: Date | null; bouncedAt: Date | null }) | undefined> {
+    const row = await this.db.selectFrom('outbox_messages').selectAll().where('id', '=', id).executeTakeFirst();
+    return row
+      ? {
+          ...toMessage(row),
+          lastReply: row.last_reply,
+          sentAt: row.sent_at ? new Date(row.sent_at) : null,
+          bouncedAt: row.bounced_at ? new Date(row.bounced_at) : null,
+        }
+      : undefined;
   }
 
   /** When the next message becomes due, so an idle worker can sleep until then. */
@@ -143,9 +266,7 @@ export class OutboxRepository {
     const row = await this.db
       .selectFrom('outbox_messages')
       .select(
-        sql<string>`min(case when status = 'sending' then lease_expires_at else next_attempt_at end)`.as(
-          'due',
-        ),
+        sql<string>`min(case when status = 'sending' then lease_expires_at else next_attempt_at end)`.as('due'),
       )
       .where('status', 'in', ['queued', 'retrying', 'sending'])
       .executeTakeFirst();
@@ -159,5 +280,36 @@ export class OutboxRepository {
       .groupBy('status')
       .execute();
     return { byStatus: Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])) };
+  }
+
+  /** When the oldest message still waiting to go was queued. */
+  async oldestWaitingSince(): Promise<Date | undefined> {
+    const row = await this.db
+      .selectFrom('outbox_messages')
+      .select((eb) => eb.fn.min('created_at').as('oldest'))
+      .where('status', 'in', ['queued', 'retrying', 'sending'])
+      .executeTakeFirst();
+    return row?.oldest ? new Date(row.oldest as string) : undefined;
+  }
+
+  /** Messages in one status, most recently changed first, for the admin's queue page. */
+  async listByStatus(status: OutboxStatus, limit: number): Promise<OutboxListItem[]> {
+    const rows = await this.db
+      .selectFrom('outbox_messages')
+      .select(['id', 'kind', 'domain', 'status', 'attempts', 'last_reply', 'created_at', 'updated_at'])
+      .where('status', '=', status)
+      .orderBy('updated_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      domain: r.domain,
+      status: r.status as OutboxStatus,
+      attempts: r.attempts,
+      lastReply: r.last_reply,
+      createdAt: new Date(r.created_at),
+      updatedAt: new Date(r.updated_at),
+    }));
   }
 }

@@ -1,18 +1,22 @@
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import { DomainGate } from './domain-gate.js';
 import {
   classifySendError,
+  DEFAULT_POLITENESS,
   DEFAULT_RETRY_POLICY,
-  nextAttemptAt,
+  retryAt,
   shouldGiveUp,
+  type OutboxAttachment,
   type OutboxMessage,
+  type PolitenessPolicy,
   type RetryPolicy,
 } from './outbox.js';
 import type { OutboxRepository } from './outbox-repository.js';
 
 /** Hands one message to SMTP and returns the server's reply; throws what nodemailer throws. */
 export interface MailSender {
-  send(message: OutboxMessage): Promise<{ reply: string }>;
+  send(message: OutboxMessage, attachments: OutboxAttachment[]): Promise<{ reply: string }>;
 }
 
 export interface OutboxWorkerOptions {
@@ -23,15 +27,19 @@ export interface OutboxWorkerOptions {
   workerId: string;
   /** How long a claim holds; longer than any SMTP timeout, so a live send is never taken over. */
   leaseMs?: number;
+  /** Messages claimed at once, and sends kept in flight by the running loop. */
   batchSize?: number;
   /** The longest the worker sleeps before looking again, even if nothing woke it. */
   pollMs?: number;
   policy?: RetryPolicy;
+  politeness?: PolitenessPolicy;
   random?: () => number;
+  /** Called after a message was sent, failed or bounced, with its id (deliveries listen). */
+  onFinished?: (messageId: number, status: 'sent' | 'failed') => void;
 }
 
 /**
- * The in-process mail worker: claims due messages with a lease, sends them, records the reply.
+ * The mail worker: claims due messages with a lease, sends them politely per domain, records the reply.
  * At-least-once: a worker that dies mid-send leaves a claim that expires, and the message is sent again
  * with the same Message-ID, so receivers can recognise the duplicate.
  */
@@ -41,6 +49,8 @@ export class OutboxWorker {
   private readonly pollMs: number;
   private readonly policy: RetryPolicy;
   private readonly random: () => number;
+  private readonly gate: DomainGate;
+  private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -48,10 +58,11 @@ export class OutboxWorker {
 
   constructor(private readonly options: OutboxWorkerOptions) {
     this.leaseMs = options.leaseMs ?? 5 * 60_000;
-    this.batchSize = options.batchSize ?? 10;
+    this.batchSize = options.batchSize ?? 20;
     this.pollMs = options.pollMs ?? 5_000;
     this.policy = options.policy ?? DEFAULT_RETRY_POLICY;
     this.random = options.random ?? Math.random;
+    this.gate = new DomainGate(options.politeness ?? DEFAULT_POLITENESS);
   }
 
   /** Starts the loop in the background. */
@@ -71,25 +82,49 @@ export class OutboxWorker {
     this.running = false;
     this.wake();
     await this.loop;
+    await Promise.all([...this.inFlight]);
   }
 
-  /** Claims one batch of due messages and sends them; returns how many it handled. */
+  /** Claims one batch of due messages and sends them all; returns how many it handled. */
   async runOnce(): Promise<number> {
-    const { outbox, clock, workerId } = this.options;
-    const claimed = await outbox.claimDue(workerId, clock.now(), this.leaseMs, this.batchSize);
+    const claimed = await this.claim(this.batchSize);
     await Promise.all(claimed.map((message) => this.deliver(message)));
     return claimed.length;
   }
 
+  private async claim(limit: number): Promise<OutboxMessage[]> {
+    const { outbox, clock, workerId } = this.options;
+    const now = clock.now();
+    await outbox.releaseExpiredClaims(now);
+    return outbox.claimDue(workerId, now, this.leaseMs, limit, {
+      perDomain: (this.options.politeness ?? DEFAULT_POLITENESS).connectionsPerDomain,
+      excludeDomains: this.gate.saturated(),
+    });
+  }
+
+  /**
+   * Keeps up to batchSize sends in flight: a slow server holds up only its own messages, never the
+   * rest of the queue.
+   */
   private async run(): Promise<void> {
     while (this.running) {
-      let handled = 0;
-      try {
-        handled = await this.runOnce();
-      } catch (error) {
-        this.options.logger.error({ err: error }, 'mail worker: claiming failed');
+      let claimed: OutboxMessage[] = [];
+      const room = this.batchSize - this.inFlight.size;
+      if (room > 0) {
+        try {
+          claimed = await this.claim(room);
+        } catch (error) {
+          this.options.logger.error({ err: error }, 'mail worker: claiming failed');
+        }
       }
-      if (handled === 0 && this.running) await this.sleep();
+      for (const message of claimed) {
+        const sending = this.deliver(message).finally(() => {
+          this.inFlight.delete(sending);
+          this.wake();
+        });
+        this.inFlight.add(sending);
+      }
+      if (claimed.length === 0 && this.running) await this.sleep();
     }
   }
 
@@ -98,6 +133,8 @@ export class OutboxWorker {
     try {
       const due = await this.options.outbox.nextDueAt();
       if (due) delay = Math.max(0, Math.min(delay, due.getTime() - this.options.clock.now().getTime()));
+      // Something is due but every domain it goes to is busy: look again shortly, when a send ends.
+      if (delay === 0) delay = this.inFlight.size > 0 ? this.pollMs : 50;
     } catch {
       // The next loop logs database trouble; here a plain poll interval is the safe fallback.
     }
@@ -113,26 +150,28 @@ export class OutboxWorker {
     const { outbox, sender, clock, logger, workerId } = this.options;
     const log = logger.child({ outboxMessageId: message.id, kind: message.kind, attempt: message.attempts });
     try {
-      const { reply } = await sender.send(message);
+      const attachments = await outbox.attachmentsOf(message.id);
+      const { reply } = await this.gate.run(message.domain, () => sender.send(message, attachments));
       const recorded = await outbox.finish(message.id, workerId, { status: 'sent', reply, at: clock.now() });
-      if (!recorded)
-        log.warn('mail worker: sent, but the claim had expired; another attempt may duplicate it');
+      if (!recorded) log.warn('mail worker: sent, but the claim had expired; another attempt may duplicate it');
       log.info('mail worker: sent');
+      this.options.onFinished?.(message.id, 'sent');
     } catch (error) {
       const outcome = classifySendError(error);
       const now = clock.now();
-      if (outcome.kind === 'permanent' || shouldGiveUp(message.createdAt, now, this.policy)) {
-        await outbox.finish(message.id, workerId, { status: 'failed', reply: outcome.reply, at: now });
-        log.warn({ reply: outcome.reply }, 'mail worker: failed');
-      } else {
-        const retryAt = nextAttemptAt(message.attempts, now, this.policy, this.random());
-        await outbox.finish(message.id, workerId, {
-          status: 'retrying',
-          reply: outcome.reply,
-          at: now,
-          nextAttemptAt: retryAt,
-        });
-        log.info({ reply: outcome.reply, retryAt }, 'mail worker: will retry');
+      try {
+        if (outcome.kind === 'permanent' || shouldGiveUp(message, now, this.policy)) {
+          await outbox.finish(message.id, workerId, { status: 'failed', reply: outcome.reply, at: now });
+          log.warn({ reply: outcome.reply }, 'mail worker: failed');
+          this.options.onFinished?.(message.id, 'failed');
+        } else {
+          const next = retryAt(message.attempts, now, this.policy, this.random(), outcome.reply);
+          await outbox.finish(message.id, workerId, { status: 'retrying', reply: outcome.reply, at: now, nextAttemptAt: next });
+          log.info({ reply: outcome.reply, retryAt: next }, 'mail worker: will retry');
+        }
+      } catch (recordError) {
+        // The claim expires and the message is tried again: at-least-once, never lost.
+        log.error({ err: recordError }, 'mail worker: could not record the outcome');
       }
     }
   }

@@ -6,7 +6,26 @@ export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 /** Lower sends first: a supporter waiting for a confirmation link comes before anything else. */
 export const PRIORITY = { confirmation: 0, letter: 10, notification: 20 } as const;
 
-export type OutboxKind = 'signature-confirmation';
+/** The legal moves of an outbox message, written once; the repository refuses any other. */
+export const OUTBOX_TRANSITIONS: Readonly<Record<OutboxStatus, readonly OutboxStatus[]>> = {
+  queued: ['sending', 'cancelled'],
+  sending: ['sent', 'retrying', 'failed'],
+  retrying: ['sending', 'cancelled'],
+  // A bounce arriving later turns a sent message into a failed one.
+  sent: ['failed'],
+  // An admin may retry or cancel a failed message.
+  failed: ['queued', 'cancelled'],
+  cancelled: [],
+};
+
+export type OutboxKind = 'signature-confirmation' | 'letter-delivery' | 'letter-sent';
+
+/** A file attached to a message (the PDF of a compiled letter). */
+export interface OutboxAttachment {
+  fileName: string;
+  contentType: string;
+  content: Buffer;
+}
 
 export interface OutboxMessage {
   id: number;
@@ -20,6 +39,10 @@ export interface OutboxMessage {
   status: OutboxStatus;
   attempts: number;
   createdAt: Date;
+  /** The recipient's domain, the unit of politeness. */
+  domain: string;
+  replyTo: string | null;
+  giveUpAt: Date | null;
 }
 
 /** An e-mail to put in the outbox, already rendered. */
@@ -32,6 +55,9 @@ export interface NewOutboxMessage {
   textBody: string;
   htmlBody: string;
   headers?: Record<string, string>;
+  replyTo?: string | null;
+  deliveryRoundId?: number | null;
+  attachments?: OutboxAttachment[];
 }
 
 export interface RetryPolicy {
@@ -90,7 +116,46 @@ export function classifySendError(error: unknown): SendOutcome {
   return { kind: 'temporary', reply };
 }
 
-/** Whether a temporary failure should now be given up on. */
-export function shouldGiveUp(createdAt: Date, now: Date, policy: RetryPolicy): boolean {
-  return now.getTime() - createdAt.getTime() >= policy.giveUpAfterMs;
+/** Whether a temporary failure should now be given up on (at give_up_at, or the policy's time after queueing). */
+export function shouldGiveUp(message: Pick<OutboxMessage, 'createdAt' | 'giveUpAt'>, now: Date, policy: RetryPolicy): boolean {
+  const deadline = message.giveUpAt ?? new Date(message.createdAt.getTime() + policy.giveUpAfterMs);
+  return now >= deadline;
+}
+
+/** The longest wait a server may ask for that is honoured; longer asks fall back to the backoff. */
+const MAX_ASKED_WAIT_MS = 6 * 3_600_000;
+
+/**
+ * The wait a server asked for in its reply ("try again in 60 seconds", "retry after 5 minutes"),
+ * in milliseconds, or undefined when it asked for none.
+ */
+export function askedWaitMs(reply: string): number | undefined {
+  const match = /(?:try(?: again)?|retry)(?: later)?(?: in| after)?\s+(\d{1,6})\s*(s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b/i.exec(reply);
+  if (!match) return undefined;
+  const unit = match[2]!.toLowerCase();
+  const ms = Number(match[1]) * (unit.startsWith('h') ? 3_600_000 : unit.startsWith('m') ? 60_000 : 1_000);
+  return ms > 0 && ms <= MAX_ASKED_WAIT_MS ? ms : undefined;
+}
+
+/** When to try again: the backoff, or later if the server asked for a longer wait. */
+export function retryAt(attempts: number, now: Date, policy: RetryPolicy, random: number, reply: string): Date {
+  const backoff = nextAttemptAt(attempts, now, policy, random);
+  const asked = askedWaitMs(reply);
+  return asked !== undefined && now.getTime() + asked > backoff.getTime() ? new Date(now.getTime() + asked) : backoff;
+}
+
+/** How politely the worker treats each receiving domain. */
+export interface PolitenessPolicy {
+  /** Messages in flight to one domain at once (SMTP connections). */
+  connectionsPerDomain: number;
+  /** Messages started per second to one domain. */
+  messagesPerSecond: number;
+}
+
+export const DEFAULT_POLITENESS: PolitenessPolicy = { connectionsPerDomain: 2, messagesPerSecond: 1 };
+
+/** The lower-cased domain of an address, '' when it has none. */
+export function domainOfAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? '' : address.slice(at + 1).trim().toLowerCase();
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { RecipientRow } from '../db/tables.js';
 import type { Recipient } from './recipient.js';
@@ -26,6 +27,8 @@ function toRecipient(row: RecipientRow): Recipient {
     salutation: row.salutation,
     notes: row.notes,
     createdAt: new Date(row.created_at),
+    bouncingAt: row.bouncing_at ? new Date(row.bouncing_at) : null,
+    bounceReply: row.bounce_reply,
   };
 }
 
@@ -110,10 +113,15 @@ export class RecipientRepository {
     return id;
   }
 
+  /** Saves a recipient; a changed address forgets that the old one bounced. */
   async update(id: number, input: RecipientInput): Promise<void> {
     await this.db
       .updateTable('recipients')
-      .set({ ...input })
+      .set({
+        ...input,
+        bouncing_at: sql<string | null>`case when email = ${input.email} then bouncing_at else null end`,
+        bounce_reply: sql<string | null>`case when email = ${input.email} then bounce_reply else null end`,
+      })
       .where('id', '=', id)
       .execute();
   }
@@ -140,5 +148,14 @@ export class RecipientRepository {
       )
       .executeTakeFirst();
     return Number(result.numDeletedRows) === 1;
+  }
+
+  /** Marks a recipient's address as bouncing, with what the receiving server said. */
+  async markBouncing(id: number, reply: string, now: Date): Promise<void> {
+    await this.db
+      .updateTable('recipients')
+      .set({ bouncing_at: now.toISOString(), bounce_reply: reply.slice(0, 500) })
+      .where('id', '=', id)
+      .execute();
   }
 }

@@ -12,4 +12,7 @@ export interface Recipient {
   salutation: string;
   notes: string;
   createdAt: Date;
+  /** When a letter to this address last bounced, and what the receiving server said. */
+  bouncingAt: Date | null;
+  bounceReply: string | null;
 }

@@ -159,4 +159,69 @@ export class SignatureRepository {
       .execute();
     return new Map(rows.map((r) => [r.letter_version_id, Number(r.n)]));
   }
+
+  /** The confirmed signatures of a letter up to a moment, oldest first, as the annex needs them (never addresses). */
+  async annexRows(
+    letterId: number,
+    upTo: Date,
+  ): Promise<{ fullName: string; display: DisplayChoice; country: string; organisation: string; jobTitle: string }[]> {
+    const rows = await this.db
+      .selectFrom('signatures')
+      .select(['full_name', 'display', 'country', 'organisation', 'job_title'])
+      .where('letter_id', '=', letterId)
+      .where('status', '=', 'confirmed')
+      .where('confirmed_at', '<=', upTo.toISOString())
+      .orderBy('confirmed_at')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      fullName: r.full_name,
+      display: r.display as DisplayChoice,
+      country: r.country,
+      organisation: r.organisation,
+      jobTitle: r.job_title,
+    }));
+  }
+
+  /**
+   * The next supporters who asked for news about the letter and have not been told about this round
+   * yet; the job calls it until it is empty, so a run cut off halfway goes on where it stopped.
+   */
+  async awaitingRoundNotice(
+    letterId: number,
+    roundId: number,
+    limit: number,
+  ): Promise<{ id: number; ref: string; fullName: string; email: string; language: string }[]> {
+    const rows = await this.db
+      .selectFrom('signatures as s')
+      .select(['s.id', 's.ref', 's.full_name', 's.email', 's.language'])
+      .where('s.letter_id', '=', letterId)
+      .where('s.status', '=', 'confirmed')
+      .where('s.consent_updates', '=', 1)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('outbox_messages as m')
+              .select('m.id')
+              .whereRef('m.signature_id', '=', 's.id')
+              .where('m.delivery_round_id', '=', roundId)
+              .where('m.kind', '=', 'letter-sent'),
+          ),
+        ),
+      )
+      .orderBy('s.id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id, ref: r.ref, fullName: r.full_name, email: r.email, language: r.language }));
+  }
+
+  /** A supporter no longer wants news about the letter (one-click unsubscribe). */
+  async stopUpdates(id: number, now: Date): Promise<void> {
+    await this.db
+      .updateTable('signatures')
+      .set({ consent_updates: 0, updated_at: now.toISOString() })
+      .where('id', '=', id)
+      .execute();
+  }
 }

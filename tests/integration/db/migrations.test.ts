@@ -22,6 +22,7 @@ describe('database setup', () => {
       expect(await migrateToLatest(db)).toEqual([
         '2026-11-23-initial',
         '2026-11-23T14-accounts-and-letter-editing',
+        '2026-11-23T16-deliveries',
       ]);
       const tables = sqlite
         .prepare(
@@ -30,6 +31,8 @@ describe('database setup', () => {
         .pluck()
         .all();
       expect(tables).toEqual([
+        'deliveries',
+        'delivery_rounds',
         'letter_collaborators',
         'letter_country_counts',
         'letter_recipients',
@@ -37,6 +40,7 @@ describe('database setup', () => {
         'letter_versions',
         'letters',
         'login_throttles',
+        'outbox_attachments',
         'outbox_messages',
         'recipient_imports',
         'recipients',

@@ -86,6 +86,11 @@ describe('LetterRepository', () => {
       organisations: [],
       reviewRequestedAt: null,
       publishedAt: NOW,
+      deliveryMode: 'closing',
+      milestoneEvery: null,
+      deliverAt: null,
+      replyTo: '',
+      lastMilestone: 0,
     });
     expect(await letters.findById(id)).toEqual(letter);
 

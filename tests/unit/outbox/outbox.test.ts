@@ -4,6 +4,8 @@ import {
   DEFAULT_RETRY_POLICY,
   nextAttemptAt,
   shouldGiveUp,
+  askedWaitMs,
+  retryAt,
   type RetryPolicy,
 } from '../../../server/outbox/outbox.js';
 
@@ -122,23 +124,59 @@ describe('classifySendError', () => {
 });
 
 describe('shouldGiveUp', () => {
-  const created = new Date('2026-11-20T10:00:00.000Z');
+  const createdAt = new Date('2026-11-20T10:00:00.000Z');
+  const created = { createdAt, giveUpAt: null };
 
   it('keeps trying before the give-up time', () => {
-    expect(shouldGiveUp(created, new Date(created.getTime() + policy.giveUpAfterMs - 1), policy)).toBe(false);
+    expect(shouldGiveUp(created, new Date(createdAt.getTime() + policy.giveUpAfterMs - 1), policy)).toBe(false);
   });
 
   it('gives up from the give-up time on', () => {
-    expect(shouldGiveUp(created, new Date(created.getTime() + policy.giveUpAfterMs), policy)).toBe(true);
-    expect(shouldGiveUp(created, new Date(created.getTime() + 10 * policy.giveUpAfterMs), policy)).toBe(true);
+    expect(shouldGiveUp(created, new Date(createdAt.getTime() + policy.giveUpAfterMs), policy)).toBe(true);
+    expect(shouldGiveUp(created, new Date(createdAt.getTime() + 10 * policy.giveUpAfterMs), policy)).toBe(true);
   });
 
   it('gives up after five days by default', () => {
     expect(
-      shouldGiveUp(created, new Date(created.getTime() + 5 * 86_400_000 - 1), DEFAULT_RETRY_POLICY),
+      shouldGiveUp(created, new Date(createdAt.getTime() + 5 * 86_400_000 - 1), DEFAULT_RETRY_POLICY),
     ).toBe(false);
-    expect(shouldGiveUp(created, new Date(created.getTime() + 5 * 86_400_000), DEFAULT_RETRY_POLICY)).toBe(
+    expect(shouldGiveUp(created, new Date(createdAt.getTime() + 5 * 86_400_000), DEFAULT_RETRY_POLICY)).toBe(
       true,
     );
+  });
+
+  it("gives up at the message's own give-up time when it has one (reset when an admin retries)", () => {
+    const giveUpAt = new Date(createdAt.getTime() + 10 * 86_400_000);
+    expect(shouldGiveUp({ createdAt, giveUpAt }, new Date(giveUpAt.getTime() - 1), DEFAULT_RETRY_POLICY)).toBe(false);
+    expect(shouldGiveUp({ createdAt, giveUpAt }, giveUpAt, DEFAULT_RETRY_POLICY)).toBe(true);
+  });
+});
+
+describe('askedWaitMs and retryAt', () => {
+  it.each([
+    ['451 4.7.1 Greylisted, try again in 300 seconds', 300_000],
+    ['421 Too many connections, please retry after 5 minutes', 300_000],
+    ['450 try again later in 60s', 60_000],
+    ['451 Try again in 2 hours', 7_200_000],
+  ])('reads the wait a server asks for in %j', (reply, ms) => {
+    expect(askedWaitMs(reply)).toBe(ms);
+  });
+
+  it.each(['451 Temporary local problem', '421 Service not available', '451 try again in 0 seconds', '451 try again in 99 hours'])(
+    'finds no usable wait in %j',
+    (reply) => {
+      expect(askedWaitMs(reply)).toBeUndefined();
+    },
+  );
+
+  it('waits as long as the server asked when that is longer than the backoff', () => {
+    const now = new Date('2026-11-23T10:00:00.000Z');
+    expect(retryAt(1, now, policy, 0.5, '451 try again in 600 seconds').getTime()).toBe(now.getTime() + 600_000);
+  });
+
+  it('keeps the backoff when the server asked for a shorter wait', () => {
+    const now = new Date('2026-11-23T10:00:00.000Z');
+    const backoff = nextAttemptAt(8, now, policy, 0.5);
+    expect(retryAt(8, now, policy, 0.5, '451 try again in 1 second')).toEqual(backoff);
   });
 });

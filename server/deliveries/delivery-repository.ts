@@ -1,0 +1,281 @@
+import type { Executor } from '../db/database.js';
+import type { DeliveryRoundsTable } from '../db/tables.js';
+import type { Selectable } from 'kysely';
+import type { OutboxStatus } from '../outbox/outbox.js';
+import type { DeliveryRound, RoundKind, RoundTrigger } from './delivery.js';
+
+function toRound(row: Selectable<DeliveryRoundsTable>): DeliveryRound {
+  return {
+    id: row.id,
+    letterId: row.letter_id,
+    letterVersionId: row.letter_version_id,
+    kind: row.kind as RoundKind,
+    trigger: row.trigger as RoundTrigger,
+    status: row.status as DeliveryRound['status'],
+    signatureCount: row.signature_count,
+    milestone: row.milestone,
+    testAddress: row.test_address,
+    requestedBy: row.requested_by,
+    notifiedAt: row.notified_at ? new Date(row.notified_at) : null,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+/** One recipient's delivery as the organizer's record shows it: the compiled letter and its sending. */
+export interface DeliveryRecord {
+  id: number;
+  roundId: number;
+  recipientId: number | null;
+  recipientName: string;
+  language: string;
+  toAddress: string;
+  status: OutboxStatus;
+  attempts: number;
+  lastReply: string | null;
+  messageId: string;
+  queuedAt: Date;
+  sentAt: Date | null;
+  bouncedAt: Date | null;
+  updatedAt: Date;
+}
+
+/** A recipient the letter reached, for the public page. */
+export interface SentDelivery {
+  recipientName: string;
+  sentAt: Date;
+  signatureCount: number;
+  kind: RoundKind;
+}
+
+export interface NewRound {
+  letterId: number;
+  letterVersionId: number;
+  kind: RoundKind;
+  trigger: RoundTrigger;
+  signatureCount: number;
+  milestone?: number | null;
+  testAddress?: string | null;
+  requestedBy?: number | null;
+  requestKey?: string | null;
+}
+
+/** SQL for delivery rounds and deliveries. */
+export class DeliveryRepository {
+  constructor(private readonly db: Executor) {}
+
+  with(tx: Executor): DeliveryRepository {
+    return new DeliveryRepository(tx);
+  }
+
+  /**
+   * Creates a round, or returns undefined when its twin exists: the same request key (a button pressed
+   * twice), the version's one delivery, or the same milestone. The unique indexes decide, so two
+   * processes cannot both create it.
+   */
+  async createRound(round: NewRound, now: Date): Promise<DeliveryRound | undefined> {
+    const at = now.toISOString();
+    const row = await this.db
+      .insertInto('delivery_rounds')
+      .values({
+        letter_id: round.letterId,
+        letter_version_id: round.letterVersionId,
+        kind: round.kind,
+        trigger: round.trigger,
+        status: 'compiling',
+        signature_count: round.signatureCount,
+        milestone: round.milestone ?? null,
+        test_address: round.testAddress ?? null,
+        requested_by: round.requestedBy ?? null,
+        request_key: round.requestKey ?? null,
+        created_at: at,
+        updated_at: at,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toRound(row) : undefined;
+  }
+
+  async findRound(id: number): Promise<DeliveryRound | undefined> {
+    const row = await this.db.selectFrom('delivery_rounds').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRound(row) : undefined;
+  }
+
+  async findRoundByRequestKey(key: string): Promise<DeliveryRound | undefined> {
+    const row = await this.db.selectFrom('delivery_rounds').selectAll().where('request_key', '=', key).executeTakeFirst();
+    return row ? toRound(row) : undefined;
+  }
+
+  /** Rounds of a letter, newest first. */
+  async roundsOf(letterId: number): Promise<DeliveryRound[]> {
+    const rows = await this.db
+      .selectFrom('delivery_rounds')
+      .selectAll()
+      .where('letter_id', '=', letterId)
+      .orderBy('id', 'desc')
+      .execute();
+    return rows.map(toRound);
+  }
+
+  /** Whether the letter has had a round of this kind (for this version, when given). */
+  async hasRound(letterId: number, kind: RoundKind, versionId?: number): Promise<boolean> {
+    let query = this.db.selectFrom('delivery_rounds').select('id').where('letter_id', '=', letterId).where('kind', '=', kind);
+    if (versionId !== undefined) query = query.where('letter_version_id', '=', versionId);
+    return (await query.executeTakeFirst()) !== undefined;
+  }
+
+  async roundsCompiling(): Promise<DeliveryRound[]> {
+    const rows = await this.db.selectFrom('delivery_rounds').selectAll().where('status', '=', 'compiling').orderBy('id').execute();
+    return rows.map(toRound);
+  }
+
+  /** Rounds whose letters have all gone out but whose supporters have not been told yet. */
+  async roundsToNotify(): Promise<DeliveryRound[]> {
+    const rows = await this.db
+      .selectFrom('delivery_rounds as r')
+      .selectAll('r')
+      .where('r.status', '=', 'queued')
+      .where('r.notified_at', 'is', null)
+      .where('r.kind', 'in', ['delivery', 'update', 'milestone'])
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('deliveries as d')
+              .innerJoin('outbox_messages as m', 'm.id', 'd.outbox_message_id')
+              .select('d.id')
+              .whereRef('d.delivery_round_id', '=', 'r.id')
+              .where('m.status', 'in', ['queued', 'sending', 'retrying']),
+          ),
+        ),
+      )
+      .orderBy('r.id')
+      .execute();
+    return rows.map(toRound);
+  }
+
+  async setRoundStatus(id: number, from: DeliveryRound['status'], to: DeliveryRound['status'], now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('delivery_rounds')
+      .set({ status: to, updated_at: now.toISOString() })
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async markNotified(id: number, now: Date): Promise<void> {
+    await this.db.updateTable('delivery_rounds').set({ notified_at: now.toISOString() }).where('id', '=', id).execute();
+  }
+
+  /** Recipients of a round who already have their compiled letter. */
+  async compiledRecipientIds(roundId: number): Promise<Set<number>> {
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .select('recipient_id')
+      .where('delivery_round_id', '=', roundId)
+      .execute();
+    return new Set(rows.flatMap((r) => (r.recipient_id === null ? [] : [r.recipient_id])));
+  }
+
+  /** Records a compiled letter; false when another process recorded this recipient's first. */
+  async addDelivery(
+    delivery: { roundId: number; recipientId: number; recipientName: string; language: string; outboxMessageId: number },
+    now: Date,
+  ): Promise<boolean> {
+    const row = await this.db
+      .insertInto('deliveries')
+      .values({
+        delivery_round_id: delivery.roundId,
+        recipient_id: delivery.recipientId,
+        recipient_name: delivery.recipientName,
+        language: delivery.language,
+        outbox_message_id: delivery.outboxMessageId,
+        created_at: now.toISOString(),
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Every delivery of a letter's rounds, with its sending's state. */
+  async recordsOf(letterId: number): Promise<DeliveryRecord[]> {
+    const rows = await this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('delivery_rounds as r', 'r.id', 'd.delivery_round_id')
+      .innerJoin('outbox_messages as m', 'm.id', 'd.outbox_message_id')
+      .select([
+        'd.id',
+        'd.delivery_round_id',
+        'd.recipient_id',
+        'd.recipient_name',
+        'd.language',
+        'm.to_address',
+        'm.status',
+        'm.attempts',
+        'm.last_reply',
+        'm.message_id',
+        'm.created_at',
+        'm.sent_at',
+        'm.bounced_at',
+        'm.updated_at',
+      ])
+      .where('r.letter_id', '=', letterId)
+      .orderBy('d.delivery_round_id', 'desc')
+      .orderBy('d.id')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      roundId: r.delivery_round_id,
+      recipientId: r.recipient_id,
+      recipientName: r.recipient_name,
+      language: r.language,
+      toAddress: r.to_address,
+      status: r.status as OutboxStatus,
+      attempts: r.attempts,
+      lastReply: r.last_reply,
+      messageId: r.message_id,
+      queuedAt: new Date(r.created_at),
+      sentAt: r.sent_at ? new Date(r.sent_at) : null,
+      bouncedAt: r.bounced_at ? new Date(r.bounced_at) : null,
+      updatedAt: new Date(r.updated_at),
+    }));
+  }
+
+  /** The latest sending that reached each recipient (tests excluded), for the public page. */
+  async sentTo(letterId: number): Promise<SentDelivery[]> {
+    const rows = await this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('delivery_rounds as r', 'r.id', 'd.delivery_round_id')
+      .innerJoin('outbox_messages as m', 'm.id', 'd.outbox_message_id')
+      .select(['d.recipient_name', 'm.sent_at', 'r.signature_count', 'r.kind'])
+      .where('r.letter_id', '=', letterId)
+      .where('r.kind', '!=', 'test')
+      .where('m.status', '=', 'sent')
+      .orderBy('m.sent_at', 'desc')
+      .execute();
+    const latest = new Map<string, SentDelivery>();
+    for (const r of rows) {
+      if (!latest.has(r.recipient_name)) {
+        latest.set(r.recipient_name, {
+          recipientName: r.recipient_name,
+          sentAt: new Date(r.sent_at!),
+          signatureCount: r.signature_count,
+          kind: r.kind as RoundKind,
+        });
+      }
+    }
+    return [...latest.values()];
+  }
+
+  /** The delivery (and its recipient) a queued message belongs to, for bounces. */
+  async findByOutboxMessage(outboxMessageId: number): Promise<{ id: number; recipientId: number | null } | undefined> {
+    const row = await this.db
+      .selectFrom('deliveries')
+      .select(['id', 'recipient_id'])
+      .where('outbox_message_id', '=', outboxMessageId)
+      .executeTakeFirst();
+    return row ? { id: row.id, recipientId: row.recipient_id } : undefined;
+  }
+}

@@ -1,0 +1,134 @@
+/** Deliveries: when compiled letters go, and what they say. Types and pure rules; no I/O here. */
+
+export const DELIVERY_MODES = ['closing', 'goal', 'milestones', 'scheduled', 'manual'] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+
+/**
+ * test: to the organizer only; delivery: the letter version's one delivery to its recipients;
+ * update: an explicit redelivery with new figures; milestone: an update sent automatically every N signatures.
+ */
+export const ROUND_KINDS = ['test', 'delivery', 'update', 'milestone'] as const;
+export type RoundKind = (typeof ROUND_KINDS)[number];
+
+export type RoundTrigger = 'manual' | 'closing' | 'goal' | 'milestone' | 'scheduled';
+
+export interface DeliveryRound {
+  id: number;
+  letterId: number;
+  letterVersionId: number;
+  kind: RoundKind;
+  trigger: RoundTrigger;
+  status: 'compiling' | 'queued' | 'cancelled';
+  signatureCount: number;
+  milestone: number | null;
+  testAddress: string | null;
+  requestedBy: number | null;
+  notifiedAt: Date | null;
+  createdAt: Date;
+}
+
+/** What a letter's delivery settings and state look like to the trigger rules. */
+export interface DeliveryState {
+  status: 'draft' | 'open' | 'closed' | 'delivered';
+  mode: DeliveryMode;
+  goal: number | null;
+  milestoneEvery: number | null;
+  deliverAt: Date | null;
+  closesAt: Date | null;
+  signatureCount: number;
+  lastMilestone: number;
+  /** Whether the current version has had its delivery round. */
+  delivered: boolean;
+  /** Whether the organizer has sent a test delivery; automatic sending waits for one. */
+  tested: boolean;
+}
+
+/** An automatic round that is due now, or null. Only the current version's first delivery and milestones are automatic. */
+export function dueRound(
+  state: DeliveryState,
+  now: Date,
+): { kind: 'delivery'; trigger: RoundTrigger } | { kind: 'milestone'; milestone: number } | null {
+  if (!state.tested || (state.status !== 'open' && state.status !== 'closed')) return null;
+  switch (state.mode) {
+    case 'closing': {
+      const closed = state.status === 'closed' || (state.closesAt !== null && state.closesAt <= now);
+      return closed && !state.delivered ? { kind: 'delivery', trigger: 'closing' } : null;
+    }
+    case 'goal':
+      return state.goal !== null && state.signatureCount >= state.goal && !state.delivered
+        ? { kind: 'delivery', trigger: 'goal' }
+        : null;
+    case 'scheduled':
+      return state.deliverAt !== null && state.deliverAt <= now && !state.delivered
+        ? { kind: 'delivery', trigger: 'scheduled' }
+        : null;
+    case 'milestones': {
+      if (!state.milestoneEvery || state.milestoneEvery <= 0) return null;
+      const reached = Math.floor(state.signatureCount / state.milestoneEvery) * state.milestoneEvery;
+      return reached >= state.milestoneEvery && reached > state.lastMilestone ? { kind: 'milestone', milestone: reached } : null;
+    }
+    case 'manual':
+      return null;
+  }
+}
+
+/** Whether a round of this kind is sent to the letter's recipients (a test goes only to the organizer). */
+export function reachesRecipients(kind: RoundKind): boolean {
+  return kind !== 'test';
+}
+
+/** Whether supporters who asked for news hear about this round once it has been sent. */
+export function notifiesSupporters(kind: RoundKind): boolean {
+  return kind === 'delivery' || kind === 'update' || kind === 'milestone';
+}
+
+/** A signatory as the annex shows them: only what they agreed to show, never an e-mail address. */
+export interface AnnexEntry {
+  name: string;
+  country: string;
+  /** Organisation and title, only for those who chose to be named in full. */
+  affiliation: string;
+}
+
+/** The annex lines of confirmed signatures, honouring each supporter's choice; counted-only ones are just counted. */
+export function annexOf(
+  signatures: readonly { name: string | null; country: string; organisation: string; jobTitle: string; display: string }[],
+): { entries: AnnexEntry[]; unnamed: number } {
+  const entries: AnnexEntry[] = [];
+  let unnamed = 0;
+  for (const s of signatures) {
+    if (s.name === null || s.name === '') {
+      unnamed += 1;
+      continue;
+    }
+    const affiliation = s.display === 'full' ? [s.jobTitle, s.organisation].filter((v) => v.trim() !== '').join(', ') : '';
+    entries.push({ name: s.name, country: s.country, affiliation });
+  }
+  return { entries, unnamed };
+}
+
+/** Confirmed signatures per country from an annex's source rows, most first. */
+export function countriesOf(signatures: readonly { country: string }[]): { code: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const s of signatures) counts.set(s.country, (counts.get(s.country) ?? 0) + 1);
+  return [...counts.entries()].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+}
+
+/**
+ * The return path of one message (VERP): bounces+m<id>-<tag>@domain, where the tag is a short keyed
+ * hash of the id, so a bounce names the exact message and cannot be forged for another.
+ */
+export function verpAddress(bounceAddress: string, messageId: number, tag: string): string {
+  const at = bounceAddress.lastIndexOf('@');
+  return `${bounceAddress.slice(0, at)}+m${messageId}-${tag}${bounceAddress.slice(at)}`;
+}
+
+/** The message id and tag in a VERP address, or undefined when it is not one of ours. */
+export function parseVerp(address: string, bounceAddress: string): { messageId: number; tag: string } | undefined {
+  const at = bounceAddress.lastIndexOf('@');
+  const local = bounceAddress.slice(0, at).toLowerCase();
+  const domain = bounceAddress.slice(at + 1).toLowerCase();
+  const match = /^(.+)\+m(\d{1,15})-([A-Za-z0-9_-]{6,32})@(.+)$/.exec(address.trim());
+  if (!match || match[1]!.toLowerCase() !== local || match[4]!.toLowerCase() !== domain) return undefined;
+  return { messageId: Number(match[2]), tag: match[3]! };
+}

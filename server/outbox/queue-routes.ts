@@ -1,0 +1,47 @@
+import { Router, type RequestHandler } from 'express';
+import { requireAdmin } from '../http/auth.js';
+import { idParam } from '../http/input.js';
+import type { QueueService } from './queue-service.js';
+
+export interface QueueRoutesDeps {
+  queue: QueueService;
+  csrf: { verify: RequestHandler };
+}
+
+/** The mail queue page for admins: counts, the oldest waiting message, failures with retry and cancel. */
+export function queueRoutes(deps: QueueRoutesDeps): Router {
+  const router = Router();
+  router.use('/queue', requireAdmin);
+
+  router.get('/queue', async (req, res) => {
+    const overview = await deps.queue.overview();
+    const done = req.query.done;
+    res.render('admin/queue', {
+      titleKey: 'queue.title',
+      overview,
+      statuses: (['queued', 'sending', 'retrying', 'sent', 'failed', 'cancelled'] as const).map((status) => ({
+        status,
+        count: overview.counts[status] ?? 0,
+      })),
+      notice: done === 'retried' || done === 'cancelled' ? `queue.notices.${done}` : undefined,
+    });
+  });
+
+  router.post('/queue/:id/retry', deps.csrf.verify, async (req, res) => {
+    await deps.queue.retry(idParam(req, 'id'));
+    res.redirect(303, '/admin/queue?done=retried');
+  });
+
+  // Cancelling asks first: the message will never be sent.
+  router.get('/queue/:id/cancel', async (req, res) => {
+    const message = await deps.queue.find(idParam(req, 'id'));
+    res.render('admin/queue-cancel', { titleKey: 'queue.cancel.title', message });
+  });
+
+  router.post('/queue/:id/cancel', deps.csrf.verify, async (req, res) => {
+    await deps.queue.cancel(idParam(req, 'id'));
+    res.redirect(303, '/admin/queue?done=cancelled');
+  });
+
+  return router;
+}

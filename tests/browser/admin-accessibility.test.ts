@@ -1,0 +1,377 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSeedRecipients } from '../../seeds/seed-loader.js';
+import type { User } from '../../server/accounts/account.js';
+import { createAccount, TEST_PASSWORD } from '../support/accounts.js';
+import {
+  axeViolations,
+  describeViolations,
+  launchBrowser,
+  seriousViolations,
+  startApp,
+  type RunningApp,
+} from '../support/browser.js';
+
+const TEMPLATE_TITLE = 'Let them choose freedom: an appeal to the President and First Lady of Ukraine';
+
+let app: RunningApp;
+let browser: Browser;
+let organizer: User;
+
+beforeAll(async () => {
+  app = await startApp();
+  await loadSeedRecipients(app.platform.db, new Date());
+  organizer = await createAccount(app.platform, 'organizer', 'seo-yeon.lee@example.org');
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+/** A fresh browser profile (its own cookies) for one test; closed by the caller. */
+async function newContext(options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {
+  return browser.newContext({ baseURL: app.baseUrl, viewport: { width: 1280, height: 900 }, ...options });
+}
+
+/** Logs the organizer in through the login form. */
+async function logIn(page: Page): Promise<void> {
+  await page.goto('/login');
+  await page.getByRole('textbox', { name: 'E-mail address' }).fill(organizer.email);
+  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(/\/admin$/);
+}
+
+/** Makes a new draft from the bilingual template and returns the editor's address. */
+async function draftFromTemplate(page: Page): Promise<string> {
+  await page.goto('/admin/letters/templates');
+  await page
+    .getByRole('article', { name: TEMPLATE_TITLE })
+    .getByRole('button', { name: 'Use this template' })
+    .click();
+  await page.waitForURL(/\/admin\/letters\/\d+\?done=created$/);
+  return new URL(page.url()).pathname;
+}
+
+async function expectNoSeriousViolations(page: Page): Promise<void> {
+  const serious = seriousViolations(await axeViolations(page));
+  expect(
+    serious,
+    `axe found serious or critical violations on ${page.url()}:\n${describeViolations(serious)}`,
+  ).toEqual([]);
+}
+
+/** The page's full width and the window's, to tell whether the reader has to scroll sideways. */
+async function widths(page: Page): Promise<{ scroll: number; inner: number }> {
+  return page.evaluate<{ scroll: number; inner: number }>(
+    '({ scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth })',
+  );
+}
+
+/** What is wider than the window, to name in a failure message. */
+async function overflowing(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(`(() => {
+    const width = document.documentElement.clientWidth;
+    return [...document.querySelectorAll('main *')]
+      .filter((el) => el.getBoundingClientRect().right > width + 0.5)
+      .slice(0, 10)
+      .map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''));
+  })()`);
+}
+
+describe('every organizer page passes axe-core without serious or critical violations', () => {
+  let context: BrowserContext;
+  let page: Page;
+  let editorPath: string;
+
+  beforeAll(async () => {
+    context = await newContext();
+    page = await context.newPage();
+  });
+  afterAll(async () => {
+    await context.close();
+  });
+
+  it('the login page, and the login page showing a refused login', async () => {
+    const response = await page.goto('/login');
+    expect(response?.status()).toBe(200);
+    await expectNoSeriousViolations(page);
+
+    await page.getByRole('textbox', { name: 'E-mail address' }).fill(organizer.email);
+    await page.getByLabel('Password').fill('not the password');
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/login') && r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Log in' }).click(),
+    ]);
+    expect(refused.status()).toBe(401);
+    await page.waitForLoadState();
+    await expect(page.getByRole('alert').innerText()).resolves.toContain('is not right');
+    await expectNoSeriousViolations(page);
+  });
+
+  it('the dashboard, empty and with a letter and its chart', async () => {
+    await logIn(page);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Dashboard');
+    await expectNoSeriousViolations(page);
+
+    editorPath = await draftFromTemplate(page);
+    await page.goto('/admin');
+    await expect(page.locator('.dashboard-letters .chart svg').count()).resolves.toBe(1);
+    await expectNoSeriousViolations(page);
+  });
+
+  it('the list of letters', async () => {
+    const response = await page.goto('/admin/letters');
+    expect(response?.status()).toBe(200);
+    await expect(page.getByRole('link', { name: TEMPLATE_TITLE }).count()).resolves.toBe(1);
+    await expectNoSeriousViolations(page);
+  });
+
+  it('the template gallery', async () => {
+    const response = await page.goto('/admin/letters/templates');
+    expect(response?.status()).toBe(200);
+    await expectNoSeriousViolations(page);
+  });
+
+  it('the letter editor, with its live preview', async () => {
+    const response = await page.goto(editorPath);
+    expect(response?.status()).toBe(200);
+    await page.locator('#preview-text', { hasText: 'Dear Madam First Lady' }).waitFor();
+    await expectNoSeriousViolations(page);
+  });
+
+  it('the letter editor showing the errors of an invalid form after saving', async () => {
+    await page.goto(editorPath);
+    await page.getByRole('textbox', { name: 'Web address' }).fill('Not a web address!');
+    await page.getByLabel('Closes on').fill('2020-01-31');
+    await page.locator('#field-title_en').fill('');
+    await page.locator('#field-body_en').fill('{{recipient.salutation}},\n\n{{constructor}}\n\n{{{recipient.name}}}');
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith(editorPath) && r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Save', exact: true }).click(),
+    ]);
+    expect(refused.status()).toBe(422);
+    await page.waitForLoadState();
+    const summary = page.getByRole('alert');
+    await expect(summary.innerText()).resolves.toContain('constructor');
+    await expect(page.getByRole('textbox', { name: 'Web address' }).getAttribute('aria-invalid')).resolves.toBe(
+      'true',
+    );
+    await expect(page.locator('#field-body_en').getAttribute('aria-invalid')).resolves.toBe('true');
+    await expectNoSeriousViolations(page);
+  });
+
+  it('the version history, with a change between two versions', async () => {
+    // A published letter whose text then changes has two versions, and the second shows what changed.
+    await page.goto(editorPath);
+    await page.getByRole('region', { name: 'Publishing' }).getByRole('button', { name: 'Publish' }).click();
+    await page.waitForURL(`**${editorPath}?done=published`);
+    const body = page.locator('#field-body_en');
+    await body.fill((await body.inputValue()).replace('Respectfully,', 'With respect and hope,'));
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.waitForURL(`**${editorPath}?done=newVersion`);
+
+    await page.getByRole('link', { name: 'Version history' }).click();
+    await page.waitForURL(`**${editorPath}/versions`);
+    await expect(page.locator('.diff ins').first().innerText()).resolves.toContain('With');
+    await expectNoSeriousViolations(page);
+  });
+
+  it('the list of recipients', async () => {
+    const response = await page.goto('/admin/recipients');
+    expect(response?.status()).toBe(200);
+    await expect(page.getByRole('link', { name: 'Ministry of Unification' }).count()).resolves.toBe(1);
+    await expectNoSeriousViolations(page);
+  });
+
+  it('the recipient form, empty and showing errors', async () => {
+    const response = await page.goto('/admin/recipients/new');
+    expect(response?.status()).toBe(200);
+    await expectNoSeriousViolations(page);
+
+    await page.getByRole('textbox', { name: /E-mail address/ }).fill('not-an-address');
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/admin/recipients') && r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Add a recipient' }).click(),
+    ]);
+    expect(refused.status()).toBe(422);
+    await page.waitForLoadState();
+    await expect(page.getByRole('alert').isVisible()).resolves.toBe(true);
+    await expectNoSeriousViolations(page);
+  });
+
+  it('the CSV import page and the preview of an import with a bad row', async () => {
+    const response = await page.goto('/admin/recipients/import');
+    expect(response?.status()).toBe(200);
+    await expectNoSeriousViolations(page);
+
+    await page
+      .getByRole('textbox', { name: /Or paste/ })
+      .fill(
+        [
+          'name,title,organisation,country,email,language,salutation',
+          'Embassy of Canada in Seoul,Ambassador,Embassy of Canada,CA,ambassador@canada-seoul.example.org,en,Dear Ambassador',
+          'Nobody,,,,not-an-address,xx,',
+        ].join('\n'),
+      );
+    await page.getByRole('button', { name: /Check/ }).click();
+    await page.waitForURL(/\/admin\/recipients\/import\/[^/]+$/);
+    await expect(page.locator('.import-row--skip').count()).resolves.toBe(1);
+    await expectNoSeriousViolations(page);
+  });
+});
+
+describe('an organizer on a phone', () => {
+  const phone = { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true };
+
+  it('never scrolls sideways on the dashboard or in the editor', async () => {
+    const context = await newContext(phone);
+    const page = await context.newPage();
+    await logIn(page);
+    const editorPath = await draftFromTemplate(page);
+
+    for (const url of ['/admin', editorPath]) {
+      await page.goto(url);
+      const { scroll, inner } = await widths(page);
+      // A phone browser zooms out to fit a page that is too wide, which widens innerWidth too.
+      expect(inner, `${url}: the browser zoomed out to fit a page ${scroll}px wide`).toBe(375);
+      expect(scroll, `${url} is ${scroll}px wide: ${(await overflowing(page)).join(', ')}`).toBeLessThanOrEqual(
+        375,
+      );
+    }
+
+    // The editor with a preview shown: the letter and the plain-text e-mail wrap inside the screen.
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await page.locator('#preview-text', { hasText: 'Dear Madam First Lady' }).waitFor();
+    const { scroll } = await widths(page);
+    expect(scroll, `the editor with a preview is ${scroll}px wide: ${(await overflowing(page)).join(', ')}`).toBeLessThanOrEqual(375);
+    await context.close();
+  });
+});
+
+interface FocusPlace {
+  what: string;
+  inForm: boolean;
+  onSaveBar: boolean;
+  top: number;
+  bottom: number;
+  barTop: number;
+}
+
+describe('an organizer using the keyboard in the editor', () => {
+  it('always sees the field that has focus: the sticky Save bar never covers it', async () => {
+    const context = await newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await logIn(page);
+    await draftFromTemplate(page);
+
+    await page.getByRole('textbox', { name: 'Web address' }).focus();
+    const seen = new Set<string>();
+    for (let step = 0; step < 200; step++) {
+      const place = await page.evaluate<FocusPlace>(`(() => {
+        const el = document.activeElement;
+        const box = el.getBoundingClientRect();
+        return {
+          what: el.id || el.tagName.toLowerCase() + ':' + el.textContent.trim().slice(0, 30),
+          inForm: !!el.closest('#editor-form'),
+          onSaveBar: !!el.closest('.editor-actions'),
+          top: box.top,
+          bottom: box.bottom,
+          barTop: document.querySelector('.editor-actions').getBoundingClientRect().top,
+        };
+      })()`);
+      if (place.onSaveBar || !place.inForm) break;
+      seen.add(place.what);
+      // The top of the focused control, where its text starts, is above the bar.
+      expect(place.top, `${place.what} is hidden under the Save bar (${JSON.stringify(place)})`).toBeLessThan(
+        place.barTop - 8,
+      );
+      await page.keyboard.press('Tab');
+    }
+    // The walk went through the whole form.
+    expect([...seen]).toEqual(expect.arrayContaining(['field-organisations', 'field-body_en', 'field-body_ko']));
+    await context.close();
+  });
+
+  it('can reach every merge field with the keyboard, even when the list is taller than the screen', async () => {
+    const context = await newContext({ viewport: { width: 1280, height: 700 } });
+    const page = await context.newPage();
+    await logIn(page);
+    await draftFromTemplate(page);
+    const panel = page.getByRole('region', { name: 'Merge fields' });
+    await panel.focus();
+    const last = '.merge-fields dd:last-of-type';
+    // Taller than the screen: the end of the list starts out of view.
+    await expect(fullyInView(page, last)).resolves.toBe(false);
+    for (let i = 0; i < 60 && !(await fullyInView(page, last)); i++) await page.keyboard.press('ArrowDown');
+    await expect(fullyInView(page, last), 'the last merge field scrolled into view').resolves.toBe(true);
+    await context.close();
+  });
+});
+
+/** Whether the element `selector` finds is wholly inside the window and every box that scrolls around it. */
+async function fullyInView(page: Page, selector: string): Promise<boolean> {
+  return page.evaluate<boolean>(`(() => {
+    const el = document.querySelector(${JSON.stringify(selector)});
+    const box = el.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) return false;
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      if (!/(auto|scroll|hidden)/.test(getComputedStyle(p).overflowY)) continue;
+      const outer = p.getBoundingClientRect();
+      if (box.top < outer.top || box.bottom > outer.bottom) return false;
+    }
+    return true;
+  })()`);
+}
+
+describe('an organizer whose browser runs no JavaScript', () => {
+  it('previews the letter with the Preview button, rendered on the server', async () => {
+    const context = await newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await logIn(page);
+    const editorPath = await draftFromTemplate(page);
+
+    // Without script nothing fills the preview until the button is pressed.
+    await expect(page.locator('#preview-text').innerText()).resolves.toBe('');
+
+    await page.locator('#field-body_en').fill(
+      'Dear {{recipient.title}},\n\nWe ask you to let them choose.\n\nSigned by {{signatureCount}} people.',
+    );
+    await page.getByRole('combobox', { name: 'Recipient' }).selectOption({ label: 'Office of the First Lady of Ukraine' });
+    await page.getByRole('combobox', { name: 'Language', exact: true }).selectOption({ label: 'English' });
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await page.waitForURL(`**${editorPath}#preview`);
+
+    // The page opens at the preview, not at the top of the long form.
+    const heading = (await page.getByRole('heading', { name: 'Preview', exact: true }).boundingBox())!;
+    expect(heading.y, 'the preview heading is on screen').toBeGreaterThanOrEqual(0);
+    expect(heading.y, 'the preview heading is on screen').toBeLessThan(900);
+    await expect(page.locator('#preview-status').innerText()).resolves.toBe(
+      'Preview for Office of the First Lady of Ukraine, in English.',
+    );
+    const text = await page.locator('#preview-text').innerText();
+    expect(text).toContain('Dear First Lady of Ukraine,');
+    expect(text).toContain('We ask you to let them choose.');
+    expect(text).toMatch(/Signed by [\d,]+ people\./);
+    await expect(page.locator('#preview-html p').first().innerText()).resolves.toBe('Dear First Lady of Ukraine,');
+    // What was typed is kept, and nothing was saved.
+    await expect(page.locator('#field-body_en').inputValue()).resolves.toContain('We ask you to let them choose.');
+    const letterId = Number(editorPath.split('/').pop());
+    const saved = await app.platform.repositories.letters.findById(letterId);
+    const texts = await app.platform.repositories.letters.textsOfVersion(saved!.currentVersionId);
+    expect(texts.find((t) => t.language === 'en')!.body).not.toContain('We ask you to let them choose.');
+
+    // The Korean text for the same recipient.
+    await page.getByRole('combobox', { name: 'Language', exact: true }).selectOption({ label: 'Korean' });
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await page.waitForURL(`**${editorPath}#preview`);
+    await expect(page.locator('#preview-status').innerText()).resolves.toBe(
+      'Preview for Office of the First Lady of Ukraine, in Korean.',
+    );
+    await expect(page.locator('#preview-text').innerText()).resolves.toContain('Dear Madam First Lady');
+    await expect(page.locator('#preview-text').innerText()).resolves.toContain('저희는 북한을 탈출해');
+    await context.close();
+  });
+});

@@ -1,0 +1,227 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSeedRecipients } from '../../seeds/seed-loader.js';
+import type { User } from '../../server/accounts/account.js';
+import { createAccount, TEST_PASSWORD } from '../support/accounts.js';
+import { launchBrowser, startApp, type RunningApp } from '../support/browser.js';
+
+const TEMPLATE_TITLE = 'Let them choose freedom: an appeal to the President and First Lady of Ukraine';
+const SLUG = 'let-them-choose-freedom';
+
+/** Reloads the captured-mail page until a message to `address` is listed (the worker sends in the background). */
+async function waitForMailTo(page: Page, address: string): Promise<void> {
+  const row = page.locator('table.mailbox tbody tr', { hasText: address });
+  const deadline = Date.now() + 15_000;
+  while ((await row.count()) === 0) {
+    if (Date.now() > deadline) throw new Error(`no mail to ${address} appeared in /dev/mailbox`);
+    await page.waitForTimeout(150);
+    await page.reload();
+  }
+}
+
+/** A day `days` from today, as a date field takes it (the editor's dates are whole days in UTC). */
+function dayFromNow(days: number): string {
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+describe('an organizer writes a letter from a template and publishes it; a supporter signs it', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let organizer: User;
+
+  beforeAll(async () => {
+    app = await startApp();
+    // The shared directory, as a fresh installation has it: embassies, ministries, UN agencies.
+    await loadSeedRecipients(app.platform.db, new Date());
+    organizer = await createAccount(app.platform, 'organizer', 'ji-woo.kim@example.org');
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('logs in, starts from the bilingual template, edits, previews, publishes, and the letter is signed', async () => {
+    const closingDay = dayFromNow(60);
+    const context = await browser.newContext({ baseURL: app.baseUrl, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+
+    // Ji-woo, an organizer, opens the organizer pages and is asked to log in first.
+    await page.goto('/admin');
+    await page.waitForURL('**/login?next=%2Fadmin');
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Log in');
+    await page.getByRole('textbox', { name: 'E-mail address' }).fill(organizer.email);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/admin$/);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Dashboard');
+    await expect(page.locator('main').innerText()).resolves.toContain('No letters yet');
+
+    // She starts from a template: the gallery shows the demo letters, with their languages.
+    await page.getByRole('link', { name: 'Start from a template' }).click();
+    await page.waitForURL('**/admin/letters/templates');
+    const template = page.getByRole('article', { name: TEMPLATE_TITLE });
+    await expect(template.innerText()).resolves.toContain('English, Korean');
+    await template.getByRole('button', { name: 'Use this template' }).click();
+
+    // A draft copy opens in the editor, in English and in Korean.
+    await page.waitForURL(/\/admin\/letters\/\d+\?done=created$/);
+    const editorUrl = page.url().replace(/\?.*$/, '');
+    await expect(page.getByRole('status').first().innerText()).resolves.toContain('The draft was created');
+    await expect(page.getByRole('group', { name: /^English/ }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('group', { name: /^Korean/ }).isVisible()).resolves.toBe(true);
+    const englishBody = page.locator('#field-body_en');
+    const koreanBody = page.locator('#field-body_ko');
+    await expect(englishBody.inputValue()).resolves.toContain('{{recipient.salutation}},');
+    await expect(koreanBody.inputValue()).resolves.toContain('저희는 북한을 탈출해');
+
+    // She gives the letter its own address and a closing date two months ahead.
+    await page.getByRole('textbox', { name: 'Web address' }).fill(SLUG);
+    await page.getByLabel('Closes on').fill(closingDay);
+
+    // The English letter greets each recipient by title instead of the stored salutation.
+    const body = await englishBody.inputValue();
+    await englishBody.fill(body.replace('{{recipient.salutation}},', 'Dear {{recipient.title}},'));
+
+    // Besides the template's recipients in Ukraine, the letter goes to a ministry in Seoul that reads
+    // Korean; once ticked, it can be chosen for the preview at once.
+    const recipientChoice = page.getByRole('combobox', { name: 'Recipient' });
+    const languageChoice = page.getByRole('combobox', { name: 'Language', exact: true });
+    const recipientOptions = recipientChoice.locator('option');
+    await expect(recipientOptions.allInnerTexts()).resolves.toEqual([
+      'Office of the First Lady of Ukraine',
+      'Office of the President of Ukraine',
+    ]);
+    const ministry = page.getByRole('checkbox', { name: /^Ministry of Unification/ });
+    await expect(ministry.isChecked()).resolves.toBe(false);
+    await ministry.check();
+    await expect(recipientOptions.allInnerTexts()).resolves.toEqual([
+      'Ministry of Unification',
+      'Office of the First Lady of Ukraine',
+      'Office of the President of Ukraine',
+    ]);
+
+    // She previews the English letter for the President of Ukraine...
+    const previewStatus = page.locator('#preview-status');
+    const previewText = page.locator('#preview-text');
+    const previewHtml = page.locator('#preview-html');
+    await recipientChoice.selectOption({ label: 'Office of the President of Ukraine' });
+    await languageChoice.selectOption({ label: 'English' });
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await page.waitForURL(`${editorUrl}#preview`);
+    await expect(previewStatus.innerText()).resolves.toContain(
+      'Preview for Office of the President of Ukraine, in English.',
+    );
+    await expect(previewText.innerText()).resolves.toContain('Dear President of Ukraine,');
+    await expect(previewText.innerText()).resolves.toContain('Mr President, we know how heavy');
+    await expect(previewHtml.innerText()).resolves.toContain('Dear President of Ukraine,');
+    // Previewing saved nothing, and kept everything she typed.
+    await expect(page.getByRole('textbox', { name: 'Web address' }).inputValue()).resolves.toBe(SLUG);
+    await expect(page.getByLabel('Closes on').inputValue()).resolves.toBe(closingDay);
+    await expect(englishBody.inputValue()).resolves.toContain('Dear {{recipient.title}},');
+    await expect(ministry.isChecked()).resolves.toBe(true);
+
+    // ...and the Korean letter for the Ministry of Unification, greeted with its Korean salutation.
+    await recipientChoice.selectOption({ label: 'Ministry of Unification' });
+    await languageChoice.selectOption({ label: 'Korean' });
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await page.waitForURL(`${editorUrl}#preview`);
+    await expect(previewStatus.innerText()).resolves.toContain('Preview for Ministry of Unification, in Korean.');
+    await expect(previewText.innerText()).resolves.toContain('존경하는 통일부 장관님께');
+    await expect(previewText.innerText()).resolves.toContain('저희는 북한을 탈출해 자유를 찾은 사람들이며');
+    await expect(previewText.innerText()).resolves.not.toContain('Dear President of Ukraine');
+    await expect(previewHtml.getAttribute('lang')).resolves.toBe('ko');
+
+    // With JavaScript, the preview follows the text as she types, without pressing Preview.
+    await recipientChoice.selectOption({ label: 'Office of the First Lady of Ukraine' });
+    await languageChoice.selectOption({ label: 'English' });
+    await previewText.filter({ hasText: 'Dear First Lady of Ukraine,' }).waitFor();
+    await englishBody.press('Control+End');
+    await englishBody.pressSequentially('\n\nP.S. We would welcome the chance to meet your staff.');
+    await previewText.filter({ hasText: 'P.S. We would welcome the chance to meet your staff.' }).waitFor();
+    await expect(previewText.innerText()).resolves.toContain('Dear First Lady of Ukraine,');
+    await expect(previewHtml.getAttribute('lang')).resolves.toBe('en');
+    await expect(previewStatus.innerText()).resolves.toBe(
+      'Preview for Office of the First Lady of Ukraine, in English. The preview follows your changes.',
+    );
+
+    // She saves the draft.
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.waitForURL(`${editorUrl}?done=saved`);
+    await expect(page.getByRole('status').first().innerText()).resolves.toBe('Saved.');
+    await expect(page.getByLabel('Closes on').inputValue()).resolves.toBe(closingDay);
+    await expect(englishBody.inputValue()).resolves.toContain('Dear {{recipient.title}},');
+    await expect(englishBody.inputValue()).resolves.toContain('P.S. We would welcome the chance');
+    await expect(ministry.isChecked()).resolves.toBe(true);
+
+    // She publishes it: it opens for signatures at once.
+    const workflow = page.getByRole('region', { name: 'Publishing' });
+    await workflow.getByRole('button', { name: 'Publish' }).click();
+    await page.waitForURL(`${editorUrl}?done=published`);
+    await expect(page.getByRole('status').first().innerText()).resolves.toContain('The letter is published');
+    await expect(page.locator('.status-line .badge').first().innerText()).resolves.toBe('Open');
+    await expect(page.getByRole('link', { name: 'View the public page' }).getAttribute('href')).resolves.toBe(
+      `/letters/${SLUG}`,
+    );
+
+    // Min-jun, a supporter on another device, opens the new letter.
+    const supporterContext = await browser.newContext({ baseURL: app.baseUrl });
+    const supporter = await supporterContext.newPage();
+    await supporter.goto('/');
+    await supporter.getByRole('link', { name: TEMPLATE_TITLE, exact: true }).click();
+    await supporter.waitForURL(`**/letters/${SLUG}`);
+    await expect(supporter.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(TEMPLATE_TITLE);
+    await expect(supporter.locator('.stats__count').textContent()).resolves.toBe('0 signatures');
+    const recipients = await supporter.locator('.recipients').innerText();
+    expect(recipients).toContain('Office of the President of Ukraine');
+    expect(recipients).toContain('Ministry of Unification');
+    // The letter is shown as sent to its first recipient, with the organizer's changes.
+    await expect(supporter.locator('.letter .note').innerText()).resolves.toContain(
+      'addressed to Ministry of Unification',
+    );
+    const letterText = await supporter.locator('.letter__text').innerText();
+    expect(letterText).toContain('Dear Minister of Unification,');
+    expect(letterText).toContain('P.S. We would welcome the chance to meet your staff.');
+
+    // He signs.
+    const email = 'min-jun.choi@example.org';
+    await supporter.getByRole('textbox', { name: /Your name/ }).fill('Choi Min-jun');
+    await supporter.getByRole('textbox', { name: /E-mail address/ }).fill(email);
+    await supporter.getByRole('combobox', { name: /Country/ }).selectOption({ label: 'South Korea' });
+    await supporter.getByRole('checkbox', { name: /I have read the privacy notice/ }).check();
+    await supporter.getByRole('button', { name: 'Sign the letter' }).click();
+    await supporter.waitForURL(`**/letters/${SLUG}/check-your-inbox`);
+
+    // He opens the confirmation e-mail in the captured mailbox and follows its link.
+    await supporter.goto('/dev/mailbox');
+    await waitForMailTo(supporter, email);
+    const message = supporter.locator('table.mailbox tbody tr', { hasText: email }).getByRole('link');
+    await expect(message.textContent()).resolves.toBe(`Please confirm your signature: ${TEMPLATE_TITLE}`);
+    await message.click();
+    await supporter.waitForURL('**/dev/mailbox/*.eml');
+    const confirmLink = supporter.locator(
+      'h2:text-is("Links in this message") + ul a[href*="/signatures/confirm/"]',
+    );
+    await expect(confirmLink.count()).resolves.toBe(1);
+    await confirmLink.click();
+    await supporter.waitForURL('**/signatures/confirm/**');
+    await supporter.getByRole('button', { name: 'Confirm my signature' }).click();
+    await supporter.waitForURL(`**/letters/${SLUG}/thank-you`);
+    await expect(supporter.locator('main').innerText()).resolves.toContain('1 person has signed so far.');
+
+    // Back on the letter, the count has gone up.
+    await supporter.getByRole('link', { name: 'Back to the letter' }).click();
+    await supporter.waitForURL(`**/letters/${SLUG}`);
+    await expect(supporter.locator('.stats__count').textContent()).resolves.toBe('1 signature');
+    await supporterContext.close();
+
+    // Ji-woo sees the signature on her dashboard too.
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.waitForURL(/\/admin$/);
+    const card = page.locator('.dashboard-letters .card', { hasText: TEMPLATE_TITLE });
+    await expect(card.innerText()).resolves.toMatch(/Confirmed signatures\s+1 \/ 10,000/);
+    await expect(card.innerText()).resolves.toMatch(/Today\s+1/);
+    await context.close();
+  });
+});

@@ -1,0 +1,524 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { User } from '../../server/accounts/account.js';
+import type { Db } from '../../server/db/database.js';
+import type { EditorValues } from '../../server/letters/letter-input.js';
+import { createAccount, loginAs } from '../support/accounts.js';
+import { createLetter, type LetterOverrides } from '../support/factories.js';
+import { hrefsIn, mainOf, textOf } from '../support/html.js';
+import { csrfTokenIn, Visitor } from '../support/http.js';
+import { ERROR_TITLES, expectErrorPage, sign } from '../support/signing.js';
+import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+interface AdminRoute {
+  method: 'GET' | 'POST';
+  /** The route as declared, under /admin: `/admin/letters/:id`. */
+  route: string;
+}
+
+interface LayerLike {
+  rawPath?: unknown;
+  handle: { stack?: LayerLike[] };
+  route?: { path: string; stack: { method?: string }[] };
+}
+
+/** Every route the app serves under /admin, read from its routers (so a new route cannot be missed). */
+function adminRoutesOf(app: TestPlatform['app']): AdminRoute[] {
+  const stack = (app as unknown as { router: { stack: LayerLike[] } }).router.stack;
+  const mount = stack.find((layer) => layer.rawPath === '/admin' && layer.handle.stack);
+  if (!mount) throw new Error('no router is mounted at /admin');
+  const routes = new Map<string, AdminRoute>();
+  const walk = (layers: LayerLike[]) => {
+    for (const layer of layers) {
+      if (layer.route) {
+        for (const method of new Set(layer.route.stack.map((l) => l.method?.toUpperCase()))) {
+          if (method !== 'GET' && method !== 'POST') continue;
+          const route = `/admin${layer.route.path === '/' ? '' : layer.route.path}`;
+          routes.set(`${method} ${route}`, { method, route });
+        }
+      } else if (layer.handle.stack) {
+        walk(layer.handle.stack);
+      }
+    }
+  };
+  walk(mount.handle.stack!);
+  return [...routes.values()];
+}
+
+// Read from a throwaway platform at collection time, so each route gets its own test.
+const ROUTES = await (async () => {
+  const probe = await createTestPlatform();
+  try {
+    return adminRoutesOf(probe.app);
+  } finally {
+    await probe.close();
+  }
+})();
+const POSTS = ROUTES.filter((r) => r.method === 'POST');
+const label = (r: AdminRoute) => `${r.method} ${r.route}`;
+
+/** Admin-only routes: platform settings, the mail queue, and sending a letter back from review. */
+const isAdminOnly = (r: AdminRoute) =>
+  /^\/admin\/(settings|queue)(\/|$)/.test(r.route) || r.route === '/admin/letters/:id/return';
+/** Routes about one letter, which only its owner, its collaborators and admins may use. */
+const isAboutOneLetter = (r: AdminRoute) => r.route.startsWith('/admin/letters/:id');
+
+const MESSAGES = {
+  adminOnly: 'Only admins can open this page.',
+  letterForbidden: 'This letter belongs to another organizer. Ask its owner to share it with you.',
+  onlyOwnerShares: "Only the letter's owner or an admin can change who it is shared with.",
+  csrf: 'This form has expired or was sent from another site. Go back, reload the page and try again.',
+};
+
+/** Everything stored, table by table, except what a request may legitimately touch (session expiry). */
+async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
+  const tables = await sql<{ name: string }>`
+    select name from sqlite_master
+    where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%'
+      and name not in ('sessions', 'login_throttles')
+    order by name`.execute(db);
+  const result: Record<string, unknown[]> = {};
+  for (const { name } of tables.rows) {
+    result[name] = (await sql`select * from ${sql.table(name)}`.execute(db)).rows;
+  }
+  return result;
+}
+
+/** The editor form for these values, as the browser sends it. */
+function editorForm(values: EditorValues): Record<string, string> {
+  const form: Record<string, string> = {
+    slug: values.slug,
+    primary_language: values.primaryLanguage,
+    languages: values.languages.join(','),
+    sponsor: values.sponsor,
+    goal: values.goal,
+    opens_at: values.opensAt,
+    closes_at: values.closesAt,
+    organisations: values.organisations,
+    recipients: values.recipientIds.join(','),
+  };
+  if (values.languages.length !== 1 || values.recipientIds.length !== 1)
+    throw new Error('editorForm sends one language and one recipient');
+  if (values.closeOnGoal) form.close_on_goal = 'yes';
+  for (const [language, text] of Object.entries(values.texts)) {
+    form[`title_${language}`] = text.title;
+    form[`summary_${language}`] = text.summary;
+    form[`body_${language}`] = text.body;
+  }
+  return form;
+}
+
+/** The ids of the letters a page links to as /admin/letters/<id>. */
+function letterIdsLinked(html: string): number[] {
+  const ids = hrefsIn(mainOf(html)).flatMap((href) => {
+    const match = /^\/admin\/letters\/(\d+)(?:[/?#]|$)/.exec(href);
+    return match ? [Number(match[1])] : [];
+  });
+  return [...new Set(ids)].sort((a, b) => a - b);
+}
+
+/** The message of the one error page. */
+function errorMessage(html: string): string {
+  return textOf(mainOf(html).split('</h1>')[1]!.split('</p>')[0]!);
+}
+
+describe('access to the admin pages', () => {
+  let t: TestPlatform;
+  let admin: User;
+  let owner: User;
+  let stranger: User;
+  let collaborator: User;
+  const as: Record<'admin' | 'owner' | 'stranger' | 'collaborator', Visitor> = {} as never;
+  /** The owner's letters, one per state the routes need, and one shared with `collaborator`. */
+  const letters = { open: 0, draft: 0, closed: 0, inReview: 0, shared: 0, strangers: 0, unowned: 0 };
+  const ids = { templateSlug: '', importOfAdmin: '', importOfOwner: '', recipient: 0, outboxMessage: 0 };
+  let openLetterForm: Record<string, string>;
+
+  async function ownedLetter(ownerId: number, overrides: LetterOverrides = {}): Promise<number> {
+    const { id } = await createLetter(t.platform.db, t.clock.now(), overrides);
+    await t.platform.db.updateTable('letters').set({ owner_id: ownerId }).where('id', '=', id).execute();
+    return id;
+  }
+
+  async function stageImport(visitor: Visitor, email: string): Promise<string> {
+    const pasted = `name,email,language,salutation\nMinistry of Tests,${email},en,Dear Minister`;
+    const response = await visitor.submit('/admin/recipients/import', '/admin/recipients/import', { pasted });
+    expect(response.status, 'the import is staged').toBe(303);
+    return response.headers.location!.split('/').at(-1)!;
+  }
+
+  /** The route with its parameters filled in, each pointing at something that exists. */
+  function pathOf(route: string, letterIds: Partial<typeof letters> = {}, importId = ids.importOfAdmin): string {
+    const letter = { ...letters, ...letterIds };
+    const letterId = route.endsWith('/publish')
+      ? letter.draft
+      : route.endsWith('/reopen')
+        ? letter.closed
+        : route.endsWith('/return')
+          ? letter.inReview
+          : letter.open;
+    const path = route
+      .replace('/letters/templates/:slug', `/letters/templates/${ids.templateSlug}`)
+      .replace('/letters/:id', `/letters/${letterId}`)
+      .replace(':userId', String(collaborator.id))
+      .replace('/recipients/import/:id', `/recipients/import/${importId}`)
+      .replace('/recipients/:id', `/recipients/${ids.recipient}`)
+      .replace('/queue/:id', `/queue/${ids.outboxMessage}`);
+    if (path.includes(':')) throw new Error(`the test does not know how to fill in ${route}`);
+    return path;
+  }
+
+  /** A body that would change something if the request were let through. */
+  function bodyFor(route: string): Record<string, string> {
+    switch (route) {
+      case '/admin/letters':
+        return { ...openLetterForm, slug: 'made-without-permission', title_en: 'Made without permission' };
+      case '/admin/letters/:id':
+        return { ...openLetterForm, title_en: 'Changed without permission' };
+      case '/admin/letters/preview.json':
+      case '/admin/letters/:id/preview.json':
+        return openLetterForm;
+      case '/admin/letters/:id/collaborators':
+        return { email: stranger.email };
+      case '/admin/recipients':
+      case '/admin/recipients/:id':
+        return {
+          name: 'Changed without permission',
+          title: '',
+          organisation: '',
+          country: 'KR',
+          email: 'changed@example.org',
+          language: 'en',
+          salutation: 'Dear Sir or Madam',
+          notes: '',
+        };
+      case '/admin/recipients/import':
+        return { pasted: 'name,email,language,salutation\nSomeone,someone@example.org,en,Dear Someone' };
+      case '/admin/settings':
+        return { require_review: 'yes' };
+      default:
+        return route.includes('/delivery/') ? { request_key: 'a-request-key-for-the-test' } : {};
+    }
+  }
+
+  beforeAll(async () => {
+    t = await createTestPlatform();
+    admin = await createAccount(t.platform, 'admin');
+    owner = await createAccount(t.platform, 'organizer');
+    stranger = await createAccount(t.platform, 'organizer');
+    collaborator = await createAccount(t.platform, 'organizer');
+    as.admin = await loginAs(t.app, admin);
+    as.owner = await loginAs(t.app, owner);
+    as.stranger = await loginAs(t.app, stranger);
+    as.collaborator = await loginAs(t.app, collaborator);
+
+    letters.open = await ownedLetter(owner.id, { title: 'The owner’s open letter' });
+    letters.draft = await ownedLetter(owner.id, { status: 'draft', title: 'The owner’s draft' });
+    letters.closed = await ownedLetter(owner.id, { status: 'closed', title: 'The owner’s closed letter' });
+    letters.inReview = await ownedLetter(owner.id, { status: 'draft', title: 'The owner’s draft in review' });
+    await t.platform.repositories.letters.setReviewRequested(letters.inReview, t.clock.now());
+    letters.shared = await ownedLetter(owner.id, { status: 'draft', title: 'The owner’s shared draft' });
+    await t.platform.repositories.letters.addCollaborator(letters.shared, collaborator.id, t.clock.now());
+    letters.strangers = await ownedLetter(stranger.id, { status: 'draft', title: 'The stranger’s draft' });
+    const unowned = await createLetter(t.platform.db, t.clock.now(), { title: 'A seed letter nobody owns' });
+    letters.unowned = unowned.id;
+
+    // A supporter's signature puts a message in the mail queue.
+    await sign(new Visitor(t.app), unowned.slug);
+    const message = await t.platform.db.selectFrom('outbox_messages').select('id').executeTakeFirstOrThrow();
+    ids.outboxMessage = message.id;
+    ids.templateSlug = t.platform.editor.templates()[0]!.slug;
+    ids.recipient = await t.platform.repositories.recipients.findOrCreate(
+      {
+        name: 'An unused recipient',
+        title: '',
+        organisation: 'Unused office',
+        country: 'KR',
+        email: 'unused@example.org',
+        language: 'en',
+        salutation: 'Dear Sir or Madam',
+      },
+      t.clock.now(),
+    );
+    ids.importOfAdmin = await stageImport(as.admin, 'admin-import@example.org');
+    ids.importOfOwner = await stageImport(as.owner, 'owner-import@example.org');
+    openLetterForm = editorForm(t.platform.editor.valuesOf(await t.platform.editor.editor(admin, letters.open)));
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('finds every admin route in the routers, and knows how to fill in each', () => {
+    const labels = ROUTES.map(label);
+    for (const known of [
+      'GET /admin',
+      'GET /admin/letters',
+      'GET /admin/letters/:id',
+      'POST /admin/letters/:id',
+      'POST /admin/letters/:id/preview.json',
+      'POST /admin/letters/:id/collaborators/:userId/remove',
+      'GET /admin/recipients/import/:id',
+      'POST /admin/recipients/:id/delete',
+      'GET /admin/settings',
+      'POST /admin/settings',
+    ]) {
+      expect(labels).toContain(known);
+    }
+    expect(ROUTES.length).toBeGreaterThanOrEqual(30);
+    for (const r of ROUTES) expect(() => pathOf(r.route), label(r)).not.toThrow();
+  });
+
+  describe('anonymous visitors', () => {
+    it.each(ROUTES.map((r) => [label(r), r] as const))(
+      '%s sends them to the login form (303) and changes nothing',
+      async (_label, r) => {
+        const before = await snapshot(t.platform.db);
+        const anonymous = new Visitor(t.app);
+        const path = pathOf(r.route);
+        // A POST carries a valid CSRF token: only the missing login stops it.
+        const response =
+          r.method === 'GET' ? await anonymous.get(path) : await anonymous.submit('/login', path, bodyFor(r.route));
+        expect(response.status).toBe(303);
+        expect(response.headers.location).toBe(
+          r.method === 'GET' ? `/login?next=${encodeURIComponent(path)}` : '/login',
+        );
+        expect(await snapshot(t.platform.db)).toEqual(before);
+      },
+    );
+  });
+
+  describe('forms without a CSRF token', () => {
+    it.each(POSTS.map((r) => [label(r), r] as const))(
+      '%s is refused with 403, even for an admin, and changes nothing',
+      async (_label, r) => {
+        const before = await snapshot(t.platform.db);
+        const response = await as.admin.agent
+          .post(pathOf(r.route))
+          .type('form')
+          .set('Accept', 'text/html')
+          .send(bodyFor(r.route));
+        expectErrorPage(response, 403, ERROR_TITLES[403]);
+        expect(errorMessage(response.text)).toBe(MESSAGES.csrf);
+        expect(await snapshot(t.platform.db)).toEqual(before);
+      },
+    );
+
+    it('refuses a token taken from another browser', async () => {
+      const before = await snapshot(t.platform.db);
+      const othersToken = csrfTokenIn((await new Visitor(t.app).get('/login')).text);
+      const response = await as.admin.agent
+        .post('/admin/settings')
+        .type('form')
+        .set('Accept', 'text/html')
+        .send({ require_review: 'yes', _csrf: othersToken });
+      expectErrorPage(response, 403, ERROR_TITLES[403]);
+      expect(await snapshot(t.platform.db)).toEqual(before);
+    });
+
+    it('refuses an uploaded CSV file sent without a token, and stages nothing', async () => {
+      const before = await snapshot(t.platform.db);
+      const response = await as.admin.agent
+        .post('/admin/recipients/import')
+        .set('Accept', 'text/html')
+        .attach(
+          'file',
+          Buffer.from('name,email,language,salutation\nUploaded,uploaded@example.org,en,Dear Sir'),
+          'recipients.csv',
+        );
+      expectErrorPage(response, 403, ERROR_TITLES[403]);
+      expect(await snapshot(t.platform.db)).toEqual(before);
+    });
+  });
+
+  describe('organizers', () => {
+    it.each(ROUTES.filter(isAdminOnly).map((r) => [label(r), r] as const))(
+      '%s is for admins only: an organizer gets 403 and nothing changes',
+      async (_label, r) => {
+        const before = await snapshot(t.platform.db);
+        // The owner, on the owner's own letter, with a valid token: only the role stops it.
+        const path = pathOf(r.route);
+        const response =
+          r.method === 'GET' ? await as.owner.get(path) : await as.owner.submit('/admin', path, bodyFor(r.route));
+        expectErrorPage(response, 403, ERROR_TITLES[403]);
+        expect(errorMessage(response.text)).toBe(MESSAGES.adminOnly);
+        expect(await snapshot(t.platform.db)).toEqual(before);
+      },
+    );
+
+    it.each(ROUTES.filter((r) => r.method === 'GET' && !isAdminOnly(r)).map((r) => [label(r), r] as const))(
+      '%s opens for an organizer on their own letter',
+      async (_label, r) => {
+        const response = await as.owner.get(pathOf(r.route, {}, ids.importOfOwner));
+        expect(response.status).toBe(200);
+      },
+    );
+
+    it('cannot see another organizer’s staged CSV import', async () => {
+      const response = await as.owner.get(`/admin/recipients/import/${ids.importOfAdmin}`);
+      expectErrorPage(response, 404, ERROR_TITLES[404]);
+      const confirm = await as.owner.submit('/admin', `/admin/recipients/import/${ids.importOfAdmin}/confirm`, {});
+      expectErrorPage(confirm, 404, ERROR_TITLES[404]);
+      expect(await t.platform.repositories.recipients.findByEmail('admin-import@example.org')).toBeUndefined();
+    });
+
+    it.each(ROUTES.filter(isAboutOneLetter).map((r) => [label(r), r] as const))(
+      '%s on another organizer’s letter is refused with 403, shows nothing of it, and changes nothing',
+      async (_label, r) => {
+        const before = await snapshot(t.platform.db);
+        const path = pathOf(r.route);
+        const response =
+          r.method === 'GET'
+            ? await as.stranger.get(path)
+            : await as.stranger.submit('/admin', path, bodyFor(r.route));
+        expectErrorPage(response, 403, ERROR_TITLES[403]);
+        expect(errorMessage(response.text)).toBe(
+          r.route.endsWith('/return') ? MESSAGES.adminOnly : MESSAGES.letterForbidden,
+        );
+        expect(response.text).not.toMatch(/The owner’s|The owner&#x27;s|The owner&#39;s/);
+        expect(await snapshot(t.platform.db)).toEqual(before);
+      },
+    );
+
+    it('gets a JSON 403 from another organizer’s live preview, with none of the letter in it', async () => {
+      const page = await as.stranger.get('/admin');
+      const response = await as.stranger.agent
+        .post(`/admin/letters/${letters.open}/preview.json`)
+        .type('form')
+        .set('Accept', 'application/json')
+        .send({ ...openLetterForm, preview_signatories: 'real', _csrf: csrfTokenIn(page.text) });
+      expect(response.status).toBe(403);
+      expect(response.body).toEqual({
+        error: { status: 403, code: 'letter_forbidden', message: MESSAGES.letterForbidden },
+      });
+    });
+  });
+
+  describe('an organizer the letter is shared with', () => {
+    it('reads the editor, the versions and the preview', async () => {
+      const editor = await as.collaborator.get(`/admin/letters/${letters.shared}`);
+      expect(editor.status).toBe(200);
+      expect(editor.text).toContain('The owner’s shared draft');
+      expect((await as.collaborator.get(`/admin/letters/${letters.shared}/versions`)).status).toBe(200);
+      const form = editorForm(t.platform.editor.valuesOf(await t.platform.editor.editor(admin, letters.shared)));
+      const preview = await as.collaborator.submit('/admin', `/admin/letters/${letters.shared}/preview.json`, form);
+      expect(preview.status).toBe(200);
+      expect(preview.body).toMatchObject({ ok: true });
+      expect((preview.body as { html: string }).html).toContain('Dear Ambassador');
+    });
+
+    it('saves a change to the text', async () => {
+      const form = editorForm(t.platform.editor.valuesOf(await t.platform.editor.editor(admin, letters.shared)));
+      const response = await as.collaborator.submit('/admin', `/admin/letters/${letters.shared}`, {
+        ...form,
+        title_en: 'The owner’s shared draft, improved',
+      });
+      expect(response.status).toBe(303);
+      expect(response.headers.location).toBe(`/admin/letters/${letters.shared}?done=saved`);
+      const state = await t.platform.editor.editor(admin, letters.shared);
+      expect(state.texts.find((text) => text.language === 'en')!.title).toBe('The owner’s shared draft, improved');
+    });
+
+    it('cannot change who the letter is shared with', async () => {
+      const before = await snapshot(t.platform.db);
+      const add = await as.collaborator.submit('/admin', `/admin/letters/${letters.shared}/collaborators`, {
+        email: stranger.email,
+      });
+      expectErrorPage(add, 403, ERROR_TITLES[403]);
+      expect(errorMessage(add.text)).toBe(MESSAGES.onlyOwnerShares);
+      const remove = await as.collaborator.submit(
+        '/admin',
+        `/admin/letters/${letters.shared}/collaborators/${collaborator.id}/remove`,
+        {},
+      );
+      expectErrorPage(remove, 403, ERROR_TITLES[403]);
+      expect(errorMessage(remove.text)).toBe(MESSAGES.onlyOwnerShares);
+      expect(await snapshot(t.platform.db)).toEqual(before);
+      expect(await t.platform.repositories.letters.collaboratorIds(letters.shared)).toEqual([collaborator.id]);
+    });
+  });
+
+  describe('lists of letters', () => {
+    it.each(['/admin', '/admin/letters'])('%s shows an organizer only their own and shared letters', async (path) => {
+      expect(letterIdsLinked((await as.stranger.get(path)).text)).toEqual([letters.strangers]);
+      expect(letterIdsLinked((await as.collaborator.get(path)).text)).toEqual([letters.shared]);
+      const owners = letterIdsLinked((await as.owner.get(path)).text);
+      expect(owners).toEqual(
+        expect.arrayContaining([letters.open, letters.draft, letters.closed, letters.inReview, letters.shared]),
+      );
+      expect(owners).not.toContain(letters.strangers);
+      expect(owners).not.toContain(letters.unowned);
+    });
+
+    it.each(['/admin', '/admin/letters'])('%s shows an admin every letter', async (path) => {
+      const all = await t.platform.db.selectFrom('letters').select('id').orderBy('id').execute();
+      expect(letterIdsLinked((await as.admin.get(path)).text)).toEqual(all.map((row) => row.id));
+    });
+  });
+
+  describe.each(['owner', 'admin'] as const)('the %s', (who) => {
+    it('can do everything with the letter: edit, preview, share, publish, close and reopen', async () => {
+      const visitor = as[who];
+      const helper = await createAccount(t.platform, 'organizer');
+      const id = await ownedLetter(owner.id, { status: 'draft', title: `A fresh draft for the ${who}` });
+      const base = `/admin/letters/${id}`;
+      const stored = async () => (await t.platform.repositories.letters.findById(id))!;
+      const form = editorForm(t.platform.editor.valuesOf(await t.platform.editor.editor(admin, id)));
+
+      expect((await visitor.get(base)).status).toBe(200);
+      const saved = await visitor.submit(base, base, { ...form, title_en: `Edited by the ${who}` });
+      expect(saved.headers.location).toBe(`${base}?done=saved`);
+      const state = await t.platform.editor.editor(admin, id);
+      expect(state.texts[0]!.title).toBe(`Edited by the ${who}`);
+
+      const preview = await visitor.submit(base, `${base}/preview.json`, form);
+      expect(preview.body).toMatchObject({ ok: true });
+      expect((await visitor.get(`${base}/versions`)).status).toBe(200);
+
+      const shared = await visitor.submit(base, `${base}/collaborators`, { email: helper.email });
+      expect(shared.status).toBe(303);
+      expect(await t.platform.repositories.letters.collaboratorIds(id)).toEqual([helper.id]);
+      const unshared = await visitor.submit(base, `${base}/collaborators/${helper.id}/remove`, {});
+      expect(unshared.status).toBe(303);
+      expect(await t.platform.repositories.letters.collaboratorIds(id)).toEqual([]);
+
+      const published = await visitor.submit(base, `${base}/publish`, {});
+      expect(published.headers.location).toBe(`${base}?done=published`);
+      expect((await stored()).status).toBe('open');
+
+      expect((await visitor.get(`${base}/close`)).status).toBe(200);
+      const closed = await visitor.submit(`${base}/close`, `${base}/close`, {});
+      expect(closed.headers.location).toBe(`${base}?done=closed`);
+      expect((await stored()).status).toBe('closed');
+
+      const reopened = await visitor.submit(base, `${base}/reopen`, {});
+      expect(reopened.headers.location).toBe(`${base}?done=reopened`);
+      expect((await stored()).status).toBe('open');
+    });
+  });
+
+  describe('admins', () => {
+    it('send a letter in review back to its organizer', async () => {
+      const id = await ownedLetter(owner.id, { status: 'draft', title: 'Waiting for an admin' });
+      await t.platform.repositories.letters.setReviewRequested(id, t.clock.now());
+      const response = await as.admin.submit('/admin', `/admin/letters/${id}/return`, {});
+      expect(response.headers.location).toBe(`/admin/letters/${id}?done=returned`);
+      expect((await t.platform.repositories.letters.findById(id))!.reviewRequestedAt).toBeNull();
+    });
+
+    it('open and change the platform settings', async () => {
+      expect((await as.admin.get('/admin/settings')).status).toBe(200);
+      const response = await as.admin.submit('/admin/settings', '/admin/settings', { require_review: 'yes' });
+      expect(response.headers.location).toBe('/admin/settings?done=saved');
+      expect((await t.platform.appDeps.settings.read()).requireReview).toBe(true);
+      await as.admin.submit('/admin/settings', '/admin/settings', {});
+      expect((await t.platform.appDeps.settings.read()).requireReview).toBe(false);
+    });
+
+    it.each(ROUTES.filter((r) => r.method === 'GET').map((r) => [label(r), r] as const))(
+      '%s opens for an admin',
+      async (_label, r) => {
+        expect((await as.admin.get(pathOf(r.route))).status).toBe(200);
+      },
+    );
+  });
+});

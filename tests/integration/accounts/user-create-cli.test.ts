@@ -1,0 +1,207 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../../server/app.js';
+import { loadConfig } from '../../../server/config.js';
+import { ManualClock } from '../../../server/lib/clock.js';
+import { createLogger } from '../../../server/lib/logger.js';
+import { projectRoot } from '../../../server/lib/paths.js';
+import { wire, type Platform } from '../../../server/wiring.js';
+import { createAccount } from '../../support/accounts.js';
+import { Visitor } from '../../support/http.js';
+import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
+
+const SECRET_KEY = 'cli-test-secret-cli-test-secret-0123456789';
+const USAGE = 'Usage: npm run user:create -- --email <address> --role <admin|organizer>';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `user:create` as a person would, in its own process, with only the environment it needs. */
+function userCreate(dataDir: string, args: string[]): Promise<Run> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/user-create.ts', ...args], {
+    cwd: projectRoot,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? os.tmpdir(),
+      NODE_ENV: 'test',
+      DATA_DIR: dataDir,
+      SECRET_KEY,
+      LOG_LEVEL: 'silent',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The one-time password in the command's output. */
+function oneTimePasswordIn(stdout: string): string {
+  const match = /^One-time password: (\S+)$/m.exec(stdout);
+  if (!match) throw new Error(`no one-time password in:\n${stdout}`);
+  return match[1]!;
+}
+
+/** The platform over the same DATA_DIR, wired as `npm start` wires it (mail goes nowhere). */
+async function openPlatform(dataDir: string): Promise<{ platform: Platform; app: ReturnType<typeof createApp> }> {
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, SECRET_KEY, LOG_LEVEL: 'silent' });
+  const platform = await wire(config, createLogger('silent'), {
+    clock: new ManualClock(),
+    withWorker: false,
+    transport: nodemailer.createTransport({ jsonTransport: true }),
+  });
+  return { platform, app: createApp(platform.appDeps) };
+}
+
+describe('npm run user:create', () => {
+  let dataDir: string;
+  let opened: Platform | undefined;
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-cli-'));
+  });
+  afterEach(async () => {
+    await opened?.shutdown();
+    opened = undefined;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates an organizer and prints a one-time password that logs in and must be changed', async () => {
+    const run = await userCreate(dataDir, ['--email', 'Organizer@Example.org', '--role', 'organizer']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Created organizer organizer@example.org.');
+    const password = oneTimePasswordIn(run.stdout);
+    expect(password).toMatch(/^[A-Za-z2-9]{20}$/);
+
+    const { platform, app } = await openPlatform(dataDir);
+    opened = platform;
+    const user = await platform.repositories.users.findByEmail('organizer@example.org');
+    expect(user).toMatchObject({ role: 'organizer', mustChangePassword: true, disabled: false });
+    const hash = await platform.repositories.users.passwordHashOf(user!.id);
+    expect(hash).toMatch(/^\$argon2id\$/);
+    expect(hash).not.toContain(password);
+
+    const login = await new Visitor(app).submit('/login', '/login', {
+      email: 'organizer@example.org',
+      password,
+      next: '/admin',
+    });
+    expect(login.status).toBe(303);
+    expect(login.headers.location).toBe('/account/password');
+  });
+
+  it('creates an admin when asked for one', async () => {
+    const run = await userCreate(dataDir, ['--email', 'chief@example.org', '--role', 'admin']);
+    expect(run.code).toBe(0);
+    oneTimePasswordIn(run.stdout);
+    const { platform } = await openPlatform(dataDir);
+    opened = platform;
+    expect(await platform.repositories.users.findByEmail('chief@example.org')).toMatchObject({ role: 'admin' });
+  });
+
+  it('refuses an address that already has an account, whatever its case, with exit code 1', async () => {
+    expect((await userCreate(dataDir, ['--email', 'twice@example.org', '--role', 'organizer'])).code).toBe(0);
+    const again = await userCreate(dataDir, ['--email', 'TWICE@example.org', '--role', 'admin']);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim()).toBe('An account with the address TWICE@example.org already exists.');
+    expect(again.stdout).not.toContain('One-time password');
+
+    const { platform } = await openPlatform(dataDir);
+    opened = platform;
+    const users = await platform.repositories.users.list();
+    expect(users.map((u) => [u.email, u.role])).toEqual([['twice@example.org', 'organizer']]);
+  });
+
+  it('refuses an address that is not an e-mail address with exit code 1', async () => {
+    const run = await userCreate(dataDir, ['--email', 'not-an-address', '--role', 'organizer']);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe('The address not-an-address is not valid.');
+    expect(run.stdout).not.toContain('One-time password');
+  });
+
+  it.each([
+    ['an unknown role', ['--email', 'someone@example.org', '--role', 'superuser']],
+    ['no role', ['--email', 'someone@example.org']],
+    ['no address', ['--role', 'organizer']],
+    ['no arguments at all', []],
+    ['an unknown option', ['--email', 'someone@example.org', '--role', 'organizer', '--force']],
+    ['an option without its value', ['--email', 'someone@example.org', '--role']],
+  ])('refuses %s with exit code 2 and the usage, creating nothing', async (_label, args) => {
+    const run = await userCreate(dataDir, args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(USAGE);
+    expect(run.stdout).toBe('');
+    // Bad arguments are refused before the database is even opened.
+    expect(existsSync(path.join(dataDir, 'undersigned.sqlite'))).toBe(false);
+  });
+});
+
+describe('the first admin', () => {
+  let t: TestPlatform;
+
+  beforeEach(async () => {
+    t = await createTestPlatform();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  async function admins() {
+    return (await t.platform.repositories.users.list()).filter((u) => u.role === 'admin');
+  }
+
+  it('is created on a platform without accounts, with a one-time password that logs in', async () => {
+    const created = await t.platform.accounts.ensureFirstAdmin('first-admin@example.org');
+    expect(created).toBeDefined();
+    expect(created!.user).toMatchObject({ email: 'first-admin@example.org', role: 'admin', mustChangePassword: true });
+    const login = await new Visitor(t.app).submit('/login', '/login', {
+      email: 'first-admin@example.org',
+      password: created!.oneTimePassword,
+      next: '/admin',
+    });
+    expect(login.headers.location).toBe('/account/password');
+  });
+
+  it('is created only once: a second start finds the admin and creates nobody', async () => {
+    await t.platform.accounts.ensureFirstAdmin('first-admin@example.org');
+    expect(await t.platform.accounts.ensureFirstAdmin('first-admin@example.org')).toBeUndefined();
+    expect(await t.platform.accounts.ensureFirstAdmin('another-admin@example.org')).toBeUndefined();
+    expect((await admins()).map((u) => u.email)).toEqual(['first-admin@example.org']);
+  });
+
+  it('is not created when an admin was made with user:create before the first start', async () => {
+    await createAccount(t.platform, 'admin', 'made-by-hand@example.org');
+    expect(await t.platform.accounts.ensureFirstAdmin('first-admin@example.org')).toBeUndefined();
+    expect((await admins()).map((u) => u.email)).toEqual(['made-by-hand@example.org']);
+  });
+
+  it('is created when only organizers exist', async () => {
+    await createAccount(t.platform, 'organizer', 'organizer@example.org');
+    const created = await t.platform.accounts.ensureFirstAdmin('first-admin@example.org');
+    expect(created?.user.role).toBe('admin');
+  });
+
+  it('is created when every admin is disabled, since nobody could run the platform', async () => {
+    const disabled = await createAccount(t.platform, 'admin', 'former-admin@example.org');
+    await t.platform.db
+      .updateTable('users')
+      .set({ disabled_at: t.clock.now().toISOString() })
+      .where('id', '=', disabled.id)
+      .execute();
+    const created = await t.platform.accounts.ensureFirstAdmin('first-admin@example.org');
+    expect(created?.user).toMatchObject({ email: 'first-admin@example.org', role: 'admin' });
+  });
+});

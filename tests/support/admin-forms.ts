@@ -1,0 +1,170 @@
+import type { Db } from '../../server/db/database.js';
+import type { NewRecipient } from '../../server/recipients/recipient-repository.js';
+import { RecipientRepository } from '../../server/recipients/recipient-repository.js';
+import { byId, decodeEntities, innerHtml, startTags, textOf } from './html.js';
+import { csrfTokenIn, type Visitor } from './http.js';
+
+/** Form fields as a browser sends them: a name may repeat (checkboxes, the letter's languages). */
+export type FormFields = [string, string][];
+
+/** Fields from an object; an array value becomes one field per item. */
+export function fieldsOf(values: Record<string, string | readonly string[]>): FormFields {
+  return Object.entries(values).flatMap(([name, value]) =>
+    typeof value === 'string' ? [[name, value] as [string, string]] : value.map((v) => [name, v] as [string, string]),
+  );
+}
+
+/** The fields with `name` replaced by `value` (added when missing; removed when value is null). */
+export function withField(fields: FormFields, name: string, value: string | null): FormFields {
+  const rest = fields.filter(([n]) => n !== name);
+  return value === null ? rest : [...rest, [name, value]];
+}
+
+/** The value of the first field called `name`, or undefined. */
+export function fieldValue(fields: FormFields, name: string): string | undefined {
+  return fields.find(([n]) => n === name)?.[1];
+}
+
+/**
+ * What a browser would submit from the form with this id: text, hidden and date inputs, checked boxes and
+ * radios, textareas and the selected option of each select. Buttons are left out (the test chooses one).
+ */
+export function formFields(html: string, formId: string): FormFields {
+  const form = byId(html, formId);
+  if (!form) throw new Error(`no form #${formId} in the page`);
+  const inner = innerHtml(html, form);
+  const fields: FormFields = [];
+  for (const tag of startTags(inner)) {
+    const name = tag.attrs.name;
+    // The CSRF token is added when posting, from the page the form is posted from.
+    if (!name || name === '_csrf') continue;
+    if (tag.name === 'input') {
+      const type = (tag.attrs.type ?? 'text').toLowerCase();
+      if (type === 'submit' || type === 'button' || type === 'file') continue;
+      if ((type === 'checkbox' || type === 'radio') && !('checked' in tag.attrs)) continue;
+      fields.push([name, tag.attrs.value ?? (type === 'checkbox' ? 'on' : '')]);
+    } else if (tag.name === 'textarea') {
+      // A line break right after <textarea> is not part of the value, as browsers read it.
+      fields.push([name, decodeEntities(innerHtml(inner, tag)).replace(/^\n/, '')]);
+    } else if (tag.name === 'select') {
+      const options = startTags(innerHtml(inner, tag), 'option');
+      const chosen = options.find((o) => 'selected' in o.attrs) ?? options[0];
+      if (chosen) fields.push([name, chosen.attrs.value ?? '']);
+    }
+  }
+  return fields;
+}
+
+/** Posts fields (with repeated names kept) and the CSRF token of `formPage`, as a browser form would. */
+export async function postForm(visitor: Visitor, formPage: string, action: string, fields: FormFields) {
+  const page = await visitor.get(formPage);
+  const body = new URLSearchParams([...fields, ['_csrf', csrfTokenIn(page.text)]]);
+  return visitor.agent
+    .post(action)
+    .type('form')
+    .set('Accept', 'text/html')
+    .send(body.toString());
+}
+
+/** The messages shown beside one field (the `<p class="field-error" id="<fieldId>-error">` elements). */
+export function fieldErrors(html: string, fieldId: string): string[] {
+  return startTags(html, 'p')
+    .filter((p) => p.attrs.id === `${fieldId}-error`)
+    .map((p) => textOf(innerHtml(html, p)).replace(/^Error:\s*/, ''));
+}
+
+let sequence = 0;
+
+/** Adds a recipient to the directory directly; returns its id. */
+export async function addRecipient(db: Db, now: Date, overrides: Partial<NewRecipient> = {}): Promise<number> {
+  sequence += 1;
+  return new RecipientRepository(db).findOrCreate(
+    {
+      name: `Recipient ${sequence}`,
+      title: 'Ambassador',
+      organisation: `Embassy ${sequence}`,
+      country: 'KR',
+      email: `recipient-${sequence}@example.org`,
+      language: 'en',
+      salutation: 'Dear Ambassador',
+      ...overrides,
+    },
+    now,
+  );
+}
+
+/** Every row of the tables a letter is stored in, to compare before and after a refused request. */
+export async function letterTables(db: Db) {
+  return {
+    letters: await db.selectFrom('letters').selectAll().orderBy('id').execute(),
+    versions: await db.selectFrom('letter_versions').selectAll().orderBy('id').execute(),
+    texts: await db
+      .selectFrom('letter_texts')
+      .selectAll()
+      .orderBy('letter_version_id')
+      .orderBy('language')
+      .execute(),
+    recipients: await db
+      .selectFrom('letter_recipients')
+      .selectAll()
+      .orderBy('letter_id')
+      .orderBy('position')
+      .execute(),
+  };
+}
+
+/** A letter text with the merge fields an organizer uses most. */
+export const EN_BODY = `{{date}}
+
+{{recipient.salutation}},
+
+We ask you to let the captured soldiers choose their country of asylum.
+
+{{#each organisations}}{{name}}
+{{/each}}`;
+
+/** A complete editor form for a new letter; override any field. */
+export function letterForm(
+  recipientIds: number[],
+  overrides: Record<string, string | string[]> = {},
+): FormFields {
+  return fieldsOf({
+    slug: 'let-them-choose',
+    primary_language: 'en',
+    sponsor: 'Escapees for freedom',
+    organisations: 'Transitional Justice Working Group\nNK Watch',
+    goal: '500',
+    opens_at: '',
+    closes_at: '2027-01-31',
+    recipients: recipientIds.map(String),
+    languages: ['en'],
+    title_en: 'Let them choose freedom',
+    summary_en: 'Two soldiers want to go to South Korea.',
+    body_en: EN_BODY,
+    action: 'save',
+    ...overrides,
+  });
+}
+
+/** The letter id in an editor redirect (`/admin/letters/12?done=created`). */
+export function letterIdIn(location: string | undefined): number {
+  const match = /^\/admin\/letters\/(\d+)\?done=\w+$/.exec(location ?? '');
+  if (!match) throw new Error(`not a redirect to the editor: ${location}`);
+  return Number(match[1]);
+}
+
+/** Creates a draft through the new-letter form, as an organizer would; returns its id. */
+export async function createDraft(
+  visitor: Visitor,
+  recipientIds: number[],
+  overrides: Record<string, string | string[]> = {},
+): Promise<number> {
+  const response = await postForm(
+    visitor,
+    '/admin/letters/new',
+    '/admin/letters',
+    letterForm(recipientIds, overrides),
+  );
+  if (response.status !== 303) throw new Error(`the draft was not created (${response.status})`);
+  return letterIdIn(response.headers.location);
+}

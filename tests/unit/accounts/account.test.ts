@@ -1,0 +1,215 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  accountEmail,
+  canAccessLetter,
+  LOGIN_POLICY,
+  minutesToWait,
+  passwordProblem,
+  PASSWORD_MIN_LENGTH,
+  safeNextPath,
+  waitAfterFailures,
+} from '../../../server/accounts/account.js';
+
+const NOW = new Date('2026-11-23T10:00:00.000Z');
+const SITE = 'https://letters.example.org';
+
+/** Milliseconds from NOW until the wait ends, or null for no wait. */
+function waitMs(failures: number): number | null {
+  const until = waitAfterFailures(failures, NOW);
+  return until ? until.getTime() - NOW.getTime() : null;
+}
+
+describe('waiting after failed logins', () => {
+  it('lets the first failures (typos) through without a wait', () => {
+    for (let failures = 0; failures < LOGIN_POLICY.freeFailures; failures += 1) {
+      expect(waitAfterFailures(failures, NOW), `${failures} failures`).toBeNull();
+    }
+  });
+
+  it('starts with a short wait and doubles it with each further failure', () => {
+    expect(waitMs(3)).toBe(5_000);
+    expect(waitMs(4)).toBe(10_000);
+    expect(waitMs(5)).toBe(20_000);
+    expect(waitMs(6)).toBe(40_000);
+    expect(waitMs(7)).toBe(80_000);
+    expect(waitMs(8)).toBe(160_000);
+  });
+
+  it('never makes a person wait more than five minutes before the lock', () => {
+    expect(waitMs(9)).toBe(5 * 60_000);
+  });
+
+  it('locks the address for 15 minutes from the tenth failure on', () => {
+    for (const failures of [10, 11, 25, 1_000]) {
+      expect(waitMs(failures), `${failures} failures`).toBe(15 * 60_000);
+    }
+  });
+
+  it('never waits less after more failures, and never waits longer than the lock', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000 }), (failures) => {
+        const now = waitMs(failures) ?? 0;
+        const next = waitMs(failures + 1) ?? 0;
+        expect(next).toBeGreaterThanOrEqual(now);
+        expect(next).toBeLessThanOrEqual(LOGIN_POLICY.lockMs);
+      }),
+    );
+  });
+
+  it('follows a policy passed in', () => {
+    const policy = { freeFailures: 1, firstDelayMs: 100, maxDelayMs: 250, lockAfterFailures: 5, lockMs: 999 };
+    expect(waitAfterFailures(0, NOW, policy)).toBeNull();
+    expect(waitAfterFailures(1, NOW, policy)!.getTime() - NOW.getTime()).toBe(100);
+    expect(waitAfterFailures(3, NOW, policy)!.getTime() - NOW.getTime()).toBe(250);
+    expect(waitAfterFailures(5, NOW, policy)!.getTime() - NOW.getTime()).toBe(999);
+  });
+
+  it('tells a person at least one minute, rounded up', () => {
+    expect(minutesToWait(new Date(NOW.getTime() + 1_000), NOW)).toBe(1);
+    expect(minutesToWait(new Date(NOW.getTime() + 60_000), NOW)).toBe(1);
+    expect(minutesToWait(new Date(NOW.getTime() + 61_000), NOW)).toBe(2);
+    expect(minutesToWait(new Date(NOW.getTime() - 5_000), NOW)).toBe(1);
+  });
+});
+
+describe('rules for a new password', () => {
+  const email = 'organizer@example.org';
+
+  it('accepts a long password of several words', () => {
+    expect(passwordProblem('correct horse battery staple', email)).toBeNull();
+    expect(passwordProblem('abcdefghijkl', email)).toBeNull();
+  });
+
+  it(`refuses anything shorter than ${PASSWORD_MIN_LENGTH} characters`, () => {
+    expect(passwordProblem('abcdefghijk', email)).toBe('account.errors.passwordTooShort');
+    fc.assert(
+      fc.property(fc.string({ maxLength: PASSWORD_MIN_LENGTH - 1 }), (password) => {
+        expect(passwordProblem(password, email)).toBe('account.errors.passwordTooShort');
+      }),
+    );
+  });
+
+  it('counts characters, not UTF-16 code units: six emoji are six characters, not twelve', () => {
+    const sixEmoji = '😀😁😂🤣😃😄';
+    expect(sixEmoji.length).toBe(12);
+    expect(passwordProblem(sixEmoji, email)).toBe('account.errors.passwordTooShort');
+    expect(passwordProblem('😀😁😂🤣😃😄😅😆😉😊😋😎', email)).toBeNull();
+    expect(passwordProblem('한국어로된비밀번호입니다', email)).toBeNull();
+  });
+
+  it('refuses a password longer than 256 characters', () => {
+    expect(passwordProblem('abcd'.repeat(64), email)).toBeNull();
+    expect(passwordProblem('abcd'.repeat(64) + 'e', email)).toBe('account.errors.passwordTooLong');
+  });
+
+  it('refuses the account’s own e-mail address, whatever its case or surrounding spaces', () => {
+    expect(passwordProblem(email, email)).toBe('account.errors.passwordIsEmail');
+    expect(passwordProblem(' Organizer@Example.ORG ', email)).toBe('account.errors.passwordIsEmail');
+    expect(passwordProblem(email, ' ORGANIZER@example.org')).toBe('account.errors.passwordIsEmail');
+  });
+
+  it('refuses a long password made of fewer than four different characters', () => {
+    expect(passwordProblem('aaaaaaaaaaaaaaaa', email)).toBe('account.errors.passwordTooSimple');
+    expect(passwordProblem('abcabcabcabcabc', email)).toBe('account.errors.passwordTooSimple');
+    expect(passwordProblem('abcdabcdabcd', email)).toBeNull();
+  });
+});
+
+describe('account addresses', () => {
+  it('compares addresses trimmed and lower-cased, without folding dots or plus tags', () => {
+    expect(accountEmail('  Kim.Ji-Hoon+Letters@Example.ORG ')).toBe('kim.ji-hoon+letters@example.org');
+  });
+});
+
+describe('who may work on a letter', () => {
+  const admin = { id: 1, role: 'admin' as const };
+  const owner = { id: 2, role: 'organizer' as const };
+  const collaborator = { id: 3, role: 'organizer' as const };
+  const stranger = { id: 4, role: 'organizer' as const };
+
+  it('lets admins work on every letter, even one without an owner', () => {
+    expect(canAccessLetter(admin, owner.id, [])).toBe(true);
+    expect(canAccessLetter(admin, null, [])).toBe(true);
+  });
+
+  it('lets the owner and the organizers it is shared with work on it', () => {
+    expect(canAccessLetter(owner, owner.id, [collaborator.id])).toBe(true);
+    expect(canAccessLetter(collaborator, owner.id, [collaborator.id])).toBe(true);
+  });
+
+  it('keeps every other organizer out, including from letters nobody owns', () => {
+    expect(canAccessLetter(stranger, owner.id, [collaborator.id])).toBe(false);
+    expect(canAccessLetter(stranger, null, [])).toBe(false);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000 }),
+        fc.option(fc.integer({ min: 1, max: 1_000 }), { nil: null }),
+        fc.array(fc.integer({ min: 1, max: 1_000 }), { maxLength: 10 }),
+        (userId, ownerId, collaboratorIds) => {
+          const allowed = canAccessLetter({ id: userId, role: 'organizer' }, ownerId, collaboratorIds);
+          expect(allowed).toBe(ownerId === userId || collaboratorIds.includes(userId));
+        },
+      ),
+    );
+  });
+});
+
+describe('where to go after logging in', () => {
+  it('keeps a path on this site, with its query and fragment', () => {
+    expect(safeNextPath('/admin/letters/3?done=saved#collaborators')).toBe(
+      '/admin/letters/3?done=saved#collaborators',
+    );
+    expect(safeNextPath('/admin/recipients')).toBe('/admin/recipients');
+  });
+
+  it.each([
+    ['a protocol-relative URL', '//evil.example'],
+    ['a protocol-relative URL with a path', '//evil.example/admin'],
+    ['a full URL', 'https://evil.example'],
+    ['a full URL with a local-looking path', 'https://evil.example/admin'],
+    ['a backslash that browsers read as a slash', '/\\evil.example'],
+    ['two backslashes', '\\\\evil.example'],
+    ['a slash and a backslash', '\\/evil.example'],
+    ['a javascript: URL', 'javascript:alert(1)'],
+    ['a data: URL', 'data:text/html,<script>alert(1)</script>'],
+    ['a tab that URL parsers drop', '/\t/evil.example'],
+    ['a newline that URL parsers drop', '/\n/evil.example'],
+    ['a carriage return and header', '/admin\r\nSet-Cookie: x=1'],
+    ['a NUL byte', '/admin\u0000'],
+    ['a relative path', 'admin'],
+    ['a leading space', ' //evil.example'],
+    ['the empty string', ''],
+    ['a very long path', `/${'a'.repeat(600)}`],
+  ])('falls back to /admin for %s', (_label, next) => {
+    expect(safeNextPath(next)).toBe('/admin');
+  });
+
+  it('falls back for anything that is not a string, and to the fallback asked for', () => {
+    for (const next of [undefined, null, 42, ['/admin/letters'], { path: '/admin' }, true]) {
+      expect(safeNextPath(next)).toBe('/admin');
+    }
+    expect(safeNextPath('//evil.example', '/admin/letters')).toBe('/admin/letters');
+  });
+
+  it('never returns a target that a browser would resolve to another site', () => {
+    const hostile = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.webUrl(),
+      fc
+        .tuple(
+          fc.constantFrom('/', '//', '\\', '/\\', '\\/', '///', '/\t/', ' /', 'http:', 'https:', '/%2F'),
+          fc.string({ unit: 'binary' }),
+        )
+        .map(([prefix, rest]) => prefix + rest),
+    );
+    fc.assert(
+      fc.property(hostile, (next) => {
+        const target = safeNextPath(next);
+        expect(target === next || target === '/admin').toBe(true);
+        expect(new URL(target, SITE).origin).toBe(SITE);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
