@@ -27,7 +27,11 @@ async function main(): Promise<void> {
 
   console.log(`\nUndersigned is running at ${config.publicUrl}`);
   if (!config.smtpUrl) console.log(`Mail is captured, not sent: read it at ${config.publicUrl}/dev/mailbox`);
-  if (firstAdmin) {
+  if (firstAdmin.kind === 'taken') {
+    console.log(`\nThere is no active admin, and ${config.adminEmail} (ADMIN_EMAIL) belongs to an account that is not one.`);
+    console.log('  Create an admin with: npm run user:create -- --email <address> --role admin\n');
+  }
+  if (firstAdmin.kind === 'created') {
     // Printed once, to the console only (never to the logs): it is a password.
     console.log(`\nAn admin account was created for the first start.`);
     console.log(`  Log in at ${config.publicUrl}/login`);

@@ -85,6 +85,8 @@ export interface Platform {
   deliveries: DeliveryService;
   bounces: BounceHandler;
   pdf: PdfRenderer;
+  /** The embedded capture server's port when mail is captured (bounces can be sent back to it); else undefined. */
+  capturePort: number | undefined;
   /** Housekeeping: closing letters past their date, forgetting expired sessions. Started by main. */
   scheduler: Scheduler;
   appDeps: AppDeps;
@@ -273,6 +275,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     deliveries,
     bounces,
     pdf,
+    capturePort: capture?.port,
     scheduler,
     appDeps,
     worker,

@@ -49,7 +49,10 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       return renderLogin(res, 401, values, t('account.errors.invalidCredentials'));
     if (outcome.kind === 'wait') {
       const now = deps.clock.now();
-      res.set('Retry-After', String(Math.max(1, Math.ceil((outcome.until.getTime() - now.getTime()) / 1000))));
+      res.set(
+        'Retry-After',
+        String(Math.max(1, Math.ceil((outcome.until.getTime() - now.getTime()) / 1000))),
+      );
       return renderLogin(
         res,
         429,

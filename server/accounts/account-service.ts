@@ -42,10 +42,15 @@ export class AccountService {
     return { user, oneTimePassword: password };
   }
 
-  /** On a platform without an active admin, creates one; returns its credentials, or undefined when one exists. */
-  async ensureFirstAdmin(email: string): Promise<{ user: User; oneTimePassword: string } | undefined> {
-    if ((await this.deps.users.countActiveAdmins()) > 0) return undefined;
-    return this.createUser(email, 'admin');
+  /** On a platform without an active admin, creates one with ADMIN_EMAIL and returns its credentials. */
+  async ensureFirstAdmin(
+    email: string,
+  ): Promise<{ kind: 'created'; user: User; oneTimePassword: string } | { kind: 'exists' } | { kind: 'taken' }> {
+    if ((await this.deps.users.countActiveAdmins()) > 0) return { kind: 'exists' };
+    // The address belongs to an account that is not an active admin (disabled, or an organizer):
+    // never promote or re-enable it silently; the operator decides.
+    if (await this.deps.users.findByEmail(accountEmail(email))) return { kind: 'taken' };
+    return { kind: 'created', ...(await this.createUser(email, 'admin')) };
   }
 
   async findUser(id: number): Promise<User | undefined> {

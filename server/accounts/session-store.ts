@@ -29,9 +29,10 @@ export class SqliteSessionStore extends session.Store {
     return keyedHash(this.secret, 'session', sid);
   }
 
-  private expiry(data: session.SessionData): Date {
-    const expires = data.cookie?.expires;
-    return expires ? new Date(expires) : new Date(this.clock.now().getTime() + this.ttlMs);
+  // Measured on the platform's clock, like the expiry check in get(): the cookie's own date comes from
+  // the wall clock, and mixing the two would end sessions early or late whenever they differ.
+  private expiry(): Date {
+    return new Date(this.clock.now().getTime() + this.ttlMs);
   }
 
   override get(sid: string, callback: Callback<session.SessionData | null>): void {
@@ -42,14 +43,14 @@ export class SqliteSessionStore extends session.Store {
   }
 
   override set(sid: string, data: session.SessionData, callback?: Callback): void {
-    this.sessions.save(this.key(sid), data.userId ?? null, JSON.stringify(data), this.expiry(data)).then(
+    this.sessions.save(this.key(sid), data.userId ?? null, JSON.stringify(data), this.expiry()).then(
       () => callback?.(),
       (error: unknown) => callback?.(error),
     );
   }
 
-  override touch(sid: string, data: session.SessionData, callback?: Callback): void {
-    this.sessions.extend(this.key(sid), this.expiry(data)).then(
+  override touch(sid: string, _data: session.SessionData, callback?: Callback): void {
+    this.sessions.extend(this.key(sid), this.expiry()).then(
       () => callback?.(),
       (error: unknown) => callback?.(error),
     );

@@ -143,6 +143,7 @@ export interface OutboxMessagesTable {
   give_up_at: string | null;
   delivery_round_id: number | null;
   bounced_at: string | null;
+  attachment_count: Generated<number>;
 }
 
 export interface DeliveryRoundsTable {

@@ -85,7 +85,8 @@ export class BounceHandler {
       return parsed && parsed.tag === this.tag(parsed.messageId) ? [parsed.messageId] : [];
     });
     if (ids.length === 0) return [];
-    const mail = await simpleParser(raw);
+    // Without keepDeliveryStatus, mailparser folds the machine-readable report into the text body.
+    const mail = await simpleParser(raw, { keepDeliveryStatus: true });
     const report = mail.attachments.find((a) => a.contentType.toLowerCase() === 'message/delivery-status');
     let reason: string | undefined;
     if (report) {

@@ -48,6 +48,9 @@ export async function startBounceServer(handler: BounceHandler, host: string, po
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
+  // Any client can reset its connection mid-message, and smtp-server reports that as an 'error'
+  // event: unheard, it would end the whole process.
+  server.on('error', (error) => logger.warn({ err: error }, 'bounce receiver: a connection failed'));
   const address = server.server.address();
   return {
     port: typeof address === 'object' && address ? address.port : port,

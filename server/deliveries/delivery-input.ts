@@ -39,7 +39,9 @@ export function parseDeliverySettings(
 
   let milestoneEvery: number | null = null;
   if (values.milestoneEvery.trim() !== '') {
-    const n = Number(values.milestoneEvery.trim().replace(/[,\s_]/g, ''));
+    const digits = values.milestoneEvery.trim().replace(/[,\s_]/g, '');
+    // Digits only: Number() would also read "1e3" or "0x10" as a count nobody typed.
+    const n = /^\d+$/.test(digits) ? Number(digits) : NaN;
     if (!Number.isInteger(n) || n < 1 || n > 10_000_000) errors.milestone_every = 'deliveries.errors.milestoneEvery';
     else milestoneEvery = n;
   }

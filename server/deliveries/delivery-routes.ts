@@ -124,7 +124,10 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
 export function unsubscribeRoutes(deps: { deliveries: DeliveryService; linkLimit: RequestHandler }): Router {
   const router = Router();
 
-  router.get('/signatures/unsubscribe/:token', deps.linkLimit, (req, res) => {
+  router.get('/signatures/unsubscribe/:token', deps.linkLimit, async (req, res) => {
+    if (!(await deps.deliveries.unsubscribeLinkValid(pathParam(req, 'token')))) {
+      return res.status(404).render('signatures/unsubscribed', { valid: false, titleKey: 'unsubscribe.title' });
+    }
     res.render('signatures/unsubscribe', { token: pathParam(req, 'token'), titleKey: 'unsubscribe.title' });
   });
 

@@ -126,10 +126,12 @@ export class DeliveryService {
   /** Delivers the current version to every recipient now; a closed letter becomes delivered. */
   async deliverNow(user: User, letterId: number, requestKey: string): Promise<DeliveryRound> {
     const { letter } = await this.deps.access(user, letterId);
+    // The same form sent again (a double click, a reload) is the same delivery, even once the letter
+    // it made delivered would refuse a new one.
+    const earlier = await this.deps.deliveries.findRoundByRequestKey(requestKey);
+    if (earlier && earlier.letterId === letter.id && earlier.kind === 'delivery') return earlier;
     await this.checkDeliverable(letter);
     if (await this.deps.deliveries.hasRound(letter.id, 'delivery', letter.currentVersionId)) {
-      const earlier = await this.deps.deliveries.findRoundByRequestKey(requestKey);
-      if (earlier) return earlier;
       throw new AppError(409, 'already_delivered', 'deliveries.errors.alreadyDelivered');
     }
     return this.createRound(letter, 'delivery', 'manual', { requestKey, requestedBy: user.id });
@@ -182,7 +184,13 @@ export class DeliveryService {
         now,
       );
       if (!created) return undefined;
-      if (kind === 'delivery' && current.status === 'closed') {
+      let status = current.status;
+      // Past its closing date but not closed yet (the closing job runs on its own schedule): close it
+      // here, so a letter delivered at closing ends delivered whichever job runs first.
+      if (kind === 'delivery' && status === 'open' && current.closesAt !== null && current.closesAt <= now) {
+        if (await letters.transition(current.id, 'open', 'closed', { closedAt: now }, now)) status = 'closed';
+      }
+      if (kind === 'delivery' && status === 'closed') {
         await letters.transition(current.id, 'closed', 'delivered', {}, now);
       }
       if (kind === 'milestone' && extra.milestone !== undefined) await letters.advanceMilestone(current.id, extra.milestone);
@@ -380,6 +388,12 @@ export class DeliveryService {
       await this.deps.deliveries.markNotified(round.id, this.deps.clock.now());
     }
     return queued;
+  }
+
+  /** Whether an unsubscribe link is one the platform made (so a forged one shows no form). */
+  async unsubscribeLinkValid(token: string): Promise<boolean> {
+    const ref = refFromToken(this.deps.secret, token, 'unsubscribe');
+    return ref !== null && (await this.deps.signatures.findByRef(ref)) !== undefined;
   }
 
   /** A supporter's one-click unsubscribe: no more news about this letter. Harmless to repeat. */

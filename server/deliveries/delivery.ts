@@ -97,7 +97,8 @@ export function annexOf(
   const entries: AnnexEntry[] = [];
   let unnamed = 0;
   for (const s of signatures) {
-    if (s.name === null || s.name === '') {
+    // A supporter who chose to be counted only is never named, whatever name reaches this rule.
+    if (s.display === 'hidden' || s.name === null || s.name === '') {
       unnamed += 1;
       continue;
     }

@@ -415,7 +415,10 @@ export class LetterEditorService {
       return { kind: 'review-requested' };
     }
     const opensAt = letter.opensAt && letter.opensAt > now ? letter.opensAt : now;
-    await this.deps.letters.transition(letter.id, 'draft', 'open', { publishedAt: now, opensAt }, now);
+    // Compare-and-set: a second click, or an admin publishing at the same moment, publishes once.
+    if (!(await this.deps.letters.transition(letter.id, 'draft', 'open', { publishedAt: now, opensAt }, now))) {
+      throw new AppError(409, 'letter_not_draft', 'errors.letterNotDraft');
+    }
     return { kind: 'published' };
   }
 
@@ -454,7 +457,9 @@ export class LetterEditorService {
 
   /** Closes open letters past their closing date; the scheduler calls it every minute. */
   async closeDue(): Promise<number[]> {
-    return this.deps.letters.closeDue(this.deps.clock.now());
+    const now = this.deps.clock.now();
+    // Also letters whose goal was lowered below their count: no confirmation comes to close them.
+    return [...(await this.deps.letters.closeDue(now)), ...(await this.deps.letters.closeAtGoal(now))];
   }
 
   /** The version history, newest first, with who saved each, how many signed it, and its changes from the one before. */

@@ -124,7 +124,12 @@ const END_OF_DAY_MS = 86_400_000 - 1;
 // eslint-disable-next-line no-control-regex -- control characters (but newlines) have no place in letter texts
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
-const goalSchema = z.coerce.number().int().min(1).max(LIMITS.goal);
+// Digits only: Number() would also read "0x10", "0b11" or "1e3", and save a goal nobody typed.
+const goalSchema = z
+  .string()
+  .regex(/^\d{1,12}$/)
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(LIMITS.goal));
 
 /**
  * Checks the editor form. Dates are whole days in UTC: a letter opens at the start of its opening day

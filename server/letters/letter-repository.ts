@@ -463,6 +463,20 @@ export class LetterRepository {
     return rows.map((r) => r.id);
   }
 
+  /** Closes every open letter set to close at its goal whose count has reached it; returns their ids. */
+  async closeAtGoal(now: Date): Promise<number[]> {
+    const rows = await this.db
+      .updateTable('letters')
+      .set({ status: 'closed', closed_at: now.toISOString(), updated_at: now.toISOString() })
+      .where('status', '=', 'open')
+      .where('close_on_goal', '=', 1)
+      .where('goal', 'is not', null)
+      .where((eb) => eb('signature_count', '>=', eb.ref('goal')))
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   /** Closes an open letter whose goal closes it once the count reaches it, in the caller's transaction. */
   async closeIfGoalReached(id: number, now: Date): Promise<boolean> {
     const result = await this.db

@@ -44,9 +44,10 @@ export async function startCaptureServer(
         await pipeline(stream, out);
         // Renamed only when complete, so the viewer never shows half a message.
         await rename(partial, path.join(mailboxDir, name));
+        // Read before answering: smtp-server clears the session's envelope once the message is accepted.
+        const recipients = session.envelope.rcptTo.map((r) => r.address);
         callback(null, `Captured as ${name}`);
         if (onMessage) {
-          const recipients = session.envelope.rcptTo.map((r) => r.address);
           onMessage(recipients, path.join(mailboxDir, name)).catch((error: unknown) =>
             logger.error({ err: error }, 'capture server: could not read a captured message'),
           );
@@ -61,6 +62,9 @@ export async function startCaptureServer(
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
   });
+  // A client that dies mid-message (a worker killed while sending) resets its connection, and
+  // smtp-server reports that as an 'error' event: unheard, it would end this whole process.
+  server.on('error', (error) => logger.warn({ err: error }, 'capture server: a connection failed'));
   const address = server.server.address();
   if (!address || typeof address === 'string') throw new Error('capture server has no port');
   return {

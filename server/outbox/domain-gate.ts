@@ -39,9 +39,12 @@ export class DomainGate {
   async run<T>(domain: string, send: () => Promise<T>): Promise<T> {
     const state = this.state(domain);
     if (state.active >= this.policy.connectionsPerDomain) {
+      // The send that ends hands its connection over (active stays counted), so a newcomer arriving
+      // between that hand-over and this line cannot take it too.
       await new Promise<void>((resolve) => state.waiting.push(resolve));
+    } else {
+      state.active += 1;
     }
-    state.active += 1;
     try {
       const start = Math.max(this.now(), state.nextStart);
       state.nextStart = start + this.spacingMs;
@@ -49,10 +52,12 @@ export class DomainGate {
       if (wait > 0) await this.sleep(wait);
       return await send();
     } finally {
-      state.active -= 1;
       const next = state.waiting.shift();
       if (next) next();
-      else if (state.active === 0 && state.nextStart <= this.now()) this.domains.delete(domain);
+      else {
+        state.active -= 1;
+        if (state.active === 0 && state.nextStart <= this.now()) this.domains.delete(domain);
+      }
     }
   }
 

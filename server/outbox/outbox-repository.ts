@@ -26,6 +26,7 @@ function toMessage(row: OutboxMessageRow): OutboxMessage {
     domain: row.domain,
     replyTo: row.reply_to,
     giveUpAt: row.give_up_at ? new Date(row.give_up_at) : null,
+    attachmentCount: row.attachment_count,
   };
 }
 
@@ -90,6 +91,7 @@ export class OutboxRepository {
       headers: JSON.stringify(message.headers ?? {}),
       reply_to: message.replyTo ?? null,
       delivery_round_id: message.deliveryRoundId ?? null,
+      attachment_count: message.attachments?.length ?? 0,
       message_id: messageId,
       status: 'queued',
       next_attempt_at: at,
@@ -156,7 +158,7 @@ export class OutboxRepository {
   ): Promise<OutboxMessage[]> {
     const at = now.toISOString();
     const leaseExpiresAt = new Date(now.getTime() + leaseMs).toISOString();
-    const window = Math.max(limit, options.window ?? 500);
+    const window = Math.max(limit, options.window ?? Math.max(200, limit * 10));
     const excluded =
       options.excludeDomains.length > 0
         ? sql`and domain not in (${sql.join(options.excludeDomains.map((d) => sql`${d}`))})`

@@ -11,6 +11,7 @@ import {
   type OutboxMessage,
   type PolitenessPolicy,
   type RetryPolicy,
+  withoutAddresses,
 } from './outbox.js';
 import type { OutboxRepository } from './outbox-repository.js';
 
@@ -54,6 +55,8 @@ export class OutboxWorker {
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  /** Set by wake(): something changed since the loop last looked, so it must not go to sleep. */
+  private woken = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: OutboxWorkerOptions) {
@@ -74,6 +77,7 @@ export class OutboxWorker {
 
   /** Tells a sleeping worker that new mail is waiting. */
   wake(): void {
+    this.woken = true;
     this.wakeUp?.();
   }
 
@@ -92,10 +96,16 @@ export class OutboxWorker {
     return claimed.length;
   }
 
+  private lastRelease = Number.NEGATIVE_INFINITY;
+
   private async claim(limit: number): Promise<OutboxMessage[]> {
     const { outbox, clock, workerId } = this.options;
     const now = clock.now();
-    await outbox.releaseExpiredClaims(now);
+    // Expired claims are rare (a worker died): looking for them a few times per lease is enough.
+    if (now.getTime() - this.lastRelease >= Math.min(this.leaseMs / 4, 10_000) || now.getTime() < this.lastRelease) {
+      await outbox.releaseExpiredClaims(now);
+      this.lastRelease = now.getTime();
+    }
     return outbox.claimDue(workerId, now, this.leaseMs, limit, {
       perDomain: (this.options.politeness ?? DEFAULT_POLITENESS).connectionsPerDomain,
       excludeDomains: this.gate.saturated(),
@@ -108,9 +118,11 @@ export class OutboxWorker {
    */
   private async run(): Promise<void> {
     while (this.running) {
+      this.woken = false;
       let claimed: OutboxMessage[] = [];
       const room = this.batchSize - this.inFlight.size;
-      if (room > 0) {
+      // Claims are refilled in halves, not one by one: each claim is a statement over the waiting queue.
+      if (room >= Math.ceil(this.batchSize / 2) || this.inFlight.size === 0) {
         try {
           claimed = await this.claim(room);
         } catch (error) {
@@ -130,14 +142,21 @@ export class OutboxWorker {
 
   private async sleep(): Promise<void> {
     let delay = this.pollMs;
-    try {
-      const due = await this.options.outbox.nextDueAt();
-      if (due) delay = Math.max(0, Math.min(delay, due.getTime() - this.options.clock.now().getTime()));
-      // Something is due but every domain it goes to is busy: look again shortly, when a send ends.
-      if (delay === 0) delay = this.inFlight.size > 0 ? this.pollMs : 50;
-    } catch {
-      // The next loop logs database trouble; here a plain poll interval is the safe fallback.
+    // With sends in flight, the next one to finish wakes the loop; only an idle worker asks the queue
+    // when the next message is due (a statement over every waiting message).
+    if (this.inFlight.size === 0) {
+      try {
+        const due = await this.options.outbox.nextDueAt();
+        if (due) delay = Math.max(0, Math.min(delay, due.getTime() - this.options.clock.now().getTime()));
+        // Something is due but every domain it goes to is paced: look again shortly.
+        if (delay === 0) delay = 50;
+      } catch {
+        // The next loop logs database trouble; here a plain poll interval is the safe fallback.
+      }
     }
+    // A wake-up that came while the loop was claiming or asking the queue (a send ended, mail was
+    // queued) found no sleeper: look again now rather than after the poll interval.
+    if (this.woken) return;
     await new Promise<void>((resolve) => {
       this.wakeUp = resolve;
       this.timer = setTimeout(resolve, delay);
@@ -150,7 +169,7 @@ export class OutboxWorker {
     const { outbox, sender, clock, logger, workerId } = this.options;
     const log = logger.child({ outboxMessageId: message.id, kind: message.kind, attempt: message.attempts });
     try {
-      const attachments = await outbox.attachmentsOf(message.id);
+      const attachments = message.attachmentCount > 0 ? await outbox.attachmentsOf(message.id) : [];
       const { reply } = await this.gate.run(message.domain, () => sender.send(message, attachments));
       const recorded = await outbox.finish(message.id, workerId, { status: 'sent', reply, at: clock.now() });
       if (!recorded) log.warn('mail worker: sent, but the claim had expired; another attempt may duplicate it');
@@ -162,12 +181,12 @@ export class OutboxWorker {
       try {
         if (outcome.kind === 'permanent' || shouldGiveUp(message, now, this.policy)) {
           await outbox.finish(message.id, workerId, { status: 'failed', reply: outcome.reply, at: now });
-          log.warn({ reply: outcome.reply }, 'mail worker: failed');
+          log.warn({ reply: withoutAddresses(outcome.reply) }, 'mail worker: failed');
           this.options.onFinished?.(message.id, 'failed');
         } else {
           const next = retryAt(message.attempts, now, this.policy, this.random(), outcome.reply);
           await outbox.finish(message.id, workerId, { status: 'retrying', reply: outcome.reply, at: now, nextAttemptAt: next });
-          log.info({ reply: outcome.reply, retryAt: next }, 'mail worker: will retry');
+          log.info({ reply: withoutAddresses(outcome.reply), retryAt: next }, 'mail worker: will retry');
         }
       } catch (recordError) {
         // The claim expires and the message is tried again: at-least-once, never lost.

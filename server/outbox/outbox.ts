@@ -43,6 +43,7 @@ export interface OutboxMessage {
   domain: string;
   replyTo: string | null;
   giveUpAt: Date | null;
+  attachmentCount: number;
 }
 
 /** An e-mail to put in the outbox, already rendered. */
@@ -158,4 +159,12 @@ export const DEFAULT_POLITENESS: PolitenessPolicy = { connectionsPerDomain: 2, m
 export function domainOfAddress(address: string): string {
   const at = address.lastIndexOf('@');
   return at < 0 ? '' : address.slice(at + 1).trim().toLowerCase();
+}
+
+/**
+ * A server's reply with the person taken out of every e-mail address in it ("<…@example.org>"):
+ * receiving servers often quote the recipient, and the queue page and the logs name domains only.
+ */
+export function withoutAddresses(reply: string): string {
+  return reply.replace(/(?:"[^"\r\n]*"|[\p{L}\p{N}_!#$%&'*+/=?^`{|}~.-]+)@(?=[\p{L}\p{N}[])/gu, '…@');
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
-import type { RetryPolicy } from './outbox.js';
+import { withoutAddresses, type RetryPolicy } from './outbox.js';
 import type { OutboxListItem, OutboxRepository } from './outbox-repository.js';
 import type { OutboxStatus } from './outbox.js';
 
@@ -26,20 +26,35 @@ export class QueueService {
       this.outbox.listByStatus('failed', 100),
       this.outbox.listByStatus('retrying', 100),
     ]);
-    return { counts: counts.byStatus, oldestWaitingSince: oldest, failed, retrying };
+    // Replies often quote the recipient's address; the page names domains only.
+    const shown = (items: OutboxListItem[]) =>
+      items.map((item) => ({
+        ...item,
+        lastReply: item.lastReply === null ? null : withoutAddresses(item.lastReply),
+      }));
+    return {
+      counts: counts.byStatus,
+      oldestWaitingSince: oldest,
+      failed: shown(failed),
+      retrying: shown(retrying),
+    };
   }
 
   /** Puts a failed message back in the queue, due now, with a fresh give-up time. */
   async retry(id: number): Promise<void> {
     const now = this.clock.now();
     if (!(await this.outbox.retryFailed(id, now, new Date(now.getTime() + this.policy.giveUpAfterMs)))) {
+      await this.find(id); // 404 when there is no such message
       throw new AppError(409, 'message_not_failed', 'queue.errors.notFailed');
     }
   }
 
   /** Cancels a message that has not gone: it will never be sent. */
   async cancel(id: number): Promise<void> {
-    if (!(await this.outbox.cancel(id, this.clock.now()))) throw new AppError(409, 'message_not_cancellable', 'queue.errors.notCancellable');
+    if (!(await this.outbox.cancel(id, this.clock.now()))) {
+      await this.find(id); // 404 when there is no such message
+      throw new AppError(409, 'message_not_cancellable', 'queue.errors.notCancellable');
+    }
   }
 
   async find(id: number): Promise<OutboxListItem> {
@@ -51,7 +66,7 @@ export class QueueService {
       domain: message.domain,
       status: message.status,
       attempts: message.attempts,
-      lastReply: message.lastReply,
+      lastReply: message.lastReply === null ? null : withoutAddresses(message.lastReply),
       createdAt: message.createdAt,
       updatedAt: message.createdAt,
     };

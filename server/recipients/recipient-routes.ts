@@ -64,12 +64,18 @@ function renderForm(
 function uploadedFile(): RequestHandler {
   const upload = multer({
     storage: multer.memoryStorage(),
-    limits: { fileSize: MAX_IMPORT_BYTES, files: 1, fields: 10 },
+    // Browsers send a file's name in UTF-8 ("수신자 목록.csv"); busboy would read it as Latin-1.
+    defParamCharset: 'utf8',
+    // Pasted text arrives as a field: it gets the file's limit, not multer's default of 1 MB.
+    limits: { fileSize: MAX_IMPORT_BYTES, fieldSize: MAX_IMPORT_BYTES, files: 1, fields: 10 },
   }).single('file');
   return (req, res, next) =>
     upload(req, res, (error: unknown) => {
       if (!error) return next();
-      if (error instanceof multer.MulterError && error.code === 'LIMIT_FILE_SIZE')
+      if (
+        error instanceof multer.MulterError &&
+        (error.code === 'LIMIT_FILE_SIZE' || error.code === 'LIMIT_FIELD_VALUE')
+      )
         return next(new AppError(413, 'body_too_large', 'recipients.import.tooLarge'));
       next(new AppError(400, 'bad_request', 'errors.badRequest'));
     });

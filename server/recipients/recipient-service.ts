@@ -30,6 +30,8 @@ export interface ImportPreview {
   id: string;
   fileName: string;
   rows: ImportPreviewRow[];
+  /** The recipient columns the file has; the others are left as they are on recipients it updates. */
+  columns: string[];
   ignoredColumns: string[];
   counts: { create: number; update: number; skip: number };
 }
@@ -106,6 +108,9 @@ export class RecipientService {
    * row errors are shown in the preview. Nothing touches the directory until the import is confirmed.
    */
   async stage(user: User, fileName: string, source: string): Promise<StageOutcome> {
+    // The upload's own limit does not apply to text posted as an ordinary form field.
+    if (Buffer.byteLength(source, 'utf8') > MAX_IMPORT_BYTES)
+      throw new AppError(413, 'body_too_large', 'recipients.import.tooLarge');
     const parsed = parseRecipientCsv(source, LETTER_LANGUAGES);
     if (!parsed.ok)
       return {
@@ -142,7 +147,14 @@ export class RecipientService {
     }));
     const counts = { create: 0, update: 0, skip: 0 };
     for (const row of rows) counts[row.action] += 1;
-    return { id, fileName: staged.fileName, rows, ignoredColumns: parsed.ignoredColumns, counts };
+    return {
+      id,
+      fileName: staged.fileName,
+      rows,
+      columns: parsed.columns,
+      ignoredColumns: parsed.ignoredColumns,
+      counts,
+    };
   }
 
   /** Imports the valid rows of a staged file in one transaction: new addresses are added, known ones updated. */
@@ -159,7 +171,13 @@ export class RecipientService {
         if (!row.input) continue;
         const known = await recipients.findByEmail(row.input.email);
         if (known) {
-          await recipients.update(known.id, row.input);
+          // A file without a column (say, no notes) must not erase what the directory knows there.
+          const input = { ...row.input };
+          if (!preview.columns.includes('title')) input.title = known.title;
+          if (!preview.columns.includes('organisation')) input.organisation = known.organisation;
+          if (!preview.columns.includes('country')) input.country = known.country;
+          if (!preview.columns.includes('notes')) input.notes = known.notes;
+          await recipients.update(known.id, input);
           result.updated += 1;
         } else {
           await recipients.create(row.input, now);

@@ -38,7 +38,10 @@ const text = (max: number) =>
 
 // Messages are i18n keys; the view translates them into the reader's language.
 const schema = z.object({
-  name: text(120).pipe(z.string().min(1, { error: 'errors.name.required' })),
+  // A name shown in public must never be an e-mail address typed into the wrong box.
+  name: text(120)
+    .pipe(z.string().min(1, { error: 'errors.name.required' }))
+    .refine((value) => !/\S+@\S+\.\S+/.test(value), { error: 'errors.name.looksLikeEmail' }),
   email: z
     .string()
     .trim()

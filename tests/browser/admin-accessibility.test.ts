@@ -147,7 +147,9 @@ describe('every organizer page passes axe-core without serious or critical viola
     await page.getByRole('textbox', { name: 'Web address' }).fill('Not a web address!');
     await page.getByLabel('Closes on').fill('2020-01-31');
     await page.locator('#field-title_en').fill('');
-    await page.locator('#field-body_en').fill('{{recipient.salutation}},\n\n{{constructor}}\n\n{{{recipient.name}}}');
+    await page
+      .locator('#field-body_en')
+      .fill('{{recipient.salutation}},\n\n{{constructor}}\n\n{{{recipient.name}}}');
     const [refused] = await Promise.all([
       page.waitForResponse((r) => r.url().endsWith(editorPath) && r.request().method() === 'POST'),
       page.getByRole('button', { name: 'Save', exact: true }).click(),
@@ -156,9 +158,9 @@ describe('every organizer page passes axe-core without serious or critical viola
     await page.waitForLoadState();
     const summary = page.getByRole('alert');
     await expect(summary.innerText()).resolves.toContain('constructor');
-    await expect(page.getByRole('textbox', { name: 'Web address' }).getAttribute('aria-invalid')).resolves.toBe(
-      'true',
-    );
+    await expect(
+      page.getByRole('textbox', { name: 'Web address' }).getAttribute('aria-invalid'),
+    ).resolves.toBe('true');
     await expect(page.locator('#field-body_en').getAttribute('aria-invalid')).resolves.toBe('true');
     await expectNoSeriousViolations(page);
   });
@@ -237,16 +239,41 @@ describe('an organizer on a phone', () => {
       const { scroll, inner } = await widths(page);
       // A phone browser zooms out to fit a page that is too wide, which widens innerWidth too.
       expect(inner, `${url}: the browser zoomed out to fit a page ${scroll}px wide`).toBe(375);
-      expect(scroll, `${url} is ${scroll}px wide: ${(await overflowing(page)).join(', ')}`).toBeLessThanOrEqual(
-        375,
-      );
+      expect(
+        scroll,
+        `${url} is ${scroll}px wide: ${(await overflowing(page)).join(', ')}`,
+      ).toBeLessThanOrEqual(375);
     }
 
     // The editor with a preview shown: the letter and the plain-text e-mail wrap inside the screen.
     await page.getByRole('button', { name: 'Preview', exact: true }).click();
     await page.locator('#preview-text', { hasText: 'Dear Madam First Lady' }).waitFor();
     const { scroll } = await widths(page);
-    expect(scroll, `the editor with a preview is ${scroll}px wide: ${(await overflowing(page)).join(', ')}`).toBeLessThanOrEqual(375);
+    expect(
+      scroll,
+      `the editor with a preview is ${scroll}px wide: ${(await overflowing(page)).join(', ')}`,
+    ).toBeLessThanOrEqual(375);
+    await context.close();
+  });
+
+  it('reads what is wrong with each row of a CSV import without scrolling sideways', async () => {
+    const context = await newContext(phone);
+    const page = await context.newPage();
+    await logIn(page);
+    await page.goto('/admin/recipients/import');
+    await page
+      .getByRole('textbox', { name: /Or paste/ })
+      .fill(['name,email,language,salutation', 'Nobody,not-an-address,en,Dear Sir'].join('\n'));
+    await page.getByRole('button', { name: /Check/ }).click();
+    await page.waitForURL(/\/admin\/recipients\/import\/[^/]+$/);
+
+    const problem = page.locator('.row-errors li').first();
+    await expect(problem.innerText()).resolves.toContain('E-mail address');
+    const box = (await problem.boundingBox())!;
+    expect(box.x, 'the problem starts on screen').toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width, 'the problem ends on screen').toBeLessThanOrEqual(375);
+    const { scroll } = await widths(page);
+    expect(scroll, `the import preview is ${scroll}px wide`).toBeLessThanOrEqual(375);
     await context.close();
   });
 });
@@ -291,7 +318,9 @@ describe('an organizer using the keyboard in the editor', () => {
       await page.keyboard.press('Tab');
     }
     // The walk went through the whole form.
-    expect([...seen]).toEqual(expect.arrayContaining(['field-organisations', 'field-body_en', 'field-body_ko']));
+    expect([...seen]).toEqual(
+      expect.arrayContaining(['field-organisations', 'field-body_en', 'field-body_ko']),
+    );
     await context.close();
   });
 
@@ -336,10 +365,14 @@ describe('an organizer whose browser runs no JavaScript', () => {
     // Without script nothing fills the preview until the button is pressed.
     await expect(page.locator('#preview-text').innerText()).resolves.toBe('');
 
-    await page.locator('#field-body_en').fill(
-      'Dear {{recipient.title}},\n\nWe ask you to let them choose.\n\nSigned by {{signatureCount}} people.',
-    );
-    await page.getByRole('combobox', { name: 'Recipient' }).selectOption({ label: 'Office of the First Lady of Ukraine' });
+    await page
+      .locator('#field-body_en')
+      .fill(
+        'Dear {{recipient.title}},\n\nWe ask you to let them choose.\n\nSigned by {{signatureCount}} people.',
+      );
+    await page
+      .getByRole('combobox', { name: 'Recipient' })
+      .selectOption({ label: 'Office of the First Lady of Ukraine' });
     await page.getByRole('combobox', { name: 'Language', exact: true }).selectOption({ label: 'English' });
     await page.getByRole('button', { name: 'Preview', exact: true }).click();
     await page.waitForURL(`**${editorPath}#preview`);
@@ -355,9 +388,13 @@ describe('an organizer whose browser runs no JavaScript', () => {
     expect(text).toContain('Dear First Lady of Ukraine,');
     expect(text).toContain('We ask you to let them choose.');
     expect(text).toMatch(/Signed by [\d,]+ people\./);
-    await expect(page.locator('#preview-html p').first().innerText()).resolves.toBe('Dear First Lady of Ukraine,');
+    await expect(page.locator('#preview-html p').first().innerText()).resolves.toBe(
+      'Dear First Lady of Ukraine,',
+    );
     // What was typed is kept, and nothing was saved.
-    await expect(page.locator('#field-body_en').inputValue()).resolves.toContain('We ask you to let them choose.');
+    await expect(page.locator('#field-body_en').inputValue()).resolves.toContain(
+      'We ask you to let them choose.',
+    );
     const letterId = Number(editorPath.split('/').pop());
     const saved = await app.platform.repositories.letters.findById(letterId);
     const texts = await app.platform.repositories.letters.textsOfVersion(saved!.currentVersionId);

@@ -6,6 +6,7 @@ import { createAccount, TEST_PASSWORD } from '../support/accounts.js';
 import { launchBrowser, startApp, type RunningApp } from '../support/browser.js';
 
 const TEMPLATE_TITLE = 'Let them choose freedom: an appeal to the President and First Lady of Ukraine';
+const KOREAN_TITLE = '자유를 선택하게 해 주십시오: 우크라이나 대통령과 영부인께 드리는 호소';
 const SLUG = 'let-them-choose-freedom';
 
 /** Reloads the captured-mail page until a message to `address` is listed (the worker sends in the background). */
@@ -44,7 +45,10 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
 
   it('logs in, starts from the bilingual template, edits, previews, publishes, and the letter is signed', async () => {
     const closingDay = dayFromNow(60);
-    const context = await browser.newContext({ baseURL: app.baseUrl, viewport: { width: 1280, height: 900 } });
+    const context = await browser.newContext({
+      baseURL: app.baseUrl,
+      viewport: { width: 1280, height: 900 },
+    });
     const page = await context.newPage();
 
     // Ji-woo, an organizer, opens the organizer pages and is asked to log in first.
@@ -117,6 +121,11 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await expect(previewText.innerText()).resolves.toContain('Mr President, we know how heavy');
     await expect(previewHtml.innerText()).resolves.toContain('Dear President of Ukraine,');
     // Previewing saved nothing, and kept everything she typed.
+    const letterId = Number(new URL(editorUrl).pathname.split('/').pop());
+    await expect(app.platform.repositories.letters.findById(letterId)).resolves.toMatchObject({
+      slug: 'freedom-to-choose-asylum-draft',
+      closesAt: null,
+    });
     await expect(page.getByRole('textbox', { name: 'Web address' }).inputValue()).resolves.toBe(SLUG);
     await expect(page.getByLabel('Closes on').inputValue()).resolves.toBe(closingDay);
     await expect(englishBody.inputValue()).resolves.toContain('Dear {{recipient.title}},');
@@ -127,7 +136,9 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await languageChoice.selectOption({ label: 'Korean' });
     await page.getByRole('button', { name: 'Preview', exact: true }).click();
     await page.waitForURL(`${editorUrl}#preview`);
-    await expect(previewStatus.innerText()).resolves.toContain('Preview for Ministry of Unification, in Korean.');
+    await expect(previewStatus.innerText()).resolves.toContain(
+      'Preview for Ministry of Unification, in Korean.',
+    );
     await expect(previewText.innerText()).resolves.toContain('존경하는 통일부 장관님께');
     await expect(previewText.innerText()).resolves.toContain('저희는 북한을 탈출해 자유를 찾은 사람들이며');
     await expect(previewText.innerText()).resolves.not.toContain('Dear President of Ukraine');
@@ -173,6 +184,10 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await supporter.waitForURL(`**/letters/${SLUG}`);
     await expect(supporter.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(TEMPLATE_TITLE);
     await expect(supporter.locator('.stats__count').textContent()).resolves.toBe('0 signatures');
+    // Signing closes at the end of the day the organizer chose.
+    await expect(supporter.locator('.stats__deadline time').getAttribute('datetime')).resolves.toBe(
+      `${closingDay}T23:59:59.999Z`,
+    );
     const recipients = await supporter.locator('.recipients').innerText();
     expect(recipients).toContain('Office of the President of Ukraine');
     expect(recipients).toContain('Ministry of Unification');
@@ -184,7 +199,13 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     expect(letterText).toContain('Dear Minister of Unification,');
     expect(letterText).toContain('P.S. We would welcome the chance to meet your staff.');
 
-    // He signs.
+    // He reads it in Korean, where the ministry is greeted as it asked, and signs there.
+    await supporter.getByRole('link', { name: '한국어' }).click();
+    await supporter.waitForURL(`**/letters/${SLUG}?lang=ko`);
+    await expect(supporter.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(KOREAN_TITLE);
+    const koreanText = await supporter.locator('.letter__text').innerText();
+    expect(koreanText).toContain('존경하는 통일부 장관님께');
+    expect(koreanText).toContain('저희는 북한을 탈출해 자유를 찾은 사람들이며');
     const email = 'min-jun.choi@example.org';
     await supporter.getByRole('textbox', { name: /Your name/ }).fill('Choi Min-jun');
     await supporter.getByRole('textbox', { name: /E-mail address/ }).fill(email);
@@ -193,11 +214,11 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await supporter.getByRole('button', { name: 'Sign the letter' }).click();
     await supporter.waitForURL(`**/letters/${SLUG}/check-your-inbox`);
 
-    // He opens the confirmation e-mail in the captured mailbox and follows its link.
+    // He opens the confirmation e-mail, sent in Korean, in the captured mailbox and follows its link.
     await supporter.goto('/dev/mailbox');
     await waitForMailTo(supporter, email);
     const message = supporter.locator('table.mailbox tbody tr', { hasText: email }).getByRole('link');
-    await expect(message.textContent()).resolves.toBe(`Please confirm your signature: ${TEMPLATE_TITLE}`);
+    await expect(message.textContent()).resolves.toBe(`Please confirm your signature: ${KOREAN_TITLE}`);
     await message.click();
     await supporter.waitForURL('**/dev/mailbox/*.eml');
     const confirmLink = supporter.locator(
@@ -213,6 +234,9 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     // Back on the letter, the count has gone up.
     await supporter.getByRole('link', { name: 'Back to the letter' }).click();
     await supporter.waitForURL(`**/letters/${SLUG}`);
+    await expect(supporter.locator('.stats__count').textContent()).resolves.toBe('1 signature');
+    // One count for the letter, whichever language it is read in.
+    await supporter.goto(`/letters/${SLUG}?lang=ko`);
     await expect(supporter.locator('.stats__count').textContent()).resolves.toBe('1 signature');
     await supporterContext.close();
 

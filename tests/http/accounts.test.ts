@@ -88,7 +88,10 @@ class CookieBrowser {
   }
 
   async get(path: string) {
-    const response = await request(this.app).get(path).set('Accept', 'text/html').set('Cookie', this.header());
+    const response = await request(this.app)
+      .get(path)
+      .set('Accept', 'text/html')
+      .set('Cookie', this.header());
     this.keep(response);
     return response;
   }
@@ -174,7 +177,9 @@ describe('logging in and out', () => {
     expect(loginError(unknown.text)).toBe(loginError(wrongPassword.text));
     // The whole form is the same but for the address typed and the CSRF token.
     const neutral = (html: string, email: string) =>
-      mainOf(html).replaceAll(email, 'EMAIL').replace(/name="_csrf" value="[^"]+"/, '');
+      mainOf(html)
+        .replaceAll(email, 'EMAIL')
+        .replace(/name="_csrf" value="[^"]+"/, '');
     expect(neutral(unknown.text, 'nobody@example.org')).toBe(neutral(wrongPassword.text, user.email));
     expect(await sessionRows(t)).toEqual([]);
   });
@@ -276,7 +281,13 @@ describe('the one-time password', () => {
     expect(login.status).toBe(303);
     expect(login.headers.location).toBe('/account/password');
 
-    for (const path of ['/admin', '/admin/letters', '/admin/letters/new', '/admin/recipients', '/admin/settings']) {
+    for (const path of [
+      '/admin',
+      '/admin/letters',
+      '/admin/letters/new',
+      '/admin/recipients',
+      '/admin/settings',
+    ]) {
       const response = await visitor.get(path);
       expect(response.status, path).toBe(303);
       expect(response.headers.location, path).toBe('/account/password');
@@ -363,18 +374,25 @@ describe('changing a password', () => {
       'confirm',
       MESSAGES.passwordsDiffer,
     ],
-  ] as const)('refuses a new password that is %s with 422, beside the field', async (_label, fields, field, message) => {
-    const password = fields.password === 'EMAIL' ? user.email : fields.password;
-    const confirm = fields.confirm === 'EMAIL' ? user.email : fields.confirm;
-    const response = await change({ current: TEST_PASSWORD, password, confirm });
-    expect(response.status).toBe(422);
-    expectMessageBeside(response.text, field, message);
-    expect(response.text).not.toContain(TEST_PASSWORD);
-    expect(await passwordStillWorks(TEST_PASSWORD)).toBe(true);
-  });
+  ] as const)(
+    'refuses a new password that is %s with 422, beside the field',
+    async (_label, fields, field, message) => {
+      const password = fields.password === 'EMAIL' ? user.email : fields.password;
+      const confirm = fields.confirm === 'EMAIL' ? user.email : fields.confirm;
+      const response = await change({ current: TEST_PASSWORD, password, confirm });
+      expect(response.status).toBe(422);
+      expectMessageBeside(response.text, field, message);
+      expect(response.text).not.toContain(TEST_PASSWORD);
+      expect(await passwordStillWorks(TEST_PASSWORD)).toBe(true);
+    },
+  );
 
   it('refuses a wrong current password with 422, beside the field, and changes nothing', async () => {
-    const response = await change({ current: 'not my password at all', password: NEW_PASSWORD, confirm: NEW_PASSWORD });
+    const response = await change({
+      current: 'not my password at all',
+      password: NEW_PASSWORD,
+      confirm: NEW_PASSWORD,
+    });
     expect(response.status).toBe(422);
     expectMessageBeside(response.text, 'current', MESSAGES.wrongCurrent);
     expect(await passwordStillWorks(TEST_PASSWORD)).toBe(true);
@@ -384,7 +402,11 @@ describe('changing a password', () => {
   it('does not let a session guess the current password without limit', async () => {
     const statuses: number[] = [];
     for (let guess = 1; guess <= 25 && !statuses.includes(429); guess += 1) {
-      const response = await change({ current: `guess number ${guess}`, password: NEW_PASSWORD, confirm: NEW_PASSWORD });
+      const response = await change({
+        current: `guess number ${guess}`,
+        password: NEW_PASSWORD,
+        confirm: NEW_PASSWORD,
+      });
       statuses.push(response.status);
     }
     expect(statuses).toContain(429);
@@ -570,11 +592,18 @@ describe('sessions', () => {
       const login = await https(request(secure.app).post('/login'))
         .type('form')
         .set('Cookie', header())
-        .send({ email: account.email, password: TEST_PASSWORD, next: '/admin', _csrf: csrfTokenIn(form.text) });
+        .send({
+          email: account.email,
+          password: TEST_PASSWORD,
+          next: '/admin',
+          _csrf: csrfTokenIn(form.text),
+        });
       expect(login.status).toBe(303);
       const set = setCookies(login).get('__Host-us_session');
       expect(set, 'a __Host- session cookie').toBeDefined();
-      expect(set!.attributes).toEqual(expect.arrayContaining(['secure', 'httponly', 'samesite=lax', 'path=/']));
+      expect(set!.attributes).toEqual(
+        expect.arrayContaining(['secure', 'httponly', 'samesite=lax', 'path=/']),
+      );
       expect(set!.attributes.some((a) => a.startsWith('domain='))).toBe(false);
       keep(login);
 
@@ -650,7 +679,11 @@ describe('sessions', () => {
     await browser.submit('/login', '/login', { email: user.email, password: TEST_PASSWORD, next: '/admin' });
     const first = browser.cookies.get(SESSION_COOKIE)!;
     // Already logged in, the login form forwards to the dashboard; its logout form carries a token too.
-    await browser.submit('/admin', '/login', { email: colleague.email, password: TEST_PASSWORD, next: '/admin' });
+    await browser.submit('/admin', '/login', {
+      email: colleague.email,
+      password: TEST_PASSWORD,
+      next: '/admin',
+    });
     expect(browser.cookies.get(SESSION_COOKIE)).not.toBe(first);
 
     const replay = new CookieBrowser(t.app);
@@ -667,7 +700,9 @@ describe('sessions', () => {
     t.clock.advance(7 * 3_600_000);
     expect(await adminPageAnswer(visitor), 'seven idle hours after the last request').toBeUndefined();
     t.clock.advance(8 * 3_600_000 + 1_000);
-    expect(await adminPageAnswer(visitor), 'eight idle hours after the last request').toBe('/login?next=%2Fadmin');
+    expect(await adminPageAnswer(visitor), 'eight idle hours after the last request').toBe(
+      '/login?next=%2Fadmin',
+    );
   });
 
   it('stores only a keyed hash of the session id, never the id itself', async () => {
@@ -709,7 +744,10 @@ describe('sessions', () => {
     expect(responses.find((r) => r.path === 'sign')!.response).toMatchObject({ status: 303 });
     for (const { path, response } of responses) {
       const names = [...setCookies(response).keys()];
-      expect(names.filter((n) => n.includes('session')), path).toEqual([]);
+      expect(
+        names.filter((n) => n.includes('session')),
+        path,
+      ).toEqual([]);
     }
     expect(await sessionRows(t)).toEqual([]);
   });

@@ -148,7 +148,11 @@ describe('access to the admin pages', () => {
   }
 
   /** The route with its parameters filled in, each pointing at something that exists. */
-  function pathOf(route: string, letterIds: Partial<typeof letters> = {}, importId = ids.importOfAdmin): string {
+  function pathOf(
+    route: string,
+    letterIds: Partial<typeof letters> = {},
+    importId = ids.importOfAdmin,
+  ): string {
     const letter = { ...letters, ...letterIds };
     const letterId = route.endsWith('/publish')
       ? letter.draft
@@ -242,7 +246,9 @@ describe('access to the admin pages', () => {
     );
     ids.importOfAdmin = await stageImport(as.admin, 'admin-import@example.org');
     ids.importOfOwner = await stageImport(as.owner, 'owner-import@example.org');
-    openLetterForm = editorForm(t.platform.editor.valuesOf(await t.platform.editor.editor(admin, letters.open)));
+    openLetterForm = editorForm(
+      t.platform.editor.valuesOf(await t.platform.editor.editor(admin, letters.open)),
+    );
   });
   afterAll(async () => {
     await t?.close();
@@ -277,7 +283,9 @@ describe('access to the admin pages', () => {
         const path = pathOf(r.route);
         // A POST carries a valid CSRF token: only the missing login stops it.
         const response =
-          r.method === 'GET' ? await anonymous.get(path) : await anonymous.submit('/login', path, bodyFor(r.route));
+          r.method === 'GET'
+            ? await anonymous.get(path)
+            : await anonymous.submit('/login', path, bodyFor(r.route));
         expect(response.status).toBe(303);
         expect(response.headers.location).toBe(
           r.method === 'GET' ? `/login?next=${encodeURIComponent(path)}` : '/login',
@@ -338,7 +346,9 @@ describe('access to the admin pages', () => {
         // The owner, on the owner's own letter, with a valid token: only the role stops it.
         const path = pathOf(r.route);
         const response =
-          r.method === 'GET' ? await as.owner.get(path) : await as.owner.submit('/admin', path, bodyFor(r.route));
+          r.method === 'GET'
+            ? await as.owner.get(path)
+            : await as.owner.submit('/admin', path, bodyFor(r.route));
         expectErrorPage(response, 403, ERROR_TITLES[403]);
         expect(errorMessage(response.text)).toBe(MESSAGES.adminOnly);
         expect(await snapshot(t.platform.db)).toEqual(before);
@@ -356,9 +366,15 @@ describe('access to the admin pages', () => {
     it('cannot see another organizer’s staged CSV import', async () => {
       const response = await as.owner.get(`/admin/recipients/import/${ids.importOfAdmin}`);
       expectErrorPage(response, 404, ERROR_TITLES[404]);
-      const confirm = await as.owner.submit('/admin', `/admin/recipients/import/${ids.importOfAdmin}/confirm`, {});
+      const confirm = await as.owner.submit(
+        '/admin',
+        `/admin/recipients/import/${ids.importOfAdmin}/confirm`,
+        {},
+      );
       expectErrorPage(confirm, 404, ERROR_TITLES[404]);
-      expect(await t.platform.repositories.recipients.findByEmail('admin-import@example.org')).toBeUndefined();
+      expect(
+        await t.platform.repositories.recipients.findByEmail('admin-import@example.org'),
+      ).toBeUndefined();
     });
 
     it.each(ROUTES.filter(isAboutOneLetter).map((r) => [label(r), r] as const))(
@@ -399,15 +415,23 @@ describe('access to the admin pages', () => {
       expect(editor.status).toBe(200);
       expect(editor.text).toContain('The owner’s shared draft');
       expect((await as.collaborator.get(`/admin/letters/${letters.shared}/versions`)).status).toBe(200);
-      const form = editorForm(t.platform.editor.valuesOf(await t.platform.editor.editor(admin, letters.shared)));
-      const preview = await as.collaborator.submit('/admin', `/admin/letters/${letters.shared}/preview.json`, form);
+      const form = editorForm(
+        t.platform.editor.valuesOf(await t.platform.editor.editor(admin, letters.shared)),
+      );
+      const preview = await as.collaborator.submit(
+        '/admin',
+        `/admin/letters/${letters.shared}/preview.json`,
+        form,
+      );
       expect(preview.status).toBe(200);
       expect(preview.body).toMatchObject({ ok: true });
       expect((preview.body as { html: string }).html).toContain('Dear Ambassador');
     });
 
     it('saves a change to the text', async () => {
-      const form = editorForm(t.platform.editor.valuesOf(await t.platform.editor.editor(admin, letters.shared)));
+      const form = editorForm(
+        t.platform.editor.valuesOf(await t.platform.editor.editor(admin, letters.shared)),
+      );
       const response = await as.collaborator.submit('/admin', `/admin/letters/${letters.shared}`, {
         ...form,
         title_en: 'The owner’s shared draft, improved',
@@ -415,7 +439,9 @@ describe('access to the admin pages', () => {
       expect(response.status).toBe(303);
       expect(response.headers.location).toBe(`/admin/letters/${letters.shared}?done=saved`);
       const state = await t.platform.editor.editor(admin, letters.shared);
-      expect(state.texts.find((text) => text.language === 'en')!.title).toBe('The owner’s shared draft, improved');
+      expect(state.texts.find((text) => text.language === 'en')!.title).toBe(
+        'The owner’s shared draft, improved',
+      );
     });
 
     it('cannot change who the letter is shared with', async () => {
@@ -433,21 +459,32 @@ describe('access to the admin pages', () => {
       expectErrorPage(remove, 403, ERROR_TITLES[403]);
       expect(errorMessage(remove.text)).toBe(MESSAGES.onlyOwnerShares);
       expect(await snapshot(t.platform.db)).toEqual(before);
-      expect(await t.platform.repositories.letters.collaboratorIds(letters.shared)).toEqual([collaborator.id]);
+      expect(await t.platform.repositories.letters.collaboratorIds(letters.shared)).toEqual([
+        collaborator.id,
+      ]);
     });
   });
 
   describe('lists of letters', () => {
-    it.each(['/admin', '/admin/letters'])('%s shows an organizer only their own and shared letters', async (path) => {
-      expect(letterIdsLinked((await as.stranger.get(path)).text)).toEqual([letters.strangers]);
-      expect(letterIdsLinked((await as.collaborator.get(path)).text)).toEqual([letters.shared]);
-      const owners = letterIdsLinked((await as.owner.get(path)).text);
-      expect(owners).toEqual(
-        expect.arrayContaining([letters.open, letters.draft, letters.closed, letters.inReview, letters.shared]),
-      );
-      expect(owners).not.toContain(letters.strangers);
-      expect(owners).not.toContain(letters.unowned);
-    });
+    it.each(['/admin', '/admin/letters'])(
+      '%s shows an organizer only their own and shared letters',
+      async (path) => {
+        expect(letterIdsLinked((await as.stranger.get(path)).text)).toEqual([letters.strangers]);
+        expect(letterIdsLinked((await as.collaborator.get(path)).text)).toEqual([letters.shared]);
+        const owners = letterIdsLinked((await as.owner.get(path)).text);
+        expect(owners).toEqual(
+          expect.arrayContaining([
+            letters.open,
+            letters.draft,
+            letters.closed,
+            letters.inReview,
+            letters.shared,
+          ]),
+        );
+        expect(owners).not.toContain(letters.strangers);
+        expect(owners).not.toContain(letters.unowned);
+      },
+    );
 
     it.each(['/admin', '/admin/letters'])('%s shows an admin every letter', async (path) => {
       const all = await t.platform.db.selectFrom('letters').select('id').orderBy('id').execute();

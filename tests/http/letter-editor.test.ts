@@ -1,12 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { readSeedLetters, loadSeedLetters } from '../../seeds/seed-loader.js';
-import { signedIn } from '../support/accounts.js';
+import { loginAs, signedIn } from '../support/accounts.js';
 import {
   addRecipient,
   EN_BODY,
   fieldErrors,
-  fieldsOf,
   fieldValue,
   formFields,
   letterForm,
@@ -29,7 +28,6 @@ const KO_BODY = `{{date}}
 {{recipient.salutation}},
 
 포로가 된 병사들이 망명할 나라를 스스로 선택하게 해 주십시오.`;
-
 
 /** The badges of a translation's legend in the editor ("main language", "translation missing"). */
 function translationBadges(html: string, language: string): string[] {
@@ -89,7 +87,12 @@ describe('the letter editor', () => {
   }
 
   const save = (letterId: number, fields: FormFields) =>
-    postForm(visitor, `/admin/letters/${letterId}`, `/admin/letters/${letterId}`, withField(fields, 'action', 'save'));
+    postForm(
+      visitor,
+      `/admin/letters/${letterId}`,
+      `/admin/letters/${letterId}`,
+      withField(fields, 'action', 'save'),
+    );
 
   const publish = (letterId: number) =>
     postForm(visitor, `/admin/letters/${letterId}`, `/admin/letters/${letterId}/publish`, []);
@@ -111,7 +114,12 @@ describe('the letter editor', () => {
       expect(first.status).toBe(303);
       const id = letterIdIn(first.headers.location);
       const letter = (await t.platform.repositories.letters.findById(id))!;
-      expect(letter).toMatchObject({ status: 'draft', ownerId: user.id, primaryLanguage: 'en', goal: seed.goal });
+      expect(letter).toMatchObject({
+        status: 'draft',
+        ownerId: user.id,
+        primaryLanguage: 'en',
+        goal: seed.goal,
+      });
       // The seed letter itself is in the database under its own address: the copy gets another one.
       expect(letter.slug).not.toBe(SEED);
       expect(letter.slug).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
@@ -136,14 +144,21 @@ describe('the letter editor', () => {
 
       // The draft is the organizer's: the editor shows the template's text, the public does not see it.
       const editor = await visitor.get(`/admin/letters/${id}`);
-      expect(fieldValue(formFields(editor.text, 'editor-form'), 'title_ko')).toBe(seed.translations.ko!.title);
+      expect(fieldValue(formFields(editor.text, 'editor-form'), 'title_ko')).toBe(
+        seed.translations.ko!.title,
+      );
       expectErrorPage(await visitor.get(`/letters/${letter.slug}`), 404, ERROR_TITLES[404]);
     });
 
     it.each(readSeedLetters().map((seed) => seed.slug))(
       'makes a draft of %s that saves unchanged and publishes',
       async (slug) => {
-        const created = await postForm(visitor, '/admin/letters/templates', `/admin/letters/templates/${slug}`, []);
+        const created = await postForm(
+          visitor,
+          '/admin/letters/templates',
+          `/admin/letters/templates/${slug}`,
+          [],
+        );
         const id = letterIdIn(created.headers.location);
         const saved = await save(id, await editorForm(id));
         expect(saved.status, saved.status === 303 ? '' : textOf(mainOf(saved.text))).toBe(303);
@@ -157,7 +172,12 @@ describe('the letter editor', () => {
 
     it('answers a template that does not exist with the 404 page and creates nothing', async () => {
       const before = await letterTables(t.platform.db);
-      const response = await postForm(visitor, '/admin/letters/templates', '/admin/letters/templates/no-such', []);
+      const response = await postForm(
+        visitor,
+        '/admin/letters/templates',
+        '/admin/letters/templates/no-such',
+        [],
+      );
       expectErrorPage(response, 404, ERROR_TITLES[404]);
       expect(await letterTables(t.platform.db)).toEqual(before);
     });
@@ -168,14 +188,17 @@ describe('the letter editor', () => {
     expect(form.status).toBe(200);
     expect(byId(form.text, 'editor-form')?.attrs.action).toBe('/admin/letters');
 
-    const id = await createDraft({ close_on_goal: 'yes', opens_at: '2026-12-01' }, [ministry, embassy]);
+    const id = await createDraft({ close_on_goal: 'yes', opens_at: '2026-12-01', goal: '10,000' }, [
+      ministry,
+      embassy,
+    ]);
     const letter = (await t.platform.repositories.letters.findById(id))!;
     expect(letter).toMatchObject({
       slug: 'let-them-choose',
       status: 'draft',
       ownerId: user.id,
       sponsor: 'Escapees for freedom',
-      goal: 500,
+      goal: 10_000,
       closeOnGoal: true,
       organisations: ['Transitional Justice Working Group', 'NK Watch'],
     });
@@ -212,7 +235,13 @@ describe('the letter editor', () => {
     expect((await t.platform.repositories.letters.versions(id)).map((v) => v.number)).toEqual([1]);
 
     const page = await visitor.get(saved.headers.location!);
-    expect(textOf(byClass(page.text, 'notice').map((n) => innerHtml(page.text, n)).join(' '))).toContain('Saved.');
+    expect(
+      textOf(
+        byClass(page.text, 'notice')
+          .map((n) => innerHtml(page.text, n))
+          .join(' '),
+      ),
+    ).toContain('Saved.');
     const preview = await postForm(
       visitor,
       `/admin/letters/${id}`,
@@ -246,16 +275,43 @@ describe('the letter editor', () => {
       await p.close();
     });
 
+    /** A Korean translation beside the English text: it must come back too. */
+    const KOREAN = {
+      languages: ['en', 'ko'],
+      title_ko: '자유를 선택하게 해 주십시오',
+      summary_ko: '두 병사는 한국으로 가고 싶어 합니다.',
+      body_ko: KO_BODY,
+    };
     const GOAL = 'Enter the goal as a whole number from 1 to 10,000,000, or leave it empty.';
     const SLUG_FORMAT = 'Use only lower-case letters, digits and single hyphens, e.g. protect-the-soldiers.';
     const CONTROL = 'This contains characters that cannot be used. Please retype it.';
     const longBody = `{{recipient.salutation}},\n\n${'We ask you to protect them. '.repeat(1800).trim()}`;
 
-    const cases: { name: string; fields: Record<string, string | string[]>; field: string; message: string }[] = [
-      { name: 'an empty address', fields: { slug: '' }, field: 'field-slug', message: 'Enter a web address for the letter.' },
-      { name: 'an address with spaces', fields: { slug: 'Hello World' }, field: 'field-slug', message: SLUG_FORMAT },
+    const cases: {
+      name: string;
+      fields: Record<string, string | string[]>;
+      field: string;
+      message: string;
+    }[] = [
+      {
+        name: 'an empty address',
+        fields: { slug: '' },
+        field: 'field-slug',
+        message: 'Enter a web address for the letter.',
+      },
+      {
+        name: 'an address with spaces',
+        fields: { slug: 'Hello World' },
+        field: 'field-slug',
+        message: SLUG_FORMAT,
+      },
       { name: 'an address with a path', fields: { slug: '../x' }, field: 'field-slug', message: SLUG_FORMAT },
-      { name: 'an address with a double hyphen', fields: { slug: 'a--b' }, field: 'field-slug', message: SLUG_FORMAT },
+      {
+        name: 'an address with a double hyphen',
+        fields: { slug: 'a--b' },
+        field: 'field-slug',
+        message: SLUG_FORMAT,
+      },
       {
         name: 'an address another letter has',
         fields: { slug: 'taken-address' },
@@ -264,8 +320,17 @@ describe('the letter editor', () => {
       },
       { name: 'a goal that is not a number', fields: { goal: 'lots' }, field: 'field-goal', message: GOAL },
       { name: 'a goal of zero', fields: { goal: '0' }, field: 'field-goal', message: GOAL },
+      // Number() reads these as 16 and 1000: a goal nobody typed would be saved.
+      { name: 'a goal in hexadecimal', fields: { goal: '0x10' }, field: 'field-goal', message: GOAL },
+      { name: 'a goal in exponent notation', fields: { goal: '1e3' }, field: 'field-goal', message: GOAL },
+      { name: 'a negative goal', fields: { goal: '-5' }, field: 'field-goal', message: GOAL },
       { name: 'a huge goal', fields: { goal: '99999999999999999999' }, field: 'field-goal', message: GOAL },
-      { name: 'a goal just above the limit', fields: { goal: '10000001' }, field: 'field-goal', message: GOAL },
+      {
+        name: 'a goal just above the limit',
+        fields: { goal: '10000001' },
+        field: 'field-goal',
+        message: GOAL,
+      },
       {
         name: 'closing at the goal without a goal',
         fields: { goal: '', close_on_goal: 'yes' },
@@ -309,19 +374,35 @@ describe('the letter editor', () => {
         field: 'field-title_en',
         message: 'This is too long: at most 200 characters.',
       },
-      { name: 'control characters in the title', fields: { title_en: 'Let them\u0007 go' }, field: 'field-title_en', message: CONTROL },
+      {
+        name: 'control characters in the title',
+        fields: { title_en: 'Let them\u0007 go' },
+        field: 'field-title_en',
+        message: CONTROL,
+      },
       {
         name: 'control characters in the text',
         fields: { body_en: `${EN_BODY}\n\u001b[2J` },
         field: 'field-body_en',
         message: CONTROL,
       },
-      { name: 'control characters in the sponsor', fields: { sponsor: 'NK\u0000 Watch' }, field: 'field-sponsor', message: CONTROL },
+      {
+        name: 'control characters in the sponsor',
+        fields: { sponsor: 'NK\u0000 Watch' },
+        field: 'field-sponsor',
+        message: CONTROL,
+      },
       {
         name: 'a text longer than 50,000 characters',
         fields: { body_en: longBody },
         field: 'field-body_en',
         message: `Line 1, column 1: The letter text is ${longBody.length} characters long. Shorten it to at most 50000 characters.`,
+      },
+      {
+        name: 'too many co-signing organisations',
+        fields: { organisations: Array.from({ length: 51 }, (_, i) => `Organisation ${i + 1}`).join('\n') },
+        field: 'field-organisations',
+        message: 'List at most 50 organisations.',
       },
       {
         name: 'a recipient that is not in the directory',
@@ -351,9 +432,23 @@ describe('the letter editor', () => {
       expect(summary, 'an error summary').toBeDefined();
       expect(textOf(innerHtml(response.text, summary!))).toContain(message);
       const shown = formFields(response.text, 'editor-form');
-      for (const name of ['slug', 'sponsor', 'organisations', 'goal', 'opens_at', 'closes_at', 'title_en', 'summary_en', 'body_en']) {
+      for (const name of [
+        'slug',
+        'sponsor',
+        'organisations',
+        'goal',
+        'opens_at',
+        'closes_at',
+        'title_en',
+        'summary_en',
+        'body_en',
+        'title_ko',
+        'summary_ko',
+        'body_ko',
+      ]) {
         expect(fieldValue(shown, name), name).toBe(fieldValue(sent, name));
       }
+      expect(shown.filter(([n]) => n === 'languages').map(([, v]) => v)).toEqual(['en', 'ko']);
       expect(fieldValue(shown, 'close_on_goal')).toBe(fieldValue(sent, 'close_on_goal'));
       // Recipients that exist stay ticked (an unknown id has no box to tick).
       const known = sent.filter(([n, v]) => n === 'recipients' && v !== '999999').map(([, v]) => v);
@@ -362,32 +457,62 @@ describe('the letter editor', () => {
 
     it.each(cases)('when saving a draft with $name', async ({ fields, field, message }) => {
       const before = await letterTables(p.platform.db);
-      const sent = letterForm([recipientId], { slug: 'stored-draft', ...fields });
-      const response = await postForm(organizer, `/admin/letters/${letterId}`, `/admin/letters/${letterId}`, sent);
+      const sent = letterForm([recipientId], { slug: 'stored-draft', ...KOREAN, ...fields });
+      const response = await postForm(
+        organizer,
+        `/admin/letters/${letterId}`,
+        `/admin/letters/${letterId}`,
+        sent,
+      );
       expectRefused(response, sent, field, message);
       expect(await letterTables(p.platform.db)).toEqual(before);
     });
 
     it.each(cases)('when creating a letter with $name', async ({ fields, field, message }) => {
       const before = await letterTables(p.platform.db);
-      const sent = letterForm([recipientId], { slug: 'a-new-letter', ...fields });
+      const sent = letterForm([recipientId], { slug: 'a-new-letter', ...KOREAN, ...fields });
       const response = await postForm(organizer, '/admin/letters/new', '/admin/letters', sent);
       expectRefused(response, sent, field, message);
       expect(await letterTables(p.platform.db)).toEqual(before);
     });
 
     const hostile: { name: string; body: string; at: string; says: RegExp }[] = [
-      { name: 'a partial', body: 'Dear friends,\n\n{{> evil}}', at: 'Line 3, column 1', says: /Partials cannot be used/ },
+      {
+        name: 'a partial',
+        body: 'Dear friends,\n\n{{> evil}}',
+        at: 'Line 3, column 1',
+        says: /Partials cannot be used/,
+      },
       {
         name: 'prototype access',
         body: '{{recipient.salutation}},\n  {{constructor.constructor}}',
         at: 'Line 2, column 5',
         says: /reaches into the program's internals/,
       },
-      { name: 'a triple-stash', body: 'To {{{recipient.name}}}', at: 'Line 1, column 4', says: /two braces on each side/ },
-      { name: 'an unknown field', body: 'Line one\nWrite to {{recipient.email}}', at: 'Line 2, column 12', says: /recipient\.email is not a merge field/ },
-      { name: 'lookup', body: '{{lookup recipient "email"}}', at: 'Line 1, column 1', says: /helper cannot be used/ },
-      { name: 'a decorator', body: 'Hello\n\n\n{{* decorate}}', at: 'Line 4, column 1', says: /Decorators cannot be used/ },
+      {
+        name: 'a triple-stash',
+        body: 'To {{{recipient.name}}}',
+        at: 'Line 1, column 4',
+        says: /two braces on each side/,
+      },
+      {
+        name: 'an unknown field',
+        body: 'Line one\nWrite to {{recipient.email}}',
+        at: 'Line 2, column 12',
+        says: /recipient\.email is not a merge field/,
+      },
+      {
+        name: 'lookup',
+        body: '{{lookup recipient "email"}}',
+        at: 'Line 1, column 1',
+        says: /helper cannot be used/,
+      },
+      {
+        name: 'a decorator',
+        body: 'Hello\n\n\n{{* decorate}}',
+        at: 'Line 4, column 1',
+        says: /Decorators cannot be used/,
+      },
       {
         name: 'a decorator block',
         body: '{{#* inline "x"}}{{/inline}}',
@@ -402,17 +527,73 @@ describe('the letter editor', () => {
       },
     ];
 
-    it.each(hostile)('refuses a letter text with $name, naming the line and column', async ({ body, at, says }) => {
+    it.each(hostile)(
+      'refuses a letter text with $name, naming the line and column',
+      async ({ body, at, says }) => {
+        const before = await letterTables(p.platform.db);
+        const sent = letterForm([recipientId], { slug: 'stored-draft', body_en: body });
+        const response = await postForm(
+          organizer,
+          `/admin/letters/${letterId}`,
+          `/admin/letters/${letterId}`,
+          sent,
+        );
+        expect(response.status).toBe(422);
+        const messages = fieldErrors(response.text, 'field-body_en');
+        expect(messages.length).toBeGreaterThan(0);
+        expect(
+          messages.some((m) => m.startsWith(`${at}`) && says.test(m)),
+          messages.join(' | '),
+        ).toBe(true);
+        expect(fieldValue(formFields(response.text, 'editor-form'), 'body_en')).toBe(body);
+        expect(await letterTables(p.platform.db)).toEqual(before);
+      },
+    );
+
+    it.each(hostile)('refuses $name in a translation too, beside that translation', async ({ body, at }) => {
       const before = await letterTables(p.platform.db);
-      const sent = letterForm([recipientId], { slug: 'stored-draft', body_en: body });
-      const response = await postForm(organizer, `/admin/letters/${letterId}`, `/admin/letters/${letterId}`, sent);
+      const sent = letterForm([recipientId], { slug: 'stored-draft', ...KOREAN, body_ko: body });
+      const response = await postForm(
+        organizer,
+        `/admin/letters/${letterId}`,
+        `/admin/letters/${letterId}`,
+        sent,
+      );
       expect(response.status).toBe(422);
-      const messages = fieldErrors(response.text, 'field-body_en');
-      expect(messages.length).toBeGreaterThan(0);
-      expect(messages.some((m) => m.startsWith(`${at}`) && says.test(m)), messages.join(' | ')).toBe(true);
-      expect(fieldValue(formFields(response.text, 'editor-form'), 'body_en')).toBe(body);
+      expect(fieldErrors(response.text, 'field-body_ko').some((m) => m.startsWith(at))).toBe(true);
+      expect(fieldErrors(response.text, 'field-body_en')).toEqual([]);
       expect(await letterTables(p.platform.db)).toEqual(before);
     });
+
+    it.each(hostile)(
+      'previews a text with $name as its problems, never rendering it',
+      async ({ body, at }) => {
+        const before = await letterTables(p.platform.db);
+        const response = await postForm(
+          organizer,
+          `/admin/letters/${letterId}`,
+          `/admin/letters/${letterId}`,
+          [
+            ...withField(
+              letterForm([recipientId], { slug: 'stored-draft', body_en: body }),
+              'action',
+              'preview',
+            ),
+            ['preview_language', 'en'],
+          ],
+        );
+        expect(response.status).toBe(200);
+        const problems = innerHtml(response.text, byId(response.text, 'preview-problems')!);
+        const listed = startTags(problems, 'li').map((li) => textOf(innerHtml(problems, li)));
+        expect(
+          listed.some((m) => m.startsWith(at)),
+          listed.join(' | '),
+        ).toBe(true);
+        expect(textById(response.text, 'preview-html')).toBe('');
+        expect(textById(response.text, 'preview-text')).toBe('');
+        expect(await letterTables(p.platform.db)).toEqual(before);
+      },
+    );
   });
 
   describe('preview', () => {
@@ -450,7 +631,10 @@ describe('the letter editor', () => {
       );
       const before = await letterTables(t.platform.db);
 
-      const english = await previewWith(id, fields, { preview_recipient: String(embassy), preview_language: 'en' });
+      const english = await previewWith(id, fields, {
+        preview_recipient: String(embassy),
+        preview_language: 'en',
+      });
       expect(english.status).toBe(200);
       const englishHtml = textById(english.text, 'preview-html');
       const englishText = textById(english.text, 'preview-text');
@@ -460,10 +644,17 @@ describe('the letter editor', () => {
         expect(shown).toContain('November 23, 2026');
         expect(shown).not.toContain('존경하는 장관님께');
       }
-      expect(startTags(innerHtml(english.text, byId(english.text, 'preview-html')!), 'p').length).toBeGreaterThan(1);
-      expect(textById(english.text, 'preview-status')).toBe('Preview for Embassy of Ukraine in Seoul, in English.');
+      expect(
+        startTags(innerHtml(english.text, byId(english.text, 'preview-html')!), 'p').length,
+      ).toBeGreaterThan(1);
+      expect(textById(english.text, 'preview-status')).toBe(
+        'Preview for Embassy of Ukraine in Seoul, in English.',
+      );
 
-      const korean = await previewWith(id, fields, { preview_recipient: String(ministry), preview_language: 'ko' });
+      const korean = await previewWith(id, fields, {
+        preview_recipient: String(ministry),
+        preview_language: 'ko',
+      });
       expect(korean.status).toBe(200);
       for (const shown of [textById(korean.text, 'preview-html'), textById(korean.text, 'preview-text')]) {
         expect(shown).toContain('존경하는 장관님께,');
@@ -486,15 +677,18 @@ describe('the letter editor', () => {
         name: '<img src=x onerror=alert(1)>',
         salutation: '<script>alert(1)</script>',
       });
-      const id = await createDraft({ body_en: '{{recipient.salutation}}\n\n<b>bold</b> & {{recipient.name}}' }, [
-        hostileRecipient,
-      ]);
+      const id = await createDraft(
+        { body_en: '{{recipient.salutation}}\n\n<b>bold</b> & {{recipient.name}}' },
+        [hostileRecipient],
+      );
       const response = await previewWith(id, await editorForm(id), {
         preview_recipient: String(hostileRecipient),
         preview_language: 'en',
       });
       const html = innerHtml(response.text, byId(response.text, 'preview-html')!);
-      expect(startTags(html).map((tag) => tag.name)).toEqual(expect.not.arrayContaining(['script', 'img', 'b']));
+      expect(startTags(html).map((tag) => tag.name)).toEqual(
+        expect.not.arrayContaining(['script', 'img', 'b']),
+      );
       expect(textOf(html)).toContain('<script>alert(1)</script>');
       expect(textOf(html)).toContain('<b>bold</b> & <img src=x onerror=alert(1)>');
     });
@@ -538,14 +732,27 @@ describe('the letter editor', () => {
 
     it('with real signatories shows the names of confirmed public signatories and never an e-mail address', async () => {
       const id = await createDraft({
-        body_en: '{{recipient.salutation}},\n\n{{signatureCount}} signed:\n{{#each signatories}}{{name}} ({{country}})\n{{/each}}',
+        body_en:
+          '{{recipient.salutation}},\n\n{{signatureCount}} signed:\n{{#each signatories}}{{name}} ({{country}})\n{{/each}}',
       });
       expect((await publish(id)).status).toBe(303);
       const slug = (await letterRow(id)).slug;
-      await signAndConfirm(t, visitor, slug, { name: 'Park Seo-yeon', email: 'seo-yeon@example.org', display: 'full' });
-      await signAndConfirm(t, visitor, slug, { name: 'Hidden Person', email: 'hidden@example.org', display: 'hidden' });
+      await signAndConfirm(t, visitor, slug, {
+        name: 'Park Seo-yeon',
+        email: 'seo-yeon@example.org',
+        display: 'full',
+      });
+      await signAndConfirm(t, visitor, slug, {
+        name: 'Hidden Person',
+        email: 'hidden@example.org',
+        display: 'hidden',
+      });
       // Signed but never confirmed: not a signatory.
-      await signAndGetLinks(t, visitor, slug, { name: 'Pending Person', email: 'pending@example.org', display: 'full' });
+      await signAndGetLinks(t, visitor, slug, {
+        name: 'Pending Person',
+        email: 'pending@example.org',
+        display: 'full',
+      });
 
       const fields = withField(await editorForm(id), 'preview_signatories', 'real');
       const response = await postForm(visitor, `/admin/letters/${id}`, `/admin/letters/${id}`, [
@@ -553,7 +760,10 @@ describe('the letter editor', () => {
         ['action', 'preview'],
       ]);
       expect(response.status).toBe(200);
-      for (const shown of [textById(response.text, 'preview-html'), textById(response.text, 'preview-text')]) {
+      for (const shown of [
+        textById(response.text, 'preview-html'),
+        textById(response.text, 'preview-text'),
+      ]) {
         expect(shown).toContain('2 signed:');
         expect(shown).toContain('Park Seo-yeon (South Korea)');
         expect(shown).not.toContain('Hidden Person');
@@ -561,7 +771,9 @@ describe('the letter editor', () => {
         expect(shown).not.toContain('Kim Ji-hoon');
         expect(shown).not.toMatch(/@/);
       }
-      expect(mainOf(response.text)).not.toMatch(/seo-yeon@example\.org|hidden@example\.org|pending@example\.org/);
+      expect(mainOf(response.text)).not.toMatch(
+        /seo-yeon@example\.org|hidden@example\.org|pending@example\.org/,
+      );
 
       // Sample signatories are invented ones.
       const sample = await postForm(visitor, `/admin/letters/${id}`, `/admin/letters/${id}`, [
@@ -588,12 +800,20 @@ describe('the letter editor', () => {
       expect(await t.platform.repositories.letters.textsOfVersion(letter.currentVersionId)).toHaveLength(1);
 
       // Save with only the Korean title filled in: kept, and still missing.
-      const partial = withField(formFields(added.text, 'editor-form'), 'title_ko', '자유를 선택하게 해 주십시오');
+      const partial = withField(
+        formFields(added.text, 'editor-form'),
+        'title_ko',
+        '자유를 선택하게 해 주십시오',
+      );
       expect((await save(id, partial)).status).toBe(303);
       let page = await visitor.get(`/admin/letters/${id}`);
       expect(translationBadges(page.text, 'ko')).toEqual(['translation missing']);
-      expect(textOf(innerHtml(page.text, byId(page.text, 'translation-ko')!))).toContain('Missing: Summary, Text of the letter.');
-      expect(fieldValue(formFields(page.text, 'editor-form'), 'title_ko')).toBe('자유를 선택하게 해 주십시오');
+      expect(textOf(innerHtml(page.text, byId(page.text, 'translation-ko')!))).toContain(
+        'Missing: Summary, Text of the letter.',
+      );
+      expect(fieldValue(formFields(page.text, 'editor-form'), 'title_ko')).toBe(
+        '자유를 선택하게 해 주십시오',
+      );
 
       const complete = withField(
         withField(formFields(page.text, 'editor-form'), 'summary_ko', '두 병사는 한국으로 가고 싶어 합니다.'),
@@ -612,9 +832,9 @@ describe('the letter editor', () => {
       expect(byId(removed.text, 'translation-ko')).toBeUndefined();
       expect((await save(id, formFields(removed.text, 'editor-form'))).status).toBe(303);
       const saved = (await t.platform.repositories.letters.findById(id))!;
-      expect((await t.platform.repositories.letters.textsOfVersion(saved.currentVersionId)).map((x) => x.language)).toEqual([
-        'en',
-      ]);
+      expect(
+        (await t.platform.repositories.letters.textsOfVersion(saved.currentVersionId)).map((x) => x.language),
+      ).toEqual(['en']);
     });
 
     it('keeps an incomplete translation off the public page until it is complete', async () => {
@@ -645,7 +865,9 @@ describe('the letter editor', () => {
       const id = await createDraft({}, [embassy, ministry]);
       let page = await visitor.get(`/admin/letters/${id}`);
       const warnings = byClass(page.text, 'notice--warn').map((n) => textOf(innerHtml(page.text, n)));
-      expect(warnings.join(' ')).toContain('Ministry of Unification reads Korean; they will get the English text.');
+      expect(warnings.join(' ')).toContain(
+        'Ministry of Unification reads Korean; they will get the English text.',
+      );
       expect(warnings.join(' ')).not.toContain('Embassy of Ukraine in Seoul reads');
 
       // A half-written Korean translation does not count.
@@ -657,10 +879,16 @@ describe('the letter editor', () => {
       const withKorean = [...fields, ['languages', 'en'], ['languages', 'ko']] as FormFields;
       expect((await save(id, withKorean)).status).toBe(303);
       page = await visitor.get(`/admin/letters/${id}`);
-      expect(textOf(mainOf(page.text))).toContain('Ministry of Unification reads Korean; they will get the English text.');
+      expect(textOf(mainOf(page.text))).toContain(
+        'Ministry of Unification reads Korean; they will get the English text.',
+      );
 
       const complete = [
-        ...withField(withField(formFields(page.text, 'editor-form'), 'summary_ko', '요약'), 'body_ko', KO_BODY),
+        ...withField(
+          withField(formFields(page.text, 'editor-form'), 'summary_ko', '요약'),
+          'body_ko',
+          KO_BODY,
+        ),
       ];
       expect((await save(id, complete)).status).toBe(303);
       page = await visitor.get(`/admin/letters/${id}`);
@@ -679,8 +907,14 @@ describe('the letter editor', () => {
     expect(byClass(page.text, 'text-changed')).toHaveLength(0);
 
     t.clock.set(today);
+    // Days later the session has ended: the organizer logs in again.
+    visitor = await loginAs(t.app, user);
     const fields = await editorForm(id);
-    const changed = withField(fields, 'body_en', fieldValue(fields, 'body_en')!.replace('We ask', 'We urgently ask'));
+    const changed = withField(
+      fields,
+      'body_en',
+      fieldValue(fields, 'body_en')!.replace('We ask', 'We urgently ask'),
+    );
     const saved = await save(id, changed);
     expect(saved.status).toBe(303);
     expect(saved.headers.location).toBe(`/admin/letters/${id}?done=newVersion`);

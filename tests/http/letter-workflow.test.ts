@@ -21,7 +21,9 @@ import { createTestPlatform, type TestPlatform } from '../support/test-platform.
 function workflowPanel(html: string): string {
   const heading = byId(html, 'workflow-heading');
   if (!heading) return '';
-  const section = startTags(html, 'section').filter((s) => s.index < heading.index).at(-1)!;
+  const section = startTags(html, 'section')
+    .filter((s) => s.index < heading.index)
+    .at(-1)!;
   return textOf(innerHtml(html, section));
 }
 
@@ -45,8 +47,9 @@ describe('the letter workflow: draft, open, closed', () => {
   const letter = async (id: number) => (await t.platform.repositories.letters.findById(id))!;
   const post = (as: Visitor, id: number, step: string) =>
     postForm(as, `/admin/letters/${id}`, `/admin/letters/${id}/${step}`, []);
+  // The token comes from a page that always has a form: a closed letter's page has none.
   const signAttempt = (slug: string, email: string) =>
-    supporter.submit(`/letters/${slug}`, `/letters/${slug}/sign`, signingForm({ email }));
+    supporter.submit('/login', `/letters/${slug}/sign`, signingForm({ email }));
 
   it('publishes a draft: the letter opens and its public page appears', async () => {
     const id = await createDraft(visitor, [recipient]);
@@ -131,7 +134,9 @@ describe('the letter workflow: draft, open, closed', () => {
       ({ visitor: admin } = await signedIn(t.app, t.platform, 'admin'));
       const saved = await postForm(admin, '/admin/settings', '/admin/settings', [['require_review', 'yes']]);
       expect(saved.status).toBe(303);
-      expect(byId((await admin.get('/admin/settings')).text, 'field-require-review')?.attrs).toHaveProperty('checked');
+      expect(byId((await admin.get('/admin/settings')).text, 'field-require-review')?.attrs).toHaveProperty(
+        'checked',
+      );
     });
 
     /** An organizer's draft for which review was asked. */
@@ -149,7 +154,9 @@ describe('the letter workflow: draft, open, closed', () => {
       expect(dashboard.status).toBe(200);
       const heading = byId(dashboard.text, 'review-heading');
       if (!heading) return [];
-      const section = startTags(dashboard.text, 'section').filter((s) => s.index < heading.index).at(-1)!;
+      const section = startTags(dashboard.text, 'section')
+        .filter((s) => s.index < heading.index)
+        .at(-1)!;
       return hrefsIn(innerHtml(dashboard.text, section));
     };
 
@@ -204,7 +211,9 @@ describe('the letter workflow: draft, open, closed', () => {
       expectErrorPage(await visitor.get('/admin/settings'), 403, ERROR_TITLES[403]);
       const response = await postForm(visitor, '/admin', '/admin/settings', []);
       expectErrorPage(response, 403, ERROR_TITLES[403]);
-      expect(byId((await admin.get('/admin/settings')).text, 'field-require-review')?.attrs).toHaveProperty('checked');
+      expect(byId((await admin.get('/admin/settings')).text, 'field-require-review')?.attrs).toHaveProperty(
+        'checked',
+      );
     });
   });
 
@@ -254,11 +263,27 @@ describe('the letter workflow: draft, open, closed', () => {
     t.clock.set(new Date('2026-11-26T00:00:00.000Z'));
     expect(await t.platform.editor.closeDue()).toEqual([id]);
     t.clock.set(new Date('2026-11-23T10:00:00.000Z'));
-    await t.platform.db.updateTable('letters').set({ closes_at: '2026-11-22T23:59:59.999Z' }).where('id', '=', id).execute();
+    await t.platform.db
+      .updateTable('letters')
+      .set({ closes_at: '2026-11-22T23:59:59.999Z' })
+      .where('id', '=', id)
+      .execute();
     const response = await post(visitor, id, 'reopen');
     expectErrorPage(response, 409, ERROR_TITLES[409]);
     expect(textOf(mainOf(response.text))).toContain('The closing date has passed.');
     expect((await letter(id)).status).toBe('closed');
+
+    // With a later closing date saved, it reopens.
+    const page = await visitor.get(`/admin/letters/${id}`);
+    const later = withField(formFields(page.text, 'editor-form'), 'closes_at', '2026-12-31');
+    const saved = await postForm(visitor, `/admin/letters/${id}`, `/admin/letters/${id}`, [
+      ...later,
+      ['action', 'save'],
+    ]);
+    expect(saved.headers.location).toBe(`/admin/letters/${id}?done=saved`);
+    expect((await post(visitor, id, 'reopen')).headers.location).toBe(`/admin/letters/${id}?done=reopened`);
+    expect(await letter(id)).toMatchObject({ status: 'open' });
+    expect((await letter(id)).closesAt?.toISOString()).toBe('2026-12-31T23:59:59.999Z');
   });
 
   it("closes letters past their closing date when the scheduler's job runs", async () => {
@@ -309,9 +334,14 @@ describe('the letter workflow: draft, open, closed', () => {
 
     const before = await letterTables(t.platform.db);
     const fields = withField(formFields(page.text, 'editor-form'), 'slug', 'a-new-address');
-    const response = await postForm(visitor, `/admin/letters/${id}`, `/admin/letters/${id}`, [...fields, ['action', 'save']]);
+    const response = await postForm(visitor, `/admin/letters/${id}`, `/admin/letters/${id}`, [
+      ...fields,
+      ['action', 'save'],
+    ]);
     expect(response.status).toBe(422);
-    expect(fieldErrors(response.text, 'field-slug')).toEqual(['The address of a published letter cannot change.']);
+    expect(fieldErrors(response.text, 'field-slug')).toEqual([
+      'The address of a published letter cannot change.',
+    ]);
     expect(fieldValue(formFields(response.text, 'editor-form'), 'slug')).toBe('a-new-address');
     expect(await letterTables(t.platform.db)).toEqual(before);
     expect((await supporter.get('/letters/a-new-address')).status).toBe(404);
@@ -332,7 +362,9 @@ describe('the letter workflow: draft, open, closed', () => {
       ['action', 'save'],
     ]);
     expectErrorPage(saved, 409, ERROR_TITLES[409]);
-    expect(textOf(mainOf(saved.text))).toContain('This letter has been delivered; its text and settings can no longer change.');
+    expect(textOf(mainOf(saved.text))).toContain(
+      'This letter has been delivered; its text and settings can no longer change.',
+    );
     for (const step of ['publish', 'close', 'reopen']) {
       expectErrorPage(await post(visitor, id, step), 409, ERROR_TITLES[409]);
     }

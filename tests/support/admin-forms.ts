@@ -10,7 +10,9 @@ export type FormFields = [string, string][];
 /** Fields from an object; an array value becomes one field per item. */
 export function fieldsOf(values: Record<string, string | readonly string[]>): FormFields {
   return Object.entries(values).flatMap(([name, value]) =>
-    typeof value === 'string' ? [[name, value] as [string, string]] : value.map((v) => [name, v] as [string, string]),
+    typeof value === 'string'
+      ? [[name, value] as [string, string]]
+      : value.map((v) => [name, v] as [string, string]),
   );
 }
 
@@ -32,7 +34,17 @@ export function fieldValue(fields: FormFields, name: string): string | undefined
 export function formFields(html: string, formId: string): FormFields {
   const form = byId(html, formId);
   if (!form) throw new Error(`no form #${formId} in the page`);
-  const inner = innerHtml(html, form);
+  return fieldsIn(innerHtml(html, form));
+}
+
+/** What a browser would submit from the form that posts to `action` (see formFields). */
+export function formFieldsFor(html: string, action: string): FormFields {
+  const form = startTags(html, 'form').find((f) => f.attrs.action === action);
+  if (!form) throw new Error(`no form posting to ${action} in the page`);
+  return fieldsIn(innerHtml(html, form));
+}
+
+function fieldsIn(inner: string): FormFields {
   const fields: FormFields = [];
   for (const tag of startTags(inner)) {
     const name = tag.attrs.name;
@@ -59,11 +71,7 @@ export function formFields(html: string, formId: string): FormFields {
 export async function postForm(visitor: Visitor, formPage: string, action: string, fields: FormFields) {
   const page = await visitor.get(formPage);
   const body = new URLSearchParams([...fields, ['_csrf', csrfTokenIn(page.text)]]);
-  return visitor.agent
-    .post(action)
-    .type('form')
-    .set('Accept', 'text/html')
-    .send(body.toString());
+  return visitor.agent.post(action).type('form').set('Accept', 'text/html').send(body.toString());
 }
 
 /** The messages shown beside one field (the `<p class="field-error" id="<fieldId>-error">` elements). */
@@ -76,7 +84,11 @@ export function fieldErrors(html: string, fieldId: string): string[] {
 let sequence = 0;
 
 /** Adds a recipient to the directory directly; returns its id. */
-export async function addRecipient(db: Db, now: Date, overrides: Partial<NewRecipient> = {}): Promise<number> {
+export async function addRecipient(
+  db: Db,
+  now: Date,
+  overrides: Partial<NewRecipient> = {},
+): Promise<number> {
   sequence += 1;
   return new RecipientRepository(db).findOrCreate(
     {

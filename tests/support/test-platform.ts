@@ -6,6 +6,7 @@ import { createApp } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import { ManualClock, type Clock } from '../../server/lib/clock.js';
 import { createLogger } from '../../server/lib/logger.js';
+import { noPdf } from '../../server/deliveries/pdf-renderer.js';
 import { wire, type Platform } from '../../server/wiring.js';
 import { SmtpSink } from './smtp-sink.js';
 
@@ -22,6 +23,8 @@ export interface TestPlatformOptions<C extends Clock> {
   env?: Record<string, string>;
   /** The platform's clock; by default a ManualClock at 2026-11-23T10:00Z that only the test moves. */
   clock?: C;
+  /** Render PDFs with Chromium (off by default: letters go without the attachment). */
+  pdf?: boolean;
 }
 
 /** A platform whose mail goes to the embedded capture server. */
@@ -31,6 +34,8 @@ export interface CaptureTestPlatform<C extends Clock = ManualClock> {
   config: Config;
   clock: C;
   dataDir: string;
+  /** Runs the delivery jobs once: creates due rounds and compiles them into queued mail. */
+  compileDeliveries(): Promise<number>;
   /** Lets the mail worker send everything due now; returns how many it handled. */
   drainOutbox(): Promise<number>;
   close(): Promise<void>;
@@ -62,6 +67,8 @@ export async function createTestPlatform(
     LOG_LEVEL: 'silent',
     SECRET_KEY: 'test-secret-test-secret-test-secret-0123',
     MAIL_FROM: 'Undersigned <letters@undersigned.example.org>',
+    // Tests send many messages to example.org; real politeness (1 a second) is tested on its own.
+    MAIL_DOMAIN_RATE: '1000',
     ...options.env,
   });
   const sink = options.mail === 'capture' ? undefined : await new SmtpSink().start();
@@ -73,6 +80,8 @@ export async function createTestPlatform(
     clock,
     withWorker: true,
     ...(transport ? { transport } : {}),
+    // Chromium takes a second to start: only the tests about PDFs ask for it.
+    ...(options.pdf ? {} : { pdf: noPdf }),
   });
   const app = createApp(platform.appDeps);
   return {
@@ -82,6 +91,10 @@ export async function createTestPlatform(
     clock,
     dataDir,
     ...(sink ? { sink } : {}),
+    async compileDeliveries() {
+      await platform.deliveries.triggerDue();
+      return platform.deliveries.compilePending();
+    },
     async drainOutbox() {
       let total = 0;
       for (

@@ -72,6 +72,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('delivery_round_id', 'integer', (c) => c.references('delivery_rounds.id').onDelete('set null'))
     .execute();
   await db.schema.alterTable('outbox_messages').addColumn('bounced_at', 'text').execute();
+  // How many attachments the message has, so the worker reads outbox_attachments only when there are some.
+  await db.schema.alterTable('outbox_messages').addColumn('attachment_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
   // One "your letter was sent" message per supporter per round, however often the job runs.
   await sql`create unique index outbox_messages_round_signature on outbox_messages (delivery_round_id, signature_id) where kind = 'letter-sent'`.execute(
     db,

@@ -55,7 +55,9 @@ function oneTimePasswordIn(stdout: string): string {
 }
 
 /** The platform over the same DATA_DIR, wired as `npm start` wires it (mail goes nowhere). */
-async function openPlatform(dataDir: string): Promise<{ platform: Platform; app: ReturnType<typeof createApp> }> {
+async function openPlatform(
+  dataDir: string,
+): Promise<{ platform: Platform; app: ReturnType<typeof createApp> }> {
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, SECRET_KEY, LOG_LEVEL: 'silent' });
   const platform = await wire(config, createLogger('silent'), {
     clock: new ManualClock(),
@@ -109,7 +111,9 @@ describe('npm run user:create', () => {
     oneTimePasswordIn(run.stdout);
     const { platform } = await openPlatform(dataDir);
     opened = platform;
-    expect(await platform.repositories.users.findByEmail('chief@example.org')).toMatchObject({ role: 'admin' });
+    expect(await platform.repositories.users.findByEmail('chief@example.org')).toMatchObject({
+      role: 'admin',
+    });
   });
 
   it('refuses an address that already has an account, whatever its case, with exit code 1', async () => {
@@ -165,11 +169,15 @@ describe('the first admin', () => {
 
   it('is created on a platform without accounts, with a one-time password that logs in', async () => {
     const created = await t.platform.accounts.ensureFirstAdmin('first-admin@example.org');
-    expect(created).toBeDefined();
-    expect(created!.user).toMatchObject({ email: 'first-admin@example.org', role: 'admin', mustChangePassword: true });
+    if (created.kind !== 'created') throw new Error(`expected an admin to be created, got ${created.kind}`);
+    expect(created.user).toMatchObject({
+      email: 'first-admin@example.org',
+      role: 'admin',
+      mustChangePassword: true,
+    });
     const login = await new Visitor(t.app).submit('/login', '/login', {
       email: 'first-admin@example.org',
-      password: created!.oneTimePassword,
+      password: created.oneTimePassword,
       next: '/admin',
     });
     expect(login.headers.location).toBe('/account/password');
@@ -177,21 +185,21 @@ describe('the first admin', () => {
 
   it('is created only once: a second start finds the admin and creates nobody', async () => {
     await t.platform.accounts.ensureFirstAdmin('first-admin@example.org');
-    expect(await t.platform.accounts.ensureFirstAdmin('first-admin@example.org')).toBeUndefined();
-    expect(await t.platform.accounts.ensureFirstAdmin('another-admin@example.org')).toBeUndefined();
+    expect(await t.platform.accounts.ensureFirstAdmin('first-admin@example.org')).toEqual({ kind: 'exists' });
+    expect(await t.platform.accounts.ensureFirstAdmin('another-admin@example.org')).toEqual({ kind: 'exists' });
     expect((await admins()).map((u) => u.email)).toEqual(['first-admin@example.org']);
   });
 
   it('is not created when an admin was made with user:create before the first start', async () => {
     await createAccount(t.platform, 'admin', 'made-by-hand@example.org');
-    expect(await t.platform.accounts.ensureFirstAdmin('first-admin@example.org')).toBeUndefined();
+    expect(await t.platform.accounts.ensureFirstAdmin('first-admin@example.org')).toEqual({ kind: 'exists' });
     expect((await admins()).map((u) => u.email)).toEqual(['made-by-hand@example.org']);
   });
 
   it('is created when only organizers exist', async () => {
     await createAccount(t.platform, 'organizer', 'organizer@example.org');
     const created = await t.platform.accounts.ensureFirstAdmin('first-admin@example.org');
-    expect(created?.user.role).toBe('admin');
+    expect(created.kind === 'created' && created.user.role).toBe('admin');
   });
 
   it('is created when every admin is disabled, since nobody could run the platform', async () => {
@@ -202,6 +210,12 @@ describe('the first admin', () => {
       .where('id', '=', disabled.id)
       .execute();
     const created = await t.platform.accounts.ensureFirstAdmin('first-admin@example.org');
-    expect(created?.user).toMatchObject({ email: 'first-admin@example.org', role: 'admin' });
+    expect(created.kind === 'created' && created.user).toMatchObject({ email: 'first-admin@example.org', role: 'admin' });
+  });
+
+  it('neither promotes nor re-enables an existing account that has the address: the operator is told instead', async () => {
+    await createAccount(t.platform, 'organizer', 'first-admin@example.org');
+    expect(await t.platform.accounts.ensureFirstAdmin('first-admin@example.org')).toEqual({ kind: 'taken' });
+    expect(await admins()).toEqual([]);
   });
 });

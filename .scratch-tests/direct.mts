@@ -1,0 +1,10 @@
+import { SmtpSink } from '../tests/support/smtp-sink.ts';
+import { createCaptureTransport } from '../server/mail/mail-sender.ts';
+const N = 1200;
+const sink = await new SmtpSink().start();
+const transport = createCaptureTransport(sink.port, { poolConnections: 8 });
+const start = Date.now();
+let next = 0;
+await Promise.all(Array.from({ length: 20 }, async () => { while (next < N) { const i = next++; await transport.sendMail({ from: 'a@u.example', to: `o-${i}@m.example`, subject: 's' + i, text: 'Confirm: x', html: '<p>x</p>', messageId: `<d-${i}@u.example>` }); } }));
+console.log(`direct ${N} in ${Date.now() - start} ms`);
+transport.close(); await sink.stop();

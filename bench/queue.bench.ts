@@ -1,0 +1,219 @@
+/**
+ * The mail queue's throughput against nodemailer sending directly, in one run, to the same local SMTP
+ * sink with the same pool settings; then a 100,000-message backlog drained by the worker. Results are
+ * written between the markers in docs/performance.md. Run: npm run bench (or tsx bench/queue.bench.ts).
+ * Not part of npm test. Target: the queue reaches at least 80 % of direct nodemailer.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import nodemailer, { type Transporter } from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import { openDatabase, type Db } from '../server/db/database.js';
+import { migrateToLatest } from '../server/db/migrate.js';
+import { newMessageId } from '../server/lib/ids.js';
+import { createLogger } from '../server/lib/logger.js';
+import { createMailSender } from '../server/mail/mail-sender.js';
+import { PRIORITY, type NewOutboxMessage } from '../server/outbox/outbox.js';
+import { OutboxRepository } from '../server/outbox/outbox-repository.js';
+import { OutboxWorker } from '../server/outbox/outbox-worker.js';
+import { systemClock } from '../server/lib/clock.js';
+
+const COMPARE_MESSAGES = Number(process.env.BENCH_COMPARE ?? 10_000);
+const BACKLOG_MESSAGES = Number(process.env.BENCH_BACKLOG ?? 100_000);
+const POOL = { pool: true, maxConnections: 5, maxMessages: Infinity } as const;
+/** Sends in flight: the worker's batch size, and the same number of concurrent sendMail calls directly. */
+const IN_FLIGHT = 20;
+const DOMAINS = 500;
+const FROM = 'Undersigned <letters@undersigned.example.org>';
+
+const PARAGRAPH =
+  'We ask that no North Korean soldier held as a prisoner of war is returned against his will, and that each is free to choose the country of his asylum. ';
+const TEXT = PARAGRAPH.repeat(25);
+const HTML = `<p>${PARAGRAPH.repeat(5)}</p>`.repeat(5);
+
+function message(i: number): NewOutboxMessage {
+  return {
+    kind: 'letter-delivery',
+    priority: PRIORITY.letter,
+    signatureId: null,
+    toAddress: `recipient-${i}@domain-${i % DOMAINS}.example.org`,
+    subject: `Open letter ${i}`,
+    textBody: TEXT,
+    htmlBody: HTML,
+  };
+}
+
+/** A sink that accepts every message and keeps nothing, so it is never the bottleneck. */
+async function startSink(): Promise<{ port: number; received: () => number; close: () => Promise<void> }> {
+  let received = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    // No reverse DNS per connection: this sandbox has no resolver worth waiting for.
+    disableReverseLookup: true,
+    onData(stream, _session, callback) {
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        received += 1;
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  // Replies are small writes: without TCP_NODELAY, delayed ACKs stall every exchange by ~40 ms.
+  server.server.on('connection', (socket: import('node:net').Socket) => socket.setNoDelay(true));
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { port, received: () => received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+function transportTo(port: number): Transporter {
+  return nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, ...POOL });
+}
+
+/** nodemailer alone: IN_FLIGHT concurrent sendMail calls over the pool. */
+async function direct(port: number, count: number): Promise<number> {
+  const transport = transportTo(port);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < count) {
+        const i = next++;
+        const m = message(i);
+        await transport.sendMail({
+          from: FROM,
+          to: m.toAddress,
+          subject: m.subject,
+          text: m.textBody,
+          html: m.htmlBody,
+          messageId: newMessageId('undersigned.example.org'),
+        });
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  transport.close();
+  return count / seconds;
+}
+
+async function enqueue(db: Db, count: number): Promise<number> {
+  const outbox = new OutboxRepository(db);
+  const started = performance.now();
+  const now = new Date();
+  for (let start = 0; start < count; start += 1_000) {
+    await db.transaction().execute(async (tx) => {
+      const repository = outbox.with(tx);
+      for (let i = start; i < Math.min(count, start + 1_000); i++) {
+        await repository.enqueue(message(i), newMessageId('undersigned.example.org'), now);
+      }
+    });
+  }
+  return count / ((performance.now() - started) / 1000);
+}
+
+async function countSent(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('outbox_messages')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', '=', 'sent')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** The worker's running loop drains `count` queued messages; returns messages per second and peak RSS. */
+async function drain(db: Db, port: number, count: number): Promise<{ perSecond: number; peakRssMb: number; seconds: number }> {
+  const transport = transportTo(port);
+  const worker = new OutboxWorker({
+    outbox: new OutboxRepository(db),
+    sender: createMailSender(transport, FROM),
+    clock: systemClock,
+    logger: createLogger('silent'),
+    workerId: 'bench',
+    batchSize: IN_FLIGHT,
+    pollMs: 20,
+    // Many domains on one local sink: pacing real remote domains (1 a second by default) is not measured here.
+    politeness: { connectionsPerDomain: 2, messagesPerSecond: 1_000 },
+  });
+  let peakRss = process.memoryUsage().rss;
+  const started = performance.now();
+  worker.start();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    if ((await countSent(db)) >= count) break;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await worker.stop();
+  transport.close();
+  return { perSecond: count / seconds, peakRssMb: peakRss / 1024 / 1024, seconds };
+}
+
+async function freshDatabase(dir: string, name: string): Promise<Db> {
+  const { db } = openDatabase(path.join(dir, `${name}.sqlite`));
+  await migrateToLatest(db);
+  return db;
+}
+
+async function main(): Promise<void> {
+  const log = (step: string) => process.env.BENCH_DEBUG && console.error(new Date().toISOString(), step);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-bench-queue-'));
+  const sink = await startSink();
+  try {
+    // Warm up both paths once so neither pays for JIT and first connections.
+    log('warm-up');
+    await direct(sink.port, 500);
+    log('direct');
+
+    const directRate = await direct(sink.port, COMPARE_MESSAGES);
+    log('enqueue compare');
+    const compareDb = await freshDatabase(dir, 'compare');
+    await enqueue(compareDb, COMPARE_MESSAGES);
+    log('drain compare');
+    const queued = await drain(compareDb, sink.port, COMPARE_MESSAGES);
+    log('backlog');
+    await compareDb.destroy();
+    const ratio = queued.perSecond / directRate;
+
+    const backlogDb = await freshDatabase(dir, 'backlog');
+    const enqueueRate = await enqueue(backlogDb, BACKLOG_MESSAGES);
+    const backlog = await drain(backlogDb, sink.port, BACKLOG_MESSAGES);
+    await backlogDb.destroy();
+
+    const lines = [
+      `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}.`,
+      `Messages of ~4 KB (text and HTML) to ${DOMAINS} domains on one local smtp-server sink; nodemailer pool of ${POOL.maxConnections} connections, ${IN_FLIGHT} sends in flight, in both runs.`,
+      '',
+      '| run | messages | messages/s | notes |',
+      '|---|---|---|---|',
+      `| nodemailer directly | ${COMPARE_MESSAGES.toLocaleString('en')} | ${Math.round(directRate).toLocaleString('en')} | the baseline |`,
+      `| through the queue (claim, send, record) | ${COMPARE_MESSAGES.toLocaleString('en')} | ${Math.round(queued.perSecond).toLocaleString('en')} | **${Math.round(ratio * 100)} % of direct** (target ≥ 80 %) |`,
+      `| enqueue (1,000 per transaction) | ${BACKLOG_MESSAGES.toLocaleString('en')} | ${Math.round(enqueueRate).toLocaleString('en')} | |`,
+      `| backlog drained by the worker | ${BACKLOG_MESSAGES.toLocaleString('en')} | ${Math.round(backlog.perSecond).toLocaleString('en')} | ${backlog.seconds.toFixed(1)} s, peak RSS ${Math.round(backlog.peakRssMb)} MB |`,
+    ];
+    const report = lines.join('\n');
+    console.log(report);
+    if (ratio < 0.8) console.log(`\nBelow target: the queue reached ${Math.round(ratio * 100)} % of direct nodemailer.`);
+
+    const file = path.join(import.meta.dirname, '..', 'docs', 'performance.md');
+    const begin = '<!-- queue-bench:begin -->';
+    const end = '<!-- queue-bench:end -->';
+    const current = readFileSync(file, 'utf8');
+    if (current.includes(begin) && current.includes(end)) {
+      const updated = current.slice(0, current.indexOf(begin) + begin.length) + '\n' + report + '\n' + current.slice(current.indexOf(end));
+      writeFileSync(file, updated);
+      console.log(`\nWritten to ${path.relative(process.cwd(), file)}.`);
+    }
+  } finally {
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

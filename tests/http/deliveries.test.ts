@@ -1,0 +1,773 @@
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { User } from '../../server/accounts/account.js';
+import { createAccount, loginAs, signedIn } from '../support/accounts.js';
+import { addRecipient, createDraft, fieldErrors, fieldsOf, postForm } from '../support/admin-forms.js';
+import { signingForm } from '../support/factories.js';
+import { mainOf, startTags, textOf, textsByClass } from '../support/html.js';
+import { Visitor } from '../support/http.js';
+import type { SinkMessage } from '../support/smtp-sink.js';
+import { ERROR_TITLES, expectErrorPage, pathOf, signAndConfirm } from '../support/signing.js';
+import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+const EN_TITLE = 'Let them choose freedom';
+const EN_BODY = `{{date}}
+
+{{recipient.salutation}},
+
+We ask you to protect the captured soldiers from forced return.
+
+{{signatureCount}} people signed:
+{{#each signatories}}{{name}}, {{country}}
+{{/each}}`;
+
+const KO_TITLE = '포로가 된 병사들에게 선택의 자유를';
+const KO_SENTENCE = '우리는 포로가 된 병사들이 강제로 송환되지 않도록 보호해 주실 것을 요청합니다.';
+const KO_BODY = `{{date}}
+
+{{recipient.salutation}},
+
+${KO_SENTENCE}
+
+서명자 {{signatureCount}}명:
+{{#each signatories}}{{name}}, {{country}}
+{{/each}}`;
+
+const MAIL_FROM_ADDRESS = 'letters@undersigned.example.org';
+const REPLY_TO = 'office@nk-watch.example.org';
+
+/** The recipients of the bilingual letter: one reads Korean, one Ukrainian (not translated), one English. */
+const KO_RECIPIENT = {
+  name: 'Embassy of Ukraine in Seoul',
+  email: 'seoul-embassy@example.org',
+  language: 'ko',
+  salutation: '존경하는 대사님께',
+};
+const UK_RECIPIENT = {
+  name: 'Ministry of Foreign Affairs of Ukraine',
+  email: 'mfa-kyiv@example.org',
+  language: 'uk',
+  salutation: 'Шановний пане Міністре',
+};
+const EN_RECIPIENT = {
+  name: 'UN High Commissioner for Refugees',
+  email: 'unhcr-office@example.org',
+  language: 'en',
+  salutation: 'Dear High Commissioner',
+};
+const RECIPIENT_ADDRESSES = [KO_RECIPIENT.email, UK_RECIPIENT.email, EN_RECIPIENT.email];
+
+/** Supporters: one named in full (wants news), one by initials, one counted only (wants news). */
+const FULL = {
+  name: 'Kim Ji-hoon',
+  email: 'ji-hoon.kim@example.org',
+  country: 'KR',
+  organisation: 'NK Watch',
+  title: 'Researcher',
+  display: 'full',
+  updates: 'yes',
+};
+const INITIALS = {
+  name: 'Olena Kovalenko',
+  email: 'olena.kovalenko@example.org',
+  country: 'UA',
+  organisation: 'Kyiv Legal Aid',
+  title: 'Lawyer',
+  display: 'initials',
+};
+const HIDDEN = {
+  name: 'Park Min-su',
+  email: 'min-su.park@example.org',
+  country: 'KR',
+  organisation: 'Escapee circle',
+  title: 'Member',
+  display: 'hidden',
+  updates: 'yes',
+};
+const SUPPORTERS = [FULL, INITIALS, HIDDEN];
+
+const key = () => randomBytes(12).toString('base64url');
+const deliveryPath = (id: number) => `/admin/letters/${id}/delivery`;
+
+/** Whether a message is a compiled letter (as opposed to a confirmation or a supporter's notice). */
+const isLetter = (m: SinkMessage) => m.parsed.headers.has('x-undersigned-letter');
+// mailparser folds List-* headers into one "list" entry: look for the header line itself.
+const isNotice = (m: SinkMessage) => m.parsed.headerLines.some((h) => h.key === 'list-unsubscribe-post');
+
+/** A header's raw value, unfolded, as the message carries it. */
+function rawHeader(message: SinkMessage, name: string): string | undefined {
+  const line = message.parsed.headerLines.find((h) => h.key === name.toLowerCase())?.line;
+  return line
+    ?.slice(line.indexOf(':') + 1)
+    .replace(/\r?\n[ \t]+/g, ' ')
+    .trim();
+}
+
+/** Everything a reader or a program could get out of a message: raw source, decoded parts, attachments. */
+function everythingIn(message: SinkMessage): string {
+  return [
+    message.raw,
+    message.parsed.text ?? '',
+    typeof message.parsed.html === 'string' ? message.parsed.html : '',
+    ...message.parsed.attachments.map((a) => a.content.toString('utf8')),
+  ].join('\n');
+}
+
+describe('delivering a letter to its recipients', () => {
+  let t: TestPlatform;
+  let organizer: User;
+  let visitor: Visitor;
+  let supporter: Visitor;
+  let recipientIds: number[];
+
+  beforeEach(async () => {
+    t = await createTestPlatform();
+    ({ user: organizer, visitor } = await signedIn(t.app, t.platform, 'organizer'));
+    supporter = new Visitor(t.app);
+    recipientIds = [];
+    for (const r of [KO_RECIPIENT, UK_RECIPIENT, EN_RECIPIENT]) {
+      recipientIds.push(await addRecipient(t.platform.db, t.clock.now(), r));
+    }
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const letter = async (id: number) => (await t.platform.repositories.letters.findById(id))!;
+
+  /** A published letter in English and Korean, addressed to the three recipients. */
+  async function publishedLetter(overrides: Record<string, string | string[]> = {}) {
+    const id = await createDraft(visitor, recipientIds, {
+      languages: ['en', 'ko'],
+      title_en: EN_TITLE,
+      body_en: EN_BODY,
+      title_ko: KO_TITLE,
+      summary_ko: '두 병사는 한국으로 가기를 원합니다.',
+      body_ko: KO_BODY,
+      ...overrides,
+    });
+    const published = await postForm(visitor, `/admin/letters/${id}`, `/admin/letters/${id}/publish`, []);
+    expect(published.status).toBe(303);
+    return { id, slug: (await letter(id)).slug };
+  }
+
+  const press = (as: Visitor, id: number, action: 'test' | 'deliver' | 'update', requestKey = key()) =>
+    postForm(as, deliveryPath(id), `${deliveryPath(id)}/${action}`, [['request_key', requestKey]]);
+
+  const saveSettings = (as: Visitor, id: number, fields: Record<string, string>) =>
+    postForm(
+      as,
+      deliveryPath(id),
+      `${deliveryPath(id)}/settings`,
+      fieldsOf({ mode: 'manual', milestone_every: '', deliver_at: '', reply_to: '', ...fields }),
+    );
+
+  /** Runs the delivery jobs and lets the worker send what they queued. */
+  async function sendAll(): Promise<void> {
+    await t.compileDeliveries();
+    await t.drainOutbox();
+  }
+
+  /** Sends a test and lets it go, so delivery opens. */
+  async function tested(id: number): Promise<void> {
+    expect((await press(visitor, id, 'test')).status).toBe(303);
+    await sendAll();
+  }
+
+  async function signAll(slug: string, supporters: Record<string, string>[] = SUPPORTERS): Promise<void> {
+    for (const s of supporters) await signAndConfirm(t, supporter, slug, s);
+  }
+
+  const lettersTo = (address: string) => t.sink.to(address).filter(isLetter);
+  const allLetters = () => t.sink.messages.filter(isLetter);
+  const rounds = (letterId: number) =>
+    t.platform.db
+      .selectFrom('delivery_rounds')
+      .selectAll()
+      .where('letter_id', '=', letterId)
+      .orderBy('id')
+      .execute();
+
+  it("shows the organizer the letter's delivery page: recipients' languages, settings and an empty record", async () => {
+    const { id } = await publishedLetter();
+    const page = await visitor.get(deliveryPath(id));
+    expect(page.status).toBe(200);
+    const main = textOf(mainOf(page.text));
+    expect(main).toContain('Delivery');
+    expect(main).toContain(`Send a test to my address`);
+    expect(main).toContain(organizer.email);
+    expect(main).toContain('Send a test first');
+    expect(main).toContain('Nothing has been sent yet.');
+    expect(main).toContain('PDF attachments are off');
+    // No way to deliver is offered before a test.
+    expect(startTags(page.text, 'a').some((a) => a.attrs.href === `${deliveryPath(id)}/deliver`)).toBe(false);
+    const checked = startTags(page.text, 'input').find(
+      (i) => i.attrs.name === 'mode' && 'checked' in i.attrs,
+    );
+    expect(checked?.attrs.value).toBe('closing');
+  });
+
+  it('refuses to deliver before a test delivery, and says to send one first', async () => {
+    const { id } = await publishedLetter();
+    const response = await press(visitor, id, 'deliver');
+    expectErrorPage(response, 409, ERROR_TITLES[409]);
+    expect(textOf(mainOf(response.text))).toContain('Send a test delivery to your own address first.');
+    expect(await rounds(id)).toEqual([]);
+    await sendAll();
+    expect(allLetters()).toEqual([]);
+  });
+
+  it('refuses automatic modes before a test, with the message beside the field', async () => {
+    const { id } = await publishedLetter();
+    for (const fields of [
+      { mode: 'closing' } as Record<string, string>,
+      { mode: 'goal' },
+      { mode: 'milestones', milestone_every: '10' },
+      { mode: 'scheduled', deliver_at: '2026-12-01T09:00' },
+    ]) {
+      const response = await saveSettings(visitor, id, fields);
+      expect(response.status, fields.mode).toBe(422);
+      expect(fieldErrors(response.text, 'field-mode')).toEqual([
+        'Send a test delivery to your own address first.',
+      ]);
+    }
+    // Manual delivery needs no test, and the reply address is saved with it.
+    const saved = await saveSettings(visitor, id, { mode: 'manual', reply_to: REPLY_TO });
+    expect(saved.status).toBe(303);
+    expect(saved.headers.location).toBe(`${deliveryPath(id)}?done=saved`);
+    expect(await letter(id)).toMatchObject({ deliveryMode: 'manual', replyTo: REPLY_TO });
+  });
+
+  it('shows bad settings beside their fields and keeps what was typed', async () => {
+    const { id } = await publishedLetter();
+    await tested(id);
+    const response = await saveSettings(visitor, id, {
+      mode: 'milestones',
+      milestone_every: '0',
+      reply_to: 'not an address',
+    });
+    expect(response.status).toBe(422);
+    expect(fieldErrors(response.text, 'field-milestone_every')).toEqual([
+      'Enter a whole number of signatures, from 1 up.',
+    ]);
+    expect(fieldErrors(response.text, 'field-reply_to')).toEqual([
+      'Enter an e-mail address in the form name@example.org, or leave it empty.',
+    ]);
+    const replyTo = startTags(response.text, 'input').find((i) => i.attrs.name === 'reply_to');
+    expect(replyTo?.attrs.value).toBe('not an address');
+    expect((await letter(id)).deliveryMode).toBe('closing');
+  });
+
+  it("sends a test only to the organizer's address, once per recipient language, marked [TEST]", async () => {
+    const { id, slug } = await publishedLetter();
+    await signAll(slug, [FULL]);
+    const response = await press(visitor, id, 'test');
+    expect(response.status).toBe(303);
+    expect(response.headers.location).toBe(`${deliveryPath(id)}?done=testQueued`);
+    await sendAll();
+
+    expect(RECIPIENT_ADDRESSES.flatMap((a) => t.sink.to(a))).toEqual([]);
+    const tests = t.sink.to(organizer.email);
+    expect(tests).toHaveLength(3);
+    expect(allLetters()).toHaveLength(3);
+    for (const m of tests) {
+      expect(m.envelopeTo).toEqual([organizer.email]);
+      expect(m.parsed.subject).toMatch(/^\[TEST\] /);
+    }
+    const subjects = tests.map((m) => m.parsed.subject).sort();
+    expect(subjects).toEqual(
+      [
+        `[TEST] ${EN_TITLE}: as ${EN_RECIPIENT.name} will receive it`,
+        `[TEST] ${EN_TITLE}: as ${UK_RECIPIENT.name} will receive it`,
+        `[TEST] ${KO_TITLE}: as ${KO_RECIPIENT.name} will receive it`,
+      ].sort(),
+    );
+    const korean = tests.find((m) => m.parsed.subject?.includes(KO_TITLE))!;
+    expect(korean.parsed.text).toContain(KO_SENTENCE);
+    expect(korean.parsed.text).toContain(`${KO_RECIPIENT.salutation},`);
+    expect(korean.parsed.text).toContain(`It has not been sent to them.`);
+
+    // A test is no delivery: the public page says nothing was sent, and supporters hear nothing.
+    expect(textsByClass((await supporter.get(`/letters/${slug}`)).text, 'sent-record')).toEqual([]);
+    await t.platform.deliveries.notifyPending();
+    await t.drainOutbox();
+    expect(t.sink.messages.filter(isNotice)).toEqual([]);
+    const page = textOf(mainOf((await visitor.get(deliveryPath(id))).text));
+    expect(page).toContain('A test has been sent.');
+    expect(page).toContain(`to ${organizer.email}`);
+  });
+
+  it("asks before delivering, then sends one letter per recipient in the recipient's language", async () => {
+    const { id, slug } = await publishedLetter();
+    expect((await saveSettings(visitor, id, { mode: 'manual', reply_to: REPLY_TO })).status).toBe(303);
+    await signAll(slug);
+    await tested(id);
+
+    // The link opens a page that asks, listing who will receive what.
+    const confirm = await visitor.get(`${deliveryPath(id)}/deliver`);
+    expect(confirm.status).toBe(200);
+    const asked = textOf(mainOf(confirm.text));
+    expect(asked).toContain('Deliver the letter now?');
+    for (const r of [KO_RECIPIENT, UK_RECIPIENT, EN_RECIPIENT]) expect(asked).toContain(r.name);
+    expect(asked).toContain('(Korean)');
+    expect(asked).toContain('Yes, deliver to 3 recipients');
+    // Asking sends nothing.
+    await sendAll();
+    expect(RECIPIENT_ADDRESSES.flatMap(lettersTo)).toEqual([]);
+
+    const delivered = await press(visitor, id, 'deliver');
+    expect(delivered.status).toBe(303);
+    expect(delivered.headers.location).toBe(`${deliveryPath(id)}?done=deliveryQueued`);
+    await sendAll();
+
+    for (const address of RECIPIENT_ADDRESSES) expect(lettersTo(address), address).toHaveLength(1);
+    const [korean] = lettersTo(KO_RECIPIENT.email);
+    expect(korean!.parsed.subject).toBe(KO_TITLE);
+    expect(korean!.parsed.text).toContain(KO_SENTENCE);
+    expect(korean!.parsed.text).toContain(`${KO_RECIPIENT.salutation},`);
+    expect(korean!.parsed.text).not.toContain('We ask you to protect');
+    expect(korean!.parsed.text).toContain('서명자 3명');
+
+    const [ukrainian] = lettersTo(UK_RECIPIENT.email);
+    expect(ukrainian!.parsed.subject).toBe(EN_TITLE);
+    expect(ukrainian!.parsed.text).toContain('We ask you to protect the captured soldiers');
+    expect(ukrainian!.parsed.text).toContain(`${UK_RECIPIENT.salutation},`);
+    expect(ukrainian!.parsed.text).not.toContain(KO_SENTENCE);
+
+    const [english] = lettersTo(EN_RECIPIENT.email);
+    expect(english!.parsed.text).toContain(`${EN_RECIPIENT.salutation},`);
+    expect(english!.parsed.text).toContain('3 people signed');
+
+    const outbox = t.platform.repositories.outbox;
+    for (const message of [korean!, ukrainian!, english!]) {
+      expect(message.parsed.from?.value.map((v) => v.address)).toEqual([MAIL_FROM_ADDRESS]);
+      expect(message.parsed.replyTo?.value.map((v) => v.address)).toEqual([REPLY_TO]);
+      // The envelope sender is this message's own return path (VERP), which the bounce handler accepts.
+      const verp = /^bounces\+m(\d+)-[A-Za-z0-9_-]{6,32}@undersigned\.example\.org$/.exec(
+        message.envelopeFrom,
+      );
+      expect(verp, message.envelopeFrom).not.toBeNull();
+      expect(t.platform.bounces.accepts(message.envelopeFrom)).toBe(true);
+      const queued = await outbox.findById(Number(verp![1]));
+      expect(queued?.toAddress).toBe(message.envelopeTo[0]);
+      expect(message.parsed.messageId).toBe(queued?.messageId);
+    }
+    expect(new Set([korean!, ukrainian!, english!].map((m) => m.envelopeFrom)).size).toBe(3);
+
+    // The record shows each recipient's letter as sent, with its Message-ID.
+    const record = textOf(mainOf((await visitor.get(deliveryPath(id))).text));
+    for (const message of [korean!, ukrainian!, english!]) expect(record).toContain(message.parsed.messageId);
+    expect(record).toContain(`${KO_RECIPIENT.email} · ko`);
+    expect(record).toContain(`${UK_RECIPIENT.email} · en`);
+    expect(record).toContain('This version of the letter has been delivered.');
+  });
+
+  it('keeps the Message-ID of a letter when the receiving server asks to try again later', async () => {
+    const { id, slug } = await publishedLetter();
+    await signAll(slug, [FULL]);
+    await tested(id);
+    const first = t.sink.attempts.length;
+    t.sink.reply = (attempt) =>
+      attempt === first ? { code: 451, message: '4.7.1 Greylisted, try again later' } : undefined;
+    await press(visitor, id, 'deliver');
+    await sendAll();
+    const refused = t.sink.attempts[first]!;
+    expect(refused.code).toBe(451);
+    t.clock.advance(15 * 60_000);
+    await t.drainOutbox();
+    const retried = t.sink.attempts.filter((a) => a.envelopeTo[0] === refused.envelopeTo[0]);
+    expect(retried.map((a) => a.code)).toEqual([451, 250]);
+    expect(retried[1]!.messageId).toBe(refused.messageId);
+    expect(lettersTo(refused.envelopeTo[0]!)).toHaveLength(1);
+  });
+
+  it('makes one round and one e-mail per recipient when "deliver" is pressed twice', async () => {
+    const { id, slug } = await publishedLetter();
+    await signAll(slug, [FULL]);
+    await tested(id);
+    const requestKey = key();
+    const firstPress = await press(visitor, id, 'deliver', requestKey);
+    const samePress = await press(visitor, id, 'deliver', requestKey);
+    expect(firstPress.status).toBe(303);
+    // The same form sent again (a double click, a reload) lands on the same result.
+    expect(samePress.status).toBe(303);
+    expect(samePress.headers.location).toBe(firstPress.headers.location);
+    // A fresh form for a version already delivered is refused, with the way to send new figures.
+    const freshPress = await press(visitor, id, 'deliver');
+    expectErrorPage(freshPress, 409, ERROR_TITLES[409]);
+    expect(textOf(mainOf(freshPress.text))).toContain('Send an update to give the recipients new figures.');
+    await sendAll();
+    await sendAll();
+
+    expect((await rounds(id)).map((r) => r.kind)).toEqual(['test', 'delivery']);
+    for (const address of RECIPIENT_ADDRESSES) expect(lettersTo(address), address).toHaveLength(1);
+  });
+
+  it('delivers a closed letter once: it becomes delivered and signing is refused', async () => {
+    const { id, slug } = await publishedLetter();
+    await signAll(slug, [FULL]);
+    await tested(id);
+    expect(
+      (await postForm(visitor, `/admin/letters/${id}/close`, `/admin/letters/${id}/close`, [])).status,
+    ).toBe(303);
+    expect((await letter(id)).status).toBe('closed');
+
+    const requestKey = key();
+    expect((await press(visitor, id, 'deliver', requestKey)).status).toBe(303);
+    expect((await letter(id)).status).toBe('delivered');
+    // Pressing the same button again is the same delivery, not an error about the letter being delivered.
+    const again = await press(visitor, id, 'deliver', requestKey);
+    expect(again.status).toBe(303);
+    expect(again.headers.location).toBe(`${deliveryPath(id)}?done=deliveryQueued`);
+    await sendAll();
+    for (const address of RECIPIENT_ADDRESSES) expect(lettersTo(address), address).toHaveLength(1);
+
+    const signing = await supporter.submit(
+      '/login',
+      `/letters/${slug}/sign`,
+      signingForm({ email: 'late@example.org' }),
+    );
+    expect(signing.status).toBe(409);
+    expect((await letter(id)).signatureCount).toBe(1);
+    // A delivered letter gets no new test and no new delivery.
+    expectErrorPage(await press(visitor, id, 'test'), 409, ERROR_TITLES[409]);
+    expectErrorPage(await press(visitor, id, 'deliver'), 409, ERROR_TITLES[409]);
+    expect((await rounds(id)).map((r) => r.kind)).toEqual(['test', 'delivery']);
+  });
+
+  it('sends an update only when asked, saying it is an update with the new count', async () => {
+    const { id, slug } = await publishedLetter();
+    await signAll(slug, [FULL]);
+    await tested(id);
+    // Before the first delivery there is nothing to update.
+    expectErrorPage(await press(visitor, id, 'update'), 409, ERROR_TITLES[409]);
+    await press(visitor, id, 'deliver');
+    await sendAll();
+    await signAll(slug, [INITIALS, HIDDEN]);
+    await sendAll();
+    // New signatures alone send nothing to the recipients.
+    expect(lettersTo(EN_RECIPIENT.email)).toHaveLength(1);
+
+    const confirm = await visitor.get(`${deliveryPath(id)}/update`);
+    expect(textOf(mainOf(confirm.text))).toContain('Send an update?');
+    expect((await press(visitor, id, 'update')).headers.location).toBe(
+      `${deliveryPath(id)}?done=updateQueued`,
+    );
+    await sendAll();
+
+    const [original, update] = lettersTo(EN_RECIPIENT.email);
+    expect(original!.parsed.subject).toBe(EN_TITLE);
+    expect(update!.parsed.subject).toBe(`Update: ${EN_TITLE} (3 signatures)`);
+    expect(update!.parsed.text).toContain(
+      'Update: this open letter, which we sent you earlier, now has 3 signatures.',
+    );
+    expect(update!.parsed.text).toContain('3 people signed');
+    expect(update!.parsed.messageId).not.toBe(original!.parsed.messageId);
+    const [, koUpdate] = lettersTo(KO_RECIPIENT.email);
+    expect(koUpdate!.parsed.subject).toBe(`Update: ${KO_TITLE} (3 signatures)`);
+    expect((await rounds(id)).map((r) => [r.kind, r.signature_count])).toEqual([
+      ['test', 1],
+      ['delivery', 1],
+      ['update', 3],
+    ]);
+  });
+
+  it("honours each supporter's choice in the delivered letter and never shows an e-mail address", async () => {
+    const { id, slug } = await publishedLetter();
+    await signAll(slug);
+    await tested(id);
+    await press(visitor, id, 'deliver');
+    await sendAll();
+    await press(visitor, id, 'update');
+    await sendAll();
+
+    const [english] = lettersTo(EN_RECIPIENT.email);
+    const text = english!.parsed.text!;
+    expect(text).toContain('Kim Ji-hoon, South Korea');
+    expect(text).toContain('O. K., Ukraine');
+    expect(text).not.toContain('Kovalenko');
+    expect(text).not.toContain('Olena');
+    expect(text).not.toContain('Park');
+    expect(text).not.toContain('Min-su');
+    // Counted-only supporters are in the count and said to be there.
+    expect(text).toContain('3 people signed');
+    expect(text).toContain('1 signatories chose to be counted without their names.');
+    expect(text).toMatch(/South Korea: 2/);
+    const [korean] = lettersTo(KO_RECIPIENT.email);
+    expect(korean!.parsed.text).toContain('Kim Ji-hoon, 대한민국');
+    expect(korean!.parsed.text).toContain('O. K., 우크라이나');
+
+    // Not one delivered message (tests, deliveries, updates) carries a supporter's address or hidden name.
+    const delivered = [...allLetters()];
+    expect(delivered.length).toBe(3 + 3 + 3);
+    for (const message of delivered) {
+      const everything = everythingIn(message);
+      for (const s of SUPPORTERS) {
+        expect(everything, message.parsed.subject).not.toContain(s.email);
+        expect(everything, message.parsed.subject).not.toContain(s.email.split('@')[0]);
+      }
+      expect(everything).not.toContain(HIDDEN.name);
+      expect(everything).not.toContain(HIDDEN.organisation);
+    }
+  });
+
+  it('shows "sent to" each recipient on the public page once the letter was sent, never for a test', async () => {
+    const { id, slug } = await publishedLetter();
+    await signAll(slug, [FULL, INITIALS]);
+    await tested(id);
+    expect(textsByClass((await supporter.get(`/letters/${slug}`)).text, 'sent-record')).toEqual([]);
+
+    await press(visitor, id, 'deliver');
+    await t.compileDeliveries();
+    // Queued is not sent.
+    expect(textsByClass((await supporter.get(`/letters/${slug}`)).text, 'sent-record')).toEqual([]);
+    await t.drainOutbox();
+    const [record] = textsByClass((await supporter.get(`/letters/${slug}`)).text, 'sent-record');
+    for (const r of [KO_RECIPIENT, UK_RECIPIENT, EN_RECIPIENT]) {
+      expect(record).toContain(`Sent to ${r.name} on November 23, 2026 with 2 signatures`);
+    }
+  });
+
+  describe("supporters' news", () => {
+    async function deliveredWithNews() {
+      const { id, slug } = await publishedLetter();
+      await signAll(slug);
+      await tested(id);
+      await press(visitor, id, 'deliver');
+      await sendAll();
+      await t.platform.deliveries.notifyPending();
+      await t.drainOutbox();
+      return { id, slug };
+    }
+
+    it('tells those who asked, and only them, once per round, with one-click unsubscribe headers', async () => {
+      const { id, slug } = await deliveredWithNews();
+      const notices = t.sink.messages.filter(isNotice);
+      expect(notices.map((m) => m.envelopeTo[0]).sort()).toEqual([FULL.email, HIDDEN.email].sort());
+      expect(t.sink.to(INITIALS.email).filter(isNotice)).toEqual([]);
+      const [notice] = t.sink.to(FULL.email).filter(isNotice);
+      expect(notice!.parsed.subject).toBe(`Your letter was sent: ${EN_TITLE}`);
+      expect(notice!.parsed.text).toContain('was sent to 3 recipients with 3 signatures');
+      expect(rawHeader(notice!, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+      const unsubscribe = /^<(https?:\/\/[^>]+)>$/.exec(rawHeader(notice!, 'List-Unsubscribe') ?? '');
+      expect(unsubscribe, rawHeader(notice!, 'List-Unsubscribe')).not.toBeNull();
+      expect(pathOf(unsubscribe![1]!)).toMatch(/^\/signatures\/unsubscribe\/[A-Za-z0-9_.-]+$/);
+
+      // The job runs again: nothing more.
+      expect(await t.platform.deliveries.notifyPending()).toBe(0);
+      await t.drainOutbox();
+      expect(t.sink.messages.filter(isNotice)).toHaveLength(2);
+
+      // An update is a new round: one more notice each.
+      await press(visitor, id, 'update');
+      await sendAll();
+      await t.platform.deliveries.notifyPending();
+      await t.platform.deliveries.notifyPending();
+      await t.drainOutbox();
+      expect(t.sink.to(FULL.email).filter(isNotice)).toHaveLength(2);
+      expect(t.sink.to(HIDDEN.email).filter(isNotice)).toHaveLength(2);
+      expect(t.sink.to(INITIALS.email).filter(isNotice)).toHaveLength(0);
+      expect(slug).toBeTruthy();
+    });
+
+    it('stops the news after a one-click POST from a mail program, without a CSRF token', async () => {
+      const { id } = await deliveredWithNews();
+      const [notice] = t.sink.to(FULL.email).filter(isNotice);
+      const link = /^<([^>]+)>$/.exec(rawHeader(notice!, 'List-Unsubscribe')!)![1]!;
+
+      // A mail program has no cookie and no token: just the body RFC 8058 prescribes.
+      const response = await request(t.app)
+        .post(pathOf(link))
+        .type('form')
+        .send('List-Unsubscribe=One-Click');
+      expect(response.status).toBe(200);
+      expect(textOf(mainOf(response.text))).toContain('you will receive no more news about this letter');
+      // Harmless to repeat.
+      expect(
+        (await request(t.app).post(pathOf(link)).type('form').send('List-Unsubscribe=One-Click')).status,
+      ).toBe(200);
+
+      await press(visitor, id, 'update');
+      await sendAll();
+      await t.platform.deliveries.notifyPending();
+      await t.drainOutbox();
+      expect(t.sink.to(FULL.email).filter(isNotice)).toHaveLength(1);
+      expect(t.sink.to(HIDDEN.email).filter(isNotice)).toHaveLength(2);
+      // The signature still counts.
+      expect((await letter(id)).signatureCount).toBe(3);
+    });
+
+    it('answers a forged unsubscribe link with a 404 page and changes nothing', async () => {
+      const { id } = await deliveredWithNews();
+      const [notice] = t.sink.to(FULL.email).filter(isNotice);
+      const link = pathOf(/^<([^>]+)>$/.exec(rawHeader(notice!, 'List-Unsubscribe')!)![1]!);
+      const token = link.split('/').at(-1)!;
+      const forged = `${token.slice(0, -4)}${token.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
+      for (const bad of [forged, 'not-a-token', `${'A'.repeat(22)}.${'B'.repeat(32)}`]) {
+        const posted = await request(t.app)
+          .post(`/signatures/unsubscribe/${bad}`)
+          .type('form')
+          .send('List-Unsubscribe=One-Click');
+        expect(posted.status, bad).toBe(404);
+        expect(posted.headers['content-type']).toMatch(/^text\/html/);
+        const opened = await supporter.get(`/signatures/unsubscribe/${bad}`);
+        expect(opened.status, bad).toBe(404);
+        expect(startTags(opened.text, 'form').some((f) => f.attrs.action?.includes('/unsubscribe/'))).toBe(
+          false,
+        );
+      }
+      await press(visitor, id, 'update');
+      await sendAll();
+      await t.platform.deliveries.notifyPending();
+      await t.drainOutbox();
+      expect(t.sink.to(FULL.email).filter(isNotice)).toHaveLength(2);
+    });
+  });
+
+  describe('automatic delivery', () => {
+    it('delivers when the closing date has passed', async () => {
+      const { id, slug } = await publishedLetter({ closes_at: '2026-11-30' });
+      await signAll(slug, [FULL]);
+      await tested(id);
+      expect((await saveSettings(visitor, id, { mode: 'closing' })).status).toBe(303);
+      await sendAll();
+      expect(lettersTo(EN_RECIPIENT.email)).toEqual([]);
+
+      t.clock.set(new Date('2026-12-01T00:00:01.000Z'));
+      await sendAll();
+      for (const address of RECIPIENT_ADDRESSES) expect(lettersTo(address), address).toHaveLength(1);
+      expect((await rounds(id)).map((r) => [r.kind, r.trigger])).toEqual([
+        ['test', 'manual'],
+        ['delivery', 'closing'],
+      ]);
+      // The letter ends delivered, whichever of the closing and delivery jobs runs first.
+      expect((await letter(id)).status).toBe('delivered');
+      await t.platform.editor.closeDue();
+      expect((await letter(id)).status).toBe('delivered');
+      await sendAll();
+      expect(lettersTo(EN_RECIPIENT.email)).toHaveLength(1);
+    });
+
+    it('delivers when the goal is reached, not before', async () => {
+      const { id, slug } = await publishedLetter({ goal: '2' });
+      await tested(id);
+      expect((await saveSettings(visitor, id, { mode: 'goal' })).status).toBe(303);
+      await signAll(slug, [FULL]);
+      await sendAll();
+      expect(lettersTo(EN_RECIPIENT.email)).toEqual([]);
+      await signAll(slug, [INITIALS]);
+      await sendAll();
+      const [english] = lettersTo(EN_RECIPIENT.email);
+      expect(english!.parsed.text).toContain('2 people signed');
+      await signAll(slug, [HIDDEN]);
+      await sendAll();
+      expect(lettersTo(EN_RECIPIENT.email)).toHaveLength(1);
+      expect((await rounds(id)).map((r) => [r.kind, r.trigger])).toEqual([
+        ['test', 'manual'],
+        ['delivery', 'goal'],
+      ]);
+    });
+
+    it('sends a milestone update every N signatures, each once, with the new count', async () => {
+      const { id, slug } = await publishedLetter();
+      await tested(id);
+      expect((await saveSettings(visitor, id, { mode: 'milestones', milestone_every: '2' })).status).toBe(
+        303,
+      );
+      const signers = [1, 2, 3, 4, 5].map((n) => ({ email: `signer-${n}@example.org`, name: `Signer ${n}` }));
+      await signAll(slug, signers.slice(0, 1));
+      await sendAll();
+      expect(lettersTo(EN_RECIPIENT.email)).toEqual([]);
+      await signAll(slug, signers.slice(1, 2));
+      await sendAll();
+      await sendAll();
+      expect(lettersTo(EN_RECIPIENT.email).map((m) => m.parsed.subject)).toEqual([
+        `Update: ${EN_TITLE} (2 signatures)`,
+      ]);
+      await signAll(slug, signers.slice(2, 3));
+      await sendAll();
+      expect(lettersTo(EN_RECIPIENT.email)).toHaveLength(1);
+      await signAll(slug, signers.slice(3, 4));
+      await sendAll();
+      await sendAll();
+      await signAll(slug, signers.slice(4, 5));
+      await sendAll();
+      const subjects = lettersTo(EN_RECIPIENT.email).map((m) => m.parsed.subject);
+      expect(subjects).toEqual([`Update: ${EN_TITLE} (2 signatures)`, `Update: ${EN_TITLE} (4 signatures)`]);
+      expect(lettersTo(EN_RECIPIENT.email)[1]!.parsed.text).toContain(
+        'Update: this open letter, which we sent you earlier, now has 4 signatures.',
+      );
+      expect((await rounds(id)).map((r) => [r.kind, r.milestone])).toEqual([
+        ['test', null],
+        ['milestone', 2],
+        ['milestone', 4],
+      ]);
+      for (const address of RECIPIENT_ADDRESSES) expect(lettersTo(address), address).toHaveLength(2);
+    });
+
+    it('delivers at the set time, not before', async () => {
+      const { id, slug } = await publishedLetter();
+      await signAll(slug, [FULL]);
+      await tested(id);
+      expect(
+        (await saveSettings(visitor, id, { mode: 'scheduled', deliver_at: '2026-11-24T08:30' })).status,
+      ).toBe(303);
+      t.clock.set(new Date('2026-11-24T08:29:00.000Z'));
+      await sendAll();
+      expect(lettersTo(EN_RECIPIENT.email)).toEqual([]);
+      t.clock.set(new Date('2026-11-24T08:30:00.000Z'));
+      await sendAll();
+      await sendAll();
+      for (const address of RECIPIENT_ADDRESSES) expect(lettersTo(address), address).toHaveLength(1);
+      expect((await rounds(id)).map((r) => [r.kind, r.trigger])).toEqual([
+        ['test', 'manual'],
+        ['delivery', 'scheduled'],
+      ]);
+    });
+
+    it('compiles each recipient once when two compile jobs run at the same time', async () => {
+      const { id, slug } = await publishedLetter();
+      await signAll(slug, [FULL]);
+      await tested(id);
+      await press(visitor, id, 'deliver');
+      await Promise.all([t.platform.deliveries.compilePending(), t.platform.deliveries.compilePending()]);
+      await t.drainOutbox();
+      for (const address of RECIPIENT_ADDRESSES) expect(lettersTo(address), address).toHaveLength(1);
+      const deliveries = await t.platform.db
+        .selectFrom('deliveries')
+        .innerJoin('delivery_rounds', 'delivery_rounds.id', 'deliveries.delivery_round_id')
+        .select(['deliveries.recipient_id'])
+        .where('delivery_rounds.kind', '=', 'delivery')
+        .execute();
+      expect(deliveries.map((d) => d.recipient_id).sort()).toEqual([...recipientIds].sort());
+      const queued = await t.platform.db
+        .selectFrom('outbox_messages')
+        .select('to_address')
+        .where('kind', '=', 'letter-delivery')
+        .execute();
+      expect(queued).toHaveLength(3 + 3);
+    });
+  });
+
+  it('refuses another organizer on every delivery route of a letter that is not theirs', async () => {
+    const { id, slug } = await publishedLetter();
+    await signAll(slug, [FULL]);
+    const other = await loginAs(t.app, await createAccount(t.platform, 'organizer'));
+    for (const path of [deliveryPath(id), `${deliveryPath(id)}/deliver`, `${deliveryPath(id)}/update`]) {
+      expectErrorPage(await other.get(path), 403, ERROR_TITLES[403]);
+    }
+    for (const action of ['test', 'deliver', 'update'] as const) {
+      expectErrorPage(await press(other, id, action), 403, ERROR_TITLES[403]);
+    }
+    expectErrorPage(
+      await saveSettings(other, id, { mode: 'manual', reply_to: 'evil@example.org' }),
+      403,
+      ERROR_TITLES[403],
+    );
+    expect(await rounds(id)).toEqual([]);
+    expect((await letter(id)).replyTo).toBe('');
+    await sendAll();
+    expect(allLetters()).toEqual([]);
+  });
+});
