@@ -5,6 +5,7 @@
  * Not part of npm test. Target: the queue reaches at least 80 % of direct nodemailer.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -64,10 +65,14 @@ async function startSink(): Promise<{ port: number; received: () => number; clos
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   // Replies are small writes: without TCP_NODELAY, delayed ACKs stall every exchange by ~40 ms.
-  server.server.on('connection', (socket: import('node:net').Socket) => socket.setNoDelay(true));
+  server.server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { port, received: () => received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    port,
+    received: () => received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 function transportTo(port: number): Transporter {
@@ -125,7 +130,11 @@ async function countSent(db: Db): Promise<number> {
 }
 
 /** The worker's running loop drains `count` queued messages; returns messages per second and peak RSS. */
-async function drain(db: Db, port: number, count: number): Promise<{ perSecond: number; peakRssMb: number; seconds: number }> {
+async function drain(
+  db: Db,
+  port: number,
+  count: number,
+): Promise<{ perSecond: number; peakRssMb: number; seconds: number }> {
   const transport = transportTo(port);
   const worker = new OutboxWorker({
     outbox: new OutboxRepository(db),
@@ -196,14 +205,20 @@ async function main(): Promise<void> {
     ];
     const report = lines.join('\n');
     console.log(report);
-    if (ratio < 0.8) console.log(`\nBelow target: the queue reached ${Math.round(ratio * 100)} % of direct nodemailer.`);
+    if (ratio < 0.8)
+      console.log(`\nBelow target: the queue reached ${Math.round(ratio * 100)} % of direct nodemailer.`);
 
     const file = path.join(import.meta.dirname, '..', 'docs', 'performance.md');
     const begin = '<!-- queue-bench:begin -->';
     const end = '<!-- queue-bench:end -->';
     const current = readFileSync(file, 'utf8');
     if (current.includes(begin) && current.includes(end)) {
-      const updated = current.slice(0, current.indexOf(begin) + begin.length) + '\n' + report + '\n' + current.slice(current.indexOf(end));
+      const updated =
+        current.slice(0, current.indexOf(begin) + begin.length) +
+        '\n' +
+        report +
+        '\n' +
+        current.slice(current.indexOf(end));
       writeFileSync(file, updated);
       console.log(`\nWritten to ${path.relative(process.cwd(), file)}.`);
     }

@@ -15,6 +15,16 @@ import type { SettingsRepository } from './settings/settings-repository.js';
 import type { DeliveryService } from './deliveries/delivery-service.js';
 import { deliveryRoutes, unsubscribeRoutes } from './deliveries/delivery-routes.js';
 import type { QueueService } from './outbox/queue-service.js';
+import type { ExportService } from './exports/export-service.js';
+import type { UserAdminService } from './accounts/user-admin-service.js';
+import { userAdminRoutes } from './accounts/user-admin-routes.js';
+import type { AuditRepository } from './audit/audit-repository.js';
+import { auditRoutes } from './audit/audit-routes.js';
+import type { ModerationService } from './signatures/moderation-service.js';
+import { moderationRoutes } from './signatures/moderation-routes.js';
+import type { PrivacyService } from './signatures/privacy-service.js';
+import { privacyRoutes } from './signatures/privacy-routes.js';
+import { exportRoutes } from './exports/export-routes.js';
 import { queueRoutes } from './outbox/queue-routes.js';
 import { settingsRoutes } from './settings/settings-routes.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
@@ -47,6 +57,11 @@ export interface AppDeps {
   settings: SettingsRepository;
   deliveries: DeliveryService;
   queue: QueueService;
+  exports: ExportService;
+  moderation: ModerationService;
+  privacy: PrivacyService;
+  userAdmin: UserAdminService;
+  audit: AuditRepository;
   /** The captured mail viewer; absent in production. */
   mailbox?: Mailbox;
 }
@@ -114,7 +129,7 @@ export function createApp(deps: AppDeps): Express {
   const csrf = csrfProtection(deps.secret, { https });
   app.use(csrf.issue);
 
-  app.use(pageRoutes());
+  app.use(pageRoutes({ retentionMonths: config.retentionMonths }));
   app.use(
     letterRoutes({
       letters: deps.letters,
@@ -123,11 +138,20 @@ export function createApp(deps: AppDeps): Express {
       signLimit: limitPerIp(30, 15 * 60_000, { countRejected: false }),
     }),
   );
+  app.use(
+    privacyRoutes({
+      privacy: deps.privacy,
+      csrf,
+      linkLimit: limitPerIp(120, 15 * 60_000),
+      accessLimit: limitPerIp(5, 60 * 60_000),
+    }),
+  );
   app.use(unsubscribeRoutes({ deliveries: deps.deliveries, linkLimit: limitPerIp(120, 15 * 60_000) }));
   app.use(signatureRoutes({ signatures: deps.signatures, csrf, linkLimit: limitPerIp(120, 15 * 60_000) }));
   app.use(
     accountRoutes({
       accounts: deps.accounts,
+      invitations: deps.userAdmin,
       store: deps.sessionStore,
       csrf,
       loginLimit: limitPerIp(20, 15 * 60_000),
@@ -143,6 +167,17 @@ export function createApp(deps: AppDeps): Express {
   admin.use(recipientRoutes({ recipients: deps.recipients, csrf }));
   admin.use(deliveryRoutes({ deliveries: deps.deliveries, csrf }));
   admin.use(queueRoutes({ queue: deps.queue, csrf }));
+  admin.use(moderationRoutes({ moderation: deps.moderation, privacy: deps.privacy, csrf }));
+  admin.use(userAdminRoutes({ users: deps.userAdmin, csrf }));
+  admin.use(auditRoutes({ audit: deps.audit }));
+  admin.use(
+    exportRoutes({
+      exports: deps.exports,
+      letterSlugs: async (user) =>
+        (await deps.editor.list(user)).map((item) => ({ slug: item.letter.slug, title: item.title })),
+      csrf,
+    }),
+  );
   admin.use(settingsRoutes({ settings: deps.settings, clock: deps.clock, csrf }));
   app.use('/admin', admin);
   if (deps.mailbox) app.use(mailboxRoutes(deps.mailbox));

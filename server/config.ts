@@ -43,6 +43,7 @@ const schema = z
       .transform(Number)
       .pipe(z.number().positive('MAIL_DOMAIN_RATE must be more than 0'))
       .default(1),
+    RETENTION_MONTHS: wholeNumber('RETENTION_MONTHS', 1, 120).default(6),
     MAIL_GIVE_UP_HOURS: wholeNumber('MAIL_GIVE_UP_HOURS', 1, 24 * 30).default(120),
     BOUNCE_ADDRESS: z.email({ error: 'BOUNCE_ADDRESS must be an e-mail address' }).optional(),
     BOUNCE_SMTP_PORT: wholeNumber('BOUNCE_SMTP_PORT', 1, 65535).optional(),
@@ -85,6 +86,8 @@ export interface Config {
   /** Politeness per receiving domain. */
   readonly mailDomainConnections: number;
   readonly mailDomainRate: number;
+  /** Signatures on a letter closed this many months ago lose their personal data. */
+  readonly retentionMonths: number;
   /** A temporary failure becomes final after this long. */
   readonly mailGiveUpMs: number;
   /** Base of the per-message return paths (VERP): bounces come back to bounces+m<id>-<tag>@domain. */
@@ -138,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mailDomainConnections: v.MAIL_DOMAIN_CONNECTIONS,
     mailDomainRate: v.MAIL_DOMAIN_RATE,
     mailGiveUpMs: v.MAIL_GIVE_UP_HOURS * 3_600_000,
+    retentionMonths: v.RETENTION_MONTHS,
     bounceAddress: (v.BOUNCE_ADDRESS ?? `bounces@${addressDomain(v.MAIL_FROM)}`).toLowerCase(),
     bounceSmtpPort: v.BOUNCE_SMTP_PORT,
     dkim:

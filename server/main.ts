@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   console.log(`\nUndersigned is running at ${config.publicUrl}`);
   if (!config.smtpUrl) console.log(`Mail is captured, not sent: read it at ${config.publicUrl}/dev/mailbox`);
   if (firstAdmin.kind === 'taken') {
-    console.log(`\nThere is no active admin, and ${config.adminEmail} (ADMIN_EMAIL) belongs to an account that is not one.`);
+    console.log(
+      `\nThere is no active admin, and ${config.adminEmail} (ADMIN_EMAIL) belongs to an account that is not one.`,
+    );
     console.log('  Create an admin with: npm run user:create -- --email <address> --role admin\n');
   }
   if (firstAdmin.kind === 'created') {

@@ -21,6 +21,7 @@ import { RecipientRepository } from './recipients/recipient-repository.js';
 import { SignatureRepository } from './signatures/signature-repository.js';
 import { SignatureService } from './signatures/signature-service.js';
 import type { AppDeps } from './app.js';
+import { AuditRepository } from './audit/audit-repository.js';
 import { BounceHandler } from './deliveries/bounce-handler.js';
 import { startBounceServer, type BounceServer } from './deliveries/bounce-server.js';
 import { DeliveryRepository } from './deliveries/delivery-repository.js';
@@ -28,7 +29,11 @@ import { DeliveryService } from './deliveries/delivery-service.js';
 import { LetterCompiler } from './deliveries/letter-compiler.js';
 import { chromiumAt, ChromiumPdfRenderer, noPdf, type PdfRenderer } from './deliveries/pdf-renderer.js';
 import { DEFAULT_RETRY_POLICY } from './outbox/outbox.js';
+import { ExportService } from './exports/export-service.js';
 import { QueueService } from './outbox/queue-service.js';
+import { UserAdminService } from './accounts/user-admin-service.js';
+import { ModerationService } from './signatures/moderation-service.js';
+import { PrivacyService } from './signatures/privacy-service.js';
 import { readSeedLetters } from '../seeds/seed-loader.js';
 import { AccountService } from './accounts/account-service.js';
 import { LoginThrottleRepository } from './accounts/login-throttle-repository.js';
@@ -83,6 +88,8 @@ export interface Platform {
   accounts: AccountService;
   editor: LetterEditorService;
   deliveries: DeliveryService;
+  exports: ExportService;
+  privacy: PrivacyService;
   bounces: BounceHandler;
   pdf: PdfRenderer;
   /** The embedded capture server's port when mail is captured (bounces can be sent back to it); else undefined. */
@@ -122,6 +129,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const sessions = new SessionRepository(db);
   const throttles = new LoginThrottleRepository(db);
   const settings = new SettingsRepository(db);
+  const audit = new AuditRepository(db);
   const deliveryRepository = new DeliveryRepository(db);
   const bounces = new BounceHandler({
     outbox,
@@ -171,7 +179,10 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
         logger: logger.child({ component: 'mail-worker' }),
         workerId: `worker-${process.pid}-${randomBytes(3).toString('hex')}`,
         policy: { ...DEFAULT_RETRY_POLICY, giveUpAfterMs: config.mailGiveUpMs },
-        politeness: { connectionsPerDomain: config.mailDomainConnections, messagesPerSecond: config.mailDomainRate },
+        politeness: {
+          connectionsPerDomain: config.mailDomainConnections,
+          messagesPerSecond: config.mailDomainRate,
+        },
         ...(options.workerPollMs ? { pollMs: options.workerPollMs } : {}),
       })
     : undefined;
@@ -179,7 +190,9 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     bounceServer = await startBounceServer(bounces, config.host, config.bounceSmtpPort, logger);
   }
   const emails = new EmailTemplates(i18n);
-  const pdf = options.pdf ?? (chromiumAt(config.chromiumPath) ? new ChromiumPdfRenderer(config.chromiumPath, logger) : noPdf);
+  const pdf =
+    options.pdf ??
+    (chromiumAt(config.chromiumPath) ? new ChromiumPdfRenderer(config.chromiumPath, logger) : noPdf);
 
   const signatureService = new SignatureService({
     db,
@@ -194,9 +207,10 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     ...(worker ? { onMailQueued: () => worker.wake() } : {}),
   });
 
-  const accounts = new AccountService({ users, throttles, sessions, clock, secret });
+  const accounts = new AccountService({ audit, users, throttles, sessions, clock, secret });
   const editor = new LetterEditorService({
     db,
+    audit,
     letters,
     signatures,
     recipients,
@@ -212,14 +226,16 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     imports: new RecipientImportRepository(db),
     clock,
   });
+  const letterCompiler = new LetterCompiler(emails, i18n, countryName);
   const deliveries = new DeliveryService({
     db,
+    audit,
     letters,
     signatures,
     recipients,
     deliveries: deliveryRepository,
     outbox,
-    compiler: new LetterCompiler(emails, i18n, countryName),
+    compiler: letterCompiler,
     pdf,
     emails,
     clock,
@@ -230,8 +246,50 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     access: (user, letterId) => editor.access(user, letterId),
     ...(worker ? { onMailQueued: () => worker.wake() } : {}),
   });
+  const exportService = new ExportService({
+    openReader: () => {
+      const reader = openDatabase(config.databasePath);
+      return { db: reader.db, close: () => reader.db.destroy() };
+    },
+    letters,
+    audit,
+    compiler: letterCompiler,
+    pdf,
+    clock,
+  });
+  const mailbox = config.env !== 'production' ? new Mailbox(config.mailboxDir) : undefined;
+  const privacy = new PrivacyService({
+    db,
+    signatures,
+    letters,
+    outbox,
+    audit,
+    emails,
+    // Erasure clears captured mail whenever mail is captured, production or not.
+    mailbox: config.smtpUrl ? undefined : (mailbox ?? new Mailbox(config.mailboxDir)),
+    clock,
+    secret,
+    publicUrl: config.publicUrl,
+    messageIdDomain: domainOf(config.mailFrom),
+    retentionMonths: config.retentionMonths,
+    ...(worker ? { onMailQueued: () => worker.wake() } : {}),
+  });
+  const userAdmin = new UserAdminService({
+    db,
+    users,
+    sessions,
+    outbox,
+    audit,
+    emails,
+    clock,
+    secret,
+    publicUrl: config.publicUrl,
+    messageIdDomain: domainOf(config.mailFrom),
+    ...(worker ? { onMailQueued: () => worker.wake() } : {}),
+  });
   const scheduler = new Scheduler(
     [
+      { name: 'retention', everyMs: 60 * 60_000, run: () => privacy.applyRetention() },
       { name: 'trigger-deliveries', everyMs: 30_000, run: () => deliveries.triggerDue() },
       { name: 'compile-deliveries', everyMs: 5_000, run: () => deliveries.compilePending() },
       { name: 'notify-supporters', everyMs: 30_000, run: () => deliveries.notifyPending() },
@@ -259,10 +317,15 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     sessionStore: new SqliteSessionStore(sessions, secret, clock, SESSION_TTL_MS),
     editor,
     deliveries,
+    exports: exportService,
     queue: new QueueService(outbox, clock, { ...DEFAULT_RETRY_POLICY, giveUpAfterMs: config.mailGiveUpMs }),
     recipients: recipientService,
     settings,
-    ...(config.env !== 'production' ? { mailbox: new Mailbox(config.mailboxDir) } : {}),
+    moderation: new ModerationService({ db, signatures, letters, audit, clock }),
+    privacy,
+    userAdmin,
+    audit,
+    ...(mailbox ? { mailbox } : {}),
   };
 
   return {
@@ -273,6 +336,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     accounts,
     editor,
     deliveries,
+    exports: exportService,
+    privacy,
     bounces,
     pdf,
     capturePort: capture?.port,

@@ -1,14 +1,17 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { currentUser, requireUser } from '../http/auth.js';
-import { formText } from '../http/input.js';
+import { formBody, formText, pathParam } from '../http/input.js';
 import type { Clock } from '../lib/clock.js';
 import type { TFunction } from '../lib/i18n.js';
 import { PASSWORD_MIN_LENGTH, safeNextPath } from './account.js';
 import type { AccountService } from './account-service.js';
 import type { SqliteSessionStore } from './session-store.js';
+import type { UserAdminService } from './user-admin-service.js';
 
 export interface AccountRoutesDeps {
   accounts: AccountService;
+  /** Invitations sent by admins: the link lets the invited person set their password. */
+  invitations: UserAdminService;
   store: SqliteSessionStore;
   csrf: { verify: RequestHandler };
   loginLimit: RequestHandler;
@@ -69,6 +72,51 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       req.session.save((error) => (error ? reject(error) : resolve())),
     );
     res.redirect(303, outcome.user.mustChangePassword ? '/account/password' : values.next);
+  });
+
+  router.get('/account/invite/:token', async (req, res) => {
+    const user = await deps.invitations.invitation(pathParam(req, 'token'));
+    res.status(user ? 200 : 404).render('accounts/invitation', {
+      titleKey: 'account.invitation.title',
+      valid: Boolean(user),
+      email: user?.email,
+      token: pathParam(req, 'token'),
+      minLength: PASSWORD_MIN_LENGTH,
+      errors: {},
+    });
+  });
+
+  router.post('/account/invite/:token', deps.loginLimit, deps.csrf.verify, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const body = formBody(req.body);
+    const token = pathParam(req, 'token');
+    const password = formText(body, 'password');
+    const render = (status: number, errors: Record<string, string>, email?: string) =>
+      res.status(status).render('accounts/invitation', {
+        titleKey: 'account.invitation.title',
+        valid: status !== 404,
+        email,
+        token,
+        minLength: PASSWORD_MIN_LENGTH,
+        errors,
+        errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
+      });
+    const invited = await deps.invitations.invitation(token);
+    if (!invited) return render(404, {});
+    if (password !== formText(body, 'confirm'))
+      return render(422, { confirm: t('account.errors.passwordsDiffer') }, invited.email);
+    const outcome = await deps.invitations.acceptInvitation(token, password);
+    if (outcome.kind === 'invalid') return render(404, {});
+    if (outcome.kind === 'refused')
+      return render(422, { password: t(outcome.messageKey, { min: PASSWORD_MIN_LENGTH }) }, invited.email);
+    await new Promise<void>((resolve, reject) =>
+      req.session.regenerate((error) => (error ? reject(error) : resolve())),
+    );
+    req.session.userId = outcome.user.id;
+    await new Promise<void>((resolve, reject) =>
+      req.session.save((error) => (error ? reject(error) : resolve())),
+    );
+    res.redirect(303, '/admin');
   });
 
   router.post('/logout', deps.csrf.verify, async (req, res) => {

@@ -1,3 +1,4 @@
+import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { keyedHash } from '../lib/keyed-hash.js';
@@ -8,6 +9,7 @@ import type { SessionRepository } from './session-repository.js';
 import type { UserRepository } from './user-repository.js';
 
 export interface AccountServiceDeps {
+  audit: AuditRepository;
   users: UserRepository;
   throttles: LoginThrottleRepository;
   sessions: SessionRepository;
@@ -45,7 +47,9 @@ export class AccountService {
   /** On a platform without an active admin, creates one with ADMIN_EMAIL and returns its credentials. */
   async ensureFirstAdmin(
     email: string,
-  ): Promise<{ kind: 'created'; user: User; oneTimePassword: string } | { kind: 'exists' } | { kind: 'taken' }> {
+  ): Promise<
+    { kind: 'created'; user: User; oneTimePassword: string } | { kind: 'exists' } | { kind: 'taken' }
+  > {
     if ((await this.deps.users.countActiveAdmins()) > 0) return { kind: 'exists' };
     // The address belongs to an account that is not an active admin (disabled, or an organizer):
     // never promote or re-enable it silently; the operator decides.
@@ -74,12 +78,22 @@ export class AccountService {
     const hashed = user ? await this.deps.users.passwordHashOf(user.id) : undefined;
     const matches = await verifyPassword(hashed ?? (await decoyHash()), password);
     if (!user || !hashed || !matches || user.disabled) {
+      // Only addresses of real accounts are named in the log: a mistyped address may be someone's password.
+      await this.deps.audit.record(
+        {
+          actor: user ? { id: user.id, email: user.email } : 'platform',
+          action: 'login-failed',
+          details: { known: Boolean(user) },
+        },
+        now,
+      );
       const failures = await this.deps.throttles.recordFailure(key, (n) => waitAfterFailures(n, now), now);
       const until = waitAfterFailures(failures, now);
       return until ? { kind: 'wait', until } : { kind: 'invalid' };
     }
     await this.deps.throttles.clear(key);
     await this.deps.users.recordLogin(user.id, now);
+    await this.deps.audit.record({ actor: { id: user.id, email: user.email }, action: 'login' }, now);
     return { kind: 'ok', user };
   }
 

@@ -53,7 +53,11 @@ export const LOGIN_POLICY: LoginPolicy = {
 } as const;
 
 /** Until when the next attempt must wait after `failures` failed attempts in a row; null when it need not. */
-export function waitAfterFailures(failures: number, now: Date, policy: LoginPolicy = LOGIN_POLICY): Date | null {
+export function waitAfterFailures(
+  failures: number,
+  now: Date,
+  policy: LoginPolicy = LOGIN_POLICY,
+): Date | null {
   if (failures < policy.freeFailures) return null;
   if (failures >= policy.lockAfterFailures) return new Date(now.getTime() + policy.lockMs);
   const delay = Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** (failures - policy.freeFailures));

@@ -30,12 +30,10 @@ export class LoginThrottleRepository {
       .insertInto('login_throttles')
       .values({ key_hash: keyHash, failures: 1, locked_until: null, updated_at: now.toISOString() })
       .onConflict((oc) =>
-        oc
-          .column('key_hash')
-          .doUpdateSet((eb) => ({
-            failures: eb('login_throttles.failures', '+', 1),
-            updated_at: now.toISOString(),
-          })),
+        oc.column('key_hash').doUpdateSet((eb) => ({
+          failures: eb('login_throttles.failures', '+', 1),
+          updated_at: now.toISOString(),
+        })),
       )
       .returning('failures')
       .executeTakeFirstOrThrow();

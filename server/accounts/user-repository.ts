@@ -108,4 +108,42 @@ export class UserRepository {
     const rows = await this.db.selectFrom('users').selectAll().orderBy('email').execute();
     return rows.map(toUser);
   }
+
+  async setRole(id: number, role: Role, now: Date): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ role, updated_at: now.toISOString() })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Disables (at `at`) or enables (null) an account. */
+  async setDisabled(id: number, at: Date | null): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ disabled_at: at?.toISOString() ?? null })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Stores (or clears) the hash of an invitation link and when it expires. */
+  async setInvitation(id: number, tokenHash: string | null, expiresAt: Date | null): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ invite_token_hash: tokenHash, invite_expires_at: expiresAt?.toISOString() ?? null })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The account an unexpired invitation belongs to. */
+  async findByInvitation(tokenHash: string, now: Date): Promise<User | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('invite_token_hash', '=', tokenHash)
+      .where('invite_expires_at', '>', now.toISOString())
+      .where('disabled_at', 'is', null)
+      .executeTakeFirst();
+    return row ? toUser(row) : undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { AccountService } from '../accounts/account-service.js';
+import { AuditRepository } from '../audit/audit-repository.js';
 import { ROLES, type Role } from '../accounts/account.js';
 import { LoginThrottleRepository } from '../accounts/login-throttle-repository.js';
 import { SessionRepository } from '../accounts/session-repository.js';
@@ -34,6 +35,7 @@ async function main(): Promise<number> {
   try {
     await migrateToLatest(db);
     const accounts = new AccountService({
+      audit: new AuditRepository(db),
       users: new UserRepository(db),
       throttles: new LoginThrottleRepository(db),
       sessions: new SessionRepository(db),

@@ -15,7 +15,9 @@ export type Executor = Kysely<Database> | Transaction<Database>;
  * - synchronous=NORMAL: in WAL mode a power cut can lose the last transactions but never corrupts the
  *   file; a crash of the process alone loses nothing. Worth it for an order of magnitude more commits/s;
  * - foreign_keys=ON: SQLite leaves them off unless asked;
- * - busy_timeout: a second process (npm run worker) waits for the lock instead of failing.
+ * - busy_timeout: a second process (npm run worker) waits for the lock instead of failing;
+ * - secure_delete: erased and anonymised data is overwritten with zeros, not left in free pages of
+ *   the file (or its backups) where anyone with a copy could read it.
  */
 export function openDatabase(filename: string): { db: Db; sqlite: SQLite.Database } {
   if (filename !== ':memory:') mkdirSync(path.dirname(filename), { recursive: true });
@@ -24,6 +26,7 @@ export function openDatabase(filename: string): { db: Db; sqlite: SQLite.Databas
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('secure_delete = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, sqlite };
 }

@@ -3,6 +3,7 @@ import type { Db } from './database.js';
 import * as initial from './migrations/2026-11-23-initial.js';
 import * as accounts from './migrations/2026-11-23T14-accounts-and-letter-editing.js';
 import * as deliveries from './migrations/2026-11-23T16-deliveries.js';
+import * as signerData from './migrations/2026-11-23T18-signer-data.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23-initial': initial,
   '2026-11-23T14-accounts-and-letter-editing': accounts,
   '2026-11-23T16-deliveries': deliveries,
+  '2026-11-23T18-signer-data': signerData,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

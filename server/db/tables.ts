@@ -21,6 +21,7 @@ export interface Database {
   delivery_rounds: DeliveryRoundsTable;
   deliveries: DeliveriesTable;
   outbox_attachments: OutboxAttachmentsTable;
+  audit_events: AuditEventsTable;
   recipient_imports: RecipientImportsTable;
 }
 
@@ -114,6 +115,11 @@ export interface SignaturesTable {
   confirmed_at: string | null;
   withdrawn_at: string | null;
   updated_at: string;
+  invalidated_at: string | null;
+  invalidated_reason: string | null;
+  status_before_invalidation: string | null;
+  /** Set when retention or erasure removed the person from the row; the row still counts. */
+  anonymised_at: string | null;
 }
 
 export interface OutboxMessagesTable {
@@ -175,6 +181,18 @@ export interface DeliveriesTable {
   created_at: string;
 }
 
+/** One entry of the append-only audit log (database triggers refuse updates and deletes). */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: string;
+  actor_user_id: number | null;
+  actor_email: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  details: string;
+}
+
 export interface OutboxAttachmentsTable {
   id: Generated<number>;
   outbox_message_id: number;
@@ -193,6 +211,8 @@ export interface UsersTable {
   last_login_at: string | null;
   created_at: string;
   updated_at: string;
+  invite_token_hash: string | null;
+  invite_expires_at: string | null;
 }
 
 export interface LoginThrottlesTable {

@@ -92,7 +92,11 @@ export class BounceHandler {
     if (report) {
       const failed = parseDeliveryStatus(report.content.toString('utf8')).find(isPermanentFailure);
       if (failed) reason = [failed.status, failed.diagnostic].filter(Boolean).join(' ') || 'failed';
-    } else if (/undeliver|delivery (status|failure)|returned mail|failure notice|mail delivery failed/i.test(mail.subject ?? '')) {
+    } else if (
+      /undeliver|delivery (status|failure)|returned mail|failure notice|mail delivery failed/i.test(
+        mail.subject ?? '',
+      )
+    ) {
       // Some servers send a plain-text bounce without the machine-readable part.
       reason = mail.subject ?? 'bounced';
     }

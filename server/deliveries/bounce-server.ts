@@ -14,7 +14,12 @@ const MAX_BOUNCE_BYTES = 2 * 1024 * 1024;
  * An SMTP listener for bounces routed from a real mail server (BOUNCE_SMTP_PORT): it accepts only
  * our own return paths (VERP addresses with a valid tag), so it cannot be used as a relay or a mailbox.
  */
-export async function startBounceServer(handler: BounceHandler, host: string, port: number, logger: Logger): Promise<BounceServer> {
+export async function startBounceServer(
+  handler: BounceHandler,
+  host: string,
+  port: number,
+  logger: Logger,
+): Promise<BounceServer> {
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],

@@ -22,7 +22,12 @@ const email = z.email();
 /** Reads the raw form body. */
 export function deliverySettingsValues(body: Record<string, unknown>): DeliverySettingsValues {
   const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : '');
-  return { mode: text('mode'), milestoneEvery: text('milestone_every'), deliverAt: text('deliver_at'), replyTo: text('reply_to') };
+  return {
+    mode: text('mode'),
+    milestoneEvery: text('milestone_every'),
+    deliverAt: text('deliver_at'),
+    replyTo: text('reply_to'),
+  };
 }
 
 /**
@@ -34,7 +39,9 @@ export function parseDeliverySettings(
   now: Date,
 ): { ok: true; settings: DeliverySettings } | { ok: false; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
-  const mode = (DELIVERY_MODES as readonly string[]).includes(values.mode) ? (values.mode as DeliveryMode) : undefined;
+  const mode = (DELIVERY_MODES as readonly string[]).includes(values.mode)
+    ? (values.mode as DeliveryMode)
+    : undefined;
   if (!mode) errors.mode = 'deliveries.errors.mode';
 
   let milestoneEvery: number | null = null;
@@ -42,16 +49,22 @@ export function parseDeliverySettings(
     const digits = values.milestoneEvery.trim().replace(/[,\s_]/g, '');
     // Digits only: Number() would also read "1e3" or "0x10" as a count nobody typed.
     const n = /^\d+$/.test(digits) ? Number(digits) : NaN;
-    if (!Number.isInteger(n) || n < 1 || n > 10_000_000) errors.milestone_every = 'deliveries.errors.milestoneEvery';
+    if (!Number.isInteger(n) || n < 1 || n > 10_000_000)
+      errors.milestone_every = 'deliveries.errors.milestoneEvery';
     else milestoneEvery = n;
   }
-  if (mode === 'milestones' && milestoneEvery === null && !errors.milestone_every) errors.milestone_every = 'deliveries.errors.milestoneNeeded';
+  if (mode === 'milestones' && milestoneEvery === null && !errors.milestone_every)
+    errors.milestone_every = 'deliveries.errors.milestoneNeeded';
 
   let deliverAt: Date | null = null;
   if (values.deliverAt.trim() !== '') {
     const match = DATETIME.exec(values.deliverAt.trim());
     const date = match ? new Date(`${values.deliverAt.trim()}:00.000Z`) : undefined;
-    if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 16) !== values.deliverAt.trim()) {
+    if (
+      !date ||
+      Number.isNaN(date.getTime()) ||
+      date.toISOString().slice(0, 16) !== values.deliverAt.trim()
+    ) {
       errors.deliver_at = 'deliveries.errors.deliverAt';
     } else if (mode === 'scheduled' && date <= now) {
       errors.deliver_at = 'deliveries.errors.deliverAtPast';
@@ -59,10 +72,12 @@ export function parseDeliverySettings(
       deliverAt = date;
     }
   }
-  if (mode === 'scheduled' && deliverAt === null && !errors.deliver_at) errors.deliver_at = 'deliveries.errors.deliverAtNeeded';
+  if (mode === 'scheduled' && deliverAt === null && !errors.deliver_at)
+    errors.deliver_at = 'deliveries.errors.deliverAtNeeded';
 
   const replyTo = values.replyTo.trim().toLowerCase();
-  if (replyTo !== '' && (replyTo.length > 254 || !email.safeParse(replyTo).success)) errors.reply_to = 'deliveries.errors.replyTo';
+  if (replyTo !== '' && (replyTo.length > 254 || !email.safeParse(replyTo).success))
+    errors.reply_to = 'deliveries.errors.replyTo';
 
   if (Object.keys(errors).length > 0 || !mode) return { ok: false, errors };
   return { ok: true, settings: { mode, milestoneEvery, deliverAt, replyTo } };

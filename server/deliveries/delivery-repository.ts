@@ -97,12 +97,20 @@ export class DeliveryRepository {
   }
 
   async findRound(id: number): Promise<DeliveryRound | undefined> {
-    const row = await this.db.selectFrom('delivery_rounds').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('delivery_rounds')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row ? toRound(row) : undefined;
   }
 
   async findRoundByRequestKey(key: string): Promise<DeliveryRound | undefined> {
-    const row = await this.db.selectFrom('delivery_rounds').selectAll().where('request_key', '=', key).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('delivery_rounds')
+      .selectAll()
+      .where('request_key', '=', key)
+      .executeTakeFirst();
     return row ? toRound(row) : undefined;
   }
 
@@ -119,13 +127,22 @@ export class DeliveryRepository {
 
   /** Whether the letter has had a round of this kind (for this version, when given). */
   async hasRound(letterId: number, kind: RoundKind, versionId?: number): Promise<boolean> {
-    let query = this.db.selectFrom('delivery_rounds').select('id').where('letter_id', '=', letterId).where('kind', '=', kind);
+    let query = this.db
+      .selectFrom('delivery_rounds')
+      .select('id')
+      .where('letter_id', '=', letterId)
+      .where('kind', '=', kind);
     if (versionId !== undefined) query = query.where('letter_version_id', '=', versionId);
     return (await query.executeTakeFirst()) !== undefined;
   }
 
   async roundsCompiling(): Promise<DeliveryRound[]> {
-    const rows = await this.db.selectFrom('delivery_rounds').selectAll().where('status', '=', 'compiling').orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('delivery_rounds')
+      .selectAll()
+      .where('status', '=', 'compiling')
+      .orderBy('id')
+      .execute();
     return rows.map(toRound);
   }
 
@@ -154,7 +171,12 @@ export class DeliveryRepository {
     return rows.map(toRound);
   }
 
-  async setRoundStatus(id: number, from: DeliveryRound['status'], to: DeliveryRound['status'], now: Date): Promise<boolean> {
+  async setRoundStatus(
+    id: number,
+    from: DeliveryRound['status'],
+    to: DeliveryRound['status'],
+    now: Date,
+  ): Promise<boolean> {
     const result = await this.db
       .updateTable('delivery_rounds')
       .set({ status: to, updated_at: now.toISOString() })
@@ -165,7 +187,11 @@ export class DeliveryRepository {
   }
 
   async markNotified(id: number, now: Date): Promise<void> {
-    await this.db.updateTable('delivery_rounds').set({ notified_at: now.toISOString() }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('delivery_rounds')
+      .set({ notified_at: now.toISOString() })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Recipients of a round who already have their compiled letter. */
@@ -180,7 +206,13 @@ export class DeliveryRepository {
 
   /** Records a compiled letter; false when another process recorded this recipient's first. */
   async addDelivery(
-    delivery: { roundId: number; recipientId: number; recipientName: string; language: string; outboxMessageId: number },
+    delivery: {
+      roundId: number;
+      recipientId: number;
+      recipientName: string;
+      language: string;
+      outboxMessageId: number;
+    },
     now: Date,
   ): Promise<boolean> {
     const row = await this.db
@@ -270,7 +302,9 @@ export class DeliveryRepository {
   }
 
   /** The delivery (and its recipient) a queued message belongs to, for bounces. */
-  async findByOutboxMessage(outboxMessageId: number): Promise<{ id: number; recipientId: number | null } | undefined> {
+  async findByOutboxMessage(
+    outboxMessageId: number,
+  ): Promise<{ id: number; recipientId: number | null } | undefined> {
     const row = await this.db
       .selectFrom('deliveries')
       .select(['id', 'recipient_id'])

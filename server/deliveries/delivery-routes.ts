@@ -39,7 +39,9 @@ function renderPage(
     deliverAt: letter.deliverAt ? letter.deliverAt.toISOString().slice(0, 16) : '',
     replyTo: letter.replyTo,
   };
-  const errors = Object.fromEntries(Object.entries(form?.errors ?? {}).map(([field, key]) => [field, t(key)]));
+  const errors = Object.fromEntries(
+    Object.entries(form?.errors ?? {}).map(([field, key]) => [field, t(key)]),
+  );
   const done = req.query.done;
   res.status(status).render('admin/delivery', {
     titleText: t('deliveries.title'),
@@ -48,17 +50,28 @@ function renderPage(
     values,
     errors,
     errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
-    modes: DELIVERY_MODES.map((mode) => ({ mode, checked: mode === values.mode, label: t(`deliveries.modes.${mode}`) })),
-    notice: typeof done === 'string' && (NOTICES as readonly string[]).includes(done) ? t(`deliveries.notices.${done}`) : undefined,
+    modes: DELIVERY_MODES.map((mode) => ({
+      mode,
+      checked: mode === values.mode,
+      label: t(`deliveries.modes.${mode}`),
+    })),
+    notice:
+      typeof done === 'string' && (NOTICES as readonly string[]).includes(done)
+        ? t(`deliveries.notices.${done}`)
+        : undefined,
     requestKey: requestKey(),
-    canDeliver: overview.tested && (letter.status === 'open' || letter.status === 'closed') && !overview.delivered,
+    canDeliver:
+      overview.tested && (letter.status === 'open' || letter.status === 'closed') && !overview.delivered,
     canUpdate: overview.rounds.some((r) => r.round.kind !== 'test'),
     recipients: overview.recipients.map((r) => ({ ...r, languageLabel: languageName(r.language, ui) })),
     rounds: overview.rounds.map((view) => ({
       ...view,
       kindLabel: t(`deliveries.kinds.${view.round.kind}`),
       triggerLabel: t(`deliveries.triggers.${view.round.trigger}`),
-      records: view.records.map((r) => ({ ...r, statusLabel: t(`deliveries.statuses.${r.bouncedAt ? 'bounced' : r.status}`) })),
+      records: view.records.map((r) => ({
+        ...r,
+        statusLabel: t(`deliveries.statuses.${r.bouncedAt ? 'bounced' : r.status}`),
+      })),
     })),
   });
 }
@@ -78,14 +91,24 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
     const values = deliverySettingsValues(formBody(req.body));
     const outcome = await deliveries.saveSettings(user, letterId, values);
     if (outcome.kind === 'invalid') {
-      return renderPage(req, res, await deliveries.overview(user, letterId), { values, errors: outcome.errors }, 422);
+      return renderPage(
+        req,
+        res,
+        await deliveries.overview(user, letterId),
+        { values, errors: outcome.errors },
+        422,
+      );
     }
     res.redirect(303, `/admin/letters/${letterId}/delivery?done=saved`);
   });
 
   router.post('/letters/:id/delivery/test', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');
-    await deliveries.sendTest(currentUser(res), letterId, formText(formBody(req.body), 'request_key') || requestKey());
+    await deliveries.sendTest(
+      currentUser(res),
+      letterId,
+      formText(formBody(req.body), 'request_key') || requestKey(),
+    );
     res.redirect(303, `/admin/letters/${letterId}/delivery?done=testQueued`);
   });
 
@@ -107,13 +130,21 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
 
   router.post('/letters/:id/delivery/deliver', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');
-    await deliveries.deliverNow(currentUser(res), letterId, formText(formBody(req.body), 'request_key') || requestKey());
+    await deliveries.deliverNow(
+      currentUser(res),
+      letterId,
+      formText(formBody(req.body), 'request_key') || requestKey(),
+    );
     res.redirect(303, `/admin/letters/${letterId}/delivery?done=deliveryQueued`);
   });
 
   router.post('/letters/:id/delivery/update', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');
-    await deliveries.sendUpdate(currentUser(res), letterId, formText(formBody(req.body), 'request_key') || requestKey());
+    await deliveries.sendUpdate(
+      currentUser(res),
+      letterId,
+      formText(formBody(req.body), 'request_key') || requestKey(),
+    );
     res.redirect(303, `/admin/letters/${letterId}/delivery?done=updateQueued`);
   });
 
@@ -126,7 +157,9 @@ export function unsubscribeRoutes(deps: { deliveries: DeliveryService; linkLimit
 
   router.get('/signatures/unsubscribe/:token', deps.linkLimit, async (req, res) => {
     if (!(await deps.deliveries.unsubscribeLinkValid(pathParam(req, 'token')))) {
-      return res.status(404).render('signatures/unsubscribed', { valid: false, titleKey: 'unsubscribe.title' });
+      return res
+        .status(404)
+        .render('signatures/unsubscribed', { valid: false, titleKey: 'unsubscribe.title' });
     }
     res.render('signatures/unsubscribe', { token: pathParam(req, 'token'), titleKey: 'unsubscribe.title' });
   });
@@ -135,8 +168,15 @@ export function unsubscribeRoutes(deps: { deliveries: DeliveryService; linkLimit
   // one. The token in the path authenticates, and the only effect is fewer e-mails.
   router.post('/signatures/unsubscribe/:token', deps.linkLimit, async (req, res) => {
     const outcome = await deps.deliveries.unsubscribe(pathParam(req, 'token'));
-    if (!outcome) return res.status(404).render('signatures/unsubscribed', { valid: false, titleKey: 'unsubscribe.title' });
-    res.render('signatures/unsubscribed', { valid: true, letterSlug: outcome.letterSlug, titleKey: 'unsubscribe.title' });
+    if (!outcome)
+      return res
+        .status(404)
+        .render('signatures/unsubscribed', { valid: false, titleKey: 'unsubscribe.title' });
+    res.render('signatures/unsubscribed', {
+      valid: true,
+      letterSlug: outcome.letterSlug,
+      titleKey: 'unsubscribe.title',
+    });
   });
 
   return router;

@@ -1,4 +1,5 @@
 import type { User } from '../accounts/account.js';
+import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import { isComplete, pickLanguage, type Letter, type LetterText } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
@@ -30,6 +31,7 @@ import type { PdfRenderer } from './pdf-renderer.js';
 
 export interface DeliveryServiceDeps {
   db: Db;
+  audit: AuditRepository;
   letters: LetterRepository;
   signatures: SignatureRepository;
   recipients: RecipientRepository;
@@ -91,8 +93,13 @@ export class DeliveryService {
       delivered,
       rounds: rounds.map((round) => {
         const mine = records.filter((r) => r.roundId === round.id);
-        const expected = round.kind === 'test' ? new Set(recipients.map((r) => r.language)).size || 1 : recipients.length;
-        return { round, records: mine, pending: round.status === 'compiling' ? Math.max(0, expected - mine.length) : 0 };
+        const expected =
+          round.kind === 'test' ? new Set(recipients.map((r) => r.language)).size || 1 : recipients.length;
+        return {
+          round,
+          records: mine,
+          pending: round.status === 'compiling' ? Math.max(0, expected - mine.length) : 0,
+        };
       }),
     };
   }
@@ -119,8 +126,14 @@ export class DeliveryService {
     const { letter } = await this.deps.access(user, letterId);
     // A draft can be tested too: the organizer checks the letter before publishing it.
     if (letter.status === 'delivered') throw new AppError(409, 'letter_delivered', 'errors.letterDelivered');
-    if ((await this.recipientsOf(letter)).length === 0) throw new AppError(409, 'no_recipients', 'editor.publish.problems.noRecipients');
-    return this.createRound(letter, 'test', 'manual', { requestKey, requestedBy: user.id, testAddress: user.email });
+    if ((await this.recipientsOf(letter)).length === 0)
+      throw new AppError(409, 'no_recipients', 'editor.publish.problems.noRecipients');
+    return this.createRound(letter, 'test', 'manual', {
+      requestKey,
+      requestedBy: user.id,
+      testAddress: user.email,
+      actor: user,
+    });
   }
 
   /** Delivers the current version to every recipient now; a closed letter becomes delivered. */
@@ -134,7 +147,7 @@ export class DeliveryService {
     if (await this.deps.deliveries.hasRound(letter.id, 'delivery', letter.currentVersionId)) {
       throw new AppError(409, 'already_delivered', 'deliveries.errors.alreadyDelivered');
     }
-    return this.createRound(letter, 'delivery', 'manual', { requestKey, requestedBy: user.id });
+    return this.createRound(letter, 'delivery', 'manual', { requestKey, requestedBy: user.id, actor: user });
   }
 
   /** Sends the letter again with today's figures, saying it is an update. */
@@ -142,15 +155,20 @@ export class DeliveryService {
     const { letter } = await this.deps.access(user, letterId);
     await this.checkDeliverable(letter, true);
     const rounds = await this.deps.deliveries.roundsOf(letter.id);
-    if (!rounds.some((r) => r.kind !== 'test')) throw new AppError(409, 'not_delivered_yet', 'deliveries.errors.notDeliveredYet');
-    return this.createRound(letter, 'update', 'manual', { requestKey, requestedBy: user.id });
+    if (!rounds.some((r) => r.kind !== 'test'))
+      throw new AppError(409, 'not_delivered_yet', 'deliveries.errors.notDeliveredYet');
+    return this.createRound(letter, 'update', 'manual', { requestKey, requestedBy: user.id, actor: user });
   }
 
   private async checkDeliverable(letter: Letter, allowDelivered = false): Promise<void> {
-    if (letter.status === 'draft') throw new AppError(409, 'letter_not_published', 'deliveries.errors.notPublished');
-    if (letter.status === 'delivered' && !allowDelivered) throw new AppError(409, 'letter_delivered', 'errors.letterDelivered');
-    if (!(await this.deps.deliveries.hasRound(letter.id, 'test'))) throw new AppError(409, 'test_first', 'deliveries.errors.testFirst');
-    if ((await this.recipientsOf(letter)).length === 0) throw new AppError(409, 'no_recipients', 'editor.publish.problems.noRecipients');
+    if (letter.status === 'draft')
+      throw new AppError(409, 'letter_not_published', 'deliveries.errors.notPublished');
+    if (letter.status === 'delivered' && !allowDelivered)
+      throw new AppError(409, 'letter_delivered', 'errors.letterDelivered');
+    if (!(await this.deps.deliveries.hasRound(letter.id, 'test')))
+      throw new AppError(409, 'test_first', 'deliveries.errors.testFirst');
+    if ((await this.recipientsOf(letter)).length === 0)
+      throw new AppError(409, 'no_recipients', 'editor.publish.problems.noRecipients');
   }
 
   /**
@@ -162,7 +180,13 @@ export class DeliveryService {
     letter: Letter,
     kind: RoundKind,
     trigger: DeliveryRound['trigger'],
-    extra: { requestKey?: string; requestedBy?: number; testAddress?: string; milestone?: number },
+    extra: {
+      requestKey?: string;
+      requestedBy?: number;
+      testAddress?: string;
+      milestone?: number;
+      actor?: { id: number; email: string };
+    },
   ): Promise<DeliveryRound> {
     const now = this.deps.clock.now();
     const round = await this.deps.db.transaction().execute(async (tx) => {
@@ -193,14 +217,30 @@ export class DeliveryService {
       if (kind === 'delivery' && status === 'closed') {
         await letters.transition(current.id, 'closed', 'delivered', {}, now);
       }
-      if (kind === 'milestone' && extra.milestone !== undefined) await letters.advanceMilestone(current.id, extra.milestone);
+      if (kind === 'milestone' && extra.milestone !== undefined)
+        await letters.advanceMilestone(current.id, extra.milestone);
+      await this.deps.audit.with(tx).record(
+        {
+          actor: extra.actor ?? 'platform',
+          action: 'delivery',
+          targetType: 'letter',
+          targetId: current.id,
+          details: { round: created.id, kind, trigger, signatures: current.signatureCount },
+        },
+        now,
+      );
       return created;
     });
     if (round) {
-      this.deps.logger.info({ letterId: letter.id, roundId: round.id, kind, trigger }, 'delivery round created');
+      this.deps.logger.info(
+        { letterId: letter.id, roundId: round.id, kind, trigger },
+        'delivery round created',
+      );
       return round;
     }
-    const twin = extra.requestKey ? await this.deps.deliveries.findRoundByRequestKey(extra.requestKey) : undefined;
+    const twin = extra.requestKey
+      ? await this.deps.deliveries.findRoundByRequestKey(extra.requestKey)
+      : undefined;
     if (twin) return twin;
     throw new AppError(409, 'already_delivered', 'deliveries.errors.alreadyDelivered');
   }
@@ -227,7 +267,8 @@ export class DeliveryService {
       );
       if (!due) continue;
       try {
-        if (due.kind === 'milestone') await this.createRound(letter, 'milestone', 'milestone', { milestone: due.milestone });
+        if (due.kind === 'milestone')
+          await this.createRound(letter, 'milestone', 'milestone', { milestone: due.milestone });
         else await this.createRound(letter, 'delivery', due.trigger, {});
         created += 1;
       } catch (error) {
@@ -241,7 +282,8 @@ export class DeliveryService {
   /** Compiles every round that is waiting; the scheduler calls it, and a cut-off run resumes where it stopped. */
   async compilePending(): Promise<number> {
     let compiled = 0;
-    for (const round of await this.deps.deliveries.roundsCompiling()) compiled += await this.compileRound(round);
+    for (const round of await this.deps.deliveries.roundsCompiling())
+      compiled += await this.compileRound(round);
     return compiled;
   }
 
@@ -252,7 +294,9 @@ export class DeliveryService {
     const all = await this.recipientsOf(letter);
     // A test goes to the organizer once per language the recipients read, rendered as for the first of them.
     const targets =
-      round.kind === 'test' ? all.filter((r, i) => all.findIndex((o) => o.language === r.language) === i) : all;
+      round.kind === 'test'
+        ? all.filter((r, i) => all.findIndex((o) => o.language === r.language) === i)
+        : all;
     const done = await this.deps.deliveries.compiledRecipientIds(round.id);
     const rows = await this.deps.signatures.annexRows(letter.id, round.createdAt);
     const annex = annexOf(rows.map((r) => ({ ...r, name: publicName(r) })));
@@ -281,40 +325,56 @@ export class DeliveryService {
         try {
           pdf = await this.deps.pdf.render(compiledLetter.printHtml);
         } catch (error) {
-          this.deps.logger.error({ err: error, roundId: round.id }, 'PDF rendering failed; the letter goes without it');
+          this.deps.logger.error(
+            { err: error, roundId: round.id },
+            'PDF rendering failed; the letter goes without it',
+          );
           compiledLetter = this.deps.compiler.compile({ ...input, pdfAttached: false });
         }
       }
       const now = this.deps.clock.now();
-      const recorded = await this.deps.db.transaction().execute(async (tx) => {
-        const messageId = await this.deps.outbox.with(tx).enqueue(
-          {
-            kind: 'letter-delivery',
-            priority: PRIORITY.letter,
-            signatureId: null,
-            toAddress: round.kind === 'test' ? round.testAddress! : recipient.email,
-            subject: compiledLetter.email.subject,
-            textBody: compiledLetter.email.text,
-            htmlBody: compiledLetter.email.html,
-            replyTo: letter.replyTo || null,
-            deliveryRoundId: round.id,
-            headers: { 'Auto-Submitted': 'auto-generated', 'X-Undersigned-Letter': letter.slug },
-            attachments: pdf ? [{ fileName: compiledLetter.fileName, contentType: 'application/pdf', content: pdf }] : [],
-          },
-          newMessageId(this.deps.messageIdDomain),
-          now,
-        );
-        const added = await this.deps.deliveries.with(tx).addDelivery(
-          { roundId: round.id, recipientId: recipient.id, recipientName: recipient.name, language: text.language, outboxMessageId: messageId },
-          now,
-        );
-        // Another process compiled this recipient first: undo this copy, so it goes once.
-        if (!added) throw new DuplicateDelivery();
-        return true;
-      }).catch((error: unknown) => {
-        if (error instanceof DuplicateDelivery) return false;
-        throw error;
-      });
+      const recorded = await this.deps.db
+        .transaction()
+        .execute(async (tx) => {
+          const messageId = await this.deps.outbox.with(tx).enqueue(
+            {
+              kind: 'letter-delivery',
+              priority: PRIORITY.letter,
+              signatureId: null,
+              toAddress: round.kind === 'test' ? round.testAddress! : recipient.email,
+              subject: compiledLetter.email.subject,
+              textBody: compiledLetter.email.text,
+              htmlBody: compiledLetter.email.html,
+              replyTo: letter.replyTo || null,
+              deliveryRoundId: round.id,
+              headers: { 'Auto-Submitted': 'auto-generated', 'X-Undersigned-Letter': letter.slug },
+              attachments: pdf
+                ? [{ fileName: compiledLetter.fileName, contentType: 'application/pdf', content: pdf }]
+                : [],
+            },
+            newMessageId(this.deps.messageIdDomain),
+            now,
+          );
+          const added = await this.deps.deliveries
+            .with(tx)
+            .addDelivery(
+              {
+                roundId: round.id,
+                recipientId: recipient.id,
+                recipientName: recipient.name,
+                language: text.language,
+                outboxMessageId: messageId,
+              },
+              now,
+            );
+          // Another process compiled this recipient first: undo this copy, so it goes once.
+          if (!added) throw new DuplicateDelivery();
+          return true;
+        })
+        .catch((error: unknown) => {
+          if (error instanceof DuplicateDelivery) return false;
+          throw error;
+        });
       if (recorded) {
         compiled += 1;
         this.deps.onMailQueued?.();
@@ -325,7 +385,11 @@ export class DeliveryService {
   }
 
   private textFor(texts: LetterText[], language: string, primary: string): LetterText | undefined {
-    const chosen = pickLanguage(texts.map((t) => t.language), language, primary);
+    const chosen = pickLanguage(
+      texts.map((t) => t.language),
+      language,
+      primary,
+    );
     return texts.find((t) => t.language === chosen);
   }
 
@@ -357,6 +421,7 @@ export class DeliveryService {
                 letterUrl: `${this.deps.publicUrl}/letters/${letter.slug}`,
                 unsubscribeUrl,
                 withdrawUrl: `${this.deps.publicUrl}/signatures/withdraw/${signatureToken(this.deps.secret, supporter.ref, 'withdraw')}`,
+                eraseUrl: `${this.deps.publicUrl}/privacy/erase/${signatureToken(this.deps.secret, supporter.ref, 'erase')}`,
                 privacyUrl: `${this.deps.publicUrl}/privacy`,
               });
               const id = await outbox.enqueueOnce(

@@ -65,7 +65,9 @@ export function dueRound(
     case 'milestones': {
       if (!state.milestoneEvery || state.milestoneEvery <= 0) return null;
       const reached = Math.floor(state.signatureCount / state.milestoneEvery) * state.milestoneEvery;
-      return reached >= state.milestoneEvery && reached > state.lastMilestone ? { kind: 'milestone', milestone: reached } : null;
+      return reached >= state.milestoneEvery && reached > state.lastMilestone
+        ? { kind: 'milestone', milestone: reached }
+        : null;
     }
     case 'manual':
       return null;
@@ -92,7 +94,13 @@ export interface AnnexEntry {
 
 /** The annex lines of confirmed signatures, honouring each supporter's choice; counted-only ones are just counted. */
 export function annexOf(
-  signatures: readonly { name: string | null; country: string; organisation: string; jobTitle: string; display: string }[],
+  signatures: readonly {
+    name: string | null;
+    country: string;
+    organisation: string;
+    jobTitle: string;
+    display: string;
+  }[],
 ): { entries: AnnexEntry[]; unnamed: number } {
   const entries: AnnexEntry[] = [];
   let unnamed = 0;
@@ -102,7 +110,8 @@ export function annexOf(
       unnamed += 1;
       continue;
     }
-    const affiliation = s.display === 'full' ? [s.jobTitle, s.organisation].filter((v) => v.trim() !== '').join(', ') : '';
+    const affiliation =
+      s.display === 'full' ? [s.jobTitle, s.organisation].filter((v) => v.trim() !== '').join(', ') : '';
     entries.push({ name: s.name, country: s.country, affiliation });
   }
   return { entries, unnamed };
@@ -112,7 +121,9 @@ export function annexOf(
 export function countriesOf(signatures: readonly { country: string }[]): { code: string; count: number }[] {
   const counts = new Map<string, number>();
   for (const s of signatures) counts.set(s.country, (counts.get(s.country) ?? 0) + 1);
-  return [...counts.entries()].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+  return [...counts.entries()]
+    .map(([code, count]) => ({ code, count }))
+    .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
 }
 
 /**
@@ -125,7 +136,10 @@ export function verpAddress(bounceAddress: string, messageId: number, tag: strin
 }
 
 /** The message id and tag in a VERP address, or undefined when it is not one of ours. */
-export function parseVerp(address: string, bounceAddress: string): { messageId: number; tag: string } | undefined {
+export function parseVerp(
+  address: string,
+  bounceAddress: string,
+): { messageId: number; tag: string } | undefined {
   const at = bounceAddress.lastIndexOf('@');
   const local = bounceAddress.slice(0, at).toLowerCase();
   const domain = bounceAddress.slice(at + 1).toLowerCase();

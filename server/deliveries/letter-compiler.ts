@@ -51,9 +51,12 @@ export class LetterCompiler {
       const root = options.data.root as { language: string };
       return i18n.getFixedT(root.language)(key, options.hash as Record<string, unknown>);
     });
-    this.print = env.compile(readFileSync(path.join(templatesDir, 'documents', 'letter-print.html.hbs'), 'utf8'), {
-      strict: true,
-    });
+    this.print = env.compile(
+      readFileSync(path.join(templatesDir, 'documents', 'letter-print.html.hbs'), 'utf8'),
+      {
+        strict: true,
+      },
+    );
   }
 
   compile(input: CompileInput): CompiledLetter {
@@ -76,7 +79,10 @@ export class LetterCompiler {
         this.countryName,
       ),
     );
-    const countries = input.countries.map((c) => ({ name: this.countryName(c.code, language), count: numbers.format(c.count) }));
+    const countries = input.countries.map((c) => ({
+      name: this.countryName(c.code, language),
+      count: numbers.format(c.count),
+    }));
     const update = input.kind === 'update' || input.kind === 'milestone';
     const context = {
       letterTitle: text.title,
@@ -119,6 +125,43 @@ export class LetterCompiler {
       })),
     });
     return { email, printHtml, fileName: `${slugify(text.title)}.pdf` };
+  }
+
+  /** The annex alone, as a print document: for an admin's PDF export of a letter's signatories. */
+  annexDocument(input: {
+    language: string;
+    letterTitle: string;
+    date: Date;
+    signatureCount: number;
+    countries: readonly { code: string; count: number }[];
+    annex: { entries: readonly AnnexEntry[]; unnamed: number };
+    organisations: readonly string[];
+  }): string {
+    const { language } = input;
+    const numbers = new Intl.NumberFormat(language);
+    const t = this.i18n.getFixedT(language);
+    return this.print({
+      language,
+      letterTitle: input.letterTitle,
+      letterHtml: '',
+      meta: t('documents.annex.exported', {
+        date: new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' }).format(input.date),
+      }),
+      signatureCount: numbers.format(input.signatureCount),
+      namedCount: numbers.format(input.annex.entries.length),
+      unnamed: numbers.format(input.annex.unnamed),
+      countries: input.countries.map((c) => ({
+        name: this.countryName(c.code, language),
+        count: numbers.format(c.count),
+      })),
+      organisations: input.organisations,
+      entries: input.annex.entries.map((e, index) => ({
+        number: numbers.format(index + 1),
+        name: e.name,
+        country: e.country ? this.countryName(e.country, language) : '',
+        affiliation: e.affiliation,
+      })),
+    });
   }
 }
 

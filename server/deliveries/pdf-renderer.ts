@@ -40,7 +40,13 @@ export class ChromiumPdfRenderer implements PdfRenderer {
       chromium.launch({
         executablePath: this.executablePath,
         // Flags for a sandboxed server without a display or outside network (see DESIGN.md).
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-dev-shm-usage',
+        ],
       }),
     );
     this.browser.catch(() => {

@@ -1,5 +1,6 @@
 import { canAccessLetter, type User } from '../accounts/account.js';
 import type { UserRepository } from '../accounts/user-repository.js';
+import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, notFound } from '../lib/errors.js';
@@ -38,6 +39,7 @@ export interface LetterTemplate {
 
 export interface LetterEditorServiceDeps {
   db: Db;
+  audit: AuditRepository;
   letters: LetterRepository;
   signatures: SignatureRepository;
   recipients: RecipientRepository;
@@ -416,9 +418,21 @@ export class LetterEditorService {
     }
     const opensAt = letter.opensAt && letter.opensAt > now ? letter.opensAt : now;
     // Compare-and-set: a second click, or an admin publishing at the same moment, publishes once.
-    if (!(await this.deps.letters.transition(letter.id, 'draft', 'open', { publishedAt: now, opensAt }, now))) {
+    if (
+      !(await this.deps.letters.transition(letter.id, 'draft', 'open', { publishedAt: now, opensAt }, now))
+    ) {
       throw new AppError(409, 'letter_not_draft', 'errors.letterNotDraft');
     }
+    await this.deps.audit.record(
+      {
+        actor: { id: user.id, email: user.email },
+        action: 'letter-published',
+        targetType: 'letter',
+        targetId: letter.id,
+        details: { slug: letter.slug },
+      },
+      now,
+    );
     return { kind: 'published' };
   }
 
@@ -439,6 +453,16 @@ export class LetterEditorService {
     ) {
       throw new AppError(409, 'letter_not_open', 'errors.letterNotOpen');
     }
+    await this.deps.audit.record(
+      {
+        actor: { id: user.id, email: user.email },
+        action: 'letter-closed',
+        targetType: 'letter',
+        targetId: letter.id,
+        details: { slug: letter.slug },
+      },
+      now,
+    );
   }
 
   /** Reopens a closed letter whose closing date (if any) is still ahead. */

@@ -494,7 +494,12 @@ export class LetterRepository {
   /** Saves when and how a letter is delivered. */
   async updateDeliverySettings(
     id: number,
-    settings: { mode: Letter['deliveryMode']; milestoneEvery: number | null; deliverAt: Date | null; replyTo: string },
+    settings: {
+      mode: Letter['deliveryMode'];
+      milestoneEvery: number | null;
+      deliverAt: Date | null;
+      replyTo: string;
+    },
     now: Date,
   ): Promise<void> {
     await this.db

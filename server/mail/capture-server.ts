@@ -40,7 +40,9 @@ export async function startCaptureServer(
         const envelope = session.envelope.rcptTo.map((r) => r.address).join(', ');
         out.write(`X-Captured-Rcpt-To: ${envelope}\r\n`);
         // The envelope sender is the per-message return path (VERP) that bounces come back to.
-        out.write(`X-Captured-Mail-From: ${session.envelope.mailFrom ? session.envelope.mailFrom.address : ''}\r\n`);
+        out.write(
+          `X-Captured-Mail-From: ${session.envelope.mailFrom ? session.envelope.mailFrom.address : ''}\r\n`,
+        );
         await pipeline(stream, out);
         // Renamed only when complete, so the viewer never shows half a message.
         await rename(partial, path.join(mailboxDir, name));

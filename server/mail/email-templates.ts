@@ -5,8 +5,15 @@ import type { i18n } from '../lib/i18n.js';
 import { templatesDir } from '../lib/paths.js';
 
 /** The e-mails the platform sends; each has templates/emails/<name>.html.hbs and <name>.text.hbs. */
-export type EmailName = 'signature-confirmation' | 'letter-delivery' | 'letter-sent';
-const EMAIL_NAMES: EmailName[] = ['signature-confirmation', 'letter-delivery', 'letter-sent'];
+export type EmailName =
+  'signature-confirmation' | 'letter-delivery' | 'letter-sent' | 'data-access' | 'account-invitation';
+const EMAIL_NAMES: EmailName[] = [
+  'signature-confirmation',
+  'letter-delivery',
+  'letter-sent',
+  'data-access',
+  'account-invitation',
+];
 
 /**
  * The frame around each e-mail: supporters' mail carries the withdraw and privacy links; a letter
@@ -16,6 +23,8 @@ const LAYOUTS: Record<EmailName, string> = {
   'signature-confirmation': 'layout',
   'letter-sent': 'layout',
   'letter-delivery': 'letter-layout',
+  'data-access': 'layout',
+  'account-invitation': 'staff-layout',
 };
 
 export interface RenderedEmail {
@@ -44,14 +53,19 @@ export class EmailTemplates {
       });
     }
     const read = (file: string) => readFileSync(path.join(templatesDir, 'emails', file), 'utf8');
-    for (const name of [...EMAIL_NAMES, 'layout', 'letter-layout']) {
+    for (const name of [...EMAIL_NAMES, 'layout', 'letter-layout', 'staff-layout']) {
       this.html.set(name, htmlEnv.compile(read(`${name}.html.hbs`), { strict: true }));
       this.text.set(name, textEnv.compile(read(`${name}.text.hbs`), { strict: true, noEscape: true }));
     }
   }
 
   /** Renders one e-mail: subject from the translations, bodies from the templates inside the layout. */
-  render(name: EmailName, language: string, context: Record<string, unknown>, subjectKey = 'subject'): RenderedEmail {
+  render(
+    name: EmailName,
+    language: string,
+    context: Record<string, unknown>,
+    subjectKey = 'subject',
+  ): RenderedEmail {
     const t = this.i18n.getFixedT(language);
     const data = { ...context, language };
     const subject = t(`emails.${name}.${subjectKey}`, context);

@@ -64,7 +64,11 @@ export function createMailSender(
         headers: message.headers,
         ...(message.replyTo ? { replyTo: message.replyTo } : {}),
         ...(bounceTo ? { envelope: { from: bounceTo, to: [message.toAddress] } } : {}),
-        attachments: attachments.map((a) => ({ filename: a.fileName, content: a.content, contentType: a.contentType })),
+        attachments: attachments.map((a) => ({
+          filename: a.fileName,
+          content: a.content,
+          contentType: a.contentType,
+        })),
       });
       return { reply: String(info.response ?? '') };
     },

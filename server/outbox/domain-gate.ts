@@ -19,7 +19,8 @@ export class DomainGate {
   constructor(
     private readonly policy: PolitenessPolicy,
     private readonly now: () => number = Date.now,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = (ms) =>
+      new Promise((resolve) => setTimeout(resolve, ms)),
   ) {
     this.spacingMs = policy.messagesPerSecond > 0 ? 1000 / policy.messagesPerSecond : 0;
   }
@@ -28,7 +29,8 @@ export class DomainGate {
   saturated(): string[] {
     const now = this.now();
     for (const [domain, state] of this.domains) {
-      if (state.active === 0 && state.waiting.length === 0 && state.nextStart <= now) this.domains.delete(domain);
+      if (state.active === 0 && state.waiting.length === 0 && state.nextStart <= now)
+        this.domains.delete(domain);
     }
     return [...this.domains.entries()]
       .filter(([, state]) => state.active + state.waiting.length >= this.policy.connectionsPerDomain)

@@ -77,7 +77,12 @@ export class OutboxRepository {
     return this.insert(message, messageId, now, true);
   }
 
-  private async insert(message: NewOutboxMessage, messageId: string, now: Date, once: boolean): Promise<number | undefined> {
+  private async insert(
+    message: NewOutboxMessage,
+    messageId: string,
+    now: Date,
+    once: boolean,
+  ): Promise<number | undefined> {
     const at = now.toISOString();
     let query = this.db.insertInto('outbox_messages').values({
       kind: message.kind,
@@ -122,7 +127,11 @@ export class OutboxRepository {
       .where('outbox_message_id', '=', id)
       .orderBy('id')
       .execute();
-    return rows.map((r) => ({ fileName: r.file_name, contentType: r.content_type, content: Buffer.from(r.content) }));
+    return rows.map((r) => ({
+      fileName: r.file_name,
+      contentType: r.content_type,
+      content: Buffer.from(r.content),
+    }));
   }
 
   /**
@@ -133,7 +142,13 @@ export class OutboxRepository {
     const at = now.toISOString();
     const result = await this.db
       .updateTable('outbox_messages')
-      .set({ status: 'retrying', claimed_by: null, lease_expires_at: null, next_attempt_at: at, updated_at: at })
+      .set({
+        status: 'retrying',
+        claimed_by: null,
+        lease_expires_at: null,
+        next_attempt_at: at,
+        updated_at: at,
+      })
       .where('status', '=', 'sending')
       .where('lease_expires_at', '<=', at)
       .executeTakeFirst();
@@ -211,7 +226,13 @@ export class OutboxRepository {
   }
 
   /** Compare-and-set between two statuses, checked against OUTBOX_TRANSITIONS; returns whether it moved. */
-  private async move(id: number, from: OutboxStatus, to: OutboxStatus, changes: Record<string, unknown>, now: Date): Promise<boolean> {
+  private async move(
+    id: number,
+    from: OutboxStatus,
+    to: OutboxStatus,
+    changes: Record<string, unknown>,
+    now: Date,
+  ): Promise<boolean> {
     if (!OUTBOX_TRANSITIONS[from].includes(to)) throw new Error(`illegal outbox transition ${from} → ${to}`);
     const result = await this.db
       .updateTable('outbox_messages')
@@ -224,7 +245,13 @@ export class OutboxRepository {
 
   /** An admin retries a failed message: it is due now and gets a fresh give-up time. */
   async retryFailed(id: number, now: Date, giveUpAt: Date): Promise<boolean> {
-    return this.move(id, 'failed', 'queued', { next_attempt_at: now.toISOString(), give_up_at: giveUpAt.toISOString() }, now);
+    return this.move(
+      id,
+      'failed',
+      'queued',
+      { next_attempt_at: now.toISOString(), give_up_at: giveUpAt.toISOString() },
+      now,
+    );
   }
 
   /** An admin cancels a message that has not gone (failed, queued or waiting to retry). */
@@ -237,7 +264,13 @@ export class OutboxRepository {
 
   /** A delivery status notification said a sent message did not arrive after all. */
   async markBounced(id: number, reply: string, now: Date): Promise<boolean> {
-    return this.move(id, 'sent', 'failed', { bounced_at: now.toISOString(), last_reply: reply.slice(0, 1000) }, now);
+    return this.move(
+      id,
+      'sent',
+      'failed',
+      { bounced_at: now.toISOString(), last_reply: reply.slice(0, 1000) },
+      now,
+    );
   }
 
   /** Cancels a signature's messages that have not gone yet (e.g. its confirmation, once it is withdrawn). */
@@ -251,8 +284,55 @@ export class OutboxRepository {
     return Number(result.numUpdatedRows);
   }
 
-  async findById(id: number): Promise<(OutboxMessage & { lastReply: string | null; sentAt: Date | null; bouncedAt: Date | null }) | undefined> {
-    const row = await this.db.selectFrom('outbox_messages').selectAll().where('id', '=', id).executeTakeFirst();
+  /**
+   * Removes a person from the queue: their messages lose address, subject and bodies, and those not
+   * sent yet are cancelled. The rows stay (status, times, Message-ID), so the record still adds up.
+   */
+  async scrub(where: { signatureIds?: readonly number[]; address?: string }, now: Date): Promise<number> {
+    let scrubbed = 0;
+    const run = async (
+      filter: (
+        query: ReturnType<OutboxRepository['scrubQuery']>,
+      ) => ReturnType<OutboxRepository['scrubQuery']>,
+    ) => {
+      const result = await filter(this.scrubQuery(now)).executeTakeFirst();
+      scrubbed += Number(result.numUpdatedRows);
+    };
+    const ids = where.signatureIds ?? [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const slice = ids.slice(i, i + 500);
+      await run((q) => q.where('signature_id', 'in', slice));
+    }
+    if (where.address) {
+      const address = where.address.trim().toLowerCase();
+      await run((q) => q.where(sql<string>`lower(to_address)`, '=', address));
+    }
+    return scrubbed;
+  }
+
+  private scrubQuery(now: Date) {
+    return this.db.updateTable('outbox_messages').set({
+      to_address: '',
+      subject: '',
+      text_body: '',
+      html_body: '',
+      headers: '{}',
+      reply_to: null,
+      status: sql<string>`case when status in ('queued', 'retrying') then 'cancelled' else status end`,
+      updated_at: now.toISOString(),
+    });
+  }
+
+  async findById(
+    id: number,
+  ): Promise<
+    (OutboxMessage & { lastReply: string | null; sentAt: Date | null; bouncedAt: Date | null }) | undefined
+  > {
+    const row = await this.db
+      .selectFrom('outbox_messages')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row
       ? {
           ...toMessage(row),
@@ -268,7 +348,9 @@ export class OutboxRepository {
     const row = await this.db
       .selectFrom('outbox_messages')
       .select(
-        sql<string>`min(case when status = 'sending' then lease_expires_at else next_attempt_at end)`.as('due'),
+        sql<string>`min(case when status = 'sending' then lease_expires_at else next_attempt_at end)`.as(
+          'due',
+        ),
       )
       .where('status', 'in', ['queued', 'retrying', 'sending'])
       .executeTakeFirst();

@@ -91,18 +91,23 @@ export class OutboxWorker {
 
   /** Claims one batch of due messages and sends them all; returns how many it handled. */
   async runOnce(): Promise<number> {
-    const claimed = await this.claim(this.batchSize);
+    // One pass (tests, drains) always takes over expired claims; the running loop looks a few times per lease.
+    const claimed = await this.claim(this.batchSize, true);
     await Promise.all(claimed.map((message) => this.deliver(message)));
     return claimed.length;
   }
 
   private lastRelease = Number.NEGATIVE_INFINITY;
 
-  private async claim(limit: number): Promise<OutboxMessage[]> {
+  private async claim(limit: number, releaseExpired = false): Promise<OutboxMessage[]> {
     const { outbox, clock, workerId } = this.options;
     const now = clock.now();
     // Expired claims are rare (a worker died): looking for them a few times per lease is enough.
-    if (now.getTime() - this.lastRelease >= Math.min(this.leaseMs / 4, 10_000) || now.getTime() < this.lastRelease) {
+    if (
+      releaseExpired ||
+      now.getTime() - this.lastRelease >= Math.min(this.leaseMs / 4, 10_000) ||
+      now.getTime() < this.lastRelease
+    ) {
       await outbox.releaseExpiredClaims(now);
       this.lastRelease = now.getTime();
     }
@@ -172,7 +177,8 @@ export class OutboxWorker {
       const attachments = message.attachmentCount > 0 ? await outbox.attachmentsOf(message.id) : [];
       const { reply } = await this.gate.run(message.domain, () => sender.send(message, attachments));
       const recorded = await outbox.finish(message.id, workerId, { status: 'sent', reply, at: clock.now() });
-      if (!recorded) log.warn('mail worker: sent, but the claim had expired; another attempt may duplicate it');
+      if (!recorded)
+        log.warn('mail worker: sent, but the claim had expired; another attempt may duplicate it');
       log.info('mail worker: sent');
       this.options.onFinished?.(message.id, 'sent');
     } catch (error) {
@@ -185,7 +191,12 @@ export class OutboxWorker {
           this.options.onFinished?.(message.id, 'failed');
         } else {
           const next = retryAt(message.attempts, now, this.policy, this.random(), outcome.reply);
-          await outbox.finish(message.id, workerId, { status: 'retrying', reply: outcome.reply, at: now, nextAttemptAt: next });
+          await outbox.finish(message.id, workerId, {
+            status: 'retrying',
+            reply: outcome.reply,
+            at: now,
+            nextAttemptAt: next,
+          });
           log.info({ reply: withoutAddresses(outcome.reply), retryAt: next }, 'mail worker: will retry');
         }
       } catch (recordError) {

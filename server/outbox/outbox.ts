@@ -18,7 +18,8 @@ export const OUTBOX_TRANSITIONS: Readonly<Record<OutboxStatus, readonly OutboxSt
   cancelled: [],
 };
 
-export type OutboxKind = 'signature-confirmation' | 'letter-delivery' | 'letter-sent';
+export type OutboxKind =
+  'signature-confirmation' | 'letter-delivery' | 'letter-sent' | 'data-access' | 'account-invitation';
 
 /** A file attached to a message (the PDF of a compiled letter). */
 export interface OutboxAttachment {
@@ -118,7 +119,11 @@ export function classifySendError(error: unknown): SendOutcome {
 }
 
 /** Whether a temporary failure should now be given up on (at give_up_at, or the policy's time after queueing). */
-export function shouldGiveUp(message: Pick<OutboxMessage, 'createdAt' | 'giveUpAt'>, now: Date, policy: RetryPolicy): boolean {
+export function shouldGiveUp(
+  message: Pick<OutboxMessage, 'createdAt' | 'giveUpAt'>,
+  now: Date,
+  policy: RetryPolicy,
+): boolean {
   const deadline = message.giveUpAt ?? new Date(message.createdAt.getTime() + policy.giveUpAfterMs);
   return now >= deadline;
 }
@@ -131,7 +136,10 @@ const MAX_ASKED_WAIT_MS = 6 * 3_600_000;
  * in milliseconds, or undefined when it asked for none.
  */
 export function askedWaitMs(reply: string): number | undefined {
-  const match = /(?:try(?: again)?|retry)(?: later)?(?: in| after)?\s+(\d{1,6})\s*(s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b/i.exec(reply);
+  const match =
+    /(?:try(?: again)?|retry)(?: later)?(?: in| after)?\s+(\d{1,6})\s*(s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b/i.exec(
+      reply,
+    );
   if (!match) return undefined;
   const unit = match[2]!.toLowerCase();
   const ms = Number(match[1]) * (unit.startsWith('h') ? 3_600_000 : unit.startsWith('m') ? 60_000 : 1_000);
@@ -139,10 +147,18 @@ export function askedWaitMs(reply: string): number | undefined {
 }
 
 /** When to try again: the backoff, or later if the server asked for a longer wait. */
-export function retryAt(attempts: number, now: Date, policy: RetryPolicy, random: number, reply: string): Date {
+export function retryAt(
+  attempts: number,
+  now: Date,
+  policy: RetryPolicy,
+  random: number,
+  reply: string,
+): Date {
   const backoff = nextAttemptAt(attempts, now, policy, random);
   const asked = askedWaitMs(reply);
-  return asked !== undefined && now.getTime() + asked > backoff.getTime() ? new Date(now.getTime() + asked) : backoff;
+  return asked !== undefined && now.getTime() + asked > backoff.getTime()
+    ? new Date(now.getTime() + asked)
+    : backoff;
 }
 
 /** How politely the worker treats each receiving domain. */
@@ -158,7 +174,12 @@ export const DEFAULT_POLITENESS: PolitenessPolicy = { connectionsPerDomain: 2, m
 /** The lower-cased domain of an address, '' when it has none. */
 export function domainOfAddress(address: string): string {
   const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1).trim().toLowerCase();
+  return at < 0
+    ? ''
+    : address
+        .slice(at + 1)
+        .trim()
+        .toLowerCase();
 }
 
 /**

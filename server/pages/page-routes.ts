@@ -1,9 +1,11 @@
 import { Router } from 'express';
 
 /** Static information pages and the health check. */
-export function pageRoutes(): Router {
+export function pageRoutes(options: { retentionMonths: number }): Router {
   const router = Router();
-  router.get('/privacy', (_req, res) => res.render('pages/privacy', {}));
+  router.get('/privacy', (_req, res) =>
+    res.render('pages/privacy', { retentionMonths: options.retentionMonths }),
+  );
   router.get('/healthz', (_req, res) => res.json({ status: 'ok' }));
   return router;
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
+import type { ExportFilters } from '../exports/export.js';
 import type { NewSignatureRow, SignatureRow, SignatureUpdate } from '../db/tables.js';
 import { canMove, type DisplayChoice, type Signature, type SignatureStatus } from './signature.js';
 
@@ -164,7 +165,9 @@ export class SignatureRepository {
   async annexRows(
     letterId: number,
     upTo: Date,
-  ): Promise<{ fullName: string; display: DisplayChoice; country: string; organisation: string; jobTitle: string }[]> {
+  ): Promise<
+    { fullName: string; display: DisplayChoice; country: string; organisation: string; jobTitle: string }[]
+  > {
     const rows = await this.db
       .selectFrom('signatures')
       .select(['full_name', 'display', 'country', 'organisation', 'job_title'])
@@ -213,7 +216,13 @@ export class SignatureRepository {
       .orderBy('s.id')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ id: r.id, ref: r.ref, fullName: r.full_name, email: r.email, language: r.language }));
+    return rows.map((r) => ({
+      id: r.id,
+      ref: r.ref,
+      fullName: r.full_name,
+      email: r.email,
+      language: r.language,
+    }));
   }
 
   /** A supporter no longer wants news about the letter (one-click unsubscribe). */
@@ -224,4 +233,315 @@ export class SignatureRepository {
       .where('id', '=', id)
       .execute();
   }
+
+  /** Signatures for the moderation page, newest first, matching every filter given. */
+  async searchForModeration(
+    filters: ModerationFilters,
+    limit: number,
+    offset: number,
+  ): Promise<ModerationRow[]> {
+    let query = this.db
+      .selectFrom('signatures as s')
+      .innerJoin('letters as l', 'l.id', 's.letter_id')
+      .select([
+        's.id',
+        'l.slug',
+        's.status',
+        's.full_name',
+        's.email',
+        's.display',
+        's.country',
+        's.ip_hash',
+        's.created_at',
+        's.confirmed_at',
+        's.invalidated_reason',
+        's.anonymised_at',
+      ]);
+    if (filters.letter) query = query.where('l.slug', '=', filters.letter);
+    if (filters.status) query = query.where('s.status', '=', filters.status);
+    if (filters.country) query = query.where('s.country', '=', filters.country);
+    if (filters.name)
+      query = query.where(sql<number>`instr(lower(s.full_name), ${filters.name.toLowerCase()})`, '>', 0);
+    if (filters.email)
+      query = query.where(sql<number>`instr(lower(s.email), ${filters.email.toLowerCase()})`, '>', 0);
+    if (filters.ipHash) query = query.where('s.ip_hash', '=', filters.ipHash);
+    if (filters.from) query = query.where('s.created_at', '>=', filters.from.toISOString());
+    if (filters.to) query = query.where('s.created_at', '<', filters.to.toISOString());
+    const rows = await query
+      .orderBy('s.created_at', 'desc')
+      .orderBy('s.id', 'desc')
+      .limit(limit)
+      .offset(offset)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      letter: r.slug,
+      status: r.status as SignatureStatus,
+      fullName: r.full_name,
+      email: r.email,
+      display: r.display as DisplayChoice,
+      country: r.country,
+      ipHash: r.ip_hash,
+      createdAt: new Date(r.created_at),
+      confirmedAt: r.confirmed_at ? new Date(r.confirmed_at) : null,
+      invalidatedReason: r.invalidated_reason,
+      anonymised: r.anonymised_at !== null,
+    }));
+  }
+
+  /** The signatures a bulk invalidation would change: still standing, and matching the criteria. */
+  async standingMatching(
+    criteria: BulkCriteria,
+  ): Promise<{ id: number; letterId: number; country: string; status: SignatureStatus }[]> {
+    let query = this.db
+      .selectFrom('signatures as s')
+      .innerJoin('letters as l', 'l.id', 's.letter_id')
+      .select(['s.id', 's.letter_id', 's.country', 's.status'])
+      .where('s.status', 'in', ['pending', 'confirmed']);
+    if (criteria.letter) query = query.where('l.slug', '=', criteria.letter);
+    if (criteria.ipHash) query = query.where('s.ip_hash', '=', criteria.ipHash);
+    if (criteria.emailDomain) {
+      query = query.where(
+        sql<string>`lower(substr(s.email, instr(s.email, '@') + 1))`,
+        '=',
+        criteria.emailDomain.toLowerCase(),
+      );
+    }
+    if (criteria.from) query = query.where('s.created_at', '>=', criteria.from.toISOString());
+    if (criteria.to) query = query.where('s.created_at', '<', criteria.to.toISOString());
+    const rows = await query.orderBy('s.id').execute();
+    return rows.map((r) => ({
+      id: r.id,
+      letterId: r.letter_id,
+      country: r.country,
+      status: r.status as SignatureStatus,
+    }));
+  }
+
+  /** Invalidates one signature if it is still in `from`, keeping what it was so it can be restored. */
+  async invalidate(id: number, from: SignatureStatus, reason: string, now: Date): Promise<boolean> {
+    return this.transition(id, from, 'invalidated', {
+      status_before_invalidation: from,
+      invalidated_at: now.toISOString(),
+      invalidated_reason: reason.slice(0, 500),
+      updated_at: now.toISOString(),
+    });
+  }
+
+  /** What an invalidated signature was before, to restore it. */
+  async statusBeforeInvalidation(id: number): Promise<SignatureStatus | undefined> {
+    const row = await this.db
+      .selectFrom('signatures')
+      .select('status_before_invalidation')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return (row?.status_before_invalidation as SignatureStatus | null) ?? undefined;
+  }
+
+  async restore(id: number, to: SignatureStatus, now: Date): Promise<boolean> {
+    return this.transition(id, 'invalidated', to, {
+      status_before_invalidation: null,
+      invalidated_at: null,
+      invalidated_reason: null,
+      updated_at: now.toISOString(),
+    });
+  }
+
+  async findById(id: number): Promise<Signature | undefined> {
+    const row = await this.db.selectFrom('signatures').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toSignature(row) : undefined;
+  }
+
+  /**
+   * Signatures whose letter has been closed since before `closedBefore` and that still hold a person:
+   * retention takes them in batches of `limit`.
+   */
+  async dueForAnonymisation(closedBefore: Date, limit: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('signatures as s')
+      .innerJoin('letters as l', 'l.id', 's.letter_id')
+      .select('s.id')
+      .where('s.anonymised_at', 'is', null)
+      .where('l.status', 'in', ['closed', 'delivered'])
+      .where(sql<string>`coalesce(l.closed_at, l.closes_at)`, '<=', closedBefore.toISOString())
+      .orderBy('s.id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** The signatures made with an address (by its keyed hash, or as written). */
+  async idsByAddress(emailHash: string, address: string): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('signatures')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb('email_hash', '=', emailHash),
+          eb(sql<string>`lower(email)`, '=', address.trim().toLowerCase()),
+        ]),
+      )
+      .where('anonymised_at', 'is', null)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Removes the person from signatures, keeping what counts: status, letter, version, country, language
+   * and dates. The address hash becomes random, so the address can sign again as someone new.
+   */
+  async anonymise(ids: readonly number[], now: Date): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      const slice = ids.slice(i, i + 500);
+      await this.db
+        .updateTable('signatures')
+        .set({
+          full_name: '',
+          email: '',
+          email_hash: sql<string>`'erased:' || lower(hex(randomblob(16)))`,
+          city: '',
+          organisation: '',
+          job_title: '',
+          display: 'hidden',
+          ip_hash: null,
+          consent_updates: 0,
+          anonymised_at: now.toISOString(),
+          updated_at: now.toISOString(),
+        })
+        .where('id', 'in', slice)
+        .execute();
+    }
+  }
+
+  /** Everything held for an address, for a supporter's access request. */
+  async heldFor(
+    emailHash: string,
+  ): Promise<(Signature & { letterSlug: string; withdrawnAt: Date | null })[]> {
+    const rows = await this.db
+      .selectFrom('signatures as s')
+      .innerJoin('letters as l', 'l.id', 's.letter_id')
+      .selectAll('s')
+      .select('l.slug')
+      .where('s.email_hash', '=', emailHash)
+      .orderBy('s.id')
+      .execute();
+    return rows.map(({ slug, ...row }) => ({
+      ...toSignature(row),
+      letterSlug: slug,
+      withdrawnAt: row.withdrawn_at ? new Date(row.withdrawn_at) : null,
+    }));
+  }
+
+  /**
+   * Every signature matching an export's filters, oldest first, read in chunks so an export of a
+   * million rows holds only one chunk in memory. Run it on a connection of its own: a stream keeps its
+   * connection until it ends.
+   */
+  async *streamForExport(filters: ExportFilters): AsyncGenerator<ExportRow> {
+    let query = this.db
+      .selectFrom('signatures as s')
+      .innerJoin('letters as l', 'l.id', 's.letter_id')
+      .innerJoin('letter_versions as v', 'v.id', 's.letter_version_id')
+      .select([
+        's.id',
+        'l.slug',
+        's.status',
+        's.full_name',
+        's.display',
+        's.email',
+        's.country',
+        's.city',
+        's.organisation',
+        's.job_title',
+        's.language',
+        's.consent_updates',
+        'v.number',
+        's.created_at',
+        's.confirmed_at',
+        's.withdrawn_at',
+        's.invalidated_at',
+      ])
+      .where('s.status', 'in', filters.statuses);
+    if (filters.letter) query = query.where('l.slug', '=', filters.letter);
+    if (filters.country) query = query.where('s.country', '=', filters.country);
+    if (filters.from) query = query.where('s.created_at', '>=', filters.from.toISOString());
+    if (filters.to) query = query.where('s.created_at', '<', filters.to.toISOString());
+    if (filters.consent !== undefined) query = query.where('s.consent_updates', '=', filters.consent ? 1 : 0);
+    for await (const r of query.orderBy('s.id').stream(500)) {
+      yield {
+        letter: r.slug,
+        status: r.status as SignatureStatus,
+        fullName: r.full_name,
+        display: r.display as DisplayChoice,
+        email: r.email,
+        country: r.country,
+        city: r.city,
+        organisation: r.organisation,
+        jobTitle: r.job_title,
+        language: r.language,
+        consentUpdates: r.consent_updates === 1,
+        letterVersion: r.number,
+        signedAt: r.created_at,
+        confirmedAt: r.confirmed_at,
+        withdrawnAt: r.withdrawn_at,
+        invalidatedAt: r.invalidated_at,
+      };
+    }
+  }
+}
+
+/** One signature as an export reads it. */
+export interface ExportRow {
+  letter: string;
+  status: SignatureStatus;
+  fullName: string;
+  display: DisplayChoice;
+  email: string;
+  country: string;
+  city: string;
+  organisation: string;
+  jobTitle: string;
+  language: string;
+  consentUpdates: boolean;
+  letterVersion: number;
+  signedAt: string;
+  confirmedAt: string | null;
+  withdrawnAt: string | null;
+  invalidatedAt: string | null;
+}
+
+export interface ModerationFilters {
+  letter?: string | undefined;
+  status?: SignatureStatus | undefined;
+  name?: string | undefined;
+  email?: string | undefined;
+  country?: string | undefined;
+  ipHash?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+/** What a bulk invalidation selects by: an IP hash, an e-mail domain, or a time window (optionally on one letter). */
+export interface BulkCriteria {
+  letter?: string | undefined;
+  ipHash?: string | undefined;
+  emailDomain?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+/** A signature as the moderation page lists it. */
+export interface ModerationRow {
+  id: number;
+  letter: string;
+  status: SignatureStatus;
+  fullName: string;
+  email: string;
+  display: DisplayChoice;
+  country: string;
+  ipHash: string | null;
+  createdAt: Date;
+  confirmedAt: Date | null;
+  invalidatedReason: string | null;
+  anonymised: boolean;
 }

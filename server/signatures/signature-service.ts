@@ -137,12 +137,10 @@ export class SignatureService {
     if (!canConfirm(letter)) return { kind: 'too-late', letter };
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (tx) => {
-      const moved = await this.deps.signatures
-        .with(tx)
-        .transition(signature.id, 'pending', 'confirmed', {
-          confirmed_at: now.toISOString(),
-          updated_at: now.toISOString(),
-        });
+      const moved = await this.deps.signatures.with(tx).transition(signature.id, 'pending', 'confirmed', {
+        confirmed_at: now.toISOString(),
+        updated_at: now.toISOString(),
+      });
       // Only the confirmation that moved the row counts it, so a double click counts once.
       if (moved) {
         const letters = this.deps.letters.with(tx);
@@ -192,6 +190,7 @@ export class SignatureService {
       confirmUrl: `${publicUrl}/signatures/confirm/${signatureToken(secret, signature.ref, 'confirm')}`,
       withdrawUrl,
       privacyUrl: `${publicUrl}/privacy`,
+      eraseUrl: `${publicUrl}/privacy/erase/${signatureToken(secret, signature.ref, 'erase')}`,
     });
     await this.deps.outbox.with(tx).enqueue(
       {

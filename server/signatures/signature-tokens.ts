@@ -5,7 +5,7 @@ import { keyedHash, sameSecret } from '../lib/keyed-hash.js';
  * purpose. Nothing secret is stored, the links stay valid across re-sends, and a confirm link cannot be
  * turned into a withdraw link.
  */
-export type TokenPurpose = 'confirm' | 'withdraw' | 'unsubscribe';
+export type TokenPurpose = 'confirm' | 'withdraw' | 'unsubscribe' | 'erase';
 
 const MAC_LENGTH = 32;
 

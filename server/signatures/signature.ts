@@ -8,7 +8,8 @@ export const SIGNATURE_TRANSITIONS: Readonly<Record<SignatureStatus, readonly Si
   pending: ['confirmed', 'withdrawn', 'invalidated'],
   confirmed: ['withdrawn', 'invalidated'],
   withdrawn: ['pending'],
-  invalidated: ['confirmed'],
+  // Restoring returns a signature to what it was before it was invalidated.
+  invalidated: ['confirmed', 'pending'],
 };
 
 export function canMove(from: SignatureStatus, to: SignatureStatus): boolean {

@@ -271,7 +271,7 @@ describe('the public pages', () => {
     const text = textOf(mainOf(page.text));
     expect(text).toContain('Privacy notice');
     expect(text).toContain('How long');
-    expect(text).toContain('for at most six months after it closes');
+    expect(text).toContain('for at most 6 months after it closes');
     expect(text).toContain('Your e-mail address is never shown to anyone');
     // Every public page links to it.
     expect(

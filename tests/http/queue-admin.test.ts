@@ -68,13 +68,20 @@ describe('the mail queue page for admins', () => {
   }
 
   async function row(id: number) {
-    return t.platform.db.selectFrom('outbox_messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    return t.platform.db
+      .selectFrom('outbox_messages')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
   }
 
   /** A message the receiving server refused for good, with a reply that names the address, as servers do. */
   async function failedMessage(toAddress = ADDRESSES.unknown): Promise<number> {
     const id = await enqueue(toAddress);
-    t.sink.reply = () => ({ code: 550, message: `5.1.1 <${toAddress}>: Recipient address rejected: User unknown` });
+    t.sink.reply = () => ({
+      code: 550,
+      message: `5.1.1 <${toAddress}>: Recipient address rejected: User unknown`,
+    });
     await t.drainOutbox();
     t.sink.reply = undefined;
     expect((await row(id)).status).toBe('failed');
@@ -131,13 +138,23 @@ describe('the mail queue page for admins', () => {
 
     const [failure, ...noOtherFailure] = tableRows(main, 'failed-heading');
     expect(noOtherFailure).toEqual([]);
-    expect(failure!.slice(0, 4)).toEqual([String(failed), 'signature-confirmation', 'supporters.example', '1']);
+    expect(failure!.slice(0, 4)).toEqual([
+      String(failed),
+      'signature-confirmation',
+      'supporters.example',
+      '1',
+    ]);
     expect(failure![4]).toMatch(/^550\b.*Recipient address rejected: User unknown/);
     expect(formPostingTo(main, `/admin/queue/${failed}/retry`)).toBeDefined();
 
     const [waiting, ...noOtherRetrying] = tableRows(main, 'retrying-heading');
     expect(noOtherRetrying).toEqual([]);
-    expect(waiting!.slice(0, 4)).toEqual([String(retrying), 'signature-confirmation', 'greylist.example', '1']);
+    expect(waiting!.slice(0, 4)).toEqual([
+      String(retrying),
+      'signature-confirmation',
+      'greylist.example',
+      '1',
+    ]);
     expect(waiting![4]).toMatch(/^451\b.*Greylisted/);
 
     // The replies named the addresses; the page shows only their domains.
@@ -187,7 +204,9 @@ describe('the mail queue page for admins', () => {
     expect(ask.status).toBe(200);
     const main = mainOf(ask.text);
     expect(textOf(main)).toContain('Cancel this message?');
-    expect(textOf(main)).toContain(`Message #${id} (signature-confirmation, to supporters.example) will never be sent.`);
+    expect(textOf(main)).toContain(
+      `Message #${id} (signature-confirmation, to supporters.example) will never be sent.`,
+    );
     expect(formPostingTo(main, `/admin/queue/${id}/cancel`)).toBeDefined();
     expect(ask.text).not.toContain(ADDRESSES.unknown);
     expect(ask.text).not.toContain('olena.k');

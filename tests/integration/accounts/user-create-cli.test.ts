@@ -186,7 +186,9 @@ describe('the first admin', () => {
   it('is created only once: a second start finds the admin and creates nobody', async () => {
     await t.platform.accounts.ensureFirstAdmin('first-admin@example.org');
     expect(await t.platform.accounts.ensureFirstAdmin('first-admin@example.org')).toEqual({ kind: 'exists' });
-    expect(await t.platform.accounts.ensureFirstAdmin('another-admin@example.org')).toEqual({ kind: 'exists' });
+    expect(await t.platform.accounts.ensureFirstAdmin('another-admin@example.org')).toEqual({
+      kind: 'exists',
+    });
     expect((await admins()).map((u) => u.email)).toEqual(['first-admin@example.org']);
   });
 
@@ -210,7 +212,10 @@ describe('the first admin', () => {
       .where('id', '=', disabled.id)
       .execute();
     const created = await t.platform.accounts.ensureFirstAdmin('first-admin@example.org');
-    expect(created.kind === 'created' && created.user).toMatchObject({ email: 'first-admin@example.org', role: 'admin' });
+    expect(created.kind === 'created' && created.user).toMatchObject({
+      email: 'first-admin@example.org',
+      role: 'admin',
+    });
   });
 
   it('neither promotes nor re-enables an existing account that has the address: the operator is told instead', async () => {

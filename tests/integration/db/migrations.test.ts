@@ -23,6 +23,7 @@ describe('database setup', () => {
         '2026-11-23-initial',
         '2026-11-23T14-accounts-and-letter-editing',
         '2026-11-23T16-deliveries',
+        '2026-11-23T18-signer-data',
       ]);
       const tables = sqlite
         .prepare(
@@ -31,6 +32,7 @@ describe('database setup', () => {
         .pluck()
         .all();
       expect(tables).toEqual([
+        'audit_events',
         'deliveries',
         'delivery_rounds',
         'letter_collaborators',

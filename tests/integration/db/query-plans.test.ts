@@ -188,10 +188,7 @@ describe('query plans of the hot queries', () => {
   });
 
   it('finds open letters past their closing date through the status index', async () => {
-    const query = await statementOf(
-      () => new LetterRepository(logging).closeDue(NOW),
-      /^update "letters"/,
-    );
+    const query = await statementOf(() => new LetterRepository(logging).closeDue(NOW), /^update "letters"/);
     const plan = planOf(query);
     expect(fullScans(plan, ['letters']), describePlan(plan)).toEqual([]);
     expect(describePlan(plan)).toMatch(/letters_status_closes/);

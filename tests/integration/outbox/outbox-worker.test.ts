@@ -351,7 +351,9 @@ describe('the outbox and its mail worker', () => {
       expect(await new OutboxRepository(logging).claimDue('__worker__', clock.now(), LEASE_MS, 5)).toEqual(
         [],
       );
-      const claim = captured.find((q) => /^\s*update "?outbox_messages"?\s+set status = .sending./.test(q.sql))!;
+      const claim = captured.find((q) =>
+        /^\s*update "?outbox_messages"?\s+set status = .sending./.test(q.sql),
+      )!;
       expect(claim).toBeDefined();
       const ids: number[] = [];
       for (let i = 0; i < 200; i++) ids.push(await enqueue());

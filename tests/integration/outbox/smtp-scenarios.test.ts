@@ -367,7 +367,12 @@ describe('the mail worker against a scripted SMTP server', () => {
 
     expect(await w.runOnce()).toBe(1);
     const retrying = await row(id);
-    expect(retrying).toMatchObject({ status: 'retrying', attempts: 1, claimed_by: null, lease_expires_at: null });
+    expect(retrying).toMatchObject({
+      status: 'retrying',
+      attempts: 1,
+      claimed_by: null,
+      lease_expires_at: null,
+    });
     expect(retrying.last_reply).toMatch(/ECONNECTION|closed/i);
     // The server may well have kept the message: sending again is the at-least-once promise.
     expect(server.received).toHaveLength(1);
@@ -384,6 +389,8 @@ describe('the mail worker against a scripted SMTP server', () => {
 
   it('times out an attempt the server never answers after the data, leaving the message to retry, not stuck in sending', async () => {
     server.dataAnswer = (attempt) => (attempt === 0 ? 'hang' : 'accept');
+    // Every timeout is shorter than the lease, so a hung send ends before another worker could take over.
+    expect(Math.max(...Object.values(TIMEOUTS))).toBeLessThan(LEASE_MS);
     const id = await enqueue();
     const w = worker();
 
@@ -394,7 +401,12 @@ describe('the mail worker against a scripted SMTP server', () => {
     expect(tookMs).toBeLessThan(LEASE_MS);
 
     const retrying = await row(id);
-    expect(retrying).toMatchObject({ status: 'retrying', attempts: 1, claimed_by: null, lease_expires_at: null });
+    expect(retrying).toMatchObject({
+      status: 'retrying',
+      attempts: 1,
+      claimed_by: null,
+      lease_expires_at: null,
+    });
     expect(retrying.last_reply).toMatch(/ETIMEDOUT|timeout/i);
 
     expect(await retryWhenDue(w, id)).toBe(1);
@@ -601,7 +613,8 @@ describe('the mail worker against a scripted SMTP server', () => {
 
   it('sends each message once when two running workers claim from their own connections to the same file', async () => {
     const ids: number[] = [];
-    for (let i = 0; i < 40; i++) ids.push(await enqueue({ toAddress: `office@ministry-${i % 8}.example` }, systemClock));
+    for (let i = 0; i < 40; i++)
+      ids.push(await enqueue({ toAddress: `office@ministry-${i % 8}.example` }, systemClock));
     const finishedBy: Record<string, number[]> = { 'worker-a': [], 'worker-b': [] };
     const [a, b] = ['worker-a', 'worker-b'].map((workerId) =>
       worker({

@@ -141,7 +141,16 @@ describe('a mail worker killed at random moments', () => {
 
     const rows = await t.db
       .selectFrom('outbox_messages')
-      .select(['id', 'to_address', 'subject', 'message_id', 'status', 'attempts', 'last_reply', 'lease_expires_at'])
+      .select([
+        'id',
+        'to_address',
+        'subject',
+        'message_id',
+        'status',
+        'attempts',
+        'last_reply',
+        'lease_expires_at',
+      ])
       .orderBy('id')
       .execute();
     expect(rows).toHaveLength(MESSAGES);
@@ -152,7 +161,10 @@ describe('a mail worker killed at random moments', () => {
       byMessageId.set(id, [...(byMessageId.get(id) ?? []), message]);
     }
     const known = new Set(rows.map((r) => r.message_id));
-    expect([...byMessageId.keys()].filter((id) => !known.has(id)), 'mail the queue did not send').toEqual([]);
+    expect(
+      [...byMessageId.keys()].filter((id) => !known.has(id)),
+      'mail the queue did not send',
+    ).toEqual([]);
 
     let duplicates = 0;
     const failed: string[] = [];
@@ -160,7 +172,8 @@ describe('a mail worker killed at random moments', () => {
       const copies = byMessageId.get(row.message_id) ?? [];
       expect(['sent', 'failed'], `message ${row.id}`).toContain(row.status);
       expect(row.lease_expires_at).toBeNull();
-      if (row.status === 'sent') expect(copies.length, `message ${row.id} reached the sink`).toBeGreaterThan(0);
+      if (row.status === 'sent')
+        expect(copies.length, `message ${row.id} reached the sink`).toBeGreaterThan(0);
       if (row.status === 'failed') {
         expect(row.last_reply, `message ${row.id} failed with a reason`).toMatch(/^\d{3}\b./);
         failed.push(row.last_reply!);

@@ -128,12 +128,16 @@ describe('shouldGiveUp', () => {
   const created = { createdAt, giveUpAt: null };
 
   it('keeps trying before the give-up time', () => {
-    expect(shouldGiveUp(created, new Date(createdAt.getTime() + policy.giveUpAfterMs - 1), policy)).toBe(false);
+    expect(shouldGiveUp(created, new Date(createdAt.getTime() + policy.giveUpAfterMs - 1), policy)).toBe(
+      false,
+    );
   });
 
   it('gives up from the give-up time on', () => {
     expect(shouldGiveUp(created, new Date(createdAt.getTime() + policy.giveUpAfterMs), policy)).toBe(true);
-    expect(shouldGiveUp(created, new Date(createdAt.getTime() + 10 * policy.giveUpAfterMs), policy)).toBe(true);
+    expect(shouldGiveUp(created, new Date(createdAt.getTime() + 10 * policy.giveUpAfterMs), policy)).toBe(
+      true,
+    );
   });
 
   it('gives up after five days by default', () => {
@@ -147,7 +151,9 @@ describe('shouldGiveUp', () => {
 
   it("gives up at the message's own give-up time when it has one (reset when an admin retries)", () => {
     const giveUpAt = new Date(createdAt.getTime() + 10 * 86_400_000);
-    expect(shouldGiveUp({ createdAt, giveUpAt }, new Date(giveUpAt.getTime() - 1), DEFAULT_RETRY_POLICY)).toBe(false);
+    expect(
+      shouldGiveUp({ createdAt, giveUpAt }, new Date(giveUpAt.getTime() - 1), DEFAULT_RETRY_POLICY),
+    ).toBe(false);
     expect(shouldGiveUp({ createdAt, giveUpAt }, giveUpAt, DEFAULT_RETRY_POLICY)).toBe(true);
   });
 });
@@ -162,16 +168,20 @@ describe('askedWaitMs and retryAt', () => {
     expect(askedWaitMs(reply)).toBe(ms);
   });
 
-  it.each(['451 Temporary local problem', '421 Service not available', '451 try again in 0 seconds', '451 try again in 99 hours'])(
-    'finds no usable wait in %j',
-    (reply) => {
-      expect(askedWaitMs(reply)).toBeUndefined();
-    },
-  );
+  it.each([
+    '451 Temporary local problem',
+    '421 Service not available',
+    '451 try again in 0 seconds',
+    '451 try again in 99 hours',
+  ])('finds no usable wait in %j', (reply) => {
+    expect(askedWaitMs(reply)).toBeUndefined();
+  });
 
   it('waits as long as the server asked when that is longer than the backoff', () => {
     const now = new Date('2026-11-23T10:00:00.000Z');
-    expect(retryAt(1, now, policy, 0.5, '451 try again in 600 seconds').getTime()).toBe(now.getTime() + 600_000);
+    expect(retryAt(1, now, policy, 0.5, '451 try again in 600 seconds').getTime()).toBe(
+      now.getTime() + 600_000,
+    );
   });
 
   it('keeps the backoff when the server asked for a shorter wait', () => {

@@ -23,7 +23,12 @@ describe('withoutAddresses', () => {
   });
 
   it('leaves a reply without addresses as it is', () => {
-    for (const reply of ['250 2.0.0 Ok: queued as 4XyZ', 'ETIMEDOUT: Greeting never received', '421 at @ noon', '']) {
+    for (const reply of [
+      '250 2.0.0 Ok: queued as 4XyZ',
+      'ETIMEDOUT: Greeting never received',
+      '421 at @ noon',
+      '',
+    ]) {
       expect(withoutAddresses(reply)).toBe(reply);
     }
   });

@@ -92,7 +92,9 @@ describe('the signing form', () => {
   describe('name', () => {
     it('refuses an e-mail address typed as the name, since names can be shown in public', () => {
       expect(errorsOf(values({ name: 'ji.hoon@example.org' })).name).toBe('errors.name.looksLikeEmail');
-      expect(errorsOf(values({ name: 'Kim Ji-hoon <jh@mail.example.com>' })).name).toBe('errors.name.looksLikeEmail');
+      expect(errorsOf(values({ name: 'Kim Ji-hoon <jh@mail.example.com>' })).name).toBe(
+        'errors.name.looksLikeEmail',
+      );
       expect(inputOf(values({ name: 'Kim @ Seoul' })).fullName).toBe('Kim @ Seoul');
     });
 

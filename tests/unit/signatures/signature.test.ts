@@ -165,7 +165,8 @@ describe('signature statuses', () => {
     pending: ['confirmed', 'withdrawn', 'invalidated'],
     confirmed: ['withdrawn', 'invalidated'],
     withdrawn: ['pending'],
-    invalidated: ['confirmed'],
+    // Restoring returns a signature to what it was: confirmed, or pending if it had not been confirmed.
+    invalidated: ['confirmed', 'pending'],
   };
 
   it('allows exactly the legal moves and refuses every other', () => {

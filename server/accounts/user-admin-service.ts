@@ -1,0 +1,208 @@
+import { randomBytes } from 'node:crypto';
+import type { AuditRepository } from '../audit/audit-repository.js';
+import type { Db } from '../db/database.js';
+import type { Clock } from '../lib/clock.js';
+import { AppError } from '../lib/errors.js';
+import { newMessageId } from '../lib/ids.js';
+import { keyedHash } from '../lib/keyed-hash.js';
+import type { EmailTemplates } from '../mail/email-templates.js';
+import { PRIORITY } from '../outbox/outbox.js';
+import type { OutboxRepository } from '../outbox/outbox-repository.js';
+import { accountEmail, passwordProblem, ROLES, type Role, type User } from './account.js';
+import { hashPassword } from './passwords.js';
+import type { SessionRepository } from './session-repository.js';
+import type { UserRepository } from './user-repository.js';
+
+export interface UserAdminServiceDeps {
+  db: Db;
+  users: UserRepository;
+  sessions: SessionRepository;
+  outbox: OutboxRepository;
+  audit: AuditRepository;
+  emails: EmailTemplates;
+  clock: Clock;
+  secret: string;
+  publicUrl: string;
+  messageIdDomain: string;
+  onMailQueued?: () => void;
+}
+
+/** How long an invitation link works. */
+export const INVITATION_DAYS = 7;
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Admins manage accounts: invite by e-mail, change roles, disable and enable. */
+export class UserAdminService {
+  constructor(private readonly deps: UserAdminServiceDeps) {}
+
+  async list(): Promise<User[]> {
+    return this.deps.users.list();
+  }
+
+  private tokenHash(token: string): string {
+    return keyedHash(this.deps.secret, 'invitation', token);
+  }
+
+  /**
+   * Creates an account that can only be entered through the link e-mailed to it: the password is a
+   * random one nobody knows, replaced when the invited person sets their own.
+   */
+  async invite(
+    admin: User,
+    email: string,
+    role: string,
+  ): Promise<{ kind: 'invited' } | { kind: 'invalid'; errors: Record<string, string> }> {
+    const address = accountEmail(email);
+    const errors: Record<string, string> = {};
+    if (!EMAIL.test(address) || address.length > 254) errors.email = 'account.errors.emailInvalid';
+    if (!(ROLES as readonly string[]).includes(role)) errors.role = 'users.errors.role';
+    if (Object.keys(errors).length > 0) return { kind: 'invalid', errors };
+    if (await this.deps.users.findByEmail(address))
+      return { kind: 'invalid', errors: { email: 'account.errors.exists' } };
+    const now = this.deps.clock.now();
+    const token = randomBytes(24).toString('base64url');
+    const expires = new Date(now.getTime() + INVITATION_DAYS * 86_400_000);
+    const inviteUrl = `${this.deps.publicUrl}/account/invite/${token}`;
+    const mail = this.deps.emails.render('account-invitation', 'en', {
+      role,
+      invitedBy: admin.email,
+      inviteUrl,
+      expires: new Intl.DateTimeFormat('en', {
+        dateStyle: 'long',
+        timeStyle: 'short',
+        timeZone: 'UTC',
+      }).format(expires),
+    });
+    const passwordHash = await hashPassword(randomBytes(32).toString('base64url'));
+    await this.deps.db.transaction().execute(async (tx) => {
+      const user = await this.deps.users
+        .with(tx)
+        .create({ email: address, role: role as Role, passwordHash, mustChangePassword: true }, now);
+      await this.deps.users.with(tx).setInvitation(user.id, this.tokenHash(token), expires);
+      await this.deps.outbox.with(tx).enqueue(
+        {
+          kind: 'account-invitation',
+          priority: PRIORITY.confirmation,
+          signatureId: null,
+          toAddress: address,
+          subject: mail.subject,
+          textBody: mail.text,
+          htmlBody: mail.html,
+          headers: { 'Auto-Submitted': 'auto-generated' },
+        },
+        newMessageId(this.deps.messageIdDomain),
+        now,
+      );
+      await this.deps.audit
+        .with(tx)
+        .record(
+          {
+            actor: admin,
+            action: 'user-invited',
+            targetType: 'user',
+            targetId: user.id,
+            details: { email: address, role },
+          },
+          now,
+        );
+    });
+    this.deps.onMailQueued?.();
+    return { kind: 'invited' };
+  }
+
+  /** The invited account a link belongs to, if the link is genuine and has not expired or been used. */
+  async invitation(token: string): Promise<User | undefined> {
+    if (!/^[A-Za-z0-9_-]{20,64}$/.test(token)) return undefined;
+    return this.deps.users.findByInvitation(this.tokenHash(token), this.deps.clock.now());
+  }
+
+  /** The invited person sets their password; the link is used up. */
+  async acceptInvitation(
+    token: string,
+    password: string,
+  ): Promise<
+    { kind: 'accepted'; user: User } | { kind: 'refused'; messageKey: string } | { kind: 'invalid' }
+  > {
+    const user = await this.invitation(token);
+    if (!user) return { kind: 'invalid' };
+    const problem = passwordProblem(password, user.email);
+    if (problem) return { kind: 'refused', messageKey: problem };
+    const now = this.deps.clock.now();
+    await this.deps.users.setPassword(user.id, await hashPassword(password), false, now);
+    await this.deps.users.setInvitation(user.id, null, null);
+    return { kind: 'accepted', user: (await this.deps.users.findById(user.id))! };
+  }
+
+  /** Changes a role; the last active admin cannot stop being one. */
+  async changeRole(admin: User, userId: number, role: string): Promise<void> {
+    if (!(ROLES as readonly string[]).includes(role))
+      throw new AppError(400, 'role_invalid', 'users.errors.role');
+    const user = await this.target(userId);
+    if (user.role === role) return;
+    if (user.role === 'admin' && !user.disabled && (await this.deps.users.countActiveAdmins()) <= 1) {
+      throw new AppError(409, 'last_admin', 'users.errors.lastAdmin');
+    }
+    const now = this.deps.clock.now();
+    await this.deps.users.setRole(userId, role as Role, now);
+    await this.deps.audit.record(
+      {
+        actor: admin,
+        action: 'role-changed',
+        targetType: 'user',
+        targetId: userId,
+        details: { email: user.email, from: user.role, to: role },
+      },
+      now,
+    );
+  }
+
+  /** Disables an account and ends its sessions; never one's own, never the last admin. */
+  async disable(admin: User, userId: number): Promise<void> {
+    const user = await this.target(userId);
+    if (user.id === admin.id) throw new AppError(409, 'disable_self', 'users.errors.self');
+    if (user.disabled) return;
+    if (user.role === 'admin' && (await this.deps.users.countActiveAdmins()) <= 1)
+      throw new AppError(409, 'last_admin', 'users.errors.lastAdmin');
+    const now = this.deps.clock.now();
+    await this.deps.users.setDisabled(userId, now);
+    await this.deps.sessions.removeForUser(userId);
+    await this.deps.audit.record(
+      {
+        actor: admin,
+        action: 'user-disabled',
+        targetType: 'user',
+        targetId: userId,
+        details: { email: user.email },
+      },
+      now,
+    );
+  }
+
+  async enable(admin: User, userId: number): Promise<void> {
+    const user = await this.target(userId);
+    if (!user.disabled) return;
+    const now = this.deps.clock.now();
+    await this.deps.users.setDisabled(userId, null);
+    await this.deps.audit.record(
+      {
+        actor: admin,
+        action: 'user-enabled',
+        targetType: 'user',
+        targetId: userId,
+        details: { email: user.email },
+      },
+      now,
+    );
+  }
+
+  async find(userId: number): Promise<User> {
+    return this.target(userId);
+  }
+
+  private async target(userId: number): Promise<User> {
+    const user = await this.deps.users.findById(userId);
+    if (!user) throw new AppError(404, 'user_not_found', 'users.errors.notFound');
+    return user;
+  }
+}

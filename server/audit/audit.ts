@@ -1,0 +1,42 @@
+/** The audit log: what is recorded, and how an entry looks. Types only. */
+
+/** Every audited action, by name. Entries never hold a supporter's e-mail address or name. */
+export const AUDIT_ACTIONS = [
+  'login',
+  'login-failed',
+  'role-changed',
+  'user-invited',
+  'user-disabled',
+  'user-enabled',
+  'letter-published',
+  'letter-closed',
+  'delivery',
+  'export',
+  'signature-invalidated',
+  'signature-restored',
+  'signatures-bulk-invalidated',
+  'erasure',
+  'retention',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditEntry {
+  id: number;
+  at: Date;
+  actorUserId: number | null;
+  actorEmail: string;
+  action: AuditAction;
+  targetType: string;
+  targetId: string;
+  details: Record<string, unknown>;
+}
+
+/** Who did it: an account, or the platform itself (a scheduled job, a supporter's own link). */
+export type AuditActor = { id: number; email: string } | 'platform' | 'supporter';
+
+export interface AuditFilters {
+  action?: AuditAction | undefined;
+  actor?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}

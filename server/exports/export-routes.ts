@@ -1,0 +1,157 @@
+import { once } from 'node:events';
+import { Router, type RequestHandler, type Response } from 'express';
+import type { User } from '../accounts/account.js';
+import { currentUser, requireAdmin } from '../http/auth.js';
+import { formBody } from '../http/input.js';
+import { countryOptions } from '../lib/countries.js';
+import { AppError } from '../lib/errors.js';
+import type { TFunction } from '../lib/i18n.js';
+import { SIGNATURE_STATUSES } from '../signatures/signature.js';
+import {
+  DEFAULT_EXPORT_COLUMNS,
+  EXPORT_COLUMNS,
+  EXPORT_FORMATS,
+  parseExportRequest,
+  type ExportValues,
+} from './export.js';
+import type { ExportService } from './export-service.js';
+
+export interface ExportRoutesDeps {
+  exports: ExportService;
+  /** The letters an admin can export, for the form's list. */
+  letterSlugs: (user: User) => Promise<{ slug: string; title: string }[]>;
+  csrf: { verify: RequestHandler };
+}
+
+function list(body: Record<string, unknown>, name: string): string[] {
+  const value = body[name];
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+function text(body: Record<string, unknown>, name: string): string {
+  return typeof body[name] === 'string' ? (body[name] as string) : '';
+}
+
+function exportValues(body: Record<string, unknown>): ExportValues {
+  return {
+    letter: text(body, 'letter'),
+    statuses: list(body, 'status'),
+    country: text(body, 'country'),
+    from: text(body, 'from'),
+    to: text(body, 'to'),
+    consent: text(body, 'consent'),
+    columns: list(body, 'columns'),
+    format: text(body, 'format'),
+  };
+}
+
+const EMPTY: ExportValues = {
+  letter: '',
+  statuses: ['confirmed'],
+  country: '',
+  from: '',
+  to: '',
+  consent: 'any',
+  columns: [...DEFAULT_EXPORT_COLUMNS],
+  format: 'csv',
+};
+
+async function renderForm(
+  res: Response,
+  deps: ExportRoutesDeps,
+  values: ExportValues,
+  errors: Record<string, string> = {},
+  status = 200,
+) {
+  const t = res.locals.t as TFunction;
+  const translated = Object.fromEntries(Object.entries(errors).map(([field, key]) => [field, t(key)]));
+  res.status(status).render('admin/exports', {
+    titleKey: 'exports.title',
+    values,
+    errors: translated,
+    errorList: Object.entries(translated).map(([field, message]) => ({ field, message })),
+    letters: (await deps.letterSlugs(currentUser(res))).map((l) => ({
+      ...l,
+      selected: l.slug === values.letter,
+    })),
+    statuses: SIGNATURE_STATUSES.map((status) => ({
+      status,
+      checked: values.statuses.includes(status),
+      label: t(`exports.statuses.${status}`),
+    })),
+    countries: countryOptions(res.locals.language as string).map((c) => ({
+      ...c,
+      selected: c.code === values.country,
+    })),
+    columns: EXPORT_COLUMNS.map((column) => ({
+      column,
+      checked: values.columns.includes(column),
+      description: t(`exports.columns.${column}`),
+    })),
+    formats: EXPORT_FORMATS.map((format) => ({
+      format,
+      checked: values.format === format,
+      label: t(`exports.formats.${format}`),
+    })),
+    consent: ['any', 'yes', 'no'].map((value) => ({
+      value,
+      selected: values.consent === value,
+      label: t(`exports.consent.${value}`),
+    })),
+  });
+}
+
+/** The admin's signature exports: a form, and the download it answers with. */
+export function exportRoutes(deps: ExportRoutesDeps): Router {
+  const router = Router();
+  router.use('/exports', requireAdmin);
+
+  router.get('/exports', async (_req, res) => renderForm(res, deps, EMPTY));
+
+  router.post('/exports', deps.csrf.verify, async (req, res) => {
+    const values = exportValues(formBody(req.body));
+    const parsed = parseExportRequest(values);
+    if (!parsed.ok) return renderForm(res, deps, values, parsed.errors, 400);
+    const { request } = parsed;
+    try {
+      await deps.exports.check(request);
+    } catch (error) {
+      // An unknown letter is a bad filter like the others: the form comes back with it marked.
+      if (error instanceof AppError && error.code === 'letter_not_found')
+        return renderForm(res, deps, values, { letter: 'exports.errors.letter' }, 400);
+      throw error;
+    }
+    const user = currentUser(res);
+    let started = false;
+    try {
+      // Headers go with the first bytes, so an error before them (too large a PDF) is still a page.
+      await deps.exports.run(request, user, {
+        async write(chunk) {
+          if (!started) {
+            started = true;
+            res.status(200);
+            res.set('Content-Type', deps.exports.contentType(request));
+            res.set('Content-Disposition', `attachment; filename="${deps.exports.fileName(request)}"`);
+            res.set('Cache-Control', 'no-store');
+          }
+          // Wait for a slow reader, but not for one that left: the export then ends (and is logged as unfinished).
+          if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+          if (res.destroyed) throw new Error('the download was cancelled');
+        },
+      });
+    } catch (error) {
+      if (!started) throw error;
+      // Half a file already went out: cut the connection so the download is seen to have failed.
+      res.destroy(error instanceof Error ? error : undefined);
+      return;
+    }
+    if (!started) {
+      res.status(200).set('Content-Type', deps.exports.contentType(request));
+      res.set('Content-Disposition', `attachment; filename="${deps.exports.fileName(request)}"`);
+    }
+    res.end();
+  });
+
+  return router;
+}

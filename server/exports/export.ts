@@ -1,0 +1,158 @@
+import { isCountryCode } from '../lib/countries.js';
+import { SIGNATURE_STATUSES, type SignatureStatus } from '../signatures/signature.js';
+
+/** The columns an export can have, in this order; documented in the README. */
+export const EXPORT_COLUMNS = [
+  'letter',
+  'status',
+  'name',
+  'public_name',
+  'display',
+  'email',
+  'country',
+  'city',
+  'organisation',
+  'title',
+  'language',
+  'consent_updates',
+  'letter_version',
+  'signed_at',
+  'confirmed_at',
+  'withdrawn_at',
+  'invalidated_at',
+] as const;
+export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
+
+/** What an export holds unless the admin chooses otherwise: enough to hand over, no more. */
+export const DEFAULT_EXPORT_COLUMNS: readonly ExportColumn[] = [
+  'letter',
+  'status',
+  'public_name',
+  'country',
+  'organisation',
+  'title',
+  'confirmed_at',
+];
+
+export const EXPORT_FORMATS = ['csv', 'jsonl', 'pdf'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** The most signatures a PDF annex export holds (a PDF is built in memory, unlike CSV and JSON Lines). */
+export const PDF_EXPORT_LIMIT = 20_000;
+
+export interface ExportFilters {
+  /** A letter's slug; undefined for every letter. */
+  letter: string | undefined;
+  statuses: SignatureStatus[];
+  country: string | undefined;
+  /** Signed on or after the start of this UTC day. */
+  from: Date | undefined;
+  /** Signed before the end of this UTC day. */
+  to: Date | undefined;
+  consent: boolean | undefined;
+}
+
+export interface ExportRequest {
+  filters: ExportFilters;
+  columns: ExportColumn[];
+  format: ExportFormat;
+}
+
+/** The export form (or command line) as typed. */
+export interface ExportValues {
+  letter: string;
+  statuses: string[];
+  country: string;
+  from: string;
+  to: string;
+  consent: string;
+  columns: string[];
+  format: string;
+}
+
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function day(value: string): Date | undefined {
+  const trimmed = value.trim();
+  if (!DAY.test(trimmed)) return undefined;
+  const date = new Date(`${trimmed}T00:00:00.000Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === trimmed ? date : undefined;
+}
+
+/** Checks an export request; errors are i18n keys per field, so a bad filter gets a 400 that says what to fix. */
+export function parseExportRequest(
+  values: ExportValues,
+): { ok: true; request: ExportRequest } | { ok: false; errors: Record<string, string> } {
+  const errors: Record<string, string> = {};
+  const letter = values.letter.trim();
+  if (letter !== '' && !/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(letter)) errors.letter = 'exports.errors.letter';
+
+  const statuses = values.statuses.length === 0 ? ['confirmed'] : values.statuses;
+  if (!statuses.every((s) => (SIGNATURE_STATUSES as readonly string[]).includes(s)))
+    errors.statuses = 'exports.errors.status';
+
+  const country = values.country.trim().toUpperCase();
+  if (country !== '' && !isCountryCode(country)) errors.country = 'exports.errors.country';
+
+  const from = values.from.trim() === '' ? undefined : day(values.from);
+  if (values.from.trim() !== '' && !from) errors.from = 'exports.errors.date';
+  const toDay = values.to.trim() === '' ? undefined : day(values.to);
+  if (values.to.trim() !== '' && !toDay) errors.to = 'exports.errors.date';
+  const to = toDay ? new Date(toDay.getTime() + 86_400_000) : undefined;
+  if (from && to && to <= from) errors.to = 'exports.errors.range';
+
+  let consent: boolean | undefined;
+  if (values.consent === 'yes') consent = true;
+  else if (values.consent === 'no') consent = false;
+  else if (values.consent !== '' && values.consent !== 'any') errors.consent = 'exports.errors.consent';
+
+  const columns = values.columns.length === 0 ? [...DEFAULT_EXPORT_COLUMNS] : values.columns;
+  if (!columns.every((c) => (EXPORT_COLUMNS as readonly string[]).includes(c)))
+    errors.columns = 'exports.errors.columns';
+
+  const format = values.format === '' ? 'csv' : values.format;
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) errors.format = 'exports.errors.format';
+  if (format === 'pdf' && letter === '') errors.letter = 'exports.errors.pdfNeedsLetter';
+
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    request: {
+      filters: {
+        letter: letter || undefined,
+        statuses: [...new Set(statuses)] as SignatureStatus[],
+        country: country || undefined,
+        from,
+        to,
+        consent,
+      },
+      // In the documented order, whatever order they were asked in.
+      columns: EXPORT_COLUMNS.filter((c) => columns.includes(c)),
+      format: format as ExportFormat,
+    },
+  };
+}
+
+/**
+ * Neutralises a cell that a spreadsheet would run as a formula (CSV injection, OWASP): a value that
+ * begins with =, +, -, @, a tab or a carriage return gets a leading apostrophe, which spreadsheets
+ * show as text and do not evaluate.
+ */
+export function neutraliseCell(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/** The filters as they go into the audit log: no personal data, only what was asked for. */
+export function describeFilters(request: ExportRequest): Record<string, unknown> {
+  const { filters } = request;
+  return {
+    letter: filters.letter ?? 'all',
+    statuses: filters.statuses,
+    country: filters.country ?? 'any',
+    from: filters.from?.toISOString().slice(0, 10) ?? null,
+    to: filters.to ? new Date(filters.to.getTime() - 86_400_000).toISOString().slice(0, 10) : null,
+    consent: filters.consent ?? 'any',
+    columns: request.columns,
+    format: request.format,
+  };
+}

@@ -1,0 +1,261 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { safeNextPath } from '../accounts/account.js';
+import { currentUser, requireAdmin } from '../http/auth.js';
+import { formBody, formText, idParam } from '../http/input.js';
+import { countryOptions, isCountryCode } from '../lib/countries.js';
+import type { TFunction } from '../lib/i18n.js';
+import type { ModerationService } from './moderation-service.js';
+import type { PrivacyService } from './privacy-service.js';
+import { SIGNATURE_STATUSES, type SignatureStatus } from './signature.js';
+import type { BulkCriteria, ModerationFilters } from './signature-repository.js';
+
+export interface ModerationRoutesDeps {
+  moderation: ModerationService;
+  privacy: PrivacyService;
+  csrf: { verify: RequestHandler };
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
+
+function query(req: Request, name: string): string {
+  const value = req.query[name];
+  return typeof value === 'string' ? value.slice(0, 200) : '';
+}
+
+/** A day (start of it, UTC) or a date and time (UTC) from a form; undefined when empty; null when malformed. */
+function moment(value: string, endOfDay = false): Date | undefined | null {
+  const v = value.trim();
+  if (v === '') return undefined;
+  if (DAY.test(v)) {
+    const d = new Date(`${v}T00:00:00.000Z`);
+    if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) return null;
+    return endOfDay ? new Date(d.getTime() + 86_400_000) : d;
+  }
+  if (DATETIME.test(v)) {
+    const d = new Date(`${v}:00.000Z`);
+    return Number.isNaN(d.getTime()) ? null : d;
+  }
+  return null;
+}
+
+/** Reads the search filters; a malformed one is reported rather than ignored. */
+function filtersOf(req: Request): { filters: ModerationFilters; errors: Record<string, string> } {
+  const errors: Record<string, string> = {};
+  const status = query(req, 'status');
+  if (status && !(SIGNATURE_STATUSES as readonly string[]).includes(status))
+    errors.status = 'moderation.errors.status';
+  const country = query(req, 'country').toUpperCase();
+  if (country && !isCountryCode(country)) errors.country = 'moderation.errors.country';
+  const from = moment(query(req, 'from'));
+  const to = moment(query(req, 'to'), true);
+  if (from === null) errors.from = 'moderation.errors.date';
+  if (to === null) errors.to = 'moderation.errors.date';
+  const letter = query(req, 'letter').trim();
+  if (letter && !/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(letter)) errors.letter = 'moderation.errors.letter';
+  return {
+    errors,
+    filters: {
+      letter: letter || undefined,
+      status: (status || undefined) as SignatureStatus | undefined,
+      name: query(req, 'name').trim() || undefined,
+      email: query(req, 'email').trim() || undefined,
+      country: country || undefined,
+      ipHash: query(req, 'ip').trim() || undefined,
+      from: from ?? undefined,
+      to: to ?? undefined,
+    },
+  };
+}
+
+function criteriaOf(source: (name: string) => string): {
+  criteria: BulkCriteria;
+  errors: Record<string, string>;
+} {
+  const errors: Record<string, string> = {};
+  const from = moment(source('from'));
+  const to = moment(source('to'), true);
+  if (from === null) errors.from = 'moderation.errors.date';
+  if (to === null) errors.to = 'moderation.errors.date';
+  const criteria: BulkCriteria = {
+    letter: source('letter').trim() || undefined,
+    ipHash: source('ip').trim() || undefined,
+    emailDomain: source('domain').trim().toLowerCase().replace(/^@/, '') || undefined,
+    from: from ?? undefined,
+    to: to ?? undefined,
+  };
+  if (criteria.emailDomain && !/^[a-z0-9.-]+\.[a-z]{2,}$/.test(criteria.emailDomain))
+    errors.domain = 'moderation.errors.domain';
+  // A bulk action needs something that narrows it: an IP hash, a domain, or a time window.
+  if (!criteria.ipHash && !criteria.emailDomain && !(criteria.from && criteria.to))
+    errors.criteria = 'moderation.errors.criteria';
+  return { criteria, errors };
+}
+
+function translate(res: Response, errors: Record<string, string>) {
+  const t = res.locals.t as TFunction;
+  const messages = Object.fromEntries(Object.entries(errors).map(([field, key]) => [field, t(key)]));
+  return { messages, list: Object.entries(messages).map(([field, message]) => ({ field, message })) };
+}
+
+/** Moderation and erasure for admins: search, invalidate, restore, bulk invalidate, erase a person. */
+export function moderationRoutes(deps: ModerationRoutesDeps): Router {
+  const router = Router();
+  router.use(['/signatures', '/erasure'], requireAdmin);
+
+  router.get('/signatures', async (req, res) => {
+    const { filters, errors } = filtersOf(req);
+    const page = Math.max(0, Math.min(10_000, Number.parseInt(query(req, 'page') || '0', 10) || 0));
+    const t = res.locals.t as TFunction;
+    const shown = translate(res, errors);
+    const result =
+      Object.keys(errors).length === 0
+        ? await deps.moderation.search(filters, page)
+        : { rows: [], hasMore: false };
+    const here = req.originalUrl;
+    res.status(Object.keys(errors).length > 0 ? 400 : 200).render('admin/signatures', {
+      titleKey: 'moderation.title',
+      values: {
+        ...Object.fromEntries(
+          ['letter', 'status', 'name', 'email', 'country', 'ip', 'from', 'to'].map((k) => [k, query(req, k)]),
+        ),
+      },
+      errors: shown.messages,
+      errorList: shown.list,
+      statuses: SIGNATURE_STATUSES.map((s) => ({
+        status: s,
+        selected: s === query(req, 'status'),
+        label: t(`exports.statuses.${s}`),
+      })),
+      countries: countryOptions(res.locals.language as string).map((c) => ({
+        ...c,
+        selected: c.code === query(req, 'country').toUpperCase(),
+      })),
+      rows: result.rows.map((r) => ({
+        ...r,
+        ipShort: r.ipHash ? `${r.ipHash.slice(0, 10)}…` : '',
+        statusLabel: t(`exports.statuses.${r.status}`),
+      })),
+      page,
+      nextPage: result.hasMore
+        ? `${req.path}?${new URLSearchParams({ ...(req.query as Record<string, string>), page: String(page + 1) }).toString()}`
+        : undefined,
+      returnTo: here,
+      notice:
+        typeof req.query.done === 'string' && ['invalidated', 'restored', 'bulk'].includes(req.query.done)
+          ? t(`moderation.notices.${req.query.done}`, { count: Number(query(req, 'count')) || 0 })
+          : undefined,
+    });
+  });
+
+  router.post('/signatures/:id/invalidate', deps.csrf.verify, async (req, res) => {
+    const body = formBody(req.body);
+    await deps.moderation.invalidate(
+      currentUser(res),
+      idParam(req, 'id'),
+      formText(body, 'reason').trim().slice(0, 500) || 'moderation',
+    );
+    res.redirect(303, withNotice(safeNextPath(body.return_to, '/admin/signatures'), 'invalidated'));
+  });
+
+  router.post('/signatures/:id/restore', deps.csrf.verify, async (req, res) => {
+    await deps.moderation.restore(currentUser(res), idParam(req, 'id'));
+    res.redirect(
+      303,
+      withNotice(safeNextPath(formBody(req.body).return_to, '/admin/signatures'), 'restored'),
+    );
+  });
+
+  // Bulk invalidation: a preview of how many will change, then a confirmation that names that number.
+  router.get('/signatures/bulk', async (req, res) => {
+    // The first visit shows the empty form; errors only once something was asked.
+    const asked = ['letter', 'ip', 'domain', 'from', 'to'].some((name) => query(req, name) !== '');
+    const { criteria, errors } = asked
+      ? criteriaOf((name) => query(req, name))
+      : { criteria: {}, errors: {} as Record<string, string> };
+    const shown = translate(res, errors);
+    const preview =
+      asked && Object.keys(errors).length === 0 ? await deps.moderation.previewBulk(criteria) : undefined;
+    res.status(Object.keys(errors).length > 0 ? 400 : 200).render('admin/signatures-bulk', {
+      titleKey: 'moderation.bulk.title',
+      values: Object.fromEntries(['letter', 'ip', 'domain', 'from', 'to'].map((k) => [k, query(req, k)])),
+      errors: shown.messages,
+      errorList: shown.list,
+      preview,
+    });
+  });
+
+  router.post('/signatures/bulk', deps.csrf.verify, async (req, res) => {
+    const body = formBody(req.body);
+    const { criteria, errors } = criteriaOf((name) => formText(body, name));
+    const values = Object.fromEntries(
+      ['letter', 'ip', 'domain', 'from', 'to'].map((k) => [k, formText(body, k)]),
+    );
+    if (Object.keys(errors).length > 0) {
+      const shown = translate(res, errors);
+      return res
+        .status(400)
+        .render('admin/signatures-bulk', {
+          titleKey: 'moderation.bulk.title',
+          values,
+          errors: shown.messages,
+          errorList: shown.list,
+        });
+    }
+    const expected = Number.parseInt(formText(body, 'expected'), 10);
+    const outcome = await deps.moderation.invalidateBulk(
+      currentUser(res),
+      criteria,
+      formText(body, 'reason').trim().slice(0, 500) || 'bulk moderation',
+      Number.isFinite(expected) ? expected : -1,
+    );
+    if (outcome.kind === 'changed') {
+      const t = res.locals.t as TFunction;
+      return res.status(409).render('admin/signatures-bulk', {
+        titleKey: 'moderation.bulk.title',
+        values,
+        errors: {},
+        errorList: [{ field: 'criteria', message: t('moderation.bulk.changed') }],
+        preview: outcome.preview,
+      });
+    }
+    res.redirect(303, `/admin/signatures?done=bulk&count=${outcome.count}`);
+  });
+
+  router.get('/erasure', (_req, res) =>
+    res.render('admin/erasure', { titleKey: 'erasure.title', values: { email: '' } }),
+  );
+
+  router.post('/erasure', deps.csrf.verify, async (req, res) => {
+    const body = formBody(req.body);
+    const email = formText(body, 'email').trim();
+    const t = res.locals.t as TFunction;
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) {
+      return res.status(400).render('admin/erasure', {
+        titleKey: 'erasure.title',
+        values: { email },
+        errors: { email: t('erasure.errors.email') },
+        errorList: [{ field: 'email', message: t('erasure.errors.email') }],
+      });
+    }
+    // Erasure cannot be undone: the form asks to confirm with a tick box, and nothing happens without it.
+    if (formText(body, 'confirm') !== 'yes') {
+      return res.status(422).render('admin/erasure', {
+        titleKey: 'erasure.title',
+        values: { email },
+        errors: { confirm: t('erasure.errors.confirm') },
+        errorList: [{ field: 'confirm', message: t('erasure.errors.confirm') }],
+      });
+    }
+    const result = await deps.privacy.erase(email, currentUser(res));
+    res.render('admin/erasure', { titleKey: 'erasure.title', values: { email: '' }, result });
+  });
+
+  return router;
+}
+
+function withNotice(path: string, done: string): string {
+  const url = new URL(path, 'http://local');
+  url.searchParams.set('done', done);
+  return `${url.pathname}${url.search}`;
+}

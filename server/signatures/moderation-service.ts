@@ -1,0 +1,187 @@
+import type { User } from '../accounts/account.js';
+import type { AuditRepository } from '../audit/audit-repository.js';
+import type { Db } from '../db/database.js';
+import type { LetterRepository } from '../letters/letter-repository.js';
+import type { Clock } from '../lib/clock.js';
+import { AppError, notFound } from '../lib/errors.js';
+import type { SignatureStatus } from './signature.js';
+import type {
+  BulkCriteria,
+  ModerationFilters,
+  ModerationRow,
+  SignatureRepository,
+} from './signature-repository.js';
+
+export interface ModerationServiceDeps {
+  db: Db;
+  signatures: SignatureRepository;
+  letters: LetterRepository;
+  audit: AuditRepository;
+  clock: Clock;
+}
+
+/** How many signatures the moderation page shows at once. */
+export const MODERATION_PAGE_SIZE = 50;
+
+/** The largest bulk invalidation done in one go; a larger match asks the admin to narrow it. */
+export const BULK_LIMIT = 50_000;
+
+/** A summary of what a bulk invalidation would change, shown before it is confirmed. */
+export interface BulkPreview {
+  count: number;
+  confirmed: number;
+  pending: number;
+  letters: number;
+}
+
+/**
+ * Moderation: finding signatures, invalidating and restoring them one by one or in bulk. Invalidated
+ * signatures leave counts, lists and annexes, but stay on record; restoring puts them back as they were.
+ */
+export class ModerationService {
+  constructor(private readonly deps: ModerationServiceDeps) {}
+
+  async search(
+    filters: ModerationFilters,
+    page: number,
+  ): Promise<{ rows: ModerationRow[]; hasMore: boolean }> {
+    const rows = await this.deps.signatures.searchForModeration(
+      filters,
+      MODERATION_PAGE_SIZE + 1,
+      page * MODERATION_PAGE_SIZE,
+    );
+    return { rows: rows.slice(0, MODERATION_PAGE_SIZE), hasMore: rows.length > MODERATION_PAGE_SIZE };
+  }
+
+  /** Invalidates one pending or confirmed signature; a confirmed one leaves the counts in the same transaction. */
+  async invalidate(user: User, id: number, reason: string): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const signatures = this.deps.signatures.with(tx);
+      const signature = await signatures.findById(id);
+      if (!signature) throw notFound('signature_not_found', 'moderation.errors.notFound');
+      if (signature.status !== 'pending' && signature.status !== 'confirmed') {
+        throw new AppError(409, 'signature_not_standing', 'moderation.errors.notStanding');
+      }
+      if (!(await signatures.invalidate(id, signature.status, reason, now))) {
+        throw new AppError(409, 'signature_changed', 'moderation.errors.changed');
+      }
+      if (signature.status === 'confirmed')
+        await this.deps.letters.with(tx).addToSignatureCount(signature.letterId, -1, signature.country);
+      await this.deps.audit
+        .with(tx)
+        .record(
+          {
+            actor: user,
+            action: 'signature-invalidated',
+            targetType: 'signature',
+            targetId: id,
+            details: { letter: signature.letterId, reason },
+          },
+          now,
+        );
+    });
+  }
+
+  /** Restores an invalidated signature to what it was; a confirmed one counts again. */
+  async restore(user: User, id: number): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const signatures = this.deps.signatures.with(tx);
+      const signature = await signatures.findById(id);
+      if (!signature) throw notFound('signature_not_found', 'moderation.errors.notFound');
+      if (signature.status !== 'invalidated')
+        throw new AppError(409, 'signature_not_invalidated', 'moderation.errors.notInvalidated');
+      const before: SignatureStatus = (await signatures.statusBeforeInvalidation(id)) ?? 'confirmed';
+      if (!(await signatures.restore(id, before, now)))
+        throw new AppError(409, 'signature_changed', 'moderation.errors.changed');
+      if (before === 'confirmed')
+        await this.deps.letters.with(tx).addToSignatureCount(signature.letterId, 1, signature.country);
+      await this.deps.audit
+        .with(tx)
+        .record(
+          {
+            actor: user,
+            action: 'signature-restored',
+            targetType: 'signature',
+            targetId: id,
+            details: { letter: signature.letterId, to: before },
+          },
+          now,
+        );
+    });
+  }
+
+  /** How many signatures a bulk invalidation would change; nothing changes yet. */
+  async previewBulk(criteria: BulkCriteria): Promise<BulkPreview> {
+    const matching = await this.deps.signatures.standingMatching(criteria);
+    return {
+      count: matching.length,
+      confirmed: matching.filter((s) => s.status === 'confirmed').length,
+      pending: matching.filter((s) => s.status === 'pending').length,
+      letters: new Set(matching.map((s) => s.letterId)).size,
+    };
+  }
+
+  /**
+   * Invalidates every standing signature matching the criteria, in one transaction, with the counters
+   * moved per letter and country. `expected` is the count the admin saw in the preview: if it changed
+   * since, nothing is done and the admin sees the new preview.
+   */
+  async invalidateBulk(
+    user: User,
+    criteria: BulkCriteria,
+    reason: string,
+    expected: number,
+  ): Promise<{ kind: 'done'; count: number } | { kind: 'changed'; preview: BulkPreview }> {
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (tx) => {
+      const signatures = this.deps.signatures.with(tx);
+      const matching = await signatures.standingMatching(criteria);
+      if (matching.length !== expected) {
+        return {
+          kind: 'changed' as const,
+          preview: {
+            count: matching.length,
+            confirmed: matching.filter((s) => s.status === 'confirmed').length,
+            pending: matching.filter((s) => s.status === 'pending').length,
+            letters: new Set(matching.map((s) => s.letterId)).size,
+          },
+        };
+      }
+      if (matching.length > BULK_LIMIT)
+        throw new AppError(422, 'bulk_too_large', 'moderation.errors.bulkTooLarge', { max: BULK_LIMIT });
+      const removed = new Map<string, { letterId: number; country: string; n: number }>();
+      for (const s of matching) {
+        if (!(await signatures.invalidate(s.id, s.status, reason, now))) continue;
+        if (s.status === 'confirmed') {
+          const key = `${s.letterId}/${s.country}`;
+          const entry = removed.get(key) ?? { letterId: s.letterId, country: s.country, n: 0 };
+          entry.n += 1;
+          removed.set(key, entry);
+        }
+      }
+      const letters = this.deps.letters.with(tx);
+      for (const { letterId, country, n } of removed.values())
+        await letters.addToSignatureCount(letterId, -n, country);
+      await this.deps.audit.with(tx).record(
+        {
+          actor: user,
+          action: 'signatures-bulk-invalidated',
+          details: {
+            count: matching.length,
+            letter: criteria.letter ?? 'all',
+            // An IP hash is shortened in the log: enough to tell runs apart, useless to anyone else.
+            ipHash: criteria.ipHash ? `${criteria.ipHash.slice(0, 8)}…` : null,
+            emailDomain: criteria.emailDomain ?? null,
+            from: criteria.from?.toISOString() ?? null,
+            to: criteria.to?.toISOString() ?? null,
+            reason,
+          },
+        },
+        now,
+      );
+      return { kind: 'done' as const, count: matching.length };
+    });
+  }
+}

@@ -1,0 +1,51 @@
+import { Router, type RequestHandler } from 'express';
+import { formBody, formText, pathParam } from '../http/input.js';
+import type { TFunction } from '../lib/i18n.js';
+import type { PrivacyService } from './privacy-service.js';
+
+export interface PrivacyRoutesDeps {
+  privacy: PrivacyService;
+  csrf: { verify: RequestHandler };
+  linkLimit: RequestHandler;
+  accessLimit: RequestHandler;
+}
+
+/** A supporter's own data: erase it through the link in any e-mail, or ask for a copy of it by e-mail. */
+export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
+  const router = Router();
+
+  router.get('/privacy/erase/:token', deps.linkLimit, async (req, res) => {
+    const valid = await deps.privacy.eraseLinkValid(pathParam(req, 'token'));
+    res
+      .status(valid ? 200 : 404)
+      .render('privacy/erase', { titleKey: 'erase.title', token: pathParam(req, 'token'), valid });
+  });
+
+  router.post('/privacy/erase/:token', deps.linkLimit, deps.csrf.verify, async (req, res) => {
+    const result = await deps.privacy.eraseByToken(pathParam(req, 'token'));
+    if (!result) return res.status(404).render('privacy/erase', { titleKey: 'erase.title', valid: false });
+    res.render('privacy/erased', { titleKey: 'erase.title' });
+  });
+
+  router.get('/privacy/access', (_req, res) =>
+    res.render('privacy/access', { titleKey: 'access.title', values: { email: '' } }),
+  );
+
+  router.post('/privacy/access', deps.accessLimit, deps.csrf.verify, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const email = formText(formBody(req.body), 'email').trim();
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) {
+      return res.status(422).render('privacy/access', {
+        titleKey: 'access.title',
+        values: { email },
+        errors: { email: t('access.errors.email') },
+        errorList: [{ field: 'email', message: t('access.errors.email') }],
+      });
+    }
+    await deps.privacy.requestAccess(email, (res.locals.language as string) ?? 'en');
+    // The same answer whether anything is held or not: the page must not tell who has signed.
+    res.render('privacy/access-sent', { titleKey: 'access.title' });
+  });
+
+  return router;
+}

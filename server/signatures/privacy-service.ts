@@ -1,0 +1,187 @@
+import type { AuditActor } from '../audit/audit.js';
+import type { AuditRepository } from '../audit/audit-repository.js';
+import type { Db } from '../db/database.js';
+import type { LetterRepository } from '../letters/letter-repository.js';
+import type { Clock } from '../lib/clock.js';
+import { countryName } from '../lib/countries.js';
+import { newMessageId } from '../lib/ids.js';
+import { keyedHash } from '../lib/keyed-hash.js';
+import type { EmailTemplates } from '../mail/email-templates.js';
+import type { Mailbox } from '../mail/mailbox.js';
+import { PRIORITY } from '../outbox/outbox.js';
+import type { OutboxRepository } from '../outbox/outbox-repository.js';
+import { emailKey, publicName } from './signature.js';
+import type { SignatureRepository } from './signature-repository.js';
+import { refFromToken, signatureToken } from './signature-tokens.js';
+
+export interface PrivacyServiceDeps {
+  db: Db;
+  signatures: SignatureRepository;
+  letters: LetterRepository;
+  outbox: OutboxRepository;
+  audit: AuditRepository;
+  emails: EmailTemplates;
+  /** The captured mailbox, when mail is captured (erasure removes messages from it too). */
+  mailbox: Mailbox | undefined;
+  clock: Clock;
+  secret: string;
+  publicUrl: string;
+  messageIdDomain: string;
+  retentionMonths: number;
+  onMailQueued?: () => void;
+}
+
+export interface ErasureResult {
+  signatures: number;
+  messages: number;
+  mailboxFiles: number;
+}
+
+/** Retention batches: small enough to keep each transaction short while the platform runs. */
+const RETENTION_BATCH = 500;
+
+/** The start of the moment `months` calendar months before `now` (UTC). */
+export function monthsBefore(now: Date, months: number): Date {
+  const date = new Date(now);
+  date.setUTCMonth(date.getUTCMonth() - months);
+  return date;
+}
+
+/**
+ * What the platform does to protect signers: forgets them when a letter has been closed long enough
+ * (retention), erases a person on request, and tells a person everything it holds about their address.
+ * None of it touches counts or countries: a signature that counted keeps counting, without its person.
+ */
+export class PrivacyService {
+  constructor(private readonly deps: PrivacyServiceDeps) {}
+
+  /**
+   * Anonymises, in batches, the signatures of letters closed more than RETENTION_MONTHS ago. Each
+   * batch is its own transaction, so a run that is stopped half way loses nothing and the next run
+   * goes on from where it stopped. Returns how many signatures it anonymised.
+   */
+  async applyRetention(options: { maxBatches?: number } = {}): Promise<number> {
+    const before = monthsBefore(this.deps.clock.now(), this.deps.retentionMonths);
+    let total = 0;
+    for (let batch = 0; batch < (options.maxBatches ?? Number.POSITIVE_INFINITY); batch++) {
+      const now = this.deps.clock.now();
+      const done = await this.deps.db.transaction().execute(async (tx) => {
+        const signatures = this.deps.signatures.with(tx);
+        const ids = await signatures.dueForAnonymisation(before, RETENTION_BATCH);
+        if (ids.length === 0) return 0;
+        await signatures.anonymise(ids, now);
+        await this.deps.outbox.with(tx).scrub({ signatureIds: ids }, now);
+        await this.deps.audit
+          .with(tx)
+          .record(
+            {
+              actor: 'platform',
+              action: 'retention',
+              details: { signatures: ids.length, closedBefore: before.toISOString() },
+            },
+            now,
+          );
+        return ids.length;
+      });
+      if (done === 0) break;
+      total += done;
+    }
+    return total;
+  }
+
+  /**
+   * Erases a person: every signature made with the address loses its person, every message to the
+   * address loses its content (unsent ones are cancelled), and captured mail mentioning it is deleted.
+   * Erasing again finds nothing and does nothing.
+   */
+  async erase(address: string, actor: AuditActor): Promise<ErasureResult> {
+    const now = this.deps.clock.now();
+    const hash = keyedHash(this.deps.secret, 'email', emailKey(address));
+    const result = await this.deps.db.transaction().execute(async (tx) => {
+      const signatures = this.deps.signatures.with(tx);
+      const ids = await signatures.idsByAddress(hash, address);
+      await signatures.anonymise(ids, now);
+      const outbox = this.deps.outbox.with(tx);
+      const messages =
+        (await outbox.scrub({ signatureIds: ids }, now)) + (await outbox.scrub({ address }, now));
+      return { signatures: ids.length, messages };
+    });
+    const mailboxFiles = (await this.deps.mailbox?.eraseMentionsOf(address)) ?? 0;
+    // The log says that an erasure happened and how much it removed; never whose it was.
+    await this.deps.audit.record({ actor, action: 'erasure', details: { ...result, mailboxFiles } }, now);
+    return { ...result, mailboxFiles };
+  }
+
+  /** Whether an erase link is genuine (for showing its page). */
+  async eraseLinkValid(token: string): Promise<boolean> {
+    const ref = refFromToken(this.deps.secret, token, 'erase');
+    return ref !== null && (await this.deps.signatures.findByRef(ref)) !== undefined;
+  }
+
+  /** A supporter erases themselves through the link in any e-mail. Harmless to repeat. */
+  async eraseByToken(token: string): Promise<ErasureResult | undefined> {
+    const ref = refFromToken(this.deps.secret, token, 'erase');
+    const signature = ref ? await this.deps.signatures.findByRef(ref) : undefined;
+    if (!signature) return undefined;
+    // Already anonymised: the address is gone, and so is everything to erase.
+    if (signature.email === '') return { signatures: 0, messages: 0, mailboxFiles: 0 };
+    return this.erase(signature.email, 'supporter');
+  }
+
+  /**
+   * A supporter asks what is held about their address. The answer goes to that address only, so
+   * nobody learns about someone else; the page says the same whether anything is held or not.
+   */
+  async requestAccess(address: string, language: string): Promise<void> {
+    const hash = keyedHash(this.deps.secret, 'email', emailKey(address));
+    const held = await this.deps.signatures.heldFor(hash);
+    if (held.length === 0) return;
+    const now = this.deps.clock.now();
+    const first = held[0]!;
+    const records = held.map((s) => ({
+      letter: s.letterSlug,
+      status: s.status,
+      name: s.fullName,
+      shownAs: publicName(s) ?? '',
+      email: s.email,
+      country: countryName(s.country, language),
+      city: s.city,
+      organisation: s.organisation,
+      title: s.jobTitle,
+      language: s.language,
+      newsAboutTheLetter: s.consentUpdates,
+      signedAt: s.createdAt.toISOString(),
+      confirmedAt: s.confirmedAt?.toISOString() ?? null,
+      withdrawnAt: s.withdrawnAt?.toISOString() ?? null,
+    }));
+    const email = this.deps.emails.render('data-access', language, {
+      records,
+      json: JSON.stringify(records, null, 2),
+      eraseUrl: `${this.deps.publicUrl}/privacy/erase/${signatureToken(this.deps.secret, first.ref, 'erase')}`,
+      withdrawUrl: `${this.deps.publicUrl}/signatures/withdraw/${signatureToken(this.deps.secret, first.ref, 'withdraw')}`,
+      privacyUrl: `${this.deps.publicUrl}/privacy`,
+    });
+    await this.deps.outbox.enqueue(
+      {
+        kind: 'data-access',
+        priority: PRIORITY.confirmation,
+        signatureId: first.id,
+        toAddress: first.email,
+        subject: email.subject,
+        textBody: email.text,
+        htmlBody: email.html,
+        headers: { 'Auto-Submitted': 'auto-generated' },
+        attachments: [
+          {
+            fileName: 'your-data.json',
+            contentType: 'application/json',
+            content: Buffer.from(JSON.stringify(records, null, 2)),
+          },
+        ],
+      },
+      newMessageId(this.deps.messageIdDomain),
+      now,
+    );
+    this.deps.onMailQueued?.();
+  }
+}
