@@ -201,6 +201,41 @@ export class OutboxRepository {
     return result.rows.map(toMessage).sort((a, b) => a.id - b.id);
   }
 
+  /**
+   * Records several sends as sent in one statement, each only if this worker still holds its claim
+   * (compare-and-set); returns the ids it recorded. One statement for a handful of messages instead of
+   * one each is most of what keeps the queue close to nodemailer's own speed.
+   */
+  async finishSent(workerId: string, results: readonly { id: number; reply: string }[], at: Date): Promise<Set<number>> {
+    if (results.length === 0) return new Set();
+    const when = at.toISOString();
+    const replies = sql.join(
+      results.map((r) => sql`when ${r.id} then ${r.reply.slice(0, 1000)}`),
+      sql` `,
+    );
+    const rows = await this.db
+      .updateTable('outbox_messages')
+      .set({
+        status: 'sent',
+        last_reply: sql<string>`case id ${replies} end`,
+        lease_expires_at: null,
+        claimed_by: null,
+        sent_at: when,
+        next_attempt_at: when,
+        updated_at: when,
+      })
+      .where(
+        'id',
+        'in',
+        results.map((r) => r.id),
+      )
+      .where('status', '=', 'sending')
+      .where('claimed_by', '=', workerId)
+      .returning('id')
+      .execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
   /** Records the outcome of a send, but only if this worker still holds the claim (compare-and-set). */
   async finish(
     id: number,

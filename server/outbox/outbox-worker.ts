@@ -81,12 +81,43 @@ export class OutboxWorker {
     this.wakeUp?.();
   }
 
-  /** Stops claiming new messages and waits for the sends in flight to finish. */
+  /** Stops claiming new messages and waits for the sends in flight to finish and be recorded. */
   async stop(): Promise<void> {
     this.running = false;
     this.wake();
     await this.loop;
     await Promise.all([...this.inFlight]);
+    await this.flushSent();
+  }
+
+  private readonly sentBuffer: { id: number; reply: string; done: (recorded: boolean) => void }[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Records a sent message together with the others that finish within a few milliseconds. If the
+   * process dies before the record, the claim expires and the message goes again with the same
+   * Message-ID: at-least-once, as everywhere in the queue.
+   */
+  private recordSent(id: number, reply: string): Promise<boolean> {
+    return new Promise((done) => {
+      this.sentBuffer.push({ id, reply, done });
+      if (this.sentBuffer.length >= Math.max(1, Math.floor(this.batchSize / 2))) void this.flushSent();
+      else this.flushTimer ??= setTimeout(() => void this.flushSent(), 5);
+    });
+  }
+
+  private async flushSent(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.sentBuffer.splice(0);
+    if (batch.length === 0) return;
+    try {
+      const recorded = await this.options.outbox.finishSent(this.options.workerId, batch, this.options.clock.now());
+      for (const entry of batch) entry.done(recorded.has(entry.id));
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'mail worker: could not record sent messages; their claims will expire');
+      for (const entry of batch) entry.done(false);
+    }
   }
 
   /** Claims one batch of due messages and sends them all; returns how many it handled. */
@@ -176,7 +207,7 @@ export class OutboxWorker {
     try {
       const attachments = message.attachmentCount > 0 ? await outbox.attachmentsOf(message.id) : [];
       const { reply } = await this.gate.run(message.domain, () => sender.send(message, attachments));
-      const recorded = await outbox.finish(message.id, workerId, { status: 'sent', reply, at: clock.now() });
+      const recorded = await this.recordSent(message.id, reply);
       if (!recorded)
         log.warn('mail worker: sent, but the claim had expired; another attempt may duplicate it');
       log.info('mail worker: sent');

@@ -57,9 +57,13 @@ const ROUTES = await (async () => {
 const POSTS = ROUTES.filter((r) => r.method === 'POST');
 const label = (r: AdminRoute) => `${r.method} ${r.route}`;
 
-/** Admin-only routes: platform settings, the mail queue, and sending a letter back from review. */
+/**
+ * Admin-only routes: platform settings, the mail queue, sending a letter back from review, and
+ * everything about signer data and accounts (moderation, erasure, exports, users, the audit log).
+ */
 const isAdminOnly = (r: AdminRoute) =>
-  /^\/admin\/(settings|queue)(\/|$)/.test(r.route) || r.route === '/admin/letters/:id/return';
+  /^\/admin\/(settings|queue|signatures|erasure|exports|users|audit)(\/|$)/.test(r.route) ||
+  r.route === '/admin/letters/:id/return';
 /** Routes about one letter, which only its owner, its collaborators and admins may use. */
 const isAboutOneLetter = (r: AdminRoute) => r.route.startsWith('/admin/letters/:id');
 
@@ -131,7 +135,20 @@ describe('access to the admin pages', () => {
   const as: Record<'admin' | 'owner' | 'stranger' | 'collaborator', Visitor> = {} as never;
   /** The owner's letters, one per state the routes need, and one shared with `collaborator`. */
   const letters = { open: 0, draft: 0, closed: 0, inReview: 0, shared: 0, strangers: 0, unowned: 0 };
-  const ids = { templateSlug: '', importOfAdmin: '', importOfOwner: '', recipient: 0, outboxMessage: 0 };
+  const ids = {
+    templateSlug: '',
+    importOfAdmin: '',
+    importOfOwner: '',
+    recipient: 0,
+    outboxMessage: 0,
+    /** A pending signature (invalidating it would change it) and an invalidated one (restoring would). */
+    standingSignature: 0,
+    invalidatedSignature: 0,
+    unownedSlug: '',
+  };
+  /** An organizer whose role or state a let-through request would change, and a disabled account to enable. */
+  let target: User;
+  let disabled: User;
   let openLetterForm: Record<string, string>;
 
   async function ownedLetter(ownerId: number, overrides: LetterOverrides = {}): Promise<number> {
@@ -167,7 +184,12 @@ describe('access to the admin pages', () => {
       .replace(':userId', String(collaborator.id))
       .replace('/recipients/import/:id', `/recipients/import/${importId}`)
       .replace('/recipients/:id', `/recipients/${ids.recipient}`)
-      .replace('/queue/:id', `/queue/${ids.outboxMessage}`);
+      .replace('/queue/:id', `/queue/${ids.outboxMessage}`)
+      .replace(
+        '/signatures/:id',
+        `/signatures/${route.endsWith('/restore') ? ids.invalidatedSignature : ids.standingSignature}`,
+      )
+      .replace('/users/:id', `/users/${route.endsWith('/enable') ? disabled.id : target.id}`);
     if (path.includes(':')) throw new Error(`the test does not know how to fill in ${route}`);
     return path;
   }
@@ -200,6 +222,20 @@ describe('access to the admin pages', () => {
         return { pasted: 'name,email,language,salutation\nSomeone,someone@example.org,en,Dear Someone' };
       case '/admin/settings':
         return { require_review: 'yes' };
+      case '/admin/signatures/:id/invalidate':
+        return { reason: 'invalidated without permission' };
+      case '/admin/signatures/bulk':
+        // The count the preview would show: the pending signature on the unowned letter.
+        return { letter: ids.unownedSlug, domain: 'example.org', expected: '1', reason: 'without permission' };
+      case '/admin/erasure':
+        return { email: 'ji-hoon@example.org', confirm: 'yes' };
+      case '/admin/exports':
+        // A successful export leaves an entry in the audit log, which the snapshot would show.
+        return { letter: '', format: 'csv', status: 'pending' };
+      case '/admin/users/invite':
+        return { email: 'invited-without-permission@example.org', role: 'admin' };
+      case '/admin/users/:id/role':
+        return { role: 'admin' };
       default:
         return route.includes('/delivery/') ? { request_key: 'a-request-key-for-the-test' } : {};
     }
@@ -229,8 +265,24 @@ describe('access to the admin pages', () => {
 
     // A supporter's signature puts a message in the mail queue.
     await sign(new Visitor(t.app), unowned.slug);
-    const message = await t.platform.db.selectFrom('outbox_messages').select('id').executeTakeFirstOrThrow();
+    const message = await t.platform.db
+      .selectFrom('outbox_messages')
+      .select(['id', 'signature_id'])
+      .executeTakeFirstOrThrow();
     ids.outboxMessage = message.id;
+    ids.unownedSlug = unowned.slug;
+    ids.standingSignature = message.signature_id!;
+    await sign(new Visitor(t.app), unowned.slug, { name: 'Olena Kovalenko', email: 'olena@example.net' });
+    const second = await t.platform.db
+      .selectFrom('signatures')
+      .select('id')
+      .where('email', '=', 'olena@example.net')
+      .executeTakeFirstOrThrow();
+    ids.invalidatedSignature = second.id;
+    await t.platform.appDeps.moderation.invalidate(admin, second.id, 'spam, for the test');
+    target = await createAccount(t.platform, 'organizer');
+    disabled = await createAccount(t.platform, 'organizer');
+    await t.platform.appDeps.userAdmin.disable(admin, disabled.id);
     ids.templateSlug = t.platform.editor.templates()[0]!.slug;
     ids.recipient = await t.platform.repositories.recipients.findOrCreate(
       {
@@ -267,6 +319,19 @@ describe('access to the admin pages', () => {
       'POST /admin/recipients/:id/delete',
       'GET /admin/settings',
       'POST /admin/settings',
+      'GET /admin/signatures',
+      'POST /admin/signatures/:id/invalidate',
+      'POST /admin/signatures/:id/restore',
+      'POST /admin/signatures/bulk',
+      'POST /admin/erasure',
+      'GET /admin/exports',
+      'POST /admin/exports',
+      'POST /admin/users/invite',
+      'POST /admin/users/:id/role',
+      'GET /admin/users/:id/disable',
+      'POST /admin/users/:id/disable',
+      'POST /admin/users/:id/enable',
+      'GET /admin/audit',
     ]) {
       expect(labels).toContain(known);
     }
@@ -557,5 +622,28 @@ describe('access to the admin pages', () => {
         expect((await as.admin.get(pathOf(r.route))).status).toBe(200);
       },
     );
+
+    // Runs last: it changes what the refusals above were checked against, to show they were not vacuous.
+    it('would change something with each body sent to the signer-data and account routes', async () => {
+      const routes = POSTS.filter((r) => /^\/admin\/(signatures|exports|users|erasure)(\/|$)/.test(r.route))
+        // Erasure empties the signature the others act on: it goes last.
+        .sort((a, b) => Number(a.route === '/admin/erasure') - Number(b.route === '/admin/erasure'));
+      expect(routes.length).toBeGreaterThanOrEqual(9);
+      const signatures = t.platform.repositories.signatures;
+      for (const r of routes) {
+        // Each request starts from the state the refusals were checked in.
+        if ((await signatures.findById(ids.standingSignature))!.status === 'invalidated')
+          await t.platform.appDeps.moderation.restore(admin, ids.standingSignature);
+        if ((await signatures.findById(ids.invalidatedSignature))!.status !== 'invalidated')
+          await t.platform.appDeps.moderation.invalidate(admin, ids.invalidatedSignature, 'again');
+        await t.platform.appDeps.userAdmin.changeRole(admin, target.id, 'organizer');
+        await t.platform.appDeps.userAdmin.enable(admin, target.id);
+        await t.platform.appDeps.userAdmin.disable(admin, disabled.id);
+        const before = await snapshot(t.platform.db);
+        const response = await as.admin.submit('/admin', pathOf(r.route), bodyFor(r.route));
+        expect(response.status, label(r)).toBeLessThan(400);
+        expect(await snapshot(t.platform.db), label(r)).not.toEqual(before);
+      }
+    });
   });
 });

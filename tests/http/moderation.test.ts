@@ -1,0 +1,555 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { User } from '../../server/accounts/account.js';
+import { keyedHash } from '../../server/lib/keyed-hash.js';
+import { signedIn } from '../support/accounts.js';
+import { fieldErrors, postForm, type FormFields } from '../support/admin-forms.js';
+import { createLetter, signingForm } from '../support/factories.js';
+import { byClass, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
+import { csrfTokenIn, Visitor } from '../support/http.js';
+import type { SinkMessage } from '../support/smtp-sink.js';
+import { ERROR_TITLES, expectErrorPage, shownCount, signatureLinks, storedCount } from '../support/signing.js';
+import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+const SECRET = 'test-secret-test-secret-test-secret-0123';
+
+interface Supporter {
+  name: string;
+  email: string;
+  country: string;
+}
+
+const KIM: Supporter = { name: 'Kim Ji-hoon', email: 'ji-hoon.kim@example.org', country: 'KR' };
+const KIM_KO: Supporter = { name: '김지훈', email: 'kim.jh@mail.example.net', country: 'KR' };
+const OLENA: Supporter = { name: 'Олена Коваленко', email: 'olena.kovalenko@example.org', country: 'UA' };
+const JOHN: Supporter = { name: 'John Smith', email: 'john.smith@example.com', country: 'GB' };
+const bot = (n: number): Supporter => ({
+  name: `Mass Signer ${n}`,
+  email: `mass-${n}@spam.example.net`,
+  country: 'US',
+});
+
+const IP_A = '203.0.113.10';
+const IP_B = '198.51.100.20';
+
+const MODERATION_ERRORS = {
+  criteria: 'Give an e-mail domain, a connection hash, or both ends of a time window.',
+  date: 'Enter a real date.',
+  domain: 'Enter a domain, like example.org.',
+};
+
+describe('moderating signatures', () => {
+  let t: TestPlatform;
+  let admin: User;
+  let adminVisitor: Visitor;
+  let letter: { id: number; slug: string };
+  let otherLetter: { id: number; slug: string };
+
+  beforeEach(async () => {
+    // Behind a proxy, so each supporter's connection can be told apart by X-Forwarded-For.
+    t = await createTestPlatform({ env: { TRUST_PROXY: '1' } });
+    ({ user: admin, visitor: adminVisitor } = await signedIn(t.app, t.platform, 'admin'));
+    letter = await createLetter(t.platform.db, t.clock.now(), { slug: 'let-them-choose' });
+    otherLetter = await createLetter(t.platform.db, t.clock.now(), { slug: 'protect-the-soldiers' });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  /** Signs through the letter's form from `ip`, as a browser behind the proxy would. */
+  async function sign(s: Supporter, options: { slug?: string; ip?: string; display?: string } = {}) {
+    const slug = options.slug ?? letter.slug;
+    const visitor = new Visitor(t.app);
+    const page = await visitor.get(`/letters/${slug}`);
+    const response = await visitor.agent
+      .post(`/letters/${slug}/sign`)
+      .set('Accept', 'text/html')
+      .set('X-Forwarded-For', options.ip ?? IP_A)
+      .type('form')
+      .send({
+        ...signingForm({
+          name: s.name,
+          email: s.email,
+          country: s.country,
+          display: options.display ?? 'full',
+        }),
+        _csrf: csrfTokenIn(page.text),
+      });
+    expect(response.status, `signing as ${s.email}`).toBe(303);
+    return visitor;
+  }
+
+  /** Signs and confirms from the e-mail's link. */
+  async function signAndConfirm(s: Supporter, options: { slug?: string; ip?: string } = {}) {
+    const visitor = await sign(s, options);
+    await t.drainOutbox();
+    const mail = t.sink.to(s.email).at(-1);
+    expect(mail, `confirmation mail to ${s.email}`).toBeDefined();
+    const { confirm } = signatureLinks(mail!);
+    const path = confirm.replace(/^https?:\/\/[^/]+/, '');
+    const confirmed = await visitor.submit(path, path, {});
+    expect(confirmed.status).toBe(303);
+  }
+
+  const signatureOf = (email: string) =>
+    t.platform.db
+      .selectFrom('signatures')
+      .selectAll()
+      .where('email', '=', email)
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
+
+  const statuses = async () =>
+    Object.fromEntries(
+      (await t.platform.db.selectFrom('signatures').select(['email', 'status']).orderBy('id').execute()).map(
+        (r) => [r.email, r.status],
+      ),
+    );
+
+  const countryCounts = (letterId: number) => t.platform.repositories.letters.countryCounts(letterId);
+
+  const auditRows = (action: string) =>
+    t.platform.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', action)
+      .orderBy('id')
+      .execute();
+
+  /** The e-mail addresses the moderation page lists, in order. */
+  async function listed(query: string): Promise<string[]> {
+    const page = await adminVisitor.get(`/admin/signatures${query}`);
+    expect(page.status, `/admin/signatures${query}`).toBe(200);
+    return textsByClass(mainOf(page.text), 'wrap-anywhere');
+  }
+
+  /** The confirmed supporters' names the public letter page shows. */
+  async function publicNames(slug: string): Promise<string[]> {
+    const page = await new Visitor(t.app).get(`/letters/${slug}`);
+    return textsByClass(page.text, 'signatory__name');
+  }
+
+  /** Sends a test delivery to the admin and returns the compiled letter's text (with its annex). */
+  async function compiledLetter(): Promise<string> {
+    const before = t.sink.messages.length;
+    const path = `/admin/letters/${letter.id}/delivery`;
+    const response = await postForm(adminVisitor, path, `${path}/test`, [
+      ['request_key', randomBytes(12).toString('base64url')],
+    ]);
+    expect(response.status).toBe(303);
+    await t.compileDeliveries();
+    await t.drainOutbox();
+    const compiled = t.sink.messages
+      .slice(before)
+      .filter((m: SinkMessage) => m.parsed.headers.has('x-undersigned-letter'));
+    expect(compiled).toHaveLength(1);
+    return compiled[0]!.parsed.text ?? '';
+  }
+
+  /** The hidden fields and text inputs of the bulk page's confirmation form (the one that posts). */
+  function confirmationForm(html: string): FormFields {
+    const form = startTags(html, 'form').find(
+      (f) => f.attrs.action === '/admin/signatures/bulk' && f.attrs.method === 'post',
+    );
+    if (!form) throw new Error('the page offers no confirmation');
+    return startTags(innerHtml(html, form), 'input')
+      .filter((i) => i.attrs.name && i.attrs.name !== '_csrf')
+      .map((i) => [i.attrs.name!, i.attrs.value ?? '']);
+  }
+
+  /** The preview's heading ("3 signatures would be invalidated"). */
+  const previewHeading = (html: string) => {
+    const h2 = startTags(html, 'h2').find((h) => h.attrs.id === 'preview-heading');
+    return h2 ? textOf(innerHtml(html, h2)) : undefined;
+  };
+
+  const errorSummary = (html: string) => textOf(mainOf(html));
+
+  describe('search', () => {
+    beforeEach(async () => {
+      await signAndConfirm(KIM);
+      await signAndConfirm(KIM_KO);
+      t.clock.advance(2 * 86_400_000); // 2026-11-25
+      await signAndConfirm(OLENA);
+      await sign(JOHN, { slug: otherLetter.slug });
+    });
+
+    it('finds signatures by any part of the name, in any letter case', async () => {
+      expect(await listed('?name=ji-HOON')).toEqual([KIM.email]);
+      expect(await listed('?name=SMITH')).toEqual([JOHN.email]);
+    });
+
+    it('finds Korean and Ukrainian names, whatever the letter case typed', async () => {
+      expect(await listed(`?name=${encodeURIComponent('지훈')}`)).toEqual([KIM_KO.email]);
+      expect(await listed(`?name=${encodeURIComponent('Коваленко')}`)).toEqual([OLENA.email]);
+      expect(await listed(`?name=${encodeURIComponent('олена')}`)).toEqual([OLENA.email]);
+      expect(await listed(`?name=${encodeURIComponent('КОВАЛЕНКО')}`)).toEqual([OLENA.email]);
+    });
+
+    it('finds signatures by any part of the e-mail address', async () => {
+      expect(await listed('?email=KOVALENKO%40')).toEqual([OLENA.email]);
+      expect(await listed('?email=example.org')).toEqual([OLENA.email, KIM.email]);
+      expect(await listed('?email=nobody')).toEqual([]);
+    });
+
+    it('finds signatures by country', async () => {
+      expect(await listed('?country=UA')).toEqual([OLENA.email]);
+      expect((await listed('?country=KR')).sort()).toEqual([KIM.email, KIM_KO.email].sort());
+    });
+
+    it('finds signatures by the UTC day they were made', async () => {
+      expect((await listed('?from=2026-11-23&to=2026-11-23')).sort()).toEqual([KIM.email, KIM_KO.email].sort());
+      expect((await listed('?from=2026-11-24')).sort()).toEqual([JOHN.email, OLENA.email].sort());
+      expect(await listed('?to=2026-11-22')).toEqual([]);
+    });
+
+    it('combines filters: letter, status and name', async () => {
+      expect(await listed(`?letter=${otherLetter.slug}`)).toEqual([JOHN.email]);
+      expect(await listed('?status=pending')).toEqual([JOHN.email]);
+      expect(await listed(`?letter=${letter.slug}&name=kim`)).toEqual([KIM.email]);
+    });
+
+    it('answers a malformed filter with 400 and says what is wrong, listing nothing', async () => {
+      for (const query of ['?from=2026-13-01', '?to=2026-02-30', '?from=yesterday']) {
+        const page = await adminVisitor.get(`/admin/signatures${query}`);
+        expect(page.status, query).toBe(400);
+        expect(errorSummary(page.text), query).toContain(MODERATION_ERRORS.date);
+        expect(textsByClass(page.text, 'wrap-anywhere'), query).toEqual([]);
+      }
+      const badCountry = await adminVisitor.get('/admin/signatures?country=XX');
+      expect(badCountry.status).toBe(400);
+      expect(errorSummary(badCountry.text)).toContain('Choose a country from the list.');
+      const badStatus = await adminVisitor.get('/admin/signatures?status=deleted');
+      expect(badStatus.status).toBe(400);
+      expect(errorSummary(badStatus.text)).toContain('Choose a status from the list.');
+    });
+  });
+
+  describe('invalidating and restoring one signature', () => {
+    beforeEach(async () => {
+      await signAndConfirm(KIM);
+      await signAndConfirm(OLENA);
+      await signAndConfirm(JOHN);
+    });
+
+    async function invalidate(email: string, reason: string) {
+      const { id } = await signatureOf(email);
+      return postForm(adminVisitor, '/admin/signatures', `/admin/signatures/${id}/invalidate`, [
+        ['reason', reason],
+        ['return_to', '/admin/signatures?country=UA'],
+      ]);
+    }
+
+    async function restore(email: string) {
+      const { id } = await signatureOf(email);
+      return postForm(adminVisitor, '/admin/signatures', `/admin/signatures/${id}/restore`, [
+        ['return_to', '/admin/signatures'],
+      ]);
+    }
+
+    it('takes a confirmed signature out of the count, the public list, the country breakdown and the annex, and keeps it on record', async () => {
+      expect(await storedCount(t, letter.slug)).toBe(3);
+      expect(await countryCounts(letter.id)).toEqual([
+        { code: 'GB', count: 1 },
+        { code: 'KR', count: 1 },
+        { code: 'UA', count: 1 },
+      ]);
+      expect(await compiledLetter()).toContain(OLENA.name);
+
+      const response = await invalidate(OLENA.email, 'Signed with a stolen address');
+      expect(response.status).toBe(303);
+      expect(response.headers.location).toBe('/admin/signatures?country=UA&done=invalidated');
+
+      expect(await storedCount(t, letter.slug)).toBe(2);
+      expect(await shownCount(new Visitor(t.app), letter.slug)).toBe(2);
+      const names = await publicNames(letter.slug);
+      expect(names).not.toContain(OLENA.name);
+      expect(names).toEqual(expect.arrayContaining([KIM.name, JOHN.name]));
+      expect(await countryCounts(letter.id)).toEqual([
+        { code: 'GB', count: 1 },
+        { code: 'KR', count: 1 },
+      ]);
+      const annex = await compiledLetter();
+      expect(annex).not.toContain(OLENA.name);
+      expect(annex).toContain(KIM.name);
+      expect(annex).toMatch(/\b2 people signed/);
+
+      // Still there, with its reason and its person, for the record.
+      expect(await signatureOf(OLENA.email)).toMatchObject({
+        status: 'invalidated',
+        full_name: OLENA.name,
+        invalidated_reason: 'Signed with a stolen address',
+        status_before_invalidation: 'confirmed',
+      });
+      const page = await adminVisitor.get('/admin/signatures?country=UA&done=invalidated');
+      const main = textOf(mainOf(page.text));
+      expect(main).toContain('The signature was invalidated.');
+      expect(main).toContain('Signed with a stolen address');
+      expect(main).toContain('Invalidated');
+    });
+
+    it('restores a confirmed signature as it was: it counts again everywhere', async () => {
+      await invalidate(OLENA.email, 'mistake');
+      const response = await restore(OLENA.email);
+      expect(response.status).toBe(303);
+      expect(response.headers.location).toBe('/admin/signatures?done=restored');
+      expect(await storedCount(t, letter.slug)).toBe(3);
+      expect(await shownCount(new Visitor(t.app), letter.slug)).toBe(3);
+      expect(await publicNames(letter.slug)).toContain(OLENA.name);
+      expect(await countryCounts(letter.id)).toContainEqual({ code: 'UA', count: 1 });
+      expect(await compiledLetter()).toContain(OLENA.name);
+      expect(await signatureOf(OLENA.email)).toMatchObject({
+        status: 'confirmed',
+        invalidated_reason: null,
+        invalidated_at: null,
+        status_before_invalidation: null,
+      });
+    });
+
+    it('restores a pending signature to pending: it does not count until confirmed', async () => {
+      const pending = bot(1);
+      const visitor = await sign(pending);
+      await invalidate(pending.email, 'looked automated');
+      expect((await signatureOf(pending.email)).status).toBe('invalidated');
+      expect(await storedCount(t, letter.slug)).toBe(3);
+
+      expect((await restore(pending.email)).status).toBe(303);
+      expect((await signatureOf(pending.email)).status).toBe('pending');
+      expect(await storedCount(t, letter.slug)).toBe(3);
+      // Its confirmation link still works, and only then does it count.
+      await t.drainOutbox();
+      const { confirm } = signatureLinks(t.sink.to(pending.email).at(-1)!);
+      const path = confirm.replace(/^https?:\/\/[^/]+/, '');
+      expect((await visitor.submit(path, path, {})).status).toBe(303);
+      expect(await storedCount(t, letter.slug)).toBe(4);
+    });
+
+    it('refuses to invalidate twice or to restore a standing signature, changing nothing', async () => {
+      await invalidate(OLENA.email, 'first');
+      const again = await invalidate(OLENA.email, 'second');
+      expectErrorPage(again, 409, ERROR_TITLES[409]);
+      expect(await signatureOf(OLENA.email)).toMatchObject({ invalidated_reason: 'first' });
+      expectErrorPage(await restore(KIM.email), 409, ERROR_TITLES[409]);
+      expect(await storedCount(t, letter.slug)).toBe(2);
+      expect(await auditRows('signature-invalidated')).toHaveLength(1);
+      expect(await auditRows('signature-restored')).toHaveLength(0);
+    });
+
+    it('records each invalidation and restoration in the audit log, with who, which and why', async () => {
+      const { id } = await signatureOf(OLENA.email);
+      await invalidate(OLENA.email, 'Signed with a stolen address');
+      await restore(OLENA.email);
+      const [invalidated] = await auditRows('signature-invalidated');
+      expect(invalidated).toMatchObject({
+        actor_user_id: admin.id,
+        actor_email: admin.email,
+        target_type: 'signature',
+        target_id: String(id),
+        at: t.clock.now().toISOString(),
+      });
+      expect(JSON.parse(invalidated!.details)).toEqual({
+        letter: letter.id,
+        reason: 'Signed with a stolen address',
+      });
+      const [restored] = await auditRows('signature-restored');
+      expect(restored).toMatchObject({ actor_user_id: admin.id, target_id: String(id) });
+      expect(JSON.parse(restored!.details)).toEqual({ letter: letter.id, to: 'confirmed' });
+    });
+  });
+
+  describe('bulk invalidation', () => {
+    const ipHash = (ip: string) => keyedHash(SECRET, 'ip', ip);
+
+    beforeEach(async () => {
+      await signAndConfirm(KIM, { ip: IP_B });
+      await signAndConfirm(OLENA, { ip: IP_B });
+      t.clock.advance(60 * 60_000); // 11:00
+      await signAndConfirm(bot(1), { ip: IP_A });
+      await signAndConfirm(bot(2), { ip: IP_A });
+      await sign(bot(3), { ip: IP_A });
+      await sign(bot(4), { ip: IP_A, slug: otherLetter.slug });
+      t.clock.advance(60 * 60_000); // 12:00
+      await signAndConfirm(JOHN, { ip: IP_B });
+    });
+
+    async function preview(query: string) {
+      const page = await adminVisitor.get(`/admin/signatures/bulk?${query}`);
+      expect(page.status, query).toBe(200);
+      return page;
+    }
+
+    const confirmFrom = (formPage: string, fields: FormFields) =>
+      postForm(adminVisitor, formPage, '/admin/signatures/bulk', fields);
+
+    it('by connection: shows how many would change, changes nothing, then invalidates them once confirmed', async () => {
+      const before = await statuses();
+      const query = `ip=${encodeURIComponent(ipHash(IP_A))}`;
+      const page = await preview(query);
+      expect(previewHeading(page.text)).toBe('4 signatures would be invalidated');
+      expect(textOf(mainOf(page.text))).toContain('2 confirmed, 2 pending, on 2 letters.');
+      expect(await statuses()).toEqual(before);
+      expect(await storedCount(t, letter.slug)).toBe(5);
+
+      const fields = confirmationForm(page.text);
+      expect(fields).toContainEqual(['expected', '4']);
+      const done = await confirmFrom(`/admin/signatures/bulk?${query}`, [
+        ...fields.filter(([n]) => n !== 'reason'),
+        ['reason', 'one connection, many names'],
+      ]);
+      expect(done.status).toBe(303);
+      expect(done.headers.location).toBe('/admin/signatures?done=bulk&count=4');
+      const after = await statuses();
+      for (const n of [1, 2, 3, 4]) expect(after[bot(n).email]).toBe('invalidated');
+      for (const s of [KIM, OLENA, JOHN]) expect(after[s.email]).toBe('confirmed');
+      expect(await storedCount(t, letter.slug)).toBe(3);
+      expect(await countryCounts(letter.id)).not.toContainEqual(expect.objectContaining({ code: 'US' }));
+      expect((await signatureOf(bot(1).email)).invalidated_reason).toBe('one connection, many names');
+
+      const [entry] = await auditRows('signatures-bulk-invalidated');
+      expect(entry).toMatchObject({ actor_user_id: admin.id, actor_email: admin.email });
+      const details = JSON.parse(entry!.details) as Record<string, unknown>;
+      expect(details).toMatchObject({ count: 4, reason: 'one connection, many names', letter: 'all' });
+      // The hash is shortened in the log.
+      expect(details.ipHash).toBe(`${ipHash(IP_A).slice(0, 8)}…`);
+      const notice = await adminVisitor.get(done.headers.location!);
+      expect(textOf(mainOf(notice.text))).toContain('4 signatures were invalidated.');
+    });
+
+    it('by e-mail domain, in any letter case and with a leading @', async () => {
+      const page = await preview('domain=%40SPAM.Example.NET');
+      expect(previewHeading(page.text)).toBe('4 signatures would be invalidated');
+      const done = await confirmFrom('/admin/signatures/bulk?domain=spam.example.net', confirmationForm(page.text));
+      expect(done.status).toBe(303);
+      const after = await statuses();
+      expect(Object.values(after).filter((s) => s === 'invalidated')).toHaveLength(4);
+      expect(after[KIM.email]).toBe('confirmed');
+      expect(JSON.parse((await auditRows('signatures-bulk-invalidated'))[0]!.details)).toMatchObject({
+        count: 4,
+        emailDomain: 'spam.example.net',
+      });
+    });
+
+    it('by time window, on one letter', async () => {
+      const query = `from=2026-11-23T10:30&to=2026-11-23T11:30&letter=${letter.slug}`;
+      const page = await preview(query);
+      expect(previewHeading(page.text)).toBe('3 signatures would be invalidated');
+      expect(await statuses()).toEqual(await statuses());
+      const done = await confirmFrom(`/admin/signatures/bulk?${query}`, confirmationForm(page.text));
+      expect(done.status).toBe(303);
+      const after = await statuses();
+      for (const n of [1, 2, 3]) expect(after[bot(n).email]).toBe('invalidated');
+      expect(after[bot(4).email]).toBe('pending');
+      expect(after[JOHN.email]).toBe('confirmed');
+      expect(await storedCount(t, letter.slug)).toBe(3);
+      const details = JSON.parse((await auditRows('signatures-bulk-invalidated'))[0]!.details) as object;
+      expect(details).toMatchObject({
+        count: 3,
+        letter: letter.slug,
+        from: '2026-11-23T10:30:00.000Z',
+        to: '2026-11-23T11:30:00.000Z',
+      });
+    });
+
+    it('changes nothing when a signature arrived since the preview, and shows the new number (409)', async () => {
+      const query = `ip=${encodeURIComponent(ipHash(IP_A))}`;
+      const page = await preview(query);
+      const seen = confirmationForm(page.text);
+      expect(seen).toContainEqual(['expected', '4']);
+      await sign(bot(5), { ip: IP_A });
+      const before = await statuses();
+
+      const stale = await confirmFrom(`/admin/signatures/bulk?${query}`, seen);
+      expect(stale.status).toBe(409);
+      expect(await statuses()).toEqual(before);
+      expect(await storedCount(t, letter.slug)).toBe(5);
+      expect(textOf(mainOf(stale.text))).toContain('The number changed since the preview');
+      expect(previewHeading(stale.text)).toBe('5 signatures would be invalidated');
+      expect(await auditRows('signatures-bulk-invalidated')).toEqual([]);
+
+      // Confirming the new number works.
+      const fresh = confirmationForm(stale.text);
+      expect(fresh).toContainEqual(['expected', '5']);
+      const done = await confirmFrom(`/admin/signatures/bulk?${query}`, fresh);
+      expect(done.status).toBe(303);
+      expect(done.headers.location).toBe('/admin/signatures?done=bulk&count=5');
+    });
+
+    it('refuses a bulk action without criteria (400, with a message), in the preview and when posted', async () => {
+      const before = await statuses();
+      const page = await adminVisitor.get(`/admin/signatures/bulk?letter=${letter.slug}`);
+      expect(page.status).toBe(400);
+      expect(textOf(mainOf(page.text))).toContain(MODERATION_ERRORS.criteria);
+      expect(previewHeading(page.text)).toBeUndefined();
+      // Half a time window is no window.
+      const half = await adminVisitor.get('/admin/signatures/bulk?from=2026-11-23T10:30');
+      expect(half.status).toBe(400);
+      expect(textOf(mainOf(half.text))).toContain(MODERATION_ERRORS.criteria);
+
+      const posted = await confirmFrom('/admin/signatures/bulk', [
+        ['letter', letter.slug],
+        ['expected', '5'],
+        ['reason', 'everything'],
+      ]);
+      expect(posted.status).toBe(400);
+      expect(textOf(mainOf(posted.text))).toContain(MODERATION_ERRORS.criteria);
+      expect(await statuses()).toEqual(before);
+    });
+
+    it('refuses bad dates and domains with 400 and the message beside the field', async () => {
+      const before = await statuses();
+      for (const [query, field, message] of [
+        ['from=2026-02-30T10:00&to=2026-03-01T10:00', 'field-from', MODERATION_ERRORS.date],
+        ['from=2026-11-23T10:00&to=2026-11-23T25:00', 'field-to', MODERATION_ERRORS.date],
+        ['from=last%20week&to=2026-11-23T10:00', 'field-from', MODERATION_ERRORS.date],
+        ['domain=not%20a%20domain', 'field-domain', MODERATION_ERRORS.domain],
+        ['domain=example', 'field-domain', MODERATION_ERRORS.domain],
+        ['domain=%3Cscript%3E.org', 'field-domain', MODERATION_ERRORS.domain],
+      ] as const) {
+        const page = await adminVisitor.get(`/admin/signatures/bulk?${query}`);
+        expect(page.status, query).toBe(400);
+        expect(fieldErrors(page.text, field), query).toEqual([message]);
+        expect(previewHeading(page.text), query).toBeUndefined();
+        const posted = await confirmFrom('/admin/signatures/bulk', [
+          ...new URLSearchParams(query).entries(),
+          ['expected', '4'],
+        ]);
+        expect(posted.status, `POST ${query}`).toBe(400);
+        expect(fieldErrors(posted.text, field), `POST ${query}`).toEqual([message]);
+      }
+      expect(await statuses()).toEqual(before);
+      expect(await auditRows('signatures-bulk-invalidated')).toEqual([]);
+    });
+  });
+
+  describe('access', () => {
+    it('refuses organizers every moderation page and action (403), changing nothing', async () => {
+      await signAndConfirm(OLENA);
+      const { id } = await signatureOf(OLENA.email);
+      const { visitor: organizer } = await signedIn(t.app, t.platform, 'organizer');
+      for (const path of ['/admin/signatures', '/admin/signatures/bulk?domain=example.org', '/admin/erasure']) {
+        expectErrorPage(await organizer.get(path), 403, ERROR_TITLES[403]);
+      }
+      const posts: [string, FormFields][] = [
+        [`/admin/signatures/${id}/invalidate`, [['reason', 'mine']]],
+        ['/admin/signatures/bulk', [['domain', 'example.org'], ['expected', '1']]],
+        ['/admin/erasure', [['email', OLENA.email], ['confirm', 'yes']]],
+      ];
+      for (const [action, fields] of posts) {
+        const response = await postForm(organizer, '/admin', action, fields);
+        expectErrorPage(response, 403, ERROR_TITLES[403]);
+        expect(textOf(mainOf(response.text))).toContain('Only admins can open this page.');
+      }
+      expect(await signatureOf(OLENA.email)).toMatchObject({ status: 'confirmed', full_name: OLENA.name });
+      expect(await storedCount(t, letter.slug)).toBe(1);
+    });
+
+    it('keeps visitors without an account out of moderation', async () => {
+      const response = await new Visitor(t.app).get('/admin/signatures');
+      expect(response.status).toBe(303);
+      expect(response.headers.location).toMatch(/^\/login/);
+    });
+  });
+});
+
+// Used by the page readers above; kept here so the helpers read as one block.
+void byClass;
