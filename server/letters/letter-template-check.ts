@@ -161,6 +161,13 @@ class SourceText {
     return Array.from(this.line(line).slice(0, column)).length + 1;
   }
 
+  /** The 1-based line and column of an offset in the source. */
+  position(offset: number): { line: number; column: number } {
+    let line = 1;
+    while (line < this.starts.length && this.starts[line]! <= offset) line += 1;
+    return { line, column: this.column(line, offset - this.starts[line - 1]!) };
+  }
+
   text(loc: SourceLocation | undefined): string {
     if (!loc) return '';
     const from = (this.starts[loc.start.line - 1] ?? 0) + loc.start.column;
@@ -458,6 +465,16 @@ function parseErrorProblem(error: unknown, source: SourceText): TemplateProblem 
 }
 
 /** Checks an organizer-written letter text against the merge fields and helpers a letter may use. */
+/** The offset of the first block opened deeper than MAX_BLOCK_DEPTH, by a scan of the mustaches. */
+function tooDeepAt(source: string): number | undefined {
+  let depth = 0;
+  for (const match of source.matchAll(/\{\{~?\s*([#^/])/g)) {
+    if (match[1] === '/') depth = Math.max(0, depth - 1);
+    else if (++depth > MAX_BLOCK_DEPTH) return match.index;
+  }
+  return undefined;
+}
+
 export function checkLetterTemplate(
   source: string,
 ): { ok: true } | { ok: false; problems: TemplateProblem[] } {
@@ -466,6 +483,13 @@ export function checkLetterTemplate(
     return { ok: false, problems: [{ line: 1, column: 1, code: 'too_long', params }] };
   }
   const text = new SourceText(source);
+  // Deep nesting is found by a scan before parsing: Handlebars' parser recurses per block and needs
+  // seconds (then overflows the stack) on thousands of nested blocks, which a saved text must not cost.
+  const deep = tooDeepAt(source);
+  if (deep !== undefined) {
+    const { line, column } = text.position(deep);
+    return { ok: false, problems: [{ line, column, code: 'too_deep', params: { name: '', max: String(MAX_BLOCK_DEPTH) } }] };
+  }
   let ast: ProgramNode;
   try {
     ast = Handlebars.parse(source) as unknown as ProgramNode;
