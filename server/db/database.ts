@@ -27,6 +27,11 @@ export function openDatabase(filename: string): { db: Db; sqlite: SQLite.Databas
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('secure_delete = ON');
+  // SQLite's own lower() folds ASCII letters only, so "олена" would never find "Олена". This one folds
+  // every script, as Postgres's lower() does, and the SQL stays the same for both.
+  sqlite.function('lower', { deterministic: true }, (value: unknown) =>
+    value === null ? null : String(value).toLowerCase(),
+  );
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, sqlite };
 }

@@ -112,17 +112,7 @@ export class LetterCompiler {
         date: new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' }).format(input.date),
         recipient: input.recipient.name,
       }),
-      signatureCount: numbers.format(input.signatureCount),
-      namedCount: numbers.format(input.annex.entries.length),
-      unnamed: numbers.format(input.annex.unnamed),
-      countries,
-      organisations: input.organisations,
-      entries: input.annex.entries.map((e, index) => ({
-        number: numbers.format(index + 1),
-        name: e.name,
-        country: e.country ? this.countryName(e.country, language) : '',
-        affiliation: e.affiliation,
-      })),
+      ...this.annexFields(input, language),
     });
     return { email, printHtml, fileName: `${slugify(text.title)}.pdf` };
   }
@@ -138,7 +128,6 @@ export class LetterCompiler {
     organisations: readonly string[];
   }): string {
     const { language } = input;
-    const numbers = new Intl.NumberFormat(language);
     const t = this.i18n.getFixedT(language);
     return this.print({
       language,
@@ -147,13 +136,26 @@ export class LetterCompiler {
       meta: t('documents.annex.exported', {
         date: new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' }).format(input.date),
       }),
+      ...this.annexFields(input, language),
+    });
+  }
+
+  /** The annex part of the print document: figures, countries, organisations and the numbered signatories. */
+  private annexFields(
+    input: {
+      signatureCount: number;
+      countries: readonly { code: string; count: number }[];
+      annex: { entries: readonly AnnexEntry[]; unnamed: number };
+      organisations: readonly string[];
+    },
+    language: string,
+  ) {
+    const numbers = new Intl.NumberFormat(language);
+    return {
       signatureCount: numbers.format(input.signatureCount),
       namedCount: numbers.format(input.annex.entries.length),
       unnamed: numbers.format(input.annex.unnamed),
-      countries: input.countries.map((c) => ({
-        name: this.countryName(c.code, language),
-        count: numbers.format(c.count),
-      })),
+      countries: input.countries.map((c) => ({ name: this.countryName(c.code, language), count: numbers.format(c.count) })),
       organisations: input.organisations,
       entries: input.annex.entries.map((e, index) => ({
         number: numbers.format(index + 1),
@@ -161,7 +163,7 @@ export class LetterCompiler {
         country: e.country ? this.countryName(e.country, language) : '',
         affiliation: e.affiliation,
       })),
-    });
+    };
   }
 }
 

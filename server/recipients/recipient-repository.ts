@@ -4,16 +4,8 @@ import type { RecipientRow } from '../db/tables.js';
 import type { Recipient } from './recipient.js';
 import type { RecipientInput } from './recipient-input.js';
 
-export interface NewRecipient {
-  name: string;
-  title: string;
-  organisation: string;
-  country: string | null;
-  email: string;
-  language: string;
-  salutation: string;
-  notes?: string;
-}
+/** A recipient to add: the checked input, with notes optional (seeds and templates have none). */
+export type NewRecipient = Omit<RecipientInput, 'notes'> & { notes?: string };
 
 function toRecipient(row: RecipientRow): Recipient {
   return {

@@ -34,7 +34,8 @@ function moment(value: string, endOfDay = false): Date | undefined | null {
   }
   if (DATETIME.test(v)) {
     const d = new Date(`${v}:00.000Z`);
-    return Number.isNaN(d.getTime()) ? null : d;
+    // Date rolls 30 February over to March: a moment that does not read back the same is not real.
+    return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 16) !== v ? null : d;
   }
   return null;
 }

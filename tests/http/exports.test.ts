@@ -1,0 +1,509 @@
+import { randomBytes } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import { PDFParse } from 'pdf-parse';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { User } from '../../server/accounts/account.js';
+import { chromiumAt } from '../../server/deliveries/pdf-renderer.js';
+import { EXPORT_COLUMNS, neutraliseCell } from '../../server/exports/export.js';
+import { keyedHash } from '../../server/lib/keyed-hash.js';
+import { emailKey } from '../../server/signatures/signature.js';
+import { signedIn } from '../support/accounts.js';
+import { fieldErrors, fieldsOf, formFieldsFor, type FormFields } from '../support/admin-forms.js';
+import { createLetter } from '../support/factories.js';
+import { byId, startTags } from '../support/html.js';
+import { csrfTokenIn, type Visitor } from '../support/http.js';
+import { ERROR_TITLES, expectErrorPage, signAndConfirm } from '../support/signing.js';
+import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+const SECRET = 'test-secret-test-secret-test-secret-0123';
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** Signatures made through the signing form and confirmed from the e-mail, on letter A, today. */
+const SIGNED = [
+  { name: '김지훈', email: 'jihoon@example.org', country: 'KR', updates: 'yes' },
+  { name: 'Олена Коваленко', email: 'olena@example.net', country: 'UA' },
+  { name: '=HYPERLINK("http://evil.example","click")', email: 'formula@example.org', country: 'KR' },
+] as const;
+
+interface Stored {
+  name: string;
+  letter: 'a' | 'b';
+  status: 'pending' | 'confirmed' | 'withdrawn' | 'invalidated';
+  country: string;
+  createdAt: string;
+  consent?: boolean;
+}
+
+/** Signatures already in the database (imported long ago, or with characters the form refuses now). */
+const STORED: Stored[] = [
+  { name: '+82 10 1234 5678', letter: 'a', status: 'confirmed', country: 'US', createdAt: '2026-11-01T00:00:00.000Z' },
+  { name: '-5 minus', letter: 'a', status: 'pending', country: 'KR', createdAt: '2026-11-10T23:59:59.000Z' },
+  { name: '@SUM(A1:A9)', letter: 'a', status: 'withdrawn', country: 'UA', createdAt: '2026-10-15T12:00:00.000Z' },
+  { name: '\tTabbed name', letter: 'a', status: 'invalidated', country: 'KR', createdAt: '2026-11-20T08:00:00.000Z' },
+  {
+    name: '\rCarriage name',
+    letter: 'a',
+    status: 'confirmed',
+    country: 'GB',
+    createdAt: '2026-09-01T00:00:00.000Z',
+    consent: true,
+  },
+  { name: 'Just before the range', letter: 'a', status: 'pending', country: 'KR', createdAt: '2026-10-31T23:59:59.999Z' },
+  { name: 'Just after the range', letter: 'a', status: 'pending', country: 'KR', createdAt: '2026-11-11T00:00:00.000Z' },
+  { name: 'Signer of the other letter', letter: 'b', status: 'confirmed', country: 'KR', createdAt: '2026-11-05T00:00:00.000Z' },
+];
+
+const SUPPORTER_EMAILS = [
+  ...SIGNED.map((s) => s.email),
+  ...STORED.map((_, i) => `stored-${i}@example.org`),
+];
+
+/** Fields of the export form; an array sends the field once per value, as checkboxes do. */
+function exportForm(values: Record<string, string | string[]> = {}): FormFields {
+  return fieldsOf({
+    letter: '',
+    status: ['confirmed'],
+    country: '',
+    from: '',
+    to: '',
+    consent: 'any',
+    columns: ['letter', 'status', 'name', 'country', 'consent_updates', 'signed_at'],
+    format: 'csv',
+    ...values,
+  });
+}
+
+interface Download {
+  status: number;
+  headers: Record<string, string>;
+  bytes: Buffer;
+  text: string;
+}
+
+/** Posts the export form with its CSRF token, as a browser would, and reads the answer as bytes. */
+async function download(visitor: Visitor, fields: FormFields): Promise<Download> {
+  const page = await visitor.get('/admin/exports');
+  const body = new URLSearchParams([...fields, ['_csrf', csrfTokenIn(page.text)]]);
+  const response = await visitor.agent
+    .post('/admin/exports')
+    .type('form')
+    .set('Accept', 'text/html')
+    .send(body.toString())
+    .buffer(true)
+    .parse((res, callback) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => callback(null, Buffer.concat(chunks)));
+    });
+  const bytes = response.body as Buffer;
+  return {
+    status: response.status,
+    headers: response.headers as Record<string, string>,
+    bytes,
+    text: bytes.toString('utf8'),
+  };
+}
+
+/** The rows of a CSV download (header first), read by a CSV parser. */
+function csvRows(file: Download): string[][] {
+  expect(file.headers['content-type']).toBe('text/csv; charset=utf-8');
+  return parse(file.bytes, { bom: true }) as string[][];
+}
+
+/** The value of one column in each data row of a CSV download. */
+function csvColumn(file: Download, column: string): string[] {
+  const [header, ...rows] = csvRows(file);
+  const index = header!.indexOf(column);
+  expect(index, `the file has a ${column} column`).toBeGreaterThanOrEqual(0);
+  return rows.map((row) => row[index]!);
+}
+
+/** A name as the CSV carries it: formula-like ones behind an apostrophe. */
+const inCsv = (name: string) => neutraliseCell(name);
+
+describe('signature exports', () => {
+  let t: TestPlatform;
+  let admin: User;
+  let adminVisitor: Visitor;
+  let organizerVisitor: Visitor;
+  const letters = { a: { id: 0, slug: 'let-them-choose' }, b: { id: 0, slug: 'protect-the-soldiers' } };
+
+  async function exportEntries() {
+    return t.platform.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'export')
+      .orderBy('id')
+      .execute();
+  }
+
+  async function store(signature: Stored, index: number) {
+    const letter = await t.platform.repositories.letters.findById(letters[signature.letter].id);
+    const email = `stored-${index}@example.org`;
+    const at = (offsetMs: number) => new Date(Date.parse(signature.createdAt) + offsetMs).toISOString();
+    await t.platform.db
+      .insertInto('signatures')
+      .values({
+        letter_id: letter!.id,
+        letter_version_id: letter!.currentVersionId,
+        ref: randomBytes(12).toString('base64url'),
+        status: signature.status,
+        full_name: signature.name,
+        email,
+        email_hash: keyedHash(SECRET, 'email', emailKey(email)),
+        country: signature.country,
+        city: '',
+        organisation: '',
+        job_title: '',
+        display: 'full',
+        language: 'en',
+        consent_updates: signature.consent ? 1 : 0,
+        ip_hash: null,
+        confirmation_sends: 1,
+        created_at: signature.createdAt,
+        confirmed_at: signature.status === 'pending' ? null : at(3_600_000),
+        withdrawn_at: signature.status === 'withdrawn' ? at(7_200_000) : null,
+        updated_at: signature.createdAt,
+        invalidated_at: signature.status === 'invalidated' ? at(7_200_000) : null,
+        invalidated_reason: signature.status === 'invalidated' ? 'spam' : null,
+        status_before_invalidation: signature.status === 'invalidated' ? 'confirmed' : null,
+        anonymised_at: null,
+      })
+      .execute();
+  }
+
+  beforeAll(async () => {
+    t = await createTestPlatform();
+    expect(t.config.secretKey).toBe(SECRET);
+    ({ user: admin, visitor: adminVisitor } = await signedIn(t.app, t.platform, 'admin'));
+    ({ visitor: organizerVisitor } = await signedIn(t.app, t.platform, 'organizer'));
+    letters.a.id = (await createLetter(t.platform.db, t.clock.now(), { slug: letters.a.slug })).id;
+    letters.b.id = (await createLetter(t.platform.db, t.clock.now(), { slug: letters.b.slug })).id;
+    const { Visitor } = await import('../support/http.js');
+    for (const s of SIGNED) {
+      await signAndConfirm(t, new Visitor(t.app), letters.a.slug, {
+        name: s.name,
+        email: s.email,
+        country: s.country,
+        ...('updates' in s ? { updates: s.updates } : {}),
+      });
+    }
+    for (const [index, s] of STORED.entries()) await store(s, index);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  describe('the form', () => {
+    it('offers the letters, statuses, columns and formats, with confirmed signatures and the default columns chosen', async () => {
+      const page = await adminVisitor.get('/admin/exports');
+      expect(page.status).toBe(200);
+      const letterOptions = startTags(page.text, 'option')
+        .map((o) => o.attrs.value)
+        .filter((v) => v === letters.a.slug || v === letters.b.slug);
+      expect(letterOptions.sort()).toEqual([letters.a.slug, letters.b.slug].sort());
+      const columns = startTags(page.text, 'input')
+        .filter((i) => i.attrs.name === 'columns')
+        .map((i) => i.attrs.value);
+      expect(columns).toEqual([...EXPORT_COLUMNS]);
+      const fields = formFieldsFor(page.text, '/admin/exports');
+      expect(fields.filter(([n]) => n === 'status').map(([, v]) => v)).toEqual(['confirmed']);
+      expect(fields.filter(([n]) => n === 'columns').map(([, v]) => v)).not.toContain('email');
+      expect(fields.find(([n]) => n === 'format')).toEqual(['format', 'csv']);
+    });
+
+    it('downloads, as it stands, the confirmed signatures of every letter with the default columns', async () => {
+      const page = await adminVisitor.get('/admin/exports');
+      const file = await download(adminVisitor, formFieldsFor(page.text, '/admin/exports'));
+      expect(file.status).toBe(200);
+      expect(file.headers['content-disposition']).toBe(
+        'attachment; filename="signatures-all-letters-2026-11-23.csv"',
+      );
+      expect(file.headers['cache-control']).toBe('no-store');
+      const [header, ...rows] = csvRows(file);
+      expect(header).toEqual(['letter', 'status', 'public_name', 'country', 'organisation', 'title', 'confirmed_at']);
+      // The public name is the name as shown on the letter: trimmed, so "\rCarriage name" is no formula there.
+      expect(rows.map((r) => r[2]).sort()).toEqual(
+        [
+          ...SIGNED.map((s) => s.name),
+          ...STORED.filter((s) => s.status === 'confirmed').map((s) => s.name.trim()),
+        ]
+          .map(inCsv)
+          .sort(),
+      );
+    });
+  });
+
+  describe('a CSV file', () => {
+    it('begins with a UTF-8 byte-order mark, then a header row of the chosen columns', async () => {
+      const file = await download(
+        adminVisitor,
+        exportForm({ letter: letters.a.slug, columns: ['country', 'name', 'email'] }),
+      );
+      expect(file.status).toBe(200);
+      expect(file.bytes.subarray(0, 3)).toEqual(BOM);
+      expect(file.bytes.subarray(3).toString('utf8').split('\n')[0]).toBe('name,email,country');
+      expect(file.headers['content-disposition']).toBe(
+        `attachment; filename="signatures-${letters.a.slug}-2026-11-23.csv"`,
+      );
+    });
+
+    it('has one row per matching signature, with Korean and Ukrainian names intact', async () => {
+      const file = await download(adminVisitor, exportForm({ letter: letters.a.slug }));
+      const rows = csvRows(file).slice(1);
+      expect(rows).toHaveLength(5);
+      expect(csvColumn(file, 'name')).toEqual(
+        expect.arrayContaining(['김지훈', 'Олена Коваленко']),
+      );
+      // The bytes themselves are UTF-8, as a spreadsheet reading the BOM expects.
+      expect(file.bytes.includes(Buffer.from('김지훈', 'utf8'))).toBe(true);
+      expect(file.bytes.includes(Buffer.from('Олена Коваленко', 'utf8'))).toBe(true);
+      const korean = rows.find((r) => r.includes('김지훈'))!;
+      expect(korean).toEqual(['let-them-choose', 'confirmed', '김지훈', 'KR', 'true', '2026-11-23T10:00:00.000Z']);
+    });
+
+    it('neutralises formula-like names, and a CSV parser reads every one back behind its apostrophe', async () => {
+      const file = await download(
+        adminVisitor,
+        exportForm({ letter: letters.a.slug, status: ['pending', 'confirmed', 'withdrawn', 'invalidated'] }),
+      );
+      const names = csvColumn(file, 'name');
+      const formulaLike = [SIGNED[2].name, ...STORED.filter((s) => s.letter === 'a').map((s) => s.name)].filter(
+        (n) => FORMULA_START.test(n),
+      );
+      expect(formulaLike).toHaveLength(6);
+      for (const name of formulaLike) expect(names).toContain(`'${name}`);
+      for (const row of csvRows(file)) for (const cell of row) expect(cell).not.toMatch(FORMULA_START);
+      expect(names).toHaveLength(10);
+    });
+  });
+
+  it('writes JSON Lines: one parsable object per signature, with the chosen columns and typed values', async () => {
+    const file = await download(
+      adminVisitor,
+      exportForm({ letter: letters.a.slug, format: 'jsonl', columns: ['name', 'consent_updates', 'letter_version'] }),
+    );
+    expect(file.status).toBe(200);
+    expect(file.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
+    expect(file.headers['content-disposition']).toBe(
+      `attachment; filename="signatures-${letters.a.slug}-2026-11-23.jsonl"`,
+    );
+    expect(file.text.endsWith('\n')).toBe(true);
+    const lines = file.text.trimEnd().split('\n');
+    expect(lines).toHaveLength(5);
+    const objects = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const o of objects) expect(Object.keys(o)).toEqual(['name', 'consent_updates', 'letter_version']);
+    expect(objects).toContainEqual({ name: '김지훈', consent_updates: true, letter_version: 1 });
+    expect(objects).toContainEqual({ name: 'Олена Коваленко', consent_updates: false, letter_version: 1 });
+    // JSON is read by programs, not spreadsheets: the name is as signed.
+    expect(objects).toContainEqual({ name: SIGNED[2].name, consent_updates: false, letter_version: 1 });
+  });
+
+  describe('filters', () => {
+    const ALL = ['pending', 'confirmed', 'withdrawn', 'invalidated'];
+    it.each([
+      ['a letter', { letter: 'protect-the-soldiers' }, ['Signer of the other letter']],
+      [
+        'statuses',
+        { status: ['pending', 'withdrawn'] },
+        ['-5 minus', '@SUM(A1:A9)', 'Just before the range', 'Just after the range'],
+      ],
+      ['one status', { status: ['invalidated'] }, ['\tTabbed name']],
+      ['a country', { status: ALL, country: 'UA' }, ['Олена Коваленко', '@SUM(A1:A9)']],
+      [
+        'a date range, both days included',
+        { letter: 'let-them-choose', status: ALL, from: '2026-11-01', to: '2026-11-10' },
+        ['+82 10 1234 5678', '-5 minus'],
+      ],
+      ['consent to news', { consent: 'yes' }, ['김지훈', '\rCarriage name']],
+      [
+        'no consent to news',
+        { letter: 'let-them-choose', consent: 'no' },
+        ['Олена Коваленко', SIGNED[2].name, '+82 10 1234 5678'],
+      ],
+    ] as const)('by %s select the right signatures', async (_filter, values, expected) => {
+      const before = (await exportEntries()).length;
+      const file = await download(adminVisitor, exportForm(values as Record<string, string | string[]>));
+      expect(file.status).toBe(200);
+      expect(csvColumn(file, 'name').sort()).toEqual(expected.map(inCsv).sort());
+      const entries = await exportEntries();
+      expect(entries).toHaveLength(before + 1);
+      expect(JSON.parse(entries.at(-1)!.details)).toMatchObject({ rows: expected.length, completed: true });
+    });
+
+    it('that match nothing give a file with the header row only', async () => {
+      const file = await download(adminVisitor, exportForm({ country: 'FR' }));
+      expect(file.status).toBe(200);
+      expect(file.bytes.equals(Buffer.concat([BOM, Buffer.from('letter,status,name,country,consent_updates,signed_at\n')]))).toBe(
+        true,
+      );
+      expect(csvRows(file)).toHaveLength(1);
+      const json = await download(adminVisitor, exportForm({ country: 'FR', format: 'jsonl' }));
+      expect(json.status).toBe(200);
+      expect(json.text).toBe('');
+    });
+  });
+
+  describe('bad filters', () => {
+    it.each([
+      ['an unknown status', { status: ['confirmed', 'deleted'] }, 'field-statuses', 'Choose statuses from the list.'],
+      ['an unknown country', { country: 'XX' }, 'field-country', 'Choose a country from the list.'],
+      ['an impossible date', { from: '2026-02-30' }, 'field-from', 'Enter a real date (YYYY-MM-DD).'],
+      ['an end before the start', { from: '2026-11-20', to: '2026-11-01' }, 'field-to', 'The end date is before the start date.'],
+      ['an unknown column', { columns: ['name', 'password_hash'] }, 'field-columns', 'Choose columns from the list.'],
+      ['an unknown format', { format: 'xlsx' }, 'field-format', 'Choose CSV, JSON Lines or PDF.'],
+      ['a PDF of every letter', { format: 'pdf' }, 'field-letter', 'A PDF annex is for one letter: choose it.'],
+      ['an unknown letter', { letter: 'no-such-letter' }, 'field-letter', 'Choose a letter from the list.'],
+      ['an oversized letter', { letter: 'a'.repeat(5_000) }, 'field-letter', 'Choose a letter from the list.'],
+    ] as const)('get a 400 for %s, with the message beside the field', async (_case, values, field, message) => {
+      const before = (await exportEntries()).length;
+      const response = await download(adminVisitor, exportForm(values as Record<string, string | string[]>));
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^text\/html/);
+      expect(response.headers['content-disposition']).toBeUndefined();
+      expect(fieldErrors(response.text, field)).toEqual([message]);
+      // Nothing was exported, so nothing is in the audit log.
+      expect(await exportEntries()).toHaveLength(before);
+    });
+
+    it('keep what the admin typed and chose', async () => {
+      const response = await download(
+        adminVisitor,
+        exportForm({
+          letter: letters.b.slug,
+          status: ['pending', 'withdrawn'],
+          country: 'UA',
+          from: '2026-11-31',
+          to: '2026-12-01',
+          consent: 'no',
+          columns: ['email', 'name'],
+          format: 'jsonl',
+        }),
+      );
+      expect(response.status).toBe(400);
+      expect(fieldErrors(response.text, 'field-from')).toEqual(['Enter a real date (YYYY-MM-DD).']);
+      expect(byId(response.text, 'field-from')!.attrs.value).toBe('2026-11-31');
+      expect(byId(response.text, 'field-to')!.attrs.value).toBe('2026-12-01');
+      const fields = formFieldsFor(response.text, '/admin/exports');
+      expect(fields.filter(([n]) => n === 'status').map(([, v]) => v)).toEqual(['pending', 'withdrawn']);
+      expect(fields.filter(([n]) => n === 'columns').map(([, v]) => v)).toEqual(['name', 'email']);
+      expect(fields.find(([n]) => n === 'letter')).toEqual(['letter', letters.b.slug]);
+      expect(fields.find(([n]) => n === 'country')).toEqual(['country', 'UA']);
+      expect(fields.find(([n]) => n === 'consent')).toEqual(['consent', 'no']);
+      expect(fields.find(([n]) => n === 'format')).toEqual(['format', 'jsonl']);
+    });
+  });
+
+  it('is for admins only: an organizer gets 403 and nothing is recorded', async () => {
+    const before = (await exportEntries()).length;
+    expectErrorPage(await organizerVisitor.get('/admin/exports'), 403, ERROR_TITLES[403]);
+    const page = await organizerVisitor.get('/admin');
+    const response = await organizerVisitor.agent
+      .post('/admin/exports')
+      .type('form')
+      .set('Accept', 'text/html')
+      .send(new URLSearchParams([...exportForm(), ['_csrf', csrfTokenIn(page.text)]]).toString());
+    expectErrorPage(response, 403, ERROR_TITLES[403]);
+    expect(response.text).not.toContain('김지훈');
+    expect(await exportEntries()).toHaveLength(before);
+  });
+
+  describe('the audit log', () => {
+    it('records every export: who, the filters, the row count, and that it completed', async () => {
+      const before = (await exportEntries()).length;
+      const file = await download(
+        adminVisitor,
+        exportForm({
+          letter: letters.a.slug,
+          status: ['confirmed', 'pending'],
+          country: 'KR',
+          from: '2026-11-01',
+          to: '2026-11-30',
+          consent: 'no',
+          columns: ['name', 'email'],
+          format: 'jsonl',
+        }),
+      );
+      expect(file.text.trimEnd().split('\n')).toHaveLength(3);
+      const entries = await exportEntries();
+      expect(entries).toHaveLength(before + 1);
+      const entry = entries.at(-1)!;
+      expect(entry).toMatchObject({
+        actor_user_id: admin.id,
+        actor_email: admin.email,
+        action: 'export',
+        target_type: 'letter',
+        target_id: letters.a.slug,
+        at: '2026-11-23T10:00:00.000Z',
+      });
+      expect(JSON.parse(entry.details)).toEqual({
+        letter: letters.a.slug,
+        statuses: ['confirmed', 'pending'],
+        country: 'KR',
+        from: '2026-11-01',
+        to: '2026-11-30',
+        consent: false,
+        columns: ['name', 'email'],
+        format: 'jsonl',
+        rows: 3,
+        completed: true,
+      });
+    });
+
+    it('shows the export to admins on the audit page', async () => {
+      const page = await adminVisitor.get('/admin/audit?action=export');
+      expect(page.status).toBe(200);
+      const rows = startTags(page.text, 'tr').filter((tr) => tr.attrs.class === 'audit-row');
+      expect(rows.length).toBe((await exportEntries()).length);
+      expect(page.text).toContain('rows: 3');
+    });
+
+    it('never holds the e-mail address of a supporter, even of an export of addresses', async () => {
+      const file = await download(
+        adminVisitor,
+        exportForm({ status: ['pending', 'confirmed', 'withdrawn', 'invalidated'], columns: ['name', 'email'] }),
+      );
+      expect(csvColumn(file, 'email').sort()).toEqual([...SUPPORTER_EMAILS].sort());
+      const everything = await t.platform.db.selectFrom('audit_events').selectAll().execute();
+      expect(everything.filter((e) => e.action === 'export').length).toBeGreaterThan(10);
+      const stored = JSON.stringify(everything);
+      for (const email of SUPPORTER_EMAILS) expect(stored).not.toContain(email);
+    });
+  });
+});
+
+describe.skipIf(!chromiumAt(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'))('a PDF annex export', () => {
+  let t: TestPlatform;
+  let visitor: Visitor;
+
+  beforeAll(async () => {
+    t = await createTestPlatform({ pdf: true });
+    ({ visitor } = await signedIn(t.app, t.platform, 'admin'));
+    const { slug } = await createLetter(t.platform.db, t.clock.now(), { slug: 'annex-letter' });
+    const { Visitor } = await import('../support/http.js');
+    await signAndConfirm(t, new Visitor(t.app), slug, { name: 'Olena Kovalenko', email: 'olena@example.net', country: 'UA' });
+    await signAndConfirm(t, new Visitor(t.app), slug, { name: 'Hidden Person', email: 'hidden@example.org', display: 'hidden' });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('returns the letter’s annex as application/pdf, with signatories as they chose to appear', async () => {
+    const file = await download(visitor, exportForm({ letter: 'annex-letter', format: 'pdf' }));
+    expect(file.status).toBe(200);
+    expect(file.headers['content-type']).toBe('application/pdf');
+    expect(file.headers['content-disposition']).toBe('attachment; filename="signatures-annex-letter-2026-11-23.pdf"');
+    expect(file.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    const parser = new PDFParse({ data: new Uint8Array(file.bytes) });
+    const text = await parser.getText().finally(() => parser.destroy());
+    expect(text.text).toContain('Olena Kovalenko');
+    expect(text.text).not.toContain('Hidden Person');
+    const entry = await t.platform.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'export')
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(entry.details)).toMatchObject({ format: 'pdf', rows: 2, completed: true });
+  }, 60_000);
+});
