@@ -195,9 +195,13 @@ describe('an export of a million signatures', () => {
 
       const rssBefore = process.memoryUsage().rss;
       let rssPeak = rssBefore;
+      let peakDetail = process.memoryUsage();
       const memory = setInterval(() => {
-        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+        const m = process.memoryUsage();
+        if (m.rss > rssPeak) peakDetail = m;
+        rssPeak = Math.max(rssPeak, m.rss);
       }, 50);
+      console.log('DIAG before', JSON.stringify(process.memoryUsage()));
       const healthTimes: number[] = [];
       const pending: Promise<void>[] = [];
       const health = setInterval(() => {
@@ -213,6 +217,7 @@ describe('an export of a million signatures', () => {
         clearInterval(memory);
       }
       const seconds = (performance.now() - started) / 1000;
+      console.log('DIAG peak', JSON.stringify(peakDetail));
       await Promise.all(pending);
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
       const growthMb = (rssPeak - rssBefore) / MB;
