@@ -76,9 +76,12 @@ const BODY_LIMIT = '16kb';
 const ADMIN_BODY_LIMIT = '4mb';
 const ADMIN_PATHS = ['/admin', '/login', '/logout', '/account'];
 
-/** Signature tokens in paths are secrets: logs show the route, never the token. */
+/** Tokens in paths (signature links, erase links, invitations) are secrets: logs show the route, never the token. */
 function redactUrl(url: string): string {
-  return url.replace(/(\/signatures\/(?:confirm|withdraw)\/)[^/?#]+/, '$1[token]');
+  return url.replace(
+    /(\/(?:signatures\/(?:confirm|withdraw|unsubscribe)|privacy\/erase|account\/invite)\/)[^/?#]+/,
+    '$1[token]',
+  );
 }
 
 /** Builds the Express app. It never listens: main.ts does, and tests use it through supertest. */

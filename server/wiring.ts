@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type { Config } from './config.js';
-import { openDatabase, type Db } from './db/database.js';
+import { flushWriteAheadLog, openDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { LetterRepository } from './letters/letter-repository.js';
 import { LetterService } from './letters/letter-service.js';
@@ -260,6 +260,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const mailbox = config.env !== 'production' ? new Mailbox(config.mailboxDir) : undefined;
   const privacy = new PrivacyService({
     db,
+    flushLog: () => flushWriteAheadLog(db),
     signatures,
     letters,
     outbox,

@@ -58,8 +58,12 @@ export class UserAdminService {
     if (!EMAIL.test(address) || address.length > 254) errors.email = 'account.errors.emailInvalid';
     if (!(ROLES as readonly string[]).includes(role)) errors.role = 'users.errors.role';
     if (Object.keys(errors).length > 0) return { kind: 'invalid', errors };
-    if (await this.deps.users.findByEmail(address))
-      return { kind: 'invalid', errors: { email: 'account.errors.exists' } };
+    const existing = await this.deps.users.findByEmail(address);
+    // Someone invited who never set a password (the link expired, or the e-mail was lost) is invited
+    // again, as the expired link's page tells them to ask: a new link replaces the old one.
+    const again =
+      existing?.mustChangePassword === true && existing.lastLoginAt === null && !existing.disabled;
+    if (existing && !again) return { kind: 'invalid', errors: { email: 'account.errors.exists' } };
     const now = this.deps.clock.now();
     const token = randomBytes(24).toString('base64url');
     const expires = new Date(now.getTime() + INVITATION_DAYS * 86_400_000);
@@ -76,9 +80,13 @@ export class UserAdminService {
     });
     const passwordHash = await hashPassword(randomBytes(32).toString('base64url'));
     await this.deps.db.transaction().execute(async (tx) => {
-      const user = await this.deps.users
-        .with(tx)
-        .create({ email: address, role: role as Role, passwordHash, mustChangePassword: true }, now);
+      const user =
+        existing ??
+        (await this.deps.users
+          .with(tx)
+          .create({ email: address, role: role as Role, passwordHash, mustChangePassword: true }, now));
+      if (existing && existing.role !== role)
+        await this.deps.users.with(tx).setRole(user.id, role as Role, now);
       await this.deps.users.with(tx).setInvitation(user.id, this.tokenHash(token), expires);
       await this.deps.outbox.with(tx).enqueue(
         {
@@ -94,18 +102,16 @@ export class UserAdminService {
         newMessageId(this.deps.messageIdDomain),
         now,
       );
-      await this.deps.audit
-        .with(tx)
-        .record(
-          {
-            actor: admin,
-            action: 'user-invited',
-            targetType: 'user',
-            targetId: user.id,
-            details: { email: address, role },
-          },
-          now,
-        );
+      await this.deps.audit.with(tx).record(
+        {
+          actor: admin,
+          action: 'user-invited',
+          targetType: 'user',
+          targetId: user.id,
+          details: { email: address, role, ...(existing ? { again: true } : {}) },
+        },
+        now,
+      );
     });
     this.deps.onMailQueued?.();
     return { kind: 'invited' };

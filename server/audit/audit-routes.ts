@@ -24,7 +24,13 @@ export function auditRoutes(deps: { audit: AuditRepository }): Router {
     const day = (value: string, end: boolean) => {
       if (!value) return undefined;
       const d = new Date(`${value}T00:00:00.000Z`);
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(d.getTime())) return null;
+      // Date rolls 2026-02-30 over to 2 March: a day that does not exist is an error, not another day.
+      if (
+        !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
+        Number.isNaN(d.getTime()) ||
+        !d.toISOString().startsWith(value)
+      )
+        return null;
       return end ? new Date(d.getTime() + 86_400_000) : d;
     };
     const from = day(query(req, 'from'), false);

@@ -105,9 +105,8 @@ async function main(): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof AppError) {
-      console.error(
-        `Cannot export: ${error.code}${error.params.letter ? ` (${String(error.params.letter)})` : ''}`,
-      );
+      // A sentence for the person at the terminal, and the stable code for scripts.
+      console.error(`Cannot export (${error.code}): ${platform.i18n.t(error.messageKey, error.params)}`);
       return 1;
     }
     throw error;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, sql, SqliteDialect, type Transaction } from 'kysely';
 import type { Database } from './tables.js';
 
 export type Db = Kysely<Database>;
@@ -34,4 +34,14 @@ export function openDatabase(filename: string): { db: Db; sqlite: SQLite.Databas
   );
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, sqlite };
+}
+
+/**
+ * Writes the write-ahead log into the database file and empties it. After an erasure the log still
+ * holds older copies of the pages that had the person in them; this removes them from disk at once
+ * instead of whenever SQLite next checkpoints. Best effort: with a long read running, part of the log
+ * waits for the next checkpoint.
+ */
+export async function flushWriteAheadLog(db: Db): Promise<void> {
+  await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
 }

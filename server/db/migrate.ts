@@ -4,6 +4,7 @@ import * as initial from './migrations/2026-11-23-initial.js';
 import * as accounts from './migrations/2026-11-23T14-accounts-and-letter-editing.js';
 import * as deliveries from './migrations/2026-11-23T16-deliveries.js';
 import * as signerData from './migrations/2026-11-23T18-signer-data.js';
+import * as auditNoReplace from './migrations/2026-11-23T20-audit-log-no-replace.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23T14-accounts-and-letter-editing': accounts,
   '2026-11-23T16-deliveries': deliveries,
   '2026-11-23T18-signer-data': signerData,
+  '2026-11-23T20-audit-log-no-replace': auditNoReplace,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

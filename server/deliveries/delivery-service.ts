@@ -355,18 +355,16 @@ export class DeliveryService {
             newMessageId(this.deps.messageIdDomain),
             now,
           );
-          const added = await this.deps.deliveries
-            .with(tx)
-            .addDelivery(
-              {
-                roundId: round.id,
-                recipientId: recipient.id,
-                recipientName: recipient.name,
-                language: text.language,
-                outboxMessageId: messageId,
-              },
-              now,
-            );
+          const added = await this.deps.deliveries.with(tx).addDelivery(
+            {
+              roundId: round.id,
+              recipientId: recipient.id,
+              recipientName: recipient.name,
+              language: text.language,
+              outboxMessageId: messageId,
+            },
+            now,
+          );
           // Another process compiled this recipient first: undo this copy, so it goes once.
           if (!added) throw new DuplicateDelivery();
           return true;

@@ -155,7 +155,10 @@ export class LetterCompiler {
       signatureCount: numbers.format(input.signatureCount),
       namedCount: numbers.format(input.annex.entries.length),
       unnamed: numbers.format(input.annex.unnamed),
-      countries: input.countries.map((c) => ({ name: this.countryName(c.code, language), count: numbers.format(c.count) })),
+      countries: input.countries.map((c) => ({
+        name: this.countryName(c.code, language),
+        count: numbers.format(c.count),
+      })),
       organisations: input.organisations,
       entries: input.annex.entries.map((e, index) => ({
         number: numbers.format(index + 1),

@@ -136,7 +136,18 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
             res.set('Cache-Control', 'no-store');
           }
           // Wait for a slow reader, but not for one that left: the export then ends (and is logged as unfinished).
-          if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+          if (!res.write(chunk)) {
+            // Whichever comes first, the other's listeners go: a long export waits thousands of times.
+            const waiting = new AbortController();
+            try {
+              await Promise.race([
+                once(res, 'drain', { signal: waiting.signal }),
+                once(res, 'close', { signal: waiting.signal }),
+              ]);
+            } finally {
+              waiting.abort();
+            }
+          }
           if (res.destroyed) throw new Error('the download was cancelled');
         },
       });

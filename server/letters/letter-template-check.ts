@@ -488,7 +488,10 @@ export function checkLetterTemplate(
   const deep = tooDeepAt(source);
   if (deep !== undefined) {
     const { line, column } = text.position(deep);
-    return { ok: false, problems: [{ line, column, code: 'too_deep', params: { name: '', max: String(MAX_BLOCK_DEPTH) } }] };
+    return {
+      ok: false,
+      problems: [{ line, column, code: 'too_deep', params: { name: '', max: String(MAX_BLOCK_DEPTH) } }],
+    };
   }
   let ast: ProgramNode;
   try {

@@ -112,10 +112,17 @@ export class OutboxWorker {
     const batch = this.sentBuffer.splice(0);
     if (batch.length === 0) return;
     try {
-      const recorded = await this.options.outbox.finishSent(this.options.workerId, batch, this.options.clock.now());
+      const recorded = await this.options.outbox.finishSent(
+        this.options.workerId,
+        batch,
+        this.options.clock.now(),
+      );
       for (const entry of batch) entry.done(recorded.has(entry.id));
     } catch (error) {
-      this.options.logger.error({ err: error }, 'mail worker: could not record sent messages; their claims will expire');
+      this.options.logger.error(
+        { err: error },
+        'mail worker: could not record sent messages; their claims will expire',
+      );
       for (const entry of batch) entry.done(false);
     }
   }

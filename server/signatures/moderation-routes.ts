@@ -194,14 +194,12 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
     );
     if (Object.keys(errors).length > 0) {
       const shown = translate(res, errors);
-      return res
-        .status(400)
-        .render('admin/signatures-bulk', {
-          titleKey: 'moderation.bulk.title',
-          values,
-          errors: shown.messages,
-          errorList: shown.list,
-        });
+      return res.status(400).render('admin/signatures-bulk', {
+        titleKey: 'moderation.bulk.title',
+        values,
+        errors: shown.messages,
+        errorList: shown.list,
+      });
     }
     const expected = Number.parseInt(formText(body, 'expected'), 10);
     const outcome = await deps.moderation.invalidateBulk(

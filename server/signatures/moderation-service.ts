@@ -68,18 +68,16 @@ export class ModerationService {
       }
       if (signature.status === 'confirmed')
         await this.deps.letters.with(tx).addToSignatureCount(signature.letterId, -1, signature.country);
-      await this.deps.audit
-        .with(tx)
-        .record(
-          {
-            actor: user,
-            action: 'signature-invalidated',
-            targetType: 'signature',
-            targetId: id,
-            details: { letter: signature.letterId, reason },
-          },
-          now,
-        );
+      await this.deps.audit.with(tx).record(
+        {
+          actor: user,
+          action: 'signature-invalidated',
+          targetType: 'signature',
+          targetId: id,
+          details: { letter: signature.letterId, reason },
+        },
+        now,
+      );
     });
   }
 
@@ -97,18 +95,16 @@ export class ModerationService {
         throw new AppError(409, 'signature_changed', 'moderation.errors.changed');
       if (before === 'confirmed')
         await this.deps.letters.with(tx).addToSignatureCount(signature.letterId, 1, signature.country);
-      await this.deps.audit
-        .with(tx)
-        .record(
-          {
-            actor: user,
-            action: 'signature-restored',
-            targetType: 'signature',
-            targetId: id,
-            details: { letter: signature.letterId, to: before },
-          },
-          now,
-        );
+      await this.deps.audit.with(tx).record(
+        {
+          actor: user,
+          action: 'signature-restored',
+          targetType: 'signature',
+          targetId: id,
+          details: { letter: signature.letterId, to: before },
+        },
+        now,
+      );
     });
   }
 

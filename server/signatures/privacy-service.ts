@@ -16,6 +16,8 @@ import { refFromToken, signatureToken } from './signature-tokens.js';
 
 export interface PrivacyServiceDeps {
   db: Db;
+  /** Empties the write-ahead log, so erased data leaves the disk now (see flushWriteAheadLog). */
+  flushLog: () => Promise<void>;
   signatures: SignatureRepository;
   letters: LetterRepository;
   outbox: OutboxRepository;
@@ -71,21 +73,20 @@ export class PrivacyService {
         if (ids.length === 0) return 0;
         await signatures.anonymise(ids, now);
         await this.deps.outbox.with(tx).scrub({ signatureIds: ids }, now);
-        await this.deps.audit
-          .with(tx)
-          .record(
-            {
-              actor: 'platform',
-              action: 'retention',
-              details: { signatures: ids.length, closedBefore: before.toISOString() },
-            },
-            now,
-          );
+        await this.deps.audit.with(tx).record(
+          {
+            actor: 'platform',
+            action: 'retention',
+            details: { signatures: ids.length, closedBefore: before.toISOString() },
+          },
+          now,
+        );
         return ids.length;
       });
       if (done === 0) break;
       total += done;
     }
+    if (total > 0) await this.deps.flushLog();
     return total;
   }
 
@@ -97,18 +98,25 @@ export class PrivacyService {
   async erase(address: string, actor: AuditActor): Promise<ErasureResult> {
     const now = this.deps.clock.now();
     const hash = keyedHash(this.deps.secret, 'email', emailKey(address));
-    const result = await this.deps.db.transaction().execute(async (tx) => {
+    const { addresses, ...result } = await this.deps.db.transaction().execute(async (tx) => {
       const signatures = this.deps.signatures.with(tx);
       const ids = await signatures.idsByAddress(hash, address);
+      // The person may have signed with another form of the address (letter case, Gmail dots or tags):
+      // messages and captured mail are searched for every form they used, not only the one asked about.
+      const written = new Set(
+        [address, ...(await signatures.addressesOf(ids))].map((a) => a.trim().toLowerCase()),
+      );
       await signatures.anonymise(ids, now);
       const outbox = this.deps.outbox.with(tx);
-      const messages =
-        (await outbox.scrub({ signatureIds: ids }, now)) + (await outbox.scrub({ address }, now));
-      return { signatures: ids.length, messages };
+      let messages = await outbox.scrub({ signatureIds: ids }, now);
+      for (const form of written) messages += await outbox.scrub({ address: form }, now);
+      return { signatures: ids.length, messages, addresses: [...written] };
     });
-    const mailboxFiles = (await this.deps.mailbox?.eraseMentionsOf(address)) ?? 0;
+    let mailboxFiles = 0;
+    for (const form of addresses) mailboxFiles += (await this.deps.mailbox?.eraseMentionsOf(form)) ?? 0;
     // The log says that an erasure happened and how much it removed; never whose it was.
     await this.deps.audit.record({ actor, action: 'erasure', details: { ...result, mailboxFiles } }, now);
+    await this.deps.flushLog();
     return { ...result, mailboxFiles };
   }
 

@@ -386,6 +386,20 @@ export class SignatureRepository {
     return rows.map((r) => r.id);
   }
 
+  /** The addresses the signatures were made with, as written (for erasing every form of an address). */
+  async addressesOf(ids: readonly number[]): Promise<string[]> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('signatures')
+        .select('email')
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const { email } of rows) if (email !== '') found.add(email);
+    }
+    return [...found];
+  }
+
   /**
    * Removes the person from signatures, keeping what counts: status, letter, version, country, language
    * and dates. The address hash becomes random, so the address can sign again as someone new.

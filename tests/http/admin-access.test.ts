@@ -226,7 +226,12 @@ describe('access to the admin pages', () => {
         return { reason: 'invalidated without permission' };
       case '/admin/signatures/bulk':
         // The count the preview would show: the pending signature on the unowned letter.
-        return { letter: ids.unownedSlug, domain: 'example.org', expected: '1', reason: 'without permission' };
+        return {
+          letter: ids.unownedSlug,
+          domain: 'example.org',
+          expected: '1',
+          reason: 'without permission',
+        };
       case '/admin/erasure':
         return { email: 'ji-hoon@example.org', confirm: 'yes' };
       case '/admin/exports':

@@ -1,18 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { PDFParse } from 'pdf-parse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { chromiumAt } from '../../server/deliveries/pdf-renderer.js';
 import { EXPORT_COLUMNS, neutraliseCell } from '../../server/exports/export.js';
-import { keyedHash } from '../../server/lib/keyed-hash.js';
-import { emailKey } from '../../server/signatures/signature.js';
 import { signedIn } from '../support/accounts.js';
 import { fieldErrors, fieldsOf, formFieldsFor, type FormFields } from '../support/admin-forms.js';
 import { createLetter } from '../support/factories.js';
 import { byId, startTags } from '../support/html.js';
-import { csrfTokenIn, type Visitor } from '../support/http.js';
+import { csrfTokenIn, Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage, signAndConfirm } from '../support/signing.js';
+import { storeSignature } from '../support/stored-signatures.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
 const SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -37,10 +35,28 @@ interface Stored {
 
 /** Signatures already in the database (imported long ago, or with characters the form refuses now). */
 const STORED: Stored[] = [
-  { name: '+82 10 1234 5678', letter: 'a', status: 'confirmed', country: 'US', createdAt: '2026-11-01T00:00:00.000Z' },
+  {
+    name: '+82 10 1234 5678',
+    letter: 'a',
+    status: 'confirmed',
+    country: 'US',
+    createdAt: '2026-11-01T00:00:00.000Z',
+  },
   { name: '-5 minus', letter: 'a', status: 'pending', country: 'KR', createdAt: '2026-11-10T23:59:59.000Z' },
-  { name: '@SUM(A1:A9)', letter: 'a', status: 'withdrawn', country: 'UA', createdAt: '2026-10-15T12:00:00.000Z' },
-  { name: '\tTabbed name', letter: 'a', status: 'invalidated', country: 'KR', createdAt: '2026-11-20T08:00:00.000Z' },
+  {
+    name: '@SUM(A1:A9)',
+    letter: 'a',
+    status: 'withdrawn',
+    country: 'UA',
+    createdAt: '2026-10-15T12:00:00.000Z',
+  },
+  {
+    name: '\tTabbed name',
+    letter: 'a',
+    status: 'invalidated',
+    country: 'KR',
+    createdAt: '2026-11-20T08:00:00.000Z',
+  },
   {
     name: '\rCarriage name',
     letter: 'a',
@@ -49,15 +65,30 @@ const STORED: Stored[] = [
     createdAt: '2026-09-01T00:00:00.000Z',
     consent: true,
   },
-  { name: 'Just before the range', letter: 'a', status: 'pending', country: 'KR', createdAt: '2026-10-31T23:59:59.999Z' },
-  { name: 'Just after the range', letter: 'a', status: 'pending', country: 'KR', createdAt: '2026-11-11T00:00:00.000Z' },
-  { name: 'Signer of the other letter', letter: 'b', status: 'confirmed', country: 'KR', createdAt: '2026-11-05T00:00:00.000Z' },
+  {
+    name: 'Just before the range',
+    letter: 'a',
+    status: 'pending',
+    country: 'KR',
+    createdAt: '2026-10-31T23:59:59.999Z',
+  },
+  {
+    name: 'Just after the range',
+    letter: 'a',
+    status: 'pending',
+    country: 'KR',
+    createdAt: '2026-11-11T00:00:00.000Z',
+  },
+  {
+    name: 'Signer of the other letter',
+    letter: 'b',
+    status: 'confirmed',
+    country: 'KR',
+    createdAt: '2026-11-05T00:00:00.000Z',
+  },
 ];
 
-const SUPPORTER_EMAILS = [
-  ...SIGNED.map((s) => s.email),
-  ...STORED.map((_, i) => `stored-${i}@example.org`),
-];
+const SUPPORTER_EMAILS = [...SIGNED.map((s) => s.email), ...STORED.map((_, i) => `stored-${i}@example.org`)];
 
 /** Fields of the export form; an array sends the field once per value, as checkboxes do. */
 function exportForm(values: Record<string, string | string[]> = {}): FormFields {
@@ -139,38 +170,10 @@ describe('signature exports', () => {
   }
 
   async function store(signature: Stored, index: number) {
-    const letter = await t.platform.repositories.letters.findById(letters[signature.letter].id);
-    const email = `stored-${index}@example.org`;
-    const at = (offsetMs: number) => new Date(Date.parse(signature.createdAt) + offsetMs).toISOString();
-    await t.platform.db
-      .insertInto('signatures')
-      .values({
-        letter_id: letter!.id,
-        letter_version_id: letter!.currentVersionId,
-        ref: randomBytes(12).toString('base64url'),
-        status: signature.status,
-        full_name: signature.name,
-        email,
-        email_hash: keyedHash(SECRET, 'email', emailKey(email)),
-        country: signature.country,
-        city: '',
-        organisation: '',
-        job_title: '',
-        display: 'full',
-        language: 'en',
-        consent_updates: signature.consent ? 1 : 0,
-        ip_hash: null,
-        confirmation_sends: 1,
-        created_at: signature.createdAt,
-        confirmed_at: signature.status === 'pending' ? null : at(3_600_000),
-        withdrawn_at: signature.status === 'withdrawn' ? at(7_200_000) : null,
-        updated_at: signature.createdAt,
-        invalidated_at: signature.status === 'invalidated' ? at(7_200_000) : null,
-        invalidated_reason: signature.status === 'invalidated' ? 'spam' : null,
-        status_before_invalidation: signature.status === 'invalidated' ? 'confirmed' : null,
-        anonymised_at: null,
-      })
-      .execute();
+    await storeSignature(t.platform.db, SECRET, letters[signature.letter].id, {
+      ...signature,
+      email: `stored-${index}@example.org`,
+    });
   }
 
   beforeAll(async () => {
@@ -180,7 +183,6 @@ describe('signature exports', () => {
     ({ visitor: organizerVisitor } = await signedIn(t.app, t.platform, 'organizer'));
     letters.a.id = (await createLetter(t.platform.db, t.clock.now(), { slug: letters.a.slug })).id;
     letters.b.id = (await createLetter(t.platform.db, t.clock.now(), { slug: letters.b.slug })).id;
-    const { Visitor } = await import('../support/http.js');
     for (const s of SIGNED) {
       await signAndConfirm(t, new Visitor(t.app), letters.a.slug, {
         name: s.name,
@@ -222,7 +224,15 @@ describe('signature exports', () => {
       );
       expect(file.headers['cache-control']).toBe('no-store');
       const [header, ...rows] = csvRows(file);
-      expect(header).toEqual(['letter', 'status', 'public_name', 'country', 'organisation', 'title', 'confirmed_at']);
+      expect(header).toEqual([
+        'letter',
+        'status',
+        'public_name',
+        'country',
+        'organisation',
+        'title',
+        'confirmed_at',
+      ]);
       // The public name is the name as shown on the letter: trimmed, so "\rCarriage name" is no formula there.
       expect(rows.map((r) => r[2]).sort()).toEqual(
         [
@@ -253,14 +263,19 @@ describe('signature exports', () => {
       const file = await download(adminVisitor, exportForm({ letter: letters.a.slug }));
       const rows = csvRows(file).slice(1);
       expect(rows).toHaveLength(5);
-      expect(csvColumn(file, 'name')).toEqual(
-        expect.arrayContaining(['김지훈', 'Олена Коваленко']),
-      );
+      expect(csvColumn(file, 'name')).toEqual(expect.arrayContaining(['김지훈', 'Олена Коваленко']));
       // The bytes themselves are UTF-8, as a spreadsheet reading the BOM expects.
       expect(file.bytes.includes(Buffer.from('김지훈', 'utf8'))).toBe(true);
       expect(file.bytes.includes(Buffer.from('Олена Коваленко', 'utf8'))).toBe(true);
       const korean = rows.find((r) => r.includes('김지훈'))!;
-      expect(korean).toEqual(['let-them-choose', 'confirmed', '김지훈', 'KR', 'true', '2026-11-23T10:00:00.000Z']);
+      expect(korean).toEqual([
+        'let-them-choose',
+        'confirmed',
+        '김지훈',
+        'KR',
+        'true',
+        '2026-11-23T10:00:00.000Z',
+      ]);
     });
 
     it('neutralises formula-like names, and a CSV parser reads every one back behind its apostrophe', async () => {
@@ -269,9 +284,10 @@ describe('signature exports', () => {
         exportForm({ letter: letters.a.slug, status: ['pending', 'confirmed', 'withdrawn', 'invalidated'] }),
       );
       const names = csvColumn(file, 'name');
-      const formulaLike = [SIGNED[2].name, ...STORED.filter((s) => s.letter === 'a').map((s) => s.name)].filter(
-        (n) => FORMULA_START.test(n),
-      );
+      const formulaLike = [
+        SIGNED[2].name,
+        ...STORED.filter((s) => s.letter === 'a').map((s) => s.name),
+      ].filter((n) => FORMULA_START.test(n));
       expect(formulaLike).toHaveLength(6);
       for (const name of formulaLike) expect(names).toContain(`'${name}`);
       for (const row of csvRows(file)) for (const cell of row) expect(cell).not.toMatch(FORMULA_START);
@@ -282,7 +298,11 @@ describe('signature exports', () => {
   it('writes JSON Lines: one parsable object per signature, with the chosen columns and typed values', async () => {
     const file = await download(
       adminVisitor,
-      exportForm({ letter: letters.a.slug, format: 'jsonl', columns: ['name', 'consent_updates', 'letter_version'] }),
+      exportForm({
+        letter: letters.a.slug,
+        format: 'jsonl',
+        columns: ['name', 'consent_updates', 'letter_version'],
+      }),
     );
     expect(file.status).toBe(200);
     expect(file.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
@@ -335,9 +355,11 @@ describe('signature exports', () => {
     it('that match nothing give a file with the header row only', async () => {
       const file = await download(adminVisitor, exportForm({ country: 'FR' }));
       expect(file.status).toBe(200);
-      expect(file.bytes.equals(Buffer.concat([BOM, Buffer.from('letter,status,name,country,consent_updates,signed_at\n')]))).toBe(
-        true,
-      );
+      expect(
+        file.bytes.equals(
+          Buffer.concat([BOM, Buffer.from('letter,status,name,country,consent_updates,signed_at\n')]),
+        ),
+      ).toBe(true);
       expect(csvRows(file)).toHaveLength(1);
       const json = await download(adminVisitor, exportForm({ country: 'FR', format: 'jsonl' }));
       expect(json.status).toBe(200);
@@ -347,25 +369,56 @@ describe('signature exports', () => {
 
   describe('bad filters', () => {
     it.each([
-      ['an unknown status', { status: ['confirmed', 'deleted'] }, 'field-statuses', 'Choose statuses from the list.'],
+      [
+        'an unknown status',
+        { status: ['confirmed', 'deleted'] },
+        'field-statuses',
+        'Choose statuses from the list.',
+      ],
       ['an unknown country', { country: 'XX' }, 'field-country', 'Choose a country from the list.'],
       ['an impossible date', { from: '2026-02-30' }, 'field-from', 'Enter a real date (YYYY-MM-DD).'],
-      ['an end before the start', { from: '2026-11-20', to: '2026-11-01' }, 'field-to', 'The end date is before the start date.'],
-      ['an unknown column', { columns: ['name', 'password_hash'] }, 'field-columns', 'Choose columns from the list.'],
+      [
+        'an end before the start',
+        { from: '2026-11-20', to: '2026-11-01' },
+        'field-to',
+        'The end date is before the start date.',
+      ],
+      [
+        'an unknown column',
+        { columns: ['name', 'password_hash'] },
+        'field-columns',
+        'Choose columns from the list.',
+      ],
       ['an unknown format', { format: 'xlsx' }, 'field-format', 'Choose CSV, JSON Lines or PDF.'],
-      ['a PDF of every letter', { format: 'pdf' }, 'field-letter', 'A PDF annex is for one letter: choose it.'],
+      [
+        'a PDF of every letter',
+        { format: 'pdf' },
+        'field-letter',
+        'A PDF annex is for one letter: choose it.',
+      ],
       ['an unknown letter', { letter: 'no-such-letter' }, 'field-letter', 'Choose a letter from the list.'],
-      ['an oversized letter', { letter: 'a'.repeat(5_000) }, 'field-letter', 'Choose a letter from the list.'],
-    ] as const)('get a 400 for %s, with the message beside the field', async (_case, values, field, message) => {
-      const before = (await exportEntries()).length;
-      const response = await download(adminVisitor, exportForm(values as Record<string, string | string[]>));
-      expect(response.status).toBe(400);
-      expect(response.headers['content-type']).toMatch(/^text\/html/);
-      expect(response.headers['content-disposition']).toBeUndefined();
-      expect(fieldErrors(response.text, field)).toEqual([message]);
-      // Nothing was exported, so nothing is in the audit log.
-      expect(await exportEntries()).toHaveLength(before);
-    });
+      [
+        'an oversized letter',
+        { letter: 'a'.repeat(5_000) },
+        'field-letter',
+        'Choose a letter from the list.',
+      ],
+    ] as const)(
+      'get a 400 for %s, with the message beside the field',
+      async (_case, values, field, message) => {
+        const before = (await exportEntries()).length;
+        const response = await download(
+          adminVisitor,
+          exportForm(values as Record<string, string | string[]>),
+        );
+        expect(response.status).toBe(400);
+        expect(response.headers['content-type']).toMatch(/^text\/html/);
+        expect(response.headers['content-disposition']).toBeUndefined();
+        expect(fieldErrors(response.text, field)).toEqual([message]);
+        // Nothing was exported, so nothing is in the audit log.
+        expect(await exportEntries()).toHaveLength(before);
+      },
+    );
 
     it('keep what the admin typed and chose', async () => {
       const response = await download(
@@ -462,7 +515,10 @@ describe('signature exports', () => {
     it('never holds the e-mail address of a supporter, even of an export of addresses', async () => {
       const file = await download(
         adminVisitor,
-        exportForm({ status: ['pending', 'confirmed', 'withdrawn', 'invalidated'], columns: ['name', 'email'] }),
+        exportForm({
+          status: ['pending', 'confirmed', 'withdrawn', 'invalidated'],
+          columns: ['name', 'email'],
+        }),
       );
       expect(csvColumn(file, 'email').sort()).toEqual([...SUPPORTER_EMAILS].sort());
       const everything = await t.platform.db.selectFrom('audit_events').selectAll().execute();
@@ -481,9 +537,16 @@ describe.skipIf(!chromiumAt(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'))('
     t = await createTestPlatform({ pdf: true });
     ({ visitor } = await signedIn(t.app, t.platform, 'admin'));
     const { slug } = await createLetter(t.platform.db, t.clock.now(), { slug: 'annex-letter' });
-    const { Visitor } = await import('../support/http.js');
-    await signAndConfirm(t, new Visitor(t.app), slug, { name: 'Olena Kovalenko', email: 'olena@example.net', country: 'UA' });
-    await signAndConfirm(t, new Visitor(t.app), slug, { name: 'Hidden Person', email: 'hidden@example.org', display: 'hidden' });
+    await signAndConfirm(t, new Visitor(t.app), slug, {
+      name: 'Olena Kovalenko',
+      email: 'olena@example.net',
+      country: 'UA',
+    });
+    await signAndConfirm(t, new Visitor(t.app), slug, {
+      name: 'Hidden Person',
+      email: 'hidden@example.org',
+      display: 'hidden',
+    });
   }, 60_000);
   afterAll(async () => {
     await t?.close();
@@ -493,7 +556,9 @@ describe.skipIf(!chromiumAt(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'))('
     const file = await download(visitor, exportForm({ letter: 'annex-letter', format: 'pdf' }));
     expect(file.status).toBe(200);
     expect(file.headers['content-type']).toBe('application/pdf');
-    expect(file.headers['content-disposition']).toBe('attachment; filename="signatures-annex-letter-2026-11-23.pdf"');
+    expect(file.headers['content-disposition']).toBe(
+      'attachment; filename="signatures-annex-letter-2026-11-23.pdf"',
+    );
     expect(file.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     const parser = new PDFParse({ data: new Uint8Array(file.bytes) });
     const text = await parser.getText().finally(() => parser.destroy());

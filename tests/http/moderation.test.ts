@@ -8,7 +8,13 @@ import { createLetter, signingForm } from '../support/factories.js';
 import { innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
 import type { SinkMessage } from '../support/smtp-sink.js';
-import { ERROR_TITLES, expectErrorPage, shownCount, signatureLinks, storedCount } from '../support/signing.js';
+import {
+  ERROR_TITLES,
+  expectErrorPage,
+  shownCount,
+  signatureLinks,
+  storedCount,
+} from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
 const SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -109,12 +115,7 @@ describe('moderating signatures', () => {
   const countryCounts = (letterId: number) => t.platform.repositories.letters.countryCounts(letterId);
 
   const auditRows = (action: string) =>
-    t.platform.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('action', '=', action)
-      .orderBy('id')
-      .execute();
+    t.platform.db.selectFrom('audit_events').selectAll().where('action', '=', action).orderBy('id').execute();
 
   /** The e-mail addresses the moderation page lists, in order. */
   async function listed(query: string): Promise<string[]> {
@@ -200,7 +201,9 @@ describe('moderating signatures', () => {
     });
 
     it('finds signatures by the UTC day they were made', async () => {
-      expect((await listed('?from=2026-11-23&to=2026-11-23')).sort()).toEqual([KIM.email, KIM_KO.email].sort());
+      expect((await listed('?from=2026-11-23&to=2026-11-23')).sort()).toEqual(
+        [KIM.email, KIM_KO.email].sort(),
+      );
       expect((await listed('?from=2026-11-24')).sort()).toEqual([JOHN.email, OLENA.email].sort());
       expect(await listed('?to=2026-11-22')).toEqual([]);
     });
@@ -420,7 +423,10 @@ describe('moderating signatures', () => {
     it('by e-mail domain, in any letter case and with a leading @', async () => {
       const page = await preview('domain=%40SPAM.Example.NET');
       expect(previewHeading(page.text)).toBe('4 signatures would be invalidated');
-      const done = await confirmFrom('/admin/signatures/bulk?domain=spam.example.net', confirmationForm(page.text));
+      const done = await confirmFrom(
+        '/admin/signatures/bulk?domain=spam.example.net',
+        confirmationForm(page.text),
+      );
       expect(done.status).toBe(303);
       const after = await statuses();
       expect(Object.values(after).filter((s) => s === 'invalidated')).toHaveLength(4);
@@ -529,13 +535,29 @@ describe('moderating signatures', () => {
       await signAndConfirm(OLENA);
       const { id } = await signatureOf(OLENA.email);
       const { visitor: organizer } = await signedIn(t.app, t.platform, 'organizer');
-      for (const path of ['/admin/signatures', '/admin/signatures/bulk?domain=example.org', '/admin/erasure']) {
+      for (const path of [
+        '/admin/signatures',
+        '/admin/signatures/bulk?domain=example.org',
+        '/admin/erasure',
+      ]) {
         expectErrorPage(await organizer.get(path), 403, ERROR_TITLES[403]);
       }
       const posts: [string, FormFields][] = [
         [`/admin/signatures/${id}/invalidate`, [['reason', 'mine']]],
-        ['/admin/signatures/bulk', [['domain', 'example.org'], ['expected', '1']]],
-        ['/admin/erasure', [['email', OLENA.email], ['confirm', 'yes']]],
+        [
+          '/admin/signatures/bulk',
+          [
+            ['domain', 'example.org'],
+            ['expected', '1'],
+          ],
+        ],
+        [
+          '/admin/erasure',
+          [
+            ['email', OLENA.email],
+            ['confirm', 'yes'],
+          ],
+        ],
       ];
       for (const [action, fields] of posts) {
         const response = await postForm(organizer, '/admin', action, fields);

@@ -13,13 +13,18 @@ export function bytesOnDisk(file: string): Buffer {
 }
 
 /**
- * Copies what the write-ahead log holds into the database file (the log itself stays as it is, to be
- * searched too), then returns the bytes on disk. With `vacuum`, the file is rebuilt first, as an
- * erasure test asks: free pages go, so only what rows still hold remains.
+ * Copies what the write-ahead log holds into the database file, then returns the bytes on disk. The
+ * log keeps its old frames (to be searched too) unless `truncate` empties it. With `vacuum`, the file
+ * is rebuilt first, as an erasure test asks: free pages go, so only what rows still hold remains.
  */
-export async function bytesAfterCheckpoint(db: Db, file: string, options: { vacuum?: boolean } = {}) {
+export async function bytesAfterCheckpoint(
+  db: Db,
+  file: string,
+  options: { vacuum?: boolean; truncate?: boolean } = {},
+): Promise<Buffer> {
   if (options.vacuum) await sql`vacuum`.execute(db);
-  await sql`pragma wal_checkpoint(full)`.execute(db);
+  if (options.truncate) await sql`pragma wal_checkpoint(truncate)`.execute(db);
+  else await sql`pragma wal_checkpoint(full)`.execute(db);
   return bytesOnDisk(file);
 }
 

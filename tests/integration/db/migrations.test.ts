@@ -24,6 +24,7 @@ describe('database setup', () => {
         '2026-11-23T14-accounts-and-letter-editing',
         '2026-11-23T16-deliveries',
         '2026-11-23T18-signer-data',
+        '2026-11-23T20-audit-log-no-replace',
       ]);
       const tables = sqlite
         .prepare(

@@ -166,7 +166,9 @@ describe('an export of a million signatures', () => {
     const stored = await t.platform.repositories.letters.findById(letter.id);
     const started = performance.now();
     insertSignatures(t.config.databasePath, letter.id, stored!.currentVersionId, ROWS);
-    console.log(`inserted ${ROWS.toLocaleString('en')} signatures in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `inserted ${ROWS.toLocaleString('en')} signatures in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     port = await freePort();
     server = http.createServer(t.app);
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -176,83 +178,144 @@ describe('an export of a million signatures', () => {
     await t?.close();
   });
 
-  it(
-    'streams every row through the real server with constant memory, while other requests are answered',
-    async () => {
-      const { jar, token } = await login(`http://127.0.0.1:${port}`, admin);
-      const body = new URLSearchParams([
-        ['letter', slug],
-        ['status', 'confirmed'],
-        ['columns', 'letter'],
-        ['columns', 'status'],
-        ['columns', 'name'],
-        ['columns', 'country'],
-        ['columns', 'consent_updates'],
-        ['columns', 'confirmed_at'],
-        ['format', 'csv'],
-        ['_csrf', token],
-      ]).toString();
+  it('streams every row through the real server with constant memory, while other requests are answered', async () => {
+    const { jar, token } = await login(`http://127.0.0.1:${port}`, admin);
+    const body = new URLSearchParams([
+      ['letter', slug],
+      ['status', 'confirmed'],
+      ['columns', 'letter'],
+      ['columns', 'status'],
+      ['columns', 'name'],
+      ['columns', 'country'],
+      ['columns', 'consent_updates'],
+      ['columns', 'confirmed_at'],
+      ['format', 'csv'],
+      ['_csrf', token],
+    ]).toString();
 
-      const rssBefore = process.memoryUsage().rss;
-      let rssPeak = rssBefore;
-      let peakDetail = process.memoryUsage();
-      const memory = setInterval(() => {
-        const m = process.memoryUsage();
-        if (m.rss > rssPeak) peakDetail = m;
-        rssPeak = Math.max(rssPeak, m.rss);
-      }, 50);
-      console.log('DIAG before', JSON.stringify(process.memoryUsage()));
-      const healthTimes: number[] = [];
-      const pending: Promise<void>[] = [];
-      const health = setInterval(() => {
-        pending.push(timeHealth(port).then((ms) => void healthTimes.push(ms)));
-      }, 100);
-
-      const started = performance.now();
-      let result: Awaited<ReturnType<typeof streamExport>>;
-      try {
-        result = await streamExport(port, jar.header(), body);
-      } finally {
-        clearInterval(health);
-        clearInterval(memory);
-      }
-      const seconds = (performance.now() - started) / 1000;
-      console.log('DIAG peak', JSON.stringify(peakDetail));
-      await Promise.all(pending);
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const memory = setInterval(() => {
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-      const growthMb = (rssPeak - rssBefore) / MB;
-      const slowest = Math.max(...healthTimes);
-      console.log(
-        [
-          `exported ${ROWS.toLocaleString('en')} rows (${(result.bytes / MB).toFixed(1)} MB) in ${seconds.toFixed(1)} s`,
-          `${Math.round(ROWS / seconds).toLocaleString('en')} rows/s`,
-          `peak RSS growth ${growthMb.toFixed(1)} MB (from ${(rssBefore / MB).toFixed(0)} MB)`,
-          `${healthTimes.length} /healthz answered meanwhile, slowest ${slowest.toFixed(0)} ms, median ${healthTimes
-            .sort((a, b) => a - b)
-            [Math.floor(healthTimes.length / 2)]!.toFixed(0)} ms`,
-        ].join('; '),
-      );
+    }, 50);
 
-      expect(result.status).toBe(200);
-      expect(result.contentType).toBe('text/csv; charset=utf-8');
-      expect(result.firstBytes.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
-      expect(result.firstBytes.subarray(3).toString('utf8')).toMatch(
-        /^letter,status,name,country,consent_updates,confirmed_at\n/,
-      );
-      // The header row and one row per signature.
-      expect(result.lines).toBe(ROWS + 1);
-      expect(growthMb).toBeLessThan(100);
-      // The export took seconds: other requests were asked for all along, and each was answered quickly.
-      expect(healthTimes.length).toBeGreaterThanOrEqual(Math.floor(seconds * 10 * 0.5));
-      expect(slowest).toBeLessThan(1_000);
+    const healthTimes: number[] = [];
+    const pending: Promise<void>[] = [];
+    const health = setInterval(() => {
+      pending.push(timeHealth(port).then((ms) => void healthTimes.push(ms)));
+    }, 100);
 
-      const entry = await t.platform.db
+    const started = performance.now();
+    let result: Awaited<ReturnType<typeof streamExport>>;
+    try {
+      result = await streamExport(port, jar.header(), body);
+    } finally {
+      clearInterval(health);
+      clearInterval(memory);
+    }
+    const seconds = (performance.now() - started) / 1000;
+
+    await Promise.all(pending);
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    const growthMb = (rssPeak - rssBefore) / MB;
+    const slowest = Math.max(...healthTimes);
+    const median = [...healthTimes].sort((a, b) => a - b)[Math.floor(healthTimes.length / 2)] ?? 0;
+    console.log(
+      [
+        `exported ${ROWS.toLocaleString('en')} rows (${(result.bytes / MB).toFixed(1)} MB) in ${seconds.toFixed(1)} s`,
+        `${Math.round(ROWS / seconds).toLocaleString('en')} rows/s`,
+        `peak RSS growth ${growthMb.toFixed(1)} MB (from ${(rssBefore / MB).toFixed(0)} MB)`,
+        `${healthTimes.length} /healthz answered meanwhile, slowest ${slowest.toFixed(0)} ms, median ${median.toFixed(0)} ms`,
+      ].join('; '),
+    );
+
+    expect(result.status).toBe(200);
+    expect(result.contentType).toBe('text/csv; charset=utf-8');
+    expect(result.firstBytes.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    expect(result.firstBytes.subarray(3).toString('utf8')).toMatch(
+      /^letter,status,name,country,consent_updates,confirmed_at\n/,
+    );
+    // The header row and one row per signature.
+    expect(result.lines).toBe(ROWS + 1);
+    expect(growthMb).toBeLessThan(100);
+    // The export took seconds: other requests were asked for all along, and each was answered quickly.
+    expect(healthTimes.length).toBeGreaterThanOrEqual(Math.floor(seconds * 10 * 0.5));
+    expect(slowest).toBeLessThan(1_000);
+
+    const entry = await t.platform.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'export')
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(entry.details)).toMatchObject({ letter: slug, rows: ROWS, completed: true });
+  }, 300_000);
+
+  it('stops reading when the download is cancelled half way, and records the export as unfinished', async () => {
+    const { jar, token } = await login(`http://127.0.0.1:${port}`, admin);
+    const before = await t.platform.db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('action', '=', 'export')
+      .execute();
+    const body = new URLSearchParams([
+      ['letter', slug],
+      ['format', 'jsonl'],
+      ['_csrf', token],
+    ]).toString();
+    const received = await new Promise<number>((resolve, reject) => {
+      const request = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/admin/exports',
+          headers: {
+            cookie: jar.header(),
+            'content-type': 'application/x-www-form-urlencoded',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (response) => {
+          let bytes = 0;
+          response.on('data', (chunk: Buffer) => {
+            bytes += chunk.length;
+            if (bytes > 2 * MB) {
+              request.destroy();
+              resolve(bytes);
+            }
+          });
+          response.on('end', () => reject(new Error('the whole export arrived before it was cancelled')));
+        },
+      );
+      request.on('error', () => undefined);
+      request.end(body);
+    });
+    expect(received).toBeGreaterThan(2 * MB);
+
+    const deadline = Date.now() + 20_000;
+    let entries = await t.platform.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'export')
+      .execute();
+    while (entries.length === before.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      entries = await t.platform.db
         .selectFrom('audit_events')
         .selectAll()
         .where('action', '=', 'export')
-        .executeTakeFirstOrThrow();
-      expect(JSON.parse(entry.details)).toMatchObject({ letter: slug, rows: ROWS, completed: true });
-    },
-    300_000,
-  );
+        .execute();
+    }
+    expect(entries).toHaveLength(before.length + 1);
+    const details = JSON.parse(entries.at(-1)!.details) as {
+      rows: number;
+      completed: boolean;
+      format: string;
+    };
+    expect(details).toMatchObject({ format: 'jsonl', completed: false });
+    expect(details.rows).toBeGreaterThan(0);
+    expect(details.rows).toBeLessThan(ROWS / 2);
+    // The server is still there for everyone else.
+    expect(await timeHealth(port)).toBeLessThan(1_000);
+  }, 60_000);
 });

@@ -1,12 +1,11 @@
+import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyedHash } from '../../../server/lib/keyed-hash.js';
 import { bytesAfterCheckpoint, bytesOnDisk, containsText } from '../../support/database-file.js';
-import { signingForm } from '../../support/factories.js';
-import { createLetter } from '../../support/factories.js';
+import { createLetter, signingForm } from '../../support/factories.js';
 import { csrfTokenIn } from '../../support/http.js';
 import { signatureLinks, signatureRows } from '../../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
-import request from 'supertest';
 
 const SECRET = 'test-secret-test-secret-test-secret-0123';
 const USER_AGENT =

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -88,9 +89,7 @@ describe('an export request', () => {
   });
 
   it('exports confirmed signatures of every letter, with the default columns, as CSV when nothing is chosen', () => {
-    const request = requestOf(
-      values({ letter: '', statuses: [], consent: '', columns: [], format: '' }),
-    );
+    const request = requestOf(values({ letter: '', statuses: [], consent: '', columns: [], format: '' }));
     expect(request).toEqual({
       filters: {
         letter: undefined,
@@ -160,6 +159,14 @@ describe('an export request', () => {
         expect(columns).toEqual(DOCUMENTED_ORDER.filter((c) => chosen.includes(c)));
       }),
     );
+  });
+
+  it('has the columns and defaults the README documents, in its order', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const match = /Columns: ((?:`[a-z_]+`,? )+)\(default: ([a-z_, ]+)\)/.exec(readme);
+    if (!match) throw new Error('the README no longer lists the export columns');
+    expect([...match[1]!.matchAll(/`([a-z_]+)`/g)].map((m) => m[1])).toEqual(DOCUMENTED_ORDER);
+    expect(match[2]!.split(', ')).toEqual([...DEFAULT_EXPORT_COLUMNS]);
   });
 
   it('describes its filters for the audit log with the days as the admin typed them', () => {

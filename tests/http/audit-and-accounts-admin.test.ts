@@ -1,0 +1,755 @@
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { User } from '../../server/accounts/account.js';
+import { AUDIT_ACTIONS } from '../../server/audit/audit.js';
+import { createAccount, loginAs, signedIn, TEST_PASSWORD } from '../support/accounts.js';
+import { fieldErrors, fieldsOf, postForm } from '../support/admin-forms.js';
+import { createLetter } from '../support/factories.js';
+import { byId, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
+import { csrfTokenIn, Visitor } from '../support/http.js';
+import { linksIn } from '../support/smtp-sink.js';
+import { ERROR_TITLES, expectErrorPage, pathOf, sign } from '../support/signing.js';
+import { storeSignature } from '../support/stored-signatures.js';
+import { createTestPlatform, TEST_PUBLIC_URL, type TestPlatform } from '../support/test-platform.js';
+
+const SECRET = 'test-secret-test-secret-test-secret-0123';
+const DAY = 86_400_000;
+
+const MESSAGES = {
+  lastAdmin: 'This is the last active admin: make someone else an admin first.',
+  self: 'You cannot disable your own account.',
+  emailInvalid: 'Enter an e-mail address in the form name@example.org.',
+  exists: 'An account with this e-mail address already exists.',
+  role: 'Choose admin or organizer.',
+  invalidLink:
+    'This invitation link is not valid: it has expired or has been used. Ask an admin to invite you again.',
+  auditChanged: 'the audit log cannot be changed',
+};
+
+/** Every audit entry, oldest first, with its details parsed. */
+async function auditEntries(t: TestPlatform, action?: string) {
+  let query = t.platform.db.selectFrom('audit_events').selectAll();
+  if (action) query = query.where('action', '=', action);
+  const rows = await query.orderBy('id').execute();
+  return rows.map((row) => ({ ...row, details: JSON.parse(row.details) as Record<string, unknown> }));
+}
+
+/** The newest entry of an action; fails when there is none. */
+async function lastEntry(t: TestPlatform, action: string) {
+  const entry = (await auditEntries(t, action)).at(-1);
+  if (!entry) throw new Error(`no ${action} entry in the audit log`);
+  return entry;
+}
+
+/** The message of the one error page. */
+function errorMessage(html: string): string {
+  return textOf(mainOf(html).split('</h1>')[1]!.split('</p>')[0]!);
+}
+
+/** The rows of the audit page, top to bottom: the action, who, and the cells as shown. */
+function auditRows(html: string): { action: string; actor: string; cells: string[] }[] {
+  return startTags(html, 'tr')
+    .filter((tr) => tr.attrs.class === 'audit-row')
+    .map((tr) => {
+      const cells = innerHtml(html, tr)
+        .split('</td>')
+        .slice(0, -1)
+        .map((cell) => textOf(cell));
+      return { action: tr.attrs['data-action']!, actor: cells[1]!, cells };
+    });
+}
+
+/** Posts a form from a page with that page's CSRF token. */
+function submit(visitor: Visitor, action: string, fields: Record<string, string>, formPage = '/admin') {
+  return visitor.submit(formPage, action, fields);
+}
+
+describe('the audit log', () => {
+  describe('records each audited action', () => {
+    let t: TestPlatform;
+    let admin: User;
+    let as: Visitor;
+
+    beforeAll(async () => {
+      t = await createTestPlatform();
+      ({ user: admin, visitor: as } = await signedIn(t.app, t.platform, 'admin'));
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    it('records a login, with who logged in', async () => {
+      const entry = await lastEntry(t, 'login');
+      expect(entry).toMatchObject({ actor_user_id: admin.id, actor_email: admin.email });
+      expect(entry.at).toBe(t.clock.now().toISOString());
+    });
+
+    it('records failed logins, naming only addresses of real accounts', async () => {
+      const wrong = await new Visitor(t.app).submit('/login', '/login', {
+        email: admin.email,
+        password: 'not the password at all',
+      });
+      expect(wrong.status).toBe(401);
+      expect(await lastEntry(t, 'login-failed')).toMatchObject({
+        actor_user_id: admin.id,
+        actor_email: admin.email,
+        details: { known: true },
+      });
+      const typo = 'my-secret-passphrase@example.org';
+      const unknown = await new Visitor(t.app).submit('/login', '/login', {
+        email: typo,
+        password: 'whatever it is',
+      });
+      expect(unknown.status).toBe(401);
+      expect(await lastEntry(t, 'login-failed')).toMatchObject({
+        actor_user_id: null,
+        actor_email: 'platform',
+        details: { known: false },
+      });
+      expect(JSON.stringify(await auditEntries(t))).not.toContain(typo);
+    });
+
+    it('records an invitation, a role change, disabling and enabling, on the account they concern', async () => {
+      const invited = await submit(as, '/admin/users/invite', {
+        email: 'new.organizer@example.org',
+        role: 'organizer',
+      });
+      expect(invited.status).toBe(303);
+      const user = (await t.platform.repositories.users.findByEmail('new.organizer@example.org'))!;
+      expect(await lastEntry(t, 'user-invited')).toMatchObject({
+        actor_email: admin.email,
+        target_type: 'user',
+        target_id: String(user.id),
+        details: { email: 'new.organizer@example.org', role: 'organizer' },
+      });
+
+      expect((await submit(as, `/admin/users/${user.id}/role`, { role: 'admin' })).status).toBe(303);
+      expect(await lastEntry(t, 'role-changed')).toMatchObject({
+        actor_email: admin.email,
+        target_id: String(user.id),
+        details: { from: 'organizer', to: 'admin' },
+      });
+
+      expect((await submit(as, `/admin/users/${user.id}/disable`, {})).status).toBe(303);
+      expect(await lastEntry(t, 'user-disabled')).toMatchObject({
+        actor_email: admin.email,
+        target_id: String(user.id),
+      });
+      expect((await submit(as, `/admin/users/${user.id}/enable`, {})).status).toBe(303);
+      expect(await lastEntry(t, 'user-enabled')).toMatchObject({
+        actor_email: admin.email,
+        target_id: String(user.id),
+      });
+    });
+
+    it('records publishing and closing a letter', async () => {
+      const { id, slug } = await createLetter(t.platform.db, t.clock.now(), { status: 'draft' });
+      expect((await submit(as, `/admin/letters/${id}/publish`, {})).headers.location).toBe(
+        `/admin/letters/${id}?done=published`,
+      );
+      expect(await lastEntry(t, 'letter-published')).toMatchObject({
+        actor_email: admin.email,
+        target_type: 'letter',
+        target_id: String(id),
+        details: { slug },
+      });
+      expect((await submit(as, `/admin/letters/${id}/close`, {})).headers.location).toBe(
+        `/admin/letters/${id}?done=closed`,
+      );
+      expect(await lastEntry(t, 'letter-closed')).toMatchObject({
+        actor_email: admin.email,
+        target_id: String(id),
+        details: { slug },
+      });
+    });
+
+    it('records a test and a delivery of a letter', async () => {
+      const { id } = await createLetter(t.platform.db, t.clock.now());
+      const base = `/admin/letters/${id}/delivery`;
+      expect((await submit(as, `${base}/test`, { request_key: 'audit-test-round' }, base)).status).toBe(303);
+      expect(
+        (await submit(as, `${base}/deliver`, { request_key: 'audit-delivery-round' }, base)).status,
+      ).toBe(303);
+      const entries = (await auditEntries(t, 'delivery')).filter((e) => e.target_id === String(id));
+      expect(entries.map((e) => e.details.kind)).toEqual(['test', 'delivery']);
+      for (const e of entries) expect(e).toMatchObject({ actor_email: admin.email, target_type: 'letter' });
+    });
+
+    it('records an export', async () => {
+      const { slug } = await createLetter(t.platform.db, t.clock.now());
+      const response = await submit(
+        as,
+        '/admin/exports',
+        { letter: slug, format: 'jsonl' },
+        '/admin/exports',
+      );
+      expect(response.status).toBe(200);
+      expect(await lastEntry(t, 'export')).toMatchObject({
+        actor_email: admin.email,
+        target_id: slug,
+        details: { letter: slug, format: 'jsonl', rows: 0, completed: true },
+      });
+    });
+
+    it('records invalidating, restoring and bulk invalidating signatures', async () => {
+      const { id: letterId, slug } = await createLetter(t.platform.db, t.clock.now());
+      await sign(new Visitor(t.app), slug, { email: 'moderated@example.org' });
+      const signature = await t.platform.db
+        .selectFrom('signatures')
+        .select('id')
+        .where('email', '=', 'moderated@example.org')
+        .executeTakeFirstOrThrow();
+      const invalidated = await submit(as, `/admin/signatures/${signature.id}/invalidate`, {
+        reason: 'spam',
+      });
+      expect(invalidated.status).toBe(303);
+      expect(await lastEntry(t, 'signature-invalidated')).toMatchObject({
+        actor_email: admin.email,
+        target_type: 'signature',
+        target_id: String(signature.id),
+        details: { letter: letterId, reason: 'spam' },
+      });
+      expect((await submit(as, `/admin/signatures/${signature.id}/restore`, {})).status).toBe(303);
+      expect(await lastEntry(t, 'signature-restored')).toMatchObject({
+        actor_email: admin.email,
+        target_id: String(signature.id),
+        details: { to: 'pending' },
+      });
+
+      for (const n of [1, 2, 3]) {
+        await storeSignature(t.platform.db, SECRET, letterId, {
+          name: `Bot ${n}`,
+          email: `bot-${n}@bots.example`,
+          status: 'confirmed',
+          country: 'KR',
+          createdAt: t.clock.now().toISOString(),
+        });
+      }
+      const bulk = await submit(
+        as,
+        '/admin/signatures/bulk',
+        { domain: 'bots.example', expected: '3', reason: 'a bot run' },
+        '/admin/signatures/bulk?domain=bots.example',
+      );
+      expect(bulk.status).toBe(303);
+      const entry = await lastEntry(t, 'signatures-bulk-invalidated');
+      expect(entry).toMatchObject({
+        actor_email: admin.email,
+        details: { count: 3, emailDomain: 'bots.example', reason: 'a bot run' },
+      });
+      expect(JSON.stringify(entry)).not.toContain('bot-1@');
+    });
+
+    it('records an erasure without saying whose it was', async () => {
+      const { slug } = await createLetter(t.platform.db, t.clock.now());
+      await sign(new Visitor(t.app), slug, { email: 'erase.me@example.org', name: 'Erase Me' });
+      const erased = await submit(
+        as,
+        '/admin/erasure',
+        { email: 'erase.me@example.org', confirm: 'yes' },
+        '/admin/erasure',
+      );
+      expect(erased.status).toBe(200);
+      const entry = await lastEntry(t, 'erasure');
+      expect(entry).toMatchObject({ actor_email: admin.email, details: { signatures: 1 } });
+      const everything = JSON.stringify(await auditEntries(t));
+      expect(everything).not.toContain('erase.me@example.org');
+      expect(everything).not.toContain('Erase Me');
+    });
+
+    // Moves the clock half a year: it runs last.
+    it('records retention as the platform’s own work', async () => {
+      const { id, slug } = await createLetter(t.platform.db, t.clock.now());
+      await sign(new Visitor(t.app), slug, { email: 'kept-too-long@example.org' });
+      await submit(as, `/admin/letters/${id}/close`, {});
+      t.clock.advance(190 * DAY);
+      expect(await t.platform.privacy.applyRetention()).toBeGreaterThanOrEqual(1);
+      const entry = await lastEntry(t, 'retention');
+      expect(entry).toMatchObject({ actor_user_id: null, actor_email: 'platform' });
+      expect(entry.details.signatures).toBeGreaterThanOrEqual(1);
+      expect(JSON.stringify(entry)).not.toContain('kept-too-long@example.org');
+    });
+
+    it('has, by now, an entry for every audited action', async () => {
+      const actions = new Set((await auditEntries(t)).map((e) => e.action));
+      expect([...actions].sort()).toEqual([...AUDIT_ACTIONS].sort());
+    });
+  });
+
+  describe('the audit page', () => {
+    let t: TestPlatform;
+    let first: User;
+    let second: User;
+    let viewer: Visitor;
+
+    beforeAll(async () => {
+      t = await createTestPlatform();
+      first = await createAccount(t.platform, 'admin');
+      second = await createAccount(t.platform, 'admin');
+      t.clock.set(new Date('2026-11-20T09:00:00.000Z'));
+      await loginAs(t.app, first);
+      t.clock.set(new Date('2026-11-21T09:00:00.000Z'));
+      const secondVisitor = await loginAs(t.app, second);
+      t.clock.set(new Date('2026-11-21T15:00:00.000Z'));
+      expect((await submit(secondVisitor, '/admin/exports', {}, '/admin/exports')).status).toBe(200);
+      t.clock.set(new Date('2026-11-22T09:00:00.000Z'));
+      await new Visitor(t.app).submit('/login', '/login', {
+        email: first.email,
+        password: 'a wrong password',
+      });
+      t.clock.set(new Date('2026-11-23T09:00:00.000Z'));
+      viewer = await loginAs(t.app, first);
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    const rowsOf = async (query: string) => {
+      const page = await viewer.get(`/admin/audit${query}`);
+      expect(page.status).toBe(200);
+      return auditRows(page.text).map((r) => `${r.action} ${r.actor}`);
+    };
+
+    it('shows every entry, newest first', async () => {
+      expect(await rowsOf('')).toEqual([
+        `login ${first.email}`,
+        `login-failed ${first.email}`,
+        `export ${second.email}`,
+        `login ${second.email}`,
+        `login ${first.email}`,
+      ]);
+      const page = await viewer.get('/admin/audit');
+      const [newest] = auditRows(page.text);
+      expect(newest!.cells[0]).toContain('2026');
+      expect(newest!.cells[0]).toContain('9:00:00');
+    });
+
+    it('filters by action', async () => {
+      expect(await rowsOf('?action=login')).toEqual([
+        `login ${first.email}`,
+        `login ${second.email}`,
+        `login ${first.email}`,
+      ]);
+      expect(await rowsOf('?action=erasure')).toEqual([]);
+    });
+
+    it('filters by who did it', async () => {
+      expect(await rowsOf(`?actor=${encodeURIComponent(second.email)}`)).toEqual([
+        `export ${second.email}`,
+        `login ${second.email}`,
+      ]);
+    });
+
+    it('filters by date, both days included, and by everything at once', async () => {
+      expect(await rowsOf('?from=2026-11-21&to=2026-11-22')).toEqual([
+        `login-failed ${first.email}`,
+        `export ${second.email}`,
+        `login ${second.email}`,
+      ]);
+      expect(await rowsOf(`?action=login&actor=${encodeURIComponent(first.email)}&from=2026-11-21`)).toEqual([
+        `login ${first.email}`,
+      ]);
+    });
+
+    it('shows what an export asked for and how many rows it had', async () => {
+      const page = await viewer.get('/admin/audit?action=export');
+      const [row] = auditRows(page.text);
+      expect(row!.cells[4]).toContain('statuses: confirmed');
+      expect(row!.cells[4]).toContain('rows: 0');
+      expect(row!.cells[4]).toContain('completed: true');
+    });
+
+    it.each([
+      ['an unknown action', '?action=drop-table', 'field-action'],
+      ['a day that does not exist', '?from=2026-02-30', 'field-from'],
+      ['a word for a date', '?to=yesterday', 'field-to'],
+    ])('answers %s with a 400 and says what to fix, keeping the filters', async (_case, query) => {
+      const page = await viewer.get(`/admin/audit${query}`);
+      expect(page.status).toBe(400);
+      expect(page.text).toContain('error-summary');
+      expect(auditRows(page.text)).toEqual([]);
+      const [name, value] = query.slice(1).split('=') as [string, string];
+      if (name !== 'action') expect(byId(page.text, `field-${name}`)!.attrs.value).toBe(value);
+    });
+
+    it('is for admins only', async () => {
+      const { visitor } = await signedIn(t.app, t.platform, 'organizer');
+      expectErrorPage(await visitor.get('/admin/audit'), 403, ERROR_TITLES[403]);
+      const anonymous = await new Visitor(t.app).get('/admin/audit');
+      expect(anonymous.status).toBe(303);
+    });
+
+    describe('cannot be changed', () => {
+      it('refuses UPDATE and DELETE in the database itself', async () => {
+        const before = await auditEntries(t);
+        await expect(
+          t.platform.db
+            .updateTable('audit_events')
+            .set({ actor_email: 'someone-else@example.org' })
+            .execute(),
+        ).rejects.toThrow(MESSAGES.auditChanged);
+        await expect(t.platform.db.deleteFrom('audit_events').execute()).rejects.toThrow(
+          MESSAGES.auditChanged,
+        );
+        // Another connection to the file, as anyone with access to the database would have.
+        const sqlite = new Database(t.config.databasePath);
+        try {
+          expect(() =>
+            sqlite.prepare('update audit_events set details = ? where id = ?').run('{}', before[0]!.id),
+          ).toThrow(MESSAGES.auditChanged);
+          expect(() => sqlite.prepare('delete from audit_events where id = ?').run(before[0]!.id)).toThrow(
+            MESSAGES.auditChanged,
+          );
+          // REPLACE deletes the old row without firing delete triggers: it must not overwrite an entry either.
+          expect(() =>
+            sqlite
+              .prepare(
+                `insert or replace into audit_events (id, at, actor_email, action, details) values (?, ?, ?, ?, ?)`,
+              )
+              .run(before[0]!.id, before[0]!.at, 'nobody', 'login', '{}'),
+          ).toThrow(MESSAGES.auditChanged);
+        } finally {
+          sqlite.close();
+        }
+        expect(await auditEntries(t)).toEqual(before);
+      });
+
+      it('has no route that changes it: only GET reads it, anything else is not found', async () => {
+        const stack = (t.app as unknown as { router: { stack: RouteLayer[] } }).router.stack;
+        const auditRoutes = routesOf(stack).filter((r) => r.path.includes('audit'));
+        expect(auditRoutes).toEqual([{ path: '/audit', methods: ['get'] }]);
+
+        const before = await auditEntries(t);
+        const page = await viewer.get('/admin/audit');
+        const token = csrfTokenIn(page.text);
+        for (const method of ['post', 'put', 'patch', 'delete'] as const) {
+          const response = await viewer.agent[method]('/admin/audit')
+            .type('form')
+            .set('Accept', 'text/html')
+            .send({ _csrf: token, id: String(before[0]!.id), action: 'login' });
+          expect(response.status, method).toBe(404);
+        }
+        expect(await auditEntries(t)).toEqual(before);
+      });
+    });
+  });
+});
+
+interface RouteLayer {
+  handle: { stack?: RouteLayer[] };
+  route?: { path: string; methods: Record<string, boolean> };
+}
+
+/** Every route in a router stack, with its methods. */
+function routesOf(layers: RouteLayer[]): { path: string; methods: string[] }[] {
+  return layers.flatMap((layer) => {
+    if (layer.route) return [{ path: layer.route.path, methods: Object.keys(layer.route.methods).sort() }];
+    return layer.handle.stack ? routesOf(layer.handle.stack) : [];
+  });
+}
+
+describe('admin users', () => {
+  let t: TestPlatform;
+  let admin: User;
+  let as: Visitor;
+
+  /** Invites an address through the form and returns the path of the link in the e-mail it sends. */
+  async function invite(email: string, role = 'organizer'): Promise<string> {
+    const before = t.sink.to(email).length;
+    const response = await postForm(as, '/admin/users', '/admin/users/invite', fieldsOf({ email, role }));
+    expect(response.status).toBe(303);
+    expect(response.headers.location).toBe('/admin/users?done=invited');
+    await t.drainOutbox();
+    const messages = t.sink.to(email);
+    expect(messages).toHaveLength(before + 1);
+    const link = linksIn(messages.at(-1)!).find((l) => l.startsWith(`${TEST_PUBLIC_URL}/account/invite/`));
+    if (!link) throw new Error(`no invitation link in the e-mail to ${email}`);
+    return pathOf(link);
+  }
+
+  /**
+   * Sets a password through an invitation link's form. A link that no longer works has no form: the
+   * token then comes from the login page, as a forged or replayed post would have one.
+   */
+  function accept(visitor: Visitor, link: string, password: string, confirm = password, formPage = link) {
+    return visitor.submit(formPage, link, { password, confirm });
+  }
+
+  async function canLogIn(email: string, password: string): Promise<boolean> {
+    const response = await new Visitor(t.app).submit('/login', '/login', { email, password, next: '/admin' });
+    return response.status === 303;
+  }
+
+  beforeAll(async () => {
+    t = await createTestPlatform();
+    ({ user: admin, visitor: as } = await signedIn(t.app, t.platform, 'admin'));
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('lists the accounts with their role and state, and marks one’s own', async () => {
+    const organizer = await createAccount(t.platform, 'organizer');
+    const page = await as.get('/admin/users');
+    expect(page.status).toBe(200);
+    const rows = startTags(page.text, 'tr').map((tr) => textOf(innerHtml(page.text, tr)));
+    expect(rows.find((r) => r.startsWith(admin.email))).toMatch(/you/);
+    expect(rows.find((r) => r.startsWith(organizer.email))).toMatch(/active/);
+    expect(byId(page.text, `role-${organizer.id}`)).toBeDefined();
+  });
+
+  describe('invitations', () => {
+    it('send an e-mail with a link to set a password, valid for 7 days', async () => {
+      const link = await invite('invited.person@example.org', 'organizer');
+      expect(link).toMatch(/^\/account\/invite\/[A-Za-z0-9_-]{20,64}$/);
+      const message = t.sink.to('invited.person@example.org').at(-1)!;
+      expect(message.parsed.subject).toBe('You are invited to Undersigned');
+      expect(message.parsed.text).toContain(`${admin.email} invited you to Undersigned as organizer.`);
+      expect(message.parsed.text).toContain('November 30, 2026');
+      const user = (await t.platform.repositories.users.findByEmail('invited.person@example.org'))!;
+      expect(user).toMatchObject({ role: 'organizer', mustChangePassword: true, disabled: false });
+      const page = await as.get('/admin/users?done=invited');
+      expect(page.text).toContain('The invitation is on its way.');
+    });
+
+    it('let the invited person set a password, which logs them in, once', async () => {
+      const link = await invite('sets.password@example.org', 'admin');
+      const visitor = new Visitor(t.app);
+      const form = await visitor.get(link);
+      expect(form.status).toBe(200);
+      expect(textOf(mainOf(form.text))).toContain('sets.password@example.org');
+
+      const short = await accept(visitor, link, 'too short');
+      expect(short.status).toBe(422);
+      expect(fieldErrors(short.text, 'field-password')).toHaveLength(1);
+      const differ = await accept(visitor, link, 'a long and good password', 'a different long password');
+      expect(differ.status).toBe(422);
+      expect(fieldErrors(differ.text, 'field-confirm')).toHaveLength(1);
+
+      const accepted = await accept(visitor, link, 'a long and good password');
+      expect(accepted.status).toBe(303);
+      expect(accepted.headers.location).toBe('/admin');
+      expect((await visitor.get('/admin/users')).status).toBe(200);
+      const user = (await t.platform.repositories.users.findByEmail('sets.password@example.org'))!;
+      expect(user).toMatchObject({ role: 'admin', mustChangePassword: false });
+      expect(await canLogIn('sets.password@example.org', 'a long and good password')).toBe(true);
+
+      // Used up: the link neither opens nor sets another password.
+      const again = await new Visitor(t.app).get(link);
+      expectErrorPageOfLink(again);
+      const reused = await accept(
+        new Visitor(t.app),
+        link,
+        'an attacker’s long password',
+        undefined,
+        '/login',
+      );
+      expect(reused.status).toBe(404);
+      expect(await canLogIn('sets.password@example.org', 'an attacker’s long password')).toBe(false);
+    });
+
+    it('expire after 7 days, and an admin can then invite the person again', async () => {
+      const link = await invite('slow.reader@example.org');
+      t.clock.advance(7 * DAY - 60_000);
+      expect((await new Visitor(t.app).get(link)).status).toBe(200);
+      t.clock.advance(2 * 60_000);
+      expectErrorPageOfLink(await new Visitor(t.app).get(link));
+      expect(
+        (await accept(new Visitor(t.app), link, 'a long and good password', undefined, '/login')).status,
+      ).toBe(404);
+
+      // The invalid link's page says to ask for a new invitation: that must be possible. (A week on,
+      // the admin's own session has expired too.)
+      as = await loginAs(t.app, admin);
+      const again = await invite('slow.reader@example.org');
+      expect(again).not.toBe(link);
+      expectErrorPageOfLink(await new Visitor(t.app).get(link));
+      expect((await accept(new Visitor(t.app), again, 'a long and good password')).status).toBe(303);
+      expect(await canLogIn('slow.reader@example.org', 'a long and good password')).toBe(true);
+    });
+
+    it.each([
+      ['a made-up token', '/account/invite/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'],
+      ['a token too short', '/account/invite/abc'],
+      ['a hostile token', '/account/invite/%3Cscript%3Ealert(1)%3C%2Fscript%3E'],
+    ])('answer %s with a 404 page', async (_case, link) => {
+      const response = await new Visitor(t.app).get(link);
+      expectErrorPageOfLink(response);
+      expect(response.text).not.toContain('<script>alert(1)');
+    });
+
+    it('refuse bad input with 422, the message beside the field and the values kept', async () => {
+      const users = (await t.platform.repositories.users.list()).length;
+      const outbox = await t.platform.db.selectFrom('outbox_messages').select('id').execute();
+      for (const [fields, field, message] of [
+        [{ email: 'not-an-address', role: 'organizer' }, 'field-email', MESSAGES.emailInvalid],
+        [
+          { email: `${'a'.repeat(250)}@example.org`, role: 'organizer' },
+          'field-email',
+          MESSAGES.emailInvalid,
+        ],
+        [{ email: admin.email.toUpperCase(), role: 'organizer' }, 'field-email', MESSAGES.exists],
+        [{ email: 'new.root@example.org', role: 'root' }, 'field-role', MESSAGES.role],
+      ] as const) {
+        const response = await postForm(as, '/admin/users', '/admin/users/invite', fieldsOf(fields));
+        expect(response.status, fields.email).toBe(422);
+        expect(fieldErrors(response.text, field)).toEqual([message]);
+        expect(byId(response.text, 'field-email')!.attrs.value).toBe(fields.email);
+      }
+      const kept = await postForm(
+        as,
+        '/admin/users',
+        '/admin/users/invite',
+        fieldsOf({ email: 'not-an-address', role: 'admin' }),
+      );
+      const selected = startTags(innerHtml(kept.text, byId(kept.text, 'field-role')!), 'option').find(
+        (o) => 'selected' in o.attrs,
+      );
+      expect(selected?.attrs.value).toBe('admin');
+      expect((await t.platform.repositories.users.list()).length).toBe(users);
+      expect(await t.platform.db.selectFrom('outbox_messages').select('id').execute()).toEqual(outbox);
+    });
+  });
+
+  describe('roles', () => {
+    it('change when an admin chooses another', async () => {
+      const organizer = await createAccount(t.platform, 'organizer');
+      const response = await postForm(as, '/admin/users', `/admin/users/${organizer.id}/role`, [
+        ['role', 'admin'],
+      ]);
+      expect(response.status).toBe(303);
+      expect(response.headers.location).toBe('/admin/users?done=role');
+      expect((await t.platform.repositories.users.findById(organizer.id))!.role).toBe('admin');
+      const back = await postForm(as, '/admin/users', `/admin/users/${organizer.id}/role`, [
+        ['role', 'organizer'],
+      ]);
+      expect(back.status).toBe(303);
+      expect((await t.platform.repositories.users.findById(organizer.id))!.role).toBe('organizer');
+    });
+
+    it('refuse an unknown role and change nothing', async () => {
+      const organizer = await createAccount(t.platform, 'organizer');
+      const response = await postForm(as, '/admin/users', `/admin/users/${organizer.id}/role`, [
+        ['role', 'root'],
+      ]);
+      expectErrorPage(response, 400, ERROR_TITLES[400]);
+      expect(errorMessage(response.text)).toBe(MESSAGES.role);
+      expect((await t.platform.repositories.users.findById(organizer.id))!.role).toBe('organizer');
+    });
+
+    it('answer an unknown account with 404', async () => {
+      const response = await postForm(as, '/admin/users', '/admin/users/999999/role', [['role', 'admin']]);
+      expectErrorPage(response, 404, ERROR_TITLES[404]);
+    });
+  });
+
+  describe('disabling', () => {
+    it('asks first, on a page that changes nothing', async () => {
+      const organizer = await createAccount(t.platform, 'organizer');
+      const page = await as.get(`/admin/users/${organizer.id}/disable`);
+      expect(page.status).toBe(200);
+      expect(textOf(mainOf(page.text))).toContain(organizer.email);
+      expect(
+        startTags(page.text, 'form').some((f) => f.attrs.action === `/admin/users/${organizer.id}/disable`),
+      ).toBe(true);
+      expect((await t.platform.repositories.users.findById(organizer.id))!.disabled).toBe(false);
+    });
+
+    it('ends the person’s sessions and stops their logins, until enabled again', async () => {
+      const { user, visitor } = await signedIn(t.app, t.platform, 'organizer');
+      expect((await visitor.get('/admin')).status).toBe(200);
+      const response = await postForm(
+        as,
+        `/admin/users/${user.id}/disable`,
+        `/admin/users/${user.id}/disable`,
+        [],
+      );
+      expect(response.status).toBe(303);
+      expect(response.headers.location).toBe('/admin/users?done=disabled');
+      expect((await t.platform.repositories.users.findById(user.id))!.disabled).toBe(true);
+      const after = await visitor.get('/admin');
+      expect(after.status).toBe(303);
+      expect(after.headers.location).toMatch(/^\/login/);
+      expect(await canLogIn(user.email, TEST_PASSWORD)).toBe(false);
+      const page = await as.get(response.headers.location!);
+      expect(page.text).toContain('The account was disabled.');
+
+      const enabled = await postForm(as, '/admin/users', `/admin/users/${user.id}/enable`, []);
+      expect(enabled.headers.location).toBe('/admin/users?done=enabled');
+      expect((await t.platform.repositories.users.findById(user.id))!.disabled).toBe(false);
+      expect(await canLogIn(user.email, TEST_PASSWORD)).toBe(true);
+    });
+
+    it('cannot disable one’s own account', async () => {
+      const response = await postForm(as, '/admin/users', `/admin/users/${admin.id}/disable`, []);
+      expectErrorPage(response, 409, ERROR_TITLES[409]);
+      expect(errorMessage(response.text)).toBe(MESSAGES.self);
+      expect((await t.platform.repositories.users.findById(admin.id))!.disabled).toBe(false);
+      expect((await as.get('/admin/users')).status).toBe(200);
+    });
+  });
+
+  it('are managed by admins only', async () => {
+    const { visitor } = await signedIn(t.app, t.platform, 'organizer');
+    const target = await createAccount(t.platform, 'organizer');
+    expectErrorPage(await visitor.get('/admin/users'), 403, ERROR_TITLES[403]);
+    const response = await postForm(visitor, '/admin', `/admin/users/${target.id}/role`, [['role', 'admin']]);
+    expectErrorPage(response, 403, ERROR_TITLES[403]);
+    expect((await t.platform.repositories.users.findById(target.id))!.role).toBe('organizer');
+  });
+});
+
+describe('the last active admin', () => {
+  let t: TestPlatform;
+  let admin: User;
+  let as: Visitor;
+
+  beforeAll(async () => {
+    t = await createTestPlatform();
+    ({ user: admin, visitor: as } = await signedIn(t.app, t.platform, 'admin'));
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('cannot be made an organizer, nor disable themselves', async () => {
+    const demoted = await postForm(as, '/admin/users', `/admin/users/${admin.id}/role`, [
+      ['role', 'organizer'],
+    ]);
+    expectErrorPage(demoted, 409, ERROR_TITLES[409]);
+    expect(errorMessage(demoted.text)).toBe(MESSAGES.lastAdmin);
+    const disabled = await postForm(as, '/admin/users', `/admin/users/${admin.id}/disable`, []);
+    expectErrorPage(disabled, 409, ERROR_TITLES[409]);
+    expect(await t.platform.repositories.users.findById(admin.id)).toMatchObject({
+      role: 'admin',
+      disabled: false,
+    });
+  });
+
+  it('is still the last when the other admins are disabled', async () => {
+    const other = await createAccount(t.platform, 'admin');
+    await t.platform.appDeps.userAdmin.disable(admin, other.id);
+    const demoted = await postForm(as, '/admin/users', `/admin/users/${admin.id}/role`, [
+      ['role', 'organizer'],
+    ]);
+    expectErrorPage(demoted, 409, ERROR_TITLES[409]);
+    expect((await t.platform.repositories.users.findById(admin.id))!.role).toBe('admin');
+  });
+
+  it('can step down once another admin is active, and then loses the admin pages', async () => {
+    await createAccount(t.platform, 'admin');
+    const demoted = await postForm(as, '/admin/users', `/admin/users/${admin.id}/role`, [
+      ['role', 'organizer'],
+    ]);
+    expect(demoted.status).toBe(303);
+    expect((await t.platform.repositories.users.findById(admin.id))!.role).toBe('organizer');
+    expectErrorPage(await as.get('/admin/users'), 403, ERROR_TITLES[403]);
+  });
+});
+
+/** The page of an invitation link that does not work. */
+function expectErrorPageOfLink(response: { status: number; text: string }): void {
+  expect(response.status).toBe(404);
+  expect(textOf(mainOf(response.text))).toContain(MESSAGES.invalidLink);
+  expect(startTags(response.text, 'input').some((i) => i.attrs.name === 'password')).toBe(false);
+}
