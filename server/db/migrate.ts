@@ -5,6 +5,7 @@ import * as accounts from './migrations/2026-11-23T14-accounts-and-letter-editin
 import * as deliveries from './migrations/2026-11-23T16-deliveries.js';
 import * as signerData from './migrations/2026-11-23T18-signer-data.js';
 import * as auditNoReplace from './migrations/2026-11-23T20-audit-log-no-replace.js';
+import * as outboxContents from './migrations/2026-11-23T21-outbox-contents.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23T16-deliveries': deliveries,
   '2026-11-23T18-signer-data': signerData,
   '2026-11-23T20-audit-log-no-replace': auditNoReplace,
+  '2026-11-23T21-outbox-contents': outboxContents,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

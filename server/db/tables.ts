@@ -21,6 +21,7 @@ export interface Database {
   delivery_rounds: DeliveryRoundsTable;
   deliveries: DeliveriesTable;
   outbox_attachments: OutboxAttachmentsTable;
+  outbox_contents: OutboxContentsTable;
   audit_events: AuditEventsTable;
   recipient_imports: RecipientImportsTable;
 }
@@ -128,10 +129,6 @@ export interface OutboxMessagesTable {
   priority: number;
   signature_id: number | null;
   to_address: string;
-  subject: string;
-  text_body: string;
-  html_body: string;
-  headers: string;
   message_id: string;
   status: string;
   attempts: Generated<number>;
@@ -191,6 +188,15 @@ export interface AuditEventsTable {
   target_type: string;
   target_id: string;
   details: string;
+}
+
+/** The rendered e-mail of an outbox message, written once, apart from the queue state that changes. */
+export interface OutboxContentsTable {
+  outbox_message_id: number;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  headers: Generated<string>;
 }
 
 export interface OutboxAttachmentsTable {

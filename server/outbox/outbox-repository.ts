@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
-import type { OutboxMessageRow } from '../db/tables.js';
+import type { Selectable } from 'kysely';
+import type { OutboxContentsTable, OutboxMessageRow } from '../db/tables.js';
 import {
   domainOfAddress,
   OUTBOX_TRANSITIONS,
@@ -10,15 +11,17 @@ import {
   type OutboxStatus,
 } from './outbox.js';
 
-function toMessage(row: OutboxMessageRow): OutboxMessage {
+type ContentRow = Selectable<OutboxContentsTable>;
+
+function toMessage(row: OutboxMessageRow, content: ContentRow | undefined): OutboxMessage {
   return {
     id: row.id,
     kind: row.kind,
     toAddress: row.to_address,
-    subject: row.subject,
-    textBody: row.text_body,
-    htmlBody: row.html_body,
-    headers: JSON.parse(row.headers) as Record<string, string>,
+    subject: content?.subject ?? '',
+    textBody: content?.text_body ?? '',
+    htmlBody: content?.html_body ?? '',
+    headers: JSON.parse(content?.headers ?? '{}') as Record<string, string>,
     messageId: row.message_id,
     status: row.status as OutboxStatus,
     attempts: row.attempts,
@@ -90,10 +93,6 @@ export class OutboxRepository {
       signature_id: message.signatureId,
       to_address: message.toAddress,
       domain: domainOfAddress(message.toAddress),
-      subject: message.subject,
-      text_body: message.textBody,
-      html_body: message.htmlBody,
-      headers: JSON.stringify(message.headers ?? {}),
       reply_to: message.replyTo ?? null,
       delivery_round_id: message.deliveryRoundId ?? null,
       attachment_count: message.attachments?.length ?? 0,
@@ -106,6 +105,16 @@ export class OutboxRepository {
     if (once) query = query.onConflict((oc) => oc.doNothing());
     const row = await query.returning('id').executeTakeFirst();
     if (!row) return undefined;
+    await this.db
+      .insertInto('outbox_contents')
+      .values({
+        outbox_message_id: row.id,
+        subject: message.subject,
+        text_body: message.textBody,
+        html_body: message.htmlBody,
+        headers: JSON.stringify(message.headers ?? {}),
+      })
+      .execute();
     for (const attachment of message.attachments ?? []) {
       await this.db
         .insertInto('outbox_attachments')
@@ -118,6 +127,13 @@ export class OutboxRepository {
         .execute();
     }
     return row.id;
+  }
+
+  /** The rendered e-mails of several messages, by message id. */
+  private async contentsOf(ids: readonly number[]): Promise<Map<number, ContentRow>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.selectFrom('outbox_contents').selectAll().where('outbox_message_id', 'in', ids).execute();
+    return new Map(rows.map((r) => [r.outbox_message_id, r]));
   }
 
   async attachmentsOf(id: number): Promise<OutboxAttachment[]> {
@@ -198,7 +214,8 @@ export class OutboxRepository {
         limit ${limit}
       )
       returning *`.execute(this.db);
-    return result.rows.map(toMessage).sort((a, b) => a.id - b.id);
+    const contents = await this.contentsOf(result.rows.map((r) => r.id));
+    return result.rows.map((row) => toMessage(row, contents.get(row.id))).sort((a, b) => a.id - b.id);
   }
 
   /**
@@ -336,9 +353,14 @@ export class OutboxRepository {
     ) => {
       const rows = await filter(this.scrubQuery(now)).returning('id').execute();
       scrubbed += rows.length;
-      // Attachments go with the content: the data sent in answer to an access request holds the address.
+      // The content goes too, with the attachments: the data sent in answer to an access request holds the address.
       for (let i = 0; i < rows.length; i += 500) {
         const slice = rows.slice(i, i + 500).map((r) => r.id);
+        await this.db
+          .updateTable('outbox_contents')
+          .set({ subject: '', text_body: '', html_body: '', headers: '{}' })
+          .where('outbox_message_id', 'in', slice)
+          .execute();
         await this.db.deleteFrom('outbox_attachments').where('outbox_message_id', 'in', slice).execute();
       }
     };
@@ -357,10 +379,6 @@ export class OutboxRepository {
   private scrubQuery(now: Date) {
     return this.db.updateTable('outbox_messages').set({
       to_address: '',
-      subject: '',
-      text_body: '',
-      html_body: '',
-      headers: '{}',
       reply_to: null,
       attachment_count: 0,
       status: sql<string>`case when status in ('queued', 'retrying') then 'cancelled' else status end`,
@@ -378,9 +396,10 @@ export class OutboxRepository {
       .selectAll()
       .where('id', '=', id)
       .executeTakeFirst();
+    const content = row ? (await this.contentsOf([row.id])).get(row.id) : undefined;
     return row
       ? {
-          ...toMessage(row),
+          ...toMessage(row, content),
           lastReply: row.last_reply,
           sentAt: row.sent_at ? new Date(row.sent_at) : null,
           bouncedAt: row.bounced_at ? new Date(row.bounced_at) : null,

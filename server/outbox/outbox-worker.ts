@@ -88,8 +88,11 @@ export class OutboxWorker {
     await this.loop;
     await Promise.all([...this.inFlight]);
     await this.flushSent();
+    await Promise.all([...this.recording]);
   }
 
+  /** Sent messages whose record is on its way (see recordSent). */
+  private readonly recording = new Set<Promise<void>>();
   private readonly sentBuffer: { id: number; reply: string; done: (recorded: boolean) => void }[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
 
@@ -132,6 +135,8 @@ export class OutboxWorker {
     // One pass (tests, drains) always takes over expired claims; the running loop looks a few times per lease.
     const claimed = await this.claim(this.batchSize, true);
     await Promise.all(claimed.map((message) => this.deliver(message)));
+    await this.flushSent();
+    await Promise.all([...this.recording]);
     return claimed.length;
   }
 
@@ -214,11 +219,15 @@ export class OutboxWorker {
     try {
       const attachments = message.attachmentCount > 0 ? await outbox.attachmentsOf(message.id) : [];
       const { reply } = await this.gate.run(message.domain, () => sender.send(message, attachments));
-      const recorded = await this.recordSent(message.id, reply);
-      if (!recorded)
-        log.warn('mail worker: sent, but the claim had expired; another attempt may duplicate it');
-      log.info('mail worker: sent');
-      this.options.onFinished?.(message.id, 'sent');
+      // The send's place is free once the server has answered: recording joins the next batch of
+      // records on its own, so the SMTP pool never waits for the database.
+      const recording = this.recordSent(message.id, reply).then((recorded) => {
+        if (!recorded) log.warn('mail worker: sent, but the claim had expired; another attempt may duplicate it');
+        log.info('mail worker: sent');
+        this.options.onFinished?.(message.id, 'sent');
+      });
+      this.recording.add(recording);
+      void recording.finally(() => this.recording.delete(recording));
     } catch (error) {
       const outcome = classifySendError(error);
       const now = clock.now();

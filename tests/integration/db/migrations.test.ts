@@ -25,6 +25,7 @@ describe('database setup', () => {
         '2026-11-23T16-deliveries',
         '2026-11-23T18-signer-data',
         '2026-11-23T20-audit-log-no-replace',
+        '2026-11-23T21-outbox-contents',
       ]);
       const tables = sqlite
         .prepare(
@@ -44,6 +45,7 @@ describe('database setup', () => {
         'letters',
         'login_throttles',
         'outbox_attachments',
+        'outbox_contents',
         'outbox_messages',
         'recipient_imports',
         'recipients',

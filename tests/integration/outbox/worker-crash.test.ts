@@ -141,17 +141,18 @@ describe('a mail worker killed at random moments', () => {
 
     const rows = await t.db
       .selectFrom('outbox_messages')
+      .innerJoin('outbox_contents', 'outbox_contents.outbox_message_id', 'outbox_messages.id')
       .select([
-        'id',
-        'to_address',
-        'subject',
-        'message_id',
-        'status',
-        'attempts',
-        'last_reply',
-        'lease_expires_at',
+        'outbox_messages.id',
+        'outbox_messages.to_address',
+        'outbox_contents.subject',
+        'outbox_messages.message_id',
+        'outbox_messages.status',
+        'outbox_messages.attempts',
+        'outbox_messages.last_reply',
+        'outbox_messages.lease_expires_at',
       ])
-      .orderBy('id')
+      .orderBy('outbox_messages.id')
       .execute();
     expect(rows).toHaveLength(MESSAGES);
 

@@ -143,6 +143,7 @@ describe('retention: forgetting the signers of letters closed long ago', () => {
     // The confirmation e-mails to those supporters keep no address or content either.
     const mails = await db
       .selectFrom('outbox_messages')
+      .innerJoin('outbox_contents', 'outbox_contents.outbox_message_id', 'outbox_messages.id')
       .selectAll()
       .where('kind', '=', 'signature-confirmation')
       .execute();
@@ -375,7 +376,12 @@ describe('retention in a process of its own, killed half way and run again', () 
     expect(sizes.slice(0, -1).every((n) => n === 500)).toBe(true);
 
     // The queued e-mails to the forgotten supporters hold no address any more; the others still do.
-    const mails = await db.selectFrom('outbox_messages').selectAll().orderBy('id').execute();
+    const mails = await db
+      .selectFrom('outbox_messages')
+      .innerJoin('outbox_contents', 'outbox_contents.outbox_message_id', 'outbox_messages.id')
+      .selectAll()
+      .orderBy('outbox_messages.id')
+      .execute();
     const dueIds = new Set(after.filter((r) => r.letter_id === due.id).map((r) => r.id));
     for (const mail of mails) {
       if (dueIds.has(mail.signature_id!))

@@ -37,7 +37,14 @@ describe('SignatureService', () => {
   };
   const tokenFor = async (purpose: 'confirm' | 'withdraw') =>
     signatureToken(secret(), (await onlySignature()).ref, purpose);
-  const outboxRows = () => t.platform.db.selectFrom('outbox_messages').selectAll().orderBy('id').execute();
+  // Queue state and the rendered e-mail (kept in a table of its own), one row per message.
+  const outboxRows = () =>
+    t.platform.db
+      .selectFrom('outbox_messages')
+      .innerJoin('outbox_contents', 'outbox_contents.outbox_message_id', 'outbox_messages.id')
+      .selectAll()
+      .orderBy('outbox_messages.id')
+      .execute();
 
   beforeEach(async () => {
     t = await createTestPlatform();
