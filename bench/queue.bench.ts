@@ -24,8 +24,8 @@ const COMPARE_MESSAGES = Number(process.env.BENCH_COMPARE ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BACKLOG_MESSAGES = Number(process.env.BENCH_BACKLOG ?? 100_000);
 const POOL = { pool: true, maxConnections: 5, maxMessages: Infinity } as const;
-/** Sends in flight: the worker's batch size, and the same number of concurrent sendMail calls directly. */
-const IN_FLIGHT = 20;
+/** Sends in flight: the worker's batch size, and the same number of concurrent sendMail calls directly (8 per pool connection). */
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 40);
 const DOMAINS = 500;
 const FROM = 'Undersigned <letters@undersigned.example.org>';
 
@@ -138,7 +138,7 @@ async function drain(
     clock: systemClock,
     logger: createLogger('silent'),
     workerId: 'bench',
-    batchSize: IN_FLIGHT,
+    batchSize: Number(process.env.BENCH_WORKER_BATCH ?? IN_FLIGHT),
     pollMs: 20,
     // Many domains on one local sink: pacing real remote domains (1 a second by default) is not measured here.
     politeness: { connectionsPerDomain: 2, messagesPerSecond: 1_000 },
