@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { firstErrorPerField } from '../lib/form-errors.js';
 import { isCountryCode } from '../lib/countries.js';
 
 /** A recipient as validated and stored: every field trimmed, the address lower-cased, no country as null. */
@@ -132,14 +133,8 @@ export function parseRecipient(
   languages: readonly string[],
 ): RecipientParseResult {
   const result = schemaOf(languages).safeParse(values);
-  if (!result.success) {
-    const errors: Partial<Record<keyof RecipientFormValues, string>> = {};
-    for (const issue of result.error.issues) {
-      const key = issue.path[0] as keyof RecipientFormValues;
-      errors[key] ??= issue.message;
-    }
-    return { ok: false, errors };
-  }
+  if (!result.success)
+    return { ok: false, errors: firstErrorPerField<keyof RecipientFormValues>(result.error.issues) };
   const v = result.data;
   return {
     ok: true,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { firstErrorPerField } from '../lib/form-errors.js';
 import { isCountryCode } from '../lib/countries.js';
 import { DISPLAY_CHOICES, type DisplayChoice } from './signature.js';
 
@@ -84,14 +85,8 @@ export type ParseResult =
 /** Validates the signing form; on failure, one i18n message key per field that needs fixing. */
 export function parseSigningForm(values: SigningFormValues): ParseResult {
   const result = schema.safeParse(values);
-  if (!result.success) {
-    const errors: Partial<Record<keyof SigningFormValues, string>> = {};
-    for (const issue of result.error.issues) {
-      const key = issue.path[0] as keyof SigningFormValues;
-      errors[key] ??= issue.message;
-    }
-    return { ok: false, errors };
-  }
+  if (!result.success)
+    return { ok: false, errors: firstErrorPerField<keyof SigningFormValues>(result.error.issues) };
   const v = result.data;
   return {
     ok: true,
