@@ -63,8 +63,11 @@ export class BounceHandler {
   constructor(private readonly deps: BounceHandlerDeps) {}
 
   /** The tag that proves a return path was ours. */
+  /** Lower-case hex, so a relay that changes the case of a return path still brings the bounce home. */
   private tag(messageId: number): string {
-    return keyedHash(this.deps.secret, 'verp', String(messageId)).slice(0, 12);
+    return Buffer.from(keyedHash(this.deps.secret, 'verp', String(messageId)), 'base64url')
+      .toString('hex')
+      .slice(0, 16);
   }
 
   /** The return path for one outbox message. */
@@ -75,14 +78,14 @@ export class BounceHandler {
   /** Whether an envelope recipient is one of our return paths (so the SMTP listener accepts it). */
   accepts(address: string): boolean {
     const parsed = parseVerp(address, this.deps.bounceAddress);
-    return parsed !== undefined && parsed.tag === this.tag(parsed.messageId);
+    return parsed !== undefined && parsed.tag.toLowerCase() === this.tag(parsed.messageId);
   }
 
   /** Handles one message that arrived for `envelopeTo`; returns the ids of the messages it marked failed. */
   async handle(envelopeTo: readonly string[], raw: Buffer | string): Promise<number[]> {
     const ids = envelopeTo.flatMap((address) => {
       const parsed = parseVerp(address, this.deps.bounceAddress);
-      return parsed && parsed.tag === this.tag(parsed.messageId) ? [parsed.messageId] : [];
+      return parsed && parsed.tag.toLowerCase() === this.tag(parsed.messageId) ? [parsed.messageId] : [];
     });
     if (ids.length === 0) return [];
     // Without keepDeliveryStatus, mailparser folds the machine-readable report into the text body.

@@ -548,7 +548,7 @@ describe('delivering a letter to its recipients', () => {
       expect(t.sink.to(INITIALS.email).filter(isNotice)).toEqual([]);
       const [notice] = t.sink.to(FULL.email).filter(isNotice);
       expect(notice!.parsed.subject).toBe(`Your letter was sent: ${EN_TITLE}`);
-      expect(notice!.parsed.text).toContain('was sent to 3 recipients with 3 signatures');
+      expect(notice!.parsed.text).toContain('Recipients: 3. Confirmed signatures: 3.');
       expect(rawHeader(notice!, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
       const unsubscribe = /^<(https?:\/\/[^>]+)>$/.exec(rawHeader(notice!, 'List-Unsubscribe') ?? '');
       expect(unsubscribe, rawHeader(notice!, 'List-Unsubscribe')).not.toBeNull();
