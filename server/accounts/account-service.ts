@@ -7,6 +7,7 @@ import type { LoginThrottleRepository } from './login-throttle-repository.js';
 import { decoyHash, hashPassword, oneTimePassword, verifyPassword } from './passwords.js';
 import type { SessionRepository } from './session-repository.js';
 import type { UserRepository } from './user-repository.js';
+import { looksLikeEmailAddress } from '../lib/email-address.js';
 
 export interface AccountServiceDeps {
   audit: AuditRepository;
@@ -22,9 +23,6 @@ export type LoginOutcome = { kind: 'ok'; user: User } | { kind: 'invalid' } | { 
 export type PasswordChangeOutcome =
   { kind: 'changed' } | { kind: 'wrong-current' } | { kind: 'refused'; messageKey: string };
 
-/** The address a new account would get, as accepted by the schema used everywhere else. */
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /** Accounts: creating them, logging in with throttling, changing passwords. */
 export class AccountService {
   constructor(private readonly deps: AccountServiceDeps) {}
@@ -32,7 +30,7 @@ export class AccountService {
   /** Creates an account with a one-time password that must be changed at the first login. */
   async createUser(email: string, role: Role): Promise<{ user: User; oneTimePassword: string }> {
     const address = accountEmail(email);
-    if (!EMAIL.test(address) || address.length > 254)
+    if (!looksLikeEmailAddress(address))
       throw new AppError(400, 'account_email_invalid', 'account.errors.emailInvalid');
     if (await this.deps.users.findByEmail(address))
       throw new AppError(409, 'account_exists', 'account.errors.exists');

@@ -1,6 +1,6 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
-import { formBody, formText, idParam } from '../http/input.js';
+import { formBody, formText, idParam, translatedErrors } from '../http/input.js';
 import type { TFunction } from '../lib/i18n.js';
 import { ROLES } from './account.js';
 import type { UserAdminService } from './user-admin-service.js';
@@ -13,7 +13,6 @@ async function renderList(
   notice?: string,
 ) {
   const t = res.locals.t as TFunction;
-  const errors = Object.fromEntries(Object.entries(form.errors).map(([field, key]) => [field, t(key)]));
   const me = currentUser(res);
   res.status(status).render('admin/users', {
     titleKey: 'users.title',
@@ -24,8 +23,7 @@ async function renderList(
     })),
     roles: ROLES.map((r) => ({ role: r, selected: r === form.values.role, label: t(`users.roles.${r}`) })),
     values: form.values,
-    errors,
-    errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
+    ...translatedErrors(t, form.errors),
     notice,
   });
 }

@@ -12,6 +12,7 @@ import { accountEmail, passwordProblem, ROLES, type Role, type User } from './ac
 import { hashPassword } from './passwords.js';
 import type { SessionRepository } from './session-repository.js';
 import type { UserRepository } from './user-repository.js';
+import { looksLikeEmailAddress } from '../lib/email-address.js';
 
 export interface UserAdminServiceDeps {
   db: Db;
@@ -29,8 +30,6 @@ export interface UserAdminServiceDeps {
 
 /** How long an invitation link works. */
 export const INVITATION_DAYS = 7;
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Admins manage accounts: invite by e-mail, change roles, disable and enable. */
 export class UserAdminService {
@@ -55,7 +54,7 @@ export class UserAdminService {
   ): Promise<{ kind: 'invited' } | { kind: 'invalid'; errors: Record<string, string> }> {
     const address = accountEmail(email);
     const errors: Record<string, string> = {};
-    if (!EMAIL.test(address) || address.length > 254) errors.email = 'account.errors.emailInvalid';
+    if (!looksLikeEmailAddress(address)) errors.email = 'account.errors.emailInvalid';
     if (!(ROLES as readonly string[]).includes(role)) errors.role = 'users.errors.role';
     if (Object.keys(errors).length > 0) return { kind: 'invalid', errors };
     const existing = await this.deps.users.findByEmail(address);

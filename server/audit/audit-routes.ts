@@ -1,15 +1,14 @@
 import { Router, type Request } from 'express';
 import { requireAdmin } from '../http/auth.js';
+import { queryText } from '../http/input.js';
+import { DAY_MS, parseUtcDay } from '../lib/dates.js';
 import type { TFunction } from '../lib/i18n.js';
 import { AUDIT_ACTIONS, type AuditAction } from './audit.js';
 import type { AuditRepository } from './audit-repository.js';
 
 const PAGE_SIZE = 100;
 
-function query(req: Request, name: string): string {
-  const value = req.query[name];
-  return typeof value === 'string' ? value.slice(0, 200).trim() : '';
-}
+const query = (req: Request, name: string) => queryText(req, name).trim();
 
 /** The audit log for admins: read and filter, never change. */
 export function auditRoutes(deps: { audit: AuditRepository }): Router {
@@ -23,15 +22,9 @@ export function auditRoutes(deps: { audit: AuditRepository }): Router {
       errors.action = t('audit.errors.action');
     const day = (value: string, end: boolean) => {
       if (!value) return undefined;
-      const d = new Date(`${value}T00:00:00.000Z`);
-      // Date rolls 2026-02-30 over to 2 March: a day that does not exist is an error, not another day.
-      if (
-        !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
-        Number.isNaN(d.getTime()) ||
-        !d.toISOString().startsWith(value)
-      )
-        return null;
-      return end ? new Date(d.getTime() + 86_400_000) : d;
+      const start = parseUtcDay(value);
+      if (!start) return null;
+      return end ? new Date(start.getTime() + DAY_MS) : start;
     };
     const from = day(query(req, 'from'), false);
     const to = day(query(req, 'to'), true);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseUtcMinute } from '../lib/dates.js';
 import { DELIVERY_MODES, type DeliveryMode } from './delivery.js';
 
 /** The delivery settings form as typed. */
@@ -16,7 +17,6 @@ export interface DeliverySettings {
   replyTo: string;
 }
 
-const DATETIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/;
 const email = z.email();
 
 /** Reads the raw form body. */
@@ -58,13 +58,8 @@ export function parseDeliverySettings(
 
   let deliverAt: Date | null = null;
   if (values.deliverAt.trim() !== '') {
-    const match = DATETIME.exec(values.deliverAt.trim());
-    const date = match ? new Date(`${values.deliverAt.trim()}:00.000Z`) : undefined;
-    if (
-      !date ||
-      Number.isNaN(date.getTime()) ||
-      date.toISOString().slice(0, 16) !== values.deliverAt.trim()
-    ) {
+    const date = parseUtcMinute(values.deliverAt);
+    if (!date) {
       errors.deliver_at = 'deliveries.errors.deliverAt';
     } else if (mode === 'scheduled' && date <= now) {
       errors.deliver_at = 'deliveries.errors.deliverAtPast';

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { currentUser } from '../http/auth.js';
-import { formBody, formText, idParam, pathParam } from '../http/input.js';
+import { formBody, formText, idParam, pathParam, translatedErrors } from '../http/input.js';
 import type { TFunction } from '../lib/i18n.js';
 import { DELIVERY_MODES } from './delivery.js';
 import { deliverySettingsValues, type DeliverySettingsValues } from './delivery-input.js';
 import type { DeliveryOverview, DeliveryService } from './delivery-service.js';
+import { languageName } from '../lib/languages.js';
 
 export interface DeliveryRoutesDeps {
   deliveries: DeliveryService;
@@ -17,10 +18,6 @@ const NOTICES = ['saved', 'testQueued', 'deliveryQueued', 'updateQueued'] as con
 /** A fresh key for a form that starts a round: submitting it twice makes one round. */
 function requestKey(): string {
   return randomBytes(16).toString('base64url');
-}
-
-function languageName(code: string, inLanguage: string): string {
-  return new Intl.DisplayNames([inLanguage, 'en'], { type: 'language' }).of(code) ?? code;
 }
 
 function renderPage(
@@ -39,17 +36,13 @@ function renderPage(
     deliverAt: letter.deliverAt ? letter.deliverAt.toISOString().slice(0, 16) : '',
     replyTo: letter.replyTo,
   };
-  const errors = Object.fromEntries(
-    Object.entries(form?.errors ?? {}).map(([field, key]) => [field, t(key)]),
-  );
   const done = req.query.done;
   res.status(status).render('admin/delivery', {
     titleText: t('deliveries.title'),
     overview,
     letter,
     values,
-    errors,
-    errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
+    ...translatedErrors(t, form?.errors ?? {}),
     modes: DELIVERY_MODES.map((mode) => ({
       mode,
       checked: mode === values.mode,

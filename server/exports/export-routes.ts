@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Router, type RequestHandler, type Response } from 'express';
 import type { User } from '../accounts/account.js';
 import { currentUser, requireAdmin } from '../http/auth.js';
-import { formBody } from '../http/input.js';
+import { formBody, translatedErrors } from '../http/input.js';
 import { countryOptions } from '../lib/countries.js';
 import { AppError } from '../lib/errors.js';
 import type { TFunction } from '../lib/i18n.js';
@@ -65,12 +65,10 @@ async function renderForm(
   status = 200,
 ) {
   const t = res.locals.t as TFunction;
-  const translated = Object.fromEntries(Object.entries(errors).map(([field, key]) => [field, t(key)]));
   res.status(status).render('admin/exports', {
     titleKey: 'exports.title',
     values,
-    errors: translated,
-    errorList: Object.entries(translated).map(([field, message]) => ({ field, message })),
+    ...translatedErrors(t, errors),
     letters: (await deps.letterSlugs(currentUser(res))).map((l) => ({
       ...l,
       selected: l.slug === values.letter,

@@ -1,4 +1,5 @@
 import { isCountryCode } from '../lib/countries.js';
+import { DAY_MS, parseUtcDay } from '../lib/dates.js';
 import { SIGNATURE_STATUSES, type SignatureStatus } from '../signatures/signature.js';
 
 /** The columns an export can have, in this order; documented in the README. */
@@ -70,15 +71,6 @@ export interface ExportValues {
   format: string;
 }
 
-const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-function day(value: string): Date | undefined {
-  const trimmed = value.trim();
-  if (!DAY.test(trimmed)) return undefined;
-  const date = new Date(`${trimmed}T00:00:00.000Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === trimmed ? date : undefined;
-}
-
 /** Checks an export request; errors are i18n keys per field, so a bad filter gets a 400 that says what to fix. */
 export function parseExportRequest(
   values: ExportValues,
@@ -94,11 +86,11 @@ export function parseExportRequest(
   const country = values.country.trim().toUpperCase();
   if (country !== '' && !isCountryCode(country)) errors.country = 'exports.errors.country';
 
-  const from = values.from.trim() === '' ? undefined : day(values.from);
+  const from = values.from.trim() === '' ? undefined : parseUtcDay(values.from);
   if (values.from.trim() !== '' && !from) errors.from = 'exports.errors.date';
-  const toDay = values.to.trim() === '' ? undefined : day(values.to);
+  const toDay = values.to.trim() === '' ? undefined : parseUtcDay(values.to);
   if (values.to.trim() !== '' && !toDay) errors.to = 'exports.errors.date';
-  const to = toDay ? new Date(toDay.getTime() + 86_400_000) : undefined;
+  const to = toDay ? new Date(toDay.getTime() + DAY_MS) : undefined;
   if (from && to && to <= from) errors.to = 'exports.errors.range';
 
   let consent: boolean | undefined;
@@ -150,7 +142,7 @@ export function describeFilters(request: ExportRequest): Record<string, unknown>
     statuses: filters.statuses,
     country: filters.country ?? 'any',
     from: filters.from?.toISOString().slice(0, 10) ?? null,
-    to: filters.to ? new Date(filters.to.getTime() - 86_400_000).toISOString().slice(0, 10) : null,
+    to: filters.to ? new Date(filters.to.getTime() - DAY_MS).toISOString().slice(0, 10) : null,
     consent: filters.consent ?? 'any',
     columns: request.columns,
     format: request.format,

@@ -25,3 +25,25 @@ export function idParam(req: Request, name: string): number {
   if (!/^[1-9]\d{0,15}$/.test(value)) throw notFound();
   return Number(value);
 }
+
+/** A query-string parameter as text, at most 200 characters: '' when missing or repeated. */
+export function queryText(req: Request, name: string): string {
+  const value = req.query[name];
+  return typeof value === 'string' ? value.slice(0, 200) : '';
+}
+
+/**
+ * Field errors (i18n keys) translated for a form view: the message beside each field, and the summary
+ * list at the top of the form that links to each field.
+ */
+export function translatedErrors(
+  t: (key: string, params?: Record<string, unknown>) => string,
+  errors: Partial<Record<string, string>>,
+): { errors: Record<string, string>; errorList: { field: string; message: string }[] } {
+  const messages: Record<string, string> = {};
+  for (const [field, key] of Object.entries(errors)) if (key) messages[field] = t(key);
+  return {
+    errors: messages,
+    errorList: Object.entries(messages).map(([field, message]) => ({ field, message })),
+  };
+}

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import type { TFunction } from '../lib/i18n.js';
 import { countryName } from '../lib/countries.js';
+import { languageName } from '../lib/languages.js';
 
 type Compiled = HandlebarsTemplateDelegate<Record<string, unknown>>;
 type EngineCallback = (error: unknown, rendered?: string) => void;
@@ -70,10 +71,7 @@ export function createViewEngine(viewsDir: string, cache: boolean) {
     args.slice(0, -1).reduce((total: number, n) => total + Number(n), 0),
   );
   env.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map(String).join(''));
-  env.registerHelper(
-    'languageName',
-    (code: string) => new Intl.DisplayNames([code], { type: 'language' }).of(code) ?? code,
-  );
+  env.registerHelper('languageName', (code: string) => languageName(code, code));
 
   const load = (file: string): Compiled => {
     let template = cache ? compiled.get(file) : undefined;

@@ -9,6 +9,7 @@ import type { EditorState, LetterEditorService, PreviewOutcome } from './letter-
 import { editorValues, LIMITS, type EditorErrors, type EditorValues } from './letter-input.js';
 import { MERGE_FIELD_DOCS } from './merge-fields.js';
 import { signatureChartSvg } from './signature-chart.js';
+import { languageName } from '../lib/languages.js';
 
 export interface LetterAdminRoutesDeps {
   editor: LetterEditorService;
@@ -34,14 +35,6 @@ function notice(req: Request, t: TFunction): string | undefined {
   return typeof name === 'string' && (NOTICES as readonly string[]).includes(name)
     ? t(`editor.notices.${name}`)
     : undefined;
-}
-
-function languageName(code: string, inLanguage: string): string {
-  try {
-    return new Intl.DisplayNames([inLanguage, 'en'], { type: 'language' }).of(code) ?? code;
-  } catch {
-    return code;
-  }
 }
 
 /** Field errors translated, and the summary list that links to each field. */

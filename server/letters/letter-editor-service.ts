@@ -19,7 +19,8 @@ import {
   type LetterVersion,
 } from './letter.js';
 import { diffVersions, type TranslationDiff } from './letter-diff.js';
-import { dayValue, parseEditorForm, type EditorErrors, type EditorValues } from './letter-input.js';
+import { dayValue } from '../lib/dates.js';
+import { parseEditorForm, type EditorErrors, type EditorValues } from './letter-input.js';
 import type { LetterListItem, LetterRepository } from './letter-repository.js';
 import { checkLetterTemplate, type TemplateProblem } from './letter-template-check.js';
 import { renderLetter, type RenderedLetter } from './letter-text.js';

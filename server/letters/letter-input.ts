@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkLetterTemplate, type TemplateProblem } from './letter-template-check.js';
 import { isLetterLanguage, type LetterText } from './letter.js';
 import type { LetterDetails } from './letter-repository.js';
+import { dayValue, parseUtcDay } from '../lib/dates.js';
 
 /** The editor form as typed, kept whole so a refused save shows everything again. */
 export interface EditorValues {
@@ -48,7 +49,6 @@ export const LIMITS = {
 } as const;
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 function text(body: Record<string, unknown>, name: string): string {
   const value = body[name];
@@ -104,19 +104,6 @@ export function editorValues(body: Record<string, unknown>): EditorValues {
       ]),
     ),
   };
-}
-
-/** A calendar day typed in a date field, as the start of that day in UTC; undefined when it is no real date. */
-export function parseDay(value: string): Date | undefined {
-  const match = DAY.exec(value.trim());
-  if (!match) return undefined;
-  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
-  return date.toISOString().slice(0, 10) === value.trim() ? date : undefined;
-}
-
-/** The value of a date field for a stored date. */
-export function dayValue(date: Date | null): string {
-  return date ? date.toISOString().slice(0, 10) : '';
 }
 
 const END_OF_DAY_MS = 86_400_000 - 1;
@@ -186,7 +173,7 @@ export function parseEditorForm(
   const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   let opensAt: Date | null = null;
   if (values.opensAt.trim() !== '') {
-    const day = parseDay(values.opensAt);
+    const day = parseUtcDay(values.opensAt);
     if (!day) add('opens_at', { key: 'editor.errors.date' });
     else if (day < today && dayValue(stored?.opensAt ?? null) !== dayValue(day))
       add('opens_at', { key: 'editor.errors.opensInPast' });
@@ -194,7 +181,7 @@ export function parseEditorForm(
   }
   let closesAt: Date | null = null;
   if (values.closesAt.trim() !== '') {
-    const day = parseDay(values.closesAt);
+    const day = parseUtcDay(values.closesAt);
     if (!day) add('closes_at', { key: 'editor.errors.date' });
     else {
       const unchanged = dayValue(stored?.closesAt ?? null) === dayValue(day);

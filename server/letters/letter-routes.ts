@@ -1,4 +1,4 @@
-import { pathParam } from '../http/input.js';
+import { pathParam, translatedErrors } from '../http/input.js';
 import { Router, type Request, type Response } from 'express';
 import { countryOptions } from '../lib/countries.js';
 import type { TFunction } from '../lib/i18n.js';
@@ -44,11 +44,9 @@ function formView(
   errors: Partial<Record<string, string>>,
 ) {
   const t = res.locals.t as TFunction;
-  const translated = Object.fromEntries(Object.entries(errors).map(([field, key]) => [field, t(key!)]));
   return {
     values,
-    errors: translated,
-    errorList: Object.entries(translated).map(([field, message]) => ({ field, message })),
+    ...translatedErrors(t, errors),
     countries: countryOptions(res.locals.language as string).map((c) => ({
       ...c,
       selected: c.code === values.country,

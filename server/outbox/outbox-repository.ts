@@ -132,7 +132,11 @@ export class OutboxRepository {
   /** The rendered e-mails of several messages, by message id. */
   private async contentsOf(ids: readonly number[]): Promise<Map<number, ContentRow>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db.selectFrom('outbox_contents').selectAll().where('outbox_message_id', 'in', ids).execute();
+    const rows = await this.db
+      .selectFrom('outbox_contents')
+      .selectAll()
+      .where('outbox_message_id', 'in', ids)
+      .execute();
     return new Map(rows.map((r) => [r.outbox_message_id, r]));
   }
 

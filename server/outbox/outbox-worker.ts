@@ -222,7 +222,8 @@ export class OutboxWorker {
       // The send's place is free once the server has answered: recording joins the next batch of
       // records on its own, so the SMTP pool never waits for the database.
       const recording = this.recordSent(message.id, reply).then((recorded) => {
-        if (!recorded) log.warn('mail worker: sent, but the claim had expired; another attempt may duplicate it');
+        if (!recorded)
+          log.warn('mail worker: sent, but the claim had expired; another attempt may duplicate it');
         log.info('mail worker: sent');
         this.options.onFinished?.(message.id, 'sent');
       });

@@ -1,7 +1,7 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { currentUser } from '../http/auth.js';
-import { formBody, formText, idParam, pathParam } from '../http/input.js';
+import { formBody, formText, idParam, pathParam, translatedErrors } from '../http/input.js';
 import { LETTER_LANGUAGES } from '../letters/letter.js';
 import { countryOptions } from '../lib/countries.js';
 import { AppError } from '../lib/errors.js';
@@ -13,6 +13,7 @@ import {
 } from './recipient-import.js';
 import { recipientFormValues, type RecipientFormValues } from './recipient-input.js';
 import { MAX_IMPORT_BYTES, type RecipientService } from './recipient-service.js';
+import { languageName } from '../lib/languages.js';
 
 export interface RecipientRoutesDeps {
   recipients: RecipientService;
@@ -30,10 +31,6 @@ const EMPTY: RecipientFormValues = {
   notes: '',
 };
 
-function languageName(code: string, inLanguage: string): string {
-  return new Intl.DisplayNames([inLanguage, 'en'], { type: 'language' }).of(code) ?? code;
-}
-
 function renderForm(
   res: Response,
   view: { id?: number; values: RecipientFormValues; errors?: Partial<Record<string, string>> },
@@ -41,16 +38,12 @@ function renderForm(
 ) {
   const t = res.locals.t as TFunction;
   const ui = res.locals.language as string;
-  const errors = Object.fromEntries(
-    Object.entries(view.errors ?? {}).map(([field, key]) => [field, t(key!)]),
-  );
   res.status(status).render('admin/recipient-edit', {
     titleKey: view.id ? 'recipients.editTitle' : 'recipients.newTitle',
     id: view.id,
     action: view.id ? `/admin/recipients/${view.id}` : '/admin/recipients',
     values: view.values,
-    errors,
-    errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
+    ...translatedErrors(t, view.errors ?? {}),
     countries: countryOptions(ui).map((c) => ({ ...c, selected: c.code === view.values.country })),
     languages: LETTER_LANGUAGES.map((code) => ({
       code,

@@ -1,8 +1,10 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { safeNextPath } from '../accounts/account.js';
 import { currentUser, requireAdmin } from '../http/auth.js';
-import { formBody, formText, idParam } from '../http/input.js';
+import { formBody, formText, idParam, queryText, translatedErrors } from '../http/input.js';
 import { countryOptions, isCountryCode } from '../lib/countries.js';
+import { DAY_MS, parseUtcDay, parseUtcMinute } from '../lib/dates.js';
+import { looksLikeEmailAddress } from '../lib/email-address.js';
 import type { TFunction } from '../lib/i18n.js';
 import type { ModerationService } from './moderation-service.js';
 import type { PrivacyService } from './privacy-service.js';
@@ -15,29 +17,14 @@ export interface ModerationRoutesDeps {
   csrf: { verify: RequestHandler };
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
-
-function query(req: Request, name: string): string {
-  const value = req.query[name];
-  return typeof value === 'string' ? value.slice(0, 200) : '';
-}
+const query = queryText;
 
 /** A day (start of it, UTC) or a date and time (UTC) from a form; undefined when empty; null when malformed. */
 function moment(value: string, endOfDay = false): Date | undefined | null {
-  const v = value.trim();
-  if (v === '') return undefined;
-  if (DAY.test(v)) {
-    const d = new Date(`${v}T00:00:00.000Z`);
-    if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) return null;
-    return endOfDay ? new Date(d.getTime() + 86_400_000) : d;
-  }
-  if (DATETIME.test(v)) {
-    const d = new Date(`${v}:00.000Z`);
-    // Date rolls 30 February over to March: a moment that does not read back the same is not real.
-    return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 16) !== v ? null : d;
-  }
-  return null;
+  if (value.trim() === '') return undefined;
+  const day = parseUtcDay(value);
+  if (day) return endOfDay ? new Date(day.getTime() + DAY_MS) : day;
+  return parseUtcMinute(value) ?? null;
 }
 
 /** Reads the search filters; a malformed one is reported rather than ignored. */
@@ -94,9 +81,8 @@ function criteriaOf(source: (name: string) => string): {
 }
 
 function translate(res: Response, errors: Record<string, string>) {
-  const t = res.locals.t as TFunction;
-  const messages = Object.fromEntries(Object.entries(errors).map(([field, key]) => [field, t(key)]));
-  return { messages, list: Object.entries(messages).map(([field, message]) => ({ field, message })) };
+  const { errors: messages, errorList: list } = translatedErrors(res.locals.t as TFunction, errors);
+  return { messages, list };
 }
 
 /** Moderation and erasure for admins: search, invalidate, restore, bulk invalidate, erase a person. */
@@ -229,7 +215,7 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
     const body = formBody(req.body);
     const email = formText(body, 'email').trim();
     const t = res.locals.t as TFunction;
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) {
+    if (!looksLikeEmailAddress(email)) {
       return res.status(400).render('admin/erasure', {
         titleKey: 'erasure.title',
         values: { email },

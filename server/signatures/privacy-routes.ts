@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { formBody, formText, pathParam } from '../http/input.js';
 import type { TFunction } from '../lib/i18n.js';
 import type { PrivacyService } from './privacy-service.js';
+import { looksLikeEmailAddress } from '../lib/email-address.js';
 
 export interface PrivacyRoutesDeps {
   privacy: PrivacyService;
@@ -34,7 +35,7 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
   router.post('/privacy/access', deps.accessLimit, deps.csrf.verify, async (req, res) => {
     const t = res.locals.t as TFunction;
     const email = formText(formBody(req.body), 'email').trim();
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) {
+    if (!looksLikeEmailAddress(email)) {
       return res.status(422).render('privacy/access', {
         titleKey: 'access.title',
         values: { email },

@@ -10,7 +10,9 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('outbox_contents')
-    .addColumn('outbox_message_id', 'integer', (c) => c.primaryKey().references('outbox_messages.id').onDelete('cascade'))
+    .addColumn('outbox_message_id', 'integer', (c) =>
+      c.primaryKey().references('outbox_messages.id').onDelete('cascade'),
+    )
     .addColumn('subject', 'text', (c) => c.notNull())
     .addColumn('text_body', 'text', (c) => c.notNull())
     .addColumn('html_body', 'text', (c) => c.notNull())
