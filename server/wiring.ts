@@ -208,6 +208,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   });
 
   const accounts = new AccountService({ audit, users, throttles, sessions, clock, secret });
+  let templates: ReturnType<typeof readSeedLetters> | undefined;
   const editor = new LetterEditorService({
     db,
     audit,
@@ -217,7 +218,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     users,
     settings,
     clock,
-    templates: readSeedLetters,
+    // Read once: the gallery is the seed letters as shipped, and they do not change while running.
+    templates: () => (templates ??= readSeedLetters()),
     countryName,
   });
   const recipientService = new RecipientService({

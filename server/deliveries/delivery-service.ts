@@ -144,9 +144,7 @@ export class DeliveryService {
     const earlier = await this.deps.deliveries.findRoundByRequestKey(requestKey);
     if (earlier && earlier.letterId === letter.id && earlier.kind === 'delivery') return earlier;
     await this.checkDeliverable(letter);
-    if (await this.deps.deliveries.hasRound(letter.id, 'delivery', letter.currentVersionId)) {
-      throw new AppError(409, 'already_delivered', 'deliveries.errors.alreadyDelivered');
-    }
+    // A second delivery of the same version is refused by the unique index, in createRound.
     return this.createRound(letter, 'delivery', 'manual', { requestKey, requestedBy: user.id, actor: user });
   }
 

@@ -232,15 +232,15 @@ export class LetterRepository {
 
   /** Every letter, newest first, with its title in its primary language (for admins). */
   async listAll(): Promise<LetterListItem[]> {
-    return this.listWhere(null);
+    return this.listWhere(null, false);
   }
 
   /** The letters an organizer owns or collaborates on, newest first. */
   async listForUser(userId: number): Promise<LetterListItem[]> {
-    return this.listWhere(userId);
+    return this.listWhere(userId, false);
   }
 
-  private async listWhere(userId: number | null): Promise<LetterListItem[]> {
+  private async listWhere(userId: number | null, awaitingReview: boolean): Promise<LetterListItem[]> {
     let query = this.db
       .selectFrom('letters as l')
       .leftJoin('letter_texts as t', (join) =>
@@ -262,14 +262,15 @@ export class LetterRepository {
         ]),
       );
     }
+    if (awaitingReview)
+      query = query.where('l.status', '=', 'draft').where('l.review_requested_at', 'is not', null);
     const rows = await query.orderBy('l.created_at', 'desc').orderBy('l.id', 'desc').execute();
     return rows.map(({ title, ...row }) => ({ letter: toLetter(row), title: title ?? row.slug }));
   }
 
   /** Letters waiting for an admin's review. */
   async listAwaitingReview(): Promise<LetterListItem[]> {
-    const all = await this.listAll();
-    return all.filter((item) => item.letter.status === 'draft' && item.letter.reviewRequestedAt !== null);
+    return this.listWhere(null, true);
   }
 
   async slugTaken(slug: string, exceptId?: number): Promise<boolean> {
@@ -465,30 +466,25 @@ export class LetterRepository {
 
   /** Closes every open letter set to close at its goal whose count has reached it; returns their ids. */
   async closeAtGoal(now: Date): Promise<number[]> {
-    const rows = await this.db
-      .updateTable('letters')
-      .set({ status: 'closed', closed_at: now.toISOString(), updated_at: now.toISOString() })
-      .where('status', '=', 'open')
-      .where('close_on_goal', '=', 1)
-      .where('goal', 'is not', null)
-      .where((eb) => eb('signature_count', '>=', eb.ref('goal')))
-      .returning('id')
-      .execute();
+    const rows = await this.closingAtGoal(now).returning('id').execute();
     return rows.map((r) => r.id);
   }
 
   /** Closes an open letter whose goal closes it once the count reaches it, in the caller's transaction. */
   async closeIfGoalReached(id: number, now: Date): Promise<boolean> {
-    const result = await this.db
+    const result = await this.closingAtGoal(now).where('id', '=', id).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** The one statement that closes open letters set to close at their goal once the count has reached it. */
+  private closingAtGoal(now: Date) {
+    return this.db
       .updateTable('letters')
       .set({ status: 'closed', closed_at: now.toISOString(), updated_at: now.toISOString() })
-      .where('id', '=', id)
       .where('status', '=', 'open')
       .where('close_on_goal', '=', 1)
       .where('goal', 'is not', null)
-      .where((eb) => eb('signature_count', '>=', eb.ref('goal')))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+      .where((eb) => eb('signature_count', '>=', eb.ref('goal')));
   }
 
   /** Saves when and how a letter is delivered. */

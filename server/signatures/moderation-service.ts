@@ -110,13 +110,7 @@ export class ModerationService {
 
   /** How many signatures a bulk invalidation would change; nothing changes yet. */
   async previewBulk(criteria: BulkCriteria): Promise<BulkPreview> {
-    const matching = await this.deps.signatures.standingMatching(criteria);
-    return {
-      count: matching.length,
-      confirmed: matching.filter((s) => s.status === 'confirmed').length,
-      pending: matching.filter((s) => s.status === 'pending').length,
-      letters: new Set(matching.map((s) => s.letterId)).size,
-    };
+    return summarise(await this.deps.signatures.standingMatching(criteria));
   }
 
   /**
@@ -135,15 +129,7 @@ export class ModerationService {
       const signatures = this.deps.signatures.with(tx);
       const matching = await signatures.standingMatching(criteria);
       if (matching.length !== expected) {
-        return {
-          kind: 'changed' as const,
-          preview: {
-            count: matching.length,
-            confirmed: matching.filter((s) => s.status === 'confirmed').length,
-            pending: matching.filter((s) => s.status === 'pending').length,
-            letters: new Set(matching.map((s) => s.letterId)).size,
-          },
-        };
+        return { kind: 'changed' as const, preview: summarise(matching) };
       }
       if (matching.length > BULK_LIMIT)
         throw new AppError(422, 'bulk_too_large', 'moderation.errors.bulkTooLarge', { max: BULK_LIMIT });
@@ -180,4 +166,14 @@ export class ModerationService {
       return { kind: 'done' as const, count: matching.length };
     });
   }
+}
+
+/** What a bulk invalidation would change, for its preview. */
+function summarise(matching: readonly { letterId: number; status: SignatureStatus }[]): BulkPreview {
+  return {
+    count: matching.length,
+    confirmed: matching.filter((s) => s.status === 'confirmed').length,
+    pending: matching.filter((s) => s.status === 'pending').length,
+    letters: new Set(matching.map((s) => s.letterId)).size,
+  };
 }
