@@ -24,7 +24,7 @@ import { parseEditorForm, type EditorErrors, type EditorValues } from './letter-
 import type { LetterListItem, LetterRepository } from './letter-repository.js';
 import { checkLetterTemplate, type TemplateProblem } from './letter-template-check.js';
 import { renderLetter, type RenderedLetter } from './letter-text.js';
-import { buildMergeFields, SAMPLE_COUNTRIES, SAMPLE_SIGNATORIES } from './merge-fields.js';
+import { buildMergeFields, SAMPLE_COUNTRIES, SAMPLE_SIGNATORIES, recipientFields } from './merge-fields.js';
 import { lastDays, type DayCount } from './signature-chart.js';
 
 /** A letter to start from: the seed letters, shown as a gallery. */
@@ -380,12 +380,7 @@ export class LetterEditorService {
       text.body,
       buildMergeFields(
         {
-          recipient: {
-            name: recipient?.name ?? '',
-            title: recipient?.title ?? '',
-            organisation: recipient?.organisation ?? '',
-            salutation: recipient?.salutation ?? '',
-          },
+          recipient: recipientFields(recipient),
           letterTitle: text.title,
           language,
           date: this.deps.clock.now(),

@@ -18,7 +18,7 @@ import {
 } from './letter.js';
 import type { LetterRepository } from './letter-repository.js';
 import { renderLetter, type RenderedLetter } from './letter-text.js';
-import { buildMergeFields } from './merge-fields.js';
+import { buildMergeFields, recipientFields } from './merge-fields.js';
 
 export interface LetterSummary {
   letter: Letter;
@@ -101,12 +101,7 @@ export class LetterService {
       summary.text.body,
       buildMergeFields(
         {
-          recipient: {
-            name: first?.name ?? '',
-            title: first?.title ?? '',
-            organisation: first?.organisation ?? '',
-            salutation: first?.salutation ?? '',
-          },
+          recipient: recipientFields(first),
           letterTitle: summary.text.title,
           language: summary.text.language,
           date: now,

@@ -80,6 +80,18 @@ export interface MergeSource {
   organisations: readonly string[];
 }
 
+/** The recipient fields a letter is rendered with; all empty when there is no recipient yet (a draft's preview). */
+export function recipientFields(
+  recipient: { name: string; title: string; organisation: string; salutation: string } | null | undefined,
+): MergeSource['recipient'] {
+  return {
+    name: recipient?.name ?? '',
+    title: recipient?.title ?? '',
+    organisation: recipient?.organisation ?? '',
+    salutation: recipient?.salutation ?? '',
+  };
+}
+
 /** Formats the merge fields for one recipient in one language; `countryName` turns a code into a name in that language. */
 export function buildMergeFields(
   source: MergeSource,
