@@ -153,8 +153,11 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   };
   let capture: CaptureServer | undefined;
   let bounceServer: BounceServer | undefined;
+  const withWorker = options.withWorker ?? config.runMailWorker;
+  // Only the worker sends: a web process without it (RUN_MAIL_WORKER=0) or a command such as
+  // `npm run export` opens no SMTP connection and starts no capture server.
   let transport = options.transport;
-  if (!transport) {
+  if (!transport && withWorker) {
     if (config.smtpUrl) {
       transport = createTransport(config.smtpUrl, transportOptions);
     } else {
@@ -170,22 +173,22 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     }
   }
 
-  const withWorker = options.withWorker ?? config.runMailWorker;
-  const worker = withWorker
-    ? new OutboxWorker({
-        outbox,
-        sender: createMailSender(transport, config.mailFrom, (id) => bounces.returnPath(id)),
-        clock,
-        logger: logger.child({ component: 'mail-worker' }),
-        workerId: `worker-${process.pid}-${randomBytes(3).toString('hex')}`,
-        policy: { ...DEFAULT_RETRY_POLICY, giveUpAfterMs: config.mailGiveUpMs },
-        politeness: {
-          connectionsPerDomain: config.mailDomainConnections,
-          messagesPerSecond: config.mailDomainRate,
-        },
-        ...(options.workerPollMs ? { pollMs: options.workerPollMs } : {}),
-      })
-    : undefined;
+  const worker =
+    withWorker && transport
+      ? new OutboxWorker({
+          outbox,
+          sender: createMailSender(transport, config.mailFrom, (id) => bounces.returnPath(id)),
+          clock,
+          logger: logger.child({ component: 'mail-worker' }),
+          workerId: `worker-${process.pid}-${randomBytes(3).toString('hex')}`,
+          policy: { ...DEFAULT_RETRY_POLICY, giveUpAfterMs: config.mailGiveUpMs },
+          politeness: {
+            connectionsPerDomain: config.mailDomainConnections,
+            messagesPerSecond: config.mailDomainRate,
+          },
+          ...(options.workerPollMs ? { pollMs: options.workerPollMs } : {}),
+        })
+      : undefined;
   if (withWorker && config.bounceSmtpPort) {
     bounceServer = await startBounceServer(bounces, config.host, config.bounceSmtpPort, logger);
   }
@@ -350,7 +353,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     async shutdown() {
       await scheduler.stop();
       await worker?.stop();
-      transport.close();
+      transport?.close();
       await bounceServer?.close();
       await capture?.close();
       await pdf.close();
