@@ -2,10 +2,11 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLetter } from '../support/factories.js';
 import {
-  axeViolations,
-  describeViolations,
+  expectNoSeriousViolations,
   launchBrowser,
-  seriousViolations,
+  newContext,
+  pageWidths,
+  PHONE,
   startApp,
   type RunningApp,
 } from '../support/browser.js';
@@ -27,26 +28,6 @@ afterAll(async () => {
   await browser?.close();
   await app?.close();
 });
-
-/** A fresh browser profile (its own cookies) for one test; closed by the caller. */
-async function newContext(options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {
-  return browser.newContext({ baseURL: app.baseUrl, viewport: { width: 1280, height: 900 }, ...options });
-}
-
-async function expectNoSeriousViolations(page: Page): Promise<void> {
-  const serious = seriousViolations(await axeViolations(page));
-  expect(
-    serious,
-    `axe found serious or critical violations on ${page.url()}:\n${describeViolations(serious)}`,
-  ).toEqual([]);
-}
-
-/** The page's full width and the window's, to tell whether the reader has to scroll sideways. */
-async function widths(page: Page): Promise<{ scroll: number; inner: number }> {
-  return page.evaluate<{ scroll: number; inner: number }>(
-    '({ scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth })',
-  );
-}
 
 interface Focused {
   tag: string;
@@ -82,7 +63,7 @@ describe('every page a supporter sees passes axe-core without serious or critica
   let context: BrowserContext;
   let page: Page;
   beforeAll(async () => {
-    context = await newContext();
+    context = await newContext(browser, app);
     page = await context.newPage();
   });
   afterAll(async () => {
@@ -135,14 +116,12 @@ describe('every page a supporter sees passes axe-core without serious or critica
 });
 
 describe('a supporter on a phone', () => {
-  const phone = { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true };
-
   it('reads the letter without scrolling sideways and can reach the submit button', async () => {
-    const context = await newContext(phone);
+    const context = await newContext(browser, app, PHONE);
     const page = await context.newPage();
     await page.goto(`/letters/${slug}`);
 
-    const letter = await widths(page);
+    const letter = await pageWidths(page);
     expect(letter.inner).toBe(375);
     expect(letter.scroll, 'the page is wider than the phone screen').toBeLessThanOrEqual(letter.inner);
 
@@ -159,7 +138,7 @@ describe('a supporter on a phone', () => {
   });
 
   it('sees the list of mistakes at once after sending the form with mistakes, without scrolling to find it', async () => {
-    const context = await newContext(phone);
+    const context = await newContext(browser, app, PHONE);
     const page = await context.newPage();
     await page.goto(`/letters/${slug}`);
     await page.getByRole('button', { name: 'Sign the letter' }).click();
@@ -194,7 +173,7 @@ describe('a supporter on a phone', () => {
       },
       { language: 'en', ip: '127.0.0.1' },
     );
-    const context = await newContext(phone);
+    const context = await newContext(browser, app, PHONE);
     const page = await context.newPage();
     const message = page.locator('table.mailbox tbody tr', { hasText: email }).getByRole('link');
     for (let tries = 0; ; tries++) {
@@ -216,7 +195,7 @@ describe('a supporter on a phone', () => {
       messageUrl,
     ]) {
       await page.goto(url);
-      const { scroll, inner } = await widths(page);
+      const { scroll, inner } = await pageWidths(page);
       // A phone browser zooms out to fit a page that is too wide, which widens innerWidth too.
       expect(inner, `${url}: the browser zoomed out to fit a page ${scroll}px wide`).toBe(375);
       expect(scroll, `${url} is ${scroll}px wide on a 375px screen`).toBeLessThanOrEqual(375);
@@ -227,7 +206,7 @@ describe('a supporter on a phone', () => {
 
 describe('a supporter on a desktop screen', () => {
   it('can always see the recent signatories: the signing form never slides over them while scrolling', async () => {
-    const context = await newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await newContext(browser, app, { viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     await page.goto(`/letters/${slug}`);
     const height = await page.evaluate<number>('document.documentElement.scrollHeight');
@@ -251,7 +230,7 @@ describe('a supporter on a desktop screen', () => {
 
 describe('a supporter using the keyboard', () => {
   it('sees where the focus is, starting with a skip link that jumps to the content', async () => {
-    const context = await newContext();
+    const context = await newContext(browser, app);
     const page = await context.newPage();
     await page.goto(`/letters/${slug}`);
 
@@ -285,7 +264,7 @@ describe('a supporter using the keyboard', () => {
 describe('a supporter whose browser runs no JavaScript', () => {
   it('is shown what to fix, fixes it, and is asked to check their inbox', async () => {
     // On a phone, the worst case: the form comes after the whole letter.
-    const context = await newContext({
+    const context = await newContext(browser, app, {
       javaScriptEnabled: false,
       viewport: { width: 375, height: 740 },
       isMobile: true,

@@ -2,17 +2,20 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { randomRef } from '../../server/lib/ids.js';
 import { signatureToken } from '../../server/signatures/signature-tokens.js';
-import { createAccount, TEST_PASSWORD } from '../support/accounts.js';
+import { createAccount } from '../support/accounts.js';
 import {
-  axeViolations,
-  describeViolations,
+  expectNoSeriousViolations,
   launchBrowser,
-  seriousViolations,
+  logIn,
+  newContext,
+  overflowingElements,
+  pageWidths,
+  PHONE,
   startApp,
   type RunningApp,
 } from '../support/browser.js';
@@ -135,28 +138,16 @@ afterAll(async () => {
   if (downloads) rmSync(downloads, { recursive: true, force: true });
 });
 
-async function newContext(options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {
-  return browser.newContext({
-    baseURL: app.baseUrl,
-    viewport: { width: 1280, height: 900 },
-    acceptDownloads: true,
-    ...options,
-  });
-}
-
-async function logIn(page: Page): Promise<void> {
-  await page.goto('/login');
-  await page.getByRole('textbox', { name: 'E-mail address' }).fill(admin.email);
-  await page.getByLabel('Password').fill(TEST_PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(/\/admin$/);
+/** A fresh profile that keeps downloads, for one test; closed by the caller. */
+function downloadingContext(options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {
+  return newContext(browser, app, { acceptDownloads: true, ...options });
 }
 
 describe('an admin exports the signatures of one letter as CSV', () => {
   it('filters by letter, status and country, chooses columns, downloads, and the file holds exactly those rows', async () => {
-    const context = await newContext();
+    const context = await downloadingContext();
     const page = await context.newPage();
-    await logIn(page);
+    await logIn(page, admin.email);
 
     await page.goto('/admin/exports');
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Export signatures');
@@ -224,40 +215,27 @@ const PAGES = () => [
 
 describe('the admin and privacy pages, for every reader', () => {
   it('have no serious or critical axe-core violations', async () => {
-    const context = await newContext();
+    const context = await downloadingContext();
     const page = await context.newPage();
-    await logIn(page);
+    await logIn(page, admin.email);
     for (const { url, shows } of PAGES()) {
       const response = await page.goto(url);
       expect(response?.status(), url).toBe(200);
       await expect(page.locator('main').innerText(), url).resolves.toContain(shows);
-      const serious = seriousViolations(await axeViolations(page));
-      expect(serious, `axe on ${url}:\n${describeViolations(serious)}`).toEqual([]);
+      await expectNoSeriousViolations(page);
     }
     await context.close();
   });
 
   it('do not scroll sideways on a 375 px phone', async () => {
-    const context = await newContext({
-      viewport: { width: 375, height: 740 },
-      isMobile: true,
-      hasTouch: true,
-    });
+    const context = await downloadingContext(PHONE);
     const page = await context.newPage();
-    await logIn(page);
+    await logIn(page, admin.email);
     for (const { url, shows } of PAGES()) {
       await page.goto(url);
       await expect(page.locator('main').innerText(), url).resolves.toContain(shows);
-      const { scroll, inner } = await page.evaluate<{ scroll: number; inner: number }>(
-        '({ scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth })',
-      );
-      const wide = await page.evaluate<string[]>(`(() => {
-        const width = document.documentElement.clientWidth;
-        return [...document.querySelectorAll('main *')]
-          .filter((el) => el.getBoundingClientRect().right > width + 0.5)
-          .slice(0, 8)
-          .map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ').join('.') : ''));
-      })()`);
+      const { scroll, inner } = await pageWidths(page);
+      const wide = await overflowingElements(page);
       expect(scroll, `${url} is ${scroll}px wide: ${wide.join(', ')}`).toBeLessThanOrEqual(375);
       // A phone browser zooms out to fit a page that is too wide, which widens innerWidth too.
       expect(inner, `${url}: zoomed out to fit ${scroll}px (${wide.join(', ')})`).toBe(375);

@@ -1,24 +1,13 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSeedRecipients } from '../../seeds/seed-loader.js';
 import type { User } from '../../server/accounts/account.js';
 import { createAccount, TEST_PASSWORD } from '../support/accounts.js';
-import { launchBrowser, startApp, type RunningApp } from '../support/browser.js';
+import { launchBrowser, newContext, startApp, waitForMailTo, type RunningApp } from '../support/browser.js';
 
 const TEMPLATE_TITLE = 'Let them choose freedom: an appeal to the President and First Lady of Ukraine';
 const KOREAN_TITLE = '자유를 선택하게 해 주십시오: 우크라이나 대통령과 영부인께 드리는 호소';
 const SLUG = 'let-them-choose-freedom';
-
-/** Reloads the captured-mail page until a message to `address` is listed (the worker sends in the background). */
-async function waitForMailTo(page: Page, address: string): Promise<void> {
-  const row = page.locator('table.mailbox tbody tr', { hasText: address });
-  const deadline = Date.now() + 15_000;
-  while ((await row.count()) === 0) {
-    if (Date.now() > deadline) throw new Error(`no mail to ${address} appeared in /dev/mailbox`);
-    await page.waitForTimeout(150);
-    await page.reload();
-  }
-}
 
 /** A day `days` from today, as a date field takes it (the editor's dates are whole days in UTC). */
 function dayFromNow(days: number): string {
@@ -45,10 +34,7 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
 
   it('logs in, starts from the bilingual template, edits, previews, publishes, and the letter is signed', async () => {
     const closingDay = dayFromNow(60);
-    const context = await browser.newContext({
-      baseURL: app.baseUrl,
-      viewport: { width: 1280, height: 900 },
-    });
+    const context = await newContext(browser, app);
     const page = await context.newPage();
 
     // Ji-woo, an organizer, opens the organizer pages and is asked to log in first.

@@ -1,20 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLetter } from '../support/factories.js';
-import { launchBrowser, startApp, type RunningApp } from '../support/browser.js';
+import { launchBrowser, startApp, waitForMailTo, type RunningApp } from '../support/browser.js';
 
 const LETTER_TITLE = 'Protect the captured soldiers';
-
-/** Reloads the captured-mail page until a message to `address` is listed (the worker sends in the background). */
-async function waitForMailTo(page: Page, address: string): Promise<void> {
-  const row = page.locator('table.mailbox tbody tr', { hasText: address });
-  const deadline = Date.now() + 15_000;
-  while ((await row.count()) === 0) {
-    if (Date.now() > deadline) throw new Error(`no mail to ${address} appeared in /dev/mailbox`);
-    await page.waitForTimeout(150);
-    await page.reload();
-  }
-}
 
 describe('a supporter signs a letter in a real browser', () => {
   let app: RunningApp;

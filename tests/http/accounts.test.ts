@@ -127,18 +127,19 @@ async function sessionRows(t: TestPlatform) {
   return t.platform.db.selectFrom('sessions').selectAll().execute();
 }
 
+// Every test gets a fresh platform with one organizer account (past its one-time password).
+let t: TestPlatform;
+let user: User;
+
+beforeEach(async () => {
+  t = await createTestPlatform();
+  user = await createAccount(t.platform, 'organizer');
+});
+afterEach(async () => {
+  await t.close();
+});
+
 describe('logging in and out', () => {
-  let t: TestPlatform;
-  let user: User;
-
-  beforeEach(async () => {
-    t = await createTestPlatform();
-    user = await createAccount(t.platform, 'organizer');
-  });
-  afterEach(async () => {
-    await t.close();
-  });
-
   it('logs an organizer in with the right password and opens the dashboard', async () => {
     const visitor = new Visitor(t.app);
     const response = await tryLogin(visitor, user.email, TEST_PASSWORD);
@@ -263,16 +264,11 @@ describe('logging in and out', () => {
 });
 
 describe('the one-time password', () => {
-  let t: TestPlatform;
-  let user: User;
   let oneTimePassword: string;
 
   beforeEach(async () => {
-    t = await createTestPlatform();
+    // An account an admin has just created: it has only its one-time password.
     ({ user, oneTimePassword } = await t.platform.accounts.createUser('new-admin@example.org', 'admin'));
-  });
-  afterEach(async () => {
-    await t.close();
   });
 
   it('must be changed before any admin page opens', async () => {
@@ -330,17 +326,10 @@ describe('the one-time password', () => {
 });
 
 describe('changing a password', () => {
-  let t: TestPlatform;
-  let user: User;
   let visitor: Visitor;
 
   beforeEach(async () => {
-    t = await createTestPlatform();
-    user = await createAccount(t.platform, 'organizer');
     visitor = await loginAs(t.app, user);
-  });
-  afterEach(async () => {
-    await t.close();
   });
 
   async function change(fields: { current: string; password: string; confirm: string }) {
@@ -447,17 +436,6 @@ describe('changing a password', () => {
 });
 
 describe('slowing down and locking repeated failed logins', () => {
-  let t: TestPlatform;
-  let user: User;
-
-  beforeEach(async () => {
-    t = await createTestPlatform();
-    user = await createAccount(t.platform, 'organizer');
-  });
-  afterEach(async () => {
-    await t.close();
-  });
-
   it('answers 429 with Retry-After after the free failures, even to the right password, until the wait is over', async () => {
     const visitor = new Visitor(t.app);
     for (const attempt of [1, 2]) {
@@ -551,17 +529,6 @@ describe('slowing down and locking repeated failed logins', () => {
 });
 
 describe('sessions', () => {
-  let t: TestPlatform;
-  let user: User;
-
-  beforeEach(async () => {
-    t = await createTestPlatform();
-    user = await createAccount(t.platform, 'organizer');
-  });
-  afterEach(async () => {
-    await t.close();
-  });
-
   it('sets the session cookie HttpOnly and SameSite=Lax, for the whole site, only at login', async () => {
     const visitor = new Visitor(t.app);
     const form = await visitor.get('/login');
@@ -665,8 +632,15 @@ describe('sessions', () => {
     const plantedCookie = signedCookieValue('made-up-session-id-0123456789abcdef', secret);
     const victim = new CookieBrowser(t.app);
     victim.cookies.set(SESSION_COOKIE, plantedCookie);
-    await victim.submit('/login', '/login', { email: user.email, password: TEST_PASSWORD, next: '/admin' });
+    const login = await victim.submit('/login', '/login', {
+      email: user.email,
+      password: TEST_PASSWORD,
+      next: '/admin',
+    });
+    expect(login.status).toBe(303);
     expect(victim.cookies.get(SESSION_COOKIE)).not.toBe(plantedCookie);
+    // The login itself worked: only the made-up id was left out of it.
+    expect(await adminPageAnswer(victim)).toBeUndefined();
 
     const attacker = new CookieBrowser(t.app);
     attacker.cookies.set(SESSION_COOKIE, plantedCookie);
@@ -677,20 +651,23 @@ describe('sessions', () => {
     const colleague = await createAccount(t.platform, 'organizer');
     const browser = new CookieBrowser(t.app);
     await browser.submit('/login', '/login', { email: user.email, password: TEST_PASSWORD, next: '/admin' });
-    const first = browser.cookies.get(SESSION_COOKIE)!;
+    const first = browser.cookies.get(SESSION_COOKIE);
+    expect(first, 'a session cookie from the first login').toBeDefined();
+    expect(await adminPageAnswer(browser), 'the first login opens the admin pages').toBeUndefined();
     // Already logged in, the login form forwards to the dashboard; its logout form carries a token too.
-    await browser.submit('/admin', '/login', {
+    const second = await browser.submit('/admin', '/login', {
       email: colleague.email,
       password: TEST_PASSWORD,
       next: '/admin',
     });
+    expect(second.status).toBe(303);
     expect(browser.cookies.get(SESSION_COOKIE)).not.toBe(first);
+    expect(await adminPageAnswer(browser), 'the colleague is logged in').toBeUndefined();
 
+    // The first account's session is over: its cookie, replayed, opens no admin page.
     const replay = new CookieBrowser(t.app);
-    replay.cookies.set(SESSION_COOKIE, first);
-    // Logged in, GET /login forwards to the admin pages; logged out, it shows the form.
-    const form = await replay.get('/login');
-    expect(form.status).toBe(200);
+    replay.cookies.set(SESSION_COOKIE, first!);
+    expect(await adminPageAnswer(replay)).toBe('/login?next=%2Fadmin');
   });
 
   it('ends a session after eight hours without a request, and each request starts the eight hours again', async () => {

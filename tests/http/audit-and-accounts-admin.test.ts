@@ -5,7 +5,7 @@ import { AUDIT_ACTIONS } from '../../server/audit/audit.js';
 import { createAccount, loginAs, signedIn, TEST_PASSWORD } from '../support/accounts.js';
 import { fieldErrors, fieldsOf, postForm } from '../support/admin-forms.js';
 import { createLetter } from '../support/factories.js';
-import { byId, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
+import { byClass, byId, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
 import { linksIn } from '../support/smtp-sink.js';
 import { ERROR_TITLES, expectErrorPage, pathOf, sign } from '../support/signing.js';
@@ -360,17 +360,25 @@ describe('the audit log', () => {
     });
 
     it.each([
-      ['an unknown action', '?action=drop-table', 'field-action'],
-      ['a day that does not exist', '?from=2026-02-30', 'field-from'],
-      ['a word for a date', '?to=yesterday', 'field-to'],
-    ])('answers %s with a 400 and says what to fix, keeping the filters', async (_case, query) => {
-      const page = await viewer.get(`/admin/audit${query}`);
-      expect(page.status).toBe(400);
-      expect(page.text).toContain('error-summary');
-      expect(auditRows(page.text)).toEqual([]);
-      const [name, value] = query.slice(1).split('=') as [string, string];
-      if (name !== 'action') expect(byId(page.text, `field-${name}`)!.attrs.value).toBe(value);
-    });
+      ['an unknown action', '?action=drop-table', 'field-action', 'Choose an action from the list.'],
+      ['a day that does not exist', '?from=2026-02-30', 'field-from', 'Enter a real date (YYYY-MM-DD).'],
+      ['a word for a date', '?to=yesterday', 'field-to', 'Enter a real date (YYYY-MM-DD).'],
+    ])(
+      'answers %s with a 400 and says what to fix, keeping the filters',
+      async (_case, query, field, message) => {
+        const page = await viewer.get(`/admin/audit${query}`);
+        expect(page.status).toBe(400);
+        // The summary says what is wrong and links to the field to fix.
+        const [summary] = byClass(page.text, 'error-summary');
+        expect(summary, 'an error summary').toBeDefined();
+        const links = startTags(innerHtml(page.text, summary!), 'a').map((a) => a.attrs.href);
+        expect(links).toEqual([`#${field}`]);
+        expect(textOf(innerHtml(page.text, summary!))).toContain(message);
+        expect(auditRows(page.text)).toEqual([]);
+        const [name, value] = query.slice(1).split('=') as [string, string];
+        if (name !== 'action') expect(byId(page.text, `field-${name}`)!.attrs.value).toBe(value);
+      },
+    );
 
     it('is for admins only', async () => {
       const { visitor } = await signedIn(t.app, t.platform, 'organizer');
@@ -495,7 +503,15 @@ describe('admin users', () => {
     const rows = startTags(page.text, 'tr').map((tr) => textOf(innerHtml(page.text, tr)));
     expect(rows.find((r) => r.startsWith(admin.email))).toMatch(/you/);
     expect(rows.find((r) => r.startsWith(organizer.email))).toMatch(/active/);
-    expect(byId(page.text, `role-${organizer.id}`)).toBeDefined();
+    // Each account's role is the one chosen in its row's role menu.
+    const roleOf = (id: number) => {
+      const select = byId(page.text, `role-${id}`);
+      expect(select, `a role menu for account ${id}`).toBeDefined();
+      return startTags(innerHtml(page.text, select!), 'option').find((o) => 'selected' in o.attrs)?.attrs
+        .value;
+    };
+    expect(roleOf(organizer.id)).toBe('organizer');
+    expect(roleOf(admin.id)).toBe('admin');
   });
 
   describe('invitations', () => {
@@ -575,7 +591,8 @@ describe('admin users', () => {
     ])('answer %s with a 404 page', async (_case, link) => {
       const response = await new Visitor(t.app).get(link);
       expectErrorPageOfLink(response);
-      expect(response.text).not.toContain('<script>alert(1)');
+      // The token is not shown back at all, escaped or not.
+      expect(response.text).not.toContain('alert(1)');
     });
 
     it('refuse bad input with 422, the message beside the field and the values kept', async () => {

@@ -36,17 +36,20 @@ async function statusOf(t: TestPlatform, email: string): Promise<string | undefi
   return (await signatureRows(t.platform.db)).find((r) => r.email === email)?.status;
 }
 
-describe('the confirmation e-mail', () => {
-  let t: TestPlatform;
-  let slug: string;
-  beforeEach(async () => {
-    t = await createTestPlatform();
-    ({ slug } = await createLetter(t.platform.db, t.clock.now()));
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+// Every test: a fresh platform with one open letter, and a supporter's browser.
+let t: TestPlatform;
+let slug: string;
+let visitor: Visitor;
+beforeEach(async () => {
+  t = await createTestPlatform();
+  ({ slug } = await createLetter(t.platform.db, t.clock.now()));
+  visitor = new Visitor(t.app);
+});
+afterEach(async () => {
+  await t.close();
+});
 
+describe('the confirmation e-mail', () => {
   it('has an HTML and a text part, both with the confirm and the withdraw link', async () => {
     await sign(new Visitor(t.app), slug);
     expect(await t.drainOutbox()).toBe(1);
@@ -83,7 +86,6 @@ describe('the confirmation e-mail', () => {
 
   it("never shows the supporter's e-mail address on a public page", async () => {
     const email = 'unique.supporter-7@example.org';
-    const visitor = new Visitor(t.app);
     const stranger = new Visitor(t.app);
     const links = await signAndGetLinks(t, visitor, slug, { email, organisation: 'Seoul Peace Forum' });
     const pages = [`/letters/${slug}/check-your-inbox`, links.confirm, links.withdraw];
@@ -103,18 +105,6 @@ describe('the confirmation e-mail', () => {
 });
 
 describe('confirming a signature', () => {
-  let t: TestPlatform;
-  let slug: string;
-  let visitor: Visitor;
-  beforeEach(async () => {
-    t = await createTestPlatform();
-    ({ slug } = await createLetter(t.platform.db, t.clock.now()));
-    visitor = new Visitor(t.app);
-  });
-  afterEach(async () => {
-    await t.close();
-  });
-
   it('shows a Confirm button that posts when the link is opened, and changes nothing', async () => {
     const { confirm } = await signAndGetLinks(t, visitor, slug);
     for (let i = 0; i < 3; i += 1) {
@@ -232,18 +222,6 @@ describe('confirming a signature', () => {
 });
 
 describe('withdrawing a signature', () => {
-  let t: TestPlatform;
-  let slug: string;
-  let visitor: Visitor;
-  beforeEach(async () => {
-    t = await createTestPlatform();
-    ({ slug } = await createLetter(t.platform.db, t.clock.now()));
-    visitor = new Visitor(t.app);
-  });
-  afterEach(async () => {
-    await t.close();
-  });
-
   it('takes a confirmed signature out of the count and the list', async () => {
     await signAndConfirm(t, new Visitor(t.app), slug, { name: 'Park Min-seo', email: 'min-seo@example.org' });
     const { withdraw } = await signAndConfirm(t, visitor, slug);
@@ -319,16 +297,10 @@ describe('withdrawing a signature', () => {
 });
 
 describe('who is counted and listed', () => {
-  let t: TestPlatform;
-  let slug: string;
+  // The letter page as anyone reads it.
   let reader: Visitor;
-  beforeEach(async () => {
-    t = await createTestPlatform();
-    ({ slug } = await createLetter(t.platform.db, t.clock.now()));
+  beforeEach(() => {
     reader = new Visitor(t.app);
-  });
-  afterEach(async () => {
-    await t.close();
   });
 
   it('never counts or lists an unconfirmed signature', async () => {

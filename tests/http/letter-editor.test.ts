@@ -931,7 +931,10 @@ describe('the letter editor', () => {
   it('gives the editor page its CSRF token and refuses a save without it', async () => {
     const id = await createDraft();
     const page = await visitor.get(`/admin/letters/${id}`);
-    expect(csrfTokenIn(page.text)).not.toBe('');
+    // The token is in the editor's own form (the header's logout form has one of its own).
+    const editor = byId(page.text, 'editor-form');
+    expect(editor, 'the editor form').toBeDefined();
+    expect(csrfTokenIn(innerHtml(page.text, editor!))).toBe(csrfTokenIn(page.text));
     const before = await letterTables(t.platform.db);
     const response = await visitor.agent
       .post(`/admin/letters/${id}`)

@@ -2,20 +2,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { signedIn } from '../support/accounts.js';
 import {
-  addRecipient,
   createDraft,
   fieldErrors,
   fieldValue,
   formFields,
   letterTables,
+  organizerPlatform,
   postForm,
   withField,
 } from '../support/admin-forms.js';
 import { signingForm } from '../support/factories.js';
 import { byClass, byId, hrefsIn, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
-import { Visitor } from '../support/http.js';
+import type { Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage, rowCounts, signAndConfirm } from '../support/signing.js';
-import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import type { TestPlatform } from '../support/test-platform.js';
 
 /** The messages of the publishing panel beside the editor. */
 function workflowPanel(html: string): string {
@@ -35,10 +35,7 @@ describe('the letter workflow: draft, open, closed', () => {
   let recipient: number;
 
   beforeEach(async () => {
-    t = await createTestPlatform();
-    ({ user: organizer, visitor } = await signedIn(t.app, t.platform, 'organizer'));
-    supporter = new Visitor(t.app);
-    recipient = await addRecipient(t.platform.db, t.clock.now());
+    ({ t, organizer, visitor, supporter, recipient } = await organizerPlatform());
   });
   afterEach(async () => {
     await t.close();
@@ -240,7 +237,10 @@ describe('the letter workflow: draft, open, closed', () => {
 
     // A closed letter cannot be closed again; its close page says so and offers no button.
     expectErrorPage(await post(visitor, id, 'close'), 409, ERROR_TITLES[409]);
-    expect(startTags(mainOf((await visitor.get(`/admin/letters/${id}/close`)).text), 'form')).toEqual([]);
+    const closedAsk = await visitor.get(`/admin/letters/${id}/close`);
+    expect(closedAsk.status).toBe(200);
+    expect(textOf(mainOf(closedAsk.text))).toContain('This letter is not open, so it cannot be closed.');
+    expect(startTags(mainOf(closedAsk.text), 'form')).toEqual([]);
   });
 
   it('reopens a closed letter whose closing date is still ahead', async () => {
@@ -380,6 +380,12 @@ describe('the letter workflow: draft, open, closed', () => {
     expectErrorPage(await stranger.get(`/admin/letters/${id}/close`), 403, ERROR_TITLES[403]);
     expect((await letter(id)).status).toBe('draft');
     expect((await letter(id)).ownerId).toBe(organizer.id);
-    expect(byClass((await stranger.get('/admin/letters')).text, 'badge')).toHaveLength(0);
+    // The owner's list shows the letter, with its status; the stranger's shows nothing of it.
+    const ownList = (await visitor.get('/admin/letters')).text;
+    expect(hrefsIn(mainOf(ownList))).toContain(`/admin/letters/${id}`);
+    expect(byClass(ownList, 'badge')).not.toHaveLength(0);
+    const strangersList = (await stranger.get('/admin/letters')).text;
+    expect(hrefsIn(mainOf(strangersList))).not.toContain(`/admin/letters/${id}`);
+    expect(byClass(strangersList, 'badge')).toHaveLength(0);
   });
 });

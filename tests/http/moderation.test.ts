@@ -394,6 +394,7 @@ describe('moderating signatures', () => {
       expect(textOf(mainOf(page.text))).toContain('2 confirmed, 2 pending, on 2 letters.');
       expect(await statuses()).toEqual(before);
       expect(await storedCount(t, letter.slug)).toBe(5);
+      expect(await countryCounts(letter.id)).toContainEqual({ code: 'US', count: 2 });
 
       const fields = confirmationForm(page.text);
       expect(fields).toContainEqual(['expected', '4']);

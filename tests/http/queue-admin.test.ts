@@ -288,9 +288,12 @@ describe('the mail queue page for admins', () => {
   });
 
   it('ignores an unknown notice in the address', async () => {
+    // A known one is shown: the page has a place for notices.
+    const known = await admin.get('/admin/queue?done=retried');
+    expect(byClass(mainOf(known.text), 'notice')).toHaveLength(1);
     const page = await admin.get('/admin/queue?done=%3Cscript%3Ealert(1)%3C%2Fscript%3E');
     expect(page.status).toBe(200);
-    expect(page.text).not.toContain('<script>alert(1)');
+    expect(page.text).not.toContain('alert(1)');
     expect(byClass(mainOf(page.text), 'notice')).toEqual([]);
     const repeated = await admin.get('/admin/queue?done=retried&done=cancelled');
     expect(repeated.status).toBe(200);

@@ -138,6 +138,10 @@ describe('the recipients directory', () => {
       for (const q of ['%', "' or 1=1 --", '<script>', 'x'.repeat(5000)]) {
         const response = await visitor.get(`/admin/recipients?q=${encodeURIComponent(q)}`);
         expect(response.status).toBe(200);
+        // The search is shown back in its box (cut at the box's 100 characters), as text: the markup
+        // typed never becomes markup.
+        const box = startTags(mainOf(response.text), 'input').find((i) => i.attrs.name === 'q');
+        expect(box?.attrs.value, q.slice(0, 20)).toBe(q.slice(0, 100));
         expect(response.text).not.toContain('<script>');
       }
       expect((await visitor.get('/admin/recipients?q=a&q=b')).status).toBe(200);

@@ -19,6 +19,7 @@ describe('the demo letters in seeds/', () => {
   });
 
   it('give every letter a title, summary, recipients, goal and closing period', () => {
+    expect(seeds.length).toBeGreaterThanOrEqual(REQUIRED_SLUGS.length);
     for (const seed of seeds) {
       expect(seed.translations[seed.primaryLanguage], seed.slug).toBeDefined();
       expect(seed.recipients.length, seed.slug).toBeGreaterThan(0);
@@ -28,6 +29,7 @@ describe('the demo letters in seeds/', () => {
   });
 
   it('address recipients only at reserved example domains', () => {
+    expect(seeds.flatMap((seed) => seed.recipients).length).toBeGreaterThanOrEqual(REQUIRED_SLUGS.length);
     for (const seed of seeds) {
       for (const recipient of seed.recipients) {
         expect(recipient.email, seed.slug).toMatch(/@([a-z0-9-]+\.)*example\.(org|com|net)$/i);
@@ -42,7 +44,10 @@ describe('the demo letters in seeds/', () => {
   });
 
   it('render for every recipient in every language with the documented merge fields only', () => {
+    expect(seeds.length).toBeGreaterThanOrEqual(REQUIRED_SLUGS.length);
     for (const seed of seeds) {
+      expect(Object.keys(seed.bodies), seed.slug).toContain(seed.primaryLanguage);
+      expect(seed.recipients.length, seed.slug).toBeGreaterThan(0);
       for (const [language, body] of Object.entries(seed.bodies)) {
         for (const recipient of seed.recipients) {
           const rendered = renderLetter(body, {

@@ -1,8 +1,11 @@
+import type { User } from '../../server/accounts/account.js';
 import type { Db } from '../../server/db/database.js';
 import type { NewRecipient } from '../../server/recipients/recipient-repository.js';
 import { RecipientRepository } from '../../server/recipients/recipient-repository.js';
 import { byId, decodeEntities, innerHtml, startTags, textOf } from './html.js';
-import { csrfTokenIn, type Visitor } from './http.js';
+import { signedIn } from './accounts.js';
+import { csrfTokenIn, Visitor } from './http.js';
+import { createTestPlatform, type TestPlatform } from './test-platform.js';
 
 /** Form fields as a browser sends them: a name may repeat (checkboxes, the letter's languages). */
 export type FormFields = [string, string][];
@@ -103,6 +106,23 @@ export async function addRecipient(
     },
     now,
   );
+}
+
+/**
+ * A fresh platform as the letter workflow starts: an organizer logged in, a supporter's browser beside
+ * it, and one recipient in the directory. The caller closes `t`.
+ */
+export async function organizerPlatform(): Promise<{
+  t: TestPlatform;
+  organizer: User;
+  visitor: Visitor;
+  supporter: Visitor;
+  recipient: number;
+}> {
+  const t = await createTestPlatform();
+  const { user: organizer, visitor } = await signedIn(t.app, t.platform, 'organizer');
+  const recipient = await addRecipient(t.platform.db, t.clock.now());
+  return { t, organizer, visitor, supporter: new Visitor(t.app), recipient };
 }
 
 /** Every row of the tables a letter is stored in, to compare before and after a refused request. */

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import type { Config } from '../../server/config.js';
 import { systemClock, type Clock } from '../../server/lib/clock.js';
 import type { Platform } from '../../server/wiring.js';
+import { TEST_PASSWORD } from './accounts.js';
 import { freePort } from './free-port.js';
 import { createTestPlatform } from './test-platform.js';
 
@@ -116,4 +118,73 @@ export function describeViolations(violations: AxeViolation[]): string {
           .join('\n'),
     )
     .join('\n');
+}
+
+/** A phone, as the layout tests hold one: 375 px wide, with touch. */
+export const PHONE = { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true } as const;
+
+/** A fresh browser profile (its own cookies) on the app, on a 1280×900 screen unless told otherwise. */
+export function newContext(
+  browser: Browser,
+  app: Pick<RunningApp, 'baseUrl'>,
+  options: Parameters<Browser['newContext']>[0] = {},
+): Promise<BrowserContext> {
+  return browser.newContext({ baseURL: app.baseUrl, viewport: { width: 1280, height: 900 }, ...options });
+}
+
+/** Logs an account in through the login form, as a person would, and waits for the dashboard. */
+export async function logIn(page: Page, email: string, password = TEST_PASSWORD): Promise<void> {
+  await page.goto('/login');
+  await page.getByRole('textbox', { name: 'E-mail address' }).fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(/\/admin$/);
+}
+
+/** Fails, naming each one, when axe-core finds serious or critical violations on the page as it is now. */
+export async function expectNoSeriousViolations(page: Page): Promise<void> {
+  const serious = seriousViolations(await axeViolations(page));
+  expect(
+    serious,
+    `axe found serious or critical violations on ${page.url()}:\n${describeViolations(serious)}`,
+  ).toEqual([]);
+}
+
+/** The page's full width and the window's, to tell whether the reader has to scroll sideways. */
+export async function pageWidths(page: Page): Promise<{ scroll: number; inner: number }> {
+  return page.evaluate<{ scroll: number; inner: number }>(
+    '({ scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth })',
+  );
+}
+
+/** The first elements in <main> that are wider than the window, to name in a failure message. */
+export async function overflowingElements(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(`(() => {
+    const width = document.documentElement.clientWidth;
+    return [...document.querySelectorAll('main *')]
+      .filter((el) => el.getBoundingClientRect().right > width + 0.5)
+      .slice(0, 10)
+      .map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ').join('.') : ''));
+  })()`);
+}
+
+/** Reloads `page` until `ready` says what it waits for is on it (the worker and scheduler run in the background). */
+export async function reloadUntil(
+  page: Page,
+  ready: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await page.waitForTimeout(150);
+    await page.reload();
+  }
+}
+
+/** Reloads the captured-mail page until a message to `address` is listed. */
+export async function waitForMailTo(page: Page, address: string): Promise<void> {
+  const row = page.locator('table.mailbox tbody tr', { hasText: address });
+  await reloadUntil(page, async () => (await row.count()) > 0, `mail to ${address} in /dev/mailbox`, 15_000);
 }

@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
 import { createApp } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import { ManualClock, type Clock } from '../../server/lib/clock.js';
 import { createLogger } from '../../server/lib/logger.js';
 import { noPdf } from '../../server/deliveries/pdf-renderer.js';
 import { wire, type Platform } from '../../server/wiring.js';
+import { loopbackTransport, MAIL_FROM } from './mail-worker.js';
 import { SmtpSink } from './smtp-sink.js';
 
 export const TEST_PUBLIC_URL = 'http://localhost:3000';
@@ -66,16 +66,14 @@ export async function createTestPlatform(
     PUBLIC_URL: TEST_PUBLIC_URL,
     LOG_LEVEL: 'silent',
     SECRET_KEY: 'test-secret-test-secret-test-secret-0123',
-    MAIL_FROM: 'Undersigned <letters@undersigned.example.org>',
+    MAIL_FROM,
     // Tests send many messages to example.org; real politeness (1 a second) is tested on its own.
     MAIL_DOMAIN_RATE: '1000',
     ...options.env,
   });
   const sink = options.mail === 'capture' ? undefined : await new SmtpSink().start();
   const clock = options.clock ?? new ManualClock(new Date('2026-11-23T10:00:00.000Z'));
-  const transport = sink
-    ? nodemailer.createTransport({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true })
-    : undefined;
+  const transport = sink ? loopbackTransport(sink.port) : undefined;
   const platform = await wire(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), {
     clock,
     withWorker: true,

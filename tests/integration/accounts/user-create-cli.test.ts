@@ -87,6 +87,8 @@ describe('npm run user:create', () => {
     expect(run.stdout).toContain('Created organizer organizer@example.org.');
     const password = oneTimePasswordIn(run.stdout);
     expect(password).toMatch(/^[A-Za-z2-9]{20}$/);
+    // The account is in the platform's database file (which bad arguments must never create).
+    expect(existsSync(path.join(dataDir, 'undersigned.sqlite'))).toBe(true);
 
     const { platform, app } = await openPlatform(dataDir);
     opened = platform;

@@ -2,20 +2,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../../server/accounts/account.js';
 import { loginAs, signedIn } from '../../support/accounts.js';
 import {
-  addRecipient,
   createDraft,
   EN_BODY,
   fieldValue,
   formFields,
   letterTables,
+  organizerPlatform,
   postForm,
   withField,
   type FormFields,
 } from '../../support/admin-forms.js';
 import { byClass, innerHtml, mainOf, startTags, textOf } from '../../support/html.js';
-import { Visitor } from '../../support/http.js';
+import type { Visitor } from '../../support/http.js';
 import { signAndConfirm, signAndGetLinks, signatureRows } from '../../support/signing.js';
-import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
+import type { TestPlatform } from '../../support/test-platform.js';
 
 const CHANGED_BODY = EN_BODY.replace(
   'let the captured soldiers choose their country of asylum',
@@ -30,10 +30,7 @@ describe('letter versions', () => {
   let recipient: number;
 
   beforeEach(async () => {
-    t = await createTestPlatform();
-    ({ user: organizer, visitor } = await signedIn(t.app, t.platform, 'organizer'));
-    supporter = new Visitor(t.app);
-    recipient = await addRecipient(t.platform.db, t.clock.now());
+    ({ t, organizer, visitor, supporter, recipient } = await organizerPlatform());
   });
   afterEach(async () => {
     await t.close();
@@ -205,10 +202,12 @@ describe('letter versions', () => {
       startTags(item, tag).map((el) => textOf(innerHtml(item, el)));
     expect(marked(items[1]!, 'ins')).toEqual(expect.arrayContaining(['freely', 'refuge']));
     expect(marked(items[1]!, 'del')).toEqual(['asylum']);
-    // Only the text changed in version 2; in version 3 only the title.
+    // Only the text changed in version 2; in version 3 only the title. Each field changed is named.
+    expect(textOf(items[1]!)).toContain('Text of the letter');
     expect(textOf(items[1]!)).not.toContain('Title');
     expect(marked(items[0]!, 'ins')).toEqual(['now']);
     expect(marked(items[0]!, 'del')).toEqual([]);
+    expect(textOf(items[0]!)).toContain('Title');
     expect(textOf(items[0]!)).not.toContain('Text of the letter');
   });
 

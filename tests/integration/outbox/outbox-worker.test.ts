@@ -1,20 +1,16 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/tables.js';
 import { ManualClock } from '../../../server/lib/clock.js';
-import { createLogger } from '../../../server/lib/logger.js';
 import { createMailSender } from '../../../server/mail/mail-sender.js';
 import { DEFAULT_RETRY_POLICY, PRIORITY, type OutboxMessage } from '../../../server/outbox/outbox.js';
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
-import {
-  OutboxWorker,
-  type MailSender,
-  type OutboxWorkerOptions,
-} from '../../../server/outbox/outbox-worker.js';
+import type { MailSender, OutboxWorkerOptions } from '../../../server/outbox/outbox-worker.js';
 import { freePort } from '../../support/free-port.js';
+import { LEASE_MS, loopbackTransport, MAIL_FROM, outboxRow, testWorker } from '../../support/mail-worker.js';
 import { SmtpSink } from '../../support/smtp-sink.js';
 import {
   createTempDatabase,
@@ -23,17 +19,9 @@ import {
   type TempDatabase,
 } from '../../support/temp-database.js';
 
-const FROM = 'Undersigned <letters@undersigned.example.org>';
-const LEASE_MS = 60_000;
-
+/** A transport to the test's sink, or to a closed port. */
 function transportTo(port: number): Transporter {
-  return nodemailer.createTransport({
-    host: '127.0.0.1',
-    port,
-    secure: false,
-    ignoreTLS: true,
-    connectionTimeout: 5_000,
-  });
+  return loopbackTransport(port, { connectionTimeout: 5_000 });
 }
 
 describe('the outbox and its mail worker', () => {
@@ -44,26 +32,14 @@ describe('the outbox and its mail worker', () => {
   let outbox: OutboxRepository;
   const transports: Transporter[] = [];
 
-  function worker(options: Partial<OutboxWorkerOptions> = {}): OutboxWorker {
-    return new OutboxWorker({
-      outbox,
-      sender: createMailSender(transport, FROM),
-      clock,
-      logger: createLogger('silent'),
-      workerId: 'worker-a',
-      leaseMs: LEASE_MS,
-      random: () => 0.5,
-      ...options,
-    });
-  }
+  const worker = (options: Partial<OutboxWorkerOptions> = {}) =>
+    testWorker({ outbox, clock, transport }, options);
 
   async function enqueue(overrides: Parameters<typeof outboxMessage>[0] = {}): Promise<number> {
     return outbox.enqueue(outboxMessage(overrides), testMessageId(), clock.now());
   }
 
-  async function row(id: number) {
-    return t.db.selectFrom('outbox_messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  }
+  const row = (id: number) => outboxRow(t.db, id);
 
   beforeEach(async () => {
     t = await createTempDatabase();
@@ -178,7 +154,7 @@ describe('the outbox and its mail worker', () => {
       const closed = transportTo(await freePort());
       transports.push(closed);
       const id = await enqueue();
-      expect(await worker({ sender: createMailSender(closed, FROM) }).runOnce()).toBe(1);
+      expect(await worker({ sender: createMailSender(closed, MAIL_FROM) }).runOnce()).toBe(1);
       const stored = await row(id);
       expect(stored).toMatchObject({ status: 'retrying', attempts: 1, sent_at: null });
       expect(stored.last_reply).toMatch(/ECONNREFUSED/);

@@ -1,18 +1,14 @@
 import type { Socket } from 'node:net';
 import { simpleParser } from 'mailparser';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock, type Clock } from '../../../server/lib/clock.js';
-import { createLogger } from '../../../server/lib/logger.js';
 import { createMailSender } from '../../../server/mail/mail-sender.js';
 import { DEFAULT_RETRY_POLICY, PRIORITY, type OutboxKind } from '../../../server/outbox/outbox.js';
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
-import {
-  OutboxWorker,
-  type MailSender,
-  type OutboxWorkerOptions,
-} from '../../../server/outbox/outbox-worker.js';
+import type { MailSender, OutboxWorker, OutboxWorkerOptions } from '../../../server/outbox/outbox-worker.js';
+import { LEASE_MS, loopbackTransport, MAIL_FROM, outboxRow, testWorker } from '../../support/mail-worker.js';
 import {
   createTempDatabase,
   outboxMessage,
@@ -20,9 +16,6 @@ import {
   type TempDatabase,
 } from '../../support/temp-database.js';
 
-const FROM = 'Undersigned <letters@undersigned.example.org>';
-/** Far longer than any SMTP timeout of the test transports, as in production. */
-const LEASE_MS = 60_000;
 /** Short timeouts, so a silent server fails an attempt in half a second. */
 const TIMEOUTS = { connectionTimeout: 1_000, greetingTimeout: 500, socketTimeout: 500 };
 /** Politeness that never gets in the way, except in the tests about politeness. */
@@ -161,13 +154,7 @@ describe('the mail worker against a scripted SMTP server', () => {
   const workers: OutboxWorker[] = [];
 
   function transportTo(port: number): Transporter {
-    const transport = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port,
-      secure: false,
-      ignoreTLS: true,
-      ...TIMEOUTS,
-    });
+    const transport = loopbackTransport(port, TIMEOUTS);
     transports.push(transport);
     return transport;
   }
@@ -179,17 +166,10 @@ describe('the mail worker against a scripted SMTP server', () => {
   }
 
   function worker(options: Partial<OutboxWorkerOptions> = {}): OutboxWorker {
-    const created = new OutboxWorker({
-      outbox,
-      sender: createMailSender(transportTo(server.port), FROM),
-      clock,
-      logger: createLogger('silent'),
-      workerId: 'worker-a',
-      leaseMs: LEASE_MS,
-      random: () => 0.5,
-      politeness: NO_PACING,
-      ...options,
-    });
+    const created = testWorker(
+      { outbox, clock, transport: transportTo(server.port) },
+      { politeness: NO_PACING, ...options },
+    );
     workers.push(created);
     return created;
   }
@@ -201,9 +181,7 @@ describe('the mail worker against a scripted SMTP server', () => {
     return outbox.enqueue(outboxMessage(overrides), testMessageId(), at.now());
   }
 
-  async function row(id: number) {
-    return t.db.selectFrom('outbox_messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  }
+  const row = (id: number) => outboxRow(t.db, id);
 
   /** Moves the clock to the message's next attempt and lets the worker run once. */
   async function retryWhenDue(w: OutboxWorker, id: number): Promise<number> {
@@ -237,7 +215,7 @@ describe('the mail worker against a scripted SMTP server', () => {
     const w = worker({
       sender: createMailSender(
         transportTo(server.port),
-        FROM,
+        MAIL_FROM,
         (messageId) => `bounces+${messageId}@undersigned.example.org`,
       ),
     });
@@ -348,7 +326,7 @@ describe('the mail worker against a scripted SMTP server', () => {
       const address = strict.server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       const id = await enqueue({ toAddress: 'gone@embassy.example' });
-      const w = worker({ sender: createMailSender(transportTo(port), FROM) });
+      const w = worker({ sender: createMailSender(transportTo(port), MAIL_FROM) });
       expect(await w.runOnce()).toBe(1);
       const failed = await row(id);
       expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
@@ -531,8 +509,8 @@ describe('the mail worker against a scripted SMTP server', () => {
     const busy = server;
     busy.replyDelayMs = 300;
     const elsewhere = await startServer();
-    const toBusy = createMailSender(transportTo(busy.port), FROM);
-    const toElsewhere = createMailSender(transportTo(elsewhere.port), FROM);
+    const toBusy = createMailSender(transportTo(busy.port), MAIL_FROM);
+    const toElsewhere = createMailSender(transportTo(elsewhere.port), MAIL_FROM);
     // Each domain has its own mail server, as on the Internet.
     const sender: MailSender = {
       send: (message, attachments) =>
@@ -570,7 +548,7 @@ describe('the mail worker against a scripted SMTP server', () => {
     // process queues a confirmation and wakes the worker, as it does after each signature.
     await enqueue({ subject: 'A' }, systemClock);
     await enqueue({ subject: 'B' }, systemClock);
-    const real = createMailSender(transportTo(server.port), FROM);
+    const real = createMailSender(transportTo(server.port), MAIL_FROM);
     let releaseB!: () => void;
     const bHeld = new Promise<void>((resolve) => (releaseB = resolve));
     const sender: MailSender = {

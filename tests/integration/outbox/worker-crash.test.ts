@@ -89,18 +89,18 @@ describe('a mail worker killed at random moments', () => {
           ? { code: 451, message: '4.3.0 Busy, try again later' }
           : undefined;
 
-    const sentCount = async () =>
+    const countWithStatus = async (status: 'sent' | 'sending') =>
       Number(
         (
           await t!.db
             .selectFrom('outbox_messages')
             .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('status', '=', 'sent')
+            .where('status', '=', status)
             .executeTakeFirstOrThrow()
         ).n,
       );
 
-    const kills: { afterMs: number; sentBefore: number; sinkBefore: number }[] = [];
+    const kills: { afterMs: number; sentBefore: number; sinkBefore: number; leftClaimed: number }[] = [];
     for (let k = 0; k < KILLS; k++) {
       const worker = await startWorker(t.file, sink.port);
       running.push(worker);
@@ -109,7 +109,13 @@ describe('a mail worker killed at random moments', () => {
       worker.child.kill('SIGKILL');
       await worker.exited;
       running.splice(running.indexOf(worker), 1);
-      kills.push({ afterMs, sentBefore: await sentCount(), sinkBefore: sink.messages.length });
+      kills.push({
+        afterMs,
+        sentBefore: await countWithStatus('sent'),
+        sinkBefore: sink.messages.length,
+        // Claims the dead worker still held: only their leases running out can bring them back.
+        leftClaimed: await countWithStatus('sending'),
+      });
     }
 
     const last = await startWorker(t.file, sink.port);
@@ -192,13 +198,18 @@ describe('a mail worker killed at random moments', () => {
     const withDuplicates = [...byMessageId.values()].filter((copies) => copies.length > 1).length;
     console.log(
       `crash test: ${MESSAGES} messages to ${DOMAINS} domains, ${KILLS} kills ` +
-        `(after ${kills.map((k) => `${k.afterMs} ms`).join(', ')}; sent so far: ${kills.map((k) => k.sentBefore).join(', ')}), ` +
+        `(after ${kills.map((k) => `${k.afterMs} ms`).join(', ')}; sent so far: ${kills.map((k) => k.sentBefore).join(', ')}; ` +
+        `claims left behind: ${kills.map((k) => k.leftClaimed).join(', ')}), ` +
         `${sink.messages.length} received, ${duplicates} duplicates (${withDuplicates} messages), ` +
         `${failed.length} failed (${[...new Set(failed)].join('; ')}), ` +
         `most overdue claim ${mostOverdueMs} ms, ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
     );
-    // The kills must have hit a worker at work, or the test proves nothing.
+    // The kills must have hit a worker at work, or the test proves nothing: at least one left claims
+    // behind, which the queue then took back and sent (every message ended sent or failed, above).
     expect(kills.filter((k) => k.sentBefore > 0 && k.sentBefore < MESSAGES).length).toBeGreaterThan(0);
+    expect(kills.filter((k) => k.leftClaimed > 0).length, 'a kill that left claims behind').toBeGreaterThan(
+      0,
+    );
     expect(
       (await sql<{ n: number }>`select count(*) as n from outbox_messages where attempts > 1`.execute(t.db))
         .rows[0]!.n,

@@ -148,6 +148,9 @@ describe('retention: forgetting the signers of letters closed long ago', () => {
       .where('kind', '=', 'signature-confirmation')
       .execute();
     const anonymisedIds = new Set(after.filter((r) => r.letter_id === longClosed.id).map((r) => r.id));
+    // One confirmation per supporter: two of them to the forgotten ones.
+    expect(mails).toHaveLength(4);
+    expect(mails.filter((mail) => anonymisedIds.has(mail.signature_id!))).toHaveLength(2);
     for (const mail of mails) {
       if (anonymisedIds.has(mail.signature_id!)) {
         expect(mail).toMatchObject({ to_address: '', subject: '', text_body: '', html_body: '' });
@@ -383,6 +386,9 @@ describe('retention in a process of its own, killed half way and run again', () 
       .orderBy('outbox_messages.id')
       .execute();
     const dueIds = new Set(after.filter((r) => r.letter_id === due.id).map((r) => r.id));
+    // Every tenth signature of each letter has one queued.
+    expect(mails).toHaveLength(Math.ceil(DUE / 10) + 120 / 10 + 80 / 10);
+    expect(mails.filter((mail) => dueIds.has(mail.signature_id!))).toHaveLength(Math.ceil(DUE / 10));
     for (const mail of mails) {
       if (dueIds.has(mail.signature_id!))
         expect(mail).toMatchObject({ to_address: '', subject: '', status: 'cancelled' });

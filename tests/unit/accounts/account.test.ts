@@ -22,9 +22,11 @@ function waitMs(failures: number): number | null {
 
 describe('waiting after failed logins', () => {
   it('lets the first failures (typos) through without a wait', () => {
+    expect(LOGIN_POLICY.freeFailures).toBeGreaterThan(0);
     for (let failures = 0; failures < LOGIN_POLICY.freeFailures; failures += 1) {
       expect(waitAfterFailures(failures, NOW), `${failures} failures`).toBeNull();
     }
+    expect(waitAfterFailures(LOGIN_POLICY.freeFailures, NOW), 'the first failure past them').not.toBeNull();
   });
 
   it('starts with a short wait and doubles it with each further failure', () => {

@@ -226,7 +226,8 @@ describe('a cell in a CSV export', () => {
     fc.assert(
       fc.property(cells, (value) => {
         const cell = neutraliseCell(value);
-        const original = cell === value ? cell : cell.slice(1);
+        // Unchanged, or changed by one apostrophe in front and nothing else.
+        const original = cell === value ? cell : cell.replace(/^'/, '');
         expect(original).toBe(value);
         expect(cell.length - original.length).toBeLessThanOrEqual(1);
       }),

@@ -513,20 +513,30 @@ describe('checkLetterTemplate properties', () => {
   it('never throws, whatever the text', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' })), (source) => {
-        checkLetterTemplate(source);
+        expect(() => checkLetterTemplate(source)).not.toThrow();
       }),
       { numRuns: 500 },
     );
   });
 
   it('only accepts texts that compile and render, for texts mixing allowed and hostile pieces', () => {
+    let accepted = 0;
+    let refused = 0;
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.constantFrom(...PIECES), fc.string()), { maxLength: 12 }), (parts) => {
         const source = parts.join('');
-        if (checkLetterTemplate(source).ok) renders(source);
+        if (checkLetterTemplate(source).ok) {
+          accepted += 1;
+          expect(() => renders(source), source).not.toThrow();
+        } else {
+          refused += 1;
+        }
       }),
       { numRuns: 1000 },
     );
+    // Both kinds were generated, so rendering was tried on accepted texts (and the mix is not all refused).
+    expect(accepted).toBeGreaterThan(50);
+    expect(refused).toBeGreaterThan(50);
   });
 
   it('accepts and renders every text built from the allowed constructs', () => {
@@ -540,6 +550,9 @@ describe('checkLetterTemplate properties', () => {
   });
 
   it('accepts and renders the seed templates', () => {
-    for (const file of seedTemplates) renders(readFileSync(path.join(letterTemplatesDir, file), 'utf8'));
+    expect(seedTemplates.length).toBeGreaterThan(0);
+    for (const file of seedTemplates) {
+      expect(() => renders(readFileSync(path.join(letterTemplatesDir, file), 'utf8')), file).not.toThrow();
+    }
   });
 });

@@ -187,6 +187,8 @@ describe('askedWaitMs and retryAt', () => {
   it('keeps the backoff when the server asked for a shorter wait', () => {
     const now = new Date('2026-11-23T10:00:00.000Z');
     const backoff = nextAttemptAt(8, now, policy, 0.5);
+    // The backoff is the longer of the two, so taking the server's second would show.
+    expect(backoff.getTime() - now.getTime()).toBeGreaterThan(1_000);
     expect(retryAt(8, now, policy, 0.5, '451 try again in 1 second')).toEqual(backoff);
   });
 });
