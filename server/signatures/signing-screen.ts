@@ -1,0 +1,47 @@
+/**
+ * Screening a signing attempt for signs of abuse. Types only; the checks live in their own modules.
+ *
+ * A screened signature is answered exactly like any other (same status, same page, same e-mail), so
+ * an attacker learns nothing. What screening finds is stored with the signature:
+ * - `suspect` reasons silence it: it is never confirmed and never counted until an admin clears it
+ *   in moderation (rate limits, block lists, a replayed or forged proof of work);
+ * - `review` reasons only flag it for moderation; it counts as usual (no proof of work because the
+ *   browser ran no JavaScript, a disposable e-mail domain).
+ */
+
+/** Why a signature is silenced. Stable codes: stored in the database and shown (translated) in moderation. */
+export type SuspectReason =
+  | 'rate-burst'
+  | 'rate-sustained'
+  | 'blocked-ip'
+  | 'blocked-domain'
+  | 'blocked-address'
+  | 'proof-invalid'
+  | 'proof-replayed';
+
+/** Why a signature is flagged for review while it counts. */
+export type ReviewReason = 'no-proof-of-work' | 'disposable-domain';
+
+export interface ScreeningVerdict {
+  suspect: SuspectReason[];
+  review: ReviewReason[];
+}
+
+/** What a screen sees of one attempt. The e-mail address and IP are never stored in clear by screens. */
+export interface SigningAttempt {
+  letterId: number;
+  /** The address as typed (already validated as an address). */
+  email: string;
+  /** The client address as Express sees it (after TRUST_PROXY). */
+  ip: string | undefined;
+  /** The proof-of-work payload the form sent (the ALTCHA widget's `altcha` field); undefined without JavaScript. */
+  proof: string | undefined;
+  now: Date;
+}
+
+/** One check over an attempt; several are combined by the signing service. */
+export interface SigningScreen {
+  screen(attempt: SigningAttempt): Promise<ScreeningVerdict>;
+}
+
+export const NO_FINDINGS: ScreeningVerdict = Object.freeze({ suspect: [], review: [] }) as ScreeningVerdict;
