@@ -24,6 +24,8 @@ export interface Database {
   outbox_contents: OutboxContentsTable;
   audit_events: AuditEventsTable;
   recipient_imports: RecipientImportsTable;
+  signing_hits: SigningHitsTable;
+  limit_counters: LimitCountersTable;
 }
 
 export interface LettersTable {
@@ -121,6 +123,12 @@ export interface SignaturesTable {
   status_before_invalidation: string | null;
   /** Set when retention or erasure removed the person from the row; the row still counts. */
   anonymised_at: string | null;
+  /** Why screening silenced it (comma-separated codes): never confirmed or counted until cleared. */
+  suspect_reasons: string | null;
+  /** Why screening flagged it for moderation (comma-separated codes); it counts as usual. */
+  review_reasons: string | null;
+  /** When the supporter of a silenced signature clicked its confirmation link. */
+  confirm_requested_at: string | null;
 }
 
 export interface OutboxMessagesTable {
@@ -263,6 +271,20 @@ export interface RecipientImportsTable {
   file_name: string;
   source: string;
   created_at: string;
+}
+
+/** One signing attempt, keyed by a keyed hash of client address and letter: the signing limits' windows. */
+export interface SigningHitsTable {
+  id: Generated<number>;
+  key_hash: string;
+  hit_at_ms: number;
+}
+
+/** One request counter per limit and client (keyed hash), for login, links and exports. */
+export interface LimitCountersTable {
+  key_hash: string;
+  hits: number;
+  reset_at_ms: number;
 }
 
 export type LetterRow = Selectable<LettersTable>;
