@@ -18,6 +18,17 @@ const wholeNumber = (name: string, min: number, max: number) =>
         .max(max, `${name} must be a whole number from ${min} to ${max}`),
     );
 
+/** A limit written as count/seconds, e.g. 5/300: at most 5 in any 300 seconds. */
+const countPerSeconds = (name: string) =>
+  z
+    .string()
+    .regex(/^\d{1,6}\/\d{1,7}$/, `${name} must be count/seconds, e.g. 5/300`)
+    .transform((value) => {
+      const [count, seconds] = value.split('/').map(Number) as [number, number];
+      return { count, seconds };
+    })
+    .refine((v) => v.count >= 1 && v.seconds >= 1, `${name} needs a count and seconds of at least 1`);
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -55,6 +66,8 @@ const schema = z
     TRUST_PROXY: booleanFlag.default(false),
     SEED_DEMO: booleanFlag.default(true),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SIGNING_LIMIT_BURST: countPerSeconds('SIGNING_LIMIT_BURST').default({ count: 1, seconds: 60 }),
+    SIGNING_LIMIT_SUSTAINED: countPerSeconds('SIGNING_LIMIT_SUSTAINED').default({ count: 5, seconds: 300 }),
   })
   .refine(
     (v) =>
@@ -101,6 +114,11 @@ export interface Config {
   readonly trustProxy: boolean;
   readonly seedDemo: boolean;
   readonly logLevel: string;
+  /** Signings per client address and letter past which a signature is silently marked suspect. */
+  readonly signingLimits: {
+    readonly burst: { readonly count: number; readonly seconds: number };
+    readonly sustained: { readonly count: number; readonly seconds: number };
+  };
 }
 
 /** The domain of "Name <user@domain>" or "user@domain". */
@@ -153,5 +171,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: v.TRUST_PROXY,
     seedDemo: v.SEED_DEMO,
     logLevel: v.LOG_LEVEL,
+    signingLimits: { burst: v.SIGNING_LIMIT_BURST, sustained: v.SIGNING_LIMIT_SUSTAINED },
   });
 }
