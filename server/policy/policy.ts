@@ -37,6 +37,8 @@ export interface Actions {
   'letter.review': LetterResource;
   /** See every letter on the platform, not just one's own and shared ones. */
   'letter.list-all': undefined;
+  /** See the letters (and changes to published letters) waiting for an admin's review. */
+  'letter.list-awaiting-review': undefined;
   'letter.create': undefined;
   /** Add a recipient to the directory, or import a list. */
   'recipient.create': undefined;
@@ -51,6 +53,8 @@ export interface Actions {
   'settings.change': undefined;
   /** Read the captured mailbox (it holds invitations, supporters' addresses and hidden names). */
   'mailbox.read': undefined;
+  /** Keep the block and allow lists, and see where signatures come from (trending sources). */
+  'abuse.manage': undefined;
 }
 
 export type Action = keyof Actions;
@@ -67,6 +71,7 @@ const RULES: { [A in Action]: (actor: Actor, resource: Actions[A]) => boolean } 
   'letter.publish-unreviewed': (actor) => isAdmin(actor),
   'letter.review': (actor) => isAdmin(actor),
   'letter.list-all': isAdmin,
+  'letter.list-awaiting-review': isAdmin,
   'letter.create': () => true,
   'recipient.create': () => true,
   // An organizer may change a recipient only while no one else's letter addresses it: otherwise they
@@ -80,7 +85,28 @@ const RULES: { [A in Action]: (actor: Actor, resource: Actions[A]) => boolean } 
   'audit.read': isAdmin,
   'settings.change': isAdmin,
   'mailbox.read': isAdmin,
+  'abuse.manage': isAdmin,
 };
+
+/**
+ * What a refusal says, where a general "your account may not do this" would not help: the code and
+ * message key of the 403. Admin-only actions say "only admins"; the others fall back to errors.forbidden.
+ */
+const REFUSALS: Partial<Record<Action, { code: string; messageKey: string }>> = {
+  'letter.edit': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
+  'letter.manage-collaborators': { code: 'letter_forbidden', messageKey: 'errors.onlyOwnerShares' },
+  'letter.review': { code: 'admin_only', messageKey: 'errors.adminOnly' },
+  'letter.publish-unreviewed': { code: 'admin_only', messageKey: 'errors.adminOnly' },
+  'recipient.change': { code: 'recipient_change_forbidden', messageKey: 'policy.recipients.changeForbidden' },
+};
+
+/** A letter as the rules see it, from its owner and the organizers it is shared with. */
+export function letterResource(
+  letter: { ownerId: number | null },
+  collaboratorIds: readonly number[],
+): LetterResource {
+  return { ownerId: letter.ownerId, collaboratorIds };
+}
 
 type ResourceArg<A extends Action> = Actions[A] extends undefined ? [] : [resource: Actions[A]];
 
@@ -93,6 +119,8 @@ export function can<A extends Action>(actor: Actor, action: A, ...resource: Reso
 /** Asserts inside a service that the actor may do this; otherwise 403 with a message that says so. */
 export function authorize<A extends Action>(actor: Actor, action: A, ...resource: ResourceArg<A>): void {
   if (can(actor, action, ...resource)) return;
+  const refusal = REFUSALS[action];
+  if (refusal) throw new AppError(403, refusal.code, refusal.messageKey);
   const adminOnly = (RULES[action] as unknown) === isAdmin;
   throw adminOnly
     ? new AppError(403, 'admin_only', 'errors.adminOnly')
