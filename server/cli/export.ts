@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../lib/logger.js';
 import { configOrExit } from '../main-support.js';
 import { parseExportRequest } from '../exports/export.js';
+import { OPERATOR } from '../exports/export-service.js';
 import { AppError } from '../lib/errors.js';
 import { wire } from '../wiring.js';
 
@@ -98,7 +99,7 @@ async function main(): Promise<number> {
   // The export needs no mail: no worker, and nothing is sent.
   const platform = await wire(config, createLogger('silent'), { withWorker: false });
   try {
-    const rows = await platform.exports.run(parsed.request, 'platform', standardOutput(), {
+    const rows = await platform.exports.run(parsed.request, OPERATOR, standardOutput(), {
       via: 'command line',
     });
     console.error(`Exported ${rows} signatures.`);

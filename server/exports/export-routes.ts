@@ -112,15 +112,15 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
     const parsed = parseExportRequest(values);
     if (!parsed.ok) return renderForm(res, deps, values, parsed.errors, 400);
     const { request } = parsed;
+    const user = currentUser(res);
     try {
-      await deps.exports.check(request);
+      await deps.exports.check(user, request);
     } catch (error) {
       // An unknown letter is a bad filter like the others: the form comes back with it marked.
       if (error instanceof AppError && error.code === 'letter_not_found')
         return renderForm(res, deps, values, { letter: 'exports.errors.letter' }, 400);
       throw error;
     }
-    const user = currentUser(res);
     let started = false;
     try {
       // Headers go with the first bytes, so an error before them (too large a PDF) is still a page.

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { stringify } from 'csv-stringify/sync';
-import type { AuditActor } from '../audit/audit.js';
+import type { User } from '../accounts/account.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import { annexOf, countriesOf } from '../deliveries/delivery.js';
@@ -10,6 +10,7 @@ import { pickLanguage } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
+import { authorize } from '../policy/policy.js';
 import { publicName } from '../signatures/signature.js';
 import { SignatureRepository, type ExportRow } from '../signatures/signature-repository.js';
 import {
@@ -33,6 +34,21 @@ export interface ExportServiceDeps {
   compiler: LetterCompiler;
   pdf: PdfRenderer;
   clock: Clock;
+}
+
+/**
+ * The operator at the server's shell (`npm run export`). Whoever can run that command can read the
+ * database file itself, so no account is checked; the export is still in the audit log, as done by the
+ * platform from the command line. Never used for a request.
+ */
+export const OPERATOR = 'operator' as const;
+
+/** Who asks for an export: an account (an admin, checked by the policy), or the operator at the shell. */
+export type ExportActor = User | typeof OPERATOR;
+
+/** Asserts that the actor may export signatures; the operator at the shell may. */
+function authorizeExport(actor: ExportActor): void {
+  if (actor !== OPERATOR) authorize(actor, 'signature.export');
 }
 
 /** Rows written together: one write and one turn of the event loop per chunk. */
@@ -102,7 +118,8 @@ export class ExportService {
   }
 
   /** Checks that the export can run (the letter exists) before any byte is written; a 400 that says so otherwise. */
-  async check(request: ExportRequest): Promise<void> {
+  async check(actor: ExportActor, request: ExportRequest): Promise<void> {
+    authorizeExport(actor);
     if (request.filters.letter && !(await this.deps.letters.findBySlug(request.filters.letter))) {
       throw new AppError(400, 'letter_not_found', 'exports.errors.unknownLetter', {
         letter: request.filters.letter,
@@ -113,11 +130,12 @@ export class ExportService {
   /** Writes the export to `sink`; returns the number of signatures written. */
   async run(
     request: ExportRequest,
-    actor: AuditActor,
+    actor: ExportActor,
     sink: ExportSink,
     context: Record<string, unknown> = {},
   ): Promise<number> {
-    await this.check(request);
+    // Before anything is read or recorded: a refused actor leaves no trace of an export.
+    await this.check(actor, request);
     let rows = 0;
     let completed = false;
     const reader = this.deps.openReader();
@@ -126,7 +144,10 @@ export class ExportService {
       if (request.format === 'pdf') {
         rows = await this.writePdf(request, signatures, sink);
       } else {
-        if (request.format === 'csv') await sink.write(`\ufeff${stringify([request.columns])}`);
+        // Every cell quoted, so a spreadsheet that honours quotes never splits one; neutralised as well,
+        // for one told to split on a separator anyway. JSON Lines is for programs and stays as stored.
+        if (request.format === 'csv')
+          await sink.write(`\ufeff${stringify([request.columns], { quoted: true })}`);
         let batch: ReturnType<typeof cell>[][] = [];
         const flush = async () => {
           if (batch.length === 0) return;
@@ -134,6 +155,7 @@ export class ExportService {
             request.format === 'csv'
               ? stringify(
                   batch.map((values) => values.map((v) => neutraliseCell(v === null ? '' : String(v)))),
+                  { quoted: true },
                 )
               : batch
                   .map(
@@ -162,7 +184,7 @@ export class ExportService {
       await reader.close();
       await this.deps.audit.record(
         {
-          actor,
+          actor: actor === OPERATOR ? 'platform' : { id: actor.id, email: actor.email },
           action: 'export',
           targetType: 'letter',
           targetId: request.filters.letter ?? 'all',

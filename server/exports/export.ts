@@ -126,12 +126,48 @@ export function parseExportRequest(
 }
 
 /**
- * Neutralises a cell that a spreadsheet would run as a formula (CSV injection, OWASP): a value that
- * begins with =, +, -, @, a tab or a carriage return gets a leading apostrophe, which spreadsheets
- * show as text and do not evaluate.
+ * Characters that make a spreadsheet run a cell as a formula (CSV injection, OWASP): = + - @, a tab or
+ * a carriage return, and their full-width forms, which some spreadsheets fold into the ASCII ones.
+ */
+export const FORMULA_CHARACTERS = [
+  '=',
+  '+',
+  '-',
+  '@',
+  '\t',
+  '\r',
+  '\uff1d',
+  '\uff0b',
+  '\uff0d',
+  '\uff20',
+] as const;
+
+/**
+ * Characters on which a spreadsheet may split a cell into several: the separators a CSV import can be
+ * told to use (comma, semicolon, tab, pipe, space-like full-width comma and semicolon) and line breaks.
+ * Each piece becomes a cell of its own, so each piece must not begin with a formula character.
+ */
+export const SPLIT_CHARACTERS = [',', ';', '\t', '|', '\n', '\r', '\uff0c', '\uff1b'] as const;
+
+const FORMULA: ReadonlySet<string> = new Set<string>(FORMULA_CHARACTERS);
+const SPLIT: ReadonlySet<string> = new Set<string>(SPLIT_CHARACTERS);
+
+/**
+ * Neutralises a CSV cell: every formula character that begins the value, or begins a piece a spreadsheet
+ * could split off (after a comma, semicolon, tab, pipe or line break), gets an apostrophe in front, which
+ * spreadsheets show as text and never evaluate. `Org;@SUM(1+1)` becomes `Org;'@SUM(1+1)`. The cell is
+ * also quoted when written (csv-stringify), so a spreadsheet that honours quotes sees one cell; this is
+ * for the ones told to split on another separator. Only CSV is neutralised: JSON Lines stays raw.
  */
 export function neutraliseCell(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  let out = '';
+  let previous: string | undefined;
+  for (const character of value) {
+    if ((previous === undefined || SPLIT.has(previous)) && FORMULA.has(character)) out += "'";
+    out += character;
+    previous = character;
+  }
+  return out;
 }
 
 /** The filters as they go into the audit log: no personal data, only what was asked for. */

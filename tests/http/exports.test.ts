@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { chromiumAt } from '../../server/deliveries/pdf-renderer.js';
 import { EXPORT_COLUMNS } from '../../server/exports/export.js';
-import { signedIn } from '../support/accounts.js';
+import { OPERATOR } from '../../server/exports/export-service.js';
+import { createAccount, signedIn } from '../support/accounts.js';
 import { fieldErrors, fieldsOf, formFieldsFor, type FormFields } from '../support/admin-forms.js';
 import { createLetter } from '../support/factories.js';
 import { byId, startTags } from '../support/html.js';
@@ -253,7 +254,7 @@ describe('signature exports', () => {
       );
       expect(file.status).toBe(200);
       expect(file.bytes.subarray(0, 3)).toEqual(BOM);
-      expect(file.bytes.subarray(3).toString('utf8').split('\n')[0]).toBe('name,email,country');
+      expect(file.bytes.subarray(3).toString('utf8').split('\n')[0]).toBe('"name","email","country"');
       expect(file.headers['content-disposition']).toBe(
         `attachment; filename="signatures-${letters.a.slug}-2026-11-23.csv"`,
       );
@@ -357,7 +358,10 @@ describe('signature exports', () => {
       expect(file.status).toBe(200);
       expect(
         file.bytes.equals(
-          Buffer.concat([BOM, Buffer.from('letter,status,name,country,consent_updates,signed_at\n')]),
+          Buffer.concat([
+            BOM,
+            Buffer.from('"letter","status","name","country","consent_updates","signed_at"\n'),
+          ]),
         ),
       ).toBe(true);
       expect(csvRows(file)).toHaveLength(1);
@@ -525,6 +529,125 @@ describe('signature exports', () => {
       expect(everything.filter((e) => e.action === 'export').length).toBeGreaterThan(10);
       const stored = JSON.stringify(everything);
       for (const email of SUPPORTER_EMAILS) expect(stored).not.toContain(email);
+    });
+  });
+});
+
+describe('a CSV export read by a spreadsheet that splits on another separator', () => {
+  let t: TestPlatform;
+  let admin: User;
+  let adminVisitor: Visitor;
+  const slug = 'separator-letter';
+  const HOSTILE = ['Org;@SUM(1+1)', 'Org,=1+1', 'Org|+cmd', 'Org\t-1', 'Org;\uff1dSUM(1)'];
+  /** Any of these starts a formula, in ASCII or full width. */
+  const FORMULA = /^[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]/;
+
+  beforeAll(async () => {
+    t = await createTestPlatform();
+    ({ user: admin, visitor: adminVisitor } = await signedIn(t.app, t.platform, 'admin'));
+    const letter = await createLetter(t.platform.db, t.clock.now(), { slug });
+    for (const [index, name] of HOSTILE.entries()) {
+      await storeSignature(t.platform.db, SECRET, letter.id, {
+        name,
+        email: `hostile-${index}@example.org`,
+        status: 'confirmed',
+        country: 'KR',
+        createdAt: '2026-11-20T00:00:00.000Z',
+      });
+    }
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('quotes every cell, so a spreadsheet that honours quotes never splits one', async () => {
+    const file = await download(adminVisitor, exportForm({ letter: slug, columns: ['name', 'country'] }));
+    expect(file.status).toBe(200);
+    const lines = file.bytes
+      .subarray(3)
+      .toString('utf8')
+      .trimEnd()
+      .split(/\r?\n(?=")/);
+    expect(lines).toHaveLength(HOSTILE.length + 1);
+    for (const line of lines) expect(line).toMatch(/^"(?:[^"]|"")*"(?:,"(?:[^"]|"")*")*$/);
+    expect(file.text).toContain(`"Org;'@SUM(1+1)"`);
+  });
+
+  it('leaves no piece of any cell starting with a formula character, split on ; , | or a tab', async () => {
+    const file = await download(adminVisitor, exportForm({ letter: slug, columns: ['name', 'country'] }));
+    const names = csvColumn(file, 'name');
+    expect(names).toHaveLength(HOSTILE.length);
+    for (const name of names) {
+      for (const separator of [';', ',', '|', '\t']) {
+        for (const piece of name.split(separator)) expect(piece, JSON.stringify(name)).not.toMatch(FORMULA);
+      }
+    }
+    // Nothing but apostrophes was added.
+    expect(names.map((n) => n.replaceAll("'", '')).sort()).toEqual([...HOSTILE].sort());
+  });
+
+  it('keeps JSON Lines raw: it is read by programs, not spreadsheets', async () => {
+    const file = await download(
+      adminVisitor,
+      exportForm({ letter: slug, columns: ['name'], format: 'jsonl' }),
+    );
+    const names = file.text
+      .trimEnd()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { name: string }).name);
+    expect(names.sort()).toEqual([...HOSTILE].sort());
+  });
+
+  describe('the export service itself', () => {
+    const request = {
+      filters: {
+        letter: slug,
+        statuses: ['confirmed' as const],
+        country: undefined,
+        from: undefined,
+        to: undefined,
+        consent: undefined,
+      },
+      columns: ['name' as const],
+      format: 'csv' as const,
+    };
+    const chunks: string[] = [];
+    const sink = {
+      async write(chunk: string | Buffer) {
+        chunks.push(chunk.toString());
+      },
+    };
+    const exportEntries = () =>
+      t.platform.db.selectFrom('audit_events').selectAll().where('action', '=', 'export').execute();
+
+    it('refuses an organizer with 403 whoever called it, before reading or recording anything', async () => {
+      const organizer = await createAccount(t.platform, 'organizer');
+      const before = (await exportEntries()).length;
+      chunks.length = 0;
+      await expect(t.platform.exports.run(request, organizer, sink)).rejects.toMatchObject({
+        status: 403,
+        code: 'admin_only',
+      });
+      await expect(t.platform.exports.check(organizer, request)).rejects.toMatchObject({ status: 403 });
+      expect(chunks).toEqual([]);
+      expect(await exportEntries()).toHaveLength(before);
+    });
+
+    it('lets an admin export, recorded under the admin', async () => {
+      chunks.length = 0;
+      expect(await t.platform.exports.run(request, admin, sink)).toBe(HOSTILE.length);
+      expect(chunks.join('')).toContain(`"Org;'@SUM(1+1)"`);
+      expect((await exportEntries()).at(-1)).toMatchObject({ actor_user_id: admin.id });
+    });
+
+    it('lets the operator at the shell export without an account, recorded as the platform', async () => {
+      chunks.length = 0;
+      expect(await t.platform.exports.run(request, OPERATOR, sink, { via: 'command line' })).toBe(
+        HOSTILE.length,
+      );
+      const entry = (await exportEntries()).at(-1)!;
+      expect(entry.actor_user_id).toBeNull();
+      expect(JSON.parse(entry.details)).toMatchObject({ via: 'command line', rows: HOSTILE.length });
     });
   });
 });

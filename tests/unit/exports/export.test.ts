@@ -5,7 +5,9 @@ import {
   DEFAULT_EXPORT_COLUMNS,
   describeFilters,
   EXPORT_COLUMNS,
+  FORMULA_CHARACTERS,
   neutraliseCell,
+  SPLIT_CHARACTERS,
   parseExportRequest,
   type ExportValues,
 } from '../../../server/exports/export.js';
@@ -186,15 +188,18 @@ describe('an export request', () => {
   });
 });
 
-/** What spreadsheets run as a formula when a cell begins with it (OWASP, CSV injection). */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/** What spreadsheets run as a formula when a cell begins with it (OWASP, CSV injection), full-width forms too. */
+const FORMULA_START = /^[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]/;
 
 /** Strings of any characters, half of them beginning with a character a spreadsheet would act on. */
 const cells = fc.oneof(
   fc.string({ unit: 'binary' }),
   fc.string({ unit: 'grapheme' }),
   fc
-    .tuple(fc.constantFrom('=', '+', '-', '@', '\t', '\r', "'", "'="), fc.string({ unit: 'binary' }))
+    .tuple(
+      fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\uff1d', '\uff20', "'", "'=", 'a;@', 'a,='),
+      fc.string({ unit: 'binary' }),
+    )
     .map(([start, rest]) => start + rest),
 );
 
@@ -203,18 +208,20 @@ describe('a cell in a CSV export', () => {
     fc.assert(
       fc.property(cells, (value) => {
         const cell = neutraliseCell(value);
-        const added = cell !== value;
         expect(FORMULA_START.test(cell)).toBe(false);
-        if (added) expect(cell).toBe(`'${value}`);
-        if (FORMULA_START.test(value)) expect(added).toBe(true);
+        if (FORMULA_START.test(value)) expect(cell.startsWith("'")).toBe(true);
       }),
     );
   });
 
-  it('leaves a value that does not begin with a formula character unchanged', () => {
+  it('leaves a value with no formula character at the start of any piece unchanged', () => {
     fc.assert(
       fc.property(
-        cells.filter((value) => !FORMULA_START.test(value)),
+        cells.filter(
+          (value) =>
+            !FORMULA_START.test(value) &&
+            !/[,;\t|\n\r\uff0c\uff1b][=+\-@\t\r\uff1d\uff0b\uff0d\uff20]/.test(value),
+        ),
         (value) => {
           expect(neutraliseCell(value)).toBe(value);
         },
@@ -222,15 +229,37 @@ describe('a cell in a CSV export', () => {
     );
   });
 
-  it('gives back the original when the added apostrophe is dropped', () => {
+  it('only ever adds apostrophes: without them it is the original', () => {
     fc.assert(
       fc.property(cells, (value) => {
         const cell = neutraliseCell(value);
-        // Unchanged, or changed by one apostrophe in front and nothing else.
-        const original = cell === value ? cell : cell.replace(/^'/, '');
-        expect(original).toBe(value);
-        expect(cell.length - original.length).toBeLessThanOrEqual(1);
+        expect(cell.replaceAll("'", '')).toBe(value.replaceAll("'", ''));
+        expect(cell.length).toBeGreaterThanOrEqual(value.length);
       }),
+    );
+  });
+
+  it('leaves no piece starting with a formula character, whatever separator a spreadsheet splits on', () => {
+    const formula = fc.constantFrom(...FORMULA_CHARACTERS);
+    const separator = fc.constantFrom(...SPLIT_CHARACTERS);
+    const piece = fc.oneof(
+      fc.string({ maxLength: 6 }),
+      fc.tuple(formula, fc.string({ maxLength: 6 })).map(([f, rest]) => f + rest),
+      fc.tuple(formula, formula, fc.string({ maxLength: 3 })).map(([a, b, rest]) => a + b + rest),
+    );
+    const value = fc
+      .array(fc.tuple(piece, separator), { minLength: 1, maxLength: 8 })
+      .map((parts) => parts.map(([p, s]) => p + s).join(''));
+    fc.assert(
+      fc.property(value, separator, (raw, splitOn) => {
+        for (const part of neutraliseCell(raw).split(splitOn)) {
+          expect(
+            FORMULA_CHARACTERS.some((f) => part.startsWith(f)),
+            JSON.stringify(part),
+          ).toBe(false);
+        }
+      }),
+      { numRuns: 2000 },
     );
   });
 
@@ -241,6 +270,12 @@ describe('a cell in a CSV export', () => {
     ['@SUM(A1:A9)', "'@SUM(A1:A9)"],
     ['\tcmd', "'\tcmd"],
     ['\rcmd', "'\rcmd"],
+    ['Org;@SUM(1+1)', "Org;'@SUM(1+1)"],
+    ['Org,=1+1', "Org,'=1+1"],
+    ['Org|+1', "Org|'+1"],
+    ['Org\n-1', "Org\n'-1"],
+    ['\uff1d1+1', "'\uff1d1+1"],
+    ['Org;\uff20SUM(1)', "Org;'\uff20SUM(1)"],
     ['김지훈', '김지훈'],
     ['Олена Коваленко', 'Олена Коваленко'],
     ['Anne-Marie = chair', 'Anne-Marie = chair'],
