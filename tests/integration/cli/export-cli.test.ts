@@ -153,7 +153,9 @@ describe('npm run export', () => {
     const bytes = readFileSync(file('confirmed.csv'));
     expect(bytes.subarray(0, 3)).toEqual(BOM);
     const text = bytes.subarray(3).toString('utf8');
-    expect(text.split('\n')[0]).toBe('letter,status,public_name,country,organisation,title,confirmed_at');
+    expect(text.split('\n')[0]).toBe(
+      '"letter","status","public_name","country","organisation","title","confirmed_at"',
+    );
     expect(text).not.toContain('undersigned@');
     expect(text).not.toContain('> ');
     const [header, ...rows] = parse(bytes, { bom: true }) as string[][];
