@@ -7,7 +7,28 @@ import { buildMergeFields } from '../letters/merge-fields.js';
 import type { i18n } from '../lib/i18n.js';
 import { templatesDir } from '../lib/paths.js';
 import type { EmailTemplates, RenderedEmail } from '../mail/email-templates.js';
+import type { SignatureStatus } from '../signatures/signature.js';
 import type { AnnexEntry, RoundKind } from './delivery.js';
+
+/** What an admin's annex export holds, so the document says it instead of claiming a delivery's figures. */
+export interface AnnexExportContents {
+  /** The statuses asked for, in the order the platform lists them. */
+  statuses: readonly SignatureStatus[];
+  /** How many of each status the export holds. */
+  counts: Readonly<Partial<Record<SignatureStatus, number>>>;
+  /** The other filters, as the admin chose them. */
+  country: string | undefined;
+  from: string | undefined;
+  to: string | undefined;
+  consent: boolean | undefined;
+  /** When the export was made. */
+  at: Date;
+}
+
+/** An annex entry of an export: the signature's status goes with it when the export mixes statuses. */
+export interface ExportAnnexEntry extends AnnexEntry {
+  status: SignatureStatus;
+}
 
 /** Everything one compiled letter is made from. */
 export interface CompileInput {
@@ -117,26 +138,75 @@ export class LetterCompiler {
     return { email, printHtml, fileName: `${slugify(text.title)}.pdf` };
   }
 
-  /** The annex alone, as a print document: for an admin's PDF export of a letter's signatories. */
+  /**
+   * The annex alone, as a print document: for an admin's PDF export of a letter's signatories. It says
+   * what it holds (statuses with their counts, filters, export time) and claims confirmation only when
+   * every signature in it is confirmed: an export may hold pending, withdrawn or invalidated ones.
+   */
   annexDocument(input: {
     language: string;
     letterTitle: string;
-    date: Date;
     signatureCount: number;
     countries: readonly { code: string; count: number }[];
-    annex: { entries: readonly AnnexEntry[]; unnamed: number };
+    annex: { entries: readonly ExportAnnexEntry[]; unnamed: number };
     organisations: readonly string[];
+    contents: AnnexExportContents;
   }): string {
-    const { language } = input;
+    const { language, contents } = input;
     const t = this.i18n.getFixedT(language);
+    const numbers = new Intl.NumberFormat(language);
+    const day = (date: Date) =>
+      new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' }).format(date);
+    const time = new Intl.DateTimeFormat(language, {
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZone: 'UTC',
+    }).format(contents.at);
+    const onlyConfirmed = contents.statuses.length === 1 && contents.statuses[0] === 'confirmed';
+    const breakdown = contents.statuses
+      .map((status) =>
+        t(`documents.annexExport.status.${status}`, { count: numbers.format(contents.counts[status] ?? 0) }),
+      )
+      .join('; ');
+    const filters = [
+      t('documents.annexExport.filters.statuses', {
+        statuses: contents.statuses.map((s) => t(`documents.annexExport.statusName.${s}`)).join(', '),
+      }),
+      contents.country
+        ? t('documents.annexExport.filters.country', {
+            country: this.countryName(contents.country, language),
+          })
+        : '',
+      contents.from ? t('documents.annexExport.filters.from', { day: contents.from }) : '',
+      contents.to ? t('documents.annexExport.filters.to', { day: contents.to }) : '',
+      contents.consent === undefined
+        ? ''
+        : t(`documents.annexExport.filters.consent${contents.consent ? 'Yes' : 'No'}`),
+    ].filter((part) => part !== '');
+    const fields = this.annexFields(input, language);
     return this.print({
       language,
       letterTitle: input.letterTitle,
       letterHtml: '',
-      meta: t('documents.annex.exported', {
-        date: new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' }).format(input.date),
-      }),
-      ...this.annexFields(input, language),
+      meta: t('documents.annexExport.exportedAt', { date: day(contents.at), time }),
+      ...fields,
+      intro: [
+        t('documents.annexExport.holds', {
+          count: numbers.format(input.signatureCount),
+          breakdown,
+        }),
+        t(onlyConfirmed ? 'documents.annexExport.allConfirmed' : 'documents.annexExport.notAllConfirmed'),
+        t('documents.annexExport.named', { named: fields.namedCount, unnamed: fields.unnamed }),
+        t('documents.annexExport.filtersUsed', { filters: filters.join('; ') }),
+      ],
+      statusColumn: onlyConfirmed ? '' : t('documents.annexExport.statusColumn'),
+      entries: fields.entries.map((entry, index) => ({
+        ...entry,
+        status: onlyConfirmed
+          ? ''
+          : t(`documents.annexExport.statusName.${input.annex.entries[index]!.status}`),
+      })),
     });
   }
 
@@ -151,10 +221,22 @@ export class LetterCompiler {
     language: string,
   ) {
     const numbers = new Intl.NumberFormat(language);
+    const signatureCount = numbers.format(input.signatureCount);
+    const namedCount = numbers.format(input.annex.entries.length);
+    const unnamed = numbers.format(input.annex.unnamed);
     return {
-      signatureCount: numbers.format(input.signatureCount),
-      namedCount: numbers.format(input.annex.entries.length),
-      unnamed: numbers.format(input.annex.unnamed),
+      signatureCount,
+      namedCount,
+      unnamed,
+      // A delivered letter's annex holds the confirmed signatures of the round, and says so.
+      intro: [
+        this.i18n.getFixedT(language)('documents.annex.intro', {
+          count: signatureCount,
+          named: namedCount,
+          unnamed,
+        }),
+      ],
+      statusColumn: '',
       countries: input.countries.map((c) => ({
         name: this.countryName(c.code, language),
         count: numbers.format(c.count),

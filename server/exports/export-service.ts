@@ -4,14 +4,14 @@ import type { User } from '../accounts/account.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import { annexOf, countriesOf } from '../deliveries/delivery.js';
-import type { LetterCompiler } from '../deliveries/letter-compiler.js';
+import type { ExportAnnexEntry, LetterCompiler } from '../deliveries/letter-compiler.js';
 import type { PdfRenderer } from '../deliveries/pdf-renderer.js';
 import { pickLanguage } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { authorize } from '../policy/policy.js';
-import { publicName } from '../signatures/signature.js';
+import { publicName, SIGNATURE_STATUSES, type SignatureStatus } from '../signatures/signature.js';
 import { SignatureRepository, type ExportRow } from '../signatures/signature-repository.js';
 import {
   describeFilters,
@@ -214,14 +214,36 @@ export class ExportService {
       letter.primaryLanguage,
       letter.primaryLanguage,
     );
+    // Grouped by status, so the document can say how many of each it holds and mark each name.
+    const { filters } = request;
+    const statuses = SIGNATURE_STATUSES.filter((status) => filters.statuses.includes(status));
+    const counts: Partial<Record<SignatureStatus, number>> = {};
+    const entries: ExportAnnexEntry[] = [];
+    let unnamed = 0;
+    for (const status of statuses) {
+      const ofStatus = rows.filter((r) => r.status === status);
+      counts[status] = ofStatus.length;
+      const annex = annexOf(ofStatus.map((r) => ({ ...r, name: publicName(r) })));
+      entries.push(...annex.entries.map((entry) => ({ ...entry, status })));
+      unnamed += annex.unnamed;
+    }
+    const described = describeFilters(request);
     const html = this.deps.compiler.annexDocument({
       language,
       letterTitle: texts.find((t) => t.language === language)?.title ?? letter.slug,
-      date: this.deps.clock.now(),
       signatureCount: rows.length,
       countries: countriesOf(rows),
-      annex: annexOf(rows.map((r) => ({ ...r, name: publicName(r) }))),
+      annex: { entries, unnamed },
       organisations: letter.organisations,
+      contents: {
+        statuses,
+        counts,
+        country: filters.country,
+        from: (described.from as string | null) ?? undefined,
+        to: (described.to as string | null) ?? undefined,
+        consent: filters.consent,
+        at: this.deps.clock.now(),
+      },
     });
     await sink.write(await this.deps.pdf.render(html));
     return rows.length;

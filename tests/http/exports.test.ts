@@ -695,3 +695,77 @@ describe.skipIf(!chromiumAt(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'))('
     expect(JSON.parse(entry.details)).toMatchObject({ format: 'pdf', rows: 2, completed: true });
   }, 60_000);
 });
+
+describe.skipIf(!chromiumAt(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'))(
+  'a PDF annex export of signatures that are not all confirmed',
+  () => {
+    let t: TestPlatform;
+    let visitor: Visitor;
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    const mixed = 'mixed-letter';
+    const STATUSES = [
+      ['Confirmed Person', 'confirmed'],
+      ['Second Confirmed', 'confirmed'],
+      ['Pending Person', 'pending'],
+      ['Withdrawn Person', 'withdrawn'],
+      ['Invalidated Person', 'invalidated'],
+    ] as const;
+
+    /** The text of a PDF export of the mixed letter, spaces squeezed (PDF text breaks lines anywhere). */
+    async function pdfText(statuses: string[], extra: Record<string, string> = {}): Promise<string> {
+      const file = await download(
+        visitor,
+        exportForm({ letter: mixed, format: 'pdf', status: statuses, ...extra }),
+      );
+      expect(file.status).toBe(200);
+      expect(file.headers['content-type']).toBe('application/pdf');
+      const parser = new PDFParse({ data: new Uint8Array(file.bytes) });
+      const text = await parser.getText().finally(() => parser.destroy());
+      return text.text.replace(/\s+/g, ' ');
+    }
+
+    beforeAll(async () => {
+      t = await createTestPlatform({ pdf: true });
+      ({ visitor } = await signedIn(t.app, t.platform, 'admin'));
+      const letter = await createLetter(t.platform.db, t.clock.now(), { slug: mixed });
+      for (const [index, [name, status]] of STATUSES.entries()) {
+        await storeSignature(t.platform.db, SECRET, letter.id, {
+          name,
+          email: `mixed-${index}@example.org`,
+          status,
+          country: 'KR',
+          createdAt: '2026-11-20T00:00:00.000Z',
+        });
+      }
+    });
+
+    it('says which statuses it holds, how many of each, the filters and when it was exported, and never claims they were all confirmed', async () => {
+      const text = await pdfText(['pending', 'confirmed', 'withdrawn', 'invalidated'], { country: 'KR' });
+      expect(text).toContain('This export holds 5 signatures');
+      expect(text).toContain('1 pending (never confirmed');
+      expect(text).toContain('2 confirmed');
+      expect(text).toContain('1 withdrawn by the signatory');
+      expect(text).toContain('1 invalidated by a moderator');
+      expect(text).toContain('Not every signature in this export was confirmed');
+      expect(text).not.toContain('Every signature was confirmed');
+      expect(text).not.toContain('confirmed signatures:');
+      expect(text).toContain('statuses pending, confirmed, withdrawn, invalidated');
+      expect(text).toContain('country South Korea');
+      expect(text).toContain('Signature export made on November 23, 2026 at 10:00 UTC');
+      // Each name is marked with its status.
+      expect(text).toMatch(/Pending Person .*pending/);
+      for (const [name] of STATUSES) expect(text).toContain(name);
+    }, 60_000);
+
+    it('says every signature was confirmed only when it holds confirmed ones alone', async () => {
+      const text = await pdfText(['confirmed']);
+      expect(text).toContain('This export holds 2 signatures: 2 confirmed.');
+      expect(text).toContain('Every signature in this export was confirmed from the signatory');
+      expect(text).not.toContain('Pending Person');
+      expect(text).not.toContain('Not every signature');
+    }, 60_000);
+  },
+);
