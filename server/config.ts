@@ -65,6 +65,7 @@ const schema = z
     RUN_MAIL_WORKER: booleanFlag.default(true),
     TRUST_PROXY: booleanFlag.default(false),
     SEED_DEMO: booleanFlag.default(true),
+    PROOF_OF_WORK: booleanFlag.default(true),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SIGNING_LIMIT_BURST: countPerSeconds('SIGNING_LIMIT_BURST').default({ count: 1, seconds: 60 }),
     SIGNING_LIMIT_SUSTAINED: countPerSeconds('SIGNING_LIMIT_SUSTAINED').default({ count: 5, seconds: 300 }),
@@ -113,6 +114,8 @@ export interface Config {
   readonly runMailWorker: boolean;
   readonly trustProxy: boolean;
   readonly seedDemo: boolean;
+  /** Check the signing form's proof of work (ALTCHA). Off only for benchmarks (PROOF_OF_WORK=0). */
+  readonly proofOfWork: boolean;
   readonly logLevel: string;
   /** Signings per client address and letter past which a signature is silently marked suspect. */
   readonly signingLimits: {
@@ -170,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     runMailWorker: v.RUN_MAIL_WORKER,
     trustProxy: v.TRUST_PROXY,
     seedDemo: v.SEED_DEMO,
+    proofOfWork: v.PROOF_OF_WORK,
     logLevel: v.LOG_LEVEL,
     signingLimits: { burst: v.SIGNING_LIMIT_BURST, sustained: v.SIGNING_LIMIT_SUSTAINED },
   });

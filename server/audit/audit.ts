@@ -17,6 +17,8 @@ export const AUDIT_ACTIONS = [
   'signatures-bulk-invalidated',
   'erasure',
   'retention',
+  'abuse-list-added',
+  'abuse-list-removed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -26,6 +26,8 @@ export interface Database {
   recipient_imports: RecipientImportsTable;
   signing_hits: SigningHitsTable;
   limit_counters: LimitCountersTable;
+  proof_of_work_solutions: ProofOfWorkSolutionsTable;
+  abuse_list_entries: AbuseListEntriesTable;
 }
 
 export interface LettersTable {
@@ -285,6 +287,23 @@ export interface LimitCountersTable {
   key_hash: string;
   hits: number;
   reset_at_ms: number;
+}
+
+/** A proof-of-work solution already accepted, kept until its challenge expires (each is accepted once). */
+export interface ProofOfWorkSolutionsTable {
+  challenge_id: string;
+  expires_at_ms: number;
+}
+
+/** One block or allow list entry: a CIDR range, a client address hash, an e-mail domain or an address hash. */
+export interface AbuseListEntriesTable {
+  id: Generated<number>;
+  list: string;
+  kind: string;
+  value: string;
+  note: Generated<string>;
+  created_by: number | null;
+  created_at: string;
 }
 
 export type LetterRow = Selectable<LettersTable>;

@@ -1,0 +1,67 @@
+import type { AbuseListRepository } from '../abuse/abuse-list-repository.js';
+import {
+  domainOfAddress,
+  entryMatches,
+  type AbuseListEntry,
+  type AttemptSource,
+} from '../abuse/abuse-list.js';
+import type { DisposableDomains } from '../abuse/disposable-domains.js';
+import { keyedHash } from '../lib/keyed-hash.js';
+import { emailKey } from './signature.js';
+import type { ScreeningVerdict, SigningAttempt, SigningScreen, SuspectReason } from './signing-screen.js';
+
+const BLOCK_REASONS: Record<AbuseListEntry['kind'], SuspectReason> = {
+  ip: 'blocked-ip',
+  'ip-hash': 'blocked-ip',
+  domain: 'blocked-domain',
+  address: 'blocked-address',
+};
+
+/**
+ * The admins' block and allow lists, and the maintained list of disposable e-mail domains.
+ *
+ * - A blocked address range, client, domain or address silences the signature (`blocked-*`). Blocking
+ *   wins over allowing: an admin who blocks something meant it, whatever else is listed.
+ * - An allow-listed range or domain (and nothing blocked) skips the disposable-domain check, and
+ *   `allows()` says so to the signing service, which skips its rate limits for it too.
+ * - A disposable domain flags the signature for review (`disposable-domain`); it still counts.
+ */
+export class SourceListsScreen implements SigningScreen {
+  constructor(
+    private readonly deps: { lists: AbuseListRepository; disposable: DisposableDomains; secret: string },
+  ) {}
+
+  async screen(attempt: SigningAttempt): Promise<ScreeningVerdict> {
+    const { blocked, allowed } = await this.match(attempt);
+    const suspect = [...new Set(blocked.map((entry) => BLOCK_REASONS[entry.kind]))];
+    const disposable =
+      suspect.length === 0 && !allowed && this.deps.disposable.includes(domainOfAddress(attempt.email));
+    return { suspect, review: disposable ? ['disposable-domain'] : [] };
+  }
+
+  /**
+   * Whether an admin allow-listed where this attempt comes from (its address range or e-mail domain,
+   * or the address itself) and blocked none of it. The signing service skips its rate limits for such
+   * attempts: an organisation signing from one office network is not a burst of fakes.
+   */
+  async allows(attempt: SigningAttempt): Promise<boolean> {
+    const { blocked, allowed } = await this.match(attempt);
+    return allowed && blocked.length === 0;
+  }
+
+  private async match(attempt: SigningAttempt): Promise<{ blocked: AbuseListEntry[]; allowed: boolean }> {
+    const { secret } = this.deps;
+    const source: AttemptSource = {
+      ip: attempt.ip,
+      // The same keyed hashes the signature stores, so a source blocked from the trending view matches.
+      ipHash: attempt.ip ? keyedHash(secret, 'ip', attempt.ip) : undefined,
+      emailDomain: domainOfAddress(attempt.email),
+      emailHash: keyedHash(secret, 'email', emailKey(attempt.email)),
+    };
+    const matching = (await this.deps.lists.all()).filter((entry) => entryMatches(entry, source));
+    return {
+      blocked: matching.filter((entry) => entry.list === 'block'),
+      allowed: matching.some((entry) => entry.list === 'allow'),
+    };
+  }
+}
