@@ -17,6 +17,7 @@ import { deliveryRoutes, unsubscribeRoutes } from './deliveries/delivery-routes.
 import type { QueueService } from './outbox/queue-service.js';
 import type { ExportService } from './exports/export-service.js';
 import type { UserAdminService } from './accounts/user-admin-service.js';
+import type { PasswordResetService } from './accounts/password-reset-service.js';
 import { userAdminRoutes } from './accounts/user-admin-routes.js';
 import type { AuditRepository } from './audit/audit-repository.js';
 import { auditRoutes } from './audit/audit-routes.js';
@@ -61,6 +62,7 @@ export interface AppDeps {
   moderation: ModerationService;
   privacy: PrivacyService;
   userAdmin: UserAdminService;
+  passwordResets: PasswordResetService;
   audit: AuditRepository;
   /** The captured mail viewer; absent in production. */
   mailbox?: Mailbox;
@@ -79,7 +81,7 @@ const ADMIN_PATHS = ['/admin', '/login', '/logout', '/account'];
 /** Tokens in paths (signature links, erase links, invitations) are secrets: logs show the route, never the token. */
 function redactUrl(url: string): string {
   return url.replace(
-    /(\/(?:signatures\/(?:confirm|withdraw|unsubscribe)|privacy\/erase|account\/invite)\/)[^/?#]+/,
+    /(\/(?:signatures\/(?:confirm|withdraw|unsubscribe)|privacy\/erase|account\/invite|account\/reset)\/)[^/?#]+/,
     '$1[token]',
   );
 }
@@ -155,6 +157,8 @@ export function createApp(deps: AppDeps): Express {
     accountRoutes({
       accounts: deps.accounts,
       invitations: deps.userAdmin,
+      passwordResets: deps.passwordResets,
+      resetLimit: limitPerIp(5, 15 * 60_000, { name: 'password-reset-request' }),
       store: deps.sessionStore,
       csrf,
       loginLimit: limitPerIp(20, 15 * 60_000),

@@ -32,6 +32,7 @@ import { DEFAULT_RETRY_POLICY } from './outbox/outbox.js';
 import { ExportService } from './exports/export-service.js';
 import { QueueService } from './outbox/queue-service.js';
 import { UserAdminService } from './accounts/user-admin-service.js';
+import { PasswordResetService } from './accounts/password-reset-service.js';
 import { ModerationService } from './signatures/moderation-service.js';
 import { PrivacyService } from './signatures/privacy-service.js';
 import { readSeedLetters } from '../seeds/seed-loader.js';
@@ -284,6 +285,21 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     db,
     users,
     sessions,
+    throttles,
+    outbox,
+    audit,
+    emails,
+    clock,
+    secret,
+    publicUrl: config.publicUrl,
+    messageIdDomain: domainOf(config.mailFrom),
+    ...(worker ? { onMailQueued: () => worker.wake() } : {}),
+  });
+  const passwordResets = new PasswordResetService({
+    db,
+    users,
+    sessions,
+    throttles,
     outbox,
     audit,
     emails,
@@ -330,6 +346,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     moderation: new ModerationService({ db, signatures, letters, audit, clock }),
     privacy,
     userAdmin,
+    passwordResets,
     audit,
     ...(mailbox ? { mailbox } : {}),
   };

@@ -5,6 +5,8 @@ import type { Clock } from '../lib/clock.js';
 import type { TFunction } from '../lib/i18n.js';
 import { PASSWORD_MIN_LENGTH, safeNextPath } from './account.js';
 import type { AccountService } from './account-service.js';
+import { RESET_MINUTES, type PasswordResetService } from './password-reset-service.js';
+import { looksLikeEmailAddress } from '../lib/email-address.js';
 import type { SqliteSessionStore } from './session-store.js';
 import type { UserAdminService } from './user-admin-service.js';
 
@@ -12,6 +14,10 @@ export interface AccountRoutesDeps {
   accounts: AccountService;
   /** Invitations sent by admins: the link lets the invited person set their password. */
   invitations: UserAdminService;
+  /** Forgotten passwords: the e-mailed link. */
+  passwordResets: PasswordResetService;
+  /** Limits asking for reset links (each may send an e-mail). */
+  resetLimit: RequestHandler;
   store: SqliteSessionStore;
   csrf: { verify: RequestHandler };
   loginLimit: RequestHandler;
@@ -27,8 +33,14 @@ function waitText(t: TFunction, until: Date, now: Date): string {
     : t('account.wait.minutes', { count: Math.ceil(seconds / 60) });
 }
 
-function renderLogin(res: Response, status: number, values: { email: string; next: string }, error?: string) {
-  res.status(status).render('accounts/login', { values, error, titleKey: 'account.login.title' });
+function renderLogin(
+  res: Response,
+  status: number,
+  values: { email: string; next: string },
+  error?: string,
+  notice?: string,
+) {
+  res.status(status).render('accounts/login', { values, error, notice, titleKey: 'account.login.title' });
 }
 
 /** Logging in and out, and changing one's password. */
@@ -37,7 +49,9 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
 
   router.get('/login', (req, res) => {
     if (res.locals.currentUser) return res.redirect(303, safeNextPath(req.query.next));
-    renderLogin(res, 200, { email: '', next: safeNextPath(req.query.next) });
+    const t = res.locals.t as TFunction;
+    const notice = req.query.reset === '1' ? t('account.login.passwordReset') : undefined;
+    renderLogin(res, 200, { email: '', next: safeNextPath(req.query.next) }, undefined, notice);
   });
 
   router.post('/login', deps.loginLimit, deps.csrf.verify, async (req, res) => {
@@ -47,7 +61,8 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     const t = res.locals.t as TFunction;
     if (!values.email || !password)
       return renderLogin(res, 422, values, t('account.errors.missingCredentials'));
-    const outcome = await deps.accounts.login(values.email, password);
+    // req.ip honours TRUST_PROXY: behind a proxy, the client's address, not the proxy's.
+    const outcome = await deps.accounts.login(values.email, password, req.ip ?? '');
     if (outcome.kind === 'invalid')
       return renderLogin(res, 401, values, t('account.errors.invalidCredentials'));
     if (outcome.kind === 'wait') {
@@ -117,6 +132,75 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       req.session.save((error) => (error ? reject(error) : resolve())),
     );
     res.redirect(303, '/admin');
+  });
+
+  router.get('/account/reset', (_req, res) => {
+    res.render('accounts/reset-request', {
+      titleKey: 'account.reset.request.title',
+      values: { email: '' },
+      errors: {},
+    });
+  });
+
+  // The same answer whether or not an account has the address; the service takes the same time too.
+  router.post('/account/reset', deps.resetLimit, deps.csrf.verify, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const email = formText(formBody(req.body), 'email').trim();
+    if (!looksLikeEmailAddress(email)) {
+      const errors = { email: t('account.errors.emailInvalid') };
+      return res.status(422).render('accounts/reset-request', {
+        titleKey: 'account.reset.request.title',
+        values: { email },
+        errors,
+        errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
+      });
+    }
+    await deps.passwordResets.request(email);
+    res.render('accounts/reset-request', {
+      titleKey: 'account.reset.request.title',
+      sent: true,
+      minutes: RESET_MINUTES,
+    });
+  });
+
+  const renderReset = async (
+    res: Response,
+    token: string,
+    errors: Record<string, string> = {},
+    status?: number,
+  ) => {
+    const t = res.locals.t as TFunction;
+    const link = await deps.passwordResets.link(token);
+    const linkStatus = { valid: 200, used: 410, expired: 410, invalid: 404 }[link.kind];
+    res.status(link.kind === 'valid' ? (status ?? 200) : linkStatus).render('accounts/reset', {
+      titleKey: 'account.reset.title',
+      valid: link.kind === 'valid',
+      email: link.kind === 'valid' ? link.user.email : undefined,
+      problem:
+        link.kind === 'valid' ? undefined : t(`account.reset.${link.kind}`, { minutes: RESET_MINUTES }),
+      token,
+      minLength: PASSWORD_MIN_LENGTH,
+      errors,
+      errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
+    });
+  };
+
+  router.get('/account/reset/:token', async (req, res) => {
+    await renderReset(res, pathParam(req, 'token'));
+  });
+
+  router.post('/account/reset/:token', deps.loginLimit, deps.csrf.verify, async (req, res) => {
+    const t = res.locals.t as TFunction;
+    const body = formBody(req.body);
+    const token = pathParam(req, 'token');
+    const password = formText(body, 'password');
+    if (password !== formText(body, 'confirm'))
+      return renderReset(res, token, { confirm: t('account.errors.passwordsDiffer') }, 422);
+    const outcome = await deps.passwordResets.reset(token, password);
+    if (outcome.kind === 'refused')
+      return renderReset(res, token, { password: t(outcome.messageKey, { min: PASSWORD_MIN_LENGTH }) }, 422);
+    if (outcome.kind !== 'reset') return renderReset(res, token);
+    res.redirect(303, '/login?reset=1');
   });
 
   router.post('/logout', deps.csrf.verify, async (req, res) => {

@@ -1,8 +1,17 @@
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
-import { keyedHash } from '../lib/keyed-hash.js';
-import { accountEmail, passwordProblem, waitAfterFailures, type Role, type User } from './account.js';
+import {
+  ACCOUNT_LOGIN_POLICY,
+  accountEmail,
+  CLIENT_LOGIN_POLICY,
+  LOGIN_POLICY,
+  loginThrottleKeys,
+  passwordProblem,
+  waitAfterFailures,
+  type Role,
+  type User,
+} from './account.js';
 import type { LoginThrottleRepository } from './login-throttle-repository.js';
 import { decoyHash, hashPassword, oneTimePassword, verifyPassword } from './passwords.js';
 import type { SessionRepository } from './session-repository.js';
@@ -49,9 +58,28 @@ export class AccountService {
     { kind: 'created'; user: User; oneTimePassword: string } | { kind: 'exists' } | { kind: 'taken' }
   > {
     if ((await this.deps.users.countActiveAdmins()) > 0) return { kind: 'exists' };
+    const existing = await this.deps.users.findByEmail(accountEmail(email));
+    // An admin invited at this address who never set a password: nobody can log in to it, so it is
+    // given the one-time password instead (its invitation link ends). That promotes or enables nothing.
+    if (
+      existing?.role === 'admin' &&
+      !existing.disabled &&
+      (await this.deps.users.hasPendingInvitation(existing.id))
+    ) {
+      const password = oneTimePassword();
+      await this.deps.users.setPassword(
+        existing.id,
+        await hashPassword(password),
+        true,
+        this.deps.clock.now(),
+      );
+      await this.deps.users.setInvitation(existing.id, null, null);
+      const user = (await this.deps.users.findById(existing.id))!;
+      return { kind: 'created', user, oneTimePassword: password };
+    }
     // The address belongs to an account that is not an active admin (disabled, or an organizer):
     // never promote or re-enable it silently; the operator decides.
-    if (await this.deps.users.findByEmail(accountEmail(email))) return { kind: 'taken' };
+    if (existing) return { kind: 'taken' };
     return { kind: 'created', ...(await this.createUser(email, 'admin')) };
   }
 
@@ -60,17 +88,18 @@ export class AccountService {
   }
 
   /**
-   * Checks a login. Failures are counted per address tried (whether or not it has an account), and
-   * the answer for an unknown address, a disabled account and a wrong password is the same, and takes
-   * as long, so the form reveals nothing about who has an account.
+   * Checks a login from `client` (the client's IP address as the app sees it). Failures are counted
+   * per (address tried, client) pair, which alone can lock; per address tried, which only slows; and
+   * per client, which stops one connection trying many addresses. The answer for an unknown address,
+   * a disabled account and a wrong password is the same, and takes as long, so the form reveals nothing
+   * about who has an account.
    */
-  async login(email: string, password: string): Promise<LoginOutcome> {
+  async login(email: string, password: string, client: string): Promise<LoginOutcome> {
     const now = this.deps.clock.now();
     const address = accountEmail(email);
-    const key = keyedHash(this.deps.secret, 'login', address);
-    const throttle = await this.deps.throttles.find(key);
-    if (throttle?.lockedUntil && throttle.lockedUntil > now)
-      return { kind: 'wait', until: throttle.lockedUntil };
+    const keys = loginThrottleKeys(this.deps.secret, address, client);
+    const waiting = await this.deps.throttles.waitUntil([keys.pair, keys.account, keys.client], now);
+    if (waiting) return { kind: 'wait', until: waiting };
 
     const user = await this.deps.users.findByEmail(address);
     const hashed = user ? await this.deps.users.passwordHashOf(user.id) : undefined;
@@ -85,14 +114,45 @@ export class AccountService {
         },
         now,
       );
-      const failures = await this.deps.throttles.recordFailure(key, (n) => waitAfterFailures(n, now), now);
-      const until = waitAfterFailures(failures, now);
-      return until ? { kind: 'wait', until } : { kind: 'invalid' };
+      return this.recordFailure(keys, now);
     }
-    await this.deps.throttles.clear(key);
+    await this.deps.throttles.clear(keys.pair);
+    await this.deps.throttles.clear(keys.account);
     await this.deps.users.recordLogin(user.id, now);
     await this.deps.audit.record({ actor: { id: user.id, email: user.email }, action: 'login' }, now);
     return { kind: 'ok', user };
+  }
+
+  /** Counts a failed login against its three keys; the answer is the longest wait any of them earned. */
+  private async recordFailure(keys: ReturnType<typeof loginThrottleKeys>, now: Date): Promise<LoginOutcome> {
+    const { throttles } = this.deps;
+    const pair = await throttles.recordFailure(
+      keys.pair,
+      keys.account,
+      (n) => waitAfterFailures(n, now, LOGIN_POLICY),
+      now,
+    );
+    const waits = [waitAfterFailures(pair, now, LOGIN_POLICY)];
+    // Once a pair is locked, its further failures (one each time the lock ends) stay out of the
+    // account's count: one client alone must never be able to slow the owner down.
+    if (pair <= LOGIN_POLICY.lockAfterFailures) {
+      const account = await throttles.recordFailure(
+        keys.account,
+        keys.account,
+        (n) => waitAfterFailures(n, now, ACCOUNT_LOGIN_POLICY),
+        now,
+      );
+      waits.push(waitAfterFailures(account, now, ACCOUNT_LOGIN_POLICY));
+    }
+    const client = await throttles.recordFailure(
+      keys.client,
+      null,
+      (n) => waitAfterFailures(n, now, CLIENT_LOGIN_POLICY),
+      now,
+    );
+    waits.push(waitAfterFailures(client, now, CLIENT_LOGIN_POLICY));
+    const until = waits.reduce<Date | null>((latest, w) => (w && (!latest || w > latest) ? w : latest), null);
+    return until ? { kind: 'wait', until } : { kind: 'invalid' };
   }
 
   /** Changes a password after checking the current one; every other session of the account ends. */

@@ -1,4 +1,5 @@
 /** Accounts (admins and organizers): types and pure rules. No I/O here. Supporters have no account. */
+import { keyedHash } from '../lib/keyed-hash.js';
 
 export const ROLES = ['admin', 'organizer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -33,8 +34,8 @@ export function passwordProblem(password: string, email: string): string | null 
 }
 
 /**
- * How failed logins slow down and then lock an address: the first few are free (typos); then each
- * failure makes the next attempt wait longer; after many, the address is locked for a while.
+ * How failed logins slow down and then lock: the first few are free (typos); then each failure makes
+ * the next attempt wait longer; after many, attempts are locked out for a while.
  */
 export interface LoginPolicy {
   freeFailures: number;
@@ -44,6 +45,10 @@ export interface LoginPolicy {
   lockMs: number;
 }
 
+/**
+ * Failures of one address from one client address (IP). Only that pair is locked: an attacker who
+ * guesses from their connection never stops the owner logging in from another.
+ */
 export const LOGIN_POLICY: LoginPolicy = {
   freeFailures: 3,
   firstDelayMs: 5_000,
@@ -51,6 +56,46 @@ export const LOGIN_POLICY: LoginPolicy = {
   lockAfterFailures: 10,
   lockMs: 15 * 60_000,
 } as const;
+
+/**
+ * Failures of one address from every client address: guesses spread over many connections. It slows
+ * (a minute at most) and never locks, and a locked pair's failures no longer feed it, so one client
+ * adds at most LOGIN_POLICY.lockAfterFailures to it: slowing an account takes several connections.
+ */
+export const ACCOUNT_LOGIN_POLICY: LoginPolicy = {
+  freeFailures: 30,
+  firstDelayMs: 1_000,
+  maxDelayMs: 60_000,
+  lockAfterFailures: Number.POSITIVE_INFINITY,
+  lockMs: 0,
+} as const;
+
+/** Failures from one client address across every address tried: stops one connection trying many accounts. */
+export const CLIENT_LOGIN_POLICY: LoginPolicy = {
+  freeFailures: 20,
+  firstDelayMs: 5_000,
+  maxDelayMs: 5 * 60_000,
+  lockAfterFailures: 50,
+  lockMs: 60 * 60_000,
+} as const;
+
+/** The keyed hashes login throttles are stored under: never the address or the IP itself. */
+export function loginThrottleKeys(
+  secret: string,
+  address: string,
+  client: string,
+): { pair: string; account: string; client: string } {
+  return {
+    pair: keyedHash(secret, 'login-pair', `${address}\u0000${client}`),
+    account: accountThrottleKey(secret, address),
+    client: keyedHash(secret, 'login-client', client),
+  };
+}
+
+/** The keyed hash that ties an address's throttles together (the admin's unlock clears them by it). */
+export function accountThrottleKey(secret: string, address: string): string {
+  return keyedHash(secret, 'login-account', accountEmail(address));
+}
 
 /** Until when the next attempt must wait after `failures` failed attempts in a row; null when it need not. */
 export function waitAfterFailures(
@@ -67,15 +112,6 @@ export function waitAfterFailures(
 /** Whole minutes (at least 1) a person must wait, for messages. */
 export function minutesToWait(until: Date, now: Date): number {
   return Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000));
-}
-
-/** Who may see and change a letter: admins, its owner, and the organizers it was shared with. */
-export function canAccessLetter(
-  user: Pick<User, 'id' | 'role'>,
-  ownerId: number | null,
-  collaboratorIds: readonly number[],
-): boolean {
-  return user.role === 'admin' || ownerId === user.id || collaboratorIds.includes(user.id);
 }
 
 /**

@@ -4,6 +4,10 @@ import type { Executor } from '../db/database.js';
 export class SessionRepository {
   constructor(private readonly db: Executor) {}
 
+  with(tx: Executor): SessionRepository {
+    return new SessionRepository(tx);
+  }
+
   /** The stored data of a session that has not expired. */
   async find(sidHash: string, now: Date): Promise<string | undefined> {
     const row = await this.db

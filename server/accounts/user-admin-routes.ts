@@ -16,7 +16,7 @@ async function renderList(
   const me = currentUser(res);
   res.status(status).render('admin/users', {
     titleKey: 'users.title',
-    users: (await users.list()).map((u) => ({
+    users: (await users.list(me)).map((u) => ({
       ...u,
       me: u.id === me.id,
       roles: ROLES.map((r) => ({ role: r, selected: r === u.role, label: t(`users.roles.${r}`) })),
@@ -28,7 +28,7 @@ async function renderList(
   });
 }
 
-/** Accounts for admins: list, invite, change role, disable and enable. */
+/** Accounts for admins: list, invite, change role, disable and enable, unlock logins. */
 export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify: RequestHandler } }): Router {
   const router = Router();
   router.use('/users', requireAdmin);
@@ -37,7 +37,7 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
     const t = res.locals.t as TFunction;
     const done = req.query.done;
     const notice =
-      typeof done === 'string' && ['invited', 'role', 'disabled', 'enabled'].includes(done)
+      typeof done === 'string' && ['invited', 'role', 'disabled', 'enabled', 'unlocked'].includes(done)
         ? t(`users.notices.${done}`)
         : undefined;
     await renderList(res, deps.users, { values: { email: '', role: 'organizer' }, errors: {} }, 200, notice);
@@ -61,13 +61,26 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
   router.get('/users/:id/disable', async (req, res) => {
     res.render('admin/user-disable', {
       titleKey: 'users.disable.title',
-      user: await deps.users.find(idParam(req, 'id')),
+      user: await deps.users.find(currentUser(res), idParam(req, 'id')),
     });
   });
 
   router.post('/users/:id/disable', deps.csrf.verify, async (req, res) => {
     await deps.users.disable(currentUser(res), idParam(req, 'id'));
     res.redirect(303, '/admin/users?done=disabled');
+  });
+
+  // Unlocking asks first, and says until when the account is locked: the lock may be an attack in progress.
+  router.get('/users/:id/unlock', async (req, res) => {
+    res.render('admin/user-unlock', {
+      titleKey: 'users.unlock.title',
+      user: await deps.users.findListed(currentUser(res), idParam(req, 'id')),
+    });
+  });
+
+  router.post('/users/:id/unlock', deps.csrf.verify, async (req, res) => {
+    await deps.users.unlock(currentUser(res), idParam(req, 'id'));
+    res.redirect(303, '/admin/users?done=unlocked');
   });
 
   router.post('/users/:id/enable', deps.csrf.verify, async (req, res) => {

@@ -8,7 +8,9 @@ import { keyedHash } from '../lib/keyed-hash.js';
 import type { EmailTemplates } from '../mail/email-templates.js';
 import { PRIORITY } from '../outbox/outbox.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
-import { accountEmail, passwordProblem, ROLES, type Role, type User } from './account.js';
+import { authorize } from '../policy/policy.js';
+import { accountEmail, accountThrottleKey, passwordProblem, ROLES, type Role, type User } from './account.js';
+import type { LoginThrottleRepository } from './login-throttle-repository.js';
 import { hashPassword } from './passwords.js';
 import type { SessionRepository } from './session-repository.js';
 import type { UserRepository } from './user-repository.js';
@@ -18,6 +20,7 @@ export interface UserAdminServiceDeps {
   db: Db;
   users: UserRepository;
   sessions: SessionRepository;
+  throttles: LoginThrottleRepository;
   outbox: OutboxRepository;
   audit: AuditRepository;
   emails: EmailTemplates;
@@ -31,12 +34,57 @@ export interface UserAdminServiceDeps {
 /** How long an invitation link works. */
 export const INVITATION_DAYS = 7;
 
-/** Admins manage accounts: invite by e-mail, change roles, disable and enable. */
+/** An account as the admin's list shows it: with when its logins are locked until, if they are now. */
+export interface ListedUser extends User {
+  lockedUntil: Date | null;
+}
+
+/** Admins manage accounts: invite by e-mail, change roles, disable and enable, unlock logins. */
 export class UserAdminService {
   constructor(private readonly deps: UserAdminServiceDeps) {}
 
-  async list(): Promise<User[]> {
-    return this.deps.users.list();
+  /** Every account, with the ones whose logins are locked now (from any client address) marked. */
+  async list(admin: User): Promise<ListedUser[]> {
+    authorize(admin, 'user.manage');
+    const users = await this.deps.users.list();
+    const keys = users.map((u) => accountThrottleKey(this.deps.secret, u.email));
+    const locked = await this.deps.throttles.lockedAccounts(keys, this.deps.clock.now());
+    return users.map((u, i) => ({ ...u, lockedUntil: locked.get(keys[i]!) ?? null }));
+  }
+
+  /** One account with its lock, for the unlock confirmation. */
+  async findListed(admin: User, userId: number): Promise<ListedUser> {
+    authorize(admin, 'user.manage');
+    const user = await this.target(userId);
+    const key = accountThrottleKey(this.deps.secret, user.email);
+    const locked = await this.deps.throttles.lockedAccounts([key], this.deps.clock.now());
+    return { ...user, lockedUntil: locked.get(key) ?? null };
+  }
+
+  /**
+   * Clears every failed login counted against an account's address, from any client address, so its
+   * owner can log in at once; recorded in the audit log. Client addresses' own counts stay.
+   */
+  async unlock(admin: User, userId: number): Promise<void> {
+    authorize(admin, 'user.manage');
+    const user = await this.target(userId);
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const cleared = await this.deps.throttles
+        .with(tx)
+        .clearAccount(accountThrottleKey(this.deps.secret, user.email));
+      if (cleared === 0) return;
+      await this.deps.audit.with(tx).record(
+        {
+          actor: admin,
+          action: 'user-unlocked',
+          targetType: 'user',
+          targetId: user.id,
+          details: { email: user.email },
+        },
+        now,
+      );
+    });
   }
 
   private tokenHash(token: string): string {
@@ -52,6 +100,7 @@ export class UserAdminService {
     email: string,
     role: string,
   ): Promise<{ kind: 'invited' } | { kind: 'invalid'; errors: Record<string, string> }> {
+    authorize(admin, 'user.manage');
     const address = accountEmail(email);
     const errors: Record<string, string> = {};
     if (!looksLikeEmailAddress(address)) errors.email = 'account.errors.emailInvalid';
@@ -141,13 +190,12 @@ export class UserAdminService {
 
   /** Changes a role; the last active admin cannot stop being one. */
   async changeRole(admin: User, userId: number, role: string): Promise<void> {
+    authorize(admin, 'user.manage');
     if (!(ROLES as readonly string[]).includes(role))
       throw new AppError(400, 'role_invalid', 'users.errors.role');
     const user = await this.target(userId);
     if (user.role === role) return;
-    if (user.role === 'admin' && !user.disabled && (await this.deps.users.countActiveAdmins()) <= 1) {
-      throw new AppError(409, 'last_admin', 'users.errors.lastAdmin');
-    }
+    if (user.role === 'admin') await this.refuseLastAdmin(user);
     const now = this.deps.clock.now();
     await this.deps.users.setRole(userId, role as Role, now);
     await this.deps.audit.record(
@@ -164,11 +212,11 @@ export class UserAdminService {
 
   /** Disables an account and ends its sessions; never one's own, never the last admin. */
   async disable(admin: User, userId: number): Promise<void> {
+    authorize(admin, 'user.manage');
     const user = await this.target(userId);
     if (user.id === admin.id) throw new AppError(409, 'disable_self', 'users.errors.self');
     if (user.disabled) return;
-    if (user.role === 'admin' && (await this.deps.users.countActiveAdmins()) <= 1)
-      throw new AppError(409, 'last_admin', 'users.errors.lastAdmin');
+    if (user.role === 'admin') await this.refuseLastAdmin(user);
     const now = this.deps.clock.now();
     await this.deps.users.setDisabled(userId, now);
     await this.deps.sessions.removeForUser(userId);
@@ -185,6 +233,7 @@ export class UserAdminService {
   }
 
   async enable(admin: User, userId: number): Promise<void> {
+    authorize(admin, 'user.manage');
     const user = await this.target(userId);
     if (!user.disabled) return;
     const now = this.deps.clock.now();
@@ -201,8 +250,24 @@ export class UserAdminService {
     );
   }
 
-  async find(userId: number): Promise<User> {
+  async find(admin: User, userId: number): Promise<User> {
+    authorize(admin, 'user.manage');
     return this.target(userId);
+  }
+
+  /**
+   * Refuses to take away the last admin who can log in. Invited admins who have not set a password
+   * do not count: nobody can log in to their accounts yet, and the invitation may never be used.
+   */
+  private async refuseLastAdmin(admin: User): Promise<void> {
+    if (admin.disabled || (await this.deps.users.hasPendingInvitation(admin.id))) return;
+    if ((await this.deps.users.countActiveAdmins(admin.id)) > 0) return;
+    const invited = (await this.deps.users.countInvitedAdmins()) > 0;
+    throw new AppError(
+      409,
+      'last_admin',
+      invited ? 'users.errors.lastAdminInvited' : 'users.errors.lastAdmin',
+    );
   }
 
   private async target(userId: number): Promise<User> {

@@ -94,14 +94,43 @@ export class UserRepository {
       .execute();
   }
 
-  async countActiveAdmins(): Promise<number> {
+  /**
+   * Admins who can log in: not disabled, and past their invitation. An invited account has a random
+   * password nobody knows until the link is used (which clears invite_token_hash), so it cannot run
+   * the platform yet, even though it is not disabled.
+   */
+  async countActiveAdmins(exceptId?: number): Promise<number> {
+    let query = this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('role', '=', 'admin')
+      .where('disabled_at', 'is', null)
+      .where('invite_token_hash', 'is', null);
+    if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
+    const { n } = await query.executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  /** Admins invited who have not set their password yet (and are not disabled). */
+  async countInvitedAdmins(): Promise<number> {
     const { n } = await this.db
       .selectFrom('users')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('role', '=', 'admin')
       .where('disabled_at', 'is', null)
+      .where('invite_token_hash', 'is not', null)
       .executeTakeFirstOrThrow();
     return Number(n);
+  }
+
+  /** Whether the account still waits for its invitation to be used (nobody knows its password). */
+  async hasPendingInvitation(id: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('users')
+      .select('invite_token_hash')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Boolean(row?.invite_token_hash);
   }
 
   async list(): Promise<User[]> {
@@ -133,6 +162,62 @@ export class UserRepository {
       .set({ invite_token_hash: tokenHash, invite_expires_at: expiresAt?.toISOString() ?? null })
       .where('id', '=', id)
       .execute();
+  }
+
+  /** Stores the hash of a new password reset link (replacing any earlier one) and when it expires. */
+  async setPasswordReset(id: number, tokenHash: string, expiresAt: Date): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ reset_token_hash: tokenHash, reset_expires_at: expiresAt.toISOString(), reset_used_at: null })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The account's reset link as stored: when it expires and whether it was used; undefined if it has none. */
+  async passwordResetOf(id: number): Promise<{ expiresAt: Date; usedAt: Date | null } | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .select(['reset_expires_at', 'reset_used_at'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row?.reset_expires_at) return undefined;
+    return {
+      expiresAt: new Date(row.reset_expires_at),
+      usedAt: row.reset_used_at ? new Date(row.reset_used_at) : null,
+    };
+  }
+
+  /** The account a reset link belongs to, with the link's state, whether or not it still works. */
+  async findByPasswordReset(
+    tokenHash: string,
+  ): Promise<{ user: User; expiresAt: Date; usedAt: Date | null } | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('reset_token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    if (!row?.reset_expires_at) return undefined;
+    return {
+      user: toUser(row),
+      expiresAt: new Date(row.reset_expires_at),
+      usedAt: row.reset_used_at ? new Date(row.reset_used_at) : null,
+    };
+  }
+
+  /**
+   * Marks a reset link used, if it is still unused and unexpired (compare-and-set: of two requests
+   * with one link, one wins); returns whether it did.
+   */
+  async usePasswordReset(id: number, tokenHash: string, now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('users')
+      .set({ reset_used_at: now.toISOString() })
+      .where('id', '=', id)
+      .where('reset_token_hash', '=', tokenHash)
+      .where('reset_used_at', 'is', null)
+      .where('reset_expires_at', '>', now.toISOString())
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   /** The account an unexpired invitation belongs to. */

@@ -17,6 +17,8 @@ export const AUDIT_ACTIONS = [
   'signatures-bulk-invalidated',
   'erasure',
   'retention',
+  'password-reset',
+  'user-unlocked',
   'abuse-list-added',
   'abuse-list-removed',
 ] as const;

@@ -229,6 +229,10 @@ export interface UsersTable {
   updated_at: string;
   invite_token_hash: string | null;
   invite_expires_at: string | null;
+  /** Keyed hash of the account's password reset link, when it expires, and when it was used. */
+  reset_token_hash: Generated<string | null>;
+  reset_expires_at: Generated<string | null>;
+  reset_used_at: Generated<string | null>;
 }
 
 export interface LoginThrottlesTable {
@@ -236,6 +240,8 @@ export interface LoginThrottlesTable {
   failures: number;
   locked_until: string | null;
   updated_at: string;
+  /** Keyed hash of the address tried, on per-account and per-(account, client) rows; null on per-client rows. */
+  account_hash: Generated<string | null>;
 }
 
 /** Server-side sessions; the id is stored only as a hash, so a copy of the database opens no session. */

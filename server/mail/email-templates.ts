@@ -6,13 +6,19 @@ import { templatesDir } from '../lib/paths.js';
 
 /** The e-mails the platform sends; each has templates/emails/<name>.html.hbs and <name>.text.hbs. */
 export type EmailName =
-  'signature-confirmation' | 'letter-delivery' | 'letter-sent' | 'data-access' | 'account-invitation';
+  | 'signature-confirmation'
+  | 'letter-delivery'
+  | 'letter-sent'
+  | 'data-access'
+  | 'account-invitation'
+  | 'password-reset';
 const EMAIL_NAMES: EmailName[] = [
   'signature-confirmation',
   'letter-delivery',
   'letter-sent',
   'data-access',
   'account-invitation',
+  'password-reset',
 ];
 
 /**
@@ -25,6 +31,7 @@ const LAYOUTS: Record<EmailName, string> = {
   'letter-delivery': 'letter-layout',
   'data-access': 'layout',
   'account-invitation': 'staff-layout',
+  'password-reset': 'staff-layout',
 };
 
 export interface RenderedEmail {

@@ -19,7 +19,12 @@ export const OUTBOX_TRANSITIONS: Readonly<Record<OutboxStatus, readonly OutboxSt
 };
 
 export type OutboxKind =
-  'signature-confirmation' | 'letter-delivery' | 'letter-sent' | 'data-access' | 'account-invitation';
+  | 'signature-confirmation'
+  | 'letter-delivery'
+  | 'letter-sent'
+  | 'data-access'
+  | 'account-invitation'
+  | 'password-reset';
 
 /** A file attached to a message (the PDF of a compiled letter). */
 export interface OutboxAttachment {
