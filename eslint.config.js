@@ -27,6 +27,26 @@ export default tseslint.config(
     },
   },
   {
+    // Access is a policy, not a habit: who may do what is decided in server/policy/policy.ts (can,
+    // authorize), never by comparing roles where the work is done.
+    files: ['server/**/*.ts'],
+    ignores: ['server/policy/**', 'server/accounts/**', 'server/http/auth.ts', 'server/cli/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "BinaryExpression > MemberExpression.left[property.name='role'], BinaryExpression > MemberExpression.right[property.name='role']",
+          message: 'Ask the policy (can / authorize in server/policy/policy.ts) instead of comparing roles.',
+        },
+        {
+          selector: "BinaryExpression > ChainExpression > MemberExpression[property.name='role']",
+          message: 'Ask the policy (can / authorize in server/policy/policy.ts) instead of comparing roles.',
+        },
+      ],
+    },
+  },
+  {
     files: [
       'server/main.ts',
       'server/main-support.ts',

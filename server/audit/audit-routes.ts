@@ -1,17 +1,17 @@
 import { Router, type Request } from 'express';
-import { requireAdmin } from '../http/auth.js';
+import { currentUser, requireAdmin } from '../http/auth.js';
 import { queryText } from '../http/input.js';
 import { DAY_MS, parseUtcDay } from '../lib/dates.js';
 import type { TFunction } from '../lib/i18n.js';
 import { AUDIT_ACTIONS, type AuditAction } from './audit.js';
-import type { AuditRepository } from './audit-repository.js';
+import type { AuditService } from './audit-service.js';
 
 const PAGE_SIZE = 100;
 
 const query = (req: Request, name: string) => queryText(req, name).trim();
 
 /** The audit log for admins: read and filter, never change. */
-export function auditRoutes(deps: { audit: AuditRepository }): Router {
+export function auditRoutes(deps: { audit: AuditService }): Router {
   const router = Router();
 
   router.get('/audit', requireAdmin, async (req, res) => {
@@ -35,6 +35,7 @@ export function auditRoutes(deps: { audit: AuditRepository }): Router {
     const entries = failed
       ? []
       : await deps.audit.search(
+          currentUser(res),
           {
             action: (action || undefined) as AuditAction | undefined,
             actor: query(req, 'actor') || undefined,

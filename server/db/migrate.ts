@@ -6,6 +6,7 @@ import * as deliveries from './migrations/2026-11-23T16-deliveries.js';
 import * as signerData from './migrations/2026-11-23T18-signer-data.js';
 import * as auditNoReplace from './migrations/2026-11-23T20-audit-log-no-replace.js';
 import * as outboxContents from './migrations/2026-11-23T21-outbox-contents.js';
+import * as pendingLetterChanges from './migrations/2026-12-05T03-pending-letter-changes.js';
 import * as loginThrottlesPerClient from './migrations/2026-12-05T04-login-throttles-per-client-and-password-reset.js';
 import * as signingLimits from './migrations/2026-12-05T06-signing-limits.js';
 import * as abuseLists from './migrations/2026-12-05T07-abuse-lists.js';
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23T18-signer-data': signerData,
   '2026-11-23T20-audit-log-no-replace': auditNoReplace,
   '2026-11-23T21-outbox-contents': outboxContents,
+  '2026-12-05T03-pending-letter-changes': pendingLetterChanges,
   '2026-12-05T04-login-throttles-per-client-and-password-reset': loginThrottlesPerClient,
   '2026-12-05T06-signing-limits': signingLimits,
   '2026-12-05T07-abuse-lists': abuseLists,

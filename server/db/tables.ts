@@ -58,6 +58,10 @@ export interface LettersTable {
   /** The organisation's address for replies (Reply-To of delivered letters); '' for none. */
   reply_to: Generated<string>;
   last_milestone: Generated<number>;
+  /** Changes to a published letter waiting for an admin's review (JSON), when, and by whom. */
+  pending_edit: string | null;
+  pending_edit_at: string | null;
+  pending_edit_by: number | null;
 }
 
 export interface LetterVersionsTable {

@@ -1,7 +1,9 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam, pathParam } from '../http/input.js';
+import { AppError } from '../lib/errors.js';
 import type { TFunction } from '../lib/i18n.js';
+import { can } from '../policy/policy.js';
 import type { Recipient } from '../recipients/recipient.js';
 import { describeProblem } from './letter-template-check.js';
 import { isComplete, isLetterLanguage, LETTER_LANGUAGES, type LetterStatus } from './letter.js';
@@ -28,6 +30,9 @@ const NOTICES = [
   'newVersion',
   'shared',
   'unshared',
+  'changesWaiting',
+  'changesApproved',
+  'changesReturned',
 ] as const;
 
 function notice(req: Request, t: TFunction): string | undefined {
@@ -161,6 +166,21 @@ function renderEditor(req: Request, res: Response, view: EditorView, status = 20
       : undefined,
     confirm: view.confirm,
     statusLabel: state ? t(`editor.status.${state.letter.status}`) : t('editor.status.draft'),
+    // Publishing asks an admin first when review is required and this account may not skip it.
+    asksForReview: state ? state.requireReview && !state.canPublishUnreviewed : false,
+    pending: state?.pending
+      ? {
+          at: state.pending.edit.at,
+          author: state.pending.author,
+          texts: state.pending.diff.map((d) => ({
+            name: languageName(d.language, ui),
+            change: t(`versions.change.${d.change}`),
+          })),
+          recipientsAdded: state.pending.recipientsAdded.map((r) => r.name),
+          recipientsRemoved: state.pending.recipientsRemoved.map((r) => r.name),
+          settings: state.pending.detailsChanged.map((field) => t(`policy.review.settings.${field}`)),
+        }
+      : undefined,
   });
 }
 
@@ -211,6 +231,7 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
     const dayFormat = new Intl.DateTimeFormat(ui, { month: 'short', day: 'numeric', timeZone: 'UTC' });
     res.render('admin/dashboard', {
       titleKey: 'dashboard.title',
+      seesAllLetters: can(user, 'letter.list-all'),
       passwordChanged: req.query.passwordChanged === '1',
       awaitingReview,
       letters: letters.map((item) => {
@@ -351,7 +372,9 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
         409,
       );
     }
-    res.redirect(303, `/admin/letters/${letterId}?done=${outcome.newVersion ? 'newVersion' : 'saved'}`);
+    const done =
+      outcome.kind === 'held-for-review' ? 'changesWaiting' : outcome.newVersion ? 'newVersion' : 'saved';
+    res.redirect(303, `/admin/letters/${letterId}?done=${done}`);
   });
 
   router.post('/letters/:id/publish', deps.csrf.verify, async (req, res) => {
@@ -378,6 +401,21 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
     const letterId = idParam(req, 'id');
     await editor.returnToDraft(currentUser(res), letterId);
     res.redirect(303, `/admin/letters/${letterId}?done=returned`);
+  });
+
+  router.post('/letters/:id/changes/approve', deps.csrf.verify, async (req, res) => {
+    const letterId = idParam(req, 'id');
+    // When the changes the admin looked at were saved: a newer edit is not approved unseen.
+    const seenAt = new Date(formText(formBody(req.body), 'pending_at'));
+    if (Number.isNaN(seenAt.getTime())) throw new AppError(400, 'bad_request', 'errors.badRequest');
+    await editor.approveChanges(currentUser(res), letterId, seenAt);
+    res.redirect(303, `/admin/letters/${letterId}?done=changesApproved`);
+  });
+
+  router.post('/letters/:id/changes/return', deps.csrf.verify, async (req, res) => {
+    const letterId = idParam(req, 'id');
+    await editor.returnChanges(currentUser(res), letterId);
+    res.redirect(303, `/admin/letters/${letterId}?done=changesReturned`);
   });
 
   // Closing asks first: it stops the signing for everyone.

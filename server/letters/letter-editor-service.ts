@@ -1,4 +1,4 @@
-import { canAccessLetter, type User } from '../accounts/account.js';
+import type { User } from '../accounts/account.js';
 import type { UserRepository } from '../accounts/user-repository.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
@@ -6,10 +6,12 @@ import type { Clock } from '../lib/clock.js';
 import { AppError, notFound } from '../lib/errors.js';
 import type { Recipient } from '../recipients/recipient.js';
 import type { NewRecipient, RecipientRepository } from '../recipients/recipient-repository.js';
+import { authorize, can, letterResource } from '../policy/policy.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
 import { publicName } from '../signatures/signature.js';
 import type { SignatureRepository } from '../signatures/signature-repository.js';
 import {
+  changesWaitForReview,
   isComplete,
   pickLanguage,
   publishProblems,
@@ -21,7 +23,7 @@ import {
 import { diffVersions, type TranslationDiff } from './letter-diff.js';
 import { dayValue } from '../lib/dates.js';
 import { parseEditorForm, type EditorErrors, type EditorValues } from './letter-input.js';
-import type { LetterListItem, LetterRepository } from './letter-repository.js';
+import type { LetterDetails, LetterListItem, LetterRepository, PendingEdit } from './letter-repository.js';
 import { checkLetterTemplate, type TemplateProblem } from './letter-template-check.js';
 import { renderLetter, type RenderedLetter } from './letter-text.js';
 import { buildMergeFields, SAMPLE_COUNTRIES, SAMPLE_SIGNATORIES, recipientFields } from './merge-fields.js';
@@ -59,13 +61,32 @@ export interface EditorState {
   directory: Recipient[];
   collaborators: User[];
   canManageCollaborators: boolean;
+  /** Whether this account approves letters and changes waiting for review. */
+  canReview: boolean;
+  /** Whether this account's publishing and saving skip review. */
+  canPublishUnreviewed: boolean;
   versionNumber: number;
   standingSignatures: number;
   requireReview: boolean;
+  /** Changes to this published letter waiting for an admin's review; null when none wait. */
+  pending: PendingChanges | null;
+}
+
+/** Changes waiting for review, with how they differ from the approved letter. */
+export interface PendingChanges {
+  edit: PendingEdit;
+  author: string | null;
+  diff: TranslationDiff[];
+  recipientsAdded: Recipient[];
+  recipientsRemoved: Recipient[];
+  /** Names of the settings that change (sponsor, goal, dates, organisations). */
+  detailsChanged: (keyof LetterDetails)[];
 }
 
 export type SaveOutcome =
   | { kind: 'saved'; letter: Letter; newVersion: number | null }
+  /** Review is required and the letter is published: the changes wait for an admin; the public sees no change. */
+  | { kind: 'held-for-review'; letter: Letter }
   | { kind: 'invalid'; errors: EditorErrors }
   | { kind: 'confirm-new-version'; signatures: number; nextVersion: number };
 
@@ -90,7 +111,9 @@ export class LetterEditorService {
 
   /** The letters a user may see: all for admins, their own and shared ones for organizers. */
   async list(user: User): Promise<LetterListItem[]> {
-    return user.role === 'admin' ? this.deps.letters.listAll() : this.deps.letters.listForUser(user.id);
+    return can(user, 'letter.list-all')
+      ? this.deps.letters.listAll()
+      : this.deps.letters.listForUser(user.id);
   }
 
   /** The dashboard: each letter with today's confirmed signatures and the last 30 days, per day. */
@@ -113,7 +136,9 @@ export class LetterEditorService {
         days: lastDays(counts, now, CHART_DAYS),
       };
     });
-    const awaitingReview = user.role === 'admin' ? await this.deps.letters.listAwaitingReview() : [];
+    const awaitingReview = can(user, 'letter.list-awaiting-review')
+      ? await this.deps.letters.listAwaitingReview()
+      : [];
     return { letters: result, awaitingReview };
   }
 
@@ -122,24 +147,26 @@ export class LetterEditorService {
     const letter = await this.deps.letters.findById(letterId);
     if (!letter) throw notFound('letter_not_found', 'errors.letter.notFound');
     const collaboratorIds = await this.deps.letters.collaboratorIds(letterId);
-    if (!canAccessLetter(user, letter.ownerId, collaboratorIds)) {
-      throw new AppError(403, 'letter_forbidden', 'errors.letterForbidden');
-    }
+    authorize(user, 'letter.edit', letterResource(letter, collaboratorIds));
     return { letter, collaboratorIds };
   }
 
   /** Everything the editor page needs. */
   async editor(user: User, letterId: number): Promise<EditorState> {
     const { letter, collaboratorIds } = await this.access(user, letterId);
-    const [texts, recipients, directory, collaborators, version, standing, settings] = await Promise.all([
-      this.deps.letters.textsOfVersion(letter.currentVersionId),
-      this.deps.letters.recipientsOfLetters([letter.id]),
-      this.deps.recipients.listAll(),
-      this.deps.users.findByIds(collaboratorIds),
-      this.deps.letters.findVersion(letter.currentVersionId),
-      this.deps.signatures.countStandingByVersion(letter.id),
-      this.deps.settings.read(),
-    ]);
+    const [texts, recipients, directory, collaborators, version, standing, settings, pendingEdit] =
+      await Promise.all([
+        this.deps.letters.textsOfVersion(letter.currentVersionId),
+        this.deps.letters.recipientsOfLetters([letter.id]),
+        this.deps.recipients.listAll(),
+        this.deps.users.findByIds(collaboratorIds),
+        this.deps.letters.findVersion(letter.currentVersionId),
+        this.deps.signatures.countStandingByVersion(letter.id),
+        this.deps.settings.read(),
+        this.deps.letters.pendingEdit(letter.id),
+      ]);
+    const resource = letterResource(letter, collaboratorIds);
+    const recipientIds = (recipients.get(letter.id) ?? []).map((r) => r.id);
     // Primary language first, then the others in a stable order.
     texts.sort(
       (a, b) =>
@@ -149,19 +176,58 @@ export class LetterEditorService {
     return {
       letter,
       texts,
-      recipientIds: (recipients.get(letter.id) ?? []).map((r) => r.id),
+      recipientIds,
       directory,
       collaborators,
-      canManageCollaborators: user.role === 'admin' || letter.ownerId === user.id,
+      canManageCollaborators: can(user, 'letter.manage-collaborators', resource),
+      canReview: can(user, 'letter.review', resource),
+      canPublishUnreviewed: can(user, 'letter.publish-unreviewed', resource),
       versionNumber: version?.number ?? 1,
       standingSignatures: [...standing.values()].reduce((a, b) => a + b, 0),
       requireReview: settings.requireReview,
+      pending: pendingEdit
+        ? await this.describePending(letter, texts, recipientIds, directory, pendingEdit)
+        : null,
     };
   }
 
-  /** The form values of a stored letter, for the editor. */
-  valuesOf(state: Pick<EditorState, 'letter' | 'texts' | 'recipientIds'>): EditorValues {
-    const { letter, texts } = state;
+  /** How waiting changes differ from the approved letter, for the organizer and the reviewing admin. */
+  private async describePending(
+    letter: Letter,
+    texts: LetterText[],
+    recipientIds: number[],
+    directory: Recipient[],
+    edit: PendingEdit,
+  ): Promise<PendingChanges> {
+    const author = edit.by === null ? [] : await this.deps.users.findByIds([edit.by]);
+    const byId = new Map(directory.map((r) => [r.id, r]));
+    const listed = (ids: number[]) => ids.flatMap((id) => byId.get(id) ?? []);
+    return {
+      edit,
+      author: author[0]?.email ?? null,
+      diff: diffVersions(texts, edit.texts).filter((d) => d.change !== 'unchanged'),
+      recipientsAdded: listed(edit.recipientIds.filter((id) => !recipientIds.includes(id))),
+      recipientsRemoved: listed(recipientIds.filter((id) => !edit.recipientIds.includes(id))),
+      detailsChanged: changedDetails(letter, edit.details),
+    };
+  }
+
+  /**
+   * The form values of a stored letter, for the editor. When changes wait for review, the form shows
+   * them: the organizer goes on from what they saved, and the admin sees what they approve.
+   */
+  valuesOf(
+    state: Pick<EditorState, 'letter' | 'texts' | 'recipientIds'> & { pending?: PendingChanges | null },
+  ): EditorValues {
+    const edit = state.pending?.edit;
+    const letter = edit ? { ...state.letter, ...edit.details } : state.letter;
+    const texts = edit
+      ? [...edit.texts].sort(
+          (a, b) =>
+            Number(b.language === letter.primaryLanguage) - Number(a.language === letter.primaryLanguage) ||
+            a.language.localeCompare(b.language),
+        )
+      : state.texts;
     return {
       slug: letter.slug,
       primaryLanguage: letter.primaryLanguage,
@@ -171,7 +237,7 @@ export class LetterEditorService {
       opensAt: dayValue(letter.opensAt),
       closesAt: dayValue(letter.closesAt),
       organisations: letter.organisations.join('\n'),
-      recipientIds: state.recipientIds,
+      recipientIds: edit ? edit.recipientIds : state.recipientIds,
       languages: texts.map((t) => t.language),
       texts: Object.fromEntries(
         texts.map((t) => [t.language, { title: t.title, summary: t.summary, body: t.body }]),
@@ -255,7 +321,9 @@ export class LetterEditorService {
   /**
    * Saves the editor. A draft's text is changed in place; an open or closed letter's changed text
    * becomes a new version, and when people have already signed, only after the organizer confirms.
-   * Slugs are fixed once a letter is published: links to it have been shared.
+   * Slugs are fixed once a letter is published: links to it have been shared. When the platform
+   * requires review and the account may not publish unreviewed, changes to a published letter wait for
+   * an admin (`held-for-review`): the public page, signing and deliveries keep the approved version.
    */
   async save(
     user: User,
@@ -263,7 +331,7 @@ export class LetterEditorService {
     values: EditorValues,
     confirmNewVersion: boolean,
   ): Promise<SaveOutcome> {
-    const { letter } = await this.access(user, letterId);
+    const { letter, collaboratorIds } = await this.access(user, letterId);
     if (letter.status === 'delivered') throw new AppError(409, 'letter_delivered', 'errors.letterDelivered');
     const now = this.deps.clock.now();
     const parsed = parseEditorForm(values, {
@@ -272,48 +340,187 @@ export class LetterEditorService {
     });
     if (!parsed.ok) return { kind: 'invalid', errors: parsed.errors };
     const { details, texts, recipientIds } = parsed.input;
-    if (letter.status !== 'draft' && details.slug !== letter.slug) {
-      return { kind: 'invalid', errors: { slug: [{ key: 'editor.errors.slugLocked' }] } };
-    }
-    if (
-      letter.status !== 'draft' &&
-      !texts.some((t) => t.language === letter.primaryLanguage && isComplete(t))
-    ) {
-      return {
-        kind: 'invalid',
-        errors: { primary_language: [{ key: 'editor.errors.primaryMustBeComplete' }] },
-      };
-    }
+    const mayPublishUnreviewed = can(
+      user,
+      'letter.publish-unreviewed',
+      letterResource(letter, collaboratorIds),
+    );
     return this.deps.db.transaction().execute(async (tx): Promise<SaveOutcome> => {
       const letters = this.deps.letters.with(tx);
+      // Decided on the letter as it is inside the transaction, not as it was when the form was read:
+      // it may have been published, delivered or approved since.
+      const current = await letters.findById(letter.id);
+      if (!current) throw notFound('letter_not_found', 'errors.letter.notFound');
+      if (current.status === 'delivered')
+        throw new AppError(409, 'letter_delivered', 'errors.letterDelivered');
+      if (current.status !== 'draft' && details.slug !== current.slug) {
+        return { kind: 'invalid', errors: { slug: [{ key: 'editor.errors.slugLocked' }] } };
+      }
+      if (
+        current.status !== 'draft' &&
+        !texts.some((t) => t.language === current.primaryLanguage && isComplete(t))
+      ) {
+        return {
+          kind: 'invalid',
+          errors: { primary_language: [{ key: 'editor.errors.primaryMustBeComplete' }] },
+        };
+      }
       const errors = await this.checkReferences(
         letters,
         this.deps.recipients.with(tx),
         details.slug,
-        letter.id,
+        current.id,
         recipientIds,
       );
       if (errors) return { kind: 'invalid', errors };
-      const current = await letters.textsOfVersion(letter.currentVersionId);
+      const approved = await letters.textsOfVersion(current.currentVersionId);
+      const textsChanged = !sameTexts(approved, texts);
+      if (textsChanged && current.status !== 'draft') {
+        const standing = [
+          ...(await this.deps.signatures.with(tx).countStandingByVersion(current.id)).values(),
+        ].reduce((a, b) => a + b, 0);
+        const versions = await letters.versions(current.id);
+        const nextVersion = (versions[0]?.number ?? 1) + 1;
+        if (standing > 0 && !confirmNewVersion)
+          return { kind: 'confirm-new-version', signatures: standing, nextVersion };
+      }
+      const audit = this.deps.audit.with(tx);
+      const actor = { id: user.id, email: user.email };
+      const settings = await this.deps.settings.with(tx).read();
+      if (changesWaitForReview(current.status, settings.requireReview, mayPublishUnreviewed)) {
+        const listed = ((await letters.recipientsOfLetters([current.id])).get(current.id) ?? []).map(
+          (r) => r.id,
+        );
+        const recipientsChanged = listed.join(',') !== recipientIds.join(',');
+        const detailsChanged = changedDetails(current, details);
+        if (!textsChanged && !recipientsChanged && detailsChanged.length === 0) {
+          // Saved back to what was approved: nothing is left to review.
+          await letters.clearPendingEdit(current.id);
+          return { kind: 'saved', letter: current, newVersion: null };
+        }
+        if (
+          !(await letters.holdEdit(
+            current.id,
+            current.status,
+            { details, texts, recipientIds },
+            user.id,
+            now,
+          ))
+        )
+          throw new AppError(409, 'letter_changed', 'errors.letterNotDraft');
+        await audit.record(
+          {
+            actor,
+            action: 'letter-changes-submitted',
+            targetType: 'letter',
+            targetId: current.id,
+            details: {
+              slug: current.slug,
+              texts: textsChanged,
+              recipients: recipientsChanged,
+              settings: detailsChanged,
+            },
+          },
+          now,
+        );
+        return { kind: 'held-for-review', letter: current };
+      }
       let newVersion: number | null = null;
-      if (!sameTexts(current, texts)) {
-        if (letter.status === 'draft') {
-          await letters.replaceTexts(letter.currentVersionId, texts);
+      if (textsChanged) {
+        if (current.status === 'draft') {
+          // Compare-and-set: a draft's version is rewritten only while the letter is still a draft (no
+          // one can have signed it); published meanwhile, the save is refused rather than rewrite a
+          // signed text.
+          if (!(await letters.claimInStatus(current.id, 'draft', now)))
+            throw new AppError(409, 'letter_not_draft', 'errors.letterNotDraft');
+          await letters.replaceTexts(current.currentVersionId, texts);
         } else {
-          const standing = [
-            ...(await this.deps.signatures.with(tx).countStandingByVersion(letter.id)).values(),
-          ].reduce((a, b) => a + b, 0);
-          const versions = await letters.versions(letter.id);
-          const nextVersion = (versions[0]?.number ?? 1) + 1;
-          if (standing > 0 && !confirmNewVersion)
-            return { kind: 'confirm-new-version', signatures: standing, nextVersion };
-          newVersion = (await letters.addVersion(letter.id, texts, user.id, now)).number;
+          newVersion = (await letters.addVersion(current.id, texts, user.id, now)).number;
         }
       }
-      await letters.updateDetails(letter.id, details, now);
-      await letters.setRecipients(letter.id, recipientIds);
-      const saved = await letters.findById(letter.id);
+      await letters.updateDetails(current.id, details, now);
+      await letters.setRecipients(current.id, recipientIds);
+      // An account that may publish unreviewed saved over changes that were waiting (the form showed
+      // them): its save is the review.
+      if (current.pendingEditAt && (await letters.clearPendingEdit(current.id))) {
+        await audit.record(
+          {
+            actor,
+            action: 'letter-changes-approved',
+            targetType: 'letter',
+            targetId: current.id,
+            details: { slug: current.slug, version: newVersion, bySaving: true },
+          },
+          now,
+        );
+      }
+      const saved = await letters.findById(current.id);
       return { kind: 'saved', letter: saved!, newVersion };
+    });
+  }
+
+  /**
+   * An admin approves the changes waiting on a published letter: they become what the public reads and
+   * signs and what recipients receive. `seenAt` is when the changes the admin looked at were saved: a
+   * newer edit is not approved unseen.
+   */
+  async approveChanges(user: User, letterId: number, seenAt: Date): Promise<{ newVersion: number | null }> {
+    const { letter, collaboratorIds } = await this.access(user, letterId);
+    authorize(user, 'letter.review', letterResource(letter, collaboratorIds));
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (tx) => {
+      const letters = this.deps.letters.with(tx);
+      const current = await letters.findById(letterId);
+      const pending = await letters.pendingEdit(letterId);
+      if (!current || !pending) throw new AppError(409, 'no_changes_waiting', 'policy.review.nothingWaiting');
+      if (pending.at.getTime() !== seenAt.getTime())
+        throw new AppError(409, 'changes_changed', 'policy.review.changedSince');
+      if (current.status === 'delivered')
+        throw new AppError(409, 'letter_delivered', 'errors.letterDelivered');
+      if (!(await letters.clearPendingEdit(letterId, pending.at)))
+        throw new AppError(409, 'changes_changed', 'policy.review.changedSince');
+      let newVersion: number | null = null;
+      if (!sameTexts(await letters.textsOfVersion(current.currentVersionId), pending.texts))
+        newVersion = (await letters.addVersion(letterId, pending.texts, pending.by, now)).number;
+      await letters.updateDetails(letterId, { ...pending.details, slug: current.slug }, now);
+      // A recipient removed from the directory since the changes were saved is left out.
+      const still = await this.deps.recipients.with(tx).findByIds(pending.recipientIds);
+      await letters.setRecipients(
+        letterId,
+        still.map((r) => r.id),
+      );
+      await this.deps.audit.with(tx).record(
+        {
+          actor: { id: user.id, email: user.email },
+          action: 'letter-changes-approved',
+          targetType: 'letter',
+          targetId: letterId,
+          details: { slug: current.slug, version: newVersion },
+        },
+        now,
+      );
+      return { newVersion };
+    });
+  }
+
+  /** An admin sends changes waiting for review back: the letter stays as approved. */
+  async returnChanges(user: User, letterId: number): Promise<void> {
+    const { letter, collaboratorIds } = await this.access(user, letterId);
+    authorize(user, 'letter.review', letterResource(letter, collaboratorIds));
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      if (!(await this.deps.letters.with(tx).clearPendingEdit(letterId)))
+        throw new AppError(409, 'no_changes_waiting', 'policy.review.nothingWaiting');
+      await this.deps.audit.with(tx).record(
+        {
+          actor: { id: user.id, email: user.email },
+          action: 'letter-changes-returned',
+          targetType: 'letter',
+          targetId: letterId,
+          details: { slug: letter.slug },
+        },
+        now,
+      );
     });
   }
 
@@ -400,7 +607,7 @@ export class LetterEditorService {
    * instead; an admin's publish is the review.
    */
   async publish(user: User, letterId: number): Promise<PublishOutcome> {
-    const { letter } = await this.access(user, letterId);
+    const { letter, collaboratorIds } = await this.access(user, letterId);
     if (letter.status !== 'draft') throw new AppError(409, 'letter_not_draft', 'errors.letterNotDraft');
     const now = this.deps.clock.now();
     const texts = await this.deps.letters.textsOfVersion(letter.currentVersionId);
@@ -408,34 +615,41 @@ export class LetterEditorService {
     const problems = publishProblems(letter, texts, recipients.length, now);
     if (problems.length > 0) return { kind: 'not-ready', problems };
     const settings = await this.deps.settings.read();
-    if (settings.requireReview && user.role !== 'admin') {
+    if (
+      settings.requireReview &&
+      !can(user, 'letter.publish-unreviewed', letterResource(letter, collaboratorIds))
+    ) {
       await this.deps.letters.setReviewRequested(letter.id, now);
       return { kind: 'review-requested' };
     }
     const opensAt = letter.opensAt && letter.opensAt > now ? letter.opensAt : now;
-    // Compare-and-set: a second click, or an admin publishing at the same moment, publishes once.
-    if (
-      !(await this.deps.letters.transition(letter.id, 'draft', 'open', { publishedAt: now, opensAt }, now))
-    ) {
-      throw new AppError(409, 'letter_not_draft', 'errors.letterNotDraft');
-    }
-    await this.deps.audit.record(
-      {
-        actor: { id: user.id, email: user.email },
-        action: 'letter-published',
-        targetType: 'letter',
-        targetId: letter.id,
-        details: { slug: letter.slug },
-      },
-      now,
-    );
+    await this.deps.db.transaction().execute(async (tx) => {
+      // Compare-and-set: a second click, or an admin publishing at the same moment, publishes once.
+      if (
+        !(await this.deps.letters
+          .with(tx)
+          .transition(letter.id, 'draft', 'open', { publishedAt: now, opensAt }, now))
+      ) {
+        throw new AppError(409, 'letter_not_draft', 'errors.letterNotDraft');
+      }
+      await this.deps.audit.with(tx).record(
+        {
+          actor: { id: user.id, email: user.email },
+          action: 'letter-published',
+          targetType: 'letter',
+          targetId: letter.id,
+          details: { slug: letter.slug },
+        },
+        now,
+      );
+    });
     return { kind: 'published' };
   }
 
   /** An admin sends a letter waiting for review back to its organizer. */
   async returnToDraft(user: User, letterId: number): Promise<void> {
-    if (user.role !== 'admin') throw new AppError(403, 'admin_only', 'errors.adminOnly');
-    await this.access(user, letterId);
+    const { letter, collaboratorIds } = await this.access(user, letterId);
+    authorize(user, 'letter.review', letterResource(letter, collaboratorIds));
     await this.deps.letters.setReviewRequested(letterId, null);
   }
 
@@ -443,22 +657,24 @@ export class LetterEditorService {
   async close(user: User, letterId: number): Promise<void> {
     const { letter } = await this.access(user, letterId);
     const now = this.deps.clock.now();
-    if (
-      letter.status !== 'open' ||
-      !(await this.deps.letters.transition(letter.id, 'open', 'closed', { closedAt: now }, now))
-    ) {
-      throw new AppError(409, 'letter_not_open', 'errors.letterNotOpen');
-    }
-    await this.deps.audit.record(
-      {
-        actor: { id: user.id, email: user.email },
-        action: 'letter-closed',
-        targetType: 'letter',
-        targetId: letter.id,
-        details: { slug: letter.slug },
-      },
-      now,
-    );
+    await this.deps.db.transaction().execute(async (tx) => {
+      if (
+        letter.status !== 'open' ||
+        !(await this.deps.letters.with(tx).transition(letter.id, 'open', 'closed', { closedAt: now }, now))
+      ) {
+        throw new AppError(409, 'letter_not_open', 'errors.letterNotOpen');
+      }
+      await this.deps.audit.with(tx).record(
+        {
+          actor: { id: user.id, email: user.email },
+          action: 'letter-closed',
+          targetType: 'letter',
+          targetId: letter.id,
+          details: { slug: letter.slug },
+        },
+        now,
+      );
+    });
   }
 
   /** Reopens a closed letter whose closing date (if any) is still ahead. */
@@ -523,9 +739,8 @@ export class LetterEditorService {
     letterId: number,
     email: string,
   ): Promise<{ kind: 'added' } | { kind: 'unknown-account' }> {
-    const { letter } = await this.access(user, letterId);
-    if (user.role !== 'admin' && letter.ownerId !== user.id)
-      throw new AppError(403, 'letter_forbidden', 'errors.onlyOwnerShares');
+    const { letter, collaboratorIds } = await this.access(user, letterId);
+    authorize(user, 'letter.manage-collaborators', letterResource(letter, collaboratorIds));
     const other = await this.deps.users.findByEmail(email.trim().toLowerCase());
     if (!other || other.disabled) return { kind: 'unknown-account' };
     if (other.id !== letter.ownerId)
@@ -534,9 +749,24 @@ export class LetterEditorService {
   }
 
   async removeCollaborator(user: User, letterId: number, collaboratorId: number): Promise<void> {
-    const { letter } = await this.access(user, letterId);
-    if (user.role !== 'admin' && letter.ownerId !== user.id)
-      throw new AppError(403, 'letter_forbidden', 'errors.onlyOwnerShares');
+    const { letter, collaboratorIds } = await this.access(user, letterId);
+    authorize(user, 'letter.manage-collaborators', letterResource(letter, collaboratorIds));
     await this.deps.letters.removeCollaborator(letter.id, collaboratorId);
   }
+}
+
+/** The settings (everything but texts and recipients) that an edit changes from the letter as it is. */
+function changedDetails(letter: Letter, details: LetterDetails): (keyof LetterDetails)[] {
+  const time = (d: Date | null) => d?.getTime() ?? null;
+  const same: { [K in keyof LetterDetails]: boolean } = {
+    slug: letter.slug === details.slug,
+    primaryLanguage: letter.primaryLanguage === details.primaryLanguage,
+    sponsor: letter.sponsor === details.sponsor,
+    goal: letter.goal === details.goal,
+    closeOnGoal: letter.closeOnGoal === details.closeOnGoal,
+    opensAt: time(letter.opensAt) === time(details.opensAt),
+    closesAt: time(letter.closesAt) === time(details.closesAt),
+    organisations: letter.organisations.join('\n') === details.organisations.join('\n'),
+  };
+  return (Object.keys(same) as (keyof LetterDetails)[]).filter((key) => !same[key]);
 }

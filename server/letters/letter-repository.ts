@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { z } from 'zod';
 import type { Executor } from '../db/database.js';
 import type { LetterRow } from '../db/tables.js';
 import type { LetterRecipient, Letter, LetterStatus, LetterText, LetterVersion } from './letter.js';
@@ -27,7 +28,50 @@ function toLetter(row: LetterRow): Letter {
     deliverAt: row.deliver_at ? new Date(row.deliver_at) : null,
     replyTo: row.reply_to,
     lastMilestone: row.last_milestone,
+    pendingEditAt: row.pending_edit_at ? new Date(row.pending_edit_at) : null,
   };
+}
+
+/** Changes to a published letter waiting for an admin's review: what the editor saved, whole. */
+export interface PendingEdit {
+  details: LetterDetails;
+  texts: LetterText[];
+  recipientIds: number[];
+  /** Who saved them, and when. */
+  by: number | null;
+  at: Date;
+}
+
+const isoDate = z.string().datetime().nullable();
+/** The stored form of a waiting edit; read back through this schema, never trusted as it is. */
+const storedEdit = z.object({
+  details: z.object({
+    slug: z.string(),
+    primaryLanguage: z.string(),
+    sponsor: z.string(),
+    goal: z.number().int().nullable(),
+    closeOnGoal: z.boolean(),
+    opensAt: isoDate,
+    closesAt: isoDate,
+    organisations: z.array(z.string()),
+  }),
+  texts: z.array(
+    z.object({ language: z.string(), title: z.string(), summary: z.string(), body: z.string() }),
+  ),
+  recipientIds: z.array(z.number().int()),
+});
+
+function storeEdit(edit: Pick<PendingEdit, 'details' | 'texts' | 'recipientIds'>): string {
+  const { details } = edit;
+  return JSON.stringify({
+    details: {
+      ...details,
+      opensAt: details.opensAt?.toISOString() ?? null,
+      closesAt: details.closesAt?.toISOString() ?? null,
+    },
+    texts: edit.texts.map(({ language, title, summary, body }) => ({ language, title, summary, body })),
+    recipientIds: edit.recipientIds,
+  } satisfies z.input<typeof storedEdit>);
 }
 
 /** The settings of a letter an organizer edits (everything but its texts and recipients). */
@@ -263,12 +307,17 @@ export class LetterRepository {
       );
     }
     if (awaitingReview)
-      query = query.where('l.status', '=', 'draft').where('l.review_requested_at', 'is not', null);
+      query = query.where((eb) =>
+        eb.or([
+          eb.and([eb('l.status', '=', 'draft'), eb('l.review_requested_at', 'is not', null)]),
+          eb('l.pending_edit', 'is not', null),
+        ]),
+      );
     const rows = await query.orderBy('l.created_at', 'desc').orderBy('l.id', 'desc').execute();
     return rows.map(({ title, ...row }) => ({ letter: toLetter(row), title: title ?? row.slug }));
   }
 
-  /** Letters waiting for an admin's review. */
+  /** Letters waiting for an admin's review: drafts to publish, and published letters with changes to approve. */
   async listAwaitingReview(): Promise<LetterListItem[]> {
     return this.listWhere(null, true);
   }
@@ -439,6 +488,79 @@ export class LetterRepository {
       .where('id', '=', id)
       .where('status', '=', from)
       .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Compare-and-set on the status without changing it: touches the letter only if it is still in
+   * `status`, and returns whether it was. Inside a transaction this holds the row, so a draft's texts
+   * are never rewritten in place after the letter was published by someone else.
+   */
+  async claimInStatus(id: number, status: LetterStatus, now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('letters')
+      .set({ updated_at: now.toISOString() })
+      .where('id', '=', id)
+      .where('status', '=', status)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** The changes waiting for review on a letter, or undefined when none wait. */
+  async pendingEdit(id: number): Promise<PendingEdit | undefined> {
+    const row = await this.db
+      .selectFrom('letters')
+      .select(['pending_edit', 'pending_edit_at', 'pending_edit_by'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row?.pending_edit || !row.pending_edit_at) return undefined;
+    const stored = storedEdit.parse(JSON.parse(row.pending_edit));
+    return {
+      details: {
+        ...stored.details,
+        opensAt: stored.details.opensAt ? new Date(stored.details.opensAt) : null,
+        closesAt: stored.details.closesAt ? new Date(stored.details.closesAt) : null,
+      },
+      texts: stored.texts,
+      recipientIds: stored.recipientIds,
+      by: row.pending_edit_by,
+      at: new Date(row.pending_edit_at),
+    };
+  }
+
+  /**
+   * Keeps changes to wait for review (replacing any that were waiting), only while the letter is still in
+   * `status` (compare-and-set); returns whether they were kept.
+   */
+  async holdEdit(
+    id: number,
+    status: LetterStatus,
+    edit: Pick<PendingEdit, 'details' | 'texts' | 'recipientIds'>,
+    userId: number,
+    now: Date,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable('letters')
+      .set({ pending_edit: storeEdit(edit), pending_edit_at: now.toISOString(), pending_edit_by: userId })
+      .where('id', '=', id)
+      .where('status', '=', status)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Forgets the changes waiting for review. With `savedAt`, only those saved at that moment
+   * (compare-and-set: an admin approves or returns what they looked at, not a newer edit); returns
+   * whether any were forgotten.
+   */
+  async clearPendingEdit(id: number, savedAt?: Date): Promise<boolean> {
+    let query = this.db
+      .updateTable('letters')
+      .set({ pending_edit: null, pending_edit_at: null, pending_edit_by: null })
+      .where('id', '=', id)
+      .where('pending_edit', 'is not', null);
+    if (savedAt) query = query.where('pending_edit_at', '=', savedAt.toISOString());
+    const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
 

@@ -63,6 +63,8 @@ export interface Letter {
   /** The organisation's address for replies; '' when none. */
   replyTo: string;
   lastMilestone: number;
+  /** When changes to this published letter were saved to wait for an admin's review; null when none wait. */
+  pendingEditAt: Date | null;
 }
 
 /** A letter version as history shows it. */
@@ -105,6 +107,19 @@ export function sameTexts(a: readonly LetterText[], b: readonly LetterText[]): b
       other !== undefined && other.title === t.title && other.summary === t.summary && other.body === t.body
     );
   });
+}
+
+/**
+ * Whether saving changes to a letter holds them for an admin's review instead of applying them: a
+ * published letter was approved as it is, so when the platform requires review, what the public reads,
+ * signs and what recipients receive changes only once an admin approves. Drafts change in place.
+ */
+export function changesWaitForReview(
+  status: LetterStatus,
+  requireReview: boolean,
+  mayPublishUnreviewed: boolean,
+): boolean {
+  return status !== 'draft' && requireReview && !mayPublishUnreviewed;
 }
 
 /** Whether a confirmed count has reached a goal that closes the letter. */

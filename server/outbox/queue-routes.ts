@@ -1,5 +1,5 @@
 import { Router, type RequestHandler } from 'express';
-import { requireAdmin } from '../http/auth.js';
+import { currentUser, requireAdmin } from '../http/auth.js';
 import { idParam } from '../http/input.js';
 import type { QueueService } from './queue-service.js';
 
@@ -14,7 +14,7 @@ export function queueRoutes(deps: QueueRoutesDeps): Router {
   router.use('/queue', requireAdmin);
 
   router.get('/queue', async (req, res) => {
-    const overview = await deps.queue.overview();
+    const overview = await deps.queue.overview(currentUser(res));
     const done = req.query.done;
     res.render('admin/queue', {
       titleKey: 'queue.title',
@@ -28,18 +28,18 @@ export function queueRoutes(deps: QueueRoutesDeps): Router {
   });
 
   router.post('/queue/:id/retry', deps.csrf.verify, async (req, res) => {
-    await deps.queue.retry(idParam(req, 'id'));
+    await deps.queue.retry(currentUser(res), idParam(req, 'id'));
     res.redirect(303, '/admin/queue?done=retried');
   });
 
   // Cancelling asks first: the message will never be sent.
   router.get('/queue/:id/cancel', async (req, res) => {
-    const message = await deps.queue.find(idParam(req, 'id'));
+    const message = await deps.queue.find(currentUser(res), idParam(req, 'id'));
     res.render('admin/queue-cancel', { titleKey: 'queue.cancel.title', message });
   });
 
   router.post('/queue/:id/cancel', deps.csrf.verify, async (req, res) => {
-    await deps.queue.cancel(idParam(req, 'id'));
+    await deps.queue.cancel(currentUser(res), idParam(req, 'id'));
     res.redirect(303, '/admin/queue?done=cancelled');
   });
 

@@ -1,5 +1,9 @@
+import type { User } from '../accounts/account.js';
+import type { AuditRepository } from '../audit/audit-repository.js';
+import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
+import { authorize } from '../policy/policy.js';
 import { withoutAddresses, type RetryPolicy } from './outbox.js';
 import type { OutboxListItem, OutboxRepository } from './outbox-repository.js';
 import type { OutboxStatus } from './outbox.js';
@@ -11,15 +15,20 @@ export interface QueueOverview {
   retrying: OutboxListItem[];
 }
 
-/** The admin's view of the mail queue: its state, and retrying or cancelling failed messages. */
+/**
+ * The admin's view of the mail queue: its state, and retrying or cancelling failed messages. Every use
+ * case asserts the admin's right itself; retrying and cancelling are in the audit log.
+ */
 export class QueueService {
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly clock: Clock,
     private readonly policy: RetryPolicy,
+    private readonly log: { db: Db; audit: AuditRepository },
   ) {}
 
-  async overview(): Promise<QueueOverview> {
+  async overview(user: User): Promise<QueueOverview> {
+    authorize(user, 'queue.manage');
     const [counts, oldest, failed, retrying] = await Promise.all([
       this.outbox.countsByStatus(),
       this.outbox.oldestWaitingSince(),
@@ -41,23 +50,53 @@ export class QueueService {
   }
 
   /** Puts a failed message back in the queue, due now, with a fresh give-up time. */
-  async retry(id: number): Promise<void> {
+  async retry(user: User, id: number): Promise<void> {
+    authorize(user, 'queue.manage');
     const now = this.clock.now();
-    if (!(await this.outbox.retryFailed(id, now, new Date(now.getTime() + this.policy.giveUpAfterMs)))) {
-      await this.find(id); // 404 when there is no such message
+    const giveUpAt = new Date(now.getTime() + this.policy.giveUpAfterMs);
+    const moved = await this.log.db.transaction().execute(async (tx) => {
+      if (!(await this.outbox.with(tx).retryFailed(id, now, giveUpAt))) return false;
+      await this.record(tx, user, 'message-retried', id, now);
+      return true;
+    });
+    if (!moved) {
+      await this.find(user, id); // 404 when there is no such message
       throw new AppError(409, 'message_not_failed', 'queue.errors.notFailed');
     }
   }
 
   /** Cancels a message that has not gone: it will never be sent. */
-  async cancel(id: number): Promise<void> {
-    if (!(await this.outbox.cancel(id, this.clock.now()))) {
-      await this.find(id); // 404 when there is no such message
+  async cancel(user: User, id: number): Promise<void> {
+    authorize(user, 'queue.manage');
+    const now = this.clock.now();
+    const moved = await this.log.db.transaction().execute(async (tx) => {
+      if (!(await this.outbox.with(tx).cancel(id, now))) return false;
+      await this.record(tx, user, 'message-cancelled', id, now);
+      return true;
+    });
+    if (!moved) {
+      await this.find(user, id); // 404 when there is no such message
       throw new AppError(409, 'message_not_cancellable', 'queue.errors.notCancellable');
     }
   }
 
-  async find(id: number): Promise<OutboxListItem> {
+  private async record(
+    tx: Parameters<AuditRepository['with']>[0],
+    user: User,
+    action: 'message-retried' | 'message-cancelled',
+    id: number,
+    now: Date,
+  ): Promise<void> {
+    await this.log.audit
+      .with(tx)
+      .record(
+        { actor: { id: user.id, email: user.email }, action, targetType: 'outbox-message', targetId: id },
+        now,
+      );
+  }
+
+  async find(user: User, id: number): Promise<OutboxListItem> {
+    authorize(user, 'queue.manage');
     const message = await this.outbox.findById(id);
     if (!message) throw new AppError(404, 'message_not_found', 'queue.errors.notFound');
     return {

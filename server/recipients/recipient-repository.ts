@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { RecipientRow } from '../db/tables.js';
+import type { LetterResource } from '../policy/policy.js';
 import type { Recipient } from './recipient.js';
 import type { RecipientInput } from './recipient-input.js';
 
@@ -126,6 +127,42 @@ export class RecipientRepository {
       .groupBy('recipient_id')
       .execute();
     return new Map(rows.map((r) => [r.recipient_id, Number(r.n)]));
+  }
+
+  /**
+   * The letters that address each of these recipients, with their owners and collaborators: changing a
+   * recipient changes where those letters go, so the access rule needs them.
+   */
+  async lettersAddressing(recipientIds: readonly number[]): Promise<Map<number, LetterResource[]>> {
+    const result = new Map<number, LetterResource[]>(recipientIds.map((id) => [id, []]));
+    // SQLite allows a limited number of parameters per statement; look recipients up in slices.
+    for (let i = 0; i < recipientIds.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('letter_recipients as lr')
+        .innerJoin('letters as l', 'l.id', 'lr.letter_id')
+        .select(['lr.recipient_id', 'l.id as letter_id', 'l.owner_id'])
+        .where('lr.recipient_id', 'in', recipientIds.slice(i, i + 500))
+        .execute();
+      if (rows.length === 0) continue;
+      const letterIds = [...new Set(rows.map((r) => r.letter_id))];
+      const collaborators = new Map<number, number[]>();
+      for (let j = 0; j < letterIds.length; j += 500) {
+        const shared = await this.db
+          .selectFrom('letter_collaborators')
+          .select(['letter_id', 'user_id'])
+          .where('letter_id', 'in', letterIds.slice(j, j + 500))
+          .execute();
+        for (const c of shared)
+          collaborators.set(c.letter_id, [...(collaborators.get(c.letter_id) ?? []), c.user_id]);
+      }
+      for (const row of rows) {
+        result.get(row.recipient_id)?.push({
+          ownerId: row.owner_id,
+          collaboratorIds: collaborators.get(row.letter_id) ?? [],
+        });
+      }
+    }
+    return result;
   }
 
   /** Deletes a recipient no letter addresses; returns whether it was deleted. */

@@ -33,17 +33,30 @@ const EMPTY: RecipientFormValues = {
 
 function renderForm(
   res: Response,
-  view: { id?: number; values: RecipientFormValues; errors?: Partial<Record<string, string>> },
+  view: {
+    id?: number;
+    values: RecipientFormValues;
+    errors?: Partial<Record<string, string>>;
+    /** Another organizer's letter addresses this recipient: only an admin may change it. */
+    locked?: boolean;
+  },
   status = 200,
 ) {
   const t = res.locals.t as TFunction;
   const ui = res.locals.language as string;
+  const translated = translatedErrors(t, view.errors ?? {});
   res.status(status).render('admin/recipient-edit', {
     titleKey: view.id ? 'recipients.editTitle' : 'recipients.newTitle',
     id: view.id,
     action: view.id ? `/admin/recipients/${view.id}` : '/admin/recipients',
     values: view.values,
-    ...translatedErrors(t, view.errors ?? {}),
+    locked: view.locked ?? false,
+    ...translated,
+    // Refused for who is asking, not for what they typed: said first, above the field errors.
+    errorList:
+      status === 403
+        ? [{ field: '', message: t('policy.recipients.changeForbidden') }, ...translated.errorList]
+        : translated.errorList,
     countries: countryOptions(ui).map((c) => ({ ...c, selected: c.code === view.values.country })),
     languages: LETTER_LANGUAGES.map((code) => ({
       code,
@@ -118,7 +131,7 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
 
   router.post('/recipients', deps.csrf.verify, async (req, res) => {
     const values = recipientFormValues(formBody(req.body));
-    const outcome = await recipients.create(values);
+    const outcome = await recipients.create(currentUser(res), values);
     if (outcome.kind === 'invalid') return renderForm(res, { values, errors: outcome.errors }, 422);
     res.redirect(303, '/admin/recipients?done=created');
   });
@@ -172,26 +185,41 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
   });
 
   router.get('/recipients/:id', async (req, res) => {
-    const recipient = await recipients.find(idParam(req, 'id'));
-    renderForm(res, { id: recipient.id, values: { ...recipient, country: recipient.country ?? '' } });
+    const { recipient, mayChange } = await recipients.editable(currentUser(res), idParam(req, 'id'));
+    renderForm(res, {
+      id: recipient.id,
+      values: { ...recipient, country: recipient.country ?? '' },
+      locked: !mayChange,
+    });
   });
 
   router.post('/recipients/:id', deps.csrf.verify, async (req, res) => {
     const id = idParam(req, 'id');
     const values = recipientFormValues(formBody(req.body));
-    const outcome = await recipients.update(id, values);
-    if (outcome.kind === 'invalid') return renderForm(res, { id, values, errors: outcome.errors }, 422);
+    try {
+      const outcome = await recipients.update(currentUser(res), id, values);
+      if (outcome.kind === 'invalid') return renderForm(res, { id, values, errors: outcome.errors }, 422);
+    } catch (error) {
+      // The refusal keeps what was typed and offers to save it as a new recipient instead.
+      if (error instanceof AppError && error.code === 'recipient_change_forbidden')
+        return renderForm(res, { id, values, locked: true }, 403);
+      throw error;
+    }
     res.redirect(303, '/admin/recipients?done=saved');
   });
 
   // Deleting asks first.
   router.get('/recipients/:id/delete', async (req, res) => {
-    const recipient = await recipients.find(idParam(req, 'id'));
-    res.render('admin/recipient-delete', { titleKey: 'recipients.delete.title', recipient });
+    const { recipient, mayChange } = await recipients.editable(currentUser(res), idParam(req, 'id'));
+    res.render('admin/recipient-delete', {
+      titleKey: 'recipients.delete.title',
+      recipient,
+      locked: !mayChange,
+    });
   });
 
   router.post('/recipients/:id/delete', deps.csrf.verify, async (req, res) => {
-    await recipients.delete(idParam(req, 'id'));
+    await recipients.delete(currentUser(res), idParam(req, 'id'));
     res.redirect(303, '/admin/recipients?done=deleted');
   });
 

@@ -1,20 +1,57 @@
 import type { User } from '../accounts/account.js';
+import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import { isLetterLanguage, LETTER_LANGUAGES } from '../letters/letter.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { randomRef } from '../lib/ids.js';
+import { authorize, can } from '../policy/policy.js';
 import type { Recipient } from './recipient.js';
 import { parseRecipientCsv, type ImportRow } from './recipient-import.js';
 import type { RecipientImportRepository } from './recipient-import-repository.js';
-import { parseRecipient, type RecipientFormValues } from './recipient-input.js';
+import { parseRecipient, type RecipientFormValues, type RecipientInput } from './recipient-input.js';
 import type { RecipientRepository } from './recipient-repository.js';
 
 export interface RecipientServiceDeps {
   db: Db;
   recipients: RecipientRepository;
   imports: RecipientImportRepository;
+  audit: AuditRepository;
   clock: Clock;
+}
+
+/** The fields of a recipient an edit may change, in the order the audit log names them. */
+const RECIPIENT_FIELDS = [
+  'name',
+  'title',
+  'organisation',
+  'country',
+  'email',
+  'language',
+  'salutation',
+  'notes',
+] as const satisfies readonly (keyof RecipientInput)[];
+
+/**
+ * What an edit changes, for the audit log: the names of the changed fields, and the old and new
+ * address when the address changes (recipients are officials and institutions, not supporters; the
+ * address decides where letters go, which is what an admin looking into a redirect needs to see).
+ */
+function recipientChanges(before: Recipient, after: RecipientInput): Record<string, unknown> | undefined {
+  const fields = RECIPIENT_FIELDS.filter((field) => (before[field] ?? '') !== (after[field] ?? ''));
+  if (fields.length === 0) return undefined;
+  return {
+    name: after.name,
+    fields,
+    ...(fields.includes('email') ? { emailFrom: before.email, emailTo: after.email } : {}),
+  };
+}
+
+/** An entry of the directory with whether this account may change it. */
+export interface EditableRecipient {
+  recipient: Recipient;
+  /** False when another organizer's letter addresses it: only an admin may change it then. */
+  mayChange: boolean;
 }
 
 export type RecipientSaveOutcome =
@@ -70,37 +107,97 @@ export class RecipientService {
     return recipient;
   }
 
+  /** A recipient for its edit page, with whether this account may change it. */
+  async editable(user: User, id: number): Promise<EditableRecipient> {
+    const recipient = await this.find(id);
+    const usedBy = (await this.deps.recipients.lettersAddressing([id])).get(id) ?? [];
+    return { recipient, mayChange: can(user, 'recipient.change', { usedBy }) };
+  }
+
   /** Adds a recipient; the address must not be in the directory yet. */
-  async create(values: RecipientFormValues): Promise<RecipientSaveOutcome> {
+  async create(user: User, values: RecipientFormValues): Promise<RecipientSaveOutcome> {
+    authorize(user, 'recipient.create');
     const parsed = parseRecipient(values, LETTER_LANGUAGES);
     if (!parsed.ok) return { kind: 'invalid', errors: parsed.errors };
+    const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
       const recipients = this.deps.recipients.with(tx);
       if (await recipients.findByEmail(parsed.input.email))
         return { kind: 'invalid', errors: { email: 'recipients.errors.email.taken' } };
-      return { kind: 'saved', id: await recipients.create(parsed.input, this.deps.clock.now()) };
+      const id = await recipients.create(parsed.input, now);
+      await this.deps.audit.with(tx).record(
+        {
+          actor: { id: user.id, email: user.email },
+          action: 'recipient-created',
+          targetType: 'recipient',
+          targetId: id,
+          details: { name: parsed.input.name, email: parsed.input.email },
+        },
+        now,
+      );
+      return { kind: 'saved', id };
     });
   }
 
-  async update(id: number, values: RecipientFormValues): Promise<RecipientSaveOutcome> {
+  /**
+   * Saves a recipient. One that another organizer's letter addresses may be changed only by an admin
+   * (403): otherwise an organizer could send someone else's letter to an address of their choosing.
+   */
+  async update(user: User, id: number, values: RecipientFormValues): Promise<RecipientSaveOutcome> {
     await this.find(id);
     const parsed = parseRecipient(values, LETTER_LANGUAGES);
     if (!parsed.ok) return { kind: 'invalid', errors: parsed.errors };
+    const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
       const recipients = this.deps.recipients.with(tx);
+      const before = await recipients.findById(id);
+      if (!before) throw notFound('recipient_not_found', 'recipients.notFound');
+      // Checked in the transaction that changes it: the letters addressing it are those of this moment.
+      const usedBy = (await recipients.lettersAddressing([id])).get(id) ?? [];
+      authorize(user, 'recipient.change', { usedBy });
       const other = await recipients.findByEmail(parsed.input.email);
       if (other && other.id !== id)
         return { kind: 'invalid', errors: { email: 'recipients.errors.email.taken' } };
       await recipients.update(id, parsed.input);
+      const changes = recipientChanges(before, parsed.input);
+      if (changes)
+        await this.deps.audit.with(tx).record(
+          {
+            actor: { id: user.id, email: user.email },
+            action: 'recipient-changed',
+            targetType: 'recipient',
+            targetId: id,
+            details: changes,
+          },
+          now,
+        );
       return { kind: 'saved', id };
     });
   }
 
   /** Deletes a recipient no letter addresses; one on a letter is refused with a reason. */
-  async delete(id: number): Promise<void> {
+  async delete(user: User, id: number): Promise<void> {
     await this.find(id);
-    if (!(await this.deps.recipients.deleteUnused(id)))
-      throw new AppError(409, 'recipient_in_use', 'recipients.inUse');
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const recipients = this.deps.recipients.with(tx);
+      const before = await recipients.findById(id);
+      if (!before) throw notFound('recipient_not_found', 'recipients.notFound');
+      const usedBy = (await recipients.lettersAddressing([id])).get(id) ?? [];
+      authorize(user, 'recipient.change', { usedBy });
+      if (!(await recipients.deleteUnused(id)))
+        throw new AppError(409, 'recipient_in_use', 'recipients.inUse');
+      await this.deps.audit.with(tx).record(
+        {
+          actor: { id: user.id, email: user.email },
+          action: 'recipient-deleted',
+          targetType: 'recipient',
+          targetId: id,
+          details: { name: before.name, email: before.email },
+        },
+        now,
+      );
+    });
   }
 
   /**
@@ -108,6 +205,7 @@ export class RecipientService {
    * row errors are shown in the preview. Nothing touches the directory until the import is confirmed.
    */
   async stage(user: User, fileName: string, source: string): Promise<StageOutcome> {
+    authorize(user, 'recipient.create');
     // The upload's own limit does not apply to text posted as an ordinary form field.
     if (Buffer.byteLength(source, 'utf8') > MAX_IMPORT_BYTES)
       throw new AppError(413, 'body_too_large', 'recipients.import.tooLarge');
@@ -137,14 +235,20 @@ export class RecipientService {
     const existing = await this.deps.recipients.findByEmails(
       parsed.rows.flatMap((r) => (r.input ? [r.input.email] : [])),
     );
-    const rows = parsed.rows.map((row) => ({
-      ...row,
-      action: !row.input
-        ? ('skip' as const)
-        : existing.has(row.input.email)
-          ? ('update' as const)
-          : ('create' as const),
-    }));
+    const usedBy = await this.deps.recipients.lettersAddressing([...existing.values()].map((r) => r.id));
+    const rows = parsed.rows.map((row): ImportPreviewRow => {
+      if (!row.input) return { ...row, action: 'skip' };
+      const known = existing.get(row.input.email);
+      if (!known) return { ...row, action: 'create' };
+      // The same rule as the edit form: a recipient on another organizer's letter is theirs to keep.
+      if (!can(user, 'recipient.change', { usedBy: usedBy.get(known.id) ?? [] }))
+        return {
+          ...row,
+          action: 'skip',
+          errors: [...row.errors, { field: 'email', messageKey: 'policy.recipients.importUsedByOthers' }],
+        };
+      return { ...row, action: 'update' };
+    });
     const counts = { create: 0, update: 0, skip: 0 };
     for (const row of rows) counts[row.action] += 1;
     return {
@@ -157,20 +261,33 @@ export class RecipientService {
     };
   }
 
-  /** Imports the valid rows of a staged file in one transaction: new addresses are added, known ones updated. */
+  /**
+   * Imports the valid rows of a staged file in one transaction: new addresses are added, known ones
+   * updated, except those another organizer's letter addresses (skipped, as the preview said). Every
+   * change is in the audit log, with the import itself.
+   */
   async confirm(user: User, id: string): Promise<{ created: number; updated: number; skipped: number }> {
+    authorize(user, 'recipient.create');
     const preview = await this.preview(user, id);
     const now = this.deps.clock.now();
+    const actor = { id: user.id, email: user.email };
     return this.deps.db.transaction().execute(async (tx) => {
       // Removing the staged file first makes a second click (or a second tab) import nothing.
       if (!(await this.deps.imports.with(tx).remove(id)))
         throw notFound('import_not_found', 'recipients.import.gone');
       const recipients = this.deps.recipients.with(tx);
+      const audit = this.deps.audit.with(tx);
       const result = { created: 0, updated: 0, skipped: preview.counts.skip };
       for (const row of preview.rows) {
-        if (!row.input) continue;
+        if (!row.input || row.action === 'skip') continue;
         const known = await recipients.findByEmail(row.input.email);
         if (known) {
+          // Asked again inside the transaction: a letter may have been addressed to it since the preview.
+          const usedBy = (await recipients.lettersAddressing([known.id])).get(known.id) ?? [];
+          if (!can(user, 'recipient.change', { usedBy })) {
+            result.skipped += 1;
+            continue;
+          }
           // A file without a column (say, no notes) must not erase what the directory knows there.
           const input = { ...row.input };
           if (!preview.columns.includes('title')) input.title = known.title;
@@ -179,11 +296,33 @@ export class RecipientService {
           if (!preview.columns.includes('notes')) input.notes = known.notes;
           await recipients.update(known.id, input);
           result.updated += 1;
+          const changes = recipientChanges(known, input);
+          if (changes)
+            await audit.record(
+              {
+                actor,
+                action: 'recipient-changed',
+                targetType: 'recipient',
+                targetId: known.id,
+                details: changes,
+              },
+              now,
+            );
         } else {
           await recipients.create(row.input, now);
           result.created += 1;
         }
       }
+      await audit.record(
+        {
+          actor,
+          action: 'recipients-imported',
+          targetType: 'recipient-import',
+          targetId: id,
+          details: { file: preview.fileName, ...result },
+        },
+        now,
+      );
       return result;
     });
   }

@@ -5,6 +5,11 @@ import { settingsFrom, type PlatformSettings } from './settings.js';
 export class SettingsRepository {
   constructor(private readonly db: Executor) {}
 
+  /** The same repository bound to a transaction. */
+  with(tx: Executor): SettingsRepository {
+    return new SettingsRepository(tx);
+  }
+
   async read(): Promise<PlatformSettings> {
     const rows = await this.db.selectFrom('settings').select(['key', 'value']).execute();
     return settingsFrom(new Map(rows.map((r) => [r.key, r.value])));

@@ -1,12 +1,10 @@
 import { Router, type RequestHandler } from 'express';
-import { requireAdmin } from '../http/auth.js';
+import { currentUser, requireAdmin } from '../http/auth.js';
 import { formBody, formText } from '../http/input.js';
-import type { Clock } from '../lib/clock.js';
-import type { SettingsRepository } from './settings-repository.js';
+import type { SettingsService } from './settings-service.js';
 
 export interface SettingsRoutesDeps {
-  settings: SettingsRepository;
-  clock: Clock;
+  settings: SettingsService;
   csrf: { verify: RequestHandler };
 }
 
@@ -17,17 +15,14 @@ export function settingsRoutes(deps: SettingsRoutesDeps): Router {
   router.get('/settings', requireAdmin, async (req, res) => {
     res.render('admin/settings', {
       titleKey: 'settings.title',
-      settings: await deps.settings.read(),
+      settings: await deps.settings.read(currentUser(res)),
       saved: req.query.done === 'saved',
     });
   });
 
   router.post('/settings', requireAdmin, deps.csrf.verify, async (req, res) => {
     const body = formBody(req.body);
-    await deps.settings.write(
-      { requireReview: formText(body, 'require_review') === 'yes' },
-      deps.clock.now(),
-    );
+    await deps.settings.change(currentUser(res), { requireReview: formText(body, 'require_review') === 'yes' });
     res.redirect(303, '/admin/settings?done=saved');
   });
 

@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   accountEmail,
-  canAccessLetter,
   LOGIN_POLICY,
   minutesToWait,
   passwordProblem,
@@ -121,39 +120,6 @@ describe('rules for a new password', () => {
 describe('account addresses', () => {
   it('compares addresses trimmed and lower-cased, without folding dots or plus tags', () => {
     expect(accountEmail('  Kim.Ji-Hoon+Letters@Example.ORG ')).toBe('kim.ji-hoon+letters@example.org');
-  });
-});
-
-describe('who may work on a letter', () => {
-  const admin = { id: 1, role: 'admin' as const };
-  const owner = { id: 2, role: 'organizer' as const };
-  const collaborator = { id: 3, role: 'organizer' as const };
-  const stranger = { id: 4, role: 'organizer' as const };
-
-  it('lets admins work on every letter, even one without an owner', () => {
-    expect(canAccessLetter(admin, owner.id, [])).toBe(true);
-    expect(canAccessLetter(admin, null, [])).toBe(true);
-  });
-
-  it('lets the owner and the organizers it is shared with work on it', () => {
-    expect(canAccessLetter(owner, owner.id, [collaborator.id])).toBe(true);
-    expect(canAccessLetter(collaborator, owner.id, [collaborator.id])).toBe(true);
-  });
-
-  it('keeps every other organizer out, including from letters nobody owns', () => {
-    expect(canAccessLetter(stranger, owner.id, [collaborator.id])).toBe(false);
-    expect(canAccessLetter(stranger, null, [])).toBe(false);
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 1_000 }),
-        fc.option(fc.integer({ min: 1, max: 1_000 }), { nil: null }),
-        fc.array(fc.integer({ min: 1, max: 1_000 }), { maxLength: 10 }),
-        (userId, ownerId, collaboratorIds) => {
-          const allowed = canAccessLetter({ id: userId, role: 'organizer' }, ownerId, collaboratorIds);
-          expect(allowed).toBe(ownerId === userId || collaboratorIds.includes(userId));
-        },
-      ),
-    );
   });
 });
 
