@@ -12,7 +12,6 @@ import { letterAdminRoutes } from './letters/letter-admin-routes.js';
 import type { RecipientService } from './recipients/recipient-service.js';
 import { recipientRoutes } from './recipients/recipient-routes.js';
 import type { SettingsRepository } from './settings/settings-repository.js';
-import type { SettingsService } from './settings/settings-service.js';
 import type { DeliveryService } from './deliveries/delivery-service.js';
 import { deliveryRoutes, unsubscribeRoutes } from './deliveries/delivery-routes.js';
 import type { QueueService } from './outbox/queue-service.js';
@@ -21,7 +20,6 @@ import type { UserAdminService } from './accounts/user-admin-service.js';
 import type { PasswordResetService } from './accounts/password-reset-service.js';
 import { userAdminRoutes } from './accounts/user-admin-routes.js';
 import type { AuditRepository } from './audit/audit-repository.js';
-import type { AuditService } from './audit/audit-service.js';
 import { auditRoutes } from './audit/audit-routes.js';
 import type { ModerationService } from './signatures/moderation-service.js';
 import { moderationRoutes } from './signatures/moderation-routes.js';
@@ -39,8 +37,10 @@ import type { Clock } from './lib/clock.js';
 import type { i18n } from './lib/i18n.js';
 import type { Logger } from './lib/logger.js';
 import { publicDir, viewsDir } from './lib/paths.js';
-import type { Mailbox } from './mail/mailbox.js';
-import { mailboxRoutes } from './mail/mailbox-routes.js';
+import type { MailboxReader } from './mail/mailbox-reader.js';
+import { mailboxRoutes, oldMailboxRedirect } from './mail/mailbox-routes.js';
+import { refuseMalformedForm } from './http/form-encoding.js';
+import { can } from './policy/policy.js';
 import { pageRoutes } from './pages/page-routes.js';
 import type { SignatureService } from './signatures/signature-service.js';
 import { signatureRoutes } from './signatures/signature-routes.js';
@@ -58,10 +58,6 @@ export interface AppDeps {
   editor: LetterEditorService;
   recipients: RecipientService;
   settings: SettingsRepository;
-  /** The settings page's use cases (admins only, audited). */
-  settingsService: SettingsService;
-  /** Reading the audit log (admins only). */
-  auditLog: AuditService;
   deliveries: DeliveryService;
   queue: QueueService;
   exports: ExportService;
@@ -70,8 +66,8 @@ export interface AppDeps {
   userAdmin: UserAdminService;
   passwordResets: PasswordResetService;
   audit: AuditRepository;
-  /** The captured mail viewer; absent in production. */
-  mailbox?: Mailbox;
+  /** The captured mail viewer, for admins; absent when mail is really sent (SMTP_URL set). */
+  mailbox?: MailboxReader;
 }
 
 /** Form bodies are small; anything larger is refused with 413 before it is parsed. */
@@ -107,7 +103,11 @@ export function createApp(deps: AppDeps): Express {
     pinoHttp({
       logger: deps.logger,
       serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }),
+        // The path alone: query strings carry what admins search for (names, e-mail addresses).
+        req: (req: { method: string; url: string }) => ({
+          method: req.method,
+          url: redactUrl(req.url.split('?')[0]!),
+        }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url?.startsWith('/assets/') ?? false },
@@ -125,17 +125,31 @@ export function createApp(deps: AppDeps): Express {
     res.locals.t = req.t;
     res.locals.language = req.language ?? 'en';
     res.locals.publicUrl = config.publicUrl;
-    res.locals.showMailbox = Boolean(deps.mailbox);
     next();
   });
   // Parsed after the language is known, so a refused body (413, 415, 400) gets a translated error page.
-  const smallBodies = express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 });
+  const smallBodies = express.urlencoded({
+    extended: false,
+    limit: BODY_LIMIT,
+    parameterLimit: 50,
+    verify: refuseMalformedForm,
+  });
   app.use((req, res, next) =>
     req.path === '/admin' || req.path.startsWith('/admin/') ? next() : smallBodies(req, res, next),
   );
 
   // Accounts exist only behind these paths; public pages never read or write a session.
   app.use(ADMIN_PATHS, sessions(deps.sessionStore, deps.secret, { https }), loadCurrentUser(deps.accounts));
+  // Pages behind a login show personal data: no browser or proxy may keep a copy.
+  app.use(ADMIN_PATHS, (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  app.use((_req, res, next) => {
+    const user = res.locals.currentUser;
+    res.locals.showMailbox = Boolean(deps.mailbox && user && can(user, 'mailbox.read'));
+    next();
+  });
 
   const csrf = csrfProtection(deps.secret, { https });
   app.use(csrf.issue);
@@ -174,7 +188,12 @@ export function createApp(deps: AppDeps): Express {
   const admin = express.Router();
   admin.use(
     requireUser,
-    express.urlencoded({ extended: false, limit: ADMIN_BODY_LIMIT, parameterLimit: 5_000 }),
+    express.urlencoded({
+      extended: false,
+      limit: ADMIN_BODY_LIMIT,
+      parameterLimit: 5_000,
+      verify: refuseMalformedForm,
+    }),
   );
   admin.use(letterAdminRoutes({ editor: deps.editor, csrf }));
   admin.use(recipientRoutes({ recipients: deps.recipients, csrf }));
@@ -182,7 +201,7 @@ export function createApp(deps: AppDeps): Express {
   admin.use(queueRoutes({ queue: deps.queue, csrf }));
   admin.use(moderationRoutes({ moderation: deps.moderation, privacy: deps.privacy, csrf }));
   admin.use(userAdminRoutes({ users: deps.userAdmin, csrf }));
-  admin.use(auditRoutes({ audit: deps.auditLog }));
+  admin.use(auditRoutes({ audit: deps.audit }));
   admin.use(
     exportRoutes({
       exports: deps.exports,
@@ -191,9 +210,10 @@ export function createApp(deps: AppDeps): Express {
       csrf,
     }),
   );
-  admin.use(settingsRoutes({ settings: deps.settingsService, csrf }));
+  admin.use(settingsRoutes({ settings: deps.settings, clock: deps.clock, csrf }));
+  if (deps.mailbox) admin.use(mailboxRoutes(deps.mailbox, { publicUrl: config.publicUrl }));
   app.use('/admin', admin);
-  if (deps.mailbox) app.use(mailboxRoutes(deps.mailbox));
+  if (deps.mailbox) app.use(oldMailboxRedirect());
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

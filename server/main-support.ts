@@ -32,3 +32,20 @@ export function onShutdownSignal(stop: () => Promise<void>): void {
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
 }
+
+/**
+ * What the console says about captured mail at start: where to read it, and that reading it needs an
+ * admin's login (the first admin's one-time password is printed just below when it was made now).
+ */
+export function mailboxNotice(
+  config: Pick<Config, 'publicUrl' | 'smtpUrl'>,
+  firstAdminCreated: boolean,
+): string[] {
+  if (config.smtpUrl) return [];
+  return [
+    `Mail is captured, not sent: read it at ${config.publicUrl}/admin/mailbox`,
+    firstAdminCreated
+      ? '  First log in there as the admin below, with the one-time password printed for it.'
+      : '  First log in there as an admin (npm run user:create -- --email <address> --role admin makes one).',
+  ];
+}

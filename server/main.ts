@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { loadSeedLetters, loadSeedRecipients } from '../seeds/seed-loader.js';
 import { createApp } from './app.js';
 import { createLogger } from './lib/logger.js';
-import { configOrExit, onShutdownSignal } from './main-support.js';
+import { configOrExit, mailboxNotice, onShutdownSignal } from './main-support.js';
 import { wire } from './wiring.js';
 
 async function main(): Promise<void> {
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   platform.worker?.start();
 
   console.log(`\nUndersigned is running at ${config.publicUrl}`);
-  if (!config.smtpUrl) console.log(`Mail is captured, not sent: read it at ${config.publicUrl}/dev/mailbox`);
+  for (const line of mailboxNotice(config, firstAdmin.kind === 'created')) console.log(line);
   if (firstAdmin.kind === 'taken') {
     console.log(
       `\nThere is no active admin, and ${config.adminEmail} (ADMIN_EMAIL) belongs to an account that is not one.`,

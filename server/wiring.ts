@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Transporter } from 'nodemailer';
@@ -14,6 +14,7 @@ import type { Logger } from './lib/logger.js';
 import { startCaptureServer, type CaptureServer } from './mail/capture-server.js';
 import { EmailTemplates } from './mail/email-templates.js';
 import { Mailbox } from './mail/mailbox.js';
+import { MailboxReader } from './mail/mailbox-reader.js';
 import { createCaptureTransport, createMailSender, createTransport, domainOf } from './mail/mail-sender.js';
 import { OutboxRepository } from './outbox/outbox-repository.js';
 import { OutboxWorker } from './outbox/outbox-worker.js';
@@ -22,7 +23,6 @@ import { SignatureRepository } from './signatures/signature-repository.js';
 import { SignatureService } from './signatures/signature-service.js';
 import type { AppDeps } from './app.js';
 import { AuditRepository } from './audit/audit-repository.js';
-import { AuditService } from './audit/audit-service.js';
 import { BounceHandler } from './deliveries/bounce-handler.js';
 import { startBounceServer, type BounceServer } from './deliveries/bounce-server.js';
 import { DeliveryRepository } from './deliveries/delivery-repository.js';
@@ -49,7 +49,6 @@ import { Scheduler } from './lib/scheduler.js';
 import { RecipientImportRepository } from './recipients/recipient-import-repository.js';
 import { RecipientService } from './recipients/recipient-service.js';
 import { SettingsRepository } from './settings/settings-repository.js';
-import { SettingsService } from './settings/settings-service.js';
 
 /**
  * The platform secret: SECRET_KEY when set; otherwise a random key made once and kept beside the
@@ -61,7 +60,7 @@ export function resolveSecret(config: Config): string {
   if (!existsSync(file)) {
     // Written whole to a private file, then linked into place: a web process and a worker starting
     // together on an empty DATA_DIR both end up reading the one key that won, never half a file.
-    mkdirSync(config.dataDir, { recursive: true });
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
     writeFileSync(draft, randomBytes(32).toString('base64url') + '\n', { mode: 0o600 });
     try {
@@ -72,6 +71,8 @@ export function resolveSecret(config: Config): string {
       unlinkSync(draft);
     }
   }
+  // A key file copied in or made by an older version may be readable by others: it is tightened at start.
+  chmodSync(file, 0o600);
   const secret = readFileSync(file, 'utf8').trim();
   if (secret.length < 32) throw new Error(`${file} does not hold a usable key: delete it or set SECRET_KEY`);
   return secret;
@@ -232,7 +233,6 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     db,
     recipients,
     imports: new RecipientImportRepository(db),
-    audit,
     clock,
   });
   const letterCompiler = new LetterCompiler(emails, i18n, countryName);
@@ -266,7 +266,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     pdf,
     clock,
   });
-  const mailbox = config.env !== 'production' ? new Mailbox(config.mailboxDir) : undefined;
+  // Captured mail exists whenever SMTP_URL is unset, in production too; only admins read it (MailboxReader).
+  const mailbox = config.smtpUrl ? undefined : new Mailbox(config.mailboxDir);
   const privacy = new PrivacyService({
     db,
     flushLog: () => flushWriteAheadLog(db),
@@ -276,7 +277,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     audit,
     emails,
     // Erasure clears captured mail whenever mail is captured, production or not.
-    mailbox: config.smtpUrl ? undefined : (mailbox ?? new Mailbox(config.mailboxDir)),
+    mailbox,
     clock,
     secret,
     publicUrl: config.publicUrl,
@@ -343,22 +344,15 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     editor,
     deliveries,
     exports: exportService,
-    queue: new QueueService(
-      outbox,
-      clock,
-      { ...DEFAULT_RETRY_POLICY, giveUpAfterMs: config.mailGiveUpMs },
-      { db, audit },
-    ),
+    queue: new QueueService(outbox, clock, { ...DEFAULT_RETRY_POLICY, giveUpAfterMs: config.mailGiveUpMs }),
     recipients: recipientService,
     settings,
-    settingsService: new SettingsService({ db, settings, audit, clock }),
-    auditLog: new AuditService(audit),
     moderation: new ModerationService({ db, signatures, letters, audit, clock }),
     privacy,
     userAdmin,
     passwordResets,
     audit,
-    ...(mailbox ? { mailbox } : {}),
+    ...(mailbox ? { mailbox: new MailboxReader(mailbox) } : {}),
   };
 
   return {

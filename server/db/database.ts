@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, sql, SqliteDialect, type Transaction } from 'kysely';
@@ -20,7 +20,7 @@ export type Executor = Kysely<Database> | Transaction<Database>;
  *   the file (or its backups) where anyone with a copy could read it.
  */
 export function openDatabase(filename: string): { db: Db; sqlite: SQLite.Database } {
-  if (filename !== ':memory:') mkdirSync(path.dirname(filename), { recursive: true });
+  if (filename !== ':memory:') makePrivate(filename);
   const sqlite = new SQLite(filename);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
@@ -34,6 +34,24 @@ export function openDatabase(filename: string): { db: Db; sqlite: SQLite.Databas
   );
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, sqlite };
+}
+
+/**
+ * The database holds every supporter's address: its file, write-ahead log and shared-memory index are
+ * readable by this account only (0600), and a new folder for it too (0700). The file is made before
+ * SQLite opens it, because SQLite creates the -wal and -shm files with the database file's mode; files
+ * left wider by an older version or a copy are tightened at every start.
+ */
+function makePrivate(filename: string): void {
+  mkdirSync(path.dirname(filename), { recursive: true, mode: 0o700 });
+  closeSync(openSync(filename, 'a', 0o600));
+  for (const file of [filename, `${filename}-wal`, `${filename}-shm`]) {
+    try {
+      chmodSync(file, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
 }
 
 /**

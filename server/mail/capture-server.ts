@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { SMTPServer } from 'smtp-server';
@@ -9,6 +9,18 @@ import type { Logger } from '../lib/logger.js';
 export interface CaptureServer {
   port: number;
   close(): Promise<void>;
+}
+
+/**
+ * Captured messages hold supporters' addresses, names and invitation links: the folder is this account's
+ * alone (0700) and every message in it 0600, including those left wider by an older version.
+ */
+async function makeMailboxPrivate(mailboxDir: string): Promise<void> {
+  await mkdir(mailboxDir, { recursive: true, mode: 0o700 });
+  await chmod(mailboxDir, 0o700);
+  for (const entry of await readdir(mailboxDir, { withFileTypes: true })) {
+    if (entry.isFile()) await chmod(path.join(mailboxDir, entry.name), 0o600);
+  }
 }
 
 /**
@@ -23,7 +35,7 @@ export async function startCaptureServer(
   /** Called with each stored message, so bounces sent back to the platform are read (see BounceHandler). */
   onMessage?: (envelopeTo: string[], file: string) => Promise<unknown>,
 ): Promise<CaptureServer> {
-  await mkdir(mailboxDir, { recursive: true });
+  await makeMailboxPrivate(mailboxDir);
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
@@ -35,7 +47,7 @@ export async function startCaptureServer(
       const name = `${stamp}-${randomBytes(4).toString('hex')}.eml`;
       const partial = path.join(mailboxDir, `.${name}.part`);
       try {
-        const out = createWriteStream(partial);
+        const out = createWriteStream(partial, { mode: 0o600 });
         // The envelope recipients are not always in the headers (Bcc), so they are written first.
         const envelope = session.envelope.rcptTo.map((r) => r.address).join(', ');
         out.write(`X-Captured-Rcpt-To: ${envelope}\r\n`);
