@@ -42,6 +42,10 @@ import { mailboxRoutes, oldMailboxRedirect } from './mail/mailbox-routes.js';
 import { refuseMalformedForm } from './http/form-encoding.js';
 import { can } from './policy/policy.js';
 import { pageRoutes } from './pages/page-routes.js';
+import type { AbuseService } from './abuse/abuse-service.js';
+import { abuseRoutes } from './abuse/abuse-routes.js';
+import type { ProofOfWork } from './abuse/proof-of-work.js';
+import { proofOfWorkRoutes } from './abuse/proof-of-work-routes.js';
 import type { SignatureService } from './signatures/signature-service.js';
 import { signatureRoutes } from './signatures/signature-routes.js';
 
@@ -66,6 +70,10 @@ export interface AppDeps {
   userAdmin: UserAdminService;
   passwordResets: PasswordResetService;
   audit: AuditRepository;
+  /** Block and allow lists, trending sources. */
+  abuse: AbuseService;
+  /** The signing form's proof of work; undefined when switched off (PROOF_OF_WORK=0). */
+  proofOfWork: ProofOfWork | undefined;
   /** The captured mail viewer, for admins; absent when mail is really sent (SMTP_URL set). */
   mailbox?: MailboxReader;
 }
@@ -156,6 +164,12 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(pageRoutes({ retentionMonths: config.retentionMonths }));
   app.use(
+    proofOfWorkRoutes({
+      proofOfWork: deps.proofOfWork,
+      assetMaxAge: config.env === 'production' ? '1d' : 0,
+    }),
+  );
+  app.use(
     letterRoutes({
       letters: deps.letters,
       signatures: deps.signatures,
@@ -195,6 +209,8 @@ export function createApp(deps: AppDeps): Express {
       verify: refuseMalformedForm,
     }),
   );
+  // Before the letters' routes: it adds the trending-sources alert to the dashboard they render.
+  admin.use(abuseRoutes({ abuse: deps.abuse, csrf }));
   admin.use(letterAdminRoutes({ editor: deps.editor, csrf }));
   admin.use(recipientRoutes({ recipients: deps.recipients, csrf }));
   admin.use(deliveryRoutes({ deliveries: deps.deliveries, csrf }));

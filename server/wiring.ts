@@ -49,6 +49,14 @@ import { Scheduler } from './lib/scheduler.js';
 import { RecipientImportRepository } from './recipients/recipient-import-repository.js';
 import { RecipientService } from './recipients/recipient-service.js';
 import { SettingsRepository } from './settings/settings-repository.js';
+import { AbuseListRepository } from './abuse/abuse-list-repository.js';
+import { AbuseService } from './abuse/abuse-service.js';
+import { DisposableDomains } from './abuse/disposable-domains.js';
+import { ProofOfWork } from './abuse/proof-of-work.js';
+import { ProofOfWorkRepository } from './abuse/proof-of-work-repository.js';
+import { TrendingRepository } from './abuse/trending-repository.js';
+import { ProofOfWorkScreen } from './signatures/proof-of-work-screen.js';
+import { SourceListsScreen } from './signatures/source-lists-screen.js';
 
 /**
  * The platform secret: SECRET_KEY when set; otherwise a random key made once and kept beside the
@@ -201,6 +209,9 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     options.pdf ??
     (chromiumAt(config.chromiumPath) ? new ChromiumPdfRenderer(config.chromiumPath, logger) : noPdf);
 
+  const abuseLists = new AbuseListRepository(db);
+  // PROOF_OF_WORK=0 (benchmarks only): no widget, no challenge, no check.
+  const proofOfWork = config.proofOfWork ? new ProofOfWork(secret, new ProofOfWorkRepository(db)) : undefined;
   const signatureService = new SignatureService({
     db,
     letters,
@@ -327,6 +338,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
         run: () => throttles.pruneOlderThan(new Date(clock.now().getTime() - 86_400_000)),
       },
       { name: 'prune-recipient-imports', everyMs: 60 * 60_000, run: () => recipientService.pruneStaged() },
+      { name: 'prune-proof-of-work', everyMs: 15 * 60_000, run: async () => proofOfWork?.pruneUsed() },
     ],
     logger.child({ component: 'scheduler' }),
   );
@@ -348,6 +360,16 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     recipients: recipientService,
     settings,
     moderation: new ModerationService({ db, signatures, letters, audit, clock }),
+    abuse: new AbuseService({
+      db,
+      lists: abuseLists,
+      trending: new TrendingRepository(db),
+      audit,
+      clock,
+      secret,
+      alertThreshold: async () => (await settings.read()).trendingAlertPerHour,
+    }),
+    proofOfWork,
     privacy,
     userAdmin,
     passwordResets,

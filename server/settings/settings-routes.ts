@@ -1,6 +1,8 @@
 import { Router, type RequestHandler } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
-import { formBody, formText } from '../http/input.js';
+import { formBody, formText, translatedErrors } from '../http/input.js';
+import type { TFunction } from '../lib/i18n.js';
+import { parseTrendingAlert } from './settings.js';
 import type { SettingsService } from './settings-service.js';
 
 export interface SettingsRoutesDeps {
@@ -22,7 +24,21 @@ export function settingsRoutes(deps: SettingsRoutesDeps): Router {
 
   router.post('/settings', requireAdmin, deps.csrf.verify, async (req, res) => {
     const body = formBody(req.body);
-    await deps.settings.change(currentUser(res), { requireReview: formText(body, 'require_review') === 'yes' });
+    const requireReview = formText(body, 'require_review') === 'yes';
+    const alertText = formText(body, 'trending_alert_per_hour').slice(0, 20);
+    const trendingAlertPerHour = parseTrendingAlert(alertText);
+    if (trendingAlertPerHour === undefined) {
+      // Shown again as typed, with the reason.
+      return res.status(422).render('admin/settings', {
+        titleKey: 'settings.title',
+        settings: { requireReview, trendingAlertPerHour: alertText },
+        ...translatedErrors(res.locals.t as TFunction, { trendingAlert: 'abuse.settings.alertInvalid' }),
+      });
+    }
+    await deps.settings.change(currentUser(res), {
+      requireReview,
+      trendingAlertPerHour,
+    });
     res.redirect(303, '/admin/settings?done=saved');
   });
 
