@@ -29,7 +29,8 @@ import { exportRoutes } from './exports/export-routes.js';
 import { queueRoutes } from './outbox/queue-routes.js';
 import { settingsRoutes } from './settings/settings-routes.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
-import { csrfProtection, limitPerIp, securityHeaders } from './http/security.js';
+import { csrfProtection, requestLimits, securityHeaders } from './http/security.js';
+import type { LimitRepository } from './limits/limit-repository.js';
 import { createViewEngine } from './http/views.js';
 import type { LetterService } from './letters/letter-service.js';
 import { letterRoutes } from './letters/letter-routes.js';
@@ -70,6 +71,8 @@ export interface AppDeps {
   userAdmin: UserAdminService;
   passwordResets: PasswordResetService;
   audit: AuditRepository;
+  /** Where request limits keep their counters (the database, so they hold across restarts and processes). */
+  limits: LimitRepository;
   /** Block and allow lists, trending sources. */
   abuse: AbuseService;
   /** The signing form's proof of work; undefined when switched off (PROOF_OF_WORK=0). */
@@ -99,6 +102,7 @@ function redactUrl(url: string): string {
 /** Builds the Express app. It never listens: main.ts does, and tests use it through supertest. */
 export function createApp(deps: AppDeps): Express {
   const { config } = deps;
+  const limitPerIp = requestLimits({ limits: deps.limits, clock: deps.clock, secret: deps.secret });
   const https = config.publicUrl.startsWith('https:');
   const app = express();
   app.disable('x-powered-by');

@@ -49,6 +49,8 @@ import { Scheduler } from './lib/scheduler.js';
 import { RecipientImportRepository } from './recipients/recipient-import-repository.js';
 import { RecipientService } from './recipients/recipient-service.js';
 import { SettingsRepository } from './settings/settings-repository.js';
+import { LimitRepository } from './limits/limit-repository.js';
+import { pruneLimits, SigningLimitScreen } from './limits/signing-limit-screen.js';
 import { AbuseListRepository } from './abuse/abuse-list-repository.js';
 import { AbuseService } from './abuse/abuse-service.js';
 import { DisposableDomains } from './abuse/disposable-domains.js';
@@ -143,6 +145,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const settings = new SettingsRepository(db);
   const audit = new AuditRepository(db);
   const deliveryRepository = new DeliveryRepository(db);
+  const limits = new LimitRepository(db);
   const bounces = new BounceHandler({
     outbox,
     deliveries: deliveryRepository,
@@ -222,6 +225,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     secret,
     publicUrl: config.publicUrl,
     messageIdDomain: domainOf(config.mailFrom),
+    // Every signing attempt passes each screen; what they find is stored with the signature.
+    screens: [new SigningLimitScreen({ limits, secret, signingLimits: config.signingLimits })],
     ...(worker ? { onMailQueued: () => worker.wake() } : {}),
   });
 
@@ -338,12 +343,14 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
         run: () => throttles.pruneOlderThan(new Date(clock.now().getTime() - 86_400_000)),
       },
       { name: 'prune-recipient-imports', everyMs: 60 * 60_000, run: () => recipientService.pruneStaged() },
+      { name: 'prune-limits', everyMs: 5 * 60_000, run: () => pruneLimits(limits, config.signingLimits, clock) },
       { name: 'prune-proof-of-work', everyMs: 15 * 60_000, run: async () => proofOfWork?.pruneUsed() },
     ],
     logger.child({ component: 'scheduler' }),
   );
 
   const appDeps: AppDeps = {
+    limits,
     config,
     logger,
     i18n,

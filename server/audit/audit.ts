@@ -24,6 +24,7 @@ export const AUDIT_ACTIONS = [
   'export',
   'signature-invalidated',
   'signature-restored',
+  'signature-cleared',
   'signatures-bulk-invalidated',
   'erasure',
   'retention',

@@ -2,8 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { doubleCsrf } from 'csrf-csrf';
 import helmet from 'helmet';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
+import type { TFunction } from '../lib/i18n.js';
+import { keyedHash } from '../lib/keyed-hash.js';
+import { DatabaseLimitStore } from '../limits/limit-store.js';
+import type { LimitRepository } from '../limits/limit-repository.js';
 
 /** Security headers: a strict CSP (no inline script or style), no framing, no referrer leaks to other sites. */
 export function securityHeaders(options: { https: boolean }): RequestHandler {
@@ -71,19 +76,64 @@ export function csrfProtection(secret: string, options: { https: boolean }) {
   return { issue, verify };
 }
 
-/** Limits how often one address may do something (per IP, in memory: one process per deployment). */
-export function limitPerIp(
-  limit: number,
-  windowMs: number,
-  options: { countRejected?: boolean } = {},
-): RequestHandler {
-  return rateLimit({
-    windowMs,
-    limit,
-    // A form sent back with errors (4xx) writes nothing, so a supporter fixing typos is not counted.
-    skipFailedRequests: options.countRejected === false,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, _res, next) => next(new AppError(429, 'too_many_requests', 'errors.tooManyRequests')),
-  });
+/** Options of one request limit. */
+export interface LimitOptions {
+  /** false: a request answered with a 4xx is not counted (a form sent back with errors writes nothing). */
+  countRejected?: boolean;
+  /**
+   * Keeps this limit's counters apart from other limits'. By default, the limit's place in the order
+   * limits are made in, with its numbers: stable across restarts and across processes running one build.
+   */
+  name?: string;
+}
+
+/** Makes a request limit per client address: at most `limit` requests in `windowMs`, then 429. */
+export type LimitPerIp = (limit: number, windowMs: number, options?: LimitOptions) => RequestHandler;
+
+/** Seconds under a minute and a half, minutes above: "wait 5 seconds" reads better than "wait 1 minute". */
+function waitText(t: TFunction | undefined, seconds: number): string {
+  if (!t) return `${seconds} s`;
+  return seconds < 90
+    ? t('limitsSigning.wait.seconds', { count: seconds })
+    : t('limitsSigning.wait.minutes', { count: Math.ceil(seconds / 60) });
+}
+
+/**
+ * Request limits kept in the database (login, links, exports), so they survive restarts and hold across
+ * every process on one database. Clients are keyed by a keyed hash of their address (an IPv6 client by
+ * its /56 block), never the address itself. Past the limit: 429 with `Retry-After` and a page that says
+ * how long to wait.
+ */
+export function requestLimits(deps: { limits: LimitRepository; clock: Clock; secret: string }): LimitPerIp {
+  let made = 0;
+  return (limit, windowMs, options = {}) => {
+    made += 1;
+    const name = options.name ?? `limit-${made}-${limit}-${windowMs}`;
+    return rateLimit({
+      windowMs,
+      limit,
+      skipFailedRequests: options.countRejected === false,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      store: new DatabaseLimitStore(deps.limits, deps.clock, name),
+      keyGenerator: (req) => keyedHash(deps.secret, 'request-limit', ipKeyGenerator(req.ip ?? 'unknown')),
+      handler: (req, res, next) => {
+        const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+        const seconds = Math.max(
+          1,
+          Math.ceil(
+            ((resetTime?.getTime() ?? deps.clock.now().getTime() + windowMs) - deps.clock.now().getTime()) /
+              1000,
+          ),
+        );
+        // Retry-After is set by the limiter from the same reset time; the page says it in words.
+        res.setHeader('Retry-After', String(seconds));
+        next(
+          new AppError(429, 'too_many_requests', 'limitsSigning.tooManyRequests', {
+            wait: waitText(res.locals.t as TFunction | undefined, seconds),
+          }),
+        );
+      },
+    });
+  };
 }

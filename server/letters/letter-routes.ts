@@ -103,6 +103,8 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
     const outcome = await deps.signatures.sign(letter, parsed.input, {
       language: page.text.language,
       ip: req.ip,
+      // The proof-of-work widget's answer; absent when the browser ran no JavaScript.
+      proof: typeof body.altcha === 'string' && body.altcha !== '' ? body.altcha : undefined,
     });
     if (outcome.kind === 'not-signable') return renderLetter(res, page, formView(res, page, values, {}), 409);
     res.redirect(303, checkInbox);

@@ -41,6 +41,8 @@ function filtersOf(req: Request): { filters: ModerationFilters; errors: Record<s
   if (to === null) errors.to = 'moderation.errors.date';
   const letter = query(req, 'letter').trim();
   if (letter && !/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(letter)) errors.letter = 'moderation.errors.letter';
+  const flag = query(req, 'flag');
+  if (flag && !(FLAGS as readonly string[]).includes(flag)) errors.flag = 'moderation.screening.errors.flag';
   return {
     errors,
     filters: {
@@ -50,11 +52,18 @@ function filtersOf(req: Request): { filters: ModerationFilters; errors: Record<s
       email: query(req, 'email').trim() || undefined,
       country: country || undefined,
       ipHash: query(req, 'ip').trim() || undefined,
+      flag: (flag || undefined) as ModerationFilters['flag'],
       from: from ?? undefined,
       to: to ?? undefined,
     },
   };
 }
+
+/** The screening filters: signatures silenced (suspect) or flagged for review. */
+const FLAGS = ['suspect', 'review'] as const;
+
+/** The search fields, in the order the form and the "more" link carry them. */
+const SEARCH_FIELDS = ['letter', 'status', 'flag', 'name', 'email', 'country', 'ip', 'from', 'to'] as const;
 
 function criteriaOf(source: (name: string) => string): {
   criteria: BulkCriteria;
@@ -97,15 +106,13 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
     const shown = translate(res, errors);
     const result =
       Object.keys(errors).length === 0
-        ? await deps.moderation.search(filters, page)
+        ? await deps.moderation.search(currentUser(res), filters, page)
         : { rows: [], hasMore: false };
     const here = req.originalUrl;
     res.status(Object.keys(errors).length > 0 ? 400 : 200).render('admin/signatures', {
       titleKey: 'moderation.title',
       values: {
-        ...Object.fromEntries(
-          ['letter', 'status', 'name', 'email', 'country', 'ip', 'from', 'to'].map((k) => [k, query(req, k)]),
-        ),
+        ...Object.fromEntries(SEARCH_FIELDS.map((k) => [k, query(req, k)])),
       },
       errors: shown.messages,
       errorList: shown.list,
@@ -113,6 +120,11 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
         status: s,
         selected: s === query(req, 'status'),
         label: t(`exports.statuses.${s}`),
+      })),
+      flags: FLAGS.map((f) => ({
+        flag: f,
+        selected: f === query(req, 'flag'),
+        label: t(`moderation.screening.${f}`),
       })),
       countries: countryOptions(res.locals.language as string).map((c) => ({
         ...c,
@@ -122,16 +134,25 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
         ...r,
         ipShort: r.ipHash ? `${r.ipHash.slice(0, 10)}…` : '',
         statusLabel: t(`exports.statuses.${r.status}`),
+        suspectLabels: r.suspectReasons.map((code) => t(`limitsSigning.reasons.${code}`)),
+        reviewLabels: r.reviewReasons.map((code) => t(`limitsSigning.reasons.${code}`)),
+        suspect: r.suspectReasons.length > 0,
       })),
       page,
+      // From the mount point (req.baseUrl), not the router's own path: "/signatures" alone is a 404.
       nextPage: result.hasMore
-        ? `${req.path}?${new URLSearchParams({ ...(req.query as Record<string, string>), page: String(page + 1) }).toString()}`
+        ? `${req.baseUrl}${req.path}?${new URLSearchParams([
+            ...SEARCH_FIELDS.map((k): [string, string] => [k, query(req, k)]).filter(([, v]) => v !== ''),
+            ['page', String(page + 1)],
+          ]).toString()}`
         : undefined,
       returnTo: here,
       notice:
         typeof req.query.done === 'string' && ['invalidated', 'restored', 'bulk'].includes(req.query.done)
           ? t(`moderation.notices.${req.query.done}`, { count: Number(query(req, 'count')) || 0 })
-          : undefined,
+          : req.query.done === 'cleared' || req.query.done === 'clearedConfirmed'
+            ? t(`moderation.screening.${req.query.done}`)
+            : undefined,
     });
   });
 
@@ -143,6 +164,17 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
       formText(body, 'reason').trim().slice(0, 500) || 'moderation',
     );
     res.redirect(303, withNotice(safeNextPath(body.return_to, '/admin/signatures'), 'invalidated'));
+  });
+
+  router.post('/signatures/:id/clear', deps.csrf.verify, async (req, res) => {
+    const { confirmed } = await deps.moderation.clearSuspect(currentUser(res), idParam(req, 'id'));
+    res.redirect(
+      303,
+      withNotice(
+        safeNextPath(formBody(req.body).return_to, '/admin/signatures'),
+        confirmed ? 'clearedConfirmed' : 'cleared',
+      ),
+    );
   });
 
   router.post('/signatures/:id/restore', deps.csrf.verify, async (req, res) => {
@@ -162,7 +194,9 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
       : { criteria: {}, errors: {} as Record<string, string> };
     const shown = translate(res, errors);
     const preview =
-      asked && Object.keys(errors).length === 0 ? await deps.moderation.previewBulk(criteria) : undefined;
+      asked && Object.keys(errors).length === 0
+        ? await deps.moderation.previewBulk(currentUser(res), criteria)
+        : undefined;
     res.status(Object.keys(errors).length > 0 ? 400 : 200).render('admin/signatures-bulk', {
       titleKey: 'moderation.bulk.title',
       values: Object.fromEntries(['letter', 'ip', 'domain', 'from', 'to'].map((k) => [k, query(req, k)])),

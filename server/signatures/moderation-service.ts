@@ -3,8 +3,10 @@ import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
+import { canConfirm } from '../letters/letter.js';
 import { AppError, notFound } from '../lib/errors.js';
-import type { SignatureStatus } from './signature.js';
+import { authorize } from '../policy/policy.js';
+import { isSuspect, type SignatureStatus } from './signature.js';
 import type {
   BulkCriteria,
   ModerationFilters,
@@ -37,14 +39,18 @@ export interface BulkPreview {
 /**
  * Moderation: finding signatures, invalidating and restoring them one by one or in bulk. Invalidated
  * signatures leave counts, lists and annexes, but stay on record; restoring puts them back as they were.
+ * Suspect signatures (silenced by screening) are found by a filter and cleared or invalidated here.
+ * Every use case asserts the policy itself, whoever called it.
  */
 export class ModerationService {
   constructor(private readonly deps: ModerationServiceDeps) {}
 
   async search(
+    user: User,
     filters: ModerationFilters,
     page: number,
   ): Promise<{ rows: ModerationRow[]; hasMore: boolean }> {
+    authorize(user, 'signature.moderate');
     const rows = await this.deps.signatures.searchForModeration(
       filters,
       MODERATION_PAGE_SIZE + 1,
@@ -55,6 +61,7 @@ export class ModerationService {
 
   /** Invalidates one pending or confirmed signature; a confirmed one leaves the counts in the same transaction. */
   async invalidate(user: User, id: number, reason: string): Promise<void> {
+    authorize(user, 'signature.moderate');
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (tx) => {
       const signatures = this.deps.signatures.with(tx);
@@ -83,6 +90,7 @@ export class ModerationService {
 
   /** Restores an invalidated signature to what it was; a confirmed one counts again. */
   async restore(user: User, id: number): Promise<void> {
+    authorize(user, 'signature.moderate');
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (tx) => {
       const signatures = this.deps.signatures.with(tx);
@@ -108,8 +116,50 @@ export class ModerationService {
     });
   }
 
+  /**
+   * Clears a suspect signature: it then behaves as if screening had found nothing. If its supporter had
+   * already clicked the confirmation link (and the letter still takes confirmations), it is confirmed
+   * and counted now, in the same transaction; otherwise it waits for that click like any pending one.
+   * Returns whether it was confirmed.
+   */
+  async clearSuspect(user: User, id: number): Promise<{ confirmed: boolean }> {
+    authorize(user, 'signature.moderate');
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (tx) => {
+      const signatures = this.deps.signatures.with(tx);
+      const signature = await signatures.findById(id);
+      if (!signature) throw notFound('signature_not_found', 'moderation.errors.notFound');
+      if (!isSuspect(signature))
+        throw new AppError(409, 'signature_not_suspect', 'moderation.screening.errors.notSuspect');
+      const cleared = await signatures.clearSuspect(id, now);
+      if (!cleared) throw new AppError(409, 'signature_changed', 'moderation.errors.changed');
+      const letters = this.deps.letters.with(tx);
+      const letter = await letters.findById(signature.letterId);
+      let confirmed = false;
+      if (cleared.status === 'pending' && cleared.confirmRequestedAt && letter && canConfirm(letter)) {
+        confirmed = await signatures.confirmUnlessSuspect(id, now);
+        if (confirmed) {
+          await letters.addToSignatureCount(signature.letterId, 1, signature.country);
+          await letters.closeIfGoalReached(signature.letterId, now);
+        }
+      }
+      await this.deps.audit.with(tx).record(
+        {
+          actor: user,
+          action: 'signature-cleared',
+          targetType: 'signature',
+          targetId: id,
+          details: { letter: signature.letterId, reasons: signature.suspectReasons, confirmed },
+        },
+        now,
+      );
+      return { confirmed };
+    });
+  }
+
   /** How many signatures a bulk invalidation would change; nothing changes yet. */
-  async previewBulk(criteria: BulkCriteria): Promise<BulkPreview> {
+  async previewBulk(user: User, criteria: BulkCriteria): Promise<BulkPreview> {
+    authorize(user, 'signature.moderate');
     return summarise(await this.deps.signatures.standingMatching(criteria));
   }
 
@@ -124,6 +174,7 @@ export class ModerationService {
     reason: string,
     expected: number,
   ): Promise<{ kind: 'done'; count: number } | { kind: 'changed'; preview: BulkPreview }> {
+    authorize(user, 'signature.moderate');
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
       const signatures = this.deps.signatures.with(tx);

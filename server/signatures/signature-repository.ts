@@ -2,7 +2,14 @@ import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { ExportFilters } from '../exports/export.js';
 import type { NewSignatureRow, SignatureRow, SignatureUpdate } from '../db/tables.js';
-import { canMove, type DisplayChoice, type Signature, type SignatureStatus } from './signature.js';
+import {
+  canMove,
+  parseReasons,
+  type DisplayChoice,
+  type Signature,
+  type SignatureStatus,
+} from './signature.js';
+import type { ReviewReason, SuspectReason } from './signing-screen.js';
 
 function toSignature(row: SignatureRow): Signature {
   return {
@@ -23,6 +30,9 @@ function toSignature(row: SignatureRow): Signature {
     confirmationSends: row.confirmation_sends,
     createdAt: new Date(row.created_at),
     confirmedAt: row.confirmed_at ? new Date(row.confirmed_at) : null,
+    suspectReasons: parseReasons<SuspectReason>(row.suspect_reasons),
+    reviewReasons: parseReasons<ReviewReason>(row.review_reasons),
+    confirmRequestedAt: row.confirm_requested_at ? new Date(row.confirm_requested_at) : null,
   };
 }
 
@@ -87,6 +97,59 @@ export class SignatureRepository {
       .where('status', '=', from)
       .executeTakeFirst();
     return result.numUpdatedRows === 1n;
+  }
+
+  /**
+   * Confirms a pending signature unless screening silenced it (compare-and-set on both): whether it moved.
+   * The condition is in the statement, so a signature cleared in moderation at the same moment is
+   * either confirmed here or by the clearing, never twice and never not at all.
+   */
+  async confirmUnlessSuspect(id: number, at: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('signatures')
+      .set({ status: 'confirmed', confirmed_at: at.toISOString(), updated_at: at.toISOString() })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where('suspect_reasons', 'is', null)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  /** The supporter of a silenced, pending signature clicked its link: remembered (the first time) for moderation. */
+  async recordConfirmRequest(id: number, at: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('signatures')
+      .set({ confirm_requested_at: at.toISOString(), updated_at: at.toISOString() })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where('suspect_reasons', 'is not', null)
+      .where('confirm_requested_at', 'is', null)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  /**
+   * Clears a silenced signature's suspect reasons (compare-and-set): what it was when cleared, or
+   * undefined if it was not suspect any more. One statement, so a confirmation click racing with it is
+   * seen by one side or the other.
+   */
+  async clearSuspect(
+    id: number,
+    now: Date,
+  ): Promise<{ status: SignatureStatus; confirmRequestedAt: Date | null } | undefined> {
+    const row = await this.db
+      .updateTable('signatures')
+      .set({ suspect_reasons: null, updated_at: now.toISOString() })
+      .where('id', '=', id)
+      .where('suspect_reasons', 'is not', null)
+      .returning(['status', 'confirm_requested_at'])
+      .executeTakeFirst();
+    return row
+      ? {
+          status: row.status as SignatureStatus,
+          confirmRequestedAt: row.confirm_requested_at ? new Date(row.confirm_requested_at) : null,
+        }
+      : undefined;
   }
 
   async recordConfirmationSent(id: number, at: Date): Promise<void> {
@@ -256,6 +319,9 @@ export class SignatureRepository {
         's.confirmed_at',
         's.invalidated_reason',
         's.anonymised_at',
+        's.suspect_reasons',
+        's.review_reasons',
+        's.confirm_requested_at',
       ]);
     if (filters.letter) query = query.where('l.slug', '=', filters.letter);
     if (filters.status) query = query.where('s.status', '=', filters.status);
@@ -265,6 +331,8 @@ export class SignatureRepository {
     if (filters.email)
       query = query.where(sql<number>`instr(lower(s.email), ${filters.email.toLowerCase()})`, '>', 0);
     if (filters.ipHash) query = query.where('s.ip_hash', '=', filters.ipHash);
+    if (filters.flag === 'suspect') query = query.where('s.suspect_reasons', 'is not', null);
+    if (filters.flag === 'review') query = query.where('s.review_reasons', 'is not', null);
     if (filters.from) query = query.where('s.created_at', '>=', filters.from.toISOString());
     if (filters.to) query = query.where('s.created_at', '<', filters.to.toISOString());
     const rows = await query
@@ -286,6 +354,9 @@ export class SignatureRepository {
       confirmedAt: r.confirmed_at ? new Date(r.confirmed_at) : null,
       invalidatedReason: r.invalidated_reason,
       anonymised: r.anonymised_at !== null,
+      suspectReasons: parseReasons<SuspectReason>(r.suspect_reasons),
+      reviewReasons: parseReasons<ReviewReason>(r.review_reasons),
+      confirmRequested: r.confirm_requested_at !== null,
     }));
   }
 
@@ -531,6 +602,8 @@ export interface ModerationFilters {
   email?: string | undefined;
   country?: string | undefined;
   ipHash?: string | undefined;
+  /** Only signatures screening silenced (`suspect`) or flagged (`review`). */
+  flag?: 'suspect' | 'review' | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
 }
@@ -558,4 +631,8 @@ export interface ModerationRow {
   confirmedAt: Date | null;
   invalidatedReason: string | null;
   anonymised: boolean;
+  suspectReasons: SuspectReason[];
+  reviewReasons: ReviewReason[];
+  /** A silenced signature whose supporter clicked the confirmation link. */
+  confirmRequested: boolean;
 }

@@ -8,7 +8,15 @@ import { keyedHash } from '../lib/keyed-hash.js';
 import type { EmailTemplates } from '../mail/email-templates.js';
 import { PRIORITY } from '../outbox/outbox.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
-import { emailKey, onSigningAgain, type Signature } from './signature.js';
+import {
+  emailKey,
+  isSuspect,
+  mergeVerdicts,
+  onSigningAgain,
+  storedReasons,
+  type Signature,
+} from './signature.js';
+import type { SigningScreen } from './signing-screen.js';
 import type { SigningInput } from './signature-input.js';
 import type { SignatureRepository } from './signature-repository.js';
 import { refFromToken, signatureToken, type TokenPurpose } from './signature-tokens.js';
@@ -23,6 +31,8 @@ export interface SignatureServiceDeps {
   secret: string;
   publicUrl: string;
   messageIdDomain: string;
+  /** Checks every signing attempt passes (limits, lists, proof of work); what they find is stored with it. */
+  screens: readonly SigningScreen[];
   /** Called after a transaction that queued mail has committed, to wake the worker. */
   onMailQueued?: () => void;
 }
@@ -47,16 +57,26 @@ export class SignatureService {
    * with the same address never creates a second signature; it re-sends the confirmation a limited
    * number of times, and the supporter sees the same page either way, so the page reveals nothing
    * about whether an address has signed.
+   *
+   * Every attempt passes the screens first. A signature they find suspect (over a signing limit, on a
+   * block list…) is answered and e-mailed exactly like any other, so an attacker learns nothing, but it
+   * is stored with its reasons and never confirmed or counted until an admin clears it.
    */
   async sign(
     letter: Letter,
     input: SigningInput,
-    context: { language: string; ip: string | undefined },
+    context: { language: string; ip: string | undefined; proof?: string | undefined },
   ): Promise<SignOutcome> {
     const now = this.deps.clock.now();
     const state = signingState(letter, now);
     if (state !== 'open') return { kind: 'not-signable', letter, state };
     const { secret } = this.deps;
+    const attempt = { letterId: letter.id, email: input.email, ip: context.ip, proof: context.proof, now };
+    const verdict = mergeVerdicts(await Promise.all(this.deps.screens.map((s) => s.screen(attempt))));
+    const findings = {
+      suspect_reasons: storedReasons(verdict.suspect),
+      review_reasons: storedReasons(verdict.review),
+    };
     const emailHash = keyedHash(secret, 'email', emailKey(input.email));
     const ipHash = context.ip ? keyedHash(secret, 'ip', context.ip) : null;
     const at = now.toISOString();
@@ -87,10 +107,13 @@ export class SignatureService {
           email_hash: emailHash,
           confirmation_sends: 0,
           created_at: at,
+          ...findings,
         });
       } else {
         switch (onSigningAgain(existing)) {
           case 'resend-confirmation':
+            // What screening finds now is not added to a signature made earlier: otherwise anyone could
+            // silence a supporter's signature by signing again with their address from a busy connection.
             signature = existing;
             break;
           case 'restart-as-pending':
@@ -101,6 +124,9 @@ export class SignatureService {
                 letter_version_id: letter.currentVersionId,
                 confirmed_at: null,
                 withdrawn_at: null,
+                // A new start is screened as a new signature.
+                ...findings,
+                confirm_requested_at: null,
               })
             ) {
               signature = await signatures.findByRef(existing.ref);
@@ -128,7 +154,11 @@ export class SignatureService {
     return { signature, letter };
   }
 
-  /** Confirms a pending signature and counts it. Confirming again is harmless and counts nothing. */
+  /**
+   * Confirms a pending signature and counts it. Confirming again is harmless and counts nothing.
+   * A suspect signature shows the same "confirmed" outcome but moves nothing: the click is only
+   * remembered, so that clearing it in moderation confirms it then.
+   */
   async confirm(token: string): Promise<ConfirmOutcome> {
     const { signature, letter } = await this.findByToken(token, 'confirm');
     if (signature.status === 'confirmed') return { kind: 'confirmed', letter };
@@ -137,10 +167,9 @@ export class SignatureService {
     if (!canConfirm(letter)) return { kind: 'too-late', letter };
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (tx) => {
-      const moved = await this.deps.signatures.with(tx).transition(signature.id, 'pending', 'confirmed', {
-        confirmed_at: now.toISOString(),
-        updated_at: now.toISOString(),
-      });
+      const signatures = this.deps.signatures.with(tx);
+      const moved = await signatures.confirmUnlessSuspect(signature.id, now);
+      if (!moved && isSuspect(signature)) await signatures.recordConfirmRequest(signature.id, now);
       // Only the confirmation that moved the row counts it, so a double click counts once.
       if (moved) {
         const letters = this.deps.letters.with(tx);

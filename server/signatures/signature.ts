@@ -1,4 +1,5 @@
 /** Signatures: types and pure rules. No I/O here. */
+import type { ReviewReason, ScreeningVerdict, SuspectReason } from './signing-screen.js';
 
 export const SIGNATURE_STATUSES = ['pending', 'confirmed', 'withdrawn', 'invalidated'] as const;
 export type SignatureStatus = (typeof SIGNATURE_STATUSES)[number];
@@ -41,6 +42,35 @@ export interface Signature {
   confirmationSends: number;
   createdAt: Date;
   confirmedAt: Date | null;
+  /** Why screening silenced it: while any is left, it is never confirmed or counted. */
+  suspectReasons: SuspectReason[];
+  /** Why screening flagged it for moderation; it counts as usual. */
+  reviewReasons: ReviewReason[];
+  /** When the supporter of a silenced signature clicked its confirmation link (cleared: it is confirmed then). */
+  confirmRequestedAt: Date | null;
+}
+
+/** Whether screening silenced a signature: answered like any other, never confirmed or counted until cleared. */
+export function isSuspect(signature: Pick<Signature, 'suspectReasons'>): boolean {
+  return signature.suspectReasons.length > 0;
+}
+
+/** Every screen's findings as one verdict: each reason once, in the order first found. */
+export function mergeVerdicts(verdicts: readonly ScreeningVerdict[]): ScreeningVerdict {
+  return {
+    suspect: [...new Set(verdicts.flatMap((v) => v.suspect))],
+    review: [...new Set(verdicts.flatMap((v) => v.review))],
+  };
+}
+
+/** Reasons as stored: comma-separated stable codes, null when there are none. */
+export function storedReasons(reasons: readonly string[]): string | null {
+  return reasons.length > 0 ? reasons.join(',') : null;
+}
+
+/** Stored reasons back as a list (an empty or null column is no reason). */
+export function parseReasons<R extends string>(stored: string | null): R[] {
+  return stored ? (stored.split(',').filter((code) => code !== '') as R[]) : [];
 }
 
 const GMAIL_DOMAINS = new Set(['gmail.com', 'googlemail.com']);

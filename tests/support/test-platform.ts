@@ -69,6 +69,10 @@ export async function createTestPlatform(
     MAIL_FROM,
     // Tests send many messages to example.org; real politeness (1 a second) is tested on its own.
     MAIL_DOMAIN_RATE: '1000',
+    // Tests sign many times from one address (supertest's) while the clock stands still; the signing
+    // limits themselves are tested with their real defaults (tests/http/signing-limits.test.ts).
+    SIGNING_LIMIT_BURST: '100000/60',
+    SIGNING_LIMIT_SUSTAINED: '100000/300',
     ...options.env,
   });
   const sink = options.mail === 'capture' ? undefined : await new SmtpSink().start();

@@ -102,6 +102,9 @@ describe('publicName: how a supporter appears in public', () => {
     confirmationSends: 1,
     createdAt: new Date('2026-11-23T10:00:00Z'),
     confirmedAt: new Date('2026-11-23T10:05:00Z'),
+    suspectReasons: [],
+    reviewReasons: [],
+    confirmRequestedAt: null,
   });
 
   it('shows the full name, trimmed, when the supporter chose it', () => {

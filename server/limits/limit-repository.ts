@@ -1,0 +1,103 @@
+import type { Executor } from '../db/database.js';
+
+/**
+ * SQL for the limits kept in the database: signing hits (sliding windows per client address and letter)
+ * and request counters (fixed windows per limit and client). Keys are keyed hashes, never addresses.
+ * Plain portable SQL (ON CONFLICT … DO UPDATE, RETURNING), so it runs on SQLite and PostgreSQL alike.
+ */
+export class LimitRepository {
+  constructor(private readonly db: Executor) {}
+
+  with(tx: Executor): LimitRepository {
+    return new LimitRepository(tx);
+  }
+
+  /** Records one signing attempt under a key. */
+  async recordSigningHit(keyHash: string, at: Date): Promise<void> {
+    await this.db.insertInto('signing_hits').values({ key_hash: keyHash, hit_at_ms: at.getTime() }).execute();
+  }
+
+  /** How many signing attempts were recorded under a key since a moment (uses the key/time index). */
+  async countSigningHitsSince(keyHash: string, since: Date): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('signing_hits')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('key_hash', '=', keyHash)
+      .where('hit_at_ms', '>', since.getTime())
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  /**
+   * Counts one request under a key in a fixed window: a counter whose window is over starts again at 1.
+   * One statement, so two processes counting at once both land in the total.
+   */
+  async incrementCounter(
+    keyHash: string,
+    windowMs: number,
+    now: Date,
+  ): Promise<{ hits: number; resetAt: Date }> {
+    const nowMs = now.getTime();
+    const row = await this.db
+      .insertInto('limit_counters')
+      .values({ key_hash: keyHash, hits: 1, reset_at_ms: nowMs + windowMs })
+      .onConflict((oc) =>
+        oc.column('key_hash').doUpdateSet((eb) => ({
+          hits: eb
+            .case()
+            .when('limit_counters.reset_at_ms', '<=', nowMs)
+            .then(1)
+            .else(eb('limit_counters.hits', '+', 1))
+            .end(),
+          reset_at_ms: eb
+            .case()
+            .when('limit_counters.reset_at_ms', '<=', nowMs)
+            .then(nowMs + windowMs)
+            .else(eb.ref('limit_counters.reset_at_ms'))
+            .end(),
+        })),
+      )
+      .returning(['hits', 'reset_at_ms'])
+      .executeTakeFirstOrThrow();
+    return { hits: Number(row.hits), resetAt: new Date(Number(row.reset_at_ms)) };
+  }
+
+  /** A counter's hits and reset time while its window lasts; undefined when there is none. */
+  async findCounter(keyHash: string, now: Date): Promise<{ hits: number; resetAt: Date } | undefined> {
+    const row = await this.db
+      .selectFrom('limit_counters')
+      .select(['hits', 'reset_at_ms'])
+      .where('key_hash', '=', keyHash)
+      .where('reset_at_ms', '>', now.getTime())
+      .executeTakeFirst();
+    return row ? { hits: Number(row.hits), resetAt: new Date(Number(row.reset_at_ms)) } : undefined;
+  }
+
+  /** Takes one request back (a request the limit does not count, such as a form sent back with errors). */
+  async decrementCounter(keyHash: string, now: Date): Promise<void> {
+    await this.db
+      .updateTable('limit_counters')
+      .set((eb) => ({ hits: eb('hits', '-', 1) }))
+      .where('key_hash', '=', keyHash)
+      .where('hits', '>', 0)
+      .where('reset_at_ms', '>', now.getTime())
+      .execute();
+  }
+
+  async deleteCounter(keyHash: string): Promise<void> {
+    await this.db.deleteFrom('limit_counters').where('key_hash', '=', keyHash).execute();
+  }
+
+  /** Forgets signing hits older than the longest window and counters whose window is over (the scheduler). */
+  async prune(signingHitsBefore: Date, now: Date): Promise<{ hits: number; counters: number }> {
+    const hits = await this.db
+      .deleteFrom('signing_hits')
+      .where('hit_at_ms', '<=', signingHitsBefore.getTime())
+      .executeTakeFirst();
+    const counters = await this.db
+      .deleteFrom('limit_counters')
+      .where('reset_at_ms', '<=', now.getTime())
+      .executeTakeFirst();
+    return { hits: Number(hits.numDeletedRows), counters: Number(counters.numDeletedRows) };
+  }
+}

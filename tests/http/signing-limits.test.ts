@@ -1,0 +1,245 @@
+import { rmSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../server/app.js';
+import { noPdf } from '../../server/deliveries/pdf-renderer.js';
+import { createLogger } from '../../server/lib/logger.js';
+import { pruneLimits } from '../../server/limits/signing-limit-screen.js';
+import { wire, type Platform } from '../../server/wiring.js';
+import { createLetter, signingForm } from '../support/factories.js';
+import { textsByClass } from '../support/html.js';
+import { Visitor } from '../support/http.js';
+import { loopbackTransport } from '../support/mail-worker.js';
+import type { SinkMessage } from '../support/smtp-sink.js';
+import { lastMailTo, shownCount, signatureLinks, signatureRows, storedCount } from '../support/signing.js';
+import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+/** The defaults, written out: the test platform otherwise raises them so other tests can sign freely. */
+const REAL_LIMITS = { SIGNING_LIMIT_BURST: '1/60', SIGNING_LIMIT_SUSTAINED: '5/300' };
+
+const FIRST = { name: 'Kim Ji-hoon', email: 'first@example.org', country: 'KR' };
+const SECOND = { name: 'Kim Ji-hoon', email: 'second@example.org', country: 'KR' };
+
+/** A page as a supporter sees it, without what differs on every load (the CSRF token). */
+const withoutToken = (html: string) => html.replace(/name="_csrf" value="[^"]+"/g, 'name="_csrf" value=""');
+
+/** An e-mail with what is personal to its supporter (address, link tokens) put aside, to compare two. */
+function mailShape(message: SinkMessage, address: string) {
+  const neutral = (text: string) =>
+    text
+      .replaceAll(address, '<address>')
+      .replace(/\/(confirm|withdraw|erase)\/[A-Za-z0-9_.-]+/g, '/$1/<token>')
+      .replace(/<[^<>@\s]+@[^<>\s]+>/g, '<message-id>');
+  return {
+    subject: message.parsed.subject,
+    text: neutral(message.parsed.text ?? ''),
+    html: neutral(typeof message.parsed.html === 'string' ? message.parsed.html : ''),
+  };
+}
+
+/** Signs through the form, as a browser would, and follows the redirect; what a supporter sees. */
+async function signAndSee(app: TestPlatform['app'], slug: string, who: typeof FIRST) {
+  const visitor = new Visitor(app);
+  const response = await visitor.submit(`/letters/${slug}`, `/letters/${slug}/sign`, signingForm(who));
+  const page = await visitor.get(response.headers.location ?? '/');
+  return {
+    visitor,
+    status: response.status,
+    location: response.headers.location,
+    page: withoutToken(page.text),
+  };
+}
+
+/** What a supporter sees when pressing the button in the confirmation e-mail. */
+async function confirmAndSee(visitor: Visitor, confirmPath: string) {
+  const response = await visitor.submit(confirmPath, confirmPath, {});
+  const page = await visitor.get(response.headers.location ?? '/');
+  return { status: response.status, location: response.headers.location, page: withoutToken(page.text) };
+}
+
+const row = async (t: TestPlatform, email: string) =>
+  (await signatureRows(t.platform.db)).find((r) => r.email === email)!;
+
+describe('signing limits: a signature over the limit is answered like any other and never counts', () => {
+  let t: TestPlatform;
+  let letter: { id: number; slug: string };
+
+  beforeEach(async () => {
+    t = await createTestPlatform({ env: REAL_LIMITS });
+    letter = await createLetter(t.platform.db, t.clock.now(), { slug: 'let-them-choose' });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('answers a second signing within a minute from the same connection exactly as the first: status, redirect, page and e-mail', async () => {
+    const first = await signAndSee(t.app, letter.slug, FIRST);
+    t.clock.advance(10_000);
+    const second = await signAndSee(t.app, letter.slug, SECOND);
+    await t.drainOutbox();
+
+    expect(first.status).toBe(303);
+    expect(second.status).toBe(first.status);
+    expect(second.location).toBe(first.location);
+    expect(second.page).toBe(first.page);
+    expect(mailShape(lastMailTo(t, SECOND.email), SECOND.email)).toEqual(
+      mailShape(lastMailTo(t, FIRST.email), FIRST.email),
+    );
+    // Positive control: the comparison is not blind, the two are really told apart inside.
+    expect((await row(t, FIRST.email)).suspect_reasons).toBeNull();
+    expect((await row(t, SECOND.email)).suspect_reasons).toBe('rate-burst');
+  });
+
+  it('stores it with rate-burst; confirming it shows the confirmed page but moves no count, list, annex or export', async () => {
+    const first = await signAndSee(t.app, letter.slug, FIRST);
+    t.clock.advance(10_000);
+    const second = await signAndSee(t.app, letter.slug, SECOND);
+    await t.drainOutbox();
+
+    const firstConfirmed = await confirmAndSee(
+      first.visitor,
+      signatureLinks(lastMailTo(t, FIRST.email)).confirm,
+    );
+    const secondConfirmed = await confirmAndSee(
+      second.visitor,
+      signatureLinks(lastMailTo(t, SECOND.email)).confirm,
+    );
+    expect(firstConfirmed.status).toBe(303);
+    expect(firstConfirmed.location).toBe(`/letters/${letter.slug}/thank-you`);
+    expect(secondConfirmed).toEqual(firstConfirmed);
+
+    const suspect = await row(t, SECOND.email);
+    expect(suspect.status).toBe('pending');
+    expect(suspect.confirmed_at).toBeNull();
+    expect(suspect.confirm_requested_at).not.toBeNull();
+    expect((await row(t, FIRST.email)).status).toBe('confirmed');
+
+    expect(await storedCount(t, letter.slug)).toBe(1);
+    expect(await shownCount(new Visitor(t.app), letter.slug)).toBe(1);
+    expect(await t.platform.repositories.letters.countryCounts(letter.id)).toEqual([
+      { code: 'KR', count: 1 },
+    ]);
+    // Both signed as "Kim Ji-hoon": the public list names one signatory only.
+    const publicPage = (await new Visitor(t.app).get(`/letters/${letter.slug}`)).text;
+    expect(textsByClass(publicPage, 'signatory__name')).toEqual(['Kim Ji-hoon']);
+    const annex = await t.platform.repositories.signatures.annexRows(letter.id, t.clock.now());
+    expect(annex).toHaveLength(1);
+    const exported = [];
+    for await (const r of t.platform.repositories.signatures.streamForExport({
+      letter: letter.slug,
+      statuses: ['confirmed'],
+      country: undefined,
+      from: undefined,
+      to: undefined,
+      consent: undefined,
+    }))
+      exported.push(r.email);
+    expect(exported).toEqual([FIRST.email]);
+  });
+
+  it('marks a signing past the sustained limit rate-sustained, even spaced within the burst limit', async () => {
+    // A burst limit of 3 a minute lets signings 30 s apart through; the sixth in five minutes is one too many.
+    const spaced = await createTestPlatform({
+      env: { SIGNING_LIMIT_BURST: '3/60', SIGNING_LIMIT_SUSTAINED: '5/300' },
+    });
+    try {
+      const other = await createLetter(spaced.platform.db, spaced.clock.now(), { slug: 'let-them-choose' });
+      for (let n = 1; n <= 6; n++) {
+        await signAndSee(spaced.app, other.slug, { ...FIRST, email: `spaced-${n}@example.org` });
+        spaced.clock.advance(30_000);
+      }
+      const reasons = (await signatureRows(spaced.platform.db)).map((r) => r.suspect_reasons);
+      expect(reasons).toEqual([null, null, null, null, null, 'rate-sustained']);
+    } finally {
+      await spaced.close();
+    }
+  });
+
+  it('does not limit another letter, another connection, or the same connection a minute later', async () => {
+    const other = await createLetter(t.platform.db, t.clock.now(), { slug: 'protect-the-soldiers' });
+    await signAndSee(t.app, letter.slug, FIRST);
+    await signAndSee(t.app, other.slug, FIRST);
+    t.clock.advance(60_000);
+    await signAndSee(t.app, letter.slug, SECOND);
+    expect((await signatureRows(t.platform.db)).map((r) => r.suspect_reasons)).toEqual([null, null, null]);
+  });
+
+  it('does not silence an earlier signature when its address is signed again too soon', async () => {
+    const first = await signAndSee(t.app, letter.slug, FIRST);
+    t.clock.advance(5_000);
+    await signAndSee(t.app, letter.slug, FIRST);
+    await t.drainOutbox();
+    expect(t.sink.to(FIRST.email)).toHaveLength(2);
+    await confirmAndSee(first.visitor, signatureLinks(lastMailTo(t, FIRST.email)).confirm);
+    expect((await row(t, FIRST.email)).suspect_reasons).toBeNull();
+    expect(await storedCount(t, letter.slug)).toBe(1);
+  });
+});
+
+describe('signing limits are kept in the database', () => {
+  let t: TestPlatform;
+  let letter: { id: number; slug: string };
+  const others: Platform[] = [];
+  /** Set when a test has shut the first platform down itself (the restart). */
+  let restarted = false;
+
+  beforeEach(async () => {
+    restarted = false;
+    t = await createTestPlatform({ env: REAL_LIMITS });
+    letter = await createLetter(t.platform.db, t.clock.now(), { slug: 'let-them-choose' });
+  });
+  afterEach(async () => {
+    for (const platform of others.splice(0)) await platform.shutdown();
+    if (!restarted) return t.close();
+    await t.sink.stop();
+    rmSync(t.dataDir, { recursive: true, force: true });
+  });
+
+  /** Another process on the same database file: its own connection, services and app. */
+  async function anotherInstance(withWorker = false) {
+    const platform = await wire(t.config, createLogger('silent'), {
+      clock: t.clock,
+      withWorker,
+      ...(withWorker ? { transport: loopbackTransport(t.sink.port) } : {}),
+      pdf: noPdf,
+    });
+    others.push(platform);
+    return { platform, app: createApp(platform.appDeps) };
+  }
+
+  it('holds across two app instances on one database', async () => {
+    const second = await anotherInstance();
+    await signAndSee(t.app, letter.slug, FIRST);
+    t.clock.advance(10_000);
+    await signAndSee(second.app, letter.slug, SECOND);
+    expect((await row(t, SECOND.email)).suspect_reasons).toBe('rate-burst');
+  });
+
+  it('survives a restart (a new app on the same database file)', async () => {
+    await signAndSee(t.app, letter.slug, FIRST);
+    await t.platform.shutdown();
+    restarted = true;
+    t.clock.advance(10_000);
+    const again = await anotherInstance(true);
+    await signAndSee(again.app, letter.slug, SECOND);
+    const suspect = await again.platform.db
+      .selectFrom('signatures')
+      .select('suspect_reasons')
+      .where('email', '=', SECOND.email)
+      .executeTakeFirstOrThrow();
+    expect(suspect.suspect_reasons).toBe('rate-burst');
+  });
+
+  it('forgets hits older than the longest window when the scheduler prunes', async () => {
+    await signAndSee(t.app, letter.slug, FIRST);
+    const hits = () =>
+      t.platform.db
+        .selectFrom('signing_hits')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+    await pruneLimits(t.platform.appDeps.limits, t.config.signingLimits, t.clock);
+    expect(Number((await hits()).n)).toBe(1);
+    t.clock.advance(300_001);
+    await pruneLimits(t.platform.appDeps.limits, t.config.signingLimits, t.clock);
+    expect(Number((await hits()).n)).toBe(0);
+  });
+});
