@@ -13,12 +13,22 @@ import { longestWindowMs, rateReasons, type SigningLimits } from './signing-limi
  */
 export class SigningLimitScreen implements SigningScreen {
   constructor(
-    private readonly deps: { limits: LimitRepository; secret: string; signingLimits: SigningLimits },
+    private readonly deps: {
+      limits: LimitRepository;
+      secret: string;
+      signingLimits: SigningLimits;
+      /**
+       * Whether an attempt is exempt from the limits: where an admin allow-listed it comes from (an
+       * office or campus network where many sign from one address). Such attempts are not even counted.
+       */
+      exempt?: (attempt: SigningAttempt) => Promise<boolean>;
+    },
   ) {}
 
   async screen(attempt: SigningAttempt): Promise<ScreeningVerdict> {
     // Without a client address there is nothing to key a limit on (a misconfigured proxy); other screens still run.
     if (!attempt.ip) return { suspect: [], review: [] };
+    if (this.deps.exempt && (await this.deps.exempt(attempt))) return { suspect: [], review: [] };
     const { limits, secret, signingLimits } = this.deps;
     // An IPv6 client holds a whole block of addresses: the limit keys on the block (/56), as the request limits do.
     const key = keyedHash(secret, 'signing-limit', `${attempt.letterId}\u0000${ipKeyGenerator(attempt.ip)}`);

@@ -1,0 +1,101 @@
+import { rmSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../server/app.js';
+import { noPdf } from '../../server/deliveries/pdf-renderer.js';
+import { createLogger } from '../../server/lib/logger.js';
+import { wire, type Platform } from '../../server/wiring.js';
+import { mainOf, textOf } from '../support/html.js';
+import { Visitor } from '../support/http.js';
+import { ERROR_TITLES, expectErrorPage } from '../support/signing.js';
+import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+/** The login form's limit per connection: 20 posts in 15 minutes (server/app.ts). */
+const LOGIN_LIMIT = 20;
+const LOGIN_WINDOW_S = 15 * 60;
+
+/**
+ * Posts the login form without a valid CSRF token: the limit counts it before the token is checked
+ * (403), so these tests reach the request limit and not the account throttles.
+ */
+const postLogin = (app: TestPlatform['app']) =>
+  new Visitor(app).agent
+    .post('/login')
+    .type('form')
+    .set('Accept', 'text/html')
+    .send({ email: 'someone@example.org', password: 'wrong', _csrf: 'forged' });
+
+describe('request limits answer 429 with Retry-After and a readable page, and are kept in the database', () => {
+  let t: TestPlatform;
+  const others: Platform[] = [];
+  let shutDown = false;
+
+  beforeEach(async () => {
+    shutDown = false;
+    t = await createTestPlatform();
+  });
+  afterEach(async () => {
+    for (const platform of others.splice(0)) await platform.shutdown();
+    if (!shutDown) await t.close();
+  });
+
+  /** Another process on the same database file. */
+  async function anotherInstance() {
+    const platform = await wire(t.config, createLogger('silent'), {
+      clock: t.clock,
+      withWorker: false,
+      pdf: noPdf,
+    });
+    others.push(platform);
+    return createApp(platform.appDeps);
+  }
+
+  it('answers the login form past its limit with 429, Retry-After and a page saying how long to wait', async () => {
+    for (let n = 1; n <= LOGIN_LIMIT; n++) expect((await postLogin(t.app)).status).toBe(403);
+    const refused = await postLogin(t.app);
+    expectErrorPage(refused, 429, ERROR_TITLES[429]);
+    expect(refused.headers['retry-after']).toBe(String(LOGIN_WINDOW_S));
+    expect(textOf(mainOf(refused.text))).toContain('Please wait 15 minutes and try again.');
+  });
+
+  it('says the time left, not the whole window, and lets the connection in again once it is over', async () => {
+    for (let n = 1; n <= LOGIN_LIMIT; n++) await postLogin(t.app);
+    t.clock.advance((LOGIN_WINDOW_S - 45) * 1000);
+    const refused = await postLogin(t.app);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('45');
+    expect(textOf(mainOf(refused.text))).toContain('Please wait 45 seconds and try again.');
+    t.clock.advance(45_000);
+    expect((await postLogin(t.app)).status).toBe(403);
+  });
+
+  it('holds across two app instances on one database', async () => {
+    const second = await anotherInstance();
+    for (let n = 1; n <= LOGIN_LIMIT; n++) await postLogin(n % 2 === 0 ? t.app : second);
+    expect((await postLogin(second)).status).toBe(429);
+    expect((await postLogin(t.app)).status).toBe(429);
+  });
+
+  it('survives a restart (a new app on the same database file)', async () => {
+    for (let n = 1; n <= LOGIN_LIMIT; n++) await postLogin(t.app);
+    await t.platform.shutdown();
+    const restarted = await anotherInstance();
+    expect((await postLogin(restarted)).status).toBe(429);
+    shutDown = true;
+    for (const platform of others.splice(0)) await platform.shutdown();
+    await t.sink.stop();
+    rmSync(t.dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps each limit apart: links are not refused because the login form was', async () => {
+    for (let n = 1; n <= LOGIN_LIMIT + 1; n++) await postLogin(t.app);
+    const link = await new Visitor(t.app).get('/signatures/confirm/not-a-real-token');
+    expect(link.status).toBe(404);
+  });
+
+  it('keeps no client address in the database, only keyed hashes', async () => {
+    await postLogin(t.app);
+    const keys = await t.platform.db.selectFrom('limit_counters').select('key_hash').execute();
+    expect(keys.length).toBeGreaterThan(0);
+    for (const { key_hash } of keys) expect(key_hash).not.toMatch(/127\.0\.0\.1|::1|ffff/);
+  });
+});
