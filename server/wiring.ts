@@ -215,6 +215,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const abuseLists = new AbuseListRepository(db);
   // PROOF_OF_WORK=0 (benchmarks only): no widget, no challenge, no check.
   const proofOfWork = config.proofOfWork ? new ProofOfWork(secret, new ProofOfWorkRepository(db)) : undefined;
+  const sourceLists = new SourceListsScreen({ lists: abuseLists, disposable: new DisposableDomains(), secret });
   const signatureService = new SignatureService({
     db,
     letters,
@@ -226,7 +227,17 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     publicUrl: config.publicUrl,
     messageIdDomain: domainOf(config.mailFrom),
     // Every signing attempt passes each screen; what they find is stored with the signature.
-    screens: [new SigningLimitScreen({ limits, secret, signingLimits: config.signingLimits })],
+    screens: [
+      // Allow-listed sources (an office network, a partner's domain) skip the signing limits.
+      new SigningLimitScreen({
+        limits,
+        secret,
+        signingLimits: config.signingLimits,
+        exempt: (attempt) => sourceLists.allows(attempt),
+      }),
+      new ProofOfWorkScreen(proofOfWork),
+      sourceLists,
+    ],
     ...(worker ? { onMailQueued: () => worker.wake() } : {}),
   });
 

@@ -85,9 +85,10 @@ export function loginThrottleKeys(
   address: string,
   client: string,
 ): { pair: string; account: string; client: string } {
+  const normal = accountEmail(address);
   return {
-    pair: keyedHash(secret, 'login-pair', `${address}\u0000${client}`),
-    account: accountThrottleKey(secret, address),
+    pair: keyedHash(secret, 'login-pair', `${normal}\u0000${client}`),
+    account: accountThrottleKey(secret, normal),
     client: keyedHash(secret, 'login-client', client),
   };
 }

@@ -17,6 +17,9 @@ const DAY = 86_400_000;
 
 const MESSAGES = {
   lastAdmin: 'This is the last active admin: make someone else an admin first.',
+  lastAdminInvited:
+    'This is the last admin who can log in: an invited admin counts only once they have set their password. Make someone else an admin, and wait for them to set their password, first.',
+  unlocked: 'The account was unlocked: its owner can log in now.',
   self: 'You cannot disable your own account.',
   emailInvalid: 'Enter an e-mail address in the form name@example.org.',
   exists: 'An account with this e-mail address already exists.',
@@ -139,6 +142,34 @@ describe('the audit log', () => {
       expect(await lastEntry(t, 'user-enabled')).toMatchObject({
         actor_email: admin.email,
         target_id: String(user.id),
+      });
+    });
+
+    it('records a password reset by e-mail link, and an admin’s unlock', async () => {
+      const owner = await createAccount(t.platform, 'organizer');
+      await new Visitor(t.app).submit('/account/reset', '/account/reset', { email: owner.email });
+      await t.drainOutbox();
+      const link = linksIn(t.sink.to(owner.email).at(-1)!).find((l) => l.includes('/account/reset/'))!;
+      const reset = await new Visitor(t.app).submit(pathOf(link), pathOf(link), {
+        password: 'a password chosen after forgetting',
+        confirm: 'a password chosen after forgetting',
+      });
+      expect(reset.status).toBe(303);
+      expect(await lastEntry(t, 'password-reset')).toMatchObject({
+        actor_user_id: owner.id,
+        target_type: 'user',
+        target_id: String(owner.id),
+      });
+
+      for (let n = 0; n < 3; n += 1) {
+        await new Visitor(t.app).submit('/login', '/login', { email: owner.email, password: 'a guess' });
+      }
+      expect((await submit(as, `/admin/users/${owner.id}/unlock`, {})).status).toBe(303);
+      expect(await lastEntry(t, 'user-unlocked')).toMatchObject({
+        actor_email: admin.email,
+        target_type: 'user',
+        target_id: String(owner.id),
+        details: { email: owner.email },
       });
     });
 
@@ -770,3 +801,165 @@ function expectErrorPageOfLink(response: { status: number; text: string }): void
   expect(textOf(mainOf(response.text))).toContain(MESSAGES.invalidLink);
   expect(startTags(response.text, 'input').some((i) => i.attrs.name === 'password')).toBe(false);
 }
+
+describe('an admin invited who has not set a password yet', () => {
+  let t: TestPlatform;
+  let admin: User;
+  let as: Visitor;
+  let invited: User;
+
+  beforeAll(async () => {
+    t = await createTestPlatform();
+    ({ user: admin, visitor: as } = await signedIn(t.app, t.platform, 'admin'));
+    await t.platform.appDeps.userAdmin.invite(admin, 'invited-admin@example.org', 'admin');
+    invited = (await t.platform.repositories.users.findByEmail('invited-admin@example.org'))!;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('does not count as an active admin: the real admin cannot step down, and is told why', async () => {
+    const demoted = await postForm(as, '/admin/users', `/admin/users/${admin.id}/role`, [
+      ['role', 'organizer'],
+    ]);
+    expectErrorPage(demoted, 409, ERROR_TITLES[409]);
+    expect(errorMessage(demoted.text)).toBe(MESSAGES.lastAdminInvited);
+    expect((await t.platform.repositories.users.findById(admin.id))!.role).toBe('admin');
+  });
+
+  it('cannot disable the last real admin either, even through the service', async () => {
+    await expect(t.platform.appDeps.userAdmin.disable(invited, admin.id)).rejects.toMatchObject({
+      status: 409,
+      code: 'last_admin',
+    });
+    expect((await t.platform.repositories.users.findById(admin.id))!.disabled).toBe(false);
+  });
+
+  it('can itself be made an organizer while the real admin remains', async () => {
+    const changed = await postForm(as, '/admin/users', `/admin/users/${invited.id}/role`, [
+      ['role', 'organizer'],
+    ]);
+    expect(changed.status).toBe(303);
+    expect((await t.platform.repositories.users.findById(invited.id))!.role).toBe('organizer');
+  });
+});
+
+describe('unlocking an account', () => {
+  let t: TestPlatform;
+  let as: Visitor;
+
+  beforeAll(async () => {
+    t = await createTestPlatform();
+    ({ visitor: as } = await signedIn(t.app, t.platform, 'admin'));
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** Three wrong passwords from this test's connection: its logins for the address then wait. */
+  async function lockOut(user: User) {
+    for (let n = 0; n < 3; n += 1) {
+      await new Visitor(t.app).submit('/login', '/login', { email: user.email, password: 'a wrong guess' });
+    }
+    const refused = await new Visitor(t.app).submit('/login', '/login', {
+      email: user.email,
+      password: TEST_PASSWORD,
+      next: '/admin',
+    });
+    expect(refused.status).toBe(429);
+  }
+
+  it('shows the accounts locked now, asks first, clears the lock, and the owner logs in at once', async () => {
+    const owner = await createAccount(t.platform, 'organizer');
+    const bystander = await createAccount(t.platform, 'organizer');
+    await lockOut(owner);
+
+    const list = await as.get('/admin/users');
+    const badges = startTags(list.text, 'span').filter((s) => s.attrs['data-locked']);
+    expect(badges.map((b) => b.attrs['data-locked'])).toEqual([String(owner.id)]);
+    const unlockLinks = startTags(list.text, 'a')
+      .map((a) => a.attrs.href)
+      .filter((href) => href?.endsWith('/unlock'));
+    expect(unlockLinks).toEqual([`/admin/users/${owner.id}/unlock`]);
+    expect(unlockLinks).not.toContain(`/admin/users/${bystander.id}/unlock`);
+
+    const confirm = await as.get(`/admin/users/${owner.id}/unlock`);
+    expect(confirm.status).toBe(200);
+    expect(textOf(mainOf(confirm.text))).toContain(owner.email);
+    // Asking changed nothing: the owner is still refused.
+    expect(
+      (
+        await new Visitor(t.app).submit('/login', '/login', {
+          email: owner.email,
+          password: TEST_PASSWORD,
+          next: '/admin',
+        })
+      ).status,
+    ).toBe(429);
+
+    const done = await submit(as, `/admin/users/${owner.id}/unlock`, {}, `/admin/users/${owner.id}/unlock`);
+    expect(done.status).toBe(303);
+    expect(done.headers.location).toBe('/admin/users?done=unlocked');
+    const after = await as.get('/admin/users?done=unlocked');
+    expect(textOf(innerHtml(after.text, byClass(after.text, 'notice')[0]!))).toBe(MESSAGES.unlocked);
+    expect(startTags(after.text, 'span').filter((s) => s.attrs['data-locked'])).toEqual([]);
+
+    await loginAs(t.app, owner);
+  });
+
+  it('refuses an unlock without the CSRF token, and the lock stays', async () => {
+    const owner = await createAccount(t.platform, 'organizer');
+    await lockOut(owner);
+    const response = await as.agent
+      .post(`/admin/users/${owner.id}/unlock`)
+      .type('form')
+      .set('Accept', 'text/html')
+      .send({});
+    expectErrorPage(response, 403, ERROR_TITLES[403]);
+    const list = await as.get('/admin/users');
+    expect(startTags(list.text, 'span').some((s) => s.attrs['data-locked'] === String(owner.id))).toBe(true);
+  });
+
+  it('is for admins only, on the page and in the service itself', async () => {
+    const owner = await createAccount(t.platform, 'organizer');
+    await lockOut(owner);
+    const { user: organizer, visitor } = await signedIn(t.app, t.platform, 'organizer');
+    expectErrorPage(await visitor.get(`/admin/users/${owner.id}/unlock`), 403, ERROR_TITLES[403]);
+    const posted = await postForm(visitor, '/admin', `/admin/users/${owner.id}/unlock`, []);
+    expectErrorPage(posted, 403, ERROR_TITLES[403]);
+    await expect(t.platform.appDeps.userAdmin.unlock(organizer, owner.id)).rejects.toMatchObject({
+      status: 403,
+    });
+    const list = await as.get('/admin/users');
+    expect(startTags(list.text, 'span').some((s) => s.attrs['data-locked'] === String(owner.id))).toBe(true);
+  });
+});
+
+describe('every account use case asks the policy itself', () => {
+  let t: TestPlatform;
+  let organizer: User;
+  let target: User;
+
+  beforeAll(async () => {
+    t = await createTestPlatform();
+    organizer = await createAccount(t.platform, 'organizer');
+    target = await createAccount(t.platform, 'organizer');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it.each([
+    ['list the accounts', () => t.platform.appDeps.userAdmin.list(organizer)],
+    ['open one account', () => t.platform.appDeps.userAdmin.find(organizer, target.id)],
+    ['invite someone', () => t.platform.appDeps.userAdmin.invite(organizer, 'x@example.org', 'admin')],
+    ['change a role', () => t.platform.appDeps.userAdmin.changeRole(organizer, organizer.id, 'admin')],
+    ['disable an account', () => t.platform.appDeps.userAdmin.disable(organizer, target.id)],
+    ['enable an account', () => t.platform.appDeps.userAdmin.enable(organizer, target.id)],
+    ['unlock an account', () => t.platform.appDeps.userAdmin.unlock(organizer, target.id)],
+  ])('refuses an organizer who calls the service to %s, with 403', async (_label, call) => {
+    await expect(call()).rejects.toMatchObject({ status: 403, code: 'admin_only' });
+    expect(await t.platform.repositories.users.findById(organizer.id)).toMatchObject({ role: 'organizer' });
+    expect(await t.platform.repositories.users.findByEmail('x@example.org')).toBeUndefined();
+  });
+});

@@ -220,6 +220,45 @@ describe('the first admin', () => {
     });
   });
 
+  it('is created when the only other admin is invited and has not set a password: nobody could log in', async () => {
+    const admin = await createAccount(t.platform, 'admin', 'departing-admin@example.org');
+    await t.platform.appDeps.userAdmin.invite(admin, 'invited-admin@example.org', 'admin');
+    await t.platform.db
+      .updateTable('users')
+      .set({ disabled_at: t.clock.now().toISOString() })
+      .where('id', '=', admin.id)
+      .execute();
+    const created = await t.platform.accounts.ensureFirstAdmin('first-admin@example.org');
+    expect(created.kind === 'created' && created.user).toMatchObject({
+      email: 'first-admin@example.org',
+      role: 'admin',
+    });
+  });
+
+  it('gives an invited admin at ADMIN_EMAIL the one-time password, and ends the invitation link', async () => {
+    const admin = await createAccount(t.platform, 'admin', 'departing-admin@example.org');
+    await t.platform.appDeps.userAdmin.invite(admin, 'first-admin@example.org', 'admin');
+    await t.platform.db
+      .updateTable('users')
+      .set({ disabled_at: t.clock.now().toISOString() })
+      .where('id', '=', admin.id)
+      .execute();
+    const invited = (await t.platform.repositories.users.findByEmail('first-admin@example.org'))!;
+
+    const created = await t.platform.accounts.ensureFirstAdmin('first-admin@example.org');
+    if (created.kind !== 'created') throw new Error(`expected the one-time password, got ${created.kind}`);
+    expect(created.user).toMatchObject({ id: invited.id, role: 'admin', mustChangePassword: true });
+    const login = await new Visitor(t.app).submit('/login', '/login', {
+      email: 'first-admin@example.org',
+      password: created.oneTimePassword,
+      next: '/admin',
+    });
+    expect(login.headers.location).toBe('/account/password');
+    expect(await t.platform.repositories.users.hasPendingInvitation(invited.id)).toBe(false);
+    // Now there is an admin who can log in: the next start creates nobody.
+    expect(await t.platform.accounts.ensureFirstAdmin('first-admin@example.org')).toEqual({ kind: 'exists' });
+  });
+
   it('neither promotes nor re-enables an existing account that has the address: the operator is told instead', async () => {
     await createAccount(t.platform, 'organizer', 'first-admin@example.org');
     expect(await t.platform.accounts.ensureFirstAdmin('first-admin@example.org')).toEqual({ kind: 'taken' });

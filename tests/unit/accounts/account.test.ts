@@ -1,8 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  ACCOUNT_LOGIN_POLICY,
   accountEmail,
+  accountThrottleKey,
+  CLIENT_LOGIN_POLICY,
   LOGIN_POLICY,
+  loginThrottleKeys,
   minutesToWait,
   passwordProblem,
   PASSWORD_MIN_LENGTH,
@@ -71,6 +75,48 @@ describe('waiting after failed logins', () => {
     expect(minutesToWait(new Date(NOW.getTime() + 60_000), NOW)).toBe(1);
     expect(minutesToWait(new Date(NOW.getTime() + 61_000), NOW)).toBe(2);
     expect(minutesToWait(new Date(NOW.getTime() - 5_000), NOW)).toBe(1);
+  });
+});
+
+describe('the three login throttles', () => {
+  const waitSeconds = (failures: number, policy: typeof LOGIN_POLICY) => {
+    const until = waitAfterFailures(failures, NOW, policy);
+    return until ? (until.getTime() - NOW.getTime()) / 1000 : 0;
+  };
+
+  it('only slows an address tried from many connections, a minute at most, however many failures', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000 }), (failures) => {
+        expect(waitSeconds(failures, ACCOUNT_LOGIN_POLICY)).toBeLessThanOrEqual(60);
+      }),
+    );
+    expect(waitSeconds(ACCOUNT_LOGIN_POLICY.freeFailures - 1, ACCOUNT_LOGIN_POLICY)).toBe(0);
+    expect(waitSeconds(1_000, ACCOUNT_LOGIN_POLICY)).toBe(60);
+  });
+
+  it('lets one connection alone never reach the account’s slowing: a pair locks first', () => {
+    expect(LOGIN_POLICY.lockAfterFailures).toBeLessThan(ACCOUNT_LOGIN_POLICY.freeFailures);
+  });
+
+  it('stops one connection trying many addresses, later than a pair but before long', () => {
+    expect(CLIENT_LOGIN_POLICY.freeFailures).toBeGreaterThan(LOGIN_POLICY.lockAfterFailures);
+    expect(waitSeconds(CLIENT_LOGIN_POLICY.freeFailures, CLIENT_LOGIN_POLICY)).toBeGreaterThan(0);
+    expect(waitSeconds(CLIENT_LOGIN_POLICY.lockAfterFailures, CLIENT_LOGIN_POLICY)).toBe(3600);
+  });
+
+  it('keys each throttle by a keyed hash: never the address or IP, different per purpose and secret', () => {
+    const keys = loginThrottleKeys('a secret long enough for a test', 'owner@example.org', '203.0.113.5');
+    const other = loginThrottleKeys('another secret, just as long', 'owner@example.org', '203.0.113.5');
+    expect(new Set(Object.values(keys)).size).toBe(3);
+    for (const key of Object.values(keys)) {
+      expect(key).not.toContain('owner');
+      expect(key).not.toContain('203.0.113');
+    }
+    expect(other.pair).not.toBe(keys.pair);
+    expect(keys.account).toBe(accountThrottleKey('a secret long enough for a test', ' Owner@Example.org '));
+    expect(
+      loginThrottleKeys('a secret long enough for a test', 'owner@example.org', '192.0.2.1').pair,
+    ).not.toBe(keys.pair);
   });
 });
 
