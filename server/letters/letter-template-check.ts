@@ -1,5 +1,23 @@
 import Handlebars from 'handlebars';
-import { EACH_DATA_VARIABLES, LETTER_HELPERS, MERGE_FIELDS, type MergeField } from './merge-fields.js';
+import type { EditorErrors } from './letter-input.js';
+import {
+  estimateLetterLength,
+  MAX_LETTER_TEXT_LENGTH,
+  MAX_LIST_BLOCKS,
+  MAX_SIGNATORY_BLOCK_LENGTH,
+  MAX_SIGNATORY_LISTS,
+} from './letter-size.js';
+import {
+  buildMergeFields,
+  EACH_DATA_VARIABLES,
+  LETTER_HELPERS,
+  MERGE_FIELDS,
+  recipientFields,
+  SAMPLE_COUNTRIES,
+  SAMPLE_SIGNATORIES,
+  type LetterMergeFields,
+  type MergeField,
+} from './merge-fields.js';
 
 /**
  * The save-time check of an organizer-written letter text. Letter texts are untrusted Handlebars
@@ -32,6 +50,10 @@ export const TEMPLATE_PROBLEM_CODES = [
   'list_as_text',
   'helper_arguments',
   'field_outside_each',
+  'signatories_repeated',
+  'signatory_block_too_long',
+  'too_many_lists',
+  'too_large',
 ] as const;
 
 /** Why a letter text was refused. */
@@ -227,6 +249,9 @@ function fieldIn(path: PathNode, scope: Scope & { kind: 'letter' | 'item' }): Me
 
 class TemplateWalker {
   readonly problems: TemplateProblem[] = [];
+  // Blocks that repeat for every item of a list: what a letter expands to is bounded by counting them.
+  private readonly signatoryLists: BlockNode[] = [];
+  private listBlocks = 0;
 
   constructor(private readonly source: SourceText) {}
 
@@ -316,6 +341,7 @@ class TemplateWalker {
       const field = helper === 'each' && list !== undefined ? LETTER_FIELDS.get(list) : undefined;
       if (field?.kind === 'list' && list !== undefined) {
         inner = { kind: 'item', list, fields: Object.keys(field.item) };
+        this.listBlock(node, list);
       } else if (helper !== 'each') {
         inner = scope;
       }
@@ -335,6 +361,36 @@ class TemplateWalker {
     if (node.hash) this.report(node.hash, 'hash_arguments', { name: this.name(node.hash) });
     this.program(node.program, inner, depth);
     this.program(node.inverse, inverse, depth);
+  }
+
+  /** Counts a list block; a signatory list repeats for every signature, so its length is bounded too. */
+  private listBlock(node: BlockNode, list: string): void {
+    this.listBlocks += 1;
+    const opening = shorten(this.source.text(node.loc).split('}}')[0] ?? '') + '}}';
+    if (this.listBlocks === MAX_LIST_BLOCKS + 1)
+      this.report(node, 'too_many_lists', { name: opening, max: String(MAX_LIST_BLOCKS) });
+    if (list !== 'signatories') return;
+    this.signatoryLists.push(node);
+    const length = Array.from(this.source.text(node.loc)).length;
+    if (length > MAX_SIGNATORY_BLOCK_LENGTH) {
+      this.report(node, 'signatory_block_too_long', {
+        name: opening,
+        length: String(length),
+        max: String(MAX_SIGNATORY_BLOCK_LENGTH),
+      });
+    }
+  }
+
+  /** Problems only known once the whole text is read: one report for all the signatory lists too many. */
+  finish(): void {
+    const extra = this.signatoryLists[MAX_SIGNATORY_LISTS];
+    if (extra) {
+      this.report(extra, 'signatories_repeated', {
+        name: '{{#each signatories}}',
+        count: String(this.signatoryLists.length),
+        max: String(MAX_SIGNATORY_LISTS),
+      });
+    }
   }
 
   private unknownHelper(node: AstNode, name: string): void {
@@ -501,6 +557,7 @@ export function checkLetterTemplate(
   }
   const walker = new TemplateWalker(text);
   walker.program(ast, { kind: 'letter' }, 0);
+  walker.finish();
   if (walker.problems.length === 0) return { ok: true };
   // A stable sort: problems at the same place keep the order they were found in.
   const problems = walker.problems.sort((a, b) => a.line - b.line || a.column - b.column);
@@ -514,4 +571,73 @@ export function describeProblem(
 ): string {
   const message = t(`letterTemplate.problems.${problem.code}`, problem.params);
   return t('letterTemplate.problemAt', { line: problem.line, column: problem.column, message });
+}
+
+/**
+ * The size check of a checked letter text with data: a `too_large` problem, at the list block that makes
+ * it largest, when the text would render past MAX_LETTER_TEXT_LENGTH with `signatures` signatures (the
+ * names in `fields` stand for the average signatory). Cheap: nothing is rendered.
+ */
+export function checkLetterSize(
+  source: string,
+  fields: LetterMergeFields,
+  signatures: number,
+): TemplateProblem | undefined {
+  const estimate = estimateLetterLength(source, fields, { signatories: signatures });
+  if (!estimate.over) return undefined;
+  const block = estimate.largest;
+  return {
+    line: block?.line ?? 1,
+    column: block?.column ?? 1,
+    code: 'too_large',
+    params: {
+      name: block?.name ?? '',
+      count: new Intl.NumberFormat('en').format(signatures),
+      max: new Intl.NumberFormat('en').format(MAX_LETTER_TEXT_LENGTH),
+    },
+  };
+}
+
+/**
+ * The size check of a letter text when it is saved, before anyone is listed: sample signatories stand
+ * for `signatures` of them (the goal or today's count, whichever is more).
+ */
+export function checkLetterSizeForSave(
+  source: string,
+  language: string,
+  signatures: number,
+  countryName: (code: string, language: string) => string,
+): TemplateProblem | undefined {
+  const fields = buildMergeFields(
+    {
+      recipient: recipientFields(null),
+      letterTitle: '',
+      language,
+      date: new Date(0),
+      signatureCount: signatures,
+      countries: SAMPLE_COUNTRIES,
+      signatories: SAMPLE_SIGNATORIES,
+      organisations: [],
+    },
+    countryName,
+  );
+  return checkLetterSize(source, fields, signatures);
+}
+
+/**
+ * The size check of every text of a letter being saved, as editor errors beside each body; undefined
+ * when all of them fit with `signatures` signatures (the goal or today's count, whichever is more).
+ */
+export function letterSizeErrors(
+  texts: readonly { language: string; body: string }[],
+  signatures: number,
+  countryName: (code: string, language: string) => string,
+): EditorErrors | undefined {
+  const errors: EditorErrors = {};
+  for (const text of texts) {
+    if (text.body === '' || !checkLetterTemplate(text.body).ok) continue;
+    const problem = checkLetterSizeForSave(text.body, text.language, signatures, countryName);
+    if (problem) errors[`body_${text.language}`] = [{ key: 'letterTemplate.problemAt', problem }];
+  }
+  return Object.keys(errors).length > 0 ? errors : undefined;
 }

@@ -3,7 +3,16 @@ import path from 'node:path';
 import fc from 'fast-check';
 import i18next from 'i18next';
 import { describe, expect, it } from 'vitest';
+import Handlebars from 'handlebars';
 import {
+  estimateLetterLength,
+  MAX_LETTER_TEXT_LENGTH,
+  MAX_LIST_BLOCKS,
+  MAX_SIGNATORY_BLOCK_LENGTH,
+} from '../../../server/letters/letter-size.js';
+import {
+  checkLetterSize,
+  checkLetterSizeForSave,
   checkLetterTemplate,
   describeProblem,
   MAX_BLOCK_DEPTH,
@@ -347,12 +356,22 @@ describe('checkLetterTemplate positions and lists problems', () => {
   });
 });
 
-const messages = JSON.parse(readFileSync(path.join(localesDir, 'en', 'letter-template.json'), 'utf8')) as {
-  letterTemplate: { problemAt: string; problems: Record<string, string> };
+type TemplateMessages = { letterTemplate: { problemAt: string; problems: Record<string, string> } };
+const messageFile = (file: string) =>
+  JSON.parse(readFileSync(path.join(localesDir, 'en', file), 'utf8')) as TemplateMessages;
+// The bounds on what a letter expands to keep their messages in limits.json; the keys are merged.
+const messages: TemplateMessages = {
+  letterTemplate: {
+    ...messageFile('letter-template.json').letterTemplate,
+    problems: {
+      ...messageFile('letter-template.json').letterTemplate.problems,
+      ...messageFile('limits.json').letterTemplate.problems,
+    },
+  },
 };
 
 describe('letter template problem messages', () => {
-  const examples: Record<TemplateProblemCode, string> = {
+  const examples: Record<Exclude<TemplateProblemCode, 'too_large'>, string> = {
     too_long: 'x'.repeat(MAX_TEMPLATE_LENGTH + 1),
     too_deep: '{{#if date}}'.repeat(MAX_BLOCK_DEPTH + 1) + '{{/if}}'.repeat(MAX_BLOCK_DEPTH + 1),
     parse_error: '{{#if date}}',
@@ -374,6 +393,9 @@ describe('letter template problem messages', () => {
     list_as_text: '{{signatories}}',
     helper_arguments: '{{#if}}{{/if}}',
     field_outside_each: '{{name}}',
+    signatories_repeated: '{{#each signatories}}{{name}}{{/each}}'.repeat(2),
+    signatory_block_too_long: `{{#each signatories}}${'x'.repeat(MAX_SIGNATORY_BLOCK_LENGTH)}{{/each}}`,
+    too_many_lists: '{{#each countries}}{{name}}{{/each}}'.repeat(MAX_LIST_BLOCKS + 1),
   };
 
   it('has an English message for every problem code and no others', () => {
@@ -381,7 +403,10 @@ describe('letter template problem messages', () => {
   });
 
   it.each(TEMPLATE_PROBLEM_CODES)('fills every placeholder of the %s message from the problem', (code) => {
-    const [problem] = problemsOf(examples[code]);
+    const [problem] =
+      code === 'too_large'
+        ? [checkLetterSize('{{#each signatories}}{{name}}\n{{/each}}', FULL_FIELDS, 10_000_000)]
+        : problemsOf(examples[code]);
     expect(problem?.code).toBe(code);
     const placeholders = [...(messages.letterTemplate.problems[code] ?? '').matchAll(/\{\{(\w+)\}\}/g)].map(
       (m) => m[1],
@@ -542,6 +567,9 @@ describe('checkLetterTemplate properties', () => {
   it('accepts and renders every text built from the allowed constructs', () => {
     fc.assert(
       fc.property(allowedText(3), (source) => {
+        // One signatory list at most, and a short one: the bounds on what a letter expands to.
+        fc.pre((source.match(/\{\{#each signatories\}\}/g) ?? []).length <= 1);
+        fc.pre(source.length <= MAX_SIGNATORY_BLOCK_LENGTH);
         expect(checkLetterTemplate(source)).toEqual({ ok: true });
         renders(source);
       }),
@@ -554,5 +582,104 @@ describe('checkLetterTemplate properties', () => {
     for (const file of seedTemplates) {
       expect(() => renders(readFileSync(path.join(letterTemplatesDir, file), 'utf8')), file).not.toThrow();
     }
+  });
+});
+
+describe('what a letter text can expand to', () => {
+  const LIST = '{{#each signatories}}{{name}}, {{country}}\n{{/each}}';
+
+  it('refuses a text that lists its signatories more than once, once, at the second list, with how many there are', () => {
+    // The text of the report: 1,200 lists made a 47 MB e-mail at 1,000 signatures.
+    const problems = problemsOf(
+      `Dear {{recipient.name}},\n\n${'{{#each signatories}}{{name}}{{/each}}'.repeat(1200)}`,
+    );
+    // Reported once (not 1,199 times), beside the count of list blocks, also past its limit.
+    expect(problems.map((p) => p.code)).toEqual(['signatories_repeated', 'too_many_lists']);
+    expect(problems[0]).toMatchObject({
+      code: 'signatories_repeated',
+      line: 3,
+      column: 39,
+      params: { count: '1200', max: '1', name: '{{#each signatories}}' },
+    });
+  });
+
+  it('accepts one signatory list, and the seed letters', () => {
+    expect(checkLetterTemplate(`Dear {{recipient.name}},\n\n${LIST}`)).toEqual({ ok: true });
+    for (const file of seedTemplates) {
+      expect(checkLetterTemplate(readFileSync(path.join(letterTemplatesDir, file), 'utf8')), file).toEqual({
+        ok: true,
+      });
+    }
+  });
+
+  it('refuses a signatory list longer than its limit, since it repeats for every signature', () => {
+    const long = `{{#each signatories}}{{name}} ${'signed. '.repeat(70)}\n{{/each}}`;
+    const [problem] = problemsOf(`Hello\n${long}`);
+    expect(problem).toMatchObject({
+      code: 'signatory_block_too_long',
+      line: 2,
+      column: 1,
+      params: { max: String(MAX_SIGNATORY_BLOCK_LENGTH), length: String(long.length) },
+    });
+  });
+
+  it('refuses more list blocks than its limit, at the first one too many', () => {
+    const list = '{{#each countries}}{{name}}: {{count}}\n{{/each}}';
+    const problems = problemsOf(`${list}\n`.repeat(MAX_LIST_BLOCKS) + list);
+    // Each list takes two lines.
+    expect(problems.map((p) => [p.code, p.line])).toEqual([['too_many_lists', 2 * MAX_LIST_BLOCKS + 1]]);
+    expect(checkLetterTemplate(`${list}\n`.repeat(MAX_LIST_BLOCKS))).toEqual({ ok: true });
+  });
+
+  it('cannot nest a signatory list in another list', () => {
+    expect(problemsOf(`{{#each countries}}${LIST}{{/each}}`).map((p) => p.code)).toContain('each_needs_list');
+  });
+
+  it('refuses a signatory list that would pass the length limit at the expected signatures, naming its line', () => {
+    const source = `{{recipient.salutation}},\n\nWe ask you to act.\n${LIST}`;
+    const problem = checkLetterSizeForSave(source, 'en', 100_000, (code) => code);
+    expect(problem).toMatchObject({
+      code: 'too_large',
+      line: 4,
+      column: 1,
+      params: { name: '{{#each signatories}}', count: '100,000', max: '1,000,000' },
+    });
+    expect(checkLetterSizeForSave(source, 'en', 5_000, (code) => code)).toBeUndefined();
+    // Without a list, any number of signatures is fine.
+    expect(checkLetterSizeForSave('{{signatureCount}} signed.', 'en', 10_000_000, (c) => c)).toBeUndefined();
+  });
+
+  it('estimates at least the length Handlebars renders, exactly without data variables, for every text built from the allowed constructs', () => {
+    const handlebars = Handlebars.create();
+    fc.assert(
+      fc.property(allowedText(3), (source) => {
+        for (const fields of [FULL_FIELDS, EMPTY_FIELDS]) {
+          const rendered = handlebars.compile(source, { strict: true, noEscape: true })(fields);
+          const estimate = estimateLetterLength(source, fields);
+          expect(estimate.over).toBe(false);
+          // Handlebars renders @first/@last oddly inside the {{else}} of a block; the estimate counts them in full.
+          if (source.includes('@')) expect(estimate.length).toBeGreaterThanOrEqual(rendered.length);
+          else expect(estimate.length).toBe(rendered.length);
+          expect(renderLetter(source, fields).text.length).toBeLessThanOrEqual(rendered.length);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stops estimating once past the limit, and names the list that makes the text large', () => {
+    const signatories = Array.from({ length: 30_000 }, (_, i) => ({ name: `Name ${i}`, country: 'Korea' }));
+    const estimate = estimateLetterLength(
+      `Intro\n{{#each countries}}{{name}}{{/each}}\n${LIST}`,
+      {
+        ...FULL_FIELDS,
+        signatories,
+      },
+      { limit: 100_000 },
+    );
+    expect(estimate.over).toBe(true);
+    expect(estimate.length).toBeLessThanOrEqual(100_000 + 50);
+    expect(estimate.largest).toMatchObject({ line: 3, column: 1, name: '{{#each signatories}}' });
+    expect(MAX_LETTER_TEXT_LENGTH).toBeGreaterThan(100_000);
   });
 });
