@@ -24,7 +24,12 @@ import { diffVersions, type TranslationDiff } from './letter-diff.js';
 import { dayValue } from '../lib/dates.js';
 import { parseEditorForm, type EditorErrors, type EditorValues } from './letter-input.js';
 import type { LetterDetails, LetterListItem, LetterRepository, PendingEdit } from './letter-repository.js';
-import { checkLetterTemplate, type TemplateProblem } from './letter-template-check.js';
+import {
+  checkLetterSizeForSave,
+  checkLetterTemplate,
+  letterSizeErrors,
+  type TemplateProblem,
+} from './letter-template-check.js';
 import { renderLetter, type RenderedLetter } from './letter-text.js';
 import { buildMergeFields, SAMPLE_COUNTRIES, SAMPLE_SIGNATORIES, recipientFields } from './merge-fields.js';
 import { lastDays, type DayCount } from './signature-chart.js';
@@ -259,6 +264,9 @@ export class LetterEditorService {
     const parsed = parseEditorForm(values, { now });
     if (!parsed.ok) return { kind: 'invalid', errors: parsed.errors };
     const { details, texts, recipientIds } = parsed.input;
+    // What the texts expand to at the goal (letter-size.ts): refused now rather than at delivery.
+    const tooLarge = letterSizeErrors(texts, details.goal ?? 0, this.deps.countryName);
+    if (tooLarge) return { kind: 'invalid', errors: tooLarge };
     return this.deps.db.transaction().execute(async (tx) => {
       const letters = this.deps.letters.with(tx);
       const errors = await this.checkReferences(
@@ -340,6 +348,13 @@ export class LetterEditorService {
     });
     if (!parsed.ok) return { kind: 'invalid', errors: parsed.errors };
     const { details, texts, recipientIds } = parsed.input;
+    // What the texts expand to at the goal or today's count (letter-size.ts): refused now, not at delivery.
+    const tooLarge = letterSizeErrors(
+      texts,
+      Math.max(letter.signatureCount, details.goal ?? 0),
+      this.deps.countryName,
+    );
+    if (tooLarge) return { kind: 'invalid', errors: tooLarge };
     const mayPublishUnreviewed = can(
       user,
       'letter.publish-unreviewed',
@@ -567,6 +582,13 @@ export class LetterEditorService {
     const text = values.texts[language] ?? { title: '', summary: '', body: '' };
     const checked = checkLetterTemplate(text.body);
     if (!checked.ok) return { kind: 'problems', problems: checked.problems, language };
+    const tooLarge = checkLetterSizeForSave(
+      text.body,
+      language,
+      Math.max(letter?.signatureCount ?? 0, letter?.goal ?? 0, Number(values.goal) || 0),
+      this.deps.countryName,
+    );
+    if (tooLarge) return { kind: 'problems', problems: [tooLarge], language };
 
     let signatories: readonly { name: string; country: string }[] = SAMPLE_SIGNATORIES;
     let countries: readonly { code: string; count: number }[] = SAMPLE_COUNTRIES;

@@ -6,7 +6,6 @@ import {
   fieldErrors,
   fieldValue,
   formFields,
-  letterForm,
   letterTables,
   postForm,
   withField,
