@@ -108,6 +108,9 @@ export function letterResource(
   return { ownerId: letter.ownerId, collaboratorIds };
 }
 
+/** Every action there is, for tests that check each has a rule in the table. */
+export const ACTIONS = Object.keys(RULES) as Action[];
+
 type ResourceArg<A extends Action> = Actions[A] extends undefined ? [] : [resource: Actions[A]];
 
 /** Whether the actor may do this. Pure: for routes and views that show or hide what is allowed. */
