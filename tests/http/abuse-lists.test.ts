@@ -172,6 +172,37 @@ describe('block and allow lists', () => {
   });
 });
 
+describe('allow list and the signing limits', () => {
+  let t: TestPlatform;
+  beforeEach(async () => {
+    // The default limits: one signing per client and letter a minute.
+    t = await createTestPlatform({ env: { SIGNING_LIMIT_BURST: '1/60', SIGNING_LIMIT_SUSTAINED: '5/300' } });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('lets an allow-listed domain sign more than once a minute from one network, and no other', async () => {
+    const admin = await loginAs(t.app, await createAccount(t.platform, 'admin'));
+    await admin.submit('/admin/abuse', '/admin/abuse/entries', {
+      list: 'allow',
+      kind: 'domain',
+      value: 'partner.example',
+      note: 'one office, many signers',
+    });
+    const { slug } = await createLetter(t.platform.db, t.clock.now());
+    for (const name of ['a', 'b', 'c'])
+      await sign(new Visitor(t.app), slug, { email: `${name}@partner.example` });
+    for (const name of ['x', 'y'])
+      await sign(new Visitor(t.app), slug, { email: `${name}@elsewhere.example` });
+    const rows = await signatureRows(t.platform.db);
+    expect(rows.slice(0, 3).map((r) => reasons(r.suspect_reasons))).toEqual([[], [], []]);
+    // A positive control: the same network signing twice for another domain is over the limit.
+    expect(reasons(rows[3]!.suspect_reasons)).toEqual([]);
+    expect(reasons(rows[4]!.suspect_reasons)).toContain('rate-burst');
+  });
+});
+
 describe('trending sources', () => {
   let t: TestPlatform;
   beforeEach(async () => {
