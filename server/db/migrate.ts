@@ -8,6 +8,7 @@ import * as auditNoReplace from './migrations/2026-11-23T20-audit-log-no-replace
 import * as outboxContents from './migrations/2026-11-23T21-outbox-contents.js';
 import * as pendingLetterChanges from './migrations/2026-12-05T03-pending-letter-changes.js';
 import * as loginThrottlesPerClient from './migrations/2026-12-05T04-login-throttles-per-client-and-password-reset.js';
+import * as deliveryRoundFailure from './migrations/2026-12-05T05-delivery-round-failure.js';
 import * as signingLimits from './migrations/2026-12-05T06-signing-limits.js';
 import * as abuseLists from './migrations/2026-12-05T07-abuse-lists.js';
 
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23T21-outbox-contents': outboxContents,
   '2026-12-05T03-pending-letter-changes': pendingLetterChanges,
   '2026-12-05T04-login-throttles-per-client-and-password-reset': loginThrottlesPerClient,
+  '2026-12-05T05-delivery-round-failure': deliveryRoundFailure,
   '2026-12-05T06-signing-limits': signingLimits,
   '2026-12-05T07-abuse-lists': abuseLists,
 };

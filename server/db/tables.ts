@@ -179,6 +179,8 @@ export interface DeliveryRoundsTable {
   notified_at: string | null;
   created_at: string;
   updated_at: string;
+  /** Why a round failed before anything was queued (JSON: code and figures), else null. */
+  failure: string | null;
 }
 
 /** One compiled letter for one recipient in one round; its sending is the outbox message. */
