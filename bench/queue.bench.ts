@@ -15,7 +15,7 @@ import { migrateToLatest } from '../server/db/migrate.js';
 import { newMessageId } from '../server/lib/ids.js';
 import { createLogger } from '../server/lib/logger.js';
 import { createMailSender } from '../server/mail/mail-sender.js';
-import { PRIORITY, type NewOutboxMessage } from '../server/outbox/outbox.js';
+import { PRIORITY, type RenderedOutboxMessage } from '../server/outbox/outbox.js';
 import { OutboxRepository } from '../server/outbox/outbox-repository.js';
 import { OutboxWorker } from '../server/outbox/outbox-worker.js';
 import { systemClock } from '../server/lib/clock.js';
@@ -34,7 +34,7 @@ const PARAGRAPH =
 const TEXT = PARAGRAPH.repeat(25);
 const HTML = `<p>${PARAGRAPH.repeat(5)}</p>`.repeat(5);
 
-function message(i: number): NewOutboxMessage {
+function message(i: number): RenderedOutboxMessage {
   return {
     kind: 'letter-delivery',
     priority: PRIORITY.letter,

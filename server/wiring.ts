@@ -36,6 +36,8 @@ import { UserAdminService } from './accounts/user-admin-service.js';
 import { PasswordResetService } from './accounts/password-reset-service.js';
 import { ModerationService } from './signatures/moderation-service.js';
 import { PrivacyService } from './signatures/privacy-service.js';
+import { ConfirmationEmail } from './signatures/confirmation-email.js';
+import { CapturedMailEraser } from './mail/captured-mail-eraser.js';
 import { readSeedLetters } from '../seeds/seed-loader.js';
 import { AccountService } from './accounts/account-service.js';
 import { LoginThrottleRepository } from './accounts/login-throttle-repository.js';
@@ -193,6 +195,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       ? new OutboxWorker({
           outbox,
           sender: createMailSender(transport, config.mailFrom, (id) => bounces.returnPath(id)),
+          // Confirmations are rendered here, just before sending, not in the signing request.
+          render: (message) => confirmationEmail.forMessage(message),
           clock,
           logger: logger.child({ component: 'mail-worker' }),
           workerId: `worker-${process.pid}-${randomBytes(3).toString('hex')}`,
@@ -208,6 +212,13 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     bounceServer = await startBounceServer(bounces, config.host, config.bounceSmtpPort, logger);
   }
   const emails = new EmailTemplates(i18n);
+  const confirmationEmail = new ConfirmationEmail({
+    signatures,
+    letters,
+    emails,
+    secret,
+    publicUrl: config.publicUrl,
+  });
   const pdf =
     options.pdf ??
     (chromiumAt(config.chromiumPath) ? new ChromiumPdfRenderer(config.chromiumPath, logger) : noPdf);
@@ -301,10 +312,11 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     signatures,
     letters,
     outbox,
+    deliveries: deliveryRepository,
     audit,
     emails,
     // Erasure clears captured mail whenever mail is captured, production or not.
-    mailbox,
+    mailbox: mailbox ? new CapturedMailEraser(config.mailboxDir) : undefined,
     clock,
     secret,
     publicUrl: config.publicUrl,

@@ -6,6 +6,7 @@ import * as deliveries from './migrations/2026-11-23T16-deliveries.js';
 import * as signerData from './migrations/2026-11-23T18-signer-data.js';
 import * as auditNoReplace from './migrations/2026-11-23T20-audit-log-no-replace.js';
 import * as outboxContents from './migrations/2026-11-23T21-outbox-contents.js';
+import * as outboxSentDigest from './migrations/2026-12-05T02-outbox-sent-digest.js';
 import * as pendingLetterChanges from './migrations/2026-12-05T03-pending-letter-changes.js';
 import * as loginThrottlesPerClient from './migrations/2026-12-05T04-login-throttles-per-client-and-password-reset.js';
 import * as deliveryRoundFailure from './migrations/2026-12-05T05-delivery-round-failure.js';
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23T18-signer-data': signerData,
   '2026-11-23T20-audit-log-no-replace': auditNoReplace,
   '2026-11-23T21-outbox-contents': outboxContents,
+  '2026-12-05T02-outbox-sent-digest': outboxSentDigest,
   '2026-12-05T03-pending-letter-changes': pendingLetterChanges,
   '2026-12-05T04-login-throttles-per-client-and-password-reset': loginThrottlesPerClient,
   '2026-12-05T05-delivery-round-failure': deliveryRoundFailure,

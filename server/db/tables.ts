@@ -161,6 +161,14 @@ export interface OutboxMessagesTable {
   delivery_round_id: number | null;
   bounced_at: string | null;
   attachment_count: Generated<number>;
+  /** SHA-256 (hex) of the exact bytes handed to SMTP, kept once the body is dropped after sending. */
+  sent_sha256: Generated<string | null>;
+  /** Size in bytes of what was handed to SMTP. */
+  sent_size: Generated<number | null>;
+  /** When the content and attachments were deleted (sent, cancelled, erased, or failed long ago). */
+  content_removed_at: Generated<string | null>;
+  /** Set when the worker renders the message just before sending (in this language), not the enqueuer. */
+  render_language: Generated<string | null>;
 }
 
 export interface DeliveryRoundsTable {

@@ -2,7 +2,7 @@ import type { Executor } from '../db/database.js';
 import type { DeliveryRoundsTable } from '../db/tables.js';
 import type { Selectable } from 'kysely';
 import type { OutboxStatus } from '../outbox/outbox.js';
-import type { DeliveryRound, RoundKind, RoundTrigger } from './delivery.js';
+import type { DeliveryRound, RoundFailure, RoundKind, RoundTrigger } from './delivery.js';
 
 function toRound(row: Selectable<DeliveryRoundsTable>): DeliveryRound {
   return {
@@ -12,6 +12,7 @@ function toRound(row: Selectable<DeliveryRoundsTable>): DeliveryRound {
     kind: row.kind as RoundKind,
     trigger: row.trigger as RoundTrigger,
     status: row.status as DeliveryRound['status'],
+    failure: row.failure ? (JSON.parse(row.failure) as RoundFailure) : null,
     signatureCount: row.signature_count,
     milestone: row.milestone,
     testAddress: row.test_address,
@@ -37,6 +38,11 @@ export interface DeliveryRecord {
   sentAt: Date | null;
   bouncedAt: Date | null;
   updatedAt: Date;
+  /** Whether the compiled letter's body is gone (dropped once sent); the digest stands for it. */
+  contentRemoved: boolean;
+  /** SHA-256 (hex) and size of the bytes handed to SMTP, once sent. */
+  sentSha256: string | null;
+  sentSize: number | null;
 }
 
 /** A recipient the letter reached, for the public page. */
@@ -186,6 +192,17 @@ export class DeliveryRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /** A compiling round fails and says why (compare-and-set: only while it compiles); true when it moved. */
+  async failRound(id: number, failure: RoundFailure, now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('delivery_rounds')
+      .set({ status: 'failed', failure: JSON.stringify(failure), updated_at: now.toISOString() })
+      .where('id', '=', id)
+      .where('status', '=', 'compiling')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async markNotified(id: number, now: Date): Promise<void> {
     await this.db
       .updateTable('delivery_rounds')
@@ -252,6 +269,9 @@ export class DeliveryRepository {
         'm.sent_at',
         'm.bounced_at',
         'm.updated_at',
+        'm.content_removed_at',
+        'm.sent_sha256',
+        'm.sent_size',
       ])
       .where('r.letter_id', '=', letterId)
       .orderBy('d.delivery_round_id', 'desc')
@@ -272,6 +292,9 @@ export class DeliveryRepository {
       sentAt: r.sent_at ? new Date(r.sent_at) : null,
       bouncedAt: r.bounced_at ? new Date(r.bounced_at) : null,
       updatedAt: new Date(r.updated_at),
+      contentRemoved: r.content_removed_at !== null,
+      sentSha256: r.sent_sha256,
+      sentSize: r.sent_size,
     }));
   }
 
@@ -299,6 +322,64 @@ export class DeliveryRepository {
       }
     }
     return [...latest.values()];
+  }
+
+  /**
+   * The compiled letters that name any of these signatures: deliveries of rounds of their letters
+   * created once they were confirmed, when they chose to be named. Read before the signatures are
+   * anonymised (erasure, retention), to reach every copy of the name.
+   */
+  async deliveriesNaming(
+    signatureIds: readonly number[],
+  ): Promise<{ deliveryId: number; roundId: number; outboxMessageId: number; status: OutboxStatus }[]> {
+    const found = new Map<
+      number,
+      { deliveryId: number; roundId: number; outboxMessageId: number; status: OutboxStatus }
+    >();
+    for (let i = 0; i < signatureIds.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('signatures as s')
+        .innerJoin('delivery_rounds as r', 'r.letter_id', 's.letter_id')
+        .innerJoin('deliveries as d', 'd.delivery_round_id', 'r.id')
+        .innerJoin('outbox_messages as m', 'm.id', 'd.outbox_message_id')
+        .select(['d.id', 'd.delivery_round_id', 'd.outbox_message_id', 'm.status'])
+        .where('s.id', 'in', signatureIds.slice(i, i + 500))
+        .where('s.display', '!=', 'hidden')
+        .where('s.confirmed_at', 'is not', null)
+        .whereRef('s.confirmed_at', '<=', 'r.created_at')
+        .execute();
+      for (const r of rows)
+        found.set(r.id, {
+          deliveryId: r.id,
+          roundId: r.delivery_round_id,
+          outboxMessageId: r.outbox_message_id,
+          status: r.status as OutboxStatus,
+        });
+    }
+    return [...found.values()];
+  }
+
+  /**
+   * Forgets compiled letters that never went (their messages were cancelled) and puts their rounds
+   * back to compiling, so the scheduler compiles those recipients again from today's annex. Returns
+   * the rounds it reopened.
+   */
+  async recompile(deliveryIds: readonly number[], now: Date): Promise<number[]> {
+    if (deliveryIds.length === 0) return [];
+    const rounds = new Set<number>();
+    for (let i = 0; i < deliveryIds.length; i += 500) {
+      const rows = await this.db
+        .deleteFrom('deliveries')
+        .where('id', 'in', deliveryIds.slice(i, i + 500))
+        .returning('delivery_round_id')
+        .execute();
+      for (const r of rows) rounds.add(r.delivery_round_id);
+    }
+    const reopened: number[] = [];
+    for (const round of rounds) {
+      if (await this.setRoundStatus(round, 'queued', 'compiling', now)) reopened.push(round);
+    }
+    return reopened;
   }
 
   /** The delivery (and its recipient) a queued message belongs to, for bounces. */

@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { MailSender } from '../outbox/outbox-worker.js';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { OutboxAttachment, OutboxMessage } from '../outbox/outbox.js';
+import type { ComposedMail, MailSender } from '../outbox/outbox-worker.js';
 
 /**
  * Shorter than the worker's lease (5 min), so a hung server fails the attempt before the claim
@@ -45,32 +48,47 @@ export function createCaptureTransport(port: number, options: TransportOptions):
  * Sends outbox messages through nodemailer: From is always the platform address (so receivers with
  * strict DMARC accept it), Reply-To the organisation's when it has one, the Message-ID the message's
  * own, and the envelope sender a per-message bounce address when `returnPath` gives one (VERP).
+ * The message is composed here and handed over as raw bytes, so the queue can keep their SHA-256
+ * once the body is dropped (a DKIM signature, when configured, is the one header added after).
  */
 export function createMailSender(
   transport: Transporter,
   from: string,
   returnPath?: (messageId: number) => string | undefined,
 ): MailSender {
+  const compose = async (message: OutboxMessage, attachments: OutboxAttachment[]): Promise<ComposedMail> => {
+    const node = new MailComposer({
+      from,
+      to: message.toAddress,
+      subject: message.subject,
+      text: message.textBody,
+      html: message.htmlBody,
+      messageId: message.messageId,
+      headers: message.headers,
+      ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+      attachments: attachments.map((a) => ({
+        filename: a.fileName,
+        content: a.content,
+        contentType: a.contentType,
+      })),
+    }).compile();
+    const envelope = node.getEnvelope();
+    const bounceTo = returnPath?.(message.id);
+    return {
+      raw: await node.build(),
+      envelope: { from: bounceTo ?? (envelope.from || ''), to: envelope.to },
+    };
+  };
   return {
-    async send(message, attachments = []) {
-      const bounceTo = returnPath?.(message.id);
-      const info = await transport.sendMail({
-        from,
-        to: message.toAddress,
-        subject: message.subject,
-        text: message.textBody,
-        html: message.htmlBody,
-        messageId: message.messageId,
-        headers: message.headers,
-        ...(message.replyTo ? { replyTo: message.replyTo } : {}),
-        ...(bounceTo ? { envelope: { from: bounceTo, to: [message.toAddress] } } : {}),
-        attachments: attachments.map((a) => ({
-          filename: a.fileName,
-          content: a.content,
-          contentType: a.contentType,
-        })),
-      });
-      return { reply: String(info.response ?? '') };
+    compose,
+    async send(message, attachments = [], composed) {
+      const { raw, envelope } = composed ?? (await compose(message, attachments));
+      const info = await transport.sendMail({ envelope, raw });
+      return {
+        reply: String(info.response ?? ''),
+        sha256: createHash('sha256').update(raw).digest('hex'),
+        size: raw.length,
+      };
     },
   };
 }

@@ -17,6 +17,7 @@ function toMessage(row: OutboxMessageRow, content: ContentRow | undefined): Outb
   return {
     id: row.id,
     kind: row.kind,
+    signatureId: row.signature_id,
     toAddress: row.to_address,
     subject: content?.subject ?? '',
     textBody: content?.text_body ?? '',
@@ -30,6 +31,10 @@ function toMessage(row: OutboxMessageRow, content: ContentRow | undefined): Outb
     replyTo: row.reply_to,
     giveUpAt: row.give_up_at ? new Date(row.give_up_at) : null,
     attachmentCount: row.attachment_count,
+    renderLanguage: row.render_language,
+    contentRemovedAt: row.content_removed_at ? new Date(row.content_removed_at) : null,
+    sentSha256: row.sent_sha256,
+    sentSize: row.sent_size,
   };
 }
 
@@ -47,6 +52,19 @@ export interface OutboxListItem {
   lastReply: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** Whether the body is gone (sent, cancelled, erased); the digest then stands for it. */
+  contentRemoved?: boolean;
+  sentSha256?: string | null;
+  sentSize?: number | null;
+}
+
+/** What the worker records for a send the server accepted. */
+export interface SentResult {
+  id: number;
+  reply: string;
+  /** SHA-256 (hex) and size of the exact bytes handed to SMTP, when the sender knows them. */
+  sha256?: string | undefined;
+  size?: number | undefined;
 }
 
 export interface ClaimOptions {
@@ -95,7 +113,8 @@ export class OutboxRepository {
       domain: domainOfAddress(message.toAddress),
       reply_to: message.replyTo ?? null,
       delivery_round_id: message.deliveryRoundId ?? null,
-      attachment_count: message.attachments?.length ?? 0,
+      attachment_count: 'renderLanguage' in message ? 0 : (message.attachments?.length ?? 0),
+      render_language: 'renderLanguage' in message ? message.renderLanguage : null,
       message_id: messageId,
       status: 'queued',
       next_attempt_at: at,
@@ -105,6 +124,8 @@ export class OutboxRepository {
     if (once) query = query.onConflict((oc) => oc.doNothing());
     const row = await query.returning('id').executeTakeFirst();
     if (!row) return undefined;
+    // Rendered by the worker just before sending: nothing to store now.
+    if ('renderLanguage' in message) return row.id;
     await this.db
       .insertInto('outbox_contents')
       .values({
@@ -227,22 +248,22 @@ export class OutboxRepository {
    * (compare-and-set); returns the ids it recorded. One statement for a handful of messages instead of
    * one each is most of what keeps the queue close to nodemailer's own speed.
    */
-  async finishSent(
-    workerId: string,
-    results: readonly { id: number; reply: string }[],
-    at: Date,
-  ): Promise<Set<number>> {
+  async finishSent(workerId: string, results: readonly SentResult[], at: Date): Promise<Set<number>> {
     if (results.length === 0) return new Set();
     const when = at.toISOString();
-    const replies = sql.join(
-      results.map((r) => sql`when ${r.id} then ${r.reply.slice(0, 1000)}`),
-      sql` `,
-    );
+    const byId = <T>(value: (r: SentResult) => T) =>
+      sql.join(
+        results.map((r) => sql`when ${r.id} then ${value(r)}`),
+        sql` `,
+      );
     const rows = await this.db
       .updateTable('outbox_messages')
       .set({
         status: 'sent',
-        last_reply: sql<string>`case id ${replies} end`,
+        last_reply: sql<string>`case id ${byId((r) => r.reply.slice(0, 1000))} end`,
+        sent_sha256: sql<string | null>`case id ${byId((r) => r.sha256 ?? null)} end`,
+        sent_size: sql<number | null>`case id ${byId((r) => r.size ?? null)} end`,
+        content_removed_at: when,
         lease_expires_at: null,
         claimed_by: null,
         sent_at: when,
@@ -258,20 +279,124 @@ export class OutboxRepository {
       .where('claimed_by', '=', workerId)
       .returning('id')
       .execute();
+    // Sent mail keeps no body: the digest above stands for what went out.
+    await this.deleteContents(rows.map((r) => r.id));
     return new Set(rows.map((r) => r.id));
+  }
+
+  /** Deletes the rendered e-mails and attachments of these messages (their rows stay). */
+  private async deleteContents(ids: readonly number[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      const slice = ids.slice(i, i + 500);
+      await this.db.deleteFrom('outbox_contents').where('outbox_message_id', 'in', slice).execute();
+      await this.db.deleteFrom('outbox_attachments').where('outbox_message_id', 'in', slice).execute();
+    }
+  }
+
+  /**
+   * Drops the content of messages that failed before `before` and were not retried: past that, no
+   * admin retries them, and their bodies (compiled letters with names) need not be kept.
+   */
+  async dropContentOfFailedBefore(before: Date, now: Date): Promise<number> {
+    const rows = await this.db
+      .updateTable('outbox_messages')
+      .set({ content_removed_at: now.toISOString() })
+      .where('status', '=', 'failed')
+      .where('content_removed_at', 'is', null)
+      .where('updated_at', '<=', before.toISOString())
+      .returning('id')
+      .execute();
+    await this.deleteContents(rows.map((r) => r.id));
+    return rows.length;
+  }
+
+  /**
+   * Cancels messages that have not gone (queued, waiting to retry, or failed) and deletes their
+   * content; returns the ids it cancelled. A message being sent right now is left to its send.
+   */
+  async cancelUnsent(ids: readonly number[], now: Date): Promise<number[]> {
+    const cancelled: number[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db
+        .updateTable('outbox_messages')
+        .set({ status: 'cancelled', content_removed_at: now.toISOString(), updated_at: now.toISOString() })
+        .where('id', 'in', ids.slice(i, i + 500))
+        .where('status', 'in', ['queued', 'retrying', 'failed'])
+        .returning('id')
+        .execute();
+      cancelled.push(...rows.map((r) => r.id));
+    }
+    await this.deleteContents(cancelled);
+    return cancelled;
+  }
+
+  /** Deletes the content of these messages, whatever their status; their rows and digests stay. */
+  async dropContentOf(ids: readonly number[], now: Date): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      await this.db
+        .updateTable('outbox_messages')
+        .set({ content_removed_at: now.toISOString() })
+        .where('id', 'in', ids.slice(i, i + 500))
+        .where('content_removed_at', 'is', null)
+        .execute();
+    }
+    await this.deleteContents(ids);
+  }
+
+  /** The Message-IDs of the messages sent about these signatures (to find their captured copies). */
+  async messageIdsOfSignatures(signatureIds: readonly number[]): Promise<string[]> {
+    const found: string[] = [];
+    for (let i = 0; i < signatureIds.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('outbox_messages')
+        .select('message_id')
+        .where('signature_id', 'in', signatureIds.slice(i, i + 500))
+        .execute();
+      found.push(...rows.map((r) => r.message_id));
+    }
+    return found;
+  }
+
+  /** The Message-IDs of these messages (to find their captured copies). */
+  async messageIdsOf(ids: readonly number[]): Promise<string[]> {
+    const found: string[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('outbox_messages')
+        .select('message_id')
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      found.push(...rows.map((r) => r.message_id));
+    }
+    return found;
   }
 
   /** Records the outcome of a send, but only if this worker still holds the claim (compare-and-set). */
   async finish(
     id: number,
     workerId: string,
-    outcome: { status: 'sent' | 'retrying' | 'failed'; reply: string; at: Date; nextAttemptAt?: Date },
+    outcome: {
+      status: 'sent' | 'retrying' | 'failed';
+      reply: string;
+      at: Date;
+      nextAttemptAt?: Date;
+      sha256?: string;
+      size?: number;
+    },
   ): Promise<boolean> {
+    const sent = outcome.status === 'sent';
     const result = await this.db
       .updateTable('outbox_messages')
       .set({
         status: outcome.status,
         last_reply: outcome.reply.slice(0, 1000),
+        ...(sent
+          ? {
+              sent_sha256: outcome.sha256 ?? null,
+              sent_size: outcome.size ?? null,
+              content_removed_at: outcome.at.toISOString(),
+            }
+          : {}),
         lease_expires_at: null,
         claimed_by: null,
         sent_at: outcome.status === 'sent' ? outcome.at.toISOString() : null,
@@ -282,7 +407,9 @@ export class OutboxRepository {
       .where('status', '=', 'sending')
       .where('claimed_by', '=', workerId)
       .executeTakeFirst();
-    return result.numUpdatedRows === 1n;
+    const moved = result.numUpdatedRows === 1n;
+    if (moved && sent) await this.deleteContents([id]);
+    return moved;
   }
 
   /** Compare-and-set between two statuses, checked against OUTBOX_TRANSITIONS; returns whether it moved. */
@@ -305,6 +432,15 @@ export class OutboxRepository {
 
   /** An admin retries a failed message: it is due now and gets a fresh give-up time. */
   async retryFailed(id: number, now: Date, giveUpAt: Date): Promise<boolean> {
+    // Without its content (sent and bounced, erased, or failed long ago) there is nothing to send
+    // again, unless the worker renders it.
+    const row = await this.db
+      .selectFrom('outbox_messages')
+      .select('id')
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('content_removed_at', 'is', null), eb('render_language', 'is not', null)]))
+      .executeTakeFirst();
+    if (!row) return false;
     return this.move(
       id,
       'failed',
@@ -317,7 +453,11 @@ export class OutboxRepository {
   /** An admin cancels a message that has not gone (failed, queued or waiting to retry). */
   async cancel(id: number, now: Date): Promise<boolean> {
     for (const from of ['failed', 'queued', 'retrying'] as const) {
-      if (await this.move(id, from, 'cancelled', {}, now)) return true;
+      if (await this.move(id, from, 'cancelled', { content_removed_at: now.toISOString() }, now)) {
+        // A cancelled message never goes: its content is not needed.
+        await this.deleteContents([id]);
+        return true;
+      }
     }
     return false;
   }
@@ -335,13 +475,15 @@ export class OutboxRepository {
 
   /** Cancels a signature's messages that have not gone yet (e.g. its confirmation, once it is withdrawn). */
   async cancelUnsentForSignature(signatureId: number, now: Date): Promise<number> {
-    const result = await this.db
+    const rows = await this.db
       .updateTable('outbox_messages')
-      .set({ status: 'cancelled', updated_at: now.toISOString() })
+      .set({ status: 'cancelled', content_removed_at: now.toISOString(), updated_at: now.toISOString() })
       .where('signature_id', '=', signatureId)
       .where('status', 'in', ['queued', 'retrying'])
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+      .returning('id')
+      .execute();
+    await this.deleteContents(rows.map((r) => r.id));
+    return rows.length;
   }
 
   /**
@@ -358,15 +500,7 @@ export class OutboxRepository {
       const rows = await filter(this.scrubQuery(now)).returning('id').execute();
       scrubbed += rows.length;
       // The content goes too, with the attachments: the data sent in answer to an access request holds the address.
-      for (let i = 0; i < rows.length; i += 500) {
-        const slice = rows.slice(i, i + 500).map((r) => r.id);
-        await this.db
-          .updateTable('outbox_contents')
-          .set({ subject: '', text_body: '', html_body: '', headers: '{}' })
-          .where('outbox_message_id', 'in', slice)
-          .execute();
-        await this.db.deleteFrom('outbox_attachments').where('outbox_message_id', 'in', slice).execute();
-      }
+      await this.deleteContents(rows.map((r) => r.id));
     };
     const ids = where.signatureIds ?? [];
     for (let i = 0; i < ids.length; i += 500) {
@@ -385,6 +519,7 @@ export class OutboxRepository {
       to_address: '',
       reply_to: null,
       attachment_count: 0,
+      content_removed_at: sql<string>`coalesce(content_removed_at, ${now.toISOString()})`,
       status: sql<string>`case when status in ('queued', 'retrying') then 'cancelled' else status end`,
       updated_at: now.toISOString(),
     });
@@ -448,7 +583,19 @@ export class OutboxRepository {
   async listByStatus(status: OutboxStatus, limit: number): Promise<OutboxListItem[]> {
     const rows = await this.db
       .selectFrom('outbox_messages')
-      .select(['id', 'kind', 'domain', 'status', 'attempts', 'last_reply', 'created_at', 'updated_at'])
+      .select([
+        'id',
+        'kind',
+        'domain',
+        'status',
+        'attempts',
+        'last_reply',
+        'created_at',
+        'updated_at',
+        'content_removed_at',
+        'sent_sha256',
+        'sent_size',
+      ])
       .where('status', '=', status)
       .orderBy('updated_at', 'desc')
       .limit(limit)
@@ -462,6 +609,9 @@ export class OutboxRepository {
       lastReply: r.last_reply,
       createdAt: new Date(r.created_at),
       updatedAt: new Date(r.updated_at),
+      contentRemoved: r.content_removed_at !== null,
+      sentSha256: r.sent_sha256,
+      sentSize: r.sent_size,
     }));
   }
 }

@@ -5,20 +5,43 @@ import {
   classifySendError,
   DEFAULT_POLITENESS,
   DEFAULT_RETRY_POLICY,
+  FAILED_CONTENT_KEPT_MS,
   retryAt,
   shouldGiveUp,
   type OutboxAttachment,
   type OutboxMessage,
   type PolitenessPolicy,
+  type RenderedContent,
   type RetryPolicy,
   withoutAddresses,
 } from './outbox.js';
 import type { OutboxRepository } from './outbox-repository.js';
 
-/** Hands one message to SMTP and returns the server's reply; throws what nodemailer throws. */
-export interface MailSender {
-  send(message: OutboxMessage, attachments: OutboxAttachment[]): Promise<{ reply: string }>;
+/** A message composed into the exact bytes that will be handed to SMTP. */
+export interface ComposedMail {
+  raw: Buffer;
+  envelope: { from: string; to: string[] };
 }
+
+/**
+ * Hands one message to SMTP and returns the server's reply, with the SHA-256 and size of the exact
+ * bytes it handed over when it knows them; throws what nodemailer throws. A sender that can compose
+ * the message first lets the worker do that outside the domain's pacing, so sends start on time.
+ */
+export interface MailSender {
+  compose?(message: OutboxMessage, attachments: OutboxAttachment[]): Promise<ComposedMail>;
+  send(
+    message: OutboxMessage,
+    attachments: OutboxAttachment[],
+    composed?: ComposedMail,
+  ): Promise<{ reply: string; sha256?: string; size?: number }>;
+}
+
+/**
+ * Renders a message queued without content (see DeferredOutboxMessage) just before it is sent;
+ * undefined when there is nothing to send any more (its signature is gone).
+ */
+export type OutboxRenderer = (message: OutboxMessage) => Promise<RenderedContent | undefined>;
 
 export interface OutboxWorkerOptions {
   outbox: OutboxRepository;
@@ -35,6 +58,8 @@ export interface OutboxWorkerOptions {
   policy?: RetryPolicy;
   politeness?: PolitenessPolicy;
   random?: () => number;
+  /** Renders messages queued to be rendered by the worker (supporters' confirmations). */
+  render?: OutboxRenderer;
   /** Called after a message was sent, failed or bounced, with its id (deliveries listen). */
   onFinished?: (messageId: number, status: 'sent' | 'failed') => void;
 }
@@ -93,7 +118,13 @@ export class OutboxWorker {
 
   /** Sent messages whose record is on its way (see recordSent). */
   private readonly recording = new Set<Promise<void>>();
-  private readonly sentBuffer: { id: number; reply: string; done: (recorded: boolean) => void }[] = [];
+  private readonly sentBuffer: {
+    id: number;
+    reply: string;
+    sha256: string | undefined;
+    size: number | undefined;
+    done: (recorded: boolean) => void;
+  }[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
 
   /**
@@ -101,9 +132,9 @@ export class OutboxWorker {
    * process dies before the record, the claim expires and the message goes again with the same
    * Message-ID: at-least-once, as everywhere in the queue.
    */
-  private recordSent(id: number, reply: string): Promise<boolean> {
+  private recordSent(sent: { id: number; reply: string; sha256?: string; size?: number }): Promise<boolean> {
     return new Promise((done) => {
-      this.sentBuffer.push({ id, reply, done });
+      this.sentBuffer.push({ id: sent.id, reply: sent.reply, sha256: sent.sha256, size: sent.size, done });
       if (this.sentBuffer.length >= Math.max(1, Math.floor(this.batchSize / 2))) void this.flushSent();
       else this.flushTimer ??= setTimeout(() => void this.flushSent(), 5);
     });
@@ -141,6 +172,7 @@ export class OutboxWorker {
   }
 
   private lastRelease = Number.NEGATIVE_INFINITY;
+  private lastDrop = Number.NEGATIVE_INFINITY;
 
   private async claim(limit: number, releaseExpired = false): Promise<OutboxMessage[]> {
     const { outbox, clock, workerId } = this.options;
@@ -153,6 +185,11 @@ export class OutboxWorker {
     ) {
       await outbox.releaseExpiredClaims(now);
       this.lastRelease = now.getTime();
+    }
+    // Failed messages keep their content a while for an admin's retry; then it goes (rarely needed).
+    if (now.getTime() - this.lastDrop >= 15 * 60_000 || now.getTime() < this.lastDrop) {
+      await outbox.dropContentOfFailedBefore(new Date(now.getTime() - FAILED_CONTENT_KEPT_MS), now);
+      this.lastDrop = now.getTime();
     }
     return outbox.claimDue(workerId, now, this.leaseMs, limit, {
       perDomain: (this.options.politeness ?? DEFAULT_POLITENESS).connectionsPerDomain,
@@ -217,11 +254,27 @@ export class OutboxWorker {
     const { outbox, sender, clock, logger, workerId } = this.options;
     const log = logger.child({ outboxMessageId: message.id, kind: message.kind, attempt: message.attempts });
     try {
+      let content: RenderedContent | undefined;
+      if (message.renderLanguage !== null) {
+        // Rendered here, not in the request that queued it; again on each attempt, with the same Message-ID.
+        content = await this.options.render?.(message);
+        if (!content) {
+          await outbox.finish(message.id, workerId, {
+            status: 'failed',
+            reply: 'not sent: nothing to render (its signature is gone)',
+            at: clock.now(),
+          });
+          log.warn('mail worker: nothing to render; not sent');
+          return;
+        }
+      }
+      const ready = content ? { ...message, ...content } : message;
       const attachments = message.attachmentCount > 0 ? await outbox.attachmentsOf(message.id) : [];
-      const { reply } = await this.gate.run(message.domain, () => sender.send(message, attachments));
+      const composed = await sender.compose?.(ready, attachments);
+      const sent = await this.gate.run(message.domain, () => sender.send(ready, attachments, composed));
       // The send's place is free once the server has answered: recording joins the next batch of
       // records on its own, so the SMTP pool never waits for the database.
-      const recording = this.recordSent(message.id, reply).then((recorded) => {
+      const recording = this.recordSent({ id: message.id, ...sent }).then((recorded) => {
         if (!recorded)
           log.warn('mail worker: sent, but the claim had expired; another attempt may duplicate it');
         log.info('mail worker: sent');

@@ -36,6 +36,8 @@ export interface OutboxAttachment {
 export interface OutboxMessage {
   id: number;
   kind: string;
+  /** The signature the message is about (a supporter's mail); null for others. */
+  signatureId: number | null;
   toAddress: string;
   subject: string;
   textBody: string;
@@ -50,22 +52,54 @@ export interface OutboxMessage {
   replyTo: string | null;
   giveUpAt: Date | null;
   attachmentCount: number;
+  /** Set when the worker renders this message just before sending it (see DeferredOutboxMessage). */
+  renderLanguage: string | null;
+  /** When its content and attachments were deleted; null while they are kept. */
+  contentRemovedAt: Date | null;
+  /** SHA-256 (hex) of the exact bytes handed to SMTP by the send that was recorded. */
+  sentSha256: string | null;
+  sentSize: number | null;
 }
 
-/** An e-mail to put in the outbox, already rendered. */
-export interface NewOutboxMessage {
+interface NewOutboxMessageBase {
   kind: OutboxKind;
   priority: number;
   signatureId: number | null;
   toAddress: string;
+  replyTo?: string | null;
+  deliveryRoundId?: number | null;
+}
+
+/** An e-mail to put in the outbox, already rendered. */
+export interface RenderedOutboxMessage extends NewOutboxMessageBase {
   subject: string;
   textBody: string;
   htmlBody: string;
   headers?: Record<string, string>;
-  replyTo?: string | null;
-  deliveryRoundId?: number | null;
   attachments?: OutboxAttachment[];
 }
+
+/**
+ * An e-mail the worker renders just before sending, from its kind, signature and language: the
+ * request that queues it does no rendering (so a new and a known address cost the same), and no body
+ * sits in the queue.
+ */
+export interface DeferredOutboxMessage extends NewOutboxMessageBase {
+  renderLanguage: string;
+}
+
+export type NewOutboxMessage = RenderedOutboxMessage | DeferredOutboxMessage;
+
+/** What a renderer gives the worker for a deferred message. */
+export interface RenderedContent {
+  subject: string;
+  textBody: string;
+  htmlBody: string;
+  headers: Record<string, string>;
+}
+
+/** How long a failed message keeps its content for an admin's retry before the worker drops it. */
+export const FAILED_CONTENT_KEPT_MS = 7 * 86_400_000;
 
 export interface RetryPolicy {
   /** Delay before the second attempt; doubles with each further attempt. */

@@ -1,13 +1,14 @@
 import type { AuditActor } from '../audit/audit.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
-import type { Db } from '../db/database.js';
+import type { Db, Executor } from '../db/database.js';
+import type { DeliveryRepository } from '../deliveries/delivery-repository.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { countryName } from '../lib/countries.js';
 import { newMessageId } from '../lib/ids.js';
 import { keyedHash } from '../lib/keyed-hash.js';
 import type { EmailTemplates } from '../mail/email-templates.js';
-import type { Mailbox } from '../mail/mailbox.js';
+import type { CapturedMailEraser } from '../mail/captured-mail-eraser.js';
 import { PRIORITY } from '../outbox/outbox.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
 import { emailKey, publicName } from './signature.js';
@@ -21,10 +22,12 @@ export interface PrivacyServiceDeps {
   signatures: SignatureRepository;
   letters: LetterRepository;
   outbox: OutboxRepository;
+  /** Compiled letters name supporters in their annex: erasure and retention reach those too. */
+  deliveries: DeliveryRepository;
   audit: AuditRepository;
   emails: EmailTemplates;
   /** The captured mailbox, when mail is captured (erasure removes messages from it too). */
-  mailbox: Mailbox | undefined;
+  mailbox: CapturedMailEraser | undefined;
   clock: Clock;
   secret: string;
   publicUrl: string;
@@ -36,6 +39,8 @@ export interface PrivacyServiceDeps {
 export interface ErasureResult {
   signatures: number;
   messages: number;
+  /** Compiled letters not sent yet that named the person: cancelled, and compiled again without them. */
+  letters: number;
   mailboxFiles: number;
 }
 
@@ -70,9 +75,13 @@ export class PrivacyService {
       const done = await this.deps.db.transaction().execute(async (tx) => {
         const signatures = this.deps.signatures.with(tx);
         const ids = await signatures.dueForAnonymisation(before, RETENTION_BATCH);
-        if (ids.length === 0) return 0;
+        if (ids.length === 0) return { count: 0, captured: { messageIds: [], texts: [] } };
+        const addresses = await signatures.addressesOf(ids);
+        const copies = await this.copiesNaming(tx, ids, now);
         await signatures.anonymise(ids, now);
-        await this.deps.outbox.with(tx).scrub({ signatureIds: ids }, now);
+        const outbox = this.deps.outbox.with(tx);
+        const own = await outbox.messageIdsOfSignatures(ids);
+        await outbox.scrub({ signatureIds: ids }, now);
         await this.deps.audit.with(tx).record(
           {
             actor: 'platform',
@@ -81,10 +90,15 @@ export class PrivacyService {
           },
           now,
         );
-        return ids.length;
+        return {
+          count: ids.length,
+          captured: { messageIds: [...copies.messageIds, ...own], texts: addresses },
+        };
       });
-      if (done === 0) break;
-      total += done;
+      if (done.count === 0) break;
+      total += done.count;
+      // Captured copies (the supporters' own mail, delivered letters that named them) go too.
+      await this.deps.mailbox?.erase(done.captured);
     }
     if (total > 0) await this.deps.flushLog();
     return total;
@@ -106,18 +120,62 @@ export class PrivacyService {
       const written = new Set(
         [address, ...(await signatures.addressesOf(ids))].map((a) => a.trim().toLowerCase()),
       );
+      // Read before the signatures lose their person: which compiled letters named them.
+      const copies = await this.copiesNaming(tx, ids, now);
       await signatures.anonymise(ids, now);
       const outbox = this.deps.outbox.with(tx);
+      const own = await outbox.messageIdsOfSignatures(ids);
       let messages = await outbox.scrub({ signatureIds: ids }, now);
       for (const form of written) messages += await outbox.scrub({ address: form }, now);
-      return { signatures: ids.length, messages, addresses: [...written] };
+      return {
+        signatures: ids.length,
+        messages,
+        letters: copies.recompiled,
+        addresses: [...written],
+        messageIds: [...copies.messageIds, ...own],
+      };
     });
-    let mailboxFiles = 0;
-    for (const form of addresses) mailboxFiles += (await this.deps.mailbox?.eraseMentionsOf(form)) ?? 0;
+    const { messageIds, ...counts } = result;
+    const mailboxFiles = (await this.deps.mailbox?.erase({ messageIds, texts: addresses })) ?? 0;
     // The log says that an erasure happened and how much it removed; never whose it was.
-    await this.deps.audit.record({ actor, action: 'erasure', details: { ...result, mailboxFiles } }, now);
+    await this.deps.audit.record({ actor, action: 'erasure', details: { ...counts, mailboxFiles } }, now);
     await this.deps.flushLog();
-    return { ...result, mailboxFiles };
+    return { ...counts, mailboxFiles };
+  }
+
+  /**
+   * Reaches the compiled letters that name these signatures, in the erasing transaction. Sent ones
+   * hold no body any more (dropped once sent); one that failed keeps it for a retry, which goes now;
+   * one not sent yet is cancelled and its recipient compiled again from today's annex, so no letter
+   * still to go carries the name. Returns the Message-IDs of them all, to find captured copies.
+   */
+  private async copiesNaming(
+    tx: Executor,
+    signatureIds: readonly number[],
+    now: Date,
+  ): Promise<{ messageIds: string[]; recompiled: number }> {
+    if (signatureIds.length === 0) return { messageIds: [], recompiled: 0 };
+    const deliveries = this.deps.deliveries.with(tx);
+    const outbox = this.deps.outbox.with(tx);
+    const named = await deliveries.deliveriesNaming(signatureIds);
+    await outbox.dropContentOf(
+      named.filter((d) => d.status === 'failed').map((d) => d.outboxMessageId),
+      now,
+    );
+    const cancelled = new Set(
+      await outbox.cancelUnsent(
+        named.filter((d) => d.status === 'queued' || d.status === 'retrying').map((d) => d.outboxMessageId),
+        now,
+      ),
+    );
+    await deliveries.recompile(
+      named.filter((d) => cancelled.has(d.outboxMessageId)).map((d) => d.deliveryId),
+      now,
+    );
+    return {
+      messageIds: await outbox.messageIdsOf(named.map((d) => d.outboxMessageId)),
+      recompiled: cancelled.size,
+    };
   }
 
   /** Whether an erase link is genuine (for showing its page). */
@@ -132,7 +190,7 @@ export class PrivacyService {
     const signature = ref ? await this.deps.signatures.findByRef(ref) : undefined;
     if (!signature) return undefined;
     // Already anonymised: the address is gone, and so is everything to erase.
-    if (signature.email === '') return { signatures: 0, messages: 0, mailboxFiles: 0 };
+    if (signature.email === '') return { signatures: 0, messages: 0, letters: 0, mailboxFiles: 0 };
     return this.erase(signature.email, 'supporter');
   }
 

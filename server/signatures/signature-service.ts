@@ -19,7 +19,7 @@ import {
 import type { SigningScreen } from './signing-screen.js';
 import type { SigningInput } from './signature-input.js';
 import type { SignatureRepository } from './signature-repository.js';
-import { refFromToken, signatureToken, type TokenPurpose } from './signature-tokens.js';
+import { refFromToken, type TokenPurpose } from './signature-tokens.js';
 
 export interface SignatureServiceDeps {
   db: Db;
@@ -202,35 +202,19 @@ export class SignatureService {
     return { kind: 'withdrawn', letter };
   }
 
-  private async queueConfirmation(tx: Tx, signature: Signature, letter: Letter, now: Date): Promise<void> {
-    const { publicUrl, secret, emails } = this.deps;
-    const texts = await this.deps.letters.with(tx).textsOfVersion(letter.currentVersionId);
-    const title =
-      (
-        texts.find((t) => t.language === signature.language) ??
-        texts.find((t) => t.language === letter.primaryLanguage) ??
-        texts[0]
-      )?.title ?? letter.slug;
-    const withdrawUrl = `${publicUrl}/signatures/withdraw/${signatureToken(secret, signature.ref, 'withdraw')}`;
-    const email = emails.render('signature-confirmation', signature.language, {
-      name: signature.fullName,
-      letterTitle: title,
-      letterUrl: `${publicUrl}/letters/${letter.slug}`,
-      confirmUrl: `${publicUrl}/signatures/confirm/${signatureToken(secret, signature.ref, 'confirm')}`,
-      withdrawUrl,
-      privacyUrl: `${publicUrl}/privacy`,
-      eraseUrl: `${publicUrl}/privacy/erase/${signatureToken(secret, signature.ref, 'erase')}`,
-    });
+  /**
+   * Queues the confirmation e-mail in the signing transaction, unrendered: the worker renders it just
+   * before sending (ConfirmationEmail), so a new signature does no more work in the request than a
+   * known address does, and the time of the answer does not tell whether an address has signed.
+   */
+  private async queueConfirmation(tx: Tx, signature: Signature, _letter: Letter, now: Date): Promise<void> {
     await this.deps.outbox.with(tx).enqueue(
       {
         kind: 'signature-confirmation',
         priority: PRIORITY.confirmation,
         signatureId: signature.id,
         toAddress: signature.email,
-        subject: email.subject,
-        textBody: email.text,
-        htmlBody: email.html,
-        headers: { 'Auto-Submitted': 'auto-generated' },
+        renderLanguage: signature.language,
       },
       newMessageId(this.deps.messageIdDomain),
       now,

@@ -147,11 +147,9 @@ describe('a mail worker killed at random moments', () => {
 
     const rows = await t.db
       .selectFrom('outbox_messages')
-      .innerJoin('outbox_contents', 'outbox_contents.outbox_message_id', 'outbox_messages.id')
       .select([
         'outbox_messages.id',
         'outbox_messages.to_address',
-        'outbox_contents.subject',
         'outbox_messages.message_id',
         'outbox_messages.status',
         'outbox_messages.attempts',
@@ -186,9 +184,11 @@ describe('a mail worker killed at random moments', () => {
         failed.push(row.last_reply!);
       }
       // A duplicate is the same e-mail again, never a new one: one claim at most sends one copy.
+      // (The queue keeps no body once sent: the subject is known from the Message-ID it was queued with.)
+      const number = /^<crash-(\d+)-/.exec(row.message_id)![1];
       for (const copy of copies) {
         expect(copy.envelopeTo).toEqual([row.to_address]);
-        expect(copy.parsed.subject).toBe(row.subject);
+        expect(copy.parsed.subject).toBe(`Open letter ${number}`);
       }
       expect(copies.length).toBeLessThanOrEqual(row.attempts);
       duplicates += Math.max(0, copies.length - 1);

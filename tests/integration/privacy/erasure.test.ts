@@ -218,7 +218,7 @@ describe('erasing a person’s data', () => {
     // The audit log says that it happened, by whom and how much, never whose.
     const [entry] = await erasureEntries();
     expect(entry).toMatchObject({ actor_user_id: admin.id, actor_email: admin.email });
-    expect(JSON.parse(entry!.details)).toEqual({ signatures: 2, messages: 4, mailboxFiles: 3 });
+    expect(JSON.parse(entry!.details)).toEqual({ signatures: 2, messages: 4, letters: 0, mailboxFiles: 3 });
     const audit = await t.platform.db.selectFrom('audit_events').selectAll().execute();
     expect(mentions(Buffer.from(JSON.stringify(audit)), ADDRESS)).toBe(false);
   });
@@ -260,7 +260,12 @@ describe('erasing a person’s data', () => {
     expect(mailboxFiles()).toEqual(files);
     const entries = await erasureEntries();
     expect(entries).toHaveLength(2);
-    expect(JSON.parse(entries[1]!.details)).toEqual({ signatures: 0, messages: 0, mailboxFiles: 0 });
+    expect(JSON.parse(entries[1]!.details)).toEqual({
+      signatures: 0,
+      messages: 0,
+      letters: 0,
+      mailboxFiles: 0,
+    });
   });
 
   it('the supporter erases themselves through the link in an e-mail: a page first, then the button', async () => {
@@ -298,7 +303,7 @@ describe('erasing a person’s data', () => {
 
     const [entry] = await erasureEntries();
     expect(entry).toMatchObject({ actor_user_id: null, actor_email: 'supporter' });
-    expect(JSON.parse(entry!.details)).toEqual({ signatures: 2, messages: 4, mailboxFiles: 3 });
+    expect(JSON.parse(entry!.details)).toEqual({ signatures: 2, messages: 4, letters: 0, mailboxFiles: 3 });
 
     // The same link again: the same page, nothing more to do, no error.
     const again = await supporter.submit(erasePath, erasePath, {});
