@@ -1,4 +1,5 @@
 import { Router, type RequestHandler, type Response } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
 import { currentUser, requireUser } from '../http/auth.js';
 import { formBody, formText, pathParam } from '../http/input.js';
 import type { Clock } from '../lib/clock.js';
@@ -61,8 +62,9 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     const t = res.locals.t as TFunction;
     if (!values.email || !password)
       return renderLogin(res, 422, values, t('account.errors.missingCredentials'));
-    // req.ip honours TRUST_PROXY: behind a proxy, the client's address, not the proxy's.
-    const outcome = await deps.accounts.login(values.email, password, req.ip ?? '');
+    // req.ip honours TRUST_PROXY: behind a proxy, the client's address, not the proxy's. An IPv6
+    // client counts as its /56 network: one home or host has a whole range to rotate through.
+    const outcome = await deps.accounts.login(values.email, password, ipKeyGenerator(req.ip ?? ''));
     if (outcome.kind === 'invalid')
       return renderLogin(res, 401, values, t('account.errors.invalidCredentials'));
     if (outcome.kind === 'wait') {

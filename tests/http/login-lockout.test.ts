@@ -112,6 +112,20 @@ describe('an attacker guessing a password from one address', () => {
     expect(login.status).toBe(303);
   });
 
+  it('counts an IPv6 client by its network: rotating addresses inside it does not escape the lock', async () => {
+    for (let n = 1; n <= 10; n += 1) {
+      // Each guess from another address of one /64, as any IPv6 host can do; each wait is waited out.
+      const response = await new ClientAt(t.app, `2001:db8:1:2::${n.toString(16)}`).login(owner.email, WRONG);
+      const retryAfter = response.headers['retry-after'] as string | undefined;
+      if (n < 10 && retryAfter) t.clock.advance(Number(retryAfter) * 1_000);
+    }
+    const sameNetwork = await new ClientAt(t.app, '2001:db8:1:2::beef').login(owner.email, TEST_PASSWORD);
+    expect(sameNetwork.status).toBe(429);
+    expect(sameNetwork.headers['retry-after']).toBe('900');
+    const elsewhere = await new ClientAt(t.app, '2001:db8:9:9::1').login(owner.email, TEST_PASSWORD);
+    expect(elsewhere.status).toBe(303);
+  });
+
   it('stores only keyed hashes: neither the address tried nor the client address is in the table', async () => {
     await failFrom(new ClientAt(t.app, '203.0.113.66'), owner.email, 3);
     const rows = await t.platform.db.selectFrom('login_throttles').selectAll().execute();
