@@ -57,7 +57,7 @@ describe('an organizer sends a test delivery, then delivers the letter to its re
     await reloadUntil(page, async () => (await main.innerText()).includes('Sent'), 'the test to be sent');
     await expect(main.innerText()).resolves.toContain('Test delivery');
 
-    await page.goto('/dev/mailbox');
+    await page.goto('/admin/mailbox');
     const testRow = page.locator('table.mailbox tbody tr', { hasText: admin.email });
     await expect(testRow.count()).resolves.toBe(1);
     await expect(testRow.innerText()).resolves.toContain('[TEST]');
@@ -92,7 +92,7 @@ describe('an organizer sends a test delivery, then delivers the letter to its re
     await expect(page.getByRole('link', { name: 'Send an update…' }).count()).resolves.toBe(1);
 
     // Each recipient's letter is in the captured mail, addressed to them, with the letter's title.
-    await page.goto('/dev/mailbox');
+    await page.goto('/admin/mailbox');
     for (const r of recipients) {
       const row = page.locator('table.mailbox tbody tr', { hasText: r.email });
       await expect(row.count()).resolves.toBe(1);

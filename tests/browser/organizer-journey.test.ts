@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSeedRecipients } from '../../seeds/seed-loader.js';
 import type { User } from '../../server/accounts/account.js';
 import { createAccount, TEST_PASSWORD } from '../support/accounts.js';
-import { launchBrowser, newContext, startApp, waitForMailTo, type RunningApp } from '../support/browser.js';
+import {
+  launchBrowser,
+  logIn,
+  newContext,
+  startApp,
+  waitForMailTo,
+  type RunningApp,
+} from '../support/browser.js';
 
 const TEMPLATE_TITLE = 'Let them choose freedom: an appeal to the President and First Lady of Ukraine';
 const KOREAN_TITLE = '자유를 선택하게 해 주십시오: 우크라이나 대통령과 영부인께 드리는 호소';
@@ -200,13 +207,15 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await supporter.getByRole('button', { name: 'Sign the letter' }).click();
     await supporter.waitForURL(`**/letters/${SLUG}/check-your-inbox`);
 
-    // He opens the confirmation e-mail, sent in Korean, in the captured mailbox and follows its link.
-    await supporter.goto('/dev/mailbox');
+    // He opens the confirmation e-mail, sent in Korean, in the captured mailbox (an admin's page: the
+    // person trying the platform logs in first) and follows its link.
+    await logIn(supporter, (await createAccount(app.platform, 'admin')).email);
+    await supporter.goto('/admin/mailbox');
     await waitForMailTo(supporter, email);
     const message = supporter.locator('table.mailbox tbody tr', { hasText: email }).getByRole('link');
     await expect(message.textContent()).resolves.toBe(`Please confirm your signature: ${KOREAN_TITLE}`);
     await message.click();
-    await supporter.waitForURL('**/dev/mailbox/*.eml');
+    await supporter.waitForURL('**/admin/mailbox/*.eml');
     const confirmLink = supporter.locator(
       'h2:text-is("Links in this message") + ul a[href*="/signatures/confirm/"]',
     );

@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount, TEST_PASSWORD } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
 import { launchBrowser, startApp, waitForMailTo, type RunningApp } from '../support/browser.js';
 
@@ -53,14 +54,35 @@ describe('a supporter signs a letter in a real browser', () => {
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Check your inbox');
     await expect(page.locator('main').innerText()).resolves.toContain('not counted until you confirm');
 
-    // Her inbox is the captured-mail viewer; the mail worker sends in the background.
-    await page.getByRole('link', { name: 'Captured mail' }).click();
-    await page.waitForURL('**/dev/mailbox');
+    // Her inbox is the captured-mail viewer; the mail worker sends in the background. It shows every
+    // supporter's address, so only an admin reads it: the person trying the platform logs in first,
+    // as the console told them, and is brought back to it.
+    const operator = await createAccount(app.platform, 'admin');
+    await page.goto('/admin/mailbox');
+    await page.waitForURL('**/login?next=*');
+    await page.getByRole('textbox', { name: 'E-mail address' }).fill(operator.email);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL('**/admin/mailbox');
     await waitForMailTo(page, email);
     const message = page.locator('table.mailbox tbody tr', { hasText: email }).getByRole('link');
     await expect(message.textContent()).resolves.toBe(`Please confirm your signature: ${LETTER_TITLE}`);
     await message.click();
-    await page.waitForURL('**/dev/mailbox/*.eml');
+    await page.waitForURL('**/admin/mailbox/*.eml');
+
+    // The button in the message's preview works too: it opens the Confirm page in a new tab.
+    const reader = await context.newPage();
+    await reader.goto(page.url());
+    const [confirmTab] = await Promise.all([
+      context.waitForEvent('page'),
+      reader.frameLocator('iframe.mail-html').getByRole('link', { name: 'Confirm my signature' }).click(),
+    ]);
+    await confirmTab.waitForURL('**/signatures/confirm/**');
+    await expect(confirmTab.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+      'Confirm your signature',
+    );
+    await confirmTab.close();
+    await reader.close();
 
     // She follows the confirm link; the link is built from PUBLIC_URL, which is this server.
     await expect(page.getByRole('heading', { name: 'Links in this message' }).isVisible()).resolves.toBe(

@@ -42,7 +42,7 @@ export interface RunningApp {
 /**
  * The real app listening on loopback, as a new user gets it: a fresh SQLite file, the mail worker
  * running in the process, and no SMTP_URL, so mail goes to the embedded capture server and is read
- * at /dev/mailbox.
+ * at /admin/mailbox, by an admin.
  */
 export async function startApp(options: { clock?: Clock } = {}): Promise<RunningApp> {
   // Links in e-mails are built from PUBLIC_URL, so it must name the port the server listens on.
@@ -186,5 +186,10 @@ export async function reloadUntil(
 /** Reloads the captured-mail page until a message to `address` is listed. */
 export async function waitForMailTo(page: Page, address: string): Promise<void> {
   const row = page.locator('table.mailbox tbody tr', { hasText: address });
-  await reloadUntil(page, async () => (await row.count()) > 0, `mail to ${address} in /dev/mailbox`, 15_000);
+  await reloadUntil(
+    page,
+    async () => (await row.count()) > 0,
+    `mail to ${address} in /admin/mailbox`,
+    15_000,
+  );
 }
