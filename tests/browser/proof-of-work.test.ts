@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLetter } from '../support/factories.js';
-import { launchBrowser, startApp, type RunningApp } from '../support/browser.js';
+import { expectNoSeriousViolations, launchBrowser, startApp, type RunningApp } from '../support/browser.js';
 
 describe('the proof-of-work widget in a real browser', () => {
   let app: RunningApp;
@@ -39,12 +39,16 @@ describe('the proof-of-work widget in a real browser', () => {
     await page.goto(`/letters/${slug}`);
     // The widget is defined (its script ran) and its worker is registered by ours.
     await page.waitForFunction(() => customElements.get('altcha-widget') !== undefined);
+    // The widget adds nothing that makes the form harder to use.
+    await expectNoSeriousViolations(page);
 
     await page.getByRole('textbox', { name: /Your name/ }).fill('Lee Seo-yeon');
     await page.getByRole('textbox', { name: /E-mail address/ }).fill('seo-yeon@example.org');
     await page.getByRole('combobox', { name: /Country/ }).selectOption({ label: 'South Korea' });
     await page.getByRole('checkbox', { name: /I have read the privacy notice/ }).check();
     await page.getByRole('button', { name: 'Sign the letter' }).click();
+    // While it works, the widget says so, in English.
+    await page.getByText('Verifying...').first().waitFor({ timeout: 10_000 });
 
     // The widget solves first, then sends the form itself.
     await page.waitForURL(`**/letters/${slug}/check-your-inbox`, { timeout: 45_000 });
