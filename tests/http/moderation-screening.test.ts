@@ -1,0 +1,230 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { User } from '../../server/accounts/account.js';
+import { MODERATION_PAGE_SIZE } from '../../server/signatures/moderation-service.js';
+import { createAccount, signedIn } from '../support/accounts.js';
+import { postForm } from '../support/admin-forms.js';
+import { createLetter, signingForm } from '../support/factories.js';
+import { byClass, hrefsIn, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
+import { Visitor } from '../support/http.js';
+import {
+  ERROR_TITLES,
+  expectErrorPage,
+  lastMailTo,
+  signatureLinks,
+  storedCount,
+} from '../support/signing.js';
+import { storeSignature } from '../support/stored-signatures.js';
+import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+const SECRET = 'test-secret-test-secret-test-secret-0123';
+const REAL_LIMITS = { SIGNING_LIMIT_BURST: '1/60', SIGNING_LIMIT_SUSTAINED: '5/300' };
+const FIRST = { name: 'Kim Ji-hoon', email: 'first@example.org', country: 'KR' };
+const SECOND = { name: 'Olena Kovalenko', email: 'second@example.org', country: 'UA' };
+
+describe('moderation shows suspect signatures and why, and clears them', () => {
+  let t: TestPlatform;
+  let admin: User;
+  let adminVisitor: Visitor;
+  let letter: { id: number; slug: string };
+
+  beforeEach(async () => {
+    t = await createTestPlatform({ env: REAL_LIMITS });
+    ({ user: admin, visitor: adminVisitor } = await signedIn(t.app, t.platform, 'admin'));
+    letter = await createLetter(t.platform.db, t.clock.now(), { slug: 'let-them-choose' });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  /** Signs through the form; returns the supporter's browser. */
+  async function sign(who: typeof FIRST): Promise<Visitor> {
+    const visitor = new Visitor(t.app);
+    const response = await visitor.submit(`/letters/${letter.slug}`, `/letters/${letter.slug}/sign`, {
+      ...signingForm(who),
+    });
+    expect(response.status).toBe(303);
+    return visitor;
+  }
+
+  /** Presses the button behind the link in the supporter's confirmation e-mail. */
+  async function confirm(visitor: Visitor, who: typeof FIRST) {
+    await t.drainOutbox();
+    const { confirm: path } = signatureLinks(lastMailTo(t, who.email));
+    const response = await visitor.submit(path, path, {});
+    expect(response.status).toBe(303);
+  }
+
+  /** FIRST signs; SECOND signs from the same connection 10 s later, over the burst limit. */
+  async function oneCountedOneSuspect() {
+    const first = await sign(FIRST);
+    t.clock.advance(10_000);
+    const second = await sign(SECOND);
+    return { first, second };
+  }
+
+  const signatureOf = (email: string) =>
+    t.platform.db.selectFrom('signatures').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+
+  /** The rows of the moderation page: the e-mail shown and the row's whole text. */
+  async function rows(query: string): Promise<{ email: string; text: string }[]> {
+    const page = await adminVisitor.get(`/admin/signatures${query}`);
+    expect(page.status, `/admin/signatures${query}`).toBe(200);
+    const main = mainOf(page.text);
+    const tbody = startTags(main, 'tbody')[0];
+    if (!tbody) return [];
+    const body = innerHtml(main, tbody);
+    return body
+      .split('</tr>')
+      .filter((row) => row.includes('<tr'))
+      .map((row) => ({ email: textsByClass(row, 'wrap-anywhere')[0] ?? '', text: textOf(row) }));
+  }
+
+  /** Presses a row's button (clear, invalidate) as the admin. */
+  async function press(id: number, action: 'clear' | 'invalidate') {
+    const response = await postForm(
+      adminVisitor,
+      '/admin/signatures?flag=suspect',
+      `/admin/signatures/${id}/${action}`,
+      [['return_to', '/admin/signatures?flag=suspect']],
+    );
+    expect(response.status, `${action} ${id}`).toBe(303);
+    return response;
+  }
+
+  it('filters suspect signatures and shows each one’s reasons in words', async () => {
+    await oneCountedOneSuspect();
+    expect(await rows('')).toHaveLength(2);
+    const suspect = await rows('?flag=suspect');
+    expect(suspect.map((r) => r.email)).toEqual([SECOND.email]);
+    expect(suspect[0]!.text).toContain('Suspect');
+    expect(suspect[0]!.text).toContain('Signed again too soon from the same connection');
+    expect(suspect[0]!.text).not.toContain('rate-burst');
+  });
+
+  it('filters signatures to review, with their reasons, apart from suspect ones', async () => {
+    await oneCountedOneSuspect();
+    // Review reasons come from other screens (proof of work, disposable domains): set them here, on one.
+    await t.platform.db.updateTable('signatures').set({ review_reasons: null }).execute();
+    await t.platform.db
+      .updateTable('signatures')
+      .set({ review_reasons: 'disposable-domain,no-proof-of-work' })
+      .where('email', '=', FIRST.email)
+      .execute();
+    const review = await rows('?flag=review');
+    expect(review.map((r) => r.email)).toEqual([FIRST.email]);
+    expect(review[0]!.text).toContain('Disposable e-mail domain');
+    expect(review[0]!.text).toContain('Sent without JavaScript (no proof of work)');
+    expect((await rows('?flag=suspect')).map((r) => r.email)).toEqual([SECOND.email]);
+  });
+
+  it('refuses an unknown filter with 400 and keeps the search', async () => {
+    const page = await adminVisitor.get('/admin/signatures?flag=everything&name=Kim');
+    expect(page.status).toBe(400);
+    expect(textOf(mainOf(page.text))).toContain('Choose suspect or to review from the list.');
+    expect(page.text).toContain('value="Kim"');
+  });
+
+  it('clearing a suspect signature whose supporter already confirmed counts it, audited', async () => {
+    const { first, second } = await oneCountedOneSuspect();
+    await confirm(first, FIRST);
+    await confirm(second, SECOND);
+    expect(await storedCount(t, letter.slug)).toBe(1);
+    expect((await rows('?flag=suspect'))[0]!.text).toContain('The supporter clicked the confirmation link.');
+
+    const id = (await signatureOf(SECOND.email)).id;
+    const cleared = await press(id, 'clear');
+    const notice = await adminVisitor.get(cleared.headers.location!);
+    expect(textOf(mainOf(notice.text))).toContain('its supporter had already confirmed it');
+
+    const row = await signatureOf(SECOND.email);
+    expect(row.status).toBe('confirmed');
+    expect(row.suspect_reasons).toBeNull();
+    expect(await storedCount(t, letter.slug)).toBe(2);
+    expect(await t.platform.repositories.letters.countryCounts(letter.id)).toEqual(
+      expect.arrayContaining([
+        { code: 'KR', count: 1 },
+        { code: 'UA', count: 1 },
+      ]),
+    );
+    const page = await new Visitor(t.app).get(`/letters/${letter.slug}`);
+    expect(textsByClass(page.text, 'signatory__name').sort()).toEqual([FIRST.name, SECOND.name].sort());
+    const audit = await t.platform.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'signature-cleared')
+      .execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actor_user_id: admin.id, target_id: String(id) });
+    expect(JSON.parse(audit[0]!.details)).toMatchObject({ reasons: ['rate-burst'], confirmed: true });
+    expect(await rows('?flag=suspect')).toEqual([]);
+  });
+
+  it('clearing one whose supporter has not confirmed leaves it pending until they do', async () => {
+    const { second } = await oneCountedOneSuspect();
+    await press((await signatureOf(SECOND.email)).id, 'clear');
+    expect((await signatureOf(SECOND.email)).status).toBe('pending');
+    expect(await storedCount(t, letter.slug)).toBe(0);
+    await confirm(second, SECOND);
+    expect((await signatureOf(SECOND.email)).status).toBe('confirmed');
+    expect(await storedCount(t, letter.slug)).toBe(1);
+  });
+
+  it('invalidating a suspect signature keeps it out for good: confirming then counts nothing', async () => {
+    const { second } = await oneCountedOneSuspect();
+    await press((await signatureOf(SECOND.email)).id, 'invalidate');
+    // The link's page offers no confirmation any more; a post to it (token from another page) moves nothing.
+    await t.drainOutbox();
+    const { confirm: path } = signatureLinks(lastMailTo(t, SECOND.email));
+    await second.submit(`/letters/${letter.slug}`, path, {});
+    expect((await signatureOf(SECOND.email)).status).toBe('invalidated');
+    expect(await storedCount(t, letter.slug)).toBe(0);
+  });
+
+  it('refuses to clear a signature that is not suspect (409) and an organizer (403), in the service too', async () => {
+    await oneCountedOneSuspect();
+    const notSuspect = (await signatureOf(FIRST.email)).id;
+    const suspect = (await signatureOf(SECOND.email)).id;
+    const response = await postForm(
+      adminVisitor,
+      '/admin/signatures',
+      `/admin/signatures/${notSuspect}/clear`,
+      [],
+    );
+    expectErrorPage(response, 409, ERROR_TITLES[409]);
+
+    const organizer = await createAccount(t.platform, 'organizer');
+    const { moderation } = t.platform.appDeps;
+    await expect(moderation.clearSuspect(organizer, suspect)).rejects.toMatchObject({ status: 403 });
+    await expect(moderation.search(organizer, {}, 0)).rejects.toMatchObject({ status: 403 });
+    await expect(moderation.invalidate(organizer, suspect, 'x')).rejects.toMatchObject({ status: 403 });
+    await expect(moderation.restore(organizer, suspect)).rejects.toMatchObject({ status: 403 });
+    await expect(moderation.previewBulk(organizer, { emailDomain: 'example.org' })).rejects.toMatchObject({
+      status: 403,
+    });
+    await expect(
+      moderation.invalidateBulk(organizer, { emailDomain: 'example.org' }, 'x', 2),
+    ).rejects.toMatchObject({ status: 403 });
+    expect((await signatureOf(SECOND.email)).suspect_reasons).toBe('rate-burst');
+    expect((await signatureOf(FIRST.email)).status).toBe('pending');
+  });
+
+  it('follows the "more" link to the next page of results, keeping the search', async () => {
+    for (let n = 0; n <= MODERATION_PAGE_SIZE; n++) {
+      await storeSignature(t.platform.db, SECRET, letter.id, {
+        name: `Supporter ${n}`,
+        email: `supporter-${n}@example.org`,
+        status: 'confirmed',
+        country: 'KR',
+        createdAt: new Date(Date.parse('2026-11-20T10:00:00Z') + n * 60_000).toISOString(),
+      });
+    }
+    const first = await adminVisitor.get('/admin/signatures?country=KR');
+    const more = hrefsIn(mainOf(first.text)).find((href) => href.includes('page=1'));
+    expect(more, 'the page links to more results').toBeDefined();
+    const next = await adminVisitor.get(more!);
+    expect(next.status).toBe(200);
+    expect(byClass(next.text, 'wrap-anywhere')).toHaveLength(1);
+    expect(textsByClass(next.text, 'wrap-anywhere')).toEqual(['supporter-0@example.org']);
+    expect(more).toContain('country=KR');
+  });
+});
