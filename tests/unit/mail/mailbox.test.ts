@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractLinks } from '../../../server/mail/mailbox.js';
+import { attachmentDelivery, extractLinks, previewDocument } from '../../../server/mail/mailbox.js';
 
 describe('extractLinks', () => {
   it('finds every http and https link, in order of appearance', () => {
@@ -38,5 +38,59 @@ describe('extractLinks', () => {
       extractLinks('mailto:a@example.org ftp://files.example/x javascript:alert(1) www.example.org'),
     ).toEqual([]);
     expect(extractLinks('')).toEqual([]);
+  });
+});
+
+describe('previewDocument', () => {
+  it('makes links and forms open outside the preview frame, from the head of the message', () => {
+    expect(
+      previewDocument('<!doctype html><html><head lang="en"><title>x</title></head><body>b</body></html>'),
+    ).toBe(
+      '<!doctype html><html><head lang="en"><base target="_blank"><title>x</title></head><body>b</body></html>',
+    );
+  });
+
+  it('puts its base first in a message without a head, and before any base of the message’s own', () => {
+    expect(previewDocument('<p><a href="https://x.example/">x</a></p>')).toBe(
+      '<base target="_blank"><p><a href="https://x.example/">x</a></p>',
+    );
+    expect(previewDocument('<HEAD><base target="_self"></HEAD>')).toBe(
+      '<HEAD><base target="_blank"><base target="_self"></HEAD>',
+    );
+  });
+
+  it('is not fooled by a <header> element', () => {
+    expect(previewDocument('<header>h</header>')).toBe('<base target="_blank"><header>h</header>');
+  });
+});
+
+describe('attachmentDelivery', () => {
+  it('opens a PDF in the browser, whatever the letter case and parameters of its type', () => {
+    expect(attachmentDelivery('application/pdf')).toEqual({ contentType: 'application/pdf', inline: true });
+    expect(attachmentDelivery('Application/PDF; name="annex.pdf"')).toEqual({
+      contentType: 'application/pdf',
+      inline: true,
+    });
+  });
+
+  it('downloads text and pictures under their own type', () => {
+    expect(attachmentDelivery('text/csv')).toEqual({ contentType: 'text/csv', inline: false });
+    expect(attachmentDelivery('image/png')).toEqual({ contentType: 'image/png', inline: false });
+  });
+
+  it('downloads anything a browser could run as plain bytes', () => {
+    for (const type of [
+      'text/html',
+      'image/svg+xml',
+      'application/xhtml+xml',
+      'text/xml',
+      'application/javascript',
+      '',
+    ]) {
+      expect(attachmentDelivery(type), type).toEqual({
+        contentType: 'application/octet-stream',
+        inline: false,
+      });
+    }
   });
 });
