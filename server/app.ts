@@ -222,6 +222,8 @@ export function createApp(deps: AppDeps): Express {
   admin.use(moderationRoutes({ moderation: deps.moderation, privacy: deps.privacy, csrf }));
   admin.use(userAdminRoutes({ users: deps.userAdmin, csrf }));
   admin.use(auditRoutes({ audit: deps.audit }));
+  // Each export reads every matching signature: a connection may ask for a limited number of them.
+  admin.post('/exports', limitPerIp(20, 15 * 60_000));
   admin.use(
     exportRoutes({
       exports: deps.exports,

@@ -4,6 +4,7 @@ import { createApp } from '../../server/app.js';
 import { noPdf } from '../../server/deliveries/pdf-renderer.js';
 import { createLogger } from '../../server/lib/logger.js';
 import { wire, type Platform } from '../../server/wiring.js';
+import { signedIn } from '../support/accounts.js';
 import { mainOf, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage } from '../support/signing.js';
@@ -84,6 +85,16 @@ describe('request limits answer 429 with Retry-After and a readable page, and ar
     for (const platform of others.splice(0)) await platform.shutdown();
     await t.sink.stop();
     rmSync(t.dataDir, { recursive: true, force: true });
+  });
+
+  it('answers exports past their limit with 429 and Retry-After', async () => {
+    const { visitor } = await signedIn(t.app, t.platform, 'admin');
+    const exportOnce = () =>
+      visitor.agent.post('/admin/exports').type('form').set('Accept', 'text/html').send({ _csrf: 'forged' });
+    for (let n = 1; n <= 20; n++) expect((await exportOnce()).status).toBe(403);
+    const refused = await exportOnce();
+    expectErrorPage(refused, 429, ERROR_TITLES[429]);
+    expect(refused.headers['retry-after']).toBe(String(15 * 60));
   });
 
   it('keeps each limit apart: links are not refused because the login form was', async () => {
