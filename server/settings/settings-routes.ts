@@ -26,7 +26,11 @@ export function settingsRoutes(deps: SettingsRoutesDeps): Router {
     const body = formBody(req.body);
     const requireReview = formText(body, 'require_review') === 'yes';
     const alertText = formText(body, 'trending_alert_per_hour').slice(0, 20);
-    const trendingAlertPerHour = parseTrendingAlert(alertText);
+    // A form without the field (an older page, a script) leaves the threshold as it is.
+    const trendingAlertPerHour =
+      body.trending_alert_per_hour === undefined
+        ? (await deps.settings.read(currentUser(res))).trendingAlertPerHour
+        : parseTrendingAlert(alertText);
     if (trendingAlertPerHour === undefined) {
       // Shown again as typed, with the reason.
       return res.status(422).render('admin/settings', {
