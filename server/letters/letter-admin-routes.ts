@@ -1,7 +1,6 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam, pathParam } from '../http/input.js';
-import { AppError } from '../lib/errors.js';
 import type { TFunction } from '../lib/i18n.js';
 import { can } from '../policy/policy.js';
 import type { Recipient } from '../recipients/recipient.js';
@@ -406,8 +405,7 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
   router.post('/letters/:id/changes/approve', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');
     // When the changes the admin looked at were saved: a newer edit is not approved unseen.
-    const seenAt = new Date(formText(formBody(req.body), 'pending_at'));
-    if (Number.isNaN(seenAt.getTime())) throw new AppError(400, 'bad_request', 'errors.badRequest');
+    const seenAt = new Date(formText(formBody(req.body), 'pending_at') || 'invalid');
     await editor.approveChanges(currentUser(res), letterId, seenAt);
     res.redirect(303, `/admin/letters/${letterId}?done=changesApproved`);
   });

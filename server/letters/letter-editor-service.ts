@@ -147,6 +147,21 @@ export class LetterEditorService {
     return { letters: result, awaitingReview };
   }
 
+  /**
+   * The letter if the user may review it: 404 when it does not exist, 403 "admins only" otherwise (the
+   * refusal says what would help: an admin, not the letter's owner).
+   */
+  private async forReview(user: User, letterId: number): Promise<Letter> {
+    const letter = await this.deps.letters.findById(letterId);
+    if (!letter) throw notFound('letter_not_found', 'errors.letter.notFound');
+    authorize(
+      user,
+      'letter.review',
+      letterResource(letter, await this.deps.letters.collaboratorIds(letterId)),
+    );
+    return letter;
+  }
+
   /** The letter if the user may work on it: 404 when it does not exist, 403 when it is someone else's. */
   async access(user: User, letterId: number): Promise<{ letter: Letter; collaboratorIds: number[] }> {
     const letter = await this.deps.letters.findById(letterId);
@@ -480,8 +495,8 @@ export class LetterEditorService {
    * newer edit is not approved unseen.
    */
   async approveChanges(user: User, letterId: number, seenAt: Date): Promise<{ newVersion: number | null }> {
-    const { letter, collaboratorIds } = await this.access(user, letterId);
-    authorize(user, 'letter.review', letterResource(letter, collaboratorIds));
+    await this.forReview(user, letterId);
+    if (Number.isNaN(seenAt.getTime())) throw new AppError(400, 'bad_request', 'errors.badRequest');
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
       const letters = this.deps.letters.with(tx);
@@ -520,8 +535,7 @@ export class LetterEditorService {
 
   /** An admin sends changes waiting for review back: the letter stays as approved. */
   async returnChanges(user: User, letterId: number): Promise<void> {
-    const { letter, collaboratorIds } = await this.access(user, letterId);
-    authorize(user, 'letter.review', letterResource(letter, collaboratorIds));
+    const letter = await this.forReview(user, letterId);
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (tx) => {
       if (!(await this.deps.letters.with(tx).clearPendingEdit(letterId)))
@@ -670,8 +684,7 @@ export class LetterEditorService {
 
   /** An admin sends a letter waiting for review back to its organizer. */
   async returnToDraft(user: User, letterId: number): Promise<void> {
-    const { letter, collaboratorIds } = await this.access(user, letterId);
-    authorize(user, 'letter.review', letterResource(letter, collaboratorIds));
+    await this.forReview(user, letterId);
     await this.deps.letters.setReviewRequested(letterId, null);
   }
 

@@ -10,6 +10,7 @@ import { csrfTokenIn, Visitor } from '../support/http.js';
 import { linksIn } from '../support/smtp-sink.js';
 import { ERROR_TITLES, expectErrorPage, pathOf, sign } from '../support/signing.js';
 import { storeSignature } from '../support/stored-signatures.js';
+import { outboxMessage, testMessageId } from '../support/temp-database.js';
 import { createTestPlatform, TEST_PUBLIC_URL, type TestPlatform } from '../support/test-platform.js';
 
 const SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -286,6 +287,77 @@ describe('the audit log', () => {
       const everything = JSON.stringify(await auditEntries(t));
       expect(everything).not.toContain('erase.me@example.org');
       expect(everything).not.toContain('Erase Me');
+    });
+
+    it('records directory changes, settings, changes to a published letter and queue actions', async () => {
+      const deps = t.platform.appDeps;
+      const recipient = {
+        name: 'Audited Ministry',
+        title: '',
+        organisation: '',
+        country: 'KR',
+        email: 'audited@ministry.example.org',
+        language: 'en',
+        salutation: 'Dear Minister',
+        notes: '',
+      };
+      const created = await deps.recipients.create(admin, recipient);
+      if (created.kind !== 'saved') throw new Error('the recipient was not added');
+      await deps.recipients.update(admin, created.id, { ...recipient, title: 'Minister' });
+      await deps.recipients.delete(admin, created.id);
+      const staged = await deps.recipients.stage(
+        admin,
+        'audited.csv',
+        `name,email,language,salutation\nImported,imported@ministry.example.org,en,Dear Sir`,
+      );
+      if (staged.kind !== 'staged') throw new Error('the import was not staged');
+      await deps.recipients.confirm(admin, staged.id);
+      for (const action of [
+        'recipient-created',
+        'recipient-changed',
+        'recipient-deleted',
+        'recipients-imported',
+      ])
+        expect(await lastEntry(t, action)).toMatchObject({ actor_email: admin.email });
+
+      await deps.settingsService.change(admin, { ...(await deps.settings.read()), requireReview: true });
+      expect(await lastEntry(t, 'settings-changed')).toMatchObject({
+        details: { requireReview: 'false → true' },
+      });
+      const organizer = await createAccount(t.platform, 'organizer');
+      const { id } = await createLetter(t.platform.db, t.clock.now());
+      await t.platform.db
+        .updateTable('letters')
+        .set({ owner_id: organizer.id })
+        .where('id', '=', id)
+        .execute();
+      const values = deps.editor.valuesOf(await deps.editor.editor(organizer, id));
+      const edited = { ...values, sponsor: 'A sponsor waiting for review' };
+      expect((await deps.editor.save(organizer, id, edited, true)).kind).toBe('held-for-review');
+      const waiting = (await t.platform.repositories.letters.findById(id))!.pendingEditAt!;
+      await deps.editor.approveChanges(admin, id, waiting);
+      expect(
+        (await deps.editor.save(organizer, id, { ...edited, sponsor: 'Another sponsor' }, true)).kind,
+      ).toBe('held-for-review');
+      await deps.editor.returnChanges(admin, id);
+      for (const action of ['letter-changes-submitted', 'letter-changes-approved', 'letter-changes-returned'])
+        expect(await lastEntry(t, action)).toMatchObject({ target_type: 'letter', target_id: String(id) });
+      await deps.settingsService.change(admin, { ...(await deps.settings.read()), requireReview: false });
+
+      const message = () =>
+        t.platform.repositories.outbox.enqueue(
+          outboxMessage({ toAddress: 'queue@ministry.example.org', kind: 'signature-confirmation' }),
+          testMessageId(),
+          t.clock.now(),
+        );
+      await deps.queue.cancel(admin, await message());
+      const failing = await message();
+      t.sink.reply = () => ({ code: 550, message: '5.1.1 User unknown' });
+      await t.drainOutbox();
+      t.sink.reply = undefined;
+      await deps.queue.retry(admin, failing);
+      expect(await lastEntry(t, 'message-cancelled')).toMatchObject({ target_type: 'outbox-message' });
+      expect(await lastEntry(t, 'message-retried')).toMatchObject({ target_id: String(failing) });
     });
 
     // Moves the clock half a year: it runs last.
