@@ -74,8 +74,11 @@ export function createMailSender(
     }).compile();
     const envelope = node.getEnvelope();
     const bounceTo = returnPath?.(message.id);
+    // Lines end in CRLF on the wire: SMTP clients turn a bare LF into CRLF as they send, so the bytes
+    // are normalised here, and the digest is of exactly what the server receives.
+    const built = await node.build();
     return {
-      raw: await node.build(),
+      raw: Buffer.from(built.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1'),
       envelope: { from: bounceTo ?? (envelope.from || ''), to: envelope.to },
     };
   };
