@@ -1,0 +1,84 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LimitRepository } from '../../../server/limits/limit-repository.js';
+import { SigningLimitScreen } from '../../../server/limits/signing-limit-screen.js';
+import { DEFAULT_SIGNING_LIMITS } from '../../../server/limits/signing-limits.js';
+import type { SigningAttempt } from '../../../server/signatures/signing-screen.js';
+import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
+
+const SECRET = 'test-secret-test-secret-test-secret-0123';
+const NOW = new Date('2026-11-23T10:00:00.000Z');
+
+const attempt = (overrides: Partial<SigningAttempt> = {}): SigningAttempt => ({
+  letterId: 1,
+  email: 'someone@example.org',
+  ip: '203.0.113.10',
+  proof: undefined,
+  now: NOW,
+  ...overrides,
+});
+
+describe('SigningLimitScreen', () => {
+  let temp: TempDatabase;
+  let limits: LimitRepository;
+
+  beforeEach(async () => {
+    temp = await createTempDatabase();
+    limits = new LimitRepository(temp.db);
+  });
+  afterEach(async () => {
+    await temp.close();
+  });
+
+  const screen = (exempt?: (a: SigningAttempt) => Promise<boolean>) =>
+    new SigningLimitScreen({
+      limits,
+      secret: SECRET,
+      signingLimits: DEFAULT_SIGNING_LIMITS,
+      ...(exempt ? { exempt } : {}),
+    });
+
+  const storedKeys = async () =>
+    (await temp.db.selectFrom('signing_hits').select('key_hash').execute()).map((r) => r.key_hash);
+
+  it('counts an IPv6 client by its /56 block, so rotating addresses inside it does not escape the limit', async () => {
+    expect((await screen().screen(attempt({ ip: '2001:db8:1:100::1' }))).suspect).toEqual([]);
+    expect((await screen().screen(attempt({ ip: '2001:db8:1:1ff:abcd::2' }))).suspect).toEqual([
+      'rate-burst',
+    ]);
+    // Positive control: another /56 is another client.
+    expect((await screen().screen(attempt({ ip: '2001:db8:1:200::1' }))).suspect).toEqual([]);
+  });
+
+  it('stores neither the address nor the letter in clear', async () => {
+    await screen().screen(attempt());
+    const keys = await storedKeys();
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).not.toContain('203.0.113');
+  });
+
+  it('skips and does not count an exempt (allow-listed) source', async () => {
+    const allowAll = screen(async () => true);
+    for (let n = 0; n < 3; n++) expect(await allowAll.screen(attempt())).toEqual({ suspect: [], review: [] });
+    expect(await storedKeys()).toEqual([]);
+    // Positive control: the same attempts without the exemption are limited.
+    await screen().screen(attempt());
+    expect((await screen().screen(attempt())).suspect).toEqual(['rate-burst']);
+  });
+
+  it('finds nothing without a client address to key on', async () => {
+    expect(await screen().screen(attempt({ ip: undefined }))).toEqual({ suspect: [], review: [] });
+    expect(await screen().screen(attempt({ ip: undefined }))).toEqual({ suspect: [], review: [] });
+  });
+
+  it('sees attempts made through another connection to the same database (another process)', async () => {
+    const other = new LimitRepository(temp.connect().db);
+    await new SigningLimitScreen({
+      limits: other,
+      secret: SECRET,
+      signingLimits: DEFAULT_SIGNING_LIMITS,
+    }).screen(attempt());
+    expect((await screen().screen(attempt({ now: new Date(NOW.getTime() + 30_000) }))).suspect).toEqual([
+      'rate-burst',
+    ]);
+  });
+});
