@@ -212,13 +212,17 @@ export class SignatureRepository {
     return rows.map((r) => ({ letterId: r.letter_id, day: r.day, count: Number(r.n) }));
   }
 
-  /** Signatures that still stand (pending or confirmed) per letter version, for the version history. */
+  /**
+   * Signatures that still stand (pending or confirmed) per letter version, for the version history.
+   * Suspect ones are left out: a silenced signature is counted nowhere.
+   */
   async countStandingByVersion(letterId: number): Promise<Map<number, number>> {
     const rows = await this.db
       .selectFrom('signatures')
       .select(['letter_version_id', (eb) => eb.fn.countAll<number>().as('n')])
       .where('letter_id', '=', letterId)
       .where('status', 'in', ['pending', 'confirmed'])
+      .where('suspect_reasons', 'is', null)
       .groupBy('letter_version_id')
       .execute();
     return new Map(rows.map((r) => [r.letter_version_id, Number(r.n)]));
