@@ -12,6 +12,7 @@ import { letterAdminRoutes } from './letters/letter-admin-routes.js';
 import type { RecipientService } from './recipients/recipient-service.js';
 import { recipientRoutes } from './recipients/recipient-routes.js';
 import type { SettingsRepository } from './settings/settings-repository.js';
+import type { SettingsService } from './settings/settings-service.js';
 import type { DeliveryService } from './deliveries/delivery-service.js';
 import { deliveryRoutes, unsubscribeRoutes } from './deliveries/delivery-routes.js';
 import type { QueueService } from './outbox/queue-service.js';
@@ -20,6 +21,7 @@ import type { UserAdminService } from './accounts/user-admin-service.js';
 import type { PasswordResetService } from './accounts/password-reset-service.js';
 import { userAdminRoutes } from './accounts/user-admin-routes.js';
 import type { AuditRepository } from './audit/audit-repository.js';
+import type { AuditService } from './audit/audit-service.js';
 import { auditRoutes } from './audit/audit-routes.js';
 import type { ModerationService } from './signatures/moderation-service.js';
 import { moderationRoutes } from './signatures/moderation-routes.js';
@@ -63,6 +65,10 @@ export interface AppDeps {
   editor: LetterEditorService;
   recipients: RecipientService;
   settings: SettingsRepository;
+  /** The settings page's use cases (admins only, audited). */
+  settingsService: SettingsService;
+  /** Reading the audit log (admins only). */
+  auditLog: AuditService;
   deliveries: DeliveryService;
   queue: QueueService;
   exports: ExportService;
@@ -221,7 +227,7 @@ export function createApp(deps: AppDeps): Express {
   admin.use(queueRoutes({ queue: deps.queue, csrf }));
   admin.use(moderationRoutes({ moderation: deps.moderation, privacy: deps.privacy, csrf }));
   admin.use(userAdminRoutes({ users: deps.userAdmin, csrf }));
-  admin.use(auditRoutes({ audit: deps.audit }));
+  admin.use(auditRoutes({ audit: deps.auditLog }));
   // Each export reads every matching signature: a connection may ask for a limited number of them.
   admin.post('/exports', limitPerIp(20, 15 * 60_000));
   admin.use(
@@ -232,7 +238,7 @@ export function createApp(deps: AppDeps): Express {
       csrf,
     }),
   );
-  admin.use(settingsRoutes({ settings: deps.settings, clock: deps.clock, csrf }));
+  admin.use(settingsRoutes({ settings: deps.settingsService, csrf }));
   if (deps.mailbox) admin.use(mailboxRoutes(deps.mailbox, { publicUrl: config.publicUrl }));
   app.use('/admin', admin);
   if (deps.mailbox) app.use(oldMailboxRedirect());

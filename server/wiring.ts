@@ -23,6 +23,7 @@ import { SignatureRepository } from './signatures/signature-repository.js';
 import { SignatureService } from './signatures/signature-service.js';
 import type { AppDeps } from './app.js';
 import { AuditRepository } from './audit/audit-repository.js';
+import { AuditService } from './audit/audit-service.js';
 import { BounceHandler } from './deliveries/bounce-handler.js';
 import { startBounceServer, type BounceServer } from './deliveries/bounce-server.js';
 import { DeliveryRepository } from './deliveries/delivery-repository.js';
@@ -51,6 +52,7 @@ import { Scheduler } from './lib/scheduler.js';
 import { RecipientImportRepository } from './recipients/recipient-import-repository.js';
 import { RecipientService } from './recipients/recipient-service.js';
 import { SettingsRepository } from './settings/settings-repository.js';
+import { SettingsService } from './settings/settings-service.js';
 import { LimitRepository } from './limits/limit-repository.js';
 import { pruneLimits, SigningLimitScreen } from './limits/signing-limit-screen.js';
 import { AbuseListRepository } from './abuse/abuse-list-repository.js';
@@ -271,6 +273,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     db,
     recipients,
     imports: new RecipientImportRepository(db),
+    audit,
+    settings,
     clock,
   });
   const letterCompiler = new LetterCompiler(emails, i18n, countryName);
@@ -386,9 +390,16 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     editor,
     deliveries,
     exports: exportService,
-    queue: new QueueService(outbox, clock, { ...DEFAULT_RETRY_POLICY, giveUpAfterMs: config.mailGiveUpMs }),
+    queue: new QueueService(
+      outbox,
+      clock,
+      { ...DEFAULT_RETRY_POLICY, giveUpAfterMs: config.mailGiveUpMs },
+      { db, audit },
+    ),
     recipients: recipientService,
     settings,
+    settingsService: new SettingsService({ db, settings, audit, clock }),
+    auditLog: new AuditService(audit),
     moderation: new ModerationService({ db, signatures, letters, audit, clock }),
     abuse: new AbuseService({
       db,

@@ -22,7 +22,13 @@ export interface LetterResource {
 
 /** A directory recipient as the rules see it: the letters that address it. */
 export interface RecipientResource {
-  usedBy: readonly LetterResource[];
+  usedBy: readonly (LetterResource & {
+    /**
+     * Published while the platform requires review: what it sends changes only through an admin's
+     * review, so a change to its recipients' addresses may not skip that review either.
+     */
+    reviewed?: boolean;
+  })[];
 }
 
 /** Every action, with the resource its rule needs (`undefined`: the rule depends on the actor alone). */
@@ -75,9 +81,10 @@ const RULES: { [A in Action]: (actor: Actor, resource: Actions[A]) => boolean } 
   'letter.create': () => true,
   'recipient.create': () => true,
   // An organizer may change a recipient only while no one else's letter addresses it: otherwise they
-  // could redirect another organizer's letter to an address of their choosing.
+  // could redirect another organizer's letter to an address of their choosing. Nor one on a reviewed
+  // letter: that would change where it goes without the review its other changes wait for.
   'recipient.change': (actor, recipient) =>
-    isAdmin(actor) || recipient.usedBy.every((letter) => canEditLetter(actor, letter)),
+    isAdmin(actor) || recipient.usedBy.every((letter) => !letter.reviewed && canEditLetter(actor, letter)),
   'signature.moderate': isAdmin,
   'signature.export': isAdmin,
   'queue.manage': isAdmin,

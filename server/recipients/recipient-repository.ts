@@ -133,14 +133,18 @@ export class RecipientRepository {
    * The letters that address each of these recipients, with their owners and collaborators: changing a
    * recipient changes where those letters go, so the access rule needs them.
    */
-  async lettersAddressing(recipientIds: readonly number[]): Promise<Map<number, LetterResource[]>> {
-    const result = new Map<number, LetterResource[]>(recipientIds.map((id) => [id, []]));
+  async lettersAddressing(
+    recipientIds: readonly number[],
+  ): Promise<Map<number, (LetterResource & { status: string })[]>> {
+    const result = new Map<number, (LetterResource & { status: string })[]>(
+      recipientIds.map((id) => [id, []]),
+    );
     // SQLite allows a limited number of parameters per statement; look recipients up in slices.
     for (let i = 0; i < recipientIds.length; i += 500) {
       const rows = await this.db
         .selectFrom('letter_recipients as lr')
         .innerJoin('letters as l', 'l.id', 'lr.letter_id')
-        .select(['lr.recipient_id', 'l.id as letter_id', 'l.owner_id'])
+        .select(['lr.recipient_id', 'l.id as letter_id', 'l.owner_id', 'l.status'])
         .where('lr.recipient_id', 'in', recipientIds.slice(i, i + 500))
         .execute();
       if (rows.length === 0) continue;
@@ -159,6 +163,7 @@ export class RecipientRepository {
         result.get(row.recipient_id)?.push({
           ownerId: row.owner_id,
           collaboratorIds: collaborators.get(row.letter_id) ?? [],
+          status: row.status,
         });
       }
     }

@@ -1,11 +1,17 @@
 import type { User } from '../accounts/account.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
-import { isLetterLanguage, LETTER_LANGUAGES } from '../letters/letter.js';
+import {
+  changesWaitForReview,
+  isLetterLanguage,
+  LETTER_LANGUAGES,
+  type LetterStatus,
+} from '../letters/letter.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { randomRef } from '../lib/ids.js';
-import { authorize, can } from '../policy/policy.js';
+import { authorize, can, type RecipientResource } from '../policy/policy.js';
+import type { SettingsRepository } from '../settings/settings-repository.js';
 import type { Recipient } from './recipient.js';
 import { parseRecipientCsv, type ImportRow } from './recipient-import.js';
 import type { RecipientImportRepository } from './recipient-import-repository.js';
@@ -17,6 +23,7 @@ export interface RecipientServiceDeps {
   recipients: RecipientRepository;
   imports: RecipientImportRepository;
   audit: AuditRepository;
+  settings: SettingsRepository;
   clock: Clock;
 }
 
@@ -110,8 +117,8 @@ export class RecipientService {
   /** A recipient for its edit page, with whether this account may change it. */
   async editable(user: User, id: number): Promise<EditableRecipient> {
     const recipient = await this.find(id);
-    const usedBy = (await this.deps.recipients.lettersAddressing([id])).get(id) ?? [];
-    return { recipient, mayChange: can(user, 'recipient.change', { usedBy }) };
+    const resource = (await this.resources(this.deps.recipients, this.deps.settings, [id])).get(id)!;
+    return { recipient, mayChange: can(user, 'recipient.change', resource) };
   }
 
   /** Adds a recipient; the address must not be in the directory yet. */
@@ -153,8 +160,8 @@ export class RecipientService {
       const before = await recipients.findById(id);
       if (!before) throw notFound('recipient_not_found', 'recipients.notFound');
       // Checked in the transaction that changes it: the letters addressing it are those of this moment.
-      const usedBy = (await recipients.lettersAddressing([id])).get(id) ?? [];
-      authorize(user, 'recipient.change', { usedBy });
+      const resource = (await this.resources(recipients, this.deps.settings.with(tx), [id])).get(id)!;
+      authorize(user, 'recipient.change', resource);
       const other = await recipients.findByEmail(parsed.input.email);
       if (other && other.id !== id)
         return { kind: 'invalid', errors: { email: 'recipients.errors.email.taken' } };
@@ -183,8 +190,8 @@ export class RecipientService {
       const recipients = this.deps.recipients.with(tx);
       const before = await recipients.findById(id);
       if (!before) throw notFound('recipient_not_found', 'recipients.notFound');
-      const usedBy = (await recipients.lettersAddressing([id])).get(id) ?? [];
-      authorize(user, 'recipient.change', { usedBy });
+      const resource = (await this.resources(recipients, this.deps.settings.with(tx), [id])).get(id)!;
+      authorize(user, 'recipient.change', resource);
       if (!(await recipients.deleteUnused(id)))
         throw new AppError(409, 'recipient_in_use', 'recipients.inUse');
       await this.deps.audit.with(tx).record(
@@ -235,13 +242,17 @@ export class RecipientService {
     const existing = await this.deps.recipients.findByEmails(
       parsed.rows.flatMap((r) => (r.input ? [r.input.email] : [])),
     );
-    const usedBy = await this.deps.recipients.lettersAddressing([...existing.values()].map((r) => r.id));
+    const resources = await this.resources(
+      this.deps.recipients,
+      this.deps.settings,
+      [...existing.values()].map((r) => r.id),
+    );
     const rows = parsed.rows.map((row): ImportPreviewRow => {
       if (!row.input) return { ...row, action: 'skip' };
       const known = existing.get(row.input.email);
       if (!known) return { ...row, action: 'create' };
       // The same rule as the edit form: a recipient on another organizer's letter is theirs to keep.
-      if (!can(user, 'recipient.change', { usedBy: usedBy.get(known.id) ?? [] }))
+      if (!can(user, 'recipient.change', resources.get(known.id)!))
         return {
           ...row,
           action: 'skip',
@@ -283,8 +294,10 @@ export class RecipientService {
         const known = await recipients.findByEmail(row.input.email);
         if (known) {
           // Asked again inside the transaction: a letter may have been addressed to it since the preview.
-          const usedBy = (await recipients.lettersAddressing([known.id])).get(known.id) ?? [];
-          if (!can(user, 'recipient.change', { usedBy })) {
+          const resource = (await this.resources(recipients, this.deps.settings.with(tx), [known.id])).get(
+            known.id,
+          )!;
+          if (!can(user, 'recipient.change', resource)) {
             result.skipped += 1;
             continue;
           }
@@ -330,6 +343,29 @@ export class RecipientService {
   async cancel(user: User, id: string): Promise<void> {
     await this.staged(user, id);
     await this.deps.imports.remove(id);
+  }
+
+  /** Recipients as the access rule sees them: the letters addressing each, and whether review holds them. */
+  private async resources(
+    recipients: RecipientRepository,
+    settings: SettingsRepository,
+    ids: readonly number[],
+  ): Promise<Map<number, RecipientResource>> {
+    const [letters, { requireReview }] = await Promise.all([
+      recipients.lettersAddressing(ids),
+      settings.read(),
+    ]);
+    return new Map(
+      [...letters].map(([id, usedBy]) => [
+        id,
+        {
+          usedBy: usedBy.map(({ status, ...letter }) => ({
+            ...letter,
+            reviewed: changesWaitForReview(status as LetterStatus, requireReview, false),
+          })),
+        },
+      ]),
+    );
   }
 
   /** Forgets previews nobody confirmed within a day. */

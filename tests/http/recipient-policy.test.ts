@@ -12,7 +12,7 @@ import { createTestPlatform, type TestPlatform } from '../support/test-platform.
 const ORIGINAL = 'ambassador@embassy.example.org';
 const ATTACKER = 'attacker@elsewhere.example.net';
 const REFUSAL =
-  "Only an admin can change this recipient: another organizer's letter is addressed to it, and a change would send their letter somewhere else.";
+  "Only an admin can change this recipient: another organizer's letter, or a published letter whose changes wait for review, is addressed to it, and a change would send that letter somewhere else.";
 
 /** The recipient form filled in as the directory holds it, with `overrides`. */
 function recipientForm(overrides: Record<string, string> = {}) {
@@ -119,7 +119,7 @@ describe("the directory keeps one organizer from redirecting another's letter", 
     const page = await b.get(`/admin/recipients/${recipient}`);
     expect(page.status).toBe(200);
     expect(textOf(innerHtml(page.text, byId(page.text, 'recipient-locked')!))).toContain(
-      "Another organizer's letter is addressed to this recipient, so only an admin can change or delete it.",
+      "Another organizer's letter, or a published letter whose changes wait for review, is addressed to this recipient, so only an admin can change or delete it.",
     );
     // No delete link is offered; the delete page explains instead of asking.
     expect(
@@ -168,7 +168,7 @@ describe("the directory keeps one organizer from redirecting another's letter", 
     const path = uploaded.headers.location!;
     const preview = textOf(mainOf((await b.get(path)).text));
     expect(preview).toContain(
-      "another organizer's letter is addressed to this recipient, so only an admin can change it. This row is skipped.",
+      "another organizer's letter, or a published letter whose changes wait for review, is addressed to this recipient, so only an admin can change it. This row is skipped.",
     );
 
     const confirmed = await postForm(b, path, `${path}/confirm`, []);
@@ -220,6 +220,41 @@ describe("the directory keeps one organizer from redirecting another's letter", 
     const [entry] = await auditOf('recipient-changed');
     expect(entry).toMatchObject({ actor_user_id: organizerA.id });
     expect(detailsOf(entry!)).toEqual({ name: 'Embassy of Ukraine', fields: ['title'] });
+  });
+
+  it('keeps an organizer from changing, without review, where their own reviewed letter goes', async () => {
+    const admin = await signedIn(t.app, t.platform, 'admin');
+    const settings = t.platform.appDeps.settings;
+    await settings.write({ ...(await settings.read()), requireReview: true }, t.clock.now());
+    // While the letter is a draft, its recipient is the organizer's to change.
+    const draftChange = await postForm(
+      a,
+      `/admin/recipients/${recipient}`,
+      `/admin/recipients/${recipient}`,
+      recipientForm({ title: 'Minister' }),
+    );
+    expect(draftChange.status).toBe(303);
+    // Reviewed and published, it is not: the address change would skip the review.
+    await postForm(a, `/admin/letters/${letterId}`, `/admin/letters/${letterId}/publish`, []);
+    await postForm(admin.visitor, `/admin/letters/${letterId}`, `/admin/letters/${letterId}/publish`, []);
+    expect((await t.platform.repositories.letters.findById(letterId))!.status).toBe('open');
+    const refused = await postForm(
+      a,
+      `/admin/recipients/${recipient}`,
+      `/admin/recipients/${recipient}`,
+      recipientForm({ title: 'Minister', email: ATTACKER }),
+    );
+    expect(refused.status).toBe(403);
+    expect((await stored()).email).toBe(ORIGINAL);
+    // With review off, the organizer may again.
+    await settings.write({ ...(await settings.read()), requireReview: false }, t.clock.now());
+    const allowed = await postForm(
+      a,
+      `/admin/recipients/${recipient}`,
+      `/admin/recipients/${recipient}`,
+      recipientForm({ title: 'Minister', email: 'moved@embassy.example.org' }),
+    );
+    expect(allowed.status).toBe(303);
   });
 
   it('records every directory change: adding and deleting too', async () => {

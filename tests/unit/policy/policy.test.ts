@@ -25,6 +25,8 @@ const unused: RecipientResource = { usedBy: [] };
 const onOwnersLetter: RecipientResource = { usedBy: [ownersLetter] };
 const onOwnersAndStrangersLetters: RecipientResource = { usedBy: [ownersLetter, strangersLetter] };
 const onNobodysLetter: RecipientResource = { usedBy: [nobodysLetter] };
+/** On the owner's letter, published while review is required. */
+const onOwnersReviewedLetter: RecipientResource = { usedBy: [{ ...ownersLetter, reviewed: true }] };
 
 type Row = [who: string, actor: Actor, action: Action, what: string, resource: unknown, allowed: boolean];
 
@@ -98,6 +100,15 @@ const TABLE: Row[] = [
     false,
   ],
   ['an organizer', owner, 'recipient.change', 'a recipient on a letter nobody owns', onNobodysLetter, false],
+  ['owner', owner, 'recipient.change', 'a recipient on their reviewed letter', onOwnersReviewedLetter, false],
+  [
+    'admin',
+    admin,
+    'recipient.change',
+    "a recipient on an organizer's reviewed letter",
+    onOwnersReviewedLetter,
+    true,
+  ],
   // Admin areas.
   ...(
     [
