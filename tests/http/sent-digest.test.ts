@@ -113,6 +113,7 @@ describe('mail keeps no body once sent, only the SHA-256 of what went', () => {
       signingForm({ name: SUPPORTER.name, email: SUPPORTER.email }),
     );
     expect(signed.status).toBe(303);
+    expect(await t.drainOutbox()).toBe(1);
     // A delivery compiled with the supporter's name, refused for good by the recipient's server.
     const delivery = `/admin/letters/${letter.id}/delivery`;
     await postForm(admin, delivery, `${delivery}/test`, [['request_key', 'digest-failed']]);
@@ -124,8 +125,11 @@ describe('mail keeps no body once sent, only the SHA-256 of what went', () => {
     const failed = await letterRow();
     expect(failed.status).toBe('failed');
 
+    // Days pass between the looks: each is by an admin who has just logged in.
+    const queuePage = async () =>
+      (await (await signedIn(t.app, t.platform, 'admin')).visitor.get('/admin/queue')).text;
     const retryForms = async () =>
-      startTags((await admin.get('/admin/queue')).text, 'form').filter(
+      startTags(await queuePage(), 'form').filter(
         (f) => f.attrs.action === `/admin/queue/${failed.id}/retry`,
       );
     // Within the week the content is kept, so an admin can still send it again.
@@ -140,10 +144,11 @@ describe('mail keeps no body once sent, only the SHA-256 of what went', () => {
     expect(await contentRows()).toEqual([]);
     expect((await letterRow()).content_removed_at).toBe(t.clock.now().toISOString());
     expect(await retryForms()).toEqual([]);
-    expect(textOf(mainOf((await admin.get('/admin/queue')).text))).toContain(
+    expect(textOf(mainOf(await queuePage()))).toContain(
       'Content removed (sent, cancelled or erased): it can no longer be retried.',
     );
-    const refused = await admin.submit('/admin/queue', `/admin/queue/${failed.id}/retry`, {});
+    const { visitor: later } = await signedIn(t.app, t.platform, 'admin');
+    const refused = await later.submit('/admin/queue', `/admin/queue/${failed.id}/retry`, {});
     expect(refused.status).toBe(409);
     expect((await letterRow()).status).toBe('failed');
   });
