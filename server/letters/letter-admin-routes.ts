@@ -167,6 +167,10 @@ function renderEditor(req: Request, res: Response, view: EditorView, status = 20
     statusLabel: state ? t(`editor.status.${state.letter.status}`) : t('editor.status.draft'),
     // Publishing asks an admin first when review is required and this account may not skip it.
     asksForReview: state ? state.requireReview && !state.canPublishUnreviewed : false,
+    // Saving a published letter keeps the changes for review instead of publishing them.
+    heldForReview: state
+      ? state.requireReview && !state.canPublishUnreviewed && state.letter.status !== 'draft'
+      : false,
     pending: state?.pending
       ? {
           at: state.pending.edit.at,

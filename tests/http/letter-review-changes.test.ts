@@ -120,6 +120,12 @@ describe('changes to a published letter when the platform requires review', () =
   };
 
   it("keeps the approved title, text and recipients public until an admin approves the organizer's changes", async () => {
+    // The editor says so before the organizer saves.
+    const form = await visitor.get(`/admin/letters/${id}`);
+    const hint = byId(form.text, 'save-review-hint');
+    expect(hint && textOf(innerHtml(form.text, hint))).toContain(
+      "Your changes will wait for an admin's review",
+    );
     const before = await letterTables(t.platform.db);
     const saved = await save(visitor, await rewritten());
     expect(saved.status).toBe(303);
