@@ -10,6 +10,7 @@ import {
   ERROR_TITLES,
   lastMailTo,
   sign,
+  signAndConfirm,
   signAndGetLinks,
   signatureRows,
   storedCount,
@@ -169,6 +170,23 @@ describe('block and allow lists', () => {
     expect(confirmed.headers.location).toBe(`/letters/${slug}/thank-you`);
     expect((await signatureRows(t.platform.db)).find((r) => r.id === row.id)!.status).toBe('pending');
     expect(await storedCount(t, slug)).toBe(0);
+  });
+});
+
+describe('disposable e-mail domains', () => {
+  let t: TestPlatform;
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('flags a signature from a throwaway domain for review, and counts it once confirmed', async () => {
+    t = await createTestPlatform();
+    const { slug } = await createLetter(t.platform.db, t.clock.now());
+    await signAndConfirm(t, new Visitor(t.app), slug, { email: 'someone@mailinator.com' });
+    const [row] = await signatureRows(t.platform.db);
+    expect(reasons(row!.review_reasons)).toContain('disposable-domain');
+    expect(reasons(row!.suspect_reasons)).toEqual([]);
+    expect(await storedCount(t, slug)).toBe(1);
   });
 });
 
