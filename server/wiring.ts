@@ -29,6 +29,7 @@ import { startBounceServer, type BounceServer } from './deliveries/bounce-server
 import { DeliveryRepository } from './deliveries/delivery-repository.js';
 import { DeliveryService } from './deliveries/delivery-service.js';
 import { LetterCompiler } from './deliveries/letter-compiler.js';
+import { LetterCompileWorker } from './deliveries/letter-compile-worker.js';
 import { chromiumAt, ChromiumPdfRenderer, noPdf, type PdfRenderer } from './deliveries/pdf-renderer.js';
 import { DEFAULT_RETRY_POLICY } from './outbox/outbox.js';
 import { ExportService } from './exports/export-service.js';
@@ -106,6 +107,8 @@ export interface Platform {
   accounts: AccountService;
   editor: LetterEditorService;
   deliveries: DeliveryService;
+  /** The worker thread that renders delivery letters (started on the first one). */
+  compileWorker: LetterCompileWorker;
   exports: ExportService;
   privacy: PrivacyService;
   bounces: BounceHandler;
@@ -278,6 +281,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     clock,
   });
   const letterCompiler = new LetterCompiler(emails, i18n, countryName);
+  // Deliveries render letters with every signatory: in a worker thread, off the web process's event loop.
+  const compileWorker = new LetterCompileWorker(logger.child({ component: 'compile-worker' }));
   const deliveries = new DeliveryService({
     db,
     audit,
@@ -286,7 +291,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     recipients,
     deliveries: deliveryRepository,
     outbox,
-    compiler: letterCompiler,
+    compiler: compileWorker,
     pdf,
     emails,
     clock,
@@ -426,6 +431,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     accounts,
     editor,
     deliveries,
+    compileWorker,
     exports: exportService,
     privacy,
     bounces,
@@ -437,6 +443,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     async shutdown() {
       await scheduler.stop();
       await worker?.stop();
+      await compileWorker.close();
       transport?.close();
       await bounceServer?.close();
       await capture?.close();

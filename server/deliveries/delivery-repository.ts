@@ -192,11 +192,14 @@ export class DeliveryRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** A compiling round fails and says why (compare-and-set: only while it compiles); true when it moved. */
+  /**
+   * A compiling round is cancelled and says why (compare-and-set: only while it compiles); true when it
+   * moved. Cancelled, so nothing compiles or sends it again; the failure tells it from an admin's cancel.
+   */
   async failRound(id: number, failure: RoundFailure, now: Date): Promise<boolean> {
     const result = await this.db
       .updateTable('delivery_rounds')
-      .set({ status: 'failed', failure: JSON.stringify(failure), updated_at: now.toISOString() })
+      .set({ status: 'cancelled', failure: JSON.stringify(failure), updated_at: now.toISOString() })
       .where('id', '=', id)
       .where('status', '=', 'compiling')
       .executeTakeFirst();

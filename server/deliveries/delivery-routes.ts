@@ -61,6 +61,10 @@ function renderPage(
       ...view,
       kindLabel: t(`deliveries.kinds.${view.round.kind}`),
       triggerLabel: t(`deliveries.triggers.${view.round.trigger}`),
+      // Why a round failed before anything was queued (a letter over the size budget), and what to do.
+      failure: view.round.failure
+        ? t(`limits.roundFailure.${view.round.failure.code}`, view.round.failure.params)
+        : '',
       records: view.records.map((r) => ({
         ...r,
         statusLabel: t(`deliveries.statuses.${r.bouncedAt ? 'bounced' : r.status}`),

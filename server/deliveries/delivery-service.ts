@@ -22,11 +22,15 @@ import {
   notifiesSupporters,
   type DeliveryMode,
   type DeliveryRound,
+  type RoundFailure,
   type RoundKind,
 } from './delivery.js';
 import { parseDeliverySettings, type DeliverySettingsValues } from './delivery-input.js';
 import type { DeliveryRecord, DeliveryRepository, SentDelivery } from './delivery-repository.js';
-import type { LetterCompiler } from './letter-compiler.js';
+import { encodedMessageBytes, MAX_LETTER_TEXT_LENGTH, MAX_MESSAGE_BYTES } from '../letters/letter-size.js';
+import { checkLetterSizeForSave } from '../letters/letter-template-check.js';
+import type { LetterCompiling } from './letter-compile-worker.js';
+import { LetterTooLong, type CompiledLetter } from './letter-compiler.js';
 import type { PdfRenderer } from './pdf-renderer.js';
 
 export interface DeliveryServiceDeps {
@@ -37,7 +41,8 @@ export interface DeliveryServiceDeps {
   recipients: RecipientRepository;
   deliveries: DeliveryRepository;
   outbox: OutboxRepository;
-  compiler: LetterCompiler;
+  /** Renders compiled letters: in a worker thread in the platform (letter-compile-worker.ts). */
+  compiler: LetterCompiling;
   pdf: PdfRenderer;
   emails: EmailTemplates;
   clock: Clock;
@@ -186,6 +191,7 @@ export class DeliveryService {
       actor?: { id: number; email: string };
     },
   ): Promise<DeliveryRound> {
+    await this.refuseTooLarge(letter);
     const now = this.deps.clock.now();
     const round = await this.deps.db.transaction().execute(async (tx) => {
       const letters = this.deps.letters.with(tx);
@@ -317,7 +323,22 @@ export class DeliveryService {
         letterUrl: `${this.deps.publicUrl}/letters/${letter.slug}`,
         replyTo: letter.replyTo,
       };
-      let compiledLetter = this.deps.compiler.compile({ ...input, pdfAttached: this.deps.pdf.available });
+      let compiledLetter: CompiledLetter;
+      try {
+        compiledLetter = await this.deps.compiler.compile({ ...input, pdfAttached: this.deps.pdf.available });
+      } catch (error) {
+        if (!(error instanceof LetterTooLong)) throw error;
+        await this.failRound(round, {
+          code: 'letter_too_long',
+          params: {
+            line: String(error.line),
+            block: error.block,
+            signatures: String(error.signatures),
+            max: String(MAX_LETTER_TEXT_LENGTH),
+          },
+        });
+        return compiled;
+      }
       let pdf: Buffer | undefined;
       if (this.deps.pdf.available) {
         try {
@@ -327,8 +348,24 @@ export class DeliveryService {
             { err: error, roundId: round.id },
             'PDF rendering failed; the letter goes without it',
           );
-          compiledLetter = this.deps.compiler.compile({ ...input, pdfAttached: false });
+          compiledLetter = await this.deps.compiler.compile({ ...input, pdfAttached: false });
         }
+      }
+      // Never queue a message larger than a relay accepts: the round fails and says so instead.
+      const bytes = encodedMessageBytes({
+        ...compiledLetter.email,
+        attachments: pdf ? [{ content: pdf }] : [],
+      });
+      if (bytes > MAX_MESSAGE_BYTES) {
+        await this.failRound(round, {
+          code: 'message_too_large',
+          params: {
+            size: (bytes / 1024 / 1024).toFixed(1),
+            max: String(MAX_MESSAGE_BYTES / 1024 / 1024),
+            pdf: pdf ? (pdf.byteLength / 1024 / 1024).toFixed(1) : '0',
+          },
+        });
+        return compiled;
       }
       const now = this.deps.clock.now();
       const recorded = await this.deps.db
@@ -378,6 +415,47 @@ export class DeliveryService {
     }
     await this.deps.deliveries.setRoundStatus(round.id, 'compiling', 'queued', this.deps.clock.now());
     return compiled;
+  }
+
+  /**
+   * Refuses a round whose letter text would already pass the size limit with today's count (sample
+   * names standing for the signatories): said at the button, before a closed letter is marked delivered.
+   * The compile worker measures again with the real names, and fails the round if they are longer.
+   */
+  private async refuseTooLarge(letter: Letter): Promise<void> {
+    for (const text of (await this.deps.letters.textsOfVersion(letter.currentVersionId)).filter(isComplete)) {
+      const problem = checkLetterSizeForSave(text.body, text.language, letter.signatureCount, (code) => code);
+      if (!problem) continue;
+      throw new AppError(409, 'letter_too_large', 'limits.deliveryRefused', {
+        language: text.language,
+        line: problem.line,
+        block: problem.params.name ?? '',
+        count: problem.params.count ?? '',
+        max: problem.params.max ?? '',
+      });
+    }
+  }
+
+  /**
+   * A round whose compiled letter is over the size budget fails, with its reason on the round (the
+   * delivery page shows it) and in the audit log; letters already queued for it still go, each within the budget.
+   */
+  private async failRound(round: DeliveryRound, failure: RoundFailure): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      if (!(await this.deps.deliveries.with(tx).failRound(round.id, failure, now))) return;
+      await this.deps.audit.with(tx).record(
+        {
+          actor: 'platform',
+          action: 'delivery',
+          targetType: 'letter',
+          targetId: round.letterId,
+          details: { round: round.id, kind: round.kind, failed: failure.code, ...failure.params },
+        },
+        now,
+      );
+    });
+    this.deps.logger.warn({ roundId: round.id, failure: failure.code }, 'delivery round failed');
   }
 
   private textFor(texts: LetterText[], language: string, primary: string): LetterText | undefined {

@@ -12,6 +12,12 @@ export type RoundKind = (typeof ROUND_KINDS)[number];
 
 export type RoundTrigger = 'manual' | 'closing' | 'goal' | 'milestone' | 'scheduled';
 
+/** Why a round failed: a code with a message under limits.roundFailure, and its figures. */
+export interface RoundFailure {
+  code: 'letter_too_long' | 'message_too_large';
+  params: Record<string, string>;
+}
+
 export interface DeliveryRound {
   id: number;
   letterId: number;
@@ -19,6 +25,8 @@ export interface DeliveryRound {
   kind: RoundKind;
   trigger: RoundTrigger;
   status: 'compiling' | 'queued' | 'cancelled';
+  /** Why the round was cancelled before its letters were queued (a compiled letter over the size budget). */
+  failure: RoundFailure | null;
   signatureCount: number;
   milestone: number | null;
   testAddress: string | null;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import type { LetterText } from '../letters/letter.js';
+import { estimateLetterLength, MAX_LETTER_TEXT_LENGTH } from '../letters/letter-size.js';
 import { renderLetter } from '../letters/letter-text.js';
 import { buildMergeFields } from '../letters/merge-fields.js';
 import type { i18n } from '../lib/i18n.js';
@@ -55,6 +56,21 @@ export interface CompiledLetter {
 }
 
 /**
+ * A letter text that would render past MAX_LETTER_TEXT_LENGTH with this round's signatories: it is not
+ * rendered (the strings would take seconds and hundreds of megabytes, or pass V8's limit), and the round
+ * fails with this reason. Carries plain data, so it crosses from the compile worker as it is.
+ */
+export class LetterTooLong extends Error {
+  constructor(
+    readonly line: number,
+    readonly block: string,
+    readonly signatures: number,
+  ) {
+    super(`the letter text would pass ${MAX_LETTER_TEXT_LENGTH} characters (${block} at line ${line})`);
+  }
+}
+
+/**
  * Compiles a letter for one recipient: the text in its language with their salutation, the figures
  * of the round, and the annex of signatories as each chose to appear. E-mail addresses never appear:
  * the annex is built from names, countries and affiliations only.
@@ -84,22 +100,24 @@ export class LetterCompiler {
     const { text } = input;
     const language = text.language;
     const numbers = new Intl.NumberFormat(language);
-    const rendered = renderLetter(
-      text.body,
-      buildMergeFields(
-        {
-          recipient: input.recipient,
-          letterTitle: text.title,
-          language,
-          date: input.date,
-          signatureCount: input.signatureCount,
-          countries: input.countries,
-          signatories: input.annex.entries.map((e) => ({ name: e.name, country: e.country })),
-          organisations: input.organisations,
-        },
-        this.countryName,
-      ),
+    const fields = buildMergeFields(
+      {
+        recipient: input.recipient,
+        letterTitle: text.title,
+        language,
+        date: input.date,
+        signatureCount: input.signatureCount,
+        countries: input.countries,
+        signatories: input.annex.entries.map((e) => ({ name: e.name, country: e.country })),
+        organisations: input.organisations,
+      },
+      this.countryName,
     );
+    // Measured before it is built: texts saved before the limits existed, or a list grown since.
+    const size = estimateLetterLength(text.body, fields);
+    if (size.over)
+      throw new LetterTooLong(size.largest?.line ?? 1, size.largest?.name ?? '', input.annex.entries.length);
+    const rendered = renderLetter(text.body, fields);
     const countries = input.countries.map((c) => ({
       name: this.countryName(c.code, language),
       count: numbers.format(c.count),

@@ -1,0 +1,110 @@
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../lib/logger.js';
+import { LetterTooLong, type CompiledLetter, type CompileInput } from './letter-compiler.js';
+
+/** A request to the compile worker. */
+export interface CompileRequest {
+  id: number;
+  input: CompileInput;
+}
+
+/** The compile worker's answer: the compiled letter, or why not. */
+export type CompileReply =
+  | { id: number; ok: true; letter: CompiledLetter; threadId: number }
+  | { id: number; ok: false; tooLong: { line: number; block: string; signatures: number } }
+  | { id: number; ok: false; error: string };
+
+/** What compiles letters for deliveries: in a worker thread in the platform, in-process where that is fine. */
+export interface LetterCompiling {
+  compile(input: CompileInput): Promise<CompiledLetter>;
+}
+
+interface Waiting {
+  resolve: (letter: CompiledLetter) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Starts the worker file next to this one: compile-worker.js in the esbuild output (dist/server/
+ * deliveries/), run as plain JavaScript; compile-worker.ts under tsx and vitest, loaded through tsx's
+ * loader, which the thread registers first (on Node 20 `--import tsx` in a worker's execArgv is not applied).
+ */
+function startWorker(): Worker {
+  if (!fileURLToPath(import.meta.url).endsWith('.ts'))
+    return new Worker(new URL('./compile-worker.js', import.meta.url), { name: 'letter-compiler' });
+  const file = JSON.stringify(new URL('./compile-worker.ts', import.meta.url).href);
+  return new Worker(
+    `import('tsx/esm/api').then(({ register }) => { register(); return import(${file}); });`,
+    { eval: true, name: 'letter-compiler' },
+  );
+}
+
+/**
+ * Compiles delivery letters in one worker thread, so a letter with tens of thousands of signatories
+ * never holds up the web process: /healthz and every request go on while it renders. The thread starts
+ * on the first letter, does not keep the process alive, and is started again if it dies.
+ */
+export class LetterCompileWorker implements LetterCompiling {
+  private worker: Worker | undefined;
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 1;
+  /** The thread that compiled the last letter (tests check it is not the main thread). */
+  lastThreadId: number | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  compile(input: CompileInput): Promise<CompiledLetter> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise<CompiledLetter>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, input } satisfies CompileRequest);
+      // Kept alive only while a letter is being compiled.
+      worker.ref();
+    });
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = startWorker();
+    worker.unref();
+    worker.on('message', (reply: CompileReply) => this.answer(reply));
+    worker.on('error', (error) => this.stop(error));
+    worker.on('exit', (code) => this.stop(new Error(`the compile worker stopped (exit code ${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private answer(reply: CompileReply): void {
+    const waiting = this.waiting.get(reply.id);
+    this.waiting.delete(reply.id);
+    if (this.waiting.size === 0) this.worker?.unref();
+    if (!waiting) return;
+    if (reply.ok) {
+      this.lastThreadId = reply.threadId;
+      waiting.resolve(reply.letter);
+    } else if ('tooLong' in reply) {
+      waiting.reject(new LetterTooLong(reply.tooLong.line, reply.tooLong.block, reply.tooLong.signatures));
+    } else {
+      waiting.reject(new Error(`compiling the letter failed: ${reply.error}`));
+    }
+  }
+
+  /** The thread ended or failed: what waited for it fails, and the next letter starts a new one. */
+  private stop(error: Error): void {
+    if (!this.worker) return;
+    this.worker = undefined;
+    if (this.waiting.size > 0) this.logger.error({ err: error }, 'the compile worker failed');
+    for (const waiting of this.waiting.values()) waiting.reject(error);
+    this.waiting.clear();
+  }
+
+  /** Ends the thread (at shutdown); letters still waiting fail. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.stop(new Error('the platform is shutting down'));
+    await worker.terminate();
+  }
+}
