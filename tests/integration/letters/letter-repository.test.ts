@@ -91,6 +91,7 @@ describe('LetterRepository', () => {
       deliverAt: null,
       replyTo: '',
       lastMilestone: 0,
+      pendingEditAt: null,
     });
     expect(await letters.findById(id)).toEqual(letter);
 
