@@ -6,6 +6,8 @@ import { createLogger } from '../../server/lib/logger.js';
 import { pruneLimits } from '../../server/limits/signing-limit-screen.js';
 import { wire, type Platform } from '../../server/wiring.js';
 import { createLetter, signingForm } from '../support/factories.js';
+import { signedIn } from '../support/accounts.js';
+import { postForm } from '../support/admin-forms.js';
 import { textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { loopbackTransport } from '../support/mail-worker.js';
@@ -134,6 +136,51 @@ describe('signing limits: a signature over the limit is answered like any other 
     }))
       exported.push(r.email);
     expect(exported).toEqual([FIRST.email]);
+  });
+
+  it('leaves a silenced signature out of the compiled letter’s annex and the confirmed export', async () => {
+    const other = { ...SECOND, name: 'Olena Kovalenko', country: 'UA' };
+    const first = await signAndSee(t.app, letter.slug, FIRST);
+    t.clock.advance(10_000);
+    const second = await signAndSee(t.app, letter.slug, other);
+    await t.drainOutbox();
+    await confirmAndSee(first.visitor, signatureLinks(lastMailTo(t, FIRST.email)).confirm);
+    await confirmAndSee(second.visitor, signatureLinks(lastMailTo(t, other.email)).confirm);
+
+    const { user: admin, visitor: adminVisitor } = await signedIn(t.app, t.platform, 'admin');
+    const before = t.sink.messages.length;
+    const path = `/admin/letters/${letter.id}/delivery`;
+    const test = await postForm(adminVisitor, path, `${path}/test`, [['request_key', 'annex-of-silenced']]);
+    expect(test.status).toBe(303);
+    await t.compileDeliveries();
+    await t.drainOutbox();
+    const compiled = t.sink.messages
+      .slice(before)
+      .filter((m) => m.parsed.headers.has('x-undersigned-letter'));
+    expect(compiled).toHaveLength(1);
+    expect(compiled[0]!.parsed.text).toContain(FIRST.name);
+    expect(compiled[0]!.parsed.text).not.toContain(other.name);
+
+    const chunks: string[] = [];
+    const rows = await t.platform.exports.run(
+      {
+        filters: {
+          letter: letter.slug,
+          statuses: ['confirmed'],
+          country: undefined,
+          from: undefined,
+          to: undefined,
+          consent: undefined,
+        },
+        columns: ['name', 'country'],
+        format: 'csv',
+      },
+      admin,
+      { write: async (chunk: string | Buffer) => void chunks.push(chunk.toString()) },
+    );
+    expect(rows).toBe(1);
+    expect(chunks.join('')).toContain(FIRST.name);
+    expect(chunks.join('')).not.toContain(other.name);
   });
 
   it('marks a signing past the sustained limit rate-sustained, even spaced within the burst limit', async () => {
