@@ -261,3 +261,64 @@ describe.skipIf(!chromiumAt(CHROMIUM))(
     });
   },
 );
+
+describe('retention reaches the captured copies of delivered letters too', () => {
+  let t: CaptureTestPlatform;
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('deletes the captured letters that named the forgotten signers, and keeps the mail of a letter still open', async () => {
+    t = await createTestPlatform({ mail: 'capture' });
+    const { visitor: admin } = await signedIn(t.app, t.platform, 'admin');
+    const closing = await createLetter(t.platform.db, t.clock.now(), { slug: 'closes-and-is-forgotten' });
+    const open = await createLetter(t.platform.db, t.clock.now(), { slug: 'stays-open', closesAt: null });
+    const sign = async (slug: string, supporter: { name: string; email: string }) => {
+      const visitor = new Visitor(t.app);
+      const form = signingForm({ name: supporter.name, email: supporter.email, display: 'full' });
+      expect((await visitor.submit(`/letters/${slug}`, `/letters/${slug}/sign`, form)).status).toBe(303);
+      const { ref } = await t.platform.db
+        .selectFrom('signatures')
+        .select('ref')
+        .where('email', '=', supporter.email)
+        .executeTakeFirstOrThrow();
+      const confirm = `/signatures/confirm/${signatureToken(SECRET, ref, 'confirm')}`;
+      expect((await visitor.submit(confirm, confirm, {})).status).toBe(303);
+    };
+    await sign(closing.slug, ERASED);
+    await sign(open.slug, OTHER);
+    for (const { id } of [closing, open]) {
+      const delivery = `/admin/letters/${id}/delivery`;
+      const response = await postForm(admin, delivery, `${delivery}/test`, [
+        ['request_key', `retention-${id}`],
+      ]);
+      expect(response.status).toBe(303);
+    }
+    expect(await t.compileDeliveries()).toBe(2);
+    await t.drainOutbox();
+    const named = async (name: string) => {
+      const files = readdirSync(t.config.mailboxDir).filter((f) => f.endsWith('.eml'));
+      const found: string[] = [];
+      for (const file of files) {
+        const parsed = await simpleParser(readFileSync(path.join(t.config.mailboxDir, file)));
+        if (mentions(`${parsed.text ?? ''}\n${parsed.subject ?? ''}`, name)) found.push(file);
+      }
+      return found;
+    };
+    // The test letter and the confirmation name each supporter.
+    expect(await named(ERASED.name)).toHaveLength(2);
+    expect(await named(OTHER.name)).toHaveLength(2);
+
+    const closedAt = t.clock.now();
+    await t.platform.db
+      .updateTable('letters')
+      .set({ status: 'closed', closed_at: closedAt.toISOString(), closes_at: closedAt.toISOString() })
+      .where('id', '=', closing.id)
+      .execute();
+    t.clock.advance(200 * 86_400_000);
+    expect(await t.platform.privacy.applyRetention()).toBe(1);
+
+    expect(await named(ERASED.name)).toEqual([]);
+    expect(await named(OTHER.name)).toHaveLength(2);
+  });
+});
