@@ -97,6 +97,15 @@ describe('request limits answer 429 with Retry-After and a readable page, and ar
     expect(refused.headers['retry-after']).toBe(String(15 * 60));
   });
 
+  it('answers signature links past their limit (120 in 15 minutes) with 429 and Retry-After', async () => {
+    const visitor = new Visitor(t.app);
+    for (let n = 1; n <= 120; n++)
+      expect((await visitor.get(`/signatures/confirm/guess-${n}`)).status).toBe(404);
+    const refused = await visitor.get('/signatures/confirm/guess-121');
+    expectErrorPage(refused, 429, ERROR_TITLES[429]);
+    expect(refused.headers['retry-after']).toBe(String(15 * 60));
+  });
+
   it('keeps each limit apart: links are not refused because the login form was', async () => {
     for (let n = 1; n <= LOGIN_LIMIT + 1; n++) await postLogin(t.app);
     const link = await new Visitor(t.app).get('/signatures/confirm/not-a-real-token');
