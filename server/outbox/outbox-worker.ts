@@ -257,7 +257,9 @@ export class OutboxWorker {
       let content: RenderedContent | undefined;
       if (message.renderLanguage !== null) {
         // Rendered here, not in the request that queued it; again on each attempt, with the same Message-ID.
-        content = await this.options.render?.(message);
+        // A worker wired without a renderer leaves it to another (a temporary failure, retried).
+        if (!this.options.render) throw new Error('this worker renders no queued e-mails');
+        content = await this.options.render(message);
         if (!content) {
           await outbox.finish(message.id, workerId, {
             status: 'failed',
