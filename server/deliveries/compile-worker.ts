@@ -3,7 +3,7 @@ import { countryName } from '../lib/countries.js';
 import { createI18n } from '../lib/i18n.js';
 import { EmailTemplates } from '../mail/email-templates.js';
 import { LetterCompiler, LetterTooLong, type CompileInput } from './letter-compiler.js';
-import type { CompileReply, CompileRequest } from './letter-compile-worker.js';
+import { unpackAnnex, type CompileReply, type CompileRequest } from './letter-compile-worker.js';
 
 /**
  * The compile worker's thread: renders compiled letters (the letter text with thousands of signatories,
@@ -18,7 +18,8 @@ const compiler = new LetterCompiler(new EmailTemplates(i18n), i18n, countryName)
 port.on('message', (request: CompileRequest) => {
   let reply: CompileReply;
   try {
-    reply = { id: request.id, ok: true, letter: compiler.compile(request.input as CompileInput), threadId };
+    const input: CompileInput = { ...request.input, annex: unpackAnnex(request.annex) };
+    reply = { id: request.id, ok: true, letter: compiler.compile(input), threadId };
   } catch (error) {
     reply =
       error instanceof LetterTooLong

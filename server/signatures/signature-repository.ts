@@ -254,6 +254,52 @@ export class SignatureRepository {
   }
 
   /**
+   * One page of annexRows, after a cursor (the last row of the previous page), in the same order: a
+   * delivery reads tens of thousands of signatories a page at a time, so no single read holds the
+   * event loop (better-sqlite3 reads synchronously).
+   */
+  async annexRowsPage(
+    letterId: number,
+    upTo: Date,
+    after: { confirmedAt: string; id: number } | undefined,
+    limit: number,
+  ): Promise<{
+    rows: {
+      fullName: string;
+      display: DisplayChoice;
+      country: string;
+      organisation: string;
+      jobTitle: string;
+    }[];
+    next: { confirmedAt: string; id: number } | undefined;
+  }> {
+    let query = this.db
+      .selectFrom('signatures')
+      .select(['id', 'confirmed_at', 'full_name', 'display', 'country', 'organisation', 'job_title'])
+      .where('letter_id', '=', letterId)
+      .where('status', '=', 'confirmed')
+      .where('confirmed_at', '<=', upTo.toISOString());
+    if (after) {
+      // A row-value comparison, so the (letter_id, status, confirmed_at) index (with the id) is walked.
+      query = query.where((eb) =>
+        eb(eb.refTuple('confirmed_at', 'id'), '>', eb.tuple(after.confirmedAt, after.id)),
+      );
+    }
+    const rows = await query.orderBy('confirmed_at').orderBy('id').limit(limit).execute();
+    const last = rows.at(-1);
+    return {
+      rows: rows.map((r) => ({
+        fullName: r.full_name,
+        display: r.display as DisplayChoice,
+        country: r.country,
+        organisation: r.organisation,
+        jobTitle: r.job_title,
+      })),
+      next: rows.length === limit && last ? { confirmedAt: last.confirmed_at!, id: last.id } : undefined,
+    };
+  }
+
+  /**
    * The next supporters who asked for news about the letter and have not been told about this round
    * yet; the job calls it until it is empty, so a run cut off halfway goes on where it stopped.
    */
