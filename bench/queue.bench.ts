@@ -51,7 +51,9 @@ function message(i: number): RenderedOutboxMessage {
  * take CPU from the code under test, which a real relay on another machine never does.
  */
 async function startSink(): Promise<{ port: number; close: () => Promise<void> }> {
-  const child = fork(path.join(import.meta.dirname, 'smtp-sink-process.ts'), [], { execArgv: ['--import', 'tsx'] });
+  const child = fork(path.join(import.meta.dirname, 'smtp-sink-process.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message) => resolve((message as { port: number }).port));
     child.once('error', reject);
