@@ -19,7 +19,14 @@ port.on('message', (request: CompileRequest) => {
   let reply: CompileReply;
   try {
     const input: CompileInput = { ...request.input, annex: unpackAnnex(request.annex) };
-    reply = { id: request.id, ok: true, letter: compiler.compile(input), threadId };
+    const letter = compiler.compile(input);
+    // The print document (megabytes with a long annex) is only needed for the PDF: not copied back otherwise.
+    reply = {
+      id: request.id,
+      ok: true,
+      letter: input.pdfAttached ? letter : { ...letter, printHtml: '' },
+      threadId,
+    };
   } catch (error) {
     reply =
       error instanceof LetterTooLong
