@@ -1,9 +1,12 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { sql } from 'kysely';
+import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import type { Db } from '../../server/db/database.js';
 import type { EditorValues } from '../../server/letters/letter-input.js';
-import { createAccount, loginAs } from '../support/accounts.js';
+import { createAccount, loginAs, TEST_PASSWORD } from '../support/accounts.js';
 import { createLetter, type LetterOverrides } from '../support/factories.js';
 import { hrefsIn, mainOf, textOf } from '../support/html.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
@@ -58,12 +61,13 @@ const POSTS = ROUTES.filter((r) => r.method === 'POST');
 const label = (r: AdminRoute) => `${r.method} ${r.route}`;
 
 /**
- * Admin-only routes: platform settings, the mail queue, sending a letter back from review, and
- * everything about signer data and accounts (moderation, erasure, exports, users, the audit log).
+ * Admin-only routes: platform settings, the mail queue, review (sending a letter back, approving or
+ * returning changes waiting for review), everything about signer data and accounts (moderation,
+ * erasure, exports, users, the audit log), the block and allow lists, and the captured mailbox.
  */
 const isAdminOnly = (r: AdminRoute) =>
-  /^\/admin\/(settings|queue|signatures|erasure|exports|users|audit)(\/|$)/.test(r.route) ||
-  r.route === '/admin/letters/:id/return';
+  /^\/admin\/(settings|queue|signatures|erasure|exports|users|audit|abuse|mailbox)(\/|$)/.test(r.route) ||
+  /^\/admin\/letters\/:id\/(return|changes\/approve|changes\/return)$/.test(r.route);
 /** Routes about one letter, which only its owner, its collaborators and admins may use. */
 const isAboutOneLetter = (r: AdminRoute) => r.route.startsWith('/admin/letters/:id');
 
@@ -74,12 +78,16 @@ const MESSAGES = {
   csrf: 'This form has expired or was sent from another site. Go back, reload the page and try again.',
 };
 
-/** Everything stored, table by table, except what a request may legitimately touch (session expiry). */
+/**
+ * Everything stored, table by table, except what a request may legitimately touch: session expiry, and
+ * the counters of request limits (a limited route such as POST /admin/exports counts every request that
+ * reaches it, refused or not, as the login form counts failed attempts).
+ */
 async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
   const tables = await sql<{ name: string }>`
     select name from sqlite_master
     where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%'
-      and name not in ('sessions', 'login_throttles')
+      and name not in ('sessions', 'login_throttles', 'limit_counters')
     order by name`.execute(db);
   const result: Record<string, unknown[]> = {};
   for (const { name } of tables.rows) {
@@ -121,6 +129,32 @@ function letterIdsLinked(html: string): number[] {
   return [...new Set(ids)].sort((a, b) => a - b);
 }
 
+/**
+ * Stores a real message, with an HTML part and a PDF attached, in the captured mailbox as the capture
+ * server names its files; returns its name.
+ */
+async function captureMessageWithPdf(mailboxDir: string): Promise<string> {
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  const info = await composer.sendMail({
+    from: 'letters@undersigned.example.org',
+    to: 'embassy@example.org',
+    subject: 'Open letter with annex',
+    text: 'The letter is attached.',
+    html: '<p>The letter is attached.</p>',
+    attachments: [
+      {
+        filename: 'letter-annex.pdf',
+        content: Buffer.from('%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n', 'latin1'),
+        contentType: 'application/pdf',
+      },
+    ],
+  });
+  const name = '2026-11-23T10-00-00-000Z-0a1b2c3d.eml';
+  mkdirSync(mailboxDir, { recursive: true });
+  writeFileSync(path.join(mailboxDir, name), info.message as Buffer);
+  return name;
+}
+
 /** The message of the one error page. */
 function errorMessage(html: string): string {
   return textOf(mainOf(html).split('</h1>')[1]!.split('</p>')[0]!);
@@ -144,9 +178,17 @@ describe('access to the admin pages', () => {
     /** A pending signature (invalidating it would change it) and an invalidated one (restoring would). */
     standingSignature: 0,
     invalidatedSignature: 0,
+    /** A signature silenced by the block list (clearing it would change it). */
+    suspectSignature: 0,
     unownedSlug: '',
+    /** An entry of the block list, and a captured message with a PDF attached. */
+    abuseEntry: 0,
+    capturedMessage: '',
   };
-  /** An organizer whose role or state a let-through request would change, and a disabled account to enable. */
+  /**
+   * An organizer whose role or state a let-through request would change (locked out of logging in, so
+   * that an unlock would change something too), and a disabled account to enable.
+   */
   let target: User;
   let disabled: User;
   let openLetterForm: Record<string, string>;
@@ -187,8 +229,17 @@ describe('access to the admin pages', () => {
       .replace('/queue/:id', `/queue/${ids.outboxMessage}`)
       .replace(
         '/signatures/:id',
-        `/signatures/${route.endsWith('/restore') ? ids.invalidatedSignature : ids.standingSignature}`,
+        `/signatures/${
+          route.endsWith('/restore')
+            ? ids.invalidatedSignature
+            : route.endsWith('/clear')
+              ? ids.suspectSignature
+              : ids.standingSignature
+        }`,
       )
+      .replace('/abuse/entries/:id', `/abuse/entries/${ids.abuseEntry}`)
+      .replace('/mailbox/:name', `/mailbox/${ids.capturedMessage}`)
+      .replace('/attachments/:number', '/attachments/1')
       .replace('/users/:id', `/users/${route.endsWith('/enable') ? disabled.id : target.id}`);
     if (path.includes(':')) throw new Error(`the test does not know how to fill in ${route}`);
     return path;
@@ -221,7 +272,7 @@ describe('access to the admin pages', () => {
       case '/admin/recipients/import':
         return { pasted: 'name,email,language,salutation\nSomeone,someone@example.org,en,Dear Someone' };
       case '/admin/settings':
-        return { require_review: 'yes' };
+        return { require_review: 'yes', trending_alert_per_hour: '7' };
       case '/admin/signatures/:id/invalidate':
         return { reason: 'invalidated without permission' };
       case '/admin/signatures/bulk':
@@ -241,6 +292,10 @@ describe('access to the admin pages', () => {
         return { email: 'invited-without-permission@example.org', role: 'admin' };
       case '/admin/users/:id/role':
         return { role: 'admin' };
+      case '/admin/abuse/entries':
+        return { list: 'block', kind: 'domain', value: 'blocked-without-permission.example', note: '' };
+      case '/admin/abuse/trending/block':
+        return { kind: 'domain', value: 'trending-without-permission.example', confirm: 'yes' };
       default:
         return route.includes('/delivery/') ? { request_key: 'a-request-key-for-the-test' } : {};
     }
@@ -285,9 +340,35 @@ describe('access to the admin pages', () => {
       .executeTakeFirstOrThrow();
     ids.invalidatedSignature = second.id;
     await t.platform.appDeps.moderation.invalidate(admin, second.id, 'spam, for the test');
+    // A domain on the block list: a signature from it is answered like any other, and silenced.
+    const listed = await t.platform.appDeps.abuse.addEntry(admin, {
+      list: 'block',
+      kind: 'domain',
+      value: 'listed.example',
+      note: 'for the test',
+    });
+    if (listed.kind !== 'added') throw new Error('the block list entry was not added');
+    ids.abuseEntry = listed.entry.id;
+    await sign(new Visitor(t.app), unowned.slug, { name: 'Listed Sender', email: 'sender@listed.example' });
+    const suspect = await t.platform.db
+      .selectFrom('signatures')
+      .select(['id', 'suspect_reasons'])
+      .where('email', '=', 'sender@listed.example')
+      .executeTakeFirstOrThrow();
+    expect(suspect.suspect_reasons, 'the listed sender’s signature is silenced').toContain('blocked-domain');
+    ids.suspectSignature = suspect.id;
+    ids.capturedMessage = await captureMessageWithPdf(t.config.mailboxDir);
     target = await createAccount(t.platform, 'organizer');
     disabled = await createAccount(t.platform, 'organizer');
     await t.platform.appDeps.userAdmin.disable(admin, disabled.id);
+    for (let n = 0; n < 3; n += 1) {
+      await new Visitor(t.app).submit('/login', '/login', { email: target.email, password: 'a wrong guess' });
+    }
+    const locked = await new Visitor(t.app).submit('/login', '/login', {
+      email: target.email,
+      password: TEST_PASSWORD,
+    });
+    expect(locked.status, 'the target is locked out').toBe(429);
     ids.templateSlug = t.platform.editor.templates()[0]!.slug;
     ids.recipient = await t.platform.repositories.recipients.findOrCreate(
       {
@@ -337,10 +418,25 @@ describe('access to the admin pages', () => {
       'POST /admin/users/:id/disable',
       'POST /admin/users/:id/enable',
       'GET /admin/audit',
+      'POST /admin/letters/:id/changes/approve',
+      'POST /admin/letters/:id/changes/return',
+      'POST /admin/signatures/:id/clear',
+      'POST /admin/users/:id/unlock',
+      'GET /admin/abuse',
+      'POST /admin/abuse/entries',
+      'GET /admin/abuse/entries/:id/remove',
+      'POST /admin/abuse/entries/:id/remove',
+      'GET /admin/abuse/trending',
+      'POST /admin/abuse/trending/block',
+      // The captured mailbox exists whenever mail is captured (SMTP_URL unset), as in these tests.
+      'GET /admin/mailbox',
+      'GET /admin/mailbox/:name',
+      'GET /admin/mailbox/:name/html',
+      'GET /admin/mailbox/:name/attachments/:number',
     ]) {
       expect(labels).toContain(known);
     }
-    expect(ROUTES.length).toBeGreaterThanOrEqual(30);
+    expect(ROUTES.length).toBeGreaterThanOrEqual(45);
     for (const r of ROUTES) expect(() => pathOf(r.route), label(r)).not.toThrow();
   });
 
@@ -615,11 +711,28 @@ describe('access to the admin pages', () => {
 
     it('open and change the platform settings', async () => {
       expect((await as.admin.get('/admin/settings')).status).toBe(200);
-      const response = await as.admin.submit('/admin/settings', '/admin/settings', { require_review: 'yes' });
+      const before = await t.platform.appDeps.settings.read();
+      const response = await as.admin.submit('/admin/settings', '/admin/settings', {
+        require_review: 'yes',
+        trending_alert_per_hour: '7',
+      });
       expect(response.headers.location).toBe('/admin/settings?done=saved');
-      expect((await t.platform.appDeps.settings.read()).requireReview).toBe(true);
-      await as.admin.submit('/admin/settings', '/admin/settings', {});
-      expect((await t.platform.appDeps.settings.read()).requireReview).toBe(false);
+      expect(await t.platform.appDeps.settings.read()).toMatchObject({
+        requireReview: true,
+        trendingAlertPerHour: 7,
+      });
+      await as.admin.submit('/admin/settings', '/admin/settings', {
+        trending_alert_per_hour: String(before.trendingAlertPerHour),
+      });
+      expect(await t.platform.appDeps.settings.read()).toEqual(before);
+    });
+
+    it('read the captured message the mailbox routes are checked with: its text, its HTML and its PDF', async () => {
+      const base = `/admin/mailbox/${ids.capturedMessage}`;
+      expect(textOf(mainOf((await as.admin.get(base)).text))).toContain('Open letter with annex');
+      expect((await as.admin.get(`${base}/html`)).text).toContain('The letter is attached.');
+      const pdf = await as.admin.get(`${base}/attachments/1`);
+      expect(pdf.headers['content-type']).toBe('application/pdf');
     });
 
     it.each(ROUTES.filter((r) => r.method === 'GET').map((r) => [label(r), r] as const))(
@@ -630,11 +743,13 @@ describe('access to the admin pages', () => {
     );
 
     // Runs last: it changes what the refusals above were checked against, to show they were not vacuous.
-    it('would change something with each body sent to the signer-data and account routes', async () => {
-      const routes = POSTS.filter((r) => /^\/admin\/(signatures|exports|users|erasure)(\/|$)/.test(r.route))
+    it('would change something with each body sent to the signer-data, abuse and account routes', async () => {
+      const routes = POSTS.filter((r) =>
+        /^\/admin\/(signatures|exports|users|erasure|abuse|settings)(\/|$)/.test(r.route),
+      )
         // Erasure empties the signature the others act on: it goes last.
         .sort((a, b) => Number(a.route === '/admin/erasure') - Number(b.route === '/admin/erasure'));
-      expect(routes.length).toBeGreaterThanOrEqual(9);
+      expect(routes.length).toBeGreaterThanOrEqual(14);
       const signatures = t.platform.repositories.signatures;
       for (const r of routes) {
         // Each request starts from the state the refusals were checked in.
@@ -642,6 +757,11 @@ describe('access to the admin pages', () => {
           await t.platform.appDeps.moderation.restore(admin, ids.standingSignature);
         if ((await signatures.findById(ids.invalidatedSignature))!.status !== 'invalidated')
           await t.platform.appDeps.moderation.invalidate(admin, ids.invalidatedSignature, 'again');
+        await t.platform.db
+          .updateTable('signatures')
+          .set({ suspect_reasons: 'blocked-domain' })
+          .where('id', '=', ids.suspectSignature)
+          .execute();
         await t.platform.appDeps.userAdmin.changeRole(admin, target.id, 'organizer');
         await t.platform.appDeps.userAdmin.enable(admin, target.id);
         await t.platform.appDeps.userAdmin.disable(admin, disabled.id);

@@ -360,6 +360,76 @@ describe('the audit log', () => {
       expect(await lastEntry(t, 'message-retried')).toMatchObject({ target_id: String(failing) });
     });
 
+    it('records block and allow list changes, and clearing a signature the block list silenced', async () => {
+      const listed = await submit(
+        as,
+        '/admin/abuse/entries',
+        { list: 'block', kind: 'domain', value: 'Silenced.example', note: 'a bot run' },
+        '/admin/abuse',
+      );
+      expect(listed.headers.location).toBe('/admin/abuse?done=added');
+      const added = await lastEntry(t, 'abuse-list-added');
+      expect(added).toMatchObject({
+        actor_email: admin.email,
+        target_type: 'abuse-list-entry',
+        details: { list: 'block', kind: 'domain', value: 'silenced.example', note: 'a bot run' },
+      });
+
+      // A supporter from the listed domain is answered like any other, and silenced.
+      const { id: letterId, slug } = await createLetter(t.platform.db, t.clock.now());
+      await sign(new Visitor(t.app), slug, { email: 'someone@silenced.example', name: 'Silenced Someone' });
+      const signature = await t.platform.db
+        .selectFrom('signatures')
+        .select(['id', 'suspect_reasons'])
+        .where('email', '=', 'someone@silenced.example')
+        .executeTakeFirstOrThrow();
+      expect(signature.suspect_reasons).toContain('blocked-domain');
+      const suspectPage = await as.get('/admin/signatures?flag=suspect');
+      expect(
+        startTags(suspectPage.text, 'form').some(
+          (f) => f.attrs.action === `/admin/signatures/${signature.id}/clear`,
+        ),
+      ).toBe(true);
+      const cleared = await submit(
+        as,
+        `/admin/signatures/${signature.id}/clear`,
+        { return_to: '/admin/signatures?flag=suspect' },
+        '/admin/signatures?flag=suspect',
+      );
+      expect(cleared.status).toBe(303);
+      const clearedEntry = await lastEntry(t, 'signature-cleared');
+      expect(clearedEntry).toMatchObject({
+        actor_email: admin.email,
+        target_type: 'signature',
+        target_id: String(signature.id),
+        details: { letter: letterId, confirmed: false },
+      });
+      expect(JSON.stringify(clearedEntry.details.reasons)).toContain('blocked-domain');
+
+      const allowed = await submit(
+        as,
+        '/admin/abuse/entries',
+        { list: 'allow', kind: 'ip', value: '203.0.113.0/24', note: 'the embassy’s office' },
+        '/admin/abuse',
+      );
+      expect(allowed.headers.location).toBe('/admin/abuse?done=added');
+      expect(await lastEntry(t, 'abuse-list-added')).toMatchObject({
+        details: { list: 'allow', kind: 'ip', value: '203.0.113.0/24' },
+      });
+
+      const removePage = `/admin/abuse/entries/${added.target_id}/remove`;
+      expect((await as.get(removePage)).status).toBe(200);
+      const removed = await submit(as, removePage, {}, removePage);
+      expect(removed.headers.location).toBe('/admin/abuse?done=removed');
+      expect(await lastEntry(t, 'abuse-list-removed')).toMatchObject({
+        actor_email: admin.email,
+        target_type: 'abuse-list-entry',
+        target_id: added.target_id,
+        details: { list: 'block', kind: 'domain', value: 'silenced.example' },
+      });
+      expect(JSON.stringify(await auditEntries(t))).not.toContain('someone@silenced.example');
+    });
+
     // Moves the clock half a year: it runs last.
     it('records retention as the platform’s own work', async () => {
       const { id, slug } = await createLetter(t.platform.db, t.clock.now());
