@@ -300,6 +300,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     messageIdDomain: domainOf(config.mailFrom),
     logger: logger.child({ component: 'deliveries' }),
     access: (user, letterId) => editor.access(user, letterId),
+    countryName,
     ...(worker ? { onMailQueued: () => worker.wake() } : {}),
   });
   const exportService = new ExportService({

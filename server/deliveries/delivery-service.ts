@@ -30,7 +30,8 @@ import {
 import { parseDeliverySettings, type DeliverySettingsValues } from './delivery-input.js';
 import type { DeliveryRecord, DeliveryRepository, SentDelivery } from './delivery-repository.js';
 import { encodedMessageBytes, MAX_LETTER_TEXT_LENGTH, MAX_MESSAGE_BYTES } from '../letters/letter-size.js';
-import { checkLetterSizeForSave } from '../letters/letter-template-check.js';
+import { checkLetterSize } from '../letters/letter-template-check.js';
+import { buildMergeFields, recipientFields } from '../letters/merge-fields.js';
 import type { LetterCompiling } from './letter-compile-worker.js';
 import { LetterTooLong, type CompiledLetter } from './letter-compiler.js';
 import type { PdfRenderer } from './pdf-renderer.js';
@@ -54,6 +55,8 @@ export interface DeliveryServiceDeps {
   logger: Logger;
   /** The editor's access rule: the letter if the user may work on it, else a 403/404. */
   access: (user: User, letterId: number) => Promise<{ letter: Letter }>;
+  /** A country's name in a language, as compiled letters show it (for measuring a letter before a round). */
+  countryName: (code: string, language: string) => string;
   /** Called after mail was queued, to wake the worker. */
   onMailQueued?: () => void;
 }
@@ -452,13 +455,31 @@ export class DeliveryService {
   }
 
   /**
-   * Refuses a round whose letter text would already pass the size limit with today's count (sample
-   * names standing for the signatories): said at the button, before a closed letter is marked delivered.
-   * The compile worker measures again with the real names, and fails the round if they are longer.
+   * Refuses a round whose letter text would pass the size limit with the signatories of this moment:
+   * said at the button (or skipped by the scheduler), before a closed letter is marked delivered. The
+   * compile worker measures again, and cancels the round if the letter has grown since.
    */
   private async refuseTooLarge(letter: Letter): Promise<void> {
-    for (const text of (await this.deps.letters.textsOfVersion(letter.currentVersionId)).filter(isComplete)) {
-      const problem = checkLetterSizeForSave(text.body, text.language, letter.signatureCount, (code) => code);
+    const texts = (await this.deps.letters.textsOfVersion(letter.currentVersionId)).filter(isComplete);
+    // Only a text that goes through the signatories needs them read.
+    if (!texts.some((text) => text.body.includes('signatories'))) return;
+    const now = this.deps.clock.now();
+    const { annex, countries } = await this.annexOf(letter.id, now);
+    for (const text of texts) {
+      const fields = buildMergeFields(
+        {
+          recipient: recipientFields(null),
+          letterTitle: text.title,
+          language: text.language,
+          date: now,
+          signatureCount: letter.signatureCount,
+          countries,
+          signatories: annex.entries.map((e) => ({ name: e.name, country: e.country })),
+          organisations: letter.organisations,
+        },
+        this.deps.countryName,
+      );
+      const problem = checkLetterSize(text.body, fields, annex.entries.length);
       if (!problem) continue;
       throw new AppError(409, 'letter_too_large', 'limits.deliveryRefused', {
         language: text.language,
