@@ -286,6 +286,12 @@ export class DeliveryService {
       } catch (error) {
         // Another process created it first: the unique indexes keep it to one.
         if (!(error instanceof AppError)) throw error;
+        // Too large to send: the organizer sees why at the delivery button; operators see it here.
+        if (error.code === 'letter_too_large')
+          this.deps.logger.warn(
+            { letterId: letter.id, ...error.params },
+            'automatic delivery refused: letter too large',
+          );
       }
     }
     return created;
