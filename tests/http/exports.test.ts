@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { PDFParse } from 'pdf-parse';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { chromiumAt } from '../../server/deliveries/pdf-renderer.js';
 import { EXPORT_COLUMNS } from '../../server/exports/export.js';
@@ -196,6 +196,11 @@ describe('signature exports', () => {
   });
   afterAll(async () => {
     await t?.close();
+  });
+  // Exports are limited to 20 per 15 minutes per connection (tested with the other request limits);
+  // this file downloads far more on one clock, so each test starts with the limit's counters empty.
+  beforeEach(async () => {
+    await t.platform.db.deleteFrom('limit_counters').execute();
   });
 
   describe('the form', () => {
