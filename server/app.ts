@@ -166,6 +166,17 @@ export function createApp(deps: AppDeps): Express {
   app.use((_req, res, next) => {
     const user = res.locals.currentUser;
     res.locals.showMailbox = Boolean(deps.mailbox && user && can(user, 'mailbox.read'));
+    // The navigation shows what the policy allows; the pages assert it again in their services.
+    if (user)
+      res.locals.adminNav = {
+        signatures: can(user, 'signature.moderate'),
+        exports: can(user, 'signature.export'),
+        queue: can(user, 'queue.manage'),
+        users: can(user, 'user.manage'),
+        audit: can(user, 'audit.read'),
+        abuse: can(user, 'abuse.manage'),
+        settings: can(user, 'settings.change'),
+      };
     next();
   });
 

@@ -54,8 +54,6 @@ import { RecipientImportRepository } from './recipients/recipient-import-reposit
 import { RecipientService } from './recipients/recipient-service.js';
 import { SettingsRepository } from './settings/settings-repository.js';
 import { SettingsService } from './settings/settings-service.js';
-import { LimitRepository } from './limits/limit-repository.js';
-import { pruneLimits, SigningLimitScreen } from './limits/signing-limit-screen.js';
 import { AbuseListRepository } from './abuse/abuse-list-repository.js';
 import { AbuseService } from './abuse/abuse-service.js';
 import { DisposableDomains } from './abuse/disposable-domains.js';
@@ -64,6 +62,8 @@ import { ProofOfWorkRepository } from './abuse/proof-of-work-repository.js';
 import { TrendingRepository } from './abuse/trending-repository.js';
 import { ProofOfWorkScreen } from './signatures/proof-of-work-screen.js';
 import { SourceListsScreen } from './signatures/source-lists-screen.js';
+import { LimitRepository } from './limits/limit-repository.js';
+import { pruneLimits, SigningLimitScreen } from './limits/signing-limit-screen.js';
 
 /**
  * The platform secret: SECRET_KEY when set; otherwise a random key made once and kept beside the
@@ -376,8 +376,12 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
         run: () => throttles.pruneOlderThan(new Date(clock.now().getTime() - 86_400_000)),
       },
       { name: 'prune-recipient-imports', everyMs: 60 * 60_000, run: () => recipientService.pruneStaged() },
-      { name: 'prune-limits', everyMs: 5 * 60_000, run: () => pruneLimits(limits, config.signingLimits, clock) },
       { name: 'prune-proof-of-work', everyMs: 15 * 60_000, run: async () => proofOfWork?.pruneUsed() },
+      {
+        name: 'prune-limits',
+        everyMs: 5 * 60_000,
+        run: () => pruneLimits(limits, config.signingLimits, clock),
+      },
     ],
     logger.child({ component: 'scheduler' }),
   );

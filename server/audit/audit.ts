@@ -28,10 +28,10 @@ export const AUDIT_ACTIONS = [
   'signatures-bulk-invalidated',
   'erasure',
   'retention',
-  'password-reset',
-  'user-unlocked',
   'abuse-list-added',
   'abuse-list-removed',
+  'password-reset',
+  'user-unlocked',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -403,7 +403,9 @@ describe('rate limiting', () => {
     for (let n = 1; n <= 30; n += 1) expect((await post(n)).status, `attempt ${n}`).toBe(303);
     const refused = await post(31);
     expectErrorPage(refused, 429, ERROR_TITLES[429]);
-    expect(textOf(refused.text)).toContain('There have been too many attempts from your connection.');
+    expect(textOf(refused.text)).toContain('There have been too many requests from your connection.');
+    // The page says how long to wait, in words, as Retry-After does for programs.
+    expect(textOf(refused.text)).toMatch(/Please wait \d+ (minutes|seconds) and try again\./);
     expect(refused.headers['retry-after']).toMatch(/^\d+$/);
     expect((await rowCounts(t.platform.db)).signatures).toBe(30);
     // Reading stays possible.

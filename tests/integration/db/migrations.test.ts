@@ -26,6 +26,12 @@ describe('database setup', () => {
         '2026-11-23T18-signer-data',
         '2026-11-23T20-audit-log-no-replace',
         '2026-11-23T21-outbox-contents',
+        '2026-12-05T02-outbox-sent-digest',
+        '2026-12-05T03-pending-letter-changes',
+        '2026-12-05T04-login-throttles-per-client-and-password-reset',
+        '2026-12-05T05-delivery-round-failure',
+        '2026-12-05T06-signing-limits',
+        '2026-12-05T07-abuse-lists',
       ]);
       const tables = sqlite
         .prepare(
@@ -34,6 +40,7 @@ describe('database setup', () => {
         .pluck()
         .all();
       expect(tables).toEqual([
+        'abuse_list_entries',
         'audit_events',
         'deliveries',
         'delivery_rounds',
@@ -43,15 +50,18 @@ describe('database setup', () => {
         'letter_texts',
         'letter_versions',
         'letters',
+        'limit_counters',
         'login_throttles',
         'outbox_attachments',
         'outbox_contents',
         'outbox_messages',
+        'proof_of_work_solutions',
         'recipient_imports',
         'recipients',
         'sessions',
         'settings',
         'signatures',
+        'signing_hits',
         'users',
       ]);
     } finally {
