@@ -231,7 +231,11 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const abuseLists = new AbuseListRepository(db);
   // PROOF_OF_WORK=0 (benchmarks only): no widget, no challenge, no check.
   const proofOfWork = config.proofOfWork ? new ProofOfWork(secret, new ProofOfWorkRepository(db)) : undefined;
-  const sourceLists = new SourceListsScreen({ lists: abuseLists, disposable: new DisposableDomains(), secret });
+  const sourceLists = new SourceListsScreen({
+    lists: abuseLists,
+    disposable: new DisposableDomains(),
+    secret,
+  });
   const signatureService = new SignatureService({
     db,
     letters,
@@ -334,7 +338,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     retentionMonths: config.retentionMonths,
     ...(worker ? { onMailQueued: () => worker.wake() } : {}),
   });
-  const userAdmin = new UserAdminService({
+  // Invitations and password resets: the same accounts, and the same way of sending account mail.
+  const accountMail = {
     db,
     users,
     sessions,
@@ -347,21 +352,9 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     publicUrl: config.publicUrl,
     messageIdDomain: domainOf(config.mailFrom),
     ...(worker ? { onMailQueued: () => worker.wake() } : {}),
-  });
-  const passwordResets = new PasswordResetService({
-    db,
-    users,
-    sessions,
-    throttles,
-    outbox,
-    audit,
-    emails,
-    clock,
-    secret,
-    publicUrl: config.publicUrl,
-    messageIdDomain: domainOf(config.mailFrom),
-    ...(worker ? { onMailQueued: () => worker.wake() } : {}),
-  });
+  };
+  const userAdmin = new UserAdminService(accountMail);
+  const passwordResets = new PasswordResetService(accountMail);
   const scheduler = new Scheduler(
     [
       { name: 'retention', everyMs: 60 * 60_000, run: () => privacy.applyRetention() },

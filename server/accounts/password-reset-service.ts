@@ -1,33 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AuditRepository } from '../audit/audit-repository.js';
-import type { Db } from '../db/database.js';
-import type { Clock } from '../lib/clock.js';
 import { looksLikeEmailAddress } from '../lib/email-address.js';
 import { newMessageId } from '../lib/ids.js';
 import { keyedHash } from '../lib/keyed-hash.js';
-import type { EmailTemplates } from '../mail/email-templates.js';
 import { PRIORITY } from '../outbox/outbox.js';
-import type { OutboxRepository } from '../outbox/outbox-repository.js';
 import { accountEmail, accountThrottleKey, passwordProblem, type User } from './account.js';
-import type { LoginThrottleRepository } from './login-throttle-repository.js';
 import { hashPassword } from './passwords.js';
-import type { SessionRepository } from './session-repository.js';
-import type { UserRepository } from './user-repository.js';
+import type { UserAdminServiceDeps } from './user-admin-service.js';
 
-export interface PasswordResetServiceDeps {
-  db: Db;
-  users: UserRepository;
-  sessions: SessionRepository;
-  throttles: LoginThrottleRepository;
-  outbox: OutboxRepository;
-  audit: AuditRepository;
-  emails: EmailTemplates;
-  clock: Clock;
-  secret: string;
-  publicUrl: string;
-  messageIdDomain: string;
-  onMailQueued?: () => void;
+/** The same account and mail parts as the user admin's (invitations), plus the answer's minimum time. */
+export interface PasswordResetServiceDeps extends UserAdminServiceDeps {
   /**
    * Every request for a link answers after at least this long (real time), whether an account has
    * the address or not, so the time taken tells nothing. Default RESET_ANSWER_MS.

@@ -1,4 +1,4 @@
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 
@@ -105,38 +105,6 @@ export class Mailbox {
     return simpleParser(raw);
   }
 
-  /**
-   * Deletes every captured message that mentions `address` (in any header or body, any letter case):
-   * part of erasing a person's data. Returns how many files were removed.
-   */
-  async eraseMentionsOf(address: string): Promise<number> {
-    let names: string[];
-    try {
-      names = (await readdir(this.dir)).filter((n) => NAME.test(n));
-    } catch {
-      return 0;
-    }
-    const needle = address.trim().toLowerCase();
-    let removed = 0;
-    for (const name of names) {
-      const file = path.join(this.dir, name);
-      // Quoted-printable and base64 bodies may hide the address; the decoded text is searched as well.
-      const raw = await readFile(file);
-      const parsed = await simpleParser(raw);
-      const haystack = [
-        raw.toString('utf8'),
-        parsed.text ?? '',
-        typeof parsed.html === 'string' ? parsed.html : '',
-      ]
-        .join('\n')
-        .toLowerCase();
-      if (haystack.includes(needle)) {
-        await unlink(file);
-        removed += 1;
-      }
-    }
-    return removed;
-  }
 }
 
 /** Every distinct http(s) link in a message, in order of appearance. */
