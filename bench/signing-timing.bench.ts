@@ -1,9 +1,16 @@
 /**
  * Whether the signing request's time tells if an address has signed: signs a letter through the app
- * with N addresses that have already signed (confirmed) and N new ones, alternating, one request at a
- * time, and prints the two medians and their ratio. The ratio should be close to 1: a new signature
- * must not do visibly more work in the request (its confirmation e-mail is rendered by the worker).
- * Run: npm run bench (BENCH_SIGNING_N sets N, default 300). Not part of npm test.
+ * (HTTP against createApp, PROOF_OF_WORK=0 so no browser is needed) with N addresses of each kind,
+ * interleaved and one request at a time, and prints each kind's median and its ratio to a new address:
+ * - new: never signed (a signature is written and its confirmation queued);
+ * - confirmed: signed and confirmed (nothing is written: the supporter is not e-mailed again);
+ * - pending: signed, not yet confirmed (the confirmation is sent again);
+ * - withdrawn: signed and withdrew (the signature starts over as pending);
+ * - pending at limit: already sent the most confirmations allowed (nothing is written).
+ * Every ratio should be close to 1: the request does the same work whatever the address's history
+ * (SignatureService.sign, "constant work"). Run: npx tsx bench/signing-timing.bench.ts
+ * (BENCH_SIGNING_N sets N, default 300; BENCH_SIGNING_RUNS repeats the measurement on fresh addresses,
+ * default 1). Not part of npm test.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -15,13 +22,25 @@ import { createApp } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { keyedHash } from '../server/lib/keyed-hash.js';
 import { createLogger } from '../server/lib/logger.js';
-import { emailKey } from '../server/signatures/signature.js';
+import { emailKey, MAX_CONFIRMATION_SENDS } from '../server/signatures/signature.js';
 import { wire } from '../server/wiring.js';
 import { createLetter } from '../tests/support/factories.js';
 
 const N = Number(process.env.BENCH_SIGNING_N ?? 300);
+const RUNS = Number(process.env.BENCH_SIGNING_RUNS ?? 1);
 const WARM_UP = 30;
 const SECRET = 'bench-secret-bench-secret-bench-secret-0';
+
+/** The kinds of address measured; all but `new` are seeded before the run with this status and send count. */
+const KINDS = {
+  new: undefined,
+  confirmed: { status: 'confirmed', sends: 1 },
+  pending: { status: 'pending', sends: 1 },
+  withdrawn: { status: 'withdrawn', sends: 1 },
+  'pending at limit': { status: 'pending', sends: MAX_CONFIRMATION_SENDS },
+} as const;
+type Kind = keyof typeof KINDS;
+const KIND_NAMES = Object.keys(KINDS) as Kind[];
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -37,6 +56,8 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'silent',
     TRUST_PROXY: '1',
     SECRET_KEY: SECRET,
+    // No browser solves the widget's puzzle here; the check itself costs the same for every address.
+    PROOF_OF_WORK: '0',
   });
   // No worker: the request's own work is measured, not the sending.
   const transport = nodemailer.createTransport({ jsonTransport: true });
@@ -44,32 +65,45 @@ async function main(): Promise<void> {
   const now = new Date();
   const { id: letterId, slug } = await createLetter(platform.db, now, { goal: 1_000_000 });
 
-  // The known addresses have signed and confirmed already, as the issue's attacker would probe.
-  const known = Array.from({ length: N + WARM_UP }, (_, i) => `known-${i}@example.org`);
+  // Every address used, per run and kind; the known ones are in the database before the run, as the
+  // issue's attacker would probe addresses that signed long ago.
+  const perRun = N + WARM_UP;
+  const address = (run: number, kind: Kind, i: number) =>
+    `${kind.replaceAll(' ', '-')}-${run}-${i}@example.org`;
   const sqlite = (await import('better-sqlite3')).default;
   const raw = new sqlite(config.databasePath);
   const version = raw.prepare('select current_version_id as v from letters where id = ?').get(letterId) as {
     v: number;
   };
   const insert = raw.prepare(
-    `insert into signatures (letter_id, letter_version_id, ref, status, full_name, email, email_hash, country, display, language, created_at, confirmed_at, updated_at)
-     values (?, ?, ?, 'confirmed', ?, ?, ?, 'KR', 'full', 'en', ?, ?, ?)`,
+    `insert into signatures (letter_id, letter_version_id, ref, status, full_name, email, email_hash, country, display, language, confirmation_sends, created_at, confirmed_at, withdrawn_at, updated_at)
+     values (?, ?, ?, ?, ?, ?, ?, 'KR', 'full', 'en', ?, ?, ?, ?, ?)`,
   );
+  const at = new Date(now.getTime() - 86_400_000).toISOString();
   raw.transaction(() => {
-    known.forEach((email, i) => {
-      const at = new Date(now.getTime() - 86_400_000).toISOString();
-      insert.run(
-        letterId,
-        version.v,
-        `bench-known-${i}`,
-        `Known ${i}`,
-        email,
-        keyedHash(SECRET, 'email', emailKey(email)),
-        at,
-        at,
-        at,
-      );
-    });
+    for (let run = 0; run < RUNS; run++) {
+      for (const kind of KIND_NAMES) {
+        const seed = KINDS[kind];
+        if (!seed) continue;
+        for (let i = 0; i < perRun; i++) {
+          const email = address(run, kind, i);
+          insert.run(
+            letterId,
+            version.v,
+            `bench-${email}`,
+            seed.status,
+            `Known ${i}`,
+            email,
+            keyedHash(SECRET, 'email', emailKey(email)),
+            seed.sends,
+            at,
+            seed.status === 'confirmed' ? at : null,
+            seed.status === 'withdrawn' ? at : null,
+            at,
+          );
+        }
+      }
+    }
   })();
   raw.close();
 
@@ -93,6 +127,7 @@ async function main(): Promise<void> {
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
         cookie: cookies,
+        // A new client address each time, so the signing limits treat every request alike.
         'x-forwarded-for': `10.${(request >> 16) & 255}.${(request >> 8) & 255}.${request & 255}`,
       },
       body: new URLSearchParams({
@@ -110,26 +145,38 @@ async function main(): Promise<void> {
     return elapsed;
   }
 
-  const knownTimes: number[] = [];
-  const newTimes: number[] = [];
-  for (let i = 0; i < N + WARM_UP; i++) {
-    // Alternating, so a noisy moment on a shared machine touches both series alike.
-    const a = await sign(known[i]!);
-    const b = await sign(`new-${i}@example.org`);
-    if (i < WARM_UP) continue;
-    knownTimes.push(a);
-    newTimes.push(b);
-  }
-  const knownMedian = median(knownTimes);
-  const newMedian = median(newTimes);
   console.log(
-    `\nSigning timing — ${os.cpus().length} cores, Node ${process.version}, ${N} known and ${N} new addresses, one request at a time\n`,
+    `\nSigning timing — ${os.cpus().length} cores, Node ${process.version}, ${N} addresses of each kind per run, one request at a time\n`,
   );
-  console.log('| address | median ms |');
-  console.log('|---|---|');
-  console.log(`| known (already signed) | ${knownMedian.toFixed(2)} |`);
-  console.log(`| new | ${newMedian.toFixed(2)} |`);
-  console.log(`\nnew / known: ${(newMedian / knownMedian).toFixed(2)}`);
+  console.log(
+    `| run | ${KIND_NAMES.map((k) => `${k} ms`).join(' | ')} | ${KIND_NAMES.slice(1)
+      .map((k) => `${k} / new`)
+      .join(' | ')} |`,
+  );
+  console.log(
+    `|---|${KIND_NAMES.map(() => '---|').join('')}${KIND_NAMES.slice(1)
+      .map(() => '---|')
+      .join('')}`,
+  );
+  for (let run = 0; run < RUNS; run++) {
+    const times = Object.fromEntries(KIND_NAMES.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
+    for (let i = 0; i < perRun; i++) {
+      // Interleaved, each round starting with a different kind, so a noisy moment on a shared machine
+      // and the position in the round touch every kind alike.
+      for (let k = 0; k < KIND_NAMES.length; k++) {
+        const kind = KIND_NAMES[(i + k) % KIND_NAMES.length]!;
+        const elapsed = await sign(address(run, kind, i));
+        if (i >= WARM_UP) times[kind].push(elapsed);
+      }
+    }
+    const medians = KIND_NAMES.map((k) => median(times[k]));
+    console.log(
+      `| ${run + 1} | ${medians.map((m) => m.toFixed(2)).join(' | ')} | ${medians
+        .slice(1)
+        .map((m) => (m / medians[0]!).toFixed(2))
+        .join(' | ')} |`,
+    );
+  }
 
   server.closeAllConnections();
   server.close();
