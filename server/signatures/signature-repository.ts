@@ -100,6 +100,27 @@ export class SignatureRepository {
   }
 
   /**
+   * Compare-and-set like transition(), in one statement that returns the signature as it now is;
+   * undefined if it was no longer in `from`.
+   */
+  async transitionReturning(
+    id: number,
+    from: SignatureStatus,
+    to: SignatureStatus,
+    changes: SignatureUpdate = {},
+  ): Promise<Signature | undefined> {
+    if (!canMove(from, to)) throw new Error(`illegal signature transition ${from} → ${to}`);
+    const row = await this.db
+      .updateTable('signatures')
+      .set({ ...changes, status: to })
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toSignature(row) : undefined;
+  }
+
+  /**
    * Confirms a pending signature unless screening silenced it (compare-and-set on both): whether it moved.
    * The condition is in the statement, so a signature cleared in moderation at the same moment is
    * either confirmed here or by the clearing, never twice and never not at all.

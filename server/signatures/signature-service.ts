@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Db, Tx } from '../db/database.js';
+import type { NewSignatureRow } from '../db/tables.js';
 import { canConfirm, signingState, type Letter, type SigningState } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
@@ -14,6 +16,7 @@ import {
   mergeVerdicts,
   onSigningAgain,
   storedReasons,
+  type ResignOutcome,
   type Signature,
 } from './signature.js';
 import type { SigningScreen } from './signing-screen.js';
@@ -48,6 +51,35 @@ export type ConfirmOutcome =
 
 export type WithdrawOutcome = { kind: 'withdrawn'; letter: Letter };
 
+/** What a signing attempt does: a first signature, or what signing again does (onSigningAgain). */
+type SigningOutcome = 'new-signature' | ResignOutcome;
+
+/** Whether a group of writes is made for real or on a stand-in that is rolled back. */
+type Writes = 'real' | 'stand-in';
+
+/**
+ * Constant work: whether an address has signed must not show in how long signing takes, in the
+ * spirit of the login's decoy password hash (accounts/passwords.ts). A new signature makes two groups
+ * of writes: the signature row, then its confirmation e-mail queued and counted. Every attempt makes
+ * both groups, each inside a savepoint; a group the outcome does not want is made anyway, on a
+ * stand-in, and rolled back to its savepoint at once, so it changes no data and queues no mail:
+ * - new signature: both for real;
+ * - pending, re-sent: the signature on a stand-in (another, random address hash), the e-mail for real;
+ * - withdrawn, starting over: both for real (the signature by an update, one statement like the insert);
+ * - confirmed, invalidated, or past the most re-sends: the signature on a stand-in, the e-mail for the
+ *   existing signature, both rolled back.
+ * Each group has its own savepoint because SQLite journals a savepoint's pages in memory only up to
+ * 64 KiB and then in a temporary file, which would make the rolled-back writes slower than real ones.
+ * Measured in bench/signing-timing.bench.ts; the statements are compared in
+ * tests/integration/signatures/signing-constant-work.test.ts.
+ */
+const CONSTANT_WORK: Readonly<Record<SigningOutcome, { signature: Writes; confirmation: Writes }>> = {
+  'new-signature': { signature: 'real', confirmation: 'real' },
+  'resend-confirmation': { signature: 'stand-in', confirmation: 'real' },
+  'restart-as-pending': { signature: 'real', confirmation: 'real' },
+  nothing: { signature: 'stand-in', confirmation: 'stand-in' },
+};
+
 /** The signing use cases: sign, confirm, withdraw. */
 export class SignatureService {
   constructor(private readonly deps: SignatureServiceDeps) {}
@@ -56,7 +88,8 @@ export class SignatureService {
    * Records a pending signature and queues its confirmation e-mail in one transaction. Signing again
    * with the same address never creates a second signature; it re-sends the confirmation a limited
    * number of times, and the supporter sees the same page either way, so the page reveals nothing
-   * about whether an address has signed.
+   * about whether an address has signed. Nor does the time it takes: every attempt makes the same
+   * writes, the unwanted ones on a stand-in that is rolled back (CONSTANT_WORK).
    *
    * Every attempt passes the screens first. A signature they find suspect (over a signing limit, on a
    * block list…) is answered and e-mailed exactly like any other, so an attacker learns nothing, but it
@@ -94,52 +127,62 @@ export class SignatureService {
       updated_at: at,
     };
 
+    const newSignature = (hash: string): Omit<NewSignatureRow, 'status'> => ({
+      ...details,
+      letter_id: letter.id,
+      letter_version_id: letter.currentVersionId,
+      ref: randomRef(),
+      email_hash: hash,
+      confirmation_sends: 0,
+      created_at: at,
+      ...findings,
+    });
+    // Made before knowing whether it is needed, so that knowing costs nothing (see CONSTANT_WORK).
+    const standInHash = keyedHash(secret, 'stand-in', randomRef());
+
     const queued = await this.deps.db.transaction().execute(async (tx) => {
       const signatures = this.deps.signatures.with(tx);
       const existing = await signatures.findByLetterAndEmailHash(letter.id, emailHash);
-      let signature: Signature | undefined;
-      if (!existing) {
-        signature = await signatures.insertPending({
-          ...details,
-          letter_id: letter.id,
-          letter_version_id: letter.currentVersionId,
-          ref: randomRef(),
-          email_hash: emailHash,
-          confirmation_sends: 0,
-          created_at: at,
-          ...findings,
-        });
-      } else {
-        switch (onSigningAgain(existing)) {
-          case 'resend-confirmation':
-            // What screening finds now is not added to a signature made earlier: otherwise anyone could
-            // silence a supporter's signature by signing again with their address from a busy connection.
-            signature = existing;
-            break;
+      const outcome: SigningOutcome = existing ? onSigningAgain(existing) : 'new-signature';
+      const work = CONSTANT_WORK[outcome];
+
+      // The signature row: written for real, or on a stand-in that is rolled back.
+      const written = await this.writesKeptIf(tx, work.signature === 'real', () => {
+        switch (outcome) {
+          case 'new-signature':
+            // Undefined when the same address signed at the same moment in another request: it queued the e-mail.
+            return signatures.insertPending(newSignature(emailHash));
           case 'restart-as-pending':
             // A withdrawn supporter signing again starts over with what they entered now.
-            if (
-              await signatures.transition(existing.id, 'withdrawn', 'pending', {
-                ...details,
-                letter_version_id: letter.currentVersionId,
-                confirmed_at: null,
-                withdrawn_at: null,
-                // A new start is screened as a new signature.
-                ...findings,
-                confirm_requested_at: null,
-              })
-            ) {
-              signature = await signatures.findByRef(existing.ref);
-            }
-            break;
+            return signatures.transitionReturning(existing!.id, 'withdrawn', 'pending', {
+              ...details,
+              letter_version_id: letter.currentVersionId,
+              confirmed_at: null,
+              withdrawn_at: null,
+              // A new start is screened as a new signature.
+              ...findings,
+              confirm_requested_at: null,
+            });
+          case 'resend-confirmation':
           case 'nothing':
-            break;
+            return signatures.insertPending(newSignature(standInHash));
         }
-      }
-      if (!signature) return false;
-      await this.queueConfirmation(tx, signature, letter, now);
-      await signatures.recordConfirmationSent(signature.id, now);
-      return true;
+      });
+      // What screening finds now is not added to a signature made earlier (a re-send): otherwise anyone
+      // could silence a supporter's signature by signing again with their address from a busy connection.
+      const signature =
+        outcome === 'resend-confirmation' ? existing : work.signature === 'real' ? written : undefined;
+
+      // The confirmation e-mail queued and counted: for real, or for the address's signature and rolled back.
+      const queue = work.confirmation === 'real' && signature !== undefined;
+      const target = signature ?? existing;
+      // Only a new signature that lost a race to the same address has no row at all; that request sends nothing.
+      if (!target) return false;
+      await this.writesKeptIf(tx, queue, async () => {
+        await this.queueConfirmation(tx, target, now);
+        await signatures.recordConfirmationSent(target.id, now);
+      });
+      return queue;
     });
     if (queued) this.deps.onMailQueued?.();
     return { kind: 'check-inbox', letter };
@@ -203,11 +246,24 @@ export class SignatureService {
   }
 
   /**
+   * Runs one group of a signing's writes inside a savepoint, then keeps them, or rolls them back when
+   * they were made only so that every attempt does the same work (CONSTANT_WORK): rolled back, they
+   * leave no row and queue no mail. Kept writes pass through a savepoint too, so both journal alike.
+   */
+  private async writesKeptIf<T>(tx: Tx, keep: boolean, writes: () => Promise<T>): Promise<T> {
+    await sql`savepoint signing_writes`.execute(tx);
+    const result = await writes();
+    if (!keep) await sql`rollback to savepoint signing_writes`.execute(tx);
+    await sql`release savepoint signing_writes`.execute(tx);
+    return result;
+  }
+
+  /**
    * Queues the confirmation e-mail in the signing transaction, unrendered: the worker renders it just
    * before sending (ConfirmationEmail), so a new signature does no more work in the request than a
    * known address does, and the time of the answer does not tell whether an address has signed.
    */
-  private async queueConfirmation(tx: Tx, signature: Signature, _letter: Letter, now: Date): Promise<void> {
+  private async queueConfirmation(tx: Tx, signature: Signature, now: Date): Promise<void> {
     await this.deps.outbox.with(tx).enqueue(
       {
         kind: 'signature-confirmation',
