@@ -1,0 +1,178 @@
+/**
+ * Whether an address has signed must not show in how long signing takes (issue 9, item 9). Timing
+ * itself is measured in bench/signing-timing.bench.ts; these tests check the structure that makes it
+ * constant: every attempt runs the same SQL statements, and those an outcome does not want are rolled
+ * back to a savepoint, leaving no row and queueing no mail.
+ */
+import SQLite from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Letter } from '../../../server/letters/letter.js';
+import { MAX_CONFIRMATION_SENDS } from '../../../server/signatures/signature.js';
+import type { SigningInput } from '../../../server/signatures/signature-input.js';
+import { signatureToken } from '../../../server/signatures/signature-tokens.js';
+import { createLetter } from '../../support/factories.js';
+import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
+
+const CONTEXT = { language: 'en', ip: '203.0.113.7' };
+const ROLLBACK = 'rollback to savepoint signing_writes';
+
+function input(email: string): SigningInput {
+  return {
+    fullName: 'Kim Ji-hoon',
+    email,
+    country: 'KR',
+    city: 'Seoul',
+    organisation: '',
+    jobTitle: '',
+    display: 'full',
+    consentUpdates: false,
+  };
+}
+
+describe('signing does the same work whether or not the address has signed', () => {
+  let t: TestPlatform;
+  let letter: Letter;
+  /** The SQL of every statement the process prepares while set (Kysely prepares each one it runs). */
+  let traced: string[] | undefined;
+
+  const service = () => t.platform.appDeps.signatures;
+  const signatureOf = (email: string) =>
+    t.platform.db.selectFrom('signatures').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+
+  /** Signs with the address and returns the statements the attempt ran, in order. */
+  async function statementsOfSigning(email: string): Promise<string[]> {
+    traced = [];
+    try {
+      await service().sign(letter, input(email), CONTEXT);
+      return traced;
+    } finally {
+      traced = undefined;
+    }
+  }
+
+  /** Everything signing could change, apart from the signing limits' record of attempts (kept for every attempt). */
+  async function everythingSigningTouches() {
+    const db = t.platform.db;
+    return {
+      signatures: await db.selectFrom('signatures').selectAll().orderBy('id').execute(),
+      outbox: await db.selectFrom('outbox_messages').selectAll().orderBy('id').execute(),
+      contents: await db.selectFrom('outbox_contents').selectAll().execute(),
+      letters: await db.selectFrom('letters').selectAll().orderBy('id').execute(),
+      countries: await db.selectFrom('letter_country_counts').selectAll().execute(),
+      // The next ids: a rolled-back insert must not even use one up.
+      sequences: await db
+        .selectFrom('sqlite_sequence' as never)
+        .selectAll()
+        .where('name' as never, '!=', 'signing_hits' as never)
+        .execute(),
+    };
+  }
+
+  async function signedAndConfirmed(email: string): Promise<void> {
+    await service().sign(letter, input(email), CONTEXT);
+    const { ref } = await signatureOf(email);
+    await service().confirm(signatureToken(t.platform.appDeps.secret, ref, 'confirm'));
+    expect((await signatureOf(email)).status).toBe('confirmed');
+  }
+
+  beforeEach(async () => {
+    t = await createTestPlatform();
+    const { slug } = await createLetter(t.platform.db, t.clock.now());
+    letter = (await t.platform.repositories.letters.findBySlug(slug))!;
+    const prepare = SQLite.prototype.prepare;
+    vi.spyOn(SQLite.prototype, 'prepare').mockImplementation(function (
+      this: SQLite.Database,
+      source: string,
+    ) {
+      traced?.push(source);
+      return prepare.call(this, source);
+    } as typeof prepare);
+    // Warms every statement up once, so the traces below compare like with like.
+    await service().sign(letter, input('first@example.org'), CONTEXT);
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await t.close();
+  });
+
+  it('runs the same statements for a confirmed address as for a new one, both groups of writes rolled back', async () => {
+    await signedAndConfirmed('known@example.org');
+
+    const asNew = await statementsOfSigning('new@example.org');
+    const asKnown = await statementsOfSigning('known@example.org');
+
+    expect(asNew.filter((s) => s === ROLLBACK)).toHaveLength(0);
+    expect(asKnown.filter((s) => s === ROLLBACK)).toHaveLength(2);
+    expect(asKnown.filter((s) => s !== ROLLBACK)).toEqual(asNew);
+    // The work is really there: a signature inserted and an e-mail queued, in a transaction.
+    expect(asNew.some((s) => s.startsWith('insert into "signatures"'))).toBe(true);
+    expect(asNew.some((s) => s.startsWith('insert into "outbox_messages"'))).toBe(true);
+    expect(asNew.at(-1)).toBe('commit');
+  });
+
+  it('runs the same statements when it re-sends to a pending address, only the signature on a stand-in', async () => {
+    await service().sign(letter, input('pending@example.org'), CONTEXT);
+
+    const asNew = await statementsOfSigning('new@example.org');
+    const asPending = await statementsOfSigning('pending@example.org');
+
+    expect(asPending.filter((s) => s === ROLLBACK)).toHaveLength(1);
+    expect(asPending.filter((s) => s !== ROLLBACK)).toEqual(asNew);
+    expect((await signatureOf('pending@example.org')).confirmation_sends).toBe(2);
+  });
+
+  it('runs the same statements for an address that was sent the most confirmations', async () => {
+    for (let i = 0; i < MAX_CONFIRMATION_SENDS; i++)
+      await service().sign(letter, input('many@example.org'), CONTEXT);
+
+    const asNew = await statementsOfSigning('new@example.org');
+    const asExhausted = await statementsOfSigning('many@example.org');
+
+    expect(asExhausted.filter((s) => s === ROLLBACK)).toHaveLength(2);
+    expect(asExhausted.filter((s) => s !== ROLLBACK)).toEqual(asNew);
+  });
+
+  it('changes nothing and sends nothing when a confirmed address signs again', async () => {
+    await signedAndConfirmed('known@example.org');
+    await t.drainOutbox();
+    const mailBefore = t.sink.messages.length;
+    const before = await everythingSigningTouches();
+
+    const outcome = await service().sign(letter, input('known@example.org'), CONTEXT);
+
+    expect(outcome.kind).toBe('check-inbox');
+    expect(await everythingSigningTouches()).toEqual(before);
+    expect(await t.drainOutbox()).toBe(0);
+    expect(t.sink.messages).toHaveLength(mailBefore);
+  });
+
+  it('changes nothing and sends nothing once an address was sent the most confirmations', async () => {
+    for (let i = 0; i < MAX_CONFIRMATION_SENDS; i++)
+      await service().sign(letter, input('many@example.org'), CONTEXT);
+    await t.drainOutbox();
+    const mailBefore = t.sink.messages.length;
+    const before = await everythingSigningTouches();
+
+    await service().sign(letter, input('many@example.org'), CONTEXT);
+
+    expect(await everythingSigningTouches()).toEqual(before);
+    expect(await t.drainOutbox()).toBe(0);
+    expect(t.sink.messages).toHaveLength(mailBefore);
+  });
+
+  it('keeps no stand-in when it re-sends to a pending address: one signature, one more e-mail', async () => {
+    await service().sign(letter, input('pending@example.org'), CONTEXT);
+    const before = await everythingSigningTouches();
+
+    await service().sign(letter, input('pending@example.org'), CONTEXT);
+
+    const after = await everythingSigningTouches();
+    expect(after.signatures).toHaveLength(before.signatures.length);
+    expect(after.outbox).toHaveLength(before.outbox.length + 1);
+    expect(after.outbox.at(-1)).toMatchObject({
+      kind: 'signature-confirmation',
+      to_address: 'pending@example.org',
+      signature_id: (await signatureOf('pending@example.org')).id,
+    });
+  });
+});
