@@ -184,7 +184,9 @@ export class SignatureService {
       });
       return queue;
     });
-    if (queued) this.deps.onMailQueued?.();
+    // The worker is woken only once this turn of the event loop is over, when the answer has been
+    // written: rendering and sending the e-mail in the same process must not delay it (CONSTANT_WORK).
+    if (queued) setImmediate(() => this.deps.onMailQueued?.());
     return { kind: 'check-inbox', letter };
   }
 

@@ -89,6 +89,8 @@ describe('signing does the same work whether or not the address has signed', () 
     } as typeof prepare);
     // Warms every statement up once, so the traces below compare like with like.
     await service().sign(letter, input('first@example.org'), CONTEXT);
+    // And lets it wake the mail worker (see the test on waking).
+    await new Promise((resolve) => setImmediate(resolve));
   });
   afterEach(async () => {
     vi.restoreAllMocks();
@@ -158,6 +160,17 @@ describe('signing does the same work whether or not the address has signed', () 
     expect(await everythingSigningTouches()).toEqual(before);
     expect(await t.drainOutbox()).toBe(0);
     expect(t.sink.messages).toHaveLength(mailBefore);
+  });
+
+  it('wakes the mail worker only after the signing has answered, so sending the e-mail cannot delay the answer', async () => {
+    const wake = vi.spyOn(t.platform.worker!, 'wake');
+
+    await service().sign(letter, input('new@example.org'), CONTEXT);
+
+    // The route writes its answer as soon as sign() returns, before anything scheduled for later runs.
+    expect(wake).not.toHaveBeenCalled();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(wake).toHaveBeenCalledTimes(1);
   });
 
   it('keeps no stand-in when it re-sends to a pending address: one signature, one more e-mail', async () => {
