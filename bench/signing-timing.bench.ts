@@ -6,7 +6,8 @@
  * - confirmed: signed and confirmed (nothing is written: the supporter is not e-mailed again);
  * - pending: signed, not yet confirmed (the confirmation is sent again);
  * - withdrawn: signed and withdrew (the signature starts over as pending);
- * - pending at limit: already sent the most confirmations allowed (nothing is written).
+ * - pending at limit: already sent the most confirmations allowed (nothing is written);
+ * - new (control): more new addresses, to show the noise in a ratio that should be 1.
  * Every ratio should be close to 1: the request does the same work whatever the address's history
  * (SignatureService.sign, "constant work"). Run: npx tsx bench/signing-timing.bench.ts
  * (BENCH_SIGNING_N sets N, default 300; BENCH_SIGNING_RUNS repeats the measurement on fresh addresses,
@@ -39,6 +40,8 @@ const KINDS = {
   pending: { status: 'pending', sends: 1 },
   withdrawn: { status: 'withdrawn', sends: 1 },
   'pending at limit': { status: 'pending', sends: MAX_CONFIRMATION_SENDS },
+  // More new addresses: how far its ratio is from 1 shows what noise alone does to a ratio.
+  'new (control)': undefined,
 } as const;
 type Kind = keyof typeof KINDS;
 const KIND_NAMES = Object.keys(KINDS) as Kind[];
@@ -130,7 +133,7 @@ async function main(): Promise<void> {
   // issue's attacker would probe addresses that signed long ago.
   const perRun = N + WARM_UP;
   const address = (run: number, kind: Kind, i: number) =>
-    `${kind.replaceAll(' ', '-')}-${run}-${i}@example.org`;
+    `${kind.replace(/[^a-z]+/g, '-')}-${run}-${i}@example.org`;
   const sqlite = (await import('better-sqlite3')).default;
   const raw = new sqlite(config.databasePath);
   const version = raw.prepare('select current_version_id as v from letters where id = ?').get(letterId) as {
