@@ -286,7 +286,10 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   });
   const letterCompiler = new LetterCompiler(emails, i18n, countryName);
   // Deliveries render letters with every signatory: in a worker thread, off the web process's event loop.
-  const compileWorker = new LetterCompileWorker(logger.child({ component: 'compile-worker' }));
+  const compileWorker = new LetterCompileWorker(
+    logger.child({ component: 'compile-worker' }),
+    config.databasePath,
+  );
   const deliveries = new DeliveryService({
     db,
     audit,

@@ -1,41 +1,113 @@
-import { parentPort, threadId } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { openDatabase, type Db } from '../db/database.js';
+import { encodedMessageBytes, MAX_MESSAGE_BYTES } from '../letters/letter-size.js';
 import { countryName } from '../lib/countries.js';
 import { createI18n } from '../lib/i18n.js';
 import { EmailTemplates } from '../mail/email-templates.js';
+import { PRIORITY } from '../outbox/outbox.js';
+import { OutboxRepository } from '../outbox/outbox-repository.js';
+import { DeliveryRepository } from './delivery-repository.js';
 import { LetterCompiler, LetterTooLong, type CompileInput } from './letter-compiler.js';
-import { unpackAnnex, type CompileReply, type CompileRequest } from './letter-compile-worker.js';
+import {
+  unpackAnnex,
+  type CompileReply,
+  type CompileRequest,
+  type CompileWorkerData,
+  type QueueRequest,
+  type QueueResult,
+} from './letter-compile-worker.js';
 
 /**
  * The compile worker's thread: renders compiled letters (the letter text with thousands of signatories,
- * the e-mail, the print document) away from the web process's event loop. It reads templates and
- * locales once, holds no database and no network, and answers one request at a time, in order.
+ * the e-mail, the print document) away from the web process's event loop, and writes them to the
+ * outbox through its own connection to the database file, so the megabytes of a long letter are never
+ * copied to, written from or collected on the web process's thread. It reads templates and locales
+ * once, holds no network, and answers one request at a time, in order.
  */
 if (!parentPort) throw new Error('compile-worker.ts runs as a worker thread (see letter-compile-worker.ts)');
 const port = parentPort;
+const { databasePath } = workerData as CompileWorkerData;
 const i18n = createI18n();
 const compiler = new LetterCompiler(new EmailTemplates(i18n), i18n, countryName);
+let db: Db | undefined;
 
-port.on('message', (request: CompileRequest) => {
-  let reply: CompileReply;
+/** Thrown inside the transaction to undo a letter another process recorded first. */
+class DuplicateDelivery extends Error {}
+
+/**
+ * Compiles the letter, refuses it when larger than a relay accepts, and writes the outbox message, its
+ * content and the delivery record in one transaction (the outbox rule: a letter is queued with its record or not at all).
+ */
+async function queue(request: QueueRequest): Promise<QueueResult> {
+  const { queue: letter } = request;
+  const input: CompileInput = { ...letter.input, annex: unpackAnnex(request.annex) };
+  const compiled = compiler.compile(input);
+  const pdf = letter.pdf
+    ? Buffer.from(letter.pdf.buffer, letter.pdf.byteOffset, letter.pdf.byteLength)
+    : undefined;
+  const bytes = encodedMessageBytes({ ...compiled.email, attachments: pdf ? [{ content: pdf }] : [] });
+  if (bytes > MAX_MESSAGE_BYTES) return { kind: 'tooLarge', bytes, pdfBytes: pdf?.byteLength ?? 0 };
+  db ??= openDatabase(databasePath).db;
+  return db
+    .transaction()
+    .execute(async (tx): Promise<QueueResult> => {
+      const outboxMessageId = await new OutboxRepository(tx).enqueue(
+        {
+          kind: 'letter-delivery',
+          priority: PRIORITY.letter,
+          signatureId: null,
+          toAddress: letter.message.toAddress,
+          subject: compiled.email.subject,
+          textBody: compiled.email.text,
+          htmlBody: compiled.email.html,
+          replyTo: letter.message.replyTo,
+          deliveryRoundId: letter.message.deliveryRoundId,
+          headers: letter.message.headers,
+          attachments: pdf
+            ? [{ fileName: compiled.fileName, contentType: 'application/pdf', content: pdf }]
+            : [],
+        },
+        letter.message.messageId,
+        letter.now,
+      );
+      const added = await new DeliveryRepository(tx).addDelivery(
+        { ...letter.delivery, outboxMessageId },
+        letter.now,
+      );
+      if (!added) throw new DuplicateDelivery();
+      return { kind: 'queued', outboxMessageId };
+    })
+    .catch((error: unknown) => {
+      if (error instanceof DuplicateDelivery) return { kind: 'duplicate' };
+      throw error;
+    });
+}
+
+async function answer(request: CompileRequest | QueueRequest): Promise<CompileReply> {
   try {
+    if ('queue' in request) return { id: request.id, ok: true, queued: await queue(request), threadId };
     const input: CompileInput = { ...request.input, annex: unpackAnnex(request.annex) };
     const letter = compiler.compile(input);
     // The print document (megabytes with a long annex) is only needed for the PDF: not copied back otherwise.
-    reply = {
+    return {
       id: request.id,
       ok: true,
       letter: input.pdfAttached ? letter : { ...letter, printHtml: '' },
       threadId,
     };
   } catch (error) {
-    reply =
-      error instanceof LetterTooLong
-        ? {
-            id: request.id,
-            ok: false,
-            tooLong: { line: error.line, block: error.block, signatures: error.signatures },
-          }
-        : { id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) };
+    return error instanceof LetterTooLong
+      ? {
+          id: request.id,
+          ok: false,
+          tooLong: { line: error.line, block: error.block, signatures: error.signatures },
+        }
+      : { id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) };
   }
-  port.postMessage(reply);
+}
+
+// One request at a time, in order: a letter is written before the next one is compiled.
+let turn = Promise.resolve();
+port.on('message', (request: CompileRequest | QueueRequest) => {
+  turn = turn.then(async () => port.postMessage(await answer(request)));
 });

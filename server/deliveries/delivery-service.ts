@@ -29,11 +29,11 @@ import {
 } from './delivery.js';
 import { parseDeliverySettings, type DeliverySettingsValues } from './delivery-input.js';
 import type { DeliveryRecord, DeliveryRepository, SentDelivery } from './delivery-repository.js';
-import { encodedMessageBytes, MAX_LETTER_TEXT_LENGTH, MAX_MESSAGE_BYTES } from '../letters/letter-size.js';
+import { MAX_LETTER_TEXT_LENGTH, MAX_MESSAGE_BYTES } from '../letters/letter-size.js';
 import { checkLetterSize } from '../letters/letter-template-check.js';
 import { buildMergeFields, recipientFields } from '../letters/merge-fields.js';
-import type { LetterCompiling } from './letter-compile-worker.js';
-import { LetterTooLong, type CompiledLetter } from './letter-compiler.js';
+import type { LetterCompiling, QueueResult } from './letter-compile-worker.js';
+import { LetterTooLong } from './letter-compiler.js';
 import type { PdfRenderer } from './pdf-renderer.js';
 
 export interface DeliveryServiceDeps {
@@ -321,7 +321,11 @@ export class DeliveryService {
     for (const recipient of targets) {
       if (done.has(recipient.id)) continue;
       const text = this.textFor(texts, recipient.language, letter.primaryLanguage);
-      if (!text) break;
+      if (!text) {
+        // No complete text to send (as before: the round ends with what it has).
+        await this.deps.deliveries.setRoundStatus(round.id, 'compiling', 'queued', this.deps.clock.now());
+        return compiled;
+      }
       const input = {
         kind: round.kind,
         text,
@@ -335,9 +339,42 @@ export class DeliveryService {
         letterUrl: `${this.deps.publicUrl}/letters/${letter.slug}`,
         replyTo: letter.replyTo,
       };
-      let compiledLetter: CompiledLetter;
+      const toQueue = {
+        message: {
+          toAddress: round.kind === 'test' ? round.testAddress! : recipient.email,
+          replyTo: letter.replyTo || null,
+          deliveryRoundId: round.id,
+          headers: { 'Auto-Submitted': 'auto-generated', 'X-Undersigned-Letter': letter.slug },
+          messageId: newMessageId(this.deps.messageIdDomain),
+        },
+        delivery: {
+          roundId: round.id,
+          recipientId: recipient.id,
+          recipientName: recipient.name,
+          language: text.language,
+        },
+      };
+      let result: QueueResult;
       try {
-        compiledLetter = await this.deps.compiler.compile({ ...input, pdfAttached: this.deps.pdf.available });
+        // Compiled and written in the worker thread; only the PDF's print document comes back here.
+        let pdf: Buffer | undefined;
+        if (this.deps.pdf.available) {
+          const { printHtml } = await this.deps.compiler.compile({ ...input, pdfAttached: true });
+          try {
+            pdf = await this.deps.pdf.render(printHtml);
+          } catch (error) {
+            this.deps.logger.error(
+              { err: error, roundId: round.id },
+              'PDF rendering failed; the letter goes without it',
+            );
+          }
+        }
+        result = await this.deps.compiler.queue({
+          ...toQueue,
+          input: { ...input, pdfAttached: pdf !== undefined },
+          ...(pdf ? { pdf } : {}),
+          now: this.deps.clock.now(),
+        });
       } catch (error) {
         if (!(error instanceof LetterTooLong)) throw error;
         await this.failRound(round, {
@@ -351,81 +388,35 @@ export class DeliveryService {
         });
         return compiled;
       }
-      let pdf: Buffer | undefined;
-      if (this.deps.pdf.available) {
-        try {
-          pdf = await this.deps.pdf.render(compiledLetter.printHtml);
-        } catch (error) {
-          this.deps.logger.error(
-            { err: error, roundId: round.id },
-            'PDF rendering failed; the letter goes without it',
-          );
-          compiledLetter = await this.deps.compiler.compile({ ...input, pdfAttached: false });
-        }
-      }
       // Never queue a message larger than a relay accepts: the round fails and says so instead.
-      const bytes = encodedMessageBytes({
-        ...compiledLetter.email,
-        attachments: pdf ? [{ content: pdf }] : [],
-      });
-      if (bytes > MAX_MESSAGE_BYTES) {
+      if (result.kind === 'tooLarge') {
         await this.failRound(round, {
           code: 'message_too_large',
           params: {
-            size: (bytes / 1024 / 1024).toFixed(1),
+            size: (result.bytes / 1024 / 1024).toFixed(1),
             max: String(MAX_MESSAGE_BYTES / 1024 / 1024),
-            pdf: pdf ? (pdf.byteLength / 1024 / 1024).toFixed(1) : '0',
+            pdf: (result.pdfBytes / 1024 / 1024).toFixed(1),
           },
         });
         return compiled;
       }
-      const now = this.deps.clock.now();
-      const recorded = await this.deps.db
-        .transaction()
-        .execute(async (tx) => {
-          const messageId = await this.deps.outbox.with(tx).enqueue(
-            {
-              kind: 'letter-delivery',
-              priority: PRIORITY.letter,
-              signatureId: null,
-              toAddress: round.kind === 'test' ? round.testAddress! : recipient.email,
-              subject: compiledLetter.email.subject,
-              textBody: compiledLetter.email.text,
-              htmlBody: compiledLetter.email.html,
-              replyTo: letter.replyTo || null,
-              deliveryRoundId: round.id,
-              headers: { 'Auto-Submitted': 'auto-generated', 'X-Undersigned-Letter': letter.slug },
-              attachments: pdf
-                ? [{ fileName: compiledLetter.fileName, contentType: 'application/pdf', content: pdf }]
-                : [],
-            },
-            newMessageId(this.deps.messageIdDomain),
-            now,
-          );
-          const added = await this.deps.deliveries.with(tx).addDelivery(
-            {
-              roundId: round.id,
-              recipientId: recipient.id,
-              recipientName: recipient.name,
-              language: text.language,
-              outboxMessageId: messageId,
-            },
-            now,
-          );
-          // Another process compiled this recipient first: undo this copy, so it goes once.
-          if (!added) throw new DuplicateDelivery();
-          return true;
-        })
-        .catch((error: unknown) => {
-          if (error instanceof DuplicateDelivery) return false;
-          throw error;
-        });
-      if (recorded) {
+      // 'duplicate': another process compiled this recipient first, and its copy goes.
+      if (result.kind === 'queued') {
         compiled += 1;
         this.deps.onMailQueued?.();
       }
     }
-    await this.deps.deliveries.setRoundStatus(round.id, 'compiling', 'queued', this.deps.clock.now());
+    // An erasure during this pass cancels letters already compiled (they named the erased person) and
+    // removes their records, but cannot reopen a round still compiling: read again which recipients have
+    // their letter, and leave the round compiling while one is missing, so the next pass redoes it.
+    // Read and marked in one transaction, so an erasure cannot land between the two.
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const deliveries = this.deps.deliveries.with(tx);
+      const have = await deliveries.compiledRecipientIds(round.id);
+      if (targets.some((r) => !have.has(r.id))) return;
+      await deliveries.setRoundStatus(round.id, 'compiling', 'queued', now);
+    });
     return compiled;
   }
 
@@ -621,6 +612,3 @@ export class DeliveryService {
     return this.deps.recipients.findByIds(listed.map((r) => r.id));
   }
 }
-
-/** Thrown inside a transaction to undo a compiled letter another process recorded first. */
-class DuplicateDelivery extends Error {}

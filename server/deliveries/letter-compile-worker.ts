@@ -36,19 +36,59 @@ export function unpackAnnex(annex: CompileRequest['annex']): CompileInput['annex
   };
 }
 
-/** The compile worker's answer: the compiled letter, or why not. */
+/**
+ * A compiled letter to queue: the outbox message and the delivery record, apart from what compiling
+ * gives (subject, bodies, file name). The PDF, when there is one, travels as bytes moved to the thread.
+ */
+export interface LetterToQueue {
+  input: CompileInput;
+  message: {
+    toAddress: string;
+    replyTo: string | null;
+    deliveryRoundId: number;
+    headers: Record<string, string>;
+    messageId: string;
+  };
+  delivery: { roundId: number; recipientId: number; recipientName: string; language: string };
+  pdf?: Buffer;
+  now: Date;
+}
+
+/** What became of a letter to queue. */
+export type QueueResult =
+  | { kind: 'queued'; outboxMessageId: number }
+  /** Another process recorded this recipient's letter first: nothing was written. */
+  | { kind: 'duplicate' }
+  /** Larger than a relay accepts: nothing was written. */
+  | { kind: 'tooLarge'; bytes: number; pdfBytes: number };
+
+/** A request to compile a letter and write it to the outbox, from the thread. */
+export interface QueueRequest {
+  id: number;
+  queue: Omit<LetterToQueue, 'input' | 'pdf'> & { input: Omit<CompileInput, 'annex'>; pdf?: Uint8Array };
+  annex: CompileRequest['annex'];
+}
+
+/** The compile worker's answer: the compiled letter (or what became of a letter to queue), or why not. */
 export type CompileReply =
   | { id: number; ok: true; letter: CompiledLetter; threadId: number }
+  | { id: number; ok: true; queued: QueueResult; threadId: number }
   | { id: number; ok: false; tooLong: { line: number; block: string; signatures: number } }
   | { id: number; ok: false; error: string };
 
 /** What compiles letters for deliveries: in a worker thread in the platform, in-process where that is fine. */
 export interface LetterCompiling {
+  /** The compiled letter, returned to this thread (for its print document, which Chromium turns into the PDF). */
   compile(input: CompileInput): Promise<CompiledLetter>;
+  /**
+   * Compiles a letter and writes it, with its delivery record, to the outbox in one transaction, all in
+   * the worker thread: the megabytes of a long letter never reach the web process's thread.
+   */
+  queue(letter: LetterToQueue): Promise<QueueResult>;
 }
 
 interface Waiting {
-  resolve: (letter: CompiledLetter) => void;
+  resolve: (reply: CompiledLetter | QueueResult) => void;
   reject: (error: Error) => void;
 }
 
@@ -57,14 +97,23 @@ interface Waiting {
  * deliveries/), run as plain JavaScript; compile-worker.ts under tsx and vitest, loaded through tsx's
  * loader, which the thread registers first (on Node 20 `--import tsx` in a worker's execArgv is not applied).
  */
-function startWorker(): Worker {
+function startWorker(databasePath: string): Worker {
+  const workerData: CompileWorkerData = { databasePath };
   if (!fileURLToPath(import.meta.url).endsWith('.ts'))
-    return new Worker(new URL('./compile-worker.js', import.meta.url), { name: 'letter-compiler' });
+    return new Worker(new URL('./compile-worker.js', import.meta.url), {
+      name: 'letter-compiler',
+      workerData,
+    });
   const file = JSON.stringify(new URL('./compile-worker.ts', import.meta.url).href);
   return new Worker(
     `import('tsx/esm/api').then(({ register }) => { register(); return import(${file}); });`,
-    { eval: true, name: 'letter-compiler' },
+    { eval: true, name: 'letter-compiler', workerData },
   );
+}
+
+/** What the thread is started with: the database file it opens (its own connection) to queue letters. */
+export interface CompileWorkerData {
+  databasePath: string;
 }
 
 /**
@@ -79,15 +128,39 @@ export class LetterCompileWorker implements LetterCompiling {
   /** The thread that compiled the last letter (tests check it is not the main thread). */
   lastThreadId: number | undefined;
 
-  constructor(private readonly logger: Logger) {}
+  /** `databasePath`: the platform's SQLite file, which the thread opens too (WAL lets both write in turn). */
+  constructor(
+    private readonly logger: Logger,
+    private readonly databasePath: string,
+  ) {
+    if (databasePath === ':memory:')
+      throw new Error('the compile worker needs a database file, not :memory:');
+  }
 
   compile(input: CompileInput): Promise<CompiledLetter> {
+    const { annex, ...rest } = input;
+    return this.send<CompiledLetter>((id) => ({ id, input: rest, annex: packAnnex(annex) }));
+  }
+
+  queue(letter: LetterToQueue): Promise<QueueResult> {
+    const { annex, ...input } = letter.input;
+    const pdf = letter.pdf ? new Uint8Array(letter.pdf) : undefined;
+    return this.send<QueueResult>(
+      (id) => ({ id, queue: { ...letter, input, ...(pdf ? { pdf } : {}) }, annex: packAnnex(annex) }),
+      // A copy of the PDF's bytes is moved, not copied again, into the thread.
+      pdf ? [pdf.buffer] : [],
+    );
+  }
+
+  private send<T extends CompiledLetter | QueueResult>(
+    request: (id: number) => CompileRequest | QueueRequest,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<T> {
     const worker = this.start();
     const id = this.nextId++;
-    return new Promise<CompiledLetter>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      const { annex, ...rest } = input;
-      worker.postMessage({ id, input: rest, annex: packAnnex(annex) } satisfies CompileRequest);
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (reply: CompiledLetter | QueueResult) => void, reject });
+      worker.postMessage(request(id), transfer);
       // Kept alive only while a letter is being compiled.
       worker.ref();
     });
@@ -95,7 +168,7 @@ export class LetterCompileWorker implements LetterCompiling {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = startWorker();
+    const worker = startWorker(this.databasePath);
     worker.unref();
     worker.on('message', (reply: CompileReply) => this.answer(reply));
     worker.on('error', (error) => this.stop(error));
@@ -111,7 +184,7 @@ export class LetterCompileWorker implements LetterCompiling {
     if (!waiting) return;
     if (reply.ok) {
       this.lastThreadId = reply.threadId;
-      waiting.resolve(reply.letter);
+      waiting.resolve('letter' in reply ? reply.letter : reply.queued);
     } else if ('tooLong' in reply) {
       waiting.reject(new LetterTooLong(reply.tooLong.line, reply.tooLong.block, reply.tooLong.signatures));
     } else {
