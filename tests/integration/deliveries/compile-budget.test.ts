@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { User } from '../../../server/accounts/account.js';
 import type { Db } from '../../../server/db/database.js';
 import { annexOf, countriesOf } from '../../../server/deliveries/delivery.js';
@@ -11,6 +11,7 @@ import { encodedMessageBytes, MAX_MESSAGE_BYTES } from '../../../server/letters/
 import { countryName } from '../../../server/lib/countries.js';
 import { keyedHash } from '../../../server/lib/keyed-hash.js';
 import { EmailTemplates } from '../../../server/mail/email-templates.js';
+import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
 import { createAccount, loginAs } from '../../support/accounts.js';
 import { createLetter } from '../../support/factories.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
@@ -139,12 +140,16 @@ describe('compiling a delivery', () => {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     })();
+    // Every outbox write made on this thread (the one that answers requests) during the compile.
+    const writtenHere = vi.spyOn(OutboxRepository.prototype, 'enqueue');
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
     const started = performance.now();
     const compiled = await t.platform.deliveries.compilePending();
     const tookMs = performance.now() - started;
     delay.disable();
+    const writesHere = writtenHere.mock.calls.length;
+    writtenHere.mockRestore();
     compiling = false;
     await asking;
 
@@ -152,6 +157,8 @@ describe('compiling a delivery', () => {
     // The letter was rendered by the worker thread, not by the thread that answers requests.
     expect(t.platform.compileWorker.lastThreadId).toBeGreaterThan(0);
     expect(t.platform.compileWorker.lastThreadId).not.toBe(threadId);
+    // ...and written to the outbox from there too: the megabyte bodies never came to this thread.
+    expect(writesHere).toBe(0);
     const [message] = await messagesOf(round.id);
     expect(message!.text_body).toContain('Signatory number 19999, Ukraine');
     // Read a page at a time, every signatory is there once, in order.
