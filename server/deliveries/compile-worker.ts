@@ -8,20 +8,22 @@ import { PRIORITY } from '../outbox/outbox.js';
 import { OutboxRepository } from '../outbox/outbox-repository.js';
 import { DeliveryRepository } from './delivery-repository.js';
 import { LetterCompiler, LetterTooLong, type CompileInput } from './letter-compiler.js';
-import {
-  unpackAnnex,
-  type CompileReply,
-  type CompileRequest,
-  type CompileWorkerData,
-  type QueueRequest,
-  type QueueResult,
+import { SignatureRepository } from '../signatures/signature-repository.js';
+import type {
+  CompileReply,
+  CompileRequest,
+  CompileWorkerData,
+  QueueRequest,
+  QueueResult,
+  RoundLetterInput,
 } from './letter-compile-worker.js';
+import { readRoundAnnex } from './round-annex.js';
 
 /**
  * The compile worker's thread: renders compiled letters (the letter text with thousands of signatories,
- * the e-mail, the print document) away from the web process's event loop, and writes them to the
- * outbox through its own connection to the database file, so the megabytes of a long letter are never
- * copied to, written from or collected on the web process's thread. It reads templates and locales
+ * the e-mail, the print document) away from the web process's event loop. Through its own connection
+ * to the database file it reads the signatories and writes the letters to the outbox, so neither the
+ * annex nor the megabytes of a long letter are read, copied, written or collected on the web process's thread. It reads templates and locales
  * once, holds no network, and answers one request at a time, in order.
  */
 if (!parentPort) throw new Error('compile-worker.ts runs as a worker thread (see letter-compile-worker.ts)');
@@ -29,7 +31,18 @@ const port = parentPort;
 const { databasePath } = workerData as CompileWorkerData;
 const i18n = createI18n();
 const compiler = new LetterCompiler(new EmailTemplates(i18n), i18n, countryName);
-let db: Db | undefined;
+let opened: Db | undefined;
+const database = (): Db => (opened ??= openDatabase(databasePath).db);
+
+/** The letter with its signatories, read now through the thread's own connection. */
+async function withSignatories({ signatories, ...input }: RoundLetterInput): Promise<CompileInput> {
+  const { annex, countries } = await readRoundAnnex(
+    new SignatureRepository(database()),
+    signatories.letterId,
+    signatories.upTo,
+  );
+  return { ...input, annex, countries };
+}
 
 /** Thrown inside the transaction to undo a letter another process recorded first. */
 class DuplicateDelivery extends Error {}
@@ -40,15 +53,13 @@ class DuplicateDelivery extends Error {}
  */
 async function queue(request: QueueRequest): Promise<QueueResult> {
   const { queue: letter } = request;
-  const input: CompileInput = { ...letter.input, annex: unpackAnnex(request.annex) };
-  const compiled = compiler.compile(input);
+  const compiled = compiler.compile(await withSignatories(letter.input));
   const pdf = letter.pdf
     ? Buffer.from(letter.pdf.buffer, letter.pdf.byteOffset, letter.pdf.byteLength)
     : undefined;
   const bytes = encodedMessageBytes({ ...compiled.email, attachments: pdf ? [{ content: pdf }] : [] });
   if (bytes > MAX_MESSAGE_BYTES) return { kind: 'tooLarge', bytes, pdfBytes: pdf?.byteLength ?? 0 };
-  db ??= openDatabase(databasePath).db;
-  return db
+  return database()
     .transaction()
     .execute(async (tx): Promise<QueueResult> => {
       const outboxMessageId = await new OutboxRepository(tx).enqueue(
@@ -86,7 +97,7 @@ async function queue(request: QueueRequest): Promise<QueueResult> {
 async function answer(request: CompileRequest | QueueRequest): Promise<CompileReply> {
   try {
     if ('queue' in request) return { id: request.id, ok: true, queued: await queue(request), threadId };
-    const input: CompileInput = { ...request.input, annex: unpackAnnex(request.annex) };
+    const input = await withSignatories(request.input);
     const letter = compiler.compile(input);
     // The print document (megabytes with a long annex) is only needed for the PDF: not copied back otherwise.
     return {

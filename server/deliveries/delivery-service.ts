@@ -1,4 +1,3 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { User } from '../accounts/account.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
@@ -13,16 +12,12 @@ import { PRIORITY } from '../outbox/outbox.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
 import type { Recipient } from '../recipients/recipient.js';
 import type { RecipientRepository } from '../recipients/recipient-repository.js';
-import { publicName } from '../signatures/signature.js';
 import type { SignatureRepository } from '../signatures/signature-repository.js';
 import { refFromToken, signatureToken } from '../signatures/signature-tokens.js';
 import {
-  annexOf,
-  countriesOf,
   dueRound,
   notifiesSupporters,
   type DeliveryMode,
-  type AnnexEntry,
   type DeliveryRound,
   type RoundFailure,
   type RoundKind,
@@ -34,6 +29,7 @@ import { checkLetterSize } from '../letters/letter-template-check.js';
 import { buildMergeFields, recipientFields } from '../letters/merge-fields.js';
 import type { LetterCompiling, QueueResult } from './letter-compile-worker.js';
 import { LetterTooLong } from './letter-compiler.js';
+import { readRoundAnnex } from './round-annex.js';
 import type { PdfRenderer } from './pdf-renderer.js';
 
 export interface DeliveryServiceDeps {
@@ -77,9 +73,6 @@ export interface DeliveryOverview {
   delivered: boolean;
   rounds: RoundView[];
 }
-
-/** Signatories read per query when a round compiles: a few milliseconds each. */
-const ANNEX_PAGE = 2_000;
 
 /** How many supporters' notices are queued per transaction. */
 const NOTICE_BATCH = 200;
@@ -316,7 +309,6 @@ export class DeliveryService {
         ? all.filter((r, i) => all.findIndex((o) => o.language === r.language) === i)
         : all;
     const done = await this.deps.deliveries.compiledRecipientIds(round.id);
-    const { annex, countries } = await this.annexOf(letter.id, round.createdAt);
     let compiled = 0;
     for (const recipient of targets) {
       if (done.has(recipient.id)) continue;
@@ -332,8 +324,8 @@ export class DeliveryService {
         recipient,
         date: round.createdAt,
         signatureCount: round.signatureCount,
-        countries,
-        annex,
+        // Read by the compile worker for each letter: one compiled after an erasure no longer names the person.
+        signatories: { letterId: letter.id, upTo: round.createdAt },
         organisations: letter.organisations,
         sponsor: letter.sponsor,
         letterUrl: `${this.deps.publicUrl}/letters/${letter.slug}`,
@@ -421,37 +413,6 @@ export class DeliveryService {
   }
 
   /**
-   * The annex and country figures of a round, built a page of signatories at a time with a turn of the
-   * event loop between pages: reading and naming 20,000 at once held the web process for over 100 ms.
-   */
-  private async annexOf(
-    letterId: number,
-    upTo: Date,
-  ): Promise<{
-    annex: { entries: AnnexEntry[]; unnamed: number };
-    countries: { code: string; count: number }[];
-  }> {
-    const entries: AnnexEntry[] = [];
-    let unnamed = 0;
-    const counts = new Map<string, number>();
-    let after: { confirmedAt: string; id: number } | undefined;
-    do {
-      const page = await this.deps.signatures.annexRowsPage(letterId, upTo, after, ANNEX_PAGE);
-      const part = annexOf(page.rows.map((r) => ({ ...r, name: publicName(r) })));
-      entries.push(...part.entries);
-      unnamed += part.unnamed;
-      for (const { code, count } of countriesOf(page.rows)) counts.set(code, (counts.get(code) ?? 0) + count);
-      after = page.next;
-      await nextTurn();
-    } while (after);
-    // In countriesOf's order: most first, then by code.
-    const countries = [...counts]
-      .map(([code, count]) => ({ code, count }))
-      .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
-    return { annex: { entries, unnamed }, countries };
-  }
-
-  /**
    * Refuses a round whose letter text would pass the size limit with the signatories of this moment:
    * said at the button (or skipped by the scheduler), before a closed letter is marked delivered. The
    * compile worker measures again, and cancels the round if the letter has grown since.
@@ -461,7 +422,7 @@ export class DeliveryService {
     // Only a text that goes through the signatories needs them read.
     if (!texts.some((text) => text.body.includes('signatories'))) return;
     const now = this.deps.clock.now();
-    const { annex, countries } = await this.annexOf(letter.id, now);
+    const { annex, countries } = await readRoundAnnex(this.deps.signatures, letter.id, now);
     for (const text of texts) {
       const fields = buildMergeFields(
         {

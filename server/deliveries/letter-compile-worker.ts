@@ -4,36 +4,18 @@ import type { Logger } from '../lib/logger.js';
 import { LetterTooLong, type CompiledLetter, type CompileInput } from './letter-compiler.js';
 
 /**
- * A request to the compile worker. The annex travels as three arrays of strings rather than 20,000
- * objects: copying it to the thread then takes a few milliseconds of the event loop, not tens.
+ * A round's letter as the compile worker is asked for it: everything but the signatories, which the
+ * thread reads itself (signatories confirmed up to `upTo`), so the annex never passes through the web
+ * process's thread.
  */
+export type RoundLetterInput = Omit<CompileInput, 'annex' | 'countries'> & {
+  signatories: { letterId: number; upTo: Date };
+};
+
+/** A request to the compile worker for a compiled letter, returned. */
 export interface CompileRequest {
   id: number;
-  input: Omit<CompileInput, 'annex'>;
-  annex: { names: string[]; countries: string[]; affiliations: string[]; unnamed: number };
-}
-
-/** The annex as it travels to the worker. */
-function packAnnex(annex: CompileInput['annex']): CompileRequest['annex'] {
-  const { entries } = annex;
-  return {
-    names: entries.map((e) => e.name),
-    countries: entries.map((e) => e.country),
-    affiliations: entries.map((e) => e.affiliation),
-    unnamed: annex.unnamed,
-  };
-}
-
-/** The annex as the worker compiles it. */
-export function unpackAnnex(annex: CompileRequest['annex']): CompileInput['annex'] {
-  return {
-    entries: annex.names.map((name, i) => ({
-      name,
-      country: annex.countries[i]!,
-      affiliation: annex.affiliations[i]!,
-    })),
-    unnamed: annex.unnamed,
-  };
+  input: RoundLetterInput;
 }
 
 /**
@@ -41,7 +23,7 @@ export function unpackAnnex(annex: CompileRequest['annex']): CompileInput['annex
  * gives (subject, bodies, file name). The PDF, when there is one, travels as bytes moved to the thread.
  */
 export interface LetterToQueue {
-  input: CompileInput;
+  input: RoundLetterInput;
   message: {
     toAddress: string;
     replyTo: string | null;
@@ -65,8 +47,7 @@ export type QueueResult =
 /** A request to compile a letter and write it to the outbox, from the thread. */
 export interface QueueRequest {
   id: number;
-  queue: Omit<LetterToQueue, 'input' | 'pdf'> & { input: Omit<CompileInput, 'annex'>; pdf?: Uint8Array };
-  annex: CompileRequest['annex'];
+  queue: Omit<LetterToQueue, 'pdf'> & { pdf?: Uint8Array };
 }
 
 /** The compile worker's answer: the compiled letter (or what became of a letter to queue), or why not. */
@@ -79,7 +60,7 @@ export type CompileReply =
 /** What compiles letters for deliveries: in a worker thread in the platform, in-process where that is fine. */
 export interface LetterCompiling {
   /** The compiled letter, returned to this thread (for its print document, which Chromium turns into the PDF). */
-  compile(input: CompileInput): Promise<CompiledLetter>;
+  compile(input: RoundLetterInput): Promise<CompiledLetter>;
   /**
    * Compiles a letter and writes it, with its delivery record, to the outbox in one transaction, all in
    * the worker thread: the megabytes of a long letter never reach the web process's thread.
@@ -137,16 +118,14 @@ export class LetterCompileWorker implements LetterCompiling {
       throw new Error('the compile worker needs a database file, not :memory:');
   }
 
-  compile(input: CompileInput): Promise<CompiledLetter> {
-    const { annex, ...rest } = input;
-    return this.send<CompiledLetter>((id) => ({ id, input: rest, annex: packAnnex(annex) }));
+  compile(input: RoundLetterInput): Promise<CompiledLetter> {
+    return this.send<CompiledLetter>((id) => ({ id, input }));
   }
 
   queue(letter: LetterToQueue): Promise<QueueResult> {
-    const { annex, ...input } = letter.input;
     const pdf = letter.pdf ? new Uint8Array(letter.pdf) : undefined;
     return this.send<QueueResult>(
-      (id) => ({ id, queue: { ...letter, input, ...(pdf ? { pdf } : {}) }, annex: packAnnex(annex) }),
+      (id) => ({ id, queue: { ...letter, ...(pdf ? { pdf } : {}) } }),
       // A copy of the PDF's bytes is moved, not copied again, into the thread.
       pdf ? [pdf.buffer] : [],
     );

@@ -12,6 +12,7 @@ import { countryName } from '../../../server/lib/countries.js';
 import { keyedHash } from '../../../server/lib/keyed-hash.js';
 import { EmailTemplates } from '../../../server/mail/email-templates.js';
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
+import { SignatureRepository } from '../../../server/signatures/signature-repository.js';
 import { createAccount, loginAs } from '../../support/accounts.js';
 import { createLetter } from '../../support/factories.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
@@ -142,6 +143,7 @@ describe('compiling a delivery', () => {
     })();
     // Every outbox write made on this thread (the one that answers requests) during the compile.
     const writtenHere = vi.spyOn(OutboxRepository.prototype, 'enqueue');
+    const readHere = vi.spyOn(SignatureRepository.prototype, 'annexRowsPage');
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
     const started = performance.now();
@@ -149,7 +151,9 @@ describe('compiling a delivery', () => {
     const tookMs = performance.now() - started;
     delay.disable();
     const writesHere = writtenHere.mock.calls.length;
+    const readsHere = readHere.mock.calls.length;
     writtenHere.mockRestore();
+    readHere.mockRestore();
     compiling = false;
     await asking;
 
@@ -157,8 +161,10 @@ describe('compiling a delivery', () => {
     // The letter was rendered by the worker thread, not by the thread that answers requests.
     expect(t.platform.compileWorker.lastThreadId).toBeGreaterThan(0);
     expect(t.platform.compileWorker.lastThreadId).not.toBe(threadId);
-    // ...and written to the outbox from there too: the megabyte bodies never came to this thread.
+    // ...and written to the outbox from there: the megabyte bodies never came to this thread.
     expect(writesHere).toBe(0);
+    // The signatories were read there as well: the annex never passed through this thread.
+    expect(readsHere).toBe(0);
     const [message] = await messagesOf(round.id);
     expect(message!.text_body).toContain('Signatory number 19999, Ukraine');
     // Read a page at a time, every signatory is there once, in order.
