@@ -241,10 +241,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     letters,
     signatures,
     outbox,
-    emails,
     clock,
     secret,
-    publicUrl: config.publicUrl,
     messageIdDomain: domainOf(config.mailFrom),
     // Every signing attempt passes each screen; what they find is stored with the signature.
     screens: [
@@ -289,6 +287,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const compileWorker = new LetterCompileWorker(
     logger.child({ component: 'compile-worker' }),
     config.databasePath,
+    // The thread renders delivery PDFs with its own Chromium (none with noPdf); exports use `pdf` here.
+    pdf instanceof ChromiumPdfRenderer && pdf.available ? pdf.executablePath : undefined,
   );
   const deliveries = new DeliveryService({
     db,

@@ -7,7 +7,6 @@ import type { Clock } from '../lib/clock.js';
 import { notFound } from '../lib/errors.js';
 import { newMessageId, randomRef } from '../lib/ids.js';
 import { keyedHash } from '../lib/keyed-hash.js';
-import type { EmailTemplates } from '../mail/email-templates.js';
 import { PRIORITY } from '../outbox/outbox.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
 import {
@@ -29,10 +28,8 @@ export interface SignatureServiceDeps {
   letters: LetterRepository;
   signatures: SignatureRepository;
   outbox: OutboxRepository;
-  emails: EmailTemplates;
   clock: Clock;
   secret: string;
-  publicUrl: string;
   messageIdDomain: string;
   /** Checks every signing attempt passes (limits, lists, proof of work); what they find is stored with it. */
   screens: readonly SigningScreen[];
