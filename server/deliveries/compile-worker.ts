@@ -7,9 +7,12 @@ import { EmailTemplates } from '../mail/email-templates.js';
 import { PRIORITY } from '../outbox/outbox.js';
 import { OutboxRepository } from '../outbox/outbox-repository.js';
 import { DeliveryRepository } from './delivery-repository.js';
-import { LetterCompiler, LetterTooLong, type CompileInput } from './letter-compiler.js';
+import { LetterCompiler, LetterTooLong, type CompiledLetter, type CompileInput } from './letter-compiler.js';
+import { ChromiumPdfRenderer } from './pdf-renderer.js';
+import { createLogger } from '../lib/logger.js';
 import { SignatureRepository } from '../signatures/signature-repository.js';
 import type {
+  CloseRequest,
   CompileReply,
   CompileRequest,
   CompileWorkerData,
@@ -21,14 +24,18 @@ import { readRoundAnnex } from './round-annex.js';
 
 /**
  * The compile worker's thread: renders compiled letters (the letter text with thousands of signatories,
- * the e-mail, the print document) away from the web process's event loop. Through its own connection
- * to the database file it reads the signatories and writes the letters to the outbox, so neither the
- * annex nor the megabytes of a long letter are read, copied, written or collected on the web process's thread. It reads templates and locales
- * once, holds no network, and answers one request at a time, in order.
+ * the e-mail, the print document and its PDF) away from the web process's event loop. Through its own
+ * connection to the database file it reads the signatories and writes the letters to the outbox, so
+ * neither the annex nor the megabytes of a long letter or its PDF are read, copied, written or collected
+ * on the web process's thread. It reads templates and locales once, drives its own Chromium (started on
+ * the first PDF, with JavaScript and network off as in ChromiumPdfRenderer), and answers one request at
+ * a time, in order.
  */
 if (!parentPort) throw new Error('compile-worker.ts runs as a worker thread (see letter-compile-worker.ts)');
 const port = parentPort;
-const { databasePath } = workerData as CompileWorkerData;
+const { databasePath, chromiumPath } = workerData as CompileWorkerData;
+// The web process logs what the thread reports (pdfError): the renderer's own logging stays silent here.
+const pdf = chromiumPath ? new ChromiumPdfRenderer(chromiumPath, createLogger('silent')) : undefined;
 const i18n = createI18n();
 const compiler = new LetterCompiler(new EmailTemplates(i18n), i18n, countryName);
 let opened: Db | undefined;
@@ -44,6 +51,27 @@ async function withSignatories({ signatories, ...input }: RoundLetterInput): Pro
   return { ...input, annex, countries };
 }
 
+/**
+ * The compiled letter and, when asked for and Chromium is here, its PDF rendered from the print
+ * document. A PDF that cannot be rendered leaves the letter to go without it, compiled again so that it
+ * does not mention an attachment, and says why.
+ */
+async function withPdf(
+  input: CompileInput,
+): Promise<{ compiled: CompiledLetter; pdf?: Buffer; pdfError?: string }> {
+  if (!input.pdfAttached || !pdf?.available)
+    return { compiled: compiler.compile({ ...input, pdfAttached: false }) };
+  const compiled = compiler.compile(input);
+  try {
+    return { compiled, pdf: await pdf.render(compiled.printHtml) };
+  } catch (error) {
+    return {
+      compiled: compiler.compile({ ...input, pdfAttached: false }),
+      pdfError: error instanceof Error ? error.message : String(error),
+    };
+  }
+}
+
 /** Thrown inside the transaction to undo a letter another process recorded first. */
 class DuplicateDelivery extends Error {}
 
@@ -53,10 +81,8 @@ class DuplicateDelivery extends Error {}
  */
 async function queue(request: QueueRequest): Promise<QueueResult> {
   const { queue: letter } = request;
-  const compiled = compiler.compile(await withSignatories(letter.input));
-  const pdf = letter.pdf
-    ? Buffer.from(letter.pdf.buffer, letter.pdf.byteOffset, letter.pdf.byteLength)
-    : undefined;
+  const input = await withSignatories(letter.input);
+  const { compiled, pdf, pdfError } = await withPdf(input);
   const bytes = encodedMessageBytes({ ...compiled.email, attachments: pdf ? [{ content: pdf }] : [] });
   if (bytes > MAX_MESSAGE_BYTES) return { kind: 'tooLarge', bytes, pdfBytes: pdf?.byteLength ?? 0 };
   return database()
@@ -86,7 +112,7 @@ async function queue(request: QueueRequest): Promise<QueueResult> {
         letter.now,
       );
       if (!added) throw new DuplicateDelivery();
-      return { kind: 'queued', outboxMessageId };
+      return { kind: 'queued', outboxMessageId, ...(pdfError ? { pdfError } : {}) };
     })
     .catch((error: unknown) => {
       if (error instanceof DuplicateDelivery) return { kind: 'duplicate' };
@@ -94,8 +120,12 @@ async function queue(request: QueueRequest): Promise<QueueResult> {
     });
 }
 
-async function answer(request: CompileRequest | QueueRequest): Promise<CompileReply> {
+async function answer(request: CompileRequest | QueueRequest | CloseRequest): Promise<CompileReply> {
   try {
+    if ('close' in request) {
+      await pdf?.close();
+      return { id: request.id, ok: true, closed: true, threadId };
+    }
     if ('queue' in request) return { id: request.id, ok: true, queued: await queue(request), threadId };
     const input = await withSignatories(request.input);
     const letter = compiler.compile(input);
@@ -119,6 +149,6 @@ async function answer(request: CompileRequest | QueueRequest): Promise<CompileRe
 
 // One request at a time, in order: a letter is written before the next one is compiled.
 let turn = Promise.resolve();
-port.on('message', (request: CompileRequest | QueueRequest) => {
+port.on('message', (request: CompileRequest | QueueRequest | CloseRequest) => {
   turn = turn.then(async () => port.postMessage(await answer(request)));
 });

@@ -42,6 +42,7 @@ export interface DeliveryServiceDeps {
   outbox: OutboxRepository;
   /** Renders compiled letters: in a worker thread in the platform (letter-compile-worker.ts). */
   compiler: LetterCompiling;
+  /** Whether letters carry a PDF (`available`); the compile worker renders it with its own Chromium. */
   pdf: PdfRenderer;
   emails: EmailTemplates;
   clock: Clock;
@@ -348,25 +349,17 @@ export class DeliveryService {
       };
       let result: QueueResult;
       try {
-        // Compiled and written in the worker thread; only the PDF's print document comes back here.
-        let pdf: Buffer | undefined;
-        if (this.deps.pdf.available) {
-          const { printHtml } = await this.deps.compiler.compile({ ...input, pdfAttached: true });
-          try {
-            pdf = await this.deps.pdf.render(printHtml);
-          } catch (error) {
-            this.deps.logger.error(
-              { err: error, roundId: round.id },
-              'PDF rendering failed; the letter goes without it',
-            );
-          }
-        }
+        // Compiled, rendered to PDF and written in the worker thread: nothing of the letter comes back here.
         result = await this.deps.compiler.queue({
           ...toQueue,
-          input: { ...input, pdfAttached: pdf !== undefined },
-          ...(pdf ? { pdf } : {}),
+          input: { ...input, pdfAttached: this.deps.pdf.available },
           now: this.deps.clock.now(),
         });
+        if (result.kind === 'queued' && result.pdfError)
+          this.deps.logger.error(
+            { err: new Error(result.pdfError), roundId: round.id },
+            'PDF rendering failed; the letter goes without it',
+          );
       } catch (error) {
         if (!(error instanceof LetterTooLong)) throw error;
         await this.failRound(round, {

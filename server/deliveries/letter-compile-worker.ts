@@ -20,7 +20,8 @@ export interface CompileRequest {
 
 /**
  * A compiled letter to queue: the outbox message and the delivery record, apart from what compiling
- * gives (subject, bodies, file name). The PDF, when there is one, travels as bytes moved to the thread.
+ * gives (subject, bodies, file name). With `input.pdfAttached`, the thread renders the PDF itself
+ * (its own Chromium), so neither the print document nor the PDF reaches the web process's thread.
  */
 export interface LetterToQueue {
   input: RoundLetterInput;
@@ -32,13 +33,13 @@ export interface LetterToQueue {
     messageId: string;
   };
   delivery: { roundId: number; recipientId: number; recipientName: string; language: string };
-  pdf?: Buffer;
   now: Date;
 }
 
 /** What became of a letter to queue. */
 export type QueueResult =
-  | { kind: 'queued'; outboxMessageId: number }
+  /** `pdfError`: the PDF was asked for but could not be rendered, and the letter went without it. */
+  | { kind: 'queued'; outboxMessageId: number; pdfError?: string }
   /** Another process recorded this recipient's letter first: nothing was written. */
   | { kind: 'duplicate' }
   /** Larger than a relay accepts: nothing was written. */
@@ -47,29 +48,39 @@ export type QueueResult =
 /** A request to compile a letter and write it to the outbox, from the thread. */
 export interface QueueRequest {
   id: number;
-  queue: Omit<LetterToQueue, 'pdf'> & { pdf?: Uint8Array };
+  queue: LetterToQueue;
+}
+
+/** A request to the thread to close its Chromium (at shutdown), answered once it is closed. */
+export interface CloseRequest {
+  id: number;
+  close: true;
 }
 
 /** The compile worker's answer: the compiled letter (or what became of a letter to queue), or why not. */
 export type CompileReply =
   | { id: number; ok: true; letter: CompiledLetter; threadId: number }
   | { id: number; ok: true; queued: QueueResult; threadId: number }
+  | { id: number; ok: true; closed: true; threadId: number }
   | { id: number; ok: false; tooLong: { line: number; block: string; signatures: number } }
   | { id: number; ok: false; error: string };
 
 /** What compiles letters for deliveries: in a worker thread in the platform, in-process where that is fine. */
 export interface LetterCompiling {
-  /** The compiled letter, returned to this thread (for its print document, which Chromium turns into the PDF). */
+  /** The compiled letter, returned to this thread. */
   compile(input: RoundLetterInput): Promise<CompiledLetter>;
   /**
-   * Compiles a letter and writes it, with its delivery record, to the outbox in one transaction, all in
-   * the worker thread: the megabytes of a long letter never reach the web process's thread.
+   * Compiles a letter, renders its PDF when asked, and writes it with its delivery record to the outbox
+   * in one transaction, all in the worker thread: the megabytes of a long letter, its print document
+   * and its PDF never reach the web process's thread.
    */
   queue(letter: LetterToQueue): Promise<QueueResult>;
 }
 
+type Answer = CompiledLetter | QueueResult | true;
+
 interface Waiting {
-  resolve: (reply: CompiledLetter | QueueResult) => void;
+  resolve: (reply: Answer) => void;
   reject: (error: Error) => void;
 }
 
@@ -78,8 +89,7 @@ interface Waiting {
  * deliveries/), run as plain JavaScript; compile-worker.ts under tsx and vitest, loaded through tsx's
  * loader, which the thread registers first (on Node 20 `--import tsx` in a worker's execArgv is not applied).
  */
-function startWorker(databasePath: string): Worker {
-  const workerData: CompileWorkerData = { databasePath };
+function startWorker(workerData: CompileWorkerData): Worker {
   if (!fileURLToPath(import.meta.url).endsWith('.ts'))
     return new Worker(new URL('./compile-worker.js', import.meta.url), {
       name: 'letter-compiler',
@@ -92,9 +102,13 @@ function startWorker(databasePath: string): Worker {
   );
 }
 
-/** What the thread is started with: the database file it opens (its own connection) to queue letters. */
+/**
+ * What the thread is started with: the database file it opens (its own connection) to queue letters,
+ * and the Chromium it renders PDFs with (none: letters are queued without a PDF).
+ */
 export interface CompileWorkerData {
   databasePath: string;
+  chromiumPath?: string;
 }
 
 /**
@@ -109,10 +123,14 @@ export class LetterCompileWorker implements LetterCompiling {
   /** The thread that compiled the last letter (tests check it is not the main thread). */
   lastThreadId: number | undefined;
 
-  /** `databasePath`: the platform's SQLite file, which the thread opens too (WAL lets both write in turn). */
+  /**
+   * `databasePath`: the platform's SQLite file, which the thread opens too (WAL lets both write in turn).
+   * `chromiumPath`: the Chromium the thread renders delivery PDFs with; without it no PDF is rendered.
+   */
   constructor(
     private readonly logger: Logger,
     private readonly databasePath: string,
+    private readonly chromiumPath?: string,
   ) {
     if (databasePath === ':memory:')
       throw new Error('the compile worker needs a database file, not :memory:');
@@ -123,23 +141,17 @@ export class LetterCompileWorker implements LetterCompiling {
   }
 
   queue(letter: LetterToQueue): Promise<QueueResult> {
-    const pdf = letter.pdf ? new Uint8Array(letter.pdf) : undefined;
-    return this.send<QueueResult>(
-      (id) => ({ id, queue: { ...letter, ...(pdf ? { pdf } : {}) } }),
-      // A copy of the PDF's bytes is moved, not copied again, into the thread.
-      pdf ? [pdf.buffer] : [],
-    );
+    return this.send<QueueResult>((id) => ({ id, queue: letter }));
   }
 
-  private send<T extends CompiledLetter | QueueResult>(
-    request: (id: number) => CompileRequest | QueueRequest,
-    transfer: ArrayBuffer[] = [],
+  private send<T extends Answer>(
+    request: (id: number) => CompileRequest | QueueRequest | CloseRequest,
+    worker = this.start(),
   ): Promise<T> {
-    const worker = this.start();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (reply: CompiledLetter | QueueResult) => void, reject });
-      worker.postMessage(request(id), transfer);
+      this.waiting.set(id, { resolve: resolve as (reply: Answer) => void, reject });
+      worker.postMessage(request(id));
       // Kept alive only while a letter is being compiled.
       worker.ref();
     });
@@ -147,7 +159,10 @@ export class LetterCompileWorker implements LetterCompiling {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = startWorker(this.databasePath);
+    const worker = startWorker({
+      databasePath: this.databasePath,
+      ...(this.chromiumPath ? { chromiumPath: this.chromiumPath } : {}),
+    });
     worker.unref();
     worker.on('message', (reply: CompileReply) => this.answer(reply));
     worker.on('error', (error) => this.stop(error));
@@ -163,7 +178,7 @@ export class LetterCompileWorker implements LetterCompiling {
     if (!waiting) return;
     if (reply.ok) {
       this.lastThreadId = reply.threadId;
-      waiting.resolve('letter' in reply ? reply.letter : reply.queued);
+      waiting.resolve('letter' in reply ? reply.letter : 'queued' in reply ? reply.queued : true);
     } else if ('tooLong' in reply) {
       waiting.reject(new LetterTooLong(reply.tooLong.line, reply.tooLong.block, reply.tooLong.signatures));
     } else {
@@ -180,10 +195,21 @@ export class LetterCompileWorker implements LetterCompiling {
     this.waiting.clear();
   }
 
-  /** Ends the thread (at shutdown); letters still waiting fail. */
+  /**
+   * Ends the thread (at shutdown); letters still waiting fail. The thread first closes its Chromium
+   * (after the letter it is on, waited for up to 10 s), which ending the thread would leave running.
+   */
   async close(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
+    if (this.chromiumPath) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.send<true>((id) => ({ id, close: true }), worker).catch(() => true),
+        new Promise((resolve) => (timer = setTimeout(resolve, 10_000))),
+      ]);
+      clearTimeout(timer);
+    }
     this.stop(new Error('the platform is shutting down'));
     await worker.terminate();
   }

@@ -29,7 +29,8 @@ export class ChromiumPdfRenderer implements PdfRenderer {
   private browser: Promise<Browser> | undefined;
 
   constructor(
-    private readonly executablePath: string,
+    /** The Chromium binary: the compile worker starts its own renderer with it (letter-compile-worker.ts). */
+    readonly executablePath: string,
     private readonly logger: Logger,
   ) {
     this.available = chromiumAt(executablePath);
