@@ -17,6 +17,11 @@ const BLOCK_REASONS: Record<AbuseListEntry['kind'], SuspectReason> = {
   address: 'blocked-address',
 };
 
+interface SourceMatch {
+  blocked: AbuseListEntry[];
+  allowed: boolean;
+}
+
 /**
  * The admins' block and allow lists, and the maintained list of disposable e-mail domains.
  *
@@ -49,7 +54,22 @@ export class SourceListsScreen implements SigningScreen {
     return allowed && blocked.length === 0;
   }
 
-  private async match(attempt: SigningAttempt): Promise<{ blocked: AbuseListEntry[]; allowed: boolean }> {
+  /**
+   * The signing service hands one attempt object to every screen, and asks `allows()` (for the rate
+   * limits) and `screen()` about it at the same time: the lists are read once per attempt, not twice.
+   */
+  private readonly matches = new WeakMap<SigningAttempt, Promise<SourceMatch>>();
+
+  private match(attempt: SigningAttempt): Promise<SourceMatch> {
+    let found = this.matches.get(attempt);
+    if (!found) {
+      found = this.readLists(attempt);
+      this.matches.set(attempt, found);
+    }
+    return found;
+  }
+
+  private async readLists(attempt: SigningAttempt): Promise<SourceMatch> {
     const { secret } = this.deps;
     const source: AttemptSource = {
       ip: attempt.ip,

@@ -115,6 +115,27 @@ describe('block and allow lists, and disposable domains', () => {
     expect(await screen.allows(attempt({ email: 'x@mailinator.com' }))).toBe(false);
   });
 
+  it('reads the lists once for an attempt that is both screened and asked about for the rate limits', async () => {
+    let reads = 0;
+    const counting = Object.assign(Object.create(lists) as AbuseListRepository, {
+      all: () => {
+        reads += 1;
+        return lists.all();
+      },
+    });
+    const once = new SourceListsScreen({
+      lists: counting,
+      disposable: new DisposableDomains(),
+      secret: SECRET,
+    });
+    const same = attempt({ email: 'x@mailinator.com' });
+    await Promise.all([once.screen(same), once.allows(same)]);
+    expect(reads).toBe(1);
+    // A new attempt (another signing) reads them again: a change to the lists takes effect at once.
+    await once.screen(attempt());
+    expect(reads).toBe(2);
+  });
+
   it('lets a block win over an allow', async () => {
     await listed(
       [
