@@ -109,6 +109,19 @@ async function main(): Promise<void> {
   const organizer = (await platform.repositories.users.findById(created.id))!;
 
   for (let i = 0; i < 50; i += 1) await health(); // warm the connection and the route
+  // The baseline, in the same process and run: /healthz on an idle platform, asked as during a compile.
+  const idle: number[] = [];
+  for (let i = 0; i < 300; i += 1) {
+    const asked = performance.now();
+    await health();
+    idle.push(performance.now() - asked);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  idle.sort((a, b) => a - b);
+  const idleP99 = pct(idle, 0.99);
+  console.info(
+    `idle baseline: /healthz n=${idle.length} median ${pct(idle, 0.5).toFixed(1)} ms, p99 ${idleP99.toFixed(1)} ms, max ${idle.at(-1)!.toFixed(1)} ms`,
+  );
 
   for (const [run, letterId] of letters.entries()) {
     await platform.deliveries.sendTest(organizer, letterId, `bench-${run}`);
@@ -158,6 +171,7 @@ async function main(): Promise<void> {
     const inRun = gc.filter((g) => g.at >= started);
     console.info(
       `run ${run + 1}: compile ${took.toFixed(0)} ms; /healthz n=${sorted.length} median ${pct(sorted, 0.5).toFixed(1)} ms, p99 ${pct(sorted, 0.99).toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms; ` +
+        `p99 ÷ idle p99 ${(pct(sorted, 0.99) / idleP99).toFixed(2)}×; ` +
         `event-loop delay max ${(delay.max / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms; ` +
         `main-thread GC ${inRun.length} pauses, total ${inRun.reduce((s, g) => s + g.ms, 0).toFixed(0)} ms, longest ${Math.max(0, ...inRun.map((g) => g.ms)).toFixed(1)} ms`,
     );
