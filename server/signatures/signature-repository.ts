@@ -89,13 +89,7 @@ export class SignatureRepository {
     to: SignatureStatus,
     changes: SignatureUpdate = {},
   ): Promise<boolean> {
-    if (!canMove(from, to)) throw new Error(`illegal signature transition ${from} → ${to}`);
-    const result = await this.db
-      .updateTable('signatures')
-      .set({ ...changes, status: to })
-      .where('id', '=', id)
-      .where('status', '=', from)
-      .executeTakeFirst();
+    const result = await this.move(id, from, to, changes).executeTakeFirst();
     return result.numUpdatedRows === 1n;
   }
 
@@ -109,15 +103,18 @@ export class SignatureRepository {
     to: SignatureStatus,
     changes: SignatureUpdate = {},
   ): Promise<Signature | undefined> {
+    const row = await this.move(id, from, to, changes).returningAll().executeTakeFirst();
+    return row ? toSignature(row) : undefined;
+  }
+
+  /** The one compare-and-set statement both transitions run, refused before it runs if the move is illegal. */
+  private move(id: number, from: SignatureStatus, to: SignatureStatus, changes: SignatureUpdate) {
     if (!canMove(from, to)) throw new Error(`illegal signature transition ${from} → ${to}`);
-    const row = await this.db
+    return this.db
       .updateTable('signatures')
       .set({ ...changes, status: to })
       .where('id', '=', id)
-      .where('status', '=', from)
-      .returningAll()
-      .executeTakeFirst();
-    return row ? toSignature(row) : undefined;
+      .where('status', '=', from);
   }
 
   /**
