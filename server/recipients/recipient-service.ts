@@ -13,7 +13,7 @@ import { randomRef } from '../lib/ids.js';
 import { authorize, can, type RecipientResource } from '../policy/policy.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
 import type { Recipient } from './recipient.js';
-import { parseRecipientCsv, type ImportRow } from './recipient-import.js';
+import { parseRecipientCsv, RECIPIENT_CSV_COLUMNS, type ImportRow } from './recipient-import.js';
 import type { RecipientImportRepository } from './recipient-import-repository.js';
 import { parseRecipient, type RecipientFormValues, type RecipientInput } from './recipient-input.js';
 import type { RecipientRepository } from './recipient-repository.js';
@@ -27,17 +27,11 @@ export interface RecipientServiceDeps {
   clock: Clock;
 }
 
-/** The fields of a recipient an edit may change, in the order the audit log names them. */
-const RECIPIENT_FIELDS = [
-  'name',
-  'title',
-  'organisation',
-  'country',
-  'email',
-  'language',
-  'salutation',
-  'notes',
-] as const satisfies readonly (keyof RecipientInput)[];
+/**
+ * The fields of a recipient an edit may change, in the order the audit log names them: the directory's
+ * CSV columns, which are exactly those fields (a column that was not one would not typecheck).
+ */
+const RECIPIENT_FIELDS: readonly (keyof RecipientInput)[] = RECIPIENT_CSV_COLUMNS;
 
 /**
  * What an edit changes, for the audit log: the names of the changed fields, and the old and new
