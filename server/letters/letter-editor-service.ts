@@ -1,7 +1,8 @@
 import type { User } from '../accounts/account.js';
 import type { UserRepository } from '../accounts/user-repository.js';
+import type { AuditAction } from '../audit/audit.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
-import type { Db } from '../db/database.js';
+import type { Db, Tx } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, notFound } from '../lib/errors.js';
 import type { Recipient } from '../recipients/recipient.js';
@@ -414,8 +415,6 @@ export class LetterEditorService {
         if (standing > 0 && !confirmNewVersion)
           return { kind: 'confirm-new-version', signatures: standing, nextVersion };
       }
-      const audit = this.deps.audit.with(tx);
-      const actor = { id: user.id, email: user.email };
       const settings = await this.deps.settings.with(tx).read();
       if (changesWaitForReview(current.status, settings.requireReview, mayPublishUnreviewed)) {
         const listed = ((await letters.recipientsOfLetters([current.id])).get(current.id) ?? []).map(
@@ -438,18 +437,16 @@ export class LetterEditorService {
           ))
         )
           throw new AppError(409, 'letter_changed', 'errors.letterNotDraft');
-        await audit.record(
+        await this.recordLetterStep(
+          tx,
+          user,
+          'letter-changes-submitted',
+          current.id,
           {
-            actor,
-            action: 'letter-changes-submitted',
-            targetType: 'letter',
-            targetId: current.id,
-            details: {
-              slug: current.slug,
-              texts: textsChanged,
-              recipients: recipientsChanged,
-              settings: detailsChanged,
-            },
+            slug: current.slug,
+            texts: textsChanged,
+            recipients: recipientsChanged,
+            settings: detailsChanged,
           },
           now,
         );
@@ -473,14 +470,12 @@ export class LetterEditorService {
       // An account that may publish unreviewed saved over changes that were waiting (the form showed
       // them): its save is the review.
       if (current.pendingEditAt && (await letters.clearPendingEdit(current.id))) {
-        await audit.record(
-          {
-            actor,
-            action: 'letter-changes-approved',
-            targetType: 'letter',
-            targetId: current.id,
-            details: { slug: current.slug, version: newVersion, bySaving: true },
-          },
+        await this.recordLetterStep(
+          tx,
+          user,
+          'letter-changes-approved',
+          current.id,
+          { slug: current.slug, version: newVersion, bySaving: true },
           now,
         );
       }
@@ -519,14 +514,12 @@ export class LetterEditorService {
         letterId,
         still.map((r) => r.id),
       );
-      await this.deps.audit.with(tx).record(
-        {
-          actor: { id: user.id, email: user.email },
-          action: 'letter-changes-approved',
-          targetType: 'letter',
-          targetId: letterId,
-          details: { slug: current.slug, version: newVersion },
-        },
+      await this.recordLetterStep(
+        tx,
+        user,
+        'letter-changes-approved',
+        letterId,
+        { slug: current.slug, version: newVersion },
         now,
       );
       return { newVersion };
@@ -540,16 +533,7 @@ export class LetterEditorService {
     await this.deps.db.transaction().execute(async (tx) => {
       if (!(await this.deps.letters.with(tx).clearPendingEdit(letterId)))
         throw new AppError(409, 'no_changes_waiting', 'policy.review.nothingWaiting');
-      await this.deps.audit.with(tx).record(
-        {
-          actor: { id: user.id, email: user.email },
-          action: 'letter-changes-returned',
-          targetType: 'letter',
-          targetId: letterId,
-          details: { slug: letter.slug },
-        },
-        now,
-      );
+      await this.recordLetterStep(tx, user, 'letter-changes-returned', letterId, { slug: letter.slug }, now);
     });
   }
 
@@ -668,16 +652,7 @@ export class LetterEditorService {
       ) {
         throw new AppError(409, 'letter_not_draft', 'errors.letterNotDraft');
       }
-      await this.deps.audit.with(tx).record(
-        {
-          actor: { id: user.id, email: user.email },
-          action: 'letter-published',
-          targetType: 'letter',
-          targetId: letter.id,
-          details: { slug: letter.slug },
-        },
-        now,
-      );
+      await this.recordLetterStep(tx, user, 'letter-published', letter.id, { slug: letter.slug }, now);
     });
     return { kind: 'published' };
   }
@@ -699,16 +674,7 @@ export class LetterEditorService {
       ) {
         throw new AppError(409, 'letter_not_open', 'errors.letterNotOpen');
       }
-      await this.deps.audit.with(tx).record(
-        {
-          actor: { id: user.id, email: user.email },
-          action: 'letter-closed',
-          targetType: 'letter',
-          targetId: letter.id,
-          details: { slug: letter.slug },
-        },
-        now,
-      );
+      await this.recordLetterStep(tx, user, 'letter-closed', letter.id, { slug: letter.slug }, now);
     });
   }
 
@@ -787,6 +753,29 @@ export class LetterEditorService {
     const { letter, collaboratorIds } = await this.access(user, letterId);
     authorize(user, 'letter.manage-collaborators', letterResource(letter, collaboratorIds));
     await this.deps.letters.removeCollaborator(letter.id, collaboratorId);
+  }
+
+  /** The audit entry of an organizer's or admin's step on one letter, in the step's own transaction. */
+  private recordLetterStep(
+    tx: Tx,
+    user: Pick<User, 'id' | 'email'>,
+    action: AuditAction,
+    letterId: number,
+    details: Record<string, unknown>,
+    now: Date,
+  ): Promise<void> {
+    return this.deps.audit
+      .with(tx)
+      .record(
+        {
+          actor: { id: user.id, email: user.email },
+          action,
+          targetType: 'letter',
+          targetId: letterId,
+          details,
+        },
+        now,
+      );
   }
 }
 
