@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../../server/accounts/account.js';
 import type { LetterToQueue } from '../../../server/deliveries/letter-compile-worker.js';
-import { keyedHash } from '../../../server/lib/keyed-hash.js';
 import { RecipientRepository } from '../../../server/recipients/recipient-repository.js';
 import { createAccount } from '../../support/accounts.js';
 import { createLetter } from '../../support/factories.js';
+import { storeSignature } from '../../support/stored-signatures.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 
 const SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -52,42 +51,14 @@ describe('an erasure while a round compiles', () => {
       .insertInto('letter_recipients')
       .values({ letter_id: id, recipient_id: second, position: 1 })
       .execute();
-    const { current_version_id: version } = await t.platform.db
-      .selectFrom('letters')
-      .select('current_version_id')
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
     const at = new Date(now.getTime() - 86_400_000).toISOString();
     for (const supporter of [ERASED, OTHER])
-      await t.platform.db
-        .insertInto('signatures')
-        .values({
-          letter_id: id,
-          letter_version_id: version!,
-          ref: randomBytes(12).toString('base64url'),
-          status: 'confirmed',
-          full_name: supporter.name,
-          email: supporter.email,
-          email_hash: keyedHash(SECRET, 'email', supporter.email),
-          country: 'KR',
-          city: '',
-          organisation: '',
-          job_title: '',
-          display: 'full',
-          language: 'en',
-          consent_updates: 0,
-          ip_hash: null,
-          confirmation_sends: 1,
-          created_at: at,
-          confirmed_at: at,
-          withdrawn_at: null,
-          updated_at: at,
-          invalidated_at: null,
-          invalidated_reason: null,
-          status_before_invalidation: null,
-          anonymised_at: null,
-        })
-        .execute();
+      await storeSignature(t.platform.db, SECRET, id, {
+        ...supporter,
+        status: 'confirmed',
+        country: 'KR',
+        createdAt: at,
+      });
     await t.platform.db.updateTable('letters').set({ signature_count: 2 }).where('id', '=', id).execute();
     return id;
   }
