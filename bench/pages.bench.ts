@@ -1,6 +1,8 @@
 /**
  * Public pages and signing under load, in one process on loopback: requests per second and latency
  * percentiles for the home page, a letter page with 20,000 confirmed signatures, and the signing POST.
+ * Each is also given as a ratio to an Express hello-world measured the same way in the same run (the
+ * machine is shared and noisy: only same-run ratios compare across runs).
  * Run: npm run bench. Not part of npm test; figures go to docs/performance.md by hand.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import express from 'express';
 import nodemailer from 'nodemailer';
 import { createApp } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
@@ -121,7 +124,19 @@ async function main(): Promise<void> {
     .join('; ');
   const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
 
-  const results: Result[] = [];
+  // The baseline: the least an Express response can cost on this machine, in this run.
+  const hello = express();
+  hello.get('/', (_req, res) => {
+    res.send('hello');
+  });
+  const helloServer = hello.listen(0, '127.0.0.1');
+  await new Promise((resolve) => helloServer.once('listening', resolve));
+  const helloBase = `http://127.0.0.1:${(helloServer.address() as AddressInfo).port}`;
+  const baseline = await run('Express hello-world (baseline)', () => fetch(`${helloBase}/`));
+  helloServer.closeAllConnections();
+  helloServer.close();
+
+  const results: Result[] = [baseline];
   results.push(await run('GET / (home)', () => fetch(`${base}/`)));
   results.push(
     await run(`GET /letters/<slug> (${SIGNATURES.toLocaleString('en')} signatures)`, () =>
@@ -153,11 +168,11 @@ async function main(): Promise<void> {
   console.log(
     `\nUndersigned page benchmark — ${os.cpus().length} cores, Node ${process.version}, ${CONCURRENCY} concurrent clients, ${DURATION_MS / 1000} s each\n`,
   );
-  console.log('| scenario | requests | req/s | p50 ms | p95 ms | p99 ms | errors |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| scenario | requests | req/s | ÷ baseline | p50 ms | p95 ms | p99 ms | errors |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     console.log(
-      `| ${r.name} | ${r.requests} | ${r.perSecond} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |`,
+      `| ${r.name} | ${r.requests} | ${r.perSecond} | ${(r.perSecond / baseline.perSecond).toFixed(2)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |`,
     );
   }
   console.log(`\nRSS after the run: ${Math.round(process.memoryUsage().rss / 1_048_576)} MB`);
