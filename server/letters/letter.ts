@@ -189,6 +189,26 @@ export function pickLanguage(
   return available[0] ?? primary;
 }
 
+/**
+ * The one language fallback for a letter's text, used wherever a text is shown or sent: the complete
+ * translation in the requested language, else the complete one in the primary language, else any complete
+ * one; a letter with no complete translation falls back the same way over its unfinished texts.
+ */
+export function textIn<T extends LetterText>(
+  texts: readonly T[],
+  requested: string | undefined,
+  primary: string,
+): T | undefined {
+  const complete = texts.filter(isComplete);
+  const pool = complete.length > 0 ? complete : texts;
+  const chosen = pickLanguage(
+    pool.map((t) => t.language),
+    requested,
+    primary,
+  );
+  return pool.find((t) => t.language === chosen);
+}
+
 /** Whole days from `now` until the letter closes (0 on its last day); null without a closing date. */
 export function daysLeft(closesAt: Date | null, now: Date): number | null {
   if (!closesAt) return null;

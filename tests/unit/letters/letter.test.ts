@@ -6,6 +6,7 @@ import {
   pickLanguage,
   progressPercent,
   signingState,
+  textIn,
   type LetterStatus,
 } from '../../../server/letters/letter.js';
 
@@ -131,5 +132,22 @@ describe('daysLeft', () => {
   it('is never negative after the letter closed', () => {
     expect(daysLeft(NOW, NOW)).toBe(0);
     expect(daysLeft(at(-10 * DAY), NOW)).toBe(0);
+  });
+});
+
+describe('textIn', () => {
+  const text = (language: string, body = 'Text') => ({ language, title: 'Title', summary: 'Summary', body });
+
+  it('gives the complete translation in the requested language', () => {
+    expect(textIn([text('en'), text('ko')], 'ko', 'en')?.language).toBe('ko');
+  });
+
+  it('passes over an unfinished translation in the requested language for the primary one', () => {
+    expect(textIn([text('en'), text('ko', '')], 'ko', 'en')?.language).toBe('en');
+  });
+
+  it('falls back over unfinished texts when no translation is complete yet', () => {
+    expect(textIn([text('en', ''), text('ko', '')], 'ko', 'en')?.language).toBe('ko');
+    expect(textIn([], 'ko', 'en')).toBeUndefined();
   });
 });
