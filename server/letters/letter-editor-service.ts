@@ -9,10 +9,10 @@ import type { Recipient } from '../recipients/recipient.js';
 import type { NewRecipient, RecipientRepository } from '../recipients/recipient-repository.js';
 import { authorize, can, letterResource } from '../policy/policy.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
+import { changesWaitForReview } from '../settings/settings.js';
 import { publicName } from '../signatures/signature.js';
 import type { SignatureRepository } from '../signatures/signature-repository.js';
 import {
-  changesWaitForReview,
   isComplete,
   pickLanguage,
   publishProblems,
@@ -416,7 +416,7 @@ export class LetterEditorService {
           return { kind: 'confirm-new-version', signatures: standing, nextVersion };
       }
       const settings = await this.deps.settings.with(tx).read();
-      if (changesWaitForReview(current.status, settings.requireReview, mayPublishUnreviewed)) {
+      if (changesWaitForReview(current.status !== 'draft', settings.requireReview, mayPublishUnreviewed)) {
         const listed = ((await letters.recipientsOfLetters([current.id])).get(current.id) ?? []).map(
           (r) => r.id,
         );
@@ -764,18 +764,16 @@ export class LetterEditorService {
     details: Record<string, unknown>,
     now: Date,
   ): Promise<void> {
-    return this.deps.audit
-      .with(tx)
-      .record(
-        {
-          actor: { id: user.id, email: user.email },
-          action,
-          targetType: 'letter',
-          targetId: letterId,
-          details,
-        },
-        now,
-      );
+    return this.deps.audit.with(tx).record(
+      {
+        actor: { id: user.id, email: user.email },
+        action,
+        targetType: 'letter',
+        targetId: letterId,
+        details,
+      },
+      now,
+    );
   }
 }
 

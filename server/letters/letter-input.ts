@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkLetterTemplate, type TemplateProblem } from './letter-template-check.js';
-import { isLetterLanguage, type LetterText } from './letter.js';
+import { isLetterLanguage } from '../lib/languages.js';
+import type { LetterText } from './letter.js';
 import type { LetterDetails } from './letter-repository.js';
 import { dayValue, parseUtcDay } from '../lib/dates.js';
 

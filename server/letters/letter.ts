@@ -17,26 +17,6 @@ export function canMoveLetter(from: LetterStatus, to: LetterStatus): boolean {
   return LETTER_TRANSITIONS[from].includes(to);
 }
 
-/** Languages a letter can be written in and a recipient can prefer (names come from Intl). */
-export const LETTER_LANGUAGES = [
-  'en',
-  'ko',
-  'uk',
-  'ru',
-  'ja',
-  'zh',
-  'de',
-  'fr',
-  'es',
-  'it',
-  'pl',
-  'nl',
-] as const;
-
-export function isLetterLanguage(code: string): boolean {
-  return (LETTER_LANGUAGES as readonly string[]).includes(code);
-}
-
 export interface Letter {
   id: number;
   slug: string;
@@ -107,19 +87,6 @@ export function sameTexts(a: readonly LetterText[], b: readonly LetterText[]): b
       other !== undefined && other.title === t.title && other.summary === t.summary && other.body === t.body
     );
   });
-}
-
-/**
- * Whether saving changes to a letter holds them for an admin's review instead of applying them: a
- * published letter was approved as it is, so when the platform requires review, what the public reads,
- * signs and what recipients receive changes only once an admin approves. Drafts change in place.
- */
-export function changesWaitForReview(
-  status: LetterStatus,
-  requireReview: boolean,
-  mayPublishUnreviewed: boolean,
-): boolean {
-  return status !== 'draft' && requireReview && !mayPublishUnreviewed;
 }
 
 /** Whether a confirmed count has reached a goal that closes the letter. */

@@ -17,3 +17,24 @@ export function languageName(code: string, inLanguage: string): string {
     return code;
   }
 }
+
+/** Languages a letter can be written in and a recipient can prefer (names come from Intl). */
+export const LETTER_LANGUAGES = [
+  'en',
+  'ko',
+  'uk',
+  'ru',
+  'ja',
+  'zh',
+  'de',
+  'fr',
+  'es',
+  'it',
+  'pl',
+  'nl',
+] as const;
+
+/** Whether a code is one of LETTER_LANGUAGES. */
+export function isLetterLanguage(code: string): boolean {
+  return (LETTER_LANGUAGES as readonly string[]).includes(code);
+}

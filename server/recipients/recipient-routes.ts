@@ -2,7 +2,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import multer from 'multer';
 import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam, pathParam, translatedErrors } from '../http/input.js';
-import { LETTER_LANGUAGES } from '../letters/letter.js';
+import { LETTER_LANGUAGES } from '../lib/languages.js';
 import { countryOptions } from '../lib/countries.js';
 import { AppError } from '../lib/errors.js';
 import type { TFunction } from '../lib/i18n.js';

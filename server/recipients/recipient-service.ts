@@ -1,17 +1,13 @@
 import type { User } from '../accounts/account.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
-import {
-  changesWaitForReview,
-  isLetterLanguage,
-  LETTER_LANGUAGES,
-  type LetterStatus,
-} from '../letters/letter.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { randomRef } from '../lib/ids.js';
 import { authorize, can, type RecipientResource } from '../policy/policy.js';
+import { isLetterLanguage, LETTER_LANGUAGES } from '../lib/languages.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
+import { changesWaitForReview } from '../settings/settings.js';
 import type { Recipient } from './recipient.js';
 import { parseRecipientCsv, RECIPIENT_CSV_COLUMNS, type ImportRow } from './recipient-import.js';
 import type { RecipientImportRepository } from './recipient-import-repository.js';
@@ -355,7 +351,7 @@ export class RecipientService {
         {
           usedBy: usedBy.map(({ status, ...letter }) => ({
             ...letter,
-            reviewed: changesWaitForReview(status as LetterStatus, requireReview, false),
+            reviewed: changesWaitForReview(status !== 'draft', requireReview, false),
           })),
         },
       ]),

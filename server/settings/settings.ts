@@ -6,11 +6,26 @@ export interface PlatformSettings {
   trendingAlertPerHour: number;
 }
 
+/**
+ * Whether saving changes to a letter holds them for an admin's review instead of applying them: a
+ * published letter was approved as it is, so when the platform requires review, what the public reads,
+ * signs and what recipients receive changes only once an admin approves. Drafts change in place.
+ */
+export function changesWaitForReview(
+  published: boolean,
+  requireReview: boolean,
+  mayPublishUnreviewed: boolean,
+): boolean {
+  return published && requireReview && !mayPublishUnreviewed;
+}
+
 export const DEFAULT_SETTINGS: PlatformSettings = { requireReview: false, trendingAlertPerHour: 50 };
 
 /** The alert threshold an admin may set: a whole number of signatures per hour. */
 export function parseTrendingAlert(value: string | undefined): number | undefined {
-  return value !== undefined && /^\d{1,6}$/.test(value.trim()) && Number(value) >= 1 ? Number(value) : undefined;
+  return value !== undefined && /^\d{1,6}$/.test(value.trim()) && Number(value) >= 1
+    ? Number(value)
+    : undefined;
 }
 
 /** Reads stored key/value pairs into settings, falling back to defaults for missing or malformed values. */
