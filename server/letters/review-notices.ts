@@ -1,0 +1,21 @@
+import type { Tx } from '../db/database.js';
+
+/** The letter a review notice is about: enough to name it and link to it. */
+export interface ReviewedLetter {
+  id: number;
+  slug: string;
+  title: string;
+}
+
+/** The e-mails a review step sends, queued in the step's own transaction (H3's mail module implements it). */
+export interface ReviewNotices {
+  /** Tells every active admin that a letter (or a change to a published letter) waits for their review. */
+  awaitingReview(tx: Tx, letter: ReviewedLetter, kind: 'letter' | 'changes'): Promise<void>;
+  /** Tells the letter's owner and collaborators what the review decided. */
+  reviewed(
+    tx: Tx,
+    letter: ReviewedLetter,
+    outcome: 'approved' | 'returned',
+    kind: 'letter' | 'changes',
+  ): Promise<void>;
+}
