@@ -60,8 +60,8 @@ import { DisposableDomains } from './abuse/disposable-domains.js';
 import { ProofOfWork } from './abuse/proof-of-work.js';
 import { ProofOfWorkRepository } from './abuse/proof-of-work-repository.js';
 import { TrendingRepository } from './abuse/trending-repository.js';
-import { ProofOfWorkScreen } from './signatures/proof-of-work-screen.js';
-import { SourceListsScreen } from './signatures/source-lists-screen.js';
+import { ProofOfWorkScreen } from './abuse/proof-of-work-screen.js';
+import { SourceListsScreen } from './abuse/source-lists-screen.js';
 import { LimitRepository } from './limits/limit-repository.js';
 import { pruneLimits, SigningLimitScreen } from './limits/signing-limit-screen.js';
 

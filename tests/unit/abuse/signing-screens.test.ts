@@ -6,9 +6,9 @@ import { DisposableDomains } from '../../../server/abuse/disposable-domains.js';
 import { CHALLENGE_TTL_MS, ProofOfWork } from '../../../server/abuse/proof-of-work.js';
 import { ProofOfWorkRepository } from '../../../server/abuse/proof-of-work-repository.js';
 import { keyedHash } from '../../../server/lib/keyed-hash.js';
-import { ProofOfWorkScreen } from '../../../server/signatures/proof-of-work-screen.js';
+import { ProofOfWorkScreen } from '../../../server/abuse/proof-of-work-screen.js';
 import type { SigningAttempt } from '../../../server/signatures/signing-screen.js';
-import { SourceListsScreen } from '../../../server/signatures/source-lists-screen.js';
+import { SourceListsScreen } from '../../../server/abuse/source-lists-screen.js';
 import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
 
 const SECRET = 'screen-test-secret-screen-test-secret-01';

@@ -1,14 +1,14 @@
-import type { AbuseListRepository } from '../abuse/abuse-list-repository.js';
-import {
-  domainOfAddress,
-  entryMatches,
-  type AbuseListEntry,
-  type AttemptSource,
-} from '../abuse/abuse-list.js';
-import type { DisposableDomains } from '../abuse/disposable-domains.js';
+import type { AbuseListRepository } from './abuse-list-repository.js';
+import { domainOfAddress, entryMatches, type AbuseListEntry, type AttemptSource } from './abuse-list.js';
+import type { DisposableDomains } from './disposable-domains.js';
 import { keyedHash } from '../lib/keyed-hash.js';
-import { emailKey } from './signature.js';
-import type { ScreeningVerdict, SigningAttempt, SigningScreen, SuspectReason } from './signing-screen.js';
+import { emailKey } from '../signatures/signature.js';
+import type {
+  ScreeningVerdict,
+  SigningAttempt,
+  SigningScreen,
+  SuspectReason,
+} from '../signatures/signing-screen.js';
 
 const BLOCK_REASONS: Record<AbuseListEntry['kind'], SuspectReason> = {
   ip: 'blocked-ip',

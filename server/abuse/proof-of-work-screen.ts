@@ -1,10 +1,10 @@
-import type { ProofOfWork } from '../abuse/proof-of-work.js';
+import type { ProofOfWork } from './proof-of-work.js';
 import {
   NO_FINDINGS,
   type ScreeningVerdict,
   type SigningAttempt,
   type SigningScreen,
-} from './signing-screen.js';
+} from '../signatures/signing-screen.js';
 
 /**
  * The proof of work the signing form's widget sends. Valid: nothing to say. Forged, expired or for
