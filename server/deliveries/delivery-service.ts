@@ -25,7 +25,7 @@ import {
 import { parseDeliverySettings, type DeliverySettingsValues } from './delivery-input.js';
 import type { DeliveryRecord, DeliveryRepository, SentDelivery } from './delivery-repository.js';
 import { MAX_LETTER_TEXT_LENGTH, MAX_MESSAGE_BYTES } from '../letters/letter-size.js';
-import { checkLetterSize } from '../letters/letter-template-check.js';
+import { checkLetterSize } from '../letters/letter-text-check.js';
 import { buildMergeFields, recipientFields } from '../letters/merge-fields.js';
 import type { LetterCompiling, QueueResult } from './letter-compile-worker.js';
 import { LetterTooLong } from './letter-compiler.js';

@@ -4,7 +4,7 @@ import { formBody, formText, idParam, pathParam } from '../http/input.js';
 import type { TFunction } from '../lib/i18n.js';
 import { can } from '../policy/policy.js';
 import type { Recipient } from '../recipients/recipient.js';
-import { describeProblem } from './letter-template-check.js';
+import { describeProblem } from './letter-text-check.js';
 import { isLetterLanguage, LETTER_LANGUAGES } from '../lib/languages.js';
 import { isComplete, type LetterStatus } from './letter.js';
 import type { EditorState, LetterEditorService, PreviewOutcome } from './letter-editor-service.js';
@@ -71,8 +71,8 @@ interface EditorView {
 
 /** Builds everything the editor template shows from the values being edited. */
 function renderEditor(req: Request, res: Response, view: EditorView, status = 200) {
-  const t = res.locals.t as TFunction;
-  const ui = (res.locals.language as string) ?? 'en';
+  const t = res.locals.t;
+  const ui = res.locals.language;
   const { values, state } = view;
   const errors = translateErrors(t, view.errors ?? {});
   const chosen = new Set(values.recipientIds);
@@ -228,8 +228,8 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
 
   router.get('/', async (req, res) => {
     const user = currentUser(res);
-    const t = res.locals.t as TFunction;
-    const ui = res.locals.language as string;
+    const t = res.locals.t;
+    const ui = res.locals.language;
     const { letters, awaitingReview } = await editor.dashboard(user);
     const number = new Intl.NumberFormat(ui);
     const dayFormat = new Intl.DateTimeFormat(ui, { month: 'short', day: 'numeric', timeZone: 'UTC' });
@@ -265,7 +265,7 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
 
   router.get('/letters', async (_req, res) => {
     const user = currentUser(res);
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const letters = await editor.list(user);
     res.render('admin/letters', {
       titleKey: 'editor.listTitle',
@@ -274,7 +274,7 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
   });
 
   router.get('/letters/templates', (_req, res) => {
-    const ui = res.locals.language as string;
+    const ui = res.locals.language;
     res.render('admin/templates', {
       titleKey: 'templates.title',
       templates: editor.templates().map((template) => ({
@@ -322,7 +322,7 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
 
   // The live preview (with JavaScript): the same rendering as the Preview button, answered as JSON.
   const previewJson: RequestHandler = async (req, res) => {
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const body = formBody(req.body);
     const letterId = req.params.id === undefined ? undefined : idParam(req, 'id');
     const preview = await editor.preview(currentUser(res), letterId, editorValues(body), previewChoice(body));
@@ -444,8 +444,8 @@ export function letterAdminRoutes(deps: LetterAdminRoutesDeps): Router {
   });
 
   router.get('/letters/:id/versions', async (req, res) => {
-    const ui = res.locals.language as string;
-    const t = res.locals.t as TFunction;
+    const ui = res.locals.language;
+    const t = res.locals.t;
     const history = await editor.history(currentUser(res), idParam(req, 'id'));
     res.render('admin/letter-versions', {
       titleKey: 'versions.title',

@@ -27,10 +27,10 @@ import { parseEditorForm, type EditorErrors, type EditorValues } from './letter-
 import type { LetterDetails, LetterListItem, LetterRepository, PendingEdit } from './letter-repository.js';
 import {
   checkLetterSizeForSave,
-  checkLetterTemplate,
+  checkLetterText,
   letterSizeErrors,
-  type TemplateProblem,
-} from './letter-template-check.js';
+  type LetterTextProblem,
+} from './letter-text-check.js';
 import { renderLetter, type RenderedLetter } from './letter-text.js';
 import { buildMergeFields, SAMPLE_COUNTRIES, SAMPLE_SIGNATORIES, recipientFields } from './merge-fields.js';
 import { lastDays, type DayCount } from './signature-chart.js';
@@ -98,7 +98,7 @@ export type SaveOutcome =
 
 export type PreviewOutcome =
   | { kind: 'rendered'; rendered: RenderedLetter; recipient: Recipient | null; language: string }
-  | { kind: 'problems'; problems: TemplateProblem[]; language: string };
+  | { kind: 'problems'; problems: LetterTextProblem[]; language: string };
 
 export type PublishOutcome =
   { kind: 'published' } | { kind: 'review-requested' } | { kind: 'not-ready'; problems: string[] };
@@ -578,7 +578,7 @@ export class LetterEditorService {
       values.primaryLanguage,
     );
     const text = values.texts[language] ?? { title: '', summary: '', body: '' };
-    const checked = checkLetterTemplate(text.body);
+    const checked = checkLetterText(text.body);
     if (!checked.ok) return { kind: 'problems', problems: checked.problems, language };
     const tooLarge = checkLetterSizeForSave(
       text.body,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkLetterTemplate, type TemplateProblem } from './letter-template-check.js';
+import { checkLetterText, type LetterTextProblem } from './letter-text-check.js';
 import { isLetterLanguage } from '../lib/languages.js';
 import type { LetterText } from './letter.js';
 import type { LetterDetails } from './letter-repository.js';
@@ -25,7 +25,7 @@ export interface EditorValues {
 export interface FieldError {
   key: string;
   params?: Record<string, string | number>;
-  problem?: TemplateProblem;
+  problem?: LetterTextProblem;
 }
 
 export type EditorErrors = Record<string, FieldError[]>;
@@ -213,10 +213,10 @@ export function parseEditorForm(
     if (primary && entry.body === '') add(`body_${language}`, { key: 'editor.errors.bodyRequired' });
     if (CONTROL.test(entry.body)) add(`body_${language}`, { key: 'editor.errors.controlCharacters' });
     if (entry.body !== '') {
-      const checked = checkLetterTemplate(entry.body);
+      const checked = checkLetterText(entry.body);
       if (!checked.ok)
         for (const problem of checked.problems)
-          add(`body_${language}`, { key: 'letterTemplate.problemAt', problem });
+          add(`body_${language}`, { key: 'letterText.problemAt', problem });
     }
     texts.push(entry);
   }

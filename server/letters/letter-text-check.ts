@@ -21,14 +21,14 @@ import {
 
 /**
  * The save-time check of an organizer-written letter text. Letter texts are untrusted Handlebars
- * templates: this walks the parsed template and accepts only content, comments, the merge fields of
+ * templates: this walks the parsed text and accepts only content, comments, the merge fields of
  * merge-fields.ts where they exist, and {{#if}}, {{#unless}} and {{#each}} used plainly. Everything else
- * is refused with a position and a code that the editor turns into a message (locales/en/letter-template.json).
+ * is refused with a position and a code that the editor turns into a message (locales/en/letter-text.json).
  * No I/O here.
  */
 
-/** Every reason a letter text can be refused; each has a message under letterTemplate.problems. */
-export const TEMPLATE_PROBLEM_CODES = [
+/** Every reason a letter text can be refused; each has a message under letterText.problems. */
+export const LETTER_TEXT_PROBLEM_CODES = [
   'too_long',
   'too_deep',
   'parse_error',
@@ -57,18 +57,18 @@ export const TEMPLATE_PROBLEM_CODES = [
 ] as const;
 
 /** Why a letter text was refused. */
-export type TemplateProblemCode = (typeof TEMPLATE_PROBLEM_CODES)[number];
+export type LetterTextProblemCode = (typeof LETTER_TEXT_PROBLEM_CODES)[number];
 
 /** One refused construct: 1-based line and column (in characters) of where it starts, and message parameters. */
-export interface TemplateProblem {
+export interface LetterTextProblem {
   line: number;
   column: number;
-  code: TemplateProblemCode;
+  code: LetterTextProblemCode;
   params: Record<string, string>;
 }
 
 /** The longest letter text accepted, in UTF-16 code units as JavaScript counts string length. */
-export const MAX_TEMPLATE_LENGTH = 50_000;
+export const MAX_TYPED_TEXT_LENGTH = 50_000;
 
 /**
  * How many blocks may sit inside one another ({{else if}} counts as one more). A letter needs two or
@@ -247,15 +247,15 @@ function fieldIn(path: PathNode, scope: Scope & { kind: 'letter' | 'item' }): Me
   return LETTER_FIELDS.get(path.parts.join('.'));
 }
 
-class TemplateWalker {
-  readonly problems: TemplateProblem[] = [];
+class LetterTextWalker {
+  readonly problems: LetterTextProblem[] = [];
   // Blocks that repeat for every item of a list: what a letter expands to is bounded by counting them.
   private readonly signatoryLists: BlockNode[] = [];
   private listBlocks = 0;
 
   constructor(private readonly source: SourceText) {}
 
-  private report(node: AstNode, code: TemplateProblemCode, params: Record<string, string>): void {
+  private report(node: AstNode, code: LetterTextProblemCode, params: Record<string, string>): void {
     const start = node.loc?.start ?? { line: 1, column: 0 };
     this.problems.push({
       line: start.line,
@@ -487,7 +487,7 @@ interface LexerLocation {
 }
 
 /** The position of a template Handlebars could not parse, from the error and the parser's last token. */
-function parseErrorProblem(error: unknown, source: SourceText): TemplateProblem {
+function parseErrorProblem(error: unknown, source: SourceText): LetterTextProblem {
   if (error instanceof RangeError) {
     // The parser recursed past the call stack: only deeply nested blocks or expressions get there.
     return { line: 1, column: 1, code: 'too_deep', params: { name: '', max: String(MAX_BLOCK_DEPTH) } };
@@ -531,11 +531,11 @@ function tooDeepAt(source: string): number | undefined {
   return undefined;
 }
 
-export function checkLetterTemplate(
+export function checkLetterText(
   source: string,
-): { ok: true } | { ok: false; problems: TemplateProblem[] } {
-  if (source.length > MAX_TEMPLATE_LENGTH) {
-    const params = { name: '', length: String(source.length), max: String(MAX_TEMPLATE_LENGTH) };
+): { ok: true } | { ok: false; problems: LetterTextProblem[] } {
+  if (source.length > MAX_TYPED_TEXT_LENGTH) {
+    const params = { name: '', length: String(source.length), max: String(MAX_TYPED_TEXT_LENGTH) };
     return { ok: false, problems: [{ line: 1, column: 1, code: 'too_long', params }] };
   }
   const text = new SourceText(source);
@@ -555,7 +555,7 @@ export function checkLetterTemplate(
   } catch (error) {
     return { ok: false, problems: [parseErrorProblem(error, text)] };
   }
-  const walker = new TemplateWalker(text);
+  const walker = new LetterTextWalker(text);
   walker.program(ast, { kind: 'letter' }, 0);
   walker.finish();
   if (walker.problems.length === 0) return { ok: true };
@@ -566,11 +566,11 @@ export function checkLetterTemplate(
 
 /** The problem as "Line L, column C: message" using the i18n t function */
 export function describeProblem(
-  problem: TemplateProblem,
+  problem: LetterTextProblem,
   t: (key: string, params?: Record<string, unknown>) => string,
 ): string {
-  const message = t(`letterTemplate.problems.${problem.code}`, problem.params);
-  return t('letterTemplate.problemAt', { line: problem.line, column: problem.column, message });
+  const message = t(`letterText.problems.${problem.code}`, problem.params);
+  return t('letterText.problemAt', { line: problem.line, column: problem.column, message });
 }
 
 /**
@@ -582,7 +582,7 @@ export function checkLetterSize(
   source: string,
   fields: LetterMergeFields,
   signatures: number,
-): TemplateProblem | undefined {
+): LetterTextProblem | undefined {
   const estimate = estimateLetterLength(source, fields, { signatories: signatures });
   if (!estimate.over) return undefined;
   const block = estimate.largest;
@@ -607,7 +607,7 @@ export function checkLetterSizeForSave(
   language: string,
   signatures: number,
   countryName: (code: string, language: string) => string,
-): TemplateProblem | undefined {
+): LetterTextProblem | undefined {
   const fields = buildMergeFields(
     {
       recipient: recipientFields(null),
@@ -635,9 +635,9 @@ export function letterSizeErrors(
 ): EditorErrors | undefined {
   const errors: EditorErrors = {};
   for (const text of texts) {
-    if (text.body === '' || !checkLetterTemplate(text.body).ok) continue;
+    if (text.body === '' || !checkLetterText(text.body).ok) continue;
     const problem = checkLetterSizeForSave(text.body, text.language, signatures, countryName);
-    if (problem) errors[`body_${text.language}`] = [{ key: 'letterTemplate.problemAt', problem }];
+    if (problem) errors[`body_${text.language}`] = [{ key: 'letterText.problemAt', problem }];
   }
   return Object.keys(errors).length > 0 ? errors : undefined;
 }

@@ -13,29 +13,29 @@ import {
 import {
   checkLetterSize,
   checkLetterSizeForSave,
-  checkLetterTemplate,
+  checkLetterText,
   describeProblem,
   MAX_BLOCK_DEPTH,
-  MAX_TEMPLATE_LENGTH,
-  TEMPLATE_PROBLEM_CODES,
-  type TemplateProblem,
-  type TemplateProblemCode,
-} from '../../../server/letters/letter-template-check.js';
+  MAX_TYPED_TEXT_LENGTH,
+  LETTER_TEXT_PROBLEM_CODES,
+  type LetterTextProblem,
+  type LetterTextProblemCode,
+} from '../../../server/letters/letter-text-check.js';
 import { renderLetter } from '../../../server/letters/letter-text.js';
 import type { LetterMergeFields } from '../../../server/letters/merge-fields.js';
 import { localesDir, templatesDir } from '../../../server/lib/paths.js';
 import { SIMPLE_LETTER_BODY } from '../../support/factories.js';
 
-function problemsOf(source: string): TemplateProblem[] {
-  const result = checkLetterTemplate(source);
+function problemsOf(source: string): LetterTextProblem[] {
+  const result = checkLetterText(source);
   return result.ok ? [] : result.problems;
 }
 
-/** The single problem of a template, as [code, line, column]. */
-function onlyProblem(source: string): [TemplateProblemCode, number, number] {
+/** The single problem of a letter text, as [code, line, column]. */
+function onlyProblem(source: string): [LetterTextProblemCode, number, number] {
   const problems = problemsOf(source);
   expect(problems, source).toHaveLength(1);
-  const [problem] = problems as [TemplateProblem];
+  const [problem] = problems as [LetterTextProblem];
   return [problem.code, problem.line, problem.column];
 }
 
@@ -70,22 +70,22 @@ const EMPTY_FIELDS: LetterMergeFields = {
   organisations: [],
 };
 
-const letterTemplatesDir = path.join(templatesDir, 'letters');
-const seedTemplates = readdirSync(letterTemplatesDir).filter((file) => file.endsWith('.hbs'));
+const seedTextsDir = path.join(templatesDir, 'letters');
+const seedTexts = readdirSync(seedTextsDir).filter((file) => file.endsWith('.hbs'));
 
-describe('checkLetterTemplate accepts what letters are written with', () => {
-  it('finds the seed letter templates to check', () => {
-    expect(seedTemplates.length).toBeGreaterThan(0);
+describe('checkLetterText accepts what letters are written with', () => {
+  it('finds the seed letter texts to check', () => {
+    expect(seedTexts.length).toBeGreaterThan(0);
   });
 
-  it.each(seedTemplates)('accepts the seed template %s', (file) => {
-    expect(checkLetterTemplate(readFileSync(path.join(letterTemplatesDir, file), 'utf8'))).toEqual({
+  it.each(seedTexts)('accepts the seed letter text %s', (file) => {
+    expect(checkLetterText(readFileSync(path.join(seedTextsDir, file), 'utf8'))).toEqual({
       ok: true,
     });
   });
 
   it('accepts the letter body the test factories use', () => {
-    expect(checkLetterTemplate(SIMPLE_LETTER_BODY)).toEqual({ ok: true });
+    expect(checkLetterText(SIMPLE_LETTER_BODY)).toEqual({ ok: true });
   });
 
   it.each([
@@ -125,12 +125,12 @@ describe('checkLetterTemplate accepts what letters are written with', () => {
     ['an escaped merge field', 'Write \\{{date}} to insert the date.'],
     ['Windows line ends', '{{date}}\r\n\r\n{{recipient.salutation}},\r\n'],
   ])('accepts %s', (_label, source) => {
-    expect(checkLetterTemplate(source)).toEqual({ ok: true });
+    expect(checkLetterText(source)).toEqual({ ok: true });
   });
 });
 
-describe('checkLetterTemplate refuses each construct outside the allow-list, naming its line and column', () => {
-  it.each<[string, string, TemplateProblemCode, number, number]>([
+describe('checkLetterText refuses each construct outside the allow-list, naming its line and column', () => {
+  it.each<[string, string, LetterTextProblemCode, number, number]>([
     ['a partial', 'Dear {{> partial}}', 'partial', 1, 6],
     ['a partial block', '{{#> layout}}x{{/layout}}', 'partial', 1, 1],
     ['a dynamic partial', '{{> (lookup . "name")}}', 'partial', 1, 1],
@@ -229,19 +229,19 @@ describe('checkLetterTemplate refuses each construct outside the allow-list, nam
   });
 
   it('refuses a text longer than the limit at line 1, column 1, without reading it', () => {
-    const source = '{{> partial}}'.padEnd(MAX_TEMPLATE_LENGTH + 1, 'x');
-    expect(checkLetterTemplate(source)).toEqual({
+    const source = '{{> partial}}'.padEnd(MAX_TYPED_TEXT_LENGTH + 1, 'x');
+    expect(checkLetterText(source)).toEqual({
       ok: false,
       problems: [
         {
           line: 1,
           column: 1,
           code: 'too_long',
-          params: { name: '', length: '50001', max: String(MAX_TEMPLATE_LENGTH) },
+          params: { name: '', length: '50001', max: String(MAX_TYPED_TEXT_LENGTH) },
         },
       ],
     });
-    expect(checkLetterTemplate('x'.repeat(MAX_TEMPLATE_LENGTH))).toEqual({ ok: true });
+    expect(checkLetterText('x'.repeat(MAX_TYPED_TEXT_LENGTH))).toEqual({ ok: true });
   });
 
   it('refuses blocks nested more deeply than the limit, at the first block too deep', () => {
@@ -249,20 +249,20 @@ describe('checkLetterTemplate refuses each construct outside the allow-list, nam
     const source = '{{#if date}}'.repeat(depth) + 'x' + '{{/if}}'.repeat(depth);
     expect(onlyProblem(source)).toEqual(['too_deep', 1, 12 * MAX_BLOCK_DEPTH + 1]);
     const allowed = '{{#if date}}'.repeat(MAX_BLOCK_DEPTH) + 'x' + '{{/if}}'.repeat(MAX_BLOCK_DEPTH);
-    expect(checkLetterTemplate(allowed)).toEqual({ ok: true });
+    expect(checkLetterText(allowed)).toEqual({ ok: true });
   });
 
   it('refuses nesting deep enough to exhaust the parser, and goes on working afterwards', () => {
     const source = '{{^a}}'.repeat(4000) + '{{/a}}'.repeat(4000);
-    expect(source.length).toBeLessThanOrEqual(MAX_TEMPLATE_LENGTH);
+    expect(source.length).toBeLessThanOrEqual(MAX_TYPED_TEXT_LENGTH);
     const problems = problemsOf(source);
     expect(problems[0]?.code).toBe('too_deep');
-    expect(checkLetterTemplate('{{date}}')).toEqual({ ok: true });
+    expect(checkLetterText('{{date}}')).toEqual({ ok: true });
   });
 });
 
-describe('checkLetterTemplate refuses the hostile classics', () => {
-  it.each<[string, TemplateProblemCode, number, number]>([
+describe('checkLetterText refuses the hostile classics', () => {
+  it.each<[string, LetterTextProblemCode, number, number]>([
     ['{{constructor.constructor "return process"}}', 'prototype_access', 1, 3],
     ['{{#with this}}{{/with}}', 'unknown_helper', 1, 1],
     ['{{lookup this "constructor"}}', 'lookup', 1, 1],
@@ -306,7 +306,7 @@ describe('checkLetterTemplate refuses the hostile classics', () => {
   });
 });
 
-describe('checkLetterTemplate positions and lists problems', () => {
+describe('checkLetterText positions and lists problems', () => {
   it('gives 1-based lines and columns in a multi-line text', () => {
     const source =
       'Dear {{recipient.salutation}},\n\nWe ask you\n  to act. {{> footer}}\n{{#each signatories}}\n- {{date}}\n{{/each}}';
@@ -356,23 +356,23 @@ describe('checkLetterTemplate positions and lists problems', () => {
   });
 });
 
-type TemplateMessages = { letterTemplate: { problemAt: string; problems: Record<string, string> } };
+type LetterTextMessages = { letterText: { problemAt: string; problems: Record<string, string> } };
 const messageFile = (file: string) =>
-  JSON.parse(readFileSync(path.join(localesDir, 'en', file), 'utf8')) as TemplateMessages;
+  JSON.parse(readFileSync(path.join(localesDir, 'en', file), 'utf8')) as LetterTextMessages;
 // The bounds on what a letter expands to keep their messages in limits.json; the keys are merged.
-const messages: TemplateMessages = {
-  letterTemplate: {
-    ...messageFile('letter-template.json').letterTemplate,
+const messages: LetterTextMessages = {
+  letterText: {
+    ...messageFile('letter-text.json').letterText,
     problems: {
-      ...messageFile('letter-template.json').letterTemplate.problems,
-      ...messageFile('limits.json').letterTemplate.problems,
+      ...messageFile('letter-text.json').letterText.problems,
+      ...messageFile('limits.json').letterText.problems,
     },
   },
 };
 
-describe('letter template problem messages', () => {
-  const examples: Record<Exclude<TemplateProblemCode, 'too_large'>, string> = {
-    too_long: 'x'.repeat(MAX_TEMPLATE_LENGTH + 1),
+describe('letter text problem messages', () => {
+  const examples: Record<Exclude<LetterTextProblemCode, 'too_large'>, string> = {
+    too_long: 'x'.repeat(MAX_TYPED_TEXT_LENGTH + 1),
     too_deep: '{{#if date}}'.repeat(MAX_BLOCK_DEPTH + 1) + '{{/if}}'.repeat(MAX_BLOCK_DEPTH + 1),
     parse_error: '{{#if date}}',
     unknown_field: '{{nope}}',
@@ -399,16 +399,16 @@ describe('letter template problem messages', () => {
   };
 
   it('has an English message for every problem code and no others', () => {
-    expect(Object.keys(messages.letterTemplate.problems).sort()).toEqual([...TEMPLATE_PROBLEM_CODES].sort());
+    expect(Object.keys(messages.letterText.problems).sort()).toEqual([...LETTER_TEXT_PROBLEM_CODES].sort());
   });
 
-  it.each(TEMPLATE_PROBLEM_CODES)('fills every placeholder of the %s message from the problem', (code) => {
+  it.each(LETTER_TEXT_PROBLEM_CODES)('fills every placeholder of the %s message from the problem', (code) => {
     const [problem] =
       code === 'too_large'
         ? [checkLetterSize('{{#each signatories}}{{name}}\n{{/each}}', FULL_FIELDS, 10_000_000)]
         : problemsOf(examples[code]);
     expect(problem?.code).toBe(code);
-    const placeholders = [...(messages.letterTemplate.problems[code] ?? '').matchAll(/\{\{(\w+)\}\}/g)].map(
+    const placeholders = [...(messages.letterText.problems[code] ?? '').matchAll(/\{\{(\w+)\}\}/g)].map(
       (m) => m[1],
     );
     expect(placeholders.length).toBeGreaterThan(0);
@@ -534,11 +534,11 @@ function renders(source: string): void {
   for (const fields of [FULL_FIELDS, EMPTY_FIELDS]) renderLetter(source, fields);
 }
 
-describe('checkLetterTemplate properties', () => {
+describe('checkLetterText properties', () => {
   it('never throws, whatever the text', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' })), (source) => {
-        expect(() => checkLetterTemplate(source)).not.toThrow();
+        expect(() => checkLetterText(source)).not.toThrow();
       }),
       { numRuns: 500 },
     );
@@ -550,7 +550,7 @@ describe('checkLetterTemplate properties', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.constantFrom(...PIECES), fc.string()), { maxLength: 12 }), (parts) => {
         const source = parts.join('');
-        if (checkLetterTemplate(source).ok) {
+        if (checkLetterText(source).ok) {
           accepted += 1;
           expect(() => renders(source), source).not.toThrow();
         } else {
@@ -570,17 +570,17 @@ describe('checkLetterTemplate properties', () => {
         // One signatory list at most, and a short one: the bounds on what a letter expands to.
         fc.pre((source.match(/\{\{#each signatories\}\}/g) ?? []).length <= 1);
         fc.pre(source.length <= MAX_SIGNATORY_BLOCK_LENGTH);
-        expect(checkLetterTemplate(source)).toEqual({ ok: true });
+        expect(checkLetterText(source)).toEqual({ ok: true });
         renders(source);
       }),
       { numRuns: 300 },
     );
   });
 
-  it('accepts and renders the seed templates', () => {
-    expect(seedTemplates.length).toBeGreaterThan(0);
-    for (const file of seedTemplates) {
-      expect(() => renders(readFileSync(path.join(letterTemplatesDir, file), 'utf8')), file).not.toThrow();
+  it('accepts and renders the seed letter texts', () => {
+    expect(seedTexts.length).toBeGreaterThan(0);
+    for (const file of seedTexts) {
+      expect(() => renders(readFileSync(path.join(seedTextsDir, file), 'utf8')), file).not.toThrow();
     }
   });
 });
@@ -604,9 +604,9 @@ describe('what a letter text can expand to', () => {
   });
 
   it('accepts one signatory list, and the seed letters', () => {
-    expect(checkLetterTemplate(`Dear {{recipient.name}},\n\n${LIST}`)).toEqual({ ok: true });
-    for (const file of seedTemplates) {
-      expect(checkLetterTemplate(readFileSync(path.join(letterTemplatesDir, file), 'utf8')), file).toEqual({
+    expect(checkLetterText(`Dear {{recipient.name}},\n\n${LIST}`)).toEqual({ ok: true });
+    for (const file of seedTexts) {
+      expect(checkLetterText(readFileSync(path.join(seedTextsDir, file), 'utf8')), file).toEqual({
         ok: true,
       });
     }
@@ -628,7 +628,7 @@ describe('what a letter text can expand to', () => {
     const problems = problemsOf(`${list}\n`.repeat(MAX_LIST_BLOCKS) + list);
     // Each list takes two lines.
     expect(problems.map((p) => [p.code, p.line])).toEqual([['too_many_lists', 2 * MAX_LIST_BLOCKS + 1]]);
-    expect(checkLetterTemplate(`${list}\n`.repeat(MAX_LIST_BLOCKS))).toEqual({ ok: true });
+    expect(checkLetterText(`${list}\n`.repeat(MAX_LIST_BLOCKS))).toEqual({ ok: true });
   });
 
   it('cannot nest a signatory list in another list', () => {
