@@ -1,6 +1,6 @@
 import { isCountryCode } from '../lib/countries.js';
 import { DAY_MS, parseUtcDay } from '../lib/dates.js';
-import { SIGNATURE_STATUSES, type SignatureStatus } from '../signatures/signature.js';
+import { SIGNATURE_STATUSES, type SignatureFilters, type SignatureStatus } from '../signatures/signature.js';
 
 /** The columns an export can have, in this order; documented in the README. */
 export const EXPORT_COLUMNS = [
@@ -41,17 +41,8 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 /** The most signatures a PDF annex export holds (a PDF is built in memory, unlike CSV and JSON Lines). */
 export const PDF_EXPORT_LIMIT = 20_000;
 
-export interface ExportFilters {
-  /** A letter's slug; undefined for every letter. */
-  letter: string | undefined;
-  statuses: SignatureStatus[];
-  country: string | undefined;
-  /** Signed on or after the start of this UTC day. */
-  from: Date | undefined;
-  /** Signed before the end of this UTC day. */
-  to: Date | undefined;
-  consent: boolean | undefined;
-}
+/** What an export selects by: the signatures slice's filters, which its repository reads. */
+export type ExportFilters = SignatureFilters;
 
 export interface ExportRequest {
   filters: ExportFilters;

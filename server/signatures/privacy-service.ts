@@ -1,7 +1,6 @@
 import type { AuditActor } from '../audit/audit.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db, Executor } from '../db/database.js';
-import type { DeliveryRepository } from '../deliveries/delivery-repository.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { countryName } from '../lib/countries.js';
@@ -9,7 +8,7 @@ import { newMessageId } from '../lib/ids.js';
 import { keyedHash } from '../lib/keyed-hash.js';
 import type { EmailTemplates } from '../mail/email-templates.js';
 import type { CapturedMailEraser } from '../mail/captured-mail-eraser.js';
-import { PRIORITY } from '../outbox/outbox.js';
+import { PRIORITY, type OutboxStatus } from '../outbox/outbox.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
 import { emailKey, publicName } from './signature.js';
 import type { SignatureRepository } from './signature-repository.js';
@@ -23,7 +22,7 @@ export interface PrivacyServiceDeps {
   letters: LetterRepository;
   outbox: OutboxRepository;
   /** Compiled letters name supporters in their annex: erasure and retention reach those too. */
-  deliveries: DeliveryRepository;
+  deliveries: CompiledLetters;
   audit: AuditRepository;
   emails: EmailTemplates;
   /** The captured mailbox, when mail is captured (erasure removes messages from it too). */
@@ -34,6 +33,20 @@ export interface PrivacyServiceDeps {
   messageIdDomain: string;
   retentionMonths: number;
   onMailQueued?: () => void;
+}
+
+/**
+ * The compiled letters that name supporters, as erasure and retention need them. A port: the
+ * deliveries slice (above this one) satisfies it with its repository, passed in by wiring.ts.
+ */
+export interface CompiledLetters {
+  with(tx: Executor): CompiledLetters;
+  /** The compiled letters naming any of these signatures, read before they lose their person. */
+  deliveriesNaming(
+    signatureIds: readonly number[],
+  ): Promise<{ deliveryId: number; outboxMessageId: number; status: OutboxStatus }[]>;
+  /** Forgets compiled letters whose messages were cancelled, so their recipients are compiled again. */
+  recompile(deliveryIds: readonly number[], now: Date): Promise<unknown>;
 }
 
 export interface ErasureResult {

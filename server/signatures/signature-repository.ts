@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
-import type { ExportFilters } from '../exports/export.js';
 import type { NewSignatureRow, SignatureRow, SignatureUpdate } from '../db/tables.js';
 import {
   canMove,
   parseReasons,
   type DisplayChoice,
   type Signature,
+  type SignatureFilters,
   type SignatureStatus,
 } from './signature.js';
 import type { ReviewReason, SuspectReason } from './signing-screen.js';
@@ -590,7 +590,7 @@ export class SignatureRepository {
    * million rows holds only one chunk in memory. Run it on a connection of its own: a stream keeps its
    * connection until it ends.
    */
-  async *streamForExport(filters: ExportFilters): AsyncGenerator<ExportRow> {
+  async *streamForExport(filters: SignatureFilters): AsyncGenerator<ExportRow> {
     let query = this.db
       .selectFrom('signatures as s')
       .innerJoin('letters as l', 'l.id', 's.letter_id')

@@ -17,6 +17,19 @@ export function canMove(from: SignatureStatus, to: SignatureStatus): boolean {
   return SIGNATURE_TRANSITIONS[from].includes(to);
 }
 
+/** Which signatures a list reads (exports): a letter, statuses, a country, a window of signing days, consent. */
+export interface SignatureFilters {
+  /** A letter's slug; undefined for every letter. */
+  letter: string | undefined;
+  statuses: SignatureStatus[];
+  country: string | undefined;
+  /** Signed on or after the start of this UTC day. */
+  from: Date | undefined;
+  /** Signed before the end of this UTC day. */
+  to: Date | undefined;
+  consent: boolean | undefined;
+}
+
 /** How a supporter's name appears publicly and in the delivered letter. */
 export const DISPLAY_CHOICES = ['full', 'initials', 'hidden'] as const;
 export type DisplayChoice = (typeof DISPLAY_CHOICES)[number];
