@@ -7,6 +7,7 @@ import { accountRoutes } from './accounts/account-routes.js';
 import type { SqliteSessionStore } from './accounts/session-store.js';
 import type { Config } from './config.js';
 import { loadCurrentUser, requireUser, sessions } from './http/auth.js';
+import { localDefaults } from './http/locals.js';
 import type { LetterEditorService } from './letters/letter-editor-service.js';
 import { letterAdminRoutes } from './letters/letter-admin-routes.js';
 import type { RecipientService } from './recipients/recipient-service.js';
@@ -37,7 +38,7 @@ import { createViewEngine } from './http/views.js';
 import type { LetterService } from './letters/letter-service.js';
 import { letterRoutes } from './letters/letter-routes.js';
 import type { Clock } from './lib/clock.js';
-import type { i18n } from './lib/i18n.js';
+import { DEFAULT_LANGUAGE, type i18n } from './lib/i18n.js';
 import type { Logger } from './lib/logger.js';
 import { publicDir, viewsDir } from './lib/paths.js';
 import type { MailboxReader } from './mail/mailbox-reader.js';
@@ -117,6 +118,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('view engine', 'hbs');
   app.set('views', viewsDir);
 
+  app.use(localDefaults({ t: deps.i18n.getFixedT(DEFAULT_LANGUAGE), publicUrl: config.publicUrl }));
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -141,8 +143,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(i18nHandle(deps.i18n));
   app.use((req, res, next) => {
     res.locals.t = req.t;
-    res.locals.language = req.language ?? 'en';
-    res.locals.publicUrl = config.publicUrl;
+    res.locals.language = req.language ?? DEFAULT_LANGUAGE;
     next();
   });
   // Parsed after the language is known, so a refused body (413, 415, 400) gets a translated error page.

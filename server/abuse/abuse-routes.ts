@@ -1,6 +1,7 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
 import { formBody, formText, idParam, queryText, translatedErrors } from '../http/input.js';
+import { NO_ABUSE_ALERT } from '../http/locals.js';
 import type { TFunction } from '../lib/i18n.js';
 import type { AbuseListEntry } from './abuse-list.js';
 import { shortHash, type AbuseService, type EntryInput } from './abuse-service.js';
@@ -40,7 +41,7 @@ export function abuseRoutes(deps: AbuseRoutesDeps): Router {
     view: { input?: EntryInput; errors?: Partial<Record<string, string>>; done?: string },
     status = 200,
   ) {
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const input = view.input ?? EMPTY_INPUT;
     const entries = (await abuse.entries(currentUser(res))).map((e) => entryView(t, e));
     res.status(status).render('admin/abuse', {
@@ -67,7 +68,7 @@ export function abuseRoutes(deps: AbuseRoutesDeps): Router {
 
   // The dashboard's alert: set here, shown by the dashboard view that the letters routes render next.
   router.get('/', async (_req, res, next) => {
-    res.locals.abuseAlert = await abuse.alert(currentUser(res));
+    res.locals.abuseAlert = (await abuse.alert(currentUser(res))) ?? NO_ABUSE_ALERT;
     next();
   });
 
@@ -94,7 +95,7 @@ export function abuseRoutes(deps: AbuseRoutesDeps): Router {
   });
 
   router.get('/abuse/entries/:id/remove', requireAdmin, async (req, res) => {
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const entry = await abuse.entry(currentUser(res), idParam(req, 'id'));
     res.render('admin/abuse-remove', { titleKey: 'abuse.remove.title', entry: entryView(t, entry) });
   });

@@ -50,7 +50,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
 
   router.get('/login', (req, res) => {
     if (res.locals.currentUser) return res.redirect(303, safeNextPath(req.query.next));
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const notice = req.query.reset === '1' ? t('account.login.passwordReset') : undefined;
     renderLogin(res, 200, { email: '', next: safeNextPath(req.query.next) }, undefined, notice);
   });
@@ -59,7 +59,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const values = { email: formText(body, 'email').trim(), next: safeNextPath(body.next) };
     const password = formText(body, 'password');
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     if (!values.email || !password)
       return renderLogin(res, 422, values, t('account.errors.missingCredentials'));
     // req.ip honours TRUST_PROXY: behind a proxy, the client's address, not the proxy's. An IPv6
@@ -104,7 +104,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
   });
 
   router.post('/account/invite/:token', deps.loginLimit, deps.csrf.verify, async (req, res) => {
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const body = formBody(req.body);
     const token = pathParam(req, 'token');
     const password = formText(body, 'password');
@@ -146,7 +146,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
 
   // The same answer whether or not an account has the address; the service takes the same time too.
   router.post('/account/reset', deps.resetLimit, deps.csrf.verify, async (req, res) => {
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const email = formText(formBody(req.body), 'email').trim();
     if (!looksLikeEmailAddress(email)) {
       const errors = { email: t('account.errors.emailInvalid') };
@@ -171,7 +171,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     errors: Record<string, string> = {},
     status?: number,
   ) => {
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const link = await deps.passwordResets.link(token);
     const linkStatus = { valid: 200, used: 410, expired: 410, invalid: 404 }[link.kind];
     res.status(link.kind === 'valid' ? (status ?? 200) : linkStatus).render('accounts/reset', {
@@ -192,7 +192,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
   });
 
   router.post('/account/reset/:token', deps.loginLimit, deps.csrf.verify, async (req, res) => {
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const body = formBody(req.body);
     const token = pathParam(req, 'token');
     const password = formText(body, 'password');
@@ -231,7 +231,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const current = formText(body, 'current');
     const next = formText(body, 'password');
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const fail = (status: number, errors: Record<string, string>) =>
       res.status(status).render('accounts/password', {
         titleKey: 'account.password.title',

@@ -1,7 +1,6 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
 import { formBody, formText, idParam, translatedErrors } from '../http/input.js';
-import type { TFunction } from '../lib/i18n.js';
 import { ROLES } from './account.js';
 import type { UserAdminService } from './user-admin-service.js';
 
@@ -12,7 +11,7 @@ async function renderList(
   status = 200,
   notice?: string,
 ) {
-  const t = res.locals.t as TFunction;
+  const t = res.locals.t;
   const me = currentUser(res);
   res.status(status).render('admin/users', {
     titleKey: 'users.title',
@@ -34,7 +33,7 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
   router.use('/users', requireAdmin);
 
   router.get('/users', async (req, res) => {
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const done = req.query.done;
     const notice =
       typeof done === 'string' && ['invited', 'role', 'disabled', 'enabled', 'unlocked'].includes(done)

@@ -2,7 +2,6 @@ import { Router, type Request } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
 import { queryText } from '../http/input.js';
 import { DAY_MS, parseUtcDay } from '../lib/dates.js';
-import type { TFunction } from '../lib/i18n.js';
 import { AUDIT_ACTIONS, type AuditAction } from './audit.js';
 import type { AuditService } from './audit-service.js';
 
@@ -15,7 +14,7 @@ export function auditRoutes(deps: { audit: AuditService }): Router {
   const router = Router();
 
   router.get('/audit', requireAdmin, async (req, res) => {
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const errors: Record<string, string> = {};
     const action = query(req, 'action');
     if (action && !(AUDIT_ACTIONS as readonly string[]).includes(action))

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam, pathParam, translatedErrors } from '../http/input.js';
-import type { TFunction } from '../lib/i18n.js';
 import { DELIVERY_MODES } from './delivery.js';
 import { deliverySettingsValues, type DeliverySettingsValues } from './delivery-input.js';
 import type { DeliveryOverview, DeliveryService } from './delivery-service.js';
@@ -27,8 +26,8 @@ function renderPage(
   form?: { values: DeliverySettingsValues; errors: Record<string, string> },
   status = 200,
 ) {
-  const t = res.locals.t as TFunction;
-  const ui = res.locals.language as string;
+  const t = res.locals.t;
+  const ui = res.locals.language;
   const { letter } = overview;
   const values = form?.values ?? {
     mode: letter.deliveryMode,
@@ -113,7 +112,7 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
   for (const action of ['deliver', 'update'] as const) {
     router.get(`/letters/:id/delivery/${action}`, async (req, res) => {
       const overview = await deliveries.overview(currentUser(res), idParam(req, 'id'));
-      const ui = res.locals.language as string;
+      const ui = res.locals.language;
       res.render('admin/delivery-confirm', {
         titleKey: `deliveries.confirm.${action}Title`,
         action,

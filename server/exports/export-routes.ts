@@ -5,7 +5,6 @@ import { currentUser, requireAdmin } from '../http/auth.js';
 import { formBody, translatedErrors } from '../http/input.js';
 import { countryOptions } from '../lib/countries.js';
 import { AppError } from '../lib/errors.js';
-import type { TFunction } from '../lib/i18n.js';
 import { SIGNATURE_STATUSES } from '../signatures/signature.js';
 import {
   DEFAULT_EXPORT_COLUMNS,
@@ -64,7 +63,7 @@ async function renderForm(
   errors: Record<string, string> = {},
   status = 200,
 ) {
-  const t = res.locals.t as TFunction;
+  const t = res.locals.t;
   res.status(status).render('admin/exports', {
     titleKey: 'exports.title',
     values,
@@ -78,7 +77,7 @@ async function renderForm(
       checked: values.statuses.includes(status),
       label: t(`exports.statuses.${status}`),
     })),
-    countries: countryOptions(res.locals.language as string).map((c) => ({
+    countries: countryOptions(res.locals.language).map((c) => ({
       ...c,
       selected: c.code === values.country,
     })),

@@ -5,12 +5,6 @@ import type { AccountService } from '../accounts/account-service.js';
 import type { SqliteSessionStore } from '../accounts/session-store.js';
 import { AppError } from '../lib/errors.js';
 
-declare module 'express-serve-static-core' {
-  interface Locals {
-    currentUser?: User;
-  }
-}
-
 /** An account's session lives this long after its last request. */
 export const SESSION_TTL_MS = 8 * 3_600_000;
 

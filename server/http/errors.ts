@@ -24,19 +24,17 @@ function toAppError(error: unknown): AppError | undefined {
 
 /** Renders an error as the one shape: an HTML page, or JSON for clients that ask for it. */
 export function renderError(req: Request, res: Response, error: AppError): void {
-  const t = res.locals.t as ((key: string, params?: object) => string) | undefined;
-  const message = t ? t(error.messageKey, error.params) : error.code;
+  const t = res.locals.t;
+  const message = t(error.messageKey, error.params);
   res.status(error.status);
   if (req.accepts(['html', 'json']) === 'json') {
     res.json({ error: { status: error.status, code: error.code, message } });
     return;
   }
   // Every status gets a title: its own when the locale has one, else the generic title for its class.
-  const title = t
-    ? t(`errors.titles.${error.status}`, {
-        defaultValue: t(error.status >= 500 ? 'errors.titles.500' : 'errors.titles.generic'),
-      })
-    : error.code;
+  const title = t(`errors.titles.${error.status}`, {
+    defaultValue: t(error.status >= 500 ? 'errors.titles.500' : 'errors.titles.generic'),
+  });
   res.render('errors/error', { status: error.status, code: error.code, message, title, titleText: title });
 }
 

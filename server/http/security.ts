@@ -91,8 +91,7 @@ export interface LimitOptions {
 export type LimitPerIp = (limit: number, windowMs: number, options?: LimitOptions) => RequestHandler;
 
 /** Seconds under a minute and a half, minutes above: "wait 5 seconds" reads better than "wait 1 minute". */
-function waitText(t: TFunction | undefined, seconds: number): string {
-  if (!t) return `${seconds} s`;
+function waitText(t: TFunction, seconds: number): string {
   return seconds < 90
     ? t('limitsSigning.wait.seconds', { count: seconds })
     : t('limitsSigning.wait.minutes', { count: Math.ceil(seconds / 60) });
@@ -130,7 +129,7 @@ export function requestLimits(deps: { limits: LimitRepository; clock: Clock; sec
         res.setHeader('Retry-After', String(seconds));
         next(
           new AppError(429, 'too_many_requests', 'limitsSigning.tooManyRequests', {
-            wait: waitText(res.locals.t as TFunction | undefined, seconds),
+            wait: waitText(res.locals.t, seconds),
           }),
         );
       },

@@ -1,7 +1,6 @@
 import { pathParam, translatedErrors } from '../http/input.js';
 import { Router, type Request, type Response } from 'express';
 import { countryOptions } from '../lib/countries.js';
-import type { TFunction } from '../lib/i18n.js';
 import type { SignatureService } from '../signatures/signature-service.js';
 import { DISPLAY_CHOICES } from '../signatures/signature.js';
 import {
@@ -43,11 +42,11 @@ function formView(
   values: SigningFormValues,
   errors: Partial<Record<string, string>>,
 ) {
-  const t = res.locals.t as TFunction;
+  const t = res.locals.t;
   return {
     values,
     ...translatedErrors(t, errors),
-    countries: countryOptions(res.locals.language as string).map((c) => ({
+    countries: countryOptions(res.locals.language).map((c) => ({
       ...c,
       selected: c.code === values.country,
     })),
@@ -57,7 +56,7 @@ function formView(
 }
 
 function renderLetter(res: Response, page: LetterPage, form: ReturnType<typeof formView>, status = 200) {
-  const t = res.locals.t as TFunction;
+  const t = res.locals.t;
   res.status(status).render('letters/letter', {
     page,
     form,
@@ -117,7 +116,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
 
   router.get('/letters/:slug/thank-you', async (req, res) => {
     const page = await deps.letters.page(pathParam(req, 'slug'), requestedLanguage(req));
-    const url = `${res.locals.publicUrl as string}/letters/${encodeURIComponent(page.letter.slug)}`;
+    const url = `${res.locals.publicUrl}/letters/${encodeURIComponent(page.letter.slug)}`;
     const text = page.text.title;
     res.render('signatures/thank-you', {
       page,

@@ -5,7 +5,6 @@ import { formBody, formText, idParam, pathParam, translatedErrors } from '../htt
 import { LETTER_LANGUAGES } from '../lib/languages.js';
 import { countryOptions } from '../lib/countries.js';
 import { AppError } from '../lib/errors.js';
-import type { TFunction } from '../lib/i18n.js';
 import {
   RECIPIENT_CSV_ALIASES,
   RECIPIENT_CSV_COLUMNS,
@@ -42,8 +41,8 @@ function renderForm(
   },
   status = 200,
 ) {
-  const t = res.locals.t as TFunction;
-  const ui = res.locals.language as string;
+  const t = res.locals.t;
+  const ui = res.locals.language;
   const translated = translatedErrors(t, view.errors ?? {});
   res.status(status).render('admin/recipient-edit', {
     titleKey: view.id ? 'recipients.editTitle' : 'recipients.newTitle',
@@ -108,8 +107,8 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
   const { recipients } = deps;
 
   router.get('/recipients', async (req, res) => {
-    const ui = res.locals.language as string;
-    const t = res.locals.t as TFunction;
+    const ui = res.locals.language;
+    const t = res.locals.t;
     const query = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
     const list = await recipients.list(query);
     const done = req.query.done;
@@ -139,7 +138,7 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
   router.get('/recipients/import', (req, res) => renderUpload(req, res));
 
   router.post('/recipients/import', uploadedFile(), deps.csrf.verify, async (req, res) => {
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const body = formBody(req.body);
     const pasted = formText(body, 'pasted');
     const file = req.file;
@@ -152,7 +151,7 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
   });
 
   router.get('/recipients/import/:id', async (req, res) => {
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const preview = await recipients.preview(currentUser(res), pathParam(req, 'id'));
     res.render('admin/recipients-preview', {
       titleKey: 'recipients.import.previewTitle',

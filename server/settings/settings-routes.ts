@@ -1,7 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
 import { formBody, formText, translatedErrors } from '../http/input.js';
-import type { TFunction } from '../lib/i18n.js';
 import { parseTrendingAlert } from './settings.js';
 import type { SettingsService } from './settings-service.js';
 
@@ -36,7 +35,7 @@ export function settingsRoutes(deps: SettingsRoutesDeps): Router {
       return res.status(422).render('admin/settings', {
         titleKey: 'settings.title',
         settings: { requireReview, trendingAlertPerHour: alertText },
-        ...translatedErrors(res.locals.t as TFunction, { trendingAlert: 'abuse.settings.alertInvalid' }),
+        ...translatedErrors(res.locals.t, { trendingAlert: 'abuse.settings.alertInvalid' }),
       });
     }
     await deps.settings.change(currentUser(res), {

@@ -5,7 +5,6 @@ import { formBody, formText, idParam, queryText, translatedErrors } from '../htt
 import { countryOptions, isCountryCode } from '../lib/countries.js';
 import { DAY_MS, parseUtcDay, parseUtcMinute } from '../lib/dates.js';
 import { looksLikeEmailAddress } from '../lib/email-address.js';
-import type { TFunction } from '../lib/i18n.js';
 import type { ModerationService } from './moderation-service.js';
 import type { PrivacyService } from './privacy-service.js';
 import { SIGNATURE_STATUSES, type SignatureStatus } from './signature.js';
@@ -90,7 +89,7 @@ function criteriaOf(source: (name: string) => string): {
 }
 
 function translate(res: Response, errors: Record<string, string>) {
-  const { errors: messages, errorList: list } = translatedErrors(res.locals.t as TFunction, errors);
+  const { errors: messages, errorList: list } = translatedErrors(res.locals.t, errors);
   return { messages, list };
 }
 
@@ -102,7 +101,7 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
   router.get('/signatures', async (req, res) => {
     const { filters, errors } = filtersOf(req);
     const page = Math.max(0, Math.min(10_000, Number.parseInt(query(req, 'page') || '0', 10) || 0));
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const shown = translate(res, errors);
     const result =
       Object.keys(errors).length === 0
@@ -126,7 +125,7 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
         selected: f === query(req, 'flag'),
         label: t(`moderation.screening.${f}`),
       })),
-      countries: countryOptions(res.locals.language as string).map((c) => ({
+      countries: countryOptions(res.locals.language).map((c) => ({
         ...c,
         selected: c.code === query(req, 'country').toUpperCase(),
       })),
@@ -229,7 +228,7 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
       Number.isFinite(expected) ? expected : -1,
     );
     if (outcome.kind === 'changed') {
-      const t = res.locals.t as TFunction;
+      const t = res.locals.t;
       return res.status(409).render('admin/signatures-bulk', {
         titleKey: 'moderation.bulk.title',
         values,
@@ -248,7 +247,7 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
   router.post('/erasure', deps.csrf.verify, async (req, res) => {
     const body = formBody(req.body);
     const email = formText(body, 'email').trim();
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     if (!looksLikeEmailAddress(email)) {
       return res.status(400).render('admin/erasure', {
         titleKey: 'erasure.title',

@@ -1,6 +1,5 @@
 import { Router, type RequestHandler } from 'express';
 import { formBody, formText, pathParam } from '../http/input.js';
-import type { TFunction } from '../lib/i18n.js';
 import type { PrivacyService } from './privacy-service.js';
 import { looksLikeEmailAddress } from '../lib/email-address.js';
 
@@ -33,7 +32,7 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
   );
 
   router.post('/privacy/access', deps.accessLimit, deps.csrf.verify, async (req, res) => {
-    const t = res.locals.t as TFunction;
+    const t = res.locals.t;
     const email = formText(formBody(req.body), 'email').trim();
     if (!looksLikeEmailAddress(email)) {
       return res.status(422).render('privacy/access', {
@@ -43,7 +42,7 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
         errorList: [{ field: 'email', message: t('access.errors.email') }],
       });
     }
-    await deps.privacy.requestAccess(email, (res.locals.language as string) ?? 'en');
+    await deps.privacy.requestAccess(email, res.locals.language);
     // The same answer whether anything is held or not: the page must not tell who has signed.
     res.render('privacy/access-sent', { titleKey: 'access.title' });
   });
