@@ -188,66 +188,79 @@ export class UserAdminService {
     return { kind: 'accepted', user: (await this.deps.users.findById(user.id))! };
   }
 
-  /** Changes a role; the last active admin cannot stop being one. */
+  /**
+   * Changes a role; the last active admin cannot stop being one. The check, the change and its audit
+   * entry are one transaction: the admins counted are those of the moment the role changes.
+   */
   async changeRole(admin: User, userId: number, role: string): Promise<void> {
     authorize(admin, 'user.manage');
     if (!(ROLES as readonly string[]).includes(role))
       throw new AppError(400, 'role_invalid', 'users.errors.role');
-    const user = await this.target(userId);
-    if (user.role === role) return;
-    if (user.role === 'admin') await this.refuseLastAdmin(user);
     const now = this.deps.clock.now();
-    await this.deps.users.setRole(userId, role as Role, now);
-    await this.deps.audit.record(
-      {
-        actor: admin,
-        action: 'role-changed',
-        targetType: 'user',
-        targetId: userId,
-        details: { email: user.email, from: user.role, to: role },
-      },
-      now,
-    );
+    await this.deps.db.transaction().execute(async (tx) => {
+      const users = this.deps.users.with(tx);
+      const user = await this.target(userId, users);
+      if (user.role === role) return;
+      if (user.role === 'admin') await this.refuseLastAdmin(user, users);
+      await users.setRole(userId, role as Role, now);
+      await this.deps.audit.with(tx).record(
+        {
+          actor: admin,
+          action: 'role-changed',
+          targetType: 'user',
+          targetId: userId,
+          details: { email: user.email, from: user.role, to: role },
+        },
+        now,
+      );
+    });
   }
 
   /** Disables an account and ends its sessions; never one's own, never the last admin. */
   async disable(admin: User, userId: number): Promise<void> {
     authorize(admin, 'user.manage');
-    const user = await this.target(userId);
-    if (user.id === admin.id) throw new AppError(409, 'disable_self', 'users.errors.self');
-    if (user.disabled) return;
-    if (user.role === 'admin') await this.refuseLastAdmin(user);
     const now = this.deps.clock.now();
-    await this.deps.users.setDisabled(userId, now);
-    await this.deps.sessions.removeForUser(userId);
-    await this.deps.audit.record(
-      {
-        actor: admin,
-        action: 'user-disabled',
-        targetType: 'user',
-        targetId: userId,
-        details: { email: user.email },
-      },
-      now,
-    );
+    await this.deps.db.transaction().execute(async (tx) => {
+      const users = this.deps.users.with(tx);
+      const user = await this.target(userId, users);
+      if (user.id === admin.id) throw new AppError(409, 'disable_self', 'users.errors.self');
+      if (user.disabled) return;
+      if (user.role === 'admin') await this.refuseLastAdmin(user, users);
+      await users.setDisabled(userId, now);
+      await this.deps.sessions.with(tx).removeForUser(userId);
+      await this.deps.audit.with(tx).record(
+        {
+          actor: admin,
+          action: 'user-disabled',
+          targetType: 'user',
+          targetId: userId,
+          details: { email: user.email },
+        },
+        now,
+      );
+    });
   }
 
+  /** Enables a disabled account again, audited in the same transaction. */
   async enable(admin: User, userId: number): Promise<void> {
     authorize(admin, 'user.manage');
-    const user = await this.target(userId);
-    if (!user.disabled) return;
     const now = this.deps.clock.now();
-    await this.deps.users.setDisabled(userId, null);
-    await this.deps.audit.record(
-      {
-        actor: admin,
-        action: 'user-enabled',
-        targetType: 'user',
-        targetId: userId,
-        details: { email: user.email },
-      },
-      now,
-    );
+    await this.deps.db.transaction().execute(async (tx) => {
+      const users = this.deps.users.with(tx);
+      const user = await this.target(userId, users);
+      if (!user.disabled) return;
+      await users.setDisabled(userId, null);
+      await this.deps.audit.with(tx).record(
+        {
+          actor: admin,
+          action: 'user-enabled',
+          targetType: 'user',
+          targetId: userId,
+          details: { email: user.email },
+        },
+        now,
+      );
+    });
   }
 
   async find(admin: User, userId: number): Promise<User> {
@@ -259,10 +272,10 @@ export class UserAdminService {
    * Refuses to take away the last admin who can log in. Invited admins who have not set a password
    * do not count: nobody can log in to their accounts yet, and the invitation may never be used.
    */
-  private async refuseLastAdmin(admin: User): Promise<void> {
-    if (admin.disabled || (await this.deps.users.hasPendingInvitation(admin.id))) return;
-    if ((await this.deps.users.countActiveAdmins(admin.id)) > 0) return;
-    const invited = (await this.deps.users.countInvitedAdmins()) > 0;
+  private async refuseLastAdmin(admin: User, users = this.deps.users): Promise<void> {
+    if (admin.disabled || (await users.hasPendingInvitation(admin.id))) return;
+    if ((await users.countActiveAdmins(admin.id)) > 0) return;
+    const invited = (await users.countInvitedAdmins()) > 0;
     throw new AppError(
       409,
       'last_admin',
@@ -270,8 +283,8 @@ export class UserAdminService {
     );
   }
 
-  private async target(userId: number): Promise<User> {
-    const user = await this.deps.users.findById(userId);
+  private async target(userId: number, users = this.deps.users): Promise<User> {
+    const user = await users.findById(userId);
     if (!user) throw new AppError(404, 'user_not_found', 'users.errors.notFound');
     return user;
   }

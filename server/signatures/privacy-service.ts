@@ -125,7 +125,7 @@ export class PrivacyService {
   async erase(address: string, actor: AuditActor): Promise<ErasureResult> {
     const now = this.deps.clock.now();
     const hash = keyedHash(this.deps.secret, 'email', emailKey(address));
-    const { addresses, ...result } = await this.deps.db.transaction().execute(async (tx) => {
+    const result = await this.deps.db.transaction().execute(async (tx) => {
       const signatures = this.deps.signatures.with(tx);
       const ids = await signatures.idsByAddress(hash, address);
       // The person may have signed with another form of the address (letter case, Gmail dots or tags):
@@ -140,20 +140,22 @@ export class PrivacyService {
       const own = await outbox.messageIdsOfSignatures(ids);
       let messages = await outbox.scrub({ signatureIds: ids }, now);
       for (const form of written) messages += await outbox.scrub({ address: form }, now);
-      return {
-        signatures: ids.length,
-        messages,
-        letters: copies.recompiled,
-        addresses: [...written],
-        messageIds: [...copies.messageIds, ...own],
-      };
+      const counts = { signatures: ids.length, messages, letters: copies.recompiled };
+      // Captured copies go before the commit, so the audit entry (in this transaction) can say how many:
+      // if the transaction then fails, the erasure is simply asked again, and finds the files gone.
+      const mailboxFiles =
+        (await this.deps.mailbox?.erase({
+          messageIds: [...copies.messageIds, ...own],
+          texts: [...written],
+        })) ?? 0;
+      // The log says that an erasure happened and how much it removed; never whose it was.
+      await this.deps.audit
+        .with(tx)
+        .record({ actor, action: 'erasure', details: { ...counts, mailboxFiles } }, now);
+      return { ...counts, mailboxFiles };
     });
-    const { messageIds, ...counts } = result;
-    const mailboxFiles = (await this.deps.mailbox?.erase({ messageIds, texts: addresses })) ?? 0;
-    // The log says that an erasure happened and how much it removed; never whose it was.
-    await this.deps.audit.record({ actor, action: 'erasure', details: { ...counts, mailboxFiles } }, now);
     await this.deps.flushLog();
-    return { ...counts, mailboxFiles };
+    return result;
   }
 
   /**
