@@ -241,12 +241,16 @@ export class LetterRepository {
 
   /**
    * Moves the confirmed-signature counter by `delta`, and the country's counter with it when the
-   * signature's country is given, in the caller's transaction.
+   * signature's country is given, in the caller's transaction; never below zero. Only moveSignatures()
+   * (signatures/signature-moves.ts) calls it: the counters move with a signature's status.
    */
   async addToSignatureCount(letterId: number, delta: number, country?: string): Promise<void> {
     await this.db
       .updateTable('letters')
-      .set({ signature_count: sql`max(0, signature_count + ${delta})` })
+      // CASE rather than max(): max() of two values is SQLite's, greatest() PostgreSQL's.
+      .set({
+        signature_count: sql`case when signature_count + ${delta} > 0 then signature_count + ${delta} else 0 end`,
+      })
       .where('id', '=', letterId)
       .execute();
     if (country === undefined) return;
@@ -254,9 +258,9 @@ export class LetterRepository {
       .insertInto('letter_country_counts')
       .values({ letter_id: letterId, country, count: Math.max(0, delta) })
       .onConflict((oc) =>
-        oc
-          .columns(['letter_id', 'country'])
-          .doUpdateSet({ count: sql`max(0, letter_country_counts.count + ${delta})` }),
+        oc.columns(['letter_id', 'country']).doUpdateSet({
+          count: sql`case when letter_country_counts.count + ${delta} > 0 then letter_country_counts.count + ${delta} else 0 end`,
+        }),
       )
       .execute();
   }

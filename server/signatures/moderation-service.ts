@@ -7,6 +7,7 @@ import { canConfirm } from '../letters/letter.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { authorize } from '../policy/policy.js';
 import { isSuspect, type SignatureStatus } from './signature.js';
+import { moveSignature, moveSignatures } from './signature-moves.js';
 import type {
   BulkCriteria,
   ModerationFilters,
@@ -70,11 +71,10 @@ export class ModerationService {
       if (signature.status !== 'pending' && signature.status !== 'confirmed') {
         throw new AppError(409, 'signature_not_standing', 'moderation.errors.notStanding');
       }
-      if (!(await signatures.invalidate(id, signature.status, reason, now))) {
+      const move = { id, from: signature.status, to: 'invalidated' as const, reason };
+      if (!(await moveSignature(tx, this.deps, move, now))) {
         throw new AppError(409, 'signature_changed', 'moderation.errors.changed');
       }
-      if (signature.status === 'confirmed')
-        await this.deps.letters.with(tx).addToSignatureCount(signature.letterId, -1, signature.country);
       await this.deps.audit.with(tx).record(
         {
           actor: user,
@@ -99,10 +99,8 @@ export class ModerationService {
       if (signature.status !== 'invalidated')
         throw new AppError(409, 'signature_not_invalidated', 'moderation.errors.notInvalidated');
       const before: SignatureStatus = (await signatures.statusBeforeInvalidation(id)) ?? 'confirmed';
-      if (!(await signatures.restore(id, before, now)))
+      if (!(await moveSignature(tx, this.deps, { id, from: 'invalidated', to: before }, now)))
         throw new AppError(409, 'signature_changed', 'moderation.errors.changed');
-      if (before === 'confirmed')
-        await this.deps.letters.with(tx).addToSignatureCount(signature.letterId, 1, signature.country);
       await this.deps.audit.with(tx).record(
         {
           actor: user,
@@ -133,15 +131,11 @@ export class ModerationService {
         throw new AppError(409, 'signature_not_suspect', 'moderation.screening.errors.notSuspect');
       const cleared = await signatures.clearSuspect(id, now);
       if (!cleared) throw new AppError(409, 'signature_changed', 'moderation.errors.changed');
-      const letters = this.deps.letters.with(tx);
-      const letter = await letters.findById(signature.letterId);
+      const letter = await this.deps.letters.with(tx).findById(signature.letterId);
       let confirmed = false;
       if (cleared.status === 'pending' && cleared.confirmRequestedAt && letter && canConfirm(letter)) {
-        confirmed = await signatures.confirmUnlessSuspect(id, now);
-        if (confirmed) {
-          await letters.addToSignatureCount(signature.letterId, 1, signature.country);
-          await letters.closeIfGoalReached(signature.letterId, now);
-        }
+        const move = { id, from: 'pending' as const, to: 'confirmed' as const };
+        confirmed = (await moveSignature(tx, this.deps, move, now)) !== undefined;
       }
       await this.deps.audit.with(tx).record(
         {
@@ -184,19 +178,13 @@ export class ModerationService {
       }
       if (matching.length > BULK_LIMIT)
         throw new AppError(422, 'bulk_too_large', 'moderation.errors.bulkTooLarge', { max: BULK_LIMIT });
-      const removed = new Map<string, { letterId: number; country: string; n: number }>();
-      for (const s of matching) {
-        if (!(await signatures.invalidate(s.id, s.status, reason, now))) continue;
-        if (s.status === 'confirmed') {
-          const key = `${s.letterId}/${s.country}`;
-          const entry = removed.get(key) ?? { letterId: s.letterId, country: s.country, n: 0 };
-          entry.n += 1;
-          removed.set(key, entry);
-        }
-      }
-      const letters = this.deps.letters.with(tx);
-      for (const { letterId, country, n } of removed.values())
-        await letters.addToSignatureCount(letterId, -n, country);
+      // The counters move once per letter and country, by what really moved.
+      await moveSignatures(
+        tx,
+        this.deps,
+        matching.map((s) => ({ id: s.id, from: s.status, to: 'invalidated' as const, reason })),
+        now,
+      );
       await this.deps.audit.with(tx).record(
         {
           actor: user,

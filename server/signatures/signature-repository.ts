@@ -80,57 +80,29 @@ export class SignatureRepository {
   }
 
   /**
-   * Compare-and-set: moves the signature from `from` to `to` only if it is still in `from`.
-   * Returns whether it moved, so two concurrent confirmations count once.
+   * Compare-and-set on the status, in one statement that returns the signature as it now is: undefined
+   * if it was no longer in `from` (so two concurrent moves happen once), or, with `notSuspect`, if
+   * screening has silenced it. Only moveSignatures() (signature-moves.ts) calls this: a status change
+   * moves the counters with it, in the same transaction.
    */
-  async transition(
+  async compareAndSetStatus(
     id: number,
     from: SignatureStatus,
     to: SignatureStatus,
-    changes: SignatureUpdate = {},
-  ): Promise<boolean> {
-    const result = await this.move(id, from, to, changes).executeTakeFirst();
-    return result.numUpdatedRows === 1n;
-  }
-
-  /**
-   * Compare-and-set like transition(), in one statement that returns the signature as it now is;
-   * undefined if it was no longer in `from`.
-   */
-  async transitionReturning(
-    id: number,
-    from: SignatureStatus,
-    to: SignatureStatus,
-    changes: SignatureUpdate = {},
+    changes: SignatureUpdate,
+    options: { notSuspect: boolean },
   ): Promise<Signature | undefined> {
-    const row = await this.move(id, from, to, changes).returningAll().executeTakeFirst();
-    return row ? toSignature(row) : undefined;
-  }
-
-  /** The one compare-and-set statement both transitions run, refused before it runs if the move is illegal. */
-  private move(id: number, from: SignatureStatus, to: SignatureStatus, changes: SignatureUpdate) {
     if (!canMove(from, to)) throw new Error(`illegal signature transition ${from} → ${to}`);
-    return this.db
+    let query = this.db
       .updateTable('signatures')
       .set({ ...changes, status: to })
       .where('id', '=', id)
       .where('status', '=', from);
-  }
-
-  /**
-   * Confirms a pending signature unless screening silenced it (compare-and-set on both): whether it moved.
-   * The condition is in the statement, so a signature cleared in moderation at the same moment is
-   * either confirmed here or by the clearing, never twice and never not at all.
-   */
-  async confirmUnlessSuspect(id: number, at: Date): Promise<boolean> {
-    const result = await this.db
-      .updateTable('signatures')
-      .set({ status: 'confirmed', confirmed_at: at.toISOString(), updated_at: at.toISOString() })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where('suspect_reasons', 'is', null)
-      .executeTakeFirst();
-    return result.numUpdatedRows === 1n;
+    // In the statement, so a signature cleared in moderation at the same moment is confirmed by one
+    // side or the other, never twice and never not at all.
+    if (options.notSuspect) query = query.where('suspect_reasons', 'is', null);
+    const row = await query.returningAll().executeTakeFirst();
+    return row ? toSignature(row) : undefined;
   }
 
   /** The supporter of a silenced, pending signature clicked its link: remembered (the first time) for moderation. */
@@ -457,16 +429,6 @@ export class SignatureRepository {
     }));
   }
 
-  /** Invalidates one signature if it is still in `from`, keeping what it was so it can be restored. */
-  async invalidate(id: number, from: SignatureStatus, reason: string, now: Date): Promise<boolean> {
-    return this.transition(id, from, 'invalidated', {
-      status_before_invalidation: from,
-      invalidated_at: now.toISOString(),
-      invalidated_reason: reason.slice(0, 500),
-      updated_at: now.toISOString(),
-    });
-  }
-
   /** What an invalidated signature was before, to restore it. */
   async statusBeforeInvalidation(id: number): Promise<SignatureStatus | undefined> {
     const row = await this.db
@@ -475,15 +437,6 @@ export class SignatureRepository {
       .where('id', '=', id)
       .executeTakeFirst();
     return (row?.status_before_invalidation as SignatureStatus | null) ?? undefined;
-  }
-
-  async restore(id: number, to: SignatureStatus, now: Date): Promise<boolean> {
-    return this.transition(id, 'invalidated', to, {
-      status_before_invalidation: null,
-      invalidated_at: null,
-      invalidated_reason: null,
-      updated_at: now.toISOString(),
-    });
   }
 
   async findById(id: number): Promise<Signature | undefined> {

@@ -5,9 +5,8 @@ import { canConfirm, signingState, type Letter, type SigningState } from '../let
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { notFound } from '../lib/errors.js';
-import { newMessageId, randomRef } from '../lib/ids.js';
+import { randomRef } from '../lib/ids.js';
 import { keyedHash } from '../lib/keyed-hash.js';
-import { PRIORITY } from '../outbox/outbox.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
 import {
   emailKey,
@@ -20,8 +19,10 @@ import {
 } from './signature.js';
 import type { SigningScreen } from './signing-screen.js';
 import type { SigningInput } from './signature-input.js';
+import { moveSignature } from './signature-moves.js';
 import type { SignatureRepository } from './signature-repository.js';
-import { refFromToken, type TokenPurpose } from './signature-tokens.js';
+import type { PlatformMail } from '../mail/platform-mail.js';
+import type { TokenPurpose } from '../mail/signature-tokens.js';
 
 export interface SignatureServiceDeps {
   db: Db;
@@ -30,11 +31,10 @@ export interface SignatureServiceDeps {
   outbox: OutboxRepository;
   clock: Clock;
   secret: string;
-  messageIdDomain: string;
   /** Checks every signing attempt passes (limits, lists, proof of work); what they find is stored with it. */
   screens: readonly SigningScreen[];
-  /** Called after a transaction that queued mail has committed, to wake the worker. */
-  onMailQueued?: () => void;
+  /** Queues the confirmation e-mail and wakes the worker; reads the signed links back. */
+  mail: PlatformMail;
 }
 
 /** What happened to a signing attempt. `check-inbox` is deliberately the same whatever the address's history. */
@@ -151,15 +151,23 @@ export class SignatureService {
             return signatures.insertPending(newSignature(emailHash));
           case 'restart-as-pending':
             // A withdrawn supporter signing again starts over with what they entered now.
-            return signatures.transitionReturning(existing!.id, 'withdrawn', 'pending', {
-              ...details,
-              letter_version_id: letter.currentVersionId,
-              confirmed_at: null,
-              withdrawn_at: null,
-              // A new start is screened as a new signature.
-              ...findings,
-              confirm_requested_at: null,
-            });
+            return moveSignature(
+              tx,
+              this.deps,
+              {
+                id: existing!.id,
+                from: 'withdrawn',
+                to: 'pending',
+                details: {
+                  ...details,
+                  letter_version_id: letter.currentVersionId,
+                  // A new start is screened as a new signature.
+                  ...findings,
+                  confirm_requested_at: null,
+                },
+              },
+              now,
+            );
           case 'resend-confirmation':
           case 'nothing':
             return signatures.insertPending(newSignature(standInHash));
@@ -176,20 +184,20 @@ export class SignatureService {
       // Only a new signature that lost a race to the same address has no row at all; that request sends nothing.
       if (!target) return false;
       await this.writesKeptIf(tx, queue, async () => {
-        await this.queueConfirmation(tx, target, now);
+        await this.deps.mail.confirmationFor(tx, target, now);
         await signatures.recordConfirmationSent(target.id, now);
       });
       return queue;
     });
     // The worker is woken only once this turn of the event loop is over, when the answer has been
     // written: rendering and sending the e-mail in the same process must not delay it (CONSTANT_WORK).
-    if (queued) setImmediate(() => this.deps.onMailQueued?.());
+    if (queued) setImmediate(() => this.deps.mail.wake());
     return { kind: 'check-inbox', letter };
   }
 
   /** The signature a link in an e-mail points to, with its letter; 404 for a forged or stale link. */
   async findByToken(token: string, purpose: TokenPurpose): Promise<{ signature: Signature; letter: Letter }> {
-    const ref = refFromToken(this.deps.secret, token, purpose);
+    const ref = this.deps.mail.links.refFrom(token, purpose);
     const signature = ref ? await this.deps.signatures.findByRef(ref) : undefined;
     const letter = signature ? await this.deps.letters.findById(signature.letterId) : undefined;
     if (!signature || !letter) throw notFound('signature_link_invalid', 'errors.signatureLink.invalid');
@@ -209,16 +217,16 @@ export class SignatureService {
     if (!canConfirm(letter)) return { kind: 'too-late', letter };
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (tx) => {
-      const signatures = this.deps.signatures.with(tx);
-      const moved = await signatures.confirmUnlessSuspect(signature.id, now);
-      if (!moved && isSuspect(signature)) await signatures.recordConfirmRequest(signature.id, now);
-      // Only the confirmation that moved the row counts it, so a double click counts once.
-      if (moved) {
-        const letters = this.deps.letters.with(tx);
-        await letters.addToSignatureCount(letter.id, 1, signature.country);
-        // In the same transaction, so the signature that reaches a closing goal is the last one counted.
-        await letters.closeIfGoalReached(letter.id, now);
-      }
+      // Only the confirmation that moved the row counts it, so a double click counts once; a suspect
+      // signature does not move (moveSignatures), and the click is remembered instead.
+      const moved = await moveSignature(
+        tx,
+        this.deps,
+        { id: signature.id, from: 'pending', to: 'confirmed' },
+        now,
+      );
+      if (!moved && isSuspect(signature))
+        await this.deps.signatures.with(tx).recordConfirmRequest(signature.id, now);
     });
     return { kind: 'confirmed', letter };
   }
@@ -226,20 +234,15 @@ export class SignatureService {
   /** Withdraws a signature: it leaves the count and every list. Withdrawing twice is harmless. */
   async withdraw(token: string): Promise<WithdrawOutcome> {
     const { signature, letter } = await this.findByToken(token, 'withdraw');
-    const now = this.deps.clock.now().toISOString();
+    const now = this.deps.clock.now();
+    if (signature.status !== 'confirmed' && signature.status !== 'pending')
+      return { kind: 'withdrawn', letter };
+    const from = signature.status;
     await this.deps.db.transaction().execute(async (tx) => {
-      const signatures = this.deps.signatures.with(tx);
-      const changes = { withdrawn_at: now, updated_at: now };
-      if (signature.status === 'confirmed') {
-        if (await signatures.transition(signature.id, 'confirmed', 'withdrawn', changes)) {
-          await this.deps.letters.with(tx).addToSignatureCount(letter.id, -1, signature.country);
-        }
-      } else if (signature.status === 'pending') {
-        // The confirmation e-mail still waiting in the queue is no longer wanted.
-        if (await signatures.transition(signature.id, 'pending', 'withdrawn', changes)) {
-          await this.deps.outbox.with(tx).cancelUnsentForSignature(signature.id, new Date(now));
-        }
-      }
+      const moved = await moveSignature(tx, this.deps, { id: signature.id, from, to: 'withdrawn' }, now);
+      // The confirmation e-mail still waiting in the queue is no longer wanted.
+      if (moved && from === 'pending')
+        await this.deps.outbox.with(tx).cancelUnsentForSignature(signature.id, now);
     });
     return { kind: 'withdrawn', letter };
   }
@@ -255,24 +258,5 @@ export class SignatureService {
     if (!keep) await sql`rollback to savepoint signing_writes`.execute(tx);
     await sql`release savepoint signing_writes`.execute(tx);
     return result;
-  }
-
-  /**
-   * Queues the confirmation e-mail in the signing transaction, unrendered: the worker renders it just
-   * before sending (ConfirmationEmail), so a new signature does no more work in the request than a
-   * known address does, and the time of the answer does not tell whether an address has signed.
-   */
-  private async queueConfirmation(tx: Tx, signature: Signature, now: Date): Promise<void> {
-    await this.deps.outbox.with(tx).enqueue(
-      {
-        kind: 'signature-confirmation',
-        priority: PRIORITY.confirmation,
-        signatureId: signature.id,
-        toAddress: signature.email,
-        renderLanguage: signature.language,
-      },
-      newMessageId(this.deps.messageIdDomain),
-      now,
-    );
   }
 }

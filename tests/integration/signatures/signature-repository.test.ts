@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewSignatureRow } from '../../../server/db/tables.js';
+import type { NewSignatureRow, SignatureUpdate } from '../../../server/db/tables.js';
 import { LetterRepository } from '../../../server/letters/letter-repository.js';
 import { randomRef } from '../../../server/lib/ids.js';
+import type { SignatureStatus } from '../../../server/signatures/signature.js';
 import { SignatureRepository } from '../../../server/signatures/signature-repository.js';
 import { createLetter } from '../../support/factories.js';
 import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
@@ -42,6 +43,16 @@ describe('SignatureRepository', () => {
   async function letterWithVersion(): Promise<{ id: number; versionId: number }> {
     const { id } = await createLetter(t.db, NOW);
     return { id, versionId: (await new LetterRepository(t.db).findById(id))!.currentVersionId };
+  }
+
+  /** The repository's compare-and-set on the status: whether it moved. */
+  async function transition(
+    id: number,
+    from: SignatureStatus,
+    to: SignatureStatus,
+    changes: SignatureUpdate = {},
+  ): Promise<boolean> {
+    return (await signatures.compareAndSetStatus(id, from, to, changes, { notSuspect: false })) !== undefined;
   }
 
   async function status(id: number): Promise<string> {
@@ -110,15 +121,11 @@ describe('SignatureRepository', () => {
     });
   });
 
-  describe('transition', () => {
+  describe('compareAndSetStatus', () => {
     it('is compare-and-set: the first move succeeds, the same move again does nothing', async () => {
       const { id } = (await signatures.insertPending(row()))!;
-      expect(await signatures.transition(id, 'pending', 'confirmed', { confirmed_at: minutes(1) })).toBe(
-        true,
-      );
-      expect(await signatures.transition(id, 'pending', 'confirmed', { confirmed_at: minutes(2) })).toBe(
-        false,
-      );
+      expect(await transition(id, 'pending', 'confirmed', { confirmed_at: minutes(1) })).toBe(true);
+      expect(await transition(id, 'pending', 'confirmed', { confirmed_at: minutes(2) })).toBe(false);
       const stored = await t.db
         .selectFrom('signatures')
         .select(['status', 'confirmed_at'])
@@ -130,25 +137,23 @@ describe('SignatureRepository', () => {
 
     it('does nothing when the signature is no longer in the expected status', async () => {
       const { id } = (await signatures.insertPending(row()))!;
-      await signatures.transition(id, 'pending', 'withdrawn');
-      expect(await signatures.transition(id, 'pending', 'confirmed')).toBe(false);
+      await transition(id, 'pending', 'withdrawn');
+      expect(await transition(id, 'pending', 'confirmed')).toBe(false);
       expect(await status(id)).toBe('withdrawn');
     });
 
     it('throws on an illegal transition and leaves the signature as it was', async () => {
       const { id } = (await signatures.insertPending(row()))!;
-      await signatures.transition(id, 'pending', 'confirmed');
-      await expect(signatures.transition(id, 'confirmed', 'pending')).rejects.toThrow(
-        /illegal signature transition/,
-      );
-      await expect(signatures.transition(id, 'confirmed', 'confirmed')).rejects.toThrow(/illegal/);
+      await transition(id, 'pending', 'confirmed');
+      await expect(transition(id, 'confirmed', 'pending')).rejects.toThrow(/illegal signature transition/);
+      await expect(transition(id, 'confirmed', 'confirmed')).rejects.toThrow(/illegal/);
       expect(await status(id)).toBe('confirmed');
     });
 
     it('does not move another signature', async () => {
       const a = (await signatures.insertPending(row()))!;
       const b = (await signatures.insertPending(row()))!;
-      await signatures.transition(a.id, 'pending', 'confirmed');
+      await transition(a.id, 'pending', 'confirmed');
       expect(await status(b.id)).toBe('pending');
     });
   });
@@ -174,11 +179,11 @@ describe('SignatureRepository', () => {
           row({ full_name: name, display, letter_id: l.id, letter_version_id: l.versionId }),
         ))!;
         if (status !== 'pending') {
-          await signatures.transition(s.id, 'pending', 'confirmed', {
+          await transition(s.id, 'pending', 'confirmed', {
             confirmed_at: confirmedMinute === null ? null : minutes(confirmedMinute),
           });
         }
-        if (status === 'withdrawn') await signatures.transition(s.id, 'confirmed', 'withdrawn');
+        if (status === 'withdrawn') await transition(s.id, 'confirmed', 'withdrawn');
       };
       await add('Oldest', 'confirmed', 'full', 1);
       await add('Hidden', 'confirmed', 'hidden', 2);
