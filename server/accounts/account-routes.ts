@@ -2,6 +2,7 @@ import { Router, type RequestHandler, type Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { currentUser, requireUser } from '../http/auth.js';
 import { formBody, formText, pathParam } from '../http/input.js';
+import { noticeFrom, redirectWithNotice } from '../http/notice.js';
 import type { Clock } from '../lib/clock.js';
 import type { TFunction } from '../lib/i18n.js';
 import { PASSWORD_MIN_LENGTH, safeNextPath } from './account.js';
@@ -50,8 +51,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
 
   router.get('/login', (req, res) => {
     if (res.locals.currentUser) return res.redirect(303, safeNextPath(req.query.next));
-    const t = res.locals.t;
-    const notice = req.query.reset === '1' ? t('account.login.passwordReset') : undefined;
+    const notice = noticeFrom(req, res.locals.t, 'account.notices', ['passwordReset', 'loggedOut']);
     renderLogin(res, 200, { email: '', next: safeNextPath(req.query.next) }, undefined, notice);
   });
 
@@ -202,7 +202,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     if (outcome.kind === 'refused')
       return renderReset(res, token, { password: t(outcome.messageKey, { min: PASSWORD_MIN_LENGTH }) }, 422);
     if (outcome.kind !== 'reset') return renderReset(res, token);
-    res.redirect(303, '/login?reset=1');
+    redirectWithNotice(res, '/login', 'passwordReset');
   });
 
   router.post('/logout', deps.csrf.verify, async (req, res) => {
@@ -214,7 +214,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       httpOnly: true,
       sameSite: 'lax',
     });
-    res.redirect(303, '/login?loggedOut=1');
+    redirectWithNotice(res, '/login', 'loggedOut');
   });
 
   router.get('/account/password', requireUser, (_req, res) => {
@@ -246,7 +246,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       return fail(422, { current: t('account.errors.wrongCurrentPassword') });
     if (outcome.kind === 'refused')
       return fail(422, { password: t(outcome.messageKey, { min: PASSWORD_MIN_LENGTH }) });
-    res.redirect(303, '/admin?passwordChanged=1');
+    redirectWithNotice(res, '/admin', 'passwordChanged');
   });
 
   return router;

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { looksLikeEmailAddress } from '../lib/email-address.js';
-import { newMessageId } from '../lib/ids.js';
 import { keyedHash } from '../lib/keyed-hash.js';
 import { PRIORITY } from '../outbox/outbox.js';
 import { accountEmail, accountThrottleKey, passwordProblem, type User } from './account.js';
@@ -68,28 +67,20 @@ export class PasswordResetService {
 
     const token = randomBytes(32).toString('base64url');
     const expires = new Date(now.getTime() + RESET_MINUTES * 60_000);
-    const mail = this.deps.emails.render('password-reset', 'en', {
-      resetUrl: `${this.deps.publicUrl}/account/reset/${token}`,
-      minutes: RESET_MINUTES,
-    });
     await this.deps.db.transaction().execute(async (tx) => {
       await this.deps.users.with(tx).setPasswordReset(user.id, this.tokenHash(token), expires);
-      await this.deps.outbox.with(tx).enqueue(
+      await this.deps.mail.toAccount(
+        tx,
         {
-          kind: 'password-reset',
+          template: 'password-reset',
+          to: user.email,
+          context: { resetUrl: this.deps.mail.links.passwordResetUrl(token), minutes: RESET_MINUTES },
           priority: PRIORITY.confirmation,
-          signatureId: null,
-          toAddress: user.email,
-          subject: mail.subject,
-          textBody: mail.text,
-          htmlBody: mail.html,
-          headers: { 'Auto-Submitted': 'auto-generated' },
         },
-        newMessageId(this.deps.messageIdDomain),
         now,
       );
     });
-    this.deps.onMailQueued?.();
+    this.deps.mail.wake();
   }
 
   /** What a link is worth now: only a genuine, unused, unexpired link of an enabled account works. */

@@ -3,11 +3,9 @@ import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
-import { newMessageId } from '../lib/ids.js';
 import { keyedHash } from '../lib/keyed-hash.js';
-import type { EmailTemplates } from '../mail/email-templates.js';
+import type { PlatformMail } from '../mail/platform-mail.js';
 import { PRIORITY } from '../outbox/outbox.js';
-import type { OutboxRepository } from '../outbox/outbox-repository.js';
 import { authorize } from '../policy/policy.js';
 import { accountEmail, accountThrottleKey, passwordProblem, ROLES, type Role, type User } from './account.js';
 import type { LoginThrottleRepository } from './login-throttle-repository.js';
@@ -21,14 +19,11 @@ export interface UserAdminServiceDeps {
   users: UserRepository;
   sessions: SessionRepository;
   throttles: LoginThrottleRepository;
-  outbox: OutboxRepository;
   audit: AuditRepository;
-  emails: EmailTemplates;
+  /** Renders and queues the invitation, and wakes the worker. */
+  mail: PlatformMail;
   clock: Clock;
   secret: string;
-  publicUrl: string;
-  messageIdDomain: string;
-  onMailQueued?: () => void;
 }
 
 /** How long an invitation link works. */
@@ -115,17 +110,16 @@ export class UserAdminService {
     const now = this.deps.clock.now();
     const token = randomBytes(24).toString('base64url');
     const expires = new Date(now.getTime() + INVITATION_DAYS * 86_400_000);
-    const inviteUrl = `${this.deps.publicUrl}/account/invite/${token}`;
-    const mail = this.deps.emails.render('account-invitation', 'en', {
+    const invitation = {
       role,
       invitedBy: admin.email,
-      inviteUrl,
+      inviteUrl: this.deps.mail.links.invitationUrl(token),
       expires: new Intl.DateTimeFormat('en', {
         dateStyle: 'long',
         timeStyle: 'short',
         timeZone: 'UTC',
       }).format(expires),
-    });
+    };
     const passwordHash = await hashPassword(randomBytes(32).toString('base64url'));
     await this.deps.db.transaction().execute(async (tx) => {
       const user =
@@ -136,18 +130,9 @@ export class UserAdminService {
       if (existing && existing.role !== role)
         await this.deps.users.with(tx).setRole(user.id, role as Role, now);
       await this.deps.users.with(tx).setInvitation(user.id, this.tokenHash(token), expires);
-      await this.deps.outbox.with(tx).enqueue(
-        {
-          kind: 'account-invitation',
-          priority: PRIORITY.confirmation,
-          signatureId: null,
-          toAddress: address,
-          subject: mail.subject,
-          textBody: mail.text,
-          htmlBody: mail.html,
-          headers: { 'Auto-Submitted': 'auto-generated' },
-        },
-        newMessageId(this.deps.messageIdDomain),
+      await this.deps.mail.toAccount(
+        tx,
+        { template: 'account-invitation', to: address, context: invitation, priority: PRIORITY.confirmation },
         now,
       );
       await this.deps.audit.with(tx).record(
@@ -161,7 +146,7 @@ export class UserAdminService {
         now,
       );
     });
-    this.deps.onMailQueued?.();
+    this.deps.mail.wake();
     return { kind: 'invited' };
   }
 

@@ -133,6 +133,18 @@ export class UserRepository {
     return Boolean(row?.invite_token_hash);
   }
 
+  /** Accounts that can log in: not disabled, and past their invitation (see countActiveAdmins). */
+  async listActive(): Promise<User[]> {
+    const rows = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('disabled_at', 'is', null)
+      .where('invite_token_hash', 'is', null)
+      .orderBy('email')
+      .execute();
+    return rows.map(toUser);
+  }
+
   async list(): Promise<User[]> {
     const rows = await this.db.selectFrom('users').selectAll().orderBy('email').execute();
     return rows.map(toUser);

@@ -11,7 +11,9 @@ export type EmailName =
   | 'letter-sent'
   | 'data-access'
   | 'account-invitation'
-  | 'password-reset';
+  | 'password-reset'
+  | 'letter-review-requested'
+  | 'letter-review-outcome';
 const EMAIL_NAMES: EmailName[] = [
   'signature-confirmation',
   'letter-delivery',
@@ -19,6 +21,8 @@ const EMAIL_NAMES: EmailName[] = [
   'data-access',
   'account-invitation',
   'password-reset',
+  'letter-review-requested',
+  'letter-review-outcome',
 ];
 
 /**
@@ -32,6 +36,8 @@ const LAYOUTS: Record<EmailName, string> = {
   'data-access': 'layout',
   'account-invitation': 'staff-layout',
   'password-reset': 'staff-layout',
+  'letter-review-requested': 'staff-layout',
+  'letter-review-outcome': 'staff-layout',
 };
 
 export interface RenderedEmail {

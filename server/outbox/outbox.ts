@@ -24,7 +24,9 @@ export type OutboxKind =
   | 'letter-sent'
   | 'data-access'
   | 'account-invitation'
-  | 'password-reset';
+  | 'password-reset'
+  | 'letter-review-requested'
+  | 'letter-review-outcome';
 
 /** A file attached to a message (the PDF of a compiled letter). */
 export interface OutboxAttachment {

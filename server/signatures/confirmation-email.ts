@@ -1,15 +1,13 @@
+import { textIn } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
-import type { EmailTemplates } from '../mail/email-templates.js';
+import type { PlatformMail } from '../mail/platform-mail.js';
 import type { OutboxMessage, RenderedContent } from '../outbox/outbox.js';
 import type { SignatureRepository } from './signature-repository.js';
-import { signatureToken } from './signature-tokens.js';
 
 export interface ConfirmationEmailDeps {
   signatures: SignatureRepository;
   letters: LetterRepository;
-  emails: EmailTemplates;
-  secret: string;
-  publicUrl: string;
+  mail: PlatformMail;
 }
 
 /**
@@ -28,32 +26,18 @@ export class ConfirmationEmail {
 
   /** The e-mail for this signature, or undefined when its person is gone (erased, or no such signature). */
   async render(signatureId: number, language: string): Promise<RenderedContent | undefined> {
-    const { publicUrl, secret, emails } = this.deps;
+    const { mail } = this.deps;
     const signature = await this.deps.signatures.findById(signatureId);
     if (!signature || signature.email === '') return undefined;
     const letter = await this.deps.letters.findById(signature.letterId);
     if (!letter) return undefined;
     const texts = await this.deps.letters.textsOfVersion(letter.currentVersionId);
-    const title =
-      (
-        texts.find((t) => t.language === language) ??
-        texts.find((t) => t.language === letter.primaryLanguage) ??
-        texts[0]
-      )?.title ?? letter.slug;
-    const email = emails.render('signature-confirmation', language, {
+    const title = textIn(texts, language, letter.primaryLanguage)?.title ?? letter.slug;
+    return mail.renderForSupporter('signature-confirmation', language, signature.ref, {
       name: signature.fullName,
       letterTitle: title,
-      letterUrl: `${publicUrl}/letters/${letter.slug}`,
-      confirmUrl: `${publicUrl}/signatures/confirm/${signatureToken(secret, signature.ref, 'confirm')}`,
-      withdrawUrl: `${publicUrl}/signatures/withdraw/${signatureToken(secret, signature.ref, 'withdraw')}`,
-      privacyUrl: `${publicUrl}/privacy`,
-      eraseUrl: `${publicUrl}/privacy/erase/${signatureToken(secret, signature.ref, 'erase')}`,
+      letterUrl: mail.links.letterUrl(letter.slug),
+      confirmUrl: mail.links.confirmUrl(signature.ref),
     });
-    return {
-      subject: email.subject,
-      textBody: email.text,
-      htmlBody: email.html,
-      headers: { 'Auto-Submitted': 'auto-generated' },
-    };
   }
 }

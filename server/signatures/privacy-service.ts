@@ -4,15 +4,13 @@ import type { Db, Executor } from '../db/database.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { countryName } from '../lib/countries.js';
-import { newMessageId } from '../lib/ids.js';
 import { keyedHash } from '../lib/keyed-hash.js';
-import type { EmailTemplates } from '../mail/email-templates.js';
 import type { CapturedMailEraser } from '../mail/captured-mail-eraser.js';
+import type { PlatformMail } from '../mail/platform-mail.js';
 import { PRIORITY, type OutboxStatus } from '../outbox/outbox.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
 import { emailKey, publicName } from './signature.js';
 import type { SignatureRepository } from './signature-repository.js';
-import { refFromToken, signatureToken } from './signature-tokens.js';
 
 export interface PrivacyServiceDeps {
   db: Db;
@@ -24,15 +22,13 @@ export interface PrivacyServiceDeps {
   /** Compiled letters name supporters in their annex: erasure and retention reach those too. */
   deliveries: CompiledLetters;
   audit: AuditRepository;
-  emails: EmailTemplates;
+  /** Sends the answer to a request for one's data; reads erase links back. */
+  mail: PlatformMail;
   /** The captured mailbox, when mail is captured (erasure removes messages from it too). */
   mailbox: CapturedMailEraser | undefined;
   clock: Clock;
   secret: string;
-  publicUrl: string;
-  messageIdDomain: string;
   retentionMonths: number;
-  onMailQueued?: () => void;
 }
 
 /**
@@ -195,13 +191,13 @@ export class PrivacyService {
 
   /** Whether an erase link is genuine (for showing its page). */
   async eraseLinkValid(token: string): Promise<boolean> {
-    const ref = refFromToken(this.deps.secret, token, 'erase');
+    const ref = this.deps.mail.links.refFrom(token, 'erase');
     return ref !== null && (await this.deps.signatures.findByRef(ref)) !== undefined;
   }
 
   /** A supporter erases themselves through the link in any e-mail. Harmless to repeat. */
   async eraseByToken(token: string): Promise<ErasureResult | undefined> {
-    const ref = refFromToken(this.deps.secret, token, 'erase');
+    const ref = this.deps.mail.links.refFrom(token, 'erase');
     const signature = ref ? await this.deps.signatures.findByRef(ref) : undefined;
     if (!signature) return undefined;
     // Already anonymised: the address is gone, and so is everything to erase.
@@ -235,34 +231,22 @@ export class PrivacyService {
       confirmedAt: s.confirmedAt?.toISOString() ?? null,
       withdrawnAt: s.withdrawnAt?.toISOString() ?? null,
     }));
-    const email = this.deps.emails.render('data-access', language, {
-      records,
-      json: JSON.stringify(records, null, 2),
-      eraseUrl: `${this.deps.publicUrl}/privacy/erase/${signatureToken(this.deps.secret, first.ref, 'erase')}`,
-      withdrawUrl: `${this.deps.publicUrl}/signatures/withdraw/${signatureToken(this.deps.secret, first.ref, 'withdraw')}`,
-      privacyUrl: `${this.deps.publicUrl}/privacy`,
-    });
-    await this.deps.outbox.enqueue(
-      {
-        kind: 'data-access',
-        priority: PRIORITY.confirmation,
-        signatureId: first.id,
-        toAddress: first.email,
-        subject: email.subject,
-        textBody: email.text,
-        htmlBody: email.html,
-        headers: { 'Auto-Submitted': 'auto-generated' },
-        attachments: [
-          {
-            fileName: 'your-data.json',
-            contentType: 'application/json',
-            content: Buffer.from(JSON.stringify(records, null, 2)),
-          },
-        ],
-      },
-      newMessageId(this.deps.messageIdDomain),
-      now,
+    const json = JSON.stringify(records, null, 2);
+    await this.deps.db.transaction().execute((tx) =>
+      this.deps.mail.toSupporter(
+        tx,
+        {
+          template: 'data-access',
+          supporter: { id: first.id, ref: first.ref, email: first.email, language },
+          context: { records, json },
+          priority: PRIORITY.confirmation,
+          attachments: [
+            { fileName: 'your-data.json', contentType: 'application/json', content: Buffer.from(json) },
+          ],
+        },
+        now,
+      ),
     );
-    this.deps.onMailQueued?.();
+    this.deps.mail.wake();
   }
 }

@@ -6,7 +6,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { randomRef } from '../../server/lib/ids.js';
-import { signatureToken } from '../../server/signatures/signature-tokens.js';
+import { signatureToken } from '../../server/mail/signature-tokens.js';
 import { createAccount } from '../support/accounts.js';
 import {
   expectNoSeriousViolations,

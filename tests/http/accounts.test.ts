@@ -207,6 +207,12 @@ describe('logging in and out', () => {
     expect(await sessionRows(t)).toEqual([]);
   });
 
+  it('shows no notice on the login form for a notice name it does not know', async () => {
+    const page = await new Visitor(t.app).get('/login?done=passwordChanged');
+    expect(page.status).toBe(200);
+    expect(byClass(page.text, 'notice')).toEqual([]);
+  });
+
   it('logs out: the old session cookie no longer opens an admin page', async () => {
     const browser = new CookieBrowser(t.app);
     await browser.submit('/login', '/login', { email: user.email, password: TEST_PASSWORD, next: '/admin' });
@@ -216,8 +222,12 @@ describe('logging in and out', () => {
 
     const response = await browser.submit('/admin', '/logout', {});
     expect(response.status).toBe(303);
-    expect(response.headers.location).toBe('/login?loggedOut=1');
+    expect(response.headers.location).toBe('/login?done=loggedOut');
     expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    const loggedOut = await browser.get('/login?done=loggedOut');
+    expect(textOf(innerHtml(loggedOut.text, byClass(loggedOut.text, 'notice')[0]!))).toBe(
+      'You are logged out.',
+    );
 
     // Replaying the cookie from before the logout, as someone who had copied it would.
     browser.cookies.set(SESSION_COOKIE, oldCookie);
@@ -309,8 +319,8 @@ describe('the one-time password', () => {
       confirm: NEW_PASSWORD,
     });
     expect(change.status).toBe(303);
-    expect(change.headers.location).toBe('/admin?passwordChanged=1');
-    const dashboard = await visitor.get('/admin?passwordChanged=1');
+    expect(change.headers.location).toBe('/admin?done=passwordChanged');
+    const dashboard = await visitor.get('/admin?done=passwordChanged');
     expect(dashboard.status).toBe(200);
     expect(textOf(innerHtml(dashboard.text, byClass(dashboard.text, 'notice')[0]!))).toContain(
       'Your password was changed.',

@@ -116,8 +116,8 @@ describe('a forgotten password', () => {
     ).toContain(user.email);
     const reset = await setPassword(link, NEW_PASSWORD, NEW_PASSWORD, visitor);
     expect(reset.status).toBe(303);
-    expect(reset.headers.location).toBe('/login?reset=1');
-    const notice = await visitor.get('/login?reset=1');
+    expect(reset.headers.location).toBe('/login?done=passwordReset');
+    const notice = await visitor.get('/login?done=passwordReset');
     expect(textOf(innerHtml(notice.text, byClass(notice.text, 'notice')[0]!))).toBe(MESSAGES.loginNotice);
 
     expect((await tryLogin(user.email, TEST_PASSWORD)).status).toBe(401);

@@ -5,7 +5,7 @@ import { simpleParser } from 'mailparser';
 import { PDFParse } from 'pdf-parse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAt } from '../../../server/deliveries/pdf-renderer.js';
-import { signatureToken } from '../../../server/signatures/signature-tokens.js';
+import { signatureToken } from '../../../server/mail/signature-tokens.js';
 import { signedIn } from '../../support/accounts.js';
 import { postForm } from '../../support/admin-forms.js';
 import { bytesAfterCheckpoint, bytesOnDisk } from '../../support/database-file.js';

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../../server/accounts/account.js';
 import { createApp } from '../../../server/app.js';
 import { Mailbox } from '../../../server/mail/mailbox.js';
-import { signatureToken } from '../../../server/signatures/signature-tokens.js';
+import { signatureToken } from '../../../server/mail/signature-tokens.js';
 import { signedIn } from '../../support/accounts.js';
 import { fieldErrors, postForm } from '../../support/admin-forms.js';
 import { bytesAfterCheckpoint, bytesOnDisk } from '../../support/database-file.js';

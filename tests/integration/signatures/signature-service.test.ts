@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Letter } from '../../../server/letters/letter.js';
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
 import type { SigningInput } from '../../../server/signatures/signature-input.js';
-import { signatureToken } from '../../../server/signatures/signature-tokens.js';
+import { signatureToken } from '../../../server/mail/signature-tokens.js';
 import { createLetter } from '../../support/factories.js';
 import { rowCounts, signatureRows } from '../../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Letter } from '../../../server/letters/letter.js';
 import { MAX_CONFIRMATION_SENDS } from '../../../server/signatures/signature.js';
 import type { SigningInput } from '../../../server/signatures/signature-input.js';
-import { signatureToken } from '../../../server/signatures/signature-tokens.js';
+import { signatureToken } from '../../../server/mail/signature-tokens.js';
 import { createLetter } from '../../support/factories.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomRef } from '../../../server/lib/ids.js';
-import { refFromToken, signatureToken } from '../../../server/signatures/signature-tokens.js';
+import { refFromToken, signatureToken } from '../../../server/mail/signature-tokens.js';
 
 const SECRET = 'unit-secret-unit-secret-unit-secret-01';
 

@@ -1,0 +1,53 @@
+import type { Request, Response } from 'express';
+import type { TFunction } from '../lib/i18n.js';
+
+/** The query parameter that names the notice a page shows after a redirect. */
+const NOTICE_PARAM = 'done';
+
+/**
+ * After a form's step succeeds: a 303 to `path` with the notice `name` in its query (`?done=name`), so
+ * the next page says what happened, works without JavaScript and survives a reload. `params` are the
+ * counts the notice's text shows (`?done=bulk&count=3`). A `#fragment` in `path` stays last.
+ */
+export function redirectWithNotice(
+  res: Response,
+  path: string,
+  name: string,
+  params: Readonly<Record<string, number>> = {},
+): void {
+  res.redirect(303, withNotice(path, name, params));
+}
+
+/** The address redirectWithNotice sends to: `path` with the notice and its counts in the query. */
+export function withNotice(
+  path: string,
+  name: string,
+  params: Readonly<Record<string, number>> = {},
+): string {
+  const url = new URL(path, 'http://local');
+  url.searchParams.set(NOTICE_PARAM, name);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, String(value));
+  return `${url.pathname}${url.search}${url.hash}`;
+}
+
+/**
+ * The notice a page shows after a redirect: `${namespace}.${name}` translated, with the query's whole
+ * numbers (the counts redirectWithNotice put there) as its parameters. Only names in `allowed` are shown,
+ * so a crafted link cannot make a page say anything else; any other name shows nothing (undefined).
+ * Views show it with `{{> notice}}`.
+ */
+export function noticeFrom(
+  req: Request,
+  t: TFunction,
+  namespace: string,
+  allowed: readonly string[],
+): string | undefined {
+  const name = req.query[NOTICE_PARAM];
+  if (typeof name !== 'string' || !allowed.includes(name)) return undefined;
+  const params: Record<string, number> = {};
+  for (const [key, value] of Object.entries(req.query)) {
+    if (key !== NOTICE_PARAM && typeof value === 'string' && /^\d{1,9}$/.test(value))
+      params[key] = Number(value);
+  }
+  return t(`${namespace}.${name}`, params);
+}

@@ -1,0 +1,187 @@
+import type { Tx } from '../db/database.js';
+import { newMessageId } from '../lib/ids.js';
+import { PRIORITY, type OutboxAttachment, type RenderedContent } from '../outbox/outbox.js';
+import type { OutboxRepository } from '../outbox/outbox-repository.js';
+import type { EmailName, EmailTemplates } from './email-templates.js';
+import type { MailLinks } from './mail-links.js';
+
+export interface PlatformMailDeps {
+  outbox: OutboxRepository;
+  emails: EmailTemplates;
+  links: MailLinks;
+  /** The domain of MAIL_FROM: every Message-ID the platform makes is in it. */
+  messageIdDomain: string;
+  /** Wakes the mail worker; absent in a process that runs none (its worker polls the queue). */
+  wakeWorker?: (() => void) | undefined;
+}
+
+/** The supporter an e-mail is about: their signature's id, reference (for its links), address and language. */
+export interface Supporter {
+  id: number;
+  ref: string;
+  email: string;
+  language: string;
+}
+
+/** An e-mail to a supporter about one of their signatures, rendered when it is queued. */
+export interface SupporterMail {
+  template: Extract<EmailName, 'letter-sent' | 'data-access'>;
+  supporter: Supporter;
+  /** What the template reads besides the footer links (added here). */
+  context: Record<string, unknown>;
+  priority: number;
+  deliveryRoundId?: number;
+  attachments?: OutboxAttachment[];
+  /** News a supporter asked for: carries the one-click unsubscribe link (RFC 8058) in the body and headers. */
+  unsubscribe?: boolean;
+  /** Queue it only if the queue does not hold its twin already (a job that was cut off runs again). */
+  once?: boolean;
+}
+
+/** An e-mail to a user's account address (an organizer or admin), never to a supporter. */
+export interface AccountMail {
+  template: Extract<
+    EmailName,
+    'account-invitation' | 'password-reset' | 'letter-review-requested' | 'letter-review-outcome'
+  >;
+  to: string;
+  context: Record<string, unknown>;
+  priority: number;
+  /** The subject's key under `emails.<template>.` when the template has several (default `subject`). */
+  subjectKey?: string;
+}
+
+/** Every e-mail the platform sends of its own is machine-made: auto-responders must not answer it. */
+const AUTOMATIC = { 'Auto-Submitted': 'auto-generated' } as const;
+
+/**
+ * The platform's own e-mails, in one place (DESIGN convention 16): builds their links, renders them,
+ * queues them in the caller's transaction with a fresh Message-ID, and wakes the worker. The caller
+ * owns the transaction, so it calls `wake()` once that transaction has committed: a worker woken
+ * earlier would look before the message exists. Nothing here sends: the worker does (convention 6).
+ */
+export class PlatformMail {
+  /** The links of every e-mail (and the reading of a link's token back). */
+  readonly links: MailLinks;
+
+  constructor(private readonly deps: PlatformMailDeps) {
+    this.links = deps.links;
+  }
+
+  /** Renders a supporter's e-mail about this signature now and queues it in `tx`; undefined when `once` found its twin. */
+  async toSupporter(tx: Tx, mail: SupporterMail, now: Date): Promise<number | undefined> {
+    const { supporter } = mail;
+    const unsubscribeUrl = mail.unsubscribe ? this.links.unsubscribeUrl(supporter.ref) : undefined;
+    const content = this.renderForSupporter(mail.template, supporter.language, supporter.ref, {
+      ...mail.context,
+      ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
+    });
+    const message = {
+      kind: mail.template,
+      priority: mail.priority,
+      signatureId: supporter.id,
+      toAddress: supporter.email,
+      subject: content.subject,
+      textBody: content.textBody,
+      htmlBody: content.htmlBody,
+      deliveryRoundId: mail.deliveryRoundId ?? null,
+      headers: unsubscribeUrl
+        ? {
+            ...content.headers,
+            // Mail programs show an unsubscribe button that POSTs to the link.
+            'List-Unsubscribe': `<${unsubscribeUrl}>`,
+            'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+          }
+        : content.headers,
+      ...(mail.attachments ? { attachments: mail.attachments } : {}),
+    };
+    const outbox = this.deps.outbox.with(tx);
+    return mail.once
+      ? outbox.enqueueOnce(message, this.messageId(), now)
+      : outbox.enqueue(message, this.messageId(), now);
+  }
+
+  /**
+   * Queues a signature's confirmation in `tx` without rendering it: the worker renders it just before
+   * sending (signatures/confirmation-email.ts), so a signing request does no rendering whatever the
+   * address's history, and no body waits in the queue.
+   */
+  async confirmationFor(
+    tx: Tx,
+    signature: { id: number; email: string; language: string },
+    now: Date,
+  ): Promise<void> {
+    await this.deps.outbox.with(tx).enqueue(
+      {
+        kind: 'signature-confirmation',
+        priority: PRIORITY.confirmation,
+        signatureId: signature.id,
+        toAddress: signature.email,
+        renderLanguage: signature.language,
+      },
+      this.messageId(),
+      now,
+    );
+  }
+
+  /** Renders an e-mail to a user's account address and queues it in `tx`. Staff mail is in English for now. */
+  async toAccount(tx: Tx, mail: AccountMail, now: Date): Promise<number> {
+    const email = this.deps.emails.render(mail.template, 'en', mail.context, mail.subjectKey);
+    return this.deps.outbox.with(tx).enqueue(
+      {
+        kind: mail.template,
+        priority: mail.priority,
+        signatureId: null,
+        toAddress: mail.to,
+        subject: email.subject,
+        textBody: email.text,
+        htmlBody: email.html,
+        headers: { ...AUTOMATIC },
+      },
+      this.messageId(),
+      now,
+    );
+  }
+
+  /** A supporter's e-mail rendered with the footer links of this signature (withdraw, erase, privacy). */
+  renderForSupporter(
+    template: Extract<EmailName, 'signature-confirmation' | 'letter-sent' | 'data-access'>,
+    language: string,
+    ref: string,
+    context: Record<string, unknown>,
+  ): RenderedContent {
+    const email = this.deps.emails.render(template, language, {
+      ...context,
+      ...this.links.supporterFooter(ref),
+    });
+    return { subject: email.subject, textBody: email.text, htmlBody: email.html, headers: { ...AUTOMATIC } };
+  }
+
+  /** A new Message-ID in the platform's domain. */
+  messageId(): string {
+    return newMessageId(this.deps.messageIdDomain);
+  }
+
+  /** Wakes the worker: call it after the transaction that queued mail has committed. */
+  wake(): void {
+    this.deps.wakeWorker?.();
+  }
+
+  /**
+   * For mail queued in a transaction someone else ends (a port such as letters' ReviewNotices): wakes
+   * the worker once the message can be seen from outside it. The read goes through the root
+   * connection, which SQLite gives out only after the caller's transaction has ended, so a rolled-back
+   * message wakes nothing. Not awaited inside the transaction (it would wait for itself); where a read
+   * runs earlier (PostgreSQL), it sees nothing and the worker's next poll sends the message.
+   */
+  wakeOnceCommitted(outboxId: number): void {
+    if (!this.deps.wakeWorker) return;
+    void this.deps.outbox.findById(outboxId).then(
+      (message) => {
+        if (message) this.wake();
+      },
+      // Shutting down, the database may be gone: the message waits for the next start.
+      () => undefined,
+    );
+  }
+}
