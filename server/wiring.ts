@@ -39,6 +39,8 @@ import { PasswordResetService } from './accounts/password-reset-service.js';
 import { ModerationService } from './signatures/moderation-service.js';
 import { PrivacyService } from './signatures/privacy-service.js';
 import { ConfirmationEmail } from './signatures/confirmation-email.js';
+import { MailLinks } from './mail/mail-links.js';
+import { PlatformMail } from './mail/platform-mail.js';
 import { CapturedMailEraser } from './mail/captured-mail-eraser.js';
 import { readSeedLetters } from '../seeds/seed-loader.js';
 import { AccountService } from './accounts/account-service.js';
@@ -217,13 +219,16 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     bounceServer = await startBounceServer(bounces, config.host, config.bounceSmtpPort, logger);
   }
   const emails = new EmailTemplates(i18n);
-  const confirmationEmail = new ConfirmationEmail({
-    signatures,
-    letters,
+  // The platform's own e-mails (confirmations, news, data access, accounts, review notices): one module
+  // builds their links, renders, queues them in the caller's transaction and wakes the worker.
+  const mail: PlatformMail = new PlatformMail({
+    outbox,
     emails,
-    secret,
-    publicUrl: config.publicUrl,
+    links: new MailLinks(config.publicUrl, secret),
+    messageIdDomain: domainOf(config.mailFrom),
+    wakeWorker: worker ? () => worker.wake() : undefined,
   });
+  const confirmationEmail: ConfirmationEmail = new ConfirmationEmail({ signatures, letters, mail });
   const pdf =
     options.pdf ??
     (chromiumAt(config.chromiumPath) ? new ChromiumPdfRenderer(config.chromiumPath, logger) : noPdf);
@@ -241,9 +246,9 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     letters,
     signatures,
     outbox,
+    mail,
     clock,
     secret,
-    messageIdDomain: domainOf(config.mailFrom),
     // Every signing attempt passes each screen; what they find is stored with the signature.
     screens: [
       // Allow-listed sources (an office network, a partner's domain) skip the signing limits.
@@ -256,7 +261,6 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       new ProofOfWorkScreen(proofOfWork),
       sourceLists,
     ],
-    ...(worker ? { onMailQueued: () => worker.wake() } : {}),
   });
 
   const accounts = new AccountService({ audit, users, throttles, sessions, clock, secret });
@@ -331,31 +335,15 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     outbox,
     deliveries: deliveryRepository,
     audit,
-    emails,
+    mail,
     // Erasure clears captured mail whenever mail is captured, production or not.
     mailbox: mailbox ? new CapturedMailEraser(config.mailboxDir) : undefined,
     clock,
     secret,
-    publicUrl: config.publicUrl,
-    messageIdDomain: domainOf(config.mailFrom),
     retentionMonths: config.retentionMonths,
-    ...(worker ? { onMailQueued: () => worker.wake() } : {}),
   });
   // Invitations and password resets: the same accounts, and the same way of sending account mail.
-  const accountMail = {
-    db,
-    users,
-    sessions,
-    throttles,
-    outbox,
-    audit,
-    emails,
-    clock,
-    secret,
-    publicUrl: config.publicUrl,
-    messageIdDomain: domainOf(config.mailFrom),
-    ...(worker ? { onMailQueued: () => worker.wake() } : {}),
-  };
+  const accountMail = { db, users, sessions, throttles, audit, mail, clock, secret };
   const userAdmin = new UserAdminService(accountMail);
   const passwordResets = new PasswordResetService(accountMail);
   const scheduler = new Scheduler(
