@@ -1,5 +1,5 @@
 import type { Executor } from '../db/database.js';
-import type { AuditAction, AuditActor, AuditEntry, AuditFilters } from './audit.js';
+import type { AuditAction, AuditActor, AuditEntry, AuditFilters, AuditNames } from './audit.js';
 
 /** SQL for the audit log: it only ever inserts and reads (database triggers refuse changes). */
 export class AuditRepository {
@@ -32,6 +32,56 @@ export class AuditRepository {
         details: JSON.stringify(entry.details ?? {}),
       })
       .execute();
+  }
+
+  /**
+   * What the entries' ids name today, for the audit page: a letter's title (its current version, in its
+   * primary language; the slug when that has no title), an account's e-mail address, a recipient's name.
+   * Ids that name nothing any more are absent. Never a supporter: signatures are not looked up.
+   */
+  async names(ids: {
+    letterIds: readonly number[];
+    letterSlugs: readonly string[];
+    userIds: readonly number[];
+    recipientIds: readonly number[];
+  }): Promise<AuditNames> {
+    const letters =
+      ids.letterIds.length + ids.letterSlugs.length === 0
+        ? []
+        : await this.db
+            .selectFrom('letters as l')
+            .leftJoin('letter_texts as lt', (join) =>
+              join
+                .onRef('lt.letter_version_id', '=', 'l.current_version_id')
+                .onRef('lt.language', '=', 'l.primary_language'),
+            )
+            .select(['l.id', 'l.slug', 'lt.title'])
+            .where((eb) =>
+              eb.or([
+                ...(ids.letterIds.length > 0 ? [eb('l.id', 'in', ids.letterIds)] : []),
+                ...(ids.letterSlugs.length > 0 ? [eb('l.slug', 'in', ids.letterSlugs)] : []),
+              ]),
+            )
+            .execute();
+    const users =
+      ids.userIds.length === 0
+        ? []
+        : await this.db.selectFrom('users').select(['id', 'email']).where('id', 'in', ids.userIds).execute();
+    const recipients =
+      ids.recipientIds.length === 0
+        ? []
+        : await this.db
+            .selectFrom('recipients')
+            .select(['id', 'name'])
+            .where('id', 'in', ids.recipientIds)
+            .execute();
+    const byLetter = letters.map((l) => [l.id, { id: l.id, title: l.title?.trim() || l.slug }] as const);
+    return {
+      letters: new Map(byLetter),
+      letterSlugs: new Map(letters.map((l) => [l.slug, { id: l.id, title: l.title?.trim() || l.slug }])),
+      users: new Map(users.map((u) => [u.id, u.email])),
+      recipients: new Map(recipients.map((r) => [r.id, r.name])),
+    };
   }
 
   /** Entries matching the filters, newest first. */

@@ -1,15 +1,30 @@
 import type { User } from '../accounts/account.js';
 import { authorize } from '../policy/policy.js';
-import type { AuditEntry, AuditFilters } from './audit.js';
+import { idsNamedBy, readableEntry, type AuditFilters, type ReadableAuditEntry } from './audit.js';
 import type { AuditRepository } from './audit-repository.js';
+
+/** Entries on one page of the audit log. */
+export const AUDIT_PAGE_SIZE = 100;
+
+/** One page of the audit log, and whether there is a next one. */
+export interface AuditPage {
+  entries: ReadableAuditEntry[];
+  hasMore: boolean;
+}
 
 /** Reading the audit log: admins only, whoever calls. */
 export class AuditService {
   constructor(private readonly audit: AuditRepository) {}
 
-  /** Entries matching the filters, newest first. */
-  async search(user: User, filters: AuditFilters, limit: number, offset: number): Promise<AuditEntry[]> {
+  /**
+   * A page of entries matching the filters, newest first, with names and links for what each is about:
+   * looked up for the whole page at once, by the ids the entries hold.
+   */
+  async page(user: User, filters: AuditFilters, page: number): Promise<AuditPage> {
     authorize(user, 'audit.read');
-    return this.audit.search(filters, limit, offset);
+    const found = await this.audit.search(filters, AUDIT_PAGE_SIZE + 1, page * AUDIT_PAGE_SIZE);
+    const entries = found.slice(0, AUDIT_PAGE_SIZE);
+    const names = await this.audit.names(idsNamedBy(entries));
+    return { entries: entries.map((e) => readableEntry(e, names)), hasMore: found.length > AUDIT_PAGE_SIZE };
   }
 }
