@@ -42,7 +42,9 @@ function renderLogin(
   error?: string,
   notice?: string,
 ) {
-  res.status(status).render('accounts/login', { values, error, notice, titleKey: 'account.login.title' });
+  res
+    .status(status)
+    .render('accounts/login', { values, error, notice, pageTitle: res.locals.t('account.login.title') });
 }
 
 /** Logging in and out, and changing one's password. */
@@ -94,7 +96,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
   router.get('/account/invite/:token', async (req, res) => {
     const user = await deps.invitations.invitation(pathParam(req, 'token'));
     res.status(user ? 200 : 404).render('accounts/invitation', {
-      titleKey: 'account.invitation.title',
+      pageTitle: res.locals.t('account.invitation.title'),
       valid: Boolean(user),
       email: user?.email,
       token: pathParam(req, 'token'),
@@ -110,7 +112,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     const password = formText(body, 'password');
     const render = (status: number, errors: Record<string, string>, email?: string) =>
       res.status(status).render('accounts/invitation', {
-        titleKey: 'account.invitation.title',
+        pageTitle: res.locals.t('account.invitation.title'),
         valid: status !== 404,
         email,
         token,
@@ -138,7 +140,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
 
   router.get('/account/reset', (_req, res) => {
     res.render('accounts/reset-request', {
-      titleKey: 'account.reset.request.title',
+      pageTitle: res.locals.t('account.reset.request.title'),
       values: { email: '' },
       errors: {},
     });
@@ -151,7 +153,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     if (!looksLikeEmailAddress(email)) {
       const errors = { email: t('account.errors.emailInvalid') };
       return res.status(422).render('accounts/reset-request', {
-        titleKey: 'account.reset.request.title',
+        pageTitle: res.locals.t('account.reset.request.title'),
         values: { email },
         errors,
         errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
@@ -159,7 +161,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     }
     await deps.passwordResets.request(email);
     res.render('accounts/reset-request', {
-      titleKey: 'account.reset.request.title',
+      pageTitle: res.locals.t('account.reset.request.title'),
       sent: true,
       minutes: RESET_MINUTES,
     });
@@ -175,7 +177,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     const link = await deps.passwordResets.link(token);
     const linkStatus = { valid: 200, used: 410, expired: 410, invalid: 404 }[link.kind];
     res.status(link.kind === 'valid' ? (status ?? 200) : linkStatus).render('accounts/reset', {
-      titleKey: 'account.reset.title',
+      pageTitle: res.locals.t('account.reset.title'),
       valid: link.kind === 'valid',
       email: link.kind === 'valid' ? link.user.email : undefined,
       problem:
@@ -219,7 +221,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
 
   router.get('/account/password', requireUser, (_req, res) => {
     res.render('accounts/password', {
-      titleKey: 'account.password.title',
+      pageTitle: res.locals.t('account.password.title'),
       minLength: PASSWORD_MIN_LENGTH,
       errors: {},
     });
@@ -234,7 +236,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     const t = res.locals.t;
     const fail = (status: number, errors: Record<string, string>) =>
       res.status(status).render('accounts/password', {
-        titleKey: 'account.password.title',
+        pageTitle: res.locals.t('account.password.title'),
         minLength: PASSWORD_MIN_LENGTH,
         errors,
         errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),

@@ -35,7 +35,7 @@ export function renderError(req: Request, res: Response, error: AppError): void 
   const title = t(`errors.titles.${error.status}`, {
     defaultValue: t(error.status >= 500 ? 'errors.titles.500' : 'errors.titles.generic'),
   });
-  res.render('errors/error', { status: error.status, code: error.code, message, title, titleText: title });
+  res.render('errors/error', { status: error.status, code: error.code, message, title, pageTitle: title });
 }
 
 /** The last middleware: known errors become their page; anything else is logged and shown as a bare 500. */

@@ -42,6 +42,11 @@ declare module 'express-serve-static-core' {
     proofOfWork: boolean;
     /** The dashboard's alert about busy signing sources (zero sources: no alert). */
     abuseAlert: AbuseAlert;
+    /**
+     * The page's title, already translated; each render passes its own (`pageTitle: t('…title')`, or a
+     * letter's title). Null: the site's name alone.
+     */
+    pageTitle: string | null;
   }
 }
 
@@ -76,6 +81,7 @@ export function localDefaults(defaults: { t: TFunction; publicUrl: string }): Re
       showMailbox: false,
       proofOfWork: false,
       abuseAlert: NO_ABUSE_ALERT,
+      pageTitle: null,
     };
     Object.assign(res.locals, locals);
     next();

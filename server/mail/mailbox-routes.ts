@@ -28,12 +28,15 @@ export function mailboxRoutes(mailbox: MailboxReader, options: { publicUrl: stri
   ].join('; ');
 
   router.get('/mailbox', async (_req, res) => {
-    res.render('mailbox/list', { messages: await mailbox.list(currentUser(res)) });
+    res.render('mailbox/list', {
+      pageTitle: res.locals.t('mailbox.title'),
+      messages: await mailbox.list(currentUser(res)),
+    });
   });
 
   router.get('/mailbox/:name', async (req, res) => {
     const message = await mailbox.message(currentUser(res), pathParam(req, 'name'));
-    res.render('mailbox/message', { message, titleText: message.subject, sandbox: PREVIEW_SANDBOX });
+    res.render('mailbox/message', { message, pageTitle: message.subject, sandbox: PREVIEW_SANDBOX });
   });
 
   router.get('/mailbox/:name/html', async (req, res) => {

@@ -4,7 +4,10 @@ import { Router } from 'express';
 export function pageRoutes(options: { retentionMonths: number }): Router {
   const router = Router();
   router.get('/privacy', (_req, res) =>
-    res.render('pages/privacy', { retentionMonths: options.retentionMonths }),
+    res.render('pages/privacy', {
+      pageTitle: res.locals.t('privacy.title'),
+      retentionMonths: options.retentionMonths,
+    }),
   );
   router.get('/healthz', (_req, res) => res.json({ status: 'ok' }));
   return router;

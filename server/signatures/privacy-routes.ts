@@ -18,17 +18,24 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
     const valid = await deps.privacy.eraseLinkValid(pathParam(req, 'token'));
     res
       .status(valid ? 200 : 404)
-      .render('privacy/erase', { titleKey: 'erase.title', token: pathParam(req, 'token'), valid });
+      .render('privacy/erase', {
+        pageTitle: res.locals.t('erase.title'),
+        token: pathParam(req, 'token'),
+        valid,
+      });
   });
 
   router.post('/privacy/erase/:token', deps.linkLimit, deps.csrf.verify, async (req, res) => {
     const result = await deps.privacy.eraseByToken(pathParam(req, 'token'));
-    if (!result) return res.status(404).render('privacy/erase', { titleKey: 'erase.title', valid: false });
-    res.render('privacy/erased', { titleKey: 'erase.title' });
+    if (!result)
+      return res
+        .status(404)
+        .render('privacy/erase', { pageTitle: res.locals.t('erase.title'), valid: false });
+    res.render('privacy/erased', { pageTitle: res.locals.t('erase.title') });
   });
 
   router.get('/privacy/access', (_req, res) =>
-    res.render('privacy/access', { titleKey: 'access.title', values: { email: '' } }),
+    res.render('privacy/access', { pageTitle: res.locals.t('access.title'), values: { email: '' } }),
   );
 
   router.post('/privacy/access', deps.accessLimit, deps.csrf.verify, async (req, res) => {
@@ -36,7 +43,7 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
     const email = formText(formBody(req.body), 'email').trim();
     if (!looksLikeEmailAddress(email)) {
       return res.status(422).render('privacy/access', {
-        titleKey: 'access.title',
+        pageTitle: res.locals.t('access.title'),
         values: { email },
         errors: { email: t('access.errors.email') },
         errorList: [{ field: 'email', message: t('access.errors.email') }],
@@ -44,7 +51,7 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
     }
     await deps.privacy.requestAccess(email, res.locals.language);
     // The same answer whether anything is held or not: the page must not tell who has signed.
-    res.render('privacy/access-sent', { titleKey: 'access.title' });
+    res.render('privacy/access-sent', { pageTitle: res.locals.t('access.title') });
   });
 
   return router;

@@ -18,6 +18,7 @@ export function signatureRoutes(deps: SignatureRoutesDeps): Router {
   router.get('/signatures/confirm/:token', deps.linkLimit, async (req, res) => {
     const { signature, letter } = await deps.signatures.findByToken(pathParam(req, 'token'), 'confirm');
     res.render('signatures/confirm', {
+      pageTitle: res.locals.t('confirm.title'),
       token: pathParam(req, 'token'),
       status: signature.status,
       letterSlug: letter.slug,
@@ -28,14 +29,17 @@ export function signatureRoutes(deps: SignatureRoutesDeps): Router {
     const outcome = await deps.signatures.confirm(pathParam(req, 'token'));
     const slug = encodeURIComponent(outcome.letter.slug);
     if (outcome.kind === 'confirmed') return res.redirect(303, `/letters/${slug}/thank-you`);
-    res
-      .status(409)
-      .render('signatures/not-confirmed', { reason: outcome.kind, letterSlug: outcome.letter.slug });
+    res.status(409).render('signatures/not-confirmed', {
+      pageTitle: res.locals.t('notConfirmed.title'),
+      reason: outcome.kind,
+      letterSlug: outcome.letter.slug,
+    });
   });
 
   router.get('/signatures/withdraw/:token', deps.linkLimit, async (req, res) => {
     const { signature, letter } = await deps.signatures.findByToken(pathParam(req, 'token'), 'withdraw');
     res.render('signatures/withdraw', {
+      pageTitle: res.locals.t('withdraw.title'),
       token: pathParam(req, 'token'),
       status: signature.status,
       letterSlug: letter.slug,
