@@ -266,7 +266,8 @@ describe('the public pages', () => {
   });
 
   it('names each page in its <title>, before the site name', async () => {
-    const titleOf = async (path: string) => /<title>([^<]*)<\/title>/.exec((await visitor.get(path)).text)?.[1];
+    const titleOf = async (path: string) =>
+      /<title>([^<]*)<\/title>/.exec((await visitor.get(path)).text)?.[1];
     expect(await titleOf('/privacy')).toBe('Privacy notice · Undersigned');
     expect(await titleOf('/login')).toBe('Log in · Undersigned');
     expect(await titleOf('/nowhere')).toBe('Page not found · Undersigned');
