@@ -46,6 +46,7 @@ import { mailboxRoutes, oldMailboxRedirect } from './mail/mailbox-routes.js';
 import { refuseMalformedForm } from './http/form-encoding.js';
 import { can } from './policy/policy.js';
 import { pageRoutes } from './pages/page-routes.js';
+import { letterPageRoutes } from './pages/letter-page-routes.js';
 import type { AbuseService } from './abuse/abuse-service.js';
 import { abuseRoutes } from './abuse/abuse-routes.js';
 import type { ProofOfWork } from './abuse/proof-of-work.js';
@@ -191,8 +192,9 @@ export function createApp(deps: AppDeps): Express {
       assetMaxAge: config.env === 'production' ? '1d' : 0,
     }),
   );
+  app.use(letterRoutes({ letters: deps.letters }));
   app.use(
-    letterRoutes({
+    letterPageRoutes({
       letters: deps.letters,
       signatures: deps.signatures,
       csrf,

@@ -8,6 +8,7 @@ import { flushWriteAheadLog, openDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { LetterRepository } from './letters/letter-repository.js';
 import { LetterService } from './letters/letter-service.js';
+import { publicSignatories } from './signatures/public-signatories.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createI18n, type i18n } from './lib/i18n.js';
 import type { Logger } from './lib/logger.js';
@@ -377,7 +378,13 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     i18n,
     secret,
     clock,
-    letters: new LetterService(letters, signatures, clock, (letterId) => deliveryRepository.sentTo(letterId)),
+    // The public pages read signatories and deliveries through ports of letters/, so letters import neither.
+    letters: new LetterService({
+      letters,
+      signatories: publicSignatories(signatures),
+      sent: deliveryRepository,
+      clock,
+    }),
     signatures: signatureService,
     accounts,
     sessionStore: new SqliteSessionStore(sessions, secret, clock, SESSION_TTL_MS),

@@ -1,16 +1,13 @@
-import type { SentDelivery } from '../deliveries/delivery-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { countryName } from '../lib/countries.js';
 import { notFound } from '../lib/errors.js';
-import type { SignatureRepository } from '../signatures/signature-repository.js';
-import { publicName } from '../signatures/signature.js';
 import {
   daysLeft,
   isComplete,
   isPublic,
-  pickLanguage,
   progressPercent,
   signingState,
+  textIn,
   type Letter,
   type LetterRecipient,
   type LetterText,
@@ -19,10 +16,13 @@ import {
 import type { LetterRepository } from './letter-repository.js';
 import { renderLetter, type RenderedLetter } from './letter-text.js';
 import { buildMergeFields, recipientFields } from './merge-fields.js';
+import type { PublicSignatories, PublicSignatory } from './public-signatories.js';
 
 export interface LetterSummary {
   letter: Letter;
+  /** The text shown: in the language asked for when the letter has it complete (see textIn). */
   text: LetterText;
+  /** The languages of the letter's complete translations, the ones a reader may choose between. */
   languages: string[];
   recipients: LetterRecipient[];
   state: SigningState;
@@ -30,20 +30,35 @@ export interface LetterSummary {
   daysLeft: number | null;
 }
 
-export interface PublicSignatory {
-  name: string;
-  country: string;
-  organisation: string;
+/** A recipient the compiled letter reached, for the public record. */
+export interface SentRecord {
+  recipientName: string;
+  sentAt: Date;
+  signatureCount: number;
+}
+
+/** Port: whom a letter has reached. The deliveries slice answers it; wiring.ts passes its repository. */
+export interface SentLetters {
+  /** The latest sending to each recipient of the letter (test sends excluded), newest first. */
+  sentTo(letterId: number): Promise<SentRecord[]>;
 }
 
 export interface LetterPage extends LetterSummary {
   rendered: RenderedLetter;
+  /** The most recent signatories listed by name (country as a code); counted-only ones are never here. */
   recentSignatories: PublicSignatory[];
   /** When the text last changed, if it has changed since the letter was first published. */
   textChangedAt: Date | null;
   versionNumber: number;
   /** Recipients the compiled letter reached, with when and with how many signatures. */
-  sent: SentDelivery[];
+  sent: SentRecord[];
+}
+
+export interface LetterServiceDeps {
+  letters: LetterRepository;
+  signatories: PublicSignatories;
+  sent: SentLetters;
+  clock: Clock;
 }
 
 /** How many recent signatories a letter page lists. */
@@ -51,26 +66,20 @@ const RECENT_SIGNATORIES = 20;
 
 /** Reads letters for the public pages. */
 export class LetterService {
-  constructor(
-    private readonly letters: LetterRepository,
-    private readonly signatures: SignatureRepository,
-    private readonly clock: Clock,
-    /** Whom the letter has reached (deliveries), for the public record. */
-    private readonly sentTo: (letterId: number) => Promise<SentDelivery[]> = async () => [],
-  ) {}
+  constructor(private readonly deps: LetterServiceDeps) {}
 
-  /** The letters on the home page, in the reader's language where the letter has it. */
-  async listPublic(language: string): Promise<LetterSummary[]> {
-    const letters = await this.letters.listPublic();
-    const texts = await this.letters.textsOfVersions(letters.map((l) => l.currentVersionId));
-    const recipients = await this.letters.recipientsOfLetters(letters.map((l) => l.id));
-    const now = this.clock.now();
+  /** The letters on the home page, each in the text language asked for where the letter has it. */
+  async listPublic(textLanguage: string): Promise<LetterSummary[]> {
+    const letters = await this.deps.letters.listPublic();
+    const texts = await this.deps.letters.textsOfVersions(letters.map((l) => l.currentVersionId));
+    const recipients = await this.deps.letters.recipientsOfLetters(letters.map((l) => l.id));
+    const now = this.deps.clock.now();
     return letters.map((letter) =>
-      this.summarise(
+      summarise(
         letter,
         texts.get(letter.currentVersionId) ?? [],
         recipients.get(letter.id) ?? [],
-        language,
+        textLanguage,
         now,
       ),
     );
@@ -78,44 +87,40 @@ export class LetterService {
 
   /** A published letter by slug, or a 404. */
   async findPublished(slug: string): Promise<Letter> {
-    const letter = await this.letters.findBySlug(slug);
+    const letter = await this.deps.letters.findBySlug(slug);
     if (!letter || !isPublic(letter)) throw notFound('letter_not_found', 'errors.letter.notFound');
     return letter;
   }
 
-  /** Everything the letter page shows: the letter as it will be sent, its progress and recent signatories. */
-  async page(slug: string, language: string): Promise<LetterPage> {
+  /**
+   * Everything the letter page shows: the letter as it will be sent, in the text language asked for
+   * where it has it, its progress, recent signatories and whom it has reached.
+   */
+  async page(slug: string, textLanguage: string): Promise<LetterPage> {
+    const { letters, signatories, sent, clock } = this.deps;
     const letter = await this.findPublished(slug);
-    const texts = await this.letters.textsOfVersion(letter.currentVersionId);
-    const recipients = (await this.letters.recipientsOfLetters([letter.id])).get(letter.id) ?? [];
-    const now = this.clock.now();
-    const summary = this.summarise(letter, texts, recipients, language, now);
-    const recent = await this.signatures.recentPublic(letter.id, RECENT_SIGNATORIES);
-    const recentSignatories = recent.map((s) => ({
-      name: publicName(s) ?? '',
-      country: countryName(s.country, summary.text.language),
-      organisation: s.display === 'full' ? s.organisation : '',
-    }));
-    const first = recipients[0];
+    const texts = await letters.textsOfVersion(letter.currentVersionId);
+    const recipients = (await letters.recipientsOfLetters([letter.id])).get(letter.id) ?? [];
+    const now = clock.now();
+    const summary = summarise(letter, texts, recipients, textLanguage, now);
+    const recentSignatories = await signatories.recent(letter.id, RECENT_SIGNATORIES);
     const rendered = renderLetter(
       summary.text.body,
       buildMergeFields(
         {
-          recipient: recipientFields(first),
+          recipient: recipientFields(recipients[0]),
           letterTitle: summary.text.title,
           language: summary.text.language,
           date: now,
           signatureCount: letter.signatureCount,
-          countries: await this.letters.countryCounts(letter.id),
-          signatories: recent
-            .map((s) => ({ name: publicName(s) ?? '', country: s.country }))
-            .filter((s) => s.name !== ''),
+          countries: await letters.countryCounts(letter.id),
+          signatories: recentSignatories.map((s) => ({ name: s.name, country: s.country })),
           organisations: letter.organisations,
         },
         countryName,
       ),
     );
-    const version = await this.letters.findVersion(letter.currentVersionId);
+    const version = await letters.findVersion(letter.currentVersionId);
     const versionNumber = version?.number ?? 1;
     return {
       ...summary,
@@ -123,31 +128,28 @@ export class LetterService {
       recentSignatories,
       versionNumber,
       textChangedAt: version && versionNumber > 1 ? version.createdAt : null,
-      sent: await this.sentTo(letter.id),
+      sent: await sent.sentTo(letter.id),
     };
   }
+}
 
-  private summarise(
-    letter: Letter,
-    texts: LetterText[],
-    recipients: LetterRecipient[],
-    language: string,
-    now: Date,
-  ): LetterSummary {
-    // Only complete translations are published; a half-written one stays in the editor.
-    const complete = texts.filter(isComplete);
-    const languages = complete.map((t) => t.language);
-    const chosen = pickLanguage(languages, language, letter.primaryLanguage);
-    const text = complete.find((t) => t.language === chosen) ?? texts.find((t) => t.language === chosen);
-    if (!text) throw new Error(`letter ${letter.id} has no text`);
-    return {
-      letter,
-      text,
-      languages,
-      recipients,
-      state: signingState(letter, now),
-      percent: progressPercent(letter.signatureCount, letter.goal),
-      daysLeft: daysLeft(letter.closesAt, now),
-    };
-  }
+function summarise(
+  letter: Letter,
+  texts: LetterText[],
+  recipients: LetterRecipient[],
+  textLanguage: string,
+  now: Date,
+): LetterSummary {
+  const text = textIn(texts, textLanguage, letter.primaryLanguage);
+  if (!text) throw new Error(`letter ${letter.id} has no text`);
+  return {
+    letter,
+    text,
+    // Only complete translations are offered; a half-written one stays in the editor.
+    languages: texts.filter(isComplete).map((t) => t.language),
+    recipients,
+    state: signingState(letter, now),
+    percent: progressPercent(letter.signatureCount, letter.goal),
+    daysLeft: daysLeft(letter.closesAt, now),
+  };
 }

@@ -37,22 +37,34 @@ const text = (max: number) =>
     .max(max, { error: 'errors.field.tooLong' })
     .refine(noControlCharacters, { error: 'errors.field.controlCharacters' });
 
+/**
+ * The longest value each text field of the signing form accepts: the schema refuses longer ones and the
+ * form's maxlength attributes show the same numbers, so the two cannot drift apart.
+ */
+export const SIGNING_FORM_LIMITS = {
+  name: 120,
+  email: 254,
+  city: 80,
+  organisation: 120,
+  title: 120,
+} as const satisfies Partial<Record<keyof SigningFormValues, number>>;
+
 // Messages are i18n keys; the view translates them into the reader's language.
 const schema = z.object({
   // A name shown in public must never be an e-mail address typed into the wrong box.
-  name: text(120)
+  name: text(SIGNING_FORM_LIMITS.name)
     .pipe(z.string().min(1, { error: 'errors.name.required' }))
     .refine((value) => !/\S+@\S+\.\S+/.test(value), { error: 'errors.name.looksLikeEmail' }),
   email: z
     .string()
     .trim()
     .min(1, { error: 'errors.email.required' })
-    .max(254, { error: 'errors.field.tooLong' })
+    .max(SIGNING_FORM_LIMITS.email, { error: 'errors.field.tooLong' })
     .pipe(z.email({ error: 'errors.email.invalid' })),
   country: z.string().refine(isCountryCode, { error: 'errors.country.required' }),
-  city: text(80),
-  organisation: text(120),
-  title: text(120),
+  city: text(SIGNING_FORM_LIMITS.city),
+  organisation: text(SIGNING_FORM_LIMITS.organisation),
+  title: text(SIGNING_FORM_LIMITS.title),
   display: z.enum(DISPLAY_CHOICES, { error: 'errors.display.required' }),
   privacy: z.literal(true, { error: 'errors.privacy.required' }),
   updates: z.boolean(),

@@ -194,7 +194,7 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
 
     // He reads it in Korean, where the ministry is greeted as it asked, and signs there.
     await supporter.getByRole('link', { name: '한국어' }).click();
-    await supporter.waitForURL(`**/letters/${SLUG}?lang=ko`);
+    await supporter.waitForURL(`**/letters/${SLUG}?text=ko`);
     await expect(supporter.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(KOREAN_TITLE);
     const koreanText = await supporter.locator('.letter__text').innerText();
     expect(koreanText).toContain('존경하는 통일부 장관님께');
@@ -231,7 +231,7 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await supporter.waitForURL(`**/letters/${SLUG}`);
     await expect(supporter.locator('.stats__count').textContent()).resolves.toBe('1 signature');
     // One count for the letter, whichever language it is read in.
-    await supporter.goto(`/letters/${SLUG}?lang=ko`);
+    await supporter.goto(`/letters/${SLUG}?text=ko`);
     await expect(supporter.locator('.stats__count').textContent()).resolves.toBe('1 signature');
     await supporterContext.close();
 

@@ -842,11 +842,11 @@ describe('the letter editor', () => {
       expect((await publish(id)).status).toBe(303);
       const slug = (await letterRow(id)).slug;
 
-      let page = await visitor.get(`/letters/${slug}?lang=ko`);
+      let page = await visitor.get(`/letters/${slug}?text=ko`);
       expect(page.status).toBe(200);
       const heading = (html: string) => textOf(innerHtml(mainOf(html), startTags(mainOf(html), 'h1')[0]!));
       expect(heading(page.text)).toBe('Let them choose freedom');
-      expect(page.text).not.toContain('?lang=ko');
+      expect(page.text).not.toContain('?text=ko');
       expect(page.text).not.toContain('자유를 선택하게');
 
       const fields = withField(
@@ -855,10 +855,10 @@ describe('the letter editor', () => {
         KO_BODY,
       );
       expect((await save(id, fields)).status).toBe(303);
-      page = await visitor.get(`/letters/${slug}?lang=ko`);
+      page = await visitor.get(`/letters/${slug}?text=ko`);
       expect(heading(page.text)).toBe('자유를 선택하게 해 주십시오');
       expect(textOf(mainOf(page.text))).toContain('포로가 된 병사들이');
-      expect((await visitor.get(`/letters/${slug}`)).text).toContain(`/letters/${slug}?lang=ko`);
+      expect((await visitor.get(`/letters/${slug}`)).text).toContain(`/letters/${slug}?text=ko`);
     });
 
     it('lists the recipients whose language has no complete translation as getting the main language', async () => {

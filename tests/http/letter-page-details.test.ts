@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SIGNING_FORM_LIMITS } from '../../server/signatures/signature-input.js';
 import { createLetter, signingForm } from '../support/factories.js';
+import { byId, mainOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { signAndConfirm } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -44,5 +46,53 @@ describe('details of the letter page', () => {
     const visitor = new Visitor(t.app);
     expect((await visitor.get(`/letters/${open.slug}`)).text).toContain('href="#sign"');
     expect((await visitor.get(`/letters/${closed.slug}`)).text).not.toContain('href="#sign"');
+  });
+
+  it('says that everyone who signed chose not to be listed, not that no one has signed, when all are counted only', async () => {
+    const { slug } = await createLetter(t.platform.db, t.clock.now());
+    const visitor = new Visitor(t.app);
+    for (const email of ['a@example.org', 'b@example.org', 'c@example.org'])
+      await signAndConfirm(t, visitor, slug, { email, display: 'hidden' });
+
+    const html = mainOf((await visitor.get(`/letters/${slug}`)).text);
+    expect(textsByClass(html, 'stats__count')).toEqual(['3 signatures']);
+    expect(html).not.toContain('No one has signed yet');
+    expect(textsByClass(html, 'empty')).toEqual([
+      '3 people have signed; they chose not to be listed by name.',
+    ]);
+    expect(html).not.toContain('Kim Ji-hoon');
+  });
+
+  it('lists the named signatories and no "no one" sentence once someone chose to be named', async () => {
+    const { slug } = await createLetter(t.platform.db, t.clock.now());
+    const visitor = new Visitor(t.app);
+    await signAndConfirm(t, visitor, slug, { email: 'a@example.org', display: 'hidden' });
+    await signAndConfirm(t, visitor, slug, {
+      email: 'b@example.org',
+      name: 'Park Seo-yeon',
+      display: 'full',
+    });
+
+    const html = mainOf((await visitor.get(`/letters/${slug}`)).text);
+    expect(textsByClass(html, 'signatory__name')).toEqual(['Park Seo-yeon']);
+    expect(textsByClass(html, 'empty')).toEqual([]);
+  });
+
+  it('says plainly that no one has signed a closed letter, without inviting a first name', async () => {
+    const { slug } = await createLetter(t.platform.db, t.clock.now(), { status: 'closed' });
+    const html = mainOf((await new Visitor(t.app).get(`/letters/${slug}`)).text);
+    expect(textsByClass(html, 'empty')).toEqual(['No one has signed this letter.']);
+  });
+
+  it('limits each field of the signing form to the length the input schema accepts', async () => {
+    const { slug } = await createLetter(t.platform.db, t.clock.now());
+    const html = (await new Visitor(t.app).get(`/letters/${slug}`)).text;
+    const shown = Object.fromEntries(
+      Object.keys(SIGNING_FORM_LIMITS).map((field) => [
+        field,
+        Number(byId(html, `field-${field}`)?.attrs.maxlength),
+      ]),
+    );
+    expect(shown).toEqual(SIGNING_FORM_LIMITS);
   });
 });

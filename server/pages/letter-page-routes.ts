@@ -1,0 +1,60 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { formBody, formText, pathParam } from '../http/input.js';
+import type { LetterPage, LetterService } from '../letters/letter-service.js';
+import { requestedTextLanguage } from '../letters/text-language.js';
+import { parseSigningForm, signingFormValues } from '../signatures/signature-input.js';
+import type { SignatureService } from '../signatures/signature-service.js';
+import { EMPTY_SIGNING_FORM, letterPageView, type SigningFormState } from './letter-page-view.js';
+
+export interface LetterPageRoutesDeps {
+  letters: LetterService;
+  signatures: SignatureService;
+  csrf: { verify: RequestHandler };
+  signLimit: RequestHandler;
+}
+
+function render(req: Request, res: Response, page: LetterPage, form: SigningFormState, status = 200): void {
+  const { t, language } = res.locals;
+  res.status(status).render('letters/letter', letterPageView(page, { t, language, query: req.query }, form));
+}
+
+/**
+ * The public letter page and its signing form. It lives in pages/ because it composes slices: the
+ * letter (letters/), the signing form and its outcome (signatures/).
+ */
+export function letterPageRoutes(deps: LetterPageRoutesDeps): Router {
+  const router = Router();
+
+  router.get('/letters/:slug', async (req, res) => {
+    const page = await deps.letters.page(
+      pathParam(req, 'slug'),
+      requestedTextLanguage(req.query, res.locals.language),
+    );
+    render(req, res, page, { values: EMPTY_SIGNING_FORM, errors: {} });
+  });
+
+  router.post('/letters/:slug/sign', deps.signLimit, deps.csrf.verify, async (req, res) => {
+    const body = formBody(req.body);
+    // The form's hidden field: the language of the text the supporter read, so the page comes back in it.
+    const textLanguage = formText(body, 'language') || requestedTextLanguage(req.query, res.locals.language);
+    const page = await deps.letters.page(pathParam(req, 'slug'), textLanguage);
+    const checkInbox = `/letters/${encodeURIComponent(page.letter.slug)}/check-your-inbox`;
+    // A field hidden from people and screen readers: only bots fill it in. They get the usual answer.
+    if (formText(body, 'website') !== '') return res.redirect(303, checkInbox);
+
+    const values = signingFormValues(body);
+    const parsed = parseSigningForm(values);
+    if (!parsed.ok) return render(req, res, page, { values, errors: parsed.errors }, 422);
+    const outcome = await deps.signatures.sign(page.letter, parsed.input, {
+      // The language of the text shown (the letter has it), whatever the hidden field claimed.
+      language: page.text.language,
+      ip: req.ip,
+      // The proof-of-work widget's answer; absent when the browser ran no JavaScript.
+      proof: formText(body, 'altcha') || undefined,
+    });
+    if (outcome.kind === 'not-signable') return render(req, res, page, { values, errors: {} }, 409);
+    res.redirect(303, checkInbox);
+  });
+
+  return router;
+}

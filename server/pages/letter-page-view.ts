@@ -1,0 +1,77 @@
+import { translatedErrors } from '../http/input.js';
+import { countryName, countryOptions } from '../lib/countries.js';
+import type { TFunction } from '../lib/i18n.js';
+import type { LetterPage } from '../letters/letter-service.js';
+import { letterTextPath } from '../letters/text-language.js';
+import { DISPLAY_CHOICES } from '../signatures/signature.js';
+import { SIGNING_FORM_LIMITS, type SigningFormValues } from '../signatures/signature-input.js';
+
+/** The signing form before the supporter has typed anything. */
+export const EMPTY_SIGNING_FORM: Readonly<SigningFormValues> = Object.freeze({
+  name: '',
+  email: '',
+  country: '',
+  city: '',
+  organisation: '',
+  title: '',
+  display: 'initials',
+  privacy: false,
+  updates: false,
+});
+
+/** What the letter page's presenter needs from the request besides the page itself. */
+export interface LetterPageRequest {
+  t: TFunction;
+  /** The interface language. */
+  language: string;
+  /** The request's query, to keep an interface language chosen in the address on the text links. */
+  query: Record<string, unknown>;
+}
+
+/** The form as typed and its field errors (i18n keys), when the page comes back from a POST. */
+export interface SigningFormState {
+  values: SigningFormValues;
+  errors: Partial<Record<string, string>>;
+}
+
+/**
+ * The letter page's view context: the letter (page), links between its translations that keep the
+ * interface, its recent signatories with countries named in the interface language, and the signing form
+ * with the limits of the input schema.
+ */
+export function letterPageView(page: LetterPage, request: LetterPageRequest, form: SigningFormState) {
+  const { t, language, query } = request;
+  const { values } = form;
+  const { errors, errorList } = translatedErrors(t, form.errors);
+  return {
+    page,
+    textLanguages:
+      page.languages.length > 1
+        ? page.languages.map((code) => ({
+            code,
+            current: code === page.text.language,
+            href: letterTextPath(page.letter.slug, code, query, language),
+          }))
+        : [],
+    signatories: page.recentSignatories.map((s) => ({
+      name: s.name,
+      organisation: s.organisation,
+      country: s.country === '' ? '' : countryName(s.country, language),
+    })),
+    form: {
+      values,
+      errors,
+      errorList,
+      limits: SIGNING_FORM_LIMITS,
+      countries: countryOptions(language).map((c) => ({ ...c, selected: c.code === values.country })),
+      displayChoices: DISPLAY_CHOICES.map((choice) => ({
+        value: choice,
+        checked: values.display === choice,
+      })),
+      // The text the supporter read: their signature records its language.
+      language: page.text.language,
+    },
+    // Screen readers hear the title first: it says at once that the form came back with errors.
+    titleText: errorList.length > 0 ? `${t('form.errorTitlePrefix')} ${page.text.title}` : page.text.title,
+  };
+}

@@ -1,0 +1,125 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLetter, signingForm, SIMPLE_LETTER_BODY } from '../support/factories.js';
+import { byId, hrefsIn, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
+import { Visitor } from '../support/http.js';
+import { signatureRows } from '../support/signing.js';
+import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+const KOREAN_TITLE = '포로가 된 병사들을 보호해 주십시오';
+
+describe('the interface language and the language of the letter are chosen apart', () => {
+  let t: TestPlatform;
+  let slug: string;
+  let visitor: Visitor;
+  beforeEach(async () => {
+    t = await createTestPlatform();
+    ({ slug } = await createLetter(t.platform.db, t.clock.now(), {
+      texts: [
+        {
+          language: 'en',
+          title: 'Protect the captured soldiers',
+          summary: 'A test letter.',
+          body: SIMPLE_LETTER_BODY,
+        },
+        { language: 'ko', title: KOREAN_TITLE, summary: '시험 편지입니다.', body: SIMPLE_LETTER_BODY },
+      ],
+    }));
+    visitor = new Visitor(t.app);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const heading = (html: string) => textOf(innerHtml(html, startTags(html, 'h1')[0]!));
+  const interfaceLanguage = (html: string) => startTags(html, 'html')[0]!.attrs.lang;
+  const languageField = (html: string) =>
+    startTags(html, 'input').find((tag) => tag.attrs.name === 'language')?.attrs.value;
+  const formHeading = (html: string) => textOf(innerHtml(html, byId(html, 'sign-heading')!));
+
+  it('shows the Korean text with ?text=ko and keeps the English interface around it', async () => {
+    const page = await visitor.get(`/letters/${slug}?text=ko`);
+    expect(page.status).toBe(200);
+    expect(heading(page.text)).toBe(KOREAN_TITLE);
+    expect(startTags(page.text, 'h1')[0]!.attrs.lang).toBe('ko');
+    expect(interfaceLanguage(page.text)).toBe('en');
+    expect(formHeading(page.text)).toBe('Sign this letter');
+    expect(languageField(page.text)).toBe('ko');
+  });
+
+  it('links between the translations with ?text=, so choosing a text never changes the interface', async () => {
+    const english = await visitor.get(`/letters/${slug}`);
+    expect(heading(english.text)).toBe('Protect the captured soldiers');
+    const links = hrefsIn(mainOf(english.text)).filter((href) => href.startsWith(`/letters/${slug}?`));
+    expect(links).toEqual([`/letters/${slug}?text=ko`]);
+
+    const korean = await visitor.get(links[0]!);
+    expect(heading(korean.text)).toBe(KOREAN_TITLE);
+    expect(interfaceLanguage(korean.text)).toBe('en');
+    expect(hrefsIn(mainOf(korean.text)).filter((href) => href.startsWith(`/letters/${slug}?`))).toEqual([
+      `/letters/${slug}?text=en`,
+    ]);
+  });
+
+  it('keeps an interface language chosen in the address on the links between translations', async () => {
+    const page = await visitor.get(`/letters/${slug}?lang=en`);
+    expect(hrefsIn(mainOf(page.text))).toContain(`/letters/${slug}?text=ko&lang=en`);
+  });
+
+  it('still opens the Korean text from an old ?lang=ko link, with the English interface while there is no Korean one', async () => {
+    const page = await visitor.get(`/letters/${slug}?lang=ko`);
+    expect(page.status).toBe(200);
+    expect(heading(page.text)).toBe(KOREAN_TITLE);
+    expect(interfaceLanguage(page.text)).toBe('en');
+    expect(formHeading(page.text)).toBe('Sign this letter');
+  });
+
+  it('lets ?text= choose the text whatever ?lang= asks of the interface', async () => {
+    const page = await visitor.get(`/letters/${slug}?lang=ko&text=en`);
+    expect(heading(page.text)).toBe('Protect the captured soldiers');
+    expect(interfaceLanguage(page.text)).toBe('en');
+  });
+
+  it('answers every public page normally when the interface is asked for in a language it does not have yet', async () => {
+    for (const path of ['/', `/letters/${slug}`, `/letters/${slug}/check-your-inbox`, '/privacy']) {
+      const page = await visitor.get(`${path}?lang=ko`);
+      expect(page.status, path).toBe(200);
+      expect(interfaceLanguage(page.text), path).toBe('en');
+    }
+    const withHeader = await visitor.get(`/letters/${slug}`).set('Accept-Language', 'ko');
+    expect(withHeader.status).toBe(200);
+    expect(interfaceLanguage(withHeader.text)).toBe('en');
+  });
+
+  it("falls back to the letter's main text for a language the letter does not have", async () => {
+    const page = await visitor.get(`/letters/${slug}?text=uk`);
+    expect(page.status).toBe(200);
+    expect(heading(page.text)).toBe('Protect the captured soldiers');
+    expect(languageField(page.text)).toBe('en');
+  });
+
+  it('records the language of the text the supporter read, from the form, and brings a refused form back in it', async () => {
+    const refused = await visitor.submit(`/letters/${slug}?text=ko`, `/letters/${slug}/sign`, {
+      ...signingForm({ email: 'nope' }),
+      language: 'ko',
+    });
+    expect(refused.status).toBe(422);
+    expect(heading(refused.text)).toBe(KOREAN_TITLE);
+    expect(interfaceLanguage(refused.text)).toBe('en');
+
+    const signed = await visitor.submit(`/letters/${slug}?text=ko`, `/letters/${slug}/sign`, {
+      ...signingForm(),
+      language: languageField(refused.text)!,
+    });
+    expect(signed.status).toBe(303);
+    expect((await signatureRows(t.platform.db)).map((row) => row.language)).toEqual(['ko']);
+  });
+
+  it('records the main language when the form claims a language the letter does not have', async () => {
+    const signed = await visitor.submit(`/letters/${slug}`, `/letters/${slug}/sign`, {
+      ...signingForm(),
+      language: 'xx',
+    });
+    expect(signed.status).toBe(303);
+    expect((await signatureRows(t.platform.db)).map((row) => row.language)).toEqual(['en']);
+  });
+});
