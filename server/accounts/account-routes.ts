@@ -35,6 +35,7 @@ function waitText(t: TFunction, until: Date, now: Date): string {
     : t('account.wait.minutes', { count: Math.ceil(seconds / 60) });
 }
 
+/** The login form; a refusal is about the pair of fields, so its message in the summary links to neither. */
 function renderLogin(
   res: Response,
   status: number,
@@ -42,9 +43,12 @@ function renderLogin(
   error?: string,
   notice?: string,
 ) {
-  res
-    .status(status)
-    .render('accounts/login', { values, error, notice, pageTitle: res.locals.t('account.login.title') });
+  res.status(status).render('accounts/login', {
+    pageTitle: res.locals.t('account.login.title'),
+    values,
+    notice: notice ?? null,
+    errorList: error ? [{ field: null, message: error }] : [],
+  });
 }
 
 /** Logging in and out, and changing one's password. */

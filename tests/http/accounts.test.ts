@@ -33,10 +33,14 @@ function tryLogin(visitor: Visitor, email: string, password: string, next = '/ad
   return visitor.submit('/login', '/login', { email, password, next });
 }
 
-/** The message at the top of the login form ("" when there is none). */
+/** The message in the error summary at the top of the login form ("" when there is none). */
 function loginError(html: string): string {
   const [summary] = byClass(mainOf(html), 'error-summary');
-  return summary ? textOf(innerHtml(mainOf(html), summary)) : '';
+  if (!summary) return '';
+  const inner = innerHtml(mainOf(html), summary);
+  return startTags(inner, 'li')
+    .map((item) => textOf(innerHtml(inner, item)))
+    .join(' ');
 }
 
 /** Cookies a response sets: name → value and lower-cased attributes. */
@@ -169,6 +173,15 @@ describe('logging in and out', () => {
     expect(response.text).not.toContain(wrong);
     expect(setCookies(response).has(SESSION_COOKIE)).toBe(false);
     expect(await adminPageAnswer(visitor)).toBe('/login?next=%2Fadmin');
+  });
+
+  it('says a refusal in the same error summary as every form: a heading, announced and focused on load', async () => {
+    const response = await tryLogin(new Visitor(t.app), user.email, 'not the password, clearly');
+    const [summary] = byClass(mainOf(response.text), 'error-summary');
+    expect(summary!.attrs).toMatchObject({ role: 'alert', tabindex: '-1', autofocus: '' });
+    const heading = byId(response.text, summary!.attrs['aria-labelledby']!);
+    expect(heading?.name).toBe('h2');
+    expect(textOf(innerHtml(response.text, heading!))).toBe('Please correct the following:');
   });
 
   it('gives an unknown address exactly the answer a wrong password gets', async () => {

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { createAccount, TEST_PASSWORD } from '../support/accounts.js';
-import { byClass, byId, innerHtml, mainOf, textOf } from '../support/html.js';
+import { byClass, byId, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
 import { csrfTokenIn } from '../support/http.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
@@ -40,10 +40,14 @@ class ClientAt {
   }
 }
 
-/** The message at the top of the login form ("" when there is none). */
+/** The message in the error summary at the top of the login form ("" when there is none). */
 function loginError(html: string): string {
   const [summary] = byClass(mainOf(html), 'error-summary');
-  return summary ? textOf(innerHtml(mainOf(html), summary)) : '';
+  if (!summary) return '';
+  const inner = innerHtml(mainOf(html), summary);
+  return startTags(inner, 'li')
+    .map((item) => textOf(innerHtml(inner, item)))
+    .join(' ');
 }
 
 let t: TestPlatform;
