@@ -38,7 +38,10 @@ export function letterPageRoutes(deps: LetterPageRoutesDeps): Router {
     // The form's hidden field: the language of the text the supporter read, so the page comes back in it.
     const textLanguage = formText(body, 'language') || requestedTextLanguage(req.query, res.locals.language);
     const page = await deps.letters.page(pathParam(req, 'slug'), textLanguage);
-    const checkInbox = `/letters/${encodeURIComponent(page.letter.slug)}/check-your-inbox`;
+    // The next page names the letter in the text the supporter read (without ?text=, the interface's).
+    const checkInbox = `/letters/${encodeURIComponent(page.letter.slug)}/check-your-inbox${
+      page.text.language === res.locals.language ? '' : `?text=${page.text.language}`
+    }`;
     // A field hidden from people and screen readers: only bots fill it in. They get the usual answer.
     if (formText(body, 'website') !== '') return res.redirect(303, checkInbox);
 

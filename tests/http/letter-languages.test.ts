@@ -111,7 +111,11 @@ describe('the interface language and the language of the letter are chosen apart
       language: languageField(refused.text)!,
     });
     expect(signed.status).toBe(303);
+    expect(signed.headers.location).toBe(`/letters/${slug}/check-your-inbox?text=ko`);
     expect((await signatureRows(t.platform.db)).map((row) => row.language)).toEqual(['ko']);
+    const next = await visitor.get(signed.headers.location!);
+    expect(textOf(mainOf(next.text))).toContain(KOREAN_TITLE);
+    expect(interfaceLanguage(next.text)).toBe('en');
   });
 
   it('records the main language when the form claims a language the letter does not have', async () => {
