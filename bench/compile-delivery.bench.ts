@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     delay.enable();
     const started = performance.now();
     const hr0 = process.hrtime.bigint();
-    await platform.deliveries.compilePending();
+    await platform.roundCompiling.compilePending();
     const took = performance.now() - started;
     delay.disable();
     compiling = false;

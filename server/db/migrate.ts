@@ -12,6 +12,7 @@ import * as loginThrottlesPerClient from './migrations/2026-12-05T04-login-throt
 import * as deliveryRoundFailure from './migrations/2026-12-05T05-delivery-round-failure.js';
 import * as signingLimits from './migrations/2026-12-05T06-signing-limits.js';
 import * as abuseLists from './migrations/2026-12-05T07-abuse-lists.js';
+import * as deliverySettings from './migrations/2026-12-05T08-delivery-settings.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05T05-delivery-round-failure': deliveryRoundFailure,
   '2026-12-05T06-signing-limits': signingLimits,
   '2026-12-05T07-abuse-lists': abuseLists,
+  '2026-12-05T08-delivery-settings': deliverySettings,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

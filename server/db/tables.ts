@@ -19,6 +19,7 @@ export interface Database {
   settings: SettingsTable;
   letter_country_counts: LetterCountryCountsTable;
   delivery_rounds: DeliveryRoundsTable;
+  delivery_settings: DeliverySettingsTable;
   deliveries: DeliveriesTable;
   outbox_attachments: OutboxAttachmentsTable;
   outbox_contents: OutboxContentsTable;
@@ -52,12 +53,6 @@ export interface LettersTable {
   review_requested_at: string | null;
   published_at: string | null;
   closed_at: string | null;
-  delivery_mode: Generated<string>;
-  milestone_every: number | null;
-  deliver_at: string | null;
-  /** The organisation's address for replies (Reply-To of delivered letters); '' for none. */
-  reply_to: Generated<string>;
-  last_milestone: Generated<number>;
   /** Changes to a published letter waiting for an admin's review (JSON), when, and by whom. */
   pending_edit: string | null;
   pending_edit_at: string | null;
@@ -169,6 +164,19 @@ export interface OutboxMessagesTable {
   content_removed_at: Generated<string | null>;
   /** Set when the worker renders the message just before sending (in this language), not the enqueuer. */
   render_language: Generated<string | null>;
+}
+
+/** How and when a letter goes, as its organizer chose (no row: the deliveries' default). */
+export interface DeliverySettingsTable {
+  letter_id: number;
+  mode: string;
+  milestone_every: number | null;
+  deliver_at: string | null;
+  /** The organisation's address for replies (Reply-To of delivered letters); '' for none. */
+  reply_to: Generated<string>;
+  /** The last milestone an update was sent for; 0 before the first. */
+  last_milestone: Generated<number>;
+  updated_at: string;
 }
 
 export interface DeliveryRoundsTable {

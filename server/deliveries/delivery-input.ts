@@ -1,19 +1,12 @@
 import { z } from 'zod';
 import { parseUtcMinute } from '../lib/dates.js';
-import { DELIVERY_MODES, type DeliveryMode } from './delivery.js';
+import { DELIVERY_MODES, type DeliveryMode, type DeliverySettings } from './delivery.js';
 
 /** The delivery settings form as typed. */
 export interface DeliverySettingsValues {
   mode: string;
   milestoneEvery: string;
   deliverAt: string;
-  replyTo: string;
-}
-
-export interface DeliverySettings {
-  mode: DeliveryMode;
-  milestoneEvery: number | null;
-  deliverAt: Date | null;
   replyTo: string;
 }
 

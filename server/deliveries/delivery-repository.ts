@@ -2,7 +2,17 @@ import type { Executor } from '../db/database.js';
 import type { DeliveryRoundsTable } from '../db/tables.js';
 import type { Selectable } from 'kysely';
 import type { OutboxStatus } from '../outbox/outbox.js';
-import type { DeliveryRound, RoundFailure, RoundKind, RoundTrigger } from './delivery.js';
+import type {
+  DeliveryMode,
+  DeliveryRound,
+  DeliverySettings,
+  RoundFailure,
+  RoundKind,
+  RoundTrigger,
+} from './delivery.js';
+
+/** A letter's saved delivery settings and the last milestone it reached. */
+export type StoredDeliverySettings = DeliverySettings & { lastMilestone: number };
 
 function toRound(row: Selectable<DeliveryRoundsTable>): DeliveryRound {
   return {
@@ -65,12 +75,73 @@ export interface NewRound {
   requestKey?: string | null;
 }
 
-/** SQL for delivery rounds and deliveries. */
+/** SQL for delivery settings, delivery rounds and deliveries. */
 export class DeliveryRepository {
   constructor(private readonly db: Executor) {}
 
   with(tx: Executor): DeliveryRepository {
     return new DeliveryRepository(tx);
+  }
+
+  /** A letter's saved delivery settings; undefined while its organizer has not chosen any. */
+  async settingsOf(letterId: number): Promise<StoredDeliverySettings | undefined> {
+    const row = await this.db
+      .selectFrom('delivery_settings')
+      .selectAll()
+      .where('letter_id', '=', letterId)
+      .executeTakeFirst();
+    return row
+      ? {
+          mode: row.mode as DeliveryMode,
+          milestoneEvery: row.milestone_every,
+          deliverAt: row.deliver_at ? new Date(row.deliver_at) : null,
+          replyTo: row.reply_to,
+          lastMilestone: row.last_milestone,
+        }
+      : undefined;
+  }
+
+  /** Saves when and how a letter is delivered; the last milestone reached stays as it is. */
+  async saveSettings(letterId: number, settings: DeliverySettings, now: Date): Promise<void> {
+    const values = {
+      mode: settings.mode,
+      milestone_every: settings.milestoneEvery,
+      deliver_at: settings.deliverAt?.toISOString() ?? null,
+      reply_to: settings.replyTo,
+      updated_at: now.toISOString(),
+    };
+    await this.db
+      .insertInto('delivery_settings')
+      .values({ letter_id: letterId, ...values })
+      .onConflict((oc) => oc.column('letter_id').doUpdateSet(values))
+      .execute();
+  }
+
+  /** Records a milestone as reached, only forward (compare-and-set); returns whether it moved. */
+  async advanceMilestone(letterId: number, milestone: number, now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('delivery_settings')
+      .set({ last_milestone: milestone, updated_at: now.toISOString() })
+      .where('letter_id', '=', letterId)
+      .where('last_milestone', '<', milestone)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Letters that may deliver by themselves: published, not yet delivered, and not set to deliver by
+   * hand (those without saved settings included: their default may be automatic).
+   */
+  async lettersWithAutomaticDelivery(): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('letters as l')
+      .leftJoin('delivery_settings as s', 's.letter_id', 'l.id')
+      .select('l.id')
+      .where('l.status', 'in', ['open', 'closed'])
+      .where((eb) => eb.or([eb('s.mode', 'is', null), eb('s.mode', '!=', 'manual')]))
+      .orderBy('l.id')
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   /**

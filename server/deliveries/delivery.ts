@@ -12,6 +12,69 @@ export type RoundKind = (typeof ROUND_KINDS)[number];
 
 export type RoundTrigger = 'manual' | 'closing' | 'goal' | 'milestone' | 'scheduled';
 
+/** How and when a letter goes, as its organizer chose them on the delivery page. */
+export interface DeliverySettings {
+  mode: DeliveryMode;
+  milestoneEvery: number | null;
+  deliverAt: Date | null;
+  /** The organisation's address for replies; '' when none. */
+  replyTo: string;
+}
+
+/** A letter's delivery settings with their state: the last milestone reached, and whether they were chosen. */
+export interface LetterDeliverySettings extends DeliverySettings {
+  lastMilestone: number;
+  /** False while the organizer has not saved settings: the mode is then the default for the letter. */
+  chosen: boolean;
+}
+
+/** What of a letter the delivery settings' default and warnings depend on. */
+export type LetterClosing = { closesAt: Date | null; closeOnGoal: boolean; goal: number | null };
+
+/** Whether a letter ever closes by itself: at a closing date, or at its goal. */
+function closesByItself(letter: LetterClosing): boolean {
+  return letter.closesAt !== null || (letter.closeOnGoal && letter.goal !== null);
+}
+
+/**
+ * The mode of a letter whose organizer has not chosen one: at closing when the letter closes by itself
+ * (a closing date, or closing at its goal), else by hand, since "when it closes" would wait for a close
+ * nobody scheduled.
+ */
+export function defaultDeliveryMode(letter: LetterClosing): DeliveryMode {
+  return closesByItself(letter) ? 'closing' : 'manual';
+}
+
+/** The settings a letter delivers by: the organizer's, or the default for the letter when none were saved. */
+export function deliverySettingsOf(
+  stored: (DeliverySettings & { lastMilestone: number }) | undefined,
+  letter: LetterClosing,
+): LetterDeliverySettings {
+  if (stored) return { ...stored, chosen: true };
+  return {
+    mode: defaultDeliveryMode(letter),
+    milestoneEvery: null,
+    deliverAt: null,
+    replyTo: '',
+    lastMilestone: 0,
+    chosen: false,
+  };
+}
+
+export const DELIVERY_WARNINGS = ['closingWithoutDate', 'goalWithoutGoal'] as const;
+export type DeliveryWarning = (typeof DELIVERY_WARNINGS)[number];
+
+/**
+ * What the organizer must know about a mode the letter cannot honour by itself: "when it closes" for
+ * a letter with no closing date that does not close at its goal (it goes only when closed by hand),
+ * "when the goal is reached" for a letter without a goal (it never goes).
+ */
+export function deliveryWarnings(mode: DeliveryMode, letter: LetterClosing): DeliveryWarning[] {
+  if (mode === 'closing' && !closesByItself(letter)) return ['closingWithoutDate'];
+  if (mode === 'goal' && letter.goal === null) return ['goalWithoutGoal'];
+  return [];
+}
+
 /** Why a round failed: a code with a message under limits.roundFailure, and its figures. */
 export interface RoundFailure {
   code: 'letter_too_long' | 'message_too_large';
@@ -80,6 +143,37 @@ export function dueRound(
     case 'manual':
       return null;
   }
+}
+
+/** Why the organizer may not start a delivery or an update now; each has its message (deliveries.refusals). */
+export type RoundRefusal =
+  'notPublished' | 'letterDelivered' | 'alreadyDelivered' | 'testFirst' | 'noRecipients' | 'notDeliveredYet';
+
+/** What decides whether a delivery or an update may start. */
+export interface RoundGate {
+  status: DeliveryState['status'];
+  /** Whether a test delivery has been sent. */
+  tested: boolean;
+  /** Whether the current version has had its delivery round. */
+  delivered: boolean;
+  /** Whether any delivery, update or milestone round has gone to the recipients. */
+  reached: boolean;
+  recipients: number;
+}
+
+/**
+ * The one rule for the delivery page's buttons and the service that refuses them: a delivery needs a
+ * published letter, a test first, recipients, and a version not delivered yet; an update needs a
+ * letter already delivered once (a delivered letter may still get updates).
+ */
+export function roundRefusal(kind: 'delivery' | 'update', gate: RoundGate): RoundRefusal | null {
+  if (gate.status === 'draft') return 'notPublished';
+  if (kind === 'delivery' && gate.status === 'delivered') return 'letterDelivered';
+  if (!gate.tested) return 'testFirst';
+  if (gate.recipients === 0) return 'noRecipients';
+  if (kind === 'delivery' && gate.delivered) return 'alreadyDelivered';
+  if (kind === 'update' && !gate.reached) return 'notDeliveredYet';
+  return null;
 }
 
 /** Whether a round of this kind is sent to the letter's recipients (a test goes only to the organizer). */

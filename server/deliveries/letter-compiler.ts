@@ -143,17 +143,21 @@ export class LetterCompiler {
     const subjectKey = input.kind === 'test' ? 'testSubject' : update ? 'updateSubject' : 'subject';
     const email = this.emails.render('letter-delivery', language, context, subjectKey);
     const t = this.i18n.getFixedT(language);
+    const test = input.kind === 'test';
     const printHtml = this.print({
       language,
       letterTitle: text.title,
       letterHtml: rendered.html,
+      // A test's PDF says so on every page, so a copy forwarded or printed is never taken for the letter sent.
+      testMark: test ? t('documents.annex.testMark') : '',
+      testBanner: test ? t('documents.annex.testBanner', { recipient: input.recipient.name }) : '',
       meta: t('documents.annex.meta', {
         date: new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' }).format(input.date),
         recipient: input.recipient.name,
       }),
       ...this.annexFields(input, language),
     });
-    return { email, printHtml, fileName: `${slugify(text.title)}.pdf` };
+    return { email, printHtml, fileName: `${test ? 'TEST-' : ''}${slugify(text.title)}.pdf` };
   }
 
   /**
@@ -207,6 +211,8 @@ export class LetterCompiler {
       language,
       letterTitle: input.letterTitle,
       letterHtml: '',
+      testMark: '',
+      testBanner: '',
       meta: t('documents.annexExport.exportedAt', { date: day(contents.at), time }),
       ...fields,
       intro: [

@@ -23,11 +23,6 @@ function toLetter(row: LetterRow): Letter {
     organisations: row.organisations.split('\n').filter((line) => line.trim() !== ''),
     reviewRequestedAt: row.review_requested_at ? new Date(row.review_requested_at) : null,
     publishedAt: row.published_at ? new Date(row.published_at) : null,
-    deliveryMode: row.delivery_mode as Letter['deliveryMode'],
-    milestoneEvery: row.milestone_every,
-    deliverAt: row.deliver_at ? new Date(row.deliver_at) : null,
-    replyTo: row.reply_to,
-    lastMilestone: row.last_milestone,
     pendingEditAt: row.pending_edit_at ? new Date(row.pending_edit_at) : null,
   };
 }
@@ -611,52 +606,6 @@ export class LetterRepository {
       .where('close_on_goal', '=', 1)
       .where('goal', 'is not', null)
       .where((eb) => eb('signature_count', '>=', eb.ref('goal')));
-  }
-
-  /** Saves when and how a letter is delivered. */
-  async updateDeliverySettings(
-    id: number,
-    settings: {
-      mode: Letter['deliveryMode'];
-      milestoneEvery: number | null;
-      deliverAt: Date | null;
-      replyTo: string;
-    },
-    now: Date,
-  ): Promise<void> {
-    await this.db
-      .updateTable('letters')
-      .set({
-        delivery_mode: settings.mode,
-        milestone_every: settings.milestoneEvery,
-        deliver_at: settings.deliverAt?.toISOString() ?? null,
-        reply_to: settings.replyTo,
-        updated_at: now.toISOString(),
-      })
-      .where('id', '=', id)
-      .execute();
-  }
-
-  /** Records a milestone as reached, only forward (compare-and-set); returns whether it moved. */
-  async advanceMilestone(id: number, milestone: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('letters')
-      .set({ last_milestone: milestone })
-      .where('id', '=', id)
-      .where('last_milestone', '<', milestone)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
-  }
-
-  /** Letters that may deliver by themselves: published, not yet delivered, with an automatic mode. */
-  async listWithAutomaticDelivery(): Promise<Letter[]> {
-    const rows = await this.db
-      .selectFrom('letters')
-      .selectAll()
-      .where('status', 'in', ['open', 'closed'])
-      .where('delivery_mode', '!=', 'manual')
-      .execute();
-    return rows.map(toLetter);
   }
 
   async count(): Promise<number> {

@@ -36,13 +36,6 @@ export interface Letter {
   organisations: string[];
   reviewRequestedAt: Date | null;
   publishedAt: Date | null;
-  /** When the compiled letter goes to its recipients (see deliveries/delivery.ts). */
-  deliveryMode: 'closing' | 'goal' | 'milestones' | 'scheduled' | 'manual';
-  milestoneEvery: number | null;
-  deliverAt: Date | null;
-  /** The organisation's address for replies; '' when none. */
-  replyTo: string;
-  lastMilestone: number;
   /** When changes to this published letter were saved to wait for an admin's review; null when none wait. */
   pendingEditAt: Date | null;
 }

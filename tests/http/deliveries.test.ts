@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
+import { DeliveryRepository } from '../../server/deliveries/delivery-repository.js';
 import { createAccount, loginAs, signedIn } from '../support/accounts.js';
 import { addRecipient, createDraft, fieldErrors, fieldsOf, postForm } from '../support/admin-forms.js';
 import { signingForm } from '../support/factories.js';
@@ -135,6 +136,8 @@ describe('delivering a letter to its recipients', () => {
   });
 
   const letter = async (id: number) => (await t.platform.repositories.letters.findById(id))!;
+  /** The delivery settings the organizer saved for a letter (undefined: none saved, the default applies). */
+  const savedSettings = (id: number) => new DeliveryRepository(t.platform.db).settingsOf(id);
 
   /** A published letter in English and Korean, addressed to the three recipients. */
   async function publishedLetter(overrides: Record<string, string | string[]> = {}) {
@@ -236,7 +239,43 @@ describe('delivering a letter to its recipients', () => {
     const saved = await saveSettings(visitor, id, { mode: 'manual', reply_to: REPLY_TO });
     expect(saved.status).toBe(303);
     expect(saved.headers.location).toBe(`${deliveryPath(id)}?done=saved`);
-    expect(await letter(id)).toMatchObject({ deliveryMode: 'manual', replyTo: REPLY_TO });
+    expect(await savedSettings(id)).toMatchObject({ mode: 'manual', replyTo: REPLY_TO });
+  });
+
+  it('delivers a letter without a closing date by hand unless the organizer chooses otherwise, and says so', async () => {
+    const { id } = await publishedLetter({ closes_at: '' });
+    const page = await visitor.get(deliveryPath(id));
+    const checked = startTags(page.text, 'input').find(
+      (i) => i.attrs.name === 'mode' && 'checked' in i.attrs,
+    );
+    // "When the letter closes" would wait for a close nobody scheduled: by hand is the default here.
+    expect(checked?.attrs.value).toBe('manual');
+    const main = textOf(mainOf(page.text));
+    expect(main).toContain('Not chosen yet: a letter with a closing date');
+    expect(main).not.toContain('This letter has no closing date');
+    expect(await savedSettings(id)).toBeUndefined();
+  });
+
+  it('warns on the delivery page when the chosen mode cannot happen by itself: closing without a date, a goal without one', async () => {
+    const { id } = await publishedLetter({ closes_at: '', goal: '' });
+    await tested(id);
+    expect((await saveSettings(visitor, id, { mode: 'closing' })).status).toBe(303);
+    const closing = textOf(mainOf((await visitor.get(deliveryPath(id))).text));
+    expect(closing).toContain(
+      'This letter has no closing date and does not close at its goal, so "When the letter closes" waits until you close it by hand.',
+    );
+    expect(closing).not.toContain('Not chosen yet');
+    expect((await saveSettings(visitor, id, { mode: 'goal' })).status).toBe(303);
+    const goal = textOf(mainOf((await visitor.get(deliveryPath(id))).text));
+    expect(goal).toContain('This letter has no goal, so "When the goal is reached" never sends it.');
+    expect(goal).not.toContain('This letter has no closing date');
+    // A letter with a closing date gets no warning for "when it closes".
+    const dated = await publishedLetter({ slug: 'dated-letter' });
+    await tested(dated.id);
+    expect((await saveSettings(visitor, dated.id, { mode: 'closing' })).status).toBe(303);
+    const fine = textOf(mainOf((await visitor.get(deliveryPath(dated.id))).text));
+    expect(fine).not.toContain('This letter has no closing date');
+    expect(fine).not.toContain('This letter has no goal');
   });
 
   it('shows bad settings beside their fields and keeps what was typed', async () => {
@@ -256,7 +295,7 @@ describe('delivering a letter to its recipients', () => {
     ]);
     const replyTo = startTags(response.text, 'input').find((i) => i.attrs.name === 'reply_to');
     expect(replyTo?.attrs.value).toBe('not an address');
-    expect((await letter(id)).deliveryMode).toBe('closing');
+    expect(await savedSettings(id)).toBeUndefined();
   });
 
   it("sends a test only to the organizer's address, once per recipient language, marked [TEST]", async () => {
@@ -290,7 +329,7 @@ describe('delivering a letter to its recipients', () => {
 
     // A test is no delivery: the public page says nothing was sent, and supporters hear nothing.
     expect(textsByClass((await supporter.get(`/letters/${slug}`)).text, 'sent-record')).toEqual([]);
-    await t.platform.deliveries.notifyPending();
+    await t.platform.supporterNews.notifyPending();
     await t.drainOutbox();
     expect(t.sink.messages.filter(isNotice)).toEqual([]);
     const page = textOf(mainOf((await visitor.get(deliveryPath(id))).text));
@@ -536,7 +575,7 @@ describe('delivering a letter to its recipients', () => {
       await tested(id);
       await press(visitor, id, 'deliver');
       await sendAll();
-      await t.platform.deliveries.notifyPending();
+      await t.platform.supporterNews.notifyPending();
       await t.drainOutbox();
       return { id, slug };
     }
@@ -555,15 +594,15 @@ describe('delivering a letter to its recipients', () => {
       expect(pathOf(unsubscribe![1]!)).toMatch(/^\/signatures\/unsubscribe\/[A-Za-z0-9_.-]+$/);
 
       // The job runs again: nothing more.
-      expect(await t.platform.deliveries.notifyPending()).toBe(0);
+      expect(await t.platform.supporterNews.notifyPending()).toBe(0);
       await t.drainOutbox();
       expect(t.sink.messages.filter(isNotice)).toHaveLength(2);
 
       // An update is a new round: one more notice each.
       await press(visitor, id, 'update');
       await sendAll();
-      await t.platform.deliveries.notifyPending();
-      await t.platform.deliveries.notifyPending();
+      await t.platform.supporterNews.notifyPending();
+      await t.platform.supporterNews.notifyPending();
       await t.drainOutbox();
       expect(t.sink.to(FULL.email).filter(isNotice)).toHaveLength(2);
       expect(t.sink.to(HIDDEN.email).filter(isNotice)).toHaveLength(2);
@@ -589,7 +628,7 @@ describe('delivering a letter to its recipients', () => {
 
       await press(visitor, id, 'update');
       await sendAll();
-      await t.platform.deliveries.notifyPending();
+      await t.platform.supporterNews.notifyPending();
       await t.drainOutbox();
       expect(t.sink.to(FULL.email).filter(isNotice)).toHaveLength(1);
       expect(t.sink.to(HIDDEN.email).filter(isNotice)).toHaveLength(2);
@@ -624,7 +663,7 @@ describe('delivering a letter to its recipients', () => {
       }
       await press(visitor, id, 'update');
       await sendAll();
-      await t.platform.deliveries.notifyPending();
+      await t.platform.supporterNews.notifyPending();
       await t.drainOutbox();
       expect(t.sink.to(FULL.email).filter(isNotice)).toHaveLength(2);
     });
@@ -648,7 +687,7 @@ describe('delivering a letter to its recipients', () => {
       ]);
       // The letter ends delivered, whichever of the closing and delivery jobs runs first.
       expect((await letter(id)).status).toBe('delivered');
-      await t.platform.editor.closeDue();
+      await t.platform.letterAdmin.workflow.closeDue();
       expect((await letter(id)).status).toBe('delivered');
       await sendAll();
       expect(lettersTo(EN_RECIPIENT.email)).toHaveLength(1);
@@ -736,7 +775,10 @@ describe('delivering a letter to its recipients', () => {
       await signAll(slug, [FULL]);
       await tested(id);
       await press(visitor, id, 'deliver');
-      await Promise.all([t.platform.deliveries.compilePending(), t.platform.deliveries.compilePending()]);
+      await Promise.all([
+        t.platform.roundCompiling.compilePending(),
+        t.platform.roundCompiling.compilePending(),
+      ]);
       await t.drainOutbox();
       for (const address of RECIPIENT_ADDRESSES) expect(lettersTo(address), address).toHaveLength(1);
       const deliveries = await t.platform.db
@@ -771,7 +813,7 @@ describe('delivering a letter to its recipients', () => {
       ERROR_TITLES[403],
     );
     expect(await rounds(id)).toEqual([]);
-    expect((await letter(id)).replyTo).toBe('');
+    expect(await savedSettings(id)).toBeUndefined();
     await sendAll();
     expect(allLetters()).toEqual([]);
   });

@@ -95,7 +95,7 @@ export async function createTestPlatform(
     ...(sink ? { sink } : {}),
     async compileDeliveries() {
       await platform.deliveries.triggerDue();
-      return platform.deliveries.compilePending();
+      return platform.roundCompiling.compilePending();
     },
     async drainOutbox() {
       let total = 0;

@@ -32,6 +32,7 @@ describe('database setup', () => {
         '2026-12-05T05-delivery-round-failure',
         '2026-12-05T06-signing-limits',
         '2026-12-05T07-abuse-lists',
+        '2026-12-05T08-delivery-settings',
       ]);
       const tables = sqlite
         .prepare(
@@ -44,6 +45,7 @@ describe('database setup', () => {
         'audit_events',
         'deliveries',
         'delivery_rounds',
+        'delivery_settings',
         'letter_collaborators',
         'letter_country_counts',
         'letter_recipients',

@@ -147,7 +147,7 @@ describe('compiling a delivery', () => {
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
     const started = performance.now();
-    const compiled = await t.platform.deliveries.compilePending();
+    const compiled = await t.platform.roundCompiling.compilePending();
     const tookMs = performance.now() - started;
     delay.disable();
     const writesHere = writtenHere.mock.calls.length;
@@ -199,7 +199,7 @@ describe('compiling a delivery', () => {
     // Signatures recorded after the button with an earlier confirmation (as an import would be): the
     // round's annex now holds 12,000 long names, which the worker measures before rendering anything.
     await insertConfirmed(t.platform.db, id, 12_000, (i) => `${'Very long signatory name '.repeat(4)}${i}`);
-    expect(await t.platform.deliveries.compilePending()).toBe(0);
+    expect(await t.platform.roundCompiling.compilePending()).toBe(0);
 
     const stored = await roundOf(round.id);
     expect(stored.status).toBe('cancelled');
@@ -209,7 +209,7 @@ describe('compiling a delivery', () => {
     });
     expect(await messagesOf(round.id)).toEqual([]);
     // A cancelled round is not compiled again.
-    expect(await t.platform.deliveries.compilePending()).toBe(0);
+    expect(await t.platform.roundCompiling.compilePending()).toBe(0);
     expect(await messagesOf(round.id)).toEqual([]);
     const audit = await t.platform.db
       .selectFrom('audit_events')

@@ -87,7 +87,7 @@ describe('an erasure while a round compiles', () => {
       return result;
     };
     try {
-      await t.platform.deliveries.compilePending();
+      await t.platform.roundCompiling.compilePending();
     } finally {
       worker.queue = queue;
     }
@@ -104,7 +104,7 @@ describe('an erasure while a round compiles', () => {
     expect(status).toBe('compiling');
 
     // The next pass compiles the missing letter, without the erased name, and finishes the round.
-    expect(await t.platform.deliveries.compilePending()).toBe(1);
+    expect(await t.platform.roundCompiling.compilePending()).toBe(1);
     const letters = await lettersOf(round.id);
     expect(letters).toHaveLength(2);
     const redone = letters.find((l) => l.recipient_id !== afterFirstPass[0]!.recipient_id)!;

@@ -161,6 +161,20 @@ describe.skipIf(!HAS_CHROMIUM)(`the PDF of a delivered letter (needs Chromium at
     expect(squeezed(await pdfText(pdf!.content))).toContain(squeezed(KO_SENTENCE));
   });
 
+  it("marks the test's PDF as a test, in its file name and on the page, and never the delivered letter's", async () => {
+    const [test] = t.sink.to(delivered.user.email);
+    const pdf = test!.parsed.attachments.find((a) => a.contentType === 'application/pdf')!;
+    expect(pdf.filename).toBe('TEST-포로가-된-병사들에게-선택의-자유를.pdf');
+    const testText = squeezed(await pdfText(pdf.content));
+    expect(testText).toContain(
+      squeezed(
+        `TEST DELIVERY: this is the letter as ${KO_RECIPIENT.name} will receive it. It has not been sent to them.`,
+      ),
+    );
+    expect(squeezed(text)).not.toContain('TESTDELIVERY');
+    expect(delivered.letter.parsed.attachments[0]!.filename).not.toMatch(/^TEST/);
+  });
+
   it('leaves the delivery page without the "PDFs are off" warning', async () => {
     const response = await delivered.visitor.get(`/admin/letters/${delivered.id}/delivery`);
     expect(response.status).toBe(200);

@@ -86,11 +86,6 @@ describe('LetterRepository', () => {
       organisations: [],
       reviewRequestedAt: null,
       publishedAt: NOW,
-      deliveryMode: 'closing',
-      milestoneEvery: null,
-      deliverAt: null,
-      replyTo: '',
-      lastMilestone: 0,
       pendingEditAt: null,
     });
     expect(await letters.findById(id)).toEqual(letter);

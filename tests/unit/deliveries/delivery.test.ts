@@ -8,10 +8,15 @@ import {
 import {
   annexOf,
   countriesOf,
+  defaultDeliveryMode,
+  deliverySettingsOf,
+  deliveryWarnings,
   dueRound,
   parseVerp,
+  roundRefusal,
   verpAddress,
   type DeliveryState,
+  type RoundGate,
 } from '../../../server/deliveries/delivery.js';
 import {
   deliverySettingsValues,
@@ -526,5 +531,84 @@ describe('parseDeliverySettings', () => {
         reply_to: 'a@b.org',
       }),
     ).toEqual({ mode: '', milestoneEvery: '', deliverAt: '', replyTo: 'a@b.org' });
+  });
+});
+
+describe('delivery settings of a letter whose organizer has not chosen any', () => {
+  const letter = (
+    overrides: Partial<{ closesAt: Date | null; closeOnGoal: boolean; goal: number | null }>,
+  ) => ({
+    closesAt: null,
+    closeOnGoal: false,
+    goal: null,
+    ...overrides,
+  });
+
+  it('delivers at closing a letter that closes by itself, and by hand one that never closes by itself', () => {
+    expect(defaultDeliveryMode(letter({ closesAt: NOW }))).toBe('closing');
+    expect(defaultDeliveryMode(letter({ closeOnGoal: true, goal: 100 }))).toBe('closing');
+    expect(defaultDeliveryMode(letter({}))).toBe('manual');
+    // A goal that does not close the letter is no way to close it.
+    expect(defaultDeliveryMode(letter({ goal: 100 }))).toBe('manual');
+  });
+
+  it('follows the letter until settings are saved, then keeps what was saved', () => {
+    expect(deliverySettingsOf(undefined, letter({}))).toEqual({
+      mode: 'manual',
+      milestoneEvery: null,
+      deliverAt: null,
+      replyTo: '',
+      lastMilestone: 0,
+      chosen: false,
+    });
+    const saved = {
+      mode: 'closing' as const,
+      milestoneEvery: null,
+      deliverAt: null,
+      replyTo: '',
+      lastMilestone: 0,
+    };
+    expect(deliverySettingsOf(saved, letter({}))).toEqual({ ...saved, chosen: true });
+  });
+
+  it('warns about a mode the letter cannot honour by itself, and only then', () => {
+    expect(deliveryWarnings('closing', letter({}))).toEqual(['closingWithoutDate']);
+    expect(deliveryWarnings('closing', letter({ closesAt: NOW }))).toEqual([]);
+    expect(deliveryWarnings('closing', letter({ closeOnGoal: true, goal: 10 }))).toEqual([]);
+    expect(deliveryWarnings('goal', letter({}))).toEqual(['goalWithoutGoal']);
+    expect(deliveryWarnings('goal', letter({ goal: 10 }))).toEqual([]);
+    for (const mode of ['manual', 'milestones', 'scheduled'] as const)
+      expect(deliveryWarnings(mode, letter({})), mode).toEqual([]);
+  });
+});
+
+describe('roundRefusal', () => {
+  const gate = (overrides: Partial<RoundGate> = {}): RoundGate => ({
+    status: 'open',
+    tested: true,
+    delivered: false,
+    reached: false,
+    recipients: 2,
+    ...overrides,
+  });
+
+  it('allows a delivery of a tested, published letter with recipients whose version was not delivered', () => {
+    expect(roundRefusal('delivery', gate())).toBeNull();
+    expect(roundRefusal('delivery', gate({ status: 'closed' }))).toBeNull();
+  });
+
+  it('says why a delivery may not start, in the order the organizer can fix it', () => {
+    expect(roundRefusal('delivery', gate({ status: 'draft', tested: false }))).toBe('notPublished');
+    expect(roundRefusal('delivery', gate({ status: 'delivered' }))).toBe('letterDelivered');
+    expect(roundRefusal('delivery', gate({ tested: false }))).toBe('testFirst');
+    expect(roundRefusal('delivery', gate({ recipients: 0 }))).toBe('noRecipients');
+    expect(roundRefusal('delivery', gate({ delivered: true, reached: true }))).toBe('alreadyDelivered');
+  });
+
+  it('allows an update only once the letter has reached its recipients, even once delivered', () => {
+    expect(roundRefusal('update', gate())).toBe('notDeliveredYet');
+    expect(roundRefusal('update', gate({ reached: true }))).toBeNull();
+    expect(roundRefusal('update', gate({ status: 'delivered', delivered: true, reached: true }))).toBeNull();
+    expect(roundRefusal('update', gate({ status: 'draft', reached: true }))).toBe('notPublished');
   });
 });

@@ -1,0 +1,18 @@
+import type { Letter } from '../letters/letter.js';
+import type { LetterRepository } from '../letters/letter-repository.js';
+import type { Recipient } from '../recipients/recipient.js';
+import type { RecipientRepository } from '../recipients/recipient-repository.js';
+
+/** The recipients a letter goes to, in the organizer's order, as the directory has them now. */
+export type RecipientsOfLetter = (letter: Pick<Letter, 'id'>) => Promise<Recipient[]>;
+
+/** Reads a letter's recipients from its list and the directory (one place for every delivery use case). */
+export function recipientsOfLetter(
+  letters: LetterRepository,
+  recipients: RecipientRepository,
+): RecipientsOfLetter {
+  return async (letter) => {
+    const listed = (await letters.recipientsOfLetters([letter.id])).get(letter.id) ?? [];
+    return recipients.findByIds(listed.map((r) => r.id));
+  };
+}

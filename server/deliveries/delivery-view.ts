@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { translatedErrors } from '../http/input.js';
+import type { TFunction } from '../lib/i18n.js';
+import { languageName } from '../lib/languages.js';
+import { DELIVERY_MODES } from './delivery.js';
+import type { DeliverySettingsValues } from './delivery-input.js';
+import type { DeliveryOverview } from './delivery-service.js';
+
+/** A fresh key for a form that starts a round: submitting it twice makes one round. */
+export function requestKey(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** The settings form as the saved (or default) settings fill it. */
+function savedValues(overview: DeliveryOverview): DeliverySettingsValues {
+  const { settings } = overview;
+  return {
+    mode: settings.mode,
+    milestoneEvery: settings.milestoneEvery ? String(settings.milestoneEvery) : '',
+    deliverAt: settings.deliverAt ? settings.deliverAt.toISOString().slice(0, 16) : '',
+    replyTo: settings.replyTo,
+  };
+}
+
+function recipientsView(overview: DeliveryOverview, ui: string) {
+  return overview.recipients.map((r) => ({ ...r, languageLabel: languageName(r.language, ui) }));
+}
+
+/** The delivery page's context: the overview, the settings form (as typed, with its errors), and the notice. */
+export function deliveryPageView(
+  overview: DeliveryOverview,
+  t: TFunction,
+  ui: string,
+  options: {
+    form?: { values: DeliverySettingsValues; errors: Record<string, string> };
+    notice: string | null;
+  },
+) {
+  const { letter } = overview;
+  const values = options.form?.values ?? savedValues(overview);
+  const refusal = overview.deliverRefusal;
+  return {
+    titleText: t('deliveries.title'),
+    overview,
+    letter,
+    values,
+    ...translatedErrors(t, options.form?.errors ?? {}),
+    modes: DELIVERY_MODES.map((mode) => ({
+      mode,
+      checked: mode === values.mode,
+      label: t(`deliveries.modes.${mode}`),
+    })),
+    // The default applies until the organizer saves: say so, so the checked mode is not taken for a choice.
+    defaultMode: !overview.settings.chosen,
+    // Automatic modes wait for a test; the saved mode decides, not the one typed in a refused form.
+    waitsForTest: !overview.tested && overview.settings.mode !== 'manual',
+    warnings: overview.warnings.map((w) => t(`deliveries.warnings.${w}`)),
+    notice: options.notice,
+    requestKey: requestKey(),
+    canDeliver: refusal === null,
+    // Why "Deliver now" is not offered; a delivered version says so in its own words.
+    deliverBlocked:
+      refusal === null || refusal === 'alreadyDelivered' || refusal === 'letterDelivered'
+        ? null
+        : // The test comes first on the page, even for a draft (a draft can be tested).
+          t(`deliveries.send.${overview.tested ? refusal : 'testFirst'}`),
+    canUpdate: overview.canUpdate,
+    recipients: recipientsView(overview, ui),
+    rounds: overview.rounds.map((view) => ({
+      ...view,
+      kindLabel: t(`deliveries.kinds.${view.round.kind}`),
+      triggerLabel: t(`deliveries.triggers.${view.round.trigger}`),
+      // Why a round failed before anything was queued (a letter over the size budget), and what to do.
+      failure: view.round.failure
+        ? t(`limits.roundFailure.${view.round.failure.code}`, view.round.failure.params)
+        : '',
+      records: view.records.map((r) => ({
+        ...r,
+        statusLabel: t(`deliveries.statuses.${r.bouncedAt ? 'bounced' : r.status}`),
+      })),
+    })),
+  };
+}
+
+/** The page that asks before a delivery or an update, listing who will receive what. */
+export function deliveryConfirmView(overview: DeliveryOverview, action: 'deliver' | 'update', ui: string) {
+  return {
+    titleKey: `deliveries.confirm.${action}Title`,
+    action,
+    overview,
+    letter: overview.letter,
+    recipients: recipientsView(overview, ui),
+    requestKey: requestKey(),
+  };
+}
