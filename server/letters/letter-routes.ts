@@ -29,7 +29,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
 
   router.get('/letters/:slug/check-your-inbox', async (req, res) => {
     const page = await deps.letters.page(pathParam(req, 'slug'), textLanguage(req, res));
-    res.render('signatures/check-inbox', { page, titleText: page.text.title });
+    res.render('signatures/check-inbox', { page, pageTitle: page.text.title });
   });
 
   router.get('/letters/:slug/thank-you', async (req, res) => {
@@ -38,7 +38,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
     const text = page.text.title;
     res.render('signatures/thank-you', {
       page,
-      titleText: page.text.title,
+      pageTitle: page.text.title,
       recipientNames: page.recipients.map((r) => r.name).join('; '),
       share: {
         url,
@@ -53,7 +53,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
 
   router.get('/letters/:slug/withdrawn', async (req, res) => {
     const page = await deps.letters.page(pathParam(req, 'slug'), textLanguage(req, res));
-    res.render('signatures/withdrawn', { page, titleText: page.text.title });
+    res.render('signatures/withdrawn', { page, pageTitle: page.text.title });
   });
 
   return router;

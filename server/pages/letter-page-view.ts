@@ -72,6 +72,6 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
       language: page.text.language,
     },
     // Screen readers hear the title first: it says at once that the form came back with errors.
-    titleText: errorList.length > 0 ? `${t('form.errorTitlePrefix')} ${page.text.title}` : page.text.title,
+    pageTitle: errorList.length > 0 ? `${t('form.errorTitlePrefix')} ${page.text.title}` : page.text.title,
   };
 }
