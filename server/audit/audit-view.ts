@@ -27,7 +27,7 @@ export function auditPageView(
     Object.entries({ ...values, page: String(pageNumber + 1) }).filter(([, value]) => value !== ''),
   );
   return {
-    titleKey: 'audit.title',
+    pageTitle: t('audit.title'),
     values,
     errors,
     errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),

@@ -1,7 +1,10 @@
 import { Router, type RequestHandler } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
-import { formBody, formText, translatedErrors } from '../http/input.js';
-import { parseTrendingAlert } from './settings.js';
+import { formBody, translatedErrors } from '../http/input.js';
+import { noticeFrom, redirectWithNotice } from '../http/notice.js';
+import type { TFunction } from '../lib/i18n.js';
+import type { PlatformSettings } from './settings.js';
+import { parseSettingsForm, type SettingsFormValues } from './settings-input.js';
 import type { SettingsService } from './settings-service.js';
 
 export interface SettingsRoutesDeps {
@@ -9,40 +12,40 @@ export interface SettingsRoutesDeps {
   csrf: { verify: RequestHandler };
 }
 
+/** The settings page's context: the settings (or the form as typed), its errors, and the notice. */
+function settingsView(
+  t: TFunction,
+  settings: PlatformSettings | SettingsFormValues,
+  errors: Partial<Record<string, string>> = {},
+  notice: string | undefined = undefined,
+) {
+  return { pageTitle: t('settings.title'), settings, notice, ...translatedErrors(t, errors) };
+}
+
 /** The platform settings page, for admins only. */
 export function settingsRoutes(deps: SettingsRoutesDeps): Router {
   const router = Router();
 
   router.get('/settings', requireAdmin, async (req, res) => {
-    res.render('admin/settings', {
-      titleKey: 'settings.title',
-      settings: await deps.settings.read(currentUser(res)),
-      saved: req.query.done === 'saved',
-    });
+    const t = res.locals.t;
+    res.render(
+      'admin/settings',
+      settingsView(
+        t,
+        await deps.settings.read(currentUser(res)),
+        {},
+        noticeFrom(req, t, 'settings', ['saved']),
+      ),
+    );
   });
 
   router.post('/settings', requireAdmin, deps.csrf.verify, async (req, res) => {
-    const body = formBody(req.body);
-    const requireReview = formText(body, 'require_review') === 'yes';
-    const alertText = formText(body, 'trending_alert_per_hour').slice(0, 20);
-    // A form without the field (an older page, a script) leaves the threshold as it is.
-    const trendingAlertPerHour =
-      body.trending_alert_per_hour === undefined
-        ? (await deps.settings.read(currentUser(res))).trendingAlertPerHour
-        : parseTrendingAlert(alertText);
-    if (trendingAlertPerHour === undefined) {
-      // Shown again as typed, with the reason.
-      return res.status(422).render('admin/settings', {
-        titleKey: 'settings.title',
-        settings: { requireReview, trendingAlertPerHour: alertText },
-        ...translatedErrors(res.locals.t, { trendingAlert: 'abuse.settings.alertInvalid' }),
-      });
-    }
-    await deps.settings.change(currentUser(res), {
-      requireReview,
-      trendingAlertPerHour,
-    });
-    res.redirect(303, '/admin/settings?done=saved');
+    const form = parseSettingsForm(formBody(req.body));
+    // Shown again as typed, with the reason.
+    if (!form.ok)
+      return res.status(422).render('admin/settings', settingsView(res.locals.t, form.values, form.errors));
+    await deps.settings.change(currentUser(res), form.change);
+    redirectWithNotice(res, '/admin/settings', 'saved');
   });
 
   return router;

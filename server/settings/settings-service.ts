@@ -23,13 +23,17 @@ export class SettingsService {
     return this.deps.settings.read();
   }
 
-  /** Saves the settings, with the ones that changed (from and to) in the audit log, in one transaction. */
-  async change(user: User, next: PlatformSettings): Promise<void> {
+  /**
+   * Saves the settings given (the others stay as they are), with the ones that changed (from and to) in
+   * the audit log, in one transaction.
+   */
+  async change(user: User, change: Partial<PlatformSettings>): Promise<void> {
     authorize(user, 'settings.change');
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (tx) => {
       const settings = this.deps.settings.with(tx);
       const before = await settings.read();
+      const next: PlatformSettings = { ...before, ...change };
       await settings.write(next, now);
       const changed = (Object.keys(next) as (keyof PlatformSettings)[]).filter((k) => before[k] !== next[k]);
       if (changed.length === 0) return;
