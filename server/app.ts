@@ -8,8 +8,7 @@ import type { SqliteSessionStore } from './accounts/session-store.js';
 import type { Config } from './config.js';
 import { loadCurrentUser, requireUser, sessions } from './http/auth.js';
 import { localDefaults } from './http/locals.js';
-import type { LetterEditorService } from './letters/letter-editor-service.js';
-import { letterAdminRoutes } from './letters/letter-admin-routes.js';
+import { letterAdminRoutes, type LetterAdmin } from './letters/letter-admin-routes.js';
 import type { RecipientService } from './recipients/recipient-service.js';
 import { recipientRoutes } from './recipients/recipient-routes.js';
 import type { SettingsRepository } from './settings/settings-repository.js';
@@ -64,7 +63,8 @@ export interface AppDeps {
   signatures: SignatureService;
   accounts: AccountService;
   sessionStore: SqliteSessionStore;
-  editor: LetterEditorService;
+  /** The letters' admin use cases: dashboard, drafting, preview, workflow, collaborators. */
+  letterAdmin: LetterAdmin;
   recipients: RecipientService;
   settings: SettingsRepository;
   /** The settings page's use cases (admins only, audited). */
@@ -235,7 +235,7 @@ export function createApp(deps: AppDeps): Express {
   );
   // Before the letters' routes: it adds the trending-sources alert to the dashboard they render.
   admin.use(abuseRoutes({ abuse: deps.abuse, csrf }));
-  admin.use(letterAdminRoutes({ editor: deps.editor, csrf }));
+  admin.use(letterAdminRoutes({ letters: deps.letterAdmin, csrf }));
   admin.use(recipientRoutes({ recipients: deps.recipients, csrf }));
   admin.use(deliveryRoutes({ deliveries: deps.deliveries, csrf }));
   admin.use(queueRoutes({ queue: deps.queue, csrf }));
@@ -248,7 +248,10 @@ export function createApp(deps: AppDeps): Express {
     exportRoutes({
       exports: deps.exports,
       letterSlugs: async (user) =>
-        (await deps.editor.list(user)).map((item) => ({ slug: item.letter.slug, title: item.title })),
+        (await deps.letterAdmin.dashboard.list(user)).map((item) => ({
+          slug: item.letter.slug,
+          title: item.title,
+        })),
       csrf,
     }),
   );

@@ -50,7 +50,16 @@ import { SessionRepository } from './accounts/session-repository.js';
 import { SqliteSessionStore } from './accounts/session-store.js';
 import { UserRepository } from './accounts/user-repository.js';
 import { SESSION_TTL_MS } from './http/auth.js';
-import { LetterEditorService } from './letters/letter-editor-service.js';
+import { LetterAccess } from './letters/letter-access.js';
+import type { LetterAdmin } from './letters/letter-admin-routes.js';
+import { LetterCollaboratorService } from './letters/letter-collaborator-service.js';
+import { LetterDashboardService } from './letters/letter-dashboard-service.js';
+import { LetterDraftingService } from './letters/letter-drafting-service.js';
+import { EditorStates } from './letters/letter-editor-state.js';
+import { LetterPreviewService } from './letters/letter-preview-service.js';
+import { LetterWorkflowService } from './letters/letter-workflow-service.js';
+import type { ReviewNotices } from './letters/review-notices.js';
+import { publicName } from './signatures/signature.js';
 import { countryName } from './lib/countries.js';
 import { Scheduler } from './lib/scheduler.js';
 import { RecipientImportRepository } from './recipients/recipient-import-repository.js';
@@ -108,7 +117,8 @@ export interface Platform {
     users: UserRepository;
   };
   accounts: AccountService;
-  editor: LetterEditorService;
+  /** The letters' admin use cases (dashboard, drafting, preview, workflow, collaborators). */
+  letterAdmin: LetterAdmin;
   deliveries: DeliveryService;
   /** The worker thread that renders delivery letters (started on the first one). */
   compileWorker: LetterCompileWorker;
@@ -266,19 +276,65 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
 
   const accounts = new AccountService({ audit, users, throttles, sessions, clock, secret });
   let templates: ReturnType<typeof readSeedLetters> | undefined;
-  const editor = new LetterEditorService({
-    db,
-    audit,
-    letters,
-    signatures,
-    recipients,
-    users,
-    settings,
-    clock,
-    // Read once: the gallery is the seed letters as shipped, and they do not change while running.
-    templates: () => (templates ??= readSeedLetters()),
-    countryName,
-  });
+  // H3 replaces this with the mail module's review notices
+  const reviewNotices: ReviewNotices = {
+    awaitingReview: async () => {},
+    reviewed: async () => {},
+  };
+  const letterAccess = new LetterAccess(letters);
+  const editorStates = new EditorStates({ letters, recipients, users, settings, signatures });
+  const letterAdmin: LetterAdmin = {
+    access: letterAccess,
+    dashboard: new LetterDashboardService({ letters, signatures, clock }),
+    drafting: new LetterDraftingService({
+      db,
+      audit,
+      letters,
+      signatures,
+      recipients,
+      users,
+      settings,
+      access: letterAccess,
+      states: editorStates,
+      reviewNotices,
+      clock,
+      // Read once: the gallery is the seed letters as shipped, and they do not change while running.
+      templates: () => (templates ??= readSeedLetters()),
+      countryName,
+    }),
+    preview: new LetterPreviewService({
+      letters,
+      recipients,
+      access: letterAccess,
+      states: editorStates,
+      // The names the public sees, by the signatures' own rule (letters do not import signatures).
+      recentPublicSignatories: async (letterId, limit) =>
+        (await signatures.recentPublic(letterId, limit))
+          .map((s) => ({ name: publicName(s) ?? '', country: s.country }))
+          .filter((s) => s.name !== ''),
+      clock,
+      countryName,
+    }),
+    workflow: new LetterWorkflowService({
+      db,
+      audit,
+      letters,
+      recipients,
+      settings,
+      access: letterAccess,
+      reviewNotices,
+      clock,
+    }),
+    collaborators: new LetterCollaboratorService({
+      db,
+      audit,
+      letters,
+      users,
+      access: letterAccess,
+      states: editorStates,
+      clock,
+    }),
+  };
   const recipientService = new RecipientService({
     db,
     recipients,
@@ -311,7 +367,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     publicUrl: config.publicUrl,
     messageIdDomain: domainOf(config.mailFrom),
     logger: logger.child({ component: 'deliveries' }),
-    access: (user, letterId) => editor.access(user, letterId),
+    access: (user, letterId) => letterAccess.forEdit(user, letterId),
     countryName,
     ...(worker ? { onMailQueued: () => worker.wake() } : {}),
   });
@@ -353,7 +409,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       { name: 'trigger-deliveries', everyMs: 30_000, run: () => deliveries.triggerDue() },
       { name: 'compile-deliveries', everyMs: 5_000, run: () => deliveries.compilePending() },
       { name: 'notify-supporters', everyMs: 30_000, run: () => deliveries.notifyPending() },
-      { name: 'close-due-letters', everyMs: 60_000, run: () => editor.closeDue() },
+      { name: 'close-due-letters', everyMs: 60_000, run: () => letterAdmin.workflow.closeDue() },
       { name: 'prune-sessions', everyMs: 15 * 60_000, run: () => sessions.pruneExpired(clock.now()) },
       {
         name: 'prune-login-throttles',
@@ -388,7 +444,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     signatures: signatureService,
     accounts,
     sessionStore: new SqliteSessionStore(sessions, secret, clock, SESSION_TTL_MS),
-    editor,
+    letterAdmin,
     deliveries,
     exports: exportService,
     queue: new QueueService(
@@ -425,7 +481,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     i18n,
     repositories: { letters, signatures, outbox, recipients, users },
     accounts,
-    editor,
+    letterAdmin,
     deliveries,
     compileWorker,
     exports: exportService,

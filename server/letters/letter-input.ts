@@ -243,3 +243,68 @@ export function parseEditorForm(
     },
   };
 }
+
+/** Which recipient, language and signatories the preview shows. */
+export interface PreviewChoice {
+  recipientId: number | undefined;
+  language: string | undefined;
+  signatories: 'sample' | 'real';
+}
+
+const previewChoiceSchema = z.object({
+  preview_recipient: z
+    .string()
+    .regex(/^[1-9]\d{0,15}$/)
+    .transform(Number)
+    .optional()
+    .catch(undefined),
+  preview_language: z.string().refine(isLetterLanguage).optional().catch(undefined),
+  preview_signatories: z.enum(['sample', 'real']).catch('sample').default('sample'),
+});
+
+/** Reads the preview's choices from the editor form; anything unexpected falls back to the defaults. */
+export function previewChoice(body: Record<string, unknown>): PreviewChoice {
+  const parsed = previewChoiceSchema.parse({
+    preview_recipient: text(body, 'preview_recipient') || undefined,
+    preview_language: text(body, 'preview_language') || undefined,
+    preview_signatories: text(body, 'preview_signatories') || undefined,
+  });
+  return {
+    recipientId: parsed.preview_recipient,
+    language: parsed.preview_language,
+    signatories: parsed.preview_signatories,
+  };
+}
+
+/** The editor's form-only buttons: adding or removing a translation changes the form, nothing is saved. */
+export type LanguageChange = { add: string } | { remove: string };
+
+/** The language change a button asks for (`add-language`, `remove-language:<code>`), if it is one. */
+export function languageChange(action: string, body: Record<string, unknown>): LanguageChange | undefined {
+  if (action === 'add-language') return { add: text(body, 'new_language') };
+  if (action.startsWith('remove-language:')) return { remove: action.slice('remove-language:'.length) };
+  return undefined;
+}
+
+/** Adds or removes a translation in the values being edited, without saving. */
+export function changeLanguages(values: EditorValues, change: LanguageChange): EditorValues {
+  if ('add' in change) {
+    const language = change.add;
+    if (
+      !isLetterLanguage(language) ||
+      values.languages.includes(language) ||
+      values.languages.length >= LIMITS.languages
+    )
+      return values;
+    return {
+      ...values,
+      languages: [...values.languages, language],
+      texts: { ...values.texts, [language]: { title: '', summary: '', body: '' } },
+    };
+  }
+  const language = change.remove;
+  if (language === values.primaryLanguage) return values;
+  const texts = { ...values.texts };
+  delete texts[language];
+  return { ...values, languages: values.languages.filter((l) => l !== language), texts };
+}

@@ -445,20 +445,24 @@ export class LetterRepository {
     return rows.map((r) => r.user_id);
   }
 
-  async addCollaborator(letterId: number, userId: number, now: Date): Promise<void> {
-    await this.db
+  /** Shares the letter with an account; returns whether it was not shared with it already. */
+  async addCollaborator(letterId: number, userId: number, now: Date): Promise<boolean> {
+    const result = await this.db
       .insertInto('letter_collaborators')
       .values({ letter_id: letterId, user_id: userId, created_at: now.toISOString() })
       .onConflict((oc) => oc.columns(['letter_id', 'user_id']).doNothing())
-      .execute();
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
-  async removeCollaborator(letterId: number, userId: number): Promise<void> {
-    await this.db
+  /** Stops sharing the letter with an account; returns whether it was shared with it. */
+  async removeCollaborator(letterId: number, userId: number): Promise<boolean> {
+    const result = await this.db
       .deleteFrom('letter_collaborators')
       .where('letter_id', '=', letterId)
       .where('user_id', '=', userId)
-      .execute();
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 
   /**
@@ -563,14 +567,27 @@ export class LetterRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Marks a draft as waiting for review (or not). */
-  async setReviewRequested(id: number, at: Date | null): Promise<void> {
-    await this.db
+  /** Marks a draft as waiting for review (or not); returns whether it is still a draft. */
+  async setReviewRequested(id: number, at: Date | null): Promise<boolean> {
+    const result = await this.db
       .updateTable('letters')
       .set({ review_requested_at: at?.toISOString() ?? null })
       .where('id', '=', id)
       .where('status', '=', 'draft')
-      .execute();
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Compare-and-set: a draft waiting for review goes back to its organizer; returns whether one was waiting. */
+  async clearReviewRequest(id: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('letters')
+      .set({ review_requested_at: null })
+      .where('id', '=', id)
+      .where('status', '=', 'draft')
+      .where('review_requested_at', 'is not', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   /** Closes every open letter whose closing date has passed; returns their ids. */

@@ -531,9 +531,7 @@ function tooDeepAt(source: string): number | undefined {
   return undefined;
 }
 
-export function checkLetterText(
-  source: string,
-): { ok: true } | { ok: false; problems: LetterTextProblem[] } {
+export function checkLetterText(source: string): { ok: true } | { ok: false; problems: LetterTextProblem[] } {
   if (source.length > MAX_TYPED_TEXT_LENGTH) {
     const params = { name: '', length: String(source.length), max: String(MAX_TYPED_TEXT_LENGTH) };
     return { ok: false, problems: [{ line: 1, column: 1, code: 'too_long', params }] };

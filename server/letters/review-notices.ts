@@ -1,4 +1,5 @@
 import type { Tx } from '../db/database.js';
+import { textIn, type Letter, type LetterText } from './letter.js';
 
 /** The letter a review notice is about: enough to name it and link to it. */
 export interface ReviewedLetter {
@@ -18,4 +19,16 @@ export interface ReviewNotices {
     outcome: 'approved' | 'returned',
     kind: 'letter' | 'changes',
   ): Promise<void>;
+}
+
+/** What a review notice names: the letter's id, address and title (in its primary language). */
+export function reviewedLetter(
+  letter: Pick<Letter, 'id' | 'slug' | 'primaryLanguage'>,
+  texts: readonly LetterText[],
+): ReviewedLetter {
+  return {
+    id: letter.id,
+    slug: letter.slug,
+    title: textIn(texts, letter.primaryLanguage, letter.primaryLanguage)?.title || letter.slug,
+  };
 }

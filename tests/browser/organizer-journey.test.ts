@@ -159,9 +159,18 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await expect(englishBody.inputValue()).resolves.toContain('P.S. We would welcome the chance');
     await expect(ministry.isChecked()).resolves.toBe(true);
 
-    // She publishes it: it opens for signatures at once.
+    // She publishes it. The platform asks first, saying what will happen: the letter becomes public,
+    // to whom it is addressed, and that signatures are collected from now on.
     const workflow = page.getByRole('region', { name: 'Publishing' });
-    await workflow.getByRole('button', { name: 'Publish' }).click();
+    await workflow.getByRole('link', { name: 'Publish…' }).click();
+    await page.waitForURL(`${editorUrl}/publish`);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Publish this letter?');
+    const confirmation = await page.locator('main').innerText();
+    expect(confirmation).toContain(`is public at /letters/${SLUG}`);
+    expect(confirmation).toContain('Office of the First Lady of Ukraine');
+    expect(confirmation).toContain('Signatures are collected from now on');
+    // It opens for signatures at once.
+    await page.getByRole('button', { name: 'Yes, publish the letter' }).click();
     await page.waitForURL(`${editorUrl}?done=published`);
     await expect(page.getByRole('status').first().innerText()).resolves.toContain('The letter is published');
     await expect(page.locator('.status-line .badge').first().innerText()).resolves.toBe('Open');

@@ -369,7 +369,7 @@ describe('access to the admin pages', () => {
       password: TEST_PASSWORD,
     });
     expect(locked.status, 'the target is locked out').toBe(429);
-    ids.templateSlug = t.platform.editor.templates()[0]!.slug;
+    ids.templateSlug = t.platform.letterAdmin.drafting.templates()[0]!.slug;
     ids.recipient = await t.platform.repositories.recipients.findOrCreate(
       {
         name: 'An unused recipient',
@@ -385,7 +385,7 @@ describe('access to the admin pages', () => {
     ids.importOfAdmin = await stageImport(as.admin, 'admin-import@example.org');
     ids.importOfOwner = await stageImport(as.owner, 'owner-import@example.org');
     openLetterForm = editorForm(
-      t.platform.editor.valuesOf(await t.platform.editor.editor(admin, letters.open)),
+      t.platform.letterAdmin.drafting.valuesOf(await t.platform.letterAdmin.drafting.editor(admin, letters.open)),
     );
   });
   afterAll(async () => {
@@ -583,7 +583,7 @@ describe('access to the admin pages', () => {
       expect(editor.text).toContain('The owner’s shared draft');
       expect((await as.collaborator.get(`/admin/letters/${letters.shared}/versions`)).status).toBe(200);
       const form = editorForm(
-        t.platform.editor.valuesOf(await t.platform.editor.editor(admin, letters.shared)),
+        t.platform.letterAdmin.drafting.valuesOf(await t.platform.letterAdmin.drafting.editor(admin, letters.shared)),
       );
       const preview = await as.collaborator.submit(
         '/admin',
@@ -597,7 +597,7 @@ describe('access to the admin pages', () => {
 
     it('saves a change to the text', async () => {
       const form = editorForm(
-        t.platform.editor.valuesOf(await t.platform.editor.editor(admin, letters.shared)),
+        t.platform.letterAdmin.drafting.valuesOf(await t.platform.letterAdmin.drafting.editor(admin, letters.shared)),
       );
       const response = await as.collaborator.submit('/admin', `/admin/letters/${letters.shared}`, {
         ...form,
@@ -605,7 +605,7 @@ describe('access to the admin pages', () => {
       });
       expect(response.status).toBe(303);
       expect(response.headers.location).toBe(`/admin/letters/${letters.shared}?done=saved`);
-      const state = await t.platform.editor.editor(admin, letters.shared);
+      const state = await t.platform.letterAdmin.drafting.editor(admin, letters.shared);
       expect(state.texts.find((text) => text.language === 'en')!.title).toBe(
         'The owner’s shared draft, improved',
       );
@@ -666,12 +666,12 @@ describe('access to the admin pages', () => {
       const id = await ownedLetter(owner.id, { status: 'draft', title: `A fresh draft for the ${who}` });
       const base = `/admin/letters/${id}`;
       const stored = async () => (await t.platform.repositories.letters.findById(id))!;
-      const form = editorForm(t.platform.editor.valuesOf(await t.platform.editor.editor(admin, id)));
+      const form = editorForm(t.platform.letterAdmin.drafting.valuesOf(await t.platform.letterAdmin.drafting.editor(admin, id)));
 
       expect((await visitor.get(base)).status).toBe(200);
       const saved = await visitor.submit(base, base, { ...form, title_en: `Edited by the ${who}` });
       expect(saved.headers.location).toBe(`${base}?done=saved`);
-      const state = await t.platform.editor.editor(admin, id);
+      const state = await t.platform.letterAdmin.drafting.editor(admin, id);
       expect(state.texts[0]!.title).toBe(`Edited by the ${who}`);
 
       const preview = await visitor.submit(base, `${base}/preview.json`, form);

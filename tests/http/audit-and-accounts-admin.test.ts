@@ -331,15 +331,15 @@ describe('the audit log', () => {
         .set({ owner_id: organizer.id })
         .where('id', '=', id)
         .execute();
-      const values = deps.editor.valuesOf(await deps.editor.editor(organizer, id));
+      const values = deps.letterAdmin.drafting.valuesOf(await deps.letterAdmin.drafting.editor(organizer, id));
       const edited = { ...values, sponsor: 'A sponsor waiting for review' };
-      expect((await deps.editor.save(organizer, id, edited, true)).kind).toBe('held-for-review');
+      expect((await deps.letterAdmin.drafting.save(organizer, id, edited, true)).kind).toBe('held-for-review');
       const waiting = (await t.platform.repositories.letters.findById(id))!.pendingEditAt!;
-      await deps.editor.approveChanges(admin, id, waiting);
+      await deps.letterAdmin.workflow.approveChanges(admin, id, waiting);
       expect(
-        (await deps.editor.save(organizer, id, { ...edited, sponsor: 'Another sponsor' }, true)).kind,
+        (await deps.letterAdmin.drafting.save(organizer, id, { ...edited, sponsor: 'Another sponsor' }, true)).kind,
       ).toBe('held-for-review');
-      await deps.editor.returnChanges(admin, id);
+      await deps.letterAdmin.workflow.returnChanges(admin, id);
       for (const action of ['letter-changes-submitted', 'letter-changes-approved', 'letter-changes-returned'])
         expect(await lastEntry(t, action)).toMatchObject({ target_type: 'letter', target_id: String(id) });
       await deps.settingsService.change(admin, { ...(await deps.settings.read()), requireReview: false });

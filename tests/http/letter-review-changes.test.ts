@@ -185,6 +185,8 @@ describe('changes to a published letter when the platform requires review', () =
     expect(letter.currentVersionId).toBe(versions[0]!.id);
     expect(await reviewList()).toEqual([]);
     expect(await auditActions()).toEqual([
+      'letter-created',
+      'letter-review-requested',
       'letter-published',
       'letter-changes-submitted',
       'letter-changes-approved',
@@ -224,6 +226,8 @@ describe('changes to a published letter when the platform requires review', () =
     expect(fieldValue(formFields(editor.text, 'editor-form'), 'title_en')).toBe(APPROVED_TITLE);
     expect(await reviewList()).toEqual([]);
     expect(await auditActions()).toEqual([
+      'letter-created',
+      'letter-review-requested',
       'letter-published',
       'letter-changes-submitted',
       'letter-changes-returned',
@@ -269,7 +273,7 @@ describe('saving a draft decides inside its transaction', () => {
       const recipient = await addRecipient(t.platform.db, t.clock.now());
       const id = await createDraft(visitor, [recipient]);
       const letters = t.platform.repositories.letters;
-      const editor = t.platform.editor;
+      const editor = t.platform.letterAdmin.drafting;
       const draft = (await letters.findById(id))!;
       const values = editor.valuesOf(await editor.editor(organizer, id));
       values.texts.en = { ...values.texts.en!, title: 'A title written too late' };

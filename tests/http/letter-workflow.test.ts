@@ -261,7 +261,7 @@ describe('the letter workflow: draft, open, closed', () => {
     const id = await createDraft(visitor, [recipient], { closes_at: '2026-11-25' });
     await post(visitor, id, 'publish');
     t.clock.set(new Date('2026-11-26T00:00:00.000Z'));
-    expect(await t.platform.editor.closeDue()).toEqual([id]);
+    expect(await t.platform.letterAdmin.workflow.closeDue()).toEqual([id]);
     t.clock.set(new Date('2026-11-23T10:00:00.000Z'));
     await t.platform.db
       .updateTable('letters')
@@ -293,18 +293,18 @@ describe('the letter workflow: draft, open, closed', () => {
     const draft = await createDraft(visitor, [recipient], { slug: 'still-a-draft', closes_at: '2026-11-24' });
     for (const id of [soon, later, never]) await post(visitor, id, 'publish');
 
-    expect(await t.platform.editor.closeDue()).toEqual([]);
+    expect(await t.platform.letterAdmin.workflow.closeDue()).toEqual([]);
     // The last moment of the closing day (UTC) is still open.
     t.clock.set(new Date('2026-11-30T23:59:59.000Z'));
-    expect(await t.platform.editor.closeDue()).toEqual([]);
+    expect(await t.platform.letterAdmin.workflow.closeDue()).toEqual([]);
     t.clock.set(new Date('2026-12-01T00:00:00.000Z'));
-    expect(await t.platform.editor.closeDue()).toEqual([soon]);
+    expect(await t.platform.letterAdmin.workflow.closeDue()).toEqual([soon]);
     expect((await letter(soon)).status).toBe('closed');
     for (const id of [later, never]) expect((await letter(id)).status).toBe('open');
     // A draft is never "closed": it was never open.
     expect((await letter(draft)).status).toBe('draft');
     // Running again finds nothing more.
-    expect(await t.platform.editor.closeDue()).toEqual([]);
+    expect(await t.platform.letterAdmin.workflow.closeDue()).toEqual([]);
   });
 
   it('closes a letter at its goal when the confirming signature reaches it', async () => {

@@ -1,0 +1,72 @@
+import type { User } from '../accounts/account.js';
+import type { AuditAction } from '../audit/audit.js';
+import type { AuditRepository } from '../audit/audit-repository.js';
+import type { Tx } from '../db/database.js';
+import { notFound } from '../lib/errors.js';
+import { authorize, letterResource, type LetterResource } from '../policy/policy.js';
+import type { Letter } from './letter.js';
+import type { LetterRepository } from './letter-repository.js';
+
+/** A letter the account was allowed to reach, with what the policy needs to decide further steps. */
+export interface AccessedLetter {
+  letter: Letter;
+  collaboratorIds: number[];
+  resource: LetterResource;
+}
+
+/**
+ * The one "load the letter and check the account may reach it" step of every admin use case on a
+ * letter: 404 when it does not exist, 403 (with what would help) when the policy refuses.
+ */
+export class LetterAccess {
+  constructor(private readonly letters: LetterRepository) {}
+
+  /** The letter if the user may work on it: 404 when it does not exist, 403 when it is someone else's. */
+  async forEdit(user: User, letterId: number, letters = this.letters): Promise<AccessedLetter> {
+    const found = await this.load(letterId, letters);
+    authorize(user, 'letter.edit', found.resource);
+    return found;
+  }
+
+  /**
+   * The letter if the user may review it: 404 when it does not exist, 403 "admins only" otherwise (the
+   * refusal says what would help: an admin, not the letter's owner).
+   */
+  async forReview(user: User, letterId: number, letters = this.letters): Promise<AccessedLetter> {
+    const found = await this.load(letterId, letters);
+    authorize(user, 'letter.review', found.resource);
+    return found;
+  }
+
+  private async load(letterId: number, letters: LetterRepository): Promise<AccessedLetter> {
+    const letter = await letters.findById(letterId);
+    if (!letter) throw notFound('letter_not_found', 'errors.letter.notFound');
+    const collaboratorIds = await letters.collaboratorIds(letterId);
+    return { letter, collaboratorIds, resource: letterResource(letter, collaboratorIds) };
+  }
+}
+
+/**
+ * The audit entry of an organizer's or admin's step on one letter, written in the step's own
+ * transaction. Details always carry the letter's id, so the audit page can name and link it.
+ */
+export function recordLetterStep(
+  audit: AuditRepository,
+  tx: Tx,
+  user: Pick<User, 'id' | 'email'>,
+  action: AuditAction,
+  letter: Pick<Letter, 'id' | 'slug'>,
+  details: Record<string, unknown>,
+  now: Date,
+): Promise<void> {
+  return audit.with(tx).record(
+    {
+      actor: { id: user.id, email: user.email },
+      action,
+      targetType: 'letter',
+      targetId: letter.id,
+      details: { letterId: letter.id, slug: letter.slug, ...details },
+    },
+    now,
+  );
+}

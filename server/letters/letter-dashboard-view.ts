@@ -1,0 +1,52 @@
+import type { TFunction } from '../lib/i18n.js';
+import { languageName } from '../lib/languages.js';
+import type { DashboardLetter } from './letter-dashboard-service.js';
+import type { LetterTemplate } from './letter-drafting-service.js';
+import type { LetterListItem } from './letter-repository.js';
+import { signatureChartSvg } from './signature-chart.js';
+
+/** The dashboard's letters, each with its status label and its accessible signature chart. */
+export function dashboardLetters(t: TFunction, ui: string, letters: readonly DashboardLetter[]) {
+  const number = new Intl.NumberFormat(ui);
+  const dayFormat = new Intl.DateTimeFormat(ui, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+  return letters.map((item) => {
+    const total = item.days.reduce((sum, d) => sum + d.count, 0);
+    const busiest = item.days.reduce((best, d) => (d.count > best.count ? d : best), item.days[0]!);
+    return {
+      ...item,
+      statusLabel: t(`editor.status.${item.letter.status}`),
+      chart: signatureChartSvg(item.days, {
+        title: t('dashboard.chartTitle', { title: item.title }),
+        description:
+          total === 0
+            ? t('dashboard.chartEmpty', { days: item.days.length })
+            : t('dashboard.chartDescription', {
+                total: number.format(total),
+                days: item.days.length,
+                busiest: dayFormat.format(new Date(`${busiest.day}T00:00:00Z`)),
+                most: number.format(busiest.count),
+              }),
+        formatDay: (day) => dayFormat.format(new Date(`${day}T00:00:00Z`)),
+        formatCount: (n) => number.format(n),
+      }),
+    };
+  });
+}
+
+/** The letters list, each with its status label. */
+export function letterList(t: TFunction, letters: readonly LetterListItem[]) {
+  return letters.map((item) => ({ ...item, statusLabel: t(`editor.status.${item.letter.status}`) }));
+}
+
+/** The gallery: each template's title, summary, languages and recipients. */
+export function templateGallery(ui: string, templates: readonly LetterTemplate[]) {
+  return templates.map((template) => ({
+    slug: template.slug,
+    title: template.translations[template.primaryLanguage]?.title ?? template.slug,
+    summary: template.translations[template.primaryLanguage]?.summary ?? '',
+    languages: Object.keys(template.translations)
+      .map((l) => languageName(l, ui))
+      .join(', '),
+    recipients: template.recipients.map((r) => r.name).join('; '),
+  }));
+}

@@ -1,0 +1,187 @@
+import type { Request } from 'express';
+import type { TFunction } from '../lib/i18n.js';
+import { languageName, LETTER_LANGUAGES } from '../lib/languages.js';
+import type { Recipient } from '../recipients/recipient.js';
+import { isComplete, textIn } from './letter.js';
+import type { EditorContext } from './letter-editor-state.js';
+import { LIMITS, type EditorErrors, type EditorValues, type PreviewChoice } from './letter-input.js';
+import type { PreviewOutcome } from './letter-preview-service.js';
+import { describeProblem } from './letter-text-check.js';
+import { MERGE_FIELD_DOCS } from './merge-fields.js';
+
+/** Notices shown after a redirect, by a fixed name in the query string (never text from the URL). */
+const NOTICES = [
+  'saved',
+  'created',
+  'published',
+  'reviewRequested',
+  'returned',
+  'closed',
+  'reopened',
+  'newVersion',
+  'shared',
+  'unshared',
+  'changesWaiting',
+  'changesApproved',
+  'changesReturned',
+] as const;
+
+/** The editor's notice after a redirect, or null. */
+export function editorNotice(req: Request, t: TFunction): string | null {
+  const name = req.query.done;
+  return typeof name === 'string' && (NOTICES as readonly string[]).includes(name)
+    ? t(`editor.notices.${name}`)
+    : null;
+}
+
+/** Field errors translated, and the summary list that links to each field. */
+export function translateErrors(t: TFunction, errors: EditorErrors) {
+  const messages: Record<string, string[]> = {};
+  for (const [field, list] of Object.entries(errors)) {
+    messages[field] = list.map((e) => (e.problem ? describeProblem(e.problem, t) : t(e.key, e.params ?? {})));
+  }
+  const summary = Object.entries(messages).flatMap(([field, list]) =>
+    list.map((message) => ({ field, message })),
+  );
+  return { messages, summary };
+}
+
+/** What the editor page is shown with, besides the values being edited. */
+export interface EditorPage {
+  values: EditorValues;
+  context: EditorContext;
+  notice?: string | null;
+  errors?: EditorErrors;
+  preview?: PreviewOutcome;
+  previewChoice?: PreviewChoice;
+  confirm?: { signatures: number; nextVersion: number };
+}
+
+/**
+ * Recipients who read a language the letter has no complete translation in, and the language they get
+ * instead: the one language fallback of letter.ts (`textIn`), applied to the texts being edited.
+ */
+export function languageFallbacks(values: EditorValues, recipients: readonly Recipient[], ui: string) {
+  const texts = values.languages.map((language) => ({
+    language,
+    ...(values.texts[language] ?? { title: '', summary: '', body: '' }),
+  }));
+  return recipients.flatMap((r) => {
+    const gets = textIn(texts, r.language, values.primaryLanguage)?.language ?? values.primaryLanguage;
+    return gets === r.language
+      ? []
+      : [{ name: r.name, wants: languageName(r.language, ui), gets: languageName(gets, ui) }];
+  });
+}
+
+/** The view context of `admin/letter-edit`: everything the editor template shows from the values being edited. */
+export function editorView(t: TFunction, ui: string, page: EditorPage) {
+  const { values } = page;
+  const { directory, state } = page.context;
+  const errors = translateErrors(t, page.errors ?? {});
+  const chosen = new Set(values.recipientIds);
+  const chosenRecipients = directory.filter((r) => chosen.has(r.id));
+  const translations = values.languages.map((language) => {
+    const text = values.texts[language] ?? { title: '', summary: '', body: '' };
+    const missing = (['title', 'summary', 'body'] as const)
+      .filter((f) => text[f].trim() === '')
+      .map((f) => t(`editor.fields.${f}`));
+    return {
+      language,
+      name: languageName(language, ui),
+      primary: language === values.primaryLanguage,
+      complete: isComplete({ language, ...text }),
+      missing: missing.join(', '),
+      text,
+      errors: {
+        title: errors.messages[`title_${language}`] ?? null,
+        summary: errors.messages[`summary_${language}`] ?? null,
+        body: errors.messages[`body_${language}`] ?? null,
+      },
+    };
+  });
+  const letterId = state?.letter.id;
+  const preview = page.preview;
+  return {
+    titleText: state
+      ? t('editor.editTitle', { title: values.texts[values.primaryLanguage]?.title || values.slug })
+      : t('editor.newTitle'),
+    mode: state ? 'edit' : 'new',
+    action: letterId ? `/admin/letters/${letterId}` : '/admin/letters',
+    previewUrl: letterId ? `/admin/letters/${letterId}/preview.json` : '/admin/letters/preview.json',
+    letter: state?.letter ?? null,
+    state,
+    locked: state ? state.letter.status !== 'draft' : false,
+    notice: page.notice ?? null,
+    values,
+    errors: errors.messages,
+    errorList: errors.summary,
+    languageOptions: LETTER_LANGUAGES.map((code) => ({
+      code,
+      name: languageName(code, ui),
+      selected: code === values.primaryLanguage,
+    })),
+    addableLanguages: LETTER_LANGUAGES.filter((code) => !values.languages.includes(code)).map((code) => ({
+      code,
+      name: languageName(code, ui),
+    })),
+    directory: directory.map((r) => ({
+      ...r,
+      checked: chosen.has(r.id),
+      languageLabel: languageName(r.language, ui),
+    })),
+    translations,
+    fallbacks: languageFallbacks(values, chosenRecipients, ui),
+    limits: LIMITS,
+    mergeFields: MERGE_FIELD_DOCS.map((f) => ({ snippet: f.snippet, description: t(f.descriptionKey) })),
+    previewRecipients: chosenRecipients.map((r) => ({
+      id: r.id,
+      name: r.name,
+      selected: r.id === (page.previewChoice?.recipientId ?? chosenRecipients[0]?.id),
+    })),
+    previewLanguages: values.languages.map((code) => ({
+      code,
+      name: languageName(code, ui),
+      selected: code === (preview?.language ?? page.previewChoice?.language ?? values.primaryLanguage),
+    })),
+    previewReal: page.previewChoice?.signatories === 'real',
+    preview: preview
+      ? preview.kind === 'rendered'
+        ? {
+            html: preview.rendered.html,
+            text: preview.rendered.text,
+            recipient: preview.recipient?.name ?? '',
+            language: languageName(preview.language, ui),
+            problems: null,
+          }
+        : {
+            html: null,
+            text: null,
+            recipient: null,
+            problems: preview.problems.map((p) => describeProblem(p, t)),
+            language: languageName(preview.language, ui),
+          }
+      : null,
+    confirm: page.confirm ?? null,
+    statusLabel: state ? t(`editor.status.${state.letter.status}`) : t('editor.status.draft'),
+    // Publishing asks an admin first when review is required and this account may not skip it.
+    asksForReview: state ? state.requireReview && !state.canPublishUnreviewed : false,
+    // Saving a published letter keeps the changes for review instead of publishing them.
+    heldForReview: state
+      ? state.requireReview && !state.canPublishUnreviewed && state.letter.status !== 'draft'
+      : false,
+    pending: state?.pending
+      ? {
+          at: state.pending.edit.at,
+          author: state.pending.author,
+          texts: state.pending.diff.map((d) => ({
+            name: languageName(d.language, ui),
+            change: t(`versions.change.${d.change}`),
+          })),
+          recipientsAdded: state.pending.recipientsAdded.map((r) => r.name),
+          recipientsRemoved: state.pending.recipientsRemoved.map((r) => r.name),
+          settings: state.pending.detailsChanged.map((field) => t(`policy.review.settings.${field}`)),
+        }
+      : null,
+  };
+}

@@ -1,0 +1,79 @@
+import { Router, type RequestHandler } from 'express';
+import { currentUser } from '../http/auth.js';
+import { formBody, formText, idParam } from '../http/input.js';
+import type { LetterWorkflowService } from './letter-workflow-service.js';
+import { publishView } from './letter-workflow-view.js';
+
+export interface LetterWorkflowRoutesDeps {
+  workflow: LetterWorkflowService;
+  csrf: { verify: RequestHandler };
+}
+
+/** Publishing (or asking for review), review decisions, closing and reopening a letter. */
+export function letterWorkflowRoutes(deps: LetterWorkflowRoutesDeps): Router {
+  const router = Router();
+  const { workflow } = deps;
+
+  // Publishing asks first, like closing and delivering: it makes the letter public for good.
+  router.get('/letters/:id/publish', async (req, res) => {
+    const check = await workflow.publishCheck(currentUser(res), idParam(req, 'id'));
+    res.render('admin/letter-publish', publishView(res.locals.t, res.locals.language, check));
+  });
+
+  router.post('/letters/:id/publish', deps.csrf.verify, async (req, res) => {
+    const letterId = idParam(req, 'id');
+    const outcome = await workflow.publish(currentUser(res), letterId);
+    if (outcome.kind === 'not-ready')
+      return res
+        .status(422)
+        .render('admin/letter-publish', publishView(res.locals.t, res.locals.language, outcome.check));
+    res.redirect(
+      303,
+      `/admin/letters/${letterId}?done=${outcome.kind === 'published' ? 'published' : 'reviewRequested'}`,
+    );
+  });
+
+  router.post('/letters/:id/return', deps.csrf.verify, async (req, res) => {
+    const letterId = idParam(req, 'id');
+    await workflow.returnToDraft(currentUser(res), letterId);
+    res.redirect(303, `/admin/letters/${letterId}?done=returned`);
+  });
+
+  router.post('/letters/:id/changes/approve', deps.csrf.verify, async (req, res) => {
+    const letterId = idParam(req, 'id');
+    // When the changes the admin looked at were saved: a newer edit is not approved unseen.
+    const seenAt = new Date(formText(formBody(req.body), 'pending_at') || 'invalid');
+    await workflow.approveChanges(currentUser(res), letterId, seenAt);
+    res.redirect(303, `/admin/letters/${letterId}?done=changesApproved`);
+  });
+
+  router.post('/letters/:id/changes/return', deps.csrf.verify, async (req, res) => {
+    const letterId = idParam(req, 'id');
+    await workflow.returnChanges(currentUser(res), letterId);
+    res.redirect(303, `/admin/letters/${letterId}?done=changesReturned`);
+  });
+
+  // Closing asks first: it stops the signing for everyone.
+  router.get('/letters/:id/close', async (req, res) => {
+    const letter = await workflow.closeCheck(currentUser(res), idParam(req, 'id'));
+    res.render('admin/letter-close', {
+      titleKey: 'editor.close.title',
+      letter,
+      open: letter.status === 'open',
+    });
+  });
+
+  router.post('/letters/:id/close', deps.csrf.verify, async (req, res) => {
+    const letterId = idParam(req, 'id');
+    await workflow.close(currentUser(res), letterId);
+    res.redirect(303, `/admin/letters/${letterId}?done=closed`);
+  });
+
+  router.post('/letters/:id/reopen', deps.csrf.verify, async (req, res) => {
+    const letterId = idParam(req, 'id');
+    await workflow.reopen(currentUser(res), letterId);
+    res.redirect(303, `/admin/letters/${letterId}?done=reopened`);
+  });
+
+  return router;
+}

@@ -1,0 +1,252 @@
+import type { User } from '../accounts/account.js';
+import type { AuditRepository } from '../audit/audit-repository.js';
+import type { Db } from '../db/database.js';
+import type { Clock } from '../lib/clock.js';
+import { AppError } from '../lib/errors.js';
+import { can } from '../policy/policy.js';
+import type { RecipientRepository } from '../recipients/recipient-repository.js';
+import type { SettingsRepository } from '../settings/settings-repository.js';
+import { publishProblems, sameTexts, textIn, type Letter, type LetterRecipient } from './letter.js';
+import type { LetterAccess } from './letter-access.js';
+import { recordLetterStep } from './letter-access.js';
+import type { LetterRepository } from './letter-repository.js';
+import { reviewedLetter, type ReviewNotices } from './review-notices.js';
+
+export interface LetterWorkflowServiceDeps {
+  db: Db;
+  audit: AuditRepository;
+  letters: LetterRepository;
+  recipients: RecipientRepository;
+  settings: SettingsRepository;
+  access: LetterAccess;
+  reviewNotices: ReviewNotices;
+  clock: Clock;
+}
+
+/** What publishing a draft would do, shown before the organizer confirms it. */
+export interface PublishCheck {
+  letter: Letter;
+  title: string;
+  recipients: LetterRecipient[];
+  /** Why it cannot be published yet (i18n keys); empty when it can. */
+  problems: string[];
+  /** Publishing asks an admin first: review is required and this account may not skip it. */
+  asksForReview: boolean;
+  /** When the letter opens for signing once published: now, or its later opening date. */
+  opensAt: Date;
+  /** Whether that is a later date than now. */
+  opensLater: boolean;
+}
+
+export type PublishOutcome =
+  { kind: 'published' } | { kind: 'review-requested' } | { kind: 'not-ready'; check: PublishCheck };
+
+/** A letter's life after drafting: publishing (or asking for review), review decisions, closing and reopening. */
+export class LetterWorkflowService {
+  constructor(private readonly deps: LetterWorkflowServiceDeps) {}
+
+  /** What publishing the draft would do, for the confirmation page; 409 when it is not a draft. */
+  async publishCheck(user: User, letterId: number): Promise<PublishCheck> {
+    return this.check(user, letterId, this.deps.letters, this.deps.settings);
+  }
+
+  private async check(
+    user: User,
+    letterId: number,
+    letters: LetterRepository,
+    settings: SettingsRepository,
+  ): Promise<PublishCheck> {
+    const { letter, resource } = await this.deps.access.forEdit(user, letterId, letters);
+    if (letter.status !== 'draft') throw new AppError(409, 'letter_not_draft', 'errors.letterNotDraft');
+    const now = this.deps.clock.now();
+    const [texts, recipients, current] = await Promise.all([
+      letters.textsOfVersion(letter.currentVersionId),
+      letters.recipientsOfLetters([letter.id]),
+      settings.read(),
+    ]);
+    const listed = recipients.get(letter.id) ?? [];
+    return {
+      letter,
+      title: textIn(texts, letter.primaryLanguage, letter.primaryLanguage)?.title || letter.slug,
+      recipients: listed,
+      problems: publishProblems(letter, texts, listed.length, now),
+      asksForReview: current.requireReview && !can(user, 'letter.publish-unreviewed', resource),
+      opensAt: letter.opensAt && letter.opensAt > now ? letter.opensAt : now,
+      opensLater: letter.opensAt !== null && letter.opensAt > now,
+    };
+  }
+
+  /**
+   * Publishes a draft. When the platform requires review, an organizer's publish asks an admin
+   * instead (and admins are told); an admin's publish is the review (and the organizers are told).
+   * Decided on the letter as it is inside the transaction.
+   */
+  async publish(user: User, letterId: number): Promise<PublishOutcome> {
+    await this.deps.access.forEdit(user, letterId);
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (tx): Promise<PublishOutcome> => {
+      const letters = this.deps.letters.with(tx);
+      const check = await this.check(user, letterId, letters, this.deps.settings.with(tx));
+      if (check.problems.length > 0) return { kind: 'not-ready', check };
+      const { letter } = check;
+      const notice = reviewedLetter(letter, await letters.textsOfVersion(letter.currentVersionId));
+      if (check.asksForReview) {
+        // Asked again while it waits: nothing new to review, nothing recorded twice.
+        if (letter.reviewRequestedAt) return { kind: 'review-requested' };
+        if (!(await letters.setReviewRequested(letter.id, now)))
+          throw new AppError(409, 'letter_not_draft', 'errors.letterNotDraft');
+        await recordLetterStep(this.deps.audit, tx, user, 'letter-review-requested', letter, {}, now);
+        await this.deps.reviewNotices.awaitingReview(tx, notice, 'letter');
+        return { kind: 'review-requested' };
+      }
+      // Compare-and-set: a second click, or an admin publishing at the same moment, publishes once.
+      if (
+        !(await letters.transition(
+          letter.id,
+          'draft',
+          'open',
+          { publishedAt: now, opensAt: check.opensAt },
+          now,
+        ))
+      )
+        throw new AppError(409, 'letter_not_draft', 'errors.letterNotDraft');
+      await recordLetterStep(
+        this.deps.audit,
+        tx,
+        user,
+        'letter-published',
+        letter,
+        { reviewed: letter.reviewRequestedAt !== null },
+        now,
+      );
+      // Publishing a letter that waited for review is the review's approval.
+      if (letter.reviewRequestedAt) await this.deps.reviewNotices.reviewed(tx, notice, 'approved', 'letter');
+      return { kind: 'published' };
+    });
+  }
+
+  /** An admin sends a letter waiting for review back to its organizer, who is told. */
+  async returnToDraft(user: User, letterId: number): Promise<void> {
+    await this.deps.access.forReview(user, letterId);
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const letters = this.deps.letters.with(tx);
+      const { letter } = await this.deps.access.forReview(user, letterId, letters);
+      if (!(await letters.clearReviewRequest(letterId)))
+        throw new AppError(409, 'no_review_waiting', 'policy.review.nothingWaiting');
+      await recordLetterStep(this.deps.audit, tx, user, 'letter-returned-to-draft', letter, {}, now);
+      await this.deps.reviewNotices.reviewed(
+        tx,
+        reviewedLetter(letter, await letters.textsOfVersion(letter.currentVersionId)),
+        'returned',
+        'letter',
+      );
+    });
+  }
+
+  /**
+   * An admin approves the changes waiting on a published letter: they become what the public reads and
+   * signs and what recipients receive. `seenAt` is when the changes the admin looked at were saved: a
+   * newer edit is not approved unseen.
+   */
+  async approveChanges(user: User, letterId: number, seenAt: Date): Promise<{ newVersion: number | null }> {
+    await this.deps.access.forReview(user, letterId);
+    if (Number.isNaN(seenAt.getTime())) throw new AppError(400, 'bad_request', 'errors.badRequest');
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (tx) => {
+      const letters = this.deps.letters.with(tx);
+      const current = await letters.findById(letterId);
+      const pending = await letters.pendingEdit(letterId);
+      if (!current || !pending) throw new AppError(409, 'no_changes_waiting', 'policy.review.nothingWaiting');
+      if (pending.at.getTime() !== seenAt.getTime())
+        throw new AppError(409, 'changes_changed', 'policy.review.changedSince');
+      if (current.status === 'delivered')
+        throw new AppError(409, 'letter_delivered', 'errors.letterDelivered');
+      if (!(await letters.clearPendingEdit(letterId, pending.at)))
+        throw new AppError(409, 'changes_changed', 'policy.review.changedSince');
+      let newVersion: number | null = null;
+      if (!sameTexts(await letters.textsOfVersion(current.currentVersionId), pending.texts))
+        newVersion = (await letters.addVersion(letterId, pending.texts, pending.by, now)).number;
+      await letters.updateDetails(letterId, { ...pending.details, slug: current.slug }, now);
+      // A recipient removed from the directory since the changes were saved is left out.
+      const still = await this.deps.recipients.with(tx).findByIds(pending.recipientIds);
+      await letters.setRecipients(
+        letterId,
+        still.map((r) => r.id),
+      );
+      await recordLetterStep(
+        this.deps.audit,
+        tx,
+        user,
+        'letter-changes-approved',
+        current,
+        { version: newVersion },
+        now,
+      );
+      await this.deps.reviewNotices.reviewed(
+        tx,
+        reviewedLetter({ ...current, primaryLanguage: pending.details.primaryLanguage }, pending.texts),
+        'approved',
+        'changes',
+      );
+      return { newVersion };
+    });
+  }
+
+  /** An admin sends changes waiting for review back: the letter stays as approved; its organizers are told. */
+  async returnChanges(user: User, letterId: number): Promise<void> {
+    const { letter } = await this.deps.access.forReview(user, letterId);
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const letters = this.deps.letters.with(tx);
+      if (!(await letters.clearPendingEdit(letterId)))
+        throw new AppError(409, 'no_changes_waiting', 'policy.review.nothingWaiting');
+      await recordLetterStep(this.deps.audit, tx, user, 'letter-changes-returned', letter, {}, now);
+      await this.deps.reviewNotices.reviewed(
+        tx,
+        reviewedLetter(letter, await letters.textsOfVersion(letter.currentVersionId)),
+        'returned',
+        'changes',
+      );
+    });
+  }
+
+  /** The letter to close, for the page that asks first. */
+  async closeCheck(user: User, letterId: number): Promise<Letter> {
+    return (await this.deps.access.forEdit(user, letterId)).letter;
+  }
+
+  /** Closes an open letter by hand: nobody can sign it any more. */
+  async close(user: User, letterId: number): Promise<void> {
+    const { letter } = await this.deps.access.forEdit(user, letterId);
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      // Compare-and-set: closed once, whoever presses first.
+      if (!(await this.deps.letters.with(tx).transition(letter.id, 'open', 'closed', { closedAt: now }, now)))
+        throw new AppError(409, 'letter_not_open', 'errors.letterNotOpen');
+      await recordLetterStep(this.deps.audit, tx, user, 'letter-closed', letter, {}, now);
+    });
+  }
+
+  /** Reopens a closed letter whose closing date (if any) is still ahead. */
+  async reopen(user: User, letterId: number): Promise<void> {
+    await this.deps.access.forEdit(user, letterId);
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const letters = this.deps.letters.with(tx);
+      const { letter } = await this.deps.access.forEdit(user, letterId, letters);
+      if (letter.closesAt && letter.closesAt <= now)
+        throw new AppError(409, 'letter_closing_date_passed', 'errors.letterClosingDatePassed');
+      if (!(await letters.transition(letter.id, 'closed', 'open', { closedAt: null }, now)))
+        throw new AppError(409, 'letter_not_closed', 'errors.letterNotClosed');
+      await recordLetterStep(this.deps.audit, tx, user, 'letter-reopened', letter, {}, now);
+    });
+  }
+
+  /** Closes open letters past their closing date; the scheduler calls it every minute. */
+  async closeDue(): Promise<number[]> {
+    const now = this.deps.clock.now();
+    // Also letters whose goal was lowered below their count: no confirmation comes to close them.
+    return [...(await this.deps.letters.closeDue(now)), ...(await this.deps.letters.closeAtGoal(now))];
+  }
+}

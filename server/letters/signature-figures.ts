@@ -1,0 +1,26 @@
+import type { Tx } from '../db/database.js';
+
+/**
+ * What the letters' admin side reads about signatures. Letters sit below signatures, so they do not
+ * import them: wiring.ts passes the signature repository, which has these methods.
+ */
+export interface SignatureFigures {
+  /** The same figures read inside a transaction. */
+  with(tx: Tx): SignatureFigures;
+  /** Confirmed signatures per letter and UTC day since `since`. */
+  confirmedPerDay(
+    letterIds: readonly number[],
+    since: Date,
+  ): Promise<{ letterId: number; day: string; count: number }[]>;
+  /** Signatures that stand (pending or confirmed, not suspect), by the letter version they signed. */
+  countStandingByVersion(letterId: number): Promise<Map<number, number>>;
+}
+
+/** A signatory as the public sees them: the name they chose to show, and their country. */
+export interface PublicSignatory {
+  name: string;
+  country: string;
+}
+
+/** The letter's most recent publicly listed signatories, newest first (wiring.ts applies the signatures' naming rule). */
+export type RecentPublicSignatories = (letterId: number, limit: number) => Promise<PublicSignatory[]>;
