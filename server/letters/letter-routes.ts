@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { pathParam } from '../http/input.js';
 import type { LetterService } from './letter-service.js';
-import { requestedTextLanguage } from './text-language.js';
+import { letterPath, requestedTextLanguage } from './text-language.js';
 
 export interface LetterRoutesDeps {
   letters: LetterService;
@@ -20,7 +20,12 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
-    const letters = await deps.letters.listPublic(textLanguage(req, res));
+    const summaries = await deps.letters.listPublic(textLanguage(req, res));
+    // Each card links to the letter in the text it shows (a reader who asked for Korean keeps it).
+    const letters = summaries.map((summary) => ({
+      ...summary,
+      href: letterPath(summary.letter.slug, '', summary.text.language, res.locals.language),
+    }));
     res.render('letters/home', {
       open: letters.filter((l) => l.state === 'open' || l.state === 'not-yet-open'),
       closed: letters.filter((l) => l.state === 'closed'),

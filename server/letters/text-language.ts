@@ -33,3 +33,17 @@ export function letterTextPath(
   if (code(query.lang) === interfaceLanguage) params.set('lang', interfaceLanguage);
   return `/letters/${encodeURIComponent(slug)}?${params.toString()}`;
 }
+
+/**
+ * A page about a letter (its page, or a page after signing) with its text in the language the reader
+ * is reading: `?text=` only when that is not the interface language, which is the default anyway.
+ */
+export function letterPath(
+  slug: string,
+  suffix: string,
+  textLanguage: string,
+  interfaceLanguage: string,
+): string {
+  const path = `/letters/${encodeURIComponent(slug)}${suffix}`;
+  return textLanguage === interfaceLanguage ? path : `${path}?text=${encodeURIComponent(textLanguage)}`;
+}

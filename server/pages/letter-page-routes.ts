@@ -1,7 +1,7 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { formBody, formText, pathParam } from '../http/input.js';
 import type { LetterPage, LetterService } from '../letters/letter-service.js';
-import { requestedTextLanguage } from '../letters/text-language.js';
+import { letterPath, requestedTextLanguage } from '../letters/text-language.js';
 import { parseSigningForm, signingFormValues } from '../signatures/signature-input.js';
 import type { SignatureService } from '../signatures/signature-service.js';
 import { EMPTY_SIGNING_FORM, letterPageView, type SigningFormState } from './letter-page-view.js';
@@ -38,10 +38,13 @@ export function letterPageRoutes(deps: LetterPageRoutesDeps): Router {
     // The form's hidden field: the language of the text the supporter read, so the page comes back in it.
     const textLanguage = formText(body, 'language') || requestedTextLanguage(req.query, res.locals.language);
     const page = await deps.letters.page(pathParam(req, 'slug'), textLanguage);
-    // The next page names the letter in the text the supporter read (without ?text=, the interface's).
-    const checkInbox = `/letters/${encodeURIComponent(page.letter.slug)}/check-your-inbox${
-      page.text.language === res.locals.language ? '' : `?text=${page.text.language}`
-    }`;
+    // The next page names the letter in the text the supporter read.
+    const checkInbox = letterPath(
+      page.letter.slug,
+      '/check-your-inbox',
+      page.text.language,
+      res.locals.language,
+    );
     // A field hidden from people and screen readers: only bots fill it in. They get the usual answer.
     if (formText(body, 'website') !== '') return res.redirect(303, checkInbox);
 

@@ -60,6 +60,17 @@ describe('the interface language and the language of the letter are chosen apart
     ]);
   });
 
+  it('lists the letters on the home page in the text asked for, each linking to that text', async () => {
+    const korean = await visitor.get('/?text=ko');
+    expect(textOf(mainOf(korean.text))).toContain(KOREAN_TITLE);
+    expect(interfaceLanguage(korean.text)).toBe('en');
+    expect(hrefsIn(mainOf(korean.text))).toContain(`/letters/${slug}?text=ko`);
+
+    const english = await visitor.get('/');
+    expect(hrefsIn(mainOf(english.text))).toContain(`/letters/${slug}`);
+    expect(hrefsIn(mainOf(english.text))).not.toContain(`/letters/${slug}?text=ko`);
+  });
+
   it('keeps an interface language chosen in the address on the links between translations', async () => {
     const page = await visitor.get(`/letters/${slug}?lang=en`);
     expect(hrefsIn(mainOf(page.text))).toContain(`/letters/${slug}?text=ko&lang=en`);
