@@ -48,7 +48,8 @@ export function readLanguage(language: string): Messages {
  * Values are not escaped by i18next: Handlebars escapes the whole translated string once when it is shown.
  */
 export function createI18n(): i18n {
-  // Language of a request: ?lang=xx, then the us_lang cookie, then Accept-Language.
+  // The interface language of a request: ?lang=xx, then the us_lang cookie, then Accept-Language. The
+  // language of a letter's text is chosen apart, with ?text= (letters/text-language.ts).
   const detector = new LanguageDetector(null, {
     order: ['querystring', 'cookie', 'header'],
     lookupQuerystring: 'lang',
