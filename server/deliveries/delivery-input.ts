@@ -10,7 +10,28 @@ export interface DeliverySettingsValues {
   replyTo: string;
 }
 
-const email = z.email();
+/** The largest milestone step: more signatures than any letter collects. */
+export const MAX_MILESTONE_EVERY = 10_000_000;
+
+// One schema per field, each failing with its message key; the rules between fields follow below.
+const modeSchema = z.enum(DELIVERY_MODES);
+// Digits only (group separators allowed): Number() would also read "1e3" or "0x10" as a count nobody typed.
+const milestoneSchema = z
+  .string()
+  .transform((v) => v.trim().replace(/[,\s_]/g, ''))
+  .pipe(z.string().regex(/^\d+$/))
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(MAX_MILESTONE_EVERY));
+const deliverAtSchema = z.string().transform((v, ctx) => {
+  const date = parseUtcMinute(v);
+  if (date) return date;
+  ctx.addIssue({ code: 'custom', message: 'not a date and time' });
+  return z.NEVER;
+});
+const replyToSchema = z
+  .string()
+  .transform((v) => v.trim().toLowerCase())
+  .pipe(z.union([z.literal(''), z.email().max(254)]));
 
 /** Reads the raw form body. */
 export function deliverySettingsValues(body: Record<string, unknown>): DeliverySettingsValues {
@@ -32,40 +53,34 @@ export function parseDeliverySettings(
   now: Date,
 ): { ok: true; settings: DeliverySettings } | { ok: false; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
-  const mode = (DELIVERY_MODES as readonly string[]).includes(values.mode)
-    ? (values.mode as DeliveryMode)
-    : undefined;
+  const parsedMode = modeSchema.safeParse(values.mode);
+  const mode: DeliveryMode | undefined = parsedMode.success ? parsedMode.data : undefined;
   if (!mode) errors.mode = 'deliveries.errors.mode';
 
   let milestoneEvery: number | null = null;
   if (values.milestoneEvery.trim() !== '') {
-    const digits = values.milestoneEvery.trim().replace(/[,\s_]/g, '');
-    // Digits only: Number() would also read "1e3" or "0x10" as a count nobody typed.
-    const n = /^\d+$/.test(digits) ? Number(digits) : NaN;
-    if (!Number.isInteger(n) || n < 1 || n > 10_000_000)
-      errors.milestone_every = 'deliveries.errors.milestoneEvery';
-    else milestoneEvery = n;
+    const parsed = milestoneSchema.safeParse(values.milestoneEvery);
+    if (parsed.success) milestoneEvery = parsed.data;
+    else errors.milestone_every = 'deliveries.errors.milestoneEvery';
   }
   if (mode === 'milestones' && milestoneEvery === null && !errors.milestone_every)
     errors.milestone_every = 'deliveries.errors.milestoneNeeded';
 
   let deliverAt: Date | null = null;
   if (values.deliverAt.trim() !== '') {
-    const date = parseUtcMinute(values.deliverAt);
-    if (!date) {
-      errors.deliver_at = 'deliveries.errors.deliverAt';
-    } else if (mode === 'scheduled' && date <= now) {
+    const parsed = deliverAtSchema.safeParse(values.deliverAt);
+    if (!parsed.success) errors.deliver_at = 'deliveries.errors.deliverAt';
+    // Only a scheduled delivery needs a time ahead: a time kept from an earlier choice may have passed.
+    else if (mode === 'scheduled' && parsed.data <= now)
       errors.deliver_at = 'deliveries.errors.deliverAtPast';
-    } else {
-      deliverAt = date;
-    }
+    else deliverAt = parsed.data;
   }
   if (mode === 'scheduled' && deliverAt === null && !errors.deliver_at)
     errors.deliver_at = 'deliveries.errors.deliverAtNeeded';
 
-  const replyTo = values.replyTo.trim().toLowerCase();
-  if (replyTo !== '' && (replyTo.length > 254 || !email.safeParse(replyTo).success))
-    errors.reply_to = 'deliveries.errors.replyTo';
+  const parsedReplyTo = replyToSchema.safeParse(values.replyTo);
+  if (!parsedReplyTo.success) errors.reply_to = 'deliveries.errors.replyTo';
+  const replyTo = parsedReplyTo.success ? parsedReplyTo.data : '';
 
   if (Object.keys(errors).length > 0 || !mode) return { ok: false, errors };
   return { ok: true, settings: { mode, milestoneEvery, deliverAt, replyTo } };

@@ -1,6 +1,7 @@
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam, pathParam } from '../http/input.js';
+import { noticeFrom, redirectWithNotice } from '../http/notice.js';
 import { deliverySettingsValues } from './delivery-input.js';
 import type { DeliveryService } from './delivery-service.js';
 import { deliveryConfirmView, deliveryPageView, requestKey } from './delivery-view.js';
@@ -13,14 +14,6 @@ export interface DeliveryRoutesDeps {
 
 const NOTICES = ['saved', 'testQueued', 'deliveryQueued', 'updateQueued'] as const;
 
-/** The notice named by `?done=` after a redirect, when it is one of this page's. */
-function noticeOf(req: Request, t: (key: string) => string): string | null {
-  const done = req.query.done;
-  return typeof done === 'string' && (NOTICES as readonly string[]).includes(done)
-    ? t(`deliveries.notices.${done}`)
-    : null;
-}
-
 /** The organizer's delivery page: when the letter goes, test and real deliveries, and the record of each. */
 export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
   const router = Router();
@@ -29,7 +22,12 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
   router.get('/letters/:id/delivery', async (req, res) => {
     const overview = await deliveries.overview(currentUser(res), idParam(req, 'id'));
     const { t, language } = res.locals;
-    res.render('admin/delivery', deliveryPageView(overview, t, language, { notice: noticeOf(req, t) }));
+    res.render(
+      'admin/delivery',
+      deliveryPageView(overview, t, language, {
+        notice: noticeFrom(req, t, 'deliveries.notices', NOTICES) ?? null,
+      }),
+    );
   });
 
   router.post('/letters/:id/delivery/settings', deps.csrf.verify, async (req, res) => {
@@ -46,7 +44,7 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
         }),
       );
     }
-    res.redirect(303, `/admin/letters/${letterId}/delivery?done=saved`);
+    redirectWithNotice(res, `/admin/letters/${letterId}/delivery`, 'saved');
   });
 
   router.post('/letters/:id/delivery/test', deps.csrf.verify, async (req, res) => {
@@ -56,7 +54,7 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
       letterId,
       formText(formBody(req.body), 'request_key') || requestKey(),
     );
-    res.redirect(303, `/admin/letters/${letterId}/delivery?done=testQueued`);
+    redirectWithNotice(res, `/admin/letters/${letterId}/delivery`, 'testQueued');
   });
 
   // Delivering and sending an update ask first, showing what will go to whom.
@@ -74,7 +72,7 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
       letterId,
       formText(formBody(req.body), 'request_key') || requestKey(),
     );
-    res.redirect(303, `/admin/letters/${letterId}/delivery?done=deliveryQueued`);
+    redirectWithNotice(res, `/admin/letters/${letterId}/delivery`, 'deliveryQueued');
   });
 
   router.post('/letters/:id/delivery/update', deps.csrf.verify, async (req, res) => {
@@ -84,7 +82,7 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
       letterId,
       formText(formBody(req.body), 'request_key') || requestKey(),
     );
-    res.redirect(303, `/admin/letters/${letterId}/delivery?done=updateQueued`);
+    redirectWithNotice(res, `/admin/letters/${letterId}/delivery`, 'updateQueued');
   });
 
   return router;

@@ -60,7 +60,10 @@ export interface OutboxWorkerOptions {
   random?: () => number;
   /** Renders messages queued to be rendered by the worker (supporters' confirmations). */
   render?: OutboxRenderer;
-  /** Called after a message was sent, failed or bounced, with its id (deliveries listen). */
+  /**
+   * Called after a message was sent or failed for good, with its id. Bounces arrive later, through the
+   * bounce handler, and do not call it; no part of the platform listens today (tests watch which worker sent what).
+   */
   onFinished?: (messageId: number, status: 'sent' | 'failed') => void;
 }
 
