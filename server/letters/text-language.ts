@@ -10,13 +10,18 @@ function code(value: unknown): string | undefined {
   return typeof value === 'string' && LANGUAGE_CODE.test(value) ? value : undefined;
 }
 
+/** A letter's texts are in plain languages ("en"); an interface language may carry a region ("en-US"). */
+function plain(interfaceLanguage: string): string {
+  return interfaceLanguage.split('-')[0]!.toLowerCase();
+}
+
 /**
  * The language a reader asked to read a letter in: `?text=`; else `?lang=`, so links from before the
  * two were apart (`/letters/x?lang=ko`) still open the Korean text, whatever interface languages exist;
  * else the interface language. The letter shows it when it has a complete translation (textIn).
  */
 export function requestedTextLanguage(query: Record<string, unknown>, interfaceLanguage: string): string {
-  return code(query.text) ?? code(query.lang) ?? interfaceLanguage;
+  return code(query.text) ?? code(query.lang) ?? plain(interfaceLanguage);
 }
 
 /**
@@ -30,7 +35,8 @@ export function letterTextPath(
   interfaceLanguage: string,
 ): string {
   const params = new URLSearchParams({ text: textLanguage });
-  if (code(query.lang) === interfaceLanguage) params.set('lang', interfaceLanguage);
+  const chosen = code(query.lang);
+  if (chosen !== undefined && chosen === plain(interfaceLanguage)) params.set('lang', chosen);
   return `/letters/${encodeURIComponent(slug)}?${params.toString()}`;
 }
 
@@ -45,5 +51,7 @@ export function letterPath(
   interfaceLanguage: string,
 ): string {
   const path = `/letters/${encodeURIComponent(slug)}${suffix}`;
-  return textLanguage === interfaceLanguage ? path : `${path}?text=${encodeURIComponent(textLanguage)}`;
+  return textLanguage === plain(interfaceLanguage)
+    ? path
+    : `${path}?text=${encodeURIComponent(textLanguage)}`;
 }

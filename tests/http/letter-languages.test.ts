@@ -71,6 +71,12 @@ describe('the interface language and the language of the letter are chosen apart
     expect(hrefsIn(mainOf(english.text))).not.toContain(`/letters/${slug}?text=ko`);
   });
 
+  it('links plainly to the text in the interface language when the browser asks for a regional English', async () => {
+    const home = await visitor.get('/').set('Accept-Language', 'en-US,en;q=0.9');
+    expect(hrefsIn(mainOf(home.text))).toContain(`/letters/${slug}`);
+    expect(hrefsIn(mainOf(home.text)).some((href) => href.includes('?text='))).toBe(false);
+  });
+
   it('keeps an interface language chosen in the address on the links between translations', async () => {
     const page = await visitor.get(`/letters/${slug}?lang=en`);
     expect(hrefsIn(mainOf(page.text))).toContain(`/letters/${slug}?text=ko&lang=en`);

@@ -14,6 +14,10 @@ describe('the language a reader asks a letter in', () => {
     expect(requestedTextLanguage({}, 'en')).toBe('en');
   });
 
+  it('is the plain language of an interface language with a region', () => {
+    expect(requestedTextLanguage({}, 'en-US')).toBe('en');
+  });
+
   it('ignores values that are not language codes, or repeated', () => {
     expect(requestedTextLanguage({ text: '../../etc', lang: ['ko', 'uk'] }, 'en')).toBe('en');
     expect(requestedTextLanguage({ text: 'KO' }, 'en')).toBe('en');
@@ -32,5 +36,6 @@ describe('links to a letter in a language', () => {
   it('say ?text= only when the text is not in the interface language', () => {
     expect(letterPath('protect', '/check-your-inbox', 'en', 'en')).toBe('/letters/protect/check-your-inbox');
     expect(letterPath('protect', '', 'ko', 'en')).toBe('/letters/protect?text=ko');
+    expect(letterPath('protect', '', 'en', 'en-GB')).toBe('/letters/protect');
   });
 });
