@@ -40,6 +40,15 @@ export const RECIPIENT_CSV_ALIASES: Readonly<Record<RecipientCsvColumn, readonly
   notes: ['note', 'comments'],
 };
 
+/**
+ * A recipient's name as compared when looking for one already in the directory under another address:
+ * letter case, runs of spaces and Unicode's equivalent forms (full-width letters, composed accents) do not
+ * make two names different.
+ */
+export function recipientNameKey(name: string): string {
+  return name.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
+}
+
 /** One data row of the file: where it starts, its cells as written, and either the input or what is wrong. */
 export interface ImportRow {
   line: number;

@@ -150,3 +150,29 @@ export function parseRecipient(
     },
   };
 }
+
+/** What to do with a possible duplicate in an import: skip it, add it anyway, or update the recipient it duplicates. */
+export type ImportChoice = { kind: 'skip' } | { kind: 'add' } | { kind: 'update'; recipientId: number };
+
+const choiceField = z.string().regex(/^choice-[1-9]\d{0,6}$/);
+const choiceValue = z.union([
+  z.enum(['skip', 'add']).transform((kind): ImportChoice => ({ kind })),
+  z
+    .string()
+    .regex(/^update-[1-9]\d{0,15}$/)
+    .transform((value): ImportChoice => ({ kind: 'update', recipientId: Number(value.slice(7)) })),
+]);
+
+/**
+ * The choices posted with an import's confirmation, by the line of the row they are for (`choice-<line>`).
+ * A field that is not a choice, or a value that is not one, is left out: the row is then skipped.
+ */
+export function importChoices(body: Record<string, unknown>): Map<number, ImportChoice> {
+  const choices = new Map<number, ImportChoice>();
+  for (const [name, value] of Object.entries(body)) {
+    if (!choiceField.safeParse(name).success) continue;
+    const choice = choiceValue.safeParse(value);
+    if (choice.success) choices.set(Number(name.slice(7)), choice.data);
+  }
+  return choices;
+}

@@ -74,6 +74,11 @@ export class RecipientRepository {
     return rows.map(toRecipient);
   }
 
+  /** Every recipient's id, name, address and organisation: what an import compares its new rows with. */
+  async directoryNames(): Promise<Pick<Recipient, 'id' | 'name' | 'email' | 'organisation'>[]> {
+    return this.db.selectFrom('recipients').select(['id', 'name', 'email', 'organisation']).execute();
+  }
+
   /** Those of `ids` that exist, in the order given. */
   async findByIds(ids: readonly number[]): Promise<Recipient[]> {
     if (ids.length === 0) return [];

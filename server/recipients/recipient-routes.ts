@@ -10,7 +10,8 @@ import {
   RECIPIENT_CSV_COLUMNS,
   REQUIRED_RECIPIENT_CSV_COLUMNS,
 } from './recipient-import.js';
-import { recipientFormValues, type RecipientFormValues } from './recipient-input.js';
+import { importChoices, recipientFormValues, type RecipientFormValues } from './recipient-input.js';
+import { importPreviewView } from './recipient-import-view.js';
 import { MAX_IMPORT_BYTES, type RecipientService } from './recipient-service.js';
 import { languageName } from '../lib/languages.js';
 
@@ -151,27 +152,16 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
   });
 
   router.get('/recipients/import/:id', async (req, res) => {
-    const t = res.locals.t;
     const preview = await recipients.preview(currentUser(res), pathParam(req, 'id'));
-    res.render('admin/recipients-preview', {
-      titleKey: 'recipients.import.previewTitle',
-      preview: {
-        ...preview,
-        rows: preview.rows.map((row) => ({
-          ...row,
-          actionLabel: t(`recipients.import.actions.${row.action}`),
-          errors: row.errors.map(
-            (e) =>
-              `${t(`recipients.fields.${e.field}`, { defaultValue: e.field })}: ${t(e.messageKey, e.params ?? {})}`,
-          ),
-        })),
-      },
-      nothingToImport: preview.counts.create + preview.counts.update === 0,
-    });
+    res.render('admin/recipients-preview', importPreviewView(res.locals.t, preview));
   });
 
   router.post('/recipients/import/:id/confirm', deps.csrf.verify, async (req, res) => {
-    const result = await recipients.confirm(currentUser(res), pathParam(req, 'id'));
+    const result = await recipients.confirm(
+      currentUser(res),
+      pathParam(req, 'id'),
+      importChoices(formBody(req.body)),
+    );
     res.redirect(
       303,
       `/admin/recipients?done=imported&created=${result.created}&updated=${result.updated}&skipped=${result.skipped}`,

@@ -9,9 +9,19 @@ import { isLetterLanguage, LETTER_LANGUAGES } from '../lib/languages.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
 import { changesWaitForReview } from '../settings/settings.js';
 import type { Recipient } from './recipient.js';
-import { parseRecipientCsv, RECIPIENT_CSV_COLUMNS, type ImportRow } from './recipient-import.js';
+import {
+  parseRecipientCsv,
+  RECIPIENT_CSV_COLUMNS,
+  recipientNameKey,
+  type ImportRow,
+} from './recipient-import.js';
 import type { RecipientImportRepository } from './recipient-import-repository.js';
-import { parseRecipient, type RecipientFormValues, type RecipientInput } from './recipient-input.js';
+import {
+  parseRecipient,
+  type ImportChoice,
+  type RecipientFormValues,
+  type RecipientInput,
+} from './recipient-input.js';
 import type { RecipientRepository } from './recipient-repository.js';
 
 export interface RecipientServiceDeps {
@@ -55,9 +65,24 @@ export type RecipientSaveOutcome =
   | { kind: 'saved'; id: number }
   | { kind: 'invalid'; errors: Partial<Record<keyof RecipientFormValues, string>> };
 
-/** A row of an import preview, with what confirming would do to it. */
+/** A recipient already in the directory under the name a new row has, with whether this account may update it. */
+export interface PossibleDuplicate {
+  id: number;
+  name: string;
+  email: string;
+  organisation: string;
+  mayUpdate: boolean;
+}
+
+/**
+ * A row of an import preview, with what confirming would do to it. A new address under a name the
+ * directory already has is a possible duplicate: skipped unless the person confirming chooses to add it
+ * anyway, or to update the recipient it duplicates.
+ */
 export interface ImportPreviewRow extends ImportRow {
-  action: 'create' | 'update' | 'skip';
+  action: 'create' | 'update' | 'skip' | 'duplicate';
+  /** For a possible duplicate: the directory's recipients with the same name; otherwise empty. */
+  duplicates: PossibleDuplicate[];
 }
 
 export interface ImportPreview {
@@ -67,7 +92,7 @@ export interface ImportPreview {
   /** The recipient columns the file has; the others are left as they are on recipients it updates. */
   columns: string[];
   ignoredColumns: string[];
-  counts: { create: number; update: number; skip: number };
+  counts: { create: number; update: number; skip: number; duplicate: number };
 }
 
 export type StageOutcome =
@@ -229,28 +254,43 @@ export class RecipientService {
     const staged = await this.staged(user, id);
     const parsed = parseRecipientCsv(staged.source, LETTER_LANGUAGES);
     if (!parsed.ok) throw new AppError(422, 'import_unreadable', parsed.messageKey, parsed.params ?? {});
-    const existing = await this.deps.recipients.findByEmails(
-      parsed.rows.flatMap((r) => (r.input ? [r.input.email] : [])),
-    );
-    const resources = await this.resources(
-      this.deps.recipients,
-      this.deps.settings,
-      [...existing.values()].map((r) => r.id),
-    );
+    const [existing, directory] = await Promise.all([
+      this.deps.recipients.findByEmails(parsed.rows.flatMap((r) => (r.input ? [r.input.email] : []))),
+      this.deps.recipients.directoryNames(),
+    ]);
+    const byName = new Map<string, typeof directory>();
+    for (const entry of directory) {
+      const key = recipientNameKey(entry.name);
+      byName.set(key, [...(byName.get(key) ?? []), entry]);
+    }
+    const sameName = (input: RecipientInput) => byName.get(recipientNameKey(input.name)) ?? [];
+    const resources = await this.resources(this.deps.recipients, this.deps.settings, [
+      ...new Set([
+        ...[...existing.values()].map((r) => r.id),
+        ...parsed.rows.flatMap((r) =>
+          r.input && !existing.has(r.input.email) ? sameName(r.input).map((d) => d.id) : [],
+        ),
+      ]),
+    ]);
+    // The same rule as the edit form: a recipient on another organizer's letter is theirs to keep.
+    const mayChange = (id: number) => can(user, 'recipient.change', resources.get(id)!);
     const rows = parsed.rows.map((row): ImportPreviewRow => {
-      if (!row.input) return { ...row, action: 'skip' };
+      if (!row.input) return { ...row, action: 'skip', duplicates: [] };
       const known = existing.get(row.input.email);
-      if (!known) return { ...row, action: 'create' };
-      // The same rule as the edit form: a recipient on another organizer's letter is theirs to keep.
-      if (!can(user, 'recipient.change', resources.get(known.id)!))
+      if (!known) {
+        const duplicates = sameName(row.input).map((d) => ({ ...d, mayUpdate: mayChange(d.id) }));
+        return { ...row, action: duplicates.length > 0 ? 'duplicate' : 'create', duplicates };
+      }
+      if (!mayChange(known.id))
         return {
           ...row,
           action: 'skip',
+          duplicates: [],
           errors: [...row.errors, { field: 'email', messageKey: 'policy.recipients.importUsedByOthers' }],
         };
-      return { ...row, action: 'update' };
+      return { ...row, action: 'update', duplicates: [] };
     });
-    const counts = { create: 0, update: 0, skip: 0 };
+    const counts = { create: 0, update: 0, skip: 0, duplicate: 0 };
     for (const row of rows) counts[row.action] += 1;
     return {
       id,
@@ -264,10 +304,16 @@ export class RecipientService {
 
   /**
    * Imports the valid rows of a staged file in one transaction: new addresses are added, known ones
-   * updated, except those another organizer's letter addresses (skipped, as the preview said). Every
-   * change is in the audit log, with the import itself.
+   * updated, except those another organizer's letter addresses (skipped, as the preview said). A possible
+   * duplicate (a new address under a name the directory has) is skipped unless `choices` says, by its
+   * line, to add it anyway or to update the recipient it duplicates. Every change is in the audit log,
+   * with the import itself.
    */
-  async confirm(user: User, id: string): Promise<{ created: number; updated: number; skipped: number }> {
+  async confirm(
+    user: User,
+    id: string,
+    choices: ReadonlyMap<number, ImportChoice> = new Map(),
+  ): Promise<{ created: number; updated: number; skipped: number }> {
     authorize(user, 'recipient.create');
     const preview = await this.preview(user, id);
     const now = this.deps.clock.now();
@@ -279,38 +325,57 @@ export class RecipientService {
       const recipients = this.deps.recipients.with(tx);
       const audit = this.deps.audit.with(tx);
       const result = { created: 0, updated: 0, skipped: preview.counts.skip };
+      /** Updates a recipient from a row, if this account may still change it; the file's missing columns keep their values. */
+      const update = async (known: Recipient, row: RecipientInput): Promise<boolean> => {
+        // Asked again inside the transaction: a letter may have been addressed to it since the preview.
+        const resource = (await this.resources(recipients, this.deps.settings.with(tx), [known.id])).get(
+          known.id,
+        )!;
+        if (!can(user, 'recipient.change', resource)) return false;
+        // A file without a column (say, no notes) must not erase what the directory knows there.
+        const input = { ...row };
+        if (!preview.columns.includes('title')) input.title = known.title;
+        if (!preview.columns.includes('organisation')) input.organisation = known.organisation;
+        if (!preview.columns.includes('country')) input.country = known.country;
+        if (!preview.columns.includes('notes')) input.notes = known.notes;
+        await recipients.update(known.id, input);
+        const changes = recipientChanges(known, input);
+        if (changes)
+          await audit.record(
+            {
+              actor,
+              action: 'recipient-changed',
+              targetType: 'recipient',
+              targetId: known.id,
+              details: changes,
+            },
+            now,
+          );
+        return true;
+      };
       for (const row of preview.rows) {
         if (!row.input || row.action === 'skip') continue;
         const known = await recipients.findByEmail(row.input.email);
-        if (known) {
-          // Asked again inside the transaction: a letter may have been addressed to it since the preview.
-          const resource = (await this.resources(recipients, this.deps.settings.with(tx), [known.id])).get(
-            known.id,
-          )!;
-          if (!can(user, 'recipient.change', resource)) {
+        if (row.action === 'duplicate' && !known) {
+          const choice = choices.get(row.line) ?? { kind: 'skip' };
+          // Only a recipient the preview offered: the choice names it by id, and ids can be typed.
+          const target =
+            choice.kind === 'update' && row.duplicates.some((d) => d.id === choice.recipientId)
+              ? await recipients.findById(choice.recipientId)
+              : undefined;
+          if (choice.kind === 'add') {
+            await recipients.create(row.input, now);
+            result.created += 1;
+          } else if (target && (await update(target, row.input))) {
+            result.updated += 1;
+          } else {
             result.skipped += 1;
-            continue;
           }
-          // A file without a column (say, no notes) must not erase what the directory knows there.
-          const input = { ...row.input };
-          if (!preview.columns.includes('title')) input.title = known.title;
-          if (!preview.columns.includes('organisation')) input.organisation = known.organisation;
-          if (!preview.columns.includes('country')) input.country = known.country;
-          if (!preview.columns.includes('notes')) input.notes = known.notes;
-          await recipients.update(known.id, input);
-          result.updated += 1;
-          const changes = recipientChanges(known, input);
-          if (changes)
-            await audit.record(
-              {
-                actor,
-                action: 'recipient-changed',
-                targetType: 'recipient',
-                targetId: known.id,
-                details: changes,
-              },
-              now,
-            );
+          continue;
+        }
+        if (known) {
+          if (await update(known, row.input)) result.updated += 1;
+          else result.skipped += 1;
         } else {
           await recipients.create(row.input, now);
           result.created += 1;
