@@ -13,6 +13,7 @@ import type {
   ModerationFilters,
   ModerationRow,
   SignatureRepository,
+  StandingSignature,
 } from './signature-repository.js';
 
 export interface ModerationServiceDeps {
@@ -29,12 +30,19 @@ export const MODERATION_PAGE_SIZE = 50;
 /** The largest bulk invalidation done in one go; a larger match asks the admin to narrow it. */
 export const BULK_LIMIT = 50_000;
 
+/** How many of the signatures a bulk invalidation would change its preview lists; the rest are counted. */
+export const BULK_PREVIEW_ROWS = 50;
+
 /** A summary of what a bulk invalidation would change, shown before it is confirmed. */
 export interface BulkPreview {
   count: number;
   confirmed: number;
   pending: number;
   letters: number;
+  /** The first BULK_PREVIEW_ROWS of them, oldest first, for the admin to see what they are. */
+  rows: StandingSignature[];
+  /** How many more there are than the rows listed. */
+  more: number;
 }
 
 /**
@@ -58,6 +66,19 @@ export class ModerationService {
       page * MODERATION_PAGE_SIZE,
     );
     return { rows: rows.slice(0, MODERATION_PAGE_SIZE), hasMore: rows.length > MODERATION_PAGE_SIZE };
+  }
+
+  /**
+   * The signature an invalidation's confirmation page shows, as the moderation list shows it; 404 if
+   * there is none, 409 if it is not pending or confirmed any more.
+   */
+  async toInvalidate(user: User, id: number): Promise<ModerationRow> {
+    authorize(user, 'signature.moderate');
+    const [row] = await this.deps.signatures.searchForModeration({ id }, 1, 0);
+    if (!row) throw notFound('signature_not_found', 'moderation.errors.notFound');
+    if (row.status !== 'pending' && row.status !== 'confirmed')
+      throw new AppError(409, 'signature_not_standing', 'moderation.errors.notStanding');
+    return row;
   }
 
   /** Invalidates one pending or confirmed signature; a confirmed one leaves the counts in the same transaction. */
@@ -208,11 +229,13 @@ export class ModerationService {
 }
 
 /** What a bulk invalidation would change, for its preview. */
-function summarise(matching: readonly { letterId: number; status: SignatureStatus }[]): BulkPreview {
+function summarise(matching: readonly StandingSignature[]): BulkPreview {
   return {
     count: matching.length,
     confirmed: matching.filter((s) => s.status === 'confirmed').length,
     pending: matching.filter((s) => s.status === 'pending').length,
     letters: new Set(matching.map((s) => s.letterId)).size,
+    rows: matching.slice(0, BULK_PREVIEW_ROWS),
+    more: Math.max(0, matching.length - BULK_PREVIEW_ROWS),
   };
 }

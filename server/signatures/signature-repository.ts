@@ -363,6 +363,7 @@ export class SignatureRepository {
         's.review_reasons',
         's.confirm_requested_at',
       ]);
+    if (filters.id !== undefined) query = query.where('s.id', '=', filters.id);
     if (filters.letter) query = query.where('l.slug', '=', filters.letter);
     if (filters.status) query = query.where('s.status', '=', filters.status);
     if (filters.country) query = query.where('s.country', '=', filters.country);
@@ -401,13 +402,20 @@ export class SignatureRepository {
   }
 
   /** The signatures a bulk invalidation would change: still standing, and matching the criteria. */
-  async standingMatching(
-    criteria: BulkCriteria,
-  ): Promise<{ id: number; letterId: number; country: string; status: SignatureStatus }[]> {
+  async standingMatching(criteria: BulkCriteria): Promise<StandingSignature[]> {
     let query = this.db
       .selectFrom('signatures as s')
       .innerJoin('letters as l', 'l.id', 's.letter_id')
-      .select(['s.id', 's.letter_id', 's.country', 's.status'])
+      .select([
+        's.id',
+        's.letter_id',
+        'l.slug',
+        's.country',
+        's.status',
+        's.full_name',
+        's.created_at',
+        's.anonymised_at',
+      ])
       .where('s.status', 'in', ['pending', 'confirmed']);
     if (criteria.letter) query = query.where('l.slug', '=', criteria.letter);
     if (criteria.ipHash) query = query.where('s.ip_hash', '=', criteria.ipHash);
@@ -424,8 +432,12 @@ export class SignatureRepository {
     return rows.map((r) => ({
       id: r.id,
       letterId: r.letter_id,
+      letter: r.slug,
       country: r.country,
       status: r.status as SignatureStatus,
+      fullName: r.full_name,
+      createdAt: new Date(r.created_at),
+      anonymised: r.anonymised_at !== null,
     }));
   }
 
@@ -617,6 +629,8 @@ export interface ExportRow {
 }
 
 export interface ModerationFilters {
+  /** One signature (its confirmation page). */
+  id?: number | undefined;
   letter?: string | undefined;
   status?: SignatureStatus | undefined;
   name?: string | undefined;
@@ -627,6 +641,18 @@ export interface ModerationFilters {
   flag?: 'suspect' | 'review' | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
+}
+
+/** A standing signature a bulk invalidation would change, as its preview lists it (never an address). */
+export interface StandingSignature {
+  id: number;
+  letterId: number;
+  letter: string;
+  country: string;
+  status: SignatureStatus;
+  fullName: string;
+  createdAt: Date;
+  anonymised: boolean;
 }
 
 /** What a bulk invalidation selects by: an IP hash, an e-mail domain, or a time window (optionally on one letter). */

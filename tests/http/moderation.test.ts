@@ -3,9 +3,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { keyedHash } from '../../server/lib/keyed-hash.js';
 import { loginAs, signedIn } from '../support/accounts.js';
-import { fieldErrors, postForm, type FormFields } from '../support/admin-forms.js';
+import { fieldErrors, formFieldsFor, postForm, withField, type FormFields } from '../support/admin-forms.js';
+import { BULK_PREVIEW_ROWS } from '../../server/signatures/moderation-service.js';
 import { createLetter, signingForm } from '../support/factories.js';
-import { innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
+import { storeSignature } from '../support/stored-signatures.js';
+import { byId, hrefsIn, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
 import type { SinkMessage } from '../support/smtp-sink.js';
 import {
@@ -340,6 +342,79 @@ describe('moderating signatures', () => {
       expect(await auditRows('signature-restored')).toHaveLength(0);
     });
 
+    it('asks to confirm before invalidating: the page shows the signature and asks for a reason, and nothing changes yet', async () => {
+      const list = await adminVisitor.get('/admin/signatures?country=UA');
+      const links = hrefsIn(mainOf(list.text)).filter((href) => href.includes('/invalidate'));
+      const { id } = await signatureOf(OLENA.email);
+      expect(links).toEqual([
+        `/admin/signatures/${id}/invalidate?return_to=${encodeURIComponent('/admin/signatures?country=UA')}`,
+      ]);
+      // The list itself changes nothing: no form on it posts an invalidation.
+      expect(startTags(list.text, 'form').some((f) => (f.attrs.action ?? '').endsWith('/invalidate'))).toBe(
+        false,
+      );
+
+      const page = await adminVisitor.get(links[0]!);
+      expect(page.status).toBe(200);
+      const summary = textOf(innerHtml(page.text, byId(page.text, 'signature-summary')!));
+      for (const shown of [OLENA.name, OLENA.email, 'Ukraine', 'let-them-choose', 'confirmed'])
+        expect(summary).toContain(shown);
+      const reason = startTags(page.text, 'input').find((i) => i.attrs.name === 'reason');
+      expect(reason?.attrs).toMatchObject({ required: '', maxlength: '500' });
+      expect(await storedCount(t, letter.slug)).toBe(3);
+      expect((await signatureOf(OLENA.email)).status).toBe('confirmed');
+
+      const fields = formFieldsFor(page.text, `/admin/signatures/${id}/invalidate`);
+      expect(fields).toContainEqual(['return_to', '/admin/signatures?country=UA']);
+      const done = await postForm(
+        adminVisitor,
+        links[0]!,
+        `/admin/signatures/${id}/invalidate`,
+        withField(fields, 'reason', 'Signed with a stolen address'),
+      );
+      expect(done.status).toBe(303);
+      expect(done.headers.location).toBe('/admin/signatures?country=UA&done=invalidated');
+      expect(await signatureOf(OLENA.email)).toMatchObject({
+        status: 'invalidated',
+        invalidated_reason: 'Signed with a stolen address',
+      });
+    });
+
+    it('refuses to invalidate without a reason, or with one too long (400), showing the signature again with the input kept', async () => {
+      const { id } = await signatureOf(OLENA.email);
+      const path = `/admin/signatures/${id}/invalidate`;
+      for (const [reason, message] of [
+        ['', 'Give the reason for invalidating.'],
+        ['   ', 'Give the reason for invalidating.'],
+        ['x'.repeat(501), 'Keep the reason to 500 characters or fewer.'],
+      ] as const) {
+        const response = await postForm(adminVisitor, path, path, [
+          ['reason', reason],
+          ['return_to', '/admin/signatures?country=UA'],
+        ]);
+        expect(response.status, JSON.stringify(reason)).toBe(400);
+        expect(fieldErrors(response.text, 'field-reason')).toEqual([message]);
+        expect(textOf(mainOf(response.text))).toContain(OLENA.name);
+        const fields = formFieldsFor(response.text, path);
+        expect(fields).toContainEqual(['reason', reason.trim()]);
+        expect(fields).toContainEqual(['return_to', '/admin/signatures?country=UA']);
+      }
+      expect((await signatureOf(OLENA.email)).status).toBe('confirmed');
+      expect(await storedCount(t, letter.slug)).toBe(3);
+      expect(await auditRows('signature-invalidated')).toEqual([]);
+    });
+
+    it('offers no confirmation for a signature that is not standing (409) or not there (404)', async () => {
+      await invalidate(OLENA.email, 'first');
+      const { id } = await signatureOf(OLENA.email);
+      expectErrorPage(await adminVisitor.get(`/admin/signatures/${id}/invalidate`), 409, ERROR_TITLES[409]);
+      expectErrorPage(
+        await adminVisitor.get(`/admin/signatures/${id + 1000}/invalidate`),
+        404,
+        ERROR_TITLES[404],
+      );
+    });
+
     it('records each invalidation and restoration in the audit log, with who, which and why', async () => {
       const { id } = await signatureOf(OLENA.email);
       await invalidate(OLENA.email, 'Signed with a stolen address');
@@ -426,7 +501,7 @@ describe('moderating signatures', () => {
       expect(previewHeading(page.text)).toBe('4 signatures would be invalidated');
       const done = await confirmFrom(
         '/admin/signatures/bulk?domain=spam.example.net',
-        confirmationForm(page.text),
+        withField(confirmationForm(page.text), 'reason', 'throwaway domain'),
       );
       expect(done.status).toBe(303);
       const after = await statuses();
@@ -444,7 +519,10 @@ describe('moderating signatures', () => {
       const page = await preview(query);
       expect(previewHeading(page.text)).toBe('3 signatures would be invalidated');
       expect(await statuses()).toEqual(before);
-      const done = await confirmFrom(`/admin/signatures/bulk?${query}`, confirmationForm(page.text));
+      const done = await confirmFrom(
+        `/admin/signatures/bulk?${query}`,
+        withField(confirmationForm(page.text), 'reason', 'a burst of signatures'),
+      );
       expect(done.status).toBe(303);
       const after = await statuses();
       for (const n of [1, 2, 3]) expect(after[bot(n).email]).toBe('invalidated');
@@ -460,10 +538,63 @@ describe('moderating signatures', () => {
       });
     });
 
+    it('lists the signatures the preview would invalidate: name, letter, country, status and date, never an address', async () => {
+      const page = await preview(`ip=${encodeURIComponent(ipHash(IP_A))}`);
+      const table = innerHtml(page.text, byId(page.text, 'preview-rows')!);
+      const rows = table
+        .split('</tr>')
+        .filter((row) => row.includes('<tr') && !row.includes('<th scope="col"'))
+        .map(textOf);
+      expect(rows).toHaveLength(4);
+      expect(rows[0]).toContain(bot(1).name);
+      expect(rows[0]).toContain('let-them-choose');
+      expect(rows[0]).toContain('United States');
+      expect(rows[0]).toContain('confirmed');
+      expect(rows[3]).toContain(bot(4).name);
+      expect(rows[3]).toContain('protect-the-soldiers');
+      expect(rows[3]).toContain('pending (not confirmed)');
+      expect(textOf(mainOf(page.text))).not.toContain('@spam.example.net');
+      expect(byId(page.text, 'preview-more')).toBeUndefined();
+    });
+
+    it('lists at most the first rows of a large preview and says how many more', async () => {
+      const extra = BULK_PREVIEW_ROWS + 3 - 4;
+      for (let n = 0; n < extra; n++) {
+        await storeSignature(t.platform.db, SECRET, letter.id, {
+          name: `Stored Signer ${n}`,
+          email: `stored-${n}@spam.example.net`,
+          status: 'pending',
+          country: 'US',
+          createdAt: t.clock.now().toISOString(),
+        });
+      }
+      const page = await preview('domain=spam.example.net');
+      expect(previewHeading(page.text)).toBe(`${BULK_PREVIEW_ROWS + 3} signatures would be invalidated`);
+      const table = innerHtml(page.text, byId(page.text, 'preview-rows')!);
+      expect(table.split('<th scope="row"').length - 1).toBe(BULK_PREVIEW_ROWS);
+      expect(textOf(innerHtml(page.text, byId(page.text, 'preview-more')!))).toBe('… and 3 more.');
+    });
+
+    it('refuses to invalidate in bulk without a reason (400): the preview again, criteria and count kept, nothing changed', async () => {
+      const before = await statuses();
+      const query = `ip=${encodeURIComponent(ipHash(IP_A))}`;
+      const page = await preview(query);
+      const response = await confirmFrom(
+        `/admin/signatures/bulk?${query}`,
+        withField(confirmationForm(page.text), 'reason', ''),
+      );
+      expect(response.status).toBe(400);
+      expect(fieldErrors(response.text, 'field-reason')).toEqual(['Give the reason for invalidating.']);
+      expect(previewHeading(response.text)).toBe('4 signatures would be invalidated');
+      expect(confirmationForm(response.text)).toEqual(confirmationForm(page.text));
+      expect(await statuses()).toEqual(before);
+      expect(await auditRows('signatures-bulk-invalidated')).toEqual([]);
+    });
+
     it('changes nothing when a signature arrived since the preview, and shows the new number (409)', async () => {
       const query = `ip=${encodeURIComponent(ipHash(IP_A))}`;
       const page = await preview(query);
-      const seen = confirmationForm(page.text);
+      const seen = withField(confirmationForm(page.text), 'reason', 'one connection, many names');
       expect(seen).toContainEqual(['expected', '4']);
       await sign(bot(5), { ip: IP_A });
       const before = await statuses();
@@ -476,9 +607,10 @@ describe('moderating signatures', () => {
       expect(previewHeading(stale.text)).toBe('5 signatures would be invalidated');
       expect(await auditRows('signatures-bulk-invalidated')).toEqual([]);
 
-      // Confirming the new number works.
+      // Confirming the new number works; the reason given is kept in the form.
       const fresh = confirmationForm(stale.text);
       expect(fresh).toContainEqual(['expected', '5']);
+      expect(fresh).toContainEqual(['reason', 'one connection, many names']);
       const done = await confirmFrom(`/admin/signatures/bulk?${query}`, fresh);
       expect(done.status).toBe(303);
       expect(done.headers.location).toBe('/admin/signatures?done=bulk&count=5');

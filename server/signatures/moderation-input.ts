@@ -1,0 +1,229 @@
+/**
+ * The moderation forms: the search, the bulk criteria, the reason an invalidation needs, and the
+ * erasure form. Each is read into the values the page shows back, then checked with zod; a problem
+ * is an i18n key per field, so the page can say what is wrong beside the field and keep the input.
+ */
+import { z } from 'zod';
+import { isCountryCode } from '../lib/countries.js';
+import { DAY_MS, parseUtcDay, parseUtcMinute } from '../lib/dates.js';
+import { looksLikeEmailAddress } from '../lib/email-address.js';
+import { firstErrorPerField } from '../lib/form-errors.js';
+import { SIGNATURE_STATUSES } from './signature.js';
+import type { BulkCriteria, ModerationFilters } from './signature-repository.js';
+import { REASON_MAX_LENGTH } from './signature-moves.js';
+
+/** Field errors as i18n keys, by field name. */
+export type FieldErrors<K extends string> = Partial<Record<K, string>>;
+
+/** The screening filters: signatures silenced (suspect) or flagged for review. */
+export const FLAGS = ['suspect', 'review'] as const;
+
+/** The search fields, in the order the form and the "more" link carry them. */
+export const SEARCH_FIELDS = [
+  'letter',
+  'status',
+  'flag',
+  'name',
+  'email',
+  'country',
+  'ip',
+  'from',
+  'to',
+] as const;
+export type SearchValues = Record<(typeof SEARCH_FIELDS)[number], string>;
+
+/** The bulk criteria fields, as the form and its confirmation carry them. */
+export const BULK_FIELDS = ['letter', 'ip', 'domain', 'from', 'to'] as const;
+export type BulkValues = Record<(typeof BULK_FIELDS)[number], string>;
+
+/** The last page of search results anyone may ask for: deeper offsets only make the database count rows. */
+const MAX_PAGE = 10_000;
+
+/** Text from a query string or a form: '' when missing, repeated or not text; at most `max` characters. */
+function textOf(source: Record<string, unknown>, name: string, max = 200): string {
+  const value = source[name];
+  return typeof value === 'string' ? value.slice(0, max) : '';
+}
+
+/** The text of each named field, trimmed. */
+function valuesOf<K extends string>(source: unknown, names: readonly K[]): Record<K, string> {
+  const record = source && typeof source === 'object' ? (source as Record<string, unknown>) : {};
+  return Object.fromEntries(names.map((name) => [name, textOf(record, name).trim()])) as Record<K, string>;
+}
+
+/** A UTC day (start of it, or with `end` the end of it) or a UTC date and time; undefined when empty. */
+const moment = (end: boolean) =>
+  z.string().transform((value, ctx) => {
+    if (value === '') return undefined;
+    const day = parseUtcDay(value);
+    if (day) return end ? new Date(day.getTime() + DAY_MS) : day;
+    const minute = parseUtcMinute(value);
+    if (minute) return minute;
+    ctx.addIssue({ code: 'custom', message: 'moderation.errors.date' });
+    return z.NEVER;
+  });
+
+/** Empty text is no filter. */
+const optional = z.string().transform((value) => value || undefined);
+
+/** One of `options`, or nothing when empty. */
+const oneOf = <T extends string>(options: readonly T[], message: string) =>
+  z
+    .string()
+    .refine((value) => value === '' || (options as readonly string[]).includes(value), { message })
+    .transform((value) => (value === '' ? undefined : (value as T)));
+
+const searchSchema = z.object({
+  letter: z
+    .string()
+    .refine((value) => value === '' || /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(value), {
+      message: 'moderation.errors.letter',
+    })
+    .transform((value) => value || undefined),
+  status: oneOf(SIGNATURE_STATUSES, 'moderation.errors.status'),
+  flag: oneOf(FLAGS, 'moderation.screening.errors.flag'),
+  name: optional,
+  email: optional,
+  country: z
+    .string()
+    .transform((value) => value.toUpperCase())
+    .refine((value) => value === '' || isCountryCode(value), { message: 'moderation.errors.country' })
+    .transform((value) => value || undefined),
+  ip: optional,
+  from: moment(false),
+  to: moment(true),
+});
+
+/** The search as typed (kept to show it again), and what to search for or what is wrong. */
+export type ModerationSearch = { values: SearchValues; page: number } & (
+  { ok: true; filters: ModerationFilters } | { ok: false; errors: FieldErrors<keyof SearchValues> }
+);
+
+/** Reads the moderation page's query string: its filters and page. A malformed filter is reported, not ignored. */
+export function parseModerationSearch(query: unknown): ModerationSearch {
+  const values = valuesOf(query, SEARCH_FIELDS);
+  const rawPage = valuesOf(query, ['page']).page;
+  // A page number that is not one is the first page: links only ever carry good ones.
+  const page = Math.max(0, Math.min(MAX_PAGE, Number.parseInt(rawPage, 10) || 0));
+  const result = searchSchema.safeParse(values);
+  if (!result.success)
+    return { values, page, ok: false, errors: firstErrorPerField<keyof SearchValues>(result.error.issues) };
+  const { ip, ...rest } = result.data;
+  return { values, page, ok: true, filters: { ...rest, ipHash: ip } };
+}
+
+const criteriaSchema = z
+  .object({
+    letter: optional,
+    ip: optional,
+    domain: z
+      .string()
+      .transform((value) => value.toLowerCase().replace(/^@/, ''))
+      .refine((value) => value === '' || /^[a-z0-9.-]+\.[a-z]{2,}$/.test(value), {
+        message: 'moderation.errors.domain',
+      })
+      .transform((value) => value || undefined),
+    from: moment(false),
+    to: moment(true),
+  })
+  // A bulk action needs something that narrows it: an IP hash, a domain, or a whole time window.
+  .refine((c) => c.ip !== undefined || c.domain !== undefined || (c.from && c.to), {
+    message: 'moderation.errors.criteria',
+    path: ['criteria'],
+  })
+  .transform(({ letter, ip, domain, from, to }): BulkCriteria => ({
+    letter,
+    ipHash: ip,
+    emailDomain: domain,
+    from,
+    to,
+  }));
+
+/** Bulk criteria as typed, and what they select or what is wrong (`criteria`: nothing narrows it). */
+export type BulkCriteriaInput = { values: BulkValues } & (
+  { ok: true; criteria: BulkCriteria } | { ok: false; errors: FieldErrors<keyof BulkValues | 'criteria'> }
+);
+
+/** Reads the bulk criteria from the preview's query string or the confirmation's form. */
+export function parseBulkCriteria(source: unknown): BulkCriteriaInput {
+  const values = valuesOf(source, BULK_FIELDS);
+  const result = criteriaSchema.safeParse(values);
+  if (!result.success) return { values, ok: false, errors: firstErrorPerField(result.error.issues) };
+  return { values, ok: true, criteria: result.data };
+}
+
+/** Whether the preview form was sent at all: the first visit shows the empty form, without errors. */
+export function bulkAsked(query: unknown): boolean {
+  return Object.values(valuesOf(query, BULK_FIELDS)).some((value) => value !== '');
+}
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/** Why signatures are invalidated: required, kept with them and in the audit log. */
+const reason = z
+  .string()
+  .min(1, { message: 'moderation.errors.reason' })
+  .max(REASON_MAX_LENGTH, { message: 'moderation.errors.reasonTooLong' })
+  .refine((value) => !CONTROL_CHARACTERS.test(value), { message: 'moderation.errors.reasonCharacters' });
+
+/** The reason as typed, and the reason or what is wrong with it. */
+export type ReasonInput = { values: { reason: string } } & (
+  { ok: true; reason: string } | { ok: false; errors: FieldErrors<'reason'> }
+);
+
+/** Reads the reason from an invalidation's confirmation form. */
+export function parseInvalidation(body: unknown): ReasonInput {
+  const record = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  // Read whole (up to twice the limit), so a reason that is too long is refused, not cut short silently.
+  const values = { reason: textOf(record, 'reason', REASON_MAX_LENGTH * 2).trim() };
+  const result = reason.safeParse(values.reason);
+  if (!result.success)
+    return {
+      values,
+      ok: false,
+      errors: firstErrorPerField(result.error.issues.map((i) => ({ ...i, path: ['reason'] }))),
+    };
+  return { values, ok: true, reason: result.data };
+}
+
+/** A bulk invalidation's confirmation: its criteria, the count the admin saw, and the reason. */
+export type BulkInvalidationInput = {
+  values: BulkValues & { reason: string };
+  /** The count the preview showed (-1 when missing: never equal to a real count). */
+  expected: number;
+  criteria: BulkCriteriaInput;
+  reason: ReasonInput;
+};
+
+/** Reads a bulk invalidation's confirmation form. */
+export function parseBulkInvalidation(body: unknown): BulkInvalidationInput {
+  const criteria = parseBulkCriteria(body);
+  const given = parseInvalidation(body);
+  const expected = Number.parseInt(valuesOf(body, ['expected']).expected, 10);
+  return {
+    values: { ...criteria.values, reason: given.values.reason },
+    expected: Number.isFinite(expected) && expected >= 0 ? expected : -1,
+    criteria,
+    reason: given,
+  };
+}
+
+/** The erasure form as typed, and the address to erase or what is wrong. */
+export type ErasureInput = { values: { email: string } } & (
+  { ok: true; email: string } | { ok: false; status: 400 | 422; errors: FieldErrors<'email' | 'confirm'> }
+);
+
+/** Reads the erasure form: an address, and the tick that confirms it (erasure cannot be undone). */
+export function parseErasure(body: unknown): ErasureInput {
+  const record = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  const email = textOf(record, 'email', 320).trim();
+  const confirm = textOf(record, 'confirm');
+  const values = { email };
+  if (!looksLikeEmailAddress(email))
+    return { values, ok: false, status: 400, errors: { email: 'erasure.errors.email' } };
+  // Nothing happens without the tick.
+  if (confirm !== 'yes')
+    return { values, ok: false, status: 422, errors: { confirm: 'erasure.errors.confirm' } };
+  return { values, ok: true, email };
+}

@@ -1,0 +1,160 @@
+/**
+ * Presenters for the moderation pages: service results and parsed forms into the contexts the views
+ * read. Every field a view reads is given (null, false or [] when absent): views are compiled strict.
+ */
+import { translatedErrors } from '../http/input.js';
+import { countryOptions } from '../lib/countries.js';
+import type { TFunction } from '../lib/i18n.js';
+import type { BulkPreview } from './moderation-service.js';
+import {
+  FLAGS,
+  SEARCH_FIELDS,
+  type BulkValues,
+  type FieldErrors,
+  type SearchValues,
+} from './moderation-input.js';
+import { SIGNATURE_STATUSES, type SignatureStatus } from './signature.js';
+import type { ErasureResult } from './privacy-service.js';
+import type { ModerationRow, StandingSignature } from './signature-repository.js';
+
+/** The translated messages beside each field, and the summary list at the top of the form. */
+function shownErrors(t: TFunction, errors: Partial<Record<string, string>>) {
+  const { errors: messages, errorList } = translatedErrors(t, errors);
+  return { errors: messages, errorList };
+}
+
+const statusLabel = (t: TFunction, status: SignatureStatus) => t(`exports.statuses.${status}`);
+
+/** A signature as the moderation list and the confirmation page show it. */
+function rowView(t: TFunction, row: ModerationRow) {
+  return {
+    ...row,
+    ipShort: row.ipHash ? `${row.ipHash.slice(0, 10)}…` : '',
+    statusLabel: statusLabel(t, row.status),
+    suspectLabels: row.suspectReasons.map((code) => t(`limitsSigning.reasons.${code}`)),
+    reviewLabels: row.reviewReasons.map((code) => t(`limitsSigning.reasons.${code}`)),
+    suspect: row.suspectReasons.length > 0,
+    standing: row.status === 'pending' || row.status === 'confirmed',
+  };
+}
+
+/** The moderation list: the search form as typed, its errors, and the signatures found. */
+export function moderationListView(
+  t: TFunction,
+  language: string,
+  page: {
+    values: SearchValues;
+    errors: FieldErrors<keyof SearchValues>;
+    rows: readonly ModerationRow[];
+    /** The address of the next page of results, or null on the last. */
+    nextPage: string | null;
+    /** This page's address, where a step on a row comes back to. */
+    returnTo: string;
+    notice: string | undefined;
+  },
+) {
+  return {
+    pageTitle: t('moderation.title'),
+    values: page.values,
+    ...shownErrors(t, page.errors),
+    statuses: SIGNATURE_STATUSES.map((status) => ({
+      status,
+      selected: status === page.values.status,
+      label: statusLabel(t, status),
+    })),
+    flags: FLAGS.map((flag) => ({
+      flag,
+      selected: flag === page.values.flag,
+      label: t(`moderation.screening.${flag}`),
+    })),
+    countries: countryOptions(language).map((c) => ({
+      ...c,
+      selected: c.code === page.values.country.toUpperCase(),
+    })),
+    rows: page.rows.map((row) => ({
+      ...rowView(t, row),
+      invalidateUrl: `/admin/signatures/${row.id}/invalidate?${new URLSearchParams({ return_to: page.returnTo }).toString()}`,
+    })),
+    nextPage: page.nextPage,
+    returnTo: page.returnTo,
+    notice: page.notice ?? null,
+  };
+}
+
+/** The address of the list's next page: the same search, one page on. */
+export function nextPageUrl(base: string, values: SearchValues, page: number): string {
+  const query = SEARCH_FIELDS.map((k): [string, string] => [k, values[k]]).filter(([, v]) => v !== '');
+  return `${base}?${new URLSearchParams([...query, ['page', String(page + 1)]]).toString()}`;
+}
+
+/** The confirmation step of invalidating one signature: the signature, and the reason to give. */
+export function invalidationView(
+  t: TFunction,
+  page: {
+    row: ModerationRow;
+    reason: string;
+    errors: FieldErrors<'reason'>;
+    returnTo: string;
+  },
+) {
+  return {
+    pageTitle: t('moderation.invalidation.title'),
+    signature: rowView(t, page.row),
+    values: { reason: page.reason },
+    ...shownErrors(t, page.errors),
+    returnTo: page.returnTo,
+  };
+}
+
+/** A signature a bulk invalidation would change, as its preview lists it: no address, as few details as will do. */
+function previewRow(t: TFunction, row: StandingSignature) {
+  return {
+    name: row.anonymised ? null : row.fullName,
+    letter: row.letter,
+    country: row.country,
+    statusLabel: statusLabel(t, row.status),
+    status: row.status,
+    createdAt: row.createdAt,
+  };
+}
+
+/** The bulk page: the criteria as typed, their errors, and the preview of what would change. */
+export function bulkView(
+  t: TFunction,
+  page: {
+    values: BulkValues;
+    reason: string;
+    errors: FieldErrors<keyof BulkValues | 'criteria' | 'reason'>;
+    preview: BulkPreview | undefined;
+    /** The count changed between the preview and the confirmation. */
+    changed?: boolean;
+  },
+) {
+  const shown = shownErrors(t, page.errors);
+  const preview = page.preview
+    ? { ...page.preview, rows: page.preview.rows.map((row) => previewRow(t, row)) }
+    : null;
+  return {
+    pageTitle: t('moderation.bulk.title'),
+    values: page.values,
+    reason: page.reason,
+    errors: shown.errors,
+    errorList: page.changed
+      ? [{ field: 'criteria', message: t('moderation.bulk.changed') }, ...shown.errorList]
+      : shown.errorList,
+    preview,
+  };
+}
+
+/** The erasure page: the form, its errors, and what the last erasure removed. */
+export function erasureView(
+  t: TFunction,
+  page: { email: string; errors: FieldErrors<'email' | 'confirm'>; result: ErasureResult | null },
+) {
+  return {
+    pageTitle: t('erasure.title'),
+    values: { email: page.email },
+    ...shownErrors(t, page.errors),
+    result: page.result,
+  };
+}
