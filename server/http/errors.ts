@@ -22,8 +22,31 @@ function toAppError(error: unknown): AppError | undefined {
   return undefined;
 }
 
-/** Renders an error as the one shape: an HTML page, or JSON for clients that ask for it. */
-export function renderError(req: Request, res: Response, error: AppError): void {
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+
+/** The error page without the view engine: what is shown when the error page itself cannot be rendered. */
+function plainErrorPage(language: string, title: string, message: string): string {
+  return `<!doctype html><html lang="${escapeHtml(language)}"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/">/</a></p></main></body></html>`;
+}
+
+/**
+ * Renders an error as the one shape: an HTML page, or JSON for clients that ask for it. The page renders
+ * when other things failed, so it cannot fail in turn: if the view throws (views are strict), the same
+ * title and message go out in a plain page, and `onRenderFailure` hears why.
+ */
+export function renderError(
+  req: Request,
+  res: Response,
+  error: AppError,
+  onRenderFailure: (failure: unknown) => void = () => {},
+): void {
   const t = res.locals.t;
   const message = t(error.messageKey, error.params);
   res.status(error.status);
@@ -35,18 +58,28 @@ export function renderError(req: Request, res: Response, error: AppError): void 
   const title = t(`errors.titles.${error.status}`, {
     defaultValue: t(error.status >= 500 ? 'errors.titles.500' : 'errors.titles.generic'),
   });
-  res.render('errors/error', { status: error.status, code: error.code, message, title, pageTitle: title });
+  res.render(
+    'errors/error',
+    { status: error.status, code: error.code, message, title, pageTitle: title },
+    (failure: unknown, html?: string) => {
+      if (!failure) return res.send(html);
+      onRenderFailure(failure);
+      res.type('html').send(plainErrorPage(res.locals.language, title, message));
+    },
+  );
 }
 
 /** The last middleware: known errors become their page; anything else is logged and shown as a bare 500. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (res.headersSent) return next(error);
+    const renderFailed = (failure: unknown) =>
+      logger.error({ err: failure }, 'the error page failed to render');
     const known = toAppError(error);
-    if (known) return renderError(req, res, known);
+    if (known) return renderError(req, res, known, renderFailed);
     logger.error({ err: error, method: req.method, path: req.route?.path ?? 'unmatched' }, 'unhandled error');
     try {
-      renderError(req, res, new AppError(500, 'internal_error', 'errors.internal'));
+      renderError(req, res, new AppError(500, 'internal_error', 'errors.internal'), renderFailed);
     } catch {
       res.status(500).type('text/plain').send('Internal error');
     }

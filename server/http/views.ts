@@ -17,6 +17,13 @@ function root(options: Handlebars.HelperOptions): RootContext {
   return options.data.root as RootContext;
 }
 
+/** Names the view in a rendering error: "x" not defined in [object Object] says nothing about where. */
+function inView(error: unknown, file: string): unknown {
+  if (error instanceof Error)
+    error.message = `${path.basename(path.dirname(file))}/${path.basename(file)}: ${error.message}`;
+  return error;
+}
+
 /**
  * The small Handlebars adapter for views/ (what is shown): its own environment, partials from
  * views/partials, a layout from views/layouts (`layout: false` to render without one), and helpers for
@@ -76,7 +83,9 @@ export function createViewEngine(viewsDir: string, cache: boolean) {
   const load = (file: string): Compiled => {
     let template = cache ? compiled.get(file) : undefined;
     if (!template) {
-      template = env.compile(readFileSync(file, 'utf8'), { strict: false });
+      // Strict (DESIGN convention 11): a field the context lacks throws instead of rendering blank, so a
+      // renamed field fails a test. {{#if x}} over a missing x is still fine; {{x}} and {{x.y}} are not.
+      template = env.compile(readFileSync(file, 'utf8'), { strict: true });
       compiled.set(file, template);
     }
     return template;
@@ -85,16 +94,17 @@ export function createViewEngine(viewsDir: string, cache: boolean) {
   /** The Express engine: (file, locals, callback). */
   return function render(file: string, options: object, callback: EngineCallback): void {
     const locals = options as Record<string, unknown>;
+    let current = file;
+    let html: string;
     try {
       if (!cache) registerPartials();
       const body = load(file)(locals);
       const layout = locals.layout === false ? undefined : String(locals.layout ?? 'main');
-      callback(
-        null,
-        layout ? load(path.join(viewsDir, 'layouts', `${layout}.hbs`))({ ...locals, body }) : body,
-      );
+      if (layout) current = path.join(viewsDir, 'layouts', `${layout}.hbs`);
+      html = layout ? load(current)({ ...locals, body }) : body;
     } catch (error) {
-      callback(error);
+      return callback(inView(error, current));
     }
+    callback(null, html);
   };
 }
