@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam } from '../http/input.js';
+import { redirectWithNotice } from '../http/notice.js';
 import type { LetterCollaboratorService } from './letter-collaborator-service.js';
 import { editorView } from './letter-editor-view.js';
 import { valuesOf } from './letter-editor-state.js';
@@ -29,13 +30,13 @@ export function letterCollaboratorRoutes(deps: LetterCollaboratorRoutesDeps): Ro
         }),
       );
     }
-    res.redirect(303, `/admin/letters/${letterId}?done=shared#collaborators`);
+    redirectWithNotice(res, `/admin/letters/${letterId}#collaborators`, 'shared');
   });
 
   router.post('/letters/:id/collaborators/:userId/remove', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');
     await deps.collaborators.remove(currentUser(res), letterId, idParam(req, 'userId'));
-    res.redirect(303, `/admin/letters/${letterId}?done=unshared#collaborators`);
+    redirectWithNotice(res, `/admin/letters/${letterId}#collaborators`, 'unshared');
   });
 
   return router;

@@ -11,7 +11,7 @@ export function letterDashboardRoutes(deps: { dashboard: LetterDashboardService 
   router.get('/', async (req, res) => {
     const { letters, awaitingReview, seesAllLetters } = await deps.dashboard.dashboard(currentUser(res));
     res.render('admin/dashboard', {
-      titleKey: 'dashboard.title',
+      pageTitle: res.locals.t('dashboard.title'),
       seesAllLetters,
       notice: noticeFrom(req, res.locals.t, 'account.notices', ['passwordChanged']),
       awaitingReview,
@@ -21,7 +21,10 @@ export function letterDashboardRoutes(deps: { dashboard: LetterDashboardService 
 
   router.get('/letters', async (_req, res) => {
     const letters = await deps.dashboard.list(currentUser(res));
-    res.render('admin/letters', { titleKey: 'editor.listTitle', letters: letterList(res.locals.t, letters) });
+    res.render('admin/letters', {
+      pageTitle: res.locals.t('editor.listTitle'),
+      letters: letterList(res.locals.t, letters),
+    });
   });
 
   return router;

@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { currentUser } from '../http/auth.js';
+import { redirectWithNotice } from '../http/notice.js';
 import { formBody, formText, idParam, pathParam } from '../http/input.js';
 import { languageName } from '../lib/languages.js';
 import { templateGallery } from './letter-dashboard-view.js';
@@ -48,14 +49,14 @@ export function letterDraftingRoutes(deps: LetterDraftingRoutesDeps): Router {
 
   router.get('/letters/templates', (_req, res) => {
     res.render('admin/templates', {
-      titleKey: 'templates.title',
+      pageTitle: res.locals.t('templates.title'),
       templates: templateGallery(res.locals.language, drafting.templates()),
     });
   });
 
   router.post('/letters/templates/:slug', deps.csrf.verify, async (req, res) => {
     const letterId = await drafting.createFromTemplate(currentUser(res), pathParam(req, 'slug'));
-    res.redirect(303, `/admin/letters/${letterId}?done=created`);
+    redirectWithNotice(res, `/admin/letters/${letterId}`, 'created');
   });
 
   router.get('/letters/new', async (_req, res) => {
@@ -93,7 +94,7 @@ export function letterDraftingRoutes(deps: LetterDraftingRoutesDeps): Router {
         { values, context: { directory: outcome.directory, state: null }, errors: outcome.errors },
         422,
       );
-    res.redirect(303, `/admin/letters/${outcome.letterId}?done=created`);
+    redirectWithNotice(res, `/admin/letters/${outcome.letterId}`, 'created');
   };
 
   const saveHandler: RequestHandler = async (req, res) => {
@@ -117,7 +118,7 @@ export function letterDraftingRoutes(deps: LetterDraftingRoutesDeps): Router {
     }
     const done =
       outcome.kind === 'held-for-review' ? 'changesWaiting' : outcome.newVersion ? 'newVersion' : 'saved';
-    res.redirect(303, `/admin/letters/${letterId}?done=${done}`);
+    redirectWithNotice(res, `/admin/letters/${letterId}`, done);
   };
 
   router.post(
@@ -163,7 +164,7 @@ export function letterDraftingRoutes(deps: LetterDraftingRoutesDeps): Router {
     const t = res.locals.t;
     const history = await drafting.history(currentUser(res), idParam(req, 'id'));
     res.render('admin/letter-versions', {
-      titleKey: 'versions.title',
+      pageTitle: t('versions.title'),
       letter: history.letter,
       versions: history.versions.map((v) => ({
         ...v,

@@ -29,6 +29,16 @@ export interface EditorState {
   requireReview: boolean;
   /** Changes to this published letter waiting for an admin's review; null when none wait. */
   pending: PendingChanges | null;
+  /** Message keys of what the letter's delivery settings need from it (e.g. a closing date); [] when nothing. */
+  deliveryWarnings: string[];
+}
+
+/**
+ * What the letter's delivery settings need from the letter itself (deliveries implement it): a mode
+ * that waits for a closing date the letter no longer has. Message keys; [] when nothing is missing.
+ */
+export interface DeliveryNeeds {
+  warningsFor(letter: Letter): Promise<string[]>;
 }
 
 /** Changes waiting for review, with how they differ from the approved letter. */
@@ -54,6 +64,7 @@ export interface EditorStatesDeps {
   users: UserRepository;
   settings: SettingsRepository;
   signatures: SignatureFigures;
+  deliveryNeeds?: DeliveryNeeds;
 }
 
 /** Reads the editor's state of a letter the account was already allowed to reach (see LetterAccess). */
@@ -74,6 +85,7 @@ export class EditorStates {
         this.deps.letters.pendingEdit(letter.id),
       ]);
     const recipientIds = (recipients.get(letter.id) ?? []).map((r) => r.id);
+    const deliveryWarnings = (await this.deps.deliveryNeeds?.warningsFor(letter)) ?? [];
     return {
       letter,
       texts: primaryFirst(texts, letter.primaryLanguage),
@@ -89,6 +101,7 @@ export class EditorStates {
       pending: pendingEdit
         ? await this.describePending(letter, texts, recipientIds, directory, pendingEdit)
         : null,
+      deliveryWarnings,
     };
   }
 

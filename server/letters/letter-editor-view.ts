@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { noticeFrom } from '../http/notice.js';
 import type { TFunction } from '../lib/i18n.js';
 import { languageName, LETTER_LANGUAGES } from '../lib/languages.js';
 import type { Recipient } from '../recipients/recipient.js';
@@ -10,7 +11,7 @@ import { describeProblem } from './letter-text-check.js';
 import { MERGE_FIELD_DOCS } from './merge-fields.js';
 
 /** Notices shown after a redirect, by a fixed name in the query string (never text from the URL). */
-const NOTICES = [
+export const EDITOR_NOTICES = [
   'saved',
   'created',
   'published',
@@ -28,10 +29,7 @@ const NOTICES = [
 
 /** The editor's notice after a redirect, or null. */
 export function editorNotice(req: Request, t: TFunction): string | null {
-  const name = req.query.done;
-  return typeof name === 'string' && (NOTICES as readonly string[]).includes(name)
-    ? t(`editor.notices.${name}`)
-    : null;
+  return noticeFrom(req, t, 'editor.notices', EDITOR_NOTICES) ?? null;
 }
 
 /** Field errors translated, and the summary list that links to each field. */
@@ -102,10 +100,12 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
   });
   const letterId = state?.letter.id;
   const preview = page.preview;
+  const titleText = state
+    ? t('editor.editTitle', { title: values.texts[values.primaryLanguage]?.title || values.slug })
+    : t('editor.newTitle');
   return {
-    titleText: state
-      ? t('editor.editTitle', { title: values.texts[values.primaryLanguage]?.title || values.slug })
-      : t('editor.newTitle'),
+    pageTitle: titleText,
+    titleText,
     mode: state ? 'edit' : 'new',
     action: letterId ? `/admin/letters/${letterId}` : '/admin/letters',
     previewUrl: letterId ? `/admin/letters/${letterId}/preview.json` : '/admin/letters/preview.json',
@@ -163,6 +163,8 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
           }
       : null,
     confirm: page.confirm ?? null,
+    // Said after a save that took away what the chosen delivery mode waits for (a closing date).
+    deliveryWarnings: (state?.deliveryWarnings ?? []).map((key) => t(key)),
     statusLabel: state ? t(`editor.status.${state.letter.status}`) : t('editor.status.draft'),
     // Publishing asks an admin first when review is required and this account may not skip it.
     asksForReview: state ? state.requireReview && !state.canPublishUnreviewed : false,

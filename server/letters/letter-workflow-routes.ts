@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam } from '../http/input.js';
+import { redirectWithNotice } from '../http/notice.js';
 import type { LetterWorkflowService } from './letter-workflow-service.js';
 import { publishView } from './letter-workflow-view.js';
 
@@ -27,16 +28,17 @@ export function letterWorkflowRoutes(deps: LetterWorkflowRoutesDeps): Router {
       return res
         .status(422)
         .render('admin/letter-publish', publishView(res.locals.t, res.locals.language, outcome.check));
-    res.redirect(
-      303,
-      `/admin/letters/${letterId}?done=${outcome.kind === 'published' ? 'published' : 'reviewRequested'}`,
+    redirectWithNotice(
+      res,
+      `/admin/letters/${letterId}`,
+      outcome.kind === 'published' ? 'published' : 'reviewRequested',
     );
   });
 
   router.post('/letters/:id/return', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');
     await workflow.returnToDraft(currentUser(res), letterId);
-    res.redirect(303, `/admin/letters/${letterId}?done=returned`);
+    redirectWithNotice(res, `/admin/letters/${letterId}`, 'returned');
   });
 
   router.post('/letters/:id/changes/approve', deps.csrf.verify, async (req, res) => {
@@ -44,20 +46,20 @@ export function letterWorkflowRoutes(deps: LetterWorkflowRoutesDeps): Router {
     // When the changes the admin looked at were saved: a newer edit is not approved unseen.
     const seenAt = new Date(formText(formBody(req.body), 'pending_at') || 'invalid');
     await workflow.approveChanges(currentUser(res), letterId, seenAt);
-    res.redirect(303, `/admin/letters/${letterId}?done=changesApproved`);
+    redirectWithNotice(res, `/admin/letters/${letterId}`, 'changesApproved');
   });
 
   router.post('/letters/:id/changes/return', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');
     await workflow.returnChanges(currentUser(res), letterId);
-    res.redirect(303, `/admin/letters/${letterId}?done=changesReturned`);
+    redirectWithNotice(res, `/admin/letters/${letterId}`, 'changesReturned');
   });
 
   // Closing asks first: it stops the signing for everyone.
   router.get('/letters/:id/close', async (req, res) => {
     const letter = await workflow.closeCheck(currentUser(res), idParam(req, 'id'));
     res.render('admin/letter-close', {
-      titleKey: 'editor.close.title',
+      pageTitle: res.locals.t('editor.close.title'),
       letter,
       open: letter.status === 'open',
     });
@@ -66,13 +68,13 @@ export function letterWorkflowRoutes(deps: LetterWorkflowRoutesDeps): Router {
   router.post('/letters/:id/close', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');
     await workflow.close(currentUser(res), letterId);
-    res.redirect(303, `/admin/letters/${letterId}?done=closed`);
+    redirectWithNotice(res, `/admin/letters/${letterId}`, 'closed');
   });
 
   router.post('/letters/:id/reopen', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');
     await workflow.reopen(currentUser(res), letterId);
-    res.redirect(303, `/admin/letters/${letterId}?done=reopened`);
+    redirectWithNotice(res, `/admin/letters/${letterId}`, 'reopened');
   });
 
   return router;

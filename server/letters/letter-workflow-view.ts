@@ -6,7 +6,7 @@ import type { PublishCheck } from './letter-workflow-service.js';
 export function publishView(t: TFunction, ui: string, check: PublishCheck) {
   const { letter } = check;
   return {
-    titleKey: 'editor.publishConfirm.title',
+    pageTitle: t(check.asksForReview ? 'editor.publishConfirm.reviewTitle' : 'editor.publishConfirm.title'),
     letter,
     title: check.title,
     ready: check.problems.length === 0,

@@ -73,6 +73,51 @@ describe('the letter workflow: draft, open, closed', () => {
     expectErrorPage(await post(visitor, id, 'publish'), 409, ERROR_TITLES[409]);
   });
 
+  it('asks before publishing, saying what will happen, and publishes only from the confirmation (no JavaScript needed)', async () => {
+    const id = await createDraft(visitor, [recipient]);
+    const { slug } = await letter(id);
+    const editor = (await visitor.get(`/admin/letters/${id}`)).text;
+    // The editor links to the confirmation: no form there publishes in one click.
+    expect(startTags(editor, 'form').map((f) => f.attrs.action)).not.toContain(
+      `/admin/letters/${id}/publish`,
+    );
+    expect(hrefsIn(editor)).toContain(`/admin/letters/${id}/publish`);
+
+    const before = await letterTables(t.platform.db);
+    const page = await visitor.get(`/admin/letters/${id}/publish`);
+    expect(page.status).toBe(200);
+    const text = textOf(mainOf(page.text));
+    expect(textOf(innerHtml(page.text, startTags(page.text, 'h1')[0]!))).toBe('Publish this letter?');
+    expect(text).toContain(`“Let them choose freedom” is public at /letters/${slug}`);
+    expect(text).toContain('It is addressed to:');
+    expect(text).toContain((await t.platform.repositories.recipients.findById(recipient))!.name);
+    expect(text).toContain('Signatures are collected from now on');
+    // Looking changes nothing.
+    expect(await letterTables(t.platform.db)).toEqual(before);
+    expect((await letter(id)).status).toBe('draft');
+
+    const confirmed = await postForm(
+      visitor,
+      `/admin/letters/${id}/publish`,
+      `/admin/letters/${id}/publish`,
+      [],
+    );
+    expect(confirmed.headers.location).toBe(`/admin/letters/${id}?done=published`);
+    expect((await letter(id)).status).toBe('open');
+    // Published already: the confirmation is not offered again.
+    expectErrorPage(await visitor.get(`/admin/letters/${id}/publish`), 409, ERROR_TITLES[409]);
+  });
+
+  it('says on the confirmation page why a draft cannot be published yet, and offers no button', async () => {
+    const id = await createDraft(visitor, []);
+    const page = await visitor.get(`/admin/letters/${id}/publish`);
+    expect(page.status).toBe(200);
+    expect(workflowPanel(page.text)).toContain('Choose at least one recipient before publishing.');
+    expect(startTags(page.text, 'form').map((f) => f.attrs.action)).not.toContain(
+      `/admin/letters/${id}/publish`,
+    );
+  });
+
   it('opens a letter with a later opening date on that date, not before', async () => {
     const id = await createDraft(visitor, [recipient], { opens_at: '2026-11-25' });
     await post(visitor, id, 'publish');
