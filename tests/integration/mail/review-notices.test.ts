@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../../server/accounts/account.js';
 import { createAccount, loginAs } from '../../support/accounts.js';
-import { createDraft, organizerPlatform } from '../../support/admin-forms.js';
+import { createDraft, EN_BODY, organizerPlatform } from '../../support/admin-forms.js';
 import type { Visitor } from '../../support/http.js';
 import { linksIn, type SinkMessage } from '../../support/smtp-sink.js';
 import { TEST_PUBLIC_URL, type TestPlatform } from '../../support/test-platform.js';
@@ -93,6 +93,46 @@ describe('review notices', () => {
 
     expect(received()).toEqual([`${organizer.email}: Your letter is published: ${TITLE}`]);
     expect(linksIn(t.sink.messages[0]!)).toContain(`${TEST_PUBLIC_URL}/letters/let-them-choose`);
+  });
+
+  it('tells admins that changes to a published letter await review, and the organizers when they come back', async () => {
+    const id = await askedForReview();
+    await t.platform.letterAdmin.workflow.publish(admins[0]!, id);
+    await t.drainOutbox();
+    t.sink.messages.length = 0;
+
+    // The organizer changes the published letter's title: the change waits for an admin.
+    const saved = await t.platform.letterAdmin.drafting.save(
+      organizer,
+      id,
+      {
+        slug: 'let-them-choose',
+        primaryLanguage: 'en',
+        sponsor: 'Escapees for freedom',
+        goal: '500',
+        closeOnGoal: false,
+        opensAt: '',
+        closesAt: '2027-01-31',
+        organisations: 'Transitional Justice Working Group\nNK Watch',
+        recipientIds: [recipient],
+        languages: ['en'],
+        texts: { en: { title: 'Let them choose', summary: 'Two soldiers.', body: EN_BODY } },
+      },
+      true,
+    );
+    expect(saved.kind).toBe('held-for-review');
+    await t.drainOutbox();
+    // The notice names the letter as the public knows it, not by the title waiting for review.
+    expect(received()).toEqual(
+      admins
+        .map((admin) => `${admin.email}: Changes to a published letter await your review: ${TITLE}`)
+        .sort(),
+    );
+    t.sink.messages.length = 0;
+
+    await t.platform.letterAdmin.workflow.returnChanges(admins[1]!, id);
+    await t.drainOutbox();
+    expect(received()).toEqual([`${organizer.email}: Your changes came back from review: ${TITLE}`]);
   });
 
   it('sends nothing when the review step is refused: the notice is queued in its transaction', async () => {
