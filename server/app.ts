@@ -14,6 +14,7 @@ import { recipientRoutes } from './recipients/recipient-routes.js';
 import type { SettingsRepository } from './settings/settings-repository.js';
 import type { SettingsService } from './settings/settings-service.js';
 import type { DeliveryService } from './deliveries/delivery-service.js';
+import type { SupporterNewsService } from './deliveries/supporter-news-service.js';
 import { deliveryRoutes, unsubscribeRoutes } from './deliveries/delivery-routes.js';
 import type { QueueService } from './outbox/queue-service.js';
 import type { ExportService } from './exports/export-service.js';
@@ -72,6 +73,7 @@ export interface AppDeps {
   /** Reading the audit log (admins only). */
   auditLog: AuditService;
   deliveries: DeliveryService;
+  supporterNews: SupporterNewsService;
   queue: QueueService;
   exports: ExportService;
   moderation: ModerationService;
@@ -209,7 +211,7 @@ export function createApp(deps: AppDeps): Express {
       accessLimit: limitPerIp(5, 60 * 60_000),
     }),
   );
-  app.use(unsubscribeRoutes({ deliveries: deps.deliveries, linkLimit: limitPerIp(120, 15 * 60_000) }));
+  app.use(unsubscribeRoutes({ supporterNews: deps.supporterNews, linkLimit: limitPerIp(120, 15 * 60_000) }));
   app.use(signatureRoutes({ signatures: deps.signatures, csrf, linkLimit: limitPerIp(120, 15 * 60_000) }));
   app.use(
     accountRoutes({

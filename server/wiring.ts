@@ -28,7 +28,11 @@ import { AuditService } from './audit/audit-service.js';
 import { BounceHandler } from './deliveries/bounce-handler.js';
 import { startBounceServer, type BounceServer } from './deliveries/bounce-server.js';
 import { DeliveryRepository } from './deliveries/delivery-repository.js';
-import { DeliveryService } from './deliveries/delivery-service.js';
+import { deliveryNeeds, DeliveryService } from './deliveries/delivery-service.js';
+import { recipientsOfLetter } from './deliveries/delivery-recipients.js';
+import { RoundCompileService } from './deliveries/round-compile-service.js';
+import { RoundStarter } from './deliveries/round-starter.js';
+import { SupporterNewsService } from './deliveries/supporter-news-service.js';
 import { LetterCompiler } from './deliveries/letter-compiler.js';
 import { LetterCompileWorker } from './deliveries/letter-compile-worker.js';
 import { chromiumAt, ChromiumPdfRenderer, noPdf, type PdfRenderer } from './deliveries/pdf-renderer.js';
@@ -120,7 +124,12 @@ export interface Platform {
   /** The letters' admin use cases (dashboard, drafting, preview, workflow, collaborators). */
   letterAdmin: LetterAdmin;
   deliveries: DeliveryService;
+  /** The organizer's delivery page, and the rounds that start by themselves (the scheduler's trigger job). */
   /** The worker thread that renders delivery letters (started on the first one). */
+  /** Compiles the rounds that wait (the scheduler's compile job). */
+  roundCompiling: RoundCompileService;
+  /** Supporters' news about a sent letter, and unsubscribing from it. */
+  supporterNews: SupporterNewsService;
   compileWorker: LetterCompileWorker;
   exports: ExportService;
   privacy: PrivacyService;
@@ -282,7 +291,15 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     reviewed: async () => {},
   };
   const letterAccess = new LetterAccess(letters);
-  const editorStates = new EditorStates({ letters, recipients, users, settings, signatures });
+  const editorStates = new EditorStates({
+    letters,
+    recipients,
+    users,
+    settings,
+    signatures,
+    // The editor says when a save takes away what the chosen delivery mode waits for.
+    deliveryNeeds: deliveryNeeds(deliveryRepository),
+  });
   const letterAdmin: LetterAdmin = {
     access: letterAccess,
     dashboard: new LetterDashboardService({ letters, signatures, clock }),
@@ -349,27 +366,48 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     logger.child({ component: 'compile-worker' }),
     config.databasePath,
     // The thread renders delivery PDFs with its own Chromium (none with noPdf); exports use `pdf` here.
+  const deliveriesLogger = logger.child({ component: 'deliveries' });
+  const recipientsOf = recipientsOfLetter(letters, recipients);
     pdf instanceof ChromiumPdfRenderer && pdf.available ? pdf.executablePath : undefined,
+    letters,
+    deliveries: deliveryRepository,
+    rounds: new RoundStarter({
+      db,
+      audit,
+      letters,
+      signatures,
+      deliveries: deliveryRepository,
+      clock,
+      logger: deliveriesLogger,
+      countryName,
+    }),
+    recipientsOf,
+    pdf,
+    clock,
+    logger: deliveriesLogger,
+    access: (user, letterId) => letterAccess.forEdit(user, letterId),
+  });
+  const roundCompiling = new RoundCompileService({
   );
   const deliveries = new DeliveryService({
     db,
     audit,
     letters,
-    signatures,
-    recipients,
     deliveries: deliveryRepository,
-    outbox,
     compiler: compileWorker,
     pdf,
-    emails,
+    recipientsOf,
     clock,
-    secret,
-    publicUrl: config.publicUrl,
-    messageIdDomain: domainOf(config.mailFrom),
-    logger: logger.child({ component: 'deliveries' }),
-    access: (user, letterId) => letterAccess.forEdit(user, letterId),
-    countryName,
-    ...(worker ? { onMailQueued: () => worker.wake() } : {}),
+    mail,
+    logger: deliveriesLogger,
+  });
+  const supporterNews = new SupporterNewsService({
+    db,
+    letters,
+    signatures,
+    deliveries: deliveryRepository,
+    mail,
+    clock,
   });
   const exportService = new ExportService({
     openReader: () => {
@@ -407,8 +445,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     [
       { name: 'retention', everyMs: 60 * 60_000, run: () => privacy.applyRetention() },
       { name: 'trigger-deliveries', everyMs: 30_000, run: () => deliveries.triggerDue() },
-      { name: 'compile-deliveries', everyMs: 5_000, run: () => deliveries.compilePending() },
-      { name: 'notify-supporters', everyMs: 30_000, run: () => deliveries.notifyPending() },
+      { name: 'compile-deliveries', everyMs: 5_000, run: () => roundCompiling.compilePending() },
+      { name: 'notify-supporters', everyMs: 30_000, run: () => supporterNews.notifyPending() },
       { name: 'close-due-letters', everyMs: 60_000, run: () => letterAdmin.workflow.closeDue() },
       { name: 'prune-sessions', everyMs: 15 * 60_000, run: () => sessions.pruneExpired(clock.now()) },
       {
@@ -444,6 +482,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     signatures: signatureService,
     accounts,
     sessionStore: new SqliteSessionStore(sessions, secret, clock, SESSION_TTL_MS),
+    supporterNews,
     letterAdmin,
     deliveries,
     exports: exportService,
@@ -481,6 +520,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     i18n,
     repositories: { letters, signatures, outbox, recipients, users },
     accounts,
+    roundCompiling,
+    supporterNews,
     letterAdmin,
     deliveries,
     compileWorker,

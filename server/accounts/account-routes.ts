@@ -106,6 +106,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       token: pathParam(req, 'token'),
       minLength: PASSWORD_MIN_LENGTH,
       errors: {},
+      errorList: [],
     });
   });
 
@@ -147,6 +148,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       pageTitle: res.locals.t('account.reset.request.title'),
       values: { email: '' },
       errors: {},
+      errorList: [],
     });
   });
 
@@ -228,6 +230,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       pageTitle: res.locals.t('account.password.title'),
       minLength: PASSWORD_MIN_LENGTH,
       errors: {},
+      errorList: [],
     });
   });
 

@@ -61,7 +61,10 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
   for (const action of ['deliver', 'update'] as const) {
     router.get(`/letters/:id/delivery/${action}`, async (req, res) => {
       const overview = await deliveries.overview(currentUser(res), idParam(req, 'id'));
-      res.render('admin/delivery-confirm', deliveryConfirmView(overview, action, res.locals.language));
+      res.render(
+        'admin/delivery-confirm',
+        deliveryConfirmView(overview, action, res.locals.t, res.locals.language),
+      );
     });
   }
 
@@ -96,27 +99,21 @@ export function unsubscribeRoutes(deps: {
   const router = Router();
 
   router.get('/signatures/unsubscribe/:token', deps.linkLimit, async (req, res) => {
-    if (!(await deps.supporterNews.unsubscribeLinkValid(pathParam(req, 'token')))) {
-      return res
-        .status(404)
-        .render('signatures/unsubscribed', { valid: false, titleKey: 'unsubscribe.title' });
-    }
-    res.render('signatures/unsubscribe', { token: pathParam(req, 'token'), titleKey: 'unsubscribe.title' });
+    const pageTitle = res.locals.t('unsubscribe.title');
+    const token = pathParam(req, 'token');
+    if (!(await deps.supporterNews.unsubscribeLinkValid(token)))
+      return res.status(404).render('signatures/unsubscribed', { valid: false, letterSlug: '', pageTitle });
+    res.render('signatures/unsubscribe', { token, pageTitle });
   });
 
   // No CSRF token here by design: RFC 8058 mail programs POST "List-Unsubscribe=One-Click" without
   // one. The token in the path authenticates, and the only effect is fewer e-mails.
   router.post('/signatures/unsubscribe/:token', deps.linkLimit, async (req, res) => {
+    const pageTitle = res.locals.t('unsubscribe.title');
     const outcome = await deps.supporterNews.unsubscribe(pathParam(req, 'token'));
     if (!outcome)
-      return res
-        .status(404)
-        .render('signatures/unsubscribed', { valid: false, titleKey: 'unsubscribe.title' });
-    res.render('signatures/unsubscribed', {
-      valid: true,
-      letterSlug: outcome.letterSlug,
-      titleKey: 'unsubscribe.title',
-    });
+      return res.status(404).render('signatures/unsubscribed', { valid: false, letterSlug: '', pageTitle });
+    res.render('signatures/unsubscribed', { valid: true, letterSlug: outcome.letterSlug, pageTitle });
   });
 
   return router;

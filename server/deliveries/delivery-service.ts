@@ -244,3 +244,16 @@ export class DeliveryService {
     };
   }
 }
+
+/**
+ * What the letter's delivery settings need from the letter itself, for its editor (letters' DeliveryNeeds
+ * port): said when a save took away the closing date (or goal) the chosen mode waits for.
+ */
+export function deliveryNeeds(deliveries: Pick<DeliveryRepository, 'settingsOf'>) {
+  return {
+    async warningsFor(letter: Letter): Promise<string[]> {
+      const settings = deliverySettingsOf(await deliveries.settingsOf(letter.id), letter);
+      return deliveryWarnings(settings.mode, letter).map((w) => `deliveries.editorWarnings.${w}`);
+    },
+  };
+}

@@ -40,7 +40,7 @@ export function deliveryPageView(
   const values = options.form?.values ?? savedValues(overview);
   const refusal = overview.deliverRefusal;
   return {
-    titleText: t('deliveries.title'),
+    pageTitle: t('deliveries.title'),
     overview,
     letter,
     values,
@@ -83,9 +83,14 @@ export function deliveryPageView(
 }
 
 /** The page that asks before a delivery or an update, listing who will receive what. */
-export function deliveryConfirmView(overview: DeliveryOverview, action: 'deliver' | 'update', ui: string) {
+export function deliveryConfirmView(
+  overview: DeliveryOverview,
+  action: 'deliver' | 'update',
+  t: TFunction,
+  ui: string,
+) {
   return {
-    titleKey: `deliveries.confirm.${action}Title`,
+    pageTitle: t(`deliveries.confirm.${action}Title`),
     action,
     overview,
     letter: overview.letter,

@@ -16,13 +16,11 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
 
   router.get('/privacy/erase/:token', deps.linkLimit, async (req, res) => {
     const valid = await deps.privacy.eraseLinkValid(pathParam(req, 'token'));
-    res
-      .status(valid ? 200 : 404)
-      .render('privacy/erase', {
-        pageTitle: res.locals.t('erase.title'),
-        token: pathParam(req, 'token'),
-        valid,
-      });
+    res.status(valid ? 200 : 404).render('privacy/erase', {
+      pageTitle: res.locals.t('erase.title'),
+      token: pathParam(req, 'token'),
+      valid,
+    });
   });
 
   router.post('/privacy/erase/:token', deps.linkLimit, deps.csrf.verify, async (req, res) => {
@@ -35,7 +33,12 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
   });
 
   router.get('/privacy/access', (_req, res) =>
-    res.render('privacy/access', { pageTitle: res.locals.t('access.title'), values: { email: '' } }),
+    res.render('privacy/access', {
+      pageTitle: res.locals.t('access.title'),
+      values: { email: '' },
+      errors: {},
+      errorList: [],
+    }),
   );
 
   router.post('/privacy/access', deps.accessLimit, deps.csrf.verify, async (req, res) => {

@@ -4,7 +4,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { DeliveryRepository } from '../../server/deliveries/delivery-repository.js';
 import { createAccount, loginAs, signedIn } from '../support/accounts.js';
-import { addRecipient, createDraft, fieldErrors, fieldsOf, postForm } from '../support/admin-forms.js';
+import {
+  addRecipient,
+  createDraft,
+  fieldErrors,
+  fieldsOf,
+  formFields,
+  postForm,
+  withField,
+} from '../support/admin-forms.js';
 import { signingForm } from '../support/factories.js';
 import { mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
@@ -276,6 +284,30 @@ describe('delivering a letter to its recipients', () => {
     const fine = textOf(mainOf((await visitor.get(deliveryPath(dated.id))).text));
     expect(fine).not.toContain('This letter has no closing date');
     expect(fine).not.toContain('This letter has no goal');
+  });
+
+  it('says in the editor when a save takes away the closing date that delivery waits for', async () => {
+    const { id } = await publishedLetter();
+    await tested(id);
+    expect((await saveSettings(visitor, id, { mode: 'closing' })).status).toBe(303);
+    const WARNING =
+      'Delivery is set to go when the letter closes, but the letter has no closing date and does not close at its goal';
+    const editor = await visitor.get(`/admin/letters/${id}`);
+    expect(textOf(mainOf(editor.text))).not.toContain(WARNING);
+    const fields = withField(
+      withField(formFields(editor.text, 'editor-form'), 'closes_at', ''),
+      'action',
+      null,
+    );
+    const saved = await postForm(visitor, `/admin/letters/${id}`, `/admin/letters/${id}`, [
+      ...fields,
+      ['action', 'save'],
+    ]);
+    expect(saved.status).toBe(303);
+    expect((await letter(id)).closesAt).toBeNull();
+    const after = await visitor.get(saved.headers.location!);
+    expect(textOf(mainOf(after.text))).toContain(WARNING);
+    expect(startTags(after.text, 'a').some((a) => a.attrs.href === deliveryPath(id))).toBe(true);
   });
 
   it('shows bad settings beside their fields and keeps what was typed', async () => {
