@@ -123,13 +123,13 @@ export interface Platform {
   accounts: AccountService;
   /** The letters' admin use cases (dashboard, drafting, preview, workflow, collaborators). */
   letterAdmin: LetterAdmin;
-  deliveries: DeliveryService;
   /** The organizer's delivery page, and the rounds that start by themselves (the scheduler's trigger job). */
-  /** The worker thread that renders delivery letters (started on the first one). */
+  deliveries: DeliveryService;
   /** Compiles the rounds that wait (the scheduler's compile job). */
   roundCompiling: RoundCompileService;
   /** Supporters' news about a sent letter, and unsubscribing from it. */
   supporterNews: SupporterNewsService;
+  /** The worker thread that renders delivery letters (started on the first one). */
   compileWorker: LetterCompileWorker;
   exports: ExportService;
   privacy: PrivacyService;
@@ -366,9 +366,11 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     logger.child({ component: 'compile-worker' }),
     config.databasePath,
     // The thread renders delivery PDFs with its own Chromium (none with noPdf); exports use `pdf` here.
+    pdf instanceof ChromiumPdfRenderer && pdf.available ? pdf.executablePath : undefined,
+  );
   const deliveriesLogger = logger.child({ component: 'deliveries' });
   const recipientsOf = recipientsOfLetter(letters, recipients);
-    pdf instanceof ChromiumPdfRenderer && pdf.available ? pdf.executablePath : undefined,
+  const deliveries = new DeliveryService({
     letters,
     deliveries: deliveryRepository,
     rounds: new RoundStarter({
@@ -388,8 +390,6 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     access: (user, letterId) => letterAccess.forEdit(user, letterId),
   });
   const roundCompiling = new RoundCompileService({
-  );
-  const deliveries = new DeliveryService({
     db,
     audit,
     letters,
@@ -482,9 +482,9 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     signatures: signatureService,
     accounts,
     sessionStore: new SqliteSessionStore(sessions, secret, clock, SESSION_TTL_MS),
-    supporterNews,
     letterAdmin,
     deliveries,
+    supporterNews,
     exports: exportService,
     queue: new QueueService(
       outbox,
@@ -520,10 +520,10 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     i18n,
     repositories: { letters, signatures, outbox, recipients, users },
     accounts,
-    roundCompiling,
-    supporterNews,
     letterAdmin,
     deliveries,
+    roundCompiling,
+    supporterNews,
     compileWorker,
     exports: exportService,
     privacy,
