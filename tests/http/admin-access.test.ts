@@ -385,7 +385,9 @@ describe('access to the admin pages', () => {
     ids.importOfAdmin = await stageImport(as.admin, 'admin-import@example.org');
     ids.importOfOwner = await stageImport(as.owner, 'owner-import@example.org');
     openLetterForm = editorForm(
-      t.platform.letterAdmin.drafting.valuesOf(await t.platform.letterAdmin.drafting.editor(admin, letters.open)),
+      t.platform.letterAdmin.drafting.valuesOf(
+        await t.platform.letterAdmin.drafting.editor(admin, letters.open),
+      ),
     );
   });
   afterAll(async () => {
@@ -583,7 +585,9 @@ describe('access to the admin pages', () => {
       expect(editor.text).toContain('The owner’s shared draft');
       expect((await as.collaborator.get(`/admin/letters/${letters.shared}/versions`)).status).toBe(200);
       const form = editorForm(
-        t.platform.letterAdmin.drafting.valuesOf(await t.platform.letterAdmin.drafting.editor(admin, letters.shared)),
+        t.platform.letterAdmin.drafting.valuesOf(
+          await t.platform.letterAdmin.drafting.editor(admin, letters.shared),
+        ),
       );
       const preview = await as.collaborator.submit(
         '/admin',
@@ -597,7 +601,9 @@ describe('access to the admin pages', () => {
 
     it('saves a change to the text', async () => {
       const form = editorForm(
-        t.platform.letterAdmin.drafting.valuesOf(await t.platform.letterAdmin.drafting.editor(admin, letters.shared)),
+        t.platform.letterAdmin.drafting.valuesOf(
+          await t.platform.letterAdmin.drafting.editor(admin, letters.shared),
+        ),
       );
       const response = await as.collaborator.submit('/admin', `/admin/letters/${letters.shared}`, {
         ...form,
@@ -666,7 +672,9 @@ describe('access to the admin pages', () => {
       const id = await ownedLetter(owner.id, { status: 'draft', title: `A fresh draft for the ${who}` });
       const base = `/admin/letters/${id}`;
       const stored = async () => (await t.platform.repositories.letters.findById(id))!;
-      const form = editorForm(t.platform.letterAdmin.drafting.valuesOf(await t.platform.letterAdmin.drafting.editor(admin, id)));
+      const form = editorForm(
+        t.platform.letterAdmin.drafting.valuesOf(await t.platform.letterAdmin.drafting.editor(admin, id)),
+      );
 
       expect((await visitor.get(base)).status).toBe(200);
       const saved = await visitor.submit(base, base, { ...form, title_en: `Edited by the ${who}` });

@@ -331,13 +331,18 @@ describe('the audit log', () => {
         .set({ owner_id: organizer.id })
         .where('id', '=', id)
         .execute();
-      const values = deps.letterAdmin.drafting.valuesOf(await deps.letterAdmin.drafting.editor(organizer, id));
+      const values = deps.letterAdmin.drafting.valuesOf(
+        await deps.letterAdmin.drafting.editor(organizer, id),
+      );
       const edited = { ...values, sponsor: 'A sponsor waiting for review' };
-      expect((await deps.letterAdmin.drafting.save(organizer, id, edited, true)).kind).toBe('held-for-review');
+      expect((await deps.letterAdmin.drafting.save(organizer, id, edited, true)).kind).toBe(
+        'held-for-review',
+      );
       const waiting = (await t.platform.repositories.letters.findById(id))!.pendingEditAt!;
       await deps.letterAdmin.workflow.approveChanges(admin, id, waiting);
       expect(
-        (await deps.letterAdmin.drafting.save(organizer, id, { ...edited, sponsor: 'Another sponsor' }, true)).kind,
+        (await deps.letterAdmin.drafting.save(organizer, id, { ...edited, sponsor: 'Another sponsor' }, true))
+          .kind,
       ).toBe('held-for-review');
       await deps.letterAdmin.workflow.returnChanges(admin, id);
       for (const action of ['letter-changes-submitted', 'letter-changes-approved', 'letter-changes-returned'])
@@ -441,6 +446,45 @@ describe('the audit log', () => {
       expect(entry).toMatchObject({ actor_user_id: null, actor_email: 'platform' });
       expect(entry.details.signatures).toBeGreaterThanOrEqual(1);
       expect(JSON.stringify(entry)).not.toContain('kept-too-long@example.org');
+    });
+
+    it('records the other steps on a letter, each naming the letter (and the account it is shared with)', async () => {
+      const deps = t.platform.appDeps;
+      const { drafting, workflow, collaborators } = deps.letterAdmin;
+      const requireReview = async (on: boolean) =>
+        deps.settings.write({ ...(await deps.settings.read()), requireReview: on }, t.clock.now());
+      const organizer = await createAccount(t.platform, 'organizer');
+      const id = await drafting.createFromTemplate(organizer, drafting.templates()[0]!.slug);
+      await drafting.save(organizer, id, drafting.valuesOf(await drafting.editor(organizer, id)), true);
+      await requireReview(true);
+      expect((await workflow.publish(organizer, id)).kind).toBe('review-requested');
+      await workflow.returnToDraft(admin, id);
+      await requireReview(false);
+      expect((await workflow.publish(admin, id)).kind).toBe('published');
+      await workflow.close(admin, id);
+      await workflow.reopen(admin, id);
+      await collaborators.add(admin, id, organizer.email);
+      const colleague = await createAccount(t.platform, 'organizer');
+      await collaborators.add(admin, id, colleague.email);
+      await collaborators.remove(admin, id, colleague.id);
+      for (const action of [
+        'letter-created',
+        'letter-saved',
+        'letter-review-requested',
+        'letter-returned-to-draft',
+        'letter-reopened',
+      ])
+        expect(await lastEntry(t, action)).toMatchObject({
+          target_type: 'letter',
+          target_id: String(id),
+          details: { letterId: id },
+        });
+      for (const action of ['letter-collaborator-added', 'letter-collaborator-removed'])
+        expect(await lastEntry(t, action)).toMatchObject({
+          actor_email: admin.email,
+          target_id: String(id),
+          details: { letterId: id, userId: colleague.id },
+        });
     });
 
     it('has, by now, an entry for every audited action', async () => {
