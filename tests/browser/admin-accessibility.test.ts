@@ -133,7 +133,11 @@ describe('every organizer page passes axe-core without serious or critical viola
   it('the version history, with a change between two versions', async () => {
     // A published letter whose text then changes has two versions, and the second shows what changed.
     await page.goto(editorPath);
-    await page.getByRole('region', { name: 'Publishing' }).getByRole('button', { name: 'Publish' }).click();
+    await page.getByRole('region', { name: 'Publishing' }).getByRole('link', { name: 'Publish…' }).click();
+    // Publishing asks first, on a page of its own.
+    await page.waitForURL(`**${editorPath}/publish`);
+    await expectNoSeriousViolations(page);
+    await page.getByRole('button', { name: 'Yes, publish the letter' }).click();
     await page.waitForURL(`**${editorPath}?done=published`);
     const body = page.locator('#field-body_en');
     await body.fill((await body.inputValue()).replace('Respectfully,', 'With respect and hope,'));
