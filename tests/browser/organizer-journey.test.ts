@@ -214,7 +214,8 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await supporter.getByRole('combobox', { name: /Country/ }).selectOption({ label: 'South Korea' });
     await supporter.getByRole('checkbox', { name: /I have read the privacy notice/ }).check();
     await supporter.getByRole('button', { name: 'Sign the letter' }).click();
-    await supporter.waitForURL(`**/letters/${SLUG}/check-your-inbox`);
+    // The next page names the letter in the Korean text he read.
+    await supporter.waitForURL(`**/letters/${SLUG}/check-your-inbox?text=ko`);
 
     // He opens the confirmation e-mail, sent in Korean, in the captured mailbox (an admin's page: the
     // person trying the platform logs in first) and follows its link.
