@@ -1,8 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLetter, signingForm, SIMPLE_LETTER_BODY } from '../support/factories.js';
-import { byId, hrefsIn, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
+import {
+  byClass,
+  byId,
+  hrefsIn,
+  innerHtml,
+  mainOf,
+  startTags,
+  textOf,
+  textsByClass,
+} from '../support/html.js';
 import { Visitor } from '../support/http.js';
-import { signatureRows } from '../support/signing.js';
+import { signAndConfirm, signatureRows } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
 const KOREAN_TITLE = '포로가 된 병사들을 보호해 주십시오';
@@ -75,6 +84,15 @@ describe('the interface language and the language of the letter are chosen apart
     const home = await visitor.get('/').set('Accept-Language', 'en-US,en;q=0.9');
     expect(hrefsIn(mainOf(home.text))).toContain(`/letters/${slug}`);
     expect(hrefsIn(mainOf(home.text)).some((href) => href.includes('?text='))).toBe(false);
+  });
+
+  it("names the signatories' countries in the interface language, and the letter's merge fields in the text's", async () => {
+    await signAndConfirm(t, visitor, slug, { country: 'KR', display: 'full' });
+    const page = await visitor.get(`/letters/${slug}?text=ko`);
+    expect(textsByClass(page.text, 'signatory__country')).toEqual(['(South Korea)']);
+    expect(textOf(innerHtml(page.text, byClass(page.text, 'letter__text')[0]!))).toContain(
+      'Kim Ji-hoon, 대한민국',
+    );
   });
 
   it('keeps an interface language chosen in the address on the links between translations', async () => {
