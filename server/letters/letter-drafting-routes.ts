@@ -2,12 +2,12 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import { currentUser } from '../http/auth.js';
 import { redirectWithNotice } from '../http/notice.js';
 import { formBody, formText, idParam, pathParam } from '../http/input.js';
-import { languageName } from '../lib/languages.js';
 import { templateGallery } from './letter-dashboard-view.js';
 import type { LetterDraftingService } from './letter-drafting-service.js';
 import { editorNotice, editorView, type EditorPage } from './letter-editor-view.js';
 import { changeLanguages, editorValues, languageChange, previewChoice } from './letter-input.js';
 import type { LetterPreviewService } from './letter-preview-service.js';
+import { versionsView } from './letter-versions-view.js';
 import { describeProblem } from './letter-text-check.js';
 
 export interface LetterDraftingRoutesDeps {
@@ -160,25 +160,8 @@ export function letterDraftingRoutes(deps: LetterDraftingRoutesDeps): Router {
   );
 
   router.get('/letters/:id/versions', async (req, res) => {
-    const ui = res.locals.language;
-    const t = res.locals.t;
     const history = await drafting.history(currentUser(res), idParam(req, 'id'));
-    res.render('admin/letter-versions', {
-      pageTitle: t('versions.title'),
-      letter: history.letter,
-      versions: history.versions.map((v) => ({
-        ...v,
-        current: v.id === history.letter.currentVersionId,
-        diff: v.diff.map((d) => ({
-          ...d,
-          name: languageName(d.language, ui),
-          changeLabel: t(`versions.change.${d.change}`),
-          fields: d.fields
-            .filter((f) => f.changed)
-            .map((f) => ({ ...f, label: t(`editor.fields.${f.field}`) })),
-        })),
-      })),
-    });
+    res.render('admin/letter-versions', versionsView(res.locals.t, res.locals.language, history));
   });
 
   return router;
