@@ -1,31 +1,12 @@
-import { Router, type RequestHandler, type Response } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
-import { formBody, formText, idParam, translatedErrors } from '../http/input.js';
-import { ROLES } from './account.js';
+import { formBody, formText, idParam } from '../http/input.js';
+import { noticeFrom, redirectWithNotice } from '../http/notice.js';
 import type { UserAdminService } from './user-admin-service.js';
+import { EMPTY_INVITE, usersPageView } from './user-admin-view.js';
 
-async function renderList(
-  res: Response,
-  users: UserAdminService,
-  form: { values: { email: string; role: string }; errors: Record<string, string> },
-  status = 200,
-  notice?: string,
-) {
-  const t = res.locals.t;
-  const me = currentUser(res);
-  res.status(status).render('admin/users', {
-    titleKey: 'users.title',
-    users: (await users.list(me)).map((u) => ({
-      ...u,
-      me: u.id === me.id,
-      roles: ROLES.map((r) => ({ role: r, selected: r === u.role, label: t(`users.roles.${r}`) })),
-    })),
-    roles: ROLES.map((r) => ({ role: r, selected: r === form.values.role, label: t(`users.roles.${r}`) })),
-    values: form.values,
-    ...translatedErrors(t, form.errors),
-    notice,
-  });
-}
+/** The notices the users page shows after a step. */
+const NOTICES = ['invited', 'role', 'disabled', 'enabled', 'unlocked'];
 
 /** Accounts for admins: list, invite, change role, disable and enable, unlock logins. */
 export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify: RequestHandler } }): Router {
@@ -34,57 +15,71 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
 
   router.get('/users', async (req, res) => {
     const t = res.locals.t;
-    const done = req.query.done;
-    const notice =
-      typeof done === 'string' && ['invited', 'role', 'disabled', 'enabled', 'unlocked'].includes(done)
-        ? t(`users.notices.${done}`)
-        : undefined;
-    await renderList(res, deps.users, { values: { email: '', role: 'organizer' }, errors: {} }, 200, notice);
+    const me = currentUser(res);
+    res.render(
+      'admin/users',
+      usersPageView(
+        t,
+        me,
+        await deps.users.list(me),
+        EMPTY_INVITE,
+        noticeFrom(req, t, 'users.notices', NOTICES),
+      ),
+    );
   });
 
   router.post('/users/invite', deps.csrf.verify, async (req, res) => {
     const body = formBody(req.body);
     const values = { email: formText(body, 'email').trim(), role: formText(body, 'role') };
-    const outcome = await deps.users.invite(currentUser(res), values.email, values.role);
-    if (outcome.kind === 'invalid')
-      return renderList(res, deps.users, { values, errors: outcome.errors }, 422);
-    res.redirect(303, '/admin/users?done=invited');
+    const me = currentUser(res);
+    const outcome = await deps.users.invite(me, values.email, values.role);
+    if (outcome.kind === 'invalid') {
+      // Shown again with what was typed, beside the list as it is.
+      const users = await deps.users.list(me);
+      return res
+        .status(422)
+        .render(
+          'admin/users',
+          usersPageView(res.locals.t, me, users, { values, errors: outcome.errors }, undefined),
+        );
+    }
+    redirectWithNotice(res, '/admin/users', 'invited');
   });
 
   router.post('/users/:id/role', deps.csrf.verify, async (req, res) => {
     await deps.users.changeRole(currentUser(res), idParam(req, 'id'), formText(formBody(req.body), 'role'));
-    res.redirect(303, '/admin/users?done=role');
+    redirectWithNotice(res, '/admin/users', 'role');
   });
 
   // Disabling asks first: the person is logged out everywhere at once.
   router.get('/users/:id/disable', async (req, res) => {
     res.render('admin/user-disable', {
-      titleKey: 'users.disable.title',
+      pageTitle: res.locals.t('users.disable.title'),
       user: await deps.users.find(currentUser(res), idParam(req, 'id')),
     });
   });
 
   router.post('/users/:id/disable', deps.csrf.verify, async (req, res) => {
     await deps.users.disable(currentUser(res), idParam(req, 'id'));
-    res.redirect(303, '/admin/users?done=disabled');
+    redirectWithNotice(res, '/admin/users', 'disabled');
   });
 
   // Unlocking asks first, and says until when the account is locked: the lock may be an attack in progress.
   router.get('/users/:id/unlock', async (req, res) => {
     res.render('admin/user-unlock', {
-      titleKey: 'users.unlock.title',
+      pageTitle: res.locals.t('users.unlock.title'),
       user: await deps.users.findListed(currentUser(res), idParam(req, 'id')),
     });
   });
 
   router.post('/users/:id/unlock', deps.csrf.verify, async (req, res) => {
     await deps.users.unlock(currentUser(res), idParam(req, 'id'));
-    res.redirect(303, '/admin/users?done=unlocked');
+    redirectWithNotice(res, '/admin/users', 'unlocked');
   });
 
   router.post('/users/:id/enable', deps.csrf.verify, async (req, res) => {
     await deps.users.enable(currentUser(res), idParam(req, 'id'));
-    res.redirect(303, '/admin/users?done=enabled');
+    redirectWithNotice(res, '/admin/users', 'enabled');
   });
 
   return router;

@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
 import { idParam } from '../http/input.js';
+import { noticeFrom, redirectWithNotice } from '../http/notice.js';
 import type { QueueService } from './queue-service.js';
 
 export interface QueueRoutesDeps {
@@ -8,39 +9,42 @@ export interface QueueRoutesDeps {
   csrf: { verify: RequestHandler };
 }
 
+/** The notices the queue page shows after a step. */
+const NOTICES = ['retried', 'cancelled'];
+
 /** The mail queue page for admins: counts, the oldest waiting message, failures with retry and cancel. */
 export function queueRoutes(deps: QueueRoutesDeps): Router {
   const router = Router();
   router.use('/queue', requireAdmin);
 
   router.get('/queue', async (req, res) => {
+    const t = res.locals.t;
     const overview = await deps.queue.overview(currentUser(res));
-    const done = req.query.done;
     res.render('admin/queue', {
-      titleKey: 'queue.title',
+      pageTitle: t('queue.title'),
       overview,
       statuses: (['queued', 'sending', 'retrying', 'sent', 'failed', 'cancelled'] as const).map((status) => ({
         status,
         count: overview.counts[status] ?? 0,
       })),
-      notice: done === 'retried' || done === 'cancelled' ? `queue.notices.${done}` : undefined,
+      notice: noticeFrom(req, t, 'queue.notices', NOTICES),
     });
   });
 
   router.post('/queue/:id/retry', deps.csrf.verify, async (req, res) => {
     await deps.queue.retry(currentUser(res), idParam(req, 'id'));
-    res.redirect(303, '/admin/queue?done=retried');
+    redirectWithNotice(res, '/admin/queue', 'retried');
   });
 
   // Cancelling asks first: the message will never be sent.
   router.get('/queue/:id/cancel', async (req, res) => {
     const message = await deps.queue.find(currentUser(res), idParam(req, 'id'));
-    res.render('admin/queue-cancel', { titleKey: 'queue.cancel.title', message });
+    res.render('admin/queue-cancel', { pageTitle: res.locals.t('queue.cancel.title'), message });
   });
 
   router.post('/queue/:id/cancel', deps.csrf.verify, async (req, res) => {
     await deps.queue.cancel(currentUser(res), idParam(req, 'id'));
-    res.redirect(303, '/admin/queue?done=cancelled');
+    redirectWithNotice(res, '/admin/queue', 'cancelled');
   });
 
   return router;
