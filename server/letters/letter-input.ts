@@ -21,7 +21,7 @@ export interface EditorValues {
   texts: Record<string, { title: string; summary: string; body: string }>;
 }
 
-/** A message for one field: an i18n key and its parameters (template problems carry their position). */
+/** A message for one field: an i18n key and its parameters (letter text problems carry their position). */
 export interface FieldError {
   key: string;
   params?: Record<string, string | number>;

@@ -199,7 +199,7 @@ class Estimator {
 /**
  * The length of a letter text rendered with these fields, computed without rendering it; stops as soon
  * as it passes `limit`. With `signatories` larger than the names in `fields`, a signatory list is
- * counted as that many names of the average length given. The text must have passed the template check.
+ * counted as that many names of the average length given. The text must have passed the letter text check.
  */
 export function estimateLetterLength(
   source: string,

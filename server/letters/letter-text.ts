@@ -6,7 +6,7 @@ export type { LetterMergeFields };
 /**
  * Letter texts are plain text with Handlebars merge fields: a blank line separates paragraphs, a newline
  * breaks a line. One rendering produces the plain-text letter; the HTML letter is that text escaped as a
- * whole and cut into paragraphs, so nothing written in a template or a merge value can become markup.
+ * whole and cut into paragraphs, so nothing written in a letter text or a merge value can become markup.
  */
 
 export interface RenderedLetter {

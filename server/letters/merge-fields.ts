@@ -1,9 +1,9 @@
 /**
- * The documented merge fields of a letter text: the one list that the template checker allows, the
+ * The documented merge fields of a letter text: the one list that the letter text check allows, the
  * editor documents beside the text, and rendering fills in. No I/O here.
  */
 
-/** What a letter text is rendered with. Every value is already formatted text: templates never compute. */
+/** What a letter text is rendered with. Every value is already formatted text: letter texts never compute. */
 export interface LetterMergeFields {
   recipient: { name: string; title: string; organisation: string; salutation: string };
   letter: { title: string };
@@ -26,7 +26,7 @@ export type MergeField =
 const text = { kind: 'text' } as const;
 
 /**
- * Every merge field by its path as written in a template. Lists can be walked with {{#each}}; inside,
+ * Every merge field by its path as written in a letter text. Lists can be walked with {{#each}}; inside,
  * only the item's own fields are allowed.
  */
 export const MERGE_FIELDS: Readonly<Record<string, MergeField>> = {
@@ -48,7 +48,7 @@ export const LETTER_HELPERS = ['if', 'unless', 'each'] as const;
 /** Data variables allowed inside {{#each}}. */
 export const EACH_DATA_VARIABLES = ['index', 'first', 'last'] as const;
 
-/** How the editor documents each field: the template snippet and the key of its explanation. */
+/** How the editor documents each field: the snippet to write in a letter text and the key of its explanation. */
 export const MERGE_FIELD_DOCS: readonly { snippet: string; descriptionKey: string }[] = [
   { snippet: '{{recipient.salutation}}', descriptionKey: 'mergeFields.recipientSalutation' },
   { snippet: '{{recipient.name}}', descriptionKey: 'mergeFields.recipientName' },
