@@ -371,6 +371,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const deliveriesLogger = logger.child({ component: 'deliveries' });
   const recipientsOf = recipientsOfLetter(letters, recipients);
   const deliveries = new DeliveryService({
+    db,
+    audit,
     letters,
     deliveries: deliveryRepository,
     rounds: new RoundStarter({

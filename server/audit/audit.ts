@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = [
   'message-retried',
   'message-cancelled',
   'delivery',
+  'delivery-settings-changed',
   'export',
   'signature-invalidated',
   'signature-restored',

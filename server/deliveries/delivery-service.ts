@@ -1,4 +1,6 @@
 import type { User } from '../accounts/account.js';
+import type { AuditRepository } from '../audit/audit-repository.js';
+import type { Db } from '../db/database.js';
 import type { Letter } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
@@ -23,6 +25,8 @@ import type { PdfRenderer } from './pdf-renderer.js';
 import type { RoundStarter } from './round-starter.js';
 
 export interface DeliveryServiceDeps {
+  db: Db;
+  audit: AuditRepository;
   letters: LetterRepository;
   deliveries: DeliveryRepository;
   rounds: RoundStarter;
@@ -136,7 +140,21 @@ export class DeliveryService {
       const errors = { mode: 'deliveries.errors.testFirst' };
       return { kind: 'invalid', errors, overview: await this.overviewOf(letter) };
     }
-    await this.deps.deliveries.saveSettings(letter.id, parsed.settings, now);
+    const { mode, milestoneEvery, deliverAt } = parsed.settings;
+    await this.deps.db.transaction().execute(async (tx) => {
+      await this.deps.deliveries.with(tx).saveSettings(letter.id, parsed.settings, now);
+      // The reply address is left out: the entry says how the letter goes, not whom it names.
+      await this.deps.audit.with(tx).record(
+        {
+          actor: user,
+          action: 'delivery-settings-changed',
+          targetType: 'letter',
+          targetId: letter.id,
+          details: { letterId: letter.id, mode, milestoneEvery, deliverAt: deliverAt?.toISOString() ?? null },
+        },
+        now,
+      );
+    });
     return { kind: 'saved' };
   }
 

@@ -205,6 +205,14 @@ describe('the audit log', () => {
       const entries = (await auditEntries(t, 'delivery')).filter((e) => e.target_id === String(id));
       expect(entries.map((e) => e.details.kind)).toEqual(['test', 'delivery']);
       for (const e of entries) expect(e).toMatchObject({ actor_email: admin.email, target_type: 'letter' });
+      const settings = { mode: 'milestones', milestone_every: '100', deliver_at: '', reply_to: '' };
+      expect((await submit(as, `${base}/settings`, settings, base)).status).toBe(303);
+      expect(await lastEntry(t, 'delivery-settings-changed')).toMatchObject({
+        actor_email: admin.email,
+        target_type: 'letter',
+        target_id: String(id),
+        details: { letterId: id, mode: 'milestones', milestoneEvery: 100, deliverAt: null },
+      });
     });
 
     it('records an export', async () => {
