@@ -328,6 +328,13 @@ describe('delivering a letter to its recipients', () => {
     const replyTo = startTags(response.text, 'input').find((i) => i.attrs.name === 'reply_to');
     expect(replyTo?.attrs.value).toBe('not an address');
     expect(await savedSettings(id)).toBeUndefined();
+    // Nothing saved, nothing audited.
+    const audited = await t.platform.db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('action', '=', 'delivery-settings-changed')
+      .execute();
+    expect(audited).toEqual([]);
   });
 
   it("sends a test only to the organizer's address, once per recipient language, marked [TEST]", async () => {
