@@ -202,12 +202,13 @@ export class LetterDraftingService {
     // Who may edit is checked first (404/403 before anything is read from the form); everything the
     // save decides is read again inside its transaction, where the letter may have been published,
     // delivered or approved since the form was read.
-    const accessed = await this.deps.access.forEdit(user, letterId);
+    await this.deps.access.forEdit(user, letterId);
     const decision = await this.deps.db
       .transaction()
       .execute((tx) => this.decideSave(tx, user, letterId, values, confirmNewVersion));
     if (decision.kind === 'invalid' || decision.kind === 'confirm-new-version')
-      return { ...decision, state: await this.deps.states.read(user, accessed) };
+      // The form is shown again over the letter as it is now.
+      return { ...decision, state: await this.editor(user, letterId) };
     return decision;
   }
 
