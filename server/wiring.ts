@@ -46,6 +46,7 @@ import { PrivacyService } from './signatures/privacy-service.js';
 import { ConfirmationEmail } from './signatures/confirmation-email.js';
 import { MailLinks } from './mail/mail-links.js';
 import { PlatformMail } from './mail/platform-mail.js';
+import { ReviewNoticeMail } from './mail/review-notice-mail.js';
 import { CapturedMailEraser } from './mail/captured-mail-eraser.js';
 import { readSeedLetters } from '../seeds/seed-loader.js';
 import { AccountService } from './accounts/account-service.js';
@@ -285,11 +286,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
 
   const accounts = new AccountService({ audit, users, throttles, sessions, clock, secret });
   let templates: ReturnType<typeof readSeedLetters> | undefined;
-  // H3 replaces this with the mail module's review notices
-  const reviewNotices: ReviewNotices = {
-    awaitingReview: async () => {},
-    reviewed: async () => {},
-  };
+  // Review steps queue their e-mails (to admins; to the letter's organizers) through the mail module.
+  const reviewNotices: ReviewNotices = new ReviewNoticeMail({ mail, accounts: users, letters, clock });
   const letterAccess = new LetterAccess(letters);
   const editorStates = new EditorStates({
     letters,
