@@ -3,12 +3,14 @@ import { keyedHash, sameSecret } from '../lib/keyed-hash.js';
 /**
  * Links in e-mails carry `<ref>.<mac>`: the signature's random reference and an HMAC of it for one
  * purpose. Nothing secret is stored, the links stay valid across re-sends, and a confirm link cannot be
- * turned into a withdraw link.
+ * turned into a withdraw link. Kept in mail/ (the kernel) because e-mails carry them; services build
+ * and read links through MailLinks, tests and the routes' 404s through these two functions.
  */
 export type TokenPurpose = 'confirm' | 'withdraw' | 'unsubscribe' | 'erase';
 
 const MAC_LENGTH = 32;
 
+/** The token of a signature's link for one purpose: `<ref>.<mac>`. */
 export function signatureToken(secret: string, ref: string, purpose: TokenPurpose): string {
   return `${ref}.${keyedHash(secret, `signature-${purpose}`, ref).slice(0, MAC_LENGTH)}`;
 }
