@@ -3,8 +3,8 @@ import { keyedHash, sameSecret } from '../lib/keyed-hash.js';
 /**
  * Links in e-mails carry `<ref>.<mac>`: the signature's random reference and an HMAC of it for one
  * purpose. Nothing secret is stored, the links stay valid across re-sends, and a confirm link cannot be
- * turned into a withdraw link. Kept in mail/ (the kernel) because e-mails carry them; services build
- * and read links through MailLinks, tests and the routes' 404s through these two functions.
+ * turned into a withdraw link. Kept in mail/ (the kernel) because e-mails carry them: services build
+ * and read the links through MailLinks; only it and tests call these two functions.
  */
 export type TokenPurpose = 'confirm' | 'withdraw' | 'unsubscribe' | 'erase';
 
