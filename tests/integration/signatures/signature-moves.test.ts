@@ -188,6 +188,32 @@ describe('moving a signature', () => {
     );
   });
 
+  it('moves the counters with each legal move, one by one, so they equal a recount afterwards', async () => {
+    const { id: letterId } = await createLetter(t.db, NOW, { goal: null });
+    // A signature already counted in the same country, so a move down never meets an empty counter.
+    await stored(letterId, 'confirmed', 'KR');
+    const legal = SIGNATURE_STATUSES.flatMap((from) =>
+      SIGNATURE_TRANSITIONS[from].map((to) => ({ from, to })),
+    );
+    expect(legal).toHaveLength(8);
+    for (const { from, to } of legal) {
+      const id = await stored(letterId, from, 'KR');
+      const before = await countersAndRecount([letterId]);
+      expect(before.kept, `before ${from} → ${to}`).toEqual(before.recount);
+      const moved = await inTransaction([{ id, from, to }]);
+      expect(
+        moved.map((s) => s.status),
+        `${from} → ${to}`,
+      ).toEqual([to]);
+      const after = await countersAndRecount([letterId]);
+      expect(after.kept, `${from} → ${to}`).toEqual(after.recount);
+      const counted = (c: typeof after) => c.kept.letters[0]!.signature_count;
+      expect(counted(after) - counted(before), `${from} → ${to}`).toBe(
+        Number(to === 'confirmed') - Number(from === 'confirmed'),
+      );
+    }
+  });
+
   it('refuses every move the transitions do not allow, changing nothing, even with legal moves in the same batch', async () => {
     const { id: letterId } = await createLetter(t.db, NOW);
     const byStatus = Object.fromEntries(
