@@ -65,7 +65,7 @@ async function renderForm(
 ) {
   const t = res.locals.t;
   res.status(status).render('admin/exports', {
-    titleKey: 'exports.title',
+    pageTitle: t('exports.title'),
     values,
     ...translatedErrors(t, errors),
     letters: (await deps.letterSlugs(currentUser(res))).map((l) => ({

@@ -2,6 +2,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import multer from 'multer';
 import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam, pathParam, translatedErrors } from '../http/input.js';
+import { noticeFrom, redirectWithNotice } from '../http/notice.js';
 import { LETTER_LANGUAGES } from '../lib/languages.js';
 import { countryOptions } from '../lib/countries.js';
 import { AppError } from '../lib/errors.js';
@@ -46,7 +47,7 @@ function renderForm(
   const ui = res.locals.language;
   const translated = translatedErrors(t, view.errors ?? {});
   res.status(status).render('admin/recipient-edit', {
-    titleKey: view.id ? 'recipients.editTitle' : 'recipients.newTitle',
+    pageTitle: t(view.id ? 'recipients.editTitle' : 'recipients.newTitle'),
     id: view.id,
     action: view.id ? `/admin/recipients/${view.id}` : '/admin/recipients',
     values: view.values,
@@ -88,9 +89,11 @@ function uploadedFile(): RequestHandler {
 }
 
 function renderUpload(req: Request, res: Response, status = 200, error?: string, pasted = '') {
+  const t = res.locals.t;
   res.status(status).render('admin/recipients-import', {
-    titleKey: 'recipients.import.title',
-    error,
+    pageTitle: t('recipients.import.title'),
+    // A whole-file problem: the summary says it, with no field to link to.
+    errorList: error ? [{ field: '', message: error }] : [],
     pasted,
     columns: RECIPIENT_CSV_COLUMNS.map((column) => ({
       column,
@@ -98,7 +101,7 @@ function renderUpload(req: Request, res: Response, status = 200, error?: string,
       aliases: RECIPIENT_CSV_ALIASES[column].join(', '),
     })),
     maxMegabytes: MAX_IMPORT_BYTES / 1024 / 1024,
-    cancelled: req.query.done === 'cancelled',
+    notice: noticeFrom(req, t, 'recipients.import', ['cancelled']),
   });
 }
 
@@ -112,18 +115,12 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
     const t = res.locals.t;
     const query = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
     const list = await recipients.list(query);
-    const done = req.query.done;
-    const counts = ['created', 'updated', 'skipped'].map((k) => Number(req.query[k] ?? 0));
     res.render('admin/recipients', {
-      titleKey: 'recipients.title',
+      pageTitle: t('recipients.title'),
       query,
       recipients: list.map((r) => ({ ...r, languageLabel: languageName(r.language, ui) })),
-      notice:
-        done === 'imported'
-          ? t('recipients.notices.imported', { created: counts[0], updated: counts[1], skipped: counts[2] })
-          : typeof done === 'string' && ['saved', 'created', 'deleted'].includes(done)
-            ? t(`recipients.notices.${done}`)
-            : undefined,
+      // An import's notice says its counts, which redirectWithNotice put in the address.
+      notice: noticeFrom(req, t, 'recipients.notices', ['imported', 'saved', 'created', 'deleted']),
     });
   });
 
@@ -133,7 +130,7 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
     const values = recipientFormValues(formBody(req.body));
     const outcome = await recipients.create(currentUser(res), values);
     if (outcome.kind === 'invalid') return renderForm(res, { values, errors: outcome.errors }, 422);
-    res.redirect(303, '/admin/recipients?done=created');
+    redirectWithNotice(res, '/admin/recipients', 'created');
   });
 
   router.get('/recipients/import', (req, res) => renderUpload(req, res));
@@ -162,15 +159,12 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
       pathParam(req, 'id'),
       importChoices(formBody(req.body)),
     );
-    res.redirect(
-      303,
-      `/admin/recipients?done=imported&created=${result.created}&updated=${result.updated}&skipped=${result.skipped}`,
-    );
+    redirectWithNotice(res, '/admin/recipients', 'imported', result);
   });
 
   router.post('/recipients/import/:id/cancel', deps.csrf.verify, async (req, res) => {
     await recipients.cancel(currentUser(res), pathParam(req, 'id'));
-    res.redirect(303, '/admin/recipients/import?done=cancelled');
+    redirectWithNotice(res, '/admin/recipients/import', 'cancelled');
   });
 
   router.get('/recipients/:id', async (req, res) => {
@@ -194,14 +188,14 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
         return renderForm(res, { id, values, locked: true }, 403);
       throw error;
     }
-    res.redirect(303, '/admin/recipients?done=saved');
+    redirectWithNotice(res, '/admin/recipients', 'saved');
   });
 
   // Deleting asks first.
   router.get('/recipients/:id/delete', async (req, res) => {
     const { recipient, mayChange } = await recipients.editable(currentUser(res), idParam(req, 'id'));
     res.render('admin/recipient-delete', {
-      titleKey: 'recipients.delete.title',
+      pageTitle: res.locals.t('recipients.delete.title'),
       recipient,
       locked: !mayChange,
     });
@@ -209,7 +203,7 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
 
   router.post('/recipients/:id/delete', deps.csrf.verify, async (req, res) => {
     await recipients.delete(currentUser(res), idParam(req, 'id'));
-    res.redirect(303, '/admin/recipients?done=deleted');
+    redirectWithNotice(res, '/admin/recipients', 'deleted');
   });
 
   return router;

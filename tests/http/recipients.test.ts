@@ -59,10 +59,15 @@ function previewRows(html: string): PreviewRow[] {
   });
 }
 
-/** The message at the top of the import form, or "". */
+/** The message in the error summary at the top of the import form (its list, under the heading), or "". */
 function uploadError(html: string): string {
-  const [summary] = byClass(mainOf(html), 'error-summary');
-  return summary ? textOf(innerHtml(mainOf(html), summary)) : '';
+  const main = mainOf(html);
+  const [summary] = byClass(main, 'error-summary');
+  if (!summary) return '';
+  const inner = innerHtml(main, summary);
+  return startTags(inner, 'li')
+    .map((li) => textOf(innerHtml(inner, li)))
+    .join(' ');
 }
 
 describe('the recipients directory', () => {
