@@ -34,6 +34,7 @@ import { settingsRoutes } from './settings/settings-routes.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { csrfProtection, requestLimits, securityHeaders } from './http/security.js';
 import type { LimitRepository } from './limits/limit-repository.js';
+import { DatabaseLimitStore } from './limits/limit-store.js';
 import { createViewEngine } from './http/views.js';
 import type { LetterService } from './letters/letter-service.js';
 import { letterRoutes } from './letters/letter-routes.js';
@@ -112,7 +113,11 @@ function redactUrl(url: string): string {
 /** Builds the Express app. It never listens: main.ts does, and tests use it through supertest. */
 export function createApp(deps: AppDeps): Express {
   const { config } = deps;
-  const limitPerIp = requestLimits({ limits: deps.limits, clock: deps.clock, secret: deps.secret });
+  const limitPerIp = requestLimits({
+    store: (name) => new DatabaseLimitStore(deps.limits, deps.clock, name),
+    clock: deps.clock,
+    secret: deps.secret,
+  });
   const https = config.publicUrl.startsWith('https:');
   const app = express();
   app.disable('x-powered-by');

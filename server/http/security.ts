@@ -2,13 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { doubleCsrf } from 'csrf-csrf';
 import helmet from 'helmet';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import type { TFunction } from '../lib/i18n.js';
 import { keyedHash } from '../lib/keyed-hash.js';
-import { DatabaseLimitStore } from '../limits/limit-store.js';
-import type { LimitRepository } from '../limits/limit-repository.js';
 
 /** Security headers: a strict CSP (no inline script or style), no framing, no referrer leaks to other sites. */
 export function securityHeaders(options: { https: boolean }): RequestHandler {
@@ -103,7 +101,12 @@ function waitText(t: TFunction, seconds: number): string {
  * its /56 block), never the address itself. Past the limit: 429 with `Retry-After` and a page that says
  * how long to wait.
  */
-export function requestLimits(deps: { limits: LimitRepository; clock: Clock; secret: string }): LimitPerIp {
+export function requestLimits(deps: {
+  /** Makes the store that keeps one limit's counters (the database's: limits/limit-store.ts, given by app.ts). */
+  store: (name: string) => Store;
+  clock: Clock;
+  secret: string;
+}): LimitPerIp {
   let made = 0;
   return (limit, windowMs, options = {}) => {
     made += 1;
@@ -114,7 +117,7 @@ export function requestLimits(deps: { limits: LimitRepository; clock: Clock; sec
       skipFailedRequests: options.countRejected === false,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
-      store: new DatabaseLimitStore(deps.limits, deps.clock, name),
+      store: deps.store(name),
       keyGenerator: (req) => keyedHash(deps.secret, 'request-limit', ipKeyGenerator(req.ip ?? 'unknown')),
       handler: (req, res, next) => {
         const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
