@@ -284,7 +284,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     ],
   });
 
-  const accounts = new AccountService({ audit, users, throttles, sessions, clock, secret });
+  const accounts = new AccountService({ db, audit, users, throttles, sessions, clock, secret });
   let templates: ReturnType<typeof readSeedLetters> | undefined;
   // Review steps queue their e-mails (to admins; to the letter's organizers) through the mail module.
   const reviewNotices: ReviewNotices = new ReviewNoticeMail({ mail, accounts: users, letters, clock });

@@ -1,4 +1,5 @@
 import type { AuditRepository } from '../audit/audit-repository.js';
+import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import {
@@ -19,6 +20,7 @@ import type { UserRepository } from './user-repository.js';
 import { looksLikeEmailAddress } from '../lib/email-address.js';
 
 export interface AccountServiceDeps {
+  db: Db;
   audit: AuditRepository;
   users: UserRepository;
   throttles: LoginThrottleRepository;
@@ -116,10 +118,16 @@ export class AccountService {
       );
       return this.recordFailure(keys, now);
     }
-    await this.deps.throttles.clear(keys.pair);
-    await this.deps.throttles.clear(keys.account);
-    await this.deps.users.recordLogin(user.id, now);
-    await this.deps.audit.record({ actor: { id: user.id, email: user.email }, action: 'login' }, now);
+    // The login, its counts cleared and its audit entry are one transaction: no login goes unrecorded.
+    await this.deps.db.transaction().execute(async (tx) => {
+      const throttles = this.deps.throttles.with(tx);
+      await throttles.clear(keys.pair);
+      await throttles.clear(keys.account);
+      await this.deps.users.with(tx).recordLogin(user.id, now);
+      await this.deps.audit
+        .with(tx)
+        .record({ actor: { id: user.id, email: user.email }, action: 'login' }, now);
+    });
     return { kind: 'ok', user };
   }
 

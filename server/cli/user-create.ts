@@ -35,6 +35,7 @@ async function main(): Promise<number> {
   try {
     await migrateToLatest(db);
     const accounts = new AccountService({
+      db,
       audit: new AuditRepository(db),
       users: new UserRepository(db),
       throttles: new LoginThrottleRepository(db),

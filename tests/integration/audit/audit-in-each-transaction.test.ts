@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../../server/accounts/account.js';
 import type { AuditAction } from '../../../server/audit/audit.js';
 import type { AppDeps } from '../../../server/app.js';
-import { createAccount } from '../../support/accounts.js';
+import { createAccount, TEST_PASSWORD } from '../../support/accounts.js';
 import { AUDIT_REFUSED, auditEntries, whileAuditRefused } from '../../support/audit-log.js';
 import { createLetter } from '../../support/factories.js';
 import { storeSignature } from '../../support/stored-signatures.js';
@@ -267,5 +267,22 @@ describe('a refused change leaves no entry', () => {
     const entries = await auditEntries(t.platform.db);
     await expect(change()).rejects.toMatchObject({ status });
     expect(await auditEntries(t.platform.db)).toEqual(entries);
+  });
+});
+
+describe('a login', () => {
+  it('is recorded in the transaction that records it on the account', async () => {
+    const user = await createAccount(t.platform, 'organizer');
+    const lastLogin = async () => (await t.platform.repositories.users.findById(user.id))!.lastLoginAt;
+    await expect(
+      whileAuditRefused(t.platform.db, () =>
+        t.platform.accounts.login(user.email, TEST_PASSWORD, '192.0.2.1'),
+      ),
+    ).rejects.toThrow(AUDIT_REFUSED);
+    expect(await lastLogin()).toBeNull();
+
+    expect((await t.platform.accounts.login(user.email, TEST_PASSWORD, '192.0.2.1')).kind).toBe('ok');
+    expect(await lastLogin()).toEqual(t.clock.now());
+    expect((await auditEntries(t.platform.db, 'login')).at(-1)).toMatchObject({ actor_user_id: user.id });
   });
 });
