@@ -1,14 +1,14 @@
-import { Router, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { currentUser, requireUser } from '../http/auth.js';
-import { formBody, formText, pathParam } from '../http/input.js';
+import { formBody, pathParam } from '../http/input.js';
 import { noticeFrom, redirectWithNotice } from '../http/notice.js';
 import type { Clock } from '../lib/clock.js';
 import type { TFunction } from '../lib/i18n.js';
 import { PASSWORD_MIN_LENGTH, safeNextPath } from './account.js';
+import { parseLogin, parseNewPassword, parseResetRequest } from './account-input.js';
 import type { AccountService } from './account-service.js';
 import { RESET_MINUTES, type PasswordResetService } from './password-reset-service.js';
-import { looksLikeEmailAddress } from '../lib/email-address.js';
 import type { SqliteSessionStore } from './session-store.js';
 import type { UserAdminService } from './user-admin-service.js';
 
@@ -27,12 +27,23 @@ export interface AccountRoutesDeps {
   clock: Clock;
 }
 
+/** Field errors as i18n keys, keyed by field. */
+type FieldErrors = Partial<Record<string, string>>;
+
 /** Seconds under a minute and a half, minutes above: "wait 5 seconds" reads better than "wait 1 minute". */
 function waitText(t: TFunction, until: Date, now: Date): string {
   const seconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
   return seconds < 90
     ? t('account.wait.seconds', { count: seconds })
     : t('account.wait.minutes', { count: Math.ceil(seconds / 60) });
+}
+
+/** A password form's errors translated (a password rule names the minimum length), beside each field and in the summary. */
+function passwordErrors(t: TFunction, keys: FieldErrors) {
+  const errors: Record<string, string> = {};
+  for (const [field, key] of Object.entries(keys))
+    if (key) errors[field] = t(key, { min: PASSWORD_MIN_LENGTH });
+  return { errors, errorList: Object.entries(errors).map(([field, message]) => ({ field, message })) };
 }
 
 /** The login form; a refusal is about the pair of fields, so its message in the summary links to neither. */
@@ -51,7 +62,18 @@ function renderLogin(
   });
 }
 
-/** Logging in and out, and changing one's password. */
+/** A new session for the account: a new id at login, so an id planted before it (session fixation) is worth nothing. */
+async function startSession(req: Request, userId: number): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    req.session.regenerate((error) => (error ? reject(error) : resolve())),
+  );
+  req.session.userId = userId;
+  await new Promise<void>((resolve, reject) =>
+    req.session.save((error) => (error ? reject(error) : resolve())),
+  );
+}
+
+/** Logging in and out, invitations, forgotten passwords, and changing one's password. */
 export function accountRoutes(deps: AccountRoutesDeps): Router {
   const router = Router();
 
@@ -62,15 +84,13 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
   });
 
   router.post('/login', deps.loginLimit, deps.csrf.verify, async (req, res) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const values = { email: formText(body, 'email').trim(), next: safeNextPath(body.next) };
-    const password = formText(body, 'password');
     const t = res.locals.t;
-    if (!values.email || !password)
-      return renderLogin(res, 422, values, t('account.errors.missingCredentials'));
+    const form = parseLogin(formBody(req.body));
+    if (!form.ok) return renderLogin(res, 422, form.values, t(form.errorKey));
+    const values = { email: form.email, next: form.next };
     // req.ip honours TRUST_PROXY: behind a proxy, the client's address, not the proxy's. An IPv6
     // client counts as its /56 network: one home or host has a whole range to rotate through.
-    const outcome = await deps.accounts.login(values.email, password, ipKeyGenerator(req.ip ?? ''));
+    const outcome = await deps.accounts.login(form.email, form.password, ipKeyGenerator(req.ip ?? ''));
     if (outcome.kind === 'invalid')
       return renderLogin(res, 401, values, t('account.errors.invalidCredentials'));
     if (outcome.kind === 'wait') {
@@ -86,66 +106,50 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
         t('account.errors.tooManyAttempts', { wait: waitText(t, outcome.until, now) }),
       );
     }
-    // A new session id at login: an id planted before login (session fixation) is worth nothing after it.
-    await new Promise<void>((resolve, reject) =>
-      req.session.regenerate((error) => (error ? reject(error) : resolve())),
-    );
-    req.session.userId = outcome.user.id;
-    await new Promise<void>((resolve, reject) =>
-      req.session.save((error) => (error ? reject(error) : resolve())),
-    );
-    res.redirect(303, outcome.user.mustChangePassword ? '/account/password' : values.next);
+    await startSession(req, outcome.user.id);
+    res.redirect(303, outcome.user.mustChangePassword ? '/account/password' : form.next);
   });
 
-  router.get('/account/invite/:token', async (req, res) => {
-    const user = await deps.invitations.invitation(pathParam(req, 'token'));
-    res.status(user ? 200 : 404).render('accounts/invitation', {
+  const renderInvitation = (
+    res: Response,
+    status: number,
+    token: string,
+    email: string | null,
+    errors: FieldErrors = {},
+  ) =>
+    res.status(status).render('accounts/invitation', {
       pageTitle: res.locals.t('account.invitation.title'),
-      valid: Boolean(user),
-      email: user?.email,
-      token: pathParam(req, 'token'),
+      valid: email !== null,
+      email,
+      token,
       minLength: PASSWORD_MIN_LENGTH,
-      errors: {},
-      errorList: [],
+      ...passwordErrors(res.locals.t, errors),
     });
+
+  router.get('/account/invite/:token', async (req, res) => {
+    const token = pathParam(req, 'token');
+    const user = await deps.invitations.invitation(token);
+    renderInvitation(res, user ? 200 : 404, token, user?.email ?? null);
   });
 
   router.post('/account/invite/:token', deps.loginLimit, deps.csrf.verify, async (req, res) => {
-    const t = res.locals.t;
-    const body = formBody(req.body);
     const token = pathParam(req, 'token');
-    const password = formText(body, 'password');
-    const render = (status: number, errors: Record<string, string>, email?: string) =>
-      res.status(status).render('accounts/invitation', {
-        pageTitle: res.locals.t('account.invitation.title'),
-        valid: status !== 404,
-        email,
-        token,
-        minLength: PASSWORD_MIN_LENGTH,
-        errors,
-        errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
-      });
     const invited = await deps.invitations.invitation(token);
-    if (!invited) return render(404, {});
-    if (password !== formText(body, 'confirm'))
-      return render(422, { confirm: t('account.errors.passwordsDiffer') }, invited.email);
-    const outcome = await deps.invitations.acceptInvitation(token, password);
-    if (outcome.kind === 'invalid') return render(404, {});
+    if (!invited) return renderInvitation(res, 404, token, null);
+    const form = parseNewPassword(formBody(req.body));
+    if (!form.ok) return renderInvitation(res, 422, token, invited.email, form.errors);
+    const outcome = await deps.invitations.acceptInvitation(token, form.password);
+    if (outcome.kind === 'invalid') return renderInvitation(res, 404, token, null);
     if (outcome.kind === 'refused')
-      return render(422, { password: t(outcome.messageKey, { min: PASSWORD_MIN_LENGTH }) }, invited.email);
-    await new Promise<void>((resolve, reject) =>
-      req.session.regenerate((error) => (error ? reject(error) : resolve())),
-    );
-    req.session.userId = outcome.user.id;
-    await new Promise<void>((resolve, reject) =>
-      req.session.save((error) => (error ? reject(error) : resolve())),
-    );
+      return renderInvitation(res, 422, token, invited.email, { password: outcome.messageKey });
+    await startSession(req, outcome.user.id);
     res.redirect(303, '/admin');
   });
 
   router.get('/account/reset', (_req, res) => {
     res.render('accounts/reset-request', {
       pageTitle: res.locals.t('account.reset.request.title'),
+      sent: false,
       values: { email: '' },
       errors: {},
       errorList: [],
@@ -154,18 +158,15 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
 
   // The same answer whether or not an account has the address; the service takes the same time too.
   router.post('/account/reset', deps.resetLimit, deps.csrf.verify, async (req, res) => {
-    const t = res.locals.t;
-    const email = formText(formBody(req.body), 'email').trim();
-    if (!looksLikeEmailAddress(email)) {
-      const errors = { email: t('account.errors.emailInvalid') };
+    const form = parseResetRequest(formBody(req.body));
+    if (!form.ok)
       return res.status(422).render('accounts/reset-request', {
         pageTitle: res.locals.t('account.reset.request.title'),
-        values: { email },
-        errors,
-        errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
+        sent: false,
+        values: form.values,
+        ...passwordErrors(res.locals.t, form.errors),
       });
-    }
-    await deps.passwordResets.request(email);
+    await deps.passwordResets.request(form.email);
     res.render('accounts/reset-request', {
       pageTitle: res.locals.t('account.reset.request.title'),
       sent: true,
@@ -173,25 +174,18 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     });
   });
 
-  const renderReset = async (
-    res: Response,
-    token: string,
-    errors: Record<string, string> = {},
-    status?: number,
-  ) => {
-    const t = res.locals.t;
+  const renderReset = async (res: Response, token: string, errors: FieldErrors = {}, status?: number) => {
     const link = await deps.passwordResets.link(token);
     const linkStatus = { valid: 200, used: 410, expired: 410, invalid: 404 }[link.kind];
     res.status(link.kind === 'valid' ? (status ?? 200) : linkStatus).render('accounts/reset', {
       pageTitle: res.locals.t('account.reset.title'),
       valid: link.kind === 'valid',
-      email: link.kind === 'valid' ? link.user.email : undefined,
+      email: link.kind === 'valid' ? link.user.email : null,
       problem:
-        link.kind === 'valid' ? undefined : t(`account.reset.${link.kind}`, { minutes: RESET_MINUTES }),
+        link.kind === 'valid' ? null : res.locals.t(`account.reset.${link.kind}`, { minutes: RESET_MINUTES }),
       token,
       minLength: PASSWORD_MIN_LENGTH,
-      errors,
-      errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
+      ...passwordErrors(res.locals.t, errors),
     });
   };
 
@@ -200,15 +194,11 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
   });
 
   router.post('/account/reset/:token', deps.loginLimit, deps.csrf.verify, async (req, res) => {
-    const t = res.locals.t;
-    const body = formBody(req.body);
     const token = pathParam(req, 'token');
-    const password = formText(body, 'password');
-    if (password !== formText(body, 'confirm'))
-      return renderReset(res, token, { confirm: t('account.errors.passwordsDiffer') }, 422);
-    const outcome = await deps.passwordResets.reset(token, password);
-    if (outcome.kind === 'refused')
-      return renderReset(res, token, { password: t(outcome.messageKey, { min: PASSWORD_MIN_LENGTH }) }, 422);
+    const form = parseNewPassword(formBody(req.body));
+    if (!form.ok) return renderReset(res, token, form.errors, 422);
+    const outcome = await deps.passwordResets.reset(token, form.password);
+    if (outcome.kind === 'refused') return renderReset(res, token, { password: outcome.messageKey }, 422);
     if (outcome.kind !== 'reset') return renderReset(res, token);
     redirectWithNotice(res, '/login', 'passwordReset');
   });
@@ -225,36 +215,28 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     redirectWithNotice(res, '/login', 'loggedOut');
   });
 
-  router.get('/account/password', requireUser, (_req, res) => {
-    res.render('accounts/password', {
+  const renderPassword = (res: Response, status: number, errors: FieldErrors = {}) =>
+    res.status(status).render('accounts/password', {
       pageTitle: res.locals.t('account.password.title'),
       minLength: PASSWORD_MIN_LENGTH,
-      errors: {},
-      errorList: [],
+      ...passwordErrors(res.locals.t, errors),
     });
-  });
+
+  router.get('/account/password', requireUser, (_req, res) => renderPassword(res, 200));
 
   // Checking the current password is a login too: a borrowed session must not guess it without limit.
   router.post('/account/password', requireUser, deps.loginLimit, deps.csrf.verify, async (req, res) => {
-    const user = currentUser(res);
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const current = formText(body, 'current');
-    const next = formText(body, 'password');
-    const t = res.locals.t;
-    const fail = (status: number, errors: Record<string, string>) =>
-      res.status(status).render('accounts/password', {
-        pageTitle: res.locals.t('account.password.title'),
-        minLength: PASSWORD_MIN_LENGTH,
-        errors,
-        errorList: Object.entries(errors).map(([field, message]) => ({ field, message })),
-      });
-    if (next !== formText(body, 'confirm'))
-      return fail(422, { confirm: t('account.errors.passwordsDiffer') });
-    const outcome = await deps.accounts.changePassword(user, current, next, deps.store.keyOf(req.sessionID));
+    const form = parseNewPassword(formBody(req.body));
+    if (!form.ok) return renderPassword(res, 422, form.errors);
+    const outcome = await deps.accounts.changePassword(
+      currentUser(res),
+      form.current,
+      form.password,
+      deps.store.keyOf(req.sessionID),
+    );
     if (outcome.kind === 'wrong-current')
-      return fail(422, { current: t('account.errors.wrongCurrentPassword') });
-    if (outcome.kind === 'refused')
-      return fail(422, { password: t(outcome.messageKey, { min: PASSWORD_MIN_LENGTH }) });
+      return renderPassword(res, 422, { current: 'account.errors.wrongCurrentPassword' });
+    if (outcome.kind === 'refused') return renderPassword(res, 422, { password: outcome.messageKey });
     redirectWithNotice(res, '/admin', 'passwordChanged');
   });
 
