@@ -34,7 +34,12 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
 
   router.get('/letters/:slug/check-your-inbox', async (req, res) => {
     const page = await deps.letters.page(pathParam(req, 'slug'), textLanguage(req, res));
-    res.render('signatures/check-inbox', { page, pageTitle: page.text.title });
+    res.render('signatures/check-inbox', {
+      page,
+      pageTitle: page.text.title,
+      // Back to the letter in the text the supporter read.
+      letterHref: letterPath(page.letter.slug, '', page.text.language, res.locals.language),
+    });
   });
 
   router.get('/letters/:slug/thank-you', async (req, res) => {

@@ -150,6 +150,7 @@ describe('the interface language and the language of the letter are chosen apart
     expect((await signatureRows(t.platform.db)).map((row) => row.language)).toEqual(['ko']);
     const next = await visitor.get(signed.headers.location!);
     expect(textOf(mainOf(next.text))).toContain(KOREAN_TITLE);
+    expect(hrefsIn(mainOf(next.text))).toContain(`/letters/${slug}?text=ko`);
     expect(interfaceLanguage(next.text)).toBe('en');
   });
 
