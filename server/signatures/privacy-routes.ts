@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
-import { formBody, formText, pathParam } from '../http/input.js';
+import { formBody, pathParam, translatedErrors } from '../http/input.js';
 import type { PrivacyService } from './privacy-service.js';
-import { looksLikeEmailAddress } from '../lib/email-address.js';
+import { parseAccessRequest } from './privacy-input.js';
 
 export interface PrivacyRoutesDeps {
   privacy: PrivacyService;
@@ -42,17 +42,14 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
   );
 
   router.post('/privacy/access', deps.accessLimit, deps.csrf.verify, async (req, res) => {
-    const t = res.locals.t;
-    const email = formText(formBody(req.body), 'email').trim();
-    if (!looksLikeEmailAddress(email)) {
+    const form = parseAccessRequest(formBody(req.body));
+    if (!form.ok)
       return res.status(422).render('privacy/access', {
         pageTitle: res.locals.t('access.title'),
-        values: { email },
-        errors: { email: t('access.errors.email') },
-        errorList: [{ field: 'email', message: t('access.errors.email') }],
+        values: form.values,
+        ...translatedErrors(res.locals.t, form.errors),
       });
-    }
-    await deps.privacy.requestAccess(email, res.locals.language);
+    await deps.privacy.requestAccess(form.email, res.locals.language);
     // The same answer whether anything is held or not: the page must not tell who has signed.
     res.render('privacy/access-sent', { pageTitle: res.locals.t('access.title') });
   });
