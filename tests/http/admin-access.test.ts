@@ -709,6 +709,19 @@ describe('access to the admin pages', () => {
   });
 
   describe('admins', () => {
+    // The captured e-mail's own HTML (shown in a sandboxed frame) is the message as sent, not a page of ours.
+    const ourPages = ROUTES.filter((r) => r.method === 'GET' && r.route !== '/admin/mailbox/:name/html');
+    it.each(ourPages.map((r) => [label(r), r] as const))(
+      '%s, as a page, has a title of its own before the site name',
+      async (_label, r) => {
+        const response = await as.admin.get(pathOf(r.route));
+        expect(response.status).toBe(200);
+        // JSON, PDF, CSV and images have no <title>; every HTML page does.
+        if (!String(response.headers['content-type']).startsWith('text/html')) return;
+        expect(/<title>([^<]*)<\/title>/.exec(response.text)?.[1]).toMatch(/^\S.* · Undersigned$/);
+      },
+    );
+
     it('send a letter in review back to its organizer', async () => {
       const id = await ownedLetter(owner.id, { status: 'draft', title: 'Waiting for an admin' });
       await t.platform.repositories.letters.setReviewRequested(id, t.clock.now());
