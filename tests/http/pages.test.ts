@@ -271,6 +271,16 @@ describe('the public pages', () => {
     expect(await titleOf('/privacy')).toBe('Privacy notice · Undersigned');
     expect(await titleOf('/login')).toBe('Log in · Undersigned');
     expect(await titleOf('/nowhere')).toBe('Page not found · Undersigned');
+    const { slug } = await createLetter(t.platform.db, t.clock.now());
+    for (const path of [
+      `/letters/${slug}`,
+      `/letters/${slug}/check-your-inbox`,
+      `/letters/${slug}/thank-you`,
+      `/letters/${slug}/withdrawn`,
+      '/privacy/access',
+      '/account/reset',
+    ])
+      expect(await titleOf(path), path).toMatch(/^\S.* · Undersigned$/);
   });
 
   it('serves the privacy notice, saying how long data is kept', async () => {
