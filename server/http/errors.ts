@@ -1,3 +1,4 @@
+import Handlebars from 'handlebars';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { AppError, notFound } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -22,18 +23,11 @@ function toAppError(error: unknown): AppError | undefined {
   return undefined;
 }
 
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+const escapeHtml = Handlebars.Utils.escapeExpression;
 
 /** The error page without the view engine: what is shown when the error page itself cannot be rendered. */
-function plainErrorPage(language: string, title: string, message: string): string {
-  return `<!doctype html><html lang="${escapeHtml(language)}"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/">/</a></p></main></body></html>`;
+function plainErrorPage(language: string, title: string, message: string, home: string): string {
+  return `<!doctype html><html lang="${escapeHtml(language)}"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/">${escapeHtml(home)}</a></p></main></body></html>`;
 }
 
 /**
@@ -64,7 +58,7 @@ export function renderError(
     (failure: unknown, html?: string) => {
       if (!failure) return res.send(html);
       onRenderFailure(failure);
-      res.type('html').send(plainErrorPage(res.locals.language, title, message));
+      res.type('html').send(plainErrorPage(res.locals.language, title, message, t('errors.goHome')));
     },
   );
 }
