@@ -2,6 +2,71 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Slices depend one way (docs/architecture.md, "Slices and their direction"). The kernel serves every
+// slice and never imports one; domain slices are ordered, and each may import only the kernel and the
+// slices before it. Type-only imports count too: a type is a dependency a reader has to follow.
+const KERNEL = ['lib', 'db', 'policy', 'audit', 'accounts', 'settings', 'mail', 'outbox', 'http'];
+const DOMAIN = ['recipients', 'letters', 'signatures', 'limits', 'abuse', 'deliveries', 'exports', 'pages'];
+// The composition root and entry points may import anything; nothing imports them.
+const TOP = ['cli'];
+const TOP_FILES = ['app', 'wiring', 'main', 'main-support', 'worker-main', 'config'];
+
+function mayImport(slice) {
+  if (slice === 'lib') return [];
+  if (slice === 'db') return ['lib'];
+  if (KERNEL.includes(slice)) return KERNEL.filter((s) => s !== slice);
+  return [...KERNEL, ...DOMAIN.slice(0, DOMAIN.indexOf(slice))];
+}
+
+/** One flat-config block per slice forbidding imports against the direction. */
+function sliceDirection() {
+  const slices = [...KERNEL, ...DOMAIN].map((slice) => {
+    const allowed = new Set([slice, ...mayImport(slice)]);
+    const forbidden = [...KERNEL, ...DOMAIN, ...TOP].filter((s) => !allowed.has(s));
+    const kind = KERNEL.includes(slice) ? 'the kernel' : 'a domain slice';
+    return {
+      files: [`server/${slice}/**/*.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              ...forbidden.map((other) => ({
+                group: [`../${other}/*`],
+                message: `${slice}/ is ${kind} and may not import ${other}/: slices depend one way (docs/architecture.md). Move the code, or define a port in ${slice}/ that wiring.ts satisfies.`,
+              })),
+              {
+                group: TOP_FILES.filter((file) => file !== 'config').map((file) => `../${file}.js`),
+                message:
+                  'Slices never import the composition root or entry points; take what you need as an argument.',
+              },
+            ],
+          },
+        ],
+      },
+    };
+  });
+  // Migrations are frozen history: they import nothing from the app, whose code moves on (DESIGN 10).
+  const migrations = {
+    files: ['server/db/migrations/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['./*', '../*', '../../*'],
+              message:
+                'Migrations are frozen: they import only kysely, never the app (DESIGN convention 10).',
+            },
+          ],
+        },
+      ],
+    },
+  };
+  return [...slices, migrations];
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'public/**'] },
   js.configs.recommended,
@@ -43,6 +108,11 @@ export default tseslint.config(
           selector: "BinaryExpression > ChainExpression > MemberExpression[property.name='role']",
           message: 'Ask the policy (can / authorize in server/policy/policy.ts) instead of comparing roles.',
         },
+        {
+          selector: "TSAsExpression > MemberExpression.expression[object.property.name='locals']",
+          message:
+            'res.locals is typed in server/http/locals.ts: declare the local there instead of casting it.',
+        },
       ],
     },
   },
@@ -58,4 +128,5 @@ export default tseslint.config(
     ],
     rules: { 'no-console': 'off' },
   },
+  ...sliceDirection(),
 );
