@@ -6,7 +6,7 @@ import type { Db } from '../db/database.js';
 import { annexOf, countriesOf } from '../deliveries/delivery.js';
 import type { ExportAnnexEntry, LetterCompiler } from '../deliveries/letter-compiler.js';
 import type { PdfRenderer } from '../deliveries/pdf-renderer.js';
-import { pickLanguage } from '../letters/letter.js';
+import { textIn } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
@@ -209,11 +209,8 @@ export class ExportService {
         throw new AppError(413, 'pdf_too_large', 'exports.errors.pdfTooLarge', { max: PDF_EXPORT_LIMIT });
     }
     const texts = await this.deps.letters.textsOfVersion(letter.currentVersionId);
-    const language = pickLanguage(
-      texts.map((t) => t.language),
-      letter.primaryLanguage,
-      letter.primaryLanguage,
-    );
+    const text = textIn(texts, letter.primaryLanguage, letter.primaryLanguage);
+    const language = text?.language ?? letter.primaryLanguage;
     // Grouped by status, so the document can say how many of each it holds and mark each name.
     const { filters } = request;
     const statuses = SIGNATURE_STATUSES.filter((status) => filters.statuses.includes(status));
@@ -230,7 +227,7 @@ export class ExportService {
     const described = describeFilters(request);
     const html = this.deps.compiler.annexDocument({
       language,
-      letterTitle: texts.find((t) => t.language === language)?.title ?? letter.slug,
+      letterTitle: text?.title ?? letter.slug,
       signatureCount: rows.length,
       countries: countriesOf(rows),
       annex: { entries, unnamed },
