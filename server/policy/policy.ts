@@ -53,6 +53,8 @@ export interface Actions {
   /** Admin areas. */
   'signature.moderate': undefined;
   'signature.export': undefined;
+  /** Erase a person by their address, across every letter (a supporter erases through their own link). */
+  'signature.erase': undefined;
   'queue.manage': undefined;
   'user.manage': undefined;
   'audit.read': undefined;
@@ -87,6 +89,7 @@ const RULES: { [A in Action]: (actor: Actor, resource: Actions[A]) => boolean } 
     isAdmin(actor) || recipient.usedBy.every((letter) => !letter.reviewed && canEditLetter(actor, letter)),
   'signature.moderate': isAdmin,
   'signature.export': isAdmin,
+  'signature.erase': isAdmin,
   'queue.manage': isAdmin,
   'user.manage': isAdmin,
   'audit.read': isAdmin,

@@ -1,3 +1,4 @@
+import type { User } from '../accounts/account.js';
 import type { AuditActor } from '../audit/audit.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db, Executor } from '../db/database.js';
@@ -8,6 +9,7 @@ import { keyedHash } from '../lib/keyed-hash.js';
 import type { CapturedMailEraser } from '../mail/captured-mail-eraser.js';
 import type { PlatformMail } from '../mail/platform-mail.js';
 import { PRIORITY, type OutboxStatus } from '../outbox/outbox.js';
+import { authorize } from '../policy/policy.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
 import { emailKey, publicName } from './signature.js';
 import type { SignatureRepository } from './signature-repository.js';
@@ -116,9 +118,15 @@ export class PrivacyService {
   /**
    * Erases a person: every signature made with the address loses its person, every message to the
    * address loses its content (unsent ones are cancelled), and captured mail mentioning it is deleted.
-   * Erasing again finds nothing and does nothing.
+   * Erasing again finds nothing and does nothing. An admin's use case: a supporter erases through the
+   * signed link in their own e-mail (`eraseByToken`).
    */
-  async erase(address: string, actor: AuditActor): Promise<ErasureResult> {
+  async erase(address: string, by: User): Promise<ErasureResult> {
+    authorize(by, 'signature.erase');
+    return this.eraseAddress(address, { id: by.id, email: by.email });
+  }
+
+  private async eraseAddress(address: string, actor: AuditActor): Promise<ErasureResult> {
     const now = this.deps.clock.now();
     const hash = keyedHash(this.deps.secret, 'email', emailKey(address));
     const result = await this.deps.db.transaction().execute(async (tx) => {
@@ -202,7 +210,7 @@ export class PrivacyService {
     if (!signature) return undefined;
     // Already anonymised: the address is gone, and so is everything to erase.
     if (signature.email === '') return { signatures: 0, messages: 0, letters: 0, mailboxFiles: 0 };
-    return this.erase(signature.email, 'supporter');
+    return this.eraseAddress(signature.email, 'supporter');
   }
 
   /**

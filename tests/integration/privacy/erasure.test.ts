@@ -7,7 +7,7 @@ import type { User } from '../../../server/accounts/account.js';
 import { createApp } from '../../../server/app.js';
 import { Mailbox } from '../../../server/mail/mailbox.js';
 import { signatureToken } from '../../../server/mail/signature-tokens.js';
-import { signedIn } from '../../support/accounts.js';
+import { createAccount, signedIn } from '../../support/accounts.js';
 import { fieldErrors, postForm } from '../../support/admin-forms.js';
 import { bytesAfterCheckpoint, bytesOnDisk } from '../../support/database-file.js';
 import { createLetter, signingForm } from '../../support/factories.js';
@@ -244,6 +244,15 @@ describe('erasing a person’s data', () => {
     expect(mentions(bytes, written)).toBe(false);
     expect(mentions(bytes, 'ji.hoon.kim')).toBe(false);
     expect(mentions(bytes, OTHER.email)).toBe(true);
+  });
+
+  it('refuses an erasure asked by an organizer inside the service itself, whoever called it: nothing is erased', async () => {
+    await supporterWithHistory();
+    const before = await signatureRows(t.platform.db);
+    const organizer = await createAccount(t.platform, 'organizer');
+    await expect(t.platform.privacy.erase(ADDRESS, organizer)).rejects.toMatchObject({ status: 403 });
+    expect(await signatureRows(t.platform.db)).toEqual(before);
+    expect(await erasureEntries()).toHaveLength(0);
   });
 
   it('a second erasure of the same person is harmless: nothing changes, no error', async () => {

@@ -114,6 +114,7 @@ const TABLE: Row[] = [
     [
       'signature.moderate',
       'signature.export',
+      'signature.erase',
       'queue.manage',
       'user.manage',
       'audit.read',
