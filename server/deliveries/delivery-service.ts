@@ -58,6 +58,8 @@ export interface DeliveryOverview {
   delivered: boolean;
   /** Why "Deliver now" is not offered, or null when it is. */
   deliverRefusal: RoundRefusal | null;
+  /** Why "Send an update" may not be pressed now; null when it may. */
+  updateRefusal: RoundRefusal | null;
   /** Whether "Send an update" is offered. */
   canUpdate: boolean;
   rounds: RoundView[];
@@ -71,6 +73,11 @@ const REFUSALS: Record<RoundRefusal, [code: string, messageKey: string]> = {
   noRecipients: ['no_recipients', 'deliveries.errors.noRecipients'],
   notDeliveredYet: ['not_delivered_yet', 'deliveries.errors.notDeliveredYet'],
 };
+
+/** The message that says why a round is refused, for a page that explains it before anyone presses. */
+export function refusalMessageKey(refusal: RoundRefusal): string {
+  return REFUSALS[refusal][1];
+}
 
 /** The error a refused round answers with (409: the letter's state, not the request, is in the way). */
 function refused(refusal: RoundRefusal): AppError {
@@ -106,6 +113,7 @@ export class DeliveryService {
       tested: gate.tested,
       delivered: gate.delivered,
       deliverRefusal: roundRefusal('delivery', gate),
+      updateRefusal: roundRefusal('update', gate),
       canUpdate: roundRefusal('update', gate) === null,
       rounds: rounds.map((round) => {
         const mine = records.filter((r) => r.roundId === round.id);

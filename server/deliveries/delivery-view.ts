@@ -4,7 +4,7 @@ import type { TFunction } from '../lib/i18n.js';
 import { languageName } from '../lib/languages.js';
 import { DELIVERY_MODES } from './delivery.js';
 import type { DeliverySettingsValues } from './delivery-input.js';
-import type { DeliveryOverview } from './delivery-service.js';
+import { refusalMessageKey, type DeliveryOverview } from './delivery-service.js';
 
 /** A fresh key for a form that starts a round: submitting it twice makes one round. */
 export function requestKey(): string {
@@ -89,9 +89,12 @@ export function deliveryConfirmView(
   t: TFunction,
   ui: string,
 ) {
+  // The page asks only what may be done now: a refused round says why, and offers no button.
+  const refusal = action === 'deliver' ? overview.deliverRefusal : overview.updateRefusal;
   return {
     pageTitle: t(`deliveries.confirm.${action}Title`),
     action,
+    refusal: refusal === null ? null : t(refusalMessageKey(refusal)),
     overview,
     letter: overview.letter,
     recipients: recipientsView(overview, ui),

@@ -376,6 +376,19 @@ describe('delivering a letter to its recipients', () => {
     expect(page).toContain(`to ${organizer.email}`);
   });
 
+  it('says why on the asking page when the letter may not be delivered or updated yet, and offers no button', async () => {
+    const { id } = await publishedLetter();
+    // No test has been sent: delivering is refused, and the page says so before anyone presses.
+    const deliver = await visitor.get(`${deliveryPath(id)}/deliver`);
+    expect(deliver.status).toBe(200);
+    const deliverPage = textOf(mainOf(deliver.text));
+    expect(deliverPage).toContain('Send a test delivery to your own address first.');
+    expect(deliver.text).not.toContain(`action="${deliveryPath(id)}/deliver"`);
+    const update = await visitor.get(`${deliveryPath(id)}/update`);
+    expect(textOf(mainOf(update.text))).toContain('Send a test delivery to your own address first.');
+    expect(update.text).not.toContain(`action="${deliveryPath(id)}/update"`);
+  });
+
   it("asks before delivering, then sends one letter per recipient in the recipient's language", async () => {
     const { id, slug } = await publishedLetter();
     expect((await saveSettings(visitor, id, { mode: 'manual', reply_to: REPLY_TO })).status).toBe(303);
