@@ -100,12 +100,10 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
   });
   const letterId = state?.letter.id;
   const preview = page.preview;
-  const titleText = state
-    ? t('editor.editTitle', { title: values.texts[values.primaryLanguage]?.title || values.slug })
-    : t('editor.newTitle');
   return {
-    pageTitle: titleText,
-    titleText,
+    pageTitle: state
+      ? t('editor.editTitle', { title: values.texts[values.primaryLanguage]?.title || values.slug })
+      : t('editor.newTitle'),
     mode: state ? 'edit' : 'new',
     action: letterId ? `/admin/letters/${letterId}` : '/admin/letters',
     previewUrl: letterId ? `/admin/letters/${letterId}/preview.json` : '/admin/letters/preview.json',
