@@ -1,9 +1,10 @@
 import { Router, type RequestHandler } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
-import { formBody, formText, idParam } from '../http/input.js';
+import { formBody, idParam } from '../http/input.js';
 import { NO_ABUSE_ALERT } from '../http/locals.js';
 import { noticeFrom, redirectWithNotice } from '../http/notice.js';
-import type { AbuseService, EntryInput } from './abuse-service.js';
+import { parseBlockForm, parseEntryForm } from './abuse-input.js';
+import type { AbuseService } from './abuse-service.js';
 import {
   blockPageView,
   EMPTY_ENTRY_INPUT,
@@ -42,13 +43,7 @@ export function abuseRoutes(deps: AbuseRoutesDeps): Router {
 
   router.post('/abuse/entries', requireAdmin, deps.csrf.verify, async (req, res) => {
     const t = res.locals.t;
-    const body = formBody(req.body);
-    const input: EntryInput = {
-      list: formText(body, 'list'),
-      kind: formText(body, 'kind'),
-      value: formText(body, 'value').slice(0, 300),
-      note: formText(body, 'note').slice(0, 1_000),
-    };
+    const input = parseEntryForm(formBody(req.body));
     const user = currentUser(res);
     const outcome = await abuse.addEntry(user, input);
     if (outcome.kind === 'added') return redirectWithNotice(res, '/admin/abuse', 'added');
@@ -91,13 +86,8 @@ export function abuseRoutes(deps: AbuseRoutesDeps): Router {
   // Blocking from the trending view asks first: the confirmation page repeats what will be blocked.
   router.post('/abuse/trending/block', requireAdmin, deps.csrf.verify, async (req, res) => {
     const t = res.locals.t;
-    const body = formBody(req.body);
-    const source = {
-      kind: formText(body, 'kind') === 'domain' ? ('domain' as const) : ('ip-hash' as const),
-      value: formText(body, 'value').slice(0, 300),
-    };
-    if (formText(body, 'confirm') !== 'yes')
-      return res.render('admin/abuse-block', blockPageView(t, source, false));
+    const { source, confirmed } = parseBlockForm(formBody(req.body));
+    if (!confirmed) return res.render('admin/abuse-block', blockPageView(t, source, false));
     const outcome = await abuse.blockSource(currentUser(res), source);
     if (outcome.kind === 'invalid')
       return res.status(422).render('admin/abuse-block', blockPageView(t, source, true));
