@@ -718,7 +718,10 @@ describe('access to the admin pages', () => {
         expect(response.status).toBe(200);
         // JSON, PDF, CSV and images have no <title>; every HTML page does.
         if (!String(response.headers['content-type']).startsWith('text/html')) return;
-        expect(/<title>([^<]*)<\/title>/.exec(response.text)?.[1]).toMatch(/^\S.* · Undersigned$/);
+        const title = /<title>([^<]*)<\/title>/.exec(response.text)?.[1];
+        expect(title).toMatch(/^\S.* · Undersigned$/);
+        // A missing translation shows its key ("abuse.title"), which the pattern above would let through.
+        expect(title).not.toMatch(/^[\w-]+(\.[\w-]+)+ · /);
       },
     );
 
@@ -751,9 +754,20 @@ describe('access to the admin pages', () => {
     it('read the captured message the mailbox routes are checked with: its text, its HTML and its PDF', async () => {
       const base = `/admin/mailbox/${ids.capturedMessage}`;
       expect(textOf(mainOf((await as.admin.get(base)).text))).toContain('Open letter with annex');
-      expect((await as.admin.get(`${base}/html`)).text).toContain('The letter is attached.');
-      const pdf = await as.admin.get(`${base}/attachments/1`);
+      // The HTML part itself (its markup), not the text part or the raw message.
+      const html = await as.admin.get(`${base}/html`);
+      expect(String(html.headers['content-type'])).toMatch(/^text\/html/);
+      expect(html.text).toContain('<p>The letter is attached.</p>');
+      const pdf = await as.admin
+        .get(`${base}/attachments/1`)
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        });
       expect(pdf.headers['content-type']).toBe('application/pdf');
+      expect((pdf.body as Buffer).toString('latin1')).toBe('%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n');
     });
 
     it.each(ROUTES.filter((r) => r.method === 'GET').map((r) => [label(r), r] as const))(

@@ -262,6 +262,13 @@ describe('delivering a letter to its recipients', () => {
     expect(main).toContain('Not chosen yet: a letter with a closing date');
     expect(main).not.toContain('This letter has no closing date');
     expect(await savedSettings(id)).toBeUndefined();
+
+    // The same default for a letter that closes by itself is "when it closes".
+    const { id: closing } = await publishedLetter({ slug: 'closes-by-itself' });
+    const closingChecked = startTags((await visitor.get(deliveryPath(closing))).text, 'input').find(
+      (i) => i.attrs.name === 'mode' && 'checked' in i.attrs,
+    );
+    expect(closingChecked?.attrs.value).toBe('closing');
   });
 
   it('warns on the delivery page when the chosen mode cannot happen by itself: closing without a date, a goal without one', async () => {

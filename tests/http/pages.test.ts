@@ -279,8 +279,12 @@ describe('the public pages', () => {
       `/letters/${slug}/withdrawn`,
       '/privacy/access',
       '/account/reset',
-    ])
-      expect(await titleOf(path), path).toMatch(/^\S.* · Undersigned$/);
+    ]) {
+      const title = await titleOf(path);
+      expect(title, path).toMatch(/^\S.* · Undersigned$/);
+      // Not a translation key shown for want of its text.
+      expect(title, path).not.toMatch(/^[\w-]+(\.[\w-]+)+ · /);
+    }
   });
 
   it('serves the privacy notice, saying how long data is kept', async () => {
