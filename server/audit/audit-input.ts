@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emptyAsUndefined, fieldTexts, oneOf, pageNumber } from '../http/input.js';
 import { DAY_MS, parseUtcDay } from '../lib/dates.js';
 import { AUDIT_ACTIONS, type AuditFilters } from './audit.js';
 
@@ -16,9 +17,6 @@ export type AuditQuery =
   | { ok: true; filters: AuditFilters; page: number }
   | { ok: false; errors: Partial<Record<keyof AuditQueryValues, string>> };
 
-/** The last page anyone may ask for: deeper offsets only make the database count rows. */
-const MAX_PAGE = 10_000;
-
 /** A UTC day (YYYY-MM-DD) as the instant a search starts from, or, for `to`, stops before (the day included). */
 const day = (end: boolean) =>
   z.string().transform((value, ctx) => {
@@ -32,30 +30,16 @@ const day = (end: boolean) =>
   });
 
 const schema = z.object({
-  action: z
-    .string()
-    .refine((value) => value === '' || (AUDIT_ACTIONS as readonly string[]).includes(value), {
-      message: 'audit.errors.action',
-    })
-    .transform((value) => (value === '' ? undefined : (value as AuditFilters['action']))),
-  actor: z.string().transform((value) => value || undefined),
+  action: oneOf(AUDIT_ACTIONS, 'audit.errors.action'),
+  actor: emptyAsUndefined,
   from: day(false),
   to: day(true),
-  // A page number that is not one is the first page: links only ever carry good ones.
-  page: z.string().transform((value) => Math.max(0, Math.min(MAX_PAGE, Number.parseInt(value, 10) || 0))),
+  page: z.string().transform(pageNumber),
 });
 
 /** Reads the query string: each filter as text (at most 200 characters, trimmed; '' when missing or repeated). */
 export function auditQueryValues(query: Record<string, unknown>): AuditQueryValues {
-  const text = (name: string) =>
-    typeof query[name] === 'string' ? (query[name] as string).slice(0, 200).trim() : '';
-  return {
-    action: text('action'),
-    actor: text('actor'),
-    from: text('from'),
-    to: text('to'),
-    page: text('page'),
-  };
+  return fieldTexts(query, ['action', 'actor', 'from', 'to', 'page']);
 }
 
 /** Checks the filters: an action from the list, real days. */

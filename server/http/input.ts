@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { z } from 'zod';
 import { notFound } from '../lib/errors.js';
 
 /** A named path parameter as a string; a route without it is a page that does not exist. */
@@ -47,3 +48,36 @@ export function translatedErrors(
     errorList: Object.entries(messages).map(([field, message]) => ({ field, message })),
   };
 }
+
+/** The text of each named field of a form or query string, trimmed, at most `max` characters ('' when missing or repeated). */
+export function fieldTexts<K extends string>(
+  source: unknown,
+  names: readonly K[],
+  max = 200,
+): Record<K, string> {
+  const record = formBody(source);
+  return Object.fromEntries(
+    names.map((name) => {
+      const value = record[name];
+      return [name, typeof value === 'string' ? value.slice(0, max).trim() : ''];
+    }),
+  ) as Record<K, string>;
+}
+
+/** The last page of a list anyone may ask for: deeper offsets only make the database count rows. */
+const MAX_PAGE = 10_000;
+
+/** A page number from a link: one that is not a number is the first page (links only carry good ones). */
+export function pageNumber(text: string): number {
+  return Math.max(0, Math.min(MAX_PAGE, Number.parseInt(text, 10) || 0));
+}
+
+/** Empty text is no filter. */
+export const emptyAsUndefined = z.string().transform((value) => value || undefined);
+
+/** One of `options`, or no filter when empty; anything else is the error `message` (an i18n key). */
+export const oneOf = <T extends string>(options: readonly T[], message: string) =>
+  z
+    .string()
+    .refine((value) => value === '' || (options as readonly string[]).includes(value), { message })
+    .transform((value) => (value === '' ? undefined : (value as T)));

@@ -4,6 +4,7 @@
  * is an i18n key per field, so the page can say what is wrong beside the field and keep the input.
  */
 import { z } from 'zod';
+import { emptyAsUndefined, fieldTexts, oneOf, pageNumber } from '../http/input.js';
 import { isCountryCode } from '../lib/countries.js';
 import { DAY_MS, parseUtcDay, parseUtcMinute } from '../lib/dates.js';
 import { looksLikeEmailAddress } from '../lib/email-address.js';
@@ -36,21 +37,6 @@ export type SearchValues = Record<(typeof SEARCH_FIELDS)[number], string>;
 export const BULK_FIELDS = ['letter', 'ip', 'domain', 'from', 'to'] as const;
 export type BulkValues = Record<(typeof BULK_FIELDS)[number], string>;
 
-/** The last page of search results anyone may ask for: deeper offsets only make the database count rows. */
-const MAX_PAGE = 10_000;
-
-/** Text from a query string or a form: '' when missing, repeated or not text; at most `max` characters. */
-function textOf(source: Record<string, unknown>, name: string, max = 200): string {
-  const value = source[name];
-  return typeof value === 'string' ? value.slice(0, max) : '';
-}
-
-/** The text of each named field, trimmed. */
-function valuesOf<K extends string>(source: unknown, names: readonly K[]): Record<K, string> {
-  const record = source && typeof source === 'object' ? (source as Record<string, unknown>) : {};
-  return Object.fromEntries(names.map((name) => [name, textOf(record, name).trim()])) as Record<K, string>;
-}
-
 /** A UTC day (start of it, or with `end` the end of it) or a UTC date and time; undefined when empty. */
 const moment = (end: boolean) =>
   z.string().transform((value, ctx) => {
@@ -63,16 +49,6 @@ const moment = (end: boolean) =>
     return z.NEVER;
   });
 
-/** Empty text is no filter. */
-const optional = z.string().transform((value) => value || undefined);
-
-/** One of `options`, or nothing when empty. */
-const oneOf = <T extends string>(options: readonly T[], message: string) =>
-  z
-    .string()
-    .refine((value) => value === '' || (options as readonly string[]).includes(value), { message })
-    .transform((value) => (value === '' ? undefined : (value as T)));
-
 const searchSchema = z.object({
   letter: z
     .string()
@@ -82,14 +58,14 @@ const searchSchema = z.object({
     .transform((value) => value || undefined),
   status: oneOf(SIGNATURE_STATUSES, 'moderation.errors.status'),
   flag: oneOf(FLAGS, 'moderation.screening.errors.flag'),
-  name: optional,
-  email: optional,
+  name: emptyAsUndefined,
+  email: emptyAsUndefined,
   country: z
     .string()
     .transform((value) => value.toUpperCase())
     .refine((value) => value === '' || isCountryCode(value), { message: 'moderation.errors.country' })
     .transform((value) => value || undefined),
-  ip: optional,
+  ip: emptyAsUndefined,
   from: moment(false),
   to: moment(true),
 });
@@ -101,10 +77,8 @@ export type ModerationSearch = { values: SearchValues; page: number } & (
 
 /** Reads the moderation page's query string: its filters and page. A malformed filter is reported, not ignored. */
 export function parseModerationSearch(query: unknown): ModerationSearch {
-  const values = valuesOf(query, SEARCH_FIELDS);
-  const rawPage = valuesOf(query, ['page']).page;
-  // A page number that is not one is the first page: links only ever carry good ones.
-  const page = Math.max(0, Math.min(MAX_PAGE, Number.parseInt(rawPage, 10) || 0));
+  const values = fieldTexts(query, SEARCH_FIELDS);
+  const page = pageNumber(fieldTexts(query, ['page']).page);
   const result = searchSchema.safeParse(values);
   if (!result.success)
     return { values, page, ok: false, errors: firstErrorPerField<keyof SearchValues>(result.error.issues) };
@@ -114,8 +88,8 @@ export function parseModerationSearch(query: unknown): ModerationSearch {
 
 const criteriaSchema = z
   .object({
-    letter: optional,
-    ip: optional,
+    letter: emptyAsUndefined,
+    ip: emptyAsUndefined,
     domain: z
       .string()
       .transform((value) => value.toLowerCase().replace(/^@/, ''))
@@ -146,7 +120,7 @@ export type BulkCriteriaInput = { values: BulkValues } & (
 
 /** Reads the bulk criteria from the preview's query string or the confirmation's form. */
 export function parseBulkCriteria(source: unknown): BulkCriteriaInput {
-  const values = valuesOf(source, BULK_FIELDS);
+  const values = fieldTexts(source, BULK_FIELDS);
   const result = criteriaSchema.safeParse(values);
   if (!result.success) return { values, ok: false, errors: firstErrorPerField(result.error.issues) };
   return { values, ok: true, criteria: result.data };
@@ -154,7 +128,7 @@ export function parseBulkCriteria(source: unknown): BulkCriteriaInput {
 
 /** Whether the preview form was sent at all: the first visit shows the empty form, without errors. */
 export function bulkAsked(query: unknown): boolean {
-  return Object.values(valuesOf(query, BULK_FIELDS)).some((value) => value !== '');
+  return Object.values(fieldTexts(query, BULK_FIELDS)).some((value) => value !== '');
 }
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -174,9 +148,8 @@ export type ReasonInput = { values: { reason: string } } & (
 
 /** Reads the reason from an invalidation's confirmation form. */
 export function parseInvalidation(body: unknown): ReasonInput {
-  const record = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
   // Read whole (up to twice the limit), so a reason that is too long is refused, not cut short silently.
-  const values = { reason: textOf(record, 'reason', REASON_MAX_LENGTH * 2).trim() };
+  const values = fieldTexts(body, ['reason'], REASON_MAX_LENGTH * 2);
   const result = reason.safeParse(values.reason);
   if (!result.success)
     return {
@@ -200,7 +173,7 @@ export type BulkInvalidationInput = {
 export function parseBulkInvalidation(body: unknown): BulkInvalidationInput {
   const criteria = parseBulkCriteria(body);
   const given = parseInvalidation(body);
-  const expected = Number.parseInt(valuesOf(body, ['expected']).expected, 10);
+  const expected = Number.parseInt(fieldTexts(body, ['expected']).expected, 10);
   return {
     values: { ...criteria.values, reason: given.values.reason },
     expected: Number.isFinite(expected) && expected >= 0 ? expected : -1,
@@ -216,9 +189,7 @@ export type ErasureInput = { values: { email: string } } & (
 
 /** Reads the erasure form: an address, and the tick that confirms it (erasure cannot be undone). */
 export function parseErasure(body: unknown): ErasureInput {
-  const record = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
-  const email = textOf(record, 'email', 320).trim();
-  const confirm = textOf(record, 'confirm');
+  const { email, confirm } = fieldTexts(body, ['email', 'confirm'], 320);
   const values = { email };
   if (!looksLikeEmailAddress(email))
     return { values, ok: false, status: 400, errors: { email: 'erasure.errors.email' } };
