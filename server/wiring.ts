@@ -64,7 +64,6 @@ import { EditorStates } from './letters/letter-editor-state.js';
 import { LetterPreviewService } from './letters/letter-preview-service.js';
 import { LetterWorkflowService } from './letters/letter-workflow-service.js';
 import type { ReviewNotices } from './letters/review-notices.js';
-import { publicName } from './signatures/signature.js';
 import { countryName } from './lib/countries.js';
 import { Scheduler } from './lib/scheduler.js';
 import { RecipientImportRepository } from './recipients/recipient-import-repository.js';
@@ -323,10 +322,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       access: letterAccess,
       states: editorStates,
       // The names the public sees, by the signatures' own rule (letters do not import signatures).
-      recentPublicSignatories: async (letterId, limit) =>
-        (await signatures.recentPublic(letterId, limit))
-          .map((s) => ({ name: publicName(s) ?? '', country: s.country }))
-          .filter((s) => s.name !== ''),
+      signatories: publicSignatories(signatures),
       clock,
       countryName,
     }),

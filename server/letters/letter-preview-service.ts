@@ -10,14 +10,14 @@ import type { LetterRepository } from './letter-repository.js';
 import { renderLetter, type RenderedLetter } from './letter-text.js';
 import { checkLetterSizeForSave, checkLetterText, type LetterTextProblem } from './letter-text-check.js';
 import { buildMergeFields, recipientFields, SAMPLE_COUNTRIES, SAMPLE_SIGNATORIES } from './merge-fields.js';
-import type { RecentPublicSignatories } from './signature-figures.js';
+import type { PublicSignatories } from './public-signatories.js';
 
 export interface LetterPreviewServiceDeps {
   letters: LetterRepository;
   recipients: RecipientRepository;
   access: LetterAccess;
   states: EditorStates;
-  recentPublicSignatories: RecentPublicSignatories;
+  signatories: PublicSignatories;
   clock: Clock;
   countryName: (code: string, language: string) => string;
 }
@@ -95,7 +95,7 @@ export class LetterPreviewService {
     let countries: readonly { code: string; count: number }[] = SAMPLE_COUNTRIES;
     let count = SAMPLE_COUNTRIES.reduce((sum, c) => sum + c.count, 0);
     if (choice.signatories === 'real' && letter) {
-      signatories = await this.deps.recentPublicSignatories(letter.id, 50);
+      signatories = await this.deps.signatories.recent(letter.id, 50);
       countries = await this.deps.letters.countryCounts(letter.id);
       count = letter.signatureCount;
     }

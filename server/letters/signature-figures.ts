@@ -15,12 +15,3 @@ export interface SignatureFigures {
   /** Signatures that stand (pending or confirmed, not suspect), by the letter version they signed. */
   countStandingByVersion(letterId: number): Promise<Map<number, number>>;
 }
-
-/** A signatory as the public sees them: the name they chose to show, and their country. */
-export interface PublicSignatory {
-  name: string;
-  country: string;
-}
-
-/** The letter's most recent publicly listed signatories, newest first (wiring.ts applies the signatures' naming rule). */
-export type RecentPublicSignatories = (letterId: number, limit: number) => Promise<PublicSignatory[]>;
