@@ -30,16 +30,21 @@ export class CapturedMailEraser {
 
   /** Deletes every captured message that matches; returns how many files it removed. */
   async erase(match: CapturedMailMatch): Promise<number> {
+    return this.remove(await this.matching(match));
+  }
+
+  /** The files of the captured messages that match (read only: nothing is deleted). */
+  async matching(match: CapturedMailMatch): Promise<string[]> {
     const ids = new Set(match.messageIds.map((id) => id.trim().toLowerCase()));
     const texts = match.texts.map((t) => t.trim().toLowerCase()).filter((t) => t !== '');
-    if (ids.size === 0 && texts.length === 0) return 0;
+    if (ids.size === 0 && texts.length === 0) return [];
     let names: string[];
     try {
       names = (await readdir(this.dir)).filter((n) => NAME.test(n));
     } catch {
-      return 0;
+      return [];
     }
-    let removed = 0;
+    const found: string[] = [];
     for (const name of names) {
       const file = path.join(this.dir, name);
       let raw: Buffer;
@@ -62,7 +67,15 @@ export class CapturedMailEraser {
           .toLowerCase();
         hit = texts.some((t) => haystack.includes(t));
       }
-      if (!hit) continue;
+      if (hit) found.push(file);
+    }
+    return found;
+  }
+
+  /** Deletes these files (as `matching` returned them); returns how many it removed. */
+  async remove(files: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const file of files) {
       try {
         await unlink(file);
         removed += 1;

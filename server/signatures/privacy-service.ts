@@ -129,6 +129,10 @@ export class PrivacyService {
   private async eraseAddress(address: string, actor: AuditActor): Promise<ErasureResult> {
     const now = this.deps.clock.now();
     const hash = keyedHash(this.deps.secret, 'email', emailKey(address));
+    // Captured copies are found before the transaction and deleted once it has committed: reading every
+    // captured file inside it would hold the database (one connection) for the whole scan, and a
+    // transaction that fails must leave them in place for the erasure asked again.
+    const captured = this.deps.mailbox ? await this.capturedCopies(hash, address) : [];
     const result = await this.deps.db.transaction().execute(async (tx) => {
       const signatures = this.deps.signatures.with(tx);
       const ids = await signatures.idsByAddress(hash, address);
@@ -141,25 +145,35 @@ export class PrivacyService {
       const copies = await this.copiesNaming(tx, ids, now);
       await signatures.anonymise(ids, now);
       const outbox = this.deps.outbox.with(tx);
-      const own = await outbox.messageIdsOfSignatures(ids);
       let messages = await outbox.scrub({ signatureIds: ids }, now);
       for (const form of written) messages += await outbox.scrub({ address: form }, now);
       const counts = { signatures: ids.length, messages, letters: copies.recompiled };
-      // Captured copies go before the commit, so the audit entry (in this transaction) can say how many:
-      // if the transaction then fails, the erasure is simply asked again, and finds the files gone.
-      const mailboxFiles =
-        (await this.deps.mailbox?.erase({
-          messageIds: [...copies.messageIds, ...own],
-          texts: [...written],
-        })) ?? 0;
+      const mailboxFiles = captured.length;
       // The log says that an erasure happened and how much it removed; never whose it was.
       await this.deps.audit
         .with(tx)
         .record({ actor, action: 'erasure', details: { ...counts, mailboxFiles } }, now);
       return { ...counts, mailboxFiles };
     });
+    await this.deps.mailbox?.remove(captured);
     await this.deps.flushLog();
     return result;
+  }
+
+  /**
+   * The captured messages that carry the person, read before anything changes: those with the
+   * Message-ID of a compiled letter that named them or of their own mail, and those with any form of
+   * the address they signed with.
+   */
+  private async capturedCopies(hash: string, address: string): Promise<string[]> {
+    const ids = await this.deps.signatures.idsByAddress(hash, address);
+    const written = [address, ...(await this.deps.signatures.addressesOf(ids))];
+    const named = ids.length > 0 ? await this.deps.deliveries.deliveriesNaming(ids) : [];
+    const messageIds = [
+      ...(await this.deps.outbox.messageIdsOf(named.map((d) => d.outboxMessageId))),
+      ...(await this.deps.outbox.messageIdsOfSignatures(ids)),
+    ];
+    return this.deps.mailbox?.matching({ messageIds, texts: written }) ?? [];
   }
 
   /**
