@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLetter } from '../support/factories.js';
+import { launchBrowser, startApp, type RunningApp } from '../support/browser.js';
+
+// Typography is checked where it shows: in a real Chromium with this machine's fonts (DejaVu, and
+// fonts-nanum for Hangul, as on a Debian server and in CI), on the letter page and in the document the
+// PDF is printed from.
+
+const KOREAN_BODY =
+  '<p>{{recipient.salutation}}</p><p>우리는 러시아·우크라이나 전쟁에서 포로가 된 북한군 병사들이 북한으로 강제송환되지 않도록 보호해 주실 것을 요청합니다. 공동-서명인 일동.</p><p>{{signatories}}</p>';
+const ENGLISH_BODY =
+  '<p>{{recipient.salutation}}</p><p>We, the co-signatories, ask you to protect the captured soldiers.</p><p>{{signatories}}</p>';
+
+/** The width of one hyphen in an element's font, as a share of its font size. */
+async function hyphenWidth(page: Page, selector: string): Promise<number> {
+  return page.locator(selector).evaluate((element) => {
+    const probe = document.createElement('span');
+    probe.textContent = '-';
+    element.appendChild(probe);
+    const width = probe.getBoundingClientRect().width / parseFloat(getComputedStyle(probe).fontSize);
+    probe.remove();
+    return width;
+  });
+}
+
+describe('typography in Hangul, Cyrillic and Latin', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let slug: string;
+
+  beforeAll(async () => {
+    app = await startApp();
+    ({ slug } = await createLetter(app.platform.db, new Date(), {
+      texts: [
+        {
+          language: 'en',
+          title: 'Protect the captured soldiers',
+          summary: 'A test letter.',
+          body: ENGLISH_BODY,
+        },
+        {
+          language: 'ko',
+          title: '포로가 된 병사들을 보호해 주십시오',
+          summary: '시험 편지.',
+          body: KOREAN_BODY,
+        },
+      ],
+    }));
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('keeps a hyphen narrow in the serif letter text, in English and in Korean', async () => {
+    const page = await browser.newPage({ baseURL: app.baseUrl });
+    try {
+      for (const text of ['en', 'ko']) {
+        await page.goto(`/letters/${slug}?text=${text}`);
+        // A Latin serif hyphen is about a third of an em; NanumMyeongjo's is 0.64 em ("Co−signatories").
+        expect(await hyphenWidth(page, '.letter__text')).toBeLessThan(0.45);
+      }
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('breaks Korean text between words, never inside one', async () => {
+    const page = await browser.newPage({ baseURL: app.baseUrl });
+    try {
+      await page.goto(`/letters/${slug}?text=ko`);
+      const wordBreak = await page
+        .locator('.letter__text')
+        .evaluate((element) => getComputedStyle(element).wordBreak);
+      expect(wordBreak).toBe('keep-all');
+      // The English text keeps the usual breaking.
+      await page.goto(`/letters/${slug}?text=en`);
+      const english = await page
+        .locator('.letter__text')
+        .evaluate((element) => getComputedStyle(element).wordBreak);
+      expect(english).toBe('normal');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('keeps a hyphen narrow and Korean words whole in the document the PDF is printed from', async () => {
+    // The print template with its own styles, as the letter compiler fills it.
+    const template = Handlebars.compile(
+      readFileSync(path.resolve('templates/documents/letter-print.html.hbs'), 'utf8'),
+    );
+    const page = await browser.newPage();
+    try {
+      for (const language of ['en', 'ko', 'uk']) {
+        const html = template(
+          {
+            language,
+            letterTitle: 'Co-signatories',
+            letterHtml: '<p>Co-signatories · 공동-서명인 · Співпідписанти-учасники</p>',
+            testMark: '',
+            testBanner: '',
+            meta: '',
+            intro: [],
+            countries: [],
+          },
+          { helpers: { t: (key: string) => key } },
+        );
+        await page.setContent(html);
+        expect(await hyphenWidth(page, '.letter')).toBeLessThan(0.45);
+        const wordBreak = await page
+          .locator('.letter')
+          .evaluate((element) => getComputedStyle(element).wordBreak);
+        expect(wordBreak).toBe(language === 'ko' ? 'keep-all' : 'normal');
+      }
+    } finally {
+      await page.close();
+    }
+  });
+});
