@@ -182,7 +182,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       valid: link.kind === 'valid',
       email: link.kind === 'valid' ? link.user.email : null,
       problem:
-        link.kind === 'valid' ? null : res.locals.t(`account.reset.${link.kind}`, { minutes: RESET_MINUTES }),
+        link.kind === 'valid' ? null : res.locals.t(`account.reset.${link.kind}`, { count: RESET_MINUTES }),
       token,
       minLength: PASSWORD_MIN_LENGTH,
       ...passwordErrors(res.locals.t, errors),

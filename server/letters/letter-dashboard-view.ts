@@ -12,6 +12,7 @@ export function dashboardLetters(t: TFunction, ui: string, letters: readonly Das
   return letters.map((item) => {
     const total = item.days.reduce((sum, d) => sum + d.count, 0);
     const busiest = item.days.reduce((best, d) => (d.count > best.count ? d : best), item.days[0]!);
+    const period = t('dashboard.chartPeriod', { count: item.days.length });
     return {
       ...item,
       statusLabel: t(`editor.status.${item.letter.status}`),
@@ -19,10 +20,11 @@ export function dashboardLetters(t: TFunction, ui: string, letters: readonly Das
         title: t('dashboard.chartTitle', { title: item.title }),
         description:
           total === 0
-            ? t('dashboard.chartEmpty', { days: item.days.length })
+            ? t('dashboard.chartEmpty', { period })
             : t('dashboard.chartDescription', {
+                count: total,
                 total: number.format(total),
-                days: item.days.length,
+                period,
                 busiest: dayFormat.format(new Date(`${busiest.day}T00:00:00Z`)),
                 most: number.format(busiest.count),
               }),

@@ -399,7 +399,7 @@ describe('the recipients directory', () => {
         '/admin/recipients?done=imported&created=1&updated=1&skipped=1',
       );
       const list = await visitor.get(confirmed.headers.location!);
-      expect(textOf(mainOf(list.text))).toContain('Import finished: 1 added, 1 updated, 1 rows skipped.');
+      expect(textOf(mainOf(list.text))).toContain('Import finished. Added: 1; updated: 1; rows skipped: 1.');
 
       expect(await recipientCount()).toBe(2);
       expect(await byEmail('korea@unhcr.example.org')).toMatchObject({
