@@ -54,7 +54,7 @@ export interface ImportRow {
   line: number;
   values: RecipientFormValues;
   input: RecipientInput | null;
-  errors: { field: string; messageKey: string; params?: Record<string, string> }[];
+  errors: { field: string; messageKey: string; params?: Record<string, string | number> }[];
 }
 
 /**
@@ -63,7 +63,7 @@ export interface ImportRow {
  */
 export type ImportParse =
   | { ok: true; rows: ImportRow[]; columns: string[]; ignoredColumns: string[] }
-  | { ok: false; messageKey: string; params?: Record<string, string> };
+  | { ok: false; messageKey: string; params?: Record<string, string | number> };
 
 const DEFAULT_MAX_ROWS = 5000;
 
@@ -160,7 +160,8 @@ interface CsvRecord {
 }
 
 type ReadResult =
-  { ok: true; records: CsvRecord[] } | { ok: false; messageKey: string; params?: Record<string, string> };
+  | { ok: true; records: CsvRecord[] }
+  | { ok: false; messageKey: string; params?: Record<string, string | number> };
 
 const BASE_OPTIONS: Options = {
   record_delimiter: '\n',
@@ -202,7 +203,7 @@ function readRecords(text: string, delimiter: string, maxRows: number): ReadResu
       return {
         ok: false,
         messageKey: 'recipients.import.errors.tooManyRows',
-        params: { max: String(maxRows) },
+        params: { count: maxRows },
       };
     }
     if (!(error instanceof CsvError)) throw error;
@@ -263,7 +264,7 @@ function detectDelimiter(text: string): string {
 
 type HeaderResult =
   | { ok: true; indexes: Map<RecipientCsvColumn, number>; columns: string[]; ignored: string[] }
-  | { ok: false; messageKey: string; params?: Record<string, string> };
+  | { ok: false; messageKey: string; params?: Record<string, string | number> };
 
 function readHeader(cells: string[]): HeaderResult {
   const indexes = new Map<RecipientCsvColumn, number>();
@@ -325,7 +326,7 @@ function readRow(
         {
           field: 'row',
           messageKey: 'recipients.import.errors.fieldCount',
-          params: { expected: String(header.size), actual: String(record.cells.length) },
+          params: { expected: String(header.size), count: record.cells.length },
         },
       ],
     };

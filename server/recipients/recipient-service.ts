@@ -96,7 +96,8 @@ export interface ImportPreview {
 }
 
 export type StageOutcome =
-  { kind: 'staged'; id: string } | { kind: 'refused'; messageKey: string; params?: Record<string, string> };
+  | { kind: 'staged'; id: string }
+  | { kind: 'refused'; messageKey: string; params?: Record<string, string | number> };
 
 /** The largest CSV file accepted, in bytes. */
 export const MAX_IMPORT_BYTES = 2 * 1024 * 1024;

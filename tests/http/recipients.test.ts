@@ -379,6 +379,18 @@ describe('the recipients directory', () => {
       expect(await directory()).toEqual(before);
     });
 
+    it('says a row of one value has "1 value", in the singular', async () => {
+      const csv = [
+        HEADER,
+        'UNHCR Korea,Representative,UNHCR,KR,korea@unhcr.example.org,en,Dear Representative,',
+        'Alone',
+      ].join('\n');
+      const rows = previewRows((await visitor.get(previewPath(await upload(visitor, csv)))).text);
+      expect(rows[1]!.problems).toEqual([
+        'Row: This row has 1 value, but the first row names 8 columns. A comma or semicolon inside a value must be in double quotes.',
+      ]);
+    });
+
     it('imports the valid rows and updates the known addresses when confirmed, once', async () => {
       const known = await addRecipient(t.platform.db, t.clock.now(), {
         name: 'Ministry of Unification',

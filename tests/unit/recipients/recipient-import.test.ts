@@ -35,14 +35,21 @@ const kovalenko =
   'Olena Kovalenko,Minister,Ministry of Foreign Affairs,UA,minister@mfa.example,uk,Dear Minister,';
 const cho = 'Cho Min-su,Director,UNHCR,,cho@unhcr.example,ko,Dear Director,';
 
-/** Every leaf key of a nested messages object, with the {{params}} its text uses. */
+/**
+ * Every leaf key of a nested messages object, with the {{params}} its text uses. A plural key (`x_one`,
+ * `x_other`) is listed under the key its callers pass (`x`).
+ */
 function messagesOf(messages: Record<string, unknown>, prefix = ''): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const [key, value] of Object.entries(messages)) {
     if (typeof value === 'object' && value !== null) {
       for (const [k, v] of messagesOf(value as Record<string, unknown>, `${prefix}${key}.`)) out.set(k, v);
     } else {
-      out.set(`${prefix}${key}`, [...String(value).matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1] ?? '').sort());
+      const name = key.replace(/_(zero|one|two|few|many|other)$/, '');
+      out.set(
+        `${prefix}${name}`,
+        [...String(value).matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1] ?? '').sort(),
+      );
     }
   }
   return out;
@@ -293,12 +300,12 @@ describe('importing recipients from CSV', () => {
           {
             field: 'row',
             messageKey: 'recipients.import.errors.fieldCount',
-            params: { expected: '8', actual: '2' },
+            params: { expected: '8', count: 2 },
           },
         ],
         values: { name: 'Olena', title: 'Minister', email: '' },
       });
-      expect(rows[2]?.errors[0]?.params).toEqual({ expected: '8', actual: '9' });
+      expect(rows[2]?.errors[0]?.params).toEqual({ expected: '8', count: 9 });
     });
 
     it('refuses the same address twice, naming the line of the first, whatever its case and spaces', () => {
@@ -497,7 +504,7 @@ describe('importing recipients from CSV', () => {
       expect(rowsOf(file([header, ...lines(5000)]))).toHaveLength(5000);
       expect(fileErrorOf(file([header, ...lines(5001)]))).toEqual({
         messageKey: 'recipients.import.errors.tooManyRows',
-        params: { max: '5000' },
+        params: { count: 5000 },
       });
     });
 
@@ -512,7 +519,7 @@ describe('importing recipients from CSV', () => {
       expect(rowsOf(text, { maxRows: 2 })).toHaveLength(2);
       expect(fileErrorOf(text, { maxRows: 1 })).toEqual({
         messageKey: 'recipients.import.errors.tooManyRows',
-        params: { max: '1' },
+        params: { count: 1 },
       });
     });
 
