@@ -18,6 +18,8 @@ const seedRecipientSchema = z.object({
   title: z.string(),
   organisation: z.string(),
   salutation: z.string().min(1),
+  /** Salutations in the other languages, by code; `salutation` is the one in the recipient's `language`. */
+  salutations: z.record(z.string().min(2), z.string().min(1)).optional(),
   email: exampleAddress,
   language: z.string().min(2),
   country: z.string().length(2).optional(),

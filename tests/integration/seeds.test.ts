@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSeedLetters, loadSeedLetters } from '../../seeds/seed-loader.js';
+import { LIMITS } from '../../server/letters/letter-input.js';
+import { checkLetterSizeForSave, checkLetterText } from '../../server/letters/letter-text-check.js';
 import { renderLetter } from '../../server/letters/letter-text.js';
+import { countryName } from '../../server/lib/countries.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
 const REQUIRED_SLUGS = [
@@ -10,6 +13,22 @@ const REQUIRED_SLUGS = [
   'third-path-resettlement',
   'legal-grounds-non-repatriation',
 ];
+
+/** The languages every demo letter is written in: the platform's interface languages. */
+const DEMO_LANGUAGES = ['en', 'ko', 'uk'];
+
+/** Titles longer than this wrap onto a third line in the letter list and on cards. */
+const CARD_TITLE_LIMIT = 90;
+
+/** The merge fields and blocks a letter text uses, as written ("recipient.salutation", "#each signatories"). */
+function mergeFieldsOf(body: string): string[] {
+  return [...new Set([...body.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].map((m) => m[1]!))].sort();
+}
+
+/** The numbered asks and bullet points of a letter text, counted: each translation asks the same things. */
+function listItemsOf(body: string): number {
+  return body.match(/^(\d+\.|-) /gm)?.length ?? 0;
+}
 
 describe('the demo letters in seeds/', () => {
   const seeds = readSeedLetters();
@@ -41,6 +60,73 @@ describe('the demo letters in seeds/', () => {
     const bilingual = seeds.filter((s) => s.bodies.en && s.bodies.ko);
     expect(bilingual.length).toBeGreaterThan(0);
     for (const seed of bilingual) expect(seed.bodies.ko).toMatch(/[\uac00-\ud7a3]/);
+  });
+
+  it('are each written in English, Korean and Ukrainian, in the script of each language', () => {
+    expect(seeds.length).toBeGreaterThanOrEqual(REQUIRED_SLUGS.length);
+    for (const seed of seeds) {
+      expect(Object.keys(seed.translations).sort(), seed.slug).toEqual([...DEMO_LANGUAGES].sort());
+      expect(Object.keys(seed.bodies).sort(), seed.slug).toEqual([...DEMO_LANGUAGES].sort());
+      for (const language of ['ko', 'uk']) {
+        const { title, summary } = seed.translations[language]!;
+        const script = language === 'ko' ? /[\uac00-\ud7a3]/ : /[іїєґ]/i;
+        for (const text of [title, summary, seed.bodies[language]!]) {
+          expect(text, `${seed.slug}.${language}`).toMatch(script);
+          // No English sentence left behind untranslated.
+          expect(text, `${seed.slug}.${language}`).not.toMatch(/\b(the|and|of|we|to)\b/i);
+        }
+      }
+    }
+  });
+
+  it("pass the check an organizer's letter text gets when saved, in every language, up to the goal", () => {
+    expect(seeds.length).toBeGreaterThanOrEqual(REQUIRED_SLUGS.length);
+    for (const seed of seeds) {
+      for (const language of DEMO_LANGUAGES) {
+        const body = seed.bodies[language]!;
+        const where = `${seed.slug}.${language}`;
+        expect(checkLetterText(body), where).toEqual({ ok: true });
+        expect(body.length, where).toBeLessThanOrEqual(LIMITS.body);
+        expect(checkLetterSizeForSave(body, language, seed.goal, countryName), where).toBeUndefined();
+        const { title, summary } = seed.translations[language]!;
+        expect(title.length, where).toBeLessThanOrEqual(Math.min(LIMITS.title, CARD_TITLE_LIMIT));
+        expect(summary.length, where).toBeLessThanOrEqual(LIMITS.summary);
+      }
+    }
+  });
+
+  it('use the same merge fields and the same number of asks in every translation as in English', () => {
+    expect(seeds.length).toBeGreaterThanOrEqual(REQUIRED_SLUGS.length);
+    for (const seed of seeds) {
+      const english = seed.bodies.en!;
+      expect(mergeFieldsOf(english), seed.slug).toContain('recipient.salutation');
+      expect(mergeFieldsOf(english), seed.slug).toContain('#each signatories');
+      for (const language of DEMO_LANGUAGES) {
+        const body = seed.bodies[language]!;
+        expect(mergeFieldsOf(body), `${seed.slug}.${language}`).toEqual(mergeFieldsOf(english));
+        expect(listItemsOf(body), `${seed.slug}.${language}`).toBe(listItemsOf(english));
+      }
+    }
+  });
+
+  it('greet every recipient in English, Korean and Ukrainian, as each language addresses an official', () => {
+    const recipients = seeds.flatMap((seed) => seed.recipients);
+    expect(recipients.length).toBeGreaterThanOrEqual(REQUIRED_SLUGS.length);
+    for (const recipient of recipients) {
+      const salutations: Record<string, string> = {
+        ...recipient.salutations,
+        [recipient.language]: recipient.salutation,
+      };
+      expect(Object.keys(salutations).sort(), recipient.email).toEqual(
+        expect.arrayContaining(DEMO_LANGUAGES),
+      );
+      expect(salutations.ko, recipient.email).toMatch(/^존경하는 .*께$/);
+      expect(salutations.uk, recipient.email).toMatch(/^(Шановн|Ваша Високоповажносте)/);
+      // The letter text adds the closing punctuation of its language ("," or "!"), never the salutation.
+      for (const salutation of Object.values(salutations)) {
+        expect(salutation, recipient.email).not.toMatch(/[,!.:]$/);
+      }
+    }
   });
 
   it('render for every recipient in every language with the documented merge fields only', () => {
