@@ -1,6 +1,5 @@
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
-import { handle as i18nHandle } from 'i18next-http-middleware';
 import { pinoHttp } from 'pino-http';
 import type { AccountService } from './accounts/account-service.js';
 import { accountRoutes } from './accounts/account-routes.js';
@@ -8,6 +7,7 @@ import type { SqliteSessionStore } from './accounts/session-store.js';
 import type { Config } from './config.js';
 import { loadCurrentUser, requireUser, sessions } from './http/auth.js';
 import { localDefaults } from './http/locals.js';
+import { interfaceLanguageMiddleware, languageRoutes } from './http/language.js';
 import { letterAdminRoutes, type LetterAdmin } from './letters/letter-admin-routes.js';
 import type { RecipientService } from './recipients/recipient-service.js';
 import { recipientRoutes } from './recipients/recipient-routes.js';
@@ -148,12 +148,9 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(cookieParser());
 
-  app.use(i18nHandle(deps.i18n));
-  app.use((req, res, next) => {
-    res.locals.t = req.t;
-    res.locals.language = req.language ?? DEFAULT_LANGUAGE;
-    next();
-  });
+  // ?lang=, the us_lang cookie, Accept-Language, the default: a fixed t per language, made here once.
+  app.use(interfaceLanguageMiddleware(deps.i18n));
+  app.use(languageRoutes({ https }));
   // Parsed after the language is known, so a refused body (413, 415, 400) gets a translated error page.
   const smallBodies = express.urlencoded({
     extended: false,

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import type { Locals } from 'express-serve-static-core';
 import type { User } from '../accounts/account.js';
 import { DEFAULT_LANGUAGE, type TFunction } from '../lib/i18n.js';
+import { languageLinksFor, type LanguageLink } from './language.js';
 
 /** Which admin pages the navigation links to: what the policy allows the logged-in account. */
 export interface AdminNav {
@@ -26,8 +27,10 @@ declare module 'express-serve-static-core' {
   interface Locals {
     /** Translates into the request's interface language. */
     t: TFunction;
-    /** The request's interface language (a code from INTERFACE_LANGUAGES). */
+    /** The request's interface language: a plain code from INTERFACE_LANGUAGES ("ko", never "ko-KR"). */
     language: string;
+    /** The language switcher's links, one per interface language, back to this page. */
+    languageLinks: LanguageLink[];
     /** The platform's public address, without a trailing slash (config PUBLIC_URL). */
     publicUrl: string;
     /** The logged-in account; only ever set under the account paths (/admin, /login, /logout, /account). */
@@ -70,10 +73,11 @@ export const NO_ABUSE_ALERT: Readonly<AbuseAlert> = Object.freeze({ sources: 0, 
  * Later middleware overwrite them: the language, the session's account, the CSRF token.
  */
 export function localDefaults(defaults: { t: TFunction; publicUrl: string }): RequestHandler {
-  return (_req, res, next) => {
+  return (req, res, next) => {
     const locals: Locals = {
       t: defaults.t,
       language: DEFAULT_LANGUAGE,
+      languageLinks: languageLinksFor(req, DEFAULT_LANGUAGE),
       publicUrl: defaults.publicUrl,
       currentUser: undefined,
       csrfToken: '',

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
-import type { TFunction } from '../lib/i18n.js';
+import { formatsFor } from '../lib/format.js';
+import { DEFAULT_LANGUAGE, type TFunction } from '../lib/i18n.js';
 import { countryName } from '../lib/countries.js';
 import { languageName } from '../lib/languages.js';
 
@@ -46,29 +47,19 @@ export function createViewEngine(viewsDir: string, cache: boolean) {
     const t = root(options).t;
     return t ? t(key, options.hash as Record<string, unknown>) : key;
   });
+  // Formatters are made once per language (lib/format.ts): a page formats dozens of numbers and dates.
   env.registerHelper('formatNumber', (value: number, options: Handlebars.HelperOptions) =>
-    new Intl.NumberFormat(root(options).language ?? 'en').format(value),
+    formatsFor(root(options).language ?? DEFAULT_LANGUAGE).number(value),
   );
   env.registerHelper('formatDate', (value: Date | null, options: Handlebars.HelperOptions) =>
-    value
-      ? new Intl.DateTimeFormat(root(options).language ?? 'en', {
-          dateStyle: 'long',
-          timeZone: 'UTC',
-        }).format(value)
-      : '',
+    value ? formatsFor(root(options).language ?? DEFAULT_LANGUAGE).date(value) : '',
   );
   env.registerHelper('formatDateTime', (value: Date | null, options: Handlebars.HelperOptions) =>
-    value
-      ? new Intl.DateTimeFormat(root(options).language ?? 'en', {
-          dateStyle: 'medium',
-          timeStyle: 'long',
-          timeZone: 'UTC',
-        }).format(value)
-      : '',
+    value ? formatsFor(root(options).language ?? DEFAULT_LANGUAGE).dateTime(value) : '',
   );
   env.registerHelper('isoDate', (value: Date | null) => (value ? value.toISOString() : ''));
   env.registerHelper('countryName', (code: string, options: Handlebars.HelperOptions) =>
-    countryName(code, root(options).language ?? 'en'),
+    countryName(code, root(options).language ?? DEFAULT_LANGUAGE),
   );
   env.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   env.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));

@@ -1,3 +1,4 @@
+import { formatsFor } from '../lib/format.js';
 import type { TFunction } from '../lib/i18n.js';
 import { languageName } from '../lib/languages.js';
 import type { DashboardLetter } from './letter-dashboard-service.js';
@@ -7,8 +8,7 @@ import { signatureChartSvg } from './signature-chart.js';
 
 /** The dashboard's letters, each with its status label and its accessible signature chart. */
 export function dashboardLetters(t: TFunction, ui: string, letters: readonly DashboardLetter[]) {
-  const number = new Intl.NumberFormat(ui);
-  const dayFormat = new Intl.DateTimeFormat(ui, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+  const formats = formatsFor(ui);
   return letters.map((item) => {
     const total = item.days.reduce((sum, d) => sum + d.count, 0);
     const busiest = item.days.reduce((best, d) => (d.count > best.count ? d : best), item.days[0]!);
@@ -23,13 +23,13 @@ export function dashboardLetters(t: TFunction, ui: string, letters: readonly Das
             ? t('dashboard.chartEmpty', { period })
             : t('dashboard.chartDescription', {
                 count: total,
-                total: number.format(total),
+                total: formats.number(total),
                 period,
-                busiest: dayFormat.format(new Date(`${busiest.day}T00:00:00Z`)),
-                most: number.format(busiest.count),
+                busiest: formats.day(new Date(`${busiest.day}T00:00:00Z`)),
+                most: formats.number(busiest.count),
               }),
-        formatDay: (day) => dayFormat.format(new Date(`${day}T00:00:00Z`)),
-        formatCount: (n) => number.format(n),
+        formatDay: (day) => formats.day(new Date(`${day}T00:00:00Z`)),
+        formatCount: (n) => formats.number(n),
       }),
     };
   });

@@ -138,7 +138,10 @@ export function letterDraftingRoutes(deps: LetterDraftingRoutesDeps): Router {
       previewChoice(body),
     );
     if (preview.kind === 'problems')
-      return res.json({ ok: false, problems: preview.problems.map((p) => describeProblem(p, t)) });
+      return res.json({
+        ok: false,
+        problems: preview.problems.map((p) => describeProblem(p, t, res.locals.language)),
+      });
     res.json({ ok: true, html: preview.rendered.html, text: preview.rendered.text });
   };
   router.post('/letters/preview.json', deps.csrf.verify, previewJson);

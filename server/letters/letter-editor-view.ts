@@ -33,10 +33,12 @@ export function editorNotice(req: Request, t: TFunction): string | null {
 }
 
 /** Field errors translated, and the summary list that links to each field. */
-export function translateErrors(t: TFunction, errors: EditorErrors) {
+export function translateErrors(t: TFunction, errors: EditorErrors, ui: string) {
   const messages: Record<string, string[]> = {};
   for (const [field, list] of Object.entries(errors)) {
-    messages[field] = list.map((e) => (e.problem ? describeProblem(e.problem, t) : t(e.key, e.params ?? {})));
+    messages[field] = list.map((e) =>
+      e.problem ? describeProblem(e.problem, t, ui) : t(e.key, e.params ?? {}),
+    );
   }
   const summary = Object.entries(messages).flatMap(([field, list]) =>
     list.map((message) => ({ field, message })),
@@ -76,7 +78,7 @@ export function languageFallbacks(values: EditorValues, recipients: readonly Rec
 export function editorView(t: TFunction, ui: string, page: EditorPage) {
   const { values } = page;
   const { directory, state } = page.context;
-  const errors = translateErrors(t, page.errors ?? {});
+  const errors = translateErrors(t, page.errors ?? {}, ui);
   const chosen = new Set(values.recipientIds);
   const chosenRecipients = directory.filter((r) => chosen.has(r.id));
   const translations = values.languages.map((language) => {
@@ -156,7 +158,7 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
             html: null,
             text: null,
             recipient: null,
-            problems: preview.problems.map((p) => describeProblem(p, t)),
+            problems: preview.problems.map((p) => describeProblem(p, t, ui)),
             language: languageName(preview.language, ui),
           }
       : null,

@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars';
+import { formatsFor } from '../lib/format.js';
 import type { EditorErrors } from './letter-input.js';
 import {
   estimateLetterLength,
@@ -562,12 +563,23 @@ export function checkLetterText(source: string): { ok: true } | { ok: false; pro
   return { ok: false, problems };
 }
 
-/** The problem as "Line L, column C: message" using the i18n t function */
+/** Problem parameters that are figures: kept as plain digits, formatted in the reader's language when shown. */
+const FIGURES = ['count', 'max', 'length'];
+
+/** The problem as "Line L, column C: message" using the i18n t function, figures in the reader's `language` */
 export function describeProblem(
   problem: LetterTextProblem,
   t: (key: string, params?: Record<string, unknown>) => string,
+  language: string,
 ): string {
-  const message = t(`letterText.problems.${problem.code}`, problem.params);
+  const formats = formatsFor(language);
+  const params = Object.fromEntries(
+    Object.entries(problem.params).map(([name, value]) => [
+      name,
+      FIGURES.includes(name) && /^\d+$/.test(value) ? formats.number(Number(value)) : value,
+    ]),
+  );
+  const message = t(`letterText.problems.${problem.code}`, params);
   return t('letterText.problemAt', { line: problem.line, column: problem.column, message });
 }
 
@@ -590,8 +602,8 @@ export function checkLetterSize(
     code: 'too_large',
     params: {
       name: block?.name ?? '',
-      count: new Intl.NumberFormat('en').format(signatures),
-      max: new Intl.NumberFormat('en').format(MAX_LETTER_TEXT_LENGTH),
+      count: String(signatures),
+      max: String(MAX_LETTER_TEXT_LENGTH),
     },
   };
 }

@@ -1,14 +1,33 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import i18next, { type i18n, type TFunction } from 'i18next';
-import { LanguageDetector } from 'i18next-http-middleware';
+import i18next, { type i18n, type PostProcessorModule, type TFunction } from 'i18next';
 import { localesDir } from './paths.js';
 
 export type { i18n, TFunction };
 
-/** Interface languages with a complete translation. Korean and Ukrainian join when their texts are complete. */
-export const INTERFACE_LANGUAGES = ['en'] as const;
-export const DEFAULT_LANGUAGE = 'en';
+/** Interface languages: every one has a complete catalog in locales/ (tests/unit/i18n/catalogs.test.ts). */
+export const INTERFACE_LANGUAGES = ['en', 'ko', 'uk'] as const;
+export type InterfaceLanguage = (typeof INTERFACE_LANGUAGES)[number];
+export const DEFAULT_LANGUAGE: InterfaceLanguage = 'en';
+
+/** Each interface language's name in itself, as the language switcher shows it. */
+export const INTERFACE_LANGUAGE_NAMES: Readonly<Record<InterfaceLanguage, string>> = Object.freeze({
+  en: 'English',
+  ko: '한국어',
+  uk: 'Українська',
+});
+
+/**
+ * The interface language a language tag asks for, by its primary subtag ("ko-KR" → "ko", "UK" → "uk");
+ * undefined when it is not one of INTERFACE_LANGUAGES.
+ */
+export function interfaceLanguage(tag: unknown): InterfaceLanguage | undefined {
+  if (typeof tag !== 'string') return undefined;
+  const primary = tag.trim().split(/[-_]/)[0]!.toLowerCase();
+  return (INTERFACE_LANGUAGES as readonly string[]).includes(primary)
+    ? (primary as InterfaceLanguage)
+    : undefined;
+}
 
 type Messages = { [key: string]: string | Messages };
 
@@ -20,6 +39,8 @@ type Messages = { [key: string]: string | Messages };
 export function readLanguage(language: string): Messages {
   const dir = path.join(localesDir, language);
   const merged: Messages = {};
+  // A language whose folder is not there yet falls back to English key by key (the catalog test fails).
+  if (!existsSync(dir)) return merged;
   const merge = (target: Messages, source: Messages, file: string, prefix: string) => {
     for (const [key, value] of Object.entries(source)) {
       const existing = target[key];
@@ -43,20 +64,36 @@ export function readLanguage(language: string): Messages {
   return merged;
 }
 
+export interface I18nOptions {
+  /**
+   * Hears every key a language lacks: a key missing everywhere, and a Korean or Ukrainian key that falls
+   * back to English (tests use it to prove a page has every text in every language).
+   */
+  onMissingKey?: (language: string, key: string) => void;
+}
+
 /**
  * One i18next instance for the process, loaded synchronously at start so no request waits on files.
+ * Requests take a fixed `t` per language from it (http/language.ts); it is never cloned per request.
  * Values are not escaped by i18next: Handlebars escapes the whole translated string once when it is shown.
  */
-export function createI18n(): i18n {
-  // The interface language of a request: ?lang=xx, then the us_lang cookie, then Accept-Language. The
-  // language of a letter's text is chosen apart, with ?text= (letters/text-language.ts).
-  const detector = new LanguageDetector(null, {
-    order: ['querystring', 'cookie', 'header'],
-    lookupQuerystring: 'lang',
-    lookupCookie: 'us_lang',
-    caches: false,
-  });
-  const instance = i18next.createInstance().use(detector);
+export function createI18n(options: I18nOptions = {}): i18n {
+  const { onMissingKey } = options;
+  const instance = i18next.createInstance();
+  // i18next reports a key it finds in no language, not one it finds only in the fallback: a post-processor
+  // sees which language answered (postProcessPassResolved) and reports the fallback too.
+  const reportFallback: PostProcessorModule = {
+    type: 'postProcessor',
+    name: 'report-fallback',
+    process(value, key, details: { lng?: string; i18nResolved?: { usedLng?: string } }) {
+      const asked = details.lng;
+      const answered = details.i18nResolved?.usedLng;
+      if (onMissingKey && asked && answered && asked !== answered && asked !== 'cimode')
+        onMissingKey(asked, Array.isArray(key) ? String(key[0]) : String(key));
+      return value;
+    },
+  };
+  if (onMissingKey) instance.use(reportFallback);
   const resources = Object.fromEntries(
     INTERFACE_LANGUAGES.map((language) => [language, { translation: readLanguage(language) }]),
   );
@@ -69,6 +106,25 @@ export function createI18n(): i18n {
     initAsync: false,
     interpolation: { escapeValue: false },
     returnNull: false,
+    ...(onMissingKey
+      ? {
+          saveMissing: true,
+          saveMissingTo: 'current' as const,
+          // A key asked with a defaultValue (the error page's title per status) may be absent on purpose.
+          missingKeyHandler: (
+            languages: readonly string[],
+            _namespace: string,
+            key: string,
+            _fallback: string,
+            _update: boolean,
+            asked?: { defaultValue?: unknown },
+          ) => {
+            if (asked?.defaultValue === undefined) onMissingKey(languages[0] ?? DEFAULT_LANGUAGE, key);
+          },
+          postProcess: ['report-fallback'],
+          postProcessPassResolved: true,
+        }
+      : {}),
   });
   return instance;
 }

@@ -424,12 +424,12 @@ describe('letter text problem messages', () => {
     });
     const t = (key: string, params?: Record<string, unknown>) => instance.t(key, params);
     const [problem] = problemsOf('Dear {{recipient.nam}},');
-    expect(describeProblem(problem!, t)).toBe(
+    expect(describeProblem(problem!, t, 'en')).toBe(
       'Line 1, column 8: recipient.nam is not a merge field. Use one of: recipient.name, recipient.title, recipient.organisation, recipient.salutation, letter.title, date, signatureCount.',
     );
     // Braces in what was written are shown as written, not interpolated again.
     const [list] = problemsOf('\n{{signatories}}');
-    expect(describeProblem(list!, t)).toBe(
+    expect(describeProblem(list!, t, 'en')).toBe(
       'Line 2, column 3: signatories is a list and cannot be written out directly. Go through it like this: {{#each signatories}}{{name}}, {{country}}{{/each}}',
     );
   });
@@ -642,7 +642,8 @@ describe('what a letter text can expand to', () => {
       code: 'too_large',
       line: 4,
       column: 1,
-      params: { name: '{{#each signatories}}', count: '100,000', max: '1,000,000' },
+      // Plain figures: the page formats them in the reader's language (describeProblem).
+      params: { name: '{{#each signatories}}', count: '100000', max: '1000000' },
     });
     expect(checkLetterSizeForSave(source, 'en', 5_000, (code) => code)).toBeUndefined();
     // Without a list, any number of signatures is fine.

@@ -1,0 +1,150 @@
+import { Router, type Request, type RequestHandler } from 'express';
+import { notFound } from '../lib/errors.js';
+import {
+  DEFAULT_LANGUAGE,
+  INTERFACE_LANGUAGE_NAMES,
+  INTERFACE_LANGUAGES,
+  interfaceLanguage,
+  type i18n,
+  type InterfaceLanguage,
+  type TFunction,
+} from '../lib/i18n.js';
+
+/** The cookie that remembers the language a reader chose with the switcher. */
+export const LANGUAGE_COOKIE = 'us_lang';
+const A_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
+
+/** Where the interface language of a request came from; it says which request headers the page varies by. */
+export type LanguageSource = 'query' | 'cookie' | 'header' | 'default';
+
+/** One link of the language switcher. */
+export interface LanguageLink {
+  code: InterfaceLanguage;
+  /** The language's name in itself ("한국어"), whatever the page's language. */
+  name: string;
+  /** `/language/<code>?next=<this page>`: sets the cookie and comes back. */
+  href: string;
+  current: boolean;
+}
+
+/**
+ * The interface language an Accept-Language header prefers: the supported primary subtag with the
+ * highest q (ties keep the header's order); q=0 means "not this one".
+ */
+export function fromAcceptLanguage(header: string | undefined): InterfaceLanguage | undefined {
+  if (!header) return undefined;
+  const ranked = header
+    .split(',')
+    .map((part, index) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = params.map((p) => /^\s*q\s*=\s*([0-9.]+)\s*$/.exec(p)).find(Boolean);
+      const quality = q ? Number(q[1]) : 1;
+      return { language: interfaceLanguage(tag), quality: Number.isFinite(quality) ? quality : 0, index };
+    })
+    .filter((entry) => entry.language !== undefined && entry.quality > 0)
+    .sort((a, b) => b.quality - a.quality || a.index - b.index);
+  return ranked[0]?.language;
+}
+
+/** The interface language of a request: `?lang=`, then the us_lang cookie, then Accept-Language, then the default. */
+export function chooseLanguage(request: {
+  query: unknown;
+  cookie: unknown;
+  acceptLanguage: string | undefined;
+}): { language: InterfaceLanguage; source: LanguageSource } {
+  const fromQuery = interfaceLanguage(request.query);
+  if (fromQuery) return { language: fromQuery, source: 'query' };
+  const fromCookie = interfaceLanguage(request.cookie);
+  if (fromCookie) return { language: fromCookie, source: 'cookie' };
+  const fromHeader = fromAcceptLanguage(request.acceptLanguage);
+  if (fromHeader) return { language: fromHeader, source: 'header' };
+  return { language: DEFAULT_LANGUAGE, source: 'default' };
+}
+
+const BASE = 'http://undersigned.invalid';
+
+/**
+ * A local address to come back to, without its `lang=` (so the cookie just set rules): a path that starts
+ * with one `/`; anything else (`//host`, `/\host`, `https://…`, nothing) is `/`, so the switcher is no
+ * open redirect.
+ */
+export function localPath(next: unknown): string {
+  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\'))
+    return '/';
+  let url: URL;
+  try {
+    url = new URL(next, BASE);
+  } catch {
+    return '/';
+  }
+  // The URL parser drops tabs and newlines and reads backslashes as slashes: check where it really points.
+  if (url.origin !== BASE) return '/';
+  url.searchParams.delete('lang');
+  return `${url.pathname}${url.search}${url.hash}`;
+}
+
+/** The switcher's links for a page in `current`, each coming back to `next`. */
+export function languageLinks(current: string, next: string): LanguageLink[] {
+  const back = encodeURIComponent(localPath(next));
+  return INTERFACE_LANGUAGES.map((code) => ({
+    code,
+    name: INTERFACE_LANGUAGE_NAMES[code],
+    href: `/language/${code}?next=${back}`,
+    current: code === current,
+  }));
+}
+
+/** The switcher's links on the page a request shows: back to it, or, after a form POST, to the home page. */
+export function languageLinksFor(req: Request, current: string): LanguageLink[] {
+  return languageLinks(current, req.method === 'GET' || req.method === 'HEAD' ? req.originalUrl : '/');
+}
+
+/**
+ * Sets each request's interface language: `res.locals.language` (a plain code), `res.locals.t` (a `t`
+ * fixed to it, one per language made here once, never a clone per request), the switcher's links, and
+ * the headers that say what the page is in and what it depends on.
+ */
+export function interfaceLanguageMiddleware(i18n: i18n): RequestHandler {
+  const translators = new Map<string, TFunction>(
+    INTERFACE_LANGUAGES.map((language) => [language, i18n.getFixedT(language)]),
+  );
+  return (req, res, next) => {
+    const cookies = (req.cookies ?? {}) as Record<string, unknown>;
+    const { language, source } = chooseLanguage({
+      query: req.query.lang,
+      cookie: cookies[LANGUAGE_COOKIE],
+      acceptLanguage: req.get('accept-language'),
+    });
+    res.locals.language = language;
+    res.locals.t = translators.get(language)!;
+    res.locals.languageLinks = languageLinksFor(req, language);
+    res.set('Content-Language', language);
+    // The address is in every cache's key already; a cookie or header that chose the language is not.
+    if (source !== 'query') res.vary('Cookie');
+    if (source === 'header' || source === 'default') res.vary('Accept-Language');
+    next();
+  };
+}
+
+/**
+ * `GET /language/<code>?next=<path>`: the switcher. Remembers the choice for a year and goes back to the
+ * page (303). A link, not a form, so it works without JavaScript; `?lang=` in an address never sets the
+ * cookie (e-mails use it to open one page in their language).
+ */
+export function languageRoutes(options: { https: boolean }): Router {
+  const router = Router();
+  router.get('/language/:code', (req, res, next) => {
+    const code = req.params.code;
+    if (!(INTERFACE_LANGUAGES as readonly string[]).includes(code)) return next(notFound());
+    res.cookie(LANGUAGE_COOKIE, code, {
+      maxAge: A_YEAR_MS,
+      path: '/',
+      sameSite: 'lax',
+      httpOnly: true,
+      secure: options.https,
+    });
+    res.set('Cache-Control', 'no-store');
+    res.redirect(303, localPath(req.query.next));
+  });
+  return router;
+}

@@ -1,0 +1,154 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLetter } from '../support/factories.js';
+import { innerHtml, startTags, textOf } from '../support/html.js';
+import { signedIn } from '../support/accounts.js';
+import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+/** The page's <html lang>. */
+function htmlLang(html: string): string | undefined {
+  return startTags(html, 'html')[0]?.attrs.lang;
+}
+
+/** The language switcher's links: the nav whose links carry hreflang. */
+function switcher(html: string) {
+  const nav = startTags(html, 'nav').find((n) =>
+    startTags(innerHtml(html, n), 'a').some((a) => a.attrs.hreflang !== undefined),
+  );
+  if (!nav) return undefined;
+  const inner = innerHtml(html, nav);
+  return {
+    label: nav.attrs['aria-label'],
+    links: startTags(inner, 'a').map((a) => ({
+      text: textOf(innerHtml(inner, a)),
+      href: a.attrs.href,
+      lang: a.attrs.lang,
+      hreflang: a.attrs.hreflang,
+      current: a.attrs['aria-current'],
+    })),
+  };
+}
+
+describe('the interface language', () => {
+  let t: TestPlatform;
+  let slug: string;
+  beforeAll(async () => {
+    t = await createTestPlatform();
+    ({ slug } = await createLetter(t.platform.db, t.clock.now()));
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const get = (path: string) => request(t.app).get(path).set('Accept', 'text/html');
+
+  it('is chosen by ?lang= first, then the us_lang cookie, then Accept-Language, then English', async () => {
+    const all = await get('/?lang=uk').set('Cookie', 'us_lang=ko').set('Accept-Language', 'en');
+    expect(htmlLang(all.text)).toBe('uk');
+    const cookie = await get('/').set('Cookie', 'us_lang=ko').set('Accept-Language', 'uk');
+    expect(htmlLang(cookie.text)).toBe('ko');
+    const header = await get('/').set('Accept-Language', 'uk-UA,uk;q=0.9');
+    expect(htmlLang(header.text)).toBe('uk');
+    const none = await get('/');
+    expect(htmlLang(none.text)).toBe('en');
+  });
+
+  it('skips what it does not offer at each step and reads Accept-Language by its q-values', async () => {
+    const unknown = await get('/?lang=fr').set('Cookie', 'us_lang=xx').set('Accept-Language', 'ko');
+    expect(htmlLang(unknown.text)).toBe('ko');
+    const weighted = await get('/').set('Accept-Language', 'fr-FR, en;q=0.5, uk;q=0.8, ko;q=0');
+    expect(htmlLang(weighted.text)).toBe('uk');
+    const region = await get('/?lang=ko-KR');
+    expect(htmlLang(region.text)).toBe('ko');
+  });
+
+  it('gives a Korean browser (ko-KR,ko;q=0.9) a page in <html lang="ko"> with Content-Language ko', async () => {
+    const response = await get('/').set('Accept-Language', 'ko-KR,ko;q=0.9');
+    expect(htmlLang(response.text)).toBe('ko');
+    expect(response.headers['content-language']).toBe('ko');
+    expect(response.headers.vary).toMatch(/Accept-Language/i);
+    expect(response.headers.vary).toMatch(/Cookie/i);
+  });
+
+  it('says in Vary only what chose the language: nothing more for ?lang=, the cookie for the cookie', async () => {
+    const query = await get('/?lang=ko').set('Accept-Language', 'uk');
+    expect(query.headers.vary ?? '').not.toMatch(/Accept-Language|Cookie/i);
+    const cookie = await get('/').set('Cookie', 'us_lang=uk');
+    expect(cookie.headers.vary).toMatch(/Cookie/i);
+    expect(cookie.headers.vary).not.toMatch(/Accept-Language/i);
+  });
+
+  it('keeps <html lang> on error pages', async () => {
+    const missing = await get('/letters/no-such-letter').set('Accept-Language', 'uk');
+    expect(missing.status).toBe(404);
+    expect(htmlLang(missing.text)).toBe('uk');
+  });
+
+  it('offers the switcher, each language named in itself, on the home, letter, privacy, login and an admin page', async () => {
+    const { visitor } = await signedIn(t.app, t.platform, 'admin');
+    const pages = [
+      await get('/?lang=ko'),
+      await get(`/letters/${slug}?lang=ko`),
+      await get('/privacy?lang=ko'),
+      await get('/login?lang=ko'),
+      await visitor.get('/admin/recipients?lang=ko'),
+    ];
+    for (const page of pages) {
+      expect(page.status).toBe(200);
+      const nav = switcher(page.text);
+      expect(nav, page.req.path).toBeDefined();
+      expect(nav!.label).toBe('언어');
+      expect(nav!.links.map((l) => [l.text, l.lang, l.hreflang])).toEqual([
+        ['English', 'en', 'en'],
+        ['한국어', 'ko', 'ko'],
+        ['Українська', 'uk', 'uk'],
+      ]);
+      expect(nav!.links.map((l) => l.current)).toEqual([undefined, 'true', undefined]);
+    }
+    // Each link comes back to the page it is on, without the ?lang= the cookie replaces.
+    const letter = switcher(pages[1]!.text)!;
+    expect(letter.links[2]!.href).toBe(`/language/uk?next=${encodeURIComponent(`/letters/${slug}`)}`);
+  });
+
+  it('remembers the choice for a year in us_lang and goes back to the page without its lang=', async () => {
+    const next = `/letters/${slug}?text=ko&lang=en`;
+    const response = await request(t.app).get(`/language/uk?next=${encodeURIComponent(next)}`);
+    expect(response.status).toBe(303);
+    expect(response.headers.location).toBe(`/letters/${slug}?text=ko`);
+    const cookie = String(response.headers['set-cookie']);
+    expect(cookie).toMatch(/^us_lang=uk;/);
+    expect(cookie).toMatch(/Max-Age=31536000/);
+    expect(cookie).toMatch(/Path=\//);
+    expect(cookie).toMatch(/SameSite=Lax/);
+
+    const agent = request.agent(t.app);
+    await agent.get('/language/uk?next=/');
+    const home = await agent.get('/').set('Accept', 'text/html').set('Accept-Language', 'ko');
+    expect(htmlLang(home.text)).toBe('uk');
+  });
+
+  it('goes back only to a path of this site: //evil.example, /\\evil.example and https: go home', async () => {
+    for (const next of [
+      '//evil.example',
+      '/\\evil.example',
+      'https://evil.example/',
+      '/\t/evil.example',
+      '',
+    ]) {
+      const response = await request(t.app).get(`/language/ko?next=${encodeURIComponent(next)}`);
+      expect(response.status, next).toBe(303);
+      expect(response.headers.location, next).toBe('/');
+    }
+  });
+
+  it('answers an unknown language with the 404 page and sets no cookie', async () => {
+    const response = await get('/language/fr?next=/');
+    expect(response.status).toBe(404);
+    expect(response.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('does not remember ?lang= in a cookie', async () => {
+    const response = await get('/?lang=ko');
+    expect(String(response.headers['set-cookie'] ?? '')).not.toMatch(/us_lang/);
+  });
+});
