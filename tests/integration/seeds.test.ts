@@ -197,4 +197,18 @@ describe('loading the demo letters', () => {
     expect(korean.text).toMatch(/lang="ko"/);
     expect(korean.text).toMatch(/[\uac00-\ud7a3]/);
   });
+
+  it('shows each text of a seed letter opening with the salutation its recipient is greeted with in that language', async () => {
+    const { default: request } = await import('supertest');
+    const greetings = {
+      en: 'Dear Mr President,',
+      ko: '존경하는 우크라이나 대통령님께',
+      uk: 'Шановний пане Президенте!',
+    };
+    for (const [language, greeting] of Object.entries(greetings)) {
+      const page = await request(t.app).get(`/letters/freedom-to-choose-asylum?text=${language}`);
+      expect(page.status).toBe(200);
+      expect(page.text, language).toContain(greeting);
+    }
+  });
 });
