@@ -301,6 +301,22 @@ describe('the public pages', () => {
     ).toBeGreaterThan(0);
   });
 
+  it('says "1 month" in the privacy notice when data is kept for one month', async () => {
+    const oneMonth = await createTestPlatform({ env: { RETENTION_MONTHS: '1' } });
+    try {
+      const text = textOf(mainOf((await new Visitor(oneMonth.app).get('/privacy')).text));
+      expect(text).toContain('for at most 1 month after it closes');
+    } finally {
+      await oneMonth.close();
+    }
+  });
+
+  it('labels the progress toward a goal of one signature in the singular', async () => {
+    const { slug } = await createLetter(t.platform.db, t.clock.now(), { goal: 1 });
+    const [progress] = startTags((await visitor.get(`/letters/${slug}`)).text, 'progress');
+    expect(progress?.attrs['aria-label']).toBe('Progress toward the goal of 1 signature');
+  });
+
   it('answers /healthz with JSON', async () => {
     const response = await request(t.app).get('/healthz');
     expect(response.status).toBe(200);
