@@ -128,9 +128,13 @@ export class LetterCompiler {
       letterHtml: rendered.html,
       letterText: rendered.text,
       signatureCount: numbers.format(input.signatureCount),
-      count: numbers.format(input.signatureCount),
+      // The numbers themselves choose the plural form; the formatted strings are what is shown.
+      signatureTotal: input.signatureCount,
+      count: input.signatureCount,
+      formatted: numbers.format(input.signatureCount),
       countries,
       unnamed: input.annex.unnamed > 0 ? numbers.format(input.annex.unnamed) : '',
+      unnamedCount: input.annex.unnamed,
       pdfAttached: input.pdfAttached,
       test: input.kind === 'test' ? { recipient: input.recipient.name } : false,
       update,
@@ -188,7 +192,10 @@ export class LetterCompiler {
     const onlyConfirmed = contents.statuses.length === 1 && contents.statuses[0] === 'confirmed';
     const breakdown = contents.statuses
       .map((status) =>
-        t(`documents.annexExport.status.${status}`, { count: numbers.format(contents.counts[status] ?? 0) }),
+        t(`documents.annexExport.status.${status}`, {
+          count: contents.counts[status] ?? 0,
+          formatted: numbers.format(contents.counts[status] ?? 0),
+        }),
       )
       .join('; ');
     const filters = [
@@ -217,7 +224,8 @@ export class LetterCompiler {
       ...fields,
       intro: [
         t('documents.annexExport.holds', {
-          count: numbers.format(input.signatureCount),
+          count: input.signatureCount,
+          formatted: numbers.format(input.signatureCount),
           breakdown,
         }),
         t(onlyConfirmed ? 'documents.annexExport.allConfirmed' : 'documents.annexExport.notAllConfirmed'),
@@ -255,7 +263,8 @@ export class LetterCompiler {
       // A delivered letter's annex holds the confirmed signatures of the round, and says so.
       intro: [
         this.i18n.getFixedT(language)('documents.annex.intro', {
-          count: signatureCount,
+          count: input.signatureCount,
+          formatted: signatureCount,
           named: namedCount,
           unnamed,
         }),

@@ -206,7 +206,7 @@ export class ExportService {
     for await (const row of signatures.streamForExport(request.filters)) {
       rows.push(row);
       if (rows.length > PDF_EXPORT_LIMIT)
-        throw new AppError(413, 'pdf_too_large', 'exports.errors.pdfTooLarge', { max: PDF_EXPORT_LIMIT });
+        throw new AppError(413, 'pdf_too_large', 'exports.errors.pdfTooLarge', { count: PDF_EXPORT_LIMIT });
     }
     const texts = await this.deps.letters.textsOfVersion(letter.currentVersionId);
     const text = textIn(texts, letter.primaryLanguage, letter.primaryLanguage);

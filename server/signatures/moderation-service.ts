@@ -198,7 +198,7 @@ export class ModerationService {
         return { kind: 'changed' as const, preview: summarise(matching) };
       }
       if (matching.length > BULK_LIMIT)
-        throw new AppError(422, 'bulk_too_large', 'moderation.errors.bulkTooLarge', { max: BULK_LIMIT });
+        throw new AppError(422, 'bulk_too_large', 'moderation.errors.bulkTooLarge', { count: BULK_LIMIT });
       // The counters move once per letter and country, by what really moved.
       await moveSignatures(
         tx,

@@ -590,7 +590,7 @@ describe('delivering a letter to its recipients', () => {
     expect(text).not.toContain('Min-su');
     // Counted-only supporters are in the count and said to be there.
     expect(text).toContain('3 people signed');
-    expect(text).toContain('1 signatories chose to be counted without their names.');
+    expect(text).toContain('1 signatory chose to be counted without their name.');
     expect(text).toMatch(/South Korea: 2/);
     const [korean] = lettersTo(KO_RECIPIENT.email);
     expect(korean!.parsed.text).toContain('Kim Ji-hoon, 대한민국');

@@ -234,7 +234,7 @@ describe('erasing a person’s data', () => {
     const response = await eraseAsAdmin('jihoonkim@gmail.com');
     expect(response.status).toBe(200);
     expect(textOf(mainOf(response.text))).toContain(
-      'Erased: 1 signatures, 1 queued messages, 1 captured e-mails.',
+      'Erased: 1 signature, 1 queued message, 1 captured e-mail.',
     );
     expect((await capturedContents()).filter((c) => mentions(c.content, written))).toEqual([]);
     const bytes = await bytesAfterCheckpoint(t.platform.db, t.config.databasePath, {
