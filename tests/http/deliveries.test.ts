@@ -358,20 +358,21 @@ describe('delivering a letter to its recipients', () => {
     expect(allLetters()).toHaveLength(3);
     for (const m of tests) {
       expect(m.envelopeTo).toEqual([organizer.email]);
-      expect(m.parsed.subject).toMatch(/^\[TEST\] /);
+      expect(m.parsed.subject).toMatch(/^\[(TEST|테스트)\] /);
     }
     const subjects = tests.map((m) => m.parsed.subject).sort();
     expect(subjects).toEqual(
       [
         `[TEST] ${EN_TITLE}: as ${EN_RECIPIENT.name} will receive it`,
         `[TEST] ${EN_TITLE}: as ${UK_RECIPIENT.name} will receive it`,
-        `[TEST] ${KO_TITLE}: as ${KO_RECIPIENT.name} will receive it`,
+        `[테스트] ${KO_TITLE}: ${KO_RECIPIENT.name} 수신본`,
       ].sort(),
     );
     const korean = tests.find((m) => m.parsed.subject?.includes(KO_TITLE))!;
     expect(korean.parsed.text).toContain(KO_SENTENCE);
     expect(korean.parsed.text).toContain(`${KO_RECIPIENT.salutation},`);
-    expect(korean.parsed.text).toContain(`It has not been sent to them.`);
+    // The test banner is in the language of the letter the recipient reads.
+    expect(korean.parsed.text).toContain('해당 수신인에게는 발송되지 않았습니다.');
 
     // A test is no delivery: the public page says nothing was sent, and supporters hear nothing.
     expect(textsByClass((await supporter.get(`/letters/${slug}`)).text, 'sent-record')).toEqual([]);
@@ -563,7 +564,7 @@ describe('delivering a letter to its recipients', () => {
     expect(update!.parsed.text).toContain('3 people signed');
     expect(update!.parsed.messageId).not.toBe(original!.parsed.messageId);
     const [, koUpdate] = lettersTo(KO_RECIPIENT.email);
-    expect(koUpdate!.parsed.subject).toBe(`Update: ${KO_TITLE} (3 signatures)`);
+    expect(koUpdate!.parsed.subject).toBe(`업데이트: ${KO_TITLE} (서명 3건)`);
     expect((await rounds(id)).map((r) => [r.kind, r.signature_count])).toEqual([
       ['test', 1],
       ['delivery', 1],
