@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { AnnexEntry } from '../../../server/deliveries/delivery.js';
+import { type CompileInput, LetterCompiler } from '../../../server/deliveries/letter-compiler.js';
+import { countryName } from '../../../server/lib/countries.js';
+import { createI18n } from '../../../server/lib/i18n.js';
+import { EmailTemplates } from '../../../server/mail/email-templates.js';
+
+const i18n = createI18n();
+const compiler = new LetterCompiler(new EmailTemplates(i18n), i18n, countryName);
+
+/** An update of a letter in `language` with `signatures` confirmed signatures, `unnamed` of them counted only. */
+function update(language: string, signatures: number, unnamed: number) {
+  const named: AnnexEntry[] = Array.from({ length: signatures - unnamed }, (_, i) => ({
+    name: `Signatory ${i + 1}`,
+    country: 'KR',
+    affiliation: '',
+  }));
+  const input: CompileInput = {
+    kind: 'update',
+    text: {
+      language,
+      title: 'Title',
+      summary: 'Summary.',
+      body: 'We ask you to protect the captured soldiers.',
+    },
+    recipient: { name: 'Embassy of Testland', title: '', organisation: '', salutation: 'Excellency' },
+    date: new Date('2026-12-05T10:00:00Z'),
+    signatureCount: signatures,
+    countries: [{ code: 'KR', count: signatures }],
+    annex: { entries: named, unnamed },
+    organisations: [],
+    sponsor: 'Sponsor',
+    letterUrl: 'http://localhost/letters/title',
+    replyTo: '',
+    pdfAttached: false,
+  };
+  const compiled = compiler.compile(input);
+  return { subject: compiled.email.subject, text: compiled.email.text, print: compiled.printHtml };
+}
+
+describe('the figures of a delivered letter, in the plural forms of its language', () => {
+  it('says "1 signature" and "1 signatory chose…" in English, and the plural from 2 on', () => {
+    const one = update('en', 1, 1);
+    expect(one.subject).toBe('Update: Title (1 signature)');
+    expect(one.text).toContain('now has 1 signature.');
+    expect(one.text).toContain('1 signatory chose to be counted without their name.');
+    expect(one.print).toContain('1 confirmed signature.');
+    const two = update('en', 2, 2);
+    expect(two.subject).toBe('Update: Title (2 signatures)');
+    expect(two.text).toContain('2 signatories chose to be counted without their names.');
+    expect(two.print).toContain('2 confirmed signatures.');
+  });
+
+  it('says 1 підпис, 3 підписи, 5 підписів, 21 підпис to a Ukrainian official', () => {
+    expect(update('uk', 1, 0).subject).toBe('Оновлення: Title (1 підпис)');
+    expect(update('uk', 3, 0).subject).toBe('Оновлення: Title (3 підписи)');
+    expect(update('uk', 5, 0).subject).toBe('Оновлення: Title (5 підписів)');
+    expect(update('uk', 21, 0).subject).toBe('Оновлення: Title (21 підпис)');
+    expect(update('uk', 3, 3).text).toContain('3 підписи враховано без імен');
+    expect(update('uk', 5, 1).text).toContain('1 підпис враховано без імені');
+    expect(update('uk', 5, 1).print).toContain('5 підтверджених підписів.');
+  });
+
+  it('has one form in Korean, whatever the number', () => {
+    expect(update('ko', 1, 1).subject).toBe('업데이트: Title (서명 1건)');
+    expect(update('ko', 5, 5).subject).toBe('업데이트: Title (서명 5건)');
+    expect(update('ko', 5, 5).text).toContain('서명자 5명은 이름을 밝히지 않고 집계되기를 선택하였습니다.');
+  });
+});
