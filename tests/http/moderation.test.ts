@@ -518,6 +518,8 @@ describe('moderating signatures', () => {
       const query = `from=2026-11-23T10:30&to=2026-11-23T11:30&letter=${letter.slug}`;
       const page = await preview(query);
       expect(previewHeading(page.text)).toBe('3 signatures would be invalidated');
+      // One letter is one letter, not "1 letters".
+      expect(textOf(mainOf(page.text))).toMatch(/, on 1 letter\./);
       expect(await statuses()).toEqual(before);
       const done = await confirmFrom(
         `/admin/signatures/bulk?${query}`,
