@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { looksLikeEmailAddress } from '../lib/email-address.js';
+import { interfaceLanguage, type InterfaceLanguage } from '../lib/i18n.js';
 import { safeNextPath } from './account.js';
 
 // A field that is missing, repeated or not text reads as '' (a crafted body cannot smuggle arrays in).
@@ -50,4 +51,19 @@ export function parseResetRequest(body: Record<string, unknown>): ResetRequestFo
   if (!looksLikeEmailAddress(email))
     return { ok: false, values: { email }, errors: { email: 'account.errors.emailInvalid' } };
   return { ok: true, email };
+}
+
+/** The form choosing the language of one's e-mails: one of the interface languages, or why it is refused. */
+export type EmailLanguageForm =
+  { ok: true; language: InterfaceLanguage } | { ok: false; errors: { language: string } };
+
+const emailLanguageSchema = z.object({ language: text });
+
+/** Reads the e-mail language form: exactly one of the interface languages' codes ("ko", not "ko-KR" or "Korean"). */
+export function parseEmailLanguage(body: Record<string, unknown>): EmailLanguageForm {
+  const { language } = emailLanguageSchema.parse(body);
+  const chosen = interfaceLanguage(language);
+  if (chosen === undefined || chosen !== language)
+    return { ok: false, errors: { language: 'account.emailLanguage.invalid' } };
+  return { ok: true, language: chosen };
 }

@@ -4,9 +4,9 @@ import { currentUser, requireUser } from '../http/auth.js';
 import { formBody, pathParam } from '../http/input.js';
 import { noticeFrom, redirectWithNotice } from '../http/notice.js';
 import type { Clock } from '../lib/clock.js';
-import type { TFunction } from '../lib/i18n.js';
+import { INTERFACE_LANGUAGE_NAMES, INTERFACE_LANGUAGES, type TFunction } from '../lib/i18n.js';
 import { PASSWORD_MIN_LENGTH, safeNextPath } from './account.js';
-import { parseLogin, parseNewPassword, parseResetRequest } from './account-input.js';
+import { parseEmailLanguage, parseLogin, parseNewPassword, parseResetRequest } from './account-input.js';
 import type { AccountService } from './account-service.js';
 import { RESET_MINUTES, type PasswordResetService } from './password-reset-service.js';
 import type { SqliteSessionStore } from './session-store.js';
@@ -215,14 +215,33 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     redirectWithNotice(res, '/login', 'loggedOut');
   });
 
-  const renderPassword = (res: Response, status: number, errors: FieldErrors = {}) =>
+  // The account page: the password form, and the language of the account's e-mails (each language
+  // named in itself, as the switcher names it).
+  const renderPassword = (res: Response, status: number, errors: FieldErrors = {}, notice?: string) => {
+    const chosen = currentUser(res).language;
     res.status(status).render('accounts/password', {
       pageTitle: res.locals.t('account.password.title'),
       minLength: PASSWORD_MIN_LENGTH,
+      notice: notice ?? null,
+      emailLanguages: INTERFACE_LANGUAGES.map((code) => ({
+        code,
+        name: INTERFACE_LANGUAGE_NAMES[code],
+        selected: code === chosen,
+      })),
       ...passwordErrors(res.locals.t, errors),
     });
+  };
 
-  router.get('/account/password', requireUser, (_req, res) => renderPassword(res, 200));
+  router.get('/account/password', requireUser, (req, res) =>
+    renderPassword(res, 200, {}, noticeFrom(req, res.locals.t, 'account.notices', ['emailLanguageSaved'])),
+  );
+
+  router.post('/account/language', requireUser, deps.csrf.verify, async (req, res) => {
+    const form = parseEmailLanguage(formBody(req.body));
+    if (!form.ok) return renderPassword(res, 422, form.errors);
+    await deps.accounts.chooseEmailLanguage(currentUser(res), form.language);
+    redirectWithNotice(res, '/account/password', 'emailLanguageSaved');
+  });
 
   // Checking the current password is a login too: a borrowed session must not guess it without limit.
   router.post('/account/password', requireUser, deps.loginLimit, deps.csrf.verify, async (req, res) => {

@@ -163,6 +163,11 @@ export class AccountService {
     return until ? { kind: 'wait', until } : { kind: 'invalid' };
   }
 
+  /** Sets the language the platform's e-mails to this account are written in (the caller's own account). */
+  async chooseEmailLanguage(user: User, language: string): Promise<void> {
+    await this.deps.users.setLanguage(user.id, language, this.deps.clock.now());
+  }
+
   /** Changes a password after checking the current one; every other session of the account ends. */
   async changePassword(
     user: User,

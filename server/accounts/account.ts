@@ -12,6 +12,8 @@ export interface User {
   disabled: boolean;
   lastLoginAt: Date | null;
   createdAt: Date;
+  /** The language the platform's e-mails to the account are written in. */
+  language: string;
 }
 
 /** Account addresses are compared trimmed and lower-cased (unlike supporters', no Gmail folding: staff use work mail). */

@@ -74,7 +74,13 @@ export class PasswordResetService {
         {
           template: 'password-reset',
           to: user.email,
-          context: { resetUrl: this.deps.mail.links.passwordResetUrl(token), minutes: RESET_MINUTES },
+          // The account's language, not the asking page's: anyone can ask for a reset of any address
+          // from a page in any language, and the e-mail goes to the account's owner, who chose theirs.
+          language: user.language,
+          context: {
+            resetUrl: this.deps.mail.links.passwordResetUrl(token, user.language),
+            minutes: RESET_MINUTES,
+          },
           priority: PRIORITY.confirmation,
         },
         now,

@@ -32,7 +32,8 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
     const body = formBody(req.body);
     const values = { email: formText(body, 'email').trim(), role: formText(body, 'role') };
     const me = currentUser(res);
-    const outcome = await deps.users.invite(me, values.email, values.role);
+    // The new account's e-mails start in the language the admin is using.
+    const outcome = await deps.users.invite(me, values.email, values.role, res.locals.language);
     if (outcome.kind === 'invalid') {
       // Shown again with what was typed, beside the list as it is.
       const users = await deps.users.list(me);

@@ -13,6 +13,7 @@ import { hashPassword } from './passwords.js';
 import type { SessionRepository } from './session-repository.js';
 import type { UserRepository } from './user-repository.js';
 import { looksLikeEmailAddress } from '../lib/email-address.js';
+import { DEFAULT_LANGUAGE, interfaceLanguage } from '../lib/i18n.js';
 
 export interface UserAdminServiceDeps {
   db: Db;
@@ -88,12 +89,15 @@ export class UserAdminService {
 
   /**
    * Creates an account that can only be entered through the link e-mailed to it: the password is a
-   * random one nobody knows, replaced when the invited person sets their own.
+   * random one nobody knows, replaced when the invited person sets their own. A new account's e-mails
+   * are in `language`, the inviting admin's interface language (its owner can change it); one invited
+   * again keeps its own.
    */
   async invite(
     admin: User,
     email: string,
     role: string,
+    language: string = DEFAULT_LANGUAGE,
   ): Promise<{ kind: 'invited' } | { kind: 'invalid'; errors: Record<string, string> }> {
     authorize(admin, 'user.manage');
     const address = accountEmail(email);
@@ -110,11 +114,13 @@ export class UserAdminService {
     const now = this.deps.clock.now();
     const token = randomBytes(24).toString('base64url');
     const expires = new Date(now.getTime() + INVITATION_DAYS * 86_400_000);
+    const accountLanguage = existing?.language ?? interfaceLanguage(language) ?? DEFAULT_LANGUAGE;
     const invitation = {
       role,
+      roleKey: `users.roles.${role}`,
       invitedBy: admin.email,
-      inviteUrl: this.deps.mail.links.invitationUrl(token),
-      expires: new Intl.DateTimeFormat('en', {
+      inviteUrl: this.deps.mail.links.invitationUrl(token, accountLanguage),
+      expires: new Intl.DateTimeFormat(accountLanguage, {
         dateStyle: 'long',
         timeStyle: 'short',
         timeZone: 'UTC',
@@ -124,15 +130,28 @@ export class UserAdminService {
     await this.deps.db.transaction().execute(async (tx) => {
       const user =
         existing ??
-        (await this.deps.users
-          .with(tx)
-          .create({ email: address, role: role as Role, passwordHash, mustChangePassword: true }, now));
+        (await this.deps.users.with(tx).create(
+          {
+            email: address,
+            role: role as Role,
+            passwordHash,
+            mustChangePassword: true,
+            language: accountLanguage,
+          },
+          now,
+        ));
       if (existing && existing.role !== role)
         await this.deps.users.with(tx).setRole(user.id, role as Role, now);
       await this.deps.users.with(tx).setInvitation(user.id, this.tokenHash(token), expires);
       await this.deps.mail.toAccount(
         tx,
-        { template: 'account-invitation', to: address, context: invitation, priority: PRIORITY.confirmation },
+        {
+          template: 'account-invitation',
+          to: address,
+          language: accountLanguage,
+          context: invitation,
+          priority: PRIORITY.confirmation,
+        },
         now,
       );
       await this.deps.audit.with(tx).record(

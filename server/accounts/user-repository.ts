@@ -11,6 +11,7 @@ function toUser(row: UserRow): User {
     disabled: row.disabled_at !== null,
     lastLoginAt: row.last_login_at ? new Date(row.last_login_at) : null,
     createdAt: new Date(row.created_at),
+    language: row.language,
   };
 }
 
@@ -55,7 +56,14 @@ export class UserRepository {
 
   /** Creates an account; the caller has checked that the address is free. */
   async create(
-    user: { email: string; role: Role; passwordHash: string; mustChangePassword: boolean },
+    user: {
+      email: string;
+      role: Role;
+      passwordHash: string;
+      mustChangePassword: boolean;
+      /** The language of its e-mails; English when not given. */
+      language?: string;
+    },
     now: Date,
   ): Promise<User> {
     const at = now.toISOString();
@@ -66,12 +74,22 @@ export class UserRepository {
         role: user.role,
         password_hash: user.passwordHash,
         must_change_password: user.mustChangePassword ? 1 : 0,
+        ...(user.language ? { language: user.language } : {}),
         created_at: at,
         updated_at: at,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
     return toUser(row);
+  }
+
+  /** Sets the language of the account's e-mails. */
+  async setLanguage(id: number, language: string, now: Date): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ language, updated_at: now.toISOString() })
+      .where('id', '=', id)
+      .execute();
   }
 
   async setPassword(id: number, passwordHash: string, mustChange: boolean, now: Date): Promise<void> {

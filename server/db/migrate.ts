@@ -13,6 +13,8 @@ import * as deliveryRoundFailure from './migrations/2026-12-05T05-delivery-round
 import * as signingLimits from './migrations/2026-12-05T06-signing-limits.js';
 import * as abuseLists from './migrations/2026-12-05T07-abuse-lists.js';
 import * as deliverySettings from './migrations/2026-12-05T08-delivery-settings.js';
+import * as signatureInterfaceLanguage from './migrations/2026-12-05T09-signature-interface-language.js';
+import * as accountLanguage from './migrations/2026-12-05T10-account-language.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -32,6 +34,8 @@ const migrations: Record<string, Migration> = {
   '2026-12-05T06-signing-limits': signingLimits,
   '2026-12-05T07-abuse-lists': abuseLists,
   '2026-12-05T08-delivery-settings': deliverySettings,
+  '2026-12-05T09-signature-interface-language': signatureInterfaceLanguage,
+  '2026-12-05T10-account-language': accountLanguage,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -111,7 +111,10 @@ export interface SignaturesTable {
   organisation: string;
   job_title: string;
   display: string;
+  /** The language of the letter text the supporter read (the text they signed). */
   language: string;
+  /** The language of the pages they signed on: every e-mail to them is written in it. */
+  interface_language: Generated<string>;
   consent_updates: number;
   ip_hash: string | null;
   confirmation_sends: number;
@@ -255,6 +258,8 @@ export interface UsersTable {
   reset_token_hash: Generated<string | null>;
   reset_expires_at: Generated<string | null>;
   reset_used_at: Generated<string | null>;
+  /** The language the platform's e-mails to the account are written in. */
+  language: Generated<string>;
 }
 
 export interface LoginThrottlesTable {

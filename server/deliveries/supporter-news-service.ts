@@ -2,7 +2,8 @@ import type { Db } from '../db/database.js';
 import { isComplete, textIn } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
-import type { PlatformMail } from '../mail/platform-mail.js';
+import { formatsFor } from '../lib/format.js';
+import { supporterLanguages, type PlatformMail } from '../mail/platform-mail.js';
 import { PRIORITY } from '../outbox/outbox.js';
 import type { SignatureRepository } from '../signatures/signature-repository.js';
 import { notifiesSupporters } from './delivery.js';
@@ -25,7 +26,10 @@ const NOTICE_BATCH = 200;
 export class SupporterNewsService {
   constructor(private readonly deps: SupporterNewsServiceDeps) {}
 
-  /** Tells supporters who asked for news that the letter went out, once each per round, in batches. */
+  /**
+   * Tells supporters who asked for news that the letter went out, once each per round, in batches:
+   * each in the interface language they signed in, the letter's title in the text they read.
+   */
   async notifyPending(): Promise<number> {
     let queued = 0;
     for (const round of await this.deps.deliveries.roundsToNotify()) {
@@ -51,9 +55,9 @@ export class SupporterNewsService {
                   context: {
                     name: supporter.fullName,
                     letterTitle: text?.title ?? letter.slug,
-                    signatureCount: new Intl.NumberFormat(supporter.language).format(round.signatureCount),
+                    signatureCount: formatsFor(supporter.interfaceLanguage).number(round.signatureCount),
                     recipientCount: records.filter((r) => r.status === 'sent').length,
-                    letterUrl: this.deps.mail.links.letterUrl(letter.slug),
+                    letterUrl: this.deps.mail.links.letterUrl(letter.slug, supporterLanguages(supporter)),
                   },
                   priority: PRIORITY.notification,
                   deliveryRoundId: round.id,

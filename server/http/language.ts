@@ -61,6 +61,19 @@ export function chooseLanguage(request: {
   return { language: DEFAULT_LANGUAGE, source: 'default' };
 }
 
+/**
+ * The interface language a request would have without its `?lang=`: what the reader's cookie or browser
+ * gives. A redirect needs to carry `?lang=` only when it differs.
+ */
+export function languageWithoutQuery(req: Request): InterfaceLanguage {
+  const cookies = (req.cookies ?? {}) as Record<string, unknown>;
+  return chooseLanguage({
+    query: undefined,
+    cookie: cookies[LANGUAGE_COOKIE],
+    acceptLanguage: req.get('accept-language'),
+  }).language;
+}
+
 const BASE = 'http://undersigned.invalid';
 
 /**

@@ -44,11 +44,13 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
 
   router.get('/letters/:slug/thank-you', async (req, res) => {
     const page = await deps.letters.page(pathParam(req, 'slug'), textLanguage(req, res));
-    const url = `${res.locals.publicUrl}/letters/${encodeURIComponent(page.letter.slug)}`;
+    // Shared links always name the text: whoever opens them reads the letter the supporter read.
+    const url = `${res.locals.publicUrl}/letters/${encodeURIComponent(page.letter.slug)}?text=${encodeURIComponent(page.text.language)}`;
     const text = page.text.title;
     res.render('signatures/thank-you', {
       page,
       pageTitle: page.text.title,
+      letterHref: letterPath(page.letter.slug, '', page.text.language, res.locals.language),
       recipientNames: page.recipients.map((r) => r.name).join('; '),
       share: {
         url,
@@ -63,7 +65,11 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
 
   router.get('/letters/:slug/withdrawn', async (req, res) => {
     const page = await deps.letters.page(pathParam(req, 'slug'), textLanguage(req, res));
-    res.render('signatures/withdrawn', { page, pageTitle: page.text.title });
+    res.render('signatures/withdrawn', {
+      page,
+      pageTitle: page.text.title,
+      letterHref: letterPath(page.letter.slug, '', page.text.language, res.locals.language),
+    });
   });
 
   return router;

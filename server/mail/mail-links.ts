@@ -1,5 +1,15 @@
 import { refFromToken, signatureToken, type TokenPurpose } from './signature-tokens.js';
 
+/**
+ * The languages a supporter's e-mail keeps in its links: the interface language they signed in (the
+ * e-mail's own, `?lang=`) and the language of the letter text they read (`?text=`), so every page a link
+ * opens speaks to them as the e-mail did and shows the letter as they read it.
+ */
+export interface MailLanguages {
+  interface: string;
+  text: string;
+}
+
 /** The links a supporter's e-mail carries in its footer (templates/emails/layout.*.hbs). */
 export interface SupporterFooterLinks {
   withdrawUrl: string;
@@ -18,63 +28,84 @@ export class MailLinks {
     private readonly secret: string,
   ) {}
 
-  /** The link that confirms a signature. */
-  confirmUrl(ref: string): string {
-    return `${this.publicUrl}/signatures/confirm/${this.token(ref, 'confirm')}`;
+  /** The link that confirms a signature; the thank-you page it leads to keeps both languages. */
+  confirmUrl(ref: string, languages?: MailLanguages): string {
+    return this.url(`/signatures/confirm/${this.token(ref, 'confirm')}`, languages);
   }
 
   /** The link that withdraws a signature. */
-  withdrawUrl(ref: string): string {
-    return `${this.publicUrl}/signatures/withdraw/${this.token(ref, 'withdraw')}`;
+  withdrawUrl(ref: string, languages?: MailLanguages): string {
+    return this.url(`/signatures/withdraw/${this.token(ref, 'withdraw')}`, languages);
   }
 
-  /** The link that erases the person behind a signature. */
-  eraseUrl(ref: string): string {
-    return `${this.publicUrl}/privacy/erase/${this.token(ref, 'erase')}`;
+  /** The link that erases the person behind a signature (its page shows no letter: the interface language only). */
+  eraseUrl(ref: string, languages?: MailLanguages): string {
+    return this.url(
+      `/privacy/erase/${this.token(ref, 'erase')}`,
+      languages && { interface: languages.interface },
+    );
   }
 
   /** The one-click link that stops news about a letter for this signature. */
-  unsubscribeUrl(ref: string): string {
-    return `${this.publicUrl}/signatures/unsubscribe/${this.token(ref, 'unsubscribe')}`;
+  unsubscribeUrl(ref: string, languages?: MailLanguages): string {
+    return this.url(
+      `/signatures/unsubscribe/${this.token(ref, 'unsubscribe')}`,
+      languages && { interface: languages.interface },
+    );
   }
 
-  /** The public page of a letter. */
-  letterUrl(slug: string): string {
-    return `${this.publicUrl}/letters/${slug}`;
+  /** The public page of a letter, in the reader's languages when given (an account's: the interface only). */
+  letterUrl(slug: string, languages?: Partial<MailLanguages>): string {
+    return this.url(`/letters/${encodeURIComponent(slug)}`, languages);
   }
 
-  /** A letter in the editor (for its organizers and reviewing admins). */
-  editorUrl(letterId: number): string {
-    return `${this.publicUrl}/admin/letters/${letterId}`;
+  /** A letter in the editor (for its organizers and reviewing admins), in the account's language when given. */
+  editorUrl(letterId: number, language?: string): string {
+    return this.url(
+      `/admin/letters/${letterId}`,
+      language === undefined ? undefined : { interface: language },
+    );
   }
 
   /** How the platform handles personal data. */
-  privacyUrl(): string {
-    return `${this.publicUrl}/privacy`;
+  privacyUrl(languages?: Pick<MailLanguages, 'interface'>): string {
+    return this.url('/privacy', languages && { interface: languages.interface });
   }
 
-  /** Where an invited person sets their password. */
-  invitationUrl(token: string): string {
-    return `${this.publicUrl}/account/invite/${token}`;
+  /** Where an invited person sets their password, in the language of their new account when given. */
+  invitationUrl(token: string, language?: string): string {
+    return this.url(`/account/invite/${token}`, language === undefined ? undefined : { interface: language });
   }
 
-  /** Where a person who forgot their password chooses a new one. */
-  passwordResetUrl(token: string): string {
-    return `${this.publicUrl}/account/reset/${token}`;
+  /** Where a person who forgot their password chooses a new one, in their account's language when given. */
+  passwordResetUrl(token: string, language?: string): string {
+    return this.url(`/account/reset/${token}`, language === undefined ? undefined : { interface: language });
   }
 
   /** The footer links of every e-mail to a supporter about this signature. */
-  supporterFooter(ref: string): SupporterFooterLinks {
+  supporterFooter(ref: string, languages?: MailLanguages): SupporterFooterLinks {
     return {
-      withdrawUrl: this.withdrawUrl(ref),
-      eraseUrl: this.eraseUrl(ref),
-      privacyUrl: this.privacyUrl(),
+      withdrawUrl: this.withdrawUrl(ref, languages),
+      eraseUrl: this.eraseUrl(ref, languages),
+      privacyUrl: this.privacyUrl(languages),
     };
   }
 
   /** The signature reference a link's token stands for, or null when it is malformed or forged. */
   refFrom(token: string, purpose: TokenPurpose): string | null {
     return refFromToken(this.secret, token, purpose);
+  }
+
+  /**
+   * A link on the platform: `?lang=` opens the page in the e-mail's language whatever the reader's
+   * cookie or browser say, `?text=` opens a letter in the text they read (server/letters/text-language.ts).
+   */
+  private url(path: string, languages?: Partial<MailLanguages>): string {
+    const query = new URLSearchParams();
+    if (languages?.interface) query.set('lang', languages.interface);
+    if (languages?.text) query.set('text', languages.text);
+    const search = query.toString();
+    return `${this.publicUrl}${path}${search ? `?${search}` : ''}`;
   }
 
   private token(ref: string, purpose: TokenPurpose): string {

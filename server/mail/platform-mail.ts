@@ -3,7 +3,7 @@ import { newMessageId } from '../lib/ids.js';
 import { PRIORITY, type OutboxAttachment, type RenderedContent } from '../outbox/outbox.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
 import type { EmailName, EmailTemplates } from './email-templates.js';
-import type { MailLinks } from './mail-links.js';
+import type { MailLanguages, MailLinks } from './mail-links.js';
 
 export interface PlatformMailDeps {
   outbox: OutboxRepository;
@@ -15,12 +15,24 @@ export interface PlatformMailDeps {
   wakeWorker?: (() => void) | undefined;
 }
 
-/** The supporter an e-mail is about: their signature's id, reference (for its links), address and language. */
+/**
+ * The supporter an e-mail is about: their signature's id, reference (for its links), address, the
+ * language of the letter text they read (`language`, the signature's) and the interface language they
+ * signed in (`interfaceLanguage`), which every e-mail to them is written in.
+ */
 export interface Supporter {
   id: number;
   ref: string;
   email: string;
   language: string;
+  interfaceLanguage: string;
+}
+
+/** The languages of a supporter's e-mail and its links: written in their interface language, letters in their text. */
+export function supporterLanguages(
+  supporter: Pick<Supporter, 'language' | 'interfaceLanguage'>,
+): MailLanguages {
+  return { interface: supporter.interfaceLanguage, text: supporter.language };
 }
 
 /** An e-mail to a supporter about one of their signatures, rendered when it is queued. */
@@ -45,6 +57,8 @@ export interface AccountMail {
     'account-invitation' | 'password-reset' | 'letter-review-requested' | 'letter-review-outcome'
   >;
   to: string;
+  /** The account's language (users.language): the e-mail is written in it, whatever language asked for it. */
+  language: string;
   context: Record<string, unknown>;
   priority: number;
   /** The subject's key under `emails.<template>.` when the template has several (default `subject`). */
@@ -71,8 +85,9 @@ export class PlatformMail {
   /** Renders a supporter's e-mail about this signature now and queues it in `tx`; undefined when `once` found its twin. */
   async toSupporter(tx: Tx, mail: SupporterMail, now: Date): Promise<number | undefined> {
     const { supporter } = mail;
-    const unsubscribeUrl = mail.unsubscribe ? this.links.unsubscribeUrl(supporter.ref) : undefined;
-    const content = this.renderForSupporter(mail.template, supporter.language, supporter.ref, {
+    const languages = supporterLanguages(supporter);
+    const unsubscribeUrl = mail.unsubscribe ? this.links.unsubscribeUrl(supporter.ref, languages) : undefined;
+    const content = this.renderForSupporter(mail.template, languages, supporter.ref, {
       ...mail.context,
       ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
     });
@@ -104,11 +119,12 @@ export class PlatformMail {
   /**
    * Queues a signature's confirmation in `tx` without rendering it: the worker renders it just before
    * sending (signatures/confirmation-email.ts), so a signing request does no rendering whatever the
-   * address's history, and no body waits in the queue.
+   * address's history, and no body waits in the queue. It is rendered in the interface language the
+   * supporter signed in (the letter's title in the text they read).
    */
   async confirmationFor(
     tx: Tx,
-    signature: { id: number; email: string; language: string },
+    signature: { id: number; email: string; interfaceLanguage: string },
     now: Date,
   ): Promise<void> {
     await this.deps.outbox.with(tx).enqueue(
@@ -117,16 +133,16 @@ export class PlatformMail {
         priority: PRIORITY.confirmation,
         signatureId: signature.id,
         toAddress: signature.email,
-        renderLanguage: signature.language,
+        renderLanguage: signature.interfaceLanguage,
       },
       this.messageId(),
       now,
     );
   }
 
-  /** Renders an e-mail to a user's account address and queues it in `tx`. Staff mail is in English for now. */
+  /** Renders an e-mail to a user's account address in the account's language and queues it in `tx`. */
   async toAccount(tx: Tx, mail: AccountMail, now: Date): Promise<number> {
-    const email = this.deps.emails.render(mail.template, 'en', mail.context, mail.subjectKey);
+    const email = this.deps.emails.render(mail.template, mail.language, mail.context, mail.subjectKey);
     return this.deps.outbox.with(tx).enqueue(
       {
         kind: mail.template,
@@ -143,16 +159,19 @@ export class PlatformMail {
     );
   }
 
-  /** A supporter's e-mail rendered with the footer links of this signature (withdraw, erase, privacy). */
+  /**
+   * A supporter's e-mail, written in their interface language, with the footer links of this signature
+   * (withdraw, erase, privacy) keeping both their languages.
+   */
   renderForSupporter(
     template: Extract<EmailName, 'signature-confirmation' | 'letter-sent' | 'data-access'>,
-    language: string,
+    languages: MailLanguages,
     ref: string,
     context: Record<string, unknown>,
   ): RenderedContent {
-    const email = this.deps.emails.render(template, language, {
+    const email = this.deps.emails.render(template, languages.interface, {
       ...context,
-      ...this.links.supporterFooter(ref),
+      ...this.links.supporterFooter(ref, languages),
     });
     return { subject: email.subject, textBody: email.text, htmlBody: email.html, headers: { ...AUTOMATIC } };
   }

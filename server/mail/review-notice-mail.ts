@@ -54,11 +54,11 @@ export class ReviewNoticeMail {
     await this.queue(
       tx,
       reviewers,
-      {
+      (language) => ({
         letterTitle: letter.title,
         changes: kind === 'changes',
-        editorUrl: this.deps.mail.links.editorUrl(letter.id),
-      },
+        editorUrl: this.deps.mail.links.editorUrl(letter.id, language),
+      }),
       'letter-review-requested',
       `subject.${kind}`,
     );
@@ -82,14 +82,14 @@ export class ReviewNoticeMail {
     await this.queue(
       tx,
       organizers,
-      {
+      (language) => ({
         letterTitle: letter.title,
         approved: outcome === 'approved',
         headingKey: `emails.letter-review-outcome.heading.${kind}.${outcome}`,
         bodyKey: `emails.letter-review-outcome.body.${kind}.${outcome}`,
-        letterUrl: links.letterUrl(letter.slug),
-        editorUrl: links.editorUrl(letter.id),
-      },
+        letterUrl: links.letterUrl(letter.slug, { interface: language }),
+        editorUrl: links.editorUrl(letter.id, language),
+      }),
       'letter-review-outcome',
       `subject.${kind}.${outcome}`,
     );
@@ -98,17 +98,27 @@ export class ReviewNoticeMail {
   private async queue(
     tx: Tx,
     to: readonly User[],
-    context: Record<string, unknown>,
+    /** What the template reads, for an account's language (its links open pages in it). */
+    context: (language: string) => Record<string, unknown>,
     template: 'letter-review-requested' | 'letter-review-outcome',
     subjectKey: string,
   ): Promise<void> {
     const now = this.deps.clock.now();
     let last: number | undefined;
-    // One each, even when an account is both the owner and a collaborator (the set above) or listed twice.
-    for (const address of new Set(to.map((user) => user.email))) {
+    // One each, even when an account is both the owner and a collaborator (the set above) or listed
+    // twice; each in its account's language.
+    const accounts = new Map(to.map((user) => [user.email, user]));
+    for (const [address, user] of accounts) {
       last = await this.deps.mail.toAccount(
         tx,
-        { template, to: address, context, priority: PRIORITY.notification, subjectKey },
+        {
+          template,
+          to: address,
+          language: user.language,
+          context: context(user.language),
+          priority: PRIORITY.notification,
+          subjectKey,
+        },
         now,
       );
     }

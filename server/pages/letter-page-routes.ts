@@ -54,6 +54,8 @@ export function letterPageRoutes(deps: LetterPageRoutesDeps): Router {
     const outcome = await deps.signatures.sign(page.letter, parsed.input, {
       // The language of the text shown (the letter has it), whatever the hidden field claimed.
       language: page.text.language,
+      // The page's language: the confirmation and every later e-mail are written in it.
+      interfaceLanguage: res.locals.language,
       ip: req.ip,
       // The proof-of-work widget's answer; absent when the browser ran no JavaScript.
       proof: formText(body, 'altcha') || undefined,

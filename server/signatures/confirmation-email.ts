@@ -24,7 +24,11 @@ export class ConfirmationEmail {
     return this.render(message.signatureId, message.renderLanguage ?? 'en');
   }
 
-  /** The e-mail for this signature, or undefined when its person is gone (erased, or no such signature). */
+  /**
+   * The e-mail for this signature, or undefined when its person is gone (erased, or no such signature):
+   * written in `language` (the interface language they signed in, queued with it), the letter's title in
+   * the text they read, every link keeping both.
+   */
   async render(signatureId: number, language: string): Promise<RenderedContent | undefined> {
     const { mail } = this.deps;
     const signature = await this.deps.signatures.findById(signatureId);
@@ -32,12 +36,13 @@ export class ConfirmationEmail {
     const letter = await this.deps.letters.findById(signature.letterId);
     if (!letter) return undefined;
     const texts = await this.deps.letters.textsOfVersion(letter.currentVersionId);
-    const title = textIn(texts, language, letter.primaryLanguage)?.title ?? letter.slug;
-    return mail.renderForSupporter('signature-confirmation', language, signature.ref, {
+    const title = textIn(texts, signature.language, letter.primaryLanguage)?.title ?? letter.slug;
+    const languages = { interface: language, text: signature.language };
+    return mail.renderForSupporter('signature-confirmation', languages, signature.ref, {
       name: signature.fullName,
       letterTitle: title,
-      letterUrl: mail.links.letterUrl(letter.slug),
-      confirmUrl: mail.links.confirmUrl(signature.ref),
+      letterUrl: mail.links.letterUrl(letter.slug, languages),
+      confirmUrl: mail.links.confirmUrl(signature.ref, languages),
     });
   }
 }

@@ -49,7 +49,7 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
         values: form.values,
         ...translatedErrors(res.locals.t, form.errors),
       });
-    await deps.privacy.requestAccess(form.email, res.locals.language);
+    await deps.privacy.requestAccess(form.email);
     // The same answer whether anything is held or not: the page must not tell who has signed.
     res.render('privacy/access-sent', { pageTitle: res.locals.t('access.title') });
   });

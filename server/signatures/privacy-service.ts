@@ -2,6 +2,7 @@ import type { User } from '../accounts/account.js';
 import type { AuditActor } from '../audit/audit.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db, Executor } from '../db/database.js';
+import { textIn } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { countryName } from '../lib/countries.js';
@@ -11,7 +12,7 @@ import type { PlatformMail } from '../mail/platform-mail.js';
 import { PRIORITY, type OutboxStatus } from '../outbox/outbox.js';
 import { authorize } from '../policy/policy.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
-import { emailKey, publicName } from './signature.js';
+import { emailKey, publicName, type Signature } from './signature.js';
 import type { SignatureRepository } from './signature-repository.js';
 
 export interface PrivacyServiceDeps {
@@ -54,6 +55,9 @@ export interface ErasureResult {
   letters: number;
   mailboxFiles: number;
 }
+
+/** The name of the data-access answer's attachment: the complete data, as JSON. */
+export const DATA_FILE = 'undersigned-data.json';
 
 /** Retention batches: small enough to keep each transaction short while the platform runs. */
 const RETENTION_BATCH = 500;
@@ -229,16 +233,24 @@ export class PrivacyService {
 
   /**
    * A supporter asks what is held about their address. The answer goes to that address only, so
-   * nobody learns about someone else; the page says the same whether anything is held or not.
+   * nobody learns about someone else; the page says the same whether anything is held or not. It is a
+   * readable e-mail listing each signature (letter, status, how the name appears, country, dates) and
+   * how to withdraw or erase, with the complete data attached as JSON. It holds the address's own
+   * signatures only: nothing of any other supporter.
    */
-  async requestAccess(address: string, language: string): Promise<void> {
+  async requestAccess(address: string): Promise<void> {
     const hash = keyedHash(this.deps.secret, 'email', emailKey(address));
     const held = await this.deps.signatures.heldFor(hash);
     if (held.length === 0) return;
     const now = this.deps.clock.now();
-    const first = held[0]!;
+    // Written in the language the supporter last used with us, not the asking page's: anyone may ask
+    // about any address, and the answer goes to the supporter, who is written to in their own language.
+    const latest = held[held.length - 1]!;
+    const language = latest.interfaceLanguage;
+    const titles = await this.titlesOf(held);
     const records = held.map((s) => ({
       letter: s.letterSlug,
+      letterTitle: titles.get(s.id) ?? s.letterSlug,
       status: s.status,
       name: s.fullName,
       shownAs: publicName(s) ?? '',
@@ -248,27 +260,64 @@ export class PrivacyService {
       organisation: s.organisation,
       title: s.jobTitle,
       language: s.language,
+      interfaceLanguage: s.interfaceLanguage,
       newsAboutTheLetter: s.consentUpdates,
       signedAt: s.createdAt.toISOString(),
       confirmedAt: s.confirmedAt?.toISOString() ?? null,
       withdrawnAt: s.withdrawnAt?.toISOString() ?? null,
     }));
+    const date = new Intl.DateTimeFormat(language, {
+      dateStyle: 'long',
+      timeStyle: 'short',
+      timeZone: 'UTC',
+    });
+    const links = this.deps.mail.links;
+    const signatures = held.map((s, i) => {
+      const languages = { interface: language, text: s.language };
+      return {
+        letterTitle: records[i]!.letterTitle,
+        letterUrl: links.letterUrl(s.letterSlug, languages),
+        statusKey: `emails.data-access.statuses.${s.status}`,
+        name: s.fullName,
+        shownAs: publicName(s),
+        country: records[i]!.country,
+        signedAt: date.format(s.createdAt),
+        confirmedAt: s.confirmedAt ? date.format(s.confirmedAt) : null,
+        withdrawnAt: s.withdrawnAt ? date.format(s.withdrawnAt) : null,
+        // Only a signature that still counts or waits can be withdrawn.
+        withdrawUrl:
+          s.status === 'confirmed' || s.status === 'pending' ? links.withdrawUrl(s.ref, languages) : null,
+      };
+    });
     const json = JSON.stringify(records, null, 2);
     await this.deps.db.transaction().execute((tx) =>
       this.deps.mail.toSupporter(
         tx,
         {
           template: 'data-access',
-          supporter: { id: first.id, ref: first.ref, email: first.email, language },
-          context: { records, json },
+          supporter: latest,
+          context: { signatures, count: signatures.length, fileName: DATA_FILE },
           priority: PRIORITY.confirmation,
-          attachments: [
-            { fileName: 'your-data.json', contentType: 'application/json', content: Buffer.from(json) },
-          ],
+          attachments: [{ fileName: DATA_FILE, contentType: 'application/json', content: Buffer.from(json) }],
         },
         now,
       ),
     );
     this.deps.mail.wake();
+  }
+
+  /** Each signature's letter title, in the text the supporter read, of the version they signed. */
+  private async titlesOf(held: readonly Signature[]): Promise<Map<number, string>> {
+    const titles = new Map<number, string>();
+    const versions = await this.deps.letters.textsOfVersions([
+      ...new Set(held.map((s) => s.letterVersionId)),
+    ]);
+    for (const s of held) {
+      const letter = await this.deps.letters.findById(s.letterId);
+      const text =
+        letter && textIn(versions.get(s.letterVersionId) ?? [], s.language, letter.primaryLanguage);
+      if (text) titles.set(s.id, text.title);
+    }
+    return titles;
   }
 }

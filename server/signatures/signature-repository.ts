@@ -26,6 +26,7 @@ function toSignature(row: SignatureRow): Signature {
     jobTitle: row.job_title,
     display: row.display as DisplayChoice,
     language: row.language,
+    interfaceLanguage: row.interface_language,
     consentUpdates: row.consent_updates === 1,
     confirmationSends: row.confirmation_sends,
     createdAt: new Date(row.created_at),
@@ -297,10 +298,19 @@ export class SignatureRepository {
     letterId: number,
     roundId: number,
     limit: number,
-  ): Promise<{ id: number; ref: string; fullName: string; email: string; language: string }[]> {
+  ): Promise<
+    {
+      id: number;
+      ref: string;
+      fullName: string;
+      email: string;
+      language: string;
+      interfaceLanguage: string;
+    }[]
+  > {
     const rows = await this.db
       .selectFrom('signatures as s')
-      .select(['s.id', 's.ref', 's.full_name', 's.email', 's.language'])
+      .select(['s.id', 's.ref', 's.full_name', 's.email', 's.language', 's.interface_language'])
       .where('s.letter_id', '=', letterId)
       .where('s.status', '=', 'confirmed')
       .where('s.consent_updates', '=', 1)
@@ -325,6 +335,7 @@ export class SignatureRepository {
       fullName: r.full_name,
       email: r.email,
       language: r.language,
+      interfaceLanguage: r.interface_language,
     }));
   }
 

@@ -95,7 +95,17 @@ export class SignatureService {
   async sign(
     letter: Letter,
     input: SigningInput,
-    context: { language: string; ip: string | undefined; proof?: string | undefined },
+    context: {
+      /** The language of the letter text the supporter read. */
+      language: string;
+      /**
+       * The interface language they signed in: their e-mails are written in it. A caller with no page
+       * (a script) gives none: the text's language, as before the two were apart.
+       */
+      interfaceLanguage?: string;
+      ip: string | undefined;
+      proof?: string | undefined;
+    },
   ): Promise<SignOutcome> {
     const now = this.deps.clock.now();
     const state = signingState(letter, now);
@@ -119,6 +129,7 @@ export class SignatureService {
       job_title: input.jobTitle,
       display: input.display,
       language: context.language,
+      interface_language: context.interfaceLanguage ?? context.language,
       consent_updates: input.consentUpdates ? 1 : 0,
       ip_hash: ipHash,
       updated_at: at,

@@ -50,7 +50,10 @@ export interface Signature {
   organisation: string;
   jobTitle: string;
   display: DisplayChoice;
+  /** The language of the letter text the supporter read. */
   language: string;
+  /** The language of the pages they signed on: every e-mail to them is written in it. */
+  interfaceLanguage: string;
   consentUpdates: boolean;
   confirmationSends: number;
   createdAt: Date;

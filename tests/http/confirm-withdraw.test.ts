@@ -13,6 +13,7 @@ import {
   signatureRows,
   shownCount,
   storedCount,
+  tokenOf,
 } from '../support/signing.js';
 import { createTestPlatform, TEST_PUBLIC_URL, type TestPlatform } from '../support/test-platform.js';
 
@@ -61,8 +62,8 @@ describe('the confirmation e-mail', () => {
     const hrefs = hrefsIn(mail.parsed.html as string);
     expect(hrefs).toContain(`${TEST_PUBLIC_URL}${confirm}`);
     expect(hrefs).toContain(`${TEST_PUBLIC_URL}${withdraw}`);
-    expect(hrefs).toContain(`${TEST_PUBLIC_URL}/letters/${slug}`);
-    expect(confirm.split('/').at(-1)).not.toBe(withdraw.split('/').at(-1));
+    expect(hrefs).toContain(`${TEST_PUBLIC_URL}/letters/${slug}?lang=en&text=en`);
+    expect(tokenOf(confirm)).not.toBe(tokenOf(withdraw));
   });
 
   it('names the letter in its subject and comes from MAIL_FROM with a stable Message-ID', async () => {
@@ -136,7 +137,8 @@ describe('confirming a signature', () => {
     expect(textOf(main)).toContain('Thank you for signing');
     expect(textOf(main)).toContain('1 person has signed so far.');
     expect(textOf(main)).toContain('Embassy of Testland');
-    const letterUrl = `${TEST_PUBLIC_URL}/letters/${slug}`;
+    // Shared links name the text the supporter read, so whoever opens them reads the same letter.
+    const letterUrl = `${TEST_PUBLIC_URL}/letters/${slug}?text=en`;
     const shares = hrefsIn(main);
     for (const prefix of [
       'mailto:?',
@@ -183,7 +185,7 @@ describe('confirming a signature', () => {
 
   it('shows the 404 page for a forged or garbled confirm link, and confirms nothing', async () => {
     const { confirm } = await signAndGetLinks(t, visitor, slug);
-    const token = confirm.split('/').at(-1)!;
+    const token = tokenOf(confirm);
     const [ref, mac] = token.split('.') as [string, string];
     const flipped = mac.slice(0, -1) + (mac.endsWith('A') ? 'B' : 'A');
     const bad = [
@@ -206,8 +208,8 @@ describe('confirming a signature', () => {
 
   it('does not accept a confirm token on the withdraw address, nor a withdraw token on the confirm address', async () => {
     const { confirm, withdraw } = await signAndConfirm(t, visitor, slug);
-    const confirmToken = confirm.split('/').at(-1)!;
-    const withdrawToken = withdraw.split('/').at(-1)!;
+    const confirmToken = tokenOf(confirm);
+    const withdrawToken = tokenOf(withdraw);
     expectErrorPage(await visitor.get(`/signatures/withdraw/${confirmToken}`), 404, ERROR_TITLES[404]);
     expectErrorPage(
       await visitor.submit(`/letters/${slug}`, `/signatures/withdraw/${confirmToken}`, {}),
@@ -284,7 +286,7 @@ describe('withdrawing a signature', () => {
 
   it('shows the 404 page for a forged withdraw link and withdraws nothing', async () => {
     const { withdraw } = await signAndConfirm(t, visitor, slug);
-    const token = withdraw.split('/').at(-1)!;
+    const token = tokenOf(withdraw);
     const forged = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
     expectErrorPage(await visitor.get(`/signatures/withdraw/${forged}`), 404, ERROR_TITLES[404]);
     expectErrorPage(

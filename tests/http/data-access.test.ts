@@ -95,7 +95,7 @@ describe('a supporter asks what is held about their address', () => {
     const [mail] = sent;
     expect(mail!.envelopeTo).toEqual([KIM.email]);
     expect(mail!.parsed.subject).toBe('Your data on Undersigned');
-    const attachment = mail!.parsed.attachments.find((a) => a.filename === 'your-data.json');
+    const attachment = mail!.parsed.attachments.find((a) => a.filename === 'undersigned-data.json');
     expect(attachment?.contentType).toBe('application/json');
     const records = JSON.parse(attachment!.content.toString('utf8')) as Record[];
     expect(records).toHaveLength(2);

@@ -1,9 +1,11 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLetter } from '../support/factories.js';
-import { innerHtml, startTags, textOf } from '../support/html.js';
+import { createLetter, signingForm, SIMPLE_LETTER_BODY } from '../support/factories.js';
+import { hrefsIn, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
+import { Visitor } from '../support/http.js';
 import { signedIn } from '../support/accounts.js';
-import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { lastMailTo, signatureLinks } from '../support/signing.js';
+import { createTestPlatform, TEST_PUBLIC_URL, type TestPlatform } from '../support/test-platform.js';
 
 /** The page's <html lang>. */
 function htmlLang(html: string): string | undefined {
@@ -93,10 +95,10 @@ describe('the interface language', () => {
       await get('/login?lang=ko'),
       await visitor.get('/admin/recipients?lang=ko'),
     ];
-    for (const page of pages) {
+    for (const [index, page] of pages.entries()) {
       expect(page.status).toBe(200);
       const nav = switcher(page.text);
-      expect(nav, page.req.path).toBeDefined();
+      expect(nav, `page ${index}`).toBeDefined();
       expect(nav!.label).toBe('언어');
       expect(nav!.links.map((l) => [l.text, l.lang, l.hreflang])).toEqual([
         ['English', 'en', 'en'],
@@ -150,5 +152,98 @@ describe('the interface language', () => {
   it('does not remember ?lang= in a cookie', async () => {
     const response = await get('/?lang=ko');
     expect(String(response.headers['set-cookie'] ?? '')).not.toMatch(/us_lang/);
+  });
+});
+
+describe("the pages after signing keep the letter's language", () => {
+  let t: TestPlatform;
+  let slug: string;
+  beforeAll(async () => {
+    t = await createTestPlatform();
+    ({ slug } = await createLetter(t.platform.db, t.clock.now(), {
+      texts: [
+        {
+          language: 'en',
+          title: 'Protect the captured soldiers',
+          summary: 'A test letter.',
+          body: SIMPLE_LETTER_BODY,
+        },
+        {
+          language: 'ko',
+          title: '포로가 된 병사들을 보호해 주십시오',
+          summary: '시험 편지입니다.',
+          body: SIMPLE_LETTER_BODY,
+        },
+      ],
+    }));
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** Signs the Korean text in an English interface; returns the e-mail's links without their query. */
+  async function signKorean(email: string) {
+    const visitor = new Visitor(t.app);
+    const signed = await visitor.submit(`/letters/${slug}?text=ko`, `/letters/${slug}/sign`, {
+      ...signingForm({ email }),
+      language: 'ko',
+    });
+    expect(signed.headers.location).toBe(`/letters/${slug}/check-your-inbox?text=ko`);
+    await t.drainOutbox();
+    const links = signatureLinks(lastMailTo(t, email));
+    // An e-mail written before links carried languages: the pages find the text in the signature.
+    const bare = (link: string) => new URL(link, 'http://x').pathname;
+    return { visitor, confirm: bare(links.confirm), withdraw: bare(links.withdraw) };
+  }
+
+  const formAction = (html: string) =>
+    startTags(html, 'form').find((f) => f.attrs.method === 'post')!.attrs.action;
+
+  it('confirms into the thank-you page in the text the supporter read, and shares that text', async () => {
+    const { visitor, confirm } = await signKorean('reader-1@example.org');
+    const page = await visitor.get(confirm);
+    expect(formAction(mainOf(page.text))).toBe(`${confirm}?text=ko`);
+
+    const confirmed = await visitor.submit(confirm, `${confirm}?text=ko`, {});
+    expect(confirmed.status).toBe(303);
+    expect(confirmed.headers.location).toBe(`/letters/${slug}/thank-you?text=ko`);
+
+    // Opened again once confirmed, the page links to the letter in that text.
+    expect(hrefsIn(mainOf((await visitor.get(confirm)).text))).toContain(`/letters/${slug}?text=ko`);
+    const thanks = mainOf((await visitor.get(confirmed.headers.location!)).text);
+    expect(hrefsIn(thanks)).toContain(`/letters/${slug}?text=ko`);
+    const shareUrl = `${TEST_PUBLIC_URL}/letters/${slug}?text=ko`;
+    expect(startTags(thanks, 'input').find((i) => i.attrs.id === 'share-url')!.attrs.value).toBe(shareUrl);
+    const shares = hrefsIn(thanks).filter((h) => /^(mailto:|https:)/.test(h));
+    expect(shares.length).toBe(5);
+    for (const share of shares) expect(decodeURIComponent(share)).toContain(shareUrl);
+  });
+
+  it('withdraws into the withdrawn page in the text the supporter read', async () => {
+    const { visitor, withdraw } = await signKorean('reader-2@example.org');
+    const page = await visitor.get(withdraw);
+    expect(formAction(mainOf(page.text))).toBe(`${withdraw}?text=ko`);
+    expect(hrefsIn(mainOf(page.text))).toContain(`/letters/${slug}?text=ko`);
+    const withdrawn = await visitor.submit(withdraw, `${withdraw}?text=ko`, {});
+    expect(withdrawn.headers.location).toBe(`/letters/${slug}/withdrawn?text=ko`);
+    const after = mainOf((await visitor.get(withdrawn.headers.location!)).text);
+    expect(hrefsIn(after)).toContain(`/letters/${slug}?text=ko`);
+  });
+
+  it("keeps an e-mail's ?lang= through the form when the reader's browser would choose another language", async () => {
+    const { confirm } = await signKorean('reader-3@example.org');
+    const browser = request.agent(t.app);
+    const page = await browser.get(`${confirm}?lang=ko&text=ko`).set('Accept-Language', 'en');
+    expect(startTags(page.text, 'html')[0]!.attrs.lang).toBe('ko');
+    const action = formAction(mainOf(page.text));
+    expect(action).toBe(`${confirm}?lang=ko&text=ko`);
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
+    const confirmed = await browser
+      .post(action)
+      .type('form')
+      .set('Accept-Language', 'en')
+      .send({ _csrf: token });
+    // The text is the interface language's anyway: only ?lang= needs to travel.
+    expect(confirmed.headers.location).toBe(`/letters/${slug}/thank-you?lang=ko`);
   });
 });

@@ -13,6 +13,7 @@ import {
 import { Visitor } from '../support/http.js';
 import { signAndConfirm, signatureRows } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { createI18n } from '../../server/lib/i18n.js';
 
 const KOREAN_TITLE = '포로가 된 병사들을 보호해 주십시오';
 
@@ -100,27 +101,27 @@ describe('the interface language and the language of the letter are chosen apart
     expect(hrefsIn(mainOf(page.text))).toContain(`/letters/${slug}?text=ko&lang=en`);
   });
 
-  it('still opens the Korean text from an old ?lang=ko link, with the English interface while there is no Korean one', async () => {
+  it('opens the Korean text from an old ?lang=ko link, in the Korean interface its sender meant', async () => {
     const page = await visitor.get(`/letters/${slug}?lang=ko`);
     expect(page.status).toBe(200);
     expect(heading(page.text)).toBe(KOREAN_TITLE);
-    expect(interfaceLanguage(page.text)).toBe('en');
-    expect(formHeading(page.text)).toBe('Sign this letter');
+    expect(interfaceLanguage(page.text)).toBe('ko');
+    expect(formHeading(page.text)).toBe(createI18n().getFixedT('ko')('form.heading'));
   });
 
   it('lets ?text= choose the text whatever ?lang= asks of the interface', async () => {
     const page = await visitor.get(`/letters/${slug}?lang=ko&text=en`);
     expect(heading(page.text)).toBe('Protect the captured soldiers');
-    expect(interfaceLanguage(page.text)).toBe('en');
+    expect(interfaceLanguage(page.text)).toBe('ko');
   });
 
-  it('answers every public page normally when the interface is asked for in a language it does not have yet', async () => {
+  it('answers every public page normally when the interface is asked for in a language it does not have', async () => {
     for (const path of ['/', `/letters/${slug}`, `/letters/${slug}/check-your-inbox`, '/privacy']) {
-      const page = await visitor.get(`${path}?lang=ko`);
+      const page = await visitor.get(`${path}?lang=fr`);
       expect(page.status, path).toBe(200);
       expect(interfaceLanguage(page.text), path).toBe('en');
     }
-    const withHeader = await visitor.get(`/letters/${slug}`).set('Accept-Language', 'ko');
+    const withHeader = await visitor.get(`/letters/${slug}`).set('Accept-Language', 'fr');
     expect(withHeader.status).toBe(200);
     expect(interfaceLanguage(withHeader.text)).toBe('en');
   });

@@ -7,7 +7,7 @@ import { createAccount, loginAs, TEST_PASSWORD } from '../support/accounts.js';
 import { byClass, byId, innerHtml, mainOf, startTags, textById, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { linksIn, type SinkMessage } from '../support/smtp-sink.js';
-import { ERROR_TITLES, expectErrorPage, pathOf } from '../support/signing.js';
+import { ERROR_TITLES, expectErrorPage, pathOf, tokenOf } from '../support/signing.js';
 import { createTestPlatform, TEST_PUBLIC_URL, type TestPlatform } from '../support/test-platform.js';
 
 const NEW_PASSWORD = 'a brand new password for the test';
@@ -93,7 +93,7 @@ describe('a forgotten password', () => {
     expect(mail, 'a reset e-mail reached the account’s address').toBeDefined();
     expect(mail!.parsed.text).toContain('The link works for 30 minutes, once.');
     const link = await resetLinkFor(user.email);
-    const token = link.split('/').at(-1)!;
+    const token = tokenOf(link);
     // Only a keyed hash of the token is stored.
     const row = await t.platform.db
       .selectFrom('users')

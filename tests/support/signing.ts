@@ -32,6 +32,11 @@ export function pathOf(link: string): string {
   return link.slice(TEST_PUBLIC_URL.length);
 }
 
+/** The token of a signed link (its last path segment): the link's query (`?lang=…&text=…`) is not part of it. */
+export function tokenOf(link: string): string {
+  return new URL(link, TEST_PUBLIC_URL).pathname.split('/').at(-1)!;
+}
+
 /** The confirm and withdraw paths in a confirmation e-mail's text part. */
 export function signatureLinks(message: SinkMessage): { confirm: string; withdraw: string } {
   const links = linksIn(message);

@@ -33,6 +33,8 @@ describe('database setup', () => {
         '2026-12-05T06-signing-limits',
         '2026-12-05T07-abuse-lists',
         '2026-12-05T08-delivery-settings',
+        '2026-12-05T09-signature-interface-language',
+        '2026-12-05T10-account-language',
       ]);
       const tables = sqlite
         .prepare(

@@ -40,6 +40,7 @@ const queueReset = (tx: Parameters<PlatformMail['toAccount']>[0]) =>
     {
       template: 'password-reset',
       to: 'organizer@example.org',
+      language: 'en',
       context: { resetUrl: mail.links.passwordResetUrl('token'), minutes: 30 },
       priority: 0,
     },

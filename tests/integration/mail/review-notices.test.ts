@@ -56,7 +56,7 @@ describe('review notices', () => {
       admins.map((admin) => `${admin.email}: A letter awaits your review: ${TITLE}`).sort(),
     );
     for (const message of t.sink.messages) {
-      expect(linksIn(message)).toContain(`${TEST_PUBLIC_URL}/admin/letters/${id}`);
+      expect(linksIn(message)).toContain(`${TEST_PUBLIC_URL}/admin/letters/${id}?lang=en`);
       expect(message.parsed.headers.get('auto-submitted')).toBe('auto-generated');
     }
   });
@@ -79,7 +79,7 @@ describe('review notices', () => {
     );
     const [message] = t.sink.to(organizer.email);
     expect(message!.parsed.text).toContain('It is still a draft');
-    expect(linksIn(message!)).toContain(`${TEST_PUBLIC_URL}/admin/letters/${id}`);
+    expect(linksIn(message!)).toContain(`${TEST_PUBLIC_URL}/admin/letters/${id}?lang=en`);
   });
 
   it('tells the owner that the letter is published when an admin approves it', async () => {
@@ -92,7 +92,7 @@ describe('review notices', () => {
     await t.drainOutbox();
 
     expect(received()).toEqual([`${organizer.email}: Your letter is published: ${TITLE}`]);
-    expect(linksIn(t.sink.messages[0]!)).toContain(`${TEST_PUBLIC_URL}/letters/let-them-choose`);
+    expect(linksIn(t.sink.messages[0]!)).toContain(`${TEST_PUBLIC_URL}/letters/let-them-choose?lang=en`);
   });
 
   it('tells admins that changes to a published letter await review, and the organizers when they come back', async () => {

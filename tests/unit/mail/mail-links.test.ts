@@ -46,4 +46,27 @@ describe('the links in the platform e-mails', () => {
     expect(links.invitationUrl('abc')).toBe('https://letters.example.org/account/invite/abc');
     expect(links.passwordResetUrl('abc')).toBe('https://letters.example.org/account/reset/abc');
   });
+
+  it("keeps the e-mail's language (?lang=) on every link, and the text the supporter read (?text=) where a letter follows", () => {
+    const ref = randomRef();
+    const korean = { interface: 'ko', text: 'uk' };
+    const query = (url: string) => Object.fromEntries(new URL(url).searchParams);
+    expect(query(links.confirmUrl(ref, korean))).toEqual({ lang: 'ko', text: 'uk' });
+    expect(query(links.withdrawUrl(ref, korean))).toEqual({ lang: 'ko', text: 'uk' });
+    expect(query(links.letterUrl('let-them-choose', korean))).toEqual({ lang: 'ko', text: 'uk' });
+    expect(query(links.eraseUrl(ref, korean))).toEqual({ lang: 'ko' });
+    expect(query(links.unsubscribeUrl(ref, korean))).toEqual({ lang: 'ko' });
+    expect(query(links.privacyUrl(korean))).toEqual({ lang: 'ko' });
+    expect(links.supporterFooter(ref, korean)).toEqual({
+      withdrawUrl: links.withdrawUrl(ref, korean),
+      eraseUrl: links.eraseUrl(ref, korean),
+      privacyUrl: 'https://letters.example.org/privacy?lang=ko',
+    });
+    // The token is the path's last segment: the query never changes what it reads back to.
+    const confirm = new URL(links.confirmUrl(ref, korean));
+    expect(links.refFrom(tokenOf(confirm.pathname), 'confirm')).toBe(ref);
+    expect(links.editorUrl(12, 'uk')).toBe('https://letters.example.org/admin/letters/12?lang=uk');
+    expect(links.passwordResetUrl('abc', 'ko')).toBe('https://letters.example.org/account/reset/abc?lang=ko');
+    expect(links.invitationUrl('abc', 'ko')).toBe('https://letters.example.org/account/invite/abc?lang=ko');
+  });
 });

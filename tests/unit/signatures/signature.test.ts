@@ -98,6 +98,7 @@ describe('publicName: how a supporter appears in public', () => {
     jobTitle: 'Researcher',
     display,
     language: 'en',
+    interfaceLanguage: 'en',
     consentUpdates: false,
     confirmationSends: 1,
     createdAt: new Date('2026-11-23T10:00:00Z'),
