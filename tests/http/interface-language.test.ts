@@ -196,6 +196,17 @@ describe("the pages after signing keep the letter's language", () => {
     return { visitor, confirm: bare(links.confirm), withdraw: bare(links.withdraw) };
   }
 
+  it("marks a letter's text in another language than the interface with its own lang, on the home page and the letter", async () => {
+    const home = await request(t.app).get('/?text=ko').set('Accept', 'text/html');
+    expect(startTags(home.text, 'html')[0]!.attrs.lang).toBe('en');
+    const title = startTags(mainOf(home.text), 'h3').find((h) => h.attrs.id === `letter-${slug}`)!;
+    expect(title.attrs.lang).toBe('ko');
+    const letter = await request(t.app).get(`/letters/${slug}?text=ko`).set('Accept', 'text/html');
+    expect(startTags(letter.text, 'div').find((d) => d.attrs.class === 'letter__text')!.attrs.lang).toBe(
+      'ko',
+    );
+  });
+
   const formAction = (html: string) =>
     startTags(html, 'form').find((f) => f.attrs.method === 'post')!.attrs.action;
 
