@@ -15,6 +15,7 @@ import * as abuseLists from './migrations/2026-12-05T07-abuse-lists.js';
 import * as deliverySettings from './migrations/2026-12-05T08-delivery-settings.js';
 import * as signatureInterfaceLanguage from './migrations/2026-12-05T09-signature-interface-language.js';
 import * as accountLanguage from './migrations/2026-12-05T10-account-language.js';
+import * as recipientSalutations from './migrations/2026-12-05T11-recipient-salutations.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05T08-delivery-settings': deliverySettings,
   '2026-12-05T09-signature-interface-language': signatureInterfaceLanguage,
   '2026-12-05T10-account-language': accountLanguage,
+  '2026-12-05T11-recipient-salutations': recipientSalutations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

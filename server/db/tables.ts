@@ -9,6 +9,7 @@ export interface Database {
   letter_versions: LetterVersionsTable;
   letter_texts: LetterTextsTable;
   recipients: RecipientsTable;
+  recipient_salutations: RecipientSalutationsTable;
   letter_recipients: LetterRecipientsTable;
   signatures: SignaturesTable;
   outbox_messages: OutboxMessagesTable;
@@ -84,11 +85,17 @@ export interface RecipientsTable {
   country: string | null;
   email: string;
   language: string;
-  salutation: string;
   notes: string;
   created_at: string;
   bouncing_at: Generated<string | null>;
   bounce_reply: Generated<string | null>;
+}
+
+/** A recipient's salutation in one language (the one place salutations live). */
+export interface RecipientSalutationsTable {
+  recipient_id: number;
+  language: string;
+  salutation: string;
 }
 
 export interface LetterRecipientsTable {

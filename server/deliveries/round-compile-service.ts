@@ -1,6 +1,7 @@
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import { isComplete, textIn } from '../letters/letter.js';
+import { recipientFields } from '../letters/merge-fields.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import { MAX_LETTER_TEXT_LENGTH, MAX_MESSAGE_BYTES } from '../letters/letter-size.js';
 import type { Clock } from '../lib/clock.js';
@@ -67,7 +68,8 @@ export class RoundCompileService {
       const input = {
         kind: round.kind,
         text,
-        recipient,
+        // Greeted in the language of the text they get: their salutation in it, or that language's neutral one.
+        recipient: recipientFields(recipient, text.language),
         date: round.createdAt,
         signatureCount: round.signatureCount,
         // Read by the compile worker for each letter: one compiled after an erasure no longer names the person.

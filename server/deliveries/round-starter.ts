@@ -124,7 +124,7 @@ export class RoundStarter {
     for (const text of texts) {
       const fields = buildMergeFields(
         {
-          recipient: recipientFields(null),
+          recipient: recipientFields(null, text.language),
           letterTitle: text.title,
           language: text.language,
           date: now,

@@ -107,7 +107,7 @@ export class LetterPreviewService {
       text.body,
       buildMergeFields(
         {
-          recipient: recipientFields(recipient),
+          recipient: recipientFields(recipient, language),
           letterTitle: text.title,
           language,
           date: this.deps.clock.now(),

@@ -170,14 +170,26 @@ export class LetterRepository {
     const rows = await this.db
       .selectFrom('letter_recipients as lr')
       .innerJoin('recipients as r', 'r.id', 'lr.recipient_id')
-      .select(['lr.letter_id', 'r.id', 'r.name', 'r.title', 'r.organisation', 'r.salutation', 'r.language'])
+      .select(['lr.letter_id', 'r.id', 'r.name', 'r.title', 'r.organisation', 'r.language'])
       .where('lr.letter_id', 'in', letterIds)
       .orderBy('lr.letter_id')
       .orderBy('lr.position')
       .execute();
+    // Each recipient's salutations, by language: a letter opens with the one in its text's language.
+    const salutations = new Map<number, Record<string, string>>();
+    const ids = [...new Set(rows.map((r) => r.id))];
+    for (let i = 0; i < ids.length; i += 500) {
+      const found = await this.db
+        .selectFrom('recipient_salutations')
+        .select(['recipient_id', 'language', 'salutation'])
+        .where('recipient_id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const s of found)
+        salutations.set(s.recipient_id, { ...salutations.get(s.recipient_id), [s.language]: s.salutation });
+    }
     for (const { letter_id, ...recipient } of rows) {
       const list = result.get(letter_id) ?? [];
-      list.push(recipient);
+      list.push({ ...recipient, salutations: salutations.get(recipient.id) ?? {} });
       result.set(letter_id, list);
     }
     return result;

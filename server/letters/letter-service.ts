@@ -108,7 +108,7 @@ export class LetterService {
       summary.text.body,
       buildMergeFields(
         {
-          recipient: recipientFields(recipients[0]),
+          recipient: recipientFields(recipients[0], summary.text.language),
           letterTitle: summary.text.title,
           language: summary.text.language,
           date: now,

@@ -620,7 +620,7 @@ export function checkLetterSizeForSave(
 ): LetterTextProblem | undefined {
   const fields = buildMergeFields(
     {
-      recipient: recipientFields(null),
+      recipient: recipientFields(null, language),
       letterTitle: '',
       language,
       date: new Date(0),

@@ -1,5 +1,7 @@
 /** Letters: types and pure rules. No I/O here. */
 
+import type { Salutations } from '../recipients/recipient-salutation.js';
+
 export const LETTER_STATUSES = ['draft', 'open', 'closed', 'delivered'] as const;
 export type LetterStatus = (typeof LETTER_STATUSES)[number];
 
@@ -61,8 +63,9 @@ export interface LetterRecipient {
   name: string;
   title: string;
   organisation: string;
-  salutation: string;
   language: string;
+  /** Their salutations by language (the letter opens with the one in its text's language). */
+  salutations: Salutations;
 }
 
 /** A translation is complete when it has a title, a summary and a text; only complete ones are published. */

@@ -3,6 +3,8 @@
  * editor documents beside the text, and rendering fills in. No I/O here.
  */
 
+import { salutationFor, type Salutations } from '../recipients/recipient-salutation.js';
+
 /** What a letter text is rendered with. Every value is already formatted text: letter texts never compute. */
 export interface LetterMergeFields {
   recipient: { name: string; title: string; organisation: string; salutation: string };
@@ -80,15 +82,21 @@ export interface MergeSource {
   organisations: readonly string[];
 }
 
-/** The recipient fields a letter is rendered with; all empty when there is no recipient yet (a draft's preview). */
+/**
+ * The recipient fields a letter in `language` is rendered with: `recipient.salutation` is their salutation
+ * in that language, or the neutral greeting in that language (salutationFor), never one written for
+ * another language. Without a recipient yet (a draft's preview), the fields are empty but the greeting.
+ */
 export function recipientFields(
-  recipient: { name: string; title: string; organisation: string; salutation: string } | null | undefined,
+  recipient:
+    { name: string; title: string; organisation: string; salutations: Salutations } | null | undefined,
+  language: string,
 ): MergeSource['recipient'] {
   return {
     name: recipient?.name ?? '',
     title: recipient?.title ?? '',
     organisation: recipient?.organisation ?? '',
-    salutation: recipient?.salutation ?? '',
+    salutation: salutationFor(recipient?.salutations ?? {}, language),
   };
 }
 

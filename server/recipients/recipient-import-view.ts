@@ -1,4 +1,5 @@
 import type { TFunction } from '../lib/i18n.js';
+import { languageName, LETTER_LANGUAGES } from '../lib/languages.js';
 import type { ImportPreview, ImportPreviewRow } from './recipient-service.js';
 
 /** The choices offered for a possible duplicate: skip it (the default), add it anyway, or update one it duplicates. */
@@ -17,8 +18,30 @@ function choicesFor(t: TFunction, row: ImportPreviewRow) {
   ];
 }
 
+/**
+ * A row's salutations as the preview lists them, each with its language's name in the interface language:
+ * as they will be saved for a valid row, as written for one with problems.
+ */
+function salutationsOf(row: ImportPreviewRow, ui: string) {
+  const written = row.input?.salutations ?? {
+    ...row.values.salutations,
+    ...(row.values.salutation.trim() ? { [row.values.language.trim()]: row.values.salutation } : {}),
+  };
+  const language = row.input?.language ?? row.values.language.trim();
+  return [language, ...LETTER_LANGUAGES.filter((code) => code !== language)]
+    .filter((code) => (written[code] ?? '').trim() !== '')
+    .map((code) => ({ code, language: languageName(code, ui), salutation: written[code]! }));
+}
+
+/** The name of a field a row's problem is about ("Salutation in Korean" for `salutation_ko`). */
+function fieldLabel(t: TFunction, ui: string, field: string): string {
+  const language = /^salutation_([a-z]{2,3})$/.exec(field)?.[1];
+  if (language) return t('recipientSalutations.field', { language: languageName(language, ui) });
+  return t(`recipients.fields.${field}`, { defaultValue: field });
+}
+
 /** The import preview's context: each row with what will happen to it, its problems, and the choices it needs. */
-export function importPreviewView(t: TFunction, preview: ImportPreview) {
+export function importPreviewView(t: TFunction, ui: string, preview: ImportPreview) {
   return {
     pageTitle: t('recipients.import.previewTitle'),
     preview: {
@@ -28,11 +51,9 @@ export function importPreviewView(t: TFunction, preview: ImportPreview) {
         action: row.action,
         values: row.values,
         actionLabel: t(`recipients.import.actions.${row.action}`),
+        salutations: salutationsOf(row, ui),
         errors: [
-          ...row.errors.map(
-            (e) =>
-              `${t(`recipients.fields.${e.field}`, { defaultValue: e.field })}: ${t(e.messageKey, e.params ?? {})}`,
-          ),
+          ...row.errors.map((e) => `${fieldLabel(t, ui, e.field)}: ${t(e.messageKey, e.params ?? {})}`),
           ...row.duplicates.map((d) =>
             t(d.organisation ? 'recipients.import.duplicateOfIn' : 'recipients.import.duplicateOf', {
               name: d.name,

@@ -1,6 +1,11 @@
 import { CsvError, parse, type Options } from 'csv-parse/sync';
 import { COUNTRY_CODES, countryName, isCountryCode } from '../lib/countries.js';
-import { parseRecipient, type RecipientFormValues, type RecipientInput } from './recipient-input.js';
+import {
+  parseRecipient,
+  salutationField,
+  type RecipientFormValues,
+  type RecipientInput,
+} from './recipient-input.js';
 
 /** The columns of a recipients CSV file, in the order the directory exports them. */
 export const RECIPIENT_CSV_COLUMNS = [
@@ -263,31 +268,55 @@ function detectDelimiter(text: string): string {
 }
 
 type HeaderResult =
-  | { ok: true; indexes: Map<RecipientCsvColumn, number>; columns: string[]; ignored: string[] }
+  | {
+      ok: true;
+      indexes: Map<RecipientCsvColumn, number>;
+      /** The `salutation_<code>` columns: the salutation in each of those languages, by code. */
+      salutations: Map<string, number>;
+      columns: string[];
+      ignored: string[];
+    }
   | { ok: false; messageKey: string; params?: Record<string, string | number> };
 
-function readHeader(cells: string[]): HeaderResult {
+/** `salutation_ko` (or "Salutation KO", "greeting_ko") → 'ko' when 'ko' is offered; otherwise undefined. */
+function salutationLanguage(cell: string, languages: readonly string[]): string | undefined {
+  const match = /^(?:salutation|greeting) ([a-z]{2,3})$/.exec(headerKey(cell));
+  return match && languages.includes(match[1]!) ? match[1] : undefined;
+}
+
+function readHeader(cells: string[], languages: readonly string[]): HeaderResult {
   const indexes = new Map<RecipientCsvColumn, number>();
   const columns: string[] = [];
+  const salutations = new Map<string, number>();
   const ignored: string[] = [];
   for (const [index, cell] of cells.entries()) {
+  const duplicate = (cell: string): HeaderResult => ({
+    ok: false,
+    messageKey: 'recipients.import.errors.duplicateColumn',
+    params: { column: cell.trim() },
+  });
     const column = columnByHeader.get(headerKey(cell));
     if (!column) {
+    const language = column ? undefined : salutationLanguage(cell, languages);
+    if (language) {
+      if (salutations.has(language)) return duplicate(cell);
+      salutations.set(language, index);
+      columns.push(salutationField(language));
+      continue;
+    }
+    // An unknown `salutation_xx` (a language letters are not sent in) is ignored like any unknown column.
       if (cell.trim() !== '') ignored.push(cell.trim());
       continue;
     }
     // Two columns for one field would leave it unclear which value is meant.
-    if (indexes.has(column)) {
-      return {
-        ok: false,
-        messageKey: 'recipients.import.errors.duplicateColumn',
-        params: { column: cell.trim() },
-      };
-    }
+    if (indexes.has(column)) return duplicate(cell);
     indexes.set(column, index);
     columns.push(column);
   }
-  const missing = REQUIRED_RECIPIENT_CSV_COLUMNS.filter((column) => !indexes.has(column));
+  // The per-language columns can give each row's salutation in its own language instead of `salutation`.
+  const missing = REQUIRED_RECIPIENT_CSV_COLUMNS.filter(
+    (column) => !indexes.has(column) && !(column === 'salutation' && salutations.size > 0),
+  );
   if (missing.length > 0) {
     // Unknown headers are only worth mentioning when they are probably the missing columns, misspelt.
     return ignored.length > 0
@@ -302,20 +331,25 @@ function readHeader(cells: string[]): HeaderResult {
           params: { columns: missing.join(', ') },
         };
   }
-  return { ok: true, indexes, columns, ignored };
+  return { ok: true, indexes, salutations, columns, ignored };
 }
 
 function readRow(
   record: CsvRecord,
-  header: { indexes: Map<RecipientCsvColumn, number>; size: number },
+  header: { indexes: Map<RecipientCsvColumn, number>; salutations: Map<string, number>; size: number },
   languages: readonly string[],
 ): ImportRow {
-  const values = Object.fromEntries(
-    RECIPIENT_CSV_COLUMNS.map((column) => {
-      const index = header.indexes.get(column);
-      return [column, index === undefined ? '' : (record.cells[index] ?? '')];
-    }),
-  ) as RecipientFormValues;
+  const values = {
+    ...(Object.fromEntries(
+      RECIPIENT_CSV_COLUMNS.map((column) => {
+        const index = header.indexes.get(column);
+        return [column, index === undefined ? '' : (record.cells[index] ?? '')];
+      }),
+    ) as Record<RecipientCsvColumn, string>),
+    salutations: Object.fromEntries(
+      [...header.salutations].map(([language, index]) => [language, record.cells[index] ?? '']),
+    ),
+  } satisfies RecipientFormValues;
   if (record.cells.length !== header.size) {
     // The values cannot be matched to their columns, so checking them would only add misleading errors.
     return {
@@ -339,7 +373,11 @@ function readRow(
   const result = parseRecipient(normalised, languages);
   if (result.ok) return { line: record.line, values, input: result.input, errors: [] };
   const errors: ImportRow['errors'] = [];
-  for (const column of RECIPIENT_CSV_COLUMNS) {
+  // In column order, each language's salutation right after `salutation`.
+  const fields = RECIPIENT_CSV_COLUMNS.flatMap((column) =>
+    column === 'salutation' ? [column, ...[...header.salutations.keys()].map(salutationField)] : [column],
+  );
+  for (const column of fields) {
     const messageKey = result.errors[column];
     if (!messageKey) continue;
     // In a file the cause is less obvious than in a form's select box: name the value and what is accepted.
@@ -385,12 +423,16 @@ export function parseRecipientCsv(
   if (!read.ok) return read;
   const [headerRecord, ...dataRecords] = read.records;
   if (!headerRecord) return { ok: false, messageKey: 'recipients.import.errors.empty' };
-  const header = readHeader(headerRecord.cells);
+  const header = readHeader(headerRecord.cells, languages);
   if (!header.ok) return header;
   if (dataRecords.length === 0) return { ok: false, messageKey: 'recipients.import.errors.noRows' };
 
   const rows = dataRecords.map((record) =>
-    readRow(record, { indexes: header.indexes, size: headerRecord.cells.length }, languages),
+    readRow(
+      record,
+      { indexes: header.indexes, salutations: header.salutations, size: headerRecord.cells.length },
+      languages,
+    ),
   );
   // The same address twice would create one recipient and silently drop the other row's details.
   const firstLineByEmail = new Map<string, number>();

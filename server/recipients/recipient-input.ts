@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { firstErrorPerField } from '../lib/form-errors.js';
+import { LETTER_LANGUAGES } from '../lib/languages.js';
 import { isCountryCode } from '../lib/countries.js';
+import type { Salutations } from './recipient-salutation.js';
 
 /** A recipient as validated and stored: every field trimmed, the address lower-cased, no country as null. */
 export interface RecipientInput {
@@ -10,20 +12,37 @@ export interface RecipientInput {
   country: string | null;
   email: string;
   language: string;
+  /** The salutation in the recipient's own language: `salutations[language]`. */
   salutation: string;
+  /** Every salutation by language code, the recipient's own language's included. */
+  salutations: Salutations;
   notes: string;
 }
 
-/** The recipient form's fields as typed, so the form (or an import preview) can show them back unchanged. */
-export type RecipientFormValues = Record<
-  'name' | 'title' | 'organisation' | 'country' | 'email' | 'language' | 'salutation' | 'notes',
-  string
->;
+/** The recipient form's text fields, each one value. */
+export type RecipientTextField =
+  'name' | 'title' | 'organisation' | 'country' | 'email' | 'language' | 'salutation' | 'notes';
 
-/** What parseRecipient answers: the input, or one i18n message key per field that needs fixing. */
+/**
+ * The recipient form's fields as typed, so the form (or an import preview) can show them back unchanged.
+ * `salutation` is the salutation in the recipient's own language when given alone (a CSV file's
+ * `salutation` column); `salutations` are the per-language fields (`salutation_<code>`), by code.
+ */
+export type RecipientFormValues = Record<RecipientTextField, string> & {
+  salutations?: Readonly<Record<string, string>>;
+};
+
+/** The name of the field (and CSV column) of the salutation in one language. */
+export function salutationField(language: string): string {
+  return `salutation_${language}`;
+}
+
+/**
+ * What parseRecipient answers: the input, or one i18n message key per field that needs fixing (a text
+ * field's name, or `salutation_<code>` for a salutation in one language).
+ */
 export type RecipientParseResult =
-  | { ok: true; input: RecipientInput }
-  | { ok: false; errors: Partial<Record<keyof RecipientFormValues, string>> };
+  { ok: true; input: RecipientInput } | { ok: false; errors: Partial<Record<string, string>> };
 
 /** Longest accepted value of each field, counted after trimming. */
 export const RECIPIENT_FIELD_LIMITS = {
@@ -73,7 +92,8 @@ const fields = {
     .min(1, { error: 'recipients.errors.email.required' })
     .max(RECIPIENT_FIELD_LIMITS.email, { error: TOO_LONG })
     .pipe(z.email({ error: 'recipients.errors.email.invalid' })),
-  salutation: required(RECIPIENT_FIELD_LIMITS.salutation, 'recipients.errors.salutation.required'),
+  // Required in the recipient's own language, which parseRecipient checks once it knows the language.
+  salutation: text(RECIPIENT_FIELD_LIMITS.salutation),
   // Browsers send a textarea's line breaks as CRLF; one form is stored, and the length counts what is stored.
   notes: z
     .string()
@@ -113,7 +133,10 @@ function field(body: Record<string, unknown>, name: string): string {
 }
 
 /** Reads a raw form body into the recipient form's values: strings only, '' for missing, repeated or non-string fields. */
-export function recipientFormValues(body: unknown): RecipientFormValues {
+export function recipientFormValues(
+  body: unknown,
+  languages: readonly string[] = LETTER_LANGUAGES,
+): RecipientFormValues {
   const b = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
   return {
     name: field(b, 'name'),
@@ -124,7 +147,58 @@ export function recipientFormValues(body: unknown): RecipientFormValues {
     language: field(b, 'language'),
     salutation: field(b, 'salutation'),
     notes: field(b, 'notes'),
+    salutations: Object.fromEntries(
+      languages.flatMap((code) => {
+        const value = b[salutationField(code)];
+        return typeof value === 'string' ? [[code, value]] : [];
+      }),
+    ),
   };
+}
+
+const salutationText = text(RECIPIENT_FIELD_LIMITS.salutation);
+
+/**
+ * The salutations of a recipient by language: each per-language value checked like any text field, empty
+ * ones left out, and the plain `salutation` counted as the one in `language`. Errors are keyed by field.
+ */
+function parseSalutations(
+  values: RecipientFormValues,
+  language: string | undefined,
+  languages: readonly string[],
+): { salutations: Record<string, string>; errors: Record<string, string> } {
+  const salutations: Record<string, string> = {};
+  const errors: Record<string, string> = {};
+  const given = values.salutations ?? {};
+  for (const code of languages) {
+    const raw = given[code];
+    if (raw === undefined) continue;
+    const parsed = salutationText.safeParse(raw);
+    if (!parsed.success) errors[salutationField(code)] = parsed.error.issues[0]!.message;
+    else if (parsed.data !== '') salutations[code] = parsed.data;
+  }
+  const plain = salutationText.safeParse(values.salutation);
+  if (!plain.success) errors.salutation = plain.error.issues[0]!.message;
+  const own = plain.success ? plain.data : '';
+  if (language === undefined) {
+    // Which language it is for is still to be fixed, but a recipient with no salutation at all is wrong anyway.
+    const offered = Object.keys(given).length > 0;
+    if (!offered && own === '' && Object.keys(errors).length === 0)
+      errors.salutation = 'recipients.errors.salutation.required';
+    return { salutations, errors };
+  }
+  const ownField = salutationField(language);
+  if (own !== '' && salutations[language] !== undefined && salutations[language] !== own) {
+    // Two salutations for one language (say a file's `salutation` and `salutation_en` columns for an English row).
+    errors.salutation = 'recipientSalutations.errors.conflict';
+  } else if (own !== '') {
+    salutations[language] = own;
+  } else if (salutations[language] === undefined && !errors.salutation && !errors[ownField]) {
+    // Said beside the per-language field when salutations came per language, else beside the plain one.
+    if (Object.keys(given).length > 0) errors[ownField] = 'recipientSalutations.errors.required';
+    else errors.salutation = 'recipients.errors.salutation.required';
+  }
+  return { salutations, errors };
 }
 
 /** Validates a recipient against the directory's rules; `languages` are the codes a recipient may be written to in. */
@@ -133,8 +207,14 @@ export function parseRecipient(
   languages: readonly string[],
 ): RecipientParseResult {
   const result = schemaOf(languages).safeParse(values);
-  if (!result.success)
-    return { ok: false, errors: firstErrorPerField<keyof RecipientFormValues>(result.error.issues) };
+  const language = languageOf(values.language, languages);
+  const greetings = parseSalutations(values, language, languages);
+  if (!result.success || Object.keys(greetings.errors).length > 0) {
+    const errors = result.success ? {} : firstErrorPerField<string>(result.error.issues);
+    // In the form's order: the salutations come after the language, before the notes.
+    const { notes, ...before } = errors;
+    return { ok: false, errors: { ...before, ...greetings.errors, ...(notes ? { notes } : {}) } };
+  }
   const v = result.data;
   return {
     ok: true,
@@ -145,10 +225,17 @@ export function parseRecipient(
       country: v.country,
       email: v.email,
       language: v.language,
-      salutation: v.salutation,
+      salutation: greetings.salutations[v.language]!,
+      salutations: greetings.salutations,
       notes: v.notes,
     },
   };
+}
+
+/** The recipient's language as the rules will read it, when it is one of `languages`. */
+function languageOf(value: string, languages: readonly string[]): string | undefined {
+  const code = value.trim();
+  return languages.includes(code) ? code : undefined;
 }
 
 /** What to do with a possible duplicate in an import: skip it, add it anyway, or update the recipient it duplicates. */

@@ -4,11 +4,18 @@ import type { RecipientRow } from '../db/tables.js';
 import type { LetterResource } from '../policy/policy.js';
 import type { Recipient } from './recipient.js';
 import type { RecipientInput } from './recipient-input.js';
+import type { Salutations } from './recipient-salutation.js';
 
-/** A recipient to add: the checked input, with notes optional (seeds and templates have none). */
-export type NewRecipient = Omit<RecipientInput, 'notes'> & { notes?: string };
+/**
+ * A recipient to add: the checked input, with notes optional (seeds and templates have none), and
+ * `salutation` (in the recipient's own language) enough without the other languages' `salutations`.
+ */
+export type NewRecipient = Omit<RecipientInput, 'notes' | 'salutations'> & {
+  notes?: string;
+  salutations?: Salutations;
+};
 
-function toRecipient(row: RecipientRow): Recipient {
+function toRecipient(row: RecipientRow, salutations: Salutations = {}): Recipient {
   return {
     id: row.id,
     name: row.name,
@@ -17,7 +24,8 @@ function toRecipient(row: RecipientRow): Recipient {
     country: row.country,
     email: row.email,
     language: row.language,
-    salutation: row.salutation,
+    salutation: salutations[row.language] ?? '',
+    salutations,
     notes: row.notes,
     createdAt: new Date(row.created_at),
     bouncingAt: row.bouncing_at ? new Date(row.bouncing_at) : null,
@@ -41,17 +49,19 @@ export class RecipientRepository {
       .where('email', '=', recipient.email)
       .executeTakeFirst();
     if (existing) return existing.id;
+    const { salutation, salutations, ...fields } = recipient;
     const { id } = await this.db
       .insertInto('recipients')
-      .values({ ...recipient, notes: recipient.notes ?? '', created_at: now.toISOString() })
+      .values({ ...fields, notes: recipient.notes ?? '', created_at: now.toISOString() })
       .returning('id')
       .executeTakeFirstOrThrow();
+    await this.insertSalutations(id, { ...salutations, [recipient.language]: salutation });
     return id;
   }
 
   async findById(id: number): Promise<Recipient | undefined> {
     const row = await this.db.selectFrom('recipients').selectAll().where('id', '=', id).executeTakeFirst();
-    return row ? toRecipient(row) : undefined;
+    return row ? (await this.withSalutations([row]))[0] : undefined;
   }
 
   async findByEmail(email: string): Promise<Recipient | undefined> {
@@ -60,7 +70,7 @@ export class RecipientRepository {
       .selectAll()
       .where('email', '=', email)
       .executeTakeFirst();
-    return row ? toRecipient(row) : undefined;
+    return row ? (await this.withSalutations([row]))[0] : undefined;
   }
 
   /** The whole directory, by organisation then name. */
@@ -71,7 +81,34 @@ export class RecipientRepository {
       .orderBy('organisation')
       .orderBy('name')
       .execute();
-    return rows.map(toRecipient);
+    return this.withSalutations(rows, true);
+  }
+
+  /** Recipients from their rows, each with its salutations (read in one query per 500, or all at once). */
+  private async withSalutations(rows: readonly RecipientRow[], all = false): Promise<Recipient[]> {
+    const byRecipient = new Map<number, Record<string, string>>();
+    const ids = rows.map((r) => r.id);
+    // SQLite allows a limited number of parameters per statement; the whole directory needs none.
+    for (let i = 0; i < (all ? 1 : ids.length); i += 500) {
+      let query = this.db
+        .selectFrom('recipient_salutations')
+        .select(['recipient_id', 'language', 'salutation']);
+      if (!all) query = query.where('recipient_id', 'in', ids.slice(i, i + 500));
+      for (const s of await query.orderBy('recipient_id').orderBy('language').execute()) {
+        const own = byRecipient.get(s.recipient_id) ?? {};
+        own[s.language] = s.salutation;
+        byRecipient.set(s.recipient_id, own);
+      }
+    }
+    return rows.map((row) => toRecipient(row, byRecipient.get(row.id) ?? {}));
+  }
+
+  /** Adds salutations of a new recipient; empty ones are not stored. */
+  private async insertSalutations(recipientId: number, salutations: Salutations): Promise<void> {
+    const rows = Object.entries(salutations)
+      .filter(([, salutation]) => salutation.trim() !== '')
+      .map(([language, salutation]) => ({ recipient_id: recipientId, language, salutation }));
+    if (rows.length > 0) await this.db.insertInto('recipient_salutations').values(rows).execute();
   }
 
   /** Every recipient's id, name, address and organisation: what an import compares its new rows with. */
@@ -83,7 +120,7 @@ export class RecipientRepository {
   async findByIds(ids: readonly number[]): Promise<Recipient[]> {
     if (ids.length === 0) return [];
     const rows = await this.db.selectFrom('recipients').selectAll().where('id', 'in', ids).execute();
-    const byId = new Map(rows.map((r) => [r.id, toRecipient(r)]));
+    const byId = new Map((await this.withSalutations(rows)).map((r) => [r.id, r]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
@@ -97,26 +134,35 @@ export class RecipientRepository {
         .selectAll()
         .where('email', 'in', emails.slice(i, i + 500))
         .execute();
-      for (const row of rows) result.set(row.email, toRecipient(row));
+      for (const recipient of await this.withSalutations(rows)) result.set(recipient.email, recipient);
     }
     return result;
   }
 
+  /** Adds a recipient with its salutations. Call inside a transaction. */
   async create(input: RecipientInput, now: Date): Promise<number> {
+    const { salutation, salutations, ...fields } = input;
     const { id } = await this.db
       .insertInto('recipients')
-      .values({ ...input, created_at: now.toISOString() })
+      .values({ ...fields, created_at: now.toISOString() })
       .returning('id')
       .executeTakeFirstOrThrow();
+    await this.insertSalutations(id, { ...salutations, [input.language]: salutation });
     return id;
   }
 
-  /** Saves a recipient; a changed address forgets that the old one bounced. */
+  /**
+   * Saves a recipient, its salutations replaced by the input's; a changed address forgets that the old
+   * one bounced. Call inside a transaction.
+   */
   async update(id: number, input: RecipientInput): Promise<void> {
+    const { salutation, salutations, ...fields } = input;
+    await this.db.deleteFrom('recipient_salutations').where('recipient_id', '=', id).execute();
+    await this.insertSalutations(id, { ...salutations, [input.language]: salutation });
     await this.db
       .updateTable('recipients')
       .set({
-        ...input,
+        ...fields,
         bouncing_at: sql<string | null>`case when email = ${input.email} then bouncing_at else null end`,
         bounce_reply: sql<string | null>`case when email = ${input.email} then bounce_reply else null end`,
       })

@@ -11,10 +11,16 @@ import {
   RECIPIENT_CSV_COLUMNS,
   REQUIRED_RECIPIENT_CSV_COLUMNS,
 } from './recipient-import.js';
-import { importChoices, recipientFormValues, type RecipientFormValues } from './recipient-input.js';
+import {
+  importChoices,
+  recipientFormValues,
+  salutationField,
+  type RecipientFormValues,
+} from './recipient-input.js';
+import { INTERFACE_LANGUAGES } from '../lib/i18n.js';
 import { importPreviewView } from './recipient-import-view.js';
 import { MAX_IMPORT_BYTES, type RecipientService } from './recipient-service.js';
-import { languageName } from '../lib/languages.js';
+import { isLetterLanguage, languageName } from '../lib/languages.js';
 
 export interface RecipientRoutesDeps {
   recipients: RecipientService;
@@ -30,7 +36,21 @@ const EMPTY: RecipientFormValues = {
   language: 'en',
   salutation: '',
   notes: '',
+  salutations: {},
 };
+
+/**
+ * The languages the form offers a salutation in: every interface language, the recipient's own, and any
+ * other one they already have (so saving never drops it), in the order of LETTER_LANGUAGES.
+ */
+function salutationLanguages(values: RecipientFormValues): string[] {
+  const wanted = new Set<string>([
+    ...INTERFACE_LANGUAGES,
+    values.language,
+    ...Object.keys(values.salutations ?? {}),
+  ]);
+  return LETTER_LANGUAGES.filter((code) => wanted.has(code));
+}
 
 function renderForm(
   res: Response,
@@ -45,7 +65,13 @@ function renderForm(
 ) {
   const t = res.locals.t;
   const ui = res.locals.language;
-  const translated = translatedErrors(t, view.errors ?? {});
+  const errors = { ...view.errors };
+  // A missing salutation is said beside the field of the recipient's own language, the one the form shows.
+  if (errors.salutation && isLetterLanguage(view.values.language)) {
+    errors[salutationField(view.values.language)] ??= errors.salutation;
+    delete errors.salutation;
+  }
+  const translated = translatedErrors(t, errors);
   res.status(status).render('admin/recipient-edit', {
     pageTitle: t(view.id ? 'recipients.editTitle' : 'recipients.newTitle'),
     id: view.id,
@@ -59,6 +85,19 @@ function renderForm(
         ? [{ field: '', message: t('policy.recipients.changeForbidden') }, ...translated.errorList]
         : translated.errorList,
     countries: countryOptions(ui).map((c) => ({ ...c, selected: c.code === view.values.country })),
+    salutations: salutationLanguages(view.values).map((code) => {
+      const field = salutationField(code);
+      const own = code === view.values.language;
+      return {
+        code,
+        field,
+        label: t('recipientSalutations.field', { language: languageName(code, ui) }),
+        // The plain `salutation` (a form posted without the per-language fields) is the own language's.
+        value: view.values.salutations?.[code] ?? (own ? view.values.salutation : ''),
+        required: own,
+        error: translated.errors[field] ?? null,
+      };
+    }),
     languages: LETTER_LANGUAGES.map((code) => ({
       code,
       name: languageName(code, ui),
@@ -101,6 +140,7 @@ function renderUpload(req: Request, res: Response, status = 200, error?: string,
       aliases: RECIPIENT_CSV_ALIASES[column].join(', '),
     })),
     maxMegabytes: MAX_IMPORT_BYTES / 1024 / 1024,
+    salutationColumns: LETTER_LANGUAGES.map(salutationField).join(', '),
     notice: noticeFrom(req, t, 'recipients.import', ['cancelled']),
   });
 }
@@ -118,7 +158,14 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
     res.render('admin/recipients', {
       pageTitle: t('recipients.title'),
       query,
-      recipients: list.map((r) => ({ ...r, languageLabel: languageName(r.language, ui) })),
+      recipients: list.map((r) => ({
+        ...r,
+        languageLabel: languageName(r.language, ui),
+        // Their own language's first, then the others in the order letters' languages are listed.
+        salutationList: [r.language, ...LETTER_LANGUAGES.filter((code) => code !== r.language)]
+          .filter((code) => r.salutations[code])
+          .map((code) => ({ code, language: languageName(code, ui), salutation: r.salutations[code]! })),
+      })),
       // An import's notice says its counts, which redirectWithNotice put in the address.
       notice: noticeFrom(req, t, 'recipients.notices', ['imported', 'saved', 'created', 'deleted']),
     });
@@ -150,7 +197,7 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
 
   router.get('/recipients/import/:id', async (req, res) => {
     const preview = await recipients.preview(currentUser(res), pathParam(req, 'id'));
-    res.render('admin/recipients-preview', importPreviewView(res.locals.t, preview));
+    res.render('admin/recipients-preview', importPreviewView(res.locals.t, res.locals.language, preview));
   });
 
   router.post('/recipients/import/:id/confirm', deps.csrf.verify, async (req, res) => {
@@ -171,7 +218,7 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
     const { recipient, mayChange } = await recipients.editable(currentUser(res), idParam(req, 'id'));
     renderForm(res, {
       id: recipient.id,
-      values: { ...recipient, country: recipient.country ?? '' },
+      values: { ...recipient, country: recipient.country ?? '', salutation: '' },
       locked: !mayChange,
     });
   });

@@ -18,6 +18,7 @@ import {
 import type { RecipientImportRepository } from './recipient-import-repository.js';
 import {
   parseRecipient,
+  salutationField,
   type ImportChoice,
   type RecipientFormValues,
   type RecipientInput,
@@ -45,12 +46,33 @@ const RECIPIENT_FIELDS: readonly (keyof RecipientInput)[] = RECIPIENT_CSV_COLUMN
  * address decides where letters go, which is what an admin looking into a redirect needs to see).
  */
 function recipientChanges(before: Recipient, after: RecipientInput): Record<string, unknown> | undefined {
-  const fields = RECIPIENT_FIELDS.filter((field) => (before[field] ?? '') !== (after[field] ?? ''));
+  // Salutations are named by language (`salutation_ko`), in the order of the languages letters are sent in.
+  const salutations = LETTER_LANGUAGES.filter(
+    (code) => (before.salutations[code] ?? '') !== (after.salutations[code] ?? ''),
+  ).map(salutationField);
+  const fields = RECIPIENT_FIELDS.flatMap((field) => {
+    if (field === 'salutation') return salutations;
+    return (before[field] ?? '') !== (after[field] ?? '') ? [field] : [];
+  });
   if (fields.length === 0) return undefined;
   return {
     name: after.name,
     fields,
     ...(fields.includes('email') ? { emailFrom: before.email, emailTo: after.email } : {}),
+  };
+}
+
+/**
+ * The salutations a recipient keeps when an import row updates it: the file's replace those in the
+ * languages it has a column for (`salutation` for the row's own language, `salutation_<code>` for the
+ * others; an empty cell removes one), and the recipient keeps the others.
+ */
+function keptSalutations(known: Recipient, row: RecipientInput, columns: readonly string[]) {
+  const covered = (code: string) =>
+    columns.includes(salutationField(code)) || (code === row.language && columns.includes('salutation'));
+  return {
+    ...Object.fromEntries(Object.entries(known.salutations).filter(([code]) => !covered(code))),
+    ...row.salutations,
   };
 }
 
@@ -339,6 +361,7 @@ export class RecipientService {
         if (!preview.columns.includes('organisation')) input.organisation = known.organisation;
         if (!preview.columns.includes('country')) input.country = known.country;
         if (!preview.columns.includes('notes')) input.notes = known.notes;
+        input.salutations = keptSalutations(known, row, preview.columns);
         await recipients.update(known.id, input);
         const changes = recipientChanges(known, input);
         if (changes)

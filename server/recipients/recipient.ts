@@ -1,3 +1,5 @@
+import type { Salutations } from './recipient-salutation.js';
+
 /** Recipients: the people and institutions letters are addressed to. Types only; rules live in recipient-input.ts. */
 
 export interface Recipient {
@@ -9,7 +11,13 @@ export interface Recipient {
   email: string;
   /** The language the recipient reads; they get the letter's translation in it when there is one. */
   language: string;
+  /**
+   * Their salutation in their own language (`salutations[language]`), as the directory shows it first.
+   * A letter never opens with it directly: it opens with salutationFor(salutations, the text's language).
+   */
   salutation: string;
+  /** Their salutations by language, their own language's included. */
+  salutations: Salutations;
   notes: string;
   createdAt: Date;
   /** When a letter to this address last bounced, and what the receiving server said. */

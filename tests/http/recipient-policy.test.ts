@@ -200,7 +200,7 @@ describe("the directory keeps one organizer from redirecting another's letter", 
     });
     expect(detailsOf(entries[0]!)).toEqual({
       name: 'Embassy of Ukraine',
-      fields: ['email', 'salutation'],
+      fields: ['email', 'salutation_en'],
       emailFrom: ORIGINAL,
       emailTo: NEW,
     });

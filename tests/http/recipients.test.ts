@@ -18,7 +18,8 @@ import { createTestPlatform, type TestPlatform } from '../support/test-platform.
 const MESSAGES = {
   emailInvalid: 'This is not an e-mail address. Check it for typing mistakes, like name@example.org.',
   emailTaken: 'Another recipient in the directory already has this address.',
-  salutationRequired: 'Enter the salutation that opens the letter, like "Dear Minister".',
+  salutationRequired:
+    "Enter the salutation in the recipient's own language: the letters sent to them open with it.",
   languageUnsupported: 'Letters cannot be sent in this language yet. Choose one from the list.',
   nameRequired: "Enter the recipient's name or the name of the institution.",
 };
@@ -32,7 +33,7 @@ function recipientForm(overrides: Record<string, string> = {}) {
     country: 'KR',
     email: 'Ambassador@Ukraine-Embassy.example.org',
     language: 'uk',
-    salutation: 'Шановний пане Посол',
+    salutation_uk: 'Шановний пане Посол',
     notes: 'Prefers letters in Ukrainian.\nCall before sending.',
     ...overrides,
   });
@@ -182,8 +183,8 @@ describe('the recipients directory', () => {
       },
       {
         name: 'no salutation',
-        fields: { salutation: '   ' },
-        field: 'field-salutation',
+        fields: { salutation_uk: '   ' },
+        field: 'field-salutation_uk',
         message: MESSAGES.salutationRequired,
       },
       {
@@ -204,7 +205,7 @@ describe('the recipients directory', () => {
         expect(response.status).toBe(422);
         expect(fieldErrors(response.text, field)).toEqual([message]);
         const shown = formFieldsFor(response.text, '/admin/recipients');
-        for (const name of ['name', 'title', 'organisation', 'country', 'email', 'salutation', 'notes']) {
+        for (const name of ['name', 'title', 'organisation', 'country', 'email', 'salutation_uk', 'notes']) {
           expect(fieldValue(shown, name), name).toBe(fieldValue(sent, name));
         }
         expect(await directory()).toEqual(before);
@@ -669,7 +670,7 @@ describe('the recipients directory', () => {
       expect(textOf(mainOf(list.text))).toContain('Посольство України в Республіці Корея');
       expect(hrefsIn(list.text)).toContain(`/admin/recipients/${korean.id}`);
       const edit = await visitor.get(`/admin/recipients/${korean.id}`);
-      expect(fieldValue(formFieldsFor(edit.text, `/admin/recipients/${korean.id}`), 'salutation')).toBe(
+      expect(fieldValue(formFieldsFor(edit.text, `/admin/recipients/${korean.id}`), 'salutation_ko')).toBe(
         '존경하는 장관님께',
       );
     });

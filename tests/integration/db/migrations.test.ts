@@ -35,6 +35,7 @@ describe('database setup', () => {
         '2026-12-05T08-delivery-settings',
         '2026-12-05T09-signature-interface-language',
         '2026-12-05T10-account-language',
+        '2026-12-05T11-recipient-salutations',
       ]);
       const tables = sqlite
         .prepare(
@@ -61,6 +62,7 @@ describe('database setup', () => {
         'outbox_messages',
         'proof_of_work_solutions',
         'recipient_imports',
+        'recipient_salutations',
         'recipients',
         'sessions',
         'settings',

@@ -81,6 +81,7 @@ describe('importing recipients from CSV', () => {
       email: 'park@embassy.example',
       language: 'en',
       salutation: 'Dear Ambassador',
+      salutations: { en: 'Dear Ambassador' },
       notes: '',
     });
   });
@@ -141,6 +142,7 @@ describe('importing recipients from CSV', () => {
         email: 'm@mfa.example',
         language: 'uk',
         salutation: 'Dear Minister',
+        salutations: { uk: 'Dear Minister' },
         notes: 'Met in Kyiv',
       });
       for (const [column, aliases] of Object.entries(RECIPIENT_CSV_ALIASES)) {

@@ -18,6 +18,7 @@ function values(overrides: Partial<RecipientFormValues> = {}): RecipientFormValu
     language: 'en',
     salutation: 'Dear Ambassador',
     notes: '',
+    salutations: {},
     ...overrides,
   };
 }
@@ -56,6 +57,7 @@ describe('the recipient form', () => {
       email: 'ambassador@embassy.example',
       language: 'en',
       salutation: 'Dear Ambassador',
+      salutations: { en: 'Dear Ambassador' },
       notes: 'Prefers post to the embassy address.',
     });
   });
@@ -86,6 +88,7 @@ describe('the recipient form', () => {
       email: 'ambassador@embassy.example',
       language: 'ko',
       salutation: 'Dear Ambassador',
+      salutations: { ko: 'Dear Ambassador' },
       notes: 'A note.',
     });
   });
@@ -273,6 +276,7 @@ describe('recipientFormValues: reading the raw form body', () => {
     language: '',
     salutation: '',
     notes: '',
+    salutations: {},
   };
 
   it('reads every field as sent', () => {
