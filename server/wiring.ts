@@ -154,6 +154,8 @@ export interface WiringOptions {
   workerPollMs?: number;
   /** PDF rendering (tests may pass noPdf); by default Chromium at CHROMIUM_PATH when it is there. */
   pdf?: PdfRenderer;
+  /** Hears every interface text a language lacks (tests prove pages have all of theirs). */
+  onMissingKey?: (language: string, key: string) => void;
 }
 
 /** Builds repositories, services, mail transport and worker from the config; nothing else creates them. */
@@ -163,7 +165,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const { db } = openDatabase(config.databasePath);
   await migrateToLatest(db);
 
-  const i18n = createI18n();
+  const i18n = createI18n(options.onMissingKey ? { onMissingKey: options.onMissingKey } : {});
   const letters = new LetterRepository(db);
   const signatures = new SignatureRepository(db);
   const outbox = new OutboxRepository(db);

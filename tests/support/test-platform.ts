@@ -25,6 +25,8 @@ export interface TestPlatformOptions<C extends Clock> {
   clock?: C;
   /** Render PDFs with Chromium (off by default: letters go without the attachment). */
   pdf?: boolean;
+  /** Hears every interface text a language lacks, or finds only in English. */
+  onMissingKey?: (language: string, key: string) => void;
 }
 
 /** A platform whose mail goes to the embedded capture server. */
@@ -84,6 +86,7 @@ export async function createTestPlatform(
     ...(transport ? { transport } : {}),
     // Chromium takes a second to start: only the tests about PDFs ask for it.
     ...(options.pdf ? {} : { pdf: noPdf }),
+    ...(options.onMissingKey ? { onMissingKey: options.onMissingKey } : {}),
   });
   const app = createApp(platform.appDeps);
   return {
