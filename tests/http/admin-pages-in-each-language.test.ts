@@ -31,7 +31,7 @@ function rawKeysIn(html: string): string[] {
     .filter((word) => KEYS.has(word));
 }
 
-describe.each(['ko', 'uk'])('the admin pages in %s', (language) => {
+describe.each(['ko', 'uk'])('the admin and public pages in %s', (language) => {
   const missing: { language: string; key: string }[] = [];
   let t: TestPlatform;
   let admin: Visitor;
@@ -97,6 +97,39 @@ describe.each(['ko', 'uk'])('the admin pages in %s', (language) => {
         problems.push(`${path}: not in ${language}`);
       for (const m of missing) problems.push(`${path}: ${m.language} lacks ${m.key}`);
       for (const key of rawKeysIn(mainOf(page.text))) problems.push(`${path}: shows the key ${key}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('renders the public pages in the language too, with no text missing and no raw key shown', async () => {
+    const slug = (
+      await t.platform.db
+        .selectFrom('letters')
+        .select('slug')
+        .where('id', '=', open)
+        .executeTakeFirstOrThrow()
+    ).slug;
+    const reader = new Visitor(t.app);
+    await reader.get(`/language/${language}?next=/`);
+    const problems: string[] = [];
+    for (const path of [
+      '/',
+      `/letters/${slug}`,
+      `/letters/${slug}/check-your-inbox`,
+      `/letters/${slug}/thank-you`,
+      `/letters/${slug}/withdrawn`,
+      '/privacy',
+      '/privacy/access',
+      '/login',
+      '/account/reset',
+      '/no-such-page',
+    ]) {
+      missing.length = 0;
+      const page = await reader.get(path);
+      if (startTags(page.text, 'html')[0]?.attrs.lang !== language)
+        problems.push(`${path}: not in ${language}`);
+      for (const m of missing) problems.push(`${path}: ${m.language} lacks ${m.key}`);
+      for (const key of rawKeysIn(page.text)) problems.push(`${path}: shows the key ${key}`);
     }
     expect(problems).toEqual([]);
   });
