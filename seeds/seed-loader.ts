@@ -117,7 +117,10 @@ export async function loadSeedRecipients(db: Db, now: Date): Promise<number> {
   for (const r of readSeedRecipients()) {
     const before = await recipients.findByEmail(r.email);
     if (!before) {
-      await recipients.findOrCreate({ ...r, country: r.country ?? null }, now);
+      // A recipient and its salutations are written together, or not at all.
+      await db
+        .transaction()
+        .execute((tx) => recipients.with(tx).findOrCreate({ ...r, country: r.country ?? null }, now));
       added += 1;
     }
   }
