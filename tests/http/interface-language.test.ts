@@ -241,6 +241,25 @@ describe("the pages after signing keep the letter's language", () => {
     expect(hrefsIn(after)).toContain(`/letters/${slug}?text=ko`);
   });
 
+  it("keeps an e-mail's ?lang= on the signing form and the page after it when the browser would choose another", async () => {
+    const browser = request.agent(t.app);
+    const page = await browser.get(`/letters/${slug}?lang=uk&text=ko`).set('Accept-Language', 'en');
+    expect(startTags(page.text, 'html')[0]!.attrs.lang).toBe('uk');
+    const action = formAction(mainOf(page.text));
+    expect(action).toBe(`/letters/${slug}/sign?lang=uk`);
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
+    const signed = await browser
+      .post(action)
+      .type('form')
+      .set('Accept-Language', 'en')
+      .send({ ...signingForm({ email: 'reader-4@example.org' }), language: 'ko', _csrf: token });
+    expect(signed.status).toBe(303);
+    expect(signed.headers.location).toBe(`/letters/${slug}/check-your-inbox?text=ko&lang=uk`);
+    // A browser that gives Ukrainian anyway needs no ?lang=.
+    const plain = await request(t.app).get(`/letters/${slug}?lang=uk`).set('Accept-Language', 'uk');
+    expect(formAction(mainOf(plain.text))).toBe(`/letters/${slug}/sign`);
+  });
+
   it("keeps an e-mail's ?lang= through the form when the reader's browser would choose another language", async () => {
     const { confirm } = await signKorean('reader-3@example.org');
     const browser = request.agent(t.app);
