@@ -5,6 +5,7 @@ import type { LetterText } from '../letters/letter.js';
 import { estimateLetterLength, MAX_LETTER_TEXT_LENGTH } from '../letters/letter-size.js';
 import { renderLetter } from '../letters/letter-text.js';
 import { buildMergeFields } from '../letters/merge-fields.js';
+import { formatsFor } from '../lib/format.js';
 import type { i18n } from '../lib/i18n.js';
 import { templatesDir } from '../lib/paths.js';
 import type { EmailTemplates, RenderedEmail } from '../mail/email-templates.js';
@@ -99,7 +100,7 @@ export class LetterCompiler {
   compile(input: CompileInput): CompiledLetter {
     const { text } = input;
     const language = text.language;
-    const numbers = new Intl.NumberFormat(language);
+    const numbers = formatsFor(language);
     const fields = buildMergeFields(
       {
         recipient: input.recipient,
@@ -120,20 +121,20 @@ export class LetterCompiler {
     const rendered = renderLetter(text.body, fields);
     const countries = input.countries.map((c) => ({
       name: this.countryName(c.code, language),
-      count: numbers.format(c.count),
+      count: numbers.number(c.count),
     }));
     const update = input.kind === 'update' || input.kind === 'milestone';
     const context = {
       letterTitle: text.title,
       letterHtml: rendered.html,
       letterText: rendered.text,
-      signatureCount: numbers.format(input.signatureCount),
+      signatureCount: numbers.number(input.signatureCount),
       // The numbers themselves choose the plural form; the formatted strings are what is shown.
       signatureTotal: input.signatureCount,
       count: input.signatureCount,
-      formatted: numbers.format(input.signatureCount),
+      formatted: numbers.number(input.signatureCount),
       countries,
-      unnamed: input.annex.unnamed > 0 ? numbers.format(input.annex.unnamed) : '',
+      unnamed: input.annex.unnamed > 0 ? numbers.number(input.annex.unnamed) : '',
       unnamedCount: input.annex.unnamed,
       pdfAttached: input.pdfAttached,
       test: input.kind === 'test' ? { recipient: input.recipient.name } : false,
@@ -156,7 +157,7 @@ export class LetterCompiler {
       testMark: test ? t('documents.annex.testMark') : '',
       testBanner: test ? t('documents.annex.testBanner', { recipient: input.recipient.name }) : '',
       meta: t('documents.annex.meta', {
-        date: new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' }).format(input.date),
+        date: formatsFor(language).date(input.date),
         recipient: input.recipient.name,
       }),
       ...this.annexFields(input, language),
@@ -180,21 +181,15 @@ export class LetterCompiler {
   }): string {
     const { language, contents } = input;
     const t = this.i18n.getFixedT(language);
-    const numbers = new Intl.NumberFormat(language);
-    const day = (date: Date) =>
-      new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' }).format(date);
-    const time = new Intl.DateTimeFormat(language, {
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-      timeZone: 'UTC',
-    }).format(contents.at);
+    const numbers = formatsFor(language);
+    const day = numbers.date;
+    const time = numbers.time(contents.at);
     const onlyConfirmed = contents.statuses.length === 1 && contents.statuses[0] === 'confirmed';
     const breakdown = contents.statuses
       .map((status) =>
         t(`documents.annexExport.status.${status}`, {
           count: contents.counts[status] ?? 0,
-          formatted: numbers.format(contents.counts[status] ?? 0),
+          formatted: numbers.number(contents.counts[status] ?? 0),
         }),
       )
       .join('; ');
@@ -225,7 +220,7 @@ export class LetterCompiler {
       intro: [
         t('documents.annexExport.holds', {
           count: input.signatureCount,
-          formatted: numbers.format(input.signatureCount),
+          formatted: numbers.number(input.signatureCount),
           breakdown,
         }),
         t(onlyConfirmed ? 'documents.annexExport.allConfirmed' : 'documents.annexExport.notAllConfirmed'),
@@ -252,10 +247,10 @@ export class LetterCompiler {
     },
     language: string,
   ) {
-    const numbers = new Intl.NumberFormat(language);
-    const signatureCount = numbers.format(input.signatureCount);
-    const namedCount = numbers.format(input.annex.entries.length);
-    const unnamed = numbers.format(input.annex.unnamed);
+    const numbers = formatsFor(language);
+    const signatureCount = numbers.number(input.signatureCount);
+    const namedCount = numbers.number(input.annex.entries.length);
+    const unnamed = numbers.number(input.annex.unnamed);
     return {
       signatureCount,
       namedCount,
@@ -272,11 +267,11 @@ export class LetterCompiler {
       statusColumn: '',
       countries: input.countries.map((c) => ({
         name: this.countryName(c.code, language),
-        count: numbers.format(c.count),
+        count: numbers.number(c.count),
       })),
       organisations: input.organisations,
       entries: input.annex.entries.map((e, index) => ({
-        number: numbers.format(index + 1),
+        number: numbers.number(index + 1),
         name: e.name,
         country: e.country ? this.countryName(e.country, language) : '',
         affiliation: e.affiliation,

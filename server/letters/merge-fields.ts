@@ -3,6 +3,7 @@
  * editor documents beside the text, and rendering fills in. No I/O here.
  */
 
+import { formatsFor } from '../lib/format.js';
 import { salutationFor, type Salutations } from '../recipients/recipient-salutation.js';
 
 /** What a letter text is rendered with. Every value is already formatted text: letter texts never compute. */
@@ -105,17 +106,15 @@ export function buildMergeFields(
   source: MergeSource,
   countryName: (code: string, language: string) => string,
 ): LetterMergeFields {
-  const numbers = new Intl.NumberFormat(source.language);
+  const formats = formatsFor(source.language);
   return {
     recipient: { ...source.recipient },
     letter: { title: source.letterTitle },
-    date: new Intl.DateTimeFormat(source.language, { dateStyle: 'long', timeZone: 'UTC' }).format(
-      source.date,
-    ),
-    signatureCount: numbers.format(source.signatureCount),
+    date: formats.date(source.date),
+    signatureCount: formats.number(source.signatureCount),
     countries: [...source.countries]
       .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code))
-      .map((c) => ({ name: countryName(c.code, source.language), count: numbers.format(c.count) })),
+      .map((c) => ({ name: countryName(c.code, source.language), count: formats.number(c.count) })),
     signatories: source.signatories.map((s) => ({
       name: s.name,
       country: s.country ? countryName(s.country, source.language) : '',

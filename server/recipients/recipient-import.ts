@@ -6,6 +6,7 @@ import {
   type RecipientFormValues,
   type RecipientInput,
 } from './recipient-input.js';
+import { displayNamesIn } from '../lib/format.js';
 
 /** The columns of a recipients CSV file, in the order the directory exports them. */
 export const RECIPIENT_CSV_COLUMNS = [
@@ -107,7 +108,7 @@ let countriesByName: Map<string, string> | undefined;
 /** English country names, long ("Myanmar (Burma)") and short ("Myanmar"), to codes; built on first use. */
 function countryByName(name: string): string | undefined {
   if (!countriesByName) {
-    const short = new Intl.DisplayNames(['en'], { type: 'region', style: 'short' });
+    const short = displayNamesIn('en', 'region', 'short');
     countriesByName = new Map();
     for (const code of COUNTRY_CODES) {
       for (const known of [countryName(code, 'en'), short.of(code)]) {
@@ -137,8 +138,8 @@ function languagesByName(languages: readonly string[]): Map<string, string> {
       const names = [code];
       try {
         names.push(
-          new Intl.DisplayNames(['en'], { type: 'language' }).of(code) ?? code,
-          new Intl.DisplayNames([code], { type: 'language' }).of(code) ?? code,
+          displayNamesIn('en', 'language').of(code) ?? code,
+          displayNamesIn(code, 'language').of(code) ?? code,
         );
       } catch {
         // A code Intl does not know as a language tag can still be matched as written.
