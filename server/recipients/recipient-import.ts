@@ -287,17 +287,16 @@ function salutationLanguage(cell: string, languages: readonly string[]): string 
 
 function readHeader(cells: string[], languages: readonly string[]): HeaderResult {
   const indexes = new Map<RecipientCsvColumn, number>();
-  const columns: string[] = [];
   const salutations = new Map<string, number>();
+  const columns: string[] = [];
   const ignored: string[] = [];
-  for (const [index, cell] of cells.entries()) {
   const duplicate = (cell: string): HeaderResult => ({
     ok: false,
     messageKey: 'recipients.import.errors.duplicateColumn',
     params: { column: cell.trim() },
   });
+  for (const [index, cell] of cells.entries()) {
     const column = columnByHeader.get(headerKey(cell));
-    if (!column) {
     const language = column ? undefined : salutationLanguage(cell, languages);
     if (language) {
       if (salutations.has(language)) return duplicate(cell);
@@ -306,6 +305,7 @@ function readHeader(cells: string[], languages: readonly string[]): HeaderResult
       continue;
     }
     // An unknown `salutation_xx` (a language letters are not sent in) is ignored like any unknown column.
+    if (!column) {
       if (cell.trim() !== '') ignored.push(cell.trim());
       continue;
     }
