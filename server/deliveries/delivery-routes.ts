@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam, pathParam } from '../http/input.js';
 import { noticeFrom, redirectWithNotice } from '../http/notice.js';
+import { interfaceLanguage } from '../lib/i18n.js';
 import { deliverySettingsValues } from './delivery-input.js';
 import type { DeliveryService } from './delivery-service.js';
 import { deliveryConfirmView, deliveryPageView, requestKey } from './delivery-view.js';
@@ -103,7 +104,10 @@ export function unsubscribeRoutes(deps: {
     const token = pathParam(req, 'token');
     if (!(await deps.supporterNews.unsubscribeLinkValid(token)))
       return res.status(404).render('signatures/unsubscribed', { valid: false, letterSlug: '', pageTitle });
-    res.render('signatures/unsubscribe', { token, pageTitle });
+    // The e-mail's language (?lang=, which sets no cookie) goes with the form, so the answer is in it too.
+    const chosen = interfaceLanguage(req.query.lang);
+    const action = `/signatures/unsubscribe/${encodeURIComponent(token)}${chosen ? `?lang=${chosen}` : ''}`;
+    res.render('signatures/unsubscribe', { action, pageTitle });
   });
 
   // No CSRF token here by design: RFC 8058 mail programs POST "List-Unsubscribe=One-Click" without

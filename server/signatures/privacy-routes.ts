@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { formBody, pathParam, translatedErrors } from '../http/input.js';
+import { interfaceLanguage } from '../lib/i18n.js';
 import type { PrivacyService } from './privacy-service.js';
 import { parseAccessRequest } from './privacy-input.js';
 
@@ -15,10 +16,13 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
   const router = Router();
 
   router.get('/privacy/erase/:token', deps.linkLimit, async (req, res) => {
-    const valid = await deps.privacy.eraseLinkValid(pathParam(req, 'token'));
+    const token = pathParam(req, 'token');
+    const valid = await deps.privacy.eraseLinkValid(token);
+    // The e-mail's language (?lang=, which sets no cookie) goes with the form, so the answer is in it too.
+    const chosen = interfaceLanguage(req.query.lang);
     res.status(valid ? 200 : 404).render('privacy/erase', {
       pageTitle: res.locals.t('erase.title'),
-      token: pathParam(req, 'token'),
+      action: `/privacy/erase/${encodeURIComponent(token)}${chosen ? `?lang=${chosen}` : ''}`,
       valid,
     });
   });

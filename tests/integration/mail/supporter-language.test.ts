@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createI18n, type TFunction } from '../../../server/lib/i18n.js';
 import { createAccount } from '../../support/accounts.js';
 import { createLetter, signingForm } from '../../support/factories.js';
-import { hrefsIn } from '../../support/html.js';
-import { Visitor } from '../../support/http.js';
+import { hrefsIn, mainOf, startTags } from '../../support/html.js';
+import { csrfTokenIn, Visitor } from '../../support/http.js';
 import { linksIn, type SinkMessage } from '../../support/smtp-sink.js';
 import { lastMailTo, pathOf, tokenOf } from '../../support/signing.js';
 import { createTestPlatform, TEST_PUBLIC_URL, type TestPlatform } from '../../support/test-platform.js';
@@ -101,6 +101,28 @@ describe('supporters are written to in the interface language they signed in', (
     expect((await new Visitor(t.app).get(pathOf(confirm))).status).toBe(200);
   });
 
+  it("keeps the e-mail's language through the erase page's form, for a reader whose browser says otherwise", async () => {
+    await signIn('uk', 'uk');
+    await t.drainOutbox();
+    const erase = pathOf(
+      linksIn(lastMailTo(t, 'ji-hoon@example.org')).find((l) => l.includes('/privacy/erase/'))!,
+    );
+    const reader = new Visitor(t.app);
+    const page = await reader.get(erase).set('Accept-Language', 'ko-KR,ko;q=0.9');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<html lang="uk"');
+    const [form] = startTags(mainOf(page.text), 'form');
+    expect(form!.attrs.action).toBe(erase);
+    const erased = await reader.agent
+      .post(form!.attrs.action!)
+      .type('form')
+      .set('Accept', 'text/html')
+      .set('Accept-Language', 'ko-KR,ko;q=0.9')
+      .send({ _csrf: csrfTokenIn(page.text) });
+    expect(erased.status).toBe(200);
+    expect(erased.text).toContain('<html lang="uk"');
+  });
+
   it('writes to a supporter signed without a page (a script) in the language of the text they read', async () => {
     // A supporter signing from a script has no page: the text's language is all there is.
     await t.platform.appDeps.signatures.sign(
@@ -148,6 +170,11 @@ describe('supporters are written to in the interface language they signed in', (
     expect(queryOf(letterLink)).toEqual({ lang: 'uk', text: 'ko' });
     const unsubscribe = linksIn(notice).find((l) => l.includes('/unsubscribe/'))!;
     expect(queryOf(unsubscribe)).toEqual({ lang: 'uk' });
+    // Its page, and the form on it, stay in Ukrainian for a browser that asks for English.
+    const page = await new Visitor(t.app).get(pathOf(unsubscribe)).set('Accept-Language', 'en');
+    expect(page.text).toContain('<html lang="uk"');
+    const [form] = startTags(mainOf(page.text), 'form');
+    expect(form!.attrs.action).toBe(pathOf(unsubscribe));
   });
 });
 
