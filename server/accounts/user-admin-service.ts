@@ -3,6 +3,7 @@ import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
+import { formatsFor } from '../lib/format.js';
 import { keyedHash } from '../lib/keyed-hash.js';
 import type { PlatformMail } from '../mail/platform-mail.js';
 import { PRIORITY } from '../outbox/outbox.js';
@@ -120,11 +121,7 @@ export class UserAdminService {
       roleKey: `users.roles.${role}`,
       invitedBy: admin.email,
       inviteUrl: this.deps.mail.links.invitationUrl(token, accountLanguage),
-      expires: new Intl.DateTimeFormat(accountLanguage, {
-        dateStyle: 'long',
-        timeStyle: 'short',
-        timeZone: 'UTC',
-      }).format(expires),
+      expires: formatsFor(accountLanguage).dateAndHour(expires),
     };
     const passwordHash = await hashPassword(randomBytes(32).toString('base64url'));
     await this.deps.db.transaction().execute(async (tx) => {

@@ -98,7 +98,11 @@ export function localPath(next: unknown): string {
 
 /** The switcher's links for a page in `current`, each coming back to `next`. */
 export function languageLinks(current: string, next: string): LanguageLink[] {
-  const back = encodeURIComponent(localPath(next));
+  // Every character a path may hold is escaped, ( ) ! ' * too: the page never echoes its address as written.
+  const back = encodeURIComponent(localPath(next)).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   return INTERFACE_LANGUAGES.map((code) => ({
     code,
     name: INTERFACE_LANGUAGE_NAMES[code],

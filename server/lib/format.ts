@@ -10,8 +10,10 @@ export interface Formats {
   number(value: number): string;
   /** 5 December 2026 / 2026년 12월 5일 / 5 грудня 2026 р. */
   date(value: Date): string;
-  /** The date with the time and its zone (UTC). */
+  /** The date with the time and its zone (UTC), as admin pages show when something happened. */
   dateTime(value: Date): string;
+  /** The long date and the hour (UTC), as e-mails say until when something holds. */
+  dateAndHour(value: Date): string;
   /** A short day without the year (5 Dec / 12월 5일 / 5 груд.), for charts. */
   day(value: Date): string;
   /** Hours and minutes on a 24-hour clock (UTC), beside a date. */
@@ -41,6 +43,11 @@ export function formatsFor(language: string): Formats {
       timeStyle: 'long',
       timeZone: 'UTC',
     });
+    const dateAndHour = new Intl.DateTimeFormat(locale, {
+      dateStyle: 'long',
+      timeStyle: 'short',
+      timeZone: 'UTC',
+    });
     const day = new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', timeZone: 'UTC' });
     const time = new Intl.DateTimeFormat(locale, {
       hour: '2-digit',
@@ -52,6 +59,7 @@ export function formatsFor(language: string): Formats {
       number: (value) => number.format(value),
       date: (value) => date.format(value),
       dateTime: (value) => dateTime.format(value),
+      dateAndHour: (value) => dateAndHour.format(value),
       day: (value) => day.format(value),
       time: (value) => time.format(value),
     };

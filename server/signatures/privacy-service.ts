@@ -6,6 +6,7 @@ import { textIn } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { countryName } from '../lib/countries.js';
+import { formatsFor } from '../lib/format.js';
 import { keyedHash } from '../lib/keyed-hash.js';
 import type { CapturedMailEraser } from '../mail/captured-mail-eraser.js';
 import type { PlatformMail } from '../mail/platform-mail.js';
@@ -266,11 +267,7 @@ export class PrivacyService {
       confirmedAt: s.confirmedAt?.toISOString() ?? null,
       withdrawnAt: s.withdrawnAt?.toISOString() ?? null,
     }));
-    const date = new Intl.DateTimeFormat(language, {
-      dateStyle: 'long',
-      timeStyle: 'short',
-      timeZone: 'UTC',
-    });
+    const date = { format: formatsFor(language).dateAndHour };
     const links = this.deps.mail.links;
     const signatures = held.map((s, i) => {
       const languages = { interface: language, text: s.language };
