@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Migrator, type Migration } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../server/db/database.js';
 import { migrateToLatest } from '../../../server/db/migrate.js';
@@ -89,6 +90,42 @@ describe('database setup', () => {
     } finally {
       await second.db.destroy();
       await first.db.destroy();
+    }
+  });
+
+  it('gives a signature made before migration 09 its text language as its interface language, and an account English', async () => {
+    const { db, sqlite } = openDatabase(file);
+    try {
+      // The database as it stood before: every migration up to 08, read from the folder as migrate.ts lists them.
+      const folder = path.join(process.cwd(), 'server', 'db', 'migrations');
+      const migrations: Record<string, Migration> = {};
+      for (const name of readdirSync(folder).filter((f) => f.endsWith('.ts')))
+        migrations[name.replace(/\.ts$/, '')] = (await import(path.join(folder, name))) as Migration;
+      const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+      expect((await migrator.migrateTo('2026-12-05T08-delivery-settings')).error).toBeUndefined();
+      sqlite.pragma('foreign_keys = OFF');
+      sqlite
+        .prepare(
+          `insert into signatures (letter_id, letter_version_id, ref, status, full_name, email, email_hash, country, display, language, created_at, updated_at)
+           values (1, 1, 'r', 'confirmed', 'Olena', 'olena@example.org', 'h', 'UA', 'full', 'uk', 'x', 'x')`,
+        )
+        .run();
+      sqlite
+        .prepare(
+          `insert into users (email, role, password_hash, must_change_password, created_at, updated_at)
+           values ('admin@example.org', 'admin', 'h', 0, 'x', 'x')`,
+        )
+        .run();
+      sqlite.pragma('foreign_keys = ON');
+
+      await migrateToLatest(db);
+      expect(sqlite.prepare('select language, interface_language from signatures').get()).toEqual({
+        language: 'uk',
+        interface_language: 'uk',
+      });
+      expect(sqlite.prepare('select language from users').pluck().get()).toBe('en');
+    } finally {
+      await db.destroy();
     }
   });
 
