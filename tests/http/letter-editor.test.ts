@@ -396,7 +396,8 @@ describe('the letter editor', () => {
         name: 'a text longer than 50,000 characters',
         fields: { body_en: longBody },
         field: 'field-body_en',
-        message: `Line 1, column 1: The letter text is ${longBody.length} characters long. Shorten it to at most 50000 characters.`,
+        // Figures in the reader's way of writing them.
+        message: `Line 1, column 1: The letter text is ${longBody.length.toLocaleString('en')} characters long. Shorten it to at most 50,000 characters.`,
       },
       {
         name: 'too many co-signing organisations',
