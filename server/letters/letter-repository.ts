@@ -170,7 +170,7 @@ export class LetterRepository {
     const rows = await this.db
       .selectFrom('letter_recipients as lr')
       .innerJoin('recipients as r', 'r.id', 'lr.recipient_id')
-      .select(['lr.letter_id', 'r.id', 'r.name', 'r.title', 'r.organisation', 'r.language'])
+      .select(['lr.letter_id', 'r.id', 'r.name', 'r.title', 'r.organisation', 'r.language', 'r.country'])
       .where('lr.letter_id', 'in', letterIds)
       .orderBy('lr.letter_id')
       .orderBy('lr.position')
@@ -189,7 +189,11 @@ export class LetterRepository {
     }
     for (const { letter_id, ...recipient } of rows) {
       const list = result.get(letter_id) ?? [];
-      list.push({ ...recipient, salutations: salutations.get(recipient.id) ?? {} });
+      list.push({
+        ...recipient,
+        country: recipient.country ?? '',
+        salutations: salutations.get(recipient.id) ?? {},
+      });
       result.set(letter_id, list);
     }
     return result;

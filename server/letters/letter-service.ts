@@ -52,6 +52,11 @@ export interface LetterPage extends LetterSummary {
   versionNumber: number;
   /** Recipients the compiled letter reached, with when and with how many signatures. */
   sent: SentRecord[];
+  /**
+   * The countries the letter is about, for the signing form to list first: where most of its
+   * signatures come from (most first), then its recipients' countries.
+   */
+  featuredCountries: string[];
 }
 
 export interface LetterServiceDeps {
@@ -63,6 +68,9 @@ export interface LetterServiceDeps {
 
 /** How many recent signatories a letter page lists. */
 const RECENT_SIGNATORIES = 20;
+
+/** How many of the countries its signatures come from the signing form lists first. */
+const FEATURED_COUNTRIES = 6;
 
 /** Reads letters for the public pages. */
 export class LetterService {
@@ -104,6 +112,7 @@ export class LetterService {
     const now = clock.now();
     const summary = summarise(letter, texts, recipients, textLanguage, now);
     const recentSignatories = await signatories.recent(letter.id, RECENT_SIGNATORIES);
+    const countries = await letters.countryCounts(letter.id);
     const rendered = renderLetter(
       summary.text.body,
       buildMergeFields(
@@ -113,7 +122,7 @@ export class LetterService {
           language: summary.text.language,
           date: now,
           signatureCount: letter.signatureCount,
-          countries: await letters.countryCounts(letter.id),
+          countries,
           signatories: recentSignatories.map((s) => ({ name: s.name, country: s.country })),
           organisations: letter.organisations,
         },
@@ -129,6 +138,10 @@ export class LetterService {
       versionNumber,
       textChangedAt: version && versionNumber > 1 ? version.createdAt : null,
       sent: await sent.sentTo(letter.id),
+      featuredCountries: [
+        ...countries.slice(0, FEATURED_COUNTRIES).map((c) => c.code),
+        ...recipients.map((r) => r.country).filter((code) => code !== ''),
+      ],
     };
   }
 }

@@ -64,6 +64,8 @@ export interface LetterRecipient {
   title: string;
   organisation: string;
   language: string;
+  /** The country of the government or body they belong to (ISO code; '' for an international body). */
+  country: string;
   /** Their salutations by language (the letter opens with the one in its text's language). */
   salutations: Salutations;
 }

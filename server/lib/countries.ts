@@ -42,3 +42,31 @@ export function countryOptions(language: string): readonly { code: string; name:
   }
   return options;
 }
+
+/** A country as the signing form offers it. */
+export interface CountryOption {
+  code: string;
+  name: string;
+}
+
+/** How many countries the signing form lists above the others at most. */
+export const MAX_FEATURED_COUNTRIES = 8;
+
+/**
+ * The signing form's country list in the reader's language: the countries this letter is about (its
+ * recipients' and where most of its signatures come from, in the order given) first, so a supporter
+ * from Korea or Ukraine finds theirs without scrolling through two hundred names; then every other
+ * country, sorted by the reader's language's collation. A country is in one list only (a select with
+ * the same country twice reads as two choices to a screen reader).
+ */
+export function countryChoices(
+  language: string,
+  featuredCodes: readonly string[],
+): { featured: CountryOption[]; others: CountryOption[] } {
+  const featured = [...new Set(featuredCodes.filter(isCountryCode))].slice(0, MAX_FEATURED_COUNTRIES);
+  const chosen = new Set(featured);
+  return {
+    featured: featured.map((code) => ({ code, name: countryName(code, language) })),
+    others: countryOptions(language).filter((option) => !chosen.has(option.code)),
+  };
+}

@@ -1,5 +1,5 @@
 import { translatedErrors } from '../http/input.js';
-import { countryName, countryOptions } from '../lib/countries.js';
+import { countryChoices, countryName } from '../lib/countries.js';
 import type { TFunction } from '../lib/i18n.js';
 import type { LetterPage } from '../letters/letter-service.js';
 import { letterTextPath } from '../letters/text-language.js';
@@ -63,7 +63,7 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
       errors,
       errorList,
       limits: SIGNING_FORM_LIMITS,
-      countries: countryOptions(language).map((c) => ({ ...c, selected: c.code === values.country })),
+      countries: countryLists(language, page.featuredCountries, values.country),
       displayChoices: DISPLAY_CHOICES.map((choice) => ({
         value: choice,
         checked: values.display === choice,
@@ -74,4 +74,11 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
     // Screen readers hear the title first: it says at once that the form came back with errors.
     pageTitle: errorList.length > 0 ? `${t('form.errorTitlePrefix')} ${page.text.title}` : page.text.title,
   };
+}
+
+/** The signing form's two country lists (the letter's countries first, then the others), one selected. */
+function countryLists(language: string, featured: readonly string[], selected: string) {
+  const { featured: first, others } = countryChoices(language, featured);
+  const mark = (c: { code: string; name: string }) => ({ ...c, selected: c.code === selected });
+  return { featured: first.map(mark), others: others.map(mark) };
 }
