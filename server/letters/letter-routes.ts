@@ -1,5 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { pathParam } from '../http/input.js';
+import { languageWithoutQuery } from '../http/language.js';
+import { interfaceLanguage } from '../lib/i18n.js';
 import type { LetterService } from './letter-service.js';
 import { letterPath, requestedTextLanguage } from './text-language.js';
 
@@ -10,6 +12,18 @@ export interface LetterRoutesDeps {
 /** The text language a request asks for (?text=, an old link's ?lang=, else the interface language). */
 function textLanguage(req: Request, res: Response): string {
   return requestedTextLanguage(req.query, res.locals.language);
+}
+
+/**
+ * The way back to the letter from a page after signing: in the text read, and in an interface language
+ * the address chose (`?lang=`, as a link in an e-mail does). That sets no cookie, so a reader who
+ * opened the e-mail on a device whose browser asks for another language would lose it on this link.
+ */
+function backToLetter(req: Request, res: Response, slug: string, textLanguage: string): string {
+  const path = letterPath(slug, '', textLanguage, res.locals.language);
+  const chosen = interfaceLanguage(req.query.lang);
+  if (!chosen || chosen === languageWithoutQuery(req)) return path;
+  return `${path}${path.includes('?') ? '&' : '?'}lang=${chosen}`;
 }
 
 /**
@@ -38,7 +52,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
       page,
       pageTitle: page.text.title,
       // Back to the letter in the text the supporter read.
-      letterHref: letterPath(page.letter.slug, '', page.text.language, res.locals.language),
+      letterHref: backToLetter(req, res, page.letter.slug, page.text.language),
     });
   });
 
@@ -50,7 +64,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
     res.render('signatures/thank-you', {
       page,
       pageTitle: page.text.title,
-      letterHref: letterPath(page.letter.slug, '', page.text.language, res.locals.language),
+      letterHref: backToLetter(req, res, page.letter.slug, page.text.language),
       recipientNames: page.recipients.map((r) => r.name).join('; '),
       share: {
         url,
@@ -68,7 +82,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
     res.render('signatures/withdrawn', {
       page,
       pageTitle: page.text.title,
-      letterHref: letterPath(page.letter.slug, '', page.text.language, res.locals.language),
+      letterHref: backToLetter(req, res, page.letter.slug, page.text.language),
     });
   });
 
