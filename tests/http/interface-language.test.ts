@@ -132,9 +132,10 @@ describe('the interface language', () => {
   it('goes back only to a path of this site: //evil.example, /\\evil.example and https: go home', async () => {
     for (const next of [
       '//evil.example',
-      '/\\evil.example',
+      '//evil.example/steal',
+      '/\\evil.example/steal',
       'https://evil.example/',
-      '/\t/evil.example',
+      '/\t/evil.example/steal',
       '',
     ]) {
       const response = await request(t.app).get(`/language/ko?next=${encodeURIComponent(next)}`);
