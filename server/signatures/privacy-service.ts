@@ -251,7 +251,7 @@ export class PrivacyService {
     const titles = await this.titlesOf(held);
     const records = held.map((s) => ({
       letter: s.letterSlug,
-      letterTitle: titles.get(s.id) ?? s.letterSlug,
+      letterTitle: titles.get(s.id)?.title ?? s.letterSlug,
       status: s.status,
       name: s.fullName,
       shownAs: publicName(s) ?? '',
@@ -273,6 +273,8 @@ export class PrivacyService {
       const languages = { interface: language, text: s.language };
       return {
         letterTitle: records[i]!.letterTitle,
+        // The title is in the text read, maybe not the e-mail's language: marked so it is read out right.
+        letterLanguage: titles.get(s.id)?.language ?? language,
         letterUrl: links.letterUrl(s.letterSlug, languages),
         statusKey: `emails.data-access.statuses.${s.status}`,
         name: s.fullName,
@@ -304,8 +306,10 @@ export class PrivacyService {
   }
 
   /** Each signature's letter title, in the text the supporter read, of the version they signed. */
-  private async titlesOf(held: readonly Signature[]): Promise<Map<number, string>> {
-    const titles = new Map<number, string>();
+  private async titlesOf(
+    held: readonly Signature[],
+  ): Promise<Map<number, { title: string; language: string }>> {
+    const titles = new Map<number, { title: string; language: string }>();
     const versions = await this.deps.letters.textsOfVersions([
       ...new Set(held.map((s) => s.letterVersionId)),
     ]);
@@ -313,7 +317,7 @@ export class PrivacyService {
       const letter = await this.deps.letters.findById(s.letterId);
       const text =
         letter && textIn(versions.get(s.letterVersionId) ?? [], s.language, letter.primaryLanguage);
-      if (text) titles.set(s.id, text.title);
+      if (text) titles.set(s.id, { title: text.title, language: text.language });
     }
     return titles;
   }

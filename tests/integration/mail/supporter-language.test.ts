@@ -254,6 +254,8 @@ describe("a supporter's data-access answer", () => {
       ),
     );
     expect(text).toContain(ko('emails.data-access.erasing'));
+    // A title in another language than the e-mail's says which, for screen readers.
+    expect(mail.parsed.html).toContain(`lang="uk" style="color:#1d4e89;">${titleIn('uk')}</a>`);
     // The raw data is not the body any more: it is the attachment.
     expect(text).not.toContain('"newsAboutTheLetter"');
     const attachment = mail.parsed.attachments.find((a) => a.filename === 'undersigned-data.json');
