@@ -209,7 +209,7 @@ describe("the pages after signing keep the letter's language", () => {
   });
 
   const formAction = (html: string) =>
-    startTags(html, 'form').find((f) => f.attrs.method === 'post')!.attrs.action;
+    startTags(html, 'form').find((f) => f.attrs.method === 'post')!.attrs.action ?? 'no action';
 
   it('confirms into the thank-you page in the text the supporter read, and shares that text', async () => {
     const { visitor, confirm } = await signKorean('reader-1@example.org');
