@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { Locals } from 'express-serve-static-core';
 import type { User } from '../accounts/account.js';
 import { DEFAULT_LANGUAGE, type TFunction } from '../lib/i18n.js';
-import { languageLinksFor, type LanguageLink } from './language.js';
+import { languageLinks, type LanguageLink } from './language.js';
 
 /** Which admin pages the navigation links to: what the policy allows the logged-in account. */
 export interface AdminNav {
@@ -73,11 +73,14 @@ export const NO_ABUSE_ALERT: Readonly<AbuseAlert> = Object.freeze({ sources: 0, 
  * Later middleware overwrite them: the language, the session's account, the CSRF token.
  */
 export function localDefaults(defaults: { t: TFunction; publicUrl: string }): RequestHandler {
-  return (req, res, next) => {
+  // Made once: most requests get their own links from the language middleware; the rest (assets, a failure
+  // before it) need only a switcher back to the home page.
+  const homeLinks = languageLinks(DEFAULT_LANGUAGE, '/');
+  return (_req, res, next) => {
     const locals: Locals = {
       t: defaults.t,
       language: DEFAULT_LANGUAGE,
-      languageLinks: languageLinksFor(req, DEFAULT_LANGUAGE),
+      languageLinks: homeLinks,
       publicUrl: defaults.publicUrl,
       currentUser: undefined,
       csrfToken: '',
