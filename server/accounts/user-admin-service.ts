@@ -118,7 +118,8 @@ export class UserAdminService {
     const accountLanguage = existing?.language ?? interfaceLanguage(language) ?? DEFAULT_LANGUAGE;
     const invitation = {
       role,
-      roleKey: `users.roles.${role}`,
+      // The role as the sentence names it, in the account's language ("as an organizer").
+      roleKey: `emails.account-invitation.role.${role}`,
       invitedBy: admin.email,
       inviteUrl: this.deps.mail.links.invitationUrl(token, accountLanguage),
       expires: formatsFor(accountLanguage).dateAndHour(expires),

@@ -742,10 +742,11 @@ describe('admin users', () => {
   describe('invitations', () => {
     it('send an e-mail with a link to set a password, valid for 7 days', async () => {
       const link = await invite('invited.person@example.org', 'organizer');
-      expect(link).toMatch(/^\/account\/invite\/[A-Za-z0-9_-]{20,64}$/);
+      // Opened in the new account's language (the inviting admin's).
+      expect(link).toMatch(/^\/account\/invite\/[A-Za-z0-9_-]{20,64}\?lang=en$/);
       const message = t.sink.to('invited.person@example.org').at(-1)!;
       expect(message.parsed.subject).toBe('You are invited to Undersigned');
-      expect(message.parsed.text).toContain(`${admin.email} invited you to Undersigned as organizer.`);
+      expect(message.parsed.text).toContain(`${admin.email} invited you to Undersigned as an organizer.`);
       expect(message.parsed.text).toContain('November 30, 2026');
       const user = (await t.platform.repositories.users.findByEmail('invited.person@example.org'))!;
       expect(user).toMatchObject({ role: 'organizer', mustChangePassword: true, disabled: false });

@@ -66,7 +66,7 @@ describe('staff are written to in the language of their account', () => {
     expect(mail.parsed.text).toContain(
       translated('ko', 'emails.account-invitation.body', {
         invitedBy: admin.email,
-        role: translated('ko', 'users.roles.organizer'),
+        role: translated('ko', 'emails.account-invitation.role.organizer'),
       }),
     );
     const link = linksIn(mail).find((l) => l.startsWith(`${TEST_PUBLIC_URL}/account/invite/`))!;
