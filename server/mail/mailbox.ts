@@ -104,13 +104,23 @@ export class Mailbox {
     }
     return simpleParser(raw);
   }
+}
 
+/**
+ * A link as written in HTML, read back: Handlebars writes `=` in an attribute as `&#x3D;` and `&` as
+ * `&amp;` (a query such as `?lang=ko&text=uk`), the text part writes it plain; both are the same link.
+ */
+function unescapeLink(link: string): string {
+  return link
+    .replace(/&#x([0-9a-f]{1,6});/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
+    .replace(/&#([0-9]{1,7});/g, (_, decimal: string) => String.fromCodePoint(Number(decimal)))
+    .replace(/&amp;/g, '&');
 }
 
 /** Every distinct http(s) link in a message, in order of appearance. */
 export function extractLinks(content: string): string[] {
   const found = content.match(/https?:\/\/[^\s"'<>]+/g) ?? [];
-  return [...new Set(found.map((link) => link.replace(/&amp;/g, '&').replace(/[.,;)]+$/, '')))];
+  return [...new Set(found.map((link) => unescapeLink(link).replace(/[.,;)]+$/, '')))];
 }
 
 /** A file name to save an attachment under: its own when it has one, else one made from its type. */

@@ -21,6 +21,14 @@ describe('extractLinks', () => {
     ]);
   });
 
+  it('reads a link with a query as Handlebars escapes it in HTML (&#x3D;) as the same link as in the text part', () => {
+    const html =
+      '<a href="https://x.example/signatures/confirm/abc.def?lang&#x3D;ko&amp;text&#x3D;uk">확인</a>';
+    expect(extractLinks(`${html}\nhttps://x.example/signatures/confirm/abc.def?lang=ko&text=uk`)).toEqual([
+      'https://x.example/signatures/confirm/abc.def?lang=ko&text=uk',
+    ]);
+  });
+
   it('stops at quotes, angle brackets and white space', () => {
     expect(extractLinks(`<https://a.example/one> 'https://b.example/two' "https://c.example/three"`)).toEqual(
       ['https://a.example/one', 'https://b.example/two', 'https://c.example/three'],
