@@ -166,7 +166,9 @@ describe('the captured mailbox', () => {
       const confirm = links.find((l) => l.startsWith(`${TEST_PUBLIC_URL}/signatures/confirm/`));
       expect(confirm).toBeDefined();
       expect(links.some((l) => l.startsWith(`${TEST_PUBLIC_URL}/signatures/withdraw/`))).toBe(true);
-      expect(links).toContain(`${TEST_PUBLIC_URL}/letters/${slug}`);
+      // Each link once, as the e-mail wrote it: with the supporter's languages.
+      expect(links).toContain(`${TEST_PUBLIC_URL}/letters/${slug}?lang=en&text=en`);
+      expect(links.filter((l) => l === confirm)).toHaveLength(1);
       expect(textOf(innerHtml(main, byClass(main, 'mail-text')[0]!))).toContain('Hello Kim Ji-hoon,');
 
       const confirmPage = await new Visitor(p.app).get(confirm!.slice(TEST_PUBLIC_URL.length));
