@@ -3,7 +3,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../../server/lib/clock.js';
 import { readLanguage } from '../../server/lib/i18n.js';
-import { launchBrowser } from '../support/browser.js';
+import { createAccount } from '../support/accounts.js';
+import { expectNoSeriousViolations, launchBrowser, logIn, PHONE } from '../support/browser.js';
 import { createLetter } from '../support/factories.js';
 import { freePort } from '../support/free-port.js';
 import { linksIn, type SinkMessage } from '../support/smtp-sink.js';
@@ -183,4 +184,30 @@ describe('a supporter signs in Korean or in Ukrainian, by what the pages say', (
       await context.close();
     });
   }
+  it('lets a Ukrainian organizer choose Ukrainian for her e-mails on the account page, on a phone, accessibly', async () => {
+    const organizer = await createAccount(t.platform, 'organizer');
+    const context = await browser.newContext({ baseURL: baseUrl, locale: 'en-US', ...PHONE });
+    const page = await context.newPage();
+    await logIn(page, organizer.email);
+    // She has chosen Ukrainian with the switcher before.
+    await page.goto('/language/uk?next=/account/password');
+    await page.waitForURL('**/account/password');
+    const language = page.getByRole('combobox', {
+      name: label('uk', 'account.emailLanguage.label'),
+      exact: true,
+    });
+    await language.selectOption('uk');
+    await page
+      .getByRole('button', { name: label('uk', 'account.emailLanguage.submit'), exact: true })
+      .click();
+    await page.waitForURL('**/account/password?done=emailLanguageSaved');
+    await expect(page.getByRole('status').textContent()).resolves.toBe(
+      label('uk', 'account.notices.emailLanguageSaved'),
+    );
+    await expect(t.platform.repositories.users.findById(organizer.id)).resolves.toMatchObject({
+      language: 'uk',
+    });
+    await expectNoSeriousViolations(page);
+    await context.close();
+  });
 });
