@@ -202,7 +202,8 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     expect(letterText).toContain('P.S. We would welcome the chance to meet your staff.');
 
     // He reads it in Korean, where the ministry is greeted as it asked, and signs there.
-    await supporter.getByRole('link', { name: '한국어' }).click();
+    // The letter's own choice of text, not the interface's language switcher (which names 한국어 too).
+    await supporter.locator('.languages').getByRole('link', { name: '한국어' }).click();
     await supporter.waitForURL(`**/letters/${SLUG}?text=ko`);
     await expect(supporter.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(KOREAN_TITLE);
     const koreanText = await supporter.locator('.letter__text').innerText();
@@ -217,7 +218,8 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     // The next page names the letter in the Korean text he read.
     await supporter.waitForURL(`**/letters/${SLUG}/check-your-inbox?text=ko`);
 
-    // He opens the confirmation e-mail, sent in Korean, in the captured mailbox (an admin's page: the
+    // He opens the confirmation e-mail (in English, the language of the pages he signed on, naming the
+    // letter by the Korean title he read) in the captured mailbox (an admin's page: the
     // person trying the platform logs in first) and follows its link.
     await logIn(supporter, (await createAccount(app.platform, 'admin')).email);
     await supporter.goto('/admin/mailbox');
@@ -233,15 +235,16 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await confirmLink.click();
     await supporter.waitForURL('**/signatures/confirm/**');
     await supporter.getByRole('button', { name: 'Confirm my signature' }).click();
-    await supporter.waitForURL(`**/letters/${SLUG}/thank-you`);
+    // Still the Korean text he read; the pages around it stay in English, his interface language.
+    await supporter.waitForURL(`**/letters/${SLUG}/thank-you?text=ko`);
     await expect(supporter.locator('main').innerText()).resolves.toContain('1 person has signed so far.');
 
-    // Back on the letter, the count has gone up.
+    // Back on the letter, in the Korean text he read, the count has gone up.
     await supporter.getByRole('link', { name: 'Back to the letter' }).click();
-    await supporter.waitForURL(`**/letters/${SLUG}`);
+    await supporter.waitForURL(`**/letters/${SLUG}?text=ko`);
     await expect(supporter.locator('.stats__count').textContent()).resolves.toBe('1 signature');
     // One count for the letter, whichever language it is read in.
-    await supporter.goto(`/letters/${SLUG}?text=ko`);
+    await supporter.goto(`/letters/${SLUG}?text=en`);
     await expect(supporter.locator('.stats__count').textContent()).resolves.toBe('1 signature');
     await supporterContext.close();
 
