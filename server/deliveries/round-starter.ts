@@ -141,8 +141,9 @@ export class RoundStarter {
         language: text.language,
         line: problem.line,
         block: problem.params.name ?? '',
-        count: problem.params.count ?? '',
-        max: problem.params.max ?? '',
+        // Numbers, so the text writes them as the reader's language does ({{count, number}}).
+        count: Number(problem.params.count ?? 0),
+        max: Number(problem.params.max ?? 0),
       });
     }
   }

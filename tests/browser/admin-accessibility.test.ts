@@ -374,8 +374,11 @@ describe('an organizer whose browser runs no JavaScript', () => {
     await expect(page.locator('#preview-status').innerText()).resolves.toBe(
       'Preview for Office of the First Lady of Ukraine, in Korean.',
     );
-    await expect(page.locator('#preview-text').innerText()).resolves.toContain('Dear Madam First Lady');
-    await expect(page.locator('#preview-text').innerText()).resolves.toContain('저희는 북한을 탈출해');
+    // The Korean text greets her with her Korean salutation, never the English one.
+    const korean = await page.locator('#preview-text').innerText();
+    expect(korean).toContain('존경하는 우크라이나 대통령 영부인께');
+    expect(korean).not.toContain('Dear Madam First Lady');
+    expect(korean).toContain('저희는 북한을 탈출해');
     await context.close();
   });
 });

@@ -238,7 +238,7 @@ describe('compiling a delivery', () => {
       status: 409,
       code: 'letter_too_large',
       messageKey: 'limits.deliveryRefused',
-      params: { language: 'en', line: 6, block: '{{#each signatories}}', count: '12,000', max: '1,000,000' },
+      params: { language: 'en', line: 6, block: '{{#each signatories}}', count: 12_000, max: 1_000_000 },
     });
     const rounds = await t.platform.db
       .selectFrom('delivery_rounds')

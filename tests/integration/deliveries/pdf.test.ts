@@ -2,6 +2,7 @@ import { PDFParse } from 'pdf-parse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../../server/accounts/account.js';
 import { chromiumAt } from '../../../server/deliveries/pdf-renderer.js';
+import { createI18n } from '../../../server/lib/i18n.js';
 import { signedIn } from '../../support/accounts.js';
 import { addRecipient, createDraft, postForm } from '../../support/admin-forms.js';
 import { mainOf, textOf } from '../../support/html.js';
@@ -9,6 +10,11 @@ import { Visitor } from '../../support/http.js';
 import type { SinkMessage } from '../../support/smtp-sink.js';
 import { signAndConfirm } from '../../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
+
+// The recipient reads Korean: the e-mail and the PDF around the letter speak it too.
+const i18n = createI18n();
+const KOREAN = i18n.getFixedT('ko');
+const ENGLISH = i18n.getFixedT('en');
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAS_CHROMIUM = chromiumAt(CHROMIUM);
@@ -122,9 +128,11 @@ describe.skipIf(!HAS_CHROMIUM)(`the PDF of a delivered letter (needs Chromium at
     expect(attachments.map((a) => a.contentType)).toEqual(['application/pdf']);
     expect(attachments[0]!.filename).toBe('포로가-된-병사들에게-선택의-자유를.pdf');
     expect(attachments[0]!.content.subarray(0, 5).toString('latin1')).toBe('%PDF-');
-    expect(delivered.letter.parsed.text).toContain(
-      'The letter and the full list of signatories are attached as a PDF.',
+    // In the recipient's language, as the whole e-mail is.
+    expect(KOREAN('emails.letter-delivery.annexAttached')).not.toBe(
+      ENGLISH('emails.letter-delivery.annexAttached'),
     );
+    expect(delivered.letter.parsed.text).toContain(KOREAN('emails.letter-delivery.annexAttached'));
   });
 
   it('holds the Korean text of the letter, with the salutation, as extractable text', () => {
@@ -166,12 +174,11 @@ describe.skipIf(!HAS_CHROMIUM)(`the PDF of a delivered letter (needs Chromium at
     const pdf = test!.parsed.attachments.find((a) => a.contentType === 'application/pdf')!;
     expect(pdf.filename).toBe('TEST-포로가-된-병사들에게-선택의-자유를.pdf');
     const testText = squeezed(await pdfText(pdf.content));
-    expect(testText).toContain(
-      squeezed(
-        `TEST DELIVERY: this is the letter as ${KO_RECIPIENT.name} will receive it. It has not been sent to them.`,
-      ),
-    );
-    expect(squeezed(text)).not.toContain('TESTDELIVERY');
+    const banner = KOREAN('documents.annex.testBanner', { recipient: KO_RECIPIENT.name });
+    expect(banner).not.toBe(ENGLISH('documents.annex.testBanner', { recipient: KO_RECIPIENT.name }));
+    expect(testText).toContain(squeezed(banner));
+    expect(squeezed(text)).not.toContain(squeezed(banner));
+    expect(squeezed(text)).not.toContain(squeezed(KOREAN('documents.annex.testMark')));
     expect(delivered.letter.parsed.attachments[0]!.filename).not.toMatch(/^TEST/);
   });
 

@@ -21,6 +21,16 @@ describe('numbers and dates in each language', () => {
     expect(formatsFor('uk').time(day)).toBe('23:30');
   });
 
+  it("writes the figures of a refused delivery as the reader's language writes numbers", () => {
+    const i18n = createI18n();
+    const params = { language: 'en', line: 6, block: '{{#each signatories}}', count: 12_000, max: 1_000_000 };
+    const en = i18n.getFixedT('en')('limits.deliveryRefused', params);
+    expect(en).toContain('with 12,000 signatures');
+    expect(en).toContain('longer than 1,000,000 characters');
+    expect(i18n.getFixedT('uk')('limits.deliveryRefused', params)).toContain(`(12${NBSP}000)`);
+    expect(i18n.getFixedT('ko')('limits.deliveryRefused', params)).toContain('서명 12,000건');
+  });
+
   it('makes the formatters of a language once and keeps them', () => {
     expect(formatsFor('uk')).toBe(formatsFor('uk'));
     expect(formatsFor('ko')).not.toBe(formatsFor('uk'));
