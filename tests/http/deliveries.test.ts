@@ -566,7 +566,7 @@ describe('delivering a letter to its recipients', () => {
     expect(update!.parsed.text).toContain('3 people signed');
     expect(update!.parsed.messageId).not.toBe(original!.parsed.messageId);
     const [, koUpdate] = lettersTo(KO_RECIPIENT.email);
-    expect(koUpdate!.parsed.subject).toBe(`업데이트: ${KO_TITLE} (서명 3건)`);
+    expect(koUpdate!.parsed.subject).toBe(`업데이트: ${KO_TITLE} (3명 서명)`);
     expect((await rounds(id)).map((r) => [r.kind, r.signature_count])).toEqual([
       ['test', 1],
       ['delivery', 1],

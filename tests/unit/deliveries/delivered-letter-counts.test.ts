@@ -62,8 +62,8 @@ describe('the figures of a delivered letter, in the plural forms of its language
   });
 
   it('has one form in Korean, whatever the number', () => {
-    expect(update('ko', 1, 1).subject).toBe('업데이트: Title (서명 1건)');
-    expect(update('ko', 5, 5).subject).toBe('업데이트: Title (서명 5건)');
+    expect(update('ko', 1, 1).subject).toBe('업데이트: Title (1명 서명)');
+    expect(update('ko', 5, 5).subject).toBe('업데이트: Title (5명 서명)');
     expect(update('ko', 5, 5).text).toContain('서명자 5명은 이름을 밝히지 않고 집계되기를 선택하였습니다.');
   });
 });
