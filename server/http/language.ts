@@ -92,6 +92,9 @@ export function localPath(next: unknown): string {
   }
   // The URL parser drops tabs and newlines and reads backslashes as slashes: check where it really points.
   if (url.origin !== BASE) return '/';
+  // It also resolves dot segments: "/.//evil.example" and "/..//evil.example" become the path
+  // "//evil.example", which a browser reads as another site. A path that starts with two slashes is refused.
+  if (url.pathname.startsWith('//')) return '/';
   url.searchParams.delete('lang');
   return `${url.pathname}${url.search}${url.hash}`;
 }

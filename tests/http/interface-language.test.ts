@@ -136,6 +136,11 @@ describe('the interface language', () => {
       '/\\evil.example/steal',
       'https://evil.example/',
       '/\t/evil.example/steal',
+      // Dot segments the URL parser resolves into a path that starts with two slashes.
+      '/.//evil.example/x',
+      '/%2e//evil.example',
+      '/..//evil.example',
+      '/./\\evil.example',
       '',
     ]) {
       const response = await request(t.app).get(`/language/ko?next=${encodeURIComponent(next)}`);
