@@ -69,8 +69,11 @@ export interface LetterServiceDeps {
 /** How many recent signatories a letter page lists. */
 const RECENT_SIGNATORIES = 20;
 
-/** How many of the countries its signatures come from the signing form lists first. */
-const FEATURED_COUNTRIES = 6;
+/**
+ * How many of the countries its signatures come from the signing form lists first: fewer than the form's
+ * MAX_FEATURED_COUNTRIES, so its recipients' countries (listed after them) keep a place.
+ */
+const SIGNATURE_COUNTRIES_FIRST = 6;
 
 /** Reads letters for the public pages. */
 export class LetterService {
@@ -139,7 +142,7 @@ export class LetterService {
       textChangedAt: version && versionNumber > 1 ? version.createdAt : null,
       sent: await sent.sentTo(letter.id),
       featuredCountries: [
-        ...countries.slice(0, FEATURED_COUNTRIES).map((c) => c.code),
+        ...countries.slice(0, SIGNATURE_COUNTRIES_FIRST).map((c) => c.code),
         ...recipients.map((r) => r.country).filter((code) => code !== ''),
       ],
     };

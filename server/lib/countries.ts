@@ -53,8 +53,8 @@ export interface CountryOption {
 export const MAX_FEATURED_COUNTRIES = 8;
 
 /**
- * The signing form's country list in the reader's language: the countries this letter is about (its
- * recipients' and where most of its signatures come from, in the order given) first, so a supporter
+ * The signing form's country list in the reader's language: the countries this letter is about (in the
+ * order the caller gives them, at most MAX_FEATURED_COUNTRIES) first, so a supporter
  * from Korea or Ukraine finds theirs without scrolling through two hundred names; then every other
  * country, sorted by the reader's language's collation. A country is in one list only (a select with
  * the same country twice reads as two choices to a screen reader).
