@@ -18,6 +18,7 @@ import { decoyHash, hashPassword, oneTimePassword, verifyPassword } from './pass
 import type { SessionRepository } from './session-repository.js';
 import type { UserRepository } from './user-repository.js';
 import { looksLikeEmailAddress } from '../lib/email-address.js';
+import { interfaceLanguage, type InterfaceLanguage } from '../lib/i18n.js';
 
 export interface AccountServiceDeps {
   db: Db;
@@ -163,9 +164,34 @@ export class AccountService {
     return until ? { kind: 'wait', until } : { kind: 'invalid' };
   }
 
-  /** Sets the language the platform's e-mails to this account are written in (the caller's own account). */
-  async chooseEmailLanguage(user: User, language: string): Promise<void> {
-    await this.deps.users.setLanguage(user.id, language, this.deps.clock.now());
+  /**
+   * Sets the language the platform's e-mails to the caller's own account are written in: one of the
+   * interface languages, exactly. The change and its audit entry (old and new language) are one
+   * transaction; choosing the language the account already has changes and records nothing.
+   */
+  async chooseEmailLanguage(user: User, language: InterfaceLanguage): Promise<void> {
+    // The form checks this too, but the service never trusts its caller: any other value would be
+    // stored and then written into every e-mail's links and number formats.
+    if (interfaceLanguage(language) !== language)
+      throw new AppError(400, 'email_language_invalid', 'account.emailLanguage.invalid');
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const users = this.deps.users.with(tx);
+      const current = await users.findById(user.id);
+      if (!current) throw new AppError(404, 'user_not_found', 'users.errors.notFound');
+      if (current.language === language) return;
+      await users.setLanguage(user.id, language, now);
+      await this.deps.audit.with(tx).record(
+        {
+          actor: { id: user.id, email: user.email },
+          action: 'email-language-changed',
+          targetType: 'user',
+          targetId: user.id,
+          details: { from: current.language, to: language },
+        },
+        now,
+      );
+    });
   }
 
   /** Changes a password after checking the current one; every other session of the account ends. */

@@ -40,6 +40,7 @@ export const AUDIT_ACTIONS = [
   'abuse-list-removed',
   'password-reset',
   'user-unlocked',
+  'email-language-changed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -495,6 +495,19 @@ describe('the audit log', () => {
         });
     });
 
+    it("records a change of the language of one's e-mails, with the old and the new language", async () => {
+      const { user: owner, visitor } = await signedIn(t.app, t.platform, 'organizer');
+      expect(
+        (await submit(visitor, '/account/language', { language: 'ko' }, '/account/password')).status,
+      ).toBe(303);
+      expect(await lastEntry(t, 'email-language-changed')).toMatchObject({
+        actor_user_id: owner.id,
+        target_type: 'user',
+        target_id: String(owner.id),
+        details: { from: 'en', to: 'ko' },
+      });
+    });
+
     it('has, by now, an entry for every audited action', async () => {
       const actions = new Set((await auditEntries(t)).map((e) => e.action));
       expect([...actions].sort()).toEqual([...AUDIT_ACTIONS].sort());

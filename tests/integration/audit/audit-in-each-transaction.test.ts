@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../../server/accounts/account.js';
 import type { AuditAction } from '../../../server/audit/audit.js';
 import type { AppDeps } from '../../../server/app.js';
+import type { InterfaceLanguage } from '../../../server/lib/i18n.js';
 import { createAccount, TEST_PASSWORD } from '../../support/accounts.js';
 import { AUDIT_REFUSED, auditEntries, whileAuditRefused } from '../../support/audit-log.js';
 import { createLetter } from '../../support/factories.js';
@@ -182,6 +183,15 @@ const STEPS: Record<string, Step> = {
     change: (id) => deps.recipients.confirm(admin, String(id)),
     state: async () => (await t.platform.repositories.recipients.listAll()).length,
   },
+  "choosing the language of one's e-mails": {
+    action: 'email-language-changed',
+    prepare: async () => {
+      await t.platform.repositories.users.setLanguage(admin.id, 'en', t.clock.now());
+      return admin.id;
+    },
+    change: () => deps.accounts.chooseEmailLanguage(admin, 'uk'),
+    state: async (id) => (await user(id))?.language,
+  },
   'erasing a person': {
     action: 'erasure',
     prepare: async () => {
@@ -266,6 +276,40 @@ describe('a refused change leaves no entry', () => {
   it.each(refusals)('%s', async (_name, change, status) => {
     const entries = await auditEntries(t.platform.db);
     await expect(change()).rejects.toMatchObject({ status });
+    expect(await auditEntries(t.platform.db)).toEqual(entries);
+  });
+});
+
+describe("choosing the language of one's e-mails", () => {
+  it('records the old and the new language on the account', async () => {
+    const owner = await createAccount(t.platform, 'organizer');
+    await deps.accounts.chooseEmailLanguage(owner, 'ko');
+    expect((await auditEntries(t.platform.db, 'email-language-changed')).at(-1)).toMatchObject({
+      actor_user_id: owner.id,
+      target_type: 'user',
+      target_id: String(owner.id),
+      details: { from: 'en', to: 'ko' },
+    });
+    expect((await user(owner.id))?.language).toBe('ko');
+  });
+
+  it('records nothing when the language is the one the account has', async () => {
+    const owner = await createAccount(t.platform, 'organizer');
+    const entries = await auditEntries(t.platform.db);
+    await deps.accounts.chooseEmailLanguage(owner, 'en');
+    expect(await auditEntries(t.platform.db)).toEqual(entries);
+  });
+
+  it('refuses, in the service, a language that is not an interface language, storing nothing', async () => {
+    const owner = await createAccount(t.platform, 'organizer');
+    const entries = await auditEntries(t.platform.db);
+    for (const language of ['de', 'ko-KR', 'KO', '']) {
+      await expect(
+        deps.accounts.chooseEmailLanguage(owner, language as InterfaceLanguage),
+        language,
+      ).rejects.toMatchObject({ status: 400, code: 'email_language_invalid' });
+    }
+    expect((await user(owner.id))?.language).toBe('en');
     expect(await auditEntries(t.platform.db)).toEqual(entries);
   });
 });
