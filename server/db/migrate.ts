@@ -16,6 +16,7 @@ import * as deliverySettings from './migrations/2026-12-05T08-delivery-settings.
 import * as signatureInterfaceLanguage from './migrations/2026-12-05T09-signature-interface-language.js';
 import * as accountLanguage from './migrations/2026-12-05T10-account-language.js';
 import * as recipientSalutations from './migrations/2026-12-05T11-recipient-salutations.js';
+import * as supporterInterfaceLanguage from './migrations/2026-12-05T12-supporter-interface-language.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05T09-signature-interface-language': signatureInterfaceLanguage,
   '2026-12-05T10-account-language': accountLanguage,
   '2026-12-05T11-recipient-salutations': recipientSalutations,
+  '2026-12-05T12-supporter-interface-language': supporterInterfaceLanguage,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

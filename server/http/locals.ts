@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Locals } from 'express-serve-static-core';
 import type { User } from '../accounts/account.js';
-import { DEFAULT_LANGUAGE, type TFunction } from '../lib/i18n.js';
+import { DEFAULT_LANGUAGE, type InterfaceLanguage, type TFunction } from '../lib/i18n.js';
 import { languageLinks, type LanguageLink } from './language.js';
 
 /** Which admin pages the navigation links to: what the policy allows the logged-in account. */
@@ -28,7 +28,7 @@ declare module 'express-serve-static-core' {
     /** Translates into the request's interface language. */
     t: TFunction;
     /** The request's interface language: a plain code from INTERFACE_LANGUAGES ("ko", never "ko-KR"). */
-    language: string;
+    language: InterfaceLanguage;
     /** The language switcher's links, one per interface language, back to this page. */
     languageLinks: LanguageLink[];
     /** The platform's public address, without a trailing slash (config PUBLIC_URL). */

@@ -7,6 +7,7 @@ import type { Clock } from '../lib/clock.js';
 import { notFound } from '../lib/errors.js';
 import { randomRef } from '../lib/ids.js';
 import { keyedHash } from '../lib/keyed-hash.js';
+import { DEFAULT_LANGUAGE, interfaceLanguage, type InterfaceLanguage } from '../lib/i18n.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
 import {
   emailKey,
@@ -99,10 +100,10 @@ export class SignatureService {
       /** The language of the letter text the supporter read. */
       language: string;
       /**
-       * The interface language they signed in: their e-mails are written in it. A caller with no page
-       * (a script) gives none: the text's language, as before the two were apart.
+       * The interface language they signed in: their e-mails are written in it. Always one of the
+       * interface languages, never the text's language, which may be one the interface does not have.
        */
-      interfaceLanguage?: string;
+      interfaceLanguage: InterfaceLanguage;
       ip: string | undefined;
       proof?: string | undefined;
     },
@@ -129,7 +130,8 @@ export class SignatureService {
       job_title: input.jobTitle,
       display: input.display,
       language: context.language,
-      interface_language: context.interfaceLanguage ?? context.language,
+      // Checked here too: the e-mails' words, number formats and links all follow this one value.
+      interface_language: interfaceLanguage(context.interfaceLanguage) ?? DEFAULT_LANGUAGE,
       consent_updates: input.consentUpdates ? 1 : 0,
       ip_hash: ipHash,
       updated_at: at,

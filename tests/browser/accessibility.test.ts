@@ -173,7 +173,7 @@ describe('a supporter on a phone', () => {
         display: 'hidden',
         consentUpdates: false,
       },
-      { language: 'en', ip: '127.0.0.1' },
+      { language: 'en', interfaceLanguage: 'en', ip: '127.0.0.1' },
     );
     const context = await newContext(browser, app, PHONE);
     const page = await context.newPage();

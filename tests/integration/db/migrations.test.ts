@@ -37,6 +37,7 @@ describe('database setup', () => {
         '2026-12-05T09-signature-interface-language',
         '2026-12-05T10-account-language',
         '2026-12-05T11-recipient-salutations',
+        '2026-12-05T12-supporter-interface-language',
       ]);
       const tables = sqlite
         .prepare(
@@ -124,6 +125,39 @@ describe('database setup', () => {
         interface_language: 'uk',
       });
       expect(sqlite.prepare('select language from users').pluck().get()).toBe('en');
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('gives a signature whose interface language is not one of en, ko and uk English (or its plain language), touching no other', async () => {
+    const { db, sqlite } = openDatabase(file);
+    try {
+      // The database as it stood before migration 12, read from the folder as migrate.ts lists them.
+      const folder = path.join(process.cwd(), 'server', 'db', 'migrations');
+      const migrations: Record<string, Migration> = {};
+      for (const name of readdirSync(folder).filter((f) => f.endsWith('.ts')))
+        migrations[name.replace(/\.ts$/, '')] = (await import(path.join(folder, name))) as Migration;
+      const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+      expect((await migrator.migrateTo('2026-12-05T11-recipient-salutations')).error).toBeUndefined();
+      sqlite.pragma('foreign_keys = OFF');
+      const stored = ['de', 'ja', 'ko', 'uk', 'en', 'ko-KR', 'kok', 'UK'];
+      for (const [n, language] of stored.entries())
+        sqlite
+          .prepare(
+            `insert into signatures (letter_id, letter_version_id, ref, status, full_name, email, email_hash, country, display, language, interface_language, created_at, updated_at)
+             values (1, 1, ?, 'confirmed', 'Someone', ?, ?, 'KR', 'full', ?, ?, 'x', 'x')`,
+          )
+          .run(`r${n}`, `s${n}@example.org`, `h${n}`, language, language);
+      sqlite.pragma('foreign_keys = ON');
+
+      await migrateToLatest(db);
+      expect(sqlite.prepare('select language, interface_language from signatures order by id').all()).toEqual(
+        stored.map((language, n) => ({
+          language,
+          interface_language: ['en', 'en', 'ko', 'uk', 'en', 'ko', 'en', 'uk'][n],
+        })),
+      );
     } finally {
       await db.destroy();
     }

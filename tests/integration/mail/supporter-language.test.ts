@@ -123,8 +123,7 @@ describe('supporters are written to in the interface language they signed in', (
     expect(erased.text).toContain('<html lang="uk"');
   });
 
-  it('writes to a supporter signed without a page (a script) in the language of the text they read', async () => {
-    // A supporter signing from a script has no page: the text's language is all there is.
+  it('writes to a supporter in the interface language the service is given, not in the language of the text they read', async () => {
     await t.platform.appDeps.signatures.sign(
       (await t.platform.repositories.letters.findBySlug(slug))!,
       {
@@ -137,11 +136,11 @@ describe('supporters are written to in the interface language they signed in', (
         display: 'full',
         consentUpdates: false,
       },
-      { language: 'uk', ip: undefined },
+      { language: 'uk', interfaceLanguage: 'ko', ip: undefined },
     );
     await t.drainOutbox();
     expect(lastMailTo(t, 'olena@example.org').parsed.subject).toBe(
-      tIn('uk')('emails.signature-confirmation.subject', { letterTitle: titleIn('uk') }),
+      tIn('ko')('emails.signature-confirmation.subject', { letterTitle: titleIn('uk') }),
     );
   });
 

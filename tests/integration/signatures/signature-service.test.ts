@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Letter } from '../../../server/letters/letter.js';
+import type { InterfaceLanguage } from '../../../server/lib/i18n.js';
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
 import type { SigningInput } from '../../../server/signatures/signature-input.js';
 import { signatureToken } from '../../../server/mail/signature-tokens.js';
@@ -7,7 +8,7 @@ import { createLetter } from '../../support/factories.js';
 import { rowCounts, signatureRows } from '../../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 
-const CONTEXT = { language: 'en', ip: '203.0.113.7' };
+const CONTEXT = { language: 'en', interfaceLanguage: 'en', ip: '203.0.113.7' } as const;
 
 function input(overrides: Partial<SigningInput> = {}): SigningInput {
   return {
@@ -58,6 +59,24 @@ describe('SignatureService', () => {
   });
 
   describe('signing', () => {
+    it('stores as the interface language only one of the interface languages, whatever the caller gives', async () => {
+      // Its e-mails' words, number formats and links follow this value: "de" would give English words
+      // with German numbers and links asking for ?lang=de.
+      for (const [given, stored] of [
+        ['de', 'en'],
+        ['ko-KR', 'ko'],
+        ['', 'en'],
+      ] as const) {
+        await service().sign(letter, input({ email: `${given || 'none'}@example.org` }), {
+          ...CONTEXT,
+          language: 'de',
+          interfaceLanguage: given as InterfaceLanguage,
+        });
+        const row = (await signatureRows(t.platform.db)).at(-1)!;
+        expect(row.interface_language, given).toBe(stored);
+      }
+    });
+
     it('records a pending signature and its confirmation e-mail together, and counts nothing yet', async () => {
       const outcome = await service().sign(letter, input(), CONTEXT);
       expect(outcome.kind).toBe('check-inbox');

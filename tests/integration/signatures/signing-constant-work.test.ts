@@ -13,7 +13,7 @@ import { signatureToken } from '../../../server/mail/signature-tokens.js';
 import { createLetter } from '../../support/factories.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 
-const CONTEXT = { language: 'en', ip: '203.0.113.7' };
+const CONTEXT = { language: 'en', interfaceLanguage: 'en', ip: '203.0.113.7' } as const;
 const ROLLBACK = 'rollback to savepoint signing_writes';
 
 function input(email: string): SigningInput {
