@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Executor } from '../db/database.js';
 import type { LetterRow } from '../db/tables.js';
+import { RecipientRepository } from '../recipients/recipient-repository.js';
 import type { LetterRecipient, Letter, LetterStatus, LetterText, LetterVersion } from './letter.js';
 import { canMoveLetter } from './letter.js';
 
@@ -176,17 +177,7 @@ export class LetterRepository {
       .orderBy('lr.position')
       .execute();
     // Each recipient's salutations, by language: a letter opens with the one in its text's language.
-    const salutations = new Map<number, Record<string, string>>();
-    const ids = [...new Set(rows.map((r) => r.id))];
-    for (let i = 0; i < ids.length; i += 500) {
-      const found = await this.db
-        .selectFrom('recipient_salutations')
-        .select(['recipient_id', 'language', 'salutation'])
-        .where('recipient_id', 'in', ids.slice(i, i + 500))
-        .execute();
-      for (const s of found)
-        salutations.set(s.recipient_id, { ...salutations.get(s.recipient_id), [s.language]: s.salutation });
-    }
+    const salutations = await new RecipientRepository(this.db).salutationsOf(rows.map((r) => r.id));
     for (const { letter_id, ...recipient } of rows) {
       const list = result.get(letter_id) ?? [];
       list.push({

@@ -86,21 +86,31 @@ export class RecipientRepository {
 
   /** Recipients from their rows, each with its salutations (read in one query per 500, or all at once). */
   private async withSalutations(rows: readonly RecipientRow[], all = false): Promise<Recipient[]> {
+    const byRecipient = await this.salutationsOf(all ? 'all' : rows.map((r) => r.id));
+    return rows.map((row) => toRecipient(row, byRecipient.get(row.id) ?? {}));
+  }
+
+  /**
+   * Each recipient's salutations, by language ('all': of the whole directory), in one query per 500
+   * recipients; a recipient with none is absent. The one reader of recipient_salutations.
+   */
+  async salutationsOf(ids: readonly number[] | 'all'): Promise<Map<number, Salutations>> {
     const byRecipient = new Map<number, Record<string, string>>();
-    const ids = rows.map((r) => r.id);
+    const all = ids === 'all';
+    const unique = all ? [] : [...new Set(ids)];
     // SQLite allows a limited number of parameters per statement; the whole directory needs none.
-    for (let i = 0; i < (all ? 1 : ids.length); i += 500) {
+    for (let i = 0; i < (all ? 1 : unique.length); i += 500) {
       let query = this.db
         .selectFrom('recipient_salutations')
         .select(['recipient_id', 'language', 'salutation']);
-      if (!all) query = query.where('recipient_id', 'in', ids.slice(i, i + 500));
+      if (!all) query = query.where('recipient_id', 'in', unique.slice(i, i + 500));
       for (const s of await query.orderBy('recipient_id').orderBy('language').execute()) {
         const own = byRecipient.get(s.recipient_id) ?? {};
         own[s.language] = s.salutation;
         byRecipient.set(s.recipient_id, own);
       }
     }
-    return rows.map((row) => toRecipient(row, byRecipient.get(row.id) ?? {}));
+    return byRecipient;
   }
 
   /** Adds salutations of a new recipient; empty ones are not stored. */

@@ -101,6 +101,15 @@ describe('LetterRepository', () => {
 
     const byLetter = await letters.recipientsOfLetters([id]);
     expect(byLetter.get(id)!.map((r) => r.name)).toEqual(['Ministry B', 'Embassy A']);
+    // Each with its salutations as the directory reads them, one per language.
+    expect(byLetter.get(id)!.map((r) => r.salutations)).toEqual([
+      { uk: 'Dear Minister' },
+      { ko: 'Dear Ambassador' },
+    ]);
+    expect(byLetter.get(id)!.map((r) => r.salutations)).toEqual([
+      (await recipients.findById(second))!.salutations,
+      (await recipients.findById(first))!.salutations,
+    ]);
   });
 
   it('finds nothing for an unknown slug', async () => {
