@@ -1,3 +1,5 @@
+import { displayNamesIn } from './format.js';
+
 /** ISO 3166-1 alpha-2 codes of the countries a supporter can choose; names come from Intl in the reader's language. */
 export const COUNTRY_CODES = (
   'AD AE AF AG AL AM AO AR AT AU AZ BA BB BD BE BF BG BH BI BJ BN BO BR BS BT BW BY BZ CA CD CF CG CH CI CL CM CN ' +
@@ -14,16 +16,14 @@ export function isCountryCode(code: string): boolean {
   return known.has(code);
 }
 
-const namesByLanguage = new Map<string, Intl.DisplayNames>();
-
-/** The country's name in the given language ("KR" → "South Korea" / "대한민국"). */
+/** The country's name in the given language ("KR" → "South Korea" / "대한민국"); the code when Intl has none. */
 export function countryName(code: string, language: string): string {
-  let names = namesByLanguage.get(language);
-  if (!names) {
-    names = new Intl.DisplayNames([language, 'en'], { type: 'region', fallback: 'code' });
-    namesByLanguage.set(language, names);
+  try {
+    return displayNamesIn(language, 'region').of(code) ?? code;
+  } catch {
+    // A malformed code (a value stored before codes were checked): shown as it is.
+    return code;
   }
-  return names.of(code) ?? code;
 }
 
 const optionsByLanguage = new Map<string, readonly { code: string; name: string }[]>();

@@ -1,18 +1,9 @@
-const namesByLanguage = new Map<string, Intl.DisplayNames>();
+import { displayNamesIn } from './format.js';
 
 /** A language's name in the reader's language ("ko" → "Korean" / "한국어"); the code when Intl has no name. */
 export function languageName(code: string, inLanguage: string): string {
-  let names = namesByLanguage.get(inLanguage);
-  if (!names) {
-    try {
-      names = new Intl.DisplayNames([inLanguage, 'en'], { type: 'language' });
-    } catch {
-      names = new Intl.DisplayNames(['en'], { type: 'language' });
-    }
-    namesByLanguage.set(inLanguage, names);
-  }
   try {
-    return names.of(code) ?? code;
+    return displayNamesIn(inLanguage, 'language').of(code) ?? code;
   } catch {
     return code;
   }
