@@ -6,7 +6,7 @@ import { estimateLetterLength, MAX_LETTER_TEXT_LENGTH } from '../letters/letter-
 import { renderLetter } from '../letters/letter-text.js';
 import { buildMergeFields } from '../letters/merge-fields.js';
 import { formatsFor } from '../lib/format.js';
-import type { i18n } from '../lib/i18n.js';
+import { fixedT, type i18n } from '../lib/i18n.js';
 import { templatesDir } from '../lib/paths.js';
 import type { EmailTemplates, RenderedEmail } from '../mail/email-templates.js';
 import type { SignatureStatus } from '../signatures/signature.js';
@@ -87,7 +87,7 @@ export class LetterCompiler {
     const env = Handlebars.create();
     env.registerHelper('t', (key: string, options: Handlebars.HelperOptions) => {
       const root = options.data.root as { language: string };
-      return i18n.getFixedT(root.language)(key, options.hash as Record<string, unknown>);
+      return fixedT(i18n, root.language)(key, options.hash as Record<string, unknown>);
     });
     this.print = env.compile(
       readFileSync(path.join(templatesDir, 'documents', 'letter-print.html.hbs'), 'utf8'),
@@ -139,7 +139,7 @@ export class LetterCompiler {
       pdfAttached: input.pdfAttached,
       test: input.kind === 'test' ? { recipient: input.recipient.name } : false,
       update,
-      sponsor: input.sponsor || this.i18n.getFixedT(language)('emails.letter-delivery.defaultSponsor'),
+      sponsor: input.sponsor || fixedT(this.i18n, language)('emails.letter-delivery.defaultSponsor'),
       letterUrl: input.letterUrl,
       replyTo: input.replyTo,
       title: text.title,
@@ -147,7 +147,7 @@ export class LetterCompiler {
     };
     const subjectKey = input.kind === 'test' ? 'testSubject' : update ? 'updateSubject' : 'subject';
     const email = this.emails.render('letter-delivery', language, context, subjectKey);
-    const t = this.i18n.getFixedT(language);
+    const t = fixedT(this.i18n, language);
     const test = input.kind === 'test';
     const printHtml = this.print({
       language,
@@ -180,7 +180,7 @@ export class LetterCompiler {
     contents: AnnexExportContents;
   }): string {
     const { language, contents } = input;
-    const t = this.i18n.getFixedT(language);
+    const t = fixedT(this.i18n, language);
     const numbers = formatsFor(language);
     const day = numbers.date;
     const time = numbers.time(contents.at);
@@ -257,7 +257,7 @@ export class LetterCompiler {
       unnamed,
       // A delivered letter's annex holds the confirmed signatures of the round, and says so.
       intro: [
-        this.i18n.getFixedT(language)('documents.annex.intro', {
+        fixedT(this.i18n, language)('documents.annex.intro', {
           count: input.signatureCount,
           formatted: signatureCount,
           named: namedCount,

@@ -128,3 +128,25 @@ export function createI18n(options: I18nOptions = {}): i18n {
   });
   return instance;
 }
+
+const translators = new WeakMap<i18n, Map<string, TFunction>>();
+
+/**
+ * The `t` of `instance` fixed to `language`, made once and kept: getFixedT makes a new function on each
+ * call, and e-mails and letters ask for one on every {{t}} they render.
+ */
+export function fixedT(instance: i18n, language: string): TFunction {
+  let byLanguage = translators.get(instance);
+  if (!byLanguage) {
+    byLanguage = new Map();
+    translators.set(instance, byLanguage);
+  }
+  let t = byLanguage.get(language);
+  if (!t) {
+    t = instance.getFixedT(language);
+    // Languages come from the interface and from letters' texts, a short list: a flood of odd values
+    // (a hostile input reaching here) is answered but not kept.
+    if (byLanguage.size < 64) byLanguage.set(language, t);
+  }
+  return t;
+}

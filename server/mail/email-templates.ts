@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
-import type { i18n } from '../lib/i18n.js';
+import { fixedT, type i18n } from '../lib/i18n.js';
 import { templatesDir } from '../lib/paths.js';
 
 /** The e-mails the platform sends; each has templates/emails/<name>.html.hbs and <name>.text.hbs. */
@@ -62,7 +62,7 @@ export class EmailTemplates {
     for (const env of [htmlEnv, textEnv]) {
       env.registerHelper('t', function (this: unknown, key: string, options: Handlebars.HelperOptions) {
         const root = options.data.root as { language: string };
-        return i18n.getFixedT(root.language)(key, options.hash as Record<string, unknown>);
+        return fixedT(i18n, root.language)(key, options.hash as Record<string, unknown>);
       });
     }
     const read = (file: string) => readFileSync(path.join(templatesDir, 'emails', file), 'utf8');
@@ -79,7 +79,7 @@ export class EmailTemplates {
     context: Record<string, unknown>,
     subjectKey = 'subject',
   ): RenderedEmail {
-    const t = this.i18n.getFixedT(language);
+    const t = fixedT(this.i18n, language);
     const data = { ...context, language };
     const subject = t(`emails.${name}.${subjectKey}`, context);
     const layout = LAYOUTS[name];
