@@ -76,7 +76,8 @@ export class RoundCompileService {
         signatories: { letterId: letter.id, upTo: round.createdAt },
         organisations: letter.organisations,
         sponsor: letter.sponsor,
-        letterUrl: this.deps.mail.links.letterUrl(letter.slug),
+        // The letter's page in the text this recipient got (the interface follows their own browser).
+        letterUrl: this.deps.mail.links.letterUrl(letter.slug, { text: text.language }),
         replyTo,
       };
       const toQueue = {

@@ -207,6 +207,9 @@ describe('a delivered letter when PDF rendering is off', () => {
     const { visitor, id, letter } = await deliverKoreanLetter(t);
     expect(letter.parsed.attachments).toEqual([]);
     expect(letter.parsed.text).toContain(KO_SENTENCE);
+    // Its footer links to the letter's page in the text the recipient got, not the reader's default one.
+    const slug = (await t.platform.repositories.letters.findById(id))!.slug;
+    expect(letter.parsed.text).toContain(`/letters/${slug}?text=ko`);
     expect(letter.parsed.text).not.toContain('attached as a PDF');
     const page = textOf(mainOf((await visitor.get(`/admin/letters/${id}/delivery`)).text));
     expect(page).toContain('PDF attachments are off');
