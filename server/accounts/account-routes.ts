@@ -2,6 +2,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import { ipKeyGenerator } from 'express-rate-limit';
 import { currentUser, requireUser } from '../http/auth.js';
 import { formBody, pathParam } from '../http/input.js';
+import { withLanguages } from '../http/language.js';
 import { noticeFrom, redirectWithNotice } from '../http/notice.js';
 import type { Clock } from '../lib/clock.js';
 import { INTERFACE_LANGUAGE_NAMES, INTERFACE_LANGUAGES, type TFunction } from '../lib/i18n.js';
@@ -122,6 +123,8 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       valid: email !== null,
       email,
       token,
+      // The e-mail's language (?lang=, which sets no cookie) goes with the form: errors come back in it.
+      action: withLanguages(`/account/invite/${encodeURIComponent(token)}`, res.req, res),
       minLength: PASSWORD_MIN_LENGTH,
       ...passwordErrors(res.locals.t, errors),
     });
@@ -143,7 +146,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     if (outcome.kind === 'refused')
       return renderInvitation(res, 422, token, invited.email, { password: outcome.messageKey });
     await startSession(req, outcome.user.id);
-    res.redirect(303, '/admin');
+    res.redirect(303, withLanguages('/admin', req, res));
   });
 
   router.get('/account/reset', (_req, res) => {
@@ -184,6 +187,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       problem:
         link.kind === 'valid' ? null : res.locals.t(`account.reset.${link.kind}`, { count: RESET_MINUTES }),
       token,
+      action: withLanguages(`/account/reset/${encodeURIComponent(token)}`, res.req, res),
       minLength: PASSWORD_MIN_LENGTH,
       ...passwordErrors(res.locals.t, errors),
     });
@@ -200,7 +204,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     const outcome = await deps.passwordResets.reset(token, form.password);
     if (outcome.kind === 'refused') return renderReset(res, token, { password: outcome.messageKey }, 422);
     if (outcome.kind !== 'reset') return renderReset(res, token);
-    redirectWithNotice(res, '/login', 'passwordReset');
+    redirectWithNotice(res, withLanguages('/login', req, res), 'passwordReset');
   });
 
   router.post('/logout', deps.csrf.verify, async (req, res) => {

@@ -1,8 +1,9 @@
 import { Router, type RequestHandler } from 'express';
 import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam, pathParam } from '../http/input.js';
+import { withLanguages } from '../http/language.js';
 import { noticeFrom, redirectWithNotice } from '../http/notice.js';
-import { interfaceLanguage } from '../lib/i18n.js';
+import { letterPath } from '../letters/text-language.js';
 import { deliverySettingsValues } from './delivery-input.js';
 import type { DeliveryService } from './delivery-service.js';
 import { deliveryConfirmView, deliveryPageView, requestKey } from './delivery-view.js';
@@ -103,10 +104,9 @@ export function unsubscribeRoutes(deps: {
     const pageTitle = res.locals.t('unsubscribe.title');
     const token = pathParam(req, 'token');
     if (!(await deps.supporterNews.unsubscribeLinkValid(token)))
-      return res.status(404).render('signatures/unsubscribed', { valid: false, letterSlug: '', pageTitle });
+      return res.status(404).render('signatures/unsubscribed', { valid: false, letterHref: null, pageTitle });
     // The e-mail's language (?lang=, which sets no cookie) goes with the form, so the answer is in it too.
-    const chosen = interfaceLanguage(req.query.lang);
-    const action = `/signatures/unsubscribe/${encodeURIComponent(token)}${chosen ? `?lang=${chosen}` : ''}`;
+    const action = withLanguages(`/signatures/unsubscribe/${encodeURIComponent(token)}`, req, res);
     res.render('signatures/unsubscribe', { action, pageTitle });
   });
 
@@ -116,8 +116,13 @@ export function unsubscribeRoutes(deps: {
     const pageTitle = res.locals.t('unsubscribe.title');
     const outcome = await deps.supporterNews.unsubscribe(pathParam(req, 'token'));
     if (!outcome)
-      return res.status(404).render('signatures/unsubscribed', { valid: false, letterSlug: '', pageTitle });
-    res.render('signatures/unsubscribed', { valid: true, letterSlug: outcome.letterSlug, pageTitle });
+      return res.status(404).render('signatures/unsubscribed', { valid: false, letterHref: null, pageTitle });
+    // Back to the letter in the text the supporter read and the e-mail's interface language.
+    const letterHref =
+      outcome.letterSlug === ''
+        ? null
+        : withLanguages(letterPath(outcome.letterSlug), req, res, outcome.textLanguage);
+    res.render('signatures/unsubscribed', { valid: true, letterHref, pageTitle });
   });
 
   return router;

@@ -84,13 +84,16 @@ export class SupporterNewsService {
     return ref !== null && (await this.deps.signatures.findByRef(ref)) !== undefined;
   }
 
-  /** A supporter's one-click unsubscribe: no more news about this letter. Harmless to repeat. */
-  async unsubscribe(token: string): Promise<{ letterSlug: string } | undefined> {
+  /**
+   * A supporter's one-click unsubscribe: no more news about this letter. Harmless to repeat. Says which
+   * letter, and the language of the text the supporter read, for the way back to it.
+   */
+  async unsubscribe(token: string): Promise<{ letterSlug: string; textLanguage: string } | undefined> {
     const ref = this.deps.mail.links.refFrom(token, 'unsubscribe');
     const signature = ref ? await this.deps.signatures.findByRef(ref) : undefined;
     if (!signature) return undefined;
     await this.deps.signatures.stopUpdates(signature.id, this.deps.clock.now());
     const letter = await this.deps.letters.findById(signature.letterId);
-    return { letterSlug: letter?.slug ?? '' };
+    return { letterSlug: letter?.slug ?? '', textLanguage: signature.language };
   }
 }

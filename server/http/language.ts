@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { notFound } from '../lib/errors.js';
+import { languageCode } from '../lib/languages.js';
 import {
   DEFAULT_LANGUAGE,
   INTERFACE_LANGUAGE_NAMES,
@@ -11,11 +12,11 @@ import {
 } from '../lib/i18n.js';
 
 /** The cookie that remembers the language a reader chose with the switcher. */
-export const LANGUAGE_COOKIE = 'us_lang';
+const LANGUAGE_COOKIE = 'us_lang';
 const A_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 
 /** Where the interface language of a request came from; it says which request headers the page varies by. */
-export type LanguageSource = 'query' | 'cookie' | 'header' | 'default';
+type LanguageSource = 'query' | 'cookie' | 'header' | 'default';
 
 /** One link of the language switcher. */
 export interface LanguageLink {
@@ -47,11 +48,10 @@ export function fromAcceptLanguage(header: string | undefined): InterfaceLanguag
 }
 
 /** The interface language of a request: `?lang=`, then the us_lang cookie, then Accept-Language, then the default. */
-export function chooseLanguage(request: {
-  query: unknown;
-  cookie: unknown;
-  acceptLanguage: string | undefined;
-}): { language: InterfaceLanguage; source: LanguageSource } {
+function chooseLanguage(request: { query: unknown; cookie: unknown; acceptLanguage: string | undefined }): {
+  language: InterfaceLanguage;
+  source: LanguageSource;
+} {
   const fromQuery = interfaceLanguage(request.query);
   if (fromQuery) return { language: fromQuery, source: 'query' };
   const fromCookie = interfaceLanguage(request.cookie);
@@ -61,25 +61,38 @@ export function chooseLanguage(request: {
   return { language: DEFAULT_LANGUAGE, source: 'default' };
 }
 
-/**
- * The interface language a request would have without its `?lang=`: what the reader's cookie or browser
- * gives. A redirect needs to carry `?lang=` only when it differs.
- */
-export function languageWithoutQuery(req: Request): InterfaceLanguage {
-  const cookies = (req.cookies ?? {}) as Record<string, unknown>;
-  return chooseLanguage({
-    query: undefined,
-    cookie: cookies[LANGUAGE_COOKIE],
-    acceptLanguage: req.get('accept-language'),
-  }).language;
+const BASE = 'http://undersigned.invalid';
+
+/** The interface language the address chose (`?lang=`), if any: it sets no cookie, so it travels in links. */
+export function addressLanguage(req: { query: Record<string, unknown> }): InterfaceLanguage | undefined {
+  return interfaceLanguage(req.query.lang);
 }
 
-const BASE = 'http://undersigned.invalid';
+/**
+ * The one rule for every link, form action and redirect from a page to another page of this site: it
+ * keeps `lang=` whenever the address chose the interface language (`?lang=`, which sets no cookie, as an
+ * e-mail's link does), and adds `text=` when the letter's text it names is not the interface language
+ * (which the next page reads as its default text anyway). Merges with a query already on `path`. A page
+ * opened with `?lang=` thus links the same whatever the reader's cookie or browser say (nothing to Vary).
+ */
+export function withLanguages(
+  path: string,
+  req: { query: Record<string, unknown> },
+  res: { locals: { language: string } },
+  text?: string,
+): string {
+  const url = new URL(path, BASE);
+  const chosen = addressLanguage(req);
+  if (chosen) url.searchParams.set('lang', chosen);
+  if (text !== undefined && text !== res.locals.language) url.searchParams.set('text', text);
+  return `${url.pathname}${url.search}${url.hash}`;
+}
 
 /**
  * A local address to come back to, without its `lang=` (so the cookie just set rules): a path that starts
  * with one `/`; anything else (`//host`, `/\host`, `https://…`, nothing) is `/`, so the switcher is no
- * open redirect.
+ * open redirect. On a letter's pages a `lang=` without `text=` also chose the letter's text (an old link,
+ * text-language.ts): it becomes `text=`, so switching the interface never switches the text.
  */
 export function localPath(next: unknown): string {
   if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\'))
@@ -95,6 +108,11 @@ export function localPath(next: unknown): string {
   // It also resolves dot segments: "/.//evil.example" and "/..//evil.example" become the path
   // "//evil.example", which a browser reads as another site. A path that starts with two slashes is refused.
   if (url.pathname.startsWith('//')) return '/';
+  const lang = url.searchParams.get('lang');
+  if (lang !== null && url.pathname.startsWith('/letters/') && !url.searchParams.has('text')) {
+    const text = languageCode(lang);
+    if (text) url.searchParams.set('text', text);
+  }
   url.searchParams.delete('lang');
   return `${url.pathname}${url.search}${url.hash}`;
 }
@@ -115,7 +133,7 @@ export function languageLinks(current: string, next: string): LanguageLink[] {
 }
 
 /** The switcher's links on the page a request shows: back to it, or, after a form POST, to the home page. */
-export function languageLinksFor(req: Request, current: string): LanguageLink[] {
+function languageLinksFor(req: Request, current: string): LanguageLink[] {
   return languageLinks(current, req.method === 'GET' || req.method === 'HEAD' ? req.originalUrl : '/');
 }
 
@@ -137,7 +155,13 @@ export function interfaceLanguageMiddleware(i18n: i18n): RequestHandler {
     });
     res.locals.language = language;
     res.locals.t = translators.get(language)!;
-    res.locals.languageLinks = languageLinksFor(req, language);
+    // Made only when a page renders them (a view reads the local): a redirect, an asset or JSON never does.
+    let links: LanguageLink[] | undefined;
+    Object.defineProperty(res.locals, 'languageLinks', {
+      get: () => (links ??= languageLinksFor(req, language)),
+      enumerable: true,
+      configurable: true,
+    });
     res.set('Content-Language', language);
     // The address is in every cache's key already; a cookie or header that chose the language is not.
     if (source !== 'query') res.vary('Cookie');

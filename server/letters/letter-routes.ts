@@ -1,7 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { pathParam } from '../http/input.js';
-import { languageWithoutQuery } from '../http/language.js';
-import { interfaceLanguage } from '../lib/i18n.js';
+import { withLanguages } from '../http/language.js';
 import type { LetterService } from './letter-service.js';
 import { letterPath, requestedTextLanguage } from './text-language.js';
 
@@ -12,18 +11,6 @@ export interface LetterRoutesDeps {
 /** The text language a request asks for (?text=, an old link's ?lang=, else the interface language). */
 function textLanguage(req: Request, res: Response): string {
   return requestedTextLanguage(req.query, res.locals.language);
-}
-
-/**
- * The way back to the letter from a page after signing: in the text read, and in an interface language
- * the address chose (`?lang=`, as a link in an e-mail does). That sets no cookie, so a reader who
- * opened the e-mail on a device whose browser asks for another language would lose it on this link.
- */
-function backToLetter(req: Request, res: Response, slug: string, textLanguage: string): string {
-  const path = letterPath(slug, '', textLanguage, res.locals.language);
-  const chosen = interfaceLanguage(req.query.lang);
-  if (!chosen || chosen === languageWithoutQuery(req)) return path;
-  return `${path}${path.includes('?') ? '&' : '?'}lang=${chosen}`;
 }
 
 /**
@@ -38,7 +25,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
     // Each card links to the letter in the text it shows (a reader who asked for Korean keeps it).
     const letters = summaries.map((summary) => ({
       ...summary,
-      href: letterPath(summary.letter.slug, '', summary.text.language, res.locals.language),
+      href: withLanguages(letterPath(summary.letter.slug), req, res, summary.text.language),
     }));
     res.render('letters/home', {
       open: letters.filter((l) => l.state === 'open' || l.state === 'not-yet-open'),
@@ -52,7 +39,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
       page,
       pageTitle: page.text.title,
       // Back to the letter in the text the supporter read.
-      letterHref: backToLetter(req, res, page.letter.slug, page.text.language),
+      letterHref: withLanguages(letterPath(page.letter.slug), req, res, page.text.language),
     });
   });
 
@@ -64,7 +51,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
     res.render('signatures/thank-you', {
       page,
       pageTitle: page.text.title,
-      letterHref: backToLetter(req, res, page.letter.slug, page.text.language),
+      letterHref: withLanguages(letterPath(page.letter.slug), req, res, page.text.language),
       recipientNames: page.recipients.map((r) => r.name).join('; '),
       share: {
         url,
@@ -82,7 +69,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
     res.render('signatures/withdrawn', {
       page,
       pageTitle: page.text.title,
-      letterHref: backToLetter(req, res, page.letter.slug, page.text.language),
+      letterHref: withLanguages(letterPath(page.letter.slug), req, res, page.text.language),
     });
   });
 

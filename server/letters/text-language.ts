@@ -4,15 +4,11 @@
  * sets the interface, `?text=` the letter's text.
  */
 
-const LANGUAGE_CODE = /^[a-z]{2,3}$/;
+import { languageCode } from '../lib/languages.js';
 
-function code(value: unknown): string | undefined {
-  return typeof value === 'string' && LANGUAGE_CODE.test(value) ? value : undefined;
-}
-
-/** A letter's texts are in plain languages ("en"); an interface language may carry a region ("en-US"). */
-function plain(interfaceLanguage: string): string {
-  return interfaceLanguage.split('-')[0]!.toLowerCase();
+/** The letter text an address names (`?text=`), if any. */
+export function addressText(query: Record<string, unknown>): string | undefined {
+  return languageCode(query.text);
 }
 
 /**
@@ -21,37 +17,21 @@ function plain(interfaceLanguage: string): string {
  * else the interface language. The letter shows it when it has a complete translation (textIn).
  */
 export function requestedTextLanguage(query: Record<string, unknown>, interfaceLanguage: string): string {
-  return code(query.text) ?? code(query.lang) ?? plain(interfaceLanguage);
+  return addressText(query) ?? languageCode(query.lang) ?? interfaceLanguage;
 }
 
 /**
- * The address of a letter's page with its text in a language. An interface language chosen in the
- * address (`?lang=`) is kept, so switching the text never switches the interface.
+ * The address of a letter's page with its text in a language, always named: a link between its
+ * translations. The languages of the page it is on are added by withLanguages (http/language.ts).
  */
-export function letterTextPath(
-  slug: string,
-  textLanguage: string,
-  query: Record<string, unknown>,
-  interfaceLanguage: string,
-): string {
-  const params = new URLSearchParams({ text: textLanguage });
-  const chosen = code(query.lang);
-  if (chosen !== undefined && chosen === plain(interfaceLanguage)) params.set('lang', chosen);
-  return `/letters/${encodeURIComponent(slug)}?${params.toString()}`;
+export function letterTextPath(slug: string, textLanguage: string): string {
+  return `/letters/${encodeURIComponent(slug)}?text=${encodeURIComponent(textLanguage)}`;
 }
 
 /**
- * A page about a letter (its page, or a page after signing) with its text in the language the reader
- * is reading: `?text=` only when that is not the interface language, which is the default anyway.
+ * A page about a letter (its page, or a page after signing, `suffix` "/thank-you"); withLanguages
+ * (http/language.ts) adds the text read and the interface language the address chose.
  */
-export function letterPath(
-  slug: string,
-  suffix: string,
-  textLanguage: string,
-  interfaceLanguage: string,
-): string {
-  const path = `/letters/${encodeURIComponent(slug)}${suffix}`;
-  return textLanguage === plain(interfaceLanguage)
-    ? path
-    : `${path}?text=${encodeURIComponent(textLanguage)}`;
+export function letterPath(slug: string, suffix = ''): string {
+  return `/letters/${encodeURIComponent(slug)}${suffix}`;
 }

@@ -29,3 +29,8 @@ export const LETTER_LANGUAGES = [
 export function isLetterLanguage(code: string): boolean {
   return (LETTER_LANGUAGES as readonly string[]).includes(code);
 }
+
+/** A value with the form of a plain language code ("ko", "haw"), else undefined: what `?text=` may name. */
+export function languageCode(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[a-z]{2,3}$/.test(value) ? value : undefined;
+}

@@ -46,7 +46,10 @@ export class MailLinks {
     );
   }
 
-  /** The one-click link that stops news about a letter for this signature. */
+  /**
+   * The one-click link that stops news about a letter for this signature: the interface language only; the
+   * page after it links back to the letter in the signature's own text.
+   */
   unsubscribeUrl(ref: string, languages?: MailLanguages): string {
     return this.url(
       `/signatures/unsubscribe/${this.token(ref, 'unsubscribe')}`,

@@ -1,7 +1,6 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { formBody, formText, pathParam } from '../http/input.js';
-import { languageWithoutQuery } from '../http/language.js';
-import { interfaceLanguage } from '../lib/i18n.js';
+import { withLanguages } from '../http/language.js';
 import type { LetterPage, LetterService } from '../letters/letter-service.js';
 import { letterPath, requestedTextLanguage } from '../letters/text-language.js';
 import { parseSigningForm, signingFormValues } from '../signatures/signature-input.js';
@@ -15,22 +14,9 @@ export interface LetterPageRoutesDeps {
   signLimit: RequestHandler;
 }
 
-/**
- * An interface language chosen in the address (`?lang=`, as e-mails do), kept on the signing form and the
- * redirect after it: it sets no cookie, so it would otherwise be lost on the way.
- */
-function chosenLanguage(req: Request): string {
-  const chosen = interfaceLanguage(req.query.lang);
-  return chosen && chosen !== languageWithoutQuery(req) ? `lang=${chosen}` : '';
-}
-
 function render(req: Request, res: Response, page: LetterPage, form: SigningFormState, status = 200): void {
   const { t, language } = res.locals;
-  const lang = chosenLanguage(req);
-  res.status(status).render('letters/letter', {
-    ...letterPageView(page, { t, language, query: req.query }, form),
-    signAction: `/letters/${encodeURIComponent(page.letter.slug)}/sign${lang ? `?${lang}` : ''}`,
-  });
+  res.status(status).render('letters/letter', letterPageView(page, { t, language, query: req.query }, form));
 }
 
 /**
@@ -54,9 +40,12 @@ export function letterPageRoutes(deps: LetterPageRoutesDeps): Router {
     const textLanguage = formText(body, 'language') || requestedTextLanguage(req.query, res.locals.language);
     const page = await deps.letters.page(pathParam(req, 'slug'), textLanguage);
     // The next page names the letter in the text the supporter read.
-    const path = letterPath(page.letter.slug, '/check-your-inbox', page.text.language, res.locals.language);
-    const lang = chosenLanguage(req);
-    const checkInbox = lang ? `${path}${path.includes('?') ? '&' : '?'}${lang}` : path;
+    const checkInbox = withLanguages(
+      letterPath(page.letter.slug, '/check-your-inbox'),
+      req,
+      res,
+      page.text.language,
+    );
     // A field hidden from people and screen readers: only bots fill it in. They get the usual answer.
     if (formText(body, 'website') !== '') return res.redirect(303, checkInbox);
 

@@ -1,8 +1,9 @@
 import { translatedErrors } from '../http/input.js';
+import { withLanguages } from '../http/language.js';
 import { countryChoices, countryName } from '../lib/countries.js';
 import type { TFunction } from '../lib/i18n.js';
 import type { LetterPage } from '../letters/letter-service.js';
-import { letterTextPath } from '../letters/text-language.js';
+import { letterPath, letterTextPath } from '../letters/text-language.js';
 import { DISPLAY_CHOICES } from '../signatures/signature.js';
 import { SIGNING_FORM_LIMITS, type SigningFormValues } from '../signatures/signature-input.js';
 
@@ -24,7 +25,7 @@ export interface LetterPageRequest {
   t: TFunction;
   /** The interface language. */
   language: string;
-  /** The request's query, to keep an interface language chosen in the address on the text links. */
+  /** The request's query, to keep an interface language chosen in the address on the links and the form. */
   query: Record<string, unknown>;
 }
 
@@ -43,6 +44,8 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
   const { t, language, query } = request;
   const { values } = form;
   const { errors, errorList } = translatedErrors(t, form.errors);
+  // The page's links keep an interface language the address chose (http/language.ts).
+  const keep = (path: string) => withLanguages(path, { query }, { locals: { language } });
   return {
     page,
     textLanguages:
@@ -50,7 +53,7 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
         ? page.languages.map((code) => ({
             code,
             current: code === page.text.language,
-            href: letterTextPath(page.letter.slug, code, query, language),
+            href: keep(letterTextPath(page.letter.slug, code)),
           }))
         : [],
     signatories: page.recentSignatories.map((s) => ({
@@ -71,6 +74,8 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
       // The text the supporter read: their signature records its language.
       language: page.text.language,
     },
+    // The form carries the text in its hidden field, so its address needs only the interface's lang=.
+    signAction: keep(letterPath(page.letter.slug, '/sign')),
     // Screen readers hear the title first: it says at once that the form came back with errors.
     pageTitle: errorList.length > 0 ? `${t('form.errorTitlePrefix')} ${page.text.title}` : page.text.title,
   };

@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { formBody, pathParam, translatedErrors } from '../http/input.js';
-import { interfaceLanguage } from '../lib/i18n.js';
+import { withLanguages } from '../http/language.js';
 import type { PrivacyService } from './privacy-service.js';
 import { parseAccessRequest } from './privacy-input.js';
 
@@ -19,20 +19,22 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
     const token = pathParam(req, 'token');
     const valid = await deps.privacy.eraseLinkValid(token);
     // The e-mail's language (?lang=, which sets no cookie) goes with the form, so the answer is in it too.
-    const chosen = interfaceLanguage(req.query.lang);
     res.status(valid ? 200 : 404).render('privacy/erase', {
       pageTitle: res.locals.t('erase.title'),
-      action: `/privacy/erase/${encodeURIComponent(token)}${chosen ? `?lang=${chosen}` : ''}`,
+      action: withLanguages(`/privacy/erase/${encodeURIComponent(token)}`, req, res),
       valid,
     });
   });
 
   router.post('/privacy/erase/:token', deps.linkLimit, deps.csrf.verify, async (req, res) => {
-    const result = await deps.privacy.eraseByToken(pathParam(req, 'token'));
+    const token = pathParam(req, 'token');
+    const result = await deps.privacy.eraseByToken(token);
     if (!result)
-      return res
-        .status(404)
-        .render('privacy/erase', { pageTitle: res.locals.t('erase.title'), valid: false });
+      return res.status(404).render('privacy/erase', {
+        pageTitle: res.locals.t('erase.title'),
+        action: withLanguages(`/privacy/erase/${encodeURIComponent(token)}`, req, res),
+        valid: false,
+      });
     res.render('privacy/erased', { pageTitle: res.locals.t('erase.title') });
   });
 

@@ -783,7 +783,8 @@ describe('admin users', () => {
 
       const accepted = await accept(visitor, link, 'a long and good password');
       expect(accepted.status).toBe(303);
-      expect(accepted.headers.location).toBe('/admin');
+      // The dashboard keeps the invitation's language (its link's ?lang=, the new account's).
+      expect(accepted.headers.location).toBe('/admin?lang=en');
       expect((await visitor.get('/admin/users')).status).toBe(200);
       const user = (await t.platform.repositories.users.findByEmail('sets.password@example.org'))!;
       expect(user).toMatchObject({ role: 'admin', mustChangePassword: false });

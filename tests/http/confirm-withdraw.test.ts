@@ -112,7 +112,8 @@ describe('confirming a signature', () => {
       const page = await visitor.get(confirm);
       expect(page.status).toBe(200);
       const [form] = startTags(mainOf(page.text), 'form');
-      expect(form!.attrs).toMatchObject({ method: 'post', action: confirm });
+      // It posts to its own address with the e-mail's ?lang= (the text is the interface's: no ?text=).
+      expect(form!.attrs).toMatchObject({ method: 'post', action: `${confirm.split('?')[0]}?lang=en` });
       const button = startTags(page.text, 'button')[0]!;
       expect(button.attrs.type).toBe('submit');
       expect(textOf(innerHtml(page.text, button))).toBe('Confirm my signature');
@@ -127,7 +128,7 @@ describe('confirming a signature', () => {
     const { confirm } = await signAndGetLinks(t, visitor, slug);
     const confirmed = await visitor.submit(confirm, confirm, {});
     expect(confirmed.status).toBe(303);
-    expect(confirmed.headers.location).toBe(`/letters/${slug}/thank-you`);
+    expect(confirmed.headers.location).toBe(`/letters/${slug}/thank-you?lang=en`);
     expect(await statusOf(t, 'ji-hoon@example.org')).toBe('confirmed');
     expect(await storedCount(t, slug)).toBe(1);
 
@@ -159,7 +160,7 @@ describe('confirming a signature', () => {
     const { confirm } = await signAndConfirm(t, visitor, slug);
     const again = await visitor.submit(`/letters/${slug}`, confirm, {});
     expect(again.status).toBe(303);
-    expect(again.headers.location).toBe(`/letters/${slug}/thank-you`);
+    expect(again.headers.location).toBe(`/letters/${slug}/thank-you?lang=en`);
     expect(await storedCount(t, slug)).toBe(1);
     expect(await shownCount(visitor, slug)).toBe(1);
     const page = await visitor.get(confirm);
@@ -236,7 +237,7 @@ describe('withdrawing a signature', () => {
 
     const withdrawn = await visitor.submit(withdraw, withdraw, {});
     expect(withdrawn.status).toBe(303);
-    expect(withdrawn.headers.location).toBe(`/letters/${slug}/withdrawn`);
+    expect(withdrawn.headers.location).toBe(`/letters/${slug}/withdrawn?lang=en`);
     expect(textOf(mainOf((await visitor.get(`/letters/${slug}/withdrawn`)).text))).toContain(
       'Your signature has been withdrawn',
     );
@@ -279,7 +280,7 @@ describe('withdrawing a signature', () => {
     expect(startTags(mainOf(page.text), 'form')).toHaveLength(0);
     const again = await visitor.submit(`/letters/${slug}`, withdraw, {});
     expect(again.status).toBe(303);
-    expect(again.headers.location).toBe(`/letters/${slug}/withdrawn`);
+    expect(again.headers.location).toBe(`/letters/${slug}/withdrawn?lang=en`);
     expect(await storedCount(t, slug)).toBe(1);
     expect(await listedNames(visitor, slug)).toEqual(['Park Min-seo']);
   });

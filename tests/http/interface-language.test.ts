@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLetter, signingForm, SIMPLE_LETTER_BODY } from '../support/factories.js';
 import { hrefsIn, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
-import { signedIn } from '../support/accounts.js';
+import { createAccount, signedIn, TEST_PASSWORD } from '../support/accounts.js';
+import { fieldsOf, postForm } from '../support/admin-forms.js';
+import { linksIn } from '../support/smtp-sink.js';
 import { lastMailTo, signatureLinks } from '../support/signing.js';
 import { createTestPlatform, TEST_PUBLIC_URL, type TestPlatform } from '../support/test-platform.js';
 
@@ -107,9 +109,19 @@ describe('the interface language', () => {
       ]);
       expect(nav!.links.map((l) => l.current)).toEqual([undefined, 'true', undefined]);
     }
-    // Each link comes back to the page it is on, without the ?lang= the cookie replaces.
+    // Each link comes back to the page it is on, without the ?lang= the cookie replaces; on a letter that
+    // ?lang= also chose the text (text-language.ts), which stays: switching the interface keeps the text.
     const letter = switcher(pages[1]!.text)!;
-    expect(letter.links[2]!.href).toBe(`/language/uk?next=${encodeURIComponent(`/letters/${slug}`)}`);
+    expect(letter.links[2]!.href).toBe(`/language/uk?next=${encodeURIComponent(`/letters/${slug}?text=ko`)}`);
+    const privacy = switcher(pages[2]!.text)!;
+    expect(privacy.links[2]!.href).toBe(`/language/uk?next=${encodeURIComponent('/privacy')}`);
+  });
+
+  it("keeps the letter's text when switching the interface on a letter opened with only ?lang=", async () => {
+    const switched = await request(t.app).get(
+      `/language/uk?next=${encodeURIComponent(`/letters/${slug}/thank-you?lang=ko`)}`,
+    );
+    expect(switched.headers.location).toBe(`/letters/${slug}/thank-you?text=ko`);
   });
 
   it('remembers the choice for a year in us_lang and goes back to the page without its lang=', async () => {
@@ -153,6 +165,50 @@ describe('the interface language', () => {
     const response = await get('/language/fr?next=/');
     expect(response.status).toBe(404);
     expect(response.headers['set-cookie']).toBeUndefined();
+  });
+
+  it("keeps an e-mail's ?lang= through the invitation and password-reset forms, whatever the browser says", async () => {
+    const { visitor: admin } = await signedIn(t.app, t.platform, 'admin');
+    const invited = 'invited-in-ukrainian@example.org';
+    expect(
+      (
+        await postForm(
+          admin,
+          '/admin/users',
+          '/admin/users/invite',
+          fieldsOf({ email: invited, role: 'organizer' }),
+        )
+      ).status,
+    ).toBe(303);
+    const owner = await createAccount(t.platform, 'organizer');
+    expect(
+      (await new Visitor(t.app).submit('/account/reset', '/account/reset', { email: owner.email })).status,
+    ).toBe(200);
+    await t.drainOutbox();
+    /** The path of an e-mail's link, opened with ?lang=uk. */
+    const inUkrainian = (address: string, path: string) => {
+      const link = linksIn(t.sink.to(address).at(-1)!).find((l) => l.includes(path))!;
+      return `${new URL(link).pathname}?lang=uk`;
+    };
+
+    for (const [address, path, next] of [
+      [invited, '/account/invite/', '/admin?lang=uk'],
+      [owner.email, '/account/reset/', `/login?lang=uk&done=passwordReset`],
+    ] as const) {
+      const page = inUkrainian(address, path);
+      const reader = new Visitor(t.app);
+      const form = await reader.get(page).set('Accept-Language', 'en');
+      expect(htmlLang(form.text), path).toBe('uk');
+      const action = startTags(mainOf(form.text), 'form').find((f) => f.attrs.method === 'post')!.attrs
+        .action;
+      expect(action, path).toBe(page);
+      // A refused password comes back in Ukrainian, and the page after it is Ukrainian too.
+      const refused = await reader.submit(page, action!, { password: 'short', confirm: 'short' });
+      expect(refused.status, path).toBe(422);
+      expect(htmlLang(refused.text), path).toBe('uk');
+      const done = await reader.submit(page, action!, { password: TEST_PASSWORD, confirm: TEST_PASSWORD });
+      expect(done.headers.location, path).toBe(next);
+    }
   });
 
   it('does not remember ?lang= in a cookie', async () => {
@@ -260,10 +316,10 @@ describe("the pages after signing keep the letter's language", () => {
       .set('Accept-Language', 'en')
       .send({ ...signingForm({ email: 'reader-4@example.org' }), language: 'ko', _csrf: token });
     expect(signed.status).toBe(303);
-    expect(signed.headers.location).toBe(`/letters/${slug}/check-your-inbox?text=ko&lang=uk`);
-    // A browser that gives Ukrainian anyway needs no ?lang=.
+    expect(signed.headers.location).toBe(`/letters/${slug}/check-your-inbox?lang=uk&text=ko`);
+    // The same whatever the browser says: a page opened with ?lang= depends on its address alone.
     const plain = await request(t.app).get(`/letters/${slug}?lang=uk`).set('Accept-Language', 'uk');
-    expect(formAction(mainOf(plain.text))).toBe(`/letters/${slug}/sign`);
+    expect(formAction(mainOf(plain.text))).toBe(`/letters/${slug}/sign?lang=uk`);
   });
 
   it("keeps an e-mail's ?lang= through the form when the reader's browser would choose another language", async () => {
@@ -272,7 +328,8 @@ describe("the pages after signing keep the letter's language", () => {
     const page = await browser.get(`${confirm}?lang=ko&text=ko`).set('Accept-Language', 'en');
     expect(startTags(page.text, 'html')[0]!.attrs.lang).toBe('ko');
     const action = formAction(mainOf(page.text));
-    expect(action).toBe(`${confirm}?lang=ko&text=ko`);
+    // The text is the interface language: ?lang= alone names both (text-language.ts).
+    expect(action).toBe(`${confirm}?lang=ko`);
     const token = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
     const confirmed = await browser
       .post(action)
@@ -281,5 +338,47 @@ describe("the pages after signing keep the letter's language", () => {
       .send({ _csrf: token });
     // The text is the interface language's anyway: only ?lang= needs to travel.
     expect(confirmed.headers.location).toBe(`/letters/${slug}/thank-you?lang=ko`);
+  });
+
+  it('links back to the letter in both languages from the withdraw, confirm and refusal pages an e-mail opened in an English browser', async () => {
+    const { confirm, withdraw } = await signKorean('reader-5@example.org');
+    const browser = request.agent(t.app);
+    const open = (path: string) => browser.get(`${path}?lang=ko&text=ko`).set('Accept-Language', 'en');
+    const csrf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+    // ?lang=ko names the Korean text too; a bare /letters/x would be English, page and text.
+    const back = `/letters/${slug}?lang=ko`;
+
+    const withdrawPage = await open(withdraw);
+    expect(startTags(withdrawPage.text, 'html')[0]!.attrs.lang).toBe('ko');
+    expect(hrefsIn(mainOf(withdrawPage.text))).toContain(back);
+    const withdrawn = await browser
+      .post(formAction(mainOf(withdrawPage.text)))
+      .type('form')
+      .set('Accept-Language', 'en')
+      .send({ _csrf: csrf(withdrawPage.text) });
+    expect(withdrawn.status).toBe(303);
+
+    // The confirm link of a withdrawn signature shows no button, only the way back to the letter.
+    const confirmPage = await open(confirm);
+    expect(startTags(confirmPage.text, 'html')[0]!.attrs.lang).toBe('ko');
+    expect(hrefsIn(mainOf(confirmPage.text))).toContain(back);
+    const refused = await browser
+      .post(`${confirm}?lang=ko&text=ko`)
+      .type('form')
+      .set('Accept-Language', 'en')
+      .send({ _csrf: csrf(withdrawPage.text) });
+    expect(refused.status).toBe(409);
+    expect(hrefsIn(mainOf(refused.text))).toContain(back);
+  });
+
+  it('links the same from a page opened with ?lang=, whatever the cookie or browser say, so it varies by neither', async () => {
+    const path = `/letters/${slug}/thank-you?lang=ko`;
+    const byCookie = await request(t.app).get(path).set('Cookie', 'us_lang=ko').set('Accept', 'text/html');
+    const byBrowser = await request(t.app).get(path).set('Accept-Language', 'en').set('Accept', 'text/html');
+    for (const response of [byCookie, byBrowser]) {
+      expect(hrefsIn(mainOf(response.text))).toContain(`/letters/${slug}?lang=ko`);
+      expect(response.headers.vary ?? '').not.toMatch(/Accept-Language|Cookie/i);
+    }
+    expect(hrefsIn(mainOf(byCookie.text))).toEqual(hrefsIn(mainOf(byBrowser.text)));
   });
 });

@@ -116,7 +116,8 @@ describe('a forgotten password', () => {
     ).toContain(user.email);
     const reset = await setPassword(link, NEW_PASSWORD, NEW_PASSWORD, visitor);
     expect(reset.status).toBe(303);
-    expect(reset.headers.location).toBe('/login?done=passwordReset');
+    // The login page keeps the e-mail's language (its link's ?lang=, the account's).
+    expect(reset.headers.location).toBe('/login?lang=en&done=passwordReset');
     const notice = await visitor.get('/login?done=passwordReset');
     expect(textOf(innerHtml(notice.text, byClass(notice.text, 'notice')[0]!))).toBe(MESSAGES.loginNotice);
 

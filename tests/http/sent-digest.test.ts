@@ -66,7 +66,7 @@ describe('mail keeps no body once sent, only the SHA-256 of what went', () => {
     // The link confirms the signature.
     const confirmed = await supporter.submit(links.confirm, links.confirm, {});
     expect(confirmed.status).toBe(303);
-    expect(confirmed.headers.location).toBe(`/letters/${letter.slug}/thank-you`);
+    expect(confirmed.headers.location).toBe(`/letters/${letter.slug}/thank-you?lang=en`);
     const signature = await t.platform.db
       .selectFrom('signatures')
       .select('status')

@@ -37,7 +37,7 @@ describe('a supporter signs, confirms and withdraws', () => {
 
     const confirmed = await visitor.submit(path, path, {});
     expect(confirmed.status).toBe(303);
-    expect(confirmed.headers.location).toBe(`/letters/${slug}/thank-you`);
+    expect(confirmed.headers.location).toBe(`/letters/${slug}/thank-you?lang=en`);
     expect((await t.platform.repositories.letters.findBySlug(slug))!.signatureCount).toBe(1);
 
     const page = await visitor.get(`/letters/${slug}`);

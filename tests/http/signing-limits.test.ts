@@ -106,7 +106,7 @@ describe('signing limits: a signature over the limit is answered like any other 
       signatureLinks(lastMailTo(t, SECOND.email)).confirm,
     );
     expect(firstConfirmed.status).toBe(303);
-    expect(firstConfirmed.location).toBe(`/letters/${letter.slug}/thank-you`);
+    expect(firstConfirmed.location).toBe(`/letters/${letter.slug}/thank-you?lang=en`);
     expect(secondConfirmed).toEqual(firstConfirmed);
 
     const suspect = await row(t, SECOND.email);

@@ -99,7 +99,9 @@ export async function signAndConfirm(
   const links = await signAndGetLinks(t, visitor, slug, overrides);
   const confirmed = await visitor.submit(links.confirm, links.confirm, {});
   expect(confirmed.status).toBe(303);
-  expect(confirmed.headers.location).toBe(`/letters/${slug}/thank-you`);
+  // The thank-you page keeps the interface language the e-mail's link chose (its ?lang=).
+  const lang = new URL(links.confirm, 'http://x').searchParams.get('lang');
+  expect(confirmed.headers.location).toBe(`/letters/${slug}/thank-you${lang ? `?lang=${lang}` : ''}`);
   return links;
 }
 

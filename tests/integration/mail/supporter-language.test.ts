@@ -170,10 +170,21 @@ describe('supporters are written to in the interface language they signed in', (
     const unsubscribe = linksIn(notice).find((l) => l.includes('/unsubscribe/'))!;
     expect(queryOf(unsubscribe)).toEqual({ lang: 'uk' });
     // Its page, and the form on it, stay in Ukrainian for a browser that asks for English.
-    const page = await new Visitor(t.app).get(pathOf(unsubscribe)).set('Accept-Language', 'en');
+    const reader = new Visitor(t.app);
+    const page = await reader.get(pathOf(unsubscribe)).set('Accept-Language', 'en');
     expect(page.text).toContain('<html lang="uk"');
     const [form] = startTags(mainOf(page.text), 'form');
     expect(form!.attrs.action).toBe(pathOf(unsubscribe));
+    // The page after it leads back to the letter in Ukrainian around the Korean text read.
+    const done = await reader.agent
+      .post(form!.attrs.action!)
+      .type('form')
+      .set('Accept', 'text/html')
+      .set('Accept-Language', 'en')
+      .send({});
+    expect(done.status).toBe(200);
+    expect(done.text).toContain('<html lang="uk"');
+    expect(hrefsIn(mainOf(done.text))).toContain(`/letters/${slug}?lang=uk&text=ko`);
   });
 });
 

@@ -14,10 +14,6 @@ describe('the language a reader asks a letter in', () => {
     expect(requestedTextLanguage({}, 'en')).toBe('en');
   });
 
-  it('is the plain language of an interface language with a region', () => {
-    expect(requestedTextLanguage({}, 'en-US')).toBe('en');
-  });
-
   it('ignores values that are not language codes, or repeated', () => {
     expect(requestedTextLanguage({ text: '../../etc', lang: ['ko', 'uk'] }, 'en')).toBe('en');
     expect(requestedTextLanguage({ text: 'KO' }, 'en')).toBe('en');
@@ -25,17 +21,12 @@ describe('the language a reader asks a letter in', () => {
 });
 
 describe('links to a letter in a language', () => {
-  it('switch the text and keep an interface language chosen in the address', () => {
-    expect(letterTextPath('protect', 'ko', { lang: 'en' }, 'en')).toBe('/letters/protect?text=ko&lang=en');
+  it('name the text of a translation, always', () => {
+    expect(letterTextPath('protect', 'ko')).toBe('/letters/protect?text=ko');
   });
 
-  it('do not carry a ?lang= the interface could not honour', () => {
-    expect(letterTextPath('protect', 'en', { lang: 'ko' }, 'en')).toBe('/letters/protect?text=en');
-  });
-
-  it('say ?text= only when the text is not in the interface language', () => {
-    expect(letterPath('protect', '/check-your-inbox', 'en', 'en')).toBe('/letters/protect/check-your-inbox');
-    expect(letterPath('protect', '', 'ko', 'en')).toBe('/letters/protect?text=ko');
-    expect(letterPath('protect', '', 'en', 'en-GB')).toBe('/letters/protect');
+  it("are the letter's pages with the slug escaped", () => {
+    expect(letterPath('protect', '/check-your-inbox')).toBe('/letters/protect/check-your-inbox');
+    expect(letterPath('a b')).toBe('/letters/a%20b');
   });
 });
