@@ -236,12 +236,12 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await supporter.waitForURL('**/signatures/confirm/**');
     await supporter.getByRole('button', { name: 'Confirm my signature' }).click();
     // Still the Korean text he read; the pages around it stay in English, his interface language.
-    await supporter.waitForURL(`**/letters/${SLUG}/thank-you?text=ko`);
+    await supporter.waitForURL(`**/letters/${SLUG}/thank-you?lang=en&text=ko`);
     await expect(supporter.locator('main').innerText()).resolves.toContain('1 person has signed so far.');
 
     // Back on the letter, in the Korean text he read, the count has gone up.
     await supporter.getByRole('link', { name: 'Back to the letter' }).click();
-    await supporter.waitForURL(`**/letters/${SLUG}?text=ko`);
+    await supporter.waitForURL(`**/letters/${SLUG}?lang=en&text=ko`);
     await expect(supporter.locator('.stats__count').textContent()).resolves.toBe('1 signature');
     // One count for the letter, whichever language it is read in.
     await supporter.goto(`/letters/${SLUG}?text=en`);

@@ -107,7 +107,8 @@ describe('a supporter signs a letter in a real browser', () => {
     });
     await page.getByRole('button', { name: 'Confirm my signature' }).click();
 
-    await page.waitForURL(`**/letters/${slug}/thank-you`);
+    // The e-mail's link chose English (?lang=en, which sets no cookie): the next pages keep it.
+    await page.waitForURL(`**/letters/${slug}/thank-you?lang=en`);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
       'Thank you for signing',
     );
@@ -115,7 +116,7 @@ describe('a supporter signs a letter in a real browser', () => {
 
     // Back on the letter, she is counted and listed by her initials, never by her name or address.
     await page.getByRole('link', { name: 'Back to the letter' }).click();
-    await page.waitForURL(`**/letters/${slug}`);
+    await page.waitForURL(`**/letters/${slug}?lang=en`);
     await expect(page.locator('.stats__count').textContent()).resolves.toBe('1 signature');
     const signatories = page.locator('.recent .signatories li');
     await expect(signatories.allInnerTexts()).resolves.toEqual(['P. M.-S. (South Korea)']);
