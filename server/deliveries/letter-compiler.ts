@@ -128,9 +128,7 @@ export class LetterCompiler {
       letterTitle: text.title,
       letterHtml: rendered.html,
       letterText: rendered.text,
-      signatureCount: numbers.number(input.signatureCount),
-      // The numbers themselves choose the plural form; the formatted strings are what is shown.
-      signatureTotal: input.signatureCount,
+      // The signature figure, once: the number chooses the plural form, the formatted string is shown.
       count: input.signatureCount,
       formatted: numbers.number(input.signatureCount),
       countries,
@@ -252,7 +250,6 @@ export class LetterCompiler {
     const namedCount = numbers.number(input.annex.entries.length);
     const unnamed = numbers.number(input.annex.unnamed);
     return {
-      signatureCount,
       namedCount,
       unnamed,
       // A delivered letter's annex holds the confirmed signatures of the round, and says so.
