@@ -55,6 +55,7 @@ export class SupporterNewsService {
                   context: {
                     name: supporter.fullName,
                     letterTitle: text?.title ?? letter.slug,
+                    letterLanguage: text?.language ?? letter.primaryLanguage,
                     signatureCount: formatsFor(supporter.interfaceLanguage).number(round.signatureCount),
                     recipientCount: records.filter((r) => r.status === 'sent').length,
                     letterUrl: this.deps.mail.links.letterUrl(letter.slug, supporterLanguages(supporter)),

@@ -49,6 +49,33 @@ export interface RenderedEmail {
 type Compiled = HandlebarsTemplateDelegate<Record<string, unknown>>;
 
 /**
+ * A translation for HTML: plain text, escaped when shown, unless a value is already HTML (a SafeString,
+ * such as a title marked with its language), which then goes into the escaped sentence as it is.
+ */
+function translatedHtml(
+  t: (key: string, options: Record<string, unknown>) => string,
+  key: string,
+  hash: Record<string, unknown>,
+): string | Handlebars.SafeString {
+  const html: string[] = [];
+  const values = Object.fromEntries(
+    Object.entries(hash).map(([name, value]) => {
+      if (!(value instanceof Handlebars.SafeString)) return [name, value];
+      html.push(value.toHTML());
+      // A private-use character stands in for it: no translation or value holds one.
+      return [name, `\uE000${html.length - 1}\uE000`];
+    }),
+  );
+  if (html.length === 0) return t(key, hash);
+  return new Handlebars.SafeString(
+    Handlebars.escapeExpression(t(key, values)).replace(
+      /\uE000(\d+)\uE000/g,
+      (_, n: string) => html[Number(n)]!,
+    ),
+  );
+}
+
+/**
  * Renders platform e-mails in the supporter's language. HTML and text are separate Handlebars
  * environments (escaping on for HTML, off for text), both strict, both with only the `t` helper.
  */
@@ -59,12 +86,24 @@ export class EmailTemplates {
   constructor(private readonly i18n: i18n) {
     const htmlEnv = Handlebars.create();
     const textEnv = Handlebars.create();
-    for (const env of [htmlEnv, textEnv]) {
-      env.registerHelper('t', function (this: unknown, key: string, options: Handlebars.HelperOptions) {
-        const root = options.data.root as { language: string };
-        return fixedT(i18n, root.language)(key, options.hash as Record<string, unknown>);
-      });
-    }
+    textEnv.registerHelper('t', function (this: unknown, key: string, options: Handlebars.HelperOptions) {
+      const root = options.data.root as { language: string };
+      return fixedT(i18n, root.language)(key, options.hash as Record<string, unknown>);
+    });
+    htmlEnv.registerHelper('t', function (this: unknown, key: string, options: Handlebars.HelperOptions) {
+      const root = options.data.root as { language: string };
+      return translatedHtml(fixedT(i18n, root.language), key, options.hash as Record<string, unknown>);
+    });
+    // A text in another language than the e-mail's (a letter's title in the text the supporter read):
+    // marked with its own lang in the HTML, so it is read out and hyphenated as that language.
+    htmlEnv.registerHelper('inLanguage', (value: unknown, language: unknown) =>
+      language
+        ? new Handlebars.SafeString(
+            `<span lang="${Handlebars.escapeExpression(String(language))}">${Handlebars.escapeExpression(String(value))}</span>`,
+          )
+        : String(value),
+    );
+    textEnv.registerHelper('inLanguage', (value: unknown) => String(value));
     const read = (file: string) => readFileSync(path.join(templatesDir, 'emails', file), 'utf8');
     for (const name of [...EMAIL_NAMES, 'layout', 'letter-layout', 'staff-layout']) {
       this.html.set(name, htmlEnv.compile(read(`${name}.html.hbs`), { strict: true }));

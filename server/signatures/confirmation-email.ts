@@ -36,11 +36,14 @@ export class ConfirmationEmail {
     const letter = await this.deps.letters.findById(signature.letterId);
     if (!letter) return undefined;
     const texts = await this.deps.letters.textsOfVersion(letter.currentVersionId);
-    const title = textIn(texts, signature.language, letter.primaryLanguage)?.title ?? letter.slug;
+    const text = textIn(texts, signature.language, letter.primaryLanguage);
+    const title = text?.title ?? letter.slug;
     const languages = { interface: language, text: signature.language };
     return mail.renderForSupporter('signature-confirmation', languages, signature.ref, {
       name: signature.fullName,
       letterTitle: title,
+      // The title is in the text's language, which the HTML marks on it.
+      letterLanguage: text?.language ?? letter.primaryLanguage,
       letterUrl: mail.links.letterUrl(letter.slug, languages),
       confirmUrl: mail.links.confirmUrl(signature.ref, languages),
     });

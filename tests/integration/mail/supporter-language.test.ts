@@ -88,6 +88,9 @@ describe('supporters are written to in the interface language they signed in', (
     expect(mail.parsed.subject).toBe(subject);
     expect(mail.parsed.text).toContain(tIn('ko')('emails.signature-confirmation.button'));
     expect(mail.parsed.html).toContain('<html lang="ko"');
+    // The Ukrainian title in the Korean sentence, and in the link to the letter, says its own language.
+    expect(mail.parsed.html).toContain(`<span lang="uk">${titleIn('uk')}</span>`);
+    expect(mail.parsed.html).toContain(`lang="uk" style="color:#1d4e89;">${titleIn('uk')}</a>`);
     const links = everyLink(mail).filter((l) => l.startsWith(TEST_PUBLIC_URL));
     expect(links.length).toBeGreaterThan(4);
     for (const link of links) {
@@ -165,6 +168,7 @@ describe('supporters are written to in the interface language they signed in', (
     const subject = tIn('uk')('emails.letter-sent.subject', { letterTitle: titleIn('ko') });
     expect(subject).not.toBe(tIn('en')('emails.letter-sent.subject', { letterTitle: titleIn('ko') }));
     expect(notice.parsed.subject).toBe(subject);
+    expect(notice.parsed.html).toContain(`<span lang="ko">${titleIn('ko')}</span>`);
     const letterLink = linksIn(notice).find((l) => l.startsWith(`${TEST_PUBLIC_URL}/letters/`))!;
     expect(queryOf(letterLink)).toEqual({ lang: 'uk', text: 'ko' });
     const unsubscribe = linksIn(notice).find((l) => l.includes('/unsubscribe/'))!;
