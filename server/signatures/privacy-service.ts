@@ -246,7 +246,13 @@ export class PrivacyService {
     const now = this.deps.clock.now();
     // Written in the language the supporter last used with us, not the asking page's: anyone may ask
     // about any address, and the answer goes to the supporter, who is written to in their own language.
-    const latest = held[held.length - 1]!;
+    // The row changed last, not the newest row: signing an old letter again after withdrawing moves an
+    // older row to the language used then.
+    const latest = held.reduce((last, s) =>
+      s.updatedAt > last.updatedAt || (s.updatedAt.getTime() === last.updatedAt.getTime() && s.id > last.id)
+        ? s
+        : last,
+    );
     const language = latest.interfaceLanguage;
     const titles = await this.titlesOf(held);
     const records = held.map((s) => ({

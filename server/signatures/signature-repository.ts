@@ -542,10 +542,10 @@ export class SignatureRepository {
     }
   }
 
-  /** Everything held for an address, for a supporter's access request. */
+  /** Everything held for an address, for a supporter's access request, oldest signature first. */
   async heldFor(
     emailHash: string,
-  ): Promise<(Signature & { letterSlug: string; withdrawnAt: Date | null })[]> {
+  ): Promise<(Signature & { letterSlug: string; withdrawnAt: Date | null; updatedAt: Date })[]> {
     const rows = await this.db
       .selectFrom('signatures as s')
       .innerJoin('letters as l', 'l.id', 's.letter_id')
@@ -558,6 +558,7 @@ export class SignatureRepository {
       ...toSignature(row),
       letterSlug: slug,
       withdrawnAt: row.withdrawn_at ? new Date(row.withdrawn_at) : null,
+      updatedAt: new Date(row.updated_at),
     }));
   }
 
