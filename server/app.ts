@@ -39,7 +39,7 @@ import { createViewEngine } from './http/views.js';
 import type { LetterService } from './letters/letter-service.js';
 import { letterRoutes } from './letters/letter-routes.js';
 import type { Clock } from './lib/clock.js';
-import { DEFAULT_LANGUAGE, type i18n } from './lib/i18n.js';
+import { DEFAULT_LANGUAGE, fixedT, type i18n } from './lib/i18n.js';
 import type { Logger } from './lib/logger.js';
 import { publicDir, viewsDir } from './lib/paths.js';
 import type { MailboxReader } from './mail/mailbox-reader.js';
@@ -126,7 +126,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('view engine', 'hbs');
   app.set('views', viewsDir);
 
-  app.use(localDefaults({ t: deps.i18n.getFixedT(DEFAULT_LANGUAGE), publicUrl: config.publicUrl }));
+  app.use(localDefaults({ t: fixedT(deps.i18n, DEFAULT_LANGUAGE), publicUrl: config.publicUrl }));
   app.use(
     pinoHttp({
       logger: deps.logger,

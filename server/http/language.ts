@@ -3,12 +3,12 @@ import { notFound } from '../lib/errors.js';
 import { languageCode } from '../lib/languages.js';
 import {
   DEFAULT_LANGUAGE,
+  fixedT,
   INTERFACE_LANGUAGE_NAMES,
   INTERFACE_LANGUAGES,
   interfaceLanguage,
   type i18n,
   type InterfaceLanguage,
-  type TFunction,
 } from '../lib/i18n.js';
 
 /** The cookie that remembers the language a reader chose with the switcher. */
@@ -139,13 +139,10 @@ function languageLinksFor(req: Request, current: string): LanguageLink[] {
 
 /**
  * Sets each request's interface language: `res.locals.language` (a plain code), `res.locals.t` (a `t`
- * fixed to it, one per language made here once, never a clone per request), the switcher's links, and
+ * fixed to it, made once per language by fixedT, never a clone per request), the switcher's links, and
  * the headers that say what the page is in and what it depends on.
  */
 export function interfaceLanguageMiddleware(i18n: i18n): RequestHandler {
-  const translators = new Map<string, TFunction>(
-    INTERFACE_LANGUAGES.map((language) => [language, i18n.getFixedT(language)]),
-  );
   return (req, res, next) => {
     const cookies = (req.cookies ?? {}) as Record<string, unknown>;
     const { language, source } = chooseLanguage({
@@ -154,7 +151,7 @@ export function interfaceLanguageMiddleware(i18n: i18n): RequestHandler {
       acceptLanguage: req.get('accept-language'),
     });
     res.locals.language = language;
-    res.locals.t = translators.get(language)!;
+    res.locals.t = fixedT(i18n, language);
     // Made only when a page renders them (a view reads the local): a redirect, an asset or JSON never does.
     let links: LanguageLink[] | undefined;
     Object.defineProperty(res.locals, 'languageLinks', {
