@@ -135,32 +135,28 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
     const input = parseBulkInvalidation(formBody(req.body));
     const { criteria, reason } = input;
     if (!criteria.ok) {
-      return res
-        .status(400)
-        .render(
-          'admin/signatures-bulk',
-          bulkView(t, {
-            values: criteria.values,
-            reason: input.values.reason,
-            errors: criteria.errors,
-            preview: undefined,
-          }),
-        );
+      return res.status(400).render(
+        'admin/signatures-bulk',
+        bulkView(t, {
+          values: criteria.values,
+          reason: input.values.reason,
+          errors: criteria.errors,
+          preview: undefined,
+        }),
+      );
     }
     if (!reason.ok) {
       // The preview again, with the reason as typed and what is wrong with it.
       const preview = await deps.moderation.previewBulk(currentUser(res), criteria.criteria);
-      return res
-        .status(400)
-        .render(
-          'admin/signatures-bulk',
-          bulkView(t, {
-            values: criteria.values,
-            reason: input.values.reason,
-            errors: reason.errors,
-            preview,
-          }),
-        );
+      return res.status(400).render(
+        'admin/signatures-bulk',
+        bulkView(t, {
+          values: criteria.values,
+          reason: input.values.reason,
+          errors: reason.errors,
+          preview,
+        }),
+      );
     }
     const outcome = await deps.moderation.invalidateBulk(
       currentUser(res),

@@ -167,7 +167,7 @@ describe('block and allow lists', () => {
     expect(reasons(row.suspect_reasons)).toContain('blocked-domain');
     const confirmed = await blockedVisitor.submit(links.confirm, links.confirm, {});
     expect(confirmed.status).toBe(303);
-    expect(confirmed.headers.location).toBe(`/letters/${slug}/thank-you`);
+    expect(confirmed.headers.location).toBe(`/letters/${slug}/thank-you?lang=en`);
     expect((await signatureRows(t.platform.db)).find((r) => r.id === row.id)!.status).toBe('pending');
     expect(await storedCount(t, slug)).toBe(0);
   });

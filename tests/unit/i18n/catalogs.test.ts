@@ -24,7 +24,8 @@ function catalog(language: string) {
     const entry = keys.get(base) ?? { forms: new Set<string>(), placeholders: new Set<string>() };
     if (suffix) entry.forms.add(suffix[1]!);
     // {{name}} and {{name, number}}: the name is what the code passes; the format part is the text's own.
-    for (const match of text.matchAll(/\{\{\s*([^,}\s]+)\s*(?:,[^}]*)?\}\}/g)) entry.placeholders.add(match[1]!);
+    for (const match of text.matchAll(/\{\{\s*([^,}\s]+)\s*(?:,[^}]*)?\}\}/g))
+      entry.placeholders.add(match[1]!);
     keys.set(base, entry);
   }
   return keys;
