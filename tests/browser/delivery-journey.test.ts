@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSeedLetters, readSeedLetters } from '../../seeds/seed-loader.js';
 import type { User } from '../../server/accounts/account.js';
+import { createI18n, fixedT } from '../../server/lib/i18n.js';
 import { createAccount } from '../support/accounts.js';
 import {
   launchBrowser,
@@ -18,7 +19,13 @@ describe('an organizer sends a test delivery, then delivers the letter to its re
   let app: RunningApp;
   let browser: Browser;
   let admin: User;
-  const recipients = readSeedLetters().find((s) => s.slug === SLUG)!.recipients;
+  const seed = readSeedLetters().find((s) => s.slug === SLUG)!;
+  const recipients = seed.recipients;
+  // Each recipient gets the letter in their language (the demo's Ukrainian offices read Ukrainian).
+  const titleIn = (language: string) => (seed.translations[language] ?? seed.translations.en!).title;
+  const i18n = createI18n();
+  const testMarkIn = (language: string) =>
+    fixedT(i18n, language)('emails.letter-delivery.testSubject', { title: '', recipient: '' }).split(' ')[0]!;
 
   beforeAll(async () => {
     app = await startApp();
@@ -58,9 +65,15 @@ describe('an organizer sends a test delivery, then delivers the letter to its re
     await expect(main.innerText()).resolves.toContain('Test delivery');
 
     await page.goto('/admin/mailbox');
-    const testRow = page.locator('table.mailbox tbody tr', { hasText: admin.email });
-    await expect(testRow.count()).resolves.toBe(1);
-    await expect(testRow.innerText()).resolves.toContain('[TEST]');
+    // One test for each language the recipients read, marked as a test in that language.
+    const languages = [...new Set(recipients.map((r) => r.language))];
+    const testRows = page.locator('table.mailbox tbody tr', { hasText: admin.email });
+    await expect(testRows.count()).resolves.toBe(languages.length);
+    for (const language of languages) {
+      const row = testRows.filter({ hasText: titleIn(language) });
+      await expect(row.count()).resolves.toBe(1);
+      await expect(row.innerText()).resolves.toContain(testMarkIn(language));
+    }
     for (const r of recipients)
       await expect(page.locator('table.mailbox tbody tr', { hasText: r.email }).count()).resolves.toBe(0);
     // A test is not a delivery: a supporter reading the letter is told of none.
@@ -96,7 +109,7 @@ describe('an organizer sends a test delivery, then delivers the letter to its re
     for (const r of recipients) {
       const row = page.locator('table.mailbox tbody tr', { hasText: r.email });
       await expect(row.count()).resolves.toBe(1);
-      await expect(row.innerText()).resolves.toContain('No forced return');
+      await expect(row.innerText()).resolves.toContain(titleIn(r.language));
     }
 
     // A supporter reading the letter sees where it went, and when: once for each recipient.
