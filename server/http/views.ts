@@ -69,7 +69,12 @@ export function createViewEngine(viewsDir: string, cache: boolean) {
     args.slice(0, -1).reduce((total: number, n) => total + Number(n), 0),
   );
   env.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map(String).join(''));
-  env.registerHelper('languageName', (code: string) => languageName(code, code));
+  // A language named in itself, as a label on its own (the letter's text links): capitalised as a label
+  // is, though Ukrainian and Russian write language names in lower case inside a sentence.
+  env.registerHelper('languageName', (code: string) => {
+    const name = languageName(code, code);
+    return name.charAt(0).toLocaleUpperCase(code) + name.slice(1);
+  });
 
   const load = (file: string): Compiled => {
     let template = cache ? compiled.get(file) : undefined;
