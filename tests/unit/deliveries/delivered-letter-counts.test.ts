@@ -1,40 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { AnnexEntry } from '../../../server/deliveries/delivery.js';
-import { type CompileInput, LetterCompiler } from '../../../server/deliveries/letter-compiler.js';
+import { LetterCompiler } from '../../../server/deliveries/letter-compiler.js';
 import { countryName } from '../../../server/lib/countries.js';
 import { createI18n } from '../../../server/lib/i18n.js';
 import { EmailTemplates } from '../../../server/mail/email-templates.js';
+import { updateInput } from '../../support/compile-input.js';
 
 const i18n = createI18n();
 const compiler = new LetterCompiler(new EmailTemplates(i18n), i18n, countryName);
 
 /** An update of a letter in `language` with `signatures` confirmed signatures, `unnamed` of them counted only. */
 function update(language: string, signatures: number, unnamed: number) {
-  const named: AnnexEntry[] = Array.from({ length: signatures - unnamed }, (_, i) => ({
-    name: `Signatory ${i + 1}`,
-    country: 'KR',
-    affiliation: '',
-  }));
-  const input: CompileInput = {
-    kind: 'update',
-    text: {
-      language,
-      title: 'Title',
-      summary: 'Summary.',
-      body: 'We ask you to protect the captured soldiers.',
-    },
-    recipient: { name: 'Embassy of Testland', title: '', organisation: '', salutation: 'Excellency' },
-    date: new Date('2026-12-05T10:00:00Z'),
-    signatureCount: signatures,
-    countries: [{ code: 'KR', count: signatures }],
-    annex: { entries: named, unnamed },
-    organisations: [],
-    sponsor: 'Sponsor',
-    letterUrl: 'http://localhost/letters/title',
-    replyTo: '',
-    pdfAttached: false,
-  };
-  const compiled = compiler.compile(input);
+  const compiled = compiler.compile(updateInput(language, signatures, signatures - unnamed));
   return { subject: compiled.email.subject, text: compiled.email.text, print: compiled.printHtml };
 }
 
