@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, type MigrationResultSet, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database.js';
 import * as initial from './migrations/2026-11-23-initial.js';
 import * as accounts from './migrations/2026-11-23T14-accounts-and-letter-editing.js';
@@ -46,8 +46,19 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** Brings the database to the latest schema; throws with the failing migration's name. */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
-  const { error, results } = await migrator.migrateToLatest();
+  return ranOrThrow(await new Migrator({ db, provider }).migrateToLatest());
+}
+
+/**
+ * Brings the database to the schema as it stood after the named migration, from the same list: for the
+ * tests of a later migration, which need the rows it finds.
+ */
+export async function migrateTo(db: Db, name: string): Promise<string[]> {
+  if (!(name in migrations)) throw new Error(`no migration named ${name}`);
+  return ranOrThrow(await new Migrator({ db, provider }).migrateTo(name));
+}
+
+function ranOrThrow({ error, results }: MigrationResultSet): string[] {
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`Migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
