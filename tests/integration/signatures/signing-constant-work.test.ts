@@ -32,7 +32,7 @@ function input(email: string): SigningInput {
 describe('signing does the same work whether or not the address has signed', () => {
   let t: TestPlatform;
   let letter: Letter;
-  /** The SQL of every statement the process prepares while set (Kysely prepares each one it runs). */
+  /** The SQL of every statement the process runs while set. */
   let traced: string[] | undefined;
 
   const service = () => t.platform.appDeps.signatures;
@@ -79,14 +79,21 @@ describe('signing does the same work whether or not the address has signed', () 
     t = await createTestPlatform();
     const { slug } = await createLetter(t.platform.db, t.clock.now());
     letter = (await t.platform.repositories.letters.findBySlug(slug))!;
-    const prepare = SQLite.prototype.prepare;
-    vi.spyOn(SQLite.prototype, 'prepare').mockImplementation(function (
-      this: SQLite.Database,
-      source: string,
-    ) {
-      traced?.push(source);
-      return prepare.call(this, source);
-    } as typeof prepare);
+    // Statements are prepared once and kept (server/db/statement-cache.ts), so what is traced is every
+    // run of one: Kysely runs each query through all() (reads) or run() (writes).
+    const probe = new SQLite(':memory:');
+    const statement = Object.getPrototypeOf(probe.prepare('select 1')) as SQLite.Statement;
+    probe.close();
+    for (const method of ['all', 'run'] as const) {
+      const original = statement[method];
+      vi.spyOn(statement, method).mockImplementation(function (
+        this: SQLite.Statement,
+        ...parameters: unknown[]
+      ) {
+        traced?.push(this.source);
+        return (original as (...args: unknown[]) => unknown).apply(this, parameters);
+      } as never);
+    }
     // Warms every statement up once, so the traces below compare like with like.
     await service().sign(letter, input('first@example.org'), CONTEXT);
     // And lets it wake the mail worker (see the test on waking).
