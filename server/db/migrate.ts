@@ -17,6 +17,7 @@ import * as signatureInterfaceLanguage from './migrations/2026-12-05T09-signatur
 import * as accountLanguage from './migrations/2026-12-05T10-account-language.js';
 import * as recipientSalutations from './migrations/2026-12-05T11-recipient-salutations.js';
 import * as supporterInterfaceLanguage from './migrations/2026-12-05T12-supporter-interface-language.js';
+import * as signaturesByLetter from './migrations/2026-12-05T14-signatures-by-letter.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05T10-account-language': accountLanguage,
   '2026-12-05T11-recipient-salutations': recipientSalutations,
   '2026-12-05T12-supporter-interface-language': supporterInterfaceLanguage,
+  '2026-12-05T14-signatures-by-letter': signaturesByLetter,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

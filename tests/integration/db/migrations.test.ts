@@ -37,6 +37,7 @@ describe('database setup', () => {
         '2026-12-05T10-account-language',
         '2026-12-05T11-recipient-salutations',
         '2026-12-05T12-supporter-interface-language',
+        '2026-12-05T14-signatures-by-letter',
       ]);
       const tables = sqlite
         .prepare(

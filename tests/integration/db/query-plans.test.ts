@@ -1,11 +1,20 @@
+import { solveChallenge, type Challenge } from 'altcha-lib';
+import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
+import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/tables.js';
 import { LetterRepository } from '../../../server/letters/letter-repository.js';
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
 import { SignatureRepository } from '../../../server/signatures/signature-repository.js';
 import { SessionRepository } from '../../../server/accounts/session-repository.js';
+import { createAccount, loginAs } from '../../support/accounts.js';
 import { createLetter } from '../../support/factories.js';
+import { csrfTokenIn, Visitor } from '../../support/http.js';
+import { sign, signAndConfirm } from '../../support/signing.js';
+import { captureStatements, type CapturedStatement } from '../../support/statement-capture.js';
+import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 import {
   createTempDatabase,
   outboxMessage,
@@ -221,5 +230,147 @@ describe('query plans of the hot queries', () => {
     );
     const plan = planOf(query);
     expect(fullScans(plan, ['sessions']), describePlan(plan)).toEqual([]);
+  });
+});
+
+/**
+ * Plan lines that walk a whole table or a whole index, in any statement. A statement whose plan has none
+ * of these reaches its rows by key, so it costs the same at a million signatures as at ten.
+ */
+function wholeWalks(plan: string[]): string[] {
+  return plan.filter((line) => /^SCAN (?!\(|CONSTANT ROW)/.test(line));
+}
+
+/**
+ * Whole walks that stay small however many signatures and letters there are, and why. Anything else
+ * that walks a table fails the test below.
+ */
+const BOUNDED_WALKS: { line: RegExp; why: string }[] = [
+  {
+    line: /^SCAN abuse_list_entries$/,
+    why: 'the admins’ block and allow lists, read whole to match address ranges in code; they grow by hand, not with signatures',
+  },
+  {
+    line: /^SCAN outbox_messages USING INDEX outbox_messages_claim$/,
+    why: 'a partial index of the messages waiting to be sent, walked in priority order up to the claim’s limit',
+  },
+];
+
+/**
+ * A plan line that reads many rows of a table that grows with signatures, through one of its own
+ * (non-unique) indexes. With a temporary B-tree in the same plan, every one of those rows is sorted
+ * before the first is returned.
+ */
+const READS_SIGNATURE_SIZED_ROWS =
+  /^SEARCH \w+ USING (?:COVERING )?INDEX (?:signatures|outbox_messages|signing_hits|limit_counters)_/;
+
+/**
+ * Every statement that real requests run, captured below the repositories (so a new query cannot be
+ * missed by a hand-picked list): a supporter's page views, signing with and without proof of work,
+ * confirming, withdrawing, the mail worker sending, an admin's export of a letter's signatures.
+ */
+describe('query plans of every statement a journey runs', () => {
+  let t: TestPlatform;
+  let statements: CapturedStatement[];
+  let explain: (statement: CapturedStatement) => string[];
+  let reader: SQLite.Database;
+
+  /** A solved proof of work, from the endpoint the widget uses. */
+  async function solvedProof(): Promise<string> {
+    const response = await request(t.app).get('/altcha/challenge');
+    const challenge = response.body as Challenge;
+    const solution = await solveChallenge({ challenge, deriveKey });
+    return Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
+  }
+
+  beforeAll(async () => {
+    t = await createTestPlatform();
+    const admin = await createAccount(t.platform, 'admin');
+    const { slug } = await createLetter(t.platform.db, t.clock.now(), { slug: 'hot-letter' });
+    await createLetter(t.platform.db, t.clock.now(), { slug: 'another-letter' });
+    const staff = await loginAs(t.app, admin);
+    // The export form page lists every letter for admins: only the export itself is hot.
+    const exportForm = await staff.get('/admin/exports');
+    expect(exportForm.status).toBe(200);
+
+    const capture = captureStatements();
+    try {
+      const visitor = new Visitor(t.app);
+      for (const path of ['/', '/?lang=ko', `/letters/${slug}`, `/letters/${slug}?lang=uk&text=en`])
+        expect((await visitor.get(path)).status).toBe(200);
+      const links = await signAndConfirm(t, visitor, slug);
+      expect((await visitor.get(links.withdraw)).status).toBe(200);
+      expect((await visitor.submit(links.withdraw, links.withdraw, {})).status).toBe(303);
+      // The same address again (the duplicate path), and one with a proof of work (its replay check).
+      await sign(new Visitor(t.app), slug);
+      await sign(new Visitor(t.app), slug, { email: 'proved@example.org', altcha: await solvedProof() });
+      await t.drainOutbox();
+      await t.platform.repositories.outbox.nextDueAt();
+      for (const path of [`/letters/${slug}/check-your-inbox`, `/letters/${slug}/thank-you`])
+        expect((await visitor.get(path)).status).toBe(200);
+      const exported = await staff.agent
+        .post('/admin/exports')
+        .type('form')
+        .send({ letter: slug, status: 'confirmed', format: 'csv', _csrf: csrfTokenIn(exportForm.text) });
+      expect(exported.status).toBe(200);
+    } finally {
+      capture.stop();
+    }
+    statements = capture
+      .statements()
+      .filter((s) => !/^\s*(?:begin|commit|rollback|savepoint|release|pragma)\b/i.test(s.sql));
+    reader = new SQLite(t.config.databasePath, { readonly: true });
+    explain = (statement) =>
+      (
+        reader
+          .prepare(`explain query plan ${statement.sql}`)
+          .all(...(statement.parameters as never[])) as PlanRow[]
+      ).map((row) => row.detail);
+  }, 60_000);
+  afterAll(async () => {
+    reader?.close();
+    await t?.close();
+  });
+
+  it('captures the statements of each part of the journey', () => {
+    const sql = statements.map((s) => s.sql).join('\n');
+    // A capture that lost a part of the journey would pass the checks below for nothing.
+    for (const part of [
+      /from "letters" where "slug" = \?/, // letter page
+      /from "signatures" where "letter_id" = \? and "status" = \?/, // public signatories
+      /insert into "signatures"/, // signing
+      /"limit_counters"|"signing_hits"/, // request and signing limits
+      /"proof_of_work_solutions"/, // proof-of-work replay
+      /insert into "outbox_messages"/, // confirmation enqueue
+      /update outbox_messages\s+set status = 'sending'/, // worker claim
+      /"status" = \? where "id" = \? and "status" = \?|set "updated_at" = \?, "confirmed_at"/, // confirm
+      /"withdrawn_at"/, // withdraw
+      /from "sessions"/, // a signed-in admin
+      /from "signatures" as "s"/, // the export
+    ])
+      expect(sql, String(part)).toMatch(part);
+  });
+
+  it('walks no table or index whole, except the few that stay small by nature', () => {
+    const walks = statements.flatMap((statement) =>
+      wholeWalks(explain(statement))
+        .filter((line) => !BOUNDED_WALKS.some((bounded) => bounded.line.test(line)))
+        .map((line) => `${line}  ←  ${statement.sql.replace(/\s+/g, ' ').slice(0, 160)}`),
+    );
+    expect(walks).toEqual([]);
+  });
+
+  it('never sorts signature-sized rows in a temporary B-tree (the export streams in index order)', () => {
+    const sorts = statements
+      .filter((statement) => !/\blimit\b/i.test(statement.sql))
+      .filter((statement) => {
+        const plan = explain(statement);
+        return (
+          plan.some((line) => READS_SIGNATURE_SIZED_ROWS.test(line)) &&
+          plan.some((line) => /TEMP B-TREE/.test(line))
+        );
+      })
+      .map((statement) => statement.sql.replace(/\s+/g, ' ').slice(0, 200));
+    expect(sorts).toEqual([]);
   });
 });
