@@ -54,6 +54,9 @@ import type { ProofOfWork } from './abuse/proof-of-work.js';
 import { proofOfWorkRoutes } from './abuse/proof-of-work-routes.js';
 import type { SignatureService } from './signatures/signature-service.js';
 import { signatureRoutes } from './signatures/signature-routes.js';
+import { overloadGuard, type LagSource, type RequestsInFlight } from './http/overload.js';
+import type { Metrics } from './metrics/metrics.js';
+import { metricsRoutes, requestMetrics } from './metrics/metrics-routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -90,6 +93,10 @@ export interface AppDeps {
   proofOfWork: ProofOfWork | undefined;
   /** The captured mail viewer, for admins; absent when mail is really sent (SMTP_URL set). */
   mailbox?: MailboxReader;
+  /** What load shedding reads: the event loop's delay and the requests in flight (tests inject both). */
+  load: { lag: LagSource; inFlight: RequestsInFlight };
+  /** Prometheus metrics, served at /metrics when METRICS_TOKEN is set. */
+  metrics: Metrics;
 }
 
 /** Form bodies are small; anything larger is refused with 413 before it is parsed. */
@@ -126,6 +133,19 @@ export function createApp(deps: AppDeps): Express {
   app.set('view engine', 'hbs');
   app.set('views', viewsDir);
 
+  // First of all: an overloaded process refuses new requests before it reads their body or logs them.
+  app.use(
+    overloadGuard({
+      limits: config.overload,
+      lag: deps.load.lag,
+      inFlight: deps.load.inFlight,
+      tFor: (language) => fixedT(deps.i18n, language),
+      onShed: (kind) => deps.metrics.countShed(kind),
+    }),
+  );
+  app.use(requestMetrics(deps.metrics));
+  // Before the request log: a scrape every few seconds is not worth a line each.
+  if (config.metricsToken) app.use(metricsRoutes(deps.metrics, config.metricsToken));
   app.use(localDefaults({ t: fixedT(deps.i18n, DEFAULT_LANGUAGE), publicUrl: config.publicUrl }));
   app.use(
     pinoHttp({

@@ -69,6 +69,9 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SIGNING_LIMIT_BURST: countPerSeconds('SIGNING_LIMIT_BURST').default({ count: 1, seconds: 60 }),
     SIGNING_LIMIT_SUSTAINED: countPerSeconds('SIGNING_LIMIT_SUSTAINED').default({ count: 5, seconds: 300 }),
+    OVERLOAD_MAX_LAG_MS: wholeNumber('OVERLOAD_MAX_LAG_MS', 0, 60_000).default(40),
+    OVERLOAD_MAX_IN_FLIGHT: wholeNumber('OVERLOAD_MAX_IN_FLIGHT', 0, 100_000).default(64),
+    METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   })
   .refine(
     (v) =>
@@ -122,6 +125,10 @@ export interface Config {
     readonly burst: { readonly count: number; readonly seconds: number };
     readonly sustained: { readonly count: number; readonly seconds: number };
   };
+  /** Load shedding: past either limit new requests get a 503 with Retry-After (0 switches that limit off). */
+  readonly overload: { readonly maxLagMs: number; readonly maxInFlight: number };
+  /** The bearer token that opens /metrics; unset: /metrics does not exist (404). */
+  readonly metricsToken: string | undefined;
 }
 
 /** The domain of "Name <user@domain>" or "user@domain". */
@@ -176,5 +183,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     proofOfWork: v.PROOF_OF_WORK,
     logLevel: v.LOG_LEVEL,
     signingLimits: { burst: v.SIGNING_LIMIT_BURST, sustained: v.SIGNING_LIMIT_SUSTAINED },
+    overload: { maxLagMs: v.OVERLOAD_MAX_LAG_MS, maxInFlight: v.OVERLOAD_MAX_IN_FLIGHT },
+    metricsToken: v.METRICS_TOKEN,
   });
 }

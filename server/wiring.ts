@@ -48,6 +48,8 @@ import { MailLinks } from './mail/mail-links.js';
 import { PlatformMail } from './mail/platform-mail.js';
 import { ReviewNoticeMail } from './mail/review-notice-mail.js';
 import { CapturedMailEraser } from './mail/captured-mail-eraser.js';
+import { EventLoopLag, RequestsInFlight } from './http/overload.js';
+import { Metrics } from './metrics/metrics.js';
 import { readSeedLetters } from '../seeds/seed-loader.js';
 import { AccountService } from './accounts/account-service.js';
 import { LoginThrottleRepository } from './accounts/login-throttle-repository.js';
@@ -463,8 +465,31 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     logger.child({ component: 'scheduler' }),
   );
 
+  // Load shedding's view of the event loop, and the requests it admitted; /metrics reads both.
+  const lag = new EventLoopLag().start();
+  const inFlight = new RequestsInFlight();
+  const metrics = new Metrics({
+    queue: async () => {
+      const [counts, oldestWaitingSince] = await Promise.all([
+        outbox.countsNotSent(),
+        outbox.oldestWaitingSince(),
+      ]);
+      return { byStatus: counts.byStatus, oldestWaitingSince };
+    },
+    // From the database, not a counter in this process: the figures hold with several web processes.
+    signatures: async () => ({
+      received: await signatures.receivedTotal(),
+      confirmed: await letters.confirmedTotal(),
+    }),
+    lagMs: () => lag.lagMs(),
+    signingInFlight: () => inFlight.count('signing'),
+    now: () => clock.now(),
+  });
+
   const appDeps: AppDeps = {
     limits,
+    load: { lag, inFlight },
+    metrics,
     config,
     logger,
     i18n,
@@ -532,6 +557,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     appDeps,
     worker,
     async shutdown() {
+      lag.stop();
       await scheduler.stop();
       await worker?.stop();
       await compileWorker.close();

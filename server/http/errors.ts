@@ -26,7 +26,7 @@ function toAppError(error: unknown): AppError | undefined {
 const escapeHtml = Handlebars.Utils.escapeExpression;
 
 /** The error page without the view engine: what is shown when the error page itself cannot be rendered. */
-function plainErrorPage(language: string, title: string, message: string, home: string): string {
+export function plainErrorPage(language: string, title: string, message: string, home: string): string {
   return `<!doctype html><html lang="${escapeHtml(language)}"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/">${escapeHtml(home)}</a></p></main></body></html>`;
 }
 

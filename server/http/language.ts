@@ -12,7 +12,7 @@ import {
 } from '../lib/i18n.js';
 
 /** The cookie that remembers the language a reader chose with the switcher. */
-const LANGUAGE_COOKIE = 'us_lang';
+export const LANGUAGE_COOKIE = 'us_lang';
 const A_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 
 /** Where the interface language of a request came from; it says which request headers the page varies by. */
@@ -48,7 +48,11 @@ export function fromAcceptLanguage(header: string | undefined): InterfaceLanguag
 }
 
 /** The interface language of a request: `?lang=`, then the us_lang cookie, then Accept-Language, then the default. */
-function chooseLanguage(request: { query: unknown; cookie: unknown; acceptLanguage: string | undefined }): {
+export function chooseLanguage(request: {
+  query: unknown;
+  cookie: unknown;
+  acceptLanguage: string | undefined;
+}): {
   language: InterfaceLanguage;
   source: LanguageSource;
 } {

@@ -267,6 +267,15 @@ export class LetterRepository {
       .execute();
   }
 
+  /** Confirmed signatures on every letter, from the letters' counters (one row per letter, never a count of rows). */
+  async confirmedTotal(): Promise<number> {
+    const row = await this.db
+      .selectFrom('letters')
+      .select((eb) => eb.fn.sum<number>('signature_count').as('total'))
+      .executeTakeFirst();
+    return Number(row?.total ?? 0);
+  }
+
   /** Confirmed signatures per country, most first (countries at zero left out). */
   async countryCounts(letterId: number): Promise<{ code: string; count: number }[]> {
     const rows = await this.db

@@ -579,6 +579,20 @@ export class OutboxRepository {
     return row?.oldest ? new Date(row.oldest as string) : undefined;
   }
 
+  /**
+   * Messages waiting to go (queued, retrying, sending) and failed, by status: read on every /metrics
+   * scrape, so it walks only those statuses in the (status, next_attempt_at) index, never the sent ones.
+   */
+  async countsNotSent(): Promise<OutboxCounts> {
+    const rows = await this.db
+      .selectFrom('outbox_messages')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('status', 'in', ['queued', 'retrying', 'sending', 'failed'])
+      .groupBy('status')
+      .execute();
+    return { byStatus: Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])) };
+  }
+
   /** Messages in one status, most recently changed first, for the admin's queue page. */
   async listByStatus(status: OutboxStatus, limit: number): Promise<OutboxListItem[]> {
     const rows = await this.db

@@ -468,6 +468,18 @@ export class SignatureRepository {
   }
 
   /**
+   * Signatures ever received, in every status, by every process: ids only grow (AUTOINCREMENT, rows are
+   * anonymised, never deleted), so the highest is a counter that /metrics reads from the primary key.
+   */
+  async receivedTotal(): Promise<number> {
+    const row = await this.db
+      .selectFrom('signatures')
+      .select((eb) => eb.fn.max('id').as('last'))
+      .executeTakeFirst();
+    return Number(row?.last ?? 0);
+  }
+
+  /**
    * Signatures whose letter has been closed since before `closedBefore` and that still hold a person:
    * retention takes them in batches of `limit`.
    */

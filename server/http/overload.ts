@@ -1,0 +1,203 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { Request, RequestHandler, Response } from 'express';
+import { INTERFACE_LANGUAGES, type InterfaceLanguage, type TFunction } from '../lib/i18n.js';
+import { plainErrorPage } from './errors.js';
+import { chooseLanguage, LANGUAGE_COOKIE } from './language.js';
+
+/**
+ * What a request costs when the process is busy. Signing POSTs are the expensive ones (limits, screens,
+ * a transaction, an e-mail queued); the health check and /metrics are never shed: a busy process is not a
+ * dead one, and a probe that got a 503 would have it restarted mid-surge, losing the signings in flight,
+ * while the operator's scrape is how the surge is seen at all. Both cost next to nothing.
+ */
+export type RequestKind = 'signing' | 'other' | 'exempt';
+
+/** The load a request meets as it arrives. */
+export interface LoadState {
+  kind: RequestKind;
+  /** The event loop's recent delay, in milliseconds (EventLoopLag). */
+  lagMs: number;
+  /** Requests of the same kind already admitted and not yet answered. */
+  inFlight: number;
+}
+
+/** Past either limit, new requests are refused; 0 switches a limit off. */
+export interface ShedLimits {
+  /** Event-loop delay past which every new request (but the exempt) is refused. */
+  maxLagMs: number;
+  /** Signing POSTs in flight past which another is refused. */
+  maxInFlight: number;
+}
+
+/** Whether to refuse a new request now, rather than queue it behind work the process cannot keep up with. */
+export function shouldShed(state: LoadState, limits: ShedLimits): boolean {
+  if (state.kind === 'exempt') return false;
+  if (limits.maxLagMs > 0 && state.lagMs > limits.maxLagMs) return true;
+  return state.kind === 'signing' && limits.maxInFlight > 0 && state.inFlight >= limits.maxInFlight;
+}
+
+// Express matches routes case-insensitively and with or without a trailing slash: so does this.
+const SIGNING_PATH = /^\/letters\/[^/]+\/sign\/?$/i;
+const EXEMPT_PATHS = new Set(['/healthz', '/metrics']);
+
+/** The kind of a request, by its method and path, before anything of it is read. */
+export function requestKind(method: string, path: string): RequestKind {
+  if (EXEMPT_PATHS.has(path.toLowerCase().replace(/\/$/, ''))) return 'exempt';
+  return method === 'POST' && SIGNING_PATH.test(path) ? 'signing' : 'other';
+}
+
+/** Requests admitted and not yet answered, by kind: the shedding's cap reads it, /metrics shows it. */
+export class RequestsInFlight {
+  private readonly counts: Record<RequestKind, number> = { signing: 0, other: 0, exempt: 0 };
+
+  /** How many of this kind are being answered now. */
+  count(kind: RequestKind): number {
+    return this.counts[kind];
+  }
+
+  /** Counts a request from now until its response is finished or its connection closed. */
+  track(kind: RequestKind, res: Response): void {
+    this.counts[kind] += 1;
+    // 'close' comes once per response, after it is sent or when the client went away first.
+    res.once('close', () => {
+      this.counts[kind] -= 1;
+    });
+  }
+}
+
+/** The event loop's delay, read in short windows (toobusy-style), from perf_hooks' own monitor. */
+export interface LagSource {
+  /** The worst delay in the last window, in milliseconds. */
+  lagMs(): number;
+}
+
+const RESOLUTION_MS = 10;
+const WINDOW_MS = 100;
+
+/**
+ * Samples the event loop's delay every WINDOW_MS. The monitor's timer fires every RESOLUTION_MS: how late
+ * it fired is how long a request arriving now waits before any of its code runs. The worst delay of the
+ * last full window and of the one in progress both count, so a long block is seen as soon as it ends
+ * and stops counting one window after the loop is quick again. Long-lived: wiring stops it at shutdown.
+ */
+export class EventLoopLag implements LagSource {
+  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  private timer: NodeJS.Timeout | undefined;
+  private lastWindowMs = 0;
+
+  /** Starts watching; the timer never keeps the process alive. */
+  start(): this {
+    this.histogram.enable();
+    this.timer = setInterval(() => {
+      this.lastWindowMs = this.currentWindowMs();
+      this.histogram.reset();
+    }, WINDOW_MS).unref();
+    return this;
+  }
+
+  lagMs(): number {
+    return Math.max(this.lastWindowMs, this.currentWindowMs());
+  }
+
+  /** Stops the timer and the monitor. */
+  stop(): void {
+    clearInterval(this.timer);
+    this.histogram.disable();
+  }
+
+  private currentWindowMs(): number {
+    // The histogram records each timer's whole interval, in nanoseconds: the delay is what exceeds it.
+    return this.histogram.count === 0 ? 0 : Math.max(0, this.histogram.max / 1e6 - RESOLUTION_MS);
+  }
+}
+
+/** A refusal, ready to write: the same bytes for every refused request in one language. */
+interface PreparedRefusal {
+  html: Buffer;
+  json: Buffer;
+}
+
+/**
+ * Seconds a client is asked to wait. Short, because a surge's peaks are short, but not so short that
+ * clients that honour it come back in a wave before the queue has drained.
+ */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** The 503 page and JSON error in each interface language, made once when the app is built. */
+function prepareRefusals(tFor: (language: InterfaceLanguage) => TFunction): Map<string, PreparedRefusal> {
+  return new Map(
+    INTERFACE_LANGUAGES.map((language) => {
+      const t = tFor(language);
+      const title = t('errors.titles.503');
+      const message = t('errors.overloaded');
+      return [
+        language,
+        {
+          html: Buffer.from(plainErrorPage(language, title, message, t('errors.goHome'))),
+          // The one error shape, as renderError writes it for clients that ask for JSON.
+          json: Buffer.from(JSON.stringify({ error: { status: 503, code: 'overloaded', message } })),
+        },
+      ];
+    }),
+  );
+}
+
+const LANGUAGE_COOKIE_VALUE = new RegExp(`(?:^|;\\s*)${LANGUAGE_COOKIE}=([^;]*)`);
+
+/** The us_lang cookie, read from the raw header: shedding runs before the cookie parser. */
+function languageCookie(header: string | undefined): string | undefined {
+  return header ? LANGUAGE_COOKIE_VALUE.exec(header)?.[1] : undefined;
+}
+
+function refuse(req: Request, res: Response, refusals: Map<string, PreparedRefusal>): void {
+  const { language } = chooseLanguage({
+    query: req.query.lang,
+    cookie: languageCookie(req.headers.cookie),
+    acceptLanguage: req.headers['accept-language'],
+  });
+  const refusal = refusals.get(language)!;
+  const json = req.accepts(['html', 'json']) === 'json';
+  const body = json ? refusal.json : refusal.html;
+  // Written directly: no view, no ETag, no middleware; the page has no script, style or image to load.
+  res.writeHead(503, {
+    'Content-Type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
+    'Content-Length': body.length,
+    'Content-Language': language,
+    'Cache-Control': 'no-store',
+    'Retry-After': String(RETRY_AFTER_SECONDS),
+    'Content-Security-Policy':
+      "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+export interface OverloadOptions {
+  limits: ShedLimits;
+  lag: LagSource;
+  inFlight: RequestsInFlight;
+  /** A fixed `t` per language, for the refusal page made once. */
+  tFor: (language: InterfaceLanguage) => TFunction;
+  /** Hears every refusal (the metrics count them). */
+  onShed?: (kind: RequestKind) => void;
+}
+
+/**
+ * The first middleware: refuses a new request with 503 and Retry-After when the process is overloaded,
+ * before its body is read or any other work is done for it. A request it admits is counted in flight
+ * and never refused later, whatever the load becomes while it is answered.
+ */
+export function overloadGuard(options: OverloadOptions): RequestHandler {
+  const refusals = prepareRefusals(options.tFor);
+  return (req, res, next) => {
+    const kind = requestKind(req.method, req.path);
+    const state = { kind, lagMs: options.lag.lagMs(), inFlight: options.inFlight.count(kind) };
+    if (shouldShed(state, options.limits)) {
+      options.onShed?.(kind);
+      return refuse(req, res, refusals);
+    }
+    options.inFlight.track(kind, res);
+    next();
+  };
+}

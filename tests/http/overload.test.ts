@@ -1,0 +1,174 @@
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Response } from 'express';
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../server/app.js';
+import { RequestsInFlight } from '../../server/http/overload.js';
+import { fixedT, INTERFACE_LANGUAGES } from '../../server/lib/i18n.js';
+import { createLetter, signingForm } from '../support/factories.js';
+import { Visitor } from '../support/http.js';
+import { rowCounts } from '../support/signing.js';
+import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+const METRICS_TOKEN = 'metrics-token-for-the-overload-tests';
+
+/** A response that stays open until the test closes it: a signing admitted and still being answered. */
+function heldResponse(): EventEmitter {
+  return new EventEmitter();
+}
+
+describe('load shedding', () => {
+  let t: TestPlatform;
+  let lagMs: number;
+  let inFlight: RequestsInFlight;
+  let app: ReturnType<typeof createApp>;
+  let slug: string;
+
+  beforeEach(async () => {
+    t = await createTestPlatform({
+      env: { OVERLOAD_MAX_LAG_MS: '50', OVERLOAD_MAX_IN_FLIGHT: '2', METRICS_TOKEN },
+    });
+    lagMs = 0;
+    inFlight = new RequestsInFlight();
+    // The event loop's delay and the requests in flight are injected: no real load in a test.
+    app = createApp({ ...t.platform.appDeps, load: { lag: { lagMs: () => lagMs }, inFlight } });
+    ({ slug } = await createLetter(t.platform.db, t.clock.now()));
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('answers as usual while the event loop keeps up', async () => {
+    lagMs = 50;
+    const page = await request(app).get(`/letters/${slug}`);
+    expect(page.status).toBe(200);
+    expect(page.headers['retry-after']).toBeUndefined();
+  });
+
+  it('refuses new requests with a translated 503 page, Retry-After and no-store once the loop lags', async () => {
+    lagMs = 51;
+    const asked = {
+      en: (r: request.Test) => r,
+      ko: (r: request.Test) => r.query({ lang: 'ko' }),
+      uk: (r: request.Test) => r.set('Cookie', 'us_lang=uk'),
+    };
+    for (const language of INTERFACE_LANGUAGES) {
+      const t503 = fixedT(t.platform.i18n, language);
+      const refused = await asked[language](request(app).get(`/letters/${slug}`).set('Accept', 'text/html'));
+      expect(refused.status).toBe(503);
+      expect(refused.headers['retry-after']).toBe('5');
+      expect(refused.headers['cache-control']).toBe('no-store');
+      expect(refused.headers['content-language']).toBe(language);
+      expect(refused.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(refused.text).toContain(`<html lang="${language}">`);
+      expect(refused.text).toContain(t503('errors.titles.503'));
+      expect(refused.text).toContain(t503('errors.overloaded'));
+      expect(refused.headers['set-cookie']).toBeUndefined();
+    }
+    const korean = await request(app).get('/').set('Accept-Language', 'ko-KR,ko;q=0.9');
+    expect(korean.status).toBe(503);
+    expect(korean.headers['content-language']).toBe('ko');
+  });
+
+  it('refuses in the one error shape to a client that asks for JSON', async () => {
+    lagMs = 1_000;
+    const refused = await request(app).get('/').set('Accept', 'application/json');
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('5');
+    expect(refused.body).toEqual({
+      error: { status: 503, code: 'overloaded', message: fixedT(t.platform.i18n, 'en')('errors.overloaded') },
+    });
+  });
+
+  it('refuses a signing before its body is read, and stores nothing', async () => {
+    lagMs = 1_000;
+    // A body past the form limit would be a 413 if it were read at all.
+    const refused = await request(app)
+      .post(`/letters/${slug}/sign`)
+      .type('form')
+      .send({ ...signingForm(), filler: 'x'.repeat(100_000) });
+    expect(refused.status).toBe(503);
+    expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
+  });
+
+  it('keeps answering the health check and the metrics when it refuses everything else', async () => {
+    lagMs = 1_000;
+    expect((await request(app).get('/healthz')).status).toBe(200);
+    const scrape = await request(app).get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`);
+    expect(scrape.status).toBe(200);
+    expect(scrape.text).toContain('undersigned_shed_event_loop_lag_seconds');
+  });
+
+  it('caps the signings in flight, refuses only signings past the cap, and counts every refusal', async () => {
+    const held = [heldResponse(), heldResponse()];
+    for (const res of held) inFlight.track('signing', res as unknown as Response);
+
+    const visitor = new Visitor(app);
+    const refused = await visitor.submit(`/letters/${slug}`, `/letters/${slug}/sign`, signingForm());
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('5');
+    expect((await visitor.get(`/letters/${slug}`)).status).toBe(200);
+
+    held[0]!.emit('close');
+    const admitted = await visitor.submit(`/letters/${slug}`, `/letters/${slug}/sign`, signingForm());
+    expect(admitted.status).toBe(303);
+    // The admitted signing is answered and no longer counted; the one still held is.
+    expect(inFlight.count('signing')).toBe(1);
+
+    const scrape = await request(app).get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`);
+    expect(scrape.text).toContain('undersigned_http_shed_total{kind="signing"} 1');
+  });
+
+  it('never cuts off a signing it admitted, however loaded the process becomes while it is answered', async () => {
+    const server = http.createServer(app).listen(0, '127.0.0.1');
+    try {
+      await new Promise((resolve) => server.once('listening', resolve));
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      // A browser's visit first: the page's cookies and, while the form carries one, its CSRF token.
+      const page = await fetch(`${base}/letters/${slug}`);
+      const html = await page.text();
+      const cookie = page.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
+      const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+      const body = new URLSearchParams({ ...signingForm(), ...(token ? { _csrf: token } : {}) }).toString();
+
+      const answer = new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+        const req = http.request(`${base}/letters/${slug}/sign`, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            'Content-Length': Buffer.byteLength(body),
+            Cookie: cookie,
+            Origin: base,
+            'Sec-Fetch-Site': 'same-origin',
+          },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve({ status: res.statusCode!, location: res.headers.location });
+        });
+        req.on('error', reject);
+        // Half the body: the request is admitted on its headers and waits for the rest.
+        req.write(body.slice(0, 20));
+        const rest = () => {
+          if (inFlight.count('signing') === 0) return setTimeout(rest, 5);
+          lagMs = 10_000;
+          req.end(body.slice(20));
+        };
+        rest();
+      });
+
+      expect(await answer).toEqual({ status: 303, location: `/letters/${slug}/check-your-inbox` });
+      expect((await rowCounts(t.platform.db)).signatures).toBe(1);
+      expect(inFlight.count('signing')).toBe(0);
+      // A new request meets the load the admitted one was spared.
+      expect((await fetch(`${base}/letters/${slug}`)).status).toBe(503);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
