@@ -466,7 +466,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   );
 
   // Load shedding's view of the event loop, and the requests it admitted; /metrics reads both.
-  const lag = new EventLoopLag().start();
+  const lag = new EventLoopLag();
   const inFlight = new RequestsInFlight();
   const metrics = new Metrics({
     queue: async () => {

@@ -29,11 +29,22 @@ export interface ShedLimits {
   maxInFlight: number;
 }
 
+/**
+ * The share of new requests to refuse now, from 0 to 1. Past the signing cap, every signing. Past the lag
+ * limit, a share that grows with the lag (toobusy's rule): none at the limit, all at twice it. A lone
+ * pause (a garbage collection, a checkpoint) just past the limit turns few people away, a loop that keeps
+ * falling behind turns away all the excess.
+ */
+export function shedShare(state: LoadState, limits: ShedLimits): number {
+  if (state.kind === 'exempt') return 0;
+  if (state.kind === 'signing' && limits.maxInFlight > 0 && state.inFlight >= limits.maxInFlight) return 1;
+  if (limits.maxLagMs <= 0 || state.lagMs <= limits.maxLagMs) return 0;
+  return Math.min(1, (state.lagMs - limits.maxLagMs) / limits.maxLagMs);
+}
+
 /** Whether to refuse a new request now, rather than queue it behind work the process cannot keep up with. */
-export function shouldShed(state: LoadState, limits: ShedLimits): boolean {
-  if (state.kind === 'exempt') return false;
-  if (limits.maxLagMs > 0 && state.lagMs > limits.maxLagMs) return true;
-  return state.kind === 'signing' && limits.maxInFlight > 0 && state.inFlight >= limits.maxInFlight;
+export function shouldShed(state: LoadState, limits: ShedLimits, random: number = Math.random()): boolean {
+  return random < shedShare(state, limits);
 }
 
 // Express matches routes case-insensitively and with or without a trailing slash: so does this.
@@ -78,31 +89,35 @@ const WINDOW_MS = 100;
  * Samples the event loop's delay every WINDOW_MS. The monitor's timer fires every RESOLUTION_MS: how late
  * it fired is how long a request arriving now waits before any of its code runs. The worst delay of the
  * last full window and of the one in progress both count, so a long block is seen as soon as it ends
- * and stops counting one window after the loop is quick again. Long-lived: wiring stops it at shutdown.
+ * and stops counting one window after the loop is quick again. Watching starts with the first reading
+ * (the first request), so the start's own work (migrations, seeding) is not taken for load.
+ * Long-lived: wiring stops it at shutdown.
  */
 export class EventLoopLag implements LagSource {
   private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private lastWindowMs = 0;
 
-  /** Starts watching; the timer never keeps the process alive. */
-  start(): this {
+  lagMs(): number {
+    if (!this.timer && !this.stopped) this.start();
+    return Math.max(this.lastWindowMs, this.currentWindowMs());
+  }
+
+  /** Stops the timer and the monitor for good. */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.histogram.disable();
+  }
+
+  private start(): void {
     this.histogram.enable();
+    // The timer never keeps the process alive.
     this.timer = setInterval(() => {
       this.lastWindowMs = this.currentWindowMs();
       this.histogram.reset();
     }, WINDOW_MS).unref();
-    return this;
-  }
-
-  lagMs(): number {
-    return Math.max(this.lastWindowMs, this.currentWindowMs());
-  }
-
-  /** Stops the timer and the monitor. */
-  stop(): void {
-    clearInterval(this.timer);
-    this.histogram.disable();
   }
 
   private currentWindowMs(): number {

@@ -1,29 +1,43 @@
 import { describe, expect, it } from 'vitest';
-import { requestKind, shouldShed, type LoadState } from '../../../server/http/overload.js';
+import {
+  EventLoopLag,
+  requestKind,
+  shedShare,
+  shouldShed,
+  type LoadState,
+} from '../../../server/http/overload.js';
 
 const limits = { maxLagMs: 40, maxInFlight: 8 };
 const calm: LoadState = { kind: 'other', lagMs: 0, inFlight: 0 };
 
 describe('shouldShed', () => {
   it('admits requests while the event loop is quick and few signings are in flight', () => {
-    expect(shouldShed(calm, limits)).toBe(false);
-    expect(shouldShed({ kind: 'signing', lagMs: 40, inFlight: 7 }, limits)).toBe(false);
+    expect(shedShare(calm, limits)).toBe(0);
+    expect(shedShare({ kind: 'signing', lagMs: 40, inFlight: 7 }, limits)).toBe(0);
   });
 
-  it('refuses every kind but the exempt once the event loop lags past the limit', () => {
-    expect(shouldShed({ ...calm, lagMs: 41 }, limits)).toBe(true);
-    expect(shouldShed({ kind: 'signing', lagMs: 41, inFlight: 0 }, limits)).toBe(true);
-    expect(shouldShed({ kind: 'exempt', lagMs: 10_000, inFlight: 10_000 }, limits)).toBe(false);
+  it('refuses a share of new requests that grows with the lag past the limit, all at twice the limit', () => {
+    expect(shedShare({ ...calm, lagMs: 40 }, limits)).toBe(0);
+    expect(shedShare({ ...calm, lagMs: 50 }, limits)).toBe(0.25);
+    expect(shedShare({ kind: 'signing', lagMs: 60, inFlight: 0 }, limits)).toBe(0.5);
+    expect(shedShare({ ...calm, lagMs: 80 }, limits)).toBe(1);
+    expect(shedShare({ ...calm, lagMs: 10_000 }, limits)).toBe(1);
+    expect(shouldShed({ ...calm, lagMs: 50 }, limits, 0.2)).toBe(true);
+    expect(shouldShed({ ...calm, lagMs: 50 }, limits, 0.3)).toBe(false);
+  });
+
+  it('never refuses the exempt, whatever the load', () => {
+    expect(shouldShed({ kind: 'exempt', lagMs: 10_000, inFlight: 10_000 }, limits, 0)).toBe(false);
   });
 
   it('refuses a signing once as many are in flight as the cap allows, and only signings', () => {
-    expect(shouldShed({ kind: 'signing', lagMs: 0, inFlight: 8 }, limits)).toBe(true);
-    expect(shouldShed({ kind: 'other', lagMs: 0, inFlight: 8 }, limits)).toBe(false);
+    expect(shedShare({ kind: 'signing', lagMs: 0, inFlight: 8 }, limits)).toBe(1);
+    expect(shedShare({ kind: 'other', lagMs: 0, inFlight: 8 }, limits)).toBe(0);
   });
 
   it('switches a limit off at 0', () => {
     const off = { maxLagMs: 0, maxInFlight: 0 };
-    expect(shouldShed({ kind: 'signing', lagMs: 10_000, inFlight: 10_000 }, off)).toBe(false);
+    expect(shedShare({ kind: 'signing', lagMs: 10_000, inFlight: 10_000 }, off)).toBe(0);
   });
 });
 
@@ -45,5 +59,21 @@ describe('requestKind', () => {
     expect(requestKind('GET', '/healthz')).toBe('exempt');
     expect(requestKind('GET', '/metrics')).toBe('exempt');
     expect(requestKind('GET', '/HEALTHZ/')).toBe('exempt');
+  });
+});
+
+describe('EventLoopLag', () => {
+  it('sees a blocked event loop as soon as it runs again, from its first reading on', async () => {
+    const lag = new EventLoopLag();
+    try {
+      expect(lag.lagMs()).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const until = Date.now() + 150;
+      while (Date.now() < until);
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      expect(lag.lagMs()).toBeGreaterThan(100);
+    } finally {
+      lag.stop();
+    }
   });
 });
