@@ -56,6 +56,7 @@ const schema = z
       .default(1),
     RETENTION_MONTHS: wholeNumber('RETENTION_MONTHS', 1, 120).default(6),
     MAIL_GIVE_UP_HOURS: wholeNumber('MAIL_GIVE_UP_HOURS', 1, 24 * 30).default(120),
+    MAIL_LEASE_SECONDS: wholeNumber('MAIL_LEASE_SECONDS', 3, 600).default(30),
     BOUNCE_ADDRESS: z.email({ error: 'BOUNCE_ADDRESS must be an e-mail address' }).optional(),
     BOUNCE_SMTP_PORT: wholeNumber('BOUNCE_SMTP_PORT', 1, 65535).optional(),
     DKIM_DOMAIN: z.string().min(3).optional(),
@@ -107,6 +108,8 @@ export interface Config {
   readonly retentionMonths: number;
   /** A temporary failure becomes final after this long. */
   readonly mailGiveUpMs: number;
+  /** How long a worker's claim holds unless its heartbeat renews it: a dead worker's mail waits about this long. */
+  readonly mailLeaseMs: number;
   /** Base of the per-message return paths (VERP): bounces come back to bounces+m<id>-<tag>@domain. */
   readonly bounceAddress: string;
   /** When set, an SMTP listener on this port takes bounces routed from a real mail server. */
@@ -169,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mailDomainConnections: v.MAIL_DOMAIN_CONNECTIONS,
     mailDomainRate: v.MAIL_DOMAIN_RATE,
     mailGiveUpMs: v.MAIL_GIVE_UP_HOURS * 3_600_000,
+    mailLeaseMs: v.MAIL_LEASE_SECONDS * 1_000,
     retentionMonths: v.RETENTION_MONTHS,
     bounceAddress: (v.BOUNCE_ADDRESS ?? `bounces@${addressDomain(v.MAIL_FROM)}`).toLowerCase(),
     bounceSmtpPort: v.BOUNCE_SMTP_PORT,

@@ -231,6 +231,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
           clock,
           logger: logger.child({ component: 'mail-worker' }),
           workerId: `worker-${process.pid}-${randomBytes(3).toString('hex')}`,
+          leaseMs: config.mailLeaseMs,
           policy: { ...DEFAULT_RETRY_POLICY, giveUpAfterMs: config.mailGiveUpMs },
           politeness: {
             connectionsPerDomain: config.mailDomainConnections,

@@ -5,8 +5,8 @@ import type { OutboxAttachment, OutboxMessage } from '../outbox/outbox.js';
 import type { ComposedMail, MailSender } from '../outbox/outbox-worker.js';
 
 /**
- * Shorter than the worker's lease (5 min), so a hung server fails the attempt before the claim
- * expires and another worker takes the message over.
+ * How long a hung server may hold one attempt before it fails and is retried later. The worker's
+ * heartbeat keeps the claim meanwhile, so these need not be shorter than the lease.
  */
 export const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 };
 

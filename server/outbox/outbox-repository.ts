@@ -10,6 +10,7 @@ import {
   type OutboxMessage,
   type OutboxStatus,
 } from './outbox.js';
+import { leaseEnd } from './lease.js';
 
 type ContentRow = Selectable<OutboxContentsTable>;
 
@@ -197,6 +198,44 @@ export class OutboxRepository {
   }
 
   /**
+   * A live worker's heartbeat: extends the lease of every message it holds, in one statement, so its
+   * claims never expire however long a send takes; returns how many it holds. A claim already taken
+   * over (the worker stalled past its lease) is no longer its own and is left alone.
+   */
+  async renewClaims(workerId: string, now: Date, leaseMs: number): Promise<number> {
+    const result = await this.db
+      .updateTable('outbox_messages')
+      .set({ lease_expires_at: leaseEnd(now, leaseMs).toISOString() })
+      .where('status', '=', 'sending')
+      .where('claimed_by', '=', workerId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Gives back claims of this worker whose sends it will not finish (it is stopping): due now for any
+   * worker, the attempt counted. Only its own claims, and only while still "sending".
+   */
+  async releaseClaims(workerId: string, ids: readonly number[], now: Date): Promise<number> {
+    if (ids.length === 0) return 0;
+    const at = now.toISOString();
+    const result = await this.db
+      .updateTable('outbox_messages')
+      .set({
+        status: 'retrying',
+        claimed_by: null,
+        lease_expires_at: null,
+        next_attempt_at: at,
+        updated_at: at,
+      })
+      .where('id', 'in', ids)
+      .where('status', '=', 'sending')
+      .where('claimed_by', '=', workerId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
    * Claims up to `limit` due messages in priority order, at most `perDomain` to one domain and none to
    * the domains this worker is busy with, in one statement, so two workers never hold the same
    * message. Each claim counts as an attempt.
@@ -213,7 +252,7 @@ export class OutboxRepository {
     options: ClaimOptions = { perDomain: limit, excludeDomains: [] },
   ): Promise<OutboxMessage[]> {
     const at = now.toISOString();
-    const leaseExpiresAt = new Date(now.getTime() + leaseMs).toISOString();
+    const leaseExpiresAt = leaseEnd(now, leaseMs).toISOString();
     const window = Math.max(limit, options.window ?? Math.max(200, limit * 10));
     const excluded =
       options.excludeDomains.length > 0

@@ -16,6 +16,7 @@ import {
   withoutAddresses,
 } from './outbox.js';
 import type { OutboxRepository } from './outbox-repository.js';
+import { DEFAULT_LEASE_MS, renewEveryMs } from './lease.js';
 
 /** A message composed into the exact bytes that will be handed to SMTP. */
 export interface ComposedMail {
@@ -49,8 +50,13 @@ export interface OutboxWorkerOptions {
   clock: Clock;
   logger: Logger;
   workerId: string;
-  /** How long a claim holds; longer than any SMTP timeout, so a live send is never taken over. */
+  /**
+   * How long a claim holds unless renewed. The worker renews its claims every third of it while it
+   * lives, so a live send is never taken over and a dead worker's claims come back within about one lease.
+   */
   leaseMs?: number;
+  /** On stop, how long sends already talking to SMTP may take to finish before their claims are released. */
+  stopGraceMs?: number;
   /** Messages claimed at once, and sends kept in flight by the running loop. */
   batchSize?: number;
   /** The longest the worker sleeps before looking again, even if nothing woke it. */
@@ -67,13 +73,18 @@ export interface OutboxWorkerOptions {
   onFinished?: (messageId: number, status: 'sent' | 'failed') => void;
 }
 
+/** Thrown in place of a send that a stopping worker no longer starts (its claim was given back). */
+class SendAbandoned extends Error {}
+
 /**
- * The mail worker: claims due messages with a lease, sends them politely per domain, records the reply.
- * At-least-once: a worker that dies mid-send leaves a claim that expires, and the message is sent again
- * with the same Message-ID, so receivers can recognise the duplicate.
+ * The mail worker: claims due messages with a short lease that a heartbeat renews while it lives, sends
+ * them politely per domain, records the reply. At-least-once: a worker that dies mid-send stops
+ * renewing, its claims expire within a lease, and the message is sent again with the same Message-ID,
+ * so receivers can recognise the duplicate.
  */
 export class OutboxWorker {
   private readonly leaseMs: number;
+  private readonly stopGraceMs: number;
   private readonly batchSize: number;
   private readonly pollMs: number;
   private readonly policy: RetryPolicy;
@@ -86,9 +97,17 @@ export class OutboxWorker {
   /** Set by wake(): something changed since the loop last looked, so it must not go to sleep. */
   private woken = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The messages this worker holds, from claim until their outcome is recorded, and whether SMTP has them yet. */
+  private readonly held = new Map<number, 'waiting' | 'sending'>();
+  /** Set while stopping: no send starts any more; what has not started is given back. */
+  private abandoning = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: OutboxWorkerOptions) {
-    this.leaseMs = options.leaseMs ?? 5 * 60_000;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.stopGraceMs = options.stopGraceMs ?? 5_000;
     this.batchSize = options.batchSize ?? 20;
     this.pollMs = options.pollMs ?? 5_000;
     this.policy = options.policy ?? DEFAULT_RETRY_POLICY;
@@ -96,11 +115,37 @@ export class OutboxWorker {
     this.gate = new DomainGate(options.politeness ?? DEFAULT_POLITENESS);
   }
 
-  /** Starts the loop in the background. */
+  /** Starts the loop and the heartbeat in the background. */
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.abandoning = false;
+    this.stopping = undefined;
+    this.beat();
+    this.heartbeat = setInterval(() => this.beat(), renewEveryMs(this.leaseMs));
+    // The loop's own timers keep the process alive; the heartbeat alone must not.
+    this.heartbeat.unref();
     this.loop = this.run();
+  }
+
+  /**
+   * One heartbeat: renews the lease of every claim this worker holds (one statement), then puts claims
+   * whose lease ran out (their worker died) back in line and wakes the loop to take them. The timer
+   * calls it every third of a lease; tests call it with their own clock.
+   */
+  async renewLeases(): Promise<void> {
+    const { outbox, clock, workerId } = this.options;
+    await outbox.renewClaims(workerId, clock.now(), this.leaseMs);
+    if ((await outbox.releaseExpiredClaims(clock.now())) > 0) this.wake();
+  }
+
+  private beat(): void {
+    // One at a time: a slow database must not pile renewals up.
+    this.beating ??= this.renewLeases()
+      .catch((error: unknown) =>
+        this.options.logger.error({ err: error }, 'mail worker: could not renew its claims; retrying'),
+      )
+      .finally(() => (this.beating = undefined));
   }
 
   /** Tells a sleeping worker that new mail is waiting. */
@@ -109,14 +154,59 @@ export class OutboxWorker {
     this.wakeUp?.();
   }
 
-  /** Stops claiming new messages and waits for the sends in flight to finish and be recorded. */
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming; gives back at once the claims whose send has not started; lets the sends SMTP
+   * already has finish and be recorded for up to stopGraceMs, then gives back the claims still open,
+   * so another worker sends them (again, with the same Message-ID, only if the cut send had gone through).
+   * The heartbeat renews the claims until then, so none is taken over while it waits.
+   */
+  stop(): Promise<void> {
+    // Called by the web process and again by the platform's shutdown: one stop, one grace.
+    this.stopping ??= this.windDown();
+    return this.stopping;
+  }
+
+  private async windDown(): Promise<void> {
     this.running = false;
     this.wake();
     await this.loop;
-    await Promise.all([...this.inFlight]);
-    await this.flushSent();
-    await Promise.all([...this.recording]);
+    this.abandoning = true;
+    try {
+      await this.giveBack('waiting');
+      // Real time, not the platform clock: this bounds how long the process takes to stop. Sends that
+      // were given back may still sleep in the domain gate; only those SMTP has are waited for.
+      const deadline = Date.now() + this.stopGraceMs;
+      while ([...this.held.values()].includes('sending') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await this.flushSent();
+      await Promise.all([...this.recording]);
+      await this.giveBack('all');
+    } finally {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+      await this.beating;
+      // Sends still running were given back above; a later runOnce starts sends again.
+      this.abandoning = false;
+    }
+  }
+
+  /** Releases this worker's claims (those not handed to SMTP yet, or all it still holds) for another worker. */
+  private async giveBack(which: 'waiting' | 'all'): Promise<void> {
+    const ids = [...this.held].filter(([, state]) => which === 'all' || state === which).map(([id]) => id);
+    if (ids.length === 0) return;
+    for (const id of ids) this.held.delete(id);
+    try {
+      const released = await this.options.outbox.releaseClaims(
+        this.options.workerId,
+        ids,
+        this.options.clock.now(),
+      );
+      this.options.logger.info({ released }, 'mail worker: stopping; gave back claims it will not send');
+    } catch (error) {
+      // Their leases, no longer renewed, expire instead: at-least-once, never lost.
+      this.options.logger.error({ err: error }, 'mail worker: could not give back its claims');
+    }
   }
 
   /** Sent messages whose record is on its way (see recordSent). */
@@ -166,7 +256,7 @@ export class OutboxWorker {
 
   /** Claims one batch of due messages and sends them all; returns how many it handled. */
   async runOnce(): Promise<number> {
-    // One pass (tests, drains) always takes over expired claims; the running loop looks a few times per lease.
+    // One pass (tests, drains) always takes over expired claims; the running loop leaves it to the heartbeat.
     const claimed = await this.claim(this.batchSize, true);
     await Promise.all(claimed.map((message) => this.deliver(message)));
     await this.flushSent();
@@ -174,30 +264,24 @@ export class OutboxWorker {
     return claimed.length;
   }
 
-  private lastRelease = Number.NEGATIVE_INFINITY;
   private lastDrop = Number.NEGATIVE_INFINITY;
 
   private async claim(limit: number, releaseExpired = false): Promise<OutboxMessage[]> {
     const { outbox, clock, workerId } = this.options;
     const now = clock.now();
-    // Expired claims are rare (a worker died): looking for them a few times per lease is enough.
-    if (
-      releaseExpired ||
-      now.getTime() - this.lastRelease >= Math.min(this.leaseMs / 4, 10_000) ||
-      now.getTime() < this.lastRelease
-    ) {
-      await outbox.releaseExpiredClaims(now);
-      this.lastRelease = now.getTime();
-    }
+    // The running loop leaves expired claims to the heartbeat (renewLeases), which looks every third of a lease.
+    if (releaseExpired) await outbox.releaseExpiredClaims(now);
     // Failed messages keep their content a while for an admin's retry; then it goes (rarely needed).
     if (now.getTime() - this.lastDrop >= 15 * 60_000 || now.getTime() < this.lastDrop) {
       await outbox.dropContentOfFailedBefore(new Date(now.getTime() - FAILED_CONTENT_KEPT_MS), now);
       this.lastDrop = now.getTime();
     }
-    return outbox.claimDue(workerId, now, this.leaseMs, limit, {
+    const claimed = await outbox.claimDue(workerId, now, this.leaseMs, limit, {
       perDomain: (this.options.politeness ?? DEFAULT_POLITENESS).connectionsPerDomain,
       excludeDomains: this.gate.saturated(),
     });
+    for (const message of claimed) this.held.set(message.id, 'waiting');
+    return claimed;
   }
 
   /**
@@ -256,6 +340,8 @@ export class OutboxWorker {
   private async deliver(message: OutboxMessage): Promise<void> {
     const { outbox, sender, clock, logger, workerId } = this.options;
     const log = logger.child({ outboxMessageId: message.id, kind: message.kind, attempt: message.attempts });
+    // A sent message stays held until its record is written (recordSent); any other outcome, from here.
+    let recordingSent = false;
     try {
       let content: RenderedContent | undefined;
       if (message.renderLanguage !== null) {
@@ -276,7 +362,12 @@ export class OutboxWorker {
       const ready = content ? { ...message, ...content } : message;
       const attachments = message.attachmentCount > 0 ? await outbox.attachmentsOf(message.id) : [];
       const composed = await sender.compose?.(ready, attachments);
-      const sent = await this.gate.run(message.domain, () => sender.send(ready, attachments, composed));
+      const sent = await this.gate.run(message.domain, () => {
+        // A stopping worker starts no send: the claim was given back, another worker sends it once.
+        if (this.abandoning || !this.held.has(message.id)) throw new SendAbandoned();
+        this.held.set(message.id, 'sending');
+        return sender.send(ready, attachments, composed);
+      });
       // The send's place is free once the server has answered: recording joins the next batch of
       // records on its own, so the SMTP pool never waits for the database.
       const recording = this.recordSent({ id: message.id, ...sent }).then((recorded) => {
@@ -285,9 +376,14 @@ export class OutboxWorker {
         log.info('mail worker: sent');
         this.options.onFinished?.(message.id, 'sent');
       });
+      recordingSent = true;
       this.recording.add(recording);
-      void recording.finally(() => this.recording.delete(recording));
+      void recording.finally(() => {
+        this.recording.delete(recording);
+        this.held.delete(message.id);
+      });
     } catch (error) {
+      if (error instanceof SendAbandoned) return;
       const outcome = classifySendError(error);
       const now = clock.now();
       try {
@@ -309,6 +405,8 @@ export class OutboxWorker {
         // The claim expires and the message is tried again: at-least-once, never lost.
         log.error({ err: recordError }, 'mail worker: could not record the outcome');
       }
+    } finally {
+      if (!recordingSent) this.held.delete(message.id);
     }
   }
 }
