@@ -1,4 +1,14 @@
+import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config.js';
+
+/**
+ * A stop signal ends the process within this long, whatever hangs: process managers (systemd, Docker)
+ * wait 10 s before SIGKILL, which would cut the database's close and the worker's release of its claims.
+ */
+export const SHUTDOWN_LIMIT_MS = 9_000;
+
+/** How long requests in flight may take to finish on shutdown before their connections are cut. */
+export const REQUEST_GRACE_MS = 5_000;
 
 /** Loads the config or explains what is wrong with it and exits. */
 export function configOrExit(): Config {
@@ -13,14 +23,17 @@ export function configOrExit(): Config {
   }
 }
 
-/** Runs `stop` once on SIGTERM or SIGINT, then exits; a second signal or 15 s forces the exit. */
+/** Runs `stop` once on SIGTERM or SIGINT, then exits; a second signal or SHUTDOWN_LIMIT_MS forces the exit. */
 export function onShutdownSignal(stop: () => Promise<void>): void {
   let stopping = false;
   const handler = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
     console.log(`\n${signal}: finishing requests and mail in flight, then stopping…`);
-    setTimeout(() => process.exit(1), 15_000).unref();
+    setTimeout(() => {
+      console.error(`still stopping after ${SHUTDOWN_LIMIT_MS / 1000} s: exiting now`);
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
     stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -48,4 +61,22 @@ export function mailboxNotice(
       ? '  First log in there as the admin below, with the one-time password printed for it.'
       : '  First log in there as an admin (npm run user:create -- --email <address> --role admin makes one).',
   ];
+}
+
+/**
+ * Stops accepting connections and resolves once every open one has closed: requests in flight finish,
+ * and each keep-alive connection is closed as soon as it is idle (Node leaves one that was busy at
+ * close() open until its keep-alive timeout). After `graceMs`, whatever is still open is cut.
+ */
+export function closeServer(server: Server, graceMs = REQUEST_GRACE_MS): Promise<void> {
+  return new Promise((resolve) => {
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { loadSeedLetters, loadSeedRecipients } from '../seeds/seed-loader.js';
 import { createApp } from './app.js';
 import { createLogger } from './lib/logger.js';
-import { configOrExit, mailboxNotice, onShutdownSignal } from './main-support.js';
+import { closeServer, configOrExit, mailboxNotice, onShutdownSignal } from './main-support.js';
 import { wire } from './wiring.js';
 
 async function main(): Promise<void> {
@@ -47,10 +47,9 @@ async function main(): Promise<void> {
     console.log('The mail worker is off here (RUN_MAIL_WORKER=false): run `npm run worker` beside it.');
 
   onShutdownSignal(async () => {
-    // Stop accepting connections; in-flight requests finish; idle keep-alive sockets are closed now.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    await closed;
+    // The web and the mail worker wind down side by side, each within its own grace, so the two
+    // together still end well inside the stop limit; then everything else closes, the database last.
+    await Promise.all([closeServer(server), platform.worker?.stop()]);
     await platform.shutdown();
   });
 }
