@@ -32,6 +32,16 @@ export class SmtpSink {
    * 451 or a 550 to exercise the queue's error handling; undefined accepts with 250.
    */
   reply: ((attempt: number) => { code: number; message: string } | undefined) | undefined;
+  /**
+   * A slow server: how long it holds each message after the data before it answers. A message whose
+   * client went away meanwhile (a worker killed mid-send) is not accepted.
+   */
+  holdMs = 0;
+  /** Messages received in full and not answered yet (held). */
+  holding = 0;
+  /** Message-IDs of the messages received in full whose client went away before the answer. */
+  readonly cutOff: string[] = [];
+  private readonly closedSessions = new Set<string>();
   private server: SMTPServer | undefined;
   private waiters: (() => void)[] = [];
   port = 0;
@@ -41,13 +51,23 @@ export class SmtpSink {
       authOptional: true,
       disabledCommands: ['AUTH', 'STARTTLS'],
       logger: false,
+      onClose: (session) => {
+        this.closedSessions.add(session.id);
+      },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
           const raw = Buffer.concat(chunks).toString('utf8');
-          simpleParser(raw).then(
-            (parsed) => {
+          this.holding += 1;
+          const held = new Promise<void>((resolve) => setTimeout(resolve, this.holdMs));
+          Promise.all([simpleParser(raw), held]).then(
+            ([parsed]) => {
+              this.holding -= 1;
+              if (this.closedSessions.has(session.id)) {
+                this.cutOff.push(parsed.messageId ?? '');
+                return callback(new Error('the client went away'));
+              }
               const scripted = this.reply?.(this.attempts.length);
               const envelopeTo = session.envelope.rcptTo.map((r) => r.address);
               this.attempts.push({
@@ -64,7 +84,10 @@ export class SmtpSink {
               this.waiters.splice(0).forEach((w) => w());
               callback();
             },
-            (error: Error) => callback(error),
+            (error: Error) => {
+              this.holding -= 1;
+              callback(error);
+            },
           );
         });
       },
