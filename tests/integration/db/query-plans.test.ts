@@ -305,6 +305,8 @@ describe('query plans of every statement a journey runs', () => {
       await sign(new Visitor(t.app), slug);
       await sign(new Visitor(t.app), slug, { email: 'proved@example.org', altcha: await solvedProof() });
       await t.drainOutbox();
+      // The running worker's heartbeat: renewing its claims, releasing expired ones.
+      await t.platform.worker!.renewLeases();
       await t.platform.repositories.outbox.nextDueAt();
       for (const path of [`/letters/${slug}/check-your-inbox`, `/letters/${slug}/thank-you`])
         expect((await visitor.get(path)).status).toBe(200);
@@ -343,6 +345,7 @@ describe('query plans of every statement a journey runs', () => {
       /"proof_of_work_solutions"/, // proof-of-work replay
       /insert into "outbox_messages"/, // confirmation enqueue
       /update outbox_messages\s+set status = 'sending'/, // worker claim
+      /update "outbox_messages" set "lease_expires_at" = \?/, // worker heartbeat
       /"status" = \? where "id" = \? and "status" = \?|set "updated_at" = \?, "confirmed_at"/, // confirm
       /"withdrawn_at"/, // withdraw
       /from "sessions"/, // a signed-in admin
