@@ -1,0 +1,142 @@
+/**
+ * The load generator's process: receives a LoadSpec over IPC, runs autocannon, replies with a
+ * LoadResult and exits. Each request of a signing run gets the next client address (X-Forwarded-For,
+ * the server trusts one proxy) and its own e-mail address, so per-address limits are exercised and
+ * never tripped by the load generator being one client.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import autocannon, { type Request, type Result } from 'autocannon';
+import type { Latency, LoadResult, LoadSpec, SigningLoad } from './load.js';
+
+function percentiles(values: number[]): Latency {
+  const sorted = Float64Array.from(values).sort();
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+  return { count: sorted.length, p50: at(50), p95: at(95), p99: at(99), max: sorted.at(-1) ?? 0 };
+}
+
+function clientAddress(n: number): string {
+  return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+}
+
+interface SignContext {
+  email?: string;
+}
+
+interface Tally {
+  acknowledged: string[];
+  /** Signing requests built so far: the next one takes client address and e-mail number `used`. */
+  used: number;
+  retryAfter503: number;
+}
+
+/** Counts 503s that say when to come back, and acknowledged signatures. */
+function onResponse(tally: Tally) {
+  return (status: number, _body: string, context: SignContext, headers?: IncomingHttpHeaders) => {
+    if (
+      status === 503 &&
+      headers &&
+      Object.keys(headers).some((name) => name.toLowerCase() === 'retry-after')
+    )
+      tally.retryAfter503++;
+    if (status === 303 && context.email) tally.acknowledged.push(context.email);
+  };
+}
+
+/** The request autocannon repeats: a GET, or a signing POST built anew for every request. */
+function requestFor(spec: LoadSpec, tally: Tally): Request {
+  const signing: SigningLoad | undefined = spec.signing;
+  if (!signing) return { method: 'GET', path: spec.path, onResponse: onResponse(tally) };
+  const origin = new URL(spec.url).origin;
+  return {
+    method: 'POST',
+    path: `/letters/${signing.slug}/sign`,
+    setupRequest: (request, context: SignContext) => {
+      const n = tally.used++;
+      const email = `${signing.emailPrefix}-${n}@bench.example.org`;
+      context.email = email;
+      const form = new URLSearchParams({
+        name: `Bench Supporter ${n}`,
+        email,
+        country: 'KR',
+        display: n % 2 === 0 ? 'full' : 'initials',
+        privacy: 'yes',
+        ...(signing.csrf ? { _csrf: signing.csrf.token } : {}),
+        ...(signing.proofs ? { altcha: signing.proofs[n % signing.proofs.length]! } : {}),
+      });
+      return {
+        ...request,
+        headers: {
+          ...spec.headers,
+          'content-type': 'application/x-www-form-urlencoded',
+          // What a browser sends with a form posted from the page itself (CSRF by Fetch Metadata / Origin).
+          'sec-fetch-site': 'same-origin',
+          'sec-fetch-mode': 'navigate',
+          origin,
+          ...(signing.csrf ? { cookie: signing.csrf.cookie } : {}),
+          'x-forwarded-for': clientAddress(signing.addressStart + n),
+        },
+        body: form.toString(),
+      };
+    },
+    onResponse: onResponse(tally),
+  };
+}
+
+async function run(spec: LoadSpec): Promise<LoadResult> {
+  const tally: Tally = { acknowledged: [], used: 0, retryAfter503: 0 };
+  const all: number[] = [];
+  const byStatus = new Map<number, number[]>();
+  const started = performance.now();
+  let instance: autocannon.Instance | undefined;
+  const finished = new Promise<Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url: spec.url,
+        connections: spec.connections,
+        duration: spec.durationS,
+        ...(spec.amount ? { amount: spec.amount } : {}),
+        ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
+        timeout: spec.timeoutS ?? 10,
+        headers: spec.signing ? {} : { ...spec.headers },
+        requests: [requestFor(spec, tally)],
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+  instance!.on('response', (_client, status, _bytes, ms) => {
+    all.push(ms);
+    let list = byStatus.get(status);
+    if (!list) byStatus.set(status, (list = []));
+    list.push(ms);
+  });
+  const result = await finished;
+  const durationS = (performance.now() - started) / 1000;
+  const statuses: Record<string, number> = Object.fromEntries(
+    Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count ?? 0]),
+  );
+  return {
+    durationS,
+    responses: all.length,
+    perSecond: all.length / durationS,
+    latency: percentiles(all),
+    latencyByStatus: Object.fromEntries(
+      [...byStatus].map(([code, list]) => [String(code), percentiles(list)]),
+    ),
+    statuses,
+    non2xx3xx: Object.entries(statuses)
+      .filter(([code]) => !/^[23]/.test(code))
+      .reduce((sum, [, count]) => sum + count, 0),
+    errors: result.errors,
+    timeouts: result.timeouts,
+    retryAfter503: tally.retryAfter503,
+    acknowledged: tally.acknowledged,
+    addressesUsed: tally.used,
+  };
+}
+
+process.once('message', (spec: LoadSpec) => {
+  run(spec).then(
+    (result) => process.send!({ result }, () => process.exit(0)),
+    (error: unknown) => process.send!({ error: String(error) }, () => process.exit(1)),
+  );
+});

@@ -1,0 +1,86 @@
+/**
+ * Load from another process: each run forks bench/lib/load-process.ts, which drives autocannon against
+ * the server and sends back what it measured. The load generator never shares the server's event loop.
+ */
+import { fork } from 'node:child_process';
+import path from 'node:path';
+
+/** A signing POST per request, each from its own client address and with its own e-mail address. */
+export interface SigningLoad {
+  readonly slug: string;
+  /** The first client address used is 10.0.0.0 + this; each request takes the next one. */
+  readonly addressStart: number;
+  /** Makes the e-mail addresses of this run unique in the letter (`<prefix>-<n>@bench.example.org`). */
+  readonly emailPrefix: string;
+  /** Sent as the form's `_csrf` field with `cookie`, when the page has a token (CSRF by token). */
+  readonly csrf?: { readonly token: string; readonly cookie: string };
+  /** Solved proofs of work, one per request (the run stops when they run out). */
+  readonly proofs?: readonly string[];
+}
+
+/** What one load run does. */
+export interface LoadSpec {
+  readonly url: string;
+  /** GET path, or the letter to sign. */
+  readonly path: string;
+  readonly connections: number;
+  /** Seconds; ignored when `amount` is set. */
+  readonly durationS: number;
+  /** A fixed number of requests instead of a duration. */
+  readonly amount?: number;
+  /** Requests per second across all connections (autocannon's overallRate); unset: as fast as answered. */
+  readonly overallRate?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly signing?: SigningLoad;
+  /** Seconds before a request counts as timed out. */
+  readonly timeoutS?: number;
+}
+
+/** Latency percentiles in milliseconds. */
+export interface Latency {
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** What a load run measured. */
+export interface LoadResult {
+  readonly durationS: number;
+  /** Responses received (any status). */
+  readonly responses: number;
+  readonly perSecond: number;
+  /** Every response's latency, whatever its status (autocannon's own histogram keeps 2xx only). */
+  readonly latency: Latency;
+  /** Latency per status code. */
+  readonly latencyByStatus: Readonly<Record<string, Latency>>;
+  readonly statuses: Readonly<Record<string, number>>;
+  /** Responses that were neither 2xx nor 3xx. */
+  readonly non2xx3xx: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  /** 503 answers that carried a Retry-After header. */
+  readonly retryAfter503: number;
+  /** Signing runs: the e-mail addresses of the requests answered 303 (acknowledged). */
+  readonly acknowledged: readonly string[];
+  /** Signing runs: how many client addresses were used (the next run starts after them). */
+  readonly addressesUsed: number;
+}
+
+/** Runs one load in a child process and returns its measures. */
+export function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const child = fork(path.join(import.meta.dirname, 'load-process.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message) => {
+      const reply = message as { result?: LoadResult; error?: string };
+      if (reply.result) resolve(reply.result);
+      else reject(new Error(`load generator: ${reply.error ?? 'no result'}`));
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the load generator exited with ${code}`)));
+    child.send(spec);
+  });
+}

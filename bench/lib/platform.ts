@@ -1,0 +1,103 @@
+/**
+ * The platform as a benchmark runs it: the production build in its own process, on a fresh database
+ * (bench/lib/data.ts) in a temp folder, with the settings a production deployment behind one proxy
+ * would use, mail to the SMTP sink in a process of its own, and no demo seeding at start (the database
+ * is prepared before).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { prepareDatabase, type BenchLetter } from './data.js';
+import { forkListening, freePort, ROOT, startPlatform, type RunningProcess } from './processes.js';
+
+/** LOG_LEVEL of the server under test: info by default, as production runs it (a pino line per request). */
+export const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+const SECRET = 'bench-secret-bench-secret-bench-secret-0';
+
+/** A running platform and what the benchmark needs to know of it. */
+export interface BenchPlatform {
+  readonly url: string;
+  readonly letter: BenchLetter;
+  readonly databasePath: string;
+  readonly secret: string;
+  /** The settings it was started with, for the report (no secrets among them but SECRET_KEY, left out). */
+  readonly settings: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+/** What to start. */
+export interface BenchPlatformOptions {
+  /** Confirmed signatures on the benchmark letter. */
+  readonly signatures: number;
+  /** Variables on top of the defaults below (e.g. PROOF_OF_WORK, RUN_MAIL_WORKER). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Runs the server with --cpu-prof, writing the profile into this folder on exit. */
+  readonly cpuProfileDir?: string;
+}
+
+/** Starts the SMTP sink (bench/smtp-sink-process.ts) in its own process. */
+export function startSmtpSink(): Promise<RunningProcess> {
+  return forkListening(path.join(ROOT, 'bench', 'smtp-sink-process.ts'));
+}
+
+/** Prepares a database, starts the sink and the platform, and waits until it answers. */
+export async function startBenchPlatform(options: BenchPlatformOptions): Promise<BenchPlatform> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-bench-'));
+  const databasePath = path.join(dataDir, 'undersigned.sqlite');
+  const letter = await prepareDatabase(databasePath, SECRET, options.signatures);
+  const sink = await startSmtpSink();
+  const port = await freePort();
+  const settings: Record<string, string> = {
+    NODE_ENV: 'production',
+    TRUST_PROXY: '1',
+    LOG_LEVEL,
+    PROOF_OF_WORK: '0',
+    RUN_MAIL_WORKER: '0',
+    SEED_DEMO: '0',
+    SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ...options.env,
+  };
+  let server: RunningProcess;
+  try {
+    server = await startPlatform({
+      port,
+      env: { ...settings, DATA_DIR: dataDir, SECRET_KEY: SECRET },
+      logFile: path.join(dataDir, 'server.log'),
+      ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
+    });
+  } catch (error) {
+    await sink.stop();
+    throw error;
+  }
+  return {
+    url: server.url,
+    letter,
+    databasePath,
+    secret: SECRET,
+    settings,
+    async stop() {
+      await server.stop();
+      await sink.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The CSRF token and cookie of the signing form, when the letter page has them (CSRF by token); none
+ * when anonymous forms are protected by Fetch Metadata and Origin instead.
+ */
+export async function signingCsrf(
+  url: string,
+  slug: string,
+): Promise<{ token: string; cookie: string } | undefined> {
+  const page = await fetch(`${url}/letters/${slug}`);
+  const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
+  if (!token) return undefined;
+  const cookie = page.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  return { token, cookie };
+}
