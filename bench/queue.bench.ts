@@ -4,7 +4,6 @@
  * written between the markers in docs/performance.md. Run: npm run bench (or tsx bench/queue.bench.ts).
  * Not part of npm test. Target: the queue reaches at least 80 % of direct nodemailer.
  */
-import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,8 @@ import { PRIORITY, type RenderedOutboxMessage } from '../server/outbox/outbox.js
 import { OutboxRepository } from '../server/outbox/outbox-repository.js';
 import { OutboxWorker } from '../server/outbox/outbox-worker.js';
 import { systemClock } from '../server/lib/clock.js';
+import { startSmtpSink } from './lib/platform.js';
+import { median } from './lib/rounds.js';
 
 const COMPARE_MESSAGES = Number(process.env.BENCH_COMPARE ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -44,33 +45,6 @@ function message(i: number): RenderedOutboxMessage {
     textBody: TEXT,
     htmlBody: HTML,
   };
-}
-
-/**
- * A sink that accepts every message and keeps nothing, in a child process: in this process it would
- * take CPU from the code under test, which a real relay on another machine never does.
- */
-async function startSink(): Promise<{ port: number; close: () => Promise<void> }> {
-  const child = fork(path.join(import.meta.dirname, 'smtp-sink-process.ts'), [], {
-    execArgv: ['--import', 'tsx'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { port: number }).port));
-    child.once('error', reject);
-  });
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.send('stop');
-      }),
-  };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function transportTo(port: number): Transporter {
@@ -168,7 +142,8 @@ async function freshDatabase(dir: string, name: string): Promise<Db> {
 async function main(): Promise<void> {
   const log = (step: string) => process.env.BENCH_DEBUG && console.error(new Date().toISOString(), step);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-bench-queue-'));
-  const sink = await startSink();
+  // Accepts every message and keeps nothing, in a process of its own: a real relay never takes this process's CPU.
+  const sink = await startSmtpSink();
   try {
     // Warm up both paths once so neither pays for JIT and first connections.
     log('warm-up');
@@ -228,7 +203,7 @@ async function main(): Promise<void> {
       console.log(`\nWritten to ${path.relative(process.cwd(), file)}.`);
     }
   } finally {
-    await sink.close();
+    await sink.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

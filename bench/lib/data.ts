@@ -72,23 +72,28 @@ export async function prepareDatabase(
   }
 }
 
-/** How many signatures of the letter carry an e-mail address from `addresses`, and how many rows it has in all. */
+/** How many of `addresses` have a signature on the letter. */
 export function signaturesPresent(
   databasePath: string,
   letterId: number,
   addresses: readonly string[],
-): { present: number; total: number } {
+): number {
   const { sqlite } = openDatabase(databasePath);
   try {
-    const total = (
-      sqlite.prepare('select count(*) as n from signatures where letter_id = ?').get(letterId) as {
-        n: number;
-      }
-    ).n;
     const find = sqlite.prepare('select 1 from signatures where letter_id = ? and email = ?');
     let present = 0;
     for (const address of addresses) if (find.get(letterId, address)) present++;
-    return { present, total };
+    return present;
+  } finally {
+    sqlite.close();
+  }
+}
+
+/** One count from the database file, read while the server may still be writing (WAL: readers never wait). */
+export function countRows(databasePath: string, query: string, ...params: unknown[]): number {
+  const { sqlite } = openDatabase(databasePath);
+  try {
+    return (sqlite.prepare(query).get(...params) as { n: number }).n;
   } finally {
     sqlite.close();
   }

@@ -52,7 +52,8 @@ function requestFor(spec: LoadSpec, tally: Tally): Request {
     path: `/letters/${signing.slug}/sign`,
     setupRequest: (request, context: SignContext) => {
       const n = tally.used++;
-      const email = `${signing.emailPrefix}-${n}@bench.example.org`;
+      // A thousand receiving domains: the worker paces each domain (MAIL_DOMAIN_RATE), as it would gmail.com.
+      const email = `${signing.emailPrefix}-${n}@d${n % 1000}.bench.example.org`;
       context.email = email;
       const form = new URLSearchParams({
         name: `Bench Supporter ${n}`,

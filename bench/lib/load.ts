@@ -10,7 +10,7 @@ export interface SigningLoad {
   readonly slug: string;
   /** The first client address used is 10.0.0.0 + this; each request takes the next one. */
   readonly addressStart: number;
-  /** Makes the e-mail addresses of this run unique in the letter (`<prefix>-<n>@bench.example.org`). */
+  /** Makes the e-mail addresses of this run unique in the letter (`<prefix>-<n>@d<n mod 1000>.bench.example.org`). */
   readonly emailPrefix: string;
   /** Sent as the form's `_csrf` field with `cookie`, when the page has a token (CSRF by token). */
   readonly csrf?: { readonly token: string; readonly cookie: string };
