@@ -9,7 +9,10 @@ import { OutboxWorker, type OutboxWorkerOptions } from '../../server/outbox/outb
 /** The platform's sender in every test (MAIL_FROM). */
 export const MAIL_FROM = 'Undersigned <letters@undersigned.example.org>';
 
-/** A lease far longer than any SMTP timeout of the test transports, as in production. */
+/**
+ * A lease longer than any SMTP timeout of the test transports: tests that drive the worker by runOnce
+ * run no heartbeat, so no claim may lapse during a send.
+ */
 export const LEASE_MS = 60_000;
 
 /** A transport to an SMTP server of the test's on loopback: plain SMTP, no TLS; timeouts and the like on top. */

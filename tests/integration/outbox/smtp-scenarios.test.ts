@@ -367,7 +367,7 @@ describe('the mail worker against a scripted SMTP server', () => {
 
   it('times out an attempt the server never answers after the data, leaving the message to retry, not stuck in sending', async () => {
     server.dataAnswer = (attempt) => (attempt === 0 ? 'hang' : 'accept');
-    // Every timeout is shorter than the lease, so a hung send ends before another worker could take over.
+    // Every timeout is shorter than the test's lease (runOnce renews nothing), so the claim holds until the attempt fails.
     expect(Math.max(...Object.values(TIMEOUTS))).toBeLessThan(LEASE_MS);
     const id = await enqueue();
     const w = worker();
