@@ -47,9 +47,9 @@ async function main(): Promise<void> {
     console.log('The mail worker is off here (RUN_MAIL_WORKER=false): run `npm run worker` beside it.');
 
   onShutdownSignal(async () => {
-    // The web and the mail worker wind down side by side, each within its own grace, so the two
-    // together still end well inside the stop limit; then everything else closes, the database last.
-    await Promise.all([closeServer(server), platform.worker?.stop()]);
+    // The web, the mail worker and the scheduler's jobs wind down side by side, each within its own
+    // grace, so together they still end inside the stop limit; then everything else closes, the database last.
+    await Promise.all([closeServer(server), platform.worker?.stop(), platform.scheduler.stop()]);
     await platform.shutdown();
   });
 }

@@ -559,8 +559,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     worker,
     async shutdown() {
       lag.stop();
-      await scheduler.stop();
-      await worker?.stop();
+      // Side by side: a job in progress and the sends in flight each get the whole stop budget.
+      await Promise.all([scheduler.stop(), worker?.stop()]);
       await compileWorker.close();
       transport?.close();
       await bounceServer?.close();
