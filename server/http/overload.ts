@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
 import { INTERFACE_LANGUAGES, type InterfaceLanguage, type TFunction } from '../lib/i18n.js';
 import { plainErrorPage } from './errors.js';
@@ -86,25 +86,39 @@ const RESOLUTION_MS = 10;
 const WINDOW_MS = 100;
 
 /**
- * Samples the event loop's delay every WINDOW_MS. The monitor's timer fires every RESOLUTION_MS: how late
- * it fired is how long a request arriving now waits before any of its code runs. The worst delay of the
- * last full window and of the one in progress both count, so a long block is seen as soon as it ends
- * and stops counting one window after the loop is quick again. Watching starts with the first reading
- * (the first request), so the start's own work (migrations, seeding) is not taken for load.
- * Long-lived: wiring stops it at shutdown.
+ * How late the event loop runs, two ways, in milliseconds. The monitor's timer fires every RESOLUTION_MS:
+ * how late it fired is how long a request arriving then waited before any of its code ran; the worst
+ * delay of the last full window (WINDOW_MS) and of the one in progress both count, so a long block is seen
+ * as soon as it ends and stops counting one window after the loop is quick again. But the monitor only
+ * learns after a turn of the loop; within one turn the requests read together are answered one after the
+ * other, so the turn's own age also counts: how long ago this turn met its first request (a setImmediate
+ * marks the turn's end). Requests late in a heavy turn are refused while it is still going, and the turn
+ * ends sooner. Watching starts with the first reading (the first request), so the start's own work
+ * (migrations, seeding) is not taken for load. Long-lived: wiring stops it at shutdown.
  */
 export class EventLoopLag implements LagSource {
   private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastWindowMs = 0;
+  /** When the current turn of the loop met its first request; undefined between turns. */
+  private turnStartedAt: number | undefined;
+  private readonly endTurn = () => {
+    this.turnStartedAt = undefined;
+  };
 
   lagMs(): number {
-    if (!this.timer && !this.stopped) this.start();
-    return Math.max(this.lastWindowMs, this.currentWindowMs());
+    if (this.stopped) return 0;
+    if (!this.timer) this.start();
+    const now = performance.now();
+    if (this.turnStartedAt === undefined) {
+      this.turnStartedAt = now;
+      setImmediate(this.endTurn);
+    }
+    return Math.max(this.lastWindowMs, this.currentWindowMs(), now - this.turnStartedAt);
   }
 
-  /** Stops the timer and the monitor for good. */
+  /** Stops the timer and the monitor for good; later readings are 0. */
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);

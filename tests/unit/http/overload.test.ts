@@ -76,4 +76,17 @@ describe('EventLoopLag', () => {
       lag.stop();
     }
   });
+
+  it('counts how long the current turn of the loop has run since its first request', async () => {
+    const lag = new EventLoopLag();
+    try {
+      expect(lag.lagMs()).toBe(0);
+      const until = Date.now() + 120;
+      while (Date.now() < until);
+      // Still the same turn: a request read now has waited behind the work done since the first.
+      expect(lag.lagMs()).toBeGreaterThanOrEqual(100);
+    } finally {
+      lag.stop();
+    }
+  });
 });
