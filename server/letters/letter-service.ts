@@ -104,6 +104,22 @@ export class LetterService {
   }
 
   /**
+   * The letter a signing form posts to and the language of the text shown, without the rest of the
+   * page: a signature accepted is answered by a redirect, so building the page (signatories, rendered
+   * text, sent record) is left to the answers that show it again.
+   */
+  async forSigning(slug: string, textLanguage: string): Promise<{ letter: Letter; textLanguage: string }> {
+    const letter = await this.findPublished(slug);
+    const text = textIn(
+      await this.deps.letters.textsOfVersion(letter.currentVersionId),
+      textLanguage,
+      letter.primaryLanguage,
+    );
+    if (!text) throw new Error(`letter ${letter.id} has no text`);
+    return { letter, textLanguage: text.language };
+  }
+
+  /**
    * Everything the letter page shows: the letter as it will be sent, in the text language asked for
    * where it has it, its progress, recent signatories and whom it has reached.
    */

@@ -38,30 +38,34 @@ export function letterPageRoutes(deps: LetterPageRoutesDeps): Router {
     const body = formBody(req.body);
     // The form's hidden field: the language of the text the supporter read, so the page comes back in it.
     const textLanguage = formText(body, 'language') || requestedTextLanguage(req.query, res.locals.language);
-    const page = await deps.letters.page(pathParam(req, 'slug'), textLanguage);
+    const slug = pathParam(req, 'slug');
+    // The page itself is built only for the answers that show it again (refused input, closed letter).
+    const target = await deps.letters.forSigning(slug, textLanguage);
+    const again = async (form: SigningFormState, status: number) =>
+      render(req, res, await deps.letters.page(slug, textLanguage), form, status);
     // The next page names the letter in the text the supporter read.
     const checkInbox = withLanguages(
-      letterPath(page.letter.slug, '/check-your-inbox'),
+      letterPath(target.letter.slug, '/check-your-inbox'),
       req,
       res,
-      page.text.language,
+      target.textLanguage,
     );
     // A field hidden from people and screen readers: only bots fill it in. They get the usual answer.
     if (formText(body, 'website') !== '') return res.redirect(303, checkInbox);
 
     const values = signingFormValues(body);
     const parsed = parseSigningForm(values);
-    if (!parsed.ok) return render(req, res, page, { values, errors: parsed.errors }, 422);
-    const outcome = await deps.signatures.sign(page.letter, parsed.input, {
+    if (!parsed.ok) return again({ values, errors: parsed.errors }, 422);
+    const outcome = await deps.signatures.sign(target.letter, parsed.input, {
       // The language of the text shown (the letter has it), whatever the hidden field claimed.
-      language: page.text.language,
+      language: target.textLanguage,
       // The page's language: the confirmation and every later e-mail are written in it.
       interfaceLanguage: res.locals.language,
       ip: req.ip,
       // The proof-of-work widget's answer; absent when the browser ran no JavaScript.
       proof: formText(body, 'altcha') || undefined,
     });
-    if (outcome.kind === 'not-signable') return render(req, res, page, { values, errors: {} }, 409);
+    if (outcome.kind === 'not-signable') return again({ values, errors: {} }, 409);
     res.redirect(303, checkInbox);
   });
 
