@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type { Config } from './config.js';
 import { flushWriteAheadLog, openDatabase, type Db } from './db/database.js';
+import { GroupCommit } from './db/group-commit.js';
 import { migrateToLatest } from './db/migrate.js';
 import { LetterRepository } from './letters/letter-repository.js';
 import { LetterService } from './letters/letter-service.js';
@@ -268,6 +269,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   });
   const signatureService = new SignatureService({
     db,
+    writes: new GroupCommit(db),
     letters,
     signatures,
     outbox,

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Tx } from '../db/database.js';
+import type { GroupCommit } from '../db/group-commit.js';
 import type { NewSignatureRow } from '../db/tables.js';
 import { canConfirm, signingState, type Letter, type SigningState } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
@@ -27,6 +28,8 @@ import type { TokenPurpose } from '../mail/signature-tokens.js';
 
 export interface SignatureServiceDeps {
   db: Db;
+  /** Signing writes share commits with the signings that arrive with them (db/group-commit.ts). */
+  writes: GroupCommit;
   letters: LetterRepository;
   signatures: SignatureRepository;
   outbox: OutboxRepository;
@@ -150,7 +153,8 @@ export class SignatureService {
     // Made before knowing whether it is needed, so that knowing costs nothing (see CONSTANT_WORK).
     const standInHash = keyedHash(secret, 'stand-in', randomRef());
 
-    const queued = await this.deps.db.transaction().execute(async (tx) => {
+    // Acknowledged only once the commit that holds these writes is done (group commit).
+    const queued = await this.deps.writes.run(async (tx) => {
       const signatures = this.deps.signatures.with(tx);
       const existing = await signatures.findByLetterAndEmailHash(letter.id, emailHash);
       const outcome: SigningOutcome = existing ? onSigningAgain(existing) : 'new-signature';

@@ -1,0 +1,110 @@
+import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GroupCommit } from '../../../server/db/group-commit.js';
+import { createLetter } from '../../support/factories.js';
+import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
+
+const NOW = new Date('2026-11-23T10:00:00.000Z');
+
+describe('group commit of signing writes', () => {
+  let t: TempDatabase;
+  let letterId: number;
+
+  beforeEach(async () => {
+    t = await createTempDatabase();
+    ({ id: letterId } = await createLetter(t.db, NOW));
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await t.close();
+  });
+
+  /** One unit of work: a signing hit under its own key (any small write will do). */
+  const hit = (key: string) => async (tx: Parameters<Parameters<GroupCommit['run']>[0]>[0]) => {
+    await tx.insertInto('signing_hits').values({ key_hash: key, hit_at_ms: NOW.getTime() }).execute();
+    return key;
+  };
+  const stored = async () =>
+    (await t.db.selectFrom('signing_hits').select('key_hash').orderBy('key_hash').execute()).map(
+      (r) => r.key_hash,
+    );
+
+  it('runs the work that arrives together in one transaction and answers each after its commit', async () => {
+    const group = new GroupCommit(t.db);
+    const probe = new SQLite(':memory:');
+    const statement = Object.getPrototypeOf(probe.prepare('select 1')) as SQLite.Statement;
+    probe.close();
+    const runs = vi.spyOn(statement, 'run');
+    const answered: string[] = [];
+
+    const results = await Promise.all(
+      ['a', 'b', 'c'].map((key) =>
+        group.run(hit(key)).then(async (value) => {
+          // Acknowledged only when its row is committed: another connection already reads it.
+          const other = t.connect().db;
+          const seen = await other
+            .selectFrom('signing_hits')
+            .select('key_hash')
+            .where('key_hash', '=', key)
+            .execute();
+          answered.push(`${value}:${seen.length}`);
+          return value;
+        }),
+      ),
+    );
+
+    expect(results).toEqual(['a', 'b', 'c']);
+    expect(answered.sort()).toEqual(['a:1', 'b:1', 'c:1']);
+    const commits = runs.mock.contexts.filter((s) => (s as SQLite.Statement).source === 'commit');
+    expect(commits).toHaveLength(1);
+    expect(await stored()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('rolls back and rejects only the work that failed; the others in its group are stored', async () => {
+    const group = new GroupCommit(t.db);
+    const failing = async (tx: Parameters<Parameters<GroupCommit['run']>[0]>[0]) => {
+      await tx.insertInto('signing_hits').values({ key_hash: 'half-done', hit_at_ms: 1 }).execute();
+      throw new Error('refused');
+    };
+
+    const outcomes = await Promise.allSettled([group.run(hit('a')), group.run(failing), group.run(hit('c'))]);
+
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toEqual(new Error('refused'));
+    expect(await stored()).toEqual(['a', 'c']);
+  });
+
+  it('rejects every unit of a group whose commit fails, and stores none of it', async () => {
+    const group = new GroupCommit(t.db);
+    // A deferred foreign key is checked at commit: one bad row makes the commit itself fail.
+    const deferredBreak = async (tx: Parameters<Parameters<GroupCommit['run']>[0]>[0]) => {
+      await sql`pragma defer_foreign_keys = on`.execute(tx);
+      await tx
+        .insertInto('letter_country_counts')
+        .values({ letter_id: letterId + 1000, country: 'KR', count: 1 })
+        .execute();
+    };
+
+    const outcomes = await Promise.allSettled([
+      group.run(hit('a')),
+      group.run(deferredBreak),
+      group.run(hit('c')),
+    ]);
+
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(await stored()).toEqual([]);
+    // The next group is not affected.
+    await group.run(hit('d'));
+    expect(await stored()).toEqual(['d']);
+  });
+
+  it('keeps no group waiting: work handed in while a group commits runs in the next one', async () => {
+    const group = new GroupCommit(t.db, 2);
+
+    const results = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((key) => group.run(hit(key))));
+
+    expect(results).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(await stored()).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+});
