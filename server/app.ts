@@ -33,6 +33,7 @@ import { queueRoutes } from './outbox/queue-routes.js';
 import { settingsRoutes } from './settings/settings-routes.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { csrfProtection, requestLimits, securityHeaders } from './http/security.js';
+import type { GroupCommit } from './db/group-commit.js';
 import type { LimitRepository } from './limits/limit-repository.js';
 import { DatabaseLimitStore } from './limits/limit-store.js';
 import { createViewEngine } from './http/views.js';
@@ -87,6 +88,8 @@ export interface AppDeps {
   audit: AuditRepository;
   /** Where request limits keep their counters (the database, so they hold across restarts and processes). */
   limits: LimitRepository;
+  /** Shared commits for the small writes of many requests at once (request counters, signings). */
+  writes: GroupCommit;
   /** Block and allow lists, trending sources. */
   abuse: AbuseService;
   /** The signing form's proof of work; undefined when switched off (PROOF_OF_WORK=0). */
@@ -121,7 +124,7 @@ function redactUrl(url: string): string {
 export function createApp(deps: AppDeps): Express {
   const { config } = deps;
   const limitPerIp = requestLimits({
-    store: (name) => new DatabaseLimitStore(deps.limits, deps.clock, name),
+    store: (name) => new DatabaseLimitStore(deps.limits, deps.clock, name, deps.writes),
     clock: deps.clock,
     secret: deps.secret,
   });

@@ -180,6 +180,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const audit = new AuditRepository(db);
   const deliveryRepository = new DeliveryRepository(db);
   const limits = new LimitRepository(db);
+  // One group commit per connection: request counters and signings share their commits.
+  const writes = new GroupCommit(db);
   const bounces = new BounceHandler({
     outbox,
     deliveries: deliveryRepository,
@@ -269,7 +271,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   });
   const signatureService = new SignatureService({
     db,
-    writes: new GroupCommit(db),
+    writes,
     letters,
     signatures,
     outbox,
@@ -281,6 +283,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       // Allow-listed sources (an office network, a partner's domain) skip the signing limits.
       new SigningLimitScreen({
         limits,
+        writes,
         secret,
         signingLimits: config.signingLimits,
         exempt: (attempt) => sourceLists.allows(attempt),
@@ -493,6 +496,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     limits,
     load: { lag, inFlight },
     metrics,
+    writes,
     config,
     logger,
     i18n,

@@ -1,4 +1,5 @@
 import { ipKeyGenerator } from 'express-rate-limit';
+import type { GroupCommit } from '../db/group-commit.js';
 import type { Clock } from '../lib/clock.js';
 import { keyedHash } from '../lib/keyed-hash.js';
 import type { ScreeningVerdict, SigningAttempt, SigningScreen } from '../signatures/signing-screen.js';
@@ -15,6 +16,8 @@ export class SigningLimitScreen implements SigningScreen {
   constructor(
     private readonly deps: {
       limits: LimitRepository;
+      /** The attempt is recorded in a commit shared with the other signings of the moment. */
+      writes: GroupCommit;
       secret: string;
       signingLimits: SigningLimits;
       /**
@@ -29,11 +32,11 @@ export class SigningLimitScreen implements SigningScreen {
     // Without a client address there is nothing to key a limit on (a misconfigured proxy); other screens still run.
     if (!attempt.ip) return { suspect: [], review: [] };
     if (this.deps.exempt && (await this.deps.exempt(attempt))) return { suspect: [], review: [] };
-    const { limits, secret, signingLimits } = this.deps;
+    const { limits, writes, secret, signingLimits } = this.deps;
     // An IPv6 client holds a whole block of addresses: the limit keys on the block (/56), as the request limits do.
     const key = keyedHash(secret, 'signing-limit', `${attempt.letterId}\u0000${ipKeyGenerator(attempt.ip)}`);
     const now = attempt.now.getTime();
-    await limits.recordSigningHit(key, attempt.now);
+    await writes.run((tx) => limits.with(tx).recordSigningHit(key, attempt.now));
     const inBurstWindow = await limits.countSigningHitsSince(
       key,
       new Date(now - signingLimits.burst.seconds * 1000),

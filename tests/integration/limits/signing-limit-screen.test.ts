@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GroupCommit } from '../../../server/db/group-commit.js';
 import { LimitRepository } from '../../../server/limits/limit-repository.js';
 import { SigningLimitScreen } from '../../../server/limits/signing-limit-screen.js';
 import { DEFAULT_SIGNING_LIMITS } from '../../../server/limits/signing-limits.js';
@@ -32,6 +33,7 @@ describe('SigningLimitScreen', () => {
   const screen = (exempt?: (a: SigningAttempt) => Promise<boolean>) =>
     new SigningLimitScreen({
       limits,
+      writes: new GroupCommit(temp.db),
       secret: SECRET,
       signingLimits: DEFAULT_SIGNING_LIMITS,
       ...(exempt ? { exempt } : {}),
@@ -71,9 +73,11 @@ describe('SigningLimitScreen', () => {
   });
 
   it('sees attempts made through another connection to the same database (another process)', async () => {
-    const other = new LimitRepository(temp.connect().db);
+    const otherDb = temp.connect().db;
+    const other = new LimitRepository(otherDb);
     await new SigningLimitScreen({
       limits: other,
+      writes: new GroupCommit(otherDb),
       secret: SECRET,
       signingLimits: DEFAULT_SIGNING_LIMITS,
     }).screen(attempt());
