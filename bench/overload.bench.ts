@@ -19,7 +19,7 @@
  */
 import path from 'node:path';
 import type { Latency, LoadResult } from './lib/load.js';
-import { startBenchPlatform } from './lib/platform.js';
+import { settingsText, startBenchPlatform } from './lib/platform.js';
 import { ROOT } from './lib/processes.js';
 import { machine, median, statusText, writeResults } from './lib/rounds.js';
 import { SigningLoad } from './lib/signing.js';
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       });
       rounds.push(result);
       console.log(
-        `  round ${round + 1}/${ROUNDS}: offered ${offered}/s, answered ${Math.round(result.perSecond)}/s; ${statusText(result.statuses)}; ${result.errors} errors, ${result.timeouts} timeouts`,
+        `  round ${round + 1}/${ROUNDS}: offered ${offered}/s, answered ${Math.round(result.answeredPerSecond)}/s; ${statusText(result.statuses)}; ${result.errors} errors, ${result.timeouts} timeouts`,
       );
     }
     const check = signing.verify();
@@ -71,14 +71,12 @@ async function main(): Promise<void> {
     const withRetryAfter = rounds.reduce((sum, r) => sum + r.retryAfter503, 0);
     const shedP99 = median(shed.map((l) => l?.p99 ?? 0));
 
-    console.log(
-      `\n${machine()}; LOG_LEVEL=${platform.settings.LOG_LEVEL}, RUN_MAIL_WORKER=0, PROOF_OF_WORK=0\n`,
-    );
+    console.log(`\n${machine()}; server ${settingsText(platform)}\n`);
     console.log(
       `| overload at 2 × ${sustainable}/s = ${offered}/s offered, ${connections} connections, ${ROUNDS} rounds × ${DURATION_S} s | median of rounds |`,
     );
     console.log('|---|---|');
-    console.log(`| answered per second | ${Math.round(median(rounds.map((r) => r.perSecond)))} |`);
+    console.log(`| answered per second | ${Math.round(median(rounds.map((r) => r.answeredPerSecond)))} |`);
     console.log(
       `| acknowledged (303) per second | ${Math.round(median(rounds.map((r) => (r.statuses['303'] ?? 0) / r.durationS)))} |`,
     );

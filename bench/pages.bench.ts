@@ -19,7 +19,7 @@
  */
 import path from 'node:path';
 import { runLoad, type LoadSpec } from './lib/load.js';
-import { startBenchPlatform } from './lib/platform.js';
+import { settingsText, startBenchPlatform } from './lib/platform.js';
 import { forkListening, ROOT } from './lib/processes.js';
 import { alternate, machine, markdownTable, writeResults, type Scenario } from './lib/rounds.js';
 
@@ -61,11 +61,11 @@ async function main(): Promise<void> {
       },
     ];
     console.log(
-      `\nPages: ${ROUNDS} rounds × ${DURATION_S} s, ${CONNECTIONS} connections; server LOG_LEVEL=${platform.settings.LOG_LEVEL}; first GET of the letter page: ${first.status}, ETag ${etag ?? 'none'}, Cache-Control ${first.headers.get('cache-control') ?? 'none'}`,
+      `\nPages: ${ROUNDS} rounds × ${DURATION_S} s, ${CONNECTIONS} connections; server ${settingsText(platform)}; first GET of the letter page: ${first.status}, ETag ${etag ?? 'none'}, Cache-Control ${first.headers.get('cache-control') ?? 'none'}`,
     );
     const summaries = await alternate(ROUNDS, scenarios);
     console.log(
-      `\n${machine()}; ${CONNECTIONS} connections, ${DURATION_S} s × ${ROUNDS} rounds, LOG_LEVEL=${platform.settings.LOG_LEVEL}\n`,
+      `\n${machine()}; ${CONNECTIONS} connections, ${DURATION_S} s × ${ROUNDS} rounds;\nserver ${settingsText(platform)}\n`,
     );
     console.log(markdownTable(summaries));
     const file = writeResults('pages', {

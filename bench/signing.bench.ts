@@ -27,7 +27,7 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runLoad } from './lib/load.js';
-import { startBenchPlatform, type BenchPlatform } from './lib/platform.js';
+import { settingsText, startBenchPlatform, type BenchPlatform } from './lib/platform.js';
 import { forkListening, ROOT } from './lib/processes.js';
 import { solvedProofs } from './lib/proofs.js';
 import { countRows } from './lib/data.js';
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     const inProcess = new SigningLoad(workerIn);
     const drains: number[] = [];
     console.log(
-      `\nSigning: ${machine()}; LOG_LEVEL=${workerOff.settings.LOG_LEVEL}, PROOF_OF_WORK=0 unless said, ${SIGNATURES.toLocaleString('en')} signatures already on the letter`,
+      `\nSigning: ${machine()}; server ${settingsText(workerOff)} unless said, ${SIGNATURES.toLocaleString('en')} signatures already on the letter`,
     );
     console.log(`\n1. Throughput, ${ROUNDS} rounds × ${DURATION_S} s, ${CONNECTIONS} connections`);
     const throughputRounds = await alternate(ROUNDS, [
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
       'worker in process': inProcess.verify(),
       'proof of work': withProof.verify(),
     };
-    const heading = `${machine()}; LOG_LEVEL=${workerOff.settings.LOG_LEVEL}; ${SIGNATURES.toLocaleString('en')} signatures already on the letter`;
+    const heading = `${machine()}; server ${settingsText(workerOff)}; ${SIGNATURES.toLocaleString('en')} signatures already on the letter`;
     console.log(
       `\n${heading}\n\nThroughput (${ROUNDS} rounds × ${DURATION_S} s, ${CONNECTIONS} connections):\n`,
     );

@@ -115,18 +115,20 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   const statuses: Record<string, number> = Object.fromEntries(
     Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count ?? 0]),
   );
+  const non2xx3xx = Object.entries(statuses)
+    .filter(([code]) => !/^[23]/.test(code))
+    .reduce((sum, [, count]) => sum + count, 0);
   return {
     durationS,
     responses: all.length,
-    perSecond: all.length / durationS,
+    perSecond: (all.length - non2xx3xx) / durationS,
+    answeredPerSecond: all.length / durationS,
     latency: percentiles(all),
     latencyByStatus: Object.fromEntries(
       [...byStatus].map(([code, list]) => [String(code), percentiles(list)]),
     ),
     statuses,
-    non2xx3xx: Object.entries(statuses)
-      .filter(([code]) => !/^[23]/.test(code))
-      .reduce((sum, [, count]) => sum + count, 0),
+    non2xx3xx,
     errors: result.errors,
     timeouts: result.timeouts,
     retryAfter503: tally.retryAfter503,

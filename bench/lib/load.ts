@@ -50,7 +50,13 @@ export interface LoadResult {
   readonly durationS: number;
   /** Responses received (any status). */
   readonly responses: number;
+  /**
+   * Successful answers (2xx and 3xx: pages, 304s, acknowledged signatures) per second: the figure.
+   * A server that sheds load answers 503s fast, and those must not count as throughput.
+   */
   readonly perSecond: number;
+  /** Every answer per second, whatever its status. */
+  readonly answeredPerSecond: number;
   /** Every response's latency, whatever its status (autocannon's own histogram keeps 2xx only). */
   readonly latency: Latency;
   /** Latency per status code. */

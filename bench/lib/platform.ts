@@ -14,6 +14,21 @@ import { forkListening, freePort, ROOT, startPlatform, type RunningProcess } fro
 export const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const SECRET = 'bench-secret-bench-secret-bench-secret-0';
 
+/**
+ * BENCH_SERVER_ENV="NAME=value NAME=value": settings for every platform a benchmark starts, over the
+ * benchmark's own (e.g. OVERLOAD_MAX_LAG_MS=0 to profile without load shedding). Printed with the results.
+ */
+function serverEnvFromBench(): Record<string, string> {
+  const pairs = (process.env.BENCH_SERVER_ENV ?? '').split(/\s+/).filter(Boolean);
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`BENCH_SERVER_ENV: "${pair}" is not NAME=value`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
 /** A running platform and what the benchmark needs to know of it. */
 export interface BenchPlatform {
   readonly url: string;
@@ -57,6 +72,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     ...options.env,
+    ...serverEnvFromBench(),
   };
   let server: RunningProcess;
   try {
@@ -100,4 +116,12 @@ export async function signingCsrf(
     .map((c) => c.split(';')[0])
     .join('; ');
   return { token, cookie };
+}
+
+/** The settings that shape the figures, as NAME=value (addresses and ports left out). */
+export function settingsText(platform: BenchPlatform): string {
+  return Object.entries(platform.settings)
+    .filter(([name]) => !['SMTP_URL', 'PUBLIC_URL'].includes(name))
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
 }

@@ -24,9 +24,12 @@ export interface SelfTime {
   readonly share: number;
 }
 
-/** node_modules/<package> (or @scope/package) for a dependency; the path from the checkout for our code. */
-function fileOf(url: string): string {
-  if (!url) return '(native or V8)';
+/**
+ * node_modules/<package> (or @scope/package) for a dependency, the path from the checkout for our
+ * code, and for frames without a file (GC, native calls such as writev) their own name.
+ */
+function fileOf(url: string, functionName: string): string {
+  if (!url) return `(native) ${functionName || '(anonymous)'}`;
   const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (modules) return `node_modules/${modules[1]}`;
   if (url.startsWith('node:')) return url;
@@ -34,26 +37,39 @@ function fileOf(url: string): string {
   return ours ? ours[2]! : url.replace(/^file:\/\//, '');
 }
 
-/** Self time per function and per file, largest first, with each one's share of all sampled time. */
-export function summarise(profile: CpuProfile): { total: number; functions: SelfTime[]; files: SelfTime[] } {
+/**
+ * Self time per function and per file, largest first, each with its share of the busy time: the time
+ * the process was idle (waiting for the network, or for the CPU it shares) is left out and given apart.
+ */
+export function summarise(profile: CpuProfile): {
+  total: number;
+  idle: number;
+  functions: SelfTime[];
+  files: SelfTime[];
+} {
   const byNode = new Map<number, number>();
   profile.samples.forEach((id, i) => byNode.set(id, (byNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const functions = new Map<string, number>();
   const files = new Map<string, number>();
   let total = 0;
+  let idle = 0;
   for (const node of profile.nodes) {
     const us = byNode.get(node.id) ?? 0;
     if (!us) continue;
-    total += us;
     const { functionName, url, lineNumber } = node.callFrame;
-    const file = fileOf(url);
-    const fn = `${functionName || '(anonymous)'} ${file}${url ? `:${lineNumber + 1}` : ''}`;
+    if (functionName === '(idle)') {
+      idle += us;
+      continue;
+    }
+    total += us;
+    const file = fileOf(url, functionName);
+    const fn = url ? `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}` : file;
     functions.set(fn, (functions.get(fn) ?? 0) + us);
     files.set(file, (files.get(file) ?? 0) + us);
   }
   const ranked = (map: Map<string, number>) =>
     [...map].map(([name, us]) => ({ name, ms: us / 1000, share: us / total })).sort((a, b) => b.ms - a.ms);
-  return { total: total / 1000, functions: ranked(functions), files: ranked(files) };
+  return { total: total / 1000, idle: idle / 1000, functions: ranked(functions), files: ranked(files) };
 }
 
 function table(title: string, rows: readonly SelfTime[]): string {
@@ -71,7 +87,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(2);
   }
   const summary = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
-  console.log(`${summary.total.toFixed(0)} ms sampled\n`);
+  console.log(
+    `${summary.total.toFixed(0)} ms busy (shares below are of this), ${summary.idle.toFixed(0)} ms idle\n`,
+  );
   console.log(table('file or package', summary.files.slice(0, Number(top))));
   console.log();
   console.log(table('function', summary.functions.slice(0, Number(top))));

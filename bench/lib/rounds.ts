@@ -48,7 +48,7 @@ export async function alternate(rounds: number, scenarios: readonly Scenario[]):
       const result = await scenario.run(round);
       results.get(scenario.name)!.push(result);
       console.log(
-        `  round ${round + 1}/${rounds} ${scenario.name}: ${Math.round(result.perSecond)}/s, p99 ${result.latency.p99.toFixed(1)} ms, ${statusText(result.statuses)}`,
+        `  round ${round + 1}/${rounds} ${scenario.name}: ${Math.round(result.perSecond)}/s answered 2xx/3xx, p99 ${result.latency.p99.toFixed(1)} ms, ${statusText(result.statuses)}`,
       );
     }
   }
@@ -89,11 +89,17 @@ export function machine(): string {
 /** A markdown table of summaries, ready for docs/performance.md. */
 export function markdownTable(summaries: readonly Summary[]): string {
   const lines = [
-    '| scenario | req/s (median) | ÷ baseline (median of rounds) | p50 ms | p95 ms | p99 ms | statuses | errors |',
+    '| scenario | 2xx/3xx per s (median) | ÷ baseline (median of rounds) | p50 ms | p95 ms | p99 ms | statuses | errors |',
     '|---|---|---|---|---|---|---|---|',
   ];
+  const baselines = new Set(summaries.map((s) => s.baseline));
   for (const s of summaries) {
-    const ratio = s.ratio === undefined ? 'baseline' : `${s.ratio.toFixed(2)} × ${s.baseline}`;
+    const ratio =
+      s.ratio !== undefined
+        ? `${s.ratio.toFixed(2)} × ${s.baseline}`
+        : baselines.has(s.name)
+          ? 'baseline'
+          : '—';
     lines.push(
       `| ${s.name} | ${Math.round(s.perSecond).toLocaleString('en')} | ${ratio} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.p99.toFixed(1)} | ${statusText(s.statuses)} | ${s.errors} |`,
     );
