@@ -16,6 +16,7 @@
  *   BENCH_CONNECTIONS   connections for the sustainable-rate measure (default 32)
  *   BENCH_SIGNATURES    confirmed signatures already on the letter (default 20,000)
  *   BENCH_LOG_LEVEL     the server's LOG_LEVEL (default info, as in production)
+ *   BENCH_SERVER_ENV    "NAME=value …": more settings for the server (e.g. OVERLOAD_MAX_LAG_MS=0)
  */
 import path from 'node:path';
 import type { Latency, LoadResult } from './lib/load.js';

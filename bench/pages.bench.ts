@@ -15,6 +15,7 @@
  *   BENCH_CONNECTIONS  concurrent connections (default 32)
  *   BENCH_SIGNATURES   confirmed signatures on the letter (default 20,000)
  *   BENCH_LOG_LEVEL    the server's LOG_LEVEL (default info, as in production)
+ *   BENCH_SERVER_ENV   "NAME=value …": more settings for the server (e.g. OVERLOAD_MAX_LAG_MS=0)
  *   BENCH_CPU_PROFILE  a folder: the server runs with --cpu-prof and writes its profile there
  */
 import path from 'node:path';

@@ -22,6 +22,7 @@
  *   BENCH_POW_PROOFS    signatures per proof-of-work round (default 2,000)
  *   BENCH_SIGNATURES    confirmed signatures already on the letter (default 20,000)
  *   BENCH_LOG_LEVEL     the server's LOG_LEVEL (default info, as in production)
+ *   BENCH_SERVER_ENV    "NAME=value …": more settings for the server (e.g. OVERLOAD_MAX_LAG_MS=0)
  *   BENCH_CPU_PROFILE   a folder: the worker-off platform runs with --cpu-prof and writes its profile there
  */
 import path from 'node:path';
