@@ -32,7 +32,7 @@ import { exportRoutes } from './exports/export-routes.js';
 import { queueRoutes } from './outbox/queue-routes.js';
 import { settingsRoutes } from './settings/settings-routes.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
-import { csrfProtection, requestLimits, securityHeaders } from './http/security.js';
+import { crossOriginProtection, csrfProtection, requestLimits, securityHeaders } from './http/security.js';
 import type { GroupCommit } from './db/group-commit.js';
 import type { LimitRepository } from './limits/limit-repository.js';
 import { DatabaseLimitStore } from './limits/limit-store.js';
@@ -174,6 +174,8 @@ export function createApp(deps: AppDeps): Express {
   // ?lang=, the us_lang cookie, Accept-Language, the default: a fixed t per language, made here once.
   app.use(interfaceLanguageMiddleware(deps.i18n));
   app.use(languageRoutes({ https }));
+  // Every form post, anonymous or not, from another site is refused before its body is read.
+  app.use(crossOriginProtection({ publicUrl: config.publicUrl }));
   // Parsed after the language is known, so a refused body (413, 415, 400) gets a translated error page.
   const smallBodies = express.urlencoded({
     extended: false,
@@ -210,7 +212,8 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const csrf = csrfProtection(deps.secret, { https });
-  app.use(csrf.issue);
+  // Tokens only where accounts are: a public page sets no cookie and carries nothing per visitor.
+  app.use(ADMIN_PATHS, csrf.issue);
 
   app.use(pageRoutes({ retentionMonths: config.retentionMonths }));
   app.use(
@@ -224,20 +227,18 @@ export function createApp(deps: AppDeps): Express {
     letterPageRoutes({
       letters: deps.letters,
       signatures: deps.signatures,
-      csrf,
       signLimit: limitPerIp(30, 15 * 60_000, { countRejected: false }),
     }),
   );
   app.use(
     privacyRoutes({
       privacy: deps.privacy,
-      csrf,
       linkLimit: limitPerIp(120, 15 * 60_000),
       accessLimit: limitPerIp(5, 60 * 60_000),
     }),
   );
   app.use(unsubscribeRoutes({ supporterNews: deps.supporterNews, linkLimit: limitPerIp(120, 15 * 60_000) }));
-  app.use(signatureRoutes({ signatures: deps.signatures, csrf, linkLimit: limitPerIp(120, 15 * 60_000) }));
+  app.use(signatureRoutes({ signatures: deps.signatures, linkLimit: limitPerIp(120, 15 * 60_000) }));
   app.use(
     accountRoutes({
       accounts: deps.accounts,

@@ -32,12 +32,42 @@ export function securityHeaders(options: { https: boolean }): RequestHandler {
   });
 }
 
+/** Methods that change nothing: a cross-site GET is a link, never a form post. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * CSRF protection for every form, the anonymous ones' only one (signing, confirm, withdraw, data access,
+ * erasure, unsubscribe), by Fetch Metadata and Origin, as Go 1.25's `http.CrossOriginProtection` does:
+ * a state-changing request whose `Sec-Fetch-Site` is anything but `same-origin` or `none` (typed or
+ * bookmarked) is refused, `same-site` too (a sibling subdomain is another party); without that header
+ * (older browsers), an `Origin` that is neither PUBLIC_URL's nor the request's own (its Host, which the
+ * browser sets and a page cannot) is refused; a request with neither header does not come from a browser,
+ * so no visitor's ambient credentials ride on it, and it is accepted. Needing no token, public pages carry
+ * nothing per visitor and can be cached (docs/decisions/2026-12-05-cacheable-anonymous-pages.md).
+ */
+export function crossOriginProtection(options: { publicUrl: string }): RequestHandler {
+  const platformOrigin = new URL(options.publicUrl).origin;
+  return (req, _res, next) => {
+    if (SAFE_METHODS.has(req.method)) return next();
+    const site = req.get('sec-fetch-site');
+    const origin = req.get('origin');
+    const allowed =
+      site !== undefined
+        ? site === 'same-origin' || site === 'none'
+        : origin === undefined ||
+          origin === platformOrigin ||
+          origin === `${req.protocol}://${req.get('host')}`;
+    next(allowed ? undefined : new AppError(403, 'csrf_invalid', 'errors.csrf'));
+  };
+}
+
 const SESSION_COOKIE = 'us_visitor';
 
 /**
- * CSRF protection for every form (double-submit cookie, HMAC-bound to a per-browser identifier).
- * Supporters have no account, so the identifier is a random, HttpOnly, SameSite cookie that lives for
- * the browser session and carries nothing else.
+ * CSRF tokens for the forms under the account paths (login, account, admin), in addition to
+ * crossOriginProtection: a double-submit cookie, HMAC-bound to a per-browser identifier, a random,
+ * HttpOnly, SameSite cookie that lives for the browser session and carries nothing else. Issued only
+ * there: public pages set no cookie and carry no token.
  */
 export function csrfProtection(secret: string, options: { https: boolean }) {
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: options.https, path: '/' };

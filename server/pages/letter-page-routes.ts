@@ -10,7 +10,6 @@ import { EMPTY_SIGNING_FORM, letterPageView, type SigningFormState } from './let
 export interface LetterPageRoutesDeps {
   letters: LetterService;
   signatures: SignatureService;
-  csrf: { verify: RequestHandler };
   signLimit: RequestHandler;
 }
 
@@ -34,7 +33,7 @@ export function letterPageRoutes(deps: LetterPageRoutesDeps): Router {
     render(req, res, page, { values: EMPTY_SIGNING_FORM, errors: {} });
   });
 
-  router.post('/letters/:slug/sign', deps.signLimit, deps.csrf.verify, async (req, res) => {
+  router.post('/letters/:slug/sign', deps.signLimit, async (req, res) => {
     const body = formBody(req.body);
     // The form's hidden field: the language of the text the supporter read, so the page comes back in it.
     const textLanguage = formText(body, 'language') || requestedTextLanguage(req.query, res.locals.language);

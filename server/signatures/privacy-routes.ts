@@ -6,7 +6,6 @@ import { parseAccessRequest } from './privacy-input.js';
 
 export interface PrivacyRoutesDeps {
   privacy: PrivacyService;
-  csrf: { verify: RequestHandler };
   linkLimit: RequestHandler;
   accessLimit: RequestHandler;
 }
@@ -26,7 +25,7 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
     });
   });
 
-  router.post('/privacy/erase/:token', deps.linkLimit, deps.csrf.verify, async (req, res) => {
+  router.post('/privacy/erase/:token', deps.linkLimit, async (req, res) => {
     const token = pathParam(req, 'token');
     const result = await deps.privacy.eraseByToken(token);
     if (!result)
@@ -47,7 +46,7 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
     }),
   );
 
-  router.post('/privacy/access', deps.accessLimit, deps.csrf.verify, async (req, res) => {
+  router.post('/privacy/access', deps.accessLimit, async (req, res) => {
     const form = parseAccessRequest(formBody(req.body));
     if (!form.ok)
       return res.status(422).render('privacy/access', {

@@ -6,7 +6,6 @@ import type { SignatureService } from './signature-service.js';
 
 export interface SignatureRoutesDeps {
   signatures: SignatureService;
-  csrf: { verify: RequestHandler };
   linkLimit: RequestHandler;
 }
 
@@ -36,7 +35,7 @@ export function signatureRoutes(deps: SignatureRoutesDeps): Router {
     });
   });
 
-  router.post('/signatures/confirm/:token', deps.linkLimit, deps.csrf.verify, async (req, res) => {
+  router.post('/signatures/confirm/:token', deps.linkLimit, async (req, res) => {
     const outcome = await deps.signatures.confirm(pathParam(req, 'token'));
     // The form's address carries the text the supporter read when it is not the interface's (the GET above).
     const text = addressText(req.query);
@@ -65,7 +64,7 @@ export function signatureRoutes(deps: SignatureRoutesDeps): Router {
     });
   });
 
-  router.post('/signatures/withdraw/:token', deps.linkLimit, deps.csrf.verify, async (req, res) => {
+  router.post('/signatures/withdraw/:token', deps.linkLimit, async (req, res) => {
     const outcome = await deps.signatures.withdraw(pathParam(req, 'token'));
     res.redirect(
       303,

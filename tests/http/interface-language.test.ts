@@ -309,12 +309,11 @@ describe("the pages after signing keep the letter's language", () => {
     expect(startTags(page.text, 'html')[0]!.attrs.lang).toBe('uk');
     const action = formAction(mainOf(page.text));
     expect(action).toBe(`/letters/${slug}/sign?lang=uk`);
-    const token = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
     const signed = await browser
       .post(action)
       .type('form')
       .set('Accept-Language', 'en')
-      .send({ ...signingForm({ email: 'reader-4@example.org' }), language: 'ko', _csrf: token });
+      .send({ ...signingForm({ email: 'reader-4@example.org' }), language: 'ko' });
     expect(signed.status).toBe(303);
     expect(signed.headers.location).toBe(`/letters/${slug}/check-your-inbox?lang=uk&text=ko`);
     // The same whatever the browser says: a page opened with ?lang= depends on its address alone.
@@ -330,12 +329,7 @@ describe("the pages after signing keep the letter's language", () => {
     const action = formAction(mainOf(page.text));
     // The text is the interface language: ?lang= alone names both (text-language.ts).
     expect(action).toBe(`${confirm}?lang=ko`);
-    const token = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
-    const confirmed = await browser
-      .post(action)
-      .type('form')
-      .set('Accept-Language', 'en')
-      .send({ _csrf: token });
+    const confirmed = await browser.post(action).type('form').set('Accept-Language', 'en').send({});
     // The text is the interface language's anyway: only ?lang= needs to travel.
     expect(confirmed.headers.location).toBe(`/letters/${slug}/thank-you?lang=ko`);
   });
@@ -344,7 +338,6 @@ describe("the pages after signing keep the letter's language", () => {
     const { confirm, withdraw } = await signKorean('reader-5@example.org');
     const browser = request.agent(t.app);
     const open = (path: string) => browser.get(`${path}?lang=ko&text=ko`).set('Accept-Language', 'en');
-    const csrf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
     // ?lang=ko names the Korean text too; a bare /letters/x would be English, page and text.
     const back = `/letters/${slug}?lang=ko`;
 
@@ -355,7 +348,7 @@ describe("the pages after signing keep the letter's language", () => {
       .post(formAction(mainOf(withdrawPage.text)))
       .type('form')
       .set('Accept-Language', 'en')
-      .send({ _csrf: csrf(withdrawPage.text) });
+      .send({});
     expect(withdrawn.status).toBe(303);
 
     // The confirm link of a withdrawn signature shows no button, only the way back to the letter.
@@ -366,7 +359,7 @@ describe("the pages after signing keep the letter's language", () => {
       .post(`${confirm}?lang=ko&text=ko`)
       .type('form')
       .set('Accept-Language', 'en')
-      .send({ _csrf: csrf(withdrawPage.text) });
+      .send({});
     expect(refused.status).toBe(409);
     expect(hrefsIn(mainOf(refused.text))).toContain(back);
   });

@@ -138,6 +138,7 @@ describe('security headers, cookies and inline code', () => {
           .post(`/letters/${slug}/sign`)
           .type('form')
           .set('Accept', 'text/html')
+          .set('Sec-Fetch-Site', 'cross-site')
           .send(signingForm())
       ).text,
     ]);
@@ -154,9 +155,21 @@ describe('security headers, cookies and inline code', () => {
     for (const [label, html] of pages) expectNoInlineScriptOrStyle(html, label);
   });
 
-  it('sets only HttpOnly, SameSite cookies scoped to the site', async () => {
+  it('sets no cookie on public pages, nor when a visitor signs', async () => {
     const visitor = new Visitor(t.app);
-    const page = await visitor.get(`/letters/${slug}`);
+    for (const path of ['/', `/letters/${slug}`, '/privacy', '/privacy/access']) {
+      const page = await visitor.get(path);
+      expect(page.status, path).toBe(200);
+      expect(page.headers['set-cookie'], path).toBeUndefined();
+      expect(page.text, path).not.toContain('name="_csrf"');
+    }
+    const posted = await visitor.submit(`/letters/${slug}`, `/letters/${slug}/sign`, signingForm());
+    expect(posted.status).toBe(303);
+    expect(posted.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('sets only HttpOnly, SameSite, browser-session cookies scoped to the site under the account paths', async () => {
+    const page = await new Visitor(t.app).get('/login');
     const cookies = cookiesOf(page.headers['set-cookie']);
     expect([...cookies.keys()].sort()).toEqual(['us_csrf', 'us_visitor']);
     for (const [name, attributes] of cookies) {
@@ -169,26 +182,19 @@ describe('security headers, cookies and inline code', () => {
         name,
       ).toBe(false);
     }
-    const posted = await visitor.agent
-      .post(`/letters/${slug}/sign`)
-      .type('form')
-      .send({ ...signingForm(), _csrf: csrfTokenIn(page.text) });
-    for (const [name, attributes] of cookiesOf(posted.headers['set-cookie'])) {
-      expect(attributes, name).toContain('httponly');
-      expect(attributes, name).toContain('samesite=lax');
-    }
   });
 
   it('marks cookies Secure with a __Host- CSRF cookie, and sends HSTS, when the site is served over https', async () => {
     const secure = await createTestPlatform({ env: { PUBLIC_URL: 'https://letters.example.org' } });
     try {
       const { slug: secureSlug } = await createLetter(secure.platform.db, secure.clock.now());
-      const page = await new Visitor(secure.app).get(`/letters/${secureSlug}`);
-      const cookies = cookiesOf(page.headers['set-cookie']);
+      const login = await new Visitor(secure.app).get('/login');
+      const cookies = cookiesOf(login.headers['set-cookie']);
       expect([...cookies.keys()].sort()).toEqual(['__Host-us_csrf', 'us_visitor']);
       for (const [name, attributes] of cookies) {
         expect(attributes, name).toEqual(expect.arrayContaining(['httponly', 'secure', 'samesite=lax']));
       }
+      const page = await new Visitor(secure.app).get(`/letters/${secureSlug}`);
       expect(page.headers['strict-transport-security']).toMatch(/max-age=\d+/);
       expect(cspOf(page.headers['content-security-policy']).has('upgrade-insecure-requests')).toBe(true);
     } finally {
@@ -197,7 +203,16 @@ describe('security headers, cookies and inline code', () => {
   });
 });
 
-describe('CSRF protection on every form', () => {
+/** How a browser marks a form post from another site, one way for each header it may send. */
+const CROSS_SITE: readonly (readonly [string, Record<string, string>])[] = [
+  ['Sec-Fetch-Site: cross-site', { 'Sec-Fetch-Site': 'cross-site' }],
+  ['Sec-Fetch-Site: same-site (a sibling subdomain)', { 'Sec-Fetch-Site': 'same-site' }],
+  ['another Origin, without Fetch Metadata', { Origin: 'https://evil.example' }],
+  ['a look-alike Origin, without Fetch Metadata', { Origin: 'http://localhost:3000.evil.example' }],
+  ['Origin: null (a sandboxed frame), without Fetch Metadata', { Origin: 'null' }],
+];
+
+describe('CSRF protection of anonymous forms by Fetch Metadata and Origin', () => {
   let t: TestPlatform;
   let slug: string;
   beforeEach(async () => {
@@ -208,98 +223,146 @@ describe('CSRF protection on every form', () => {
     await t.close();
   });
 
-  it('refuses a signature posted without a CSRF token with 403 and the error page, storing nothing', async () => {
+  /**
+   * Posts `body` to `path` with `headers`, as a browser's form would, from a browser that opened the
+   * letter page first (with whatever cookie and token that page gives): only the headers tell the posts apart.
+   */
+  const post = async (path: string, headers: Record<string, string>, body: Record<string, string> = {}) => {
     const visitor = new Visitor(t.app);
-    await visitor.get(`/letters/${slug}`);
-    const response = await visitor.agent
-      .post(`/letters/${slug}/sign`)
+    const token = csrfTokenIn((await visitor.get(`/letters/${slug}`)).text);
+    return visitor.agent
+      .post(path)
       .type('form')
       .set('Accept', 'text/html')
-      .send(signingForm());
-    expectErrorPage(response, 403, ERROR_TITLES[403]);
-    expect(textOf(response.text)).toContain('This form has expired or was sent from another site.');
-    expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
-  });
+      .set(headers)
+      .send({ ...body, _csrf: token });
+  };
 
-  it('refuses a signature posted with a token from another visitor', async () => {
-    const other = new Visitor(t.app);
-    const othersToken = csrfTokenIn((await other.get(`/letters/${slug}`)).text);
-    const visitor = new Visitor(t.app);
-    await visitor.get(`/letters/${slug}`);
-    const response = await visitor.agent
-      .post(`/letters/${slug}/sign`)
-      .type('form')
-      .set('Accept', 'text/html')
-      .send({ ...signingForm(), _csrf: othersToken });
-    expectErrorPage(response, 403, ERROR_TITLES[403]);
-    expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
-  });
-
-  it("refuses a token posted from a browser without the site's cookies (a cross-site form)", async () => {
-    const token = csrfTokenIn((await new Visitor(t.app).get(`/letters/${slug}`)).text);
-    const response = await new Visitor(t.app).agent
-      .post(`/letters/${slug}/sign`)
-      .type('form')
-      .set('Accept', 'text/html')
-      .send({ ...signingForm(), _csrf: token });
-    expectErrorPage(response, 403, ERROR_TITLES[403]);
-    expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
-  });
-
-  it('refuses a made-up token', async () => {
-    const visitor = new Visitor(t.app);
-    const real = csrfTokenIn((await visitor.get(`/letters/${slug}`)).text);
-    for (const forged of ['x', `${real}x`, real.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')), '']) {
-      const response = await visitor.agent
-        .post(`/letters/${slug}/sign`)
-        .type('form')
-        .set('Accept', 'text/html')
-        .send({ ...signingForm(), _csrf: forged });
+  for (const [label, headers] of CROSS_SITE) {
+    it(`refuses a signature posted with ${label}: 403 and the error page, storing nothing`, async () => {
+      const response = await post(`/letters/${slug}/sign`, headers, signingForm());
       expectErrorPage(response, 403, ERROR_TITLES[403]);
-    }
-    expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
-  });
+      expect(textOf(response.text)).toContain('This form has expired or was sent from another site.');
+      expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
+    });
+  }
 
-  it('refuses to confirm without a token', async () => {
-    const visitor = new Visitor(t.app);
-    const { confirm } = await signAndGetLinks(t, visitor, slug);
-    await visitor.get(confirm);
-    expectErrorPage(
-      await visitor.agent.post(confirm).type('form').set('Accept', 'text/html').send({}),
-      403,
-      ERROR_TITLES[403],
-    );
+  it('refuses to confirm from another site, and confirms from the site itself', async () => {
+    const { confirm } = await signAndGetLinks(t, new Visitor(t.app), slug);
+    expectErrorPage(await post(confirm, { 'Sec-Fetch-Site': 'cross-site' }), 403, ERROR_TITLES[403]);
+    expectErrorPage(await post(confirm, { Origin: 'https://evil.example' }), 403, ERROR_TITLES[403]);
     expect((await signatureRows(t.platform.db))[0]!.status).toBe('pending');
-    expect(await storedCount(t, slug)).toBe(0);
-  });
-
-  it('refuses to withdraw without a token', async () => {
-    const visitor = new Visitor(t.app);
-    const { withdraw } = await signAndConfirm(t, visitor, slug);
-    await visitor.get(withdraw);
-    expectErrorPage(
-      await visitor.agent.post(withdraw).type('form').set('Accept', 'text/html').send({}),
-      403,
-      ERROR_TITLES[403],
-    );
-    expect((await signatureRows(t.platform.db))[0]!.status).toBe('confirmed');
+    expect((await post(confirm, { 'Sec-Fetch-Site': 'same-origin' })).status).toBe(303);
     expect(await storedCount(t, slug)).toBe(1);
   });
 
-  it('puts a CSRF token in every form it renders', async () => {
-    const visitor = new Visitor(t.app);
-    const { confirm, withdraw } = await signAndGetLinks(t, visitor, slug);
-    for (const path of [`/letters/${slug}`, confirm, withdraw]) {
-      const html = (await visitor.get(path)).text;
-      const forms = startTags(html, 'form');
-      expect(forms.length, path).toBeGreaterThan(0);
-      for (const form of forms) {
-        expect(form.attrs.method, path).toBe('post');
-        const inside = html.slice(form.end, html.indexOf('</form>', form.end));
-        const token = startTags(inside, 'input').find((i) => i.attrs.name === '_csrf');
-        expect(token?.attrs.value, path).toMatch(/.{20,}/);
+  it('refuses to withdraw from another site, and withdraws from the site itself', async () => {
+    const { withdraw } = await signAndConfirm(t, new Visitor(t.app), slug);
+    expectErrorPage(await post(withdraw, { 'Sec-Fetch-Site': 'cross-site' }), 403, ERROR_TITLES[403]);
+    expectErrorPage(await post(withdraw, { Origin: 'https://evil.example' }), 403, ERROR_TITLES[403]);
+    expect((await signatureRows(t.platform.db))[0]!.status).toBe('confirmed');
+    expect((await post(withdraw, { Origin: 'http://localhost:3000' })).status).toBe(303);
+    expect(await storedCount(t, slug)).toBe(0);
+  });
+
+  it('refuses the data-access, erasure and unsubscribe forms posted from another site', async () => {
+    const { withdraw } = await signAndGetLinks(t, new Visitor(t.app), slug);
+    const token = withdraw.split('/').pop()!.split('?')[0]!;
+    for (const path of ['/privacy/access', `/privacy/erase/${token}`, `/signatures/unsubscribe/${token}`]) {
+      for (const [label, headers] of CROSS_SITE) {
+        const response = await post(path, headers, { email: 'someone@example.org' });
+        expect(response.status, `${path}, ${label}`).toBe(403);
       }
     }
+    // Nothing was erased: the signature is still there with its address.
+    expect((await signatureRows(t.platform.db))[0]!.status).toBe('pending');
+  });
+
+  it("accepts a signature from the site's own pages: same-origin, a typed address, or its own Origin", async () => {
+    const sameSite: Record<string, string>[] = [
+      { 'Sec-Fetch-Site': 'same-origin' },
+      { 'Sec-Fetch-Site': 'none' },
+      { Origin: 'http://localhost:3000' },
+      // Fetch Metadata decides when present: a same-origin request's Origin is not read again.
+      { 'Sec-Fetch-Site': 'same-origin', Origin: 'http://localhost:3000' },
+    ];
+    for (const [n, headers] of sameSite.entries()) {
+      const response = await post(
+        `/letters/${slug}/sign`,
+        headers,
+        signingForm({ email: `same-${n}@example.org` }),
+      );
+      expect(response.status, JSON.stringify(headers)).toBe(303);
+    }
+    expect((await rowCounts(t.platform.db)).signatures).toBe(sameSite.length);
+  });
+
+  it('accepts an Origin that is the request’s own host when PUBLIC_URL names another (a second name)', async () => {
+    const response = await new Visitor(t.app).agent
+      .post(`/letters/${slug}/sign`)
+      .type('form')
+      .set('Host', 'letters.example.net')
+      .set('Origin', 'http://letters.example.net')
+      .send(signingForm());
+    expect(response.status).toBe(303);
+  });
+
+  it('accepts a post with neither header: not a browser, so no visitor’s cookies ride on it', async () => {
+    expect((await post(`/letters/${slug}/sign`, {}, signingForm())).status).toBe(303);
+  });
+});
+
+describe('CSRF tokens on forms under the account paths, in addition', () => {
+  let t: TestPlatform;
+  beforeEach(async () => {
+    t = await createTestPlatform();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('refuses a same-origin login without its token, with a made-up one, or with another browser’s', async () => {
+    const other = csrfTokenIn((await new Visitor(t.app).get('/login')).text);
+    const visitor = new Visitor(t.app);
+    const real = csrfTokenIn((await visitor.get('/login')).text);
+    expect(real).toMatch(/.{20,}/);
+    for (const forged of [undefined, '', 'x', `${real}x`, other]) {
+      const response = await visitor.agent
+        .post('/login')
+        .type('form')
+        .set('Accept', 'text/html')
+        .set('Sec-Fetch-Site', 'same-origin')
+        .send({
+          email: 'admin@example.org',
+          password: 'wrong',
+          ...(forged === undefined ? {} : { _csrf: forged }),
+        });
+      expectErrorPage(response, 403, ERROR_TITLES[403]);
+    }
+  });
+
+  it('refuses a logged-in form from another site even with a valid token', async () => {
+    const { visitor: admin } = await signedIn(t.app, t.platform, 'admin');
+    const page = await admin.get('/admin/settings');
+    const response = await admin.agent
+      .post('/admin/settings')
+      .type('form')
+      .set('Accept', 'text/html')
+      .set('Sec-Fetch-Site', 'cross-site')
+      .send({ _csrf: csrfTokenIn(page.text) });
+    expectErrorPage(response, 403, ERROR_TITLES[403]);
+  });
+
+  it('refuses a logged-in form without its token', async () => {
+    const { visitor: admin } = await signedIn(t.app, t.platform, 'admin');
+    await admin.get('/admin/settings');
+    const response = await admin.agent
+      .post('/admin/settings')
+      .type('form')
+      .set('Accept', 'text/html')
+      .set('Sec-Fetch-Site', 'same-origin')
+      .send({});
+    expectErrorPage(response, 403, ERROR_TITLES[403]);
   });
 });
 
@@ -393,13 +456,12 @@ describe('rate limiting', () => {
   it('answers the 31st signing attempt from one address within 15 minutes with 429 and the error page', async () => {
     const { slug } = await createLetter(t.platform.db, t.clock.now());
     const visitor = new Visitor(t.app);
-    const token = csrfTokenIn((await visitor.get(`/letters/${slug}`)).text);
     const post = (n: number) =>
       visitor.agent
         .post(`/letters/${slug}/sign`)
         .type('form')
         .set('Accept', 'text/html')
-        .send({ ...signingForm({ email: `supporter-${n}@example.org` }), _csrf: token });
+        .send(signingForm({ email: `supporter-${n}@example.org` }));
     for (let n = 1; n <= 30; n += 1) expect((await post(n)).status, `attempt ${n}`).toBe(303);
     const refused = await post(31);
     expectErrorPage(refused, 429, ERROR_TITLES[429]);
