@@ -171,12 +171,13 @@ describe('a supporter asks what is held about their address', () => {
     expect(await dataAccessQueuedTo()).toEqual([]);
   });
 
-  it('refuses a request without the form token (403), sending nothing', async () => {
+  it('refuses a request posted from another site (403), sending nothing', async () => {
     await signAndConfirm(t, visitor, first.slug, KIM);
     const response = await visitor.agent
       .post('/privacy/access')
       .type('form')
       .set('Accept', 'text/html')
+      .set('Sec-Fetch-Site', 'cross-site')
       .send({ email: KIM.email });
     expectErrorPage(response, 403, ERROR_TITLES[403]);
     expect(await dataAccessQueuedTo()).toEqual([]);
