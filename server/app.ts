@@ -49,6 +49,7 @@ import { refuseMalformedForm } from './http/form-encoding.js';
 import { can } from './policy/policy.js';
 import { pageRoutes } from './pages/page-routes.js';
 import { letterPageRoutes } from './pages/letter-page-routes.js';
+import { cachedPages, type PageCache } from './pages/page-cache.js';
 import type { AbuseService } from './abuse/abuse-service.js';
 import { abuseRoutes } from './abuse/abuse-routes.js';
 import type { ProofOfWork } from './abuse/proof-of-work.js';
@@ -100,6 +101,8 @@ export interface AppDeps {
   load: { lag: LagSource; inFlight: RequestsInFlight };
   /** Prometheus metrics, served at /metrics when METRICS_TOKEN is set. */
   metrics: Metrics;
+  /** Rendered anonymous public pages, served before the rest of the chain. */
+  pageCache: PageCache;
 }
 
 /** Form bodies are small; anything larger is refused with 413 before it is parsed. */
@@ -164,6 +167,9 @@ export function createApp(deps: AppDeps): Express {
       autoLogging: { ignore: (req) => req.url?.startsWith('/assets/') ?? false },
     }),
   );
+  // A public page already rendered in this count epoch is answered here, with the headers (security
+  // headers included) it was first answered with: helmet, cookies and the language middleware are skipped.
+  app.use(cachedPages({ cache: deps.pageCache, letters: deps.letters, clock: deps.clock }));
   app.use(securityHeaders({ https }));
   app.use(
     '/assets',

@@ -83,6 +83,7 @@ import { ProofOfWorkScreen } from './abuse/proof-of-work-screen.js';
 import { SourceListsScreen } from './abuse/source-lists-screen.js';
 import { LimitRepository } from './limits/limit-repository.js';
 import { pruneLimits, SigningLimitScreen } from './limits/signing-limit-screen.js';
+import { PageCache } from './pages/page-cache.js';
 
 /**
  * The platform secret: SECRET_KEY when set; otherwise a random key made once and kept beside the
@@ -537,6 +538,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       alertThreshold: async () => (await settings.read()).trendingAlertPerHour,
     }),
     proofOfWork,
+    // Rendered anonymous pages, kept for a count epoch (pages/page-cache.ts); memory only, nothing to close.
+    pageCache: new PageCache(),
     privacy,
     userAdmin,
     passwordResets,

@@ -65,6 +65,29 @@ export function chooseLanguage(request: {
   return { language: DEFAULT_LANGUAGE, source: 'default' };
 }
 
+/** A cookie's value read from the raw header, for a request answered before cookie-parser runs. */
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
+  }
+  return undefined;
+}
+
+/**
+ * The interface language of a request and where it came from (which says what the page varies by). It
+ * reads the cookie header itself when cookie-parser has not run: the page cache answers before it.
+ */
+export function requestLanguage(req: Request): { language: InterfaceLanguage; source: LanguageSource } {
+  const cookies = req.cookies as Record<string, unknown> | undefined;
+  return chooseLanguage({
+    query: req.query.lang,
+    cookie: cookies ? cookies[LANGUAGE_COOKIE] : cookieValue(req.get('cookie'), LANGUAGE_COOKIE),
+    acceptLanguage: req.get('accept-language'),
+  });
+}
+
 const BASE = 'http://undersigned.invalid';
 
 /** The interface language the address chose (`?lang=`), if any: it sets no cookie, so it travels in links. */
@@ -148,12 +171,7 @@ function languageLinksFor(req: Request, current: string): LanguageLink[] {
  */
 export function interfaceLanguageMiddleware(i18n: i18n): RequestHandler {
   return (req, res, next) => {
-    const cookies = (req.cookies ?? {}) as Record<string, unknown>;
-    const { language, source } = chooseLanguage({
-      query: req.query.lang,
-      cookie: cookies[LANGUAGE_COOKIE],
-      acceptLanguage: req.get('accept-language'),
-    });
+    const { language, source } = requestLanguage(req);
     res.locals.language = language;
     res.locals.t = fixedT(i18n, language);
     // Made only when a page renders them (a view reads the local): a redirect, an asset or JSON never does.

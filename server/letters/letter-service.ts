@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
 import { countryName } from '../lib/countries.js';
 import { notFound } from '../lib/errors.js';
@@ -117,6 +118,21 @@ export class LetterService {
     );
     if (!text) throw new Error(`letter ${letter.id} has no text`);
     return { letter, textLanguage: text.language };
+  }
+
+  /**
+   * What a public letter page shows from the database and may change at any moment, as one string: the
+   * letter's row (version, status, dates, goal, count) and its recent signatories (a withdrawal and a
+   * confirmation leave the count as it was, not the list). The page cache's key changes with it.
+   * Undefined when the letter is not public.
+   */
+  async pageStamp(slug: string): Promise<string | undefined> {
+    const letter = await this.deps.letters.findBySlug(slug);
+    if (!letter || !isPublic(letter)) return undefined;
+    const recent = await this.deps.signatories.recent(letter.id, RECENT_SIGNATORIES);
+    return createHash('sha1')
+      .update(JSON.stringify([letter, recent]))
+      .digest('base64url');
   }
 
   /**

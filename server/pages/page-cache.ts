@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Request, RequestHandler, Response } from 'express';
+import { requestLanguage } from '../http/language.js';
+import type { Clock } from '../lib/clock.js';
+import type { LetterService } from '../letters/letter-service.js';
+
+/**
+ * How long a rendered page's count and recent signatories may stand: a page is rendered again in each
+ * epoch. With the browsers' and proxies' share (PUBLIC_CACHE_CONTROL: 1 s fresh + 2 s stale), the count
+ * a reader sees is never more than 5 s behind.
+ */
+export const COUNT_EPOCH_MS = 2_000;
+
+/** What an anonymous public page allows browsers and shared caches (a CDN) to do with it. */
+export const PUBLIC_CACHE_CONTROL = 'public, max-age=1, stale-while-revalidate=2';
+
+/** Bounds of the page cache: a letter page is ~20-40 kB, so 64 MiB holds every variant of ~500 letters. */
+const MAX_ENTRIES = 2_000;
+const MAX_BYTES = 64 * 1024 * 1024;
+
+/** One rendered page, as it was answered: its headers (security headers included) and body. */
+interface CachedPage {
+  headers: OutgoingHttpHeaders;
+  etag: string;
+  body: Buffer;
+}
+
+/** Headers that belong to one response, never to a copy of it. */
+const NOT_REPLAYED = new Set(['set-cookie', 'date', 'content-length', 'etag', 'cache-control']);
+
+/** A bounded LRU of rendered pages (entries and bytes), oldest use evicted first. */
+export class PageCache {
+  private readonly pages = new Map<string, CachedPage>();
+  private bytes = 0;
+
+  constructor(
+    private readonly limits: { maxEntries: number; maxBytes: number } = {
+      maxEntries: MAX_ENTRIES,
+      maxBytes: MAX_BYTES,
+    },
+  ) {}
+
+  /** The page under `key`, marked as just used. */
+  get(key: string): CachedPage | undefined {
+    const page = this.pages.get(key);
+    if (page) {
+      this.pages.delete(key);
+      this.pages.set(key, page);
+    }
+    return page;
+  }
+
+  /** Keeps `page` under `key`, evicting the least recently used pages past the bounds. */
+  set(key: string, page: CachedPage): void {
+    if (page.body.length > this.limits.maxBytes) return;
+    this.delete(key);
+    this.pages.set(key, page);
+    this.bytes += page.body.length;
+    for (const [oldest, old] of this.pages) {
+      if (this.pages.size <= this.limits.maxEntries && this.bytes <= this.limits.maxBytes) break;
+      this.pages.delete(oldest);
+      this.bytes -= old.body.length;
+    }
+  }
+
+  /** How many pages and bytes are kept (for tests and operators). */
+  size(): { entries: number; bytes: number } {
+    return { entries: this.pages.size, bytes: this.bytes };
+  }
+
+  private delete(key: string): void {
+    const old = this.pages.get(key);
+    if (old) {
+      this.pages.delete(key);
+      this.bytes -= old.body.length;
+    }
+  }
+}
+
+/** The query parameters a public page depends on; any other (a notice's `done=`, a search) is not cached. */
+const KEYED_QUERY = new Set(['lang', 'text']);
+
+const LETTER_PAGE = /^\/letters\/([^/]+)$/;
+
+/**
+ * The cache key of an anonymous public page: its address (path and `lang=`/`text=`), the interface
+ * language and where it came from (which sets the Vary header), what the page depends on in the database
+ * (a letter's row: its version, status, dates) and the count epoch. Undefined: not a cacheable page.
+ */
+async function pageKey(req: Request, letters: LetterService, now: number): Promise<string | undefined> {
+  let query = '';
+  for (const [name, value] of Object.entries(req.query)) {
+    if (!KEYED_QUERY.has(name) || typeof value !== 'string') return undefined;
+    query += `&${name}=${value}`;
+  }
+  const { language, source } = requestLanguage(req);
+  const epoch = Math.floor(now / COUNT_EPOCH_MS);
+  const base = `${language}|${source}|${query}|${epoch}|`;
+  if (req.path === '/' || req.path === '/privacy') return `${base}${req.path}`;
+  const slug = LETTER_PAGE.exec(req.path)?.[1];
+  if (slug === undefined) return undefined;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(slug);
+  } catch {
+    // Broken percent-encoding: the route answers it (400).
+    return undefined;
+  }
+  // A letter that is edited, closed or reopened, or whose signatures move, has another stamp: at once.
+  const stamp = await letters.pageStamp(decoded);
+  return stamp === undefined ? undefined : `${base}${req.path}|${stamp}`;
+}
+
+function answer(req: Request, res: Response, page: CachedPage): void {
+  res.set(page.headers);
+  res.set('Cache-Control', PUBLIC_CACHE_CONTROL);
+  res.set('ETag', page.etag);
+  if (req.fresh) {
+    res.status(304).end();
+    return;
+  }
+  res.set('Content-Length', String(page.body.length));
+  res.status(200).end(req.method === 'HEAD' ? undefined : page.body);
+}
+
+/**
+ * Serves anonymous public pages (home, letter pages, the privacy notice) from `cache`, and keeps a copy
+ * of each such page the routes render with 200: every visitor gets the same page (no cookie, no token, no
+ * account outside the account paths), so one rendering serves all of them within a count epoch. Every
+ * cacheable answer, hit or not, carries an ETag (If-None-Match answers 304) and PUBLIC_CACHE_CONTROL.
+ * Pages with a notice or a form's errors, error pages and anything that sets a cookie are never kept.
+ */
+export function cachedPages(deps: {
+  cache: PageCache;
+  letters: LetterService;
+  clock: Clock;
+}): RequestHandler {
+  return async (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    try {
+      const key = await pageKey(req, deps.letters, deps.clock.now().getTime());
+      if (key === undefined) return next();
+      const hit = deps.cache.get(key);
+      if (hit) return answer(req, res, hit);
+      const send = res.send.bind(res);
+      res.send = (body?: unknown) => {
+        res.send = send;
+        if (res.statusCode !== 200 || typeof body !== 'string' || res.getHeader('set-cookie') !== undefined)
+          return send(body);
+        const bytes = Buffer.from(body);
+        const headers: OutgoingHttpHeaders = { 'content-type': 'text/html; charset=utf-8' };
+        for (const [name, value] of Object.entries(res.getHeaders()))
+          if (!NOT_REPLAYED.has(name) && value !== undefined) headers[name] = value;
+        const page: CachedPage = {
+          headers,
+          etag: `"${createHash('sha1').update(bytes).digest('base64url')}"`,
+          body: bytes,
+        };
+        deps.cache.set(key, page);
+        answer(req, res, page);
+        return res;
+      };
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
