@@ -22,6 +22,8 @@ const MAX_BYTES = 64 * 1024 * 1024;
 /** One rendered page, as it was answered: its headers (security headers included) and body. */
 interface CachedPage {
   headers: OutgoingHttpHeaders;
+  /** The route that rendered it (`/letters/:slug`): a hit is counted under it in the metrics. */
+  route?: unknown;
   etag: string;
   body: Buffer;
 }
@@ -113,6 +115,8 @@ async function pageKey(req: Request, letters: LetterService, now: number): Promi
 }
 
 function answer(req: Request, res: Response, page: CachedPage): void {
+  // Request metrics label a request by the route that answered it; a hit was answered by that route's page.
+  if (page.route !== undefined) req.route = page.route;
   res.set(page.headers);
   res.set('Cache-Control', PUBLIC_CACHE_CONTROL);
   res.set('ETag', page.etag);
@@ -154,6 +158,7 @@ export function cachedPages(deps: {
           if (!NOT_REPLAYED.has(name) && value !== undefined) headers[name] = value;
         const page: CachedPage = {
           headers,
+          route: req.route as unknown,
           etag: `"${createHash('sha1').update(bytes).digest('base64url')}"`,
           body: bytes,
         };
