@@ -78,7 +78,7 @@ export class RequestsInFlight {
 
 /** The event loop's delay, read in short windows (toobusy-style), from perf_hooks' own monitor. */
 export interface LagSource {
-  /** The worst delay in the last window, in milliseconds. */
+  /** How late the loop runs now, in milliseconds. */
   lagMs(): number;
 }
 
@@ -87,12 +87,12 @@ const WINDOW_MS = 100;
 
 /**
  * How late the event loop runs, two ways, in milliseconds. The monitor's timer fires every RESOLUTION_MS:
- * how late it fired is how long a request arriving then waited before any of its code ran; the worst
- * delay of the last full window (WINDOW_MS) and of the one in progress both count, so a long block is seen
- * as soon as it ends and stops counting one window after the loop is quick again. But the monitor only
- * learns after a turn of the loop; within one turn the requests read together are answered one after the
- * other, so the turn's own age also counts: how long ago this turn met its first request (a setImmediate
- * marks the turn's end). Requests late in a heavy turn are refused while it is still going, and the turn
+ * how late it fired is how long a request arriving then waited before any of its code ran; the median
+ * delay of the last full window (WINDOW_MS) and of the one in progress both count, so a loop that keeps
+ * falling behind is seen within a window and stops counting one window after it is quick again. But the
+ * monitor only learns after a turn of the loop; within one turn the requests read together are answered
+ * one after the other, so the turn's own age also counts: how long ago this turn met its first request
+ * (a setImmediate marks the turn's end). Requests late in a heavy turn are refused while it is still going, and the turn
  * ends sooner. Watching starts with the first reading (the first request), so the start's own work
  * (migrations, seeding) is not taken for load. Long-lived: wiring stops it at shutdown.
  */
@@ -136,7 +136,9 @@ export class EventLoopLag implements LagSource {
 
   private currentWindowMs(): number {
     // The histogram records each timer's whole interval, in nanoseconds: the delay is what exceeds it.
-    return this.histogram.count === 0 ? 0 : Math.max(0, this.histogram.max / 1e6 - RESOLUTION_MS);
+    // The median, not the worst: a loop that keeps falling behind is late at most ticks, while one pause
+    // (a collection, the machine's other tenants) is one late tick and not worth turning people away.
+    return this.histogram.count === 0 ? 0 : Math.max(0, this.histogram.percentile(50) / 1e6 - RESOLUTION_MS);
   }
 }
 

@@ -98,7 +98,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'undersigned_shed_event_loop_lag_seconds',
-      help: 'The event-loop delay the load shedding sees (worst of its last window).',
+      help: 'The event-loop delay the load shedding sees (median of its last window, or the current turn).',
       registers,
       collect() {
         this.set(sources.lagMs() / 1000);
