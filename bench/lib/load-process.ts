@@ -124,6 +124,9 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     perSecond: (all.length - non2xx3xx) / durationS,
     answeredPerSecond: all.length / durationS,
     latency: percentiles(all),
+    okLatency: percentiles(
+      [...byStatus].filter(([code]) => code >= 200 && code < 400).flatMap(([, list]) => list),
+    ),
     latencyByStatus: Object.fromEntries(
       [...byStatus].map(([code, list]) => [String(code), percentiles(list)]),
     ),

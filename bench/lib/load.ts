@@ -59,6 +59,8 @@ export interface LoadResult {
   readonly answeredPerSecond: number;
   /** Every response's latency, whatever its status (autocannon's own histogram keeps 2xx only). */
   readonly latency: Latency;
+  /** The latency of the successful answers (2xx and 3xx) alone: what a served visitor waited. */
+  readonly okLatency: Latency;
   /** Latency per status code. */
   readonly latencyByStatus: Readonly<Record<string, Latency>>;
   readonly statuses: Readonly<Record<string, number>>;

@@ -12,6 +12,7 @@ function result(perSecond: number, statuses: Record<string, number> = { 200: 1 }
     perSecond,
     answeredPerSecond: perSecond,
     latency,
+    okLatency: latency,
     latencyByStatus: {},
     statuses,
     non2xx3xx: 0,
