@@ -168,6 +168,7 @@ function exportOnce(side: Side, smtpUrl: string): Promise<LoadResult> {
         perSecond: windowRows / Math.max(windowS, 1e-3),
         answeredPerSecond: windowRows / Math.max(windowS, 1e-3),
         latency,
+        okLatency: latency,
         latencyByStatus: {},
         statuses: { rows },
         non2xx3xx: 0,
