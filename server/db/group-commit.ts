@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Db, Tx } from './database.js';
 
 /** The most units of work one shared transaction holds. */
@@ -12,11 +11,12 @@ interface Job {
 
 /**
  * Group commit: units of work that arrive together (the signing requests of one turn of the event
- * loop) run one after another in one transaction, each inside its own savepoint, and share its
- * commit. A commit writes the log to disk and costs more than the small writes of one signature, so
- * under load this is most of the saving. Each caller is answered only after the commit that holds its
- * writes: a unit that fails is rolled back to its savepoint and rejected alone, the others still
- * commit; if the commit itself fails, every unit of that group is rejected and none is stored.
+ * loop) run one after another in one transaction and share its commit. A commit writes the log to
+ * disk and costs more than the small writes of one signature, so under load this is most of the
+ * saving. Each caller is answered only after the commit that holds its writes. If a unit fails, or the
+ * commit does, the group is rolled back and each unit runs again alone in its own transaction: only
+ * the one that fails again is rejected, the others are stored. A unit may therefore run twice, and
+ * must be safe to repeat once rolled back (everything it does is in the transaction).
  *
  * The work given must only touch the database (no network, no timers): the shared transaction holds
  * SQLite's one connection while it runs.
@@ -54,27 +54,25 @@ export class GroupCommit {
 
   private async drain(): Promise<void> {
     const group = this.waiting.splice(0, this.max);
-    const settle: Array<() => void> = [];
     try {
-      await this.db.transaction().execute(async (tx) => {
-        for (const job of group) {
-          await sql`savepoint group_commit`.execute(tx);
-          try {
-            const value = await job.work(tx);
-            await sql`release savepoint group_commit`.execute(tx);
-            settle.push(() => job.resolve(value));
-          } catch (error) {
-            await sql`rollback to savepoint group_commit`.execute(tx);
-            await sql`release savepoint group_commit`.execute(tx);
-            settle.push(() => job.reject(error));
-          }
-        }
+      const values = await this.db.transaction().execute(async (tx) => {
+        const results: unknown[] = [];
+        for (const job of group) results.push(await job.work(tx));
+        return results;
       });
-    } catch (error) {
-      // The commit failed (or the rollback of a savepoint did): nothing of the group is stored.
-      for (const job of group) job.reject(error);
-      return;
+      group.forEach((job, i) => job.resolve(values[i]));
+    } catch {
+      // One unit failed (or the commit did): the whole group was rolled back. Each unit runs again in a
+      // transaction of its own, so only the one that fails again is refused and the others are stored.
+      // No savepoint per unit in the common path: a savepoint held open around a unit's own savepoints
+      // made rolled-back writes cost differently from kept ones (see CONSTANT_WORK in signature-service.ts).
+      for (const job of group) {
+        try {
+          job.resolve(await this.db.transaction().execute(job.work));
+        } catch (error) {
+          job.reject(error);
+        }
+      }
     }
-    for (const done of settle) done();
   }
 }

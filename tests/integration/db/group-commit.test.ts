@@ -61,7 +61,7 @@ describe('group commit of signing writes', () => {
     expect(await stored()).toEqual(['a', 'b', 'c']);
   });
 
-  it('rolls back and rejects only the work that failed; the others in its group are stored', async () => {
+  it('rejects only the work that failed, leaving nothing of it; the others in its group are stored', async () => {
     const group = new GroupCommit(t.db);
     const failing = async (tx: Parameters<Parameters<GroupCommit['run']>[0]>[0]) => {
       await tx.insertInto('signing_hits').values({ key_hash: 'half-done', hit_at_ms: 1 }).execute();
@@ -75,7 +75,7 @@ describe('group commit of signing writes', () => {
     expect(await stored()).toEqual(['a', 'c']);
   });
 
-  it('rejects every unit of a group whose commit fails, and stores none of it', async () => {
+  it('stores the rest of a group whose commit fails, running each unit alone, and rejects the one that breaks it', async () => {
     const group = new GroupCommit(t.db);
     // A deferred foreign key is checked at commit: one bad row makes the commit itself fail.
     const deferredBreak = async (tx: Parameters<Parameters<GroupCommit['run']>[0]>[0]) => {
@@ -92,11 +92,11 @@ describe('group commit of signing writes', () => {
       group.run(hit('c')),
     ]);
 
-    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
-    expect(await stored()).toEqual([]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await stored()).toEqual(['a', 'c']);
     // The next group is not affected.
     await group.run(hit('d'));
-    expect(await stored()).toEqual(['d']);
+    expect(await stored()).toEqual(['a', 'c', 'd']);
   });
 
   it('keeps no group waiting: work handed in while a group commits runs in the next one', async () => {
