@@ -3,8 +3,25 @@ import { z } from 'zod';
 import type { Executor } from '../db/database.js';
 import type { LetterRow } from '../db/tables.js';
 import { RecipientRepository } from '../recipients/recipient-repository.js';
-import type { LetterRecipient, Letter, LetterStatus, LetterText, LetterVersion } from './letter.js';
+import type {
+  LetterHeading,
+  LetterRecipient,
+  Letter,
+  LetterStatus,
+  LetterText,
+  LetterVersion,
+} from './letter.js';
 import { canMoveLetter } from './letter.js';
+
+/** The statuses of letters the public may see. */
+const PUBLIC_STATUSES = ['open', 'closed', 'delivered'];
+
+/**
+ * What JavaScript's String.prototype.trim removes (isComplete trims so), for SQLite's trim(): white space,
+ * line terminators and the Unicode space separators.
+ */
+const WHITESPACE =
+  '\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
 
 function toLetter(row: LetterRow): Letter {
   if (row.current_version_id === null) throw new Error(`letter ${row.id} has no version`);
@@ -122,19 +139,52 @@ export class LetterRepository {
     return row ? toLetter(row) : undefined;
   }
 
-  /** Letters the public may see, open ones first, then by closing date. */
-  async listPublic(): Promise<Letter[]> {
-    const rows = await this.db
+  /** Letters the public may see, open ones first, then by closing date; `page` takes one slice of them. */
+  async listPublic(page?: { limit: number; offset: number }): Promise<Letter[]> {
+    let query = this.db
       .selectFrom('letters')
       .selectAll()
-      .where('status', 'in', ['open', 'closed', 'delivered'])
+      .where('status', 'in', PUBLIC_STATUSES)
       .orderBy(sql`case status when 'open' then 0 else 1 end`)
       // Soonest closing first; letters without a closing date after them.
       .orderBy(sql`closes_at is null`)
       .orderBy('closes_at', 'asc')
-      .orderBy('id', 'asc')
+      .orderBy('id', 'asc');
+    if (page) query = query.limit(page.limit).offset(page.offset);
+    return (await query.execute()).map(toLetter);
+  }
+
+  /** How many letters the public may see (listPublic's length). */
+  async countPublic(): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('letters')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', 'in', PUBLIC_STATUSES)
+      .executeTakeFirstOrThrow();
+    return n;
+  }
+
+  /**
+   * The headings of several versions' translations, for list pages: the body is not read (a letter's
+   * body is many kilobytes, a thousand of them megabytes), only whether each text is complete.
+   */
+  async headingsOfVersions(versionIds: number[]): Promise<Map<number, LetterHeading[]>> {
+    const result = new Map<number, LetterHeading[]>();
+    if (versionIds.length === 0) return result;
+    const blank = (column: string) => sql<number>`trim(${sql.ref(column)}, ${WHITESPACE}) = ''`;
+    const rows = await this.db
+      .selectFrom('letter_texts')
+      .select(['letter_version_id', 'language', 'title', 'summary'])
+      .select(sql<number>`not (${blank('title')} or ${blank('summary')} or ${blank('body')})`.as('complete'))
+      .where('letter_version_id', 'in', versionIds)
+      .orderBy('language')
       .execute();
-    return rows.map(toLetter);
+    for (const { letter_version_id, complete, ...heading } of rows) {
+      const list = result.get(letter_version_id) ?? [];
+      list.push({ ...heading, complete: complete === 1 });
+      result.set(letter_version_id, list);
+    }
+    return result;
   }
 
   /** Every translation of one letter version. */

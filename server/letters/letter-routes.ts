@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { pathParam } from '../http/input.js';
+import { AppError } from '../lib/errors.js';
 import { withLanguages } from '../http/language.js';
 import type { LetterService } from './letter-service.js';
 import { letterPath, requestedTextLanguage } from './text-language.js';
@@ -14,6 +15,17 @@ function textLanguage(req: Request, res: Response): string {
 }
 
 /**
+ * The home page's `?page=`: absent is 1; anything but a page number written plainly (1, 2, …; not 01,
+ * 1.0 or two of them) is a 400, so the page cache keeps one copy of each page.
+ */
+function homePageNumber(value: unknown): number {
+  if (value === undefined) return 1;
+  if (typeof value !== 'string' || !/^[1-9][0-9]{0,5}$/.test(value))
+    throw new AppError(400, 'page_invalid', 'home.pages.invalid');
+  return Number(value);
+}
+
+/**
  * The home page and the pages around signing a letter. The letter page itself, with its signing form,
  * is in pages/letter-page-routes.ts: it composes letters and signatures.
  */
@@ -21,15 +33,33 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
-    const summaries = await deps.letters.listPublic(textLanguage(req, res));
+    const text = textLanguage(req, res);
+    const list = await deps.letters.homeList(text, homePageNumber(req.query.page));
     // Each card links to the letter in the text it shows (a reader who asked for Korean keeps it).
-    const letters = summaries.map((summary) => ({
-      ...summary,
-      href: withLanguages(letterPath(summary.letter.slug), req, res, summary.text.language),
+    const letters = list.cards.map((card) => ({
+      ...card,
+      href: withLanguages(letterPath(card.letter.slug), req, res, card.text.language),
     }));
+    // Page links keep the interface and text languages the address chose.
+    const pageHref = (page: number) => withLanguages(page === 1 ? '/' : `/?page=${page}`, req, res, text);
+    const open = letters.filter((l) => l.state === 'open' || l.state === 'not-yet-open');
     res.render('letters/home', {
-      open: letters.filter((l) => l.state === 'open' || l.state === 'not-yet-open'),
+      open,
+      // "No open letters" is said on the first page; later pages list what is left (closed letters).
+      showOpen: list.page === 1 || open.length > 0,
       closed: letters.filter((l) => l.state === 'closed'),
+      pages:
+        list.pageCount > 1
+          ? {
+              page: list.page,
+              count: list.pageCount,
+              previous: list.page > 1 ? pageHref(list.page - 1) : undefined,
+              next: list.page < list.pageCount ? pageHref(list.page + 1) : undefined,
+            }
+          : undefined,
+      ...(list.page > 1
+        ? { pageTitle: res.locals.t('home.pages.title', { page: list.page, total: list.pageCount }) }
+        : {}),
     });
   });
 

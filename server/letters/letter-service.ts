@@ -4,12 +4,14 @@ import { countryName } from '../lib/countries.js';
 import { notFound } from '../lib/errors.js';
 import {
   daysLeft,
+  headingIn,
   isComplete,
   isPublic,
   progressPercent,
   signingState,
   textIn,
   type Letter,
+  type LetterHeading,
   type LetterRecipient,
   type LetterText,
   type SigningState,
@@ -43,6 +45,22 @@ export interface SentLetters {
   /** The latest sending to each recipient of the letter (test sends excluded), newest first. */
   sentTo(letterId: number): Promise<SentRecord[]>;
 }
+
+/** A letter as the home page's list shows it: its heading, not its body. */
+export interface LetterCard extends Omit<LetterSummary, 'text' | 'languages'> {
+  text: LetterHeading;
+}
+
+/** One page of the home page's list. */
+export interface HomeList {
+  cards: LetterCard[];
+  /** This page's number, from 1. */
+  page: number;
+  pageCount: number;
+}
+
+/** How many letters one page of the home page lists: a page's size and cost stay bounded. */
+export const HOME_PAGE_SIZE = 20;
 
 export interface LetterPage extends LetterSummary {
   rendered: RenderedLetter;
@@ -80,21 +98,36 @@ const SIGNATURE_COUNTRIES_FIRST = 6;
 export class LetterService {
   constructor(private readonly deps: LetterServiceDeps) {}
 
-  /** The letters on the home page, each in the text language asked for where the letter has it. */
-  async listPublic(textLanguage: string): Promise<LetterSummary[]> {
-    const letters = await this.deps.letters.listPublic();
-    const texts = await this.deps.letters.textsOfVersions(letters.map((l) => l.currentVersionId));
-    const recipients = await this.deps.letters.recipientsOfLetters(letters.map((l) => l.id));
-    const now = this.deps.clock.now();
-    return letters.map((letter) =>
-      summarise(
-        letter,
-        texts.get(letter.currentVersionId) ?? [],
-        recipients.get(letter.id) ?? [],
+  /**
+   * One page of the home page's list (HOME_PAGE_SIZE letters, open ones first), each in the text language
+   * asked for where the letter has it; reads only what the cards show (no bodies). A page past the last
+   * is a 404; page 1 always exists, empty when no letter is public.
+   */
+  async homeList(textLanguage: string, page: number): Promise<HomeList> {
+    const { letters, clock } = this.deps;
+    const pageCount = Math.max(1, Math.ceil((await letters.countPublic()) / HOME_PAGE_SIZE));
+    if (page > pageCount) throw notFound('home_page_not_found', 'home.pages.notFound');
+    const list = await letters.listPublic({ limit: HOME_PAGE_SIZE, offset: (page - 1) * HOME_PAGE_SIZE });
+    const headings = await letters.headingsOfVersions(list.map((l) => l.currentVersionId));
+    const recipients = await letters.recipientsOfLetters(list.map((l) => l.id));
+    const now = clock.now();
+    const cards = list.map((letter): LetterCard => {
+      const text = headingIn(
+        headings.get(letter.currentVersionId) ?? [],
         textLanguage,
-        now,
-      ),
-    );
+        letter.primaryLanguage,
+      );
+      if (!text) throw new Error(`letter ${letter.id} has no text`);
+      return {
+        letter,
+        text,
+        recipients: recipients.get(letter.id) ?? [],
+        state: signingState(letter, now),
+        percent: progressPercent(letter.signatureCount, letter.goal),
+        daysLeft: daysLeft(letter.closesAt, now),
+      };
+    });
+    return { cards, page, pageCount };
   }
 
   /** A published letter by slug, or a 404. */

@@ -58,6 +58,14 @@ export interface LetterText {
   body: string;
 }
 
+/** A translation as a list shows it: its title and summary, and whether it is complete (isComplete). */
+export interface LetterHeading {
+  language: string;
+  title: string;
+  summary: string;
+  complete: boolean;
+}
+
 export interface LetterRecipient {
   id: number;
   name: string;
@@ -164,8 +172,26 @@ export function textIn<T extends LetterText>(
   requested: string | undefined,
   primary: string,
 ): T | undefined {
-  const complete = texts.filter(isComplete);
-  const pool = complete.length > 0 ? complete : texts;
+  return chooseText(texts, isComplete, requested, primary);
+}
+
+/** textIn for list pages, which read a translation's heading and whether it is complete, not its body. */
+export function headingIn(
+  headings: readonly LetterHeading[],
+  requested: string | undefined,
+  primary: string,
+): LetterHeading | undefined {
+  return chooseText(headings, (h) => h.complete, requested, primary);
+}
+
+function chooseText<T extends { language: string }>(
+  texts: readonly T[],
+  complete: (text: T) => boolean,
+  requested: string | undefined,
+  primary: string,
+): T | undefined {
+  const done = texts.filter(complete);
+  const pool = done.length > 0 ? done : texts;
   const chosen = pickLanguage(
     pool.map((t) => t.language),
     requested,

@@ -82,18 +82,24 @@ export class PageCache {
 
 /** The query parameters a public page depends on; any other (a notice's `done=`, a search) is not cached. */
 const KEYED_QUERY = new Set(['lang', 'text']);
+/**
+ * The home page's also include its list's `page=`. The route answers only page numbers written plainly
+ * and up to the last page with 200, and only those are kept: its variants stay as bounded as its pages.
+ */
+const HOME_QUERY = new Set([...KEYED_QUERY, 'page']);
 
 const LETTER_PAGE = /^\/letters\/([^/]+)$/;
 
 /**
- * The cache key of an anonymous public page: its address (path and `lang=`/`text=`), the interface
+ * The cache key of an anonymous public page: its address (path, `lang=`/`text=`, the home page's `page=`), the interface
  * language and where it came from (which sets the Vary header), what the page depends on in the database
  * (a letter's row: its version, status, dates) and the count epoch. Undefined: not a cacheable page.
  */
 async function pageKey(req: Request, letters: LetterService, now: number): Promise<string | undefined> {
   let query = '';
+  const keyed = req.path === '/' ? HOME_QUERY : KEYED_QUERY;
   for (const [name, value] of Object.entries(req.query)) {
-    if (!KEYED_QUERY.has(name) || typeof value !== 'string') return undefined;
+    if (!keyed.has(name) || typeof value !== 'string') return undefined;
     query += `&${name}=${value}`;
   }
   const { language, source } = requestLanguage(req);

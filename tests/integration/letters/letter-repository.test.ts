@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isComplete } from '../../../server/letters/letter.js';
 import { LetterRepository } from '../../../server/letters/letter-repository.js';
 import { RecipientRepository } from '../../../server/recipients/recipient-repository.js';
 import { createLetter } from '../../support/factories.js';
@@ -132,6 +133,37 @@ describe('LetterRepository', () => {
     expect(texts.get(va!.currentVersionId)!.map((x) => x.title)).toEqual(['Letter A']);
     expect(texts.get(vb!.currentVersionId)!.map((x) => x.title)).toEqual(['Letter B']);
     expect((await letters.textsOfVersions([])).size).toBe(0);
+  });
+
+  it('reads list headings without bodies, each text complete exactly when isComplete says so', async () => {
+    const texts = [
+      { language: 'en', title: 'Done', summary: 'Summary', body: 'A body.' },
+      // Blank as JavaScript's trim() sees it: tabs, line breaks, no-break and ideographic spaces.
+      { language: 'ko', title: '제목', summary: '요약', body: ' \t\r\n\u00a0\u3000\u2028\ufeff' },
+      { language: 'uk', title: 'Назва', summary: '\u2003', body: 'Текст.' },
+    ];
+    const { id } = await createLetter(t.db, NOW, { texts });
+    const versionId = (await letters.findById(id))!.currentVersionId;
+    const headings = (await letters.headingsOfVersions([versionId])).get(versionId)!;
+    expect(headings).toEqual(
+      texts.map(({ language, title, summary }) => ({
+        language,
+        title,
+        summary,
+        complete: expect.any(Boolean),
+      })),
+    );
+    expect(headings.map((h) => h.complete)).toEqual(texts.map(isComplete));
+    expect(headings.map((h) => h.complete)).toEqual([true, false, false]);
+    expect((await letters.headingsOfVersions([])).size).toBe(0);
+  });
+
+  it('lists one page of public letters and counts them all', async () => {
+    for (let i = 0; i < 5; i++) await createLetter(t.db, NOW, { slug: `open-${i}` });
+    await createLetter(t.db, NOW, { slug: 'draft', status: 'draft' });
+    expect(await letters.countPublic()).toBe(5);
+    const page = await letters.listPublic({ limit: 2, offset: 2 });
+    expect(page.map((l) => l.slug)).toEqual(['open-2', 'open-3']);
   });
 
   it('lists open letters first, then closed ones, and never drafts', async () => {
