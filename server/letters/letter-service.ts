@@ -85,6 +85,9 @@ export interface LetterServiceDeps {
   clock: Clock;
 }
 
+/** How many letters' page stamps are remembered between writes (the page cache keeps ~2,000 pages). */
+const MAX_STAMPS = 2_000;
+
 /** How many recent signatories a letter page lists. */
 const RECENT_SIGNATORIES = 20;
 
@@ -96,6 +99,9 @@ const SIGNATURE_COUNTRIES_FIRST = 6;
 
 /** Reads letters for the public pages. */
 export class LetterService {
+  /** The page stamps worked out since the database last changed (LetterRepository.writeMark). */
+  private stamps = { mark: '', bySlug: new Map<string, string>() };
+
   constructor(private readonly deps: LetterServiceDeps) {}
 
   /**
@@ -157,15 +163,25 @@ export class LetterService {
    * What a public letter page shows from the database and may change at any moment, as one string: the
    * letter's row (version, status, dates, goal, count) and its recent signatories (a withdrawal and a
    * confirmation leave the count as it was, not the list). The page cache's key changes with it.
-   * Undefined when the letter is not public.
+   * Undefined when the letter is not public. Remembered until the database changes, in this process
+   * or any other: a hit then costs one statement that reads no table.
    */
   async pageStamp(slug: string): Promise<string | undefined> {
+    // A cache hit asks for the stamp on every request: it is worked out again only after a write.
+    const mark = await this.deps.letters.writeMark();
+    if (mark !== this.stamps.mark) this.stamps = { mark, bySlug: new Map() };
+    const known = this.stamps.bySlug.get(slug);
+    if (known !== undefined) return known;
     const letter = await this.deps.letters.findBySlug(slug);
     if (!letter || !isPublic(letter)) return undefined;
     const recent = await this.deps.signatories.recent(letter.id, RECENT_SIGNATORIES);
-    return createHash('sha1')
+    const stamp = createHash('sha1')
       .update(JSON.stringify([letter, recent]))
       .digest('base64url');
+    // Bounded like the page cache; a stamp read with an older mark was dropped with its map.
+    if (this.stamps.bySlug.size >= MAX_STAMPS) this.stamps.bySlug.clear();
+    this.stamps.bySlug.set(slug, stamp);
+    return stamp;
   }
 
   /**

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { COUNT_EPOCH_MS, PageCache } from '../../server/pages/page-cache.js';
@@ -6,6 +8,7 @@ import { createLetter, signingForm } from '../support/factories.js';
 import { startTags, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { signAndConfirm } from '../support/signing.js';
+import { captureStatements } from '../support/statement-capture.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
 /** The figure the letter page shows as its count ("1 signature", "2 signatures"). */
@@ -90,6 +93,35 @@ describe('anonymous public pages are cacheable', () => {
     const next = await new Visitor(t.app).get(`/letters/${slug}`);
     expect(textOf(next.text)).toContain('A title changed elsewhere');
     expect(next.headers.etag).not.toBe(first.headers.etag);
+  });
+
+  it('shows at once a count another process wrote to the same database', async () => {
+    expect(shownCount((await new Visitor(t.app).get(`/letters/${slug}`)).text)).toBe('0');
+    // Another connection, as another process on the database would have (issue 13): its commit moves
+    // SQLite's data_version for this one, so a remembered stamp is dropped.
+    const other = new SQLite(path.join(t.dataDir, 'undersigned.sqlite'));
+    try {
+      other.prepare('update letters set signature_count = 7 where id = ?').run(id);
+    } finally {
+      other.close();
+    }
+    expect(shownCount((await new Visitor(t.app).get(`/letters/${slug}`)).text)).toBe('7');
+  });
+
+  it('answers a kept letter page without reading a table while nothing was written', async () => {
+    await new Visitor(t.app).get(`/letters/${slug}`);
+    const capture = captureStatements();
+    try {
+      const hit = await new Visitor(t.app).get(`/letters/${slug}`);
+      expect(hit.status).toBe(200);
+      const reads = capture.statements().map((s) => s.sql);
+      expect(reads.filter((sql) => /\bfrom\s+"?(letters|signatures|letter_\w+)\b/i.test(sql))).toEqual([]);
+    } finally {
+      capture.stop();
+    }
+    // A write in this process (its own commits leave data_version alone) is seen at once too.
+    await t.platform.db.updateTable('letters').set({ signature_count: 3 }).where('id', '=', id).execute();
+    expect(shownCount((await new Visitor(t.app).get(`/letters/${slug}`)).text)).toBe('3');
   });
 
   it('shows a letter closed by its organizer at once', async () => {

@@ -254,6 +254,10 @@ const BOUNDED_WALKS: { line: RegExp; why: string }[] = [
     line: /^SCAN outbox_messages USING INDEX outbox_messages_claim$/,
     why: 'a partial index of the messages waiting to be sent, walked in priority order up to the claim’s limit',
   },
+  {
+    line: /^SCAN pragma_data_version VIRTUAL TABLE/,
+    why: 'SQLite’s data version, one row: the page cache’s write mark (LetterRepository.writeMark)',
+  },
 ];
 
 /**
