@@ -21,7 +21,10 @@ const MAX_BYTES = 64 * 1024 * 1024;
 
 /** One rendered page, as it was answered: its headers (security headers included) and body. */
 interface CachedPage {
+  /** The headers of a 200 (ETag, Cache-Control and Content-Length included), written as they are. */
   headers: OutgoingHttpHeaders;
+  /** The same without Content-Length, for a 304. */
+  notModifiedHeaders: OutgoingHttpHeaders;
   /** The route that rendered it (`/letters/:slug`): a hit is counted under it in the metrics. */
   route?: unknown;
   etag: string;
@@ -120,18 +123,32 @@ async function pageKey(req: Request, letters: LetterService, now: number): Promi
   return stamp === undefined ? undefined : `${base}${req.path}|${stamp}`;
 }
 
+/**
+ * Whether the browser's copy is this page (If-None-Match names its ETag or `*`), as Express's req.fresh
+ * says for a page without Last-Modified: a request that says `Cache-Control: no-cache` is never answered
+ * from the browser's copy.
+ */
+function notModified(req: Request, etag: string): boolean {
+  const match = req.headers['if-none-match'];
+  if (match === undefined) return false;
+  const control = req.headers['cache-control'];
+  if (control !== undefined && /(?:^|,)\s*no-cache\s*(?:,|$)/.test(control)) return false;
+  if (match.trim() === '*') return true;
+  return match.split(',').some((tag) => {
+    const trimmed = tag.trim();
+    return trimmed === etag || trimmed === `W/${etag}`;
+  });
+}
+
 function answer(req: Request, res: Response, page: CachedPage): void {
   // Request metrics label a request by the route that answered it; a hit was answered by that route's page.
   if (page.route !== undefined) req.route = page.route;
-  res.set(page.headers);
-  res.set('Cache-Control', PUBLIC_CACHE_CONTROL);
-  res.set('ETag', page.etag);
-  if (req.fresh) {
-    res.status(304).end();
+  // Headers made once per page and written as they are: a hit is answered by a few native calls.
+  if (notModified(req, page.etag)) {
+    res.writeHead(304, page.notModifiedHeaders).end();
     return;
   }
-  res.set('Content-Length', String(page.body.length));
-  res.status(200).end(req.method === 'HEAD' ? undefined : page.body);
+  res.writeHead(200, page.headers).end(req.method === 'HEAD' ? undefined : page.body);
 }
 
 /**
@@ -162,10 +179,13 @@ export function cachedPages(deps: {
         const headers: OutgoingHttpHeaders = { 'content-type': 'text/html; charset=utf-8' };
         for (const [name, value] of Object.entries(res.getHeaders()))
           if (!NOT_REPLAYED.has(name) && value !== undefined) headers[name] = value;
+        const etag = `"${createHash('sha1').update(bytes).digest('base64url')}"`;
+        const notModifiedHeaders = { ...headers, 'cache-control': PUBLIC_CACHE_CONTROL, etag };
         const page: CachedPage = {
-          headers,
+          headers: { ...notModifiedHeaders, 'content-length': bytes.length },
+          notModifiedHeaders,
           route: req.route as unknown,
-          etag: `"${createHash('sha1').update(bytes).digest('base64url')}"`,
+          etag,
           body: bytes,
         };
         deps.cache.set(key, page);

@@ -52,6 +52,19 @@ describe('anonymous public pages are cacheable', () => {
     expect(again.headers.etag).toBe(first.headers.etag);
     const other = await new Visitor(t.app).get(`/letters/${slug}`).set('If-None-Match', '"something-else"');
     expect(other.status).toBe(200);
+    // A list, a weak comparison and `*` match too, as HTTP says; a reload asking for no cache gets the page.
+    const etag = first.headers.etag!;
+    for (const header of [`"a", ${etag}`, `W/${etag}`, '*'])
+      expect(
+        (await new Visitor(t.app).get(`/letters/${slug}`).set('If-None-Match', header)).status,
+        header,
+      ).toBe(304);
+    const reload = await new Visitor(t.app)
+      .get(`/letters/${slug}`)
+      .set('If-None-Match', etag)
+      .set('Cache-Control', 'max-age=0, no-cache');
+    expect(reload.status).toBe(200);
+    expect(reload.headers['content-length']).toBe(String(Buffer.byteLength(reload.text)));
   });
 
   it('serves a kept page with the same body and every security header of the first answer', async () => {
@@ -175,7 +188,12 @@ describe('anonymous public pages are cacheable', () => {
 });
 
 describe('the page cache', () => {
-  const page = (size: number) => ({ headers: {}, etag: '"x"', body: Buffer.alloc(size) });
+  const page = (size: number) => ({
+    headers: {},
+    notModifiedHeaders: {},
+    etag: '"x"',
+    body: Buffer.alloc(size),
+  });
 
   it('evicts the least recently used page past its number of entries', () => {
     const cache = new PageCache({ maxEntries: 2, maxBytes: 1_000 });
