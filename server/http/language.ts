@@ -1,4 +1,5 @@
-import { Router, type Request, type RequestHandler } from 'express';
+import cookieParser from 'cookie-parser';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { notFound } from '../lib/errors.js';
 import { languageCode } from '../lib/languages.js';
 import {
@@ -65,14 +66,16 @@ export function chooseLanguage(request: {
   return { language: DEFAULT_LANGUAGE, source: 'default' };
 }
 
-/** A cookie's value read from the raw header, for a request answered before cookie-parser runs. */
-function cookieValue(header: string | undefined, name: string): string | undefined {
+// cookie-parser itself, run on a stand-in request: a request answered before it runs (the page cache, the
+// overload refusal) reads `us_lang="uk"` or `us_lang=%75k` exactly as the pages behind it do.
+const parseCookies = cookieParser();
+
+/** The us_lang cookie as cookie-parser reads it (unquoted, URI-decoded, the first of two), from the raw header. */
+export function languageCookie(header: string | undefined): unknown {
   if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const at = part.indexOf('=');
-    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
-  }
-  return undefined;
+  const standIn = { headers: { cookie: header } } as Request;
+  parseCookies(standIn, {} as Response, () => undefined);
+  return (standIn.cookies as Record<string, unknown>)[LANGUAGE_COOKIE];
 }
 
 /**
@@ -83,7 +86,7 @@ export function requestLanguage(req: Request): { language: InterfaceLanguage; so
   const cookies = req.cookies as Record<string, unknown> | undefined;
   return chooseLanguage({
     query: req.query.lang,
-    cookie: cookies ? cookies[LANGUAGE_COOKIE] : cookieValue(req.get('cookie'), LANGUAGE_COOKIE),
+    cookie: cookies ? cookies[LANGUAGE_COOKIE] : languageCookie(req.get('cookie')),
     acceptLanguage: req.get('accept-language'),
   });
 }

@@ -2,7 +2,7 @@ import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node
 import type { Request, RequestHandler, Response } from 'express';
 import { INTERFACE_LANGUAGES, type InterfaceLanguage, type TFunction } from '../lib/i18n.js';
 import { plainErrorPage } from './errors.js';
-import { chooseLanguage, LANGUAGE_COOKIE } from './language.js';
+import { chooseLanguage, languageCookie } from './language.js';
 
 /**
  * What a request costs when the process is busy. Signing POSTs are the expensive ones (limits, screens,
@@ -173,16 +173,10 @@ function prepareRefusals(tFor: (language: InterfaceLanguage) => TFunction): Map<
   );
 }
 
-const LANGUAGE_COOKIE_VALUE = new RegExp(`(?:^|;\\s*)${LANGUAGE_COOKIE}=([^;]*)`);
-
-/** The us_lang cookie, read from the raw header: shedding runs before the cookie parser. */
-function languageCookie(header: string | undefined): string | undefined {
-  return header ? LANGUAGE_COOKIE_VALUE.exec(header)?.[1] : undefined;
-}
-
 function refuse(req: Request, res: Response, refusals: Map<string, PreparedRefusal>): void {
   const { language } = chooseLanguage({
     query: req.query.lang,
+    // Read as the pages read it: shedding runs before cookie-parser.
     cookie: languageCookie(req.headers.cookie),
     acceptLanguage: req.headers['accept-language'],
   });

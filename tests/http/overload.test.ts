@@ -73,6 +73,15 @@ describe('load shedding', () => {
     expect(korean.headers['content-language']).toBe('ko');
   });
 
+  it('reads the language cookie as the pages do: quoted or URI-encoded', async () => {
+    lagMs = 1_000;
+    for (const cookie of ['us_lang="uk"', 'us_lang=%75k', 'other=1; us_lang=uk; us_lang=ko']) {
+      const refused = await request(app).get('/').set('Cookie', cookie);
+      expect(refused.status).toBe(503);
+      expect(refused.headers['content-language']).toBe('uk');
+    }
+  });
+
   it('refuses in the one error shape to a client that asks for JSON', async () => {
     lagMs = 1_000;
     const refused = await request(app).get('/').set('Accept', 'application/json');

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { fromAcceptLanguage, localPath, withLanguages } from '../../../server/http/language.js';
+import type { Request } from 'express';
+import {
+  fromAcceptLanguage,
+  languageCookie,
+  localPath,
+  requestLanguage,
+  withLanguages,
+} from '../../../server/http/language.js';
 
 describe('the interface language an Accept-Language header prefers', () => {
   it('is the offered language with the highest q, its region ignored', () => {
@@ -15,6 +22,29 @@ describe('the interface language an Accept-Language header prefers', () => {
   it('is none for no header, or only languages not offered', () => {
     expect(fromAcceptLanguage(undefined)).toBeUndefined();
     expect(fromAcceptLanguage('de, fr;q=0.5')).toBeUndefined();
+  });
+});
+
+describe('the language cookie read before cookie-parser runs', () => {
+  it('is read as cookie-parser reads it: unquoted, URI-decoded, the first of two', () => {
+    expect(languageCookie('us_lang=uk')).toBe('uk');
+    expect(languageCookie('us_lang="uk"')).toBe('uk');
+    expect(languageCookie('us_lang=%75k')).toBe('uk');
+    expect(languageCookie('a=1;  us_lang = ko ; us_lang=uk')).toBe('ko');
+    expect(languageCookie('us_lang=%E0%A4%A')).toBe('%E0%A4%A');
+    expect(languageCookie('other=uk')).toBeUndefined();
+    expect(languageCookie(undefined)).toBeUndefined();
+  });
+
+  it('chooses the language of a request the cookie parser has not seen', () => {
+    const raw = (cookie: string) =>
+      ({
+        query: {},
+        cookies: undefined,
+        get: (name: string) => (name === 'cookie' ? cookie : undefined),
+      }) as unknown as Request;
+    expect(requestLanguage(raw('us_lang="uk"'))).toEqual({ language: 'uk', source: 'cookie' });
+    expect(requestLanguage(raw('us_lang=%6B%6F'))).toEqual({ language: 'ko', source: 'cookie' });
   });
 });
 
