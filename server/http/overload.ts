@@ -183,6 +183,11 @@ function refuse(req: Request, res: Response, refusals: Map<string, PreparedRefus
   const refusal = refusals.get(language)!;
   const json = req.accepts(['html', 'json']) === 'json';
   const body = json ? refusal.json : refusal.html;
+  // A request with a body is answered before the body is read; on a kept-alive connection Node would then
+  // read and discard all of it (up to its Content-Length) to reach the next request. Closing the connection
+  // after the answer spares that work while overloaded; a client that honours Retry-After reconnects.
+  const hasBody =
+    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
   // Written directly: no view, no ETag, no middleware; the page has no script, style or image to load.
   res.writeHead(503, {
     'Content-Type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
@@ -194,6 +199,7 @@ function refuse(req: Request, res: Response, refusals: Map<string, PreparedRefus
       "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
+    ...(hasBody ? { Connection: 'close' } : {}),
   });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Response } from 'express';
 import request from 'supertest';
@@ -17,6 +18,26 @@ const METRICS_TOKEN = 'metrics-token-for-the-overload-tests';
 /** A response that stays open until the test closes it: a signing admitted and still being answered. */
 function heldResponse(): EventEmitter {
   return new EventEmitter();
+}
+
+/**
+ * Writes `raw` on a new connection and reads one answer's head; `serverEnded` settles when the server
+ * ends the connection (the caller ends its own side with `close`).
+ */
+async function rawExchange(port: number, raw: string) {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  const serverEnded = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+  let received = '';
+  const head = await new Promise<string>((resolve) => {
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      const at = received.indexOf('\r\n\r\n');
+      if (at >= 0) resolve(received.slice(0, at + 2));
+    });
+    socket.write(raw);
+  });
+  return { head, serverEnded, close: () => socket.destroy() };
 }
 
 describe('load shedding', () => {
@@ -101,6 +122,42 @@ describe('load shedding', () => {
       .send({ ...signingForm(), filler: 'x'.repeat(100_000) });
     expect(refused.status).toBe(503);
     expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
+  });
+
+  it('closes the connection after refusing a request with a body, so the body is never read', async () => {
+    lagMs = 1_000;
+    const server = http.createServer(app).listen(0, '127.0.0.1');
+    try {
+      await new Promise((resolve) => server.once('listening', resolve));
+      const port = (server.address() as AddressInfo).port;
+      // Only the head and a few bytes of a long body are sent: the server must not wait for the rest.
+      const withLength = await rawExchange(
+        port,
+        `POST /letters/${slug}/sign HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+          'Content-Length: 1000000\r\n\r\nname=a',
+      );
+      expect(withLength.head).toMatch(/^HTTP\/1\.1 503 /);
+      expect(withLength.head).toMatch(/\r\nConnection: close\r\n/i);
+      // The server ends the connection without waiting for the 999,994 bytes never sent.
+      await withLength.serverEnded;
+
+      const chunked = await rawExchange(
+        port,
+        `POST /letters/${slug}/sign HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nname=a\r\n`,
+      );
+      expect(chunked.head).toMatch(/^HTTP\/1\.1 503 /);
+      expect(chunked.head).toMatch(/\r\nConnection: close\r\n/i);
+      await chunked.serverEnded;
+
+      // A request without a body leaves nothing to read: its connection is kept for the next request.
+      const get = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      expect(get.head).toMatch(/^HTTP\/1\.1 503 /);
+      expect(get.head).toMatch(/\r\nConnection: keep-alive\r\n/i);
+      get.close();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('keeps answering the health check and the metrics when it refuses everything else', async () => {
