@@ -9,8 +9,11 @@ import type { Metrics } from './metrics.js';
  */
 export function routeLabel(req: Pick<Request, 'baseUrl' | 'route'>): string {
   const route = req.route as { path?: unknown } | undefined;
-  if (route && typeof route.path === 'string') return `${req.baseUrl}${route.path}`;
-  if (req.baseUrl === '/assets') return '/assets/*';
+  // Express matches a mount's prefix whatever its case: `/ADMIN/letters` is the same route, one series.
+  // The mounts are all literal paths (app.ts), so lower-casing gives the mount as written.
+  const base = req.baseUrl.toLowerCase();
+  if (route && typeof route.path === 'string') return `${base}${route.path}`;
+  if (base === '/assets') return '/assets/*';
   return 'unmatched';
 }
 

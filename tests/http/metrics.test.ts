@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { signedIn } from '../support/accounts.js';
 import { createLetter, signingForm } from '../support/factories.js';
 import { Visitor } from '../support/http.js';
 import { sign, signatureLinks, lastMailTo, tokenOf } from '../support/signing.js';
@@ -80,6 +81,19 @@ describe('/metrics', () => {
     expect(text).toContain('undersigned_outbox_messages{status="queued"} 0');
     expect(text).toContain('undersigned_outbox_oldest_waiting_age_seconds 0');
     expect(text).toContain('undersigned_signatures_confirmed 1');
+  });
+
+  it('counts a route under a mount as one series, however the address spells the mount', async () => {
+    t = await createTestPlatform({ env: { METRICS_TOKEN: TOKEN } });
+    const { visitor } = await signedIn(t.app, t.platform, 'admin');
+    for (const path of ['/admin/queue', '/ADMIN/queue', '/Admin/queue'])
+      expect((await visitor.get(path)).status).toBe(200);
+
+    const text = (await scrape()).text;
+    expect(text).toMatch(
+      /undersigned_http_request_duration_seconds_count\{route="\/admin\/queue",method="GET",status_class="2xx"\} 3/,
+    );
+    expect(text).not.toMatch(/route="\/(ADMIN|Admin)\//);
   });
 
   it('never shows an address, a name or a token, only route patterns', async () => {
