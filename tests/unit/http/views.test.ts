@@ -53,6 +53,25 @@ describe('views compiled strict', () => {
     ).rejects.toThrow(/layouts\/main\.hbs: "pageTitle" not defined/);
   });
 
+  it('translates a text without parameters once per language, and one with parameters every time', async () => {
+    writeFileSync(path.join(dir, 'pages', 'texts.hbs'), '{{t "hello"}} {{t "hello"}} {{t "count" n=number}}');
+    const engine = createViewEngine(dir, true);
+    const file = path.join(dir, 'pages', 'texts.hbs');
+    const calls: string[] = [];
+    const translator = (language: string) =>
+      ((key: string, options?: { n?: number }) => {
+        calls.push(`${language}:${key}`);
+        return options?.n === undefined ? `${language}-${key}` : `${language}-${key}-${options.n}`;
+      }) as unknown as TFunction;
+    const en = translator('en');
+    const ko = translator('ko');
+    const page = (t: TFunction, number: number) => render(engine, file, { t, number, layout: false });
+    expect(await page(en, 1)).toBe('en-hello en-hello en-count-1');
+    expect(await page(en, 2)).toBe('en-hello en-hello en-count-2');
+    expect(await page(ko, 3)).toBe('ko-hello ko-hello ko-count-3');
+    expect(calls).toEqual(['en:hello', 'en:count', 'en:count', 'ko:hello', 'ko:count']);
+  });
+
   it('renders the real error page and layout from nothing but the defaults every request has', async () => {
     const engine = createViewEngine(viewsDir, true);
     const res = { locals: {} } as Response;
