@@ -292,15 +292,21 @@ describe('erasing a person’s data', () => {
       rows.every((r) => r.anonymised_at === null),
     );
 
-    // A post without the form's token (from another site) is refused.
-    const forged = await supporter.agent.post(erasePath).type('form').set('Accept', 'text/html').send({});
-    expectErrorPage(forged, 403, ERROR_TITLES[403]);
-    const otherBrowser = await new Visitor(t.app).agent
+    // A post from another site is refused: by Fetch Metadata, or by its Origin in a browser without it.
+    const forged = await supporter.agent
       .post(erasePath)
       .type('form')
       .set('Accept', 'text/html')
-      .send({ _csrf: 'made-up-token' });
-    expectErrorPage(otherBrowser, 403, ERROR_TITLES[403]);
+      .set('Sec-Fetch-Site', 'cross-site')
+      .send({});
+    expectErrorPage(forged, 403, ERROR_TITLES[403]);
+    const otherSite = await new Visitor(t.app).agent
+      .post(erasePath)
+      .type('form')
+      .set('Accept', 'text/html')
+      .set('Origin', 'https://evil.example')
+      .send({});
+    expectErrorPage(otherSite, 403, ERROR_TITLES[403]);
     expect((await signatureRows(t.platform.db)).every((r) => r.anonymised_at === null)).toBe(true);
 
     const done = await supporter.submit(erasePath, erasePath, {});
