@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { requestLanguage } from '../http/language.js';
+import { interfaceLanguage } from '../lib/i18n.js';
+import { isLetterLanguage } from '../lib/languages.js';
 import type { Clock } from '../lib/clock.js';
 import type { LetterService } from '../letters/letter-service.js';
 
@@ -91,6 +93,16 @@ const KEYED_QUERY = new Set(['lang', 'text']);
  */
 const HOME_QUERY = new Set([...KEYED_QUERY, 'page']);
 
+/**
+ * The values kept: only what names a variant the page really has, so that made-up values (any `?text=`,
+ * 16 kB of it) neither crowd out the real pages nor grow the keys; anything else is rendered uncached.
+ */
+const KEYED_VALUE: Readonly<Record<string, (value: string) => boolean>> = {
+  lang: (value) => interfaceLanguage(value) === value,
+  text: (value) => isLetterLanguage(value),
+  page: (value) => /^[1-9][0-9]{0,5}$/.test(value),
+};
+
 const LETTER_PAGE = /^\/letters\/([^/]+)$/;
 
 /**
@@ -102,8 +114,9 @@ async function pageKey(req: Request, letters: LetterService, now: number): Promi
   let query = '';
   const keyed = req.path === '/' ? HOME_QUERY : KEYED_QUERY;
   for (const [name, value] of Object.entries(req.query)) {
-    if (!keyed.has(name) || typeof value !== 'string') return undefined;
-    query += `&${name}=${value}`;
+    if (!keyed.has(name) || typeof value !== 'string' || !KEYED_VALUE[name]!(value)) return undefined;
+    // Encoded, so that no value can read as another parameter (`text=ko%26lang%3Dzz` is not `text=ko&lang=zz`).
+    query += `&${name}=${encodeURIComponent(value)}`;
   }
   const { language, source } = requestLanguage(req);
   const epoch = Math.floor(now / COUNT_EPOCH_MS);

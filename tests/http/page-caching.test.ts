@@ -163,6 +163,22 @@ describe('anonymous public pages are cacheable', () => {
     expect(chosen.headers.vary).toBeUndefined();
   });
 
+  it('never lets one address stand for another, nor keeps pages for made-up variants', async () => {
+    const path = `/letters/${slug}`;
+    // An encoded value that reads like two parameters: another page than the two parameters' own.
+    const real = await request(t.app).get(`${path}?text=ko&lang=uk`);
+    const lookalike = await request(t.app).get(`${path}?text=ko%26lang%3Duk`);
+    expect(startTags(real.text, 'html')[0]!.attrs.lang).toBe('uk');
+    expect(startTags(lookalike.text, 'html')[0]!.attrs.lang).toBe('en');
+    expect(lookalike.headers.etag).not.toBe(real.headers.etag);
+    // Values that name no variant the page has are answered, but not kept.
+    const before = t.platform.appDeps.pageCache.size().entries;
+    for (const query of ['?text=zz', '?lang=xx', '?lang=ko-KR', `?text=${'k'.repeat(4_000)}`]) {
+      expect((await request(t.app).get(`${path}${query}`)).status, query).toBeLessThan(500);
+    }
+    expect(t.platform.appDeps.pageCache.size().entries).toBe(before);
+  });
+
   it('never lets a browser or proxy keep an error page, a form with errors, a notice, or a logged-in page', async () => {
     const missing = await new Visitor(t.app).get('/letters/no-such-letter');
     expect(missing.status).toBe(404);
