@@ -77,6 +77,17 @@ export interface ClaimOptions {
   window?: number;
 }
 
+/** A claim given back (its worker died or is stopping): due now for any worker, its attempt already counted. */
+function backInLine(at: string) {
+  return {
+    status: 'retrying' as const,
+    claimed_by: null,
+    lease_expires_at: null,
+    next_attempt_at: at,
+    updated_at: at,
+  };
+}
+
 /** SQL for the mail queue. */
 export class OutboxRepository {
   constructor(private readonly db: Executor) {}
@@ -184,13 +195,7 @@ export class OutboxRepository {
     const at = now.toISOString();
     const result = await this.db
       .updateTable('outbox_messages')
-      .set({
-        status: 'retrying',
-        claimed_by: null,
-        lease_expires_at: null,
-        next_attempt_at: at,
-        updated_at: at,
-      })
+      .set(backInLine(at))
       .where('status', '=', 'sending')
       .where('lease_expires_at', '<=', at)
       .executeTakeFirst();
@@ -221,13 +226,7 @@ export class OutboxRepository {
     const at = now.toISOString();
     const result = await this.db
       .updateTable('outbox_messages')
-      .set({
-        status: 'retrying',
-        claimed_by: null,
-        lease_expires_at: null,
-        next_attempt_at: at,
-        updated_at: at,
-      })
+      .set(backInLine(at))
       .where('id', 'in', ids)
       .where('status', '=', 'sending')
       .where('claimed_by', '=', workerId)
