@@ -34,14 +34,14 @@ export interface PlatformProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** An entry point of the platform that runs in a process of its own. */
+export type PlatformEntry = 'server/main.ts' | 'server/worker-main.ts';
+
 /**
- * Starts an entry point of the platform (`server/main.ts`, `server/worker-main.ts`) in a process of its
- * own, as `npm start` and `npm run worker` do but from the sources, and waits until it says it runs.
+ * Starts an entry point of the platform in a process of its own without waiting for it to run, for tests
+ * that expect it to refuse to start; the demo letters are off unless `env` sets `SEED_DEMO`.
  */
-export async function startPlatformProcess(
-  entry: 'server/main.ts' | 'server/worker-main.ts',
-  env: Record<string, string>,
-): Promise<PlatformProcess> {
+export function spawnPlatformProcess(entry: PlatformEntry, env: Record<string, string>): PlatformProcess {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !CONFIG_VARIABLES.includes(name)),
   );
@@ -56,11 +56,22 @@ export async function startPlatformProcess(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  const running = { child, output: () => output, exited };
+  return { child, output: () => output, exited };
+}
+
+/**
+ * Starts an entry point of the platform (`server/main.ts`, `server/worker-main.ts`) in a process of its
+ * own, as `npm start` and `npm run worker` do but from the sources, and waits until it says it runs.
+ */
+export async function startPlatformProcess(
+  entry: PlatformEntry,
+  env: Record<string, string>,
+): Promise<PlatformProcess> {
+  const running = spawnPlatformProcess(entry, env);
   try {
     await until(
       running,
-      () => output.includes(entry === 'server/main.ts' ? READY.web : READY.worker),
+      () => running.output().includes(entry === 'server/main.ts' ? READY.web : READY.worker),
       'it ran',
     );
   } catch (error) {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,68 +5,18 @@ import SQLite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../server/db/database.js';
 import { migrateToLatest } from '../../../server/db/migrate.js';
-import { projectRoot, seedsDir } from '../../../server/lib/paths.js';
+import { seedsDir } from '../../../server/lib/paths.js';
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
 import { freePort } from '../../support/free-port.js';
+import {
+  exitWithin,
+  READY,
+  spawnPlatformProcess,
+  startPlatformProcess,
+  until,
+  type PlatformProcess,
+} from '../../support/platform-process.js';
 import { outboxMessage } from '../../support/temp-database.js';
-
-/** Settings the parent process may carry that would change what the server does; the test sets its own. */
-const CONFIG_VARIABLES = [
-  'NODE_ENV',
-  'PORT',
-  'HOST',
-  'DATA_DIR',
-  'DATABASE_PATH',
-  'PUBLIC_URL',
-  'SMTP_URL',
-  'MAIL_FROM',
-  'SECRET_KEY',
-  'RUN_MAIL_WORKER',
-  'TRUST_PROXY',
-  'SEED_DEMO',
-  'LOG_LEVEL',
-];
-const STARTED = 'Undersigned is running at';
-
-interface RunningServer {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startServer(env: Record<string, string>): RunningServer {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !CONFIG_VARIABLES.includes(name)),
-  );
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: projectRoot,
-    env: { ...inherited, LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, output: () => output, exited };
-}
-
-/** Resolves once `predicate` holds; fails with the server's output if the process exits first or time runs out. */
-async function until(
-  server: RunningServer,
-  predicate: () => boolean,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (server.child.exitCode !== null)
-      throw new Error(`the server exited (${server.child.exitCode}) before ${what}:\n${server.output()}`);
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}:\n${server.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** The slugs of the demo letters in seeds/letters, if any exist yet. */
 function seedSlugs(): string[] {
@@ -91,7 +40,7 @@ describe('the server process', () => {
     return dir;
   }
 
-  function track(server: RunningServer): RunningServer {
+  function track(server: PlatformProcess): PlatformProcess {
     cleanups.push(() => {
       if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
     });
@@ -117,10 +66,15 @@ describe('the server process', () => {
       }
       const seeds = seedSlugs();
       const port = await freePort();
-      const server = track(startServer({ DATA_DIR: dataDir, PORT: String(port) }));
-
-      await until(server, () => server.output().includes(STARTED), 'it started');
-      expect(server.output()).toContain(`${STARTED} http://localhost:${port}`);
+      // The demo letters on, as the default configuration has them.
+      const server = track(
+        await startPlatformProcess('server/main.ts', {
+          DATA_DIR: dataDir,
+          PORT: String(port),
+          SEED_DEMO: '1',
+        }),
+      );
+      expect(server.output()).toContain(`${READY.web} http://localhost:${port}`);
 
       // Node's fetch keeps the connection alive afterwards: shutting down must not wait for it.
       const home = await fetch(`http://127.0.0.1:${port}/`);
@@ -137,10 +91,7 @@ describe('the server process', () => {
       );
 
       server.child.kill('SIGTERM');
-      const exit = await Promise.race([
-        server.exited,
-        new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 15_000).unref()),
-      ]);
+      const exit = await exitWithin(server, 15_000);
       expect(exit, server.output()).toEqual({ code: 0, signal: null });
       expect(server.output()).toContain('SIGTERM: finishing requests and mail in flight');
 
@@ -172,11 +123,11 @@ describe('the server process', () => {
     { timeout: 60_000 },
     async () => {
       const dataDir = tempDataDir();
-      const server = track(startServer({ DATA_DIR: dataDir, PORT: 'not-a-port' }));
+      const server = track(spawnPlatformProcess('server/main.ts', { DATA_DIR: dataDir, PORT: 'not-a-port' }));
       const exit = await server.exited;
       expect(exit.code).toBe(1);
       expect(server.output()).toMatch(/PORT: /);
-      expect(server.output()).not.toContain(STARTED);
+      expect(server.output()).not.toContain(READY.web);
     },
   );
 });
