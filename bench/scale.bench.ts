@@ -20,7 +20,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fillLargeDatabase, type LargeData } from './lib/large-data.js';
 import { runLoad, type LoadResult } from './lib/load.js';
-import { LOG_LEVEL, signingCsrf, startSmtpSink } from './lib/platform.js';
+import { benchServerSettings, signingCsrf, startSmtpSink } from './lib/platform.js';
 import { freePort, ROOT, startPlatform, type RunningProcess } from './lib/processes.js';
 import { alternate, machine, median, writeResults, type Summary } from './lib/rounds.js';
 
@@ -202,14 +202,7 @@ async function main(): Promise<void> {
       side.server = await startPlatform({
         port,
         env: {
-          NODE_ENV: 'production',
-          TRUST_PROXY: '1',
-          LOG_LEVEL,
-          PROOF_OF_WORK: '0',
-          RUN_MAIL_WORKER: '0',
-          SEED_DEMO: '0',
-          SMTP_URL: smtpUrl,
-          PUBLIC_URL: `http://127.0.0.1:${port}`,
+          ...benchServerSettings({ port, smtpUrl }),
           DATA_DIR: side.dataDir,
           SECRET_KEY: SECRET,
           // Load shedding off: this benchmark compares what a request costs, not how the excess is refused.

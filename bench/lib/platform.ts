@@ -29,6 +29,30 @@ function serverEnvFromBench(): Record<string, string> {
   );
 }
 
+/** Where the server under test listens and where it sends mail. */
+export interface BenchServerAddresses {
+  readonly port: number;
+  /** The SMTP sink's URL, e.g. `smtp://127.0.0.1:2525`. */
+  readonly smtpUrl: string;
+}
+
+/**
+ * The production settings every benchmark starts the server under test with (behind one proxy, no proof
+ * of work, no mail worker, no demo seeding), kept in one place so the benchmarks measure the same server.
+ */
+export function benchServerSettings({ port, smtpUrl }: BenchServerAddresses): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    TRUST_PROXY: '1',
+    LOG_LEVEL,
+    PROOF_OF_WORK: '0',
+    RUN_MAIL_WORKER: '0',
+    SEED_DEMO: '0',
+    SMTP_URL: smtpUrl,
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+  };
+}
+
 /** A running platform and what the benchmark needs to know of it. */
 export interface BenchPlatform {
   readonly url: string;
@@ -63,14 +87,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
   const sink = await startSmtpSink();
   const port = await freePort();
   const settings: Record<string, string> = {
-    NODE_ENV: 'production',
-    TRUST_PROXY: '1',
-    LOG_LEVEL,
-    PROOF_OF_WORK: '0',
-    RUN_MAIL_WORKER: '0',
-    SEED_DEMO: '0',
-    SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ...benchServerSettings({ port, smtpUrl: `smtp://127.0.0.1:${sink.port}` }),
     ...options.env,
     ...serverEnvFromBench(),
   };
