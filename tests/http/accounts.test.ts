@@ -7,7 +7,7 @@ import { keyedHash } from '../../server/lib/keyed-hash.js';
 import { createAccount, loginAs, TEST_PASSWORD } from '../support/accounts.js';
 import { createLetter, signingForm } from '../support/factories.js';
 import { byClass, byId, innerHtml, mainOf, startTags, textById, textOf } from '../support/html.js';
-import { csrfTokenIn, Visitor } from '../support/http.js';
+import { csrfFieldFor, csrfTokenIn, Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage, signatureLinks, lastMailTo } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
@@ -107,7 +107,7 @@ class CookieBrowser {
       .type('form')
       .set('Accept', 'text/html')
       .set('Cookie', this.header())
-      .send({ ...fields, _csrf: csrfTokenIn(page.text) });
+      .send({ ...fields, ...csrfFieldFor(action, page.text) });
     this.keep(response);
     return response;
   }

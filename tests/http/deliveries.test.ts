@@ -526,7 +526,7 @@ describe('delivering a letter to its recipients', () => {
     for (const address of RECIPIENT_ADDRESSES) expect(lettersTo(address), address).toHaveLength(1);
 
     const signing = await supporter.submit(
-      '/login',
+      `/letters/${slug}`,
       `/letters/${slug}/sign`,
       signingForm({ email: 'late@example.org' }),
     );

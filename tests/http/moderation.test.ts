@@ -8,7 +8,7 @@ import { BULK_PREVIEW_ROWS } from '../../server/signatures/moderation-service.js
 import { createLetter, signingForm } from '../support/factories.js';
 import { storeSignature } from '../support/stored-signatures.js';
 import { byId, hrefsIn, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
-import { csrfTokenIn, Visitor } from '../support/http.js';
+import { expectNoCsrfToken, Visitor } from '../support/http.js';
 import type { SinkMessage } from '../support/smtp-sink.js';
 import {
   ERROR_TITLES,
@@ -68,7 +68,7 @@ describe('moderating signatures', () => {
   async function sign(s: Supporter, options: { slug?: string; ip?: string; display?: string } = {}) {
     const slug = options.slug ?? letter.slug;
     const visitor = new Visitor(t.app);
-    const page = await visitor.get(`/letters/${slug}`);
+    expectNoCsrfToken((await visitor.get(`/letters/${slug}`)).text);
     const response = await visitor.agent
       .post(`/letters/${slug}/sign`)
       .set('Accept', 'text/html')
@@ -81,7 +81,6 @@ describe('moderating signatures', () => {
           country: s.country,
           display: options.display ?? 'full',
         }),
-        _csrf: csrfTokenIn(page.text),
       });
     expect(response.status, `signing as ${s.email}`).toBe(303);
     return visitor;

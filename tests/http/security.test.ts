@@ -1,12 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { signedIn } from '../support/accounts.js';
+import { createAccount, signedIn } from '../support/accounts.js';
+import { fieldsOf, postForm } from '../support/admin-forms.js';
 import { createLetter, signingForm } from '../support/factories.js';
 import { byClass, byId, innerHtml, startTags, textOf, textsByClass } from '../support/html.js';
-import { csrfTokenIn, Visitor } from '../support/http.js';
+import { csrfTokenIn, expectNoCsrfToken, Visitor } from '../support/http.js';
+import { linksIn } from '../support/smtp-sink.js';
 import {
   ERROR_TITLES,
   expectErrorPage,
   lastMailTo,
+  pathOf,
   rowCounts,
   sign,
   signAndConfirm,
@@ -225,17 +228,12 @@ describe('CSRF protection of anonymous forms by Fetch Metadata and Origin', () =
 
   /**
    * Posts `body` to `path` with `headers`, as a browser's form would, from a browser that opened the
-   * letter page first (with whatever cookie and token that page gives): only the headers tell the posts apart.
+   * letter page first (which carries no token): only the headers tell the posts apart.
    */
   const post = async (path: string, headers: Record<string, string>, body: Record<string, string> = {}) => {
     const visitor = new Visitor(t.app);
-    const token = csrfTokenIn((await visitor.get(`/letters/${slug}`)).text);
-    return visitor.agent
-      .post(path)
-      .type('form')
-      .set('Accept', 'text/html')
-      .set(headers)
-      .send({ ...body, _csrf: token });
+    expectNoCsrfToken((await visitor.get(`/letters/${slug}`)).text);
+    return visitor.agent.post(path).type('form').set('Accept', 'text/html').set(headers).send(body);
   };
 
   for (const [label, headers] of CROSS_SITE) {
@@ -319,6 +317,62 @@ describe('CSRF tokens on forms under the account paths, in addition', () => {
   });
   afterEach(async () => {
     await t.close();
+  });
+
+  it('puts a CSRF token in every form it renders under the account paths', async () => {
+    const { visitor: admin } = await signedIn(t.app, t.platform, 'admin');
+    const invited = 'invited-for-the-token-test@example.org';
+    const invite = await postForm(
+      admin,
+      '/admin/users',
+      '/admin/users/invite',
+      fieldsOf({ email: invited, role: 'organizer' }),
+    );
+    expect(invite.status).toBe(303);
+    const owner = await createAccount(t.platform, 'organizer');
+    expect(
+      (await new Visitor(t.app).submit('/account/reset', '/account/reset', { email: owner.email })).status,
+    ).toBe(200);
+    await t.drainOutbox();
+    const linkTo = (address: string, path: string) =>
+      pathOf(linksIn(t.sink.to(address).at(-1)!).find((l) => l.includes(path))!);
+
+    const anonymous = [
+      '/login',
+      '/account/reset',
+      linkTo(invited, '/account/invite/'),
+      linkTo(owner.email, '/account/reset/'),
+    ];
+    // A logged-in user's pages: each also has the layout's logout form.
+    const loggedIn = [
+      '/account/password',
+      '/admin',
+      '/admin/settings',
+      '/admin/users',
+      '/admin/recipients/new',
+      '/admin/queue',
+    ];
+    for (const [visitor, paths] of [
+      [new Visitor(t.app), anonymous],
+      [admin, loggedIn],
+    ] as const) {
+      for (const path of paths) {
+        const page = await visitor.get(path);
+        expect(page.status, path).toBe(200);
+        const forms = startTags(page.text, 'form').filter((form) => form.attrs.method === 'post');
+        expect(forms.length, path).toBeGreaterThan(0);
+        if (paths === loggedIn)
+          expect(
+            forms.some((form) => form.attrs.action === '/logout'),
+            `${path}: the logout form`,
+          ).toBe(true);
+        for (const form of forms) {
+          const inside = page.text.slice(form.end, page.text.indexOf('</form>', form.end));
+          const token = startTags(inside, 'input').find((input) => input.attrs.name === '_csrf');
+          expect(token?.attrs.value, `${path}: ${form.attrs.action}`).toMatch(/.{20,}/);
+        }
+      }
+    }
   });
 
   it('refuses a same-origin login without its token, with a made-up one, or with another browser’s', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLetter } from '../support/factories.js';
 import { byClass, byId, hrefsIn, innerHtml, startTags, textById, textOf } from '../support/html.js';
-import { csrfTokenIn, Visitor } from '../support/http.js';
+import { expectNoCsrfToken, Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage, rowCounts } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
@@ -199,10 +199,8 @@ describe('the signing form refuses bad input, says why beside the field and keep
   it('accepts the form once the supporter corrects it, from the re-rendered page', async () => {
     const refused = await submit(withField('email', 'ji-hoon@'));
     expect(refused.status).toBe(422);
-    const corrected = await visitor.agent
-      .post(`/letters/${slug}/sign`)
-      .type('form')
-      .send({ ...TYPED, _csrf: csrfTokenIn(refused.text) });
+    expectNoCsrfToken(refused.text);
+    const corrected = await visitor.agent.post(`/letters/${slug}/sign`).type('form').send(TYPED);
     expect(corrected.status).toBe(303);
     expect(corrected.headers.location).toBe(`/letters/${slug}/check-your-inbox`);
     expect(await rowCounts(t.platform.db)).toEqual({ signatures: 1, outbox: 1 });
@@ -216,32 +214,32 @@ describe('the signing form refuses bad input, says why beside the field and keep
   });
 
   it('answers a form with too many fields with 413', async () => {
-    const page = await visitor.get(`/letters/${slug}`);
+    expectNoCsrfToken((await visitor.get(`/letters/${slug}`)).text);
     const padding = Array.from({ length: 60 }, (_, i) => `extra${i}=x`).join('&');
     const response = await visitor.agent
       .post(`/letters/${slug}/sign`)
       .type('form')
       .set('Accept', 'text/html')
-      .send(`${new URLSearchParams({ ...TYPED, _csrf: csrfTokenIn(page.text) }).toString()}&${padding}`);
+      .send(`${new URLSearchParams(TYPED).toString()}&${padding}`);
     expectErrorPage(response, 413, ERROR_TITLES[413]);
     expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
   });
 
   it('refuses a body with broken percent-encoding with 400 and stores nothing', async () => {
-    const page = await visitor.get(`/letters/${slug}`);
+    expectNoCsrfToken((await visitor.get(`/letters/${slug}`)).text);
     const response = await visitor.agent
       .post(`/letters/${slug}/sign`)
       .type('form')
       .set('Accept', 'text/html')
-      .send(`name=%E0%A4%A&email=%&country=%ZZ&_csrf=${encodeURIComponent(csrfTokenIn(page.text))}`);
+      .send('name=%E0%A4%A&email=%&country=%ZZ');
     // Refused before the form is read (server/http/form-encoding.ts), so nothing is stored literally.
     expectErrorPage(response, 400, ERROR_TITLES[400]);
     expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
   });
 
   it('treats a repeated field as missing rather than failing', async () => {
-    const page = await visitor.get(`/letters/${slug}`);
-    const body = `${new URLSearchParams({ ...TYPED, _csrf: csrfTokenIn(page.text) }).toString()}&name=Second+name`;
+    expectNoCsrfToken((await visitor.get(`/letters/${slug}`)).text);
+    const body = `${new URLSearchParams(TYPED).toString()}&name=Second+name`;
     const response = await visitor.agent
       .post(`/letters/${slug}/sign`)
       .type('form')
@@ -253,12 +251,12 @@ describe('the signing form refuses bad input, says why beside the field and keep
   });
 
   it('refuses a body in an unsupported character set with 415 and the error page', async () => {
-    const page = await visitor.get(`/letters/${slug}`);
+    expectNoCsrfToken((await visitor.get(`/letters/${slug}`)).text);
     const response = await visitor.agent
       .post(`/letters/${slug}/sign`)
       .set('Content-Type', 'application/x-www-form-urlencoded; charset=utf-7')
       .set('Accept', 'text/html')
-      .send(new URLSearchParams({ ...TYPED, _csrf: csrfTokenIn(page.text) }).toString());
+      .send(new URLSearchParams(TYPED).toString());
     expectErrorPage(response, 415, ERROR_TITLES[415]);
     expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
   });
@@ -276,12 +274,12 @@ describe('the signing form refuses bad input, says why beside the field and keep
   });
 
   it('refuses a JSON body (the form is not an API) without a 500', async () => {
-    const page = await visitor.get(`/letters/${slug}`);
+    expectNoCsrfToken((await visitor.get(`/letters/${slug}`)).text);
     const response = await visitor.agent
       .post(`/letters/${slug}/sign`)
       .set('Content-Type', 'application/json')
       .set('Accept', 'text/html')
-      .send(JSON.stringify({ ...TYPED, _csrf: csrfTokenIn(page.text) }));
+      .send(JSON.stringify(TYPED));
     // Not read as a form: the form comes back with its errors, as if nothing were typed.
     expect(response.status).toBe(422);
     expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });

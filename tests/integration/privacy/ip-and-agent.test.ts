@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { keyedHash } from '../../../server/lib/keyed-hash.js';
 import { bytesAfterCheckpoint, bytesOnDisk, containsText } from '../../support/database-file.js';
 import { createLetter, signingForm } from '../../support/factories.js';
-import { csrfTokenIn } from '../../support/http.js';
+import { expectNoCsrfToken } from '../../support/http.js';
 import { signatureLinks, signatureRows } from '../../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 
@@ -32,14 +32,14 @@ describe('what the platform keeps of a supporter’s connection', () => {
         .set('User-Agent', USER_AGENT)
         .set('X-Forwarded-For', `${SPOOFED_IP}, ${SUPPORTER_IP}`);
     const post = async (page: string, action: string, fields: Record<string, string>) => {
-      const form = await get(page);
+      expectNoCsrfToken((await get(page)).text);
       return agent
         .post(action)
         .type('form')
         .set('Accept', 'text/html')
         .set('User-Agent', USER_AGENT)
         .set('X-Forwarded-For', `${SPOOFED_IP}, ${SUPPORTER_IP}`)
-        .send({ ...fields, _csrf: csrfTokenIn(form.text) });
+        .send(fields);
     };
     return { get, post };
   }
