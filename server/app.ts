@@ -167,15 +167,16 @@ export function createApp(deps: AppDeps): Express {
       autoLogging: { ignore: (req) => req.url?.startsWith('/assets/') ?? false },
     }),
   );
+  // Before the page cache: its key holds the language, which the us_lang cookie may choose.
+  app.use(cookieParser());
   // A public page already rendered in this count epoch is answered here, with the headers (security
-  // headers included) it was first answered with: helmet, cookies and the language middleware are skipped.
+  // headers included) it was first answered with: helmet and the language middleware are skipped.
   app.use(cachedPages({ cache: deps.pageCache, letters: deps.letters, clock: deps.clock }));
   app.use(securityHeaders({ https }));
   app.use(
     '/assets',
     express.static(publicDir, { maxAge: config.env === 'production' ? '1d' : 0, index: false }),
   );
-  app.use(cookieParser());
 
   // ?lang=, the us_lang cookie, Accept-Language, the default: a fixed t per language, made here once.
   app.use(interfaceLanguageMiddleware(deps.i18n));

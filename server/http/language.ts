@@ -66,8 +66,8 @@ export function chooseLanguage(request: {
   return { language: DEFAULT_LANGUAGE, source: 'default' };
 }
 
-// cookie-parser itself, run on a stand-in request: a request answered before it runs (the page cache, the
-// overload refusal) reads `us_lang="uk"` or `us_lang=%75k` exactly as the pages behind it do.
+// cookie-parser itself, run on a stand-in request: the overload refusal, answered before cookie-parser runs,
+// reads `us_lang="uk"` or `us_lang=%75k` exactly as the pages behind it do.
 const parseCookies = cookieParser();
 
 /** The us_lang cookie as cookie-parser reads it (unquoted, URI-decoded, the first of two), from the raw header. */
@@ -78,15 +78,11 @@ export function languageCookie(header: string | undefined): unknown {
   return (standIn.cookies as Record<string, unknown>)[LANGUAGE_COOKIE];
 }
 
-/**
- * The interface language of a request and where it came from (which says what the page varies by). It
- * reads the cookie header itself when cookie-parser has not run: the page cache answers before it.
- */
+/** The interface language of a request and where it came from (which says what the page varies by). */
 export function requestLanguage(req: Request): { language: InterfaceLanguage; source: LanguageSource } {
-  const cookies = req.cookies as Record<string, unknown> | undefined;
   return chooseLanguage({
     query: req.query.lang,
-    cookie: cookies ? cookies[LANGUAGE_COOKIE] : languageCookie(req.get('cookie')),
+    cookie: (req.cookies as Record<string, unknown>)[LANGUAGE_COOKIE],
     acceptLanguage: req.get('accept-language'),
   });
 }

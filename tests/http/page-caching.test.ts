@@ -163,6 +163,19 @@ describe('anonymous public pages are cacheable', () => {
     expect(chosen.headers.vary).toBeUndefined();
   });
 
+  it('keys a page by the language its cookie chooses, however the cookie is written', async () => {
+    const lang = async (req: request.Test) => startTags((await req).text, 'html')[0]!.attrs.lang;
+    const path = `/letters/${slug}`;
+    for (const cookie of ['us_lang="uk"', 'us_lang=%75k']) {
+      expect(
+        await lang(request(t.app).get(path).set('Cookie', cookie).set('Accept-Language', 'en')),
+        cookie,
+      ).toBe('uk');
+      // The next reader without the cookie gets the English page, not the one kept for the cookie.
+      expect(await lang(request(t.app).get(path).set('Accept-Language', 'en')), cookie).toBe('en');
+    }
+  });
+
   it('never lets one address stand for another, nor keeps pages for made-up variants', async () => {
     const path = `/letters/${slug}`;
     // An encoded value that reads like two parameters: another page than the two parameters' own.

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Request } from 'express';
 import {
   fromAcceptLanguage,
   languageCookie,
   localPath,
-  requestLanguage,
   withLanguages,
 } from '../../../server/http/language.js';
 
@@ -34,17 +32,6 @@ describe('the language cookie read before cookie-parser runs', () => {
     expect(languageCookie('us_lang=%E0%A4%A')).toBe('%E0%A4%A');
     expect(languageCookie('other=uk')).toBeUndefined();
     expect(languageCookie(undefined)).toBeUndefined();
-  });
-
-  it('chooses the language of a request the cookie parser has not seen', () => {
-    const raw = (cookie: string) =>
-      ({
-        query: {},
-        cookies: undefined,
-        get: (name: string) => (name === 'cookie' ? cookie : undefined),
-      }) as unknown as Request;
-    expect(requestLanguage(raw('us_lang="uk"'))).toEqual({ language: 'uk', source: 'cookie' });
-    expect(requestLanguage(raw('us_lang=%6B%6F'))).toEqual({ language: 'ko', source: 'cookie' });
   });
 });
 
