@@ -82,7 +82,21 @@ const schema = z
       message: 'DKIM needs all three of DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE, or none',
       path: ['DKIM_DOMAIN'],
     },
-  );
+  )
+  .superRefine((v, ctx) => {
+    // DMARC passes on DKIM only when the signing domain aligns with From: receivers that enforce it
+    // would refuse or file as spam every e-mail signed for an unrelated domain, so such a start is refused.
+    if (v.DKIM_DOMAIN === undefined || dkimAligns(v.DKIM_DOMAIN, addressDomain(v.MAIL_FROM))) return;
+    const from = addressDomain(v.MAIL_FROM);
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DKIM_DOMAIN'],
+      message:
+        `${v.DKIM_DOMAIN} is neither the domain of MAIL_FROM (${from}) nor a parent of it, so DMARC fails ` +
+        `at receivers that enforce it (the DKIM signature does not align with From). Set DKIM_DOMAIN=${from} ` +
+        `(or a parent domain of it) with the key published there, or MAIL_FROM to an address at ${v.DKIM_DOMAIN}`,
+    });
+  });
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
@@ -138,6 +152,17 @@ export interface Config {
 function addressDomain(address: string): string {
   const match = /@([^>\s]+)>?\s*$/.exec(address);
   return match?.[1] ?? 'undersigned.invalid';
+}
+
+/**
+ * Whether a DKIM signing domain aligns with a From domain in DMARC's relaxed mode, as far as it can be
+ * told without the public suffix list: the same domain, or a parent of it (d=example.org signs for
+ * mail.example.org). Case and a trailing dot do not matter in domain names.
+ */
+export function dkimAligns(dkimDomain: string, fromDomain: string): boolean {
+  const d = dkimDomain.toLowerCase().replace(/\.$/, '');
+  const from = fromDomain.toLowerCase().replace(/\.$/, '');
+  return from === d || from.endsWith(`.${d}`);
 }
 
 /** Thrown when the environment does not describe a valid configuration; main prints it and exits. */

@@ -153,6 +153,39 @@ describe('loadConfig', () => {
     );
   });
 
+  describe('DKIM alignment with MAIL_FROM', () => {
+    const dkim = (domain: string, from: string) => ({
+      DKIM_DOMAIN: domain,
+      DKIM_SELECTOR: 's1',
+      DKIM_PRIVATE_KEY_FILE: '/etc/undersigned/dkim.pem',
+      MAIL_FROM: from,
+    });
+
+    it.each([
+      ['example.org', 'Undersigned <letters@example.org>'],
+      ['example.org', 'letters@mail.example.org'],
+      ['Example.ORG', 'Undersigned <letters@MAIL.example.org>'],
+      ['example.org.', 'letters@example.org'],
+    ])('starts when DKIM_DOMAIN=%s signs for MAIL_FROM=%s (the same domain or a parent of it)', (d, from) => {
+      expect(loadConfig(dkim(d, from)).dkim?.domainName).toBe(d);
+    });
+
+    it.each([
+      ['mail-provider.example.net', 'Undersigned <letters@example.org>'],
+      ['mail.example.org', 'letters@example.org'],
+      ['ample.org', 'letters@example.org'],
+    ])('refuses DKIM_DOMAIN=%s with MAIL_FROM=%s, saying why and what to set', (d, from) => {
+      const message = configErrorFor(dkim(d, from)).message;
+      expect(message).toMatch(/^\s*DKIM_DOMAIN: /m);
+      expect(message).toContain('DMARC fails');
+      expect(message).toContain('DKIM_DOMAIN=example.org');
+    });
+
+    it('checks nothing when DKIM is off', () => {
+      expect(loadConfig({ MAIL_FROM: 'letters@example.org' }).dkim).toBeUndefined();
+    });
+  });
+
   it('returns a frozen config', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
