@@ -10,11 +10,30 @@ import type { ComposedMail, MailSender } from '../outbox/outbox-worker.js';
  */
 export const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 };
 
+/**
+ * The header fields every DKIM signature covers: nodemailer's default list (RFC 6376 §5.4's) and the
+ * ones the platform adds, which that list lacks. RFC 8058 asks receivers to offer one-click
+ * unsubscribe only when List-Unsubscribe-Post is signed; Auto-Submitted and our X- headers must not be
+ * changeable on the way either. A field a message does not carry is left out of its signature.
+ */
+export const DKIM_SIGNED_HEADERS = [
+  'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding',
+  'Content-ID:Content-Description:Resent-Date:Resent-From:Resent-Sender:Resent-To:Resent-Cc',
+  'Resent-Message-ID:In-Reply-To:References:List-Id:List-Help:List-Unsubscribe:List-Subscribe:List-Post',
+  'List-Owner:List-Archive',
+  'List-Unsubscribe-Post:Auto-Submitted:X-Undersigned-Letter',
+].join(':');
+
 export interface TransportOptions {
   /** Connections the pool keeps open to the relay. */
   poolConnections: number;
   dkim?: { domainName: string; keySelector: string; privateKey: string } | undefined;
   timeouts?: Partial<typeof SMTP_TIMEOUTS>;
+}
+
+/** nodemailer's DKIM option for a key, signing DKIM_SIGNED_HEADERS; none without a key. */
+function dkimOption(options: TransportOptions) {
+  return options.dkim ? { dkim: { ...options.dkim, headerFieldNames: DKIM_SIGNED_HEADERS } } : {};
 }
 
 /** A pooled nodemailer transport for an smtp:// or smtps:// URL, signing with DKIM when a key is given. */
@@ -25,7 +44,7 @@ export function createTransport(smtpUrl: string, options: TransportOptions): Tra
     maxConnections: options.poolConnections,
     ...SMTP_TIMEOUTS,
     ...options.timeouts,
-    ...(options.dkim ? { dkim: options.dkim } : {}),
+    ...dkimOption(options),
   });
 }
 
@@ -40,7 +59,7 @@ export function createCaptureTransport(port: number, options: TransportOptions):
     maxConnections: options.poolConnections,
     ...SMTP_TIMEOUTS,
     ...options.timeouts,
-    ...(options.dkim ? { dkim: options.dkim } : {}),
+    ...dkimOption(options),
   });
 }
 

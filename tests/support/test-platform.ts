@@ -25,6 +25,11 @@ export interface TestPlatformOptions<C extends Clock> {
   clock?: C;
   /** Render PDFs with Chromium (off by default: letters go without the attachment). */
   pdf?: boolean;
+  /**
+   * With 'sink' mail: send through the transport the platform builds itself from SMTP_URL (pointed at
+   * the sink), with DKIM when `env` sets it, rather than through a plain test transport.
+   */
+  relay?: boolean;
   /** Hears every interface text a language lacks, or finds only in English. */
   onMissingKey?: (language: string, key: string) => void;
 }
@@ -62,6 +67,8 @@ export async function createTestPlatform(
   options: TestPlatformOptions<Clock> = {},
 ): Promise<TestPlatform<Clock> | CaptureTestPlatform<Clock>> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-test-'));
+  const sink = options.mail === 'capture' ? undefined : await new SmtpSink().start();
+  const relay = sink && options.relay ? { SMTP_URL: `smtp://127.0.0.1:${sink.port}` } : {};
   const config = loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
@@ -77,11 +84,11 @@ export async function createTestPlatform(
     SIGNING_LIMIT_SUSTAINED: '100000/300',
     // A busy test machine must not shed the tests' requests; the shedding tests inject the lag they need.
     OVERLOAD_MAX_LAG_MS: '0',
+    ...relay,
     ...options.env,
   });
-  const sink = options.mail === 'capture' ? undefined : await new SmtpSink().start();
   const clock = options.clock ?? new ManualClock(new Date('2026-11-23T10:00:00.000Z'));
-  const transport = sink ? loopbackTransport(sink.port) : undefined;
+  const transport = sink && !options.relay ? loopbackTransport(sink.port) : undefined;
   const platform = await wire(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), {
     clock,
     withWorker: true,
