@@ -38,6 +38,8 @@ export class LimitRepository {
     now: Date,
   ): Promise<{ hits: number; resetAt: Date }> {
     const nowMs = now.getTime();
+    // Every moment is a parameter (eb.val), never part of the SQL text: a text that changes with the time
+    // is prepared anew on each call and fills the statement cache (db/statement-cache.ts) with one-offs.
     const row = await this.db
       .insertInto('limit_counters')
       .values({ key_hash: keyHash, hits: 1, reset_at_ms: nowMs + windowMs })
@@ -46,13 +48,13 @@ export class LimitRepository {
           hits: eb
             .case()
             .when('limit_counters.reset_at_ms', '<=', nowMs)
-            .then(1)
+            .then(eb.val(1))
             .else(eb('limit_counters.hits', '+', 1))
             .end(),
           reset_at_ms: eb
             .case()
             .when('limit_counters.reset_at_ms', '<=', nowMs)
-            .then(nowMs + windowMs)
+            .then(eb.val(nowMs + windowMs))
             .else(eb.ref('limit_counters.reset_at_ms'))
             .end(),
         })),

@@ -1,0 +1,50 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LimitRepository } from '../../../server/limits/limit-repository.js';
+import { captureStatements } from '../../support/statement-capture.js';
+import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
+
+const KEY = 'a'.repeat(64);
+const WINDOW_MS = 60_000;
+
+describe('LimitRepository request counters', () => {
+  let temp: TempDatabase;
+  let limits: LimitRepository;
+
+  beforeEach(async () => {
+    temp = await createTempDatabase();
+    limits = new LimitRepository(temp.db);
+  });
+  afterEach(async () => {
+    await temp.close();
+  });
+
+  it('counts at any moment with one SQL text, so the statement cache keeps one statement, not one per call', async () => {
+    const capture = captureStatements();
+    try {
+      const start = Date.parse('2026-12-05T12:00:00.000Z');
+      // Several moments inside one window and one after it: the counter grows, then starts again.
+      const counts: number[] = [];
+      for (const offset of [0, 1, 2, 3, WINDOW_MS + 5])
+        counts.push((await limits.incrementCounter(KEY, WINDOW_MS, new Date(start + offset))).hits);
+      const texts = capture.statements().filter((s) => s.sql.includes('limit_counters'));
+
+      expect(counts).toEqual([1, 2, 3, 4, 1]);
+      expect(texts).toHaveLength(1);
+      // Neither the moment nor the window's end is written into the text.
+      expect(texts[0]!.sql).not.toMatch(/\d{10,}/);
+    } finally {
+      capture.stop();
+    }
+  });
+
+  it('keeps the reset time of a running window and moves it once the window is over', async () => {
+    const start = Date.parse('2026-12-05T12:00:00.000Z');
+    const first = await limits.incrementCounter(KEY, WINDOW_MS, new Date(start));
+    const second = await limits.incrementCounter(KEY, WINDOW_MS, new Date(start + 10));
+    const after = await limits.incrementCounter(KEY, WINDOW_MS, new Date(start + WINDOW_MS));
+
+    expect(first.resetAt.getTime()).toBe(start + WINDOW_MS);
+    expect(second.resetAt.getTime()).toBe(start + WINDOW_MS);
+    expect(after).toEqual({ hits: 1, resetAt: new Date(start + 2 * WINDOW_MS) });
+  });
+});
