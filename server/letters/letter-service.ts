@@ -101,6 +101,8 @@ const SIGNATURE_COUNTRIES_FIRST = 6;
 export class LetterService {
   /** The page stamps worked out since the database last changed (LetterRepository.writeMark). */
   private stamps = { mark: '', bySlug: new Map<string, string>() };
+  /** The headings of public letters' versions, by version id (publishedHeadings); bounded like the stamps. */
+  private readonly headingsByVersion = new Map<number, LetterHeading[]>();
 
   constructor(private readonly deps: LetterServiceDeps) {}
 
@@ -150,13 +152,33 @@ export class LetterService {
    */
   async forSigning(slug: string, textLanguage: string): Promise<{ letter: Letter; textLanguage: string }> {
     const letter = await this.findPublished(slug);
-    const text = textIn(
-      await this.deps.letters.textsOfVersion(letter.currentVersionId),
+    const text = headingIn(
+      await this.publishedHeadings(letter.currentVersionId),
       textLanguage,
       letter.primaryLanguage,
     );
     if (!text) throw new Error(`letter ${letter.id} has no text`);
     return { letter, textLanguage: text.language };
+  }
+
+  /**
+   * The headings of a public letter's current version, read once: once a letter is public its versions'
+   * texts never change (only a draft's version is rewritten, under a compare-and-set on the draft status;
+   * an edit makes a new version with a new id), in this process or any other. Reading the bodies on
+   * every signing cost more SQLite time than inserting the signature (issue 12).
+   */
+  private async publishedHeadings(versionId: number): Promise<LetterHeading[]> {
+    const known = this.headingsByVersion.get(versionId);
+    if (known) return known;
+    const headings = (await this.deps.letters.textsOfVersion(versionId)).map((text): LetterHeading => ({
+      language: text.language,
+      title: text.title,
+      summary: text.summary,
+      complete: isComplete(text),
+    }));
+    if (this.headingsByVersion.size >= MAX_STAMPS) this.headingsByVersion.clear();
+    this.headingsByVersion.set(versionId, headings);
+    return headings;
   }
 
   /**

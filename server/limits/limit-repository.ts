@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 
 /**
@@ -17,15 +18,25 @@ export class LimitRepository {
     await this.db.insertInto('signing_hits').values({ key_hash: keyHash, hit_at_ms: at.getTime() }).execute();
   }
 
-  /** How many signing attempts were recorded under a key since a moment (uses the key/time index). */
-  async countSigningHitsSince(keyHash: string, since: Date): Promise<number> {
-    const { n } = await this.db
+  /**
+   * How many signing attempts were recorded under a key since each of two moments, in one statement over
+   * the key/time index (the limits' burst and sustained windows: one read, not one per window).
+   */
+  async countSigningHitsSince(
+    keyHash: string,
+    since: { readonly a: Date; readonly b: Date },
+  ): Promise<{ a: number; b: number }> {
+    const a = since.a.getTime();
+    const b = since.b.getTime();
+    const inWindow = (from: number) =>
+      sql<number>`coalesce(sum(case when ${sql.ref('hit_at_ms')} > ${from} then 1 else 0 end), 0)`;
+    const row = await this.db
       .selectFrom('signing_hits')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .select([inWindow(a).as('a'), inWindow(b).as('b')])
       .where('key_hash', '=', keyHash)
-      .where('hit_at_ms', '>', since.getTime())
+      .where('hit_at_ms', '>', Math.min(a, b))
       .executeTakeFirstOrThrow();
-    return Number(n);
+    return { a: Number(row.a), b: Number(row.b) };
   }
 
   /**

@@ -37,14 +37,12 @@ export class SigningLimitScreen implements SigningScreen {
     const key = keyedHash(secret, 'signing-limit', `${attempt.letterId}\u0000${ipKeyGenerator(attempt.ip)}`);
     const now = attempt.now.getTime();
     await writes.run((tx) => limits.with(tx).recordSigningHit(key, attempt.now));
-    const inBurstWindow = await limits.countSigningHitsSince(
-      key,
-      new Date(now - signingLimits.burst.seconds * 1000),
-    );
-    const inSustainedWindow = await limits.countSigningHitsSince(
-      key,
-      new Date(now - signingLimits.sustained.seconds * 1000),
-    );
+    const counted = await limits.countSigningHitsSince(key, {
+      a: new Date(now - signingLimits.burst.seconds * 1000),
+      b: new Date(now - signingLimits.sustained.seconds * 1000),
+    });
+    const inBurstWindow = counted.a;
+    const inSustainedWindow = counted.b;
     return { suspect: rateReasons(signingLimits, { inBurstWindow, inSustainedWindow }), review: [] };
   }
 }

@@ -67,6 +67,22 @@ describe('SigningLimitScreen', () => {
     expect((await screen().screen(attempt())).suspect).toEqual(['rate-burst']);
   });
 
+  it('counts the burst and the sustained window each over its own span', async () => {
+    const limited = new SigningLimitScreen({
+      limits,
+      writes: new GroupCommit(temp.db),
+      secret: SECRET,
+      signingLimits: { burst: { count: 2, seconds: 60 }, sustained: { count: 3, seconds: 300 } },
+    });
+    const at = (seconds: number) => attempt({ now: new Date(NOW.getTime() + seconds * 1000) });
+    const found: string[][] = [];
+    for (const seconds of [0, 100, 200, 250, 255]) found.push((await limited.screen(at(seconds))).suspect);
+
+    // At 250 s: two in the last minute (within the burst), four in five minutes (over the sustained);
+    // at 255 s: three in the last minute too.
+    expect(found).toEqual([[], [], [], ['rate-sustained'], ['rate-burst', 'rate-sustained']]);
+  });
+
   it('finds nothing without a client address to key on', async () => {
     expect(await screen().screen(attempt({ ip: undefined }))).toEqual({ suspect: [], review: [] });
     expect(await screen().screen(attempt({ ip: undefined }))).toEqual({ suspect: [], review: [] });
