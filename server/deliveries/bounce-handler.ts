@@ -11,7 +11,16 @@ import type { DeliveryRepository } from './delivery-repository.js';
 export interface DsnResult {
   action: string;
   status: string;
+  /** The server's words, without the diagnostic type in front ("smtp;", "X-Postfix;"). */
   diagnostic: string;
+}
+
+/**
+ * A Diagnostic-Code without its diagnostic type (RFC 3464 §2.3.6, `smtp; 550 …`, `X-Postfix; unknown
+ * user`): the type says which kind of system wrote the words, which an organizer has no use for.
+ */
+function withoutDiagnosticType(code: string): string {
+  return code.replace(/^[A-Za-z][A-Za-z0-9-]*\s*;\s*/, '');
 }
 
 /**
@@ -32,7 +41,7 @@ export function parseDeliveryStatus(report: string): DsnResult[] {
       results.push({
         action: (fields.get('action') ?? '').toLowerCase(),
         status: fields.get('status') ?? '',
-        diagnostic: fields.get('diagnostic-code') ?? '',
+        diagnostic: withoutDiagnosticType(fields.get('diagnostic-code') ?? ''),
       });
     }
   }

@@ -60,6 +60,8 @@ function renderForm(
     errors?: Partial<Record<string, string>>;
     /** Another organizer's letter addresses this recipient: only an admin may change it. */
     locked?: boolean;
+    /** When mail to the address last bounced, and what the receiving server said. */
+    bounce?: { at: Date; reply: string } | undefined;
   },
   status = 200,
 ) {
@@ -78,6 +80,7 @@ function renderForm(
     action: view.id ? `/admin/recipients/${view.id}` : '/admin/recipients',
     values: view.values,
     locked: view.locked ?? false,
+    bounce: view.bounce,
     ...translated,
     // Refused for who is asking, not for what they typed: said first, above the field errors.
     errorList:
@@ -220,6 +223,9 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
       id: recipient.id,
       values: { ...recipient, country: recipient.country ?? '', salutation: '' },
       locked: !mayChange,
+      bounce: recipient.bouncingAt
+        ? { at: recipient.bouncingAt, reply: recipient.bounceReply ?? '' }
+        : undefined,
     });
   });
 

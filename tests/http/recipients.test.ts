@@ -257,6 +257,47 @@ describe('the recipients directory', () => {
     });
   });
 
+  describe("a recipient's page", () => {
+    const REASON = '5.1.1 550 5.1.1 <consul@embassy.example.org>: Recipient address rejected: User unknown';
+
+    it('says that mail to the address bounces, since when and what the server said', async () => {
+      const id = await addRecipient(t.platform.db, t.clock.now(), { email: 'consul@embassy.example.org' });
+      const quiet = await addRecipient(t.platform.db, t.clock.now(), { email: 'desk@embassy.example.org' });
+      await t.platform.repositories.recipients.markBouncing(id, REASON, new Date('2026-11-20T08:30:00Z'));
+
+      const page = await visitor.get(`/admin/recipients/${id}`);
+      expect(page.status).toBe(200);
+      const shown = textOf(innerHtml(page.text, byId(page.text, 'recipient-bouncing')!));
+      expect(shown).toContain('bouncing');
+      expect(shown).toContain('Mail to this address bounces.');
+      expect(shown).toContain('Last bounce: Nov 20, 2026, 8:30:00 AM UTC.');
+      expect(shown).toContain(REASON);
+      expect(
+        byId((await visitor.get(`/admin/recipients/${quiet}`)).text, 'recipient-bouncing'),
+      ).toBeUndefined();
+
+      // In the interface language the person chose.
+      expect((await visitor.get('/language/ko?next=/admin')).status).toBe(303);
+      const inKorean = (await visitor.get(`/admin/recipients/${id}`)).text;
+      const korean = textOf(innerHtml(inKorean, byId(inKorean, 'recipient-bouncing')!));
+      expect(korean).toContain('이 주소로 보낸 메일이 반송되고 있습니다.');
+      expect(korean).toContain(REASON);
+    });
+
+    it('no longer says it once a corrected address is saved', async () => {
+      const id = await addRecipient(t.platform.db, t.clock.now(), { email: 'consul@embassy.example.org' });
+      await t.platform.repositories.recipients.markBouncing(id, REASON, t.clock.now());
+      const form = await visitor.get(`/admin/recipients/${id}`);
+      const corrected = formFieldsFor(form.text, `/admin/recipients/${id}`).map(
+        ([n, v]): [string, string] => [n, n === 'email' ? 'consulate@embassy.example.org' : v],
+      );
+      expect(
+        (await postForm(visitor, `/admin/recipients/${id}`, `/admin/recipients/${id}`, corrected)).status,
+      ).toBe(303);
+      expect(byId((await visitor.get(`/admin/recipients/${id}`)).text, 'recipient-bouncing')).toBeUndefined();
+    });
+  });
+
   describe('deleting', () => {
     it('asks first, then deletes a recipient no letter addresses', async () => {
       const id = await addRecipient(t.platform.db, t.clock.now());

@@ -363,7 +363,7 @@ describe('parseDeliveryStatus and isPermanentFailure: reading delivery status no
         action: 'failed',
         status: '5.1.1',
         diagnostic:
-          'smtp; 550 5.1.1 <embassy@example.org>: Recipient address rejected: User unknown in virtual mailbox table',
+          '550 5.1.1 <embassy@example.org>: Recipient address rejected: User unknown in virtual mailbox table',
       },
     ]);
     expect(isPermanentFailure(entries[0]!)).toBe(true);
@@ -375,7 +375,7 @@ describe('parseDeliveryStatus and isPermanentFailure: reading delivery status no
       ['delayed', '4.4.1'],
       ['relayed', '2.0.0'],
     ]);
-    expect(entries[0]!.diagnostic).toBe('smtp; 451 4.4.1 Temporary lookup failure');
+    expect(entries[0]!.diagnostic).toBe('451 4.4.1 Temporary lookup failure');
     expect(entries.some(isPermanentFailure)).toBe(false);
   });
 
@@ -395,8 +395,28 @@ describe('parseDeliveryStatus and isPermanentFailure: reading delivery status no
     const entries = parseDeliveryStatus(report);
     expect(entries).toHaveLength(2);
     expect(entries.filter(isPermanentFailure)).toEqual([
-      { action: 'failed', status: '5.2.1', diagnostic: 'smtp; 550 5.2.1 Mailbox disabled' },
+      { action: 'failed', status: '5.2.1', diagnostic: '550 5.2.1 Mailbox disabled' },
     ]);
+  });
+
+  it.each([
+    ['X-Postfix; unknown user: "embassy"', 'unknown user: "embassy"'],
+    ['x-postfix;mail for example.org loops back to myself', 'mail for example.org loops back to myself'],
+    ['smtp;550 5.1.1 User unknown', '550 5.1.1 User unknown'],
+    ['X-Unix; host not found', 'host not found'],
+    // No diagnostic type: nothing is taken off, not even after a later semicolon.
+    [
+      '550 5.1.1 User unknown; see https://example.org/help',
+      '550 5.1.1 User unknown; see https://example.org/help',
+    ],
+  ])('keeps the server\'s words of "%s" without the relay\'s diagnostic type', (code, words) => {
+    const report = [
+      'Final-Recipient: rfc822; gone@example.org',
+      'Action: failed',
+      'Status: 5.1.1',
+      `Diagnostic-Code: ${code}`,
+    ];
+    expect(parseDeliveryStatus(report.join('\r\n'))[0]!.diagnostic).toBe(words);
   });
 
   it('treats a 5.x.x status as permanent even where the action was left out', () => {
