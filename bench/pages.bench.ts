@@ -17,17 +17,50 @@
  *   BENCH_LOG_LEVEL    the server's LOG_LEVEL (default info, as in production)
  *   BENCH_SERVER_ENV   "NAME=value …": more settings for the server (e.g. OVERLOAD_MAX_LAG_MS=0)
  *   BENCH_CPU_PROFILE  a folder: the server runs with --cpu-prof and writes its profile there
+ *
+ * Besides requests per second it prints each server's CPU time per answer (/proc, user + system, over
+ * the run) and the hello-world's CPU per answer divided by each page's in the same round: contention on
+ * a shared machine moves this far less than the rates.
  */
 import path from 'node:path';
-import { runLoad, type LoadSpec } from './lib/load.js';
+import { processCpuMs } from './lib/cpu.js';
+import { runLoad, type LoadResult, type LoadSpec } from './lib/load.js';
 import { settingsText, startBenchPlatform } from './lib/platform.js';
 import { forkListening, ROOT } from './lib/processes.js';
-import { alternate, machine, markdownTable, writeResults, type Scenario } from './lib/rounds.js';
+import { alternate, machine, markdownTable, median, writeResults, type Scenario } from './lib/rounds.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SIGNATURES = Number(process.env.BENCH_SIGNATURES ?? 20_000);
+
+/** Server CPU microseconds per answer, by scenario, one figure a round. */
+const cpuPerAnswer = new Map<string, number[]>();
+
+/** Runs `load` and records the CPU the process `pid` spent on it per answer (any status). */
+async function measured(name: string, pid: number, load: () => Promise<LoadResult>): Promise<LoadResult> {
+  const before = processCpuMs(pid);
+  const result = await load();
+  const perAnswer = ((processCpuMs(pid) - before) * 1000) / Math.max(1, result.responses);
+  cpuPerAnswer.set(name, [...(cpuPerAnswer.get(name) ?? []), perAnswer]);
+  console.log(`    ${name}: ${Math.round(perAnswer)} µs of server CPU per answer`);
+  return result;
+}
+
+/** The CPU table: each scenario's median CPU per answer, and the baseline's ÷ its own, round by round. */
+function cpuTable(scenarios: readonly Scenario[]): string {
+  const lines = [
+    '| scenario | server CPU per answer (median) | baseline CPU ÷ this (median of rounds) |',
+    '|---|---|---|',
+  ];
+  for (const s of scenarios) {
+    const own = cpuPerAnswer.get(s.name) ?? [];
+    const base = s.baseline ? cpuPerAnswer.get(s.baseline) : undefined;
+    const ratio = base ? median(own.map((us, i) => base[i]! / us)).toFixed(2) : 'baseline';
+    lines.push(`| ${s.name} | ${Math.round(median(own))} µs | ${ratio} |`);
+  }
+  return lines.join('\n');
+}
 
 async function main(): Promise<void> {
   const platform = await startBenchPlatform({
@@ -60,7 +93,10 @@ async function main(): Promise<void> {
         baseline: 'Express hello-world',
         run: () => runLoad(load(platform.url, letterPath, etag ? { 'if-none-match': etag } : {})),
       },
-    ];
+    ].map((s) => ({
+      ...s,
+      run: () => measured(s.name, s.baseline ? platform.pid : hello.child.pid!, s.run),
+    }));
     console.log(
       `\nPages: ${ROUNDS} rounds × ${DURATION_S} s, ${CONNECTIONS} connections; server ${settingsText(platform)}; first GET of the letter page: ${first.status}, ETag ${etag ?? 'none'}, Cache-Control ${first.headers.get('cache-control') ?? 'none'}`,
     );
@@ -69,6 +105,7 @@ async function main(): Promise<void> {
       `\n${machine()}; ${CONNECTIONS} connections, ${DURATION_S} s × ${ROUNDS} rounds;\nserver ${settingsText(platform)}\n`,
     );
     console.log(markdownTable(summaries));
+    console.log(`\n${cpuTable(scenarios)}`);
     const file = writeResults('pages', {
       settings: platform.settings,
       rounds: ROUNDS,
@@ -77,6 +114,7 @@ async function main(): Promise<void> {
       signatures: SIGNATURES,
       etag,
       summaries,
+      cpuPerAnswerUs: Object.fromEntries(cpuPerAnswer),
     });
     console.log(`\nResults: ${path.relative(ROOT, file)}`);
   } finally {

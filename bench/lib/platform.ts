@@ -61,6 +61,8 @@ export interface BenchPlatform {
   readonly secret: string;
   /** The settings it was started with, for the report (no secrets among them but SECRET_KEY, left out). */
   readonly settings: Readonly<Record<string, string>>;
+  /** The server's process id, for reading its CPU time (bench/lib/cpu.ts). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -109,6 +111,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     databasePath,
     secret: SECRET,
     settings,
+    pid: server.child.pid!,
     async stop() {
       await server.stop();
       await sink.stop();
