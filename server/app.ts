@@ -1,12 +1,12 @@
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { AccountService } from './accounts/account-service.js';
 import { accountRoutes } from './accounts/account-routes.js';
 import type { SqliteSessionStore } from './accounts/session-store.js';
 import type { Config } from './config.js';
 import { loadCurrentUser, requireUser, sessions } from './http/auth.js';
 import { localDefaults } from './http/locals.js';
+import { requestLog } from './http/request-log.js';
 import { interfaceLanguageMiddleware, languageRoutes } from './http/language.js';
 import { letterAdminRoutes, type LetterAdmin } from './letters/letter-admin-routes.js';
 import type { RecipientService } from './recipients/recipient-service.js';
@@ -115,14 +115,6 @@ const BODY_LIMIT = '16kb';
 const ADMIN_BODY_LIMIT = '4mb';
 const ADMIN_PATHS = ['/admin', '/login', '/logout', '/account'];
 
-/** Tokens in paths (signature links, erase links, invitations) are secrets: logs show the route, never the token. */
-function redactUrl(url: string): string {
-  return url.replace(
-    /(\/(?:signatures\/(?:confirm|withdraw|unsubscribe)|privacy\/erase|account\/invite|account\/reset)\/)[^/?#]+/,
-    '$1[token]',
-  );
-}
-
 /** Builds the Express app. It never listens: main.ts does, and tests use it through supertest. */
 export function createApp(deps: AppDeps): Express {
   const { config } = deps;
@@ -153,20 +145,7 @@ export function createApp(deps: AppDeps): Express {
   // Before the request log: a scrape every few seconds is not worth a line each.
   if (config.metricsToken) app.use(metricsRoutes(deps.metrics, config.metricsToken));
   app.use(localDefaults({ t: fixedT(deps.i18n, DEFAULT_LANGUAGE), publicUrl: config.publicUrl }));
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      serializers: {
-        // The path alone: query strings carry what admins search for (names, e-mail addresses).
-        req: (req: { method: string; url: string }) => ({
-          method: req.method,
-          url: redactUrl(req.url.split('?')[0]!),
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => req.url?.startsWith('/assets/') ?? false },
-    }),
-  );
+  app.use(requestLog(deps.logger, { ignore: (url) => url.startsWith('/assets/') }));
   // Before the page cache: its key holds the language, which the us_lang cookie may choose.
   app.use(cookieParser());
   // A public page already rendered in this count epoch is answered here, with the headers (security
