@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type { Config } from './config.js';
-import { flushWriteAheadLog, openDatabase, type Db } from './db/database.js';
+import { databaseWriteMark, flushWriteAheadLog, openDatabase, type Db } from './db/database.js';
 import { GroupCommit } from './db/group-commit.js';
 import { migrateToLatest } from './db/migrate.js';
 import { LetterRepository } from './letters/letter-repository.js';
@@ -166,7 +166,7 @@ export interface WiringOptions {
 export async function wire(config: Config, logger: Logger, options: WiringOptions = {}): Promise<Platform> {
   const clock = options.clock ?? systemClock;
   const secret = resolveSecret(config);
-  const { db } = openDatabase(config.databasePath);
+  const { db, sqlite } = openDatabase(config.databasePath);
   await migrateToLatest(db);
 
   const i18n = createI18n(options.onMissingKey ? { onMissingKey: options.onMissingKey } : {});
@@ -506,6 +506,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     // The public pages read signatories and deliveries through ports of letters/, so letters import neither.
     letters: new LetterService({
       letters,
+      writeMark: databaseWriteMark(sqlite),
       signatories: publicSignatories(signatures),
       sent: deliveryRepository,
       clock,

@@ -11,6 +11,20 @@ export type Tx = Transaction<Database>;
 export type Executor = Kysely<Database> | Transaction<Database>;
 
 /**
+ * A mark that changes whenever the database may have changed: this connection's row changes
+ * (total_changes(), which its own commits do not move in data_version) and the commits of every other
+ * connection, in this process or another (data_version). One prepared statement that reads no table, run
+ * directly: the page cache asks for it on every hit, and through Kysely's driver (query, connection
+ * mutex, promises) it cost more than the rest of the hit's own work.
+ */
+export function databaseWriteMark(sqlite: SQLite.Database): () => string {
+  const statement = sqlite.prepare<[], { mark: string }>(
+    "select total_changes() || ':' || data_version as mark from pragma_data_version",
+  );
+  return () => statement.get()!.mark;
+}
+
+/**
  * Opens the SQLite file with the pragmas the platform relies on:
  * - WAL: readers never block the writer, so pages stay fast while signatures are written;
  * - synchronous=NORMAL: in WAL mode a power cut can lose the last transactions but never corrupts the

@@ -132,19 +132,6 @@ export class LetterRepository {
     return new LetterRepository(tx);
   }
 
-  /**
-   * A mark that changes whenever the database may have changed: this connection's row changes
-   * (total_changes(), which its own commits do not move in data_version) and the commits of every other
-   * connection, in this process or another (data_version). One statement that reads no table.
-   */
-  async writeMark(): Promise<string> {
-    const { rows } = await sql<{ changes: number; version: number }>`
-      select total_changes() as changes, data_version as version from pragma_data_version
-    `.execute(this.db);
-    const row = rows[0]!;
-    return `${row.changes}:${row.version}`;
-  }
-
   async findBySlug(slug: string): Promise<Letter | undefined> {
     const row = await this.db.selectFrom('letters').selectAll().where('slug', '=', slug).executeTakeFirst();
     return row ? toLetter(row) : undefined;

@@ -80,6 +80,8 @@ export interface LetterPage extends LetterSummary {
 
 export interface LetterServiceDeps {
   letters: LetterRepository;
+  /** Changes whenever the database may have changed (databaseWriteMark): the page stamps are kept until it does. */
+  writeMark: () => string;
   signatories: PublicSignatories;
   sent: SentLetters;
   clock: Clock;
@@ -99,7 +101,7 @@ const SIGNATURE_COUNTRIES_FIRST = 6;
 
 /** Reads letters for the public pages. */
 export class LetterService {
-  /** The page stamps worked out since the database last changed (LetterRepository.writeMark). */
+  /** The page stamps worked out since the database last changed (LetterServiceDeps.writeMark). */
   private stamps = { mark: '', bySlug: new Map<string, string>() };
   /** The headings of public letters' versions, by version id (publishedHeadings); bounded like the stamps. */
   private readonly headingsByVersion = new Map<number, LetterHeading[]>();
@@ -186,11 +188,11 @@ export class LetterService {
    * letter's row (version, status, dates, goal, count) and its recent signatories (a withdrawal and a
    * confirmation leave the count as it was, not the list). The page cache's key changes with it.
    * Undefined when the letter is not public. Remembered until the database changes, in this process
-   * or any other: a hit then costs one statement that reads no table.
+   * or any other: a hit then costs one prepared statement that reads no table, run synchronously.
    */
   async pageStamp(slug: string): Promise<string | undefined> {
     // A cache hit asks for the stamp on every request: it is worked out again only after a write.
-    const mark = await this.deps.letters.writeMark();
+    const mark = this.deps.writeMark();
     if (mark !== this.stamps.mark) this.stamps = { mark, bySlug: new Map() };
     const known = this.stamps.bySlug.get(slug);
     if (known !== undefined) return known;

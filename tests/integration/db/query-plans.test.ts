@@ -256,7 +256,7 @@ const BOUNDED_WALKS: { line: RegExp; why: string }[] = [
   },
   {
     line: /^SCAN pragma_data_version VIRTUAL TABLE/,
-    why: 'SQLite’s data version, one row: the page cache’s write mark (LetterRepository.writeMark)',
+    why: 'SQLite’s data version, one row: the page cache’s write mark (databaseWriteMark)',
   },
 ];
 
