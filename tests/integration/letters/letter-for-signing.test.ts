@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { databaseWriteMark } from '../../../server/db/database.js';
 import { LetterRepository } from '../../../server/letters/letter-repository.js';
 import { LetterService } from '../../../server/letters/letter-service.js';
 import { ManualClock } from '../../../server/lib/clock.js';
@@ -23,6 +24,7 @@ describe('the letter a signing form posts to (LetterService.forSigning)', () => 
     repository = new LetterRepository(temp.db);
     service = new LetterService({
       letters: repository,
+      writeMark: databaseWriteMark(temp.sqlite),
       signatories: { recent: async () => [] },
       sent: { sentTo: async () => [] },
       clock: new ManualClock(NOW),
