@@ -232,6 +232,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
           sender: createMailSender(transport, config.mailFrom, (id) => bounces.returnPath(id)),
           // Confirmations are rendered here, just before sending, not in the signing request.
           render: (message) => confirmationEmail.forMessage(message),
+          // A relay that refuses an address at submission sends no report: the worker says so instead.
+          onAddressRefused: (id, reply) => bounces.refusedAtSubmission(id, reply),
           clock,
           logger: logger.child({ component: 'mail-worker' }),
           workerId: `worker-${process.pid}-${randomBytes(3).toString('hex')}`,

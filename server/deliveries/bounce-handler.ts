@@ -90,6 +90,18 @@ export class BounceHandler {
     return parsed !== undefined && parsed.tag.toLowerCase() === this.tag(parsed.messageId);
   }
 
+  /**
+   * A relay refused the address of outbox message `messageId` for good at submission (550 5.1.1 at
+   * RCPT): no report will come, so when it was a letter to an official, the recipient's address is
+   * marked as bouncing here, as a report would mark it. The worker has recorded the message failed.
+   */
+  async refusedAtSubmission(messageId: number, reply: string): Promise<void> {
+    const delivery = await this.deps.deliveries.findByOutboxMessage(messageId);
+    if (!delivery?.recipientId) return;
+    await this.deps.recipients.markBouncing(delivery.recipientId, reply, this.deps.clock.now());
+    this.deps.logger.info({ outboxMessageId: messageId }, 'address refused at submission recorded');
+  }
+
   /** Handles one message that arrived for `envelopeTo`; returns the ids of the messages it marked failed. */
   async handle(envelopeTo: readonly string[], raw: Buffer | string): Promise<number[]> {
     const ids = envelopeTo.flatMap((address) => {

@@ -6,6 +6,7 @@ import {
   DEFAULT_POLITENESS,
   DEFAULT_RETRY_POLICY,
   FAILED_CONTENT_KEPT_MS,
+  refusesAddress,
   retryAt,
   shouldGiveUp,
   type OutboxAttachment,
@@ -71,6 +72,12 @@ export interface OutboxWorkerOptions {
    * bounce handler, and do not call it; no part of the platform listens today (tests watch which worker sent what).
    */
   onFinished?: (messageId: number, status: 'sent' | 'failed') => void;
+  /**
+   * Called once a message has been recorded failed because the relay refused its recipient's address
+   * for good at submission (see refusesAddress), with the relay's reply: marks the address as a bounce
+   * report would, since none will come.
+   */
+  onAddressRefused?: (messageId: number, reply: string) => Promise<void>;
 }
 
 /** Thrown in place of a send that a stopping worker no longer starts (its claim was given back). */
@@ -337,6 +344,19 @@ export class OutboxWorker {
     this.wakeUp = undefined;
   }
 
+  /** Hands an address the relay refused at submission to whoever marks it; a failure there is only logged. */
+  private async addressRefused(message: OutboxMessage, reply: string): Promise<void> {
+    try {
+      await this.options.onAddressRefused?.(message.id, reply);
+    } catch (error) {
+      // The message is recorded failed already; the address is marked again by the next refusal.
+      this.options.logger.error(
+        { err: error, outboxMessageId: message.id },
+        'mail worker: could not mark a refused address',
+      );
+    }
+  }
+
   private async deliver(message: OutboxMessage): Promise<void> {
     const { outbox, sender, clock, logger, workerId } = this.options;
     const log = logger.child({ outboxMessageId: message.id, kind: message.kind, attempt: message.attempts });
@@ -390,6 +410,8 @@ export class OutboxWorker {
         if (outcome.kind === 'permanent' || shouldGiveUp(message, now, this.policy)) {
           await outbox.finish(message.id, workerId, { status: 'failed', reply: outcome.reply, at: now });
           log.warn({ reply: withoutAddresses(outcome.reply) }, 'mail worker: failed');
+          if (outcome.kind === 'permanent' && refusesAddress(error))
+            await this.addressRefused(message, outcome.reply);
           this.options.onFinished?.(message.id, 'failed');
         } else {
           const next = retryAt(message.attempts, now, this.policy, this.random(), outcome.reply);

@@ -159,6 +159,23 @@ export function classifySendError(error: unknown): SendOutcome {
   return { kind: 'temporary', reply };
 }
 
+/**
+ * Whether a failed send is a relay's permanent refusal of the recipient's address itself, at submission:
+ * a 5xx reply to RCPT TO with an enhanced status of 5.1.x (RFC 3463's addressing status: no such
+ * mailbox, no such domain, bad syntax, moved). Such an address refuses the next letter too, and no
+ * report will come (the relay generates none for what it refused itself). 5.1.7 and 5.1.8 speak of the
+ * sender's address, not the recipient's; other 5xx replies (5.7.1 policy, 552 size) are about this
+ * message, not the address.
+ */
+export function refusesAddress(error: unknown): boolean {
+  const e = (error ?? {}) as SmtpLikeError & { command?: unknown };
+  if (e.command !== 'RCPT TO') return false;
+  const code = typeof e.responseCode === 'number' ? e.responseCode : 0;
+  if (code < 500 || code >= 600 || typeof e.response !== 'string') return false;
+  const status = /^\d{3}[ -]5\.1\.(\d{1,3})\b/.exec(e.response);
+  return status !== null && status[1] !== '7' && status[1] !== '8';
+}
+
 /** Whether a temporary failure should now be given up on (at give_up_at, or the policy's time after queueing). */
 export function shouldGiveUp(
   message: Pick<OutboxMessage, 'createdAt' | 'giveUpAt'>,

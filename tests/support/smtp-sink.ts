@@ -33,6 +33,11 @@ export class SmtpSink {
    */
   reply: ((attempt: number) => { code: number; message: string } | undefined) | undefined;
   /**
+   * Scripted answer to RCPT TO for an address, e.g. a 550 5.1.1 as a relay that checks recipients up
+   * front gives; undefined accepts the address.
+   */
+  rcptReply: ((address: string) => { code: number; message: string } | undefined) | undefined;
+  /**
    * A slow server: how long it holds each message after the data before it answers. A message whose
    * client went away meanwhile (a worker killed mid-send) is not accepted.
    */
@@ -51,6 +56,11 @@ export class SmtpSink {
       authOptional: true,
       disabledCommands: ['AUTH', 'STARTTLS'],
       logger: false,
+      onRcptTo: (address, _session, callback) => {
+        const refusal = this.rcptReply?.(address.address);
+        if (!refusal) return callback();
+        callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
+      },
       onClose: (session) => {
         this.closedSessions.add(session.id);
       },

@@ -5,6 +5,7 @@ import {
   nextAttemptAt,
   shouldGiveUp,
   askedWaitMs,
+  refusesAddress,
   retryAt,
   type RetryPolicy,
 } from '../../../server/outbox/outbox.js';
@@ -60,6 +61,52 @@ describe('nextAttemptAt', () => {
       for (const random of [0, 0.5, 0.999])
         expect(delay(attempts, random, DEFAULT_RETRY_POLICY)).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('refusesAddress: a permanent refusal of the address itself at submission', () => {
+  /** What nodemailer throws when the server refused the one recipient at RCPT TO. */
+  const atRcpt = (responseCode: number, response: string) =>
+    Object.assign(smtpError(responseCode, response), { code: 'EENVELOPE', command: 'RCPT TO' });
+
+  it.each([
+    '550 5.1.1 <consul@embassy.example.org>: Recipient address rejected: User unknown in local recipient table',
+    '550 5.1.2 Host unknown',
+    '553 5.1.3 Bad recipient address syntax',
+    '550 5.1.6 Mailbox has moved',
+    '550 5.1.10 Recipient address has null MX',
+    '550-5.1.1 The email account that you tried to reach does not exist.\r\n550 5.1.1 Please check the address',
+  ])('is "%s" at RCPT TO', (reply) => {
+    expect(refusesAddress(atRcpt(Number(reply.slice(0, 3)), reply))).toBe(true);
+  });
+
+  it.each([
+    // The message or the sender, not the address: the next letter may get through.
+    '550 5.7.1 Message refused by policy',
+    '552 5.3.4 Message size exceeds fixed limit',
+    '554 Transaction failed',
+    // 5.1.7 and 5.1.8 are about the sender's address.
+    '553 5.1.8 Sender address rejected: Domain not found',
+    '553 5.1.7 Bad sender address syntax',
+    // Temporary: retried as before.
+    '450 4.1.1 Recipient address rejected: unverified address',
+  ])('is not "%s" at RCPT TO', (reply) => {
+    expect(refusesAddress(atRcpt(Number(reply.slice(0, 3)), reply))).toBe(false);
+  });
+
+  it('is not a 5.1.1 to another command, nor a broken connection or an odd value', () => {
+    const atMailFrom = Object.assign(smtpError(550, '550 5.1.1 Sender unknown'), { command: 'MAIL FROM' });
+    expect(refusesAddress(atMailFrom)).toBe(false);
+    const atData = Object.assign(smtpError(550, '550 5.1.1 User unknown'), { command: 'DATA' });
+    expect(refusesAddress(atData)).toBe(false);
+    for (const odd of [
+      null,
+      undefined,
+      'boom',
+      {},
+      { command: 'RCPT TO', responseCode: '550', response: 42 },
+    ])
+      expect(refusesAddress(odd)).toBe(false);
   });
 });
 
