@@ -1,7 +1,16 @@
+import { performance } from 'node:perf_hooks';
 import type { Db, Tx } from './database.js';
 
 /** The most units of work one shared transaction holds. */
 export const GROUP_COMMIT_MAX = 64;
+
+/**
+ * How long one shared transaction goes on taking more waiting units, in milliseconds. A group runs in one
+ * turn of the event loop, and every request that arrives meanwhile (the 503s of load shedding too) waits
+ * for the turn to end: 64 signings took ~30 ms of a turn, so under a surge a refusal waited behind them.
+ * Past this budget the rest wait for the next group, after the loop has read what arrived (issue 12).
+ */
+export const GROUP_COMMIT_MAX_MS = 8;
 
 interface Job {
   work: (tx: Tx) => Promise<unknown>;
@@ -17,6 +26,8 @@ interface Job {
  * group is rolled back, that unit is rejected with its error and the others run again, each alone in
  * its own transaction; if the commit fails, every unit runs again alone. A unit may therefore run
  * twice, and must be safe to repeat once rolled back (everything it does is in the transaction).
+ * A group is bounded by size (GROUP_COMMIT_MAX) and by time (GROUP_COMMIT_MAX_MS): what is left waits
+ * for the next group, so no turn of the event loop runs long enough to keep refusals waiting.
  *
  * The work given must only touch the database (no network, no timers): the shared transaction holds
  * SQLite's one connection while it runs.
@@ -29,6 +40,9 @@ export class GroupCommit {
   constructor(
     private readonly db: Db,
     private readonly max = GROUP_COMMIT_MAX,
+    private readonly maxMs = GROUP_COMMIT_MAX_MS,
+    /** Milliseconds from any fixed origin; tests pass their own. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Runs `work` in the next shared transaction; resolves with its result once that transaction has committed. */
@@ -53,12 +67,20 @@ export class GroupCommit {
   }
 
   private async drain(): Promise<void> {
-    const group = this.waiting.splice(0, this.max);
+    // Units are taken one at a time while the group is within its size and time: the first always runs.
+    const group: Job[] = [];
+    const started = this.now();
+    const takesMore = () =>
+      this.waiting.length > 0 &&
+      group.length < this.max &&
+      (group.length === 0 || this.now() - started < this.maxMs);
     let failed: { job: Job; error: unknown } | undefined;
     try {
       const values = await this.db.transaction().execute(async (tx) => {
         const results: unknown[] = [];
-        for (const job of group) {
+        while (takesMore()) {
+          const job = this.waiting.shift()!;
+          group.push(job);
           try {
             results.push(await job.work(tx));
           } catch (error) {
@@ -74,7 +96,10 @@ export class GroupCommit {
       // have been alone; the others run again, each in a transaction of its own, and are stored. When the
       // commit itself failed, no unit is known to blame, so each runs again alone and the culprit fails
       // again. No savepoint per unit in the common path: a savepoint held open around signing's own
-      // savepoints made rolled-back writes cost differently from kept ones (CONSTANT_WORK).
+      // savepoints made rolled-back writes cost differently from kept ones (CONSTANT_WORK). A transaction
+      // that could not even begin took no unit: the first waiting one runs alone, so a lasting failure
+      // refuses the waiting units one by one rather than retrying forever.
+      if (group.length === 0 && this.waiting.length > 0) group.push(this.waiting.shift()!);
       for (const job of group) {
         if (failed?.job === job) {
           job.reject(failed.error);

@@ -107,4 +107,44 @@ describe('group commit of signing writes', () => {
     expect(results).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(await stored()).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
+
+  it('ends a group once its time is up, and lets the event loop turn before the rest commit in the next', async () => {
+    // A clock that moves 3 ms each time the group looks at it: with 8 ms, a group takes three units.
+    let clock = 0;
+    const group = new GroupCommit(t.db, 64, 8, () => (clock += 3));
+    const order: string[] = [];
+    const answered = (key: string) => {
+      order.push(key);
+      // Once the first group is answered, a callback of the event loop's next turn: it must come before
+      // the second group, not after every group (one long turn).
+      if (key === 'a') setImmediate(() => order.push('loop turned'));
+      return key;
+    };
+
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd', 'e'].map((key) => group.run(hit(key)).then(answered)),
+    );
+
+    expect(results).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(order.indexOf('loop turned')).toBeGreaterThan(-1);
+    expect(order.indexOf('loop turned')).toBeLessThan(order.indexOf('d'));
+    expect(order.slice(0, 3)).toEqual(['a', 'b', 'c']);
+    expect(await stored()).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('refuses waiting work one unit at a time when no transaction can begin, instead of retrying forever', async () => {
+    const group = new GroupCommit(t.db);
+    const other = t.connect().sqlite;
+    // Another connection holds the write lock past the busy timeout: begin immediate cannot start.
+    other.pragma('busy_timeout = 0');
+    t.sqlite.pragma('busy_timeout = 0');
+    other.exec('begin immediate');
+    try {
+      const outcomes = await Promise.allSettled([group.run(hit('a')), group.run(hit('b'))]);
+      expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    } finally {
+      other.exec('rollback');
+    }
+    expect(await group.run(hit('c'))).toBe('c');
+  });
 });
