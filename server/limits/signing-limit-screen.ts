@@ -2,21 +2,28 @@ import { ipKeyGenerator } from 'express-rate-limit';
 import type { GroupCommit } from '../db/group-commit.js';
 import type { Clock } from '../lib/clock.js';
 import { keyedHash } from '../lib/keyed-hash.js';
-import type { ScreeningVerdict, SigningAttempt, SigningScreen } from '../signatures/signing-screen.js';
+import {
+  NO_FINDINGS,
+  type ScreenInTransaction,
+  type ScreeningVerdict,
+  type SigningAttempt,
+  type SigningScreen,
+} from '../signatures/signing-screen.js';
 import type { LimitRepository } from './limit-repository.js';
 import { longestWindowMs, rateReasons, type SigningLimits } from './signing-limits.js';
 
 /**
  * The signing limits as a screen: every attempt is recorded in the database under a keyed hash of
  * client address and letter, and one past a limit is marked suspect (`rate-burst`, `rate-sustained`).
- * The attempt is recorded before it is counted, so two attempts at the same moment, even in two
- * processes, both see each other: a race errs towards marking, never towards letting one through.
+ * The attempt is recorded before it is counted, in the signing's own transaction: SQLite has one writer
+ * at a time, so of two attempts at the same moment, even in two processes, the later one sees the
+ * earlier: a race errs towards marking, never towards letting one through.
  */
 export class SigningLimitScreen implements SigningScreen {
   constructor(
     private readonly deps: {
       limits: LimitRepository;
-      /** The attempt is recorded in a commit shared with the other signings of the moment. */
+      /** Screened on its own (`screen`), the attempt is recorded in a commit shared with the other writes of the moment. */
       writes: GroupCommit;
       secret: string;
       signingLimits: SigningLimits;
@@ -28,22 +35,36 @@ export class SigningLimitScreen implements SigningScreen {
     },
   ) {}
 
+  /** Screens an attempt on its own, its record committed with the other writes of the moment. */
   async screen(attempt: SigningAttempt): Promise<ScreeningVerdict> {
+    const found = await this.inTransaction(attempt);
+    return typeof found === 'function' ? this.deps.writes.run(found) : found;
+  }
+
+  /**
+   * Decides outside any transaction whether the attempt is limited at all (the exemption reads the
+   * allow lists); the record and the count then run in the signing's transaction, recorded first.
+   */
+  async inTransaction(attempt: SigningAttempt): Promise<ScreeningVerdict | ScreenInTransaction> {
     // Without a client address there is nothing to key a limit on (a misconfigured proxy); other screens still run.
-    if (!attempt.ip) return { suspect: [], review: [] };
-    if (this.deps.exempt && (await this.deps.exempt(attempt))) return { suspect: [], review: [] };
-    const { limits, writes, secret, signingLimits } = this.deps;
+    if (!attempt.ip) return NO_FINDINGS;
+    if (this.deps.exempt && (await this.deps.exempt(attempt))) return NO_FINDINGS;
+    const { secret, signingLimits } = this.deps;
     // An IPv6 client holds a whole block of addresses: the limit keys on the block (/56), as the request limits do.
     const key = keyedHash(secret, 'signing-limit', `${attempt.letterId}\u0000${ipKeyGenerator(attempt.ip)}`);
     const now = attempt.now.getTime();
-    await writes.run((tx) => limits.with(tx).recordSigningHit(key, attempt.now));
-    const counted = await limits.countSigningHitsSince(key, {
-      a: new Date(now - signingLimits.burst.seconds * 1000),
-      b: new Date(now - signingLimits.sustained.seconds * 1000),
-    });
-    const inBurstWindow = counted.a;
-    const inSustainedWindow = counted.b;
-    return { suspect: rateReasons(signingLimits, { inBurstWindow, inSustainedWindow }), review: [] };
+    return async (tx) => {
+      const limits = this.deps.limits.with(tx);
+      await limits.recordSigningHit(key, attempt.now);
+      const counted = await limits.countSigningHitsSince(key, {
+        a: new Date(now - signingLimits.burst.seconds * 1000),
+        b: new Date(now - signingLimits.sustained.seconds * 1000),
+      });
+      return {
+        suspect: rateReasons(signingLimits, { inBurstWindow: counted.a, inSustainedWindow: counted.b }),
+        review: [],
+      };
+    };
   }
 }
 

@@ -19,7 +19,7 @@ import {
   type ResignOutcome,
   type Signature,
 } from './signature.js';
-import type { SigningScreen } from './signing-screen.js';
+import type { ScreenInTransaction, ScreeningVerdict, SigningScreen } from './signing-screen.js';
 import type { SigningInput } from './signature-input.js';
 import { moveSignature } from './signature-moves.js';
 import type { SignatureRepository } from './signature-repository.js';
@@ -116,11 +116,12 @@ export class SignatureService {
     if (state !== 'open') return { kind: 'not-signable', letter, state };
     const { secret } = this.deps;
     const attempt = { letterId: letter.id, email: input.email, ip: context.ip, proof: context.proof, now };
-    const verdict = mergeVerdicts(await Promise.all(this.deps.screens.map((s) => s.screen(attempt))));
-    const findings = {
-      suspect_reasons: storedReasons(verdict.suspect),
-      review_reasons: storedReasons(verdict.review),
-    };
+    // What the screens find now, and what they still have to write and count in the signing's transaction.
+    const screened = await Promise.all(
+      this.deps.screens.map((s) => (s.inTransaction ? s.inTransaction(attempt) : s.screen(attempt))),
+    );
+    const found = screened.filter((v): v is ScreeningVerdict => typeof v !== 'function');
+    const inTransaction = screened.filter((v): v is ScreenInTransaction => typeof v === 'function');
     const emailHash = keyedHash(secret, 'email', emailKey(input.email));
     const ipHash = context.ip ? keyedHash(secret, 'ip', context.ip) : null;
     const at = now.toISOString();
@@ -140,7 +141,10 @@ export class SignatureService {
       updated_at: at,
     };
 
-    const newSignature = (hash: string): Omit<NewSignatureRow, 'status'> => ({
+    const newSignature = (
+      hash: string,
+      findings: Pick<NewSignatureRow, 'suspect_reasons' | 'review_reasons'>,
+    ): Omit<NewSignatureRow, 'status'> => ({
       ...details,
       letter_id: letter.id,
       letter_version_id: letter.currentVersionId,
@@ -155,6 +159,14 @@ export class SignatureService {
 
     // Acknowledged only once the commit that holds these writes is done (group commit).
     const queued = await this.deps.writes.run(async (tx) => {
+      // Screened first, in every attempt alike (CONSTANT_WORK): one after the other, on the one connection.
+      const verdicts = [...found];
+      for (const screen of inTransaction) verdicts.push(await screen(tx));
+      const verdict = mergeVerdicts(verdicts);
+      const findings = {
+        suspect_reasons: storedReasons(verdict.suspect),
+        review_reasons: storedReasons(verdict.review),
+      };
       const signatures = this.deps.signatures.with(tx);
       const existing = await signatures.findByLetterAndEmailHash(letter.id, emailHash);
       const outcome: SigningOutcome = existing ? onSigningAgain(existing) : 'new-signature';
@@ -165,7 +177,7 @@ export class SignatureService {
         switch (outcome) {
           case 'new-signature':
             // Undefined when the same address signed at the same moment in another request: it queued the e-mail.
-            return signatures.insertPending(newSignature(emailHash));
+            return signatures.insertPending(newSignature(emailHash, findings));
           case 'restart-as-pending':
             // A withdrawn supporter signing again starts over with what they entered now.
             return moveSignature(
@@ -187,7 +199,7 @@ export class SignatureService {
             );
           case 'resend-confirmation':
           case 'nothing':
-            return signatures.insertPending(newSignature(standInHash));
+            return signatures.insertPending(newSignature(standInHash, findings));
         }
       });
       // What screening finds now is not added to a signature made earlier (a re-send): otherwise anyone

@@ -1,3 +1,5 @@
+import type { Tx } from '../db/database.js';
+
 /**
  * Screening a signing attempt for signs of abuse. Types only; the checks live in their own modules.
  *
@@ -42,6 +44,16 @@ export interface SigningAttempt {
 /** One check over an attempt; several are combined by the signing service. */
 export interface SigningScreen {
   screen(attempt: SigningAttempt): Promise<ScreeningVerdict>;
+  /**
+   * For a screen that writes what it sees (the signing limits record each attempt): checks what it can
+   * now and returns the rest as work for the signing's own transaction, so the record and the signature
+   * share one commit instead of waiting for one each; or its verdict, when nothing is left to write.
+   * When present, the signing service calls this instead of `screen`.
+   */
+  inTransaction?(attempt: SigningAttempt): Promise<ScreeningVerdict | ScreenInTransaction>;
 }
+
+/** The part of a screen that runs inside the signing's transaction (SigningScreen.inTransaction). */
+export type ScreenInTransaction = (tx: Tx) => Promise<ScreeningVerdict>;
 
 export const NO_FINDINGS: ScreeningVerdict = Object.freeze({ suspect: [], review: [] }) as ScreeningVerdict;

@@ -123,6 +123,30 @@ describe('SignatureService', () => {
       expect((await onlySignature()).confirmation_sends).toBe(1);
     });
 
+    it('records the signing-limit hit in the same commit as the signature, and keeps neither when that fails', async () => {
+      const hits = async () =>
+        Number(
+          (
+            await t.platform.db
+              .selectFrom('signing_hits')
+              .select((eb) => eb.fn.countAll().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const commits = vi.spyOn(t.platform.db, 'transaction');
+      await service().sign(letter, input(), CONTEXT);
+      // One transaction for the hit and the signature (the limit once waited for a commit of its own).
+      expect(commits).toHaveBeenCalledTimes(1);
+      expect(await hits()).toBe(1);
+
+      vi.spyOn(OutboxRepository.prototype, 'enqueue').mockRejectedValueOnce(new Error('disk I/O error'));
+      await expect(service().sign(letter, input({ email: 'other@example.org' }), CONTEXT)).rejects.toThrow(
+        'disk I/O error',
+      );
+      // The failed attempt's hit went with it; the next one from the address counts the first alone.
+      expect(await hits()).toBe(1);
+    });
+
     it('does not use up a re-send when re-sending the confirmation fails', async () => {
       await service().sign(letter, input(), CONTEXT);
       vi.spyOn(OutboxRepository.prototype, 'enqueue').mockRejectedValueOnce(new Error('disk I/O error'));
