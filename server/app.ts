@@ -146,11 +146,11 @@ export function createApp(deps: AppDeps): Express {
   if (config.metricsToken) app.use(metricsRoutes(deps.metrics, config.metricsToken));
   app.use(localDefaults({ t: fixedT(deps.i18n, DEFAULT_LANGUAGE), publicUrl: config.publicUrl }));
   app.use(requestLog(deps.logger, { ignore: (url) => url.startsWith('/assets/') }));
-  // Before the page cache: its key holds the language, which the us_lang cookie may choose.
-  app.use(cookieParser());
   // A public page already rendered in this count epoch is answered here, with the headers (security
-  // headers included) it was first answered with: helmet and the language middleware are skipped.
+  // headers included) it was first answered with: helmet and the language middleware are skipped. Its
+  // key holds the language, which the us_lang cookie may choose: it parses cookies when there are any.
   app.use(cachedPages({ cache: deps.pageCache, letters: deps.letters, clock: deps.clock }));
+  app.use(cookieParser());
   app.use(securityHeaders({ https }));
   app.use(
     '/assets',

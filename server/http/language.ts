@@ -82,7 +82,8 @@ export function languageCookie(header: string | undefined): unknown {
 export function requestLanguage(req: Request): { language: InterfaceLanguage; source: LanguageSource } {
   return chooseLanguage({
     query: req.query.lang,
-    cookie: (req.cookies as Record<string, unknown>)[LANGUAGE_COOKIE],
+    // Undefined before cookie-parser has run, which the page cache runs only when there are cookies.
+    cookie: (req.cookies as Record<string, unknown> | undefined)?.[LANGUAGE_COOKIE],
     acceptLanguage: req.get('accept-language'),
   });
 }

@@ -90,7 +90,9 @@ export function localDefaults(defaults: { t: TFunction; publicUrl: string }): Re
       abuseAlert: NO_ABUSE_ALERT,
       pageTitle: null,
     };
-    Object.assign(res.locals, locals);
+    // A new object rather than eleven properties added to Express's empty one: nothing before this
+    // middleware writes locals, and one allocation of a fixed shape is cheaper on every request.
+    res.locals = locals;
     next();
   };
 }

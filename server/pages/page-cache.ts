@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
+import cookieParser from 'cookie-parser';
 import type { Request, RequestHandler, Response } from 'express';
 import { requestLanguage } from '../http/language.js';
 import { interfaceLanguage } from '../lib/i18n.js';
@@ -106,6 +107,14 @@ const KEYED_VALUE: Readonly<Record<string, (value: string) => boolean>> = {
 const LETTER_PAGE = /^\/letters\/([^/]+)$/;
 
 /**
+ * cookie-parser itself, run here only for a request that has cookies (most anonymous readers have none):
+ * the key reads the language cookie exactly as the pages do, and the app's cookie-parser, after the
+ * cache, finds the request parsed already.
+ */
+const parseCookies = cookieParser();
+const nothing = (): void => undefined;
+
+/**
  * The cache key of an anonymous public page: its address (path, `lang=`/`text=`, the home page's `page=`), the interface
  * language and where it came from (which sets the Vary header), what the page depends on in the database
  * (a letter's row: its version, status, dates) and the count epoch. Undefined: not a cacheable page.
@@ -179,6 +188,7 @@ export function cachedPages(deps: {
   return async (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     try {
+      if (req.headers.cookie !== undefined) parseCookies(req, res, nothing);
       const key = await pageKey(req, deps.letters, deps.clock.now().getTime());
       if (key === undefined) return next();
       const hit = deps.cache.get(key);
