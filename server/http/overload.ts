@@ -154,6 +154,12 @@ interface PreparedRefusal {
  */
 export const RETRY_AFTER_SECONDS = 5;
 
+/**
+ * The largest request body a refusal still keeps the connection for (read and dropped by Node): the public
+ * forms' own body limit (app.ts), far above a signing form. Larger or chunked bodies close the connection.
+ */
+export const KEPT_ALIVE_BODY_BYTES = 16 * 1024;
+
 /** The 503 page and JSON error in each interface language, made once when the app is built. */
 function prepareRefusals(tFor: (language: InterfaceLanguage) => TFunction): Map<string, PreparedRefusal> {
   return new Map(
@@ -183,11 +189,13 @@ function refuse(req: Request, res: Response, refusals: Map<string, PreparedRefus
   const refusal = refusals.get(language)!;
   const json = req.accepts(['html', 'json']) === 'json';
   const body = json ? refusal.json : refusal.html;
-  // A request with a body is answered before the body is read; on a kept-alive connection Node would then
-  // read and discard all of it (up to its Content-Length) to reach the next request. Closing the connection
-  // after the answer spares that work while overloaded; a client that honours Retry-After reconnects.
-  const hasBody =
-    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  // A request with a body is answered before the body is read; on a kept-alive connection Node then reads
+  // and discards the rest of it (up to its Content-Length) to reach the next request. A large or unbounded
+  // (chunked) body is not worth that: the connection is closed after the answer. A small one (a signing form
+  // is under a kilobyte, and most often already arrived with the head) costs less to drop than the new
+  // connection the client would open at once: accepting it, a socket and a parser, all while overloaded.
+  const length = Number(req.headers['content-length'] ?? 0);
+  const closeAfter = req.headers['transfer-encoding'] !== undefined || !(length <= KEPT_ALIVE_BODY_BYTES);
   // Written directly: no view, no ETag, no middleware; the page has no script, style or image to load.
   res.writeHead(503, {
     'Content-Type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
@@ -199,7 +207,7 @@ function refuse(req: Request, res: Response, refusals: Map<string, PreparedRefus
       "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
-    ...(hasBody ? { Connection: 'close' } : {}),
+    ...(closeAfter ? { Connection: 'close' } : {}),
   });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

@@ -6,7 +6,7 @@ import type { Response } from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../server/app.js';
-import { RequestsInFlight } from '../../server/http/overload.js';
+import { KEPT_ALIVE_BODY_BYTES, RequestsInFlight } from '../../server/http/overload.js';
 import { fixedT, INTERFACE_LANGUAGES } from '../../server/lib/i18n.js';
 import { createLetter, signingForm } from '../support/factories.js';
 import { Visitor } from '../support/http.js';
@@ -124,7 +124,52 @@ describe('load shedding', () => {
     expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
   });
 
-  it('closes the connection after refusing a request with a body, so the body is never read', async () => {
+  it('keeps the connection after refusing a small form, drops its body, and answers the next request on it', async () => {
+    lagMs = 1_000;
+    const server = http.createServer(app).listen(0, '127.0.0.1');
+    try {
+      await new Promise((resolve) => server.once('listening', resolve));
+      const port = (server.address() as AddressInfo).port;
+      const form = new URLSearchParams(signingForm()).toString();
+      const post =
+        `POST /letters/${slug}/sign HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+        `Content-Length: ${form.length}\r\n\r\n${form}`;
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      let received = '';
+      const answers = (n: number) =>
+        new Promise<string[]>((resolve) => {
+          const check = () => {
+            const heads = received.match(/HTTP\/1\.1 [\s\S]*?\r\n\r\n/g) ?? [];
+            if (heads.length >= n) resolve(heads);
+          };
+          socket.on('data', (chunk: Buffer) => {
+            received += chunk.toString('latin1');
+            check();
+          });
+          // A server that closed the connection answers no more: what came is all there is.
+          socket.once('end', () => resolve(received.match(/HTTP\/1\.1 [\s\S]*?\r\n\r\n/g) ?? []));
+        });
+      const two = answers(2);
+      // Two refused signings on one connection: the second is read as a request, so the first's body was dropped.
+      socket.write(post + post);
+      const heads = await two;
+      socket.destroy();
+
+      expect(heads.map((h) => h.split('\r\n')[0])).toEqual([
+        'HTTP/1.1 503 Service Unavailable',
+        'HTTP/1.1 503 Service Unavailable',
+      ]);
+      expect(heads[0]).toMatch(/\r\nConnection: keep-alive\r\n/i);
+      expect(heads[0]).toMatch(/\r\nRetry-After: \d+\r\n/i);
+      expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('closes the connection after refusing a request with a large or chunked body, so the body is never read', async () => {
     lagMs = 1_000;
     const server = http.createServer(app).listen(0, '127.0.0.1');
     try {
@@ -148,6 +193,16 @@ describe('load shedding', () => {
       expect(chunked.head).toMatch(/^HTTP\/1\.1 503 /);
       expect(chunked.head).toMatch(/\r\nConnection: close\r\n/i);
       await chunked.serverEnded;
+
+      // A body past the kept-alive limit, even one sent whole, is not read either.
+      const large = 'name=' + 'a'.repeat(KEPT_ALIVE_BODY_BYTES);
+      const whole = await rawExchange(
+        port,
+        `POST /letters/${slug}/sign HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+          `Content-Length: ${large.length}\r\n\r\n${large}`,
+      );
+      expect(whole.head).toMatch(/\r\nConnection: close\r\n/i);
+      await whole.serverEnded;
 
       // A request without a body leaves nothing to read: its connection is kept for the next request.
       const get = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
