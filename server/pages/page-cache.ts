@@ -179,12 +179,16 @@ function answer(req: Request, res: Response, page: CachedPage): void {
  * account outside the account paths), so one rendering serves all of them within a count epoch. Every
  * cacheable answer, hit or not, carries an ETag (If-None-Match answers 304) and PUBLIC_CACHE_CONTROL.
  * Pages with a notice or a form's errors, error pages and anything that sets a cookie are never kept.
+ * One rendering per key at a time: requests that miss a key while it is being rendered (every reader
+ * of a busy page when a count epoch turns) wait for that page instead of rendering it again each.
  */
 export function cachedPages(deps: {
   cache: PageCache;
   letters: LetterService;
   clock: Clock;
 }): RequestHandler {
+  // The keys being rendered, each with the page it will be (undefined: that answer was not kept).
+  const rendering = new Map<string, Promise<CachedPage | undefined>>();
   return async (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     try {
@@ -193,6 +197,22 @@ export function cachedPages(deps: {
       if (key === undefined) return next();
       const hit = deps.cache.get(key);
       if (hit) return answer(req, res, hit);
+      const underway = rendering.get(key);
+      if (underway) {
+        const page = await underway;
+        // Not kept (an error, a cookie, a client gone): this request is rendered for itself.
+        return page ? answer(req, res, page) : next();
+      }
+      let settle!: (page: CachedPage | undefined) => void;
+      const promised = new Promise<CachedPage | undefined>((resolve) => (settle = resolve));
+      const done = (page: CachedPage | undefined): void => {
+        if (rendering.get(key) === promised) rendering.delete(key);
+        settle(page);
+      };
+      rendering.set(key, promised);
+      // Whatever ends this response without a page kept (an error page, a redirect, a closed connection)
+      // lets the waiting requests go on; after a page was kept this settles nothing.
+      res.once('close', () => done(undefined));
       const send = res.send.bind(res);
       res.send = (body?: unknown) => {
         res.send = send;
@@ -212,6 +232,7 @@ export function cachedPages(deps: {
           body: bytes,
         };
         deps.cache.set(key, page);
+        done(page);
         answer(req, res, page);
         return res;
       };

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import request from 'supertest';
 import { COUNT_EPOCH_MS, PageCache } from '../../server/pages/page-cache.js';
 import { signedIn } from '../support/accounts.js';
@@ -85,6 +85,59 @@ describe('anonymous public pages are cacheable', () => {
     const head = await request(t.app).head(`/letters/${slug}`);
     expect(head.status).toBe(200);
     expect(head.headers.etag).toBe(first.headers.etag);
+  });
+
+  it('renders a page once for the readers who miss it together, and gives each of them that page', async () => {
+    const letters = t.platform.appDeps.letters;
+    const page = letters.page.bind(letters);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const renders = vi.spyOn(letters, 'page').mockImplementation(async (...args) => {
+      await gate;
+      return page(...args);
+    });
+    const readers = Array.from({ length: 4 }, () =>
+      request(t.app)
+        .get(`/letters/${slug}`)
+        .then((r) => r),
+    );
+    await vi.waitFor(() => expect(renders).toHaveBeenCalled());
+    // Time for the other readers to arrive and miss while the first rendering waits.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    open();
+    const answers = await Promise.all(readers);
+    expect(renders).toHaveBeenCalledTimes(1);
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expect(answer.text).toBe(answers[0]!.text);
+      expect(answer.headers.etag).toBe(answers[0]!.headers.etag);
+    }
+  });
+
+  it('lets the readers who waited render for themselves when the first rendering was not kept', async () => {
+    const letters = t.platform.appDeps.letters;
+    const page = letters.page.bind(letters);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let calls = 0;
+    vi.spyOn(letters, 'page').mockImplementation(async (...args) => {
+      if (++calls > 1) return page(...args);
+      await gate;
+      throw new Error('the database went away for a moment');
+    });
+    const first = request(t.app)
+      .get(`/letters/${slug}`)
+      .then((r) => r);
+    await vi.waitFor(() => expect(calls).toBe(1));
+    const others = Array.from({ length: 3 }, () =>
+      request(t.app)
+        .get(`/letters/${slug}`)
+        .then((r) => r),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    open();
+    expect((await first).status).toBe(500);
+    for (const answer of await Promise.all(others)) expect(answer.status).toBe(200);
   });
 
   it('shows a confirmed signature on the letter page at once, the count moving with it', async () => {
