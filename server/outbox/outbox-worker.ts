@@ -362,6 +362,8 @@ export class OutboxWorker {
     const log = logger.child({ outboxMessageId: message.id, kind: message.kind, attempt: message.attempts });
     // A sent message stays held until its record is written (recordSent); any other outcome, from here.
     let recordingSent = false;
+    // The return path it goes out with, when composed here: a refusal naming it is about us, not the recipient.
+    let envelopeFrom: string | undefined;
     try {
       let content: RenderedContent | undefined;
       if (message.renderLanguage !== null) {
@@ -382,6 +384,7 @@ export class OutboxWorker {
       const ready = content ? { ...message, ...content } : message;
       const attachments = message.attachmentCount > 0 ? await outbox.attachmentsOf(message.id) : [];
       const composed = await sender.compose?.(ready, attachments);
+      envelopeFrom = composed?.envelope.from;
       const sent = await this.gate.run(message.domain, () => {
         // A stopping worker starts no send: the claim was given back, another worker sends it once.
         if (this.abandoning || !this.held.has(message.id)) throw new SendAbandoned();
@@ -410,7 +413,7 @@ export class OutboxWorker {
         if (outcome.kind === 'permanent' || shouldGiveUp(message, now, this.policy)) {
           await outbox.finish(message.id, workerId, { status: 'failed', reply: outcome.reply, at: now });
           log.warn({ reply: withoutAddresses(outcome.reply) }, 'mail worker: failed');
-          if (outcome.kind === 'permanent' && refusesAddress(error))
+          if (outcome.kind === 'permanent' && refusesAddress(error, envelopeFrom))
             await this.addressRefused(message, outcome.reply);
           this.options.onFinished?.(message.id, 'failed');
         } else {

@@ -160,20 +160,32 @@ export function classifySendError(error: unknown): SendOutcome {
 }
 
 /**
- * Whether a failed send is a relay's permanent refusal of the recipient's address itself, at submission:
- * a 5xx reply to RCPT TO with an enhanced status of 5.1.x (RFC 3463's addressing status: no such
- * mailbox, no such domain, bad syntax, moved). Such an address refuses the next letter too, and no
- * report will come (the relay generates none for what it refused itself). 5.1.7 and 5.1.8 speak of the
- * sender's address, not the recipient's; other 5xx replies (5.7.1 policy, 552 size) are about this
- * message, not the address.
+ * The enhanced statuses (RFC 3463) that describe the recipient's address itself: 5.1.1 no such mailbox,
+ * 5.1.2 no such domain, 5.1.3 bad syntax, 5.1.6 moved, 5.1.10 null MX. The rest of 5.1.x is not
+ * enough: 5.1.0 is "other address status" (Postfix uses it for an unknown sender), 5.1.4 ambiguous,
+ * 5.1.5 destination valid, 5.1.7 and 5.1.8 the sender's address, 5.1.9 a relay's routing.
  */
-export function refusesAddress(error: unknown): boolean {
+const RECIPIENT_STATUSES: ReadonlySet<string> = new Set(['1', '2', '3', '6', '10']);
+
+/**
+ * Whether a failed send is a relay's permanent refusal of the recipient's address itself, at submission:
+ * a 5xx reply to RCPT TO with one of RECIPIENT_STATUSES. Such an address refuses the next letter too,
+ * and no report will come (the relay generates none for what it refused itself). A reply about our own
+ * sender is never one, even at RCPT: Postfix (smtpd_delay_reject) reports a rejected sender there, as
+ * "<bounces+…>: Sender address rejected", so a reply saying "Sender address" or naming `envelopeFrom`
+ * (the return path the message was sent with, when known) marks nothing. Other 5xx replies (5.7.1
+ * policy, 552 size) are about this message, not the address.
+ */
+export function refusesAddress(error: unknown, envelopeFrom?: string): boolean {
   const e = (error ?? {}) as SmtpLikeError & { command?: unknown };
   if (e.command !== 'RCPT TO') return false;
   const code = typeof e.responseCode === 'number' ? e.responseCode : 0;
   if (code < 500 || code >= 600 || typeof e.response !== 'string') return false;
-  const status = /^\d{3}[ -]5\.1\.(\d{1,3})\b/.exec(e.response);
-  return status !== null && status[1] !== '7' && status[1] !== '8';
+  const reply = e.response;
+  const status = /^\d{3}[ -]5\.1\.(\d{1,3})\b/.exec(reply);
+  if (status === null || !RECIPIENT_STATUSES.has(status[1]!)) return false;
+  if (/sender address/i.test(reply)) return false;
+  return !envelopeFrom || !reply.toLowerCase().includes(envelopeFrom.toLowerCase());
 }
 
 /** Whether a temporary failure should now be given up on (at give_up_at, or the policy's time after queueing). */

@@ -34,9 +34,11 @@ export class SmtpSink {
   reply: ((attempt: number) => { code: number; message: string } | undefined) | undefined;
   /**
    * Scripted answer to RCPT TO for an address, e.g. a 550 5.1.1 as a relay that checks recipients up
-   * front gives; undefined accepts the address.
+   * front gives, or a refusal of the sender (`mailFrom`, the envelope's) reported at RCPT; undefined
+   * accepts the address.
    */
-  rcptReply: ((address: string) => { code: number; message: string } | undefined) | undefined;
+  rcptReply:
+    ((address: string, mailFrom: string) => { code: number; message: string } | undefined) | undefined;
   /**
    * A slow server: how long it holds each message after the data before it answers. A message whose
    * client went away meanwhile (a worker killed mid-send) is not accepted.
@@ -56,8 +58,11 @@ export class SmtpSink {
       authOptional: true,
       disabledCommands: ['AUTH', 'STARTTLS'],
       logger: false,
-      onRcptTo: (address, _session, callback) => {
-        const refusal = this.rcptReply?.(address.address);
+      onRcptTo: (address, session, callback) => {
+        const refusal = this.rcptReply?.(
+          address.address,
+          session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+        );
         if (!refusal) return callback();
         callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
       },

@@ -26,6 +26,16 @@ const ANSWERS = {
     code: 450,
     message: '4.1.1 <later@office.example.org>: Recipient address rejected: unverified address',
   },
+  // Postfix (smtpd_delay_reject=yes) reports a refused sender at RCPT; {from} is the envelope sender.
+  'sender-refused@consulate.example.org': {
+    code: 550,
+    message: '5.1.0 <{from}>: Sender address rejected: User unknown in virtual mailbox table',
+  },
+  'sender-unknown@council.example.org': {
+    code: 550,
+    message: '5.1.1 <{from}>: Sender address rejected: User unknown in local recipient table',
+  },
+  'names-sender@court.example.org': { code: 550, message: '5.1.1 <{from}>: User unknown' },
   'fine@unhcr.example.org': undefined,
 } as const;
 type Address = keyof typeof ANSWERS;
@@ -38,7 +48,10 @@ describe('a relay that refuses a recipient at submission', () => {
 
   beforeAll(async () => {
     t = await createTestPlatform();
-    t.sink.rcptReply = (address) => ANSWERS[address as Address];
+    t.sink.rcptReply = (address, from) => {
+      const answer = ANSWERS[address as Address];
+      return answer && { code: answer.code, message: answer.message.replace('{from}', from) };
+    };
     ({ visitor: organizer } = await signedIn(t.app, t.platform, 'organizer'));
     ids = {} as Record<Address, number>;
     for (const email of ADDRESSES) ids[email] = await addRecipient(t.platform.db, t.clock.now(), { email });
@@ -98,6 +111,20 @@ describe('a relay that refuses a recipient at submission', () => {
         status: 'failed',
         last_reply: `${ANSWERS[email].code} ${ANSWERS[email].message}`,
       });
+      expect((await recipient(email)).bouncingAt, email).toBeNull();
+    }
+  });
+
+  it('fails the letter without marking the address when the relay refused our own sender', async () => {
+    for (const email of [
+      'sender-refused@consulate.example.org',
+      'sender-unknown@council.example.org',
+      'names-sender@court.example.org',
+    ] as const) {
+      const letter = await letterTo(email);
+      expect(letter.status, email).toBe('failed');
+      // The reply named the message's own return path (VERP), as Postfix does.
+      expect(letter.last_reply, email).toMatch(/^550 5\.1\.[01] <bounces\+m\d+-/);
       expect((await recipient(email)).bouncingAt, email).toBeNull();
     }
   });

@@ -88,10 +88,36 @@ describe('refusesAddress: a permanent refusal of the address itself at submissio
     // 5.1.7 and 5.1.8 are about the sender's address.
     '553 5.1.8 Sender address rejected: Domain not found',
     '553 5.1.7 Bad sender address syntax',
+    // Postfix (smtpd_delay_reject=yes) reports a refused sender at RCPT: our address, not the recipient's.
+    '550 5.1.0 <bounces+m12-abc@bounce.example.org>: Sender address rejected: User unknown in virtual mailbox table',
+    '550 5.1.1 <bounces+m12-abc@bounce.example.org>: Sender address rejected: User unknown in local recipient table',
+    '550 5.1.1 <bounces+m12-abc@bounce.example.org>: SENDER ADDRESS REJECTED: unknown',
+    '550-5.1.1 Please check the address\r\n550 5.1.1 Sender address rejected',
+    // Statuses of 5.1.x that do not say the recipient's address is wrong.
+    '550 5.1.0 Address rejected',
+    '550 5.1.4 Destination mailbox address ambiguous',
+    '550 5.1.5 Destination address valid',
+    '550 5.1.9 Message relayed to non-compliant mailer',
     // Temporary: retried as before.
     '450 4.1.1 Recipient address rejected: unverified address',
   ])('is not "%s" at RCPT TO', (reply) => {
     expect(refusesAddress(atRcpt(Number(reply.slice(0, 3)), reply))).toBe(false);
+  });
+
+  it('is not a reply that names the envelope sender the message went out with', () => {
+    const returnPath = 'bounces+m12-abc@bounce.example.org';
+    const naming = atRcpt(
+      550,
+      '550 5.1.1 <Bounces+M12-abc@bounce.example.org>: User unknown in local recipient table',
+    );
+    expect(refusesAddress(naming, returnPath)).toBe(false);
+    // The same status about the recipient still marks it; so does any reply when the sender is not known.
+    const recipient = atRcpt(
+      550,
+      '550 5.1.1 <consul@embassy.example.org>: User unknown in local recipient table',
+    );
+    expect(refusesAddress(recipient, returnPath)).toBe(true);
+    expect(refusesAddress(naming)).toBe(true);
   });
 
   it('is not a 5.1.1 to another command, nor a broken connection or an odd value', () => {
