@@ -71,7 +71,7 @@ const schema = z
     SIGNING_LIMIT_BURST: countPerSeconds('SIGNING_LIMIT_BURST').default({ count: 1, seconds: 60 }),
     SIGNING_LIMIT_SUSTAINED: countPerSeconds('SIGNING_LIMIT_SUSTAINED').default({ count: 5, seconds: 300 }),
     OVERLOAD_MAX_LAG_MS: wholeNumber('OVERLOAD_MAX_LAG_MS', 0, 60_000).default(40),
-    OVERLOAD_MAX_IN_FLIGHT: wholeNumber('OVERLOAD_MAX_IN_FLIGHT', 0, 100_000).default(32),
+    OVERLOAD_MAX_IN_FLIGHT: wholeNumber('OVERLOAD_MAX_IN_FLIGHT', 0, 100_000).default(128),
     METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   })
   .refine(
