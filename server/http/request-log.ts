@@ -17,6 +17,10 @@ export function redactUrl(url: string): string {
  * of a cached page (profile of bench/pages.bench.ts).
  */
 export function requestLog(logger: Logger, options: { ignore: (url: string) => boolean }): RequestHandler {
+  // Each line is made here of fields that hold nothing personal (method, the path with its tokens
+  // replaced, status, time), so the logger's redact list, the second line of defence for every other
+  // line, is not walked for each request (~2 % of a cached page's CPU).
+  const lines = logger.child({}, { redact: [] });
   return (req, res, next) => {
     if (options.ignore(req.url)) return next();
     const start = Date.now();
@@ -28,9 +32,9 @@ export function requestLog(logger: Logger, options: { ignore: (url: string) => b
         res: { statusCode: res.statusCode },
         responseTime: Date.now() - start,
       };
-      if (!res.writableFinished) logger.info(entry, 'request aborted');
-      else if (res.statusCode >= 500) logger.error(entry, 'request errored');
-      else logger.info(entry, 'request completed');
+      if (!res.writableFinished) lines.info(entry, 'request aborted');
+      else if (res.statusCode >= 500) lines.error(entry, 'request errored');
+      else lines.info(entry, 'request completed');
     });
     next();
   };
