@@ -271,6 +271,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     lists: abuseLists,
     disposable: new DisposableDomains(),
     secret,
+    writeMark: databaseWriteMark(sqlite),
   });
   const signatureService = new SignatureService({
     db,

@@ -33,8 +33,20 @@ interface SourceMatch {
  */
 export class SourceListsScreen implements SigningScreen {
   constructor(
-    private readonly deps: { lists: AbuseListRepository; disposable: DisposableDomains; secret: string },
+    private readonly deps: {
+      lists: AbuseListRepository;
+      disposable: DisposableDomains;
+      secret: string;
+      /**
+       * A mark that changes whenever the database may have changed, in this process or another
+       * (databaseWriteMark): the lists are read again only then. Without it, on every attempt.
+       */
+      writeMark?: () => string;
+    },
   ) {}
+
+  /** The lists as last read, and the write mark they were read under. */
+  private known: { mark: string; entries: Promise<AbuseListEntry[]> } | undefined;
 
   async screen(attempt: SigningAttempt): Promise<ScreeningVerdict> {
     const { blocked, allowed } = await this.match(attempt);
@@ -78,10 +90,30 @@ export class SourceListsScreen implements SigningScreen {
       emailDomain: domainOfAddress(attempt.email),
       emailHash: keyedHash(secret, 'email', emailKey(attempt.email)),
     };
-    const matching = (await this.deps.lists.all()).filter((entry) => entryMatches(entry, source));
+    const matching = (await this.entries()).filter((entry) => entryMatches(entry, source));
     return {
       blocked: matching.filter((entry) => entry.list === 'block'),
       allowed: matching.some((entry) => entry.list === 'allow'),
     };
+  }
+
+  /**
+   * Every entry of both lists. Each signing used to read them whole; they change only when an admin
+   * edits them, so they are read again only after the database changed (the mark is read first, so a
+   * change made meanwhile is never hidden behind an older mark).
+   */
+  private async entries(): Promise<AbuseListEntry[]> {
+    if (!this.deps.writeMark) return this.deps.lists.all();
+    const mark = this.deps.writeMark();
+    if (this.known?.mark !== mark) {
+      const entries = this.deps.lists.all();
+      const known = { mark, entries };
+      this.known = known;
+      // A failed read is not kept: the next attempt reads again.
+      entries.catch(() => {
+        if (this.known === known) this.known = undefined;
+      });
+    }
+    return this.known!.entries;
   }
 }

@@ -5,6 +5,7 @@ import { AbuseListRepository } from '../../../server/abuse/abuse-list-repository
 import { DisposableDomains } from '../../../server/abuse/disposable-domains.js';
 import { CHALLENGE_TTL_MS, ProofOfWork } from '../../../server/abuse/proof-of-work.js';
 import { ProofOfWorkRepository } from '../../../server/abuse/proof-of-work-repository.js';
+import { databaseWriteMark } from '../../../server/db/database.js';
 import { keyedHash } from '../../../server/lib/keyed-hash.js';
 import { ProofOfWorkScreen } from '../../../server/abuse/proof-of-work-screen.js';
 import type { SigningAttempt } from '../../../server/signatures/signing-screen.js';
@@ -47,7 +48,14 @@ describe('block and allow lists, and disposable domains', () => {
 
   beforeAll(() => {
     lists = new AbuseListRepository(database.db);
-    screen = new SourceListsScreen({ lists, disposable: new DisposableDomains(), secret: SECRET });
+    // As wired: the lists are read again only after a write, so every test below also shows that an
+    // entry added or removed takes effect at the next attempt.
+    screen = new SourceListsScreen({
+      lists,
+      disposable: new DisposableDomains(),
+      secret: SECRET,
+      writeMark: databaseWriteMark(database.sqlite),
+    });
   });
 
   async function listed<T>(
@@ -134,6 +142,42 @@ describe('block and allow lists, and disposable domains', () => {
     // A new attempt (another signing) reads them again: a change to the lists takes effect at once.
     await once.screen(attempt());
     expect(reads).toBe(2);
+  });
+
+  it('reads the lists again only after the database changed, in this process or another', async () => {
+    let reads = 0;
+    const counting = Object.assign(Object.create(lists) as AbuseListRepository, {
+      all: () => {
+        reads += 1;
+        return lists.all();
+      },
+    });
+    const remembering = new SourceListsScreen({
+      lists: counting,
+      disposable: new DisposableDomains(),
+      secret: SECRET,
+      writeMark: databaseWriteMark(database.sqlite),
+    });
+    // A new attempt object each time: the screen remembers its finding per attempt.
+    const blockedIp = () => attempt({ ip: '192.0.2.77' });
+    expect((await remembering.screen(blockedIp())).suspect).toEqual([]);
+    expect((await remembering.screen(attempt())).suspect).toEqual([]);
+    expect(reads).toBe(1);
+
+    // An admin working in another process blocks the address: seen at the next attempt.
+    const other = database.connect();
+    const added = (await new AbuseListRepository(other.db).add(
+      { list: 'block', kind: 'ip', value: '192.0.2.0/24', note: '', createdBy: null },
+      NOW,
+    ))!;
+    try {
+      expect((await remembering.screen(blockedIp())).suspect).toEqual(['blocked-ip']);
+      expect(reads).toBe(2);
+    } finally {
+      await lists.remove(added.id);
+    }
+    // Removed in this process: seen at once too.
+    expect((await remembering.screen(blockedIp())).suspect).toEqual([]);
   });
 
   it('lets a block win over an allow', async () => {
