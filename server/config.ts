@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { normaliseDomain, senderDomain } from './mail/sender-address.js';
 
 /** Every environment variable the platform reads, with its default. The only reader of process.env. */
 const booleanFlag = z
@@ -84,17 +85,39 @@ const schema = z
     },
   )
   .superRefine((v, ctx) => {
+    // Read as the mail is sent (nodemailer's parser): the default bounce address and DKIM's alignment
+    // both need the domain, and a From without one would be refused by every relay anyway.
+    const from = senderDomain(v.MAIL_FROM);
+    if (from === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MAIL_FROM'],
+        message:
+          `MAIL_FROM (${v.MAIL_FROM}) has no e-mail address with a domain; ` +
+          'set it to e.g. "Undersigned <letters@example.org>" or "letters@example.org"',
+      });
+      return;
+    }
+    if (v.DKIM_DOMAIN === undefined) return;
+    if (normaliseDomain(v.DKIM_DOMAIN) === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DKIM_DOMAIN'],
+        message: `${v.DKIM_DOMAIN} is not a domain name; set DKIM_DOMAIN=${from} with the key published there`,
+      });
+      return;
+    }
     // DMARC passes on DKIM only when the signing domain aligns with From: receivers that enforce it
     // would refuse or file as spam every e-mail signed for an unrelated domain, so such a start is refused.
-    if (v.DKIM_DOMAIN === undefined || dkimAligns(v.DKIM_DOMAIN, addressDomain(v.MAIL_FROM))) return;
-    const from = addressDomain(v.MAIL_FROM);
+    if (dkimAligns(v.DKIM_DOMAIN, from)) return;
     ctx.addIssue({
       code: 'custom',
       path: ['DKIM_DOMAIN'],
       message:
-        `${v.DKIM_DOMAIN} is neither the domain of MAIL_FROM (${from}) nor a parent of it, so DMARC fails ` +
-        `at receivers that enforce it (the DKIM signature does not align with From). Set DKIM_DOMAIN=${from} ` +
-        `(or a parent domain of it) with the key published there, or MAIL_FROM to an address at ${v.DKIM_DOMAIN}`,
+        `${v.DKIM_DOMAIN} is neither the domain of MAIL_FROM (${from}) nor a parent or a subdomain of it, ` +
+        `so DMARC fails at receivers that enforce it (the DKIM signature does not align with From). ` +
+        `Set DKIM_DOMAIN=${from} (or a parent domain of it) with the key published there, or MAIL_FROM ` +
+        `to an address at ${v.DKIM_DOMAIN}`,
     });
   });
 
@@ -148,21 +171,18 @@ export interface Config {
   readonly metricsToken: string | undefined;
 }
 
-/** The domain of "Name <user@domain>" or "user@domain". */
-function addressDomain(address: string): string {
-  const match = /@([^>\s]+)>?\s*$/.exec(address);
-  return match?.[1] ?? 'undersigned.invalid';
-}
-
 /**
- * Whether a DKIM signing domain aligns with a From domain in DMARC's relaxed mode, as far as it can be
- * told without the public suffix list: the same domain, or a parent of it (d=example.org signs for
- * mail.example.org). Case and a trailing dot do not matter in domain names.
+ * Whether a DKIM signing domain aligns with a From domain in DMARC's relaxed mode (RFC 7489 §3.1.1:
+ * the same organisational domain), as far as it can be told without the public suffix list: the same
+ * domain, a parent of it (d=example.org signs for mail.example.org) or a subdomain of it (a subdomain
+ * always shares From's organisational domain). A name of one label (a top-level domain) is never an
+ * organisational domain. Both are compared normalised (normaliseDomain: case, trailing dot, IDN).
  */
 export function dkimAligns(dkimDomain: string, fromDomain: string): boolean {
-  const d = dkimDomain.toLowerCase().replace(/\.$/, '');
-  const from = fromDomain.toLowerCase().replace(/\.$/, '');
-  return from === d || from.endsWith(`.${d}`);
+  const d = normaliseDomain(dkimDomain);
+  const from = normaliseDomain(fromDomain);
+  if (d === '' || from === '' || !d.includes('.')) return false;
+  return from === d || from.endsWith(`.${d}`) || d.endsWith(`.${from}`);
 }
 
 /** Thrown when the environment does not describe a valid configuration; main prints it and exits. */
@@ -199,11 +219,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mailGiveUpMs: v.MAIL_GIVE_UP_HOURS * 3_600_000,
     mailLeaseMs: v.MAIL_LEASE_SECONDS * 1_000,
     retentionMonths: v.RETENTION_MONTHS,
-    bounceAddress: (v.BOUNCE_ADDRESS ?? `bounces@${addressDomain(v.MAIL_FROM)}`).toLowerCase(),
+    bounceAddress: (v.BOUNCE_ADDRESS ?? `bounces@${senderDomain(v.MAIL_FROM)}`).toLowerCase(),
     bounceSmtpPort: v.BOUNCE_SMTP_PORT,
     dkim:
       v.DKIM_DOMAIN && v.DKIM_SELECTOR && v.DKIM_PRIVATE_KEY_FILE
-        ? { domainName: v.DKIM_DOMAIN, keySelector: v.DKIM_SELECTOR, privateKeyFile: v.DKIM_PRIVATE_KEY_FILE }
+        ? {
+            // As DNS knows it: nodemailer writes it into d= as given, and "d=example.org." fails verification.
+            domainName: normaliseDomain(v.DKIM_DOMAIN),
+            keySelector: v.DKIM_SELECTOR,
+            privateKeyFile: v.DKIM_PRIVATE_KEY_FILE,
+          }
         : undefined,
     secretKey: v.SECRET_KEY,
     runMailWorker: v.RUN_MAIL_WORKER,

@@ -3,6 +3,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { OutboxAttachment, OutboxMessage } from '../outbox/outbox.js';
 import type { ComposedMail, MailSender } from '../outbox/outbox-worker.js';
+import { senderDomain } from './sender-address.js';
 
 /**
  * How long a hung server may hold one attempt before it fails and is retried later. The worker's
@@ -115,8 +116,7 @@ export function createMailSender(
   };
 }
 
-/** The domain of an address such as "Name <a@b.example>", for Message-IDs. */
+/** The domain of a From value such as "Name <a@b.example>" or "a@b.example (Name)", for Message-IDs. */
 export function domainOf(address: string): string {
-  const match = /@([^>\s]+)>?\s*$/.exec(address);
-  return match?.[1] ?? 'undersigned.invalid';
+  return senderDomain(address) || 'undersigned.invalid';
 }

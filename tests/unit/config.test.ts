@@ -162,27 +162,63 @@ describe('loadConfig', () => {
     });
 
     it.each([
-      ['example.org', 'Undersigned <letters@example.org>'],
-      ['example.org', 'letters@mail.example.org'],
-      ['Example.ORG', 'Undersigned <letters@MAIL.example.org>'],
-      ['example.org.', 'letters@example.org'],
-    ])('starts when DKIM_DOMAIN=%s signs for MAIL_FROM=%s (the same domain or a parent of it)', (d, from) => {
-      expect(loadConfig(dkim(d, from)).dkim?.domainName).toBe(d);
+      ['example.org', 'Undersigned <letters@example.org>', 'example.org'],
+      ['example.org', 'letters@mail.example.org', 'example.org'],
+      ['Example.ORG', 'Undersigned <letters@MAIL.example.org>', 'example.org'],
+      ['example.org.', 'letters@example.org', 'example.org'],
+      [' example.org ', 'letters@example.org.', 'example.org'],
+      // A subdomain of From's domain shares its organisational domain: DMARC's relaxed mode accepts it.
+      ['mail.example.org', 'letters@example.org', 'mail.example.org'],
+      // The comment form and a quoted display name, read as nodemailer reads them when it sends.
+      ['example.org', 'letters@example.org (Undersigned)', 'example.org'],
+      ['example.org', '"Undersigned, Seoul" <letters@example.org>', 'example.org'],
+      // Internationalised names compare in their ASCII (xn--) form, either way round.
+      ['xn--e1afmkfd.org', 'letters@пример.org', 'xn--e1afmkfd.org'],
+      ['пример.org', 'letters@xn--e1afmkfd.org', 'xn--e1afmkfd.org'],
+      ['ПРИМЕР.org', 'Undersigned <letters@mail.пример.org>', 'xn--e1afmkfd.org'],
+    ])('starts when DKIM_DOMAIN=%s signs for MAIL_FROM=%s, and signs as d=%s', (d, from, stored) => {
+      expect(loadConfig(dkim(d, from)).dkim?.domainName).toBe(stored);
     });
 
     it.each([
       ['mail-provider.example.net', 'Undersigned <letters@example.org>'],
-      ['mail.example.org', 'letters@example.org'],
       ['ample.org', 'letters@example.org'],
+      ['org', 'letters@example.org'],
+      ['example.org.evil.example', 'letters@example.org'],
+      ['xn--e1afmkfd.net', 'letters@пример.org'],
     ])('refuses DKIM_DOMAIN=%s with MAIL_FROM=%s, saying why and what to set', (d, from) => {
       const message = configErrorFor(dkim(d, from)).message;
       expect(message).toMatch(/^\s*DKIM_DOMAIN: /m);
       expect(message).toContain('DMARC fails');
+      expect(message).toMatch(/DKIM_DOMAIN=(example\.org|xn--e1afmkfd\.org) /);
+    });
+
+    it('refuses a DKIM_DOMAIN that is not a domain name', () => {
+      const message = configErrorFor(dkim('exa mple.org', 'letters@example.org')).message;
+      expect(message).toMatch(/^\s*DKIM_DOMAIN: exa mple\.org is not a domain name/m);
       expect(message).toContain('DKIM_DOMAIN=example.org');
     });
 
+    it.each(['letters', 'Undersigned <letters>', 'Undersigned'])(
+      'says MAIL_FROM is the problem when MAIL_FROM=%s has no domain',
+      (from) => {
+        const message = configErrorFor(dkim('example.org', from)).message;
+        expect(message).toMatch(/^\s*MAIL_FROM: /m);
+        expect(message).toContain('no e-mail address with a domain');
+        expect(message).not.toMatch(/^\s*DKIM_DOMAIN: /m);
+        // Without DKIM too: the bounce address and every relay need the domain.
+        expect(configErrorFor({ MAIL_FROM: from }).message).toMatch(/^\s*MAIL_FROM: /m);
+      },
+    );
+
     it('checks nothing when DKIM is off', () => {
       expect(loadConfig({ MAIL_FROM: 'letters@example.org' }).dkim).toBeUndefined();
+    });
+
+    it('derives the bounce address from the comment form of MAIL_FROM too', () => {
+      expect(loadConfig({ MAIL_FROM: 'letters@Example.org (Undersigned)' }).bounceAddress).toBe(
+        'bounces@example.org',
+      );
     });
   });
 

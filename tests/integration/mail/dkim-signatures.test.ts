@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signedIn } from '../../support/accounts.js';
 import { addRecipient, createDraft, postForm } from '../../support/admin-forms.js';
 import { Visitor } from '../../support/http.js';
-import { signAndConfirm } from '../../support/signing.js';
+import { lastMailTo, sign, signAndConfirm } from '../../support/signing.js';
 import type { SinkMessage } from '../../support/smtp-sink.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 
@@ -156,5 +156,45 @@ describe('DKIM signatures of what the platform sends, checked by an independent 
     const raw = kinds()[kind].raw;
     expect(signedFields(raw)).toContain(name.toLowerCase());
     expect((await verify(withHeader(raw, name, value))).status.result).toBe('fail');
+  });
+});
+
+describe('DKIM_DOMAIN written with a capital or the root dot', () => {
+  let t: TestPlatform;
+  let keyDir: string;
+
+  beforeAll(async () => {
+    keyDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-dkim-'));
+    const keyFile = path.join(keyDir, 'dkim.pem');
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    t = await createTestPlatform({
+      relay: true,
+      env: {
+        DKIM_DOMAIN: `Undersigned.Example.ORG.`,
+        DKIM_SELECTOR: SELECTOR,
+        DKIM_PRIVATE_KEY_FILE: keyFile,
+      },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    rmSync(keyDir, { recursive: true, force: true });
+  });
+
+  it('signs as d= the name DNS knows, so the signature verifies', async () => {
+    const { visitor: organizer } = await signedIn(t.app, t.platform, 'organizer');
+    const recipientId = await addRecipient(t.platform.db, t.clock.now(), RECIPIENT);
+    const id = await createDraft(organizer, [recipientId], { languages: ['en'] });
+    expect(
+      (await postForm(organizer, `/admin/letters/${id}`, `/admin/letters/${id}/publish`, [])).status,
+    ).toBe(303);
+    const slug = (await t.platform.repositories.letters.findById(id))!.slug;
+    await sign(new Visitor(t.app), slug, SUPPORTER);
+    await t.drainOutbox();
+    const raw = lastMailTo(t, SUPPORTER.email).raw;
+    expect(raw).toMatch(/^DKIM-Signature:[^]*?\bd=undersigned\.example\.org;/m);
+    const result = await verify(raw);
+    expect(result.status.result, result.info).toBe('pass');
+    expect(result.signingDomain).toBe(DOMAIN);
   });
 });
