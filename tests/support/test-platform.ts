@@ -67,36 +67,20 @@ export async function createTestPlatform(
   options: TestPlatformOptions<Clock> = {},
 ): Promise<TestPlatform<Clock> | CaptureTestPlatform<Clock>> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-test-'));
-  const sink = options.mail === 'capture' ? undefined : await new SmtpSink().start();
-  const relay = sink && options.relay ? { SMTP_URL: `smtp://127.0.0.1:${sink.port}` } : {};
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATA_DIR: dataDir,
-    PUBLIC_URL: TEST_PUBLIC_URL,
-    LOG_LEVEL: 'silent',
-    SECRET_KEY: 'test-secret-test-secret-test-secret-0123',
-    MAIL_FROM,
-    // Tests send many messages to example.org; real politeness (1 a second) is tested on its own.
-    MAIL_DOMAIN_RATE: '1000',
-    // Tests sign many times from one address (supertest's) while the clock stands still; the signing
-    // limits themselves are tested with their real defaults (tests/http/signing-limits.test.ts).
-    SIGNING_LIMIT_BURST: '100000/60',
-    SIGNING_LIMIT_SUSTAINED: '100000/300',
-    // A busy test machine must not shed the tests' requests; the shedding tests inject the lag they need.
-    OVERLOAD_MAX_LAG_MS: '0',
-    ...relay,
-    ...options.env,
-  });
   const clock = options.clock ?? new ManualClock(new Date('2026-11-23T10:00:00.000Z'));
-  const transport = sink && !options.relay ? loopbackTransport(sink.port) : undefined;
-  const platform = await wire(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), {
-    clock,
-    withWorker: true,
-    ...(transport ? { transport } : {}),
-    // Chromium takes a second to start: only the tests about PDFs ask for it.
-    ...(options.pdf ? {} : { pdf: noPdf }),
-    ...(options.onMissingKey ? { onMissingKey: options.onMissingKey } : {}),
-  });
+  let sink: SmtpSink | undefined;
+  let config: Config;
+  let platform: Platform;
+  try {
+    // The sink starts first: a relay test's SMTP_URL names its port.
+    sink = options.mail === 'capture' ? undefined : await new SmtpSink().start();
+    ({ config, platform } = await startPlatform(options, dataDir, clock, sink));
+  } catch (error) {
+    // A refused configuration (the start-up checks' own tests) leaves no listener or folder behind.
+    await sink?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const app = createApp(platform.appDeps);
   return {
     app,
@@ -126,4 +110,42 @@ export async function createTestPlatform(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Loads the test configuration over `options.env` and wires a platform on it, mail going to `sink`. */
+async function startPlatform(
+  options: TestPlatformOptions<Clock>,
+  dataDir: string,
+  clock: Clock,
+  sink: SmtpSink | undefined,
+): Promise<{ config: Config; platform: Platform }> {
+  const relay = sink && options.relay ? { SMTP_URL: `smtp://127.0.0.1:${sink.port}` } : {};
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    PUBLIC_URL: TEST_PUBLIC_URL,
+    LOG_LEVEL: 'silent',
+    SECRET_KEY: 'test-secret-test-secret-test-secret-0123',
+    MAIL_FROM,
+    // Tests send many messages to example.org; real politeness (1 a second) is tested on its own.
+    MAIL_DOMAIN_RATE: '1000',
+    // Tests sign many times from one address (supertest's) while the clock stands still; the signing
+    // limits themselves are tested with their real defaults (tests/http/signing-limits.test.ts).
+    SIGNING_LIMIT_BURST: '100000/60',
+    SIGNING_LIMIT_SUSTAINED: '100000/300',
+    // A busy test machine must not shed the tests' requests; the shedding tests inject the lag they need.
+    OVERLOAD_MAX_LAG_MS: '0',
+    ...relay,
+    ...options.env,
+  });
+  const transport = sink && !options.relay ? loopbackTransport(sink.port) : undefined;
+  const platform = await wire(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), {
+    clock,
+    withWorker: true,
+    ...(transport ? { transport } : {}),
+    // Chromium takes a second to start: only the tests about PDFs ask for it.
+    ...(options.pdf ? {} : { pdf: noPdf }),
+    ...(options.onMissingKey ? { onMissingKey: options.onMissingKey } : {}),
+  });
+  return { config, platform };
 }
