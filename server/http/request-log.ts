@@ -3,8 +3,9 @@ import type { Logger } from '../lib/logger.js';
 
 /** Tokens in paths (signature links, erase links, invitations) are secrets: logs show the route, never the token. */
 export function redactUrl(url: string): string {
+  // Case-insensitive because Express routes are: /Signatures/Confirm/<token> reaches the confirm route.
   return url.replace(
-    /(\/(?:signatures\/(?:confirm|withdraw|unsubscribe)|privacy\/erase|account\/invite|account\/reset)\/)[^/?#]+/,
+    /(\/(?:signatures\/(?:confirm|withdraw|unsubscribe)|privacy\/erase|account\/invite|account\/reset)\/)[^/?#]+/i,
     '$1[token]',
   );
 }

@@ -58,6 +58,28 @@ describe('the request log', () => {
       expect(text).not.toContain(secret);
   });
 
+  it('leaves out a token whatever the letter case of its path, as Express routes it', async () => {
+    const { app, lines } = loggedApp();
+    const paths = [
+      '/Signatures/Confirm/SECRET-1',
+      '/SIGNATURES/WITHDRAW/SECRET-2',
+      '/signatures/Unsubscribe/SECRET-3',
+      '/Privacy/Erase/SECRET-4',
+      '/Account/Invite/SECRET-5',
+      '/account/RESET/SECRET-6/',
+    ];
+    for (const path of paths) await request(app).get(path);
+    expect(lines.map((l) => l.req.url)).toEqual([
+      '/Signatures/Confirm/[token]',
+      '/SIGNATURES/WITHDRAW/[token]',
+      '/signatures/Unsubscribe/[token]',
+      '/Privacy/Erase/[token]',
+      '/Account/Invite/[token]',
+      '/account/RESET/[token]/',
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('SECRET');
+  });
+
   it('logs a server error at error level', async () => {
     const { app, lines } = loggedApp();
     await request(app).get('/broken');
