@@ -134,8 +134,36 @@ describe('group commit of signing writes', () => {
 
   it('refuses waiting work one unit at a time when no transaction can begin, instead of retrying forever', async () => {
     const group = new GroupCommit(t.db);
+    const realTransaction = t.db.transaction.bind(t.db);
+    // Kysely's begin is deferred and succeeds even under another connection's write lock, so the failure
+    // is made at begin itself: execute rejects without ever calling the work. After a bound number of
+    // failures the real transaction returns, so a drain that retried instead of refusing ends (and fails
+    // the assertions) rather than hanging the test.
+    let begins = 0;
+    vi.spyOn(t.db, 'transaction').mockImplementation(() => {
+      begins += 1;
+      if (begins > 20) return realTransaction();
+      return { execute: () => Promise.reject(new Error('cannot begin')) } as unknown as ReturnType<
+        typeof realTransaction
+      >;
+    });
+
+    const outcomes = await Promise.allSettled([group.run(hit('a')), group.run(hit('b'))]);
+
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(outcomes.map((o) => (o as PromiseRejectedResult).reason)).toEqual([
+      new Error('cannot begin'),
+      new Error('cannot begin'),
+    ]);
+    // Each unit: one shared begin that failed, then one alone that failed too.
+    expect(begins).toBe(4);
+    expect(await stored()).toEqual([]);
+  });
+
+  it('refuses work while another connection holds the write lock, and stores the next once it is free', async () => {
+    const group = new GroupCommit(t.db);
     const other = t.connect().sqlite;
-    // Another connection holds the write lock past the busy timeout: begin immediate cannot start.
+    // Begin is deferred, so each unit fails at its first write, under the busy timeout of 0.
     other.pragma('busy_timeout = 0');
     t.sqlite.pragma('busy_timeout = 0');
     other.exec('begin immediate');
