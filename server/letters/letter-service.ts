@@ -194,7 +194,10 @@ export class LetterService {
     // A cache hit asks for the stamp on every request: it is worked out again only after a write.
     const mark = this.deps.writeMark();
     if (mark !== this.stamps.mark) this.stamps = { mark, bySlug: new Map() };
-    const known = this.stamps.bySlug.get(slug);
+    // The map of this mark: a call that runs during the awaits below may have moved this.stamps on to a
+    // newer mark, and a stamp read before that write must not be kept under it.
+    const stamps = this.stamps;
+    const known = stamps.bySlug.get(slug);
     if (known !== undefined) return known;
     const letter = await this.deps.letters.findBySlug(slug);
     if (!letter || !isPublic(letter)) return undefined;
@@ -202,9 +205,10 @@ export class LetterService {
     const stamp = createHash('sha1')
       .update(JSON.stringify([letter, recent]))
       .digest('base64url');
-    // Bounded like the page cache; a stamp read with an older mark was dropped with its map.
-    if (this.stamps.bySlug.size >= MAX_STAMPS) this.stamps.bySlug.clear();
-    this.stamps.bySlug.set(slug, stamp);
+    // Bounded like the page cache. Stored in the map of the mark read first, which is dropped at the next
+    // call if the database changed meanwhile.
+    if (stamps.bySlug.size >= MAX_STAMPS) stamps.bySlug.clear();
+    stamps.bySlug.set(slug, stamp);
     return stamp;
   }
 

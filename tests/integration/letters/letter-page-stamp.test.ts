@@ -1,0 +1,56 @@
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { databaseWriteMark } from '../../../server/db/database.js';
+import { LetterRepository } from '../../../server/letters/letter-repository.js';
+import { LetterService } from '../../../server/letters/letter-service.js';
+import { ManualClock } from '../../../server/lib/clock.js';
+import { createLetter } from '../../support/factories.js';
+import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
+
+const NOW = new Date('2026-12-05T12:00:00.000Z');
+
+describe("a public letter page's stamp (LetterService.pageStamp)", () => {
+  let temp: TempDatabase;
+  let repository: LetterRepository;
+  let service: LetterService;
+
+  beforeEach(async () => {
+    temp = await createTempDatabase();
+    repository = new LetterRepository(temp.db);
+    service = new LetterService({
+      letters: repository,
+      writeMark: databaseWriteMark(temp.sqlite),
+      signatories: { recent: async () => [] },
+      sent: { sentTo: async () => [] },
+      clock: new ManualClock(NOW),
+    });
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await temp.close();
+  });
+
+  it('never keeps a stamp read before a write under the mark that came after it', async () => {
+    const { id, slug } = await createLetter(temp.db, NOW);
+    // The first call reads the letter, then waits (as an await lets other requests run) until released.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const findBySlug = repository.findBySlug.bind(repository);
+    vi.spyOn(repository, 'findBySlug').mockImplementationOnce(async (s) => {
+      const letter = await findBySlug(s);
+      await released;
+      return letter;
+    });
+
+    const early = service.pageStamp(slug);
+    await new Promise((resolve) => setImmediate(resolve));
+    await sql`update letters set signature_count = signature_count + 1 where id = ${id}`.execute(temp.db);
+    const fresh = await service.pageStamp(slug);
+    release();
+    const stale = await early;
+
+    expect(stale).not.toBe(fresh);
+    // Nothing was written since the fresh stamp: it is still the one answered.
+    expect(await service.pageStamp(slug)).toBe(fresh);
+  });
+});
