@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { flushLogger, type Logger } from './lib/logger.js';
 
 /**
  * A stop signal ends the process within this long, whatever hangs: process managers (systemd, Docker)
@@ -23,8 +24,11 @@ export function configOrExit(): Config {
   }
 }
 
-/** Runs `stop` once on SIGTERM or SIGINT, then exits; a second signal or SHUTDOWN_LIMIT_MS forces the exit. */
-export function onShutdownSignal(stop: () => Promise<void>): void {
+/**
+ * Runs `stop` once on SIGTERM or SIGINT, then writes out the logger's pending lines and exits; a second
+ * signal or SHUTDOWN_LIMIT_MS forces the exit.
+ */
+export function onShutdownSignal(stop: () => Promise<void>, logger: Pick<Logger, 'flush'>): void {
   let stopping = false;
   const handler = (signal: string) => {
     if (stopping) process.exit(1);
@@ -34,11 +38,12 @@ export function onShutdownSignal(stop: () => Promise<void>): void {
       console.error(`still stopping after ${SHUTDOWN_LIMIT_MS / 1000} s: exiting now`);
       process.exit(1);
     }, SHUTDOWN_LIMIT_MS).unref();
+    // The logger writes asynchronously: exiting at once would drop the batch of lines still in flight.
     stop().then(
-      () => process.exit(0),
+      () => flushLogger(logger).then(() => process.exit(0)),
       (error: unknown) => {
         console.error(error);
-        process.exit(1);
+        return flushLogger(logger).then(() => process.exit(1));
       },
     );
   };

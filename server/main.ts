@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     // grace, so together they still end inside the stop limit; then everything else closes, the database last.
     await Promise.all([closeServer(server), platform.worker?.stop(), platform.scheduler.stop()]);
     await platform.shutdown();
-  });
+  }, logger);
 }
 
 main().catch((error: unknown) => {

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   platform.worker!.start();
   platform.scheduler.start();
   console.log('Undersigned mail worker is running. Ctrl+C stops it after the sends in flight.');
-  onShutdownSignal(() => platform.shutdown());
+  onShutdownSignal(() => platform.shutdown(), logger);
 }
 
 main().catch((error: unknown) => {
