@@ -5,6 +5,7 @@ import { accountRoutes } from './accounts/account-routes.js';
 import type { SqliteSessionStore } from './accounts/session-store.js';
 import type { Config } from './config.js';
 import { loadCurrentUser, requireUser, sessions } from './http/auth.js';
+import { PUBLIC_BODY_LIMIT_BYTES } from './http/body-limits.js';
 import { localDefaults } from './http/locals.js';
 import { requestLog } from './http/request-log.js';
 import { interfaceLanguageMiddleware, languageRoutes } from './http/language.js';
@@ -106,7 +107,7 @@ export interface AppDeps {
 }
 
 /** Form bodies are small; anything larger is refused with 413 before it is parsed. */
-const BODY_LIMIT = '16kb';
+const BODY_LIMIT = PUBLIC_BODY_LIMIT_BYTES;
 /**
  * Organizers send whole letters in several languages (50,000 characters each, Korean at three bytes a
  * character, tripled by URL encoding), and recipient lists of hundreds of checkboxes. Parsed only

@@ -16,6 +16,7 @@ export type Executor = Kysely<Database> | Transaction<Database>;
  * connection, in this process or another (data_version). One prepared statement that reads no table, run
  * directly: the page cache asks for it on every hit, and through Kysely's driver (query, connection
  * mutex, promises) it cost more than the rest of the hit's own work.
+ * Never while a statement of this connection iterates (better-sqlite3 throws): exports use their own reader.
  */
 export function databaseWriteMark(sqlite: SQLite.Database): () => string {
   const statement = sqlite.prepare<[], { mark: string }>(

@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
 import { INTERFACE_LANGUAGES, type InterfaceLanguage, type TFunction } from '../lib/i18n.js';
+import { PUBLIC_BODY_LIMIT_BYTES } from './body-limits.js';
 import { plainErrorPage } from './errors.js';
 import { chooseLanguage, languageCookie } from './language.js';
 
@@ -156,9 +157,10 @@ export const RETRY_AFTER_SECONDS = 5;
 
 /**
  * The largest request body a refusal still keeps the connection for (read and dropped by Node): the public
- * forms' own body limit (app.ts), far above a signing form. Larger or chunked bodies close the connection.
+ * forms' own body limit (PUBLIC_BODY_LIMIT_BYTES), far above a signing form. Larger or chunked bodies
+ * close the connection.
  */
-export const KEPT_ALIVE_BODY_BYTES = 16 * 1024;
+export const KEPT_ALIVE_BODY_BYTES = PUBLIC_BODY_LIMIT_BYTES;
 
 /** The 503 page and JSON error in each interface language, made once when the app is built. */
 function prepareRefusals(tFor: (language: InterfaceLanguage) => TFunction): Map<string, PreparedRefusal> {
