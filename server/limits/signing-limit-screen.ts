@@ -17,7 +17,9 @@ import { longestWindowMs, rateReasons, type SigningLimits } from './signing-limi
  * client address and letter, and one past a limit is marked suspect (`rate-burst`, `rate-sustained`).
  * The attempt is recorded before it is counted, in the signing's own transaction: SQLite has one writer
  * at a time, so of two attempts at the same moment, even in two processes, the later one sees the
- * earlier: a race errs towards marking, never towards letting one through.
+ * earlier: a race errs towards marking, never towards letting one through. That rests on SQLite's single
+ * writer: under PostgreSQL's READ COMMITTED two transactions could each count without the other's record,
+ * and the limit would need a lock or a counter row (issue 13).
  */
 export class SigningLimitScreen implements SigningScreen {
   constructor(

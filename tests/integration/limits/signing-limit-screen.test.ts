@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GroupCommit } from '../../../server/db/group-commit.js';
 import { LimitRepository } from '../../../server/limits/limit-repository.js';
 import { SigningLimitScreen } from '../../../server/limits/signing-limit-screen.js';
@@ -27,6 +27,7 @@ describe('SigningLimitScreen', () => {
     limits = new LimitRepository(temp.db);
   });
   afterEach(async () => {
+    vi.restoreAllMocks();
     await temp.close();
   });
 
@@ -81,6 +82,17 @@ describe('SigningLimitScreen', () => {
     // At 250 s: two in the last minute (within the burst), four in five minutes (over the sustained);
     // at 255 s: three in the last minute too.
     expect(found).toEqual([[], [], [], ['rate-sustained'], ['rate-burst', 'rate-sustained']]);
+  });
+
+  it('marks the later of two attempts from one address that share a group commit: each sees the earlier', async () => {
+    const shared = screen();
+    const transactions = vi.spyOn(temp.db, 'transaction');
+
+    const verdicts = await Promise.all([shared.screen(attempt()), shared.screen(attempt())]);
+
+    // One transaction held both: the later attempt counted the earlier's uncommitted record.
+    expect(transactions).toHaveBeenCalledTimes(1);
+    expect(verdicts.map((v) => v.suspect)).toEqual([[], ['rate-burst']]);
   });
 
   it('finds nothing without a client address to key on', async () => {
