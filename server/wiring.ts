@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type { Config } from './config.js';
 import { databaseWriteMark, flushWriteAheadLog, openDatabase, type Db } from './db/database.js';
+import { WalCheckpointer } from './db/checkpointer.js';
 import { GroupCommit } from './db/group-commit.js';
 import { migrateToLatest } from './db/migrate.js';
 import { LetterRepository } from './letters/letter-repository.js';
@@ -135,6 +136,8 @@ export interface Platform {
   supporterNews: SupporterNewsService;
   /** The worker thread that renders delivery letters (started on the first one). */
   compileWorker: LetterCompileWorker;
+  /** The thread that checkpoints the write-ahead log (none for `:memory:`). */
+  checkpointer: WalCheckpointer | undefined;
   exports: ExportService;
   privacy: PrivacyService;
   bounces: BounceHandler;
@@ -168,6 +171,12 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const secret = resolveSecret(config);
   const { db, sqlite } = openDatabase(config.databasePath);
   await migrateToLatest(db);
+  // Every process wired here (web, `npm run worker`, export) checkpoints from a thread: one rule for all,
+  // and a thread costs little. `:memory:` has no log another connection could checkpoint.
+  const checkpointer =
+    config.databasePath === ':memory:'
+      ? undefined
+      : new WalCheckpointer(logger.child({ component: 'checkpointer' }), sqlite, config.databasePath);
 
   const i18n = createI18n(options.onMissingKey ? { onMissingKey: options.onMissingKey } : {});
   const letters = new LetterRepository(db);
@@ -562,6 +571,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     roundCompiling,
     supporterNews,
     compileWorker,
+    checkpointer,
     exports: exportService,
     privacy,
     bounces,
@@ -579,6 +589,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       await bounceServer?.close();
       await capture?.close();
       await pdf.close();
+      await checkpointer?.close();
       await db.destroy();
     },
   };

@@ -1,5 +1,6 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
 import { Kysely, sql, SqliteDialect, type Transaction } from 'kysely';
 import { withStatementCache } from './statement-cache.js';
@@ -77,5 +78,14 @@ function makePrivate(filename: string): void {
  * waits for the next checkpoint.
  */
 export async function flushWriteAheadLog(db: Db): Promise<void> {
-  await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
+  // A checkpoint running on another connection (the checkpointer thread's passes) makes this one answer
+  // busy at once, without waiting and without copying anything: the passes are short, so try again.
+  for (let attempt = 1; attempt <= FLUSH_ATTEMPTS; attempt++) {
+    const { rows } = await sql<{ busy: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(db);
+    if (rows[0]?.busy !== 1 || attempt === FLUSH_ATTEMPTS) return;
+    await sleep(FLUSH_RETRY_MS);
+  }
 }
+/** Few: a long read makes each attempt wait the whole busy_timeout first. */
+const FLUSH_ATTEMPTS = 3;
+const FLUSH_RETRY_MS = 20;
