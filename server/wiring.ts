@@ -172,7 +172,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const { db, sqlite } = openDatabase(config.databasePath);
   await migrateToLatest(db);
   // Every process wired here (web, `npm run worker`, export) checkpoints from a thread: one rule for all,
-  // and a thread costs little. `:memory:` has no log another connection could checkpoint.
+  // and a short-lived command's thread does no harm. `:memory:` has no log another connection could share.
   const checkpointer =
     config.databasePath === ':memory:'
       ? undefined
