@@ -3,6 +3,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAIN_CHECKPOINT_FRAMES, WalCheckpointer } from '../../../server/db/checkpointer.js';
+import { flushWriteAheadLog } from '../../../server/db/database.js';
 import { createLogger } from '../../../server/lib/logger.js';
 import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
 import { createTestPlatform } from '../../support/test-platform.js';
@@ -90,6 +91,30 @@ describe('a wired platform', () => {
       );
       expect(rows[0]!.wal_autocheckpoint).toBe(MAIN_CHECKPOINT_FRAMES);
     } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('flushWriteAheadLog beside the checkpointer', () => {
+  it('tries again when another checkpoint makes its TRUNCATE answer busy', async () => {
+    const t = await createTempDatabase();
+    try {
+      t.sqlite.exec('create table filler (body blob not null)');
+      t.sqlite.prepare('insert into filler (body) values (randomblob(40000))').run();
+      expect(statSync(`${t.file}-wal`).size).toBeGreaterThan(0);
+      // The thread's pass holding the checkpoint lock, as SQLite reports it: busy, nothing copied.
+      const executor = Object.getPrototypeOf(t.db.getExecutor()) as {
+        executeQuery: (...args: unknown[]) => Promise<unknown>;
+      };
+      const run = vi
+        .spyOn(executor, 'executeQuery')
+        .mockResolvedValueOnce({ rows: [{ busy: 1, log: 10, checkpointed: 0 }] });
+      await flushWriteAheadLog(t.db);
+      expect(run).toHaveBeenCalledTimes(2);
+      expect(statSync(`${t.file}-wal`).size).toBe(0);
+    } finally {
+      vi.restoreAllMocks();
       await t.close();
     }
   });
