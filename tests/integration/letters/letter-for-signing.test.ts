@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { databaseWriteMark } from '../../../server/db/database.js';
-import { LetterRepository } from '../../../server/letters/letter-repository.js';
-import { LetterService } from '../../../server/letters/letter-service.js';
-import { ManualClock } from '../../../server/lib/clock.js';
+import type { LetterRepository } from '../../../server/letters/letter-repository.js';
+import type { LetterService } from '../../../server/letters/letter-service.js';
 import { createLetter, SIMPLE_LETTER_BODY } from '../../support/factories.js';
+import { letterServiceOn } from '../../support/letter-service.js';
 import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
 
 const NOW = new Date('2026-12-05T12:00:00.000Z');
@@ -21,14 +20,7 @@ describe('the letter a signing form posts to (LetterService.forSigning)', () => 
 
   beforeEach(async () => {
     temp = await createTempDatabase();
-    repository = new LetterRepository(temp.db);
-    service = new LetterService({
-      letters: repository,
-      writeMark: databaseWriteMark(temp.sqlite),
-      signatories: { recent: async () => [] },
-      sent: { sentTo: async () => [] },
-      clock: new ManualClock(NOW),
-    });
+    ({ repository, service } = letterServiceOn(temp, NOW));
   });
   afterEach(async () => {
     await temp.close();

@@ -21,6 +21,19 @@ const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 20
 const TXT = `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
 
 /** A DNS resolver that knows only the test's key: the verifier never touches the network. */
+/** A test platform that signs with the test key under `domain`; its key file lives in a folder of its own. */
+async function platformSigningAs(domain: string, pdf = false): Promise<{ t: TestPlatform; keyDir: string }> {
+  const keyDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-dkim-'));
+  const keyFile = path.join(keyDir, 'dkim.pem');
+  writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const t = await createTestPlatform({
+    relay: true,
+    pdf,
+    env: { DKIM_DOMAIN: domain, DKIM_SELECTOR: SELECTOR, DKIM_PRIVATE_KEY_FILE: keyFile },
+  });
+  return { t, keyDir };
+}
+
 async function resolver(name: string, type: string): Promise<string[][]> {
   if (type === 'TXT' && name.toLowerCase() === `${SELECTOR}._domainkey.${DOMAIN}`) return [[TXT]];
   throw Object.assign(new Error(`no ${type} record for ${name} in this test`), { code: 'ENOTFOUND' });
@@ -59,15 +72,8 @@ describe('DKIM signatures of what the platform sends, checked by an independent 
   let news: SinkMessage;
 
   beforeAll(async () => {
-    keyDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-dkim-'));
-    const keyFile = path.join(keyDir, 'dkim.pem');
-    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    t = await createTestPlatform({
-      relay: true,
-      // The letter goes with its PDF, rendered by Chromium as in production.
-      pdf: true,
-      env: { DKIM_DOMAIN: DOMAIN, DKIM_SELECTOR: SELECTOR, DKIM_PRIVATE_KEY_FILE: keyFile },
-    });
+    // The letter goes with its PDF, rendered by Chromium as in production.
+    ({ t, keyDir } = await platformSigningAs(DOMAIN, true));
     const { visitor: organizer } = await signedIn(t.app, t.platform, 'organizer');
     const recipientId = await addRecipient(t.platform.db, t.clock.now(), RECIPIENT);
     const id = await createDraft(organizer, [recipientId], { languages: ['en'] });
@@ -164,17 +170,7 @@ describe('DKIM_DOMAIN written with a capital or the root dot', () => {
   let keyDir: string;
 
   beforeAll(async () => {
-    keyDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-dkim-'));
-    const keyFile = path.join(keyDir, 'dkim.pem');
-    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    t = await createTestPlatform({
-      relay: true,
-      env: {
-        DKIM_DOMAIN: `Undersigned.Example.ORG.`,
-        DKIM_SELECTOR: SELECTOR,
-        DKIM_PRIVATE_KEY_FILE: keyFile,
-      },
-    });
+    ({ t, keyDir } = await platformSigningAs('Undersigned.Example.ORG.'));
   });
   afterAll(async () => {
     await t?.close();
