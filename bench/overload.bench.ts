@@ -11,6 +11,8 @@
  *
  * Run: npx tsx bench/overload.bench.ts. Knobs (environment):
  *   BENCH_SUSTAINABLE   signatures per second taken as sustainable (default: measured)
+ *   BENCH_ARRIVALS      bursts (default: autocannon's overallRate, each connection's 5 a second back to
+ *                       back when the second starts) or even (one request every 1/rate s, open loop)
  *   BENCH_ROUNDS        overload rounds (default 3)
  *   BENCH_DURATION      seconds per run (default 5)
  *   BENCH_CONNECTIONS   connections for the sustainable-rate measure (default 32)
@@ -29,6 +31,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SIGNATURES = Number(process.env.BENCH_SIGNATURES ?? 20_000);
+const ARRIVALS = process.env.BENCH_ARRIVALS === 'even' ? 'even' : 'bursts';
 const SHED_TARGET_MS = 50;
 
 function latencyText(latency: Latency | undefined): string {
@@ -51,13 +54,16 @@ async function main(): Promise<void> {
     }
     const offered = 2 * sustainable;
     // Enough connections that each offers at most 5 a second: a slow answer must not hold back the offer.
-    const connections = Math.max(100, Math.ceil(offered / 5));
+    // Arriving evenly, each request takes a socket of its own when none is free, up to a second's worth:
+    // the generator's own cap must not queue requests the server would have answered.
+    const connections = Math.max(100, Math.ceil(ARRIVALS === 'even' ? offered : offered / 5));
     const rounds: LoadResult[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const result = await signing.run({
         connections,
         durationS: DURATION_S,
         overallRate: offered,
+        arrivals: ARRIVALS,
         timeoutS: 30,
       });
       rounds.push(result);
@@ -74,7 +80,7 @@ async function main(): Promise<void> {
 
     console.log(`\n${machine()}; server ${settingsText(platform)}\n`);
     console.log(
-      `| overload at 2 × ${sustainable}/s = ${offered}/s offered, ${connections} connections, ${ROUNDS} rounds × ${DURATION_S} s | median of rounds |`,
+      `| overload at 2 × ${sustainable}/s = ${offered}/s offered (${ARRIVALS === 'even' ? 'arriving evenly' : 'in bursts at each second'}), ${connections} connections, ${ROUNDS} rounds × ${DURATION_S} s | median of rounds |`,
     );
     console.log('|---|---|');
     console.log(`| answered per second | ${Math.round(median(rounds.map((r) => r.answeredPerSecond)))} |`);
@@ -107,6 +113,7 @@ async function main(): Promise<void> {
       settings: platform.settings,
       sustainable,
       offered,
+      arrivals: ARRIVALS,
       connections,
       durationS: DURATION_S,
       rounds,

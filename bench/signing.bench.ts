@@ -9,7 +9,9 @@
  *     process (RUN_MAIL_WORKER=0, the main figure: confirmation e-mails wait in the outbox); the
  *     platform with the worker in process (sending to the SMTP sink in its own process; the next round
  *     waits until it has sent everything, and the time is reported);
- *  2. a fixed rate (autocannon overallRate, default 500/s) on the worker-off platform: p99;
+ *  2. a fixed rate (default 500/s) on the worker-off platform, p99, two ways: arriving evenly (an open
+ *     loop, one request every 2 ms: the target's "at 500/s"), and autocannon's overallRate, whose
+ *     connections each send their quota back to back when a second starts (waves of ~100 at once);
  *  3. proof of work on (PROOF_OF_WORK=1), a solved proof per request (bench/lib/proofs.ts explains how
  *     they are made), alternating with the bare baseline; the proofs the server accepted are counted.
  * Afterwards every acknowledged signature (303) is looked up in each platform's database.
@@ -91,12 +93,23 @@ async function main(): Promise<void> {
     console.log(`\n2. Fixed rate ${RATE}/s, ${ROUNDS} rounds × ${DURATION_S} s, worker off`);
     const fixed = await alternate(ROUNDS, [
       {
-        name: `signing at ${RATE}/s, worker off`,
+        name: `signing at ${RATE}/s arriving evenly (one every ${(1000 / RATE).toFixed(1)} ms), worker off`,
         run: () =>
           off.run({
             connections: Math.max(CONNECTIONS, Math.ceil(RATE / 5)),
             durationS: DURATION_S,
             overallRate: RATE,
+            arrivals: 'even',
+          }),
+      },
+      {
+        name: `signing at ${RATE}/s in bursts (autocannon: ${Math.max(CONNECTIONS, Math.ceil(RATE / 5))} connections each send their 5 at every second's start), worker off`,
+        run: () =>
+          off.run({
+            connections: Math.max(CONNECTIONS, Math.ceil(RATE / 5)),
+            durationS: DURATION_S,
+            overallRate: RATE,
+            arrivals: 'bursts',
           }),
       },
     ]);

@@ -30,6 +30,13 @@ export interface LoadSpec {
   readonly amount?: number;
   /** Requests per second across all connections (autocannon's overallRate); unset: as fast as answered. */
   readonly overallRate?: number;
+  /**
+   * How a fixed rate arrives. 'bursts' (autocannon's overallRate): each connection sends its quota of the
+   * second back to back when the second starts, so 100 connections at 5/s offer waves of 100 at once.
+   * 'even': one request every 1/overallRate s (open loop, as independent visitors arrive), over up to
+   * `connections` kept-alive sockets, each request timed from when it was due (a late send counts).
+   */
+  readonly arrivals?: 'bursts' | 'even';
   readonly headers?: Readonly<Record<string, string>>;
   readonly signing?: SigningLoad;
   /** Seconds before a request counts as timed out. */
