@@ -1,6 +1,7 @@
 import type { AbuseListRepository } from './abuse-list-repository.js';
 import { domainOfAddress, entryMatches, type AbuseListEntry, type AttemptSource } from './abuse-list.js';
 import type { DisposableDomains } from './disposable-domains.js';
+import { UntilWrite } from '../db/until-write.js';
 import { keyedHash } from '../lib/keyed-hash.js';
 import { emailKey } from '../signatures/signature.js';
 import type {
@@ -43,10 +44,12 @@ export class SourceListsScreen implements SigningScreen {
        */
       writeMark?: () => string;
     },
-  ) {}
+  ) {
+    this.known = deps.writeMark ? new UntilWrite(deps.writeMark, 1) : undefined;
+  }
 
-  /** The lists as last read, and the write mark they were read under. */
-  private known: { mark: string; entries: Promise<AbuseListEntry[]> } | undefined;
+  /** The lists as read under the current write mark. */
+  private readonly known: UntilWrite<'entries', Promise<AbuseListEntry[]>> | undefined;
 
   async screen(attempt: SigningAttempt): Promise<ScreeningVerdict> {
     const { blocked, allowed } = await this.match(attempt);
@@ -103,17 +106,14 @@ export class SourceListsScreen implements SigningScreen {
    * change made meanwhile is never hidden behind an older mark).
    */
   private async entries(): Promise<AbuseListEntry[]> {
-    if (!this.deps.writeMark) return this.deps.lists.all();
-    const mark = this.deps.writeMark();
-    if (this.known?.mark !== mark) {
-      const entries = this.deps.lists.all();
-      const known = { mark, entries };
-      this.known = known;
-      // A failed read is not kept: the next attempt reads again.
-      entries.catch(() => {
-        if (this.known === known) this.known = undefined;
-      });
-    }
-    return this.known!.entries;
+    if (!this.known) return this.deps.lists.all();
+    const known = this.known.current();
+    const cached = known.get('entries');
+    if (cached) return cached;
+    const entries = this.deps.lists.all();
+    known.set('entries', entries);
+    // A failed read is not kept: the next attempt reads again.
+    entries.catch(() => known.delete('entries'));
+    return entries;
   }
 }

@@ -1,8 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
 import type { Logger } from '../lib/logger.js';
+import { startWorkerFile } from '../lib/worker-file.js';
 
 /** Frames of log waiting to be copied that make the thread copy them (small: it keeps up as it goes). */
 export const CHECKPOINT_BATCH_FRAMES = 100;
@@ -33,21 +33,9 @@ export interface CheckpointReport {
   checkpointed: number;
 }
 
-/**
- * Starts the worker file next to this one: checkpoint-worker.js in the esbuild output, checkpoint-worker.ts
- * under tsx and vitest through tsx's loader (as letter-compile-worker.ts does, for the same reason).
- */
+/** The checkpointer's thread (checkpoint-worker.ts next to this file). */
 function startWorker(workerData: CheckpointerData): Worker {
-  if (!fileURLToPath(import.meta.url).endsWith('.ts'))
-    return new Worker(new URL('./checkpoint-worker.js', import.meta.url), {
-      name: 'checkpointer',
-      workerData,
-    });
-  const file = JSON.stringify(new URL('./checkpoint-worker.ts', import.meta.url).href);
-  return new Worker(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${file}); });`,
-    { eval: true, name: 'checkpointer', workerData },
-  );
+  return startWorkerFile(import.meta.url, 'checkpoint-worker', 'checkpointer', workerData);
 }
 
 /**

@@ -1,6 +1,6 @@
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../lib/logger.js';
+import { startWorkerFile } from '../lib/worker-file.js';
 import { LetterTooLong, type CompiledLetter, type CompileInput } from './letter-compiler.js';
 
 /**
@@ -84,22 +84,9 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
-/**
- * Starts the worker file next to this one: compile-worker.js in the esbuild output (dist/server/
- * deliveries/), run as plain JavaScript; compile-worker.ts under tsx and vitest, loaded through tsx's
- * loader, which the thread registers first (on Node 20 `--import tsx` in a worker's execArgv is not applied).
- */
+/** The compile thread (compile-worker.ts next to this file). */
 function startWorker(workerData: CompileWorkerData): Worker {
-  if (!fileURLToPath(import.meta.url).endsWith('.ts'))
-    return new Worker(new URL('./compile-worker.js', import.meta.url), {
-      name: 'letter-compiler',
-      workerData,
-    });
-  const file = JSON.stringify(new URL('./compile-worker.ts', import.meta.url).href);
-  return new Worker(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${file}); });`,
-    { eval: true, name: 'letter-compiler', workerData },
-  );
+  return startWorkerFile(import.meta.url, 'compile-worker', 'letter-compiler', workerData);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { UntilWrite } from '../db/until-write.js';
 import type { Clock } from '../lib/clock.js';
 import { countryName } from '../lib/countries.js';
 import { notFound } from '../lib/errors.js';
@@ -102,11 +103,13 @@ const SIGNATURE_COUNTRIES_FIRST = 6;
 /** Reads letters for the public pages. */
 export class LetterService {
   /** The page stamps worked out since the database last changed (LetterServiceDeps.writeMark). */
-  private stamps = { mark: '', bySlug: new Map<string, string>() };
+  private readonly stamps: UntilWrite<string, string>;
   /** The headings of public letters' versions, by version id (publishedHeadings); bounded like the stamps. */
   private readonly headingsByVersion = new Map<number, LetterHeading[]>();
 
-  constructor(private readonly deps: LetterServiceDeps) {}
+  constructor(private readonly deps: LetterServiceDeps) {
+    this.stamps = new UntilWrite(deps.writeMark, MAX_STAMPS);
+  }
 
   /**
    * One page of the home page's list (HOME_PAGE_SIZE letters, open ones first), each in the text language
@@ -192,12 +195,9 @@ export class LetterService {
    */
   async pageStamp(slug: string): Promise<string | undefined> {
     // A cache hit asks for the stamp on every request: it is worked out again only after a write.
-    const mark = this.deps.writeMark();
-    if (mark !== this.stamps.mark) this.stamps = { mark, bySlug: new Map() };
-    // The map of this mark: a call that runs during the awaits below may have moved this.stamps on to a
-    // newer mark, and a stamp read before that write must not be kept under it.
-    const stamps = this.stamps;
-    const known = stamps.bySlug.get(slug);
+    // Taken before the awaits: a stamp read before a write is kept only in the map that write dropped.
+    const stamps = this.stamps.current();
+    const known = stamps.get(slug);
     if (known !== undefined) return known;
     const letter = await this.deps.letters.findBySlug(slug);
     if (!letter || !isPublic(letter)) return undefined;
@@ -205,10 +205,7 @@ export class LetterService {
     const stamp = createHash('sha1')
       .update(JSON.stringify([letter, recent]))
       .digest('base64url');
-    // Bounded like the page cache. Stored in the map of the mark read first, which is dropped at the next
-    // call if the database changed meanwhile.
-    if (stamps.bySlug.size >= MAX_STAMPS) stamps.bySlug.clear();
-    stamps.bySlug.set(slug, stamp);
+    stamps.set(slug, stamp);
     return stamp;
   }
 

@@ -24,19 +24,19 @@ export class LimitRepository {
    */
   async countSigningHitsSince(
     keyHash: string,
-    since: { readonly a: Date; readonly b: Date },
-  ): Promise<{ a: number; b: number }> {
-    const a = since.a.getTime();
-    const b = since.b.getTime();
+    since: { readonly burst: Date; readonly sustained: Date },
+  ): Promise<{ burst: number; sustained: number }> {
+    const burst = since.burst.getTime();
+    const sustained = since.sustained.getTime();
     const inWindow = (from: number) =>
       sql<number>`coalesce(sum(case when ${sql.ref('hit_at_ms')} > ${from} then 1 else 0 end), 0)`;
     const row = await this.db
       .selectFrom('signing_hits')
-      .select([inWindow(a).as('a'), inWindow(b).as('b')])
+      .select([inWindow(burst).as('burst'), inWindow(sustained).as('sustained')])
       .where('key_hash', '=', keyHash)
-      .where('hit_at_ms', '>', Math.min(a, b))
+      .where('hit_at_ms', '>', Math.min(burst, sustained))
       .executeTakeFirstOrThrow();
-    return { a: Number(row.a), b: Number(row.b) };
+    return { burst: Number(row.burst), sustained: Number(row.sustained) };
   }
 
   /**

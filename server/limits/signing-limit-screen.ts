@@ -59,11 +59,14 @@ export class SigningLimitScreen implements SigningScreen {
       const limits = this.deps.limits.with(tx);
       await limits.recordSigningHit(key, attempt.now);
       const counted = await limits.countSigningHitsSince(key, {
-        a: new Date(now - signingLimits.burst.seconds * 1000),
-        b: new Date(now - signingLimits.sustained.seconds * 1000),
+        burst: new Date(now - signingLimits.burst.seconds * 1000),
+        sustained: new Date(now - signingLimits.sustained.seconds * 1000),
       });
       return {
-        suspect: rateReasons(signingLimits, { inBurstWindow: counted.a, inSustainedWindow: counted.b }),
+        suspect: rateReasons(signingLimits, {
+          inBurstWindow: counted.burst,
+          inSustainedWindow: counted.sustained,
+        }),
         review: [],
       };
     };
