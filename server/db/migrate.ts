@@ -1,5 +1,6 @@
 import { Migrator, type MigrationResultSet, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database.js';
+import { dialectOf } from './dialect.js';
 import * as initial from './migrations/2026-11-23-initial.js';
 import * as accounts from './migrations/2026-11-23T14-accounts-and-letter-editing.js';
 import * as deliveries from './migrations/2026-11-23T16-deliveries.js';
@@ -18,12 +19,15 @@ import * as accountLanguage from './migrations/2026-12-05T10-account-language.js
 import * as recipientSalutations from './migrations/2026-12-05T11-recipient-salutations.js';
 import * as supporterInterfaceLanguage from './migrations/2026-12-05T12-supporter-interface-language.js';
 import * as signaturesByLetter from './migrations/2026-12-05T14-signatures-by-letter.js';
+import * as postgresBaseline from './migrations/postgres/2026-12-05T16-postgres-baseline.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
- * same list. Names are dated and sort in the order they run.
+ * same list. Names are dated and sort in the order they run. Each database has its own start: SQLite the
+ * eighteen it grew through, PostgreSQL one baseline that creates the same schema
+ * (docs/decisions/2026-12-05-migrations-on-two-databases.md); every migration after that is shared.
  */
-const migrations: Record<string, Migration> = {
+const sqliteStart: Record<string, Migration> = {
   '2026-11-23-initial': initial,
   '2026-11-23T14-accounts-and-letter-editing': accounts,
   '2026-11-23T16-deliveries': deliveries,
@@ -44,11 +48,30 @@ const migrations: Record<string, Migration> = {
   '2026-12-05T14-signatures-by-letter': signaturesByLetter,
 };
 
-const provider: MigrationProvider = { getMigrations: async () => migrations };
+const postgresStart: Record<string, Migration> = {
+  '2026-12-05T16-postgres-baseline': postgresBaseline,
+};
+
+/**
+ * Run by both databases, after their start: written in SQL both accept, so each is one file. Named after
+ * the baseline (2026-12-05T16), so they sort after either start.
+ */
+const shared: Record<string, Migration> = {};
+
+/** The chain a database runs: its own start, then the shared migrations. */
+export function migrationsFor(db: Db): Record<string, Migration> {
+  return { ...(dialectOf(db) === 'postgres' ? postgresStart : sqliteStart), ...shared };
+}
+
+function migratorFor(db: Db): Migrator {
+  const migrations = migrationsFor(db);
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  return new Migrator({ db, provider });
+}
 
 /** Brings the database to the latest schema; throws with the failing migration's name. */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  return ranOrThrow(await new Migrator({ db, provider }).migrateToLatest());
+  return ranOrThrow(await migratorFor(db).migrateToLatest());
 }
 
 /**
@@ -56,8 +79,8 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
  * tests of a later migration, which need the rows it finds.
  */
 export async function migrateTo(db: Db, name: string): Promise<string[]> {
-  if (!(name in migrations)) throw new Error(`no migration named ${name}`);
-  return ranOrThrow(await new Migrator({ db, provider }).migrateTo(name));
+  if (!(name in migrationsFor(db))) throw new Error(`no migration named ${name}`);
+  return ranOrThrow(await migratorFor(db).migrateTo(name));
 }
 
 function ranOrThrow({ error, results }: MigrationResultSet): string[] {
