@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
+import { position } from '../db/dialect.js';
 
 /** Signatures from one source in a window, and how many of them screening silenced or flagged. */
 export interface SourceCount {
@@ -42,11 +43,13 @@ export class TrendingRepository {
   }
 
   /**
-   * The busiest e-mail domains since `since`, busiest first. The domain is cut from the address in SQL
-   * (SQLite's instr/substr; PostgreSQL would use split_part), so no address leaves the database.
+   * The busiest e-mail domains since `since`, busiest first. The domain is cut from the address in SQL,
+   * so no address leaves the database.
    */
   async byEmailDomain(since: Date, limit: number): Promise<SourceCount[]> {
-    const domain = sql<string>`lower(substr(email, instr(email, '@') + 1))`;
+    // The '@' is a literal, not a parameter: PostgreSQL matches the grouped expression by its text.
+    const at = position(this.db, sql.lit('@'), sql.ref('email'));
+    const domain = sql<string>`lower(substr(email, ${at} + 1))`;
     const rows = await this.db
       .selectFrom('signatures')
       .select((eb) => [
@@ -57,7 +60,7 @@ export class TrendingRepository {
       ])
       .where('created_at', '>=', since.toISOString())
       // Anonymised signatures keep no address.
-      .where(sql<boolean>`instr(email, '@') > 0`)
+      .where(at, '>', 0)
       .groupBy(domain)
       .orderBy('total', 'desc')
       .orderBy('source')

@@ -1,13 +1,74 @@
-import { PostgresAdapter, type Kysely, type Transaction } from 'kysely';
+import {
+  PostgresAdapter,
+  sql,
+  type Expression,
+  type Kysely,
+  type RawBuilder,
+  type Transaction,
+} from 'kysely';
 
 /** The two databases the platform runs on: SQLite embedded (the default) or PostgreSQL (DATABASE_URL). */
 export type DialectName = 'sqlite' | 'postgres';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyExecutor = Kysely<any> | Transaction<any>;
 
 /**
  * Which database a Kysely instance (or an open transaction) speaks. Repositories ask this where the two
  * differ, and only through the small helpers of this module, so each difference lives in one place.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function dialectOf(db: Kysely<any> | Transaction<any>): DialectName {
+export function dialectOf(db: AnyExecutor): DialectName {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/**
+ * Where `needle` first occurs in `haystack`, counting from 1, or 0 when it does not: SQLite's
+ * `instr(haystack, needle)`, PostgreSQL's `strpos(haystack, needle)` (neither has the other's name, and
+ * SQLite has no `position(… in …)`). Pass a constant needle as `sql.lit(…)` where the expression is also
+ * grouped by: PostgreSQL matches a grouped expression by its text, and two parameters never match.
+ */
+export function position(
+  db: AnyExecutor,
+  needle: Expression<string>,
+  haystack: Expression<string>,
+): RawBuilder<number> {
+  return dialectOf(db) === 'postgres'
+    ? sql<number>`strpos(${haystack}, ${needle})`
+    : sql<number>`instr(${haystack}, ${needle})`;
+}
+
+/**
+ * `text` without any of the characters of `characters` at either end: SQLite's `trim(text, characters)`,
+ * PostgreSQL's `btrim(text, characters)` (whose `trim` takes no second argument).
+ */
+export function trimCharacters(
+  db: AnyExecutor,
+  text: Expression<string>,
+  characters: string,
+): RawBuilder<string> {
+  return dialectOf(db) === 'postgres'
+    ? sql<string>`btrim(${text}, ${characters})`
+    : sql<string>`trim(${text}, ${characters})`;
+}
+
+/**
+ * 32 hexadecimal digits, drawn anew for every row a statement touches (one value from JavaScript would
+ * give every row of an update the same one): SQLite's `randomblob(16)`, PostgreSQL's `gen_random_uuid()`
+ * (built in since 13, from the server's strong random source; 122 of its 128 bits are random).
+ */
+export function randomHexPerRow(db: AnyExecutor): RawBuilder<string> {
+  return dialectOf(db) === 'postgres'
+    ? sql<string>`replace(cast(gen_random_uuid() as text), '-', '')`
+    : sql<string>`lower(hex(randomblob(16)))`;
+}
+
+/**
+ * Whether a write failed on a unique index or primary key: better-sqlite3 says `SQLITE_CONSTRAINT_UNIQUE`
+ * or `SQLITE_CONSTRAINT_PRIMARYKEY`, PostgreSQL SQLSTATE 23505. On PostgreSQL such a failure also aborts
+ * the transaction it happened in, so catch it outside that transaction (or inside a savepoint).
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return false;
+  const { code } = error as { code: unknown };
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

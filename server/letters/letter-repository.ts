@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Executor } from '../db/database.js';
+import { trimCharacters } from '../db/dialect.js';
 import type { LetterRow } from '../db/tables.js';
 import { RecipientRepository } from '../recipients/recipient-repository.js';
 import type {
@@ -20,7 +21,7 @@ const PUBLIC_STATUSES = ['open', 'closed', 'delivered'];
 const PUBLIC_ORDER = sql`case status when 'open' then 0 else 1 end, closes_at is null, closes_at asc, id asc`;
 
 /**
- * What JavaScript's String.prototype.trim removes (isComplete trims so), for SQLite's trim(): white space,
+ * What JavaScript's String.prototype.trim removes (isComplete trims so), for the database's trim: white space,
  * line terminators and the Unicode space separators.
  */
 const WHITESPACE =
@@ -175,11 +176,13 @@ export class LetterRepository {
   async headingsOfVersions(versionIds: number[]): Promise<Map<number, LetterHeading[]>> {
     const result = new Map<number, LetterHeading[]>();
     if (versionIds.length === 0) return result;
-    const blank = (column: string) => sql<number>`trim(${sql.ref(column)}, ${WHITESPACE}) = ''`;
+    const blank = (column: string) => sql`${trimCharacters(this.db, sql.ref(column), WHITESPACE)} = ''`;
+    // A number on both databases (PostgreSQL's `not (…)` would be a boolean).
+    const complete = sql<number>`case when ${blank('title')} or ${blank('summary')} or ${blank('body')} then 0 else 1 end`;
     const rows = await this.db
       .selectFrom('letter_texts')
       .select(['letter_version_id', 'language', 'title', 'summary'])
-      .select(sql<number>`not (${blank('title')} or ${blank('summary')} or ${blank('body')})`.as('complete'))
+      .select(complete.as('complete'))
       .where('letter_version_id', 'in', versionIds)
       .orderBy('language')
       .execute();

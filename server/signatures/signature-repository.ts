@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
+import { position, randomHexPerRow } from '../db/dialect.js';
 import type { NewSignatureRow, SignatureRow, SignatureUpdate } from '../db/tables.js';
 import {
   canMove,
@@ -378,10 +379,11 @@ export class SignatureRepository {
     if (filters.letter) query = query.where('l.slug', '=', filters.letter);
     if (filters.status) query = query.where('s.status', '=', filters.status);
     if (filters.country) query = query.where('s.country', '=', filters.country);
-    if (filters.name)
-      query = query.where(sql<number>`instr(lower(s.full_name), ${filters.name.toLowerCase()})`, '>', 0);
-    if (filters.email)
-      query = query.where(sql<number>`instr(lower(s.email), ${filters.email.toLowerCase()})`, '>', 0);
+    // A substring anywhere, without `like` (case-sensitive on PostgreSQL, and `%` and `_` in the input).
+    const contains = (column: 's.full_name' | 's.email', part: string) =>
+      position(this.db, sql.val(part.toLowerCase()), sql`lower(${sql.ref(column)})`);
+    if (filters.name) query = query.where(contains('s.full_name', filters.name), '>', 0);
+    if (filters.email) query = query.where(contains('s.email', filters.email), '>', 0);
     if (filters.ipHash) query = query.where('s.ip_hash', '=', filters.ipHash);
     if (filters.flag === 'suspect') query = query.where('s.suspect_reasons', 'is not', null);
     if (filters.flag === 'review') query = query.where('s.review_reasons', 'is not', null);
@@ -432,7 +434,7 @@ export class SignatureRepository {
     if (criteria.ipHash) query = query.where('s.ip_hash', '=', criteria.ipHash);
     if (criteria.emailDomain) {
       query = query.where(
-        sql<string>`lower(substr(s.email, instr(s.email, '@') + 1))`,
+        sql<string>`lower(substr(s.email, ${position(this.db, sql.lit('@'), sql.ref('s.email'))} + 1))`,
         '=',
         criteria.emailDomain.toLowerCase(),
       );
@@ -539,7 +541,7 @@ export class SignatureRepository {
         .set({
           full_name: '',
           email: '',
-          email_hash: sql<string>`'erased:' || lower(hex(randomblob(16)))`,
+          email_hash: sql<string>`'erased:' || ${randomHexPerRow(this.db)}`,
           city: '',
           organisation: '',
           job_title: '',
