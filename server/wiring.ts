@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { databaseWriteMark, flushWriteAheadLog, openDatabase, type Db } from './db/database.js';
 import { WalCheckpointer } from './db/checkpointer.js';
 import { GroupCommit } from './db/group-commit.js';
+import { JobLeaseRepository } from './db/job-lease-repository.js';
 import { migrateToLatest } from './db/migrate.js';
 import { LetterRepository } from './letters/letter-repository.js';
 import { LetterService } from './letters/letter-service.js';
@@ -144,7 +145,7 @@ export interface Platform {
   pdf: PdfRenderer;
   /** The embedded capture server's port when mail is captured (bounces can be sent back to it); else undefined. */
   capturePort: number | undefined;
-  /** Housekeeping: closing letters past their date, forgetting expired sessions. Started by main. */
+  /** Housekeeping: closing letters past their date, forgetting expired sessions. Started by main; once per period across processes. */
   scheduler: Scheduler;
   appDeps: AppDeps;
   worker: OutboxWorker | undefined;
@@ -482,6 +483,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       },
     ],
     logger.child({ component: 'scheduler' }),
+    // Every process runs a scheduler; the leases in the database let one of them run each job per period.
+    { leases: new JobLeaseRepository(db), owner: `process-${process.pid}-${randomBytes(3).toString('hex')}` },
   );
 
   // Load shedding's view of the event loop, and the requests it admitted; /metrics reads both.

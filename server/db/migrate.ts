@@ -20,6 +20,7 @@ import * as recipientSalutations from './migrations/2026-12-05T11-recipient-salu
 import * as supporterInterfaceLanguage from './migrations/2026-12-05T12-supporter-interface-language.js';
 import * as signaturesByLetter from './migrations/2026-12-05T14-signatures-by-letter.js';
 import * as postgresBaseline from './migrations/postgres/2026-12-05T16-postgres-baseline.js';
+import * as scheduledJobLeases from './migrations/2026-12-05T17-scheduled-job-leases.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -56,7 +57,9 @@ const postgresStart: Record<string, Migration> = {
  * Run by both databases, after their start: written in SQL both accept, so each is one file. Named after
  * the baseline (2026-12-05T16), so they sort after either start.
  */
-const shared: Record<string, Migration> = {};
+const shared: Record<string, Migration> = {
+  '2026-12-05T17-scheduled-job-leases': scheduledJobLeases,
+};
 
 /** The chain a database runs: its own start, then the shared migrations. */
 export function migrationsFor(db: Db): Record<string, Migration> {

@@ -30,6 +30,7 @@ export interface Database {
   limit_counters: LimitCountersTable;
   proof_of_work_solutions: ProofOfWorkSolutionsTable;
   abuse_list_entries: AbuseListEntriesTable;
+  scheduled_job_leases: ScheduledJobLeasesTable;
 }
 
 export interface LettersTable {
@@ -344,6 +345,15 @@ export interface AbuseListEntriesTable {
   note: Generated<string>;
   created_by: number | null;
   created_at: string;
+}
+
+/** One periodic job's lease: which process runs it now, and when it is next due (lib/scheduler.ts). */
+export interface ScheduledJobLeasesTable {
+  name: string;
+  leased_by: string | null;
+  leased_until: string | null;
+  next_run_at: string | null;
+  last_finished_at: string | null;
 }
 
 export type LetterRow = Selectable<LettersTable>;

@@ -38,6 +38,7 @@ describe('database setup', () => {
         '2026-12-05T11-recipient-salutations',
         '2026-12-05T12-supporter-interface-language',
         '2026-12-05T14-signatures-by-letter',
+        '2026-12-05T17-scheduled-job-leases',
       ]);
       const tables = sqlite
         .prepare(
@@ -66,6 +67,7 @@ describe('database setup', () => {
         'recipient_imports',
         'recipient_salutations',
         'recipients',
+        'scheduled_job_leases',
         'sessions',
         'settings',
         'signatures',
