@@ -72,3 +72,15 @@ export function isUniqueViolation(error: unknown): boolean {
   const { code } = error as { code: unknown };
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
+
+/**
+ * Holds `key` (in the `space` of one kind of lock) until the transaction ends, so transactions that
+ * count what they have just written under the same key take turns. On PostgreSQL a transaction-scoped
+ * advisory lock (two-number form: its own key space, apart from any single-number locks); under READ
+ * COMMITTED two transactions would otherwise each count without the other's uncommitted row. Nothing
+ * on SQLite, whose single writer already makes them take turns (and which needs no extra statement).
+ */
+export async function lockUntilTransactionEnds(db: AnyExecutor, space: number, key: string): Promise<void> {
+  if (dialectOf(db) === 'postgres')
+    await sql`select pg_advisory_xact_lock(${space}, hashtext(${key}))`.execute(db);
+}

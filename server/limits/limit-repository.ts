@@ -1,5 +1,9 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
+import { lockUntilTransactionEnds } from '../db/dialect.js';
+
+/** The key space of the signing hits' locks (lockUntilTransactionEnds): a number no other lock uses. */
+const SIGNING_HITS_LOCKS = 1;
 
 /**
  * SQL for the limits kept in the database: signing hits (sliding windows per client address and letter)
@@ -13,8 +17,12 @@ export class LimitRepository {
     return new LimitRepository(tx);
   }
 
-  /** Records one signing attempt under a key. */
+  /**
+   * Records one signing attempt under a key, and holds the key until the caller's transaction ends: the
+   * count that follows in the same transaction then sees every attempt made before it, in any process.
+   */
   async recordSigningHit(keyHash: string, at: Date): Promise<void> {
+    await lockUntilTransactionEnds(this.db, SIGNING_HITS_LOCKS, keyHash);
     await this.db.insertInto('signing_hits').values({ key_hash: keyHash, hit_at_ms: at.getTime() }).execute();
   }
 

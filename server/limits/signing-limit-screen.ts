@@ -15,11 +15,10 @@ import { longestWindowMs, rateReasons, type SigningLimits } from './signing-limi
 /**
  * The signing limits as a screen: every attempt is recorded in the database under a keyed hash of
  * client address and letter, and one past a limit is marked suspect (`rate-burst`, `rate-sustained`).
- * The attempt is recorded before it is counted, in the signing's own transaction: SQLite has one writer
- * at a time, so of two attempts at the same moment, even in two processes, the later one sees the
- * earlier: a race errs towards marking, never towards letting one through. That rests on SQLite's single
- * writer: under PostgreSQL's READ COMMITTED two transactions could each count without the other's record,
- * and the limit would need a lock or a counter row (issue 13).
+ * The attempt is recorded before it is counted, in the signing's own transaction, holding its key until
+ * that transaction ends (SQLite's single writer; a lock per key on PostgreSQL, LimitRepository): of two
+ * attempts at the same moment, even in two processes, the later one sees the earlier, so a race errs
+ * towards marking, never towards letting one through.
  */
 export class SigningLimitScreen implements SigningScreen {
   constructor(

@@ -47,4 +47,30 @@ describe('LimitRepository request counters', () => {
     expect(second.resetAt.getTime()).toBe(start + WINDOW_MS);
     expect(after).toEqual({ hits: 1, resetAt: new Date(start + 2 * WINDOW_MS) });
   });
+
+  it('makes two signing attempts under one key at once take turns: the later one counts the earlier', async () => {
+    const at = new Date('2026-12-05T12:00:00.000Z');
+    const since = { burst: new Date(at.getTime() - 1000), sustained: new Date(at.getTime() - 60_000) };
+    let firstCounted!: () => void;
+    const counted = new Promise<void>((resolve) => (firstCounted = resolve));
+    let commitFirst!: () => void;
+    const held = new Promise<void>((resolve) => (commitFirst = resolve));
+    // The first attempt records and counts, then stays open while the second records and counts.
+    const first = temp.db.transaction().execute(async (tx) => {
+      await limits.with(tx).recordSigningHit(KEY, at);
+      const seen = await limits.with(tx).countSigningHitsSince(KEY, since);
+      firstCounted();
+      await held;
+      return seen;
+    });
+    await counted;
+    const second = temp.db.transaction().execute(async (tx) => {
+      await limits.with(tx).recordSigningHit(KEY, at);
+      return limits.with(tx).countSigningHitsSince(KEY, since);
+    });
+    setTimeout(commitFirst, 100);
+
+    expect(await first).toEqual({ burst: 1, sustained: 1 });
+    expect(await second).toEqual({ burst: 2, sustained: 2 });
+  });
 });
