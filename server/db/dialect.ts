@@ -84,3 +84,25 @@ export async function lockUntilTransactionEnds(db: AnyExecutor, space: number, k
   if (dialectOf(db) === 'postgres')
     await sql`select pg_advisory_xact_lock(${space}, hashtext(${key}))`.execute(db);
 }
+
+/**
+ * What a claim (a worker taking due rows of a queue so that no other worker takes them) says differently
+ * on each database. `indexHint` follows the table its candidates are read from: SQLite's `indexed by`,
+ * since without statistics its planner prefers other indexes and sorts the whole queue; nothing on
+ * PostgreSQL, which has no hints and keeps statistics. `take(ids)` is the select of the ids the claim's
+ * update may move: on PostgreSQL those of `ids` it can lock at once (`for update skip locked`), so claims
+ * in several processes leave each other's rows alone instead of waiting for them or taking them twice;
+ * on SQLite, where one writer runs at a time, `ids` as they are.
+ */
+export function claimClauses(
+  db: AnyExecutor,
+  table: string,
+  index: string,
+): { indexHint: RawBuilder<unknown>; take(ids: RawBuilder<unknown>): RawBuilder<unknown> } {
+  if (dialectOf(db) === 'postgres')
+    return {
+      indexHint: sql``,
+      take: (ids) => sql`select id from ${sql.table(table)} where id in (${ids}) for update skip locked`,
+    };
+  return { indexHint: sql`indexed by ${sql.id(index)}`, take: (ids) => ids };
+}
