@@ -2,6 +2,7 @@ import type { User } from '../accounts/account.js';
 import type { UserRepository } from '../accounts/user-repository.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db, Tx } from '../db/database.js';
+import { isUniqueViolation } from '../db/dialect.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, notFound } from '../lib/errors.js';
 import type { Recipient } from '../recipients/recipient.js';
@@ -112,7 +113,7 @@ export class LetterDraftingService {
     // What the texts expand to at the goal (letter-size.ts): refused now rather than at delivery.
     const tooLarge = letterSizeErrors(texts, details.goal ?? 0, this.deps.countryName);
     if (tooLarge) return refused(tooLarge);
-    const outcome = await this.deps.db.transaction().execute(async (tx) => {
+    const creating = this.deps.db.transaction().execute(async (tx) => {
       const letters = this.deps.letters.with(tx);
       const errors = await checkReferences(
         letters,
@@ -137,6 +138,7 @@ export class LetterDraftingService {
       );
       return { kind: 'created' as const, letterId };
     });
+    const outcome = await this.lostSlugRace(creating, details.slug);
     return outcome.kind === 'invalid' ? refused(outcome.errors) : outcome;
   }
 
@@ -203,9 +205,13 @@ export class LetterDraftingService {
     // save decides is read again inside its transaction, where the letter may have been published,
     // delivered or approved since the form was read.
     await this.deps.access.forEdit(user, letterId);
-    const decision = await this.deps.db
-      .transaction()
-      .execute((tx) => this.decideSave(tx, user, letterId, values, confirmNewVersion));
+    const decision = await this.lostSlugRace(
+      this.deps.db
+        .transaction()
+        .execute((tx) => this.decideSave(tx, user, letterId, values, confirmNewVersion)),
+      values.slug.trim(),
+      letterId,
+    );
     if (decision.kind === 'invalid' || decision.kind === 'confirm-new-version')
       // The form is shown again over the letter as it is now.
       return { ...decision, state: await this.editor(user, letterId) };
@@ -377,6 +383,25 @@ export class LetterDraftingService {
         };
       }),
     };
+  }
+
+  /**
+   * A save's transaction, or the slug error when it lost a race for its slug: checked free inside, then
+   * taken by another transaction that committed first (the unique index keeps one; under PostgreSQL's
+   * READ COMMITTED both checks can pass). Asked again after the transaction, which the failure aborted.
+   */
+  private async lostSlugRace<T>(
+    saving: Promise<T>,
+    slug: string,
+    letterId?: number,
+  ): Promise<T | { kind: 'invalid'; errors: EditorErrors }> {
+    try {
+      return await saving;
+    } catch (error) {
+      if (isUniqueViolation(error) && (await this.deps.letters.slugTaken(slug, letterId)))
+        return { kind: 'invalid', errors: { slug: [{ key: 'editor.errors.slugTaken' }] } };
+      throw error;
+    }
   }
 }
 
