@@ -22,6 +22,7 @@ import { MailboxReader } from './mail/mailbox-reader.js';
 import { createCaptureTransport, createMailSender, createTransport, domainOf } from './mail/mail-sender.js';
 import { OutboxRepository } from './outbox/outbox-repository.js';
 import { OutboxWorker } from './outbox/outbox-worker.js';
+import { DomainPacingRepository } from './outbox/domain-pacing-repository.js';
 import { RecipientRepository } from './recipients/recipient-repository.js';
 import { SignatureRepository } from './signatures/signature-repository.js';
 import { SignatureService } from './signatures/signature-service.js';
@@ -191,6 +192,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const audit = new AuditRepository(db);
   const deliveryRepository = new DeliveryRepository(db);
   const limits = new LimitRepository(db);
+  const domainPacing = new DomainPacingRepository(db);
   // One group commit per connection: request counters and signings share their commits.
   const writes = new GroupCommit(db);
   const bounces = new BounceHandler({
@@ -253,6 +255,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
             connectionsPerDomain: config.mailDomainConnections,
             messagesPerSecond: config.mailDomainRate,
           },
+          // The rate per domain holds for all the deployment's workers together, not for each.
+          pacing: domainPacing,
           ...(options.workerPollMs ? { pollMs: options.workerPollMs } : {}),
         })
       : undefined;
@@ -476,6 +480,12 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       },
       { name: 'prune-recipient-imports', everyMs: 60 * 60_000, run: () => recipientService.pruneStaged() },
       { name: 'prune-proof-of-work', everyMs: 15 * 60_000, run: async () => proofOfWork?.pruneUsed() },
+      // Real time, as the workers pace by: a domain quiet for an hour starts from nothing again.
+      {
+        name: 'prune-domain-pacing',
+        everyMs: 60 * 60_000,
+        run: () => domainPacing.forgetQuietSince(Date.now() - 60 * 60_000),
+      },
       {
         name: 'prune-limits',
         everyMs: 5 * 60_000,

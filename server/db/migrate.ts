@@ -21,6 +21,7 @@ import * as supporterInterfaceLanguage from './migrations/2026-12-05T12-supporte
 import * as signaturesByLetter from './migrations/2026-12-05T14-signatures-by-letter.js';
 import * as postgresBaseline from './migrations/postgres/2026-12-05T16-postgres-baseline.js';
 import * as scheduledJobLeases from './migrations/2026-12-05T17-scheduled-job-leases.js';
+import * as domainPacing from './migrations/2026-12-05T18-domain-pacing.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -59,6 +60,7 @@ const postgresStart: Record<string, Migration> = {
  */
 const shared: Record<string, Migration> = {
   '2026-12-05T17-scheduled-job-leases': scheduledJobLeases,
+  '2026-12-05T18-domain-pacing': domainPacing,
 };
 
 /** The chain a database runs: its own start, then the shared migrations. */

@@ -31,6 +31,7 @@ export interface Database {
   proof_of_work_solutions: ProofOfWorkSolutionsTable;
   abuse_list_entries: AbuseListEntriesTable;
   scheduled_job_leases: ScheduledJobLeasesTable;
+  domain_pacing: DomainPacingTable;
 }
 
 export interface LettersTable {
@@ -354,6 +355,12 @@ export interface ScheduledJobLeasesTable {
   leased_until: string | null;
   next_run_at: string | null;
   last_finished_at: string | null;
+}
+
+/** The deployment-wide pace of one receiving domain (outbox/domain-pacing-repository.ts). */
+export interface DomainPacingTable {
+  domain: string;
+  next_start_ms: number;
 }
 
 export type LetterRow = Selectable<LettersTable>;

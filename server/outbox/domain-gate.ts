@@ -8,21 +8,37 @@ interface DomainState {
 }
 
 /**
- * Politeness per receiving domain, inside one worker process: at most `connectionsPerDomain` sends to
- * a domain at once, and starts spaced by 1 / `messagesPerSecond`. Real time, not the platform clock:
- * this paces real SMTP connections. (Several worker processes each keep their own pace.)
+ * The deployment's pace per domain, kept in the database (outbox/domain-pacing-repository.ts), so that
+ * several worker processes together keep one domain's rate.
+ */
+export interface SharedPace {
+  /** Reserves the domain's next start (ms since the epoch), no earlier than `nowMs`; the next is `spacingMs` later. */
+  reserveStart(domain: string, nowMs: number, spacingMs: number): Promise<number>;
+  /** Domains whose next start is reserved later than `afterMs`. */
+  reservedBeyond(afterMs: number): Promise<string[]>;
+}
+
+/**
+ * Politeness per receiving domain: at most `connectionsPerDomain` sends to a domain at once from this
+ * process, and starts spaced by 1 / `messagesPerSecond`. Real time, not the platform clock: this paces
+ * real SMTP connections. With a SharedPace the spacing holds across every worker process on the
+ * database; the connections, and the hand-over between sends, stay this process's own fast part.
  */
 export class DomainGate {
   private readonly domains = new Map<string, DomainState>();
   private readonly spacingMs: number;
+  /** Whole milliseconds, as the database keeps them; rounded up, so the shared rate is never above the policy. */
+  private readonly sharedSpacingMs: number;
 
   constructor(
     private readonly policy: PolitenessPolicy,
     private readonly now: () => number = Date.now,
     private readonly sleep: (ms: number) => Promise<void> = (ms) =>
       new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly shared?: SharedPace,
   ) {
     this.spacingMs = policy.messagesPerSecond > 0 ? 1000 / policy.messagesPerSecond : 0;
+    this.sharedSpacingMs = Math.ceil(this.spacingMs);
   }
 
   /** Domains that cannot take another message now; the claim leaves their mail in the queue. */
@@ -37,6 +53,19 @@ export class DomainGate {
       .map(([domain]) => domain);
   }
 
+  /**
+   * Domains the claim leaves in the queue: those saturated here, and those the deployment has reserved
+   * starts for further ahead than this domain's connections (its mail would only wait in this process).
+   */
+  async excluded(): Promise<string[]> {
+    const here = this.saturated();
+    if (!this.shared || this.spacingMs === 0) return here;
+    const ahead = await this.shared.reservedBeyond(
+      this.now() + this.policy.connectionsPerDomain * this.sharedSpacingMs,
+    );
+    return [...new Set([...here, ...ahead])];
+  }
+
   /** Runs `send` when the domain has a free connection and its next start time has come. */
   async run<T>(domain: string, send: () => Promise<T>): Promise<T> {
     const state = this.state(domain);
@@ -48,8 +77,7 @@ export class DomainGate {
       state.active += 1;
     }
     try {
-      const start = Math.max(this.now(), state.nextStart);
-      state.nextStart = start + this.spacingMs;
+      const start = await this.startFor(domain, state);
       const wait = start - this.now();
       if (wait > 0) await this.sleep(wait);
       return await send();
@@ -61,6 +89,19 @@ export class DomainGate {
         if (state.active === 0 && state.nextStart <= this.now()) this.domains.delete(domain);
       }
     }
+  }
+
+  /** When the next send to `domain` may start: by the deployment's pace when shared, else by this process's. */
+  private async startFor(domain: string, state: DomainState): Promise<number> {
+    if (this.shared && this.spacingMs > 0) {
+      // The shared reservation already counts this process's own starts: no local spacing on top.
+      const start = await this.shared.reserveStart(domain, this.now(), this.sharedSpacingMs);
+      state.nextStart = Math.max(state.nextStart, start + this.sharedSpacingMs);
+      return start;
+    }
+    const start = Math.max(this.now(), state.nextStart);
+    state.nextStart = start + this.spacingMs;
+    return start;
   }
 
   private state(domain: string): DomainState {

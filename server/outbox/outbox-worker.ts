@@ -1,6 +1,6 @@
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { DomainGate } from './domain-gate.js';
+import { DomainGate, type SharedPace } from './domain-gate.js';
 import {
   classifySendError,
   DEFAULT_POLITENESS,
@@ -64,6 +64,8 @@ export interface OutboxWorkerOptions {
   pollMs?: number;
   policy?: RetryPolicy;
   politeness?: PolitenessPolicy;
+  /** The deployment-wide pace per domain (domain_pacing), shared with every other worker on the database. */
+  pacing?: SharedPace;
   random?: () => number;
   /** Renders messages queued to be rendered by the worker (supporters' confirmations). */
   render?: OutboxRenderer;
@@ -119,7 +121,7 @@ export class OutboxWorker {
     this.pollMs = options.pollMs ?? 5_000;
     this.policy = options.policy ?? DEFAULT_RETRY_POLICY;
     this.random = options.random ?? Math.random;
-    this.gate = new DomainGate(options.politeness ?? DEFAULT_POLITENESS);
+    this.gate = new DomainGate(options.politeness ?? DEFAULT_POLITENESS, Date.now, undefined, options.pacing);
   }
 
   /** Starts the loop and the heartbeat in the background. */
@@ -285,7 +287,7 @@ export class OutboxWorker {
     }
     const claimed = await outbox.claimDue(workerId, now, this.leaseMs, limit, {
       perDomain: (this.options.politeness ?? DEFAULT_POLITENESS).connectionsPerDomain,
-      excludeDomains: this.gate.saturated(),
+      excludeDomains: await this.gate.excluded(),
     });
     for (const message of claimed) this.held.set(message.id, 'waiting');
     return claimed;

@@ -39,6 +39,7 @@ describe('database setup', () => {
         '2026-12-05T12-supporter-interface-language',
         '2026-12-05T14-signatures-by-letter',
         '2026-12-05T17-scheduled-job-leases',
+        '2026-12-05T18-domain-pacing',
       ]);
       const tables = sqlite
         .prepare(
@@ -52,6 +53,7 @@ describe('database setup', () => {
         'deliveries',
         'delivery_rounds',
         'delivery_settings',
+        'domain_pacing',
         'letter_collaborators',
         'letter_country_counts',
         'letter_recipients',

@@ -236,4 +236,32 @@ describe('DomainGate', () => {
     await gate.run('example.org', async () => 'ok');
     expect(time.sleeps).toEqual([]);
   });
+
+  it('with a shared pace, starts when the deployment reserved and leaves out domains reserved far ahead', async () => {
+    const time = new FakeTime();
+    // Another worker has reserved the domain's starts until 3 s from now; this one's comes after them.
+    let next = time.current + 3_000;
+    const reserved: { domain: string; spacing: number }[] = [];
+    const shared = {
+      reserveStart: async (domain: string, nowMs: number, spacingMs: number) => {
+        reserved.push({ domain, spacing: spacingMs });
+        const start = Math.max(nowMs, next);
+        next = start + spacingMs;
+        return start;
+      },
+      reservedBeyond: async (afterMs: number) => (next > afterMs ? ['busy.example'] : []),
+    };
+    const gate = new DomainGate(
+      { connectionsPerDomain: 2, messagesPerSecond: 3 },
+      time.now,
+      time.sleep,
+      shared,
+    );
+    // Two connections at a third of a second (rounded up to 334 ms): 668 ms of reservations is its horizon.
+    expect(await gate.excluded()).toEqual(['busy.example']);
+    await gate.run('busy.example', async () => 'ok');
+    expect(time.sleeps).toEqual([3_000]);
+    expect(reserved).toEqual([{ domain: 'busy.example', spacing: 334 }]);
+    expect(await gate.excluded()).toEqual([]);
+  });
 });

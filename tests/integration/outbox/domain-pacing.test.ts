@@ -1,0 +1,102 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../../server/lib/clock.js';
+import { createLogger } from '../../../server/lib/logger.js';
+import { DomainPacingRepository } from '../../../server/outbox/domain-pacing-repository.js';
+import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
+import { OutboxWorker, type MailSender } from '../../../server/outbox/outbox-worker.js';
+import { LEASE_MS } from '../../support/mail-worker.js';
+import {
+  createTempDatabase,
+  outboxMessage,
+  testMessageId,
+  type TempDatabase,
+} from '../../support/temp-database.js';
+
+const RATE = 10;
+
+describe('the pace per receiving domain, across mail workers', () => {
+  let t: TempDatabase;
+  const workers: OutboxWorker[] = [];
+
+  beforeEach(async () => {
+    t = await createTempDatabase();
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    await t.close();
+  });
+
+  it('keeps the rate of three workers together within the policy, each on its own connection', async () => {
+    const outbox = new OutboxRepository(t.db);
+    const total = 25;
+    for (let i = 0; i < total; i++)
+      await outbox.enqueue(
+        outboxMessage({ toAddress: `supporter-${i}@paced.example.org` }),
+        testMessageId(),
+        systemClock.now(),
+      );
+
+    const starts: { at: number; worker: string }[] = [];
+    let finished = 0;
+    let allSent!: () => void;
+    const done = new Promise<void>((resolve) => (allSent = resolve));
+    for (const name of ['worker-a', 'worker-b', 'worker-c']) {
+      // Another process: its own connection, repositories and gate.
+      const { db } = t.connect();
+      const sender: MailSender = {
+        send: async () => {
+          starts.push({ at: Date.now(), worker: name });
+          return { reply: '250 accepted' };
+        },
+      };
+      workers.push(
+        new OutboxWorker({
+          outbox: new OutboxRepository(db),
+          pacing: new DomainPacingRepository(db),
+          sender,
+          clock: systemClock,
+          logger: createLogger('silent'),
+          workerId: name,
+          leaseMs: LEASE_MS,
+          pollMs: 20,
+          politeness: { connectionsPerDomain: 2, messagesPerSecond: RATE },
+          onFinished: () => {
+            finished += 1;
+            if (finished === total) allSent();
+          },
+        }),
+      );
+    }
+    for (const worker of workers) worker.start();
+    await done;
+
+    expect(starts).toHaveLength(total);
+    // More than one worker sent: the pace held across processes, not inside one.
+    expect(new Set(starts.map((s) => s.worker)).size).toBeGreaterThan(1);
+    // Within any second, at most the policy's rate and two more: one for the second's edge, one for a send
+    // whose timer fired late (a busy event loop) into the next one's second. Three workers each
+    // keeping their own pace would start all 25 within a second.
+    const times = starts.map((s) => s.at).sort((a, b) => a - b);
+    const mostInOneSecond = Math.max(
+      ...times.map((from) => times.filter((at) => at >= from && at < from + 1000).length),
+    );
+    expect(mostInOneSecond).toBeLessThanOrEqual(RATE + 2);
+  });
+
+  it('gives two reservations for one domain at the same moment two different starts, one spacing apart', async () => {
+    const first = new DomainPacingRepository(t.connect().db);
+    const second = new DomainPacingRepository(t.connect().db);
+    const now = Date.parse('2026-11-23T10:00:00.000Z');
+    const starts = await Promise.all([
+      first.reserveStart('paced.example.org', now, 500),
+      second.reserveStart('paced.example.org', now, 500),
+      first.reserveStart('paced.example.org', now, 500),
+    ]);
+    expect([...starts].sort((a, b) => a - b)).toEqual([now, now + 500, now + 1000]);
+    // Another domain keeps its own pace; a reservation after a quiet spell starts at once.
+    expect(await second.reserveStart('other.example.org', now, 500)).toBe(now);
+    expect(await first.reserveStart('paced.example.org', now + 10_000, 500)).toBe(now + 10_000);
+    expect(await first.reservedBeyond(now + 10_000)).toEqual(['paced.example.org']);
+    expect(await first.forgetQuietSince(now + 1_000)).toBe(1);
+  });
+});
