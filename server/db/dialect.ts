@@ -106,3 +106,11 @@ export function claimClauses(
     };
   return { indexHint: sql`indexed by ${sql.id(index)}`, take: (ids) => ids };
 }
+
+/**
+ * Whether a query holds the event loop while the database runs it: better-sqlite3 runs every statement
+ * synchronously in this thread; pg sends it and waits for the answer without holding anything.
+ */
+export function queriesHoldEventLoop(db: AnyExecutor): boolean {
+  return dialectOf(db) === 'sqlite';
+}

@@ -1,14 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import type { Db, Tx } from './database.js';
+import { queriesHoldEventLoop } from './dialect.js';
 
 /** The most units of work one shared transaction holds. */
 export const GROUP_COMMIT_MAX = 64;
 
 /**
- * How long one shared transaction goes on taking more waiting units, in milliseconds. A group runs in one
- * turn of the event loop, and every request that arrives meanwhile (the 503s of load shedding too) waits
- * for the turn to end: 64 signings took ~30 ms of a turn, so under a surge a refusal waited behind them.
- * Past this budget the rest wait for the next group, after the loop has read what arrived (issue 12).
+ * How long one shared transaction goes on taking more waiting units, in milliseconds. On SQLite a group
+ * runs in one turn of the event loop, and every request that arrives meanwhile (the 503s of load shedding
+ * too) waits for the turn to end: 64 signings took ~30 ms of a turn, so under a surge a refusal waited
+ * behind them. Past this budget the rest wait for the next group, after the loop has read what arrived
+ * (issue 12). On PostgreSQL the group waits on the network and holds no turn, so only the size bounds it
+ * (each statement there is a round trip: a time budget would cut groups to a few units).
  */
 export const GROUP_COMMIT_MAX_MS = 8;
 
@@ -30,7 +33,7 @@ interface Job {
  * for the next group, so no turn of the event loop runs long enough to keep refusals waiting.
  *
  * The work given must only touch the database (no network, no timers): the shared transaction holds
- * SQLite's one connection while it runs.
+ * SQLite's one connection, or one of PostgreSQL's pooled connections and the rows it wrote, while it runs.
  */
 export class GroupCommit {
   private waiting: Job[] = [];
@@ -40,7 +43,7 @@ export class GroupCommit {
   constructor(
     private readonly db: Db,
     private readonly max = GROUP_COMMIT_MAX,
-    private readonly maxMs = GROUP_COMMIT_MAX_MS,
+    private readonly maxMs = queriesHoldEventLoop(db) ? GROUP_COMMIT_MAX_MS : Infinity,
     /** Milliseconds from any fixed origin; tests pass their own. */
     private readonly now: () => number = () => performance.now(),
   ) {}
