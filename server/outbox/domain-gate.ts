@@ -12,8 +12,15 @@ interface DomainState {
  * several worker processes together keep one domain's rate.
  */
 export interface SharedPace {
-  /** Reserves the domain's next start (ms since the epoch), no earlier than `nowMs`; the next is `spacingMs` later. */
-  reserveStart(domain: string, nowMs: number, spacingMs: number): Promise<number>;
+  /**
+   * Reserves `count` consecutive starts, `spacingMs` apart, for each domain, the first no earlier than
+   * `nowMs`; resolves with each domain's first start (ms since the epoch).
+   */
+  reserveStarts(
+    counts: ReadonlyMap<string, number>,
+    nowMs: number,
+    spacingMs: number,
+  ): Promise<Map<string, number>>;
   /** Domains whose next start is reserved later than `afterMs`. */
   reservedBeyond(afterMs: number): Promise<string[]>;
 }
@@ -29,6 +36,12 @@ export class DomainGate {
   private readonly spacingMs: number;
   /** Whole milliseconds, as the database keeps them; rounded up, so the shared rate is never above the policy. */
   private readonly sharedSpacingMs: number;
+  /** Sends waiting for their shared start, reserved together in one statement (see reserve). */
+  private reservations: {
+    domain: string;
+    resolve: (start: number) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
 
   constructor(
     private readonly policy: PolitenessPolicy,
@@ -95,13 +108,42 @@ export class DomainGate {
   private async startFor(domain: string, state: DomainState): Promise<number> {
     if (this.shared && this.spacingMs > 0) {
       // The shared reservation already counts this process's own starts: no local spacing on top.
-      const start = await this.shared.reserveStart(domain, this.now(), this.sharedSpacingMs);
+      const start = await this.reserve(domain);
       state.nextStart = Math.max(state.nextStart, start + this.sharedSpacingMs);
       return start;
     }
     const start = Math.max(this.now(), state.nextStart);
     state.nextStart = start + this.spacingMs;
     return start;
+  }
+
+  /**
+   * The shared start of one send. The sends that ask within one turn of the event loop (a claim's batch
+   * starting) are reserved in one statement: one write per batch rather than one per message.
+   */
+  private reserve(domain: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.reservations.push({ domain, resolve, reject });
+      if (this.reservations.length === 1) setImmediate(() => void this.reserveWaiting());
+    });
+  }
+
+  private async reserveWaiting(): Promise<void> {
+    const batch = this.reservations;
+    this.reservations = [];
+    const counts = new Map<string, number>();
+    for (const { domain } of batch) counts.set(domain, (counts.get(domain) ?? 0) + 1);
+    try {
+      const firsts = await this.shared!.reserveStarts(counts, this.now(), this.sharedSpacingMs);
+      const handedOut = new Map<string, number>();
+      for (const { domain, resolve } of batch) {
+        const place = handedOut.get(domain) ?? 0;
+        handedOut.set(domain, place + 1);
+        resolve(firsts.get(domain)! + place * this.sharedSpacingMs);
+      }
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+    }
   }
 
   private state(domain: string): DomainState {

@@ -83,19 +83,28 @@ describe('the pace per receiving domain, across mail workers', () => {
     expect(mostInOneSecond).toBeLessThanOrEqual(RATE + 2);
   });
 
-  it('gives two reservations for one domain at the same moment two different starts, one spacing apart', async () => {
+  it('gives reservations for one domain at the same moment different starts, one spacing apart', async () => {
     const first = new DomainPacingRepository(t.connect().db);
     const second = new DomainPacingRepository(t.connect().db);
     const now = Date.parse('2026-11-23T10:00:00.000Z');
-    const starts = await Promise.all([
-      first.reserveStart('paced.example.org', now, 500),
-      second.reserveStart('paced.example.org', now, 500),
-      first.reserveStart('paced.example.org', now, 500),
+    const reserve = (repository: DomainPacingRepository, counts: Record<string, number>, at = now) =>
+      repository.reserveStarts(new Map(Object.entries(counts)), at, 500);
+    const [a, b] = await Promise.all([
+      reserve(first, { 'paced.example.org': 2, 'other.example.org': 1 }),
+      reserve(second, { 'paced.example.org': 1 }),
     ]);
-    expect([...starts].sort((a, b) => a - b)).toEqual([now, now + 500, now + 1000]);
+    // Three starts for paced.example.org, whichever statement went first: now, +500, +1000.
+    const paced = [
+      a.get('paced.example.org')!,
+      a.get('paced.example.org')! + 500,
+      b.get('paced.example.org')!,
+    ];
+    expect(paced.sort((x, y) => x - y)).toEqual([now, now + 500, now + 1000]);
     // Another domain keeps its own pace; a reservation after a quiet spell starts at once.
-    expect(await second.reserveStart('other.example.org', now, 500)).toBe(now);
-    expect(await first.reserveStart('paced.example.org', now + 10_000, 500)).toBe(now + 10_000);
+    expect(a.get('other.example.org')).toBe(now);
+    expect((await reserve(first, { 'paced.example.org': 1 }, now + 10_000)).get('paced.example.org')).toBe(
+      now + 10_000,
+    );
     expect(await first.reservedBeyond(now + 10_000)).toEqual(['paced.example.org']);
     expect(await first.forgetQuietSince(now + 1_000)).toBe(1);
   });

@@ -239,17 +239,21 @@ describe('DomainGate', () => {
 
   it('with a shared pace, starts when the deployment reserved and leaves out domains reserved far ahead', async () => {
     const time = new FakeTime();
-    // Another worker has reserved the domain's starts until 3 s from now; this one's comes after them.
-    let next = time.current + 3_000;
-    const reserved: { domain: string; spacing: number }[] = [];
+    // Another worker has reserved busy.example's starts until 3 s from now; this one's come after them.
+    const next = new Map([['busy.example', time.current + 3_000]]);
+    const calls: { counts: Record<string, number>; spacing: number }[] = [];
     const shared = {
-      reserveStart: async (domain: string, nowMs: number, spacingMs: number) => {
-        reserved.push({ domain, spacing: spacingMs });
-        const start = Math.max(nowMs, next);
-        next = start + spacingMs;
-        return start;
+      reserveStarts: async (counts: ReadonlyMap<string, number>, nowMs: number, spacingMs: number) => {
+        calls.push({ counts: Object.fromEntries(counts), spacing: spacingMs });
+        const firsts = new Map<string, number>();
+        for (const [domain, count] of counts) {
+          const first = Math.max(nowMs, next.get(domain) ?? 0);
+          next.set(domain, first + count * spacingMs);
+          firsts.set(domain, first);
+        }
+        return firsts;
       },
-      reservedBeyond: async (afterMs: number) => (next > afterMs ? ['busy.example'] : []),
+      reservedBeyond: async (afterMs: number) => [...next].filter(([, at]) => at > afterMs).map(([d]) => d),
     };
     const gate = new DomainGate(
       { connectionsPerDomain: 2, messagesPerSecond: 3 },
@@ -259,9 +263,22 @@ describe('DomainGate', () => {
     );
     // Two connections at a third of a second (rounded up to 334 ms): 668 ms of reservations is its horizon.
     expect(await gate.excluded()).toEqual(['busy.example']);
-    await gate.run('busy.example', async () => 'ok');
-    expect(time.sleeps).toEqual([3_000]);
-    expect(reserved).toEqual([{ domain: 'busy.example', spacing: 334 }]);
-    expect(await gate.excluded()).toEqual([]);
+    const started: [string, number][] = [];
+    const send = (name: string) => async () => {
+      started.push([name, time.now()]);
+      return name;
+    };
+    const t0 = time.current;
+    // Three sends in one turn of the event loop: one reservation for all, two starts for busy.example.
+    await Promise.all([
+      gate.run('busy.example', send('busy-1')),
+      gate.run('busy.example', send('busy-2')),
+      gate.run('quiet.example', send('quiet-1')),
+    ]);
+    expect(calls).toEqual([{ counts: { 'busy.example': 2, 'quiet.example': 1 }, spacing: 334 }]);
+    // The fake clock moves as each wait passes: busy-1 waits until +3 s, busy-2 until +3 334 ms, quiet-1 not at all.
+    expect(time.sleeps).toEqual([3_000, 334]);
+    expect(time.current - t0).toBe(3_334);
+    expect(started.map(([name]) => name).sort()).toEqual(['busy-1', 'busy-2', 'quiet-1']);
   });
 });
