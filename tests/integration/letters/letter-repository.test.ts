@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isUniqueViolation } from '../../../server/db/dialect.js';
 import { isComplete } from '../../../server/letters/letter.js';
 import { LetterRepository } from '../../../server/letters/letter-repository.js';
 import { RecipientRepository } from '../../../server/recipients/recipient-repository.js';
@@ -121,7 +122,12 @@ describe('LetterRepository', () => {
 
   it('refuses a second letter with the same slug', async () => {
     await createLetter(t.db, NOW, { slug: 'same' });
-    await expect(createLetter(t.db, NOW, { slug: 'same' })).rejects.toThrow(/UNIQUE/);
+    // Refused by the unique index, in the words of either database (SQLite's UNIQUE, PostgreSQL's 23505).
+    const refusal: unknown = await createLetter(t.db, NOW, { slug: 'same' }).then(
+      () => 'stored',
+      (error: unknown) => error,
+    );
+    expect(isUniqueViolation(refusal)).toBe(true);
     expect(await letters.count()).toBe(1);
   });
 
