@@ -42,6 +42,15 @@ const schema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_PATH: z.string().min(1).optional(),
+    DATABASE_URL: z
+      .string()
+      .regex(
+        /^postgres(ql)?:\/\/\S+$/,
+        'DATABASE_URL must be a PostgreSQL URL, postgres://user:password@host:5432/name (or postgresql://); ' +
+          'leave it unset for SQLite at DATABASE_PATH',
+      )
+      .optional(),
+    DATABASE_POOL_SIZE: wholeNumber('DATABASE_POOL_SIZE', 1, 100).default(10),
     PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
     SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
     MAIL_FROM: z.string().min(3).default('Undersigned <letters@undersigned.example.org>'),
@@ -121,12 +130,22 @@ const schema = z
     });
   });
 
+/**
+ * Where the platform's data lives: an SQLite file (the default), or a PostgreSQL database (DATABASE_URL)
+ * reached through a pool of `poolSize` connections.
+ */
+export type DatabaseLocation =
+  | { readonly dialect: 'sqlite'; readonly path: string }
+  | { readonly dialect: 'postgres'; readonly url: string; readonly poolSize: number };
+
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
+  /** The SQLite file; unused when `database` is PostgreSQL. */
   readonly databasePath: string;
+  readonly database: DatabaseLocation;
   readonly mailboxDir: string;
   /** Base of every link in e-mails, without a trailing slash. */
   readonly publicUrl: string;
@@ -201,12 +220,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const v = parsed.data;
   const dataDir = path.resolve(v.DATA_DIR);
+  const databasePath = path.resolve(v.DATABASE_PATH ?? path.join(dataDir, 'undersigned.sqlite'));
   return Object.freeze({
     env: v.NODE_ENV,
     port: v.PORT,
     host: v.HOST,
     dataDir,
-    databasePath: path.resolve(v.DATABASE_PATH ?? path.join(dataDir, 'undersigned.sqlite')),
+    databasePath,
+    database: Object.freeze(
+      v.DATABASE_URL === undefined
+        ? { dialect: 'sqlite' as const, path: databasePath }
+        : { dialect: 'postgres' as const, url: v.DATABASE_URL, poolSize: v.DATABASE_POOL_SIZE },
+    ),
     mailboxDir: path.join(dataDir, 'mailbox'),
     publicUrl: (v.PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/+$/, ''),
     smtpUrl: v.SMTP_URL,

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type { Config } from './config.js';
-import { databaseWriteMark, flushWriteAheadLog, openDatabase, type Db } from './db/database.js';
+import { flushWriteAheadLog, openDatabase, type DatabaseHandle, type Db } from './db/database.js';
 import { WalCheckpointer } from './db/checkpointer.js';
 import { GroupCommit } from './db/group-commit.js';
 import { JobLeaseRepository } from './db/job-lease-repository.js';
@@ -118,6 +118,8 @@ export function resolveSecret(config: Config): string {
 
 export interface Platform {
   db: Db;
+  /** The open database under `db`: its dialect, write mark, and SQLite's connection there. */
+  database: DatabaseHandle;
   clock: Clock;
   i18n: i18n;
   repositories: {
@@ -138,7 +140,7 @@ export interface Platform {
   supporterNews: SupporterNewsService;
   /** The worker thread that renders delivery letters (started on the first one). */
   compileWorker: LetterCompileWorker;
-  /** The thread that checkpoints the write-ahead log (none for `:memory:`). */
+  /** The thread that checkpoints SQLite's write-ahead log (none for `:memory:` or PostgreSQL). */
   checkpointer: WalCheckpointer | undefined;
   exports: ExportService;
   privacy: PrivacyService;
@@ -171,14 +173,22 @@ export interface WiringOptions {
 export async function wire(config: Config, logger: Logger, options: WiringOptions = {}): Promise<Platform> {
   const clock = options.clock ?? systemClock;
   const secret = resolveSecret(config);
-  const { db, sqlite } = openDatabase(config.databasePath);
-  await migrateToLatest(db);
+  const database = openDatabase(config.database);
+  const { db } = database;
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    // A refused start (a database that cannot be reached or migrated) leaves no pool or timer behind.
+    await database.close();
+    throw error;
+  }
   // Every process wired here (web, `npm run worker`, export) checkpoints from a thread: one rule for all,
-  // and a short-lived command's thread does no harm. `:memory:` has no log another connection could share.
+  // and a short-lived command's thread does no harm. `:memory:` has no log another connection could share,
+  // and PostgreSQL checkpoints by itself.
   const checkpointer =
-    config.databasePath === ':memory:'
+    database.sqlite === undefined || config.databasePath === ':memory:'
       ? undefined
-      : new WalCheckpointer(logger.child({ component: 'checkpointer' }), sqlite, config.databasePath);
+      : new WalCheckpointer(logger.child({ component: 'checkpointer' }), database.sqlite, config.databasePath);
 
   const i18n = createI18n(options.onMissingKey ? { onMissingKey: options.onMissingKey } : {});
   const letters = new LetterRepository(db);
@@ -285,7 +295,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     lists: abuseLists,
     disposable: new DisposableDomains(),
     secret,
-    writeMark: databaseWriteMark(sqlite),
+    writeMark: database.writeMark,
   });
   const signatureService = new SignatureService({
     db,
@@ -386,7 +396,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   // Deliveries render letters with every signatory: in a worker thread, off the web process's event loop.
   const compileWorker = new LetterCompileWorker(
     logger.child({ component: 'compile-worker' }),
-    config.databasePath,
+    config.database,
     // The thread renders delivery PDFs with its own Chromium (none with noPdf); exports use `pdf` here.
     pdf instanceof ChromiumPdfRenderer && pdf.available ? pdf.executablePath : undefined,
   );
@@ -435,8 +445,11 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   });
   const exportService = new ExportService({
     openReader: () => {
-      const reader = openDatabase(config.databasePath);
-      return { db: reader.db, close: () => reader.db.destroy() };
+      // Its own connection: an export reads for seconds while the pool goes on serving requests.
+      const reader = openDatabase(
+        config.database.dialect === 'postgres' ? { ...config.database, poolSize: 1 } : config.database,
+      );
+      return { db: reader.db, close: () => reader.close() };
     },
     letters,
     audit,
@@ -531,7 +544,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     // The public pages read signatories and deliveries through ports of letters/, so letters import neither.
     letters: new LetterService({
       letters,
-      writeMark: databaseWriteMark(sqlite),
+      writeMark: database.writeMark,
       signatories: publicSignatories(signatures),
       sent: deliveryRepository,
       clock,
@@ -575,6 +588,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
 
   return {
     db,
+    database,
     clock,
     i18n,
     repositories: { letters, signatures, outbox, recipients, users },
@@ -603,7 +617,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       await capture?.close();
       await pdf.close();
       await checkpointer?.close();
-      await db.destroy();
+      await database.close();
     },
   };
 }

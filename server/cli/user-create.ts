@@ -31,7 +31,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = configOrExit();
-  const { db } = openDatabase(config.databasePath);
+  const database = openDatabase(config.database);
+  const { db } = database;
   try {
     await migrateToLatest(db);
     const accounts = new AccountService({
@@ -59,7 +60,7 @@ async function main(): Promise<number> {
     }
     throw error;
   } finally {
-    await db.destroy();
+    await database.close();
   }
 }
 

@@ -2,7 +2,22 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
-import { Kysely, sql, SqliteDialect, type Transaction } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  sql,
+  SqliteDialect,
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  type Transaction,
+  type TransactionSettings,
+} from 'kysely';
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import type { DatabaseLocation } from '../config.js';
+import { dialectOf, type DialectName } from './dialect.js';
 import { withStatementCache } from './statement-cache.js';
 import type { Database } from './tables.js';
 
@@ -27,6 +42,42 @@ export function databaseWriteMark(sqlite: SQLite.Database): () => string {
 }
 
 /**
+ * An open database, SQLite or PostgreSQL: the Kysely instance every repository takes, and what the
+ * platform around it needs from the connection layer itself.
+ */
+export interface DatabaseHandle {
+  readonly db: Db;
+  readonly dialect: DialectName;
+  /** The connection under `db`, on SQLite only (the checkpointer and SQLite's own tests use it). */
+  readonly sqlite?: SQLite.Database;
+  /**
+   * Changes whenever the database may have changed; synchronous, as caches ask it on every hit. It moves
+   * after every commit this handle makes, and (within about a second on PostgreSQL) after other processes'.
+   */
+  writeMark(): string;
+  /** Stops the background work (PostgreSQL's poll) and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** An open SQLite database, with its connection. */
+export interface SqliteHandle extends DatabaseHandle {
+  readonly dialect: 'sqlite';
+  readonly sqlite: SQLite.Database;
+}
+
+/**
+ * Opens the database at `location`: an SQLite file (a path, or `{ dialect: 'sqlite' }`) or a PostgreSQL
+ * database through a pool.
+ */
+export function openDatabase(location: string | { dialect: 'sqlite'; path: string }): SqliteHandle;
+export function openDatabase(location: DatabaseLocation): DatabaseHandle;
+export function openDatabase(location: string | DatabaseLocation): DatabaseHandle {
+  if (typeof location === 'string') return openSqlite(location);
+  if (location.dialect === 'sqlite') return openSqlite(location.path);
+  return openPostgres(location.url, location.poolSize);
+}
+
+/**
  * Opens the SQLite file with the pragmas the platform relies on:
  * - WAL: readers never block the writer, so pages stay fast while signatures are written;
  * - synchronous=NORMAL: in WAL mode a power cut can lose the last transactions but never corrupts the
@@ -36,7 +87,7 @@ export function databaseWriteMark(sqlite: SQLite.Database): () => string {
  * - secure_delete: erased and anonymised data is overwritten with zeros, not left in free pages of
  *   the file (or its backups) where anyone with a copy could read it.
  */
-export function openDatabase(filename: string): { db: Db; sqlite: SQLite.Database } {
+function openSqlite(filename: string): SqliteHandle {
   if (filename !== ':memory:') makePrivate(filename);
   const sqlite = new SQLite(filename);
   sqlite.pragma('journal_mode = WAL');
@@ -50,7 +101,7 @@ export function openDatabase(filename: string): { db: Db; sqlite: SQLite.Databas
     value === null ? null : String(value).toLowerCase(),
   );
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, sqlite };
+  return { db, dialect: 'sqlite', sqlite, writeMark: databaseWriteMark(sqlite), close: () => db.destroy() };
 }
 
 /**
@@ -78,6 +129,9 @@ function makePrivate(filename: string): void {
  * waits for the next checkpoint.
  */
 export async function flushWriteAheadLog(db: Db): Promise<void> {
+  // PostgreSQL's log is its own: it recycles the segments at its checkpoints, which only a superuser (or
+  // pg_checkpoint) may force, and the old row versions wait for VACUUM, so there is nothing to do here.
+  if (dialectOf(db) === 'postgres') return;
   // A checkpoint running on another connection (the checkpointer thread's passes) makes this one answer
   // busy at once, without waiting and without copying anything: the passes are short, so try again.
   for (let attempt = 1; attempt <= FLUSH_ATTEMPTS; attempt++) {
@@ -89,3 +143,165 @@ export async function flushWriteAheadLog(db: Db): Promise<void> {
 /** Few: a long read makes each attempt wait the whole busy_timeout first. */
 const FLUSH_ATTEMPTS = 3;
 const FLUSH_RETRY_MS = 20;
+
+/** How often a PostgreSQL handle asks the server whether another process committed. */
+export const POSTGRES_WRITE_POLL_MS = 500;
+
+/** int8 (count(*), bigint ids) and numeric (sum()) as JS numbers: every figure we keep fits in 2^53. */
+const PG_INT8 = 20;
+const PG_NUMERIC = 1700;
+const pgTypes: pg.CustomTypesConfig = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === PG_INT8 || oid === PG_NUMERIC
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as any,
+};
+
+/**
+ * Opens a pool of `poolSize` connections to the PostgreSQL database at `url`. The write mark has two
+ * parts. This process's own commits move a counter (CountingDriver), after the commit, so a page cached
+ * after a write is never older than it. Other processes' commits are seen by polling the server's
+ * current snapshot (`pg_current_snapshot()`: the next transaction id and those still running), which
+ * changes when any writing transaction starts or ends and not for reads, every POSTGRES_WRITE_POLL_MS.
+ * The snapshot is the whole cluster's, so another database's writes move it too: a cache is then
+ * emptied for nothing, never kept too long. A per-database change counter would need a trigger on
+ * every table; WAL positions (pg_current_wal_insert_lsn) also move for vacuums and checkpoints.
+ */
+function openPostgres(url: string, poolSize: number): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    application_name: 'undersigned',
+    types: pgTypes,
+  });
+  // An idle connection the server drops (a restart, a proxy) must not take the process down.
+  pool.on('error', () => {});
+  let ownWrites = 0;
+  let remote = '';
+  const postgres = new PostgresDialect({ pool, cursor: Cursor });
+  const db = new Kysely<Database>({
+    dialect: {
+      createAdapter: () => postgres.createAdapter(),
+      createIntrospector: (kysely) => postgres.createIntrospector(kysely),
+      createQueryCompiler: () => postgres.createQueryCompiler(),
+      createDriver: () => new CountingDriver(postgres.createDriver(), () => (ownWrites += 1)),
+    },
+  });
+  let polling: Promise<void> | undefined;
+  const poll = () => {
+    polling ??= sql<{ mark: string }>`select pg_current_snapshot()::text as mark`
+      .execute(db)
+      .then(
+        ({ rows }) => {
+          remote = rows[0]!.mark;
+        },
+        // Unreachable for a moment: the mark moves, so nothing is kept on a state we cannot see.
+        () => {
+          remote = `unknown-${ownWrites}-${Date.now()}`;
+        },
+      )
+      .finally(() => {
+        polling = undefined;
+      });
+  };
+  poll();
+  const timer = setInterval(poll, POSTGRES_WRITE_POLL_MS);
+  timer.unref();
+  return {
+    db,
+    dialect: 'postgres',
+    writeMark: () => `${ownWrites}:${remote}`,
+    async close() {
+      clearInterval(timer);
+      await polling;
+      await db.destroy();
+    },
+  };
+}
+
+/** Statements that change nothing: anything else run outside a transaction counts as a write. */
+const READS = /^\s*(select|show|begin|start|savepoint|release|rollback|set|explain|values)\b/i;
+
+/**
+ * Kysely's driver, telling `onWrite` after every commit and every statement outside a transaction that
+ * may have written (autocommit), once the server has answered.
+ */
+class CountingDriver implements Driver {
+  private readonly inner = new WeakMap<DatabaseConnection, DatabaseConnection>();
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly onWrite: () => void,
+  ) {}
+
+  init(): Promise<void> {
+    return this.driver.init();
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await this.driver.acquireConnection();
+    const onWrite = this.onWrite;
+    const counting: DatabaseConnection = {
+      async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+        const result = await connection.executeQuery<R>(query);
+        if (result.numAffectedRows !== undefined || !READS.test(query.sql)) onWrite();
+        return result;
+      },
+      streamQuery: <R>(query: CompiledQuery, chunkSize?: number) =>
+        connection.streamQuery<R>(query, chunkSize),
+    };
+    this.inner.set(counting, connection);
+    return counting;
+  }
+
+  private unwrap(connection: DatabaseConnection): DatabaseConnection {
+    return this.inner.get(connection) ?? connection;
+  }
+
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    return this.driver.beginTransaction(this.unwrap(connection), settings);
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await this.driver.commitTransaction(this.unwrap(connection));
+    this.onWrite();
+  }
+
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.driver.rollbackTransaction(this.unwrap(connection));
+  }
+
+  savepoint(
+    connection: DatabaseConnection,
+    name: string,
+    compile: Parameters<NonNullable<Driver['savepoint']>>[2],
+  ): Promise<void> {
+    return this.driver.savepoint!(this.unwrap(connection), name, compile);
+  }
+
+  rollbackToSavepoint(
+    connection: DatabaseConnection,
+    name: string,
+    compile: Parameters<NonNullable<Driver['rollbackToSavepoint']>>[2],
+  ): Promise<void> {
+    return this.driver.rollbackToSavepoint!(this.unwrap(connection), name, compile);
+  }
+
+  releaseSavepoint(
+    connection: DatabaseConnection,
+    name: string,
+    compile: Parameters<NonNullable<Driver['releaseSavepoint']>>[2],
+  ): Promise<void> {
+    return this.driver.releaseSavepoint!(this.unwrap(connection), name, compile);
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    await this.driver.releaseConnection(this.unwrap(connection));
+    this.inner.delete(connection);
+  }
+
+  destroy(): Promise<void> {
+    return this.driver.destroy();
+  }
+}

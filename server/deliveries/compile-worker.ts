@@ -1,5 +1,5 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { openDatabase, type Db } from '../db/database.js';
+import { openDatabase, type DatabaseHandle, type Db } from '../db/database.js';
 import { encodedMessageBytes, MAX_MESSAGE_BYTES } from '../letters/letter-size.js';
 import { countryName } from '../lib/countries.js';
 import { createI18n } from '../lib/i18n.js';
@@ -33,13 +33,13 @@ import { readRoundAnnex } from './round-annex.js';
  */
 if (!parentPort) throw new Error('compile-worker.ts runs as a worker thread (see letter-compile-worker.ts)');
 const port = parentPort;
-const { databasePath, chromiumPath } = workerData as CompileWorkerData;
+const { database: location, chromiumPath } = workerData as CompileWorkerData;
 // The web process logs what the thread reports (pdfError): the renderer's own logging stays silent here.
 const pdf = chromiumPath ? new ChromiumPdfRenderer(chromiumPath, createLogger('silent')) : undefined;
 const i18n = createI18n();
 const compiler = new LetterCompiler(new EmailTemplates(i18n), i18n, countryName);
-let opened: Db | undefined;
-const database = (): Db => (opened ??= openDatabase(databasePath).db);
+let opened: DatabaseHandle | undefined;
+const database = (): Db => (opened ??= openDatabase(location)).db;
 
 /** The letter with its signatories, read now through the thread's own connection. */
 async function withSignatories({ signatories, ...input }: RoundLetterInput): Promise<CompileInput> {
@@ -124,6 +124,9 @@ async function answer(request: CompileRequest | QueueRequest | CloseRequest): Pr
   try {
     if ('close' in request) {
       await pdf?.close();
+      // PostgreSQL's connections end with a goodbye here rather than a dropped socket.
+      await opened?.close();
+      opened = undefined;
       return { id: request.id, ok: true, closed: true, threadId };
     }
     if ('queue' in request) return { id: request.id, ok: true, queued: await queue(request), threadId };

@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import type { DatabaseLocation } from '../config.js';
 import type { Logger } from '../lib/logger.js';
 import { startWorkerFile } from '../lib/worker-file.js';
 import { LetterTooLong, type CompiledLetter, type CompileInput } from './letter-compiler.js';
@@ -94,7 +95,7 @@ function startWorker(workerData: CompileWorkerData): Worker {
  * and the Chromium it renders PDFs with (none: letters are queued without a PDF).
  */
 export interface CompileWorkerData {
-  databasePath: string;
+  database: DatabaseLocation;
   chromiumPath?: string;
 }
 
@@ -111,15 +112,16 @@ export class LetterCompileWorker implements LetterCompiling {
   lastThreadId: number | undefined;
 
   /**
-   * `databasePath`: the platform's SQLite file, which the thread opens too (WAL lets both write in turn).
+   * `database`: the platform's database, which the thread opens too: SQLite's file (WAL lets both write
+   * in turn), or PostgreSQL through a pool of its own of at most two connections.
    * `chromiumPath`: the Chromium the thread renders delivery PDFs with; without it no PDF is rendered.
    */
   constructor(
     private readonly logger: Logger,
-    private readonly databasePath: string,
+    private readonly database: DatabaseLocation,
     private readonly chromiumPath?: string,
   ) {
-    if (databasePath === ':memory:')
+    if (database.dialect === 'sqlite' && database.path === ':memory:')
       throw new Error('the compile worker needs a database file, not :memory:');
   }
 
@@ -147,7 +149,11 @@ export class LetterCompileWorker implements LetterCompiling {
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = startWorker({
-      databasePath: this.databasePath,
+      // The thread reads an annex and writes one letter at a time: two connections are plenty.
+      database:
+        this.database.dialect === 'postgres'
+          ? { ...this.database, poolSize: Math.min(this.database.poolSize, 2) }
+          : this.database,
       ...(this.chromiumPath ? { chromiumPath: this.chromiumPath } : {}),
     });
     worker.unref();

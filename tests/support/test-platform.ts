@@ -9,6 +9,7 @@ import { noPdf } from '../../server/deliveries/pdf-renderer.js';
 import { wire, type Platform } from '../../server/wiring.js';
 import { loopbackTransport, MAIL_FROM } from './mail-worker.js';
 import { SmtpSink } from './smtp-sink.js';
+import { freshDatabase, testDialect, type FreshDatabase } from './test-database.js';
 
 export const TEST_PUBLIC_URL = 'http://localhost:3000';
 
@@ -54,7 +55,8 @@ export interface TestPlatform<C extends Clock = ManualClock> extends CaptureTest
 }
 
 /**
- * A whole platform on a fresh SQLite file in a temporary folder, with the mail worker wired in. The
+ * A whole platform on a fresh database (TEST_DATABASE: an SQLite file in a temporary folder, or a
+ * PostgreSQL database of its own, dropped on close), with the mail worker wired in. The
  * worker does not run by itself: tests drain the outbox when they want mail (or start it).
  */
 export function createTestPlatform<C extends Clock = ManualClock>(
@@ -71,13 +73,17 @@ export async function createTestPlatform(
   let sink: SmtpSink | undefined;
   let config: Config;
   let platform: Platform;
+  // On SQLite the platform makes and migrates its file in DATA_DIR itself, as `npm start` does.
+  let database: FreshDatabase | undefined;
   try {
+    if (testDialect() === 'postgres') database = await freshDatabase(dataDir);
     // The sink starts first: a relay test's SMTP_URL names its port.
     sink = options.mail === 'capture' ? undefined : await new SmtpSink().start();
-    ({ config, platform } = await startPlatform(options, dataDir, clock, sink));
+    ({ config, platform } = await startPlatform(options, dataDir, clock, sink, database?.env ?? {}));
   } catch (error) {
-    // A refused configuration (the start-up checks' own tests) leaves no listener or folder behind.
+    // A refused configuration (the start-up checks' own tests) leaves no listener, database or folder behind.
     await sink?.stop();
+    await database?.remove();
     rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
@@ -107,6 +113,7 @@ export async function createTestPlatform(
     async close() {
       await platform.shutdown();
       await sink?.stop();
+      await database?.remove();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -118,6 +125,7 @@ async function startPlatform(
   dataDir: string,
   clock: Clock,
   sink: SmtpSink | undefined,
+  databaseEnv: Record<string, string>,
 ): Promise<{ config: Config; platform: Platform }> {
   const relay = sink && options.relay ? { SMTP_URL: `smtp://127.0.0.1:${sink.port}` } : {};
   const config = loadConfig({
@@ -135,6 +143,7 @@ async function startPlatform(
     SIGNING_LIMIT_SUSTAINED: '100000/300',
     // A busy test machine must not shed the tests' requests; the shedding tests inject the lag they need.
     OVERLOAD_MAX_LAG_MS: '0',
+    ...databaseEnv,
     ...relay,
     ...options.env,
   });
