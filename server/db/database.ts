@@ -151,11 +151,10 @@ export const POSTGRES_WRITE_POLL_MS = 500;
 const PG_INT8 = 20;
 const PG_NUMERIC = 1700;
 const pgTypes: pg.CustomTypesConfig = {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === PG_INT8 || oid === PG_NUMERIC
       ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format)) as any,
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 /**

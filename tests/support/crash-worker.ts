@@ -4,7 +4,7 @@
  * transport, pointed at the test's SMTP sink, with a short lease so that a dead worker's claims come
  * back within the test. Run with `node --import tsx tests/support/crash-worker.ts`.
  *
- * CRASH_DATABASE   the SQLite file (already migrated)
+ * CRASH_DATABASE   the SQLite file or the PostgreSQL URL (already migrated)
  * CRASH_SMTP_PORT  the sink's port on 127.0.0.1
  * CRASH_LEASE_MS   how long a claim holds (default 1500); every SMTP timeout is shorter
  *
@@ -30,7 +30,12 @@ const timeouts = {
   greetingTimeout: Math.floor(leaseMs / 3),
   socketTimeout: Math.floor((leaseMs * 2) / 3),
 };
-const { db } = openDatabase(file);
+const database = openDatabase(
+  /^postgres(ql)?:/.test(file)
+    ? { dialect: 'postgres', url: file, poolSize: 3 }
+    : { dialect: 'sqlite', path: file },
+);
+const { db } = database;
 const transport = createCaptureTransport(port, { poolConnections: 8, timeouts });
 const worker = new OutboxWorker({
   outbox: new OutboxRepository(db),
@@ -53,6 +58,6 @@ process.once('SIGTERM', () => {
   void worker
     .stop()
     .then(() => transport.close())
-    .then(() => db.destroy())
+    .then(() => database.close())
     .then(() => process.exit(0));
 });

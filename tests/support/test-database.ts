@@ -39,7 +39,11 @@ export async function freshDatabase(dir: string): Promise<FreshDatabase> {
     } finally {
       await db.destroy();
     }
-    return { location: { dialect: 'sqlite', path: file }, env: { DATABASE_PATH: file }, remove: async () => {} };
+    return {
+      location: { dialect: 'sqlite', path: file },
+      env: { DATABASE_PATH: file },
+      remove: async () => {},
+    };
   }
   const clusterDir = inject('postgresDir');
   const url = (database: string) => `postgres://postgres@/${database}?host=${encodeURIComponent(clusterDir)}`;
@@ -59,6 +63,10 @@ export interface TestDatabase {
   /** The open handle under `db` (its dialect, write mark, and SQLite's connection on SQLite). */
   handle: DatabaseHandle;
   location: DatabaseLocation;
+  /** A temporary folder of its own (DATA_DIR for a process started on this database). */
+  dir: string;
+  /** The environment that points a platform process at this database (DATABASE_PATH or DATABASE_URL). */
+  env: Record<string, string>;
   /** Opens a second, independent connection to the same database (as another process would). */
   connect(): DatabaseHandle;
   close(): Promise<void>;
@@ -83,6 +91,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     db: handle.db,
     handle,
     location: fresh.location,
+    dir,
+    env: fresh.env,
     connect() {
       const other = openDatabase(fresh.location);
       others.push(other);

@@ -59,6 +59,39 @@ describe('loadConfig', () => {
     );
   });
 
+  it('opens SQLite at DATABASE_PATH unless DATABASE_URL names a PostgreSQL database', () => {
+    expect(loadConfig({ DATABASE_PATH: '/var/db/u.sqlite' }).database).toEqual({
+      dialect: 'sqlite',
+      path: '/var/db/u.sqlite',
+    });
+    for (const url of [
+      'postgres://u:p@db.example.org:5432/undersigned',
+      'postgresql://u@localhost/undersigned',
+    ]) {
+      expect(loadConfig({ DATABASE_URL: url }).database).toEqual({ dialect: 'postgres', url, poolSize: 10 });
+    }
+    expect(loadConfig({ DATABASE_URL: 'postgres://h/d', DATABASE_POOL_SIZE: '4' }).database).toMatchObject({
+      poolSize: 4,
+    });
+  });
+
+  it.each(['mysql://u:p@h/d', 'sqlite:///var/db.sqlite', 'http://example.org/', 'undersigned.sqlite'])(
+    'refuses DATABASE_URL=%j, saying what it takes',
+    (url) => {
+      expect(configErrorFor({ DATABASE_URL: url }).message).toMatch(/DATABASE_URL must be a PostgreSQL URL/);
+    },
+  );
+
+  it('never repeats the database password when it refuses the configuration', () => {
+    const error = configErrorFor({ DATABASE_URL: 'mysql://admin:s3cret-pass@db.example.org/u', PORT: 'x' });
+    expect(error.message).toMatch(/DATABASE_URL/);
+    expect(error.message).not.toContain('s3cret-pass');
+  });
+
+  it.each(['0', '101', '2.5', 'ten'])('refuses DATABASE_POOL_SIZE=%j', (size) => {
+    expect(configErrorFor({ DATABASE_POOL_SIZE: size }).message).toMatch(/DATABASE_POOL_SIZE/);
+  });
+
   it('resolves relative paths to absolute ones', () => {
     const config = loadConfig({ DATA_DIR: 'var/data', DATABASE_PATH: 'var/db.sqlite' });
     expect(config.dataDir).toBe(path.resolve('var/data'));

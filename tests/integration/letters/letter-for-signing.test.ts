@@ -3,7 +3,7 @@ import type { LetterRepository } from '../../../server/letters/letter-repository
 import type { LetterService } from '../../../server/letters/letter-service.js';
 import { createLetter, SIMPLE_LETTER_BODY } from '../../support/factories.js';
 import { letterServiceOn } from '../../support/letter-service.js';
-import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 const NOW = new Date('2026-12-05T12:00:00.000Z');
 const text = (language: string, title: string) => ({
@@ -14,12 +14,12 @@ const text = (language: string, title: string) => ({
 });
 
 describe('the letter a signing form posts to (LetterService.forSigning)', () => {
-  let temp: TempDatabase;
+  let temp: TestDatabase;
   let repository: LetterRepository;
   let service: LetterService;
 
   beforeEach(async () => {
-    temp = await createTempDatabase();
+    temp = await createTestDatabase();
     ({ repository, service } = letterServiceOn(temp, NOW));
   });
   afterEach(async () => {

@@ -4,17 +4,17 @@ import type { LetterRepository } from '../../../server/letters/letter-repository
 import type { LetterService } from '../../../server/letters/letter-service.js';
 import { createLetter } from '../../support/factories.js';
 import { letterServiceOn } from '../../support/letter-service.js';
-import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 const NOW = new Date('2026-12-05T12:00:00.000Z');
 
 describe("a public letter page's stamp (LetterService.pageStamp)", () => {
-  let temp: TempDatabase;
+  let temp: TestDatabase;
   let repository: LetterRepository;
   let service: LetterService;
 
   beforeEach(async () => {
-    temp = await createTempDatabase();
+    temp = await createTestDatabase();
     ({ repository, service } = letterServiceOn(temp, NOW));
   });
   afterEach(async () => {

@@ -4,15 +4,15 @@ import { isComplete } from '../../../server/letters/letter.js';
 import { LetterRepository } from '../../../server/letters/letter-repository.js';
 import { RecipientRepository } from '../../../server/recipients/recipient-repository.js';
 import { createLetter } from '../../support/factories.js';
-import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 const NOW = new Date('2026-11-23T10:00:00.000Z');
 
 describe('LetterRepository', () => {
-  let t: TempDatabase;
+  let t: TestDatabase;
   let letters: LetterRepository;
   beforeEach(async () => {
-    t = await createTempDatabase();
+    t = await createTestDatabase();
     letters = new LetterRepository(t.db);
   });
   afterEach(async () => {

@@ -1,17 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LimitRepository } from '../../../server/limits/limit-repository.js';
 import { captureStatements } from '../../support/statement-capture.js';
-import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 const KEY = 'a'.repeat(64);
 const WINDOW_MS = 60_000;
 
 describe('LimitRepository request counters', () => {
-  let temp: TempDatabase;
+  let temp: TestDatabase;
   let limits: LimitRepository;
 
   beforeEach(async () => {
-    temp = await createTempDatabase();
+    temp = await createTestDatabase();
     limits = new LimitRepository(temp.db);
   });
   afterEach(async () => {

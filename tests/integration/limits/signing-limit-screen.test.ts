@@ -4,7 +4,7 @@ import { LimitRepository } from '../../../server/limits/limit-repository.js';
 import { SigningLimitScreen } from '../../../server/limits/signing-limit-screen.js';
 import { DEFAULT_SIGNING_LIMITS } from '../../../server/limits/signing-limits.js';
 import type { SigningAttempt } from '../../../server/signatures/signing-screen.js';
-import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 const SECRET = 'test-secret-test-secret-test-secret-0123';
 const NOW = new Date('2026-11-23T10:00:00.000Z');
@@ -19,11 +19,11 @@ const attempt = (overrides: Partial<SigningAttempt> = {}): SigningAttempt => ({
 });
 
 describe('SigningLimitScreen', () => {
-  let temp: TempDatabase;
+  let temp: TestDatabase;
   let limits: LimitRepository;
 
   beforeEach(async () => {
-    temp = await createTempDatabase();
+    temp = await createTestDatabase();
     limits = new LimitRepository(temp.db);
   });
   afterEach(async () => {

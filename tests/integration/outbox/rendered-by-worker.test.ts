@@ -6,22 +6,18 @@ import { PRIORITY, type OutboxMessage } from '../../../server/outbox/outbox.js';
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
 import { loopbackTransport, outboxRow, testWorker } from '../../support/mail-worker.js';
 import { SmtpSink } from '../../support/smtp-sink.js';
-import {
-  createTempDatabase,
-  outboxMessage,
-  testMessageId,
-  type TempDatabase,
-} from '../../support/temp-database.js';
+import { outboxMessage, testMessageId } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 describe('messages the worker renders just before sending, and bodies dropped once final', () => {
-  let t: TempDatabase;
+  let t: TestDatabase;
   let sink: SmtpSink;
   let transport: Transporter;
   let clock: ManualClock;
   let outbox: OutboxRepository;
 
   beforeEach(async () => {
-    t = await createTempDatabase();
+    t = await createTestDatabase();
     sink = await new SmtpSink().start();
     transport = loopbackTransport(sink.port);
     clock = new ManualClock(new Date('2026-11-23T10:00:00.000Z'));

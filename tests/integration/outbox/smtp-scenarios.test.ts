@@ -9,12 +9,8 @@ import { DEFAULT_RETRY_POLICY, PRIORITY, type OutboxKind } from '../../../server
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
 import type { MailSender, OutboxWorker, OutboxWorkerOptions } from '../../../server/outbox/outbox-worker.js';
 import { LEASE_MS, loopbackTransport, MAIL_FROM, outboxRow, testWorker } from '../../support/mail-worker.js';
-import {
-  createTempDatabase,
-  outboxMessage,
-  testMessageId,
-  type TempDatabase,
-} from '../../support/temp-database.js';
+import { outboxMessage, testMessageId } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 /** Short timeouts, so a silent server fails an attempt in half a second. */
 const TIMEOUTS = { connectionTimeout: 1_000, greetingTimeout: 500, socketTimeout: 500 };
@@ -145,7 +141,7 @@ async function until(predicate: () => boolean, what: string, timeoutMs = 10_000)
 }
 
 describe('the mail worker against a scripted SMTP server', () => {
-  let t: TempDatabase;
+  let t: TestDatabase;
   let server: ScriptedSmtpServer;
   let clock: ManualClock;
   let outbox: OutboxRepository;
@@ -190,7 +186,7 @@ describe('the mail worker against a scripted SMTP server', () => {
   }
 
   beforeEach(async () => {
-    t = await createTempDatabase();
+    t = await createTestDatabase();
     server = await startServer();
     clock = new ManualClock(new Date('2026-11-23T10:00:00.000Z'));
     outbox = new OutboxRepository(t.db);

@@ -5,7 +5,8 @@ import { projectRoot } from '../../../server/lib/paths.js';
 import { PRIORITY } from '../../../server/outbox/outbox.js';
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
 import { SmtpSink, type SinkMessage } from '../../support/smtp-sink.js';
-import { createTempDatabase, outboxMessage, type TempDatabase } from '../../support/temp-database.js';
+import { outboxMessage } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 const MESSAGES = 1_200;
 const DOMAINS = 60;
@@ -44,10 +45,13 @@ async function startWorker(file: string, port: number): Promise<WorkerProcess> {
   return { child, output: () => output, exited };
 }
 
+/** What CRASH_DATABASE names: the SQLite file or the PostgreSQL URL. */
+const databaseOf = (t: TestDatabase) => (t.location.dialect === 'sqlite' ? t.location.path : t.location.url);
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a mail worker killed at random moments', () => {
-  let t: TempDatabase | undefined;
+  let t: TestDatabase | undefined;
   let sink: SmtpSink | undefined;
   const running: WorkerProcess[] = [];
 
@@ -62,7 +66,7 @@ describe('a mail worker killed at random moments', () => {
 
   it('sends every message at least once, or fails it with a reason, and every duplicate carries the same Message-ID', async () => {
     const startedAt = Date.now();
-    t = await createTempDatabase();
+    t = await createTestDatabase();
     const outbox = new OutboxRepository(t.db);
     const now = new Date();
     await t.db.transaction().execute(async (tx) => {
@@ -102,7 +106,7 @@ describe('a mail worker killed at random moments', () => {
 
     const kills: { afterMs: number; sentBefore: number; sinkBefore: number; leftClaimed: number }[] = [];
     for (let k = 0; k < KILLS; k++) {
-      const worker = await startWorker(t.file, sink.port);
+      const worker = await startWorker(databaseOf(t), sink.port);
       running.push(worker);
       const afterMs = 100 + Math.floor(Math.random() * 600);
       await sleep(afterMs);
@@ -118,7 +122,7 @@ describe('a mail worker killed at random moments', () => {
       });
     }
 
-    const last = await startWorker(t.file, sink.port);
+    const last = await startWorker(databaseOf(t), sink.port);
     running.push(last);
     const lastReadyAt = Date.now();
     let mostOverdueMs = 0;

@@ -9,12 +9,8 @@ import {
   type OutboxWorkerOptions,
 } from '../../../server/outbox/outbox-worker.js';
 import { outboxRow } from '../../support/mail-worker.js';
-import {
-  createTempDatabase,
-  outboxMessage,
-  testMessageId,
-  type TempDatabase,
-} from '../../support/temp-database.js';
+import { outboxMessage, testMessageId } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 /** A short lease, as the tests move the clock by hand past it. */
 const LEASE_MS = 30_000;
@@ -49,7 +45,7 @@ class HeldSender implements MailSender {
 }
 
 describe('mail worker liveness', () => {
-  let t: TempDatabase;
+  let t: TestDatabase;
   let clock: ManualClock;
   let outbox: OutboxRepository;
   const stops: (() => Promise<void>)[] = [];
@@ -73,7 +69,7 @@ describe('mail worker liveness', () => {
   const row = (id: number) => outboxRow(t.db, id);
 
   beforeEach(async () => {
-    t = await createTempDatabase();
+    t = await createTestDatabase();
     clock = new ManualClock(new Date('2026-12-05T10:00:00.000Z'));
     outbox = new OutboxRepository(t.db);
   });

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
 import {
@@ -9,14 +8,15 @@ import {
   type PlatformProcess,
 } from '../../support/platform-process.js';
 import { SmtpSink } from '../../support/smtp-sink.js';
-import { createTempDatabase, outboxMessage, type TempDatabase } from '../../support/temp-database.js';
+import { outboxMessage } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 /**
  * `npm run worker` (server/worker-main.ts) as a real process against a real, slow SMTP server: killed
  * with SIGKILL mid-send, run twice at once on one database, stopped with SIGTERM.
  */
 describe('the mail worker process', () => {
-  let t: TempDatabase | undefined;
+  let t: TestDatabase | undefined;
   let sink: SmtpSink | undefined;
   const processes: PlatformProcess[] = [];
 
@@ -29,7 +29,7 @@ describe('the mail worker process', () => {
   });
 
   async function queue(count: number, tag: string): Promise<string[]> {
-    t = await createTempDatabase();
+    t = await createTestDatabase();
     const outbox = new OutboxRepository(t.db);
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
@@ -46,8 +46,8 @@ describe('the mail worker process', () => {
 
   async function worker(env: Record<string, string> = {}): Promise<PlatformProcess> {
     const running = await startPlatformProcess('server/worker-main.ts', {
-      DATA_DIR: path.dirname(t!.file),
-      DATABASE_PATH: t!.file,
+      DATA_DIR: t!.dir,
+      ...t!.env,
       SMTP_URL: `smtp://127.0.0.1:${sink!.port}`,
       SMTP_POOL_CONNECTIONS: '10',
       MAIL_DOMAIN_CONNECTIONS: '10',

@@ -19,19 +19,19 @@ import {
 import { SignatureRepository } from '../../../server/signatures/signature-repository.js';
 import { createLetter } from '../../support/factories.js';
 import { storeSignature } from '../../support/stored-signatures.js';
-import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 const NOW = new Date('2026-11-23T10:00:00.000Z');
 const SECRET = 'moves-test-secret-moves-test-secret-0001';
 const COUNTRIES = ['KR', 'UA', 'GB'] as const;
 
 describe('moving a signature', () => {
-  let t: TempDatabase;
+  let t: TestDatabase;
   let repositories: { signatures: SignatureRepository; letters: LetterRepository };
   let made = 0;
 
   beforeEach(async () => {
-    t = await createTempDatabase();
+    t = await createTestDatabase();
     repositories = { signatures: new SignatureRepository(t.db), letters: new LetterRepository(t.db) };
   });
   afterEach(async () => {

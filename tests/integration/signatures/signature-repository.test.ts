@@ -5,13 +5,13 @@ import { randomRef } from '../../../server/lib/ids.js';
 import type { SignatureStatus } from '../../../server/signatures/signature.js';
 import { SignatureRepository } from '../../../server/signatures/signature-repository.js';
 import { createLetter } from '../../support/factories.js';
-import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 const NOW = new Date('2026-11-23T10:00:00.000Z');
 const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000).toISOString();
 
 describe('SignatureRepository', () => {
-  let t: TempDatabase;
+  let t: TestDatabase;
   let signatures: SignatureRepository;
   let letter: { id: number; versionId: number };
 
@@ -62,7 +62,7 @@ describe('SignatureRepository', () => {
   }
 
   beforeEach(async () => {
-    t = await createTempDatabase();
+    t = await createTestDatabase();
     signatures = new SignatureRepository(t.db);
     letter = await letterWithVersion();
   });
