@@ -12,6 +12,7 @@ import { projectRoot } from '../../../server/lib/paths.js';
 import { wire, type Platform } from '../../../server/wiring.js';
 import { createAccount } from '../../support/accounts.js';
 import { Visitor } from '../../support/http.js';
+import { freshDatabase, testDialect, type FreshDatabase } from '../../support/test-database.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 
 const SECRET_KEY = 'cli-test-secret-cli-test-secret-0123456789';
@@ -23,6 +24,12 @@ interface Run {
   stderr: string;
 }
 
+/**
+ * On PostgreSQL, the database the command and the platform share (DATABASE_URL); on SQLite none is made
+ * beforehand, since the command creates the file itself.
+ */
+let database: FreshDatabase | undefined;
+
 /** Runs `user:create` as a person would, in its own process, with only the environment it needs. */
 function userCreate(dataDir: string, args: string[]): Promise<Run> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/user-create.ts', ...args], {
@@ -32,6 +39,7 @@ function userCreate(dataDir: string, args: string[]): Promise<Run> {
       HOME: process.env.HOME ?? os.tmpdir(),
       NODE_ENV: 'test',
       DATA_DIR: dataDir,
+      ...database?.env,
       SECRET_KEY,
       LOG_LEVEL: 'silent',
     },
@@ -62,6 +70,7 @@ async function openPlatform(
   const config = loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
+    ...database?.env,
     SECRET_KEY,
     LOG_LEVEL: 'silent',
     OVERLOAD_MAX_LAG_MS: '0',
@@ -78,12 +87,15 @@ describe('npm run user:create', () => {
   let dataDir: string;
   let opened: Platform | undefined;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-cli-'));
+    database = testDialect() === 'postgres' ? await freshDatabase(dataDir) : undefined;
   });
   afterEach(async () => {
     await opened?.shutdown();
     opened = undefined;
+    await database?.remove();
+    database = undefined;
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -95,7 +107,7 @@ describe('npm run user:create', () => {
     const password = oneTimePasswordIn(run.stdout);
     expect(password).toMatch(/^[A-Za-z2-9]{20}$/);
     // The account is in the platform's database file (which bad arguments must never create).
-    expect(existsSync(path.join(dataDir, 'undersigned.sqlite'))).toBe(true);
+    if (!database) expect(existsSync(path.join(dataDir, 'undersigned.sqlite'))).toBe(true);
 
     const { platform, app } = await openPlatform(dataDir);
     opened = platform;

@@ -13,6 +13,7 @@ import { projectRoot } from '../../../server/lib/paths.js';
 import { wire } from '../../../server/wiring.js';
 import { createLetter } from '../../support/factories.js';
 import { storeSignature, type StoredSignature } from '../../support/stored-signatures.js';
+import { freshDatabase, type FreshDatabase } from '../../support/test-database.js';
 
 const SECRET_KEY = 'cli-test-secret-cli-test-secret-0123456789';
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -64,6 +65,9 @@ const OTHER_LETTER: StoredSignature = {
   createdAt: '2026-11-06T09:00:00.000Z',
 };
 
+/** The database the command reads (TEST_DATABASE: a file in the data folder, or PostgreSQL). */
+let database: FreshDatabase;
+
 interface Run {
   code: number | null;
   stdout: string;
@@ -83,6 +87,7 @@ function shell(dataDir: string, command: string): Promise<Run> {
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? os.tmpdir(),
           DATA_DIR: dataDir,
+          ...database.env,
           SECRET_KEY,
           LOG_LEVEL: 'silent',
         },
@@ -95,7 +100,7 @@ function shell(dataDir: string, command: string): Promise<Run> {
 /** Every row of the audit log's export entries, oldest first. */
 async function exportEntries(dataDir: string) {
   const platform = await wire(
-    loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, SECRET_KEY, LOG_LEVEL: 'silent' }),
+    loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ...database.env, SECRET_KEY, LOG_LEVEL: 'silent' }),
     createLogger('silent'),
     { withWorker: false, transport: nodemailer.createTransport({ jsonTransport: true }), pdf: noPdf },
   );
@@ -118,9 +123,10 @@ describe('npm run export', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-export-cli-'));
     file = (name) => path.join(dataDir, name);
+    database = await freshDatabase(dataDir);
     // The database the command will read, prepared as the platform itself would have it.
     const platform = await wire(
-      loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, SECRET_KEY, LOG_LEVEL: 'silent' }),
+      loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ...database.env, SECRET_KEY, LOG_LEVEL: 'silent' }),
       createLogger('silent'),
       {
         clock: new ManualClock(),
@@ -139,7 +145,8 @@ describe('npm run export', () => {
       await platform.shutdown();
     }
   }, 60_000);
-  afterAll(() => {
+  afterAll(async () => {
+    await database.remove();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -24,16 +24,18 @@ describe('the database handle (SQLite or PostgreSQL, as TEST_DATABASE says)', ()
   });
 
   it('moves the write mark as soon as a transaction of its own has committed', async () => {
+    const { id } = await createLetter(t.db, NOW);
     const before = t.handle.writeMark();
     let inside = '';
     await t.db.transaction().execute(async (tx) => {
-      await createLetter(tx, NOW);
+      await tx.updateTable('letters').set({ signature_count: 2 }).where('id', '=', id).execute();
       inside = t.handle.writeMark();
     });
     const after = t.handle.writeMark();
     expect(after).not.toBe(before);
-    // A page cached while the transaction was open must not outlive its commit.
-    expect(after).not.toBe(inside);
+    // On PostgreSQL a page read on another pooled connection while the transaction was open (the old
+    // rows) must not outlive its commit. SQLite's reads wait for the one connection the transaction holds.
+    if (t.handle.dialect === 'postgres') expect(after).not.toBe(inside);
   });
 
   it('moves the write mark as soon as a statement of its own outside a transaction has written', async () => {

@@ -4,7 +4,6 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../server/db/database.js';
-import { migrateToLatest } from '../../../server/db/migrate.js';
 import { seedsDir } from '../../../server/lib/paths.js';
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
 import { freePort } from '../../support/free-port.js';
@@ -17,6 +16,7 @@ import {
   type PlatformProcess,
 } from '../../support/platform-process.js';
 import { outboxMessage } from '../../support/temp-database.js';
+import { freshDatabase, type FreshDatabase } from '../../support/test-database.js';
 
 /** The slugs of the demo letters in seeds/letters, if any exist yet. */
 function seedSlugs(): string[] {
@@ -29,10 +29,17 @@ function seedSlugs(): string[] {
 }
 
 describe('the server process', () => {
-  const cleanups: (() => void)[] = [];
-  afterEach(() => {
-    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+  const cleanups: (() => void | Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
+
+  /** A migrated database of the kind under test (TEST_DATABASE), removed after the test. */
+  async function testDatabase(dataDir: string): Promise<FreshDatabase> {
+    const database = await freshDatabase(dataDir);
+    cleanups.push(() => database.remove());
+    return database;
+  }
 
   function tempDataDir(): string {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-process-'));
@@ -52,17 +59,16 @@ describe('the server process', () => {
     { timeout: 60_000 },
     async () => {
       const dataDir = tempDataDir();
-      const databaseFile = path.join(dataDir, 'undersigned.sqlite');
+      const database = await testDatabase(dataDir);
       // A confirmation already waiting in the outbox when the process starts.
       {
-        const { db } = openDatabase(databaseFile);
-        await migrateToLatest(db);
-        await new OutboxRepository(db).enqueue(
+        const opened = openDatabase(database.location);
+        await new OutboxRepository(opened.db).enqueue(
           outboxMessage({ toAddress: 'waiting@example.org' }),
           '<waiting-1@undersigned.example.org>',
           new Date(),
         );
-        await db.destroy();
+        await opened.close();
       }
       const seeds = seedSlugs();
       const port = await freePort();
@@ -70,6 +76,7 @@ describe('the server process', () => {
       const server = track(
         await startPlatformProcess('server/main.ts', {
           DATA_DIR: dataDir,
+          ...database.env,
           PORT: String(port),
           SEED_DEMO: '1',
         }),
@@ -95,25 +102,33 @@ describe('the server process', () => {
       expect(exit, server.output()).toEqual({ code: 0, signal: null });
       expect(server.output()).toContain('SIGTERM: finishing requests and mail in flight');
 
-      // Closed properly: the write-ahead log was checkpointed into the file and removed.
-      expect(existsSync(`${databaseFile}-wal`)).toBe(false);
-      const sqlite = new SQLite(databaseFile, { readonly: true, fileMustExist: true });
+      if (database.location.dialect === 'sqlite') {
+        const databaseFile = database.location.path;
+        // Closed properly: the write-ahead log was checkpointed into the file and removed.
+        expect(existsSync(`${databaseFile}-wal`)).toBe(false);
+        const sqlite = new SQLite(databaseFile, { readonly: true, fileMustExist: true });
+        try {
+          expect(sqlite.pragma('integrity_check', { simple: true })).toBe('ok');
+          expect(sqlite.pragma('foreign_key_check')).toEqual([]);
+        } finally {
+          sqlite.close();
+        }
+      }
+      const after = openDatabase(database.location);
       try {
-        expect(sqlite.pragma('integrity_check', { simple: true })).toBe('ok');
-        expect(sqlite.pragma('foreign_key_check')).toEqual([]);
         // The send in flight was recorded before the process stopped: never left "sending".
-        const message = sqlite
-          .prepare(
-            "select status, last_reply from outbox_messages where message_id = '<waiting-1@undersigned.example.org>'",
-          )
-          .get() as { status: string; last_reply: string };
+        const message = await after.db
+          .selectFrom('outbox_messages')
+          .select(['status', 'last_reply'])
+          .where('message_id', '=', '<waiting-1@undersigned.example.org>')
+          .executeTakeFirstOrThrow();
         expect(message.status).toBe('sent');
         expect(message.last_reply).toMatch(/^250\b/);
         // The demo letters were loaded into the empty database only if seeds/letters has any.
-        const slugs = sqlite.prepare('select slug from letters order by slug').pluck().all();
-        expect(slugs).toEqual(seeds);
+        const slugs = await after.db.selectFrom('letters').select('slug').orderBy('slug').execute();
+        expect(slugs.map((row) => row.slug)).toEqual(seeds);
       } finally {
-        sqlite.close();
+        await after.close();
       }
     },
   );

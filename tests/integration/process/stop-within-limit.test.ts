@@ -11,6 +11,7 @@ import {
   startPlatformProcess,
   type PlatformProcess,
 } from '../../support/platform-process.js';
+import { freshDatabase } from '../../support/test-database.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -35,9 +36,12 @@ describe('the web process (npm start) on SIGTERM', () => {
     async () => {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-stop-'));
       cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const database = await freshDatabase(dataDir);
+      cleanups.push(() => database.remove());
       const port = await freePort();
       const server: PlatformProcess = await startPlatformProcess('server/main.ts', {
         DATA_DIR: dataDir,
+        ...database.env,
         PORT: String(port),
       });
       cleanups.push(() => killIfRunning(server));
