@@ -82,6 +82,7 @@ const POSTGRES_PENDING: string[] = [
   'tests/http/request-limits.test.ts',
   'tests/http/security.test.ts',
   'tests/http/sent-digest.test.ts',
+  'tests/http/several-processes.test.ts',
   'tests/http/signing-bad-input.test.ts',
   'tests/http/signing-form-countries.test.ts',
   'tests/http/signing-journey.test.ts',

@@ -188,7 +188,11 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const checkpointer =
     database.sqlite === undefined || config.databasePath === ':memory:'
       ? undefined
-      : new WalCheckpointer(logger.child({ component: 'checkpointer' }), database.sqlite, config.databasePath);
+      : new WalCheckpointer(
+          logger.child({ component: 'checkpointer' }),
+          database.sqlite,
+          config.databasePath,
+        );
 
   const i18n = createI18n(options.onMissingKey ? { onMissingKey: options.onMissingKey } : {});
   const letters = new LetterRepository(db);
