@@ -20,12 +20,20 @@ export function formBody(body: unknown): Record<string, unknown> {
   return body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
 }
 
-/** A positive whole number from a path parameter; anything else is a page that does not exist. */
+/**
+ * A positive whole number from a path parameter, at most the largest id a table holds; anything else is a
+ * page that does not exist.
+ */
 export function idParam(req: Request, name: string): number {
   const value = pathParam(req, name);
-  if (!/^[1-9]\d{0,15}$/.test(value)) throw notFound();
+  if (!/^[1-9]\d{0,9}$/.test(value) || Number(value) > MAX_ID) throw notFound();
   return Number(value);
 }
+/**
+ * The largest id: ids are PostgreSQL `integer`s (docs/decisions/2026-12-05-migrations-on-two-databases.md): a larger
+ * number in a query fails there ("out of range") instead of finding nothing, as it does on SQLite.
+ */
+export const MAX_ID = 2_147_483_647;
 
 /** A query-string parameter as text, at most 200 characters: '' when missing or repeated. */
 export function queryText(req: Request, name: string): string {

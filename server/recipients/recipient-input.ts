@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_ID } from '../http/input.js';
 import { firstErrorPerField } from '../lib/form-errors.js';
 import { LETTER_LANGUAGES } from '../lib/languages.js';
 import { isCountryCode } from '../lib/countries.js';
@@ -246,7 +247,8 @@ const choiceValue = z.union([
   z.enum(['skip', 'add']).transform((kind): ImportChoice => ({ kind })),
   z
     .string()
-    .regex(/^update-[1-9]\d{0,15}$/)
+    .regex(/^update-[1-9]\d{0,9}$/)
+    .refine((value) => Number(value.slice(7)) <= MAX_ID)
     .transform((value): ImportChoice => ({ kind: 'update', recipientId: Number(value.slice(7)) })),
 ]);
 

@@ -26,12 +26,19 @@ describe('names compared for possible duplicates in an import', () => {
 describe('the choices posted with an import', () => {
   it('reads skip, add and update-<id> by line', () => {
     expect(
-      importChoices({ 'choice-3': 'skip', 'choice-4': 'add', 'choice-12': 'update-7', _csrf: 'x' }),
+      importChoices({
+        'choice-3': 'skip',
+        'choice-4': 'add',
+        'choice-12': 'update-7',
+        'choice-13': 'update-2147483647',
+        _csrf: 'x',
+      }),
     ).toEqual(
       new Map([
         [3, { kind: 'skip' }],
         [4, { kind: 'add' }],
         [12, { kind: 'update', recipientId: 7 }],
+        [13, { kind: 'update', recipientId: 2147483647 }],
       ]),
     );
   });
@@ -46,6 +53,8 @@ describe('the choices posted with an import', () => {
         'choice-7': 'update-1e3',
         'choice-8': 'ADD',
         'choice-9': 'update-99999999999999999',
+        // Past the largest id a table holds (PostgreSQL's integer): no recipient has it.
+        'choice-10': 'update-2147483648',
       }),
     ).toEqual(new Map());
   });
