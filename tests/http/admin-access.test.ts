@@ -84,14 +84,17 @@ const MESSAGES = {
  * reaches it, refused or not, as the login form counts failed attempts).
  */
 async function snapshot(db: Db): Promise<Record<string, unknown[]>> {
-  const tables = await sql<{ name: string }>`
-    select name from sqlite_master
-    where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%'
-      and name not in ('sessions', 'login_throttles', 'limit_counters')
-    order by name`.execute(db);
+  // Kysely reads the table names from either database's catalogue (its own migration tables left out).
+  const tables = (await db.introspection.getTables())
+    .map((table) => table.name)
+    .filter((name) => !['sessions', 'login_throttles', 'limit_counters'].includes(name))
+    .sort();
   const result: Record<string, unknown[]> = {};
-  for (const { name } of tables.rows) {
-    result[name] = (await sql`select * from ${sql.table(name)}`.execute(db)).rows;
+  for (const name of tables) {
+    const { rows } = await sql`select * from ${sql.table(name)}`.execute(db);
+    // In an order of their own: PostgreSQL returns rows in no fixed order, and a row rewritten with the
+    // same values may come back elsewhere.
+    result[name] = rows.map((row) => JSON.stringify(row)).sort();
   }
   return result;
 }
