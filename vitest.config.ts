@@ -82,7 +82,6 @@ const POSTGRES_PENDING: string[] = [
   'tests/http/request-limits.test.ts',
   'tests/http/security.test.ts',
   'tests/http/sent-digest.test.ts',
-  'tests/http/several-processes.test.ts',
   'tests/http/signing-bad-input.test.ts',
   'tests/http/signing-form-countries.test.ts',
   'tests/http/signing-journey.test.ts',
@@ -110,7 +109,6 @@ const POSTGRES_PENDING: string[] = [
   'tests/integration/privacy/erasure.test.ts',
   'tests/integration/privacy/ip-and-agent.test.ts',
   'tests/integration/privacy/retention.test.ts',
-  'tests/integration/scheduler/scheduled-jobs-across-processes.test.ts',
   'tests/integration/seeds.test.ts',
   'tests/integration/test-platform.test.ts',
 ];

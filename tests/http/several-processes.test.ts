@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../server/app.js';
 import { noPdf } from '../../server/deliveries/pdf-renderer.js';
 import { createLogger } from '../../server/lib/logger.js';
@@ -56,9 +56,15 @@ describe('two web processes on one database', () => {
     expect(closed.status).toBe(303);
 
     // Within the same count epoch (the clock has not moved): only the database's write mark can tell.
-    const after = await new Visitor(other).get(`/letters/${slug}`);
-    expect(after.headers.etag).not.toBe(before.headers.etag);
-    expect(signingForms(after.text)).toEqual([]);
+    // SQLite's moves at once; PostgreSQL's with the other process's next poll (half a second).
+    await vi.waitFor(
+      async () => {
+        const after = await new Visitor(other).get(`/letters/${slug}`);
+        expect(after.headers.etag).not.toBe(before.headers.etag);
+        expect(signingForms(after.text)).toEqual([]);
+      },
+      { timeout: 5_000, interval: 100 },
+    );
   });
 
   it('screens a signing in the other process by a block entry added through this one', async () => {
@@ -75,6 +81,7 @@ describe('two web processes on one database', () => {
       note: 'fake signatures',
     });
 
+    // The other process's next signing after it has seen the write (at once on SQLite, within a poll on PostgreSQL).
     await sign(new Visitor(other), slug, { email: 'bot@mail.spam.test' });
     const row = (await signatureRows(t.platform.db)).find((r) => r.email === 'bot@mail.spam.test')!;
     expect(row.suspect_reasons ?? '').toContain('blocked-domain');

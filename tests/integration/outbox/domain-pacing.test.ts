@@ -5,21 +5,17 @@ import { DomainPacingRepository } from '../../../server/outbox/domain-pacing-rep
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
 import { OutboxWorker, type MailSender } from '../../../server/outbox/outbox-worker.js';
 import { LEASE_MS } from '../../support/mail-worker.js';
-import {
-  createTempDatabase,
-  outboxMessage,
-  testMessageId,
-  type TempDatabase,
-} from '../../support/temp-database.js';
+import { outboxMessage, testMessageId } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 const RATE = 10;
 
 describe('the pace per receiving domain, across mail workers', () => {
-  let t: TempDatabase;
+  let t: TestDatabase;
   const workers: OutboxWorker[] = [];
 
   beforeEach(async () => {
-    t = await createTempDatabase();
+    t = await createTestDatabase();
   });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()));

@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JobLeaseRepository } from '../../../server/db/job-lease-repository.js';
 import { ManualClock } from '../../../server/lib/clock.js';
 import { createLogger } from '../../../server/lib/logger.js';
 import { Scheduler, type PeriodicJob } from '../../../server/lib/scheduler.js';
-import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 const MINUTE = 60_000;
 
@@ -32,7 +32,7 @@ class CountedJob implements PeriodicJob {
 }
 
 describe('scheduled jobs across processes', () => {
-  let t: TempDatabase;
+  let t: TestDatabase;
   let clock: ManualClock;
   const schedulers: Scheduler[] = [];
 
@@ -55,7 +55,7 @@ describe('scheduled jobs across processes', () => {
   }
 
   beforeEach(async () => {
-    t = await createTempDatabase();
+    t = await createTestDatabase();
     clock = new ManualClock(new Date('2026-11-23T10:00:00.000Z'));
   });
   afterEach(async () => {
@@ -111,8 +111,7 @@ describe('scheduled jobs across processes', () => {
 
     // The first process takes the job and never finishes (no release, no renewal: it is gone).
     const stuck = first.runDue();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(dying.runs).toBe(1);
+    await vi.waitFor(() => expect(dying.runs).toBe(1));
 
     // Periods pass, but the lease holds: nobody runs the job twice at once.
     clock.advance(30_000);
@@ -142,7 +141,7 @@ describe('scheduled jobs across processes', () => {
     // A lease of 30 ms renewed every 10 ms (real time) while the manual clock moves 20 ms a step.
     const running = processWith([long], 30).runDue();
     const watcher = processWith([other], 30);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await vi.waitFor(() => expect(long.runs).toBe(1));
     for (let step = 0; step < 6; step++) {
       clock.advance(20);
       await new Promise((resolve) => setTimeout(resolve, 30));
