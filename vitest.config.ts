@@ -30,22 +30,20 @@ const POSTGRES_PENDING: string[] = [
   'tests/integration/limits/signing-limit-screen.test.ts',
   // per-domain connection spacing fails on PostgreSQL
   'tests/integration/outbox/smtp-scenarios.test.ts',
-  // on PostgreSQL the kills never found a worker mid-send (sentBefore 0): to look into
+  // timing: on a loaded machine the first send comes ~2 s after a worker starts, on either database
+  // (measured 2.2 s both, 16:10), so every kill (100-700 ms) came before it; to run again when quiet
   'tests/integration/outbox/worker-crash.test.ts',
   // counts SQLite's rollback statements; fails on PostgreSQL
   'tests/integration/signatures/signing-constant-work.test.ts',
   // Not yet ported (issue 13): not run on PostgreSQL yet, or failing there.
   'tests/http/abuse-lists.test.ts',
   'tests/http/abuse-proof-of-work.test.ts',
-  'tests/http/accounts.test.ts',
   'tests/http/admin-access.test.ts',
   'tests/http/admin-pages-in-each-language.test.ts',
   'tests/http/audit-and-accounts-admin.test.ts',
   'tests/http/audit-page-names.test.ts',
   'tests/http/confirm-withdraw.test.ts',
   'tests/http/data-access.test.ts',
-  'tests/http/deliveries.test.ts',
-  'tests/http/exports.test.ts',
   'tests/http/home-pagination.test.ts',
   'tests/http/hygiene-cache.test.ts',
   'tests/http/hygiene-file-modes.test.ts',
@@ -54,7 +52,6 @@ const POSTGRES_PENDING: string[] = [
   'tests/http/hygiene-views.test.ts',
   'tests/http/interface-language.test.ts',
   'tests/http/letter-availability.test.ts',
-  'tests/http/letter-editor.test.ts',
   'tests/http/letter-languages.test.ts',
   'tests/http/letter-page-details.test.ts',
   'tests/http/letter-review-changes.test.ts',
@@ -78,7 +75,6 @@ const POSTGRES_PENDING: string[] = [
   'tests/http/recipient-policy.test.ts',
   'tests/http/recipient-salutations.test.ts',
   'tests/http/recipients-import-duplicates.test.ts',
-  'tests/http/recipients.test.ts',
   'tests/http/request-limits.test.ts',
   'tests/http/security.test.ts',
   'tests/http/sent-digest.test.ts',
@@ -117,7 +113,10 @@ const postgres = {
   env: { TEST_DATABASE: 'postgres' },
   // One throwaway cluster for both -pg projects, with a migrated template each test database copies.
   globalSetup: ['tests/support/postgres-global-setup.ts'],
-  exclude: [...SQLITE_ONLY, ...POSTGRES_PENDING],
+  // A platform's setup also creates its database here, on a machine that runs both tiers at once.
+  hookTimeout: 30_000,
+  // RUN_POSTGRES_PENDING=1 runs the pending files too, to see which pass now.
+  exclude: [...SQLITE_ONLY, ...(process.env.RUN_POSTGRES_PENDING ? [] : POSTGRES_PENDING)],
 };
 
 // Six tiers, all run by `npm test`: integration and HTTP tests run on SQLite (each test file its own
