@@ -15,6 +15,10 @@ const SQLITE_ONLY: string[] = [
   'tests/integration/deliveries/delivery-settings-migration.test.ts',
   // migration 11 of SQLite's chain; PostgreSQL starts at the baseline after it
   'tests/integration/recipients/salutations-migration.test.ts',
+  // the modes of the SQLite file and its -wal/-shm (it wires DATA_DIR's SQLite whatever the project)
+  'tests/http/hygiene-file-modes.test.ts',
+  // reads the source, not a database: once is enough
+  'tests/integration/architecture/slice-direction.test.ts',
 ];
 
 /** Tests that need PostgreSQL (copying into it): run in the -pg tiers only. */
@@ -52,7 +56,6 @@ const POSTGRES_PENDING: string[] = [
   'tests/http/data-access.test.ts',
   'tests/http/home-pagination.test.ts',
   'tests/http/hygiene-cache.test.ts',
-  'tests/http/hygiene-file-modes.test.ts',
   'tests/http/hygiene-form-encoding.test.ts',
   'tests/http/hygiene-logs.test.ts',
   'tests/http/hygiene-views.test.ts',
@@ -90,7 +93,6 @@ const POSTGRES_PENDING: string[] = [
   'tests/http/signing-limits.test.ts',
   'tests/http/signing-rules.test.ts',
   'tests/http/staff-mail-language.test.ts',
-  'tests/integration/architecture/slice-direction.test.ts',
   'tests/integration/audit/audit-in-each-transaction.test.ts',
   'tests/integration/db/group-commit.test.ts',
   'tests/integration/db/migrations.test.ts',
@@ -111,8 +113,6 @@ const POSTGRES_PENDING: string[] = [
   'tests/integration/privacy/erasure.test.ts',
   'tests/integration/privacy/ip-and-agent.test.ts',
   'tests/integration/privacy/retention.test.ts',
-  'tests/integration/seeds.test.ts',
-  'tests/integration/test-platform.test.ts',
 ];
 
 const postgres = {
