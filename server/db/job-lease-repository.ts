@@ -6,39 +6,42 @@ import type { Executor } from './database.js';
  * statement is a compare-and-set on the job's row, in SQL SQLite and PostgreSQL both accept.
  */
 export class JobLeaseRepository implements JobLeases {
+  /** Jobs whose row exists (rows are never deleted): their claim is a plain update. */
+  private readonly known = new Set<string>();
+
   constructor(private readonly db: Executor) {}
 
   /**
    * Takes the job's lease for `owner` until `until` if nobody holds it (or its holder's lease has ended)
-   * and the job is due; creates the row on a job's first run. One statement, so of several processes
-   * asking at once exactly one wins: the insert's conflict on the name turns into an update whose
-   * condition the row lock (PostgreSQL) or the single writer (SQLite) checks against the latest row.
+   * and the job is due. A compare-and-set update, so of several processes asking at once exactly one
+   * wins: the row lock (PostgreSQL) or the single writer (SQLite) checks the condition against the
+   * latest row. An update that matches nothing writes nothing, so the many looks that find a job not due
+   * leave the database's write mark alone; only a job's first run ever inserts its row.
    */
   async claim(name: string, owner: string, now: Date, until: Date): Promise<boolean> {
     const at = now.toISOString();
-    const claimed = await this.db
+    const updated = await this.db
+      .updateTable('scheduled_job_leases')
+      .set({ leased_by: owner, leased_until: until.toISOString() })
+      .where('name', '=', name)
+      .where((eb) =>
+        eb.and([
+          eb.or([eb('leased_by', 'is', null), eb('leased_until', '<', at)]),
+          eb.or([eb('next_run_at', 'is', null), eb('next_run_at', '<=', at)]),
+        ]),
+      )
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 1) return true;
+    if (this.known.has(name)) return false;
+    // Not taken: the row may not exist yet. The primary key lets one process's insert through.
+    const inserted = await this.db
       .insertInto('scheduled_job_leases')
       .values({ name, leased_by: owner, leased_until: until.toISOString() })
-      .onConflict((oc) =>
-        oc
-          .column('name')
-          .doUpdateSet({ leased_by: owner, leased_until: until.toISOString() })
-          .where((eb) =>
-            eb.and([
-              eb.or([
-                eb('scheduled_job_leases.leased_by', 'is', null),
-                eb('scheduled_job_leases.leased_until', '<', at),
-              ]),
-              eb.or([
-                eb('scheduled_job_leases.next_run_at', 'is', null),
-                eb('scheduled_job_leases.next_run_at', '<=', at),
-              ]),
-            ]),
-          ),
-      )
+      .onConflict((oc) => oc.column('name').doNothing())
       .returning('name')
       .executeTakeFirst();
-    return claimed !== undefined;
+    this.known.add(name);
+    return inserted !== undefined;
   }
 
   /** Extends a lease `owner` still holds; false when it lost it (its lease ended and another took the job). */

@@ -1,9 +1,10 @@
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JobLeaseRepository } from '../../../server/db/job-lease-repository.js';
 import { ManualClock } from '../../../server/lib/clock.js';
 import { createLogger } from '../../../server/lib/logger.js';
 import { Scheduler, type PeriodicJob } from '../../../server/lib/scheduler.js';
-import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
+import { createTestDatabase, testDialect, type TestDatabase } from '../../support/test-database.js';
 
 const MINUTE = 60_000;
 
@@ -150,5 +151,27 @@ describe('scheduled jobs across processes', () => {
     long.end();
     expect(await running).toEqual(['retention']);
     expect(other.runs).toBe(0);
+  });
+
+  it('writes nothing when it looks at a job that is not due', async () => {
+    const jobs = [0, 1, 2].map(() => new CountedJob('prune-sessions', 15 * MINUTE));
+    jobs.forEach((job) => processWith([job]));
+    expect(await tickAll()).toEqual(['prune-sessions']);
+    const mark = t.handle.writeMark();
+    for (let i = 0; i < 3; i++) {
+      clock.advance(MINUTE);
+      expect(await tickAll()).toEqual([]);
+    }
+    if (testDialect() === 'sqlite') {
+      // Other connections' commits move SQLite's mark for this one: none came.
+      expect(t.handle.writeMark()).toBe(mark);
+    } else {
+      // PostgreSQL's mark is the whole cluster's (other test files' databases move it); the row says it:
+      // an upsert that found the job not due would still have locked it, leaving its xmax behind.
+      const { rows } = await sql<{
+        xmax: string;
+      }>`select xmax::text as xmax from scheduled_job_leases`.execute(t.db);
+      expect(rows).toEqual([{ xmax: '0' }]);
+    }
   });
 });
