@@ -30,6 +30,7 @@ export interface SchedulerOptions {
   leaseMs?: number;
 }
 
+/** How long a job's lease holds unless renewed (renewed every third of it while the job runs). */
 export const DEFAULT_JOB_LEASE_MS = 60_000;
 
 /**
@@ -64,6 +65,7 @@ export class Scheduler {
     this.leaseMs = options.leaseMs ?? DEFAULT_JOB_LEASE_MS;
   }
 
+  /** Looks at every job now and then every period on its timer; a job runs where its claim wins. */
   start(): void {
     this.stopped = false;
     for (const job of this.jobs) {
@@ -86,6 +88,7 @@ export class Scheduler {
     return ran.filter((name): name is string => name !== undefined);
   }
 
+  /** Stops the timers and waits for the runs in progress, which give their leases back. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
