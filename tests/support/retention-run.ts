@@ -5,6 +5,7 @@
  * Run with `npx tsx tests/support/retention-run.ts`.
  *
  * RETENTION_DATA_DIR   the data folder; the database is DATA_DIR/undersigned.sqlite (already migrated)
+ * RETENTION_DATABASE_URL  a PostgreSQL database instead (already migrated), when the test runs on one
  * RETENTION_NOW        the moment the job runs at (ISO 8601)
  * RETENTION_PAUSE_MS   a pause after each batch (default 0)
  *
@@ -28,6 +29,7 @@ if (!dataDir || !now) {
 const config = loadConfig({
   NODE_ENV: 'test',
   DATA_DIR: dataDir,
+  ...(process.env.RETENTION_DATABASE_URL ? { DATABASE_URL: process.env.RETENTION_DATABASE_URL } : {}),
   PUBLIC_URL: 'http://localhost:3000',
   LOG_LEVEL: 'silent',
   SECRET_KEY: 'test-secret-test-secret-test-secret-0123',
