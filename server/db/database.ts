@@ -3,11 +3,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
 import {
+  CompiledQuery,
   Kysely,
   PostgresDialect,
   sql,
   SqliteDialect,
-  type CompiledQuery,
   type DatabaseConnection,
   type Driver,
   type QueryResult,
@@ -158,14 +158,16 @@ const pgTypes: pg.CustomTypesConfig = {
 };
 
 /**
- * Opens a pool of `poolSize` connections to the PostgreSQL database at `url`. The write mark has two
- * parts. This process's own commits move a counter (CountingDriver), after the commit, so a page cached
- * after a write is never older than it. Other processes' commits are seen by polling the server's
- * current snapshot (`pg_current_snapshot()`: the next transaction id and those still running), which
- * changes when any writing transaction starts or ends and not for reads, every POSTGRES_WRITE_POLL_MS.
- * The snapshot is the whole cluster's, so another database's writes move it too: a cache is then
- * emptied for nothing, never kept too long. A per-database change counter would need a trigger on
- * every table; WAL positions (pg_current_wal_insert_lsn) also move for vacuums and checkpoints.
+ * Opens a pool of `poolSize` connections to the PostgreSQL database at `url`. The write mark is the
+ * server's current snapshot (`pg_current_snapshot()`: the next transaction id and those still running),
+ * which changes when any writing transaction starts or ends and not for reads, checkpoints or vacuums
+ * (which move `pg_current_wal_insert_lsn()`). It is read again on the connection that wrote, right after
+ * each commit of this process and before the commit's caller goes on (CountingDriver), so a process
+ * never serves a page older than its own writes and a write does not empty the caches twice; and every
+ * POSTGRES_WRITE_POLL_MS for other processes' commits. A counter of this process's commits stays in
+ * the mark too, so it moves even if that read fails. The snapshot is the whole cluster's: another
+ * database's writes empty our caches for nothing, never keep them too long. A per-database change
+ * counter would need a trigger on every table, and pg_stat_database lags by up to seconds.
  */
 function openPostgres(url: string, poolSize: number): DatabaseHandle {
   const pool = new pg.Pool({
@@ -177,32 +179,45 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
   // An idle connection the server drops (a restart, a proxy) must not take the process down.
   pool.on('error', () => {});
   let ownWrites = 0;
-  let remote = '';
+  let snapshot = '';
+  // Reads of the snapshot can answer out of order (the poll on one connection, a commit's on another):
+  // only an answer to a later question than the one applied is taken, so the mark never goes back.
+  let asked = 0;
+  let applied = 0;
+  const readSnapshot = async (run: (query: CompiledQuery) => Promise<QueryResult<unknown>>) => {
+    const question = ++asked;
+    try {
+      const { rows } = await run(SNAPSHOT);
+      if (question > applied) {
+        applied = question;
+        snapshot = (rows[0] as { mark: string }).mark;
+      }
+    } catch {
+      // Unreachable for a moment: the mark moves, so nothing is kept on a state we cannot see.
+      if (question > applied) {
+        applied = question;
+        snapshot = `unknown-${question}`;
+      }
+    }
+  };
   const postgres = new PostgresDialect({ pool, cursor: Cursor });
   const db = new Kysely<Database>({
     dialect: {
       createAdapter: () => postgres.createAdapter(),
       createIntrospector: (kysely) => postgres.createIntrospector(kysely),
       createQueryCompiler: () => postgres.createQueryCompiler(),
-      createDriver: () => new CountingDriver(postgres.createDriver(), () => (ownWrites += 1)),
+      createDriver: () =>
+        new CountingDriver(postgres.createDriver(), async (connection) => {
+          ownWrites += 1;
+          await readSnapshot((query) => connection.executeQuery(query));
+        }),
     },
   });
   let polling: Promise<void> | undefined;
   const poll = () => {
-    polling ??= sql<{ mark: string }>`select pg_current_snapshot()::text as mark`
-      .execute(db)
-      .then(
-        ({ rows }) => {
-          remote = rows[0]!.mark;
-        },
-        // Unreachable for a moment: the mark moves, so nothing is kept on a state we cannot see.
-        () => {
-          remote = `unknown-${ownWrites}-${Date.now()}`;
-        },
-      )
-      .finally(() => {
-        polling = undefined;
-      });
+    polling ??= readSnapshot((query) => db.executeQuery(query)).finally(() => {
+      polling = undefined;
+    });
   };
   poll();
   const timer = setInterval(poll, POSTGRES_WRITE_POLL_MS);
@@ -210,7 +225,7 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
   return {
     db,
     dialect: 'postgres',
-    writeMark: () => `${ownWrites}:${remote}`,
+    writeMark: () => `${ownWrites}:${snapshot}`,
     async close() {
       clearInterval(timer);
       await polling;
@@ -219,19 +234,25 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
   };
 }
 
+const SNAPSHOT = CompiledQuery.raw('select pg_current_snapshot()::text as mark');
+
+/** Connections inside a transaction: their writes count at the commit, never before it. */
+const inTransaction = new WeakSet<DatabaseConnection>();
+
 /** Statements that change nothing: anything else run outside a transaction counts as a write. */
 const READS = /^\s*(select|show|begin|start|savepoint|release|rollback|set|explain|values)\b/i;
 
 /**
- * Kysely's driver, telling `onWrite` after every commit and every statement outside a transaction that
- * may have written (autocommit), once the server has answered.
+ * Kysely's driver, telling `onWrite` (and waiting for it, with the connection that wrote) after every
+ * commit and every statement outside a transaction that may have written (autocommit), once the server
+ * has answered.
  */
 class CountingDriver implements Driver {
   private readonly inner = new WeakMap<DatabaseConnection, DatabaseConnection>();
 
   constructor(
     private readonly driver: Driver,
-    private readonly onWrite: () => void,
+    private readonly onWrite: (connection: DatabaseConnection) => Promise<void>,
   ) {}
 
   init(): Promise<void> {
@@ -244,7 +265,11 @@ class CountingDriver implements Driver {
     const counting: DatabaseConnection = {
       async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
         const result = await connection.executeQuery<R>(query);
-        if (result.numAffectedRows !== undefined || !READS.test(query.sql)) onWrite();
+        if (
+          !inTransaction.has(connection) &&
+          (result.numAffectedRows !== undefined || !READS.test(query.sql))
+        )
+          await onWrite(connection);
         return result;
       },
       streamQuery: <R>(query: CompiledQuery, chunkSize?: number) =>
@@ -258,17 +283,22 @@ class CountingDriver implements Driver {
     return this.inner.get(connection) ?? connection;
   }
 
-  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return this.driver.beginTransaction(this.unwrap(connection), settings);
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    await this.driver.beginTransaction(this.unwrap(connection), settings);
+    inTransaction.add(this.unwrap(connection));
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await this.driver.commitTransaction(this.unwrap(connection));
-    this.onWrite();
+    const inner = this.unwrap(connection);
+    inTransaction.delete(inner);
+    await this.driver.commitTransaction(inner);
+    await this.onWrite(inner);
   }
 
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.driver.rollbackTransaction(this.unwrap(connection));
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const inner = this.unwrap(connection);
+    inTransaction.delete(inner);
+    await this.driver.rollbackTransaction(inner);
   }
 
   savepoint(
