@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { AUDIT_ACTIONS } from '../../server/audit/audit.js';
+import { openDatabase } from '../../server/db/database.js';
 import { createAccount, loginAs, signedIn, TEST_PASSWORD } from '../support/accounts.js';
 import { fieldErrors, fieldsOf, postForm } from '../support/admin-forms.js';
 import { createLetter } from '../support/factories.js';
@@ -637,25 +637,32 @@ describe('the audit log', () => {
         await expect(t.platform.db.deleteFrom('audit_events').execute()).rejects.toThrow(
           MESSAGES.auditChanged,
         );
-        // Another connection to the file, as anyone with access to the database would have.
-        const sqlite = new Database(t.config.databasePath);
+        // Another connection to the database, as anyone with access to it would have.
+        const other = openDatabase(t.config.database);
         try {
-          expect(() =>
-            sqlite.prepare('update audit_events set details = ? where id = ?').run('{}', before[0]!.id),
-          ).toThrow(MESSAGES.auditChanged);
-          expect(() => sqlite.prepare('delete from audit_events where id = ?').run(before[0]!.id)).toThrow(
-            MESSAGES.auditChanged,
-          );
-          // REPLACE deletes the old row without firing delete triggers: it must not overwrite an entry either.
-          expect(() =>
-            sqlite
-              .prepare(
-                `insert or replace into audit_events (id, at, actor_email, action, details) values (?, ?, ?, ?, ?)`,
-              )
-              .run(before[0]!.id, before[0]!.at, 'nobody', 'login', '{}'),
-          ).toThrow(MESSAGES.auditChanged);
+          await expect(
+            other.db
+              .updateTable('audit_events')
+              .set({ details: '{}' })
+              .where('id', '=', before[0]!.id)
+              .execute(),
+          ).rejects.toThrow(MESSAGES.auditChanged);
+          await expect(
+            other.db.deleteFrom('audit_events').where('id', '=', before[0]!.id).execute(),
+          ).rejects.toThrow(MESSAGES.auditChanged);
+          // SQLite's REPLACE deletes the old row without firing delete triggers: it must not overwrite an
+          // entry either. (PostgreSQL has no REPLACE; its upsert is refused like an update.)
+          const { sqlite } = other;
+          if (sqlite)
+            expect(() =>
+              sqlite
+                .prepare(
+                  `insert or replace into audit_events (id, at, actor_email, action, details) values (?, ?, ?, ?, ?)`,
+                )
+                .run(before[0]!.id, before[0]!.at, 'nobody', 'login', '{}'),
+            ).toThrow(MESSAGES.auditChanged);
         } finally {
-          sqlite.close();
+          await other.close();
         }
         expect(await auditEntries(t)).toEqual(before);
       });
