@@ -234,7 +234,9 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
   };
 }
 
-const SNAPSHOT = CompiledQuery.raw('select pg_current_snapshot()::text as mark');
+/** The statement that reads PostgreSQL's write mark (tests that trace a use case's statements leave it out). */
+export const WRITE_MARK_SQL = 'select pg_current_snapshot()::text as mark';
+const SNAPSHOT = CompiledQuery.raw(WRITE_MARK_SQL);
 
 /** Connections inside a transaction: their writes count at the commit, never before it. */
 const inTransaction = new WeakSet<DatabaseConnection>();

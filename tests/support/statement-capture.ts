@@ -1,5 +1,6 @@
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
+import { WRITE_MARK_SQL } from '../../server/db/database.js';
 
 /** One distinct SQL text a connection ran, with the parameters of its first run. */
 export interface CapturedStatement {
@@ -21,7 +22,8 @@ function textOf(query: unknown): string | undefined {
  * Calls `listener` with every statement any connection in this process runs, on either database, by
  * wrapping the shared prototypes: better-sqlite3's Statement (each run is seen, not each prepare, so
  * statements taken from a cache count too) and pg's Client.query (Kysely's queries, cursors, begin and
- * commit). Nothing is missed: statements Kysely builds, raw ones in repositories, the export's own reader.
+ * commit). Nothing is missed: statements Kysely builds, raw ones in repositories, the export's own reader;
+ * only PostgreSQL's write-mark read (WRITE_MARK_SQL) is left out.
  * Returns the function that puts the prototypes back.
  */
 export function onEveryStatement(listener: (sql: string, parameters: unknown[]) => void): () => void {
@@ -41,7 +43,9 @@ export function onEveryStatement(listener: (sql: string, parameters: unknown[]) 
   const query = client.query!;
   client.query = function (this: pg.Client, ...args: unknown[]) {
     const text = textOf(args[0]);
-    if (text !== undefined) {
+    // The write mark's own read (after each commit, and polled) is the connection layer's bookkeeping,
+    // the same whatever the use case did: a trace of the use case's statements leaves it out.
+    if (text !== undefined && text !== WRITE_MARK_SQL) {
       const values = Array.isArray(args[1]) ? args[1] : ((args[0] as { values?: unknown[] }).values ?? []);
       listener(text, values);
     }
