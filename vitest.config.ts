@@ -45,10 +45,6 @@ const POSTGRES_PENDING: string[] = [
   'tests/http/page-caching.test.ts',
   // its setup spies on SQLite's statements to count commits (one group, one commit)
   'tests/integration/db/group-commit.test.ts',
-  // read the SQLite file's bytes on disk (tests/support/database-file.ts) after an erasure
-  'tests/integration/privacy/erasure-every-copy.test.ts',
-  'tests/integration/privacy/erasure.test.ts',
-  'tests/integration/privacy/ip-and-agent.test.ts',
 ];
 
 const postgres = {

@@ -123,15 +123,24 @@ function makePrivate(filename: string): void {
 }
 
 /**
- * Writes the write-ahead log into the database file and empties it. After an erasure the log still
- * holds older copies of the pages that had the person in them; this removes them from disk at once
- * instead of whenever SQLite next checkpoints. Best effort: with a long read running, part of the log
- * waits for the next checkpoint.
+ * Makes erased data leave the database's files now rather than whenever the database next tidies up.
+ *
+ * SQLite: writes the write-ahead log into the database file and empties it. After an erasure the log
+ * still holds older copies of the pages that had the person in them (secure_delete has zeroed the freed
+ * space in the file itself). Best effort: with a long read running, part of the log waits for the next
+ * checkpoint.
+ *
+ * PostgreSQL: an update or delete leaves the old row version in the table's pages until VACUUM removes
+ * it; autovacuum would get there only when enough rows changed. VACUUM here removes the erased versions
+ * (and their index entries) at once, without locking out signings as VACUUM FULL would; the pages reach
+ * the files at the server's next checkpoint. The server's own write-ahead log, its archive and backups
+ * keep the old versions until they are recycled or expire (see the README's PostgreSQL section).
  */
 export async function flushWriteAheadLog(db: Db): Promise<void> {
-  // PostgreSQL's log is its own: it recycles the segments at its checkpoints, which only a superuser (or
-  // pg_checkpoint) may force, and the old row versions wait for VACUUM, so there is nothing to do here.
-  if (dialectOf(db) === 'postgres') return;
+  if (dialectOf(db) === 'postgres') {
+    await sql`vacuum`.execute(db);
+    return;
+  }
   // A checkpoint running on another connection (the checkpointer thread's passes) makes this one answer
   // busy at once, without waiting and without copying anything: the passes are short, so try again.
   for (let attempt = 1; attempt <= FLUSH_ATTEMPTS; attempt++) {

@@ -8,7 +8,7 @@ import { chromiumAt } from '../../../server/deliveries/pdf-renderer.js';
 import { signatureToken } from '../../../server/mail/signature-tokens.js';
 import { signedIn } from '../../support/accounts.js';
 import { postForm } from '../../support/admin-forms.js';
-import { bytesAfterCheckpoint, bytesOnDisk } from '../../support/database-file.js';
+import { bytesAfterCheckpoint, bytesOnDisk, erasureClearsFreeSpace } from '../../support/database-file.js';
 import { createLetter, signingForm } from '../../support/factories.js';
 import { Visitor } from '../../support/http.js';
 import { createTestPlatform, type CaptureTestPlatform } from '../../support/test-platform.js';
@@ -73,12 +73,10 @@ describe.skipIf(!chromiumAt(CHROMIUM))(
 
     /** Every text and blob value of every table, as text, with where it is (PDF blobs as their text). */
     async function everyStoredValue(): Promise<{ where: string; text: string }[]> {
-      const tables = await sql<{ name: string }>`
-        select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(
-        t.platform.db,
-      );
+      // Kysely's introspection lists the tables on either database (the migration tables included).
+      const tables = await t.platform.db.introspection.getTables({ withInternalKyselyTables: true });
       const values: { where: string; text: string }[] = [];
-      for (const { name } of tables.rows) {
+      for (const { name } of tables) {
         const rows = await sql<Record<string, unknown>>`select * from ${sql.table(name)}`.execute(
           t.platform.db,
         );
@@ -181,8 +179,11 @@ describe.skipIf(!chromiumAt(CHROMIUM))(
       expect(values.filter((v) => mentions(v.text, ERASED.email)).map((v) => v.where)).toEqual([]);
 
       // As the erasure left the disk (write-ahead log emptied), then rebuilt without free pages.
-      expect(mentions(bytesOnDisk(t.config.databasePath).toString('latin1'), ERASED.name)).toBe(false);
-      const rebuilt = await bytesAfterCheckpoint(t.platform.db, t.config.databasePath, {
+      // (PostgreSQL leaves the bytes in free space until a rebuild: see erasureClearsFreeSpace.)
+      if (erasureClearsFreeSpace(t)) {
+        expect(mentions((await bytesOnDisk(t)).toString('latin1'), ERASED.name)).toBe(false);
+      }
+      const rebuilt = await bytesAfterCheckpoint(t, {
         vacuum: true,
         truncate: true,
       });

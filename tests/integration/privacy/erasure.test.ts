@@ -9,7 +9,12 @@ import { Mailbox } from '../../../server/mail/mailbox.js';
 import { signatureToken } from '../../../server/mail/signature-tokens.js';
 import { createAccount, signedIn } from '../../support/accounts.js';
 import { fieldErrors, postForm } from '../../support/admin-forms.js';
-import { bytesAfterCheckpoint, bytesOnDisk } from '../../support/database-file.js';
+import {
+  bytesAfterCheckpoint,
+  bytesOnDisk,
+  erasureClearsFreeSpace,
+  rowVersionsMentioning,
+} from '../../support/database-file.js';
 import { createLetter, signingForm } from '../../support/factories.js';
 import { mainOf, textOf } from '../../support/html.js';
 import { Visitor } from '../../support/http.js';
@@ -146,10 +151,21 @@ describe('erasing a person’s data', () => {
   async function expectNoTrace() {
     // As the erasure left the disk, before anyone runs VACUUM: the write-ahead log was emptied and
     // secure_delete zeroed the freed space, so the address is in no file of the database.
-    const asLeft = bytesOnDisk(t.config.databasePath);
-    expect(mentions(asLeft, OTHER.email), 'the search finds the other supporter').toBe(true);
-    expect(mentions(asLeft, ADDRESS), 'the address on disk right after the erasure').toBe(false);
-    const bytes = await bytesAfterCheckpoint(t.platform.db, t.config.databasePath, {
+    // (PostgreSQL leaves the bytes in free space until a rebuild: see erasureClearsFreeSpace. But the
+    // VACUUM after the erasure has removed every old row version that held them.)
+    if (t.config.database.dialect === 'postgres') {
+      expect(
+        await rowVersionsMentioning(t, OTHER.email),
+        'the search finds the other supporter',
+      ).toBeGreaterThan(0);
+      expect(await rowVersionsMentioning(t, ADDRESS), 'a row version holding the address').toBe(0);
+    }
+    if (erasureClearsFreeSpace(t)) {
+      const asLeft = await bytesOnDisk(t);
+      expect(mentions(asLeft, OTHER.email), 'the search finds the other supporter').toBe(true);
+      expect(mentions(asLeft, ADDRESS), 'the address on disk right after the erasure').toBe(false);
+    }
+    const bytes = await bytesAfterCheckpoint(t, {
       vacuum: true,
       truncate: true,
     });
@@ -237,7 +253,7 @@ describe('erasing a person’s data', () => {
       'Erased: 1 signature, 1 queued message, 1 captured e-mail.',
     );
     expect((await capturedContents()).filter((c) => mentions(c.content, written))).toEqual([]);
-    const bytes = await bytesAfterCheckpoint(t.platform.db, t.config.databasePath, {
+    const bytes = await bytesAfterCheckpoint(t, {
       vacuum: true,
       truncate: true,
     });

@@ -68,8 +68,8 @@ describe('what the platform keeps of a supporter’s connection', () => {
     expect(Object.keys(row!).some((column) => /agent|browser|device/i.test(column))).toBe(false);
 
     // The log before it is copied into the file, then the file and the log after.
-    const beforeCheckpoint = bytesOnDisk(t.config.databasePath);
-    const afterCheckpoint = await bytesAfterCheckpoint(t.platform.db, t.config.databasePath);
+    const beforeCheckpoint = await bytesOnDisk(t);
+    const afterCheckpoint = await bytesAfterCheckpoint(t);
     for (const [when, bytes] of [
       ['before the checkpoint', beforeCheckpoint],
       ['after the checkpoint', afterCheckpoint],
@@ -96,7 +96,7 @@ describe('what the platform keeps of a supporter’s connection', () => {
       keyedHash(SECRET, 'ip', '127.0.0.1'),
       keyedHash(SECRET, 'ip', '::1'),
     ]).toContain(row!.ip_hash);
-    const bytes = await bytesAfterCheckpoint(t.platform.db, t.config.databasePath);
+    const bytes = await bytesAfterCheckpoint(t);
     expect(containsText(bytes, SUPPORTER_IP)).toBe(false);
     expect(containsText(bytes, 'UndersignedProbe')).toBe(false);
   });
