@@ -35,9 +35,6 @@ const POSTGRES_PENDING: string[] = [
   // timing: one test wants >= 170 ms between a domain's connection starts; on a loaded machine it fails
   // on SQLite too (gaps down to 147 ms there, 52 ms here, 16:05-16:40)
   'tests/integration/outbox/smtp-scenarios.test.ts',
-  // timing: on a loaded machine the first send comes ~2 s after a worker starts, on either database
-  // (measured 2.2 s both, 16:10), so every kill (100-700 ms) came before it; to run again when quiet
-  'tests/integration/outbox/worker-crash.test.ts',
   // an odd letter address (a NUL byte) answers 500 on PostgreSQL, whose text cannot hold 0x00, not 404
   'tests/http/letter-availability.test.ts',
   // one test writes through a second SQLite connection; on PostgreSQL another process's commit shows
