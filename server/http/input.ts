@@ -5,7 +5,8 @@ import { notFound } from '../lib/errors.js';
 /** A named path parameter as a string; a route without it is a page that does not exist. */
 export function pathParam(req: Request, name: string): string {
   const value = (req.params as Record<string, unknown>)[name];
-  if (typeof value !== 'string' || value.length === 0) throw notFound();
+  // No slug, token or id holds a NUL, and PostgreSQL refuses one in any text it is sent (a 500, not a 404).
+  if (typeof value !== 'string' || value.length === 0 || value.includes('\u0000')) throw notFound();
   return value;
 }
 
