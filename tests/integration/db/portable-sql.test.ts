@@ -2,15 +2,15 @@ import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isUniqueViolation, position, randomHexPerRow, trimCharacters } from '../../../server/db/dialect.js';
 import { createLetter } from '../../support/factories.js';
-import { createTempDatabase, type TempDatabase } from '../../support/temp-database.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 const NOW = new Date('2026-12-05T12:00:00.000Z');
 
 /** The helpers of server/db/dialect.ts mean the same on the database under test. */
 describe('portable SQL helpers', () => {
-  let t: TempDatabase;
+  let t: TestDatabase;
   beforeEach(async () => {
-    t = await createTempDatabase();
+    t = await createTestDatabase();
   });
   afterEach(async () => {
     await t.close();
