@@ -134,6 +134,8 @@ export class LetterRepository {
   }
 
   async findBySlug(slug: string): Promise<Letter | undefined> {
+    // A slug never holds a NUL, and PostgreSQL refuses one in any text it is sent: none is found.
+    if (slug.includes('\u0000')) return undefined;
     const row = await this.db.selectFrom('letters').selectAll().where('slug', '=', slug).executeTakeFirst();
     return row ? toLetter(row) : undefined;
   }
