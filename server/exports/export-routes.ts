@@ -133,7 +133,10 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
             res.set('Cache-Control', 'no-store');
           }
           // Wait for a slow reader, but not for one that left: the export then ends (and is logged as unfinished).
-          if (!res.write(chunk)) {
+          // Asked first too: a reader that left while the rows were read (on PostgreSQL the read waits on
+          // the network) has closed already, and a wait for its 'close' would never end.
+          if (res.destroyed) throw new Error('the download was cancelled');
+          if (!res.write(chunk) && !res.destroyed) {
             // Whichever comes first, the other's listeners go: a long export waits thousands of times.
             const waiting = new AbortController();
             try {
