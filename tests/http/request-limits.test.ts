@@ -1,14 +1,11 @@
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApp } from '../../server/app.js';
-import { noPdf } from '../../server/deliveries/pdf-renderer.js';
-import { createLogger } from '../../server/lib/logger.js';
-import { wire, type Platform } from '../../server/wiring.js';
+import type { Platform } from '../../server/wiring.js';
 import { signedIn } from '../support/accounts.js';
 import { mainOf, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage } from '../support/signing.js';
-import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { createTestPlatform, platformBeside, type TestPlatform } from '../support/test-platform.js';
 
 /** The login form's limit per connection: 20 posts in 15 minutes (server/app.ts). */
 const LOGIN_LIMIT = 20;
@@ -41,13 +38,9 @@ describe('request limits answer 429 with Retry-After and a readable page, and ar
 
   /** Another process on the same database file. */
   async function anotherInstance() {
-    const platform = await wire(t.config, createLogger('silent'), {
-      clock: t.clock,
-      withWorker: false,
-      pdf: noPdf,
-    });
-    others.push(platform);
-    return createApp(platform.appDeps);
+    const other = await platformBeside(t);
+    others.push(other.platform);
+    return other.app;
   }
 
   it('answers the login form past its limit with 429, Retry-After and a page saying how long to wait', async () => {

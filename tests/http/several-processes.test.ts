@@ -1,15 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../../server/app.js';
-import { noPdf } from '../../server/deliveries/pdf-renderer.js';
-import { createLogger } from '../../server/lib/logger.js';
 import type { Platform } from '../../server/wiring.js';
-import { wire } from '../../server/wiring.js';
 import { signedIn } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
 import { startTags } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { sign, signatureRows } from '../support/signing.js';
-import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { createTestPlatform, platformBeside, type TestPlatform } from '../support/test-platform.js';
 
 // Several signings from one test client: the signing limits are not what these tests are about.
 const ROOMY_LIMITS = { SIGNING_LIMIT_BURST: '100/60', SIGNING_LIMIT_SUSTAINED: '100/300' };
@@ -26,13 +22,9 @@ describe('two web processes on one database', () => {
 
   /** Another process on the same database: its own connection, services, caches and app. */
   async function anotherProcess() {
-    const platform = await wire(t.config, createLogger('silent'), {
-      clock: t.clock,
-      withWorker: false,
-      pdf: noPdf,
-    });
-    others.push(platform);
-    return createApp(platform.appDeps);
+    const other = await platformBeside(t);
+    others.push(other.platform);
+    return other.app;
   }
 
   beforeEach(async () => {

@@ -55,6 +55,21 @@ export interface TestPlatform<C extends Clock = ManualClock> extends CaptureTest
 }
 
 /**
+ * A second platform on the same database, configuration and clock, as another web process would be: its
+ * own connections, services, caches and app, without a mail worker. The caller shuts its platform down.
+ */
+export async function platformBeside(
+  t: Pick<CaptureTestPlatform<Clock>, 'config' | 'clock'>,
+): Promise<{ platform: Platform; app: ReturnType<typeof createApp> }> {
+  const platform = await wire(t.config, createLogger('silent'), {
+    clock: t.clock,
+    withWorker: false,
+    pdf: noPdf,
+  });
+  return { platform, app: createApp(platform.appDeps) };
+}
+
+/**
  * A whole platform on a fresh database (TEST_DATABASE: an SQLite file in a temporary folder, or a
  * PostgreSQL database of its own, dropped on close), with the mail worker wired in. The
  * worker does not run by itself: tests drain the outbox when they want mail (or start it).

@@ -1,4 +1,3 @@
-import { exec } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,11 +9,11 @@ import { loadConfig } from '../../../server/config.js';
 import { openDatabase, type DatabaseHandle, type SqliteHandle } from '../../../server/db/database.js';
 import { noPdf } from '../../../server/deliveries/pdf-renderer.js';
 import { createLogger } from '../../../server/lib/logger.js';
-import { projectRoot } from '../../../server/lib/paths.js';
 import { wire } from '../../../server/wiring.js';
 import { loadSeedLetters, loadSeedRecipients } from '../../../seeds/seed-loader.js';
 import { outboxMessage, testMessageId } from '../../support/temp-database.js';
 import { storeSignature } from '../../support/stored-signatures.js';
+import { inProject, type CommandRun } from '../../support/command-line.js';
 import { freshDatabase, type FreshDatabase } from '../../support/test-database.js';
 
 // Runs in the PostgreSQL tiers only (POSTGRES_ONLY in vitest.config.ts): it copies an SQLite file into the
@@ -27,34 +26,12 @@ let dir: string;
 let sqliteFile: string;
 let target: FreshDatabase;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /**
  * The command as a person types it in the project, with only the environment it needs. `--silent`, as the
  * README advises where output is logged: without it npm itself echoes the command line, URL and all.
  */
-function dbCopy(args: string): Promise<Run> {
-  return new Promise((resolve) => {
-    exec(
-      `npm run --silent db:copy -- ${args}`,
-      {
-        cwd: projectRoot,
-        shell: '/bin/sh',
-        timeout: 120_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? os.tmpdir(),
-          DATA_DIR: dir,
-          LOG_LEVEL: 'silent',
-        },
-      },
-      (error, stdout, stderr) => resolve({ code: error ? (error.code ?? null) : 0, stdout, stderr }),
-    );
-  });
+function dbCopy(args: string): Promise<CommandRun> {
+  return inProject(`npm run --silent db:copy -- ${args}`, { DATA_DIR: dir, LOG_LEVEL: 'silent' });
 }
 
 /** A URL to the target database with a password in it (the test cluster trusts local connections). */

@@ -1,4 +1,3 @@
-import { exec } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,10 +8,10 @@ import { loadConfig } from '../../../server/config.js';
 import { noPdf } from '../../../server/deliveries/pdf-renderer.js';
 import { ManualClock } from '../../../server/lib/clock.js';
 import { createLogger } from '../../../server/lib/logger.js';
-import { projectRoot } from '../../../server/lib/paths.js';
 import { wire } from '../../../server/wiring.js';
 import { createLetter } from '../../support/factories.js';
 import { storeSignature, type StoredSignature } from '../../support/stored-signatures.js';
+import { inProject, type CommandRun } from '../../support/command-line.js';
 import { freshDatabase, type FreshDatabase } from '../../support/test-database.js';
 
 const SECRET_KEY = 'cli-test-secret-cli-test-secret-0123456789';
@@ -68,33 +67,9 @@ const OTHER_LETTER: StoredSignature = {
 /** The database the command reads (TEST_DATABASE: a file in the data folder, or PostgreSQL). */
 let database: FreshDatabase;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command line in a shell in the project, as a person would type it, with only the environment it needs. */
-function shell(dataDir: string, command: string): Promise<Run> {
-  return new Promise((resolve) => {
-    exec(
-      command,
-      {
-        cwd: projectRoot,
-        shell: '/bin/sh',
-        timeout: 120_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? os.tmpdir(),
-          DATA_DIR: dataDir,
-          ...database.env,
-          SECRET_KEY,
-          LOG_LEVEL: 'silent',
-        },
-      },
-      (error, stdout, stderr) => resolve({ code: error ? (error.code ?? null) : 0, stdout, stderr }),
-    );
-  });
+/** Runs a command line in the project, as a person would type it, with only the environment it needs. */
+function shell(dataDir: string, command: string): Promise<CommandRun> {
+  return inProject(command, { DATA_DIR: dataDir, ...database.env, SECRET_KEY, LOG_LEVEL: 'silent' });
 }
 
 /** Every row of the audit log's export entries, oldest first. */
