@@ -4,6 +4,7 @@ import { isLetterLanguage } from '../lib/languages.js';
 import type { LetterText } from './letter.js';
 import type { LetterDetails } from './letter-repository.js';
 import { dayValue, parseUtcDay } from '../lib/dates.js';
+import { MAX_ID } from '../http/input.js';
 
 /** The editor form as typed, kept whole so a refused save shows everything again. */
 export interface EditorValues {
@@ -89,7 +90,9 @@ export function editorValues(body: Record<string, unknown>): EditorValues {
     recipientIds: [
       ...new Set(
         list(body, 'recipients')
-          .filter((id) => /^[1-9]\d{0,15}$/.test(id))
+          // Ids are 32-bit integers in the database: a larger one names no recipient (and on PostgreSQL
+          // would fail the query rather than find nothing).
+          .filter((id) => /^[1-9]\d{0,9}$/.test(id) && Number(id) <= MAX_ID)
           .map(Number),
       ),
     ],
@@ -254,8 +257,9 @@ export interface PreviewChoice {
 const previewChoiceSchema = z.object({
   preview_recipient: z
     .string()
-    .regex(/^[1-9]\d{0,15}$/)
+    .regex(/^[1-9]\d{0,9}$/)
     .transform(Number)
+    .refine((id) => id <= MAX_ID)
     .optional()
     .catch(undefined),
   preview_language: z.string().refine(isLetterLanguage).optional().catch(undefined),

@@ -24,6 +24,7 @@ describe("the editor form's preview choices", () => {
     ['a zero id and an unknown language', { preview_recipient: '0', preview_language: 'xx' }],
     ['an id in exponent notation', { preview_recipient: '1e3' }],
     ['an id too long to be one', { preview_recipient: '9'.repeat(40) }],
+    ['an id past the 32-bit ids of the database', { preview_recipient: '2147483648' }],
     ['markup as the signatories', { preview_signatories: '<script>' }],
     ['lists where one value is expected', { preview_recipient: ['1', '2'], preview_language: ['en'] }],
   ])('falls back to the first recipient, its language and sample signatories for %s', (_, body) => {
@@ -32,6 +33,17 @@ describe("the editor form's preview choices", () => {
       language: undefined,
       signatories: 'sample',
     });
+  });
+});
+
+describe("the editor form's recipients", () => {
+  it('keeps the ids the database can hold and drops the rest, so no query fails on a forged one', () => {
+    const values = editorValues({
+      primary_language: 'en',
+      languages: ['en'],
+      recipients: ['12', '2147483647', '2147483648', '9999999999999999', '0', '1e3', '12'],
+    });
+    expect(values.recipientIds).toEqual([12, 2147483647]);
   });
 });
 
