@@ -276,11 +276,12 @@ class CountingDriver implements Driver {
     const counting: DatabaseConnection = {
       async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
         const result = await connection.executeQuery<R>(query);
-        if (
-          !inTransaction.has(connection) &&
-          (result.numAffectedRows !== undefined || !READS.test(query.sql))
-        )
-          await onWrite(connection);
+        // An insert, update or delete says how many rows it changed (none: nothing to tell, so a look
+        // such as a job claim that matched no row keeps the caches); any other statement but a read
+        // (DDL, VACUUM, a function that writes) may have changed something.
+        const wrote =
+          result.numAffectedRows !== undefined ? result.numAffectedRows > 0n : !READS.test(query.sql);
+        if (wrote && !inTransaction.has(connection)) await onWrite(connection);
         return result;
       },
       streamQuery: <R>(query: CompiledQuery, chunkSize?: number) =>

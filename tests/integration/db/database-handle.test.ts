@@ -1,7 +1,9 @@
+import { statSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { flushWriteAheadLog } from '../../../server/db/database.js';
 import { dialectOf } from '../../../server/db/dialect.js';
+import { rowVersionsMentioning } from '../../support/database-file.js';
 import { createLetter } from '../../support/factories.js';
 import { createTestDatabase, testDialect, type TestDatabase } from '../../support/test-database.js';
 
@@ -74,8 +76,25 @@ describe('the database handle (SQLite or PostgreSQL, as TEST_DATABASE says)', ()
     expect([...ids].sort((a, b) => a - b)).toEqual(ids);
   });
 
-  it('flushes the write-ahead log where there is one of its own to flush, and does nothing on PostgreSQL', async () => {
-    await createLetter(t.db, NOW);
-    await expect(flushWriteAheadLog(t.db)).resolves.toBeUndefined();
+  it('leaves no old row version behind after a flush: SQLite empties its log, PostgreSQL vacuums', async () => {
+    const { id } = await createLetter(t.db, NOW, { slug: 'renamed-away-slug' });
+    await t.db.updateTable('letters').set({ slug: 'renamed-slug' }).where('id', '=', id).execute();
+    await flushWriteAheadLog(t.db);
+    if (t.location.dialect === 'sqlite') {
+      expect(statSync(`${t.location.path}-wal`).size).toBe(0);
+    } else {
+      const onDisk = { platform: { database: t.handle }, config: { database: t.location } };
+      expect(await rowVersionsMentioning(onDisk, 'renamed-slug')).toBeGreaterThan(0);
+      expect(await rowVersionsMentioning(onDisk, 'renamed-away-slug')).toBe(0);
+    }
+  });
+
+  it('leaves the write mark alone after an update outside a transaction that changed no row', async () => {
+    // The mark's first part is this connection's own writes on both databases (SQLite's total_changes(),
+    // PostgreSQL's count of commits); the rest follows other writers, whom other test files are.
+    const own = () => t.handle.writeMark().split(':')[0];
+    const before = own();
+    await t.db.updateTable('letters').set({ signature_count: 3 }).where('id', '=', -1).execute();
+    expect(own()).toBe(before);
   });
 });
