@@ -9,6 +9,8 @@ import { outboxMessage, testMessageId } from '../../support/temp-database.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 const RATE = 10;
+/** How long each send takes: 2 connections / 300 ms = 6.7 a second per worker, under RATE. */
+const SEND_MS = 300;
 
 describe('the pace per receiving domain, across mail workers', () => {
   let t: TestDatabase;
@@ -39,9 +41,13 @@ describe('the pace per receiving domain, across mail workers', () => {
     for (const name of ['worker-a', 'worker-b', 'worker-c']) {
       // Another process: its own connection, repositories and gate.
       const { db } = t.connect();
+      // Each send holds its connection SEND_MS: one worker's two connections carry at most 2 / SEND_MS,
+      // below the policy's rate, so no worker can keep the domain to itself and the others must send too.
+      // Three together could carry twice the rate: the pace, not the connections, is what holds them.
       const sender: MailSender = {
         send: async () => {
           starts.push({ at: Date.now(), worker: name });
+          await new Promise((resolve) => setTimeout(resolve, SEND_MS));
           return { reply: '250 accepted' };
         },
       };
