@@ -71,7 +71,7 @@ async function main(): Promise<void> {
         `  round ${round + 1}/${ROUNDS}: offered ${offered}/s, answered ${Math.round(result.answeredPerSecond)}/s; ${statusText(result.statuses)}; ${result.errors} errors, ${result.timeouts} timeouts`,
       );
     }
-    const check = signing.verify();
+    const check = await signing.verify();
     const shed = rounds.map((r) => r.latencyByStatus['503']);
     const accepted = rounds.map((r) => r.latencyByStatus['303']);
     const all503 = rounds.reduce((sum, r) => sum + (r.statuses['503'] ?? 0), 0);

@@ -33,7 +33,7 @@ import { runLoad } from './lib/load.js';
 import { settingsText, startBenchPlatform, type BenchPlatform } from './lib/platform.js';
 import { forkListening, ROOT } from './lib/processes.js';
 import { solvedProofs } from './lib/proofs.js';
-import { countRows } from './lib/data.js';
+import { proofsAccepted as proofsKept } from './lib/data.js';
 import { alternate, machine, markdownTable, writeResults } from './lib/rounds.js';
 import { SigningLoad, unsentMail } from './lib/signing.js';
 
@@ -48,7 +48,7 @@ const BARE = 'bare node:http + better-sqlite3';
 /** Waits until the in-process worker has sent every confirmation e-mail (at most 120 s); returns the seconds it took. */
 async function drained(platform: BenchPlatform): Promise<number> {
   const started = Date.now();
-  while (unsentMail(platform) > 0 && Date.now() - started < 120_000) await sleep(250);
+  while ((await unsentMail(platform)) > 0 && Date.now() - started < 120_000) await sleep(250);
   return (Date.now() - started) / 1000;
 }
 
@@ -132,15 +132,12 @@ async function main(): Promise<void> {
           }),
       },
     ]);
-    const proofsAccepted = countRows(
-      proofOn.databasePath,
-      'select count(*) as n from proof_of_work_solutions',
-    );
+    const proofsAccepted = await proofsKept(proofOn.database);
 
     const checks = {
-      'worker off': off.verify(),
-      'worker in process': inProcess.verify(),
-      'proof of work': withProof.verify(),
+      'worker off': await off.verify(),
+      'worker in process': await inProcess.verify(),
+      'proof of work': await withProof.verify(),
     };
     const heading = `${machine()}; server ${settingsText(workerOff)}; ${SIGNATURES.toLocaleString('en')} signatures already on the letter`;
     console.log(

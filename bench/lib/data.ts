@@ -2,10 +2,13 @@
  * The database a platform benchmark starts from, written into the SQLite file before the server
  * starts: the demo letters and recipients from seeds/, and on the first of them a number of confirmed
  * signatures inserted directly (the page must not slow down as they grow; signing each through the
- * form would take longer than the benchmark).
+ * form would take longer than the benchmark). A PostgreSQL benchmark copies that file into its database.
+ * The counts read afterwards go through Kysely, so they read either database.
  */
 import { loadSeedLetters, loadSeedRecipients } from '../../seeds/seed-loader.js';
-import { openDatabase } from '../../server/db/database.js';
+import type { DatabaseLocation } from '../../server/config.js';
+import { copySqliteToPostgres } from '../../server/db/database-copy.js';
+import { openDatabase, type Db } from '../../server/db/database.js';
 import { migrateToLatest } from '../../server/db/migrate.js';
 import { keyedHash } from '../../server/lib/keyed-hash.js';
 
@@ -72,29 +75,80 @@ export async function prepareDatabase(
   }
 }
 
-/** How many of `addresses` have a signature on the letter. */
-export function signaturesPresent(
-  databasePath: string,
-  letterId: number,
-  addresses: readonly string[],
-): number {
-  const { sqlite } = openDatabase(databasePath);
+/** Copies the prepared SQLite file into the empty PostgreSQL database at `url` (`npm run db:copy`'s code). */
+export async function copyToPostgres(databasePath: string, url: string): Promise<void> {
+  const source = openDatabase(databasePath);
+  const target = openDatabase({ dialect: 'postgres', url, poolSize: 2 });
   try {
-    const find = sqlite.prepare('select 1 from signatures where letter_id = ? and email = ?');
-    let present = 0;
-    for (const address of addresses) if (find.get(letterId, address)) present++;
-    return present;
+    await copySqliteToPostgres(source, target);
   } finally {
-    sqlite.close();
+    await Promise.all([source.close(), target.close()]);
   }
 }
 
-/** One count from the database file, read while the server may still be writing (WAL: readers never wait). */
-export function countRows(databasePath: string, query: string, ...params: unknown[]): number {
-  const { sqlite } = openDatabase(databasePath);
+/** Runs `read` on its own short-lived connection to the benchmark's database, SQLite or PostgreSQL. */
+async function reading<T>(database: DatabaseLocation, read: (db: Db) => Promise<T>): Promise<T> {
+  const handle = openDatabase(database);
   try {
-    return (sqlite.prepare(query).get(...params) as { n: number }).n;
+    return await read(handle.db);
   } finally {
-    sqlite.close();
+    await handle.close();
   }
+}
+
+/** How many of `addresses` have a signature on the letter. */
+export function signaturesPresent(
+  database: DatabaseLocation,
+  letterId: number,
+  addresses: readonly string[],
+): Promise<number> {
+  return reading(database, async (db) => {
+    let present = 0;
+    // Hundreds at a time: one round trip per address is seconds on PostgreSQL at these counts.
+    for (let start = 0; start < addresses.length; start += 500) {
+      const row = await db
+        .selectFrom('signatures')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('letter_id', '=', letterId)
+        .where('email', 'in', addresses.slice(start, start + 500))
+        .executeTakeFirstOrThrow();
+      present += Number(row.n);
+    }
+    return present;
+  });
+}
+
+/** Rows of a letter's signatures, whatever their status. */
+export function signaturesOnLetter(database: DatabaseLocation, letterId: number): Promise<number> {
+  return reading(database, async (db) => {
+    const row = await db
+      .selectFrom('signatures')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('letter_id', '=', letterId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  });
+}
+
+/** Outbox messages not yet sent or finally failed (read while the server may still be writing). */
+export function mailUnsent(database: DatabaseLocation): Promise<number> {
+  return reading(database, async (db) => {
+    const row = await db
+      .selectFrom('outbox_messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', 'in', ['queued', 'sending', 'retrying'])
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  });
+}
+
+/** Proofs of work the server accepted (each kept once, against replay). */
+export function proofsAccepted(database: DatabaseLocation): Promise<number> {
+  return reading(database, async (db) => {
+    const row = await db
+      .selectFrom('proof_of_work_solutions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  });
 }

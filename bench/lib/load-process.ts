@@ -6,13 +6,7 @@
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
 import autocannon, { type Request, type Result } from 'autocannon';
-import type { Latency, LoadResult, LoadSpec, SigningLoad } from './load.js';
-
-function percentiles(values: number[]): Latency {
-  const sorted = Float64Array.from(values).sort();
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-  return { count: sorted.length, p50: at(50), p95: at(95), p99: at(99), max: sorted.at(-1) ?? 0 };
-}
+import { percentiles, type LoadResult, type LoadSpec, type SigningLoad } from './load.js';
 
 function clientAddress(n: number): string {
   return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
@@ -64,7 +58,7 @@ function signingRequest(spec: LoadSpec, signing: SigningLoad, n: number) {
     'sec-fetch-mode': 'navigate',
     origin,
     ...(signing.csrf ? { cookie: signing.csrf.cookie } : {}),
-    'x-forwarded-for': clientAddress(signing.addressStart + n),
+    'x-forwarded-for': clientAddress(signing.addressStart + n * (signing.addressStep ?? 1)),
   };
   return { email, headers, body: form.toString() };
 }
@@ -146,7 +140,7 @@ async function runEven(spec: LoadSpec): Promise<LoadResult> {
   const durationS = (performance.now() - started) / 1000;
   const statuses: Record<string, number> = {};
   for (const { status } of latencies) statuses[status] = (statuses[status] ?? 0) + 1;
-  return summary(durationS, latencies, statuses, errors, timeouts, tally);
+  return summary(spec, durationS, latencies, statuses, errors, timeouts, tally);
 }
 
 async function run(spec: LoadSpec): Promise<LoadResult> {
@@ -180,11 +174,12 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count ?? 0]),
   );
   const latencies = [...byStatus].flatMap(([status, list]) => list.map((ms) => ({ status, ms })));
-  return summary(durationS, latencies, statuses, result.errors, result.timeouts, tally);
+  return summary(spec, durationS, latencies, statuses, result.errors, result.timeouts, tally);
 }
 
 /** A run's measures from every answer's status and latency. */
 function summary(
+  spec: LoadSpec,
   durationS: number,
   latencies: readonly { status: number; ms: number }[],
   statuses: Record<string, number>,
@@ -219,7 +214,8 @@ function summary(
     timeouts,
     retryAfter503: tally.retryAfter503,
     acknowledged: tally.acknowledged,
-    addressesUsed: tally.used,
+    addressesUsed: tally.used * (spec.signing?.addressStep ?? 1),
+    ...(spec.keepSamples ? { samples: latencies } : {}),
   };
 }
 

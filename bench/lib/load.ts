@@ -10,6 +10,11 @@ export interface SigningLoad {
   readonly slug: string;
   /** The first client address used is 10.0.0.0 + this; each request takes the next one. */
   readonly addressStart: number;
+  /**
+   * Addresses between one request's and the next (default 1): load generators running at once on the
+   * same letter take every n-th address each, from starts 0…n-1 apart, so no two share one.
+   */
+  readonly addressStep?: number;
   /** Makes the e-mail addresses of this run unique in the letter (`<prefix>-<n>@d<n mod 1000>.bench.example.org`). */
   readonly emailPrefix: string;
   /** Sent as the form's `_csrf` field with `cookie`, when the page has a token (CSRF by token). */
@@ -41,6 +46,8 @@ export interface LoadSpec {
   readonly signing?: SigningLoad;
   /** Seconds before a request counts as timed out. */
   readonly timeoutS?: number;
+  /** Sends back every answer's status and latency (LoadResult.samples), to merge runs made at once. */
+  readonly keepSamples?: boolean;
 }
 
 /** Latency percentiles in milliseconds. */
@@ -81,6 +88,57 @@ export interface LoadResult {
   readonly acknowledged: readonly string[];
   /** Signing runs: how many client addresses were used (the next run starts after them). */
   readonly addressesUsed: number;
+  /** Every answer's status and latency, when the spec asked for them. */
+  readonly samples?: readonly LoadSample[];
+}
+
+/** One answer: its status and its latency in milliseconds. */
+export interface LoadSample {
+  readonly status: number;
+  readonly ms: number;
+}
+
+/** Percentiles of latencies in milliseconds (each the sample at that rank, not interpolated). */
+export function percentiles(values: readonly number[]): Latency {
+  const sorted = Float64Array.from(values).sort();
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+  return { count: sorted.length, p50: at(50), p95: at(95), p99: at(99), max: sorted.at(-1) ?? 0 };
+}
+
+/**
+ * Several loads at once, each in its own child process (one per web process of a platform), as one
+ * result: answers, statuses and acknowledged signatures summed, rates summed (each over its own run's
+ * duration), and latency percentiles over every answer of them all.
+ */
+export async function runLoadsAtOnce(specs: readonly LoadSpec[]): Promise<LoadResult> {
+  const results = await Promise.all(specs.map((spec) => runLoad({ ...spec, keepSamples: true })));
+  const samples = results.flatMap((r) => r.samples ?? []);
+  const statuses: Record<string, number> = {};
+  for (const r of results)
+    for (const [code, n] of Object.entries(r.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
+  const sum = (pick: (r: LoadResult) => number) => results.reduce((total, r) => total + pick(r), 0);
+  const codes = [...new Set(samples.map((s) => s.status))];
+  return {
+    durationS: Math.max(...results.map((r) => r.durationS)),
+    responses: sum((r) => r.responses),
+    perSecond: sum((r) => r.perSecond),
+    answeredPerSecond: sum((r) => r.answeredPerSecond),
+    latency: percentiles(samples.map((s) => s.ms)),
+    okLatency: percentiles(samples.filter((s) => s.status >= 200 && s.status < 400).map((s) => s.ms)),
+    latencyByStatus: Object.fromEntries(
+      codes.map((code) => [
+        String(code),
+        percentiles(samples.filter((s) => s.status === code).map((s) => s.ms)),
+      ]),
+    ),
+    statuses,
+    non2xx3xx: sum((r) => r.non2xx3xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    retryAfter503: sum((r) => r.retryAfter503),
+    acknowledged: results.flatMap((r) => r.acknowledged),
+    addressesUsed: Math.max(...results.map((r) => r.addressesUsed)),
+  };
 }
 
 /** Runs one load in a child process and returns its measures. */

@@ -2,12 +2,15 @@
  * The platform as a benchmark runs it: the production build in its own process, on a fresh database
  * (bench/lib/data.ts) in a temp folder, with the settings a production deployment behind one proxy
  * would use, mail to the SMTP sink in a process of its own, and no demo seeding at start (the database
- * is prepared before).
+ * is prepared before). On PostgreSQL (bench/lib/postgres.ts) the same prepared data is copied into a new
+ * database of the benchmark's cluster, and one or more web processes serve it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { prepareDatabase, type BenchLetter } from './data.js';
+import type { DatabaseLocation } from '../../server/config.js';
+import { copyToPostgres, prepareDatabase, type BenchLetter } from './data.js';
+import type { BenchCluster } from './postgres.js';
 import { forkListening, freePort, ROOT, startPlatform, type RunningProcess } from './processes.js';
 
 /** LOG_LEVEL of the server under test: info by default, as production runs it (a pino line per request). */
@@ -55,14 +58,20 @@ export function benchServerSettings({ port, smtpUrl }: BenchServerAddresses): Re
 
 /** A running platform and what the benchmark needs to know of it. */
 export interface BenchPlatform {
+  /** The first (or only) web process's URL. */
   readonly url: string;
+  /** Every web process's URL, one port each (as a proxy in front would reach them). */
+  readonly urls: readonly string[];
   readonly letter: BenchLetter;
-  readonly databasePath: string;
+  /** Where its data is: the SQLite file, or the PostgreSQL database every web process shares. */
+  readonly database: DatabaseLocation;
   readonly secret: string;
   /** The settings it was started with, for the report (no secrets among them but SECRET_KEY, left out). */
   readonly settings: Readonly<Record<string, string>>;
-  /** The server's process id, for reading its CPU time (bench/lib/cpu.ts). */
+  /** The first web process's id, for reading its CPU time (bench/lib/cpu.ts). */
   readonly pid: number;
+  /** Every web process's id. */
+  readonly pids: readonly number[];
   stop(): Promise<void>;
 }
 
@@ -74,6 +83,10 @@ export interface BenchPlatformOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Runs the server with --cpu-prof, writing the profile into this folder on exit. */
   readonly cpuProfileDir?: string;
+  /** Serves a new database of this cluster instead of the SQLite file (DATABASE_URL, pool size default). */
+  readonly postgres?: BenchCluster;
+  /** Web processes on the one database (default 1; more only on PostgreSQL), each on its own port. */
+  readonly processes?: number;
 }
 
 /** Starts the SMTP sink (bench/smtp-sink-process.ts) in its own process. */
@@ -81,43 +94,78 @@ export function startSmtpSink(): Promise<RunningProcess> {
   return forkListening(path.join(ROOT, 'bench', 'smtp-sink-process.ts'));
 }
 
-/** Prepares a database, starts the sink and the platform, and waits until it answers. */
+/** Prepares a database, starts the sink and the platform's web processes, and waits until they answer. */
 export async function startBenchPlatform(options: BenchPlatformOptions): Promise<BenchPlatform> {
+  const processes = options.processes ?? 1;
+  if (processes > 1 && !options.postgres) throw new Error('several web processes need PostgreSQL');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-bench-'));
   const databasePath = path.join(dataDir, 'undersigned.sqlite');
-  const letter = await prepareDatabase(databasePath, SECRET, options.signatures);
-  const sink = await startSmtpSink();
-  const port = await freePort();
-  const settings: Record<string, string> = {
-    ...benchServerSettings({ port, smtpUrl: `smtp://127.0.0.1:${sink.port}` }),
-    ...options.env,
-    ...serverEnvFromBench(),
+  const servers: RunningProcess[] = [];
+  let sink: RunningProcess | undefined;
+  const stopProcesses = async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await sink?.stop();
   };
-  let server: RunningProcess;
+  // Whatever ends the benchmark (an error, Ctrl-C, even halfway through this start) takes the folder too.
+  const removeFolder = () => rmSync(dataDir, { recursive: true, force: true });
+  process.once('exit', removeFolder);
+  const stop = async () => {
+    await stopProcesses();
+    removeFolder();
+    process.off('exit', removeFolder);
+  };
   try {
-    server = await startPlatform({
-      port,
-      env: { ...settings, DATA_DIR: dataDir, SECRET_KEY: SECRET },
-      logFile: path.join(dataDir, 'server.log'),
-      ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
-    });
+    const letter = await prepareDatabase(databasePath, SECRET, options.signatures);
+    let database: DatabaseLocation = { dialect: 'sqlite', path: databasePath };
+    if (options.postgres) {
+      const url = await options.postgres.createDatabase();
+      await copyToPostgres(databasePath, url);
+      // The default pool size, as a deployment that sets none runs.
+      database = { dialect: 'postgres', url, poolSize: 10 };
+    }
+    sink = await startSmtpSink();
+    const ports: number[] = [];
+    for (let i = 0; i < processes; i++) ports.push(await freePort());
+    // Behind one proxy every web process has the same public address: the first port's stands for it.
+    const settings: Record<string, string> = {
+      ...benchServerSettings({ port: ports[0]!, smtpUrl: `smtp://127.0.0.1:${sink.port}` }),
+      ...(database.dialect === 'postgres' ? { DATABASE_URL: database.url } : {}),
+      ...options.env,
+      ...serverEnvFromBench(),
+    };
+    // One after another: each start checks the schema, and the second waits for nothing then.
+    for (const [i, port] of ports.entries()) {
+      servers.push(
+        await startPlatform({
+          port,
+          env: { ...settings, DATA_DIR: dataDir, SECRET_KEY: SECRET },
+          logFile: path.join(dataDir, processes > 1 ? `server-${i + 1}.log` : 'server.log'),
+          ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
+        }),
+      );
+    }
+    return {
+      url: servers[0]!.url,
+      urls: servers.map((server) => server.url),
+      letter,
+      database,
+      secret: SECRET,
+      settings,
+      pid: servers[0]!.child.pid!,
+      pids: servers.map((server) => server.child.pid!),
+      stop,
+    };
   } catch (error) {
-    await sink.stop();
-    throw error;
+    // The folder goes, so the error carries the end of the server logs that say why.
+    const logs = readdirSync(dataDir)
+      .filter((name) => name.endsWith('.log'))
+      .map(
+        (name) =>
+          `${name}:\n${readFileSync(path.join(dataDir, name), 'utf8').split('\n').slice(-20).join('\n')}`,
+      );
+    await stop();
+    throw new Error([String(error), ...logs].join('\n'), { cause: error });
   }
-  return {
-    url: server.url,
-    letter,
-    databasePath,
-    secret: SECRET,
-    settings,
-    pid: server.child.pid!,
-    async stop() {
-      await server.stop();
-      await sink.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 /**
@@ -141,7 +189,7 @@ export async function signingCsrf(
 /** The settings that shape the figures, as NAME=value (addresses and ports left out). */
 export function settingsText(platform: BenchPlatform): string {
   return Object.entries(platform.settings)
-    .filter(([name]) => !['SMTP_URL', 'PUBLIC_URL'].includes(name))
+    .filter(([name]) => !['SMTP_URL', 'PUBLIC_URL', 'DATABASE_URL'].includes(name))
     .map(([name, value]) => `${name}=${value}`)
     .join(' ');
 }

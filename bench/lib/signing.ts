@@ -3,8 +3,8 @@
  * the benchmark used, with an e-mail address of its own, and a record of every signature the server
  * acknowledged (303), to check afterwards that each one is in the database.
  */
-import { countRows, signaturesPresent } from './data.js';
-import { runLoad, type LoadResult, type LoadSpec } from './load.js';
+import { mailUnsent, signaturesOnLetter, signaturesPresent } from './data.js';
+import { runLoad, runLoadsAtOnce, type LoadResult, type LoadSpec } from './load.js';
 import { signingCsrf, type BenchPlatform } from './platform.js';
 
 let nextAddress = 0;
@@ -19,47 +19,50 @@ export class SigningLoad {
 
   constructor(private readonly platform: BenchPlatform) {}
 
-  /** One load run; CSRF token and cookie are sent when the letter page has them. */
+  /**
+   * One load run; CSRF token and cookie are sent when the letter page has them. A platform with several
+   * web processes gets one load generator per process, all at once, the connections shared out among
+   * them, each taking every n-th client address; their results are summed (runLoadsAtOnce).
+   */
   async run(options: SigningOptions): Promise<LoadResult> {
     const { proofs, ...load } = options;
-    const csrf = await signingCsrf(this.platform.url, this.platform.letter.slug);
+    const { urls, letter } = this.platform;
+    // Each generator would count its requests from 0 and send the same proofs twice: replays, refused.
+    if (proofs && urls.length > 1) throw new Error('proofs of work are sent to one web process only');
+    const csrf = await signingCsrf(this.platform.url, letter.slug);
     runs += 1;
-    const result = await runLoad({
+    const specs: LoadSpec[] = urls.map((url, k) => ({
       ...load,
-      url: this.platform.url,
-      path: `/letters/${this.platform.letter.slug}`,
+      connections: Math.max(1, Math.round(load.connections / urls.length)),
+      url,
+      path: `/letters/${letter.slug}`,
       signing: {
-        slug: this.platform.letter.slug,
-        addressStart: nextAddress,
-        emailPrefix: `run${runs}`,
+        slug: letter.slug,
+        addressStart: nextAddress + k,
+        addressStep: urls.length,
+        emailPrefix: urls.length > 1 ? `run${runs}p${k + 1}` : `run${runs}`,
         ...(csrf ? { csrf } : {}),
         ...(proofs ? { proofs } : {}),
       },
-    });
+    }));
+    const result = specs.length > 1 ? await runLoadsAtOnce(specs) : await runLoad(specs[0]!);
     nextAddress += result.addressesUsed;
     this.acknowledged.push(...result.acknowledged);
     return result;
   }
 
   /** Every acknowledged signature, and how many of them the database holds (all, or the benchmark failed). */
-  verify(): { acknowledged: number; present: number; rowsInLetter: number } {
-    const { databasePath, letter } = this.platform;
+  async verify(): Promise<{ acknowledged: number; present: number; rowsInLetter: number }> {
+    const { database, letter } = this.platform;
     return {
       acknowledged: this.acknowledged.length,
-      present: signaturesPresent(databasePath, letter.id, this.acknowledged),
-      rowsInLetter: countRows(
-        databasePath,
-        'select count(*) as n from signatures where letter_id = ?',
-        letter.id,
-      ),
+      present: await signaturesPresent(database, letter.id, this.acknowledged),
+      rowsInLetter: await signaturesOnLetter(database, letter.id),
     };
   }
 }
 
 /** Outbox messages not yet sent or finally failed. */
-export function unsentMail(platform: BenchPlatform): number {
-  return countRows(
-    platform.databasePath,
-    "select count(*) as n from outbox_messages where status in ('queued', 'sending', 'retrying')",
-  );
+export function unsentMail(platform: BenchPlatform): Promise<number> {
+  return mailUnsent(platform.database);
 }

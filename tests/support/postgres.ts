@@ -65,8 +65,11 @@ function run(bin: string, program: string, args: string[]): void {
     );
 }
 
-/** Initialises and starts a fresh cluster in a new temporary folder. */
-export function startTestCluster(): TestCluster {
+/**
+ * Initialises and starts a fresh cluster in a new temporary folder, with the tests' settings unless given
+ * others (the benchmarks keep PostgreSQL's defaults: `listen_addresses=''` alone).
+ */
+export function startTestCluster(settings: readonly string[] = SERVER_OPTIONS): TestCluster {
   const bin = postgresBinaries();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-pg-'));
   if (process.getuid?.() === 0) {
@@ -78,7 +81,7 @@ export function startTestCluster(): TestCluster {
   try {
     // C.UTF-8: text sorts by code point, as in SQLite, whatever the machine's locale.
     run(bin, 'initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
-    const options = [...SERVER_OPTIONS.map((o) => `-c ${o}`), `-k ${dir}`].join(' ');
+    const options = [...settings.map((o) => `-c ${o}`), `-k ${dir}`].join(' ');
     run(bin, 'pg_ctl', ['start', '-w', '-D', data, '-l', path.join(dir, 'server.log'), '-o', options]);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
