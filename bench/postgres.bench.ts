@@ -32,6 +32,7 @@
  *   PG_BIN             the folder of initdb and pg_ctl (default: the newest /usr/lib/postgresql/<version>/bin)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { processCpuMs } from './lib/cpu.js';
 import { runLoad, runLoadsAtOnce, type LoadResult, type LoadSpec } from './lib/load.js';
@@ -150,6 +151,8 @@ function writeDocs(report: string): void {
 
 async function main(): Promise<void> {
   const started = new Date();
+  // Other work on the machine moves every figure: the report says how busy it was when the run began.
+  const loadAverage = os.loadavg()[0]!.toFixed(1);
   const running: { stop(): Promise<void> }[] = [];
   let cluster: BenchCluster | undefined;
   const teardown = async () => {
@@ -285,7 +288,7 @@ async function main(): Promise<void> {
       .join('; ');
 
     const report = [
-      `Measured ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine()}; ${clusterText}; ` +
+      `Measured ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC (load average ${loadAverage} at the start) on ${machine()}; ${clusterText}; ` +
         `servers ${settings}; ${SIGNATURES.toLocaleString('en')} confirmed signatures on the letter; ` +
         `${ROUNDS} rounds × ${DURATION_S} s, ${CONNECTIONS} connections a scenario (shared out among its web processes), medians of rounds.`,
       '',
