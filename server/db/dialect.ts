@@ -86,6 +86,27 @@ export async function lockUntilTransactionEnds(db: AnyExecutor, space: number, k
 }
 
 /**
+ * Runs `work` so that no other process runs work under the same `key` at the same time: on PostgreSQL
+ * in a transaction holding the key's advisory lock (lockUntilTransactionEnds), so each run's statements
+ * see the last run's committed writes; on SQLite as it is, since one writer runs at a time there and
+ * `work` must then be one writing statement (plus reads that may see others' later writes).
+ */
+export async function oneAtATime<T, DB extends AnyExecutor>(
+  db: DB,
+  space: number,
+  key: string,
+  work: (db: DB) => Promise<T>,
+): Promise<T> {
+  if (dialectOf(db) !== 'postgres') return work(db);
+  const locked = async (tx: DB) => {
+    await lockUntilTransactionEnds(tx, space, key);
+    return work(tx);
+  };
+  if (db.isTransaction) return locked(db);
+  return (db as Kysely<object>).transaction().execute((tx) => locked(tx as unknown as DB));
+}
+
+/**
  * What a claim (a worker taking due rows of a queue so that no other worker takes them) says differently
  * on each database. `indexHint` follows the table its candidates are read from: SQLite's `indexed by`,
  * since without statistics its planner prefers other indexes and sorts the whole queue; nothing on

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
-import { claimClauses } from '../db/dialect.js';
+import { claimClauses, oneAtATime } from '../db/dialect.js';
 import type { Selectable } from 'kysely';
 import type { OutboxContentsTable, OutboxMessageRow } from '../db/tables.js';
 import {
@@ -14,6 +14,9 @@ import {
 import { leaseEnd } from './lease.js';
 
 type ContentRow = Selectable<OutboxContentsTable>;
+
+/** The key space of the claim's lock (oneAtATime): a number no other lock uses (signing hits use 1). */
+const OUTBOX_CLAIM_LOCKS = 2;
 
 function toMessage(row: OutboxMessageRow, content: ContentRow | undefined): OutboxMessage {
   return {
@@ -70,7 +73,7 @@ export interface SentResult {
 }
 
 export interface ClaimOptions {
-  /** At most this many messages to one domain in one claim (the domain's connections). */
+  /** The domain's connections: at most this many of its messages being sent at once, by all workers together. */
   perDomain: number;
   /** Domains this worker is already sending to as much as it may. */
   excludeDomains: readonly string[];
@@ -236,9 +239,11 @@ export class OutboxRepository {
   }
 
   /**
-   * Claims up to `limit` due messages in priority order, at most `perDomain` to one domain and none to
-   * the domains this worker is busy with, in one statement, so two workers never hold the same
-   * message. Each claim counts as an attempt.
+   * Claims up to `limit` due messages in priority order, in one statement, so two workers never hold the
+   * same message. Each claim counts as an attempt. With `options`, none to the excluded domains, and to
+   * each domain only as many as leave its messages being sent, by every worker of the deployment,
+   * within `perDomain`: claims take turns (oneAtATime) so that two workers cannot both see a domain's
+   * last free connection.
    *
    * Where the databases differ (SQLite's index hint, PostgreSQL's row locks) is `claimClauses`: SQLite
    * without the hint sorts every waiting message on each claim (85 ms at 100,000 waiting, against 6 ms).
@@ -248,36 +253,55 @@ export class OutboxRepository {
     now: Date,
     leaseMs: number,
     limit: number,
-    options: ClaimOptions = { perDomain: limit, excludeDomains: [] },
+    options?: ClaimOptions,
   ): Promise<OutboxMessage[]> {
     const at = now.toISOString();
     const leaseExpiresAt = leaseEnd(now, leaseMs).toISOString();
-    const window = Math.max(limit, options.window ?? Math.max(200, limit * 10));
+    const window = Math.max(limit, options?.window ?? Math.max(200, limit * 10));
     const excluded =
-      options.excludeDomains.length > 0
+      options && options.excludeDomains.length > 0
         ? sql`and domain not in (${sql.join(options.excludeDomains.map((d) => sql`${d}`))})`
         : sql``;
+    // A domain's connections are the deployment's: those its messages being sent already hold count.
+    // Few messages are being sent at once (a batch per worker), read through outbox_messages_due.
+    // Domains with none left are skipped before the window, so that other domains' mail behind a long
+    // run of theirs is still found.
+    const full = options
+      ? sql`and domain not in (
+          select domain from outbox_messages where status = 'sending'
+          group by domain having count(*) >= ${options.perDomain})`
+      : sql``;
+    const sending = options
+      ? sql`left join (
+            select domain, count(*) as busy from outbox_messages where status = 'sending' group by domain
+          ) as sending on sending.domain = placed.domain`
+      : sql``;
+    const busy = options ? sql`coalesce(sending.busy, 0)` : sql`0`;
     const claim = claimClauses(this.db, 'outbox_messages', 'outbox_messages_claim');
     const chosen = sql`
-        select id from (
-          select id, priority, next_attempt_at,
+        select placed.id from (
+          select id, domain, priority, next_attempt_at,
                  row_number() over (partition by domain order by priority, next_attempt_at, id) as place
           from (
             select id, domain, priority, next_attempt_at from outbox_messages ${claim.indexHint}
-            where status in ('queued', 'retrying') and next_attempt_at <= ${at} ${excluded}
+            where status in ('queued', 'retrying') and next_attempt_at <= ${at} ${excluded} ${full}
             order by priority, next_attempt_at
             limit ${window}
           ) as waiting
-        ) as placed
-        where place <= ${options.perDomain}
-        order by priority, next_attempt_at
+        ) as placed ${sending}
+        where placed.place + ${busy} <= ${options?.perDomain ?? limit}
+        order by placed.priority, placed.next_attempt_at
         limit ${limit}`;
-    const result = await sql<OutboxMessageRow>`
-      update outbox_messages
-      set status = 'sending', claimed_by = ${workerId}, lease_expires_at = ${leaseExpiresAt},
-          attempts = attempts + 1, updated_at = ${at}
-      where status in ('queued', 'retrying') and id in (${claim.take(chosen)})
-      returning *`.execute(this.db);
+    const claimDomains = (db: Executor) =>
+      sql<OutboxMessageRow>`
+        update outbox_messages
+        set status = 'sending', claimed_by = ${workerId}, lease_expires_at = ${leaseExpiresAt},
+            attempts = attempts + 1, updated_at = ${at}
+        where status in ('queued', 'retrying') and id in (${claim.take(chosen)})
+        returning *`.execute(db);
+    const result = options
+      ? await oneAtATime(this.db, OUTBOX_CLAIM_LOCKS, 'claim', claimDomains)
+      : await claimDomains(this.db);
     const contents = await this.contentsOf(result.rows.map((r) => r.id));
     return result.rows.map((row) => toMessage(row, contents.get(row.id))).sort((a, b) => a.id - b.id);
   }

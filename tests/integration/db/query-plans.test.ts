@@ -150,9 +150,14 @@ describe('query plans of the hot queries', () => {
     expect(fullScans(plan, ['letter_texts']), describePlan(plan)).toEqual([]);
   });
 
-  it('claims due outbox messages without scanning the queue', async () => {
+  it('claims due outbox messages without scanning the queue, counting the messages being sent per domain', async () => {
+    // As the worker claims: with its domains' connections, so the messages being sent are counted too.
     const query = await statementOf(
-      () => new OutboxRepository(logging).claimDue('worker', NOW, 60_000, 10),
+      () =>
+        new OutboxRepository(logging).claimDue('worker', NOW, 60_000, 10, {
+          perDomain: 2,
+          excludeDomains: ['busy.example.org'],
+        }),
       /^\s*update "?outbox_messages"?\s+set status = .sending./,
     );
     const plan = planOf(query);

@@ -106,10 +106,15 @@ describe('a mail worker killed at random moments', () => {
 
     const kills: { afterMs: number; sentBefore: number; sinkBefore: number; leftClaimed: number }[] = [];
     for (let k = 0; k < KILLS; k++) {
+      const received = sink.messages.length;
       const worker = await startWorker(databaseOf(t), sink.port);
       running.push(worker);
-      const afterMs = 100 + Math.floor(Math.random() * 600);
-      await sleep(afterMs);
+      // Killed at work, not while it starts: once it has sent something (a loaded machine can take
+      // longer than any fixed delay to get there), at a random moment within the next 400 ms.
+      const readyAt = Date.now();
+      while (sink.messages.length === received && Date.now() - readyAt < 20_000) await sleep(10);
+      await sleep(Math.floor(Math.random() * 400));
+      const afterMs = Date.now() - readyAt;
       worker.child.kill('SIGKILL');
       await worker.exited;
       running.splice(running.indexOf(worker), 1);
