@@ -33,11 +33,7 @@ const POSTGRES_ONLY: string[] = [
  * Tests that do not pass on PostgreSQL yet (issue 13), each with its reason: removed from here as the
  * code they cover is made to run on both. The lead reports this list.
  */
-const POSTGRES_PENDING: string[] = [
-  // timing: one test wants >= 170 ms between a domain's connection starts; on a loaded machine it fails
-  // on SQLite too (gaps down to 147 ms there, 52 ms here, 16:05-16:40)
-  'tests/integration/outbox/smtp-scenarios.test.ts',
-];
+const POSTGRES_PENDING: string[] = [];
 
 const postgres = {
   env: { TEST_DATABASE: 'postgres' },
