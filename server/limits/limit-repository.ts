@@ -1,9 +1,50 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import { lockUntilTransactionEnds } from '../db/dialect.js';
+import { ReusableQuery } from '../db/reusable-query.js';
 
 /** The key space of the signing hits' locks (lockUntilTransactionEnds): a number no other lock uses. */
 const SIGNING_HITS_LOCKS = 1;
+
+/** Statements every signing runs, compiled once (db/reusable-query.ts). */
+const RECORD_SIGNING_HIT = new ReusableQuery((db, p: { keyHash: string; atMs: number }) =>
+  db.insertInto('signing_hits').values({ key_hash: p.keyHash, hit_at_ms: p.atMs }),
+);
+const COUNT_SIGNING_HITS = new ReusableQuery(
+  (db, p: { keyHash: string; burst: number; sustained: number; since: number }) => {
+    const inWindow = (from: number) =>
+      sql<number>`coalesce(sum(case when ${sql.ref('hit_at_ms')} > ${from} then 1 else 0 end), 0)`;
+    return db
+      .selectFrom('signing_hits')
+      .select([inWindow(p.burst).as('burst'), inWindow(p.sustained).as('sustained')])
+      .where('key_hash', '=', p.keyHash)
+      .where('hit_at_ms', '>', p.since);
+  },
+);
+// Every moment is a parameter, never part of the SQL text: a text that changes with the time would be
+// prepared anew on each call and fill the statement cache (db/statement-cache.ts) with one-offs.
+const INCREMENT_COUNTER = new ReusableQuery((db, p: { keyHash: string; nowMs: number; resetAtMs: number }) =>
+  db
+    .insertInto('limit_counters')
+    .values({ key_hash: p.keyHash, hits: 1, reset_at_ms: p.resetAtMs })
+    .onConflict((oc) =>
+      oc.column('key_hash').doUpdateSet((eb) => ({
+        hits: eb
+          .case()
+          .when('limit_counters.reset_at_ms', '<=', p.nowMs)
+          .then(eb.val(1))
+          .else(eb('limit_counters.hits', '+', 1))
+          .end(),
+        reset_at_ms: eb
+          .case()
+          .when('limit_counters.reset_at_ms', '<=', p.nowMs)
+          .then(eb.val(p.resetAtMs))
+          .else(eb.ref('limit_counters.reset_at_ms'))
+          .end(),
+      })),
+    )
+    .returning(['hits', 'reset_at_ms']),
+);
 
 /**
  * SQL for the limits kept in the database: signing hits (sliding windows per client address and letter)
@@ -23,7 +64,7 @@ export class LimitRepository {
    */
   async recordSigningHit(keyHash: string, at: Date): Promise<void> {
     await lockUntilTransactionEnds(this.db, SIGNING_HITS_LOCKS, keyHash);
-    await this.db.insertInto('signing_hits').values({ key_hash: keyHash, hit_at_ms: at.getTime() }).execute();
+    await RECORD_SIGNING_HIT.execute(this.db, { keyHash, atMs: at.getTime() });
   }
 
   /**
@@ -36,14 +77,14 @@ export class LimitRepository {
   ): Promise<{ burst: number; sustained: number }> {
     const burst = since.burst.getTime();
     const sustained = since.sustained.getTime();
-    const inWindow = (from: number) =>
-      sql<number>`coalesce(sum(case when ${sql.ref('hit_at_ms')} > ${from} then 1 else 0 end), 0)`;
-    const row = await this.db
-      .selectFrom('signing_hits')
-      .select([inWindow(burst).as('burst'), inWindow(sustained).as('sustained')])
-      .where('key_hash', '=', keyHash)
-      .where('hit_at_ms', '>', Math.min(burst, sustained))
-      .executeTakeFirstOrThrow();
+    const { rows } = await COUNT_SIGNING_HITS.execute(this.db, {
+      keyHash,
+      burst,
+      sustained,
+      since: Math.min(burst, sustained),
+    });
+    // An aggregate without group by always answers one row.
+    const row = rows[0]!;
     return { burst: Number(row.burst), sustained: Number(row.sustained) };
   }
 
@@ -57,29 +98,13 @@ export class LimitRepository {
     now: Date,
   ): Promise<{ hits: number; resetAt: Date }> {
     const nowMs = now.getTime();
-    // Every moment is a parameter (eb.val), never part of the SQL text: a text that changes with the time
-    // is prepared anew on each call and fills the statement cache (db/statement-cache.ts) with one-offs.
-    const row = await this.db
-      .insertInto('limit_counters')
-      .values({ key_hash: keyHash, hits: 1, reset_at_ms: nowMs + windowMs })
-      .onConflict((oc) =>
-        oc.column('key_hash').doUpdateSet((eb) => ({
-          hits: eb
-            .case()
-            .when('limit_counters.reset_at_ms', '<=', nowMs)
-            .then(eb.val(1))
-            .else(eb('limit_counters.hits', '+', 1))
-            .end(),
-          reset_at_ms: eb
-            .case()
-            .when('limit_counters.reset_at_ms', '<=', nowMs)
-            .then(eb.val(nowMs + windowMs))
-            .else(eb.ref('limit_counters.reset_at_ms'))
-            .end(),
-        })),
-      )
-      .returning(['hits', 'reset_at_ms'])
-      .executeTakeFirstOrThrow();
+    const { rows } = await INCREMENT_COUNTER.execute(this.db, {
+      keyHash,
+      nowMs,
+      resetAtMs: nowMs + windowMs,
+    });
+    // An upsert with returning answers its one row, inserted or updated.
+    const row = rows[0]!;
     return { hits: Number(row.hits), resetAt: new Date(Number(row.reset_at_ms)) };
   }
 

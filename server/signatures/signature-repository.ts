@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import { position, randomHexPerRow } from '../db/dialect.js';
+import { ReusableQuery } from '../db/reusable-query.js';
 import type { NewSignatureRow, SignatureRow, SignatureUpdate } from '../db/tables.js';
 import {
   canMove,
@@ -47,6 +48,28 @@ export interface PublicSignatureRow {
   confirmedAt: Date;
 }
 
+/** Signing's own statements, compiled once (db/reusable-query.ts): they run in every signing. */
+const FIND_BY_LETTER_AND_EMAIL_HASH = new ReusableQuery((db, p: { letterId: number; emailHash: string }) =>
+  db
+    .selectFrom('signatures')
+    .selectAll()
+    .where('letter_id', '=', p.letterId)
+    .where('email_hash', '=', p.emailHash),
+);
+const INSERT_PENDING = new ReusableQuery((db, row: Omit<NewSignatureRow, 'status'>) =>
+  db
+    .insertInto('signatures')
+    .values({ ...row, status: 'pending' })
+    .onConflict((oc) => oc.columns(['letter_id', 'email_hash']).doNothing())
+    .returningAll(),
+);
+const RECORD_CONFIRMATION_SENT = new ReusableQuery((db, p: { id: number; at: string }) =>
+  db
+    .updateTable('signatures')
+    .set((eb) => ({ confirmation_sends: eb('confirmation_sends', '+', 1), updated_at: p.at }))
+    .where('id', '=', p.id),
+);
+
 /** SQL for signatures. */
 export class SignatureRepository {
   constructor(private readonly db: Executor) {}
@@ -56,13 +79,8 @@ export class SignatureRepository {
   }
 
   async findByLetterAndEmailHash(letterId: number, emailHash: string): Promise<Signature | undefined> {
-    const row = await this.db
-      .selectFrom('signatures')
-      .selectAll()
-      .where('letter_id', '=', letterId)
-      .where('email_hash', '=', emailHash)
-      .executeTakeFirst();
-    return row ? toSignature(row) : undefined;
+    const { rows } = await FIND_BY_LETTER_AND_EMAIL_HASH.execute(this.db, { letterId, emailHash });
+    return rows[0] ? toSignature(rows[0]) : undefined;
   }
 
   async findByRef(ref: string): Promise<Signature | undefined> {
@@ -72,13 +90,8 @@ export class SignatureRepository {
 
   /** Inserts a pending signature; undefined if the address has already signed this letter (a race). */
   async insertPending(row: Omit<NewSignatureRow, 'status'>): Promise<Signature | undefined> {
-    const inserted = await this.db
-      .insertInto('signatures')
-      .values({ ...row, status: 'pending' })
-      .onConflict((oc) => oc.columns(['letter_id', 'email_hash']).doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    return inserted ? toSignature(inserted) : undefined;
+    const { rows } = await INSERT_PENDING.execute(this.db, row);
+    return rows[0] ? toSignature(rows[0]) : undefined;
   }
 
   /**
@@ -145,11 +158,7 @@ export class SignatureRepository {
   }
 
   async recordConfirmationSent(id: number, at: Date): Promise<void> {
-    await this.db
-      .updateTable('signatures')
-      .set((eb) => ({ confirmation_sends: eb('confirmation_sends', '+', 1), updated_at: at.toISOString() }))
-      .where('id', '=', id)
-      .execute();
+    await RECORD_CONFIRMATION_SENT.execute(this.db, { id, at: at.toISOString() });
   }
 
   /** The most recent confirmed signatures whose supporters agreed to be named (uses the letter/status index). */

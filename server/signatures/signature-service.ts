@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import type { Db, Tx } from '../db/database.js';
 import type { GroupCommit } from '../db/group-commit.js';
 import type { NewSignatureRow } from '../db/tables.js';
@@ -80,6 +80,11 @@ const CONSTANT_WORK: Readonly<Record<SigningOutcome, { signature: Writes; confir
   'restart-as-pending': { signature: 'real', confirmation: 'real' },
   nothing: { signature: 'stand-in', confirmation: 'stand-in' },
 };
+
+// The same text on both databases, made once: each signing runs two of each (CONSTANT_WORK).
+const SAVEPOINT = CompiledQuery.raw('savepoint signing_writes');
+const ROLLBACK_TO_SAVEPOINT = CompiledQuery.raw('rollback to savepoint signing_writes');
+const RELEASE_SAVEPOINT = CompiledQuery.raw('release savepoint signing_writes');
 
 /** The signing use cases: sign, confirm, withdraw. */
 export class SignatureService {
@@ -282,10 +287,10 @@ export class SignatureService {
    * leave no row and queue no mail. Kept writes pass through a savepoint too, so both journal alike.
    */
   private async writesKeptIf<T>(tx: Tx, keep: boolean, writes: () => Promise<T>): Promise<T> {
-    await sql`savepoint signing_writes`.execute(tx);
+    await tx.executeQuery(SAVEPOINT);
     const result = await writes();
-    if (!keep) await sql`rollback to savepoint signing_writes`.execute(tx);
-    await sql`release savepoint signing_writes`.execute(tx);
+    if (!keep) await tx.executeQuery(ROLLBACK_TO_SAVEPOINT);
+    await tx.executeQuery(RELEASE_SAVEPOINT);
     return result;
   }
 }
