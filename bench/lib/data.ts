@@ -8,6 +8,7 @@
 import { loadSeedLetters, loadSeedRecipients } from '../../seeds/seed-loader.js';
 import type { DatabaseLocation } from '../../server/config.js';
 import { copySqliteToPostgres } from '../../server/db/database-copy.js';
+import { sql } from 'kysely';
 import { openDatabase, type Db } from '../../server/db/database.js';
 import { migrateToLatest } from '../../server/db/migrate.js';
 import { keyedHash } from '../../server/lib/keyed-hash.js';
@@ -75,12 +76,19 @@ export async function prepareDatabase(
   }
 }
 
-/** Copies the prepared SQLite file into the empty PostgreSQL database at `url` (`npm run db:copy`'s code). */
+/**
+ * Copies the prepared SQLite file into the empty PostgreSQL database at `url` (`npm run db:copy`'s code),
+ * then vacuums, analyses and checkpoints it: a database that has been running a while has had that done
+ * by autovacuum, and a bulk load's first reads (hint bits), statistics and dirty pages would otherwise
+ * land in the first timed rounds.
+ */
 export async function copyToPostgres(databasePath: string, url: string): Promise<void> {
   const source = openDatabase(databasePath);
   const target = openDatabase({ dialect: 'postgres', url, poolSize: 2 });
   try {
     await copySqliteToPostgres(source, target);
+    await sql`vacuum (analyze)`.execute(target.db);
+    await sql`checkpoint`.execute(target.db);
   } finally {
     await Promise.all([source.close(), target.close()]);
   }

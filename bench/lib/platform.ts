@@ -106,13 +106,17 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     await Promise.all(servers.map((server) => server.stop()));
     await sink?.stop();
   };
-  // Whatever ends the benchmark (an error, Ctrl-C, even halfway through this start) takes the folder too.
-  const removeFolder = () => rmSync(dataDir, { recursive: true, force: true });
-  process.once('exit', removeFolder);
+  // Whatever ends the benchmark (an error, Ctrl-C, even halfway through this start) takes the platform's
+  // processes (asked to stop: 'exit' cannot wait for them) and its folder too.
+  const onExit = () => {
+    for (const child of [...servers, ...(sink ? [sink] : [])]) child.child.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   const stop = async () => {
     await stopProcesses();
-    removeFolder();
-    process.off('exit', removeFolder);
+    rmSync(dataDir, { recursive: true, force: true });
+    process.off('exit', onExit);
   };
   try {
     const letter = await prepareDatabase(databasePath, SECRET, options.signatures);
