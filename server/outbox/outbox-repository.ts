@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import { claimClauses, oneAtATime } from '../db/dialect.js';
+import { ReusableQuery } from '../db/reusable-query.js';
 import type { Selectable } from 'kysely';
-import type { OutboxContentsTable, OutboxMessageRow } from '../db/tables.js';
+import type { NewOutboxMessageRow, OutboxContentsTable, OutboxMessageRow } from '../db/tables.js';
 import {
   domainOfAddress,
   OUTBOX_TRANSITIONS,
@@ -92,6 +93,18 @@ function backInLine(at: string) {
   };
 }
 
+// Every signing queues its confirmation: the insert is compiled once (db/reusable-query.ts).
+const INSERT_MESSAGE = new ReusableQuery((db, row: NewOutboxMessageRow) =>
+  db.insertInto('outbox_messages').values(row).returning('id'),
+);
+const INSERT_MESSAGE_ONCE = new ReusableQuery((db, row: NewOutboxMessageRow) =>
+  db
+    .insertInto('outbox_messages')
+    .values(row)
+    .onConflict((oc) => oc.doNothing())
+    .returning('id'),
+);
+
 /** SQL for the mail queue. */
 export class OutboxRepository {
   constructor(private readonly db: Executor) {}
@@ -121,7 +134,7 @@ export class OutboxRepository {
     once: boolean,
   ): Promise<number | undefined> {
     const at = now.toISOString();
-    let query = this.db.insertInto('outbox_messages').values({
+    const values: NewOutboxMessageRow = {
       kind: message.kind,
       priority: message.priority,
       signature_id: message.signatureId,
@@ -136,9 +149,9 @@ export class OutboxRepository {
       next_attempt_at: at,
       created_at: at,
       updated_at: at,
-    });
-    if (once) query = query.onConflict((oc) => oc.doNothing());
-    const row = await query.returning('id').executeTakeFirst();
+    };
+    const { rows } = await (once ? INSERT_MESSAGE_ONCE : INSERT_MESSAGE).execute(this.db, values);
+    const row = rows[0];
     if (!row) return undefined;
     // Rendered by the worker just before sending: nothing to store now.
     if ('renderLanguage' in message) return row.id;
