@@ -89,9 +89,13 @@ export class SourceListsScreen implements SigningScreen {
     const source: AttemptSource = {
       ip: attempt.ip,
       // The same keyed hashes the signature stores, so a source blocked from the trending view matches.
-      ipHash: attempt.ip ? keyedHash(secret, 'ip', attempt.ip) : undefined,
+      ipHash: attempt.hashes
+        ? attempt.hashes.ip
+        : attempt.ip
+          ? keyedHash(secret, 'ip', attempt.ip)
+          : undefined,
       emailDomain: domainOfAddress(attempt.email),
-      emailHash: keyedHash(secret, 'email', emailKey(attempt.email)),
+      emailHash: attempt.hashes?.email ?? keyedHash(secret, 'email', emailKey(attempt.email)),
     };
     const matching = (await this.entries()).filter((entry) => entryMatches(entry, source));
     return {

@@ -19,7 +19,12 @@ import {
   type ResignOutcome,
   type Signature,
 } from './signature.js';
-import type { ScreenInTransaction, ScreeningVerdict, SigningScreen } from './signing-screen.js';
+import type {
+  ScreenInTransaction,
+  ScreeningVerdict,
+  SigningAttempt,
+  SigningScreen,
+} from './signing-screen.js';
 import type { SigningInput } from './signature-input.js';
 import { moveSignature } from './signature-moves.js';
 import type { SignatureRepository } from './signature-repository.js';
@@ -120,15 +125,23 @@ export class SignatureService {
     const state = signingState(letter, now);
     if (state !== 'open') return { kind: 'not-signable', letter, state };
     const { secret } = this.deps;
-    const attempt = { letterId: letter.id, email: input.email, ip: context.ip, proof: context.proof, now };
+    const emailHash = keyedHash(secret, 'email', emailKey(input.email));
+    const ipHash = context.ip ? keyedHash(secret, 'ip', context.ip) : null;
+    const attempt: SigningAttempt = {
+      letterId: letter.id,
+      email: input.email,
+      ip: context.ip,
+      proof: context.proof,
+      now,
+      // Made once here for the signature and the block lists alike.
+      hashes: { email: emailHash, ip: ipHash ?? undefined },
+    };
     // What the screens find now, and what they still have to write and count in the signing's transaction.
     const screened = await Promise.all(
       this.deps.screens.map((s) => (s.inTransaction ? s.inTransaction(attempt) : s.screen(attempt))),
     );
     const found = screened.filter((v): v is ScreeningVerdict => typeof v !== 'function');
     const inTransaction = screened.filter((v): v is ScreenInTransaction => typeof v === 'function');
-    const emailHash = keyedHash(secret, 'email', emailKey(input.email));
-    const ipHash = context.ip ? keyedHash(secret, 'ip', context.ip) : null;
     const at = now.toISOString();
     const details = {
       full_name: input.fullName,

@@ -39,6 +39,11 @@ export interface SigningAttempt {
   /** The proof-of-work payload the form sent (the ALTCHA widget's `altcha` field); undefined without JavaScript. */
   proof: string | undefined;
   now: Date;
+  /**
+   * The keyed hashes of the address and the client (keyedHash 'email' of emailKey, 'ip'), when the
+   * caller made them already: screens that match them (block lists) need not make them again.
+   */
+  hashes?: { email: string; ip: string | undefined };
 }
 
 /** One check over an attempt; several are combined by the signing service. */

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Letter } from '../../../server/letters/letter.js';
+import { keyedHash } from '../../../server/lib/keyed-hash.js';
 import type { InterfaceLanguage } from '../../../server/lib/i18n.js';
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
 import type { SigningInput } from '../../../server/signatures/signature-input.js';
@@ -59,6 +60,25 @@ describe('SignatureService', () => {
   });
 
   describe('signing', () => {
+    it('silences a signature whose address or client is blocked by keyed hash, as the block lists store them', async () => {
+      // The service hands the screens the hashes it stores; a block made from those hashes must match.
+      const block = (kind: 'address' | 'ip-hash', value: string) =>
+        t.platform.db
+          .insertInto('abuse_list_entries')
+          .values({ list: 'block', kind, value, created_at: t.clock.now().toISOString() })
+          .execute();
+      await block('address', keyedHash(secret(), 'email', 'anakim@gmail.com'));
+      await block('ip-hash', keyedHash(secret(), 'ip', '198.51.100.99'));
+      await service().sign(letter, input({ email: 'Ana.Kim+x@googlemail.com' }), CONTEXT);
+      await service().sign(letter, input({ email: 'someone@example.org' }), {
+        ...CONTEXT,
+        ip: '198.51.100.99',
+      });
+      await service().sign(letter, input({ email: 'other@example.org' }), CONTEXT);
+      const rows = await signatureRows(t.platform.db);
+      expect(rows.map((r) => r.suspect_reasons)).toEqual(['blocked-address', 'blocked-ip', null]);
+    });
+
     it('stores as the interface language only one of the interface languages, whatever the caller gives', async () => {
       // Its e-mails' words, number formats and links follow this value: "de" would give English words
       // with German numbers and links asking for ?lang=de.
