@@ -27,6 +27,8 @@ const SQLITE_ONLY: string[] = [
 const POSTGRES_ONLY: string[] = [
   // npm run db:copy copies an SQLite file into the test cluster
   'tests/integration/cli/db-copy.test.ts',
+  // 2 web processes and 3 mail workers on one database: several processes is what PostgreSQL is for
+  'tests/integration/process/multi-process.test.ts',
 ];
 
 /**
