@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -37,6 +38,41 @@ const POSTGRES_ONLY: string[] = [
  */
 const POSTGRES_PENDING: string[] = [];
 
+/**
+ * Tests that must have the machine to themselves: they time or pace what they watch, spawn processes and
+ * wait for them, or build dist/ (npm run <cli> builds first; two builds at once would overwrite the files
+ * a third process is loading). They run in the *-serial projects, one file at a time, after the others.
+ */
+const SERIAL: string[] = [
+  // npm run user:create, export and db:copy build dist/ and start a process each
+  'tests/integration/accounts/user-create-cli.test.ts',
+  'tests/integration/cli/**/*.test.ts',
+  // mail workers in processes of their own, killed and restarted; a live worker's lease renewal
+  'tests/integration/outbox/worker-crash.test.ts',
+  'tests/integration/outbox/worker-process.test.ts',
+  'tests/integration/outbox/worker-liveness.test.ts',
+  // sends per second per domain, and the gaps between a domain's connections
+  'tests/integration/outbox/domain-pacing.test.ts',
+  'tests/integration/outbox/smtp-scenarios.test.ts',
+  // platforms in processes of their own: start, stop within a limit, several at once
+  'tests/integration/process/**/*.test.ts',
+  // the retention job in a process of its own, and the pauses between its batches
+  'tests/integration/privacy/retention.test.ts',
+  // memory growth and the health answers per second while a million rows stream
+  'tests/integration/exports/export-million.test.ts',
+  // compiling time against a measured baseline, and the event loop's answers meanwhile
+  'tests/integration/deliveries/compile-budget.test.ts',
+  // work that arrives within a group's few milliseconds commits together (failed beside another file)
+  'tests/integration/db/group-commit.test.ts',
+  'tests/integration/db/group-commit-both.test.ts',
+  // the checkpointer thread keeps up with a stream of commits
+  'tests/integration/db/checkpointer.test.ts',
+];
+
+// Two test files at a time (vitest's default leaves one of a 2-core machine's cores idle while a file
+// waits for a process, a socket or a thread); the SERIAL files and the browser run alone afterwards.
+const WORKERS = Math.max(2, availableParallelism() - 1);
+
 const postgres = {
   env: { TEST_DATABASE: 'postgres' },
   // One throwaway cluster for both -pg projects, with a migrated template each test database copies.
@@ -48,27 +84,58 @@ const postgres = {
 };
 
 // Six tiers, all run by `npm test`: integration and HTTP tests run on SQLite (each test file its own
-// file) and again on PostgreSQL (each its own database in one test cluster).
+// file) and again on PostgreSQL (each its own database in one test cluster). The integration tiers are
+// two projects each: `integration` and `integration-serial` (the SERIAL files), and the same with -pg.
 export default defineConfig({
   test: {
     pool: 'forks',
+    maxWorkers: WORKERS,
     projects: [
       { test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
       {
         test: {
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
-          exclude: POSTGRES_ONLY,
+          exclude: [...POSTGRES_ONLY, ...SERIAL],
           testTimeout: 20_000,
+          // A platform's setup shares the machine with another test file's.
+          hookTimeout: 30_000,
         },
       },
-      { test: { name: 'http', include: ['tests/http/**/*.test.ts'], testTimeout: 20_000 } },
+      {
+        test: {
+          name: 'integration-serial',
+          include: SERIAL,
+          exclude: POSTGRES_ONLY,
+          testTimeout: 20_000,
+          hookTimeout: 30_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'http',
+          include: ['tests/http/**/*.test.ts'],
+          testTimeout: 20_000,
+          hookTimeout: 30_000,
+        },
+      },
       {
         test: {
           name: 'integration-pg',
           include: ['tests/integration/**/*.test.ts'],
           testTimeout: 20_000,
           ...postgres,
+          exclude: [...postgres.exclude, ...SERIAL],
+        },
+      },
+      {
+        test: {
+          name: 'integration-pg-serial',
+          include: SERIAL,
+          testTimeout: 20_000,
+          ...postgres,
+          fileParallelism: false,
         },
       },
       {

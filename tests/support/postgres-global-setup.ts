@@ -11,8 +11,9 @@ declare module 'vitest' {
 }
 
 /**
- * Shared by the PostgreSQL projects (integration-pg, http-pg): vitest runs each project's global setup,
- * and one cluster serves both. Kept on globalThis, which both setups share in vitest's own process.
+ * Shared by the PostgreSQL projects (integration-pg, integration-pg-serial, http-pg): vitest runs each
+ * project's global setup, and one cluster serves them all. Kept on globalThis, which the setups share in
+ * vitest's own process.
  */
 interface SharedCluster {
   ready: Promise<TestCluster>;
