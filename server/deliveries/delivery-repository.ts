@@ -58,9 +58,14 @@ export interface DeliveryRecord {
 /** A recipient the letter reached, for the public page. */
 export interface SentDelivery {
   recipientName: string;
+  /** The recipient's organisation as it is now ('' when none, or when the recipient was deleted). */
+  organisation: string;
   sentAt: Date;
   signatureCount: number;
   kind: RoundKind;
+  /** The round that sent it and the language of the text it got: its PDF is downloaded by both. */
+  roundId: number;
+  language: string;
 }
 
 export interface NewRound {
@@ -378,7 +383,16 @@ export class DeliveryRepository {
       .selectFrom('deliveries as d')
       .innerJoin('delivery_rounds as r', 'r.id', 'd.delivery_round_id')
       .innerJoin('outbox_messages as m', 'm.id', 'd.outbox_message_id')
-      .select(['d.recipient_name', 'm.sent_at', 'r.signature_count', 'r.kind'])
+      .leftJoin('recipients as p', 'p.id', 'd.recipient_id')
+      .select([
+        'd.recipient_name',
+        'd.delivery_round_id',
+        'd.language',
+        'p.organisation',
+        'm.sent_at',
+        'r.signature_count',
+        'r.kind',
+      ])
       .where('r.letter_id', '=', letterId)
       .where('r.kind', '!=', 'test')
       .where('m.status', '=', 'sent')
@@ -389,9 +403,12 @@ export class DeliveryRepository {
       if (!latest.has(r.recipient_name)) {
         latest.set(r.recipient_name, {
           recipientName: r.recipient_name,
+          organisation: r.organisation ?? '',
           sentAt: new Date(r.sent_at!),
           signatureCount: r.signature_count,
           kind: r.kind as RoundKind,
+          roundId: r.delivery_round_id,
+          language: r.language,
         });
       }
     }

@@ -37,8 +37,13 @@ export interface LetterSummary {
 /** A recipient the compiled letter reached, for the public record. */
 export interface SentRecord {
   recipientName: string;
+  /** The recipient's organisation ('' when none): the public record groups recipients by it. */
+  organisation: string;
   sentAt: Date;
   signatureCount: number;
+  /** The round that sent it and the language of the text it got. */
+  roundId: number;
+  language: string;
 }
 
 /** Port: whom a letter has reached. The deliveries slice answers it; wiring.ts passes its repository. */

@@ -6,6 +6,7 @@ import type { LetterPage } from '../letters/letter-service.js';
 import { letterPath, letterTextPath } from '../letters/text-language.js';
 import { DISPLAY_CHOICES } from '../signatures/signature.js';
 import { SIGNING_FORM_LIMITS, type SigningFormValues } from '../signatures/signature-input.js';
+import { deliveryRecord } from './delivery-record.js';
 
 /** The signing form before the supporter has typed anything. */
 export const EMPTY_SIGNING_FORM: Readonly<SigningFormValues> = Object.freeze({
@@ -56,6 +57,7 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
             href: keep(letterTextPath(page.letter.slug, code)),
           }))
         : [],
+    record: recordView(page),
     signatories: page.recentSignatories.map((s) => ({
       name: s.name,
       organisation: s.organisation,
@@ -86,4 +88,14 @@ function countryLists(language: string, featured: readonly string[], selected: s
   const { featured: first, others } = countryChoices(language, featured);
   const mark = (c: { code: string; name: string }) => ({ ...c, selected: c.code === selected });
   return { featured: first.map(mark), others: others.map(mark) };
+}
+
+/** The public delivery record, each delivery with its downloads (none yet). */
+function recordView(page: LetterPage) {
+  const record = deliveryRecord(page.sent);
+  const withDownloads = (d: (typeof record.recent)[number]) => ({
+    ...d,
+    downloads: [] as { href: string; language: string }[],
+  });
+  return { ...record, recent: record.recent.map(withDownloads), earlier: record.earlier.map(withDownloads) };
 }

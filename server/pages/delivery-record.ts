@@ -1,0 +1,83 @@
+import type { SentRecord } from '../letters/letter-service.js';
+
+/** Deliveries shown open on the letter page; older ones fold into one <details>. */
+export const OPEN_DELIVERIES = 3;
+/** Institutions listed under a delivery before the rest fold into a <details>. */
+export const OPEN_INSTITUTIONS = 6;
+
+/** One institution a delivery reached: several of its offices or people count as one line. */
+export interface RecordInstitution {
+  name: string;
+  /** How many of its recipients got the letter. */
+  recipients: number;
+  /** The recipient's own name when it alone was reached and it is not the institution's name; else ''. */
+  person: string;
+}
+
+/** One delivery on the public record: a round, on one day, with the institutions it reached. */
+export interface RecordDelivery {
+  roundId: number;
+  sentAt: Date;
+  signatureCount: number;
+  recipients: number;
+  /** The languages its letters were written in (each is a PDF to download), in first-seen order. */
+  languages: string[];
+  institutions: RecordInstitution[];
+  /** The first OPEN_INSTITUTIONS of `institutions` and the rest. */
+  shown: RecordInstitution[];
+  folded: RecordInstitution[];
+}
+
+/** The public delivery record: the newest deliveries open, older ones folded. */
+export interface DeliveryRecord {
+  recent: RecordDelivery[];
+  earlier: RecordDelivery[];
+  /** Recipients reached in all, each counted once (the record keeps each one's latest sending). */
+  recipients: number;
+}
+
+/**
+ * Groups the latest sending to each recipient (newest first) by delivery round and UTC day, and within
+ * one by institution (the recipient's organisation, else its name), the largest first: a letter sent to
+ * 200 offices of 20 ministries reads as 20 lines, not 200. Pure: the view formats dates and numbers.
+ */
+export function deliveryRecord(sent: readonly SentRecord[]): DeliveryRecord {
+  const deliveries = new Map<string, { first: SentRecord; records: SentRecord[] }>();
+  for (const record of sent) {
+    const key = `${record.roundId}|${record.sentAt.toISOString().slice(0, 10)}`;
+    const group = deliveries.get(key);
+    if (group) group.records.push(record);
+    else deliveries.set(key, { first: record, records: [record] });
+  }
+  const all = [...deliveries.values()].map(({ first, records }): RecordDelivery => {
+    const byInstitution = new Map<string, SentRecord[]>();
+    for (const r of records) {
+      const name = r.organisation.trim() || r.recipientName;
+      const members = byInstitution.get(name);
+      if (members) members.push(r);
+      else byInstitution.set(name, [r]);
+    }
+    const institutions = [...byInstitution]
+      .map(([name, members]) => ({
+        name,
+        recipients: members.length,
+        person: members.length === 1 && members[0]!.recipientName !== name ? members[0]!.recipientName : '',
+      }))
+      .sort((a, b) => b.recipients - a.recipients || a.name.localeCompare(b.name));
+    return {
+      roundId: first.roundId,
+      sentAt: first.sentAt,
+      signatureCount: first.signatureCount,
+      recipients: records.length,
+      languages: [...new Set(records.map((r) => r.language))],
+      institutions,
+      shown: institutions.slice(0, OPEN_INSTITUTIONS),
+      folded: institutions.slice(OPEN_INSTITUTIONS),
+    };
+  });
+  return {
+    recent: all.slice(0, OPEN_DELIVERIES),
+    earlier: all.slice(OPEN_DELIVERIES),
+    recipients: sent.length,
+  };
+}
