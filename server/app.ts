@@ -60,6 +60,8 @@ import { signatureRoutes } from './signatures/signature-routes.js';
 import { overloadGuard, type LagSource, type RequestsInFlight } from './http/overload.js';
 import type { Metrics } from './metrics/metrics.js';
 import { metricsRoutes, requestMetrics } from './metrics/metrics-routes.js';
+import type { PublicApiService } from './api/public-api-service.js';
+import { publicApiRoutes } from './api/public-api-routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -104,6 +106,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** Rendered anonymous public pages, served before the rest of the chain. */
   pageCache: PageCache;
+  /** The public read API (/api/v1/…). */
+  publicApi: PublicApiService;
 }
 
 /** Form bodies are small; anything larger is refused with 413 before it is parsed. */
@@ -147,6 +151,15 @@ export function createApp(deps: AppDeps): Express {
   if (config.metricsToken) app.use(metricsRoutes(deps.metrics, config.metricsToken));
   app.use(localDefaults({ t: fixedT(deps.i18n, DEFAULT_LANGUAGE), publicUrl: config.publicUrl }));
   app.use(requestLog(deps.logger, { ignore: (url) => url.startsWith('/assets/') }));
+  // The public read API: JSON, CORS open, no cookie read or set; before the page cache and every page.
+  app.use(
+    publicApiRoutes({
+      api: deps.publicApi,
+      i18n: deps.i18n,
+      publicUrl: config.publicUrl,
+      limit: limitPerIp(config.apiLimit.count, config.apiLimit.seconds * 1000, { name: 'public-api' }),
+    }),
+  );
   // A public page already rendered in this count epoch is answered here, with the headers (security
   // headers included) it was first answered with: helmet and the language middleware are skipped. Its
   // key holds the language, which the us_lang cookie may choose: it parses cookies when there are any.

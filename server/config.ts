@@ -83,6 +83,7 @@ const schema = z
     OVERLOAD_MAX_LAG_MS: wholeNumber('OVERLOAD_MAX_LAG_MS', 0, 60_000).default(40),
     OVERLOAD_MAX_IN_FLIGHT: wholeNumber('OVERLOAD_MAX_IN_FLIGHT', 0, 100_000).default(128),
     METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+    API_LIMIT: countPerSeconds('API_LIMIT').default({ count: 600, seconds: 60 }),
   })
   .refine(
     (v) =>
@@ -188,6 +189,8 @@ export interface Config {
   readonly overload: { readonly maxLagMs: number; readonly maxInFlight: number };
   /** The bearer token that opens /metrics; unset: /metrics does not exist (404). */
   readonly metricsToken: string | undefined;
+  /** Requests to the public API (/api) per client address, as count per seconds; past it, 429. */
+  readonly apiLimit: { readonly count: number; readonly seconds: number };
 }
 
 /**
@@ -264,5 +267,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signingLimits: { burst: v.SIGNING_LIMIT_BURST, sustained: v.SIGNING_LIMIT_SUSTAINED },
     overload: { maxLagMs: v.OVERLOAD_MAX_LAG_MS, maxInFlight: v.OVERLOAD_MAX_IN_FLIGHT },
     metricsToken: v.METRICS_TOKEN,
+    apiLimit: v.API_LIMIT,
   });
 }

@@ -11,7 +11,9 @@ import { JobLeaseRepository } from './db/job-lease-repository.js';
 import { migrateToLatest } from './db/migrate.js';
 import { LetterRepository } from './letters/letter-repository.js';
 import { LetterService } from './letters/letter-service.js';
-import { publicSignatories } from './signatures/public-signatories.js';
+import { publicSignatories, publicSignatoryPages } from './signatures/public-signatories.js';
+import { ApiCursor } from './api/api-cursor.js';
+import { PublicApiService } from './api/public-api-service.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createI18n, type i18n } from './lib/i18n.js';
 import type { Logger } from './lib/logger.js';
@@ -535,6 +537,13 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     now: () => clock.now(),
   });
 
+  const publicLetters = new LetterService({
+    letters,
+    writeMark: database.writeMark,
+    signatories: publicSignatories(signatures),
+    sent: deliveryRepository,
+    clock,
+  });
   const appDeps: AppDeps = {
     limits,
     load: { lag, inFlight },
@@ -546,11 +555,14 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     secret,
     clock,
     // The public pages read signatories and deliveries through ports of letters/, so letters import neither.
-    letters: new LetterService({
+    letters: publicLetters,
+    // The public read API: the same letters and the same rule for names as the public pages.
+    publicApi: new PublicApiService({
       letters,
-      writeMark: database.writeMark,
-      signatories: publicSignatories(signatures),
-      sent: deliveryRepository,
+      published: publicLetters,
+      signatories: publicSignatoryPages(signatures),
+      deliveries: deliveryRepository,
+      cursor: new ApiCursor(secret),
       clock,
     }),
     signatures: signatureService,

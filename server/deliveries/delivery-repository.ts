@@ -484,4 +484,31 @@ export class DeliveryRepository {
       .executeTakeFirst();
     return row ? { id: row.id, recipientId: row.recipient_id } : undefined;
   }
+
+  /**
+   * Every sending of the letter that reached a recipient (test sends excluded), for the public API's
+   * record: when, to which institution (the recipient's organisation, else its name as sent), with how
+   * many signatures. Never an address.
+   */
+  async publicRecord(
+    letterId: number,
+  ): Promise<{ recipientName: string; institution: string; sentAt: Date; signatureCount: number }[]> {
+    const rows = await this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('delivery_rounds as r', 'r.id', 'd.delivery_round_id')
+      .innerJoin('outbox_messages as m', 'm.id', 'd.outbox_message_id')
+      .leftJoin('recipients as p', 'p.id', 'd.recipient_id')
+      .select(['d.recipient_name', 'p.organisation', 'm.sent_at', 'r.signature_count'])
+      .where('r.letter_id', '=', letterId)
+      .where('r.kind', '!=', 'test')
+      .where('m.status', '=', 'sent')
+      .orderBy('m.sent_at', 'desc')
+      .execute();
+    return rows.map((r) => ({
+      recipientName: r.recipient_name,
+      institution: r.organisation?.trim() || r.recipient_name,
+      sentAt: new Date(r.sent_at!),
+      signatureCount: r.signature_count,
+    }));
+  }
 }

@@ -25,13 +25,20 @@ function toAppError(error: unknown): AppError | undefined {
 
 const escapeHtml = Handlebars.Utils.escapeExpression;
 
+/** A request to the public API (/api/…): its errors are JSON whatever the client accepts. */
+function isApiRequest(req: Request): boolean {
+  const path = req.originalUrl.split('?', 1)[0]!;
+  return path === '/api' || path.startsWith('/api/');
+}
+
 /** The error page without the view engine: what is shown when the error page itself cannot be rendered. */
 export function plainErrorPage(language: string, title: string, message: string, home: string): string {
   return `<!doctype html><html lang="${escapeHtml(language)}"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/">${escapeHtml(home)}</a></p></main></body></html>`;
 }
 
 /**
- * Renders an error as the one shape: an HTML page, or JSON for clients that ask for it. The page renders
+ * Renders an error as the one shape: an HTML page, or JSON for clients that ask for it and for every
+ * request under /api. The page renders
  * when other things failed, so it cannot fail in turn: if the view throws (views are strict), the same
  * title and message go out in a plain page, and `onRenderFailure` hears why.
  */
@@ -44,7 +51,7 @@ export function renderError(
   const t = res.locals.t;
   const message = t(error.messageKey, error.params);
   res.status(error.status);
-  if (req.accepts(['html', 'json']) === 'json') {
+  if (isApiRequest(req) || req.accepts(['html', 'json']) === 'json') {
     res.json({ error: { status: error.status, code: error.code, message } });
     return;
   }

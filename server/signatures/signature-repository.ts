@@ -181,6 +181,37 @@ export class SignatureRepository {
     }));
   }
 
+  /**
+   * One page of the signatories who chose to be listed by name, newest confirmation first, after
+   * `after` (the last row of the page before; keyset pagination, so a deep page reads no skipped rows).
+   * Ties on the confirmation time are broken by id. Uses the letter/status/confirmed_at index.
+   */
+  async publicPage(
+    letterId: number,
+    after: { confirmedAt: string; id: number } | undefined,
+    limit: number,
+  ): Promise<(PublicSignatureRow & { position: { confirmedAt: string; id: number } })[]> {
+    let query = this.db
+      .selectFrom('signatures')
+      .select(['id', 'full_name', 'display', 'country', 'organisation', 'confirmed_at'])
+      .where('letter_id', '=', letterId)
+      .where('status', '=', 'confirmed')
+      .where('display', '!=', 'hidden');
+    if (after)
+      query = query.where((eb) =>
+        eb(eb.refTuple('confirmed_at', 'id'), '<', eb.tuple(after.confirmedAt, after.id)),
+      );
+    const rows = await query.orderBy('confirmed_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return rows.map((r) => ({
+      fullName: r.full_name,
+      display: r.display as DisplayChoice,
+      country: r.country,
+      organisation: r.organisation,
+      confirmedAt: new Date(r.confirmed_at!),
+      position: { confirmedAt: r.confirmed_at!, id: r.id },
+    }));
+  }
+
   /** Counts confirmed signatures by counting rows: for checks and repair, never for page views. */
   async countConfirmed(letterId: number): Promise<number> {
     const { n } = await this.db
