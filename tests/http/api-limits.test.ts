@@ -1,0 +1,45 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLetter } from '../support/factories.js';
+import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+describe('the public API is limited per client address', () => {
+  let t: TestPlatform;
+  let slug: string;
+  beforeAll(async () => {
+    t = await createTestPlatform({ env: { API_LIMIT: '3/60' } });
+    ({ slug } = await createLetter(t.platform.db, t.clock.now()));
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('answers past the limit with 429, Retry-After and a JSON error any site can read, then again after the window', async () => {
+    for (const path of ['/api/v1/letters', `/api/v1/letters/${slug}`, `/api/v1/letters/${slug}/signatures`])
+      expect((await request(t.app).get(path)).status, path).toBe(200);
+    const refused = await request(t.app)
+      .get(`/api/v1/letters/${slug}`)
+      .set('Accept', 'text/html')
+      .set('Accept-Language', 'uk')
+      .set('Origin', 'https://campaign.example');
+    expect(refused.status).toBe(429);
+    expect(refused.headers['content-type']).toMatch(/^application\/json/);
+    expect(refused.headers['access-control-allow-origin']).toBe('*');
+    expect(refused.headers['cache-control']).toBe('no-store');
+    const wait = Number(refused.headers['retry-after']);
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(60);
+    const error = (JSON.parse(refused.text) as { error: { status: number; code: string; message: string } })
+      .error;
+    expect(error).toMatchObject({ status: 429, code: 'too_many_requests' });
+    // In the language asked for, saying how long to wait.
+    expect(error.message).toMatch(/[А-Яа-яІіЇїЄє]/);
+    expect(error.message).toMatch(/\d/);
+    // Another path is the same client: refused too. A page of the site is not counted with the API.
+    expect((await request(t.app).get('/api/openapi.json')).status).toBe(429);
+    expect((await request(t.app).get(`/letters/${slug}`)).status).toBe(200);
+
+    t.clock.advance(61_000);
+    expect((await request(t.app).get(`/api/v1/letters/${slug}`)).status).toBe(200);
+  });
+});
