@@ -62,6 +62,9 @@ import type { Metrics } from './metrics/metrics.js';
 import { metricsRoutes, requestMetrics } from './metrics/metrics-routes.js';
 import type { PublicApiService } from './api/public-api-service.js';
 import { publicApiRoutes } from './api/public-api-routes.js';
+import type { ApiTokenService } from './api/token-service.js';
+import { apiTokenRoutes } from './api/token-routes.js';
+import { organizerApiRoutes } from './api/organizer-api-routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -108,6 +111,8 @@ export interface AppDeps {
   pageCache: PageCache;
   /** The public read API (/api/v1/…). */
   publicApi: PublicApiService;
+  /** Organizers' API tokens: their page, and the bearer check of the organizer API. */
+  apiTokens: ApiTokenService;
 }
 
 /** Form bodies are small; anything larger is refused with 413 before it is parsed. */
@@ -151,6 +156,16 @@ export function createApp(deps: AppDeps): Express {
   if (config.metricsToken) app.use(metricsRoutes(deps.metrics, config.metricsToken));
   app.use(localDefaults({ t: fixedT(deps.i18n, DEFAULT_LANGUAGE), publicUrl: config.publicUrl }));
   app.use(requestLog(deps.logger, { ignore: (url) => url.startsWith('/assets/') }));
+  // The organizer API, before the public one (whose JSON 404 ends everything under /api): bearer tokens,
+  // no session, cookie or CORS; each read is an export, limited per connection like the form's.
+  app.use(
+    organizerApiRoutes({
+      tokens: deps.apiTokens,
+      exports: deps.exports,
+      logger: deps.logger,
+      limit: limitPerIp(120, 15 * 60_000, { name: 'organizer-api' }),
+    }),
+  );
   // The public read API: JSON, CORS open, no cookie read or set; before the page cache and every page.
   app.use(
     publicApiRoutes({
@@ -284,6 +299,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   admin.use(settingsRoutes({ settings: deps.settingsService, csrf }));
+  admin.use(apiTokenRoutes({ tokens: deps.apiTokens, csrf, publicUrl: config.publicUrl }));
   if (deps.mailbox) admin.use(mailboxRoutes(deps.mailbox, { publicUrl: config.publicUrl }));
   app.use('/admin', admin);
   if (deps.mailbox) app.use(oldMailboxRedirect());

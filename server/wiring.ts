@@ -89,6 +89,8 @@ import { SourceListsScreen } from './abuse/source-lists-screen.js';
 import { LimitRepository } from './limits/limit-repository.js';
 import { pruneLimits, SigningLimitScreen } from './limits/signing-limit-screen.js';
 import { PageCache } from './pages/page-cache.js';
+import { ApiTokenRepository } from './api/token-repository.js';
+import { ApiTokenService } from './api/token-service.js';
 
 /**
  * The platform secret: SECRET_KEY when set; otherwise a random key made once and kept beside the
@@ -600,6 +602,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     passwordResets,
     audit,
     ...(mailbox ? { mailbox: new MailboxReader(mailbox) } : {}),
+    apiTokens: new ApiTokenService({ db, tokens: new ApiTokenRepository(db), users, audit, clock }),
   };
 
   return {

@@ -41,6 +41,8 @@ export const AUDIT_ACTIONS = [
   'password-reset',
   'user-unlocked',
   'email-language-changed',
+  'api-token-created',
+  'api-token-revoked',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

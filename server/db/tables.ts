@@ -32,6 +32,10 @@ export interface Database {
   abuse_list_entries: AbuseListEntriesTable;
   scheduled_job_leases: ScheduledJobLeasesTable;
   domain_pacing: DomainPacingTable;
+  api_tokens: ApiTokensTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export interface LettersTable {
@@ -373,3 +377,61 @@ export type SignatureUpdate = Updateable<SignaturesTable>;
 export type OutboxMessageRow = Selectable<OutboxMessagesTable>;
 export type NewOutboxMessageRow = Insertable<OutboxMessagesTable>;
 export type UserRow = Selectable<UsersTable>;
+
+/** An organizer's API token: only its SHA-256 is kept; the token itself was shown once. */
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** A receiver of one letter's events (Standard Webhooks), with its signing secret. */
+export interface WebhookEndpointsTable {
+  id: Generated<number>;
+  letter_id: number;
+  url: string;
+  /** The events it receives, each between commas. */
+  events: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_until: string | null;
+  enabled: Generated<number>;
+  created_by: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One event for one endpoint: the durable queue the webhook worker claims from. */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  endpoint_id: number;
+  event_id: string;
+  event_type: string;
+  payload: string;
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  claimed_by: string | null;
+  lease_expires_at: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+/** One attempt to send a webhook delivery, as the organizer's delivery log shows it. */
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  endpoint_id: number;
+  attempt: number;
+  at: string;
+  status_code: number | null;
+  outcome: string;
+  excerpt: Generated<string>;
+  duration_ms: Generated<number>;
+}

@@ -9,8 +9,8 @@ import type { PdfRenderer } from '../deliveries/pdf-renderer.js';
 import { textIn } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
-import { AppError } from '../lib/errors.js';
-import { authorize } from '../policy/policy.js';
+import { AppError, notFound } from '../lib/errors.js';
+import { authorize, letterResource } from '../policy/policy.js';
 import { publicName, SIGNATURE_STATUSES, type SignatureStatus } from '../signatures/signature.js';
 import { SignatureRepository, type ExportRow } from '../signatures/signature-repository.js';
 import {
@@ -51,6 +51,9 @@ function authorizeExport(actor: ExportActor): void {
   if (actor !== OPERATOR) authorize(actor, 'signature.export');
 }
 
+/** Whether an export hands over every address (an admin's) or only those of supporters who agreed to updates. */
+const onlyConsented = (request: ExportRequest) => request.addresses === 'consented';
+
 /** Rows written together: one write and one turn of the event loop per chunk. */
 const EXPORT_CHUNK_ROWS = 500;
 
@@ -61,7 +64,11 @@ const CONTENT_TYPES = {
 } as const;
 
 /** The value of one column for one signature. */
-function cell(row: ExportRow, column: ExportColumn): string | number | boolean | null {
+function cell(
+  row: ExportRow,
+  column: ExportColumn,
+  request: ExportRequest,
+): string | number | boolean | null {
   switch (column) {
     case 'letter':
       return row.letter;
@@ -74,7 +81,7 @@ function cell(row: ExportRow, column: ExportColumn): string | number | boolean |
     case 'display':
       return row.display;
     case 'email':
-      return row.email;
+      return onlyConsented(request) && !row.consentUpdates ? null : row.email;
     case 'country':
       return row.country;
     case 'city':
@@ -119,6 +126,14 @@ export class ExportService {
 
   /** Checks that the export can run (the letter exists) before any byte is written; a 400 that says so otherwise. */
   async check(actor: ExportActor, request: ExportRequest): Promise<void> {
+    // An organizer reads one letter they may work on, with consenting supporters' addresses only.
+    if (onlyConsented(request) && request.filters.letter && actor !== OPERATOR) {
+      const letter = await this.deps.letters.findBySlug(request.filters.letter);
+      if (!letter) throw notFound('letter_not_found', 'errors.letter.notFound');
+      const collaborators = await this.deps.letters.collaboratorIds(letter.id);
+      authorize(actor, 'signature.export-letter', letterResource(letter, collaborators));
+      return;
+    }
     authorizeExport(actor);
     if (request.filters.letter && !(await this.deps.letters.findBySlug(request.filters.letter))) {
       throw new AppError(400, 'letter_not_found', 'exports.errors.unknownLetter', {
@@ -173,7 +188,7 @@ export class ExportService {
           await nextTurn();
         };
         for await (const row of signatures.streamForExport(request.filters)) {
-          batch.push(request.columns.map((c) => cell(row, c)));
+          batch.push(request.columns.map((c) => cell(row, c, request)));
           if (batch.length >= EXPORT_CHUNK_ROWS) await flush();
         }
         await flush();
@@ -188,7 +203,13 @@ export class ExportService {
           action: 'export',
           targetType: 'letter',
           targetId: request.filters.letter ?? 'all',
-          details: { ...describeFilters(request), rows, completed, ...context },
+          details: {
+            ...describeFilters(request),
+            rows,
+            completed,
+            ...(onlyConsented(request) ? { addresses: 'consented' } : {}),
+            ...context,
+          },
         },
         this.deps.clock.now(),
       );

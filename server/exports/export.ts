@@ -48,6 +48,11 @@ export interface ExportRequest {
   filters: ExportFilters;
   columns: ExportColumn[];
   format: ExportFormat;
+  /**
+   * 'consented': an organizer's read of one letter (the organizer API): only supporters who agreed to
+   * updates carry an address, the others' is null. Unset: an admin's export, every address.
+   */
+  addresses?: 'consented';
 }
 
 /** The export form (or command line) as typed. */

@@ -63,6 +63,20 @@ export interface Actions {
   'mailbox.read': undefined;
   /** Keep the block and allow lists, and see where signatures come from (trending sources). */
   'abuse.manage': undefined;
+  /**
+   * Read one letter's signatures through the organizer API, as an export does but with addresses only
+   * of supporters who agreed to updates: whoever may work on the letter.
+   */
+  'signature.export-letter': LetterResource;
+  /** Create, list and revoke API tokens: one's own (an admin: anyone's, to stop a leaked one). */
+  'apiToken.manage': ApiTokenResource;
+  /** Register, change, rotate and delete a letter's webhook endpoints, and read their delivery log. */
+  'webhook.manage': LetterResource;
+}
+
+/** An API token as the rules see it: whose it is. */
+export interface ApiTokenResource {
+  ownerId: number;
 }
 
 export type Action = keyof Actions;
@@ -96,6 +110,10 @@ const RULES: { [A in Action]: (actor: Actor, resource: Actions[A]) => boolean } 
   'settings.change': isAdmin,
   'mailbox.read': isAdmin,
   'abuse.manage': isAdmin,
+  // Only what the token's account may reach: its own and shared letters (every letter for an admin).
+  'signature.export-letter': canEditLetter,
+  'apiToken.manage': (actor, token) => isAdmin(actor) || token.ownerId === actor.id,
+  'webhook.manage': canEditLetter,
 };
 
 /**
@@ -108,6 +126,8 @@ const REFUSALS: Partial<Record<Action, { code: string; messageKey: string }>> = 
   'letter.review': { code: 'admin_only', messageKey: 'errors.adminOnly' },
   'letter.publish-unreviewed': { code: 'admin_only', messageKey: 'errors.adminOnly' },
   'recipient.change': { code: 'recipient_change_forbidden', messageKey: 'policy.recipients.changeForbidden' },
+  'signature.export-letter': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
+  'webhook.manage': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
 };
 
 /** A letter as the rules see it, from its owner and the organizers it is shared with. */

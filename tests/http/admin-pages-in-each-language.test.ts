@@ -84,6 +84,7 @@ describe.each(['ko', 'uk'])('the admin and public pages in %s', (language) => {
     '/admin/abuse',
     '/admin/abuse/trending',
     '/admin/settings',
+    '/admin/api-tokens',
     '/account/password',
   ];
 

@@ -508,6 +508,25 @@ describe('the audit log', () => {
       });
     });
 
+    it("records an API token's creation and revocation, with its name and first characters, never the token", async () => {
+      const { user: owner, visitor } = await signedIn(t.app, t.platform, 'organizer');
+      const created = await submit(visitor, '/admin/api-tokens', { name: 'CRM', lifetime: '30' });
+      expect(created.status).toBe(201);
+      const token = /value="(ust_[^"]+)"/.exec(created.text)![1]!;
+      const entry = await lastEntry(t, 'api-token-created');
+      expect(entry).toMatchObject({
+        actor_user_id: owner.id,
+        target_type: 'user',
+        target_id: String(owner.id),
+      });
+      expect(entry.details).toMatchObject({ name: 'CRM', prefix: token.slice(0, 10), lifetimeDays: 30 });
+      expect(JSON.stringify(entry)).not.toContain(token);
+      const id = entry.details.tokenId as number;
+      const revokePage = `/admin/api-tokens/${id}/revoke`;
+      expect((await submit(visitor, revokePage, {}, revokePage)).status).toBe(303);
+      expect((await lastEntry(t, 'api-token-revoked')).details).toMatchObject({ tokenId: id, name: 'CRM' });
+    });
+
     it('has, by now, an entry for every audited action', async () => {
       const actions = new Set((await auditEntries(t)).map((e) => e.action));
       expect([...actions].sort()).toEqual([...AUDIT_ACTIONS].sort());

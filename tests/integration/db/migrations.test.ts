@@ -40,6 +40,7 @@ describe('database setup', () => {
         '2026-12-05T14-signatures-by-letter',
         '2026-12-05T17-scheduled-job-leases',
         '2026-12-05T18-domain-pacing',
+        '2026-12-05T20-api-tokens-and-webhooks',
       ]);
       const tables = sqlite
         .prepare(
@@ -49,6 +50,7 @@ describe('database setup', () => {
         .all();
       expect(tables).toEqual([
         'abuse_list_entries',
+        'api_tokens',
         'audit_events',
         'deliveries',
         'delivery_rounds',
@@ -75,6 +77,9 @@ describe('database setup', () => {
         'signatures',
         'signing_hits',
         'users',
+        'webhook_attempts',
+        'webhook_deliveries',
+        'webhook_endpoints',
       ]);
     } finally {
       await db.destroy();

@@ -109,6 +109,18 @@ const TABLE: Row[] = [
     onOwnersReviewedLetter,
     true,
   ],
+  // The organizer API and webhooks: what the account may reach, no more.
+  ['owner', owner, 'signature.export-letter', 'their letter', ownersLetter, true],
+  ['collaborator', collaborator, 'signature.export-letter', 'a letter shared with them', ownersLetter, true],
+  ['admin', admin, 'signature.export-letter', "an organizer's letter", ownersLetter, true],
+  ['another organizer', stranger, 'signature.export-letter', "someone else's letter", ownersLetter, false],
+  ['an organizer', owner, 'signature.export-letter', 'a letter nobody owns', nobodysLetter, false],
+  ['owner', owner, 'webhook.manage', 'their letter', ownersLetter, true],
+  ['collaborator', collaborator, 'webhook.manage', 'a letter shared with them', ownersLetter, true],
+  ['another organizer', stranger, 'webhook.manage', "someone else's letter", ownersLetter, false],
+  ['an organizer', owner, 'apiToken.manage', 'their own token', { ownerId: owner.id }, true],
+  ['another organizer', stranger, 'apiToken.manage', "someone else's token", { ownerId: owner.id }, false],
+  ['admin', admin, 'apiToken.manage', "an organizer's token", { ownerId: owner.id }, true],
   // Admin areas.
   ...(
     [

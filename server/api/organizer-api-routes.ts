@@ -1,0 +1,141 @@
+import { once } from 'node:events';
+import { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import type { ExportService } from '../exports/export-service.js';
+import { parseExportRequest, type ExportColumn } from '../exports/export.js';
+import { AppError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { bearerToken } from './token.js';
+import type { ApiTokenService } from './token-service.js';
+
+export interface OrganizerApiDeps {
+  tokens: ApiTokenService;
+  exports: ExportService;
+  logger: Logger;
+  /** Requests per client address (the platform's limit in the database). */
+  limit: RequestHandler;
+}
+
+/**
+ * What the organizer API hands over of each signature: the name as the supporter chose to show it, and
+ * an address only when they agreed to updates (the export's 'consented' rule); never the full name of
+ * someone who chose initials or to be counted only.
+ */
+export const ORGANIZER_COLUMNS: readonly ExportColumn[] = [
+  'status',
+  'public_name',
+  'display',
+  'email',
+  'country',
+  'organisation',
+  'title',
+  'language',
+  'consent_updates',
+  'signed_at',
+  'confirmed_at',
+  'withdrawn_at',
+];
+
+const strings = (value: unknown): string[] =>
+  typeof value === 'string'
+    ? [value]
+    : Array.isArray(value)
+      ? value.filter((v) => typeof v === 'string')
+      : [];
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** Writes a chunk to the response, waiting for a slow reader; throws when the reader left. */
+async function writeTo(res: Response, chunk: string | Buffer): Promise<void> {
+  if (res.destroyed) throw new Error('the reader left');
+  if (!res.write(chunk) && !res.destroyed) {
+    const waiting = new AbortController();
+    try {
+      await Promise.race([
+        once(res, 'drain', { signal: waiting.signal }),
+        once(res, 'close', { signal: waiting.signal }),
+      ]);
+    } finally {
+      waiting.abort();
+    }
+  }
+  if (res.destroyed) throw new Error('the reader left');
+}
+
+/**
+ * The organizer API: `GET /api/v1/organizer/letters/{slug}/signatures` with `Authorization: Bearer
+ * <token>`, answered as JSON Lines (one signature a line, streamed). Filters as the export form's:
+ * `status` (repeatable; confirmed by default), `country`, `from`, `to` (UTC days), `consent` (yes|no).
+ * Errors are always JSON: 401 for a missing, unknown, revoked or expired token, 403 for a letter the
+ * token's account may not read, 404 for no such letter, 400 for a bad filter.
+ */
+export function organizerApiRoutes(deps: OrganizerApiDeps): Router {
+  const router = Router();
+  // Personal data for one account: never kept by a cache, never read by another site's script (no CORS).
+  router.use('/api/v1/organizer', (_req, res, next) => {
+    res.set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+    next();
+  });
+
+  router.get('/api/v1/organizer/letters/:slug/signatures', deps.limit, async (req, res) => {
+    const user = await deps.tokens.authenticate(bearerToken(req.get('authorization')));
+    const query = req.query as Record<string, unknown>;
+    const parsed = parseExportRequest({
+      letter: text(req.params.slug),
+      statuses: strings(query.status),
+      country: text(query.country),
+      from: text(query.from),
+      to: text(query.to),
+      consent: text(query.consent),
+      columns: [...ORGANIZER_COLUMNS],
+      format: 'jsonl',
+    });
+    if (!parsed.ok)
+      throw new AppError(400, 'invalid_filter', 'webhooks.api.invalidFilter', {
+        fields: Object.keys(parsed.errors).join(', '),
+      });
+    const request = { ...parsed.request, addresses: 'consented' as const };
+    await deps.exports.check(user, request);
+    let started = false;
+    try {
+      await deps.exports.run(
+        request,
+        user,
+        {
+          async write(chunk) {
+            if (!started) {
+              started = true;
+              res.status(200).set('Content-Type', 'application/x-ndjson; charset=utf-8');
+              res.set('Cache-Control', 'no-store');
+            }
+            await writeTo(res, chunk);
+          },
+        },
+        { via: 'api-token' },
+      );
+    } catch (error) {
+      if (!started) throw error;
+      // Half an answer went out: cut it, so the client sees it failed rather than a short list.
+      res.destroy(error instanceof Error ? error : undefined);
+      return;
+    }
+    if (!started)
+      res
+        .status(200)
+        .set('Content-Type', 'application/x-ndjson; charset=utf-8')
+        .set('Cache-Control', 'no-store');
+    res.end();
+  });
+
+  // Always JSON here, whatever the client accepts: this is an API, not a page.
+  const jsonErrors: ErrorRequestHandler = (error, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const known = error instanceof AppError ? error : undefined;
+    if (!known) deps.logger.error({ err: error }, 'organizer API: unhandled error');
+    const status = known?.status ?? 500;
+    const code = known?.code ?? 'internal_error';
+    const message = res.locals.t(known?.messageKey ?? 'errors.internal', known?.params ?? {});
+    if (status === 401) res.set('WWW-Authenticate', 'Bearer realm="organizer-api"');
+    res.status(status).set('Cache-Control', 'no-store').json({ error: { status, code, message } });
+  };
+  router.use('/api/v1/organizer', jsonErrors);
+  return router;
+}
