@@ -315,6 +315,12 @@ describe('query plans of every statement a journey runs', () => {
       for (const path of ['/', '/?lang=ko', `/letters/${slug}`, `/letters/${slug}?lang=uk&text=en`])
         expect((await visitor.get(path)).status).toBe(200);
       const links = await signAndConfirm(t, visitor, slug);
+      // The public API: the list, a letter, its signatories a page at a time (the second by cursor).
+      for (const path of ['/api/v1/letters', `/api/v1/letters/${slug}`])
+        expect((await request(t.app).get(path)).status).toBe(200);
+      const signatories = await request(t.app).get(`/api/v1/letters/${slug}/signatures?per_page=1`);
+      const next = (JSON.parse(signatories.text) as { _links: { next: { href: string } } })._links.next.href;
+      expect((await request(t.app).get(new URL(next).pathname + new URL(next).search)).status).toBe(200);
       expect((await visitor.get(links.withdraw)).status).toBe(200);
       expect((await visitor.submit(links.withdraw, links.withdraw, {})).status).toBe(303);
       // The same address again (the duplicate path), and one with a proof of work (its replay check).
@@ -366,6 +372,8 @@ describe('query plans of every statement a journey runs', () => {
       /"withdrawn_at"/, // withdraw
       /from "sessions"/, // a signed-in admin
       /from "signatures" as "s"/, // the export
+      /\("confirmed_at", "id"\) < \(\?, \?\)/, // the API's signatories after a cursor
+      /from "deliveries" as "d"/, // the API's delivery record
     ])
       expect(sql, String(part)).toMatch(part);
   });
