@@ -51,10 +51,17 @@ function transportTo(port: number): Transporter {
   return nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, ...POOL });
 }
 
-/** nodemailer alone: IN_FLIGHT concurrent sendMail calls over the pool. */
-async function direct(port: number, count: number): Promise<number> {
+/** This process's user + system CPU in milliseconds (the queue, the worker and nodemailer all run in it). */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** nodemailer alone: IN_FLIGHT concurrent sendMail calls over the pool; messages per second and CPU µs a message. */
+async function direct(port: number, count: number): Promise<{ perSecond: number; cpuUs: number }> {
   const transport = transportTo(port);
   let next = 0;
+  const cpuBefore = cpuMs();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
@@ -73,8 +80,9 @@ async function direct(port: number, count: number): Promise<number> {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpuUs = ((cpuMs() - cpuBefore) * 1000) / count;
   transport.close();
-  return count / seconds;
+  return { perSecond: count / seconds, cpuUs };
 }
 
 async function enqueue(db: Db, count: number): Promise<number> {
@@ -106,7 +114,7 @@ async function drain(
   db: Db,
   port: number,
   count: number,
-): Promise<{ perSecond: number; peakRssMb: number; seconds: number }> {
+): Promise<{ perSecond: number; peakRssMb: number; seconds: number; cpuUs: number }> {
   const transport = transportTo(port);
   const worker = new OutboxWorker({
     outbox: new OutboxRepository(db),
@@ -120,6 +128,7 @@ async function drain(
     politeness: { connectionsPerDomain: 2, messagesPerSecond: 1_000 },
   });
   let peakRss = process.memoryUsage().rss;
+  const cpuBefore = cpuMs();
   const started = performance.now();
   worker.start();
   for (;;) {
@@ -128,9 +137,11 @@ async function drain(
     if ((await countSent(db)) >= count) break;
   }
   const seconds = (performance.now() - started) / 1000;
+  // Includes this loop's own count every 100 ms (a few statements a second, next to hundreds of sends).
+  const cpuUs = ((cpuMs() - cpuBefore) * 1000) / count;
   await worker.stop();
   transport.close();
-  return { perSecond: count / seconds, peakRssMb: peakRss / 1024 / 1024, seconds };
+  return { perSecond: count / seconds, peakRssMb: peakRss / 1024 / 1024, seconds, cpuUs };
 }
 
 async function freshDatabase(dir: string, name: string): Promise<Db> {
@@ -153,13 +164,19 @@ async function main(): Promise<void> {
     // Alternating rounds, medians: the two paths share the machine with whatever else runs on it.
     const directRates: number[] = [];
     const queueRates: number[] = [];
+    const directCpu: number[] = [];
+    const queueCpu: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       log(`round ${round + 1}: direct`);
-      directRates.push(await direct(sink.port, COMPARE_MESSAGES));
+      const sent = await direct(sink.port, COMPARE_MESSAGES);
+      directRates.push(sent.perSecond);
+      directCpu.push(sent.cpuUs);
       log(`round ${round + 1}: queue`);
       const compareDb = await freshDatabase(dir, `compare-${round}`);
       await enqueue(compareDb, COMPARE_MESSAGES);
-      queueRates.push((await drain(compareDb, sink.port, COMPARE_MESSAGES)).perSecond);
+      const drained = await drain(compareDb, sink.port, COMPARE_MESSAGES);
+      queueRates.push(drained.perSecond);
+      queueCpu.push(drained.cpuUs);
       await compareDb.destroy();
     }
     const directRate = median(directRates);
@@ -176,12 +193,12 @@ async function main(): Promise<void> {
       `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}.`,
       `Messages of ~4 KB (text and HTML) to ${DOMAINS} domains on one local smtp-server sink in its own process; nodemailer pool of ${POOL.maxConnections} connections, ${IN_FLIGHT} sends in flight, in both runs.`,
       '',
-      '| run | messages | messages/s | notes |',
-      '|---|---|---|---|',
-      `| nodemailer directly | ${ROUNDS} × ${COMPARE_MESSAGES.toLocaleString('en')} | ${Math.round(directRate).toLocaleString('en')} | the baseline (median of ${directRates.map((r) => Math.round(r)).join(', ')}) |`,
-      `| through the queue (claim, send, record) | ${ROUNDS} × ${COMPARE_MESSAGES.toLocaleString('en')} | ${Math.round(queued.perSecond).toLocaleString('en')} | **${Math.round(ratio * 100)} % of direct** (target ≥ 80 %; median of ${queueRates.map((r) => Math.round(r)).join(', ')}) |`,
-      `| enqueue (1,000 per transaction) | ${BACKLOG_MESSAGES.toLocaleString('en')} | ${Math.round(enqueueRate).toLocaleString('en')} | |`,
-      `| backlog drained by the worker | ${BACKLOG_MESSAGES.toLocaleString('en')} | ${Math.round(backlog.perSecond).toLocaleString('en')} | ${backlog.seconds.toFixed(1)} s, peak RSS ${Math.round(backlog.peakRssMb)} MB |`,
+      '| run | messages | messages/s | CPU a message (median) | notes |',
+      '|---|---|---|---|---|',
+      `| nodemailer directly | ${ROUNDS} × ${COMPARE_MESSAGES.toLocaleString('en')} | ${Math.round(directRate).toLocaleString('en')} | ${Math.round(median(directCpu))} µs | the baseline (median of ${directRates.map((r) => Math.round(r)).join(', ')}) |`,
+      `| through the queue (claim, send, record) | ${ROUNDS} × ${COMPARE_MESSAGES.toLocaleString('en')} | ${Math.round(queued.perSecond).toLocaleString('en')} | ${Math.round(median(queueCpu))} µs (direct ÷ queue ${(median(directCpu) / median(queueCpu)).toFixed(2)}) | **${Math.round(ratio * 100)} % of direct** (target ≥ 80 %; median of ${queueRates.map((r) => Math.round(r)).join(', ')}) |`,
+      `| enqueue (1,000 per transaction) | ${BACKLOG_MESSAGES.toLocaleString('en')} | ${Math.round(enqueueRate).toLocaleString('en')} | | |`,
+      `| backlog drained by the worker | ${BACKLOG_MESSAGES.toLocaleString('en')} | ${Math.round(backlog.perSecond).toLocaleString('en')} | ${Math.round(backlog.cpuUs)} µs | ${backlog.seconds.toFixed(1)} s, peak RSS ${Math.round(backlog.peakRssMb)} MB |`,
     ];
     const report = lines.join('\n');
     console.log(report);
