@@ -82,6 +82,14 @@ export interface ClaimOptions {
   window?: number;
 }
 
+/**
+ * The fewest waiting messages a claim reads to choose its batch from (three times the batch when larger).
+ * Domains that have no connection left are skipped before this window, so it only has to hold enough
+ * messages for a batch when each domain may take a few places; every message read costs the claim its
+ * ordering and placing (the window of 200 it had was ~10 % of the worker's CPU a message, issue 12).
+ */
+const CLAIM_WINDOW_MIN = 60;
+
 /** A claim given back (its worker died or is stopping): due now for any worker, its attempt already counted. */
 function backInLine(at: string) {
   return {
@@ -270,7 +278,7 @@ export class OutboxRepository {
   ): Promise<OutboxMessage[]> {
     const at = now.toISOString();
     const leaseExpiresAt = leaseEnd(now, leaseMs).toISOString();
-    const window = Math.max(limit, options?.window ?? Math.max(200, limit * 10));
+    const window = Math.max(limit, options?.window ?? Math.max(CLAIM_WINDOW_MIN, limit * 3));
     const excluded =
       options && options.excludeDomains.length > 0
         ? sql`and domain not in (${sql.join(options.excludeDomains.map((d) => sql`${d}`))})`
@@ -326,6 +334,10 @@ export class OutboxRepository {
    */
   async finishSent(workerId: string, results: readonly SentResult[], at: Date): Promise<Set<number>> {
     if (results.length === 0) return new Set();
+    // The record and the removal of the bodies commit together: apart, a process that died between them
+    // left a message recorded sent (content_removed_at set) with its body still kept.
+    if (!this.db.isTransaction)
+      return this.db.transaction().execute((tx) => this.with(tx).finishSent(workerId, results, at));
     const when = at.toISOString();
     const byId = <T>(value: (r: SentResult) => T) =>
       sql.join(
