@@ -51,6 +51,8 @@ import { can } from './policy/policy.js';
 import { pageRoutes } from './pages/page-routes.js';
 import { letterPageRoutes } from './pages/letter-page-routes.js';
 import { cachedPages, type PageCache } from './pages/page-cache.js';
+import { embedAdminRoutes, embedRoutes } from './pages/embed-routes.js';
+import type { EmbedService } from './pages/embed-service.js';
 import type { AbuseService } from './abuse/abuse-service.js';
 import { abuseRoutes } from './abuse/abuse-routes.js';
 import type { ProofOfWork } from './abuse/proof-of-work.js';
@@ -113,6 +115,8 @@ export interface AppDeps {
   publicApi: PublicApiService;
   /** Organizers' API tokens: their page, and the bearer check of the organizer API. */
   apiTokens: ApiTokenService;
+  /** The organizer's side of letters' embeds: the snippet and the sites allowed to frame them. */
+  embed: EmbedService;
 }
 
 /** Form bodies are small; anything larger is refused with 413 before it is parsed. */
@@ -245,6 +249,7 @@ export function createApp(deps: AppDeps): Express {
       signLimit: limitPerIp(30, 15 * 60_000, { countRejected: false }),
     }),
   );
+  app.use(embedRoutes({ letters: deps.letters }));
   app.use(
     privacyRoutes({
       privacy: deps.privacy,
@@ -281,6 +286,7 @@ export function createApp(deps: AppDeps): Express {
   admin.use(letterAdminRoutes({ letters: deps.letterAdmin, csrf }));
   admin.use(recipientRoutes({ recipients: deps.recipients, csrf }));
   admin.use(deliveryRoutes({ deliveries: deps.deliveries, csrf }));
+  admin.use(embedAdminRoutes({ embed: deps.embed, csrf }));
   admin.use(queueRoutes({ queue: deps.queue, csrf }));
   admin.use(moderationRoutes({ moderation: deps.moderation, privacy: deps.privacy, csrf }));
   admin.use(userAdminRoutes({ users: deps.userAdmin, csrf }));

@@ -64,6 +64,7 @@ import { SqliteSessionStore } from './accounts/session-store.js';
 import { UserRepository } from './accounts/user-repository.js';
 import { SESSION_TTL_MS } from './http/auth.js';
 import { LetterAccess } from './letters/letter-access.js';
+import { EmbedService } from './pages/embed-service.js';
 import type { LetterAdmin } from './letters/letter-admin-routes.js';
 import { LetterCollaboratorService } from './letters/letter-collaborator-service.js';
 import { LetterDashboardService } from './letters/letter-dashboard-service.js';
@@ -597,6 +598,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     proofOfWork,
     // Rendered anonymous pages, kept for a count epoch (pages/page-cache.ts); memory only, nothing to close.
     pageCache: new PageCache(),
+    embed: new EmbedService({ db, access: letterAccess, letters, audit, clock }),
     privacy,
     userAdmin,
     passwordResets,

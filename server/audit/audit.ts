@@ -20,6 +20,7 @@ export const AUDIT_ACTIONS = [
   'letter-changes-submitted',
   'letter-changes-approved',
   'letter-changes-returned',
+  'letter-embed-changed',
   'recipient-created',
   'recipient-changed',
   'recipient-deleted',

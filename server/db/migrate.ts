@@ -22,6 +22,7 @@ import * as signaturesByLetter from './migrations/2026-12-05T14-signatures-by-le
 import * as postgresBaseline from './migrations/postgres/2026-12-05T16-postgres-baseline.js';
 import * as scheduledJobLeases from './migrations/2026-12-05T17-scheduled-job-leases.js';
 import * as domainPacing from './migrations/2026-12-05T18-domain-pacing.js';
+import * as embedOrigins from './migrations/2026-12-05T19-embed-origins.js';
 import * as apiTokensAndWebhooks from './migrations/2026-12-05T20-api-tokens-and-webhooks.js';
 
 /**
@@ -62,6 +63,7 @@ const postgresStart: Record<string, Migration> = {
 const shared: Record<string, Migration> = {
   '2026-12-05T17-scheduled-job-leases': scheduledJobLeases,
   '2026-12-05T18-domain-pacing': domainPacing,
+  '2026-12-05T19-embed-origins': embedOrigins,
   '2026-12-05T20-api-tokens-and-webhooks': apiTokensAndWebhooks,
 };
 

@@ -64,6 +64,8 @@ export interface LettersTable {
   pending_edit: string | null;
   pending_edit_at: string | null;
   pending_edit_by: number | null;
+  /** The https origins allowed to frame the letter's embed, one per line; '' lets any site. */
+  embed_origins: Generated<string>;
 }
 
 export interface LetterVersionsTable {

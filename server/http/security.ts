@@ -32,6 +32,26 @@ export function securityHeaders(options: { https: boolean }): RequestHandler {
   });
 }
 
+/**
+ * Lets the page being answered be framed by other sites: `origins` (an organizer's list of https
+ * origins, validated by pages/embed-origins.ts) and this platform, or any site when the list is empty.
+ * Only the embed's pages call it; every other page keeps securityHeaders' `frame-ancestors 'self'` and
+ * X-Frame-Options. It edits the CSP helmet set for this response, so the header, per letter, is kept with
+ * the page in the page cache and replayed on every hit.
+ */
+export function allowFraming(res: Response, origins: readonly string[]): void {
+  const policy = res.getHeader('content-security-policy');
+  // No policy to edit (never the case after securityHeaders): the page stays unframeable.
+  if (typeof policy !== 'string' || !policy.includes('frame-ancestors')) return;
+  const ancestors = origins.length === 0 ? '*' : ["'self'", ...origins].join(' ');
+  res.setHeader(
+    'Content-Security-Policy',
+    policy.replace(/frame-ancestors[^;]*/, `frame-ancestors ${ancestors}`),
+  );
+  // Superseded by frame-ancestors in every current browser; older ones would refuse any other site.
+  res.removeHeader('X-Frame-Options');
+}
+
 /** Methods that change nothing: a cross-site GET is a link, never a form post. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

@@ -46,6 +46,7 @@ function toLetter(row: LetterRow): Letter {
     reviewRequestedAt: row.review_requested_at ? new Date(row.review_requested_at) : null,
     publishedAt: row.published_at ? new Date(row.published_at) : null,
     pendingEditAt: row.pending_edit_at ? new Date(row.pending_edit_at) : null,
+    embedOrigins: row.embed_origins.split('\n').filter((line) => line !== ''),
   };
 }
 
@@ -417,6 +418,15 @@ export class LetterRepository {
         organisations: details.organisations.join('\n'),
         updated_at: now.toISOString(),
       })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Saves the sites allowed to frame the letter's embed (empty: any site). */
+  async setEmbedOrigins(id: number, origins: readonly string[], now: Date): Promise<void> {
+    await this.db
+      .updateTable('letters')
+      .set({ embed_origins: origins.join('\n'), updated_at: now.toISOString() })
       .where('id', '=', id)
       .execute();
   }

@@ -40,6 +40,8 @@ export interface Letter {
   publishedAt: Date | null;
   /** When changes to this published letter were saved to wait for an admin's review; null when none wait. */
   pendingEditAt: Date | null;
+  /** The https origins allowed to frame its embed; empty: any site may. */
+  embedOrigins: string[];
 }
 
 /** A letter version as history shows it. */

@@ -5,6 +5,7 @@ import type { LetterPage, LetterService } from '../letters/letter-service.js';
 import { letterPath, requestedTextLanguage } from '../letters/text-language.js';
 import { parseSigningForm, signingFormValues } from '../signatures/signature-input.js';
 import type { SignatureService } from '../signatures/signature-service.js';
+import { embedPath, renderEmbed } from './embed-view.js';
 import { EMPTY_SIGNING_FORM, letterPageView, type SigningFormState } from './letter-page-view.js';
 
 export interface LetterPageRoutesDeps {
@@ -38,13 +39,17 @@ export function letterPageRoutes(deps: LetterPageRoutesDeps): Router {
     // The form's hidden field: the language of the text the supporter read, so the page comes back in it.
     const textLanguage = formText(body, 'language') || requestedTextLanguage(req.query, res.locals.language);
     const slug = pathParam(req, 'slug');
+    // Sent from the embed (its hidden field): every answer stays in the embed's frameable pages.
+    const embed = formText(body, 'embed') === '1';
     // The page itself is built only for the answers that show it again (refused input, closed letter).
     const target = await deps.letters.forSigning(slug, textLanguage);
     const again = async (form: SigningFormState, status: number) =>
-      render(req, res, await deps.letters.page(slug, textLanguage), form, status);
+      (embed ? renderEmbed : render)(req, res, await deps.letters.page(slug, textLanguage), form, status);
     // The next page names the letter in the text the supporter read.
     const checkInbox = withLanguages(
-      letterPath(target.letter.slug, '/check-your-inbox'),
+      embed
+        ? embedPath(target.letter.slug, '/check-your-inbox')
+        : letterPath(target.letter.slug, '/check-your-inbox'),
       req,
       res,
       target.textLanguage,

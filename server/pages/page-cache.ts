@@ -104,7 +104,8 @@ const KEYED_VALUE: Readonly<Record<string, (value: string) => boolean>> = {
   page: (value) => /^[1-9][0-9]{0,5}$/.test(value),
 };
 
-const LETTER_PAGE = /^\/letters\/([^/]+)$/;
+/** A letter's page and its embed (pages/embed-routes.ts), whose CSP, per letter, is kept with it. */
+const LETTER_PAGE = /^\/letters\/([^/]+)(?:\/embed)?$/;
 
 /**
  * cookie-parser itself, run here only for a request that has cookies (most anonymous readers have none):

@@ -40,6 +40,7 @@ describe('database setup', () => {
         '2026-12-05T14-signatures-by-letter',
         '2026-12-05T17-scheduled-job-leases',
         '2026-12-05T18-domain-pacing',
+        '2026-12-05T19-embed-origins',
         '2026-12-05T20-api-tokens-and-webhooks',
       ]);
       const tables = sqlite

@@ -1,0 +1,129 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, startApp, type RunningApp } from '../support/browser.js';
+import { createLetter } from '../support/factories.js';
+import { freePort } from '../support/free-port.js';
+
+const TITLE = 'Protect the captured soldiers';
+
+/** The captured .eml files (DATA_DIR/mailbox) that mention `address`. */
+function capturedMailTo(app: RunningApp, address: string): string[] {
+  const dir = path.join(app.dataDir, 'mailbox');
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.eml'));
+  } catch {
+    return [];
+  }
+  return files.map((f) => readFileSync(path.join(dir, f), 'utf8')).filter((m) => m.includes(address));
+}
+
+/** The iframe's frame on an organisation's page, once it has navigated. */
+async function embedFrame(page: Page): Promise<Frame> {
+  const handle = await page.waitForSelector('iframe');
+  const frame = await handle.contentFrame();
+  if (!frame) throw new Error('the iframe has no frame');
+  return frame;
+}
+
+describe("an organisation's site frames the embed and a supporter signs in it", () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let site: Server;
+  /** Another origin and another site: localhost on its own port, where the platform is 127.0.0.1. */
+  let siteUrl: string;
+  let letter: { id: number; slug: string };
+
+  beforeAll(async () => {
+    app = await startApp();
+    letter = await createLetter(app.platform.db, new Date(), { title: TITLE, goal: 100 });
+    const port = await freePort();
+    siteUrl = `http://localhost:${port}`;
+    // The organisation's page, with the snippet as the organizer pastes it.
+    site = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(
+        `<!doctype html><html lang="en"><head><title>Our campaign</title></head><body><h1>Our campaign</h1>` +
+          `<iframe src="${app.baseUrl}/letters/${letter.slug}/embed" title="${TITLE}" loading="lazy" style="width:100%;height:1400px;border:0"></iframe></body></html>`,
+      );
+    });
+    await new Promise<void>((resolve) => site.listen(port, '127.0.0.1', resolve));
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => site?.close(resolve));
+    await app?.close();
+  });
+
+  it('signs inside the frame on another site, is answered there, and gets the confirmation e-mail', async () => {
+    const email = 'embed-browser@example.org';
+    const context = await browser.newContext({ viewport: { width: 400, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(siteUrl);
+    const frame = await embedFrame(page);
+    await frame.waitForSelector('form');
+    await expect(frame.locator('h1').innerText()).resolves.toBe(TITLE);
+    await expect(frame.locator('.stats__count').innerText()).resolves.toBe('0 signatures');
+
+    await frame.getByRole('textbox', { name: /Your name/ }).fill('Choi Yu-na');
+    await frame.getByRole('textbox', { name: /E-mail address/ }).fill(email);
+    await frame.getByRole('combobox', { name: /Country/ }).selectOption({ label: 'South Korea' });
+    await frame.getByRole('checkbox', { name: /I have read the privacy notice/ }).check();
+    await frame.getByRole('button', { name: 'Sign the letter' }).click();
+
+    // The answer comes back inside the frame; the organisation's page stays where it was.
+    await frame.waitForURL(`${app.baseUrl}/letters/${letter.slug}/embed/check-your-inbox`);
+    await expect(frame.locator('h1').innerText()).resolves.toBe('Check your inbox');
+    expect(page.url()).toBe(`${siteUrl}/`);
+    // The platform set no cookie in the frame: nothing third-party.
+    await expect(context.cookies(app.baseUrl)).resolves.toEqual([]);
+
+    // The mail worker sends the confirmation, as for any signature.
+    const deadline = Date.now() + 15_000;
+    while (capturedMailTo(app, email).length === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    const [mail] = capturedMailTo(app, email);
+    expect(mail, 'the confirmation e-mail').toBeDefined();
+    expect(mail).toContain('/signatures/confirm/');
+    await context.close();
+  });
+
+  it('does not render in the frame once the organizer lists only other sites', async () => {
+    await app.platform.repositories.letters.setEmbedOrigins(
+      letter.id,
+      ['https://campaign.example.org'],
+      new Date(),
+    );
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const answered = page.waitForResponse((r) => r.url() === `${app.baseUrl}/letters/${letter.slug}/embed`);
+    await page.goto(siteUrl);
+    const response = await answered;
+    expect(response.headers()['content-security-policy']).toContain(
+      "frame-ancestors 'self' https://campaign.example.org",
+    );
+    const frame = await embedFrame(page);
+    // Chromium refuses to show it: once the frame has loaded, it holds its error page, with no form and
+    // nothing of ours.
+    await frame.waitForLoadState('load');
+    expect(frame.url()).not.toBe(`${app.baseUrl}/letters/${letter.slug}/embed`);
+    await expect(frame.locator('form').count()).resolves.toBe(0);
+    await expect(
+      frame
+        .locator('body')
+        .innerText()
+        .catch(() => ''),
+    ).resolves.not.toContain(TITLE);
+
+    // Opened on its own, the same embed still works (the platform itself may show it).
+    const own = await context.newPage();
+    await own.goto(`${app.baseUrl}/letters/${letter.slug}/embed`);
+    await expect(own.locator('form').count()).resolves.toBe(1);
+    await context.close();
+  });
+});
