@@ -30,6 +30,9 @@ export interface PublicApiRoutesDeps {
 /** The OpenAPI document changes only with a new release: browsers and caches may keep it a while. */
 const DOCUMENT_CACHE_CONTROL = 'public, max-age=300';
 
+/** How many serialised answers one document keeps (its languages, each asked for in a few ways). */
+const MAX_VARIANTS = 32;
+
 /** One answer, serialised once per document and language, with its ETag. */
 interface Serialised {
   body: Buffer;
@@ -48,7 +51,7 @@ function serialise(value: unknown): Serialised {
 function apiHeaders(res: Response): void {
   res.set({
     'Access-Control-Allow-Origin': '*',
-    'Access-Control-Expose-Headers': 'ETag, Retry-After, RateLimit, RateLimit-Policy, Content-Language',
+    'Access-Control-Expose-Headers': 'ETag, Retry-After, RateLimit, RateLimit-Policy',
     'Cross-Origin-Resource-Policy': 'cross-origin',
     'X-Content-Type-Options': 'nosniff',
     'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
@@ -81,7 +84,11 @@ export function publicApiRoutes(deps: PublicApiRoutesDeps): Router {
     let variants = serialised.get(doc);
     if (!variants) serialised.set(doc, (variants = new Map()));
     let answer = variants.get(key);
-    if (!answer) variants.set(key, (answer = serialise(make())));
+    if (!answer) {
+      answer = serialise(make());
+      // Keys hold the languages asked for: made-up Accept-Language headers must not grow one document's set.
+      if (variants.size < MAX_VARIANTS) variants.set(key, answer);
+    }
     return answer;
   };
   const document = serialise(openApiDocument(deps.publicUrl));

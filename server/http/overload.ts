@@ -189,7 +189,9 @@ function refuse(req: Request, res: Response, refusals: Map<string, PreparedRefus
     acceptLanguage: req.headers['accept-language'],
   });
   const refusal = refusals.get(language)!;
-  const json = req.accepts(['html', 'json']) === 'json';
+  // The public API answers JSON whatever is accepted, readable from any site (api/public-api-routes.ts).
+  const api = req.path === '/api' || req.path.startsWith('/api/');
+  const json = api || req.accepts(['html', 'json']) === 'json';
   const body = json ? refusal.json : refusal.html;
   // A request with a body is answered before the body is read; on a kept-alive connection Node then reads
   // and discards the rest of it (up to its Content-Length) to reach the next request. A large or unbounded
@@ -210,6 +212,7 @@ function refuse(req: Request, res: Response, refusals: Map<string, PreparedRefus
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     ...(closeAfter ? { Connection: 'close' } : {}),
+    ...(api ? { 'Access-Control-Allow-Origin': '*' } : {}),
   });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

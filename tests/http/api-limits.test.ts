@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../server/app.js';
+import { RequestsInFlight } from '../../server/http/overload.js';
 import { createLetter } from '../support/factories.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
@@ -41,5 +43,29 @@ describe('the public API is limited per client address', () => {
 
     t.clock.advance(61_000);
     expect((await request(t.app).get(`/api/v1/letters/${slug}`)).status).toBe(200);
+  });
+
+  it('sheds load under /api with a JSON 503 any site can read, whatever the client accepts', async () => {
+    // The event loop's delay is injected (twice the limit: every new request is refused).
+    const shedding = createApp({
+      ...t.platform.appDeps,
+      // Shedding on in this app only: the other test's app must not shed on a busy test machine.
+      config: { ...t.config, overload: { maxLagMs: 50, maxInFlight: 128 } },
+      load: { lag: { lagMs: () => 100 }, inFlight: new RequestsInFlight() },
+    });
+    const refused = await request(shedding)
+      .get(`/api/v1/letters/${slug}`)
+      .set('Accept', 'text/html')
+      .set('Origin', 'https://campaign.example');
+    expect(refused.status).toBe(503);
+    expect(refused.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(refused.headers['access-control-allow-origin']).toBe('*');
+    expect(refused.headers['retry-after']).toBeDefined();
+    expect(JSON.parse(refused.text)).toMatchObject({ error: { status: 503, code: 'overloaded' } });
+    // A page of the site is still refused as a page.
+    const page = await request(shedding).get(`/letters/${slug}`).set('Accept', 'text/html');
+    expect(page.status).toBe(503);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
