@@ -104,6 +104,10 @@ const common = {
     ...errorResponse('Too many requests from this address; wait as long as Retry-After says.'),
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
   },
+  '503': {
+    ...errorResponse('The server is too busy at this moment; wait as long as Retry-After says.'),
+    headers: { 'Retry-After': { schema: { type: 'integer' } } },
+  },
 };
 
 /** The document, with `publicUrl` as its server. */

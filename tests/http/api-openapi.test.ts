@@ -1,10 +1,8 @@
-import Ajv2020 from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLetter, SIMPLE_LETTER_BODY } from '../support/factories.js';
 import { Visitor } from '../support/http.js';
-import { recordSentRound } from '../support/public-api.js';
+import { openApiValidator, recordSentRound } from '../support/public-api.js';
 import { signAndConfirm } from '../support/signing.js';
 import { createTestPlatform, TEST_PUBLIC_URL, type TestPlatform } from '../support/test-platform.js';
 
@@ -15,21 +13,6 @@ type Json = Record<string, unknown>;
 /** The body of an API answer, parsed whatever its JSON media type (HAL answers are application/hal+json). */
 function body(response: { text: string }): Json {
   return JSON.parse(response.text) as Json;
-}
-
-/** Every `$ref` into the document's components, rewritten to a `$defs` a standalone schema can hold. */
-function toDefs(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(toDefs);
-  if (value && typeof value === 'object')
-    return Object.fromEntries(
-      Object.entries(value).map(([key, inner]) => [
-        key,
-        key === '$ref' && typeof inner === 'string'
-          ? inner.replace('#/components/schemas/', '#/$defs/')
-          : toDefs(inner),
-      ]),
-    );
-  return value;
 }
 
 describe('the public API answers as its OpenAPI 3.1 document says', () => {
@@ -75,16 +58,7 @@ describe('the public API answers as its OpenAPI 3.1 document says', () => {
     // Past the count epoch in which the letters were first read: the answers below read them as they are now.
     t.clock.advance(5_000);
 
-    document = body(await request(t.app).get('/api/openapi.json').expect(200));
-    const schemas = toDefs((document.components as Json).schemas) as Json;
-    const ajv = new Ajv2020.default({ allErrors: true, strict: true });
-    addFormats.default(ajv);
-    const compiled = new Map<string, ReturnType<typeof ajv.compile>>();
-    validate = (name, value) => {
-      let check = compiled.get(name);
-      if (!check) compiled.set(name, (check = ajv.compile({ $defs: schemas, $ref: `#/$defs/${name}` })));
-      return check(value) ? [] : (check.errors ?? []);
-    };
+    ({ document, validate } = await openApiValidator(t.app));
   });
   afterAll(async () => {
     await t?.close();

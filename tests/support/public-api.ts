@@ -1,3 +1,7 @@
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import type { Express } from 'express';
+import request from 'supertest';
 import type { Db } from '../../server/db/database.js';
 
 /**
@@ -78,4 +82,44 @@ export async function recordSentRound(
       })
       .execute();
   }
+}
+
+type Json = Record<string, unknown>;
+
+/** Every `$ref` into the document's components, rewritten to a `$defs` a standalone schema can hold. */
+function toDefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toDefs);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [
+        key,
+        key === '$ref' && typeof inner === 'string'
+          ? inner.replace('#/components/schemas/', '#/$defs/')
+          : toDefs(inner),
+      ]),
+    );
+  return value;
+}
+
+/**
+ * The app's OpenAPI document (GET /api/openapi.json) and a validator of values against its component
+ * schemas (JSON Schema 2020-12, Ajv strict, formats checked), which returns Ajv's errors (none: valid).
+ */
+export async function openApiValidator(
+  app: Express,
+): Promise<{ document: Json; validate: (schema: string, value: unknown) => unknown[] }> {
+  const response = await request(app).get('/api/openapi.json').expect(200);
+  const document = JSON.parse(response.text) as Json;
+  const schemas = toDefs((document.components as Json).schemas) as Json;
+  const ajv = new Ajv2020.default({ allErrors: true, strict: true });
+  addFormats.default(ajv);
+  const compiled = new Map<string, ReturnType<typeof ajv.compile>>();
+  return {
+    document,
+    validate: (name, value) => {
+      let check = compiled.get(name);
+      if (!check) compiled.set(name, (check = ajv.compile({ $defs: schemas, $ref: `#/$defs/${name}` })));
+      return check(value) ? [] : (check.errors ?? []);
+    },
+  };
 }
