@@ -14,6 +14,7 @@ const DOMAIN = [
   'abuse',
   'deliveries',
   'exports',
+  'sharing',
   'pages',
   'api',
 ];

@@ -53,6 +53,9 @@ import { letterPageRoutes } from './pages/letter-page-routes.js';
 import { cachedPages, type PageCache } from './pages/page-cache.js';
 import { embedAdminRoutes, embedRoutes } from './pages/embed-routes.js';
 import type { EmbedService } from './pages/embed-service.js';
+import type { SharingService } from './sharing/sharing-service.js';
+import { sharingRoutes } from './sharing/sharing-routes.js';
+import { sharingViews } from './sharing/sharing-views.js';
 import type { AbuseService } from './abuse/abuse-service.js';
 import { abuseRoutes } from './abuse/abuse-routes.js';
 import type { ProofOfWork } from './abuse/proof-of-work.js';
@@ -117,6 +120,8 @@ export interface AppDeps {
   apiTokens: ApiTokenService;
   /** The organizer's side of letters' embeds: the snippet and the sites allowed to frame them. */
   embed: EmbedService;
+  /** Share cards, QR codes and count badges of public letters. */
+  sharing: SharingService;
 }
 
 /** Form bodies are small; anything larger is refused with 413 before it is parsed. */
@@ -241,15 +246,18 @@ export function createApp(deps: AppDeps): Express {
       assetMaxAge: config.env === 'production' ? '1d' : 0,
     }),
   );
-  app.use(letterRoutes({ letters: deps.letters }));
+  const sharing = sharingViews(config.publicUrl);
+  app.use(letterRoutes({ letters: deps.letters, sharing }));
   app.use(
     letterPageRoutes({
       letters: deps.letters,
       signatures: deps.signatures,
       signLimit: limitPerIp(30, 15 * 60_000, { countRejected: false }),
+      sharing,
     }),
   );
   app.use(embedRoutes({ letters: deps.letters }));
+  app.use(sharingRoutes({ sharing: deps.sharing }));
   app.use(
     privacyRoutes({
       privacy: deps.privacy,

@@ -14,6 +14,7 @@ import { LetterService } from './letters/letter-service.js';
 import { publicSignatories, publicSignatoryPages } from './signatures/public-signatories.js';
 import { ApiCursor } from './api/api-cursor.js';
 import { PublicApiService } from './api/public-api-service.js';
+import { createSharing } from './sharing/sharing-service.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createI18n, type i18n } from './lib/i18n.js';
 import type { Logger } from './lib/logger.js';
@@ -568,6 +569,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       cursor: new ApiCursor(secret),
       clock,
     }),
+    // Share cards, QR codes and count badges of public letters; cards kept in memory, nothing to close.
+    sharing: createSharing({ letters: publicLetters, clock, publicUrl: config.publicUrl }),
     signatures: signatureService,
     accounts,
     sessionStore: new SqliteSessionStore(sessions, secret, clock, SESSION_TTL_MS),

@@ -2,11 +2,25 @@ import { Router, type Request, type Response } from 'express';
 import { pathParam } from '../http/input.js';
 import { AppError } from '../lib/errors.js';
 import { withLanguages } from '../http/language.js';
-import type { LetterService } from './letter-service.js';
+import type { TFunction } from '../lib/i18n.js';
+import type { LetterPage, LetterService } from './letter-service.js';
 import { letterPath, requestedTextLanguage } from './text-language.js';
+
+/**
+ * What these pages show for sharing: a letter's share panel, the home page's meta tags. The sharing
+ * slice makes them (sharing/sharing-views.ts) and app.ts passes them in: letters/ imports no later slice.
+ */
+export interface SharingViewsPort {
+  panel(
+    letter: { slug: string; title: string; summary: string; textLanguage: string },
+    interfaceLanguage: string,
+  ): unknown;
+  homeMeta(interfaceLanguage: string, t: TFunction): unknown;
+}
 
 export interface LetterRoutesDeps {
   letters: LetterService;
+  sharing: SharingViewsPort;
 }
 
 /** The text language a request asks for (?text=, an old link's ?lang=, else the interface language). */
@@ -31,6 +45,18 @@ function homePageNumber(value: unknown): number {
  */
 export function letterRoutes(deps: LetterRoutesDeps): Router {
   const router = Router();
+  // Shared links name the page's languages and the text the supporter read: whoever opens them reads
+  // the letter as they did.
+  const sharePanelOf = (page: LetterPage, interfaceLanguage: string) =>
+    deps.sharing.panel(
+      {
+        slug: page.letter.slug,
+        title: page.text.title,
+        summary: page.text.summary,
+        textLanguage: page.text.language,
+      },
+      interfaceLanguage,
+    );
 
   router.get('/', async (req, res) => {
     const text = textLanguage(req, res);
@@ -60,6 +86,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
       ...(list.page > 1
         ? { pageTitle: res.locals.t('home.pages.title', { page: list.page, total: list.pageCount }) }
         : {}),
+      meta: deps.sharing.homeMeta(res.locals.language, res.locals.t),
     });
   });
 
@@ -70,27 +97,18 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
       pageTitle: page.text.title,
       // Back to the letter in the text the supporter read.
       letterHref: withLanguages(letterPath(page.letter.slug), req, res, page.text.language),
+      share: sharePanelOf(page, res.locals.language),
     });
   });
 
   router.get('/letters/:slug/thank-you', async (req, res) => {
     const page = await deps.letters.page(pathParam(req, 'slug'), textLanguage(req, res));
-    // Shared links always name the text: whoever opens them reads the letter the supporter read.
-    const url = `${res.locals.publicUrl}/letters/${encodeURIComponent(page.letter.slug)}?text=${encodeURIComponent(page.text.language)}`;
-    const text = page.text.title;
     res.render('signatures/thank-you', {
       page,
       pageTitle: page.text.title,
       letterHref: withLanguages(letterPath(page.letter.slug), req, res, page.text.language),
       recipientNames: page.recipients.map((r) => r.name).join('; '),
-      share: {
-        url,
-        email: `mailto:?subject=${encodeURIComponent(text)}&body=${encodeURIComponent(url)}`,
-        x: `https://twitter.com/intent/tweet?text=${encodeURIComponent(text)}&url=${encodeURIComponent(url)}`,
-        facebook: `https://www.facebook.com/sharer/sharer.php?u=${encodeURIComponent(url)}`,
-        whatsapp: `https://wa.me/?text=${encodeURIComponent(`${text} ${url}`)}`,
-        telegram: `https://t.me/share/url?url=${encodeURIComponent(url)}&text=${encodeURIComponent(text)}`,
-      },
+      share: sharePanelOf(page, res.locals.language),
     });
   });
 

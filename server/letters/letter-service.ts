@@ -172,6 +172,22 @@ export class LetterService {
   }
 
   /**
+   * A published letter's row and its heading (title, summary) in the text language asked for where it
+   * has it, without the body: what its share card, QR code and badge show. One indexed read of the row;
+   * the headings are kept per version (publishedHeadings).
+   */
+  async heading(slug: string, textLanguage: string): Promise<{ letter: Letter; text: LetterHeading }> {
+    const letter = await this.findPublished(slug);
+    const text = headingIn(
+      await this.publishedHeadings(letter.currentVersionId),
+      textLanguage,
+      letter.primaryLanguage,
+    );
+    if (!text) throw new Error(`letter ${letter.id} has no text`);
+    return { letter, text };
+  }
+
+  /**
    * The headings of a public letter's current version, read once: once a letter is public its versions'
    * texts never change (only a draft's version is rewritten, under a compare-and-set on the draft status;
    * an edit makes a new version with a new id), in this process or any other. Reading the bodies on

@@ -5,6 +5,7 @@ import type { LetterPage, LetterService } from '../letters/letter-service.js';
 import { letterPath, requestedTextLanguage } from '../letters/text-language.js';
 import { parseSigningForm, signingFormValues } from '../signatures/signature-input.js';
 import type { SignatureService } from '../signatures/signature-service.js';
+import type { SharingViews } from '../sharing/sharing-views.js';
 import { embedPath, renderEmbed } from './embed-view.js';
 import { EMPTY_SIGNING_FORM, letterPageView, type SigningFormState } from './letter-page-view.js';
 
@@ -12,11 +13,8 @@ export interface LetterPageRoutesDeps {
   letters: LetterService;
   signatures: SignatureService;
   signLimit: RequestHandler;
-}
-
-function render(req: Request, res: Response, page: LetterPage, form: SigningFormState, status = 200): void {
-  const { t, language } = res.locals;
-  res.status(status).render('letters/letter', letterPageView(page, { t, language, query: req.query }, form));
+  /** The share panel and meta tags (sharing/sharing-views.ts). */
+  sharing: SharingViews;
 }
 
 /**
@@ -25,6 +23,15 @@ function render(req: Request, res: Response, page: LetterPage, form: SigningForm
  */
 export function letterPageRoutes(deps: LetterPageRoutesDeps): Router {
   const router = Router();
+  const render = (req: Request, res: Response, page: LetterPage, form: SigningFormState, status = 200) => {
+    const { t, language } = res.locals;
+    res
+      .status(status)
+      .render(
+        'letters/letter',
+        letterPageView(page, { t, language, query: req.query, sharing: deps.sharing }, form),
+      );
+  };
 
   router.get('/letters/:slug', async (req, res) => {
     const page = await deps.letters.page(

@@ -5,6 +5,7 @@ import type { TFunction } from '../lib/i18n.js';
 import type { LetterPage } from '../letters/letter-service.js';
 import { letterPath, letterTextPath } from '../letters/text-language.js';
 import { DISPLAY_CHOICES } from '../signatures/signature.js';
+import type { SharingViews } from '../sharing/sharing-views.js';
 import { SIGNING_FORM_LIMITS, type SigningFormValues } from '../signatures/signature-input.js';
 import { deliveryRecord } from './delivery-record.js';
 
@@ -28,6 +29,8 @@ export interface LetterPageRequest {
   language: string;
   /** The request's query, to keep an interface language chosen in the address on the links and the form. */
   query: Record<string, unknown>;
+  /** The share panel and the page's meta tags; absent where the page has neither (the embed). */
+  sharing?: SharingViews;
 }
 
 /** The form as typed and its field errors (i18n keys), when the page comes back from a POST. */
@@ -42,8 +45,14 @@ export interface SigningFormState {
  * with the limits of the input schema.
  */
 export function letterPageView(page: LetterPage, request: LetterPageRequest, form: SigningFormState) {
-  const { t, language, query } = request;
+  const { t, language, query, sharing } = request;
   const { values } = form;
+  const shared = {
+    slug: page.letter.slug,
+    title: page.text.title,
+    summary: page.text.summary,
+    textLanguage: page.text.language,
+  };
   const { errors, errorList } = translatedErrors(t, form.errors);
   // The page's links keep an interface language the address chose (http/language.ts).
   const keep = (path: string) => withLanguages(path, { query }, { locals: { language } });
@@ -80,6 +89,10 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
     signAction: keep(letterPath(page.letter.slug, '/sign')),
     // Screen readers hear the title first: it says at once that the form came back with errors.
     pageTitle: errorList.length > 0 ? `${t('form.errorTitlePrefix')} ${page.text.title}` : page.text.title,
+    // Links to the page unfold into its card (title, summary, card.png) in its languages.
+    ...(sharing
+      ? { meta: sharing.letterMeta(shared, language, t), share: sharing.panel(shared, language) }
+      : {}),
   };
 }
 

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
+import type { Clock } from '../lib/clock.js';
+import { cardSvg, type CardFacts } from './card.js';
+import { encodePng } from './png.js';
+
+/** A drawn card: the PNG, its ETag, and the count it shows. */
+export interface DrawnCard {
+  png: Buffer;
+  etag: string;
+  count: number;
+  drawnAt: number;
+}
+
+/** How often one card may be drawn again while its count moves: a surge redraws it every 10 s at most. */
+export const CARD_REDRAW_MS = 10_000;
+/** Cards kept: a card is ~20-60 kB, so ~15 MB at most. */
+const MAX_CARDS = 256;
+
+/**
+ * Draws share cards (SVG → PNG with resvg) and keeps them. A card is ~30-60 ms of rendering plus
+ * ~50 ms of loading its fonts, too much for every request of a crawler or a surge, so:
+ * - a card is kept per `key` (the letter, its version, both languages and everything drawn but the
+ *   count) and drawn again when its count has moved, but not before CARD_REDRAW_MS since the last drawing;
+ * - one drawing per key at a time: requests for a card being drawn wait for that drawing;
+ * - drawing and compressing run on libuv's thread pool (resvg's renderAsync, zlib's deflate): the
+ *   event loop only copies the pixels' rows.
+ * docs/decisions/2026-12-05-share-cards.md.
+ */
+export class CardRenderer {
+  private readonly cards = new Map<string, DrawnCard>();
+  private readonly drawing = new Map<string, Promise<DrawnCard>>();
+  /** How many cards were drawn (for tests and operators). */
+  drawn = 0;
+
+  constructor(
+    private readonly deps: {
+      clock: Clock;
+      options: ResvgRenderOptions;
+      redrawMs?: number;
+      maxCards?: number;
+    },
+  ) {}
+
+  /** The card under `key` for `facts` showing `count`, drawn now or kept from before (see the class). */
+  async card(key: string, count: number, facts: CardFacts): Promise<DrawnCard> {
+    const now = this.deps.clock.now().getTime();
+    const kept = this.cards.get(key);
+    if (kept && (kept.count === count || now - kept.drawnAt < (this.deps.redrawMs ?? CARD_REDRAW_MS)))
+      return kept;
+    const underway = this.drawing.get(key);
+    if (underway) return underway;
+    const drawing = this.draw(facts, count, now).finally(() => this.drawing.delete(key));
+    this.drawing.set(key, drawing);
+    const card = await drawing;
+    this.keep(key, card);
+    return card;
+  }
+
+  private async draw(facts: CardFacts, count: number, now: number): Promise<DrawnCard> {
+    const image = await renderAsync(cardSvg(facts), this.deps.options);
+    const png = await encodePng(image.width, image.height, image.pixels);
+    this.drawn += 1;
+    return { png, etag: `"${createHash('sha1').update(png).digest('base64url')}"`, count, drawnAt: now };
+  }
+
+  /** Keeps `card`, dropping the least recently drawn past the bound. */
+  private keep(key: string, card: DrawnCard): void {
+    this.cards.delete(key);
+    this.cards.set(key, card);
+    const max = this.deps.maxCards ?? MAX_CARDS;
+    for (const oldest of this.cards.keys()) {
+      if (this.cards.size <= max) break;
+      this.cards.delete(oldest);
+    }
+  }
+}
