@@ -138,15 +138,17 @@ describe('confirming a signature', () => {
     expect(textOf(main)).toContain('Thank you for signing');
     expect(textOf(main)).toContain('1 person has signed so far.');
     expect(textOf(main)).toContain('Embassy of Testland');
-    // Shared links name the text the supporter read, so whoever opens them reads the same letter.
-    const letterUrl = `${TEST_PUBLIC_URL}/letters/${slug}?text=en`;
+    // Shared links name the page's language (and the text read, were it another), so whoever opens them
+    // reads the same letter.
+    const letterUrl = `${TEST_PUBLIC_URL}/letters/${slug}?lang=en`;
     const shares = hrefsIn(main);
     for (const prefix of [
       'mailto:?',
       'https://wa.me/',
       'https://t.me/share/url',
-      'https://twitter.com/intent/tweet',
+      'https://x.com/intent/tweet',
       'https://www.facebook.com/sharer/sharer.php',
+      'https://social-plugins.line.me/lineit/share',
     ]) {
       const link = shares.find((h) => h.startsWith(prefix));
       expect(link, prefix).toBeDefined();

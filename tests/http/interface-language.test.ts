@@ -285,10 +285,11 @@ describe("the pages after signing keep the letter's language", () => {
     expect(hrefsIn(mainOf((await visitor.get(confirm)).text))).toContain(`/letters/${slug}?text=ko`);
     const thanks = mainOf((await visitor.get(confirmed.headers.location!)).text);
     expect(hrefsIn(thanks)).toContain(`/letters/${slug}?text=ko`);
-    const shareUrl = `${TEST_PUBLIC_URL}/letters/${slug}?text=ko`;
+    // The page is in English (the interface) with the Korean text: the shared link names both.
+    const shareUrl = `${TEST_PUBLIC_URL}/letters/${slug}?lang=en&text=ko`;
     expect(startTags(thanks, 'input').find((i) => i.attrs.id === 'share-url')!.attrs.value).toBe(shareUrl);
     const shares = hrefsIn(thanks).filter((h) => /^(mailto:|https:)/.test(h));
-    expect(shares.length).toBe(5);
+    expect(shares.length).toBe(6);
     for (const share of shares) expect(decodeURIComponent(share)).toContain(shareUrl);
   });
 
