@@ -226,6 +226,25 @@ describe('share cards, QR codes and badges of a letter', () => {
     },
   );
 
+  it('answers hostile or made-up languages and broken addresses with the default or a 4xx, never a 500', async () => {
+    for (const query of [
+      `?lang=%3Cscript%3E&text=${'x'.repeat(5_000)}`,
+      '?lang[]=ko&text[x]=uk',
+      '?text=zz',
+    ]) {
+      const qr = await getSvg(t.app, `/letters/${slug}/qr.svg${query}`);
+      expect(qr.status, query).toBe(200);
+      // Whatever was asked, the code is of a real address of the letter, never of the input.
+      expect(qr.svg).toBe(await QRCode.toString(`${TEST_PUBLIC_URL}/letters/${slug}?lang=en`, QR_OPTIONS));
+      expect((await getSvg(t.app, `/letters/${slug}/badge.svg${query}`)).status, query).toBe(200);
+    }
+    for (const image of ['card.png', 'badge.svg', 'qr.svg']) {
+      const broken = await request(t.app).get(`/letters/%E0%A4%A/${image}`);
+      expect(broken.status, image).toBeGreaterThanOrEqual(400);
+      expect(broken.status, image).toBeLessThan(500);
+    }
+  });
+
   it('has no card, badge or QR code for a draft or an unknown letter', async () => {
     const { slug: draft } = await createLetter(t.platform.db, t.clock.now(), { status: 'draft' });
     for (const letter of [draft, 'no-such-letter'])
