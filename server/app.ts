@@ -52,6 +52,11 @@ import { pageRoutes } from './pages/page-routes.js';
 import { letterPageRoutes } from './pages/letter-page-routes.js';
 import { cachedPages, type PageCache } from './pages/page-cache.js';
 import { embedAdminRoutes, embedRoutes } from './pages/embed-routes.js';
+import type { DeliveryDownloads } from './deliveries/delivery-downloads.js';
+import {
+  deliveryDownloadAdminRoutes,
+  deliveryDownloadRoutes,
+} from './deliveries/delivery-download-routes.js';
 import type { EmbedService } from './pages/embed-service.js';
 import type { SharingService } from './sharing/sharing-service.js';
 import { sharingRoutes } from './sharing/sharing-routes.js';
@@ -122,6 +127,8 @@ export interface AppDeps {
   embed: EmbedService;
   /** Share cards, QR codes and count badges of public letters. */
   sharing: SharingService;
+  /** Delivered letters as PDFs, from the public record and the organizer's delivery page. */
+  downloads: DeliveryDownloads;
 }
 
 /** Form bodies are small; anything larger is refused with 413 before it is parsed. */
@@ -258,6 +265,8 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(embedRoutes({ letters: deps.letters }));
   app.use(sharingRoutes({ sharing: deps.sharing }));
+  // Each first download of a round renders a PDF in Chromium: a client address may ask for a few.
+  app.use(deliveryDownloadRoutes({ downloads: deps.downloads, limit: limitPerIp(30, 15 * 60_000) }));
   app.use(
     privacyRoutes({
       privacy: deps.privacy,
@@ -295,6 +304,7 @@ export function createApp(deps: AppDeps): Express {
   admin.use(recipientRoutes({ recipients: deps.recipients, csrf }));
   admin.use(deliveryRoutes({ deliveries: deps.deliveries, csrf }));
   admin.use(embedAdminRoutes({ embed: deps.embed, csrf }));
+  admin.use(deliveryDownloadAdminRoutes({ downloads: deps.downloads }));
   admin.use(queueRoutes({ queue: deps.queue, csrf }));
   admin.use(moderationRoutes({ moderation: deps.moderation, privacy: deps.privacy, csrf }));
   admin.use(userAdminRoutes({ users: deps.userAdmin, csrf }));

@@ -66,6 +66,7 @@ import { UserRepository } from './accounts/user-repository.js';
 import { SESSION_TTL_MS } from './http/auth.js';
 import { LetterAccess } from './letters/letter-access.js';
 import { EmbedService } from './pages/embed-service.js';
+import { DeliveryDownloads } from './deliveries/delivery-downloads.js';
 import type { LetterAdmin } from './letters/letter-admin-routes.js';
 import { LetterCollaboratorService } from './letters/letter-collaborator-service.js';
 import { LetterDashboardService } from './letters/letter-dashboard-service.js';
@@ -602,6 +603,16 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     // Rendered anonymous pages, kept for a count epoch (pages/page-cache.ts); memory only, nothing to close.
     pageCache: new PageCache(),
     embed: new EmbedService({ db, access: letterAccess, letters, audit, clock }),
+    downloads: new DeliveryDownloads({
+      deliveries: deliveryRepository,
+      letters,
+      signatures,
+      access: letterAccess,
+      compiler: compileWorker,
+      pdf,
+      dir: path.join(config.dataDir, 'downloads'),
+      letterUrl: (slug, text) => mail.links.letterUrl(slug, { text }),
+    }),
     privacy,
     userAdmin,
     passwordResets,

@@ -377,6 +377,26 @@ export class DeliveryRepository {
     }));
   }
 
+  /**
+   * The first recipient (by delivery) a round's letter went to in `language`: whose letter a download of
+   * that round and language is. `sentOnly`: only a letter the recipient's server accepted counts.
+   */
+  async firstDeliveryIn(
+    roundId: number,
+    language: string,
+    sentOnly: boolean,
+  ): Promise<{ recipientId: number | null; recipientName: string } | undefined> {
+    let query = this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('outbox_messages as m', 'm.id', 'd.outbox_message_id')
+      .select(['d.recipient_id', 'd.recipient_name'])
+      .where('d.delivery_round_id', '=', roundId)
+      .where('d.language', '=', language);
+    if (sentOnly) query = query.where('m.status', '=', 'sent');
+    const row = await query.orderBy('d.id').limit(1).executeTakeFirst();
+    return row ? { recipientId: row.recipient_id, recipientName: row.recipient_name } : undefined;
+  }
+
   /** The latest sending that reached each recipient (tests excluded), for the public page. */
   async sentTo(letterId: number): Promise<SentDelivery[]> {
     const rows = await this.db

@@ -78,6 +78,11 @@ export function deliveryPageView(
         ...r,
         statusLabel: t(`deliveries.statuses.${r.bouncedAt ? 'bounced' : r.status}`),
       })),
+      // The letter as this round compiled it, as a PDF, in each language it went in (delivery-downloads.ts).
+      downloads: [...new Set(view.records.map((r) => r.language))].map((language) => ({
+        language,
+        href: `/admin/letters/${overview.letter.id}/delivery/rounds/${view.round.id}/${language}.pdf`,
+      })),
     })),
   };
 }

@@ -103,12 +103,16 @@ function countryLists(language: string, featured: readonly string[], selected: s
   return { featured: first.map(mark), others: others.map(mark) };
 }
 
-/** The public delivery record, each delivery with its downloads (none yet). */
+/** The public delivery record, each delivery with its PDF in each language it went in. */
 function recordView(page: LetterPage) {
   const record = deliveryRecord(page.sent);
+  const slug = encodeURIComponent(page.letter.slug);
   const withDownloads = (d: (typeof record.recent)[number]) => ({
     ...d,
-    downloads: [] as { href: string; language: string }[],
+    downloads: d.languages.map((language) => ({
+      language,
+      href: `/letters/${slug}/deliveries/${d.roundId}/${language}.pdf`,
+    })),
   });
   return { ...record, recent: record.recent.map(withDownloads), earlier: record.earlier.map(withDownloads) };
 }

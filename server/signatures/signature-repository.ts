@@ -286,6 +286,21 @@ export class SignatureRepository {
   }
 
   /**
+   * What a round's annex (signatures confirmed up to `upTo`) reads changes with: how many such rows and
+   * when the last of them changed (a withdrawal, an erasure). A kept copy of the round's PDF is valid
+   * while this stays the same.
+   */
+  async annexStamp(letterId: number, upTo: Date): Promise<string> {
+    const row = await this.db
+      .selectFrom('signatures')
+      .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.max('updated_at').as('changed')])
+      .where('letter_id', '=', letterId)
+      .where('confirmed_at', '<=', upTo.toISOString())
+      .executeTakeFirst();
+    return `${Number(row?.n ?? 0)}|${row?.changed ?? ''}`;
+  }
+
+  /**
    * One page of annexRows, after a cursor (the last row of the previous page), in the same order: a
    * delivery reads tens of thousands of signatories a page at a time, so no single read holds the
    * event loop (better-sqlite3 reads synchronously).

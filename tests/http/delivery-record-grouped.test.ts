@@ -57,7 +57,11 @@ describe('the public delivery record', () => {
     expect(textsByClass(html, 'sent-record__total')).toEqual(['Sent to 204 recipients.']);
     const [today] = byClass(html, 'sent-record__delivery');
     const first = innerHtml(html, today!);
-    expect(textsByClass(first, 'sent-record__when')[0]).toBe('November 23, 2026 — with 1,234 signatures');
+    expect(textsByClass(first, 'sent-record__when')[0]).toBe(
+      'November 23, 2026 — with 1,234 signatures · Letter as sent, PDF (English)',
+    );
+    // The date links the delivered letter's PDF in the language it went in.
+    expect(first).toContain(`href="/letters/${slug}/deliveries/5/en.pdf"`);
     // Each ministry is one line with its count (largest first, then by name); each embassy is one line.
     const lines = [...first.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => textOf(m[1]!));
     expect(lines).toHaveLength(40);

@@ -16,7 +16,7 @@ export async function recordSentRound(
   db: Db,
   letterId: number,
   recipients: readonly SentRecipient[],
-  at: { createdAt: Date; sentAt: Date; signatureCount: number; kind?: 'delivery' | 'update' },
+  at: { createdAt: Date; sentAt: Date; signatureCount: number; kind?: 'delivery' | 'update' | 'test' },
 ): Promise<number> {
   const letter = await db
     .selectFrom('letters')
