@@ -82,10 +82,25 @@ const SERIAL_ON_POSTGRES: string[] = [
 // waits for a process, a socket or a thread); the SERIAL files and the browser run alone afterwards.
 const WORKERS = Math.max(2, availableParallelism() - 1);
 
+/**
+ * Made once for the whole run (docs/decisions/2026-12-05-test-suite-time.md):
+ * - the platforms' worker threads (letter compiling, SQLite's checkpointer) run from one build of
+ *   server/, as production runs dist/, instead of each thread loading its .ts files through tsx (~2 s of
+ *   CPU for a compile thread against ~0.6 s);
+ * - a migrated SQLite file, which each test's new SQLite database copies instead of migrating;
+ * and in each test file, passwords hashed at Argon2's smallest cost (the unit tests keep the production
+ * cost and check it: tests/unit/accounts/password-cost.test.ts).
+ */
+const prepared = {
+  globalSetup: ['tests/support/worker-threads-global-setup.ts', 'tests/support/sqlite-global-setup.ts'],
+  setupFiles: ['tests/support/worker-threads-setup.ts', 'tests/support/password-cost-setup.ts'],
+};
+
 const postgres = {
   env: { TEST_DATABASE: 'postgres' },
   // One throwaway cluster for both -pg projects, with a migrated template each test database copies.
-  globalSetup: ['tests/support/postgres-global-setup.ts'],
+  globalSetup: [...prepared.globalSetup, 'tests/support/postgres-global-setup.ts'],
+  setupFiles: prepared.setupFiles,
   // A platform's setup also creates its database here, on a machine that runs both tiers at once.
   hookTimeout: 30_000,
   // RUN_POSTGRES_PENDING=1 runs the pending files too, to see which pass now.
@@ -104,6 +119,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          ...prepared,
           include: ['tests/integration/**/*.test.ts'],
           exclude: [...POSTGRES_ONLY, ...SERIAL],
           testTimeout: 20_000,
@@ -114,6 +130,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration-serial',
+          ...prepared,
           include: SERIAL,
           exclude: POSTGRES_ONLY,
           testTimeout: 20_000,
@@ -124,6 +141,7 @@ export default defineConfig({
       {
         test: {
           name: 'http',
+          ...prepared,
           include: ['tests/http/**/*.test.ts'],
           testTimeout: 20_000,
           hookTimeout: 30_000,
@@ -168,6 +186,7 @@ export default defineConfig({
       {
         test: {
           name: 'browser',
+          ...prepared,
           include: ['tests/browser/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

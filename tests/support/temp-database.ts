@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type SQLite from 'better-sqlite3';
 import { openDatabase, type Db } from '../../server/db/database.js';
-import { migrateToLatest } from '../../server/db/migrate.js';
 import type { NewOutboxMessage } from '../../server/outbox/outbox.js';
+import { migratedSqliteFile } from './test-database.js';
 
 export interface TempDatabase {
   db: Db;
@@ -20,8 +20,8 @@ export interface TempDatabase {
 export async function createTempDatabase(): Promise<TempDatabase> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-db-'));
   const file = path.join(dir, 'undersigned.sqlite');
+  await migratedSqliteFile(file);
   const { db, sqlite } = openDatabase(file);
-  await migrateToLatest(db);
   const extra: Db[] = [];
   return {
     db,

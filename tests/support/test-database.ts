@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
@@ -16,6 +16,24 @@ export function testDialect(): DialectName {
 /** Connections each pool of a test opens: many test files run at once against one cluster. */
 export const TEST_POOL_SIZE = 3;
 
+/**
+ * Makes `file` a new SQLite database at the latest schema: a copy of the run's migrated template
+ * (tests/support/sqlite-global-setup.ts), or, in a project without that setup, migrated here.
+ */
+export async function migratedSqliteFile(file: string): Promise<void> {
+  const template = inject('sqliteTemplate');
+  if (template) {
+    copyFileSync(template, file);
+    return;
+  }
+  const { db } = openDatabase(file);
+  try {
+    await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
 /** An empty database of its own, already migrated, and how to remove it. */
 export interface FreshDatabase {
   location: DatabaseLocation;
@@ -28,17 +46,12 @@ let created = 0;
 
 /**
  * A new migrated database for one caller: on PostgreSQL a copy of the cluster's migrated template
- * (created in milliseconds), on SQLite a new file in `dir` migrated now.
+ * (created in milliseconds), on SQLite a copy of the run's migrated template file, in `dir`.
  */
 export async function freshDatabase(dir: string): Promise<FreshDatabase> {
   if (testDialect() === 'sqlite') {
     const file = path.join(dir, 'undersigned.sqlite');
-    const { db } = openDatabase(file);
-    try {
-      await migrateToLatest(db);
-    } finally {
-      await db.destroy();
-    }
+    await migratedSqliteFile(file);
     return {
       location: { dialect: 'sqlite', path: file },
       env: { DATABASE_PATH: file },

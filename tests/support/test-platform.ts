@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../../server/app.js';
@@ -9,7 +9,7 @@ import { noPdf } from '../../server/deliveries/pdf-renderer.js';
 import { wire, type Platform } from '../../server/wiring.js';
 import { loopbackTransport, MAIL_FROM } from './mail-worker.js';
 import { SmtpSink } from './smtp-sink.js';
-import { freshDatabase, testDialect, type FreshDatabase } from './test-database.js';
+import { freshDatabase, migratedSqliteFile, testDialect, type FreshDatabase } from './test-database.js';
 
 export const TEST_PUBLIC_URL = 'http://localhost:3000';
 
@@ -88,7 +88,8 @@ export async function createTestPlatform(
   let sink: SmtpSink | undefined;
   let config: Config;
   let platform: Platform;
-  // On SQLite the platform makes and migrates its file in DATA_DIR itself, as `npm start` does.
+  // On SQLite the platform opens its file in DATA_DIR itself, as `npm start` does (a copy of the run's
+  // migrated template, which its migrations find up to date).
   let database: FreshDatabase | undefined;
   try {
     if (testDialect() === 'postgres') database = await freshDatabase(dataDir);
@@ -162,6 +163,11 @@ async function startPlatform(
     ...relay,
     ...options.env,
   });
+  // A new SQLite file starts as a copy of the run's migrated template instead of being migrated by wire
+  // (which still runs the migrations, and finds none to do); a file a test put there is left as it is.
+  const file = config.databasePath;
+  if (config.database.dialect === 'sqlite' && existsSync(path.dirname(file)) && !existsSync(file))
+    await migratedSqliteFile(file);
   const transport = sink && !options.relay ? loopbackTransport(sink.port) : undefined;
   const platform = await wire(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), {
     clock,
