@@ -73,6 +73,7 @@ import { metricsRoutes, requestMetrics } from './metrics/metrics-routes.js';
 import type { PublicApiService } from './api/public-api-service.js';
 import { publicApiRoutes } from './api/public-api-routes.js';
 import type { ApiTokenService } from './api/token-service.js';
+import type { WebhookService } from './webhooks/webhook-service.js';
 import { apiTokenRoutes } from './api/token-routes.js';
 import { organizerApiRoutes } from './api/organizer-api-routes.js';
 
@@ -129,6 +130,8 @@ export interface AppDeps {
   sharing: SharingService;
   /** Delivered letters as PDFs, from the public record and the organizer's delivery page. */
   downloads: DeliveryDownloads;
+  /** A letter's webhook endpoints and their delivery log. */
+  webhooks: WebhookService;
 }
 
 /** Form bodies are small; anything larger is refused with 413 before it is parsed. */

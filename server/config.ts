@@ -82,6 +82,7 @@ const schema = z
     SIGNING_LIMIT_SUSTAINED: countPerSeconds('SIGNING_LIMIT_SUSTAINED').default({ count: 5, seconds: 300 }),
     OVERLOAD_MAX_LAG_MS: wholeNumber('OVERLOAD_MAX_LAG_MS', 0, 60_000).default(40),
     OVERLOAD_MAX_IN_FLIGHT: wholeNumber('OVERLOAD_MAX_IN_FLIGHT', 0, 100_000).default(128),
+    WEBHOOKS_ALLOW_PRIVATE: booleanFlag.default(false),
     METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
     API_LIMIT: countPerSeconds('API_LIMIT').default({ count: 600, seconds: 60 }),
   })
@@ -191,6 +192,8 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** Requests to the public API (/api) per client address, as count per seconds; past it, 429. */
   readonly apiLimit: { readonly count: number; readonly seconds: number };
+  /** Webhooks may go to private, loopback and link-local addresses, over http too: local development and tests only. */
+  readonly webhooksAllowPrivate: boolean;
 }
 
 /**
@@ -268,5 +271,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     overload: { maxLagMs: v.OVERLOAD_MAX_LAG_MS, maxInFlight: v.OVERLOAD_MAX_IN_FLIGHT },
     metricsToken: v.METRICS_TOKEN,
     apiLimit: v.API_LIMIT,
+    webhooksAllowPrivate: v.WEBHOOKS_ALLOW_PRIVATE,
   });
 }

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
   });
   platform.worker?.start();
+  platform.webhookWorker?.start();
 
   console.log(`\nUndersigned is running at ${config.publicUrl}`);
   for (const line of mailboxNotice(config, firstAdmin.kind === 'created')) console.log(line);
@@ -49,7 +50,12 @@ async function main(): Promise<void> {
   onShutdownSignal(async () => {
     // The web, the mail worker and the scheduler's jobs wind down side by side, each within its own
     // grace, so together they still end inside the stop limit; then everything else closes, the database last.
-    await Promise.all([closeServer(server), platform.worker?.stop(), platform.scheduler.stop()]);
+    await Promise.all([
+      closeServer(server),
+      platform.worker?.stop(),
+      platform.webhookWorker?.stop(),
+      platform.scheduler.stop(),
+    ]);
     await platform.shutdown();
   }, logger);
 }

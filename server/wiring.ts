@@ -94,6 +94,11 @@ import { pruneLimits, SigningLimitScreen } from './limits/signing-limit-screen.j
 import { PageCache } from './pages/page-cache.js';
 import { ApiTokenRepository } from './api/token-repository.js';
 import { ApiTokenService } from './api/token-service.js';
+import { WebhookRepository } from './webhooks/webhook-repository.js';
+import { WebhookEvents } from './webhooks/webhook-events.js';
+import { WebhookService } from './webhooks/webhook-service.js';
+import { createWebhookSender } from './webhooks/webhook-sender.js';
+import { WebhookWorker } from './webhooks/webhook-worker.js';
 
 /**
  * The platform secret: SECRET_KEY when set; otherwise a random key made once and kept beside the
@@ -159,6 +164,8 @@ export interface Platform {
   scheduler: Scheduler;
   appDeps: AppDeps;
   worker: OutboxWorker | undefined;
+  /** Sends queued webhooks; runs wherever the mail worker runs (RUN_MAIL_WORKER, `npm run worker`). */
+  webhookWorker: WebhookWorker | undefined;
   /** Closes everything long-lived, in order: worker, mail transport, capture server, database. */
   shutdown(): Promise<void>;
 }
@@ -281,6 +288,26 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
           ...(options.workerPollMs ? { pollMs: options.workerPollMs } : {}),
         })
       : undefined;
+  const webhookRepository = new WebhookRepository(db);
+  const webhookWorker = withWorker
+    ? new WebhookWorker({
+        webhooks: webhookRepository,
+        send: createWebhookSender({ allowPrivate: config.webhooksAllowPrivate }),
+        clock,
+        logger: logger.child({ component: 'webhook-worker' }),
+        workerId: `webhooks-${process.pid}-${randomBytes(3).toString('hex')}`,
+        ...(options.workerPollMs ? { pollMs: options.workerPollMs } : {}),
+      })
+    : undefined;
+  // Confirmations, withdrawals, publications and delivery rounds queue webhooks in their transactions.
+  const webhookEvents = new WebhookEvents({
+    webhooks: webhookRepository,
+    letters,
+    signatures,
+    secret,
+    publicUrl: config.publicUrl,
+    wake: webhookWorker ? () => webhookWorker.wake() : undefined,
+  });
   if (withWorker && config.bounceSmtpPort) {
     bounceServer = await startBounceServer(bounces, config.host, config.bounceSmtpPort, logger);
   }
@@ -317,6 +344,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     mail,
     clock,
     secret,
+    events: webhookEvents,
     // Every signing attempt passes each screen; what they find is stored with the signature.
     screens: [
       // Allow-listed sources (an office network, a partner's domain) skip the signing limits.
@@ -384,6 +412,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       access: letterAccess,
       reviewNotices,
       clock,
+      events: webhookEvents,
     }),
     collaborators: new LetterCollaboratorService({
       db,
@@ -427,6 +456,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       clock,
       logger: deliveriesLogger,
       countryName,
+      events: webhookEvents,
     }),
     recipientsOf,
     pdf,
@@ -619,6 +649,14 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     audit,
     ...(mailbox ? { mailbox: new MailboxReader(mailbox) } : {}),
     apiTokens: new ApiTokenService({ db, tokens: new ApiTokenRepository(db), users, audit, clock }),
+    webhooks: new WebhookService({
+      db,
+      webhooks: webhookRepository,
+      audit,
+      clock,
+      letterFor: (user, letterId) => letterAccess.forEdit(user, letterId),
+      allowPrivate: config.webhooksAllowPrivate,
+    }),
   };
 
   return {
@@ -642,10 +680,11 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     scheduler,
     appDeps,
     worker,
+    webhookWorker,
     async shutdown() {
       lag.stop();
       // Side by side: a job in progress and the sends in flight each get the whole stop budget.
-      await Promise.all([scheduler.stop(), worker?.stop()]);
+      await Promise.all([scheduler.stop(), worker?.stop(), webhookWorker?.stop()]);
       await compileWorker.close();
       transport?.close();
       await bounceServer?.close();

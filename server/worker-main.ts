@@ -8,6 +8,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const platform = await wire(config, logger, { withWorker: true });
   platform.worker!.start();
+  platform.webhookWorker?.start();
   platform.scheduler.start();
   console.log('Undersigned mail worker is running. Ctrl+C stops it after the sends in flight.');
   onShutdownSignal(() => platform.shutdown(), logger);

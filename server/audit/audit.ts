@@ -44,6 +44,9 @@ export const AUDIT_ACTIONS = [
   'email-language-changed',
   'api-token-created',
   'api-token-revoked',
+  'webhook-created',
+  'webhook-changed',
+  'webhook-deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

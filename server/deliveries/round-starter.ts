@@ -1,3 +1,4 @@
+import type { LetterEvents } from '../letters/letter-events.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import type { Letter } from '../letters/letter.js';
@@ -23,6 +24,8 @@ export interface RoundStarterDeps {
   logger: Logger;
   /** A country's name in a language, as compiled letters show it (for measuring a letter before a round). */
   countryName: (code: string, language: string) => string;
+  /** Hears a letter's delivery round in its transaction (webhooks); none when unset. */
+  events?: LetterEvents;
 }
 
 /** What a round records about who asked for it and what it is for. */
@@ -82,6 +85,12 @@ export class RoundStarter {
       if (kind === 'delivery' && status === 'closed') {
         await letters.transition(current.id, 'closed', 'delivered', {}, now);
       }
+      if (kind === 'delivery')
+        await this.deps.events?.record(
+          tx,
+          { type: 'letter.delivered', letterId: current.id, roundId: created.id },
+          now,
+        );
       if (kind === 'milestone' && extra.milestone !== undefined)
         await deliveries.advanceMilestone(current.id, extra.milestone, now);
       await this.deps.audit.with(tx).record(

@@ -1,3 +1,4 @@
+import type { LetterEvents } from './letter-events.js';
 import type { User } from '../accounts/account.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
@@ -21,6 +22,8 @@ export interface LetterWorkflowServiceDeps {
   access: LetterAccess;
   reviewNotices: ReviewNotices;
   clock: Clock;
+  /** Hears a letter's publication in its transaction (webhooks); none when unset. */
+  events?: LetterEvents;
 }
 
 /** What publishing a draft would do, shown before the organizer confirms it. */
@@ -119,6 +122,7 @@ export class LetterWorkflowService {
         { reviewed: letter.reviewRequestedAt !== null },
         now,
       );
+      await this.deps.events?.record(tx, { type: 'letter.published', letterId: letter.id }, now);
       // Publishing a letter that waited for review is the review's approval.
       if (letter.reviewRequestedAt) await this.deps.reviewNotices.reviewed(tx, notice, 'approved', 'letter');
       return { kind: 'published' };

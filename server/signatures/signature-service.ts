@@ -1,3 +1,4 @@
+import type { LetterEvents } from '../letters/letter-events.js';
 import { CompiledQuery } from 'kysely';
 import type { Db, Tx } from '../db/database.js';
 import type { GroupCommit } from '../db/group-commit.js';
@@ -44,6 +45,8 @@ export interface SignatureServiceDeps {
   screens: readonly SigningScreen[];
   /** Queues the confirmation e-mail and wakes the worker; reads the signed links back. */
   mail: PlatformMail;
+  /** Hears confirmations and withdrawals in their transaction (webhooks); none when unset. */
+  events?: LetterEvents;
 }
 
 /** What happened to a signing attempt. `check-inbox` is deliberately the same whatever the address's history. */
@@ -274,6 +277,12 @@ export class SignatureService {
       );
       if (!moved && isSuspect(signature))
         await this.deps.signatures.with(tx).recordConfirmRequest(signature.id, now);
+      if (moved)
+        await this.deps.events?.record(
+          tx,
+          { type: 'signature.confirmed', letterId: letter.id, signatureId: signature.id },
+          now,
+        );
     });
     return { kind: 'confirmed', letter };
   }
@@ -290,6 +299,12 @@ export class SignatureService {
       // The confirmation e-mail still waiting in the queue is no longer wanted.
       if (moved && from === 'pending')
         await this.deps.outbox.with(tx).cancelUnsentForSignature(signature.id, now);
+      if (moved && from === 'confirmed')
+        await this.deps.events?.record(
+          tx,
+          { type: 'signature.withdrawn', letterId: letter.id, signatureId: signature.id },
+          now,
+        );
     });
     return { kind: 'withdrawn', letter };
   }

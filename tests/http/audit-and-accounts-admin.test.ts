@@ -527,6 +527,34 @@ describe('the audit log', () => {
       expect((await lastEntry(t, 'api-token-revoked')).details).toMatchObject({ tokenId: id, name: 'CRM' });
     });
 
+    it("records a webhook endpoint's registration, changes and deletion on its letter, naming its host only", async () => {
+      const { user: owner } = await signedIn(t.app, t.platform, 'organizer');
+      const letter = await createLetter(t.platform.db, t.clock.now());
+      await t.platform.db
+        .updateTable('letters')
+        .set({ owner_id: owner.id })
+        .where('id', '=', letter.id)
+        .execute();
+      const webhooks = t.platform.appDeps.webhooks;
+      const url = 'https://93.184.216.34/hooks/receiver-secret-path';
+      const { id } = await webhooks.register(owner, letter.id, { url, events: ['letter.published'] });
+      await webhooks.setEnabled(owner, letter.id, id, false);
+      await webhooks.rotate(owner, letter.id, id);
+      await webhooks.remove(owner, letter.id, id);
+      const entries = [
+        await lastEntry(t, 'webhook-created'),
+        ...(await auditEntries(t, 'webhook-changed')),
+        await lastEntry(t, 'webhook-deleted'),
+      ];
+      expect(entries.map((e) => [e.target_type, e.target_id, e.details.host, e.details.change])).toEqual([
+        ['letter', String(letter.id), '93.184.216.34', undefined],
+        ['letter', String(letter.id), '93.184.216.34', 'disabled'],
+        ['letter', String(letter.id), '93.184.216.34', 'secret-rotated'],
+        ['letter', String(letter.id), '93.184.216.34', undefined],
+      ]);
+      expect(JSON.stringify(entries)).not.toContain('receiver-secret-path');
+    });
+
     it('has, by now, an entry for every audited action', async () => {
       const actions = new Set((await auditEntries(t)).map((e) => e.action));
       expect([...actions].sort()).toEqual([...AUDIT_ACTIONS].sort());
