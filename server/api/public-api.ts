@@ -213,9 +213,12 @@ export interface SignaturesDocument {
 export class ApiUrls {
   constructor(private readonly publicUrl: string) {}
 
-  /** `path` with the query parameters that have a value, absolute. */
+  /**
+   * `path` with the query parameters that have a value, absolute. Appended to PUBLIC_URL as every other
+   * address of the platform is (`new URL(path, base)` would drop a path PUBLIC_URL has, `/petitions`).
+   */
   at(path: string, query: Record<string, string | number | undefined> = {}): string {
-    const url = new URL(path, `${this.publicUrl}/`);
+    const url = new URL(`${this.publicUrl}${path}`);
     for (const [name, value] of Object.entries(query))
       if (value !== undefined) url.searchParams.set(name, String(value));
     return url.toString();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiCursor } from '../../../server/api/api-cursor.js';
 import {
+  ApiUrls,
   chooseHeading,
   groupDeliveries,
   parseListQuery,
@@ -101,5 +102,19 @@ describe('the public API rules', () => {
     expect(() => cursors.open(flipped)).toThrow(AppError);
     expect(() => new ApiCursor('another-secret-of-enough-length-0123').open(sealed)).toThrow(AppError);
     expect(() => cursors.open('')).toThrow(AppError);
+  });
+
+  it('builds every link on PUBLIC_URL, keeping a path it has (a platform behind /petitions)', () => {
+    const urls = new ApiUrls('https://example.org/petitions');
+    expect(urls.letter('a-letter', 'ko')).toBe(
+      'https://example.org/petitions/api/v1/letters/a-letter?lang=ko',
+    );
+    expect(urls.signatures('a-letter', { cursor: 'abc', per_page: undefined })).toBe(
+      'https://example.org/petitions/api/v1/letters/a-letter/signatures?cursor=abc',
+    );
+    expect(urls.page('a-letter', 'uk')).toBe('https://example.org/petitions/letters/a-letter?text=uk');
+    expect(new ApiUrls('https://example.org').at('/api/v1/letters', { page: 2 })).toBe(
+      'https://example.org/api/v1/letters?page=2',
+    );
   });
 });
