@@ -142,6 +142,24 @@ describe('drawing cards under load', () => {
     expect(await cards.card('letter-2', 2, FACTS)).toBe(second);
   });
 
+  it('draws one card at a time however many different cards are asked for at once', async () => {
+    const cards = new CardRenderer({ clock: new ManualClock(), options: BARE, maxDrawing: 1 });
+    const drawn = await Promise.all(['a', 'b', 'c', 'd'].map((key) => cards.card(key, 1, FACTS)));
+    expect(cards.drawn).toBe(4);
+    expect(new Set(drawn).size).toBe(4);
+    expect(cards.peakDrawing).toBe(1);
+  });
+
+  it('drops the card asked for least recently, not one asked for all the time', async () => {
+    const cards = new CardRenderer({ clock: new ManualClock(), options: BARE, maxCards: 2 });
+    await cards.card('hot', 1, FACTS);
+    await cards.card('b', 1, FACTS);
+    await cards.card('hot', 1, FACTS);
+    await cards.card('c', 1, FACTS);
+    await cards.card('hot', 1, FACTS);
+    expect(cards.drawn).toBe(3);
+  });
+
   it('keeps a bounded number of cards', async () => {
     const cards = new CardRenderer({ clock: new ManualClock(), options: BARE, maxCards: 2 });
     for (const key of ['a', 'b', 'c']) await cards.card(key, 1, FACTS);
