@@ -201,6 +201,43 @@ describe('the public API answers as its OpenAPI 3.1 document says', () => {
     expect((none._links as Json).next).toBeUndefined();
   });
 
+  it('answers each operation with the status, media type and schema its own entry in the document declares', async () => {
+    // Each request is matched to its path template, and its answer validated against the schema that
+    // operation declares for that status and media type (not a schema picked by the test): a document
+    // that names the wrong schema, status or media type for an operation fails here.
+    const operations = document.paths as Record<
+      string,
+      { get: { responses: Record<string, { content?: Record<string, { schema: unknown }> }> } }
+    >;
+    const requests: [string, string, number][] = [
+      ['/api/v1/letters?per_page=2&page=2', '/api/v1/letters', 200],
+      ['/api/v1/letters?lang=ko', '/api/v1/letters', 200],
+      ['/api/v1/letters?page=0', '/api/v1/letters', 400],
+      [`/api/v1/letters/${signed}?lang=ko`, '/api/v1/letters/{slug}', 200],
+      [`/api/v1/letters/${closed}`, '/api/v1/letters/{slug}', 200],
+      [`/api/v1/letters/${draft}`, '/api/v1/letters/{slug}', 404],
+      [`/api/v1/letters/${signed}?lang=%3C`, '/api/v1/letters/{slug}', 400],
+      [`/api/v1/letters/${signed}/signatures?per_page=1`, '/api/v1/letters/{slug}/signatures', 200],
+      [`/api/v1/letters/${signed}/signatures?cursor=nope`, '/api/v1/letters/{slug}/signatures', 400],
+      ['/api/v1/letters/no-such-letter/signatures', '/api/v1/letters/{slug}/signatures', 404],
+      ['/api/openapi.json', '/api/openapi.json', 200],
+    ];
+    const schemaOf = (schema: unknown) =>
+      (schema as { $ref?: string }).$ref?.replace('#/components/schemas/', '') ?? schema;
+    for (const [path, template, status] of requests) {
+      const response = await request(t.app).get(path);
+      expect(response.status, path).toBe(status);
+      const declared = operations[template]!.get.responses[String(status)];
+      expect(declared, `${path}: ${status} is declared`).toBeDefined();
+      const media = response.headers['content-type']!.split(';')[0]!;
+      const content = declared!.content?.[media];
+      expect(content, `${path}: ${media} is declared for ${status}`).toBeDefined();
+      const schema = schemaOf(content!.schema);
+      if (typeof schema === 'string') expect(validate(schema, body(response)), path).toEqual([]);
+      else expect(schema, path).toEqual({ type: 'object' });
+    }
+  });
+
   it('answers errors in the one error shape, valid against the Error schema', async () => {
     for (const path of [
       `/api/v1/letters/${draft}`,
