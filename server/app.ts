@@ -74,6 +74,7 @@ import type { PublicApiService } from './api/public-api-service.js';
 import { publicApiRoutes } from './api/public-api-routes.js';
 import type { ApiTokenService } from './api/token-service.js';
 import type { WebhookService } from './webhooks/webhook-service.js';
+import { webhookRoutes } from './webhooks/webhook-routes.js';
 import { apiTokenRoutes } from './api/token-routes.js';
 import { organizerApiRoutes } from './api/organizer-api-routes.js';
 
@@ -327,6 +328,7 @@ export function createApp(deps: AppDeps): Express {
   );
   admin.use(settingsRoutes({ settings: deps.settingsService, csrf }));
   admin.use(apiTokenRoutes({ tokens: deps.apiTokens, csrf, publicUrl: config.publicUrl }));
+  admin.use(webhookRoutes({ webhooks: deps.webhooks, csrf }));
   if (deps.mailbox) admin.use(mailboxRoutes(deps.mailbox, { publicUrl: config.publicUrl }));
   app.use('/admin', admin);
   if (deps.mailbox) app.use(oldMailboxRedirect());

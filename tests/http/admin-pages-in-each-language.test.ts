@@ -85,6 +85,7 @@ describe.each(['ko', 'uk'])('the admin and public pages in %s', (language) => {
     '/admin/abuse/trending',
     '/admin/settings',
     '/admin/api-tokens',
+    `/admin/letters/${open}/webhooks`,
     '/account/password',
   ];
 
