@@ -76,9 +76,9 @@ export class CardRenderer {
   }
 
   private async draw(facts: CardFacts, count: number, now: number): Promise<DrawnCard> {
-    if (this.underway >= (this.deps.maxDrawing ?? MAX_DRAWING))
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.underway += 1;
+    // A finished drawing hands its turn to the next waiting one directly, so no newcomer slips in between.
+    if (this.underway < (this.deps.maxDrawing ?? MAX_DRAWING)) this.underway += 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.peakDrawing = Math.max(this.peakDrawing, this.underway);
     try {
       const image = await renderAsync(cardSvg(facts), this.deps.options);
@@ -86,12 +86,13 @@ export class CardRenderer {
       this.drawn += 1;
       return { png, etag: `"${createHash('sha1').update(png).digest('base64url')}"`, count, drawnAt: now };
     } finally {
-      this.underway -= 1;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.underway -= 1;
     }
   }
 
-  /** Keeps `card`, dropping the least recently drawn past the bound. */
+  /** Keeps `card`, dropping the least recently used past the bound. */
   private keep(key: string, card: DrawnCard): void {
     this.cards.delete(key);
     this.cards.set(key, card);
