@@ -216,6 +216,8 @@ export class WebhookRepository {
   /**
    * Records an attempt and what follows it, if this worker still holds the claim (compare-and-set):
    * succeeded, failed for good, or waiting again until `nextAttemptAt`. Returns whether it was recorded.
+   * A finished delivery keeps no body: it held supporters' public names, which an erasure could not
+   * reach here; the log keeps the event's id and type.
    */
   async finishAttempt(
     delivery: Pick<WebhookDelivery, 'id' | 'endpointId' | 'attempts'>,
@@ -233,6 +235,7 @@ export class WebhookRepository {
         lease_expires_at: null,
         next_attempt_at: next.status === 'waiting' ? next.nextAttemptAt.toISOString() : at,
         finished_at: next.status === 'waiting' ? null : at,
+        payload: next.status === 'waiting' ? sql<string>`payload` : '',
       })
       .where('id', '=', delivery.id)
       .where('status', '=', 'sending')

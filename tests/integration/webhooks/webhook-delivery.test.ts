@@ -82,6 +82,9 @@ describe('webhooks, sent to a real receiver', () => {
     expect(hook!.body).not.toContain('Kim Initials');
     expect(hook!.body).not.toContain(ref);
     expect((await attempts()).map((a) => [a.outcome, a.status_code])).toEqual([['delivered', 200]]);
+    // Once delivered, the queue keeps no body (names included): only the event's id and type.
+    const done = await t.platform.db.selectFrom('webhook_deliveries').select(['status', 'payload']).execute();
+    expect(done).toEqual([{ status: 'succeeded', payload: '' }]);
   });
 
   it('retries a receiver that answered 500 after the backoff, with the same webhook-id, and logs both attempts', async () => {
