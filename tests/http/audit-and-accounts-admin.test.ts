@@ -555,6 +555,28 @@ describe('the audit log', () => {
       expect(JSON.stringify(entries)).not.toContain('receiver-secret-path');
     });
 
+    it("records a change of the sites allowed to frame a letter's embed, with the new list", async () => {
+      const { user: owner } = await signedIn(t.app, t.platform, 'organizer');
+      const letter = await createLetter(t.platform.db, t.clock.now());
+      await t.platform.db
+        .updateTable('letters')
+        .set({ owner_id: owner.id })
+        .where('id', '=', letter.id)
+        .execute();
+      const saved = await t.platform.appDeps.embed.saveOrigins(
+        owner,
+        letter.id,
+        'https://campaign.example.org',
+      );
+      expect(saved.kind).toBe('saved');
+      expect(await lastEntry(t, 'letter-embed-changed')).toMatchObject({
+        actor_user_id: owner.id,
+        target_type: 'letter',
+        target_id: String(letter.id),
+        details: { origins: ['https://campaign.example.org'] },
+      });
+    });
+
     it('has, by now, an entry for every audited action', async () => {
       const actions = new Set((await auditEntries(t)).map((e) => e.action));
       expect([...actions].sort()).toEqual([...AUDIT_ACTIONS].sort());

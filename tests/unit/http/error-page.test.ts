@@ -28,7 +28,7 @@ function failingResponse() {
   return { res: res as unknown as Response, sent };
 }
 
-const htmlRequest = { accepts: () => 'html' } as unknown as Request;
+const htmlRequest = { accepts: () => 'html', originalUrl: '/letters/missing' } as unknown as Request;
 
 describe('the error page', () => {
   it('still answers, with its status, title and message, when its view cannot be rendered', () => {
