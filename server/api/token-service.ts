@@ -80,7 +80,7 @@ export class ApiTokenService {
     return { token: made.token, id };
   }
 
-  /** One of the user's tokens (for the revoke confirmation); 404 for one that is not theirs to see. */
+  /** One of the user's tokens (for the revoke confirmation); 404 for an unknown one, 403 for another account's. */
   async find(user: User, id: number): Promise<ListedToken> {
     const token = await this.deps.tokens.findById(id);
     if (!token) throw notFound('token_not_found', 'webhooks.tokens.notFound');

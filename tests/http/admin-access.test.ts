@@ -11,6 +11,7 @@ import { createLetter, type LetterOverrides } from '../support/factories.js';
 import { hrefsIn, mainOf, textOf } from '../support/html.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage, sign } from '../support/signing.js';
+import { recordSentRound } from '../support/sent-deliveries.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
 interface AdminRoute {
@@ -187,6 +188,12 @@ describe('access to the admin pages', () => {
     /** An entry of the block list, and a captured message with a PDF attached. */
     abuseEntry: 0,
     capturedMessage: '',
+    /** A webhook endpoint of the owner's open letter, and a delivered round of it (its PDF). */
+    webhookEndpoint: 0,
+    sentRound: 0,
+    /** An API token of the admin's and one of the owner's: each account sees only its own. */
+    tokenOfAdmin: 0,
+    tokenOfOwner: 0,
   };
   /**
    * An organizer whose role or state a let-through request would change (locked out of logging in, so
@@ -214,6 +221,7 @@ describe('access to the admin pages', () => {
     route: string,
     letterIds: Partial<typeof letters> = {},
     importId = ids.importOfAdmin,
+    tokenId = ids.tokenOfAdmin,
   ): string {
     const letter = { ...letters, ...letterIds };
     const letterId = route.endsWith('/publish')
@@ -226,6 +234,10 @@ describe('access to the admin pages', () => {
     const path = route
       .replace('/letters/templates/:slug', `/letters/templates/${ids.templateSlug}`)
       .replace('/letters/:id', `/letters/${letterId}`)
+      .replace('/webhooks/:endpointId/:step', `/webhooks/${ids.webhookEndpoint}/disable`)
+      .replace('/webhooks/:endpointId', `/webhooks/${ids.webhookEndpoint}`)
+      .replace('/rounds/:round/:language.pdf', `/rounds/${ids.sentRound}/en.pdf`)
+      .replace('/api-tokens/:id', `/api-tokens/${tokenId}`)
       .replace(':userId', String(collaborator.id))
       .replace('/recipients/import/:id', `/recipients/import/${importId}`)
       .replace('/recipients/:id', `/recipients/${ids.recipient}`)
@@ -305,7 +317,8 @@ describe('access to the admin pages', () => {
   }
 
   beforeAll(async () => {
-    t = await createTestPlatform();
+    // With Chromium: the organizer's download of a delivered letter's PDF is one of the routes.
+    t = await createTestPlatform({ pdf: true });
     admin = await createAccount(t.platform, 'admin');
     owner = await createAccount(t.platform, 'organizer');
     stranger = await createAccount(t.platform, 'organizer');
@@ -387,6 +400,21 @@ describe('access to the admin pages', () => {
     );
     ids.importOfAdmin = await stageImport(as.admin, 'admin-import@example.org');
     ids.importOfOwner = await stageImport(as.owner, 'owner-import@example.org');
+    // What the webhook, download and token routes act on.
+    ids.webhookEndpoint = (
+      await t.platform.appDeps.webhooks.register(owner, letters.open, {
+        url: 'https://93.184.216.34/hooks/receiver',
+        events: ['letter.published'],
+      })
+    ).id;
+    ids.sentRound = await recordSentRound(
+      t.platform.db,
+      letters.open,
+      [{ name: 'Embassy of the test', organisation: '' }],
+      { createdAt: t.clock.now(), sentAt: t.clock.now(), signatureCount: 0 },
+    );
+    ids.tokenOfAdmin = (await t.platform.appDeps.apiTokens.create(admin, { name: 'Admin', lifetime: 0 })).id;
+    ids.tokenOfOwner = (await t.platform.appDeps.apiTokens.create(owner, { name: 'Owner', lifetime: 0 })).id;
     openLetterForm = editorForm(
       t.platform.letterAdmin.drafting.valuesOf(
         await t.platform.letterAdmin.drafting.editor(admin, letters.open),
@@ -438,6 +466,12 @@ describe('access to the admin pages', () => {
       'GET /admin/mailbox/:name',
       'GET /admin/mailbox/:name/html',
       'GET /admin/mailbox/:name/attachments/:number',
+      'GET /admin/api-tokens/:id/revoke',
+      'POST /admin/api-tokens/:id/revoke',
+      'GET /admin/letters/:id/webhooks/:endpointId',
+      'GET /admin/letters/:id/webhooks/:endpointId/:step',
+      'POST /admin/letters/:id/webhooks/:endpointId/:step',
+      'GET /admin/letters/:id/delivery/rounds/:round/:language.pdf',
     ]) {
       expect(labels).toContain(known);
     }
@@ -529,10 +563,19 @@ describe('access to the admin pages', () => {
     it.each(ROUTES.filter((r) => r.method === 'GET' && !isAdminOnly(r)).map((r) => [label(r), r] as const))(
       '%s opens for an organizer on their own letter',
       async (_label, r) => {
-        const response = await as.owner.get(pathOf(r.route, {}, ids.importOfOwner));
+        const response = await as.owner.get(pathOf(r.route, {}, ids.importOfOwner, ids.tokenOfOwner));
         expect(response.status).toBe(200);
       },
     );
+
+    it('cannot see or revoke another account’s API token', async () => {
+      const before = await snapshot(t.platform.db);
+      const page = await as.owner.get(`/admin/api-tokens/${ids.tokenOfAdmin}/revoke`);
+      expectErrorPage(page, 403, ERROR_TITLES[403]);
+      const revoke = await as.owner.submit('/admin', `/admin/api-tokens/${ids.tokenOfAdmin}/revoke`, {});
+      expectErrorPage(revoke, 403, ERROR_TITLES[403]);
+      expect(await snapshot(t.platform.db)).toEqual(before);
+    });
 
     it('cannot see another organizer’s staged CSV import', async () => {
       const response = await as.owner.get(`/admin/recipients/import/${ids.importOfAdmin}`);
