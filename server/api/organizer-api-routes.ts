@@ -1,7 +1,7 @@
-import { once } from 'node:events';
-import { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { ExportService } from '../exports/export-service.js';
 import { parseExportRequest, type ExportColumn } from '../exports/export.js';
+import { writeOrWait } from '../http/stream-write.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { bearerToken } from './token.js';
@@ -42,23 +42,6 @@ const strings = (value: unknown): string[] =>
       ? value.filter((v) => typeof v === 'string')
       : [];
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
-
-/** Writes a chunk to the response, waiting for a slow reader; throws when the reader left. */
-async function writeTo(res: Response, chunk: string | Buffer): Promise<void> {
-  if (res.destroyed) throw new Error('the reader left');
-  if (!res.write(chunk) && !res.destroyed) {
-    const waiting = new AbortController();
-    try {
-      await Promise.race([
-        once(res, 'drain', { signal: waiting.signal }),
-        once(res, 'close', { signal: waiting.signal }),
-      ]);
-    } finally {
-      waiting.abort();
-    }
-  }
-  if (res.destroyed) throw new Error('the reader left');
-}
 
 /**
  * The organizer API: `GET /api/v1/organizer/letters/{slug}/signatures` with `Authorization: Bearer
@@ -106,7 +89,7 @@ export function organizerApiRoutes(deps: OrganizerApiDeps): Router {
               res.status(200).set('Content-Type', 'application/x-ndjson; charset=utf-8');
               res.set('Cache-Control', 'no-store');
             }
-            await writeTo(res, chunk);
+            await writeOrWait(res, chunk, 'the reader left');
           },
         },
         { via: 'api-token' },

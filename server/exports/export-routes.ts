@@ -1,8 +1,8 @@
-import { once } from 'node:events';
 import { Router, type RequestHandler, type Response } from 'express';
 import type { User } from '../accounts/account.js';
 import { currentUser, requireAdmin } from '../http/auth.js';
 import { formBody, translatedErrors } from '../http/input.js';
+import { writeOrWait } from '../http/stream-write.js';
 import { countryOptions } from '../lib/countries.js';
 import { AppError } from '../lib/errors.js';
 import { SIGNATURE_STATUSES } from '../signatures/signature.js';
@@ -132,23 +132,8 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
             res.set('Content-Disposition', `attachment; filename="${deps.exports.fileName(request)}"`);
             res.set('Cache-Control', 'no-store');
           }
-          // Wait for a slow reader, but not for one that left: the export then ends (and is logged as unfinished).
-          // Asked first too: a reader that left while the rows were read (on PostgreSQL the read waits on
-          // the network) has closed already, and a wait for its 'close' would never end.
-          if (res.destroyed) throw new Error('the download was cancelled');
-          if (!res.write(chunk) && !res.destroyed) {
-            // Whichever comes first, the other's listeners go: a long export waits thousands of times.
-            const waiting = new AbortController();
-            try {
-              await Promise.race([
-                once(res, 'drain', { signal: waiting.signal }),
-                once(res, 'close', { signal: waiting.signal }),
-              ]);
-            } finally {
-              waiting.abort();
-            }
-          }
-          if (res.destroyed) throw new Error('the download was cancelled');
+          // Waits for a slow reader; a reader that left ends the export (logged as unfinished).
+          await writeOrWait(res, chunk, 'the download was cancelled');
         },
       });
     } catch (error) {

@@ -161,13 +161,7 @@ export class LetterService {
    * text, sent record) is left to the answers that show it again.
    */
   async forSigning(slug: string, textLanguage: string): Promise<{ letter: Letter; textLanguage: string }> {
-    const letter = await this.findPublished(slug);
-    const text = headingIn(
-      await this.publishedHeadings(letter.currentVersionId),
-      textLanguage,
-      letter.primaryLanguage,
-    );
-    if (!text) throw new Error(`letter ${letter.id} has no text`);
+    const { letter, text } = await this.heading(slug, textLanguage);
     return { letter, textLanguage: text.language };
   }
 

@@ -508,6 +508,17 @@ describe('the audit log', () => {
       });
     });
 
+    /** A letter of this organizer's own, for the steps only its owner (or an admin) may take. */
+    const letterOwnedBy = async (owner: User) => {
+      const letter = await createLetter(t.platform.db, t.clock.now());
+      await t.platform.db
+        .updateTable('letters')
+        .set({ owner_id: owner.id })
+        .where('id', '=', letter.id)
+        .execute();
+      return letter;
+    };
+
     it("records an API token's creation and revocation, with its name and first characters, never the token", async () => {
       const { user: owner, visitor } = await signedIn(t.app, t.platform, 'organizer');
       const created = await submit(visitor, '/admin/api-tokens', { name: 'CRM', lifetime: '30' });
@@ -529,12 +540,7 @@ describe('the audit log', () => {
 
     it("records a webhook endpoint's registration, changes and deletion on its letter, naming its host only", async () => {
       const { user: owner } = await signedIn(t.app, t.platform, 'organizer');
-      const letter = await createLetter(t.platform.db, t.clock.now());
-      await t.platform.db
-        .updateTable('letters')
-        .set({ owner_id: owner.id })
-        .where('id', '=', letter.id)
-        .execute();
+      const letter = await letterOwnedBy(owner);
       const webhooks = t.platform.appDeps.webhooks;
       const url = 'https://93.184.216.34/hooks/receiver-secret-path';
       const { id } = await webhooks.register(owner, letter.id, { url, events: ['letter.published'] });
@@ -557,12 +563,7 @@ describe('the audit log', () => {
 
     it("records a change of the sites allowed to frame a letter's embed, with the new list", async () => {
       const { user: owner } = await signedIn(t.app, t.platform, 'organizer');
-      const letter = await createLetter(t.platform.db, t.clock.now());
-      await t.platform.db
-        .updateTable('letters')
-        .set({ owner_id: owner.id })
-        .where('id', '=', letter.id)
-        .execute();
+      const letter = await letterOwnedBy(owner);
       const saved = await t.platform.appDeps.embed.saveOrigins(
         owner,
         letter.id,
