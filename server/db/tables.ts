@@ -36,6 +36,9 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  signature_salts: SignatureSaltsTable;
+  round_commitments: RoundCommitmentsTable;
+  round_leaves: RoundLeavesTable;
 }
 
 export interface LettersTable {
@@ -436,4 +439,28 @@ export interface WebhookAttemptsTable {
   outcome: string;
   excerpt: Generated<string>;
   duration_ms: Generated<number>;
+}
+
+/** A listed signature's secret salt (64 hex digits); gone once the signature is erased. */
+export interface SignatureSaltsTable {
+  signature_id: number;
+  salt: string;
+}
+
+/** A delivered round's Merkle tree (RFC 6962): its size and root as published. */
+export interface RoundCommitmentsTable {
+  round_id: number;
+  tree_size: number;
+  root: string;
+  /** The earlier round this one corrects (an erratum), or null. */
+  corrects_round_id: number | null;
+  created_at: string;
+}
+
+/** One leaf of a round's tree, in order; signature_id is null once the signature is erased. */
+export interface RoundLeavesTable {
+  round_id: number;
+  position: number;
+  signature_id: number | null;
+  leaf_hash: string;
 }

@@ -42,6 +42,7 @@ describe('database setup', () => {
         '2026-12-05T18-domain-pacing',
         '2026-12-05T19-embed-origins',
         '2026-12-05T20-api-tokens-and-webhooks',
+        '2026-12-06T01-commitments',
       ]);
       const tables = sqlite
         .prepare(
@@ -72,9 +73,12 @@ describe('database setup', () => {
         'recipient_imports',
         'recipient_salutations',
         'recipients',
+        'round_commitments',
+        'round_leaves',
         'scheduled_job_leases',
         'sessions',
         'settings',
+        'signature_salts',
         'signatures',
         'signing_hits',
         'users',
