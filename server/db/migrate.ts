@@ -25,6 +25,7 @@ import * as domainPacing from './migrations/2026-12-05T18-domain-pacing.js';
 import * as embedOrigins from './migrations/2026-12-05T19-embed-origins.js';
 import * as apiTokensAndWebhooks from './migrations/2026-12-05T20-api-tokens-and-webhooks.js';
 import * as commitments from './migrations/2026-12-06T01-commitments.js';
+import * as deliveryReplies from './migrations/2026-12-06T02-delivery-replies.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -67,6 +68,7 @@ const shared: Record<string, Migration> = {
   '2026-12-05T19-embed-origins': embedOrigins,
   '2026-12-05T20-api-tokens-and-webhooks': apiTokensAndWebhooks,
   '2026-12-06T01-commitments': commitments,
+  '2026-12-06T02-delivery-replies': deliveryReplies,
 };
 
 /** The chain a database runs: its own start, then the shared migrations. */

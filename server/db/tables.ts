@@ -39,6 +39,7 @@ export interface Database {
   signature_salts: SignatureSaltsTable;
   round_commitments: RoundCommitmentsTable;
   round_leaves: RoundLeavesTable;
+  delivery_replies: DeliveryRepliesTable;
 }
 
 export interface LettersTable {
@@ -463,4 +464,23 @@ export interface RoundLeavesTable {
   position: number;
   signature_id: number | null;
   leaf_hash: string;
+}
+
+/** Mail that came back to a delivery's reply address: its sender, subject and plain text, never HTML or attachments. */
+export interface DeliveryRepliesTable {
+  id: Generated<number>;
+  delivery_id: number;
+  letter_id: number;
+  recipient_id: number | null;
+  from_address: string;
+  from_name: Generated<string>;
+  subject: Generated<string>;
+  body_text: Generated<string>;
+  /** 1 for an auto-reply (Auto-Submitted, out of office, a bounce): never forwarded or published. */
+  automatic: Generated<number>;
+  message_id: string;
+  received_at: string;
+  published_at: string | null;
+  published_by: number | null;
+  forwarded_outbox_message_id: number | null;
 }

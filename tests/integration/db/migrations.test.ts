@@ -43,6 +43,7 @@ describe('database setup', () => {
         '2026-12-05T19-embed-origins',
         '2026-12-05T20-api-tokens-and-webhooks',
         '2026-12-06T01-commitments',
+        '2026-12-06T02-delivery-replies',
       ]);
       const tables = sqlite
         .prepare(
@@ -55,6 +56,7 @@ describe('database setup', () => {
         'api_tokens',
         'audit_events',
         'deliveries',
+        'delivery_replies',
         'delivery_rounds',
         'delivery_settings',
         'domain_pacing',

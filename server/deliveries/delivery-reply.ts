@@ -1,0 +1,118 @@
+/** Replies to a delivery: the reply address, what is kept of a reply, and which are automatic. No I/O here. */
+
+/** A reply as it is stored: the sender, subject and plain text of one message to a delivery's reply address. */
+export interface DeliveryReply {
+  id: number;
+  deliveryId: number;
+  letterId: number;
+  recipientId: number | null;
+  fromAddress: string;
+  fromName: string;
+  subject: string;
+  bodyText: string;
+  /** An auto-reply (Auto-Submitted, out of office, a bounce): never forwarded or published. */
+  automatic: boolean;
+  messageId: string;
+  receivedAt: Date;
+  publishedAt: Date | null;
+  publishedBy: number | null;
+  forwardedOutboxMessageId: number | null;
+}
+
+export type NewDeliveryReply = Omit<
+  DeliveryReply,
+  'id' | 'publishedAt' | 'publishedBy' | 'forwardedOutboxMessageId'
+>;
+
+/** A reply in the organizer's list: with the round and the recipient it answered. */
+export interface ReplyInList extends DeliveryReply {
+  roundId: number;
+  roundKind: string;
+  recipientName: string;
+  /** The recipient's organisation as it is now ('' when none, or when the recipient was deleted). */
+  organisation: string;
+}
+
+/** A published reply as the public record shows it: who answered and when, never the sender's address. */
+export interface PublishedReply {
+  id: number;
+  recipientName: string;
+  institution: string;
+  subject: string;
+  bodyText: string;
+  receivedAt: Date;
+}
+
+/** The largest message the reply listener accepts (a letter's answer, perhaps with a signed PDF). */
+export const MAX_REPLY_BYTES = 2 * 1024 * 1024;
+/** The most of a reply's text that is kept; the rest is cut, and the cut says so. */
+export const MAX_REPLY_TEXT = 64 * 1024;
+/** The most of a subject or a sender's name that is kept. */
+export const MAX_REPLY_FIELD = 300;
+
+/**
+ * A delivery's own reply address: replies+d<id>-<tag>@domain (from REPLY_ADDRESS), where the tag is a
+ * short keyed hash of the id, so a reply names the exact delivery and cannot be forged for another.
+ */
+export function replyAddress(base: string, deliveryId: number, tag: string): string {
+  const at = base.lastIndexOf('@');
+  return `${base.slice(0, at)}+d${deliveryId}-${tag}${base.slice(at)}`;
+}
+
+/** The delivery id and tag in a reply address, or undefined when it is not one of ours. */
+export function parseReplyAddress(
+  address: string,
+  base: string,
+): { deliveryId: number; tag: string } | undefined {
+  const at = base.lastIndexOf('@');
+  const local = base.slice(0, at).toLowerCase();
+  const domain = base.slice(at + 1).toLowerCase();
+  const match = /^(.+)\+d(\d{1,15})-([A-Za-z0-9_-]{6,32})@(.+)$/.exec(address.trim());
+  if (!match || match[1]!.toLowerCase() !== local || match[4]!.toLowerCase() !== domain) return undefined;
+  return { deliveryId: Number(match[2]), tag: match[3]! };
+}
+
+/** The headers that say whether a message was written by a person. */
+export interface ReplyHeaders {
+  autoSubmitted?: string;
+  precedence?: string;
+  subject?: string;
+  from?: string;
+  contentType?: string;
+  /** Whether any of X-Autoreply, X-Autorespond, X-Auto-Response-Suppress (All/OOF) is there. */
+  autoReplyMark?: boolean;
+}
+
+/**
+ * Whether a message is automatic (RFC 3834 Auto-Submitted other than "no", Precedence bulk/junk/list/
+ * auto_reply, the marks Exchange and others set, a delivery report, a mailer daemon, or an
+ * out-of-office subject): such a message is kept, marked, and never forwarded or published, so two
+ * auto-responders can never answer each other through the platform.
+ */
+export function isAutomatic(headers: ReplyHeaders): boolean {
+  const autoSubmitted = (headers.autoSubmitted ?? '').trim().toLowerCase();
+  if (autoSubmitted !== '' && !autoSubmitted.startsWith('no')) return true;
+  if (/^(bulk|junk|list|auto_reply)\b/i.test((headers.precedence ?? '').trim())) return true;
+  if (headers.autoReplyMark) return true;
+  if (/multipart\/report/i.test(headers.contentType ?? '')) return true;
+  if (/^(mailer-daemon|postmaster)@/i.test((headers.from ?? '').trim())) return true;
+  return /^\s*(auto(matic)?[\s-]*(reply|response|antwort)|out of (the )?office|abwesen|부재|автовідповідь|undeliver|delivery status notification)/i.test(
+    headers.subject ?? '',
+  );
+}
+
+/** Cuts a text to at most `max` characters, on a whole code point, saying it was cut. */
+export function capText(text: string, max: number, marker = '\n[…]'): string {
+  if (text.length <= max) return text;
+  let end = max - marker.length;
+  // Never split a surrogate pair: the half left would be an invalid character.
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return text.slice(0, end) + marker;
+}
+
+/** A one-line field (subject, sender's name) as kept: control characters removed, trimmed, capped. */
+export function oneLine(value: string, max = MAX_REPLY_FIELD): string {
+  // eslint-disable-next-line no-control-regex
+  return capText(value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim(), max, '…');
+}
