@@ -31,7 +31,7 @@ import type { PrivacyService } from './signatures/privacy-service.js';
 import { privacyRoutes } from './signatures/privacy-routes.js';
 import { exportRoutes } from './exports/export-routes.js';
 import { queueRoutes } from './outbox/queue-routes.js';
-import { settingsRoutes } from './settings/settings-routes.js';
+import { controllerTodoRoutes, settingsRoutes } from './settings/settings-routes.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { crossOriginProtection, csrfProtection, requestLimits, securityHeaders } from './http/security.js';
 import type { GroupCommit } from './db/group-commit.js';
@@ -304,6 +304,7 @@ export function createApp(deps: AppDeps): Express {
   );
   // Before the letters' routes: it adds the trending-sources alert to the dashboard they render.
   admin.use(abuseRoutes({ abuse: deps.abuse, csrf }));
+  admin.use(controllerTodoRoutes({ settings: deps.settingsService }));
   admin.use(letterAdminRoutes({ letters: deps.letterAdmin, csrf }));
   admin.use(recipientRoutes({ recipients: deps.recipients, csrf }));
   admin.use(deliveryRoutes({ deliveries: deps.deliveries, csrf }));

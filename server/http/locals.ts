@@ -45,6 +45,8 @@ declare module 'express-serve-static-core' {
     proofOfWork: boolean;
     /** The dashboard's alert about busy signing sources (zero sources: no alert). */
     abuseAlert: AbuseAlert;
+    /** Whether the dashboard reminds an admin to name the data controller (privacy notices say it is missing). */
+    controllerTodo: boolean;
     /**
      * The page's title, already translated; each render passes its own (`pageTitle: t('…title')`, or a
      * letter's title). Null: the site's name alone.
@@ -88,9 +90,10 @@ export function localDefaults(defaults: { t: TFunction; publicUrl: string }): Re
       showMailbox: false,
       proofOfWork: false,
       abuseAlert: NO_ABUSE_ALERT,
+      controllerTodo: false,
       pageTitle: null,
     };
-    // A new object rather than eleven properties added to Express's empty one: nothing before this
+    // A new object rather than twelve properties added to Express's empty one: nothing before this
     // middleware writes locals, and one allocation of a fixed shape is cheaper on every request.
     res.locals = locals;
     next();

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { parseTrendingAlert, type PlatformSettings } from './settings.js';
+import { looksLikeEmailAddress } from '../lib/email-address.js';
+import {
+  CONTROLLER_FIELDS,
+  CONTROLLER_LIMITS,
+  parseTrendingAlert,
+  type DataController,
+  type PlatformSettings,
+} from './settings.js';
 
 /** The settings form as typed, kept to show it again when it is refused. */
 export interface SettingsFormValues {
@@ -38,4 +45,79 @@ export function parseSettingsForm(body: Record<string, unknown>): SettingsForm {
       errors: { trendingAlert: 'abuse.settings.alertInvalid' },
     };
   return { ok: true, change: { requireReview, trendingAlertPerHour } };
+}
+
+/** The data controller's form as typed, kept to show it again when it is refused. */
+export type ControllerFormValues = DataController;
+
+/** The controller's settings to save, or the values typed and each field's error (an i18n key). */
+export type ControllerForm =
+  | { ok: true; change: DataController }
+  | { ok: false; values: ControllerFormValues; errors: Partial<Record<keyof DataController, string>> };
+
+/** The form's field names, as the browser sends them. */
+const CONTROLLER_FORM_NAMES: Readonly<Record<keyof DataController, string>> = {
+  controllerName: 'controller_name',
+  controllerAddress: 'controller_address',
+  controllerEmail: 'controller_email',
+  controllerDpo: 'controller_dpo',
+  controllerAuthority: 'controller_authority',
+};
+
+/** Fields that a set controller must have; the DPO and the supervisory authority may stay empty. */
+const REQUIRED: ReadonlySet<keyof DataController> = new Set([
+  'controllerName',
+  'controllerAddress',
+  'controllerEmail',
+]);
+
+/** How many lines a postal address may have. */
+const ADDRESS_LINES = 8;
+
+/** As much of a typed value as is shown again: enough to see what was wrong, never a megabyte echoed. */
+const KEPT_AS_TYPED = 2_000;
+
+// Control characters (a NUL, which PostgreSQL refuses in text, escapes, bidi tricks): never in a notice.
+// Only the address keeps its line breaks; every other field is one line.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * Reads the data controller's form: each field trimmed, the address's lines trimmed with empty ones
+ * dropped; name, address and e-mail required, every field within CONTROLLER_LIMITS, the e-mail of an
+ * address's shape, no control characters. Refused input comes back as typed with the reason per field.
+ */
+export function parseControllerForm(body: Record<string, unknown>): ControllerForm {
+  const typed = Object.fromEntries(
+    CONTROLLER_FIELDS.map((key) => {
+      const value = body[CONTROLLER_FORM_NAMES[key]];
+      return [key, typeof value === 'string' ? value.slice(0, KEPT_AS_TYPED) : ''];
+    }),
+  ) as ControllerFormValues;
+  const errors: Partial<Record<keyof DataController, string>> = {};
+  const change = {} as DataController;
+  for (const key of CONTROLLER_FIELDS) {
+    const raw = typed[key].replace(/\r\n?/g, '\n');
+    const value =
+      key === 'controllerAddress'
+        ? raw
+            .split('\n')
+            .map((line) => line.trim())
+            .filter((line) => line !== '')
+            .join('\n')
+        : raw.trim();
+    const field = key.slice('controller'.length).toLowerCase();
+    if (value === '' && REQUIRED.has(key)) errors[key] = `privacyNotice.controller.errors.${field}Required`;
+    else if (CONTROL.test(value) || (key !== 'controllerAddress' && value.includes('\n')))
+      errors[key] = 'privacyNotice.controller.errors.control';
+    else if ([...value].length > CONTROLLER_LIMITS[key])
+      errors[key] = `privacyNotice.controller.errors.${field}TooLong`;
+    else if (key === 'controllerAddress' && value.split('\n').length > ADDRESS_LINES)
+      errors[key] = 'privacyNotice.controller.errors.addressLines';
+    else if (key === 'controllerEmail' && !looksLikeEmailAddress(value))
+      errors[key] = 'privacyNotice.controller.errors.emailInvalid';
+    change[key] = value;
+  }
+  if (Object.keys(errors).length > 0) return { ok: false, values: typed, errors };
+  return { ok: true, change };
 }

@@ -2,8 +2,8 @@ import type { User } from '../accounts/account.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
-import { authorize } from '../policy/policy.js';
-import type { PlatformSettings } from './settings.js';
+import { authorize, can } from '../policy/policy.js';
+import { controllerIsSet, type PlatformSettings } from './settings.js';
 import type { SettingsRepository } from './settings-repository.js';
 
 export interface SettingsServiceDeps {
@@ -21,6 +21,15 @@ export class SettingsService {
   async read(user: User): Promise<PlatformSettings> {
     authorize(user, 'settings.change');
     return this.deps.settings.read();
+  }
+
+  /**
+   * Whether to remind this account that the data controller is not named yet: only those who may name
+   * it are reminded (false for everyone else, without a read).
+   */
+  async controllerTodo(user: User): Promise<boolean> {
+    if (!can(user, 'settings.change')) return false;
+    return !controllerIsSet(await this.deps.settings.read());
   }
 
   /**

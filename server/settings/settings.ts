@@ -4,6 +4,50 @@ export interface PlatformSettings {
   requireReview: boolean;
   /** Signatures from one source (client or e-mail domain) in an hour past which the dashboard alerts. */
   trendingAlertPerHour: number;
+  /** The data controller, as every letter's privacy notice names it ('' until an admin fills it in). */
+  controllerName: string;
+  /** Its postal address, lines separated by \n. */
+  controllerAddress: string;
+  /** Where supporters write about their data. */
+  controllerEmail: string;
+  /** The data-protection officer's contact, free text ('' for none). */
+  controllerDpo: string;
+  /** The supervisory authority supporters may complain to, free text ('' for none named). */
+  controllerAuthority: string;
+}
+
+/** The data controller's part of the settings: who answers for supporters' data, and how to reach them. */
+export type DataController = Pick<
+  PlatformSettings,
+  'controllerName' | 'controllerAddress' | 'controllerEmail' | 'controllerDpo' | 'controllerAuthority'
+>;
+
+/** The controller's fields, in the order the form and the audit log show them. */
+export const CONTROLLER_FIELDS = [
+  'controllerName',
+  'controllerAddress',
+  'controllerEmail',
+  'controllerDpo',
+  'controllerAuthority',
+] as const satisfies readonly (keyof DataController)[];
+
+/** The most characters each controller field may hold (an address or an authority runs to a few lines). */
+export const CONTROLLER_LIMITS: Readonly<Record<keyof DataController, number>> = {
+  controllerName: 200,
+  controllerAddress: 500,
+  controllerEmail: 254,
+  controllerDpo: 500,
+  controllerAuthority: 500,
+};
+
+/**
+ * Whether the operator has named the data controller: its name, postal address and e-mail (the DPO and
+ * the authority are optional). Until then every notice says so, and the admin pages show it as a to-do.
+ */
+export function controllerIsSet(settings: DataController): boolean {
+  return (
+    settings.controllerName !== '' && settings.controllerAddress !== '' && settings.controllerEmail !== ''
+  );
 }
 
 /**
@@ -19,7 +63,15 @@ export function changesWaitForReview(
   return published && requireReview && !mayPublishUnreviewed;
 }
 
-export const DEFAULT_SETTINGS: PlatformSettings = { requireReview: false, trendingAlertPerHour: 50 };
+export const DEFAULT_SETTINGS: PlatformSettings = {
+  requireReview: false,
+  trendingAlertPerHour: 50,
+  controllerName: '',
+  controllerAddress: '',
+  controllerEmail: '',
+  controllerDpo: '',
+  controllerAuthority: '',
+};
 
 /** The alert threshold an admin may set: a whole number of signatures per hour. */
 export function parseTrendingAlert(value: string | undefined): number | undefined {
@@ -38,5 +90,8 @@ export function settingsFrom(stored: ReadonlyMap<string, string>): PlatformSetti
     requireReview: flag('requireReview'),
     trendingAlertPerHour:
       parseTrendingAlert(stored.get('trendingAlertPerHour')) ?? DEFAULT_SETTINGS.trendingAlertPerHour,
+    ...(Object.fromEntries(
+      CONTROLLER_FIELDS.map((key) => [key, stored.get(key) ?? DEFAULT_SETTINGS[key]]),
+    ) as DataController),
   };
 }

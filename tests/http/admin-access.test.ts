@@ -288,6 +288,12 @@ describe('access to the admin pages', () => {
         return { pasted: 'name,email,language,salutation\nSomeone,someone@example.org,en,Dear Someone' };
       case '/admin/settings':
         return { require_review: 'yes', trending_alert_per_hour: '7' };
+      case '/admin/settings/data-controller':
+        return {
+          controller_name: 'Named without permission',
+          controller_address: '1 Test Street',
+          controller_email: 'controller@example.org',
+        };
       case '/admin/signatures/:id/invalidate':
         return { reason: 'invalidated without permission' };
       case '/admin/signatures/bulk':
@@ -438,6 +444,7 @@ describe('access to the admin pages', () => {
       'POST /admin/recipients/:id/delete',
       'GET /admin/settings',
       'POST /admin/settings',
+      'POST /admin/settings/data-controller',
       'GET /admin/signatures',
       'POST /admin/signatures/:id/invalidate',
       'POST /admin/signatures/:id/restore',
