@@ -12,6 +12,7 @@ const DOMAIN = [
   'signatures',
   'limits',
   'abuse',
+  'commitments',
   'deliveries',
   'exports',
   'sharing',

@@ -38,6 +38,8 @@ import { DeliveryRepository } from './deliveries/delivery-repository.js';
 import { deliveryNeeds, DeliveryService } from './deliveries/delivery-service.js';
 import { recipientsOfLetter } from './deliveries/delivery-recipients.js';
 import { RoundCompileService } from './deliveries/round-compile-service.js';
+import { CommitmentRepository } from './commitments/commitment-repository.js';
+import { CommitmentService } from './commitments/commitment-service.js';
 import { RoundStarter } from './deliveries/round-starter.js';
 import { SupporterNewsService } from './deliveries/supporter-news-service.js';
 import { LetterCompiler } from './deliveries/letter-compiler.js';
@@ -148,6 +150,8 @@ export interface Platform {
   deliveries: DeliveryService;
   /** Compiles the rounds that wait (the scheduler's compile job). */
   roundCompiling: RoundCompileService;
+  /** Delivered lists' commitments (Merkle trees) and supporters' receipts. */
+  commitments: CommitmentService;
   /** Supporters' news about a sent letter, and unsubscribing from it. */
   supporterNews: SupporterNewsService;
   /** The worker thread that renders delivery letters (started on the first one). */
@@ -464,6 +468,13 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     logger: deliveriesLogger,
     access: (user, letterId) => letterAccess.forEdit(user, letterId),
   });
+  const commitmentRepository = new CommitmentRepository(db);
+  const commitments = new CommitmentService({
+    db,
+    commitments: commitmentRepository,
+    signatures,
+    clock,
+  });
   const roundCompiling = new RoundCompileService({
     db,
     audit,
@@ -475,6 +486,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     clock,
     mail,
     logger: deliveriesLogger,
+    commitments,
   });
   const supporterNews = new SupporterNewsService({
     db,
@@ -514,6 +526,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     clock,
     secret,
     retentionMonths: config.retentionMonths,
+    salts: commitmentRepository,
   });
   // Invitations and password resets: the same accounts, and the same way of sending account mail.
   const accountMail = { db, users, sessions, throttles, audit, mail, clock, secret };
@@ -669,6 +682,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     letterAdmin,
     deliveries,
     roundCompiling,
+    commitments,
     supporterNews,
     compileWorker,
     checkpointer,

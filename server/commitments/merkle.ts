@@ -105,6 +105,38 @@ function rootOf(leaves: readonly Buffer[], from: number, to: number): Buffer {
   return nodeHash(rootOf(leaves, from, from + k), rootOf(leaves, from + k, to));
 }
 
+/**
+ * The same root as treeRoot, built leaf by leaf: a stack of the perfect subtrees so far (one per bit of
+ * the count), so a caller can hash a long list a page at a time with turns of the event loop between.
+ */
+export class TreeBuilder {
+  private readonly stack: { size: number; hash: Buffer }[] = [];
+  private count = 0;
+
+  /** Adds the next leaf's hash. */
+  push(leaf: Buffer): void {
+    let top = { size: 1, hash: leaf };
+    while (this.stack.length > 0 && this.stack.at(-1)!.size === top.size) {
+      const left = this.stack.pop()!;
+      top = { size: left.size * 2, hash: nodeHash(left.hash, top.hash) };
+    }
+    this.stack.push(top);
+    this.count += 1;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The root of the leaves added so far: the perfect subtrees joined from the right, as MTH splits them. */
+  root(): Buffer {
+    if (this.stack.length === 0) return sha256();
+    let root = this.stack.at(-1)!.hash;
+    for (let i = this.stack.length - 2; i >= 0; i--) root = nodeHash(this.stack[i]!.hash, root);
+    return root;
+  }
+}
+
 /** The inclusion proof of leaf `index` in the tree over `leaves` (RFC 6962 PATH), from the leaf up. */
 export function inclusionProof(leaves: readonly Buffer[], index: number): Buffer[] {
   if (!Number.isInteger(index) || index < 0 || index >= leaves.length)

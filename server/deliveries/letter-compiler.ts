@@ -47,6 +47,18 @@ export interface CompileInput {
   replyTo: string;
   /** Whether the PDF will be attached (the e-mail says so). */
   pdfAttached: boolean;
+  /**
+   * The commitment to the round's list, printed at the letter's end: its size, root and where to verify
+   * it. Null for a test (which commits to nothing, and says so); absent where no round is compiled.
+   */
+  commitment?: LetterCommitment | null;
+}
+
+/** A delivered list's commitment as a compiled letter prints it. */
+export interface LetterCommitment {
+  treeSize: number;
+  root: string;
+  verifyUrl: string;
 }
 
 export interface CompiledLetter {

@@ -1,4 +1,5 @@
 import type { AuditRepository } from '../audit/audit-repository.js';
+import type { CommitmentService } from '../commitments/commitment-service.js';
 import type { Db } from '../db/database.js';
 import { isComplete, textIn } from '../letters/letter.js';
 import { recipientFields } from '../letters/merge-fields.js';
@@ -9,7 +10,7 @@ import type { Logger } from '../lib/logger.js';
 import type { PlatformMail } from '../mail/platform-mail.js';
 import type { DeliveryRound, RoundFailure } from './delivery.js';
 import type { DeliveryRepository } from './delivery-repository.js';
-import { deliverySettingsOf } from './delivery.js';
+import { deliverySettingsOf, reachesRecipients } from './delivery.js';
 import type { LetterCompiling, QueueResult } from './letter-compile-worker.js';
 import { LetterTooLong } from './letter-compiler.js';
 import type { PdfRenderer } from './pdf-renderer.js';
@@ -29,6 +30,8 @@ export interface RoundCompileServiceDeps {
   /** The letter's public link and each message's Message-ID; wakes the worker once a letter is queued. */
   mail: PlatformMail;
   logger: Logger;
+  /** Builds and stores the commitment to a round's list before its first letter is compiled. */
+  commitments: CommitmentService;
 }
 
 /** Compiling the rounds that wait: one letter per recipient (or per language, for a test), queued for sending. */
@@ -55,6 +58,11 @@ export class RoundCompileService {
         ? all.filter((r, i) => all.findIndex((o) => o.language === r.language) === i)
         : all;
     const done = await this.deps.deliveries.compiledRecipientIds(round.id);
+    // The list's tree is built (or found, when a pass was cut off) before any letter of the round is
+    // compiled, so every recipient's letter prints the same root. A test commits to nothing.
+    const commitment = reachesRecipients(round.kind)
+      ? await this.deps.commitments.commitRound(round)
+      : undefined;
     let compiled = 0;
     for (const recipient of targets) {
       if (done.has(recipient.id)) continue;
@@ -79,6 +87,13 @@ export class RoundCompileService {
         // The letter's page in the text this recipient got (the interface follows their own browser).
         letterUrl: this.deps.mail.links.letterUrl(letter.slug, { text: text.language }),
         replyTo,
+        commitment: commitment
+          ? {
+              treeSize: commitment.treeSize,
+              root: commitment.root,
+              verifyUrl: this.deps.mail.links.verifyUrl(letter.slug, round.id),
+            }
+          : null,
       };
       const toQueue = {
         message: {

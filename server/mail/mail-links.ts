@@ -62,6 +62,12 @@ export class MailLinks {
     return this.url(`/letters/${encodeURIComponent(slug)}`, languages);
   }
 
+  /** Where anyone checks a delivered list's commitment (and a signatory their receipt): /verify for a letter's round. */
+  verifyUrl(slug: string, roundId: number): string {
+    const query = new URLSearchParams({ letter: slug, round: String(roundId) });
+    return `${this.publicUrl}/verify?${query.toString()}`;
+  }
+
   /** A letter in the editor (for its organizers and reviewing admins), in the account's language when given. */
   editorUrl(letterId: number, language?: string): string {
     return this.url(

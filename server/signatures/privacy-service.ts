@@ -33,6 +33,18 @@ export interface PrivacyServiceDeps {
   clock: Clock;
   secret: string;
   retentionMonths: number;
+  /** Delivered lists' commitments hold each listed signature's salt: erasure and retention delete it. */
+  salts: SignatureSalts;
+}
+
+/**
+ * The salts that let a supporter open their leaf in a delivered list's commitment. A port: the
+ * commitments slice (above this one) satisfies it with its repository, passed in by wiring.ts.
+ */
+export interface SignatureSalts {
+  with(tx: Executor): SignatureSalts;
+  /** Deletes the salts of these signatures and unlinks their leaves: the trees keep them, unopenable. */
+  forgetSignatures(signatureIds: readonly number[]): Promise<void>;
 }
 
 /**
@@ -95,6 +107,7 @@ export class PrivacyService {
         const addresses = await signatures.addressesOf(ids);
         const copies = await this.copiesNaming(tx, ids, now);
         await signatures.anonymise(ids, now);
+        await this.deps.salts.with(tx).forgetSignatures(ids);
         const outbox = this.deps.outbox.with(tx);
         const own = await outbox.messageIdsOfSignatures(ids);
         await outbox.scrub({ signatureIds: ids }, now);
@@ -149,6 +162,7 @@ export class PrivacyService {
       // Read before the signatures lose their person: which compiled letters named them.
       const copies = await this.copiesNaming(tx, ids, now);
       await signatures.anonymise(ids, now);
+      await this.deps.salts.with(tx).forgetSignatures(ids);
       const outbox = this.deps.outbox.with(tx);
       let messages = await outbox.scrub({ signatureIds: ids }, now);
       for (const form of written) messages += await outbox.scrub({ address: form }, now);

@@ -312,6 +312,11 @@ export class SignatureRepository {
     limit: number,
   ): Promise<{
     rows: {
+      id: number;
+      /** The signature's reference, its confirmation time as stored, and whether its person was erased: a list's commitment reads them. */
+      ref: string;
+      confirmedAt: string;
+      anonymised: boolean;
       fullName: string;
       display: DisplayChoice;
       country: string;
@@ -322,7 +327,17 @@ export class SignatureRepository {
   }> {
     let query = this.db
       .selectFrom('signatures')
-      .select(['id', 'confirmed_at', 'full_name', 'display', 'country', 'organisation', 'job_title'])
+      .select([
+        'id',
+        'ref',
+        'confirmed_at',
+        'anonymised_at',
+        'full_name',
+        'display',
+        'country',
+        'organisation',
+        'job_title',
+      ])
       .where('letter_id', '=', letterId)
       .where('status', '=', 'confirmed')
       .where('confirmed_at', '<=', upTo.toISOString());
@@ -336,6 +351,10 @@ export class SignatureRepository {
     const last = rows.at(-1);
     return {
       rows: rows.map((r) => ({
+        id: r.id,
+        ref: r.ref,
+        confirmedAt: r.confirmed_at!,
+        anonymised: r.anonymised_at !== null,
         fullName: r.full_name,
         display: r.display as DisplayChoice,
         country: r.country,

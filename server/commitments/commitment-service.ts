@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Db } from '../db/database.js';
+import type { Clock } from '../lib/clock.js';
+import { publicName } from '../signatures/signature.js';
+import type { SignatureRepository } from '../signatures/signature-repository.js';
+import { leafFieldsOf, type Commitment } from './commitment.js';
+import type { CommitmentRepository } from './commitment-repository.js';
+import { leafHash, TreeBuilder } from './merkle.js';
+
+/** Signatories read and hashed per page, with a turn of the event loop between: a few milliseconds each. */
+const PAGE = 1_000;
+
+export interface CommitmentServiceDeps {
+  db: Db;
+  commitments: CommitmentRepository;
+  signatures: SignatureRepository;
+  clock: Clock;
+}
+
+/** What building a round's tree needs of the round (deliveries/ passes its DeliveryRound). */
+export interface RoundToCommit {
+  id: number;
+  letterId: number;
+  /** The list is the letter's signatures confirmed up to then, as the compile worker reads the annex. */
+  createdAt: Date;
+}
+
+/** A new salt: 32 random bytes, as 64 lowercase hex digits. */
+function newSalt(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** The public commitment to each delivered list: its tree built once per round and stored. */
+export class CommitmentService {
+  constructor(private readonly deps: CommitmentServiceDeps) {}
+
+  /**
+   * The round's commitment, built and stored the first time it is asked for: leaves in annex order over
+   * every signature the annex covers (named and counted unnamed), each with the signature's salt (made
+   * now for those that have none). Idempotent: a resumed compile, or a second process, gets the stored
+   * tree; a round that has one already (an erratum's) is left as it is. Read a page at a time with a turn
+   * between; only the writing of the tree is one transaction.
+   */
+  async commitRound(round: RoundToCommit): Promise<Commitment> {
+    const stored = await this.deps.commitments.find(round.id);
+    if (stored) return stored;
+    const leaves: { signatureId: number | null; leafHash: string }[] = [];
+    const tree = new TreeBuilder();
+    let after: { confirmedAt: string; id: number } | undefined;
+    do {
+      const page = await this.deps.signatures.annexRowsPage(round.letterId, round.createdAt, after, PAGE);
+      const salts = await this.saltsFor(page.rows.filter((r) => !r.anonymised).map((r) => r.id));
+      for (const row of page.rows) {
+        // An erased person's leaf gets a salt nobody keeps: it is counted, and can never be opened.
+        const salt = row.anonymised ? newSalt() : salts.get(row.id)!;
+        const hash = leafHash(leafFieldsOf({ ...row, name: publicName(row) }, salt));
+        tree.push(hash);
+        leaves.push({ signatureId: row.anonymised ? null : row.id, leafHash: hash.toString('hex') });
+      }
+      after = page.next;
+      await nextTurn();
+    } while (after);
+    const root = tree.root().toString('hex');
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const commitments = this.deps.commitments.with(tx);
+      if (
+        await commitments.store({ roundId: round.id, treeSize: leaves.length, root, createdAt: now }, leaves)
+      )
+        // An erasure between reading a page and now deleted that signature's salt: its leaf is unlinked too.
+        await commitments.unlinkUnsalted(round.id);
+    });
+    return (await this.deps.commitments.find(round.id))!;
+  }
+
+  /** The salts of these signatures, made and stored for those that have none (another process's kept if first). */
+  private async saltsFor(signatureIds: readonly number[]): Promise<Map<number, string>> {
+    const salts = await this.deps.commitments.saltsOf(signatureIds);
+    const missing = signatureIds.filter((id) => !salts.has(id));
+    if (missing.length === 0) return salts;
+    await this.deps.commitments.addSalts(missing.map((signatureId) => ({ signatureId, salt: newSalt() })));
+    for (const [id, salt] of await this.deps.commitments.saltsOf(missing)) salts.set(id, salt);
+    return salts;
+  }
+}
