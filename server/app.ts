@@ -49,6 +49,9 @@ import { mailboxRoutes, oldMailboxRedirect } from './mail/mailbox-routes.js';
 import { refuseMalformedForm } from './http/form-encoding.js';
 import { can } from './policy/policy.js';
 import { pageRoutes } from './pages/page-routes.js';
+import type { PrivacyNoticeService } from './pages/privacy-notice-service.js';
+import { privacyNoticeRoutes } from './pages/privacy-notice-routes.js';
+import { longestWindowMs } from './limits/signing-limits.js';
 import { letterPageRoutes } from './pages/letter-page-routes.js';
 import { cachedPages, type PageCache } from './pages/page-cache.js';
 import { embedAdminRoutes, embedRoutes } from './pages/embed-routes.js';
@@ -85,6 +88,8 @@ export interface AppDeps {
   secret: string;
   clock: Clock;
   letters: LetterService;
+  /** Each public letter's privacy notice. */
+  privacyNotices: PrivacyNoticeService;
   signatures: SignatureService;
   accounts: AccountService;
   sessionStore: SqliteSessionStore;
@@ -198,7 +203,14 @@ export function createApp(deps: AppDeps): Express {
   // A public page already rendered in this count epoch is answered here, with the headers (security
   // headers included) it was first answered with: helmet and the language middleware are skipped. Its
   // key holds the language, which the us_lang cookie may choose: it parses cookies when there are any.
-  app.use(cachedPages({ cache: deps.pageCache, letters: deps.letters, clock: deps.clock }));
+  app.use(
+    cachedPages({
+      cache: deps.pageCache,
+      letters: deps.letters,
+      privacyNotices: deps.privacyNotices,
+      clock: deps.clock,
+    }),
+  );
   app.use(cookieParser());
   app.use(securityHeaders({ https }));
   app.use(
@@ -268,6 +280,13 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(embedRoutes({ letters: deps.letters }));
+  app.use(
+    privacyNoticeRoutes({
+      notices: deps.privacyNotices,
+      // A signing attempt's keyed hash lives for the longest limit's window, until the next pruning (5 min).
+      signingHitsMinutes: Math.ceil(longestWindowMs(config.signingLimits) / 60_000) + 5,
+    }),
+  );
   app.use(sharingRoutes({ sharing: deps.sharing }));
   // Each first download of a round renders a PDF in Chromium: a client address may ask for a few.
   app.use(deliveryDownloadRoutes({ downloads: deps.downloads, limit: limitPerIp(30, 15 * 60_000) }));

@@ -79,6 +79,7 @@ import { LetterWorkflowService } from './letters/letter-workflow-service.js';
 import type { ReviewNotices } from './letters/review-notices.js';
 import { countryName } from './lib/countries.js';
 import { Scheduler } from './lib/scheduler.js';
+import { PrivacyNoticeService } from './pages/privacy-notice-service.js';
 import { RecipientImportRepository } from './recipients/recipient-import-repository.js';
 import { RecipientService } from './recipients/recipient-service.js';
 import { SettingsRepository } from './settings/settings-repository.js';
@@ -592,6 +593,23 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     sent: deliveryRepository,
     clock,
   });
+  // Each letter's privacy notice, from its settings and the platform's (the controller an admin names).
+  const privacyNotices = new PrivacyNoticeService({
+    letters: publicLetters,
+    letterRows: letters,
+    deliveries: deliveryRepository,
+    sent: deliveryRepository,
+    settings,
+    // Only endpoints that are told of signatures receive anything about a supporter (a public name).
+    signatureListeners: async (letterId) =>
+      (await webhookRepository.endpointsOf(letterId))
+        .filter((e) => e.enabled && e.events.some((event) => event.startsWith('signature.')))
+        .map((e) => new URL(e.url).host),
+    writeMark: database.writeMark,
+    clock,
+    retentionMonths: config.retentionMonths,
+    mailCaptured: config.smtpUrl === undefined,
+  });
   const appDeps: AppDeps = {
     limits,
     load: { lag, inFlight },
@@ -604,6 +622,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     clock,
     // The public pages read signatories and deliveries through ports of letters/, so letters import neither.
     letters: publicLetters,
+    privacyNotices,
     // The public read API: the same letters and the same rule for names as the public pages.
     publicApi: new PublicApiService({
       letters,

@@ -141,6 +141,19 @@ export class LetterRepository {
     return row ? toLetter(row) : undefined;
   }
 
+  /**
+   * When the letter was closed (by its date, its goal or by hand); null while it is open or a draft.
+   * Retention counts its months from this (or the closing date when it is missing).
+   */
+  async closedAt(id: number): Promise<Date | null> {
+    const row = await this.db
+      .selectFrom('letters')
+      .select('closed_at')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row?.closed_at ? new Date(row.closed_at) : null;
+  }
+
   async findById(id: number): Promise<Letter | undefined> {
     const row = await this.db.selectFrom('letters').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toLetter(row) : undefined;

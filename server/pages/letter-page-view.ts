@@ -87,6 +87,8 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
     },
     // The form carries the text in its hidden field, so its address needs only the interface's lang=.
     signAction: keep(letterPath(page.letter.slug, '/sign')),
+    // The letter's own privacy notice (pages/privacy-notice-routes.ts), beside the consent checkbox.
+    privacyHref: keep(letterPath(page.letter.slug, '/privacy')),
     // Screen readers hear the title first: it says at once that the form came back with errors.
     pageTitle: errorList.length > 0 ? `${t('form.errorTitlePrefix')} ${page.text.title}` : page.text.title,
     // Links to the page unfold into its card (title, summary, card.png) in its languages.

@@ -106,6 +106,13 @@ const KEYED_VALUE: Readonly<Record<string, (value: string) => boolean>> = {
 
 /** A letter's page and its embed (pages/embed-routes.ts), whose CSP, per letter, is kept with it. */
 const LETTER_PAGE = /^\/letters\/([^/]+)(?:\/embed)?$/;
+/** A letter's privacy notice (pages/privacy-notice-routes.ts): keyed by its own stamp, not the page's. */
+const NOTICE_PAGE = /^\/letters\/([^/]+)\/privacy$/;
+
+/** What a letter's privacy notice depends on in the database, as one string (PrivacyNoticeService). */
+export interface NoticeStamps {
+  stamp(slug: string): Promise<string | undefined>;
+}
 
 /**
  * cookie-parser itself, run here only for a request that has cookies (most anonymous readers have none):
@@ -120,7 +127,12 @@ const nothing = (): void => undefined;
  * language and where it came from (which sets the Vary header), what the page depends on in the database
  * (a letter's row: its version, status, dates) and the count epoch. Undefined: not a cacheable page.
  */
-async function pageKey(req: Request, letters: LetterService, now: number): Promise<string | undefined> {
+async function pageKey(
+  req: Request,
+  letters: LetterService,
+  notices: NoticeStamps | undefined,
+  now: number,
+): Promise<string | undefined> {
   let query = '';
   const keyed = req.path === '/' ? HOME_QUERY : KEYED_QUERY;
   for (const [name, value] of Object.entries(req.query)) {
@@ -132,7 +144,8 @@ async function pageKey(req: Request, letters: LetterService, now: number): Promi
   const epoch = Math.floor(now / COUNT_EPOCH_MS);
   const base = `${language}|${source}|${query}|${epoch}|`;
   if (req.path === '/' || req.path === '/privacy') return `${base}${req.path}`;
-  const slug = LETTER_PAGE.exec(req.path)?.[1];
+  const notice = notices ? NOTICE_PAGE.exec(req.path)?.[1] : undefined;
+  const slug = notice ?? LETTER_PAGE.exec(req.path)?.[1];
   if (slug === undefined) return undefined;
   let decoded: string;
   try {
@@ -141,8 +154,9 @@ async function pageKey(req: Request, letters: LetterService, now: number): Promi
     // Broken percent-encoding: the route answers it (400).
     return undefined;
   }
-  // A letter that is edited, closed or reopened, or whose signatures move, has another stamp: at once.
-  const stamp = await letters.pageStamp(decoded);
+  // A letter that is edited, closed or reopened, or whose signatures move, has another stamp: at once;
+  // a notice, when anything it says changes (the letter, its recipients, the controller...).
+  const stamp = notice !== undefined ? await notices!.stamp(decoded) : await letters.pageStamp(decoded);
   return stamp === undefined ? undefined : `${base}${req.path}|${stamp}`;
 }
 
@@ -186,6 +200,8 @@ function answer(req: Request, res: Response, page: CachedPage): void {
 export function cachedPages(deps: {
   cache: PageCache;
   letters: LetterService;
+  /** Letters' privacy notices; without them, notices are rendered uncached. */
+  privacyNotices?: NoticeStamps;
   clock: Clock;
 }): RequestHandler {
   // The keys being rendered, each with the page it will be (undefined: that answer was not kept).
@@ -194,7 +210,7 @@ export function cachedPages(deps: {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     try {
       if (req.headers.cookie !== undefined) parseCookies(req, res, nothing);
-      const key = await pageKey(req, deps.letters, deps.clock.now().getTime());
+      const key = await pageKey(req, deps.letters, deps.privacyNotices, deps.clock.now().getTime());
       if (key === undefined) return next();
       const hit = deps.cache.get(key);
       if (hit) return answer(req, res, hit);

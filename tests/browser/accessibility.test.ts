@@ -109,6 +109,12 @@ describe('every page a supporter sees passes axe-core without serious or critica
     await expectNoSeriousViolations(page);
   });
 
+  it("a letter's privacy notice", async () => {
+    const response = await page.goto(`/letters/${slug}/privacy`);
+    expect(response?.status()).toBe(200);
+    await expectNoSeriousViolations(page);
+  });
+
   it('a page that does not exist', async () => {
     const response = await page.goto('/no-such-page');
     expect(response?.status()).toBe(404);
@@ -194,6 +200,7 @@ describe('a supporter on a phone', () => {
       `/letters/${slug}/check-your-inbox`,
       `/letters/${slug}/thank-you`,
       '/privacy',
+      `/letters/${slug}/privacy`,
       '/no-such-page',
       '/admin/mailbox',
       messageUrl,

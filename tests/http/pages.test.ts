@@ -216,7 +216,8 @@ describe('the public pages', () => {
     expect(named('updates')[0]!.attrs).toMatchObject({ type: 'checkbox', value: 'yes' });
     expect('checked' in named('updates')[0]!.attrs).toBe(false);
     expect('required' in named('updates')[0]!.attrs).toBe(false);
-    expect(startTags(inside, 'a').find((a) => a.attrs.href === '/privacy')).toBeDefined();
+    // The letter's own privacy notice, made from its settings (pages/privacy-notice.ts).
+    expect(startTags(inside, 'a').find((a) => a.attrs.href === `/letters/${slug}/privacy`)).toBeDefined();
     expect(startTags(inside, 'button').map((b) => textOf(innerHtml(inside, b)))).toEqual(['Sign the letter']);
   });
 
