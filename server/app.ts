@@ -149,6 +149,8 @@ const BODY_LIMIT = PUBLIC_BODY_LIMIT_BYTES;
  */
 const ADMIN_BODY_LIMIT = '4mb';
 const ADMIN_PATHS = ['/admin', '/login', '/logout', '/account'];
+/** The window of the per-client limit on signing requests (a keyed hash of the address counts them). */
+const SIGNING_REQUEST_WINDOW_MS = 15 * 60_000;
 
 /** Builds the Express app. It never listens: main.ts does, and tests use it through supertest. */
 export function createApp(deps: AppDeps): Express {
@@ -275,7 +277,7 @@ export function createApp(deps: AppDeps): Express {
     letterPageRoutes({
       letters: deps.letters,
       signatures: deps.signatures,
-      signLimit: limitPerIp(30, 15 * 60_000, { countRejected: false }),
+      signLimit: limitPerIp(30, SIGNING_REQUEST_WINDOW_MS, { countRejected: false }),
       sharing,
     }),
   );
@@ -283,8 +285,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     privacyNoticeRoutes({
       notices: deps.privacyNotices,
-      // A signing attempt's keyed hash lives for the longest limit's window, until the next pruning (5 min).
-      signingHitsMinutes: Math.ceil(longestWindowMs(config.signingLimits) / 60_000) + 5,
+      // A signing's keyed hashes (per letter for the signing limits, per client for the request limit)
+      // live for the longer window, until the next pruning (every 5 minutes).
+      signingHitsMinutes:
+        Math.ceil(Math.max(longestWindowMs(config.signingLimits), SIGNING_REQUEST_WINDOW_MS) / 60_000) + 5,
     }),
   );
   app.use(sharingRoutes({ sharing: deps.sharing }));

@@ -98,6 +98,10 @@ describe("a letter's privacy notice", () => {
     // Each display choice, and what it shows.
     expect(textAt(response.text, 'display-initials')).toContain('never your organisation or title');
     expect(textAt(response.text, 'display-hidden')).toContain('you are only counted');
+    // The request limit's 15-minute window (longer than the signing limits' 5), and the 5 minutes to the pruning.
+    expect(textOf(mainOf(response.text))).toContain(
+      'keyed hashes of your address (alone, and with this letter) are kept for at most 20 minutes.',
+    );
   });
 
   it('shows no e-mail address of any supporter or recipient, in any language', async () => {
