@@ -182,6 +182,40 @@ export function openApiDocument(publicUrl: string) {
           },
         },
       },
+      [`${API_PATH}/letters/{slug}/commitments/{round}/consistency`]: {
+        get: {
+          operationId: 'getConsistencyProof',
+          summary:
+            "The proof (RFC 6962 / RFC 9162 §2.1.4) that the letter's delivered list of round `from` is a prefix of its list of round `round`: only signatures were added between them.",
+          parameters: [
+            parameters.slug,
+            { name: 'round', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } },
+            {
+              name: 'from',
+              in: 'query',
+              required: true,
+              description: 'The earlier round, as `commitments[].round` names it.',
+              schema: { type: 'integer', minimum: 1 },
+            },
+          ],
+          responses: {
+            '200': {
+              description: 'Both lists and the proof.',
+              headers: {
+                ETag: { schema: { type: 'string' } },
+                'Cache-Control': { schema: { type: 'string' } },
+              },
+              content: { 'application/json': { schema: ref('ConsistencyProof') } },
+            },
+            ...common,
+            '400': errorResponse('A parameter is not valid; the message names it.'),
+            '404': errorResponse('No published letter has this slug, or no delivered list this round.'),
+            '409': errorResponse(
+              'The later list does not extend the earlier one (a signature was withdrawn, erased or changed between them), or the earlier list is empty.',
+            ),
+          },
+        },
+      },
       '/api/openapi.json': {
         get: {
           operationId: 'getOpenApiDocument',
@@ -241,7 +275,38 @@ export function openApiDocument(publicUrl: string) {
               signatures: { type: 'integer', minimum: 0 },
             }),
           },
+          commitments: {
+            type: 'array',
+            description:
+              'The commitment to each delivered list (a Merkle tree, RFC 6962, over its signatures), oldest first; docs/verification.md tells how to check one.',
+            items: ref('Commitment'),
+          },
           _links: closed({ ...letterLinks, curies }),
+        }),
+        Commitment: closed({
+          round: { type: 'integer', minimum: 1, description: 'The delivery round whose list this is.' },
+          kind: { type: 'string', description: 'delivery, update, milestone, or a correction.' },
+          deliveredAt: {
+            type: 'string',
+            format: 'date-time',
+            description: 'When its first letter was sent.',
+          },
+          treeSize: { type: 'integer', minimum: 0, description: 'How many signatures the list has.' },
+          root: { type: 'string', pattern: '^[0-9a-f]{64}$', description: "The tree's root, hex." },
+          correctsRound: {
+            ...nullable('integer'),
+            description: 'The round this one corrects (an erratum), or null.',
+          },
+        }),
+        ConsistencyProof: closed({
+          from: ref('CommittedList'),
+          to: ref('CommittedList'),
+          proof: { type: 'array', items: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+        }),
+        CommittedList: closed({
+          round: { type: 'integer', minimum: 1 },
+          treeSize: { type: 'integer', minimum: 0 },
+          root: { type: 'string', pattern: '^[0-9a-f]{64}$' },
         }),
         LetterList: closed({
           total_pages: { type: 'integer', minimum: 1 },

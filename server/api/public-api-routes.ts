@@ -8,10 +8,13 @@ import { PUBLIC_CACHE_CONTROL } from '../pages/page-cache.js';
 import { openApiDocument } from './openapi.js';
 import {
   ApiUrls,
+  consistencyResource,
   letterListResource,
   letterResource,
   parseLetterQuery,
+  parseConsistencyQuery,
   parseListQuery,
+  parseRoundParam,
   parseSignaturesQuery,
   plausibleSlug,
   preferredLanguages,
@@ -156,6 +159,14 @@ export function publicApiRoutes(deps: PublicApiRoutesDeps): Router {
       variant(doc, '', () => signaturesResource(doc, query, urls)),
       HAL,
     );
+  });
+
+  api.get('/v1/letters/:slug/commitments/:round/consistency', async (req, res) => {
+    const slug = letterSlug(req);
+    const to = parseRoundParam(pathParam(req, 'round'));
+    const { from } = parseConsistencyQuery(req.query);
+    const answer = await deps.api.consistency(slug, from, to);
+    send(res, serialise(consistencyResource(answer)), 'application/json; charset=utf-8');
   });
 
   // Anything else under /api is a JSON 404, never the site's HTML page.

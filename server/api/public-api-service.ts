@@ -1,3 +1,5 @@
+import type { ConsistencyAnswer } from '../commitments/commitment.js';
+import type { CommitmentService } from '../commitments/commitment-service.js';
 import type { DeliveryRepository } from '../deliveries/delivery-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { signingState } from '../letters/letter.js';
@@ -68,6 +70,8 @@ export interface PublicApiServiceDeps {
   published: Pick<LetterService, 'findPublished'>;
   signatories: PublicSignatoryPages;
   deliveries: Pick<DeliveryRepository, 'publicRecord'>;
+  /** Delivered lists' commitments and the proofs between them. */
+  commitments: Pick<CommitmentService, 'published' | 'consistency'>;
   cursor: ApiCursor;
   clock: Clock;
 }
@@ -98,7 +102,20 @@ export class PublicApiService {
         recipients: (await letters.recipientsOfLetters([letter.id])).get(letter.id) ?? [],
         countries: await letters.countryCounts(letter.id),
         deliveries: groupDeliveries(await deliveries.publicRecord(letter.id)),
+        commitments: await this.deps.commitments.published(letter.id),
       };
+    });
+  }
+
+  /**
+   * The proof that a published letter's list of round `from` is a prefix of its list of round `to`;
+   * a 409 when it is not (withdrawals between them), a 404 for a round that is not on its record.
+   * Kept per count epoch: a proof over 20,000 leaves hashes for some milliseconds.
+   */
+  consistency(slug: string, from: number, to: number): Promise<ConsistencyAnswer> {
+    return this.cache.get(`consistency|${slug}|${from}|${to}`, async () => {
+      const letter = await this.deps.published.findPublished(slug);
+      return this.deps.commitments.consistency(letter.id, from, to);
     });
   }
 

@@ -3,7 +3,8 @@
  * and the resources it answers (the Open Supporter Data Interface's petition shape, HAL links).
  * Whatever is written here is public: supporters appear only as public-signatories.ts lets them.
  */
-import { AppError } from '../lib/errors.js';
+import type { ConsistencyAnswer, PublishedCommitment } from '../commitments/commitment.js';
+import { AppError, notFound } from '../lib/errors.js';
 import type { LetterHeading, Letter, LetterRecipient, SigningState } from '../letters/letter.js';
 import type { PublicSignatory } from '../letters/public-signatories.js';
 
@@ -98,6 +99,42 @@ export function parseSignaturesQuery(query: Record<string, unknown>): Signatures
   return { cursor, perPage: wholeNumber(query, 'per_page', MAX_PER_PAGE, DEFAULT_PER_PAGE) };
 }
 
+/** The largest round id anyone may name: ids are 32-bit integers in both databases. */
+const MAX_ROUND = 2_147_483_647;
+
+/** A round's id in the path (`/commitments/{round}/...`): a plain whole number, else no such round (404). */
+export function parseRoundParam(text: string): number {
+  if (!/^[1-9][0-9]{0,9}$/.test(text) || Number(text) > MAX_ROUND)
+    throw notFound('commitment_not_found', 'commitments.errors.notFound');
+  return Number(text);
+}
+
+/** The consistency proof's parameter: `from`, the earlier round (required). */
+export function parseConsistencyQuery(query: Record<string, unknown>): { from: number } {
+  const text = single(query, 'from');
+  if (text === undefined) throw invalid('from', 'commitments.errors.fromRequired');
+  if (!/^[1-9][0-9]{0,9}$/.test(text) || Number(text) > MAX_ROUND)
+    throw invalid('from', 'api.errors.wholeNumber', { max: MAX_ROUND });
+  return { from: Number(text) };
+}
+
+/** A letter's published commitments, as its resource lists them (the API's issue-15 fields, camelCase). */
+export function commitmentsResource(commitments: readonly PublishedCommitment[]) {
+  return commitments.map((c) => ({
+    round: c.roundId,
+    kind: c.kind,
+    deliveredAt: c.deliveredAt.toISOString(),
+    treeSize: c.treeSize,
+    root: c.root,
+    correctsRound: c.correctsRoundId,
+  }));
+}
+
+/** `GET …/commitments/{round}/consistency?from=`: the two lists and the proof, hex. */
+export function consistencyResource(answer: ConsistencyAnswer) {
+  return { from: answer.from, to: answer.to, proof: answer.proof };
+}
+
 /**
  * The text languages a request prefers, best first: `?lang=`, then Accept-Language's primary subtags by
  * q (q=0 refused; ties keep the header's order). Any plain code, not only the interface languages: a
@@ -186,6 +223,8 @@ export interface LetterDocument {
   recipients: LetterRecipient[];
   countries: { code: string; count: number }[];
   deliveries: DeliveryGroup[];
+  /** The committed lists of its rounds that reached recipients, oldest first. */
+  commitments: PublishedCommitment[];
 }
 
 /** One letter of a list page, read with its headings. */
@@ -297,6 +336,7 @@ export function letterResource(
       country: r.country,
     })),
     deliveries: doc.deliveries,
+    commitments: commitmentsResource(doc.commitments),
     _links: { ...letterLinks(urls, letter.slug, heading.language, lang), curies: CURIES },
   };
 }

@@ -172,27 +172,34 @@ export class CommitmentRepository {
     return rows.map((r) => r.round_id);
   }
 
-  /** Every commitment of a letter's rounds, oldest first, with the round's kind and time. */
-  async ofLetter(letterId: number): Promise<PublishedCommitment[]> {
+  /**
+   * The commitments of a letter's rounds that reached a recipient (a letter of the round was sent),
+   * oldest first, each with its round's kind and its first sending: what the record and the API publish.
+   */
+  async publishedOf(letterId: number): Promise<PublishedCommitment[]> {
     const rows = await this.db
       .selectFrom('round_commitments as c')
       .innerJoin('delivery_rounds as r', 'r.id', 'c.round_id')
-      .select([
+      .innerJoin('deliveries as d', 'd.delivery_round_id', 'c.round_id')
+      .innerJoin('outbox_messages as m', 'm.id', 'd.outbox_message_id')
+      .select((eb) => [
         'c.round_id',
         'c.tree_size',
         'c.root',
         'c.corrects_round_id',
         'c.created_at',
         'r.kind',
-        'r.created_at as round_created_at',
+        eb.fn.min('m.sent_at').as('delivered_at'),
       ])
       .where('r.letter_id', '=', letterId)
+      .where('m.status', '=', 'sent')
+      .groupBy(['c.round_id', 'c.tree_size', 'c.root', 'c.corrects_round_id', 'c.created_at', 'r.kind'])
       .orderBy('c.round_id')
       .execute();
     return rows.map((row) => ({
       ...toCommitment(row),
       kind: row.kind,
-      roundCreatedAt: new Date(row.round_created_at),
+      deliveredAt: new Date(row.delivered_at!),
     }));
   }
 }

@@ -2,11 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
+import { AppError, notFound } from '../lib/errors.js';
 import { publicName } from '../signatures/signature.js';
 import type { SignatureRepository } from '../signatures/signature-repository.js';
-import { leafFieldsOf, type Commitment } from './commitment.js';
+import {
+  leafFieldsOf,
+  type Commitment,
+  type ConsistencyAnswer,
+  type PublishedCommitment,
+} from './commitment.js';
 import type { CommitmentRepository } from './commitment-repository.js';
-import { leafHash, TreeBuilder } from './merkle.js';
+import { consistencyProof, leafHash, TreeBuilder } from './merkle.js';
 
 /** Signatories read and hashed per page, with a turn of the event loop between: a few milliseconds each. */
 const PAGE = 1_000;
@@ -72,6 +78,38 @@ export class CommitmentService {
         await commitments.unlinkUnsalted(round.id);
     });
     return (await this.deps.commitments.find(round.id))!;
+  }
+
+  /** The published commitments of a letter (rounds that reached a recipient), oldest first. */
+  published(letterId: number): Promise<PublishedCommitment[]> {
+    return this.deps.commitments.publishedOf(letterId);
+  }
+
+  /**
+   * The proof that the list of round `fromRound` is a prefix of the list of round `toRound` (only
+   * signatures added since), both published lists of the letter. Compared leaf by leaf first: a list
+   * from which a signature was withdrawn, or whose names changed, is no extension and is refused (409),
+   * never answered with a proof that cannot hold.
+   */
+  async consistency(letterId: number, fromRound: number, toRound: number): Promise<ConsistencyAnswer> {
+    const published = await this.published(letterId);
+    const from = published.find((c) => c.roundId === fromRound);
+    const to = published.find((c) => c.roundId === toRound);
+    if (!from || !to) throw notFound('commitment_not_found', 'commitments.errors.notFound');
+    const params = { from: fromRound, to: toRound };
+    if (from.treeSize === 0) throw new AppError(409, 'empty_list', 'commitments.errors.emptyList', params);
+    const [earlier, later] = await Promise.all([
+      this.deps.commitments.leafHashes(from.roundId),
+      this.deps.commitments.leafHashes(to.roundId),
+    ]);
+    if (earlier.length > later.length || earlier.some((hash, i) => later[i] !== hash))
+      throw new AppError(409, 'not_an_extension', 'commitments.errors.notAnExtension', params);
+    const proof = consistencyProof(
+      later.map((hash) => Buffer.from(hash, 'hex')),
+      earlier.length,
+    );
+    const side = (c: PublishedCommitment) => ({ round: c.roundId, treeSize: c.treeSize, root: c.root });
+    return { from: side(from), to: side(to), proof: proof.map((p) => p.toString('hex')) };
   }
 
   /** The salts of these signatures, made and stored for those that have none (another process's kept if first). */

@@ -14,9 +14,20 @@ export interface Commitment {
 
 /** A published commitment with its round: what the public record and API list per letter. */
 export interface PublishedCommitment extends Commitment {
+  /** The round's kind: delivery, update, milestone (or an erratum's). */
   kind: string;
-  /** When the round was made (its list is the signatures confirmed up to then). */
-  roundCreatedAt: Date;
+  /** When the first letter of the round was sent. */
+  deliveredAt: Date;
+}
+
+/** Why no consistency proof links two published lists. */
+export type ConsistencyRefusal = 'notFound' | 'notAnExtension';
+
+/** The proof that an earlier published list is a prefix of a later one (RFC 6962), as the API answers it. */
+export interface ConsistencyAnswer {
+  from: { round: number; treeSize: number; root: string };
+  to: { round: number; treeSize: number; root: string };
+  proof: string[];
 }
 
 /** A signature as the annex lists it, with what its leaf needs. */

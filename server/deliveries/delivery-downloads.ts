@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { User } from '../accounts/account.js';
+import type { CommitmentRepository } from '../commitments/commitment-repository.js';
 import { isComplete, isPublic, textIn, type Letter } from '../letters/letter.js';
 import type { LetterAccess } from '../letters/letter-access.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
@@ -27,6 +28,9 @@ export interface DeliveryDownloadsDeps {
   dir: string;
   /** The letter's public address in a text language, as the compiled letter names it. */
   letterUrl: (slug: string, text: string) => string;
+  /** The round's committed list (printed at the letter's end, as it went) and where to verify it. */
+  commitments: CommitmentRepository;
+  verifyUrl: (slug: string, roundId: number) => string;
 }
 
 /** A PDF ready to send: the kept file and the name it is downloaded under. */
@@ -95,6 +99,7 @@ export class DeliveryDownloads {
       organisation: '',
       salutations: {},
     };
+    const commitment = await this.deps.commitments.find(round.id);
     const render = async (): Promise<void> => {
       const compiled = await this.deps.compiler.compile({
         kind: round.kind,
@@ -108,6 +113,11 @@ export class DeliveryDownloads {
         letterUrl: this.deps.letterUrl(letter.slug, text.language),
         replyTo: '',
         pdfAttached: true,
+        commitment: commitment && {
+          treeSize: commitment.treeSize,
+          root: commitment.root,
+          verifyUrl: this.deps.verifyUrl(letter.slug, round.id),
+        },
       });
       const pdf = await this.deps.pdf.render(compiled.printHtml);
       await mkdir(this.deps.dir, { recursive: true });

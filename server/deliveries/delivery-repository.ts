@@ -66,6 +66,8 @@ export interface SentDelivery {
   /** The round that sent it and the language of the text it got: its PDF is downloaded by both. */
   roundId: number;
   language: string;
+  /** The round's committed list (size and root), or null when it has none (sent before commitments). */
+  commitment: { treeSize: number; root: string } | null;
 }
 
 export interface NewRound {
@@ -404,6 +406,7 @@ export class DeliveryRepository {
       .innerJoin('delivery_rounds as r', 'r.id', 'd.delivery_round_id')
       .innerJoin('outbox_messages as m', 'm.id', 'd.outbox_message_id')
       .leftJoin('recipients as p', 'p.id', 'd.recipient_id')
+      .leftJoin('round_commitments as c', 'c.round_id', 'r.id')
       .select([
         'd.recipient_name',
         'd.delivery_round_id',
@@ -412,6 +415,8 @@ export class DeliveryRepository {
         'm.sent_at',
         'r.signature_count',
         'r.kind',
+        'c.tree_size',
+        'c.root',
       ])
       .where('r.letter_id', '=', letterId)
       .where('r.kind', '!=', 'test')
@@ -429,6 +434,8 @@ export class DeliveryRepository {
           kind: r.kind as RoundKind,
           roundId: r.delivery_round_id,
           language: r.language,
+          commitment:
+            r.root !== null && r.tree_size !== null ? { treeSize: Number(r.tree_size), root: r.root } : null,
         });
       }
     }

@@ -136,6 +136,7 @@ export class LetterCompiler {
       count: numbers.number(c.count),
     }));
     const update = input.kind === 'update' || input.kind === 'milestone';
+    const commitment = this.commitmentSection(input, language);
     const context = {
       letterTitle: text.title,
       letterHtml: rendered.html,
@@ -154,6 +155,7 @@ export class LetterCompiler {
       replyTo: input.replyTo,
       title: text.title,
       recipient: input.recipient.name,
+      commitment,
     };
     const subjectKey = input.kind === 'test' ? 'testSubject' : update ? 'updateSubject' : 'subject';
     const email = this.emails.render('letter-delivery', language, context, subjectKey);
@@ -171,6 +173,7 @@ export class LetterCompiler {
         recipient: input.recipient.name,
       }),
       ...this.annexFields(input, language),
+      commitment,
     });
     return { email, printHtml, fileName: `${test ? 'TEST-' : ''}${slugify(text.title)}.pdf` };
   }
@@ -227,6 +230,7 @@ export class LetterCompiler {
       testBanner: '',
       meta: t('documents.annexExport.exportedAt', { date: day(contents.at), time }),
       ...fields,
+      commitment: null,
       intro: [
         t('documents.annexExport.holds', {
           count: input.signatureCount,
@@ -245,6 +249,39 @@ export class LetterCompiler {
           : t(`documents.annexExport.statusName.${input.annex.entries[index]!.status}`),
       })),
     });
+  }
+
+  /**
+   * The letter's last section: the size and root of the round's committed list and where to verify it,
+   * in the letter's language; a test says it commits to nothing; null where no round is compiled.
+   */
+  private commitmentSection(
+    input: CompileInput,
+    language: string,
+  ): { heading: string; lines: string[]; url: string; root: string } | null {
+    const t = fixedT(this.i18n, language);
+    if (input.kind === 'test')
+      return {
+        heading: t('commitments.letter.heading'),
+        lines: [t('commitments.letter.test')],
+        url: '',
+        root: '',
+      };
+    if (!input.commitment) return null;
+    const { treeSize, root, verifyUrl } = input.commitment;
+    return {
+      heading: t('commitments.letter.heading'),
+      lines: [
+        t('commitments.letter.committed', {
+          count: treeSize,
+          formatted: formatsFor(language).number(treeSize),
+          root,
+        }),
+        t('commitments.letter.verifyAt'),
+      ],
+      url: verifyUrl,
+      root,
+    };
   }
 
   /** The annex part of the print document: figures, countries, organisations and the numbered signatories. */

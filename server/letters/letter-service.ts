@@ -44,6 +44,8 @@ export interface SentRecord {
   /** The round that sent it and the language of the text it got. */
   roundId: number;
   language: string;
+  /** The round's committed list (its size and root), when it has one. */
+  commitment?: { treeSize: number; root: string } | null;
 }
 
 /** Port: whom a letter has reached. The deliveries slice answers it; wiring.ts passes its repository. */

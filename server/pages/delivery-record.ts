@@ -23,6 +23,8 @@ export interface RecordDelivery {
   /** The languages its letters were written in (each is a PDF to download), in first-seen order. */
   languages: string[];
   institutions: RecordInstitution[];
+  /** The round's committed list (its size and root), or null. */
+  commitment: { treeSize: number; root: string } | null;
   /** The first OPEN_INSTITUTIONS of `institutions` and the rest. */
   shown: RecordInstitution[];
   folded: RecordInstitution[];
@@ -71,6 +73,7 @@ export function deliveryRecord(sent: readonly SentRecord[]): DeliveryRecord {
       recipients: records.length,
       languages: [...new Set(records.map((r) => r.language))],
       institutions,
+      commitment: first.commitment ?? null,
       shown: institutions.slice(0, OPEN_INSTITUTIONS),
       folded: institutions.slice(OPEN_INSTITUTIONS),
     };

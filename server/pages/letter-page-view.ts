@@ -115,6 +115,10 @@ function recordView(page: LetterPage) {
       language,
       href: `/letters/${slug}/deliveries/${d.roundId}/${language}.pdf`,
     })),
+    // Where anyone checks the list against its root (the verify page reads the letter and round).
+    verifyHref: d.commitment
+      ? `/verify?${new URLSearchParams({ letter: page.letter.slug, round: String(d.roundId) }).toString()}`
+      : '',
   });
   return { ...record, recent: record.recent.map(withDownloads), earlier: record.earlier.map(withDownloads) };
 }

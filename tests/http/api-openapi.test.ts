@@ -71,6 +71,7 @@ describe('the public API answers as its OpenAPI 3.1 document says', () => {
       '/api/openapi.json',
       '/api/v1/letters',
       '/api/v1/letters/{slug}',
+      '/api/v1/letters/{slug}/commitments/{round}/consistency',
       '/api/v1/letters/{slug}/signatures',
     ]);
     for (const [path, operations] of Object.entries(paths))
