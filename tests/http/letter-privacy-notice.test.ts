@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { DeliveryRepository } from '../../server/deliveries/delivery-repository.js';
 import { formatsFor } from '../../server/lib/format.js';
-import { createAccount } from '../support/accounts.js';
+import { createAccount, loginAs } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
-import { byId, innerHtml, mainOf, textOf } from '../support/html.js';
+import { byId, hrefsIn, innerHtml, mainOf, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { sign, signAndConfirm } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -221,6 +221,9 @@ describe("a letter's privacy notice", () => {
     expect(byId(korean.text, 'privacy-notice-link')!.attrs.href).toBe(`/letters/${slug}/privacy?lang=ko`);
     const embed = await new Visitor(t.app).get(`/letters/${slug}/embed`);
     expect(byId(embed.text, 'privacy-notice-link')!.attrs.href).toBe(`/letters/${slug}/privacy`);
+    // The organizer sees from the editor what supporters are told.
+    const editor = await (await loginAs(t.app, admin)).get(`/admin/letters/${letterId}`);
+    expect(byId(editor.text, 'editor-privacy-link')!.attrs.href).toBe(`/letters/${slug}/privacy`);
     const general = await new Visitor(t.app).get('/privacy');
     expect(textOf(mainOf(general.text))).toContain('Each letter also has a privacy notice of its own');
   });
@@ -245,6 +248,20 @@ describe("a letter's privacy notice", () => {
       .execute();
     const gone = await new Visitor(t.app).get(`/letters/${closed}/privacy`);
     expect(textAt(gone.text, 'retention')).toContain('were erased from');
+  });
+
+  it('names the letter by its title in the text asked for (?text=), and links back to that text', async () => {
+    const body = 'We ask you to protect them.';
+    const { slug: bilingual } = await createLetter(t.platform.db, t.clock.now(), {
+      texts: [
+        { language: 'en', title: 'Protect them', summary: 'A test letter.', body },
+        { language: 'ko', title: '그들을 보호해 주십시오', summary: '시험 편지.', body },
+      ],
+    });
+    const page = await new Visitor(t.app).get(`/letters/${bilingual}/privacy?text=ko`);
+    expect(page.status).toBe(200);
+    expect(textOf(mainOf(page.text))).toContain('the settings of the letter “그들을 보호해 주십시오”');
+    expect(hrefsIn(mainOf(page.text))).toContain(`/letters/${bilingual}?text=ko`);
   });
 
   it('is a 404 for a draft, an unknown letter and a hostile slug, never a 500', async () => {
