@@ -17,6 +17,8 @@ import type { SettingsService } from './settings/settings-service.js';
 import type { DeliveryService } from './deliveries/delivery-service.js';
 import type { SupporterNewsService } from './deliveries/supporter-news-service.js';
 import { deliveryRoutes, unsubscribeRoutes } from './deliveries/delivery-routes.js';
+import type { ErratumService } from './deliveries/erratum-service.js';
+import { erratumRoutes } from './deliveries/erratum-routes.js';
 import type { QueueService } from './outbox/queue-service.js';
 import type { ExportService } from './exports/export-service.js';
 import type { UserAdminService } from './accounts/user-admin-service.js';
@@ -102,6 +104,8 @@ export interface AppDeps {
   /** Reading the audit log (admins only). */
   auditLog: AuditService;
   deliveries: DeliveryService;
+  /** Corrections of delivered lists (errata). */
+  errata: ErratumService;
   supporterNews: SupporterNewsService;
   queue: QueueService;
   exports: ExportService;
@@ -331,6 +335,7 @@ export function createApp(deps: AppDeps): Express {
   admin.use(letterAdminRoutes({ letters: deps.letterAdmin, csrf }));
   admin.use(recipientRoutes({ recipients: deps.recipients, csrf }));
   admin.use(deliveryRoutes({ deliveries: deps.deliveries, csrf }));
+  admin.use(erratumRoutes({ errata: deps.errata, csrf }));
   admin.use(embedAdminRoutes({ embed: deps.embed, csrf }));
   admin.use(deliveryDownloadAdminRoutes({ downloads: deps.downloads }));
   admin.use(queueRoutes({ queue: deps.queue, csrf }));

@@ -16,7 +16,7 @@ import { ApiCursor } from './api/api-cursor.js';
 import { PublicApiService } from './api/public-api-service.js';
 import { createSharing } from './sharing/sharing-service.js';
 import { systemClock, type Clock } from './lib/clock.js';
-import { createI18n, type i18n } from './lib/i18n.js';
+import { createI18n, fixedT, type i18n } from './lib/i18n.js';
 import type { Logger } from './lib/logger.js';
 import { startCaptureServer, type CaptureServer } from './mail/capture-server.js';
 import { EmailTemplates } from './mail/email-templates.js';
@@ -35,6 +35,8 @@ import { AuditService } from './audit/audit-service.js';
 import { BounceHandler } from './deliveries/bounce-handler.js';
 import { startBounceServer, type BounceServer } from './deliveries/bounce-server.js';
 import { DeliveryRepository } from './deliveries/delivery-repository.js';
+import { ErratumRepository } from './deliveries/erratum-repository.js';
+import { ErratumService } from './deliveries/erratum-service.js';
 import { deliveryNeeds, DeliveryService } from './deliveries/delivery-service.js';
 import { recipientsOfLetter } from './deliveries/delivery-recipients.js';
 import { RoundCompileService } from './deliveries/round-compile-service.js';
@@ -447,6 +449,22 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   );
   const deliveriesLogger = logger.child({ component: 'deliveries' });
   const recipientsOf = recipientsOfLetter(letters, recipients);
+  const commitmentRepository = new CommitmentRepository(db);
+  const erratumRepository = new ErratumRepository(db);
+  // Corrections of delivered lists (issue 15 §5): their trees are stored as every round's are.
+  const errata = new ErratumService({
+    db,
+    audit,
+    letters,
+    deliveries: deliveryRepository,
+    errata: erratumRepository,
+    trees: commitmentRepository,
+    mail,
+    access: letterAccess,
+    clock,
+    logger: deliveriesLogger,
+    translate: (language, key) => fixedT(i18n, language)(key),
+  });
   const deliveries = new DeliveryService({
     db,
     audit,
@@ -468,8 +486,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     clock,
     logger: deliveriesLogger,
     access: (user, letterId) => letterAccess.forEdit(user, letterId),
+    lists: errata,
   });
-  const commitmentRepository = new CommitmentRepository(db);
   const commitments = new CommitmentService({
     db,
     commitments: commitmentRepository,
@@ -528,6 +546,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     secret,
     retentionMonths: config.retentionMonths,
     salts: commitmentRepository,
+    erasedListings: erratumRepository,
   });
   // Invitations and password resets: the same accounts, and the same way of sending account mail.
   const accountMail = { db, users, sessions, throttles, audit, mail, clock, secret };
@@ -639,6 +658,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     accounts,
     sessionStore: new SqliteSessionStore(sessions, secret, clock, SESSION_TTL_MS),
     letterAdmin,
+    errata,
     deliveries,
     supporterNews,
     exports: exportService,

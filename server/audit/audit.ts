@@ -30,6 +30,7 @@ export const AUDIT_ACTIONS = [
   'message-cancelled',
   'delivery',
   'delivery-settings-changed',
+  'erratum-sent',
   'export',
   'signature-invalidated',
   'signature-restored',

@@ -26,6 +26,7 @@ import * as embedOrigins from './migrations/2026-12-05T19-embed-origins.js';
 import * as apiTokensAndWebhooks from './migrations/2026-12-05T20-api-tokens-and-webhooks.js';
 import * as commitments from './migrations/2026-12-06T01-commitments.js';
 import * as deliveryReplies from './migrations/2026-12-06T02-delivery-replies.js';
+import * as errata from './migrations/2026-12-06T04-errata.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -69,6 +70,7 @@ const shared: Record<string, Migration> = {
   '2026-12-05T20-api-tokens-and-webhooks': apiTokensAndWebhooks,
   '2026-12-06T01-commitments': commitments,
   '2026-12-06T02-delivery-replies': deliveryReplies,
+  '2026-12-06T04-errata': errata,
 };
 
 /** The chain a database runs: its own start, then the shared migrations. */

@@ -464,6 +464,8 @@ export interface RoundLeavesTable {
   position: number;
   signature_id: number | null;
   leaf_hash: string;
+  /** When the listed signature's person was erased on request (errata); null otherwise. */
+  erased_at: string | null;
 }
 
 /** Mail that came back to a delivery's reply address: its sender, subject and plain text, never HTML or attachments. */

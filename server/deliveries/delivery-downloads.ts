@@ -76,6 +76,8 @@ export class DeliveryDownloads {
     if (!isLetterLanguage(language)) throw missing();
     const round = await this.deps.deliveries.findRound(roundId);
     if (!round || round.letterId !== letter.id || (publicOnly && round.kind === 'test')) throw missing();
+    // A correction carries no letter: it is a short message about a delivered list's count.
+    if (round.trigger === 'correction') throw missing();
     const first = await this.deps.deliveries.firstDeliveryIn(round.id, language, publicOnly);
     if (!first) throw missing();
     if (!this.deps.pdf.available) throw new AppError(503, 'pdf_unavailable', 'embed.download.unavailable');

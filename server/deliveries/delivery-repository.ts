@@ -238,6 +238,8 @@ export class DeliveryRepository {
       .where('r.status', '=', 'queued')
       .where('r.notified_at', 'is', null)
       .where('r.kind', 'in', ['delivery', 'update', 'milestone'])
+      // A correction (erratum) tells the letter's recipients of a count; it is no news for supporters.
+      .where('r.trigger', '!=', 'correction')
       .where((eb) =>
         eb.not(
           eb.exists(
@@ -420,6 +422,8 @@ export class DeliveryRepository {
       ])
       .where('r.letter_id', '=', letterId)
       .where('r.kind', '!=', 'test')
+      // A correction is shown beside the delivery it corrects, never in its place (erratum-repository.ts).
+      .where('r.trigger', '!=', 'correction')
       .where('m.status', '=', 'sent')
       .orderBy('m.sent_at', 'desc')
       .execute();
@@ -462,6 +466,8 @@ export class DeliveryRepository {
         .innerJoin('outbox_messages as m', 'm.id', 'd.outbox_message_id')
         .select(['d.id', 'd.delivery_round_id', 'd.outbox_message_id', 'm.status'])
         .where('s.id', 'in', signatureIds.slice(i, i + 500))
+        // A correction names nobody: it is never compiled again (nor reopened as a round to compile).
+        .where('r.trigger', '!=', 'correction')
         .where('s.display', '!=', 'hidden')
         .where('s.confirmed_at', 'is not', null)
         .whereRef('s.confirmed_at', '<=', 'r.created_at')

@@ -27,7 +27,10 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
     res.render(
       'admin/delivery',
       deliveryPageView(overview, t, language, {
-        notice: noticeFrom(req, t, 'deliveries.notices', NOTICES) ?? null,
+        notice:
+          noticeFrom(req, t, 'deliveries.notices', NOTICES) ??
+          noticeFrom(req, t, 'errata.notices', ['erratumSent']) ??
+          null,
       }),
     );
   });

@@ -23,6 +23,7 @@ import type { RecipientsOfLetter } from './delivery-recipients.js';
 import type { DeliveryRecord, DeliveryRepository } from './delivery-repository.js';
 import type { PdfRenderer } from './pdf-renderer.js';
 import type { RoundStarter } from './round-starter.js';
+import type { RoundList } from './erratum.js';
 
 export interface DeliveryServiceDeps {
   db: Db;
@@ -37,6 +38,8 @@ export interface DeliveryServiceDeps {
   logger: Logger;
   /** The editor's access rule: the letter if the user may work on it, else a 403/404. */
   access: (user: User, letterId: number) => Promise<{ letter: Letter }>;
+  /** What became of each delivered list since it went (errata: ErratumService); none: not shown. */
+  lists?: { listsOf(letterId: number): Promise<RoundList[]> };
 }
 
 /** A round as the organizer's delivery page shows it. */
@@ -45,6 +48,8 @@ export interface RoundView {
   records: DeliveryRecord[];
   /** Recipients still waiting for their compiled letter, while the round compiles. */
   pending: number;
+  /** Its published list with what changed since it went, when it is a delivered list; else null. */
+  list: RoundList | null;
 }
 
 export interface DeliveryOverview {
@@ -96,11 +101,12 @@ export class DeliveryService {
   }
 
   private async overviewOf(letter: Letter): Promise<DeliveryOverview> {
-    const [recipients, rounds, records, stored] = await Promise.all([
+    const [recipients, rounds, records, stored, lists] = await Promise.all([
       this.deps.recipientsOf(letter),
       this.deps.deliveries.roundsOf(letter.id),
       this.deps.deliveries.recordsOf(letter.id),
       this.deps.deliveries.settingsOf(letter.id),
+      this.deps.lists?.listsOf(letter.id) ?? [],
     ]);
     const settings = deliverySettingsOf(stored, letter);
     const gate = this.gateOf(letter, rounds, recipients.length);
@@ -123,6 +129,7 @@ export class DeliveryService {
           round,
           records: mine,
           pending: round.status === 'compiling' ? Math.max(0, expected - mine.length) : 0,
+          list: lists.find((l) => l.roundId === round.id) ?? null,
         };
       }),
     };

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { translatedErrors } from '../http/input.js';
 import type { TFunction } from '../lib/i18n.js';
+import { formatsFor } from '../lib/format.js';
 import { languageName } from '../lib/languages.js';
 import { DELIVERY_MODES } from './delivery.js';
 import type { DeliverySettingsValues } from './delivery-input.js';
 import { refusalMessageKey, type DeliveryOverview } from './delivery-service.js';
+import { CORRECTION_TRIGGER } from './erratum.js';
+import { roundListView } from './erratum-view.js';
 
 /** A fresh key for a form that starts a round: submitting it twice makes one round. */
 export function requestKey(): string {
@@ -68,8 +71,9 @@ export function deliveryPageView(
     recipients: recipientsView(overview, ui),
     rounds: overview.rounds.map((view) => ({
       ...view,
-      kindLabel: t(`deliveries.kinds.${view.round.kind}`),
-      triggerLabel: t(`deliveries.triggers.${view.round.trigger}`),
+      ...roundLabels(view.round, overview, t, ui),
+      // What became of its list since it went, and the corrections sent (erratum-view.ts).
+      list: roundListView(view.list, letter.id, t, ui),
       // Why a round failed before anything was queued (a letter over the size budget), and what to do.
       failure: view.round.failure
         ? t(`limits.roundFailure.${view.round.failure.code}`, view.round.failure.params)
@@ -78,12 +82,37 @@ export function deliveryPageView(
         ...r,
         statusLabel: t(`deliveries.statuses.${r.bouncedAt ? 'bounced' : r.status}`),
       })),
-      // The letter as this round compiled it, as a PDF, in each language it went in (delivery-downloads.ts).
-      downloads: [...new Set(view.records.map((r) => r.language))].map((language) => ({
+      // The letter as this round compiled it, as a PDF, in each language it went in (delivery-downloads.ts);
+      // a correction carries no letter.
+      downloads: (view.round.trigger === CORRECTION_TRIGGER
+        ? []
+        : [...new Set(view.records.map((r) => r.language))]
+      ).map((language) => ({
         language,
         href: `/admin/letters/${overview.letter.id}/delivery/rounds/${view.round.id}/${language}.pdf`,
       })),
     })),
+  };
+}
+
+/** A round's kind and how it came: a correction names the delivery it corrects. */
+function roundLabels(
+  round: DeliveryOverview['rounds'][number]['round'],
+  overview: DeliveryOverview,
+  t: TFunction,
+  ui: string,
+): { kindLabel: string; triggerLabel: string } {
+  if (round.trigger !== CORRECTION_TRIGGER)
+    return {
+      kindLabel: t(`deliveries.kinds.${round.kind}`),
+      triggerLabel: t(`deliveries.triggers.${round.trigger}`),
+    };
+  const corrected = overview.rounds.find((r) => r.list?.corrections.some((c) => c.roundId === round.id));
+  return {
+    kindLabel: t('errata.kind'),
+    triggerLabel: t('errata.trigger', {
+      date: corrected ? formatsFor(ui).dateTime(corrected.round.createdAt) : '',
+    }),
   };
 }
 

@@ -10,7 +10,8 @@ export type DeliveryMode = (typeof DELIVERY_MODES)[number];
 export const ROUND_KINDS = ['test', 'delivery', 'update', 'milestone'] as const;
 export type RoundKind = (typeof ROUND_KINDS)[number];
 
-export type RoundTrigger = 'manual' | 'closing' | 'goal' | 'milestone' | 'scheduled';
+/** correction: an update round that corrects a delivered list's count (an erratum: erratum.ts). */
+export type RoundTrigger = 'manual' | 'closing' | 'goal' | 'milestone' | 'scheduled' | 'correction';
 
 /** How and when a letter goes, as its organizer chose them on the delivery page. */
 export interface DeliverySettings {

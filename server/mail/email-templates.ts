@@ -8,6 +8,7 @@ import { templatesDir } from '../lib/paths.js';
 export type EmailName =
   | 'signature-confirmation'
   | 'letter-delivery'
+  | 'letter-erratum'
   | 'letter-sent'
   | 'data-access'
   | 'account-invitation'
@@ -17,6 +18,7 @@ export type EmailName =
 const EMAIL_NAMES: EmailName[] = [
   'signature-confirmation',
   'letter-delivery',
+  'letter-erratum',
   'letter-sent',
   'data-access',
   'account-invitation',
@@ -33,6 +35,8 @@ const LAYOUTS: Record<EmailName, string> = {
   'signature-confirmation': 'layout',
   'letter-sent': 'layout',
   'letter-delivery': 'letter-layout',
+  // A correction goes to the letter's recipients, framed as the letter was.
+  'letter-erratum': 'letter-layout',
   'data-access': 'layout',
   'account-invitation': 'staff-layout',
   'password-reset': 'staff-layout',

@@ -65,6 +65,21 @@ export interface AccountMail {
   subjectKey?: string;
 }
 
+/**
+ * An e-mail to a letter's recipient about a delivery they received (a correction of its count), in the
+ * language of the letter they got. Queued as part of the round it belongs to, as its compiled letters are.
+ */
+export interface RecipientMail {
+  template: Extract<EmailName, 'letter-erratum'>;
+  to: string;
+  language: string;
+  context: Record<string, unknown>;
+  deliveryRoundId: number;
+  replyTo: string | null;
+  /** Headers besides Auto-Submitted (the letter's slug, as its compiled letters carry it). */
+  headers: Record<string, string>;
+}
+
 /** Every e-mail the platform sends of its own is machine-made: auto-responders must not answer it. */
 const AUTOMATIC = { 'Auto-Submitted': 'auto-generated' } as const;
 
@@ -153,6 +168,28 @@ export class PlatformMail {
         textBody: email.text,
         htmlBody: email.html,
         headers: { ...AUTOMATIC },
+      },
+      this.messageId(),
+      now,
+    );
+  }
+
+  /** Renders an e-mail to a letter's recipient in `mail.language` and queues it in `tx` as a letter of its round. */
+  async toRecipient(tx: Tx, mail: RecipientMail, now: Date): Promise<number> {
+    const email = this.deps.emails.render(mail.template, mail.language, mail.context);
+    return this.deps.outbox.with(tx).enqueue(
+      {
+        // A letter of its round: bounces, the queue's politeness and the delivery record treat it as one.
+        kind: 'letter-delivery',
+        priority: PRIORITY.letter,
+        signatureId: null,
+        toAddress: mail.to,
+        subject: email.subject,
+        textBody: email.text,
+        htmlBody: email.html,
+        replyTo: mail.replyTo,
+        deliveryRoundId: mail.deliveryRoundId,
+        headers: { ...mail.headers, ...AUTOMATIC },
       },
       this.messageId(),
       now,

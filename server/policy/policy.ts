@@ -72,6 +72,8 @@ export interface Actions {
   'apiToken.manage': ApiTokenResource;
   /** Register, change, rotate and delete a letter's webhook endpoints, and read their delivery log. */
   'webhook.manage': LetterResource;
+  /** Send the recipients of a delivered list a correction of its count (an erratum): whoever may work on the letter. */
+  'delivery.correct': LetterResource;
 }
 
 /** An API token as the rules see it: whose it is. */
@@ -114,6 +116,7 @@ const RULES: { [A in Action]: (actor: Actor, resource: Actions[A]) => boolean } 
   'signature.export-letter': canEditLetter,
   'apiToken.manage': (actor, token) => isAdmin(actor) || token.ownerId === actor.id,
   'webhook.manage': canEditLetter,
+  'delivery.correct': canEditLetter,
 };
 
 /**
@@ -128,6 +131,7 @@ const REFUSALS: Partial<Record<Action, { code: string; messageKey: string }>> = 
   'recipient.change': { code: 'recipient_change_forbidden', messageKey: 'policy.recipients.changeForbidden' },
   'signature.export-letter': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
   'webhook.manage': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
+  'delivery.correct': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
 };
 
 /** A letter as the rules see it, from its owner and the organizers it is shared with. */

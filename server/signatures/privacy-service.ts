@@ -35,6 +35,18 @@ export interface PrivacyServiceDeps {
   retentionMonths: number;
   /** Delivered lists' commitments hold each listed signature's salt: erasure and retention delete it. */
   salts: SignatureSalts;
+  /** Delivered lists record an erasure on request, so a correction counts it (errata); none: not recorded. */
+  erasedListings?: ErasedListings;
+}
+
+/**
+ * Where delivered lists record that a listed signature's person was erased on request (not by the
+ * retention job: that signature still counts). A port: the deliveries slice satisfies it.
+ */
+export interface ErasedListings {
+  with(tx: Executor): ErasedListings;
+  /** Marks the leaves listing these signatures as erased; before the salts' forgetting unlinks them. */
+  markErased(signatureIds: readonly number[], now: Date): Promise<void>;
 }
 
 /**
@@ -162,6 +174,8 @@ export class PrivacyService {
       // Read before the signatures lose their person: which compiled letters named them.
       const copies = await this.copiesNaming(tx, ids, now);
       await signatures.anonymise(ids, now);
+      // Recorded while the leaves still name the signatures: forgetting the salts unlinks them.
+      await this.deps.erasedListings?.with(tx).markErased(ids, now);
       await this.deps.salts.with(tx).forgetSignatures(ids);
       const outbox = this.deps.outbox.with(tx);
       let messages = await outbox.scrub({ signatureIds: ids }, now);

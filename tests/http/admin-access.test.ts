@@ -11,6 +11,7 @@ import { createLetter, type LetterOverrides } from '../support/factories.js';
 import { hrefsIn, mainOf, textOf } from '../support/html.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage, sign } from '../support/signing.js';
+import { commitList } from '../support/committed-lists.js';
 import { recordSentRound } from '../support/sent-deliveries.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
@@ -237,6 +238,7 @@ describe('access to the admin pages', () => {
       .replace('/webhooks/:endpointId/:step', `/webhooks/${ids.webhookEndpoint}/disable`)
       .replace('/webhooks/:endpointId', `/webhooks/${ids.webhookEndpoint}`)
       .replace('/rounds/:round/:language.pdf', `/rounds/${ids.sentRound}/en.pdf`)
+      .replace('/rounds/:round/erratum', `/rounds/${ids.sentRound}/erratum`)
       .replace('/api-tokens/:id', `/api-tokens/${tokenId}`)
       .replace(':userId', String(collaborator.id))
       .replace('/recipients/import/:id', `/recipients/import/${importId}`)
@@ -419,6 +421,8 @@ describe('access to the admin pages', () => {
       [{ name: 'Embassy of the test', organisation: '' }],
       { createdAt: t.clock.now(), sentAt: t.clock.now(), signatureCount: 0 },
     );
+    // Its published list (empty): a correction of it is asked for on a page of its own.
+    await commitList(t.platform.db, ids.sentRound, [], t.clock.now());
     ids.tokenOfAdmin = (await t.platform.appDeps.apiTokens.create(admin, { name: 'Admin', lifetime: 0 })).id;
     ids.tokenOfOwner = (await t.platform.appDeps.apiTokens.create(owner, { name: 'Owner', lifetime: 0 })).id;
     openLetterForm = editorForm(
@@ -479,6 +483,8 @@ describe('access to the admin pages', () => {
       'GET /admin/letters/:id/webhooks/:endpointId/:step',
       'POST /admin/letters/:id/webhooks/:endpointId/:step',
       'GET /admin/letters/:id/delivery/rounds/:round/:language.pdf',
+      'GET /admin/letters/:id/delivery/rounds/:round/erratum',
+      'POST /admin/letters/:id/delivery/rounds/:round/erratum',
     ]) {
       expect(labels).toContain(known);
     }

@@ -9,6 +9,8 @@ import { byClass, byId, innerHtml, mainOf, startTags, textOf } from '../support/
 import { csrfTokenIn, Visitor } from '../support/http.js';
 import { linksIn } from '../support/smtp-sink.js';
 import { ERROR_TITLES, expectErrorPage, pathOf, sign } from '../support/signing.js';
+import { commitList } from '../support/committed-lists.js';
+import { recordSentRound } from '../support/sent-deliveries.js';
 import { storeSignature } from '../support/stored-signatures.js';
 import { outboxMessage, testMessageId } from '../support/temp-database.js';
 import { createTestPlatform, TEST_PUBLIC_URL, type TestPlatform } from '../support/test-platform.js';
@@ -576,6 +578,65 @@ describe('the audit log', () => {
         target_id: String(letter.id),
         details: { origins: ['https://campaign.example.org'] },
       });
+    });
+
+    it("records a correction sent to a delivered list's recipients, with its figures and root, naming no one", async () => {
+      const owner = await createAccount(t.platform, 'organizer');
+      const letter = await letterOwnedBy(owner);
+      const signed = new Date(t.clock.now().getTime() - 86_400_000).toISOString();
+      const staying = await storeSignature(t.platform.db, SECRET, letter.id, {
+        name: 'Staying Supporter',
+        email: 'staying@example.org',
+        status: 'confirmed',
+        country: 'KR',
+        createdAt: signed,
+      });
+      const withdrawn = await storeSignature(t.platform.db, SECRET, letter.id, {
+        name: 'Withdrawn Supporter',
+        email: 'withdrawn@example.org',
+        status: 'withdrawn',
+        country: 'KR',
+        createdAt: signed,
+      });
+      const round = await recordSentRound(
+        t.platform.db,
+        letter.id,
+        [{ name: 'Embassy of the test', organisation: '' }],
+        { createdAt: t.clock.now(), sentAt: t.clock.now(), signatureCount: 2 },
+      );
+      await commitList(
+        t.platform.db,
+        round,
+        [
+          { signatureId: staying, leafHash: 'a'.repeat(64) },
+          { signatureId: withdrawn, leafHash: 'b'.repeat(64) },
+        ],
+        t.clock.now(),
+      );
+      // A tree of one leaf has that leaf for its root.
+      const correction = await t.platform.appDeps.errata.send(owner, letter.id, round, {
+        requestKey: 'audit-erratum-key',
+        confirmedRoot: 'a'.repeat(64),
+      });
+      const entry = await lastEntry(t, 'erratum-sent');
+      expect(entry).toMatchObject({
+        actor_user_id: owner.id,
+        target_type: 'letter',
+        target_id: String(letter.id),
+        details: {
+          letterId: letter.id,
+          round: correction.id,
+          corrects: round,
+          before: 2,
+          after: 1,
+          withdrawn: 1,
+          erased: 0,
+          invalidated: 0,
+          root: 'a'.repeat(64),
+          recipients: 1,
+        },
+      });
+      expect(JSON.stringify(entry.details)).not.toMatch(/@example\.org|Supporter/);
     });
 
     it('has, by now, an entry for every audited action', async () => {
