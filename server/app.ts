@@ -54,6 +54,7 @@ import { pageRoutes } from './pages/page-routes.js';
 import type { PrivacyNoticeService } from './pages/privacy-notice-service.js';
 import { privacyNoticeRoutes } from './pages/privacy-notice-routes.js';
 import { longestWindowMs } from './limits/signing-limits.js';
+import { verifyRoutes } from './pages/verify-routes.js';
 import { letterPageRoutes } from './pages/letter-page-routes.js';
 import { cachedPages, type PageCache } from './pages/page-cache.js';
 import { embedAdminRoutes, embedRoutes } from './pages/embed-routes.js';
@@ -269,6 +270,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(ADMIN_PATHS, csrf.issue);
 
   app.use(pageRoutes({ retentionMonths: config.retentionMonths }));
+  // Receipts are checked in the browser: these pages only serve the check and its algorithm.
+  app.use(verifyRoutes());
   app.use(
     proofOfWorkRoutes({
       proofOfWork: deps.proofOfWork,

@@ -19,3 +19,4 @@ export const templatesDir = path.join(projectRoot, 'templates');
 export const localesDir = path.join(projectRoot, 'locales');
 export const publicDir = path.join(projectRoot, 'public');
 export const seedsDir = path.join(projectRoot, 'seeds');
+export const docsDir = path.join(projectRoot, 'docs');

@@ -104,6 +104,12 @@ const KEYED_VALUE: Readonly<Record<string, (value: string) => boolean>> = {
   page: (value) => /^[1-9][0-9]{0,5}$/.test(value),
 };
 
+/**
+ * Pages kept by address and language alone, rendered again each count epoch: the home page, and pages that
+ * read nothing from the database (the privacy notice, /verify and its algorithm).
+ */
+const STATIC_PAGES = new Set(['/', '/privacy', '/verify', '/verify/how']);
+
 /** A letter's page and its embed (pages/embed-routes.ts), whose CSP, per letter, is kept with it. */
 const LETTER_PAGE = /^\/letters\/([^/]+)(?:\/embed)?$/;
 /** A letter's privacy notice (pages/privacy-notice-routes.ts): keyed by its own stamp, not the page's. */
@@ -143,7 +149,7 @@ async function pageKey(
   const { language, source } = requestLanguage(req);
   const epoch = Math.floor(now / COUNT_EPOCH_MS);
   const base = `${language}|${source}|${query}|${epoch}|`;
-  if (req.path === '/' || req.path === '/privacy') return `${base}${req.path}`;
+  if (STATIC_PAGES.has(req.path)) return `${base}${req.path}`;
   const notice = notices ? NOTICE_PAGE.exec(req.path)?.[1] : undefined;
   const slug = notice ?? LETTER_PAGE.exec(req.path)?.[1];
   if (slug === undefined) return undefined;
