@@ -73,6 +73,8 @@ import type { ProofOfWork } from './abuse/proof-of-work.js';
 import { proofOfWorkRoutes } from './abuse/proof-of-work-routes.js';
 import type { SignatureService } from './signatures/signature-service.js';
 import { signatureRoutes } from './signatures/signature-routes.js';
+import { receiptRoutes } from './commitments/receipt-routes.js';
+import type { ReceiptService } from './commitments/receipt-service.js';
 import { overloadGuard, type LagSource, type RequestsInFlight } from './http/overload.js';
 import type { Metrics } from './metrics/metrics.js';
 import { metricsRoutes, requestMetrics } from './metrics/metrics-routes.js';
@@ -141,6 +143,8 @@ export interface AppDeps {
   sharing: SharingService;
   /** Delivered letters as PDFs, from the public record and the organizer's delivery page. */
   downloads: DeliveryDownloads;
+  /** Supporters' receipts for the delivered lists their signature is in. */
+  receipts: ReceiptService;
   /** A letter's webhook endpoints and their delivery log. */
   webhooks: WebhookService;
 }
@@ -310,6 +314,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(unsubscribeRoutes({ supporterNews: deps.supporterNews, linkLimit: limitPerIp(120, 15 * 60_000) }));
   app.use(signatureRoutes({ signatures: deps.signatures, linkLimit: limitPerIp(120, 15 * 60_000) }));
+  app.use(receiptRoutes({ receipts: deps.receipts, linkLimit: limitPerIp(120, 15 * 60_000) }));
   app.use(
     accountRoutes({
       accounts: deps.accounts,

@@ -42,6 +42,7 @@ import { recipientsOfLetter } from './deliveries/delivery-recipients.js';
 import { RoundCompileService } from './deliveries/round-compile-service.js';
 import { CommitmentRepository } from './commitments/commitment-repository.js';
 import { CommitmentService } from './commitments/commitment-service.js';
+import { ReceiptService } from './commitments/receipt-service.js';
 import { RoundStarter } from './deliveries/round-starter.js';
 import { SupporterNewsService } from './deliveries/supporter-news-service.js';
 import { LetterCompiler } from './deliveries/letter-compiler.js';
@@ -697,6 +698,12 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       letterUrl: (slug, text) => mail.links.letterUrl(slug, { text }),
       commitments: commitmentRepository,
       verifyUrl: (slug, roundId) => mail.links.verifyUrl(slug, roundId),
+    }),
+    receipts: new ReceiptService({
+      commitments: commitmentRepository,
+      signatures,
+      letters,
+      links: mail.links,
     }),
     privacy,
     userAdmin,

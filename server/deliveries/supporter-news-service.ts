@@ -59,6 +59,10 @@ export class SupporterNewsService {
                     signatureCount: formatsFor(supporter.interfaceLanguage).number(round.signatureCount),
                     recipientCount: records.filter((r) => r.status === 'sent').length,
                     letterUrl: this.deps.mail.links.letterUrl(letter.slug, supporterLanguages(supporter)),
+                    receiptsUrl: this.deps.mail.links.receiptsUrl(
+                      supporter.ref,
+                      supporterLanguages(supporter),
+                    ),
                   },
                   priority: PRIORITY.notification,
                   deliveryRoundId: round.id,

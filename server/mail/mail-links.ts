@@ -62,6 +62,11 @@ export class MailLinks {
     return this.url(`/letters/${encodeURIComponent(slug)}`, languages);
   }
 
+  /** The supporter's receipts: the delivered lists their signature is in, each with its receipt. */
+  receiptsUrl(ref: string, languages?: MailLanguages): string {
+    return this.url(`/signatures/receipts/${this.token(ref, 'receipt')}`, languages);
+  }
+
   /** Where anyone checks a delivered list's commitment (and a signatory their receipt): /verify for a letter's round. */
   verifyUrl(slug: string, roundId: number): string {
     const query = new URLSearchParams({ letter: slug, round: String(roundId) });

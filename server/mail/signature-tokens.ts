@@ -6,7 +6,7 @@ import { keyedHash, sameSecret } from '../lib/keyed-hash.js';
  * turned into a withdraw link. Kept in mail/ (the kernel) because e-mails carry them: services build
  * and read the links through MailLinks; only it and tests call these two functions.
  */
-export type TokenPurpose = 'confirm' | 'withdraw' | 'unsubscribe' | 'erase';
+export type TokenPurpose = 'confirm' | 'withdraw' | 'unsubscribe' | 'erase' | 'receipt';
 
 const MAC_LENGTH = 32;
 

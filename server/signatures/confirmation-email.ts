@@ -46,6 +46,7 @@ export class ConfirmationEmail {
       letterLanguage: text?.language ?? letter.primaryLanguage,
       letterUrl: mail.links.letterUrl(letter.slug, languages),
       confirmUrl: mail.links.confirmUrl(signature.ref, languages),
+      receiptsUrl: mail.links.receiptsUrl(signature.ref, languages),
     });
   }
 }

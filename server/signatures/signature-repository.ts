@@ -88,6 +88,42 @@ export class SignatureRepository {
     return row ? toSignature(row) : undefined;
   }
 
+  /**
+   * What a signature's leaf in a delivered list is made of, as stored (the confirmation time exactly as
+   * written, which the leaf commits to), found by its reference; undefined for no such signature.
+   */
+  async leafSourceByRef(ref: string): Promise<
+    | {
+        id: number;
+        letterId: number;
+        ref: string;
+        confirmedAt: string | null;
+        anonymised: boolean;
+        fullName: string;
+        display: DisplayChoice;
+        country: string;
+      }
+    | undefined
+  > {
+    const row = await this.db
+      .selectFrom('signatures')
+      .select(['id', 'letter_id', 'ref', 'confirmed_at', 'anonymised_at', 'full_name', 'display', 'country'])
+      .where('ref', '=', ref)
+      .executeTakeFirst();
+    return row
+      ? {
+          id: row.id,
+          letterId: row.letter_id,
+          ref: row.ref,
+          confirmedAt: row.confirmed_at,
+          anonymised: row.anonymised_at !== null,
+          fullName: row.full_name,
+          display: row.display as DisplayChoice,
+          country: row.country,
+        }
+      : undefined;
+  }
+
   /** Inserts a pending signature; undefined if the address has already signed this letter (a race). */
   async insertPending(row: Omit<NewSignatureRow, 'status'>): Promise<Signature | undefined> {
     const { rows } = await INSERT_PENDING.execute(this.db, row);

@@ -11,6 +11,7 @@ const confirmation = (letterTitle: string, name = 'Kim') =>
     letterLanguage: 'ko',
     letterUrl: 'http://localhost/letters/x',
     confirmUrl: 'http://localhost/signatures/confirm/t',
+    receiptsUrl: 'http://localhost/signatures/receipts/t',
     withdrawUrl: 'http://localhost/w',
     eraseUrl: 'http://localhost/e',
     privacyUrl: 'http://localhost/p',
