@@ -73,6 +73,8 @@ export function privacyNoticeRoutes(deps: PrivacyNoticeRoutesDeps): Router {
       letterHref: withLanguages(letterPath(notice.slug), req, res, notice.titleLanguage),
       generalHref: withLanguages('/privacy', req, res),
       accessHref: withLanguages('/privacy/access', req, res),
+      // Receipts (issue 15) are checked in the browser, against the root printed in the letter.
+      verifyHref: withLanguages('/verify', req, res),
     });
   });
   return router;

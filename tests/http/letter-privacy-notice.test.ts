@@ -4,7 +4,7 @@ import { DeliveryRepository } from '../../server/deliveries/delivery-repository.
 import { formatsFor } from '../../server/lib/format.js';
 import { createAccount, loginAs } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
-import { byId, hrefsIn, innerHtml, mainOf, textOf } from '../support/html.js';
+import { byId, hrefsIn, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { sign, signAndConfirm } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -98,6 +98,13 @@ describe("a letter's privacy notice", () => {
     // Each display choice, and what it shows.
     expect(textAt(response.text, 'display-initials')).toContain('never your organisation or title');
     expect(textAt(response.text, 'display-hidden')).toContain('you are only counted');
+    // The commitment's salt, and where a receipt is checked.
+    expect(textAt(response.text, 'commitment')).toContain(
+      'the salt is deleted when your signature is erased',
+    );
+    expect(startTags(innerHtml(response.text, byId(response.text, 'commitment')!), 'a')[0]!.attrs.href).toBe(
+      '/verify',
+    );
     // The request limit's 15-minute window (longer than the signing limits' 5), and the 5 minutes to the pruning.
     expect(textOf(mainOf(response.text))).toContain(
       'keyed hashes of your address (alone, and with this letter) are kept for at most 20 minutes.',
