@@ -55,6 +55,16 @@ export interface DeliveryRecord {
   sentSize: number | null;
 }
 
+/** A correction of a delivered list (an erratum) as the public record shows it. */
+export interface SentCorrection {
+  roundId: number;
+  /** The corrected list's size and root. */
+  treeSize: number;
+  root: string;
+  /** When its first message was accepted by a recipient's server. */
+  sentAt: Date;
+}
+
 /** A recipient the letter reached, for the public page. */
 export interface SentDelivery {
   recipientName: string;
@@ -68,6 +78,8 @@ export interface SentDelivery {
   language: string;
   /** The round's committed list (size and root), or null when it has none (sent before commitments). */
   commitment: { treeSize: number; root: string } | null;
+  /** Corrections of the round's list (errata) that reached a recipient, oldest first. */
+  corrections: SentCorrection[];
 }
 
 export interface NewRound {
@@ -427,6 +439,7 @@ export class DeliveryRepository {
       .where('m.status', '=', 'sent')
       .orderBy('m.sent_at', 'desc')
       .execute();
+    const corrections = await this.correctionsSent(letterId);
     const latest = new Map<string, SentDelivery>();
     for (const r of rows) {
       if (!latest.has(r.recipient_name)) {
@@ -440,10 +453,49 @@ export class DeliveryRepository {
           language: r.language,
           commitment:
             r.root !== null && r.tree_size !== null ? { treeSize: Number(r.tree_size), root: r.root } : null,
+          corrections: corrections.get(r.delivery_round_id) ?? [],
         });
       }
     }
     return [...latest.values()];
+  }
+
+  /**
+   * The corrections of a letter's delivered lists that reached a recipient (a message of theirs was
+   * accepted), by the round each corrects, oldest first. Read from the letter's rounds, through indexes.
+   */
+  private async correctionsSent(letterId: number): Promise<Map<number, SentCorrection[]>> {
+    const rows = await this.db
+      .selectFrom('delivery_rounds as r')
+      .innerJoin('round_commitments as c', 'c.round_id', 'r.id')
+      .innerJoin('deliveries as d', 'd.delivery_round_id', 'r.id')
+      .innerJoin('outbox_messages as m', 'm.id', 'd.outbox_message_id')
+      .select((eb) => [
+        'r.id',
+        'c.corrects_round_id',
+        'c.tree_size',
+        'c.root',
+        eb.fn.min<string>('m.sent_at').as('first_sent_at'),
+      ])
+      .where('r.letter_id', '=', letterId)
+      .where('r.trigger', '=', 'correction')
+      .where('c.corrects_round_id', 'is not', null)
+      .where('m.status', '=', 'sent')
+      .groupBy(['r.id', 'c.corrects_round_id', 'c.tree_size', 'c.root'])
+      .orderBy('r.id')
+      .execute();
+    const byRound = new Map<number, SentCorrection[]>();
+    for (const row of rows) {
+      const list = byRound.get(row.corrects_round_id!) ?? [];
+      list.push({
+        roundId: row.id,
+        treeSize: Number(row.tree_size),
+        root: row.root,
+        sentAt: new Date(row.first_sent_at),
+      });
+      byRound.set(row.corrects_round_id!, list);
+    }
+    return byRound;
   }
 
   /**

@@ -46,6 +46,8 @@ export interface SentRecord {
   language: string;
   /** The round's committed list (its size and root), when it has one. */
   commitment?: { treeSize: number; root: string } | null;
+  /** Corrections of the round's list sent to its recipients (errata), oldest first. */
+  corrections?: readonly { roundId: number; treeSize: number; root: string; sentAt: Date }[];
 }
 
 /** Port: whom a letter has reached. The deliveries slice answers it; wiring.ts passes its repository. */

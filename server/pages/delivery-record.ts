@@ -25,6 +25,8 @@ export interface RecordDelivery {
   institutions: RecordInstitution[];
   /** The round's committed list (its size and root), or null. */
   commitment: { treeSize: number; root: string } | null;
+  /** Corrections of its list sent to its recipients (errata), oldest first: shown beside it. */
+  corrections: readonly { roundId: number; treeSize: number; root: string; sentAt: Date }[];
   /** The first OPEN_INSTITUTIONS of `institutions` and the rest. */
   shown: RecordInstitution[];
   folded: RecordInstitution[];
@@ -74,6 +76,7 @@ export function deliveryRecord(sent: readonly SentRecord[]): DeliveryRecord {
       languages: [...new Set(records.map((r) => r.language))],
       institutions,
       commitment: first.commitment ?? null,
+      corrections: first.corrections ?? [],
       shown: institutions.slice(0, OPEN_INSTITUTIONS),
       folded: institutions.slice(OPEN_INSTITUTIONS),
     };

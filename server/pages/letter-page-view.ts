@@ -109,6 +109,8 @@ function countryLists(language: string, featured: readonly string[], selected: s
 function recordView(page: LetterPage) {
   const record = deliveryRecord(page.sent);
   const slug = encodeURIComponent(page.letter.slug);
+  const verifyHref = (roundId: number) =>
+    `/verify?${new URLSearchParams({ letter: page.letter.slug, round: String(roundId) }).toString()}`;
   const withDownloads = (d: (typeof record.recent)[number]) => ({
     ...d,
     downloads: d.languages.map((language) => ({
@@ -116,9 +118,13 @@ function recordView(page: LetterPage) {
       href: `/letters/${slug}/deliveries/${d.roundId}/${language}.pdf`,
     })),
     // Where anyone checks the list against its root (the verify page reads the letter and round).
-    verifyHref: d.commitment
-      ? `/verify?${new URLSearchParams({ letter: page.letter.slug, round: String(d.roundId) }).toString()}`
-      : '',
+    verifyHref: d.commitment ? verifyHref(d.roundId) : '',
+    // Each correction of its list (an erratum): the count before and after, its root, and its check.
+    corrections: d.corrections.map((c) => ({
+      ...c,
+      before: d.commitment?.treeSize ?? d.signatureCount,
+      verifyHref: verifyHref(c.roundId),
+    })),
   });
   return { ...record, recent: record.recent.map(withDownloads), earlier: record.earlier.map(withDownloads) };
 }

@@ -11,7 +11,8 @@ import { initialsOf } from '../../server/signatures/signature.js';
 import { RecipientRepository } from '../../server/recipients/recipient-repository.js';
 import { createAccount, loginAs } from '../support/accounts.js';
 import { createLetter, SIMPLE_LETTER_BODY } from '../support/factories.js';
-import { byClass, mainOf, textOf, textsByClass } from '../support/html.js';
+import { COUNT_EPOCH_MS } from '../../server/pages/page-cache.js';
+import { byClass, decodeEntities, innerHtml, mainOf, textOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage, signAndConfirm } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -210,6 +211,8 @@ describe('a correction of a delivered list', () => {
   let newRoot: string;
 
   it('sends the recipients a correction carrying the new count and the root over the remaining stored leaves', async () => {
+    // Some time after the delivery (its own sending time: the record must not take it for the delivery).
+    t.clock.advance(10 * 60_000);
     const delivered = await leavesOf(deliveredRound);
     const gone = new Set([
       await signatureId(supporters.withdrawn.email),
@@ -359,6 +362,41 @@ describe('a correction of a delivered list', () => {
     expect(pdf.status).toBe(404);
     // A correction round cannot itself be corrected.
     expectErrorPage(await as.owner.get(erratumPage(correctionRound)), 404, ERROR_TITLES[404]);
+  });
+
+  it("shows the correction on the letter's public record beside the delivery it corrects, and in the API", async () => {
+    t.clock.advance(COUNT_EPOCH_MS);
+    const page = mainOf((await new Visitor(t.app).get(`/letters/${letter.slug}`)).text);
+    const [delivery] = byClass(page, 'sent-record__delivery');
+    const item = innerHtml(page, delivery!);
+    // The delivery stays as it went, with its own list; the correction follows it.
+    expect(textsByClass(item, 'sent-record__when')[0]).toMatch(/^November 23, 2026 — with 4 signatures/);
+    expect(textsByClass(item, 'sent-record__correction')).toEqual([
+      `Correction sent November 23, 2026: 4 → 2 signatures · root of the corrected list ${newRoot} · verify a receipt`,
+    ]);
+    expect(decodeEntities(item)).toContain(`href="/verify?letter=${letter.slug}&round=${correctionRound}"`);
+    expect(byClass(page, 'sent-record__delivery')).toHaveLength(1);
+    const ko = mainOf((await new Visitor(t.app).get(`/letters/${letter.slug}?lang=ko`)).text);
+    expect(textsByClass(ko, 'sent-record__correction')[0]).toMatch(/정정 발송: 서명 4개 → 2개/);
+
+    const api = await new Visitor(t.app).agent
+      .get(`/api/v1/letters/${letter.slug}`)
+      .set('Accept', 'application/json');
+    expect(api.status).toBe(200);
+    const commitments = (
+      api.body as {
+        commitments: { round: number; treeSize: number; root: string; correctsRound: number | null }[];
+      }
+    ).commitments;
+    expect(commitments.find((c) => c.round === correctionRound)).toMatchObject({
+      treeSize: 2,
+      root: newRoot,
+      correctsRound: deliveredRound,
+    });
+    expect(commitments.find((c) => c.round === deliveredRound)).toMatchObject({
+      treeSize: 4,
+      correctsRound: null,
+    });
   });
 
   it('tells no supporter about a correction (it is no news of the letter)', async () => {
