@@ -49,6 +49,8 @@ async function publishedLists(slug) {
     const response = await fetch(`/api/v1/letters/${encodeURIComponent(slug)}`, {
       headers: { Accept: 'application/json' },
       credentials: 'omit',
+      // Revalidated each time (a 304 when nothing moved): a list published a second ago is found.
+      cache: 'no-cache',
     });
     if (response.status === 404) return { missing: true };
     if (!response.ok) return { failed: true };
@@ -272,8 +274,8 @@ if (tool) {
     if (!earlier || !later) return say(consistencyResult, 'note', text('consistencyNotFound', values));
     Object.assign(values, {
       letter: lists.title,
-      fromCount: numbers.format(earlier.treeSize),
-      toCount: numbers.format(later.treeSize),
+      fromTotal: numbers.format(earlier.treeSize),
+      toTotal: numbers.format(later.treeSize),
     });
     if (typedRoot !== '' && typedRoot !== earlier.root)
       return say(consistencyResult, 'invalid', text('consistencyRootDiffers', values));
@@ -281,9 +283,12 @@ if (tool) {
     try {
       const response = await fetch(
         `/api/v1/letters/${encodeURIComponent(slug)}/commitments/${to}/consistency?from=${from}`,
-        { headers: { Accept: 'application/json' }, credentials: 'omit' },
+        { headers: { Accept: 'application/json' }, credentials: 'omit', cache: 'no-cache' },
       );
       if (response.status === 404) return say(consistencyResult, 'note', text('consistencyNotFound', values));
+      // The platform itself says the later list is no extension of the earlier: no proof can exist.
+      if (response.status === 409)
+        return say(consistencyResult, 'invalid', text('consistencyNotExtension', values));
       if (!response.ok) return say(consistencyResult, 'note', text('unavailable', values));
       proof = (await response.json()).proof;
     } catch {

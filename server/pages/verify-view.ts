@@ -39,6 +39,7 @@ export function verifyScriptTexts(t: TFunction): { name: string; text: string }[
     consistencyInvalid: t('verify.consistency.invalid', open('from', 'to', 'letter')),
     consistencyRootDiffers: t('verify.consistency.rootDiffers', open('from', 'letter')),
     consistencyNotFound: t('verify.consistency.notFound', open('letter')),
+    consistencyNotExtension: t('verify.consistency.notExtension', open('from', 'to', 'letter')),
   };
   // camelCase → the kebab-case of a data-* attribute, which the script reads back through dataset.
   return Object.entries(texts).map(([name, text]) => ({
