@@ -116,6 +116,25 @@ export class CommitmentRepository {
     return true;
   }
 
+  /**
+   * Deletes the salts of the signatures this round's leaves link whose person was erased meanwhile: an
+   * erasure between reading a page and making its salts left a new salt for an erased person, which
+   * would let anyone holding the database confirm a guess of their name against the leaf.
+   */
+  async forgetErasedIn(roundId: number): Promise<void> {
+    await this.db
+      .deleteFrom('signature_salts')
+      .where('signature_id', 'in', (eb) =>
+        eb
+          .selectFrom('round_leaves as l')
+          .innerJoin('signatures as s', 's.id', 'l.signature_id')
+          .select('l.signature_id')
+          .where('l.round_id', '=', roundId)
+          .where('s.anonymised_at', 'is not', null),
+      )
+      .execute();
+  }
+
   /** Unlinks the round's leaves whose signature has no salt any more (erased while the tree was built). */
   async unlinkUnsalted(roundId: number): Promise<void> {
     await this.db

@@ -73,9 +73,12 @@ export class CommitmentService {
       const commitments = this.deps.commitments.with(tx);
       if (
         await commitments.store({ roundId: round.id, treeSize: leaves.length, root, createdAt: now }, leaves)
-      )
-        // An erasure between reading a page and now deleted that signature's salt: its leaf is unlinked too.
+      ) {
+        // An erasure between reading a page and now deleted that signature's salt, or came before its
+        // salt was made (which made one for an erased person): either way its leaf keeps no salt and no link.
+        await commitments.forgetErasedIn(round.id);
         await commitments.unlinkUnsalted(round.id);
+      }
     });
     return (await this.deps.commitments.find(round.id))!;
   }
