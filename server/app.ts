@@ -83,6 +83,8 @@ import { publicApiRoutes } from './api/public-api-routes.js';
 import type { ApiTokenService } from './api/token-service.js';
 import type { WebhookService } from './webhooks/webhook-service.js';
 import { webhookRoutes } from './webhooks/webhook-routes.js';
+import { deliveryReplyRoutes } from './deliveries/delivery-reply-routes.js';
+import type { DeliveryReplyService } from './deliveries/delivery-reply-service.js';
 import { apiTokenRoutes } from './api/token-routes.js';
 import { organizerApiRoutes } from './api/organizer-api-routes.js';
 
@@ -147,6 +149,8 @@ export interface AppDeps {
   receipts: ReceiptService;
   /** A letter's webhook endpoints and their delivery log. */
   webhooks: WebhookService;
+  /** Officials' replies to a letter's deliveries: the organizer's page, publishing on the record. */
+  replies: DeliveryReplyService;
 }
 
 /** Form bodies are small; anything larger is refused with 413 before it is parsed. */
@@ -366,6 +370,7 @@ export function createApp(deps: AppDeps): Express {
   admin.use(settingsRoutes({ settings: deps.settingsService, csrf }));
   admin.use(apiTokenRoutes({ tokens: deps.apiTokens, csrf, publicUrl: config.publicUrl }));
   admin.use(webhookRoutes({ webhooks: deps.webhooks, csrf }));
+  admin.use(deliveryReplyRoutes({ replies: deps.replies, csrf }));
   if (deps.mailbox) admin.use(mailboxRoutes(deps.mailbox, { publicUrl: config.publicUrl }));
   app.use('/admin', admin);
   if (deps.mailbox) app.use(oldMailboxRedirect());

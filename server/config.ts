@@ -69,6 +69,7 @@ const schema = z
     MAIL_LEASE_SECONDS: wholeNumber('MAIL_LEASE_SECONDS', 3, 600).default(30),
     BOUNCE_ADDRESS: z.email({ error: 'BOUNCE_ADDRESS must be an e-mail address' }).optional(),
     BOUNCE_SMTP_PORT: wholeNumber('BOUNCE_SMTP_PORT', 1, 65535).optional(),
+    REPLY_ADDRESS: z.email({ error: 'REPLY_ADDRESS must be an e-mail address' }).optional(),
     DKIM_DOMAIN: z.string().min(3).optional(),
     DKIM_SELECTOR: z.string().min(1).optional(),
     DKIM_PRIVATE_KEY_FILE: z.string().min(1).optional(),
@@ -170,8 +171,14 @@ export interface Config {
   readonly mailLeaseMs: number;
   /** Base of the per-message return paths (VERP): bounces come back to bounces+m<id>-<tag>@domain. */
   readonly bounceAddress: string;
-  /** When set, an SMTP listener on this port takes bounces routed from a real mail server. */
+  /** When set, an SMTP listener on this port takes bounces (and replies) routed from a real mail server. */
   readonly bounceSmtpPort: number | undefined;
+  /**
+   * Base of the per-delivery reply addresses: officials' replies come back to replies+d<id>-<tag>@domain.
+   * Undefined when nothing here can receive them (SMTP_URL set without BOUNCE_SMTP_PORT): letters then
+   * carry the organisation's own address for replies, as before.
+   */
+  readonly replyAddress: string | undefined;
   readonly dkim: { domainName: string; keySelector: string; privateKeyFile: string } | undefined;
   /** Unset: a random key is generated once and kept in DATA_DIR/secret.key. */
   readonly secretKey: string | undefined;
@@ -252,6 +259,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retentionMonths: v.RETENTION_MONTHS,
     bounceAddress: (v.BOUNCE_ADDRESS ?? `bounces@${senderDomain(v.MAIL_FROM)}`).toLowerCase(),
     bounceSmtpPort: v.BOUNCE_SMTP_PORT,
+    // The listener on BOUNCE_SMTP_PORT, or the capture server when mail stays on this machine, takes them.
+    replyAddress:
+      v.BOUNCE_SMTP_PORT !== undefined || v.SMTP_URL === undefined
+        ? (v.REPLY_ADDRESS ?? `replies@${senderDomain(v.MAIL_FROM)}`).toLowerCase()
+        : undefined,
     dkim:
       v.DKIM_DOMAIN && v.DKIM_SELECTOR && v.DKIM_PRIVATE_KEY_FILE
         ? {

@@ -34,6 +34,11 @@ import { AuditRepository } from './audit/audit-repository.js';
 import { AuditService } from './audit/audit-service.js';
 import { BounceHandler } from './deliveries/bounce-handler.js';
 import { startBounceServer, type BounceServer } from './deliveries/bounce-server.js';
+import { ReplyReceiver } from './deliveries/delivery-reply-receiver.js';
+import { DeliveryReplyRepository } from './deliveries/delivery-reply-repository.js';
+import { DeliveryReplyService } from './deliveries/delivery-reply-service.js';
+import { forPublic } from './deliveries/delivery-reply.js';
+import { inboundMail } from './deliveries/inbound-mail.js';
 import { DeliveryRepository } from './deliveries/delivery-repository.js';
 import { ErratumRepository } from './deliveries/erratum-repository.js';
 import { ErratumService } from './deliveries/erratum-service.js';
@@ -165,6 +170,8 @@ export interface Platform {
   exports: ExportService;
   privacy: PrivacyService;
   bounces: BounceHandler;
+  /** Officials' replies to deliveries' reply addresses; undefined when none can be received (REPLY_ADDRESS). */
+  replies: ReplyReceiver | undefined;
   pdf: PdfRenderer;
   /** The embedded capture server's port when mail is captured (bounces can be sent back to it); else undefined. */
   capturePort: number | undefined;
@@ -252,6 +259,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       : undefined,
   };
   let capture: CaptureServer | undefined;
+  // Made below, once the mail it forwards through exists; the capture server reads it only when mail comes.
+  const inbound: { replies?: ReplyReceiver } = {};
   let bounceServer: BounceServer | undefined;
   const withWorker = options.withWorker ?? config.runMailWorker;
   // Only the worker sends: a web process without it (RUN_MAIL_WORKER=0) or a command such as
@@ -261,9 +270,10 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     if (config.smtpUrl) {
       transport = createTransport(config.smtpUrl, transportOptions);
     } else {
-      // Bounces to our own return paths that reach the capture server are read like real ones.
+      // Bounces to our own return paths and replies to deliveries' reply addresses that reach the
+      // capture server are read like real ones.
       capture = await startCaptureServer(config.mailboxDir, logger, 0, async (envelopeTo, file) =>
-        bounces.handle(envelopeTo, await readFile(file)),
+        inboundMail(bounces, inbound.replies).handle(envelopeTo, await readFile(file)),
       );
       transport = createCaptureTransport(capture.port, transportOptions);
       logger.info(
@@ -316,9 +326,6 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     publicUrl: config.publicUrl,
     wake: webhookWorker ? () => webhookWorker.wake() : undefined,
   });
-  if (withWorker && config.bounceSmtpPort) {
-    bounceServer = await startBounceServer(bounces, config.host, config.bounceSmtpPort, logger);
-  }
   const emails = new EmailTemplates(i18n);
   // The platform's own e-mails (confirmations, news, data access, accounts, review notices): one module
   // builds their links, renders, queues them in the caller's transaction and wakes the worker.
@@ -330,6 +337,32 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     wakeWorker: worker ? () => worker.wake() : undefined,
   });
   const confirmationEmail: ConfirmationEmail = new ConfirmationEmail({ signatures, letters, mail });
+  const deliveryReplies = new DeliveryReplyRepository(db);
+  // Officials' replies to deliveries' own addresses, when something here can receive them (REPLY_ADDRESS).
+  const replyReceiver = config.replyAddress
+    ? new ReplyReceiver({
+        db,
+        replies: deliveryReplies,
+        deliveries: deliveryRepository,
+        letters,
+        mail,
+        clock,
+        secret,
+        replyAddress: config.replyAddress,
+        bounceAddress: config.bounceAddress,
+        logger: logger.child({ component: 'replies' }),
+      })
+    : undefined;
+  if (replyReceiver) inbound.replies = replyReceiver;
+  if (withWorker && config.bounceSmtpPort) {
+    // One listener for bounces and replies: each tagged address is routed to its handler, the rest refused.
+    bounceServer = await startBounceServer(
+      inboundMail(bounces, replyReceiver),
+      config.host,
+      config.bounceSmtpPort,
+      logger,
+    );
+  }
   const pdf =
     options.pdf ??
     (chromiumAt(config.chromiumPath) ? new ChromiumPdfRenderer(config.chromiumPath, logger) : noPdf);
@@ -447,6 +480,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     config.database,
     // The thread renders delivery PDFs with its own Chromium (none with noPdf); exports use `pdf` here.
     pdf instanceof ChromiumPdfRenderer && pdf.available ? pdf.executablePath : undefined,
+    // Each letter's Reply-To is its delivery's own reply address, when replies can be received here.
+    config.replyAddress ? { base: config.replyAddress, secret } : undefined,
   );
   const deliveriesLogger = logger.child({ component: 'deliveries' });
   const recipientsOf = recipientsOfLetter(letters, recipients);
@@ -507,6 +542,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     mail,
     logger: deliveriesLogger,
     commitments,
+    replyAddress: config.replyAddress,
   });
   const supporterNews = new SupporterNewsService({
     db,
@@ -611,6 +647,9 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     writeMark: database.writeMark,
     signatories: publicSignatories(signatures),
     sent: deliveryRepository,
+    replies: {
+      publishedOf: async (letterId) => (await deliveryReplies.publishedOf(letterId)).map(forPublic),
+    },
     clock,
   });
   // Each letter's privacy notice, from its settings and the platform's (the controller an admin names).
@@ -719,6 +758,14 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       letterFor: (user, letterId) => letterAccess.forEdit(user, letterId),
       allowPrivate: config.webhooksAllowPrivate,
     }),
+    replies: new DeliveryReplyService({
+      db,
+      replies: deliveryReplies,
+      audit,
+      clock,
+      letterFor: (user, letterId) => letterAccess.forEdit(user, letterId),
+      receiving: config.replyAddress !== undefined,
+    }),
   };
 
   return {
@@ -738,6 +785,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     exports: exportService,
     privacy,
     bounces,
+    replies: replyReceiver,
     pdf,
     capturePort: capture?.port,
     scheduler,

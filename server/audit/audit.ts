@@ -48,6 +48,8 @@ export const AUDIT_ACTIONS = [
   'webhook-created',
   'webhook-changed',
   'webhook-deleted',
+  'reply-published',
+  'reply-unpublished',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

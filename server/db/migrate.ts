@@ -26,6 +26,7 @@ import * as embedOrigins from './migrations/2026-12-05T19-embed-origins.js';
 import * as apiTokensAndWebhooks from './migrations/2026-12-05T20-api-tokens-and-webhooks.js';
 import * as commitments from './migrations/2026-12-06T01-commitments.js';
 import * as deliveryReplies from './migrations/2026-12-06T02-delivery-replies.js';
+import * as deliveryReplyIndexes from './migrations/2026-12-06T02-delivery-replies-indexes.js';
 import * as errata from './migrations/2026-12-06T04-errata.js';
 
 /**
@@ -70,6 +71,7 @@ const shared: Record<string, Migration> = {
   '2026-12-05T20-api-tokens-and-webhooks': apiTokensAndWebhooks,
   '2026-12-06T01-commitments': commitments,
   '2026-12-06T02-delivery-replies': deliveryReplies,
+  '2026-12-06T02-delivery-replies-indexes': deliveryReplyIndexes,
   '2026-12-06T04-errata': errata,
 };
 

@@ -1,21 +1,32 @@
 import { SMTPServer } from 'smtp-server';
 import type { Logger } from '../lib/logger.js';
-import type { BounceHandler } from './bounce-handler.js';
+import { TooManyReplies } from './delivery-reply-receiver.js';
+
+/** What the listener hands mail to: bounces (bounce-handler.ts), replies, or both (inbound-mail.ts). */
+export interface InboundHandler {
+  /** Whether an envelope recipient is one of ours: anything else is refused at RCPT. */
+  accepts(address: string): boolean;
+  handle(envelopeTo: readonly string[], raw: Buffer): Promise<unknown>;
+}
 
 export interface BounceServer {
   port: number;
   close(): Promise<void>;
 }
 
-/** The largest bounce accepted: a report plus the returned headers, never a whole letter with its PDF. */
-const MAX_BOUNCE_BYTES = 2 * 1024 * 1024;
+/**
+ * The largest message accepted: a bounce's report plus the returned headers, or an official's reply
+ * (MAX_REPLY_BYTES), never a whole letter with its PDF.
+ */
+const MAX_INBOUND_BYTES = 2 * 1024 * 1024;
 
 /**
- * An SMTP listener for bounces routed from a real mail server (BOUNCE_SMTP_PORT): it accepts only
- * our own return paths (VERP addresses with a valid tag), so it cannot be used as a relay or a mailbox.
+ * An SMTP listener for bounces and replies routed from a real mail server (BOUNCE_SMTP_PORT): it
+ * accepts only our own return paths (VERP addresses with a valid tag) and deliveries' reply addresses
+ * (also tagged), so it cannot be used as a relay or a mailbox.
  */
 export async function startBounceServer(
-  handler: BounceHandler,
+  handler: InboundHandler,
   host: string,
   port: number,
   logger: Logger,
@@ -25,15 +36,23 @@ export async function startBounceServer(
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
     banner: 'Undersigned bounce receiver',
-    size: MAX_BOUNCE_BYTES,
+    size: MAX_INBOUND_BYTES,
     onRcptTo(address, _session, callback) {
       if (handler.accepts(address.address)) return callback();
       callback(Object.assign(new Error('No such return path'), { responseCode: 550 }));
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let bytes = 0;
+      stream.on('data', (chunk: Buffer) => {
+        // Past the limit nothing more is kept: the message is refused whole below.
+        bytes += chunk.length;
+        if (bytes <= MAX_INBOUND_BYTES) chunks.push(chunk);
+      });
       stream.on('end', () => {
+        // Over the size announced in the greeting: smtp-server has stopped keeping it; refused for good.
+        if (stream.sizeExceeded || bytes > MAX_INBOUND_BYTES)
+          return callback(Object.assign(new Error('Message too large'), { responseCode: 552 }));
         handler
           .handle(
             session.envelope.rcptTo.map((r) => r.address),
@@ -42,6 +61,12 @@ export async function startBounceServer(
           .then(
             () => callback(),
             (error: unknown) => {
+              if (error instanceof TooManyReplies) {
+                logger.warn({ err: error }, 'reply receiver: too many replies to one delivery');
+                return callback(
+                  Object.assign(new Error('Too many replies to this letter today'), { responseCode: 550 }),
+                );
+              }
               logger.error({ err: error }, 'bounce receiver: could not read a bounce');
               callback(Object.assign(new Error('Try again later'), { responseCode: 451 }));
             },

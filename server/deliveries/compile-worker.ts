@@ -7,6 +7,7 @@ import { EmailTemplates } from '../mail/email-templates.js';
 import { PRIORITY } from '../outbox/outbox.js';
 import { OutboxRepository } from '../outbox/outbox-repository.js';
 import { DeliveryRepository } from './delivery-repository.js';
+import { replyAddressOf } from './delivery-reply.js';
 import { LetterCompiler, LetterTooLong, type CompiledLetter, type CompileInput } from './letter-compiler.js';
 import { ChromiumPdfRenderer } from './pdf-renderer.js';
 import { createLogger } from '../lib/logger.js';
@@ -33,7 +34,7 @@ import { readRoundAnnex } from './round-annex.js';
  */
 if (!parentPort) throw new Error('compile-worker.ts runs as a worker thread (see letter-compile-worker.ts)');
 const port = parentPort;
-const { database: location, chromiumPath } = workerData as CompileWorkerData;
+const { database: location, chromiumPath, replies } = workerData as CompileWorkerData;
 // The web process logs what the thread reports (pdfError): the renderer's own logging stays silent here.
 const pdf = chromiumPath ? new ChromiumPdfRenderer(chromiumPath, createLogger('silent')) : undefined;
 const i18n = createI18n();
@@ -107,11 +108,17 @@ async function queue(request: QueueRequest): Promise<QueueResult> {
         letter.message.messageId,
         letter.now,
       );
-      const added = await new DeliveryRepository(tx).addDelivery(
+      const deliveryId = await new DeliveryRepository(tx).addDelivery(
         { ...letter.delivery, outboxMessageId },
         letter.now,
       );
-      if (!added) throw new DuplicateDelivery();
+      if (deliveryId === undefined) throw new DuplicateDelivery();
+      // Known only now: the letter is queued with its delivery's own reply address, in the same transaction.
+      if (replies)
+        await new OutboxRepository(tx).setReplyTo(
+          outboxMessageId,
+          replyAddressOf(replies.secret, replies.base, deliveryId),
+        );
       return { kind: 'queued', outboxMessageId, ...(pdfError ? { pdfError } : {}) };
     })
     .catch((error: unknown) => {

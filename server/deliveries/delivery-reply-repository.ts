@@ -22,6 +22,23 @@ function toReply(row: Selectable<DeliveryRepliesTable>): DeliveryReply {
   };
 }
 
+type ListedRow = Selectable<DeliveryRepliesTable> & {
+  delivery_round_id: number;
+  kind: string;
+  recipient_name: string;
+  organisation: string | null;
+};
+
+function inList(r: ListedRow): ReplyInList {
+  return {
+    ...toReply(r),
+    roundId: r.delivery_round_id,
+    roundKind: r.kind,
+    recipientName: r.recipient_name,
+    organisation: r.organisation ?? '',
+  };
+}
+
 /** SQL for the replies that came back to deliveries' reply addresses (delivery_replies). */
 export class DeliveryReplyRepository {
   constructor(private readonly db: Executor) {}
@@ -55,6 +72,17 @@ export class DeliveryReplyRepository {
     return row ? toReply(row) : undefined;
   }
 
+  /** How many replies a delivery has had since a time (its daily cap). */
+  async countSince(deliveryId: number, since: Date): Promise<number> {
+    const row = await this.db
+      .selectFrom('delivery_replies')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('delivery_id', '=', deliveryId)
+      .where('received_at', '>=', since.toISOString())
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   async find(id: number): Promise<DeliveryReply | undefined> {
     const row = await this.db
       .selectFrom('delivery_replies')
@@ -85,26 +113,29 @@ export class DeliveryReplyRepository {
     return replied;
   }
 
-  /** A letter's replies, newest first, with the round and recipient each answered (the organizer's list). */
-  async listOf(letterId: number): Promise<ReplyInList[]> {
-    const rows = await this.db
+  private listed() {
+    return this.db
       .selectFrom('delivery_replies as y')
       .innerJoin('deliveries as d', 'd.id', 'y.delivery_id')
       .innerJoin('delivery_rounds as r', 'r.id', 'd.delivery_round_id')
       .leftJoin('recipients as p', 'p.id', 'y.recipient_id')
       .selectAll('y')
-      .select(['d.delivery_round_id', 'r.kind', 'd.recipient_name', 'p.organisation'])
+      .select(['d.delivery_round_id', 'r.kind', 'd.recipient_name', 'p.organisation']);
+  }
+
+  /** One reply with the round and recipient it answered. */
+  async findInList(id: number): Promise<ReplyInList | undefined> {
+    return (await this.listed().where('y.id', '=', id).execute()).map(inList)[0];
+  }
+
+  /** A letter's replies, newest first, with the round and recipient each answered (the organizer's list). */
+  async listOf(letterId: number): Promise<ReplyInList[]> {
+    const rows = await this.listed()
       .where('y.letter_id', '=', letterId)
       .orderBy('y.received_at', 'desc')
       .orderBy('y.id', 'desc')
       .execute();
-    return rows.map((r) => ({
-      ...toReply(r),
-      roundId: r.delivery_round_id,
-      roundKind: r.kind,
-      recipientName: r.recipient_name,
-      organisation: r.organisation ?? '',
-    }));
+    return rows.map(inList);
   }
 
   /** The replies an organizer published on the letter's record, oldest first; never a sender's address. */

@@ -1,4 +1,5 @@
 /** Replies to a delivery: the reply address, what is kept of a reply, and which are automatic. No I/O here. */
+import { keyedHash, sameSecret } from '../lib/keyed-hash.js';
 
 /** A reply as it is stored: the sender, subject and plain text of one message to a delivery's reply address. */
 export interface DeliveryReply {
@@ -47,6 +48,11 @@ export interface PublishedReply {
 export const MAX_REPLY_BYTES = 2 * 1024 * 1024;
 /** The most of a reply's text that is kept; the rest is cut, and the cut says so. */
 export const MAX_REPLY_TEXT = 64 * 1024;
+/**
+ * The most replies one delivery takes in a day: an official answers a letter a few times at most, and
+ * a reply address copied into a mailing list must not fill the database or the organisation's inbox.
+ */
+export const MAX_REPLIES_PER_DAY = 20;
 /** The most of a subject or a sender's name that is kept. */
 export const MAX_REPLY_FIELD = 300;
 
@@ -59,6 +65,30 @@ export function replyAddress(base: string, deliveryId: number, tag: string): str
   return `${base.slice(0, at)}+d${deliveryId}-${tag}${base.slice(at)}`;
 }
 
+/**
+ * The tag that proves a reply address was ours: 16 lower-case hex digits of a keyed hash of the
+ * delivery's id (lower case, so a relay that changes the case of an address still brings the reply home).
+ */
+export function replyTag(secret: string, deliveryId: number): string {
+  return Buffer.from(keyedHash(secret, 'reply', String(deliveryId)), 'base64url')
+    .toString('hex')
+    .slice(0, 16);
+}
+
+/** The reply address of one delivery. */
+export function replyAddressOf(secret: string, base: string, deliveryId: number): string {
+  return replyAddress(base, deliveryId, replyTag(secret, deliveryId));
+}
+
+/** The delivery a reply address belongs to, when it is one of ours with a valid tag; else undefined. */
+export function deliveryOfReplyAddress(secret: string, base: string, address: string): number | undefined {
+  const parsed = parseReplyAddress(address, base);
+  if (!parsed) return undefined;
+  return sameSecret(parsed.tag.toLowerCase(), replyTag(secret, parsed.deliveryId))
+    ? parsed.deliveryId
+    : undefined;
+}
+
 /** The delivery id and tag in a reply address, or undefined when it is not one of ours. */
 export function parseReplyAddress(
   address: string,
@@ -67,7 +97,7 @@ export function parseReplyAddress(
   const at = base.lastIndexOf('@');
   const local = base.slice(0, at).toLowerCase();
   const domain = base.slice(at + 1).toLowerCase();
-  const match = /^(.+)\+d(\d{1,15})-([A-Za-z0-9_-]{6,32})@(.+)$/.exec(address.trim());
+  const match = /^(.+)\+[dD](\d{1,15})-([A-Za-z0-9_-]{6,32})@(.+)$/.exec(address.trim());
   if (!match || match[1]!.toLowerCase() !== local || match[4]!.toLowerCase() !== domain) return undefined;
   return { deliveryId: Number(match[2]), tag: match[3]! };
 }
@@ -114,5 +144,36 @@ export function capText(text: string, max: number, marker = '\n[…]'): string {
 /** A one-line field (subject, sender's name) as kept: control characters removed, trimmed, capped. */
 export function oneLine(value: string, max = MAX_REPLY_FIELD): string {
   // eslint-disable-next-line no-control-regex
-  return capText(value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim(), max, '…');
+  return capText(value.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim(), max, '…');
+}
+
+/** Why a reply may not be published: a machine wrote it, or it answered a test sent to the organizer. */
+export type PublishRefusal = 'automatic' | 'test';
+
+/** The one rule for the Publish button and the service that refuses it. */
+export function publishRefusal(reply: { automatic: boolean; roundKind: string }): PublishRefusal | null {
+  if (reply.automatic) return 'automatic';
+  if (reply.roundKind === 'test') return 'test';
+  return null;
+}
+
+/**
+ * A published reply's text as the public record shows it: without the lines it quotes (the letter
+ * itself, earlier mail) and with every e-mail address in it replaced, so that publishing an official's
+ * answer never publishes an address, theirs (a signature block) or anyone's.
+ */
+export function publicReplyText(body: string): string {
+  const lines = body
+    .split('\n')
+    .filter((line) => !/^\s*>/.test(line))
+    .map((line) => line.replace(/[^\s<>()[\]@,;:"]+@[^\s<>()[\]@,;:"]+\.[^\s<>()[\]@,;:"]+/g, '[…]'));
+  return lines
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+/** A published reply as the public sees it (page and API): its subject and text through publicReplyText. */
+export function forPublic(reply: PublishedReply): PublishedReply {
+  return { ...reply, subject: publicReplyText(reply.subject), bodyText: publicReplyText(reply.bodyText) };
 }

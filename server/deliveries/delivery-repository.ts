@@ -316,7 +316,7 @@ export class DeliveryRepository {
     return new Set(rows.flatMap((r) => (r.recipient_id === null ? [] : [r.recipient_id])));
   }
 
-  /** Records a compiled letter; false when another process recorded this recipient's first. */
+  /** Records a compiled letter; its id, or undefined when another process recorded this recipient's first. */
   async addDelivery(
     delivery: {
       roundId: number;
@@ -326,7 +326,7 @@ export class DeliveryRepository {
       outboxMessageId: number;
     },
     now: Date,
-  ): Promise<boolean> {
+  ): Promise<number | undefined> {
     const row = await this.db
       .insertInto('deliveries')
       .values({
@@ -340,7 +340,7 @@ export class DeliveryRepository {
       .onConflict((oc) => oc.doNothing())
       .returning('id')
       .executeTakeFirst();
-    return row !== undefined;
+    return row?.id;
   }
 
   /** Every delivery of a letter's rounds, with its sending's state. */
@@ -568,6 +568,34 @@ export class DeliveryRepository {
       .where('outbox_message_id', '=', outboxMessageId)
       .executeTakeFirst();
     return row ? { id: row.id, recipientId: row.recipient_id } : undefined;
+  }
+
+  /** What a reply to a delivery is stored with: its letter, recipient and round. */
+  async findForReply(deliveryId: number): Promise<
+    | {
+        id: number;
+        letterId: number;
+        recipientId: number | null;
+        recipientName: string;
+        roundKind: RoundKind;
+      }
+    | undefined
+  > {
+    const row = await this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('delivery_rounds as r', 'r.id', 'd.delivery_round_id')
+      .select(['d.id', 'r.letter_id', 'd.recipient_id', 'd.recipient_name', 'r.kind'])
+      .where('d.id', '=', deliveryId)
+      .executeTakeFirst();
+    return row
+      ? {
+          id: row.id,
+          letterId: row.letter_id,
+          recipientId: row.recipient_id,
+          recipientName: row.recipient_name,
+          roundKind: row.kind as RoundKind,
+        }
+      : undefined;
   }
 
   /**

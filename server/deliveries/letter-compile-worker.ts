@@ -97,6 +97,14 @@ function startWorker(workerData: CompileWorkerData): Worker {
 export interface CompileWorkerData {
   database: DatabaseLocation;
   chromiumPath?: string;
+  /** Each letter's Reply-To becomes its delivery's own reply address (REPLY_ADDRESS), tagged with the secret. */
+  replies?: ReplyAddressing;
+}
+
+/** What the thread needs to give each delivery its reply address: the base, and the key of the tags. */
+export interface ReplyAddressing {
+  base: string;
+  secret: string;
 }
 
 /**
@@ -115,11 +123,13 @@ export class LetterCompileWorker implements LetterCompiling {
    * `database`: the platform's database, which the thread opens too: SQLite's file (WAL lets both write
    * in turn), or PostgreSQL through a pool of its own of at most two connections.
    * `chromiumPath`: the Chromium the thread renders delivery PDFs with; without it no PDF is rendered.
+   * `replies`: when given, each letter is queued with its delivery's own reply address as Reply-To.
    */
   constructor(
     private readonly logger: Logger,
     private readonly database: DatabaseLocation,
     private readonly chromiumPath?: string,
+    private readonly replies?: ReplyAddressing,
   ) {
     if (database.dialect === 'sqlite' && database.path === ':memory:')
       throw new Error('the compile worker needs a database file, not :memory:');
@@ -155,6 +165,7 @@ export class LetterCompileWorker implements LetterCompiling {
           ? { ...this.database, poolSize: Math.min(this.database.poolSize, 2) }
           : this.database,
       ...(this.chromiumPath ? { chromiumPath: this.chromiumPath } : {}),
+      ...(this.replies ? { replies: this.replies } : {}),
     });
     worker.unref();
     worker.on('message', (reply: CompileReply) => this.answer(reply));

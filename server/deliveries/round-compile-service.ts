@@ -29,6 +29,8 @@ export interface RoundCompileServiceDeps {
   clock: Clock;
   /** The letter's public link and each message's Message-ID; wakes the worker once a letter is queued. */
   mail: PlatformMail;
+  /** REPLY_ADDRESS when letters carry their delivery's own reply address: replies then reach the organizer here. */
+  replyAddress?: string | undefined;
   logger: Logger;
   /** Builds and stores the commitment to a round's list before its first letter is compiled. */
   commitments: CommitmentService;
@@ -86,7 +88,9 @@ export class RoundCompileService {
         sponsor: letter.sponsor,
         // The letter's page in the text this recipient got (the interface follows their own browser).
         letterUrl: this.deps.mail.links.letterUrl(letter.slug, { text: text.language }),
-        replyTo,
+        // The letter says replies reach the organisers: through the organisation's address, or the
+        // delivery's own reply address, whose replies the organizer reads here (and gets forwarded).
+        replyTo: replyTo || (this.deps.replyAddress ?? ''),
         commitment: commitment
           ? {
               treeSize: commitment.treeSize,

@@ -56,6 +56,22 @@ export interface SentLetters {
   sentTo(letterId: number): Promise<SentRecord[]>;
 }
 
+/** An official's reply the organizer published on the letter's record: who answered, when, and what. */
+export interface PublicReply {
+  id: number;
+  recipientName: string;
+  institution: string;
+  /** Without quoted lines and e-mail addresses (deliveries/delivery-reply.ts, publicReplyText). */
+  subject: string;
+  bodyText: string;
+  receivedAt: Date;
+}
+
+/** Port: the replies published on a letter's record, oldest first. The deliveries slice answers it. */
+export interface PublishedReplies {
+  publishedOf(letterId: number): Promise<PublicReply[]>;
+}
+
 /** A letter as the home page's list shows it: its heading, not its body. */
 export interface LetterCard extends Omit<LetterSummary, 'text' | 'languages'> {
   text: LetterHeading;
@@ -81,6 +97,8 @@ export interface LetterPage extends LetterSummary {
   versionNumber: number;
   /** Recipients the compiled letter reached, with when and with how many signatures. */
   sent: SentRecord[];
+  /** Officials' replies the organizer published, oldest first. */
+  replies: PublicReply[];
   /**
    * The countries the letter is about, for the signing form to list first: where most of its
    * signatures come from (most first), then its recipients' countries.
@@ -94,6 +112,8 @@ export interface LetterServiceDeps {
   writeMark: () => string;
   signatories: PublicSignatories;
   sent: SentLetters;
+  /** Published replies; none when not given. */
+  replies?: PublishedReplies;
   clock: Clock;
 }
 
@@ -221,11 +241,17 @@ export class LetterService {
     const letter = await this.deps.letters.findBySlug(slug);
     if (!letter || !isPublic(letter)) return undefined;
     const recent = await this.deps.signatories.recent(letter.id, RECENT_SIGNATORIES);
+    // A reply published or taken off the record shows at once, not at the next count epoch.
+    const replies = await this.publishedReplies(letter.id);
     const stamp = createHash('sha1')
-      .update(JSON.stringify([letter, recent]))
+      .update(JSON.stringify([letter, recent, replies.map((r) => r.id)]))
       .digest('base64url');
     stamps.set(slug, stamp);
     return stamp;
+  }
+
+  private async publishedReplies(letterId: number): Promise<PublicReply[]> {
+    return this.deps.replies ? this.deps.replies.publishedOf(letterId) : [];
   }
 
   /**
@@ -266,6 +292,7 @@ export class LetterService {
       versionNumber,
       textChangedAt: version && versionNumber > 1 ? version.createdAt : null,
       sent: await sent.sentTo(letter.id),
+      replies: await this.publishedReplies(letter.id),
       featuredCountries: [
         ...countries.slice(0, SIGNATURE_COUNTRIES_FIRST).map((c) => c.code),
         ...recipients.map((r) => r.country).filter((code) => code !== ''),

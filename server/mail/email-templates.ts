@@ -14,7 +14,8 @@ export type EmailName =
   | 'account-invitation'
   | 'password-reset'
   | 'letter-review-requested'
-  | 'letter-review-outcome';
+  | 'letter-review-outcome'
+  | 'reply-forwarded';
 const EMAIL_NAMES: EmailName[] = [
   'signature-confirmation',
   'letter-delivery',
@@ -25,6 +26,7 @@ const EMAIL_NAMES: EmailName[] = [
   'password-reset',
   'letter-review-requested',
   'letter-review-outcome',
+  'reply-forwarded',
 ];
 
 /**
@@ -42,6 +44,7 @@ const LAYOUTS: Record<EmailName, string> = {
   'password-reset': 'staff-layout',
   'letter-review-requested': 'staff-layout',
   'letter-review-outcome': 'staff-layout',
+  'reply-forwarded': 'staff-layout',
 };
 
 export interface RenderedEmail {

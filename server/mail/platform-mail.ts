@@ -80,6 +80,22 @@ export interface RecipientMail {
   headers: Record<string, string>;
 }
 
+/**
+ * An e-mail to the organisation behind a letter (its address for replies): an official's reply to a
+ * delivery, forwarded. Written in the letter's primary language.
+ */
+export interface OrganisationMail {
+  template: Extract<EmailName, 'reply-forwarded'>;
+  to: string;
+  language: string;
+  /** Who answering it reaches (the official who replied); null: the platform's From. */
+  replyTo: string | null;
+  /** Added to the rendered e-mail's (Auto-Submitted: auto-forwarded for a forward). */
+  headers: Record<string, string>;
+  context: Record<string, unknown>;
+  priority: number;
+}
+
 /** Every e-mail the platform sends of its own is machine-made: auto-responders must not answer it. */
 const AUTOMATIC = { 'Auto-Submitted': 'auto-generated' } as const;
 
@@ -190,6 +206,26 @@ export class PlatformMail {
         replyTo: mail.replyTo,
         deliveryRoundId: mail.deliveryRoundId,
         headers: { ...mail.headers, ...AUTOMATIC },
+      },
+      this.messageId(),
+      now,
+    );
+  }
+
+  /** Renders an e-mail to an organisation's address in `mail.language` and queues it in `tx`. */
+  async toOrganisation(tx: Tx, mail: OrganisationMail, now: Date): Promise<number> {
+    const email = this.deps.emails.render(mail.template, mail.language, mail.context);
+    return this.deps.outbox.with(tx).enqueue(
+      {
+        kind: mail.template,
+        priority: mail.priority,
+        signatureId: null,
+        toAddress: mail.to,
+        replyTo: mail.replyTo,
+        subject: email.subject,
+        textBody: email.text,
+        htmlBody: email.html,
+        headers: { ...AUTOMATIC, ...mail.headers },
       },
       this.messageId(),
       now,

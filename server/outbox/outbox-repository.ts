@@ -187,6 +187,20 @@ export class OutboxRepository {
     return row.id;
   }
 
+  /**
+   * Sets the Reply-To of a message still waiting in the queue (a delivery's own reply address, known
+   * once its delivery is recorded in the same transaction); true when it changed.
+   */
+  async setReplyTo(id: number, replyTo: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('outbox_messages')
+      .set({ reply_to: replyTo })
+      .where('id', '=', id)
+      .where('status', '=', 'queued')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   /** The rendered e-mails of several messages, by message id. */
   private async contentsOf(ids: readonly number[]): Promise<Map<number, ContentRow>> {
     if (ids.length === 0) return new Map();

@@ -26,7 +26,8 @@ export type OutboxKind =
   | 'account-invitation'
   | 'password-reset'
   | 'letter-review-requested'
-  | 'letter-review-outcome';
+  | 'letter-review-outcome'
+  | 'reply-forwarded';
 
 /** A file attached to a message (the PDF of a compiled letter). */
 export interface OutboxAttachment {

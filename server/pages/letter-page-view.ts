@@ -126,5 +126,14 @@ function recordView(page: LetterPage) {
       verifyHref: verifyHref(c.roundId),
     })),
   });
-  return { ...record, recent: record.recent.map(withDownloads), earlier: record.earlier.map(withDownloads) };
+  return {
+    ...record,
+    recent: record.recent.map(withDownloads),
+    earlier: record.earlier.map(withDownloads),
+    // Replies the organizer chose to publish: who answered and when, never the sender's address.
+    replies: page.replies.map((r) => ({
+      ...r,
+      person: r.institution !== r.recipientName ? r.recipientName : '',
+    })),
+  };
 }

@@ -74,6 +74,8 @@ export interface Actions {
   'webhook.manage': LetterResource;
   /** Send the recipients of a delivered list a correction of its count (an erratum): whoever may work on the letter. */
   'delivery.correct': LetterResource;
+  /** Read the replies officials sent to a letter's deliveries, and publish them on its record or take them off. */
+  'reply.manage': LetterResource;
 }
 
 /** An API token as the rules see it: whose it is. */
@@ -117,6 +119,8 @@ const RULES: { [A in Action]: (actor: Actor, resource: Actions[A]) => boolean } 
   'apiToken.manage': (actor, token) => isAdmin(actor) || token.ownerId === actor.id,
   'webhook.manage': canEditLetter,
   'delivery.correct': canEditLetter,
+  // Replies hold officials' addresses and words not yet public: only whoever may work on the letter.
+  'reply.manage': canEditLetter,
 };
 
 /**
@@ -132,6 +136,7 @@ const REFUSALS: Partial<Record<Action, { code: string; messageKey: string }>> = 
   'signature.export-letter': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
   'webhook.manage': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
   'delivery.correct': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
+  'reply.manage': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
 };
 
 /** A letter as the rules see it, from its owner and the organizers it is shared with. */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import type { Db } from '../../server/db/database.js';
 import type { EditorValues } from '../../server/letters/letter-input.js';
+import { DeliveryReplyRepository } from '../../server/deliveries/delivery-reply-repository.js';
 import { createAccount, loginAs, TEST_PASSWORD } from '../support/accounts.js';
 import { createLetter, type LetterOverrides } from '../support/factories.js';
 import { hrefsIn, mainOf, textOf } from '../support/html.js';
@@ -195,6 +196,8 @@ describe('access to the admin pages', () => {
     /** An API token of the admin's and one of the owner's: each account sees only its own. */
     tokenOfAdmin: 0,
     tokenOfOwner: 0,
+    /** An official's reply to the delivered round of the owner's open letter (publishing it would change it). */
+    reply: 0,
   };
   /**
    * An organizer whose role or state a let-through request would change (locked out of logging in, so
@@ -237,6 +240,7 @@ describe('access to the admin pages', () => {
       .replace('/letters/:id', `/letters/${letterId}`)
       .replace('/webhooks/:endpointId/:step', `/webhooks/${ids.webhookEndpoint}/disable`)
       .replace('/webhooks/:endpointId', `/webhooks/${ids.webhookEndpoint}`)
+      .replace('/replies/:replyId/:step', `/replies/${ids.reply}/publish`)
       .replace('/rounds/:round/:language.pdf', `/rounds/${ids.sentRound}/en.pdf`)
       .replace('/rounds/:round/erratum', `/rounds/${ids.sentRound}/erratum`)
       .replace('/api-tokens/:id', `/api-tokens/${tokenId}`)
@@ -423,6 +427,23 @@ describe('access to the admin pages', () => {
     );
     // Its published list (empty): a correction of it is asked for on a page of its own.
     await commitList(t.platform.db, ids.sentRound, [], t.clock.now());
+    const sentDelivery = await t.platform.db
+      .selectFrom('deliveries')
+      .select(['id', 'recipient_id'])
+      .where('delivery_round_id', '=', ids.sentRound)
+      .executeTakeFirstOrThrow();
+    ids.reply = (await new DeliveryReplyRepository(t.platform.db).store({
+      deliveryId: sentDelivery.id,
+      letterId: letters.open,
+      recipientId: sentDelivery.recipient_id,
+      fromAddress: 'consul@example.org',
+      fromName: 'The Consul',
+      subject: 'Re: the letter',
+      bodyText: 'We received it.',
+      automatic: false,
+      messageId: '<admin-access-reply@example.org>',
+      receivedAt: t.clock.now(),
+    }))!.id;
     ids.tokenOfAdmin = (await t.platform.appDeps.apiTokens.create(admin, { name: 'Admin', lifetime: 0 })).id;
     ids.tokenOfOwner = (await t.platform.appDeps.apiTokens.create(owner, { name: 'Owner', lifetime: 0 })).id;
     openLetterForm = editorForm(
@@ -485,6 +506,9 @@ describe('access to the admin pages', () => {
       'GET /admin/letters/:id/delivery/rounds/:round/:language.pdf',
       'GET /admin/letters/:id/delivery/rounds/:round/erratum',
       'POST /admin/letters/:id/delivery/rounds/:round/erratum',
+      'GET /admin/letters/:id/replies',
+      'GET /admin/letters/:id/replies/:replyId/:step',
+      'POST /admin/letters/:id/replies/:replyId/:step',
     ]) {
       expect(labels).toContain(known);
     }

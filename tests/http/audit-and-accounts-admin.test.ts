@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { AUDIT_ACTIONS } from '../../server/audit/audit.js';
 import { openDatabase } from '../../server/db/database.js';
+import { DeliveryReplyRepository } from '../../server/deliveries/delivery-reply-repository.js';
 import { createAccount, loginAs, signedIn, TEST_PASSWORD } from '../support/accounts.js';
 import { fieldErrors, fieldsOf, postForm } from '../support/admin-forms.js';
 import { createLetter } from '../support/factories.js';
@@ -637,6 +638,45 @@ describe('the audit log', () => {
         },
       });
       expect(JSON.stringify(entry.details)).not.toMatch(/@example\.org|Supporter/);
+    });
+
+    it("records a reply's publication on the record and its removal, on its letter, without the sender's address", async () => {
+      const { user: owner } = await signedIn(t.app, t.platform, 'organizer');
+      const letter = await letterOwnedBy(owner);
+      const round = await recordSentRound(
+        t.platform.db,
+        letter.id,
+        [{ name: 'Embassy of the audit', organisation: '' }],
+        { createdAt: t.clock.now(), sentAt: t.clock.now(), signatureCount: 1 },
+      );
+      const delivery = await t.platform.db
+        .selectFrom('deliveries')
+        .select(['id', 'recipient_id'])
+        .where('delivery_round_id', '=', round)
+        .executeTakeFirstOrThrow();
+      const reply = (await new DeliveryReplyRepository(t.platform.db).store({
+        deliveryId: delivery.id,
+        letterId: letter.id,
+        recipientId: delivery.recipient_id,
+        fromAddress: 'consul.audit@example.org',
+        fromName: 'Consul',
+        subject: 'Re: the letter',
+        bodyText: 'We received it.',
+        automatic: false,
+        messageId: '<audit-reply@example.org>',
+        receivedAt: t.clock.now(),
+      }))!;
+      await t.platform.appDeps.replies.publish(owner, letter.id, reply.id);
+      await t.platform.appDeps.replies.unpublish(owner, letter.id, reply.id);
+      const entries = [await lastEntry(t, 'reply-published'), await lastEntry(t, 'reply-unpublished')];
+      for (const entry of entries)
+        expect(entry).toMatchObject({
+          actor_user_id: owner.id,
+          target_type: 'letter',
+          target_id: String(letter.id),
+          details: { letterId: letter.id, replyId: reply.id, recipient: 'Embassy of the audit', round },
+        });
+      expect(JSON.stringify(entries)).not.toContain('consul.audit@example.org');
     });
 
     it('has, by now, an entry for every audited action', async () => {

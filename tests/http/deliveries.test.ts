@@ -444,7 +444,11 @@ describe('delivering a letter to its recipients', () => {
     const outbox = t.platform.repositories.outbox;
     for (const message of [korean!, ukrainian!, english!]) {
       expect(message.parsed.from?.value.map((v) => v.address)).toEqual([MAIL_FROM_ADDRESS]);
-      expect(message.parsed.replyTo?.value.map((v) => v.address)).toEqual([REPLY_TO]);
+      // Replies come to the delivery's own reply address (the organisation's gets them forwarded).
+      const replyTo = message.parsed.replyTo?.value.map((v) => v.address) ?? [];
+      expect(replyTo).toHaveLength(1);
+      expect(replyTo[0]).toMatch(/^replies\+d\d+-[0-9a-f]{16}@undersigned\.example\.org$/);
+      expect(t.platform.replies!.accepts(replyTo[0]!)).toBe(true);
       // The envelope sender is this message's own return path (VERP), which the bounce handler accepts.
       const verp = /^bounces\+m(\d+)-[A-Za-z0-9_-]{6,32}@undersigned\.example\.org$/.exec(
         message.envelopeFrom,

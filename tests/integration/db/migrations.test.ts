@@ -44,6 +44,7 @@ describe('database setup', () => {
         '2026-12-05T20-api-tokens-and-webhooks',
         '2026-12-06T01-commitments',
         '2026-12-06T02-delivery-replies',
+        '2026-12-06T02-delivery-replies-indexes',
         '2026-12-06T04-errata',
       ]);
       const tables = sqlite
