@@ -217,7 +217,8 @@ export class CommitmentRepository {
       .execute();
     return rows.map((row) => ({
       ...toCommitment(row),
-      kind: row.kind,
+      // A correction's round is an update made by an erratum: published as what it is.
+      kind: row.corrects_round_id === null ? row.kind : 'correction',
       deliveredAt: new Date(row.delivered_at!),
     }));
   }

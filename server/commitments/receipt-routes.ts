@@ -43,7 +43,9 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): Router {
         ...entry,
         kindKey: ['delivery', 'update', 'milestone'].includes(entry.kind)
           ? `commitments.receipts.kind.${entry.kind}`
-          : 'commitments.receipts.kind.other',
+          : entry.kind === 'correction'
+            ? 'errata.receiptKind'
+            : 'commitments.receipts.kind.other',
         downloadHref: entry.receipt ? `${base}/${entry.round}.json` : '',
         verifyHref: entry.receipt ? verifyHref(entry.receipt) : '',
       })),

@@ -14,6 +14,7 @@ import { createLetter, SIMPLE_LETTER_BODY } from '../support/factories.js';
 import { COUNT_EPOCH_MS } from '../../server/pages/page-cache.js';
 import { byClass, decodeEntities, innerHtml, mainOf, textOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
+import { linksIn } from '../support/smtp-sink.js';
 import { ERROR_TITLES, expectErrorPage, signAndConfirm } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
@@ -306,6 +307,16 @@ describe('a correction of a delivered list', () => {
       ).map((p) => p.toString('hex')),
     };
     expect(verifyReceipt(receipt, { root: newRoot, treeSize: 2 })).toBe(true);
+    // The same receipt, as the platform serves it from the link in her own e-mail.
+    const receiptsLink = linksIn(t.sink.to(supporters.staying.email)[0]!).find((l) =>
+      l.includes('/signatures/receipts/'),
+    )!;
+    const receiptsPath = new URL(receiptsLink).pathname;
+    const served = await new Visitor(t.app).agent.get(`${receiptsPath}/${correctionRound}.json`);
+    expect(served.status).toBe(200);
+    expect(JSON.parse(served.text)).toEqual(receipt);
+    const receiptsPage = mainOf((await new Visitor(t.app).get(receiptsPath)).text);
+    expect(textOf(receiptsPage)).toContain('Correction sent on November 23, 2026');
     // Not against the delivered list's root: that list had four.
     const delivered = await t.platform.db
       .selectFrom('round_commitments')
@@ -389,6 +400,7 @@ describe('a correction of a delivered list', () => {
       }
     ).commitments;
     expect(commitments.find((c) => c.round === correctionRound)).toMatchObject({
+      kind: 'correction',
       treeSize: 2,
       root: newRoot,
       correctsRound: deliveredRound,
