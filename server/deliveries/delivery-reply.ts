@@ -157,14 +157,35 @@ export function publishRefusal(reply: { automatic: boolean; roundKind: string })
   return null;
 }
 
+/** A separator line mail programs put above the message they answer or forward (in any language). */
+const ORIGINAL_SEPARATOR = /^\s*(?:-{3,}\s*\S.*\S\s*-{3,}|_{10,})\s*$/;
+/** The first line of a header block a mail program copies above the original ("From:", in several languages). */
+const ORIGINAL_FROM = /^\s*\*?(?:from|von|de|보낸\s*사람|від|от)\*?\s*:/i;
+/** A header line right below it ("Sent:", "To:", "Subject:"...): the two together are a copied header block. */
+const ORIGINAL_HEADER =
+  /^\s*\*?(?:sent|date|to|cc|subject|gesendet|an|betreff|envoyé|à|objet|보낸\s*날짜|날짜|받는\s*사람|제목|надіслано|дата|кому|тема|отправлено)\*?\s*:/i;
+
+/**
+ * The lines before the original message a reply carries unquoted (Outlook and others copy it below a
+ * separator or a From:/Sent: block, without "> "): that copy is the letter as it was sent, its annex
+ * naming signatories who may have withdrawn or been erased since, so it is never published.
+ */
+function withoutOriginal(lines: readonly string[]): string[] {
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (ORIGINAL_SEPARATOR.test(line)) return lines.slice(0, i);
+    if (ORIGINAL_FROM.test(line) && ORIGINAL_HEADER.test(lines[i + 1] ?? '')) return lines.slice(0, i);
+  }
+  return [...lines];
+}
+
 /**
  * A published reply's text as the public record shows it: without the lines it quotes (the letter
- * itself, earlier mail) and with every e-mail address in it replaced, so that publishing an official's
+ * itself, earlier mail, and an original copied below it unquoted) and with every e-mail address in it replaced, so that publishing an official's
  * answer never publishes an address, theirs (a signature block) or anyone's.
  */
 export function publicReplyText(body: string): string {
-  const lines = body
-    .split('\n')
+  const lines = withoutOriginal(body.split('\n'))
     .filter((line) => !/^\s*>/.test(line))
     .map((line) => line.replace(/[^\s<>()[\]@,;:"]+@[^\s<>()[\]@,;:"]+\.[^\s<>()[\]@,;:"]+/g, '[…]'));
   return lines

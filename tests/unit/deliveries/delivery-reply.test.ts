@@ -98,6 +98,22 @@ describe('what is kept and published of a reply', () => {
     expect(text).toBe('Thank you.\nWrite to […] or <[…]>.\n\nOn Monday, […] wrote:');
   });
 
+  it('never publishes the original letter a mail program copied below the answer without quoting it', () => {
+    const annex = 'Signatories\n1. Kim Ji-hoon (KR)\n2. Olena Kovalenko (UA)';
+    const outlook = `Thank you for your letter.\n\nRegards,\nDesk officer\n\n-----Original Message-----\nFrom: Undersigned <letters@undersigned.example.org>\nSent: Monday\nSubject: Open letter\n\nDear Ambassador,\n${annex}`;
+    const headersOnly = `We will reply in writing.\n\n________________________________\nFrom: Undersigned\n${annex}`;
+    const korean = `감사합니다.\n\n보낸 사람: Undersigned <letters@undersigned.example.org>\n보낸 날짜: 2026년 12월 6일\n제목: 공개 서한\n\n${annex}`;
+    const ukrainian = `Дякуємо.\n\n-----Оригінальне повідомлення-----\nВід: Undersigned\n${annex}`;
+    expect(publicReplyText(outlook)).toBe('Thank you for your letter.\n\nRegards,\nDesk officer');
+    expect(publicReplyText(headersOnly)).toBe('We will reply in writing.');
+    expect(publicReplyText(korean)).toBe('감사합니다.');
+    expect(publicReplyText(ukrainian)).toBe('Дякуємо.');
+    // An answer that mentions a sender or a date in its own words keeps them.
+    expect(publicReplyText('From: the consul\nWe met your delegation.\nDate: to be set')).toBe(
+      'From: the consul\nWe met your delegation.\nDate: to be set',
+    );
+  });
+
   it('is never published when automatic or an answer to a test', () => {
     expect(publishRefusal({ automatic: true, roundKind: 'delivery' })).toBe('automatic');
     expect(publishRefusal({ automatic: false, roundKind: 'test' })).toBe('test');
