@@ -154,4 +154,17 @@ describe("a delivered list's commitment", () => {
         .execute(),
     ).toHaveLength(2);
   });
+
+  it('deletes every salt of a letter the retention job anonymises, keeping its trees', async () => {
+    const before = await commitmentOf(deliveryRound);
+    await t.platform.db
+      .updateTable('letters')
+      .set({ status: 'closed', closed_at: '2020-01-01T00:00:00.000Z' })
+      .where('id', '=', letterId)
+      .execute();
+    expect(await t.platform.privacy.applyRetention()).toBeGreaterThan(0);
+    expect(await t.platform.db.selectFrom('signature_salts').selectAll().execute()).toEqual([]);
+    expect((await leavesOf(deliveryRound)).map((l) => l.signature_id)).toEqual([null, null, null]);
+    expect(await commitmentOf(deliveryRound)).toEqual(before);
+  });
 });
