@@ -79,13 +79,12 @@ export class CommitmentRepository {
   }
 
   /**
-   * Stores a round's tree: its commitment, then its leaves in order, in batches. False (and nothing
-   * written) when the round has one already: a resumed compile, or another process, stored it first.
-   * Call it in a transaction, so a tree is never half stored.
+   * Stores a round's commitment row. False (and nothing written) when the round has one already: a
+   * resumed compile, or another process, stored it first. In the transaction that then adds its leaves
+   * (addLeaves), so a tree is never half stored.
    */
-  async store(
+  async storeCommitment(
     commitment: Omit<Commitment, 'correctsRoundId'> & { correctsRoundId?: number | null },
-    leaves: readonly { signatureId: number | null; leafHash: string }[],
   ): Promise<boolean> {
     const inserted = await this.db
       .insertInto('round_commitments')
@@ -99,58 +98,59 @@ export class CommitmentRepository {
       .onConflict((oc) => oc.column('round_id').doNothing())
       .returning('round_id')
       .executeTakeFirst();
-    if (!inserted) return false;
-    for (let i = 0; i < leaves.length; i += INSERT_BATCH) {
-      await this.db
-        .insertInto('round_leaves')
-        .values(
-          leaves.slice(i, i + INSERT_BATCH).map((leaf, j) => ({
-            round_id: commitment.roundId,
-            position: i + j,
-            signature_id: leaf.signatureId,
-            leaf_hash: leaf.leafHash,
-          })),
-        )
-        .execute();
-    }
+    return inserted !== undefined;
+  }
+
+  /**
+   * Stores a round's tree whole: its commitment, then its leaves in order, in batches; false (nothing
+   * written) when the round has one already. Call it in a transaction. (The erratum's correction trees
+   * are stored so; a delivery's tree goes through storeCommitment and addLeaves with turns between.)
+   */
+  async store(
+    commitment: Omit<Commitment, 'correctsRoundId'> & { correctsRoundId?: number | null },
+    leaves: readonly { signatureId: number | null; leafHash: string }[],
+  ): Promise<boolean> {
+    if (!(await this.storeCommitment(commitment))) return false;
+    for (let i = 0; i < leaves.length; i += INSERT_BATCH)
+      await this.addLeaves(commitment.roundId, i, leaves.slice(i, i + INSERT_BATCH));
     return true;
   }
 
   /**
-   * Deletes the salts of the signatures this round's leaves link whose person was erased meanwhile: an
-   * erasure between reading a page and making its salts left a new salt for an erased person, which
-   * would let anyone holding the database confirm a guess of their name against the leaf.
+   * Deletes the salts of those of these signatures whose person was erased: an erasure between reading
+   * a page and making its salts left a new salt for an erased person, which would let anyone holding the
+   * database confirm a guess of their name against the leaf.
    */
-  async forgetErasedIn(roundId: number): Promise<void> {
+  async forgetErased(signatureIds: readonly number[]): Promise<void> {
+    if (signatureIds.length === 0) return;
     await this.db
       .deleteFrom('signature_salts')
       .where('signature_id', 'in', (eb) =>
         eb
-          .selectFrom('round_leaves as l')
-          .innerJoin('signatures as s', 's.id', 'l.signature_id')
-          .select('l.signature_id')
-          .where('l.round_id', '=', roundId)
+          .selectFrom('signatures as s')
+          .select('s.id')
+          .where('s.id', 'in', signatureIds)
           .where('s.anonymised_at', 'is not', null),
       )
       .execute();
   }
 
-  /** Unlinks the round's leaves whose signature has no salt any more (erased while the tree was built). */
-  async unlinkUnsalted(roundId: number): Promise<void> {
+  /** Adds a round's leaves from position `from` on, in order (at most a few hundred per call). */
+  async addLeaves(
+    roundId: number,
+    from: number,
+    leaves: readonly { signatureId: number | null; leafHash: string }[],
+  ): Promise<void> {
+    if (leaves.length === 0) return;
     await this.db
-      .updateTable('round_leaves')
-      .set({ signature_id: null })
-      .where('round_id', '=', roundId)
-      .where('signature_id', 'is not', null)
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('signature_salts as s')
-              .select('s.signature_id')
-              .whereRef('s.signature_id', '=', 'round_leaves.signature_id'),
-          ),
-        ),
+      .insertInto('round_leaves')
+      .values(
+        leaves.map((leaf, i) => ({
+          round_id: roundId,
+          position: from + i,
+          signature_id: leaf.signatureId,
+          leaf_hash: leaf.leafHash,
+        })),
       )
       .execute();
   }

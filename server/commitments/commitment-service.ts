@@ -14,8 +14,11 @@ import {
 import type { CommitmentRepository } from './commitment-repository.js';
 import { consistencyProof, leafHash, TreeBuilder } from './merkle.js';
 
-/** Signatories read and hashed per page, with a turn of the event loop between: a few milliseconds each. */
-const PAGE = 1_000;
+/**
+ * Signatories read, salted and hashed per page, and leaves written per statement, with a turn of the
+ * event loop after each: a few milliseconds each, so 20,000 signatures never hold the process long.
+ */
+const PAGE = 250;
 
 export interface CommitmentServiceDeps {
   db: Db;
@@ -56,7 +59,9 @@ export class CommitmentService {
     let after: { confirmedAt: string; id: number } | undefined;
     do {
       const page = await this.deps.signatures.annexRowsPage(round.letterId, round.createdAt, after, PAGE);
+      await nextTurn();
       const salts = await this.saltsFor(page.rows.filter((r) => !r.anonymised).map((r) => r.id));
+      await nextTurn();
       for (const row of page.rows) {
         // An erased person's leaf gets a salt nobody keeps: it is counted, and can never be opened.
         const salt = row.anonymised ? newSalt() : salts.get(row.id)!;
@@ -69,15 +74,27 @@ export class CommitmentService {
     } while (after);
     const root = tree.root().toString('hex');
     const now = this.deps.clock.now();
+    // One transaction, so the tree is stored whole or not at all; the turns between its statements let
+    // the process answer meanwhile (on SQLite, queries wait for the connection until it commits).
     await this.deps.db.transaction().execute(async (tx) => {
       const commitments = this.deps.commitments.with(tx);
-      if (
-        await commitments.store({ roundId: round.id, treeSize: leaves.length, root, createdAt: now }, leaves)
-      ) {
-        // An erasure between reading a page and now deleted that signature's salt, or came before its
-        // salt was made (which made one for an erased person): either way its leaf keeps no salt and no link.
-        await commitments.forgetErasedIn(round.id);
-        await commitments.unlinkUnsalted(round.id);
+      const commitment = { roundId: round.id, treeSize: leaves.length, root, createdAt: now };
+      if (!(await commitments.storeCommitment(commitment))) return;
+      for (let from = 0; from < leaves.length; from += PAGE) {
+        const batch = leaves.slice(from, from + PAGE);
+        // An erasure since the page was read deleted that signature's salt, or came before its salt was
+        // made (which made one for an erased person): either way its leaf keeps no salt and no link.
+        const linked = batch.flatMap((leaf) => (leaf.signatureId === null ? [] : [leaf.signatureId]));
+        await commitments.forgetErased(linked);
+        const salted = await commitments.saltsOf(linked);
+        await commitments.addLeaves(
+          round.id,
+          from,
+          batch.map((leaf) =>
+            leaf.signatureId === null || salted.has(leaf.signatureId) ? leaf : { ...leaf, signatureId: null },
+          ),
+        );
+        await nextTurn();
       }
     });
     return (await this.deps.commitments.find(round.id))!;
