@@ -642,14 +642,16 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     now: () => clock.now(),
   });
 
+  // The replies organizers published, as the page and the API show them (no quoted lines, no addresses).
+  const publishedReplies = {
+    publishedOf: async (letterId: number) => (await deliveryReplies.publishedOf(letterId)).map(forPublic),
+  };
   const publicLetters = new LetterService({
     letters,
     writeMark: database.writeMark,
     signatories: publicSignatories(signatures),
     sent: deliveryRepository,
-    replies: {
-      publishedOf: async (letterId) => (await deliveryReplies.publishedOf(letterId)).map(forPublic),
-    },
+    replies: publishedReplies,
     clock,
   });
   // Each letter's privacy notice, from its settings and the platform's (the controller an admin names).
@@ -689,6 +691,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       signatories: publicSignatoryPages(signatures),
       deliveries: deliveryRepository,
       commitments,
+      replies: publishedReplies,
       cursor: new ApiCursor(secret),
       clock,
     }),

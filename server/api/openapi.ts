@@ -281,6 +281,18 @@ export function openApiDocument(publicUrl: string) {
               'The commitment to each delivered list (a Merkle tree, RFC 6962, over its signatures), oldest first; docs/verification.md tells how to check one.',
             items: ref('Commitment'),
           },
+          replies: {
+            type: 'array',
+            description:
+              "Recipients' replies the organizer chose to publish, oldest first: who answered and when, the subject and the text without quoted lines or e-mail addresses; never the sender's address.",
+            items: closed({
+              receivedAt: { type: 'string', format: 'date-time' },
+              institution: { type: 'string' },
+              recipient: { type: 'string' },
+              subject: { type: 'string' },
+              text: { type: 'string' },
+            }),
+          },
           _links: closed({ ...letterLinks, curies }),
         }),
         Commitment: closed({

@@ -1,5 +1,6 @@
 import type { ConsistencyAnswer } from '../commitments/commitment.js';
 import type { CommitmentService } from '../commitments/commitment-service.js';
+import type { PublishedReply } from '../deliveries/delivery-reply.js';
 import type { DeliveryRepository } from '../deliveries/delivery-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { signingState } from '../letters/letter.js';
@@ -72,6 +73,8 @@ export interface PublicApiServiceDeps {
   deliveries: Pick<DeliveryRepository, 'publicRecord'>;
   /** Delivered lists' commitments and the proofs between them. */
   commitments: Pick<CommitmentService, 'published' | 'consistency'>;
+  /** The replies published on a letter's record, as the public sees them (deliveries/delivery-reply.ts forPublic). */
+  replies: { publishedOf(letterId: number): Promise<PublishedReply[]> };
   cursor: ApiCursor;
   clock: Clock;
 }
@@ -103,6 +106,7 @@ export class PublicApiService {
         countries: await letters.countryCounts(letter.id),
         deliveries: groupDeliveries(await deliveries.publicRecord(letter.id)),
         commitments: await this.deps.commitments.published(letter.id),
+        replies: await this.deps.replies.publishedOf(letter.id),
       };
     });
   }

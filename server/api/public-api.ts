@@ -4,6 +4,7 @@
  * Whatever is written here is public: supporters appear only as public-signatories.ts lets them.
  */
 import type { ConsistencyAnswer, PublishedCommitment } from '../commitments/commitment.js';
+import type { PublishedReply } from '../deliveries/delivery-reply.js';
 import { AppError, notFound } from '../lib/errors.js';
 import type { LetterHeading, Letter, LetterRecipient, SigningState } from '../letters/letter.js';
 import type { PublicSignatory } from '../letters/public-signatories.js';
@@ -225,6 +226,8 @@ export interface LetterDocument {
   deliveries: DeliveryGroup[];
   /** The committed lists of its rounds that reached recipients, oldest first. */
   commitments: PublishedCommitment[];
+  /** Officials' replies the organizer published, oldest first (without quoted lines or addresses). */
+  replies: PublishedReply[];
 }
 
 /** One letter of a list page, read with its headings. */
@@ -337,6 +340,14 @@ export function letterResource(
     })),
     deliveries: doc.deliveries,
     commitments: commitmentsResource(doc.commitments),
+    // Who answered and when, never who wrote it: the sender's address is not in the document at all.
+    replies: doc.replies.map((r) => ({
+      receivedAt: r.receivedAt.toISOString(),
+      institution: r.institution,
+      recipient: r.recipientName,
+      subject: r.subject,
+      text: r.bodyText,
+    })),
     _links: { ...letterLinks(urls, letter.slug, heading.language, lang), curies: CURIES },
   };
 }

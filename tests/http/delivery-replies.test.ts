@@ -8,6 +8,7 @@ import { freePort } from '../support/free-port.js';
 import { byId, innerHtml, mainOf, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { loopbackTransport } from '../support/mail-worker.js';
+import { openApiValidator } from '../support/public-api.js';
 import type { SinkMessage } from '../support/smtp-sink.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
@@ -182,6 +183,24 @@ describe('replies to a delivery', () => {
     expect(record).not.toContain('We ask you to let the captured soldiers choose');
     expect(after.text).not.toContain('<script>alert');
 
+    // The public API's letter carries it too, valid against the OpenAPI document, without the address.
+    const api = await new Visitor(t.app).agent
+      .get(`/api/v1/letters/${slug}`)
+      .set('Accept', 'application/json');
+    expect(api.status).toBe(200);
+    expect(api.body.replies).toEqual([
+      {
+        receivedAt: t.clock.now().toISOString(),
+        institution: EMBASSY.organisation,
+        recipient: EMBASSY.name,
+        subject: 'Re: Let them choose freedom',
+        text: expect.stringContaining('will answer formally'),
+      },
+    ]);
+    expect(JSON.stringify(api.body)).not.toContain('consul.private');
+    const { validate } = await openApiValidator(t.app);
+    expect(validate('Letter', api.body)).toEqual([]);
+
     // Taken off the record again.
     const unpublished = await postForm(
       visitor,
@@ -191,6 +210,9 @@ describe('replies to a delivery', () => {
     );
     expect(unpublished.status).toBe(303);
     expect((await new Visitor(t.app).get(`/letters/${slug}`)).text).not.toContain('will answer formally');
+    // The API keeps a letter for a count epoch (2 s): the next one no longer has it.
+    t.clock.advance(3_000);
+    expect((await new Visitor(t.app).agent.get(`/api/v1/letters/${slug}`)).body.replies).toEqual([]);
   });
 
   it('stores a message once, however often it arrives', async () => {
