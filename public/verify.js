@@ -238,6 +238,9 @@ if (tool) {
   // A `#receipt=` link: read here only; a fragment is never part of a request.
   const fromLink = receiptFromFragment(location.hash);
   if (fromLink !== undefined) {
+    // Out of the address bar and the history once read: a receipt (its salt, the supporter's name) must
+    // not travel on when the page's address is copied to share it, or stay in a synced history.
+    history.replaceState(history.state, '', location.pathname + location.search);
     try {
       field.value = JSON.stringify(JSON.parse(fromLink), null, 2);
     } catch {

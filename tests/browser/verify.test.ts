@@ -154,6 +154,9 @@ describe('/verify in a browser', () => {
     await page.goto(`/verify?lang=ko#receipt=${encoded}`);
     await expect.poll(() => page.locator('#receipt-from-link').isVisible()).toBe(true);
     expect(JSON.parse(await page.locator('#receipt').inputValue())).toEqual(receipt);
+    // Read once, then gone from the address (and the history): copying it to share /verify shares no receipt.
+    expect(page.url()).not.toContain('receipt=');
+    expect(page.url()).toMatch(/\/verify\?lang=ko$/);
     // The letter it names has published nothing here: the page says so, in Korean, and waits for a root.
     await expect.poll(() => page.locator('#published-source').textContent()).toContain('no-such-letter');
     await typePublished(page, root, leaves.length);
