@@ -19,6 +19,8 @@ import type { SupporterNewsService } from './deliveries/supporter-news-service.j
 import { deliveryRoutes, unsubscribeRoutes } from './deliveries/delivery-routes.js';
 import type { ErratumService } from './deliveries/erratum-service.js';
 import { erratumRoutes } from './deliveries/erratum-routes.js';
+import type { EscalationService } from './deliveries/escalation-service.js';
+import { escalationRoutes } from './deliveries/escalation-routes.js';
 import type { QueueService } from './outbox/queue-service.js';
 import type { ExportService } from './exports/export-service.js';
 import type { UserAdminService } from './accounts/user-admin-service.js';
@@ -111,6 +113,8 @@ export interface AppDeps {
   deliveries: DeliveryService;
   /** Corrections of delivered lists (errata). */
   errata: ErratumService;
+  /** Escalation on no reply: the delivery page's panel and its steps. */
+  escalations: EscalationService;
   supporterNews: SupporterNewsService;
   queue: QueueService;
   exports: ExportService;
@@ -346,8 +350,9 @@ export function createApp(deps: AppDeps): Express {
   admin.use(controllerTodoRoutes({ settings: deps.settingsService }));
   admin.use(letterAdminRoutes({ letters: deps.letterAdmin, csrf }));
   admin.use(recipientRoutes({ recipients: deps.recipients, csrf }));
-  admin.use(deliveryRoutes({ deliveries: deps.deliveries, csrf }));
+  admin.use(deliveryRoutes({ deliveries: deps.deliveries, escalations: deps.escalations, csrf }));
   admin.use(erratumRoutes({ errata: deps.errata, csrf }));
+  admin.use(escalationRoutes({ escalations: deps.escalations, deliveries: deps.deliveries, csrf }));
   admin.use(embedAdminRoutes({ embed: deps.embed, csrf }));
   admin.use(deliveryDownloadAdminRoutes({ downloads: deps.downloads }));
   admin.use(queueRoutes({ queue: deps.queue, csrf }));

@@ -49,6 +49,8 @@ import { CommitmentRepository } from './commitments/commitment-repository.js';
 import { CommitmentService } from './commitments/commitment-service.js';
 import { ReceiptService } from './commitments/receipt-service.js';
 import { RoundStarter } from './deliveries/round-starter.js';
+import { EscalationRepository } from './deliveries/escalation-repository.js';
+import { EscalationService } from './deliveries/escalation-service.js';
 import { SupporterNewsService } from './deliveries/supporter-news-service.js';
 import { LetterCompiler } from './deliveries/letter-compiler.js';
 import { LetterCompileWorker } from './deliveries/letter-compile-worker.js';
@@ -157,6 +159,8 @@ export interface Platform {
   letterAdmin: LetterAdmin;
   /** The organizer's delivery page, and the rounds that start by themselves (the scheduler's trigger job). */
   deliveries: DeliveryService;
+  /** Escalation on no reply: the delivery page's panel, and the job that fires due steps. */
+  escalations: EscalationService;
   /** Compiles the rounds that wait (the scheduler's compile job). */
   roundCompiling: RoundCompileService;
   /** Delivered lists' commitments (Merkle trees) and supporters' receipts. */
@@ -501,22 +505,39 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     logger: deliveriesLogger,
     translate: (language, key) => fixedT(i18n, language)(key),
   });
+  const escalationRepository = new EscalationRepository(db);
+  const rounds = new RoundStarter({
+    db,
+    audit,
+    letters,
+    signatures,
+    deliveries: deliveryRepository,
+    clock,
+    logger: deliveriesLogger,
+    countryName,
+    events: webhookEvents,
+    // A letter with an escalation schedule goes tier by tier (deliveries/escalation.ts).
+    escalations: escalationRepository,
+  });
+  const escalations = new EscalationService({
+    db,
+    audit,
+    letters,
+    deliveries: deliveryRepository,
+    escalations: escalationRepository,
+    rounds,
+    recipientsOf,
+    replies: deliveryReplies,
+    clock,
+    logger: deliveriesLogger,
+    access: (user, letterId) => letterAccess.forEdit(user, letterId),
+  });
   const deliveries = new DeliveryService({
     db,
     audit,
     letters,
     deliveries: deliveryRepository,
-    rounds: new RoundStarter({
-      db,
-      audit,
-      letters,
-      signatures,
-      deliveries: deliveryRepository,
-      clock,
-      logger: deliveriesLogger,
-      countryName,
-      events: webhookEvents,
-    }),
+    rounds,
     recipientsOf,
     pdf,
     clock,
@@ -594,6 +615,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       { name: 'retention', everyMs: 60 * 60_000, run: () => privacy.applyRetention() },
       { name: 'trigger-deliveries', everyMs: 30_000, run: () => deliveries.triggerDue() },
       { name: 'compile-deliveries', everyMs: 5_000, run: () => roundCompiling.compilePending() },
+      // Days-long waits: a minute late is nothing, and each run reads every pending step.
+      { name: 'escalate-deliveries', everyMs: 60_000, run: () => escalations.runDue() },
       { name: 'notify-supporters', everyMs: 30_000, run: () => supporterNews.notifyPending() },
       { name: 'close-due-letters', everyMs: 60_000, run: () => letterAdmin.workflow.closeDue() },
       { name: 'prune-sessions', everyMs: 15 * 60_000, run: () => sessions.pruneExpired(clock.now()) },
@@ -652,6 +675,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     signatories: publicSignatories(signatures),
     sent: deliveryRepository,
     replies: publishedReplies,
+    escalations: escalationRepository,
     clock,
   });
   // Each letter's privacy notice, from its settings and the platform's (the controller an admin names).
@@ -703,6 +727,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     letterAdmin,
     errata,
     deliveries,
+    escalations,
     supporterNews,
     exports: exportService,
     queue: new QueueService(
@@ -780,6 +805,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     accounts,
     letterAdmin,
     deliveries,
+    escalations,
     roundCompiling,
     commitments,
     supporterNews,

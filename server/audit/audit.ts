@@ -50,6 +50,9 @@ export const AUDIT_ACTIONS = [
   'webhook-deleted',
   'reply-published',
   'reply-unpublished',
+  'escalation-changed',
+  'delivery-escalated',
+  'escalation-cancelled',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

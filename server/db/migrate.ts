@@ -27,6 +27,7 @@ import * as apiTokensAndWebhooks from './migrations/2026-12-05T20-api-tokens-and
 import * as commitments from './migrations/2026-12-06T01-commitments.js';
 import * as deliveryReplies from './migrations/2026-12-06T02-delivery-replies.js';
 import * as deliveryReplyIndexes from './migrations/2026-12-06T02-delivery-replies-indexes.js';
+import * as escalation from './migrations/2026-12-06T03-escalation.js';
 import * as errata from './migrations/2026-12-06T04-errata.js';
 
 /**
@@ -72,6 +73,7 @@ const shared: Record<string, Migration> = {
   '2026-12-06T01-commitments': commitments,
   '2026-12-06T02-delivery-replies': deliveryReplies,
   '2026-12-06T02-delivery-replies-indexes': deliveryReplyIndexes,
+  '2026-12-06T03-escalation': escalation,
   '2026-12-06T04-errata': errata,
 };
 

@@ -40,6 +40,8 @@ export interface Database {
   round_commitments: RoundCommitmentsTable;
   round_leaves: RoundLeavesTable;
   delivery_replies: DeliveryRepliesTable;
+  escalation_schedules: EscalationSchedulesTable;
+  escalation_steps: EscalationStepsTable;
 }
 
 export interface LettersTable {
@@ -114,6 +116,8 @@ export interface LetterRecipientsTable {
   letter_id: number;
   recipient_id: number;
   position: number;
+  /** 1 embassy, 2 ministry, 3 head of state: the order an escalation reaches them in. */
+  tier: Generated<number>;
 }
 
 export interface SignaturesTable {
@@ -219,6 +223,9 @@ export interface DeliveryRoundsTable {
   updated_at: string;
   /** Why a round failed before anything was queued (JSON: code and figures), else null. */
   failure: string | null;
+  /** The tiers of recipients it goes to (inclusive); both null: every recipient of the letter. */
+  tier_from: Generated<number | null>;
+  tier_to: Generated<number | null>;
 }
 
 /** One compiled letter for one recipient in one round; its sending is the outbox message. */
@@ -485,4 +492,29 @@ export interface DeliveryRepliesTable {
   published_at: string | null;
   published_by: number | null;
   forwarded_outbox_message_id: number | null;
+}
+
+export interface EscalationSchedulesTable {
+  letter_id: number;
+  days_without_reply: number;
+  created_at: string;
+  updated_at: string;
+  updated_by: number | null;
+}
+
+export interface EscalationStepsTable {
+  id: Generated<number>;
+  letter_id: number;
+  from_tier: number;
+  to_tier: number;
+  basis_round_id: number | null;
+  tier_reached_at: string;
+  days_without_reply: number;
+  due_at: string;
+  status: string;
+  round_id: number | null;
+  cancel_reason: string | null;
+  cancelled_by: number | null;
+  created_at: string;
+  decided_at: string | null;
 }

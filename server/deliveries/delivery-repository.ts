@@ -29,6 +29,8 @@ function toRound(row: Selectable<DeliveryRoundsTable>): DeliveryRound {
     requestedBy: row.requested_by,
     notifiedAt: row.notified_at ? new Date(row.notified_at) : null,
     createdAt: new Date(row.created_at),
+    tierFrom: row.tier_from,
+    tierTo: row.tier_to,
   };
 }
 
@@ -92,6 +94,9 @@ export interface NewRound {
   testAddress?: string | null;
   requestedBy?: number | null;
   requestKey?: string | null;
+  /** The tiers it goes to (a letter with an escalation schedule); absent: every recipient. */
+  tierFrom?: number | null;
+  tierTo?: number | null;
 }
 
 /** SQL for delivery settings, delivery rounds and deliveries. */
@@ -183,6 +188,8 @@ export class DeliveryRepository {
         test_address: round.testAddress ?? null,
         requested_by: round.requestedBy ?? null,
         request_key: round.requestKey ?? null,
+        tier_from: round.tierFrom ?? null,
+        tier_to: round.tierTo ?? null,
         created_at: at,
         updated_at: at,
       })

@@ -6,15 +6,26 @@ import { noticeFrom, redirectWithNotice } from '../http/notice.js';
 import { letterPath } from '../letters/text-language.js';
 import { deliverySettingsValues } from './delivery-input.js';
 import type { DeliveryService } from './delivery-service.js';
+import type { EscalationService } from './escalation-service.js';
+import { escalationPanelView } from './escalation-view.js';
 import { deliveryConfirmView, deliveryPageView, requestKey } from './delivery-view.js';
 import type { SupporterNewsService } from './supporter-news-service.js';
 
 export interface DeliveryRoutesDeps {
   deliveries: DeliveryService;
+  /** The page's escalation panel (escalation-routes.ts posts its form). */
+  escalations: EscalationService;
   csrf: { verify: RequestHandler };
 }
 
-const NOTICES = ['saved', 'testQueued', 'deliveryQueued', 'updateQueued'] as const;
+const NOTICES = [
+  'saved',
+  'testQueued',
+  'deliveryQueued',
+  'updateQueued',
+  'escalationSaved',
+  'escalationCancelled',
+] as const;
 
 /** The organizer's delivery page: when the letter goes, test and real deliveries, and the record of each. */
 export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
@@ -22,17 +33,18 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
   const { deliveries } = deps;
 
   router.get('/letters/:id/delivery', async (req, res) => {
-    const overview = await deliveries.overview(currentUser(res), idParam(req, 'id'));
+    const letterId = idParam(req, 'id');
+    const overview = await deliveries.overview(currentUser(res), letterId);
     const { t, language } = res.locals;
-    res.render(
-      'admin/delivery',
-      deliveryPageView(overview, t, language, {
+    res.render('admin/delivery', {
+      ...deliveryPageView(overview, t, language, {
         notice:
           noticeFrom(req, t, 'deliveries.notices', NOTICES) ??
           noticeFrom(req, t, 'errata.notices', ['erratumSent']) ??
           null,
       }),
-    );
+      escalation: escalationPanelView(await deps.escalations.panel(currentUser(res), letterId), t, language),
+    });
   });
 
   router.post('/letters/:id/delivery/settings', deps.csrf.verify, async (req, res) => {
@@ -41,13 +53,17 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
     const outcome = await deliveries.saveSettings(currentUser(res), letterId, values);
     if (outcome.kind === 'invalid') {
       const { t, language } = res.locals;
-      return res.status(422).render(
-        'admin/delivery',
-        deliveryPageView(outcome.overview, t, language, {
+      return res.status(422).render('admin/delivery', {
+        ...deliveryPageView(outcome.overview, t, language, {
           form: { values, errors: outcome.errors },
           notice: null,
         }),
-      );
+        escalation: escalationPanelView(
+          await deps.escalations.panel(currentUser(res), letterId),
+          t,
+          language,
+        ),
+      });
     }
     redirectWithNotice(res, `/admin/letters/${letterId}/delivery`, 'saved');
   });

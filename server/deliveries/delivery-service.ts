@@ -19,6 +19,7 @@ import {
   type RoundRefusal,
 } from './delivery.js';
 import { parseDeliverySettings, type DeliverySettingsValues } from './delivery-input.js';
+import { inTiers } from './escalation.js';
 import type { RecipientsOfLetter } from './delivery-recipients.js';
 import type { DeliveryRecord, DeliveryRepository } from './delivery-repository.js';
 import type { PdfRenderer } from './pdf-renderer.js';
@@ -124,7 +125,9 @@ export class DeliveryService {
       rounds: rounds.map((round) => {
         const mine = records.filter((r) => r.roundId === round.id);
         const expected =
-          round.kind === 'test' ? new Set(recipients.map((r) => r.language)).size || 1 : recipients.length;
+          round.kind === 'test'
+            ? new Set(recipients.map((r) => r.language)).size || 1
+            : recipients.filter((r) => inTiers(r.tier, round)).length;
         return {
           round,
           records: mine,

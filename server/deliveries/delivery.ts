@@ -10,8 +10,12 @@ export type DeliveryMode = (typeof DELIVERY_MODES)[number];
 export const ROUND_KINDS = ['test', 'delivery', 'update', 'milestone'] as const;
 export type RoundKind = (typeof ROUND_KINDS)[number];
 
-/** correction: an update round that corrects a delivered list's count (an erratum: erratum.ts). */
-export type RoundTrigger = 'manual' | 'closing' | 'goal' | 'milestone' | 'scheduled' | 'correction';
+/**
+ * correction: an update round that corrects a delivered list's count (an erratum: erratum.ts);
+ * escalation: an update round that takes the letter to the next tier of recipients (escalation.ts).
+ */
+export type RoundTrigger =
+  'manual' | 'closing' | 'goal' | 'milestone' | 'scheduled' | 'correction' | 'escalation';
 
 /** How and when a letter goes, as its organizer chose them on the delivery page. */
 export interface DeliverySettings {
@@ -97,6 +101,9 @@ export interface DeliveryRound {
   requestedBy: number | null;
   notifiedAt: Date | null;
   createdAt: Date;
+  /** The tiers of recipients it goes to (inclusive); null: every recipient (a letter without a schedule). */
+  tierFrom: number | null;
+  tierTo: number | null;
 }
 
 /** What a letter's delivery settings and state look like to the trigger rules. */

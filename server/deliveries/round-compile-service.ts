@@ -11,6 +11,7 @@ import type { PlatformMail } from '../mail/platform-mail.js';
 import type { DeliveryRound, RoundFailure } from './delivery.js';
 import type { DeliveryRepository } from './delivery-repository.js';
 import { deliverySettingsOf, reachesRecipients } from './delivery.js';
+import { inTiers } from './escalation.js';
 import type { LetterCompiling, QueueResult } from './letter-compile-worker.js';
 import { LetterTooLong } from './letter-compiler.js';
 import type { PdfRenderer } from './pdf-renderer.js';
@@ -53,8 +54,10 @@ export class RoundCompileService {
     if (!letter) return 0;
     const { replyTo } = deliverySettingsOf(await this.deps.deliveries.settingsOf(letter.id), letter);
     const texts = await this.deps.letters.textsOfVersion(round.letterVersionId);
-    const all = await this.deps.recipientsOf(letter);
-    // A test goes to the organizer once per language the recipients read, rendered as for the first of them.
+    const listed = await this.deps.recipientsOf(letter);
+    // A test goes to the organizer once per language the recipients read, rendered as for the first of
+    // them; a round of a letter with an escalation schedule goes to the tiers it names (escalation.ts).
+    const all = round.kind === 'test' ? listed : listed.filter((r) => inTiers(r.tier, round));
     const targets =
       round.kind === 'test'
         ? all.filter((r, i) => all.findIndex((o) => o.language === r.language) === i)
@@ -76,7 +79,8 @@ export class RoundCompileService {
         return compiled;
       }
       const input = {
-        kind: round.kind,
+        // An escalation reaches its tier for the first time: for them it is the letter, not an update.
+        kind: round.trigger === 'escalation' ? ('delivery' as const) : round.kind,
         text,
         // Greeted in the language of the text they get: their salutation in it, or that language's neutral one.
         recipient: recipientFields(recipient, text.language),

@@ -9,7 +9,18 @@ import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { SignatureRepository } from '../signatures/signature-repository.js';
+import type { Tx } from '../db/database.js';
 import type { DeliveryRound, RoundKind } from './delivery.js';
+import {
+  dueAt,
+  nextTier,
+  reachedTier,
+  roundsThatReached,
+  tiersOfRound,
+  type RoundTiers,
+  type Tier,
+} from './escalation.js';
+import type { EscalationRepository } from './escalation-repository.js';
 import type { DeliveryRepository } from './delivery-repository.js';
 import { readRoundAnnex } from './round-annex.js';
 import { isComplete } from '../letters/letter.js';
@@ -26,6 +37,8 @@ export interface RoundStarterDeps {
   countryName: (code: string, language: string) => string;
   /** Hears a letter's delivery round in its transaction (webhooks); none when unset. */
   events?: LetterEvents;
+  /** Escalation schedules and steps: a letter with a schedule is delivered tier by tier; none when unset. */
+  escalations?: EscalationRepository;
 }
 
 /** What a round records about who asked for it and what it is for. */
@@ -35,6 +48,8 @@ export interface RoundRequest {
   testAddress?: string;
   milestone?: number;
   actor?: { id: number; email: string };
+  /** The escalation step this round fires: it goes to that tier only, and the step is marked sent with it. */
+  escalation?: { stepId: number; fromTier: Tier; toTier: Tier; days: number };
 }
 
 /**
@@ -61,8 +76,11 @@ export class RoundStarter {
       const letters = this.deps.letters.with(tx);
       const deliveries = this.deps.deliveries.with(tx);
       const current = (await letters.findById(letter.id)) ?? letter;
+      const escalation = await this.tiersFor(tx, current.id, kind, extra);
       const created = await deliveries.createRound(
         {
+          tierFrom: escalation?.tiers.from ?? null,
+          tierTo: escalation?.tiers.to ?? null,
           letterId: current.id,
           letterVersionId: current.currentVersionId,
           kind,
@@ -76,6 +94,7 @@ export class RoundStarter {
         now,
       );
       if (!created) return undefined;
+      if (escalation) await this.escalate(tx, current.id, created, escalation, extra, now);
       let status = current.status;
       // Past its closing date but not closed yet (the closing job runs on its own schedule): close it
       // here, so a letter delivered at closing ends delivered whichever job runs first.
@@ -99,7 +118,13 @@ export class RoundStarter {
           action: 'delivery',
           targetType: 'letter',
           targetId: current.id,
-          details: { round: created.id, kind, trigger, signatures: current.signatureCount },
+          details: {
+            round: created.id,
+            kind,
+            trigger,
+            signatures: current.signatureCount,
+            ...(escalation ? { tiers: `${escalation.tiers.from}-${escalation.tiers.to}` } : {}),
+          },
         },
         now,
       );
@@ -117,6 +142,84 @@ export class RoundStarter {
       : undefined;
     if (twin) return twin;
     throw new AppError(409, 'already_delivered', 'deliveries.errors.alreadyDelivered');
+  }
+
+  /**
+   * The tiers a round goes to when its letter has an escalation schedule (undefined: every recipient):
+   * an escalation's own tier; else the first tier for the first round to recipients, and every tier
+   * reached so far for later ones. `firstReached`: the tier this round reaches for the first time, whose
+   * step to the next tier it plans.
+   */
+  private async tiersFor(
+    tx: Tx,
+    letterId: number,
+    kind: RoundKind,
+    extra: RoundRequest,
+  ): Promise<{ tiers: RoundTiers; days: number; firstReached: Tier | null } | undefined> {
+    const escalations = this.deps.escalations?.with(tx);
+    if (!escalations || kind === 'test') return undefined;
+    const schedule = await escalations.scheduleOf(letterId);
+    if (extra.escalation) {
+      const tier = extra.escalation.toTier;
+      return {
+        tiers: { from: tier, to: tier },
+        days: schedule?.days ?? extra.escalation.days,
+        firstReached: tier,
+      };
+    }
+    if (!schedule) return undefined;
+    const reached = reachedTier(roundsThatReached(await this.deps.deliveries.with(tx).roundsOf(letterId)));
+    return { tiers: tiersOfRound(reached), days: schedule.days, firstReached: reached === 0 ? 1 : null };
+  }
+
+  /**
+   * In the round's transaction: plans the step from the tier it reached first to the next tier with
+   * recipients (due after the schedule's days), and for an escalation's round marks its step sent
+   * (compare-and-set: a step another process fired, or the organizer cancelled meanwhile, undoes the round).
+   */
+  private async escalate(
+    tx: Tx,
+    letterId: number,
+    round: DeliveryRound,
+    plan: { tiers: RoundTiers; days: number; firstReached: Tier | null },
+    extra: RoundRequest,
+    now: Date,
+  ): Promise<void> {
+    const escalations = this.deps.escalations!.with(tx);
+    if (extra.escalation) {
+      const { stepId, fromTier, toTier } = extra.escalation;
+      if (!(await escalations.markSent(stepId, round.id, toTier, now)))
+        throw new AppError(409, 'escalation_decided', 'escalation.errors.decided');
+      await this.deps.audit.with(tx).record(
+        {
+          actor: 'platform',
+          action: 'delivery-escalated',
+          targetType: 'letter',
+          targetId: letterId,
+          details: { letterId, step: stepId, round: round.id, fromTier, toTier, days: extra.escalation.days },
+        },
+        now,
+      );
+    }
+    if (plan.firstReached === null || !(await escalations.scheduleOf(letterId))) return;
+    const listed = (await this.deps.letters.with(tx).recipientsOfLetters([letterId])).get(letterId) ?? [];
+    const next = nextTier(
+      plan.firstReached,
+      listed.map((r) => r.tier),
+    );
+    if (next === null) return;
+    await escalations.planStep(
+      {
+        letterId,
+        fromTier: plan.firstReached,
+        toTier: next,
+        basisRoundId: round.id,
+        tierReachedAt: now,
+        days: plan.days,
+        dueAt: dueAt(now, plan.days),
+      },
+      now,
+    );
   }
 
   /**

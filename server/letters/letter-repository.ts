@@ -244,7 +244,16 @@ export class LetterRepository {
     const rows = await this.db
       .selectFrom('letter_recipients as lr')
       .innerJoin('recipients as r', 'r.id', 'lr.recipient_id')
-      .select(['lr.letter_id', 'r.id', 'r.name', 'r.title', 'r.organisation', 'r.language', 'r.country'])
+      .select([
+        'lr.letter_id',
+        'r.id',
+        'r.name',
+        'r.title',
+        'r.organisation',
+        'r.language',
+        'r.country',
+        'lr.tier',
+      ])
       .where('lr.letter_id', 'in', letterIds)
       .orderBy('lr.letter_id')
       .orderBy('lr.position')
@@ -517,8 +526,20 @@ export class LetterRepository {
       : undefined;
   }
 
-  /** The letter's recipient list, replaced whole in the order given. */
+  /**
+   * The letter's recipient list, replaced whole in the order given. A recipient that stays keeps its
+   * escalation tier (set on the delivery page, not in the editor); a new one starts at the first.
+   */
   async setRecipients(letterId: number, recipientIds: readonly number[]): Promise<void> {
+    const tiers = new Map(
+      (
+        await this.db
+          .selectFrom('letter_recipients')
+          .select(['recipient_id', 'tier'])
+          .where('letter_id', '=', letterId)
+          .execute()
+      ).map((r) => [r.recipient_id, r.tier]),
+    );
     await this.db.deleteFrom('letter_recipients').where('letter_id', '=', letterId).execute();
     if (recipientIds.length > 0) {
       await this.db
@@ -528,10 +549,22 @@ export class LetterRepository {
             letter_id: letterId,
             recipient_id: recipientId,
             position,
+            tier: tiers.get(recipientId) ?? 1,
           })),
         )
         .execute();
     }
+  }
+
+  /** Sets the escalation tier of recipients on the letter's list (others are left as they are). */
+  async setTiers(letterId: number, tiers: ReadonlyMap<number, number>): Promise<void> {
+    for (const [recipientId, tier] of tiers)
+      await this.db
+        .updateTable('letter_recipients')
+        .set({ tier })
+        .where('letter_id', '=', letterId)
+        .where('recipient_id', '=', recipientId)
+        .execute();
   }
 
   async collaboratorIds(letterId: number): Promise<number[]> {

@@ -50,6 +50,23 @@ export interface SentRecord {
   corrections?: readonly { roundId: number; treeSize: number; root: string; sentAt: Date }[];
 }
 
+/**
+ * A round that took the letter to the next tier of recipients because none of the tier before replied
+ * in time (an escalation step): the public record says so beside that round.
+ */
+export interface SentEscalation {
+  roundId: number;
+  fromTier: number;
+  toTier: number;
+  /** The days the schedule waited for a reply. */
+  days: number;
+}
+
+/** Port: the escalation steps that sent a letter on. The deliveries slice answers it. */
+export interface SentEscalations {
+  sentOf(letterId: number): Promise<SentEscalation[]>;
+}
+
 /** Port: whom a letter has reached. The deliveries slice answers it; wiring.ts passes its repository. */
 export interface SentLetters {
   /** The latest sending to each recipient of the letter (test sends excluded), newest first. */
@@ -99,6 +116,8 @@ export interface LetterPage extends LetterSummary {
   sent: SentRecord[];
   /** Officials' replies the organizer published, oldest first. */
   replies: PublicReply[];
+  /** The rounds that escalated the letter to a next tier of recipients (none without a schedule). */
+  escalations: SentEscalation[];
   /**
    * The countries the letter is about, for the signing form to list first: where most of its
    * signatures come from (most first), then its recipients' countries.
@@ -114,6 +133,8 @@ export interface LetterServiceDeps {
   sent: SentLetters;
   /** Published replies; none when not given. */
   replies?: PublishedReplies;
+  /** The escalation steps that sent the letter on; none when unset. */
+  escalations?: SentEscalations;
   clock: Clock;
 }
 
@@ -293,6 +314,7 @@ export class LetterService {
       textChangedAt: version && versionNumber > 1 ? version.createdAt : null,
       sent: await sent.sentTo(letter.id),
       replies: await this.publishedReplies(letter.id),
+      escalations: (await this.deps.escalations?.sentOf(letter.id)) ?? [],
       featuredCountries: [
         ...countries.slice(0, SIGNATURE_COUNTRIES_FIRST).map((c) => c.code),
         ...recipients.map((r) => r.country).filter((code) => code !== ''),

@@ -78,6 +78,8 @@ export interface LetterRecipient {
   country: string;
   /** Their salutations by language (the letter opens with the one in its text's language). */
   salutations: Salutations;
+  /** 1 embassy, 2 ministry, 3 head of state: when an escalation schedule is set, the order they are reached in. */
+  tier: number;
 }
 
 /** A translation is complete when it has a title, a summary and a text; only complete ones are published. */

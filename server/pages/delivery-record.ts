@@ -1,4 +1,4 @@
-import type { SentRecord } from '../letters/letter-service.js';
+import type { SentEscalation, SentRecord } from '../letters/letter-service.js';
 
 /** Deliveries shown open on the letter page; older ones fold into one <details>. */
 export const OPEN_DELIVERIES = 3;
@@ -30,6 +30,8 @@ export interface RecordDelivery {
   /** The first OPEN_INSTITUTIONS of `institutions` and the rest. */
   shown: RecordInstitution[];
   folded: RecordInstitution[];
+  /** Why this round went: no reply from the tier before within the schedule's days; null for any other round. */
+  escalation: SentEscalation | null;
 }
 
 /** The public delivery record: the newest deliveries open, older ones folded. */
@@ -45,7 +47,11 @@ export interface DeliveryRecord {
  * one by institution (the recipient's organisation, else its name), the largest first: a letter sent to
  * 200 offices of 20 ministries reads as 20 lines, not 200. Pure: the view formats dates and numbers.
  */
-export function deliveryRecord(sent: readonly SentRecord[]): DeliveryRecord {
+export function deliveryRecord(
+  sent: readonly SentRecord[],
+  escalations: readonly SentEscalation[] = [],
+): DeliveryRecord {
+  const escalationOf = new Map(escalations.map((e) => [e.roundId, e]));
   const deliveries = new Map<string, { first: SentRecord; records: SentRecord[] }>();
   for (const record of sent) {
     const key = `${record.roundId}|${record.sentAt.toISOString().slice(0, 10)}`;
@@ -79,6 +85,7 @@ export function deliveryRecord(sent: readonly SentRecord[]): DeliveryRecord {
       corrections: first.corrections ?? [],
       shown: institutions.slice(0, OPEN_INSTITUTIONS),
       folded: institutions.slice(OPEN_INSTITUTIONS),
+      escalation: escalationOf.get(first.roundId) ?? null,
     };
   });
   return {

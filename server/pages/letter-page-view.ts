@@ -66,7 +66,7 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
             href: keep(letterTextPath(page.letter.slug, code)),
           }))
         : [],
-    record: recordView(page),
+    record: recordView(page, t),
     signatories: page.recentSignatories.map((s) => ({
       name: s.name,
       organisation: s.organisation,
@@ -106,13 +106,17 @@ function countryLists(language: string, featured: readonly string[], selected: s
 }
 
 /** The public delivery record, each delivery with its PDF in each language it went in. */
-function recordView(page: LetterPage) {
-  const record = deliveryRecord(page.sent);
+function recordView(page: LetterPage, t: TFunction) {
+  const record = deliveryRecord(page.sent, page.escalations);
   const slug = encodeURIComponent(page.letter.slug);
   const verifyHref = (roundId: number) =>
     `/verify?${new URLSearchParams({ letter: page.letter.slug, round: String(roundId) }).toString()}`;
   const withDownloads = (d: (typeof record.recent)[number]) => ({
     ...d,
+    // Said beside the round an escalation sent: no reply from the tier before within the schedule's days.
+    escalationNote: d.escalation
+      ? t(`escalation.record.${d.escalation.fromTier}-${d.escalation.toTier}`, { count: d.escalation.days })
+      : '',
     downloads: d.languages.map((language) => ({
       language,
       href: `/letters/${slug}/deliveries/${d.roundId}/${language}.pdf`,

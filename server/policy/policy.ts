@@ -76,6 +76,11 @@ export interface Actions {
   'delivery.correct': LetterResource;
   /** Read the replies officials sent to a letter's deliveries, and publish them on its record or take them off. */
   'reply.manage': LetterResource;
+  /**
+   * Set a letter's escalation schedule and its recipients' tiers, and cancel its pending steps: it
+   * decides who else receives the letter, so whoever may deliver it.
+   */
+  'escalation.manage': LetterResource;
 }
 
 /** An API token as the rules see it: whose it is. */
@@ -121,6 +126,7 @@ const RULES: { [A in Action]: (actor: Actor, resource: Actions[A]) => boolean } 
   'delivery.correct': canEditLetter,
   // Replies hold officials' addresses and words not yet public: only whoever may work on the letter.
   'reply.manage': canEditLetter,
+  'escalation.manage': canEditLetter,
 };
 
 /**
@@ -137,6 +143,7 @@ const REFUSALS: Partial<Record<Action, { code: string; messageKey: string }>> = 
   'webhook.manage': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
   'delivery.correct': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
   'reply.manage': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
+  'escalation.manage': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
 };
 
 /** A letter as the rules see it, from its owner and the organizers it is shared with. */

@@ -13,6 +13,7 @@ import { hrefsIn, mainOf, textOf } from '../support/html.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage, sign } from '../support/signing.js';
 import { commitList } from '../support/committed-lists.js';
+import { EscalationRepository } from '../../server/deliveries/escalation-repository.js';
 import { recordSentRound } from '../support/sent-deliveries.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
@@ -193,6 +194,8 @@ describe('access to the admin pages', () => {
     /** A webhook endpoint of the owner's open letter, and a delivered round of it (its PDF). */
     webhookEndpoint: 0,
     sentRound: 0,
+    /** A pending escalation step of the owner's open letter (cancelling it would change it). */
+    escalationStep: 0,
     /** An API token of the admin's and one of the owner's: each account sees only its own. */
     tokenOfAdmin: 0,
     tokenOfOwner: 0,
@@ -243,6 +246,7 @@ describe('access to the admin pages', () => {
       .replace('/replies/:replyId/:step', `/replies/${ids.reply}/publish`)
       .replace('/rounds/:round/:language.pdf', `/rounds/${ids.sentRound}/en.pdf`)
       .replace('/rounds/:round/erratum', `/rounds/${ids.sentRound}/erratum`)
+      .replace('/escalation/steps/:step/cancel', `/escalation/steps/${ids.escalationStep}/cancel`)
       .replace('/api-tokens/:id', `/api-tokens/${tokenId}`)
       .replace(':userId', String(collaborator.id))
       .replace('/recipients/import/:id', `/recipients/import/${importId}`)
@@ -300,6 +304,8 @@ describe('access to the admin pages', () => {
           controller_address: '1 Test Street',
           controller_email: 'controller@example.org',
         };
+      case '/admin/letters/:id/delivery/escalation':
+        return { days: '7' };
       case '/admin/signatures/:id/invalidate':
         return { reason: 'invalidated without permission' };
       case '/admin/signatures/bulk':
@@ -444,6 +450,18 @@ describe('access to the admin pages', () => {
       messageId: '<admin-access-reply@example.org>',
       receivedAt: t.clock.now(),
     }))!.id;
+    ids.escalationStep = (await new EscalationRepository(t.platform.db).planStep(
+      {
+        letterId: letters.open,
+        fromTier: 1,
+        toTier: 2,
+        basisRoundId: ids.sentRound,
+        tierReachedAt: t.clock.now(),
+        days: 14,
+        dueAt: new Date(t.clock.now().getTime() + 14 * 86_400_000),
+      },
+      t.clock.now(),
+    ))!.id;
     ids.tokenOfAdmin = (await t.platform.appDeps.apiTokens.create(admin, { name: 'Admin', lifetime: 0 })).id;
     ids.tokenOfOwner = (await t.platform.appDeps.apiTokens.create(owner, { name: 'Owner', lifetime: 0 })).id;
     openLetterForm = editorForm(
@@ -509,6 +527,9 @@ describe('access to the admin pages', () => {
       'GET /admin/letters/:id/replies',
       'GET /admin/letters/:id/replies/:replyId/:step',
       'POST /admin/letters/:id/replies/:replyId/:step',
+      'POST /admin/letters/:id/delivery/escalation',
+      'GET /admin/letters/:id/delivery/escalation/steps/:step/cancel',
+      'POST /admin/letters/:id/delivery/escalation/steps/:step/cancel',
     ]) {
       expect(labels).toContain(known);
     }

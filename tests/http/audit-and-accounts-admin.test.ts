@@ -679,6 +679,63 @@ describe('the audit log', () => {
       expect(JSON.stringify(entries)).not.toContain('consul.audit@example.org');
     });
 
+    it("records a letter's escalation schedule, the step that fired and one cancelled, on the letter", async () => {
+      const { user: owner } = await signedIn(t.app, t.platform, 'organizer');
+      const letter = await letterOwnedBy(owner);
+      const now = t.clock.now();
+      const recipientIds = [];
+      for (const [index, organisation] of ['Ministry of Tests', 'Office of the President'].entries())
+        recipientIds.push(
+          await t.platform.repositories.recipients.findOrCreate(
+            {
+              name: organisation,
+              title: '',
+              organisation,
+              country: 'KR',
+              email: `tier-${index + 2}-${letter.id}@example.org`,
+              language: 'en',
+              salutation: 'Dear Sir or Madam',
+            },
+            now,
+          ),
+        );
+      const listed = (await t.platform.repositories.letters.recipientsOfLetters([letter.id])).get(letter.id)!;
+      await t.platform.repositories.letters.setRecipients(letter.id, [listed[0]!.id, ...recipientIds]);
+      const escalations = t.platform.escalations;
+      const saved = await escalations.save(owner, letter.id, {
+        days: '14',
+        tiers: { [recipientIds[0]!]: '2', [recipientIds[1]!]: '3' },
+      });
+      expect(saved.kind).toBe('saved');
+      expect(await lastEntry(t, 'escalation-changed')).toMatchObject({
+        actor_user_id: owner.id,
+        target_type: 'letter',
+        target_id: String(letter.id),
+        details: { days: 14, tiers: { [recipientIds[0]!]: 2, [recipientIds[1]!]: 3 } },
+      });
+      await t.platform.deliveries.sendTest(owner, letter.id, `audit-test-${letter.id}`);
+      await t.platform.deliveries.deliverNow(owner, letter.id, `audit-deliver-${letter.id}`);
+      // Due now, as if its 14 days had passed without a reply.
+      await t.platform.db
+        .updateTable('escalation_steps')
+        .set({ due_at: now.toISOString() })
+        .where('letter_id', '=', letter.id)
+        .execute();
+      expect(await escalations.runDue()).toBe(1);
+      expect(await lastEntry(t, 'delivery-escalated')).toMatchObject({
+        actor_user_id: null,
+        target_id: String(letter.id),
+        details: { fromTier: 1, toTier: 2, days: 14 },
+      });
+      const next = (await escalations.panel(owner, letter.id)).steps.find((s) => s.status === 'pending')!;
+      await escalations.cancel(owner, letter.id, next.id);
+      expect(await lastEntry(t, 'escalation-cancelled')).toMatchObject({
+        actor_user_id: owner.id,
+        target_id: String(letter.id),
+        details: { step: next.id, fromTier: 2, toTier: 3, reason: 'organizer' },
+      });
+    });
+
     it('has, by now, an entry for every audited action', async () => {
       const actions = new Set((await auditEntries(t)).map((e) => e.action));
       expect([...actions].sort()).toEqual([...AUDIT_ACTIONS].sort());

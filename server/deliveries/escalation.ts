@@ -1,0 +1,106 @@
+/** Escalation on no reply (issue 15 §4): recipient tiers, schedules and steps. Types and pure rules; no I/O. */
+
+/** 1 embassy, 2 ministry, 3 head of state: the order a letter escalates in. */
+export const TIERS = [1, 2, 3] as const;
+export type Tier = (typeof TIERS)[number];
+export const TOP_TIER: Tier = 3;
+
+/** The fewest and most days a schedule may wait for a reply. */
+export const MIN_DAYS_WITHOUT_REPLY = 1;
+export const MAX_DAYS_WITHOUT_REPLY = 90;
+
+const DAY_MS = 86_400_000;
+
+/** A letter's schedule: if no recipient of the tier reached last replies within `days`, the next tier gets it. */
+export interface EscalationSchedule {
+  letterId: number;
+  days: number;
+  updatedAt: Date;
+  updatedBy: number | null;
+}
+
+export type StepStatus = 'pending' | 'sent' | 'cancelled';
+export type CancelReason = 'organizer' | 'replied' | 'schedule-removed' | 'no-recipients';
+
+/** One step from a tier to the next. */
+export interface EscalationStep {
+  id: number;
+  letterId: number;
+  fromTier: Tier;
+  toTier: Tier;
+  /** The round that first reached fromTier, and when: replies count from then. */
+  basisRoundId: number | null;
+  tierReachedAt: Date;
+  days: number;
+  dueAt: Date;
+  status: StepStatus;
+  /** The round that sent the letter to toTier, once sent. */
+  roundId: number | null;
+  cancelReason: CancelReason | null;
+  cancelledBy: number | null;
+  createdAt: Date;
+  decidedAt: Date | null;
+}
+
+/** The tiers a round goes to, inclusive; null: every recipient (a letter without a schedule). */
+export interface RoundTiers {
+  from: Tier;
+  to: Tier;
+}
+
+/** When a step planned now for a tier reached at `reachedAt` is due. */
+export function dueAt(reachedAt: Date, days: number): Date {
+  return new Date(reachedAt.getTime() + days * DAY_MS);
+}
+
+/** The lowest tier above `tier` that has recipients, or null when none has. */
+export function nextTier(tier: number, recipientTiers: readonly number[]): Tier | null {
+  const above = recipientTiers.filter((t) => t > tier);
+  return above.length === 0 ? null : (Math.min(...above) as Tier);
+}
+
+/**
+ * The rounds that took the letter to recipients: not tests, not rounds cancelled before sending, and not
+ * corrections (an erratum goes only to those a delivered round reached, so it reaches no one new).
+ */
+export function roundsThatReached<R extends { kind: string; status: string; trigger: string }>(
+  rounds: readonly R[],
+): R[] {
+  return rounds.filter((r) => r.kind !== 'test' && r.status !== 'cancelled' && r.trigger !== 'correction');
+}
+
+/**
+ * The highest tier the letter has reached: each round that went to recipients reached up to its
+ * tier_to, and one without tiers (sent before a schedule, or without one) reached them all. 0: none yet.
+ */
+export function reachedTier(rounds: readonly { tierTo: number | null }[]): number {
+  let reached = 0;
+  for (const round of rounds) reached = Math.max(reached, round.tierTo ?? TOP_TIER);
+  return reached;
+}
+
+/**
+ * The tiers a round of a letter with a schedule goes to: its first round to recipients goes to the first
+ * tier only; later ones (updates, milestones, a new version's delivery) to every tier reached so far,
+ * never further: only an escalation step reaches a new tier.
+ */
+export function tiersOfRound(reached: number): RoundTiers {
+  return { from: 1, to: Math.max(1, reached) as Tier };
+}
+
+/** Whether a recipient of this tier gets a round going to these tiers (null: every recipient does). */
+export function inTiers(tier: number, tiers: { tierFrom: number | null; tierTo: number | null }): boolean {
+  if (tiers.tierFrom === null || tiers.tierTo === null) return true;
+  return tier >= tiers.tierFrom && tier <= tiers.tierTo;
+}
+
+/** Reads a tier from a form or a row; undefined when it is none of 1, 2, 3. */
+export function parseTier(value: unknown): Tier | undefined {
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^[123]$/.test(value.trim())
+        ? Number(value)
+        : NaN;
+  return (TIERS as readonly number[]).includes(n) ? (n as Tier) : undefined;
+}

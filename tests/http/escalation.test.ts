@@ -1,0 +1,342 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { User } from '../../server/accounts/account.js';
+import { DeliveryReplyRepository } from '../../server/deliveries/delivery-reply-repository.js';
+import { AuditRepository } from '../../server/audit/audit-repository.js';
+import { DeliveryRepository } from '../../server/deliveries/delivery-repository.js';
+import { EscalationRepository } from '../../server/deliveries/escalation-repository.js';
+import { RoundStarter } from '../../server/deliveries/round-starter.js';
+import { LetterRepository } from '../../server/letters/letter-repository.js';
+import { countryName } from '../../server/lib/countries.js';
+import { SignatureRepository } from '../../server/signatures/signature-repository.js';
+import { createLogger } from '../../server/lib/logger.js';
+import type { Platform } from '../../server/wiring.js';
+import { loginAs, createAccount, signedIn } from '../support/accounts.js';
+import { addRecipient, fieldErrors } from '../support/admin-forms.js';
+import { createLetter } from '../support/factories.js';
+import { byId, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
+import { Visitor } from '../support/http.js';
+import { createTestPlatform, platformBeside, type TestPlatform } from '../support/test-platform.js';
+
+const DAY = 86_400_000;
+const key = () => randomBytes(12).toString('base64url');
+
+/** A letter with an embassy (tier 1), a ministry (tier 2) and a head of state (tier 3), each its own address. */
+interface TieredLetter {
+  id: number;
+  slug: string;
+  embassy: { id: number; email: string };
+  ministry: { id: number; email: string };
+  head: { id: number; email: string };
+}
+
+describe('escalation on no reply', () => {
+  let t: TestPlatform;
+  let owner: User;
+  let organizer: Visitor;
+  let start: Date;
+  // A: escalates; B: its embassy replies; C: its organizer cancels the step; D: two processes fire it.
+  const letters: Record<'a' | 'b' | 'c' | 'd', TieredLetter> = {} as never;
+  let other: { platform: Platform };
+
+  async function tieredLetter(name: string): Promise<TieredLetter> {
+    const now = t.clock.now();
+    const { id, slug } = await createLetter(t.platform.db, now, { status: 'open' });
+    await t.platform.db.updateTable('letters').set({ owner_id: owner.id }).where('id', '=', id).execute();
+    const recipient = async (role: string, organisation: string) => {
+      const email = `${role}-${name}@example.org`;
+      return {
+        id: await addRecipient(t.platform.db, now, {
+          name: `${organisation} (${name})`,
+          organisation,
+          email,
+        }),
+        email,
+      };
+    };
+    const embassy = await recipient('embassy', 'Embassy of Testland');
+    const ministry = await recipient('ministry', 'Ministry of Foreign Affairs');
+    const head = await recipient('head', 'Office of the President');
+    await new LetterRepository(t.platform.db).setRecipients(id, [embassy.id, ministry.id, head.id]);
+    return { id, slug, embassy, ministry, head };
+  }
+
+  /** The organizer's browser, logged in now: moving the clock by days ends earlier sessions. */
+  const asOrganizer = () => loginAs(t.app, owner);
+
+  /** Posts the escalation form of a letter's delivery page as the organizer fills it. */
+  function saveEscalation(visitor: Visitor, letter: TieredLetter, fields: Record<string, string>) {
+    const page = `/admin/letters/${letter.id}/delivery`;
+    return visitor.submit(page, `${page}/escalation`, fields);
+  }
+
+  /** Letters that reached an address (the sink's envelopes), compiled letters only. */
+  function lettersTo(address: string): number {
+    return t.sink.messages.filter(
+      (m) => m.parsed.headers.has('x-undersigned-letter') && m.envelopeTo.includes(address),
+    ).length;
+  }
+
+  async function sendOut(): Promise<void> {
+    await t.compileDeliveries();
+    await t.drainOutbox();
+  }
+
+  async function escalationRounds(letterId: number) {
+    return t.platform.db
+      .selectFrom('delivery_rounds')
+      .select(['id', 'kind', 'trigger', 'tier_from', 'tier_to'])
+      .where('letter_id', '=', letterId)
+      .where('trigger', '=', 'escalation')
+      .execute();
+  }
+
+  async function stepsOf(letterId: number) {
+    return t.platform.db
+      .selectFrom('escalation_steps')
+      .selectAll()
+      .where('letter_id', '=', letterId)
+      .orderBy('id')
+      .execute();
+  }
+
+  beforeAll(async () => {
+    t = await createTestPlatform();
+    ({ user: owner, visitor: organizer } = await signedIn(t.app, t.platform, 'organizer'));
+    for (const name of ['a', 'b', 'c', 'd'] as const) letters[name] = await tieredLetter(name);
+    for (const letter of Object.values(letters)) {
+      const saved = await saveEscalation(organizer, letter, {
+        days: '14',
+        [`tier_${letter.embassy.id}`]: '1',
+        [`tier_${letter.ministry.id}`]: '2',
+        [`tier_${letter.head.id}`]: '3',
+      });
+      expect(saved.status).toBe(303);
+      await t.platform.deliveries.sendTest(owner, letter.id, key());
+      await t.platform.deliveries.deliverNow(owner, letter.id, key());
+    }
+    start = t.clock.now();
+    await sendOut();
+    other = await platformBeside(t);
+  });
+  afterAll(async () => {
+    await other?.platform.shutdown();
+    await t?.close();
+  });
+
+  it('delivers a letter with a schedule to its first tier only, and plans the step to the next', async () => {
+    const a = letters.a;
+    expect(lettersTo(a.embassy.email)).toBe(1);
+    expect(lettersTo(a.ministry.email)).toBe(0);
+    expect(lettersTo(a.head.email)).toBe(0);
+    const [step] = await stepsOf(a.id);
+    expect(step).toMatchObject({ from_tier: 1, to_tier: 2, status: 'pending', days_without_reply: 14 });
+    expect(new Date(step!.due_at).getTime()).toBe(start.getTime() + 14 * DAY);
+    // The organizer sees it with its due date and a way to cancel it.
+    const page = mainOf((await organizer.get(`/admin/letters/${a.id}/delivery`)).text);
+    expect(textOf(page)).toContain(
+      'From the embassy to the ministry · due Dec 7, 2026, 10:00:00 AM UTC unless a recipient replies',
+    );
+    expect(page).toContain(`/admin/letters/${a.id}/delivery/escalation/steps/${step!.id}/cancel`);
+  });
+
+  it('cancels the step of a tier that replied, recorded as answered', async () => {
+    const b = letters.b;
+    t.clock.set(new Date(start.getTime() + 5 * DAY));
+    const delivery = await t.platform.db
+      .selectFrom('deliveries')
+      .select(['id'])
+      .where('recipient_id', '=', b.embassy.id)
+      .executeTakeFirstOrThrow();
+    await new DeliveryReplyRepository(t.platform.db).store({
+      deliveryId: delivery.id,
+      letterId: b.id,
+      recipientId: b.embassy.id,
+      fromAddress: b.embassy.email,
+      fromName: 'Consul',
+      subject: 'Re: your letter',
+      bodyText: 'We have forwarded your letter.',
+      automatic: false,
+      messageId: `<reply-${key()}@example.org>`,
+      receivedAt: t.clock.now(),
+    });
+    expect(await t.platform.escalations.runDue()).toBe(0);
+    const [step] = await stepsOf(b.id);
+    expect(step).toMatchObject({ status: 'cancelled', cancel_reason: 'replied', cancelled_by: null });
+    // The other letters' steps wait on.
+    expect((await stepsOf(letters.a.id))[0]!.status).toBe('pending');
+  });
+
+  it('never fires a step the organizer cancelled after the confirmation page', async () => {
+    const c = letters.c;
+    const organizer = await asOrganizer();
+    const [step] = await stepsOf(c.id);
+    const path = `/admin/letters/${c.id}/delivery/escalation/steps/${step!.id}/cancel`;
+    const confirm = await organizer.get(path);
+    expect(confirm.status).toBe(200);
+    expect(textOf(mainOf(confirm.text))).toContain(
+      'From the embassy to the ministry, due Dec 7, 2026, 10:00:00 AM UTC.',
+    );
+    const cancelled = await organizer.submit(path, path, {});
+    expect(cancelled.status).toBe(303);
+    expect((await stepsOf(c.id))[0]).toMatchObject({
+      status: 'cancelled',
+      cancel_reason: 'organizer',
+      cancelled_by: owner.id,
+    });
+    // Cancelled once is cancelled: the page and the button say so rather than cancelling again.
+    expect((await organizer.submit(`/admin/letters/${c.id}/delivery`, path, {})).status).toBe(409);
+  });
+
+  it('does nothing 13 days after the delivery', async () => {
+    t.clock.set(new Date(start.getTime() + 13 * DAY));
+    expect(await t.platform.escalations.runDue()).toBe(0);
+    await sendOut();
+    for (const letter of Object.values(letters)) expect(lettersTo(letter.ministry.email)).toBe(0);
+  });
+
+  it('fires a due step once when two processes run the job at the same moment', async () => {
+    // The job without its lease, in both processes at once (a lease that ended mid-run): each step
+    // fires in the one transaction whose compare-and-set moves it, and the other's round is undone.
+    t.clock.set(new Date(start.getTime() + 15 * DAY));
+    const fired = await Promise.all([t.platform.escalations.runDue(), other.platform.escalations.runDue()]);
+    expect(fired[0] + fired[1]).toBe(2);
+    for (const letter of [letters.a, letters.d]) expect(await escalationRounds(letter.id)).toHaveLength(1);
+  });
+
+  it('undoes the round of a step that was decided before its transaction', async () => {
+    const db = t.platform.db;
+    const starter = new RoundStarter({
+      db,
+      audit: new AuditRepository(db),
+      letters: new LetterRepository(db),
+      signatures: new SignatureRepository(db),
+      deliveries: new DeliveryRepository(db),
+      clock: t.clock,
+      logger: createLogger('silent'),
+      countryName,
+      escalations: new EscalationRepository(db),
+    });
+    const a = letters.a;
+    const [sent] = await stepsOf(a.id);
+    const rounds = await db.selectFrom('delivery_rounds').select('id').execute();
+    const letter = (await new LetterRepository(db).findById(a.id))!;
+    await expect(
+      starter.start(letter, 'update', 'escalation', {
+        escalation: { stepId: sent!.id, fromTier: 1, toTier: 2, days: 14 },
+      }),
+    ).rejects.toMatchObject({ status: 409, code: 'escalation_decided' });
+    expect(await db.selectFrom('delivery_rounds').select('id').execute()).toEqual(rounds);
+  });
+
+  it('has sent the letter to the ministry after 15 days without a reply, and to no one else', async () => {
+    await sendOut();
+
+    for (const letter of [letters.a, letters.d]) {
+      const rounds = await escalationRounds(letter.id);
+      expect(rounds).toEqual([
+        { id: expect.any(Number), kind: 'update', trigger: 'escalation', tier_from: 2, tier_to: 2 },
+      ]);
+      expect(lettersTo(letter.ministry.email)).toBe(1);
+      expect(lettersTo(letter.head.email)).toBe(0);
+      // The embassy is not sent the letter again by the escalation.
+      expect(lettersTo(letter.embassy.email)).toBe(1);
+      const [first, next] = await stepsOf(letter.id);
+      expect(first).toMatchObject({ status: 'sent', round_id: rounds[0]!.id });
+      // The ministry now has its own 14 days before the head of state.
+      expect(next).toMatchObject({ from_tier: 2, to_tier: 3, status: 'pending' });
+    }
+    for (const letter of [letters.b, letters.c]) {
+      expect(await escalationRounds(letter.id)).toEqual([]);
+      expect(lettersTo(letter.ministry.email)).toBe(0);
+    }
+    // The ministry's letter is the letter, not an "update" of one it never had.
+    const ministryMail = t.sink.messages.find((m) => m.envelopeTo.includes(letters.a.ministry.email))!;
+    expect(ministryMail.parsed.subject).not.toMatch(/^Update/);
+    const audit = await t.platform.db
+      .selectFrom('audit_events')
+      .select(['action', 'details'])
+      .where('action', '=', 'delivery-escalated')
+      .execute();
+    expect(audit).toHaveLength(2);
+  });
+
+  it('says on the public record why the ministry got the letter, and nothing of cancelled steps', async () => {
+    const visitor = new Visitor(t.app);
+    const page = mainOf((await visitor.get(`/letters/${letters.a.slug}`)).text);
+    expect(textsByClass(page, 'sent-record__escalation')).toEqual([
+      'No reply from the embassy within 14 days: sent to the ministry.',
+    ]);
+    expect(page).toContain('Ministry of Foreign Affairs (a)');
+    const ko = mainOf((await visitor.get(`/letters/${letters.a.slug}?lang=ko`)).text);
+    expect(textsByClass(ko, 'sent-record__escalation')).toEqual([
+      '대사관이 14일 안에 회신하지 않아 부처로 발송했습니다.',
+    ]);
+    const uk = mainOf((await visitor.get(`/letters/${letters.a.slug}?lang=uk`)).text);
+    expect(textsByClass(uk, 'sent-record__escalation')).toEqual([
+      'Посольство не відповіло за 14 днів: лист надіслано до міністерства.',
+    ]);
+    const cancelled = mainOf((await visitor.get(`/letters/${letters.c.slug}`)).text);
+    expect(textsByClass(cancelled, 'sent-record__escalation')).toEqual([]);
+    // The record names institutions, never an address.
+    expect(page).not.toContain('@example.org');
+  });
+
+  it('keeps what was typed and says what is wrong with invalid days or tiers', async () => {
+    const a = letters.a;
+    const organizer = await asOrganizer();
+    for (const days of ['0', '91', 'abc', '1e1', '14.5', '-3', 'x'.repeat(5000)]) {
+      const response = await saveEscalation(organizer, a, { days });
+      expect(response.status, days).toBe(422);
+      expect(fieldErrors(response.text, 'field-days')).toEqual([
+        'Enter a whole number of days from 1 to 90, or leave it empty for no escalation.',
+      ]);
+      const input = startTags(response.text, 'input').find((i) => i.attrs.id === 'field-days')!;
+      expect(input.attrs.value).toBe(days.slice(0, 20));
+      expect(response.text).toContain('href="#field-days"');
+      expect(input.attrs['aria-invalid']).toBe('true');
+    }
+    const badTier = await saveEscalation(organizer, a, { days: '10', [`tier_${a.ministry.id}`]: '7' });
+    expect(badTier.status).toBe(422);
+    expect(fieldErrors(badTier.text, `field-tier_${a.ministry.id}`)).toEqual([
+      'Choose embassy, ministry or head of state.',
+    ]);
+    expect(byId(badTier.text, 'field-days')?.attrs.value).toBe('10');
+    // Nothing was saved by the refused forms.
+    expect(
+      await t.platform.db
+        .selectFrom('escalation_schedules')
+        .select('days_without_reply')
+        .where('letter_id', '=', a.id)
+        .executeTakeFirst(),
+    ).toEqual({ days_without_reply: 14 });
+  });
+
+  it("refuses another organizer the letter's escalation form and its steps", async () => {
+    const stranger = await loginAs(t.app, await createAccount(t.platform, 'organizer'));
+    const a = letters.a;
+    const pending = (await stepsOf(a.id)).find((s) => s.status === 'pending')!;
+    const cancelPath = `/admin/letters/${a.id}/delivery/escalation/steps/${pending.id}/cancel`;
+    expect((await stranger.get(cancelPath)).status).toBe(403);
+    expect((await stranger.submit('/admin', cancelPath, {})).status).toBe(403);
+    expect(
+      (await stranger.submit('/admin', `/admin/letters/${a.id}/delivery/escalation`, { days: '1' })).status,
+    ).toBe(403);
+    expect((await stepsOf(a.id)).find((s) => s.id === pending.id)!.status).toBe('pending');
+  });
+
+  it('removing the schedule cancels the pending step, and later rounds go to every recipient again', async () => {
+    const d = letters.d;
+    const organizer = await asOrganizer();
+    expect((await saveEscalation(organizer, d, { days: '' })).status).toBe(303);
+    const steps = await stepsOf(d.id);
+    expect(steps.at(-1)).toMatchObject({ status: 'cancelled', cancel_reason: 'schedule-removed' });
+    t.clock.advance(60 * DAY);
+    expect(await t.platform.escalations.runDue()).toBeGreaterThanOrEqual(0);
+    expect(lettersTo(d.head.email)).toBe(0);
+    await t.platform.deliveries.sendUpdate(owner, d.id, key());
+    await sendOut();
+    expect(lettersTo(d.head.email)).toBe(1);
+    expect(lettersTo(d.embassy.email)).toBe(2);
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import {
+  dueAt,
+  inTiers,
+  nextTier,
+  parseTier,
+  reachedTier,
+  roundsThatReached,
+  tiersOfRound,
+} from '../../../server/deliveries/escalation.js';
+import { escalationValues, parseEscalation } from '../../../server/deliveries/escalation-input.js';
+
+describe('escalation rules', () => {
+  it('is due the schedule’s days after the tier was reached', () => {
+    expect(dueAt(new Date('2026-11-23T10:00:00.000Z'), 14)).toEqual(new Date('2026-12-07T10:00:00.000Z'));
+  });
+
+  it('goes to the next tier that has recipients, skipping an empty one', () => {
+    expect(nextTier(1, [1, 2, 3])).toBe(2);
+    expect(nextTier(1, [1, 3, 3])).toBe(3);
+    expect(nextTier(2, [1, 2])).toBeNull();
+    expect(nextTier(3, [1, 2, 3])).toBeNull();
+  });
+
+  it('sends the first round to tier 1 and later ones to every tier reached, never beyond', () => {
+    expect(reachedTier([])).toBe(0);
+    expect(tiersOfRound(reachedTier([]))).toEqual({ from: 1, to: 1 });
+    expect(tiersOfRound(reachedTier([{ tierTo: 1 }, { tierTo: 2 }]))).toEqual({ from: 1, to: 2 });
+    // A round sent without tiers (before a schedule) reached everyone.
+    expect(reachedTier([{ tierTo: 1 }, { tierTo: null }])).toBe(3);
+  });
+
+  it('counts no test, cancelled round or correction as reaching anyone', () => {
+    const round = (kind: string, status: string, trigger: string, tierTo: number | null) => ({
+      kind,
+      status,
+      trigger,
+      tierTo,
+    });
+    const rounds = [
+      round('delivery', 'queued', 'manual', 1),
+      round('test', 'queued', 'manual', null),
+      round('update', 'cancelled', 'manual', null),
+      // An erratum goes to those the delivery reached; its round carries no tiers.
+      round('update', 'queued', 'correction', null),
+    ];
+    expect(reachedTier(roundsThatReached(rounds))).toBe(1);
+  });
+
+  it('lets every recipient into a round without tiers, and only its tiers into one with', () => {
+    expect(inTiers(3, { tierFrom: null, tierTo: null })).toBe(true);
+    expect(inTiers(2, { tierFrom: 2, tierTo: 2 })).toBe(true);
+    expect(inTiers(1, { tierFrom: 2, tierTo: 2 })).toBe(false);
+    expect(inTiers(3, { tierFrom: 1, tierTo: 2 })).toBe(false);
+  });
+
+  it('reads a tier only as 1, 2 or 3', () => {
+    expect(parseTier('2')).toBe(2);
+    expect(parseTier(3)).toBe(3);
+    for (const bad of ['0', '4', '1.0', '01', ' ', 'x', '2e0', 7, null, undefined])
+      expect(parseTier(bad)).toBeUndefined();
+  });
+});
+
+describe('the escalation form', () => {
+  const parse = (days: string, tiers: Record<number, string> = {}) => parseEscalation({ days, tiers });
+
+  it('takes 1 to 90 days written plainly, and empty as no schedule', () => {
+    expect(parse('1')).toMatchObject({ ok: true, days: 1 });
+    expect(parse(' 90 ')).toMatchObject({ ok: true, days: 90 });
+    expect(parse('')).toMatchObject({ ok: true, days: null });
+    for (const bad of ['0', '91', '1e1', '0x10', '14.5', '-3', '١٤', 'fourteen', '1000'])
+      expect(parse(bad), bad).toEqual({ ok: false, errors: { days: 'escalation.errors.days' } });
+  });
+
+  it('says which recipient’s tier is wrong, and leaves an unset one as it is', () => {
+    expect(parse('7', { 5: '2', 6: '' })).toEqual({ ok: true, days: 7, tiers: new Map([[5, 2]]) });
+    expect(parse('7', { 5: '9' })).toEqual({ ok: false, errors: { tier_5: 'escalation.errors.tier' } });
+  });
+
+  it('reads only the letter’s recipients’ fields, cut to a short length', () => {
+    const values = escalationValues(
+      { days: '7'.repeat(100), tier_5: '2', tier_99: '3', tier_6: ['1', '2'] },
+      [5, 6],
+    );
+    expect(values).toEqual({ days: '7'.repeat(20), tiers: { 5: '2', 6: '' } });
+  });
+});
