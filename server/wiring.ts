@@ -690,6 +690,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       (await webhookRepository.endpointsOf(letterId))
         .filter((e) => e.enabled && e.events.some((event) => event.startsWith('signature.')))
         .map((e) => new URL(e.url).host),
+    escalationDays: async (letterId) => (await escalationRepository.scheduleOf(letterId))?.days ?? null,
     writeMark: database.writeMark,
     clock,
     retentionMonths: config.retentionMonths,

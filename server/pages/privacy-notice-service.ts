@@ -21,6 +21,8 @@ export interface PrivacyNoticeServiceDeps {
    * signatures (the webhooks slice answers it; wiring.ts passes it in).
    */
   signatureListeners: (letterId: number) => Promise<string[]>;
+  /** The days an escalation waits for a reply before the next tier gets the letter; null without a schedule. */
+  escalationDays: (letterId: number) => Promise<number | null>;
   /** Changes whenever the database may have changed: the notices' stamps are kept until it does. */
   writeMark: () => string;
   clock: Clock;
@@ -64,14 +66,16 @@ export class PrivacyNoticeService {
 
   private async facts(slug: string, textLanguage: string): Promise<PrivacyNoticeFacts> {
     const { letter, text } = await this.deps.letters.heading(slug, textLanguage);
-    const [recipients, closedAt, stored, sent, settings, signatureListeners] = await Promise.all([
-      this.deps.letterRows.recipientsOfLetters([letter.id]),
-      this.deps.letterRows.closedAt(letter.id),
-      this.deps.deliveries.settingsOf(letter.id),
-      this.deps.sent.sentTo(letter.id),
-      this.deps.settings.read(),
-      this.deps.signatureListeners(letter.id),
-    ]);
+    const [recipients, closedAt, stored, sent, settings, signatureListeners, escalationDays] =
+      await Promise.all([
+        this.deps.letterRows.recipientsOfLetters([letter.id]),
+        this.deps.letterRows.closedAt(letter.id),
+        this.deps.deliveries.settingsOf(letter.id),
+        this.deps.sent.sentTo(letter.id),
+        this.deps.settings.read(),
+        this.deps.signatureListeners(letter.id),
+        this.deps.escalationDays(letter.id),
+      ]);
     return {
       letter,
       title: text.title,
@@ -88,6 +92,7 @@ export class PrivacyNoticeService {
         controllerAuthority: settings.controllerAuthority,
       },
       signatureListeners,
+      escalationDays,
       retentionMonths: this.deps.retentionMonths,
       mailCaptured: this.deps.mailCaptured,
     };

@@ -23,6 +23,8 @@ export interface PrivacyNoticeFacts {
   controller: DataController;
   /** The hosts of the organizers' systems told of each confirmed or withdrawn signature (webhooks). */
   signatureListeners: readonly string[];
+  /** The escalation's days without a reply before the next tier gets the letter; null without a schedule. */
+  escalationDays: number | null;
   /** RETENTION_MONTHS. */
   retentionMonths: number;
   /** Mail is kept as files by the embedded capture server (SMTP_URL unset), not sent. */
@@ -85,6 +87,8 @@ export interface NoticeRecipient {
   title: string;
   organisation: string;
   country: string;
+  /** 1 embassy, 2 ministry, 3 head of state: shown when the letter escalates. */
+  tier: number;
 }
 
 /** The notice, ready for the view (dates as dates: the view formats them in the reader's language). */
@@ -97,6 +101,8 @@ export interface PrivacyNotice {
   recipients: NoticeRecipient[];
   /** When the letter goes to its recipients, as its organizer set it. */
   delivery: { mode: DeliveryMode; milestoneEvery: number | null; deliverAt: Date | null };
+  /** With an escalation schedule: the days without a reply before the next tier gets it. */
+  escalationDays: number | null;
   /** How many recipients it has reached so far, and when it last went. */
   sent: { recipients: number; lastAt: Date | null };
   retention: RetentionPlan;
@@ -126,12 +132,14 @@ export function privacyNotice(facts: PrivacyNoticeFacts, now: Date): PrivacyNoti
       title: r.title,
       organisation: r.organisation === r.name ? '' : r.organisation,
       country: r.country,
+      tier: r.tier,
     })),
     delivery: {
       mode: facts.delivery.mode,
       milestoneEvery: facts.delivery.milestoneEvery,
       deliverAt: facts.delivery.deliverAt,
     },
+    escalationDays: facts.escalationDays,
     sent: { recipients: new Set(facts.sent.map((s) => s.recipientName)).size, lastAt },
     retention: retentionPlan(letter, facts.closedAt, facts.retentionMonths, now),
     retentionMonths: facts.retentionMonths,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { DeliveryRepository } from '../../server/deliveries/delivery-repository.js';
+import { EscalationRepository } from '../../server/deliveries/escalation-repository.js';
 import { formatsFor } from '../../server/lib/format.js';
 import { createAccount, loginAs } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
@@ -170,6 +171,29 @@ describe("a letter's privacy notice", () => {
       'on these websites only: https://campaign.example.org, https://news.example.net.',
     );
     expect(textAt(changed.text, 'listeners')).toContain('(93.184.216.34)');
+  });
+
+  it('says when the letter escalates to the next tier, and the tier of each recipient', async () => {
+    const visitor = new Visitor(t.app);
+    const before = await visitor.get(`/letters/${slug}/privacy`);
+    expect(byId(before.text, 'escalation')).toBeUndefined();
+    expect(textAt(before.text, 'recipients')).not.toContain('Head of state');
+    const president = await t.platform.db
+      .selectFrom('recipients')
+      .select('id')
+      .where('email', '=', recipientAddresses[1]!)
+      .executeTakeFirstOrThrow();
+    await t.platform.repositories.letters.setTiers(letterId, new Map([[president.id, 3]]));
+    await new EscalationRepository(t.platform.db).saveSchedule(letterId, 14, admin.id, t.clock.now());
+    const after = await visitor.agent
+      .get(`/letters/${slug}/privacy`)
+      .set('If-None-Match', before.headers.etag!);
+    expect(after.status).toBe(200);
+    expect(textAt(after.text, 'escalation')).toContain('if none of them replies in person within 14 days');
+    expect(textAt(after.text, 'recipients')).toContain(
+      'Office of the President of Ukraine (Ukraine) 3 · Head of state',
+    );
+    expect(textAt(after.text, 'recipients')).toContain('(South Korea) 1 · Embassy');
   });
 
   it('names the data controller an admin saves, with how to reach them, at once', async () => {
