@@ -12,6 +12,7 @@ import { deliverySettingsOf } from './delivery.js';
 import type { DeliveryRepository } from './delivery-repository.js';
 import {
   capText,
+  ownReplyText,
   deliveryOfReplyAddress,
   isAutomatic,
   MAX_REPLIES_PER_DAY,
@@ -105,7 +106,8 @@ export class ReplyReceiver {
       fromAddress,
       fromName: oneLine(from?.name ?? ''),
       subject: oneLine(mail.subject ?? ''),
-      bodyText: capText((mail.text ?? '').replace(/\r\n?/g, '\n').trim(), MAX_REPLY_TEXT),
+      // Only what the sender wrote is kept (and forwarded): a quoted letter would keep its annex's names.
+      bodyText: capText(ownReplyText((mail.text ?? '').replace(/\r\n?/g, '\n')), MAX_REPLY_TEXT),
       automatic: isAutomatic({
         autoSubmitted: headerText(mail.headers.get('auto-submitted')),
         precedence: headerText(mail.headers.get('precedence')),

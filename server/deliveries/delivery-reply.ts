@@ -180,18 +180,28 @@ function withoutOriginal(lines: readonly string[]): string[] {
 }
 
 /**
- * A published reply's text as the public record shows it: without the lines it quotes (the letter
- * itself, earlier mail, and an original copied below it unquoted) and with every e-mail address in it replaced, so that publishing an official's
- * answer never publishes an address, theirs (a signature block) or anyone's.
+ * What the sender wrote, without the lines it quotes (the letter itself, earlier mail, and an original
+ * copied below it unquoted). Replies are stored as this: a quoted letter carries its annex, and the
+ * platform must not keep a second copy of names that an erasure could not reach.
  */
-export function publicReplyText(body: string): string {
-  const lines = withoutOriginal(body.split('\n'))
+export function ownReplyText(body: string): string {
+  return withoutOriginal(body.split('\n'))
     .filter((line) => !/^\s*>/.test(line))
-    .map((line) => line.replace(/[^\s<>()[\]@,;:"]+@[^\s<>()[\]@,;:"]+\.[^\s<>()[\]@,;:"]+/g, '[…]'));
-  return lines
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
+}
+
+/**
+ * A published reply's text as the public record shows it: its own text (ownReplyText) with every e-mail
+ * address in it replaced, so that publishing an official's answer never publishes an address, theirs (a
+ * signature block) or anyone's.
+ */
+export function publicReplyText(body: string): string {
+  return ownReplyText(body)
+    .split('\n')
+    .map((line) => line.replace(/[^\s<>()[\]@,;:"]+@[^\s<>()[\]@,;:"]+\.[^\s<>()[\]@,;:"]+/g, '[…]'))
+    .join('\n');
 }
 
 /** A published reply as the public sees it (page and API): its subject and text through publicReplyText. */

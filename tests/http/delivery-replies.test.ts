@@ -126,6 +126,10 @@ describe('replies to a delivery', () => {
       automatic: 0,
       published_at: null,
     });
+    // Only what the official wrote is kept: the quoted letter (with its annex's names, which an erasure
+    // could not reach here) is not.
+    expect(stored!.body_text).toContain('will answer formally');
+    expect(stored!.body_text).not.toContain('captured soldiers');
 
     // The organizer sees it, as text: the mail's markup is escaped, never run.
     const page = await visitor.get(`/admin/letters/${letterId}/replies`);
