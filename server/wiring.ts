@@ -531,6 +531,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     clock,
     logger: deliveriesLogger,
     access: (user, letterId) => letterAccess.forEdit(user, letterId),
+    receivingReplies: config.replyAddress !== undefined,
   });
   const deliveries = new DeliveryService({
     db,

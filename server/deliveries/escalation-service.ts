@@ -42,6 +42,11 @@ export interface EscalationServiceDeps {
   logger: Logger;
   /** The letter if the user may work on it, else a 403/404 (letters' LetterAccess.forEdit). */
   access: (user: User, letterId: number) => Promise<AccessedLetter>;
+  /**
+   * Whether the platform receives replies (a reply address with a listener behind it): without, no reply is
+   * ever seen and every step fires when due, which the panel says.
+   */
+  receivingReplies: boolean;
 }
 
 /** What the delivery page's escalation panel shows. */
@@ -52,6 +57,8 @@ export interface EscalationPanel {
   steps: EscalationStep[];
   /** The highest tier a round has reached (0: none yet; 3: every recipient, as without a schedule). */
   reached: number;
+  /** Whether replies reach the platform at all (see EscalationServiceDeps.receivingReplies). */
+  receivingReplies: boolean;
 }
 
 /**
@@ -236,7 +243,7 @@ export class EscalationService {
       this.deps.deliveries.roundsOf(letter.id),
     ]);
     const reached = reachedTier(roundsThatReached(rounds));
-    return { letter, schedule, recipients, steps, reached };
+    return { letter, schedule, recipients, steps, reached, receivingReplies: this.deps.receivingReplies };
   }
 
   private async access(user: User, letterId: number): Promise<AccessedLetter> {

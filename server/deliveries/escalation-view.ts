@@ -38,6 +38,8 @@ export function escalationPanelView(
     action: base,
     days: values.days,
     scheduled: panel.schedule !== undefined,
+    // Without a reply listener no reply is ever seen: a schedule then sends on after N days whatever happens.
+    notReceiving: !panel.receivingReplies,
     scheduleDays: panel.schedule?.days ?? 0,
     errors,
     errorList,

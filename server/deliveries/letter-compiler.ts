@@ -269,14 +269,17 @@ export class LetterCompiler {
       };
     if (!input.commitment) return null;
     const { treeSize, root, verifyUrl } = input.commitment;
+    const numbers = formatsFor(language);
+    // Each copy's annex is read when it is compiled: one compiled after a withdrawal or an erasure leaves
+    // that person out while the committed list still counts them, so the copy says why its annex is shorter.
+    const leftOut = treeSize - (input.annex.entries.length + input.annex.unnamed);
     return {
       heading: t('commitments.letter.heading'),
       lines: [
-        t('commitments.letter.committed', {
-          count: treeSize,
-          formatted: formatsFor(language).number(treeSize),
-          root,
-        }),
+        t('commitments.letter.committed', { count: treeSize, formatted: numbers.number(treeSize), root }),
+        ...(leftOut > 0
+          ? [t('commitments.letter.leftOut', { count: leftOut, formatted: numbers.number(leftOut) })]
+          : []),
         t('commitments.letter.verifyAt'),
       ],
       url: verifyUrl,

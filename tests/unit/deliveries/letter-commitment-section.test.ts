@@ -35,6 +35,22 @@ describe("the compiled letter's commitment section", () => {
     }
   });
 
+  it("says when a copy's annex leaves out signatures of the committed list, withdrawn or removed since", () => {
+    for (const language of ['en', 'ko', 'uk']) {
+      const t = i18n.getFixedT(language);
+      const leftOut = (count: number) =>
+        t('commitments.letter.leftOut', { count, formatted: formatsFor(language).number(count) });
+      const commitment = { treeSize: 10, root: ROOT, verifyUrl: VERIFY };
+      // The annex as committed: 10 listed (4 named, 6 counted), nothing to say.
+      const whole = compiler.compile({ ...updateInput(language, 10, 4), commitment });
+      expect(whole.email.text, language).not.toContain(leftOut(1));
+      // Compiled after two withdrew: 8 listed of the 10 committed.
+      const shorter = compiler.compile({ ...updateInput(language, 8, 4), commitment });
+      expect(shorter.email.text, language).toContain(leftOut(2));
+      expect(shorter.printHtml, language).toContain(leftOut(2).split(':')[0]!.slice(0, 20));
+    }
+  });
+
   it('says a test commits to nothing, and prints nothing where no round is compiled', () => {
     const test = compiler.compile({ ...updateInput('en', 3, 3), kind: 'test', commitment: null });
     expect(test.email.text).toContain('A test commits to nothing.');
