@@ -1,4 +1,5 @@
 /** Replies to a delivery: the reply address, what is kept of a reply, and which are automatic. No I/O here. */
+import type { PublicReply } from '../letters/letter-service.js';
 import { keyedHash, sameSecret } from '../lib/keyed-hash.js';
 
 /** A reply as it is stored: the sender, subject and plain text of one message to a delivery's reply address. */
@@ -35,14 +36,7 @@ export interface ReplyInList extends DeliveryReply {
 }
 
 /** A published reply as the public record shows it: who answered and when, never the sender's address. */
-export interface PublishedReply {
-  id: number;
-  recipientName: string;
-  institution: string;
-  subject: string;
-  bodyText: string;
-  receivedAt: Date;
-}
+export type PublishedReply = PublicReply;
 
 /** The largest message the reply listener accepts (a letter's answer, perhaps with a signed PDF). */
 export const MAX_REPLY_BYTES = 2 * 1024 * 1024;
