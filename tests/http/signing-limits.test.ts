@@ -26,7 +26,7 @@ function mailShape(message: SinkMessage, address: string) {
   const neutral = (text: string) =>
     text
       .replaceAll(address, '<address>')
-      .replace(/\/(confirm|withdraw|erase)\/[A-Za-z0-9_.-]+/g, '/$1/<token>')
+      .replace(/\/(confirm|withdraw|erase|receipts)\/[A-Za-z0-9_.-]+/g, '/$1/<token>')
       .replace(/<[^<>@\s]+@[^<>\s]+>/g, '<message-id>');
   return {
     subject: message.parsed.subject,
