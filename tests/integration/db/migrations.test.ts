@@ -45,6 +45,7 @@ describe('database setup', () => {
         '2026-12-06T01-commitments',
         '2026-12-06T02-delivery-replies',
         '2026-12-06T02-delivery-replies-indexes',
+        '2026-12-06T03-escalation',
         '2026-12-06T04-errata',
       ]);
       const tables = sqlite
@@ -62,6 +63,8 @@ describe('database setup', () => {
         'delivery_rounds',
         'delivery_settings',
         'domain_pacing',
+        'escalation_schedules',
+        'escalation_steps',
         'letter_collaborators',
         'letter_country_counts',
         'letter_recipients',

@@ -26,10 +26,12 @@ function typeFamily(type: string): string {
 
 /**
  * An expression as both catalogues can be made to spell it: PostgreSQL writes `x in ('a','b')` back as
- * `(x = ANY (ARRAY['a'::text, 'b'::text]))` and `x is not null` as `(x IS NOT NULL)`.
+ * `(x = ANY (ARRAY['a'::text, 'b'::text]))`, `x is not null` as `(x IS NOT NULL)`, and
+ * `x between 1 and 3` as `((x >= 1) AND (x <= 3))`.
  */
 function normaliseExpression(expression: string): string {
   return expression
+    .replace(/(\w+)\s+between\s+(-?\d+)\s+and\s+(-?\d+)/gi, '$1 >= $2 and $1 <= $3')
     .replace(/::[a-z ]+(\[\])?/gi, '')
     .replace(/=\s*any\s*\(\s*array\[([^\]]*)\]\s*\)/gi, ' in ($1)')
     .replace(/^check\s*/i, '')
