@@ -1,5 +1,6 @@
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
+import { isUniqueViolation } from '../db/dialect.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import {
@@ -83,7 +84,15 @@ export class AccountService {
     // The address belongs to an account that is not an active admin (disabled, or an organizer):
     // never promote or re-enable it silently; the operator decides.
     if (existing) return { kind: 'taken' };
-    return { kind: 'created', ...(await this.createUser(email, 'admin')) };
+    try {
+      return { kind: 'created', ...(await this.createUser(email, 'admin')) };
+    } catch (error) {
+      // Several processes started together on a fresh database (a process manager's web processes) all
+      // find no admin: one creates it, the others lose on the address's unique key and carry on as if it
+      // had existed, instead of failing to start.
+      if (isUniqueViolation(error)) return { kind: 'exists' };
+      throw error;
+    }
   }
 
   async findUser(id: number): Promise<User | undefined> {

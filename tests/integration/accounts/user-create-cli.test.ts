@@ -213,6 +213,17 @@ describe('the first admin', () => {
     expect((await admins()).map((u) => u.email)).toEqual(['first-admin@example.org']);
   });
 
+  it('is created once when several processes start together on a fresh database; the others carry on', async () => {
+    // Both find no admin before either has written one: the one that loses on the unique address must
+    // start as if the admin had existed (several web processes on one PostgreSQL failed to start).
+    const outcomes = await Promise.all([
+      t.platform.accounts.ensureFirstAdmin('first-admin@example.org'),
+      t.platform.accounts.ensureFirstAdmin('first-admin@example.org'),
+    ]);
+    expect(outcomes.map((o) => o.kind).sort()).toEqual(['created', 'exists']);
+    expect((await admins()).map((u) => u.email)).toEqual(['first-admin@example.org']);
+  });
+
   it('is not created when an admin was made with user:create before the first start', async () => {
     await createAccount(t.platform, 'admin', 'made-by-hand@example.org');
     expect(await t.platform.accounts.ensureFirstAdmin('first-admin@example.org')).toEqual({ kind: 'exists' });
