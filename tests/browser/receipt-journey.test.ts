@@ -245,7 +245,7 @@ describe('receipts and published lists, checked in a browser and independently',
     await page.getByRole('button', { name: 'Check the two lists' }).click();
     await expect.poll(() => verdictOf(page, 'consistency-result').textContent()).toBe('Valid');
     expect(await page.locator('#consistency-result').textContent()).toContain(
-      `The list of round ${update} (5 signatures) begins with the list of round ${delivery} (4 signatures)`,
+      `The list of round ${update} (signatures: 5) begins with the list of round ${delivery} (signatures: 4)`,
     );
     // The proof the page checked, checked again by the independent verifier.
     const answer = await fetch(

@@ -130,7 +130,7 @@ describe('/verify in a browser', () => {
     expect(renamed.text).toContain('do not lead to the published root');
     const resized = await check(JSON.stringify(receipt), 8);
     expect(resized.verdict).toBe('Not valid');
-    expect(resized.text).toContain('the published number is 8');
+    expect(resized.text).toContain('the published size is 8');
     const otherRoot = await check(JSON.stringify(receipt), 7, hashes[0]!.toString('hex'));
     expect(otherRoot.verdict).toBe('Not valid');
     expect(otherRoot.text).toContain("receipt's root is not the published root");
