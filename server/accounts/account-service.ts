@@ -88,9 +88,11 @@ export class AccountService {
       return { kind: 'created', ...(await this.createUser(email, 'admin')) };
     } catch (error) {
       // Several processes started together on a fresh database (a process manager's web processes) all
-      // find no admin: one creates it, the others lose on the address's unique key and carry on as if it
-      // had existed, instead of failing to start.
+      // find no admin: one creates it, the others carry on as if it had existed, instead of failing to
+      // start. A loser either finds the winner's account already written (createUser's own check) or
+      // loses on the address's unique key, depending on how their password hashing interleaved.
       if (isUniqueViolation(error)) return { kind: 'exists' };
+      if (error instanceof AppError && error.code === 'account_exists') return { kind: 'exists' };
       throw error;
     }
   }
