@@ -27,15 +27,20 @@ describe("a public letter page's stamp (LetterService.pageStamp)", () => {
     // The first call reads the letter, then waits (as an await lets other requests run) until released.
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
+    let haveRead!: () => void;
+    const read = new Promise<void>((resolve) => (haveRead = resolve));
     const findBySlug = repository.findBySlug.bind(repository);
     vi.spyOn(repository, 'findBySlug').mockImplementationOnce(async (s) => {
       const letter = await findBySlug(s);
+      haveRead();
       await released;
       return letter;
     });
 
     const early = service.pageStamp(slug);
-    await new Promise((resolve) => setImmediate(resolve));
+    // The write comes once the first call has read the letter: on PostgreSQL the read is a round trip of
+    // its own, on another pooled connection, and could otherwise reach the server after the write.
+    await read;
     await sql`update letters set signature_count = signature_count + 1 where id = ${id}`.execute(temp.db);
     const fresh = await service.pageStamp(slug);
     release();
