@@ -5,6 +5,15 @@ import { createLogger } from './lib/logger.js';
 import { closeServer, configOrExit, mailboxNotice, onShutdownSignal } from './main-support.js';
 import { wire } from './wiring.js';
 
+/**
+ * Connections the kernel may hold for the web process before it accepts them. Node's default, 511,
+ * overflowed under a surge of new visitors while a turn of the event loop ran: the kernel then drops
+ * their handshake's last packet and each client waits out TCP's retransmission (1 s, then 3 s…) before
+ * its request is even read, so a refusal that takes milliseconds to write was seen seconds late (issue 12).
+ * Linux caps it at net.core.somaxconn (4096 on current kernels).
+ */
+const LISTEN_BACKLOG = 4096;
+
 async function main(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger(config.logLevel);
@@ -21,7 +30,9 @@ async function main(): Promise<void> {
 
   const app = createApp(platform.appDeps);
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+    const s = app.listen(config.port, config.host, LISTEN_BACKLOG, (error?: Error) =>
+      error ? reject(error) : resolve(s),
+    );
   });
   platform.worker?.start();
   platform.webhookWorker?.start();
