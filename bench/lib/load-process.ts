@@ -6,7 +6,7 @@
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
 import autocannon, { type Request, type Result } from 'autocannon';
-import { percentiles, type LoadResult, type LoadSpec, type SigningLoad } from './load.js';
+import { percentiles, type LoadResult, type LoadSample, type LoadSpec, type SigningLoad } from './load.js';
 
 function clientAddress(n: number): string {
   return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
@@ -88,7 +88,7 @@ async function runEven(spec: LoadSpec): Promise<LoadResult> {
   const rate = spec.overallRate!;
   const tally: Tally = { acknowledged: [], used: 0, retryAfter503: 0 };
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections });
-  const latencies: { status: number; ms: number }[] = [];
+  const latencies: LoadSample[] = [];
   let errors = 0;
   let timeouts = 0;
   const total = spec.amount ?? Math.round(rate * spec.durationS);
@@ -111,7 +111,7 @@ async function runEven(spec: LoadSpec): Promise<LoadResult> {
           res.resume();
           res.on('end', () => {
             const status = res.statusCode ?? 0;
-            latencies.push({ status, ms: performance.now() - due });
+            latencies.push({ status, ms: performance.now() - due, dueMs: due - started });
             onResponse(tally)(status, '', { email: request?.email }, res.headers);
             resolve();
           });

@@ -96,6 +96,8 @@ export interface LoadResult {
 export interface LoadSample {
   readonly status: number;
   readonly ms: number;
+  /** Arriving evenly: when the request was due, in milliseconds from the run's start. */
+  readonly dueMs?: number;
 }
 
 /** Percentiles of latencies in milliseconds (each the sample at that rank, not interpolated). */
