@@ -6,7 +6,8 @@
  * The sustainable rate is BENCH_SUSTAINABLE, or measured first (signing as fast as it is answered,
  * BENCH_DURATION seconds, on the same platform). Then autocannon offers twice it at a fixed rate
  * (overallRate) over enough connections that a slow answer does not slow the offer, for BENCH_ROUNDS
- * rounds; the latencies of the 303s and the 503s are reported apart. The platform is the production
+ * rounds; the latencies of the 303s and the 503s are reported apart (arriving evenly, also for the
+ * requests due after each round's first second, when the generator's connections are open). The platform is the production
  * build in its own process, with the mail worker off in it (RUN_MAIL_WORKER=0) and PROOF_OF_WORK=0.
  *
  * Run: npx tsx bench/overload.bench.ts. Knobs (environment):
