@@ -7,8 +7,9 @@
  * BENCH_DURATION seconds, on the same platform). Then autocannon offers twice it at a fixed rate
  * (overallRate) over enough connections that a slow answer does not slow the offer, for BENCH_ROUNDS
  * rounds; the latencies of the 303s and the 503s are reported apart (arriving evenly, also for the
- * requests due after each round's first second, when the generator's connections are open). The platform is the production
- * build in its own process, with the mail worker off in it (RUN_MAIL_WORKER=0) and PROOF_OF_WORK=0.
+ * requests due after each round's first second, when the generator's connections are open). The
+ * platform is the production build in its own process, with the mail worker off in it
+ * (RUN_MAIL_WORKER=0) and PROOF_OF_WORK=0.
  *
  * Run: npx tsx bench/overload.bench.ts. Knobs (environment):
  *   BENCH_SUSTAINABLE   signatures per second taken as sustainable (default: measured)

@@ -83,7 +83,8 @@ const schema = z
     SIGNING_LIMIT_SUSTAINED: countPerSeconds('SIGNING_LIMIT_SUSTAINED').default({ count: 5, seconds: 300 }),
     OVERLOAD_MAX_LAG_MS: wholeNumber('OVERLOAD_MAX_LAG_MS', 0, 60_000).default(40),
     // 32, not 128 (2026-12-06): at twice the sustainable rate arriving evenly, 128 admitted signings queued
-    // seconds of work and the refusals waited behind them; with 32, 503 p99 47 ms (docs/performance.md).
+    // seconds of work and the refusals waited behind them; with 32, once the clients' connections were
+    // open, 503 p99 42-49 ms (docs/performance.md, "Session 26").
     OVERLOAD_MAX_IN_FLIGHT: wholeNumber('OVERLOAD_MAX_IN_FLIGHT', 0, 100_000).default(32),
     WEBHOOKS_ALLOW_PRIVATE: booleanFlag.default(false),
     METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),

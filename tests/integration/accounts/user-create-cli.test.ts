@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../../server/app.js';
 import { loadConfig } from '../../../server/config.js';
 import { ManualClock } from '../../../server/lib/clock.js';
@@ -221,6 +221,23 @@ describe('the first admin', () => {
       t.platform.accounts.ensureFirstAdmin('first-admin@example.org'),
     ]);
     expect(outcomes.map((o) => o.kind).sort()).toEqual(['created', 'exists']);
+    expect((await admins()).map((u) => u.email)).toEqual(['first-admin@example.org']);
+  });
+
+  it('carries on when another process wrote the admin between its own look and its insert', async () => {
+    // The interleaving CI met on PostgreSQL: this start found no admin and no account at the address,
+    // then the other start's admin was written before this one's insert looked again.
+    await t.platform.accounts.ensureFirstAdmin('first-admin@example.org');
+    const users = t.platform.repositories.users;
+    vi.spyOn(users, 'countActiveAdmins').mockResolvedValueOnce(0);
+    vi.spyOn(users, 'findByEmail').mockResolvedValueOnce(undefined);
+    try {
+      expect(await t.platform.accounts.ensureFirstAdmin('first-admin@example.org')).toEqual({
+        kind: 'exists',
+      });
+    } finally {
+      vi.restoreAllMocks();
+    }
     expect((await admins()).map((u) => u.email)).toEqual(['first-admin@example.org']);
   });
 
