@@ -48,11 +48,19 @@ export class AccountService {
     if (await this.deps.users.findByEmail(address))
       throw new AppError(409, 'account_exists', 'account.errors.exists');
     const password = oneTimePassword();
-    const user = await this.deps.users.create(
-      { email: address, role, passwordHash: await hashPassword(password), mustChangePassword: true },
-      this.deps.clock.now(),
-    );
-    return { user, oneTimePassword: password };
+    const passwordHash = await hashPassword(password);
+    try {
+      const user = await this.deps.users.create(
+        { email: address, role, passwordHash, mustChangePassword: true },
+        this.deps.clock.now(),
+      );
+      return { user, oneTimePassword: password };
+    } catch (error) {
+      // Another request or process wrote the address between the look above and this insert (hashing
+      // the password takes a while): the same answer as if the look had found it, not a 500.
+      if (isUniqueViolation(error)) throw new AppError(409, 'account_exists', 'account.errors.exists');
+      throw error;
+    }
   }
 
   /** On a platform without an active admin, creates one with ADMIN_EMAIL and returns its credentials. */
@@ -89,9 +97,7 @@ export class AccountService {
     } catch (error) {
       // Several processes started together on a fresh database (a process manager's web processes) all
       // find no admin: one creates it, the others carry on as if it had existed, instead of failing to
-      // start. A loser either finds the winner's account already written (createUser's own check) or
-      // loses on the address's unique key, depending on how their password hashing interleaved.
-      if (isUniqueViolation(error)) return { kind: 'exists' };
+      // start (createUser answers account_exists whether its look or its insert met the winner's row).
       if (error instanceof AppError && error.code === 'account_exists') return { kind: 'exists' };
       throw error;
     }

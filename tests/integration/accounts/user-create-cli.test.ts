@@ -241,6 +241,20 @@ describe('the first admin', () => {
     expect((await admins()).map((u) => u.email)).toEqual(['first-admin@example.org']);
   });
 
+  it('answers account_exists, not a database error, when the address was written between the look and the insert', async () => {
+    // Two admins inviting the same address at once: the later insert meets the unique key.
+    await createAccount(t.platform, 'organizer', 'twice@example.org');
+    vi.spyOn(t.platform.repositories.users, 'findByEmail').mockResolvedValueOnce(undefined);
+    try {
+      await expect(t.platform.accounts.createUser('twice@example.org', 'organizer')).rejects.toMatchObject({
+        status: 409,
+        code: 'account_exists',
+      });
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
   it('is not created when an admin was made with user:create before the first start', async () => {
     await createAccount(t.platform, 'admin', 'made-by-hand@example.org');
     expect(await t.platform.accounts.ensureFirstAdmin('first-admin@example.org')).toEqual({ kind: 'exists' });
