@@ -21,11 +21,14 @@
  *   BENCH_SIGNATURES    confirmed signatures already on the letter (default 20,000)
  *   BENCH_LOG_LEVEL     the server's LOG_LEVEL (default info, as in production)
  *   BENCH_SERVER_ENV    "NAME=value …": more settings for the server (e.g. OVERLOAD_MAX_LAG_MS=0)
+ *   BENCH_PROXY         nginx: the load goes through nginx keeping connections to the app alive, as
+ *                       behind the README's reverse proxy (bench/lib/proxy.ts; needs Debian's nginx)
  */
 import path from 'node:path';
 import { percentiles, type Latency, type LoadResult } from './lib/load.js';
 import { settingsText, startBenchPlatform } from './lib/platform.js';
 import { ROOT } from './lib/processes.js';
+import { nginxInstalled, startNginxProxy, type RunningProxy } from './lib/proxy.js';
 import { machine, median, statusText, writeResults } from './lib/rounds.js';
 import { SigningLoad } from './lib/signing.js';
 
@@ -60,9 +63,16 @@ function latencyText(latency: Latency | undefined): string {
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_PROXY === 'nginx' && !nginxInstalled()) {
+    console.log('Overload behind nginx: skipped, nginx is not installed (apt-get install nginx-light).');
+    return;
+  }
   const platform = await startBenchPlatform({ signatures: SIGNATURES });
+  let proxy: RunningProxy | undefined;
   try {
-    const signing = new SigningLoad(platform);
+    if (process.env.BENCH_PROXY === 'nginx') proxy = await startNginxProxy(platform.url);
+    // Behind the proxy, the load generator only ever talks to nginx; the check reads the database.
+    const signing = new SigningLoad(proxy ? { ...platform, url: proxy.url, urls: [proxy.url] } : platform);
     let sustainable = Number(process.env.BENCH_SUSTAINABLE ?? 0);
     if (!sustainable) {
       const measured = await signing.run({ connections: CONNECTIONS, durationS: DURATION_S });
@@ -99,7 +109,9 @@ async function main(): Promise<void> {
     const withRetryAfter = rounds.reduce((sum, r) => sum + r.retryAfter503, 0);
     const shedP99 = median(shed.map((l) => l?.p99 ?? 0));
 
-    console.log(`\n${machine()}; server ${settingsText(platform)}\n`);
+    console.log(
+      `\n${machine()}; server ${settingsText(platform)}${proxy ? `; through ${proxy.description}` : ''}\n`,
+    );
     console.log(
       `| overload at 2 × ${sustainable}/s = ${offered}/s offered (${ARRIVALS === 'even' ? 'arriving evenly' : 'in bursts at each second'}), ${connections} connections, ${ROUNDS} rounds × ${DURATION_S} s | median of rounds |`,
     );
@@ -137,24 +149,29 @@ async function main(): Promise<void> {
     else if (withRetryAfter < all503)
       console.log(`\n${all503 - withRetryAfter} 503 answers lacked Retry-After.`);
 
-    const file = writeResults('overload', {
-      settings: platform.settings,
-      sustainable,
-      offered,
-      arrivals: ARRIVALS,
-      connections,
-      durationS: DURATION_S,
-      rounds: rounds.map(({ samples: _samples, ...round }) => round),
-      ...(steady ? { steadyStateAfterMs: STEADY_AFTER_MS, steadyState: steady } : {}),
-      shed: { count: all503, withRetryAfter, p99MedianMs: shedP99, targetMs: SHED_TARGET_MS },
-      acknowledgedInDatabase: check,
-    });
+    const file = writeResults(
+      ['overload', ARRIVALS === 'even' ? 'even' : '', proxy ? 'nginx' : ''].filter(Boolean).join('-'),
+      {
+        settings: platform.settings,
+        sustainable,
+        offered,
+        arrivals: ARRIVALS,
+        ...(proxy ? { proxy: proxy.description } : {}),
+        connections,
+        durationS: DURATION_S,
+        rounds: rounds.map(({ samples: _samples, ...round }) => round),
+        ...(steady ? { steadyStateAfterMs: STEADY_AFTER_MS, steadyState: steady } : {}),
+        shed: { count: all503, withRetryAfter, p99MedianMs: shedP99, targetMs: SHED_TARGET_MS },
+        acknowledgedInDatabase: check,
+      },
+    );
     console.log(`\nResults: ${path.relative(ROOT, file)}`);
     if (check.present !== check.acknowledged) {
       console.error('Acknowledged signatures are missing from the database.');
       process.exitCode = 1;
     }
   } finally {
+    await proxy?.stop();
     await platform.stop();
   }
 }
