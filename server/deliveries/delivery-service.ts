@@ -59,6 +59,11 @@ export interface DeliveryOverview {
   /** What the organizer must know about the settings (a mode the letter cannot honour by itself). */
   warnings: DeliveryWarning[];
   recipients: Recipient[];
+  /**
+   * Who the organizer's next round (a delivery or an update) goes to: every recipient, or with an
+   * escalation schedule only the tiers reached so far; `later` is how many more only an escalation reaches.
+   */
+  nextRound: { recipients: Recipient[]; later: number };
   pdfAvailable: boolean;
   tested: boolean;
   delivered: boolean;
@@ -102,13 +107,17 @@ export class DeliveryService {
   }
 
   private async overviewOf(letter: Letter): Promise<DeliveryOverview> {
-    const [recipients, rounds, records, stored, lists] = await Promise.all([
+    const [recipients, rounds, records, stored, lists, tiers] = await Promise.all([
       this.deps.recipientsOf(letter),
       this.deps.deliveries.roundsOf(letter.id),
       this.deps.deliveries.recordsOf(letter.id),
       this.deps.deliveries.settingsOf(letter.id),
       this.deps.lists?.listsOf(letter.id) ?? [],
+      this.deps.rounds.nextRoundTiers(letter.id),
     ]);
+    const reached = recipients.filter((r) =>
+      inTiers(r.tier, { tierFrom: tiers?.from ?? null, tierTo: tiers?.to ?? null }),
+    );
     const settings = deliverySettingsOf(stored, letter);
     const gate = this.gateOf(letter, rounds, recipients.length);
     return {
@@ -116,6 +125,7 @@ export class DeliveryService {
       settings,
       warnings: deliveryWarnings(settings.mode, letter),
       recipients,
+      nextRound: { recipients: reached, later: recipients.length - reached.length },
       pdfAvailable: this.deps.pdf.available,
       tested: gate.tested,
       delivered: gate.delivered,

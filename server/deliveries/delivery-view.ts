@@ -25,8 +25,8 @@ function savedValues(overview: DeliveryOverview): DeliverySettingsValues {
   };
 }
 
-function recipientsView(overview: DeliveryOverview, ui: string) {
-  return overview.recipients.map((r) => ({ ...r, languageLabel: languageName(r.language, ui) }));
+function recipientsView(recipients: DeliveryOverview['recipients'], ui: string) {
+  return recipients.map((r) => ({ ...r, languageLabel: languageName(r.language, ui) }));
 }
 
 /** The delivery page's context: the overview, the settings form (as typed, with its errors), and the notice. */
@@ -68,7 +68,9 @@ export function deliveryPageView(
         : // The test comes first on the page, even for a draft (a draft can be tested).
           t(`deliveries.send.${overview.tested ? refusal : 'testFirst'}`),
     canUpdate: overview.canUpdate,
-    recipients: recipientsView(overview, ui),
+    recipients: recipientsView(overview.recipients, ui),
+    /** How many the next round goes to (with an escalation schedule, the tiers reached so far). */
+    nextRoundCount: overview.nextRound.recipients.length,
     rounds: overview.rounds.map((view) => ({
       ...view,
       ...roundLabels(view.round, overview, t, ui),
@@ -131,7 +133,9 @@ export function deliveryConfirmView(
     refusal: refusal === null ? null : t(refusalMessageKey(refusal)),
     overview,
     letter: overview.letter,
-    recipients: recipientsView(overview, ui),
+    // Only those this round goes to: with an escalation schedule, the others wait for a step.
+    recipients: recipientsView(overview.nextRound.recipients, ui),
+    later: overview.nextRound.later,
     requestKey: requestKey(),
   };
 }

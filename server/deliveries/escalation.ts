@@ -79,13 +79,20 @@ export function reachedTier(rounds: readonly { tierTo: number | null }[]): numbe
   return reached;
 }
 
+/** The lowest tier that has recipients (tier 1 when none has): where a letter with a schedule starts. */
+export function firstTier(recipientTiers: readonly number[]): Tier {
+  const listed = recipientTiers.filter((t): t is Tier => (TIERS as readonly number[]).includes(t));
+  return listed.length === 0 ? 1 : (Math.min(...listed) as Tier);
+}
+
 /**
- * The tiers a round of a letter with a schedule goes to: its first round to recipients goes to the first
- * tier only; later ones (updates, milestones, a new version's delivery) to every tier reached so far,
- * never further: only an escalation step reaches a new tier.
+ * The tiers a round of a letter with a schedule goes to: its first round to recipients goes to the
+ * lowest tier that has recipients only (tier 1, unless the organizer put nobody there: a first round to
+ * an empty tier would reach no one); later ones (updates, milestones, a new version's delivery) to every
+ * tier reached so far, never further: only an escalation step reaches a new tier.
  */
-export function tiersOfRound(reached: number): RoundTiers {
-  return { from: 1, to: Math.max(1, reached) as Tier };
+export function tiersOfRound(reached: number, recipientTiers: readonly number[]): RoundTiers {
+  return { from: 1, to: Math.max(reached, firstTier(recipientTiers)) as Tier };
 }
 
 /** Whether a recipient of this tier gets a round going to these tiers (null: every recipient does). */

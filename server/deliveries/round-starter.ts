@@ -9,10 +9,11 @@ import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { SignatureRepository } from '../signatures/signature-repository.js';
-import type { Tx } from '../db/database.js';
+import type { Executor, Tx } from '../db/database.js';
 import type { DeliveryRound, RoundKind } from './delivery.js';
 import {
   dueAt,
+  firstTier,
   nextTier,
   reachedTier,
   roundsThatReached,
@@ -151,7 +152,7 @@ export class RoundStarter {
    * step to the next tier it plans.
    */
   private async tiersFor(
-    tx: Tx,
+    tx: Executor,
     letterId: number,
     kind: RoundKind,
     extra: RoundRequest,
@@ -169,7 +170,21 @@ export class RoundStarter {
     }
     if (!schedule) return undefined;
     const reached = reachedTier(roundsThatReached(await this.deps.deliveries.with(tx).roundsOf(letterId)));
-    return { tiers: tiersOfRound(reached), days: schedule.days, firstReached: reached === 0 ? 1 : null };
+    const listed = (await this.deps.letters.with(tx).recipientsOfLetters([letterId])).get(letterId) ?? [];
+    const tiers = listed.map((r) => r.tier);
+    return {
+      tiers: tiersOfRound(reached, tiers),
+      days: schedule.days,
+      firstReached: reached === 0 ? firstTier(tiers) : null,
+    };
+  }
+
+  /**
+   * The tiers the organizer's next round (a delivery or an update) would go to, as `start` decides them;
+   * null: every recipient (a letter without a schedule). For the page that asks before sending.
+   */
+  async nextRoundTiers(letterId: number): Promise<RoundTiers | null> {
+    return (await this.tiersFor(this.deps.db, letterId, 'update', {}))?.tiers ?? null;
   }
 
   /**

@@ -339,4 +339,57 @@ describe('escalation on no reply', () => {
     expect(lettersTo(d.head.email)).toBe(1);
     expect(lettersTo(d.embassy.email)).toBe(2);
   });
+
+  // Last: their letters' steps must not fire in the tests above, which count what the job sends.
+  it('asks before delivering with only the first tier listed and counted, and says who waits for a step', async () => {
+    const e = await tieredLetter('e');
+    const organizer = await asOrganizer();
+    expect(
+      (
+        await saveEscalation(organizer, e, {
+          days: '14',
+          [`tier_${e.embassy.id}`]: '1',
+          [`tier_${e.ministry.id}`]: '2',
+          [`tier_${e.head.id}`]: '3',
+        })
+      ).status,
+    ).toBe(303);
+    await t.platform.deliveries.sendTest(owner, e.id, key());
+    const delivery = textOf(mainOf((await organizer.get(`/admin/letters/${e.id}/delivery`)).text));
+    expect(delivery).toContain('Then deliver the letter to its 1 recipient,');
+    const confirm = mainOf((await organizer.get(`/admin/letters/${e.id}/delivery/deliver`)).text);
+    expect(confirm).toContain('Embassy of Testland (e)');
+    expect(confirm).not.toContain('Ministry of Foreign Affairs (e)');
+    expect(confirm).not.toContain('Office of the President (e)');
+    expect(textOf(confirm)).toContain('Yes, deliver to 1 recipient');
+    expect(textOf(confirm)).toContain(
+      'With the escalation schedule, 2 other recipients get the letter only if none of these replies in time.',
+    );
+  });
+
+  it('starts with the lowest tier that has recipients when nobody is in tier 1', async () => {
+    const f = await tieredLetter('f');
+    const organizer = await asOrganizer();
+    expect(
+      (
+        await saveEscalation(organizer, f, {
+          days: '14',
+          [`tier_${f.embassy.id}`]: '2',
+          [`tier_${f.ministry.id}`]: '2',
+          [`tier_${f.head.id}`]: '3',
+        })
+      ).status,
+    ).toBe(303);
+    await t.platform.deliveries.sendTest(owner, f.id, key());
+    const confirm = textOf(mainOf((await organizer.get(`/admin/letters/${f.id}/delivery/deliver`)).text));
+    expect(confirm).toContain('Yes, deliver to 2 recipients');
+    await t.platform.deliveries.deliverNow(owner, f.id, key());
+    await sendOut();
+    // Before, the first round went to tier 1 alone, so to nobody, and the step escalated to tier 2.
+    expect(lettersTo(f.embassy.email)).toBe(1);
+    expect(lettersTo(f.ministry.email)).toBe(1);
+    expect(lettersTo(f.head.email)).toBe(0);
+    const [step] = await stepsOf(f.id);
+    expect(step).toMatchObject({ from_tier: 2, to_tier: 3, status: 'pending' });
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   dueAt,
+  firstTier,
   inTiers,
   nextTier,
   parseTier,
@@ -24,8 +25,18 @@ describe('escalation rules', () => {
 
   it('sends the first round to tier 1 and later ones to every tier reached, never beyond', () => {
     expect(reachedTier([])).toBe(0);
-    expect(tiersOfRound(reachedTier([]))).toEqual({ from: 1, to: 1 });
-    expect(tiersOfRound(reachedTier([{ tierTo: 1 }, { tierTo: 2 }]))).toEqual({ from: 1, to: 2 });
+    expect(tiersOfRound(reachedTier([]), [1, 2, 3])).toEqual({ from: 1, to: 1 });
+    expect(tiersOfRound(reachedTier([{ tierTo: 1 }, { tierTo: 2 }]), [1, 2, 3])).toEqual({ from: 1, to: 2 });
+  });
+
+  it('starts at the lowest tier with recipients when the organizer put nobody in tier 1', () => {
+    expect(firstTier([2, 3, 2])).toBe(2);
+    expect(firstTier([3])).toBe(3);
+    expect(firstTier([])).toBe(1);
+    expect(tiersOfRound(0, [2, 3])).toEqual({ from: 1, to: 2 });
+    expect(tiersOfRound(0, [3, 3])).toEqual({ from: 1, to: 3 });
+    // Once reached, later rounds go as far as the letter got, wherever it started.
+    expect(tiersOfRound(3, [2, 3])).toEqual({ from: 1, to: 3 });
     // A round sent without tiers (before a schedule) reached everyone.
     expect(reachedTier([{ tierTo: 1 }, { tierTo: null }])).toBe(3);
   });
