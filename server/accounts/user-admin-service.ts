@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
+import { isUniqueViolation } from '../db/dialect.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { formatsFor } from '../lib/format.js';
@@ -125,44 +126,51 @@ export class UserAdminService {
       expires: formatsFor(accountLanguage).dateAndHour(expires),
     };
     const passwordHash = await hashPassword(randomBytes(32).toString('base64url'));
-    await this.deps.db.transaction().execute(async (tx) => {
-      const user =
-        existing ??
-        (await this.deps.users.with(tx).create(
+    try {
+      await this.deps.db.transaction().execute(async (tx) => {
+        const user =
+          existing ??
+          (await this.deps.users.with(tx).create(
+            {
+              email: address,
+              role: role as Role,
+              passwordHash,
+              mustChangePassword: true,
+              language: accountLanguage,
+            },
+            now,
+          ));
+        if (existing && existing.role !== role)
+          await this.deps.users.with(tx).setRole(user.id, role as Role, now);
+        await this.deps.users.with(tx).setInvitation(user.id, this.tokenHash(token), expires);
+        await this.deps.mail.toAccount(
+          tx,
           {
-            email: address,
-            role: role as Role,
-            passwordHash,
-            mustChangePassword: true,
+            template: 'account-invitation',
+            to: address,
             language: accountLanguage,
+            context: invitation,
+            priority: PRIORITY.confirmation,
           },
           now,
-        ));
-      if (existing && existing.role !== role)
-        await this.deps.users.with(tx).setRole(user.id, role as Role, now);
-      await this.deps.users.with(tx).setInvitation(user.id, this.tokenHash(token), expires);
-      await this.deps.mail.toAccount(
-        tx,
-        {
-          template: 'account-invitation',
-          to: address,
-          language: accountLanguage,
-          context: invitation,
-          priority: PRIORITY.confirmation,
-        },
-        now,
-      );
-      await this.deps.audit.with(tx).record(
-        {
-          actor: admin,
-          action: 'user-invited',
-          targetType: 'user',
-          targetId: user.id,
-          details: { email: address, role, ...(existing ? { again: true } : {}) },
-        },
-        now,
-      );
-    });
+        );
+        await this.deps.audit.with(tx).record(
+          {
+            actor: admin,
+            action: 'user-invited',
+            targetType: 'user',
+            targetId: user.id,
+            details: { email: address, role, ...(existing ? { again: true } : {}) },
+          },
+          now,
+        );
+      });
+    } catch (error) {
+      // Another admin invited the same address between the look above and this insert (the hashing
+      // takes a while): the same answer as if the look had found it, not a 500. Nothing was written.
+      if (isUniqueViolation(error)) return { kind: 'invalid', errors: { email: 'account.errors.exists' } };
+      throw error;
+    }
     this.deps.mail.wake();
     return { kind: 'invited' };
   }

@@ -242,7 +242,7 @@ describe('the first admin', () => {
   });
 
   it('answers account_exists, not a database error, when the address was written between the look and the insert', async () => {
-    // Two admins inviting the same address at once: the later insert meets the unique key.
+    // Two `user:create` runs for one address at once: the later insert meets the unique key.
     await createAccount(t.platform, 'organizer', 'twice@example.org');
     vi.spyOn(t.platform.repositories.users, 'findByEmail').mockResolvedValueOnce(undefined);
     try {
@@ -250,6 +250,20 @@ describe('the first admin', () => {
         status: 409,
         code: 'account_exists',
       });
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('answers an invitation to an address another admin invited a moment before with the field error, not a 500', async () => {
+    const admin = await createAccount(t.platform, 'admin', 'inviting-admin@example.org');
+    await createAccount(t.platform, 'organizer', 'invited-twice@example.org');
+    // The other admin's account was written between this invitation's look and its insert.
+    vi.spyOn(t.platform.repositories.users, 'findByEmail').mockResolvedValueOnce(undefined);
+    try {
+      expect(
+        await t.platform.appDeps.userAdmin.invite(admin, 'invited-twice@example.org', 'organizer'),
+      ).toEqual({ kind: 'invalid', errors: { email: 'account.errors.exists' } });
     } finally {
       vi.restoreAllMocks();
     }
