@@ -62,12 +62,16 @@ http {
   uwsgi_temp_path ${folder}/uwsgi;
   scgi_temp_path ${folder}/scgi;
   upstream undersigned_signing {
+    zone undersigned_signing 64k;
     server ${upstream.host}${PROXY_SIGNING_CONNS ? ` max_conns=${PROXY_SIGNING_CONNS}` : ''};
     keepalive ${PROXY_SIGNING_CONNS || 64};
+    keepalive_timeout 4s;
   }
   upstream undersigned {
+    zone undersigned 64k;
     server ${upstream.host} max_conns=${PROXY_OTHER_CONNS};
     keepalive ${PROXY_OTHER_CONNS};
+    keepalive_timeout 4s;
   }
   server {
     listen 127.0.0.1:${port} backlog=4096;
