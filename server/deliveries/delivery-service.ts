@@ -19,7 +19,7 @@ import {
   type RoundRefusal,
 } from './delivery.js';
 import { parseDeliverySettings, type DeliverySettingsValues } from './delivery-input.js';
-import { inTiers } from './escalation.js';
+import { inTiers, type RoundTiers } from './escalation.js';
 import type { RecipientsOfLetter } from './delivery-recipients.js';
 import type { DeliveryRecord, DeliveryRepository } from './delivery-repository.js';
 import type { PdfRenderer } from './pdf-renderer.js';
@@ -82,6 +82,7 @@ const REFUSALS: Record<RoundRefusal, [code: string, messageKey: string]> = {
   alreadyDelivered: ['already_delivered', 'deliveries.errors.alreadyDelivered'],
   testFirst: ['test_first', 'deliveries.errors.testFirst'],
   noRecipients: ['no_recipients', 'deliveries.errors.noRecipients'],
+  tiersEmpty: ['tiers_empty', 'deliveries.errors.tiersEmpty'],
   notDeliveredYet: ['not_delivered_yet', 'deliveries.errors.notDeliveredYet'],
 };
 
@@ -115,11 +116,9 @@ export class DeliveryService {
       this.deps.lists?.listsOf(letter.id) ?? [],
       this.deps.rounds.nextRoundTiers(letter.id),
     ]);
-    const reached = recipients.filter((r) =>
-      inTiers(r.tier, { tierFrom: tiers?.from ?? null, tierTo: tiers?.to ?? null }),
-    );
+    const reached = recipientsInTiers(recipients, tiers);
     const settings = deliverySettingsOf(stored, letter);
-    const gate = this.gateOf(letter, rounds, recipients.length);
+    const gate = this.gateOf(letter, rounds, recipients.length, reached.length);
     return {
       letter,
       settings,
@@ -272,23 +271,47 @@ export class DeliveryService {
 
   /** Throws the refusal of the one rule (roundRefusal) when the letter may not have this round now. */
   private async refuseUnless(kind: 'delivery' | 'update', letter: Letter): Promise<void> {
-    const [rounds, recipients] = await Promise.all([
+    const [rounds, recipients, tiers] = await Promise.all([
       this.deps.deliveries.roundsOf(letter.id),
       this.deps.recipientsOf(letter),
+      this.deps.rounds.nextRoundTiers(letter.id),
     ]);
-    const refusal = roundRefusal(kind, this.gateOf(letter, rounds, recipients.length));
+    const refusal = roundRefusal(
+      kind,
+      this.gateOf(letter, rounds, recipients.length, recipientsInTiers(recipients, tiers).length),
+    );
     if (refusal) throw refused(refusal);
   }
 
-  private gateOf(letter: Letter, rounds: readonly DeliveryRound[], recipients: number): RoundGate {
+  /**
+   * `reachable`: those of the recipients the round would reach. With a schedule whose reached tiers were
+   * emptied it would go to no one: a higher tier gets the letter only through a step.
+   */
+  private gateOf(
+    letter: Letter,
+    rounds: readonly DeliveryRound[],
+    recipients: number,
+    reachable: number,
+  ): RoundGate {
     return {
       status: letter.status,
       tested: rounds.some((r) => r.kind === 'test'),
       delivered: rounds.some((r) => r.kind === 'delivery' && r.letterVersionId === letter.currentVersionId),
       reached: rounds.some((r) => r.kind !== 'test'),
       recipients,
+      reachable,
     };
   }
+}
+
+/** The recipients a round going to `tiers` reaches (null: a letter without a schedule, every one). */
+function recipientsInTiers<R extends { tier: number }>(
+  recipients: readonly R[],
+  tiers: RoundTiers | null,
+): R[] {
+  return recipients.filter((r) =>
+    inTiers(r.tier, { tierFrom: tiers?.from ?? null, tierTo: tiers?.to ?? null }),
+  );
 }
 
 /**

@@ -155,7 +155,13 @@ export function dueRound(
 
 /** Why the organizer may not start a delivery or an update now; each has its message (deliveries.refusals). */
 export type RoundRefusal =
-  'notPublished' | 'letterDelivered' | 'alreadyDelivered' | 'testFirst' | 'noRecipients' | 'notDeliveredYet';
+  | 'notPublished'
+  | 'letterDelivered'
+  | 'alreadyDelivered'
+  | 'testFirst'
+  | 'noRecipients'
+  | 'tiersEmpty'
+  | 'notDeliveredYet';
 
 /** What decides whether a delivery or an update may start. */
 export interface RoundGate {
@@ -167,6 +173,11 @@ export interface RoundGate {
   /** Whether any delivery, update or milestone round has gone to the recipients. */
   reached: boolean;
   recipients: number;
+  /**
+   * How many of them the round would reach: all, or with an escalation schedule those in the tiers
+   * reached so far (escalation.ts tiersOfRound), which the organizer may have emptied since.
+   */
+  reachable: number;
 }
 
 /**
@@ -179,6 +190,7 @@ export function roundRefusal(kind: 'delivery' | 'update', gate: RoundGate): Roun
   if (kind === 'delivery' && gate.status === 'delivered') return 'letterDelivered';
   if (!gate.tested) return 'testFirst';
   if (gate.recipients === 0) return 'noRecipients';
+  if (gate.reachable === 0) return 'tiersEmpty';
   if (kind === 'delivery' && gate.delivered) return 'alreadyDelivered';
   if (kind === 'update' && !gate.reached) return 'notDeliveredYet';
   return null;

@@ -89,10 +89,11 @@ export function firstTier(recipientTiers: readonly number[]): Tier {
  * The tiers a round of a letter with a schedule goes to: its first round to recipients goes to the
  * lowest tier that has recipients only (tier 1, unless the organizer put nobody there: a first round to
  * an empty tier would reach no one); later ones (updates, milestones, a new version's delivery) to every
- * tier reached so far, never further: only an escalation step reaches a new tier.
+ * tier reached so far, never further, even when those tiers were emptied since: only an escalation step
+ * reaches a new tier (and the delivery page then refuses a round that would reach no one).
  */
 export function tiersOfRound(reached: number, recipientTiers: readonly number[]): RoundTiers {
-  return { from: 1, to: Math.max(reached, firstTier(recipientTiers)) as Tier };
+  return { from: 1, to: (reached === 0 ? firstTier(recipientTiers) : reached) as Tier };
 }
 
 /** Whether a recipient of this tier gets a round going to these tiers (null: every recipient does). */

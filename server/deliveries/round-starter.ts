@@ -108,7 +108,13 @@ export class RoundStarter {
       if (kind === 'delivery')
         await this.deps.events?.record(
           tx,
-          { type: 'letter.delivered', letterId: current.id, roundId: created.id },
+          {
+            type: 'letter.delivered',
+            letterId: current.id,
+            roundId: created.id,
+            tierFrom: created.tierFrom,
+            tierTo: created.tierTo,
+          },
           now,
         );
       if (kind === 'milestone' && extra.milestone !== undefined)

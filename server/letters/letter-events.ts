@@ -8,7 +8,14 @@ import type { Tx } from '../db/database.js';
 export type LetterEvent =
   | { type: 'signature.confirmed' | 'signature.withdrawn'; letterId: number; signatureId: number }
   | { type: 'letter.published'; letterId: number }
-  | { type: 'letter.delivered'; letterId: number; roundId: number };
+  | {
+      type: 'letter.delivered';
+      letterId: number;
+      roundId: number;
+      /** The recipients' tiers the round goes to (an escalation schedule); null: every recipient. */
+      tierFrom: number | null;
+      tierTo: number | null;
+    };
 
 export interface LetterEvents {
   record(tx: Tx, event: LetterEvent, now: Date): Promise<void>;

@@ -1,4 +1,5 @@
 import type { Tx } from '../db/database.js';
+import { inTiers } from '../deliveries/escalation.js';
 import type { LetterEvent, LetterEvents } from '../letters/letter-events.js';
 import { textIn } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
@@ -76,7 +77,10 @@ export class WebhookEvents implements LetterEvents {
           goal: letter.goal,
         };
         if (event.type === 'letter.published') return { letter: summary };
-        const recipients = (await letters.recipientsOfLetters([letter.id])).get(letter.id) ?? [];
+        // Those the round goes to: with an escalation schedule, the tiers it reaches only.
+        const recipients = ((await letters.recipientsOfLetters([letter.id])).get(letter.id) ?? []).filter(
+          (r) => inTiers(r.tier, event),
+        );
         // Institutions, as the public delivery record names them: never a recipient's address.
         const institutions = [...new Set(recipients.map((r) => r.organisation.trim() || r.name.trim()))];
         return { letter: summary, delivery: { round: event.roundId, institutions } };

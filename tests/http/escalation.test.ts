@@ -17,6 +17,7 @@ import { createLetter } from '../support/factories.js';
 import { byId, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { createTestPlatform, platformBeside, type TestPlatform } from '../support/test-platform.js';
+import { WebhookRepository } from '../../server/webhooks/webhook-repository.js';
 
 const DAY = 86_400_000;
 const key = () => randomBytes(12).toString('base64url');
@@ -340,21 +341,24 @@ describe('escalation on no reply', () => {
     expect(lettersTo(d.embassy.email)).toBe(2);
   });
 
+  /** A new tiered letter with a 14-day schedule and these tiers (embassy, ministry, head), tested, not delivered. */
+  async function testedWithTiers(name: string, [embassy, ministry, head]: [string, string, string]) {
+    const letter = await tieredLetter(name);
+    const organizer = await asOrganizer();
+    const saved = await saveEscalation(organizer, letter, {
+      days: '14',
+      [`tier_${letter.embassy.id}`]: embassy,
+      [`tier_${letter.ministry.id}`]: ministry,
+      [`tier_${letter.head.id}`]: head,
+    });
+    expect(saved.status).toBe(303);
+    await t.platform.deliveries.sendTest(owner, letter.id, key());
+    return { letter, organizer };
+  }
+
   // Last: their letters' steps must not fire in the tests above, which count what the job sends.
   it('asks before delivering with only the first tier listed and counted, and says who waits for a step', async () => {
-    const e = await tieredLetter('e');
-    const organizer = await asOrganizer();
-    expect(
-      (
-        await saveEscalation(organizer, e, {
-          days: '14',
-          [`tier_${e.embassy.id}`]: '1',
-          [`tier_${e.ministry.id}`]: '2',
-          [`tier_${e.head.id}`]: '3',
-        })
-      ).status,
-    ).toBe(303);
-    await t.platform.deliveries.sendTest(owner, e.id, key());
+    const { letter: e, organizer } = await testedWithTiers('e', ['1', '2', '3']);
     const delivery = textOf(mainOf((await organizer.get(`/admin/letters/${e.id}/delivery`)).text));
     expect(delivery).toContain('Then deliver the letter to its 1 recipient,');
     const confirm = mainOf((await organizer.get(`/admin/letters/${e.id}/delivery/deliver`)).text);
@@ -363,24 +367,12 @@ describe('escalation on no reply', () => {
     expect(confirm).not.toContain('Office of the President (e)');
     expect(textOf(confirm)).toContain('Yes, deliver to 1 recipient');
     expect(textOf(confirm)).toContain(
-      'With the escalation schedule, 2 other recipients get the letter only if none of these replies in time.',
+      'With the escalation schedule, 2 other recipients are not reached by this round: only an escalation step sends them the letter.',
     );
   });
 
   it('starts with the lowest tier that has recipients when nobody is in tier 1', async () => {
-    const f = await tieredLetter('f');
-    const organizer = await asOrganizer();
-    expect(
-      (
-        await saveEscalation(organizer, f, {
-          days: '14',
-          [`tier_${f.embassy.id}`]: '2',
-          [`tier_${f.ministry.id}`]: '2',
-          [`tier_${f.head.id}`]: '3',
-        })
-      ).status,
-    ).toBe(303);
-    await t.platform.deliveries.sendTest(owner, f.id, key());
+    const { letter: f, organizer } = await testedWithTiers('f', ['2', '2', '3']);
     const confirm = textOf(mainOf((await organizer.get(`/admin/letters/${f.id}/delivery/deliver`)).text));
     expect(confirm).toContain('Yes, deliver to 2 recipients');
     await t.platform.deliveries.deliverNow(owner, f.id, key());
@@ -391,5 +383,50 @@ describe('escalation on no reply', () => {
     expect(lettersTo(f.head.email)).toBe(0);
     const [step] = await stepsOf(f.id);
     expect(step).toMatchObject({ from_tier: 2, to_tier: 3, status: 'pending' });
+  });
+
+  it('refuses an update that would reach no one because the tiers reached were emptied, instead of skipping a step', async () => {
+    const { letter: g, organizer } = await testedWithTiers('g', ['1', '2', '3']);
+    await t.platform.deliveries.deliverNow(owner, g.id, key());
+    await sendOut();
+    // The embassy, the only recipient of the tier reached, is moved up: an update must not reach the
+    // ministry by the back door, before (and besides) its step.
+    const moved = await saveEscalation(organizer, g, {
+      days: '14',
+      [`tier_${g.embassy.id}`]: '2',
+      [`tier_${g.ministry.id}`]: '2',
+      [`tier_${g.head.id}`]: '3',
+    });
+    expect(moved.status).toBe(303);
+    const path = `/admin/letters/${g.id}/delivery/update`;
+    const confirm = textOf(mainOf((await organizer.get(path)).text));
+    expect(confirm).toContain('No recipient is left in the tiers this letter has reached');
+    expect(confirm).not.toContain('Yes, send the update');
+    expect((await organizer.submit(path, path, { request_key: key() })).status).toBe(409);
+    await sendOut();
+    expect(lettersTo(g.ministry.email)).toBe(0);
+  });
+
+  it('names in the letter.delivered webhook only the institutions of the tier the round went to', async () => {
+    const { letter: h } = await testedWithTiers('h', ['1', '2', '3']);
+    await new WebhookRepository(t.platform.db).createEndpoint(
+      {
+        letterId: h.id,
+        url: 'https://hooks.example.org/undersigned',
+        events: ['letter.delivered'],
+        secret: 'whsec_test',
+        createdBy: owner.id,
+      },
+      t.clock.now(),
+    );
+    await t.platform.deliveries.deliverNow(owner, h.id, key());
+    const [queued] = await t.platform.db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+      .select('d.payload')
+      .where('e.letter_id', '=', h.id)
+      .execute();
+    const payload = JSON.parse(queued!.payload) as { data: { delivery: { institutions: string[] } } };
+    expect(payload.data.delivery.institutions).toEqual(['Embassy of Testland']);
   });
 });

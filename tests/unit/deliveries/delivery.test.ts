@@ -609,6 +609,7 @@ describe('roundRefusal', () => {
     delivered: false,
     reached: false,
     recipients: 2,
+    reachable: 2,
     ...overrides,
   });
 
@@ -621,7 +622,8 @@ describe('roundRefusal', () => {
     expect(roundRefusal('delivery', gate({ status: 'draft', tested: false }))).toBe('notPublished');
     expect(roundRefusal('delivery', gate({ status: 'delivered' }))).toBe('letterDelivered');
     expect(roundRefusal('delivery', gate({ tested: false }))).toBe('testFirst');
-    expect(roundRefusal('delivery', gate({ recipients: 0 }))).toBe('noRecipients');
+    expect(roundRefusal('delivery', gate({ recipients: 0, reachable: 0 }))).toBe('noRecipients');
+    expect(roundRefusal('delivery', gate({ reachable: 0 }))).toBe('tiersEmpty');
     expect(roundRefusal('delivery', gate({ delivered: true, reached: true }))).toBe('alreadyDelivered');
   });
 
@@ -630,5 +632,7 @@ describe('roundRefusal', () => {
     expect(roundRefusal('update', gate({ reached: true }))).toBeNull();
     expect(roundRefusal('update', gate({ status: 'delivered', delivered: true, reached: true }))).toBeNull();
     expect(roundRefusal('update', gate({ status: 'draft', reached: true }))).toBe('notPublished');
+    // With a schedule whose reached tiers were emptied, an update would reach no one.
+    expect(roundRefusal('update', gate({ reached: true, reachable: 0 }))).toBe('tiersEmpty');
   });
 });

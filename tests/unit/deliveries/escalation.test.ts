@@ -37,6 +37,10 @@ describe('escalation rules', () => {
     expect(tiersOfRound(0, [3, 3])).toEqual({ from: 1, to: 3 });
     // Once reached, later rounds go as far as the letter got, wherever it started.
     expect(tiersOfRound(3, [2, 3])).toEqual({ from: 1, to: 3 });
+    expect(tiersOfRound(2, [2, 3])).toEqual({ from: 1, to: 2 });
+    // Never further, even when the tiers reached were emptied since: only a step reaches a new tier.
+    expect(tiersOfRound(1, [2, 3])).toEqual({ from: 1, to: 1 });
+    expect(tiersOfRound(1, [3])).toEqual({ from: 1, to: 1 });
     // A round sent without tiers (before a schedule) reached everyone.
     expect(reachedTier([{ tierTo: 1 }, { tierTo: null }])).toBe(3);
   });
