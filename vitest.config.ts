@@ -22,6 +22,8 @@ const SQLITE_ONLY: string[] = [
   'tests/http/hygiene-file-modes.test.ts',
   // reads the source, not a database: once is enough
   'tests/integration/architecture/slice-direction.test.ts',
+  // the README's nginx in front of the app: the proxy is the same whichever database is behind it
+  'tests/integration/process/readme-nginx.test.ts',
 ];
 
 /** Tests that need PostgreSQL (copying into it): run in the -pg tiers only. */
