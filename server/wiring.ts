@@ -718,6 +718,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       deliveries: deliveryRepository,
       commitments,
       replies: publishedReplies,
+      escalations: escalationRepository,
       cursor: new ApiCursor(secret),
       clock,
     }),

@@ -293,6 +293,17 @@ export function openApiDocument(publicUrl: string) {
               text: { type: 'string' },
             }),
           },
+          escalations: {
+            type: 'array',
+            description:
+              'Each time no recipient of the tier that had the letter replied in time and the letter went to the next tier (1 embassy, 2 ministry, 3 head of state), oldest first. Planned or cancelled steps are not public.',
+            items: closed({
+              round: { type: 'integer', minimum: 1, description: 'The round that sent it on.' },
+              fromTier: { type: 'integer', minimum: 1, maximum: 3 },
+              toTier: { type: 'integer', minimum: 1, maximum: 3 },
+              daysWithoutReply: { type: 'integer', minimum: 1 },
+            }),
+          },
           _links: closed({ ...letterLinks, curies }),
         }),
         Commitment: closed({

@@ -1,6 +1,7 @@
 import type { ConsistencyAnswer } from '../commitments/commitment.js';
 import type { CommitmentService } from '../commitments/commitment-service.js';
 import type { PublishedReply } from '../deliveries/delivery-reply.js';
+import type { SentEscalationStep } from './public-api.js';
 import type { DeliveryRepository } from '../deliveries/delivery-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { signingState } from '../letters/letter.js';
@@ -75,6 +76,8 @@ export interface PublicApiServiceDeps {
   commitments: Pick<CommitmentService, 'published' | 'consistency'>;
   /** The replies published on a letter's record, as the public sees them (deliveries/delivery-reply.ts forPublic). */
   replies: { publishedOf(letterId: number): Promise<PublishedReply[]> };
+  /** The escalation steps that sent the letter on, as its page says them; none when escalation is not wired. */
+  escalations?: { sentOf(letterId: number): Promise<SentEscalationStep[]> };
   cursor: ApiCursor;
   clock: Clock;
 }
@@ -107,6 +110,7 @@ export class PublicApiService {
         deliveries: groupDeliveries(await deliveries.publicRecord(letter.id)),
         commitments: await this.deps.commitments.published(letter.id),
         replies: await this.deps.replies.publishedOf(letter.id),
+        escalations: (await this.deps.escalations?.sentOf(letter.id)) ?? [],
       };
     });
   }

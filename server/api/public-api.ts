@@ -228,6 +228,16 @@ export interface LetterDocument {
   commitments: PublishedCommitment[];
   /** Officials' replies the organizer published, oldest first (without quoted lines or addresses). */
   replies: PublishedReply[];
+  /** The escalation steps that sent the letter to a further tier, oldest first (none pending or cancelled). */
+  escalations: SentEscalationStep[];
+}
+
+/** An escalation step that sent the letter on: its round, from which tier to which, after how many days. */
+export interface SentEscalationStep {
+  roundId: number;
+  fromTier: number;
+  toTier: number;
+  days: number;
 }
 
 /** One letter of a list page, read with its headings. */
@@ -347,6 +357,14 @@ export function letterResource(
       recipient: r.recipientName,
       subject: r.subject,
       text: r.bodyText,
+    })),
+    // What the letter page says under a round ("No reply from the embassy within 14 days: sent to the
+    // ministry."), as data: the round (as commitments name it), the tiers and the days.
+    escalations: doc.escalations.map((e) => ({
+      round: e.roundId,
+      fromTier: e.fromTier,
+      toTier: e.toTier,
+      daysWithoutReply: e.days,
     })),
     _links: { ...letterLinks(urls, letter.slug, heading.language, lang), curies: CURIES },
   };

@@ -283,6 +283,17 @@ describe('escalation on no reply', () => {
     expect(page).not.toContain('@example.org');
   });
 
+  it('says the same in the public API: the round that sent the letter on, the tiers and the days', async () => {
+    const [round] = await escalationRounds(letters.a.id);
+    const api = await new Visitor(t.app).get(`/api/v1/letters/${letters.a.slug}`);
+    expect(api.status).toBe(200);
+    const body = api.body as { escalations: unknown[] };
+    expect(body.escalations).toEqual([{ round: round!.id, fromTier: 1, toTier: 2, daysWithoutReply: 14 }]);
+    const cancelled = await new Visitor(t.app).get(`/api/v1/letters/${letters.c.slug}`);
+    expect((cancelled.body as { escalations: unknown[] }).escalations).toEqual([]);
+    expect(JSON.stringify(api.body)).not.toContain('@example.org');
+  });
+
   it('keeps what was typed and says what is wrong with invalid days or tiers', async () => {
     const a = letters.a;
     const organizer = await asOrganizer();
