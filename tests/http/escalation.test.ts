@@ -71,6 +71,16 @@ describe('escalation on no reply', () => {
     return visitor.submit(page, `${page}/escalation`, fields);
   }
 
+  /** The escalation form with 14 days and these tiers for the embassy, the ministry and the head of state. */
+  function fourteenDays(letter: TieredLetter, [embassy, ministry, head]: readonly [string, string, string]) {
+    return {
+      days: '14',
+      [`tier_${letter.embassy.id}`]: embassy,
+      [`tier_${letter.ministry.id}`]: ministry,
+      [`tier_${letter.head.id}`]: head,
+    };
+  }
+
   /** Letters that reached an address (the sink's envelopes), compiled letters only. */
   function lettersTo(address: string): number {
     return t.sink.messages.filter(
@@ -106,12 +116,7 @@ describe('escalation on no reply', () => {
     ({ user: owner, visitor: organizer } = await signedIn(t.app, t.platform, 'organizer'));
     for (const name of ['a', 'b', 'c', 'd'] as const) letters[name] = await tieredLetter(name);
     for (const letter of Object.values(letters)) {
-      const saved = await saveEscalation(organizer, letter, {
-        days: '14',
-        [`tier_${letter.embassy.id}`]: '1',
-        [`tier_${letter.ministry.id}`]: '2',
-        [`tier_${letter.head.id}`]: '3',
-      });
+      const saved = await saveEscalation(organizer, letter, fourteenDays(letter, ['1', '2', '3']));
       expect(saved.status).toBe(303);
       await t.platform.deliveries.sendTest(owner, letter.id, key());
       await t.platform.deliveries.deliverNow(owner, letter.id, key());
@@ -353,15 +358,10 @@ describe('escalation on no reply', () => {
   });
 
   /** A new tiered letter with a 14-day schedule and these tiers (embassy, ministry, head), tested, not delivered. */
-  async function testedWithTiers(name: string, [embassy, ministry, head]: [string, string, string]) {
+  async function testedWithTiers(name: string, tiers: readonly [string, string, string]) {
     const letter = await tieredLetter(name);
     const organizer = await asOrganizer();
-    const saved = await saveEscalation(organizer, letter, {
-      days: '14',
-      [`tier_${letter.embassy.id}`]: embassy,
-      [`tier_${letter.ministry.id}`]: ministry,
-      [`tier_${letter.head.id}`]: head,
-    });
+    const saved = await saveEscalation(organizer, letter, fourteenDays(letter, tiers));
     expect(saved.status).toBe(303);
     await t.platform.deliveries.sendTest(owner, letter.id, key());
     return { letter, organizer };
@@ -402,12 +402,7 @@ describe('escalation on no reply', () => {
     await sendOut();
     // The embassy, the only recipient of the tier reached, is moved up: an update must not reach the
     // ministry by the back door, before (and besides) its step.
-    const moved = await saveEscalation(organizer, g, {
-      days: '14',
-      [`tier_${g.embassy.id}`]: '2',
-      [`tier_${g.ministry.id}`]: '2',
-      [`tier_${g.head.id}`]: '3',
-    });
+    const moved = await saveEscalation(organizer, g, fourteenDays(g, ['2', '2', '3']));
     expect(moved.status).toBe(303);
     const path = `/admin/letters/${g.id}/delivery/update`;
     const confirm = textOf(mainOf((await organizer.get(path)).text));
