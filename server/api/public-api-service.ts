@@ -1,12 +1,11 @@
 import type { ConsistencyAnswer } from '../commitments/commitment.js';
 import type { CommitmentService } from '../commitments/commitment-service.js';
 import type { PublishedReply } from '../deliveries/delivery-reply.js';
-import type { SentEscalationStep } from './public-api.js';
 import type { DeliveryRepository } from '../deliveries/delivery-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { signingState } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
-import type { LetterService } from '../letters/letter-service.js';
+import type { LetterService, SentEscalations } from '../letters/letter-service.js';
 import { COUNT_EPOCH_MS } from '../pages/page-cache.js';
 import type { PublicSignatoryPages } from '../signatures/public-signatories.js';
 import type { ApiCursor } from './api-cursor.js';
@@ -77,7 +76,7 @@ export interface PublicApiServiceDeps {
   /** The replies published on a letter's record, as the public sees them (deliveries/delivery-reply.ts forPublic). */
   replies: { publishedOf(letterId: number): Promise<PublishedReply[]> };
   /** The escalation steps that sent the letter on, as its page says them; none when escalation is not wired. */
-  escalations?: { sentOf(letterId: number): Promise<SentEscalationStep[]> };
+  escalations?: SentEscalations;
   cursor: ApiCursor;
   clock: Clock;
 }

@@ -8,6 +8,7 @@ import type { PublishedReply } from '../deliveries/delivery-reply.js';
 import { AppError, notFound } from '../lib/errors.js';
 import type { LetterHeading, Letter, LetterRecipient, SigningState } from '../letters/letter.js';
 import type { PublicSignatory } from '../letters/public-signatories.js';
+import type { SentEscalation } from '../letters/letter-service.js';
 
 /** Where the API lives; the version is in the path, so a later one can live beside it. */
 export const API_PATH = '/api/v1';
@@ -229,15 +230,7 @@ export interface LetterDocument {
   /** Officials' replies the organizer published, oldest first (without quoted lines or addresses). */
   replies: PublishedReply[];
   /** The escalation steps that sent the letter to a further tier, oldest first (none pending or cancelled). */
-  escalations: SentEscalationStep[];
-}
-
-/** An escalation step that sent the letter on: its round, from which tier to which, after how many days. */
-export interface SentEscalationStep {
-  roundId: number;
-  fromTier: number;
-  toTier: number;
-  days: number;
+  escalations: SentEscalation[];
 }
 
 /** One letter of a list page, read with its headings. */
