@@ -19,7 +19,7 @@ import {
   type RoundRefusal,
 } from './delivery.js';
 import { parseDeliverySettings, type DeliverySettingsValues } from './delivery-input.js';
-import { inTiers, type RoundTiers } from './escalation.js';
+import { inTiers } from './escalation.js';
 import type { RecipientsOfLetter } from './delivery-recipients.js';
 import type { DeliveryRecord, DeliveryRepository } from './delivery-repository.js';
 import type { PdfRenderer } from './pdf-renderer.js';
@@ -108,15 +108,14 @@ export class DeliveryService {
   }
 
   private async overviewOf(letter: Letter): Promise<DeliveryOverview> {
-    const [recipients, rounds, records, stored, lists, tiers] = await Promise.all([
+    const [recipients, rounds, records, stored, lists] = await Promise.all([
       this.deps.recipientsOf(letter),
       this.deps.deliveries.roundsOf(letter.id),
       this.deps.deliveries.recordsOf(letter.id),
       this.deps.deliveries.settingsOf(letter.id),
       this.deps.lists?.listsOf(letter.id) ?? [],
-      this.deps.rounds.nextRoundTiers(letter.id),
     ]);
-    const reached = recipientsInTiers(recipients, tiers);
+    const reached = await this.nextRoundRecipients(letter, rounds, recipients);
     const settings = deliverySettingsOf(stored, letter);
     const gate = this.gateOf(letter, rounds, recipients.length, reached.length);
     return {
@@ -271,16 +270,29 @@ export class DeliveryService {
 
   /** Throws the refusal of the one rule (roundRefusal) when the letter may not have this round now. */
   private async refuseUnless(kind: 'delivery' | 'update', letter: Letter): Promise<void> {
-    const [rounds, recipients, tiers] = await Promise.all([
+    const [rounds, recipients] = await Promise.all([
       this.deps.deliveries.roundsOf(letter.id),
       this.deps.recipientsOf(letter),
-      this.deps.rounds.nextRoundTiers(letter.id),
     ]);
-    const refusal = roundRefusal(
-      kind,
-      this.gateOf(letter, rounds, recipients.length, recipientsInTiers(recipients, tiers).length),
-    );
+    const reached = await this.nextRoundRecipients(letter, rounds, recipients);
+    const refusal = roundRefusal(kind, this.gateOf(letter, rounds, recipients.length, reached.length));
     if (refusal) throw refused(refusal);
+  }
+
+  /** The recipients the organizer's next round goes to: all, or with an escalation schedule its tiers'. */
+  private async nextRoundRecipients<R extends { tier: number }>(
+    letter: Letter,
+    rounds: readonly DeliveryRound[],
+    recipients: readonly R[],
+  ): Promise<R[]> {
+    const tiers = await this.deps.rounds.nextRoundTiers(
+      letter.id,
+      rounds,
+      recipients.map((r) => r.tier),
+    );
+    return recipients.filter((r) =>
+      inTiers(r.tier, { tierFrom: tiers?.from ?? null, tierTo: tiers?.to ?? null }),
+    );
   }
 
   /**
@@ -302,16 +314,6 @@ export class DeliveryService {
       reachable,
     };
   }
-}
-
-/** The recipients a round going to `tiers` reaches (null: a letter without a schedule, every one). */
-function recipientsInTiers<R extends { tier: number }>(
-  recipients: readonly R[],
-  tiers: RoundTiers | null,
-): R[] {
-  return recipients.filter((r) =>
-    inTiers(r.tier, { tierFrom: tiers?.from ?? null, tierTo: tiers?.to ?? null }),
-  );
 }
 
 /**

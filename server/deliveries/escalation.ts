@@ -96,6 +96,22 @@ export function tiersOfRound(reached: number, recipientTiers: readonly number[])
   return { from: 1, to: (reached === 0 ? firstTier(recipientTiers) : reached) as Tier };
 }
 
+/**
+ * For a letter with a schedule, from its rounds and its recipients' tiers: the tiers its next round goes
+ * to, and the tier that round reaches first when it is the letter's first (null after), where the step to
+ * the next tier starts from.
+ */
+export function tiersOfNextRound(
+  rounds: readonly { kind: string; status: string; trigger: string; tierTo: number | null }[],
+  recipientTiers: readonly number[],
+): { tiers: RoundTiers; firstReached: Tier | null } {
+  const reached = reachedTier(roundsThatReached(rounds));
+  return {
+    tiers: tiersOfRound(reached, recipientTiers),
+    firstReached: reached === 0 ? firstTier(recipientTiers) : null,
+  };
+}
+
 /** Whether a recipient of this tier gets a round going to these tiers (null: every recipient does). */
 export function inTiers(tier: number, tiers: { tierFrom: number | null; tierTo: number | null }): boolean {
   if (tiers.tierFrom === null || tiers.tierTo === null) return true;

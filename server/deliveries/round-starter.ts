@@ -9,18 +9,9 @@ import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { SignatureRepository } from '../signatures/signature-repository.js';
-import type { Executor, Tx } from '../db/database.js';
+import type { Tx } from '../db/database.js';
 import type { DeliveryRound, RoundKind } from './delivery.js';
-import {
-  dueAt,
-  firstTier,
-  nextTier,
-  reachedTier,
-  roundsThatReached,
-  tiersOfRound,
-  type RoundTiers,
-  type Tier,
-} from './escalation.js';
+import { dueAt, nextTier, tiersOfNextRound, type RoundTiers, type Tier } from './escalation.js';
 import type { EscalationRepository } from './escalation-repository.js';
 import type { DeliveryRepository } from './delivery-repository.js';
 import { readRoundAnnex } from './round-annex.js';
@@ -158,7 +149,7 @@ export class RoundStarter {
    * step to the next tier it plans.
    */
   private async tiersFor(
-    tx: Executor,
+    tx: Tx,
     letterId: number,
     kind: RoundKind,
     extra: RoundRequest,
@@ -175,22 +166,29 @@ export class RoundStarter {
       };
     }
     if (!schedule) return undefined;
-    const reached = reachedTier(roundsThatReached(await this.deps.deliveries.with(tx).roundsOf(letterId)));
+    const rounds = await this.deps.deliveries.with(tx).roundsOf(letterId);
     const listed = (await this.deps.letters.with(tx).recipientsOfLetters([letterId])).get(letterId) ?? [];
-    const tiers = listed.map((r) => r.tier);
     return {
-      tiers: tiersOfRound(reached, tiers),
+      ...tiersOfNextRound(
+        rounds,
+        listed.map((r) => r.tier),
+      ),
       days: schedule.days,
-      firstReached: reached === 0 ? firstTier(tiers) : null,
     };
   }
 
   /**
-   * The tiers the organizer's next round (a delivery or an update) would go to, as `start` decides them;
-   * null: every recipient (a letter without a schedule). For the page that asks before sending.
+   * The tiers the organizer's next round (a delivery or an update) would go to, as `start` decides them,
+   * from the rounds and recipients' tiers the caller has read already (the delivery page, its buttons);
+   * null: every recipient (a letter without a schedule).
    */
-  async nextRoundTiers(letterId: number): Promise<RoundTiers | null> {
-    return (await this.tiersFor(this.deps.db, letterId, 'update', {}))?.tiers ?? null;
+  async nextRoundTiers(
+    letterId: number,
+    rounds: Parameters<typeof tiersOfNextRound>[0],
+    recipientTiers: readonly number[],
+  ): Promise<RoundTiers | null> {
+    if (!(await this.deps.escalations?.scheduleOf(letterId))) return null;
+    return tiersOfNextRound(rounds, recipientTiers).tiers;
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   parseTier,
   reachedTier,
   roundsThatReached,
+  tiersOfNextRound,
   tiersOfRound,
 } from '../../../server/deliveries/escalation.js';
 import { escalationValues, parseEscalation } from '../../../server/deliveries/escalation-input.js';
@@ -41,6 +42,13 @@ describe('escalation rules', () => {
     // Never further, even when the tiers reached were emptied since: only a step reaches a new tier.
     expect(tiersOfRound(1, [2, 3])).toEqual({ from: 1, to: 1 });
     expect(tiersOfRound(1, [3])).toEqual({ from: 1, to: 1 });
+  });
+
+  it('starts the step from the tier the first round reached, and from none once the letter was sent', () => {
+    const sent = { kind: 'delivery', status: 'queued', trigger: 'manual', tierTo: 2 };
+    const test = { kind: 'test', status: 'queued', trigger: 'manual', tierTo: null };
+    expect(tiersOfNextRound([test], [2, 3])).toEqual({ tiers: { from: 1, to: 2 }, firstReached: 2 });
+    expect(tiersOfNextRound([test, sent], [2, 3])).toEqual({ tiers: { from: 1, to: 2 }, firstReached: null });
     // A round sent without tiers (before a schedule) reached everyone.
     expect(reachedTier([{ tierTo: 1 }, { tierTo: null }])).toBe(3);
   });
