@@ -70,7 +70,8 @@ async function main(): Promise<void> {
   const platform = await startBenchPlatform({ signatures: SIGNATURES });
   let proxy: RunningProxy | undefined;
   try {
-    if (process.env.BENCH_PROXY === 'nginx') proxy = await startNginxProxy(platform.url);
+    if (process.env.BENCH_PROXY === 'nginx')
+      proxy = await startNginxProxy(platform.url, { workers: 1, passClientAddresses: true });
     // Behind the proxy, the load generator only ever talks to nginx; the check reads the database.
     const signing = new SigningLoad(proxy ? { ...platform, url: proxy.url, urls: [proxy.url] } : platform);
     let sustainable = Number(process.env.BENCH_SUSTAINABLE ?? 0);
