@@ -29,6 +29,7 @@ import * as deliveryReplies from './migrations/2026-12-06T02-delivery-replies.js
 import * as deliveryReplyIndexes from './migrations/2026-12-06T02-delivery-replies-indexes.js';
 import * as escalation from './migrations/2026-12-06T03-escalation.js';
 import * as errata from './migrations/2026-12-06T04-errata.js';
+import * as signingIndexes from './migrations/2026-12-06T05-signing-indexes.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -75,6 +76,7 @@ const shared: Record<string, Migration> = {
   '2026-12-06T02-delivery-replies-indexes': deliveryReplyIndexes,
   '2026-12-06T03-escalation': escalation,
   '2026-12-06T04-errata': errata,
+  '2026-12-06T05-signing-indexes': signingIndexes,
 };
 
 /** The chain a database runs: its own start, then the shared migrations. */

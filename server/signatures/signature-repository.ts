@@ -675,6 +675,9 @@ export class SignatureRepository {
       .innerJoin('letters as l', 'l.id', 's.letter_id')
       .selectAll('s')
       .select('l.slug')
+      // Through the unique (letter_id, email_hash) key, one look-up per letter: no index on the hash
+      // alone, which every signing would have to write at a random place (migration 2026-12-06T05).
+      .where('s.letter_id', 'in', (eb) => eb.selectFrom('letters').select('id'))
       .where('s.email_hash', '=', emailHash)
       .orderBy('s.id')
       .execute();

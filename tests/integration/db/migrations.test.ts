@@ -47,6 +47,7 @@ describe('database setup', () => {
         '2026-12-06T02-delivery-replies-indexes',
         '2026-12-06T03-escalation',
         '2026-12-06T04-errata',
+        '2026-12-06T05-signing-indexes',
       ]);
       const tables = sqlite
         .prepare(

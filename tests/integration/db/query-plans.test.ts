@@ -117,6 +117,25 @@ describe('query plans of the hot queries', () => {
     expect(describePlan(plan)).toMatch(/SEARCH signatures USING INDEX .*\(letter_id=\? AND email_hash=\?\)/);
   });
 
+  it('finds everything held for an address through the letter and e-mail hash key, one look-up per letter', async () => {
+    const query = await statementOf(
+      () => new SignatureRepository(logging).heldFor('hash'),
+      /from "signatures"/,
+    );
+    const plan = planOf(query);
+    expect(fullScans(plan, ['signatures']), describePlan(plan)).toEqual([]);
+    expect(describePlan(plan)).toMatch(/SEARCH s USING INDEX .*\(letter_id=\? AND email_hash=\?\)/);
+  });
+
+  it('keeps no index that only a signing writes and nothing reads (migration 2026-12-06T05)', () => {
+    const names = (
+      t.sqlite.prepare("select name from sqlite_master where type = 'index'").all() as { name: string }[]
+    ).map((row) => row.name);
+    expect(names).toContain('sqlite_autoindex_signatures_2');
+    expect(names).not.toContain('signatures_email_hash');
+    expect(names).not.toContain('outbox_messages_to_address');
+  });
+
   it('finds a signature by ref through an index', async () => {
     const query = await statementOf(
       () => new SignatureRepository(logging).findByRef('some-ref-some-ref-22'),

@@ -86,7 +86,7 @@ describe('a queued e-mail', () => {
       subject: 'Choose a new password for Undersigned',
       headers: { 'Auto-Submitted': 'auto-generated' },
     });
-    expect(message!.messageId).toMatch(/^<[\w-]+@letters\.example\.org>$/);
+    expect(message!.messageId).toMatch(/^<[0-9a-f]{12}\.[\w-]{22}@letters\.example\.org>$/);
     expect(message!.textBody).toContain('https://letters.example.org/account/reset/token');
   });
 });
