@@ -11,6 +11,7 @@ import {
   deliverySettingsOf,
   deliveryWarnings,
   dueRound,
+  audienceRefusal,
   roundRefusal,
   type DeliveryRound,
   type DeliveryWarning,
@@ -249,6 +250,16 @@ export class DeliveryService {
         now,
       );
       if (!due) continue;
+      // A round that would reach no one waits, as the organizer's buttons refuse it; the delivery page
+      // says why (noRecipients, tiersEmpty), and the round starts once recipients are back in reach.
+      const waiting = audienceRefusal(await this.audienceOf(letter));
+      if (waiting) {
+        this.deps.logger.warn(
+          { letterId: letter.id, kind: due.kind, refusal: waiting },
+          'automatic delivery waits: it would reach no recipient',
+        );
+        continue;
+      }
       try {
         if (due.kind === 'milestone')
           await this.deps.rounds.start(letter, 'milestone', 'milestone', { milestone: due.milestone });
@@ -270,13 +281,21 @@ export class DeliveryService {
 
   /** Throws the refusal of the one rule (roundRefusal) when the letter may not have this round now. */
   private async refuseUnless(kind: 'delivery' | 'update', letter: Letter): Promise<void> {
+    const { rounds, recipients, reachable } = await this.audienceOf(letter);
+    const refusal = roundRefusal(kind, this.gateOf(letter, rounds, recipients, reachable));
+    if (refusal) throw refused(refusal);
+  }
+
+  /** The letter's rounds, how many recipients it has, and how many of them its next round would reach. */
+  private async audienceOf(
+    letter: Letter,
+  ): Promise<{ rounds: DeliveryRound[]; recipients: number; reachable: number }> {
     const [rounds, recipients] = await Promise.all([
       this.deps.deliveries.roundsOf(letter.id),
       this.deps.recipientsOf(letter),
     ]);
     const reached = await this.nextRoundRecipients(letter, rounds, recipients);
-    const refusal = roundRefusal(kind, this.gateOf(letter, rounds, recipients.length, reached.length));
-    if (refusal) throw refused(refusal);
+    return { rounds, recipients: recipients.length, reachable: reached.length };
   }
 
   /** The recipients the organizer's next round goes to: all, or with an escalation schedule its tiers'. */

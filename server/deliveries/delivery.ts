@@ -189,10 +189,23 @@ export function roundRefusal(kind: 'delivery' | 'update', gate: RoundGate): Roun
   if (gate.status === 'draft') return 'notPublished';
   if (kind === 'delivery' && gate.status === 'delivered') return 'letterDelivered';
   if (!gate.tested) return 'testFirst';
-  if (gate.recipients === 0) return 'noRecipients';
-  if (gate.reachable === 0) return 'tiersEmpty';
+  const audience = audienceRefusal(gate);
+  if (audience) return audience;
   if (kind === 'delivery' && gate.delivered) return 'alreadyDelivered';
   if (kind === 'update' && !gate.reached) return 'notDeliveredYet';
+  return null;
+}
+
+/**
+ * Whether a round to the recipients would reach nobody: the letter has none, or its escalation schedule's
+ * tiers reached so far were emptied (a higher tier gets the letter only through its step). The organizer's
+ * buttons refuse it (roundRefusal), and the automatic modes wait instead of sending it to no one.
+ */
+export function audienceRefusal(
+  gate: Pick<RoundGate, 'recipients' | 'reachable'>,
+): Extract<RoundRefusal, 'noRecipients' | 'tiersEmpty'> | null {
+  if (gate.recipients === 0) return 'noRecipients';
+  if (gate.reachable === 0) return 'tiersEmpty';
   return null;
 }
 

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { DeliveryRepository } from '../../server/deliveries/delivery-repository.js';
+import { LetterRepository } from '../../server/letters/letter-repository.js';
 import { createAccount, loginAs, signedIn } from '../support/accounts.js';
 import {
   addRecipient,
@@ -760,6 +761,31 @@ describe('delivering a letter to its recipients', () => {
       expect((await letter(id)).status).toBe('delivered');
       await sendAll();
       expect(lettersTo(EN_RECIPIENT.email)).toHaveLength(1);
+    });
+
+    it('waits instead of delivering to no one when the recipients were all removed, and says why', async () => {
+      const { id, slug } = await publishedLetter({ closes_at: '2026-11-30' });
+      await signAll(slug, [FULL]);
+      await tested(id);
+      expect((await saveSettings(visitor, id, { mode: 'closing' })).status).toBe(303);
+      await new LetterRepository(t.platform.db).setRecipients(id, []);
+      t.clock.set(new Date('2026-12-01T00:00:01.000Z'));
+      await sendAll();
+      // Before, the round started, went to nobody, and the letter ended "delivered".
+      expect((await rounds(id)).map((r) => r.kind)).toEqual(['test']);
+      expect((await letter(id)).status).not.toBe('delivered');
+      // Logged in again: a week on the clock ended the session.
+      const page = textOf(mainOf((await (await loginAs(t.app, organizer)).get(deliveryPath(id))).text));
+      expect(page).toContain("Choose at least one recipient in the letter's editor before delivering it.");
+
+      await new LetterRepository(t.platform.db).setRecipients(id, recipientIds);
+      await sendAll();
+      for (const address of RECIPIENT_ADDRESSES) expect(lettersTo(address), address).toHaveLength(1);
+      expect((await rounds(id)).map((r) => [r.kind, r.trigger])).toEqual([
+        ['test', 'manual'],
+        ['delivery', 'closing'],
+      ]);
+      expect((await letter(id)).status).toBe('delivered');
     });
 
     it('delivers when the goal is reached, not before', async () => {

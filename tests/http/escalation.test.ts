@@ -16,6 +16,7 @@ import { addRecipient, fieldErrors } from '../support/admin-forms.js';
 import { createLetter } from '../support/factories.js';
 import { byId, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
+import { signAndConfirm } from '../support/signing.js';
 import { createTestPlatform, platformBeside, type TestPlatform } from '../support/test-platform.js';
 import { WebhookRepository } from '../../server/webhooks/webhook-repository.js';
 
@@ -411,6 +412,34 @@ describe('escalation on no reply', () => {
     expect((await organizer.submit(path, path, { request_key: key() })).status).toBe(409);
     await sendOut();
     expect(lettersTo(g.ministry.email)).toBe(0);
+  });
+
+  it('holds an automatic milestone round while the tiers reached are empty, and sends it once they are not', async () => {
+    const { letter: i, organizer } = await testedWithTiers('i', ['1', '2', '3']);
+    await t.platform.deliveries.deliverNow(owner, i.id, key());
+    await sendOut();
+    const page = `/admin/letters/${i.id}/delivery`;
+    const milestones = { mode: 'milestones', milestone_every: '1', deliver_at: '', reply_to: '' };
+    expect((await organizer.submit(page, `${page}/settings`, milestones)).status).toBe(303);
+    expect((await saveEscalation(organizer, i, fourteenDays(i, ['2', '2', '3']))).status).toBe(303);
+    await signAndConfirm(t, new Visitor(t.app), i.slug);
+    const milestoneRounds = () =>
+      t.platform.db
+        .selectFrom('delivery_rounds')
+        .select(['milestone', 'tier_from', 'tier_to'])
+        .where('letter_id', '=', i.id)
+        .where('kind', '=', 'milestone')
+        .execute();
+    // Due, but it would reach no one (before, it started and went to nobody, its milestone spent).
+    await sendOut();
+    expect(await milestoneRounds()).toEqual([]);
+    expect(lettersTo(i.ministry.email)).toBe(0);
+    // The embassy back in the first tier: the milestone goes to it, and still not to the ministry.
+    expect((await saveEscalation(organizer, i, fourteenDays(i, ['1', '2', '3']))).status).toBe(303);
+    await sendOut();
+    expect(await milestoneRounds()).toEqual([{ milestone: 1, tier_from: 1, tier_to: 1 }]);
+    expect(lettersTo(i.embassy.email)).toBe(2);
+    expect(lettersTo(i.ministry.email)).toBe(0);
   });
 
   it('names in the letter.delivered webhook only the institutions of the tier the round went to', async () => {
