@@ -740,21 +740,32 @@ describe('delivering a letter to its recipients', () => {
   });
 
   describe('automatic delivery', () => {
-    it('delivers when the closing date has passed', async () => {
+    /** A signed, tested letter closing on 30 November, set to be delivered at closing. */
+    async function deliveredAtClosing(): Promise<number> {
       const { id, slug } = await publishedLetter({ closes_at: '2026-11-30' });
       await signAll(slug, [FULL]);
       await tested(id);
       expect((await saveSettings(visitor, id, { mode: 'closing' })).status).toBe(303);
-      await sendAll();
-      expect(lettersTo(EN_RECIPIENT.email)).toEqual([]);
+      return id;
+    }
 
-      t.clock.set(new Date('2026-12-01T00:00:01.000Z'));
-      await sendAll();
+    /** Every recipient got the letter once, in the round the closing started. */
+    async function expectDeliveredOnceAtClosing(id: number): Promise<void> {
       for (const address of RECIPIENT_ADDRESSES) expect(lettersTo(address), address).toHaveLength(1);
       expect((await rounds(id)).map((r) => [r.kind, r.trigger])).toEqual([
         ['test', 'manual'],
         ['delivery', 'closing'],
       ]);
+    }
+
+    it('delivers when the closing date has passed', async () => {
+      const id = await deliveredAtClosing();
+      await sendAll();
+      expect(lettersTo(EN_RECIPIENT.email)).toEqual([]);
+
+      t.clock.set(new Date('2026-12-01T00:00:01.000Z'));
+      await sendAll();
+      await expectDeliveredOnceAtClosing(id);
       // The letter ends delivered, whichever of the closing and delivery jobs runs first.
       expect((await letter(id)).status).toBe('delivered');
       await t.platform.letterAdmin.workflow.closeDue();
@@ -764,10 +775,7 @@ describe('delivering a letter to its recipients', () => {
     });
 
     it('waits instead of delivering to no one when the recipients were all removed, and says why', async () => {
-      const { id, slug } = await publishedLetter({ closes_at: '2026-11-30' });
-      await signAll(slug, [FULL]);
-      await tested(id);
-      expect((await saveSettings(visitor, id, { mode: 'closing' })).status).toBe(303);
+      const id = await deliveredAtClosing();
       await new LetterRepository(t.platform.db).setRecipients(id, []);
       t.clock.set(new Date('2026-12-01T00:00:01.000Z'));
       await sendAll();
@@ -780,11 +788,7 @@ describe('delivering a letter to its recipients', () => {
 
       await new LetterRepository(t.platform.db).setRecipients(id, recipientIds);
       await sendAll();
-      for (const address of RECIPIENT_ADDRESSES) expect(lettersTo(address), address).toHaveLength(1);
-      expect((await rounds(id)).map((r) => [r.kind, r.trigger])).toEqual([
-        ['test', 'manual'],
-        ['delivery', 'closing'],
-      ]);
+      await expectDeliveredOnceAtClosing(id);
       expect((await letter(id)).status).toBe('delivered');
     });
 
