@@ -22,8 +22,10 @@
  *   BENCH_LOG_LEVEL     the server's LOG_LEVEL (default info, as in production)
  *   BENCH_SERVER_ENV    "NAME=value …": more settings for the server (e.g. OVERLOAD_MAX_LAG_MS=0)
  *   BENCH_PROXY         nginx: the load goes through nginx keeping connections to the app alive, as
- *                       behind the README's reverse proxy (bench/lib/proxy.ts; needs Debian's nginx)
+ *                       behind the README's reverse proxy (bench/lib/proxy.ts; needs Debian's nginx),
+ *                       with one nginx worker a core as Debian's default configuration has
  */
+import os from 'node:os';
 import path from 'node:path';
 import { percentiles, type Latency, type LoadResult } from './lib/load.js';
 import { settingsText, startBenchPlatform } from './lib/platform.js';
@@ -71,7 +73,11 @@ async function main(): Promise<void> {
   let proxy: RunningProxy | undefined;
   try {
     if (process.env.BENCH_PROXY === 'nginx')
-      proxy = await startNginxProxy(platform.url, { workers: 1, passClientAddresses: true });
+      // One worker a core, as Debian's nginx.conf (`worker_processes auto`) runs the README's configuration.
+      proxy = await startNginxProxy(platform.url, {
+        workers: os.availableParallelism(),
+        passClientAddresses: true,
+      });
     // Behind the proxy, the load generator only ever talks to nginx; the check reads the database.
     const signing = new SigningLoad(proxy ? { ...platform, url: proxy.url, urls: [proxy.url] } : platform);
     let sustainable = Number(process.env.BENCH_SUSTAINABLE ?? 0);
