@@ -102,6 +102,12 @@ function refused(refusal: RoundRefusal): AppError {
 export class DeliveryService {
   constructor(private readonly deps: DeliveryServiceDeps) {}
 
+  /**
+   * The letters whose automatic round waits because it would reach no one, and why, as last logged: the
+   * job runs every 30 s, and an operator needs the warning once per wait, not 2,880 times a day.
+   */
+  private readonly waitsLogged = new Map<number, string>();
+
   /** Everything the delivery page shows. */
   async overview(user: User, letterId: number): Promise<DeliveryOverview> {
     const { letter } = await this.deps.access(user, letterId);
@@ -254,12 +260,15 @@ export class DeliveryService {
       // says why (noRecipients, tiersEmpty), and the round starts once recipients are back in reach.
       const waiting = audienceRefusal(await this.audienceOf(letter));
       if (waiting) {
-        this.deps.logger.warn(
-          { letterId: letter.id, kind: due.kind, refusal: waiting },
-          'automatic delivery waits: it would reach no recipient',
-        );
+        if (this.waitsLogged.get(letter.id) !== waiting)
+          this.deps.logger.warn(
+            { letterId: letter.id, kind: due.kind, refusal: waiting },
+            'automatic delivery waits: it would reach no recipient',
+          );
+        this.waitsLogged.set(letter.id, waiting);
         continue;
       }
+      this.waitsLogged.delete(letter.id);
       try {
         if (due.kind === 'milestone')
           await this.deps.rounds.start(letter, 'milestone', 'milestone', { milestone: due.milestone });

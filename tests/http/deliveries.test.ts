@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
@@ -132,8 +133,16 @@ describe('delivering a letter to its recipients', () => {
   let supporter: Visitor;
   let recipientIds: number[];
 
+  /** What the platform logged at warn and above: the message of each line. */
+  let warnings: string[];
+
   beforeEach(async () => {
-    t = await createTestPlatform();
+    warnings = [];
+    const logger = pino(
+      { level: 'warn' },
+      { write: (line: string) => void warnings.push((JSON.parse(line) as { msg: string }).msg) },
+    );
+    t = await createTestPlatform({ logger });
     ({ user: organizer, visitor } = await signedIn(t.app, t.platform, 'organizer'));
     supporter = new Visitor(t.app);
     recipientIds = [];
@@ -779,8 +788,13 @@ describe('delivering a letter to its recipients', () => {
       await new LetterRepository(t.platform.db).setRecipients(id, []);
       t.clock.set(new Date('2026-12-01T00:00:01.000Z'));
       await sendAll();
+      await sendAll();
       // Before, the round started, went to nobody, and the letter ended "delivered".
       expect((await rounds(id)).map((r) => r.kind)).toEqual(['test']);
+      // Operators hear of the wait once, not at every run of the job (every 30 s).
+      expect(
+        warnings.filter((m) => m === 'automatic delivery waits: it would reach no recipient'),
+      ).toHaveLength(1);
       expect((await letter(id)).status).not.toBe('delivered');
       // Logged in again: a week on the clock ended the session.
       const page = textOf(mainOf((await (await loginAs(t.app, organizer)).get(deliveryPath(id))).text));

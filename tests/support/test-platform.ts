@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createApp } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import { ManualClock, type Clock } from '../../server/lib/clock.js';
-import { createLogger } from '../../server/lib/logger.js';
+import { createLogger, type Logger } from '../../server/lib/logger.js';
 import { noPdf } from '../../server/deliveries/pdf-renderer.js';
 import { wire, type Platform } from '../../server/wiring.js';
 import { loopbackTransport, MAIL_FROM } from './mail-worker.js';
@@ -33,6 +33,8 @@ export interface TestPlatformOptions<C extends Clock> {
   relay?: boolean;
   /** Hears every interface text a language lacks, or finds only in English. */
   onMissingKey?: (language: string, key: string) => void;
+  /** The platform's logger (tests that read what it logs); by default silent, or TEST_LOG_LEVEL. */
+  logger?: Logger;
 }
 
 /** A platform whose mail goes to the embedded capture server. */
@@ -169,7 +171,8 @@ async function startPlatform(
   if (config.database.dialect === 'sqlite' && existsSync(path.dirname(file)) && !existsSync(file))
     await migratedSqliteFile(file);
   const transport = sink && !options.relay ? loopbackTransport(sink.port) : undefined;
-  const platform = await wire(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), {
+  const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const platform = await wire(config, logger, {
     clock,
     withWorker: true,
     ...(transport ? { transport } : {}),
