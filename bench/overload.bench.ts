@@ -25,7 +25,6 @@
  *                       behind the README's reverse proxy (bench/lib/proxy.ts; needs Debian's nginx),
  *                       with one nginx worker a core as Debian's default configuration has
  */
-import os from 'node:os';
 import path from 'node:path';
 import { percentiles, type Latency, type LoadResult } from './lib/load.js';
 import { settingsText, startBenchPlatform } from './lib/platform.js';
@@ -73,11 +72,7 @@ async function main(): Promise<void> {
   let proxy: RunningProxy | undefined;
   try {
     if (process.env.BENCH_PROXY === 'nginx')
-      // One worker a core, as Debian's nginx.conf (`worker_processes auto`) runs the README's configuration.
-      proxy = await startNginxProxy(platform.url, {
-        workers: os.availableParallelism(),
-        passClientAddresses: true,
-      });
+      proxy = await startNginxProxy(platform.url, { passClientAddresses: true });
     // Behind the proxy, the load generator only ever talks to nginx; the check reads the database.
     const signing = new SigningLoad(proxy ? { ...platform, url: proxy.url, urls: [proxy.url] } : platform);
     let sustainable = Number(process.env.BENCH_SUSTAINABLE ?? 0);

@@ -26,8 +26,8 @@ export interface RunningProxy {
 }
 
 export interface ProxyOptions {
-  /** nginx worker processes (Debian's default is one a core). */
-  workers: number;
+  /** nginx worker processes; by default one a core, as Debian's nginx.conf (`worker_processes auto`) runs it. */
+  workers?: number;
   /**
    * Pass on the X-Forwarded-For the client sent instead of the client's own address: the benchmark gives
    * every request an address of its own that way (a deployment never does: clients could choose theirs).
@@ -66,7 +66,7 @@ export function readmeNginxConfig(
     (name) => `${name}_temp_path ${path.join(folder, name)};`,
   );
   return `daemon off;
-worker_processes ${options.workers};
+worker_processes ${workersOf(options)};
 pid ${path.join(folder, 'nginx.pid')};
 error_log ${path.join(folder, 'error.log')} warn;
 events { worker_connections 16384; multi_accept on; }
@@ -80,12 +80,19 @@ ${server}
 }
 
 /** Whether Debian's nginx is installed (`npm run bench` skips the run behind it when not). */
+function workersOf(options: ProxyOptions): number {
+  return options.workers ?? os.availableParallelism();
+}
+
 export function nginxInstalled(): boolean {
   return existsSync(NGINX);
 }
 
 /** Starts nginx on a free port in front of `upstreamUrl`; waits until its /healthz answers through it. */
-export async function startNginxProxy(upstreamUrl: string, options: ProxyOptions): Promise<RunningProxy> {
+export async function startNginxProxy(
+  upstreamUrl: string,
+  options: ProxyOptions = {},
+): Promise<RunningProxy> {
   if (!nginxInstalled()) throw new Error(`nginx is missing (${NGINX}): apt-get install nginx-light`);
   const folder = mkdtempSync(path.join(os.tmpdir(), 'undersigned-nginx-'));
   const port = await freePort();
@@ -121,7 +128,7 @@ export async function startNginxProxy(upstreamUrl: string, options: ProxyOptions
   }
   return {
     url,
-    description: `the README's nginx in front (${options.workers} worker${options.workers === 1 ? '' : 's'})`,
+    description: `the README's nginx in front (${workersOf(options)} worker${workersOf(options) === 1 ? '' : 's'})`,
     stop,
   };
 }

@@ -54,7 +54,7 @@ describe("the README's nginx configuration in front of the app", () => {
       const s = http.createServer(t.app).listen(appPort, '127.0.0.1', () => resolve(s));
       s.once('error', reject);
     });
-    proxy = await startNginxProxy(`http://127.0.0.1:${appPort}`, { workers: 2 });
+    proxy = await startNginxProxy(`http://127.0.0.1:${appPort}`);
   });
 
   afterAll(async () => {

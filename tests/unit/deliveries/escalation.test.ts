@@ -42,6 +42,8 @@ describe('escalation rules', () => {
     // Never further, even when the tiers reached were emptied since: only a step reaches a new tier.
     expect(tiersOfRound(1, [2, 3])).toEqual({ from: 1, to: 1 });
     expect(tiersOfRound(1, [3])).toEqual({ from: 1, to: 1 });
+    // A round sent without tiers (before a schedule) reached everyone.
+    expect(reachedTier([{ tierTo: 1 }, { tierTo: null }])).toBe(3);
   });
 
   it('starts the step from the tier the first round reached, and from none once the letter was sent', () => {
@@ -49,8 +51,6 @@ describe('escalation rules', () => {
     const test = { kind: 'test', status: 'queued', trigger: 'manual', tierTo: null };
     expect(tiersOfNextRound([test], [2, 3])).toEqual({ tiers: { from: 1, to: 2 }, firstReached: 2 });
     expect(tiersOfNextRound([test, sent], [2, 3])).toEqual({ tiers: { from: 1, to: 2 }, firstReached: null });
-    // A round sent without tiers (before a schedule) reached everyone.
-    expect(reachedTier([{ tierTo: 1 }, { tierTo: null }])).toBe(3);
   });
 
   it('counts no test, cancelled round or correction as reaching anyone', () => {
