@@ -57,7 +57,7 @@ import type { PrivacyNoticeService } from './pages/privacy-notice-service.js';
 import { privacyNoticeRoutes } from './pages/privacy-notice-routes.js';
 import { longestWindowMs } from './limits/signing-limits.js';
 import { verifyRoutes } from './pages/verify-routes.js';
-import { letterPageRoutes } from './pages/letter-page-routes.js';
+import { letterPageRoutes, SIGNING_ROUTE, signingHandlers } from './pages/letter-page-routes.js';
 import { cachedPages, type PageCache } from './pages/page-cache.js';
 import { embedAdminRoutes, embedRoutes } from './pages/embed-routes.js';
 import type { DeliveryDownloads } from './deliveries/delivery-downloads.js';
@@ -72,7 +72,7 @@ import { sharingViews } from './sharing/sharing-views.js';
 import type { AbuseService } from './abuse/abuse-service.js';
 import { abuseRoutes } from './abuse/abuse-routes.js';
 import type { ProofOfWork } from './abuse/proof-of-work.js';
-import { proofOfWorkRoutes } from './abuse/proof-of-work-routes.js';
+import { proofOfWorkLocal, proofOfWorkRoutes } from './abuse/proof-of-work-routes.js';
 import type { SignatureService } from './signatures/signature-service.js';
 import { signatureRoutes } from './signatures/signature-routes.js';
 import { receiptRoutes } from './commitments/receipt-routes.js';
@@ -169,8 +169,17 @@ const ADMIN_PATHS = ['/admin', '/login', '/logout', '/account'];
 /** The window of the per-client limit on signing requests (a keyed hash of the address counts them). */
 const SIGNING_REQUEST_WINDOW_MS = 15 * 60_000;
 
+/** How the app is built; the defaults are production's. */
+export interface AppOptions {
+  /**
+   * The signing lane (below); false mounts the signing route in its place in the chain, which only the
+   * test holding the two paths alike asks for.
+   */
+  signingLane?: boolean;
+}
+
 /** Builds the Express app. It never listens: main.ts does, and tests use it through supertest. */
-export function createApp(deps: AppDeps): Express {
+export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   const { config } = deps;
   const limitPerIp = requestLimits({
     store: (name) => new DatabaseLimitStore(deps.limits, deps.clock, name, deps.writes),
@@ -184,6 +193,29 @@ export function createApp(deps: AppDeps): Express {
   app.engine('hbs', createViewEngine(viewsDir, config.env !== 'development'));
   app.set('view engine', 'hbs');
   app.set('views', viewsDir);
+
+  // The middleware a signing POST meets, made once: the chain below and the signing lane share them.
+  const cookies = cookieParser();
+  const security = securityHeaders({ https });
+  // ?lang=, the us_lang cookie, Accept-Language, the default: a fixed t per language, made here once.
+  const language = interfaceLanguageMiddleware(deps.i18n);
+  // Every form post, anonymous or not, from another site is refused before its body is read.
+  const crossOrigin = crossOriginProtection({ publicUrl: config.publicUrl });
+  // Parsed after the language is known, so a refused body (413, 415, 400) gets a translated error page.
+  const smallBodies = express.urlencoded({
+    extended: false,
+    limit: BODY_LIMIT,
+    parameterLimit: 50,
+    verify: refuseMalformedForm,
+  });
+  const proofOfWork = proofOfWorkLocal(deps.proofOfWork);
+  const signing = signingHandlers({
+    letters: deps.letters,
+    signatures: deps.signatures,
+    signLimit: limitPerIp(30, SIGNING_REQUEST_WINDOW_MS, { countRejected: false, name: 'signing-request' }),
+    sharing: sharingViews(config.publicUrl),
+  });
+  const signingLane = options.signingLane ?? true;
 
   // First of all: an overloaded process refuses new requests before it reads their body or logs them.
   app.use(
@@ -200,6 +232,13 @@ export function createApp(deps: AppDeps): Express {
   if (config.metricsToken) app.use(metricsRoutes(deps.metrics, config.metricsToken));
   app.use(localDefaults({ t: fixedT(deps.i18n, DEFAULT_LANGUAGE), publicUrl: config.publicUrl }));
   app.use(requestLog(deps.logger, { ignore: (url) => url.startsWith('/assets/') }));
+  // The signing lane: the signing form's POST, the one write of a surge, meets here the middleware of the
+  // chain below that can apply to it (cookies, security headers, language, cross-origin check, body,
+  // proof-of-work flag), in the same order, and none of the ~40 routers and layers that cannot (APIs,
+  // page cache, assets, account paths, pages). Walking them was about a tenth of a signing's CPU (issue
+  // 12). tests/http/signing-lane.test.ts holds its answers to those of the same route in its usual place.
+  if (signingLane)
+    app.post(SIGNING_ROUTE, cookies, security, language, crossOrigin, smallBodies, proofOfWork, ...signing);
   // The organizer API, before the public one (whose JSON 404 ends everything under /api): bearer tokens,
   // no session, cookie or CORS; each read is an export, limited per connection like the form's.
   app.use(
@@ -230,25 +269,16 @@ export function createApp(deps: AppDeps): Express {
       clock: deps.clock,
     }),
   );
-  app.use(cookieParser());
-  app.use(securityHeaders({ https }));
+  app.use(cookies);
+  app.use(security);
   app.use(
     '/assets',
     express.static(publicDir, { maxAge: config.env === 'production' ? '1d' : 0, index: false }),
   );
 
-  // ?lang=, the us_lang cookie, Accept-Language, the default: a fixed t per language, made here once.
-  app.use(interfaceLanguageMiddleware(deps.i18n));
+  app.use(language);
   app.use(languageRoutes({ https }));
-  // Every form post, anonymous or not, from another site is refused before its body is read.
-  app.use(crossOriginProtection({ publicUrl: config.publicUrl }));
-  // Parsed after the language is known, so a refused body (413, 415, 400) gets a translated error page.
-  const smallBodies = express.urlencoded({
-    extended: false,
-    limit: BODY_LIMIT,
-    parameterLimit: 50,
-    verify: refuseMalformedForm,
-  });
+  app.use(crossOrigin);
   app.use((req, res, next) =>
     req.path === '/admin' || req.path.startsWith('/admin/') ? next() : smallBodies(req, res, next),
   );
@@ -281,6 +311,7 @@ export function createApp(deps: AppDeps): Express {
   // Tokens only where accounts are: a public page sets no cookie and carries nothing per visitor.
   app.use(ADMIN_PATHS, csrf.issue);
 
+  app.use(proofOfWork);
   app.use(pageRoutes({ retentionMonths: config.retentionMonths }));
   // Receipts are checked in the browser: these pages only serve the check and its algorithm.
   app.use(verifyRoutes());
@@ -292,14 +323,8 @@ export function createApp(deps: AppDeps): Express {
   );
   const sharing = sharingViews(config.publicUrl);
   app.use(letterRoutes({ letters: deps.letters, sharing }));
-  app.use(
-    letterPageRoutes({
-      letters: deps.letters,
-      signatures: deps.signatures,
-      signLimit: limitPerIp(30, SIGNING_REQUEST_WINDOW_MS, { countRejected: false }),
-      sharing,
-    }),
-  );
+  app.use(letterPageRoutes({ letters: deps.letters, sharing }));
+  if (!signingLane) app.post(SIGNING_ROUTE, ...signing);
   app.use(embedRoutes({ letters: deps.letters }));
   app.use(
     privacyNoticeRoutes({

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { ProofOfWork } from './proof-of-work.js';
 
 export interface ProofOfWorkRoutesDeps {
@@ -22,15 +22,17 @@ const WIDGET_FILES: Record<string, string> = {
   'pbkdf2-worker.js': path.join(widgetDir, '..', 'workers', 'pbkdf2.js'),
 };
 
+/** Tells every page whether the signing form carries the widget (res.locals.proofOfWork). */
+export function proofOfWorkLocal(proofOfWork: ProofOfWork | undefined): RequestHandler {
+  return (_req, res, next) => {
+    res.locals.proofOfWork = proofOfWork !== undefined;
+    next();
+  };
+}
+
 /** The challenge endpoint and the widget's files. Public: no session, no cookie. */
 export function proofOfWorkRoutes(deps: ProofOfWorkRoutesDeps): Router {
   const router = Router();
-
-  // Every page knows whether the signing form carries the widget.
-  router.use((_req, res, next) => {
-    res.locals.proofOfWork = deps.proofOfWork !== undefined;
-    next();
-  });
 
   router.get('/altcha/challenge', async (_req, res) => {
     if (!deps.proofOfWork) return res.status(404).json({ error: 'proof of work is switched off' });

@@ -17,31 +17,46 @@ export interface LetterPageRoutesDeps {
   sharing: SharingViews;
 }
 
-/**
- * The public letter page and its signing form. It lives in pages/ because it composes slices: the
- * letter (letters/), the signing form and its outcome (signatures/).
- */
-export function letterPageRoutes(deps: LetterPageRoutesDeps): Router {
-  const router = Router();
-  const render = (req: Request, res: Response, page: LetterPage, form: SigningFormState, status = 200) => {
-    const { t, language } = res.locals;
-    res
-      .status(status)
-      .render(
-        'letters/letter',
-        letterPageView(page, { t, language, query: req.query, sharing: deps.sharing }, form),
-      );
-  };
+/** The signing form's action: app.ts mounts its handlers on the signing lane, ahead of every other route. */
+export const SIGNING_ROUTE = '/letters/:slug/sign';
 
+/** The letter page, or the signing form sent back with its errors. */
+function renderLetterPage(
+  sharing: SharingViews,
+  req: Request,
+  res: Response,
+  page: LetterPage,
+  form: SigningFormState,
+  status = 200,
+): void {
+  const { t, language } = res.locals;
+  res
+    .status(status)
+    .render('letters/letter', letterPageView(page, { t, language, query: req.query, sharing }, form));
+}
+
+/**
+ * The public letter page. It lives in pages/ because it composes slices: the letter (letters/), the
+ * signing form and its outcome (signatures/).
+ */
+export function letterPageRoutes(deps: Pick<LetterPageRoutesDeps, 'letters' | 'sharing'>): Router {
+  const router = Router();
   router.get('/letters/:slug', async (req, res) => {
     const page = await deps.letters.page(
       pathParam(req, 'slug'),
       requestedTextLanguage(req.query, res.locals.language),
     );
-    render(req, res, page, { values: EMPTY_SIGNING_FORM, errors: {} });
+    renderLetterPage(deps.sharing, req, res, page, { values: EMPTY_SIGNING_FORM, errors: {} });
   });
+  return router;
+}
 
-  router.post('/letters/:slug/sign', deps.signLimit, async (req, res) => {
+/**
+ * `POST /letters/:slug/sign`, the signing form's action: the per-client request limit, then the signing.
+ * Every outcome but a fresh signing shows the letter page (or the embed) again.
+ */
+export function signingHandlers(deps: LetterPageRoutesDeps): RequestHandler[] {
+  const sign: RequestHandler = async (req, res) => {
     const body = formBody(req.body);
     // The form's hidden field: the language of the text the supporter read, so the page comes back in it.
     const textLanguage = formText(body, 'language') || requestedTextLanguage(req.query, res.locals.language);
@@ -50,8 +65,11 @@ export function letterPageRoutes(deps: LetterPageRoutesDeps): Router {
     const embed = formText(body, 'embed') === '1';
     // The page itself is built only for the answers that show it again (refused input, closed letter).
     const target = await deps.letters.forSigning(slug, textLanguage);
-    const again = async (form: SigningFormState, status: number) =>
-      (embed ? renderEmbed : render)(req, res, await deps.letters.page(slug, textLanguage), form, status);
+    const again = async (form: SigningFormState, status: number) => {
+      const page = await deps.letters.page(slug, textLanguage);
+      if (embed) renderEmbed(req, res, page, form, status);
+      else renderLetterPage(deps.sharing, req, res, page, form, status);
+    };
     // The next page names the letter in the text the supporter read.
     const checkInbox = withLanguages(
       embed
@@ -78,7 +96,6 @@ export function letterPageRoutes(deps: LetterPageRoutesDeps): Router {
     });
     if (outcome.kind === 'not-signable') return again({ values, errors: {} }, 409);
     res.redirect(303, checkInbox);
-  });
-
-  return router;
+  };
+  return [deps.signLimit, sign];
 }
