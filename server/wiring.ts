@@ -161,6 +161,8 @@ export interface Platform {
   deliveries: DeliveryService;
   /** Escalation on no reply: the delivery page's panel, and the job that fires due steps. */
   escalations: EscalationService;
+  /** Starts delivery rounds, for the organizer's buttons, the automatic modes and escalation steps alike. */
+  rounds: RoundStarter;
   /** Compiles the rounds that wait (the scheduler's compile job). */
   roundCompiling: RoundCompileService;
   /** Delivered lists' commitments (Merkle trees) and supporters' receipts. */
@@ -809,6 +811,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     letterAdmin,
     deliveries,
     escalations,
+    rounds,
     roundCompiling,
     commitments,
     supporterNews,

@@ -12,6 +12,8 @@ import {
   deliveryWarnings,
   dueRound,
   audienceRefusal,
+  refusalError,
+  refusalOf,
   roundRefusal,
   type DeliveryRound,
   type DeliveryWarning,
@@ -75,27 +77,6 @@ export interface DeliveryOverview {
   /** Whether "Send an update" is offered. */
   canUpdate: boolean;
   rounds: RoundView[];
-}
-
-const REFUSALS: Record<RoundRefusal, [code: string, messageKey: string]> = {
-  notPublished: ['letter_not_published', 'deliveries.errors.notPublished'],
-  letterDelivered: ['letter_delivered', 'errors.letterDelivered'],
-  alreadyDelivered: ['already_delivered', 'deliveries.errors.alreadyDelivered'],
-  testFirst: ['test_first', 'deliveries.errors.testFirst'],
-  noRecipients: ['no_recipients', 'deliveries.errors.noRecipients'],
-  tiersEmpty: ['tiers_empty', 'deliveries.errors.tiersEmpty'],
-  notDeliveredYet: ['not_delivered_yet', 'deliveries.errors.notDeliveredYet'],
-};
-
-/** The message that says why a round is refused, for a page that explains it before anyone presses. */
-export function refusalMessageKey(refusal: RoundRefusal): string {
-  return REFUSALS[refusal][1];
-}
-
-/** The error a refused round answers with (409: the letter's state, not the request, is in the way). */
-function refused(refusal: RoundRefusal): AppError {
-  const [code, messageKey] = REFUSALS[refusal];
-  return new AppError(409, code, messageKey);
 }
 
 /** The organizer's delivery page: settings, test, delivery and update rounds; and the rounds that start by themselves. */
@@ -195,8 +176,8 @@ export class DeliveryService {
   async sendTest(user: User, letterId: number, requestKey: string): Promise<DeliveryRound> {
     const { letter } = await this.deps.access(user, letterId);
     // A draft can be tested too: the organizer checks the letter before publishing it.
-    if (letter.status === 'delivered') throw refused('letterDelivered');
-    if ((await this.deps.recipientsOf(letter)).length === 0) throw refused('noRecipients');
+    if (letter.status === 'delivered') throw refusalError('letterDelivered');
+    if ((await this.deps.recipientsOf(letter)).length === 0) throw refusalError('noRecipients');
     return this.deps.rounds.start(letter, 'test', 'manual', {
       requestKey,
       requestedBy: user.id,
@@ -258,25 +239,25 @@ export class DeliveryService {
       if (!due) continue;
       // A round that would reach no one waits, as the organizer's buttons refuse it; the delivery page
       // says why (noRecipients, tiersEmpty), and the round starts once recipients are back in reach.
+      // Read here first (no round is measured or begun for nothing every tick), and again by the round
+      // in its transaction, with the list held (round-starter.ts): an edit in between also makes it wait.
       const waiting = audienceRefusal(await this.audienceOf(letter));
       if (waiting) {
-        if (this.waitsLogged.get(letter.id) !== waiting)
-          this.deps.logger.warn(
-            { letterId: letter.id, kind: due.kind, refusal: waiting },
-            'automatic delivery waits: it would reach no recipient',
-          );
-        this.waitsLogged.set(letter.id, waiting);
+        this.noteWait(letter.id, due.kind, waiting);
         continue;
       }
-      this.waitsLogged.delete(letter.id);
       try {
         if (due.kind === 'milestone')
           await this.deps.rounds.start(letter, 'milestone', 'milestone', { milestone: due.milestone });
         else await this.deps.rounds.start(letter, 'delivery', due.trigger, {});
+        this.waitsLogged.delete(letter.id);
         created += 1;
       } catch (error) {
         // Another process created it first: the unique indexes keep it to one.
         if (!(error instanceof AppError)) throw error;
+        const emptied = refusalOf(error.code);
+        if (emptied === 'noRecipients' || emptied === 'tiersEmpty')
+          this.noteWait(letter.id, due.kind, emptied);
         // Too large to send: the organizer sees why at the delivery button; operators see it here.
         if (error.code === 'letter_too_large')
           this.deps.logger.warn(
@@ -288,11 +269,21 @@ export class DeliveryService {
     return created;
   }
 
+  /** Logs that a letter's automatic round waits for recipients, once for each reason it waits. */
+  private noteWait(letterId: number, kind: string, refusal: RoundRefusal): void {
+    if (this.waitsLogged.get(letterId) !== refusal)
+      this.deps.logger.warn(
+        { letterId, kind, refusal },
+        'automatic delivery waits: it would reach no recipient',
+      );
+    this.waitsLogged.set(letterId, refusal);
+  }
+
   /** Throws the refusal of the one rule (roundRefusal) when the letter may not have this round now. */
   private async refuseUnless(kind: 'delivery' | 'update', letter: Letter): Promise<void> {
     const { rounds, recipients, reachable } = await this.audienceOf(letter);
     const refusal = roundRefusal(kind, this.gateOf(letter, rounds, recipients, reachable));
-    if (refusal) throw refused(refusal);
+    if (refusal) throw refusalError(refusal);
   }
 
   /** The letter's rounds, how many recipients it has, and how many of them its next round would reach. */

@@ -3,9 +3,9 @@ import { translatedErrors } from '../http/input.js';
 import type { TFunction } from '../lib/i18n.js';
 import { formatsFor } from '../lib/format.js';
 import { languageName } from '../lib/languages.js';
-import { DELIVERY_MODES } from './delivery.js';
+import { DELIVERY_MODES, refusalMessageKey } from './delivery.js';
 import type { DeliverySettingsValues } from './delivery-input.js';
-import { refusalMessageKey, type DeliveryOverview } from './delivery-service.js';
+import type { DeliveryOverview } from './delivery-service.js';
 import { CORRECTION_TRIGGER } from './erratum.js';
 import { roundListView } from './erratum-view.js';
 

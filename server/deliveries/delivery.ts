@@ -1,5 +1,7 @@
 /** Deliveries: when compiled letters go, and what they say. Types and pure rules; no I/O here. */
 
+import { AppError } from '../lib/errors.js';
+
 export const DELIVERY_MODES = ['closing', 'goal', 'milestones', 'scheduled', 'manual'] as const;
 export type DeliveryMode = (typeof DELIVERY_MODES)[number];
 
@@ -207,6 +209,32 @@ export function audienceRefusal(
   if (gate.recipients === 0) return 'noRecipients';
   if (gate.reachable === 0) return 'tiersEmpty';
   return null;
+}
+
+const REFUSALS: Record<RoundRefusal, [code: string, messageKey: string]> = {
+  notPublished: ['letter_not_published', 'deliveries.errors.notPublished'],
+  letterDelivered: ['letter_delivered', 'errors.letterDelivered'],
+  alreadyDelivered: ['already_delivered', 'deliveries.errors.alreadyDelivered'],
+  testFirst: ['test_first', 'deliveries.errors.testFirst'],
+  noRecipients: ['no_recipients', 'deliveries.errors.noRecipients'],
+  tiersEmpty: ['tiers_empty', 'deliveries.errors.tiersEmpty'],
+  notDeliveredYet: ['not_delivered_yet', 'deliveries.errors.notDeliveredYet'],
+};
+
+/** The message that says why a round is refused, for a page that explains it before anyone presses. */
+export function refusalMessageKey(refusal: RoundRefusal): string {
+  return REFUSALS[refusal][1];
+}
+
+/** The refusal an error code stands for (the inverse of refusalError), if it is one. */
+export function refusalOf(code: string): RoundRefusal | undefined {
+  return (Object.keys(REFUSALS) as RoundRefusal[]).find((refusal) => REFUSALS[refusal][0] === code);
+}
+
+/** The error a refused round answers with (409: the letter's state, not the request, is in the way). */
+export function refusalError(refusal: RoundRefusal): AppError {
+  const [code, messageKey] = REFUSALS[refusal];
+  return new AppError(409, code, messageKey);
 }
 
 /** Whether a round of this kind is sent to the letter's recipients (a test goes only to the organizer). */

@@ -10,8 +10,14 @@ import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { SignatureRepository } from '../signatures/signature-repository.js';
 import type { Tx } from '../db/database.js';
-import type { DeliveryRound, RoundKind } from './delivery.js';
-import { dueAt, nextTier, tiersOfNextRound, type RoundTiers, type Tier } from './escalation.js';
+import {
+  audienceRefusal,
+  reachesRecipients,
+  refusalError,
+  type DeliveryRound,
+  type RoundKind,
+} from './delivery.js';
+import { dueAt, inTiers, nextTier, tiersOfNextRound, type RoundTiers, type Tier } from './escalation.js';
 import type { EscalationRepository } from './escalation-repository.js';
 import type { DeliveryRepository } from './delivery-repository.js';
 import { readRoundAnnex } from './round-annex.js';
@@ -68,7 +74,10 @@ export class RoundStarter {
       const letters = this.deps.letters.with(tx);
       const deliveries = this.deps.deliveries.with(tx);
       const current = (await letters.findById(letter.id)) ?? letter;
+      // Whom the round reaches is decided with the list held: an edit of it waits, or went first.
+      if (reachesRecipients(kind)) await letters.lockRecipients(current.id);
       const escalation = await this.tiersFor(tx, current.id, kind, extra);
+      if (reachesRecipients(kind)) await this.refuseIfNoOneReached(tx, current.id, escalation?.tiers);
       const created = await deliveries.createRound(
         {
           tierFrom: escalation?.tiers.from ?? null,
@@ -140,6 +149,21 @@ export class RoundStarter {
       : undefined;
     if (twin) return twin;
     throw new AppError(409, 'already_delivered', 'deliveries.errors.alreadyDelivered');
+  }
+
+  /**
+   * Refuses (noRecipients, tiersEmpty: the rule the delivery page and the automatic modes ask first) a
+   * round that would reach no one: the list as it is in the round's transaction, not as the caller read
+   * it a moment before, when the organizer may since have removed the last recipient or emptied a tier.
+   */
+  private async refuseIfNoOneReached(tx: Tx, letterId: number, tiers: RoundTiers | undefined): Promise<void> {
+    const listed = (await this.deps.letters.with(tx).recipientsOfLetters([letterId])).get(letterId) ?? [];
+    const range = { tierFrom: tiers?.from ?? null, tierTo: tiers?.to ?? null };
+    const refusal = audienceRefusal({
+      recipients: listed.length,
+      reachable: listed.filter((r) => inTiers(r.tier, range)).length,
+    });
+    if (refusal) throw refusalError(refusal);
   }
 
   /**

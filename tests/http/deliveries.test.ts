@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
 import { pino } from 'pino';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -21,6 +23,8 @@ import { Visitor } from '../support/http.js';
 import type { SinkMessage } from '../support/smtp-sink.js';
 import { ERROR_TITLES, expectErrorPage, pathOf, signAndConfirm, tokenOf } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { testDialect } from '../support/test-database.js';
+import { auditEntries } from '../support/audit-log.js';
 import { COUNT_EPOCH_MS } from '../../server/pages/page-cache.js';
 
 const EN_TITLE = 'Let them choose freedom';
@@ -805,6 +809,79 @@ describe('delivering a letter to its recipients', () => {
       await expectDeliveredOnceAtClosing(id);
       expect((await letter(id)).status).toBe('delivered');
     });
+
+    it('refuses in the round itself a round whose recipients were removed after its caller looked', async () => {
+      const id = await deliveredAtClosing();
+      t.clock.set(new Date('2026-12-01T00:00:01.000Z'));
+      // As the job would once it had read the list (still full) and before its round began.
+      const seen = await letter(id);
+      await new LetterRepository(t.platform.db).setRecipients(id, []);
+      await expect(t.platform.rounds.start(seen, 'delivery', 'closing', {})).rejects.toMatchObject({
+        status: 409,
+        code: 'no_recipients',
+      });
+      // Nothing of the round was kept: no round, the letter not delivered, no audit entry.
+      expect((await rounds(id)).map((r) => r.kind)).toEqual(['test']);
+      expect((await letter(id)).status).not.toBe('delivered');
+      const audited = await auditEntries(t.platform.db, 'delivery');
+      // The test round's entry only.
+      expect(audited.map((a) => [a.target_id, a.details.kind])).toEqual([[String(id), 'test']]);
+
+      // The automatic mode takes the refusal as a wait, and delivers once recipients are back.
+      await sendAll();
+      expect(
+        warnings.filter((m) => m === 'automatic delivery waits: it would reach no recipient'),
+      ).toHaveLength(1);
+      await new LetterRepository(t.platform.db).setRecipients(id, recipientIds);
+      await sendAll();
+      await expectDeliveredOnceAtClosing(id);
+    });
+
+    it.runIf(testDialect() === 'postgres')(
+      'makes a round and an edit of the recipient list take turns across processes (PostgreSQL)',
+      async () => {
+        const id = await deliveredAtClosing();
+        t.clock.set(new Date('2026-12-01T00:00:01.000Z'));
+        const seen = await letter(id);
+        // Another process empties the list and has not committed yet.
+        let commitEdit!: () => void;
+        const editDone = new Promise<void>((resolve) => (commitEdit = resolve));
+        let editing!: Promise<void>;
+        const emptied = new Promise<void>((ready) => {
+          editing = t.platform.db.transaction().execute(async (tx) => {
+            await new LetterRepository(tx).setRecipients(id, []);
+            ready();
+            await editDone;
+          });
+        });
+        await emptied;
+        const starting = t.platform.rounds.start(seen, 'delivery', 'closing', {});
+        const outcome = starting.then(
+          () => 'started',
+          (error: unknown) => error,
+        );
+        // The round waits for the edit's lock (PostgreSQL shows it waiting); without the lock it would
+        // read the list as last committed, still full, and start.
+        const waiting = async () =>
+          Number(
+            (
+              await sql<{
+                n: string;
+              }>`select count(*) as n from pg_locks where locktype = 'advisory' and not granted`.execute(
+                t.platform.db,
+              )
+            ).rows[0]!.n,
+          ) > 0;
+        const until = Date.now() + 5_000;
+        let settled = false;
+        void outcome.then(() => (settled = true));
+        while (!settled && !(await waiting()) && Date.now() < until) await sleep(20);
+        commitEdit();
+        await editing;
+        expect(await outcome).toMatchObject({ status: 409, code: 'no_recipients' });
+        expect((await rounds(id)).map((r) => r.kind)).toEqual(['test']);
+      },
+    );
 
     it('delivers when the goal is reached, not before', async () => {
       const { id, slug } = await publishedLetter({ goal: '2' });
