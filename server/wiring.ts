@@ -49,6 +49,7 @@ import { CommitmentRepository } from './commitments/commitment-repository.js';
 import { CommitmentService } from './commitments/commitment-service.js';
 import { ReceiptService } from './commitments/receipt-service.js';
 import { RoundStarter } from './deliveries/round-starter.js';
+import { dkimSenderCheck, type DnsResolver } from './deliveries/reply-sender-check.js';
 import { EscalationRepository } from './deliveries/escalation-repository.js';
 import { EscalationService } from './deliveries/escalation-service.js';
 import { SupporterNewsService } from './deliveries/supporter-news-service.js';
@@ -202,6 +203,8 @@ export interface WiringOptions {
   pdf?: PdfRenderer;
   /** Hears every interface text a language lacks (tests prove pages have all of theirs). */
   onMissingKey?: (language: string, key: string) => void;
+  /** Where replies' DKIM keys are looked up; by default the system's DNS (tests give their own). */
+  dnsResolver?: DnsResolver;
 }
 
 /** Builds repositories, services, mail transport and worker from the config; nothing else creates them. */
@@ -356,6 +359,11 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
         secret,
         replyAddress: config.replyAddress,
         bounceAddress: config.bounceAddress,
+        senderCheck: dkimSenderCheck({
+          resolver: options.dnsResolver,
+          clock,
+          logger: logger.child({ component: 'replies' }),
+        }),
         logger: logger.child({ component: 'replies' }),
       })
     : undefined;

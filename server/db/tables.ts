@@ -492,6 +492,8 @@ export interface DeliveryRepliesTable {
   published_at: string | null;
   published_by: number | null;
   forwarded_outbox_message_id: number | null;
+  /** The domain whose DKIM signature, aligned with the From, verified; null when none did. */
+  sender_domain: Generated<string | null>;
 }
 
 export interface EscalationSchedulesTable {

@@ -21,6 +21,7 @@ import {
   type DeliveryReply,
 } from './delivery-reply.js';
 import type { DeliveryReplyRepository } from './delivery-reply-repository.js';
+import type { SenderCheck } from './reply-sender-check.js';
 
 export interface ReplyReceiverDeps {
   db: Db;
@@ -35,6 +36,8 @@ export interface ReplyReceiverDeps {
   replyAddress: string;
   /** BOUNCE_ADDRESS: a forward is never sent to one of the platform's own inbound addresses. */
   bounceAddress: string;
+  /** Names the domain that vouches for the sender (reply-sender-check.ts). */
+  senderCheck: SenderCheck;
   logger: Logger;
 }
 
@@ -125,6 +128,8 @@ export class ReplyReceiver {
         300,
       ),
       receivedAt: now,
+      // A From names anyone: what the organizer may rely on is the domain whose signature verified.
+      senderDomain: await this.deps.senderCheck(Buffer.isBuffer(raw) ? raw : Buffer.from(raw)),
     };
     const stored: DeliveryReply[] = [];
     const forwarded: number[] = [];
@@ -174,6 +179,7 @@ export class ReplyReceiver {
               fromAddress,
               subject: content.subject,
               receivedAt: now.toISOString(),
+              senderDomain: content.senderDomain,
               quoted: quote(content.bodyText),
               test: delivery.roundKind === 'test',
             },

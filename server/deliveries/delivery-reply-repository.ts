@@ -19,6 +19,7 @@ function toReply(row: Selectable<DeliveryRepliesTable>): DeliveryReply {
     publishedAt: row.published_at ? new Date(row.published_at) : null,
     publishedBy: row.published_by,
     forwardedOutboxMessageId: row.forwarded_outbox_message_id,
+    senderDomain: row.sender_domain,
   };
 }
 
@@ -65,6 +66,7 @@ export class DeliveryReplyRepository {
         automatic: reply.automatic ? 1 : 0,
         message_id: reply.messageId,
         received_at: reply.receivedAt.toISOString(),
+        sender_domain: reply.senderDomain,
       })
       .onConflict((oc) => oc.columns(['delivery_id', 'message_id']).doNothing())
       .returningAll()

@@ -19,6 +19,11 @@ export interface DeliveryReply {
   publishedAt: Date | null;
   publishedBy: number | null;
   forwardedOutboxMessageId: number | null;
+  /**
+   * The domain that vouches for the sender: its DKIM signature on the reply verified and is aligned
+   * with the From (senderDomainOf). Null: nothing proves who sent it.
+   */
+  senderDomain: string | null;
 }
 
 export type NewDeliveryReply = Omit<
@@ -139,6 +144,27 @@ export function capText(text: string, max: number, marker = '\n[…]'): string {
 export function oneLine(value: string, max = MAX_REPLY_FIELD): string {
   // eslint-disable-next-line no-control-regex
   return capText(value.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim(), max, '…');
+}
+
+/** What one DKIM signature on a reply came to (mailauth's dkimVerify result, the part read here). */
+export interface DkimOutcome {
+  signingDomain?: string | undefined;
+  /** `aligned`: the From's domain the signature is aligned with, or false (typed boolean by mailauth). */
+  status: { result: string; aligned?: string | boolean | undefined };
+}
+
+/**
+ * The domain that vouches for a reply's sender: that of the first DKIM signature that verified and is
+ * aligned with the From (the same organisational domain, as DMARC's relaxed alignment has it); null
+ * when none is. A From can name anyone; a signature only its domain's mail servers can make.
+ */
+export function senderDomainOf(results: readonly DkimOutcome[]): string | null {
+  for (const { signingDomain, status } of results) {
+    if (status.result !== 'pass' || !status.aligned) continue;
+    const domain = typeof status.aligned === 'string' ? status.aligned : signingDomain;
+    if (domain) return domain.toLowerCase();
+  }
+  return null;
 }
 
 /** Why a reply may not be published: a machine wrote it, or it answered a test sent to the organizer. */

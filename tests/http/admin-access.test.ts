@@ -449,6 +449,7 @@ describe('access to the admin pages', () => {
       automatic: false,
       messageId: '<admin-access-reply@example.org>',
       receivedAt: t.clock.now(),
+      senderDomain: null,
     }))!.id;
     ids.escalationStep = (await new EscalationRepository(t.platform.db).planStep(
       {

@@ -665,6 +665,7 @@ describe('the audit log', () => {
         automatic: false,
         messageId: '<audit-reply@example.org>',
         receivedAt: t.clock.now(),
+        senderDomain: null,
       }))!;
       await t.platform.appDeps.replies.publish(owner, letter.id, reply.id);
       await t.platform.appDeps.replies.unpublish(owner, letter.id, reply.id);

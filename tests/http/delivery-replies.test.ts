@@ -1,3 +1,4 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { DeliveryRepository } from '../../server/deliveries/delivery-repository.js';
@@ -21,6 +22,24 @@ const MINISTRY = { name: 'Ministry of Foreign Affairs', organisation: '', email:
 const ORGANISATION = 'campaigns@ngo.example.org';
 const CONSUL = 'consul.private@embassy.example.org';
 const REPLY_PATTERN = /^replies\+d(\d+)-[0-9a-f]{16}@undersigned\.example\.org$/;
+
+/** The embassy's DKIM key, published in the test's DNS zone, and one of another domain's. */
+const EMBASSY_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const OTHER_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const dkimRecord = (key: { publicKey: KeyObject }) =>
+  `v=DKIM1; k=rsa; p=${key.publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
+const ZONE = {
+  'mail2026._domainkey.embassy.example.org': dkimRecord(EMBASSY_KEY),
+  'mail2026._domainkey.elsewhere.example.net': dkimRecord(OTHER_KEY),
+};
+/** nodemailer's DKIM option: the message signed as `domain`'s mail server would sign it. */
+const signedAs = (domain: string, key: { privateKey: KeyObject }) => ({
+  dkim: {
+    domainName: domain,
+    keySelector: 'mail2026',
+    privateKey: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  },
+});
 
 /** An SMTP error's reply code, from nodemailer's rejection. */
 async function refusal(sending: Promise<unknown>): Promise<number | undefined> {
@@ -58,7 +77,7 @@ describe('replies to a delivery', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    t = await createTestPlatform({ env: { BOUNCE_SMTP_PORT: String(port) } });
+    t = await createTestPlatform({ env: { BOUNCE_SMTP_PORT: String(port) }, dnsTxt: ZONE });
     ({ user: organizer, visitor } = await signedIn(t.app, t.platform, 'organizer'));
     stranger = (await signedIn(t.app, t.platform, 'organizer')).visitor;
     const ids = [
@@ -143,6 +162,9 @@ describe('replies to a delivery', () => {
     expect(text).toContain(EMBASSY.organisation);
     expect(text).toContain(CONSUL);
     expect(text).toContain('Not published');
+    // Unsigned: anyone could have written this From.
+    expect(stored!.sender_domain).toBeNull();
+    expect(text).toContain('Sender not verified. Nothing proves this message came from the address it shows');
 
     // Not public yet.
     const before = await new Visitor(t.app).get(`/letters/${slug}`);
@@ -157,6 +179,7 @@ describe('replies to a delivery', () => {
     expect(forward.parsed.replyTo?.value[0]?.address).toBe(CONSUL);
     expect(forward.parsed.headers.get('auto-submitted')).toBe('auto-forwarded');
     expect(forward.parsed.text).toContain('> Thank you for your letter.');
+    expect(forward.parsed.text).toContain('Sender not verified: nothing proves this message came from');
     expect(forward.parsed.html).not.toContain('<script>');
     expect((await rows())[0]!.forwarded_outbox_message_id).toEqual(expect.any(Number));
 
@@ -164,6 +187,9 @@ describe('replies to a delivery', () => {
     const confirm = await visitor.get(`/admin/letters/${letterId}/replies/${stored!.id}/publish`);
     expect(confirm.status).toBe(200);
     expect(textOf(mainOf(confirm.text))).not.toContain(CONSUL);
+    expect(textOf(mainOf(confirm.text))).toContain(
+      `The sender of this reply is not verified: nothing proves it came from ${EMBASSY.organisation}.`,
+    );
     const published = await postForm(
       visitor,
       `/admin/letters/${letterId}/replies/${stored!.id}/publish`,
@@ -217,6 +243,53 @@ describe('replies to a delivery', () => {
     // The API keeps a letter for a count epoch (2 s): the next one no longer has it.
     t.clock.advance(3_000);
     expect((await new Visitor(t.app).agent.get(`/api/v1/letters/${slug}`)).body.replies).toEqual([]);
+  });
+
+  it("names the domain whose DKIM signature vouches for the sender, and no other's", async () => {
+    const address = replyToOf(letters.ministry);
+    const sent = [
+      // Signed by the From's own domain: verified.
+      { id: 'signed', sign: signedAs('embassy.example.org', EMBASSY_KEY), domain: 'embassy.example.org' },
+      // Signed, but by another domain than the From's: it proves nothing about the From.
+      { id: 'elsewhere', sign: signedAs('elsewhere.example.net', OTHER_KEY), domain: null },
+      // The From's domain, but a key that is not the one it publishes: a forgery.
+      { id: 'forged', sign: signedAs('embassy.example.org', OTHER_KEY), domain: null },
+    ];
+    for (const reply of sent)
+      await send(address, {
+        subject: `Re: verified? (${reply.id})`,
+        messageId: `<${reply.id}@embassy.example.org>`,
+        text: 'We have received the letter.',
+        ...reply.sign,
+      });
+    const stored = (await rows()).filter((r) => r.subject.startsWith('Re: verified?'));
+    expect(stored.map((r) => [r.subject, r.sender_domain])).toEqual(
+      sent.map((r) => [`Re: verified? (${r.id})`, r.domain]),
+    );
+
+    const page = await visitor.get(`/admin/letters/${letterId}/replies`);
+    const shown = (id: number) => textOf(innerHtml(page.text, byId(page.text, `reply-${id}`)!));
+    expect(shown(stored[0]!.id)).toContain('Sender verified: signed by embassy.example.org');
+    for (const reply of stored.slice(1)) {
+      expect(shown(reply.id)).toContain('Sender not verified');
+      expect(shown(reply.id)).not.toContain('Sender verified');
+    }
+    // The confirmation page warns only about the unverified ones.
+    const confirm = async (id: number) =>
+      textOf(mainOf((await visitor.get(`/admin/letters/${letterId}/replies/${id}/publish`)).text));
+    expect(await confirm(stored[0]!.id)).not.toContain('is not verified');
+    expect(await confirm(stored[2]!.id)).toContain('The sender of this reply is not verified');
+
+    // The organisation's forward says it too.
+    await t.drainOutbox();
+    const forwards = t.sink.messages.filter(
+      (m) => m.envelopeTo.includes(ORGANISATION) && m.parsed.subject?.includes('Re: verified?'),
+    );
+    expect(
+      forwards.map((m) =>
+        m.parsed.text?.includes('Sender verified: the message is signed by embassy.example.org.'),
+      ),
+    ).toEqual([true, false, false]);
   });
 
   it('stores a message once, however often it arrives', async () => {

@@ -166,6 +166,7 @@ describe('escalation on no reply', () => {
       automatic: false,
       messageId: `<reply-${key()}@example.org>`,
       receivedAt: t.clock.now(),
+      senderDomain: null,
     });
     expect(await t.platform.escalations.runDue()).toBe(0);
     const [step] = await stepsOf(b.id);

@@ -9,6 +9,7 @@ import { noPdf } from '../../server/deliveries/pdf-renderer.js';
 import { wire, type Platform } from '../../server/wiring.js';
 import { loopbackTransport, MAIL_FROM } from './mail-worker.js';
 import { SmtpSink } from './smtp-sink.js';
+import { zoneResolver } from './dns.js';
 import { freshDatabase, migratedSqliteFile, testDialect, type FreshDatabase } from './test-database.js';
 
 export const TEST_PUBLIC_URL = 'http://localhost:3000';
@@ -35,6 +36,8 @@ export interface TestPlatformOptions<C extends Clock> {
   onMissingKey?: (language: string, key: string) => void;
   /** The platform's logger (tests that read what it logs); by default silent, or TEST_LOG_LEVEL. */
   logger?: Logger;
+  /** The DNS TXT records replies' DKIM keys are read from (name → record); by default none. */
+  dnsTxt?: Record<string, string>;
 }
 
 /** A platform whose mail goes to the embedded capture server. */
@@ -179,6 +182,8 @@ async function startPlatform(
     // Chromium takes a second to start: only the tests about PDFs ask for it.
     ...(options.pdf ? {} : { pdf: noPdf }),
     ...(options.onMissingKey ? { onMissingKey: options.onMissingKey } : {}),
+    // Never the network: replies' keys come from the test's own zone.
+    dnsResolver: zoneResolver(options.dnsTxt),
   });
   return { config, platform };
 }

@@ -48,6 +48,7 @@ describe('database setup', () => {
         '2026-12-06T03-escalation',
         '2026-12-06T04-errata',
         '2026-12-06T05-signing-indexes',
+        '2026-12-06T06-reply-sender-domain',
       ]);
       const tables = sqlite
         .prepare(

@@ -43,6 +43,7 @@ describe('the replies kept with deliveries', () => {
       automatic: false,
       messageId: `<${Math.random().toString(36).slice(2)}@example.org>`,
       receivedAt: NOW,
+      senderDomain: null,
       ...overrides,
     };
   }

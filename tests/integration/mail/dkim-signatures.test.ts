@@ -10,6 +10,7 @@ import { Visitor } from '../../support/http.js';
 import { lastMailTo, sign, signAndConfirm } from '../../support/signing.js';
 import type { SinkMessage } from '../../support/smtp-sink.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
+import { zoneResolver } from '../../support/dns.js';
 
 const DOMAIN = 'undersigned.example.org';
 const SELECTOR = 'test2026';
@@ -20,7 +21,6 @@ const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 20
 /** The TXT record a real deployment publishes at <selector>._domainkey.<domain>. */
 const TXT = `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
 
-/** A DNS resolver that knows only the test's key: the verifier never touches the network. */
 /** A test platform that signs with the test key under `domain`; its key file lives in a folder of its own. */
 async function platformSigningAs(domain: string, pdf = false): Promise<{ t: TestPlatform; keyDir: string }> {
   const keyDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-dkim-'));
@@ -34,10 +34,8 @@ async function platformSigningAs(domain: string, pdf = false): Promise<{ t: Test
   return { t, keyDir };
 }
 
-async function resolver(name: string, type: string): Promise<string[][]> {
-  if (type === 'TXT' && name.toLowerCase() === `${SELECTOR}._domainkey.${DOMAIN}`) return [[TXT]];
-  throw Object.assign(new Error(`no ${type} record for ${name} in this test`), { code: 'ENOTFOUND' });
-}
+/** A DNS resolver that knows only the test's key: the verifier never touches the network. */
+const resolver = zoneResolver({ [`${SELECTOR}._domainkey.${DOMAIN}`]: TXT });
 
 /** What an independent verifier (mailauth) says of the DKIM signature of a raw message. */
 async function verify(raw: string) {

@@ -9,6 +9,7 @@ import {
   publishRefusal,
   replyAddressOf,
   replyTag,
+  senderDomainOf,
 } from '../../../server/deliveries/delivery-reply.js';
 import { quote } from '../../../server/deliveries/delivery-reply-receiver.js';
 
@@ -122,5 +123,32 @@ describe('what is kept and published of a reply', () => {
 
   it('is quoted in a forward as mail programs quote', () => {
     expect(quote('Thank you.\n\nRegards')).toBe('> Thank you.\n>\n> Regards');
+  });
+});
+
+describe('the domain that vouches for a reply sender', () => {
+  const pass = (aligned: string | boolean, signingDomain = 'embassy.example.org') => ({
+    signingDomain,
+    status: { result: 'pass', aligned },
+  });
+
+  it('is that of a signature that verified and is aligned with the From, lower case', () => {
+    expect(senderDomainOf([pass('Embassy.Example.ORG')])).toBe('embassy.example.org');
+    // mailauth's types say boolean: then the signing domain is the aligned one.
+    expect(senderDomainOf([pass(true, 'mfa.example.gov')])).toBe('mfa.example.gov');
+  });
+
+  it('is none for a signature that failed, did not verify, or names another domain than the From', () => {
+    expect(senderDomainOf([])).toBeNull();
+    expect(senderDomainOf([{ status: { result: 'fail', aligned: 'embassy.example.org' } }])).toBeNull();
+    expect(senderDomainOf([{ status: { result: 'neutral', aligned: 'embassy.example.org' } }])).toBeNull();
+    expect(senderDomainOf([{ status: { result: 'temperror', aligned: 'embassy.example.org' } }])).toBeNull();
+    expect(senderDomainOf([pass(false, 'bulk-mailer.example.com')])).toBeNull();
+  });
+
+  it("takes the aligned one among several signatures (a mailing service's and the sender's own)", () => {
+    expect(senderDomainOf([pass(false, 'bulk-mailer.example.com'), pass('embassy.example.org')])).toBe(
+      'embassy.example.org',
+    );
   });
 });
