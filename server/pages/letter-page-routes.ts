@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { formBody, formText, pathParam } from '../http/input.js';
+import { seeOther } from '../http/see-other.js';
 import { withLanguages } from '../http/language.js';
 import type { LetterPage, LetterService } from '../letters/letter-service.js';
 import { letterPath, requestedTextLanguage } from '../letters/text-language.js';
@@ -80,7 +81,7 @@ export function signingHandlers(deps: LetterPageRoutesDeps): RequestHandler[] {
       target.textLanguage,
     );
     // A field hidden from people and screen readers: only bots fill it in. They get the usual answer.
-    if (formText(body, 'website') !== '') return res.redirect(303, checkInbox);
+    if (formText(body, 'website') !== '') return seeOther(res, checkInbox);
 
     const values = signingFormValues(body);
     const parsed = parseSigningForm(values);
@@ -95,7 +96,7 @@ export function signingHandlers(deps: LetterPageRoutesDeps): RequestHandler[] {
       proof: formText(body, 'altcha') || undefined,
     });
     if (outcome.kind === 'not-signable') return again({ values, errors: {} }, 409);
-    res.redirect(303, checkInbox);
+    seeOther(res, checkInbox);
   };
   return [deps.signLimit, sign];
 }
