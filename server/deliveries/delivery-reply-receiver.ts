@@ -14,6 +14,8 @@ import {
   capText,
   ownReplyText,
   deliveryOfReplyAddress,
+  fieldCountsOf,
+  senderDomainOf,
   isAutomatic,
   MAX_REPLIES_PER_DAY,
   MAX_REPLY_TEXT,
@@ -129,7 +131,10 @@ export class ReplyReceiver {
       ),
       receivedAt: now,
       // A From names anyone: what the organizer may rely on is the domain whose signature verified.
-      senderDomain: await this.deps.senderCheck(Buffer.isBuffer(raw) ? raw : Buffer.from(raw)),
+      senderDomain: senderDomainOf(
+        await this.deps.senderCheck(Buffer.isBuffer(raw) ? raw : Buffer.from(raw)),
+        fieldCountsOf(mail.headerLines),
+      ),
     };
     const stored: DeliveryReply[] = [];
     const forwarded: number[] = [];

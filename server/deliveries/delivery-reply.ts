@@ -146,25 +146,53 @@ export function oneLine(value: string, max = MAX_REPLY_FIELD): string {
   return capText(value.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim(), max, '…');
 }
 
-/** What one DKIM signature on a reply came to (mailauth's dkimVerify result, the part read here). */
+/** What one DKIM signature on a reply came to (mailauth's dkimVerify result, the parts read here). */
 export interface DkimOutcome {
   signingDomain?: string | undefined;
+  /** The signature covers only the first l= bytes of the body: what follows is anyone's. */
+  canonBodyLengthLimited?: boolean | undefined;
+  /** The header fields it covers, as "From: Subject: …". */
+  signingHeaders?: { keys: string } | undefined;
   /** `aligned`: the From's domain the signature is aligned with, or false (typed boolean by mailauth). */
   status: { result: string; aligned?: string | boolean | undefined };
 }
 
 /**
- * The domain that vouches for a reply's sender: that of the first DKIM signature that verified and is
- * aligned with the From (the same organisational domain, as DMARC's relaxed alignment has it); null
- * when none is. A From can name anyone; a signature only its domain's mail servers can make.
+ * The header fields that decide what the organizer reads of a reply (the sender, the subject, how the
+ * body is read): a signature vouches for a reply only if it covers each of them the reply has.
  */
-export function senderDomainOf(results: readonly DkimOutcome[]): string | null {
-  for (const { signingDomain, status } of results) {
-    if (status.result !== 'pass' || !status.aligned) continue;
+const SHOWN_FIELDS = ['from', 'subject', 'content-type', 'content-transfer-encoding'] as const;
+
+/**
+ * The domain that vouches for a reply's sender, or null: that of the first DKIM signature that verified,
+ * is aligned with the From (the same organisational domain, as DMARC's relaxed alignment has it), covers
+ * the whole body (no l=) and every shown field. A From can name anyone; a signature only its domain's
+ * mail servers can make. A shown field that appears twice makes any signature worthless here: a
+ * signature covers the last copy, and the reply is read from the first, which anyone may have added to a
+ * message the domain really signed.
+ */
+export function senderDomainOf(
+  results: readonly DkimOutcome[],
+  /** How often each header field appears in the reply (lower-case names). */
+  fieldCounts: ReadonlyMap<string, number>,
+): string | null {
+  const shown = SHOWN_FIELDS.filter((field) => (fieldCounts.get(field) ?? 0) > 0);
+  if (shown.some((field) => fieldCounts.get(field)! > 1)) return null;
+  for (const { signingDomain, canonBodyLengthLimited, signingHeaders, status } of results) {
+    if (status.result !== 'pass' || !status.aligned || canonBodyLengthLimited) continue;
+    const signed = new Set((signingHeaders?.keys ?? '').split(':').map((key) => key.trim().toLowerCase()));
+    if (!shown.every((field) => signed.has(field))) continue;
     const domain = typeof status.aligned === 'string' ? status.aligned : signingDomain;
     if (domain) return domain.toLowerCase();
   }
   return null;
+}
+
+/** How often each header field appears in a message (mailparser's headerLines; lower-case names). */
+export function fieldCountsOf(lines: readonly { key: string }[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { key } of lines) counts.set(key.toLowerCase(), (counts.get(key.toLowerCase()) ?? 0) + 1);
+  return counts;
 }
 
 /** Why a reply may not be published: a machine wrote it, or it answered a test sent to the organizer. */

@@ -1,7 +1,7 @@
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { senderDomainOf } from './delivery-reply.js';
+import type { DkimOutcome } from './delivery-reply.js';
 
 /**
  * Looks up DNS records as `dns.promises.resolve` does (TXT records as arrays of strings). The platform
@@ -9,8 +9,8 @@ import { senderDomainOf } from './delivery-reply.js';
  */
 export type DnsResolver = (name: string, rrtype: string) => Promise<string[][] | string[]>;
 
-/** The domain that vouches for a reply's sender, from the raw message; null when none does. */
-export type SenderCheck = (raw: Buffer) => Promise<string | null>;
+/** What the DKIM signatures of a raw message came to; none when they could not be checked. */
+export type SenderCheck = (raw: Buffer) => Promise<DkimOutcome[]>;
 
 /**
  * How long the check may wait for DNS before the reply is kept as not verified: the sending server waits
@@ -19,8 +19,8 @@ export type SenderCheck = (raw: Buffer) => Promise<string | null>;
 const CHECK_TIMEOUT_MS = 10_000;
 
 /**
- * Checks a reply's DKIM signatures (mailauth, the keys read from DNS) and names the domain of one that
- * verified and is aligned with the From (senderDomainOf). Not SPF: replies arrive through the
+ * Checks a reply's DKIM signatures (mailauth, the keys read from DNS); senderDomainOf reads what they
+ * came to. Not SPF: replies arrive through the
  * operator's own mail server, so the connecting address is never the sender's. A failure to check (DNS
  * unreachable, a timeout) is logged and counts as not verified: the reply is still kept.
  */
@@ -40,10 +40,10 @@ export function dkimSenderCheck(deps: {
         timer = setTimeout(() => reject(new Error('DKIM check timed out')), CHECK_TIMEOUT_MS);
       });
       const { results } = await Promise.race([checked, timeout]);
-      return senderDomainOf(results);
+      return results;
     } catch (error) {
       deps.logger.warn({ err: error }, 'reply receiver: could not check the sender (kept as not verified)');
-      return null;
+      return [];
     } finally {
       clearTimeout(timer);
     }

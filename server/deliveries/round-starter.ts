@@ -73,9 +73,9 @@ export class RoundStarter {
     const round = await this.deps.db.transaction().execute(async (tx) => {
       const letters = this.deps.letters.with(tx);
       const deliveries = this.deps.deliveries.with(tx);
+      // Whom the round reaches is decided with the letter held: an edit of its list waits, or went first.
+      if (reachesRecipients(kind)) await letters.holdLetter(letter.id);
       const current = (await letters.findById(letter.id)) ?? letter;
-      // Whom the round reaches is decided with the list held: an edit of it waits, or went first.
-      if (reachesRecipients(kind)) await letters.lockRecipients(current.id);
       const escalation = await this.tiersFor(tx, current.id, kind, extra);
       if (reachesRecipients(kind)) await this.refuseIfNoOneReached(tx, current.id, escalation?.tiers);
       const created = await deliveries.createRound(

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Executor } from '../db/database.js';
-import { lockUntilTransactionEnds, trimCharacters } from '../db/dialect.js';
+import { dialectOf, trimCharacters } from '../db/dialect.js';
 import type { LetterRow } from '../db/tables.js';
 import { RecipientRepository } from '../recipients/recipient-repository.js';
 import type {
@@ -17,11 +17,6 @@ import { canMoveLetter } from './letter.js';
 /** The statuses of letters the public may see. */
 const PUBLIC_STATUSES = ['open', 'closed', 'delivered'];
 
-/**
- * The key space of the locks on letters' recipient lists (lockUntilTransactionEnds): a number no other
- * lock uses (limits 1, outbox claims 2).
- */
-const RECIPIENT_LIST_LOCKS = 3;
 
 /** The public list's order: open letters first, soonest closing first, those without a closing date after them. */
 const PUBLIC_ORDER = sql`case status when 'open' then 0 else 1 end, closes_at is null, closes_at asc, id asc`;
@@ -533,13 +528,17 @@ export class LetterRepository {
   }
 
   /**
-   * Holds the letter's recipient list until the transaction ends: a delivery round that checks whom it
-   * reaches (deliveries/round-starter.ts) and an edit of the list take turns, so the round never goes out
-   * to a list emptied while it started. On PostgreSQL an advisory lock (READ COMMITTED would let the round
-   * read the list as it was); nothing on SQLite, whose single writer makes them take turns already.
+   * Holds the letter's row until the transaction ends, so a delivery round that checks whom it reaches
+   * (deliveries/round-starter.ts, its first statement) and an edit of the recipient list take turns: the
+   * round never starts on a list emptied while it did. (It is compiled from the list as it stands when
+   * compiled, moments later: an edit in between still changes whom it reaches.) On PostgreSQL `FOR UPDATE` (READ COMMITTED would
+   * let the round read the list as last committed); nothing on SQLite, whose single writer makes them take
+   * turns already. A row lock rather than a lock of its own: the editors update the row before they touch
+   * the list, so every transaction meets this one lock first, and none waits for another in turn.
    */
-  async lockRecipients(letterId: number): Promise<void> {
-    await lockUntilTransactionEnds(this.db, RECIPIENT_LIST_LOCKS, String(letterId));
+  async holdLetter(letterId: number): Promise<void> {
+    if (dialectOf(this.db) === 'postgres')
+      await this.db.selectFrom('letters').select('id').where('id', '=', letterId).forUpdate().execute();
   }
 
   /**
@@ -547,7 +546,7 @@ export class LetterRepository {
    * escalation tier (set on the delivery page, not in the editor); a new one starts at the first.
    */
   async setRecipients(letterId: number, recipientIds: readonly number[]): Promise<void> {
-    await this.lockRecipients(letterId);
+    await this.holdLetter(letterId);
     const tiers = new Map(
       (
         await this.db
@@ -575,7 +574,7 @@ export class LetterRepository {
 
   /** Sets the escalation tier of recipients on the letter's list (others are left as they are). */
   async setTiers(letterId: number, tiers: ReadonlyMap<number, number>): Promise<void> {
-    await this.lockRecipients(letterId);
+    await this.holdLetter(letterId);
     for (const [recipientId, tier] of tiers)
       await this.db
         .updateTable('letter_recipients')

@@ -843,39 +843,43 @@ describe('delivering a letter to its recipients', () => {
         const id = await deliveredAtClosing();
         t.clock.set(new Date('2026-12-01T00:00:01.000Z'));
         const seen = await letter(id);
-        // Another process empties the list and has not committed yet.
+        // Another process saves the letter with no recipients, as the editor does (the row, then the
+        // list), and has not committed yet.
         let commitEdit!: () => void;
         const editDone = new Promise<void>((resolve) => (commitEdit = resolve));
         let editing!: Promise<void>;
         const emptied = new Promise<void>((ready) => {
           editing = t.platform.db.transaction().execute(async (tx) => {
+            await tx
+              .updateTable('letters')
+              .set({ updated_at: t.clock.now().toISOString() })
+              .where('id', '=', id)
+              .execute();
             await new LetterRepository(tx).setRecipients(id, []);
             ready();
             await editDone;
           });
         });
         await emptied;
-        const starting = t.platform.rounds.start(seen, 'delivery', 'closing', {});
-        const outcome = starting.then(
+        const outcome = t.platform.rounds.start(seen, 'delivery', 'closing', {}).then(
           () => 'started',
           (error: unknown) => error,
         );
-        // The round waits for the edit's lock (PostgreSQL shows it waiting); without the lock it would
-        // read the list as last committed, still full, and start.
+        // The round waits for the edit to end (PostgreSQL shows a session of this test's database waiting
+        // for a lock); without the lock it would read the list as last committed, still full, and start.
         const waiting = async () =>
           Number(
             (
-              await sql<{
-                n: string;
-              }>`select count(*) as n from pg_locks where locktype = 'advisory' and not granted`.execute(
-                t.platform.db,
-              )
+              await sql<{ n: string }>`select count(*) as n from pg_stat_activity
+                where datname = current_database() and wait_event_type = 'Lock'`.execute(t.platform.db)
             ).rows[0]!.n,
           ) > 0;
         const until = Date.now() + 5_000;
         let settled = false;
         void outcome.then(() => (settled = true));
-        while (!settled && !(await waiting()) && Date.now() < until) await sleep(20);
+        let sawWaiting = false;
+        while (!settled && !(sawWaiting = await waiting()) && Date.now() < until) await sleep(20);
+        expect(sawWaiting).toBe(true);
         commitEdit();
         await editing;
         expect(await outcome).toMatchObject({ status: 409, code: 'no_recipients' });

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { DeliveryRepository } from '../../server/deliveries/delivery-repository.js';
@@ -164,7 +165,7 @@ describe('replies to a delivery', () => {
     expect(text).toContain('Not published');
     // Unsigned: anyone could have written this From.
     expect(stored!.sender_domain).toBeNull();
-    expect(text).toContain('Sender not verified. Nothing proves this message came from the address it shows');
+    expect(text).toContain("Sender not verified. No signature of the sender's domain could be verified on this message");
 
     // Not public yet.
     const before = await new Visitor(t.app).get(`/letters/${slug}`);
@@ -290,6 +291,30 @@ describe('replies to a delivery', () => {
         m.parsed.text?.includes('Sender verified: the message is signed by embassy.example.org.'),
       ),
     ).toEqual([true, false, false]);
+  });
+
+  it('does not take a copy of a signed reply with a subject added above the signed one as verified', async () => {
+    // The embassy really signed this message; someone who got a copy adds a Subject of their own on top,
+    // which is the one a mail reader (and this platform) shows, and sends it on to the reply address.
+    const composed = await nodemailer
+      .createTransport({ streamTransport: true, buffer: true, newline: 'windows' })
+      .sendMail({
+        from: `Consul Park <${CONSUL}>`,
+        to: replyToOf(letters.ministry),
+        subject: 'Re: a genuine reply',
+        messageId: '<doctored@embassy.example.org>',
+        text: 'We have received the letter.',
+        ...signedAs('embassy.example.org', EMBASSY_KEY),
+      });
+    const genuine = composed.message as Buffer;
+    const doctored = Buffer.concat([Buffer.from('Subject: We will hand them over\r\n'), genuine]);
+    await send(replyToOf(letters.ministry), {
+      envelope: { from: CONSUL, to: replyToOf(letters.ministry) },
+      raw: doctored,
+    });
+    const [stored] = (await rows()).filter((r) => r.message_id === '<doctored@embassy.example.org>');
+    expect(stored!.subject).toBe('We will hand them over');
+    expect(stored!.sender_domain).toBeNull();
   });
 
   it('stores a message once, however often it arrives', async () => {

@@ -9,6 +9,7 @@ import {
   publishRefusal,
   replyAddressOf,
   replyTag,
+  fieldCountsOf,
   senderDomainOf,
 } from '../../../server/deliveries/delivery-reply.js';
 import { quote } from '../../../server/deliveries/delivery-reply-receiver.js';
@@ -127,27 +128,73 @@ describe('what is kept and published of a reply', () => {
 });
 
 describe('the domain that vouches for a reply sender', () => {
-  const pass = (aligned: string | boolean, signingDomain = 'embassy.example.org') => ({
+  /** A reply with one From, Subject and Content-Type, as most are. */
+  const ONCE = fieldCountsOf([{ key: 'from' }, { key: 'to' }, { key: 'subject' }, { key: 'content-type' }]);
+  const pass = (
+    aligned: string | boolean,
+    signingDomain = 'embassy.example.org',
+    keys = 'From: To: Subject: Content-Type',
+  ) => ({
     signingDomain,
+    signingHeaders: { keys },
     status: { result: 'pass', aligned },
   });
 
-  it('is that of a signature that verified and is aligned with the From, lower case', () => {
-    expect(senderDomainOf([pass('Embassy.Example.ORG')])).toBe('embassy.example.org');
+  it('is that of a signature that verified, is aligned with the From and covers what is shown, lower case', () => {
+    expect(senderDomainOf([pass('Embassy.Example.ORG')], ONCE)).toBe('embassy.example.org');
     // mailauth's types say boolean: then the signing domain is the aligned one.
-    expect(senderDomainOf([pass(true, 'mfa.example.gov')])).toBe('mfa.example.gov');
+    expect(senderDomainOf([pass(true, 'mfa.example.gov')], ONCE)).toBe('mfa.example.gov');
   });
 
   it('is none for a signature that failed, did not verify, or names another domain than the From', () => {
-    expect(senderDomainOf([])).toBeNull();
-    expect(senderDomainOf([{ status: { result: 'fail', aligned: 'embassy.example.org' } }])).toBeNull();
-    expect(senderDomainOf([{ status: { result: 'neutral', aligned: 'embassy.example.org' } }])).toBeNull();
-    expect(senderDomainOf([{ status: { result: 'temperror', aligned: 'embassy.example.org' } }])).toBeNull();
-    expect(senderDomainOf([pass(false, 'bulk-mailer.example.com')])).toBeNull();
+    const failing = (result: string) => ({
+      signingHeaders: { keys: 'From: Subject: Content-Type' },
+      status: { result, aligned: 'embassy.example.org' },
+    });
+    expect(senderDomainOf([], ONCE)).toBeNull();
+    for (const result of ['fail', 'neutral', 'temperror', 'policy'])
+      expect(senderDomainOf([failing(result)], ONCE), result).toBeNull();
+    expect(senderDomainOf([pass(false, 'bulk-mailer.example.com')], ONCE)).toBeNull();
+  });
+
+  it('is none when the signature leaves part of what is shown unsigned', () => {
+    // l=: the body after the signed length is anyone's.
+    expect(
+      senderDomainOf([{ ...pass('embassy.example.org'), canonBodyLengthLimited: true }], ONCE),
+    ).toBeNull();
+    // The subject, or how the body is read, not covered.
+    expect(
+      senderDomainOf([pass('embassy.example.org', 'embassy.example.org', 'From: To: Content-Type')], ONCE),
+    ).toBeNull();
+    expect(
+      senderDomainOf([pass('embassy.example.org', 'embassy.example.org', 'From: Subject')], ONCE),
+    ).toBeNull();
+    // A field the reply does not have need not be covered.
+    const noType = fieldCountsOf([{ key: 'from' }, { key: 'subject' }]);
+    expect(
+      senderDomainOf([pass('embassy.example.org', 'embassy.example.org', 'From: Subject')], noType),
+    ).toBe('embassy.example.org');
+  });
+
+  it('is none when a shown field appears twice: a copy added above a signed message is what would be read', () => {
+    const twice = fieldCountsOf([
+      { key: 'Subject' },
+      { key: 'from' },
+      { key: 'subject' },
+      { key: 'content-type' },
+    ]);
+    expect(senderDomainOf([pass('embassy.example.org')], twice)).toBeNull();
+    const twoFroms = fieldCountsOf([
+      { key: 'from' },
+      { key: 'From' },
+      { key: 'subject' },
+      { key: 'content-type' },
+    ]);
+    expect(senderDomainOf([pass('embassy.example.org')], twoFroms)).toBeNull();
   });
 
   it("takes the aligned one among several signatures (a mailing service's and the sender's own)", () => {
-    expect(senderDomainOf([pass(false, 'bulk-mailer.example.com'), pass('embassy.example.org')])).toBe(
+    expect(senderDomainOf([pass(false, 'bulk-mailer.example.com'), pass('embassy.example.org')], ONCE)).toBe(
       'embassy.example.org',
     );
   });
