@@ -2,7 +2,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSeedRecipients } from '../../seeds/seed-loader.js';
 import type { User } from '../../server/accounts/account.js';
+import { DeliveryReplyRepository } from '../../server/deliveries/delivery-reply-repository.js';
 import { createAccount } from '../support/accounts.js';
+import { createLetter } from '../support/factories.js';
 import {
   expectNoSeriousViolations,
   launchBrowser,
@@ -190,6 +192,80 @@ describe('every organizer page passes axe-core without serious or critical viola
     await page.getByRole('button', { name: /Check/ }).click();
     await page.waitForURL(/\/admin\/recipients\/import\/[^/]+$/);
     await expect(page.locator('.import-row--skip').count()).resolves.toBe(1);
+    await expectNoSeriousViolations(page);
+  });
+});
+
+describe("a letter's replies, verified and not, for an admin", () => {
+  let context: BrowserContext;
+  let page: Page;
+  let repliesPath: string;
+  let unverifiedId: number;
+
+  beforeAll(async () => {
+    const db = app.platform.db;
+    const now = new Date();
+    const admin = await createAccount(app.platform, 'admin', 'replies.admin@example.org');
+    const { id } = await createLetter(db, now, { slug: 'replies-read-by-an-admin' });
+    const letter = (await app.platform.repositories.letters.findById(id))!;
+    const round = await app.platform.rounds.start(letter, 'delivery', 'manual', {});
+    await app.platform.roundCompiling.compilePending();
+    const delivery = await db
+      .selectFrom('deliveries')
+      .select(['id', 'recipient_id'])
+      .where('delivery_round_id', '=', round.id)
+      .executeTakeFirstOrThrow();
+    const replies = new DeliveryReplyRepository(db);
+    const reply = (senderDomain: string | null, n: number) =>
+      replies.store({
+        deliveryId: delivery.id,
+        letterId: id,
+        recipientId: delivery.recipient_id,
+        fromAddress: `consul-${n}@embassy.example.org`,
+        fromName: 'Consul Park',
+        subject: `Re: your letter (${n})`,
+        bodyText: 'We have received your letter and will answer in due course.',
+        automatic: false,
+        messageId: `<browser-reply-${n}@embassy.example.org>`,
+        receivedAt: now,
+        senderDomain,
+      });
+    await reply('embassy.example.org', 1);
+    unverifiedId = (await reply(null, 2))!.id;
+    repliesPath = `/admin/letters/${id}/replies`;
+    context = await newContext(browser, app, PHONE);
+    page = await context.newPage();
+    await logIn(page, admin.email);
+  });
+  afterAll(async () => {
+    await context.close();
+  });
+
+  it('shows which sender is verified, in each language, on a phone, without serious violations', async () => {
+    for (const [language, verified, unverified] of [
+      ['en', 'Sender verified: signed by embassy.example.org', 'Sender not verified'],
+      ['ko', '발신자 확인됨: embassy.example.org의 서명', '발신자 확인 안 됨'],
+      [
+        'uk',
+        'Відправника підтверджено: підписано доменом embassy.example.org',
+        'Відправника не підтверджено',
+      ],
+    ] as const) {
+      await page.goto(`${repliesPath}?lang=${language}`);
+      const text = await page.locator('main').innerText();
+      expect(text, language).toContain(verified);
+      expect(text, language).toContain(unverified);
+      await expectNoSeriousViolations(page);
+      const { scroll } = await pageWidths(page);
+      expect(scroll, `${language}: ${(await overflowingElements(page)).join(', ')}`).toBeLessThanOrEqual(375);
+    }
+  });
+
+  it('warns before publishing an unverified reply, on the confirmation page', async () => {
+    await page.goto(`${repliesPath}/${unverifiedId}/publish`);
+    await expect(page.getByRole('status').first().innerText()).resolves.toContain(
+      'The sender of this reply is not verified',
+    );
     await expectNoSeriousViolations(page);
   });
 });
