@@ -38,15 +38,21 @@ export function formatsFor(language: string): Formats {
     const locale = supported(language);
     const number = new Intl.NumberFormat(locale);
     const date = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' });
+    // English keeps its 12-hour clock; the others read a 24-hour one ("15시 28분", "15:28"), which
+    // Ukrainian uses anyway and Korean reads naturally: the ICU data Node runs with here lacks Korean's
+    // 오전/오후 and printed "PM" in the middle of a Korean date.
+    const clock = locale === 'en' ? {} : { hourCycle: 'h23' as const };
     const dateTime = new Intl.DateTimeFormat(locale, {
       dateStyle: 'medium',
       timeStyle: 'long',
       timeZone: 'UTC',
+      ...clock,
     });
     const dateAndHour = new Intl.DateTimeFormat(locale, {
       dateStyle: 'long',
       timeStyle: 'short',
       timeZone: 'UTC',
+      ...clock,
     });
     const day = new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', timeZone: 'UTC' });
     const time = new Intl.DateTimeFormat(locale, {
