@@ -9,7 +9,10 @@ import { chooseLanguage, languageCookie } from './language.js';
  * What a request costs when the process is busy. Signing POSTs are the expensive ones (limits, screens,
  * a transaction, an e-mail queued); the health check and /metrics are never shed: a busy process is not a
  * dead one, and a probe that got a 503 would have it restarted mid-surge, losing the signings in flight,
- * while the operator's scrape is how the surge is seen at all. Both cost next to nothing.
+ * while the operator's scrape is how the surge is seen at all. Nor are the pages' own files (/assets/):
+ * shedding is decided by the page, and a page already answered whose stylesheet or scripts are then
+ * refused is a broken form in the visitor's hands (a new-user walkthrough met one on a busy machine).
+ * All cost next to nothing, and browsers keep the files for a day.
  */
 export type RequestKind = 'signing' | 'other' | 'exempt';
 
@@ -51,10 +54,13 @@ export function shouldShed(state: LoadState, limits: ShedLimits, random: number 
 // Express matches routes case-insensitively and with or without a trailing slash: so does this.
 const SIGNING_PATH = /^\/letters\/[^/]+\/sign\/?$/i;
 const EXEMPT_PATHS = new Set(['/healthz', '/metrics']);
+const ASSETS = /^\/assets\//i;
 
 /** The kind of a request, by its method and path, before anything of it is read. */
 export function requestKind(method: string, path: string): RequestKind {
   if (EXEMPT_PATHS.has(path.toLowerCase().replace(/\/$/, ''))) return 'exempt';
+  // Express mounts the static files case-insensitively too.
+  if (ASSETS.test(path)) return 'exempt';
   return method === 'POST' && SIGNING_PATH.test(path) ? 'signing' : 'other';
 }
 

@@ -215,9 +215,13 @@ describe('load shedding', () => {
     }
   });
 
-  it('keeps answering the health check and the metrics when it refuses everything else', async () => {
+  it("keeps answering the health check, the metrics and the pages' own files when it refuses everything else", async () => {
     lagMs = 1_000;
+    expect((await request(app).get(`/letters/${slug}`)).status).toBe(503);
     expect((await request(app).get('/healthz')).status).toBe(200);
+    // A page answered a moment ago still gets its stylesheet and scripts.
+    for (const file of ['/assets/styles.css', '/assets/proof-of-work.js'])
+      expect((await request(app).get(file)).status, file).toBe(200);
     const scrape = await request(app).get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`);
     expect(scrape.status).toBe(200);
     expect(scrape.text).toContain('undersigned_shed_event_loop_lag_seconds');

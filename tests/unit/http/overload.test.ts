@@ -60,6 +60,13 @@ describe('requestKind', () => {
     expect(requestKind('GET', '/metrics')).toBe('exempt');
     expect(requestKind('GET', '/HEALTHZ/')).toBe('exempt');
   });
+
+  it("never sheds a page's own files: the page was answered, and would be broken without them", () => {
+    expect(requestKind('GET', '/assets/styles.css')).toBe('exempt');
+    expect(requestKind('GET', '/assets/altcha/altcha.js')).toBe('exempt');
+    expect(requestKind('GET', '/Assets/favicon.svg')).toBe('exempt');
+    expect(requestKind('GET', '/assetsx/styles.css')).toBe('other');
+  });
 });
 
 describe('EventLoopLag', () => {
