@@ -63,12 +63,27 @@ const CONTENT_TYPES = {
   pdf: 'application/pdf',
 } as const;
 
+/**
+ * The columns that say who signed. A supporter who withdraws is told their name leaves the letter and
+ * every list: an export keeps a withdrawn signature's row (its status, country and dates: the history
+ * of the count) but none of these.
+ */
+const WHO_SIGNED: ReadonlySet<ExportColumn> = new Set<ExportColumn>([
+  'name',
+  'public_name',
+  'email',
+  'city',
+  'organisation',
+  'title',
+]);
+
 /** The value of one column for one signature. */
 function cell(
   row: ExportRow,
   column: ExportColumn,
   request: ExportRequest,
 ): string | number | boolean | null {
+  if (row.status === 'withdrawn' && WHO_SIGNED.has(column)) return column === 'email' ? null : '';
   switch (column) {
     case 'letter':
       return row.letter;
@@ -241,6 +256,8 @@ export class ExportService {
     for (const status of statuses) {
       const ofStatus = rows.filter((r) => r.status === status);
       counts[status] = ofStatus.length;
+      // Counted, never named (WHO_SIGNED): nor among those who chose to be counted only.
+      if (status === 'withdrawn') continue;
       const annex = annexOf(ofStatus.map((r) => ({ ...r, name: publicName(r) })));
       entries.push(...annex.entries.map((entry) => ({ ...entry, status })));
       unnamed += annex.unnamed;

@@ -274,7 +274,7 @@ describe('delivering a letter to its recipients', () => {
     // "When the letter closes" would wait for a close nobody scheduled: by hand is the default here.
     expect(checked?.attrs.value).toBe('manual');
     const main = textOf(mainOf(page.text));
-    expect(main).toContain('Not chosen yet: a letter with a closing date');
+    expect(main).toContain('You have not saved a choice yet, so the default is checked below: a letter with a closing date');
     expect(main).not.toContain('This letter has no closing date');
     expect(await savedSettings(id)).toBeUndefined();
 
@@ -294,7 +294,7 @@ describe('delivering a letter to its recipients', () => {
     expect(closing).toContain(
       'This letter has no closing date and does not close at its goal, so "When the letter closes" waits until you close it by hand.',
     );
-    expect(closing).not.toContain('Not chosen yet');
+    expect(closing).not.toContain('You have not saved a choice yet');
     expect((await saveSettings(visitor, id, { mode: 'goal' })).status).toBe(303);
     const goal = textOf(mainOf((await visitor.get(deliveryPath(id))).text));
     expect(goal).toContain('This letter has no goal, so "When the goal is reached" never sends it.');

@@ -34,6 +34,9 @@ interface Stored {
   consent?: boolean;
 }
 
+/** How a withdrawn signature's row reads in an export's name column: it names no one. */
+const WITHDRAWN = '';
+
 /** Signatures already in the database (imported long ago, or with characters the form refuses now). */
 const STORED: Stored[] = [
   {
@@ -292,12 +295,38 @@ describe('signature exports', () => {
       const names = csvColumn(file, 'name');
       const formulaLike = [
         SIGNED[2].name,
-        ...STORED.filter((s) => s.letter === 'a').map((s) => s.name),
+        // A withdrawn signature's row carries no name (the next test).
+        ...STORED.filter((s) => s.letter === 'a' && s.status !== 'withdrawn').map((s) => s.name),
       ].filter((n) => FORMULA_START.test(n));
-      expect(formulaLike).toHaveLength(6);
+      expect(formulaLike).toHaveLength(5);
       for (const name of formulaLike) expect(names).toContain(`'${name}`);
       for (const row of csvRows(file)) for (const cell of row) expect(cell).not.toMatch(FORMULA_START);
       expect(names).toHaveLength(10);
+    });
+  });
+
+  it('keeps a withdrawn signature as a row that says nothing of who signed: the supporter was promised their name leaves every list', async () => {
+    const columns = ['status', 'name', 'public_name', 'email', 'city', 'organisation', 'title', 'country'];
+    const file = await download(
+      adminVisitor,
+      exportForm({ letter: letters.a.slug, status: ['withdrawn'], columns }),
+    );
+    expect(file.status).toBe(200);
+    expect(csvRows(file).slice(1)).toEqual([['withdrawn', '', '', '', 'UA', '', '', '']]);
+    expect(file.text).not.toContain('SUM(A1:A9)');
+    const lines = await download(
+      adminVisitor,
+      exportForm({ letter: letters.a.slug, status: ['withdrawn'], columns, format: 'jsonl' }),
+    );
+    expect(JSON.parse(lines.text)).toEqual({
+      status: 'withdrawn',
+      name: '',
+      public_name: '',
+      email: null,
+      city: '',
+      organisation: '',
+      title: '',
+      country: 'UA',
     });
   });
 
@@ -333,10 +362,10 @@ describe('signature exports', () => {
       [
         'statuses',
         { status: ['pending', 'withdrawn'] },
-        ['-5 minus', '@SUM(A1:A9)', 'Just before the range', 'Just after the range'],
+        ['-5 minus', WITHDRAWN, 'Just before the range', 'Just after the range'],
       ],
       ['one status', { status: ['invalidated'] }, ['\tTabbed name']],
-      ['a country', { status: ALL, country: 'UA' }, ['Олена Коваленко', '@SUM(A1:A9)']],
+      ['a country', { status: ALL, country: 'UA' }, ['Олена Коваленко', WITHDRAWN]],
       [
         'a date range, both days included',
         { letter: 'let-them-choose', status: ALL, from: '2026-11-01', to: '2026-11-10' },
@@ -529,7 +558,14 @@ describe('signature exports', () => {
           columns: ['name', 'email'],
         }),
       );
-      expect(csvColumn(file, 'email').sort()).toEqual([...SUPPORTER_EMAILS].sort());
+      // Every address, but the withdrawn signature's (its row names no one).
+      const withdrawn = STORED.flatMap((s, i) =>
+        s.status === 'withdrawn' ? [`stored-${i}@example.org`] : [],
+      );
+      expect(withdrawn).toHaveLength(1);
+      expect(csvColumn(file, 'email').sort()).toEqual(
+        [WITHDRAWN, ...SUPPORTER_EMAILS.filter((e) => !withdrawn.includes(e))].sort(),
+      );
       const everything = await t.platform.db.selectFrom('audit_events').selectAll().execute();
       expect(everything.filter((e) => e.action === 'export').length).toBeGreaterThan(10);
       const stored = JSON.stringify(everything);
@@ -760,9 +796,11 @@ describe.skipIf(!chromiumAt(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'))(
       expect(text).toContain('statuses pending, confirmed, withdrawn, invalidated');
       expect(text).toContain('country South Korea');
       expect(text).toContain('Signature export made on November 23, 2026 at 10:00 UTC');
-      // Each name is marked with its status.
+      // Each name is marked with its status; a withdrawn signature is counted, never named.
       expect(text).toMatch(/Pending Person .*pending/);
-      for (const [name] of STATUSES) expect(text).toContain(name);
+      for (const [name, status] of STATUSES)
+        if (status === 'withdrawn') expect(text).not.toContain(name);
+        else expect(text).toContain(name);
     }, 60_000);
 
     it('says every signature was confirmed only when it holds confirmed ones alone', async () => {
