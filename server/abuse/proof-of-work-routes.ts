@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Router, type RequestHandler } from 'express';
+import { INTERFACE_LANGUAGES } from '../lib/i18n.js';
 import type { ProofOfWork } from './proof-of-work.js';
 
 export interface ProofOfWorkRoutesDeps {
@@ -20,6 +21,13 @@ const WIDGET_FILES: Record<string, string> = {
   'altcha.js': path.join(widgetDir, 'altcha.min.js'),
   'altcha.css': path.join(widgetDir, 'altcha.css'),
   'pbkdf2-worker.js': path.join(widgetDir, '..', 'workers', 'pbkdf2.js'),
+  // Its words in each interface language ("I'm not a robot"), each a module that registers them.
+  ...Object.fromEntries(
+    INTERFACE_LANGUAGES.map((language) => [
+      `i18n-${language}.js`,
+      path.join(widgetDir, '..', 'i18n', `${language}.js`),
+    ]),
+  ),
 };
 
 /** Tells every page whether the signing form carries the widget (res.locals.proofOfWork). */

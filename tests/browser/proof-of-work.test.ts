@@ -63,4 +63,18 @@ describe('the proof-of-work widget in a real browser', () => {
     expect(foreign).toEqual([]);
     await context.close();
   });
+
+  it('speaks Korean on a Korean page, not English', async () => {
+    const context = await browser.newContext({ baseURL: app.baseUrl });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(`/letters/${slug}?lang=ko`);
+    await page.waitForFunction("customElements.get('altcha-widget') !== undefined");
+    const widget = page.locator('altcha-widget');
+    await expect(widget.innerText()).resolves.toContain('저는 로봇이 아닙니다');
+    await expect(widget.innerText()).resolves.not.toContain('robot');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
 });

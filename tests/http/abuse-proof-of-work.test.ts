@@ -56,6 +56,26 @@ describe('proof of work on the signing form', () => {
     expect((await request(t.app).get('/assets/altcha/constructor')).status).toBe(404);
   });
 
+  it("speaks the page's language: the widget's own words in Korean and Ukrainian, never English", async () => {
+    for (const [language, label] of [
+      ['ko', '저는 로봇이 아닙니다'],
+      ['uk', 'Я не робот'],
+      ['en', "I'm not a robot"],
+    ] as const) {
+      const page = await new Visitor(t.app).get(`/letters/${slug}?lang=${language}`);
+      expect(page.text, language).toContain(`language="${language}"`);
+      expect(page.text, language).toContain(
+        `<script type="module" src="/assets/altcha/i18n-${language}.js"></script>`,
+      );
+      const words = await request(t.app).get(`/assets/altcha/i18n-${language}.js`);
+      expect(words.status, language).toBe(200);
+      expect(words.headers['content-type'], language).toMatch(/javascript/);
+      expect(words.text, language).toContain(label);
+      expect(words.text, language).toContain(`$altcha.i18n.set("${language}"`);
+    }
+    expect((await request(t.app).get('/assets/altcha/i18n-de.js')).status).toBe(404);
+  });
+
   it('hands out a fresh signed challenge that no cache may keep', async () => {
     const first = await request(t.app).get('/altcha/challenge');
     const second = await request(t.app).get('/altcha/challenge');
