@@ -40,15 +40,25 @@ export function letterList(t: TFunction, letters: readonly LetterListItem[]) {
   return letters.map((item) => ({ ...item, statusLabel: t(`editor.status.${item.letter.status}`) }));
 }
 
-/** The gallery: each template's title, summary, languages and recipients. */
+/**
+ * The gallery: each template's title, summary, languages and recipients. Title and summary in the
+ * interface language when the template has it (a Korean organizer reads the Korean one), else in its
+ * primary language, marked with that language.
+ */
 export function templateGallery(ui: string, templates: readonly LetterTemplate[]) {
-  return templates.map((template) => ({
-    slug: template.slug,
-    title: template.translations[template.primaryLanguage]?.title ?? template.slug,
-    summary: template.translations[template.primaryLanguage]?.summary ?? '',
-    languages: Object.keys(template.translations)
-      .map((l) => languageName(l, ui))
-      .join(', '),
-    recipients: template.recipients.map((r) => r.name).join('; '),
-  }));
+  return templates.map((template) => {
+    const textLanguage = template.translations[ui] ? ui : template.primaryLanguage;
+    const text = template.translations[textLanguage];
+    return {
+      slug: template.slug,
+      title: text?.title ?? template.slug,
+      summary: text?.summary ?? '',
+      // Set only when it differs from the page's, so the heading is read out in its own language.
+      textLanguage: textLanguage === ui ? null : textLanguage,
+      languages: Object.keys(template.translations)
+        .map((l) => languageName(l, ui))
+        .join(', '),
+      recipients: template.recipients.map((r) => r.name).join('; '),
+    };
+  });
 }
