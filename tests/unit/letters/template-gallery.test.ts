@@ -10,10 +10,19 @@ const TEMPLATE: LetterTemplate = {
     ko: { title: '선택하게 해 주십시오', summary: '호소문입니다.' },
   },
   bodies: { en: 'Dear…', ko: '존경하는…' },
-  recipients: [{ name: 'Office of the President', email: 'office@example.org', language: 'uk' }],
+  recipients: [
+    {
+      name: 'Office of the President',
+      title: '',
+      organisation: '',
+      email: 'office@example.org',
+      language: 'uk',
+      salutation: '',
+    },
+  ],
   sponsor: 'Test coalition',
   goal: 100,
-} as LetterTemplate;
+};
 
 describe('the template gallery', () => {
   it("shows each template in the organizer's interface language when it has it", () => {
