@@ -263,11 +263,8 @@ describe("a supporter's data-access answer", () => {
     expect(text).toContain(ko('emails.data-access.statuses.pending'));
     expect(text).toContain('K. J.-H.');
     expect(text).toContain(new Intl.DisplayNames(['ko'], { type: 'region' }).of('KR')!);
-    expect(text).toContain(
-      new Intl.DateTimeFormat('ko', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(
-        t.clock.now(),
-      ),
-    );
+    // The signing time on a 24-hour clock (t.clock: 2026-11-23T10:00Z).
+    expect(text).toContain('2026년 11월 23일 10:00');
     expect(text).toContain(ko('emails.data-access.erasing'));
     // A title in another language than the e-mail's says which, for screen readers.
     expect(mail.parsed.html).toContain(`lang="uk" style="color:#1d4e89;">${titleIn('uk')}</a>`);
