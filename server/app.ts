@@ -209,11 +209,12 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
     verify: refuseMalformedForm,
   });
   const proofOfWork = proofOfWorkLocal(deps.proofOfWork);
+  const sharing = sharingViews(config.publicUrl);
   const signing = signingHandlers({
     letters: deps.letters,
     signatures: deps.signatures,
     signLimit: limitPerIp(30, SIGNING_REQUEST_WINDOW_MS, { countRejected: false, name: 'signing-request' }),
-    sharing: sharingViews(config.publicUrl),
+    sharing,
   });
   const signingLane = options.signingLane ?? true;
 
@@ -321,7 +322,6 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
       assetMaxAge: config.env === 'production' ? '1d' : 0,
     }),
   );
-  const sharing = sharingViews(config.publicUrl);
   app.use(letterRoutes({ letters: deps.letters, sharing }));
   app.use(letterPageRoutes({ letters: deps.letters, sharing }));
   if (!signingLane) app.post(SIGNING_ROUTE, ...signing);

@@ -348,6 +348,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const confirmationEmail: ConfirmationEmail = new ConfirmationEmail({ signatures, letters, mail });
   const deliveryReplies = new DeliveryReplyRepository(db);
   // Officials' replies to deliveries' own addresses, when something here can receive them (REPLY_ADDRESS).
+  const repliesLogger = logger.child({ component: 'replies' });
   const replyReceiver = config.replyAddress
     ? new ReplyReceiver({
         db,
@@ -359,12 +360,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
         secret,
         replyAddress: config.replyAddress,
         bounceAddress: config.bounceAddress,
-        senderCheck: dkimSenderCheck({
-          resolver: options.dnsResolver,
-          clock,
-          logger: logger.child({ component: 'replies' }),
-        }),
-        logger: logger.child({ component: 'replies' }),
+        senderCheck: dkimSenderCheck({ resolver: options.dnsResolver, clock, logger: repliesLogger }),
+        logger: repliesLogger,
       })
     : undefined;
   if (replyReceiver) inbound.replies = replyReceiver;

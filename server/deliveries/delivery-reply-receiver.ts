@@ -38,7 +38,7 @@ export interface ReplyReceiverDeps {
   replyAddress: string;
   /** BOUNCE_ADDRESS: a forward is never sent to one of the platform's own inbound addresses. */
   bounceAddress: string;
-  /** Names the domain that vouches for the sender (reply-sender-check.ts). */
+  /** Checks the reply's DKIM signatures (reply-sender-check.ts); senderDomainOf reads the outcome. */
   senderCheck: SenderCheck;
   logger: Logger;
 }

@@ -20,9 +20,9 @@ const CHECK_TIMEOUT_MS = 10_000;
 
 /**
  * Checks a reply's DKIM signatures (mailauth, the keys read from DNS); senderDomainOf reads what they
- * came to. Not SPF: replies arrive through the
- * operator's own mail server, so the connecting address is never the sender's. A failure to check (DNS
- * unreachable, a timeout) is logged and counts as not verified: the reply is still kept.
+ * came to. Not SPF: replies arrive through the operator's own mail server, so the connecting address is
+ * never the sender's. A failure to check (DNS unreachable, a timeout) is logged and counts as not
+ * verified: the reply is still kept.
  */
 export function dkimSenderCheck(deps: {
   resolver?: DnsResolver | undefined;

@@ -51,6 +51,21 @@ export interface RoundRequest {
 }
 
 /**
+ * Refuses (noRecipients, tiersEmpty: the rule the delivery page and the automatic modes ask first) a
+ * round that would reach no one: the list's tiers as they are in the round's transaction, not as the
+ * caller read them a moment before, when the organizer may since have removed the last recipient or
+ * emptied a tier.
+ */
+function refuseIfNoOneReached(listedTiers: readonly number[], tiers: RoundTiers | undefined): void {
+  const range = { tierFrom: tiers?.from ?? null, tierTo: tiers?.to ?? null };
+  const refusal = audienceRefusal({
+    recipients: listedTiers.length,
+    reachable: listedTiers.filter((tier) => inTiers(tier, range)).length,
+  });
+  if (refusal) throw refusalError(refusal);
+}
+
+/**
  * Starting a delivery round, the one step shared by the organizer's buttons and the automatic modes:
  * the letter is measured first, then the round, its consequences and its audit entry are one transaction.
  */
@@ -74,10 +89,13 @@ export class RoundStarter {
       const letters = this.deps.letters.with(tx);
       const deliveries = this.deps.deliveries.with(tx);
       // Whom the round reaches is decided with the letter held: an edit of its list waits, or went first.
-      if (reachesRecipients(kind)) await letters.holdLetter(letter.id);
+      // The list's tiers are read once, here, for the round's tiers, the check and the next step.
+      const reaches = reachesRecipients(kind);
+      if (reaches) await letters.holdLetter(letter.id);
       const current = (await letters.findById(letter.id)) ?? letter;
-      const escalation = await this.tiersFor(tx, current.id, kind, extra);
-      if (reachesRecipients(kind)) await this.refuseIfNoOneReached(tx, current.id, escalation?.tiers);
+      const listed = reaches ? await letters.recipientTiers(current.id) : [];
+      const escalation = await this.tiersFor(tx, current.id, kind, extra, listed);
+      if (reaches) refuseIfNoOneReached(listed, escalation?.tiers);
       const created = await deliveries.createRound(
         {
           tierFrom: escalation?.tiers.from ?? null,
@@ -95,7 +113,7 @@ export class RoundStarter {
         now,
       );
       if (!created) return undefined;
-      if (escalation) await this.escalate(tx, current.id, created, escalation, extra, now);
+      if (escalation) await this.escalate(tx, current.id, created, escalation, extra, now, listed);
       let status = current.status;
       // Past its closing date but not closed yet (the closing job runs on its own schedule): close it
       // here, so a letter delivered at closing ends delivered whichever job runs first.
@@ -152,21 +170,6 @@ export class RoundStarter {
   }
 
   /**
-   * Refuses (noRecipients, tiersEmpty: the rule the delivery page and the automatic modes ask first) a
-   * round that would reach no one: the list as it is in the round's transaction, not as the caller read
-   * it a moment before, when the organizer may since have removed the last recipient or emptied a tier.
-   */
-  private async refuseIfNoOneReached(tx: Tx, letterId: number, tiers: RoundTiers | undefined): Promise<void> {
-    const listed = (await this.deps.letters.with(tx).recipientsOfLetters([letterId])).get(letterId) ?? [];
-    const range = { tierFrom: tiers?.from ?? null, tierTo: tiers?.to ?? null };
-    const refusal = audienceRefusal({
-      recipients: listed.length,
-      reachable: listed.filter((r) => inTiers(r.tier, range)).length,
-    });
-    if (refusal) throw refusalError(refusal);
-  }
-
-  /**
    * The tiers a round goes to when its letter has an escalation schedule (undefined: every recipient):
    * an escalation's own tier; else the first tier for the first round to recipients, and every tier
    * reached so far for later ones. `firstReached`: the tier this round reaches for the first time, whose
@@ -177,6 +180,8 @@ export class RoundStarter {
     letterId: number,
     kind: RoundKind,
     extra: RoundRequest,
+    /** The recipients' tiers, read in this transaction. */
+    listedTiers: readonly number[],
   ): Promise<{ tiers: RoundTiers; days: number; firstReached: Tier | null } | undefined> {
     const escalations = this.deps.escalations?.with(tx);
     if (!escalations || kind === 'test') return undefined;
@@ -191,14 +196,7 @@ export class RoundStarter {
     }
     if (!schedule) return undefined;
     const rounds = await this.deps.deliveries.with(tx).roundsOf(letterId);
-    const listed = (await this.deps.letters.with(tx).recipientsOfLetters([letterId])).get(letterId) ?? [];
-    return {
-      ...tiersOfNextRound(
-        rounds,
-        listed.map((r) => r.tier),
-      ),
-      days: schedule.days,
-    };
+    return { ...tiersOfNextRound(rounds, listedTiers), days: schedule.days };
   }
 
   /**
@@ -227,6 +225,8 @@ export class RoundStarter {
     plan: { tiers: RoundTiers; days: number; firstReached: Tier | null },
     extra: RoundRequest,
     now: Date,
+    /** The recipients' tiers, read in this transaction. */
+    listedTiers: readonly number[],
   ): Promise<void> {
     const escalations = this.deps.escalations!.with(tx);
     if (extra.escalation) {
@@ -245,11 +245,7 @@ export class RoundStarter {
       );
     }
     if (plan.firstReached === null || !(await escalations.scheduleOf(letterId))) return;
-    const listed = (await this.deps.letters.with(tx).recipientsOfLetters([letterId])).get(letterId) ?? [];
-    const next = nextTier(
-      plan.firstReached,
-      listed.map((r) => r.tier),
-    );
+    const next = nextTier(plan.firstReached, listedTiers);
     if (next === null) return;
     await escalations.planStep(
       {

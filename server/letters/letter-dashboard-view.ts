@@ -4,6 +4,7 @@ import { languageName } from '../lib/languages.js';
 import type { DashboardLetter } from './letter-dashboard-service.js';
 import type { LetterTemplate } from './letter-drafting-service.js';
 import type { LetterListItem } from './letter-repository.js';
+import { pickLanguage } from './letter.js';
 import { signatureChartSvg } from './signature-chart.js';
 
 /** The dashboard's letters, each with its status label and its accessible signature chart. */
@@ -47,7 +48,8 @@ export function letterList(t: TFunction, letters: readonly LetterListItem[]) {
  */
 export function templateGallery(ui: string, templates: readonly LetterTemplate[]) {
   return templates.map((template) => {
-    const textLanguage = template.translations[ui] ? ui : template.primaryLanguage;
+    // The letters' one rule: the requested language, else the primary one, else any.
+    const textLanguage = pickLanguage(Object.keys(template.translations), ui, template.primaryLanguage);
     const text = template.translations[textLanguage];
     return {
       slug: template.slug,

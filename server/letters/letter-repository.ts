@@ -17,7 +17,6 @@ import { canMoveLetter } from './letter.js';
 /** The statuses of letters the public may see. */
 const PUBLIC_STATUSES = ['open', 'closed', 'delivered'];
 
-
 /** The public list's order: open letters first, soonest closing first, those without a closing date after them. */
 const PUBLIC_ORDER = sql`case status when 'open' then 0 else 1 end, closes_at is null, closes_at asc, id asc`;
 
@@ -527,14 +526,25 @@ export class LetterRepository {
       : undefined;
   }
 
+  /** The escalation tier of each recipient on the letter's list (whom a delivery round reaches). */
+  async recipientTiers(letterId: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('letter_recipients')
+      .select('tier')
+      .where('letter_id', '=', letterId)
+      .execute();
+    return rows.map((r) => r.tier);
+  }
+
   /**
    * Holds the letter's row until the transaction ends, so a delivery round that checks whom it reaches
    * (deliveries/round-starter.ts, its first statement) and an edit of the recipient list take turns: the
    * round never starts on a list emptied while it did. (It is compiled from the list as it stands when
-   * compiled, moments later: an edit in between still changes whom it reaches.) On PostgreSQL `FOR UPDATE` (READ COMMITTED would
-   * let the round read the list as last committed); nothing on SQLite, whose single writer makes them take
-   * turns already. A row lock rather than a lock of its own: the editors update the row before they touch
-   * the list, so every transaction meets this one lock first, and none waits for another in turn.
+   * compiled, moments later: an edit in between still changes whom it reaches.) On PostgreSQL `FOR
+   * UPDATE` (READ COMMITTED would let the round read the list as last committed); nothing on SQLite,
+   * whose single writer makes them take turns already. A row lock rather than a lock of its own: the
+   * editors update the row before they touch the list, so every transaction meets this one lock first,
+   * and none waits for another in turn.
    */
   async holdLetter(letterId: number): Promise<void> {
     if (dialectOf(this.db) === 'postgres')
