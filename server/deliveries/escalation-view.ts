@@ -48,7 +48,8 @@ export function escalationPanelView(
       return {
         id: r.id,
         name: r.name,
-        organisation: r.organisation,
+        // Said once: an institution entered as its own name ("Embassy of X · Embassy of X") is not repeated.
+        organisation: r.organisation.trim() === r.name.trim() ? '' : r.organisation,
         field: `tier_${r.id}`,
         error: errors[`tier_${r.id}`] ?? '',
         options: TIERS.map((tier) => ({

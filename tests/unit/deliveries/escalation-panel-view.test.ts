@@ -47,4 +47,24 @@ describe("the escalation panel's view", () => {
     expect(await rendered(false)).toContain(warning);
     expect(await rendered(true)).not.toContain(warning);
   });
+
+  it("names a recipient's institution beside its name, once when they are the same", () => {
+    const recipient = (id: number, name: string, organisation: string) =>
+      ({ id, name, organisation, tier: 1 }) as EscalationPanel['recipients'][number];
+    const view = escalationPanelView(
+      {
+        ...panel(true),
+        recipients: [
+          recipient(1, 'Embassy of Ukraine in Seoul', 'Embassy of Ukraine in Seoul'),
+          recipient(2, 'Ambassador Kovalenko', 'Embassy of Ukraine in Seoul'),
+        ],
+      },
+      t,
+      'en',
+    );
+    expect(view.recipients.map((r) => [r.name, r.organisation])).toEqual([
+      ['Embassy of Ukraine in Seoul', ''],
+      ['Ambassador Kovalenko', 'Embassy of Ukraine in Seoul'],
+    ]);
+  });
 });
