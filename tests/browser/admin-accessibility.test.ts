@@ -299,6 +299,28 @@ describe('an organizer on a phone', () => {
     await context.close();
   });
 
+  it('sees that a table wider than the screen goes on: a shadow on its hidden side', async () => {
+    const context = await newContext(browser, app, PHONE);
+    const page = await context.newPage();
+    await logIn(page, organizer.email);
+    await page.goto('/admin/recipients');
+    const box = page.locator('.table-scroll').first();
+    const look = () =>
+      box.evaluate((element) => ({
+        overflows: element.scrollWidth > element.clientWidth,
+        layers: getComputedStyle(element).backgroundImage.match(/gradient\(/g)?.length ?? 0,
+        attachments: getComputedStyle(element).backgroundAttachment,
+        table: getComputedStyle(element.querySelector('table')!).backgroundColor,
+      }));
+    const seen = await look();
+    expect(seen.overflows, 'the recipients table is wider than a phone').toBe(true);
+    // Two shadows fixed to the box, two covers that scroll with the table; the table lets them show.
+    expect(seen.layers).toBe(4);
+    expect(seen.attachments).toMatch(/^local, local, scroll, scroll/);
+    expect(seen.table).toBe('rgba(0, 0, 0, 0)');
+    await context.close();
+  });
+
   it('reads what is wrong with each row of a CSV import without scrolling sideways', async () => {
     const context = await newContext(browser, app, PHONE);
     const page = await context.newPage();
