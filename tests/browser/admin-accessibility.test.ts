@@ -304,14 +304,18 @@ describe('an organizer on a phone', () => {
     const page = await context.newPage();
     await logIn(page, organizer.email);
     await page.goto('/admin/recipients');
-    const box = page.locator('.table-scroll').first();
+    // A string: these tests compile without the DOM's types.
     const look = () =>
-      box.evaluate((element) => ({
-        overflows: element.scrollWidth > element.clientWidth,
-        layers: getComputedStyle(element).backgroundImage.match(/gradient\(/g)?.length ?? 0,
-        attachments: getComputedStyle(element).backgroundAttachment,
-        table: getComputedStyle(element.querySelector('table')!).backgroundColor,
-      }));
+      page.evaluate<{ overflows: boolean; layers: number; attachments: string; table: string }>(`(() => {
+        const box = document.querySelector('.table-scroll');
+        const style = getComputedStyle(box);
+        return {
+          overflows: box.scrollWidth > box.clientWidth,
+          layers: (style.backgroundImage.match(/gradient\\(/g) || []).length,
+          attachments: style.backgroundAttachment,
+          table: getComputedStyle(box.querySelector('table')).backgroundColor,
+        };
+      })()`);
     const seen = await look();
     expect(seen.overflows, 'the recipients table is wider than a phone').toBe(true);
     // Two shadows fixed to the box, two covers that scroll with the table; the table lets them show.
