@@ -389,8 +389,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   admin.use(
     exportRoutes({
       exports: deps.exports,
-      letterSlugs: async (user) =>
-        (await deps.letterAdmin.dashboard.list(user)).map((item) => ({
+      letterSlugs: async (user, language) =>
+        (await deps.letterAdmin.dashboard.list(user, language)).map((item) => ({
           slug: item.letter.slug,
           title: item.title,
         })),

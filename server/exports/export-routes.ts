@@ -17,8 +17,8 @@ import type { ExportService } from './export-service.js';
 
 export interface ExportRoutesDeps {
   exports: ExportService;
-  /** The letters an admin can export, for the form's list. */
-  letterSlugs: (user: User) => Promise<{ slug: string; title: string }[]>;
+  /** The letters an admin can export, for the form's list: titled in `language` where they have a text in it. */
+  letterSlugs: (user: User, language: string) => Promise<{ slug: string; title: string }[]>;
   csrf: { verify: RequestHandler };
 }
 
@@ -68,7 +68,7 @@ async function renderForm(
     pageTitle: t('exports.title'),
     values,
     ...translatedErrors(t, errors),
-    letters: (await deps.letterSlugs(currentUser(res))).map((l) => ({
+    letters: (await deps.letterSlugs(currentUser(res), res.locals.language)).map((l) => ({
       ...l,
       selected: l.slug === values.letter,
     })),

@@ -9,21 +9,26 @@ export function letterDashboardRoutes(deps: { dashboard: LetterDashboardService 
   const router = Router();
 
   router.get('/', async (req, res) => {
-    const { letters, awaitingReview, seesAllLetters } = await deps.dashboard.dashboard(currentUser(res));
+    const { language, t } = res.locals;
+    const { letters, awaitingReview, seesAllLetters } = await deps.dashboard.dashboard(
+      currentUser(res),
+      language,
+    );
     res.render('admin/dashboard', {
-      pageTitle: res.locals.t('dashboard.title'),
+      pageTitle: t('dashboard.title'),
       seesAllLetters,
-      notice: noticeFrom(req, res.locals.t, 'account.notices', ['passwordChanged']),
-      awaitingReview,
-      letters: dashboardLetters(res.locals.t, res.locals.language, letters),
+      notice: noticeFrom(req, t, 'account.notices', ['passwordChanged']),
+      awaitingReview: letterList(t, language, awaitingReview),
+      letters: dashboardLetters(t, language, letters),
     });
   });
 
   router.get('/letters', async (_req, res) => {
-    const letters = await deps.dashboard.list(currentUser(res));
+    const { language, t } = res.locals;
+    const letters = await deps.dashboard.list(currentUser(res), language);
     res.render('admin/letters', {
-      pageTitle: res.locals.t('editor.listTitle'),
-      letters: letterList(res.locals.t, letters),
+      pageTitle: t('editor.listTitle'),
+      letters: letterList(t, language, letters),
     });
   });
 

@@ -23,18 +23,22 @@ export const CHART_DAYS = 30;
 export class LetterDashboardService {
   constructor(private readonly deps: LetterDashboardServiceDeps) {}
 
-  /** The letters a user may see: all for admins, their own and shared ones for organizers. */
-  async list(user: User): Promise<LetterListItem[]> {
+  /**
+   * The letters a user may see: all for admins, their own and shared ones for organizers; each titled in
+   * the reader's language where the letter has a text in it.
+   */
+  async list(user: User, language: string): Promise<LetterListItem[]> {
     return can(user, 'letter.list-all')
-      ? this.deps.letters.listAll()
-      : this.deps.letters.listForUser(user.id);
+      ? this.deps.letters.listAll(language)
+      : this.deps.letters.listForUser(user.id, language);
   }
 
   /** The dashboard: each letter with today's confirmed signatures and the last 30 days, per day. */
   async dashboard(
     user: User,
+    language: string,
   ): Promise<{ letters: DashboardLetter[]; awaitingReview: LetterListItem[]; seesAllLetters: boolean }> {
-    const letters = await this.list(user);
+    const letters = await this.list(user, language);
     const now = this.deps.clock.now();
     const since = new Date(
       Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (CHART_DAYS - 1)),
@@ -53,7 +57,7 @@ export class LetterDashboardService {
       };
     });
     const awaitingReview = can(user, 'letter.list-awaiting-review')
-      ? await this.deps.letters.listAwaitingReview()
+      ? await this.deps.letters.listAwaitingReview(language)
       : [];
     return { letters: result, awaitingReview, seesAllLetters: can(user, 'letter.list-all') };
   }

@@ -15,8 +15,7 @@ export function dashboardLetters(t: TFunction, ui: string, letters: readonly Das
     const busiest = item.days.reduce((best, d) => (d.count > best.count ? d : best), item.days[0]!);
     const period = t('dashboard.chartPeriod', { count: item.days.length });
     return {
-      ...item,
-      statusLabel: t(`editor.status.${item.letter.status}`),
+      ...listed(t, ui, item),
       chart: signatureChartSvg(item.days, {
         title: t('dashboard.chartTitle', { title: item.title }),
         description:
@@ -37,8 +36,20 @@ export function dashboardLetters(t: TFunction, ui: string, letters: readonly Das
 }
 
 /** The letters list, each with its status label. */
-export function letterList(t: TFunction, letters: readonly LetterListItem[]) {
-  return letters.map((item) => ({ ...item, statusLabel: t(`editor.status.${item.letter.status}`) }));
+export function letterList(t: TFunction, ui: string, letters: readonly LetterListItem[]) {
+  return letters.map((item) => listed(t, ui, item));
+}
+
+/**
+ * A letter as a list shows it: its status in words, and its title's language when that is not the page's
+ * (a letter with no text in the reader's language), so the title is read out in its own language.
+ */
+function listed<T extends LetterListItem>(t: TFunction, ui: string, item: T) {
+  return {
+    ...item,
+    statusLabel: t(`editor.status.${item.letter.status}`),
+    titleLang: item.titleLanguage === ui ? null : item.titleLanguage,
+  };
 }
 
 /**

@@ -108,6 +108,8 @@ export interface LetterDetails {
 export interface LetterListItem {
   letter: Letter;
   title: string;
+  /** The language of `title`: the reader's when the letter has a text in it, else the letter's primary one. */
+  titleLanguage: string;
 }
 
 export interface NewLetter {
@@ -372,16 +374,21 @@ export class LetterRepository {
   }
 
   /** Every letter, newest first, with its title in its primary language (for admins). */
-  async listAll(): Promise<LetterListItem[]> {
-    return this.listWhere(null, false);
+  async listAll(language: string): Promise<LetterListItem[]> {
+    return this.listWhere(null, false, language);
   }
 
   /** The letters an organizer owns or collaborates on, newest first. */
-  async listForUser(userId: number): Promise<LetterListItem[]> {
-    return this.listWhere(userId, false);
+  async listForUser(userId: number, language: string): Promise<LetterListItem[]> {
+    return this.listWhere(userId, false, language);
   }
 
-  private async listWhere(userId: number | null, awaitingReview: boolean): Promise<LetterListItem[]> {
+  /** Letters with their current title in `language` when they have it, else in their primary language. */
+  private async listWhere(
+    userId: number | null,
+    awaitingReview: boolean,
+    language: string,
+  ): Promise<LetterListItem[]> {
     let query = this.db
       .selectFrom('letters as l')
       .leftJoin('letter_texts as t', (join) =>
@@ -389,8 +396,11 @@ export class LetterRepository {
           .onRef('t.letter_version_id', '=', 'l.current_version_id')
           .onRef('t.language', '=', 'l.primary_language'),
       )
+      .leftJoin('letter_texts as r', (join) =>
+        join.onRef('r.letter_version_id', '=', 'l.current_version_id').on('r.language', '=', language),
+      )
       .selectAll('l')
-      .select('t.title');
+      .select(['t.title', 'r.title as readerTitle']);
     if (userId !== null) {
       query = query.where((eb) =>
         eb.or([
@@ -411,12 +421,16 @@ export class LetterRepository {
         ]),
       );
     const rows = await query.orderBy('l.created_at', 'desc').orderBy('l.id', 'desc').execute();
-    return rows.map(({ title, ...row }) => ({ letter: toLetter(row), title: title ?? row.slug }));
+    return rows.map(({ title, readerTitle, ...row }) => ({
+      letter: toLetter(row),
+      title: readerTitle ?? title ?? row.slug,
+      titleLanguage: readerTitle ? language : row.primary_language,
+    }));
   }
 
   /** Letters waiting for an admin's review: drafts to publish, and published letters with changes to approve. */
-  async listAwaitingReview(): Promise<LetterListItem[]> {
-    return this.listWhere(null, true);
+  async listAwaitingReview(language: string): Promise<LetterListItem[]> {
+    return this.listWhere(null, true, language);
   }
 
   async slugTaken(slug: string, exceptId?: number): Promise<boolean> {
