@@ -17,7 +17,10 @@ export function auditRoutes(deps: { audit: AuditService }): Router {
       : { entries: [], hasMore: false };
     res
       .status(query.ok ? 200 : 400)
-      .render('admin/audit', auditPageView(res.locals.t, values, query, page, query.ok ? query.page : 0));
+      .render(
+        'admin/audit',
+        auditPageView(res.locals.t, res.locals.language, values, query, page, query.ok ? query.page : 0),
+      );
   });
 
   return router;

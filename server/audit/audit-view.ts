@@ -1,5 +1,7 @@
 import type { TFunction } from '../lib/i18n.js';
+import { formatsFor } from '../lib/format.js';
 import { AUDIT_ACTIONS, type AuditSubject } from './audit.js';
+import { describeDetails } from './audit-details.js';
 import type { AuditQuery, AuditQueryValues } from './audit-input.js';
 import type { AuditPage } from './audit-service.js';
 
@@ -16,11 +18,13 @@ function subjectView(t: TFunction, subject: AuditSubject) {
 /** The audit page's context: the filters as typed, their errors, and the entries with names and links. */
 export function auditPageView(
   t: TFunction,
+  language: string,
   values: AuditQueryValues,
   query: AuditQuery,
   page: AuditPage,
   pageNumber: number,
 ) {
+  const formats = formatsFor(language);
   const errors: Record<string, string> = {};
   if (!query.ok) for (const [field, key] of Object.entries(query.errors)) if (key) errors[field] = t(key);
   const nextQuery = new URLSearchParams(
@@ -48,9 +52,7 @@ export function auditPageView(
       actorHref: e.actorHref,
       actionLabel: t(`audit.actions.${e.action}`),
       subjects: e.subjects.map((s) => subjectView(t, s)),
-      detailsText: Object.entries(e.details)
-        .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`)
-        .join(' · '),
+      details: describeDetails(t, formats, language, e.action, e.details),
     })),
     nextPage: page.hasMore ? `/admin/audit?${nextQuery.toString()}` : null,
   };

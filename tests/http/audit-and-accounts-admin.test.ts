@@ -821,9 +821,9 @@ describe('the audit log', () => {
     it('shows what an export asked for and how many rows it had', async () => {
       const page = await viewer.get('/admin/audit?action=export');
       const [row] = auditRows(page.text);
-      expect(row!.cells[4]).toContain('statuses: confirmed');
-      expect(row!.cells[4]).toContain('rows: 0');
-      expect(row!.cells[4]).toContain('completed: true');
+      expect(row!.cells[4]).toContain('Statuses: confirmed');
+      expect(row!.cells[4]).toContain('Rows: 0');
+      expect(row!.cells[4]).toContain('Completed: yes');
     });
 
     it.each([

@@ -1,0 +1,139 @@
+import type { Formats } from '../lib/format.js';
+import type { TFunction } from '../lib/i18n.js';
+import { countryName } from '../lib/countries.js';
+import { languageName } from '../lib/languages.js';
+import type { AuditAction } from './audit.js';
+
+/** One detail of an audit entry as the page says it: what it is, and its value, both in the reader's language. */
+export interface DetailLine {
+  label: string;
+  value: string;
+}
+
+/**
+ * Where a detail's value has words of its own, by `action.key`: the key prefix its values are labelled
+ * under. Values are the platform's own codes (a round's kind, a role), so a code with no label yet shows
+ * as it is stored rather than failing the page (defaultValue).
+ */
+const VALUE_WORDS: Readonly<Record<string, string>> = {
+  'delivery.kind': 'deliveries.kinds',
+  'delivery.trigger': 'deliveries.triggers',
+  'delivery-settings-changed.mode': 'deliveries.modes',
+  'role-changed.from': 'users.roles',
+  'role-changed.to': 'users.roles',
+  'user-invited.role': 'users.roles',
+  'abuse-list-added.list': 'abuse.lists',
+  'abuse-list-removed.list': 'abuse.lists',
+  'abuse-list-added.kind': 'abuse.kinds',
+  'abuse-list-removed.kind': 'abuse.kinds',
+  'signature-restored.to': 'exports.statuses',
+  'export.statuses': 'exports.statuses',
+  'signature-cleared.reasons': 'limitsSigning.reasons',
+  'letter-changes-submitted.settings': 'policy.review.settings',
+  'escalation-cancelled.reason': 'audit.values.escalationEnded',
+  'webhook-changed.change': 'audit.values.webhookChange',
+  'export.via': 'audit.values.via',
+  'export.addresses': 'audit.values.addresses',
+};
+
+/** Details whose values are interface languages (codes such as "ko"), said by the language's name. */
+const LANGUAGE_VALUES = new Set(['email-language-changed.from', 'email-language-changed.to']);
+/** Details whose values are country codes, said by the country's name. */
+const COUNTRY_VALUES = new Set(['export.country']);
+
+/** Numbers that count something, written with the reader's digit grouping; other numbers are ids. */
+const COUNTS = new Set([
+  'after',
+  'before',
+  'count',
+  'created',
+  'days',
+  'erased',
+  'invalidated',
+  'letters',
+  'lifetimeDays',
+  'mailboxFiles',
+  'messages',
+  'milestoneEvery',
+  'recipients',
+  'rows',
+  'signatures',
+  'skipped',
+  'updated',
+  'withdrawn',
+]);
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** What filters store for "no filter" (exports, bulk invalidation). */
+const UNFILTERED = new Set(['all', 'any']);
+
+/**
+ * An audit entry's details in the reader's language: each key by its label, codes by their words, times
+ * and counts in the reader's formats, "a → b" changes side by side. What the page shows, never what is
+ * stored: the log keeps its codes, so an entry reads the same in every language and never changes.
+ */
+export function describeDetails(
+  t: TFunction,
+  formats: Formats,
+  ui: string,
+  action: AuditAction,
+  details: Record<string, unknown>,
+): DetailLine[] {
+  // A failed compile stores its failure's code and the numbers of its message: the sentence says them all.
+  const failure = action === 'delivery' && typeof details.failed === 'string' ? details : undefined;
+  const entries = failure
+    ? Object.entries(details).filter(([key]) => key === 'round' || key === 'kind' || key === 'failed')
+    : Object.entries(details);
+  return entries.map(([key, value]) => ({
+    label: t(`audit.detail.${key}`, { defaultValue: key }),
+    value:
+      failure && key === 'failed'
+        ? t(`limits.roundFailure.${String(value)}`, { ...failure, defaultValue: String(value) })
+        : valueText(t, formats, ui, `${action}.${key}`, key, value),
+  }));
+}
+
+function valueText(
+  t: TFunction,
+  formats: Formats,
+  ui: string,
+  where: string,
+  key: string,
+  value: unknown,
+): string {
+  if (value === null || value === undefined || value === '') return '—';
+  if (Array.isArray(value)) {
+    const items = value.map((item) => valueText(t, formats, ui, where, key, item));
+    return items.length > 0 ? items.join(', ') : '—';
+  }
+  if (typeof value === 'boolean') return t(value ? 'audit.values.yes' : 'audit.values.no');
+  if (typeof value === 'number') return COUNTS.has(key) ? formats.number(value) : String(value);
+  if (typeof value === 'object')
+    return Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${k}: ${valueText(t, formats, ui, where, k, v)}`)
+      .join(', ');
+  const text = String(value);
+  if (where.startsWith('settings-changed.')) return settingChange(t, formats, text);
+  if (UNFILTERED.has(text)) return t(`audit.values.${text}`);
+  if (LANGUAGE_VALUES.has(where)) return languageName(text, ui);
+  if (COUNTRY_VALUES.has(where)) return countryName(text, ui);
+  const words = VALUE_WORDS[where];
+  if (words) return t(`${words}.${text}`, { defaultValue: text });
+  if (ISO_TIME.test(text)) return formats.dateTime(new Date(text));
+  if (ISO_DAY.test(text)) return formats.date(new Date(`${text}T00:00:00Z`));
+  return text;
+}
+
+/** A setting's change, stored as "before → after": each side as a value, an empty one as a dash. */
+function settingChange(t: TFunction, formats: Formats, text: string): string {
+  const side = (part: string) => {
+    const trimmed = part.trim();
+    if (trimmed === '') return '—';
+    if (trimmed === 'true' || trimmed === 'false')
+      return t(`audit.values.${trimmed === 'true' ? 'yes' : 'no'}`);
+    return /^\d+$/.test(trimmed) ? formats.number(Number(trimmed)) : trimmed;
+  };
+  const parts = text.split(' → ');
+  return parts.length === 2 ? `${side(parts[0]!)} → ${side(parts[1]!)}` : text;
+}
