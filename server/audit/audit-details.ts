@@ -65,8 +65,13 @@ const COUNTS = new Set([
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
-/** What filters store for "no filter" (exports, bulk invalidation). */
-const UNFILTERED = new Set(['all', 'any']);
+/** Filters that store "all" or "any" for no filter (exports, bulk invalidation); elsewhere those are words someone typed. */
+const FILTERS = new Set([
+  'export.letter',
+  'export.country',
+  'export.consent',
+  'signatures-bulk-invalidated.letter',
+]);
 
 /**
  * An audit entry's details in the reader's language: each key by its label, codes by their words, times
@@ -115,7 +120,7 @@ function valueText(
       .join(', ');
   const text = String(value);
   if (where.startsWith('settings-changed.')) return settingChange(t, formats, text);
-  if (UNFILTERED.has(text)) return t(`audit.values.${text}`);
+  if (FILTERS.has(where) && (text === 'all' || text === 'any')) return t(`audit.values.${text}`);
   if (LANGUAGE_VALUES.has(where)) return languageName(text, ui);
   if (COUNTRY_VALUES.has(where)) return countryName(text, ui);
   const words = VALUE_WORDS[where];
