@@ -113,19 +113,28 @@ export async function oneAtATime<T, DB extends AnyExecutor>(
  * PostgreSQL, which has no hints and keeps statistics. `take(ids)` is the select of the ids the claim's
  * update may move: on PostgreSQL those of `ids` it can lock at once (`for update skip locked`), so claims
  * in several processes leave each other's rows alone instead of waiting for them or taking them twice;
- * on SQLite, where one writer runs at a time, `ids` as they are.
+ * on SQLite, where one writer runs at a time, `ids` as they are. `updateHint` follows the table the
+ * update names: SQLite's `not indexed`, so it reaches the rows by their ids (rowid look-ups stay allowed)
+ * instead of walking the status index over every waiting row to test each against the ids — which its
+ * planner chose, making each claim cost as much as the queue is long (0.8 of a claim's time at 10,000
+ * waiting messages).
  */
 export function claimClauses(
   db: AnyExecutor,
   table: string,
   index: string,
-): { indexHint: RawBuilder<unknown>; take(ids: RawBuilder<unknown>): RawBuilder<unknown> } {
+): {
+  indexHint: RawBuilder<unknown>;
+  updateHint: RawBuilder<unknown>;
+  take(ids: RawBuilder<unknown>): RawBuilder<unknown>;
+} {
   if (dialectOf(db) === 'postgres')
     return {
       indexHint: sql``,
+      updateHint: sql``,
       take: (ids) => sql`select id from ${sql.table(table)} where id in (${ids}) for update skip locked`,
     };
-  return { indexHint: sql`indexed by ${sql.id(index)}`, take: (ids) => ids };
+  return { indexHint: sql`indexed by ${sql.id(index)}`, updateHint: sql`not indexed`, take: (ids) => ids };
 }
 
 /**

@@ -329,7 +329,7 @@ export class OutboxRepository {
         limit ${limit}`;
     const claimDomains = (db: Executor) =>
       sql<OutboxMessageRow>`
-        update outbox_messages
+        update outbox_messages ${claim.updateHint}
         set status = 'sending', claimed_by = ${workerId}, lease_expires_at = ${leaseExpiresAt},
             attempts = attempts + 1, updated_at = ${at}
         where status in ('queued', 'retrying') and id in (${claim.take(chosen)})

@@ -183,7 +183,7 @@ export class WebhookRepository {
       where status = 'waiting' and next_attempt_at <= ${at}
       order by next_attempt_at limit ${limit}`;
     const result = await sql<Selectable<WebhookDeliveriesTable>>`
-      update webhook_deliveries
+      update webhook_deliveries ${claim.updateHint}
       set status = 'sending', claimed_by = ${workerId},
           lease_expires_at = ${new Date(now.getTime() + leaseMs).toISOString()}, attempts = attempts + 1
       where status = 'waiting' and id in (${claim.take(chosen)})

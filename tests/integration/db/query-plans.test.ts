@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Database } from '../../../server/db/tables.js';
 import { LetterRepository } from '../../../server/letters/letter-repository.js';
 import { OutboxRepository } from '../../../server/outbox/outbox-repository.js';
+import { WebhookRepository } from '../../../server/webhooks/webhook-repository.js';
 import { SignatureRepository } from '../../../server/signatures/signature-repository.js';
 import { SessionRepository } from '../../../server/accounts/session-repository.js';
 import { createAccount, loginAs } from '../../support/accounts.js';
@@ -177,11 +178,26 @@ describe('query plans of the hot queries', () => {
           perDomain: 2,
           excludeDomains: ['busy.example.org'],
         }),
-      /^\s*update "?outbox_messages"?\s+set status = .sending./,
+      /^\s*update "?outbox_messages"?\s+(not indexed\s+)?set status = .sending./,
     );
     const plan = planOf(query);
     expect(fullScans(plan, ['outbox_messages']), describePlan(plan)).toEqual([]);
     expect(describePlan(plan)).toMatch(/outbox_messages USING (COVERING )?INDEX outbox_messages_claim/);
+    // The update reaches the chosen rows by their ids: through the status index it walked every
+    // waiting message on each claim, a claim as slow as the queue is long.
+    expect(plan[0]!.detail, describePlan(plan)).toMatch(/^SEARCH outbox_messages USING INTEGER PRIMARY KEY/);
+  });
+
+  it('claims due webhook deliveries by their ids, never walking every waiting one', async () => {
+    const query = await statementOf(
+      () => new WebhookRepository(logging).claimDue('worker', NOW, 60_000, 10),
+      /^\s*update "?webhook_deliveries"?/,
+    );
+    const plan = planOf(query);
+    expect(fullScans(plan, ['webhook_deliveries']), describePlan(plan)).toEqual([]);
+    expect(plan[0]!.detail, describePlan(plan)).toMatch(
+      /^SEARCH webhook_deliveries USING INTEGER PRIMARY KEY/,
+    );
   });
 
   it('finds when the next message is due without scanning the queue', async () => {
@@ -385,7 +401,7 @@ describe('query plans of every statement a journey runs', () => {
       /"limit_counters"|"signing_hits"/, // request and signing limits
       /"proof_of_work_solutions"/, // proof-of-work replay
       /insert into "outbox_messages"/, // confirmation enqueue
-      /update outbox_messages\s+set status = 'sending'/, // worker claim
+      /update outbox_messages\s+(not indexed\s+)?set status = 'sending'/, // worker claim
       /update "outbox_messages" set "lease_expires_at" = \?/, // worker heartbeat
       /"status" = \? where "id" = \? and "status" = \?|set "updated_at" = \?, "confirmed_at"/, // confirm
       /"withdrawn_at"/, // withdraw
