@@ -123,11 +123,19 @@ function valueText(
   if (FILTERS.has(where) && (text === 'all' || text === 'any')) return t(`audit.values.${text}`);
   if (LANGUAGE_VALUES.has(where)) return languageName(text, ui);
   if (COUNTRY_VALUES.has(where)) return countryName(text, ui);
+  if (where === 'recipient-changed.fields') return recipientField(t, ui, text);
   const words = VALUE_WORDS[where];
   if (words) return t(`${words}.${text}`, { defaultValue: text });
   if (ISO_TIME.test(text)) return formats.dateTime(new Date(text));
   if (ISO_DAY.test(text)) return formats.date(new Date(`${text}T00:00:00Z`));
   return text;
+}
+
+/** A recipient's field by its form label; a salutation's with its language ("salutation_ko"). */
+function recipientField(t: TFunction, ui: string, field: string): string {
+  const salutation = /^salutation_(\w+)$/.exec(field);
+  if (salutation) return `${t('recipients.fields.salutation')} (${languageName(salutation[1]!, ui)})`;
+  return t(`recipients.fields.${field}`, { defaultValue: field });
 }
 
 /** A setting's change, stored as "before → after": each side as a value, an empty one as a dash. */
