@@ -108,56 +108,20 @@ export function emailKey(address: string): string {
   return `${local}@${domain}`;
 }
 
-/** The initial consonants of Hangul syllables, in Unicode's order (each covers 588 syllables from U+AC00). */
-const CHOSEONG = 'ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ';
-const HANGUL_SYLLABLES = { first: 0xac00, last: 0xd7a3, perInitial: 588 };
-
-/** A Hangul syllable's initial consonant ("김" → "ㄱ"); undefined for any other character. */
-function choseongOf(character: string): string | undefined {
-  const code = character.codePointAt(0)!;
-  if (code < HANGUL_SYLLABLES.first || code > HANGUL_SYLLABLES.last) return undefined;
-  return CHOSEONG[Math.floor((code - HANGUL_SYLLABLES.first) / HANGUL_SYLLABLES.perInitial)];
-}
-
-/** "Kim" → "K.", "Ji-hoon" → "J.-H.": the first letter of each hyphenated piece. */
-function latinStyleInitials(part: string): string {
-  return part
-    .split('-')
-    .filter((piece) => piece.length > 0)
-    .map((piece) => `${Array.from(piece)[0]!.toLocaleUpperCase()}.`)
-    .join('-');
-}
-
-/**
- * "Kim Ji-hoon" → "K. J.-H."; each space-separated part, and each hyphenated piece, gives its first
- * letter. A name written in Hangul gives each syllable's initial consonant, as Korean abbreviates names
- * ("김지훈" → "ㄱㅈㅎ"): Korean names are written without a space between surname and given name, so the
- * first syllable alone would print every Kim as "김." and hide nothing the list needs to tell apart.
- */
+/** "Kim Ji-hoon" → "K. J.-H."; each space-separated part, and each hyphenated piece, gives its first letter. */
 export function initialsOf(fullName: string): string {
-  return nameParts(fullName)
-    .map((part) => {
-      if (choseongOf(part) === undefined) return latinStyleInitials(part);
-      return Array.from(part)
-        .map((character) => choseongOf(character) ?? '')
-        .join('');
-    })
-    .join(' ');
-}
-
-/**
- * Initials as they were printed before 2026-12-06, when a Hangul name gave its first syllable ("김지훈"
- * → "김."). Only for the leaves of lists delivered then: their hashes hold that text (receipt-service).
- */
-export function initialsBefore20261206(fullName: string): string {
-  return nameParts(fullName).map(latinStyleInitials).join(' ');
-}
-
-function nameParts(fullName: string): string[] {
   return fullName
     .trim()
     .split(/\s+/)
-    .filter((part) => part.length > 0);
+    .filter((part) => part.length > 0)
+    .map((part) =>
+      part
+        .split('-')
+        .filter((piece) => piece.length > 0)
+        .map((piece) => `${Array.from(piece)[0]!.toLocaleUpperCase()}.`)
+        .join('-'),
+    )
+    .join(' ');
 }
 
 /**
@@ -173,18 +137,6 @@ export function publicName(signature: Pick<Signature, 'fullName' | 'display'>): 
     case 'hidden':
       return null;
   }
-}
-
-/**
- * Every name a list may have printed for a signature as it is now: publicName, and for initials of a
- * Hangul name the form lists delivered before 2026-12-06 printed (initialsBefore20261206). Receipts
- * match a delivered leaf against each, so a rule change never takes a supporter's receipt away.
- */
-export function namesOnceShown(signature: Pick<Signature, 'fullName' | 'display'>): (string | null)[] {
-  const now = publicName(signature);
-  if (signature.display !== 'initials') return [now];
-  const before = initialsBefore20261206(signature.fullName);
-  return before === now ? [now] : [now, before];
 }
 
 /** Whether a signature counts and may be listed: only confirmed ones ever do. */

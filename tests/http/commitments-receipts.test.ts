@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
-import { leafHash, treeRoot, UNNAMED, verifyReceipt, type Receipt } from '../../server/commitments/merkle.js';
+import { UNNAMED, verifyReceipt, type Receipt } from '../../server/commitments/merkle.js';
 import { createAccount } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
 import { Visitor } from '../support/http.js';
@@ -215,65 +215,5 @@ describe("a supporter's receipt from the link in their e-mails", () => {
     expect((letter.commitments as { root: string }[])[0]!.root).toBe(published.root);
     // The receipt kept from before still checks: the list sent is what it was.
     expect(verifyReceipt(before, published)).toBe(true);
-  });
-});
-
-/**
- * Lists delivered before 2026-12-06 printed a Hangul name's initials as its first syllable ("김.");
- * since then as each syllable's initial consonant ("ㄱㅈㅎ"). A receipt is the leaf as the list printed it.
- */
-describe('a receipt for a Hangul name listed by initials before the rule changed', () => {
-  let t: TestPlatform;
-
-  afterAll(async () => {
-    await t?.close();
-  });
-
-  it('matches the leaf the list was delivered with, old form or new', async () => {
-    t = await createTestPlatform();
-    const admin = await createAccount(t.platform, 'admin');
-    const { id: letterId, slug } = await createLetter(t.platform.db, t.clock.now(), {
-      slug: 'hangul-receipts',
-      goal: null,
-    });
-    const supporter = { name: '김지훈', email: 'jihoon@example.org', display: 'initials', country: 'KR' };
-    await signAndConfirm(t, new Visitor(t.app), slug, { ...supporter, updates: 'yes' });
-    t.clock.advance(60_000);
-    await t.platform.deliveries.sendTest(admin, letterId, 'hangul-test');
-    const round = await t.platform.deliveries.deliverNow(admin, letterId, 'hangul-delivery');
-    await t.platform.roundCompiling.compilePending();
-    await t.drainOutbox();
-    const receiptsLink = linksIn(t.sink.to(supporter.email)[0]!).find((l) =>
-      l.includes('/signatures/receipts/'),
-    )!;
-    const receiptAt = `${pathOf(receiptsLink).split('?')[0]}/${round.id}.json`;
-    const stored = () =>
-      t.platform.db
-        .selectFrom('round_commitments')
-        .select(['root', 'tree_size as treeSize'])
-        .where('round_id', '=', round.id)
-        .executeTakeFirstOrThrow();
-
-    // Delivered now: the new form.
-    const now = JSON.parse((await request(t.app).get(receiptAt).expect(200)).text) as Receipt;
-    expect(now.leaf.name).toBe('ㄱㅈㅎ');
-    expect(verifyReceipt(now, await stored())).toBe(true);
-
-    // The same round as a list delivered before the change stored it: its one leaf, and so its root,
-    // made with the name printed "김.".
-    const old = leafHash({ ...now.leaf, name: '김.' });
-    await t.platform.db
-      .updateTable('round_leaves')
-      .set({ leaf_hash: old.toString('hex') })
-      .where('round_id', '=', round.id)
-      .execute();
-    await t.platform.db
-      .updateTable('round_commitments')
-      .set({ root: treeRoot([old]).toString('hex') })
-      .where('round_id', '=', round.id)
-      .execute();
-    const before = JSON.parse((await request(t.app).get(receiptAt).expect(200)).text) as Receipt;
-    expect(before.leaf.name).toBe('김.');
-    expect(verifyReceipt(before, await stored())).toBe(true);
   });
 });

@@ -3,9 +3,7 @@ import {
   canMove,
   counts,
   emailKey,
-  initialsBefore20261206,
   initialsOf,
-  namesOnceShown,
   MAX_CONFIRMATION_SENDS,
   onSigningAgain,
   publicName,
@@ -70,18 +68,10 @@ describe('initialsOf', () => {
     expect(initialsOf('-Ji-hoon-')).toBe('J.-H.');
   });
 
-  it('works for Cyrillic names', () => {
+  it('works for Hangul and Cyrillic names', () => {
+    expect(initialsOf('김지훈')).toBe('김.');
+    expect(initialsOf('김 지훈')).toBe('김. 지.');
     expect(initialsOf('олена коваленко')).toBe('О. К.');
-  });
-
-  it("gives a Hangul name each syllable's initial consonant, as Korean abbreviates names", () => {
-    // Written without a space, surname and given name alike; the first syllable alone made every Kim "김.".
-    expect(initialsOf('김지훈')).toBe('ㄱㅈㅎ');
-    expect(initialsOf('남궁 민수')).toBe('ㄴㄱ ㅁㅅ');
-    expect(initialsOf('홍길-동')).toBe('ㅎㄱㄷ');
-    expect(initialsOf('Kim 지훈')).toBe('K. ㅈㅎ');
-    // The first and last syllables of the block, and a double consonant.
-    expect(initialsOf('가힣 까')).toBe('ㄱㅎ ㄲ');
   });
 
   it('never cuts a character outside the basic plane in half', () => {
@@ -197,15 +187,5 @@ describe('signature statuses', () => {
 
   it('counts only confirmed signatures', () => {
     expect(SIGNATURE_STATUSES.filter(counts)).toEqual(['confirmed']);
-  });
-});
-
-describe('namesOnceShown', () => {
-  it('adds the form lists printed before 2026-12-06 only where it differs: initials of a Hangul name', () => {
-    expect(namesOnceShown({ fullName: '김지훈', display: 'initials' })).toEqual(['ㄱㅈㅎ', '김.']);
-    expect(initialsBefore20261206('김 지훈')).toBe('김. 지.');
-    expect(namesOnceShown({ fullName: 'Olena Kovalenko', display: 'initials' })).toEqual(['O. K.']);
-    expect(namesOnceShown({ fullName: '김지훈', display: 'full' })).toEqual(['김지훈']);
-    expect(namesOnceShown({ fullName: '김지훈', display: 'hidden' })).toEqual([null]);
   });
 });
