@@ -63,8 +63,21 @@ const COUNTS = new Set([
   'withdrawn',
 ]);
 
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+/** Details the platform stores as a moment or a day; any other text is what someone typed, shown as typed. */
+const MOMENTS = new Set([
+  'delivery-settings-changed.deliverAt',
+  'retention.closedBefore',
+  'signatures-bulk-invalidated.from',
+  'signatures-bulk-invalidated.to',
+  'export.from',
+  'export.to',
+]);
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Settings whose change is a switch (yes/no) or a number; the others are text, shown exactly as typed. */
+const SWITCH_SETTINGS = new Set(['requireReview']);
+const NUMBER_SETTINGS = new Set(['trendingAlertPerHour']);
 /** Filters that store "all" or "any" for no filter (exports, bulk invalidation); elsewhere those are words someone typed. */
 const FILTERS = new Set([
   'export.letter',
@@ -91,12 +104,26 @@ export function describeDetails(
     ? Object.entries(details).filter(([key]) => key === 'round' || key === 'kind' || key === 'failed')
     : Object.entries(details);
   return entries.map(([key, value]) => ({
-    label: t(`audit.detail.${key}`, { defaultValue: key }),
+    // A label of the action's own where the key means something else there (export's "from" is a day).
+    label: t([`audit.detailOf.${action}.${key}`, `audit.detail.${key}`], { defaultValue: key }),
     value:
       failure && key === 'failed'
-        ? t(`limits.roundFailure.${String(value)}`, { ...failure, defaultValue: String(value) })
+        ? t(`limits.roundFailure.${String(value)}`, {
+            ...failureParams(formats, failure),
+            defaultValue: String(value),
+          })
         : valueText(t, formats, ui, `${action}.${key}`, key, value),
   }));
+}
+
+/** A failure's stored parameters, its whole-number counts with the reader's digit grouping. */
+function failureParams(formats: Formats, params: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [
+      k,
+      k !== 'line' && typeof v === 'string' && /^\d+$/.test(v) ? formats.number(Number(v)) : v,
+    ]),
+  );
 }
 
 function valueText(
@@ -119,16 +146,25 @@ function valueText(
       .map(([k, v]) => `${k}: ${valueText(t, formats, ui, where, k, v)}`)
       .join(', ');
   const text = String(value);
-  if (where.startsWith('settings-changed.')) return settingChange(t, formats, text);
+  if (where.startsWith('settings-changed.')) return settingChange(t, formats, key, text);
   if (FILTERS.has(where) && (text === 'all' || text === 'any')) return t(`audit.values.${text}`);
   if (LANGUAGE_VALUES.has(where)) return languageName(text, ui);
   if (COUNTRY_VALUES.has(where)) return countryName(text, ui);
   if (where === 'recipient-changed.fields') return recipientField(t, ui, text);
   const words = VALUE_WORDS[where];
   if (words) return t(`${words}.${text}`, { defaultValue: text });
-  if (ISO_TIME.test(text)) return formats.dateTime(new Date(text));
-  if (ISO_DAY.test(text)) return formats.date(new Date(`${text}T00:00:00Z`));
+  if (MOMENTS.has(where)) return momentText(formats, text);
   return text;
+}
+
+/** A stored moment or day in the reader's format; the text as stored when it is neither. */
+function momentText(formats: Formats, text: string): string {
+  const day = ISO_DAY.test(text);
+  if (!day && !ISO_TIME.test(text)) return text;
+  const date = new Date(day ? `${text}T00:00:00Z` : text);
+  // A day that does not exist (2026-02-30) rolls over in Date: say it as stored instead.
+  if (Number.isNaN(date.getTime()) || (day && date.toISOString().slice(0, 10) !== text)) return text;
+  return day ? formats.date(date) : formats.dateTime(date);
 }
 
 /** A recipient's field by its form label; a salutation's with its language ("salutation_ko"). */
@@ -138,14 +174,17 @@ function recipientField(t: TFunction, ui: string, field: string): string {
   return t(`recipients.fields.${field}`, { defaultValue: field });
 }
 
-/** A setting's change, stored as "before → after": each side as a value, an empty one as a dash. */
-function settingChange(t: TFunction, formats: Formats, text: string): string {
+/**
+ * A setting's change, stored as "before → after": a switch's sides as yes/no, a number's with digit
+ * grouping, text exactly as typed; an empty side as a dash.
+ */
+function settingChange(t: TFunction, formats: Formats, key: string, text: string): string {
   const side = (part: string) => {
-    const trimmed = part.trim();
-    if (trimmed === '') return '—';
-    if (trimmed === 'true' || trimmed === 'false')
-      return t(`audit.values.${trimmed === 'true' ? 'yes' : 'no'}`);
-    return /^\d+$/.test(trimmed) ? formats.number(Number(trimmed)) : trimmed;
+    if (part.trim() === '') return '—';
+    if (SWITCH_SETTINGS.has(key) && (part === 'true' || part === 'false'))
+      return t(`audit.values.${part === 'true' ? 'yes' : 'no'}`);
+    if (NUMBER_SETTINGS.has(key) && /^\d+$/.test(part)) return formats.number(Number(part));
+    return part;
   };
   const parts = text.split(' → ');
   return parts.length === 2 ? `${side(parts[0]!)} → ${side(parts[1]!)}` : text;

@@ -108,7 +108,10 @@ export interface LetterDetails {
 export interface LetterListItem {
   letter: Letter;
   title: string;
-  /** The language of `title`: the reader's when the letter has a text in it, else the letter's primary one. */
+  /**
+   * The language of `title`: the reader's when the letter has a titled text in it, else the letter's
+   * primary one; the reader's too when the title is the web address (a letter with no title yet).
+   */
   titleLanguage: string;
 }
 
@@ -421,11 +424,16 @@ export class LetterRepository {
         ]),
       );
     const rows = await query.orderBy('l.created_at', 'desc').orderBy('l.id', 'desc').execute();
-    return rows.map(({ title, readerTitle, ...row }) => ({
-      letter: toLetter(row),
-      title: readerTitle ?? title ?? row.slug,
-      titleLanguage: readerTitle ? language : row.primary_language,
-    }));
+    return rows.map(({ title, readerTitle, ...row }) => {
+      // A text not translated yet is stored with an empty title: the primary language's stands in.
+      const titled = readerTitle
+        ? { title: readerTitle, titleLanguage: language }
+        : title
+          ? { title, titleLanguage: row.primary_language }
+          : undefined;
+      // With no title at all, the web address, which is in no language.
+      return { letter: toLetter(row), ...(titled ?? { title: row.slug, titleLanguage: language }) };
+    });
   }
 
   /** Letters waiting for an admin's review: drafts to publish, and published letters with changes to approve. */

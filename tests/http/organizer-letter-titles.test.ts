@@ -17,6 +17,7 @@ describe("the organizer's lists of letters, in the reader's language", () => {
   let admin: Visitor;
   let bilingual: number;
   let englishOnly: number;
+  let untranslated: number;
 
   beforeAll(async () => {
     t = await createTestPlatform();
@@ -32,6 +33,13 @@ describe("the organizer's lists of letters, in the reader's language", () => {
     }));
     ({ id: englishOnly } = await createLetter(t.platform.db, t.clock.now(), {
       texts: [{ ...text('en'), title: ENGLISH_ONLY }],
+    }));
+    // A Korean text begun but not translated yet: stored with an empty title.
+    ({ id: untranslated } = await createLetter(t.platform.db, t.clock.now(), {
+      texts: [
+        { ...text('en'), title: 'Not translated yet' },
+        { ...text('ko'), title: '' },
+      ],
     }));
   });
   afterAll(async () => {
@@ -56,6 +64,7 @@ describe("the organizer's lists of letters, in the reader's language", () => {
       const korean = await titlesOn(`${page}?lang=ko`);
       expect(korean.get(bilingual)).toEqual({ text: TITLES.ko, lang: undefined });
       expect(korean.get(englishOnly)).toEqual({ text: ENGLISH_ONLY, lang: 'en' });
+      expect(korean.get(untranslated)).toEqual({ text: 'Not translated yet', lang: 'en' });
 
       const english = await titlesOn(`${page}?lang=en`);
       expect(english.get(bilingual)).toEqual({ text: TITLES.en, lang: undefined });

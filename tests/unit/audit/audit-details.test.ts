@@ -70,7 +70,8 @@ const ENTRIES: [AuditAction, Record<string, unknown>][] = [
   ['letter-created', { letterId: 1, slug: 'a', template: 'freedom-to-choose-asylum' }],
   ['letter-embed-changed', { letterId: 1, slug: 'a', origins: [] }],
   ['letter-published', { letterId: 1, slug: 'a', reviewed: false }],
-  ['letter-saved', { letterId: 1, slug: 'a', version: 2 }],
+  ['letter-saved', { letterId: 1, slug: 'a', version: 2, changesWithdrawn: true }],
+  ['letter-changes-approved', { letterId: 1, slug: 'a', version: 2, bySaving: true }],
   ['letter-collaborator-added', { letterId: 1, slug: 'a', userId: 3 }],
   ['login-failed', { known: true }],
   [
@@ -132,12 +133,14 @@ describe("the audit page's details, in the reader's language", () => {
 
   it('says codes in words, counts with digit grouping, times in the reader’s formats, ids as they are', () => {
     expect(said('en', 'delivery', ENTRIES[2]![1])).toBe(
-      'Round: 12 · Kind: Milestone update · Sent: sent when the goal was reached · Signatures: 12,500 · Tiers: 1-2',
+      'Round: 12 · Kind: Milestone update · Occasion: sent when the goal was reached · Signatures: 12,500 · Tiers: 1-2',
     );
     expect(said('en', 'role-changed', { email: 'a@example.org', from: 'organizer', to: 'admin' })).toBe(
-      'E-mail address: a@example.org · From: Organizer · To: Admin',
+      'E-mail address: a@example.org · Before: Organizer · After: Admin',
     );
-    expect(said('ko', 'email-language-changed', { from: 'en', to: 'ko' })).toBe('이전: 영어 · 이후: 한국어');
+    expect(said('ko', 'email-language-changed', { from: 'en', to: 'ko' })).toBe(
+      '변경 전: 영어 · 변경 후: 한국어',
+    );
     expect(said('uk', 'retention', { signatures: 4, closedBefore: '2026-05-23T10:00:00.000Z' })).toBe(
       `Підписів: 4 · Листи, закриті до: ${formatsFor('uk').dateTime(new Date('2026-05-23T10:00:00.000Z'))}`,
     );
@@ -145,13 +148,27 @@ describe("the audit page's details, in the reader's language", () => {
       said('en', 'settings-changed', { requireReview: 'false → true', trendingAlertPerHour: '50 → 1002' }),
     ).toBe('Review before publishing: no → yes · Trending alert (signatures an hour): 50 → 1,002');
     expect(said('en', 'export', { letter: 'all', statuses: [], to: null })).toBe(
-      'Letter: all · Statuses: — · To: —',
+      'Letter: all · Statuses: — · Signed until: —',
     );
   });
 
   it('says a failed compile by its sentence, with the numbers it names', () => {
     expect(said('en', 'delivery', ENTRIES[3]![1])).toBe(
       "Round: 3 · Kind: Delivery · Failed: Nothing more was sent: the compiled e-mail would be 31.2 MB (the PDF annex 30.1 MB), over the 25 MB that officials' mail servers accept. Shorten the letter text or remove the list of signatories from it, then deliver the new version.",
+    );
+  });
+
+  it('shows what someone typed as typed, even when it begins like a date or a number', () => {
+    // A reason that starts like a timestamp once made the page fail (an invalid date formatted).
+    for (const language of ['en', 'ko', 'uk']) {
+      expect(
+        said(language, 'signature-invalidated', { reason: '2026-12-06T10:00 duplicate per CERT' }),
+      ).toMatch(/: 2026-12-06T10:00 duplicate per CERT$/);
+      expect(said(language, 'abuse-list-added', { note: '2026-02-30' })).toMatch(/: 2026-02-30$/);
+    }
+    expect(said('en', 'export', { from: '2026-02-30' })).toBe('Signed from: 2026-02-30');
+    expect(said('en', 'settings-changed', { controllerDpo: '0212345678 → true' })).toBe(
+      'Controller: data protection officer: 0212345678 → true',
     );
   });
 
