@@ -199,8 +199,15 @@ describe('/verify in a browser', () => {
     const how = await withScripts.newPage();
     await how.goto('/verify/how?lang=uk');
     await expectNoSeriousViolations(how);
-    const widths = await pageWidths(how);
-    expect(widths.scroll, (await overflowingElements(how)).join(', ')).toBeLessThanOrEqual(widths.inner);
+    // On a phone in every language: the API's long paths in the text break instead of widening the page.
+    for (const language of ['uk', 'en', 'ko']) {
+      await how.goto(`/verify/how?lang=${language}`);
+      const widths = await pageWidths(how);
+      expect(
+        widths.scroll,
+        `${language}: ${(await overflowingElements(how)).join(', ')}`,
+      ).toBeLessThanOrEqual(widths.inner);
+    }
     await withScripts.close();
   });
 });

@@ -140,7 +140,7 @@ describe('the mail queue page for admins', () => {
     expect(noOtherFailure).toEqual([]);
     expect(failure!.slice(0, 4)).toEqual([
       String(failed),
-      'signature-confirmation',
+      'signature confirmation',
       'supporters.example',
       '1',
     ]);
@@ -151,7 +151,7 @@ describe('the mail queue page for admins', () => {
     expect(noOtherRetrying).toEqual([]);
     expect(waiting!.slice(0, 4)).toEqual([
       String(retrying),
-      'signature-confirmation',
+      'signature confirmation',
       'greylist.example',
       '1',
     ]);
@@ -205,7 +205,7 @@ describe('the mail queue page for admins', () => {
     const main = mainOf(ask.text);
     expect(textOf(main)).toContain('Cancel this message?');
     expect(textOf(main)).toContain(
-      `Message #${id} (signature-confirmation, to supporters.example) will never be sent.`,
+      `Message #${id} (signature confirmation, to supporters.example) will never be sent.`,
     );
     expect(formPostingTo(main, `/admin/queue/${id}/cancel`)).toBeDefined();
     expect(ask.text).not.toContain(ADDRESSES.unknown);
