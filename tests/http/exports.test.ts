@@ -547,7 +547,7 @@ describe('signature exports', () => {
       expect(page.status).toBe(200);
       const rows = startTags(page.text, 'tr').filter((tr) => tr.attrs.class === 'audit-row');
       expect(rows.length).toBe((await exportEntries()).length);
-      expect(page.text).toContain('rows: 3');
+      expect(page.text).toContain('Rows: 3');
     });
 
     it('never holds the e-mail address of a supporter, even of an export of addresses', async () => {
