@@ -166,9 +166,10 @@ describe('/verify in a browser', () => {
       expect(request.url).not.toContain(encoded.slice(0, 40));
       expect(request.url).not.toContain(receipt.leaf.salt);
     }
-    expect((await pageWidths(page)).scroll, (await overflowingElements(page)).join(', ')).toBeLessThanOrEqual(
-      (await pageWidths(page)).inner,
-    );
+    const widths = await pageWidths(page);
+    // A phone browser zooms out to fit a page that is too wide, which widens innerWidth too.
+    expect(widths.inner, `zoomed out to fit ${widths.scroll}px`).toBe(375);
+    expect(widths.scroll, (await overflowingElements(page)).join(', ')).toBeLessThanOrEqual(widths.inner);
 
     const other = receiptOf(6);
     await page.locator('#receipt-file').setInputFiles({
@@ -203,6 +204,8 @@ describe('/verify in a browser', () => {
     for (const language of ['uk', 'en', 'ko']) {
       await how.goto(`/verify/how?lang=${language}`);
       const widths = await pageWidths(how);
+      // A phone browser zooms out to fit a page that is too wide, which widens innerWidth too.
+      expect(widths.inner, `${language}: zoomed out to fit ${widths.scroll}px`).toBe(375);
       expect(
         widths.scroll,
         `${language}: ${(await overflowingElements(how)).join(', ')}`,
