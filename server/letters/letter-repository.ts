@@ -12,7 +12,7 @@ import type {
   LetterText,
   LetterVersion,
 } from './letter.js';
-import { canMoveLetter } from './letter.js';
+import { canMoveLetter, pickLanguage } from './letter.js';
 
 /** The statuses of letters the public may see. */
 const PUBLIC_STATUSES = ['open', 'closed', 'delivered'];
@@ -425,14 +425,17 @@ export class LetterRepository {
       );
     const rows = await query.orderBy('l.created_at', 'desc').orderBy('l.id', 'desc').execute();
     return rows.map(({ title, readerTitle, ...row }) => {
-      // A text not translated yet is stored with an empty title: the primary language's stands in.
-      const titled = readerTitle
-        ? { title: readerTitle, titleLanguage: language }
-        : title
-          ? { title, titleLanguage: row.primary_language }
-          : undefined;
-      // With no title at all, the web address, which is in no language.
-      return { letter: toLetter(row), ...(titled ?? { title: row.slug, titleLanguage: language }) };
+      // A text not translated yet is stored with an empty title: only titled texts are candidates.
+      const titles = new Map<string, string>();
+      if (title) titles.set(row.primary_language, title);
+      if (readerTitle) titles.set(language, readerTitle);
+      // With no title at all, the web address, which is in no language (so the reader's).
+      const titleLanguage = pickLanguage([...titles.keys()], language, row.primary_language);
+      return {
+        letter: toLetter(row),
+        title: titles.get(titleLanguage) ?? row.slug,
+        titleLanguage: titles.size > 0 ? titleLanguage : language,
+      };
     });
   }
 
