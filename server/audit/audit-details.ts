@@ -11,35 +11,49 @@ export interface DetailLine {
 }
 
 /**
- * Where a detail's value has words of its own, by `action.key`: the key prefix its values are labelled
- * under. Values are the platform's own codes (a round's kind, a role), so a code with no label yet shows
- * as it is stored rather than failing the page (defaultValue).
+ * How a detail's stored text is said, by `action.key`: a code by its words under a key prefix (a code
+ * with no words yet shows as stored rather than failing the page), a language or country code by its
+ * name, a filter's "all"/"any" in words, a stored moment or day in the reader's format, a setting's switch
+ * as yes/no and its number with digit grouping. A detail not listed is text someone typed, shown as typed.
  */
-const VALUE_WORDS: Readonly<Record<string, string>> = {
-  'delivery.kind': 'deliveries.kinds',
-  'delivery.trigger': 'deliveries.triggers',
-  'delivery-settings-changed.mode': 'deliveries.modes',
-  'role-changed.from': 'users.roles',
-  'role-changed.to': 'users.roles',
-  'user-invited.role': 'users.roles',
-  'abuse-list-added.list': 'abuse.lists',
-  'abuse-list-removed.list': 'abuse.lists',
-  'abuse-list-added.kind': 'abuse.kinds',
-  'abuse-list-removed.kind': 'abuse.kinds',
-  'signature-restored.to': 'exports.statuses',
-  'export.statuses': 'exports.statuses',
-  'signature-cleared.reasons': 'limitsSigning.reasons',
-  'letter-changes-submitted.settings': 'policy.review.settings',
-  'escalation-cancelled.reason': 'audit.values.escalationEnded',
-  'webhook-changed.change': 'audit.values.webhookChange',
-  'export.via': 'audit.values.via',
-  'export.addresses': 'audit.values.addresses',
-};
+type Saying =
+  { words: string } | 'language' | 'country' | 'filter' | 'moment' | 'recipient-field' | 'switch' | 'number';
 
-/** Details whose values are interface languages (codes such as "ko"), said by the language's name. */
-const LANGUAGE_VALUES = new Set(['email-language-changed.from', 'email-language-changed.to']);
-/** Details whose values are country codes, said by the country's name. */
-const COUNTRY_VALUES = new Set(['export.country']);
+const SAID: Readonly<Record<string, Saying>> = {
+  'delivery.kind': { words: 'deliveries.kinds' },
+  'delivery.trigger': { words: 'deliveries.triggers' },
+  'delivery-settings-changed.mode': { words: 'deliveries.modes' },
+  'delivery-settings-changed.deliverAt': 'moment',
+  'role-changed.from': { words: 'users.roles' },
+  'role-changed.to': { words: 'users.roles' },
+  'user-invited.role': { words: 'users.roles' },
+  'abuse-list-added.list': { words: 'abuse.lists' },
+  'abuse-list-removed.list': { words: 'abuse.lists' },
+  'abuse-list-added.kind': { words: 'abuse.kinds' },
+  'abuse-list-removed.kind': { words: 'abuse.kinds' },
+  'signature-restored.to': { words: 'exports.statuses' },
+  'signature-cleared.reasons': { words: 'limitsSigning.reasons' },
+  'letter-changes-submitted.settings': { words: 'policy.review.settings' },
+  'escalation-cancelled.reason': { words: 'audit.values.escalationEnded' },
+  'webhook-changed.change': { words: 'audit.values.webhookChange' },
+  'email-language-changed.from': 'language',
+  'email-language-changed.to': 'language',
+  'recipient-changed.fields': 'recipient-field',
+  'retention.closedBefore': 'moment',
+  'export.statuses': { words: 'exports.statuses' },
+  'export.via': { words: 'audit.values.via' },
+  'export.addresses': { words: 'audit.values.addresses' },
+  'export.country': 'country',
+  'export.letter': 'filter',
+  'export.consent': 'filter',
+  'export.from': 'moment',
+  'export.to': 'moment',
+  'signatures-bulk-invalidated.letter': 'filter',
+  'signatures-bulk-invalidated.from': 'moment',
+  'signatures-bulk-invalidated.to': 'moment',
+  'settings-changed.requireReview': 'switch',
+  'settings-changed.trendingAlertPerHour': 'number',
+};
 
 /** Numbers that count something, written with the reader's digit grouping; other numbers are ids. */
 const COUNTS = new Set([
@@ -63,28 +77,8 @@ const COUNTS = new Set([
   'withdrawn',
 ]);
 
-/** Details the platform stores as a moment or a day; any other text is what someone typed, shown as typed. */
-const MOMENTS = new Set([
-  'delivery-settings-changed.deliverAt',
-  'retention.closedBefore',
-  'signatures-bulk-invalidated.from',
-  'signatures-bulk-invalidated.to',
-  'export.from',
-  'export.to',
-]);
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-/** Settings whose change is a switch (yes/no) or a number; the others are text, shown exactly as typed. */
-const SWITCH_SETTINGS = new Set(['requireReview']);
-const NUMBER_SETTINGS = new Set(['trendingAlertPerHour']);
-/** Filters that store "all" or "any" for no filter (exports, bulk invalidation); elsewhere those are words someone typed. */
-const FILTERS = new Set([
-  'export.letter',
-  'export.country',
-  'export.consent',
-  'signatures-bulk-invalidated.letter',
-]);
 
 /**
  * An audit entry's details in the reader's language: each key by its label, codes by their words, times
@@ -146,15 +140,38 @@ function valueText(
       .map(([k, v]) => `${k}: ${valueText(t, formats, ui, where, k, v)}`)
       .join(', ');
   const text = String(value);
-  if (where.startsWith('settings-changed.')) return settingChange(t, formats, key, text);
-  if (FILTERS.has(where) && (text === 'all' || text === 'any')) return t(`audit.values.${text}`);
-  if (LANGUAGE_VALUES.has(where)) return languageName(text, ui);
-  if (COUNTRY_VALUES.has(where)) return countryName(text, ui);
-  if (where === 'recipient-changed.fields') return recipientField(t, ui, text);
-  const words = VALUE_WORDS[where];
-  if (words) return t(`${words}.${text}`, { defaultValue: text });
-  if (MOMENTS.has(where)) return momentText(formats, text);
-  return text;
+  const saying = SAID[where];
+  if (where.startsWith('settings-changed.'))
+    return settingChange(text, (side) => saidAs(t, formats, ui, saying, side));
+  return saidAs(t, formats, ui, saying, text);
+}
+
+/** Stored text as SAID says it; as typed when nothing is said of it. */
+function saidAs(
+  t: TFunction,
+  formats: Formats,
+  ui: string,
+  saying: Saying | undefined,
+  text: string,
+): string {
+  if (saying === undefined) return text;
+  if (typeof saying === 'object') return t(`${saying.words}.${text}`, { defaultValue: text });
+  switch (saying) {
+    case 'language':
+      return languageName(text, ui);
+    case 'country':
+      return text === 'any' ? t('audit.values.any') : countryName(text, ui);
+    case 'filter':
+      return text === 'all' || text === 'any' ? t(`audit.values.${text}`) : text;
+    case 'moment':
+      return momentText(formats, text);
+    case 'recipient-field':
+      return recipientField(t, ui, text);
+    case 'switch':
+      return text === 'true' || text === 'false' ? t(`audit.values.${text === 'true' ? 'yes' : 'no'}`) : text;
+    case 'number':
+      return /^\d+$/.test(text) ? formats.number(Number(text)) : text;
+  }
 }
 
 /** A stored moment or day in the reader's format; the text as stored when it is neither. */
@@ -174,18 +191,9 @@ function recipientField(t: TFunction, ui: string, field: string): string {
   return t(`recipients.fields.${field}`, { defaultValue: field });
 }
 
-/**
- * A setting's change, stored as "before → after": a switch's sides as yes/no, a number's with digit
- * grouping, text exactly as typed; an empty side as a dash.
- */
-function settingChange(t: TFunction, formats: Formats, key: string, text: string): string {
-  const side = (part: string) => {
-    if (part.trim() === '') return '—';
-    if (SWITCH_SETTINGS.has(key) && (part === 'true' || part === 'false'))
-      return t(`audit.values.${part === 'true' ? 'yes' : 'no'}`);
-    if (NUMBER_SETTINGS.has(key) && /^\d+$/.test(part)) return formats.number(Number(part));
-    return part;
-  };
+/** A setting's change, stored as "before → after": each side said as the setting is, an empty one as a dash. */
+function settingChange(text: string, side: (part: string) => string): string {
   const parts = text.split(' → ');
-  return parts.length === 2 ? `${side(parts[0]!)} → ${side(parts[1]!)}` : text;
+  if (parts.length !== 2) return text;
+  return parts.map((part) => (part.trim() === '' ? '—' : side(part))).join(' → ');
 }
