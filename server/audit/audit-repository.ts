@@ -1,4 +1,5 @@
 import type { Executor } from '../db/database.js';
+import { titleFor } from '../lib/languages.js';
 import type { AuditAction, AuditActor, AuditEntry, AuditFilters, AuditNames } from './audit.js';
 
 /** SQL for the audit log: it only ever inserts and reads (database triggers refuse changes). */
@@ -35,16 +36,19 @@ export class AuditRepository {
   }
 
   /**
-   * What the entries' ids name today, for the audit page: a letter's title (its current version, in its
-   * primary language; the slug when that has no title), an account's e-mail address, a recipient's name.
+   * What the entries' ids name today, for the audit page: a letter's current title as the letter lists
+   * show it to a reader of `language` (titleFor), an account's e-mail address, a recipient's name.
    * Ids that name nothing any more are absent. Never a supporter: signatures are not looked up.
    */
-  async names(ids: {
-    letterIds: readonly number[];
-    letterSlugs: readonly string[];
-    userIds: readonly number[];
-    recipientIds: readonly number[];
-  }): Promise<AuditNames> {
+  async names(
+    ids: {
+      letterIds: readonly number[];
+      letterSlugs: readonly string[];
+      userIds: readonly number[];
+      recipientIds: readonly number[];
+    },
+    language: string,
+  ): Promise<AuditNames> {
     const letters =
       ids.letterIds.length + ids.letterSlugs.length === 0
         ? []
@@ -55,7 +59,10 @@ export class AuditRepository {
                 .onRef('lt.letter_version_id', '=', 'l.current_version_id')
                 .onRef('lt.language', '=', 'l.primary_language'),
             )
-            .select(['l.id', 'l.slug', 'lt.title'])
+            .leftJoin('letter_texts as r', (join) =>
+              join.onRef('r.letter_version_id', '=', 'l.current_version_id').on('r.language', '=', language),
+            )
+            .select(['l.id', 'l.slug', 'l.primary_language', 'lt.title', 'r.title as readerTitle'])
             .where((eb) =>
               eb.or([
                 ...(ids.letterIds.length > 0 ? [eb('l.id', 'in', ids.letterIds)] : []),
@@ -75,10 +82,18 @@ export class AuditRepository {
             .select(['id', 'name'])
             .where('id', 'in', ids.recipientIds)
             .execute();
-    const byLetter = letters.map((l) => [l.id, { id: l.id, title: l.title?.trim() || l.slug }] as const);
+    const named = letters.map((l) => ({
+      id: l.id,
+      slug: l.slug,
+      ...titleFor(
+        { slug: l.slug, primaryLanguage: l.primary_language },
+        { primary: l.title, reader: l.readerTitle },
+        language,
+      ),
+    }));
     return {
-      letters: new Map(byLetter),
-      letterSlugs: new Map(letters.map((l) => [l.slug, { id: l.id, title: l.title?.trim() || l.slug }])),
+      letters: new Map(named.map((l) => [l.id, l])),
+      letterSlugs: new Map(named.map((l) => [l.slug, l])),
       users: new Map(users.map((u) => [u.id, u.email])),
       recipients: new Map(recipients.map((r) => [r.id, r.name])),
     };

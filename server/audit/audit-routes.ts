@@ -13,7 +13,7 @@ export function auditRoutes(deps: { audit: AuditService }): Router {
     const query = parseAuditQuery(values);
     // Filters that are not ones are answered with what to fix, and no entries.
     const page = query.ok
-      ? await deps.audit.page(currentUser(res), query.filters, query.page)
+      ? await deps.audit.page(currentUser(res), query.filters, query.page, res.locals.language)
       : { entries: [], hasMore: false };
     res
       .status(query.ok ? 200 : 400)

@@ -18,13 +18,14 @@ export class AuditService {
 
   /**
    * A page of entries matching the filters, newest first, with names and links for what each is about:
-   * looked up for the whole page at once, by the ids the entries hold.
+   * looked up for the whole page at once, by the ids the entries hold; letters' titles in `language`
+   * where they have one.
    */
-  async page(user: User, filters: AuditFilters, page: number): Promise<AuditPage> {
+  async page(user: User, filters: AuditFilters, page: number, language: string): Promise<AuditPage> {
     authorize(user, 'audit.read');
     const found = await this.audit.search(filters, AUDIT_PAGE_SIZE + 1, page * AUDIT_PAGE_SIZE);
     const entries = found.slice(0, AUDIT_PAGE_SIZE);
-    const names = await this.audit.names(idsNamedBy(entries));
+    const names = await this.audit.names(idsNamedBy(entries), language);
     return { entries: entries.map((e) => readableEntry(e, names)), hasMore: found.length > AUDIT_PAGE_SIZE };
   }
 }

@@ -5,11 +5,15 @@ import { describeDetails } from './audit-details.js';
 import type { AuditQuery, AuditQueryValues } from './audit-input.js';
 import type { AuditPage } from './audit-service.js';
 
-/** A subject as a cell shows it: what kind of thing, its name, and a link while it exists. */
-function subjectView(t: TFunction, subject: AuditSubject) {
+/**
+ * A subject as a cell shows it: what kind of thing, its name (marked with its language when that is not
+ * the page's, so it is read out in its own), and a link while it exists.
+ */
+function subjectView(t: TFunction, language: string, subject: AuditSubject) {
   return {
     kind: t(`audit.subjects.${subject.kind}`),
     label: subject.label ?? '',
+    labelLang: subject.labelLanguage && subject.labelLanguage !== language ? subject.labelLanguage : null,
     href: subject.href,
     gone: subject.gone,
   };
@@ -51,7 +55,7 @@ export function auditPageView(
           : e.actorEmail,
       actorHref: e.actorHref,
       actionLabel: t(`audit.actions.${e.action}`),
-      subjects: e.subjects.map((s) => subjectView(t, s)),
+      subjects: e.subjects.map((s) => subjectView(t, language, s)),
       details: describeDetails(t, formats, language, e.action, e.details),
     })),
     nextPage: page.hasMore ? `/admin/audit?${nextQuery.toString()}` : null,

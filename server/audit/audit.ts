@@ -78,9 +78,16 @@ export interface AuditFilters {
 }
 
 /** What the ids in a page of entries name today (absent: it no longer exists). */
+/** A letter's title as the reader's lists show it (letters/letter.ts titleFor), and its language. */
+export interface AuditLetterName {
+  id: number;
+  title: string;
+  titleLanguage: string;
+}
+
 export interface AuditNames {
-  letters: ReadonlyMap<number, { id: number; title: string }>;
-  letterSlugs: ReadonlyMap<string, { id: number; title: string }>;
+  letters: ReadonlyMap<number, AuditLetterName>;
+  letterSlugs: ReadonlyMap<string, AuditLetterName>;
   users: ReadonlyMap<number, string>;
   recipients: ReadonlyMap<number, string>;
 }
@@ -102,6 +109,8 @@ export interface AuditSubject {
   kind: AuditSubjectKind;
   /** Its name today; when it is gone, the label the entry stored, if any. */
   label: string | null;
+  /** The language `label` is in, when it is a letter's title; a stored label's is not known. */
+  labelLanguage?: string;
   /** Where an admin sees it; null when it is gone or has no page of its own. */
   href: string | null;
   /** It no longer exists. */
@@ -172,9 +181,15 @@ export function idsNamedBy(entries: readonly AuditEntry[]): {
   };
 }
 
-function letterSubject(found: { id: number; title: string } | undefined, stored: unknown): AuditSubject {
+function letterSubject(found: AuditLetterName | undefined, stored: unknown): AuditSubject {
   return found
-    ? { kind: 'letter', label: found.title, href: `/admin/letters/${found.id}`, gone: false }
+    ? {
+        kind: 'letter',
+        label: found.title,
+        labelLanguage: found.titleLanguage,
+        href: `/admin/letters/${found.id}`,
+        gone: false,
+      }
     : { kind: 'letter', label: storedText(stored), href: null, gone: true };
 }
 

@@ -4,7 +4,7 @@ import { languageName } from '../lib/languages.js';
 import type { DashboardLetter } from './letter-dashboard-service.js';
 import type { LetterTemplate } from './letter-drafting-service.js';
 import type { LetterListItem } from './letter-repository.js';
-import { pickLanguage } from './letter.js';
+import { pickLanguage } from '../lib/languages.js';
 import { signatureChartSvg } from './signature-chart.js';
 
 /** The dashboard's letters, each with its status label and its accessible signature chart. */

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { noticeFrom } from '../http/notice.js';
 import type { TFunction } from '../lib/i18n.js';
-import { languageName, LETTER_LANGUAGES } from '../lib/languages.js';
+import { languageName, LETTER_LANGUAGES, titleFor } from '../lib/languages.js';
 import type { Recipient } from '../recipients/recipient.js';
 import { isComplete, textIn } from './letter.js';
 import type { EditorContext } from './letter-editor-state.js';
@@ -103,8 +103,18 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
   const letterId = state?.letter.id;
   const preview = page.preview;
   return {
+    // The letter as the organizer's lists name it to this reader (titleFor), from the texts being edited.
     pageTitle: state
-      ? t('editor.editTitle', { title: values.texts[values.primaryLanguage]?.title || values.slug })
+      ? t('editor.editTitle', {
+          title: titleFor(
+            { slug: values.slug, primaryLanguage: values.primaryLanguage },
+            {
+              primary: values.texts[values.primaryLanguage]?.title,
+              reader: values.languages.includes(ui) ? values.texts[ui]?.title : undefined,
+            },
+            ui,
+          ).title,
+        })
       : t('editor.newTitle'),
     mode: state ? 'edit' : 'new',
     action: letterId ? `/admin/letters/${letterId}` : '/admin/letters',

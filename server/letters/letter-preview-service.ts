@@ -2,7 +2,7 @@ import type { User } from '../accounts/account.js';
 import type { Clock } from '../lib/clock.js';
 import type { Recipient } from '../recipients/recipient.js';
 import type { RecipientRepository } from '../recipients/recipient-repository.js';
-import { pickLanguage } from './letter.js';
+import { pickLanguage } from '../lib/languages.js';
 import type { LetterAccess } from './letter-access.js';
 import type { EditorContext, EditorStates } from './letter-editor-state.js';
 import type { EditorValues, PreviewChoice } from './letter-input.js';

@@ -12,7 +12,8 @@ import type {
   LetterText,
   LetterVersion,
 } from './letter.js';
-import { canMoveLetter, pickLanguage } from './letter.js';
+import { canMoveLetter } from './letter.js';
+import { titleFor } from '../lib/languages.js';
 
 /** The statuses of letters the public may see. */
 const PUBLIC_STATUSES = ['open', 'closed', 'delivered'];
@@ -424,19 +425,14 @@ export class LetterRepository {
         ]),
       );
     const rows = await query.orderBy('l.created_at', 'desc').orderBy('l.id', 'desc').execute();
-    return rows.map(({ title, readerTitle, ...row }) => {
-      // A text not translated yet is stored with an empty title: only titled texts are candidates.
-      const titles = new Map<string, string>();
-      if (title) titles.set(row.primary_language, title);
-      if (readerTitle) titles.set(language, readerTitle);
-      // With no title at all, the web address, which is in no language (so the reader's).
-      const titleLanguage = pickLanguage([...titles.keys()], language, row.primary_language);
-      return {
-        letter: toLetter(row),
-        title: titles.get(titleLanguage) ?? row.slug,
-        titleLanguage: titles.size > 0 ? titleLanguage : language,
-      };
-    });
+    return rows.map(({ title, readerTitle, ...row }) => ({
+      letter: toLetter(row),
+      ...titleFor(
+        { slug: row.slug, primaryLanguage: row.primary_language },
+        { primary: title, reader: readerTitle },
+        language,
+      ),
+    }));
   }
 
   /** Letters waiting for an admin's review: drafts to publish, and published letters with changes to approve. */

@@ -1,6 +1,7 @@
 /** Letters: types and pure rules. No I/O here. */
 
 import type { Salutations } from '../recipients/recipient-salutation.js';
+import { pickLanguage } from '../lib/languages.js';
 
 export const LETTER_STATUSES = ['draft', 'open', 'closed', 'delivered'] as const;
 export type LetterStatus = (typeof LETTER_STATUSES)[number];
@@ -153,17 +154,6 @@ export function canConfirm(letter: Pick<Letter, 'status'>): boolean {
 export function progressPercent(count: number, goal: number | null): number | null {
   if (!goal || goal <= 0) return null;
   return Math.min(100, Math.floor((count / goal) * 100));
-}
-
-/** The translation to show: the requested language if the letter has it, else the letter's primary language. */
-export function pickLanguage(
-  available: readonly string[],
-  requested: string | undefined,
-  primary: string,
-): string {
-  if (requested && available.includes(requested)) return requested;
-  if (available.includes(primary)) return primary;
-  return available[0] ?? primary;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditRepository } from '../../server/audit/audit-repository.js';
 import { createLetter, SIMPLE_LETTER_BODY } from '../support/factories.js';
 import { innerHtml, mainOf, startTags, textOf } from '../support/html.js';
 import type { Visitor } from '../support/http.js';
@@ -75,6 +76,51 @@ describe("the organizer's lists of letters, in the reader's language", () => {
       expect(ukrainian.get(bilingual)).toEqual({ text: TITLES.en, lang: 'en' });
     },
   );
+
+  it("names the audit log's letters by the same rule", async () => {
+    const audit = new AuditRepository(t.platform.db);
+    for (const id of [bilingual, englishOnly])
+      await audit.record(
+        { actor: 'platform', action: 'letter-saved', targetType: 'letter', targetId: id },
+        t.clock.now(),
+      );
+    // An export names its letter by its web address: the same title for it.
+    const slug = (await t.platform.repositories.letters.findById(bilingual))!.slug;
+    await audit.record(
+      { actor: 'platform', action: 'export', targetType: 'letter', targetId: slug },
+      t.clock.now(),
+    );
+    const subjects = async (language: string) => {
+      const main = mainOf((await admin.get(`/admin/audit?lang=${language}`)).text);
+      return startTags(main, 'a')
+        .filter((a) => /^\/admin\/letters\/\d+$/.test(a.attrs.href ?? ''))
+        .map((a) => ({
+          id: Number(a.attrs.href!.split('/').pop()),
+          text: textOf(innerHtml(main, a)),
+          lang: a.attrs.lang,
+        }));
+    };
+    expect(await subjects('ko')).toEqual([
+      { id: bilingual, text: TITLES.ko, lang: undefined },
+      { id: englishOnly, text: ENGLISH_ONLY, lang: 'en' },
+      { id: bilingual, text: TITLES.ko, lang: undefined },
+    ]);
+    expect(await subjects('uk')).toEqual([
+      { id: bilingual, text: TITLES.en, lang: 'en' },
+      { id: englishOnly, text: ENGLISH_ONLY, lang: 'en' },
+      { id: bilingual, text: TITLES.en, lang: 'en' },
+    ]);
+  });
+
+  it("heads the editor with the letter's title by the same rule", async () => {
+    const heading = async (id: number, language: string) => {
+      const main = mainOf((await admin.get(`/admin/letters/${id}?lang=${language}`)).text);
+      return textOf(innerHtml(main, startTags(main, 'h1')[0]!));
+    };
+    expect(await heading(bilingual, 'ko')).toBe(`편집: ${TITLES.ko}`);
+    expect(await heading(bilingual, 'en')).toBe(`Edit: ${TITLES.en}`);
+    expect(await heading(untranslated, 'ko')).toBe('편집: Not translated yet');
+  });
 
   it("lists the export form's letters by the same rule", async () => {
     const form = (await admin.get('/admin/exports?lang=ko')).text;

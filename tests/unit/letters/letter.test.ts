@@ -3,12 +3,12 @@ import {
   canConfirm,
   daysLeft,
   isPublic,
-  pickLanguage,
   progressPercent,
   signingState,
   textIn,
   type LetterStatus,
 } from '../../../server/letters/letter.js';
+import { pickLanguage, titleFor } from '../../../server/lib/languages.js';
 
 const NOW = new Date('2026-11-23T10:00:00.000Z');
 const HOUR = 3_600_000;
@@ -109,6 +109,35 @@ describe('pickLanguage', () => {
 
   it('returns the primary language when there are no translations at all', () => {
     expect(pickLanguage([], 'ko', 'en')).toBe('en');
+  });
+});
+
+describe('titleFor', () => {
+  const letter = { slug: 'free-them', primaryLanguage: 'en' };
+
+  it("gives the reader's title when the letter has one in their language", () => {
+    expect(titleFor(letter, { primary: 'Free them', reader: '석방하라' }, 'ko')).toEqual({
+      title: '석방하라',
+      titleLanguage: 'ko',
+    });
+  });
+
+  it("falls back to the primary language's title when the reader's text has none yet", () => {
+    expect(titleFor(letter, { primary: 'Free them', reader: '  ' }, 'ko')).toEqual({
+      title: 'Free them',
+      titleLanguage: 'en',
+    });
+    expect(titleFor(letter, { primary: 'Free them', reader: null }, 'uk')).toEqual({
+      title: 'Free them',
+      titleLanguage: 'en',
+    });
+  });
+
+  it("falls back to the web address, in the reader's language, when no text has a title", () => {
+    expect(titleFor(letter, { primary: '', reader: undefined }, 'ko')).toEqual({
+      title: 'free-them',
+      titleLanguage: 'ko',
+    });
   });
 });
 
