@@ -322,6 +322,12 @@ describe('an organizer on a phone', () => {
     expect(seen.layers).toBe(4);
     expect(seen.attachments).toMatch(/^local, local, scroll, scroll/);
     expect(seen.table).toBe('rgba(0, 0, 0, 0)');
+    // The table scrolls, so its addresses keep a readable width instead of breaking every few letters.
+    const addressWidths = await page.evaluate<number[]>(
+      `[...document.querySelectorAll('.table-scroll td.wrap-anywhere')].map((cell) => cell.clientWidth)`,
+    );
+    expect(addressWidths.length).toBeGreaterThan(0);
+    for (const width of addressWidths) expect(width).toBeGreaterThanOrEqual(120);
     await context.close();
   });
 
