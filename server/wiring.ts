@@ -43,7 +43,7 @@ import { DeliveryRepository } from './deliveries/delivery-repository.js';
 import { ErratumRepository } from './deliveries/erratum-repository.js';
 import { ErratumService } from './deliveries/erratum-service.js';
 import { deliveryNeeds, DeliveryService } from './deliveries/delivery-service.js';
-import { recipientsOfLetter } from './deliveries/delivery-recipients.js';
+import { recipientsOfLetter, recipientsOfRound } from './deliveries/delivery-recipients.js';
 import { RoundCompileService } from './deliveries/round-compile-service.js';
 import { CommitmentRepository } from './commitments/commitment-repository.js';
 import { CommitmentService } from './commitments/commitment-service.js';
@@ -566,7 +566,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     deliveries: deliveryRepository,
     compiler: compileWorker,
     pdf,
-    recipientsOf,
+    recipientsOfRound: recipientsOfRound(deliveryRepository, recipients, recipientsOf),
     clock,
     mail,
     logger: deliveriesLogger,

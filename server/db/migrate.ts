@@ -31,6 +31,7 @@ import * as escalation from './migrations/2026-12-06T03-escalation.js';
 import * as errata from './migrations/2026-12-06T04-errata.js';
 import * as signingIndexes from './migrations/2026-12-06T05-signing-indexes.js';
 import * as replySenderDomain from './migrations/2026-12-06T06-reply-sender-domain.js';
+import * as roundAudiences from './migrations/2026-12-06T07-round-audiences.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -79,6 +80,7 @@ const shared: Record<string, Migration> = {
   '2026-12-06T04-errata': errata,
   '2026-12-06T05-signing-indexes': signingIndexes,
   '2026-12-06T06-reply-sender-domain': replySenderDomain,
+  '2026-12-06T07-round-audiences': roundAudiences,
 };
 
 /** The chain a database runs: its own start, then the shared migrations. */

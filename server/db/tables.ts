@@ -20,6 +20,7 @@ export interface Database {
   settings: SettingsTable;
   letter_country_counts: LetterCountryCountsTable;
   delivery_rounds: DeliveryRoundsTable;
+  round_audiences: RoundAudiencesTable;
   delivery_settings: DeliverySettingsTable;
   deliveries: DeliveriesTable;
   outbox_attachments: OutboxAttachmentsTable;
@@ -226,6 +227,16 @@ export interface DeliveryRoundsTable {
   /** The tiers of recipients it goes to (inclusive); both null: every recipient of the letter. */
   tier_from: Generated<number | null>;
   tier_to: Generated<number | null>;
+  /** 1: its audience was kept when it started (round_audiences); 0: a test, or a round from before. */
+  audience_kept: Generated<number>;
+}
+
+/** A recipient a delivery round was started for: its tier and place in the letter's list then. */
+export interface RoundAudiencesTable {
+  round_id: number;
+  recipient_id: number;
+  tier: number;
+  position: number;
 }
 
 /** One compiled letter for one recipient in one round; its sending is the outbox message. */

@@ -34,6 +34,13 @@ function toRound(row: Selectable<DeliveryRoundsTable>): DeliveryRound {
   };
 }
 
+/** A recipient a round was started for: their tier and place in the letter's list at that moment. */
+export interface AudienceMember {
+  recipientId: number;
+  tier: number;
+  position: number;
+}
+
 /** One recipient's delivery as the organizer's record shows it: the compiled letter and its sending. */
 export interface DeliveryRecord {
   id: number;
@@ -311,6 +318,51 @@ export class DeliveryRepository {
       .set({ notified_at: now.toISOString() })
       .where('id', '=', id)
       .execute();
+  }
+
+  /**
+   * Keeps a starting round's audience: the recipients it reaches, with their tier and place in the
+   * letter's list (round_audiences). In the round's transaction.
+   */
+  async keepAudience(roundId: number, audience: readonly AudienceMember[]): Promise<void> {
+    if (audience.length > 0)
+      await this.db
+        .insertInto('round_audiences')
+        .values(
+          audience.map((m) => ({
+            round_id: roundId,
+            recipient_id: m.recipientId,
+            tier: m.tier,
+            position: m.position,
+          })),
+        )
+        .execute();
+    await this.db
+      .updateTable('delivery_rounds')
+      .set({ audience_kept: 1 })
+      .where('id', '=', roundId)
+      .execute();
+  }
+
+  /**
+   * The audience a round was started for, in the list's order, less recipients deleted since; undefined
+   * for a round that kept none (a test, or one started before audiences were kept).
+   */
+  async audienceOf(roundId: number): Promise<AudienceMember[] | undefined> {
+    const round = await this.db
+      .selectFrom('delivery_rounds')
+      .select('audience_kept')
+      .where('id', '=', roundId)
+      .executeTakeFirst();
+    if (!round?.audience_kept) return undefined;
+    const rows = await this.db
+      .selectFrom('round_audiences')
+      .select(['recipient_id', 'tier', 'position'])
+      .where('round_id', '=', roundId)
+      .orderBy('position')
+      .orderBy('recipient_id')
+      .execute();
+    return rows.map((r) => ({ recipientId: r.recipient_id, tier: r.tier, position: r.position }));
   }
 
   /** Recipients of a round who already have their compiled letter. */

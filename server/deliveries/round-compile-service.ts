@@ -15,7 +15,7 @@ import { inTiers } from './escalation.js';
 import type { LetterCompiling, QueueResult } from './letter-compile-worker.js';
 import { LetterTooLong } from './letter-compiler.js';
 import type { PdfRenderer } from './pdf-renderer.js';
-import type { RecipientsOfLetter } from './delivery-recipients.js';
+import type { RecipientsOfRound } from './delivery-recipients.js';
 
 export interface RoundCompileServiceDeps {
   db: Db;
@@ -26,7 +26,8 @@ export interface RoundCompileServiceDeps {
   compiler: LetterCompiling;
   /** Whether letters carry a PDF (`available`); the compile worker renders it with its own Chromium. */
   pdf: PdfRenderer;
-  recipientsOf: RecipientsOfLetter;
+  /** Whom a round is compiled for: the audience it kept when it started (delivery-recipients.ts). */
+  recipientsOfRound: RecipientsOfRound;
   clock: Clock;
   /** The letter's public link and each message's Message-ID; wakes the worker once a letter is queued. */
   mail: PlatformMail;
@@ -54,7 +55,7 @@ export class RoundCompileService {
     if (!letter) return 0;
     const { replyTo } = deliverySettingsOf(await this.deps.deliveries.settingsOf(letter.id), letter);
     const texts = await this.deps.letters.textsOfVersion(round.letterVersionId);
-    const listed = await this.deps.recipientsOf(letter);
+    const listed = await this.deps.recipientsOfRound(round);
     // A test goes to the organizer once per language the recipients read, rendered as for the first of
     // them; a round of a letter with an escalation schedule goes to the tiers it names (escalation.ts).
     const all = round.kind === 'test' ? listed : listed.filter((r) => inTiers(r.tier, round));

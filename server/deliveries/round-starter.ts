@@ -93,7 +93,8 @@ export class RoundStarter {
       const reaches = reachesRecipients(kind);
       if (reaches) await letters.holdLetter(letter.id);
       const current = (await letters.findById(letter.id)) ?? letter;
-      const listed = reaches ? await letters.recipientTiers(current.id) : [];
+      const list = reaches ? await letters.recipientList(current.id) : [];
+      const listed = list.map((r) => r.tier);
       const escalation = await this.tiersFor(tx, current.id, kind, extra, listed);
       if (reaches) refuseIfNoOneReached(listed, escalation?.tiers);
       const created = await deliveries.createRound(
@@ -113,6 +114,13 @@ export class RoundStarter {
         now,
       );
       if (!created) return undefined;
+      // The round is compiled for whom it reaches now, whatever the list becomes before it is compiled
+      // (a recipient added meanwhile waits for the next round; a resumed compile reaches the same people).
+      if (reaches)
+        await deliveries.keepAudience(
+          created.id,
+          list.filter((r) => inTiers(r.tier, created)),
+        );
       if (escalation) await this.escalate(tx, current.id, created, escalation, extra, now, listed);
       let status = current.status;
       // Past its closing date but not closed yet (the closing job runs on its own schedule): close it

@@ -547,21 +547,22 @@ export class LetterRepository {
       : undefined;
   }
 
-  /** The escalation tier of each recipient on the letter's list (whom a delivery round reaches). */
-  async recipientTiers(letterId: number): Promise<number[]> {
+  /** The letter's list: each recipient with its escalation tier and place (whom a delivery round reaches). */
+  async recipientList(letterId: number): Promise<{ recipientId: number; tier: number; position: number }[]> {
     const rows = await this.db
       .selectFrom('letter_recipients')
-      .select('tier')
+      .select(['recipient_id', 'tier', 'position'])
       .where('letter_id', '=', letterId)
+      .orderBy('position')
       .execute();
-    return rows.map((r) => r.tier);
+    return rows.map((r) => ({ recipientId: r.recipient_id, tier: r.tier, position: r.position }));
   }
 
   /**
    * Holds the letter's row until the transaction ends, so a delivery round that checks whom it reaches
    * (deliveries/round-starter.ts, its first statement) and an edit of the recipient list take turns: the
-   * round never starts on a list emptied while it did. (It is compiled from the list as it stands when
-   * compiled, moments later: an edit in between still changes whom it reaches.) On PostgreSQL `FOR
+   * round never starts on a list emptied while it did, and keeps the audience it read (round_audiences).
+   * On PostgreSQL `FOR
    * UPDATE` (READ COMMITTED would let the round read the list as last committed); nothing on SQLite,
    * whose single writer makes them take turns already. A row lock rather than a lock of its own: the
    * editors update the row before they touch the list, so every transaction meets this one lock first,

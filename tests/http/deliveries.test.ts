@@ -274,7 +274,9 @@ describe('delivering a letter to its recipients', () => {
     // "When the letter closes" would wait for a close nobody scheduled: by hand is the default here.
     expect(checked?.attrs.value).toBe('manual');
     const main = textOf(mainOf(page.text));
-    expect(main).toContain('You have not saved a choice yet, so the default is checked below: a letter with a closing date');
+    expect(main).toContain(
+      'You have not saved a choice yet, so the default is checked below: a letter with a closing date',
+    );
     expect(main).not.toContain('This letter has no closing date');
     expect(await savedSettings(id)).toBeUndefined();
 
@@ -481,6 +483,50 @@ describe('delivering a letter to its recipients', () => {
     expect(record).toContain(`${KO_RECIPIENT.email} · 한국어`);
     expect(record).toContain(`${UK_RECIPIENT.email} · English`);
     expect(record).toContain('This version of the letter has been delivered.');
+  });
+
+  it('compiles a round for the recipients it was started for, whatever the list becomes before it is compiled', async () => {
+    const { id, slug } = await publishedLetter();
+    await signAll(slug);
+    await tested(id);
+    expect((await press(visitor, id, 'deliver')).status).toBe(303);
+    // Before the compile job runs: a recipient added to the list, one taken off it, one address corrected.
+    const late = {
+      name: 'Added after the round started',
+      email: 'late-recipient@example.org',
+      language: 'en',
+    };
+    const lateId = await addRecipient(t.platform.db, t.clock.now(), late);
+    await t.platform.db
+      .insertInto('letter_recipients')
+      .values({ letter_id: id, recipient_id: lateId, position: 10 })
+      .execute();
+    await t.platform.db
+      .deleteFrom('letter_recipients')
+      .where('letter_id', '=', id)
+      .where('recipient_id', '=', recipientIds[1]!)
+      .execute();
+    await t.platform.db
+      .updateTable('recipients')
+      .set({ email: 'unhcr-corrected@example.org' })
+      .where('id', '=', recipientIds[2]!)
+      .execute();
+    await sendAll();
+
+    // The three the organizer was asked about got it (the corrected address used); the late one waits.
+    expect(lettersTo(KO_RECIPIENT.email)).toHaveLength(1);
+    expect(lettersTo(UK_RECIPIENT.email)).toHaveLength(1);
+    expect(lettersTo('unhcr-corrected@example.org')).toHaveLength(1);
+    expect(lettersTo(EN_RECIPIENT.email)).toHaveLength(0);
+    expect(lettersTo(late.email)).toHaveLength(0);
+    const [round] = (await rounds(id)).filter((r) => r.kind === 'delivery');
+    expect(round!.status).toBe('queued');
+
+    // The next round (an update) reaches the list as it is then.
+    expect((await press(visitor, id, 'update')).status).toBe(303);
+    await sendAll();
+    expect(lettersTo(late.email)).toHaveLength(1);
+    expect(lettersTo(UK_RECIPIENT.email)).toHaveLength(1);
   });
 
   it('keeps the Message-ID of a letter when the receiving server asks to try again later', async () => {
