@@ -33,7 +33,9 @@ function isApiRequest(req: Request): boolean {
 
 /** The error page without the view engine: what is shown when the error page itself cannot be rendered. */
 export function plainErrorPage(language: string, title: string, message: string, home: string): string {
-  return `<!doctype html><html lang="${escapeHtml(language)}"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/">${escapeHtml(home)}</a></p></main></body></html>`;
+  // Sized for a phone (without the viewport a phone laid it out 980 px wide, its text tiny) and styled by
+  // the site's stylesheet, which load shedding never refuses (overload.ts) and browsers keep for a day.
+  return `<!doctype html><html lang="${escapeHtml(language)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><link rel="stylesheet" href="/assets/styles.css"></head><body><main class="wrap"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/">${escapeHtml(home)}</a></p></main></body></html>`;
 }
 
 /**

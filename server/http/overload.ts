@@ -23,7 +23,18 @@ export interface LoadState {
   lagMs: number;
   /** Requests of the same kind already admitted and not yet answered. */
   inFlight: number;
+  /** Every request admitted and not yet answered, signings and others (not the exempt). */
+  answering: number;
 }
+
+/**
+ * Fewer requests than this being answered, a late event loop is not shed for: refusing turns no one away
+ * in favour of anyone. A loop late with nothing to answer is late for other reasons (another tenant of the
+ * machine, a collection, the in-process mail worker), and a lone visitor refused for it (a new-user
+ * walkthrough on a busy machine got the "too busy" page three times, once right after confirming) is a
+ * visitor lost for nothing. A surge keeps many more than this in flight.
+ */
+export const LAG_SHED_MIN_ANSWERING = 4;
 
 /** Past either limit, new requests are refused; 0 switches a limit off. */
 export interface ShedLimits {
@@ -37,11 +48,13 @@ export interface ShedLimits {
  * The share of new requests to refuse now, from 0 to 1. Past the signing cap, every signing. Past the lag
  * limit, a share that grows with the lag (toobusy's rule): none at the limit, all at twice it. A lone
  * pause (a garbage collection, a checkpoint) just past the limit turns few people away, a loop that keeps
- * falling behind turns away all the excess.
+ * falling behind turns away all the excess; but only while others are being answered
+ * (LAG_SHED_MIN_ANSWERING).
  */
 export function shedShare(state: LoadState, limits: ShedLimits): number {
   if (state.kind === 'exempt') return 0;
   if (state.kind === 'signing' && limits.maxInFlight > 0 && state.inFlight >= limits.maxInFlight) return 1;
+  if (state.answering < LAG_SHED_MIN_ANSWERING) return 0;
   if (limits.maxLagMs <= 0 || state.lagMs <= limits.maxLagMs) return 0;
   return Math.min(1, (state.lagMs - limits.maxLagMs) / limits.maxLagMs);
 }
@@ -156,6 +169,13 @@ interface PreparedRefusal {
 }
 
 /**
+ * A request that sends something (a form) is told nothing of it was saved; one that only reads (a page,
+ * the page a form's answer redirected to) is not: after a confirmation went through, "nothing you sent
+ * was saved" on the page it led to was false (a new-user walkthrough met it).
+ */
+type RefusalsOf = Record<'sent' | 'read', PreparedRefusal>;
+
+/**
  * Seconds a client is asked to wait. Short, because a surge's peaks are short, but not so short that
  * clients that honour it come back in a wave before the queue has drained.
  */
@@ -169,32 +189,33 @@ export const RETRY_AFTER_SECONDS = 5;
 export const KEPT_ALIVE_BODY_BYTES = PUBLIC_BODY_LIMIT_BYTES;
 
 /** The 503 page and JSON error in each interface language, made once when the app is built. */
-function prepareRefusals(tFor: (language: InterfaceLanguage) => TFunction): Map<string, PreparedRefusal> {
+function prepareRefusals(tFor: (language: InterfaceLanguage) => TFunction): Map<string, RefusalsOf> {
   return new Map(
     INTERFACE_LANGUAGES.map((language) => {
       const t = tFor(language);
       const title = t('errors.titles.503');
-      const message = t('errors.overloaded');
+      const prepared = (message: string): PreparedRefusal => ({
+        html: Buffer.from(plainErrorPage(language, title, message, t('errors.goHome'))),
+        // The one error shape, as renderError writes it for clients that ask for JSON.
+        json: Buffer.from(JSON.stringify({ error: { status: 503, code: 'overloaded', message } })),
+      });
       return [
         language,
-        {
-          html: Buffer.from(plainErrorPage(language, title, message, t('errors.goHome'))),
-          // The one error shape, as renderError writes it for clients that ask for JSON.
-          json: Buffer.from(JSON.stringify({ error: { status: 503, code: 'overloaded', message } })),
-        },
+        { sent: prepared(t('errors.overloaded')), read: prepared(t('errors.overloadedRead')) },
       ];
     }),
   );
 }
 
-function refuse(req: Request, res: Response, refusals: Map<string, PreparedRefusal>): void {
+function refuse(req: Request, res: Response, refusals: Map<string, RefusalsOf>): void {
   const { language } = chooseLanguage({
     query: req.query.lang,
     // Read as the pages read it: shedding runs before cookie-parser.
     cookie: languageCookie(req.headers.cookie),
     acceptLanguage: req.headers['accept-language'],
   });
-  const refusal = refusals.get(language)!;
+  const reads = req.method === 'GET' || req.method === 'HEAD';
+  const refusal = refusals.get(language)![reads ? 'read' : 'sent'];
   // The public API answers JSON whatever is accepted, readable from any site (api/public-api-routes.ts).
   const api = req.path === '/api' || req.path.startsWith('/api/');
   const json = api || req.accepts(['html', 'json']) === 'json';
@@ -206,7 +227,7 @@ function refuse(req: Request, res: Response, refusals: Map<string, PreparedRefus
   // connection the client would open at once: accepting it, a socket and a parser, all while overloaded.
   const length = Number(req.headers['content-length'] ?? 0);
   const closeAfter = req.headers['transfer-encoding'] !== undefined || !(length <= KEPT_ALIVE_BODY_BYTES);
-  // Written directly: no view, no ETag, no middleware; the page has no script, style or image to load.
+  // Written directly: no view, no ETag, no middleware; the page loads the site's stylesheet only.
   res.writeHead(503, {
     'Content-Type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
     'Content-Length': body.length,
@@ -214,7 +235,7 @@ function refuse(req: Request, res: Response, refusals: Map<string, PreparedRefus
     'Cache-Control': 'no-store',
     'Retry-After': String(RETRY_AFTER_SECONDS),
     'Content-Security-Policy':
-      "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     ...(closeAfter ? { Connection: 'close' } : {}),
@@ -242,7 +263,13 @@ export function overloadGuard(options: OverloadOptions): RequestHandler {
   const refusals = prepareRefusals(options.tFor);
   return (req, res, next) => {
     const kind = requestKind(req.method, req.path);
-    const state = { kind, lagMs: options.lag.lagMs(), inFlight: options.inFlight.count(kind) };
+    const { inFlight } = options;
+    const state = {
+      kind,
+      lagMs: options.lag.lagMs(),
+      inFlight: inFlight.count(kind),
+      answering: inFlight.count('signing') + inFlight.count('other'),
+    };
     if (shouldShed(state, options.limits)) {
       options.onShed?.(kind);
       return refuse(req, res, refusals);

@@ -6,7 +6,11 @@ import type { Response } from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../server/app.js';
-import { KEPT_ALIVE_BODY_BYTES, RequestsInFlight } from '../../server/http/overload.js';
+import {
+  KEPT_ALIVE_BODY_BYTES,
+  LAG_SHED_MIN_ANSWERING,
+  RequestsInFlight,
+} from '../../server/http/overload.js';
 import { fixedT, INTERFACE_LANGUAGES } from '../../server/lib/i18n.js';
 import { createLetter, signingForm } from '../support/factories.js';
 import { Visitor } from '../support/http.js';
@@ -44,6 +48,7 @@ describe('load shedding', () => {
   let t: TestPlatform;
   let lagMs: number;
   let inFlight: RequestsInFlight;
+  let others: EventEmitter[];
   let app: ReturnType<typeof createApp>;
   let slug: string;
 
@@ -53,6 +58,9 @@ describe('load shedding', () => {
     });
     lagMs = 0;
     inFlight = new RequestsInFlight();
+    // Others being answered, as in a surge: a late loop is shed for only then (LAG_SHED_MIN_ANSWERING).
+    others = Array.from({ length: LAG_SHED_MIN_ANSWERING }, heldResponse);
+    for (const res of others) inFlight.track('other', res as unknown as Response);
     // The event loop's delay and the requests in flight are injected: no real load in a test.
     app = createApp({ ...t.platform.appDeps, load: { lag: { lagMs: () => lagMs }, inFlight } });
     ({ slug } = await createLetter(t.platform.db, t.clock.now()));
@@ -85,8 +93,14 @@ describe('load shedding', () => {
       expect(refused.headers['content-language']).toBe(language);
       expect(refused.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(refused.text).toContain(`<html lang="${language}">`);
+      // Laid out for a phone's width, in the site's style (the stylesheet is never refused).
+      expect(refused.text).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+      expect(refused.text).toContain('<link rel="stylesheet" href="/assets/styles.css">');
+      expect(refused.headers['content-security-policy']).toContain("style-src 'self'");
       expect(refused.text).toContain(t503('errors.titles.503'));
-      expect(refused.text).toContain(t503('errors.overloaded'));
+      // A page only read: nothing sent is said to be lost (a form's refusal says so, below).
+      expect(refused.text).toContain(t503('errors.overloadedRead'));
+      expect(refused.text).not.toContain(t503('errors.overloaded'));
       expect(refused.headers['set-cookie']).toBeUndefined();
     }
     const korean = await request(app).get('/').set('Accept-Language', 'ko-KR,ko;q=0.9');
@@ -109,8 +123,25 @@ describe('load shedding', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('5');
     expect(refused.body).toEqual({
-      error: { status: 503, code: 'overloaded', message: fixedT(t.platform.i18n, 'en')('errors.overloaded') },
+      error: {
+        status: 503,
+        code: 'overloaded',
+        message: fixedT(t.platform.i18n, 'en')('errors.overloadedRead'),
+      },
     });
+  });
+
+  it('admits a lone visitor however late the loop: with no one else being answered, refusing helps no one', async () => {
+    lagMs = 10_000;
+    for (const res of others.slice(1)) res.emit('close');
+    // One other request in flight: the page and a signing are answered as usual.
+    expect((await request(app).get(`/letters/${slug}`)).status).toBe(200);
+    const visitor = new Visitor(app);
+    const signed = await visitor.submit(`/letters/${slug}`, `/letters/${slug}/sign`, signingForm());
+    expect(signed.status).toBe(303);
+    // A surge again: others being answered, and the same request is refused.
+    for (const res of others.slice(1)) inFlight.track('other', res as unknown as Response);
+    expect((await request(app).get(`/letters/${slug}`)).status).toBe(503);
   });
 
   it('refuses a signing before its body is read, and stores nothing', async () => {
@@ -121,6 +152,8 @@ describe('load shedding', () => {
       .type('form')
       .send({ ...signingForm(), filler: 'x'.repeat(100_000) });
     expect(refused.status).toBe(503);
+    // A form's refusal says what was sent was not saved.
+    expect(refused.text).toContain(fixedT(t.platform.i18n, 'en')('errors.overloaded'));
     expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   EventLoopLag,
+  LAG_SHED_MIN_ANSWERING,
   requestKind,
   shedShare,
   shouldShed,
@@ -8,36 +9,48 @@ import {
 } from '../../../server/http/overload.js';
 
 const limits = { maxLagMs: 40, maxInFlight: 8 };
-const calm: LoadState = { kind: 'other', lagMs: 0, inFlight: 0 };
+// Others being answered: a late loop is shed for only then (LAG_SHED_MIN_ANSWERING).
+const busy = LAG_SHED_MIN_ANSWERING;
+const calm: LoadState = { kind: 'other', lagMs: 0, inFlight: 0, answering: busy };
 
 describe('shouldShed', () => {
   it('admits requests while the event loop is quick and few signings are in flight', () => {
     expect(shedShare(calm, limits)).toBe(0);
-    expect(shedShare({ kind: 'signing', lagMs: 40, inFlight: 7 }, limits)).toBe(0);
+    expect(shedShare({ kind: 'signing', lagMs: 40, inFlight: 7, answering: busy }, limits)).toBe(0);
   });
 
   it('refuses a share of new requests that grows with the lag past the limit, all at twice the limit', () => {
     expect(shedShare({ ...calm, lagMs: 40 }, limits)).toBe(0);
     expect(shedShare({ ...calm, lagMs: 50 }, limits)).toBe(0.25);
-    expect(shedShare({ kind: 'signing', lagMs: 60, inFlight: 0 }, limits)).toBe(0.5);
+    expect(shedShare({ kind: 'signing', lagMs: 60, inFlight: 0, answering: busy }, limits)).toBe(0.5);
     expect(shedShare({ ...calm, lagMs: 80 }, limits)).toBe(1);
     expect(shedShare({ ...calm, lagMs: 10_000 }, limits)).toBe(1);
     expect(shouldShed({ ...calm, lagMs: 50 }, limits, 0.2)).toBe(true);
     expect(shouldShed({ ...calm, lagMs: 50 }, limits, 0.3)).toBe(false);
   });
 
+  it('refuses no one for a late loop while fewer than a handful are being answered: refusing helps no one', () => {
+    for (const answering of [0, 1, LAG_SHED_MIN_ANSWERING - 1]) {
+      expect(shedShare({ kind: 'other', lagMs: 10_000, inFlight: answering, answering }, limits)).toBe(0);
+      expect(shedShare({ kind: 'signing', lagMs: 10_000, inFlight: 0, answering }, limits)).toBe(0);
+    }
+    expect(shedShare({ ...calm, lagMs: 10_000, answering: LAG_SHED_MIN_ANSWERING }, limits)).toBe(1);
+  });
+
   it('never refuses the exempt, whatever the load', () => {
-    expect(shouldShed({ kind: 'exempt', lagMs: 10_000, inFlight: 10_000 }, limits, 0)).toBe(false);
+    expect(
+      shouldShed({ kind: 'exempt', lagMs: 10_000, inFlight: 10_000, answering: 10_000 }, limits, 0),
+    ).toBe(false);
   });
 
   it('refuses a signing once as many are in flight as the cap allows, and only signings', () => {
-    expect(shedShare({ kind: 'signing', lagMs: 0, inFlight: 8 }, limits)).toBe(1);
-    expect(shedShare({ kind: 'other', lagMs: 0, inFlight: 8 }, limits)).toBe(0);
+    expect(shedShare({ kind: 'signing', lagMs: 0, inFlight: 8, answering: 8 }, limits)).toBe(1);
+    expect(shedShare({ kind: 'other', lagMs: 0, inFlight: 8, answering: 8 }, limits)).toBe(0);
   });
 
   it('switches a limit off at 0', () => {
     const off = { maxLagMs: 0, maxInFlight: 0 };
-    expect(shedShare({ kind: 'signing', lagMs: 10_000, inFlight: 10_000 }, off)).toBe(0);
+    expect(shedShare({ kind: 'signing', lagMs: 10_000, inFlight: 10_000, answering: 10_000 }, off)).toBe(0);
   });
 });
 
