@@ -496,6 +496,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   );
   const deliveriesLogger = logger.child({ component: 'deliveries' });
   const recipientsOf = recipientsOfLetter(letters, recipients);
+  const roundRecipients = recipientsOfRound(deliveryRepository, recipientsOf);
   const commitmentRepository = new CommitmentRepository(db);
   const erratumRepository = new ErratumRepository(db);
   // Corrections of delivered lists (issue 15 §5): their trees are stored as every round's are.
@@ -547,6 +548,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     deliveries: deliveryRepository,
     rounds,
     recipientsOf,
+    recipientsOfRound: roundRecipients,
     pdf,
     clock,
     logger: deliveriesLogger,
@@ -566,7 +568,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     deliveries: deliveryRepository,
     compiler: compileWorker,
     pdf,
-    recipientsOfRound: recipientsOfRound(deliveryRepository, recipients, recipientsOf),
+    recipientsOfRound: roundRecipients,
     clock,
     mail,
     logger: deliveriesLogger,

@@ -77,14 +77,14 @@ export interface AuditFilters {
   to?: Date | undefined;
 }
 
-/** What the ids in a page of entries name today (absent: it no longer exists). */
-/** A letter's title as the reader's lists show it (letters/letter.ts titleFor), and its language. */
+/** A letter's title as the reader's lists show it (lib/languages.ts titleFor), and its language. */
 export interface AuditLetterName {
   id: number;
   title: string;
   titleLanguage: string;
 }
 
+/** What the ids in a page of entries name today (absent: it no longer exists). */
 export interface AuditNames {
   letters: ReadonlyMap<number, AuditLetterName>;
   letterSlugs: ReadonlyMap<string, AuditLetterName>;

@@ -25,25 +25,30 @@ export function recipientsOfLetter(
 }
 
 /** The recipients a round is compiled for, in the list's order, as the directory has them now. */
-export type RecipientsOfRound = (
-  round: Pick<DeliveryRound, 'id' | 'letterId'>,
-) => Promise<LetterRecipientOf[]>;
+export type RecipientsOfRound = (round: Pick<DeliveryRound, 'id' | 'letterId'>) => Promise<LetterRecipientOf[]>;
 
 /**
- * A round's recipients: the audience kept when it started (less any deleted from the directory since),
- * each with their tier then and their address and salutations now (a corrected address is used); for a
- * round that kept none (a test, or one started before audiences were kept), the letter's list now.
+ * A round's recipients: those of the audience kept when it started who are still on the letter's list,
+ * with their address and salutations as the directory has them now (a corrected address is used) and
+ * the tier they were reached in. Never one added after the round started (they wait for the next round);
+ * never one taken off the list since, whom the organizer meant not to write to (the wrong embassy must
+ * not receive the signatories' names because the round had started). A round that kept no audience (a
+ * test, or one from before audiences were kept) goes to the list as it is.
  */
 export function recipientsOfRound(
   deliveries: DeliveryRepository,
-  recipients: RecipientRepository,
   ofLetter: RecipientsOfLetter,
 ): RecipientsOfRound {
   return async (round) => {
-    const audience = await deliveries.audienceOf(round.id);
-    if (!audience) return ofLetter({ id: round.letterId });
+    const [audience, listed] = await Promise.all([
+      deliveries.roundAudience(round.id),
+      ofLetter({ id: round.letterId }),
+    ]);
+    if (!audience) return listed;
     const tiers = new Map(audience.map((m) => [m.recipientId, m.tier]));
-    const found = await recipients.findByIds(audience.map((m) => m.recipientId));
-    return found.map((r) => ({ ...r, tier: tiers.get(r.id) ?? 1 }));
+    return listed.flatMap((r) => {
+      const tier = tiers.get(r.id);
+      return tier === undefined ? [] : [{ ...r, tier }];
+    });
   };
 }

@@ -34,6 +34,9 @@ function toRound(row: Selectable<DeliveryRoundsTable>): DeliveryRound {
   };
 }
 
+/** Rows of a round's audience written by one statement. */
+const AUDIENCE_ROWS_A_STATEMENT = 500;
+
 /** A recipient a round was started for: their tier and place in the letter's list at that moment. */
 export interface AudienceMember {
   recipientId: number;
@@ -325,11 +328,12 @@ export class DeliveryRepository {
    * letter's list (round_audiences). In the round's transaction.
    */
   async keepAudience(roundId: number, audience: readonly AudienceMember[]): Promise<void> {
-    if (audience.length > 0)
+    // In slices: a statement takes at most a few thousand parameters (four a row here).
+    for (let at = 0; at < audience.length; at += AUDIENCE_ROWS_A_STATEMENT)
       await this.db
         .insertInto('round_audiences')
         .values(
-          audience.map((m) => ({
+          audience.slice(at, at + AUDIENCE_ROWS_A_STATEMENT).map((m) => ({
             round_id: roundId,
             recipient_id: m.recipientId,
             tier: m.tier,
@@ -337,18 +341,14 @@ export class DeliveryRepository {
           })),
         )
         .execute();
-    await this.db
-      .updateTable('delivery_rounds')
-      .set({ audience_kept: 1 })
-      .where('id', '=', roundId)
-      .execute();
+    await this.db.updateTable('delivery_rounds').set({ audience_kept: 1 }).where('id', '=', roundId).execute();
   }
 
   /**
    * The audience a round was started for, in the list's order, less recipients deleted since; undefined
-   * for a round that kept none (a test, or one started before audiences were kept).
+   * for a round that kept none (a test, or one still compiling when audiences began to be kept).
    */
-  async audienceOf(roundId: number): Promise<AudienceMember[] | undefined> {
+  async roundAudience(roundId: number): Promise<AudienceMember[] | undefined> {
     const round = await this.db
       .selectFrom('delivery_rounds')
       .select('audience_kept')

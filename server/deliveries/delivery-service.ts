@@ -23,7 +23,7 @@ import {
 } from './delivery.js';
 import { parseDeliverySettings, type DeliverySettingsValues } from './delivery-input.js';
 import { inTiers } from './escalation.js';
-import type { RecipientsOfLetter } from './delivery-recipients.js';
+import type { RecipientsOfLetter, RecipientsOfRound } from './delivery-recipients.js';
 import type { DeliveryRecord, DeliveryRepository } from './delivery-repository.js';
 import type { PdfRenderer } from './pdf-renderer.js';
 import type { RoundStarter } from './round-starter.js';
@@ -36,6 +36,8 @@ export interface DeliveryServiceDeps {
   deliveries: DeliveryRepository;
   rounds: RoundStarter;
   recipientsOf: RecipientsOfLetter;
+  /** Whom a round is compiled for (its kept audience still on the list): a compiling round's progress. */
+  recipientsOfRound: RecipientsOfRound;
   /** Whether letters carry a PDF (`available`), as the delivery page says. */
   pdf: PdfRenderer;
   clock: Clock;
@@ -104,6 +106,14 @@ export class DeliveryService {
       this.deps.lists?.listsOf(letter.id) ?? [],
     ]);
     const reached = await this.nextRoundRecipients(letter, rounds, recipients);
+    // A round still compiling waits for the letters of those it is compiled for (rarely more than one).
+    const compiling = new Map(
+      await Promise.all(
+        rounds
+          .filter((round) => round.status === 'compiling' && round.kind !== 'test')
+          .map(async (round) => [round.id, (await this.deps.recipientsOfRound(round)).length] as const),
+      ),
+    );
     const settings = deliverySettingsOf(stored, letter);
     const gate = this.gateOf(letter, rounds, recipients.length, reached.length);
     return {
@@ -123,7 +133,7 @@ export class DeliveryService {
         const expected =
           round.kind === 'test'
             ? new Set(recipients.map((r) => r.language)).size || 1
-            : recipients.filter((r) => inTiers(r.tier, round)).length;
+            : (compiling.get(round.id) ?? 0);
         return {
           round,
           records: mine,

@@ -114,8 +114,8 @@ export class RoundStarter {
         now,
       );
       if (!created) return undefined;
-      // The round is compiled for whom it reaches now, whatever the list becomes before it is compiled
-      // (a recipient added meanwhile waits for the next round; a resumed compile reaches the same people).
+      // The round is compiled for whom it reaches now (those of them still listed when it is compiled): a
+      // recipient added meanwhile waits for the next round, and a resumed compile never reaches new people.
       if (reaches)
         await deliveries.keepAudience(
           created.id,

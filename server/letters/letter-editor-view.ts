@@ -74,6 +74,17 @@ export function languageFallbacks(values: EditorValues, recipients: readonly Rec
   });
 }
 
+/** Stands for the title in a translated heading, which is then cut around it (no translation contains it). */
+const TITLE_MARK = '\u0000';
+
+/** A translated sentence around its title: the words before and after it, each plain text. */
+function aroundTitle(sentence: string): { before: string; after: string } {
+  const at = sentence.indexOf(TITLE_MARK);
+  return at < 0
+    ? { before: sentence, after: '' }
+    : { before: sentence.slice(0, at), after: sentence.slice(at + TITLE_MARK.length) };
+}
+
 /** The view context of `admin/letter-edit`: everything the editor template shows from the values being edited. */
 export function editorView(t: TFunction, ui: string, page: EditorPage) {
   const { values } = page;
@@ -102,20 +113,27 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
   });
   const letterId = state?.letter.id;
   const preview = page.preview;
+  // The letter as the organizer's lists name it to this reader (titleFor), from the texts being edited.
+  const heading = state
+    ? titleFor(
+        { slug: values.slug, primaryLanguage: values.primaryLanguage },
+        {
+          primary: values.texts[values.primaryLanguage]?.title,
+          reader: values.languages.includes(ui) ? values.texts[ui]?.title : undefined,
+        },
+        ui,
+      )
+    : undefined;
   return {
-    // The letter as the organizer's lists name it to this reader (titleFor), from the texts being edited.
-    pageTitle: state
-      ? t('editor.editTitle', {
-          title: titleFor(
-            { slug: values.slug, primaryLanguage: values.primaryLanguage },
-            {
-              primary: values.texts[values.primaryLanguage]?.title,
-              reader: values.languages.includes(ui) ? values.texts[ui]?.title : undefined,
-            },
-            ui,
-          ).title,
-        })
-      : t('editor.newTitle'),
+    pageTitle: heading ? t('editor.editTitle', { title: heading.title }) : t('editor.newTitle'),
+    // The heading marks the title with its language when it is not the page's, as the lists do.
+    heading: heading
+      ? {
+          ...aroundTitle(t('editor.editTitle', { title: TITLE_MARK })),
+          title: heading.title,
+          lang: heading.titleLanguage === ui ? null : heading.titleLanguage,
+        }
+      : null,
     mode: state ? 'edit' : 'new',
     action: letterId ? `/admin/letters/${letterId}` : '/admin/letters',
     previewUrl: letterId ? `/admin/letters/${letterId}/preview.json` : '/admin/letters/preview.json',

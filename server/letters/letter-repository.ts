@@ -562,8 +562,7 @@ export class LetterRepository {
    * Holds the letter's row until the transaction ends, so a delivery round that checks whom it reaches
    * (deliveries/round-starter.ts, its first statement) and an edit of the recipient list take turns: the
    * round never starts on a list emptied while it did, and keeps the audience it read (round_audiences).
-   * On PostgreSQL `FOR
-   * UPDATE` (READ COMMITTED would let the round read the list as last committed); nothing on SQLite,
+   * On PostgreSQL `FOR UPDATE` (READ COMMITTED would let the round read the list as last committed); nothing on SQLite,
    * whose single writer makes them take turns already. A row lock rather than a lock of its own: the
    * editors update the row before they touch the list, so every transaction meets this one lock first,
    * and none waits for another in turn.

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
+import { keepAudiencesReached } from '../../server/db/migrations/2026-12-06T07-round-audiences.js';
 import { DeliveryRepository } from '../../server/deliveries/delivery-repository.js';
 import { LetterRepository } from '../../server/letters/letter-repository.js';
 import { createAccount, loginAs, signedIn } from '../support/accounts.js';
@@ -485,7 +486,7 @@ describe('delivering a letter to its recipients', () => {
     expect(record).toContain('This version of the letter has been delivered.');
   });
 
-  it('compiles a round for the recipients it was started for, whatever the list becomes before it is compiled', async () => {
+  it('compiles a round for the recipients it was started for and are still listed: none added since', async () => {
     const { id, slug } = await publishedLetter();
     await signAll(slug);
     await tested(id);
@@ -511,12 +512,16 @@ describe('delivering a letter to its recipients', () => {
       .set({ email: 'unhcr-corrected@example.org' })
       .where('id', '=', recipientIds[2]!)
       .execute();
+    // The delivery page counts the letters still to prepare for whom the round is compiled for.
+    const page = textOf(mainOf((await visitor.get(deliveryPath(id))).text));
+    expect(page).toContain('Compiling: 2 letters still to prepare');
     await sendAll();
 
-    // The three the organizer was asked about got it (the corrected address used); the late one waits.
+    // The two still listed of the three it started for got it (the corrected address used); the one
+    // taken off the list did not, nor did the one added after it started.
     expect(lettersTo(KO_RECIPIENT.email)).toHaveLength(1);
-    expect(lettersTo(UK_RECIPIENT.email)).toHaveLength(1);
     expect(lettersTo('unhcr-corrected@example.org')).toHaveLength(1);
+    expect(lettersTo(UK_RECIPIENT.email)).toHaveLength(0);
     expect(lettersTo(EN_RECIPIENT.email)).toHaveLength(0);
     expect(lettersTo(late.email)).toHaveLength(0);
     const [round] = (await rounds(id)).filter((r) => r.kind === 'delivery');
@@ -526,7 +531,40 @@ describe('delivering a letter to its recipients', () => {
     expect((await press(visitor, id, 'update')).status).toBe(303);
     await sendAll();
     expect(lettersTo(late.email)).toHaveLength(1);
-    expect(lettersTo(UK_RECIPIENT.email)).toHaveLength(1);
+    expect(lettersTo(KO_RECIPIENT.email)).toHaveLength(2);
+    expect(lettersTo(UK_RECIPIENT.email)).toHaveLength(0);
+  });
+
+  it('gives a round compiled before audiences were kept the audience it reached (the migration)', async () => {
+    const { id, slug } = await publishedLetter();
+    await signAll(slug);
+    await tested(id);
+    expect((await press(visitor, id, 'deliver')).status).toBe(303);
+    await sendAll();
+    // As the rounds of a database from before stand: no audience kept.
+    await t.platform.db.deleteFrom('round_audiences').execute();
+    await t.platform.db.updateTable('delivery_rounds').set({ audience_kept: 0 }).execute();
+    const late = await addRecipient(t.platform.db, t.clock.now(), { email: 'late-recipient@example.org' });
+    await t.platform.db
+      .insertInto('letter_recipients')
+      .values({ letter_id: id, recipient_id: late, position: 10 })
+      .execute();
+
+    await keepAudiencesReached(t.platform.db);
+    const kept = await rounds(id);
+    expect(kept.map((r) => [r.kind, r.audience_kept])).toEqual([
+      ['test', 0],
+      ['delivery', 1],
+    ]);
+    const audience = await t.platform.db
+      .selectFrom('round_audiences')
+      .select(['round_id', 'recipient_id'])
+      .orderBy('recipient_id')
+      .execute();
+    // The three who have its letter, not the one listed since.
+    expect(audience).toEqual(recipientIds.map((recipient_id) => ({ round_id: kept[1]!.id, recipient_id })));
+    // A test round kept none: it still goes by the list.
+    expect(await new DeliveryRepository(t.platform.db).roundAudience(kept[0]!.id)).toBeUndefined();
   });
 
   it('keeps the Message-ID of a letter when the receiving server asks to try again later', async () => {

@@ -115,11 +115,13 @@ describe("the organizer's lists of letters, in the reader's language", () => {
   it("heads the editor with the letter's title by the same rule", async () => {
     const heading = async (id: number, language: string) => {
       const main = mainOf((await admin.get(`/admin/letters/${id}?lang=${language}`)).text);
-      return textOf(innerHtml(main, startTags(main, 'h1')[0]!));
+      const h1 = innerHtml(main, startTags(main, 'h1')[0]!);
+      return { text: textOf(h1), lang: startTags(h1, 'span')[0]?.attrs.lang };
     };
-    expect(await heading(bilingual, 'ko')).toBe(`편집: ${TITLES.ko}`);
-    expect(await heading(bilingual, 'en')).toBe(`Edit: ${TITLES.en}`);
-    expect(await heading(untranslated, 'ko')).toBe('편집: Not translated yet');
+    expect(await heading(bilingual, 'ko')).toEqual({ text: `편집: ${TITLES.ko}`, lang: undefined });
+    expect(await heading(bilingual, 'en')).toEqual({ text: `Edit: ${TITLES.en}`, lang: undefined });
+    // A title in another language than the page's is marked with it, so it is read out in its own.
+    expect(await heading(untranslated, 'ko')).toEqual({ text: '편집: Not translated yet', lang: 'en' });
   });
 
   it("lists the export form's letters by the same rule", async () => {

@@ -1,14 +1,16 @@
-import { type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 // Frozen once landed: never edit, add a new dated migration instead. Imports nothing from the app.
 // Shared by the SQLite and PostgreSQL chains: plain types and no dialect-specific SQL.
 //
 // A delivery round's audience, kept when it starts: the recipients its letter listed then (in the
-// round's tiers), with their tier and place in the list. The round is compiled for them, not for the
-// list as it stands when compiled (a recipient added in between waits for the next round). A recipient
-// deleted from the directory leaves every audience with it: there is no address left to send to.
+// round's tiers), with their tier and place in the list. The round is compiled for those of them still
+// on the list, never for one added after it started (who waits for the next round). A recipient deleted
+// from the directory leaves every audience with it: there is no address left to send to.
 // delivery_rounds.audience_kept: 1 for a round whose audience was kept; 0 for a test (it goes to the
-// organizer) and for every round started before this, compiled from the list as before.
+// organizer) and a round still compiling when this ran, compiled from the list as before.
+// Rounds compiled before this get the audience they reached: the recipients who have their letter
+// (deliveries), so one reopened by an erasure is compiled again for them, not for whoever was added since.
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
@@ -30,6 +32,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('round_audiences')
     .column('recipient_id')
     .execute();
+
+  await keepAudiencesReached(db);
+}
+
+/** Rounds compiled before audiences were kept: the audience each reached (exported for its test). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function keepAudiencesReached(db: Kysely<any>): Promise<void> {
+  await sql`
+    insert into round_audiences (round_id, recipient_id, tier, position)
+    select distinct d.delivery_round_id, d.recipient_id, coalesce(lr.tier, 1), coalesce(lr.position, 0)
+    from deliveries d
+    join delivery_rounds r on r.id = d.delivery_round_id
+    join recipients rc on rc.id = d.recipient_id
+    left join letter_recipients lr on lr.letter_id = r.letter_id and lr.recipient_id = d.recipient_id
+    where r.kind <> 'test' and r.status <> 'compiling'
+  `.execute(db);
+  await sql`update delivery_rounds set audience_kept = 1 where kind <> 'test' and status <> 'compiling'`.execute(
+    db,
+  );
 }
 
 // No down(): to go back, restore a backup.

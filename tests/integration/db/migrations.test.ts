@@ -49,6 +49,7 @@ describe('database setup', () => {
         '2026-12-06T04-errata',
         '2026-12-06T05-signing-indexes',
         '2026-12-06T06-reply-sender-domain',
+        '2026-12-06T07-round-audiences',
       ]);
       const tables = sqlite
         .prepare(
@@ -82,6 +83,7 @@ describe('database setup', () => {
         'recipient_imports',
         'recipient_salutations',
         'recipients',
+        'round_audiences',
         'round_commitments',
         'round_leaves',
         'scheduled_job_leases',
