@@ -3,6 +3,7 @@ import { pathParam } from '../http/input.js';
 import { withLanguages } from '../http/language.js';
 import { addressText, letterPath } from '../letters/text-language.js';
 import type { SignatureService } from './signature-service.js';
+import { statusShown } from './signature.js';
 
 export interface SignatureRoutesDeps {
   signatures: SignatureService;
@@ -24,7 +25,7 @@ export function signatureRoutes(deps: SignatureRoutesDeps): Router {
     const text = addressText(req.query) ?? signature.language;
     res.render('signatures/confirm', {
       pageTitle: res.locals.t('confirm.title'),
-      status: signature.status,
+      status: statusShown(signature),
       action: withLanguages(
         `/signatures/confirm/${encodeURIComponent(pathParam(req, 'token'))}`,
         req,

@@ -71,6 +71,19 @@ export function isSuspect(signature: Pick<Signature, 'suspectReasons'>): boolean
   return signature.suspectReasons.length > 0;
 }
 
+/**
+ * A signature's status as its supporter is shown it. A suspect one whose confirmation link was pressed
+ * stays pending (held for an admin), but pressing it showed "confirmed" like any other, so reopening the
+ * link says "already confirmed" too: the page never tells a supporter, or an abuser, that it is held.
+ */
+export function statusShown(
+  signature: Pick<Signature, 'status' | 'suspectReasons' | 'confirmRequestedAt'>,
+): SignatureStatus {
+  return signature.status === 'pending' && isSuspect(signature) && signature.confirmRequestedAt !== null
+    ? 'confirmed'
+    : signature.status;
+}
+
 /** Every screen's findings as one verdict: each reason once, in the order first found. */
 export function mergeVerdicts(verdicts: readonly ScreeningVerdict[]): ScreeningVerdict {
   return {

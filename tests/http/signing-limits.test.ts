@@ -8,7 +8,7 @@ import { wire, type Platform } from '../../server/wiring.js';
 import { createLetter, signingForm } from '../support/factories.js';
 import { signedIn } from '../support/accounts.js';
 import { postForm } from '../support/admin-forms.js';
-import { textsByClass } from '../support/html.js';
+import { mainOf, textOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { loopbackTransport } from '../support/mail-worker.js';
 import type { SinkMessage } from '../support/smtp-sink.js';
@@ -105,6 +105,16 @@ describe('signing limits: a signature over the limit is answered like any other 
     expect(firstConfirmed.status).toBe(303);
     expect(firstConfirmed.location).toBe(`/letters/${letter.slug}/thank-you?lang=en`);
     expect(secondConfirmed).toEqual(firstConfirmed);
+    // Opening either link again says the same: already confirmed (a walkthrough saw the held one ask
+    // to be confirmed again, contradicting the thank-you page it had just shown).
+    const reopened = await Promise.all(
+      [[first.visitor, FIRST.email] as const, [second.visitor, SECOND.email] as const].map(
+        async ([visitor, email]) =>
+          textOf(mainOf((await visitor.get(signatureLinks(lastMailTo(t, email)).confirm)).text)),
+      ),
+    );
+    expect(reopened[0]).toContain('Your signature is already confirmed.');
+    expect(reopened[1]).toBe(reopened[0]);
 
     const suspect = await row(t, SECOND.email);
     expect(suspect.status).toBe('pending');
