@@ -31,7 +31,7 @@ const SAID: Readonly<Record<string, Saying>> = {
   'abuse-list-removed.list': { words: 'abuse.lists' },
   'abuse-list-added.kind': { words: 'abuse.kinds' },
   'abuse-list-removed.kind': { words: 'abuse.kinds' },
-  'signature-restored.to': { words: 'exports.statuses' },
+  'signature-restored.to': { words: 'moderation.status' },
   'signature-cleared.reasons': { words: 'limitsSigning.reasons' },
   'letter-changes-submitted.settings': { words: 'policy.review.settings' },
   'escalation-cancelled.reason': { words: 'audit.values.escalationEnded' },

@@ -23,7 +23,11 @@ function shownErrors(t: TFunction, errors: Partial<Record<string, string>>) {
   return { errors: messages, errorList };
 }
 
-const statusLabel = (t: TFunction, status: SignatureStatus) => t(`exports.statuses.${status}`);
+/** One signature's status (a row's badge): in Ukrainian a filter's plural ("відкликані") reads wrong there. */
+const statusLabel = (t: TFunction, status: SignatureStatus) => t(`moderation.status.${status}`);
+
+/** A filter's choice of statuses, said of the many it selects. */
+const filterLabel = (t: TFunction, status: SignatureStatus) => t(`exports.statuses.${status}`);
 
 /** A signature as the moderation list and the confirmation page show it. */
 function rowView(t: TFunction, row: ModerationRow) {
@@ -60,7 +64,7 @@ export function moderationListView(
     statuses: SIGNATURE_STATUSES.map((status) => ({
       status,
       selected: status === page.values.status,
-      label: statusLabel(t, status),
+      label: filterLabel(t, status),
     })),
     flags: FLAGS.map((flag) => ({
       flag,

@@ -190,6 +190,15 @@ describe('moderating signatures', () => {
       expect(await listed(`?name=${encodeURIComponent('КОВАЛЕНКО')}`)).toEqual([OLENA.email]);
     });
 
+    it("names each row's status in the singular, the filter's choices in the plural (Ukrainian)", async () => {
+      const page = (await adminVisitor.get('/admin/signatures?lang=uk')).text;
+      const badges = textsByClass(page, 'badge--confirmed');
+      expect(badges.length).toBeGreaterThan(0);
+      for (const badge of badges) expect(badge).toBe('підтверджено');
+      const options = startTags(page, 'option').map((o) => textOf(innerHtml(page, o)));
+      expect(options).toContain('підтверджені');
+    });
+
     it('finds signatures by any part of the e-mail address', async () => {
       expect(await listed('?email=KOVALENKO%40')).toEqual([OLENA.email]);
       expect(await listed('?email=example.org')).toEqual([OLENA.email, KIM.email]);
