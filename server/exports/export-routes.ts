@@ -10,6 +10,7 @@ import {
   DEFAULT_EXPORT_COLUMNS,
   EXPORT_COLUMNS,
   EXPORT_FORMATS,
+  formChoicesMissing,
   parseExportRequest,
   type ExportValues,
 } from './export.js';
@@ -109,7 +110,9 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
   router.post('/exports', deps.csrf.verify, async (req, res) => {
     const values = exportValues(formBody(req.body));
     const parsed = parseExportRequest(values);
-    if (!parsed.ok) return renderForm(res, deps, values, parsed.errors, 400);
+    const missing = formChoicesMissing(values);
+    if (!parsed.ok || Object.keys(missing).length > 0)
+      return renderForm(res, deps, values, { ...(parsed.ok ? {} : parsed.errors), ...missing }, 400);
     const { request } = parsed;
     const user = currentUser(res);
     try {
