@@ -1,7 +1,8 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
 import { formBody, formText, idParam } from '../http/input.js';
 import { noticeFrom, redirectWithNotice } from '../http/notice.js';
+import { AppError } from '../lib/errors.js';
 import type { UserAdminService } from './user-admin-service.js';
 import { EMPTY_INVITE, usersPageView } from './user-admin-view.js';
 
@@ -47,9 +48,27 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
     redirectWithNotice(res, '/admin/users', 'invited');
   });
 
+  /**
+   * A step on the list that the rules refuse (a 4xx: the last admin's role or account, one's own account)
+   * is said on the list itself, which stays in front of the admin, not on an error page that leads away.
+   */
+  const onTheList = async (res: Response, step: () => Promise<void>, notice: string) => {
+    const me = currentUser(res);
+    try {
+      await step();
+    } catch (error) {
+      if (!(error instanceof AppError) || error.status >= 500 || error.status === 404) throw error;
+      const users = await deps.users.list(me);
+      return res
+        .status(error.status)
+        .render('admin/users', usersPageView(res.locals.t, me, users, EMPTY_INVITE, undefined, error));
+    }
+    redirectWithNotice(res, '/admin/users', notice);
+  };
+
   router.post('/users/:id/role', deps.csrf.verify, async (req, res) => {
-    await deps.users.changeRole(currentUser(res), idParam(req, 'id'), formText(formBody(req.body), 'role'));
-    redirectWithNotice(res, '/admin/users', 'role');
+    const role = formText(formBody(req.body), 'role');
+    await onTheList(res, () => deps.users.changeRole(currentUser(res), idParam(req, 'id'), role), 'role');
   });
 
   // Disabling asks first: the person is logged out everywhere at once.
@@ -61,8 +80,7 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
   });
 
   router.post('/users/:id/disable', deps.csrf.verify, async (req, res) => {
-    await deps.users.disable(currentUser(res), idParam(req, 'id'));
-    redirectWithNotice(res, '/admin/users', 'disabled');
+    await onTheList(res, () => deps.users.disable(currentUser(res), idParam(req, 'id')), 'disabled');
   });
 
   // Unlocking asks first, and says until when the account is locked: the lock may be an attack in progress.

@@ -21,13 +21,19 @@ export function usersPageView(
   users: readonly ListedUser[],
   form: InviteForm,
   notice: string | undefined,
+  /** A step on the list that was refused (the last admin's role, say): said at the top of this page. */
+  refusal?: { messageKey: string; params?: Record<string, unknown> | undefined },
 ) {
+  const errors = translatedErrors(t, form.errors);
   return {
     pageTitle: t('users.title'),
     users: users.map((u) => ({ ...u, me: u.id === me.id, roles: roleOptions(t, u.role) })),
     roles: roleOptions(t, form.values.role),
     values: form.values,
-    ...translatedErrors(t, form.errors),
+    ...errors,
+    errorList: refusal
+      ? [{ field: null, message: t(refusal.messageKey, refusal.params) }, ...errors.errorList]
+      : errors.errorList,
     notice,
   };
 }

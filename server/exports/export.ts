@@ -69,17 +69,11 @@ export interface ExportValues {
 
 /**
  * What the admin's form must have that a request elsewhere may leave out: the command line and the API
- * default to confirmed signatures and the usual columns, but a form sent with every status (or column)
- * unticked was answered with the defaults, unsaid (a walkthrough's export of "nothing" was of confirmed
- * signatures). Errors are i18n keys per field.
+ * default to confirmed signatures, but a form sent with every status unticked was answered with confirmed
+ * ones, unsaid (a walkthrough's export of "nothing" was of confirmed signatures). An i18n key per field.
  */
-export function formChoicesMissing(
-  values: Pick<ExportValues, 'statuses' | 'columns'>,
-): Record<string, string> {
-  return {
-    ...(values.statuses.length === 0 ? { statuses: 'exports.errors.noStatus' } : {}),
-    ...(values.columns.length === 0 ? { columns: 'exports.errors.noColumns' } : {}),
-  };
+export function formChoicesMissing(values: Pick<ExportValues, 'statuses'>): Record<string, string> {
+  return values.statuses.length === 0 ? { statuses: 'exports.errors.noStatus' } : {};
 }
 
 /** Checks an export request; errors are i18n keys per field, so a bad filter gets a 400 that says what to fix. */

@@ -6,7 +6,7 @@ import { DeliveryReplyRepository } from '../../server/deliveries/delivery-reply-
 import { createAccount, loginAs, signedIn, TEST_PASSWORD } from '../support/accounts.js';
 import { fieldErrors, fieldsOf, postForm } from '../support/admin-forms.js';
 import { createLetter } from '../support/factories.js';
-import { byClass, byId, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
+import { byClass, byId, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
 import { linksIn } from '../support/smtp-sink.js';
 import { ERROR_TITLES, expectErrorPage, pathOf, sign } from '../support/signing.js';
@@ -46,11 +46,6 @@ async function lastEntry(t: TestPlatform, action: string) {
   const entry = (await auditEntries(t, action)).at(-1);
   if (!entry) throw new Error(`no ${action} entry in the audit log`);
   return entry;
-}
-
-/** The message of the one error page. */
-function errorMessage(html: string): string {
-  return textOf(mainOf(html).split('</h1>')[1]!.split('</p>')[0]!);
 }
 
 /** The rows of the audit page, top to bottom: the action, who, and the cells as shown. */
@@ -223,7 +218,8 @@ describe('the audit log', () => {
       const response = await submit(
         as,
         '/admin/exports',
-        { letter: slug, format: 'jsonl' },
+        // What a browser sends of the form as it opens: the confirmed status ticked.
+        { letter: slug, format: 'jsonl', status: 'confirmed' },
         '/admin/exports',
       );
       expect(response.status).toBe(200);
@@ -758,7 +754,9 @@ describe('the audit log', () => {
       t.clock.set(new Date('2026-11-21T09:00:00.000Z'));
       const secondVisitor = await loginAs(t.app, second);
       t.clock.set(new Date('2026-11-21T15:00:00.000Z'));
-      expect((await submit(secondVisitor, '/admin/exports', {}, '/admin/exports')).status).toBe(200);
+      expect(
+        (await submit(secondVisitor, '/admin/exports', { status: 'confirmed' }, '/admin/exports')).status,
+      ).toBe(200);
       t.clock.set(new Date('2026-11-22T09:00:00.000Z'));
       await new Visitor(t.app).submit('/login', '/login', {
         email: first.email,
@@ -1125,8 +1123,7 @@ describe('admin users', () => {
       const response = await postForm(as, '/admin/users', `/admin/users/${organizer.id}/role`, [
         ['role', 'root'],
       ]);
-      expectErrorPage(response, 400, ERROR_TITLES[400]);
-      expect(errorMessage(response.text)).toBe(MESSAGES.role);
+      expectRefusedOnList(response, MESSAGES.role, 400);
       expect((await t.platform.repositories.users.findById(organizer.id))!.role).toBe('organizer');
     });
 
@@ -1175,8 +1172,7 @@ describe('admin users', () => {
 
     it('cannot disable one’s own account', async () => {
       const response = await postForm(as, '/admin/users', `/admin/users/${admin.id}/disable`, []);
-      expectErrorPage(response, 409, ERROR_TITLES[409]);
-      expect(errorMessage(response.text)).toBe(MESSAGES.self);
+      expectRefusedOnList(response, MESSAGES.self);
       expect((await t.platform.repositories.users.findById(admin.id))!.disabled).toBe(false);
       expect((await as.get('/admin/users')).status).toBe(200);
     });
@@ -1191,6 +1187,27 @@ describe('admin users', () => {
     expect((await t.platform.repositories.users.findById(target.id))!.role).toBe('organizer');
   });
 });
+
+/**
+ * A step on the accounts list that the rules refuse: 409 with the list itself, the reason at the top of
+ * it (not an error page leading away from the list).
+ */
+function expectRefusedOnList(
+  response: { status: number; text: string },
+  message: string,
+  status = 409,
+): void {
+  expect(response.status).toBe(status);
+  expect(
+    textOf(
+      startTags(response.text, 'h1')
+        .map((h) => innerHtml(response.text, h))
+        .join(''),
+    ),
+  ).toBe('Accounts');
+  expect(textsByClass(response.text, 'error-summary').map(textOf).join(' ')).toContain(message);
+  expect(startTags(response.text, 'form').some((f) => f.attrs.action === '/admin/users/invite')).toBe(true);
+}
 
 describe('the last active admin', () => {
   let t: TestPlatform;
@@ -1209,10 +1226,9 @@ describe('the last active admin', () => {
     const demoted = await postForm(as, '/admin/users', `/admin/users/${admin.id}/role`, [
       ['role', 'organizer'],
     ]);
-    expectErrorPage(demoted, 409, ERROR_TITLES[409]);
-    expect(errorMessage(demoted.text)).toBe(MESSAGES.lastAdmin);
+    expectRefusedOnList(demoted, MESSAGES.lastAdmin);
     const disabled = await postForm(as, '/admin/users', `/admin/users/${admin.id}/disable`, []);
-    expectErrorPage(disabled, 409, ERROR_TITLES[409]);
+    expectRefusedOnList(disabled, MESSAGES.self);
     expect(await t.platform.repositories.users.findById(admin.id)).toMatchObject({
       role: 'admin',
       disabled: false,
@@ -1225,7 +1241,7 @@ describe('the last active admin', () => {
     const demoted = await postForm(as, '/admin/users', `/admin/users/${admin.id}/role`, [
       ['role', 'organizer'],
     ]);
-    expectErrorPage(demoted, 409, ERROR_TITLES[409]);
+    expectRefusedOnList(demoted, MESSAGES.lastAdmin);
     expect((await t.platform.repositories.users.findById(admin.id))!.role).toBe('admin');
   });
 
@@ -1267,8 +1283,7 @@ describe('an admin invited who has not set a password yet', () => {
     const demoted = await postForm(as, '/admin/users', `/admin/users/${admin.id}/role`, [
       ['role', 'organizer'],
     ]);
-    expectErrorPage(demoted, 409, ERROR_TITLES[409]);
-    expect(errorMessage(demoted.text)).toBe(MESSAGES.lastAdminInvited);
+    expectRefusedOnList(demoted, MESSAGES.lastAdminInvited);
     expect((await t.platform.repositories.users.findById(admin.id))!.role).toBe('admin');
   });
 
