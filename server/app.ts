@@ -77,7 +77,7 @@ import type { SignatureService } from './signatures/signature-service.js';
 import { signatureRoutes } from './signatures/signature-routes.js';
 import { receiptRoutes } from './commitments/receipt-routes.js';
 import type { ReceiptService } from './commitments/receipt-service.js';
-import { overloadGuard, type LagSource, type RequestsInFlight } from './http/overload.js';
+import { overloadGuard, shedLog, type LagSource, type RequestsInFlight } from './http/overload.js';
 import type { Metrics } from './metrics/metrics.js';
 import { metricsRoutes, requestMetrics } from './metrics/metrics-routes.js';
 import type { PublicApiService } from './api/public-api-service.js';
@@ -218,6 +218,12 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   });
   const signingLane = options.signingLane ?? true;
 
+  const logShed = shedLog((refused, sinceMs) =>
+    deps.logger.warn(
+      { refused, sinceMs: Math.round(sinceMs), lagMs: Math.round(deps.load.lag.lagMs()) },
+      'overloaded: refusing new requests with 503',
+    ),
+  );
   // First of all: an overloaded process refuses new requests before it reads their body or logs them.
   app.use(
     overloadGuard({
@@ -225,7 +231,10 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
       lag: deps.load.lag,
       inFlight: deps.load.inFlight,
       tFor: (language) => fixedT(deps.i18n, language),
-      onShed: (kind) => deps.metrics.countShed(kind),
+      onShed: (kind) => {
+        deps.metrics.countShed(kind);
+        logShed(kind);
+      },
     }),
   );
   app.use(requestMetrics(deps.metrics));

@@ -244,6 +244,32 @@ function refuse(req: Request, res: Response, refusals: Map<string, RefusalsOf>):
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
+/** How often, at most, the log says that requests are being refused. */
+export const SHED_LOG_EVERY_MS = 10_000;
+
+/**
+ * Says in the log that load is being shed: the first refusal at once, then at most one line every
+ * SHED_LOG_EVERY_MS with how many were refused since. Refusals are answered before the request log
+ * (overloadGuard), so without this an operator with no metrics scraper saw nothing of a surge.
+ */
+export function shedLog(
+  log: (counts: Record<Exclude<RequestKind, 'exempt'>, number>, sinceMs: number) => void,
+  now: () => number = () => performance.now(),
+): (kind: RequestKind) => void {
+  let since: number | undefined;
+  const counts = { signing: 0, other: 0 };
+  return (kind) => {
+    if (kind === 'exempt') return;
+    counts[kind] += 1;
+    const at = now();
+    if (since !== undefined && at - since < SHED_LOG_EVERY_MS) return;
+    log({ ...counts }, since === undefined ? 0 : at - since);
+    counts.signing = 0;
+    counts.other = 0;
+    since = at;
+  };
+}
+
 export interface OverloadOptions {
   limits: ShedLimits;
   lag: LagSource;

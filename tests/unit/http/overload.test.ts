@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   EventLoopLag,
   LAG_SHED_MIN_ANSWERING,
+  SHED_LOG_EVERY_MS,
+  shedLog,
   requestKind,
   shedShare,
   shouldShed,
@@ -110,5 +112,26 @@ describe('EventLoopLag', () => {
     } finally {
       lag.stop();
     }
+  });
+});
+
+describe('shedLog', () => {
+  it('says the first refusal at once, then at most one line a period with the refusals since', () => {
+    let now = 1_000;
+    const lines: { refused: Record<string, number>; sinceMs: number }[] = [];
+    const heard = shedLog(
+      (refused, sinceMs) => lines.push({ refused, sinceMs }),
+      () => now,
+    );
+    heard('signing');
+    expect(lines).toEqual([{ refused: { signing: 1, other: 0 }, sinceMs: 0 }]);
+    for (let i = 0; i < 5; i += 1) heard('other');
+    heard('exempt');
+    now += SHED_LOG_EVERY_MS - 1;
+    heard('signing');
+    expect(lines).toHaveLength(1);
+    now += 1;
+    heard('signing');
+    expect(lines[1]).toEqual({ refused: { signing: 2, other: 5 }, sinceMs: SHED_LOG_EVERY_MS });
   });
 });
