@@ -247,6 +247,7 @@ describe('an export of a million signatures', () => {
       .execute();
     const body = new URLSearchParams([
       ['letter', slug],
+      ['status', 'confirmed'],
       ['format', 'jsonl'],
       ['_csrf', token],
     ]).toString();

@@ -89,13 +89,17 @@ describe('EventLoopLag', () => {
     const lag = new EventLoopLag();
     try {
       expect(lag.lagMs()).toBe(0);
-      // Turn after turn of 80 ms of work: every tick of the monitor comes about 70 ms late.
+      // Turn after turn of 80 ms of work: every tick of the monitor comes about 70 ms late. Read at the
+      // start of each turn (its own age nothing yet), so only the monitor's windows can see it: on a busy
+      // machine a window just reset may hold no tick yet, so the readings are taken over several turns.
+      const readings: number[] = [];
       for (let turn = 0; turn < 6; turn += 1) {
         const until = Date.now() + 80;
         while (Date.now() < until);
         await new Promise((resolve) => setTimeout(resolve, 0));
+        readings.push(lag.lagMs());
       }
-      expect(lag.lagMs()).toBeGreaterThan(50);
+      expect(Math.max(...readings)).toBeGreaterThan(50);
     } finally {
       lag.stop();
     }
