@@ -1,5 +1,6 @@
 import type { TFunction } from '../lib/i18n.js';
 import { formatsFor } from '../lib/format.js';
+import { langMark } from '../lib/languages.js';
 import { AUDIT_ACTIONS, type AuditSubject } from './audit.js';
 import { describeDetails } from './audit-details.js';
 import type { AuditQuery, AuditQueryValues } from './audit-input.js';
@@ -13,7 +14,7 @@ function subjectView(t: TFunction, language: string, subject: AuditSubject) {
   return {
     kind: t(`audit.subjects.${subject.kind}`),
     label: subject.label ?? '',
-    labelLang: subject.labelLanguage && subject.labelLanguage !== language ? subject.labelLanguage : null,
+    labelLang: langMark(subject.labelLanguage, language),
     href: subject.href,
     gone: subject.gone,
   };

@@ -1,10 +1,9 @@
 import { formatsFor } from '../lib/format.js';
 import type { TFunction } from '../lib/i18n.js';
-import { languageName } from '../lib/languages.js';
+import { langMark, languageName, pickLanguage } from '../lib/languages.js';
 import type { DashboardLetter } from './letter-dashboard-service.js';
 import type { LetterTemplate } from './letter-drafting-service.js';
 import type { LetterListItem } from './letter-repository.js';
-import { pickLanguage } from '../lib/languages.js';
 import { signatureChartSvg } from './signature-chart.js';
 
 /** The dashboard's letters, each with its status label and its accessible signature chart. */
@@ -48,7 +47,7 @@ function listed<T extends LetterListItem>(t: TFunction, ui: string, item: T) {
   return {
     ...item,
     statusLabel: t(`editor.status.${item.letter.status}`),
-    titleLang: item.titleLanguage === ui ? null : item.titleLanguage,
+    titleLang: langMark(item.titleLanguage, ui),
   };
 }
 
@@ -67,7 +66,7 @@ export function templateGallery(ui: string, templates: readonly LetterTemplate[]
       title: text?.title ?? template.slug,
       summary: text?.summary ?? '',
       // Set only when it differs from the page's, so the heading is read out in its own language.
-      textLanguage: textLanguage === ui ? null : textLanguage,
+      textLanguage: langMark(textLanguage, ui),
       languages: Object.keys(template.translations)
         .map((l) => languageName(l, ui))
         .join(', '),

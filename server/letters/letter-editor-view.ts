@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { noticeFrom } from '../http/notice.js';
 import type { TFunction } from '../lib/i18n.js';
-import { languageName, LETTER_LANGUAGES, titleFor } from '../lib/languages.js';
+import { langMark, languageName, LETTER_LANGUAGES, titleFor } from '../lib/languages.js';
 import type { Recipient } from '../recipients/recipient.js';
 import { isComplete, textIn } from './letter.js';
 import type { EditorContext } from './letter-editor-state.js';
@@ -131,7 +131,7 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
       ? {
           ...aroundTitle(t('editor.editTitle', { title: TITLE_MARK })),
           title: heading.title,
-          lang: heading.titleLanguage === ui ? null : heading.titleLanguage,
+          lang: langMark(heading.titleLanguage, ui),
         }
       : null,
     mode: state ? 'edit' : 'new',

@@ -64,3 +64,11 @@ export function titleFor(
   const title = titled.get(titleLanguage);
   return title === undefined ? { title: letter.slug, titleLanguage: language } : { title, titleLanguage };
 }
+
+/**
+ * The `lang` a piece of text in `language` needs on a page in `ui`: none when they are the same (the page
+ * already says it), else its own, so a screen reader reads it out in its own language.
+ */
+export function langMark(language: string | undefined, ui: string): string | null {
+  return language && language !== ui ? language : null;
+}

@@ -8,7 +8,7 @@ import {
   textIn,
   type LetterStatus,
 } from '../../../server/letters/letter.js';
-import { pickLanguage, titleFor } from '../../../server/lib/languages.js';
+import { langMark, pickLanguage, titleFor } from '../../../server/lib/languages.js';
 
 const NOW = new Date('2026-11-23T10:00:00.000Z');
 const HOUR = 3_600_000;
@@ -138,6 +138,14 @@ describe('titleFor', () => {
       title: 'free-them',
       titleLanguage: 'ko',
     });
+  });
+});
+
+describe('langMark', () => {
+  it("marks text in another language than the page's, and nothing else", () => {
+    expect(langMark('en', 'ko')).toBe('en');
+    expect(langMark('ko', 'ko')).toBeNull();
+    expect(langMark(undefined, 'ko')).toBeNull();
   });
 });
 
