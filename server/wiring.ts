@@ -496,7 +496,6 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   );
   const deliveriesLogger = logger.child({ component: 'deliveries' });
   const recipientsOf = recipientsOfLetter(letters, recipients);
-  const roundRecipients = recipientsOfRound(deliveryRepository, recipientsOf);
   const commitmentRepository = new CommitmentRepository(db);
   const erratumRepository = new ErratumRepository(db);
   // Corrections of delivered lists (issue 15 §5): their trees are stored as every round's are.
@@ -548,7 +547,6 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     deliveries: deliveryRepository,
     rounds,
     recipientsOf,
-    recipientsOfRound: roundRecipients,
     pdf,
     clock,
     logger: deliveriesLogger,
@@ -568,7 +566,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     deliveries: deliveryRepository,
     compiler: compileWorker,
     pdf,
-    recipientsOfRound: roundRecipients,
+    recipientsOfRound: recipientsOfRound(deliveryRepository, recipientsOf),
     clock,
     mail,
     logger: deliveriesLogger,

@@ -231,12 +231,11 @@ export interface DeliveryRoundsTable {
   audience_kept: Generated<number>;
 }
 
-/** A recipient a delivery round was started for: its tier and place in the letter's list then. */
+/** A recipient a delivery round was started for, and the tier it reached them in. */
 export interface RoundAudiencesTable {
   round_id: number;
   recipient_id: number;
   tier: number;
-  position: number;
 }
 
 /** One compiled letter for one recipient in one round; its sending is the outbox message. */

@@ -1,6 +1,6 @@
 import type { Letter } from '../letters/letter.js';
 import type { DeliveryRound } from './delivery.js';
-import type { DeliveryRepository } from './delivery-repository.js';
+import type { AudienceMember, DeliveryRepository } from './delivery-repository.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Recipient } from '../recipients/recipient.js';
 import type { RecipientRepository } from '../recipients/recipient-repository.js';
@@ -25,16 +25,32 @@ export function recipientsOfLetter(
 }
 
 /** The recipients a round is compiled for, in the list's order, as the directory has them now. */
-export type RecipientsOfRound = (round: Pick<DeliveryRound, 'id' | 'letterId'>) => Promise<LetterRecipientOf[]>;
+export type RecipientsOfRound = (
+  round: Pick<DeliveryRound, 'id' | 'letterId'>,
+) => Promise<LetterRecipientOf[]>;
 
 /**
- * A round's recipients: those of the audience kept when it started who are still on the letter's list,
- * with their address and salutations as the directory has them now (a corrected address is used) and
- * the tier they were reached in. Never one added after the round started (they wait for the next round);
- * never one taken off the list since, whom the organizer meant not to write to (the wrong embassy must
- * not receive the signatories' names because the round had started). A round that kept no audience (a
- * test, or one from before audiences were kept) goes to the list as it is.
+ * A round's recipients out of the letter's list as it is now (`listed`, with each one's address and
+ * salutations as the directory has them: a corrected address is used): those of the audience kept when
+ * it started, with the tier they were reached in. Never one added after the round started (they wait for
+ * the next round); never one taken off the list since, whom the organizer meant not to write to (the
+ * wrong embassy must not receive the signatories' names because the round had started). A round that
+ * kept no audience (a test, or one from before audiences were kept) goes to the list as it is. Pure: the
+ * delivery page counts a compiling round's letters by it from the list it has already read.
  */
+export function stillListed(
+  audience: readonly AudienceMember[] | undefined,
+  listed: readonly LetterRecipientOf[],
+): LetterRecipientOf[] {
+  if (!audience) return [...listed];
+  const tiers = new Map(audience.map((m) => [m.recipientId, m.tier]));
+  return listed.flatMap((r) => {
+    const tier = tiers.get(r.id);
+    return tier === undefined ? [] : [{ ...r, tier }];
+  });
+}
+
+/** Reads a round's recipients (stillListed): its kept audience and its letter's list. */
 export function recipientsOfRound(
   deliveries: DeliveryRepository,
   ofLetter: RecipientsOfLetter,
@@ -44,11 +60,6 @@ export function recipientsOfRound(
       deliveries.roundAudience(round.id),
       ofLetter({ id: round.letterId }),
     ]);
-    if (!audience) return listed;
-    const tiers = new Map(audience.map((m) => [m.recipientId, m.tier]));
-    return listed.flatMap((r) => {
-      const tier = tiers.get(r.id);
-      return tier === undefined ? [] : [{ ...r, tier }];
-    });
+    return stillListed(audience, listed);
   };
 }

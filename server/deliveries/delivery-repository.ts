@@ -37,11 +37,10 @@ function toRound(row: Selectable<DeliveryRoundsTable>): DeliveryRound {
 /** Rows of a round's audience written by one statement. */
 const AUDIENCE_ROWS_A_STATEMENT = 500;
 
-/** A recipient a round was started for: their tier and place in the letter's list at that moment. */
+/** A recipient a round was started for, and the tier it reached them in. */
 export interface AudienceMember {
   recipientId: number;
   tier: number;
-  position: number;
 }
 
 /** One recipient's delivery as the organizer's record shows it: the compiled letter and its sending. */
@@ -323,10 +322,7 @@ export class DeliveryRepository {
       .execute();
   }
 
-  /**
-   * Keeps a starting round's audience: the recipients it reaches, with their tier and place in the
-   * letter's list (round_audiences). In the round's transaction.
-   */
+  /** Keeps a starting round's audience: the recipients it reaches, with their tiers. In the round's transaction. */
   async keepAudience(roundId: number, audience: readonly AudienceMember[]): Promise<void> {
     // In slices: a statement takes at most a few thousand parameters (four a row here).
     for (let at = 0; at < audience.length; at += AUDIENCE_ROWS_A_STATEMENT)
@@ -337,16 +333,19 @@ export class DeliveryRepository {
             round_id: roundId,
             recipient_id: m.recipientId,
             tier: m.tier,
-            position: m.position,
           })),
         )
         .execute();
-    await this.db.updateTable('delivery_rounds').set({ audience_kept: 1 }).where('id', '=', roundId).execute();
+    await this.db
+      .updateTable('delivery_rounds')
+      .set({ audience_kept: 1 })
+      .where('id', '=', roundId)
+      .execute();
   }
 
   /**
-   * The audience a round was started for, in the list's order, less recipients deleted since; undefined
-   * for a round that kept none (a test, or one still compiling when audiences began to be kept).
+   * The audience a round was started for, less recipients deleted since; undefined for a round that kept
+   * none (a test, or one still compiling when audiences began to be kept).
    */
   async roundAudience(roundId: number): Promise<AudienceMember[] | undefined> {
     const round = await this.db
@@ -357,12 +356,10 @@ export class DeliveryRepository {
     if (!round?.audience_kept) return undefined;
     const rows = await this.db
       .selectFrom('round_audiences')
-      .select(['recipient_id', 'tier', 'position'])
+      .select(['recipient_id', 'tier'])
       .where('round_id', '=', roundId)
-      .orderBy('position')
-      .orderBy('recipient_id')
       .execute();
-    return rows.map((r) => ({ recipientId: r.recipient_id, tier: r.tier, position: r.position }));
+    return rows.map((r) => ({ recipientId: r.recipient_id, tier: r.tier }));
   }
 
   /** Recipients of a round who already have their compiled letter. */

@@ -23,7 +23,7 @@ import {
 } from './delivery.js';
 import { parseDeliverySettings, type DeliverySettingsValues } from './delivery-input.js';
 import { inTiers } from './escalation.js';
-import type { RecipientsOfLetter, RecipientsOfRound } from './delivery-recipients.js';
+import { stillListed, type RecipientsOfLetter } from './delivery-recipients.js';
 import type { DeliveryRecord, DeliveryRepository } from './delivery-repository.js';
 import type { PdfRenderer } from './pdf-renderer.js';
 import type { RoundStarter } from './round-starter.js';
@@ -36,8 +36,6 @@ export interface DeliveryServiceDeps {
   deliveries: DeliveryRepository;
   rounds: RoundStarter;
   recipientsOf: RecipientsOfLetter;
-  /** Whom a round is compiled for (its kept audience still on the list): a compiling round's progress. */
-  recipientsOfRound: RecipientsOfRound;
   /** Whether letters carry a PDF (`available`), as the delivery page says. */
   pdf: PdfRenderer;
   clock: Clock;
@@ -111,7 +109,12 @@ export class DeliveryService {
       await Promise.all(
         rounds
           .filter((round) => round.status === 'compiling' && round.kind !== 'test')
-          .map(async (round) => [round.id, (await this.deps.recipientsOfRound(round)).length] as const),
+          .map(async (round) => {
+            const audience = await this.deps.deliveries.roundAudience(round.id);
+            // As the compile reaches them (round-compile-service.ts): still listed, in the round's tiers.
+            const reached = stillListed(audience, recipients).filter((r) => inTiers(r.tier, round));
+            return [round.id, reached.length] as const;
+          }),
       ),
     );
     const settings = deliverySettingsOf(stored, letter);

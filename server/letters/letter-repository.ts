@@ -547,23 +547,22 @@ export class LetterRepository {
       : undefined;
   }
 
-  /** The letter's list: each recipient with its escalation tier and place (whom a delivery round reaches). */
-  async recipientList(letterId: number): Promise<{ recipientId: number; tier: number; position: number }[]> {
+  /** The letter's list: each recipient with its escalation tier (whom a delivery round reaches). */
+  async recipientList(letterId: number): Promise<{ recipientId: number; tier: number }[]> {
     const rows = await this.db
       .selectFrom('letter_recipients')
-      .select(['recipient_id', 'tier', 'position'])
+      .select(['recipient_id', 'tier'])
       .where('letter_id', '=', letterId)
-      .orderBy('position')
       .execute();
-    return rows.map((r) => ({ recipientId: r.recipient_id, tier: r.tier, position: r.position }));
+    return rows.map((r) => ({ recipientId: r.recipient_id, tier: r.tier }));
   }
 
   /**
    * Holds the letter's row until the transaction ends, so a delivery round that checks whom it reaches
    * (deliveries/round-starter.ts, its first statement) and an edit of the recipient list take turns: the
    * round never starts on a list emptied while it did, and keeps the audience it read (round_audiences).
-   * On PostgreSQL `FOR UPDATE` (READ COMMITTED would let the round read the list as last committed); nothing on SQLite,
-   * whose single writer makes them take turns already. A row lock rather than a lock of its own: the
+   * On PostgreSQL `FOR UPDATE` (READ COMMITTED would let the round read the list as last committed);
+   * nothing on SQLite, whose single writer makes them take turns already. A row lock rather than a lock of its own: the
    * editors update the row before they touch the list, so every transaction meets this one lock first,
    * and none waits for another in turn.
    */

@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 // Shared by the SQLite and PostgreSQL chains: plain types and no dialect-specific SQL.
 //
 // A delivery round's audience, kept when it starts: the recipients its letter listed then (in the
-// round's tiers), with their tier and place in the list. The round is compiled for those of them still
+// round's tiers), with the tier each was reached in. The round is compiled for those of them still
 // on the list, never for one added after it started (who waits for the next round). A recipient deleted
 // from the directory leaves every audience with it: there is no address left to send to.
 // delivery_rounds.audience_kept: 1 for a round whose audience was kept; 0 for a test (it goes to the
@@ -23,7 +23,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('round_id', 'integer', (c) => c.notNull().references('delivery_rounds.id').onDelete('cascade'))
     .addColumn('recipient_id', 'integer', (c) => c.notNull().references('recipients.id').onDelete('cascade'))
     .addColumn('tier', 'integer', (c) => c.notNull())
-    .addColumn('position', 'integer', (c) => c.notNull())
     .addPrimaryKeyConstraint('round_audiences_pk', ['round_id', 'recipient_id'])
     .execute();
   // A recipient's deletion finds its rows by this (the foreign key's cascade).
@@ -40,8 +39,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function keepAudiencesReached(db: Kysely<any>): Promise<void> {
   await sql`
-    insert into round_audiences (round_id, recipient_id, tier, position)
-    select distinct d.delivery_round_id, d.recipient_id, coalesce(lr.tier, 1), coalesce(lr.position, 0)
+    insert into round_audiences (round_id, recipient_id, tier)
+    select distinct d.delivery_round_id, d.recipient_id, coalesce(lr.tier, 1)
     from deliveries d
     join delivery_rounds r on r.id = d.delivery_round_id
     join recipients rc on rc.id = d.recipient_id
