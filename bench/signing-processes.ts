@@ -1,0 +1,143 @@
+/**
+ * Signing with one and with two web processes on one SQLite file, the bare insert in the same rounds:
+ * whether a second process on the second core pays for its share of SQLite's one write lock (session 32
+ * in docs/performance.md). Not part of `npm run bench`: a tool for whoever weighs that set-up.
+ *
+ * Both servers are the production build (`npm run build` first) with the benchmarks' settings on one
+ * database prepared by bench/lib/data.ts. A warm-up loads both at once; then each round loads the bare
+ * insert (32 connections), one process alone (32), and both at once (16 + 16, alternate client
+ * addresses, so none repeats). Knobs: BENCH_ROUNDS (3), BENCH_DURATION (5 s), BENCH_SERVER_ENV.
+ *
+ * Run: npx tsx bench/signing-processes.ts. Prints each round's rates, ratios to the bare insert, the
+ * servers' CPU an answer, p99 and statuses.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { processCpuMs } from './lib/cpu.js';
+import { prepareDatabase } from './lib/data.js';
+import { runLoad, runLoadsAtOnce, type LoadResult, type LoadSpec } from './lib/load.js';
+import { benchServerSettings, startSmtpSink } from './lib/platform.js';
+import { forkListening, freePort, ROOT } from './lib/processes.js';
+
+const SECRET = 'bench-secret-bench-secret-bench-secret-0';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
+const SERVER_ENV = Object.fromEntries(
+  (process.env.BENCH_SERVER_ENV ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
+
+interface WebProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+async function main(): Promise<void> {
+  const sink = await startSmtpSink();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-processes-'));
+  const letter = await prepareDatabase(path.join(dataDir, 'undersigned.sqlite'), SECRET, 20_000);
+  const log = openSync(path.join(dataDir, 'server.log'), 'a');
+  const webProcess = async (): Promise<WebProcess> => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'server', 'main.js')], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...benchServerSettings({ port, smtpUrl: `smtp://127.0.0.1:${sink.port}` }),
+        ...SERVER_ENV,
+        DATA_DIR: dataDir,
+        SECRET_KEY: SECRET,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+      },
+      stdio: ['ignore', log, log],
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`a web process exited: see ${dataDir}/server.log`);
+      try {
+        if ((await fetch(`${url}/healthz`)).ok) return { url, child };
+      } catch {
+        // Not listening yet.
+      }
+      if (Date.now() > deadline) throw new Error('a web process did not answer within 60 s');
+      await sleep(100);
+    }
+  };
+  const first = await webProcess();
+  const second = await webProcess();
+  const bare = await forkListening(path.join(ROOT, 'bench', 'baselines', 'bare-insert.ts'));
+  const cpuMs = (processes: readonly WebProcess[]) =>
+    processes.reduce((sum, p) => sum + processCpuMs(p.child.pid!), 0);
+  const signing = (
+    url: string,
+    connections: number,
+    start: number,
+    step: number,
+    prefix: string,
+  ): LoadSpec => ({
+    url,
+    path: `/letters/${letter.slug}`,
+    connections,
+    durationS: DURATION_S,
+    signing: { slug: letter.slug, addressStart: start, addressStep: step, emailPrefix: prefix },
+  });
+  /** Runs a load on some of the processes; the CPU an answer is theirs together. */
+  const measured = async (processes: readonly WebProcess[], run: () => Promise<LoadResult>) => {
+    const before = cpuMs(processes);
+    const result = await run();
+    return { result, cpuUs: ((cpuMs(processes) - before) * 1000) / Math.max(1, result.responses) };
+  };
+  const line = (name: string, r: LoadResult, cpuUs: number, bareRate: number) =>
+    `${name} ${Math.round(r.perSecond)}/s (${(r.perSecond / bareRate).toFixed(3)} of bare), ${Math.round(cpuUs)} µs CPU an answer, p99 ${r.latency.p99.toFixed(0)} ms, ${JSON.stringify(r.statuses)}`;
+  try {
+    let next = 0;
+    // Both warm up together (V8's compiled paths, SQLite's cache), as a production server long has.
+    const warm = await runLoadsAtOnce([
+      signing(first.url, 16, next, 2, 'warm'),
+      signing(second.url, 16, next + 1, 2, 'warm'),
+    ]);
+    next += warm.addressesUsed * 2 + 2;
+    console.log(`Signing, 1 vs 2 web processes on one SQLite file: ${ROUNDS} rounds × ${DURATION_S} s`);
+    for (let round = 1; round <= ROUNDS; round++) {
+      const bareRun = await runLoad({
+        url: bare.url,
+        path: '/letters/bare',
+        connections: 32,
+        durationS: DURATION_S,
+        signing: { slug: 'bare', addressStart: 0, emailPrefix: `bare${round}-${Date.now()}` },
+      });
+      const one = await measured([first], () => runLoad(signing(first.url, 32, next, 1, `one${round}`)));
+      next += one.result.addressesUsed + 1;
+      const two = await measured([first, second], () =>
+        runLoadsAtOnce([
+          signing(first.url, 16, next, 2, `two${round}`),
+          signing(second.url, 16, next + 1, 2, `two${round}`),
+        ]),
+      );
+      next += two.result.addressesUsed * 2 + 2;
+      console.log(
+        `round ${round}: bare ${Math.round(bareRun.perSecond)}/s; ${line('one process', one.result, one.cpuUs, bareRun.perSecond)}; ${line('two', two.result, two.cpuUs, bareRun.perSecond)}`,
+      );
+    }
+  } finally {
+    for (const p of [first, second]) {
+      p.child.kill('SIGTERM');
+      if (p.child.exitCode === null) await new Promise((resolve) => p.child.once('exit', resolve));
+    }
+    await bare.stop();
+    await sink.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
