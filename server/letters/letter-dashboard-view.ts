@@ -6,6 +6,9 @@ import type { LetterTemplate } from './letter-drafting-service.js';
 import type { LetterListItem } from './letter-repository.js';
 import { signatureChartSvg } from './signature-chart.js';
 
+/** A chart's drawing for a phone: about as many units as the screen has pixels, so text keeps its size. */
+const NARROW_CHART = { width: 320, height: 160 };
+
 /** The dashboard's letters, each with its status label and its accessible signature chart. */
 export function dashboardLetters(t: TFunction, ui: string, letters: readonly DashboardLetter[]) {
   const formats = formatsFor(ui);
@@ -13,23 +16,27 @@ export function dashboardLetters(t: TFunction, ui: string, letters: readonly Das
     const total = item.days.reduce((sum, d) => sum + d.count, 0);
     const busiest = item.days.reduce((best, d) => (d.count > best.count ? d : best), item.days[0]!);
     const period = t('dashboard.chartPeriod', { count: item.days.length });
+    const labels = {
+      title: t('dashboard.chartTitle', { title: item.title }),
+      description:
+        total === 0
+          ? t('dashboard.chartEmpty', { period })
+          : t('dashboard.chartDescription', {
+              count: total,
+              total: formats.number(total),
+              period,
+              busiest: formats.day(new Date(`${busiest.day}T00:00:00Z`)),
+              most: formats.number(busiest.count),
+            }),
+      formatDay: (day: string) => formats.day(new Date(`${day}T00:00:00Z`)),
+      formatCount: (n: number) => formats.number(n),
+    };
     return {
       ...listed(t, ui, item),
-      chart: signatureChartSvg(item.days, {
-        title: t('dashboard.chartTitle', { title: item.title }),
-        description:
-          total === 0
-            ? t('dashboard.chartEmpty', { period })
-            : t('dashboard.chartDescription', {
-                count: total,
-                total: formats.number(total),
-                period,
-                busiest: formats.day(new Date(`${busiest.day}T00:00:00Z`)),
-                most: formats.number(busiest.count),
-              }),
-        formatDay: (day) => formats.day(new Date(`${day}T00:00:00Z`)),
-        formatCount: (n) => formats.number(n),
-      }),
+      chart: signatureChartSvg(item.days, labels),
+      // The same chart drawn for a phone's width: the wide one, scaled down to fit, had ~5 px labels.
+      // The page shows one of the two (styles.css), so the other is out of the accessibility tree too.
+      narrowChart: signatureChartSvg(item.days, labels, NARROW_CHART),
     };
   });
 }

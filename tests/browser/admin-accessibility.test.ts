@@ -296,6 +296,15 @@ describe('an organizer on a phone', () => {
       scroll,
       `the editor with a preview is ${scroll}px wide: ${(await overflowingElements(page)).join(', ')}`,
     ).toBeLessThanOrEqual(375);
+
+    // The signature charts' labels stay readable: the chart drawn 600 units wide, scaled to the phone,
+    // had them at ~5 px. Only the drawing shown counts (the other is not displayed).
+    await page.goto('/admin');
+    const labelHeights = await page.evaluate<number[]>(
+      `[...document.querySelectorAll('.signature-chart text')].map((text) => text.getBoundingClientRect().height).filter((height) => height > 0)`,
+    );
+    expect(labelHeights.length, 'a chart with labels on the dashboard').toBeGreaterThan(0);
+    expect(Math.min(...labelHeights), 'the smallest chart label, in pixels').toBeGreaterThanOrEqual(9);
     await context.close();
   });
 

@@ -238,6 +238,11 @@ describe('letter versions', () => {
     );
     expect(facts).toMatchObject({ 'Confirmed signatures': '3 / 500', Today: '2' });
 
+    // Drawn twice, wide and for a phone (the stylesheet shows one), from the same figures.
+    expect(startTags(cardHtml, 'svg').map((drawing) => drawing.attrs.viewbox)).toEqual([
+      '0 0 600 180',
+      '0 0 320 160',
+    ]);
     const [svg] = startTags(cardHtml, 'svg');
     expect(svg?.attrs.role).toBe('img');
     const svgHtml = innerHtml(cardHtml, svg!);
