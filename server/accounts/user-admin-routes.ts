@@ -4,7 +4,7 @@ import { formBody, formText, idParam } from '../http/input.js';
 import { noticeFrom, redirectWithNotice } from '../http/notice.js';
 import { AppError } from '../lib/errors.js';
 import type { UserAdminService } from './user-admin-service.js';
-import { EMPTY_INVITE, usersPageView } from './user-admin-view.js';
+import { emptyInvite, usersPageView } from './user-admin-view.js';
 
 /** The notices the users page shows after a step. */
 const NOTICES = ['invited', 'role', 'disabled', 'enabled', 'unlocked'];
@@ -23,7 +23,7 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
         t,
         me,
         await deps.users.list(me),
-        EMPTY_INVITE,
+        emptyInvite(res.locals.language),
         noticeFrom(req, t, 'users.notices', NOTICES),
       ),
     );
@@ -31,10 +31,14 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
 
   router.post('/users/invite', deps.csrf.verify, async (req, res) => {
     const body = formBody(req.body);
-    const values = { email: formText(body, 'email').trim(), role: formText(body, 'role') };
+    const values = {
+      email: formText(body, 'email').trim(),
+      role: formText(body, 'role'),
+      // A form from before the choice existed sends none: the language the admin is using, as then.
+      language: formText(body, 'language') || res.locals.language,
+    };
     const me = currentUser(res);
-    // The new account's e-mails start in the language the admin is using.
-    const outcome = await deps.users.invite(me, values.email, values.role, res.locals.language);
+    const outcome = await deps.users.invite(me, values.email, values.role, values.language);
     if (outcome.kind === 'invalid') {
       // Shown again with what was typed, beside the list as it is.
       const users = await deps.users.list(me);
@@ -61,7 +65,7 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
       const users = await deps.users.list(me);
       return res
         .status(error.status)
-        .render('admin/users', usersPageView(res.locals.t, me, users, EMPTY_INVITE, undefined, error));
+        .render('admin/users', usersPageView(res.locals.t, me, users, emptyInvite(res.locals.language), undefined, error));
     }
     redirectWithNotice(res, '/admin/users', notice);
   };

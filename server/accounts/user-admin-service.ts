@@ -91,21 +91,24 @@ export class UserAdminService {
 
   /**
    * Creates an account that can only be entered through the link e-mailed to it: the password is a
-   * random one nobody knows, replaced when the invited person sets their own. A new account's e-mails
-   * are in `language`, the inviting admin's interface language (its owner can change it); one invited
-   * again keeps its own.
+   * random one nobody knows, replaced when the invited person sets their own. The invitation and the
+   * account's e-mails are in `language`, which the admin chooses on the form (its owner can change it
+   * later); without one, a new account's are in English and one invited again keeps its own.
    */
   async invite(
     admin: User,
     email: string,
     role: string,
-    language: string = DEFAULT_LANGUAGE,
+    language?: string,
   ): Promise<{ kind: 'invited' } | { kind: 'invalid'; errors: Record<string, string> }> {
     authorize(admin, 'user.manage');
     const address = accountEmail(email);
     const errors: Record<string, string> = {};
     if (!looksLikeEmailAddress(address)) errors.email = 'account.errors.emailInvalid';
     if (!(ROLES as readonly string[]).includes(role)) errors.role = 'users.errors.role';
+    // Exactly one of the interface languages' codes, as the account page takes it.
+    const chosen = language === undefined ? undefined : interfaceLanguage(language);
+    if (language !== undefined && chosen !== language) errors.language = 'account.emailLanguage.invalid';
     if (Object.keys(errors).length > 0) return { kind: 'invalid', errors };
     const existing = await this.deps.users.findByEmail(address);
     // Someone invited who never set a password (the link expired, or the e-mail was lost) is invited
@@ -116,7 +119,8 @@ export class UserAdminService {
     const now = this.deps.clock.now();
     const token = randomBytes(24).toString('base64url');
     const expires = new Date(now.getTime() + INVITATION_DAYS * 86_400_000);
-    const accountLanguage = existing?.language ?? interfaceLanguage(language) ?? DEFAULT_LANGUAGE;
+    // The language the admin chose for the invitation; without one, an account invited again keeps its own.
+    const accountLanguage = chosen ?? existing?.language ?? DEFAULT_LANGUAGE;
     const invitation = {
       role,
       // The role as the sentence names it, in the account's language ("as an organizer").
@@ -142,6 +146,9 @@ export class UserAdminService {
           ));
         if (existing && existing.role !== role)
           await this.deps.users.with(tx).setRole(user.id, role as Role, now);
+        // Its owner never logged in, so never chose: the language is the inviting admin's choice, now this one.
+        if (existing && existing.language !== accountLanguage)
+          await this.deps.users.with(tx).setLanguage(user.id, accountLanguage, now);
         await this.deps.users.with(tx).setInvitation(user.id, this.tokenHash(token), expires);
         await this.deps.mail.toAccount(
           tx,

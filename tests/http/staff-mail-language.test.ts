@@ -74,6 +74,60 @@ describe('staff are written to in the language of their account', () => {
     expect((await new Visitor(t.app).get(link.slice(TEST_PUBLIC_URL.length))).status).toBe(200);
   });
 
+  it('writes the invitation in the language the admin chose on the form, and offers theirs first', async () => {
+    const page = await as.get('/admin/users');
+    const options = startTags(innerHtml(page.text, byId(page.text, 'field-language')!), 'option');
+    expect(options.map((o) => [o.attrs.value, o.attrs.lang, 'selected' in o.attrs])).toEqual([
+      ['en', 'en', true],
+      ['ko', 'ko', false],
+      ['uk', 'uk', false],
+    ]);
+
+    const invite = (language: string) =>
+      postForm(
+        as,
+        '/admin/users',
+        '/admin/users/invite',
+        fieldsOf({ email: 'olena@example.org', role: 'organizer', language }),
+      );
+    expect((await invite('uk')).status).toBe(303);
+    await t.drainOutbox();
+    const invited = (await t.platform.repositories.users.findByEmail('olena@example.org'))!;
+    expect(invited.language).toBe('uk');
+    const mail = lastTo('olena@example.org');
+    expect(mail.parsed.subject).toBe(translated('uk', 'emails.account-invitation.subject'));
+    const link = linksIn(mail).find((l) => l.startsWith(`${TEST_PUBLIC_URL}/account/invite/`))!;
+    expect(queryOf(link)).toEqual({ lang: 'uk' });
+
+    // Invited again before ever logging in (they never chose a language): the new choice is theirs now.
+    expect((await invite('ko')).status).toBe(303);
+    await t.drainOutbox();
+    expect(await languageOf(t, invited.id)).toBe('ko');
+    expect(lastTo('olena@example.org').parsed.subject).toBe(
+      translated('ko', 'emails.account-invitation.subject'),
+    );
+  });
+
+  it('refuses an invitation language not on the list with 422 beside the field, keeping what was typed', async () => {
+    for (const language of ['xx', 'ko-KR', 'Korean']) {
+      const refused = await postForm(
+        as,
+        '/admin/users',
+        '/admin/users/invite',
+        fieldsOf({ email: 'not-yet@example.org', role: 'admin', language }),
+      );
+      expect(refused.status, language).toBe(422);
+      expect(fieldErrors(refused.text, 'field-language')).toEqual([tIn('en')('account.emailLanguage.invalid')]);
+      expect(byId(refused.text, 'field-email')?.attrs.value).toBe('not-yet@example.org');
+      const role = startTags(innerHtml(refused.text, byId(refused.text, 'field-role')!), 'option').find(
+        (o) => 'selected' in o.attrs,
+      );
+      expect(role?.attrs.value).toBe('admin');
+    }
+    expect(await t.platform.repositories.users.findByEmail('not-yet@example.org')).toBeUndefined();
+    expect(t.sink.to('not-yet@example.org')).toEqual([]);
+  });
+
   it('lets a person choose the language of their e-mails on the account page', async () => {
     const page = await as.get('/account/password');
     const select = byId(page.text, 'field-language')!;
