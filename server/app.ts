@@ -8,7 +8,7 @@ import { loadCurrentUser, requireUser, sessions } from './http/auth.js';
 import { PUBLIC_BODY_LIMIT_BYTES } from './http/body-limits.js';
 import { localDefaults } from './http/locals.js';
 import { requestLog } from './http/request-log.js';
-import { interfaceLanguageMiddleware, languageRoutes } from './http/language.js';
+import { interfaceLanguageMiddleware, languageRoutes, rememberAddressLanguage } from './http/language.js';
 import { letterAdminRoutes, type LetterAdmin } from './letters/letter-admin-routes.js';
 import type { RecipientService } from './recipients/recipient-service.js';
 import { recipientRoutes } from './recipients/recipient-routes.js';
@@ -293,6 +293,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
     req.path === '/admin' || req.path.startsWith('/admin/') ? next() : smallBodies(req, res, next),
   );
 
+  // A staff page opened with ?lang= (an e-mail's link) keeps that language through its forms and links.
+  app.use(ADMIN_PATHS, rememberAddressLanguage({ https }));
   // Accounts exist only behind these paths; public pages never read or write a session.
   app.use(ADMIN_PATHS, sessions(deps.sessionStore, deps.secret, { https }), loadCurrentUser(deps.accounts));
   // Pages behind a login show personal data: no browser or proxy may keep a copy.

@@ -199,15 +199,37 @@ export function languageRoutes(options: { https: boolean }): Router {
   router.get('/language/:code', (req, res, next) => {
     const code = req.params.code;
     if (!(INTERFACE_LANGUAGES as readonly string[]).includes(code)) return next(notFound());
-    res.cookie(LANGUAGE_COOKIE, code, {
-      maxAge: A_YEAR_MS,
-      path: '/',
-      sameSite: 'lax',
-      httpOnly: true,
-      secure: options.https,
-    });
+    rememberLanguage(res, code, options);
     res.set('Cache-Control', 'no-store');
     res.redirect(303, localPath(req.query.next));
   });
   return router;
+}
+
+/** Keeps a reader's language for a year, as the switcher does. */
+function rememberLanguage(res: Response, code: string, options: { https: boolean }): void {
+  res.cookie(LANGUAGE_COOKIE, code, {
+    maxAge: A_YEAR_MS,
+    path: '/',
+    sameSite: 'lax',
+    httpOnly: true,
+    secure: options.https,
+  });
+}
+
+/**
+ * For the account pages (login, the staff's pages): a page read with `?lang=` keeps that language as the
+ * switcher would. Their forms, links and redirects are not written with `withLanguages`, so without it
+ * the page after a form or a click spoke the cookie's or the browser's language instead. Nothing there is
+ * cached, and the staff's e-mails link in the language their account chose. Public pages still never
+ * set the cookie from an address (they stay cacheable, and a supporter's e-mail opens one page).
+ */
+export function rememberAddressLanguage(options: { https: boolean }): RequestHandler {
+  return (req, res, next) => {
+    const chosen = addressLanguage(req);
+    const kept = (req.cookies as Record<string, unknown> | undefined)?.[LANGUAGE_COOKIE];
+    if (chosen && chosen !== kept && (req.method === 'GET' || req.method === 'HEAD'))
+      rememberLanguage(res, chosen, options);
+    next();
+  };
 }

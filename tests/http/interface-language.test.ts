@@ -211,9 +211,33 @@ describe('the interface language', () => {
     }
   });
 
-  it('does not remember ?lang= in a cookie', async () => {
+  it('does not remember ?lang= in a cookie on public pages', async () => {
     const response = await get('/?lang=ko');
     expect(String(response.headers['set-cookie'] ?? '')).not.toMatch(/us_lang/);
+  });
+
+  it("keeps a staff page's ?lang= through the forms and links after it, whatever the cookie said", async () => {
+    const { visitor: admin } = await signedIn(t.app, t.platform, 'admin');
+    expect((await admin.get('/language/en?next=/admin')).status).toBe(303);
+    const opened = await admin.get('/admin/users?lang=uk');
+    expect(htmlLang(opened.text)).toBe('uk');
+    expect(String(opened.headers['set-cookie'])).toMatch(/(^|,)us_lang=uk;[^,]*HttpOnly/);
+    // A form sent from it (its action has no ?lang=) answers in Ukrainian, and so does the next link.
+    const refused = await postForm(
+      admin,
+      '/admin/users',
+      '/admin/users/invite',
+      fieldsOf({ email: 'not an address', role: 'organizer' }),
+    );
+    expect(refused.status).toBe(422);
+    expect(htmlLang(refused.text)).toBe('uk');
+    expect(htmlLang((await admin.get('/admin/audit')).text)).toBe('uk');
+    // A form post with ?lang= sets nothing: only a page read does, as a link opens it.
+    const posted = await admin.agent
+      .post('/admin/users/invite?lang=ko')
+      .type('form')
+      .send({ email: 'x', role: 'organizer' });
+    expect(String(posted.headers['set-cookie'] ?? '')).not.toMatch(/us_lang/);
   });
 });
 
