@@ -65,7 +65,10 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
       const users = await deps.users.list(me);
       return res
         .status(error.status)
-        .render('admin/users', usersPageView(res.locals.t, me, users, emptyInvite(res.locals.language), undefined, error));
+        .render(
+          'admin/users',
+          usersPageView(res.locals.t, me, users, emptyInvite(res.locals.language), undefined, error),
+        );
     }
     redirectWithNotice(res, '/admin/users', notice);
   };

@@ -117,7 +117,9 @@ describe('staff are written to in the language of their account', () => {
         fieldsOf({ email: 'not-yet@example.org', role: 'admin', language }),
       );
       expect(refused.status, language).toBe(422);
-      expect(fieldErrors(refused.text, 'field-language')).toEqual([tIn('en')('account.emailLanguage.invalid')]);
+      expect(fieldErrors(refused.text, 'field-language')).toEqual([
+        tIn('en')('account.emailLanguage.invalid'),
+      ]);
       expect(byId(refused.text, 'field-email')?.attrs.value).toBe('not-yet@example.org');
       const role = startTags(innerHtml(refused.text, byId(refused.text, 'field-role')!), 'option').find(
         (o) => 'selected' in o.attrs,
