@@ -116,6 +116,14 @@ export function withLanguages(
 }
 
 /**
+ * withLanguages for a link written in a view (the header's, the footer's, a page's own): `path` with
+ * `lang=` when the address chose the page's language (`res.locals.addressLanguage`), else as it is.
+ */
+export function keepingAddressLanguage(path: string, chosen: string | undefined): string {
+  return chosen ? withLanguages(path, { query: { lang: chosen } }, { locals: { language: chosen } }) : path;
+}
+
+/**
  * A local address to come back to, without its `lang=` (so the cookie just set rules): a path that starts
  * with one `/`; anything else (`//host`, `/\host`, `https://…`, nothing) is `/`, so the switcher is no
  * open redirect. On a letter's pages a `lang=` without `text=` also chose the letter's text (an old link,
@@ -173,6 +181,7 @@ export function interfaceLanguageMiddleware(i18n: i18n): RequestHandler {
   return (req, res, next) => {
     const { language, source } = requestLanguage(req);
     res.locals.language = language;
+    res.locals.addressLanguage = source === 'query' ? language : undefined;
     res.locals.t = fixedT(i18n, language);
     // Made only when a page renders them (a view reads the local): a redirect, an asset or JSON never does.
     let links: LanguageLink[] | undefined;

@@ -31,6 +31,11 @@ declare module 'express-serve-static-core' {
     language: InterfaceLanguage;
     /** The language switcher's links, one per interface language, back to this page. */
     languageLinks: LanguageLink[];
+    /**
+     * The interface language when the address chose it (`?lang=`, as an e-mail's link does), which the
+     * page's links to other pages keep (the views' `local` helper); undefined otherwise.
+     */
+    addressLanguage: InterfaceLanguage | undefined;
     /** The platform's public address, without a trailing slash (config PUBLIC_URL). */
     publicUrl: string;
     /** The logged-in account; only ever set under the account paths (/admin, /login, /logout, /account). */
@@ -83,6 +88,7 @@ export function localDefaults(defaults: { t: TFunction; publicUrl: string }): Re
       t: defaults.t,
       language: DEFAULT_LANGUAGE,
       languageLinks: homeLinks,
+      addressLanguage: undefined,
       publicUrl: defaults.publicUrl,
       currentUser: undefined,
       csrfToken: '',

@@ -5,6 +5,7 @@ import { formatsFor } from '../lib/format.js';
 import { DEFAULT_LANGUAGE, type TFunction } from '../lib/i18n.js';
 import { countryName } from '../lib/countries.js';
 import { languageName } from '../lib/languages.js';
+import { keepingAddressLanguage } from './language.js';
 
 /** How many parameterless texts each language's t keeps translated (the catalogs hold ~1,500 keys). */
 const MAX_PLAIN_TEXTS = 5_000;
@@ -15,6 +16,7 @@ type EngineCallback = (error: unknown, rendered?: string) => void;
 interface RootContext {
   t?: TFunction;
   language?: string;
+  addressLanguage?: string;
 }
 
 function root(options: Handlebars.HelperOptions): RootContext {
@@ -76,6 +78,10 @@ export function createViewEngine(viewsDir: string, cache: boolean) {
   );
   env.registerHelper('formatDateTime', (value: Date | null, options: Handlebars.HelperOptions) =>
     value ? formatsFor(root(options).language ?? DEFAULT_LANGUAGE).dateTime(value) : '',
+  );
+  // A link from the page to another page of the site, keeping the address's ?lang= (language.ts).
+  env.registerHelper('local', (target: string, options: Handlebars.HelperOptions) =>
+    keepingAddressLanguage(target, root(options).addressLanguage),
   );
   env.registerHelper('isoDate', (value: Date | null) => (value ? value.toISOString() : ''));
   env.registerHelper('countryName', (code: string, options: Handlebars.HelperOptions) =>

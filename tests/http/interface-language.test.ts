@@ -211,6 +211,32 @@ describe('the interface language', () => {
     }
   });
 
+  it("keeps a public page's ?lang= in the header's and footer's links and in the data-access form", async () => {
+    const opened = await get('/privacy/access?lang=uk').set('Accept-Language', 'en');
+    expect(htmlLang(opened.text)).toBe('uk');
+    const links = hrefsIn(opened.text).filter(
+      (href) => href === '/' || href.startsWith('/?') || href.startsWith('/privacy'),
+    );
+    expect(new Set(links)).toEqual(new Set(['/?lang=uk', '/privacy?lang=uk']));
+    const action = startTags(mainOf(opened.text), 'form').find((f) => f.attrs.method === 'post')!.attrs
+      .action;
+    expect(action).toBe('/privacy/access?lang=uk');
+    // Sent from that page by a browser that prefers English: the answer, and its mistakes, in Ukrainian.
+    const refused = await new Visitor(t.app).submit('/privacy/access?lang=uk', action!, { email: 'no' });
+    expect(refused.status).toBe(422);
+    expect(htmlLang(refused.text)).toBe('uk');
+    const sent = await new Visitor(t.app).submit('/privacy/access?lang=uk', action!, {
+      email: 'a@example.org',
+    });
+    expect(sent.status).toBe(200);
+    expect(htmlLang(sent.text)).toBe('uk');
+    expect(hrefsIn(mainOf(sent.text))).toContain('/privacy?lang=uk');
+    // Without ?lang= the same links are plain: the cookie or the browser chose, and still will.
+    const plain = await get('/privacy/access');
+    expect(hrefsIn(plain.text)).toContain('/privacy');
+    expect(hrefsIn(plain.text).filter((href) => href.includes('lang='))).toEqual([]);
+  });
+
   it('does not remember ?lang= in a cookie on public pages', async () => {
     const response = await get('/?lang=ko');
     expect(String(response.headers['set-cookie'] ?? '')).not.toMatch(/us_lang/);
