@@ -167,9 +167,13 @@ export function languageLinks(current: string, next: string): LanguageLink[] {
   }));
 }
 
-/** The switcher's links on the page a request shows: back to it, or, after a form POST, to the home page. */
-function languageLinksFor(req: Request, current: string): LanguageLink[] {
-  return languageLinks(current, req.method === 'GET' || req.method === 'HEAD' ? req.originalUrl : '/');
+/**
+ * The switcher's links on the page a request shows: back to it; after a form POST, to the page the form
+ * is on when the route said which (`res.locals.formPage`: the letter, for its signing form), else home.
+ */
+function languageLinksFor(req: Request, res: Response, current: string): LanguageLink[] {
+  if (req.method === 'GET' || req.method === 'HEAD') return languageLinks(current, req.originalUrl);
+  return languageLinks(current, res.locals.formPage ?? '/');
 }
 
 /**
@@ -186,7 +190,7 @@ export function interfaceLanguageMiddleware(i18n: i18n): RequestHandler {
     // Made only when a page renders them (a view reads the local): a redirect, an asset or JSON never does.
     let links: LanguageLink[] | undefined;
     Object.defineProperty(res.locals, 'languageLinks', {
-      get: () => (links ??= languageLinksFor(req, language)),
+      get: () => (links ??= languageLinksFor(req, res, language)),
       enumerable: true,
       configurable: true,
     });

@@ -36,6 +36,11 @@ declare module 'express-serve-static-core' {
      * page's links to other pages keep (the views' `local` helper); undefined otherwise.
      */
     addressLanguage: InterfaceLanguage | undefined;
+    /**
+     * After a form POST, the page the form is on, where the language switcher goes back to (a local
+     * path); undefined: the home page. Routes that show a form again with its mistakes set it.
+     */
+    formPage: string | undefined;
     /** The platform's public address, without a trailing slash (config PUBLIC_URL). */
     publicUrl: string;
     /** The logged-in account; only ever set under the account paths (/admin, /login, /logout, /account). */
@@ -89,6 +94,7 @@ export function localDefaults(defaults: { t: TFunction; publicUrl: string }): Re
       language: DEFAULT_LANGUAGE,
       languageLinks: homeLinks,
       addressLanguage: undefined,
+      formPage: undefined,
       publicUrl: defaults.publicUrl,
       currentUser: undefined,
       csrfToken: '',

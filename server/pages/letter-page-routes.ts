@@ -68,6 +68,13 @@ export function signingHandlers(deps: LetterPageRoutesDeps): RequestHandler[] {
     const target = await deps.letters.forSigning(slug, textLanguage);
     const again = async (form: SigningFormState, status: number) => {
       const page = await deps.letters.page(slug, textLanguage);
+      // The switcher on the form shown again goes back to the letter (what was typed cannot follow).
+      res.locals.formPage = withLanguages(
+        embed ? embedPath(target.letter.slug) : letterPath(target.letter.slug),
+        req,
+        res,
+        target.textLanguage,
+      );
       if (embed) renderEmbed(req, res, page, form, status);
       else renderLetterPage(deps.sharing, req, res, page, form, status);
     };

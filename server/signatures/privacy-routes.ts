@@ -47,6 +47,8 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
   );
 
   router.post('/privacy/access', deps.accessLimit, async (req, res) => {
+    // The language switcher on the answer goes back to the form.
+    res.locals.formPage = '/privacy/access';
     const form = parseAccessRequest(formBody(req.body));
     if (!form.ok)
       return res.status(422).render('privacy/access', {

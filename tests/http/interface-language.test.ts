@@ -325,6 +325,20 @@ describe("the pages after signing keep the letter's language", () => {
   const formAction = (html: string) =>
     startTags(html, 'form').find((f) => f.attrs.method === 'post')!.attrs.action ?? 'no action';
 
+  it('sends the language switcher on a signing form shown again back to the letter, in the text read', async () => {
+    const refused = await new Visitor(t.app).submit(`/letters/${slug}?text=ko`, `/letters/${slug}/sign`, {
+      ...signingForm({ email: 'not an address' }),
+      language: 'ko',
+    });
+    expect(refused.status).toBe(422);
+    const switcher = hrefsIn(refused.text).filter((href) => href.startsWith('/language/'));
+    expect(switcher).toEqual(
+      ['en', 'ko', 'uk'].map(
+        (code) => `/language/${code}?next=${encodeURIComponent(`/letters/${slug}?text=ko`)}`,
+      ),
+    );
+  });
+
   it('confirms into the thank-you page in the text the supporter read, and shares that text', async () => {
     const { visitor, confirm } = await signKorean('reader-1@example.org');
     const page = await visitor.get(confirm);
