@@ -101,6 +101,10 @@ export function createViewEngine(viewsDir: string, cache: boolean) {
     const name = languageName(code, code);
     return name.charAt(0).toLocaleUpperCase(code) + name.slice(1);
   });
+  // A language named in the page's language, inside a sentence ("PDF (우크라이나어)"), as lists name it.
+  env.registerHelper('languageInPage', (code: string, options: Handlebars.HelperOptions) =>
+    languageName(code, root(options).language ?? DEFAULT_LANGUAGE),
+  );
 
   const load = (file: string): Compiled => {
     let template = cache ? compiled.get(file) : undefined;

@@ -481,7 +481,8 @@ describe('delivering a letter to its recipients', () => {
     // The record shows each recipient's letter as sent, with its Message-ID.
     const record = textOf(mainOf((await visitor.get(deliveryPath(id))).text));
     for (const message of [korean!, ukrainian!, english!]) expect(record).toContain(message.parsed.messageId);
-    expect(record).toContain(`${KO_RECIPIENT.email} · 한국어`);
+    // Each letter's language named in the page's (English here), as in a sentence.
+    expect(record).toContain(`${KO_RECIPIENT.email} · Korean`);
     expect(record).toContain(`${UK_RECIPIENT.email} · English`);
     expect(record).toContain('This version of the letter has been delivered.');
   });

@@ -88,9 +88,11 @@ describe('the public delivery record', () => {
 
   it('says it with the plural rules of Korean and Ukrainian', async () => {
     const ko = mainOf((await visitor.get(`/letters/${slug}?lang=ko`)).text);
-    expect(textsByClass(ko, 'sent-record__total')).toEqual(['수신자 204명에게 발송되었습니다.']);
-    expect(ko).toContain('Ministry of Foreign Affairs 1 (수신자 9명)');
+    expect(textsByClass(ko, 'sent-record__total')).toEqual(['수신인 204명에게 발송되었습니다.']);
+    expect(ko).toContain('Ministry of Foreign Affairs 1 (수신인 9명)');
     expect(ko).toContain('<summary>기관 34곳 더 보기</summary>');
+    // The PDF's language named in Korean inside the sentence, not in itself ("English").
+    expect(textsByClass(ko, 'sent-record__when')[0]).toMatch(/PDF \(영어\)$/);
     const uk = mainOf((await visitor.get(`/letters/${slug}?lang=uk`)).text);
     expect(textsByClass(uk, 'sent-record__total')).toEqual(['Надіслано 204 адресатам.']);
     expect(uk).toContain('Ministry of Foreign Affairs 1 (9 адресатів)');

@@ -266,8 +266,8 @@ describe('a correction of a delivered list', () => {
 
     const korean = t.sink.to(KO_RECIPIENT).filter((m) => m.parsed.subject?.startsWith('정정'));
     expect(korean).toHaveLength(1);
-    expect(korean[0]!.parsed.subject).toBe('정정: 포로가 된 병사들을 보호하십시오 — 현재 서명 2개');
-    expect(korean[0]!.parsed.text).toContain('받으신 명단의 서명은 현재 2개입니다.');
+    expect(korean[0]!.parsed.subject).toBe('정정: 포로가 된 병사들을 보호하십시오 — 현재 서명 2건');
+    expect(korean[0]!.parsed.text).toContain('받으신 명단의 서명은 현재 2건입니다.');
     expect(korean[0]!.parsed.text).toContain(newRoot);
   });
 
@@ -388,7 +388,7 @@ describe('a correction of a delivered list', () => {
     expect(decodeEntities(item)).toContain(`href="/verify?letter=${letter.slug}&round=${correctionRound}"`);
     expect(byClass(page, 'sent-record__delivery')).toHaveLength(1);
     const ko = mainOf((await new Visitor(t.app).get(`/letters/${letter.slug}?lang=ko`)).text);
-    expect(textsByClass(ko, 'sent-record__correction')[0]).toMatch(/정정 발송: 서명 4개 → 2개/);
+    expect(textsByClass(ko, 'sent-record__correction')[0]).toMatch(/정정 발송: 서명 4건 → 2건/);
 
     const api = await new Visitor(t.app).agent
       .get(`/api/v1/letters/${letter.slug}`)
