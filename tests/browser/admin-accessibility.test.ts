@@ -166,6 +166,18 @@ describe('every organizer page passes axe-core without serious or critical viola
     expect(response?.status()).toBe(200);
     await expectNoSeriousViolations(page);
 
+    // The "(required)" marker follows the recipient's language as it is chosen, before anything is sent.
+    const required = () =>
+      page.evaluate<string[]>(
+        `[...document.querySelectorAll('[data-salutation-language]')].filter((f) => !f.querySelector('.req').hidden).map((f) => f.dataset.salutationLanguage)`,
+      );
+    await expect(required()).resolves.toEqual(['en']);
+    await page.getByRole('combobox', { name: /Language/ }).selectOption('uk');
+    await expect(required()).resolves.toEqual(['uk']);
+    await expect(
+      page.getByRole('textbox', { name: 'Salutation in Ukrainian (required)' }).count(),
+    ).resolves.toBe(1);
+
     await page.getByRole('textbox', { name: /E-mail address/ }).fill('not-an-address');
     const [refused] = await Promise.all([
       page.waitForResponse((r) => r.url().endsWith('/admin/recipients') && r.request().method() === 'POST'),
