@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { looksLikeEmailAddress } from '../lib/email-address.js';
 import { interfaceLanguage, type InterfaceLanguage } from '../lib/i18n.js';
-import { safeNextPath } from './account.js';
+import { PASSWORD_MIN_LENGTH, safeNextPath } from './account.js';
 
 // A field that is missing, repeated or not text reads as '' (a crafted body cannot smuggle arrays in).
 const text = z
@@ -27,15 +27,25 @@ export function parseLogin(body: Record<string, unknown>): LoginForm {
 
 /** A new password typed twice (invitation, reset, change), and the current one where the form asks for it. */
 export type NewPasswordForm =
-  { ok: true; password: string; current: string } | { ok: false; errors: { confirm: string } };
+  | { ok: true; password: string; current: string }
+  | { ok: false; errors: { confirm: string; password?: string } };
 
 const newPasswordSchema = z.object({ password: text, confirm: text, current: text });
 
 /** Reads a new-password form: the two copies must be the same (the service checks the password's rules). */
 export function parseNewPassword(body: Record<string, unknown>): NewPasswordForm {
   const form = newPasswordSchema.parse(body);
-  if (form.password !== form.confirm)
-    return { ok: false, errors: { confirm: 'account.errors.passwordsDiffer' } };
+  if (form.password !== form.confirm) {
+    // The length said with the mismatch: otherwise a person fixes the copy only to learn it is too short.
+    const short = [...form.password].length < PASSWORD_MIN_LENGTH;
+    return {
+      ok: false,
+      errors: {
+        confirm: 'account.errors.passwordsDiffer',
+        ...(short ? { password: 'account.errors.passwordTooShort' } : {}),
+      },
+    };
+  }
   return { ok: true, password: form.password, current: form.current };
 }
 

@@ -376,6 +376,14 @@ describe('changing a password', () => {
     return verifyPassword(hashed!, password);
   }
 
+  it('says both what is wrong with a new password too short and typed differently, at once', async () => {
+    const response = await change({ current: TEST_PASSWORD, password: 'short', confirm: 'shorter' });
+    expect(response.status).toBe(422);
+    expectMessageBeside(response.text, 'password', MESSAGES.tooShort);
+    expectMessageBeside(response.text, 'confirm', MESSAGES.passwordsDiffer);
+    expect(await passwordStillWorks(TEST_PASSWORD)).toBe(true);
+  });
+
   it.each([
     ['too short', { password: 'short pass1', confirm: 'short pass1' }, 'password', MESSAGES.tooShort],
     ['the e-mail address', { password: 'EMAIL', confirm: 'EMAIL' }, 'password', MESSAGES.isEmail],
