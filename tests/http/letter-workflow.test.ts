@@ -3,6 +3,7 @@ import type { User } from '../../server/accounts/account.js';
 import { signedIn } from '../support/accounts.js';
 import {
   createDraft,
+  EN_BODY,
   fieldErrors,
   fieldValue,
   formFields,
@@ -47,6 +48,25 @@ describe('the letter workflow: draft, open, closed', () => {
   // From the letter's own page, whatever it shows (a closed letter's has no form): anonymous forms carry no token.
   const signAttempt = (slug: string, email: string) =>
     supporter.submit(`/letters/${slug}`, `/letters/${slug}/sign`, signingForm({ email }));
+
+  it("names the letter on the publish page in the reader's language when it has a text in it", async () => {
+    const id = await createDraft(visitor, [recipient], {
+      languages: ['en', 'ko'],
+      title_ko: '자유를 선택하게 해 주십시오',
+      summary_ko: '두 병사가 한국으로 가기를 원합니다.',
+      body_ko: EN_BODY,
+    });
+    const crumb = async (language: string) => {
+      const html = (await visitor.get(`/admin/letters/${id}/publish?lang=${language}`)).text;
+      const link = startTags(byClass(html, 'breadcrumbs').map((p) => innerHtml(html, p))[0]!, 'a')[0]!;
+      const inner = byClass(html, 'breadcrumbs').map((p) => innerHtml(html, p))[0]!;
+      return { text: textOf(inner), lang: link.attrs.lang };
+    };
+    expect(await crumb('ko')).toEqual({ text: '자유를 선택하게 해 주십시오', lang: undefined });
+    expect(await crumb('en')).toEqual({ text: 'Let them choose freedom', lang: undefined });
+    // No Ukrainian text: the primary one, marked as English for a screen reader.
+    expect(await crumb('uk')).toEqual({ text: 'Let them choose freedom', lang: 'en' });
+  });
 
   it('publishes a draft: the letter opens and its public page appears', async () => {
     const id = await createDraft(visitor, [recipient]);
