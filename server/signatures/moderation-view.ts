@@ -34,7 +34,12 @@ function rowView(t: TFunction, row: ModerationRow) {
   return {
     ...row,
     ipShort: row.ipHash ? `${row.ipHash.slice(0, 10)}…` : '',
-    statusLabel: statusLabel(t, row.status),
+    // A suspect signature whose supporter clicked the link is held, not waiting on them: "pending (not
+    // confirmed)" beside "the supporter clicked the link" read as a contradiction.
+    statusLabel:
+      row.status === 'pending' && row.suspectReasons.length > 0 && row.confirmRequested
+        ? t('moderation.status.held')
+        : statusLabel(t, row.status),
     suspectLabels: row.suspectReasons.map((code) => t(`limitsSigning.reasons.${code}`)),
     reviewLabels: row.reviewReasons.map((code) => t(`limitsSigning.reasons.${code}`)),
     suspect: row.suspectReasons.length > 0,

@@ -133,7 +133,10 @@ describe('moderation shows suspect signatures and why, and clears them', () => {
     await confirm(first, FIRST);
     await confirm(second, SECOND);
     expect(await storedCount(t, letter.slug)).toBe(1);
-    expect((await rows('?flag=suspect'))[0]!.text).toContain('The supporter clicked the confirmation link.');
+    // Held, not waiting on its supporter: the status says so, not "pending (not confirmed)".
+    const held = (await rows('?flag=suspect'))[0]!.text;
+    expect(held).toContain('held: confirmed by the supporter, not counted until cleared');
+    expect(held).not.toContain('not confirmed)');
 
     const id = (await signatureOf(SECOND.email)).id;
     const cleared = await press(id, 'clear');
