@@ -7,7 +7,7 @@ import { AppError } from '../lib/errors.js';
 import { can } from '../policy/policy.js';
 import type { RecipientRepository } from '../recipients/recipient-repository.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
-import { isComplete, publishProblems, sameTexts, type Letter, type LetterRecipient } from './letter.js';
+import { publishProblems, sameTexts, type Letter, type LetterRecipient } from './letter.js';
 import type { LetterAccess } from './letter-access.js';
 import { recordLetterStep } from './letter-access.js';
 import type { LetterRepository } from './letter-repository.js';
@@ -29,7 +29,10 @@ export interface LetterWorkflowServiceDeps {
 /** What publishing a draft would do, shown before the organizer confirms it. */
 export interface PublishCheck {
   letter: Letter;
-  /** The title of each complete text, by language: the page names the letter in its reader's. */
+  /**
+   * The title of each text, by language (complete or not, as the editor and the lists show them): the
+   * page names the letter in its reader's.
+   */
   titles: Record<string, string>;
   recipients: LetterRecipient[];
   /** Why it cannot be published yet (i18n keys); empty when it can. */
@@ -71,7 +74,7 @@ export class LetterWorkflowService {
     const listed = recipients.get(letter.id) ?? [];
     return {
       letter,
-      titles: Object.fromEntries(texts.filter(isComplete).map((text) => [text.language, text.title])),
+      titles: Object.fromEntries(texts.map((text) => [text.language, text.title])),
       recipients: listed,
       problems: publishProblems(letter, texts, listed.length, now),
       asksForReview: current.requireReview && !can(user, 'letter.publish-unreviewed', resource),

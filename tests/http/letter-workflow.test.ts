@@ -66,6 +66,17 @@ describe('the letter workflow: draft, open, closed', () => {
     expect(await crumb('en')).toEqual({ text: 'Let them choose freedom', lang: undefined });
     // No Ukrainian text: the primary one, marked as English for a screen reader.
     expect(await crumb('uk')).toEqual({ text: 'Let them choose freedom', lang: 'en' });
+
+    // A translation begun but not finished is named by its title, as the editor and the lists name it.
+    const unfinished = await createDraft(visitor, [recipient], {
+      slug: 'translation-begun',
+      languages: ['en', 'ko'],
+      title_ko: '번역 중인 편지',
+      summary_ko: '',
+      body_ko: '',
+    });
+    const html = (await visitor.get(`/admin/letters/${unfinished}/publish?lang=ko`)).text;
+    expect(textOf(innerHtml(html, byClass(html, 'breadcrumbs')[0]!))).toBe('번역 중인 편지');
   });
 
   it('publishes a draft: the letter opens and its public page appears', async () => {
