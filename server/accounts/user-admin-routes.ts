@@ -34,7 +34,7 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
     const values = {
       email: formText(body, 'email').trim(),
       role: formText(body, 'role'),
-      // A form from before the choice existed sends none: the language the admin is using, as then.
+      // Sent without the field (a script, not the form, which always has it): the language the admin is using.
       language: formText(body, 'language') || res.locals.language,
     };
     const me = currentUser(res);

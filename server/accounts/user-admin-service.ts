@@ -167,7 +167,16 @@ export class UserAdminService {
             action: 'user-invited',
             targetType: 'user',
             targetId: user.id,
-            details: { email: address, role, ...(existing ? { again: true } : {}) },
+            details: {
+              email: address,
+              role,
+              language: accountLanguage,
+              ...(existing ? { again: true } : {}),
+              // Invited again in another language: what the account's e-mails were in until now.
+              ...(existing && existing.language !== accountLanguage
+                ? { languageBefore: existing.language }
+                : {}),
+            },
           },
           now,
         );

@@ -27,6 +27,8 @@ const SAID: Readonly<Record<string, Saying>> = {
   'role-changed.from': { words: 'users.roles' },
   'role-changed.to': { words: 'users.roles' },
   'user-invited.role': { words: 'users.roles' },
+  'user-invited.language': 'language',
+  'user-invited.languageBefore': 'language',
   'abuse-list-added.list': { words: 'abuse.lists' },
   'abuse-list-removed.list': { words: 'abuse.lists' },
   'abuse-list-added.kind': { words: 'abuse.kinds' },

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { createI18n, type TFunction } from '../../server/lib/i18n.js';
 import { createAccount, loginAs } from '../support/accounts.js';
+import { auditEntries } from '../support/audit-log.js';
 import { createDraft, fieldErrors, fieldsOf, organizerPlatform, postForm } from '../support/admin-forms.js';
 import { byId, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
@@ -106,6 +107,12 @@ describe('staff are written to in the language of their account', () => {
     expect(lastTo('olena@example.org').parsed.subject).toBe(
       translated('ko', 'emails.account-invitation.subject'),
     );
+    // The change is on record, with the language it replaced.
+    const entries = await auditEntries(t.platform.db, 'user-invited');
+    expect(entries.map((e) => e.details)).toEqual([
+      { email: 'olena@example.org', role: 'organizer', language: 'uk' },
+      { email: 'olena@example.org', role: 'organizer', language: 'ko', again: true, languageBefore: 'uk' },
+    ]);
   });
 
   it('refuses an invitation language not on the list with 422 beside the field, keeping what was typed', async () => {

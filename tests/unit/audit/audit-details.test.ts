@@ -109,7 +109,10 @@ const ENTRIES: [AuditAction, Record<string, unknown>][] = [
       reason: 'a bot run',
     },
   ],
-  ['user-invited', { email: 'a@example.org', role: 'organizer', again: true }],
+  [
+    'user-invited',
+    { email: 'a@example.org', role: 'organizer', language: 'uk', again: true, languageBefore: 'ko' },
+  ],
   ['webhook-changed', { endpointId: 1, host: 'example.org', change: 'secret-rotated' }],
   [
     'webhook-created',
