@@ -123,7 +123,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
       valid: email !== null,
       email,
       token,
-      // The e-mail's language (?lang=, which sets no cookie) goes with the form: errors come back in it.
+      // The e-mail's language (?lang=) goes with the form: errors come back in it, whatever the cookie says.
       action: withLanguages(`/account/invite/${encodeURIComponent(token)}`, res.req, res),
       minLength: PASSWORD_MIN_LENGTH,
       ...passwordErrors(res.locals.t, errors),

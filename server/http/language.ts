@@ -90,16 +90,20 @@ export function requestLanguage(req: Request): { language: InterfaceLanguage; so
 
 const BASE = 'http://undersigned.invalid';
 
-/** The interface language the address chose (`?lang=`), if any: it sets no cookie, so it travels in links. */
+/**
+ * The interface language the address chose (`?lang=`), if any: on public pages it sets no cookie, so it
+ * travels in links (rememberAddressLanguage says when a staff page keeps it).
+ */
 export function addressLanguage(req: { query: Record<string, unknown> }): InterfaceLanguage | undefined {
   return interfaceLanguage(req.query.lang);
 }
 
 /**
  * The one rule for every link, form action and redirect from a page to another page of this site: it
- * keeps `lang=` whenever the address chose the interface language (`?lang=`, which sets no cookie, as an
- * e-mail's link does), and adds `text=` when the letter's text it names is not the interface language
- * (which the next page reads as its default text anyway). Merges with a query already on `path`. A page
+ * keeps `lang=` whenever the address chose the interface language (`?lang=`, as an e-mail's link does,
+ * which sets no cookie on a public page), and adds `text=` when the letter's text it names is not the
+ * interface language (which the next page reads as its default text anyway). Merges with a query already
+ * on `path`. A page
  * opened with `?lang=` thus links the same whatever the reader's cookie or browser say (nothing to Vary).
  */
 export function withLanguages(
@@ -204,8 +208,8 @@ export function interfaceLanguageMiddleware(i18n: i18n): RequestHandler {
 
 /**
  * `GET /language/<code>?next=<path>`: the switcher. Remembers the choice for a year and goes back to the
- * page (303). A link, not a form, so it works without JavaScript; `?lang=` in an address never sets the
- * cookie (e-mails use it to open one page in their language).
+ * page (303). A link, not a form, so it works without JavaScript; `?lang=` in a public page's address
+ * never sets the cookie (e-mails use it to open one page in their language).
  */
 export function languageRoutes(options: { https: boolean }): Router {
   const router = Router();
@@ -231,17 +235,19 @@ function rememberLanguage(res: Response, code: string, options: { https: boolean
 }
 
 /**
- * For the account pages (login, the staff's pages): a page read with `?lang=` keeps that language as the
- * switcher would. Their forms, links and redirects are not written with `withLanguages`, so without it
- * the page after a form or a click spoke the cookie's or the browser's language instead. Nothing there is
- * cached, and the staff's e-mails link in the language their account chose. Public pages still never
- * set the cookie from an address (they stay cacheable, and a supporter's e-mail opens one page).
+ * For the account pages (login, the staff's pages): a page read with `?lang=` by a browser that has no
+ * language chosen keeps it, as the switcher would. Their forms, links and redirects are not written with
+ * `withLanguages`, so without it a person invited in Korean got English from the first click after the
+ * invitation (the browser's language). A language chosen with the switcher is never replaced: staff
+ * e-mails link in the account's e-mail language, which may not be the one its owner reads the pages in.
+ * Nothing there is cached. Public pages never set the cookie from an address (they stay cacheable, and
+ * a supporter's e-mail opens one page).
  */
 export function rememberAddressLanguage(options: { https: boolean }): RequestHandler {
   return (req, res, next) => {
     const chosen = addressLanguage(req);
-    const kept = (req.cookies as Record<string, unknown> | undefined)?.[LANGUAGE_COOKIE];
-    if (chosen && chosen !== kept && (req.method === 'GET' || req.method === 'HEAD'))
+    const kept = interfaceLanguage((req.cookies as Record<string, unknown> | undefined)?.[LANGUAGE_COOKIE]);
+    if (chosen && kept === undefined && (req.method === 'GET' || req.method === 'HEAD'))
       rememberLanguage(res, chosen, options);
     next();
   };

@@ -276,7 +276,7 @@ describe("a letter's replies, verified and not, for an admin", () => {
   });
 
   it('warns before publishing an unverified reply, on the confirmation page', async () => {
-    // The test before opened the pages with ?lang=, which a staff page keeps (the last was Ukrainian).
+    // The tests before opened pages with ?lang=, which a staff page may keep: this one asks for English.
     await page.goto(`${repliesPath}/${unverifiedId}/publish?lang=en`);
     await expect(page.getByRole('status').first().innerText()).resolves.toContain(
       'The sender of this reply is not verified',
