@@ -40,8 +40,8 @@ const EMPTY: RecipientFormValues = {
 };
 
 /**
- * The languages the form offers a salutation in: every interface language, the recipient's own, and any
- * other one they already have (so saving never drops it), in the order of LETTER_LANGUAGES.
+ * The languages the form shows a salutation field for: every interface language, the recipient's own,
+ * and any other one they already have (so saving never drops it), in the order of LETTER_LANGUAGES.
  */
 function salutationLanguages(values: RecipientFormValues): string[] {
   const wanted = new Set<string>([
@@ -74,6 +74,7 @@ function renderForm(
     delete errors.salutation;
   }
   const translated = translatedErrors(t, errors);
+  const offered = new Set(salutationLanguages(view.values));
   res.status(status).render('admin/recipient-edit', {
     pageTitle: t(view.id ? 'recipients.editTitle' : 'recipients.newTitle'),
     id: view.id,
@@ -88,12 +89,15 @@ function renderForm(
         ? [{ field: '', message: t('policy.recipients.changeForbidden') }, ...translated.errorList]
         : translated.errorList,
     countries: countryOptions(ui).map((c) => ({ ...c, selected: c.code === view.values.country })),
-    salutations: salutationLanguages(view.values).map((code) => {
+    // Every letter language's field, the ones beyond salutationLanguages hidden: the form's script shows
+    // the one of a language chosen in the list (without script, the server asks for it after a submit).
+    salutations: LETTER_LANGUAGES.map((code) => {
       const field = salutationField(code);
       const own = code === view.values.language;
       return {
         code,
         field,
+        shown: offered.has(code),
         label: t('recipientSalutations.field', { language: languageName(code, ui) }),
         // The plain `salutation` (a form posted without the per-language fields) is the own language's.
         value: view.values.salutations?.[code] ?? (own ? view.values.salutation : ''),

@@ -177,6 +177,12 @@ describe('every organizer page passes axe-core without serious or critical viola
     await expect(
       page.getByRole('textbox', { name: 'Salutation in Ukrainian (required)' }).count(),
     ).resolves.toBe(1);
+    // A language the form had no field for: its field appears, required.
+    await expect(page.getByRole('textbox', { name: /Salutation in German/ }).count()).resolves.toBe(0);
+    await page.getByRole('combobox', { name: /Language/ }).selectOption('de');
+    await expect(
+      page.getByRole('textbox', { name: 'Salutation in German (required)' }).isVisible(),
+    ).resolves.toBe(true);
 
     await page.getByRole('textbox', { name: /E-mail address/ }).fill('not-an-address');
     const [refused] = await Promise.all([

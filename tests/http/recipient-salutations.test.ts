@@ -217,11 +217,17 @@ describe('recipients greeted in the language of the letter they get', () => {
   });
 
   describe('in the directory', () => {
-    /** The salutation fields the recipient form shows: name, label and value. */
+    /** The salutation fields the recipient form shows (the others are there, hidden, for its script): name, label and value. */
     function salutationFields(html: string) {
       const main = mainOf(html);
+      const hidden = new Set(
+        startTags(main, 'div')
+          .filter((div) => 'hidden' in div.attrs)
+          .map((div) => div.attrs['data-salutation-language']),
+      );
       return startTags(main, 'input')
         .filter((input) => /^salutation_/.test(input.attrs.name ?? ''))
+        .filter((input) => !hidden.has(input.attrs.lang))
         .map((input) => {
           const label = startTags(main, 'label').find((l) => l.attrs.for === input.attrs.id)!;
           return {
