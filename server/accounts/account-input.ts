@@ -40,9 +40,10 @@ export function parseNewPassword(body: Record<string, unknown>): NewPasswordForm
     const short = [...form.password].length < PASSWORD_MIN_LENGTH;
     return {
       ok: false,
+      // In the form's order, as the summary lists them.
       errors: {
-        confirm: 'account.errors.passwordsDiffer',
         ...(short ? { password: 'account.errors.passwordTooShort' } : {}),
+        confirm: 'account.errors.passwordsDiffer',
       },
     };
   }

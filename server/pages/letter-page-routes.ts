@@ -68,7 +68,8 @@ export function signingHandlers(deps: LetterPageRoutesDeps): RequestHandler[] {
     const target = await deps.letters.forSigning(slug, textLanguage);
     const again = async (form: SigningFormState, status: number) => {
       const page = await deps.letters.page(slug, textLanguage);
-      // The switcher on the form shown again goes back to the letter (what was typed cannot follow).
+      // The switcher on the form shown again goes back to the letter (what was typed cannot follow), in
+      // the text read when it is not the interface language (withLanguages' rule, as the page's own links).
       res.locals.formPage = withLanguages(
         embed ? embedPath(target.letter.slug) : letterPath(target.letter.slug),
         req,

@@ -6,7 +6,7 @@ import { verifyPassword } from '../../server/accounts/passwords.js';
 import { keyedHash } from '../../server/lib/keyed-hash.js';
 import { createAccount, loginAs, TEST_PASSWORD } from '../support/accounts.js';
 import { createLetter, signingForm } from '../support/factories.js';
-import { byClass, byId, innerHtml, mainOf, startTags, textById, textOf } from '../support/html.js';
+import { byClass, byId, hrefsIn, innerHtml, mainOf, startTags, textById, textOf } from '../support/html.js';
 import { csrfFieldFor, csrfTokenIn, Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage, signatureLinks, lastMailTo } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -381,6 +381,10 @@ describe('changing a password', () => {
     expect(response.status).toBe(422);
     expectMessageBeside(response.text, 'password', MESSAGES.tooShort);
     expectMessageBeside(response.text, 'confirm', MESSAGES.passwordsDiffer);
+    // The summary lists them in the form's order.
+    const main = mainOf(response.text);
+    const summary = innerHtml(main, byClass(main, 'error-summary')[0]!);
+    expect(hrefsIn(summary)).toEqual(['#field-password', '#field-confirm']);
     expect(await passwordStillWorks(TEST_PASSWORD)).toBe(true);
   });
 

@@ -231,6 +231,8 @@ describe('the interface language', () => {
     expect(sent.status).toBe(200);
     expect(htmlLang(sent.text)).toBe('uk');
     expect(hrefsIn(mainOf(sent.text))).toContain('/privacy?lang=uk');
+    // The switcher on the answer to the form goes back to the form, not to the home page.
+    expect(hrefsIn(refused.text)).toContain(`/language/en?next=${encodeURIComponent('/privacy/access')}`);
     // Without ?lang= the same links are plain: the cookie or the browser chose, and still will.
     const plain = await get('/privacy/access');
     expect(hrefsIn(plain.text)).toContain('/privacy');
