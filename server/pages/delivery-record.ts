@@ -43,6 +43,16 @@ export interface DeliveryRecord {
 }
 
 /**
+ * The one recipient of an institution, named beside it when their name says more: not when it is the
+ * institution's name again, in full or inside it ("Coordination Headquarters…" of "Coordination
+ * Headquarters… (Ukraine)" read as the same name twice).
+ */
+function personBeside(institution: string, members: readonly SentRecord[]): string {
+  const person = members.length === 1 ? members[0]!.recipientName.trim() : '';
+  return person && !institution.toLocaleLowerCase().includes(person.toLocaleLowerCase()) ? person : '';
+}
+
+/**
  * Groups the latest sending to each recipient (newest first) by delivery round and UTC day, and within
  * one by institution (the recipient's organisation, else its name), the largest first: a letter sent to
  * 200 offices of 20 ministries reads as 20 lines, not 200. Pure: the view formats dates and numbers.
@@ -71,7 +81,7 @@ export function deliveryRecord(
       .map(([name, members]) => ({
         name,
         recipients: members.length,
-        person: members.length === 1 && members[0]!.recipientName !== name ? members[0]!.recipientName : '',
+        person: personBeside(name, members),
       }))
       .sort((a, b) => b.recipients - a.recipients || a.name.localeCompare(b.name));
     return {

@@ -102,7 +102,9 @@ describe('a delivered list committed in public', () => {
     const page = await request(t.app).get(`/letters/${slug}`).expect(200);
     expect(page.text).toContain(`<code class="sent-record__root">${delivery.root}</code>`);
     expect(unescaped(page.text)).toContain(`href="/verify?letter=${slug}&round=${delivery.id}"`);
-    expect(page.text).toContain('The list of 3 signatures is committed to by the root');
+    expect(page.text).toContain(
+      'Receipts for this list of 3 signatures are checked against its published root:',
+    );
   });
 
   it('lists the commitment in the letter resource, valid against the declared schema', async () => {

@@ -86,6 +86,29 @@ describe('the public delivery record', () => {
     expect(html).not.toContain('@example.org');
   });
 
+  it("names a lone recipient beside its institution only when the name says more than the institution's", async () => {
+    const other = await createLetter(t.platform.db, t.clock.now(), {
+      status: 'closed',
+      slug: 'one-headquarters',
+    });
+    const office = 'Coordination Headquarters for the Treatment of Prisoners of War';
+    await recordSentRound(
+      t.platform.db,
+      other.id,
+      [
+        { name: office, organisation: `${office} (Ukraine)` },
+        { name: 'Desk officer 9', organisation: 'Ministry of Defence' },
+      ],
+      { createdAt: t.clock.now(), sentAt: t.clock.now(), signatureCount: 3 },
+    );
+    const html = mainOf((await visitor.get('/letters/one-headquarters')).text);
+    const lines = [...html.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => textOf(m[1]!));
+    expect(lines).toEqual([
+      'Coordination Headquarters for the Treatment of Prisoners of War (Ukraine)',
+      'Desk officer 9, Ministry of Defence',
+    ]);
+  });
+
   it('says it with the plural rules of Korean and Ukrainian', async () => {
     const ko = mainOf((await visitor.get(`/letters/${slug}?lang=ko`)).text);
     expect(textsByClass(ko, 'sent-record__total')).toEqual(['수신인 204명에게 발송되었습니다.']);
