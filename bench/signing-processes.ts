@@ -3,7 +3,7 @@
  * whether a second process on the second core pays for its share of SQLite's one write lock (session 32
  * in docs/performance.md). Not part of `npm run bench`: a tool for whoever weighs that set-up.
  *
- * Both servers are the production build (`npm run build` first) with the benchmarks' settings on one
+ * Both servers are the production build (built first when needed) with the benchmarks' settings on one
  * database prepared by bench/lib/data.ts. A warm-up loads both at once; then each round loads the bare
  * insert (32 connections), one process alone (32), and both at once (16 + 16, alternate client
  * addresses, so none repeats). Knobs: BENCH_ROUNDS (3), BENCH_DURATION (5 s), BENCH_SERVER_ENV.
@@ -11,16 +11,14 @@
  * Run: npx tsx bench/signing-processes.ts. Prints each round's rates, ratios to the bare insert, the
  * servers' CPU an answer, p99 and statuses.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { processCpuMs } from './lib/cpu.js';
 import { prepareDatabase, signaturesPresent } from './lib/data.js';
 import { runLoad, runLoadsAtOnce, type LoadResult, type LoadSpec } from './lib/load.js';
 import { benchServerSettings, startSmtpSink } from './lib/platform.js';
-import { forkListening, freePort, ROOT } from './lib/processes.js';
+import { forkListening, freePort, ROOT, startPlatform, type RunningProcess } from './lib/processes.js';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-0';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -32,48 +30,27 @@ const SERVER_ENV = Object.fromEntries(
     .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
 );
 
-interface WebProcess {
-  readonly url: string;
-  readonly child: ChildProcess;
-}
-
 async function main(): Promise<void> {
   const sink = await startSmtpSink();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'undersigned-processes-'));
   const letter = await prepareDatabase(path.join(dataDir, 'undersigned.sqlite'), SECRET, 20_000);
-  const log = openSync(path.join(dataDir, 'server.log'), 'a');
-  const webProcess = async (): Promise<WebProcess> => {
+  const webProcess = async (): Promise<RunningProcess> => {
     const port = await freePort();
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'server', 'main.js')], {
-      cwd: ROOT,
+    return startPlatform({
+      port,
       env: {
-        PATH: process.env.PATH ?? '',
         ...benchServerSettings({ port, smtpUrl: `smtp://127.0.0.1:${sink.port}` }),
         ...SERVER_ENV,
         DATA_DIR: dataDir,
         SECRET_KEY: SECRET,
-        PORT: String(port),
-        HOST: '127.0.0.1',
       },
-      stdio: ['ignore', log, log],
+      logFile: path.join(dataDir, 'server.log'),
     });
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`a web process exited: see ${dataDir}/server.log`);
-      try {
-        if ((await fetch(`${url}/healthz`)).ok) return { url, child };
-      } catch {
-        // Not listening yet.
-      }
-      if (Date.now() > deadline) throw new Error('a web process did not answer within 60 s');
-      await sleep(100);
-    }
   };
   const first = await webProcess();
   const second = await webProcess();
   const bare = await forkListening(path.join(ROOT, 'bench', 'baselines', 'bare-insert.ts'));
-  const cpuMs = (processes: readonly WebProcess[]) =>
+  const cpuMs = (processes: readonly RunningProcess[]) =>
     processes.reduce((sum, p) => sum + processCpuMs(p.child.pid!), 0);
   const signing = (
     url: string,
@@ -89,7 +66,7 @@ async function main(): Promise<void> {
     signing: { slug: letter.slug, addressStart: start, addressStep: step, emailPrefix: prefix },
   });
   /** Runs a load on some of the processes; the CPU an answer is theirs together. */
-  const measured = async (processes: readonly WebProcess[], run: () => Promise<LoadResult>) => {
+  const measured = async (processes: readonly RunningProcess[], run: () => Promise<LoadResult>) => {
     const before = cpuMs(processes);
     const result = await run();
     return { result, cpuUs: ((cpuMs(processes) - before) * 1000) / Math.max(1, result.responses) };
@@ -140,10 +117,7 @@ async function main(): Promise<void> {
     console.log(`acknowledged signatures stored: ${present} of ${acknowledged.length}`);
     if (present !== acknowledged.length) process.exitCode = 1;
   } finally {
-    for (const p of [first, second]) {
-      p.child.kill('SIGTERM');
-      if (p.child.exitCode === null) await new Promise((resolve) => p.child.once('exit', resolve));
-    }
+    await Promise.all([first.stop(), second.stop()]);
     await bare.stop();
     await sink.stop();
     rmSync(dataDir, { recursive: true, force: true });
