@@ -103,8 +103,8 @@ export function addressLanguage(req: { query: Record<string, unknown> }): Interf
  * keeps `lang=` whenever the address chose the interface language (`?lang=`, as an e-mail's link does,
  * which sets no cookie on a public page), and adds `text=` when the letter's text it names is not the
  * interface language (which the next page reads as its default text anyway). Merges with a query already
- * on `path`. A page
- * opened with `?lang=` thus links the same whatever the reader's cookie or browser say (nothing to Vary).
+ * on `path`. A page opened with `?lang=` thus links the same whatever the reader's cookie or browser say
+ * (nothing to Vary).
  */
 export function withLanguages(
   path: string,
@@ -112,11 +112,7 @@ export function withLanguages(
   res: { locals: { language: string } },
   text?: string,
 ): string {
-  const url = new URL(path, BASE);
-  const chosen = addressLanguage(req);
-  if (chosen) url.searchParams.set('lang', chosen);
-  if (text !== undefined && text !== res.locals.language) url.searchParams.set('text', text);
-  return `${url.pathname}${url.search}${url.hash}`;
+  return withLanguageQuery(path, addressLanguage(req), text !== res.locals.language ? text : undefined);
 }
 
 /**
@@ -124,7 +120,15 @@ export function withLanguages(
  * `lang=` when the address chose the page's language (`res.locals.addressLanguage`), else as it is.
  */
 export function keepingAddressLanguage(path: string, chosen: string | undefined): string {
-  return chosen ? withLanguages(path, { query: { lang: chosen } }, { locals: { language: chosen } }) : path;
+  return chosen ? withLanguageQuery(path, chosen, undefined) : path;
+}
+
+/** `path` with `lang=` and `text=` set when given, the rest of its query kept. */
+function withLanguageQuery(path: string, lang: string | undefined, text: string | undefined): string {
+  const url = new URL(path, BASE);
+  if (lang) url.searchParams.set('lang', lang);
+  if (text !== undefined) url.searchParams.set('text', text);
+  return `${url.pathname}${url.search}${url.hash}`;
 }
 
 /**
