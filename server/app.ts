@@ -293,7 +293,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
     req.path === '/admin' || req.path.startsWith('/admin/') ? next() : smallBodies(req, res, next),
   );
 
-  // A staff page opened with ?lang= (an e-mail's link) keeps that language through its forms and links.
+  // A staff page opened with ?lang= (an e-mail's link) by a browser with no language chosen keeps it.
   app.use(ADMIN_PATHS, rememberAddressLanguage({ https }));
   // Accounts exist only behind these paths; public pages never read or write a session.
   app.use(ADMIN_PATHS, sessions(deps.sessionStore, deps.secret, { https }), loadCurrentUser(deps.accounts));

@@ -324,7 +324,7 @@ export class DeliveryRepository {
 
   /** Keeps a starting round's audience: the recipients it reaches, with their tiers. In the round's transaction. */
   async keepAudience(roundId: number, audience: readonly AudienceMember[]): Promise<void> {
-    // In slices: a statement takes at most a few thousand parameters (four a row here).
+    // In slices: a statement takes at most a few thousand parameters (three a row here).
     for (let at = 0; at < audience.length; at += AUDIENCE_ROWS_A_STATEMENT)
       await this.db
         .insertInto('round_audiences')

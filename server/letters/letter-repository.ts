@@ -562,9 +562,9 @@ export class LetterRepository {
    * (deliveries/round-starter.ts, its first statement) and an edit of the recipient list take turns: the
    * round never starts on a list emptied while it did, and keeps the audience it read (round_audiences).
    * On PostgreSQL `FOR UPDATE` (READ COMMITTED would let the round read the list as last committed);
-   * nothing on SQLite, whose single writer makes them take turns already. A row lock rather than a lock of its own: the
-   * editors update the row before they touch the list, so every transaction meets this one lock first,
-   * and none waits for another in turn.
+   * nothing on SQLite, whose single writer makes them take turns already. A row lock rather than a lock
+   * of its own: the editors update the row before they touch the list, so every transaction meets this
+   * one lock first, and none waits for another in turn.
    */
   async holdLetter(letterId: number): Promise<void> {
     if (dialectOf(this.db) === 'postgres')
