@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNT_EPOCH_MS } from '../../server/pages/page-cache.js';
+import { commitList } from '../support/committed-lists.js';
 import { createLetter } from '../support/factories.js';
 import { byClass, innerHtml, mainOf, textOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
@@ -106,6 +107,38 @@ describe('the public delivery record', () => {
     expect(lines).toEqual([
       'Coordination Headquarters for the Treatment of Prisoners of War (Ukraine)',
       'Desk officer 9, Ministry of Defence',
+    ]);
+  });
+
+  it('shows the root of a delivered list only when the list holds a signature (an empty one proves nothing)', async () => {
+    const commitments = async (slugOfLetter: string, leaves: number) => {
+      const other = await createLetter(t.platform.db, t.clock.now(), {
+        status: 'closed',
+        slug: slugOfLetter,
+      });
+      const round = await recordSentRound(
+        t.platform.db,
+        other.id,
+        [{ name: 'Embassy 1', organisation: '' }],
+        {
+          createdAt: t.clock.now(),
+          sentAt: t.clock.now(),
+          signatureCount: leaves,
+        },
+      );
+      const hashes = Array.from({ length: leaves }, (_, i) => ({
+        signatureId: null,
+        leafHash: String(i).repeat(64),
+      }));
+      await commitList(t.platform.db, round, hashes, t.clock.now());
+      const html = mainOf((await visitor.get(`/letters/${slugOfLetter}`)).text);
+      return textsByClass(html, 'sent-record__commitment');
+    };
+    expect(await commitments('list-of-none', 0)).toEqual([]);
+    expect(await commitments('list-of-one', 1)).toEqual([
+      expect.stringMatching(
+        /^Receipts for this list of 1 signature are checked against its published root: [0-9a-f]{64} · check a receipt$/,
+      ),
     ]);
   });
 
