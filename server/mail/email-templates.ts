@@ -7,6 +7,7 @@ import { templatesDir } from '../lib/paths.js';
 /** The e-mails the platform sends; each has templates/emails/<name>.html.hbs and <name>.text.hbs. */
 export type EmailName =
   | 'signature-confirmation'
+  | 'signature-already-signed'
   | 'letter-delivery'
   | 'letter-erratum'
   | 'letter-sent'
@@ -18,6 +19,7 @@ export type EmailName =
   | 'reply-forwarded';
 const EMAIL_NAMES: EmailName[] = [
   'signature-confirmation',
+  'signature-already-signed',
   'letter-delivery',
   'letter-erratum',
   'letter-sent',
@@ -35,6 +37,7 @@ const EMAIL_NAMES: EmailName[] = [
  */
 const LAYOUTS: Record<EmailName, string> = {
   'signature-confirmation': 'layout',
+  'signature-already-signed': 'layout',
   'letter-sent': 'layout',
   'letter-delivery': 'letter-layout',
   // A correction goes to the letter's recipients, framed as the letter was.

@@ -1,6 +1,6 @@
 import type { Tx } from '../db/database.js';
 import { newMessageId } from '../lib/ids.js';
-import { PRIORITY, type OutboxAttachment, type RenderedContent } from '../outbox/outbox.js';
+import { PRIORITY, type OutboxAttachment, type OutboxKind, type RenderedContent } from '../outbox/outbox.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
 import type { EmailName, EmailTemplates } from './email-templates.js';
 import type { MailLanguages, MailLinks } from './mail-links.js';
@@ -96,6 +96,9 @@ export interface OrganisationMail {
   priority: number;
 }
 
+/** The e-mails a signing queues, rendered by the worker. */
+export type SigningMailKind = Extract<OutboxKind, 'signature-confirmation' | 'signature-already-signed'>;
+
 /** Every e-mail the platform sends of its own is machine-made: auto-responders must not answer it. */
 const AUTOMATIC = { 'Auto-Submitted': 'auto-generated' } as const;
 
@@ -148,19 +151,21 @@ export class PlatformMail {
   }
 
   /**
-   * Queues a signature's confirmation in `tx` without rendering it: the worker renders it just before
-   * sending (signatures/confirmation-email.ts), so a signing request does no rendering whatever the
-   * address's history, and no body waits in the queue. It is rendered in the interface language the
-   * supporter signed in (the letter's title in the text they read).
+   * Queues the e-mail a signing sends (its confirmation, or the notice that the address's signature
+   * already counts) in `tx` without rendering it: the worker renders it just before sending
+   * (signatures/confirmation-email.ts), so a signing request does no rendering whatever the address's
+   * history, and no body waits in the queue. It is rendered in the interface language the supporter
+   * signed in (the letter's title in the text they read).
    */
-  async confirmationFor(
+  async signingMailFor(
     tx: Tx,
     signature: { id: number; email: string; interfaceLanguage: string },
+    kind: SigningMailKind,
     now: Date,
   ): Promise<void> {
     await this.deps.outbox.with(tx).enqueue(
       {
-        kind: 'signature-confirmation',
+        kind,
         priority: PRIORITY.confirmation,
         signatureId: signature.id,
         toAddress: signature.email,
@@ -237,7 +242,7 @@ export class PlatformMail {
    * (withdraw, erase, privacy) keeping both their languages.
    */
   renderForSupporter(
-    template: Extract<EmailName, 'signature-confirmation' | 'letter-sent' | 'data-access'>,
+    template: Extract<EmailName, SigningMailKind | 'letter-sent' | 'data-access'>,
     languages: MailLanguages,
     ref: string,
     context: Record<string, unknown>,

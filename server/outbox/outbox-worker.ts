@@ -376,7 +376,7 @@ export class OutboxWorker {
         if (!content) {
           await outbox.finish(message.id, workerId, {
             status: 'failed',
-            reply: 'not sent: nothing to render (its signature is gone)',
+            reply: 'not sent: nothing to render (its signature is gone or no longer counts)',
             at: clock.now(),
           });
           log.warn('mail worker: nothing to render; not sent');

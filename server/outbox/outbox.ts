@@ -20,6 +20,7 @@ export const OUTBOX_TRANSITIONS: Readonly<Record<OutboxStatus, readonly OutboxSt
 
 export type OutboxKind =
   | 'signature-confirmation'
+  | 'signature-already-signed'
   | 'letter-delivery'
   | 'letter-sent'
   | 'data-access'

@@ -74,9 +74,10 @@ type Writes = 'real' | 'stand-in';
  * stand-in, and rolled back to its savepoint at once, so it changes no data and queues no mail:
  * - new signature: both for real;
  * - pending, re-sent: the signature on a stand-in (another, random address hash), the e-mail for real;
+ * - confirmed: the signature on a stand-in, the e-mail ("you have already signed") for real;
  * - withdrawn, starting over: both for real (the signature by an update, one statement like the insert);
- * - confirmed, invalidated, or past the most re-sends: the signature on a stand-in, the e-mail for the
- *   existing signature, both rolled back.
+ * - invalidated, or past the most e-mails: the signature on a stand-in, the e-mail for the existing
+ *   signature, both rolled back.
  * Each group has its own savepoint because SQLite journals a savepoint's pages in memory only up to
  * 64 KiB and then in a temporary file, which would make the rolled-back writes slower than real ones.
  * Measured in bench/signing-timing.bench.ts; the statements are compared in
@@ -85,6 +86,7 @@ type Writes = 'real' | 'stand-in';
 const CONSTANT_WORK: Readonly<Record<SigningOutcome, { signature: Writes; confirmation: Writes }>> = {
   'new-signature': { signature: 'real', confirmation: 'real' },
   'resend-confirmation': { signature: 'stand-in', confirmation: 'real' },
+  'tell-already-signed': { signature: 'stand-in', confirmation: 'real' },
   'restart-as-pending': { signature: 'real', confirmation: 'real' },
   nothing: { signature: 'stand-in', confirmation: 'stand-in' },
 };
@@ -219,22 +221,25 @@ export class SignatureService {
               now,
             );
           case 'resend-confirmation':
+          case 'tell-already-signed':
           case 'nothing':
             return signatures.insertPending(newSignature(standInHash, findings));
         }
       });
       // What screening finds now is not added to a signature made earlier (a re-send): otherwise anyone
       // could silence a supporter's signature by signing again with their address from a busy connection.
-      const signature =
-        outcome === 'resend-confirmation' ? existing : work.signature === 'real' ? written : undefined;
+      // The signature the e-mail is about; undefined when a write lost a race to another request.
+      const signature = work.signature === 'real' ? written : existing;
 
-      // The confirmation e-mail queued and counted: for real, or for the address's signature and rolled back.
+      // The e-mail queued and counted: for real, or for the address's signature and rolled back. The
+      // same statement whatever it says: only the message's kind differs.
       const queue = work.confirmation === 'real' && signature !== undefined;
       const target = signature ?? existing;
       // Only a new signature that lost a race to the same address has no row at all; that request sends nothing.
       if (!target) return false;
+      const kind = outcome === 'tell-already-signed' ? 'signature-already-signed' : 'signature-confirmation';
       await this.writesKeptIf(tx, queue, async () => {
-        await this.deps.mail.confirmationFor(tx, target, now);
+        await this.deps.mail.signingMailFor(tx, target, kind, now);
         await signatures.recordConfirmationSent(target.id, now);
       });
       return queue;

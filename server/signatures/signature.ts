@@ -34,7 +34,10 @@ export interface SignatureFilters {
 export const DISPLAY_CHOICES = ['full', 'initials', 'hidden'] as const;
 export type DisplayChoice = (typeof DISPLAY_CHOICES)[number];
 
-/** The first e-mail plus this many re-sends when the same address signs again while pending. */
+/**
+ * The most e-mails signing one letter with one address sends: the first confirmation, then whatever
+ * signing again sends (a re-sent confirmation, a new start after a withdrawal, an "already signed" notice).
+ */
 export const MAX_CONFIRMATION_SENDS = 4;
 
 export interface Signature {
@@ -157,17 +160,25 @@ export function counts(status: SignatureStatus): boolean {
   return status === 'confirmed';
 }
 
-/** What signing again with the same address does, given the existing signature's state. */
-export type ResignOutcome = 'resend-confirmation' | 'restart-as-pending' | 'nothing';
+/**
+ * What signing again with the same address does, given the existing signature's state. Every e-mail it
+ * sends counts towards the same limit, so no one can fill a stranger's inbox by signing with their address.
+ */
+export type ResignOutcome = 'resend-confirmation' | 'restart-as-pending' | 'tell-already-signed' | 'nothing';
 
 export function onSigningAgain(existing: Pick<Signature, 'status' | 'confirmationSends'>): ResignOutcome {
+  if (existing.confirmationSends >= MAX_CONFIRMATION_SENDS) return 'nothing';
   switch (existing.status) {
     case 'pending':
-      return existing.confirmationSends < MAX_CONFIRMATION_SENDS ? 'resend-confirmation' : 'nothing';
+      return 'resend-confirmation';
     case 'withdrawn':
-      return existing.confirmationSends < MAX_CONFIRMATION_SENDS ? 'restart-as-pending' : 'nothing';
+      return 'restart-as-pending';
     case 'confirmed':
+      // The page after signing says an e-mail is on its way, whatever the address's history (it must not
+      // tell a stranger who signed); this one tells its owner that the signature already counts.
+      return 'tell-already-signed';
     case 'invalidated':
+      // Removed by the letter's moderators: nothing to confirm and nothing to tell.
       return 'nothing';
   }
 }

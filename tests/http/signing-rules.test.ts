@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLetter, signingForm } from '../support/factories.js';
 import { Visitor } from '../support/http.js';
+import { linksIn } from '../support/smtp-sink.js';
 import {
   lastMailTo,
+  pathOf,
   rowCounts,
   sign,
   signatureLinks,
@@ -11,6 +13,9 @@ import {
   storedCount,
 } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+/** The title createLetter gives its English text. */
+const TITLE = 'Protect the captured soldiers';
 
 describe('one address, one signature: repeats, address variants and bots', () => {
   let t: TestPlatform;
@@ -70,16 +75,82 @@ describe('one address, one signature: repeats, address variants and bots', () =>
     expect(new Set(links).size).toBe(1);
   });
 
-  it('sends nothing more and keeps the count when an address that already confirmed signs again', async () => {
+  it('tells an address that already confirmed that its signature counts, and keeps the count', async () => {
     const visitor = new Visitor(t.app);
-    await signAndConfirm(t, visitor, slug);
-    const before = t.sink.messages.length;
-    const again = await sign(new Visitor(t.app), slug);
-    expect(again.headers.location).toBe(`/letters/${slug}/check-your-inbox`);
+    const links = await signAndConfirm(t, visitor, slug);
+    const again = await signAndLook(new Visitor(t.app), { name: 'Someone Else', display: 'full' });
+    // The page says what it says to anyone (an e-mail is on its way): it must not tell a stranger who signed.
+    expect(again.page).toContain('Check your inbox');
     await t.drainOutbox();
-    expect(t.sink.messages.length).toBe(before);
+
+    const mails = t.sink.to('ji-hoon@example.org');
+    expect(mails).toHaveLength(2);
+    const notice = mails[1]!;
+    expect(notice.parsed.subject).toBe(`You have already signed: ${TITLE}`);
+    const text = notice.parsed.text ?? '';
+    // Written to the name the address signed with, not to the one the second form gave.
+    expect(text).toContain('Hello Kim Ji-hoon,');
+    expect(text).toContain('You confirmed your signature earlier, and it is counted');
+    // Nothing to confirm; the same withdraw link as every e-mail about this signature.
+    expect(linksIn(notice).some((l) => l.includes('/signatures/confirm/'))).toBe(false);
+    expect(linksIn(notice).map(pathOf)).toContain(links.withdraw);
+    expect(notice.parsed.headers.get('auto-submitted')).toBe('auto-generated');
+
     expect(await storedCount(t, slug)).toBe(1);
     expect((await rowCounts(t.platform.db)).signatures).toBe(1);
+    const [row] = await signatureRows(t.platform.db);
+    expect(row).toMatchObject({ status: 'confirmed', full_name: 'Kim Ji-hoon', confirmation_sends: 2 });
+  });
+
+  it('sends an address that already confirmed no more e-mails than a pending one gets: 4 in all', async () => {
+    await signAndConfirm(t, new Visitor(t.app), slug);
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      await sign(new Visitor(t.app), slug);
+      await t.drainOutbox();
+    }
+    const subjects = t.sink.to('ji-hoon@example.org').map((m) => m.parsed.subject);
+    expect(subjects).toEqual([
+      `Please confirm your signature: ${TITLE}`,
+      ...Array.from({ length: 3 }, () => `You have already signed: ${TITLE}`),
+    ]);
+    expect(await storedCount(t, slug)).toBe(1);
+  });
+
+  it('does not send the notice once the signature no longer counts (withdrawn before the worker got to it)', async () => {
+    const visitor = new Visitor(t.app);
+    const links = await signAndConfirm(t, visitor, slug);
+    await sign(new Visitor(t.app), slug);
+    const withdrawn = await visitor.submit(links.withdraw, links.withdraw, {});
+    expect(withdrawn.status).toBe(303);
+    await t.drainOutbox();
+
+    expect(t.sink.to('ji-hoon@example.org')).toHaveLength(1);
+    const notice = await t.platform.db
+      .selectFrom('outbox_messages')
+      .select(['status', 'last_reply'])
+      .where('kind', '=', 'signature-already-signed')
+      .executeTakeFirstOrThrow();
+    expect(notice).toEqual({
+      status: 'failed',
+      last_reply: 'not sent: nothing to render (its signature is gone or no longer counts)',
+    });
+  });
+
+  it('writes the notice in the interface language the address first signed in', async () => {
+    const ukrainian = new Visitor(t.app);
+    ukrainian.agent.set('Accept-Language', 'uk');
+    const signed = await ukrainian.submit(`/letters/${slug}`, `/letters/${slug}/sign`, signingForm());
+    expect(signed.status).toBe(303);
+    await t.drainOutbox();
+    const { confirm } = signatureLinks(lastMailTo(t, 'ji-hoon@example.org'));
+    expect((await ukrainian.submit(confirm, confirm, {})).status).toBe(303);
+    await sign(new Visitor(t.app), slug);
+    await t.drainOutbox();
+
+    const notice = lastMailTo(t, 'ji-hoon@example.org');
+    expect(notice.parsed.subject).toMatch(/^Ви вже підписали: /);
+    expect(notice.parsed.text).toContain('більше нічого робити не потрібно');
+    expect(notice.parsed.html).toContain('<html lang="uk"');
   });
 
   it('compares addresses after trimming and lower-casing', async () => {

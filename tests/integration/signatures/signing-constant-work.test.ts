@@ -101,19 +101,40 @@ describe('signing does the same work whether or not the address has signed', () 
     await t.close();
   });
 
-  it('runs the same statements for a confirmed address as for a new one, both groups of writes rolled back', async () => {
+  /** Signs, confirms, then has a moderator remove the signature (invalidated). */
+  async function signedAndRemoved(email: string): Promise<void> {
+    await signedAndConfirmed(email);
+    await t.platform.db
+      .updateTable('signatures')
+      .set({ status: 'invalidated' })
+      .where('email', '=', email)
+      .execute();
+  }
+
+  it('runs the same statements for a removed address as for a new one, both groups of writes rolled back', async () => {
+    await signedAndRemoved('removed@example.org');
+
+    const asNew = await statementsOfSigning('new@example.org');
+    const asRemoved = await statementsOfSigning('removed@example.org');
+
+    expect(asNew.filter((s) => s === ROLLBACK)).toHaveLength(0);
+    expect(asRemoved.filter((s) => s === ROLLBACK)).toHaveLength(2);
+    expect(asRemoved.filter((s) => s !== ROLLBACK)).toEqual(asNew);
+    // The work is really there: a signature inserted and an e-mail queued, in a transaction.
+    expect(asNew.some((s) => s.startsWith('insert into "signatures"'))).toBe(true);
+    expect(asNew.some((s) => s.startsWith('insert into "outbox_messages"'))).toBe(true);
+    expect(asNew.at(-1)).toBe('commit');
+  });
+
+  it('runs the same statements when it tells a confirmed address it already signed, only the signature on a stand-in', async () => {
     await signedAndConfirmed('known@example.org');
 
     const asNew = await statementsOfSigning('new@example.org');
     const asKnown = await statementsOfSigning('known@example.org');
 
-    expect(asNew.filter((s) => s === ROLLBACK)).toHaveLength(0);
-    expect(asKnown.filter((s) => s === ROLLBACK)).toHaveLength(2);
+    expect(asKnown.filter((s) => s === ROLLBACK)).toHaveLength(1);
     expect(asKnown.filter((s) => s !== ROLLBACK)).toEqual(asNew);
-    // The work is really there: a signature inserted and an e-mail queued, in a transaction.
-    expect(asNew.some((s) => s.startsWith('insert into "signatures"'))).toBe(true);
-    expect(asNew.some((s) => s.startsWith('insert into "outbox_messages"'))).toBe(true);
-    expect(asNew.at(-1)).toBe('commit');
+    expect((await signatureOf('known@example.org')).confirmation_sends).toBe(2);
   });
 
   it('runs the same statements when it re-sends to a pending address, only the signature on a stand-in', async () => {
@@ -138,13 +159,13 @@ describe('signing does the same work whether or not the address has signed', () 
     expect(asExhausted.filter((s) => s !== ROLLBACK)).toEqual(asNew);
   });
 
-  it('changes nothing and sends nothing when a confirmed address signs again', async () => {
-    await signedAndConfirmed('known@example.org');
+  it('changes nothing and sends nothing when an address whose signature was removed signs again', async () => {
+    await signedAndRemoved('removed@example.org');
     await t.drainOutbox();
     const mailBefore = t.sink.messages.length;
     const before = await everythingSigningTouches();
 
-    const outcome = await service().sign(letter, input('known@example.org'), CONTEXT);
+    const outcome = await service().sign(letter, input('removed@example.org'), CONTEXT);
 
     expect(outcome.kind).toBe('check-inbox');
     expect(await everythingSigningTouches()).toEqual(before);
@@ -167,14 +188,14 @@ describe('signing does the same work whether or not the address has signed', () 
   });
 
   it.skipIf(ON_POSTGRES)(
-    'uses up no id when a confirmed address or one sent the most confirmations signs again',
+    'uses up no id when a removed address or one sent the most confirmations signs again',
     async () => {
-      await signedAndConfirmed('known@example.org');
+      await signedAndRemoved('removed@example.org');
       for (let i = 0; i < MAX_CONFIRMATION_SENDS; i++)
         await service().sign(letter, input('many@example.org'), CONTEXT);
       const before = await nextIds();
 
-      await service().sign(letter, input('known@example.org'), CONTEXT);
+      await service().sign(letter, input('removed@example.org'), CONTEXT);
       await service().sign(letter, input('many@example.org'), CONTEXT);
 
       expect(await nextIds()).toEqual(before);
@@ -190,6 +211,29 @@ describe('signing does the same work whether or not the address has signed', () 
     expect(wake).not.toHaveBeenCalled();
     await new Promise((resolve) => setImmediate(resolve));
     expect(wake).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps no stand-in when it tells a confirmed address it already signed: one signature, one notice', async () => {
+    await signedAndConfirmed('known@example.org');
+    const before = await everythingSigningTouches();
+
+    await service().sign(letter, input('known@example.org'), CONTEXT);
+
+    const after = await everythingSigningTouches();
+    expect(after.signatures).toEqual(
+      before.signatures.map((row) =>
+        row.email === 'known@example.org'
+          ? { ...row, confirmation_sends: 2, updated_at: expect.any(String) }
+          : row,
+      ),
+    );
+    expect(after.letters).toEqual(before.letters);
+    expect(after.outbox).toHaveLength(before.outbox.length + 1);
+    expect(after.outbox.at(-1)).toMatchObject({
+      kind: 'signature-already-signed',
+      to_address: 'known@example.org',
+      signature_id: (await signatureOf('known@example.org')).id,
+    });
   });
 
   it('keeps no stand-in when it re-sends to a pending address: one signature, one more e-mail', async () => {

@@ -156,10 +156,19 @@ describe('onSigningAgain: the same address signs the same letter again', () => {
     );
   });
 
-  it('does nothing for a confirmed or invalidated signature', () => {
-    expect(onSigningAgain({ status: 'confirmed', confirmationSends: 1 })).toBe('nothing');
-    expect(onSigningAgain({ status: 'confirmed', confirmationSends: 0 })).toBe('nothing');
+  it('tells a confirmed signature it already counts, within the same limit of e-mails', () => {
+    expect(onSigningAgain({ status: 'confirmed', confirmationSends: 1 })).toBe('tell-already-signed');
+    expect(onSigningAgain({ status: 'confirmed', confirmationSends: MAX_CONFIRMATION_SENDS - 1 })).toBe(
+      'tell-already-signed',
+    );
+    expect(onSigningAgain({ status: 'confirmed', confirmationSends: MAX_CONFIRMATION_SENDS })).toBe(
+      'nothing',
+    );
+  });
+
+  it('does nothing for a signature the moderators removed', () => {
     expect(onSigningAgain({ status: 'invalidated', confirmationSends: 1 })).toBe('nothing');
+    expect(onSigningAgain({ status: 'invalidated', confirmationSends: 0 })).toBe('nothing');
   });
 });
 
