@@ -44,14 +44,16 @@ export function queryText(req: Request, name: string): string {
 
 /**
  * Field errors (i18n keys) translated for a form view: the message beside each field, and the summary
- * list at the top of the form that links to each field.
+ * list at the top of the form that links to each field. `params` gives a field's message its values
+ * (the longest text it takes, so "too long" can say by how much).
  */
 export function translatedErrors(
   t: (key: string, params?: Record<string, unknown>) => string,
   errors: Partial<Record<string, string>>,
+  params: Partial<Record<string, Record<string, unknown>>> = {},
 ): { errors: Record<string, string>; errorList: { field: string; message: string }[] } {
   const messages: Record<string, string> = {};
-  for (const [field, key] of Object.entries(errors)) if (key) messages[field] = t(key);
+  for (const [field, key] of Object.entries(errors)) if (key) messages[field] = t(key, params[field]);
   return {
     errors: messages,
     errorList: Object.entries(messages).map(([field, message]) => ({ field, message })),

@@ -39,6 +39,11 @@ export interface SigningFormState {
   errors: Partial<Record<string, string>>;
 }
 
+/** Each text field's longest value, for its "too long" message. */
+const FIELD_LIMITS = Object.fromEntries(
+  Object.entries(SIGNING_FORM_LIMITS).map(([field, max]) => [field, { max }]),
+);
+
 /**
  * The letter page's view context: the letter (page), links between its translations that keep the
  * interface, its recent signatories with countries named in the interface language, and the signing form
@@ -53,7 +58,7 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
     summary: page.text.summary,
     textLanguage: page.text.language,
   };
-  const { errors, errorList } = translatedErrors(t, form.errors);
+  const { errors, errorList } = translatedErrors(t, form.errors, FIELD_LIMITS);
   // The page's links keep an interface language the address chose (http/language.ts).
   const keep = (path: string) => withLanguages(path, { query }, { locals: { language } });
   return {

@@ -25,7 +25,7 @@ const MESSAGES = {
   country: 'Choose your country from the list.',
   display: 'Choose how your name should appear.',
   privacy: 'Tick the box to agree to the privacy notice; we cannot store your signature without it.',
-  tooLong: 'This is too long. Please shorten it.',
+  tooLong: (max: number) => `This is too long: at most ${max} characters. Please shorten it.`,
   controlCharacters: 'This contains characters that cannot be used. Please retype it.',
 };
 
@@ -116,6 +116,19 @@ describe('the signing form refuses bad input, says why beside the field and keep
     return response;
   }
 
+  it('says the longest a field takes in every language, as its maxlength does', async () => {
+    const long = withField('city', 'S'.repeat(81));
+    for (const [lang, message] of [
+      ['ko', '너무 깁니다. 80자 이내로 줄여 주십시오.'],
+      ['uk', 'Задовгий текст: щонайбільше 80 символів. Будь ласка, скоротіть його.'],
+    ] as const) {
+      const response = await visitor.submit(`/letters/${slug}`, `/letters/${slug}/sign?lang=${lang}`, long);
+      expect(response.status).toBe(422);
+      expect(textById(response.text, 'field-city-error')).toContain(message);
+      expect(byId(response.text, 'field-city')!.attrs.maxlength).toBe('80');
+    }
+  });
+
   it('asks for a name when the name is missing', async () => {
     await expectRefused(withField('name', ''), 'name', MESSAGES.nameRequired);
   });
@@ -125,7 +138,7 @@ describe('the signing form refuses bad input, says why beside the field and keep
   });
 
   it('refuses a name longer than 120 characters', async () => {
-    await expectRefused(withField('name', 'K'.repeat(121)), 'name', MESSAGES.tooLong);
+    await expectRefused(withField('name', 'K'.repeat(121)), 'name', MESSAGES.tooLong(120));
   });
 
   it('refuses a name with control characters', async () => {
@@ -141,7 +154,7 @@ describe('the signing form refuses bad input, says why beside the field and keep
   });
 
   it('refuses an e-mail address longer than 254 characters', async () => {
-    await expectRefused(withField('email', `${'a'.repeat(250)}@example.org`), 'email', MESSAGES.tooLong);
+    await expectRefused(withField('email', `${'a'.repeat(250)}@example.org`), 'email', MESSAGES.tooLong(254));
   });
 
   it('asks for a country when none is chosen', async () => {
@@ -153,15 +166,15 @@ describe('the signing form refuses bad input, says why beside the field and keep
   });
 
   it('refuses an over-long city', async () => {
-    await expectRefused(withField('city', 'S'.repeat(81)), 'city', MESSAGES.tooLong);
+    await expectRefused(withField('city', 'S'.repeat(81)), 'city', MESSAGES.tooLong(80));
   });
 
   it('refuses an over-long organisation', async () => {
-    await expectRefused(withField('organisation', 'O'.repeat(121)), 'organisation', MESSAGES.tooLong);
+    await expectRefused(withField('organisation', 'O'.repeat(121)), 'organisation', MESSAGES.tooLong(120));
   });
 
   it('refuses an over-long title', async () => {
-    await expectRefused(withField('title', 'T'.repeat(121)), 'title', MESSAGES.tooLong);
+    await expectRefused(withField('title', 'T'.repeat(121)), 'title', MESSAGES.tooLong(120));
   });
 
   it('asks how the name should appear when no display choice is sent', async () => {
