@@ -28,7 +28,12 @@ export interface ModerationRoutesDeps {
 }
 
 /** The notices the moderation list shows after a step (moderation.notices.*). */
-const NOTICES = ['invalidated', 'restored', 'bulk', 'cleared', 'clearedConfirmed'];
+const NOTICES = ['invalidated', 'restored', 'bulk', 'cleared', 'clearedConfirmed', 'clearedTooLate'];
+const CLEARED_NOTICE = {
+  confirmed: 'clearedConfirmed',
+  waiting: 'cleared',
+  'too-late': 'clearedTooLate',
+} as const;
 
 const LIST = '/admin/signatures';
 
@@ -98,12 +103,8 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
   });
 
   router.post('/signatures/:id/clear', deps.csrf.verify, async (req, res) => {
-    const { confirmed } = await deps.moderation.clearSuspect(currentUser(res), idParam(req, 'id'));
-    redirectWithNotice(
-      res,
-      returnTo(formBody(req.body).return_to),
-      confirmed ? 'clearedConfirmed' : 'cleared',
-    );
+    const { outcome } = await deps.moderation.clearSuspect(currentUser(res), idParam(req, 'id'));
+    redirectWithNotice(res, returnTo(formBody(req.body).return_to), CLEARED_NOTICE[outcome]);
   });
 
   router.post('/signatures/:id/restore', deps.csrf.verify, async (req, res) => {

@@ -51,6 +51,9 @@ export interface BulkPreview {
  * Suspect signatures (silenced by screening) are found by a filter and cleared or invalidated here.
  * Every use case asserts the policy itself, whoever called it.
  */
+/** What clearing a suspect signature did: counted it, left it waiting for its supporter, or too late to count. */
+export type ClearOutcome = 'confirmed' | 'waiting' | 'too-late';
+
 export class ModerationService {
   constructor(private readonly deps: ModerationServiceDeps) {}
 
@@ -138,10 +141,10 @@ export class ModerationService {
   /**
    * Clears a suspect signature: it then behaves as if screening had found nothing. If its supporter had
    * already clicked the confirmation link (and the letter still takes confirmations), it is confirmed
-   * and counted now, in the same transaction; otherwise it waits for that click like any pending one.
-   * Returns whether it was confirmed.
+   * and counted now, in the same transaction; otherwise it waits for that click like any pending one,
+   * unless its letter was delivered meanwhile: then it can no longer count ('too-late').
    */
-  async clearSuspect(user: User, id: number): Promise<{ confirmed: boolean }> {
+  async clearSuspect(user: User, id: number): Promise<{ outcome: ClearOutcome }> {
     authorize(user, 'signature.moderate');
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
@@ -168,7 +171,12 @@ export class ModerationService {
         },
         now,
       );
-      return { confirmed };
+      const outcome: ClearOutcome = confirmed
+        ? 'confirmed'
+        : letter && !canConfirm(letter)
+          ? 'too-late'
+          : 'waiting';
+      return { outcome };
     });
   }
 

@@ -2,6 +2,7 @@
  * Presenters for the moderation pages: service results and parsed forms into the contexts the views
  * read. Every field a view reads is given (null, false or [] when absent): views are compiled strict.
  */
+import { canConfirm } from '../letters/letter.js';
 import { translatedErrors } from '../http/input.js';
 import { countryOptions } from '../lib/countries.js';
 import type { TFunction } from '../lib/i18n.js';
@@ -29,17 +30,23 @@ const statusLabel = (t: TFunction, status: SignatureStatus) => t(`moderation.sta
 /** A filter's choice of statuses, said of the many it selects. */
 const filterLabel = (t: TFunction, status: SignatureStatus) => t(`exports.statuses.${status}`);
 
+/**
+ * A row's status as moderators need it. A pending signature whose supporter clicked the link is not
+ * waiting on them ("pending (not confirmed)" beside "the supporter clicked the link" read as a
+ * contradiction): it is held while suspect, and too late once its letter was delivered, cleared or not.
+ */
+function rowStatusLabel(t: TFunction, row: ModerationRow): string {
+  if (row.status !== 'pending' || !row.confirmRequested) return statusLabel(t, row.status);
+  if (!canConfirm({ status: row.letterStatus })) return t('moderation.status.tooLate');
+  return row.suspectReasons.length > 0 ? t('moderation.status.held') : statusLabel(t, row.status);
+}
+
 /** A signature as the moderation list and the confirmation page show it. */
 function rowView(t: TFunction, row: ModerationRow) {
   return {
     ...row,
     ipShort: row.ipHash ? `${row.ipHash.slice(0, 10)}…` : '',
-    // A suspect signature whose supporter clicked the link is held, not waiting on them: "pending (not
-    // confirmed)" beside "the supporter clicked the link" read as a contradiction.
-    statusLabel:
-      row.status === 'pending' && row.suspectReasons.length > 0 && row.confirmRequested
-        ? t('moderation.status.held')
-        : statusLabel(t, row.status),
+    statusLabel: rowStatusLabel(t, row),
     suspectLabels: row.suspectReasons.map((code) => t(`limitsSigning.reasons.${code}`)),
     reviewLabels: row.reviewReasons.map((code) => t(`limitsSigning.reasons.${code}`)),
     suspect: row.suspectReasons.length > 0,

@@ -3,6 +3,7 @@ import type { Executor } from '../db/database.js';
 import { position, randomHexPerRow } from '../db/dialect.js';
 import { ReusableQuery } from '../db/reusable-query.js';
 import type { NewSignatureRow, SignatureRow, SignatureUpdate } from '../db/tables.js';
+import type { LetterStatus } from '../letters/letter.js';
 import {
   canMove,
   parseReasons,
@@ -484,6 +485,7 @@ export class SignatureRepository {
         's.suspect_reasons',
         's.review_reasons',
         's.confirm_requested_at',
+        'l.status as letter_status',
       ]);
     if (filters.id !== undefined) query = query.where('s.id', '=', filters.id);
     if (filters.letter) query = query.where('l.slug', '=', filters.letter);
@@ -521,6 +523,7 @@ export class SignatureRepository {
       suspectReasons: parseReasons<SuspectReason>(r.suspect_reasons),
       reviewReasons: parseReasons<ReviewReason>(r.review_reasons),
       confirmRequested: r.confirm_requested_at !== null,
+      letterStatus: r.letter_status as LetterStatus,
     }));
   }
 
@@ -821,4 +824,6 @@ export interface ModerationRow {
   reviewReasons: ReviewReason[];
   /** A silenced signature whose supporter clicked the confirmation link. */
   confirmRequested: boolean;
+  /** Its letter's: once delivered, a pending signature can no longer be confirmed (canConfirm). */
+  letterStatus: LetterStatus;
 }

@@ -176,6 +176,37 @@ describe('moderation shows suspect signatures and why, and clears them', () => {
     expect(await storedCount(t, letter.slug)).toBe(1);
   });
 
+  it('says a held signature can no longer count once its letter was delivered, before and after clearing', async () => {
+    const { first, second } = await oneCountedOneSuspect();
+    await confirm(first, FIRST);
+    await confirm(second, SECOND);
+    // Delivered with its final count while the signature was held (a delivery round is not what is tested here).
+    await t.platform.db
+      .updateTable('letters')
+      .set({ status: 'delivered' })
+      .where('id', '=', letter.id)
+      .execute();
+    const tooLate =
+      'too late: confirmed by the supporter, but the letter was delivered before it was cleared';
+    const held = (await rows('?flag=suspect'))[0]!.text;
+    expect(held).toContain(tooLate);
+    expect(held).not.toContain('not counted until cleared');
+
+    const id = (await signatureOf(SECOND.email)).id;
+    const cleared = await press(id, 'clear');
+    const notice = await adminVisitor.get(cleared.headers.location!);
+    expect(textOf(mainOf(notice.text))).toContain(
+      'The signature was cleared, but it cannot count: the letter was delivered before it was cleared.',
+    );
+    expect(textOf(mainOf(notice.text))).not.toContain('counts now');
+    expect(await signatureOf(SECOND.email)).toMatchObject({ status: 'pending', suspect_reasons: null });
+    expect(await storedCount(t, letter.slug)).toBe(1);
+    // Cleared, it is still not "pending (not confirmed)": its supporter did confirm.
+    const row = (await rows(`?email=${encodeURIComponent(SECOND.email)}`))[0]!.text;
+    expect(row).toContain(tooLate);
+    expect(row).not.toContain('not confirmed)');
+  });
+
   it('invalidating a suspect signature keeps it out for good: confirming then counts nothing', async () => {
     const { second } = await oneCountedOneSuspect();
     await press((await signatureOf(SECOND.email)).id, 'invalidate');
