@@ -57,6 +57,12 @@ const SAID: Readonly<Record<string, Saying>> = {
   'settings-changed.trendingAlertPerHour': 'number',
 };
 
+/** What an empty detail means where a dash would not say it (a save that made no new version). */
+const WHEN_EMPTY: Readonly<Record<string, string>> = {
+  'letter-saved.version': 'audit.values.none',
+  'letter-changes-approved.version': 'audit.values.none',
+};
+
 /** Numbers that count something, written with the reader's digit grouping; other numbers are ids. */
 const COUNTS = new Set([
   'after',
@@ -130,7 +136,8 @@ function valueText(
   key: string,
   value: unknown,
 ): string {
-  if (value === null || value === undefined || value === '') return '—';
+  if (value === null || value === undefined || value === '')
+    return WHEN_EMPTY[where] ? t(WHEN_EMPTY[where]) : '—';
   if (Array.isArray(value)) {
     const items = value.map((item) => valueText(t, formats, ui, where, key, item));
     return items.length > 0 ? items.join(', ') : '—';

@@ -155,6 +155,19 @@ describe("the audit page's details, in the reader's language", () => {
     );
   });
 
+  it('says a save that made no new version in words, not with a dash', () => {
+    expect(said('en', 'letter-saved', { letterId: 1, slug: 'a', version: null })).toBe(
+      'Letter: 1 · Web address: a · New version: none',
+    );
+    expect(said('en', 'letter-saved', { letterId: 1, slug: 'a', version: 3 })).toBe(
+      'Letter: 1 · Web address: a · New version: 3',
+    );
+    expect(said('ko', 'letter-changes-approved', { version: null, bySaving: true })).toMatch(
+      /^새 버전: 없음 · /,
+    );
+    expect(said('uk', 'letter-saved', { version: null })).toBe('Нова версія: немає');
+  });
+
   it('says a failed compile by its sentence, with the numbers it names', () => {
     expect(said('en', 'delivery', ENTRIES[3]![1])).toBe(
       "Round: 3 · Kind: Delivery · Failed: Nothing more was sent: the compiled e-mail would be 31.2 MB (the PDF annex 30.1 MB), over the 25 MB that officials' mail servers accept. Shorten the letter text or remove the list of signatories from it, then deliver the new version.",
