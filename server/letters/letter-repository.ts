@@ -440,6 +440,27 @@ export class LetterRepository {
     return this.listWhere(null, true, language);
   }
 
+  /** A few published letters (any but drafts) other than `exceptId` whose current text has one of these titles. */
+  async publicLettersTitled(
+    titles: readonly string[],
+    exceptId: number,
+    limit = 5,
+  ): Promise<{ slug: string; title: string }[]> {
+    if (titles.length === 0) return [];
+    return this.db
+      .selectFrom('letters as l')
+      .innerJoin('letter_texts as t', 't.letter_version_id', 'l.current_version_id')
+      .select(['l.slug', 't.title'])
+      .distinct()
+      .where('l.status', '!=', 'draft')
+      .where('l.id', '!=', exceptId)
+      .where('t.title', 'in', [...titles])
+      .orderBy('l.slug')
+      .orderBy('t.title')
+      .limit(limit)
+      .execute();
+  }
+
   async slugTaken(slug: string, exceptId?: number): Promise<boolean> {
     let query = this.db.selectFrom('letters').select('id').where('slug', '=', slug);
     if (exceptId !== undefined) query = query.where('id', '!=', exceptId);

@@ -7,7 +7,14 @@ import { AppError } from '../lib/errors.js';
 import { can } from '../policy/policy.js';
 import type { RecipientRepository } from '../recipients/recipient-repository.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
-import { publishProblems, sameTexts, type Letter, type LetterRecipient } from './letter.js';
+import {
+  publishProblems,
+  publishWarnings,
+  sameTexts,
+  type Letter,
+  type LetterRecipient,
+  type PublishWarning,
+} from './letter.js';
 import type { LetterAccess } from './letter-access.js';
 import { recordLetterStep } from './letter-access.js';
 import type { LetterRepository } from './letter-repository.js';
@@ -37,6 +44,8 @@ export interface PublishCheck {
   recipients: LetterRecipient[];
   /** Why it cannot be published yet (i18n keys); empty when it can. */
   problems: string[];
+  /** What publishing it would allow but is most likely not meant (publishWarnings). */
+  warnings: PublishWarning[];
   /** Publishing asks an admin first: review is required and this account may not skip it. */
   asksForReview: boolean;
   /** When the letter opens for signing once published: now, or its later opening date. */
@@ -72,11 +81,14 @@ export class LetterWorkflowService {
       settings.read(),
     ]);
     const listed = recipients.get(letter.id) ?? [];
+    const titles = [...new Set(texts.map((text) => text.title.trim()).filter((title) => title !== ''))];
+    const sameTitled = await letters.publicLettersTitled(titles, letter.id);
     return {
       letter,
       titles: Object.fromEntries(texts.map((text) => [text.language, text.title])),
       recipients: listed,
       problems: publishProblems(letter, texts, listed.length, now),
+      warnings: publishWarnings(letter, sameTitled),
       asksForReview: current.requireReview && !can(user, 'letter.publish-unreviewed', resource),
       opensAt: letter.opensAt && letter.opensAt > now ? letter.opensAt : now,
       opensLater: letter.opensAt !== null && letter.opensAt > now,

@@ -18,6 +18,7 @@ export function publishView(t: TFunction, ui: string, check: PublishCheck) {
     titleLang: langMark(titleLanguage, ui),
     ready: check.problems.length === 0,
     problems: check.problems.map((key) => t(key)),
+    warnings: check.warnings.map((w) => t(w.key, w.params)),
     asksForReview: check.asksForReview,
     // An admin publishing a letter that waits for review approves it.
     approvesReview: !check.asksForReview && letter.reviewRequestedAt !== null,

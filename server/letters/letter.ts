@@ -122,6 +122,40 @@ export function publishProblems(
   return problems;
 }
 
+/** A warning before publishing: something allowed that the organizer most likely did not mean. */
+export interface PublishWarning {
+  key: string;
+  params: Record<string, string>;
+}
+
+/** The web address a copy of a template starts with (letter-drafting-service): `<template>-draft[-n]`. */
+const TEMPLATE_COPY_SLUG = /-draft(-\d+)?$/;
+
+/**
+ * What to point out before publishing, without refusing it: a web address still named as a template's
+ * copy (it cannot change once people sign), and published letters with one of the same titles (people
+ * would sign the one they found first).
+ */
+export function publishWarnings(
+  letter: Pick<Letter, 'slug'>,
+  sameTitled: readonly { slug: string; title: string }[],
+): PublishWarning[] {
+  const warnings: PublishWarning[] = [];
+  if (TEMPLATE_COPY_SLUG.test(letter.slug))
+    warnings.push({ key: 'editor.publish.warnings.draftSlug', params: { slug: letter.slug } });
+  // One warning a letter, however many of its texts share a title with this one's.
+  const named = new Set<string>();
+  for (const other of sameTitled) {
+    if (named.has(other.slug)) continue;
+    named.add(other.slug);
+    warnings.push({
+      key: 'editor.publish.warnings.sameTitle',
+      params: { title: other.title, slug: other.slug },
+    });
+  }
+  return warnings;
+}
+
 /** Whether supporters can sign now, and if not, why. */
 export type SigningState = 'open' | 'not-yet-open' | 'closed' | 'unpublished';
 

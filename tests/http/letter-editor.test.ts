@@ -170,6 +170,40 @@ describe('the letter editor', () => {
       },
     );
 
+    it('warns before publishing a copy still at its template address and titled as a published letter', async () => {
+      await loadSeedLetters(t.platform.db, t.clock.now());
+      const seed = readSeedLetters().find((s) => s.slug === SEED)!;
+      const created = await postForm(
+        visitor,
+        '/admin/letters/templates',
+        `/admin/letters/templates/${SEED}`,
+        [],
+      );
+      const id = letterIdIn(created.headers.location);
+      const { slug } = (await t.platform.repositories.letters.findById(id))!;
+
+      const page = await visitor.get(`/admin/letters/${id}/publish`);
+      expect(page.status).toBe(200);
+      const [warning] = byClass(page.text, 'notice--warn');
+      expect(warning, 'a warning').toBeDefined();
+      const said = textOf(innerHtml(page.text, warning!));
+      expect(said).toContain(
+        `Its web address is still /letters/${slug}, the name a copy of a template is given.`,
+      );
+      // Once for the seed letter, though all three of its texts share a title with the copy's.
+      expect(said.match(/A published letter already has the title/g)).toHaveLength(1);
+      expect(said).toContain(`(/letters/${SEED})`);
+
+      // With its own address and titles, there is nothing to point out; publishing was never refused.
+      let fields = withField(await editorForm(id), 'slug', 'a-letter-of-our-own');
+      for (const language of Object.keys(seed.translations))
+        fields = withField(fields, `title_${language}`, `Our own title (${language})`);
+      expect((await save(id, fields)).status).toBe(303);
+      const clean = await visitor.get(`/admin/letters/${id}/publish`);
+      expect(byClass(clean.text, 'notice--warn')).toHaveLength(0);
+      expect((await publish(id)).headers.location).toBe(`/admin/letters/${id}?done=published`);
+    });
+
     it('answers a template that does not exist with the 404 page and creates nothing', async () => {
       const before = await letterTables(t.platform.db);
       const response = await postForm(
