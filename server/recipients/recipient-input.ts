@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_ID } from '../http/input.js';
+import { withinAddressLimits } from '../lib/email-address.js';
 import { firstErrorPerField } from '../lib/form-errors.js';
 import { LETTER_LANGUAGES } from '../lib/languages.js';
 import { isCountryCode } from '../lib/countries.js';
@@ -92,7 +93,8 @@ const fields = {
     .toLowerCase()
     .min(1, { error: 'recipients.errors.email.required' })
     .max(RECIPIENT_FIELD_LIMITS.email, { error: TOO_LONG })
-    .pipe(z.email({ error: 'recipients.errors.email.invalid' })),
+    .pipe(z.email({ error: 'recipients.errors.email.invalid' }))
+    .refine(withinAddressLimits, { error: 'recipients.errors.email.partTooLong' }),
   // Required in the recipient's own language, which parseRecipient checks once it knows the language.
   salutation: text(RECIPIENT_FIELD_LIMITS.salutation),
   // Browsers send a textarea's line breaks as CRLF; one form is stored, and the length counts what is stored.

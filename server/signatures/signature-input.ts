@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { firstErrorPerField } from '../lib/form-errors.js';
 import { isCountryCode } from '../lib/countries.js';
+import { withinAddressLimits } from '../lib/email-address.js';
 import { DISPLAY_CHOICES, type DisplayChoice } from './signature.js';
 
 /** What the signing form sends, as typed and as the supporter will see it again if something is wrong. */
@@ -60,7 +61,8 @@ const schema = z.object({
     .trim()
     .min(1, { error: 'errors.email.required' })
     .max(SIGNING_FORM_LIMITS.email, { error: 'errors.field.tooLong' })
-    .pipe(z.email({ error: 'errors.email.invalid' })),
+    .pipe(z.email({ error: 'errors.email.invalid' }))
+    .refine(withinAddressLimits, { error: 'errors.email.partTooLong' }),
   country: z.string().refine(isCountryCode, { error: 'errors.country.required' }),
   city: text(SIGNING_FORM_LIMITS.city),
   organisation: text(SIGNING_FORM_LIMITS.organisation),

@@ -157,6 +157,14 @@ describe('the signing form refuses bad input, says why beside the field and keep
     await expectRefused(withField('email', `${'a'.repeat(250)}@example.org`), 'email', MESSAGES.tooLong(254));
   });
 
+  it('refuses an address a mail server would refuse: more than 64 characters before the @', async () => {
+    await expectRefused(
+      withField('email', `${'a'.repeat(65)}@example.org`),
+      'email',
+      'Mail servers refuse an address with more than 64 characters before the @. Check it for typing mistakes.',
+    );
+  });
+
   it('asks for a country when none is chosen', async () => {
     await expectRefused(withField('country', ''), 'country', MESSAGES.country);
   });

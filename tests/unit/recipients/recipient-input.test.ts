@@ -178,6 +178,13 @@ describe('the recipient form', () => {
         );
       }
     });
+
+    it('refuses more than 64 characters before the @, which no mail server would take', () => {
+      expect(inputOf(values({ email: `${'a'.repeat(64)}@embassy.example` })).email).toMatch(/^a{64}@/);
+      expect(errorsOf(values({ email: `${'a'.repeat(65)}@embassy.example` })).email).toBe(
+        'recipients.errors.email.partTooLong',
+      );
+    });
   });
 
   describe('country', () => {

@@ -143,6 +143,17 @@ describe('the signing form', () => {
       }
     });
 
+    it('has at most 64 characters before the @ and 63 between dots, as mail servers require', () => {
+      expect(inputOf(values({ email: `${'a'.repeat(64)}@example.org` })).email).toMatch(/^a{64}@/);
+      expect(errorsOf(values({ email: `${'a'.repeat(65)}@example.org` })).email).toBe(
+        'errors.email.partTooLong',
+      );
+      expect(inputOf(values({ email: `ji@${'b'.repeat(63)}.example.org` })).email).toMatch(/^ji@b{63}\./);
+      expect(errorsOf(values({ email: `ji@${'b'.repeat(64)}.example.org` })).email).toBe(
+        'errors.email.partTooLong',
+      );
+    });
+
     it('is at most 254 characters', () => {
       const long = `${'a'.repeat(60)}@${'b'.repeat(190)}.example`;
       expect(long.length).toBeGreaterThan(254);
