@@ -7,6 +7,7 @@ import { allowFraming } from '../http/security.js';
 import type { LetterService } from '../letters/letter-service.js';
 import { letterPath, requestedTextLanguage } from '../letters/text-language.js';
 import type { TFunction } from '../lib/i18n.js';
+import { langMark, titleFor } from '../lib/languages.js';
 import { MAX_EMBED_ORIGINS, MAX_EMBED_ORIGINS_INPUT, type OriginsRefusal } from './embed-origins.js';
 import type { EmbedService, EmbedSettings } from './embed-service.js';
 import { embedPath, embedSnippet, renderEmbed } from './embed-view.js';
@@ -52,11 +53,24 @@ const NOTICES = ['saved'] as const;
 function embedAdminView(
   settings: EmbedSettings,
   t: TFunction,
+  ui: string,
   publicUrl: string,
   form: { value: string; refusal?: OriginsRefusal | undefined },
   notice: string | null,
 ) {
-  const { letter, title } = settings;
+  const { letter, titles } = settings;
+  // The page names the letter in its reader's language, as the editor does; the snippet's frame in the
+  // letter's primary language, which the embedded form opens in (another site's readers, not this one).
+  const { title, titleLanguage } = titleFor(
+    letter,
+    { primary: titles[letter.primaryLanguage], reader: titles[ui] },
+    ui,
+  );
+  const frameTitle = titleFor(
+    letter,
+    { primary: titles[letter.primaryLanguage], reader: undefined },
+    letter.primaryLanguage,
+  ).title;
   const error = form.refusal
     ? t(`embed.origins.errors.${form.refusal.key}`, {
         value: form.refusal.value,
@@ -68,8 +82,9 @@ function embedAdminView(
     pageTitle: `${error ? `${t('form.errorTitlePrefix')} ` : ''}${t('embed.admin.title')} · ${title}`,
     letter,
     title,
+    titleLang: langMark(titleLanguage, ui),
     public: letter.status !== 'draft',
-    snippet: embedSnippet(publicUrl, letter.slug, title),
+    snippet: embedSnippet(publicUrl, letter.slug, frameTitle),
     previewHref: embedPath(letter.slug),
     origins: { value: form.value, error, current: letter.embedOrigins },
     errorList: error ? [{ field: 'origins', message: error }] : [],
@@ -90,6 +105,7 @@ export function embedAdminRoutes(deps: { embed: EmbedService; csrf: { verify: Re
       embedAdminView(
         settings,
         t,
+        res.locals.language,
         publicUrl,
         { value: settings.letter.embedOrigins.join('\n') },
         noticeFrom(req, t, 'embed.notices', NOTICES) ?? null,
@@ -111,6 +127,7 @@ export function embedAdminRoutes(deps: { embed: EmbedService; csrf: { verify: Re
           embedAdminView(
             outcome.settings,
             t,
+            res.locals.language,
             publicUrl,
             { value: value.slice(0, MAX_EMBED_ORIGINS_INPUT), refusal: outcome.refusal },
             null,

@@ -18,7 +18,8 @@ export interface EmbedServiceDeps {
 /** What the organizer's embed page shows: the letter and its title in its first language. */
 export interface EmbedSettings {
   letter: Letter;
-  title: string;
+  /** Each text's title, by language (complete or not, as the editor shows them). */
+  titles: Record<string, string>;
 }
 
 /**
@@ -30,7 +31,8 @@ export class EmbedService {
 
   async settings(user: User, letterId: number): Promise<EmbedSettings> {
     const { letter } = await this.deps.access.forEdit(user, letterId);
-    return { letter, title: await this.titleOf(letter) };
+    const texts = await this.deps.letters.textsOfVersion(letter.currentVersionId);
+    return { letter, titles: Object.fromEntries(texts.map((text) => [text.language, text.title])) };
   }
 
   /** Saves the list, or says which entry is refused and why (nothing saved). */
@@ -58,10 +60,5 @@ export class EmbedService {
       );
     });
     return { kind: 'saved' };
-  }
-
-  private async titleOf(letter: Letter): Promise<string> {
-    const texts = await this.deps.letters.textsOfVersion(letter.currentVersionId);
-    return (texts.find((t) => t.language === letter.primaryLanguage) ?? texts[0])?.title ?? letter.slug;
   }
 }

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { COUNT_EPOCH_MS } from '../../server/pages/page-cache.js';
 import { createAccount, loginAs } from '../support/accounts.js';
-import { createLetter, signingForm } from '../support/factories.js';
-import { byId, startTags, textById } from '../support/html.js';
+import { createLetter, signingForm, SIMPLE_LETTER_BODY } from '../support/factories.js';
+import { byClass, byId, innerHtml, startTags, textById, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { lastMailTo, signatureLinks } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -121,6 +121,24 @@ describe('the embed and who may frame it', () => {
     });
     expect(post.status).toBe(403);
     expect(await storedOrigins()).toEqual([]);
+  });
+
+  it("names the letter in the organizer's language on the page, the frame by its primary text", async () => {
+    const translated = await createLetter(t.platform.db, t.clock.now(), {
+      texts: [
+        { language: 'en', title: 'Let them choose', summary: 'A test letter.', body: SIMPLE_LETTER_BODY },
+        { language: 'ko', title: '선택하게 하십시오', summary: '시험 편지.', body: SIMPLE_LETTER_BODY },
+      ],
+    });
+    const korean = await loginAs(t.app, await createAccount(t.platform, 'admin'));
+    const page = await korean.get(`/admin/letters/${translated.id}/embed?lang=ko`);
+    expect(page.status).toBe(200);
+    expect(/<title>([^<]*)<\/title>/.exec(page.text)?.[1]).toContain('선택하게 하십시오');
+    const [lede] = byClass(page.text, 'lede');
+    expect(textOf(innerHtml(page.text, lede!))).toBe('선택하게 하십시오');
+    expect(lede!.attrs.lang).toBeUndefined();
+    // Framed on another site, the form opens in the letter's primary text: its title names the frame.
+    expect(textById(page.text, 'embed-snippet')).toContain('title="Let them choose"');
   });
 
   it('refuses a list that is not https origins, saying which entry, and saves nothing', async () => {
