@@ -59,8 +59,8 @@ function embedAdminView(
   notice: string | null,
 ) {
   const { letter, titles } = settings;
-  // The page names the letter in its reader's language, as the editor does; the snippet's frame in the
-  // letter's primary language, which the embedded form opens in (another site's readers, not this one).
+  // The page names the letter in its reader's language, as the editor does; the snippet's frame by the
+  // primary title: one snippet serves every reader of the other site, whichever text the frame then shows.
   const { title, titleLanguage } = titleFor(
     letter,
     { primary: titles[letter.primaryLanguage], reader: titles[ui] },

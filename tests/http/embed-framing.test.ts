@@ -137,7 +137,7 @@ describe('the embed and who may frame it', () => {
     const [lede] = byClass(page.text, 'lede');
     expect(textOf(innerHtml(page.text, lede!))).toBe('선택하게 하십시오');
     expect(lede!.attrs.lang).toBeUndefined();
-    // Framed on another site, the form opens in the letter's primary text: its title names the frame.
+    // One snippet for every reader of the other site: the frame is named by the primary title.
     expect(textById(page.text, 'embed-snippet')).toContain('title="Let them choose"');
   });
 
