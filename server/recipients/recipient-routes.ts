@@ -47,7 +47,10 @@ function salutationLanguages(values: RecipientFormValues): string[] {
   const wanted = new Set<string>([
     ...INTERFACE_LANGUAGES,
     values.language,
-    ...Object.keys(values.salutations ?? {}),
+    // The form posts every language's field, most of them empty: only the filled ones stay in view.
+    ...Object.entries(values.salutations ?? {})
+      .filter(([, salutation]) => salutation.trim() !== '')
+      .map(([code]) => code),
   ]);
   return LETTER_LANGUAGES.filter((code) => wanted.has(code));
 }

@@ -264,6 +264,30 @@ describe('recipients greeted in the language of the letter they get', () => {
       ]);
     });
 
+    it('shows again only the salutations offered or filled in when the form comes back with a mistake', async () => {
+      // As a browser posts it: every language's field, the hidden ones empty.
+      const page = await visitor.get('/admin/recipients/new');
+      let fields = formFieldsFor(page.text, '/admin/recipients');
+      expect(fields.filter(([name]) => name.startsWith('salutation_')).length).toBeGreaterThan(4);
+      for (const [name, value] of Object.entries({
+        name: '',
+        email: 'minister@mofa.example.org',
+        language: 'ja',
+        salutation_en: 'Dear Minister',
+        salutation_ja: '外務大臣閣下',
+      }))
+        fields = withField(fields, name, value);
+
+      const refused = await postForm(visitor, '/admin/recipients/new', '/admin/recipients', fields);
+      expect(refused.status).toBe(422);
+      expect(salutationFields(refused.text).map((f) => [f.name, f.value])).toEqual([
+        ['salutation_en', 'Dear Minister'],
+        ['salutation_ko', ''],
+        ['salutation_uk', ''],
+        ['salutation_ja', '外務大臣閣下'],
+      ]);
+    });
+
     it("asks for the salutation in the recipient's own language, keeping what was typed, then saves them all", async () => {
       // German is none of the interface languages: the form adds its field and says it is missing.
       const refused = await postForm(visitor, '/admin/recipients/new', '/admin/recipients', form());
