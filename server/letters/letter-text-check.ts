@@ -651,3 +651,25 @@ export function letterSizeErrors(
   }
   return Object.keys(errors).length > 0 ? errors : undefined;
 }
+
+/**
+ * Whether a saved letter text uses a merge field anywhere: `{{field}}`, `{{#each field}}`, `{{#if field}}`
+ * (at the letter's own level, not a signatory's). False for a text that does not parse.
+ */
+export function usesField(source: string, field: string): boolean {
+  if (tooDeepAt(source) !== undefined) return false;
+  let ast: hbs.AST.Program;
+  try {
+    ast = Handlebars.parse(source);
+  } catch {
+    return false;
+  }
+  let found = false;
+  const finder = new (class extends Handlebars.Visitor {
+    override PathExpression(path: hbs.AST.PathExpression): void {
+      if (path.depth === 0 && !path.data && path.parts[0] === field) found = true;
+    }
+  })();
+  finder.accept(ast);
+  return found;
+}

@@ -15,6 +15,7 @@ import {
   type LetterRecipient,
   type PublishWarning,
 } from './letter.js';
+import { usesField } from './letter-text-check.js';
 import type { LetterAccess } from './letter-access.js';
 import { recordLetterStep } from './letter-access.js';
 import type { LetterRepository } from './letter-repository.js';
@@ -88,7 +89,10 @@ export class LetterWorkflowService {
       titles: Object.fromEntries(texts.map((text) => [text.language, text.title])),
       recipients: listed,
       problems: publishProblems(letter, texts, listed.length, now),
-      warnings: publishWarnings(letter, sameTitled),
+      warnings: publishWarnings(letter, {
+        organisationsInText: texts.some((text) => usesField(text.body, 'organisations')),
+        sameTitled,
+      }),
       asksForReview: current.requireReview && !can(user, 'letter.publish-unreviewed', resource),
       opensAt: letter.opensAt && letter.opensAt > now ? letter.opensAt : now,
       opensLater: letter.opensAt !== null && letter.opensAt > now,

@@ -133,16 +133,24 @@ const TEMPLATE_COPY_SLUG = /-draft(-\d+)?$/;
 
 /**
  * What to point out before publishing, without refusing it: a web address still named as a template's
- * copy (it cannot change once people sign), and published letters with one of the same titles (people
+ * copy (it cannot change once people sign), co-signing organisations that no text names (the field was
+ * filled in for nothing but the PDF annex), and published letters with one of the same titles (people
  * would sign the one they found first).
  */
 export function publishWarnings(
-  letter: Pick<Letter, 'slug'>,
-  sameTitled: readonly { slug: string; title: string }[],
+  letter: Pick<Letter, 'slug' | 'organisations'>,
+  found: {
+    /** Whether some text of the letter uses the co-signing organisations merge field. */
+    organisationsInText: boolean;
+    sameTitled: readonly { slug: string; title: string }[];
+  },
 ): PublishWarning[] {
   const warnings: PublishWarning[] = [];
+  const { sameTitled } = found;
   if (TEMPLATE_COPY_SLUG.test(letter.slug))
     warnings.push({ key: 'editor.publish.warnings.draftSlug', params: { slug: letter.slug } });
+  if (letter.organisations.length > 0 && !found.organisationsInText)
+    warnings.push({ key: 'editor.publish.warnings.organisationsUnused', params: {} });
   // One warning a letter, however many of its texts share a title with this one's.
   const named = new Set<string>();
   for (const other of sameTitled) {

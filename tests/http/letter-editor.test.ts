@@ -194,8 +194,20 @@ describe('the letter editor', () => {
       expect(said.match(/A published letter already has the title/g)).toHaveLength(1);
       expect(said).toContain(`(/letters/${SEED})`);
 
+      expect(said).not.toContain('co-signing organisations');
+
+      // Co-signing organisations listed, but the template's text never uses their field.
+      expect((await save(id, withField(await editorForm(id), 'organisations', 'Org A\nOrg B'))).status).toBe(
+        303,
+      );
+      const listed = await visitor.get(`/admin/letters/${id}/publish`);
+      expect(textOf(innerHtml(listed.text, byClass(listed.text, 'notice--warn')[0]!))).toContain(
+        'You listed co-signing organisations, but no text of the letter uses the co-signing organisations field',
+      );
+
       // With its own address and titles, there is nothing to point out; publishing was never refused.
       let fields = withField(await editorForm(id), 'slug', 'a-letter-of-our-own');
+      fields = withField(fields, 'organisations', '');
       for (const language of Object.keys(seed.translations))
         fields = withField(fields, `title_${language}`, `Our own title (${language})`);
       expect((await save(id, fields)).status).toBe(303);

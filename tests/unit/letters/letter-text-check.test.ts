@@ -20,6 +20,7 @@ import {
   LETTER_TEXT_PROBLEM_CODES,
   type LetterTextProblem,
   type LetterTextProblemCode,
+  usesField,
 } from '../../../server/letters/letter-text-check.js';
 import { renderLetter } from '../../../server/letters/letter-text.js';
 import type { LetterMergeFields } from '../../../server/letters/merge-fields.js';
@@ -683,5 +684,17 @@ describe('what a letter text can expand to', () => {
     expect(estimate.length).toBeLessThanOrEqual(100_000 + 50);
     expect(estimate.largest).toMatchObject({ line: 3, column: 1, name: '{{#each signatories}}' });
     expect(MAX_LETTER_TEXT_LENGTH).toBeGreaterThan(100_000);
+  });
+});
+
+describe('usesField: whether a saved text uses a merge field', () => {
+  it('finds the field as a value, a list and a condition, at the letter level only', () => {
+    expect(usesField('{{#each organisations}}{{this}}{{/each}}', 'organisations')).toBe(true);
+    expect(usesField('{{#if organisations}}With us: …{{/if}}', 'organisations')).toBe(true);
+    expect(usesField('Signed by {{organisations}}', 'organisations')).toBe(true);
+    expect(usesField('The undersigned organisations', 'organisations')).toBe(false);
+    expect(usesField('{{#each signatories}}{{organisation}}{{/each}}', 'organisations')).toBe(false);
+    expect(usesField('{{sponsor}}', 'organisations')).toBe(false);
+    expect(usesField('{{#each', 'organisations')).toBe(false);
   });
 });

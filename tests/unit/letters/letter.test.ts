@@ -4,6 +4,7 @@ import {
   daysLeft,
   isPublic,
   progressPercent,
+  publishWarnings,
   signingState,
   textIn,
   type LetterStatus,
@@ -186,5 +187,42 @@ describe('textIn', () => {
   it('falls back over unfinished texts when no translation is complete yet', () => {
     expect(textIn([text('en', ''), text('ko', '')], 'ko', 'en')?.language).toBe('ko');
     expect(textIn([], 'ko', 'en')).toBeUndefined();
+  });
+});
+
+describe('publishWarnings: what to point out before publishing, without refusing it', () => {
+  const keys = (...args: Parameters<typeof publishWarnings>) => publishWarnings(...args).map((w) => w.key);
+  const none = { organisationsInText: false, sameTitled: [] };
+
+  it("points out an address still named as a template's copy, and only at its end", () => {
+    for (const slug of ['coalition-letter-draft', 'coalition-letter-draft-2'])
+      expect(keys({ slug, organisations: [] }, none), slug).toEqual(['editor.publish.warnings.draftSlug']);
+    for (const slug of ['draft-of-a-letter', 'coalition-drafts', 'let-them-choose'])
+      expect(keys({ slug, organisations: [] }, none), slug).toEqual([]);
+  });
+
+  it('points out co-signing organisations that no text names', () => {
+    const listed = { slug: 'a', organisations: ['Org A'] };
+    expect(keys(listed, none)).toEqual(['editor.publish.warnings.organisationsUnused']);
+    expect(keys(listed, { ...none, organisationsInText: true })).toEqual([]);
+    expect(keys({ slug: 'a', organisations: [] }, none)).toEqual([]);
+  });
+
+  it('names each published letter with the same title once, however many of its texts match', () => {
+    const warnings = publishWarnings(
+      { slug: 'a', organisations: [] },
+      {
+        organisationsInText: false,
+        sameTitled: [
+          { slug: 'b', title: 'Let them choose' },
+          { slug: 'b', title: '선택하게 하십시오' },
+          { slug: 'c', title: 'Let them choose' },
+        ],
+      },
+    );
+    expect(warnings).toEqual([
+      { key: 'editor.publish.warnings.sameTitle', params: { slug: 'b', title: 'Let them choose' } },
+      { key: 'editor.publish.warnings.sameTitle', params: { slug: 'c', title: 'Let them choose' } },
+    ]);
   });
 });
