@@ -71,6 +71,9 @@ export interface LettersTable {
   pending_edit: string | null;
   pending_edit_at: string | null;
   pending_edit_by: number | null;
+  /** When an admin last sent the letter or its changes back from review, and what they wrote ('' for nothing). */
+  returned_at: string | null;
+  returned_note: Generated<string>;
   /** The https origins allowed to frame the letter's embed, one per line; '' lets any site. */
   embed_origins: Generated<string>;
 }

@@ -200,6 +200,11 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
     heldForReview: state
       ? state.requireReview && !state.canPublishUnreviewed && state.letter.status !== 'draft'
       : false,
+    // What the last review said when it sent the letter or its changes back, until they are submitted again.
+    returned:
+      state?.letter.returned && !state.letter.reviewRequestedAt && !state.pending
+        ? state.letter.returned
+        : null,
     pending: state?.pending
       ? {
           at: state.pending.edit.at,

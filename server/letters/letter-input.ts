@@ -312,3 +312,28 @@ export function changeLanguages(values: EditorValues, change: LanguageChange): E
   delete texts[language];
   return { ...values, languages: values.languages.filter((l) => l !== language), texts };
 }
+
+/** The longest note an admin may send with a letter sent back from review. */
+export const RETURN_NOTE_MAX_LENGTH = 2000;
+
+/** The note as typed (line breaks as stored), and the note or what is wrong with it. */
+export type ReturnNoteInput = { value: string } & (
+  { ok: true; note: string } | { ok: false; errorKey: string }
+);
+
+/**
+ * Reads the note an admin sends with a letter (or changes) sent back from review: optional, at most
+ * RETURN_NOTE_MAX_LENGTH characters, line breaks kept, no other control characters (it goes into an
+ * e-mail). Read whole (up to twice the limit) so a note that is too long is refused, not cut short.
+ */
+export function parseReturnNote(body: Record<string, unknown>): ReturnNoteInput {
+  const raw = body.note;
+  const value = (typeof raw === 'string' ? raw : '')
+    .slice(0, RETURN_NOTE_MAX_LENGTH * 2)
+    .replace(/\r\n?/g, '\n');
+  const note = value.trim();
+  if (note.length > RETURN_NOTE_MAX_LENGTH)
+    return { ok: false, value, errorKey: 'editor.return.noteTooLong' };
+  if (CONTROL.test(note)) return { ok: false, value, errorKey: 'editor.errors.controlCharacters' };
+  return { ok: true, value, note };
+}

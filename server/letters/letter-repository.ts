@@ -28,6 +28,9 @@ const PUBLIC_ORDER = sql`case status when 'open' then 0 else 1 end, closes_at is
 const WHITESPACE =
   '\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
 
+/** A letter no review has sent back (or whose organizers answered it by asking again). */
+const NOT_RETURNED = { returned_at: null, returned_note: '' } as const;
+
 function toLetter(row: LetterRow): Letter {
   if (row.current_version_id === null) throw new Error(`letter ${row.id} has no version`);
   return {
@@ -47,6 +50,7 @@ function toLetter(row: LetterRow): Letter {
     reviewRequestedAt: row.review_requested_at ? new Date(row.review_requested_at) : null,
     publishedAt: row.published_at ? new Date(row.published_at) : null,
     pendingEditAt: row.pending_edit_at ? new Date(row.pending_edit_at) : null,
+    returned: row.returned_at ? { at: new Date(row.returned_at), note: row.returned_note } : null,
     embedOrigins: row.embed_origins.split('\n').filter((line) => line !== ''),
   };
 }
@@ -682,6 +686,7 @@ export class LetterRepository {
         status: to,
         updated_at: now.toISOString(),
         review_requested_at: null,
+        ...NOT_RETURNED,
         ...(changes.publishedAt ? { published_at: changes.publishedAt.toISOString() } : {}),
         ...(changes.closedAt !== undefined ? { closed_at: changes.closedAt?.toISOString() ?? null } : {}),
         ...(changes.opensAt !== undefined ? { opens_at: changes.opensAt?.toISOString() ?? null } : {}),
@@ -743,7 +748,13 @@ export class LetterRepository {
   ): Promise<boolean> {
     const result = await this.db
       .updateTable('letters')
-      .set({ pending_edit: storeEdit(edit), pending_edit_at: now.toISOString(), pending_edit_by: userId })
+      .set({
+        pending_edit: storeEdit(edit),
+        pending_edit_at: now.toISOString(),
+        pending_edit_by: userId,
+        // Submitted again: what the last review said is answered.
+        ...NOT_RETURNED,
+      })
       .where('id', '=', id)
       .where('status', '=', status)
       .executeTakeFirst();
@@ -770,23 +781,35 @@ export class LetterRepository {
   async setReviewRequested(id: number, at: Date | null): Promise<boolean> {
     const result = await this.db
       .updateTable('letters')
-      .set({ review_requested_at: at?.toISOString() ?? null })
+      .set({ review_requested_at: at?.toISOString() ?? null, ...(at ? NOT_RETURNED : {}) })
       .where('id', '=', id)
       .where('status', '=', 'draft')
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Compare-and-set: a draft waiting for review goes back to its organizer; returns whether one was waiting. */
-  async clearReviewRequest(id: number): Promise<boolean> {
+  /**
+   * Compare-and-set: a draft waiting for review goes back to its organizer, with the admin's note;
+   * returns whether one was waiting.
+   */
+  async returnFromReview(id: number, note: string, now: Date): Promise<boolean> {
     const result = await this.db
       .updateTable('letters')
-      .set({ review_requested_at: null })
+      .set({ review_requested_at: null, returned_at: now.toISOString(), returned_note: note })
       .where('id', '=', id)
       .where('status', '=', 'draft')
       .where('review_requested_at', 'is not', null)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Records that changes waiting on a published letter were sent back, with the admin's note. */
+  async recordChangesReturned(id: number, note: string, now: Date): Promise<void> {
+    await this.db
+      .updateTable('letters')
+      .set({ returned_at: now.toISOString(), returned_note: note })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Closes every open letter whose closing date has passed; returns their ids. */

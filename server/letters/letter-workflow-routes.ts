@@ -2,8 +2,9 @@ import { Router, type RequestHandler } from 'express';
 import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam } from '../http/input.js';
 import { redirectWithNotice } from '../http/notice.js';
+import { parseReturnNote } from './letter-input.js';
 import type { LetterWorkflowService } from './letter-workflow-service.js';
-import { publishView } from './letter-workflow-view.js';
+import { publishView, returnView } from './letter-workflow-view.js';
 
 export interface LetterWorkflowRoutesDeps {
   workflow: LetterWorkflowService;
@@ -35,11 +36,41 @@ export function letterWorkflowRoutes(deps: LetterWorkflowRoutesDeps): Router {
     );
   });
 
-  router.post('/letters/:id/return', deps.csrf.verify, async (req, res) => {
-    const letterId = idParam(req, 'id');
-    await workflow.returnToDraft(currentUser(res), letterId);
-    redirectWithNotice(res, `/admin/letters/${letterId}`, 'returned');
-  });
+  // Sending back asks for a note first: the organizers are told why, in the e-mail and in the editor.
+  for (const [kind, path] of [
+    ['letter', '/letters/:id/return'],
+    ['changes', '/letters/:id/changes/return'],
+  ] as const) {
+    router.get(path, async (req, res) => {
+      const letter = await workflow.returnCheck(currentUser(res), idParam(req, 'id'), kind);
+      res.render(
+        'admin/letter-return',
+        returnView(res.locals.t, res.locals.language, letter, kind, { value: '' }),
+      );
+    });
+
+    router.post(path, deps.csrf.verify, async (req, res) => {
+      const letterId = idParam(req, 'id');
+      const input = parseReturnNote(formBody(req.body));
+      if (!input.ok) {
+        const letter = await workflow.returnCheck(currentUser(res), letterId, kind);
+        return res.status(422).render(
+          'admin/letter-return',
+          returnView(res.locals.t, res.locals.language, letter, kind, {
+            value: input.value,
+            errorKey: input.errorKey,
+          }),
+        );
+      }
+      if (kind === 'letter') await workflow.returnToDraft(currentUser(res), letterId, input.note);
+      else await workflow.returnChanges(currentUser(res), letterId, input.note);
+      redirectWithNotice(
+        res,
+        `/admin/letters/${letterId}`,
+        kind === 'letter' ? 'returned' : 'changesReturned',
+      );
+    });
+  }
 
   router.post('/letters/:id/changes/approve', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');
@@ -47,12 +78,6 @@ export function letterWorkflowRoutes(deps: LetterWorkflowRoutesDeps): Router {
     const seenAt = new Date(formText(formBody(req.body), 'pending_at') || 'invalid');
     await workflow.approveChanges(currentUser(res), letterId, seenAt);
     redirectWithNotice(res, `/admin/letters/${letterId}`, 'changesApproved');
-  });
-
-  router.post('/letters/:id/changes/return', deps.csrf.verify, async (req, res) => {
-    const letterId = idParam(req, 'id');
-    await workflow.returnChanges(currentUser(res), letterId);
-    redirectWithNotice(res, `/admin/letters/${letterId}`, 'changesReturned');
   });
 
   // Closing asks first: it stops the signing for everyone.

@@ -19,7 +19,7 @@ import { usesField } from './letter-text-check.js';
 import type { LetterAccess } from './letter-access.js';
 import { recordLetterStep } from './letter-access.js';
 import type { LetterRepository } from './letter-repository.js';
-import { reviewedLetter, type ReviewNotices } from './review-notices.js';
+import { reviewedLetter, type ReviewKind, type ReviewNotices } from './review-notices.js';
 
 export interface LetterWorkflowServiceDeps {
   db: Db;
@@ -57,6 +57,9 @@ export interface PublishCheck {
 
 export type PublishOutcome =
   { kind: 'published' } | { kind: 'review-requested' } | { kind: 'not-ready'; check: PublishCheck };
+
+/** The audit entry's details of a return: its note, when there is one. */
+const noteDetail = (note: string) => (note ? { note } : {});
 
 /** A letter's life after drafting: publishing (or asking for review), review decisions, closing and reopening. */
 export class LetterWorkflowService {
@@ -149,21 +152,42 @@ export class LetterWorkflowService {
     });
   }
 
-  /** An admin sends a letter waiting for review back to its organizer, who is told. */
-  async returnToDraft(user: User, letterId: number): Promise<void> {
+  /** What an admin is about to send back, for the page that asks for a note: 409 when nothing waits. */
+  async returnCheck(user: User, letterId: number, kind: ReviewKind): Promise<Letter> {
+    const { letter } = await this.deps.access.forReview(user, letterId);
+    const waiting =
+      kind === 'letter' ? letter.status === 'draft' && letter.reviewRequestedAt : letter.pendingEditAt;
+    if (!waiting) throw new AppError(409, 'nothing_waiting', 'policy.review.nothingWaiting');
+    return letter;
+  }
+
+  /**
+   * An admin sends a letter waiting for review back to its organizers, who are told, with the admin's
+   * note ('' for none) in the e-mail and in the editor until they ask for review again.
+   */
+  async returnToDraft(user: User, letterId: number, note: string): Promise<void> {
     await this.deps.access.forReview(user, letterId);
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (tx) => {
       const letters = this.deps.letters.with(tx);
       const { letter } = await this.deps.access.forReview(user, letterId, letters);
-      if (!(await letters.clearReviewRequest(letterId)))
+      if (!(await letters.returnFromReview(letterId, note, now)))
         throw new AppError(409, 'no_review_waiting', 'policy.review.nothingWaiting');
-      await recordLetterStep(this.deps.audit, tx, user, 'letter-returned-to-draft', letter, {}, now);
+      await recordLetterStep(
+        this.deps.audit,
+        tx,
+        user,
+        'letter-returned-to-draft',
+        letter,
+        noteDetail(note),
+        now,
+      );
       await this.deps.reviewNotices.reviewed(
         tx,
         reviewedLetter(letter, await letters.textsOfVersion(letter.currentVersionId)),
         'returned',
         'letter',
+        note,
       );
     });
   }
@@ -217,20 +241,33 @@ export class LetterWorkflowService {
     });
   }
 
-  /** An admin sends changes waiting for review back: the letter stays as approved; its organizers are told. */
-  async returnChanges(user: User, letterId: number): Promise<void> {
+  /**
+   * An admin sends changes waiting for review back: the letter stays as approved; its organizers are
+   * told, with the admin's note ('' for none), which the editor shows until they submit changes again.
+   */
+  async returnChanges(user: User, letterId: number, note: string): Promise<void> {
     const { letter } = await this.deps.access.forReview(user, letterId);
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (tx) => {
       const letters = this.deps.letters.with(tx);
       if (!(await letters.clearPendingEdit(letterId)))
         throw new AppError(409, 'no_changes_waiting', 'policy.review.nothingWaiting');
-      await recordLetterStep(this.deps.audit, tx, user, 'letter-changes-returned', letter, {}, now);
+      await letters.recordChangesReturned(letterId, note, now);
+      await recordLetterStep(
+        this.deps.audit,
+        tx,
+        user,
+        'letter-changes-returned',
+        letter,
+        noteDetail(note),
+        now,
+      );
       await this.deps.reviewNotices.reviewed(
         tx,
         reviewedLetter(letter, await letters.textsOfVersion(letter.currentVersionId)),
         'returned',
         'changes',
+        note,
       );
     });
   }

@@ -1,6 +1,10 @@
+import { formatsFor } from '../lib/format.js';
 import type { TFunction } from '../lib/i18n.js';
 import { langMark, languageName, titleFor } from '../lib/languages.js';
+import type { Letter } from './letter.js';
+import { RETURN_NOTE_MAX_LENGTH } from './letter-input.js';
 import type { PublishCheck } from './letter-workflow-service.js';
+import type { ReviewKind } from './review-notices.js';
 
 /** The view context of `admin/letter-publish`: what publishing will do, or why it cannot yet. */
 export function publishView(t: TFunction, ui: string, check: PublishCheck) {
@@ -31,5 +35,26 @@ export function publishView(t: TFunction, ui: string, check: PublishCheck) {
       organisation: r.organisation,
       language: languageName(r.language, ui),
     })),
+  };
+}
+
+/** The page that sends a letter (or its changes) back from review, asking for a note to its organizers. */
+export function returnView(
+  t: TFunction,
+  ui: string,
+  letter: Letter,
+  kind: ReviewKind,
+  note: { value: string; errorKey?: string },
+) {
+  const max = formatsFor(ui).number(RETURN_NOTE_MAX_LENGTH);
+  const error = note.errorKey ? t(note.errorKey, { max }) : '';
+  return {
+    pageTitle: `${error ? `${t('form.errorTitlePrefix')} ` : ''}${t(`editor.return.title.${kind}`)}`,
+    letter,
+    kind,
+    action:
+      kind === 'letter' ? `/admin/letters/${letter.id}/return` : `/admin/letters/${letter.id}/changes/return`,
+    note: { value: note.value, error, maxLength: RETURN_NOTE_MAX_LENGTH },
+    errorList: error ? [{ field: 'note', message: error }] : [],
   };
 }

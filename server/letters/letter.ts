@@ -41,6 +41,11 @@ export interface Letter {
   publishedAt: Date | null;
   /** When changes to this published letter were saved to wait for an admin's review; null when none wait. */
   pendingEditAt: Date | null;
+  /**
+   * The last time an admin sent the letter (or its changes) back from review, with what they wrote; null
+   * once its organizers ask for review again, or it is published.
+   */
+  returned: { at: Date; note: string } | null;
   /** The https origins allowed to frame its embed; empty: any site may. */
   embedOrigins: string[];
 }

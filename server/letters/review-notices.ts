@@ -8,16 +8,20 @@ export interface ReviewedLetter {
   title: string;
 }
 
+/** What a review is of: a draft to publish, or changes to a published letter. */
+export type ReviewKind = 'letter' | 'changes';
+
 /** The e-mails a review step sends, queued in the step's own transaction (H3's mail module implements it). */
 export interface ReviewNotices {
   /** Tells every active admin that a letter (or a change to a published letter) waits for their review. */
-  awaitingReview(tx: Tx, letter: ReviewedLetter, kind: 'letter' | 'changes'): Promise<void>;
-  /** Tells the letter's owner and collaborators what the review decided. */
+  awaitingReview(tx: Tx, letter: ReviewedLetter, kind: ReviewKind): Promise<void>;
+  /** Tells the letter's owner and collaborators what the review decided, with the admin's note when sent back. */
   reviewed(
     tx: Tx,
     letter: ReviewedLetter,
     outcome: 'approved' | 'returned',
-    kind: 'letter' | 'changes',
+    kind: ReviewKind,
+    note?: string,
   ): Promise<void>;
 }
 

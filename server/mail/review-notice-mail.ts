@@ -70,6 +70,8 @@ export class ReviewNoticeMail {
     letter: NoticeLetter,
     outcome: 'approved' | 'returned',
     kind: ReviewKind,
+    /** What the admin wrote when sending it back ('' for nothing). */
+    note = '',
   ): Promise<void> {
     const letters = this.deps.letters.with(tx);
     const found = await letters.findById(letter.id);
@@ -85,6 +87,7 @@ export class ReviewNoticeMail {
       (language) => ({
         letterTitle: letter.title,
         approved: outcome === 'approved',
+        note,
         headingKey: `emails.letter-review-outcome.heading.${kind}.${outcome}`,
         bodyKey: `emails.letter-review-outcome.body.${kind}.${outcome}`,
         letterUrl: links.letterUrl(letter.slug, { interface: language }),

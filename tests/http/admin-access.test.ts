@@ -175,7 +175,16 @@ describe('access to the admin pages', () => {
   let collaborator: User;
   const as: Record<'admin' | 'owner' | 'stranger' | 'collaborator', Visitor> = {} as never;
   /** The owner's letters, one per state the routes need, and one shared with `collaborator`. */
-  const letters = { open: 0, draft: 0, closed: 0, inReview: 0, shared: 0, strangers: 0, unowned: 0 };
+  const letters = {
+    open: 0,
+    draft: 0,
+    closed: 0,
+    inReview: 0,
+    withChanges: 0,
+    shared: 0,
+    strangers: 0,
+    unowned: 0,
+  };
   const ids = {
     templateSlug: '',
     importOfAdmin: '',
@@ -235,9 +244,11 @@ describe('access to the admin pages', () => {
       ? letter.draft
       : route.endsWith('/reopen')
         ? letter.closed
-        : route.endsWith('/return')
-          ? letter.inReview
-          : letter.open;
+        : route.endsWith('/changes/return')
+          ? letter.withChanges
+          : route.endsWith('/return')
+            ? letter.inReview
+            : letter.open;
     const path = route
       .replace('/letters/templates/:slug', `/letters/templates/${ids.templateSlug}`)
       .replace('/letters/:id', `/letters/${letterId}`)
@@ -351,6 +362,22 @@ describe('access to the admin pages', () => {
     letters.closed = await ownedLetter(owner.id, { status: 'closed', title: 'The owner’s closed letter' });
     letters.inReview = await ownedLetter(owner.id, { status: 'draft', title: 'The owner’s draft in review' });
     await t.platform.repositories.letters.setReviewRequested(letters.inReview, t.clock.now());
+    // A published letter whose owner's changes wait for review (saved while review was required).
+    letters.withChanges = await ownedLetter(owner.id, { title: 'The owner’s letter with changes in review' });
+    {
+      const { drafting } = t.platform.letterAdmin;
+      const { settings } = t.platform.appDeps;
+      await settings.write({ ...(await settings.read()), requireReview: true }, t.clock.now());
+      const values = drafting.valuesOf(await drafting.editor(owner, letters.withChanges));
+      const saved = await drafting.save(
+        owner,
+        letters.withChanges,
+        { ...values, sponsor: 'A new sponsor' },
+        true,
+      );
+      expect(saved.kind).toBe('held-for-review');
+      await settings.write({ ...(await settings.read()), requireReview: false }, t.clock.now());
+    }
     letters.shared = await ownedLetter(owner.id, { status: 'draft', title: 'The owner’s shared draft' });
     await t.platform.repositories.letters.addCollaborator(letters.shared, collaborator.id, t.clock.now());
     letters.strangers = await ownedLetter(stranger.id, { status: 'draft', title: 'The stranger’s draft' });
@@ -362,6 +389,7 @@ describe('access to the admin pages', () => {
     const message = await t.platform.db
       .selectFrom('outbox_messages')
       .select(['id', 'signature_id'])
+      .where('kind', '=', 'signature-confirmation')
       .executeTakeFirstOrThrow();
     ids.outboxMessage = message.id;
     ids.unownedSlug = unowned.slug;

@@ -351,7 +351,7 @@ describe('the audit log', () => {
         (await deps.letterAdmin.drafting.save(organizer, id, { ...edited, sponsor: 'Another sponsor' }, true))
           .kind,
       ).toBe('held-for-review');
-      await deps.letterAdmin.workflow.returnChanges(admin, id);
+      await deps.letterAdmin.workflow.returnChanges(admin, id, '');
       for (const action of ['letter-changes-submitted', 'letter-changes-approved', 'letter-changes-returned'])
         expect(await lastEntry(t, action)).toMatchObject({ target_type: 'letter', target_id: String(id) });
       await deps.settingsService.change(admin, { ...(await deps.settings.read()), requireReview: false });
@@ -465,7 +465,7 @@ describe('the audit log', () => {
       await drafting.save(organizer, id, drafting.valuesOf(await drafting.editor(organizer, id)), true);
       await requireReview(true);
       expect((await workflow.publish(organizer, id)).kind).toBe('review-requested');
-      await workflow.returnToDraft(admin, id);
+      await workflow.returnToDraft(admin, id, '');
       await requireReview(false);
       expect((await workflow.publish(admin, id)).kind).toBe('published');
       await workflow.close(admin, id);

@@ -1,7 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { createAccount, signedIn } from '../support/accounts.js';
-import { createDraft, formFields, organizerPlatform, postForm, withField } from '../support/admin-forms.js';
+import {
+  createDraft,
+  fieldErrors,
+  formFields,
+  organizerPlatform,
+  postForm,
+  withField,
+} from '../support/admin-forms.js';
+import { byId, hrefsIn, innerHtml, mainOf, textOf } from '../support/html.js';
 import type { Visitor } from '../support/http.js';
 import type { TestPlatform } from '../support/test-platform.js';
 
@@ -98,6 +106,95 @@ describe('review notices: who is told by e-mail when a letter waits for review a
     expect(await mailSinceLastLook()).toEqual(
       each([organizer, colleague], 'Your changes are published: A clearer title'),
     );
+  });
+
+  /** What the editor's note from the last review says to whoever opens it; undefined when it shows none. */
+  async function returnedNote(as: Visitor): Promise<string | undefined> {
+    const page = await as.get(`/admin/letters/${id}`);
+    const panel = byId(page.text, 'review-returned');
+    return panel ? textOf(innerHtml(page.text, panel)) : undefined;
+  }
+
+  it('asks the admin for a note before sending a letter back, and shows it to its organizers until they ask again', async () => {
+    await post(visitor, 'publish');
+    await mailSinceLastLook();
+    // The editor's button leads to a page that asks for the note; it sends nothing by itself.
+    expect(hrefsIn(mainOf((await admin.get(`/admin/letters/${id}`)).text))).toContain(
+      `/admin/letters/${id}/return`,
+    );
+    const page = await admin.get(`/admin/letters/${id}/return`);
+    expect(page.status).toBe(200);
+    expect(byId(page.text, 'field-note')!.attrs.maxlength).toBe('2000');
+
+    const tooLong = await postForm(admin, `/admin/letters/${id}/return`, `/admin/letters/${id}/return`, [
+      ['note', 'x'.repeat(2001)],
+    ]);
+    expect(tooLong.status).toBe(422);
+    expect(fieldErrors(tooLong.text, 'field-note')).toEqual(['Keep the note to 2,000 characters or fewer.']);
+    expect(textOf(innerHtml(tooLong.text, byId(tooLong.text, 'field-note')!))).toBe('x'.repeat(2001));
+    expect((await t.platform.repositories.letters.findById(id))!.reviewRequestedAt).not.toBeNull();
+    expect(await mailSinceLastLook()).toEqual({});
+
+    const note = 'Cite the source of the casualty figures.\nAnd shorten the summary.';
+    const sent = await postForm(admin, `/admin/letters/${id}/return`, `/admin/letters/${id}/return`, [
+      ['note', note.replace('\n', '\r\n')],
+    ]);
+    expect(sent.headers.location).toBe(`/admin/letters/${id}?done=returned`);
+    await t.drainOutbox();
+    const [mail] = t.sink.to(organizer.email).slice(-1);
+    expect(mail!.parsed.text).toContain(`The admin's note:\n${note}`);
+
+    const shown = await returnedNote(visitor);
+    expect(shown).toContain('Sent back from review on');
+    expect(shown).toContain('Cite the source of the casualty figures.');
+    expect(shown).toContain('And shorten the summary.');
+    const audit = await t.platform.db
+      .selectFrom('audit_events')
+      .select('details')
+      .where('action', '=', 'letter-returned-to-draft')
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(audit.details)).toMatchObject({ note });
+
+    // Asked again, the note has been answered: the editor no longer shows it.
+    await post(visitor, 'publish');
+    expect(await returnedNote(visitor)).toBeUndefined();
+    expect(await returnedNote(admin)).toBeUndefined();
+  });
+
+  it('shows the note on changes sent back until the organizers submit changes again', async () => {
+    await post(visitor, 'publish');
+    await post(admin, 'publish');
+    const edit = async (title: string) => {
+      const fields = formFields((await visitor.get(`/admin/letters/${id}`)).text, 'editor-form');
+      await postForm(
+        visitor,
+        `/admin/letters/${id}`,
+        `/admin/letters/${id}`,
+        withField(withField(fields, 'title_en', title), 'action', 'save'),
+      );
+    };
+    await edit('A clearer title');
+    expect(
+      (await post(admin, 'changes/return', [['note', 'Keep the original title: it is on the posters.']]))
+        .status,
+    ).toBe(303);
+    expect(await returnedNote(visitor)).toContain('Keep the original title: it is on the posters.');
+    await edit('Another title');
+    expect(await returnedNote(visitor)).toBeUndefined();
+  });
+
+  it('sends back without a note too, and says so in the editor', async () => {
+    await post(visitor, 'publish');
+    expect((await post(admin, 'return')).status).toBe(303);
+    expect(await returnedNote(visitor)).toContain('The admin left no note.');
+  });
+
+  it('answers the note page of a letter that waits for no review with 409', async () => {
+    expect((await admin.get(`/admin/letters/${id}/return`)).status).toBe(409);
+    expect((await admin.get(`/admin/letters/${id}/changes/return`)).status).toBe(409);
+    // Nor may an organizer send their own letter back.
+    await post(visitor, 'publish');
+    expect((await visitor.get(`/admin/letters/${id}/return`)).status).toBe(403);
   });
 
   it('sends nothing when a review step is refused', async () => {

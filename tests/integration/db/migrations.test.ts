@@ -50,6 +50,7 @@ describe('database setup', () => {
         '2026-12-06T05-signing-indexes',
         '2026-12-06T06-reply-sender-domain',
         '2026-12-06T07-round-audiences',
+        '2026-12-07T01-review-returns',
       ]);
       const tables = sqlite
         .prepare(

@@ -71,7 +71,7 @@ describe('review notices', () => {
     await t.platform.repositories.users.setDisabled(gone.id, t.clock.now());
     t.sink.messages.length = 0;
 
-    await t.platform.letterAdmin.workflow.returnToDraft(admins[0]!, id);
+    await t.platform.letterAdmin.workflow.returnToDraft(admins[0]!, id, 'Cite the source of the casualty figures.');
     await t.drainOutbox();
 
     expect(received()).toEqual(
@@ -79,6 +79,9 @@ describe('review notices', () => {
     );
     const [message] = t.sink.to(organizer.email);
     expect(message!.parsed.text).toContain('It is still a draft');
+    // The admin's note, as they wrote it, in both parts.
+    expect(message!.parsed.text).toContain("The admin's note:\nCite the source of the casualty figures.");
+    expect(message!.parsed.html).toContain('Cite the source of the casualty figures.');
     expect(linksIn(message!)).toContain(`${TEST_PUBLIC_URL}/admin/letters/${id}?lang=en`);
   });
 
@@ -130,7 +133,7 @@ describe('review notices', () => {
     );
     t.sink.messages.length = 0;
 
-    await t.platform.letterAdmin.workflow.returnChanges(admins[1]!, id);
+    await t.platform.letterAdmin.workflow.returnChanges(admins[1]!, id, '');
     await t.drainOutbox();
     expect(received()).toEqual([`${organizer.email}: Your changes came back from review: ${TITLE}`]);
   });
@@ -138,7 +141,7 @@ describe('review notices', () => {
   it('sends nothing when the review step is refused: the notice is queued in its transaction', async () => {
     const id = await createDraft(visitor, [recipient]);
     // Nothing waits for review: returning it is refused, and its transaction queues no mail.
-    await expect(t.platform.letterAdmin.workflow.returnToDraft(admins[0]!, id)).rejects.toMatchObject({
+    await expect(t.platform.letterAdmin.workflow.returnToDraft(admins[0]!, id, '')).rejects.toMatchObject({
       status: 409,
     });
     await t.drainOutbox();
