@@ -10,7 +10,7 @@ export function letterDashboardRoutes(deps: { dashboard: LetterDashboardService 
 
   router.get('/', async (req, res) => {
     const { language, t } = res.locals;
-    const { letters, awaitingReview, seesAllLetters } = await deps.dashboard.dashboard(
+    const { letters, awaitingReview, seesAllLetters, heldForModeration } = await deps.dashboard.dashboard(
       currentUser(res),
       language,
     );
@@ -19,6 +19,7 @@ export function letterDashboardRoutes(deps: { dashboard: LetterDashboardService 
       seesAllLetters,
       notice: noticeFrom(req, t, 'account.notices', ['passwordChanged']),
       awaitingReview: letterList(t, language, awaitingReview),
+      heldForModeration,
       letters: dashboardLetters(t, language, letters),
     });
   });

@@ -14,6 +14,8 @@ export interface LetterDashboardServiceDeps {
 export interface DashboardLetter extends LetterListItem {
   today: number;
   days: DayCount[];
+  /** Signatures held by screening: not counted until an admin clears them. */
+  held: number;
 }
 
 /** How many days the organizer's chart covers. */
@@ -37,7 +39,12 @@ export class LetterDashboardService {
   async dashboard(
     user: User,
     language: string,
-  ): Promise<{ letters: DashboardLetter[]; awaitingReview: LetterListItem[]; seesAllLetters: boolean }> {
+  ): Promise<{
+    letters: DashboardLetter[];
+    awaitingReview: LetterListItem[];
+    seesAllLetters: boolean;
+    heldForModeration: number;
+  }> {
     const letters = await this.list(user, language);
     const now = this.deps.clock.now();
     const since = new Date(
@@ -47,6 +54,7 @@ export class LetterDashboardService {
       letters.map((l) => l.letter.id),
       since,
     );
+    const held = await this.deps.signatures.heldPerLetter(letters.map((l) => l.letter.id));
     const today = now.toISOString().slice(0, 10);
     const result = letters.map((item) => {
       const counts = rows.filter((r) => r.letterId === item.letter.id);
@@ -54,11 +62,18 @@ export class LetterDashboardService {
         ...item,
         today: counts.find((r) => r.day === today)?.count ?? 0,
         days: lastDays(counts, now, CHART_DAYS),
+        held: held.get(item.letter.id) ?? 0,
       };
     });
     const awaitingReview = can(user, 'letter.list-awaiting-review')
       ? await this.deps.letters.listAwaitingReview(language)
       : [];
-    return { letters: result, awaitingReview, seesAllLetters: can(user, 'letter.list-all') };
+    return {
+      letters: result,
+      awaitingReview,
+      seesAllLetters: can(user, 'letter.list-all'),
+      // Every held signature, for the admins who clear them: they see every letter.
+      heldForModeration: can(user, 'signature.moderate') ? result.reduce((sum, l) => sum + l.held, 0) : 0,
+    };
   }
 }

@@ -14,4 +14,6 @@ export interface SignatureFigures {
   ): Promise<{ letterId: number; day: string; count: number }[]>;
   /** Signatures that stand (pending or confirmed, not suspect), by the letter version they signed. */
   countStandingByVersion(letterId: number): Promise<Map<number, number>>;
+  /** Signatures held by screening (suspect, not counted until an admin clears them), per letter; none left out. */
+  heldPerLetter(letterIds: readonly number[]): Promise<Map<number, number>>;
 }

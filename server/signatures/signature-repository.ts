@@ -282,6 +282,23 @@ export class SignatureRepository {
   }
 
   /**
+   * Signatures held by screening per letter: suspect and still pending, so counted nowhere until an
+   * admin clears them (the partial index on suspect signatures finds them).
+   */
+  async heldPerLetter(letterIds: readonly number[]): Promise<Map<number, number>> {
+    if (letterIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('signatures')
+      .select(['letter_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('suspect_reasons', 'is not', null)
+      .where('status', '=', 'pending')
+      .where('letter_id', 'in', letterIds)
+      .groupBy('letter_id')
+      .execute();
+    return new Map(rows.map((r) => [r.letter_id, Number(r.n)]));
+  }
+
+  /**
    * Signatures that still stand (pending or confirmed) per letter version, for the version history.
    * Suspect ones are left out: a silenced signature is counted nowhere.
    */

@@ -166,6 +166,37 @@ describe('moderation shows suspect signatures and why, and clears them', () => {
     expect(await rows('?flag=suspect')).toEqual([]);
   });
 
+  it("says on the dashboards how many signatures screening holds: admins to clear them, organizers why they don't count", async () => {
+    const owner = await signedIn(t.app, t.platform, 'organizer');
+    await t.platform.db
+      .updateTable('letters')
+      .set({ owner_id: owner.user.id })
+      .where('id', '=', letter.id)
+      .execute();
+    const before = await adminVisitor.get('/admin');
+    expect(startTags(before.text).some((tag) => tag.attrs.id === 'held-alert')).toBe(false);
+
+    await oneCountedOneSuspect();
+    const dashboard = await adminVisitor.get('/admin');
+    const alert = startTags(dashboard.text).find((tag) => tag.attrs.id === 'held-alert');
+    expect(textOf(innerHtml(dashboard.text, alert!))).toBe(
+      '1 signature is held by screening and counts only once an admin clears it. Review them',
+    );
+    expect(hrefsIn(innerHtml(dashboard.text, alert!))).toEqual(['/admin/signatures?flag=suspect']);
+    const card = textOf(mainOf(dashboard.text));
+    expect(card).toContain('Held by screening 1 (not counted until an admin clears them)');
+
+    // The organizer sees why their count is short, but no call to act: only admins clear.
+    const theirs = await owner.visitor.get('/admin');
+    expect(textOf(mainOf(theirs.text))).toContain('Held by screening 1');
+    expect(startTags(theirs.text).some((tag) => tag.attrs.id === 'held-alert')).toBe(false);
+
+    await press((await signatureOf(SECOND.email)).id, 'clear');
+    const after = await adminVisitor.get('/admin');
+    expect(startTags(after.text).some((tag) => tag.attrs.id === 'held-alert')).toBe(false);
+    expect(textOf(mainOf(after.text))).not.toContain('Held by screening');
+  });
+
   it('clearing one whose supporter has not confirmed leaves it pending until they do', async () => {
     const { second } = await oneCountedOneSuspect();
     await press((await signatureOf(SECOND.email)).id, 'clear');
