@@ -108,3 +108,25 @@
   });
   refresh();
 })();
+
+// Choosing a main language the letter has no text in yet adds that language's section at once: the form
+// goes to the server as the "Add" button of the translations sends it (nothing is saved), where without
+// this the section appeared only after a save refused for the missing text.
+(function () {
+  'use strict';
+  var primary = document.getElementById('field-primary_language');
+  var adder = document.getElementById('field-new_language');
+  var add = document.querySelector('button[name="action"][value="add-language"]');
+  if (!primary || !adder || !add || !primary.form || !primary.form.requestSubmit) return;
+  primary.addEventListener('change', function () {
+    var code = primary.value;
+    if (document.getElementById('translation-' + code)) return;
+    for (var i = 0; i < adder.options.length; i++) {
+      if (adder.options[i].value === code) {
+        adder.value = code;
+        primary.form.requestSubmit(add);
+        return;
+      }
+    }
+  });
+})();

@@ -2,10 +2,17 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import { currentUser } from '../http/auth.js';
 import { redirectWithNotice } from '../http/notice.js';
 import { formBody, formText, idParam, pathParam } from '../http/input.js';
+import { languageName } from '../lib/languages.js';
 import { templateGallery } from './letter-dashboard-view.js';
 import type { LetterDraftingService } from './letter-drafting-service.js';
 import { editorNotice, editorView, type EditorPage } from './letter-editor-view.js';
-import { changeLanguages, editorValues, languageChange, previewChoice } from './letter-input.js';
+import {
+  changeLanguages,
+  editorValues,
+  languageChange,
+  languagesOnForm,
+  previewChoice,
+} from './letter-input.js';
 import type { LetterPreviewService } from './letter-preview-service.js';
 import { versionsView } from './letter-versions-view.js';
 import { describeProblem } from './letter-text-check.js';
@@ -64,11 +71,23 @@ export function letterDraftingRoutes(deps: LetterDraftingRoutesDeps): Router {
     renderEditor(res, { values, context: await drafting.context(currentUser(res), undefined) });
   });
 
-  // Adding or removing a translation only changes the form: it is shown again, nothing is saved.
+  // Adding or removing a translation only changes the form: it is shown again, nothing is saved, and
+  // the page says so (a removed translation looked gone for good; reloading brought it back).
   const changeLanguagesHandler: RequestHandler = async (req, res) => {
     const body = formBody(req.body);
     const values = changeLanguages(editorValues(body), languageChange(formText(body, 'action'), body)!);
-    renderEditor(res, { values, context: await drafting.context(currentUser(res), letterIdOf(req)) });
+    // Against the sections the page had: a main language chosen without one gets it too (editor.js).
+    const onForm = languagesOnForm(body);
+    const { t, language } = res.locals;
+    const names = (codes: string[]) => codes.map((code) => languageName(code, language)).join(', ');
+    const added = values.languages.filter((code) => !onForm.includes(code));
+    const removed = onForm.filter((code) => !values.languages.includes(code));
+    const notice = added.length
+      ? t('editor.languageChange.added', { name: names(added) })
+      : removed.length
+        ? t('editor.languageChange.removed', { name: names(removed) })
+        : null;
+    renderEditor(res, { values, notice, context: await drafting.context(currentUser(res), letterIdOf(req)) });
   };
 
   // The Preview button (without JavaScript): the form again, with the letter rendered below it.

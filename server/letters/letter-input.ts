@@ -64,6 +64,13 @@ function list(body: Record<string, unknown>, name: string): string[] {
 }
 
 /** Reads the raw editor form; unknown fields are ignored, repeated ones are read as lists only where lists are expected. */
+/** The translations the posted form had sections for (its `languages` fields), before any change. */
+export function languagesOnForm(body: Record<string, unknown>): string[] {
+  return list(body, 'languages')
+    .map((l) => l.trim())
+    .filter(isLetterLanguage);
+}
+
 export function editorValues(body: Record<string, unknown>): EditorValues {
   const languages = [
     ...new Set(

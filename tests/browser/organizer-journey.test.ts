@@ -256,4 +256,22 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await expect(card.innerText()).resolves.toMatch(/Today\s+1/);
     await context.close();
   });
+
+  it('shows the section of a main language chosen for a new letter at once, keeping what was typed', async () => {
+    const context = await newContext(browser, app);
+    const page = await context.newPage();
+    await logIn(page, organizer.email);
+    await page.goto('/admin/letters/new');
+    await page.locator('#field-slug').fill('a-korean-letter');
+    await expect(page.locator('#translation-ko').count()).resolves.toBe(0);
+
+    await page.locator('#field-primary_language').selectOption('ko');
+    await page.locator('#translation-ko').waitFor();
+    await expect(page.locator('#field-primary_language').inputValue()).resolves.toBe('ko');
+    await expect(page.locator('#field-slug').inputValue()).resolves.toBe('a-korean-letter');
+    await expect(page.locator('main').innerText()).resolves.toContain(
+      'The Korean translation is added to the form. Not saved yet',
+    );
+    await context.close();
+  });
 });

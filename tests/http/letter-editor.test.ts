@@ -16,7 +16,17 @@ import {
   type FormFields,
 } from '../support/admin-forms.js';
 import { createLetter } from '../support/factories.js';
-import { byClass, byId, hrefsIn, innerHtml, mainOf, startTags, textById, textOf } from '../support/html.js';
+import {
+  byClass,
+  byId,
+  hrefsIn,
+  innerHtml,
+  mainOf,
+  startTags,
+  textById,
+  textOf,
+  textsByClass,
+} from '../support/html.js';
 import { csrfTokenIn, type Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage, signAndConfirm, signAndGetLinks } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -840,6 +850,10 @@ describe('the letter editor', () => {
         ['action', 'add-language'],
       ]);
       expect(added.status).toBe(200);
+      // Said, since nothing on the page shows that the form and the letter now differ.
+      expect(textsByClass(added.text, 'notice')).toContain(
+        'The Korean translation is added to the form. Not saved yet: save the letter to keep it.',
+      );
       expect(translationBadges(added.text, 'ko')).toEqual(['translation missing']);
       expect(translationBadges(added.text, 'en')).toEqual(['main language']);
       // Adding a language is not saving.
@@ -877,6 +891,12 @@ describe('the letter editor', () => {
         ['action', 'remove-language:ko'],
       ]);
       expect(byId(removed.text, 'translation-ko')).toBeUndefined();
+      expect(textsByClass(removed.text, 'notice')).toContain(
+        'The Korean translation is taken out of the form. Not saved yet: saving the letter removes it for good; leaving without saving keeps it.',
+      );
+      // Until then the letter still has it.
+      const kept = (await t.platform.repositories.letters.findById(id))!;
+      expect(await t.platform.repositories.letters.textsOfVersion(kept.currentVersionId)).toHaveLength(2);
       expect((await save(id, formFields(removed.text, 'editor-form'))).status).toBe(303);
       const saved = (await t.platform.repositories.letters.findById(id))!;
       expect(
