@@ -7,6 +7,7 @@ import { createLetter } from '../support/factories.js';
 import { Visitor } from '../support/http.js';
 import { recordSentRound } from '../support/sent-deliveries.js';
 import { signAndConfirm } from '../support/signing.js';
+import { innerHtml, startTags, textOf } from '../support/html.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
 const FULL = {
@@ -157,6 +158,25 @@ describe('the delivered letter as a PDF', () => {
     expect(own.headers['cache-control']).toBe('no-store');
     const stranger = await loginAs(t.app, await createAccount(t.platform, 'organizer'));
     expect((await stranger.get(href)).status).toBe(403);
+
+    // A test round's copy is named as one: nothing of it went to the recipients.
+    const test = await recordSentRound(t.platform.db, letter.id, [{ name: 'Organizer', organisation: '' }], {
+      createdAt: t.clock.now(),
+      sentAt: t.clock.now(),
+      signatureCount: 3,
+      kind: 'test',
+    });
+    const again = await admin.get(`/admin/letters/${letter.id}/delivery`);
+    const links = startTags(again.text, 'a').filter((a) => a.attrs.href?.endsWith('/en.pdf'));
+    const said = (round: number) =>
+      textOf(
+        innerHtml(
+          again.text,
+          links.find((a) => a.attrs.href!.includes(`/rounds/${round}/`))!,
+        ),
+      );
+    expect(said(test)).toBe('Test letter (not sent to the recipients), PDF (English)');
+    expect(said(round)).toBe('Letter as sent, PDF (English)');
   });
 
   it('limits downloads per client address', async () => {
