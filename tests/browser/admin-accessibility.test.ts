@@ -5,6 +5,7 @@ import type { User } from '../../server/accounts/account.js';
 import { DeliveryReplyRepository } from '../../server/deliveries/delivery-reply-repository.js';
 import { createAccount } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
+import { storeSignature } from '../support/stored-signatures.js';
 import {
   expectNoSeriousViolations,
   launchBrowser,
@@ -358,6 +359,46 @@ describe('an organizer on a phone', () => {
     );
     expect(addressWidths.length).toBeGreaterThan(0);
     for (const width of addressWidths) expect(width).toBeGreaterThanOrEqual(120);
+    await context.close();
+  });
+
+  it("reads the moderation list as cards on a phone: each signature's buttons on screen", async () => {
+    const admin = await createAccount(app.platform, 'admin', 'moderator@example.org');
+    const letter = await createLetter(app.platform.db, new Date(), {
+      title: 'A letter with a held signature',
+    });
+    const id = await storeSignature(app.platform.db, app.platform.appDeps.secret, letter.id, {
+      name: 'Kovalenko Olena Petrivna',
+      email: 'a-rather-long-address.for-testing@example.org',
+      status: 'pending',
+      country: 'UA',
+      createdAt: new Date().toISOString(),
+    });
+    await app.platform.db
+      .updateTable('signatures')
+      .set({ suspect_reasons: 'rate-burst' })
+      .where('id', '=', id)
+      .execute();
+    const context = await newContext(browser, app, PHONE);
+    const page = await context.newPage();
+    await logIn(page, admin.email);
+    await page.goto('/admin/signatures?flag=suspect');
+
+    for (const name of ['Clear', /^Invalidate/]) {
+      const box = (await page
+        .getByRole(name === 'Clear' ? 'button' : 'link', { name })
+        .first()
+        .boundingBox())!;
+      expect(box.x, `${String(name)} starts on screen`).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width, `${String(name)} ends on screen`).toBeLessThanOrEqual(375);
+    }
+    // Each cell says what it is, as the hidden column headings would.
+    const labels = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('main tbody td')].map((cell) => getComputedStyle(cell, '::before').content)`,
+    );
+    expect(labels).toContain('"Status"');
+    const { scroll } = await pageWidths(page);
+    expect(scroll, `the moderation page is ${scroll}px wide`).toBeLessThanOrEqual(375);
     await context.close();
   });
 
