@@ -59,7 +59,9 @@ export function escalationPanelView(
         })),
       };
     }),
-    // Said when a schedule could not do anything: every tier the letter names has it already.
+    // Said when a schedule could not do anything: every recipient sits in one tier (as they start), so
+    // every round reaches them all at once; or every tier the letter names has it already.
+    oneTier: panel.schedule !== undefined && new Set(panel.recipients.map((r) => r.tier)).size === 1,
     reachedAll:
       panel.schedule !== undefined && panel.reached >= topTier && pending.length === 0 && topTier > 1,
     pending: pending.map((step) => ({

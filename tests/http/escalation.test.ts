@@ -443,6 +443,25 @@ describe('escalation on no reply', () => {
     expect(lettersTo(i.ministry.email)).toBe(0);
   });
 
+  it('warns that a schedule does nothing while every recipient sits in one tier, as they start', async () => {
+    const organizer = await asOrganizer();
+    const letter = await tieredLetter('one-tier');
+    const page = `/admin/letters/${letter.id}/delivery`;
+    const warning = async () => byId((await organizer.get(page)).text, 'escalation-one-tier');
+    // No schedule yet: nothing to warn about.
+    expect(await warning()).toBeUndefined();
+
+    expect((await saveEscalation(organizer, letter, fourteenDays(letter, ['1', '1', '1']))).status).toBe(303);
+    expect(textsByClass((await organizer.get(page)).text, 'notice--warn')).toContainEqual(
+      expect.stringMatching(
+        /^Every recipient is in the same tier, so the schedule has nobody to escalate to/,
+      ),
+    );
+
+    expect((await saveEscalation(organizer, letter, fourteenDays(letter, ['1', '2', '3']))).status).toBe(303);
+    expect(await warning()).toBeUndefined();
+  });
+
   it('names in the letter.delivered webhook only the institutions of the tier the round went to', async () => {
     const { letter: h } = await testedWithTiers('h', ['1', '2', '3']);
     await new WebhookRepository(t.platform.db).createEndpoint(
