@@ -35,6 +35,8 @@ export const INVITATION_DAYS = 7;
 /** An account as the admin's list shows it: with when its logins are locked until, if they are now. */
 export interface ListedUser extends User {
   lockedUntil: Date | null;
+  /** The receiving server's answer when the latest invitation was not delivered; null otherwise. */
+  invitationUndelivered: string | null;
 }
 
 /** Admins manage accounts: invite by e-mail, change roles, disable and enable, unlock logins. */
@@ -47,7 +49,12 @@ export class UserAdminService {
     const users = await this.deps.users.list();
     const keys = users.map((u) => accountThrottleKey(this.deps.secret, u.email));
     const locked = await this.deps.throttles.lockedAccounts(keys, this.deps.clock.now());
-    return users.map((u, i) => ({ ...u, lockedUntil: locked.get(keys[i]!) ?? null }));
+    const undelivered = await this.deps.users.undeliveredInvitations();
+    return users.map((u, i) => ({
+      ...u,
+      lockedUntil: locked.get(keys[i]!) ?? null,
+      invitationUndelivered: undelivered.get(u.id) ?? null,
+    }));
   }
 
   /** One account with its lock, for the unlock confirmation. */
@@ -56,7 +63,12 @@ export class UserAdminService {
     const user = await this.target(userId);
     const key = accountThrottleKey(this.deps.secret, user.email);
     const locked = await this.deps.throttles.lockedAccounts([key], this.deps.clock.now());
-    return { ...user, lockedUntil: locked.get(key) ?? null };
+    const undelivered = await this.deps.users.undeliveredInvitations();
+    return {
+      ...user,
+      lockedUntil: locked.get(key) ?? null,
+      invitationUndelivered: undelivered.get(user.id) ?? null,
+    };
   }
 
   /**
@@ -149,8 +161,7 @@ export class UserAdminService {
         // Its owner never logged in, so never chose: the language is the inviting admin's choice, now this one.
         if (existing && existing.language !== accountLanguage)
           await this.deps.users.with(tx).setLanguage(user.id, accountLanguage, now);
-        await this.deps.users.with(tx).setInvitation(user.id, this.tokenHash(token), expires);
-        await this.deps.mail.toAccount(
+        const messageId = await this.deps.mail.toAccount(
           tx,
           {
             template: 'account-invitation',
@@ -161,6 +172,7 @@ export class UserAdminService {
           },
           now,
         );
+        await this.deps.users.with(tx).setInvitation(user.id, this.tokenHash(token), expires, messageId);
         await this.deps.audit.with(tx).record(
           {
             actor: admin,

@@ -186,12 +186,37 @@ export class UserRepository {
   }
 
   /** Stores (or clears) the hash of an invitation link and when it expires. */
-  async setInvitation(id: number, tokenHash: string | null, expiresAt: Date | null): Promise<void> {
+  async setInvitation(
+    id: number,
+    tokenHash: string | null,
+    expiresAt: Date | null,
+    /** The invitation's queued message, when one was sent (kept as it was when a link is used up). */
+    messageId?: number,
+  ): Promise<void> {
     await this.db
       .updateTable('users')
-      .set({ invite_token_hash: tokenHash, invite_expires_at: expiresAt?.toISOString() ?? null })
+      .set({
+        invite_token_hash: tokenHash,
+        invite_expires_at: expiresAt?.toISOString() ?? null,
+        ...(messageId !== undefined ? { invitation_message_id: messageId } : {}),
+      })
       .where('id', '=', id)
       .execute();
+  }
+
+  /**
+   * Accounts still waiting for their first login whose latest invitation the mail queue gave up on
+   * (refused, or bounced after it was sent), with the receiving server's answer.
+   */
+  async undeliveredInvitations(): Promise<Map<number, string>> {
+    const rows = await this.db
+      .selectFrom('users as u')
+      .innerJoin('outbox_messages as m', 'm.id', 'u.invitation_message_id')
+      .select(['u.id', 'm.last_reply'])
+      .where('u.last_login_at', 'is', null)
+      .where('m.status', '=', 'failed')
+      .execute();
+    return new Map(rows.map((r) => [r.id, r.last_reply ?? '']));
   }
 
   /** Stores the hash of a new password reset link (replacing any earlier one) and when it expires. */

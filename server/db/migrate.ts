@@ -33,6 +33,7 @@ import * as signingIndexes from './migrations/2026-12-06T05-signing-indexes.js';
 import * as replySenderDomain from './migrations/2026-12-06T06-reply-sender-domain.js';
 import * as roundAudiences from './migrations/2026-12-06T07-round-audiences.js';
 import * as reviewReturns from './migrations/2026-12-07T01-review-returns.js';
+import * as invitationMessages from './migrations/2026-12-07T02-invitation-messages.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -83,6 +84,7 @@ const shared: Record<string, Migration> = {
   '2026-12-06T06-reply-sender-domain': replySenderDomain,
   '2026-12-06T07-round-audiences': roundAudiences,
   '2026-12-07T01-review-returns': reviewReturns,
+  '2026-12-07T02-invitation-messages': invitationMessages,
 };
 
 /** The chain a database runs: its own start, then the shared migrations. */

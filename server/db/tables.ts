@@ -293,6 +293,8 @@ export interface UsersTable {
   updated_at: string;
   invite_token_hash: string | null;
   invite_expires_at: string | null;
+  /** The queued message of the latest invitation (outbox_messages.id, no foreign key); null before it. */
+  invitation_message_id: Generated<number | null>;
   /** Keyed hash of the account's password reset link, when it expires, and when it was used. */
   reset_token_hash: Generated<string | null>;
   reset_expires_at: Generated<string | null>;

@@ -1058,6 +1058,46 @@ describe('admin users', () => {
       expect(await canLogIn('slow.reader@example.org', 'a long and good password')).toBe(true);
     });
 
+    it('say on the accounts page when the mail server refused an invitation, until one gets through', async () => {
+      const address = 'no-such-mailbox@example.org';
+      t.sink.rcptReply = (to) =>
+        to === address
+          ? { code: 550, message: '5.1.1 <no-such-mailbox@example.org>: no such user' }
+          : undefined;
+      try {
+        const response = await postForm(
+          as,
+          '/admin/users',
+          '/admin/users/invite',
+          fieldsOf({ email: address, role: 'organizer' }),
+        );
+        expect(response.headers.location).toBe('/admin/users?done=invited');
+        await t.drainOutbox();
+      } finally {
+        t.sink.rcptReply = undefined;
+      }
+      const user = (await t.platform.repositories.users.findByEmail(address))!;
+      const flag = async () => {
+        const page = await as.get('/admin/users');
+        const row = startTags(page.text, 'tr').find((tr) => innerHtml(page.text, tr).includes(address))!;
+        return textOf(innerHtml(page.text, row));
+      };
+      const row = await flag();
+      expect(row).toContain('invitation not delivered');
+      expect(row).toContain('check the address, then invite it again');
+      expect(row).toContain('no such user');
+      // Others are not flagged.
+      expect(
+        startTags((await as.get('/admin/users')).text).filter((tag) => 'data-undelivered' in tag.attrs),
+      ).toEqual([
+        expect.objectContaining({ attrs: expect.objectContaining({ 'data-undelivered': String(user.id) }) }),
+      ]);
+
+      // Invited again, and delivered this time: nothing to say any more.
+      await invite(address);
+      expect(await flag()).not.toContain('invitation not delivered');
+    });
+
     it.each([
       ['a made-up token', '/account/invite/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'],
       ['a token too short', '/account/invite/abc'],

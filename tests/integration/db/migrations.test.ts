@@ -51,6 +51,7 @@ describe('database setup', () => {
         '2026-12-06T06-reply-sender-domain',
         '2026-12-06T07-round-audiences',
         '2026-12-07T01-review-returns',
+        '2026-12-07T02-invitation-messages',
       ]);
       const tables = sqlite
         .prepare(
