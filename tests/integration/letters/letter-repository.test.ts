@@ -89,6 +89,7 @@ describe('LetterRepository', () => {
       reviewRequestedAt: null,
       publishedAt: NOW,
       pendingEditAt: null,
+      returned: null,
       embedOrigins: [],
     });
     expect(await letters.findById(id)).toEqual(letter);
