@@ -34,6 +34,7 @@ import * as replySenderDomain from './migrations/2026-12-06T06-reply-sender-doma
 import * as roundAudiences from './migrations/2026-12-06T07-round-audiences.js';
 import * as reviewReturns from './migrations/2026-12-07T01-review-returns.js';
 import * as invitationMessages from './migrations/2026-12-07T02-invitation-messages.js';
+import * as hiddenCountries from './migrations/2026-12-07T03-hidden-countries.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -85,6 +86,7 @@ const shared: Record<string, Migration> = {
   '2026-12-06T07-round-audiences': roundAudiences,
   '2026-12-07T01-review-returns': reviewReturns,
   '2026-12-07T02-invitation-messages': invitationMessages,
+  '2026-12-07T03-hidden-countries': hiddenCountries,
 };
 
 /** The chain a database runs: its own start, then the shared migrations. */

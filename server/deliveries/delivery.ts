@@ -1,6 +1,7 @@
 /** Deliveries: when compiled letters go, and what they say. Types and pure rules; no I/O here. */
 
 import { AppError } from '../lib/errors.js';
+import { countedCountry, type Signature } from '../signatures/signature.js';
 
 export const DELIVERY_MODES = ['closing', 'goal', 'milestones', 'scheduled', 'manual'] as const;
 export type DeliveryMode = (typeof DELIVERY_MODES)[number];
@@ -280,10 +281,16 @@ export function annexOf(
   return { entries, unnamed };
 }
 
-/** Confirmed signatures per country from an annex's source rows, most first. */
-export function countriesOf(signatures: readonly { country: string }[]): { code: string; count: number }[] {
+/** Confirmed signatures shown with their country, per country, from an annex's source rows, most first. */
+export function countriesOf(
+  signatures: readonly Pick<Signature, 'country' | 'display'>[],
+): { code: string; count: number }[] {
   const counts = new Map<string, number>();
-  for (const s of signatures) counts.set(s.country, (counts.get(s.country) ?? 0) + 1);
+  for (const s of signatures) {
+    // A signature counted without its name is placed in no country either (countedCountry).
+    const country = countedCountry(s);
+    if (country !== undefined) counts.set(country, (counts.get(country) ?? 0) + 1);
+  }
   return [...counts.entries()]
     .map(([code, count]) => ({ code, count }))
     .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));

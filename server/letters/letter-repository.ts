@@ -348,6 +348,14 @@ export class LetterRepository {
       .where('id', '=', letterId)
       .execute();
     if (country === undefined) return;
+    await this.addToCountryCount(letterId, country, delta);
+  }
+
+  /**
+   * Moves one country's counter of a letter by `delta`, never below zero; only the signature moves
+   * (signatures/signature-moves.ts) call it, alone when a counted signature stops being shown.
+   */
+  async addToCountryCount(letterId: number, country: string, delta: number): Promise<void> {
     await this.db
       .insertInto('letter_country_counts')
       .values({ letter_id: letterId, country, count: Math.max(0, delta) })
@@ -368,7 +376,7 @@ export class LetterRepository {
     return Number(row?.total ?? 0);
   }
 
-  /** Confirmed signatures per country, most first (countries at zero left out). */
+  /** Confirmed signatures shown with their country, per country, most first (countries at zero left out). */
   async countryCounts(letterId: number): Promise<{ code: string; count: number }[]> {
     const rows = await this.db
       .selectFrom('letter_country_counts')

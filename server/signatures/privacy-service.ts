@@ -1,7 +1,7 @@
 import type { User } from '../accounts/account.js';
 import type { AuditActor } from '../audit/audit.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
-import type { Db, Executor } from '../db/database.js';
+import type { Db, Executor, Tx } from '../db/database.js';
 import { textIn } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
@@ -15,6 +15,7 @@ import { authorize } from '../policy/policy.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
 import { emailKey, publicName, type Signature } from './signature.js';
 import type { SignatureRepository } from './signature-repository.js';
+import { leaveCountryFigures } from './signature-moves.js';
 
 export interface PrivacyServiceDeps {
   db: Db;
@@ -97,10 +98,18 @@ export function monthsBefore(now: Date, months: number): Date {
 /**
  * What the platform does to protect signers: forgets them when a letter has been closed long enough
  * (retention), erases a person on request, and tells a person everything it holds about their address.
- * None of it touches counts or countries: a signature that counted keeps counting, without its person.
+ * A signature that counted keeps counting, without its person; no longer shown, it leaves its letter's
+ * figures by country (countedCountry).
  */
 export class PrivacyService {
   constructor(private readonly deps: PrivacyServiceDeps) {}
+
+  /** Removes the person from these signatures, in `tx`: out of the figures by country first, then anonymised. */
+  private async forget(tx: Tx, ids: readonly number[], now: Date): Promise<void> {
+    const signatures = this.deps.signatures.with(tx);
+    await leaveCountryFigures(tx, this.deps, await signatures.placesOf(ids));
+    await signatures.anonymise(ids, now);
+  }
 
   /**
    * Anonymises, in batches, the signatures of letters closed more than RETENTION_MONTHS ago. Each
@@ -118,7 +127,7 @@ export class PrivacyService {
         if (ids.length === 0) return { count: 0, captured: { messageIds: [], texts: [] } };
         const addresses = await signatures.addressesOf(ids);
         const copies = await this.copiesNaming(tx, ids, now);
-        await signatures.anonymise(ids, now);
+        await this.forget(tx, ids, now);
         await this.deps.salts.with(tx).forgetSignatures(ids);
         const outbox = this.deps.outbox.with(tx);
         const own = await outbox.messageIdsOfSignatures(ids);
@@ -173,7 +182,7 @@ export class PrivacyService {
       );
       // Read before the signatures lose their person: which compiled letters named them.
       const copies = await this.copiesNaming(tx, ids, now);
-      await signatures.anonymise(ids, now);
+      await this.forget(tx, ids, now);
       // Recorded while the leaves still name the signatures: forgetting the salts unlinks them.
       await this.deps.erasedListings?.with(tx).markErased(ids, now);
       await this.deps.salts.with(tx).forgetSignatures(ids);

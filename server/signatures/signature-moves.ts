@@ -3,12 +3,13 @@
  * and every counter that depends on it, in the caller's transaction. Signing again after withdrawing,
  * confirming, withdrawing, invalidating, restoring, clearing a suspect one and bulk moderation all
  * come here; nothing else writes a signature's status or the counters (`letters.signature_count`,
- * `letter_country_counts`), apart from repair code that recounts rows.
+ * `letter_country_counts`), apart from erasure taking signatures out of the figures by country
+ * (leaveCountryFigures, below) and migrations that recount rows.
  */
 import type { Tx } from '../db/database.js';
 import type { SignatureUpdate } from '../db/tables.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
-import { canMove, counts, type Signature, type SignatureStatus } from './signature.js';
+import { canMove, countedCountry, counts, type Signature, type SignatureStatus } from './signature.js';
 import type { SignatureRepository } from './signature-repository.js';
 
 /** One status change of one signature. */
@@ -25,7 +26,10 @@ export interface SignatureMove {
 /** The repositories a move writes to: the signature, and the letter's counters that move with it. */
 export interface MoveRepositories {
   signatures: SignatureRepository;
-  letters: Pick<LetterRepository, 'with' | 'addToSignatureCount' | 'closeIfGoalReached'>;
+  letters: Pick<
+    LetterRepository,
+    'with' | 'addToSignatureCount' | 'addToCountryCount' | 'closeIfGoalReached'
+  >;
 }
 
 /** The longest invalidation reason kept. */
@@ -62,7 +66,7 @@ export async function moveSignatures(
     if (!canMove(from, to)) throw new Error(`illegal signature transition ${from} → ${to}`);
   const signatures = repositories.signatures.with(tx);
   const moved: Signature[] = [];
-  const deltas = new Map<string, { letterId: number; country: string; delta: number }>();
+  const deltas = new Map<string, { letterId: number; country: string | undefined; delta: number }>();
   for (const move of moves) {
     const signature = await signatures.compareAndSetStatus(
       move.id,
@@ -76,9 +80,10 @@ export async function moveSignatures(
     moved.push(signature);
     const delta = Number(counts(move.to)) - Number(counts(move.from));
     if (delta === 0) continue;
-    // The row's own letter and country, as the statement returned them.
-    const key = `${signature.letterId}/${signature.country}`;
-    const entry = deltas.get(key) ?? { letterId: signature.letterId, country: signature.country, delta: 0 };
+    // The row's own letter and country, as the statement returned them (no country when not shown).
+    const country = countedCountry(signature);
+    const key = `${signature.letterId}/${country ?? ''}`;
+    const entry = deltas.get(key) ?? { letterId: signature.letterId, country, delta: 0 };
     entry.delta += delta;
     deltas.set(key, entry);
   }
@@ -92,6 +97,30 @@ export async function moveSignatures(
   }
   for (const letterId of grown) await letters.closeIfGoalReached(letterId, now);
   return moved;
+}
+
+/**
+ * Takes signatures about to be erased (anonymised: no longer shown) out of their letters' figures by
+ * country, in the caller's transaction, before they lose their display: they still count, but are no
+ * longer placed in a country (countedCountry). Only counted ones that were shown are in those figures.
+ */
+export async function leaveCountryFigures(
+  tx: Tx,
+  repositories: MoveRepositories,
+  signatures: readonly Pick<Signature, 'letterId' | 'country' | 'display' | 'status'>[],
+): Promise<void> {
+  const deltas = new Map<string, { letterId: number; country: string; delta: number }>();
+  for (const signature of signatures) {
+    const country = countedCountry(signature);
+    if (!counts(signature.status) || country === undefined) continue;
+    const key = `${signature.letterId}/${country}`;
+    const entry = deltas.get(key) ?? { letterId: signature.letterId, country, delta: 0 };
+    entry.delta -= 1;
+    deltas.set(key, entry);
+  }
+  const letters = repositories.letters.with(tx);
+  for (const { letterId, country, delta } of deltas.values())
+    await letters.addToCountryCount(letterId, country, delta);
 }
 
 /** The dates and records that go with a move, written once: when it was confirmed, withdrawn, invalidated. */

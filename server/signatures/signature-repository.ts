@@ -659,9 +659,32 @@ export class SignatureRepository {
     return [...found];
   }
 
+  /** Where each of these signatures stands in its letter's figures: its letter, country, display and status. */
+  async placesOf(
+    ids: readonly number[],
+  ): Promise<Pick<Signature, 'letterId' | 'country' | 'display' | 'status'>[]> {
+    const places: Pick<Signature, 'letterId' | 'country' | 'display' | 'status'>[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('signatures')
+        .select(['letter_id', 'country', 'display', 'status'])
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const row of rows)
+        places.push({
+          letterId: row.letter_id,
+          country: row.country,
+          display: row.display as DisplayChoice,
+          status: row.status as SignatureStatus,
+        });
+    }
+    return places;
+  }
+
   /**
    * Removes the person from signatures, keeping what counts: status, letter, version, country, language
-   * and dates. The address hash becomes random, so the address can sign again as someone new.
+   * and dates. The address hash becomes random, so the address can sign again as someone new. The
+   * caller first takes them out of the figures by country (leaveCountryFigures): they are no longer shown.
    */
   async anonymise(ids: readonly number[], now: Date): Promise<void> {
     for (let i = 0; i < ids.length; i += 500) {

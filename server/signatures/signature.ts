@@ -155,6 +155,15 @@ export function publicName(signature: Pick<Signature, 'fullName' | 'display'>): 
   }
 }
 
+/**
+ * The country a counted signature adds to its letter's public figures by country: none for a signature
+ * whose supporter chose not to be shown (or was erased). Figures by country are public, and one hidden
+ * signer from a country nobody named comes from would stand out there ("North Korea: 1").
+ */
+export function countedCountry(signature: Pick<Signature, 'display' | 'country'>): string | undefined {
+  return signature.display === 'hidden' ? undefined : signature.country;
+}
+
 /** Whether a signature counts and may be listed: only confirmed ones ever do. */
 export function counts(status: SignatureStatus): boolean {
   return status === 'confirmed';

@@ -697,8 +697,10 @@ describe('delivering a letter to its recipients', () => {
     expect(text).not.toContain('Min-su');
     // Counted-only supporters are in the count and said to be there.
     expect(text).toContain('3 people signed');
-    expect(text).toContain('1 signatory chose to be counted without their name.');
-    expect(text).toMatch(/South Korea: 2/);
+    expect(text).toContain('1 signatory chose to be counted without their name or country.');
+    // Kim is from South Korea, and so is the supporter counted without their name, who is placed in no country.
+    expect(text).toMatch(/South Korea: 1/);
+    expect(text).not.toMatch(/South Korea: 2/);
     const [korean] = lettersTo(KO_RECIPIENT.email);
     expect(korean!.parsed.text).toContain('Kim Ji-hoon, 대한민국');
     expect(korean!.parsed.text).toContain('O. K., 우크라이나');

@@ -52,6 +52,7 @@ describe('database setup', () => {
         '2026-12-06T07-round-audiences',
         '2026-12-07T01-review-returns',
         '2026-12-07T02-invitation-messages',
+        '2026-12-07T03-hidden-countries',
       ]);
       const tables = sqlite
         .prepare(

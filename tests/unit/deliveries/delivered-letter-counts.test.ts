@@ -19,11 +19,11 @@ describe('the figures of a delivered letter, in the plural forms of its language
     const one = update('en', 1, 1);
     expect(one.subject).toBe('Update: Title (1 signature)');
     expect(one.text).toContain('now has 1 signature.');
-    expect(one.text).toContain('1 signatory chose to be counted without their name.');
+    expect(one.text).toContain('1 signatory chose to be counted without their name or country.');
     expect(one.print).toContain('1 confirmed signature.');
     const two = update('en', 2, 2);
     expect(two.subject).toBe('Update: Title (2 signatures)');
-    expect(two.text).toContain('2 signatories chose to be counted without their names.');
+    expect(two.text).toContain('2 signatories chose to be counted without their names or countries.');
     expect(two.print).toContain('2 confirmed signatures.');
   });
 
@@ -40,6 +40,6 @@ describe('the figures of a delivered letter, in the plural forms of its language
   it('has one form in Korean, whatever the number', () => {
     expect(update('ko', 1, 1).subject).toBe('업데이트: Title (1명 서명)');
     expect(update('ko', 5, 5).subject).toBe('업데이트: Title (5명 서명)');
-    expect(update('ko', 5, 5).text).toContain('서명자 5명은 이름을 밝히지 않고 집계되기를 선택하였습니다.');
+    expect(update('ko', 5, 5).text).toContain('서명자 5명은 이름과 국가를 밝히지 않고 집계되기를 선택하였습니다.');
   });
 });

@@ -252,17 +252,27 @@ describe('countriesOf', () => {
   it('counts signatures per country, most first, ties by code', () => {
     expect(
       countriesOf([
-        { country: 'UA' },
-        { country: 'KR' },
-        { country: 'KR' },
-        { country: 'DE' },
-        { country: 'UA' },
+        { country: 'UA', display: 'full' },
+        { country: 'KR', display: 'initials' },
+        { country: 'KR', display: 'full' },
+        { country: 'DE', display: 'full' },
+        { country: 'UA', display: 'initials' },
       ]),
     ).toEqual([
       { code: 'KR', count: 2 },
       { code: 'UA', count: 2 },
       { code: 'DE', count: 1 },
     ]);
+  });
+
+  it('places no signature counted without its name in a country: one hidden signer from KP would stand out', () => {
+    expect(
+      countriesOf([
+        { country: 'KP', display: 'hidden' },
+        { country: 'KR', display: 'hidden' },
+        { country: 'KR', display: 'full' },
+      ]),
+    ).toEqual([{ code: 'KR', count: 1 }]);
   });
 });
 
