@@ -1,7 +1,9 @@
 import { textIn } from '../letters/letter.js';
+import { countryName } from '../lib/countries.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { PlatformMail, SigningMailKind } from '../mail/platform-mail.js';
 import type { OutboxMessage, RenderedContent } from '../outbox/outbox.js';
+import { publicName } from './signature.js';
 import type { SignatureRepository } from './signature-repository.js';
 
 export interface ConfirmationEmailDeps {
@@ -49,8 +51,12 @@ export class ConfirmationEmail {
     const text = textIn(texts, signature.language, letter.primaryLanguage);
     const title = text?.title ?? letter.slug;
     const languages = { interface: language, text: signature.language };
+    const shown = publicName(signature);
     return mail.renderForSupporter(kind, languages, signature.ref, {
       name: signature.fullName,
+      // How the signature appears in public, so a supporter sees what they confirm (or already did):
+      // signing again changes none of it, and the e-mail says how to (withdraw, then sign again).
+      appearsAs: shown === null ? null : `${shown}, ${countryName(signature.country, language)}`,
       letterTitle: title,
       // The title is in the text's language, which the HTML marks on it.
       letterLanguage: text?.language ?? letter.primaryLanguage,

@@ -238,8 +238,12 @@ export class SignatureService {
       // Only a new signature that lost a race to the same address has no row at all; that request sends nothing.
       if (!target) return false;
       const kind = outcome === 'tell-already-signed' ? 'signature-already-signed' : 'signature-confirmation';
+      // The notice answers this attempt: in the language it was made in. A confirmation keeps the
+      // signature's (its first e-mail's), whoever signs again.
+      const language =
+        kind === 'signature-already-signed' ? details.interface_language : target.interfaceLanguage;
       await this.writesKeptIf(tx, queue, async () => {
-        await this.deps.mail.signingMailFor(tx, target, kind, now);
+        await this.deps.mail.signingMailFor(tx, { ...target, interfaceLanguage: language }, kind, now);
         await signatures.recordConfirmationSent(target.id, now);
       });
       return queue;

@@ -91,6 +91,9 @@ describe('one address, one signature: repeats, address variants and bots', () =>
     // Written to the name the address signed with, not to the one the second form gave.
     expect(text).toContain('Hello Kim Ji-hoon,');
     expect(text).toContain('You confirmed your signature earlier, and it is counted');
+    // How it appears (as first entered, not as the second form said), and how to change that.
+    expect(text).toContain('On the letter, your signature appears as: Kim Ji-hoon, South Korea.');
+    expect(text).toContain('To change how it appears, withdraw it with the link at the end of this e-mail');
     // Nothing to confirm; the same withdraw link as every e-mail about this signature.
     expect(linksIn(notice).some((l) => l.includes('/signatures/confirm/'))).toBe(false);
     expect(linksIn(notice).map(pathOf)).toContain(links.withdraw);
@@ -100,6 +103,19 @@ describe('one address, one signature: repeats, address variants and bots', () =>
     expect((await rowCounts(t.platform.db)).signatures).toBe(1);
     const [row] = await signatureRows(t.platform.db);
     expect(row).toMatchObject({ status: 'confirmed', full_name: 'Kim Ji-hoon', confirmation_sends: 2 });
+  });
+
+  it('says in the confirmation e-mail how the signature will appear, so the supporter sees what they confirm', async () => {
+    await sign(new Visitor(t.app), slug, { display: 'initials', email: 'initials@example.org' });
+    await sign(new Visitor(t.app), slug, { display: 'hidden', email: 'hidden@example.org' });
+    await t.drainOutbox();
+    expect(lastMailTo(t, 'initials@example.org').parsed.text).toContain(
+      'On the letter, your signature appears as: K. J.-H., South Korea.',
+    );
+    const hidden = lastMailTo(t, 'hidden@example.org').parsed;
+    expect(hidden.text).toContain('On the letter, your signature is not shown: you are only counted.');
+    expect(hidden.text).not.toContain('Kim Ji-hoon, South Korea');
+    expect(hidden.html).toContain('your signature is not shown');
   });
 
   it('sends an address that already confirmed no more e-mails than a pending one gets: 4 in all', async () => {
@@ -136,15 +152,13 @@ describe('one address, one signature: repeats, address variants and bots', () =>
     });
   });
 
-  it('writes the notice in the interface language the address first signed in', async () => {
+  it('writes the notice in the interface language of the attempt it answers', async () => {
+    // Signed and confirmed in English, then signed again from a Ukrainian browser.
+    await signAndConfirm(t, new Visitor(t.app), slug);
     const ukrainian = new Visitor(t.app);
     ukrainian.agent.set('Accept-Language', 'uk');
     const signed = await ukrainian.submit(`/letters/${slug}`, `/letters/${slug}/sign`, signingForm());
     expect(signed.status).toBe(303);
-    await t.drainOutbox();
-    const { confirm } = signatureLinks(lastMailTo(t, 'ji-hoon@example.org'));
-    expect((await ukrainian.submit(confirm, confirm, {})).status).toBe(303);
-    await sign(new Visitor(t.app), slug);
     await t.drainOutbox();
 
     const notice = lastMailTo(t, 'ji-hoon@example.org');
