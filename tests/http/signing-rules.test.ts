@@ -48,6 +48,10 @@ describe('one address, one signature: repeats, address variants and bots', () =>
     const again = await signAndLook(visitor);
     expect(again).toEqual(first);
     expect(first.page).toContain('Check your inbox');
+    // Said to everyone alike: how a supporter changes what they entered (signing again does not).
+    expect(first.page).toContain(
+      'To change how your name appears, withdraw your signature with the link in the e-mail',
+    );
     expect((await rowCounts(t.platform.db)).signatures).toBe(1);
   });
 
