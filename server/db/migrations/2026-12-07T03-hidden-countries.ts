@@ -14,7 +14,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     insert into letter_country_counts (letter_id, country, count)
     select letter_id, country, count(*) from signatures
-    where status = 'confirmed' and display <> 'hidden'
+    where status = 'confirmed' and display <> 'hidden' and letter_id in (select id from letters)
     group by letter_id, country
   `.execute(db);
 }
