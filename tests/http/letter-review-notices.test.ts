@@ -42,6 +42,16 @@ describe('review notices: who is told by e-mail when a letter waits for review a
 
   const post = (as: Visitor, step: string, fields: [string, string][] = []) =>
     postForm(as, `/admin/letters/${id}`, `/admin/letters/${id}/${step}`, fields);
+  /** The organizer saves the letter with a new English title (held for review once it is published). */
+  const edit = async (title: string) => {
+    const fields = formFields((await visitor.get(`/admin/letters/${id}`)).text, 'editor-form');
+    return postForm(
+      visitor,
+      `/admin/letters/${id}`,
+      `/admin/letters/${id}`,
+      withField(withField(fields, 'title_en', title), 'action', 'save'),
+    );
+  };
   /** The subjects each address received since the last call. */
   let seen = 0;
   async function mailSinceLastLook(): Promise<Record<string, string[]>> {
@@ -77,15 +87,6 @@ describe('review notices: who is told by e-mail when a letter waits for review a
     await post(visitor, 'publish');
     await post(admin, 'publish');
     await mailSinceLastLook();
-    const edit = async (title: string) => {
-      const fields = formFields((await visitor.get(`/admin/letters/${id}`)).text, 'editor-form');
-      return postForm(
-        visitor,
-        `/admin/letters/${id}`,
-        `/admin/letters/${id}`,
-        withField(withField(fields, 'title_en', title), 'action', 'save'),
-      );
-    };
     expect((await edit('A clearer title')).headers.location).toBe(`/admin/letters/${id}?done=changesWaiting`);
     expect(await mailSinceLastLook()).toEqual(
       each(admins, `Changes to a published letter await your review: ${TITLE}`),
@@ -164,15 +165,6 @@ describe('review notices: who is told by e-mail when a letter waits for review a
   it('shows the note on changes sent back until the organizers submit changes again', async () => {
     await post(visitor, 'publish');
     await post(admin, 'publish');
-    const edit = async (title: string) => {
-      const fields = formFields((await visitor.get(`/admin/letters/${id}`)).text, 'editor-form');
-      await postForm(
-        visitor,
-        `/admin/letters/${id}`,
-        `/admin/letters/${id}`,
-        withField(withField(fields, 'title_en', title), 'action', 'save'),
-      );
-    };
     await edit('A clearer title');
     expect(
       (await post(admin, 'changes/return', [['note', 'Keep the original title: it is on the posters.']]))
