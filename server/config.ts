@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { normaliseDomain, senderDomain } from './mail/sender-address.js';
+import { DEFAULT_SIGNING_LIMITS } from './limits/signing-limits.js';
 
 /** Every environment variable the platform reads, with its default. The only reader of process.env. */
 const booleanFlag = z
@@ -79,8 +80,8 @@ const schema = z
     SEED_DEMO: booleanFlag.default(true),
     PROOF_OF_WORK: booleanFlag.default(true),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    SIGNING_LIMIT_BURST: countPerSeconds('SIGNING_LIMIT_BURST').default({ count: 1, seconds: 60 }),
-    SIGNING_LIMIT_SUSTAINED: countPerSeconds('SIGNING_LIMIT_SUSTAINED').default({ count: 5, seconds: 300 }),
+    SIGNING_LIMIT_BURST: countPerSeconds('SIGNING_LIMIT_BURST').default(DEFAULT_SIGNING_LIMITS.burst),
+    SIGNING_LIMIT_SUSTAINED: countPerSeconds('SIGNING_LIMIT_SUSTAINED').default(DEFAULT_SIGNING_LIMITS.sustained),
     OVERLOAD_MAX_LAG_MS: wholeNumber('OVERLOAD_MAX_LAG_MS', 0, 60_000).default(40),
     // 32, not 128 (2026-12-06): at twice the sustainable rate arriving evenly, 128 admitted signings queued
     // seconds of work and the refusals waited behind them; with 32, once the clients' connections were

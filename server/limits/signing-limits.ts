@@ -13,9 +13,16 @@ export interface SigningLimits {
   readonly sustained: Window;
 }
 
+/**
+ * Three in a minute, ten in ten minutes (2026-12-07; docs/decisions/2026-12-07-signing-limits-for-shared-addresses.md):
+ * a household or a small group signs together from one address, and mobile carriers put many people
+ * behind one; one a minute held the second of two people on a sofa until an admin cleared it. The
+ * confirmation e-mail, the proof of work and the disposable-domain list stay the defences against
+ * signatures made in bulk; these limits catch what still comes from one address.
+ */
 export const DEFAULT_SIGNING_LIMITS: SigningLimits = Object.freeze({
-  burst: Object.freeze({ count: 1, seconds: 60 }),
-  sustained: Object.freeze({ count: 5, seconds: 300 }),
+  burst: Object.freeze({ count: 3, seconds: 60 }),
+  sustained: Object.freeze({ count: 10, seconds: 600 }),
 });
 
 /** How far back hits are needed: the longer of the two windows. Older hits can be pruned. */

@@ -15,8 +15,11 @@ import type { SinkMessage } from '../support/smtp-sink.js';
 import { lastMailTo, shownCount, signatureLinks, signatureRows, storedCount } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
-/** The defaults, written out: the test platform otherwise raises them so other tests can sign freely. */
-const REAL_LIMITS = { SIGNING_LIMIT_BURST: '1/60', SIGNING_LIMIT_SUSTAINED: '5/300' };
+/**
+ * Strict limits, so that a second signing within a minute is already over one; the test platform
+ * otherwise raises them so other tests can sign freely. The defaults have tests of their own (below).
+ */
+const STRICT_LIMITS = { SIGNING_LIMIT_BURST: '1/60', SIGNING_LIMIT_SUSTAINED: '5/300' };
 
 const FIRST = { name: 'Kim Ji-hoon', email: 'first@example.org', country: 'KR' };
 const SECOND = { name: 'Kim Ji-hoon', email: 'second@example.org', country: 'KR' };
@@ -63,7 +66,7 @@ describe('signing limits: a signature over the limit is answered like any other 
   let letter: { id: number; slug: string };
 
   beforeEach(async () => {
-    t = await createTestPlatform({ env: REAL_LIMITS });
+    t = await createTestPlatform({ env: STRICT_LIMITS });
     letter = await createLetter(t.platform.db, t.clock.now(), { slug: 'let-them-choose' });
   });
   afterEach(async () => {
@@ -229,6 +232,52 @@ describe('signing limits: a signature over the limit is answered like any other 
   });
 });
 
+describe('the default signing limits', () => {
+  let t: TestPlatform;
+  let letter: { id: number; slug: string };
+
+  beforeEach(async () => {
+    // Empty settings count as unset: the platform's own defaults, not the test platform's roomy ones.
+    t = await createTestPlatform({ env: { SIGNING_LIMIT_BURST: '', SIGNING_LIMIT_SUSTAINED: '' } });
+    letter = await createLetter(t.platform.db, t.clock.now(), { slug: 'let-them-choose' });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('count three people signing from one connection within a minute (a household), and hold the fourth', async () => {
+    const household = ['mother', 'father', 'daughter', 'stranger'].map((name) => ({
+      ...FIRST,
+      name: `Kim ${name}`,
+      email: `${name}@example.org`,
+    }));
+    for (const person of household) {
+      const signed = await signAndSee(t.app, letter.slug, person);
+      expect(signed.status).toBe(303);
+      t.clock.advance(10_000);
+    }
+    await t.drainOutbox();
+    for (const person of household) {
+      const visitor = new Visitor(t.app);
+      await confirmAndSee(visitor, signatureLinks(lastMailTo(t, person.email)).confirm);
+    }
+
+    const reasons = await Promise.all(household.map(async (p) => (await row(t, p.email)).suspect_reasons));
+    expect(reasons).toEqual([null, null, null, 'rate-burst']);
+    expect(await storedCount(t, letter.slug)).toBe(3);
+  });
+
+  it('hold the eleventh signing from one connection within ten minutes, however spaced', async () => {
+    for (let n = 1; n <= 11; n++) {
+      await signAndSee(t.app, letter.slug, { ...FIRST, email: `spaced-${n}@example.org` });
+      t.clock.advance(50_000);
+    }
+    const reasons = (await signatureRows(t.platform.db)).map((r) => r.suspect_reasons);
+    expect(reasons.slice(0, 10)).toEqual(Array(10).fill(null));
+    expect(reasons[10]).toBe('rate-sustained');
+  });
+});
+
 describe('signing limits are kept in the database', () => {
   let t: TestPlatform;
   let letter: { id: number; slug: string };
@@ -238,7 +287,7 @@ describe('signing limits are kept in the database', () => {
 
   beforeEach(async () => {
     restarted = false;
-    t = await createTestPlatform({ env: REAL_LIMITS });
+    t = await createTestPlatform({ env: STRICT_LIMITS });
     letter = await createLetter(t.platform.db, t.clock.now(), { slug: 'let-them-choose' });
   });
   afterEach(async () => {

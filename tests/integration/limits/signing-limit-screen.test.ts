@@ -2,12 +2,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GroupCommit } from '../../../server/db/group-commit.js';
 import { LimitRepository } from '../../../server/limits/limit-repository.js';
 import { SigningLimitScreen } from '../../../server/limits/signing-limit-screen.js';
-import { DEFAULT_SIGNING_LIMITS } from '../../../server/limits/signing-limits.js';
+import type { SigningLimits } from '../../../server/limits/signing-limits.js';
 import type { SigningAttempt } from '../../../server/signatures/signing-screen.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 const SECRET = 'test-secret-test-secret-test-secret-0123';
 const NOW = new Date('2026-11-23T10:00:00.000Z');
+/** Strict limits, so that a second attempt within a minute is already over one. */
+const ONE_A_MINUTE: SigningLimits = { burst: { count: 1, seconds: 60 }, sustained: { count: 5, seconds: 300 } };
 
 const attempt = (overrides: Partial<SigningAttempt> = {}): SigningAttempt => ({
   letterId: 1,
@@ -36,7 +38,7 @@ describe('SigningLimitScreen', () => {
       limits,
       writes: new GroupCommit(temp.db),
       secret: SECRET,
-      signingLimits: DEFAULT_SIGNING_LIMITS,
+      signingLimits: ONE_A_MINUTE,
       ...(exempt ? { exempt } : {}),
     });
 
@@ -107,7 +109,7 @@ describe('SigningLimitScreen', () => {
       limits: other,
       writes: new GroupCommit(otherDb),
       secret: SECRET,
-      signingLimits: DEFAULT_SIGNING_LIMITS,
+      signingLimits: ONE_A_MINUTE,
     }).screen(attempt());
     expect((await screen().screen(attempt({ now: new Date(NOW.getTime() + 30_000) }))).suspect).toEqual([
       'rate-burst',

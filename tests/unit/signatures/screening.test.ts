@@ -12,26 +12,27 @@ import {
 } from '../../../server/signatures/signature.js';
 
 describe('rateReasons: which signing limits an attempt breaks', () => {
-  it('lets the first signing in a minute through, and marks the second rate-burst', () => {
+  it('lets three signings from one address in a minute through (a household), and marks the fourth rate-burst', () => {
     expect(rateReasons(DEFAULT_SIGNING_LIMITS, { inBurstWindow: 1, inSustainedWindow: 1 })).toEqual([]);
-    expect(rateReasons(DEFAULT_SIGNING_LIMITS, { inBurstWindow: 2, inSustainedWindow: 2 })).toEqual([
+    expect(rateReasons(DEFAULT_SIGNING_LIMITS, { inBurstWindow: 3, inSustainedWindow: 3 })).toEqual([]);
+    expect(rateReasons(DEFAULT_SIGNING_LIMITS, { inBurstWindow: 4, inSustainedWindow: 4 })).toEqual([
       'rate-burst',
     ]);
   });
 
-  it('marks the sixth in five minutes rate-sustained, and both when both are broken', () => {
-    expect(rateReasons(DEFAULT_SIGNING_LIMITS, { inBurstWindow: 1, inSustainedWindow: 5 })).toEqual([]);
-    expect(rateReasons(DEFAULT_SIGNING_LIMITS, { inBurstWindow: 1, inSustainedWindow: 6 })).toEqual([
+  it('marks the eleventh in ten minutes rate-sustained, and both when both are broken', () => {
+    expect(rateReasons(DEFAULT_SIGNING_LIMITS, { inBurstWindow: 1, inSustainedWindow: 10 })).toEqual([]);
+    expect(rateReasons(DEFAULT_SIGNING_LIMITS, { inBurstWindow: 1, inSustainedWindow: 11 })).toEqual([
       'rate-sustained',
     ]);
-    expect(rateReasons(DEFAULT_SIGNING_LIMITS, { inBurstWindow: 2, inSustainedWindow: 6 })).toEqual([
+    expect(rateReasons(DEFAULT_SIGNING_LIMITS, { inBurstWindow: 4, inSustainedWindow: 11 })).toEqual([
       'rate-burst',
       'rate-sustained',
     ]);
   });
 
   it('keeps hits as long as the longer window', () => {
-    expect(longestWindowMs(DEFAULT_SIGNING_LIMITS)).toBe(300_000);
+    expect(longestWindowMs(DEFAULT_SIGNING_LIMITS)).toBe(600_000);
     expect(
       longestWindowMs({ burst: { count: 1, seconds: 900 }, sustained: { count: 5, seconds: 300 } }),
     ).toBe(900_000);
