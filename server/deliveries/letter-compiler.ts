@@ -9,15 +9,15 @@ import { formatsFor } from '../lib/format.js';
 import { fixedT, type i18n } from '../lib/i18n.js';
 import { templatesDir } from '../lib/paths.js';
 import type { EmailTemplates, RenderedEmail } from '../mail/email-templates.js';
-import type { SignatureStatus } from '../signatures/signature.js';
+import { statedStatusesOf, type SignatureStatus, type StatedStatus } from '../signatures/signature.js';
 import type { AnnexEntry, RoundKind } from './delivery.js';
 
 /** What an admin's annex export holds, so the document says it instead of claiming a delivery's figures. */
 export interface AnnexExportContents {
   /** The statuses asked for, in the order the platform lists them. */
   statuses: readonly SignatureStatus[];
-  /** How many of each status the export holds. */
-  counts: Readonly<Partial<Record<SignatureStatus, number>>>;
+  /** How many of each status the export holds (held ones apart from the other pending ones). */
+  counts: Readonly<Partial<Record<StatedStatus, number>>>;
   /** The other filters, as the admin chose them. */
   country: string | undefined;
   from: string | undefined;
@@ -29,7 +29,7 @@ export interface AnnexExportContents {
 
 /** An annex entry of an export: the signature's status goes with it when the export mixes statuses. */
 export interface ExportAnnexEntry extends AnnexEntry {
-  status: SignatureStatus;
+  status: StatedStatus;
 }
 
 /** Everything one compiled letter is made from. */
@@ -198,7 +198,9 @@ export class LetterCompiler {
     const day = numbers.date;
     const time = numbers.time(contents.at);
     const onlyConfirmed = contents.statuses.length === 1 && contents.statuses[0] === 'confirmed';
-    const breakdown = contents.statuses
+    // Held ones are said apart only when there are some: "0 held" would puzzle more than it tells.
+    const breakdown = statedStatusesOf(contents.statuses)
+      .filter((status) => status !== 'held' || (contents.counts.held ?? 0) > 0)
       .map((status) =>
         t(`documents.annexExport.status.${status}`, {
           count: contents.counts[status] ?? 0,

@@ -11,7 +11,14 @@ import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { authorize, letterResource } from '../policy/policy.js';
-import { publicName, SIGNATURE_STATUSES, type SignatureStatus } from '../signatures/signature.js';
+import {
+  countedCountry,
+  publicName,
+  SIGNATURE_STATUSES,
+  statedStatus,
+  statedStatusesOf,
+  type StatedStatus,
+} from '../signatures/signature.js';
 import { SignatureRepository, type ExportRow } from '../signatures/signature-repository.js';
 import {
   describeFilters,
@@ -77,6 +84,43 @@ const WHO_SIGNED: ReadonlySet<ExportColumn> = new Set<ExportColumn>([
   'title',
 ]);
 
+/**
+ * The columns that would point at a supporter who chose to appear by initials or not at all: shown as
+ * the letter page shows them (organisation and title beside a full name only, no country for one
+ * counted without a name, city never) unless the row already names them (AS_CHOSEN_UNLESS_NAMED).
+ */
+const POINTS_AT: ReadonlySet<ExportColumn> = new Set<ExportColumn>([
+  'country',
+  'city',
+  'organisation',
+  'title',
+]);
+
+/**
+ * Whether this row of this export already says who signed: the real name, or the e-mail address. Then
+ * the rest adds nothing the reader does not know, and an admin looking someone up sees all of it. A
+ * list without them (the default export, meant to be handed over) shows each supporter as they chose:
+ * "K. J.-H." beside "Ministry of Unification, deputy director" would undo the choice of initials.
+ */
+function namesTheSupporter(row: ExportRow, request: ExportRequest): boolean {
+  if (request.columns.includes('name')) return true;
+  return request.columns.includes('email') && !(onlyConsented(request) && !row.consentUpdates);
+}
+
+/** A column that points at the supporter, as the letter page shows it (POINTS_AT). */
+function asChosen(row: ExportRow, column: ExportColumn): string {
+  switch (column) {
+    case 'country':
+      return countedCountry(row) ?? '';
+    case 'organisation':
+      return row.display === 'full' ? row.organisation : '';
+    case 'title':
+      return row.display === 'full' ? row.jobTitle : '';
+    default:
+      return '';
+  }
+}
+
 /** The value of one column for one signature. */
 function cell(
   row: ExportRow,
@@ -84,11 +128,12 @@ function cell(
   request: ExportRequest,
 ): string | number | boolean | null {
   if (row.status === 'withdrawn' && WHO_SIGNED.has(column)) return column === 'email' ? null : '';
+  if (POINTS_AT.has(column) && !namesTheSupporter(row, request)) return asChosen(row, column);
   switch (column) {
     case 'letter':
       return row.letter;
     case 'status':
-      return row.status;
+      return statedStatus(row);
     case 'name':
       return row.fullName;
     case 'public_name':
@@ -250,11 +295,11 @@ export class ExportService {
     // Grouped by status, so the document can say how many of each it holds and mark each name.
     const { filters } = request;
     const statuses = SIGNATURE_STATUSES.filter((status) => filters.statuses.includes(status));
-    const counts: Partial<Record<SignatureStatus, number>> = {};
+    const counts: Partial<Record<StatedStatus, number>> = {};
     const entries: ExportAnnexEntry[] = [];
     let unnamed = 0;
-    for (const status of statuses) {
-      const ofStatus = rows.filter((r) => r.status === status);
+    for (const status of statedStatusesOf(statuses)) {
+      const ofStatus = rows.filter((r) => statedStatus(r) === status);
       counts[status] = ofStatus.length;
       // Counted, never named (WHO_SIGNED): nor among those who chose to be counted only.
       if (status === 'withdrawn') continue;

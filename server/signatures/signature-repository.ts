@@ -760,6 +760,7 @@ export class SignatureRepository {
         's.confirmed_at',
         's.withdrawn_at',
         's.invalidated_at',
+        's.suspect_reasons',
       ])
       .where('s.status', 'in', filters.statuses);
     if (filters.letter) query = query.where('l.slug', '=', filters.letter);
@@ -785,6 +786,7 @@ export class SignatureRepository {
         confirmedAt: r.confirmed_at,
         withdrawnAt: r.withdrawn_at,
         invalidatedAt: r.invalidated_at,
+        held: r.status === 'pending' && parseReasons(r.suspect_reasons).length > 0,
       };
     }
   }
@@ -808,6 +810,8 @@ export interface ExportRow {
   confirmedAt: string | null;
   withdrawnAt: string | null;
   invalidatedAt: string | null;
+  /** Pending and held by screening, not counted until a moderator clears it (exports say `held`). */
+  held: boolean;
 }
 
 export interface ModerationFilters {

@@ -164,6 +164,33 @@ export function countedCountry(signature: Pick<Signature, 'display' | 'country'>
   return signature.display === 'hidden' ? undefined : signature.country;
 }
 
+/**
+ * A signature's status as an export states it (exports/): its status, but a pending signature that screening holds
+ * (over a signing limit, on a block list…) is `held`, whether or not its supporter pressed the link. An
+ * export that called it pending said, in its PDF, "never confirmed from the signatory's address" of
+ * supporters who had confirmed; moderation already tells the two apart. Held ones are exported with
+ * the pending status filter: they are pending until a moderator clears them.
+ */
+export type StatedStatus = SignatureStatus | 'held';
+
+/** The statuses an export states, in the order a PDF lists their counts. */
+export const STATED_STATUSES: readonly StatedStatus[] = [
+  'pending',
+  'held',
+  'confirmed',
+  'withdrawn',
+  'invalidated',
+];
+
+export function statedStatus(row: { status: SignatureStatus; held: boolean }): StatedStatus {
+  return row.status === 'pending' && row.held ? 'held' : row.status;
+}
+
+/** The statuses a list of signatures with these statuses may state: held ones come with pending ones. */
+export function statedStatusesOf(statuses: readonly SignatureStatus[]): StatedStatus[] {
+  return STATED_STATUSES.filter((s) => statuses.includes(s === 'held' ? 'pending' : s));
+}
+
 /** Whether a signature counts and may be listed: only confirmed ones ever do. */
 export function counts(status: SignatureStatus): boolean {
   return status === 'confirmed';
