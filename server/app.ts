@@ -92,6 +92,8 @@ import { organizerApiRoutes } from './api/organizer-api-routes.js';
 
 export interface AppDeps {
   config: Config;
+  /** Resolves when the database answers a trivial query (`/healthz`). */
+  databaseAnswers: () => Promise<void>;
   logger: Logger;
   i18n: i18n;
   secret: string;
@@ -324,7 +326,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   app.use(ADMIN_PATHS, csrf.issue);
 
   app.use(proofOfWork);
-  app.use(pageRoutes({ retentionMonths: config.retentionMonths }));
+  app.use(pageRoutes({ retentionMonths: config.retentionMonths, databaseAnswers: deps.databaseAnswers }));
   // Receipts are checked in the browser: these pages only serve the check and its algorithm.
   app.use(verifyRoutes());
   app.use(

@@ -81,7 +81,9 @@ const schema = z
     PROOF_OF_WORK: booleanFlag.default(true),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SIGNING_LIMIT_BURST: countPerSeconds('SIGNING_LIMIT_BURST').default(DEFAULT_SIGNING_LIMITS.burst),
-    SIGNING_LIMIT_SUSTAINED: countPerSeconds('SIGNING_LIMIT_SUSTAINED').default(DEFAULT_SIGNING_LIMITS.sustained),
+    SIGNING_LIMIT_SUSTAINED: countPerSeconds('SIGNING_LIMIT_SUSTAINED').default(
+      DEFAULT_SIGNING_LIMITS.sustained,
+    ),
     OVERLOAD_MAX_LAG_MS: wholeNumber('OVERLOAD_MAX_LAG_MS', 0, 60_000).default(40),
     // 32, not 128 (2026-12-06): at twice the sustainable rate arriving evenly, 128 admitted signings queued
     // seconds of work and the refusals waited behind them; with 32, once the clients' connections were
@@ -156,6 +158,8 @@ export interface Config {
   readonly mailboxDir: string;
   /** Base of every link in e-mails, without a trailing slash. */
   readonly publicUrl: string;
+  /** PUBLIC_URL was not set: `publicUrl` is this process's own localhost address (publicUrlWarning). */
+  readonly publicUrlDefaulted: boolean;
   /** Unset: mail goes to the embedded capture server and nowhere else. */
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
@@ -251,6 +255,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     mailboxDir: path.join(dataDir, 'mailbox'),
     publicUrl: (v.PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/+$/, ''),
+    publicUrlDefaulted: v.PUBLIC_URL === undefined,
     smtpUrl: v.SMTP_URL,
     mailFrom: v.MAIL_FROM,
     adminEmail: v.ADMIN_EMAIL.toLowerCase(),
@@ -289,4 +294,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiLimit: v.API_LIMIT,
     webhooksAllowPrivate: v.WEBHOOKS_ALLOW_PRIVATE,
   });
+}
+
+/**
+ * What to tell an operator whose links would point at localhost: a separate mail worker (which has no
+ * port of its own to guess from: its e-mails linked to http://localhost:3000 while the site ran on
+ * another port), or a production process without PUBLIC_URL (e-mails, share links, link previews and QR
+ * codes all point at localhost). Undefined when the links are fine.
+ */
+export function publicUrlWarning(config: Config, process: 'web' | 'worker'): string | undefined {
+  if (!config.publicUrlDefaulted) return undefined;
+  if (process === 'worker')
+    return `PUBLIC_URL is not set: the links in this worker's e-mails point at ${config.publicUrl}. Set the same PUBLIC_URL as the web process.`;
+  if (config.env === 'production')
+    return `PUBLIC_URL is not set: e-mails, share links, link previews and QR codes point at ${config.publicUrl}. Set it to the site's public address.`;
+  return undefined;
 }

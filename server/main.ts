@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { loadSeedLetters, loadSeedRecipients } from '../seeds/seed-loader.js';
 import { createApp } from './app.js';
+import { publicUrlWarning } from './config.js';
 import { createLogger } from './lib/logger.js';
 import { closeServer, configOrExit, mailboxNotice, onShutdownSignal } from './main-support.js';
 import { wire } from './wiring.js';
@@ -17,6 +18,8 @@ const LISTEN_BACKLOG = 4096;
 async function main(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger(config.logLevel);
+  const warning = publicUrlWarning(config, 'web');
+  if (warning) logger.warn(warning);
   const platform = await wire(config, logger);
 
   if (config.seedDemo && (await platform.repositories.letters.count()) === 0) {

@@ -705,6 +705,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     mailCaptured: config.smtpUrl === undefined,
   });
   const appDeps: AppDeps = {
+    databaseAnswers: () => database.ping(),
     limits,
     load: { lag, inFlight },
     metrics,

@@ -1,4 +1,5 @@
 import { createLogger } from './lib/logger.js';
+import { publicUrlWarning } from './config.js';
 import { configOrExit, onShutdownSignal } from './main-support.js';
 import { wire } from './wiring.js';
 
@@ -6,6 +7,8 @@ import { wire } from './wiring.js';
 async function main(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger(config.logLevel);
+  const warning = publicUrlWarning(config, 'worker');
+  if (warning) logger.warn(warning);
   const platform = await wire(config, logger, { withWorker: true });
   platform.worker!.start();
   platform.webhookWorker?.start();

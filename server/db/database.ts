@@ -55,6 +55,11 @@ export interface DatabaseHandle {
    * after every commit this handle makes, and (within about a second on PostgreSQL) after other processes'.
    */
   writeMark(): string;
+  /**
+   * Resolves once the database answers a trivial query, rejects when it cannot (PostgreSQL down or
+   * unreachable within HEALTH_TIMEOUT_MS): what `/healthz` tells a load balancer.
+   */
+  ping(): Promise<void>;
   /** Stops the background work (PostgreSQL's poll) and closes every connection. */
   close(): Promise<void>;
 }
@@ -101,7 +106,16 @@ function openSqlite(filename: string): SqliteHandle {
     value === null ? null : String(value).toLowerCase(),
   );
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', sqlite, writeMark: databaseWriteMark(sqlite), close: () => db.destroy() };
+  const probe = sqlite.prepare('select 1');
+  return {
+    db,
+    dialect: 'sqlite',
+    sqlite,
+    writeMark: databaseWriteMark(sqlite),
+    // Directly on the connection, like the write mark: the file is local, the answer immediate.
+    ping: async () => void probe.get(),
+    close: () => db.destroy(),
+  };
 }
 
 /**
@@ -235,6 +249,17 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
     db,
     dialect: 'postgres',
     writeMark: () => `${ownWrites}:${snapshot}`,
+    async ping() {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer from PostgreSQL in time')), HEALTH_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([db.executeQuery(PING), late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     async close() {
       clearInterval(timer);
       await polling;
@@ -242,6 +267,10 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
     },
   };
 }
+
+/** How long `/healthz` waits for PostgreSQL: a load balancer's check must not hang on a full pool. */
+const HEALTH_TIMEOUT_MS = 2_000;
+const PING = CompiledQuery.raw('select 1');
 
 /** The statement that reads PostgreSQL's write mark (tests that trace a use case's statements leave it out). */
 export const WRITE_MARK_SQL = 'select pg_current_snapshot()::text as mark';

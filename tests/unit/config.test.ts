@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, loadConfig } from '../../server/config.js';
+import { ConfigError, loadConfig, publicUrlWarning } from '../../server/config.js';
 
 /** The ConfigError that loading `env` throws. */
 function configErrorFor(env: Record<string, string>): ConfigError {
@@ -268,5 +268,24 @@ describe('loadConfig', () => {
     vi.stubEnv('PORT', '4567');
     expect(loadConfig({}).port).toBe(3000);
     expect(loadConfig().port).toBe(4567);
+  });
+});
+
+describe('publicUrlWarning: links that would point at localhost', () => {
+  const base = { SECRET_KEY: 'a-secret-of-at-least-thirty-two-characters!' };
+
+  it('warns a separate mail worker without PUBLIC_URL, which has no port of its own to guess the site from', () => {
+    const config = loadConfig({ ...base, PORT: '3414' });
+    expect(publicUrlWarning(config, 'worker')).toMatch(/PUBLIC_URL is not set: .*http:\/\/localhost:3414/);
+    expect(
+      publicUrlWarning(loadConfig({ ...base, PUBLIC_URL: 'https://letters.example.org' }), 'worker'),
+    ).toBeUndefined();
+  });
+
+  it('warns a production web process without PUBLIC_URL, and no development one', () => {
+    expect(publicUrlWarning(loadConfig({ ...base, NODE_ENV: 'production' }), 'web')).toMatch(/share links/);
+    expect(publicUrlWarning(loadConfig({ ...base, NODE_ENV: 'development' }), 'web')).toBeUndefined();
+    const set = loadConfig({ ...base, NODE_ENV: 'production', PUBLIC_URL: 'https://letters.example.org' });
+    expect(publicUrlWarning(set, 'web')).toBeUndefined();
   });
 });
