@@ -40,9 +40,21 @@ function attribute(text: string): string {
 
 /**
  * The snippet an organizer pastes into their site: an <iframe> of the embed with a title (screen
- * readers name the frame by it), lazy loading, and a size that suits a phone and a column.
+ * readers name the frame by it), lazy loading, and a width that suits a phone and a column; then a
+ * few lines that set its height to what the embed says it needs (public/embed-height.js), taking the
+ * message only from this platform's origin and only for a frame of it. Where the site's own rules
+ * refuse inline scripts, the frame keeps a height that holds the form in most languages and widths.
  */
 export function embedSnippet(publicUrl: string, slug: string, title: string): string {
-  const src = `${publicUrl.replace(/\/+$/, '')}${embedPath(slug)}`;
-  return `<iframe src="${attribute(src)}" title="${attribute(title)}" loading="lazy" style="width:100%;max-width:32rem;height:58rem;border:0"></iframe>`;
+  const base = publicUrl.replace(/\/+$/, '');
+  const src = `${base}${embedPath(slug)}`;
+  const origin = JSON.stringify(new URL(base).origin);
+  const frame = `<iframe src="${attribute(src)}" title="${attribute(title)}" loading="lazy" style="width:100%;max-width:32rem;height:${EMBED_FALLBACK_HEIGHT};border:0"></iframe>`;
+  const sizer =
+    `<script>addEventListener("message",function(e){var d=e.data;if(e.origin!==${origin}||!d||d.type!=="undersigned:embed-height")return;` +
+    `document.querySelectorAll("iframe").forEach(function(f){if(f.contentWindow===e.source)f.style.height=Math.min(Math.max(+d.height||0,300),6000)+"px"})})</script>`;
+  return `${frame}\n${sizer}`;
 }
+
+/** The frame's height before the embed says its own, or for good where the site refuses inline scripts. */
+export const EMBED_FALLBACK_HEIGHT = '110rem';

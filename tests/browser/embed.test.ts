@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, startApp, type RunningApp } from '../support/browser.js';
+import { embedSnippet } from '../../server/pages/embed-view.js';
 import { createLetter } from '../support/factories.js';
 import { freePort } from '../support/free-port.js';
 
@@ -47,7 +48,7 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(
         `<!doctype html><html lang="en"><head><title>Our campaign</title></head><body><h1>Our campaign</h1>` +
-          `<iframe src="${app.baseUrl}/letters/${letter.slug}/embed" title="${TITLE}" loading="lazy" style="width:100%;height:1400px;border:0"></iframe></body></html>`,
+          `${embedSnippet(app.baseUrl, letter.slug, TITLE)}</body></html>`,
       );
     });
     await new Promise<void>((resolve) => site.listen(port, '127.0.0.1', resolve));
@@ -90,6 +91,33 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
     const [mail] = capturedMailTo(app, email);
     expect(mail, 'the confirmation e-mail').toBeDefined();
     expect(mail).toContain('/signatures/confirm/');
+    await context.close();
+  });
+
+  it('grows the frame to the whole form, in the longest language on a phone, so the button is never hidden inside it', async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(siteUrl);
+    const frame = await embedFrame(page);
+    await frame.goto(`${app.baseUrl}/letters/${letter.slug}/embed?lang=uk`);
+    await frame.waitForSelector('form');
+    const iframe = page.locator('iframe');
+    // The fallback height (110rem) is what it starts from; the embed's message sets its own.
+    await expect
+      .poll(async () => {
+        const needed = await frame.evaluate<number>('document.documentElement.scrollHeight');
+        const box = await iframe.boundingBox();
+        return Math.abs((box?.height ?? 0) - needed);
+      })
+      .toBeLessThanOrEqual(1);
+    // Nothing scrolls inside the frame: the button is reached by scrolling the organisation's page.
+    const inner = await frame.evaluate<{ scroll: number; view: number }>(
+      '({ scroll: document.documentElement.scrollHeight, view: window.innerHeight })',
+    );
+    expect(inner.scroll).toBeLessThanOrEqual(inner.view + 1);
+    const button = frame.getByRole('button', { name: 'Підписати лист' });
+    await button.scrollIntoViewIfNeeded();
+    await expect(button.isVisible()).resolves.toBe(true);
     await context.close();
   });
 

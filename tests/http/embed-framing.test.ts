@@ -111,9 +111,12 @@ describe('the embed and who may frame it', () => {
     const page = await admin.get(`/admin/letters/${letter.id}/embed`);
     expect(page.status).toBe(200);
     const snippet = textById(page.text, 'embed-snippet');
-    expect(snippet).toBe(
-      `<iframe src="http://localhost:3000/letters/${letter.slug}/embed" title="Protect &quot;them&quot; &lt;now&gt;" loading="lazy" style="width:100%;max-width:32rem;height:58rem;border:0"></iframe>`,
+    const [frame, sizer] = snippet.split(/\s(?=<script>)/);
+    expect(frame).toBe(
+      `<iframe src="http://localhost:3000/letters/${letter.slug}/embed" title="Protect &quot;them&quot; &lt;now&gt;" loading="lazy" style="width:100%;max-width:32rem;height:110rem;border:0"></iframe>`,
     );
+    // The height comes from the embed, taken only from the platform's own origin (tests/browser/embed.test.ts).
+    expect(sizer).toMatch(/^<script>addEventListener\("message",.*e\.origin!=="http:\/\/localhost:3000".*<\/script>$/);
     const other = await loginAs(t.app, organizer);
     expect((await other.get(`/admin/letters/${letter.id}/embed`)).status).toBe(403);
     const post = await other.submit(`/admin/letters`, `/admin/letters/${letter.id}/embed`, {
