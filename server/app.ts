@@ -79,7 +79,7 @@ import { receiptRoutes } from './commitments/receipt-routes.js';
 import type { ReceiptService } from './commitments/receipt-service.js';
 import { overloadGuard, shedLog, type LagSource, type RequestsInFlight } from './http/overload.js';
 import type { Metrics } from './metrics/metrics.js';
-import { metricsRoutes, requestMetrics } from './metrics/metrics-routes.js';
+import { keepRouteLabel, metricsRoutes, requestMetrics } from './metrics/metrics-routes.js';
 import type { PublicApiService } from './api/public-api-service.js';
 import { publicApiRoutes } from './api/public-api-routes.js';
 import type { ApiTokenService } from './api/token-service.js';
@@ -415,6 +415,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   admin.use(webhookRoutes({ webhooks: deps.webhooks, csrf }));
   admin.use(deliveryReplyRoutes({ replies: deps.replies, csrf }));
   if (deps.mailbox) admin.use(mailboxRoutes(deps.mailbox, { publicUrl: config.publicUrl }));
+  admin.use(keepRouteLabel);
   app.use('/admin', admin);
   if (deps.mailbox) app.use(oldMailboxRedirect());
 

@@ -6,6 +6,7 @@ import { AppError, notFound } from '../lib/errors.js';
 import { DEFAULT_LANGUAGE, fixedT, interfaceLanguage, type i18n } from '../lib/i18n.js';
 import { PUBLIC_CACHE_CONTROL } from '../pages/page-cache.js';
 import { openApiDocument } from './openapi.js';
+import { keepRouteLabel } from '../metrics/metrics-routes.js';
 import {
   ApiUrls,
   consistencyResource,
@@ -171,6 +172,7 @@ export function publicApiRoutes(deps: PublicApiRoutesDeps): Router {
 
   // Anything else under /api is a JSON 404, never the site's HTML page.
   api.use((_req, _res, next) => next(notFound('api_not_found', 'api.errors.notFound')));
+  api.use(keepRouteLabel);
 
   const router = Router();
   router.use('/api', api);

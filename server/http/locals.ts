@@ -62,6 +62,11 @@ declare module 'express-serve-static-core' {
      * letter's title). Null: the site's name alone.
      */
     pageTitle: string | null;
+    /**
+     * The metrics' label of a request that failed inside a router mounted under a prefix, taken there
+     * (metrics/metrics-routes.ts, keepRouteLabel); undefined: worked out when the answer is written.
+     */
+    metricsRoute: string | undefined;
   }
 }
 
@@ -104,6 +109,7 @@ export function localDefaults(defaults: { t: TFunction; publicUrl: string }): Re
       abuseAlert: NO_ABUSE_ALERT,
       controllerTodo: false,
       pageTitle: null,
+      metricsRoute: undefined,
     };
     // A new object rather than twelve properties added to Express's empty one: nothing before this
     // middleware writes locals, and one allocation of a fixed shape is cheaper on every request.

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import type { Metrics } from './metrics.js';
 
 /**
@@ -14,8 +14,20 @@ export function routeLabel(req: Pick<Request, 'baseUrl' | 'route'>): string {
   const base = req.baseUrl.toLowerCase();
   if (route && typeof route.path === 'string') return `${base}${route.path}`;
   if (base === '/assets') return '/assets/*';
+  // Answered by the API's own middleware (a preflight, a refused method): one series for all of them.
+  if (base === '/api') return '/api/*';
   return 'unmatched';
 }
+
+/**
+ * For the end of a router mounted under a prefix (`/api`, `/admin`): an error leaving it takes the
+ * prefix off `req.baseUrl` before the error page is written, so a 4xx of `/api/v1/letters/:slug` was
+ * counted as `/v1/letters/:slug`, a series no dashboard looks at. The label is taken here, inside.
+ */
+export const keepRouteLabel: ErrorRequestHandler = (error, req, res, next) => {
+  res.locals.metricsRoute ??= routeLabel(req);
+  next(error);
+};
 
 /** Times every request from here to its last byte, for undersigned_http_request_duration_seconds. */
 export function requestMetrics(metrics: Metrics): RequestHandler {
@@ -23,7 +35,8 @@ export function requestMetrics(metrics: Metrics): RequestHandler {
     const started = process.hrtime.bigint();
     res.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.observeRequest(routeLabel(req), req.method, res.statusCode, seconds);
+      const label = res.locals.metricsRoute ?? routeLabel(req);
+      metrics.observeRequest(label, req.method, res.statusCode, seconds);
     });
     next();
   };

@@ -96,6 +96,27 @@ describe('/metrics', () => {
     expect(text).not.toMatch(/route="\/(ADMIN|Admin)\//);
   });
 
+  it('counts a refused request under its mount too: API and admin errors are not filed under a shorter route', async () => {
+    t = await createTestPlatform({ env: { METRICS_TOKEN: TOKEN } });
+    const { visitor } = await signedIn(t.app, t.platform, 'admin');
+    expect((await request(t.app).get('/api/v1/letters/no-such-letter')).status).toBe(404);
+    expect((await request(t.app).get('/api/v1/letters?per_page=abc')).status).toBe(400);
+    expect((await request(t.app).options('/api/v1/letters')).status).toBe(204);
+    expect((await visitor.get('/admin/letters/999999')).status).toBe(404);
+
+    const text = (await scrape()).text;
+    const count = (route: string, method: string, statusClass: string) =>
+      new RegExp(
+        `undersigned_http_request_duration_seconds_count\\{route="${route}",method="${method}",status_class="${statusClass}"\\} 1`,
+      );
+    expect(text).toMatch(count('/api/v1/letters/:slug', 'GET', '4xx'));
+    expect(text).toMatch(count('/api/v1/letters', 'GET', '4xx'));
+    expect(text).toMatch(count('/api/\\*', 'other', '2xx'));
+    expect(text).toMatch(count('/admin/letters/:id', 'GET', '4xx'));
+    expect(text).not.toMatch(/route="\/v1\//);
+    expect(text).not.toMatch(/route="\/letters\/:id"/);
+  });
+
   it('never shows an address, a name or a token, only route patterns', async () => {
     t = await createTestPlatform({ env: { METRICS_TOKEN: TOKEN } });
     const { slug } = await createLetter(t.platform.db, t.clock.now());
