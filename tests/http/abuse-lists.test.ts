@@ -4,7 +4,7 @@ import { keyedHash } from '../../server/lib/keyed-hash.js';
 import { createAccount, loginAs, signedIn } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
-import { byId, mainOf, textById, textOf } from '../support/html.js';
+import { byId, mainOf, startTags, textById, textOf } from '../support/html.js';
 import {
   expectErrorPage,
   ERROR_TITLES,
@@ -255,6 +255,13 @@ describe('trending sources', () => {
     );
     expect(addresses).not.toMatch(/127\.0\.0\.1/);
     expect(textOf(addresses)).toMatch(/over the alert threshold 4/);
+    // Each source leads to its signatures in moderation, where they can be invalidated in bulk.
+    const sourceLinks = startTags(addresses, 'a').map((a) => a.attrs.href);
+    expect(sourceLinks.length).toBeGreaterThan(0);
+    for (const href of sourceLinks) expect(href).toMatch(/^\/admin\/signatures\?ip=[A-Za-z0-9_-]{20,}$/);
+    const filtered = await admin.get(sourceLinks[0]!);
+    expect(filtered.status).toBe(200);
+    expect(textOf(filtered.text)).toContain('Showing signatures from one connection only.');
 
     const dashboard = await admin.get('/admin');
     expect(textById(dashboard.text, 'trending-alert')).toContain(

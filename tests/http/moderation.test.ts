@@ -469,6 +469,21 @@ describe('moderating signatures', () => {
     const confirmFrom = (formPage: string, fields: FormFields) =>
       postForm(adminVisitor, formPage, '/admin/signatures/bulk', fields);
 
+    it('by connection, from the moderation list filtered by it: the bulk link keeps the connection', async () => {
+      // The hash is only ever shown cut short: typed into the bulk form, it matched nothing.
+      const query = `ip=${encodeURIComponent(ipHash(IP_A))}`;
+      const list = await adminVisitor.get(`/admin/signatures?${query}`);
+      const link = startTags(list.text, 'a').find((a) => a.attrs.id === 'bulk-link');
+      expect(link?.attrs.href).toBe(`/admin/signatures/bulk?ip=${ipHash(IP_A)}`);
+      const page = await preview(new URL(link!.attrs.href!, 'http://x').search.slice(1));
+      expect(previewHeading(page.text)).toBe('4 signatures would be invalidated');
+      // Unfiltered, the link is the empty form.
+      const all = await adminVisitor.get('/admin/signatures');
+      expect(startTags(all.text, 'a').find((a) => a.attrs.id === 'bulk-link')?.attrs.href).toBe(
+        '/admin/signatures/bulk',
+      );
+    });
+
     it('by connection: shows how many would change, changes nothing, then invalidates them once confirmed', async () => {
       const before = await statuses();
       const query = `ip=${encodeURIComponent(ipHash(IP_A))}`;
