@@ -7,7 +7,7 @@ import type { UserAdminService } from './user-admin-service.js';
 import { emptyInvite, usersPageView } from './user-admin-view.js';
 
 /** The notices the users page shows after a step. */
-const NOTICES = ['invited', 'role', 'disabled', 'enabled', 'unlocked'];
+const NOTICES = ['invited', 'invitedRole', 'role', 'disabled', 'enabled', 'unlocked'];
 
 /** Accounts for admins: list, invite, change role, disable and enable, unlock logins. */
 export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify: RequestHandler } }): Router {
@@ -49,7 +49,7 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
           usersPageView(res.locals.t, me, users, { values, errors: outcome.errors }, undefined),
         );
     }
-    redirectWithNotice(res, '/admin/users', 'invited');
+    redirectWithNotice(res, '/admin/users', outcome.roleBefore ? 'invitedRole' : 'invited');
   });
 
   /**

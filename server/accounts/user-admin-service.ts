@@ -112,7 +112,7 @@ export class UserAdminService {
     email: string,
     role: string,
     language?: string,
-  ): Promise<{ kind: 'invited' } | { kind: 'invalid'; errors: Record<string, string> }> {
+  ): Promise<{ kind: 'invited'; roleBefore?: Role } | { kind: 'invalid'; errors: Record<string, string> }> {
     authorize(admin, 'user.manage');
     const address = accountEmail(email);
     const errors: Record<string, string> = {};
@@ -184,6 +184,8 @@ export class UserAdminService {
               role,
               language: accountLanguage,
               ...(existing ? { again: true } : {}),
+              // Invited again with another role: the one the earlier invitation gave.
+              ...(existing && existing.role !== role ? { roleBefore: existing.role } : {}),
               // Invited again in another language: what the account's e-mails were in until now.
               ...(existing && existing.language !== accountLanguage
                 ? { languageBefore: existing.language }
@@ -200,7 +202,10 @@ export class UserAdminService {
       throw error;
     }
     this.deps.mail.wake();
-    return { kind: 'invited' };
+    // Said on the page: inviting the address again is also how its role changes before it is used.
+    return existing && existing.role !== role
+      ? { kind: 'invited', roleBefore: existing.role }
+      : { kind: 'invited' };
   }
 
   /** The invited account a link belongs to, if the link is genuine and has not expired or been used. */

@@ -29,6 +29,7 @@ const SAID: Readonly<Record<string, Saying>> = {
   'user-invited.role': { words: 'users.roles' },
   'user-invited.language': 'language',
   'user-invited.languageBefore': 'language',
+  'user-invited.roleBefore': { words: 'users.roles' },
   'abuse-list-added.list': { words: 'abuse.lists' },
   'abuse-list-removed.list': { words: 'abuse.lists' },
   'abuse-list-added.kind': { words: 'abuse.kinds' },

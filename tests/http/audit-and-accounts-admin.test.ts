@@ -1038,6 +1038,27 @@ describe('admin users', () => {
       expect(await canLogIn('sets.password@example.org', 'an attacker’s long password')).toBe(false);
     });
 
+    it('say so when inviting an address again changes its role, and the audit log keeps the role before', async () => {
+      await invite('changing.role@example.org', 'organizer');
+      const again = await postForm(
+        as,
+        '/admin/users',
+        '/admin/users/invite',
+        fieldsOf({ email: 'CHANGING.ROLE@example.org', role: 'admin' }),
+      );
+      expect(again.status).toBe(303);
+      expect(again.headers.location).toBe('/admin/users?done=invitedRole');
+      const page = await as.get(again.headers.location!);
+      expect(page.text).toContain('the earlier invitation to this address gave another role');
+      const user = (await t.platform.repositories.users.findByEmail('changing.role@example.org'))!;
+      expect(user.role).toBe('admin');
+      const entry = await lastEntry(t, 'user-invited');
+      expect(entry.details).toMatchObject({ role: 'admin', again: true, roleBefore: 'organizer' });
+      // The audit page says it in words.
+      const audit = await as.get('/admin/audit');
+      expect(textOf(mainOf(audit.text))).toContain('Role before: Organizer');
+    });
+
     it('expire after 7 days, and an admin can then invite the person again', async () => {
       const link = await invite('slow.reader@example.org');
       t.clock.advance(7 * DAY - 60_000);
