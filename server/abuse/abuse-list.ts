@@ -2,6 +2,7 @@
  * Block and allow lists: what an entry is, how admins' input becomes one, and whether an attempt
  * matches it. Pure rules, no I/O.
  */
+import { domainToASCII, domainToUnicode } from 'node:url';
 import ipaddr from 'ipaddr.js';
 
 export const ABUSE_LISTS = ['block', 'allow'] as const;
@@ -89,18 +90,30 @@ export function ipInRange(ip: string, cidr: string): boolean {
   }
 }
 
-/** An e-mail domain in lower case, or undefined when it is not a domain name (a leading `@` is allowed). */
+/**
+ * An e-mail domain in lower case and in its ASCII form (`예시.한국` is `xn--vv4b11d.xn--3e0b707e`, as
+ * mail servers know it), or undefined when it is not a domain name (a leading `@` is allowed). Korean and
+ * other internationalised domains could not be listed at all before.
+ */
 export function normaliseDomain(input: string): string | undefined {
-  const domain = input.trim().toLowerCase().replace(/^@/, '').replace(/\.$/, '');
+  const domain = asciiDomain(input.trim().replace(/^@/, '').replace(/\.$/, ''));
   return DOMAIN.test(domain) ? domain : undefined;
 }
 
-/** The domain part of an address, in lower case. */
+/** The domain part of an address, in lower case and ASCII, as lists keep domains (normaliseDomain). */
 export function domainOfAddress(email: string): string {
-  return email
-    .trim()
-    .slice(email.lastIndexOf('@') + 1)
-    .toLowerCase();
+  return asciiDomain(email.trim().slice(email.lastIndexOf('@') + 1));
+}
+
+/** A domain as DNS writes it; what is not a domain at all stays as typed, in lower case, and matches nothing. */
+function asciiDomain(domain: string): string {
+  return domainToASCII(domain) || domain.toLowerCase();
+}
+
+/** A listed domain as people read it: `예시.한국 (xn--vv4b11d.xn--3e0b707e)`; an ASCII one as it is. */
+export function readableDomain(domain: string): string {
+  const unicode = domainToUnicode(domain);
+  return unicode && unicode !== domain ? `${unicode} (${domain})` : domain;
 }
 
 /** Whether an address's domain is the listed domain or one of its subdomains. */

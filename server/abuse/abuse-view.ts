@@ -1,6 +1,6 @@
 import { translatedErrors } from '../http/input.js';
 import type { TFunction } from '../lib/i18n.js';
-import type { AbuseListEntry } from './abuse-list.js';
+import { readableDomain, type AbuseListEntry } from './abuse-list.js';
 import { shortHash, type EntryInput, type TrendingSources } from './abuse-service.js';
 
 /** The add form as nobody has typed in it yet. */
@@ -18,7 +18,9 @@ export function entryView(t: TFunction, entry: AbuseListEntry) {
         ? t('abuse.hiddenAddress')
         : entry.kind === 'ip-hash'
           ? shortHash(entry.value)
-          : entry.value,
+          : entry.kind === 'domain'
+            ? readableDomain(entry.value)
+            : entry.value,
     note: entry.note,
     createdAt: entry.createdAt,
   };

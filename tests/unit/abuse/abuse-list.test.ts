@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   domainMatches,
+  domainOfAddress,
   entryMatches,
   ipInRange,
   normaliseCidr,
   normaliseDomain,
+  readableDomain,
   type AttemptSource,
 } from '../../../server/abuse/abuse-list.js';
 import { DisposableDomains } from '../../../server/abuse/disposable-domains.js';
@@ -64,6 +66,17 @@ describe('e-mail domains', () => {
   it('keeps a domain in lower case without a leading @ or trailing dot', () => {
     expect(normaliseDomain('@Mailinator.COM')).toBe('mailinator.com');
     expect(normaliseDomain('mail.example.org.')).toBe('mail.example.org');
+  });
+
+  it('keeps an internationalised domain as mail servers know it, and shows it as people read it', () => {
+    // An admin walkthrough could not block 예시.한국: "Enter an e-mail domain such as example.org."
+    expect(normaliseDomain('예시.한국')).toBe('xn--vv4b11d.xn--3e0b707e');
+    expect(normaliseDomain('@ПРИКЛАД.укр')).toBe('xn--80aikifvh.xn--j1amh');
+    expect(readableDomain('xn--vv4b11d.xn--3e0b707e')).toBe('예시.한국 (xn--vv4b11d.xn--3e0b707e)');
+    expect(readableDomain('example.org')).toBe('example.org');
+    // An address at it is matched, whichever form it was typed in.
+    for (const email of ['kim@예시.한국', 'kim@xn--vv4b11d.xn--3e0b707e', 'kim@mail.예시.한국'])
+      expect(domainMatches(domainOfAddress(email), normaliseDomain('예시.한국')!)).toBe(true);
   });
 
   it.each(['', 'x', 'bad_domain.org', 'a@b.org', 'example', '-x.org', 'x..org'])('refuses %j', (input) => {
