@@ -9,11 +9,22 @@ const text = (max: number) =>
     .optional()
     .transform((value) => (typeof value === 'string' ? value.slice(0, max) : ''));
 
-const entrySchema = z.object({ list: text(20), kind: text(20), value: text(300), note: text(1_000) });
+const entrySchema = z.object({
+  list: text(20),
+  kind: text(20),
+  value: text(300),
+  note: text(1_000),
+  // The second press, once the page has asked about a wide range or the admin's own address.
+  confirm: z
+    .unknown()
+    .optional()
+    .transform((value) => value === 'yes'),
+});
 
 /** Reads the form that adds a block or allow list entry, as typed (the service checks the values). */
 export function parseEntryForm(body: Record<string, unknown>): EntryInput {
-  return entrySchema.parse(body);
+  const { confirm, ...input } = entrySchema.parse(body);
+  return { ...input, confirmed: confirm };
 }
 
 const blockSchema = z.object({

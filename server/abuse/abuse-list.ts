@@ -63,6 +63,27 @@ export function normaliseCidr(input: string): string | undefined {
   }
 }
 
+/**
+ * Why blocking a normalised range deserves a second look, if it does: `wide` for more addresses than an
+ * IPv4 /16 or an IPv6 /32 (a whole carrier, a country, or `0.0.0.0/0`: every signature from it is
+ * silenced, and its supporters are never told), `own` when it holds the address the admin is at.
+ */
+export type RangeWarning = 'wide' | 'own';
+
+export function rangeWarnings(cidr: string, actorIp: string | undefined): RangeWarning[] {
+  const [network, bits] = ipaddr.parseCIDR(cidr);
+  const warnings: RangeWarning[] = [];
+  if (bits < (network.kind() === 'ipv4' ? 16 : 32)) warnings.push('wide');
+  if (actorIp !== undefined && ipInRange(actorIp, cidr)) warnings.push('own');
+  return warnings;
+}
+
+/** How many addresses a normalised range holds, for the warning (2^(32 or 128 − prefix)). */
+export function addressesIn(cidr: string): bigint {
+  const [network, bits] = ipaddr.parseCIDR(cidr);
+  return 2n ** BigInt((network.kind() === 'ipv4' ? 32 : 128) - bits);
+}
+
 function unmapped(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.IPv6 {
   return address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()
     ? (address as ipaddr.IPv6).toIPv4Address()

@@ -45,10 +45,20 @@ export function abuseRoutes(deps: AbuseRoutesDeps): Router {
     const t = res.locals.t;
     const input = parseEntryForm(formBody(req.body));
     const user = currentUser(res);
-    const outcome = await abuse.addEntry(user, input);
+    const outcome = await abuse.addEntry(user, input, req.ip);
     if (outcome.kind === 'added') return redirectWithNotice(res, '/admin/abuse', 'added');
-    // Refused: the form comes back as typed, beside the lists as they are.
+    // Refused or asked about: the form comes back as typed, beside the lists as they are.
     const entries = await abuse.entries(user);
+    if (outcome.kind === 'confirm')
+      return res.render(
+        'admin/abuse',
+        listsPageView(t, entries, {
+          input,
+          errors: {},
+          notice: undefined,
+          confirm: { ...outcome, language: res.locals.language },
+        }),
+      );
     if (outcome.kind === 'duplicate')
       return res
         .status(409)

@@ -9,13 +9,16 @@ import { authorize, can } from '../policy/policy.js';
 import { emailKey } from '../signatures/signature.js';
 import {
   ABUSE_LISTS,
+  addressesIn,
   normaliseCidr,
   normaliseDomain,
+  rangeWarnings,
   TYPED_KINDS,
   type AbuseKind,
   type AbuseList,
   type AbuseListEntry,
   type EntryInputError,
+  type RangeWarning,
 } from './abuse-list.js';
 import type { AbuseListRepository } from './abuse-list-repository.js';
 import type { SourceCount, TrendingRepository } from './trending-repository.js';
@@ -37,11 +40,15 @@ export interface EntryInput {
   kind: string;
   value: string;
   note: string;
+  /** The admin confirmed a block the platform asked about (a wide range, or their own address). */
+  confirmed?: boolean;
 }
 
 export type AddEntryOutcome =
   | { kind: 'added'; entry: AbuseListEntry }
   | { kind: 'duplicate' }
+  /** Not added yet: the range deserves a second look (rangeWarnings), and the admin is asked first. */
+  | { kind: 'confirm'; warnings: RangeWarning[]; range: string; addresses: bigint }
   | {
       kind: 'invalid';
       errors: Partial<Record<'list' | 'kind' | 'value' | 'note', EntryInputError | 'required'>>;
@@ -80,7 +87,7 @@ export class AbuseService {
    * Adds an entry typed on the lists page, normalised (a CIDR range in one form, a domain in lower case)
    * and, for a whole address, reduced to the keyed hash signatures carry: the list never holds it.
    */
-  async addEntry(actor: User, input: EntryInput): Promise<AddEntryOutcome> {
+  async addEntry(actor: User, input: EntryInput, actorIp?: string): Promise<AddEntryOutcome> {
     authorize(actor, 'abuse.manage');
     const errors: Extract<AddEntryOutcome, { kind: 'invalid' }>['errors'] = {};
     const list = (ABUSE_LISTS as readonly string[]).includes(input.list)
@@ -103,6 +110,11 @@ export class AbuseService {
     }
     if (!list || !kind || value === undefined || Object.keys(errors).length > 0)
       return { kind: 'invalid', errors };
+    if (list === 'block' && kind === 'ip' && !input.confirmed) {
+      const warnings = rangeWarnings(value, actorIp);
+      if (warnings.length > 0)
+        return { kind: 'confirm', warnings, range: value, addresses: addressesIn(value) };
+    }
     return this.add(actor, { list, kind, value, note: input.note.trim() });
   }
 

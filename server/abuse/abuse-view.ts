@@ -1,6 +1,7 @@
 import { translatedErrors } from '../http/input.js';
 import type { TFunction } from '../lib/i18n.js';
-import { readableDomain, type AbuseListEntry } from './abuse-list.js';
+import { readableDomain, type AbuseListEntry, type RangeWarning } from './abuse-list.js';
+import { formatsFor } from '../lib/format.js';
 import { shortHash, type EntryInput, type TrendingSources } from './abuse-service.js';
 
 /** The add form as nobody has typed in it yet. */
@@ -30,9 +31,16 @@ export function entryView(t: TFunction, entry: AbuseListEntry) {
 export function listsPageView(
   t: TFunction,
   entries: readonly AbuseListEntry[],
-  view: { input: EntryInput; errors: Partial<Record<string, string>>; notice: string | undefined },
+  view: {
+    input: EntryInput;
+    errors: Partial<Record<string, string>>;
+    notice: string | undefined;
+    /** A block to confirm: what it holds and why it is asked about. */
+    confirm?: { warnings: readonly RangeWarning[]; range: string; addresses: bigint; language: string };
+  },
 ) {
   const shown = entries.map((e) => entryView(t, e));
+  const { confirm } = view;
   return {
     pageTitle: t('abuse.title'),
     sections: [
@@ -51,6 +59,15 @@ export function listsPageView(
       selected: view.input.kind === value,
     })),
     notice: view.notice,
+    confirmBlock: confirm
+      ? confirm.warnings.map((warning) =>
+          t(`abuse.confirmBlock.${warning}`, {
+            range: confirm.range,
+            // Written out by the interface language's own grouping: "16,777,216", "16 777 216".
+            addresses: formatsFor(confirm.language).number(Number(confirm.addresses)),
+          }),
+        )
+      : undefined,
     ...translatedErrors(t, view.errors),
   };
 }

@@ -87,6 +87,54 @@ describe('block and allow lists', () => {
     expect(await entries(t)).toEqual([]);
   });
 
+  it('asks before blocking a range wider than a /16 or one that holds the admin’s own address, then blocks it', async () => {
+    // A walkthrough blocked 0.0.0.0/0 with one press: every signature since, silenced unsaid.
+    for (const [value, says] of [
+      ['0.0.0.0/0', '0.0.0.0/0 holds 4,294,967,296 addresses'],
+      ['10.0.0.0/8', '10.0.0.0/8 holds 16,777,216 addresses'],
+      ['2001:db8::/16', '2001::/16 holds'],
+      ['127.0.0.0/24', '127.0.0.0/24 holds the address you are using now'],
+    ] as const) {
+      const asked = await admin.visitor.submit('/admin/abuse', '/admin/abuse/entries', {
+        list: 'block',
+        kind: 'ip',
+        value,
+        note: 'asked',
+      });
+      expect(asked.status, value).toBe(200);
+      expect(textById(asked.text, 'confirm-block'), value).toContain(says);
+      expect(byId(asked.text, 'field-value')!.attrs.value).toBe(value);
+      expect(await entries(t)).toEqual([]);
+    }
+    // Allowing is never asked about, nor a narrow range elsewhere.
+    for (const [list, value] of [
+      ['allow', '10.0.0.0/8'],
+      ['block', '198.51.100.0/24'],
+    ] as const) {
+      const added = await admin.visitor.submit('/admin/abuse', '/admin/abuse/entries', {
+        list,
+        kind: 'ip',
+        value,
+        note: '',
+      });
+      expect(added.status, value).toBe(303);
+    }
+    // Confirmed, it is blocked.
+    const confirmed = await admin.visitor.submit('/admin/abuse', '/admin/abuse/entries', {
+      list: 'block',
+      kind: 'ip',
+      value: '10.0.0.0/8',
+      note: 'a flood from one carrier',
+      confirm: 'yes',
+    });
+    expect(confirmed.status).toBe(303);
+    expect((await entries(t)).map((e) => [e.list, e.value])).toEqual([
+      ['allow', '10.0.0.0/8'],
+      ['block', '198.51.100.0/24'],
+      ['block', '10.0.0.0/8'],
+    ]);
+  });
+
   it('keeps a range in one normal form, a whole address only as a keyed hash, and audits each change', async () => {
     for (const [kind, value] of [
       ['ip', '192.0.2.77/24'],

@@ -5,7 +5,17 @@ describe('the block list forms', () => {
   it('reads an entry as typed, cutting over-long text to what the page accepts', () => {
     expect(
       parseEntryForm({ list: 'block', kind: 'domain', value: 'spam.example', note: 'x'.repeat(2_000) }),
-    ).toEqual({ list: 'block', kind: 'domain', value: 'spam.example', note: 'x'.repeat(1_000) });
+    ).toEqual({
+      list: 'block',
+      kind: 'domain',
+      value: 'spam.example',
+      note: 'x'.repeat(1_000),
+      confirmed: false,
+    });
+    // The second press, once the page asked about the range.
+    expect(parseEntryForm({ list: 'block', kind: 'ip', value: '10.0.0.0/8', confirm: 'yes' }).confirmed).toBe(
+      true,
+    );
   });
 
   it('reads missing or repeated fields as empty text, for the service to refuse', () => {
@@ -14,6 +24,7 @@ describe('the block list forms', () => {
       kind: '',
       value: '',
       note: '',
+      confirmed: false,
     });
   });
 
