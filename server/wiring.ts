@@ -263,7 +263,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       ? {
           domainName: config.dkim.domainName,
           keySelector: config.dkim.keySelector,
-          privateKey: readFileSync(config.dkim.privateKeyFile, 'utf8'),
+          privateKey: dkimKey(config.dkim.privateKeyFile),
         }
       : undefined,
   };
@@ -846,4 +846,14 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       await database.close();
     },
   };
+}
+
+/** The DKIM private key, or an error that names the setting (a bare ENOENT named no variable). */
+function dkimKey(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? String(error);
+    throw new Error(`DKIM_PRIVATE_KEY_FILE: cannot read ${file} (${code})`);
+  }
 }

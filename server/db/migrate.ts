@@ -116,8 +116,10 @@ export async function migrateTo(db: Db, name: string): Promise<string[]> {
 
 function ranOrThrow({ error, results }: MigrationResultSet): string[] {
   if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`Migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    const why = error instanceof Error ? error.message : String(error);
+    // No migration ran at all: the database itself could not be reached or read ("Migration unknown").
+    throw new Error(failed ? `Migration ${failed} failed: ${why}` : `Could not migrate the database: ${why}`);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

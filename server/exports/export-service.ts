@@ -61,6 +61,9 @@ function authorizeExport(actor: ExportActor): void {
 /** Whether an export hands over every address (an admin's) or only those of supporters who agreed to updates. */
 const onlyConsented = (request: ExportRequest) => request.addresses === 'consented';
 
+/** Every cell quoted, empty ones too (`""`), as the README says: a spreadsheet never splits one. */
+const CSV_OPTIONS = { quoted: true, quoted_empty: true } as const;
+
 /** Rows written together: one write and one turn of the event loop per chunk. */
 const EXPORT_CHUNK_ROWS = 500;
 
@@ -222,7 +225,7 @@ export class ExportService {
         // Every cell quoted, so a spreadsheet that honours quotes never splits one; neutralised as well,
         // for one told to split on a separator anyway. JSON Lines is for programs and stays as stored.
         if (request.format === 'csv')
-          await sink.write(`\ufeff${stringify([request.columns], { quoted: true })}`);
+          await sink.write(`\ufeff${stringify([request.columns], CSV_OPTIONS)}`);
         let batch: ReturnType<typeof cell>[][] = [];
         const flush = async () => {
           if (batch.length === 0) return;
@@ -230,7 +233,7 @@ export class ExportService {
             request.format === 'csv'
               ? stringify(
                   batch.map((values) => values.map((v) => neutraliseCell(v === null ? '' : String(v)))),
-                  { quoted: true },
+                  CSV_OPTIONS,
                 )
               : batch
                   .map(

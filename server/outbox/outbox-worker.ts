@@ -7,6 +7,7 @@ import {
   DEFAULT_RETRY_POLICY,
   FAILED_CONTENT_KEPT_MS,
   refusesAddress,
+  relayUnreachable,
   retryAt,
   shouldGiveUp,
   type OutboxAttachment,
@@ -426,7 +427,10 @@ export class OutboxWorker {
             at: now,
             nextAttemptAt: next,
           });
-          log.info({ reply: withoutAddresses(outcome.reply), retryAt: next }, 'mail worker: will retry');
+          const said = { reply: withoutAddresses(outcome.reply), retryAt: next };
+          if (relayUnreachable(error))
+            log.warn(said, 'mail worker: the SMTP relay (SMTP_URL) did not take the message; will retry');
+          else log.info(said, 'mail worker: will retry');
         }
       } catch (recordError) {
         // The claim expires and the message is tried again: at-least-once, never lost.

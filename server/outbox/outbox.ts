@@ -190,6 +190,19 @@ export function refusesAddress(error: unknown, envelopeFrom?: string): boolean {
   return !envelopeFrom || !reply.toLowerCase().includes(envelopeFrom.toLowerCase());
 }
 
+/**
+ * Whether a send failed on the way to the relay itself (refused or timed-out connection, TLS, login),
+ * not at a recipient's server: every message fails the same way until an operator acts, so the log
+ * says it as a warning, where a greylisting recipient is only worth an info line.
+ */
+export function relayUnreachable(error: unknown): boolean {
+  const code = ((error ?? {}) as { code?: unknown }).code;
+  return typeof code === 'string' && RELAY_TROUBLE.has(code);
+}
+
+/** nodemailer's codes for a connection, TLS or login that did not work (smtp-connection). */
+const RELAY_TROUBLE = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'ETLS', 'EAUTH', 'EDNS']);
+
 /** Whether a temporary failure should now be given up on (at give_up_at, or the policy's time after queueing). */
 export function shouldGiveUp(
   message: Pick<OutboxMessage, 'createdAt' | 'giveUpAt'>,

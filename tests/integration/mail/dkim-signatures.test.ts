@@ -192,3 +192,15 @@ describe('DKIM_DOMAIN written with a capital or the root dot', () => {
     expect(result.signingDomain).toBe(DOMAIN);
   });
 });
+
+describe('a DKIM key file that cannot be read', () => {
+  it('stops the start with a message that names the setting, not a bare ENOENT', async () => {
+    const missing = path.join(os.tmpdir(), 'undersigned-no-such-dkim-key.pem');
+    await expect(
+      createTestPlatform({
+        relay: true,
+        env: { DKIM_DOMAIN: DOMAIN, DKIM_SELECTOR: SELECTOR, DKIM_PRIVATE_KEY_FILE: missing },
+      }),
+    ).rejects.toThrow(`DKIM_PRIVATE_KEY_FILE: cannot read ${missing} (ENOENT)`);
+  });
+});

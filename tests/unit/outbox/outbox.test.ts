@@ -6,6 +6,7 @@ import {
   shouldGiveUp,
   askedWaitMs,
   refusesAddress,
+  relayUnreachable,
   retryAt,
   type RetryPolicy,
 } from '../../../server/outbox/outbox.js';
@@ -263,5 +264,19 @@ describe('askedWaitMs and retryAt', () => {
     // The backoff is the longer of the two, so taking the server's second would show.
     expect(backoff.getTime() - now.getTime()).toBeGreaterThan(1_000);
     expect(retryAt(8, now, policy, 0.5, '451 try again in 1 second')).toEqual(backoff);
+  });
+});
+
+describe('relayUnreachable: a send that failed on the way to the relay itself', () => {
+  it('is a connection, TLS or login failure, which every message meets until an operator acts', () => {
+    for (const code of ['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'ETLS', 'EAUTH', 'EDNS'])
+      expect(relayUnreachable(Object.assign(new Error('x'), { code }))).toBe(true);
+  });
+
+  it('is not a recipient server’s answer, nor anything without a code', () => {
+    const greylisted = Object.assign(new Error('451'), { code: 'EENVELOPE', responseCode: 451 });
+    expect(relayUnreachable(greylisted)).toBe(false);
+    expect(relayUnreachable(new Error('boom'))).toBe(false);
+    expect(relayUnreachable(undefined)).toBe(false);
   });
 });
