@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { UNSAFE_IN_A_LINE } from '../lib/unsafe-text.js';
 
 /**
  * Organizer API tokens: pure rules, time passed in. A token is 256 random bits behind a fixed prefix
@@ -73,7 +74,7 @@ export function parseTokenForm(
   const lifetimeText = typeof body.lifetime === 'string' ? body.lifetime : '';
   const errors: Record<string, string> = {};
   if (name === '') errors.name = 'webhooks.tokens.errors.nameMissing';
-  else if ([...name].length > TOKEN_NAME_MAX || /\p{Cc}/u.test(name))
+  else if ([...name].length > TOKEN_NAME_MAX || UNSAFE_IN_A_LINE.test(name))
     errors.name = 'webhooks.tokens.errors.nameInvalid';
   const lifetime = TOKEN_LIFETIMES.find((days) => String(days) === lifetimeText);
   if (lifetime === undefined) errors.lifetime = 'webhooks.tokens.errors.lifetime';

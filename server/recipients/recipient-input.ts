@@ -5,6 +5,7 @@ import { firstErrorPerField } from '../lib/form-errors.js';
 import { LETTER_LANGUAGES } from '../lib/languages.js';
 import { isCountryCode } from '../lib/countries.js';
 import type { Salutations } from './recipient-salutation.js';
+import { UNSAFE_IN_A_LINE, UNSAFE_IN_TEXT } from '../lib/unsafe-text.js';
 
 /** A recipient as validated and stored: every field trimmed, the address lower-cased, no country as null. */
 export interface RecipientInput {
@@ -58,11 +59,9 @@ export const RECIPIENT_FIELD_LIMITS = {
 
 // Control characters (C0, DEL and C1) have no place in a name or a salutation: they corrupt mail headers,
 // CSV exports and terminals. C1 characters are also what a file decoded in the wrong encoding leaves behind.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_CHARACTERS = UNSAFE_IN_A_LINE;
 // Notes are free text typed or pasted by organizers, so line breaks and tabs are legitimate there.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL_CHARACTERS_EXCEPT_LAYOUT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+const CONTROL_CHARACTERS_EXCEPT_LAYOUT = UNSAFE_IN_TEXT;
 
 const TOO_LONG = 'recipients.errors.field.tooLong';
 const CONTROL = 'recipients.errors.field.controlCharacters';

@@ -12,6 +12,7 @@ import { firstErrorPerField } from '../lib/form-errors.js';
 import { SIGNATURE_STATUSES } from './signature.js';
 import type { BulkCriteria, ModerationFilters } from './signature-repository.js';
 import { REASON_MAX_LENGTH } from './signature-moves.js';
+import { UNSAFE_IN_TEXT } from '../lib/unsafe-text.js';
 
 /** Field errors as i18n keys, by field name. */
 export type FieldErrors<K extends string> = Partial<Record<K, string>>;
@@ -131,15 +132,12 @@ export function bulkAsked(query: unknown): boolean {
   return Object.values(fieldTexts(query, BULK_FIELDS)).some((value) => value !== '');
 }
 
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-
 /** Why signatures are invalidated: required, kept with them and in the audit log. */
 const reason = z
   .string()
   .min(1, { message: 'moderation.errors.reason' })
   .max(REASON_MAX_LENGTH, { message: 'moderation.errors.reasonTooLong' })
-  .refine((value) => !CONTROL_CHARACTERS.test(value), { message: 'moderation.errors.reasonCharacters' });
+  .refine((value) => !UNSAFE_IN_TEXT.test(value), { message: 'moderation.errors.reasonCharacters' });
 
 /** The reason as typed, and the reason or what is wrong with it. */
 export type ReasonInput = { values: { reason: string } } & (

@@ -3,6 +3,7 @@ import { firstErrorPerField } from '../lib/form-errors.js';
 import { isCountryCode } from '../lib/countries.js';
 import { withinAddressLimits } from '../lib/email-address.js';
 import { DISPLAY_CHOICES, type DisplayChoice } from './signature.js';
+import { UNSAFE_IN_A_LINE } from '../lib/unsafe-text.js';
 
 /** What the signing form sends, as typed and as the supporter will see it again if something is wrong. */
 export interface SigningFormValues {
@@ -28,9 +29,9 @@ export interface SigningInput {
   consentUpdates: boolean;
 }
 
-// Control characters have no place in a name and can corrupt CSV exports and mail headers.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const noControlCharacters = (value: string) => !/[\u0000-\u001f\u007f]/.test(value);
+// Control characters have no place in a name and can corrupt CSV exports and mail headers; a bidi
+// override would show a name on the public list in another order than it was typed (lib/unsafe-text.ts).
+const noControlCharacters = (value: string) => !UNSAFE_IN_A_LINE.test(value);
 const text = (max: number) =>
   z
     .string()

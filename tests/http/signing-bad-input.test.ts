@@ -145,6 +145,11 @@ describe('the signing form refuses bad input, says why beside the field and keep
     await expectRefused(withField('name', 'Kim\u0007 Ji-hoon'), 'name', MESSAGES.controlCharacters);
   });
 
+  it('refuses a name with a bidirectional override, which would show it on the public list in another order', async () => {
+    await expectRefused(withField('name', 'Kim \u202Enoohj-iJ'), 'name', MESSAGES.controlCharacters);
+    await expectRefused(withField('city', 'Seoul\u2066'), 'city', MESSAGES.controlCharacters);
+  });
+
   it('asks for an e-mail address when it is missing', async () => {
     await expectRefused(withField('email', ''), 'email', MESSAGES.emailRequired);
   });

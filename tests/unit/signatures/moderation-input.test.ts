@@ -114,6 +114,8 @@ describe('the reason for invalidating', () => {
       [['a', 'b'], 'moderation.errors.reason'],
       ['x'.repeat(501), 'moderation.errors.reasonTooLong'],
       ['spam\u0000', 'moderation.errors.reasonCharacters'],
+      // A bidirectional override shows the reason in another order than it is stored.
+      ['spam \u202Emaps', 'moderation.errors.reasonCharacters'],
     ] as const) {
       expect(parseInvalidation({ reason }), JSON.stringify(reason)).toMatchObject({
         ok: false,
