@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { emptyAsUndefined, fieldTexts, oneOf, pageNumber } from '../http/input.js';
-import { DAY_MS, parseUtcDay } from '../lib/dates.js';
+import { DAY_MS, inOrder, parseUtcDay } from '../lib/dates.js';
 import { AUDIT_ACTIONS, type AuditFilters } from './audit.js';
 
 /** The audit page's filters as typed in its address, kept to show them again. */
@@ -29,13 +29,15 @@ const day = (end: boolean) =>
     return end ? new Date(start.getTime() + DAY_MS) : start;
   });
 
-const schema = z.object({
-  action: oneOf(AUDIT_ACTIONS, 'audit.errors.action'),
-  actor: emptyAsUndefined,
-  from: day(false),
-  to: day(true),
-  page: z.string().transform(pageNumber),
-});
+const schema = z
+  .object({
+    action: oneOf(AUDIT_ACTIONS, 'audit.errors.action'),
+    actor: emptyAsUndefined,
+    from: day(false),
+    to: day(true),
+    page: z.string().transform(pageNumber),
+  })
+  .refine(inOrder, { message: 'exports.errors.range', path: ['to'] });
 
 /** Reads the query string: each filter as text (at most 200 characters, trimmed; '' when missing or repeated). */
 export function auditQueryValues(query: Record<string, unknown>): AuditQueryValues {

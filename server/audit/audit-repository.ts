@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
+import { position } from '../db/dialect.js';
 import { titleFor } from '../lib/languages.js';
 import type { AuditAction, AuditActor, AuditEntry, AuditFilters, AuditNames } from './audit.js';
 
@@ -103,7 +105,14 @@ export class AuditRepository {
   async search(filters: AuditFilters, limit: number, offset: number): Promise<AuditEntry[]> {
     let query = this.db.selectFrom('audit_events').selectAll();
     if (filters.action) query = query.where('action', '=', filters.action);
-    if (filters.actor) query = query.where('actor_email', '=', filters.actor);
+    // Part of the address, in any case, as the moderation search finds supporters ("admin" finds
+    // admin@example.org); it found only the whole address, typed exactly as stored.
+    if (filters.actor)
+      query = query.where(
+        position(this.db, sql.val(filters.actor.toLowerCase()), sql`lower(${sql.ref('actor_email')})`),
+        '>',
+        0,
+      );
     if (filters.from) query = query.where('at', '>=', filters.from.toISOString());
     if (filters.to) query = query.where('at', '<', filters.to.toISOString());
     const rows = await query

@@ -224,8 +224,7 @@ export class ExportService {
       } else {
         // Every cell quoted, so a spreadsheet that honours quotes never splits one; neutralised as well,
         // for one told to split on a separator anyway. JSON Lines is for programs and stays as stored.
-        if (request.format === 'csv')
-          await sink.write(`\ufeff${stringify([request.columns], CSV_OPTIONS)}`);
+        if (request.format === 'csv') await sink.write(`\ufeff${stringify([request.columns], CSV_OPTIONS)}`);
         let batch: ReturnType<typeof cell>[][] = [];
         const flush = async () => {
           if (batch.length === 0) return;

@@ -72,8 +72,14 @@ export interface ExportValues {
  * default to confirmed signatures, but a form sent with every status unticked was answered with confirmed
  * ones, unsaid (a walkthrough's export of "nothing" was of confirmed signatures). An i18n key per field.
  */
-export function formChoicesMissing(values: Pick<ExportValues, 'statuses'>): Record<string, string> {
-  return values.statuses.length === 0 ? { statuses: 'exports.errors.noStatus' } : {};
+export function formChoicesMissing(
+  values: Pick<ExportValues, 'statuses' | 'columns'>,
+): Record<string, string> {
+  return {
+    ...(values.statuses.length === 0 ? { statuses: 'exports.errors.noStatus' } : {}),
+    // Likewise every column unticked: the default columns came out, unsaid.
+    ...(values.columns.length === 0 ? { columns: 'exports.errors.noColumn' } : {}),
+  };
 }
 
 /** Checks an export request; errors are i18n keys per field, so a bad filter gets a 400 that says what to fix. */

@@ -28,3 +28,11 @@ export function parseUtcMinute(value: string): Date | undefined {
 export function dayValue(date: Date | null): string {
   return date ? date.toISOString().slice(0, 10) : '';
 }
+
+/**
+ * Whether a search window's end comes after its start (either may be open). The other way round found
+ * nothing and said only "No signature matches": the forms say what is wrong instead.
+ */
+export function inOrder(window: { from?: Date | undefined; to?: Date | undefined }): boolean {
+  return !window.from || !window.to || window.to > window.from;
+}

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { emptyAsUndefined, fieldTexts, oneOf, pageNumber } from '../http/input.js';
 import { isCountryCode } from '../lib/countries.js';
-import { DAY_MS, parseUtcDay, parseUtcMinute } from '../lib/dates.js';
+import { DAY_MS, inOrder, parseUtcDay, parseUtcMinute } from '../lib/dates.js';
 import { looksLikeEmailAddress } from '../lib/email-address.js';
 import { firstErrorPerField } from '../lib/form-errors.js';
 import { SIGNATURE_STATUSES } from './signature.js';
@@ -50,26 +50,28 @@ const moment = (end: boolean) =>
     return z.NEVER;
   });
 
-const searchSchema = z.object({
-  letter: z
-    .string()
-    .refine((value) => value === '' || /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(value), {
-      message: 'moderation.errors.letter',
-    })
-    .transform((value) => value || undefined),
-  status: oneOf(SIGNATURE_STATUSES, 'moderation.errors.status'),
-  flag: oneOf(FLAGS, 'moderation.screening.errors.flag'),
-  name: emptyAsUndefined,
-  email: emptyAsUndefined,
-  country: z
-    .string()
-    .transform((value) => value.toUpperCase())
-    .refine((value) => value === '' || isCountryCode(value), { message: 'moderation.errors.country' })
-    .transform((value) => value || undefined),
-  ip: emptyAsUndefined,
-  from: moment(false),
-  to: moment(true),
-});
+const searchSchema = z
+  .object({
+    letter: z
+      .string()
+      .refine((value) => value === '' || /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(value), {
+        message: 'moderation.errors.letter',
+      })
+      .transform((value) => value || undefined),
+    status: oneOf(SIGNATURE_STATUSES, 'moderation.errors.status'),
+    flag: oneOf(FLAGS, 'moderation.screening.errors.flag'),
+    name: emptyAsUndefined,
+    email: emptyAsUndefined,
+    country: z
+      .string()
+      .transform((value) => value.toUpperCase())
+      .refine((value) => value === '' || isCountryCode(value), { message: 'moderation.errors.country' })
+      .transform((value) => value || undefined),
+    ip: emptyAsUndefined,
+    from: moment(false),
+    to: moment(true),
+  })
+  .refine(inOrder, { message: 'exports.errors.range', path: ['to'] });
 
 /** The search as typed (kept to show it again), and what to search for or what is wrong. */
 export type ModerationSearch = { values: SearchValues; page: number } & (
@@ -101,6 +103,7 @@ const criteriaSchema = z
     from: moment(false),
     to: moment(true),
   })
+  .refine(inOrder, { message: 'exports.errors.range', path: ['to'] })
   // A bulk action needs something that narrows it: an IP hash, a domain, or a whole time window.
   .refine((c) => c.ip !== undefined || c.domain !== undefined || (c.from && c.to), {
     message: 'moderation.errors.criteria',

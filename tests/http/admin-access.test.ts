@@ -331,7 +331,7 @@ describe('access to the admin pages', () => {
         return { email: 'ji-hoon@example.org', confirm: 'yes' };
       case '/admin/exports':
         // A successful export leaves an entry in the audit log, which the snapshot would show.
-        return { letter: '', format: 'csv', status: 'pending' };
+        return { letter: '', format: 'csv', status: 'pending', columns: 'status' };
       case '/admin/users/invite':
         return { email: 'invited-without-permission@example.org', role: 'admin' };
       case '/admin/users/:id/role':

@@ -218,8 +218,8 @@ describe('the audit log', () => {
       const response = await submit(
         as,
         '/admin/exports',
-        // What a browser sends of the form as it opens: the confirmed status ticked.
-        { letter: slug, format: 'jsonl', status: 'confirmed' },
+        // What a browser sends of the form as it opens: the confirmed status and a column ticked.
+        { letter: slug, format: 'jsonl', status: 'confirmed', columns: 'public_name' },
         '/admin/exports',
       );
       expect(response.status).toBe(200);
@@ -755,7 +755,14 @@ describe('the audit log', () => {
       const secondVisitor = await loginAs(t.app, second);
       t.clock.set(new Date('2026-11-21T15:00:00.000Z'));
       expect(
-        (await submit(secondVisitor, '/admin/exports', { status: 'confirmed' }, '/admin/exports')).status,
+        (
+          await submit(
+            secondVisitor,
+            '/admin/exports',
+            { status: 'confirmed', columns: 'public_name' },
+            '/admin/exports',
+          )
+        ).status,
       ).toBe(200);
       t.clock.set(new Date('2026-11-22T09:00:00.000Z'));
       await new Visitor(t.app).submit('/login', '/login', {
@@ -798,11 +805,18 @@ describe('the audit log', () => {
       expect(await rowsOf('?action=erasure')).toEqual([]);
     });
 
-    it('filters by who did it', async () => {
+    it('filters by who did it, from any part of the address in any case', async () => {
       expect(await rowsOf(`?actor=${encodeURIComponent(second.email)}`)).toEqual([
         `export ${second.email}`,
         `login ${second.email}`,
       ]);
+      // "admin" or the address in capitals found nothing: only the whole address as stored did.
+      const local = second.email.slice(0, second.email.indexOf('@'));
+      for (const typed of [second.email.toUpperCase(), local])
+        expect(await rowsOf(`?actor=${encodeURIComponent(typed)}`), typed).toEqual([
+          `export ${second.email}`,
+          `login ${second.email}`,
+        ]);
     });
 
     it('filters by date, both days included, and by everything at once', async () => {
@@ -828,6 +842,12 @@ describe('the audit log', () => {
       ['an unknown action', '?action=drop-table', 'field-action', 'Choose an action from the list.'],
       ['a day that does not exist', '?from=2026-02-30', 'field-from', 'Enter a real date (YYYY-MM-DD).'],
       ['a word for a date', '?to=yesterday', 'field-to', 'Enter a real date (YYYY-MM-DD).'],
+      [
+        'days the wrong way round',
+        '?from=2026-11-22&to=2026-11-21',
+        'field-to',
+        'The end date is before the start date.',
+      ],
     ])(
       'answers %s with a 400 and says what to fix, keeping the filters',
       async (_case, query, field, message) => {
@@ -840,8 +860,10 @@ describe('the audit log', () => {
         expect(links).toEqual([`#${field}`]);
         expect(textOf(innerHtml(page.text, summary!))).toContain(message);
         expect(auditRows(page.text)).toEqual([]);
-        const [name, value] = query.slice(1).split('=') as [string, string];
-        if (name !== 'action') expect(byId(page.text, `field-${name}`)!.attrs.value).toBe(value);
+        for (const pair of query.slice(1).split('&')) {
+          const [name, value] = pair.split('=') as [string, string];
+          if (name !== 'action') expect(byId(page.text, `field-${name}`)!.attrs.value).toBe(value);
+        }
       },
     );
 

@@ -419,6 +419,12 @@ describe('signature exports', () => {
         'field-statuses',
         'Tick at least one status: the export lists signatures in the statuses ticked.',
       ],
+      [
+        'no column ticked',
+        { columns: [] },
+        'field-columns',
+        'Tick at least one column: the export holds the columns ticked.',
+      ],
       ['an unknown country', { country: 'XX' }, 'field-country', 'Choose a country from the list.'],
       ['an impossible date', { from: '2026-02-30' }, 'field-from', 'Enter a real date (YYYY-MM-DD).'],
       [

@@ -237,6 +237,13 @@ describe('moderating signatures', () => {
       const badStatus = await adminVisitor.get('/admin/signatures?status=deleted');
       expect(badStatus.status).toBe(400);
       expect(errorSummary(badStatus.text)).toContain('Choose a status from the list.');
+      // Days the wrong way round said only "No signature matches".
+      const reversed = await adminVisitor.get('/admin/signatures?from=2026-11-24&to=2026-11-23');
+      expect(reversed.status).toBe(400);
+      expect(errorSummary(reversed.text)).toContain('The end date is before the start date.');
+      const bulk = await adminVisitor.get('/admin/signatures/bulk?from=2026-11-24&to=2026-11-23');
+      expect(bulk.status).toBe(400);
+      expect(errorSummary(bulk.text)).toContain('The end date is before the start date.');
     });
   });
 
