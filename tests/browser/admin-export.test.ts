@@ -154,7 +154,7 @@ describe('an admin exports the signatures of one letter as CSV', () => {
     await page.getByLabel('Letter', { exact: true }).selectOption({ label: LETTER_TITLE });
     // Confirmed only (the form's default), and stated explicitly.
     await page.getByRole('checkbox', { name: 'confirmed', exact: true }).check();
-    for (const status of ['pending (not confirmed)', 'withdrawn', 'invalidated'])
+    for (const status of ['pending (not confirmed, or held by screening)', 'withdrawn', 'invalidated'])
       await page.getByRole('checkbox', { name: status, exact: true }).uncheck();
     await page.getByLabel('Country', { exact: true }).selectOption('KR');
 
