@@ -17,7 +17,7 @@ import {
   erasureView,
   invalidationView,
   moderationListView,
-  nextPageUrl,
+  pageUrl,
 } from './moderation-view.js';
 import type { PrivacyService } from './privacy-service.js';
 
@@ -48,6 +48,8 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
   router.get('/signatures', async (req, res) => {
     const { t, language } = res.locals;
     const search = parseModerationSearch(req.query);
+    // From the mount point (req.baseUrl), not the router's own path: "/signatures" alone is a 404.
+    const here = `${req.baseUrl}${req.path}`;
     const result = search.ok
       ? await deps.moderation.search(currentUser(res), search.filters, search.page)
       : { rows: [], hasMore: false };
@@ -57,10 +59,10 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
         values: search.values,
         errors: search.ok ? {} : search.errors,
         rows: result.rows,
-        // From the mount point (req.baseUrl), not the router's own path: "/signatures" alone is a 404.
-        nextPage: result.hasMore
-          ? nextPageUrl(`${req.baseUrl}${req.path}`, search.values, search.page)
-          : null,
+        nextPage: result.hasMore ? pageUrl(here, search.values, search.page + 1) : null,
+        // A way back, and where one is: "More" alone led on and never back.
+        previousPage: search.page > 0 ? pageUrl(here, search.values, search.page - 1) : null,
+        pageNumber: search.page + 1,
         returnTo: req.originalUrl,
         notice: noticeFrom(req, t, 'moderation.notices', NOTICES),
       }),

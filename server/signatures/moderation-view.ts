@@ -64,6 +64,10 @@ export function moderationListView(
     rows: readonly ModerationRow[];
     /** The address of the next page of results, or null on the last. */
     nextPage: string | null;
+    /** The address of the page before, or null on the first. */
+    previousPage: string | null;
+    /** This page's number, from 1. */
+    pageNumber: number;
     /** This page's address, where a step on a row comes back to. */
     returnTo: string;
     notice: string | undefined;
@@ -92,15 +96,19 @@ export function moderationListView(
       invalidateUrl: `/admin/signatures/${row.id}/invalidate?${new URLSearchParams({ return_to: page.returnTo }).toString()}`,
     })),
     nextPage: page.nextPage,
+    previousPage: page.previousPage,
+    pageNumber: page.pageNumber,
     returnTo: page.returnTo,
     notice: page.notice ?? null,
   };
 }
 
 /** The address of the list's next page: the same search, one page on. */
-export function nextPageUrl(base: string, values: SearchValues, page: number): string {
+export function pageUrl(base: string, values: SearchValues, page: number): string {
   const query = SEARCH_FIELDS.map((k): [string, string] => [k, values[k]]).filter(([, v]) => v !== '');
-  return `${base}?${new URLSearchParams([...query, ['page', String(page + 1)]]).toString()}`;
+  const pages: [string, string][] = page > 0 ? [['page', String(page)]] : [];
+  const search = new URLSearchParams([...query, ...pages]).toString();
+  return search ? `${base}?${search}` : base;
 }
 
 /** The confirmation step of invalidating one signature: the signature, and the reason to give. */
