@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { safeNextPath } from '../accounts/account.js';
 import { currentUser, requireAdmin } from '../http/auth.js';
 import { formBody, idParam } from '../http/input.js';
@@ -19,7 +19,7 @@ import {
   moderationListView,
   pageUrl,
 } from './moderation-view.js';
-import type { PrivacyService } from './privacy-service.js';
+import type { ErasureResult, PrivacyService } from './privacy-service.js';
 
 export interface ModerationRoutesDeps {
   moderation: ModerationService;
@@ -182,8 +182,11 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
     redirectWithNotice(res, LIST, 'bulk', { count: outcome.count });
   });
 
-  router.get('/erasure', (_req, res) =>
-    res.render('admin/erasure', erasureView(res.locals.t, { email: '', errors: {}, result: null })),
+  router.get('/erasure', (req, res) =>
+    res.render(
+      'admin/erasure',
+      erasureView(res.locals.t, { email: '', errors: {}, result: erasureDone(req.query) }),
+    ),
   );
 
   router.post('/erasure', deps.csrf.verify, async (req, res) => {
@@ -197,8 +200,29 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
         );
     }
     const result = await deps.privacy.erase(input.email, currentUser(res));
-    res.render('admin/erasure', erasureView(res.locals.t, { email: '', errors: {}, result }));
+    // Redirected, so reloading the result does not post the erasure again; the counts are all it shows.
+    redirectWithNotice(res, '/admin/erasure', 'erased', {
+      signatures: result.signatures,
+      messages: result.messages,
+      letters: result.letters,
+      files: result.mailboxFiles,
+    });
   });
 
   return router;
+}
+
+/** The counts an erasure redirected with (a whole number each), or null when the page was not its result. */
+function erasureDone(query: Request['query']): ErasureResult | null {
+  if (query.done !== 'erased') return null;
+  const count = (name: string) => {
+    const value = query[name];
+    return typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : 0;
+  };
+  return {
+    signatures: count('signatures'),
+    messages: count('messages'),
+    letters: count('letters'),
+    mailboxFiles: count('files'),
+  };
 }

@@ -288,7 +288,12 @@ describe('the audit log', () => {
         { email: 'erase.me@example.org', confirm: 'yes' },
         '/admin/erasure',
       );
-      expect(erased.status).toBe(200);
+      // Redirected to its result, so reloading it does not post the erasure again.
+      expect(erased.status).toBe(303);
+      expect(erased.headers.location).toMatch(/^\/admin\/erasure\?done=erased&signatures=1&/);
+      const result = await as.get(erased.headers.location!);
+      expect(textOf(mainOf(result.text))).toContain('Erased: 1 signature, ');
+      expect(result.text).not.toContain('erase.me@example.org');
       const entry = await lastEntry(t, 'erasure');
       expect(entry).toMatchObject({ actor_email: admin.email, details: { signatures: 1 } });
       const everything = JSON.stringify(await auditEntries(t));
