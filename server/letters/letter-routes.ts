@@ -7,13 +7,18 @@ import type { LetterPage, LetterService } from './letter-service.js';
 import { letterPath, requestedTextLanguage } from './text-language.js';
 
 /**
- * What these pages show for sharing: a letter's share panel, the home page's meta tags. The sharing
+ * What these pages show for sharing: a letter's share panel and meta tags, the home page's meta tags. The sharing
  * slice makes them (sharing/sharing-views.ts) and app.ts passes them in: letters/ imports no later slice.
  */
 export interface SharingViewsPort {
   panel(
     letter: { slug: string; title: string; summary: string; textLanguage: string },
     interfaceLanguage: string,
+  ): unknown;
+  letterMeta(
+    letter: { slug: string; title: string; summary: string; textLanguage: string },
+    interfaceLanguage: string,
+    t: TFunction,
   ): unknown;
   homeMeta(interfaceLanguage: string, t: TFunction): unknown;
 }
@@ -47,16 +52,23 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
   const router = Router();
   // Shared links name the page's languages and the text the supporter read: whoever opens them reads
   // the letter as they did.
-  const sharePanelOf = (page: LetterPage, interfaceLanguage: string) =>
-    deps.sharing.panel(
-      {
-        slug: page.letter.slug,
-        title: page.text.title,
-        summary: page.text.summary,
-        textLanguage: page.text.language,
-      },
-      interfaceLanguage,
-    );
+  /**
+   * The share panel, and the letter's card for a link to this page: a supporter who shares the address
+   * bar after signing (check your inbox, thank you) shares the letter, not a bare page (og:url is the
+   * letter's own address).
+   */
+  const sharingOf = (page: LetterPage, interfaceLanguage: string, t: TFunction) => {
+    const shared = {
+      slug: page.letter.slug,
+      title: page.text.title,
+      summary: page.text.summary,
+      textLanguage: page.text.language,
+    };
+    return {
+      share: deps.sharing.panel(shared, interfaceLanguage),
+      meta: deps.sharing.letterMeta(shared, interfaceLanguage, t),
+    };
+  };
 
   router.get('/', async (req, res) => {
     const text = textLanguage(req, res);
@@ -97,7 +109,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
       pageTitle: page.text.title,
       // Back to the letter in the text the supporter read.
       letterHref: withLanguages(letterPath(page.letter.slug), req, res, page.text.language),
-      share: sharePanelOf(page, res.locals.language),
+      ...sharingOf(page, res.locals.language, res.locals.t),
     });
   });
 
@@ -108,7 +120,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
       pageTitle: page.text.title,
       letterHref: withLanguages(letterPath(page.letter.slug), req, res, page.text.language),
       recipientNames: page.recipients.map((r) => r.name).join('; '),
-      share: sharePanelOf(page, res.locals.language),
+      ...sharingOf(page, res.locals.language, res.locals.t),
     });
   });
 

@@ -129,6 +129,18 @@ describe('share cards, QR codes and badges of a letter', () => {
     });
   });
 
+  it('gives the pages a supporter reaches after signing the letter’s card, pointing at the letter', async () => {
+    // Shared from the address bar after signing, they unfolded into nothing.
+    const letterMeta = metaTags((await request(t.app).get(`/letters/${slug}?lang=ko`)).text);
+    for (const after of ['check-your-inbox', 'thank-you']) {
+      const page = await request(t.app).get(`/letters/${slug}/${after}?lang=ko`).set('Accept', 'text/html');
+      expect(page.status, after).toBe(200);
+      const meta = metaTags(page.text);
+      expect(meta.get('og:url'), after).toBe(`${TEST_PUBLIC_URL}/letters/${slug}?lang=ko`);
+      expect(Object.fromEntries(meta), after).toEqual(Object.fromEntries(letterMeta));
+    }
+  });
+
   it('names the text in the card and page addresses when it is not the interface language', async () => {
     const page = await request(t.app).get(`/letters/${slug}?lang=en&text=ko`).set('Accept', 'text/html');
     const meta = metaTags(page.text);
