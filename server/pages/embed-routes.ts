@@ -6,7 +6,13 @@ import { noticeFrom, redirectWithNotice } from '../http/notice.js';
 import { allowFraming } from '../http/security.js';
 import type { LetterService } from '../letters/letter-service.js';
 import { letterPath, requestedTextLanguage } from '../letters/text-language.js';
-import type { TFunction } from '../lib/i18n.js';
+import {
+  INTERFACE_LANGUAGE_NAMES,
+  INTERFACE_LANGUAGES,
+  interfaceLanguage,
+  type InterfaceLanguage,
+  type TFunction,
+} from '../lib/i18n.js';
 import { langMark, titleFor } from '../lib/languages.js';
 import { MAX_EMBED_ORIGINS, MAX_EMBED_ORIGINS_INPUT, type OriginsRefusal } from './embed-origins.js';
 import type { EmbedService, EmbedSettings } from './embed-service.js';
@@ -57,6 +63,8 @@ function embedAdminView(
   publicUrl: string,
   form: { value: string; refusal?: OriginsRefusal | undefined },
   notice: string | null,
+  /** The interface language the snippet's frame always shows; undefined: each visitor's own. */
+  frameLanguage?: InterfaceLanguage,
 ) {
   const { letter, titles } = settings;
   // The page names the letter in its reader's language, as the editor does; the snippet's frame by the
@@ -84,7 +92,15 @@ function embedAdminView(
     title,
     titleLang: langMark(titleLanguage, ui),
     public: letter.status !== 'draft',
-    snippet: embedSnippet(publicUrl, letter.slug, frameTitle),
+    snippet: embedSnippet(publicUrl, letter.slug, frameTitle, frameLanguage),
+    frameLanguages: [
+      { code: '', name: t('embed.admin.frameLanguageVisitor'), selected: frameLanguage === undefined },
+      ...INTERFACE_LANGUAGES.map((code) => ({
+        code,
+        name: INTERFACE_LANGUAGE_NAMES[code],
+        selected: code === frameLanguage,
+      })),
+    ],
     previewHref: embedPath(letter.slug),
     origins: { value: form.value, error, current: letter.embedOrigins },
     errorList: error ? [{ field: 'origins', message: error }] : [],
@@ -109,6 +125,7 @@ export function embedAdminRoutes(deps: { embed: EmbedService; csrf: { verify: Re
         publicUrl,
         { value: settings.letter.embedOrigins.join('\n') },
         noticeFrom(req, t, 'embed.notices', NOTICES) ?? null,
+        interfaceLanguage(req.query.frame),
       ),
     );
   });

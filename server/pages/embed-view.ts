@@ -45,9 +45,10 @@ function attribute(text: string): string {
  * message only from this platform's origin and only for a frame of it. Where the site's own rules
  * refuse inline scripts, the frame keeps a height that holds the form in most languages and widths.
  */
-export function embedSnippet(publicUrl: string, slug: string, title: string): string {
+export function embedSnippet(publicUrl: string, slug: string, title: string, language?: string): string {
   const base = publicUrl.replace(/\/+$/, '');
-  const src = `${base}${embedPath(slug)}`;
+  // Without a language the frame follows each visitor's browser; a Korean site may want Korean for all.
+  const src = `${base}${embedPath(slug)}${language ? `?lang=${encodeURIComponent(language)}` : ''}`;
   const origin = JSON.stringify(new URL(base).origin);
   const frame = `<iframe src="${attribute(src)}" title="${attribute(title)}" loading="lazy" style="width:100%;max-width:32rem;height:${EMBED_FALLBACK_HEIGHT};border:0"></iframe>`;
   const sizer =

@@ -116,7 +116,9 @@ describe('the embed and who may frame it', () => {
       `<iframe src="http://localhost:3000/letters/${letter.slug}/embed" title="Protect &quot;them&quot; &lt;now&gt;" loading="lazy" style="width:100%;max-width:32rem;height:110rem;border:0"></iframe>`,
     );
     // The height comes from the embed, taken only from the platform's own origin (tests/browser/embed.test.ts).
-    expect(sizer).toMatch(/^<script>addEventListener\("message",.*e\.origin!=="http:\/\/localhost:3000".*<\/script>$/);
+    expect(sizer).toMatch(
+      /^<script>addEventListener\("message",.*e\.origin!=="http:\/\/localhost:3000".*<\/script>$/,
+    );
     const other = await loginAs(t.app, organizer);
     expect((await other.get(`/admin/letters/${letter.id}/embed`)).status).toBe(403);
     const post = await other.submit(`/admin/letters`, `/admin/letters/${letter.id}/embed`, {
@@ -124,6 +126,21 @@ describe('the embed and who may frame it', () => {
     });
     expect(post.status).toBe(403);
     expect(await storedOrigins()).toEqual([]);
+  });
+
+  it('gives a snippet whose frame always shows one language, when the organizer chooses it', async () => {
+    const page = await admin.get(`/admin/letters/${letter.id}/embed?frame=ko`);
+    expect(page.status).toBe(200);
+    expect(textById(page.text, 'embed-snippet')).toContain(
+      `<iframe src="http://localhost:3000/letters/${letter.slug}/embed?lang=ko"`,
+    );
+    const chosen = startTags(page.text, 'option').find((o) => o.attrs.selected !== undefined);
+    expect(chosen?.attrs.value).toBe('ko');
+    // By default, and for a language the interface does not have, each visitor's own.
+    for (const query of ['', '?frame=xx'])
+      expect(
+        textById((await admin.get(`/admin/letters/${letter.id}/embed${query}`)).text, 'embed-snippet'),
+      ).toContain(`<iframe src="http://localhost:3000/letters/${letter.slug}/embed"`);
   });
 
   it("names the letter in the organizer's language on the page, the frame by its primary text", async () => {
