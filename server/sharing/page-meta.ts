@@ -3,6 +3,7 @@
  * Open Graph and Twitter card tags the layout writes in <head> (views/layouts/main.hbs, `meta`). Pure.
  */
 
+import { INTERFACE_LANGUAGES } from '../lib/i18n.js';
 import { sharedLetterPath, sharedLetterUrl } from './share-links.js';
 
 /** The size of a share card (card.png): what Open Graph and X draw large. */
@@ -19,6 +20,22 @@ export interface PageMeta {
   locale?: string;
   image?: { url: string; width: number; height: number; alt: string };
   twitterCard: 'summary' | 'summary_large_image';
+  /**
+   * The same page in each interface language (`<link rel="alternate" hreflang>`), and `x-default`
+   * without a language: search engines then send a Korean or Ukrainian reader to their own.
+   */
+  alternates: { hreflang: string; href: string }[];
+}
+
+/** The page at `path` in each interface language, by `?lang=`, and as x-default without it. */
+function alternatesOf(publicUrl: string, path: string): PageMeta['alternates'] {
+  return [
+    ...INTERFACE_LANGUAGES.map((language) => ({
+      hreflang: language,
+      href: `${publicUrl}${path}?lang=${language}`,
+    })),
+    { hreflang: 'x-default', href: `${publicUrl}${path}` },
+  ];
 }
 
 /** The locale Open Graph names a language by; the platform's languages and common letter languages. */
@@ -82,6 +99,7 @@ export function letterPageMeta(input: {
       alt: input.imageAlt,
     },
     twitterCard: 'summary_large_image',
+    alternates: alternatesOf(publicUrl, `/letters/${encodeURIComponent(slug)}`),
   };
 }
 
@@ -100,5 +118,6 @@ export function homePageMeta(input: {
     url: `${input.publicUrl}/?lang=${encodeURIComponent(input.interfaceLanguage)}`,
     ...(locale ? { locale } : {}),
     twitterCard: 'summary',
+    alternates: alternatesOf(input.publicUrl, '/'),
   };
 }

@@ -117,6 +117,15 @@ describe('share cards, QR codes and badges of a letter', () => {
         'twitter:card': 'summary_large_image',
       });
       expect(meta.get('og:image:alt')).toContain(title);
+      // The page in the other languages, for search engines.
+      const head = page.text.slice(0, page.text.indexOf('</head>'));
+      const alternates = startTags(head, 'link').filter((l) => l.attrs.rel === 'alternate');
+      expect(alternates.map((l) => [l.attrs.hreflang, l.attrs.href])).toEqual([
+        ['en', `${TEST_PUBLIC_URL}/letters/${slug}?lang=en`],
+        ['ko', `${TEST_PUBLIC_URL}/letters/${slug}?lang=ko`],
+        ['uk', `${TEST_PUBLIC_URL}/letters/${slug}?lang=uk`],
+        ['x-default', `${TEST_PUBLIC_URL}/letters/${slug}`],
+      ]);
 
       const image = new URL(meta.get('og:image')!);
       expect(image.origin).toBe(new URL(TEST_PUBLIC_URL).origin);

@@ -87,6 +87,37 @@ describe('page meta tags', () => {
     ).toMatchObject({ url: 'https://x.example/?lang=ko', locale: 'ko_KR', twitterCard: 'summary' });
   });
 
+  it('name the same page in each interface language, so search engines send each reader to their own', () => {
+    const meta = letterPageMeta({
+      publicUrl: 'https://x.example',
+      siteName: 'Undersigned',
+      slug: 's',
+      title: 'T',
+      summary: 'S',
+      interfaceLanguage: 'en',
+      textLanguage: 'en',
+      imageAlt: 'A',
+    });
+    expect(meta.alternates).toEqual([
+      { hreflang: 'en', href: 'https://x.example/letters/s?lang=en' },
+      { hreflang: 'ko', href: 'https://x.example/letters/s?lang=ko' },
+      { hreflang: 'uk', href: 'https://x.example/letters/s?lang=uk' },
+      { hreflang: 'x-default', href: 'https://x.example/letters/s' },
+    ]);
+    const home = homePageMeta({
+      publicUrl: 'https://x.example',
+      siteName: 'U',
+      description: 'D',
+      interfaceLanguage: 'ko',
+    });
+    expect(home.alternates.map((a) => a.href)).toEqual([
+      'https://x.example/?lang=en',
+      'https://x.example/?lang=ko',
+      'https://x.example/?lang=uk',
+      'https://x.example/',
+    ]);
+  });
+
   it('cut a long summary at a word, on one line', () => {
     const long = `${'word '.repeat(60)}end`;
     const cut = shortDescription(long, 50);
