@@ -3,6 +3,7 @@
  * and the resources it answers (the Open Supporter Data Interface's petition shape, HAL links).
  * Whatever is written here is public: supporters appear only as public-signatories.ts lets them.
  */
+import { recipientNamedIn } from '../recipients/recipient-names.js';
 import type { ConsistencyAnswer, PublishedCommitment } from '../commitments/commitment.js';
 import type { PublishedReply } from '../deliveries/delivery-reply.js';
 import { AppError, notFound } from '../lib/errors.js';
@@ -335,12 +336,11 @@ export function letterResource(
     organisations: letter.organisations,
     countries: doc.countries.map((c) => ({ country: c.code, count: c.count })),
     // Names, titles and institutions only: a recipient's address is the platform's to use, no one else's.
-    recipients: doc.recipients.map((r) => ({
-      name: r.name,
-      title: r.title,
-      institution: r.organisation,
-      country: r.country,
-    })),
+    // In the answer's language where the directory names them in it, else in their own.
+    recipients: doc.recipients.map((r) => {
+      const named = recipientNamedIn(r, heading.language);
+      return { name: named.name, title: named.title, institution: named.organisation, country: r.country };
+    }),
     deliveries: doc.deliveries,
     commitments: commitmentsResource(doc.commitments),
     // Who answered and when, never who wrote it: the sender's address is not in the document at all.

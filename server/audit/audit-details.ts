@@ -196,8 +196,10 @@ function momentText(formats: Formats, text: string): string {
 
 /** A recipient's field by its form label; a salutation's with its language ("salutation_ko"). */
 function recipientField(t: TFunction, ui: string, field: string): string {
-  const salutation = /^salutation_(\w+)$/.exec(field);
-  if (salutation) return `${t('recipients.fields.salutation')} (${languageName(salutation[1]!, ui)})`;
+  // A field in one language (`salutation_ko`, `name_uk`): the field, then the language.
+  const inLanguage = /^(salutation|name|title|organisation)_(\w+)$/.exec(field);
+  if (inLanguage)
+    return `${t(`recipients.fields.${inLanguage[1]!}`)} (${languageName(inLanguage[2]!, ui)})`;
   return t(`recipients.fields.${field}`, { defaultValue: field });
 }
 

@@ -35,6 +35,7 @@ import * as roundAudiences from './migrations/2026-12-06T07-round-audiences.js';
 import * as reviewReturns from './migrations/2026-12-07T01-review-returns.js';
 import * as invitationMessages from './migrations/2026-12-07T02-invitation-messages.js';
 import * as hiddenCountries from './migrations/2026-12-07T03-hidden-countries.js';
+import * as recipientNames from './migrations/2026-12-07T04-recipient-names.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -87,6 +88,7 @@ const shared: Record<string, Migration> = {
   '2026-12-07T01-review-returns': reviewReturns,
   '2026-12-07T02-invitation-messages': invitationMessages,
   '2026-12-07T03-hidden-countries': hiddenCountries,
+  '2026-12-07T04-recipient-names': recipientNames,
 };
 
 /** The chain a database runs: its own start, then the shared migrations. */

@@ -10,6 +10,7 @@ export interface Database {
   letter_texts: LetterTextsTable;
   recipients: RecipientsTable;
   recipient_salutations: RecipientSalutationsTable;
+  recipient_names: RecipientNamesTable;
   letter_recipients: LetterRecipientsTable;
   signatures: SignaturesTable;
   outbox_messages: OutboxMessagesTable;
@@ -114,6 +115,15 @@ export interface RecipientSalutationsTable {
   recipient_id: number;
   language: string;
   salutation: string;
+}
+
+/** A recipient's name, title and institution in another interface language, for the public pages. */
+export interface RecipientNamesTable {
+  recipient_id: number;
+  language: string;
+  name: string;
+  title: string;
+  organisation: string;
 }
 
 export interface LetterRecipientsTable {

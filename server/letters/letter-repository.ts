@@ -269,13 +269,17 @@ export class LetterRepository {
       .orderBy('lr.position')
       .execute();
     // Each recipient's salutations, by language: a letter opens with the one in its text's language.
-    const salutations = await new RecipientRepository(this.db).salutationsOf(rows.map((r) => r.id));
+    const directory = new RecipientRepository(this.db);
+    const salutations = await directory.salutationsOf(rows.map((r) => r.id));
+    // And their names in the other interface languages, for the public pages.
+    const names = await directory.namesOf(rows.map((r) => r.id));
     for (const { letter_id, ...recipient } of rows) {
       const list = result.get(letter_id) ?? [];
       list.push({
         ...recipient,
         country: recipient.country ?? '',
         salutations: salutations.get(recipient.id) ?? {},
+        names: names.get(recipient.id) ?? {},
       });
       result.set(letter_id, list);
     }

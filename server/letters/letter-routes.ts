@@ -3,6 +3,7 @@ import { pathParam } from '../http/input.js';
 import { AppError } from '../lib/errors.js';
 import { withLanguages } from '../http/language.js';
 import type { TFunction } from '../lib/i18n.js';
+import { recipientNamedIn } from '../recipients/recipient-names.js';
 import type { LetterPage, LetterService } from './letter-service.js';
 import { letterPath, requestedTextLanguage } from './text-language.js';
 
@@ -119,7 +120,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
       page,
       pageTitle: page.text.title,
       letterHref: withLanguages(letterPath(page.letter.slug), req, res, page.text.language),
-      recipientNames: page.recipients.map((r) => r.name).join('; '),
+      recipientNames: page.recipients.map((r) => recipientNamedIn(r, res.locals.language).name).join('; '),
       ...sharingOf(page, res.locals.language, res.locals.t),
     });
   });

@@ -1,6 +1,7 @@
 /** Letters: types and pure rules. No I/O here. */
 
 import type { Salutations } from '../recipients/recipient-salutation.js';
+import type { RecipientNames } from '../recipients/recipient-names.js';
 import { pickLanguage } from '../lib/languages.js';
 
 export const LETTER_STATUSES = ['draft', 'open', 'closed', 'delivered'] as const;
@@ -79,6 +80,8 @@ export interface LetterRecipient {
   name: string;
   title: string;
   organisation: string;
+  /** Their names in other interface languages (recipientNamedIn). */
+  names: RecipientNames;
   language: string;
   /** The country of the government or body they belong to (ISO code; '' for an international body). */
   country: string;

@@ -1,3 +1,4 @@
+import { recipientNamedIn } from '../recipients/recipient-names.js';
 import { translatedErrors } from '../http/input.js';
 import { withLanguages } from '../http/language.js';
 import { countryChoices, countryName } from '../lib/countries.js';
@@ -72,6 +73,8 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
           }))
         : [],
     record: recordView(page, t),
+    // Named in the reader's interface language where the directory has it, as the page around them is.
+    recipients: page.recipients.map((r) => recipientNamedIn(r, language)),
     signatories: page.recentSignatories.map((s) => ({
       name: s.name,
       organisation: s.organisation,

@@ -4,6 +4,8 @@ import { withinAddressLimits } from '../lib/email-address.js';
 import { firstErrorPerField } from '../lib/form-errors.js';
 import { LETTER_LANGUAGES } from '../lib/languages.js';
 import { isCountryCode } from '../lib/countries.js';
+import type { RecipientName, RecipientNames } from './recipient-names.js';
+import { INTERFACE_LANGUAGES } from '../lib/i18n.js';
 import type { Salutations } from './recipient-salutation.js';
 import { UNSAFE_IN_A_LINE, UNSAFE_IN_TEXT } from '../lib/unsafe-text.js';
 
@@ -19,6 +21,8 @@ export interface RecipientInput {
   salutation: string;
   /** Every salutation by language code, the recipient's own language's included. */
   salutations: Salutations;
+  /** Their name, title and institution in other interface languages (never their own), filled ones only. */
+  names: RecipientNames;
   notes: string;
 }
 
@@ -33,7 +37,18 @@ export type RecipientTextField =
  */
 export type RecipientFormValues = Record<RecipientTextField, string> & {
   salutations?: Readonly<Record<string, string>>;
+  /** The name, title and institution typed for other interface languages (`name_<code>`…), by code. */
+  names?: Readonly<Record<string, Readonly<Record<NamedField, string>>>>;
 };
+
+/** What a recipient is named by in another language. */
+export const NAMED_FIELDS = ['name', 'title', 'organisation'] as const;
+export type NamedField = (typeof NAMED_FIELDS)[number];
+
+/** The name of the field (and CSV column) of the name, title or institution in one language. */
+export function namedField(field: NamedField, language: string): string {
+  return `${field}_${language}`;
+}
 
 /** The name of the field (and CSV column) of the salutation in one language. */
 export function salutationField(language: string): string {
@@ -155,6 +170,14 @@ export function recipientFormValues(
         return typeof value === 'string' ? [[code, value]] : [];
       }),
     ),
+    names: Object.fromEntries(
+      INTERFACE_LANGUAGES.flatMap((code) => {
+        const typed = (f: NamedField) => b[namedField(f, code)];
+        if (!NAMED_FIELDS.some((f) => typeof typed(f) === 'string')) return [];
+        const asTyped = (f: NamedField) => (typeof typed(f) === 'string' ? (typed(f) as string) : '');
+        return [[code, { name: asTyped('name'), title: asTyped('title'), organisation: asTyped('organisation') }]];
+      }),
+    ),
   };
 }
 
@@ -203,6 +226,31 @@ function parseSalutations(
   return { salutations, errors };
 }
 
+/**
+ * The recipient's name, title and institution in the other interface languages: each field checked like
+ * its own-language field (length, characters), a language with all three empty left out, and the
+ * recipient's own language left out too: there, the fields above are what letters and pages say.
+ */
+function parseNames(
+  values: RecipientFormValues,
+  language: string | undefined,
+): { names: Record<string, RecipientName>; errors: Record<string, string> } {
+  const names: Record<string, RecipientName> = {};
+  const errors: Record<string, string> = {};
+  for (const [code, typed] of Object.entries(values.names ?? {})) {
+    if (!(INTERFACE_LANGUAGES as readonly string[]).includes(code) || code === language) continue;
+    const checked: Partial<RecipientName> = {};
+    for (const f of NAMED_FIELDS) {
+      const parsed = text(RECIPIENT_FIELD_LIMITS[f]).safeParse(typed[f] ?? '');
+      if (parsed.success) checked[f] = parsed.data;
+      else errors[namedField(f, code)] = parsed.error.issues[0]!.message;
+    }
+    const { name = '', title = '', organisation = '' } = checked;
+    if (name !== '' || title !== '' || organisation !== '') names[code] = { name, title, organisation };
+  }
+  return { names, errors };
+}
+
 /** Validates a recipient against the directory's rules; `languages` are the codes a recipient may be written to in. */
 export function parseRecipient(
   values: RecipientFormValues,
@@ -211,11 +259,20 @@ export function parseRecipient(
   const result = schemaOf(languages).safeParse(values);
   const language = languageOf(values.language, languages);
   const greetings = parseSalutations(values, language, languages);
-  if (!result.success || Object.keys(greetings.errors).length > 0) {
+  const named = parseNames(values, language);
+  if (
+    !result.success ||
+    Object.keys(greetings.errors).length > 0 ||
+    Object.keys(named.errors).length > 0
+  ) {
     const errors = result.success ? {} : firstErrorPerField<string>(result.error.issues);
-    // In the form's order: the salutations come after the language, before the notes.
+    // In the form's order: the salutations come after the language, then the names in other languages,
+    // before the notes.
     const { notes, ...before } = errors;
-    return { ok: false, errors: { ...before, ...greetings.errors, ...(notes ? { notes } : {}) } };
+    return {
+      ok: false,
+      errors: { ...before, ...greetings.errors, ...named.errors, ...(notes ? { notes } : {}) },
+    };
   }
   const v = result.data;
   return {
@@ -229,6 +286,7 @@ export function parseRecipient(
       language: v.language,
       salutation: greetings.salutations[v.language]!,
       salutations: greetings.salutations,
+      names: named.names,
       notes: v.notes,
     },
   };

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { RecipientRow } from '../db/tables.js';
 import type { LetterResource } from '../policy/policy.js';
+import type { RecipientName, RecipientNames } from './recipient-names.js';
 import type { Recipient } from './recipient.js';
 import type { RecipientInput } from './recipient-input.js';
 import type { Salutations } from './recipient-salutation.js';
@@ -10,12 +11,13 @@ import type { Salutations } from './recipient-salutation.js';
  * A recipient to add: the checked input, with notes optional (seeds and templates have none), and
  * `salutation` (in the recipient's own language) enough without the other languages' `salutations`.
  */
-export type NewRecipient = Omit<RecipientInput, 'notes' | 'salutations'> & {
+export type NewRecipient = Omit<RecipientInput, 'notes' | 'salutations' | 'names'> & {
   notes?: string;
   salutations?: Salutations;
+  names?: RecipientNames;
 };
 
-function toRecipient(row: RecipientRow, salutations: Salutations = {}): Recipient {
+function toRecipient(row: RecipientRow, salutations: Salutations = {}, names: RecipientNames = {}): Recipient {
   return {
     id: row.id,
     name: row.name,
@@ -26,6 +28,7 @@ function toRecipient(row: RecipientRow, salutations: Salutations = {}): Recipien
     language: row.language,
     salutation: salutations[row.language] ?? '',
     salutations,
+    names,
     notes: row.notes,
     createdAt: new Date(row.created_at),
     bouncingAt: row.bouncing_at ? new Date(row.bouncing_at) : null,
@@ -49,13 +52,14 @@ export class RecipientRepository {
       .where('email', '=', recipient.email)
       .executeTakeFirst();
     if (existing) return existing.id;
-    const { salutation, salutations, ...fields } = recipient;
+    const { salutation, salutations, names, ...fields } = recipient;
     const { id } = await this.db
       .insertInto('recipients')
       .values({ ...fields, notes: recipient.notes ?? '', created_at: now.toISOString() })
       .returning('id')
       .executeTakeFirstOrThrow();
     await this.insertSalutations(id, { ...salutations, [recipient.language]: salutation });
+    await this.insertNames(id, names ?? {});
     return id;
   }
 
@@ -84,10 +88,45 @@ export class RecipientRepository {
     return this.withSalutations(rows, true);
   }
 
-  /** Recipients from their rows, each with its salutations (read in one query per 500, or all at once). */
+  /** Recipients from their rows, each with its salutations and names (one query each per 500, or all at once). */
   private async withSalutations(rows: readonly RecipientRow[], all = false): Promise<Recipient[]> {
-    const byRecipient = await this.salutationsOf(all ? 'all' : rows.map((r) => r.id));
-    return rows.map((row) => toRecipient(row, byRecipient.get(row.id) ?? {}));
+    const ids = all ? 'all' : rows.map((r) => r.id);
+    const byRecipient = await this.salutationsOf(ids);
+    const names = await this.namesOf(ids);
+    return rows.map((row) => toRecipient(row, byRecipient.get(row.id) ?? {}, names.get(row.id) ?? {}));
+  }
+
+  /**
+   * Each recipient's names in other languages (recipient_names), by language ('all': of the whole
+   * directory), in one query per 500 recipients; a recipient with none is absent.
+   */
+  async namesOf(ids: readonly number[] | 'all'): Promise<Map<number, RecipientNames>> {
+    const byRecipient = new Map<number, Record<string, RecipientName>>();
+    const all = ids === 'all';
+    const unique = all ? [] : [...new Set(ids)];
+    for (let i = 0; i < (all ? 1 : unique.length); i += 500) {
+      let query = this.db
+        .selectFrom('recipient_names')
+        .select(['recipient_id', 'language', 'name', 'title', 'organisation']);
+      if (!all) query = query.where('recipient_id', 'in', unique.slice(i, i + 500));
+      for (const { recipient_id, language, ...named } of await query
+        .orderBy('recipient_id')
+        .orderBy('language')
+        .execute()) {
+        const own = byRecipient.get(recipient_id) ?? {};
+        own[language] = named;
+        byRecipient.set(recipient_id, own);
+      }
+    }
+    return byRecipient;
+  }
+
+  /** Adds a recipient's names in other languages; a language with every field empty is not stored. */
+  private async insertNames(recipientId: number, names: RecipientNames): Promise<void> {
+    const rows = Object.entries(names)
+      .filter(([, n]) => n.name !== '' || n.title !== '' || n.organisation !== '')
+      .map(([language, n]) => ({ recipient_id: recipientId, language, ...n }));
+    if (rows.length > 0) await this.db.insertInto('recipient_names').values(rows).execute();
   }
 
   /**
@@ -151,13 +190,14 @@ export class RecipientRepository {
 
   /** Adds a recipient with its salutations. Call inside a transaction. */
   async create(input: RecipientInput, now: Date): Promise<number> {
-    const { salutation, salutations, ...fields } = input;
+    const { salutation, salutations, names, ...fields } = input;
     const { id } = await this.db
       .insertInto('recipients')
       .values({ ...fields, created_at: now.toISOString() })
       .returning('id')
       .executeTakeFirstOrThrow();
     await this.insertSalutations(id, { ...salutations, [input.language]: salutation });
+    await this.insertNames(id, names);
     return id;
   }
 
@@ -166,9 +206,11 @@ export class RecipientRepository {
    * one bounced. Call inside a transaction.
    */
   async update(id: number, input: RecipientInput): Promise<void> {
-    const { salutation, salutations, ...fields } = input;
+    const { salutation, salutations, names, ...fields } = input;
     await this.db.deleteFrom('recipient_salutations').where('recipient_id', '=', id).execute();
     await this.insertSalutations(id, { ...salutations, [input.language]: salutation });
+    await this.db.deleteFrom('recipient_names').where('recipient_id', '=', id).execute();
+    await this.insertNames(id, names);
     await this.db
       .updateTable('recipients')
       .set({

@@ -14,10 +14,12 @@ import {
 import {
   importChoices,
   recipientFormValues,
+  NAMED_FIELDS,
+  namedField,
   salutationField,
   type RecipientFormValues,
 } from './recipient-input.js';
-import { INTERFACE_LANGUAGES } from '../lib/i18n.js';
+import { INTERFACE_LANGUAGES, type TFunction } from '../lib/i18n.js';
 import { importPreviewView } from './recipient-import-view.js';
 import { MAX_IMPORT_BYTES, type RecipientService } from './recipient-service.js';
 import { isLetterLanguage, languageName } from '../lib/languages.js';
@@ -113,7 +115,35 @@ function renderForm(
       name: languageName(code, ui),
       selected: code === view.values.language,
     })),
+    ...otherNamesView(view.values, translated.errors, t, ui),
   });
+}
+
+/**
+ * The names in the other interface languages (not the recipient's own: the fields above are that),
+ * folded away unless one is filled or wrong. Labels say the field in the admin's language; the legend
+ * names the language.
+ */
+function otherNamesView(
+  values: RecipientFormValues,
+  errors: Readonly<Record<string, string>>,
+  t: TFunction,
+  ui: string,
+) {
+  const otherNames = INTERFACE_LANGUAGES.filter((code) => code !== values.language).map((code) => ({
+    code,
+    legend: t('recipientNames.in', { language: languageName(code, ui) }),
+    fields: NAMED_FIELDS.map((f) => ({
+      field: namedField(f, code),
+      label: t(`recipients.fields.${f}`),
+      value: values.names?.[code]?.[f] ?? '',
+      error: errors[namedField(f, code)] ?? null,
+    })),
+  }));
+  return {
+    otherNames,
+    otherNamesOpen: otherNames.some((language) => language.fields.some((f) => f.value !== '' || f.error)),
+  };
 }
 
 /** Reads the uploaded file (multipart) into memory, refusing anything over the size limit with a 413. */

@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { randomRef } from '../lib/ids.js';
 import { authorize, can, type RecipientResource } from '../policy/policy.js';
+import { INTERFACE_LANGUAGES } from '../lib/i18n.js';
 import { isLetterLanguage, LETTER_LANGUAGES } from '../lib/languages.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
 import { changesWaitForReview } from '../settings/settings.js';
@@ -18,6 +19,8 @@ import {
 import type { RecipientImportRepository } from './recipient-import-repository.js';
 import {
   parseRecipient,
+  NAMED_FIELDS,
+  namedField,
   salutationField,
   type ImportChoice,
   type RecipientFormValues,
@@ -50,8 +53,14 @@ function recipientChanges(before: Recipient, after: RecipientInput): Record<stri
   const salutations = LETTER_LANGUAGES.filter(
     (code) => (before.salutations[code] ?? '') !== (after.salutations[code] ?? ''),
   ).map(salutationField);
+  // Names in other languages likewise (`name_ko`, `organisation_uk`), after the salutations.
+  const names = INTERFACE_LANGUAGES.flatMap((code) =>
+    NAMED_FIELDS.filter((f) => (before.names[code]?.[f] ?? '') !== (after.names[code]?.[f] ?? '')).map(
+      (f) => namedField(f, code),
+    ),
+  );
   const fields = RECIPIENT_FIELDS.flatMap((field) => {
-    if (field === 'salutation') return salutations;
+    if (field === 'salutation') return [...salutations, ...names];
     return (before[field] ?? '') !== (after[field] ?? '') ? [field] : [];
   });
   if (fields.length === 0) return undefined;
@@ -362,6 +371,8 @@ export class RecipientService {
         if (!preview.columns.includes('country')) input.country = known.country;
         if (!preview.columns.includes('notes')) input.notes = known.notes;
         input.salutations = keptSalutations(known, row, preview.columns);
+        // A file has no columns for names in other languages: those typed on the recipient's page stay.
+        input.names = known.names;
         await recipients.update(known.id, input);
         const changes = recipientChanges(known, input);
         if (changes)

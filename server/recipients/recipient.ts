@@ -1,3 +1,4 @@
+import type { RecipientNames } from './recipient-names.js';
 import type { Salutations } from './recipient-salutation.js';
 
 /** Recipients: the people and institutions letters are addressed to. Types only; rules live in recipient-input.ts. */
@@ -18,6 +19,8 @@ export interface Recipient {
   salutation: string;
   /** Their salutations by language, their own language's included. */
   salutations: Salutations;
+  /** Their name, title and institution in other interface languages, for the public pages (none: as above). */
+  names: RecipientNames;
   notes: string;
   createdAt: Date;
   /** When a letter to this address last bounced, and what the receiving server said. */

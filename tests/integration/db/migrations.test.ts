@@ -53,6 +53,7 @@ describe('database setup', () => {
         '2026-12-07T01-review-returns',
         '2026-12-07T02-invitation-messages',
         '2026-12-07T03-hidden-countries',
+        '2026-12-07T04-recipient-names',
       ]);
       const tables = sqlite
         .prepare(
@@ -84,6 +85,7 @@ describe('database setup', () => {
         'outbox_messages',
         'proof_of_work_solutions',
         'recipient_imports',
+        'recipient_names',
         'recipient_salutations',
         'recipients',
         'round_audiences',

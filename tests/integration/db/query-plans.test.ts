@@ -1,4 +1,5 @@
 import { solveChallenge, type Challenge } from 'altcha-lib';
+import { DEFAULT_EXPORT_COLUMNS } from '../../../server/exports/export.js';
 import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
@@ -370,7 +371,16 @@ describe('query plans of every statement a journey runs', () => {
       const exported = await staff.agent
         .post('/admin/exports')
         .type('form')
-        .send({ letter: slug, status: 'confirmed', format: 'csv', _csrf: csrfTokenIn(exportForm.text) });
+        // The form as it opens: the default columns ticked.
+        .send(
+          `${new URLSearchParams([
+            ['letter', slug],
+            ['status', 'confirmed'],
+            ['format', 'csv'],
+            ...DEFAULT_EXPORT_COLUMNS.map((c): [string, string] => ['columns', c]),
+            ['_csrf', csrfTokenIn(exportForm.text)],
+          ]).toString()}`,
+        );
       expect(exported.status).toBe(200);
     } finally {
       capture.stop();

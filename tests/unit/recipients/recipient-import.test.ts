@@ -82,6 +82,7 @@ describe('importing recipients from CSV', () => {
       language: 'en',
       salutation: 'Dear Ambassador',
       salutations: { en: 'Dear Ambassador' },
+      names: {},
       notes: '',
     });
   });
@@ -143,6 +144,7 @@ describe('importing recipients from CSV', () => {
         language: 'uk',
         salutation: 'Dear Minister',
         salutations: { uk: 'Dear Minister' },
+        names: {},
         notes: 'Met in Kyiv',
       });
       for (const [column, aliases] of Object.entries(RECIPIENT_CSV_ALIASES)) {

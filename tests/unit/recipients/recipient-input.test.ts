@@ -19,6 +19,7 @@ function values(overrides: Partial<RecipientFormValues> = {}): RecipientFormValu
     salutation: 'Dear Ambassador',
     notes: '',
     salutations: {},
+    names: {},
     ...overrides,
   };
 }
@@ -58,6 +59,7 @@ describe('the recipient form', () => {
       language: 'en',
       salutation: 'Dear Ambassador',
       salutations: { en: 'Dear Ambassador' },
+      names: {},
       notes: 'Prefers post to the embassy address.',
     });
   });
@@ -89,6 +91,7 @@ describe('the recipient form', () => {
       language: 'ko',
       salutation: 'Dear Ambassador',
       salutations: { ko: 'Dear Ambassador' },
+      names: {},
       notes: 'A note.',
     });
   });
@@ -284,6 +287,7 @@ describe('recipientFormValues: reading the raw form body', () => {
     salutation: '',
     notes: '',
     salutations: {},
+    names: {},
   };
 
   it('reads every field as sent', () => {

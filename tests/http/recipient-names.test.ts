@@ -1,0 +1,142 @@
+/**
+ * Recipients named in the reader's language on the public pages. An operator walkthrough read "…Office
+ * of the President of Ukraine; Office of the First Lady of Ukraine에게 전달됩니다" on the Korean
+ * thank-you page: the directory knew each recipient in one language only.
+ */
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { signedIn } from '../support/accounts.js';
+import { fieldErrors, formFieldsFor, postForm, withField, type FormFields } from '../support/admin-forms.js';
+import { createLetter } from '../support/factories.js';
+import { byId, mainOf, textOf } from '../support/html.js';
+import { csrfTokenIn, type Visitor } from '../support/http.js';
+import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+const KO = { name: '테스트랜드 대사관', title: '대사', organisation: '주한 테스트랜드 대사관' };
+const UK_ORGANISATION = 'Посольство Тестленду';
+
+describe('recipients named in the reader’s language', () => {
+  let t: TestPlatform;
+  let admin: Visitor;
+  let letter: { id: number; slug: string };
+  let recipientId: number;
+
+  beforeEach(async () => {
+    t = await createTestPlatform();
+    ({ visitor: admin } = await signedIn(t.app, t.platform, 'admin'));
+    letter = await createLetter(t.platform.db, t.clock.now());
+    recipientId = (await t.platform.repositories.recipients.findByEmail(
+      (
+        await t.platform.db
+          .selectFrom('recipients')
+          .select('email')
+          .orderBy('id', 'desc')
+          .executeTakeFirstOrThrow()
+      ).email,
+    ))!.id;
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const formPath = () => `/admin/recipients/${recipientId}`;
+
+  async function editWith(
+    changes: Record<string, string>,
+  ): Promise<{ status: number; text: string; location?: string }> {
+    const form = await admin.get(formPath());
+    let fields: FormFields = formFieldsFor(form.text, formPath());
+    for (const [name, value] of Object.entries(changes)) fields = withField(fields, name, value);
+    const response = await postForm(admin, formPath(), formPath(), fields);
+    return { status: response.status, text: response.text, location: response.headers.location };
+  }
+
+  it('offers the other interface languages’ names on the form, folded away, and saves them', async () => {
+    const form = await admin.get(formPath());
+    // An English-speaking embassy: fields for Korean and Ukrainian, none for English (the fields above).
+    const fields = formFieldsFor(form.text, formPath()).map(([name]) => name);
+    expect(fields).toEqual(
+      expect.arrayContaining(['name_ko', 'title_ko', 'organisation_ko', 'organisation_uk']),
+    );
+    expect(fields).not.toContain('name_en');
+    expect(byId(form.text, 'other-names')?.attrs.open).toBeUndefined();
+
+    const saved = await editWith({
+      name_ko: KO.name,
+      title_ko: KO.title,
+      organisation_ko: KO.organisation,
+      organisation_uk: UK_ORGANISATION,
+    });
+    expect(saved.status).toBe(303);
+    const recipient = await t.platform.repositories.recipients.findById(recipientId);
+    expect(recipient?.names).toEqual({
+      ko: KO,
+      uk: { name: '', title: '', organisation: UK_ORGANISATION },
+    });
+    // Shown again, unfolded, as saved.
+    const again = await admin.get(formPath());
+    expect(byId(again.text, 'other-names')?.attrs.open).toBe('');
+    expect(byId(again.text, 'field-name_ko')?.attrs.value).toBe(KO.name);
+    // The audit log names each field and its language.
+    const audit = textOf(mainOf((await admin.get('/admin/audit?action=recipient-changed')).text));
+    expect(audit).toContain('Name (Korean)');
+    expect(audit).toContain('Organisation (Ukrainian)');
+  });
+
+  it('names them so on the letter page, the thank-you page and in the API, in each language, and as before elsewhere', async () => {
+    await editWith({
+      name_ko: KO.name,
+      title_ko: KO.title,
+      organisation_ko: KO.organisation,
+      organisation_uk: UK_ORGANISATION,
+    });
+
+    const korean = textOf(mainOf((await request(t.app).get(`/letters/${letter.slug}?lang=ko`)).text));
+    expect(korean).toContain(`${KO.name}, ${KO.title} — ${KO.organisation}`);
+    expect(korean).not.toContain('Embassy of Testland');
+    // Ukrainian: the institution typed for it, the name and title as the recipient's own.
+    const ukrainian = textOf(mainOf((await request(t.app).get(`/letters/${letter.slug}?lang=uk`)).text));
+    expect(ukrainian).toContain(`Embassy of Testland, Ambassador — ${UK_ORGANISATION}`);
+    const english = textOf(mainOf((await request(t.app).get(`/letters/${letter.slug}?lang=en`)).text));
+    expect(english).toContain('Embassy of Testland, Ambassador');
+    expect(english).not.toContain(KO.name);
+
+    const thanks = textOf(
+      mainOf((await request(t.app).get(`/letters/${letter.slug}/thank-you?lang=ko`)).text),
+    );
+    expect(thanks).toContain(KO.name);
+
+    const api = await request(t.app).get(`/api/v1/letters/${letter.slug}?lang=ko`);
+    expect(api.status).toBe(200);
+    // The letter has an English text only: the answer is in English, and so are the names.
+    expect((api.body as { recipients: { name: string }[] }).recipients[0]!.name).toBe('Embassy of Testland');
+  });
+
+  it('refuses a name too long or with control characters beside its field, keeping what was typed', async () => {
+    const refused = await editWith({ name_ko: '가'.repeat(201), organisation_uk: 'Посольство\u202E' });
+    expect(refused.status).toBe(422);
+    expect(fieldErrors(refused.text, 'field-name_ko')).toHaveLength(1);
+    expect(fieldErrors(refused.text, 'field-organisation_uk')).toHaveLength(1);
+    expect(byId(refused.text, 'field-name_ko')?.attrs.value).toBe('가'.repeat(201));
+    expect(byId(refused.text, 'other-names')?.attrs.open).toBe('');
+    expect((await t.platform.repositories.recipients.findById(recipientId))?.names).toEqual({});
+  });
+
+  it('keeps names typed on the page when an import updates the recipient (a file has no columns for them)', async () => {
+    await editWith({ organisation_ko: KO.organisation });
+    const recipient = (await t.platform.repositories.recipients.findById(recipientId))!;
+    const csv = `name,email,language,salutation\nRenamed embassy,${recipient.email},en,Dear Ambassador\n`;
+    const form = await admin.get('/admin/recipients/import');
+    const uploaded = await admin.agent
+      .post('/admin/recipients/import')
+      .set('Accept', 'text/html')
+      .attach('file', Buffer.from(csv, 'utf8'), 'list.csv')
+      .field('_csrf', csrfTokenIn(form.text));
+    expect(uploaded.status).toBe(303);
+    const preview = uploaded.headers.location!;
+    expect((await postForm(admin, preview, `${preview}/confirm`, [])).status).toBe(303);
+    const updated = (await t.platform.repositories.recipients.findById(recipientId))!;
+    expect(updated.name).toBe('Renamed embassy');
+    expect(updated.names).toEqual({ ko: { name: '', title: '', organisation: KO.organisation } });
+  });
+});
