@@ -20,6 +20,10 @@ const seedRecipientSchema = z.object({
   salutation: z.string().min(1),
   /** Salutations in the other languages, by code; `salutation` is the one in the recipient's `language`. */
   salutations: z.record(z.string().min(2), z.string().min(1)).optional(),
+  /** How the pages of each interface language name them (recipients/recipient-names.ts), by code. */
+  names: z
+    .record(z.string().min(2), z.object({ name: z.string(), title: z.string(), organisation: z.string() }))
+    .optional(),
   email: exampleAddress,
   language: z.string().min(2),
   country: z.string().length(2).optional(),

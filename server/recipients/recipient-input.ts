@@ -21,7 +21,7 @@ export interface RecipientInput {
   salutation: string;
   /** Every salutation by language code, the recipient's own language's included. */
   salutations: Salutations;
-  /** Their name, title and institution in other interface languages (never their own), filled ones only. */
+  /** Their name, title and institution for the pages of each interface language, filled ones only. */
   names: RecipientNames;
   notes: string;
 }
@@ -227,18 +227,18 @@ function parseSalutations(
 }
 
 /**
- * The recipient's name, title and institution in the other interface languages: each field checked like
- * its own-language field (length, characters), a language with all three empty left out, and the
- * recipient's own language left out too: there, the fields above are what letters and pages say.
+ * The recipient's name, title and institution as the pages of each interface language show them: each
+ * field checked like the fields above (length, characters), a language with all three empty left out.
+ * The recipient's own language is offered too: a Korean ministry is often filed under its English name.
  */
-function parseNames(
-  values: RecipientFormValues,
-  language: string | undefined,
-): { names: Record<string, RecipientName>; errors: Record<string, string> } {
+function parseNames(values: RecipientFormValues): {
+  names: Record<string, RecipientName>;
+  errors: Record<string, string>;
+} {
   const names: Record<string, RecipientName> = {};
   const errors: Record<string, string> = {};
   for (const [code, typed] of Object.entries(values.names ?? {})) {
-    if (!(INTERFACE_LANGUAGES as readonly string[]).includes(code) || code === language) continue;
+    if (!(INTERFACE_LANGUAGES as readonly string[]).includes(code)) continue;
     const checked: Partial<RecipientName> = {};
     for (const f of NAMED_FIELDS) {
       const parsed = text(RECIPIENT_FIELD_LIMITS[f]).safeParse(typed[f] ?? '');
@@ -259,7 +259,7 @@ export function parseRecipient(
   const result = schemaOf(languages).safeParse(values);
   const language = languageOf(values.language, languages);
   const greetings = parseSalutations(values, language, languages);
-  const named = parseNames(values, language);
+  const named = parseNames(values);
   if (
     !result.success ||
     Object.keys(greetings.errors).length > 0 ||

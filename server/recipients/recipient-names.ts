@@ -1,6 +1,7 @@
 /**
- * A recipient's names in the other interface languages: what the public pages call them in Korean or
- * Ukrainian, where their own fields are in the language they read. Pure.
+ * A recipient's names for the pages of each interface language: what the public pages call them in
+ * Korean or Ukrainian, where the directory's own fields are in one language (often English, whatever
+ * language the recipient reads). Pure.
  */
 
 /** How a recipient is named in one language: the name, the title and the institution. */
@@ -11,8 +12,8 @@ export interface RecipientName {
 }
 
 /**
- * A recipient's names in languages other than their own, by language code, for the public pages; the
- * recipient's own language is its fields themselves (what the letter to them says).
+ * A recipient's names by interface language, for the public pages; where one is missing, the
+ * directory's own fields (which the letter to them says) stand.
  */
 export type RecipientNames = Readonly<Record<string, RecipientName>>;
 

@@ -120,9 +120,8 @@ function renderForm(
 }
 
 /**
- * The names in the other interface languages (not the recipient's own: the fields above are that),
- * folded away unless one is filled or wrong. Labels say the field in the admin's language; the legend
- * names the language.
+ * The names for the pages of each interface language, folded away unless one is filled or wrong.
+ * Labels say the field in the admin's language; the legend names the language.
  */
 function otherNamesView(
   values: RecipientFormValues,
@@ -130,7 +129,7 @@ function otherNamesView(
   t: TFunction,
   ui: string,
 ) {
-  const otherNames = INTERFACE_LANGUAGES.filter((code) => code !== values.language).map((code) => ({
+  const otherNames = INTERFACE_LANGUAGES.map((code) => ({
     code,
     legend: t('recipientNames.in', { language: languageName(code, ui) }),
     fields: NAMED_FIELDS.map((f) => ({

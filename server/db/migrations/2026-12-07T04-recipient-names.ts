@@ -3,10 +3,9 @@ import { type Kysely } from 'kysely';
 // Frozen once landed: never edit, add a new dated migration instead. Imports nothing from the app.
 // Shared by the SQLite and PostgreSQL chains: plain types and no dialect-specific SQL.
 //
-// A recipient's name, title and institution as readers of the other interface languages see them on
-// the public pages ("Office of the President of Ukraine" on a Korean page read as English in Korean
-// sentences). The recipient's own language stays in `recipients`: it is what the letter to them says.
-// A recipient with none here is shown as before, in its own language.
+// A recipient's name, title and institution as the public pages of each interface language show them
+// ("Office of the President of Ukraine" on a Korean page read as English in Korean sentences). The
+// fields in `recipients` stay what the letter to them says, and what a page shows where none is given.
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
