@@ -198,8 +198,7 @@ function momentText(formats: Formats, text: string): string {
 function recipientField(t: TFunction, ui: string, field: string): string {
   // A field in one language (`salutation_ko`, `name_uk`): the field, then the language.
   const inLanguage = /^(salutation|name|title|organisation)_(\w+)$/.exec(field);
-  if (inLanguage)
-    return `${t(`recipients.fields.${inLanguage[1]!}`)} (${languageName(inLanguage[2]!, ui)})`;
+  if (inLanguage) return `${t(`recipients.fields.${inLanguage[1]!}`)} (${languageName(inLanguage[2]!, ui)})`;
   return t(`recipients.fields.${field}`, { defaultValue: field });
 }
 

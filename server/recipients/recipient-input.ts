@@ -175,7 +175,9 @@ export function recipientFormValues(
         const typed = (f: NamedField) => b[namedField(f, code)];
         if (!NAMED_FIELDS.some((f) => typeof typed(f) === 'string')) return [];
         const asTyped = (f: NamedField) => (typeof typed(f) === 'string' ? (typed(f) as string) : '');
-        return [[code, { name: asTyped('name'), title: asTyped('title'), organisation: asTyped('organisation') }]];
+        return [
+          [code, { name: asTyped('name'), title: asTyped('title'), organisation: asTyped('organisation') }],
+        ];
       }),
     ),
   };
@@ -260,11 +262,7 @@ export function parseRecipient(
   const language = languageOf(values.language, languages);
   const greetings = parseSalutations(values, language, languages);
   const named = parseNames(values);
-  if (
-    !result.success ||
-    Object.keys(greetings.errors).length > 0 ||
-    Object.keys(named.errors).length > 0
-  ) {
+  if (!result.success || Object.keys(greetings.errors).length > 0 || Object.keys(named.errors).length > 0) {
     const errors = result.success ? {} : firstErrorPerField<string>(result.error.issues);
     // In the form's order: the salutations come after the language, then the names in other languages,
     // before the notes.

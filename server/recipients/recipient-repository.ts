@@ -17,7 +17,11 @@ export type NewRecipient = Omit<RecipientInput, 'notes' | 'salutations' | 'names
   names?: RecipientNames;
 };
 
-function toRecipient(row: RecipientRow, salutations: Salutations = {}, names: RecipientNames = {}): Recipient {
+function toRecipient(
+  row: RecipientRow,
+  salutations: Salutations = {},
+  names: RecipientNames = {},
+): Recipient {
   return {
     id: row.id,
     name: row.name,

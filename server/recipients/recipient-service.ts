@@ -55,8 +55,8 @@ function recipientChanges(before: Recipient, after: RecipientInput): Record<stri
   ).map(salutationField);
   // Names in other languages likewise (`name_ko`, `organisation_uk`), after the salutations.
   const names = INTERFACE_LANGUAGES.flatMap((code) =>
-    NAMED_FIELDS.filter((f) => (before.names[code]?.[f] ?? '') !== (after.names[code]?.[f] ?? '')).map(
-      (f) => namedField(f, code),
+    NAMED_FIELDS.filter((f) => (before.names[code]?.[f] ?? '') !== (after.names[code]?.[f] ?? '')).map((f) =>
+      namedField(f, code),
     ),
   );
   const fields = RECIPIENT_FIELDS.flatMap((field) => {

@@ -12,13 +12,7 @@ import {
   parseModerationSearch,
 } from './moderation-input.js';
 import type { ModerationService } from './moderation-service.js';
-import {
-  bulkView,
-  erasureView,
-  invalidationView,
-  moderationListView,
-  pageUrl,
-} from './moderation-view.js';
+import { bulkView, erasureView, invalidationView, moderationListView, pageUrl } from './moderation-view.js';
 import type { ErasureResult, PrivacyService } from './privacy-service.js';
 
 export interface ModerationRoutesDeps {

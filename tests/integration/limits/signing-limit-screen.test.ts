@@ -9,7 +9,10 @@ import { createTestDatabase, type TestDatabase } from '../../support/test-databa
 const SECRET = 'test-secret-test-secret-test-secret-0123';
 const NOW = new Date('2026-11-23T10:00:00.000Z');
 /** Strict limits, so that a second attempt within a minute is already over one. */
-const ONE_A_MINUTE: SigningLimits = { burst: { count: 1, seconds: 60 }, sustained: { count: 5, seconds: 300 } };
+const ONE_A_MINUTE: SigningLimits = {
+  burst: { count: 1, seconds: 60 },
+  sustained: { count: 5, seconds: 300 },
+};
 
 const attempt = (overrides: Partial<SigningAttempt> = {}): SigningAttempt => ({
   letterId: 1,
