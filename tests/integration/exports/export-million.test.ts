@@ -248,6 +248,8 @@ describe('an export of a million signatures', () => {
     const body = new URLSearchParams([
       ['letter', slug],
       ['status', 'confirmed'],
+      ['columns', 'status'],
+      ['columns', 'confirmed_at'],
       ['format', 'jsonl'],
       ['_csrf', token],
     ]).toString();

@@ -209,11 +209,16 @@ describe('erasing a person’s data', () => {
       .orderBy('id')
       .execute();
 
-  const eraseAsAdmin = (email: string, confirm = true) =>
-    postForm(adminVisitor, '/admin/erasure', '/admin/erasure', [
+  /** Erases from the admin's form, and follows the redirect to the result (the page a browser shows). */
+  const eraseAsAdmin = async (email: string, confirm = true) => {
+    const response = await postForm(adminVisitor, '/admin/erasure', '/admin/erasure', [
       ['email', email],
       ...(confirm ? ([['confirm', 'yes']] as [string, string][]) : []),
     ]);
+    if (response.status !== 303) return response;
+    expect(response.headers.location).toMatch(/^\/admin\/erasure\?done=erased&/);
+    return adminVisitor.get(response.headers.location!);
+  };
 
   it('an admin erases the person across signatures, queued messages and the captured mailbox; counts stay', async () => {
     await supporterWithHistory();
