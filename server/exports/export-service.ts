@@ -90,7 +90,7 @@ const WHO_SIGNED: ReadonlySet<ExportColumn> = new Set<ExportColumn>([
 /**
  * The columns that would point at a supporter who chose to appear by initials or not at all: shown as
  * the letter page shows them (organisation and title beside a full name only, no country for one
- * counted without a name, city never) unless the row already names them (AS_CHOSEN_UNLESS_NAMED).
+ * counted without a name, city never) unless the row already names them (namesTheSupporter).
  */
 const POINTS_AT: ReadonlySet<ExportColumn> = new Set<ExportColumn>([
   'country',

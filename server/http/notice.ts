@@ -44,10 +44,19 @@ export function noticeFrom(
 ): string | undefined {
   const name = req.query[NOTICE_PARAM];
   if (typeof name !== 'string' || !allowed.includes(name)) return undefined;
+  return t(`${namespace}.${name}`, noticeCounts(req, name));
+}
+
+/**
+ * The whole numbers redirectWithNotice put beside the notice `name`, or undefined when the page shows
+ * another notice or none: for a page whose notice is more than one sentence (an erasure's counts).
+ */
+export function noticeCounts(req: Request, name: string): Record<string, number> | undefined {
+  if (req.query[NOTICE_PARAM] !== name) return undefined;
   const params: Record<string, number> = {};
   for (const [key, value] of Object.entries(req.query)) {
     if (key !== NOTICE_PARAM && typeof value === 'string' && /^\d{1,9}$/.test(value))
       params[key] = Number(value);
   }
-  return t(`${namespace}.${name}`, params);
+  return params;
 }

@@ -37,15 +37,15 @@ export type RecipientTextField =
  */
 export type RecipientFormValues = Record<RecipientTextField, string> & {
   salutations?: Readonly<Record<string, string>>;
-  /** The name, title and institution typed for other interface languages (`name_<code>`…), by code. */
+  /** The name, title and institution typed for each interface language (`name_<code>`…), by code. */
   names?: Readonly<Record<string, Readonly<Record<NamedField, string>>>>;
 };
 
-/** What a recipient is named by in another language. */
+/** What a recipient is named by on the pages of one language. */
 export const NAMED_FIELDS = ['name', 'title', 'organisation'] as const;
 export type NamedField = (typeof NAMED_FIELDS)[number];
 
-/** The name of the field (and CSV column) of the name, title or institution in one language. */
+/** The form field of the name, title or institution in one language (no CSV column has them). */
 export function namedField(field: NamedField, language: string): string {
   return `${field}_${language}`;
 }
@@ -72,12 +72,6 @@ export const RECIPIENT_FIELD_LIMITS = {
   notes: 2000,
 } as const;
 
-// Control characters (C0, DEL and C1) have no place in a name or a salutation: they corrupt mail headers,
-// CSV exports and terminals. C1 characters are also what a file decoded in the wrong encoding leaves behind.
-const CONTROL_CHARACTERS = UNSAFE_IN_A_LINE;
-// Notes are free text typed or pasted by organizers, so line breaks and tabs are legitimate there.
-const CONTROL_CHARACTERS_EXCEPT_LAYOUT = UNSAFE_IN_TEXT;
-
 const TOO_LONG = 'recipients.errors.field.tooLong';
 const CONTROL = 'recipients.errors.field.controlCharacters';
 
@@ -86,7 +80,7 @@ const text = (max: number) =>
     .string()
     .trim()
     .max(max, { error: TOO_LONG })
-    .refine((value) => !CONTROL_CHARACTERS.test(value), { error: CONTROL });
+    .refine((value) => !UNSAFE_IN_A_LINE.test(value), { error: CONTROL });
 
 const required = (max: number, requiredKey: string) =>
   text(max).pipe(z.string().min(1, { error: requiredKey }));
@@ -120,7 +114,7 @@ const fields = {
       z
         .string()
         .max(RECIPIENT_FIELD_LIMITS.notes, { error: TOO_LONG })
-        .refine((value) => !CONTROL_CHARACTERS_EXCEPT_LAYOUT.test(value), { error: CONTROL }),
+        .refine((value) => !UNSAFE_IN_TEXT.test(value), { error: CONTROL }),
     ),
 };
 

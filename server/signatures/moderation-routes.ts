@@ -2,7 +2,7 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { safeNextPath } from '../accounts/account.js';
 import { currentUser, requireAdmin } from '../http/auth.js';
 import { formBody, idParam } from '../http/input.js';
-import { noticeFrom, redirectWithNotice } from '../http/notice.js';
+import { noticeCounts, noticeFrom, redirectWithNotice } from '../http/notice.js';
 import {
   bulkAsked,
   parseBulkCriteria,
@@ -179,7 +179,7 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
   router.get('/erasure', (req, res) =>
     res.render(
       'admin/erasure',
-      erasureView(res.locals.t, { email: '', errors: {}, result: erasureDone(req.query) }),
+      erasureView(res.locals.t, { email: '', errors: {}, result: erasureDone(req) }),
     ),
   );
 
@@ -206,17 +206,14 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
   return router;
 }
 
-/** The counts an erasure redirected with (a whole number each), or null when the page was not its result. */
-function erasureDone(query: Request['query']): ErasureResult | null {
-  if (query.done !== 'erased') return null;
-  const count = (name: string) => {
-    const value = query[name];
-    return typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : 0;
-  };
+/** The counts an erasure redirected with, or null when the page is not its result. */
+function erasureDone(req: Request): ErasureResult | null {
+  const counts = noticeCounts(req, 'erased');
+  if (!counts) return null;
   return {
-    signatures: count('signatures'),
-    messages: count('messages'),
-    letters: count('letters'),
-    mailboxFiles: count('files'),
+    signatures: counts.signatures ?? 0,
+    messages: counts.messages ?? 0,
+    letters: counts.letters ?? 0,
+    mailboxFiles: counts.files ?? 0,
   };
 }

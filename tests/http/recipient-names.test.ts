@@ -7,7 +7,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signedIn } from '../support/accounts.js';
 import { fieldErrors, formFieldsFor, postForm, withField, type FormFields } from '../support/admin-forms.js';
-import { createLetter } from '../support/factories.js';
+import { createLetter, SIMPLE_LETTER_BODY } from '../support/factories.js';
 import { byId, mainOf, textOf } from '../support/html.js';
 import { csrfTokenIn, type Visitor } from '../support/http.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -24,7 +24,13 @@ describe('recipients named in the reader’s language', () => {
   beforeEach(async () => {
     t = await createTestPlatform();
     ({ visitor: admin } = await signedIn(t.app, t.platform, 'admin'));
-    letter = await createLetter(t.platform.db, t.clock.now());
+    // In English and Korean, so the API answers in either.
+    letter = await createLetter(t.platform.db, t.clock.now(), {
+      texts: [
+        { language: 'en', title: 'Let them choose', summary: 'A test letter.', body: SIMPLE_LETTER_BODY },
+        { language: 'ko', title: '선택하게 하라', summary: '시험 편지.', body: SIMPLE_LETTER_BODY },
+      ],
+    });
     recipientId = (await t.platform.repositories.recipients.findByEmail(
       (
         await t.platform.db
@@ -109,8 +115,12 @@ describe('recipients named in the reader’s language', () => {
 
     const api = await request(t.app).get(`/api/v1/letters/${letter.slug}?lang=ko`);
     expect(api.status).toBe(200);
-    // The letter has an English text only: the answer is in English, and so are the names.
-    expect((api.body as { recipients: { name: string }[] }).recipients[0]!.name).toBe('Embassy of Testland');
+    // The answer is in Korean, and so are the names; in English, the directory's own.
+    const firstRecipient = (body: unknown) =>
+      (body as { recipients: { name: string; institution: string }[] }).recipients[0]!;
+    expect(firstRecipient(api.body)).toMatchObject({ name: KO.name, institution: KO.organisation });
+    const inEnglish = await request(t.app).get(`/api/v1/letters/${letter.slug}?lang=en`);
+    expect(firstRecipient(inEnglish.body).name).toBe('Embassy of Testland');
   });
 
   it('refuses a name too long or with control characters beside its field, keeping what was typed', async () => {
