@@ -7,6 +7,7 @@ import {
   type DataController,
   type PlatformSettings,
 } from './settings.js';
+import { UNSAFE_IN_TEXT } from '../lib/unsafe-text.js';
 
 /** The settings form as typed, kept to show it again when it is refused. */
 export interface SettingsFormValues {
@@ -77,11 +78,6 @@ const ADDRESS_LINES = 8;
 /** As much of a typed value as is shown again: enough to see what was wrong, never a megabyte echoed. */
 const KEPT_AS_TYPED = 2_000;
 
-// Control characters (a NUL, which PostgreSQL refuses in text, escapes, bidi tricks): never in a notice.
-// Only the address keeps its line breaks; every other field is one line.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-
 /**
  * Reads the data controller's form: each field trimmed, the address's lines trimmed with empty ones
  * dropped; name, address and e-mail required, every field within CONTROLLER_LIMITS, the e-mail of an
@@ -108,7 +104,9 @@ export function parseControllerForm(body: Record<string, unknown>): ControllerFo
         : raw.trim();
     const field = key.slice('controller'.length).toLowerCase();
     if (value === '' && REQUIRED.has(key)) errors[key] = `privacyNotice.controller.errors.${field}Required`;
-    else if (CONTROL.test(value) || (key !== 'controllerAddress' && value.includes('\n')))
+    // Control characters (a NUL, which PostgreSQL refuses in text, escapes, bidi tricks) never, by the
+    // rule of lib/unsafe-text.ts (carriage returns were made line breaks above); line breaks only in the address.
+    else if (UNSAFE_IN_TEXT.test(value) || (key !== 'controllerAddress' && value.includes('\n')))
       errors[key] = 'privacyNotice.controller.errors.control';
     else if ([...value].length > CONTROLLER_LIMITS[key])
       errors[key] = `privacyNotice.controller.errors.${field}TooLong`;
