@@ -89,6 +89,8 @@ export class AccountService {
       const user = (await this.deps.users.findById(existing.id))!;
       return { kind: 'created', user, oneTimePassword: password };
     }
+    // Another process starting at the same moment wrote the admin after this one counted none.
+    if (existing?.role === 'admin' && !existing.disabled) return { kind: 'exists' };
     // The address belongs to an account that is not an active admin (disabled, or an organizer):
     // never promote or re-enable it silently; the operator decides.
     if (existing) return { kind: 'taken' };
