@@ -89,6 +89,7 @@ import { deliveryReplyRoutes } from './deliveries/delivery-reply-routes.js';
 import type { DeliveryReplyService } from './deliveries/delivery-reply-service.js';
 import { apiTokenRoutes } from './api/token-routes.js';
 import { organizerApiRoutes } from './api/organizer-api-routes.js';
+import type { LetterChoices } from './letters/letter-choices.js';
 
 export interface AppDeps {
   config: Config;
@@ -394,7 +395,12 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   admin.use(embedAdminRoutes({ embed: deps.embed, csrf }));
   admin.use(deliveryDownloadAdminRoutes({ downloads: deps.downloads }));
   admin.use(queueRoutes({ queue: deps.queue, csrf }));
-  admin.use(moderationRoutes({ moderation: deps.moderation, privacy: deps.privacy, csrf }));
+  const letterChoices: LetterChoices = async (user, language) =>
+    (await deps.letterAdmin.dashboard.list(user, language)).map((item) => ({
+      slug: item.letter.slug,
+      title: item.title,
+    }));
+  admin.use(moderationRoutes({ moderation: deps.moderation, privacy: deps.privacy, letterChoices, csrf }));
   admin.use(userAdminRoutes({ users: deps.userAdmin, csrf }));
   admin.use(auditRoutes({ audit: deps.auditLog }));
   // Each export reads every matching signature: a connection may ask for a limited number of them.
@@ -402,11 +408,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   admin.use(
     exportRoutes({
       exports: deps.exports,
-      letterSlugs: async (user, language) =>
-        (await deps.letterAdmin.dashboard.list(user, language)).map((item) => ({
-          slug: item.letter.slug,
-          title: item.title,
-        })),
+      letterChoices,
       csrf,
     }),
   );

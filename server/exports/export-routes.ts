@@ -1,5 +1,4 @@
 import { Router, type RequestHandler, type Response } from 'express';
-import type { User } from '../accounts/account.js';
 import { currentUser, requireAdmin } from '../http/auth.js';
 import { formBody, translatedErrors } from '../http/input.js';
 import { writeOrWait } from '../http/stream-write.js';
@@ -15,11 +14,12 @@ import {
   type ExportValues,
 } from './export.js';
 import type { ExportService } from './export-service.js';
+import { letterOptions, type LetterChoices } from '../letters/letter-choices.js';
 
 export interface ExportRoutesDeps {
   exports: ExportService;
-  /** The letters an admin can export, for the form's list: titled in `language` where they have a text in it. */
-  letterSlugs: (user: User, language: string) => Promise<{ slug: string; title: string }[]>;
+  /** The letters an admin can export, for the form's list. */
+  letterChoices: LetterChoices;
   csrf: { verify: RequestHandler };
 }
 
@@ -69,10 +69,7 @@ async function renderForm(
     pageTitle: t('exports.title'),
     values,
     ...translatedErrors(t, errors),
-    letters: (await deps.letterSlugs(currentUser(res), res.locals.language)).map((l) => ({
-      ...l,
-      selected: l.slug === values.letter,
-    })),
+    letters: letterOptions(await deps.letterChoices(currentUser(res), res.locals.language), values.letter),
     statuses: SIGNATURE_STATUSES.map((status) => ({
       status,
       checked: values.statuses.includes(status),

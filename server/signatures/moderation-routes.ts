@@ -1,4 +1,4 @@
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { safeNextPath } from '../accounts/account.js';
 import { currentUser, requireAdmin } from '../http/auth.js';
 import { formBody, idParam } from '../http/input.js';
@@ -14,10 +14,13 @@ import {
 import type { ModerationService } from './moderation-service.js';
 import { bulkView, erasureView, invalidationView, moderationListView, pageUrl } from './moderation-view.js';
 import type { ErasureResult, PrivacyService } from './privacy-service.js';
+import { letterOptions, type LetterChoices } from '../letters/letter-choices.js';
 
 export interface ModerationRoutesDeps {
   moderation: ModerationService;
   privacy: PrivacyService;
+  /** The letters the search and the bulk criteria offer to narrow by. */
+  letterChoices: LetterChoices;
   csrf: { verify: RequestHandler };
 }
 
@@ -39,6 +42,15 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
   const router = Router();
   router.use(['/signatures', '/erasure'], requireAdmin);
 
+  /** A page's view with the letters to choose from, the one in its letter field selected. */
+  const withLetters = async <V extends { values: { letter: string } }>(res: Response, view: V) => ({
+    ...view,
+    letters: letterOptions(
+      await deps.letterChoices(currentUser(res), res.locals.language),
+      view.values.letter,
+    ),
+  });
+
   router.get('/signatures', async (req, res) => {
     const { t, language } = res.locals;
     const search = parseModerationSearch(req.query);
@@ -49,17 +61,20 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
       : { rows: [], hasMore: false };
     res.status(search.ok ? 200 : 400).render(
       'admin/signatures',
-      moderationListView(t, language, {
-        values: search.values,
-        errors: search.ok ? {} : search.errors,
-        rows: result.rows,
-        nextPage: result.hasMore ? pageUrl(here, search.values, search.page + 1) : null,
-        // A way back, and where one is: "More" alone led on and never back.
-        previousPage: search.page > 0 ? pageUrl(here, search.values, search.page - 1) : null,
-        pageNumber: search.page + 1,
-        returnTo: req.originalUrl,
-        notice: noticeFrom(req, t, 'moderation.notices', NOTICES),
-      }),
+      await withLetters(
+        res,
+        moderationListView(t, language, {
+          values: search.values,
+          errors: search.ok ? {} : search.errors,
+          rows: result.rows,
+          nextPage: result.hasMore ? pageUrl(here, search.values, search.page + 1) : null,
+          // A way back, and where one is: "More" alone led on and never back.
+          previousPage: search.page > 0 ? pageUrl(here, search.values, search.page - 1) : null,
+          pageNumber: search.page + 1,
+          returnTo: req.originalUrl,
+          notice: noticeFrom(req, t, 'moderation.notices', NOTICES),
+        }),
+      ),
     );
   });
 
@@ -118,12 +133,15 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
       asked && input.ok ? await deps.moderation.previewBulk(currentUser(res), input.criteria) : undefined;
     res.status(asked && !input.ok ? 400 : 200).render(
       'admin/signatures-bulk',
-      bulkView(res.locals.t, {
-        values: input.values,
-        reason: '',
-        errors: asked && !input.ok ? input.errors : {},
-        preview,
-      }),
+      await withLetters(
+        res,
+        bulkView(res.locals.t, {
+          values: input.values,
+          reason: '',
+          errors: asked && !input.ok ? input.errors : {},
+          preview,
+        }),
+      ),
     );
   });
 
@@ -134,12 +152,15 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
     if (!criteria.ok) {
       return res.status(400).render(
         'admin/signatures-bulk',
-        bulkView(t, {
-          values: criteria.values,
-          reason: input.values.reason,
-          errors: criteria.errors,
-          preview: undefined,
-        }),
+        await withLetters(
+          res,
+          bulkView(t, {
+            values: criteria.values,
+            reason: input.values.reason,
+            errors: criteria.errors,
+            preview: undefined,
+          }),
+        ),
       );
     }
     if (!reason.ok) {
@@ -147,12 +168,15 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
       const preview = await deps.moderation.previewBulk(currentUser(res), criteria.criteria);
       return res.status(400).render(
         'admin/signatures-bulk',
-        bulkView(t, {
-          values: criteria.values,
-          reason: input.values.reason,
-          errors: reason.errors,
-          preview,
-        }),
+        await withLetters(
+          res,
+          bulkView(t, {
+            values: criteria.values,
+            reason: input.values.reason,
+            errors: reason.errors,
+            preview,
+          }),
+        ),
       );
     }
     const outcome = await deps.moderation.invalidateBulk(
@@ -164,13 +188,16 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
     if (outcome.kind === 'changed') {
       return res.status(409).render(
         'admin/signatures-bulk',
-        bulkView(t, {
-          values: criteria.values,
-          reason: reason.reason,
-          errors: {},
-          preview: outcome.preview,
-          changed: true,
-        }),
+        await withLetters(
+          res,
+          bulkView(t, {
+            values: criteria.values,
+            reason: reason.reason,
+            errors: {},
+            preview: outcome.preview,
+            changed: true,
+          }),
+        ),
       );
     }
     redirectWithNotice(res, LIST, 'bulk', { count: outcome.count });

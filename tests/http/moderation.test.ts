@@ -224,6 +224,27 @@ describe('moderating signatures', () => {
       expect(await listed(`?letter=${letter.slug}&name=kim`)).toEqual([KIM.email]);
     });
 
+    it('offers the letters by title to narrow by, on the search and the bulk page, keeping the one chosen', async () => {
+      // A slug typed by hand found nothing when mistyped, and said nothing about why.
+      for (const path of ['/admin/signatures', '/admin/signatures/bulk']) {
+        const page = (await adminVisitor.get(`${path}?letter=${otherLetter.slug}`)).text;
+        const select = startTags(page, 'select').find((s) => s.attrs.name === 'letter');
+        if (!select) throw new Error(`${path} offers no list of letters`);
+        const options = startTags(innerHtml(page, select), 'option');
+        expect(options.map((o) => o.attrs.value).sort(), path).toEqual(
+          ['', letter.slug, otherLetter.slug].sort(),
+        );
+        expect(
+          options.filter((o) => 'selected' in o.attrs).map((o) => o.attrs.value),
+          path,
+        ).toEqual([otherLetter.slug]);
+      }
+      // An old link's letter that is gone stays chosen, so the page shows what it searched for.
+      const gone = (await adminVisitor.get('/admin/signatures?letter=no-such-letter')).text;
+      const chosen = startTags(gone, 'option').filter((o) => 'selected' in o.attrs);
+      expect(chosen.map((o) => o.attrs.value)).toContain('no-such-letter');
+    });
+
     it('answers a malformed filter with 400 and says what is wrong, listing nothing', async () => {
       for (const query of ['?from=2026-13-01', '?to=2026-02-30', '?from=yesterday']) {
         const page = await adminVisitor.get(`/admin/signatures${query}`);

@@ -1,0 +1,28 @@
+/**
+ * The letters an admin can pick from in a form (exports, moderation), as a select's options. Typing a
+ * slug was the moderation filter's way, and a slug mistyped found nothing without saying why.
+ */
+import type { User } from '../accounts/account.js';
+
+export interface LetterChoice {
+  slug: string;
+  /** In the interface language where the letter has a text in it. */
+  title: string;
+}
+
+/** The letters `user` can pick from, titled in `language`. */
+export type LetterChoices = (user: User, language: string) => Promise<LetterChoice[]>;
+
+/**
+ * The options, the chosen one selected. A chosen slug that is not among them (an old link, a letter
+ * since deleted) stays as an option of its own, so the form still shows what was searched for.
+ */
+export function letterOptions(
+  letters: readonly LetterChoice[],
+  chosen: string,
+): (LetterChoice & { selected: boolean })[] {
+  const options = letters.map((letter) => ({ ...letter, selected: letter.slug === chosen }));
+  if (chosen !== '' && !letters.some((letter) => letter.slug === chosen))
+    options.push({ slug: chosen, title: chosen, selected: true });
+  return options;
+}
