@@ -126,5 +126,8 @@ export function safeNextPath(next: unknown, fallback = '/admin'): string {
     return fallback;
   // eslint-disable-next-line no-control-regex -- control characters in a redirect target are refused
   if (/[\u0000-\u001f\u007f]/.test(next) || next.length > 500) return fallback;
+  // A URL parser resolves dot segments: "/.//evil.example" becomes the path "//evil.example", which a
+  // browser reads as another site once it is written out again (as a notice added to the path is).
+  if (new URL(next, 'http://local').pathname.startsWith('//')) return fallback;
   return next;
 }

@@ -378,6 +378,25 @@ describe('moderating signatures', () => {
       expect(await auditRows('signature-restored')).toHaveLength(0);
     });
 
+    it('comes back to this site after a step, whatever return_to a crafted link carried', async () => {
+      // "/.//evil.example" passed as a local path, and adding the notice to it resolved the dot
+      // segment: the answer was "Location: //evil.example/x?done=…", another site.
+      const { id } = await signatureOf(OLENA.email);
+      for (const crafted of ['/.//evil.example/x', '/..//evil.example', '//evil.example']) {
+        for (const [step, fields] of [
+          ['invalidate', [['reason', 'A test of where the step comes back to']]],
+          ['restore', []],
+        ] as const) {
+          const done = await postForm(adminVisitor, '/admin/signatures', `/admin/signatures/${id}/${step}`, [
+            ...fields,
+            ['return_to', crafted],
+          ]);
+          expect(done.status, `${step} ${crafted}`).toBe(303);
+          expect(done.headers.location, `${step} ${crafted}`).toMatch(/^\/admin\/signatures\?/);
+        }
+      }
+    });
+
     it('asks to confirm before invalidating: the page shows the signature and asks for a reason, and nothing changes yet', async () => {
       const list = await adminVisitor.get('/admin/signatures?country=UA');
       const links = hrefsIn(mainOf(list.text)).filter((href) => href.includes('/invalidate'));
