@@ -61,6 +61,14 @@ function authorizeExport(actor: ExportActor): void {
 /** Whether an export hands over every address (an admin's) or only those of supporters who agreed to updates. */
 const onlyConsented = (request: ExportRequest) => request.addresses === 'consented';
 
+/**
+ * Whether this export gives this row's e-mail address. One for organizers gives it only where the
+ * supporter agreed to updates and confirmed the address is theirs: a pending signature's address may
+ * belong to someone else, typed by whoever signed.
+ */
+const givesAddress = (row: ExportRow, request: ExportRequest) =>
+  !onlyConsented(request) || (row.consentUpdates && row.status === 'confirmed');
+
 /** Every cell quoted, empty ones too (`""`), as the README says: a spreadsheet never splits one. */
 const CSV_OPTIONS = { quoted: true, quoted_empty: true } as const;
 
@@ -106,8 +114,19 @@ const POINTS_AT: ReadonlySet<ExportColumn> = new Set<ExportColumn>([
  * "K. J.-H." beside "Ministry of Unification, deputy director" would undo the choice of initials.
  */
 function namesTheSupporter(row: ExportRow, request: ExportRequest): boolean {
+  // A withdrawn signature names nobody: its name and address are left out (WHO_SIGNED).
+  if (row.status === 'withdrawn') return false;
   if (request.columns.includes('name')) return true;
-  return request.columns.includes('email') && !(onlyConsented(request) && !row.consentUpdates);
+  return request.columns.includes('email') && givesAddress(row, request);
+}
+
+/**
+ * Whether a row belongs in an export narrowed to one country: only where the export shows the country
+ * it matched. Listing a hidden supporter's row under "country: KP" without its country would place them
+ * all the same, and an organizer could try every country in turn.
+ */
+function listedUnderCountry(row: ExportRow, request: ExportRequest, named: boolean): boolean {
+  return request.filters.country === undefined || named || countedCountry(row) !== undefined;
 }
 
 /** A column that points at the supporter, as the letter page shows it (POINTS_AT). */
@@ -144,7 +163,7 @@ function cell(
     case 'display':
       return row.display;
     case 'email':
-      return onlyConsented(request) && !row.consentUpdates ? null : row.email;
+      return givesAddress(row, request) ? row.email : null;
     case 'country':
       return row.country;
     case 'city':
@@ -250,6 +269,7 @@ export class ExportService {
           await nextTurn();
         };
         for await (const row of signatures.streamForExport(request.filters)) {
+          if (!listedUnderCountry(row, request, namesTheSupporter(row, request))) continue;
           batch.push(request.columns.map((c) => cell(row, c, request)));
           if (batch.length >= EXPORT_CHUNK_ROWS) await flush();
         }
@@ -287,6 +307,8 @@ export class ExportService {
     const letter = (await this.deps.letters.findBySlug(request.filters.letter!))!;
     const rows: ExportRow[] = [];
     for await (const row of signatures.streamForExport(request.filters)) {
+      // The annex names supporters as the letter page does: never by more than their choice.
+      if (!listedUnderCountry(row, request, false)) continue;
       rows.push(row);
       if (rows.length > PDF_EXPORT_LIMIT)
         throw new AppError(413, 'pdf_too_large', 'exports.errors.pdfTooLarge', { count: PDF_EXPORT_LIMIT });

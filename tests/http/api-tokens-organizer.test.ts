@@ -149,6 +149,78 @@ describe('organizer API tokens', () => {
     expect(created.actor_user_id).toBe(ownerA.id);
   });
 
+  it('never places a supporter counted only by a country filter, nor gives an address its owner never confirmed', async () => {
+    // A security review found three ways round the letter page's rule: `?country=KP` listed the hidden
+    // signer's row (without its country, but under the filter); a withdrawn hidden signer who had agreed
+    // to updates came with its country; and a pending signature gave the address whoever signed typed.
+    const letterC = await createLetter(t.platform.db, t.clock.now(), { slug: 'letter-of-a-too' });
+    await t.platform.db
+      .updateTable('letters')
+      .set({ owner_id: ownerA.id })
+      .where('id', '=', letterC.id)
+      .execute();
+    const at = '2026-11-21T10:00:00.000Z';
+    const store = (s: Parameters<typeof storeSignature>[3]) =>
+      storeSignature(t.platform.db, SECRET, letterC.id, s);
+    await store({
+      name: 'Hidden From KP',
+      email: 'kp-hidden@example.org',
+      status: 'confirmed',
+      country: 'KP',
+      createdAt: at,
+      display: 'hidden',
+    });
+    await store({
+      name: 'Withdrawn From KP',
+      email: 'kp-withdrawn@example.org',
+      status: 'withdrawn',
+      country: 'KP',
+      createdAt: at,
+      display: 'hidden',
+      consent: true,
+    });
+    await store({
+      name: 'Shown From KP',
+      email: 'kp-shown@example.org',
+      status: 'confirmed',
+      country: 'KP',
+      createdAt: at,
+      display: 'initials',
+    });
+    await store({
+      name: 'Typed By Someone',
+      email: 'victim@example.org',
+      status: 'pending',
+      country: 'KR',
+      createdAt: at,
+      consent: true,
+    });
+    const token = await createToken(visitorA, 'Country check');
+    const every = 'status=confirmed&status=pending&status=withdrawn';
+
+    const underKp = await request(t.app)
+      .get(`${API(letterC.slug)}?${every}&country=KP`)
+      .set('Authorization', `Bearer ${token}`);
+    expect(underKp.status).toBe(200);
+    expect(lines(underKp.text).map((r) => [r.status, r.public_name, r.country])).toEqual([
+      ['confirmed', 'S. F. K.', 'KP'],
+    ]);
+
+    const all = await request(t.app)
+      .get(`${API(letterC.slug)}?${every}`)
+      .set('Authorization', `Bearer ${token}`);
+    const rows = lines(all.text);
+    expect(rows).toHaveLength(4);
+    // The hidden and the withdrawn hidden signer: counted, from nowhere.
+    expect(rows.filter((r) => r.display === 'hidden').map((r) => [r.status, r.country, r.email])).toEqual([
+      ['confirmed', '', null],
+      ['withdrawn', '', null],
+    ]);
+    // Agreed to updates, but nobody confirmed that the address is theirs.
+    expect(rows.find((r) => r.status === 'pending')?.email).toBeNull();
+    expect(all.text).not.toContain('victim@example.org');
+  });
+
   it("refuses a token of organizer A on organizer B's letter with a 403, and an unknown letter with a 404, in JSON", async () => {
     const token = await createToken(visitorA, 'reader');
     const other = await read(letterB.slug, token).set('Accept', 'text/html');

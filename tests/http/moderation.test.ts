@@ -383,10 +383,11 @@ describe('moderating signatures', () => {
       // segment: the answer was "Location: //evil.example/x?done=…", another site.
       const { id } = await signatureOf(OLENA.email);
       for (const crafted of ['/.//evil.example/x', '/..//evil.example', '//evil.example']) {
-        for (const [step, fields] of [
+        const steps: [string, FormFields][] = [
           ['invalidate', [['reason', 'A test of where the step comes back to']]],
           ['restore', []],
-        ] as const) {
+        ];
+        for (const [step, fields] of steps) {
           const done = await postForm(adminVisitor, '/admin/signatures', `/admin/signatures/${id}/${step}`, [
             ...fields,
             ['return_to', crafted],
