@@ -162,21 +162,25 @@ export const SPLIT_CHARACTERS = [',', ';', '\t', '|', '\n', '\r', '\uff0c', '\uf
 
 const FORMULA: ReadonlySet<string> = new Set<string>(FORMULA_CHARACTERS);
 const SPLIT: ReadonlySet<string> = new Set<string>(SPLIT_CHARACTERS);
+/** The spaces a spreadsheet's import may trim from the start of a cell. */
+const TRIMMED: ReadonlySet<string> = new Set<string>([' ', '\u00a0', '\u3000']);
 
 /**
  * Neutralises a CSV cell: every formula character that begins the value, or begins a piece a spreadsheet
- * could split off (after a comma, semicolon, tab, pipe or line break), gets an apostrophe in front, which
+ * could split off (after a comma, semicolon, tab, pipe or line break, and any spaces), gets an apostrophe in front, which
  * spreadsheets show as text and never evaluate. `Org;@SUM(1+1)` becomes `Org;'@SUM(1+1)`. The cell is
  * also quoted when written (csv-stringify), so a spreadsheet that honours quotes sees one cell; this is
  * for the ones told to split on another separator. Only CSV is neutralised: JSON Lines stays raw.
  */
 export function neutraliseCell(value: string): string {
   let out = '';
-  let previous: string | undefined;
+  // At the start of a piece: the cell's start, or after a separator and any spaces, which a spreadsheet
+  // told to trim them drops ("Org; =HYPERLINK(…)" is a formula once trimmed).
+  let pieceStart = true;
   for (const character of value) {
-    if ((previous === undefined || SPLIT.has(previous)) && FORMULA.has(character)) out += "'";
+    if (pieceStart && FORMULA.has(character)) out += "'";
     out += character;
-    previous = character;
+    pieceStart = SPLIT.has(character) || (pieceStart && TRIMMED.has(character));
   }
   return out;
 }

@@ -4,12 +4,13 @@
  * decoded in the wrong encoding leaves behind, broken CSV and mail headers), and the bidirectional
  * overrides and isolates, which make text display in another order than it is stored: a walkthrough
  * saved an API token named "مرحبا \u202Eevil", listed as something else than its name. Right-to-left
- * names need none of them (the marks U+200E and U+200F stay allowed).
+ * names need none of them (the marks U+200E and U+200F stay allowed). The line and paragraph
+ * separators U+2028 and U+2029 too: a break nobody can see in the form that splits a name shown elsewhere.
  */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-export const UNSAFE_IN_A_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+export const UNSAFE_IN_A_LINE = /[\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/;
 
 /** The same for text with lines (notes, reasons): tabs and line breaks are what its layout is made of. */
 export const UNSAFE_IN_TEXT =
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/;

@@ -220,7 +220,7 @@ describe('a cell in a CSV export', () => {
         cells.filter(
           (value) =>
             !FORMULA_START.test(value) &&
-            !/[,;\t|\n\r\uff0c\uff1b][=+\-@\t\r\uff1d\uff0b\uff0d\uff20]/.test(value),
+            !/(?:^|[,;\t|\n\r\uff0c\uff1b])[ \u00a0\u3000]*[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]/.test(value),
         ),
         (value) => {
           expect(neutraliseCell(value)).toBe(value);
@@ -276,6 +276,11 @@ describe('a cell in a CSV export', () => {
     ['Org\n-1', "Org\n'-1"],
     ['\uff1d1+1', "'\uff1d1+1"],
     ['Org;\uff20SUM(1)', "Org;'\uff20SUM(1)"],
+    // A spreadsheet told to trim spaces drops them before it looks for a formula.
+    ['Org; =HYPERLINK("http://evil.example")', `Org; '=HYPERLINK("http://evil.example")`],
+    [' =1+1', " '=1+1"],
+    ['Org,\u00a0\u3000+1', "Org,\u00a0\u3000'+1"],
+    ['Org; a =1', 'Org; a =1'],
     ['김지훈', '김지훈'],
     ['Олена Коваленко', 'Олена Коваленко'],
     ['Anne-Marie = chair', 'Anne-Marie = chair'],

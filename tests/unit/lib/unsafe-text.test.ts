@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { UNSAFE_IN_A_LINE, UNSAFE_IN_TEXT } from '../../../server/lib/unsafe-text.js';
+
+describe('characters a form refuses', () => {
+  it.each([
+    ['a NUL', 'Kim\u0000'],
+    ['an escape for terminals', 'Kim\u001b[2J'],
+    ['a C1 control', 'Kim\u0085'],
+    ['a right-to-left override', 'مرحبا \u202Eevil'],
+    ['an isolate', 'x\u2066y'],
+    ['a line separator', 'Kim\u2028Ji-hoon'],
+    ['a paragraph separator', 'Kim\u2029Ji-hoon'],
+  ])('refuses %s, in a line and in a text', (_label, value) => {
+    expect(UNSAFE_IN_A_LINE.test(value)).toBe(true);
+    expect(UNSAFE_IN_TEXT.test(value)).toBe(true);
+  });
+
+  it('refuses tabs and line breaks in a line, and keeps them in a text', () => {
+    for (const value of ['tab\there', 'two\nlines', 'two\r\nlines']) {
+      expect(UNSAFE_IN_A_LINE.test(value), JSON.stringify(value)).toBe(true);
+      expect(UNSAFE_IN_TEXT.test(value), JSON.stringify(value)).toBe(false);
+    }
+  });
+
+  it('accepts names in every script, right-to-left ones with their marks, and emoji', () => {
+    for (const value of [
+      '김지훈',
+      'Олена Коваленко',
+      'Anne-Marie O’Brien',
+      'مرحبا\u200F',
+      'abc\u200Edef',
+      '🇺🇦 Kyiv',
+    ])
+      expect(UNSAFE_IN_A_LINE.test(value), value).toBe(false);
+  });
+});
