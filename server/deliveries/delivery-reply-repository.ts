@@ -26,6 +26,7 @@ function toReply(row: Selectable<DeliveryRepliesTable>): DeliveryReply {
 type ListedRow = Selectable<DeliveryRepliesTable> & {
   delivery_round_id: number;
   kind: string;
+  round_created_at: string;
   recipient_name: string;
   organisation: string | null;
 };
@@ -35,6 +36,7 @@ function inList(r: ListedRow): ReplyInList {
     ...toReply(r),
     roundId: r.delivery_round_id,
     roundKind: r.kind,
+    roundAskedAt: new Date(r.round_created_at),
     recipientName: r.recipient_name,
     organisation: r.organisation ?? '',
   };
@@ -122,7 +124,13 @@ export class DeliveryReplyRepository {
       .innerJoin('delivery_rounds as r', 'r.id', 'd.delivery_round_id')
       .leftJoin('recipients as p', 'p.id', 'y.recipient_id')
       .selectAll('y')
-      .select(['d.delivery_round_id', 'r.kind', 'd.recipient_name', 'p.organisation']);
+      .select([
+        'd.delivery_round_id',
+        'r.kind',
+        'r.created_at as round_created_at',
+        'd.recipient_name',
+        'p.organisation',
+      ]);
   }
 
   /** One reply with the round and recipient it answered. */

@@ -50,6 +50,7 @@ function byRound(t: T, letterId: number, replies: readonly ReplyInList[]) {
     .map(([roundId, list]) => ({
       roundId,
       kindLabel: t(`replies.roundKinds.${list[0]!.roundKind}`),
+      askedAt: list[0]!.roundAskedAt,
       replies: list.map((r) => replyView(t, letterId, r)),
     }));
 }

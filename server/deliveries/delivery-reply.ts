@@ -35,6 +35,8 @@ export type NewDeliveryReply = Omit<
 export interface ReplyInList extends DeliveryReply {
   roundId: number;
   roundKind: string;
+  /** When the round was asked for: how the page names it (its id counts every letter's rounds). */
+  roundAskedAt: Date;
   recipientName: string;
   /** The recipient's organisation as it is now ('' when none, or when the recipient was deleted). */
   organisation: string;

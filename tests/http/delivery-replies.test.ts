@@ -7,7 +7,7 @@ import { replyAddress } from '../../server/deliveries/delivery-reply.js';
 import { signedIn } from '../support/accounts.js';
 import { addRecipient, createDraft, postForm } from '../support/admin-forms.js';
 import { freePort } from '../support/free-port.js';
-import { byId, innerHtml, mainOf, textOf } from '../support/html.js';
+import { byId, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { loopbackTransport } from '../support/mail-worker.js';
 import { openApiValidator } from '../support/public-api.js';
@@ -163,9 +163,14 @@ describe('replies to a delivery', () => {
     expect(text).toContain(EMBASSY.organisation);
     expect(text).toContain(CONSUL);
     expect(text).toContain('Not published');
+    // The round it answered, named by when it was asked for: its id counts every letter's rounds.
+    const roundHeading = startTags(page.text, 'h2').find((h) => h.attrs.id?.startsWith('round-'))!;
+    expect(textOf(innerHtml(page.text, roundHeading))).toBe('The delivery of November 23, 2026');
     // Unsigned: anyone could have written this From.
     expect(stored!.sender_domain).toBeNull();
-    expect(text).toContain("Sender not verified. No signature of the sender's domain could be verified on this message");
+    expect(text).toContain(
+      "Sender not verified. No signature of the sender's domain could be verified on this message",
+    );
 
     // Not public yet.
     const before = await new Visitor(t.app).get(`/letters/${slug}`);
