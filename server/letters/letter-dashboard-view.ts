@@ -4,6 +4,7 @@ import { langMark, languageName, pickLanguage } from '../lib/languages.js';
 import type { DashboardLetter } from './letter-dashboard-service.js';
 import type { LetterTemplate } from './letter-drafting-service.js';
 import type { LetterListItem } from './letter-repository.js';
+import { collectedUntil } from './letter.js';
 import { signatureChartSvg } from './signature-chart.js';
 
 /** A chart's drawing for a phone: about as many units as the screen has pixels, so text keeps its size. */
@@ -55,6 +56,11 @@ function listed<T extends LetterListItem>(t: TFunction, ui: string, item: T) {
     ...item,
     statusLabel: t(`editor.status.${item.letter.status}`),
     titleLang: langMark(item.titleLanguage, ui),
+    // A letter closed or delivered ahead of its date: the day it stopped, not the day it would have.
+    closes:
+      item.letter.status === 'closed' || item.letter.status === 'delivered'
+        ? collectedUntil(item.letter)
+        : item.letter.closesAt,
   };
 }
 

@@ -42,6 +42,7 @@ function toLetter(row: LetterRow): Letter {
     goal: row.goal,
     opensAt: row.opens_at ? new Date(row.opens_at) : null,
     closesAt: row.closes_at ? new Date(row.closes_at) : null,
+    closedAt: row.closed_at ? new Date(row.closed_at) : null,
     currentVersionId: row.current_version_id,
     signatureCount: row.signature_count,
     ownerId: row.owner_id,

@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.js';
 import { countryName } from '../lib/countries.js';
 import { notFound } from '../lib/errors.js';
 import {
+  collectedUntil,
   daysLeft,
   headingIn,
   isComplete,
@@ -32,6 +33,8 @@ export interface LetterSummary {
   state: SigningState;
   percent: number | null;
   daysLeft: number | null;
+  /** When a closed letter stopped taking signatures (collectedUntil); null while it takes them. */
+  closedOn: Date | null;
 }
 
 /** A recipient the compiled letter reached, for the public record. */
@@ -185,9 +188,7 @@ export class LetterService {
         letter,
         text,
         recipients: recipients.get(letter.id) ?? [],
-        state: signingState(letter, now),
-        percent: progressPercent(letter.signatureCount, letter.goal),
-        daysLeft: daysLeft(letter.closesAt, now),
+        ...signingFigures(letter, now),
       };
     });
     return { cards, page, pageCount };
@@ -338,8 +339,17 @@ function summarise(
     // Only complete translations are offered; a half-written one stays in the editor.
     languages: texts.filter(isComplete).map((t) => t.language),
     recipients,
-    state: signingState(letter, now),
+    ...signingFigures(letter, now),
+  };
+}
+
+/** What the letter's figures say at `now`: whether it takes signatures, its progress, its days. */
+function signingFigures(letter: Letter, now: Date) {
+  const state = signingState(letter, now);
+  return {
+    state,
     percent: progressPercent(letter.signatureCount, letter.goal),
     daysLeft: daysLeft(letter.closesAt, now),
+    closedOn: state === 'closed' ? collectedUntil(letter) : null,
   };
 }

@@ -30,6 +30,8 @@ export interface Letter {
   goal: number | null;
   opensAt: Date | null;
   closesAt: Date | null;
+  /** When it was closed by hand or by its delivery; null while open, or when its closing date closed it. */
+  closedAt: Date | null;
   currentVersionId: number;
   signatureCount: number;
   /** The organizer who owns it; null for demo letters. */
@@ -185,6 +187,17 @@ export function signingState(
   if (letter.opensAt && now < letter.opensAt) return 'not-yet-open';
   if (letter.closesAt && now >= letter.closesAt) return 'closed';
   return 'open';
+}
+
+/**
+ * The day a closed letter stopped taking signatures: the day it was closed, or its closing date if that
+ * came first (a letter past its date is closed before anyone marks it so). A letter closed early said
+ * "Closed on" its planned date, weeks ahead.
+ */
+export function collectedUntil(letter: Pick<Letter, 'closedAt' | 'closesAt'>): Date | null {
+  const { closedAt, closesAt } = letter;
+  if (closedAt && closesAt) return closedAt < closesAt ? closedAt : closesAt;
+  return closedAt ?? closesAt;
 }
 
 /** Whether the public may see the letter at all (drafts are the organizer's). */

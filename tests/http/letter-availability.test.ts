@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { signedIn } from '../support/accounts.js';
 import { createLetter, signingForm } from '../support/factories.js';
 import { byId, mainOf, startTags, textOf } from '../support/html.js';
 import { expectNoCsrfToken, Visitor } from '../support/http.js';
@@ -115,6 +116,30 @@ describe('letters that cannot be signed: unknown, drafts, closed and not yet ope
     const response = await postSign(slug);
     expect(response.status).toBe(409);
     expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
+  });
+
+  it('gives the day a letter closed early as the day it closed, not its planned closing date', async () => {
+    // Closed by hand weeks ahead of its date, it said "Closed on January 31, 2027" on December 7.
+    const { id, slug } = await createLetter(t.platform.db, t.clock.now(), {
+      closesAt: new Date('2027-01-31T00:00:00.000Z'),
+    });
+    await t.platform.db
+      .updateTable('letters')
+      .set({ status: 'closed', closed_at: t.clock.now().toISOString() })
+      .where('id', '=', id)
+      .execute();
+    const today = 'November 23, 2026';
+    const page = textOf(mainOf((await visitor.get(`/letters/${slug}`)).text));
+    expect(page).toContain(`Signatures were collected until ${today}.`);
+    expect(page).toContain(`Closed on ${today}`);
+    const home = textOf(mainOf((await visitor.get('/')).text));
+    expect(home).toContain(`Closed on ${today}`);
+    for (const text of [page, home]) expect(text).not.toContain('January 31, 2027');
+    // The admin's list of letters says the same in its "Closes" column.
+    const { visitor: admin } = await signedIn(t.app, t.platform, 'admin');
+    const list = textOf(mainOf((await admin.get('/admin/letters')).text));
+    expect(list).toContain(today);
+    expect(list).not.toContain('January 31, 2027');
   });
 
   it('refuses a form opened before the closing time and sent after it', async () => {
