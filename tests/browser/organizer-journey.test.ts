@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSeedRecipients } from '../../seeds/seed-loader.js';
 import type { User } from '../../server/accounts/account.js';
 import { createAccount, TEST_PASSWORD } from '../support/accounts.js';
+import { createLetter, SIMPLE_LETTER_BODY } from '../support/factories.js';
 import {
   launchBrowser,
   logIn,
@@ -254,6 +255,43 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     const card = page.locator('.dashboard-letters .card', { hasText: TEMPLATE_TITLE });
     await expect(card.innerText()).resolves.toMatch(/Confirmed signatures\s+1 \/ 10,000/);
     await expect(card.innerText()).resolves.toMatch(/Today\s+1/);
+    await context.close();
+  });
+
+  it('saves when Enter is pressed in a one-line field, and never removes a translation that way', async () => {
+    // Enter pressed the form's first submit button, "Remove the Korean translation": the translation
+    // left the form, and the next save deleted it.
+    const { id } = await createLetter(app.platform.db, new Date(), {
+      status: 'draft',
+      texts: [
+        { language: 'en', title: 'Keep both texts', summary: 'A test letter.', body: SIMPLE_LETTER_BODY },
+        {
+          language: 'ko',
+          title: '두 글을 모두 지키기',
+          summary: '시험용 편지입니다.',
+          body: SIMPLE_LETTER_BODY,
+        },
+      ],
+    });
+    await app.platform.db
+      .updateTable('letters')
+      .set({ owner_id: organizer.id })
+      .where('id', '=', id)
+      .execute();
+    const context = await newContext(browser, app);
+    const page = await context.newPage();
+    await logIn(page, organizer.email);
+    await page.goto(`/admin/letters/${id}`);
+    await page.locator('#field-title_en').fill('Keep both texts, renamed');
+    await page.locator('#field-title_en').press('Enter');
+    await page.waitForURL(/\?done=saved/);
+    await expect(page.locator('#translation-ko').count()).resolves.toBe(1);
+    const letter = await app.platform.repositories.letters.findById(id);
+    const texts = await app.platform.repositories.letters.textsOfVersion(letter!.currentVersionId);
+    expect(texts.map((text) => [text.language, text.title]).sort()).toEqual([
+      ['en', 'Keep both texts, renamed'],
+      ['ko', '두 글을 모두 지키기'],
+    ]);
     await context.close();
   });
 
