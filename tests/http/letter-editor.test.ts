@@ -5,6 +5,7 @@ import { loginAs, signedIn } from '../support/accounts.js';
 import {
   addRecipient,
   EN_BODY,
+  describesItsError,
   fieldErrors,
   fieldValue,
   formFields,
@@ -484,6 +485,8 @@ describe('the letter editor', () => {
     ) {
       expect(response.status).toBe(422);
       expect(fieldErrors(response.text, field)).toContain(message);
+      // Said with the field by a screen reader.
+      expect(describesItsError(response.text, field), field).toBe(true);
       // The summary at the top links to the field too.
       const summary = byClass(response.text, 'error-summary')[0];
       expect(summary, 'an error summary').toBeDefined();

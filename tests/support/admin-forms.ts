@@ -79,9 +79,20 @@ export async function postForm(visitor: Visitor, formPage: string, action: strin
 
 /** The messages shown beside one field (the `<p class="field-error" id="<fieldId>-error">` elements). */
 export function fieldErrors(html: string, fieldId: string): string[] {
-  return startTags(html, 'p')
-    .filter((p) => p.attrs.id === `${fieldId}-error`)
-    .map((p) => textOf(innerHtml(html, p)).replace(/^Error:\s*/, ''));
+  const strip = (text: string) => text.replace(/^Error:\s*/, '');
+  const holders = startTags(html).filter((tag) => tag.attrs.id === `${fieldId}-error`);
+  // One paragraph (field-error), or one block of them for a field with several problems (field-errors).
+  return holders.flatMap((holder) => {
+    const inner = innerHtml(html, holder);
+    if (holder.name === 'p') return [strip(textOf(inner))];
+    return startTags(inner, 'p').map((p) => strip(textOf(innerHtml(inner, p))));
+  });
+}
+
+/** Whether the field names its error message (aria-describedby), so a screen reader says it with the field. */
+export function describesItsError(html: string, fieldId: string): boolean {
+  const described = (byId(html, fieldId)?.attrs['aria-describedby'] ?? '').split(/\s+/);
+  return described.includes(`${fieldId}-error`) && byId(html, `${fieldId}-error`) !== undefined;
 }
 
 let sequence = 0;
