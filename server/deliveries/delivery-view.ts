@@ -29,6 +29,9 @@ function recipientsView(recipients: DeliveryOverview['recipients'], ui: string) 
   return recipients.map((r) => ({ ...r, languageLabel: languageName(r.language, ui) }));
 }
 
+/** The states of a compiled letter on its way; a retry waits minutes to hours, which no page follows. */
+const IN_FLIGHT: ReadonlySet<string> = new Set(['queued', 'sending']);
+
 /** The delivery page's context: the overview, the settings form (as typed, with its errors), and the notice. */
 export function deliveryPageView(
   overview: DeliveryOverview,
@@ -68,6 +71,10 @@ export function deliveryPageView(
         : // The test comes first on the page, even for a draft (a draft can be tested).
           t(`deliveries.send.${overview.tested ? refusal : 'testFirst'}`),
     canUpdate: overview.canUpdate,
+    // Letters still being compiled or sent: the record follows them (public/delivery-progress.js).
+    inProgress: overview.rounds.some(
+      (view) => view.pending > 0 || view.records.some((r) => IN_FLIGHT.has(r.status)),
+    ),
     recipients: recipientsView(overview.recipients, ui),
     /** How many the next round goes to (with an escalation schedule, the tiers reached so far). */
     nextRoundCount: overview.nextRound.recipients.length,

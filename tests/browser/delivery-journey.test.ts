@@ -90,15 +90,18 @@ describe('an organizer sends a test delivery, then delivers the letter to its re
     await page.getByRole('button', { name: `Yes, deliver to ${recipients.length} recipients` }).click();
     await page.waitForURL(/done=deliveryQueued/);
 
-    // The record fills in as each compiled letter is accepted by the receiving server.
+    // The record fills in as each compiled letter is accepted by the receiving server, by itself: a
+    // reload would clear what the organizer typed in the page's forms (public/delivery-progress.js).
     const recordRows = page.locator('.round').first().locator('tbody tr');
-    await reloadUntil(
-      page,
-      async () =>
-        (await recordRows.count()) === recipients.length &&
-        (await recordRows.filter({ hasText: 'Sent' }).count()) === recipients.length,
-      'every recipient to be sent the letter',
-    );
+    await expect
+      .poll(
+        async () =>
+          (await recordRows.count()) === recipients.length &&
+          (await recordRows.filter({ hasText: 'Sent' }).count()) === recipients.length,
+        { timeout: 30_000, message: 'every recipient to be sent the letter, without a reload' },
+      )
+      .toBe(true);
+    await expect(page.locator('#delivery-record').getAttribute('data-refresh')).resolves.toBeNull();
     for (const r of recipients) await expect(main.innerText()).resolves.toContain(r.name);
     // A version is delivered once: the page now offers an update instead.
     await expect(page.getByRole('link', { name: 'Deliver now…' }).count()).resolves.toBe(0);
