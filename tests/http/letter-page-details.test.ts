@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SIGNING_FORM_LIMITS } from '../../server/signatures/signature-input.js';
 import { createLetter, signingForm } from '../support/factories.js';
-import { byId, mainOf, textsByClass } from '../support/html.js';
+import { byId, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { signAndConfirm } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -76,6 +76,25 @@ describe('details of the letter page', () => {
     const html = mainOf((await visitor.get(`/letters/${slug}`)).text);
     expect(textsByClass(html, 'signatory__name')).toEqual(['Park Seo-yeon']);
     expect(textsByClass(html, 'empty')).toEqual([]);
+  });
+
+  it('isolates a right-to-left name and organisation, so the line reads name, organisation (country)', async () => {
+    // Without isolation, "מרים כהן-לוי, ארגון 42 (Israel)" showed the organisation before the name.
+    const { slug } = await createLetter(t.platform.db, t.clock.now());
+    const visitor = new Visitor(t.app);
+    await signAndConfirm(t, visitor, slug, {
+      email: 'miriam@example.org',
+      name: 'מרים כהן-לוי',
+      organisation: 'ארגון 42',
+      country: 'IL',
+      display: 'full',
+    });
+    const html = mainOf((await visitor.get(`/letters/${slug}`)).text);
+    const item = startTags(html, 'li').find((li) => innerHtml(html, li).includes('מרים'))!;
+    const isolated = startTags(innerHtml(html, item), 'bdi').map((b) =>
+      textOf(innerHtml(innerHtml(html, item), b)),
+    );
+    expect(isolated).toEqual(['מרים כהן-לוי', 'ארגון 42']);
   });
 
   it('says plainly that no one has signed a closed letter, without inviting a first name', async () => {

@@ -10,6 +10,9 @@ describe('characters a form refuses', () => {
     ['an isolate', 'x\u2066y'],
     ['a line separator', 'Kim\u2028Ji-hoon'],
     ['a paragraph separator', 'Kim\u2029Ji-hoon'],
+    ['a zero-width space', 'Kim Ji\u200B-hoon'],
+    ['a word joiner', 'Kim\u2060 Ji-hoon'],
+    ['a zero-width no-break space', '\uFEFFKim Ji-hoon'],
   ])('refuses %s, in a line and in a text', (_label, value) => {
     expect(UNSAFE_IN_A_LINE.test(value)).toBe(true);
     expect(UNSAFE_IN_TEXT.test(value)).toBe(true);
@@ -30,6 +33,8 @@ describe('characters a form refuses', () => {
       'مرحبا\u200F',
       'abc\u200Edef',
       '🇺🇦 Kyiv',
+      '👩\u200D👩\u200D👧',
+      'می\u200Cخواهم',
     ])
       expect(UNSAFE_IN_A_LINE.test(value), value).toBe(false);
   });
