@@ -322,7 +322,13 @@ export class PrivacyService {
         statusKey: `emails.data-access.statuses.${s.status}`,
         name: s.fullName,
         shownAs: publicName(s),
+        // Everything the attached file holds, so "here it is, complete" is true of the e-mail itself.
+        email: s.email,
         country: records[i]!.country,
+        city: s.city,
+        organisation: s.organisation,
+        jobTitle: s.jobTitle,
+        newsKey: `emails.data-access.news.${s.consentUpdates ? 'yes' : 'no'}`,
         signedAt: date.format(s.createdAt),
         confirmedAt: s.confirmedAt ? date.format(s.confirmedAt) : null,
         withdrawnAt: s.withdrawnAt ? date.format(s.withdrawnAt) : null,

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccount } from '../support/accounts.js';
 import { fieldErrors } from '../support/admin-forms.js';
 import { createLetter } from '../support/factories.js';
-import { mainOf, textOf } from '../support/html.js';
+import { innerHtml, mainOf, startTags, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { linksIn } from '../support/smtp-sink.js';
 import {
@@ -131,6 +131,23 @@ describe('a supporter asks what is held about their address', () => {
     // The text part lists the same, and, as every supporter e-mail, carries a working erase link.
     expect(mail!.parsed.text).toContain(first.slug);
     expect(mail!.parsed.text).toContain(second.slug);
+    // "Here it is, complete": the e-mail itself says every field the file holds, not only the file.
+    const html = String(mail!.parsed.html);
+    const htmlRows = startTags(html, 'tr').map((tr) =>
+      startTags(innerHtml(html, tr), 'td')
+        .map((td) => textOf(innerHtml(innerHtml(html, tr), td)))
+        .join(': '),
+    );
+    for (const shown of [
+      `E-mail address: ${KIM.email}`,
+      `City: ${KIM.city}`,
+      `Organisation: ${KIM.organisation}`,
+      `Title or role: ${KIM.title}`,
+      'News about this letter: Yes, you asked for it',
+    ]) {
+      expect(mail!.parsed.text).toContain(shown);
+      expect(htmlRows).toContain(shown);
+    }
     const erase = linksIn(mail!).find((l) => l.includes('/privacy/erase/'));
     expect(erase).toBeDefined();
     expect((await new Visitor(t.app).get(pathOf(erase!))).status).toBe(200);
