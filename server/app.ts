@@ -360,7 +360,13 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
     }),
   );
   app.use(unsubscribeRoutes({ supporterNews: deps.supporterNews, linkLimit: limitPerIp(120, 15 * 60_000) }));
-  app.use(signatureRoutes({ signatures: deps.signatures, linkLimit: limitPerIp(120, 15 * 60_000) }));
+  app.use(
+    signatureRoutes({
+      signatures: deps.signatures,
+      linkLimit: limitPerIp(120, 15 * 60_000),
+      retentionMonths: config.retentionMonths,
+    }),
+  );
   app.use(receiptRoutes({ receipts: deps.receipts, linkLimit: limitPerIp(120, 15 * 60_000) }));
   app.use(
     accountRoutes({

@@ -40,10 +40,12 @@ export class MailLinks {
 
   /** The link that erases the person behind a signature (its page shows no letter: the interface language only). */
   eraseUrl(ref: string, languages?: MailLanguages): string {
-    return this.url(
-      `/privacy/erase/${this.token(ref, 'erase')}`,
-      languages && { interface: languages.interface },
-    );
+    return this.url(this.erasePath(ref), languages && { interface: languages.interface });
+  }
+
+  /** The erase link's path on this site, for a page that offers it beside another step. */
+  erasePath(ref: string): string {
+    return `/privacy/erase/${this.token(ref, 'erase')}`;
   }
 
   /**

@@ -8,6 +8,8 @@ import { statusShown } from './signature.js';
 export interface SignatureRoutesDeps {
   signatures: SignatureService;
   linkLimit: RequestHandler;
+  /** RETENTION_MONTHS: how long after its letter closes a signature's details are kept. */
+  retentionMonths: number;
 }
 
 /**
@@ -62,6 +64,9 @@ export function signatureRoutes(deps: SignatureRoutesDeps): Router {
         text,
       ),
       letterHref: withLanguages(letterPath(letter.slug), req, res, text),
+      // The page's own interface language only: the erase page shows no letter.
+      eraseHref: withLanguages(deps.signatures.erasePathOf(signature), req, res),
+      retentionMonths: deps.retentionMonths,
     });
   });
 

@@ -264,6 +264,14 @@ export class SignatureService {
   }
 
   /**
+   * Where the person behind a signature can erase everything held about their address: the withdraw
+   * page offers it, since withdrawing alone keeps their details, unseen, until retention erases them.
+   */
+  erasePathOf(signature: Pick<Signature, 'ref'>): string {
+    return this.deps.mail.links.erasePath(signature.ref);
+  }
+
+  /**
    * Confirms a pending signature and counts it. Confirming again is harmless and counts nothing.
    * A suspect signature shows the same "confirmed" outcome but moves nothing: the click is only
    * remembered, so that clearing it in moderation confirms it then.

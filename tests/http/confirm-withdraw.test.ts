@@ -249,6 +249,23 @@ describe('withdrawing a signature', () => {
     expect(textsByClass((await visitor.get('/')).text, 'stats__count')).toEqual(['1 signature']);
   });
 
+  it('says on the withdraw page that the details stay stored until retention, and offers to erase them now', async () => {
+    // Someone at risk who withdrew was told their name no longer appears, and not that their name,
+    // address and city were still held for months, nor how to remove them.
+    const { withdraw } = await signAndConfirm(t, visitor, slug);
+    for (const moment of ['before', 'after']) {
+      if (moment === 'after') expect((await visitor.submit(withdraw, withdraw, {})).status).toBe(303);
+      const page = await visitor.get(withdraw);
+      const text = textOf(mainOf(page.text));
+      expect(text, moment).toContain('shown nowhere, until 6 months after the letter closes');
+      const erase = hrefsIn(mainOf(page.text)).find((href) => href.startsWith('/privacy/erase/'));
+      expect(erase, moment).toBeDefined();
+      const erasePage = await visitor.get(erase!);
+      expect(erasePage.status, moment).toBe(200);
+      expect(startTags(erasePage.text, 'form').some((f) => f.attrs.method === 'post'), moment).toBe(true);
+    }
+  });
+
   it('withdraws a pending signature, which can then no longer be confirmed', async () => {
     const { confirm, withdraw } = await signAndGetLinks(t, visitor, slug);
     expect((await visitor.submit(withdraw, withdraw, {})).status).toBe(303);
