@@ -78,6 +78,8 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
     const letters = list.cards.map((card) => ({
       ...card,
       href: withLanguages(letterPath(card.letter.slug), req, res, card.text.language),
+      // Named as the page's language names them (the directory's fields are often in English only).
+      recipients: card.recipients.map((r) => recipientNamedIn(r, res.locals.language)),
     }));
     // Page links keep the interface and text languages the address chose.
     const pageHref = (page: number) => withLanguages(page === 1 ? '/' : `/?page=${page}`, req, res, text);
@@ -120,7 +122,10 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
       page,
       pageTitle: page.text.title,
       letterHref: withLanguages(letterPath(page.letter.slug), req, res, page.text.language),
-      recipientNames: page.recipients.map((r) => recipientNamedIn(r, res.locals.language).name).join('; '),
+      // "A, B and C" in the page's language, each as that language names them.
+      recipientNames: new Intl.ListFormat(res.locals.language, { type: 'conjunction' }).format(
+        page.recipients.map((r) => recipientNamedIn(r, res.locals.language).name),
+      ),
       ...sharingOf(page, res.locals.language, res.locals.t),
     });
   });

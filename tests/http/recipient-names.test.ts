@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signedIn } from '../support/accounts.js';
 import { fieldErrors, formFieldsFor, postForm, withField, type FormFields } from '../support/admin-forms.js';
 import { createLetter, SIMPLE_LETTER_BODY } from '../support/factories.js';
-import { byId, mainOf, textOf } from '../support/html.js';
+import { byId, mainOf, textOf, textsByClass } from '../support/html.js';
 import { csrfTokenIn, type Visitor } from '../support/http.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
@@ -112,6 +112,10 @@ describe('recipients named in the reader’s language', () => {
       mainOf((await request(t.app).get(`/letters/${letter.slug}/thank-you?lang=ko`)).text),
     );
     expect(thanks).toContain(KO.name);
+    // The home page's card too (it named them "수신: Embassy of Testland").
+    const home = mainOf((await request(t.app).get('/?lang=ko')).text);
+    expect(textsByClass(home, 'card__to').join(' ')).toContain(KO.name);
+    expect(textsByClass(home, 'card__to').join(' ')).not.toContain('Embassy of Testland');
 
     const api = await request(t.app).get(`/api/v1/letters/${letter.slug}?lang=ko`);
     expect(api.status).toBe(200);
