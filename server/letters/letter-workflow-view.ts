@@ -1,6 +1,7 @@
 import { formatsFor } from '../lib/format.js';
 import type { TFunction } from '../lib/i18n.js';
 import { langMark, languageName, titleFor } from '../lib/languages.js';
+import { recipientNamedIn } from '../recipients/recipient-names.js';
 import type { Letter } from './letter.js';
 import { RETURN_NOTE_MAX_LENGTH } from './letter-input.js';
 import type { PublishCheck } from './letter-workflow-service.js';
@@ -29,10 +30,9 @@ export function publishView(t: TFunction, ui: string, check: PublishCheck) {
     opensLater: check.opensLater,
     opensAt: check.opensAt,
     publicUrl: `/letters/${letter.slug}`,
+    // Named as the organizer's interface language names them, as the public pages will.
     recipients: check.recipients.map((r) => ({
-      name: r.name,
-      title: r.title,
-      organisation: r.organisation,
+      ...recipientNamedIn(r, ui),
       language: languageName(r.language, ui),
     })),
   };

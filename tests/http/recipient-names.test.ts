@@ -125,6 +125,12 @@ describe('recipients named in the reader’s language', () => {
     expect(firstRecipient(api.body)).toMatchObject({ name: KO.name, institution: KO.organisation });
     const inEnglish = await request(t.app).get(`/api/v1/letters/${letter.slug}?lang=en`);
     expect(firstRecipient(inEnglish.body).name).toBe('Embassy of Testland');
+
+    // Last, as it makes the letter a draft again: the publish page, for an organizer working in Korean, names them as the public pages will.
+    await t.platform.db.updateTable('letters').set({ status: 'draft' }).where('id', '=', letter.id).execute();
+    const publish = await admin.get(`/admin/letters/${letter.id}/publish?lang=ko`);
+    expect(publish.status).toBe(200);
+    expect(textOf(mainOf(publish.text))).toContain(KO.name);
   });
 
   it('refuses a name too long or with control characters beside its field, keeping what was typed', async () => {
