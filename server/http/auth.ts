@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import session from 'express-session';
-import type { User } from '../accounts/account.js';
+import { safeNextPath, type User } from '../accounts/account.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { SqliteSessionStore } from '../accounts/session-store.js';
 import { AppError } from '../lib/errors.js';
@@ -51,13 +51,27 @@ export function loadCurrentUser(accounts: AccountService): RequestHandler {
 export const requireUser: RequestHandler = (req, res, next) => {
   const user = res.locals.currentUser;
   if (!user) {
-    const back = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
-    return res.redirect(303, `/login${back}`);
+    if (req.method === 'GET') return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+    // A form sent after the session ended (8 hours without a request): nothing was done. Say so, and
+    // come back to the page it was sent from, where the editor offers back what was typed.
+    const back = safeNextPath(refererPath(req.get('referer'), req.get('host')), '/admin');
+    return res.redirect(303, `/login?next=${encodeURIComponent(back)}&done=sessionEnded`);
   }
   if (user.mustChangePassword && req.baseUrl + req.path !== '/account/password')
     return res.redirect(303, '/account/password');
   next();
 };
+
+/** The path of a Referer from this host, or undefined (another site's, or none). */
+function refererPath(referer: string | undefined, host: string | undefined): string | undefined {
+  if (!referer || !host) return undefined;
+  try {
+    const url = new URL(referer);
+    return url.host === host ? `${url.pathname}${url.search}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Admin-only pages: organizers get a 403 that says so. */
 export const requireAdmin: RequestHandler = (_req, res, next) => {

@@ -295,6 +295,49 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await context.close();
   });
 
+  it('offers back what was typed when a save comes after the session ended, once logged in again', async () => {
+    // The save went to the login page and the edits were gone, without a word.
+    const { id } = await createLetter(app.platform.db, new Date(), {
+      status: 'draft',
+      title: 'Before the break',
+    });
+    await app.platform.db
+      .updateTable('letters')
+      .set({ owner_id: organizer.id })
+      .where('id', '=', id)
+      .execute();
+    const context = await newContext(browser, app);
+    const page = await context.newPage();
+    await logIn(page, organizer.email);
+    await page.goto(`/admin/letters/${id}`);
+    await expect(page.locator('#editor-restore').isVisible()).resolves.toBe(false);
+    await page.locator('#field-title_en').fill('Typed before the session ended');
+    await page.locator('#field-summary_en').fill('A summary typed then too.');
+    // Eight hours without a request: the session is gone.
+    await app.platform.db.deleteFrom('sessions').execute();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+
+    await page.waitForURL(/\/login\?/);
+    await expect(page.locator('main').innerText()).resolves.toContain('Your session had ended');
+    await page.getByRole('textbox', { name: 'E-mail address' }).fill(organizer.email);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`**/admin/letters/${id}`);
+    await expect(page.locator('#field-title_en').inputValue()).resolves.toBe('Before the break');
+    await page.getByRole('button', { name: 'Put back what I typed' }).click();
+    await expect(page.locator('#field-title_en').inputValue()).resolves.toBe(
+      'Typed before the session ended',
+    );
+    await expect(page.locator('#field-summary_en').inputValue()).resolves.toBe('A summary typed then too.');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.waitForURL(/\?done=saved/);
+    await expect(page.locator('#editor-restore').isVisible()).resolves.toBe(false);
+    const letter = await app.platform.repositories.letters.findById(id);
+    const texts = await app.platform.repositories.letters.textsOfVersion(letter!.currentVersionId);
+    expect(texts.map((text) => text.title)).toEqual(['Typed before the session ended']);
+    await context.close();
+  });
+
   it('shows the section of a main language chosen for a new letter at once, keeping what was typed', async () => {
     const context = await newContext(browser, app);
     const page = await context.newPage();

@@ -283,6 +283,37 @@ describe('logging in and out', () => {
       const response = await tryLogin(visitor, user.email, TEST_PASSWORD, next);
       expect(response.headers.location).toBe('/admin/letters?page=2');
     });
+
+    it('after a form sent once the session ended, says so and goes back to the page it came from on this site only', async () => {
+      const visitor = new Visitor(t.app);
+      // Sent to the site's own name, as a browser does; the Referer counts only when it names that host.
+      const post = (referer: string) =>
+        visitor.agent
+          .post('/admin/letters/3')
+          .set('Host', 'letters.example.org')
+          .set('Referer', referer)
+          .type('form')
+          .send({ title_en: 'x' });
+      const fromHere = await post('https://letters.example.org/admin/letters/3');
+      expect(fromHere.status).toBe(303);
+      expect(fromHere.headers.location).toBe(
+        `/login?next=${encodeURIComponent('/admin/letters/3')}&done=sessionEnded`,
+      );
+      for (const elsewhere of [
+        'https://evil.example/admin/letters/3',
+        'https://letters.example.org.evil.example/x',
+        'https://letters.example.org/.//evil.example/x',
+        'not a url',
+      ])
+        expect((await post(elsewhere)).headers.location, elsewhere).toBe(
+          '/login?next=%2Fadmin&done=sessionEnded',
+        );
+      const form = await visitor.get(fromHere.headers.location!);
+      expect(textOf(mainOf(form.text))).toContain('Your session had ended, so what you sent was not saved.');
+      expect(startTags(form.text, 'input').find((i) => i.attrs.name === 'next')!.attrs.value).toBe(
+        '/admin/letters/3',
+      );
+    });
   });
 });
 
