@@ -307,6 +307,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   });
   app.use((_req, res, next) => {
     const user = res.locals.currentUser;
+    res.locals.mailCaptured = Boolean(deps.mailbox);
     res.locals.showMailbox = Boolean(deps.mailbox && user && can(user, 'mailbox.read'));
     // The navigation shows what the policy allows; the pages assert it again in their services.
     if (user)

@@ -51,6 +51,8 @@ declare module 'express-serve-static-core' {
     adminNav: AdminNav;
     /** Whether the navigation links to the captured mailbox. */
     showMailbox: boolean;
+    /** Whether mail is captured here (SMTP_URL unset) instead of reaching anyone's inbox. */
+    mailCaptured: boolean;
     /** Whether the signing form carries the proof-of-work widget. */
     proofOfWork: boolean;
     /** The dashboard's alert about busy signing sources (zero sources: no alert). */
@@ -105,6 +107,7 @@ export function localDefaults(defaults: { t: TFunction; publicUrl: string }): Re
       csrfToken: '',
       adminNav: { ...NO_ADMIN_NAV },
       showMailbox: false,
+      mailCaptured: false,
       proofOfWork: false,
       abuseAlert: NO_ABUSE_ALERT,
       controllerTodo: false,

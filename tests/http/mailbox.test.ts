@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,7 +8,17 @@ import { MailboxReader } from '../../server/mail/mailbox-reader.js';
 import { mailboxNotice } from '../../server/main-support.js';
 import { createAccount, signedIn } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
-import { byClass, hrefsIn, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
+import {
+  byClass,
+  byId,
+  hrefsIn,
+  innerHtml,
+  mainOf,
+  startTags,
+  textOf,
+  textsByClass,
+} from '../support/html.js';
+import { postForm } from '../support/admin-forms.js';
 import { Visitor } from '../support/http.js';
 import { loopbackTransport } from '../support/mail-worker.js';
 import { ERROR_TITLES, expectErrorPage, sign } from '../support/signing.js';
@@ -60,6 +71,37 @@ describe('the captured mailbox', () => {
     `/admin/mailbox/${file}/html`,
     `/admin/mailbox/${file}/attachments/1`,
   ];
+
+  it('tells whoever sent a test where it is while mail is captured: the mailbox for an admin, the PDFs for an organizer', async () => {
+    // "Check it in your inbox" sent an organizer to an inbox the test never reaches, and to a mailbox
+    // they may not open.
+    const p = await start();
+    const { id } = await createLetter(p.platform.db, p.platform.clock.now());
+    const organizer = await signedIn(p.app, p.platform, 'organizer');
+    await p.platform.db
+      .updateTable('letters')
+      .set({ owner_id: organizer.user.id })
+      .where('id', '=', id)
+      .execute();
+    const deliveryPath = `/admin/letters/${id}/delivery`;
+    const sent = await postForm(organizer.visitor, deliveryPath, `${deliveryPath}/test`, [
+      ['request_key', randomUUID()],
+    ]);
+    expect(sent.status).toBe(303);
+    const note = (html: string) => {
+      const tag = byId(html, 'tested-note');
+      if (!tag) throw new Error('the page says nothing about the test');
+      return { text: textOf(innerHtml(html, tag)), links: hrefsIn(innerHtml(html, tag)) };
+    };
+    const forOrganizer = note((await organizer.visitor.get(deliveryPath)).text);
+    expect(forOrganizer.text).toContain(
+      'so it is not in your inbox: open the compiled letters in the record below',
+    );
+    expect(forOrganizer.links).toEqual([]);
+    const forAdmin = note((await (await admin(p)).get(deliveryPath)).text);
+    expect(forAdmin.text).toContain('read the test in the mailbox');
+    expect(forAdmin.links).toEqual(['/admin/mailbox']);
+  });
 
   describe('is for admins only', () => {
     it('sends an anonymous visitor to the login page, and shows them no mail, at the old address too', async () => {
