@@ -27,6 +27,7 @@ export function signatureRoutes(deps: SignatureRoutesDeps): Router {
     const text = addressText(req.query) ?? signature.language;
     res.render('signatures/confirm', {
       pageTitle: res.locals.t('confirm.title'),
+      about: await deps.signatures.describe(signature, letter, text),
       status: statusShown(signature),
       action: withLanguages(
         `/signatures/confirm/${encodeURIComponent(pathParam(req, 'token'))}`,
@@ -56,6 +57,7 @@ export function signatureRoutes(deps: SignatureRoutesDeps): Router {
     const text = addressText(req.query) ?? signature.language;
     res.render('signatures/withdraw', {
       pageTitle: res.locals.t('withdraw.title'),
+      about: await deps.signatures.describe(signature, letter, text),
       status: signature.status,
       action: withLanguages(
         `/signatures/withdraw/${encodeURIComponent(pathParam(req, 'token'))}`,

@@ -3,7 +3,7 @@ import { CompiledQuery } from 'kysely';
 import type { Db, Tx } from '../db/database.js';
 import type { GroupCommit } from '../db/group-commit.js';
 import type { NewSignatureRow } from '../db/tables.js';
-import { canConfirm, signingState, type Letter, type SigningState } from '../letters/letter.js';
+import { canConfirm, signingState, textIn, type Letter, type SigningState } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { notFound } from '../lib/errors.js';
@@ -16,6 +16,7 @@ import {
   isSuspect,
   mergeVerdicts,
   onSigningAgain,
+  publicName,
   storedReasons,
   type ResignOutcome,
   type Signature,
@@ -261,6 +262,25 @@ export class SignatureService {
     const letter = signature ? await this.deps.letters.findById(signature.letterId) : undefined;
     if (!signature || !letter) throw notFound('signature_link_invalid', 'errors.signatureLink.invalid');
     return { signature, letter };
+  }
+
+  /**
+   * What a link's page says the signature is: the letter's title in the text `textLanguage` (the one
+   * read) where it has it, and the name as it appears. Someone who signed several letters can tell
+   * which one the button acts on.
+   */
+  async describe(
+    signature: Signature,
+    letter: Letter,
+    textLanguage: string,
+  ): Promise<{ title: string; titleLanguage: string; shownAs: string | null }> {
+    const texts = await this.deps.letters.textsOfVersion(letter.currentVersionId);
+    const text = textIn(texts, textLanguage, letter.primaryLanguage);
+    return {
+      title: text?.title ?? letter.slug,
+      titleLanguage: text?.language ?? letter.primaryLanguage,
+      shownAs: publicName(signature),
+    };
   }
 
   /**

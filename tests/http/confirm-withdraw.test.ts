@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLetter } from '../support/factories.js';
-import { byClass, hrefsIn, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
+import { byClass, byId, hrefsIn, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { expectNoCsrfToken, Visitor } from '../support/http.js';
 import {
   ERROR_TITLES,
@@ -247,6 +247,17 @@ describe('withdrawing a signature', () => {
     expect(await listedNames(visitor, slug)).toEqual(['Park Min-seo']);
     expect((await visitor.get(`/letters/${slug}`)).text).not.toContain('Kim Ji-hoon');
     expect(textsByClass((await visitor.get('/')).text, 'stats__count')).toEqual(['1 signature']);
+  });
+
+  it('names the letter and how the name appears on the confirm and withdraw pages, in the text read', async () => {
+    // Someone who signed several letters could not tell which one a button would act on.
+    const { confirm, withdraw } = await signAndGetLinks(t, visitor, slug, { display: 'initials' });
+    for (const link of [confirm, withdraw]) {
+      const page = await visitor.get(link);
+      const about = textOf(innerHtml(page.text, byId(page.text, 'signature-about')!));
+      expect(about, link).toContain('Protect the captured soldiers');
+      expect(about, link).toContain('Your name appears as K. J.-H.');
+    }
   });
 
   it('says on the withdraw page that the details stay stored until retention, and offers to erase them now', async () => {
