@@ -99,6 +99,9 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
     const page = await context.newPage();
     await page.goto(siteUrl);
     const frame = await embedFrame(page);
+    // The frame's own first load (lazy, so perhaps after the page's) ends before it is sent elsewhere:
+    // going to the Ukrainian form meanwhile was cut short by it now and then.
+    await frame.waitForSelector('form');
     await frame.goto(`${app.baseUrl}/letters/${letter.slug}/embed?lang=uk`);
     await frame.waitForSelector('form');
     const iframe = page.locator('iframe');
