@@ -40,9 +40,21 @@ export function translateErrors(t: TFunction, errors: EditorErrors, ui: string) 
       e.problem ? describeProblem(e.problem, t, ui) : t(e.key, e.params ?? {}),
     );
   }
-  const summary = Object.entries(messages).flatMap(([field, list]) =>
-    list.map((message) => ({ field, message })),
-  );
+  // Beside its field a message needs no more; at the top, one about a text says which of them: three
+  // fields are called "Text of the letter" once there are translations.
+  const summary = Object.entries(messages).flatMap(([field, list]) => {
+    const text = /^(title|summary|body)_([a-z]{2})$/.exec(field);
+    return list.map((message) => ({
+      field,
+      message: text
+        ? t('editor.errors.inText', {
+            language: languageName(text[2]!, ui),
+            field: t(`editor.fields.${text[1]}`),
+            message,
+          })
+        : message,
+    }));
+  });
   return { messages, summary };
 }
 

@@ -491,6 +491,12 @@ describe('the letter editor', () => {
       const summary = byClass(response.text, 'error-summary')[0];
       expect(summary, 'an error summary').toBeDefined();
       expect(textOf(innerHtml(response.text, summary!))).toContain(message);
+      // A text's problem says which text at the top, where three fields may share a label.
+      const text = /^field-(title|summary|body)_en$/.exec(field);
+      if (text) {
+        const label = { title: 'Title', summary: 'Summary', body: 'Text of the letter' }[text[1]!];
+        expect(textOf(innerHtml(response.text, summary!))).toContain(`${label} (English): ${message}`);
+      }
       const shown = formFields(response.text, 'editor-form');
       for (const name of [
         'slug',
