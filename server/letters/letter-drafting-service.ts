@@ -321,7 +321,7 @@ export class LetterDraftingService {
         // signed text.
         if (!(await letters.claimInStatus(current.id, 'draft', now)))
           throw new AppError(409, 'letter_not_draft', 'errors.letterNotDraft');
-        await letters.replaceTexts(current.currentVersionId, texts);
+        await letters.rewriteDraftVersion(current.currentVersionId, texts, user.id, now);
       } else {
         newVersion = (await letters.addVersion(current.id, texts, user.id, now)).number;
       }

@@ -531,6 +531,24 @@ export class LetterRepository {
     }
   }
 
+  /**
+   * Rewrites a draft's version with these texts: saved now by `userId`, as the version history says
+   * (it said the draft's creation, however often its text was saved since).
+   */
+  async rewriteDraftVersion(
+    versionId: number,
+    texts: readonly LetterText[],
+    userId: number | null,
+    now: Date,
+  ): Promise<void> {
+    await this.db
+      .updateTable('letter_versions')
+      .set({ created_at: now.toISOString(), created_by: userId })
+      .where('id', '=', versionId)
+      .execute();
+    await this.replaceTexts(versionId, texts);
+  }
+
   /** Adds a new version with these texts and makes it current; signatures keep pointing at the version they signed. */
   async addVersion(
     letterId: number,

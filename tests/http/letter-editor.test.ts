@@ -972,6 +972,19 @@ describe('the letter editor', () => {
     });
   });
 
+  it("dates a draft's version by its last save in the version history, not by the draft's creation", async () => {
+    t.clock.set(new Date('2026-11-20T10:00:00.000Z'));
+    const id = await createDraft();
+    t.clock.set(new Date('2026-11-23T10:00:00.000Z'));
+    visitor = await loginAs(t.app, user);
+    const fields = await editorForm(id);
+    const saved = await save(id, withField(fields, 'title_en', 'A title typed three days later'));
+    expect(saved.status).toBe(303);
+    const history = textOf(mainOf((await visitor.get(`/admin/letters/${id}/versions`)).text));
+    expect(history).toContain('Nov 23, 2026');
+    expect(history).not.toContain('Nov 20, 2026');
+  });
+
   it('says on the public page when the text of a published letter last changed', async () => {
     // Published three days ago, changed today.
     const today = t.clock.now();
