@@ -81,6 +81,7 @@ describe('LetterRepository', () => {
       goal: 5000,
       opensAt: NOW,
       closesAt: new Date('2026-12-31T00:00:00.000Z'),
+      closedAt: null,
       currentVersionId: expect.any(Number),
       signatureCount: 0,
       ownerId: null,
