@@ -4,7 +4,7 @@
  * sets the interface, `?text=` the letter's text.
  */
 
-import { languageCode } from '../lib/languages.js';
+import { isLetterLanguage, languageCode } from '../lib/languages.js';
 
 /** The letter text an address names (`?text=`), if any. */
 export function addressText(query: Record<string, unknown>): string | undefined {
@@ -17,7 +17,12 @@ export function addressText(query: Record<string, unknown>): string | undefined 
  * else the interface language. The letter shows it when it has a complete translation (textIn).
  */
 export function requestedTextLanguage(query: Record<string, unknown>, interfaceLanguage: string): string {
-  return addressText(query) ?? languageCode(query.lang) ?? interfaceLanguage;
+  // A code no letter is written in (`?lang=zz`) asks for nothing: the reader's language stands, where
+  // it gave the letter's primary text instead of the Korean reader's Korean one.
+  const asked = [addressText(query), languageCode(query.lang)].find(
+    (code) => code !== undefined && isLetterLanguage(code),
+  );
+  return asked ?? interfaceLanguage;
 }
 
 /**

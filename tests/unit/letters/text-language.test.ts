@@ -18,6 +18,12 @@ describe('the language a reader asks a letter in', () => {
     expect(requestedTextLanguage({ text: '../../etc', lang: ['ko', 'uk'] }, 'en')).toBe('en');
     expect(requestedTextLanguage({ text: 'KO' }, 'en')).toBe('en');
   });
+
+  it('ignores a code no letter is written in, so the reader keeps their own language', () => {
+    // /letters/x?lang=zz for a Korean reader showed the English text.
+    expect(requestedTextLanguage({ lang: 'zz' }, 'ko')).toBe('ko');
+    expect(requestedTextLanguage({ text: 'zz', lang: 'uk' }, 'ko')).toBe('uk');
+  });
 });
 
 describe('links to a letter in a language', () => {
