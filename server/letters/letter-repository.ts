@@ -462,12 +462,12 @@ export class LetterRepository {
     titles: readonly string[],
     exceptId: number,
     limit = 5,
-  ): Promise<{ slug: string; title: string }[]> {
+  ): Promise<{ slug: string; title: string; language: string }[]> {
     if (titles.length === 0) return [];
     return this.db
       .selectFrom('letters as l')
       .innerJoin('letter_texts as t', 't.letter_version_id', 'l.current_version_id')
-      .select(['l.slug', 't.title'])
+      .select(['l.slug', 't.title', 't.language'])
       .distinct()
       .where('l.status', '!=', 'draft')
       .where('l.id', '!=', exceptId)

@@ -18,7 +18,7 @@ export function letterWorkflowRoutes(deps: LetterWorkflowRoutesDeps): Router {
 
   // Publishing asks first, like closing and delivering: it makes the letter public for good.
   router.get('/letters/:id/publish', async (req, res) => {
-    const check = await workflow.publishCheck(currentUser(res), idParam(req, 'id'));
+    const check = await workflow.publishCheck(currentUser(res), idParam(req, 'id'), res.locals.language);
     res.render('admin/letter-publish', publishView(res.locals.t, res.locals.language, check));
   });
 

@@ -66,8 +66,9 @@ export class LetterWorkflowService {
   constructor(private readonly deps: LetterWorkflowServiceDeps) {}
 
   /** What publishing the draft would do, for the confirmation page; 409 when it is not a draft. */
-  async publishCheck(user: User, letterId: number): Promise<PublishCheck> {
-    return this.check(user, letterId, this.deps.letters, this.deps.settings);
+  /** What publishing would do; `readerLanguage`, the page's, chooses which title a warning quotes. */
+  async publishCheck(user: User, letterId: number, readerLanguage?: string): Promise<PublishCheck> {
+    return this.check(user, letterId, this.deps.letters, this.deps.settings, readerLanguage);
   }
 
   private async check(
@@ -75,6 +76,7 @@ export class LetterWorkflowService {
     letterId: number,
     letters: LetterRepository,
     settings: SettingsRepository,
+    readerLanguage?: string,
   ): Promise<PublishCheck> {
     const { letter, resource } = await this.deps.access.forEdit(user, letterId, letters);
     if (letter.status !== 'draft') throw new AppError(409, 'letter_not_draft', 'errors.letterNotDraft');
@@ -95,6 +97,7 @@ export class LetterWorkflowService {
       warnings: publishWarnings(letter, {
         organisationsInText: texts.some((text) => usesField(text.body, 'organisations')),
         sameTitled,
+        readerLanguage,
       }),
       asksForReview: current.requireReview && !can(user, 'letter.publish-unreviewed', resource),
       opensAt: letter.opensAt && letter.opensAt > now ? letter.opensAt : now,

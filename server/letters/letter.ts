@@ -152,7 +152,9 @@ export function publishWarnings(
   found: {
     /** Whether some text of the letter uses the co-signing organisations merge field. */
     organisationsInText: boolean;
-    sameTitled: readonly { slug: string; title: string }[];
+    sameTitled: readonly { slug: string; title: string; language: string }[];
+    /** The language the warnings are read in: a letter's title in it is quoted first. */
+    readerLanguage?: string;
   },
 ): PublishWarning[] {
   const warnings: PublishWarning[] = [];
@@ -161,16 +163,16 @@ export function publishWarnings(
     warnings.push({ key: 'editor.publish.warnings.draftSlug', params: { slug: letter.slug } });
   if (letter.organisations.length > 0 && !found.organisationsInText)
     warnings.push({ key: 'editor.publish.warnings.organisationsUnused', params: {} });
-  // One warning a letter, however many of its texts share a title with this one's.
-  const named = new Set<string>();
+  // One warning a letter, however many of its texts share a title with this one's: the title in the
+  // reader's language where that is one of them (a Korean page quoted the Ukrainian title).
+  const quoted = new Map<string, { title: string; language: string }>();
   for (const other of sameTitled) {
-    if (named.has(other.slug)) continue;
-    named.add(other.slug);
-    warnings.push({
-      key: 'editor.publish.warnings.sameTitle',
-      params: { title: other.title, slug: other.slug },
-    });
+    const before = quoted.get(other.slug);
+    if (!before || (before.language !== found.readerLanguage && other.language === found.readerLanguage))
+      quoted.set(other.slug, other);
   }
+  for (const [slug, { title }] of quoted)
+    warnings.push({ key: 'editor.publish.warnings.sameTitle', params: { title, slug } });
   return warnings;
 }
 

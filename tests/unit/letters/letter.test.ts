@@ -214,9 +214,9 @@ describe('publishWarnings: what to point out before publishing, without refusing
       {
         organisationsInText: false,
         sameTitled: [
-          { slug: 'b', title: 'Let them choose' },
-          { slug: 'b', title: '선택하게 하십시오' },
-          { slug: 'c', title: 'Let them choose' },
+          { slug: 'b', title: 'Let them choose', language: 'en' },
+          { slug: 'b', title: '선택하게 하십시오', language: 'ko' },
+          { slug: 'c', title: 'Let them choose', language: 'en' },
         ],
       },
     );
@@ -224,5 +224,21 @@ describe('publishWarnings: what to point out before publishing, without refusing
       { key: 'editor.publish.warnings.sameTitle', params: { slug: 'b', title: 'Let them choose' } },
       { key: 'editor.publish.warnings.sameTitle', params: { slug: 'c', title: 'Let them choose' } },
     ]);
+  });
+
+  it("quotes a letter's title in the reader's language when it is one of those that match", () => {
+    // A Korean page quoted the Ukrainian title, though the Korean one was the same too.
+    const sameTitled = [
+      { slug: 'b', title: 'Дайте їм обрати', language: 'uk' },
+      { slug: 'b', title: '선택하게 하십시오', language: 'ko' },
+      { slug: 'c', title: 'Дайте їм обрати', language: 'uk' },
+    ];
+    const titles = (readerLanguage: string) =>
+      publishWarnings(
+        { slug: 'a', organisations: [] },
+        { organisationsInText: false, sameTitled, readerLanguage },
+      ).map((w) => w.params.title);
+    expect(titles('ko')).toEqual(['선택하게 하십시오', 'Дайте їм обрати']);
+    expect(titles('en')).toEqual(['Дайте їм обрати', 'Дайте їм обрати']);
   });
 });
