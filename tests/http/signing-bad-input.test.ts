@@ -236,6 +236,8 @@ describe('the signing form refuses bad input, says why beside the field and keep
     const response = await submit({ ...TYPED, name: 'K'.repeat(17 * 1024) });
     expectErrorPage(response, 413, ERROR_TITLES[413]);
     expect(response.text).toContain('What you sent is larger than this form accepts.');
+    // Back to the form with what was typed, as the browser keeps it: a link would load it empty.
+    expect(response.text).toContain('Go back with your browser’s Back button');
     expect(await rowCounts(t.platform.db)).toEqual({ signatures: 0, outbox: 0 });
   });
 
