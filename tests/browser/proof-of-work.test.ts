@@ -74,6 +74,19 @@ describe('the proof-of-work widget in a real browser', () => {
     const widget = page.locator('altcha-widget');
     await expect(widget.innerText()).resolves.toContain('저는 로봇이 아닙니다');
     await expect(widget.innerText()).resolves.not.toContain('robot');
+    // Reached by the keyboard, its checkbox has the site's focus ring, not the thin default one.
+    const checkbox = widget.getByRole('checkbox');
+    await checkbox.focus();
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    await expect(
+      page.evaluate<string>('getComputedStyle(document.activeElement).outlineWidth'),
+    ).resolves.toBe('3px');
+    await expect(
+      page.evaluate<boolean>(
+        "document.activeElement.type === 'checkbox' && !!document.activeElement.closest('altcha-widget')",
+      ),
+    ).resolves.toBe(true);
     expect(problems).toEqual([]);
     await context.close();
   });
