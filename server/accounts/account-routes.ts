@@ -80,7 +80,11 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
 
   router.get('/login', (req, res) => {
     if (res.locals.currentUser) return res.redirect(303, safeNextPath(req.query.next));
-    const notice = noticeFrom(req, res.locals.t, 'account.notices', ['passwordReset', 'loggedOut', 'sessionEnded']);
+    const notice = noticeFrom(req, res.locals.t, 'account.notices', [
+      'passwordReset',
+      'loggedOut',
+      'sessionEnded',
+    ]);
     renderLogin(res, 200, { email: '', next: safeNextPath(req.query.next) }, undefined, notice);
   });
 

@@ -1,6 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLetter } from '../support/factories.js';
-import { byClass, byId, hrefsIn, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
+import {
+  byClass,
+  byId,
+  hrefsIn,
+  innerHtml,
+  mainOf,
+  startTags,
+  textOf,
+  textsByClass,
+} from '../support/html.js';
 import { expectNoCsrfToken, Visitor } from '../support/http.js';
 import {
   ERROR_TITLES,
@@ -273,7 +282,10 @@ describe('withdrawing a signature', () => {
       expect(erase, moment).toBeDefined();
       const erasePage = await visitor.get(erase!);
       expect(erasePage.status, moment).toBe(200);
-      expect(startTags(erasePage.text, 'form').some((f) => f.attrs.method === 'post'), moment).toBe(true);
+      expect(
+        startTags(erasePage.text, 'form').some((f) => f.attrs.method === 'post'),
+        moment,
+      ).toBe(true);
     }
   });
 
