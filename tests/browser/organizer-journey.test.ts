@@ -40,6 +40,25 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await app?.close();
   });
 
+  /** A draft of the organizer's own, open in the editor of a new browser context; and its texts as saved. */
+  async function editDraft(overrides: Parameters<typeof createLetter>[2]) {
+    const { id } = await createLetter(app.platform.db, new Date(), { ...overrides, status: 'draft' });
+    await app.platform.db
+      .updateTable('letters')
+      .set({ owner_id: organizer.id })
+      .where('id', '=', id)
+      .execute();
+    const context = await newContext(browser, app);
+    const page = await context.newPage();
+    await logIn(page, organizer.email);
+    await page.goto(`/admin/letters/${id}`);
+    const savedTexts = async () => {
+      const letter = await app.platform.repositories.letters.findById(id);
+      return app.platform.repositories.letters.textsOfVersion(letter!.currentVersionId);
+    };
+    return { id, context, page, savedTexts };
+  }
+
   it('logs in, starts from the bilingual template, edits, previews, publishes, and the letter is signed', async () => {
     const closingDay = dayFromNow(60);
     const context = await newContext(browser, app);
@@ -261,8 +280,7 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
   it('saves when Enter is pressed in a one-line field, and never removes a translation that way', async () => {
     // Enter pressed the form's first submit button, "Remove the Korean translation": the translation
     // left the form, and the next save deleted it.
-    const { id } = await createLetter(app.platform.db, new Date(), {
-      status: 'draft',
+    const { context, page, savedTexts } = await editDraft({
       texts: [
         { language: 'en', title: 'Keep both texts', summary: 'A test letter.', body: SIMPLE_LETTER_BODY },
         {
@@ -273,22 +291,11 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
         },
       ],
     });
-    await app.platform.db
-      .updateTable('letters')
-      .set({ owner_id: organizer.id })
-      .where('id', '=', id)
-      .execute();
-    const context = await newContext(browser, app);
-    const page = await context.newPage();
-    await logIn(page, organizer.email);
-    await page.goto(`/admin/letters/${id}`);
     await page.locator('#field-title_en').fill('Keep both texts, renamed');
     await page.locator('#field-title_en').press('Enter');
     await page.waitForURL(/\?done=saved/);
     await expect(page.locator('#translation-ko').count()).resolves.toBe(1);
-    const letter = await app.platform.repositories.letters.findById(id);
-    const texts = await app.platform.repositories.letters.textsOfVersion(letter!.currentVersionId);
-    expect(texts.map((text) => [text.language, text.title]).sort()).toEqual([
+    expect((await savedTexts()).map((text) => [text.language, text.title]).sort()).toEqual([
       ['en', 'Keep both texts, renamed'],
       ['ko', '두 글을 모두 지키기'],
     ]);
@@ -297,19 +304,7 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
 
   it('offers back what was typed when a save comes after the session ended, once logged in again', async () => {
     // The save went to the login page and the edits were gone, without a word.
-    const { id } = await createLetter(app.platform.db, new Date(), {
-      status: 'draft',
-      title: 'Before the break',
-    });
-    await app.platform.db
-      .updateTable('letters')
-      .set({ owner_id: organizer.id })
-      .where('id', '=', id)
-      .execute();
-    const context = await newContext(browser, app);
-    const page = await context.newPage();
-    await logIn(page, organizer.email);
-    await page.goto(`/admin/letters/${id}`);
+    const { id, context, page, savedTexts } = await editDraft({ title: 'Before the break' });
     await expect(page.locator('#editor-restore').isVisible()).resolves.toBe(false);
     await page.locator('#field-title_en').fill('Typed before the session ended');
     await page.locator('#field-summary_en').fill('A summary typed then too.');
@@ -332,9 +327,7 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.waitForURL(/\?done=saved/);
     await expect(page.locator('#editor-restore').isVisible()).resolves.toBe(false);
-    const letter = await app.platform.repositories.letters.findById(id);
-    const texts = await app.platform.repositories.letters.textsOfVersion(letter!.currentVersionId);
-    expect(texts.map((text) => text.title)).toEqual(['Typed before the session ended']);
+    expect((await savedTexts()).map((text) => text.title)).toEqual(['Typed before the session ended']);
     await context.close();
   });
 
