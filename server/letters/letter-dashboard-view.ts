@@ -56,11 +56,9 @@ function listed<T extends LetterListItem>(t: TFunction, ui: string, item: T) {
     ...item,
     statusLabel: t(`editor.status.${item.letter.status}`),
     titleLang: langMark(item.titleLanguage, ui),
-    // A letter closed or delivered ahead of its date: the day it stopped, not the day it would have.
-    closes:
-      item.letter.status === 'closed' || item.letter.status === 'delivered'
-        ? collectedUntil(item.letter)
-        : item.letter.closesAt,
+    // A letter closed ahead of its date: the day it stopped, not the day it would have (an open one
+    // has no closedAt, so its closing date stands).
+    closes: collectedUntil(item.letter),
   };
 }
 

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { pathParam } from '../http/input.js';
 import { AppError } from '../lib/errors.js';
 import { withLanguages } from '../http/language.js';
+import { formatsFor } from '../lib/format.js';
 import type { TFunction } from '../lib/i18n.js';
 import { recipientNamedIn } from '../recipients/recipient-names.js';
 import type { LetterPage, LetterService } from './letter-service.js';
@@ -123,7 +124,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
       pageTitle: page.text.title,
       letterHref: withLanguages(letterPath(page.letter.slug), req, res, page.text.language),
       // "A, B and C" in the page's language, each as that language names them.
-      recipientNames: new Intl.ListFormat(res.locals.language, { type: 'conjunction' }).format(
+      recipientNames: formatsFor(res.locals.language).list(
         page.recipients.map((r) => recipientNamedIn(r, res.locals.language).name),
       ),
       ...sharingOf(page, res.locals.language, res.locals.t),

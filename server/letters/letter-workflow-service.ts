@@ -65,8 +65,10 @@ const noteDetail = (note: string) => (note ? { note } : {});
 export class LetterWorkflowService {
   constructor(private readonly deps: LetterWorkflowServiceDeps) {}
 
-  /** What publishing the draft would do, for the confirmation page; 409 when it is not a draft. */
-  /** What publishing would do; `readerLanguage`, the page's, chooses which title a warning quotes. */
+  /**
+   * What publishing the draft would do, for the confirmation page; 409 when it is not a draft.
+   * `readerLanguage`, the page's, chooses which title a duplicate-title warning quotes.
+   */
   async publishCheck(user: User, letterId: number, readerLanguage?: string): Promise<PublishCheck> {
     return this.check(user, letterId, this.deps.letters, this.deps.settings, readerLanguage);
   }

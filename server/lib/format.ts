@@ -18,6 +18,8 @@ export interface Formats {
   day(value: Date): string;
   /** Hours and minutes on a 24-hour clock (UTC), beside a date. */
   time(value: Date): string;
+  /** A, B and C / A, B 및 C / A, B і C */
+  list(items: readonly string[]): string;
 }
 
 const byLanguage = new Map<string, Formats>();
@@ -61,7 +63,9 @@ export function formatsFor(language: string): Formats {
       hourCycle: 'h23',
       timeZone: 'UTC',
     });
+    const list = new Intl.ListFormat(locale, { type: 'conjunction' });
     formats = {
+      list: (items) => list.format(items),
       number: (value) => number.format(value),
       date: (value) => date.format(value),
       dateTime: (value) => dateTime.format(value),
