@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { RecipientRow } from '../db/tables.js';
 import type { LetterResource } from '../policy/policy.js';
-import type { RecipientName, RecipientNames } from './recipient-names.js';
+import type { RecipientNames } from './recipient-names.js';
 import type { Recipient } from './recipient.js';
 import type { RecipientInput } from './recipient-input.js';
 import type { Salutations } from './recipient-salutation.js';
@@ -102,27 +102,22 @@ export class RecipientRepository {
 
   /**
    * Each recipient's names in other languages (recipient_names), by language ('all': of the whole
-   * directory), in one query per 500 recipients; a recipient with none is absent.
+   * directory); a recipient with none is absent.
    */
   async namesOf(ids: readonly number[] | 'all'): Promise<Map<number, RecipientNames>> {
-    const byRecipient = new Map<number, Record<string, RecipientName>>();
-    const all = ids === 'all';
-    const unique = all ? [] : [...new Set(ids)];
-    for (let i = 0; i < (all ? 1 : unique.length); i += 500) {
-      let query = this.db
-        .selectFrom('recipient_names')
-        .select(['recipient_id', 'language', 'name', 'title', 'organisation']);
-      if (!all) query = query.where('recipient_id', 'in', unique.slice(i, i + 500));
-      for (const { recipient_id, language, ...named } of await query
-        .orderBy('recipient_id')
-        .orderBy('language')
-        .execute()) {
-        const own = byRecipient.get(recipient_id) ?? {};
-        own[language] = named;
-        byRecipient.set(recipient_id, own);
-      }
-    }
-    return byRecipient;
+    return this.byLanguage(
+      ids,
+      (batch) => {
+        const query = this.db
+          .selectFrom('recipient_names')
+          .select(['recipient_id', 'language', 'name', 'title', 'organisation']);
+        return (batch === 'all' ? query : query.where('recipient_id', 'in', batch))
+          .orderBy('recipient_id')
+          .orderBy('language')
+          .execute();
+      },
+      ({ name, title, organisation }) => ({ name, title, organisation }),
+    );
   }
 
   /** Adds a recipient's names in other languages; a language with every field empty is not stored. */
@@ -134,23 +129,47 @@ export class RecipientRepository {
   }
 
   /**
-   * Each recipient's salutations, by language ('all': of the whole directory), in one query per 500
-   * recipients; a recipient with none is absent. The one reader of recipient_salutations.
+   * Each recipient's salutations, by language ('all': of the whole directory); a recipient with none
+   * is absent. The one reader of recipient_salutations.
    */
   async salutationsOf(ids: readonly number[] | 'all'): Promise<Map<number, Salutations>> {
-    const byRecipient = new Map<number, Record<string, string>>();
-    const all = ids === 'all';
-    const unique = all ? [] : [...new Set(ids)];
-    // SQLite allows a limited number of parameters per statement; the whole directory needs none.
-    for (let i = 0; i < (all ? 1 : unique.length); i += 500) {
-      let query = this.db
-        .selectFrom('recipient_salutations')
-        .select(['recipient_id', 'language', 'salutation']);
-      if (!all) query = query.where('recipient_id', 'in', unique.slice(i, i + 500));
-      for (const s of await query.orderBy('recipient_id').orderBy('language').execute()) {
-        const own = byRecipient.get(s.recipient_id) ?? {};
-        own[s.language] = s.salutation;
-        byRecipient.set(s.recipient_id, own);
+    return this.byLanguage(
+      ids,
+      (batch) => {
+        const query = this.db
+          .selectFrom('recipient_salutations')
+          .select(['recipient_id', 'language', 'salutation']);
+        return (batch === 'all' ? query : query.where('recipient_id', 'in', batch))
+          .orderBy('recipient_id')
+          .orderBy('language')
+          .execute();
+      },
+      (row) => row.salutation,
+    );
+  }
+
+  /**
+   * Rows kept by recipient and language (salutations, names), read for `ids` in one query per 500
+   * recipients, since SQLite allows a limited number of parameters per statement; the whole directory
+   * ('all') in one query, which needs none.
+   */
+  private async byLanguage<R extends { recipient_id: number; language: string }, V>(
+    ids: readonly number[] | 'all',
+    read: (batch: readonly number[] | 'all') => Promise<R[]>,
+    value: (row: R) => V,
+  ): Promise<Map<number, Record<string, V>>> {
+    const byRecipient = new Map<number, Record<string, V>>();
+    const batches: (readonly number[] | 'all')[] = [];
+    if (ids === 'all') batches.push('all');
+    else {
+      const unique = [...new Set(ids)];
+      for (let i = 0; i < unique.length; i += 500) batches.push(unique.slice(i, i + 500));
+    }
+    for (const batch of batches) {
+      for (const row of await read(batch)) {
+        const own = byRecipient.get(row.recipient_id) ?? {};
+        own[row.language] = value(row);
+        byRecipient.set(row.recipient_id, own);
       }
     }
     return byRecipient;
