@@ -1,3 +1,4 @@
+import { isSlug } from '../letters/letter.js';
 import { isCountryCode } from '../lib/countries.js';
 import { DAY_MS, parseUtcDay } from '../lib/dates.js';
 import { SIGNATURE_STATUSES, type SignatureFilters, type SignatureStatus } from '../signatures/signature.js';
@@ -88,7 +89,7 @@ export function parseExportRequest(
 ): { ok: true; request: ExportRequest } | { ok: false; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
   const letter = values.letter.trim();
-  if (letter !== '' && !/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(letter)) errors.letter = 'exports.errors.letter';
+  if (letter !== '' && !isSlug(letter)) errors.letter = 'exports.errors.letter';
 
   const statuses = values.statuses.length === 0 ? ['confirmed'] : values.statuses;
   if (!statuses.every((s) => (SIGNATURE_STATUSES as readonly string[]).includes(s)))

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { checkLetterText, type LetterTextProblem } from './letter-text-check.js';
 import { isLetterLanguage } from '../lib/languages.js';
-import type { LetterText } from './letter.js';
+import { isSlug, type LetterText } from './letter.js';
 import type { LetterDetails } from './letter-repository.js';
 import { dayValue, parseUtcDay } from '../lib/dates.js';
 import { MAX_ID } from '../http/input.js';
@@ -49,8 +49,6 @@ export const LIMITS = {
   languages: 10,
   recipients: 500,
 } as const;
-
-const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 function text(body: Record<string, unknown>, name: string): string {
   const value = body[name];
@@ -145,7 +143,7 @@ export function parseEditorForm(
   if (slug === '') add('slug', { key: 'editor.errors.slugRequired' });
   else if (slug.length > LIMITS.slug)
     add('slug', { key: 'editor.errors.tooLong', params: { max: LIMITS.slug } });
-  else if (!SLUG.test(slug)) add('slug', { key: 'editor.errors.slugFormat' });
+  else if (!isSlug(slug)) add('slug', { key: 'editor.errors.slugFormat' });
 
   if (!isLetterLanguage(values.primaryLanguage))
     add('primary_language', { key: 'editor.errors.languageRequired' });

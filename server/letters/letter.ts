@@ -202,6 +202,11 @@ export function collectedUntil(letter: Pick<Letter, 'closedAt' | 'closesAt'>): D
   return closedAt ?? closesAt;
 }
 
+/** Whether `value` is written as a letter's web address is: lower-case letters, digits, single hyphens. */
+export function isSlug(value: string): boolean {
+  return /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(value);
+}
+
 /** Whether the public may see the letter at all (drafts are the organizer's). */
 export function isPublic(letter: Pick<Letter, 'status'>): boolean {
   return letter.status !== 'draft';

@@ -9,6 +9,7 @@ import { isCountryCode } from '../lib/countries.js';
 import { DAY_MS, inOrder, parseUtcDay, parseUtcMinute } from '../lib/dates.js';
 import { looksLikeEmailAddress } from '../lib/email-address.js';
 import { firstErrorPerField } from '../lib/form-errors.js';
+import { isSlug } from '../letters/letter.js';
 import { SIGNATURE_STATUSES } from './signature.js';
 import type { BulkCriteria, ModerationFilters } from './signature-repository.js';
 import { REASON_MAX_LENGTH } from './signature-moves.js';
@@ -54,7 +55,7 @@ const searchSchema = z
   .object({
     letter: z
       .string()
-      .refine((value) => value === '' || /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(value), {
+      .refine((value) => value === '' || isSlug(value), {
         message: 'moderation.errors.letter',
       })
       .transform((value) => value || undefined),
