@@ -3,7 +3,7 @@ import { CompiledQuery } from 'kysely';
 import type { Db, Tx } from '../db/database.js';
 import type { GroupCommit } from '../db/group-commit.js';
 import type { NewSignatureRow } from '../db/tables.js';
-import { canConfirm, signingState, textIn, type Letter, type SigningState } from '../letters/letter.js';
+import { canConfirm, headingIn, signingState, type Letter, type SigningState } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { notFound } from '../lib/errors.js';
@@ -274,11 +274,16 @@ export class SignatureService {
     letter: Letter,
     textLanguage: string,
   ): Promise<{ title: string; titleLanguage: string; shownAs: string | null }> {
-    const texts = await this.deps.letters.textsOfVersion(letter.currentVersionId);
-    const text = textIn(texts, textLanguage, letter.primaryLanguage);
+    // The headings only (the list pages' read), not the bodies: a title is all the page shows.
+    const headings = await this.deps.letters.headingsOfVersions([letter.currentVersionId]);
+    const heading = headingIn(
+      headings.get(letter.currentVersionId) ?? [],
+      textLanguage,
+      letter.primaryLanguage,
+    );
     return {
-      title: text?.title ?? letter.slug,
-      titleLanguage: text?.language ?? letter.primaryLanguage,
+      title: heading?.title ?? letter.slug,
+      titleLanguage: heading?.language ?? letter.primaryLanguage,
       shownAs: publicName(signature),
     };
   }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLetter } from '../support/factories.js';
+import { createLetter, SIMPLE_LETTER_BODY } from '../support/factories.js';
 import {
   byClass,
   byId,
@@ -267,6 +267,22 @@ describe('withdrawing a signature', () => {
       expect(about, link).toContain('Protect the captured soldiers');
       expect(about, link).toContain('Your name appears as K. J.-H.');
     }
+    // Read in Korean, the letter is named by its Korean title, marked as Korean.
+    const bilingual = await createLetter(t.platform.db, t.clock.now(), {
+      texts: [
+        { language: 'en', title: 'Let them choose', summary: 'A test letter.', body: SIMPLE_LETTER_BODY },
+        { language: 'ko', title: '선택하게 하십시오', summary: '시험 편지.', body: SIMPLE_LETTER_BODY },
+      ],
+    });
+    const { confirm: toConfirm } = await signAndGetLinks(t, visitor, bilingual.slug, {
+      email: 'reads-korean@example.org',
+    });
+    // The link as the e-mail of a supporter who read the Korean text carries it (?text=ko).
+    expect(toConfirm).toContain('text=en');
+    const page = await visitor.get(toConfirm.replace('text=en', 'text=ko'));
+    const title = startTags(innerHtml(page.text, byId(page.text, 'signature-about')!), 'dd')[0]!;
+    expect(title.attrs.lang).toBe('ko');
+    expect(textOf(innerHtml(page.text, byId(page.text, 'signature-about')!))).toContain('선택하게 하십시오');
   });
 
   it('says on the withdraw page that the details stay stored until retention, and offers to erase them now', async () => {
