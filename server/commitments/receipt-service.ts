@@ -1,7 +1,7 @@
 import type { LetterRepository } from '../letters/letter-repository.js';
 import { notFound } from '../lib/errors.js';
 import type { MailLinks } from '../mail/mail-links.js';
-import { publicName } from '../signatures/signature.js';
+import { earlierPublicNames, publicName } from '../signatures/signature.js';
 import type { SignatureRepository } from '../signatures/signature-repository.js';
 import { leafFieldsOf } from './commitment.js';
 import type { CommitmentRepository } from './commitment-repository.js';
@@ -56,13 +56,14 @@ export class ReceiptService {
     if (signature.anonymised) return { ...answer, erased: true, entries: [] };
     const salt = (await this.deps.commitments.saltsOf([signature.id])).get(signature.id);
     // No salt: never listed in a delivered list yet (a salt is made the first time it is).
-    if (salt === undefined || signature.confirmedAt === null)
-      return { ...answer, erased: false, entries: [] };
-    const fields = leafFieldsOf(
-      { ...signature, confirmedAt: signature.confirmedAt, name: publicName(signature) },
-      salt,
-    );
-    const hash = leafHash(fields).toString('hex');
+    const { confirmedAt } = signature;
+    if (salt === undefined || confirmedAt === null) return { ...answer, erased: false, entries: [] };
+    // The name now first, then any an earlier rule printed: a list delivered before the rule changed
+    // committed to that one, and its receipt names what the list said.
+    const candidates = [publicName(signature), ...earlierPublicNames(signature)].map((name) => {
+      const fields = leafFieldsOf({ ...signature, confirmedAt, name }, salt);
+      return { fields, hash: leafHash(fields).toString('hex') };
+    });
     const published = new Map(
       (await this.deps.commitments.publishedOf(letter.id)).map((c) => [c.roundId, c]),
     );
@@ -79,7 +80,8 @@ export class ReceiptService {
         treeSize: commitment.treeSize,
         root: commitment.root,
       };
-      if (leaf.leafHash !== hash) {
+      const listed = candidates.find((c) => c.hash === leaf.leafHash);
+      if (!listed) {
         entries.push({ ...entry, receipt: null });
         continue;
       }
@@ -93,7 +95,7 @@ export class ReceiptService {
           treeSize: commitment.treeSize,
           root: commitment.root,
           leafIndex: leaf.position,
-          leaf: fields,
+          leaf: listed.fields,
           proof: inclusionProof(leaves, leaf.position).map((p) => p.toString('hex')),
         },
       });

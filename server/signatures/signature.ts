@@ -124,8 +124,25 @@ export function emailKey(address: string): string {
   return `${local}@${domain}`;
 }
 
-/** "Kim Ji-hoon" → "K. J.-H."; each space-separated part, and each hyphenated piece, gives its first letter. */
+/** A name with a Hangul letter (syllable or jamo) in it is "written in Hangul" for initials. */
+const HANGUL = /\p{Script=Hangul}/u;
+
+/**
+ * "Kim Ji-hoon" → "K. J.-H."; each space-separated part, and each hyphenated piece, gives its first letter.
+ * A name written in Hangul gives its first syllable only ("홍길동" and "홍 길동" → "홍."), as the privacy
+ * notice promises: a syllable of a Korean given name says far more than a Latin initial, and a supporter
+ * who put a space after the family name must not show more of it than one who did not.
+ */
 export function initialsOf(fullName: string): string {
+  if (HANGUL.test(fullName)) {
+    const first = Array.from(fullName.trim())[0];
+    return first === undefined ? '' : `${first.toLocaleUpperCase()}.`;
+  }
+  return initialsByPart(fullName);
+}
+
+/** Each part's (and hyphenated piece's) first letter: initials of every name before 2026-12-07. */
+function initialsByPart(fullName: string): string {
   return fullName
     .trim()
     .split(/\s+/)
@@ -153,6 +170,18 @@ export function publicName(signature: Pick<Signature, 'fullName' | 'display'>): 
     case 'hidden':
       return null;
   }
+}
+
+/**
+ * The names a signature may have been listed under by earlier rules of publicName, other than the one it
+ * gets now: a list delivered before a rule changed committed to the name it printed then, and a receipt
+ * for that list must be checked against that name. Until 2026-12-07 a Hangul name with spaces gave one
+ * syllable a part ("김 철수" → "김. 철.").
+ */
+export function earlierPublicNames(signature: Pick<Signature, 'fullName' | 'display'>): string[] {
+  if (signature.display !== 'initials') return [];
+  const before = initialsByPart(signature.fullName);
+  return before === initialsOf(signature.fullName) ? [] : [before];
 }
 
 /**

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
-import { UNNAMED, verifyReceipt, type Receipt } from '../../server/commitments/merkle.js';
+import { leafHash, treeRoot, UNNAMED, verifyReceipt, type Receipt } from '../../server/commitments/merkle.js';
 import { createAccount } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
 import { Visitor } from '../support/http.js';
@@ -186,6 +186,58 @@ describe("a supporter's receipt from the link in their e-mails", () => {
       .set({ display: 'initials' })
       .where('email', '=', SUPPORTERS.initials.email)
       .execute();
+    expect(verifyReceipt(await receiptOf('initials'), published)).toBe(true);
+  });
+
+  it('still gives the receipt of a list that printed a name by an earlier rule, naming what that list said', async () => {
+    // Until 2026-12-07 initials gave a Hangul name a syllable a part: "김 철수" was listed as "김. 철.",
+    // and is "김." now. A list delivered then is rebuilt here as it was, its leaf and root with that name.
+    const now = await receiptOf('initials');
+    const leafAt = { round_id: published.round, position: now.leafIndex };
+    const rows = () =>
+      t.platform.db
+        .selectFrom('round_leaves')
+        .select('leaf_hash')
+        .where('round_id', '=', published.round)
+        .orderBy('position')
+        .execute();
+    const setList = async (leaf: string, root: string) => {
+      await t.platform.db
+        .updateTable('round_leaves')
+        .set({ leaf_hash: leaf })
+        .where('round_id', '=', leafAt.round_id)
+        .where('position', '=', leafAt.position)
+        .execute();
+      await t.platform.db
+        .updateTable('round_commitments')
+        .set({ root })
+        .where('round_id', '=', published.round)
+        .execute();
+    };
+    const setName = (name: string) =>
+      t.platform.db
+        .updateTable('signatures')
+        .set({ full_name: name })
+        .where('email', '=', SUPPORTERS.initials.email)
+        .execute();
+    const before = (await rows()).map((r) => r.leaf_hash);
+    const earlier = leafHash({ ...now.leaf, name: '김. 철.' }).toString('hex');
+    const earlierRoot = treeRoot(
+      before.map((h, i) => Buffer.from(i === leafAt.position ? earlier : h, 'hex')),
+    ).toString('hex');
+    await setName('김 철수');
+    await setList(earlier, earlierRoot);
+    try {
+      const receipt = await receiptOf('initials');
+      expect(receipt.leaf.name).toBe('김. 철.');
+      expect(verifyReceipt(receipt, { ...published, root: earlierRoot })).toBe(true);
+      // The same signature in a list made now is named by today's rule.
+      await setList(leafHash({ ...now.leaf, name: '김.' }).toString('hex'), published.root);
+      expect((await receiptOf('initials')).leaf.name).toBe('김.');
+    } finally {
+      await setName(SUPPORTERS.initials.name);
+      await setList(before[leafAt.position]!, published.root);
+    }
     expect(verifyReceipt(await receiptOf('initials'), published)).toBe(true);
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   canMove,
   counts,
+  earlierPublicNames,
   emailKey,
   initialsOf,
   MAX_CONFIRMATION_SENDS,
@@ -68,10 +69,16 @@ describe('initialsOf', () => {
     expect(initialsOf('-Ji-hoon-')).toBe('J.-H.');
   });
 
-  it('works for Hangul and Cyrillic names', () => {
-    expect(initialsOf('김지훈')).toBe('김.');
-    expect(initialsOf('김 지훈')).toBe('김. 지.');
+  it('works for Cyrillic names', () => {
     expect(initialsOf('олена коваленко')).toBe('О. К.');
+  });
+
+  it('gives a name written in Hangul its first syllable only, however it is spaced, as the privacy notice says', () => {
+    expect(initialsOf('김지훈')).toBe('김.');
+    expect(initialsOf('김 지훈')).toBe('김.');
+    expect(initialsOf('  남궁 민수 ')).toBe('남.');
+    expect(initialsOf('Kim 지훈')).toBe('K.');
+    expect(initialsOf('ㄱ ㄴ')).toBe('ㄱ.');
   });
 
   it('never cuts a character outside the basic plane in half', () => {
@@ -80,6 +87,19 @@ describe('initialsOf', () => {
 
   it('is empty for a blank name', () => {
     expect(initialsOf('   ')).toBe('');
+  });
+});
+
+describe('earlierPublicNames: what a list delivered under an earlier rule printed', () => {
+  it('gives the syllable-a-part initials a spaced Hangul name had before 2026-12-07', () => {
+    expect(earlierPublicNames({ fullName: '김 지훈', display: 'initials' })).toEqual(['김. 지.']);
+  });
+
+  it('gives nothing where the rule has not changed', () => {
+    expect(earlierPublicNames({ fullName: '김지훈', display: 'initials' })).toEqual([]);
+    expect(earlierPublicNames({ fullName: 'Kim Ji-hoon', display: 'initials' })).toEqual([]);
+    expect(earlierPublicNames({ fullName: '김 지훈', display: 'full' })).toEqual([]);
+    expect(earlierPublicNames({ fullName: '김 지훈', display: 'hidden' })).toEqual([]);
   });
 });
 
