@@ -99,7 +99,9 @@ export class DeliveryDownloads {
       name: first.recipientName,
       title: '',
       organisation: '',
+      language: '',
       salutations: {},
+      names: {},
     };
     const commitment = await this.deps.commitments.find(round.id);
     const render = async (): Promise<void> => {

@@ -4,6 +4,7 @@
  */
 
 import { formatsFor } from '../lib/format.js';
+import { recipientNamedIn, type RecipientName, type RecipientNames } from '../recipients/recipient-names.js';
 import { salutationFor, type Salutations } from '../recipients/recipient-salutation.js';
 
 /** What a letter text is rendered with. Every value is already formatted text: letter texts never compute. */
@@ -84,19 +85,27 @@ export interface MergeSource {
 }
 
 /**
- * The recipient fields a letter in `language` is rendered with: `recipient.salutation` is their salutation
- * in that language, or the neutral greeting in that language (salutationFor), never one written for
- * another language. Without a recipient yet (a draft's preview), the fields are empty but the greeting.
+ * The recipient fields a letter in `language` is rendered with. A letter in the recipient's own language
+ * names them as the directory does; one in another language (their own has no translation) by the name,
+ * title and institution typed for that language where there are some (recipientNamedIn: a Korean
+ * letter to an embassy listed in English names it in Korean). `recipient.salutation` is their
+ * salutation in that language, or the neutral greeting in that language (salutationFor), never one
+ * written for another language. Without a recipient yet (a draft's preview), the fields are empty but
+ * the greeting.
  */
 export function recipientFields(
   recipient:
-    { name: string; title: string; organisation: string; salutations: Salutations } | null | undefined,
+    | (RecipientName & { language: string; salutations: Salutations; names: RecipientNames })
+    | null
+    | undefined,
   language: string,
 ): MergeSource['recipient'] {
+  const named =
+    recipient?.language === language ? recipient : recipient && recipientNamedIn(recipient, language);
   return {
-    name: recipient?.name ?? '',
-    title: recipient?.title ?? '',
-    organisation: recipient?.organisation ?? '',
+    name: named?.name ?? '',
+    title: named?.title ?? '',
+    organisation: named?.organisation ?? '',
     salutation: salutationFor(recipient?.salutations ?? {}, language),
   };
 }

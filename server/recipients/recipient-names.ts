@@ -1,7 +1,7 @@
 /**
- * A recipient's names for the pages of each interface language: what the public pages call them in
- * Korean or Ukrainian, where the directory's own fields are in one language (often English, whatever
- * language the recipient reads). Pure.
+ * A recipient's names for each interface language: what the public pages call them in Korean or
+ * Ukrainian, where the directory's own fields are in one language (often English, whatever language the
+ * recipient reads), and what a letter sent to them in that language calls them (merge-fields.ts). Pure.
  */
 
 /** How a recipient is named in one language: the name, the title and the institution. */
@@ -12,8 +12,8 @@ export interface RecipientName {
 }
 
 /**
- * A recipient's names by interface language, for the public pages; where one is missing, the
- * directory's own fields (which the letter to them says) stand.
+ * A recipient's names by interface language; where one is missing, the directory's own fields (which a
+ * letter in the recipient's own language always says) stand.
  */
 export type RecipientNames = Readonly<Record<string, RecipientName>>;
 

@@ -19,7 +19,7 @@ export interface Recipient {
   salutation: string;
   /** Their salutations by language, their own language's included. */
   salutations: Salutations;
-  /** Their name, title and institution in other interface languages, for the public pages (none: as above). */
+  /** Their name, title and institution in other interface languages, for pages and letters in them (none: as above). */
   names: RecipientNames;
   notes: string;
   createdAt: Date;

@@ -194,6 +194,56 @@ describe('recipients greeted in the language of the letter they get', () => {
     });
   });
 
+  describe('named in the language of the letter they get', () => {
+    const NAMED_BODY = `{{recipient.salutation}}
+
+{{recipient.title}} {{recipient.name}}, {{recipient.organisation}}
+
+${KO_SENTENCE}`;
+    const KOREAN_NAME = { name: '캐나다 대사관 대표', title: '대사', organisation: '주한 캐나다 대사관' };
+
+    it("writes the name, title and institution typed for that language, and the directory's own where none was", async () => {
+      const named = await addRecipient(t.platform.db, t.clock.now(), {
+        ...EMBASSY,
+        email: 'named@canada-embassy.example.org',
+        title: 'Ambassador',
+        organisation: 'Embassy of Canada',
+        names: { ko: KOREAN_NAME },
+      });
+      const id = await createDraft(visitor, [named, office], {
+        primary_language: 'ko',
+        languages: ['ko'],
+        title_ko: '포로가 된 병사들에게 선택의 자유를',
+        summary_ko: '두 병사는 한국으로 가기를 원합니다.',
+        body_ko: NAMED_BODY,
+      });
+      expect(
+        (await postForm(visitor, `/admin/letters/${id}`, `/admin/letters/${id}/publish`, [])).status,
+      ).toBe(303);
+      // The editor's preview says what the letter will.
+      for (const shown of await preview(id, named, 'ko'))
+        expect(shown).toContain('대사 캐나다 대사관 대표, 주한 캐나다 대사관');
+      // A test first (the delivery asks for one), then the delivery.
+      for (const action of ['test', 'deliver']) {
+        const pressed = await postForm(
+          visitor,
+          `/admin/letters/${id}/delivery`,
+          `/admin/letters/${id}/delivery/${action}`,
+          [['request_key', randomBytes(12).toString('base64url')]],
+        );
+        expect(pressed.status, action).toBe(303);
+      }
+      await t.compileDeliveries();
+      await t.drainOutbox();
+      const [toNamed] = t.sink.to('named@canada-embassy.example.org').filter(isLetter);
+      expect(toNamed!.parsed.text).toContain('대사 캐나다 대사관 대표, 주한 캐나다 대사관');
+      expect(toNamed!.parsed.text).not.toContain('Embassy of Canada');
+      // No Korean name typed: the directory's own fields stand.
+      const [toOffice] = t.sink.to(OFFICE.email).filter(isLetter);
+      expect(toOffice!.parsed.text).toMatch(/Ambassador UNHCR Representation in Korea, Embassy \d+/);
+    });
+  });
+
   describe('on the public letter page', () => {
     it("opens the Korean text with the first recipient's Korean salutation, and the English text with the English one", async () => {
       const id = await createDraft(visitor, [embassy], {
