@@ -109,7 +109,11 @@ export class RoundCompileService {
           toAddress: round.kind === 'test' ? round.testAddress! : recipient.email,
           replyTo: replyTo || null,
           deliveryRoundId: round.id,
-          headers: { 'Auto-Submitted': 'auto-generated', 'X-Undersigned-Letter': letter.slug },
+          headers: {
+            'Auto-Submitted': 'auto-generated',
+            'Content-Language': text.language,
+            'X-Undersigned-Letter': letter.slug,
+          },
           messageId: this.deps.mail.messageId(),
         },
         delivery: {

@@ -20,6 +20,8 @@ export interface AttachmentFile extends Omit<CapturedAttachment, 'number'> {
 export interface CapturedMessage {
   name: string;
   subject: string;
+  /** The language it is written in (its Content-Language), for the viewer's `lang`; null when it names none. */
+  language: string | null;
   to: string;
   from: string;
   date: Date | null;
@@ -61,6 +63,7 @@ export class Mailbox {
     return {
       name,
       subject: parsed.subject ?? '',
+      language: languageOf(parsed.headers.get('content-language')),
       to: [parsed.to]
         .flat()
         .map((a) => a?.text ?? '')
@@ -121,6 +124,12 @@ function unescapeLink(link: string): string {
 export function extractLinks(content: string): string[] {
   const found = content.match(/https?:\/\/[^\s"'<>]+/g) ?? [];
   return [...new Set(found.map((link) => unescapeLink(link).replace(/[.,;)]+$/, '')))];
+}
+
+/** A Content-Language value as a `lang` attribute: its first tag, when it looks like one (BCP 47). */
+function languageOf(header: unknown): string | null {
+  const first = typeof header === 'string' ? header.split(',')[0]!.trim() : '';
+  return /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(first) ? first : null;
 }
 
 /** A file name to save an attachment under: its own when it has one, else one made from its type. */

@@ -103,6 +103,14 @@ export type SigningMailKind = Extract<OutboxKind, 'signature-confirmation' | 'si
 const AUTOMATIC = { 'Auto-Submitted': 'auto-generated' } as const;
 
 /**
+ * The headers of an e-mail the platform writes in `language`: machine-made, and in that language
+ * (Content-Language, RFC 3282), so a mail program or screen reader reads it in the right voice.
+ */
+function automaticIn(language: string): Record<string, string> {
+  return { ...AUTOMATIC, 'Content-Language': language };
+}
+
+/**
  * The platform's own e-mails, in one place (DESIGN convention 16): builds their links, renders them,
  * queues them in the caller's transaction with a fresh Message-ID, and wakes the worker. The caller
  * owns the transaction, so it calls `wake()` once that transaction has committed: a worker woken
@@ -188,7 +196,7 @@ export class PlatformMail {
         subject: email.subject,
         textBody: email.text,
         htmlBody: email.html,
-        headers: { ...AUTOMATIC },
+        headers: automaticIn(mail.language),
       },
       this.messageId(),
       now,
@@ -210,7 +218,7 @@ export class PlatformMail {
         htmlBody: email.html,
         replyTo: mail.replyTo,
         deliveryRoundId: mail.deliveryRoundId,
-        headers: { ...mail.headers, ...AUTOMATIC },
+        headers: { ...mail.headers, ...automaticIn(mail.language) },
       },
       this.messageId(),
       now,
@@ -230,7 +238,7 @@ export class PlatformMail {
         subject: email.subject,
         textBody: email.text,
         htmlBody: email.html,
-        headers: { ...AUTOMATIC, ...mail.headers },
+        headers: { ...automaticIn(mail.language), ...mail.headers },
       },
       this.messageId(),
       now,
@@ -251,7 +259,12 @@ export class PlatformMail {
       ...context,
       ...this.links.supporterFooter(ref, languages),
     });
-    return { subject: email.subject, textBody: email.text, htmlBody: email.html, headers: { ...AUTOMATIC } };
+    return {
+      subject: email.subject,
+      textBody: email.text,
+      htmlBody: email.html,
+      headers: automaticIn(languages.interface),
+    };
   }
 
   /** A new Message-ID in the platform's domain. */

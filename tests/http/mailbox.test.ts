@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../server/lib/errors.js';
@@ -332,6 +332,39 @@ describe('the captured mailbox', () => {
         expectErrorPage(response, 404, ERROR_TITLES[404]);
         expect(response.text, name).not.toContain('secret decoy');
       }
+    });
+
+    it('marks each message in the language it says it is written in, and none it does not say or that is no language tag', async () => {
+      const p = await start();
+      const { file } = await captureOne(p);
+      // The platform's own e-mail says its language (here the supporter's, English).
+      const raw = readFileSync(path.join(p.config.mailboxDir, file), 'latin1');
+      expect(raw).toMatch(/^Content-Language: en\r$/m);
+      const written = (name: string, header: string) =>
+        writeFileSync(
+          path.join(p.config.mailboxDir, name),
+          `${header}Subject: =?UTF-8?B?${Buffer.from('서명을 확인해 주세요').toString('base64')}?=\r\n\r\n본문\r\n`,
+        );
+      written('9999-korean.eml', 'Content-Language: ko\r\n');
+      written('9998-unsaid.eml', '');
+      written('9997-hostile.eml', 'Content-Language: "><script>\r\n');
+      const visitor = await admin(p);
+      const list = await visitor.get('/admin/mailbox');
+      const langs = Object.fromEntries(
+        startTags(innerHtml(list.text, byClass(list.text, 'mailbox')[0]!), 'a').map((a) => [
+          a.attrs.href!.split('/').pop()!,
+          a.attrs.lang,
+        ]),
+      );
+      expect(langs).toEqual({
+        [file]: 'en',
+        '9999-korean.eml': 'ko',
+        '9998-unsaid.eml': undefined,
+        '9997-hostile.eml': undefined,
+      });
+      const korean = mainOf((await visitor.get('/admin/mailbox/9999-korean.eml')).text);
+      expect(startTags(korean, 'h1')[0]!.attrs.lang).toBe('ko');
+      expect(byClass(korean, 'mail-text')[0]!.attrs.lang).toBe('ko');
     });
 
     it('shows hostile text in a captured message as text', async () => {

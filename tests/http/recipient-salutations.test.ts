@@ -238,6 +238,8 @@ ${KO_SENTENCE}`;
       const [toNamed] = t.sink.to('named@canada-embassy.example.org').filter(isLetter);
       expect(toNamed!.parsed.text).toContain('대사 캐나다 대사관 대표, 주한 캐나다 대사관');
       expect(toNamed!.parsed.text).not.toContain('Embassy of Canada');
+      // The letter says which language it is in, for the mail program and a screen reader.
+      expect(toNamed!.parsed.headers.get('content-language')).toBe('ko');
       // No Korean name typed: the directory's own fields stand.
       const [toOffice] = t.sink.to(OFFICE.email).filter(isLetter);
       expect(toOffice!.parsed.text).toMatch(/Ambassador UNHCR Representation in Korea, Embassy \d+/);
