@@ -99,7 +99,6 @@ export class DeliveryDownloads {
       name: first.recipientName,
       title: '',
       organisation: '',
-      language: '',
       salutations: {},
       names: {},
     };

@@ -85,23 +85,18 @@ export interface MergeSource {
 }
 
 /**
- * The recipient fields a letter in `language` is rendered with. A letter in the recipient's own language
- * names them as the directory does; one in another language (their own has no translation) by the name,
- * title and institution typed for that language where there are some (recipientNamedIn: a Korean
- * letter to an embassy listed in English names it in Korean). `recipient.salutation` is their
- * salutation in that language, or the neutral greeting in that language (salutationFor), never one
- * written for another language. Without a recipient yet (a draft's preview), the fields are empty but
- * the greeting.
+ * The recipient fields a letter in `language` is rendered with: the name, title and institution typed
+ * for that language where the directory has them (recipientNamedIn), else its own fields, which are
+ * often in English whatever the recipient reads (a Korean letter to a committee of the National Assembly
+ * names it "국회 외교통일위원회", as the public page does). `recipient.salutation` is their salutation in
+ * that language, or the neutral greeting in that language (salutationFor), never one written for another
+ * language. Without a recipient yet (a draft's preview), the fields are empty but the greeting.
  */
 export function recipientFields(
-  recipient:
-    | (RecipientName & { language: string; salutations: Salutations; names: RecipientNames })
-    | null
-    | undefined,
+  recipient: (RecipientName & { salutations: Salutations; names: RecipientNames }) | null | undefined,
   language: string,
 ): MergeSource['recipient'] {
-  const named =
-    recipient?.language === language ? recipient : recipient && recipientNamedIn(recipient, language);
+  const named = recipient && recipientNamedIn(recipient, language);
   return {
     name: named?.name ?? '',
     title: named?.title ?? '',

@@ -12,8 +12,7 @@ export interface RecipientName {
 }
 
 /**
- * A recipient's names by interface language; where one is missing, the directory's own fields (which a
- * letter in the recipient's own language always says) stand.
+ * A recipient's names by interface language; where one is missing, the directory's own fields stand.
  */
 export type RecipientNames = Readonly<Record<string, RecipientName>>;
 

@@ -210,7 +210,17 @@ ${KO_SENTENCE}`;
         organisation: 'Embassy of Canada',
         names: { ko: KOREAN_NAME },
       });
-      const id = await createDraft(visitor, [named, office], {
+      // A committee that reads Korean, listed in English with its Korean name typed (as the demo data is).
+      const committee = await addRecipient(t.platform.db, t.clock.now(), {
+        name: 'Foreign Affairs and Unification Committee',
+        title: 'Chair',
+        organisation: 'National Assembly',
+        email: 'committee@assembly.example.org',
+        language: 'ko',
+        salutation: '존경하는 위원장님께',
+        names: { ko: { name: '외교통일위원회', title: '위원장', organisation: '국회' } },
+      });
+      const id = await createDraft(visitor, [named, office, committee], {
         primary_language: 'ko',
         languages: ['ko'],
         title_ko: '포로가 된 병사들에게 선택의 자유를',
@@ -240,6 +250,16 @@ ${KO_SENTENCE}`;
       expect(toNamed!.parsed.text).not.toContain('Embassy of Canada');
       // The letter says which language it is in, for the mail program and a screen reader.
       expect(toNamed!.parsed.headers.get('content-language')).toBe('ko');
+      const [toCommittee] = t.sink.to('committee@assembly.example.org').filter(isLetter);
+      expect(toCommittee!.parsed.text).toContain('위원장 외교통일위원회, 국회');
+      expect(toCommittee!.parsed.text).not.toContain('Foreign Affairs');
+      // A test is made out as for a recipient, and its subject says whom, in the letter's language.
+      const subjects = t.sink
+        .to(organizer.email)
+        .filter(isLetter)
+        .map((m) => m.parsed.subject ?? '');
+      expect(subjects.some((subject) => subject.includes('외교통일위원회'))).toBe(true);
+      expect(subjects.join(' ')).not.toContain('Foreign Affairs');
       // No Korean name typed: the directory's own fields stand.
       const [toOffice] = t.sink.to(OFFICE.email).filter(isLetter);
       expect(toOffice!.parsed.text).toMatch(/Ambassador UNHCR Representation in Korea, Embassy \d+/);

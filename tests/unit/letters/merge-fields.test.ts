@@ -15,9 +15,9 @@ const EMBASSY = {
 };
 
 describe('recipientFields: how a letter names its recipient', () => {
-  it("names them as the directory does in a letter in their own language (names typed for the pages don't change it)", () => {
+  it("names them as typed for the letter's language, even their own, since the directory's fields are often English", () => {
     expect(recipientFields(EMBASSY, 'en')).toEqual({
-      name: 'Ambassador Jane Doe',
+      name: 'Jane',
       title: 'Ambassador',
       organisation: 'Embassy of Canada',
       salutation: 'Dear Ambassador',
