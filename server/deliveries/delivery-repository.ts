@@ -79,6 +79,8 @@ export interface SentCorrection {
 /** A recipient the letter reached, for the public page. */
 export interface SentDelivery {
   recipientName: string;
+  /** The recipient in the directory, null once deleted: the page names them in its language by it. */
+  recipientId: number | null;
   /** The recipient's organisation as it is now ('' when none, or when the recipient was deleted). */
   organisation: string;
   sentAt: Date;
@@ -479,6 +481,7 @@ export class DeliveryRepository {
       .leftJoin('round_commitments as c', 'c.round_id', 'r.id')
       .select([
         'd.recipient_name',
+        'd.recipient_id',
         'd.delivery_round_id',
         'd.language',
         'p.organisation',
@@ -501,6 +504,7 @@ export class DeliveryRepository {
       if (!latest.has(r.recipient_name)) {
         latest.set(r.recipient_name, {
           recipientName: r.recipient_name,
+          recipientId: r.recipient_id,
           organisation: r.organisation ?? '',
           sentAt: new Date(r.sent_at!),
           signatureCount: r.signature_count,

@@ -40,6 +40,8 @@ export interface LetterSummary {
 /** A recipient the compiled letter reached, for the public record. */
 export interface SentRecord {
   recipientName: string;
+  /** The recipient in the directory (null once deleted), to name them in the page's language. */
+  recipientId?: number | null;
   /** The recipient's organisation ('' when none): the public record groups recipients by it. */
   organisation: string;
   sentAt: Date;

@@ -72,7 +72,7 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
             href: keep(letterTextPath(page.letter.slug, code)),
           }))
         : [],
-    record: recordView(page, t),
+    record: recordView(page, t, language),
     // Named in the reader's interface language where the directory has it, as the page around them is.
     recipients: page.recipients.map((r) => recipientNamedIn(r, language)),
     signatories: page.recentSignatories.map((s) => ({
@@ -113,9 +113,20 @@ function countryLists(language: string, featured: readonly string[], selected: s
   return { featured: first.map(mark), others: others.map(mark) };
 }
 
-/** The public delivery record, each delivery with its PDF in each language it went in. */
-function recordView(page: LetterPage, t: TFunction) {
-  const record = deliveryRecord(page.sent, page.escalations);
+/**
+ * The public delivery record, each delivery with its PDF in each language it went in, and each
+ * recipient still on the letter's list named in the page's language, as "Addressed to" names them
+ * (the name kept with a delivery is the directory's, often English).
+ */
+function recordView(page: LetterPage, t: TFunction, language: string) {
+  const listed = new Map(page.recipients.map((r) => [r.id, r]));
+  const sent = page.sent.map((s) => {
+    const recipient = s.recipientId == null ? undefined : listed.get(s.recipientId);
+    if (!recipient) return s;
+    const named = recipientNamedIn(recipient, language);
+    return { ...s, recipientName: named.name, organisation: named.organisation };
+  });
+  const record = deliveryRecord(sent, page.escalations);
   const slug = encodeURIComponent(page.letter.slug);
   const verifyHref = (roundId: number) =>
     `/verify?${new URLSearchParams({ letter: page.letter.slug, round: String(roundId) }).toString()}`;

@@ -14,7 +14,8 @@ import {
   type FormFields,
 } from '../support/admin-forms.js';
 import { byClass, innerHtml, mainOf, startTags, textById, textOf } from '../support/html.js';
-import type { Visitor } from '../support/http.js';
+import { Visitor } from '../support/http.js';
+import { COUNT_EPOCH_MS } from '../../server/pages/page-cache.js';
 import type { SinkMessage } from '../support/smtp-sink.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
@@ -263,6 +264,20 @@ ${KO_SENTENCE}`;
       // No Korean name typed: the directory's own fields stand.
       const [toOffice] = t.sink.to(OFFICE.email).filter(isLetter);
       expect(toOffice!.parsed.text).toMatch(/Ambassador UNHCR Representation in Korea, Embassy \d+/);
+
+      // The public record of the delivery names them as "Addressed to" does: in the reader's language.
+      t.clock.advance(COUNT_EPOCH_MS);
+      const slug = (await t.platform.repositories.letters.findById(id))!.slug;
+      const recordIn = async (language: string) => {
+        const main = mainOf((await new Visitor(t.app).get(`/letters/${slug}?lang=${language}`)).text);
+        return textOf(innerHtml(main, byClass(main, 'sent-record')[0]!));
+      };
+      const korean = await recordIn('ko');
+      expect(korean).toContain('외교통일위원회, 국회');
+      expect(korean).toContain('캐나다 대사관 대표, 주한 캐나다 대사관');
+      expect(korean).not.toMatch(/National Assembly|Embassy of Canada/);
+      const english = await recordIn('en');
+      expect(english).toContain('Foreign Affairs and Unification Committee, National Assembly');
     });
   });
 
