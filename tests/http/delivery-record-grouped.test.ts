@@ -144,8 +144,8 @@ describe('the public delivery record', () => {
 
   it('says it with the plural rules of Korean and Ukrainian', async () => {
     const ko = mainOf((await visitor.get(`/letters/${slug}?lang=ko`)).text);
-    expect(textsByClass(ko, 'sent-record__total')).toEqual(['수신인 204명에게 발송되었습니다.']);
-    expect(ko).toContain('Ministry of Foreign Affairs 1 (수신인 9명)');
+    expect(textsByClass(ko, 'sent-record__total')).toEqual(['수신처 204곳에 발송되었습니다.']);
+    expect(ko).toContain('Ministry of Foreign Affairs 1 (수신처 9곳)');
     expect(ko).toContain('<summary>기관 34곳 더 보기</summary>');
     // The PDF's language named in Korean inside the sentence, not in itself ("English").
     expect(textsByClass(ko, 'sent-record__when')[0]).toMatch(/PDF \(영어\)$/);

@@ -248,7 +248,7 @@ describe('a correction of a delivered list', () => {
     const english = t.sink.to(enRecipient).filter((m) => m.parsed.subject?.startsWith('Correction'));
     expect(english).toHaveLength(1);
     expect(english[0]!.parsed.subject).toBe(
-      'Correction: Protect the captured soldiers now counts 2 signatures',
+      'Correction: Protect the captured soldiers — now 2 signatures',
     );
     const text = english[0]!.parsed.text!;
     expect(text).toContain('On November 23, 2026 we sent you this open letter with 4 signatures.');
