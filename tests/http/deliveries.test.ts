@@ -701,6 +701,9 @@ describe('delivering a letter to its recipients', () => {
     // Kim is from South Korea, and so is the supporter counted without their name, who is placed in no country.
     expect(text).toMatch(/South Korea: 1/);
     expect(text).not.toMatch(/South Korea: 2/);
+    // So the table's heading says whom it counts: those shown (it said "3 in all" above rows adding to 2).
+    expect(text).toContain('Named signatures by country\nSouth Korea: 1\nUkraine: 1\n');
+    expect(text).not.toContain('in all');
     const [korean] = lettersTo(KO_RECIPIENT.email);
     expect(korean!.parsed.text).toContain('Kim Ji-hoon, 대한민국');
     expect(korean!.parsed.text).toContain('O. K., 우크라이나');
