@@ -51,12 +51,20 @@ export const SIGNING_FORM_LIMITS = {
   title: 120,
 } as const satisfies Partial<Record<keyof SigningFormValues, number>>;
 
+/**
+ * Whether a value has an e-mail address in it: an at sign (or its full-width or small form) between two
+ * characters that are not spaces. Name, organisation and title can be shown with a signature (the page,
+ * the annex recipients get, exports), and an address typed into the wrong box must never be.
+ */
+export function mentionsEmailAddress(value: string): boolean {
+  return /[^\s@\uFF20\uFE6B][@\uFF20\uFE6B][^\s@\uFF20\uFE6B]/u.test(value);
+}
+
 // Messages are i18n keys; the view translates them into the reader's language.
 const schema = z.object({
-  // A name shown in public must never be an e-mail address typed into the wrong box.
   name: text(SIGNING_FORM_LIMITS.name)
     .pipe(z.string().min(1, { error: 'errors.name.required' }))
-    .refine((value) => !/\S+@\S+\.\S+/.test(value), { error: 'errors.name.looksLikeEmail' }),
+    .refine((value) => !mentionsEmailAddress(value), { error: 'errors.name.looksLikeEmail' }),
   email: z
     .string()
     .trim()
@@ -66,8 +74,12 @@ const schema = z.object({
     .refine(withinAddressLimits, { error: 'errors.email.partTooLong' }),
   country: z.string().refine(isCountryCode, { error: 'errors.country.required' }),
   city: text(SIGNING_FORM_LIMITS.city),
-  organisation: text(SIGNING_FORM_LIMITS.organisation),
-  title: text(SIGNING_FORM_LIMITS.title),
+  organisation: text(SIGNING_FORM_LIMITS.organisation).refine((value) => !mentionsEmailAddress(value), {
+    error: 'errors.field.looksLikeEmail',
+  }),
+  title: text(SIGNING_FORM_LIMITS.title).refine((value) => !mentionsEmailAddress(value), {
+    error: 'errors.field.looksLikeEmail',
+  }),
   display: z.enum(DISPLAY_CHOICES, { error: 'errors.display.required' }),
   privacy: z.literal(true, { error: 'errors.privacy.required' }),
   updates: z.boolean(),

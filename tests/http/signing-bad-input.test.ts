@@ -190,6 +190,17 @@ describe('the signing form refuses bad input, says why beside the field and keep
     await expectRefused(withField('title', 'T'.repeat(121)), 'title', MESSAGES.tooLong(120));
   });
 
+  it('refuses an e-mail address typed as the organisation or the title, which can be shown with the signature', async () => {
+    const message =
+      'This looks like an e-mail address, and what you type here can be shown with your signature. Your address goes only in the e-mail box, where it is never shown.';
+    await expectRefused(
+      withField('organisation', 'Forum (press@forum.example.org)'),
+      'organisation',
+      message,
+    );
+    await expectRefused(withField('title', 'Researcher, jh＠mail.example'), 'title', message);
+  });
+
   it('asks how the name should appear when no display choice is sent', async () => {
     await expectRefused(withField('display', undefined), 'display', MESSAGES.display);
   });

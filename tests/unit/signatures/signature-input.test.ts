@@ -98,6 +98,24 @@ describe('the signing form', () => {
       expect(inputOf(values({ name: 'Kim @ Seoul' })).fullName).toBe('Kim @ Seoul');
     });
 
+    it('refuses an address without a dot, or written with a full-width or small at sign', () => {
+      for (const name of ['jihoon@localhost', 'ji.hoon＠example.org', 'ji.hoon﹫example.org'])
+        expect(errorsOf(values({ name })).name, name).toBe('errors.name.looksLikeEmail');
+    });
+  });
+
+  describe('organisation and title', () => {
+    it('refuse an e-mail address, since they are printed beside the name in the annex recipients get', () => {
+      for (const field of ['organisation', 'title'] as const) {
+        for (const value of ['press@ngo.example.org', 'NGO (contact: a＠b.example)', 'x@y'])
+          expect(errorsOf(values({ [field]: value }))[field], `${field}: ${value}`).toBe(
+            'errors.field.looksLikeEmail',
+          );
+        // An at sign on its own, between spaces, is no address.
+        expect(inputOf(values({ [field]: 'Amnesty @ Seoul' }))).toBeDefined();
+      }
+    });
+
     it('is required', () => {
       expect(errorsOf(values({ name: '' })).name).toBe('errors.name.required');
       expect(errorsOf(values({ name: '   ' })).name).toBe('errors.name.required');
