@@ -25,6 +25,10 @@ export interface ReachedRecipient {
   language: string;
   /** The address the letter went to. */
   toAddress: string;
+  /** The letter's Message-ID: the correction answers it, so it reaches them in the same thread. */
+  messageId: string;
+  /** The Reply-To the letter carried (its delivery's own reply address, or the organisation's), if any. */
+  replyTo: string | null;
 }
 
 /** SQL for errata: what became of delivered lists' signatures, and whom a round reached. */
@@ -112,7 +116,14 @@ export class ErratumRepository {
     const rows = await this.db
       .selectFrom('deliveries as d')
       .innerJoin('outbox_messages as m', 'm.id', 'd.outbox_message_id')
-      .select(['d.recipient_id', 'd.recipient_name', 'd.language', 'm.to_address'])
+      .select([
+        'd.recipient_id',
+        'd.recipient_name',
+        'd.language',
+        'm.to_address',
+        'm.message_id',
+        'm.reply_to',
+      ])
       .where('d.delivery_round_id', '=', roundId)
       .where('d.recipient_id', 'is not', null)
       .where('m.status', '=', 'sent')
@@ -124,6 +135,8 @@ export class ErratumRepository {
       recipientName: r.recipient_name,
       language: r.language,
       toAddress: r.to_address,
+      messageId: r.message_id,
+      replyTo: r.reply_to,
     }));
   }
 

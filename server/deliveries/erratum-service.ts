@@ -249,8 +249,14 @@ export class ErratumService {
             to: recipient.toAddress,
             language,
             deliveryRoundId: created.id,
-            replyTo: settings.replyTo || null,
-            headers: { 'X-Undersigned-Letter': letter.slug },
+            // Answering it reaches whoever answering the letter reached (its delivery's own reply
+            // address when the organisation gives none), and it arrives in the letter's thread.
+            replyTo: settings.replyTo || recipient.replyTo,
+            headers: {
+              'X-Undersigned-Letter': letter.slug,
+              'In-Reply-To': recipient.messageId,
+              References: recipient.messageId,
+            },
             context: {
               title: text?.title ?? letter.slug,
               letterTitle: text?.title ?? letter.slug,

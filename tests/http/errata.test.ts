@@ -247,9 +247,7 @@ describe('a correction of a delivered list', () => {
 
     const english = t.sink.to(enRecipient).filter((m) => m.parsed.subject?.startsWith('Correction'));
     expect(english).toHaveLength(1);
-    expect(english[0]!.parsed.subject).toBe(
-      'Correction: Protect the captured soldiers — now 2 signatures',
-    );
+    expect(english[0]!.parsed.subject).toBe('Correction: Protect the captured soldiers — now 2 signatures');
     const text = english[0]!.parsed.text!;
     expect(text).toContain('On November 23, 2026 we sent you this open letter with 4 signatures.');
     expect(text).toContain('1 signatory withdrew their signature');
@@ -263,6 +261,17 @@ describe('a correction of a delivered list', () => {
       expect(text).not.toContain(s.name);
       expect(text).not.toContain(s.email);
     }
+
+    // It answers the letter it corrects: in the same thread, and to the same Reply-To.
+    const original = t.sink
+      .to(enRecipient)
+      .find((m) => m.parsed.headers.has('x-undersigned-letter') && m !== english[0]);
+    const letterId = original!.parsed.messageId!;
+    expect(english[0]!.parsed.inReplyTo).toBe(letterId);
+    expect(english[0]!.parsed.references).toBe(letterId);
+    // The delivery's own reply address (the organisation gives none): the answer reaches the organizer.
+    expect(original!.parsed.replyTo?.text).toMatch(/^replies\+d\d+-[0-9a-f]{16}@undersigned\.example\.org$/);
+    expect(english[0]!.parsed.replyTo?.text).toBe(original!.parsed.replyTo?.text);
 
     const korean = t.sink.to(KO_RECIPIENT).filter((m) => m.parsed.subject?.startsWith('정정'));
     expect(korean).toHaveLength(1);
