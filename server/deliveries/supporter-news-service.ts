@@ -51,8 +51,11 @@ export class SupporterNewsService {
                 tx,
                 {
                   template: 'letter-sent',
+                  // An update after the letter went: said so, not "the letter was sent" a second time.
+                  ...(round.kind === 'delivery' ? {} : { subjectKey: 'subjectUpdate' }),
                   supporter,
                   context: {
+                    update: round.kind !== 'delivery',
                     name: supporter.fullName,
                     letterTitle: text?.title ?? letter.slug,
                     letterLanguage: text?.language ?? letter.primaryLanguage,

@@ -48,6 +48,8 @@ export interface SupporterMail {
   unsubscribe?: boolean;
   /** Queue it only if the queue does not hold its twin already (a job that was cut off runs again). */
   once?: boolean;
+  /** The subject's key under `emails.<template>.` when the template has several (default `subject`). */
+  subjectKey?: string;
 }
 
 /** An e-mail to a user's account address (an organizer or admin), never to a supporter. */
@@ -129,10 +131,13 @@ export class PlatformMail {
     const { supporter } = mail;
     const languages = supporterLanguages(supporter);
     const unsubscribeUrl = mail.unsubscribe ? this.links.unsubscribeUrl(supporter.ref, languages) : undefined;
-    const content = this.renderForSupporter(mail.template, languages, supporter.ref, {
-      ...mail.context,
-      ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
-    });
+    const content = this.renderForSupporter(
+      mail.template,
+      languages,
+      supporter.ref,
+      { ...mail.context, ...(unsubscribeUrl ? { unsubscribeUrl } : {}) },
+      mail.subjectKey,
+    );
     const message = {
       kind: mail.template,
       priority: mail.priority,
@@ -254,11 +259,14 @@ export class PlatformMail {
     languages: MailLanguages,
     ref: string,
     context: Record<string, unknown>,
+    subjectKey?: string,
   ): RenderedContent {
-    const email = this.deps.emails.render(template, languages.interface, {
-      ...context,
-      ...this.links.supporterFooter(ref, languages),
-    });
+    const email = this.deps.emails.render(
+      template,
+      languages.interface,
+      { ...context, ...this.links.supporterFooter(ref, languages) },
+      subjectKey,
+    );
     return {
       subject: email.subject,
       textBody: email.text,

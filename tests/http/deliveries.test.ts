@@ -780,6 +780,12 @@ describe('delivering a letter to its recipients', () => {
       expect(t.sink.to(FULL.email).filter(isNotice)).toHaveLength(2);
       expect(t.sink.to(HIDDEN.email).filter(isNotice)).toHaveLength(2);
       expect(t.sink.to(INITIALS.email).filter(isNotice)).toHaveLength(0);
+      // It says it is an update, not "the letter was sent" a second time.
+      const update = t.sink.to(FULL.email).filter(isNotice)[1]!;
+      expect(update.parsed.subject).toBe(`News of the letter you signed: ${EN_TITLE}`);
+      expect(update.parsed.text).toContain('were sent an update with the signatures so far');
+      expect(update.parsed.text).not.toContain('has been sent');
+      expect(update.parsed.html).toContain('The recipients were told how many have signed');
     });
 
     it('stops the news after a one-click POST from a mail program, without a CSRF token', async () => {
