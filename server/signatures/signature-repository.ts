@@ -11,6 +11,7 @@ import {
   type Signature,
   type SignatureFilters,
   type SignatureStatus,
+  withheldFromModerators,
 } from './signature.js';
 import type { ReviewReason, SuspectReason } from './signing-screen.js';
 
@@ -513,6 +514,8 @@ export class SignatureRepository {
       position(this.db, sql.val(part.toLowerCase()), sql`lower(${sql.ref(column)})`);
     if (filters.name) query = query.where(contains('s.full_name', filters.name), '>', 0);
     if (filters.email) query = query.where(contains('s.email', filters.email), '>', 0);
+    // A withdrawn signature names nobody (withheldFromModerators): nor is it found by a name or address.
+    if (filters.name || filters.email) query = query.where('s.status', '!=', 'withdrawn');
     if (filters.ipHash) query = query.where('s.ip_hash', '=', filters.ipHash);
     if (filters.flag === 'suspect') query = query.where('s.suspect_reasons', 'is not', null);
     if (filters.flag === 'review') query = query.where('s.review_reasons', 'is not', null);
@@ -524,24 +527,26 @@ export class SignatureRepository {
       .limit(limit)
       .offset(offset)
       .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      letter: r.slug,
-      status: r.status as SignatureStatus,
-      fullName: r.full_name,
-      email: r.email,
-      display: r.display as DisplayChoice,
-      country: r.country,
-      ipHash: r.ip_hash,
-      createdAt: new Date(r.created_at),
-      confirmedAt: r.confirmed_at ? new Date(r.confirmed_at) : null,
-      invalidatedReason: r.invalidated_reason,
-      anonymised: r.anonymised_at !== null,
-      suspectReasons: parseReasons<SuspectReason>(r.suspect_reasons),
-      reviewReasons: parseReasons<ReviewReason>(r.review_reasons),
-      confirmRequested: r.confirm_requested_at !== null,
-      letterStatus: r.letter_status as LetterStatus,
-    }));
+    return rows.map((r) =>
+      withheldFromModerators({
+        id: r.id,
+        letter: r.slug,
+        status: r.status as SignatureStatus,
+        fullName: r.full_name,
+        email: r.email,
+        display: r.display as DisplayChoice,
+        country: r.country,
+        ipHash: r.ip_hash,
+        createdAt: new Date(r.created_at),
+        confirmedAt: r.confirmed_at ? new Date(r.confirmed_at) : null,
+        invalidatedReason: r.invalidated_reason,
+        anonymised: r.anonymised_at !== null,
+        suspectReasons: parseReasons<SuspectReason>(r.suspect_reasons),
+        reviewReasons: parseReasons<ReviewReason>(r.review_reasons),
+        confirmRequested: r.confirm_requested_at !== null,
+        letterStatus: r.letter_status as LetterStatus,
+      }),
+    );
   }
 
   /** The signatures a bulk invalidation would change: still standing, and matching the criteria. */
@@ -870,4 +875,6 @@ export interface ModerationRow {
   confirmRequested: boolean;
   /** Its letter's: once delivered, a pending signature can no longer be confirmed (canConfirm). */
   letterStatus: LetterStatus;
+  /** Withdrawn: its name and address are kept from moderators (withheldFromModerators), as from exports. */
+  withheld: boolean;
 }

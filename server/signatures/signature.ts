@@ -247,3 +247,16 @@ export function onSigningAgain(existing: Pick<Signature, 'status' | 'confirmatio
       return 'nothing';
   }
 }
+
+/**
+ * A signature as moderators see it: a withdrawn one names nobody. Its supporter was told their name and
+ * address are shown nowhere until they are erased with the rest, and exports leave them out too; its
+ * status, country and dates (the history of the count) stay.
+ */
+export function withheldFromModerators<
+  R extends { status: SignatureStatus; fullName: string; email: string },
+>(row: R): R & { withheld: boolean } {
+  return row.status === 'withdrawn'
+    ? { ...row, fullName: '', email: '', withheld: true }
+    : { ...row, withheld: false };
+}

@@ -205,6 +205,21 @@ describe('moderating signatures', () => {
       expect(await listed('?email=nobody')).toEqual([]);
     });
 
+    it('names nobody who withdrew, nor finds them by name or address, as their supporter was told', async () => {
+      const { withdraw } = signatureLinks(t.sink.to(KIM.email).at(-1)!);
+      const path = withdraw.replace(/^https?:\/\/[^/]+/, '');
+      expect((await new Visitor(t.app).submit(path, path, {})).status).toBe(303);
+      const page = mainOf((await adminVisitor.get('/admin/signatures?status=withdrawn')).text);
+      expect(textOf(page)).toContain('(withdrawn: name and address not shown)');
+      expect(page).not.toContain(KIM.email);
+      expect(page).not.toContain(KIM.name);
+      // Its status, country and date stay: the history of the count.
+      expect(textOf(page)).toContain('South Korea');
+      expect(await listed('?name=ji-HOON')).toEqual([]);
+      expect(await listed(`?email=${encodeURIComponent(KIM.email)}`)).toEqual([]);
+      expect(await listed('?email=example.org')).toEqual([OLENA.email]);
+    });
+
     it('finds signatures by country', async () => {
       expect(await listed('?country=UA')).toEqual([OLENA.email]);
       expect((await listed('?country=KR')).sort()).toEqual([KIM.email, KIM_KO.email].sort());
