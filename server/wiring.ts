@@ -552,6 +552,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     logger: deliveriesLogger,
     access: (user, letterId) => letterAccess.forEdit(user, letterId),
     lists: errata,
+    held: signatures,
   });
   const commitments = new CommitmentService({
     db,

@@ -44,6 +44,8 @@ export interface DeliveryServiceDeps {
   access: (user: User, letterId: number) => Promise<{ letter: Letter }>;
   /** What became of each delivered list since it went (errata: ErratumService); none: not shown. */
   lists?: { listsOf(letterId: number): Promise<RoundList[]> };
+  /** Signatures held by screening per letter (signatures/): in no round until an admin clears them. */
+  held?: { heldPerLetter(letterIds: readonly number[]): Promise<Map<number, number>> };
 }
 
 /** A round as the organizer's delivery page shows it. */
@@ -68,6 +70,8 @@ export interface DeliveryOverview {
    */
   nextRound: { recipients: Recipient[]; later: number };
   pdfAvailable: boolean;
+  /** Signatures held by screening: a round sent now leaves them out (its count and list are the confirmed). */
+  held: number;
   tested: boolean;
   delivered: boolean;
   /** Why "Deliver now" is not offered, or null when it is. */
@@ -96,12 +100,13 @@ export class DeliveryService {
   }
 
   private async overviewOf(letter: Letter): Promise<DeliveryOverview> {
-    const [recipients, rounds, records, stored, lists] = await Promise.all([
+    const [recipients, rounds, records, stored, lists, held] = await Promise.all([
       this.deps.recipientsOf(letter),
       this.deps.deliveries.roundsOf(letter.id),
       this.deps.deliveries.recordsOf(letter.id),
       this.deps.deliveries.settingsOf(letter.id),
       this.deps.lists?.listsOf(letter.id) ?? [],
+      this.deps.held?.heldPerLetter([letter.id]) ?? new Map<number, number>(),
     ]);
     const reached = await this.nextRoundRecipients(letter, rounds, recipients);
     // A round still compiling waits for the letters of those it is compiled for (rarely more than one).
@@ -126,6 +131,7 @@ export class DeliveryService {
       recipients,
       nextRound: { recipients: reached, later: recipients.length - reached.length },
       pdfAvailable: this.deps.pdf.available,
+      held: held.get(letter.id) ?? 0,
       tested: gate.tested,
       delivered: gate.delivered,
       deliverRefusal: roundRefusal('delivery', gate),

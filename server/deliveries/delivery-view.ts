@@ -143,6 +143,7 @@ export function deliveryConfirmView(
     // Only those this round goes to: with an escalation schedule, the others wait for a step.
     recipients: recipientsView(overview.nextRound.recipients, ui),
     later: overview.nextRound.later,
+    held: overview.held,
     requestKey: requestKey(),
   };
 }

@@ -19,6 +19,7 @@ import {
   withField,
 } from '../support/admin-forms.js';
 import { signingForm } from '../support/factories.js';
+import { storeSignature } from '../support/stored-signatures.js';
 import { mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import type { SinkMessage } from '../support/smtp-sink.js';
@@ -413,6 +414,42 @@ describe('delivering a letter to its recipients', () => {
     const update = await visitor.get(`${deliveryPath(id)}/update`);
     expect(textOf(mainOf(update.text))).toContain('Send a test delivery to your own address first.');
     expect(update.text).not.toContain(`action="${deliveryPath(id)}/update"`);
+  });
+
+  it('says on the asking page how many signatures screening holds out of the round, and where an admin reviews them', async () => {
+    const { id, slug } = await publishedLetter();
+    await signAll(slug);
+    await tested(id);
+    // Two more signed from one connection too fast: held, counted nowhere until an admin clears them.
+    for (const email of ['held-1@example.org', 'held-2@example.org']) {
+      await storeSignature(t.platform.db, 'held-secret', id, {
+        name: 'Held Person',
+        email,
+        status: 'pending',
+        country: 'KR',
+        createdAt: t.clock.now().toISOString(),
+      });
+    }
+    await t.platform.db
+      .updateTable('signatures')
+      .set({ suspect_reasons: 'rate-burst' })
+      .where('email', 'like', 'held-%')
+      .execute();
+    const asked = mainOf((await visitor.get(`${deliveryPath(id)}/deliver`)).text);
+    expect(textOf(asked)).toContain(
+      '2 signatures are held by our checks against fake signatures and are not in this count',
+    );
+    // An organizer cannot clear them: they are told to ask; an admin gets the list to review.
+    expect(textOf(asked)).toContain('Ask an admin to review them before you send');
+    const admin = await loginAs(t.app, await createAccount(t.platform, 'admin'));
+    const asAdmin = mainOf((await admin.get(`${deliveryPath(id)}/deliver`)).text);
+    const review = startTags(asAdmin, 'a').find((a) => a.attrs.href?.startsWith('/admin/signatures?'));
+    expect(review?.attrs.href).toBe(`/admin/signatures?letter=${slug}&flag=suspect&status=pending`);
+    const listed = mainOf((await admin.get(review!.attrs.href!)).text);
+    expect(textsByClass(listed, 'wrap-anywhere').sort()).toEqual([
+      'held-1@example.org',
+      'held-2@example.org',
+    ]);
   });
 
   it("asks before delivering, then sends one letter per recipient in the recipient's language", async () => {

@@ -182,7 +182,11 @@ describe('moderation shows suspect signatures and why, and clears them', () => {
     expect(textOf(innerHtml(dashboard.text, alert!))).toBe(
       '1 signature is held by screening and counts only once an admin clears it. Review them',
     );
-    expect(hrefsIn(innerHtml(dashboard.text, alert!))).toEqual(['/admin/signatures?flag=suspect']);
+    // The link lists exactly the held ones it counted (it listed every suspect one, cleared or not).
+    expect(hrefsIn(innerHtml(dashboard.text, alert!))).toEqual([
+      '/admin/signatures?flag=suspect&status=pending',
+    ]);
+    expect(await rows('?flag=suspect&status=pending')).toHaveLength(1);
     const card = textOf(mainOf(dashboard.text));
     expect(card).toContain('Held by screening 1 (not counted until an admin clears them)');
 
