@@ -395,18 +395,19 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   admin.use(abuseRoutes({ abuse: deps.abuse, csrf }));
   admin.use(controllerTodoRoutes({ settings: deps.settingsService }));
   admin.use(letterAdminRoutes({ letters: deps.letterAdmin, csrf }));
-  admin.use(recipientRoutes({ recipients: deps.recipients, csrf }));
+  const letterChoices: LetterChoices = async (user, language) =>
+    (await deps.letterAdmin.dashboard.list(user, language)).map((item) => ({
+      id: item.letter.id,
+      slug: item.letter.slug,
+      title: item.title,
+    }));
+  admin.use(recipientRoutes({ recipients: deps.recipients, letterChoices, csrf }));
   admin.use(deliveryRoutes({ deliveries: deps.deliveries, escalations: deps.escalations, csrf }));
   admin.use(erratumRoutes({ errata: deps.errata, csrf }));
   admin.use(escalationRoutes({ escalations: deps.escalations, deliveries: deps.deliveries, csrf }));
   admin.use(embedAdminRoutes({ embed: deps.embed, csrf }));
   admin.use(deliveryDownloadAdminRoutes({ downloads: deps.downloads }));
   admin.use(queueRoutes({ queue: deps.queue, csrf }));
-  const letterChoices: LetterChoices = async (user, language) =>
-    (await deps.letterAdmin.dashboard.list(user, language)).map((item) => ({
-      slug: item.letter.slug,
-      title: item.title,
-    }));
   admin.use(moderationRoutes({ moderation: deps.moderation, privacy: deps.privacy, letterChoices, csrf }));
   admin.use(userAdminRoutes({ users: deps.userAdmin, csrf }));
   admin.use(auditRoutes({ audit: deps.auditLog }));

@@ -5,6 +5,7 @@
 import type { User } from '../accounts/account.js';
 
 export interface LetterChoice {
+  id: number;
   slug: string;
   /** In the interface language where the letter has a text in it. */
   title: string;
@@ -23,6 +24,6 @@ export function letterOptions(
 ): (LetterChoice & { selected: boolean })[] {
   const options = letters.map((letter) => ({ ...letter, selected: letter.slug === chosen }));
   if (chosen !== '' && !letters.some((letter) => letter.slug === chosen))
-    options.push({ slug: chosen, title: chosen, selected: true });
+    options.push({ id: 0, slug: chosen, title: chosen, selected: true });
   return options;
 }

@@ -261,8 +261,8 @@ export class RecipientRepository {
    */
   async lettersAddressing(
     recipientIds: readonly number[],
-  ): Promise<Map<number, (LetterResource & { status: string })[]>> {
-    const result = new Map<number, (LetterResource & { status: string })[]>(
+  ): Promise<Map<number, (LetterResource & { letterId: number; status: string })[]>> {
+    const result = new Map<number, (LetterResource & { letterId: number; status: string })[]>(
       recipientIds.map((id) => [id, []]),
     );
     // SQLite allows a limited number of parameters per statement; look recipients up in slices.
@@ -287,6 +287,7 @@ export class RecipientRepository {
       }
       for (const row of rows) {
         result.get(row.recipient_id)?.push({
+          letterId: row.letter_id,
           ownerId: row.owner_id,
           collaboratorIds: collaborators.get(row.letter_id) ?? [],
           status: row.status,

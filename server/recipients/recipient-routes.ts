@@ -1,3 +1,4 @@
+import type { User } from '../accounts/account.js';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { currentUser } from '../http/auth.js';
@@ -26,6 +27,8 @@ import { isLetterLanguage, languageName } from '../lib/languages.js';
 
 export interface RecipientRoutesDeps {
   recipients: RecipientService;
+  /** The letters the user can open, titled in `language` (letters/ answers it: this slice cannot import it). */
+  letterChoices: (user: User, language: string) => Promise<{ id: number; title: string }[]>;
   csrf: { verify: RequestHandler };
 }
 
@@ -282,11 +285,19 @@ export function recipientRoutes(deps: RecipientRoutesDeps): Router {
 
   // Deleting asks first.
   router.get('/recipients/:id/delete', async (req, res) => {
-    const { recipient, mayChange } = await recipients.editable(currentUser(res), idParam(req, 'id'));
+    const user = currentUser(res);
+    const { recipient, mayChange, letterIds } = await recipients.editable(user, idParam(req, 'id'));
+    // A recipient a letter addresses cannot be deleted: the page says which letters, before anyone presses.
+    const addressing = new Set(letterIds);
+    const letters = (await deps.letterChoices(user, res.locals.language)).filter((l) => addressing.has(l.id));
     res.render('admin/recipient-delete', {
       pageTitle: res.locals.t('recipients.delete.title'),
       recipient,
       locked: !mayChange,
+      inUse: letterIds.length > 0,
+      letters,
+      // Letters this user cannot open (another organizer's), counted only.
+      otherLetters: letterIds.length - letters.length,
     });
   });
 

@@ -90,6 +90,8 @@ export interface EditableRecipient {
   recipient: Recipient;
   /** False when another organizer's letter addresses it: only an admin may change it then. */
   mayChange: boolean;
+  /** The letters that address it: while there are any, it cannot be deleted. */
+  letterIds: number[];
 }
 
 export type RecipientSaveOutcome =
@@ -165,7 +167,11 @@ export class RecipientService {
   async editable(user: User, id: number): Promise<EditableRecipient> {
     const recipient = await this.find(id);
     const resource = (await this.resources(this.deps.recipients, this.deps.settings, [id])).get(id)!;
-    return { recipient, mayChange: can(user, 'recipient.change', resource) };
+    return {
+      recipient,
+      mayChange: can(user, 'recipient.change', resource),
+      letterIds: resource.letterIds,
+    };
   }
 
   /** Adds a recipient; the address must not be in the directory yet. */
@@ -440,7 +446,7 @@ export class RecipientService {
     recipients: RecipientRepository,
     settings: SettingsRepository,
     ids: readonly number[],
-  ): Promise<Map<number, RecipientResource>> {
+  ): Promise<Map<number, RecipientResource & { letterIds: number[] }>> {
     const [letters, { requireReview }] = await Promise.all([
       recipients.lettersAddressing(ids),
       settings.read(),
@@ -449,10 +455,11 @@ export class RecipientService {
       [...letters].map(([id, usedBy]) => [
         id,
         {
-          usedBy: usedBy.map(({ status, ...letter }) => ({
+          usedBy: usedBy.map(({ status, letterId: _, ...letter }) => ({
             ...letter,
             reviewed: changesWaitForReview(status !== 'draft', requireReview, false),
           })),
+          letterIds: usedBy.map((letter) => letter.letterId),
         },
       ]),
     );

@@ -318,15 +318,17 @@ describe('the recipients directory', () => {
       expect(await t.platform.repositories.recipients.findById(id)).toBeUndefined();
     });
 
-    it('refuses with 409 and a reason to delete a recipient a letter addresses', async () => {
+    it('says which letters address a recipient instead of offering to delete it, and refuses a delete posted anyway (409)', async () => {
       const id = await addRecipient(t.platform.db, t.clock.now());
-      await createDraft(visitor, [id]);
-      const response = await postForm(
-        visitor,
-        `/admin/recipients/${id}/delete`,
-        `/admin/recipients/${id}/delete`,
-        [],
-      );
+      const letterId = await createDraft(visitor, [id], { title_en: 'Protect the captured soldiers' });
+      // The page asks nothing it would refuse: it names the letter, linked to its editor, and has no button.
+      const ask = mainOf((await visitor.get(`/admin/recipients/${id}/delete`)).text);
+      expect(textOf(ask)).toContain('cannot be deleted while letters address them');
+      const links = startTags(ask, 'a').filter((a) => a.attrs.href === `/admin/letters/${letterId}`);
+      expect(links.map((a) => textOf(innerHtml(ask, a)))).toEqual(['Protect the captured soldiers']);
+      expect(startTags(ask, 'form')).toEqual([]);
+
+      const response = await postForm(visitor, '/admin/recipients', `/admin/recipients/${id}/delete`, []);
       expectErrorPage(response, 409, ERROR_TITLES[409]);
       expect(textOf(mainOf(response.text))).toContain(
         'This recipient is on at least one letter. Remove them from those letters first.',
