@@ -63,12 +63,13 @@ async function renderForm(
   values: ExportValues,
   errors: Record<string, string> = {},
   status = 200,
+  params: Partial<Record<string, Record<string, unknown>>> = {},
 ) {
   const t = res.locals.t;
   res.status(status).render('admin/exports', {
     pageTitle: t('exports.title'),
     values,
-    ...translatedErrors(t, errors),
+    ...translatedErrors(t, errors, params),
     letters: letterOptions(await deps.letterChoices(currentUser(res), res.locals.language), values.letter),
     statuses: SIGNATURE_STATUSES.map((status) => ({
       status,
@@ -97,6 +98,9 @@ async function renderForm(
   });
 }
 
+/** Refusals of a PDF export that another format, or narrower filters, would avoid. */
+const PDF_REFUSALS = new Set(['pdf_off', 'pdf_too_large']);
+
 /** The admin's signature exports: a form, and the download it answers with. */
 export function exportRoutes(deps: ExportRoutesDeps): Router {
   const router = Router();
@@ -110,7 +114,8 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
     const missing = formChoicesMissing(values);
     if (!parsed.ok || Object.keys(missing).length > 0)
       return renderForm(res, deps, values, { ...(parsed.ok ? {} : parsed.errors), ...missing }, 400);
-    const { request } = parsed;
+    // A PDF annex reads in the admin's language where the letter has a text in it.
+    const request = { ...parsed.request, language: res.locals.language };
     const user = currentUser(res);
     try {
       await deps.exports.check(user, request);
@@ -118,6 +123,8 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
       // An unknown letter is a bad filter like the others: the form comes back with it marked.
       if (error instanceof AppError && error.code === 'letter_not_found')
         return renderForm(res, deps, values, { letter: 'exports.errors.letter' }, 400);
+      if (error instanceof AppError && PDF_REFUSALS.has(error.code))
+        return renderForm(res, deps, values, { format: error.messageKey }, error.status);
       throw error;
     }
     let started = false;
@@ -137,6 +144,11 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
         },
       });
     } catch (error) {
+      // A PDF this server cannot make (no Chromium, too many rows): the form again, as chosen, saying why.
+      if (!started && error instanceof AppError && PDF_REFUSALS.has(error.code))
+        return renderForm(res, deps, values, { format: error.messageKey }, error.status, {
+          format: error.params,
+        });
       if (!started) throw error;
       // Half a file already went out: cut the connection so the download is seen to have failed.
       res.destroy(error instanceof Error ? error : undefined);

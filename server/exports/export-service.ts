@@ -81,6 +81,9 @@ const CONTENT_TYPES = {
   pdf: 'application/pdf',
 } as const;
 
+/** The refusal of a PDF on a server without Chromium. */
+const pdfOff = () => new AppError(422, 'pdf_off', 'exports.errors.pdfOff');
+
 /**
  * The columns that say who signed. A supporter who withdraws is told their name leaves the letter and
  * every list: an export keeps a withdrawn signature's row (its status, country and dates: the history
@@ -222,6 +225,8 @@ export class ExportService {
         letter: request.filters.letter,
       });
     }
+    // Refused before it starts, so no unfinished export is recorded for a file this server cannot make.
+    if (request.format === 'pdf' && !this.deps.pdf.available) throw pdfOff();
   }
 
   /** Writes the export to `sink`; returns the number of signatures written. */
@@ -303,7 +308,7 @@ export class ExportService {
     signatures: SignatureRepository,
     sink: ExportSink,
   ): Promise<number> {
-    if (!this.deps.pdf.available) throw new AppError(422, 'pdf_off', 'exports.errors.pdfOff');
+    if (!this.deps.pdf.available) throw pdfOff();
     const letter = (await this.deps.letters.findBySlug(request.filters.letter!))!;
     const rows: ExportRow[] = [];
     for await (const row of signatures.streamForExport(request.filters)) {
@@ -314,7 +319,7 @@ export class ExportService {
         throw new AppError(413, 'pdf_too_large', 'exports.errors.pdfTooLarge', { count: PDF_EXPORT_LIMIT });
     }
     const texts = await this.deps.letters.textsOfVersion(letter.currentVersionId);
-    const text = textIn(texts, letter.primaryLanguage, letter.primaryLanguage);
+    const text = textIn(texts, request.language ?? letter.primaryLanguage, letter.primaryLanguage);
     const language = text?.language ?? letter.primaryLanguage;
     // Grouped by status, so the document can say how many of each it holds and mark each name.
     const { filters } = request;

@@ -54,6 +54,11 @@ export interface ExportRequest {
    * updates carry an address, the others' is null. Unset: an admin's export, every address.
    */
   addresses?: 'consented';
+  /**
+   * The language a PDF annex is written in where the letter has a text in it (the admin's interface
+   * language); otherwise, and when unset, the letter's own.
+   */
+  language?: string;
 }
 
 /** The export form (or command line) as typed. */

@@ -117,11 +117,11 @@ interface Download {
 }
 
 /** Posts the export form with its CSRF token, as a browser would, and reads the answer as bytes. */
-async function download(visitor: Visitor, fields: FormFields): Promise<Download> {
+async function download(visitor: Visitor, fields: FormFields, query = ''): Promise<Download> {
   const page = await visitor.get('/admin/exports');
   const body = new URLSearchParams([...fields, ['_csrf', csrfTokenIn(page.text)]]);
   const response = await visitor.agent
-    .post('/admin/exports')
+    .post(`/admin/exports${query}`)
     .type('form')
     .set('Accept', 'text/html')
     .send(body.toString())
@@ -498,6 +498,24 @@ describe('signature exports', () => {
     });
   });
 
+  it('says beside the format that this server makes no PDF (no Chromium), keeping every choice, and records nothing', async () => {
+    const before = (await exportEntries()).length;
+    const response = await download(
+      adminVisitor,
+      exportForm({ letter: letters.b.slug, status: ['confirmed', 'pending'], country: 'KR', format: 'pdf' }),
+    );
+    expect(response.status).toBe(422);
+    expect(response.headers['content-disposition']).toBeUndefined();
+    expect(fieldErrors(response.text, 'field-format')).toEqual([
+      'PDF rendering is off on this server (no Chromium). Export CSV or JSON Lines instead.',
+    ]);
+    const fields = formFieldsFor(response.text, '/admin/exports');
+    expect(fields.find(([n]) => n === 'letter')).toEqual(['letter', letters.b.slug]);
+    expect(fields.filter(([n]) => n === 'status').map(([, v]) => v)).toEqual(['pending', 'confirmed']);
+    expect(fields.find(([n]) => n === 'country')).toEqual(['country', 'KR']);
+    expect(await exportEntries()).toHaveLength(before);
+  });
+
   it('is for admins only: an organizer gets 403 and nothing is recorded', async () => {
     const before = (await exportEntries()).length;
     expectErrorPage(await organizerVisitor.get('/admin/exports'), 403, ERROR_TITLES[403]);
@@ -716,7 +734,23 @@ describe.skipIf(!chromiumAt(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'))('
   beforeAll(async () => {
     t = await createTestPlatform({ pdf: true });
     ({ visitor } = await signedIn(t.app, t.platform, 'admin'));
-    const { slug } = await createLetter(t.platform.db, t.clock.now(), { slug: 'annex-letter' });
+    const { slug } = await createLetter(t.platform.db, t.clock.now(), {
+      slug: 'annex-letter',
+      texts: [
+        {
+          language: 'en',
+          title: 'Protect the captured soldiers',
+          summary: 'A test letter.',
+          body: 'Dear all,',
+        },
+        {
+          language: 'ko',
+          title: '포로가 된 병사들을 보호하십시오',
+          summary: '시험 편지.',
+          body: '안녕하십니까.',
+        },
+      ],
+    });
     await signAndConfirm(t, new Visitor(t.app), slug, {
       name: 'Olena Kovalenko',
       email: 'olena@example.net',
@@ -750,6 +784,24 @@ describe.skipIf(!chromiumAt(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'))('
       .where('action', '=', 'export')
       .executeTakeFirstOrThrow();
     expect(JSON.parse(entry.details)).toMatchObject({ format: 'pdf', rows: 2, completed: true });
+  }, 60_000);
+
+  it("writes the annex in the admin's language where the letter has a text in it, else in the letter's own", async () => {
+    const textOfPdf = async (bytes: Buffer) => {
+      const parser = new PDFParse({ data: new Uint8Array(bytes) });
+      return (await parser.getText().finally(() => parser.destroy())).text.replace(/\s+/g, ' ');
+    };
+    const korean = await textOfPdf(
+      (await download(visitor, exportForm({ letter: 'annex-letter', format: 'pdf' }), '?lang=ko')).bytes,
+    );
+    expect(korean).toContain('포로가 된 병사들을 보호하십시오');
+    expect(korean).not.toContain('Protect the captured soldiers');
+    // No Ukrainian text: the letter's own (English), not a Ukrainian frame around an English title.
+    const ukrainian = await textOfPdf(
+      (await download(visitor, exportForm({ letter: 'annex-letter', format: 'pdf' }), '?lang=uk')).bytes,
+    );
+    expect(ukrainian).toContain('Protect the captured soldiers');
+    expect(ukrainian).toContain('Annex');
   }, 60_000);
 });
 
