@@ -22,7 +22,7 @@ function choicesFor(t: TFunction, row: ImportPreviewRow) {
  * A row's salutations as the preview lists them, each with its language's name in the interface language:
  * as they will be saved for a valid row, as written for one with problems.
  */
-function salutationsOf(row: ImportPreviewRow, ui: string) {
+function salutationsOf(t: TFunction, row: ImportPreviewRow, ui: string) {
   const written = row.input?.salutations ?? {
     ...row.values.salutations,
     ...(row.values.salutation.trim() ? { [row.values.language.trim()]: row.values.salutation } : {}),
@@ -30,7 +30,12 @@ function salutationsOf(row: ImportPreviewRow, ui: string) {
   const language = row.input?.language ?? row.values.language.trim();
   return [language, ...LETTER_LANGUAGES.filter((code) => code !== language)]
     .filter((code) => (written[code] ?? '').trim() !== '')
-    .map((code) => ({ code, language: languageName(code, ui), salutation: written[code]! }));
+    // A row without a language still shows its salutation, said to be in no language (not "root").
+    .map((code) => ({
+      code,
+      language: code ? languageName(code, ui) : t('recipients.import.noLanguage'),
+      salutation: written[code]!,
+    }));
 }
 
 /** The name of a field a row's problem is about ("Salutation in Korean" for `salutation_ko`). */
@@ -51,7 +56,7 @@ export function importPreviewView(t: TFunction, ui: string, preview: ImportPrevi
         action: row.action,
         values: row.values,
         actionLabel: t(`recipients.import.actions.${row.action}`),
-        salutations: salutationsOf(row, ui),
+        salutations: salutationsOf(t, row, ui),
         errors: [
           ...row.errors.map((e) => `${fieldLabel(t, ui, e.field)}: ${t(e.messageKey, e.params ?? {})}`),
           ...row.duplicates.map((d) =>

@@ -136,7 +136,8 @@ function previewRow(t: TFunction, row: StandingSignature) {
     name: row.anonymised ? null : row.fullName,
     letter: row.letter,
     country: row.country,
-    statusLabel: statusLabel(t, row.status),
+    // As the moderation list says it: held (its supporter confirmed), not "pending (not confirmed)".
+    statusLabel: row.held ? t('moderation.status.held') : statusLabel(t, row.status),
     status: row.status,
     createdAt: row.createdAt,
   };

@@ -563,6 +563,8 @@ export class SignatureRepository {
         's.full_name',
         's.created_at',
         's.anonymised_at',
+        's.suspect_reasons',
+        's.confirm_requested_at',
       ])
       .where('s.status', 'in', ['pending', 'confirmed']);
     if (criteria.letter) query = query.where('l.slug', '=', criteria.letter);
@@ -586,6 +588,7 @@ export class SignatureRepository {
       fullName: r.full_name,
       createdAt: new Date(r.created_at),
       anonymised: r.anonymised_at !== null,
+      held: r.status === 'pending' && r.suspect_reasons !== null && r.confirm_requested_at !== null,
     }));
   }
 
@@ -844,6 +847,8 @@ export interface StandingSignature {
   fullName: string;
   createdAt: Date;
   anonymised: boolean;
+  /** Pending, held by screening after its supporter clicked the link: "held", not "not confirmed". */
+  held: boolean;
 }
 
 /** What a bulk invalidation selects by: an IP hash, an e-mail domain, or a time window (optionally on one letter). */

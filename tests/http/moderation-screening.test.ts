@@ -137,6 +137,11 @@ describe('moderation shows suspect signatures and why, and clears them', () => {
     const held = (await rows('?flag=suspect'))[0]!.text;
     expect(held).toContain('held: confirmed by the supporter, not counted until cleared');
     expect(held).not.toContain('not confirmed)');
+    // The bulk page's preview says the same of it (it said "pending (not confirmed)").
+    const domain = SECOND.email.split('@')[1]!;
+    const bulk = textOf(mainOf((await adminVisitor.get(`/admin/signatures/bulk?domain=${domain}`)).text));
+    expect(bulk).toContain('held: confirmed by the supporter, not counted until cleared');
+    expect(bulk).not.toContain('pending (not confirmed)');
 
     const id = (await signatureOf(SECOND.email)).id;
     const cleared = await press(id, 'clear');

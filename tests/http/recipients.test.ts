@@ -368,6 +368,17 @@ describe('the recipients directory', () => {
 
     const confirm = (as: Visitor, path: string) => postForm(as, path, `${path}/confirm`, []);
 
+    it('shows the salutation of a row without a language as in no language (it said "root")', async () => {
+      const path = previewPath(
+        await upload(visitor, [HEADER, 'No Language,,,KR,nolang@example.org,,Dear Sir,'].join('\n')),
+      );
+      const main = mainOf((await visitor.get(path)).text);
+      const [list] = byClass(main, 'salutation-list');
+      expect(textOf(innerHtml(main, list!))).toBe('no language given: Dear Sir');
+      expect(main).not.toContain('root');
+      expect(startTags(innerHtml(main, list!), 'span').some((s) => s.attrs.lang !== undefined)).toBe(false);
+    });
+
     it('previews every row with its line, what will happen and its problems, and writes nothing', async () => {
       await addRecipient(t.platform.db, t.clock.now(), {
         name: 'Ministry of Unification',
