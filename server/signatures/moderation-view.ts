@@ -181,5 +181,9 @@ export function erasureView(
     values: { email: page.email },
     ...shownErrors(t, page.errors),
     result: page.result,
+    // Nothing held for the address (a typo, or erased already): said so, not "Erased: 0 signatures".
+    nothingFound:
+      page.result !== null &&
+      page.result.signatures + page.result.messages + page.result.letters + page.result.mailboxFiles === 0,
   };
 }

@@ -16,7 +16,7 @@ import {
   rowVersionsMentioning,
 } from '../../support/database-file.js';
 import { createLetter, signingForm } from '../../support/factories.js';
-import { mainOf, textOf } from '../../support/html.js';
+import { byClass, byId, hrefsIn, innerHtml, mainOf, textOf } from '../../support/html.js';
 import { Visitor } from '../../support/http.js';
 import { ERROR_TITLES, expectErrorPage, signatureRows } from '../../support/signing.js';
 import { createTestPlatform, type CaptureTestPlatform } from '../../support/test-platform.js';
@@ -302,9 +302,9 @@ describe('erasing a person’s data', () => {
     const files = mailboxFiles();
     const again = await eraseAsAdmin(ADDRESS_CAPITALS);
     expect(again.status).toBe(200);
-    expect(textOf(mainOf(again.text))).toContain(
-      'Erased: 0 signatures, 0 queued messages, 0 captured e-mails.',
-    );
+    // Nothing is left, and the page says so (as for a mistyped address), not "Erased: 0 signatures".
+    expect(textOf(mainOf(again.text))).toContain('Nothing is held for this address');
+    expect(textOf(mainOf(again.text))).not.toContain('Erased:');
     expect(await signatureRows(t.platform.db)).toEqual(rows);
     expect(mailboxFiles()).toEqual(files);
     const entries = await erasureEntries();
@@ -413,6 +413,16 @@ describe('erasing a person’s data', () => {
     ]);
     // The address stays in the form, so the admin only ticks the box.
     expect(unticked.text).toContain(`value="${ADDRESS}"`);
+    // The summary's link lands on the checkbox itself, which names its message.
+    const box = byId(unticked.text, 'field-confirm')!;
+    expect(box.attrs).toMatchObject({
+      type: 'checkbox',
+      'aria-invalid': 'true',
+      'aria-describedby': 'field-confirm-error',
+    });
+    expect(hrefsIn(innerHtml(unticked.text, byClass(unticked.text, 'error-summary')[0]!))).toEqual([
+      '#field-confirm',
+    ]);
 
     const malformed = await eraseAsAdmin('not an address');
     expect(malformed.status).toBe(400);
