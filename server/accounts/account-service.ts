@@ -225,8 +225,24 @@ export class AccountService {
     const problem = passwordProblem(next, user.email);
     if (problem) return { kind: 'refused', messageKey: problem };
     if (next === current) return { kind: 'refused', messageKey: 'account.errors.passwordUnchanged' };
-    await this.deps.users.setPassword(user.id, await hashPassword(next), false, this.deps.clock.now());
-    await this.deps.sessions.removeForUser(user.id, keepSessionKey);
+    const passwordHash = await hashPassword(next);
+    const now = this.deps.clock.now();
+    // The new password, the end of the other sessions and the audit entry stand or fall together.
+    await this.deps.db.transaction().execute(async (tx) => {
+      await this.deps.users.with(tx).setPassword(user.id, passwordHash, false, now);
+      await this.deps.sessions.with(tx).removeForUser(user.id, keepSessionKey);
+      await this.deps.audit
+        .with(tx)
+        .record(
+          {
+            actor: { id: user.id, email: user.email },
+            action: 'password-changed',
+            targetType: 'user',
+            targetId: user.id,
+          },
+          now,
+        );
+    });
     return { kind: 'changed' };
   }
 }

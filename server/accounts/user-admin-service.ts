@@ -225,9 +225,24 @@ export class UserAdminService {
     if (!user) return { kind: 'invalid' };
     const problem = passwordProblem(password, user.email);
     if (problem) return { kind: 'refused', messageKey: problem };
+    const passwordHash = await hashPassword(password);
     const now = this.deps.clock.now();
-    await this.deps.users.setPassword(user.id, await hashPassword(password), false, now);
-    await this.deps.users.setInvitation(user.id, null, null);
+    // Accepting logs the person in: the account's last login and the audit log say so, as a login does.
+    await this.deps.db.transaction().execute(async (tx) => {
+      const users = this.deps.users.with(tx);
+      await users.setPassword(user.id, passwordHash, false, now);
+      await users.setInvitation(user.id, null, null);
+      await users.recordLogin(user.id, now);
+      await this.deps.audit.with(tx).record(
+        {
+          actor: { id: user.id, email: user.email },
+          action: 'invitation-accepted',
+          targetType: 'user',
+          targetId: user.id,
+        },
+        now,
+      );
+    });
     return { kind: 'accepted', user: (await this.deps.users.findById(user.id))! };
   }
 

@@ -41,6 +41,8 @@ export const AUDIT_ACTIONS = [
   'abuse-list-added',
   'abuse-list-removed',
   'password-reset',
+  'password-changed',
+  'invitation-accepted',
   'user-unlocked',
   'email-language-changed',
   'api-token-created',

@@ -370,6 +370,15 @@ describe('the one-time password', () => {
       'Your password was changed.',
     );
     expect((await t.platform.repositories.users.findById(user.id))!.mustChangePassword).toBe(false);
+    // The audit log records it, on the account, by its owner (it recorded only the login before).
+    const changed = await t.platform.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'password-changed')
+      .execute();
+    expect(changed.map((e) => [e.actor_user_id, e.target_type, e.target_id])).toEqual([
+      [user.id, 'user', String(user.id)],
+    ]);
 
     const old = await tryLogin(new Visitor(t.app), user.email, oneTimePassword);
     expect(old.status).toBe(401);

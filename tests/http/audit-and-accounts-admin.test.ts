@@ -124,6 +124,21 @@ describe('the audit log', () => {
         target_id: String(user.id),
         details: { email: 'new.organizer@example.org', role: 'organizer' },
       });
+      // Accepting it is their first login: recorded as such.
+      await t.drainOutbox();
+      const invitation = linksIn(t.sink.to('new.organizer@example.org').at(-1)!).find((l) =>
+        l.includes('/account/invite/'),
+      )!;
+      const accepted = await new Visitor(t.app).submit(pathOf(invitation), pathOf(invitation), {
+        password: 'an invited organizer’s password',
+        confirm: 'an invited organizer’s password',
+      });
+      expect(accepted.status).toBe(303);
+      expect(await lastEntry(t, 'invitation-accepted')).toMatchObject({
+        actor_user_id: user.id,
+        target_type: 'user',
+        target_id: String(user.id),
+      });
 
       expect((await submit(as, `/admin/users/${user.id}/role`, { role: 'admin' })).status).toBe(303);
       expect(await lastEntry(t, 'role-changed')).toMatchObject({
@@ -155,6 +170,23 @@ describe('the audit log', () => {
       });
       expect(reset.status).toBe(303);
       expect(await lastEntry(t, 'password-reset')).toMatchObject({
+        actor_user_id: owner.id,
+        target_type: 'user',
+        target_id: String(owner.id),
+      });
+      // Changing it later, logged in, is recorded too.
+      const session = new Visitor(t.app);
+      await session.submit('/login', '/login', {
+        email: owner.email,
+        password: 'a password chosen after forgetting',
+      });
+      const changed = await session.submit('/account/password', '/account/password', {
+        current: 'a password chosen after forgetting',
+        password: 'a second password, changed on purpose',
+        confirm: 'a second password, changed on purpose',
+      });
+      expect(changed.status).toBe(303);
+      expect(await lastEntry(t, 'password-changed')).toMatchObject({
         actor_user_id: owner.id,
         target_type: 'user',
         target_id: String(owner.id),
@@ -1049,6 +1081,10 @@ describe('admin users', () => {
       expect((await visitor.get('/admin/users')).status).toBe(200);
       const user = (await t.platform.repositories.users.findByEmail('sets.password@example.org'))!;
       expect(user).toMatchObject({ role: 'admin', mustChangePassword: false });
+      // Setting the password logged them in: the accounts page and the audit log say so.
+      expect(user.lastLoginAt).toEqual(t.clock.now());
+      const entry = (await auditEntries(t, 'invitation-accepted')).at(-1)!;
+      expect([entry.actor_user_id, entry.target_id]).toEqual([user.id, String(user.id)]);
       expect(await canLogIn('sets.password@example.org', 'a long and good password')).toBe(true);
 
       // Used up: the link neither opens nor sets another password.
