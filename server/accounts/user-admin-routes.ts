@@ -74,8 +74,16 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
   };
 
   router.post('/users/:id/role', deps.csrf.verify, async (req, res) => {
-    const role = formText(formBody(req.body), 'role');
-    await onTheList(res, () => deps.users.changeRole(currentUser(res), idParam(req, 'id'), role), 'role');
+    const body = formBody(req.body);
+    const role = formText(body, 'role');
+    const id = idParam(req, 'id');
+    // Making someone an admin asks first: it opens every supporter's address and every account to them.
+    if (role === 'admin' && formText(body, 'confirmed') !== 'yes') {
+      const user = await deps.users.find(currentUser(res), id);
+      if (user.role !== 'admin')
+        return res.render('admin/user-promote', { pageTitle: res.locals.t('users.promote.title'), user });
+    }
+    await onTheList(res, () => deps.users.changeRole(currentUser(res), id, role), 'role');
   });
 
   // Disabling asks first: the person is logged out everywhere at once.

@@ -335,7 +335,7 @@ describe('access to the admin pages', () => {
       case '/admin/users/invite':
         return { email: 'invited-without-permission@example.org', role: 'admin' };
       case '/admin/users/:id/role':
-        return { role: 'admin' };
+        return { role: 'admin', confirmed: 'yes' };
       case '/admin/abuse/entries':
         return { list: 'block', kind: 'domain', value: 'blocked-without-permission.example', note: '' };
       case '/admin/abuse/trending/block':

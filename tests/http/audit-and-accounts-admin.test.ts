@@ -4,7 +4,7 @@ import { AUDIT_ACTIONS } from '../../server/audit/audit.js';
 import { openDatabase } from '../../server/db/database.js';
 import { DeliveryReplyRepository } from '../../server/deliveries/delivery-reply-repository.js';
 import { createAccount, loginAs, signedIn, TEST_PASSWORD } from '../support/accounts.js';
-import { fieldErrors, fieldsOf, postForm } from '../support/admin-forms.js';
+import { fieldErrors, fieldsOf, formFieldsFor, postForm } from '../support/admin-forms.js';
 import { createLetter } from '../support/factories.js';
 import { byClass, byId, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
@@ -140,7 +140,9 @@ describe('the audit log', () => {
         target_id: String(user.id),
       });
 
-      expect((await submit(as, `/admin/users/${user.id}/role`, { role: 'admin' })).status).toBe(303);
+      expect(
+        (await submit(as, `/admin/users/${user.id}/role`, { role: 'admin', confirmed: 'yes' })).status,
+      ).toBe(303);
       expect(await lastEntry(t, 'role-changed')).toMatchObject({
         actor_email: admin.email,
         target_id: String(user.id),
@@ -1229,10 +1231,20 @@ describe('admin users', () => {
   });
 
   describe('roles', () => {
-    it('change when an admin chooses another', async () => {
+    it('change when an admin chooses another, asking first before making someone an admin', async () => {
       const organizer = await createAccount(t.platform, 'organizer');
-      const response = await postForm(as, '/admin/users', `/admin/users/${organizer.id}/role`, [
+      const changes = (await auditEntries(t, 'role-changed')).length;
+      const asked = await postForm(as, '/admin/users', `/admin/users/${organizer.id}/role`, [
         ['role', 'admin'],
+      ]);
+      expect(asked.status).toBe(200);
+      expect(textOf(mainOf(asked.text))).toContain(
+        `${organizer.email} will see every supporter's e-mail address`,
+      );
+      expect((await t.platform.repositories.users.findById(organizer.id))!.role).toBe('organizer');
+      expect(await auditEntries(t, 'role-changed')).toHaveLength(changes);
+      const response = await postForm(as, '/admin/users', `/admin/users/${organizer.id}/role`, [
+        ...formFieldsFor(asked.text, `/admin/users/${organizer.id}/role`),
       ]);
       expect(response.status).toBe(303);
       expect(response.headers.location).toBe('/admin/users?done=role');
