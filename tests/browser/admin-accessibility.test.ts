@@ -422,6 +422,46 @@ describe('an organizer on a phone', () => {
     expect(scroll, `the import preview is ${scroll}px wide`).toBeLessThanOrEqual(375);
     await context.close();
   });
+
+  it('reads in full, on a phone, which recipient a possible duplicate would overwrite', async () => {
+    const known = await app.platform.db
+      .selectFrom('recipients')
+      .select(['name', 'email'])
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
+    const context = await newContext(browser, app, PHONE);
+    const page = await context.newPage();
+    await logIn(page, organizer.email);
+    await page.goto('/admin/recipients/import');
+    await page
+      .getByRole('textbox', { name: /Or paste/ })
+      .fill(
+        [
+          'name,email,language,salutation',
+          `"${known.name}",a.much.longer.new.address@another-ministry-domain.example.org,en,Dear Sir`,
+        ].join('\n'),
+      );
+    await page.getByRole('button', { name: /Check/ }).click();
+    await page.waitForURL(/\/admin\/recipients\/import\/[^/]+$/);
+    // Each choice's label (the update one names the existing recipient's address) ends on screen.
+    const labels = page.locator('.import-choice label');
+    await expect(labels.count()).resolves.toBeGreaterThanOrEqual(2);
+    await expect(labels.allInnerTexts()).resolves.toContainEqual(expect.stringContaining(known.email));
+    for (const box of await Promise.all((await labels.all()).map((l) => l.boundingBox()))) {
+      expect(box!.x, 'the choice starts on screen').toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width, 'the choice ends on screen').toBeLessThanOrEqual(375);
+    }
+    // Nothing runs past its box: the address broke inside the label, the table needs no sideways scroll.
+    const overflowing = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('.import-choice label, .import-choice, main .table-scroll')]
+        .filter((el) => el.scrollWidth > el.clientWidth + 1)
+        .map((el) => el.className || el.tagName)`,
+    );
+    expect(overflowing).toEqual([]);
+    const { scroll } = await pageWidths(page);
+    expect(scroll, `the import preview is ${scroll}px wide`).toBeLessThanOrEqual(375);
+    await context.close();
+  });
 });
 
 interface FocusPlace {
