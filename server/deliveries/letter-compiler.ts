@@ -300,20 +300,28 @@ export class LetterCompiler {
     language: string,
   ) {
     const numbers = formatsFor(language);
+    const t = fixedT(this.i18n, language);
     const signatureCount = numbers.number(input.signatureCount);
     const namedCount = numbers.number(input.annex.entries.length);
     const unnamed = numbers.number(input.annex.unnamed);
+    // The annex is read when a copy is made: one made after a withdrawal or an erasure (a later download
+    // of the letter as sent) leaves those people out of a count that still holds them, and says so here,
+    // beside the figures that would otherwise not add up.
+    const leftOut = input.signatureCount - (input.annex.entries.length + input.annex.unnamed);
     return {
       namedCount,
       unnamed,
       // A delivered letter's annex holds the confirmed signatures of the round, and says so.
       intro: [
-        fixedT(this.i18n, language)('documents.annex.intro', {
+        t('documents.annex.intro', {
           count: input.signatureCount,
           formatted: signatureCount,
           named: namedCount,
           unnamed,
         }),
+        ...(leftOut > 0
+          ? [t('documents.annex.leftOut', { count: leftOut, formatted: numbers.number(leftOut) })]
+          : []),
       ],
       statusColumn: '',
       countries: input.countries.map((c) => ({

@@ -92,6 +92,7 @@ describe('the delivered letter as a PDF', () => {
     expect(text).toContain('Ambassador Park');
     for (const absent of ['Olena', 'Kovalenko', 'Hidden Person', 'Late Signer', '@example.org', 'ji-hoon@'])
       expect(text, absent).not.toContain(absent);
+    expect(text).not.toContain('Since the letter was sent');
     // Kept on disk: the next download renders nothing.
     expect(kept()).toHaveLength(1);
     expect((await download(url)).status).toBe(200);
@@ -107,6 +108,10 @@ describe('the delivered letter as a PDF', () => {
     const text = await pdfText(response.body as Buffer);
     expect(text).not.toContain('Kim Ji-hoon');
     expect(text).toContain('O. K.');
+    // The round's count still holds Kim: the copy says why its list is one short (it did not add up).
+    expect(text.replace(/\s+/g, ' ')).toContain(
+      'Since the letter was sent, 1 of these signatures was withdrawn or removed: it is left out of the list below.',
+    );
     expect(kept()).toHaveLength(1);
   }, 60_000);
 
