@@ -339,12 +339,22 @@ export class LetterCompiler {
   }
 }
 
-/** A file name from a title: letters and digits of any script kept, the rest turned into hyphens. */
+/** How long a file name made from a title may be, before its extension. */
+const FILE_NAME_MAX = 80;
+
+/**
+ * A file name from a title: letters and digits of any script kept, the rest turned into hyphens; a long
+ * title is cut after its last whole word that fits ("…-North-Korean-prisoners", not "…-prisoners-o").
+ */
 export function slugify(title: string): string {
   const slug = title
     .normalize('NFKC')
     .replace(/[^\p{L}\p{N}]+/gu, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 80);
-  return slug || 'letter';
+    .replace(/^-+|-+$/g, '');
+  const chars = Array.from(slug);
+  if (chars.length <= FILE_NAME_MAX) return slug || 'letter';
+  const cut = chars.slice(0, FILE_NAME_MAX + 1).join('');
+  const lastBreak = cut.lastIndexOf('-');
+  // One word longer than the whole limit is cut where it must be.
+  return lastBreak > 0 ? cut.slice(0, lastBreak) : chars.slice(0, FILE_NAME_MAX).join('');
 }
