@@ -510,7 +510,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     access: letterAccess,
     clock,
     logger: deliveriesLogger,
-    translate: (language, key) => fixedT(i18n, language)(key),
+    translate: (language, key, params) => fixedT(i18n, language)(key, params),
   });
   const escalationRepository = new EscalationRepository(db);
   const rounds = new RoundStarter({

@@ -36,6 +36,7 @@ import * as reviewReturns from './migrations/2026-12-07T01-review-returns.js';
 import * as invitationMessages from './migrations/2026-12-07T02-invitation-messages.js';
 import * as hiddenCountries from './migrations/2026-12-07T03-hidden-countries.js';
 import * as recipientNames from './migrations/2026-12-07T04-recipient-names.js';
+import * as letterSenderNames from './migrations/2026-12-07T05-letter-sender-names.js';
 
 /**
  * The migrations, listed by hand rather than read from a folder, so the compiled build and tsx run the
@@ -89,6 +90,7 @@ const shared: Record<string, Migration> = {
   '2026-12-07T02-invitation-messages': invitationMessages,
   '2026-12-07T03-hidden-countries': hiddenCountries,
   '2026-12-07T04-recipient-names': recipientNames,
+  '2026-12-07T05-letter-sender-names': letterSenderNames,
 };
 
 /** The chain a database runs: its own start, then the shared migrations. */

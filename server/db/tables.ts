@@ -281,6 +281,8 @@ export interface OutboxContentsTable {
   text_body: string;
   html_body: string;
   headers: Generated<string>;
+  /** The name it is sent under beside the platform's From address ("<organisation> via …"); null: as configured. */
+  from_name: Generated<string | null>;
 }
 
 export interface OutboxAttachmentsTable {

@@ -98,6 +98,7 @@ async function queue(request: QueueRequest): Promise<QueueResult> {
           subject: compiled.email.subject,
           textBody: compiled.email.text,
           htmlBody: compiled.email.html,
+          fromName: compiled.fromName,
           replyTo: letter.message.replyTo,
           deliveryRoundId: letter.message.deliveryRoundId,
           headers: letter.message.headers,

@@ -3,6 +3,7 @@ import type { AuditRepository } from '../audit/audit-repository.js';
 import { treeRoot } from '../commitments/merkle.js';
 import type { Db, Executor } from '../db/database.js';
 import { isComplete, textIn, type Letter } from '../letters/letter.js';
+import { senderName } from './letter-compiler.js';
 import type { LetterAccess } from '../letters/letter-access.js';
 import { recordLetterStep } from '../letters/letter-access.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
@@ -58,8 +59,8 @@ export interface ErratumServiceDeps {
   access: LetterAccess;
   clock: Clock;
   logger: Logger;
-  /** A text in a language (the compiled letters' default sponsor, "its organisers"). */
-  translate: (language: string, key: string) => string;
+  /** A text in a language (the compiled letters' default sponsor, "its organisers"; the sender's name). */
+  translate: (language: string, key: string, params?: Record<string, unknown>) => string;
 }
 
 /** What the confirmation page shows before a correction is sent. */
@@ -252,6 +253,8 @@ export class ErratumService {
             // Answering it reaches whoever answering the letter reached (its delivery's own reply
             // address when the organisation gives none), and it arrives in the letter's thread.
             replyTo: settings.replyTo || recipient.replyTo,
+            // Under the name the letter went under, in the language of this message.
+            fromName: senderName((key, params) => this.deps.translate(language, key, params), letter.sponsor),
             headers: {
               'X-Undersigned-Letter': letter.slug,
               'In-Reply-To': recipient.messageId,

@@ -63,6 +63,8 @@ export interface LetterCommitment {
 
 export interface CompiledLetter {
   email: RenderedEmail;
+  /** The name it is sent under ("<organisation> via Undersigned"); null without an organisation. */
+  fromName: string | null;
   /** The letter and its annex as a print document, for the PDF. */
   printHtml: string;
   fileName: string;
@@ -175,7 +177,12 @@ export class LetterCompiler {
       ...this.annexFields(input, language),
       commitment,
     });
-    return { email, printHtml, fileName: `${test ? 'TEST-' : ''}${slugify(text.title)}.pdf` };
+    return {
+      email,
+      fromName: senderName(t, input.sponsor),
+      printHtml,
+      fileName: `${test ? 'TEST-' : ''}${slugify(text.title)}.pdf`,
+    };
   }
 
   /**
@@ -337,6 +344,21 @@ export class LetterCompiler {
       })),
     };
   }
+}
+
+/**
+ * The name a letter to an official is sent under: its organisation's, by way of the platform ("Amnesty
+ * Korea via Undersigned"), so the recipient's inbox says who writes; null without one (the platform's
+ * From as configured). Line breaks and quotes are dropped: it goes into a header.
+ */
+export function senderName(t: (key: string, params?: Record<string, unknown>) => string, sponsor: string) {
+  const organisation = sponsor
+    .replace(/[\r\n"<>]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return organisation
+    ? t('emails.letter-delivery.fromName', { sponsor: organisation, site: t('site.name') })
+    : null;
 }
 
 /** How long a file name made from a title may be, before its extension. */

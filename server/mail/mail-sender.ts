@@ -3,7 +3,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { OutboxAttachment, OutboxMessage } from '../outbox/outbox.js';
 import type { ComposedMail, MailSender } from '../outbox/outbox-worker.js';
-import { senderDomain } from './sender-address.js';
+import { senderAddress, senderDomain } from './sender-address.js';
 
 /**
  * How long a hung server may hold one attempt before it fails and is retried later. The worker's
@@ -78,7 +78,8 @@ export function createMailSender(
 ): MailSender {
   const compose = async (message: OutboxMessage, attachments: OutboxAttachment[]): Promise<ComposedMail> => {
     const node = new MailComposer({
-      from,
+      // A letter goes under its organisation's name, always from the platform's own address (DMARC).
+      from: message.fromName ? { name: message.fromName, address: senderAddress(from) } : from,
       to: message.toAddress,
       subject: message.subject,
       text: message.textBody,

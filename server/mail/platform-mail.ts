@@ -80,6 +80,8 @@ export interface RecipientMail {
   replyTo: string | null;
   /** Headers besides Auto-Submitted (the letter's slug, as its compiled letters carry it). */
   headers: Record<string, string>;
+  /** The name it is sent under, as the letter it is about was (LetterCompiler's senderName). */
+  fromName: string | null;
 }
 
 /**
@@ -224,6 +226,7 @@ export class PlatformMail {
         replyTo: mail.replyTo,
         deliveryRoundId: mail.deliveryRoundId,
         headers: { ...mail.headers, ...automaticIn(mail.language) },
+        fromName: mail.fromName,
       },
       this.messageId(),
       now,

@@ -29,6 +29,7 @@ function toMessage(row: OutboxMessageRow, content: ContentRow | undefined): Outb
     textBody: content?.text_body ?? '',
     htmlBody: content?.html_body ?? '',
     headers: JSON.parse(content?.headers ?? '{}') as Record<string, string>,
+    fromName: content?.from_name ?? null,
     messageId: row.message_id,
     status: row.status as OutboxStatus,
     attempts: row.attempts,
@@ -171,6 +172,7 @@ export class OutboxRepository {
         text_body: message.textBody,
         html_body: message.htmlBody,
         headers: JSON.stringify(message.headers ?? {}),
+        from_name: message.fromName ?? null,
       })
       .execute();
     for (const attachment of message.attachments ?? []) {

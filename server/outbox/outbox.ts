@@ -47,6 +47,8 @@ export interface OutboxMessage {
   textBody: string;
   htmlBody: string;
   headers: Record<string, string>;
+  /** The name it is sent under beside the platform's From address; null: the From as configured. */
+  fromName: string | null;
   messageId: string;
   status: OutboxStatus;
   attempts: number;
@@ -80,6 +82,8 @@ export interface RenderedOutboxMessage extends NewOutboxMessageBase {
   textBody: string;
   htmlBody: string;
   headers?: Record<string, string>;
+  /** A letter's "<organisation> via …" (LetterCompiler); none for the platform's own mail. */
+  fromName?: string | null;
   attachments?: OutboxAttachment[];
 }
 

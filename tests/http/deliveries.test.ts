@@ -495,6 +495,12 @@ describe('delivering a letter to its recipients', () => {
     expect(english!.parsed.text).toContain(`${EN_RECIPIENT.salutation},`);
     expect(english!.parsed.text).toContain('3 people signed');
 
+    // Each goes under the organisation's name, said in the language of its text, from the platform's address.
+    expect([korean!, ukrainian!, english!].map((m) => m.parsed.from?.value[0]?.name)).toEqual([
+      'Escapees for freedom (Undersigned 경유)',
+      'Escapees for freedom via Undersigned',
+      'Escapees for freedom via Undersigned',
+    ]);
     const outbox = t.platform.repositories.outbox;
     for (const message of [korean!, ukrainian!, english!]) {
       expect(message.parsed.from?.value.map((v) => v.address)).toEqual([MAIL_FROM_ADDRESS]);

@@ -272,6 +272,9 @@ describe('a correction of a delivered list', () => {
     // The delivery's own reply address (the organisation gives none): the answer reaches the organizer.
     expect(original!.parsed.replyTo?.text).toMatch(/^replies\+d\d+-[0-9a-f]{16}@undersigned\.example\.org$/);
     expect(english[0]!.parsed.replyTo?.text).toBe(original!.parsed.replyTo?.text);
+    // Under the name the letter went under.
+    expect(english[0]!.parsed.from?.value[0]?.name).toBe(original!.parsed.from?.value[0]?.name);
+    expect(english[0]!.parsed.from?.value[0]?.name).toBe('Test coalition via Undersigned');
 
     const korean = t.sink.to(KO_RECIPIENT).filter((m) => m.parsed.subject?.startsWith('정정'));
     expect(korean).toHaveLength(1);

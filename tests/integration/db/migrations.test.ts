@@ -54,6 +54,7 @@ describe('database setup', () => {
         '2026-12-07T02-invitation-messages',
         '2026-12-07T03-hidden-countries',
         '2026-12-07T04-recipient-names',
+        '2026-12-07T05-letter-sender-names',
       ]);
       const tables = sqlite
         .prepare(
