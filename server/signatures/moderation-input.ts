@@ -171,17 +171,27 @@ export type BulkInvalidationInput = {
   reason: ReasonInput;
 };
 
+/** The count a bulk confirmation says the preview showed; -1 when missing (never equal to a real count). */
+function expectedCount(body: unknown): number {
+  const expected = Number.parseInt(fieldTexts(body, ['expected']).expected, 10);
+  return Number.isFinite(expected) && expected >= 0 ? expected : -1;
+}
+
 /** Reads a bulk invalidation's confirmation form. */
 export function parseBulkInvalidation(body: unknown): BulkInvalidationInput {
   const criteria = parseBulkCriteria(body);
   const given = parseInvalidation(body);
-  const expected = Number.parseInt(fieldTexts(body, ['expected']).expected, 10);
   return {
     values: { ...criteria.values, reason: given.values.reason },
-    expected: Number.isFinite(expected) && expected >= 0 ? expected : -1,
+    expected: expectedCount(body),
     criteria,
     reason: given,
   };
+}
+
+/** Reads a bulk clearing's confirmation form: its criteria and the number of held signatures the admin saw. */
+export function parseBulkClearing(body: unknown): { criteria: BulkCriteriaInput; expected: number } {
+  return { criteria: parseBulkCriteria(body), expected: expectedCount(body) };
 }
 
 /** The erasure form as typed, and the address to erase or what is wrong. */

@@ -6,12 +6,13 @@ import { noticeCounts, noticeFrom, redirectWithNotice } from '../http/notice.js'
 import {
   bulkAsked,
   parseBulkCriteria,
+  parseBulkClearing,
   parseBulkInvalidation,
   parseErasure,
   parseInvalidation,
   parseModerationSearch,
 } from './moderation-input.js';
-import type { ModerationService } from './moderation-service.js';
+import type { BulkPreview, ModerationService } from './moderation-service.js';
 import { bulkView, erasureView, invalidationView, moderationListView, pageUrl } from './moderation-view.js';
 import type { ErasureResult, PrivacyService } from './privacy-service.js';
 import { letterOptions, type LetterChoices } from '../letters/letter-choices.js';
@@ -25,7 +26,15 @@ export interface ModerationRoutesDeps {
 }
 
 /** The notices the moderation list shows after a step (moderation.notices.*). */
-const NOTICES = ['invalidated', 'restored', 'bulk', 'cleared', 'clearedConfirmed', 'clearedTooLate'];
+const NOTICES = [
+  'invalidated',
+  'restored',
+  'bulk',
+  'bulkCleared',
+  'cleared',
+  'clearedConfirmed',
+  'clearedTooLate',
+];
 const CLEARED_NOTICE = {
   confirmed: 'clearedConfirmed',
   waiting: 'cleared',
@@ -111,6 +120,28 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
     }
     await deps.moderation.invalidate(currentUser(res), id, input.reason);
     redirectWithNotice(res, returnTo(body.return_to), 'invalidated');
+  });
+
+  // Clearing the held ones among a bulk preview's signatures (a household or an event on one connection);
+  // before /signatures/:id/clear, which would take "bulk" for an id.
+  router.post('/signatures/bulk/clear', deps.csrf.verify, async (req, res) => {
+    const { criteria, expected } = parseBulkClearing(formBody(req.body));
+    const view = (preview: BulkPreview | undefined, changed = false) =>
+      withLetters(
+        res,
+        bulkView(res.locals.t, {
+          values: criteria.values,
+          reason: '',
+          errors: criteria.ok ? {} : criteria.errors,
+          preview,
+          changed,
+        }),
+      );
+    if (!criteria.ok) return res.status(400).render('admin/signatures-bulk', await view(undefined));
+    const outcome = await deps.moderation.clearBulk(currentUser(res), criteria.criteria, expected);
+    if (outcome.kind === 'changed')
+      return res.status(409).render('admin/signatures-bulk', await view(outcome.preview, true));
+    redirectWithNotice(res, LIST, 'bulkCleared', { count: outcome.count, confirmed: outcome.confirmed });
   });
 
   router.post('/signatures/:id/clear', deps.csrf.verify, async (req, res) => {

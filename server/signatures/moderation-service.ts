@@ -7,7 +7,7 @@ import { canConfirm } from '../letters/letter.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { authorize } from '../policy/policy.js';
 import { isSuspect, type SignatureStatus } from './signature.js';
-import { moveSignature, moveSignatures } from './signature-moves.js';
+import { moveSignature, moveSignatures, type SignatureMove } from './signature-moves.js';
 import type {
   BulkCriteria,
   ModerationFilters,
@@ -38,6 +38,8 @@ export interface BulkPreview {
   count: number;
   confirmed: number;
   pending: number;
+  /** Those of them screening holds: a bulk clearing's count. */
+  suspect: number;
   letters: number;
   /** The first BULK_PREVIEW_ROWS of them, oldest first, for the admin to see what they are. */
   rows: StandingSignature[];
@@ -234,6 +236,65 @@ export class ModerationService {
       return { kind: 'done' as const, count: matching.length };
     });
   }
+
+  /**
+   * Clears every signature screening holds among those matching the criteria (a household or an event on
+   * one connection), as clearing each would: those whose supporter confirmed count now, the others once
+   * confirmed; a letter already delivered takes none. `expected` is the count the preview showed: if it
+   * changed since, nothing is done and the admin sees the new preview. Each is audited as cleared.
+   */
+  async clearBulk(
+    user: User,
+    criteria: BulkCriteria,
+    expected: number,
+  ): Promise<BulkClearing | { kind: 'changed'; preview: BulkPreview }> {
+    authorize(user, 'signature.moderate');
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (tx) => {
+      const signatures = this.deps.signatures.with(tx);
+      const matching = await signatures.standingMatching(criteria);
+      const suspect = matching.filter((s) => s.suspect);
+      if (suspect.length !== expected) return { kind: 'changed' as const, preview: summarise(matching) };
+      if (suspect.length > BULK_LIMIT)
+        throw new AppError(422, 'bulk_too_large', 'moderation.errors.bulkTooLarge', { count: BULK_LIMIT });
+      const letters = this.deps.letters.with(tx);
+      const confirmable = new Map<number, boolean>();
+      const moves: SignatureMove[] = [];
+      for (const signature of suspect) {
+        const cleared = await signatures.clearSuspect(signature.id, now);
+        if (!cleared) continue;
+        if (!confirmable.has(signature.letterId)) {
+          const letter = await letters.findById(signature.letterId);
+          confirmable.set(signature.letterId, letter !== undefined && canConfirm(letter));
+        }
+        const confirms =
+          cleared.status === 'pending' &&
+          cleared.confirmRequestedAt !== null &&
+          confirmable.get(signature.letterId)!;
+        if (confirms) moves.push({ id: signature.id, from: 'pending', to: 'confirmed' });
+        await this.deps.audit.with(tx).record(
+          {
+            actor: user,
+            action: 'signature-cleared',
+            targetType: 'signature',
+            targetId: signature.id,
+            details: { letter: signature.letterId, bulk: true, confirmed: confirms },
+          },
+          now,
+        );
+      }
+      // The counters move once per letter and country, by what really moved.
+      const moved = await moveSignatures(tx, this.deps, moves, now);
+      return { kind: 'done' as const, count: suspect.length, confirmed: moved.length };
+    });
+  }
+}
+
+/** What a bulk clearing did: how many it cleared, and how many of those now count (their supporter had confirmed). */
+export interface BulkClearing {
+  kind: 'done';
+  count: number;
+  confirmed: number;
 }
 
 /** What a bulk invalidation would change, for its preview. */
@@ -242,6 +303,7 @@ function summarise(matching: readonly StandingSignature[]): BulkPreview {
     count: matching.length,
     confirmed: matching.filter((s) => s.status === 'confirmed').length,
     pending: matching.filter((s) => s.status === 'pending').length,
+    suspect: matching.filter((s) => s.suspect).length,
     letters: new Set(matching.map((s) => s.letterId)).size,
     rows: matching.slice(0, BULK_PREVIEW_ROWS),
     more: Math.max(0, matching.length - BULK_PREVIEW_ROWS),

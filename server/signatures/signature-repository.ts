@@ -588,6 +588,7 @@ export class SignatureRepository {
       fullName: r.full_name,
       createdAt: new Date(r.created_at),
       anonymised: r.anonymised_at !== null,
+      suspect: r.status === 'pending' && r.suspect_reasons !== null,
       held: r.status === 'pending' && r.suspect_reasons !== null && r.confirm_requested_at !== null,
     }));
   }
@@ -847,7 +848,9 @@ export interface StandingSignature {
   fullName: string;
   createdAt: Date;
   anonymised: boolean;
-  /** Pending, held by screening after its supporter clicked the link: "held", not "not confirmed". */
+  /** Pending and suspect: screening silenced it until an admin clears it. */
+  suspect: boolean;
+  /** Suspect, and its supporter clicked the link: "held", not "not confirmed". */
   held: boolean;
 }
 

@@ -327,6 +327,9 @@ describe('access to the admin pages', () => {
           expected: '1',
           reason: 'without permission',
         };
+      case '/admin/signatures/bulk/clear':
+        // The held signature from the block-listed domain, on the unowned letter.
+        return { letter: ids.unownedSlug, domain: 'listed.example', expected: '1' };
       case '/admin/erasure':
         return { email: 'ji-hoon@example.org', confirm: 'yes' };
       case '/admin/exports':

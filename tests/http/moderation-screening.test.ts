@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { MODERATION_PAGE_SIZE } from '../../server/signatures/moderation-service.js';
 import { createAccount, signedIn } from '../support/accounts.js';
-import { postForm } from '../support/admin-forms.js';
+import { formFieldsFor, postForm } from '../support/admin-forms.js';
 import { createLetter, signingForm } from '../support/factories.js';
 import { byClass, hrefsIn, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
@@ -126,6 +126,52 @@ describe('moderation shows suspect signatures and why, and clears them', () => {
     expect(page.status).toBe(400);
     expect(textOf(mainOf(page.text))).toContain('Choose suspect or to review from the list.');
     expect(page.text).toContain('value="Kim"');
+  });
+
+  it('clears the held signatures of a bulk preview at once: the confirmed ones count, the others once confirmed', async () => {
+    const THIRD = { name: 'Park Min-su', email: 'third@example.org', country: 'KR' };
+    const first = await sign(FIRST);
+    t.clock.advance(10_000);
+    const second = await sign(SECOND);
+    t.clock.advance(10_000);
+    await sign(THIRD);
+    await confirm(first, FIRST);
+    await confirm(second, SECOND);
+    expect(await storedCount(t, letter.slug)).toBe(1);
+
+    const page = (await adminVisitor.get('/admin/signatures/bulk?domain=example.org')).text;
+    const form = startTags(page, 'form').find((f) => f.attrs.action === '/admin/signatures/bulk/clear');
+    expect(form, 'a bulk clearing is offered').toBeDefined();
+    expect(textOf(innerHtml(page, form!))).toContain('Clear the 2 held signatures');
+    const cleared = await postForm(
+      adminVisitor,
+      '/admin/signatures/bulk?domain=example.org',
+      '/admin/signatures/bulk/clear',
+      [...formFieldsFor(page, '/admin/signatures/bulk/clear')],
+    );
+    expect(cleared.status).toBe(303);
+    const notice = textOf(mainOf((await adminVisitor.get(cleared.headers.location!)).text));
+    expect(notice).toContain('2 held signatures cleared; 1 now counted');
+    // SECOND had confirmed: counted; THIRD has not: counted once they do. Nobody was invalidated.
+    expect(await storedCount(t, letter.slug)).toBe(2);
+    expect((await signatureOf(SECOND.email)).status).toBe('confirmed');
+    expect(await signatureOf(THIRD.email)).toMatchObject({ status: 'pending', suspect_reasons: null });
+    const audited = await t.platform.db
+      .selectFrom('audit_events')
+      .select('target_id')
+      .where('action', '=', 'signature-cleared')
+      .execute();
+    expect(audited).toHaveLength(2);
+
+    // The same confirmation again finds nothing held: it changes nothing and shows the preview anew.
+    const again = await postForm(
+      adminVisitor,
+      '/admin/signatures/bulk?domain=example.org',
+      '/admin/signatures/bulk/clear',
+      [...formFieldsFor(page, '/admin/signatures/bulk/clear')],
+    );
+    expect(again.status).toBe(409);
+    expect(await storedCount(t, letter.slug)).toBe(2);
   });
 
   it('clearing a suspect signature whose supporter already confirmed counts it, audited', async () => {
