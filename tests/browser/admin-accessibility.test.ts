@@ -402,6 +402,33 @@ describe('an organizer on a phone', () => {
     await context.close();
   });
 
+  it('reads the audit log and the accounts as cards on a phone, in each language', async () => {
+    const admin = await createAccount(app.platform, 'admin', 'cards.admin@example.org');
+    const context = await newContext(browser, app, PHONE);
+    const page = await context.newPage();
+    await logIn(page, admin.email);
+    for (const [url, label] of [
+      ['/admin/audit', '"Action"'],
+      ['/admin/users', '"Last login"'],
+    ] as const) {
+      for (const language of ['en', 'ko', 'uk']) {
+        await page.goto(`${url}?lang=${language}`);
+        const { scroll } = await pageWidths(page);
+        expect(
+          scroll,
+          `${url} (${language}): ${(await overflowingElements(page)).join(', ')}`,
+        ).toBeLessThanOrEqual(375);
+      }
+      await page.goto(`${url}?lang=en`);
+      // Each cell says what it is, as the hidden column headings would.
+      const labels = await page.evaluate<string[]>(
+        `[...document.querySelectorAll('main tbody td')].map((cell) => getComputedStyle(cell, '::before').content)`,
+      );
+      expect(labels, url).toContain(label);
+    }
+    await context.close();
+  });
+
   it('reads what is wrong with each row of a CSV import without scrolling sideways', async () => {
     const context = await newContext(browser, app, PHONE);
     const page = await context.newPage();
