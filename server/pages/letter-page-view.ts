@@ -114,17 +114,21 @@ function countryLists(language: string, featured: readonly string[], selected: s
 }
 
 /**
- * The public delivery record, each delivery with its PDF in each language it went in, and each
- * recipient still on the letter's list named in the page's language, as "Addressed to" names them
- * (the name kept with a delivery is the directory's, often English).
+ * The public delivery record, each delivery with its PDF in each language it went in. A recipient still
+ * on the letter's list with a name typed for the page's language is named in it, as "Addressed to"
+ * names them (the name kept with a delivery is the directory's, often English); otherwise the record
+ * keeps the name the letter went to, not the directory's name now (a new ambassador since).
  */
 function recordView(page: LetterPage, t: TFunction, language: string) {
   const listed = new Map(page.recipients.map((r) => [r.id, r]));
   const sent = page.sent.map((s) => {
-    const recipient = s.recipientId == null ? undefined : listed.get(s.recipientId);
-    if (!recipient) return s;
-    const named = recipientNamedIn(recipient, language);
-    return { ...s, recipientName: named.name, organisation: named.organisation };
+    const named = s.recipientId == null ? undefined : listed.get(s.recipientId)?.names[language];
+    if (!named) return s;
+    return {
+      ...s,
+      recipientName: named.name || s.recipientName,
+      organisation: named.organisation || s.organisation,
+    };
   });
   const record = deliveryRecord(sent, page.escalations);
   const slug = encodeURIComponent(page.letter.slug);

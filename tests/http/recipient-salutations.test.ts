@@ -278,6 +278,15 @@ ${KO_SENTENCE}`;
       expect(korean).not.toMatch(/National Assembly|Embassy of Canada/);
       const english = await recordIn('en');
       expect(english).toContain('Foreign Affairs and Unification Committee, National Assembly');
+      // Renamed in the directory since: the record keeps the name the letter went to.
+      await t.platform.db
+        .updateTable('recipients')
+        .set({ name: 'Renamed Committee' })
+        .where('id', '=', committee)
+        .execute();
+      t.clock.advance(COUNT_EPOCH_MS);
+      expect(await recordIn('en')).toContain('Foreign Affairs and Unification Committee');
+      expect(await recordIn('en')).not.toContain('Renamed Committee');
     });
   });
 
