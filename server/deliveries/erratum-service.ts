@@ -250,9 +250,10 @@ export class ErratumService {
             to: recipient.toAddress,
             language,
             deliveryRoundId: created.id,
-            // Answering it reaches whoever answering the letter reached (its delivery's own reply
-            // address when the organisation gives none), and it arrives in the letter's thread.
-            replyTo: settings.replyTo || recipient.replyTo,
+            // Answering it reaches whoever answering the letter reached: the Reply-To the letter went with
+            // (its delivery's own reply address, whatever the organisation's is), and it arrives in the
+            // letter's thread. A letter that went without one: the organisation's address now, if any.
+            replyTo: recipient.replyTo ?? (settings.replyTo || null),
             // Under the name the letter went under, in the language of this message.
             fromName: senderName((key, params) => this.deps.translate(language, key, params), letter.sponsor),
             headers: {

@@ -37,6 +37,8 @@ export class SupporterNewsService {
       const letter = await this.deps.letters.findById(round.letterId);
       if (!letter) continue;
       const records = (await this.deps.deliveries.recordsOf(letter.id)).filter((r) => r.roundId === round.id);
+      // An escalation takes the letter itself to a new tier (as its compile does): news of a sending.
+      const update = round.kind !== 'delivery' && round.trigger !== 'escalation';
       // Nothing reached anyone (every delivery failed): there is nothing to announce.
       if (records.some((r) => r.status === 'sent')) {
         const texts = (await this.deps.letters.textsOfVersion(round.letterVersionId)).filter(isComplete);
@@ -52,10 +54,10 @@ export class SupporterNewsService {
                 {
                   template: 'letter-sent',
                   // An update after the letter went: said so, not "the letter was sent" a second time.
-                  ...(round.kind === 'delivery' ? {} : { subjectKey: 'subjectUpdate' }),
+                  ...(update ? { subjectKey: 'subjectUpdate' } : {}),
                   supporter,
                   context: {
-                    update: round.kind !== 'delivery',
+                    update,
                     name: supporter.fullName,
                     letterTitle: text?.title ?? letter.slug,
                     letterLanguage: text?.language ?? letter.primaryLanguage,

@@ -7,6 +7,7 @@ import {
   verifyReceipt,
   type Receipt,
 } from '../../server/commitments/merkle.js';
+import { DeliveryRepository } from '../../server/deliveries/delivery-repository.js';
 import { initialsOf } from '../../server/signatures/signature.js';
 import { RecipientRepository } from '../../server/recipients/recipient-repository.js';
 import { createAccount, loginAs } from '../support/accounts.js';
@@ -223,6 +224,12 @@ describe('a correction of a delivered list', () => {
     expect(remaining).toHaveLength(2);
     newRoot = treeRoot(remaining.map((l) => Buffer.from(l.leaf_hash, 'hex'))).toString('hex');
 
+    // The organisation gives a reply address since: the correction still answers as the letter did.
+    await new DeliveryRepository(t.platform.db).saveSettings(
+      letter.id,
+      { mode: 'manual', milestoneEvery: null, deliverAt: null, replyTo: 'press@coalition.example.org' },
+      t.clock.now(),
+    );
     const confirm = (await as.owner.get(erratumPage())).text;
     expect(confirm).toContain(newRoot);
     const root = /name="root" value="([0-9a-f]{64})"/.exec(confirm)![1]!;
