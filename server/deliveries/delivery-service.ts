@@ -45,7 +45,12 @@ export interface DeliveryServiceDeps {
   /** What became of each delivered list since it went (errata: ErratumService); none: not shown. */
   lists?: { listsOf(letterId: number): Promise<RoundList[]> };
   /** Signatures held by screening per letter (signatures/): in no round until an admin clears them. */
-  held?: { heldPerLetter(letterIds: readonly number[]): Promise<Map<number, number>> };
+  held?: {
+    heldPerLetter(
+      letterIds: readonly number[],
+      options: { confirmedBySupporter: boolean },
+    ): Promise<Map<number, number>>;
+  };
 }
 
 /** A round as the organizer's delivery page shows it. */
@@ -70,7 +75,7 @@ export interface DeliveryOverview {
    */
   nextRound: { recipients: Recipient[]; later: number };
   pdfAvailable: boolean;
-  /** Signatures held by screening: a round sent now leaves them out (its count and list are the confirmed). */
+  /** Signatures held by screening whose supporters confirmed: a round sent now leaves them out. */
   held: number;
   tested: boolean;
   delivered: boolean;
@@ -106,7 +111,8 @@ export class DeliveryService {
       this.deps.deliveries.recordsOf(letter.id),
       this.deps.deliveries.settingsOf(letter.id),
       this.deps.lists?.listsOf(letter.id) ?? [],
-      this.deps.held?.heldPerLetter([letter.id]) ?? new Map<number, number>(),
+      // Those an admin's clearing would put in the round: their supporters confirmed.
+      this.deps.held?.heldPerLetter([letter.id], { confirmedBySupporter: true }) ?? new Map<number, number>(),
     ]);
     const reached = await this.nextRoundRecipients(letter, rounds, recipients);
     // A round still compiling waits for the letters of those it is compiled for (rarely more than one).

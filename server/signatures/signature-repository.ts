@@ -284,18 +284,23 @@ export class SignatureRepository {
 
   /**
    * Signatures held by screening per letter: suspect and still pending, so counted nowhere until an
-   * admin clears them (the partial index on suspect signatures finds them).
+   * admin clears them (the partial index on suspect signatures finds them); with `confirmedBySupporter`,
+   * only those whose supporter confirmed, which a clearing counts at once.
    */
-  async heldPerLetter(letterIds: readonly number[]): Promise<Map<number, number>> {
+  async heldPerLetter(
+    letterIds: readonly number[],
+    options: { confirmedBySupporter?: boolean } = {},
+  ): Promise<Map<number, number>> {
     if (letterIds.length === 0) return new Map();
-    const rows = await this.db
+    let query = this.db
       .selectFrom('signatures')
       .select(['letter_id', (eb) => eb.fn.countAll<number>().as('n')])
       .where('suspect_reasons', 'is not', null)
       .where('status', '=', 'pending')
-      .where('letter_id', 'in', letterIds)
-      .groupBy('letter_id')
-      .execute();
+      .where('letter_id', 'in', letterIds);
+    // Only those a clearing would count now: their supporter pressed the link.
+    if (options.confirmedBySupporter) query = query.where('confirm_requested_at', 'is not', null);
+    const rows = await query.groupBy('letter_id').execute();
     return new Map(rows.map((r) => [r.letter_id, Number(r.n)]));
   }
 
