@@ -116,6 +116,7 @@ export class DeliveryDownloads {
         letterUrl: this.deps.letterUrl(letter.slug, text.language),
         replyTo: '',
         pdfAttached: true,
+        laterCopy: true,
         commitment: commitment && {
           treeSize: commitment.treeSize,
           root: commitment.root,

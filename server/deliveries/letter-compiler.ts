@@ -52,6 +52,11 @@ export interface CompileInput {
    * it. Null for a test (which commits to nothing, and says so); absent where no round is compiled.
    */
   commitment?: LetterCommitment | null;
+  /**
+   * A copy of a letter already sent, made now (the public "letter as sent" PDF): its annex is read now,
+   * so it says how many of the round's count were withdrawn or removed since. Never for the letter sent.
+   */
+  laterCopy?: boolean;
 }
 
 /** A delivered list's commitment as a compiled letter prints it. */
@@ -303,6 +308,7 @@ export class LetterCompiler {
       countries: readonly { code: string; count: number }[];
       annex: { entries: readonly AnnexEntry[]; unnamed: number };
       organisations: readonly string[];
+      laterCopy?: boolean;
     },
     language: string,
   ) {
@@ -311,10 +317,13 @@ export class LetterCompiler {
     const signatureCount = numbers.number(input.signatureCount);
     const namedCount = numbers.number(input.annex.entries.length);
     const unnamed = numbers.number(input.annex.unnamed);
-    // The annex is read when a copy is made: one made after a withdrawal or an erasure (a later download
-    // of the letter as sent) leaves those people out of a count that still holds them, and says so here,
-    // beside the figures that would otherwise not add up.
-    const leftOut = input.signatureCount - (input.annex.entries.length + input.annex.unnamed);
+    // A later copy's annex is read when it is made: one made after a withdrawal or an erasure leaves those
+    // people out of a count that still holds them, and says so here, beside figures that would otherwise
+    // not add up. The letter as it is sent says nothing of the kind (the commitment section covers a
+    // withdrawal while its round compiles).
+    const leftOut = input.laterCopy
+      ? input.signatureCount - (input.annex.entries.length + input.annex.unnamed)
+      : 0;
     return {
       namedCount,
       unnamed,

@@ -40,6 +40,25 @@ describe('the figures of a delivered letter, in the plural forms of its language
   it('has one form in Korean, whatever the number', () => {
     expect(update('ko', 1, 1).subject).toBe('업데이트: Title (1명 서명)');
     expect(update('ko', 5, 5).subject).toBe('업데이트: Title (5명 서명)');
-    expect(update('ko', 5, 5).text).toContain('서명자 5명은 이름과 국가를 밝히지 않고 집계되기를 선택하였습니다.');
+    expect(update('ko', 5, 5).text).toContain(
+      '서명자 5명은 이름과 국가를 밝히지 않고 집계되기를 선택하였습니다.',
+    );
+  });
+});
+
+describe('a copy of a delivered letter made after some of its signatures left', () => {
+  /** 5 in the round's count, 3 in the annex read now (named and unnamed). */
+  const shorter = {
+    ...updateInput('en', 5, 2),
+    annex: { entries: updateInput('en', 2, 2).annex.entries, unnamed: 1 },
+  };
+
+  it('says how many left since, beside the figures, in a later copy', () => {
+    const print = compiler.compile({ ...shorter, laterCopy: true }).printHtml;
+    expect(print).toContain('Since the letter was sent, 2 of these signatures were withdrawn or removed');
+  });
+
+  it('says nothing of the kind in the letter as it is sent', () => {
+    expect(compiler.compile(shorter).printHtml).not.toContain('Since the letter was sent');
   });
 });
