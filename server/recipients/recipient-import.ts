@@ -31,19 +31,20 @@ export const REQUIRED_RECIPIENT_CSV_COLUMNS: readonly RecipientCsvColumn[] = [
 ];
 
 /**
- * Other header names accepted for each column, as spreadsheets and other tools write them. Headers are
- * compared trimmed, case-insensitively, with runs of spaces and underscores read as one space
- * ("Job_Title" is "job title").
+ * Other header names accepted for each column, as spreadsheets and other tools write them, in English,
+ * Korean and Ukrainian (a list kept in Korean has Korean headers). Headers are compared trimmed,
+ * case-insensitively, with runs of spaces and underscores read as one space ("Job_Title" is "job
+ * title"), and the apostrophe's forms as one ("ім'я" is "ім’я").
  */
 export const RECIPIENT_CSV_ALIASES: Readonly<Record<RecipientCsvColumn, readonly string[]>> = {
-  name: ['full name', 'recipient', 'recipient name'],
-  title: ['position', 'job title', 'role'],
-  organisation: ['organization', 'institution'],
-  country: ['country code'],
-  email: ['e-mail', 'email address', 'e-mail address'],
-  language: ['lang', 'preferred language', 'language code'],
-  salutation: ['greeting'],
-  notes: ['note', 'comments'],
+  name: ['full name', 'recipient', 'recipient name', '이름', '성명', '수신인', 'ім’я', 'назва', 'адресат'],
+  title: ['position', 'job title', 'role', '직함', '직위', 'посада'],
+  organisation: ['organization', 'institution', '기관', '소속', 'організація', 'установа'],
+  country: ['country code', '국가', 'країна'],
+  email: ['e-mail', 'email address', 'e-mail address', '이메일', '이메일 주소', 'електронна пошта'],
+  language: ['lang', 'preferred language', 'language code', '언어', 'мова'],
+  salutation: ['greeting', '인사말', '호칭', 'звертання'],
+  notes: ['note', 'comments', '메모', '비고', 'примітки'],
 };
 
 /**
@@ -82,7 +83,8 @@ const headerKey = (header: string) =>
   header
     .trim()
     .toLowerCase()
-    .replace(/[\s_]+/g, ' ');
+    .replace(/[\s_]+/g, ' ')
+    .replace(/['ʼ]/g, '’');
 
 const columnByHeader = new Map<string, RecipientCsvColumn>(
   RECIPIENT_CSV_COLUMNS.flatMap((column) => [

@@ -171,6 +171,37 @@ describe('importing recipients from CSV', () => {
       expect(RECIPIENT_CSV_ALIASES.title).toEqual(expect.arrayContaining(['position', 'job title']));
     });
 
+    it('reads a file kept in Korean or Ukrainian, with its headers in that language', () => {
+      const korean = rowsOf(
+        file([
+          '이름,직함,기관,국가,이메일,언어,인사말,메모',
+          '통일부 장관,장관,통일부,KR,m@unikorea.example,ko,존경하는 장관님께,',
+        ]),
+      );
+      expect(korean[0]?.input).toMatchObject({
+        name: '통일부 장관',
+        title: '장관',
+        organisation: '통일부',
+        email: 'm@unikorea.example',
+        language: 'ko',
+        salutation: '존경하는 장관님께',
+      });
+      // The apostrophe as a keyboard types it ("ім'я") and as typography writes it ("ім’я") alike.
+      for (const name of ["Ім'я", 'Ім’я', 'Імʼя']) {
+        const ukrainian = rowsOf(
+          file([
+            `${name},Посада,Електронна пошта,Мова,Звертання`,
+            'Міністр,Міністр,m@mfa.example,uk,Шановний пане Міністре',
+          ]),
+        );
+        expect(ukrainian[0]?.input, name).toMatchObject({
+          name: 'Міністр',
+          title: 'Міністр',
+          language: 'uk',
+        });
+      }
+    });
+
     it('ignores unknown columns and lists them, when the required ones are there', () => {
       const result = parseRecipientCsv(
         file([
