@@ -295,7 +295,7 @@ describe('the public pages', () => {
     expect(text).toContain('Privacy notice');
     expect(text).toContain('How long');
     expect(text).toContain('for at most 6 months after it closes');
-    expect(text).toContain('Your e-mail address is never shown to anyone');
+    expect(text).toContain('Your e-mail address is never shown in public');
     // Every public page links to it.
     expect(
       startTags((await visitor.get('/')).text, 'a').filter((a) => a.attrs.href === '/privacy').length,
