@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { verifyPassword } from '../../server/accounts/passwords.js';
 import { keyedHash } from '../../server/lib/keyed-hash.js';
-import { createAccount, loginAs, TEST_PASSWORD } from '../support/accounts.js';
+import { createAccount, loginAs, signedIn, TEST_PASSWORD } from '../support/accounts.js';
 import { createLetter, signingForm } from '../support/factories.js';
 import { byClass, byId, hrefsIn, innerHtml, mainOf, startTags, textById, textOf } from '../support/html.js';
 import { csrfFieldFor, csrfTokenIn, Visitor } from '../support/http.js';
@@ -154,6 +154,16 @@ describe('logging in and out', () => {
     expect(headingOf(dashboard.text)).toBe('Dashboard');
     expect(textById(dashboard.text, 'mine-heading')).toBe('My letters');
     expect((await t.platform.repositories.users.findById(user.id))!.lastLoginAt).toEqual(t.clock.now());
+    // The menu names the letters list as the dashboard does: an organizer's own, an admin's all.
+    const menuLink = (html: string) => {
+      const link = startTags(html, 'a').find((a) => a.attrs.href === '/admin/letters')!;
+      return textOf(innerHtml(html, link));
+    };
+    expect(menuLink(dashboard.text)).toBe('My letters');
+    const { visitor: asAdmin } = await signedIn(t.app, t.platform, 'admin');
+    const adminDashboard = (await asAdmin.get('/admin')).text;
+    expect(menuLink(adminDashboard)).toBe('All letters');
+    expect(textById(adminDashboard, 'mine-heading')).toBe('All letters');
   });
 
   it('accepts the address in any case and with spaces around it', async () => {
