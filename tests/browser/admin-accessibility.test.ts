@@ -429,16 +429,23 @@ describe('an organizer on a phone', () => {
     await context.close();
   });
 
-  it('reads what is wrong with each row of a CSV import without scrolling sideways', async () => {
+  /** An organizer's phone showing the preview of an import of these CSV lines, pasted. */
+  async function importPreviewOnPhone(lines: string[]) {
     const context = await newContext(browser, app, PHONE);
     const page = await context.newPage();
     await logIn(page, organizer.email);
     await page.goto('/admin/recipients/import');
-    await page
-      .getByRole('textbox', { name: /Or paste/ })
-      .fill(['name,email,language,salutation', 'Nobody,not-an-address,en,Dear Sir'].join('\n'));
+    await page.getByRole('textbox', { name: /Or paste/ }).fill(lines.join('\n'));
     await page.getByRole('button', { name: /Check/ }).click();
     await page.waitForURL(/\/admin\/recipients\/import\/[^/]+$/);
+    return { context, page };
+  }
+
+  it('reads what is wrong with each row of a CSV import without scrolling sideways', async () => {
+    const { context, page } = await importPreviewOnPhone([
+      'name,email,language,salutation',
+      'Nobody,not-an-address,en,Dear Sir',
+    ]);
 
     const problem = page.locator('.row-errors li').first();
     await expect(problem.innerText()).resolves.toContain('E-mail address');
@@ -456,20 +463,10 @@ describe('an organizer on a phone', () => {
       .select(['name', 'email'])
       .orderBy('id')
       .executeTakeFirstOrThrow();
-    const context = await newContext(browser, app, PHONE);
-    const page = await context.newPage();
-    await logIn(page, organizer.email);
-    await page.goto('/admin/recipients/import');
-    await page
-      .getByRole('textbox', { name: /Or paste/ })
-      .fill(
-        [
-          'name,email,language,salutation',
-          `"${known.name}",a.much.longer.new.address@another-ministry-domain.example.org,en,Dear Sir`,
-        ].join('\n'),
-      );
-    await page.getByRole('button', { name: /Check/ }).click();
-    await page.waitForURL(/\/admin\/recipients\/import\/[^/]+$/);
+    const { context, page } = await importPreviewOnPhone([
+      'name,email,language,salutation',
+      `"${known.name}",a.much.longer.new.address@another-ministry-domain.example.org,en,Dear Sir`,
+    ]);
     // Each choice's label (the update one names the existing recipient's address) ends on screen.
     const labels = page.locator('.import-choice label');
     await expect(labels.count()).resolves.toBeGreaterThanOrEqual(2);
