@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 /**
  * The moderation forms: the search, the bulk criteria, the reason an invalidation needs, and the
  * erasure form. Each is read into the values the page shows back, then checked with zod; a problem
@@ -93,7 +94,10 @@ export function parseModerationSearch(query: unknown): ModerationSearch {
 const criteriaSchema = z
   .object({
     letter: emptyAsUndefined,
-    ip: emptyAsUndefined,
+    // A connection is known by its keyed hash only: an address typed here would match nothing, silently.
+    ip: emptyAsUndefined.refine((value) => value === undefined || isIP(value) === 0, {
+      message: 'moderation.errors.ipNotHash',
+    }),
     domain: z
       .string()
       .transform((value) => value.toLowerCase().replace(/^@/, ''))
@@ -131,9 +135,13 @@ export function parseBulkCriteria(source: unknown): BulkCriteriaInput {
   return { values, ok: true, criteria: result.data };
 }
 
-/** Whether the preview form was sent at all: the first visit shows the empty form, without errors. */
+/**
+ * Whether the preview form was sent at all: the first visit shows the empty form, without errors; its
+ * button (`show`) sent with every field empty is a question, answered with what to fill in.
+ */
 export function bulkAsked(query: unknown): boolean {
-  return Object.values(fieldTexts(query, BULK_FIELDS)).some((value) => value !== '');
+  const { show, ...values } = fieldTexts(query, [...BULK_FIELDS, 'show']);
+  return show !== '' || Object.values(values).some((value) => value !== '');
 }
 
 /** Why signatures are invalidated: required, kept with them and in the audit log. */

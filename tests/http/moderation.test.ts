@@ -710,6 +710,16 @@ describe('moderating signatures', () => {
       expect(page.status).toBe(400);
       expect(textOf(mainOf(page.text))).toContain(MODERATION_ERRORS.criteria);
       expect(previewHeading(page.text)).toBeUndefined();
+      // The form's button pressed with nothing filled in (it showed the empty form again, silently).
+      const empty = await adminVisitor.get('/admin/signatures/bulk?domain=&ip=&from=&to=&letter=&show=1');
+      expect(empty.status).toBe(400);
+      expect(textOf(mainOf(empty.text))).toContain(MODERATION_ERRORS.criteria);
+      // An IP address where the connection's hash goes: said beside the field (it matched nothing, silently).
+      const address = await adminVisitor.get('/admin/signatures/bulk?ip=203.0.113.10&show=1');
+      expect(address.status).toBe(400);
+      expect(fieldErrors(address.text, 'field-ip')).toEqual([
+        "Enter the connection's hash, as the moderation list links it: IP addresses are never stored, so an address matches nothing.",
+      ]);
       // Half a time window is no window.
       const half = await adminVisitor.get('/admin/signatures/bulk?from=2026-11-23T10:30');
       expect(half.status).toBe(400);

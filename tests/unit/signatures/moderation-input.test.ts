@@ -99,6 +99,8 @@ describe('the bulk criteria', () => {
     expect(bulkAsked({})).toBe(false);
     expect(bulkAsked({ domain: '  ' })).toBe(false);
     expect(bulkAsked({ letter: 'x' })).toBe(true);
+    // The form's button sent with nothing filled in: a question, answered with what to fill in.
+    expect(bulkAsked({ show: '1', domain: '', ip: '' })).toBe(true);
   });
 });
 
