@@ -4,7 +4,7 @@ import type { LetterEvent, LetterEvents } from '../letters/letter-events.js';
 import { textIn } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import { keyedHash } from '../lib/keyed-hash.js';
-import { publicName } from '../signatures/signature.js';
+import { countedCountry, publicName } from '../signatures/signature.js';
 import type { SignatureRepository } from '../signatures/signature-repository.js';
 import { eventBody, newEventId } from './webhook.js';
 import type { WebhookRepository } from './webhook-repository.js';
@@ -59,7 +59,9 @@ export class WebhookEvents implements LetterEvents {
           signature: {
             id: keyedHash(this.deps.secret, 'webhook-signature', signature.ref).slice(0, 22),
             name: publicName(signature),
-            country: signature.country,
+            // None for a supporter counted only, as in every public figure by country: with exact times,
+            // one signer from a rare country would stand out to the receiving system.
+            country: countedCountry(signature) ?? null,
             signed_at: signature.createdAt.toISOString(),
             confirmed_at: signature.confirmedAt?.toISOString() ?? null,
           },

@@ -175,4 +175,27 @@ describe('webhooks, sent to a real receiver', () => {
     expect(tries).toBeGreaterThanOrEqual(6);
     expect(tries).toBeLessThan(30);
   });
+
+  it('places a supporter counted only in no country, as every figure by country does', async () => {
+    const id = await storeSignature(t.platform.db, SECRET, letterId, {
+      name: 'Hidden Escapee',
+      email: 'hidden-escapee@example.org',
+      status: 'pending',
+      country: 'KP',
+      createdAt: clock.now().toISOString(),
+      display: 'hidden',
+    });
+    const { ref } = await t.platform.db
+      .selectFrom('signatures')
+      .select('ref')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    const before = receiver.received.length;
+    await t.platform.appDeps.signatures.confirm(signatureToken(SECRET, ref, 'confirm'));
+    expect(await runWorker()).toBe(1);
+    const hook = receiver.received[before]!;
+    const { data } = JSON.parse(hook.body) as { data: { signature: Record<string, unknown> } };
+    expect(data.signature).toMatchObject({ name: null, country: null });
+    expect(hook.body).not.toContain('KP');
+  });
 });
