@@ -46,7 +46,9 @@ function say(region, verdict, sentence) {
 /** The public API's account of a letter's published lists: { title, commitments } or a failure word. */
 async function publishedLists(slug) {
   try {
-    const response = await fetch(`/api/v1/letters/${encodeURIComponent(slug)}`, {
+    // In the page's language (the title the sentence quotes), not the browser's Accept-Language.
+    const lang = encodeURIComponent(document.documentElement.lang || 'en');
+    const response = await fetch(`/api/v1/letters/${encodeURIComponent(slug)}?lang=${lang}`, {
       headers: { Accept: 'application/json' },
       credentials: 'omit',
       // Revalidated each time (a 304 when nothing moved): a list published a second ago is found.

@@ -19,9 +19,12 @@ function privateAnswer(res: Response): void {
   res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Robots-Tag': 'noindex' });
 }
 
-/** The /verify page's address carrying a receipt in its fragment, which the browser never sends to a server. */
-export function verifyHref(receipt: Receipt): string {
-  return `/verify#receipt=${Buffer.from(JSON.stringify(receipt)).toString('base64url')}`;
+/**
+ * The /verify page's address (`page`: with the interface language the address chose, if any) carrying a
+ * receipt in its fragment, which the browser never sends to a server.
+ */
+export function verifyHref(receipt: Receipt, page = '/verify'): string {
+  return `${page}#receipt=${Buffer.from(JSON.stringify(receipt)).toString('base64url')}`;
 }
 
 /**
@@ -47,7 +50,8 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): Router {
             ? 'errata.receiptKind'
             : 'commitments.receipts.kind.other',
         downloadHref: entry.receipt ? `${base}/${entry.round}.json` : '',
-        verifyHref: entry.receipt ? verifyHref(entry.receipt) : '',
+        // A Korean receipts page opens the Korean check, whatever the browser prefers.
+        verifyHref: entry.receipt ? verifyHref(entry.receipt, withLanguages('/verify', req, res)) : '',
       })),
       letterHref: withLanguages(letterPath(found.letterSlug), req, res, addressText(req.query)),
     });

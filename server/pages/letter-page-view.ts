@@ -72,7 +72,7 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
             href: keep(letterTextPath(page.letter.slug, code)),
           }))
         : [],
-    record: recordView(page, t, language),
+    record: recordView(page, t, language, keep),
     // Named in the reader's interface language where the directory has it, as the page around them is.
     recipients: page.recipients.map((r) => recipientNamedIn(r, language)),
     signatories: page.recentSignatories.map((s) => ({
@@ -119,7 +119,7 @@ function countryLists(language: string, featured: readonly string[], selected: s
  * names them (the name kept with a delivery is the directory's, often English); otherwise the record
  * keeps the name the letter went to, not the directory's name now (a new ambassador since).
  */
-function recordView(page: LetterPage, t: TFunction, language: string) {
+function recordView(page: LetterPage, t: TFunction, language: string, keep: (path: string) => string) {
   const listed = new Map(page.recipients.map((r) => [r.id, r]));
   const sent = page.sent.map((s) => {
     const named = s.recipientId == null ? undefined : listed.get(s.recipientId)?.names[language];
@@ -132,8 +132,9 @@ function recordView(page: LetterPage, t: TFunction, language: string) {
   });
   const record = deliveryRecord(sent, page.escalations);
   const slug = encodeURIComponent(page.letter.slug);
+  // The check opens in the language the address chose for this page, as its other links do.
   const verifyHref = (roundId: number) =>
-    `/verify?${new URLSearchParams({ letter: page.letter.slug, round: String(roundId) }).toString()}`;
+    keep(`/verify?${new URLSearchParams({ letter: page.letter.slug, round: String(roundId) }).toString()}`);
   const withDownloads = (d: (typeof record.recent)[number]) => ({
     ...d,
     // Said beside the round an escalation sent: no reply from the tier before within the schedule's days.

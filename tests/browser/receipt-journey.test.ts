@@ -172,7 +172,8 @@ describe('receipts and published lists, checked in a browser and independently',
     expect(await page.locator('#published-source').textContent()).toBe(
       `Filled in from this site's public record: round ${delivery} of the letter “Let the captured soldiers choose”.`,
     );
-    expect(requests).toContain(`${app.baseUrl}/api/v1/letters/${slug}`);
+    // Asked in the page's language, so the title it quotes is the page's, not the browser's.
+    expect(requests).toContain(`${app.baseUrl}/api/v1/letters/${slug}?lang=en`);
     await context.close();
   });
 
@@ -185,10 +186,11 @@ describe('receipts and published lists, checked in a browser and independently',
     await page.goto(receiptsLink);
     const check = page.getByRole('link', { name: 'Check it in your browser' });
     const href = (await check.getAttribute('href'))!;
-    expect(href).toMatch(/^\/verify#receipt=[\w-]+$/);
+    // In the language of the link she followed.
+    expect(href).toMatch(/^\/verify\?lang=en#receipt=[\w-]+$/);
     await check.click();
     // The page takes the receipt out of its address once read (public/verify.js).
-    await page.waitForURL(/\/verify(#receipt=[\w-]+)?$/);
+    await page.waitForURL(/\/verify(\?lang=en)?(#receipt=[\w-]+)?$/);
     // The page reads the receipt from the fragment, looks up the list it names and checks it by itself.
     await expect
       .poll(() => verdictOf(page, 'receipt-result').textContent(), { timeout: 10_000 })
@@ -203,7 +205,7 @@ describe('receipts and published lists, checked in a browser and independently',
     expect(receipt.round).toBe(delivery);
     expect(receipt.leaf.name).toBe(supporter.name);
     // The receipt never left the browser: no request carries its salt or its encoded form.
-    const encoded = href.slice('/verify#receipt='.length);
+    const encoded = href.slice(href.indexOf('#receipt=') + '#receipt='.length);
     for (const request of requests.filter((r) => !r.url.includes('/signatures/receipts/'))) {
       expect(request.url).not.toContain(receipt.leaf.salt);
       expect(request.url).not.toContain(encoded.slice(0, 32));

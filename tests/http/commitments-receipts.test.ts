@@ -116,7 +116,8 @@ describe("a supporter's receipt from the link in their e-mails", () => {
     expect(download.headers['content-disposition']).toBe(
       `attachment; filename="receipt-${slug}-round-${published.round}.json"`,
     );
-    const fragment = /href="\/verify#receipt=([A-Za-z0-9_-]+)"/.exec(unescaped(page.text))?.[1];
+    // The check opens in the language of the link the supporter followed (its ?lang=).
+    const fragment = /href="\/verify\?lang=en#receipt=([A-Za-z0-9_-]+)"/.exec(unescaped(page.text))?.[1];
     expect(fragment).toBeDefined();
     expect(JSON.parse(Buffer.from(fragment!, 'base64url').toString('utf8'))).toEqual(
       JSON.parse(download.text),
