@@ -5,6 +5,7 @@ import { letterPath, requestedTextLanguage } from '../letters/text-language.js';
 import { countryName } from '../lib/countries.js';
 import { formatsFor } from '../lib/format.js';
 import type { TFunction } from '../lib/i18n.js';
+import { recipientNamedIn } from '../recipients/recipient-names.js';
 import type { PrivacyNotice } from './privacy-notice.js';
 import type { PrivacyNoticeService } from './privacy-notice-service.js';
 
@@ -64,10 +65,16 @@ export function privacyNoticeRoutes(deps: PrivacyNoticeRoutesDeps): Router {
     res.render('pages/letter-privacy', {
       pageTitle: t('privacyNotice.pageTitle', { title: notice.title }),
       notice,
-      recipients: notice.recipients.map((r) => ({
-        ...r,
-        country: r.country === '' ? '' : countryName(r.country, language),
-      })),
+      // Named in the reader's language where the directory has it, as the letter page names them.
+      recipients: notice.recipients.map((r) => {
+        const named = recipientNamedIn(r, language);
+        return {
+          ...r,
+          ...named,
+          organisation: named.organisation === named.name ? '' : named.organisation,
+          country: r.country === '' ? '' : countryName(r.country, language),
+        };
+      }),
       ...settingsTexts(notice, t, language),
       signingHitsMinutes: deps.signingHitsMinutes,
       letterHref: withLanguages(letterPath(notice.slug), req, res, notice.titleLanguage),

@@ -7,6 +7,7 @@ import type { DeliveryMode, LetterDeliverySettings } from '../deliveries/deliver
 import type { Letter, LetterRecipient } from '../letters/letter.js';
 import type { SentRecord } from '../letters/letter-service.js';
 import { controllerIsSet, type DataController } from '../settings/settings.js';
+import type { RecipientNames } from '../recipients/recipient-names.js';
 
 /** What the notice is made from, as read at one moment. */
 export interface PrivacyNoticeFacts {
@@ -86,6 +87,8 @@ export interface NoticeRecipient {
   name: string;
   title: string;
   organisation: string;
+  /** Their names in other interface languages: the notice names them in its reader's (recipientNamedIn). */
+  names: RecipientNames;
   country: string;
   /** 1 embassy, 2 ministry, 3 head of state: shown when the letter escalates. */
   tier: number;
@@ -131,6 +134,7 @@ export function privacyNotice(facts: PrivacyNoticeFacts, now: Date): PrivacyNoti
       name: r.name,
       title: r.title,
       organisation: r.organisation === r.name ? '' : r.organisation,
+      names: r.names,
       country: r.country,
       tier: r.tier,
     })),

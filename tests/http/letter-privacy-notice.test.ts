@@ -59,6 +59,9 @@ describe("a letter's privacy notice", () => {
         email: recipientAddresses[1]!,
         language: 'uk',
         salutation: 'Dear Sir or Madam',
+        names: {
+          uk: { name: 'Офіс Президента України', title: '', organisation: 'Офіс Президента України' },
+        },
       },
       now,
     );
@@ -91,6 +94,13 @@ describe("a letter's privacy notice", () => {
     );
     expect(recipients).toContain('Office of the President of Ukraine (Ukraine)');
     expect(recipients).not.toContain('Embassy of Testland');
+    // A Ukrainian reader reads the name typed in Ukrainian (the letter page's "Addressed to" does).
+    const ukrainian = textAt(
+      (await new Visitor(t.app).get(`/letters/${slug}/privacy?lang=uk`)).text,
+      'recipients',
+    );
+    expect(ukrainian).toContain('Офіс Президента України (Україна)');
+    expect(ukrainian).not.toContain('Office of the President');
     expect(textAt(response.text, 'controller-missing')).toContain(
       'has not yet filled in who the data controller is',
     );
