@@ -3,7 +3,7 @@
  * and the resources it answers (the Open Supporter Data Interface's petition shape, HAL links).
  * Whatever is written here is public: supporters appear only as public-signatories.ts lets them.
  */
-import { recipientNamedIn } from '../recipients/recipient-names.js';
+import { keptNameIn, recipientNamedIn } from '../recipients/recipient-names.js';
 import type { ConsistencyAnswer, PublishedCommitment } from '../commitments/commitment.js';
 import type { PublishedReply } from '../deliveries/delivery-reply.js';
 import { AppError, notFound } from '../lib/errors.js';
@@ -344,13 +344,21 @@ export function letterResource(
     deliveries: doc.deliveries,
     commitments: commitmentsResource(doc.commitments),
     // Who answered and when, never who wrote it: the sender's address is not in the document at all.
-    replies: doc.replies.map((r) => ({
-      receivedAt: r.receivedAt.toISOString(),
-      institution: r.institution,
-      recipient: r.recipientName,
-      subject: r.subject,
-      text: r.bodyText,
-    })),
+    replies: doc.replies.map((r) => {
+      const listed = doc.recipients.find((recipient) => recipient.id === r.recipientId);
+      const { name, organisation } = keptNameIn(
+        { name: r.recipientName, organisation: r.institution },
+        listed,
+        heading.language,
+      );
+      return {
+        receivedAt: r.receivedAt.toISOString(),
+        institution: organisation,
+        recipient: name,
+        subject: r.subject,
+        text: r.bodyText,
+      };
+    }),
     // What the letter page says under a round ("No reply from the embassy within 14 days: sent to the
     // ministry."), as data: the round (as commitments name it), the tiers and the days.
     escalations: doc.escalations.map((e) => ({

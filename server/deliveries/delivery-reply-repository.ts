@@ -154,7 +154,15 @@ export class DeliveryReplyRepository {
       .selectFrom('delivery_replies as y')
       .innerJoin('deliveries as d', 'd.id', 'y.delivery_id')
       .leftJoin('recipients as p', 'p.id', 'y.recipient_id')
-      .select(['y.id', 'y.subject', 'y.body_text', 'y.received_at', 'd.recipient_name', 'p.organisation'])
+      .select([
+        'y.id',
+        'y.recipient_id',
+        'y.subject',
+        'y.body_text',
+        'y.received_at',
+        'd.recipient_name',
+        'p.organisation',
+      ])
       .where('y.letter_id', '=', letterId)
       .where('y.published_at', 'is not', null)
       .orderBy('y.received_at')
@@ -162,6 +170,7 @@ export class DeliveryReplyRepository {
       .execute();
     return rows.map((r) => ({
       id: r.id,
+      recipientId: r.recipient_id,
       recipientName: r.recipient_name,
       institution: r.organisation?.trim() || r.recipient_name,
       subject: r.subject,

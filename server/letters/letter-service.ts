@@ -81,6 +81,8 @@ export interface SentLetters {
 /** An official's reply the organizer published on the letter's record: who answered, when, and what. */
 export interface PublicReply {
   id: number;
+  /** The recipient in the directory who answered (null once deleted): pages name them in their language. */
+  recipientId: number | null;
   recipientName: string;
   institution: string;
   /** Without quoted lines and e-mail addresses (deliveries/delivery-reply.ts, publicReplyText). */

@@ -1,4 +1,4 @@
-import { recipientNamedIn } from '../recipients/recipient-names.js';
+import { keptNameIn, recipientNamedIn } from '../recipients/recipient-names.js';
 import { translatedErrors } from '../http/input.js';
 import { withLanguages } from '../http/language.js';
 import { countryChoices, countryName } from '../lib/countries.js';
@@ -121,14 +121,11 @@ function countryLists(language: string, featured: readonly string[], selected: s
  */
 function recordView(page: LetterPage, t: TFunction, language: string, keep: (path: string) => string) {
   const listed = new Map(page.recipients.map((r) => [r.id, r]));
+  const inPageLanguage = (recipientId: number | null | undefined, name: string, organisation: string) =>
+    keptNameIn({ name, organisation }, recipientId == null ? undefined : listed.get(recipientId), language);
   const sent = page.sent.map((s) => {
-    const named = s.recipientId == null ? undefined : listed.get(s.recipientId)?.names[language];
-    if (!named) return s;
-    return {
-      ...s,
-      recipientName: named.name || s.recipientName,
-      organisation: named.organisation || s.organisation,
-    };
+    const { name, organisation } = inPageLanguage(s.recipientId, s.recipientName, s.organisation);
+    return { ...s, recipientName: name, organisation };
   });
   const record = deliveryRecord(sent, page.escalations);
   const slug = encodeURIComponent(page.letter.slug);
@@ -159,9 +156,14 @@ function recordView(page: LetterPage, t: TFunction, language: string, keep: (pat
     recent: record.recent.map(withDownloads),
     earlier: record.earlier.map(withDownloads),
     // Replies the organizer chose to publish: who answered and when, never the sender's address.
-    replies: page.replies.map((r) => ({
-      ...r,
-      person: r.institution !== r.recipientName ? r.recipientName : '',
-    })),
+    replies: page.replies.map((r) => {
+      const { name, organisation } = inPageLanguage(r.recipientId, r.recipientName, r.institution);
+      return {
+        ...r,
+        recipientName: name,
+        institution: organisation,
+        person: organisation !== name ? name : '',
+      };
+    }),
   };
 }

@@ -31,3 +31,19 @@ export function recipientNamedIn(
     organisation: named?.organisation || recipient.organisation,
   };
 }
+
+/**
+ * A name kept with a delivery or a reply (the recipient as the letter went to them), in `language` where
+ * the directory has a name typed for it, field by field; otherwise as kept, not as the directory says
+ * now (a new ambassador since is not who the letter went to).
+ */
+export function keptNameIn(
+  kept: { name: string; organisation: string },
+  recipient: { names: RecipientNames } | undefined,
+  language: string,
+): { name: string; organisation: string } {
+  const named = recipient?.names[language];
+  return named
+    ? { name: named.name || kept.name, organisation: named.organisation || kept.organisation }
+    : kept;
+}

@@ -82,7 +82,11 @@ describe('replies to a delivery', () => {
     ({ user: organizer, visitor } = await signedIn(t.app, t.platform, 'organizer'));
     stranger = (await signedIn(t.app, t.platform, 'organizer')).visitor;
     const ids = [
-      await addRecipient(t.platform.db, t.clock.now(), { ...EMBASSY, title: 'Ambassador' }),
+      await addRecipient(t.platform.db, t.clock.now(), {
+        ...EMBASSY,
+        title: 'Ambassador',
+        names: { ko: { name: '코발렌코 대사', title: '대사', organisation: '주한 우크라이나 대사관' } },
+      }),
       await addRecipient(t.platform.db, t.clock.now(), { ...MINISTRY, title: '' }),
     ];
     letterId = await createDraft(visitor, ids, { slug: 'replies-are-kept' });
@@ -234,6 +238,11 @@ describe('replies to a delivery', () => {
       },
     ]);
     expect(JSON.stringify(api.body)).not.toContain('consul.private');
+    // A Korean reader reads who answered in Korean, where the directory has it (page and API).
+    const korean = await new Visitor(t.app).get(`/letters/${slug}?lang=ko`);
+    const koreanRecord = textOf(innerHtml(korean.text, byId(korean.text, `reply-${stored!.id}`)!));
+    expect(koreanRecord).toContain('주한 우크라이나 대사관');
+    expect(koreanRecord).not.toContain(EMBASSY.organisation);
     const { validate } = await openApiValidator(t.app);
     expect(validate('Letter', api.body)).toEqual([]);
 
