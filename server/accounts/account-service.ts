@@ -231,17 +231,15 @@ export class AccountService {
     await this.deps.db.transaction().execute(async (tx) => {
       await this.deps.users.with(tx).setPassword(user.id, passwordHash, false, now);
       await this.deps.sessions.with(tx).removeForUser(user.id, keepSessionKey);
-      await this.deps.audit
-        .with(tx)
-        .record(
-          {
-            actor: { id: user.id, email: user.email },
-            action: 'password-changed',
-            targetType: 'user',
-            targetId: user.id,
-          },
-          now,
-        );
+      await this.deps.audit.with(tx).record(
+        {
+          actor: { id: user.id, email: user.email },
+          action: 'password-changed',
+          targetType: 'user',
+          targetId: user.id,
+        },
+        now,
+      );
     });
     return { kind: 'changed' };
   }

@@ -28,14 +28,16 @@ function salutationsOf(t: TFunction, row: ImportPreviewRow, ui: string) {
     ...(row.values.salutation.trim() ? { [row.values.language.trim()]: row.values.salutation } : {}),
   };
   const language = row.input?.language ?? row.values.language.trim();
-  return [language, ...LETTER_LANGUAGES.filter((code) => code !== language)]
-    .filter((code) => (written[code] ?? '').trim() !== '')
-    // A row without a language still shows its salutation, said to be in no language (not "root").
-    .map((code) => ({
-      code,
-      language: code ? languageName(code, ui) : t('recipients.import.noLanguage'),
-      salutation: written[code]!,
-    }));
+  return (
+    [language, ...LETTER_LANGUAGES.filter((code) => code !== language)]
+      .filter((code) => (written[code] ?? '').trim() !== '')
+      // A row without a language still shows its salutation, said to be in no language (not "root").
+      .map((code) => ({
+        code,
+        language: code ? languageName(code, ui) : t('recipients.import.noLanguage'),
+        salutation: written[code]!,
+      }))
+  );
 }
 
 /** The name of a field a row's problem is about ("Salutation in Korean" for `salutation_ko`). */
