@@ -140,6 +140,7 @@ describe('the replies kept with deliveries', () => {
     expect(published).toEqual([
       {
         id: person.id,
+        recipientId: deliveries[1]!.recipientId,
         recipientName: 'Minister of Testland',
         institution: 'Ministry of Testland',
         subject: 'Our answer',
