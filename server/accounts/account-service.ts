@@ -1,3 +1,4 @@
+import { ownAccountStep } from '../audit/audit.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/dialect.js';
@@ -231,15 +232,7 @@ export class AccountService {
     await this.deps.db.transaction().execute(async (tx) => {
       await this.deps.users.with(tx).setPassword(user.id, passwordHash, false, now);
       await this.deps.sessions.with(tx).removeForUser(user.id, keepSessionKey);
-      await this.deps.audit.with(tx).record(
-        {
-          actor: { id: user.id, email: user.email },
-          action: 'password-changed',
-          targetType: 'user',
-          targetId: user.id,
-        },
-        now,
-      );
+      await this.deps.audit.with(tx).record(ownAccountStep(user, 'password-changed'), now);
     });
     return { kind: 'changed' };
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ownAccountStep } from '../audit/audit.js';
 import { looksLikeEmailAddress } from '../lib/email-address.js';
 import { keyedHash } from '../lib/keyed-hash.js';
 import { PRIORITY } from '../outbox/outbox.js';
@@ -120,15 +121,7 @@ export class PasswordResetService {
       await this.deps.users.with(tx).setInvitation(user.id, null, null);
       await this.deps.sessions.with(tx).removeForUser(user.id);
       await this.deps.throttles.with(tx).clearAccount(accountThrottleKey(this.deps.secret, user.email));
-      await this.deps.audit.with(tx).record(
-        {
-          actor: { id: user.id, email: user.email },
-          action: 'password-reset',
-          targetType: 'user',
-          targetId: user.id,
-        },
-        now,
-      );
+      await this.deps.audit.with(tx).record(ownAccountStep(user, 'password-reset'), now);
       return true;
     });
     if (!used) return { kind: 'used' };

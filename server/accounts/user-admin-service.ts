@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ownAccountStep } from '../audit/audit.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/dialect.js';
@@ -233,15 +234,7 @@ export class UserAdminService {
       await users.setPassword(user.id, passwordHash, false, now);
       await users.setInvitation(user.id, null, null);
       await users.recordLogin(user.id, now);
-      await this.deps.audit.with(tx).record(
-        {
-          actor: { id: user.id, email: user.email },
-          action: 'invitation-accepted',
-          targetType: 'user',
-          targetId: user.id,
-        },
-        now,
-      );
+      await this.deps.audit.with(tx).record(ownAccountStep(user, 'invitation-accepted'), now);
     });
     return { kind: 'accepted', user: (await this.deps.users.findById(user.id))! };
   }

@@ -58,6 +58,14 @@ export const AUDIT_ACTIONS = [
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
+/**
+ * An entry of a step a person takes on their own account (a password set by link, changed, an
+ * invitation accepted): they are its actor and its subject.
+ */
+export function ownAccountStep(user: { id: number; email: string }, action: AuditAction) {
+  return { actor: { id: user.id, email: user.email }, action, targetType: 'user', targetId: user.id };
+}
+
 export interface AuditEntry {
   id: number;
   at: Date;

@@ -317,3 +317,21 @@ export function parseVerp(
   if (!match || match[1]!.toLowerCase() !== local || match[4]!.toLowerCase() !== domain) return undefined;
   return { messageId: Number(match[2]), tag: match[3]! };
 }
+
+/**
+ * The name a letter to an official is sent under: its organisation's, by way of the platform ("Amnesty
+ * Korea via Undersigned"), so the recipient's inbox says who writes; null without one (the platform's
+ * From as configured). Line breaks and quotes are dropped: it goes into a header.
+ */
+export function senderName(
+  t: (key: string, params?: Record<string, unknown>) => string,
+  sponsor: string,
+): string | null {
+  const organisation = sponsor
+    .replace(/[\r\n"<>]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return organisation
+    ? t('emails.letter-delivery.fromName', { sponsor: organisation, site: t('site.name') })
+    : null;
+}

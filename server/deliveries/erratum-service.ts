@@ -3,7 +3,6 @@ import type { AuditRepository } from '../audit/audit-repository.js';
 import { treeRoot } from '../commitments/merkle.js';
 import type { Db, Executor } from '../db/database.js';
 import { isComplete, textIn, type Letter } from '../letters/letter.js';
-import { senderName } from './letter-compiler.js';
 import type { LetterAccess } from '../letters/letter-access.js';
 import { recordLetterStep } from '../letters/letter-access.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
@@ -13,7 +12,7 @@ import { formatsFor } from '../lib/format.js';
 import type { Logger } from '../lib/logger.js';
 import type { PlatformMail } from '../mail/platform-mail.js';
 import { authorize } from '../policy/policy.js';
-import { deliverySettingsOf, type DeliveryRound } from './delivery.js';
+import { deliverySettingsOf, senderName, type DeliveryRound } from './delivery.js';
 import type { DeliveryRepository } from './delivery-repository.js';
 import {
   changeOfLeaves,

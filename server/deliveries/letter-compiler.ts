@@ -10,7 +10,7 @@ import { fixedT, type i18n } from '../lib/i18n.js';
 import { templatesDir } from '../lib/paths.js';
 import type { EmailTemplates, RenderedEmail } from '../mail/email-templates.js';
 import { statedStatusesOf, type SignatureStatus, type StatedStatus } from '../signatures/signature.js';
-import type { AnnexEntry, RoundKind } from './delivery.js';
+import { senderName, type AnnexEntry, type RoundKind } from './delivery.js';
 
 /** What an admin's annex export holds, so the document says it instead of claiming a delivery's figures. */
 export interface AnnexExportContents {
@@ -353,21 +353,6 @@ export class LetterCompiler {
       })),
     };
   }
-}
-
-/**
- * The name a letter to an official is sent under: its organisation's, by way of the platform ("Amnesty
- * Korea via Undersigned"), so the recipient's inbox says who writes; null without one (the platform's
- * From as configured). Line breaks and quotes are dropped: it goes into a header.
- */
-export function senderName(t: (key: string, params?: Record<string, unknown>) => string, sponsor: string) {
-  const organisation = sponsor
-    .replace(/[\r\n"<>]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return organisation
-    ? t('emails.letter-delivery.fromName', { sponsor: organisation, site: t('site.name') })
-    : null;
 }
 
 /** How long a file name made from a title may be, before its extension. */

@@ -76,10 +76,11 @@ export function createMailSender(
   from: string,
   returnPath?: (messageId: number) => string | undefined,
 ): MailSender {
+  // A letter goes under its organisation's name, always from the platform's own address (DMARC).
+  const fromAddress = senderAddress(from);
   const compose = async (message: OutboxMessage, attachments: OutboxAttachment[]): Promise<ComposedMail> => {
     const node = new MailComposer({
-      // A letter goes under its organisation's name, always from the platform's own address (DMARC).
-      from: message.fromName ? { name: message.fromName, address: senderAddress(from) } : from,
+      from: message.fromName ? { name: message.fromName, address: fromAddress } : from,
       to: message.toAddress,
       subject: message.subject,
       text: message.textBody,

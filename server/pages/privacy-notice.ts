@@ -133,7 +133,9 @@ export function privacyNotice(facts: PrivacyNoticeFacts, now: Date): PrivacyNoti
     recipients: facts.recipients.map((r) => ({
       name: r.name,
       title: r.title,
-      organisation: r.organisation === r.name ? '' : r.organisation,
+      // Its institution beside the name unless it is the name again: said where the name is chosen by
+      // the reader's language (privacy-notice-routes.ts), since a name typed for it may repeat it too.
+      organisation: r.organisation,
       names: r.names,
       country: r.country,
       tier: r.tier,

@@ -42,8 +42,9 @@ export function keptNameIn(
   recipient: { names: RecipientNames } | undefined,
   language: string,
 ): { name: string; organisation: string } {
-  const named = recipient?.names[language];
-  return named
-    ? { name: named.name || kept.name, organisation: named.organisation || kept.organisation }
-    : kept;
+  const { name, organisation } = recipientNamedIn(
+    { ...kept, title: '', names: recipient?.names ?? {} },
+    language,
+  );
+  return { name, organisation };
 }

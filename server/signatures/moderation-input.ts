@@ -1,9 +1,9 @@
-import { isIP } from 'node:net';
 /**
  * The moderation forms: the search, the bulk criteria, the reason an invalidation needs, and the
  * erasure form. Each is read into the values the page shows back, then checked with zod; a problem
  * is an i18n key per field, so the page can say what is wrong beside the field and keep the input.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { emptyAsUndefined, fieldTexts, oneOf, pageNumber } from '../http/input.js';
 import { isCountryCode } from '../lib/countries.js';

@@ -159,7 +159,7 @@ export class ModerationService {
       if (!cleared) throw new AppError(409, 'signature_changed', 'moderation.errors.changed');
       const letter = await this.deps.letters.with(tx).findById(signature.letterId);
       let confirmed = false;
-      if (cleared.status === 'pending' && cleared.confirmRequestedAt && letter && canConfirm(letter)) {
+      if (countsOnClearing(cleared, letter !== undefined && canConfirm(letter))) {
         const move = { id, from: 'pending' as const, to: 'confirmed' as const };
         confirmed = (await moveSignature(tx, this.deps, move, now)) !== undefined;
       }
@@ -267,10 +267,7 @@ export class ModerationService {
           const letter = await letters.findById(signature.letterId);
           confirmable.set(signature.letterId, letter !== undefined && canConfirm(letter));
         }
-        const confirms =
-          cleared.status === 'pending' &&
-          cleared.confirmRequestedAt !== null &&
-          confirmable.get(signature.letterId)!;
+        const confirms = countsOnClearing(cleared, confirmable.get(signature.letterId)!);
         if (confirms) moves.push({ id: signature.id, from: 'pending', to: 'confirmed' });
         await this.deps.audit.with(tx).record(
           {
@@ -288,6 +285,17 @@ export class ModerationService {
       return { kind: 'done' as const, count: suspect.length, confirmed: moved.length };
     });
   }
+}
+
+/**
+ * Whether a signature just cleared of suspicion counts now: still pending, its supporter already
+ * pressed the link, and its letter still takes confirmations. One clearing and a bulk one decide alike.
+ */
+function countsOnClearing(
+  cleared: { status: SignatureStatus; confirmRequestedAt: Date | null },
+  letterConfirms: boolean,
+): boolean {
+  return cleared.status === 'pending' && cleared.confirmRequestedAt !== null && letterConfirms;
 }
 
 /** What a bulk clearing did: how many it cleared, and how many of those now count (their supporter had confirmed). */

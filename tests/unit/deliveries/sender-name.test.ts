@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { senderName } from '../../../server/deliveries/letter-compiler.js';
+import { senderName } from '../../../server/deliveries/delivery.js';
 
 const t = (key: string, params?: Record<string, unknown>) =>
   key === 'site.name' ? 'Undersigned' : `${String(params?.sponsor)} via ${String(params?.site)}`;
