@@ -7,7 +7,7 @@ import type { LetterRepository } from '../letters/letter-repository.js';
 import { MAX_LETTER_TEXT_LENGTH, MAX_MESSAGE_BYTES } from '../letters/letter-size.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import type { PlatformMail } from '../mail/platform-mail.js';
+import { automaticIn, type PlatformMail } from '../mail/platform-mail.js';
 import type { DeliveryRound, RoundFailure } from './delivery.js';
 import type { DeliveryRepository } from './delivery-repository.js';
 import { deliverySettingsOf, reachesRecipients } from './delivery.js';
@@ -109,11 +109,7 @@ export class RoundCompileService {
           toAddress: round.kind === 'test' ? round.testAddress! : recipient.email,
           replyTo: replyTo || null,
           deliveryRoundId: round.id,
-          headers: {
-            'Auto-Submitted': 'auto-generated',
-            'Content-Language': text.language,
-            'X-Undersigned-Letter': letter.slug,
-          },
+          headers: { ...automaticIn(text.language), 'X-Undersigned-Letter': letter.slug },
           messageId: this.deps.mail.messageId(),
         },
         delivery: {

@@ -110,7 +110,7 @@ const AUTOMATIC = { 'Auto-Submitted': 'auto-generated' } as const;
  * The headers of an e-mail the platform writes in `language`: machine-made, and in that language
  * (Content-Language, RFC 3282), so a mail program or screen reader reads it in the right voice.
  */
-function automaticIn(language: string): Record<string, string> {
+export function automaticIn(language: string): Record<string, string> {
   return { ...AUTOMATIC, 'Content-Language': language };
 }
 

@@ -402,6 +402,20 @@ describe('an organizer on a phone', () => {
     await context.close();
   });
 
+  it("shows a new API token's example on a phone without widening the page", async () => {
+    const context = await newContext(browser, app, PHONE);
+    const page = await context.newPage();
+    await logIn(page, organizer.email);
+    await page.goto('/admin/api-tokens');
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('CRM sync');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.locator('#created-token pre').waitFor();
+    // The curl line wraps inside its box (it made the page 1,164 px wide).
+    const { scroll } = await pageWidths(page);
+    expect(scroll, `the new token's page is ${scroll}px wide`).toBeLessThanOrEqual(375);
+    await context.close();
+  });
+
   it('reads the audit log and the accounts as cards on a phone, in each language', async () => {
     const admin = await createAccount(app.platform, 'admin', 'cards.admin@example.org');
     const context = await newContext(browser, app, PHONE);
