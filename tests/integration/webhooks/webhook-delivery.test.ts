@@ -6,7 +6,7 @@ import { WebhookRepository } from '../../../server/webhooks/webhook-repository.j
 import { signatureToken } from '../../../server/mail/signature-tokens.js';
 import { createAccount } from '../../support/accounts.js';
 import { createLetter } from '../../support/factories.js';
-import { storeSignature } from '../../support/stored-signatures.js';
+import { storeSignature, type StoredSignature } from '../../support/stored-signatures.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 import { WebhookReceiver } from '../../support/webhook-receiver.js';
 
@@ -23,6 +23,24 @@ describe('webhooks, sent to a real receiver', () => {
 
   const attempts = () => t.platform.db.selectFrom('webhook_attempts').selectAll().orderBy('id').execute();
   const runWorker = () => t.platform.webhookWorker!.runOnce();
+
+  /** A signature stored pending now and confirmed through its link, as a supporter would; its ref. */
+  async function signAndConfirm(
+    signature: Pick<StoredSignature, 'name' | 'email' | 'country' | 'display'>,
+  ): Promise<string> {
+    const id = await storeSignature(t.platform.db, SECRET, letterId, {
+      ...signature,
+      status: 'pending',
+      createdAt: clock.now().toISOString(),
+    });
+    const { ref } = await t.platform.db
+      .selectFrom('signatures')
+      .select('ref')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    await t.platform.appDeps.signatures.confirm(signatureToken(SECRET, ref, 'confirm'));
+    return ref;
+  }
 
   beforeAll(async () => {
     t = await createTestPlatform({ clock, env: { WEBHOOKS_ALLOW_PRIVATE: '1' } });
@@ -46,20 +64,12 @@ describe('webhooks, sent to a real receiver', () => {
 
   it('signs a confirmation as Standard Webhooks says (verified by the standardwebhooks package) and carries no address', async () => {
     expect(endpointSecret).toMatch(/^whsec_[A-Za-z0-9+/]+={0,2}$/);
-    const id = await storeSignature(t.platform.db, SECRET, letterId, {
+    const ref = await signAndConfirm({
       name: 'Kim Initials',
       email: 'kim-private@example.org',
-      status: 'pending',
       country: 'KR',
-      createdAt: clock.now().toISOString(),
       display: 'initials',
     });
-    const { ref } = await t.platform.db
-      .selectFrom('signatures')
-      .select('ref')
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
-    await t.platform.appDeps.signatures.confirm(signatureToken(SECRET, ref, 'confirm'));
     // Queued in the confirming transaction, sent by the worker.
     expect(await t.platform.db.selectFrom('webhook_deliveries').select('status').execute()).toEqual([
       { status: 'waiting' },
@@ -121,19 +131,11 @@ describe('webhooks, sent to a real receiver', () => {
   });
 
   it('takes over the claim of a worker that died mid-send, once its lease has run out', async () => {
-    const id = await storeSignature(t.platform.db, SECRET, letterId, {
+    await signAndConfirm({
       name: 'Lee Dead Worker',
       email: 'lee@example.org',
-      status: 'pending',
       country: 'UA',
-      createdAt: clock.now().toISOString(),
     });
-    const { ref } = await t.platform.db
-      .selectFrom('signatures')
-      .select('ref')
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
-    await t.platform.appDeps.signatures.confirm(signatureToken(SECRET, ref, 'confirm'));
     const repository = new WebhookRepository(t.platform.db);
     // A worker claims it and dies without a word.
     expect(await repository.claimDue('dead-worker', clock.now(), 60_000, 10)).toHaveLength(1);
@@ -145,19 +147,11 @@ describe('webhooks, sent to a real receiver', () => {
   });
 
   it('gives up a day after the event, recording the last attempt', async () => {
-    const id = await storeSignature(t.platform.db, SECRET, letterId, {
+    await signAndConfirm({
       name: 'Park Never',
       email: 'park@example.org',
-      status: 'pending',
       country: 'UA',
-      createdAt: clock.now().toISOString(),
     });
-    const { ref } = await t.platform.db
-      .selectFrom('signatures')
-      .select('ref')
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
-    await t.platform.appDeps.signatures.confirm(signatureToken(SECRET, ref, 'confirm'));
     let tries = 0;
     for (let hour = 0; hour < 30; hour += 1) {
       receiver.answers.push(503);
@@ -177,21 +171,13 @@ describe('webhooks, sent to a real receiver', () => {
   });
 
   it('places a supporter counted only in no country, as every figure by country does', async () => {
-    const id = await storeSignature(t.platform.db, SECRET, letterId, {
+    const before = receiver.received.length;
+    await signAndConfirm({
       name: 'Hidden Escapee',
       email: 'hidden-escapee@example.org',
-      status: 'pending',
       country: 'KP',
-      createdAt: clock.now().toISOString(),
       display: 'hidden',
     });
-    const { ref } = await t.platform.db
-      .selectFrom('signatures')
-      .select('ref')
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
-    const before = receiver.received.length;
-    await t.platform.appDeps.signatures.confirm(signatureToken(SECRET, ref, 'confirm'));
     expect(await runWorker()).toBe(1);
     const hook = receiver.received[before]!;
     const { data } = JSON.parse(hook.body) as { data: { signature: Record<string, unknown> } };
