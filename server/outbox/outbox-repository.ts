@@ -63,6 +63,8 @@ export interface OutboxListItem {
   contentRemoved?: boolean;
   sentSha256?: string | null;
   sentSize?: number | null;
+  /** When a server that had accepted it returned it: it was sent, so dismissing it sends nothing. */
+  bouncedAt?: Date | null;
 }
 
 /** What the worker records for a send the server accepted. */
@@ -714,6 +716,7 @@ export class OutboxRepository {
         'content_removed_at',
         'sent_sha256',
         'sent_size',
+        'bounced_at',
       ])
       .where('status', '=', status)
       .orderBy('updated_at', 'desc')
@@ -731,6 +734,7 @@ export class OutboxRepository {
       contentRemoved: r.content_removed_at !== null,
       sentSha256: r.sent_sha256,
       sentSize: r.sent_size,
+      bouncedAt: r.bounced_at ? new Date(r.bounced_at) : null,
     }));
   }
 }

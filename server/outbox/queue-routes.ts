@@ -10,7 +10,7 @@ export interface QueueRoutesDeps {
 }
 
 /** The notices the queue page shows after a step. */
-const NOTICES = ['retried', 'cancelled'];
+const NOTICES = ['retried', 'cancelled', 'dismissed'];
 
 /** The mail queue page for admins: counts, the oldest waiting message, failures with retry and cancel. */
 export function queueRoutes(deps: QueueRoutesDeps): Router {
@@ -36,15 +36,14 @@ export function queueRoutes(deps: QueueRoutesDeps): Router {
     redirectWithNotice(res, '/admin/queue', 'retried');
   });
 
-  // Cancelling asks first: the message will never be sent.
+  // Cancelling asks first: the message will never be sent (or, returned after it was sent, leaves the list).
   router.get('/queue/:id/cancel', async (req, res) => {
     const message = await deps.queue.find(currentUser(res), idParam(req, 'id'));
     res.render('admin/queue-cancel', { pageTitle: res.locals.t('queue.cancel.title'), message });
   });
 
   router.post('/queue/:id/cancel', deps.csrf.verify, async (req, res) => {
-    await deps.queue.cancel(currentUser(res), idParam(req, 'id'));
-    redirectWithNotice(res, '/admin/queue', 'cancelled');
+    redirectWithNotice(res, '/admin/queue', await deps.queue.cancel(currentUser(res), idParam(req, 'id')));
   });
 
   return router;

@@ -65,19 +65,25 @@ export class QueueService {
     }
   }
 
-  /** Cancels a message that has not gone: it will never be sent. */
-  async cancel(user: User, id: number): Promise<void> {
+  /**
+   * Cancels a message that has not gone: it will never be sent. A returned message (sent, then bounced)
+   * is only dismissed from the failed list; says which of the two it was.
+   */
+  async cancel(user: User, id: number): Promise<'cancelled' | 'dismissed'> {
     authorize(user, 'queue.manage');
     const now = this.clock.now();
-    const moved = await this.log.db.transaction().execute(async (tx) => {
-      if (!(await this.outbox.with(tx).cancel(id, now))) return false;
+    const outcome = await this.log.db.transaction().execute(async (tx) => {
+      const outbox = this.outbox.with(tx);
+      const bounced = (await outbox.findById(id))?.bouncedAt != null;
+      if (!(await outbox.cancel(id, now))) return undefined;
       await this.record(tx, user, 'message-cancelled', id, now);
-      return true;
+      return bounced ? 'dismissed' : 'cancelled';
     });
-    if (!moved) {
+    if (!outcome) {
       await this.find(user, id); // 404 when there is no such message
       throw new AppError(409, 'message_not_cancellable', 'queue.errors.notCancellable');
     }
+    return outcome;
   }
 
   private async record(
@@ -108,6 +114,7 @@ export class QueueService {
       lastReply: message.lastReply === null ? null : withoutAddresses(message.lastReply),
       createdAt: message.createdAt,
       updatedAt: message.createdAt,
+      bouncedAt: message.bouncedAt,
     };
   }
 }

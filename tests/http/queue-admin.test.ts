@@ -230,6 +230,43 @@ describe('the mail queue page for admins', () => {
     expect((await row(id)).status).toBe('cancelled');
   });
 
+  it('lists a message returned after it was sent as returned, and dismisses it without saying it was never sent', async () => {
+    const id = await sentMessage();
+    // A plain-text bounce at the message's own return path, as some servers send them.
+    const bounce = [
+      'From: MAILER-DAEMON@mfa.example',
+      `To: ${t.platform.bounces.returnPath(id)}`,
+      'Subject: Undelivered Mail Returned to Sender',
+      '',
+      `<${ADDRESSES.registry}>: mailbox full for good`,
+      '',
+    ].join('\r\n');
+    expect(await t.platform.bounces.handle([t.platform.bounces.returnPath(id)], bounce)).toEqual([id]);
+
+    const page = await admin.get('/admin/queue');
+    const [failed] = tableRows(page.text, 'failed-heading');
+    expect(failed?.[0]).toBe(String(id));
+    expect(failed?.[4]).toContain('Returned after it was sent');
+    expect(failed?.[6]).toContain('Dismiss…');
+    expect(failed?.[6]).not.toContain('Cancel');
+
+    const ask = textOf(mainOf((await admin.get(`/admin/queue/${id}/cancel`)).text));
+    expect(ask).toContain('Dismiss this returned message?');
+    expect(ask).toContain(
+      `Message #${id} (signature confirmation, to mfa.example) was sent, and the receiving server returned it.`,
+    );
+    expect(ask).not.toContain('will never be sent');
+
+    const response = await cancel(admin, id);
+    expect(response.headers.location).toBe('/admin/queue?done=dismissed');
+    const after = textOf(mainOf((await admin.get(response.headers.location!)).text));
+    expect(after).toContain('The returned message is off the list. Nothing was sent.');
+    expect(after).not.toContain('It will not be sent.');
+    expect(tableRows((await admin.get('/admin/queue')).text, 'failed-heading')).toEqual([]);
+    // The record keeps when it was returned.
+    expect((await row(id)).bounced_at).not.toBeNull();
+  });
+
   it('cancels a message that is still waiting to be sent', async () => {
     const id = await enqueue(ADDRESSES.waiting1);
     expect((await cancel(admin, id)).status).toBe(303);
