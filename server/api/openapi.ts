@@ -256,7 +256,8 @@ export function openApiDocument(publicUrl: string) {
           },
           recipients: {
             type: 'array',
-            description: 'Whom it is addressed to: names and institutions only.',
+            description:
+              "Whom it is addressed to: names and institutions only, in the answer's language where one was typed for it.",
             items: closed({
               name: { type: 'string' },
               title: { type: 'string' },
@@ -267,7 +268,7 @@ export function openApiDocument(publicUrl: string) {
           deliveries: {
             type: 'array',
             description:
-              'Its sending to recipients, grouped by day, institution and the count the letter stated, newest first.',
+              'Its sending to recipients, grouped by day, institution (named as in recipients) and the count the letter stated, newest first.',
             items: closed({
               date: { type: 'string', format: 'date' },
               institution: { type: 'string' },

@@ -9,12 +9,7 @@ import type { LetterService, SentEscalations } from '../letters/letter-service.j
 import { COUNT_EPOCH_MS } from '../pages/page-cache.js';
 import type { PublicSignatoryPages } from '../signatures/public-signatories.js';
 import type { ApiCursor } from './api-cursor.js';
-import {
-  groupDeliveries,
-  type LetterDocument,
-  type LetterListDocument,
-  type SignaturesDocument,
-} from './public-api.js';
+import { type LetterDocument, type LetterListDocument, type SignaturesDocument } from './public-api.js';
 
 /** How many answers one count epoch keeps: past it, answers are read for each request (still correct). */
 const MAX_ENTRIES = 5_000;
@@ -106,7 +101,7 @@ export class PublicApiService {
         modifiedAt: version && version.number > 1 ? version.createdAt : null,
         recipients: (await letters.recipientsOfLetters([letter.id])).get(letter.id) ?? [],
         countries: await letters.countryCounts(letter.id),
-        deliveries: groupDeliveries(await deliveries.publicRecord(letter.id)),
+        deliveries: await deliveries.publicRecord(letter.id),
         commitments: await this.deps.commitments.published(letter.id),
         replies: await this.deps.replies.publishedOf(letter.id),
         escalations: (await this.deps.escalations?.sentOf(letter.id)) ?? [],

@@ -183,7 +183,12 @@ export function chooseHeading(
 
 /** One sending of the letter on the public record, as the deliveries read it. */
 export interface SentRecordRow {
-  institution: string;
+  /** The name the letter went to. */
+  recipientName: string;
+  /** The recipient in the directory (null once deleted), to name them in the answer's language. */
+  recipientId: number | null;
+  /** The directory's organisation ('' when none). */
+  organisation: string;
   sentAt: Date;
   signatureCount: number;
 }
@@ -196,18 +201,33 @@ export interface DeliveryGroup {
   signatures: number;
 }
 
-/** The delivery record grouped by day, institution and count, newest first (200 recipients read as a few lines). */
-export function groupDeliveries(rows: readonly SentRecordRow[]): DeliveryGroup[] {
+/**
+ * The delivery record grouped by day, institution and count, newest first (200 recipients read as a few
+ * lines). Each institution is named in `language` where the letter's recipient has a name typed for it,
+ * as the letter page's record names it (keptNameIn); a recipient without one is grouped under its name.
+ */
+export function groupDeliveries(
+  rows: readonly SentRecordRow[],
+  recipients: readonly LetterRecipient[],
+  language: string,
+): DeliveryGroup[] {
+  const listed = new Map(recipients.map((r) => [r.id, r]));
   const groups = new Map<string, DeliveryGroup>();
   for (const row of rows) {
     const date = row.sentAt.toISOString().slice(0, 10);
-    const key = JSON.stringify([date, row.institution, row.signatureCount]);
+    const named = keptNameIn(
+      { name: row.recipientName, organisation: row.organisation },
+      row.recipientId === null ? undefined : listed.get(row.recipientId),
+      language,
+    );
+    const institution = named.organisation.trim() || named.name;
+    const key = JSON.stringify([date, institution, row.signatureCount]);
     const group = groups.get(key);
     if (group) group.recipients += 1;
     else
       groups.set(key, {
         date,
-        institution: row.institution,
+        institution,
         recipients: 1,
         signatures: row.signatureCount,
       });
@@ -225,7 +245,8 @@ export interface LetterDocument {
   modifiedAt: Date | null;
   recipients: LetterRecipient[];
   countries: { code: string; count: number }[];
-  deliveries: DeliveryGroup[];
+  /** The recipients it reached, one row a sending; grouped in the answer's language (groupDeliveries). */
+  deliveries: SentRecordRow[];
   /** The committed lists of its rounds that reached recipients, oldest first. */
   commitments: PublishedCommitment[];
   /** Officials' replies the organizer published, oldest first (without quoted lines or addresses). */
@@ -341,7 +362,7 @@ export function letterResource(
       const named = recipientNamedIn(r, heading.language);
       return { name: named.name, title: named.title, institution: named.organisation, country: r.country };
     }),
-    deliveries: doc.deliveries,
+    deliveries: groupDeliveries(doc.deliveries, doc.recipients, heading.language),
     commitments: commitmentsResource(doc.commitments),
     // Who answered and when, never who wrote it: the sender's address is not in the document at all.
     replies: doc.replies.map((r) => {

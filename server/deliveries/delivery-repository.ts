@@ -665,13 +665,21 @@ export class DeliveryRepository {
    */
   async publicRecord(
     letterId: number,
-  ): Promise<{ recipientName: string; institution: string; sentAt: Date; signatureCount: number }[]> {
+  ): Promise<
+    {
+      recipientName: string;
+      recipientId: number | null;
+      organisation: string;
+      sentAt: Date;
+      signatureCount: number;
+    }[]
+  > {
     const rows = await this.db
       .selectFrom('deliveries as d')
       .innerJoin('delivery_rounds as r', 'r.id', 'd.delivery_round_id')
       .innerJoin('outbox_messages as m', 'm.id', 'd.outbox_message_id')
       .leftJoin('recipients as p', 'p.id', 'd.recipient_id')
-      .select(['d.recipient_name', 'p.organisation', 'm.sent_at', 'r.signature_count'])
+      .select(['d.recipient_name', 'd.recipient_id', 'p.organisation', 'm.sent_at', 'r.signature_count'])
       .where('r.letter_id', '=', letterId)
       .where('r.kind', '!=', 'test')
       .where('m.status', '=', 'sent')
@@ -679,7 +687,8 @@ export class DeliveryRepository {
       .execute();
     return rows.map((r) => ({
       recipientName: r.recipient_name,
-      institution: r.organisation?.trim() || r.recipient_name,
+      recipientId: r.recipient_id,
+      organisation: r.organisation ?? '',
       sentAt: new Date(r.sent_at!),
       signatureCount: r.signature_count,
     }));

@@ -278,6 +278,13 @@ ${KO_SENTENCE}`;
       expect(korean).not.toMatch(/National Assembly|Embassy of Canada/);
       const english = await recordIn('en');
       expect(english).toContain('Foreign Affairs and Unification Committee, National Assembly');
+      // So does the public API's record, in the language of its answer (the letter's only text is Korean).
+      const api = await new Visitor(t.app).get(`/api/v1/letters/${slug}?lang=ko`);
+      const institutions = (api.body as { deliveries: { institution: string }[] }).deliveries.map(
+        (d) => d.institution,
+      );
+      expect(institutions).toEqual(expect.arrayContaining(['국회', '주한 캐나다 대사관']));
+      expect(institutions.join(' ')).not.toMatch(/National Assembly|Embassy of Canada/);
       // Renamed in the directory since: the record keeps the name the letter went to.
       await t.platform.db
         .updateTable('recipients')

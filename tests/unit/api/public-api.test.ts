@@ -76,17 +76,61 @@ describe('the public API rules', () => {
 
   it('groups the delivery record by day, institution and count, newest first', () => {
     const at = (iso: string) => new Date(iso);
+    const sent = (organisation: string, iso: string, signatureCount: number, recipientName = 'Desk') => ({
+      recipientName,
+      recipientId: null,
+      organisation,
+      sentAt: at(iso),
+      signatureCount,
+    });
     expect(
-      groupDeliveries([
-        { institution: 'Embassy A', sentAt: at('2026-12-01T10:00:00Z'), signatureCount: 10 },
-        { institution: 'Embassy A', sentAt: at('2026-12-01T11:00:00Z'), signatureCount: 10 },
-        { institution: 'Ministry B', sentAt: at('2026-12-01T10:00:00Z'), signatureCount: 10 },
-        { institution: 'Embassy A', sentAt: at('2026-12-03T10:00:00Z'), signatureCount: 25 },
-      ]),
+      groupDeliveries(
+        [
+          sent('Embassy A', '2026-12-01T10:00:00Z', 10),
+          sent('Embassy A', '2026-12-01T11:00:00Z', 10),
+          sent('Ministry B', '2026-12-01T10:00:00Z', 10),
+          sent('Embassy A', '2026-12-03T10:00:00Z', 25),
+          // No organisation: the recipient's name stands for it.
+          sent(' ', '2026-12-03T10:00:00Z', 25, 'UN Special Rapporteur'),
+        ],
+        [],
+        'en',
+      ),
     ).toEqual([
       { date: '2026-12-03', institution: 'Embassy A', recipients: 1, signatures: 25 },
+      { date: '2026-12-03', institution: 'UN Special Rapporteur', recipients: 1, signatures: 25 },
       { date: '2026-12-01', institution: 'Embassy A', recipients: 2, signatures: 10 },
       { date: '2026-12-01', institution: 'Ministry B', recipients: 1, signatures: 10 },
+    ]);
+  });
+
+  it("names each institution in the answer's language where the letter's recipient has a name typed for it", () => {
+    const row = { recipientName: 'Embassy of Ukraine', organisation: 'Embassy of Ukraine in Seoul' };
+    const sentAt = new Date('2026-12-01T10:00:00Z');
+    const rows = [
+      { ...row, recipientId: 7, sentAt, signatureCount: 3 },
+      // Deleted from the directory since: named as the letter went.
+      { ...row, recipientId: null, sentAt, signatureCount: 3 },
+    ];
+    const listed = [
+      {
+        id: 7,
+        name: 'Embassy of Ukraine',
+        title: '',
+        organisation: 'Embassy of Ukraine in Seoul',
+        names: { ko: { name: '', title: '', organisation: '주한 우크라이나 대사관' } },
+        language: 'ko',
+        country: 'UA',
+        salutations: {},
+        tier: 1,
+      },
+    ];
+    expect(groupDeliveries(rows, listed, 'ko').map((g) => [g.institution, g.recipients])).toEqual([
+      ['Embassy of Ukraine in Seoul', 1],
+      ['주한 우크라이나 대사관', 1],
+    ]);
+    expect(groupDeliveries(rows, listed, 'en').map((g) => [g.institution, g.recipients])).toEqual([
+      ['Embassy of Ukraine in Seoul', 2],
     ]);
   });
 
