@@ -68,7 +68,8 @@ function embedAdminView(
 ) {
   const { letter, titles } = settings;
   // The page names the letter in its reader's language, as the editor does; the snippet's frame by the
-  // primary title: one snippet serves every reader of the other site, whichever text the frame then shows.
+  // primary title (one snippet serves every reader of the other site, whichever text the frame then
+  // shows), or by its title in the one language the organizer chose for the frame.
   const { title, titleLanguage } = titleFor(
     letter,
     { primary: titles[letter.primaryLanguage], reader: titles[ui] },
@@ -76,9 +77,9 @@ function embedAdminView(
   );
   const frameTitle = titleFor(
     letter,
-    { primary: titles[letter.primaryLanguage], reader: undefined },
-    letter.primaryLanguage,
-  ).title;
+    { primary: titles[letter.primaryLanguage], reader: frameLanguage && titles[frameLanguage] },
+    frameLanguage ?? letter.primaryLanguage,
+  );
   const error = form.refusal
     ? t(`embed.origins.errors.${form.refusal.key}`, {
         value: form.refusal.value,
@@ -92,7 +93,7 @@ function embedAdminView(
     title,
     titleLang: langMark(titleLanguage, ui),
     public: letter.status !== 'draft',
-    snippet: embedSnippet(publicUrl, letter.slug, frameTitle, frameLanguage),
+    snippet: embedSnippet(publicUrl, letter.slug, frameTitle.title, frameLanguage, frameTitle.titleLanguage),
     frameLanguages: [
       { code: '', name: t('embed.admin.frameLanguageVisitor'), selected: frameLanguage === undefined },
       ...INTERFACE_LANGUAGES.map((code) => ({

@@ -45,12 +45,20 @@ function attribute(text: string): string {
  * message only from this platform's origin and only for a frame of it. Where the site's own rules
  * refuse inline scripts, the frame keeps a height that holds the form in most languages and widths.
  */
-export function embedSnippet(publicUrl: string, slug: string, title: string, language?: string): string {
+export function embedSnippet(
+  publicUrl: string,
+  slug: string,
+  title: string,
+  language?: string,
+  titleLanguage?: string,
+): string {
   const base = publicUrl.replace(/\/+$/, '');
   // Without a language the frame follows each visitor's browser; a Korean site may want Korean for all.
   const src = `${base}${embedPath(slug)}${language ? `?lang=${encodeURIComponent(language)}` : ''}`;
   const origin = JSON.stringify(new URL(base).origin);
-  const frame = `<iframe src="${attribute(src)}" title="${attribute(title)}" loading="lazy" style="width:100%;max-width:32rem;height:${EMBED_FALLBACK_HEIGHT};border:0"></iframe>`;
+  // The title's language on the frame, so a screen reader on the other site reads its name in it.
+  const lang = titleLanguage ? ` lang="${attribute(titleLanguage)}"` : '';
+  const frame = `<iframe src="${attribute(src)}" title="${attribute(title)}"${lang} loading="lazy" style="width:100%;max-width:32rem;height:${EMBED_FALLBACK_HEIGHT};border:0"></iframe>`;
   const sizer =
     `<script>addEventListener("message",function(e){var d=e.data;if(e.origin!==${origin}||!d||d.type!=="undersigned:embed-height")return;` +
     `document.querySelectorAll("iframe").forEach(function(f){if(f.contentWindow===e.source)f.style.height=Math.min(Math.max(+d.height||0,300),6000)+"px"})})</script>`;

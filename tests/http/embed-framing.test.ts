@@ -113,7 +113,7 @@ describe('the embed and who may frame it', () => {
     const snippet = textById(page.text, 'embed-snippet');
     const [frame, sizer] = snippet.split(/\s(?=<script>)/);
     expect(frame).toBe(
-      `<iframe src="http://localhost:3000/letters/${letter.slug}/embed" title="Protect &quot;them&quot; &lt;now&gt;" loading="lazy" style="width:100%;max-width:32rem;height:110rem;border:0"></iframe>`,
+      `<iframe src="http://localhost:3000/letters/${letter.slug}/embed" title="Protect &quot;them&quot; &lt;now&gt;" lang="en" loading="lazy" style="width:100%;max-width:32rem;height:110rem;border:0"></iframe>`,
     );
     // The height comes from the embed, taken only from the platform's own origin (tests/browser/embed.test.ts).
     expect(sizer).toMatch(
@@ -143,7 +143,7 @@ describe('the embed and who may frame it', () => {
       ).toContain(`<iframe src="http://localhost:3000/letters/${letter.slug}/embed"`);
   });
 
-  it("names the letter in the organizer's language on the page, the frame by its primary text", async () => {
+  it("names the letter in the organizer's language on the page, the frame by its primary text or the frame's language", async () => {
     const translated = await createLetter(t.platform.db, t.clock.now(), {
       texts: [
         { language: 'en', title: 'Let them choose', summary: 'A test letter.', body: SIMPLE_LETTER_BODY },
@@ -158,7 +158,12 @@ describe('the embed and who may frame it', () => {
     expect(textOf(innerHtml(page.text, lede!))).toBe('선택하게 하십시오');
     expect(lede!.attrs.lang).toBeUndefined();
     // One snippet for every reader of the other site: the frame is named by the primary title.
-    expect(textById(page.text, 'embed-snippet')).toContain('title="Let them choose"');
+    expect(textById(page.text, 'embed-snippet')).toContain('title="Let them choose" lang="en"');
+    // A frame that always shows Korean is named in Korean; one in a language without a text, by the primary.
+    const inKorean = await korean.get(`/admin/letters/${translated.id}/embed?lang=ko&frame=ko`);
+    expect(textById(inKorean.text, 'embed-snippet')).toContain('title="선택하게 하십시오" lang="ko"');
+    const inUkrainian = await korean.get(`/admin/letters/${translated.id}/embed?lang=ko&frame=uk`);
+    expect(textById(inUkrainian.text, 'embed-snippet')).toContain('title="Let them choose" lang="en"');
   });
 
   it('refuses a list that is not https origins, saying which entry, and saves nothing', async () => {
