@@ -7,7 +7,7 @@ import { replyAddress } from '../../server/deliveries/delivery-reply.js';
 import { signedIn } from '../support/accounts.js';
 import { addRecipient, createDraft, postForm } from '../support/admin-forms.js';
 import { freePort } from '../support/free-port.js';
-import { byId, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
+import { byId, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { loopbackTransport } from '../support/mail-worker.js';
 import { openApiValidator } from '../support/public-api.js';
@@ -158,6 +158,7 @@ describe('replies to a delivery', () => {
     // The organizer sees it, as text: the mail's markup is escaped, never run.
     const page = await visitor.get(`/admin/letters/${letterId}/replies`);
     expect(page.status).toBe(200);
+    expect(textsByClass(page.text, 'breadcrumbs')).toEqual(['Back to the letter · Delivery']);
     const article = byId(page.text, `reply-${stored!.id}`)!;
     const html = innerHtml(page.text, article);
     expect(html).toContain('&lt;script&gt;alert(');

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { signedIn } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
+import { textsByClass } from '../support/html.js';
 import { csrfTokenIn, type Visitor } from '../support/http.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
@@ -54,6 +55,8 @@ describe("a letter's webhook pages", () => {
   it('registers an endpoint and shows its secret once', async () => {
     const page = await ownerVisitor.get(base());
     expect(page.status).toBe(200);
+    // The way back names the letter's page in words, not by its address's slug.
+    expect(textsByClass(page.text, 'breadcrumbs')).toEqual(['Back to the letter']);
     const response = await post(ownerVisitor, base(), {
       url: PUBLIC_URL,
       events: ['signature.confirmed', 'letter.delivered'],
