@@ -194,8 +194,11 @@ function momentText(formats: Formats, text: string): string {
   return day ? formats.date(date) : formats.dateTime(date);
 }
 
-/** A recipient's field by its form label; a salutation's with its language ("salutation_ko"). */
-function recipientField(t: TFunction, ui: string, field: string): string {
+/**
+ * A recipient's field by its form label; one in a language with it ("salutation_ko" is "Salutation
+ * (Korean)"): the audit log's, and the import preview's for a row's problem.
+ */
+export function recipientField(t: TFunction, ui: string, field: string): string {
   // A field in one language (`salutation_ko`, `name_uk`): the field, then the language.
   const inLanguage = /^(salutation|name|title|organisation)_(\w+)$/.exec(field);
   if (inLanguage) return `${t(`recipients.fields.${inLanguage[1]!}`)} (${languageName(inLanguage[2]!, ui)})`;

@@ -1,3 +1,4 @@
+import { recipientField } from '../audit/audit-details.js';
 import type { TFunction } from '../lib/i18n.js';
 import { languageName, LETTER_LANGUAGES } from '../lib/languages.js';
 import type { ImportPreview, ImportPreviewRow } from './recipient-service.js';
@@ -40,11 +41,32 @@ function salutationsOf(t: TFunction, row: ImportPreviewRow, ui: string) {
   );
 }
 
-/** The name of a field a row's problem is about ("Salutation in Korean" for `salutation_ko`). */
+/**
+ * A row's names in other languages (`name_ko`, `title_ko`, `organisation_ko` columns), each language's
+ * filled fields in one line, so the preview shows what the pages in that language will say.
+ */
+function otherNamesOf(row: ImportPreviewRow, ui: string) {
+  const typed = row.input?.names ?? row.values.names ?? {};
+  return Object.entries(typed)
+    .map(([code, named]) => ({
+      code,
+      language: languageName(code, ui),
+      text: [named.name, named.title, named.organisation]
+        .map((f) => f.trim())
+        .filter(Boolean)
+        .join(' · '),
+    }))
+    .filter((named) => named.text !== '');
+}
+
+/**
+ * The name of a field a row's problem is about: "Salutation in Korean" for `salutation_ko`, as the
+ * recipient form says it; "Name (Korean)" for `name_ko`, as the audit log does.
+ */
 function fieldLabel(t: TFunction, ui: string, field: string): string {
   const language = /^salutation_([a-z]{2,3})$/.exec(field)?.[1];
   if (language) return t('recipientSalutations.field', { language: languageName(language, ui) });
-  return t(`recipients.fields.${field}`, { defaultValue: field });
+  return recipientField(t, ui, field);
 }
 
 /** The import preview's context: each row with what will happen to it, its problems, and the choices it needs. */
@@ -59,6 +81,7 @@ export function importPreviewView(t: TFunction, ui: string, preview: ImportPrevi
         values: row.values,
         actionLabel: t(`recipients.import.actions.${row.action}`),
         salutations: salutationsOf(t, row, ui),
+        otherNames: otherNamesOf(row, ui),
         errors: [
           ...row.errors.map((e) => `${fieldLabel(t, ui, e.field)}: ${t(e.messageKey, e.params ?? {})}`),
           ...row.duplicates.map((d) =>

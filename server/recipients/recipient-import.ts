@@ -1,12 +1,16 @@
 import { CsvError, parse, type Options } from 'csv-parse/sync';
 import { COUNTRY_CODES, countryName, isCountryCode } from '../lib/countries.js';
 import {
+  NAMED_FIELDS,
+  namedField,
   parseRecipient,
   salutationField,
+  type NamedField,
   type RecipientFormValues,
   type RecipientInput,
 } from './recipient-input.js';
 import { displayNamesIn } from '../lib/format.js';
+import { INTERFACE_LANGUAGES } from '../lib/i18n.js';
 
 /** The columns of a recipients CSV file, in the order the directory exports them. */
 export const RECIPIENT_CSV_COLUMNS = [
@@ -276,20 +280,37 @@ type HeaderResult =
       indexes: Map<RecipientCsvColumn, number>;
       /** The `salutation_<code>` columns: the salutation in each of those languages, by code. */
       salutations: Map<string, number>;
+      /** The `name_<code>`, `title_<code>` and `organisation_<code>` columns, by code and field. */
+      names: Map<string, Map<NamedField, number>>;
       columns: string[];
       ignored: string[];
     }
   | { ok: false; messageKey: string; params?: Record<string, string | number> };
 
-/** `salutation_ko` (or "Salutation KO", "greeting_ko") → 'ko' when 'ko' is offered; otherwise undefined. */
-function salutationLanguage(cell: string, languages: readonly string[]): string | undefined {
-  const match = /^(?:salutation|greeting) ([a-z]{2,3})$/.exec(headerKey(cell));
-  return match && languages.includes(match[1]!) ? match[1] : undefined;
+/**
+ * A column of one field in one language: `salutation_ko` (or "Salutation KO", "greeting_ko") when 'ko'
+ * is a language letters are sent in; `name_ko`, `title_uk`, `organisation_en` (or "기관_ko", "Organization
+ * KO": any header of the field) when it is an interface language, whose pages name recipients so.
+ */
+function perLanguageColumn(
+  cell: string,
+  languages: readonly string[],
+): { field: 'salutation' | NamedField; language: string } | undefined {
+  const match = /^(.+) ([a-z]{2,3})$/.exec(headerKey(cell));
+  if (!match) return undefined;
+  const field = columnByHeader.get(match[1]!);
+  const language = match[2]!;
+  if (field === 'salutation') return languages.includes(language) ? { field, language } : undefined;
+  const named = NAMED_FIELDS.find((f) => f === field);
+  return named && (INTERFACE_LANGUAGES as readonly string[]).includes(language)
+    ? { field: named, language }
+    : undefined;
 }
 
 function readHeader(cells: string[], languages: readonly string[]): HeaderResult {
   const indexes = new Map<RecipientCsvColumn, number>();
   const salutations = new Map<string, number>();
+  const names = new Map<string, Map<NamedField, number>>();
   const columns: string[] = [];
   const ignored: string[] = [];
   const duplicate = (cell: string): HeaderResult => ({
@@ -299,11 +320,18 @@ function readHeader(cells: string[], languages: readonly string[]): HeaderResult
   });
   for (const [index, cell] of cells.entries()) {
     const column = columnByHeader.get(headerKey(cell));
-    const language = column ? undefined : salutationLanguage(cell, languages);
-    if (language) {
-      if (salutations.has(language)) return duplicate(cell);
-      salutations.set(language, index);
-      columns.push(salutationField(language));
+    const perLanguage = column ? undefined : perLanguageColumn(cell, languages);
+    if (perLanguage?.field === 'salutation') {
+      if (salutations.has(perLanguage.language)) return duplicate(cell);
+      salutations.set(perLanguage.language, index);
+      columns.push(salutationField(perLanguage.language));
+      continue;
+    }
+    if (perLanguage) {
+      const fields = names.get(perLanguage.language) ?? new Map<NamedField, number>();
+      if (fields.has(perLanguage.field)) return duplicate(cell);
+      names.set(perLanguage.language, fields.set(perLanguage.field, index));
+      columns.push(namedField(perLanguage.field, perLanguage.language));
       continue;
     }
     // An unknown `salutation_xx` (a language letters are not sent in) is ignored like any unknown column.
@@ -334,12 +362,17 @@ function readHeader(cells: string[], languages: readonly string[]): HeaderResult
           params: { columns: missing.join(', ') },
         };
   }
-  return { ok: true, indexes, salutations, columns, ignored };
+  return { ok: true, indexes, salutations, names, columns, ignored };
 }
 
 function readRow(
   record: CsvRecord,
-  header: { indexes: Map<RecipientCsvColumn, number>; salutations: Map<string, number>; size: number },
+  header: {
+    indexes: Map<RecipientCsvColumn, number>;
+    salutations: Map<string, number>;
+    names: Map<string, Map<NamedField, number>>;
+    size: number;
+  },
   languages: readonly string[],
 ): ImportRow {
   const values = {
@@ -351,6 +384,14 @@ function readRow(
     ) as Record<RecipientCsvColumn, string>),
     salutations: Object.fromEntries(
       [...header.salutations].map(([language, index]) => [language, record.cells[index] ?? '']),
+    ),
+    names: Object.fromEntries(
+      [...header.names].map(([language, fields]) => [
+        language,
+        Object.fromEntries(
+          NAMED_FIELDS.map((f) => [f, fields.has(f) ? (record.cells[fields.get(f)!] ?? '') : '']),
+        ) as Record<NamedField, string>,
+      ]),
     ),
   } satisfies RecipientFormValues;
   if (record.cells.length !== header.size) {
@@ -376,9 +417,15 @@ function readRow(
   const result = parseRecipient(normalised, languages);
   if (result.ok) return { line: record.line, values, input: result.input, errors: [] };
   const errors: ImportRow['errors'] = [];
-  // In column order, each language's salutation right after `salutation`.
+  // In column order, each language's salutation right after `salutation`, then the names in other
+  // languages, before the notes.
+  const named = [...header.names].flatMap(([language, fields]) =>
+    NAMED_FIELDS.filter((f) => fields.has(f)).map((f) => namedField(f, language)),
+  );
   const fields = RECIPIENT_CSV_COLUMNS.flatMap((column) =>
-    column === 'salutation' ? [column, ...[...header.salutations.keys()].map(salutationField)] : [column],
+    column === 'salutation'
+      ? [column, ...[...header.salutations.keys()].map(salutationField), ...named]
+      : [column],
   );
   for (const column of fields) {
     const messageKey = result.errors[column];
@@ -433,7 +480,12 @@ export function parseRecipientCsv(
   const rows = dataRecords.map((record) =>
     readRow(
       record,
-      { indexes: header.indexes, salutations: header.salutations, size: headerRecord.cells.length },
+      {
+        indexes: header.indexes,
+        salutations: header.salutations,
+        names: header.names,
+        size: headerRecord.cells.length,
+      },
       languages,
     ),
   );

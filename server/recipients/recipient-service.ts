@@ -27,6 +27,7 @@ import {
   type RecipientInput,
 } from './recipient-input.js';
 import type { RecipientRepository } from './recipient-repository.js';
+import type { RecipientName, RecipientNames } from './recipient-names.js';
 
 export interface RecipientServiceDeps {
   db: Db;
@@ -83,6 +84,22 @@ function keptSalutations(known: Recipient, row: RecipientInput, columns: readonl
     ...Object.fromEntries(Object.entries(known.salutations).filter(([code]) => !covered(code))),
     ...row.salutations,
   };
+}
+
+/**
+ * The names in other languages a recipient keeps when an import row updates it: field by field, the
+ * file's where it has a column (`name_ko`, `title_ko`, `organisation_ko`; an empty cell removes one),
+ * the recipient's own otherwise (most files have none of these columns: names typed on the page stay).
+ */
+function keptNames(known: Recipient, row: RecipientInput, columns: readonly string[]): RecipientNames {
+  const names: Record<string, RecipientName> = {};
+  for (const code of INTERFACE_LANGUAGES) {
+    const [name, title, organisation] = NAMED_FIELDS.map((f) =>
+      columns.includes(namedField(f, code)) ? (row.names[code]?.[f] ?? '') : (known.names[code]?.[f] ?? ''),
+    ) as [string, string, string];
+    if (name !== '' || title !== '' || organisation !== '') names[code] = { name, title, organisation };
+  }
+  return names;
 }
 
 /** An entry of the directory with whether this account may change it. */
@@ -377,8 +394,7 @@ export class RecipientService {
         if (!preview.columns.includes('country')) input.country = known.country;
         if (!preview.columns.includes('notes')) input.notes = known.notes;
         input.salutations = keptSalutations(known, row, preview.columns);
-        // A file has no columns for names in other languages: those typed on the recipient's page stay.
-        input.names = known.names;
+        input.names = keptNames(known, row, preview.columns);
         await recipients.update(known.id, input);
         const changes = recipientChanges(known, input);
         if (changes)

@@ -160,4 +160,28 @@ describe('recipients named in the reader’s language', () => {
     expect(updated.name).toBe('Renamed embassy');
     expect(updated.names).toEqual({ ko: { name: '', title: '', organisation: KO.organisation } });
   });
+
+  it('imports names in other languages from their columns, shows them in the preview, and changes only the fields the file has', async () => {
+    await editWith({ name_ko: KO.name, organisation_ko: KO.organisation, organisation_uk: UK_ORGANISATION });
+    const recipient = (await t.platform.repositories.recipients.findById(recipientId))!;
+    // The Korean title is new; the Ukrainian institution's cell is empty (removed); no column for the Korean name.
+    const csv =
+      'name,email,language,salutation,title_ko,organisation_ko,organisation_uk\n' +
+      `Embassy of Testland,${recipient.email},en,Dear Ambassador,${KO.title},${KO.organisation},\n`;
+    const form = await admin.get('/admin/recipients/import');
+    const uploaded = await admin.agent
+      .post('/admin/recipients/import')
+      .set('Accept', 'text/html')
+      .attach('file', Buffer.from(csv, 'utf8'), 'list.csv')
+      .field('_csrf', csrfTokenIn(form.text));
+    expect(uploaded.status).toBe(303);
+    const preview = uploaded.headers.location!;
+    const shown = textOf(mainOf((await admin.get(preview)).text));
+    expect(shown).toContain(`Korean: ${KO.title} · ${KO.organisation}`);
+    expect(shown).not.toContain('Ignored columns');
+    expect((await postForm(admin, preview, `${preview}/confirm`, [])).status).toBe(303);
+    expect((await t.platform.repositories.recipients.findById(recipientId))!.names).toEqual({
+      ko: { name: KO.name, title: KO.title, organisation: KO.organisation },
+    });
+  });
 });

@@ -202,6 +202,41 @@ describe('importing recipients from CSV', () => {
       }
     });
 
+    it('reads names in other interface languages from name_<code>, title_<code> and organisation_<code> columns, under any header of the field', () => {
+      const result = parseRecipientCsv(
+        file([
+          'name,email,language,salutation,name_ko,Organization KO,기관_uk,title_de',
+          'Embassy of Canada,c@canada.example,en,Dear Ambassador,주한 캐나다 대사관 대표,주한 캐나다 대사관,Посольство Канади,Botschafter',
+        ]),
+        LANGUAGES,
+      );
+      expect(result).toMatchObject({
+        ok: true,
+        columns: ['name', 'email', 'language', 'salutation', 'name_ko', 'organisation_ko', 'organisation_uk'],
+        // German is no interface language: no page would name them in it.
+        ignoredColumns: ['title_de'],
+      });
+      expect(result.ok && result.rows[0]?.input?.names).toEqual({
+        ko: { name: '주한 캐나다 대사관 대표', title: '', organisation: '주한 캐나다 대사관' },
+        uk: { name: '', title: '', organisation: 'Посольство Канади' },
+      });
+      // A name in another language is checked like the recipient's own, and named by its column.
+      const refused = rowsOf(
+        file([
+          'name,email,language,salutation,name_ko',
+          `Embassy,e@x.example,en,Dear Sir,${'가'.repeat(201)}`,
+        ]),
+      );
+      expect(refused[0]?.input).toBeNull();
+      expect(refused[0]?.errors.map((e) => e.field)).toEqual(['name_ko']);
+      expect(
+        fileErrorOf(file(['name,email,language,salutation,name_ko,이름_ko', 'a,a@example.org,en,Hi,가,나'])),
+      ).toMatchObject({
+        messageKey: 'recipients.import.errors.duplicateColumn',
+        params: { column: '이름_ko' },
+      });
+    });
+
     it('ignores unknown columns and lists them, when the required ones are there', () => {
       const result = parseRecipientCsv(
         file([
