@@ -88,6 +88,16 @@ export interface DeliveryOverview {
   rounds: RoundView[];
 }
 
+/** The round closing a letter starts by itself (DeliveryService.closingRound). */
+export interface ClosingRound {
+  recipients: number;
+  signatures: number;
+  /** Without a test sent, it waits for one after the letter is closed. */
+  tested: boolean;
+  /** Whether an earlier version of the letter was delivered already. */
+  deliveredBefore: boolean;
+}
+
 /** The organizer's delivery page: settings, test, delivery and update rounds; and the rounds that start by themselves. */
 export class DeliveryService {
   constructor(private readonly deps: DeliveryServiceDeps) {}
@@ -97,6 +107,27 @@ export class DeliveryService {
    * job runs every 30 s, and an operator needs the warning once per wait, not 2,880 times a day.
    */
   private readonly waitsLogged = new Map<number, string>();
+
+  /**
+   * What closing the letter now would send by itself, for the close page to say before it is pressed:
+   * the round its delivery settings ("when it closes", chosen or the default) start once it is closed,
+   * when its current version has not gone yet and someone is in reach; null when closing sends nothing.
+   */
+  async closingRound(user: User, letterId: number): Promise<ClosingRound | null> {
+    const overview = await this.overview(user, letterId);
+    if (overview.letter.status !== 'open' || overview.settings.mode !== 'closing' || overview.delivered)
+      return null;
+    if (overview.nextRound.recipients.length === 0) return null;
+    return {
+      recipients: overview.nextRound.recipients.length,
+      signatures: overview.letter.signatureCount,
+      tested: overview.tested,
+      // A version saved since a delivery goes as a whole letter again, not as an update.
+      deliveredBefore: overview.rounds.some(
+        ({ round }) => round.kind === 'delivery' && round.status !== 'cancelled',
+      ),
+    };
+  }
 
   /** Everything the delivery page shows. */
   async overview(user: User, letterId: number): Promise<DeliveryOverview> {

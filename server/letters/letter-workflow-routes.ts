@@ -87,6 +87,8 @@ export function letterWorkflowRoutes(deps: LetterWorkflowRoutesDeps): Router {
       pageTitle: res.locals.t('editor.close.title'),
       letter,
       open: letter.status === 'open',
+      // What closing sends by itself, set by the deliveries' routes before these (delivery-routes.ts).
+      closingRound: (res.locals.closingRound as unknown) ?? null,
     });
   });
 

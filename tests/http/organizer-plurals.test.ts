@@ -41,14 +41,14 @@ describe('the organizer screens count signatures by each language’s plural rul
     expect(await chartDescription(id)).toBe('No confirmed signatures in the last 30 days.');
 
     await signAndConfirm(t, supporter, slug, { email: 'one@example.org' });
-    expect(await closePage(id)).toContain('The letter has 1 confirmed signature. You can reopen it');
+    expect(await closePage(id)).toContain('The letter has 1 confirmed signature.');
     expect(await versionNote(id)).toBe('Version 1 · 1 signature that stands');
     expect(await chartDescription(id)).toMatch(
       /^1 confirmed signature in the last 30 days; the busiest day was .+ with 1\.$/,
     );
 
     await signAndConfirm(t, supporter, slug, { email: 'two@example.org' });
-    expect(await closePage(id)).toContain('The letter has 2 confirmed signatures. You can reopen it');
+    expect(await closePage(id)).toContain('The letter has 2 confirmed signatures.');
     expect(await versionNote(id)).toBe('Version 1 · 2 signatures that stand');
     expect(await chartDescription(id)).toMatch(
       /^2 confirmed signatures in the last 30 days; the busiest day was .+ with 2\.$/,
