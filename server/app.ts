@@ -16,7 +16,7 @@ import type { SettingsRepository } from './settings/settings-repository.js';
 import type { SettingsService } from './settings/settings-service.js';
 import type { DeliveryService } from './deliveries/delivery-service.js';
 import type { SupporterNewsService } from './deliveries/supporter-news-service.js';
-import { closingRoundRoutes, deliveryRoutes, unsubscribeRoutes } from './deliveries/delivery-routes.js';
+import { deliveryRoutes, unsubscribeRoutes } from './deliveries/delivery-routes.js';
 import type { ErratumService } from './deliveries/erratum-service.js';
 import { erratumRoutes } from './deliveries/erratum-routes.js';
 import type { EscalationService } from './deliveries/escalation-service.js';
@@ -394,9 +394,14 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   // Before the letters' routes: it adds the trending-sources alert to the dashboard they render.
   admin.use(abuseRoutes({ abuse: deps.abuse, csrf }));
   admin.use(controllerTodoRoutes({ settings: deps.settingsService }));
-  // Before the letters' routes: it adds what closing would send to the close page they render.
-  admin.use(closingRoundRoutes({ deliveries: deps.deliveries }));
-  admin.use(letterAdminRoutes({ letters: deps.letterAdmin, csrf }));
+  admin.use(
+    letterAdminRoutes({
+      letters: deps.letterAdmin,
+      // The close page says what closing sends by itself, which the deliveries know.
+      closingRound: (user, letterId) => deps.deliveries.closingRound(user, letterId),
+      csrf,
+    }),
+  );
   const letterChoices: LetterChoices = async (user, language) =>
     (await deps.letterAdmin.dashboard.list(user, language)).map((item) => ({
       id: item.letter.id,

@@ -28,19 +28,6 @@ const NOTICES = [
 ] as const;
 
 /** The organizer's delivery page: when the letter goes, test and real deliveries, and the record of each. */
-/**
- * The close page's warning that closing sends the letter: set here, shown by the close page the letters'
- * routes render next (app.ts mounts this before them).
- */
-export function closingRoundRoutes(deps: { deliveries: Pick<DeliveryService, 'closingRound'> }): Router {
-  const router = Router();
-  router.get('/letters/:id/close', async (req, res, next) => {
-    res.locals.closingRound = await deps.deliveries.closingRound(currentUser(res), idParam(req, 'id'));
-    next();
-  });
-  return router;
-}
-
 export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
   const router = Router();
   const { deliveries } = deps;

@@ -1,7 +1,7 @@
 import type { User } from '../accounts/account.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
-import type { Letter } from '../letters/letter.js';
+import type { ClosingRound, Letter } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
@@ -86,16 +86,6 @@ export interface DeliveryOverview {
   /** Whether "Send an update" is offered. */
   canUpdate: boolean;
   rounds: RoundView[];
-}
-
-/** The round closing a letter starts by itself (DeliveryService.closingRound). */
-export interface ClosingRound {
-  recipients: number;
-  signatures: number;
-  /** Without a test sent, it waits for one after the letter is closed. */
-  tested: boolean;
-  /** Whether an earlier version of the letter was delivered already. */
-  deliveredBefore: boolean;
 }
 
 /** The organizer's delivery page: settings, test, delivery and update rounds; and the rounds that start by themselves. */

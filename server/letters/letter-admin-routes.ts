@@ -7,7 +7,7 @@ import type { LetterDraftingService } from './letter-drafting-service.js';
 import { letterDraftingRoutes } from './letter-drafting-routes.js';
 import type { LetterPreviewService } from './letter-preview-service.js';
 import type { LetterWorkflowService } from './letter-workflow-service.js';
-import { letterWorkflowRoutes } from './letter-workflow-routes.js';
+import { letterWorkflowRoutes, type LetterWorkflowRoutesDeps } from './letter-workflow-routes.js';
 import type { LetterAccess } from './letter-access.js';
 
 /** The letters' admin use cases, one service each (wiring.ts builds them). */
@@ -22,12 +22,16 @@ export interface LetterAdmin {
 }
 
 /** The organizer's pages: dashboard, letters, editor, preview, versions, workflow and sharing. */
-export function letterAdminRoutes(deps: { letters: LetterAdmin; csrf: { verify: RequestHandler } }): Router {
+export function letterAdminRoutes(deps: {
+  letters: LetterAdmin;
+  closingRound: LetterWorkflowRoutesDeps['closingRound'];
+  csrf: { verify: RequestHandler };
+}): Router {
   const router = Router();
   const { letters, csrf } = deps;
   router.use(letterDashboardRoutes({ dashboard: letters.dashboard }));
   router.use(letterDraftingRoutes({ drafting: letters.drafting, preview: letters.preview, csrf }));
-  router.use(letterWorkflowRoutes({ workflow: letters.workflow, csrf }));
+  router.use(letterWorkflowRoutes({ workflow: letters.workflow, closingRound: deps.closingRound, csrf }));
   router.use(letterCollaboratorRoutes({ collaborators: letters.collaborators, csrf }));
   return router;
 }

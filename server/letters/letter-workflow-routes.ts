@@ -1,4 +1,6 @@
 import { Router, type RequestHandler } from 'express';
+import type { User } from '../accounts/account.js';
+import type { ClosingRound } from './letter.js';
 import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam } from '../http/input.js';
 import { redirectWithNotice } from '../http/notice.js';
@@ -8,6 +10,8 @@ import { publishView, returnView } from './letter-workflow-view.js';
 
 export interface LetterWorkflowRoutesDeps {
   workflow: LetterWorkflowService;
+  /** What closing the letter now would send by itself, or null (a port the deliveries satisfy, app.ts). */
+  closingRound: (user: User, letterId: number) => Promise<ClosingRound | null>;
   csrf: { verify: RequestHandler };
 }
 
@@ -83,12 +87,13 @@ export function letterWorkflowRoutes(deps: LetterWorkflowRoutesDeps): Router {
   // Closing asks first: it stops the signing for everyone.
   router.get('/letters/:id/close', async (req, res) => {
     const letter = await workflow.closeCheck(currentUser(res), idParam(req, 'id'));
+    const closingRound =
+      letter.status === 'open' ? await deps.closingRound(currentUser(res), letter.id) : null;
     res.render('admin/letter-close', {
       pageTitle: res.locals.t('editor.close.title'),
       letter,
       open: letter.status === 'open',
-      // What closing sends by itself, set by the deliveries' routes before these (delivery-routes.ts).
-      closingRound: (res.locals.closingRound as unknown) ?? null,
+      closingRound,
     });
   });
 
