@@ -8,7 +8,7 @@ import { OPERATOR } from '../exports/export-service.js';
 import { AppError } from '../lib/errors.js';
 import { wire } from '../wiring.js';
 
-const USAGE = `Usage: npm run export -- --letter <slug> --format csv|jsonl|pdf [--status confirmed,pending,...]
+const USAGE = `Usage: npm run --silent export -- --letter <slug> --format csv|jsonl|pdf [--status confirmed,pending,...]
        [--country KR] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--consent yes|no] [--columns letter,status,...] > file`;
 
 /**

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig, publicUrlWarning } from '../../server/config.js';
 
@@ -287,5 +288,22 @@ describe('publicUrlWarning: links that would point at localhost', () => {
     expect(publicUrlWarning(loadConfig({ ...base, NODE_ENV: 'development' }), 'web')).toBeUndefined();
     const set = loadConfig({ ...base, NODE_ENV: 'production', PUBLIC_URL: 'https://letters.example.org' });
     expect(publicUrlWarning(set, 'web')).toBeUndefined();
+  });
+});
+
+describe('.env.example', () => {
+  // An operator copies it into an env file: each value it gives must be the default the README states
+  // (it once said SIGNING_LIMIT_BURST=1/60 where the default is 3/60, stricter by three).
+  it('gives each setting its default value', () => {
+    const lines = readFileSync(path.join(import.meta.dirname, '../../.env.example'), 'utf8').split('\n');
+    const given = lines.flatMap((line) => {
+      const match = /^([A-Z][A-Z0-9_]*)=(.+)$/.exec(line.trim());
+      return match ? [[match[1]!, match[2]!] as const] : [];
+    });
+    expect(given.length).toBeGreaterThan(10);
+    // Whether PUBLIC_URL was given is noted (publicUrlWarning), not a setting.
+    const settings = (env: Record<string, string>) => ({ ...loadConfig(env), publicUrlDefaulted: undefined });
+    const defaults = settings({});
+    for (const [name, value] of given) expect(settings({ [name]: value }), name).toEqual(defaults);
   });
 });
