@@ -4,7 +4,7 @@ import { AUDIT_ACTIONS } from '../../server/audit/audit.js';
 import { openDatabase } from '../../server/db/database.js';
 import { DeliveryReplyRepository } from '../../server/deliveries/delivery-reply-repository.js';
 import { createAccount, loginAs, signedIn, TEST_PASSWORD } from '../support/accounts.js';
-import { fieldErrors, fieldsOf, formFieldsFor, postForm } from '../support/admin-forms.js';
+import { describesItsError, fieldErrors, fieldsOf, formFieldsFor, postForm } from '../support/admin-forms.js';
 import { createLetter } from '../support/factories.js';
 import { byClass, byId, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
@@ -1072,9 +1072,13 @@ describe('admin users', () => {
       const short = await accept(visitor, link, 'too short');
       expect(short.status).toBe(422);
       expect(fieldErrors(short.text, 'field-password')).toHaveLength(1);
+      expect(byId(short.text, 'field-password')?.attrs['aria-invalid']).toBe('true');
       const differ = await accept(visitor, link, 'a long and good password', 'a different long password');
       expect(differ.status).toBe(422);
       expect(fieldErrors(differ.text, 'field-confirm')).toHaveLength(1);
+      // The error is tied to its field, so a screen reader says it there.
+      expect(describesItsError(differ.text, 'field-confirm')).toBe(true);
+      expect(byId(differ.text, 'field-confirm')?.attrs['aria-invalid']).toBe('true');
 
       const accepted = await accept(visitor, link, 'a long and good password');
       expect(accepted.status).toBe(303);
