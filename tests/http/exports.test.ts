@@ -6,7 +6,7 @@ import { chromiumAt } from '../../server/deliveries/pdf-renderer.js';
 import { EXPORT_COLUMNS } from '../../server/exports/export.js';
 import { OPERATOR } from '../../server/exports/export-service.js';
 import { createAccount, signedIn } from '../support/accounts.js';
-import { fieldErrors, fieldsOf, formFieldsFor, type FormFields } from '../support/admin-forms.js';
+import { describesItsError, fieldErrors, fieldsOf, formFieldsFor, type FormFields } from '../support/admin-forms.js';
 import { createLetter } from '../support/factories.js';
 import { byId, startTags } from '../support/html.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
@@ -465,6 +465,8 @@ describe('signature exports', () => {
         expect(response.headers['content-type']).toMatch(/^text\/html/);
         expect(response.headers['content-disposition']).toBeUndefined();
         expect(fieldErrors(response.text, field)).toEqual([message]);
+        // Tied to its field (or group of choices), so a screen reader says it there.
+        expect(describesItsError(response.text, field)).toBe(true);
         // Nothing was exported, so nothing is in the audit log.
         expect(await exportEntries()).toHaveLength(before);
       },
