@@ -27,6 +27,7 @@ export function letterCollaboratorRoutes(deps: LetterCollaboratorRoutesDeps): Ro
           values: valuesOf(state),
           context: { directory: state.directory, state },
           errors: { collaborator: [{ key: 'editor.errors.unknownAccount' }] },
+          collaboratorEmail: email,
         }),
       );
     }

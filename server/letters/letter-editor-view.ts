@@ -67,6 +67,8 @@ export interface EditorPage {
   preview?: PreviewOutcome;
   previewChoice?: PreviewChoice;
   confirm?: { signatures: number; nextVersion: number };
+  /** The address typed in the sharing form, shown again beside its error. */
+  collaboratorEmail?: string;
 }
 
 /**
@@ -154,6 +156,7 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
     locked: state ? state.letter.status !== 'draft' : false,
     notice: page.notice ?? null,
     values,
+    collaboratorEmail: page.collaboratorEmail ?? '',
     errors: errors.messages,
     errorList: errors.summary,
     languageOptions: LETTER_LANGUAGES.map((code) => ({

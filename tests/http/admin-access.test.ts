@@ -9,7 +9,8 @@ import type { EditorValues } from '../../server/letters/letter-input.js';
 import { DeliveryReplyRepository } from '../../server/deliveries/delivery-reply-repository.js';
 import { createAccount, loginAs, TEST_PASSWORD } from '../support/accounts.js';
 import { createLetter, type LetterOverrides } from '../support/factories.js';
-import { hrefsIn, mainOf, textOf } from '../support/html.js';
+import { byId, hrefsIn, mainOf, textOf } from '../support/html.js';
+import { describesItsError, fieldErrors } from '../support/admin-forms.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage, sign } from '../support/signing.js';
 import { commitList } from '../support/committed-lists.js';
@@ -826,6 +827,15 @@ describe('access to the admin pages', () => {
       expect(preview.body).toMatchObject({ ok: true });
       expect((await visitor.get(`${base}/versions`)).status).toBe(200);
 
+      // An address with no account: said beside the field, which keeps what was typed.
+      const unknown = await visitor.submit(base, `${base}/collaborators`, { email: 'nobody@example.org' });
+      expect(unknown.status).toBe(422);
+      expect(fieldErrors(unknown.text, 'field-collaborator')).toHaveLength(1);
+      expect(describesItsError(unknown.text, 'field-collaborator')).toBe(true);
+      expect(byId(unknown.text, 'field-collaborator')?.attrs).toMatchObject({
+        'aria-invalid': 'true',
+        value: 'nobody@example.org',
+      });
       const shared = await visitor.submit(base, `${base}/collaborators`, { email: helper.email });
       expect(shared.status).toBe(303);
       expect(await t.platform.repositories.letters.collaboratorIds(id)).toEqual([helper.id]);
