@@ -46,6 +46,10 @@ describe('the embed and who may frame it', () => {
     expect(embed.headers['x-frame-options']).toBeUndefined();
     // A public page sets no cookie: nothing third-party rides in the frame.
     expect(embed.headers['set-cookie']).toBeUndefined();
+    // Everything in a landmark, the credit line in the frame's footer (screen readers move by landmarks).
+    expect(embed.text).toMatch(
+      /<body class="embed">\s*<main id="main">[\s\S]*<\/main>\s*<footer><p class="embed__by">/,
+    );
     // The count, the goal and the one signing form, posting to the letter's route with embed=1.
     expect(textById(embed.text, 'sign-heading')).toBe('Sign this letter');
     expect(embed.text).toContain('0 signatures');

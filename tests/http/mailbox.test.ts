@@ -365,6 +365,9 @@ describe('the captured mailbox', () => {
       const korean = mainOf((await visitor.get('/admin/mailbox/9999-korean.eml')).text);
       expect(startTags(korean, 'h1')[0]!.attrs.lang).toBe('ko');
       expect(byClass(korean, 'mail-text')[0]!.attrs.lang).toBe('ko');
+      // The HTML preview's frame too: its title is the subject, in the message's language.
+      const own = mainOf((await visitor.get(`/admin/mailbox/${file}`)).text);
+      expect(byClass(own, 'mail-html')[0]!.attrs.lang).toBe('en');
     });
 
     it('shows hostile text in a captured message as text', async () => {
