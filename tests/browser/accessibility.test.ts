@@ -239,6 +239,26 @@ describe('a supporter on a desktop screen', () => {
   });
 });
 
+describe('a supporter who asked their system for less motion', () => {
+  it("sees the proof of work's spinner still, and no other animation", async () => {
+    const context = await newContext(browser, app, { reducedMotion: 'reduce' });
+    const page = await context.newPage();
+    await page.goto(`/letters/${slug}`);
+    await page.waitForFunction('[...document.styleSheets].some((s) => (s.href ?? "").endsWith("altcha.css"))');
+    // The widget's spinner, as it shows while the browser works: altcha.css turns it every 0.6 s.
+    const animation = await page.evaluate<{ duration: string; count: string }>(`(() => {
+      const spinner = document.createElement('div');
+      spinner.className = 'altcha-spinner';
+      document.body.append(spinner);
+      const style = getComputedStyle(spinner);
+      return { duration: style.animationDuration, count: style.animationIterationCount };
+    })()`);
+    expect(animation.count).toBe('1');
+    expect(parseFloat(animation.duration)).toBeLessThan(0.001);
+    await context.close();
+  });
+});
+
 describe('a supporter using the keyboard', () => {
   it('sees where the focus is, starting with a skip link that jumps to the content', async () => {
     const context = await newContext(browser, app);
