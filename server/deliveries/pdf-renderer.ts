@@ -63,7 +63,15 @@ export class ChromiumPdfRenderer implements PdfRenderer {
     try {
       const page = await context.newPage();
       await page.setContent(html, { waitUntil: 'load' });
-      return await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
+      // Tagged (a structure tree and the document's language, /Lang from <html lang>) and with an
+      // outline of its headings: a screen reader reads an untagged PDF as one run of unlabelled text.
+      return await page.pdf({
+        format: 'A4',
+        printBackground: true,
+        preferCSSPageSize: true,
+        tagged: true,
+        outline: true,
+      });
     } finally {
       await context.close();
     }

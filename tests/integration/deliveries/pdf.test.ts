@@ -135,6 +135,13 @@ describe.skipIf(!HAS_CHROMIUM)(`the PDF of a delivered letter (needs Chromium at
     expect(delivered.letter.parsed.text).toContain(KOREAN('emails.letter-delivery.annexAttached'));
   });
 
+  it('is tagged for screen readers, in the language of its text', () => {
+    const pdf = delivered.letter.parsed.attachments[0]!.content.toString('latin1');
+    expect(pdf).toContain('/StructTreeRoot');
+    expect(pdf).toMatch(/\/MarkInfo <<[^>]*\/Marked true/);
+    expect(pdf).toMatch(/\/Lang \(ko\)/);
+  });
+
   it('holds the Korean text of the letter, with the salutation, as extractable text', () => {
     const flat = squeezed(text);
     expect(flat).toContain(squeezed(KO_TITLE));
