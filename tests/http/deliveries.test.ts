@@ -20,7 +20,7 @@ import {
 } from '../support/admin-forms.js';
 import { signingForm } from '../support/factories.js';
 import { storeSignature } from '../support/stored-signatures.js';
-import { mainOf, startTags, textOf, textsByClass } from '../support/html.js';
+import { byId, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import type { SinkMessage } from '../support/smtp-sink.js';
 import { ERROR_TITLES, expectErrorPage, pathOf, signAndConfirm, tokenOf } from '../support/signing.js';
@@ -410,6 +410,9 @@ describe('delivering a letter to its recipients', () => {
     expect(deliver.status).toBe(200);
     const deliverPage = textOf(mainOf(deliver.text));
     expect(deliverPage).toContain('Send a test delivery to your own address first.');
+    // Nobody has signed: said before anyone sends the officials a letter with no signatures.
+    expect(byId(deliver.text, 'no-signatures')).toBeDefined();
+    expect(deliverPage).toContain('No one has signed yet: the recipients will get the letter with no signatures.');
     expect(deliver.text).not.toContain(`action="${deliveryPath(id)}/deliver"`);
     const update = await visitor.get(`${deliveryPath(id)}/update`);
     expect(textOf(mainOf(update.text))).toContain('Send a test delivery to your own address first.');
@@ -475,6 +478,8 @@ describe('delivering a letter to its recipients', () => {
     expect(confirm.status).toBe(200);
     const asked = textOf(mainOf(confirm.text));
     expect(asked).toContain('Deliver the letter now?');
+    // Signed by supporters: no warning that it goes without signatures.
+    expect(byId(confirm.text, 'no-signatures')).toBeUndefined();
     for (const r of [KO_RECIPIENT, UK_RECIPIENT, EN_RECIPIENT]) expect(asked).toContain(r.name);
     expect(asked).toContain('(Korean)');
     expect(asked).toContain('Yes, deliver to 3 recipients');
