@@ -66,8 +66,10 @@ export function letterDraftingRoutes(deps: LetterDraftingRoutesDeps): Router {
     redirectWithNotice(res, `/admin/letters/${letterId}`, 'created');
   });
 
+  // A new letter is written first in the organizer's own language (its section shown without a script);
+  // a Korean organizer typed into the English fields and was told the Korean title was missing.
   router.get('/letters/new', async (_req, res) => {
-    const values = editorValues({ primary_language: 'en' });
+    const values = editorValues({ primary_language: res.locals.language });
     renderEditor(res, { values, context: await drafting.context(currentUser(res), undefined) });
   });
 

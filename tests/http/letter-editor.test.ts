@@ -244,6 +244,18 @@ describe('the letter editor', () => {
     const form = await visitor.get('/admin/letters/new');
     expect(form.status).toBe(200);
     expect(byId(form.text, 'editor-form')?.attrs.action).toBe('/admin/letters');
+    // Written first in the organizer's language: the main language and its text fields are theirs.
+    for (const language of ['ko', 'uk']) {
+      const blank = await visitor.get(`/admin/letters/new?lang=${language}`);
+      const chosen = startTags(
+        innerHtml(blank.text, byId(blank.text, 'field-primary_language')!),
+        'option',
+      ).find((o) => o.attrs.selected !== undefined);
+      expect(chosen?.attrs.value, language).toBe(language);
+      expect(byId(blank.text, `field-title_${language}`), language).toBeDefined();
+      expect(byId(blank.text, 'field-title_en'), language).toBeUndefined();
+    }
+    expect(byId(form.text, 'field-title_en')).toBeDefined();
 
     const id = await createDraft({ close_on_goal: 'yes', opens_at: '2026-12-01', goal: '10,000' }, [
       ministry,
