@@ -59,6 +59,12 @@ function listed<T extends LetterListItem>(t: TFunction, ui: string, item: T) {
     // A letter closed ahead of its date: the day it stopped, not the day it would have (an open one
     // has no closedAt, so its closing date stands).
     closes: collectedUntil(item.letter),
+    // "Closed" once it has: "Closes 1 March" beside a letter closed on 7 December read as still open.
+    closesLabel: t(
+      item.letter.status === 'closed' || item.letter.status === 'delivered'
+        ? 'dashboard.closed'
+        : 'dashboard.closes',
+    ),
   };
 }
 

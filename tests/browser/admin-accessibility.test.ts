@@ -310,6 +310,19 @@ describe('an organizer on a phone', () => {
       ).toBeLessThanOrEqual(375);
     }
 
+    // The list of letters reads as cards, each cell saying what it is: as a table it scrolled sideways
+    // inside its box, its count and closing date off the screen.
+    await page.goto('/admin/letters');
+    const labels = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('main tbody td')].map((cell) => getComputedStyle(cell, '::before').content)`,
+    );
+    expect(labels).toEqual(expect.arrayContaining(['"Status"', '"Confirmed signatures"']));
+    const table = await page.evaluate<{ scroll: number; client: number }>(
+      `(() => { const box = document.querySelector('.table-scroll'); return { scroll: box.scrollWidth, client: box.clientWidth }; })()`,
+    );
+    expect(table.scroll, 'the list of letters scrolls sideways').toBeLessThanOrEqual(table.client);
+    await page.goto(editorPath);
+
     // The editor with a preview shown: the letter and the plain-text e-mail wrap inside the screen.
     await page.getByRole('button', { name: 'Preview', exact: true }).click();
     await page.locator('#preview-text', { hasText: 'Dear Madam First Lady' }).waitFor();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signedIn } from '../support/accounts.js';
 import { createLetter, signingForm } from '../support/factories.js';
-import { byId, mainOf, startTags, textOf } from '../support/html.js';
+import { byId, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
 import { expectNoCsrfToken, Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage, rowCounts } from '../support/signing.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -140,6 +140,14 @@ describe('letters that cannot be signed: unknown, drafts, closed and not yet ope
     const list = textOf(mainOf((await admin.get('/admin/letters')).text));
     expect(list).toContain(today);
     expect(list).not.toContain('January 31, 2027');
+    // So does the dashboard's card, saying it closed (it said "Closes January 31, 2027").
+    const dashboard = mainOf((await admin.get('/admin')).text);
+    const card = startTags(dashboard, 'li').find((li) =>
+      innerHtml(dashboard, li).includes(`/admin/letters/${id}"`),
+    )!;
+    const facts = textOf(innerHtml(dashboard, card));
+    expect(facts).toContain(`Closed ${today}`);
+    expect(facts).not.toContain('January 31, 2027');
   });
 
   it('refuses a form opened before the closing time and sent after it', async () => {
