@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import i18next, { type i18n, type PostProcessorModule, type TFunction } from 'i18next';
 import { localesDir } from './paths.js';
+import { fitKoreanParticles } from './korean-particles.js';
 
 export type { i18n, TFunction };
 
@@ -94,6 +95,14 @@ export function createI18n(options: I18nOptions = {}): i18n {
     },
   };
   if (onMissingKey) instance.use(reportFallback);
+  // Korean sentences with a value put in write both particles ("{{name}}은(는)"): fitted to the value.
+  const koreanParticles: PostProcessorModule = {
+    type: 'postProcessor',
+    name: 'korean-particles',
+    process: (value: string, _key, details: { lng?: string }) =>
+      details.lng === 'ko' ? fitKoreanParticles(value) : value,
+  };
+  instance.use(koreanParticles);
   const resources = Object.fromEntries(
     INTERFACE_LANGUAGES.map((language) => [language, { translation: readLanguage(language) }]),
   );
@@ -106,6 +115,7 @@ export function createI18n(options: I18nOptions = {}): i18n {
     initAsync: false,
     interpolation: { escapeValue: false },
     returnNull: false,
+    postProcess: ['korean-particles'],
     ...(onMissingKey
       ? {
           saveMissing: true,
@@ -121,7 +131,7 @@ export function createI18n(options: I18nOptions = {}): i18n {
           ) => {
             if (asked?.defaultValue === undefined) onMissingKey(languages[0] ?? DEFAULT_LANGUAGE, key);
           },
-          postProcess: ['report-fallback'],
+          postProcess: ['korean-particles', 'report-fallback'],
           postProcessPassResolved: true,
         }
       : {}),
