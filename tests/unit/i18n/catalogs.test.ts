@@ -54,6 +54,16 @@ describe('the interface catalogs', () => {
     expect(differing).toEqual([]);
   });
 
+  it('addresses the reader in Ukrainian with the polite capital Ви, Ваш everywhere', () => {
+    // One voice across the interface: a page mixing "ви" and "Ви" reads as two different writers.
+    const lowercase =
+      /(?<!\p{L})(ви|вас|вам|вами|ваш|ваша|ваше|ваші|вашого|вашої|вашому|вашій|вашим|ваших|вашими|вашу)(?!\p{L})/u;
+    const found = [...flatten(readLanguage('uk'))]
+      .filter(([, text]) => lowercase.test(text))
+      .map(([key]) => key);
+    expect(found).toEqual([]);
+  });
+
   it.each([...INTERFACE_LANGUAGES])(
     '%s gives every counted text exactly the plural forms of its language (Intl.PluralRules)',
     (language) => {
