@@ -1,6 +1,7 @@
 // What the organizer typed in the letter editor, kept in this tab (sessionStorage) when they press
 // Save, until an editor page says it saved (a notice in its address). A save sent after the session
-// ended comes back through the login page with nothing saved: the editor then offers it back.
+// ended comes back through the login page with nothing saved: the editor then offers it back. Leaving
+// the page with changes not saved asks first.
 (function () {
   'use strict';
   var form = document.getElementById('editor-form');
@@ -91,5 +92,22 @@
     } catch (e) {
       // Storage full or refused: the save goes on without it.
     }
+  });
+
+  // Leaving with changes not saved (the sharing form below, a link, closing the tab) asks first: an
+  // organizer's edited title was lost to "Share" without a word. The editor's own buttons send the form.
+  var shown = JSON.stringify(snapshot());
+  var sending = false;
+  form.addEventListener('submit', function (event) {
+    sending = true;
+    // A button the page handles itself (the preview) sends nothing: the changes are still unsaved.
+    setTimeout(function () {
+      if (event.defaultPrevented) sending = false;
+    }, 0);
+  });
+  window.addEventListener('beforeunload', function (event) {
+    if (sending || JSON.stringify(snapshot()) === shown) return;
+    event.preventDefault();
+    event.returnValue = '';
   });
 })();

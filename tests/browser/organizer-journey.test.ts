@@ -331,6 +331,31 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await context.close();
   });
 
+  it('asks before leaving the editor with changes not saved, and not after saving or previewing', async () => {
+    const { context, page, savedTexts } = await editDraft({ title: 'Not yet renamed' });
+    const asked: string[] = [];
+    page.on('dialog', (dialog) => {
+      asked.push(dialog.type());
+      // Stay: the changes are still there to save.
+      void dialog.dismiss();
+    });
+    // Unchanged: the sharing form leaves without asking (a dialog would keep the page here).
+    await page.locator('#field-title_en').click();
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await page.locator('#field-title_en').fill('Renamed, then shared');
+    // Sharing the letter posts another form: it asked nothing, and the new title was lost.
+    await page.locator('#field-collaborator').fill('nobody@example.org');
+    await page.getByRole('button', { name: 'Share' }).click();
+    await expect.poll(() => asked).toEqual(['beforeunload']);
+    await expect(page.locator('#field-title_en').inputValue()).resolves.toBe('Renamed, then shared');
+    // Saving sends the form: no question.
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.waitForURL(/\?done=saved/);
+    expect(asked).toEqual(['beforeunload']);
+    expect((await savedTexts()).map((text) => text.title)).toEqual(['Renamed, then shared']);
+    await context.close();
+  });
+
   it('shows the section of a main language chosen for a new letter at once, keeping what was typed', async () => {
     const context = await newContext(browser, app);
     const page = await context.newPage();
