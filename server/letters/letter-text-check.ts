@@ -33,6 +33,7 @@ export const LETTER_TEXT_PROBLEM_CODES = [
   'too_long',
   'too_deep',
   'parse_error',
+  'unclosed_block',
   'unknown_field',
   'unknown_helper',
   'needs_block',
@@ -168,10 +169,10 @@ class SourceText {
   private readonly lines: string[];
   private readonly starts: number[] = [0];
 
-  constructor(private readonly source: string) {
+  constructor(readonly full: string) {
     // The same line breaks that Handlebars' lexer counts.
-    this.lines = source.split(/\r\n?|\n/);
-    for (const lineBreak of source.matchAll(/\r\n?|\n/g))
+    this.lines = full.split(/\r\n?|\n/);
+    for (const lineBreak of full.matchAll(/\r\n?|\n/g))
       this.starts.push(lineBreak.index + lineBreak[0].length);
   }
 
@@ -195,7 +196,7 @@ class SourceText {
     if (!loc) return '';
     const from = (this.starts[loc.start.line - 1] ?? 0) + loc.start.column;
     const to = (this.starts[loc.end.line - 1] ?? 0) + loc.end.column;
-    return this.source.slice(from, to);
+    return this.full.slice(from, to);
   }
 }
 
@@ -512,13 +513,40 @@ function parseErrorProblem(error: unknown, source: SourceText): LetterTextProble
     const at = lexer?.yylloc;
     if (at && at.first_line === line && typeof at.first_column === 'number') column = at.first_column;
   }
-  const text = shorten(source.line(line));
+  // The text ended inside a block: the parser says so at the end, where nothing is wrong; the block
+  // left open is what to fix, and where.
+  const open = /got 'EOF'/.test(message) ? unclosedBlock(source.full) : undefined;
+  if (open) {
+    const at = source.position(open.offset);
+    return {
+      ...at,
+      code: 'unclosed_block',
+      params: { name: shorten(open.text), close: `{{/${open.name}}}` },
+    };
+  }
+  // An empty line (the end of the text) says nothing: the nearest line above with text stands for it,
+  // never the parser's own English message.
+  let shown = line;
+  while (shown > 1 && source.line(shown).trim() === '') shown -= 1;
   return {
     line,
     column: source.column(line, column),
     code: 'parse_error',
-    params: { name: text || shorten(detail), detail },
+    params: { name: shorten(source.line(shown)), detail },
   };
+}
+
+/** The last block a text opens and never closes (`{{#if a}}` without `{{/if}}`), by a scan of its mustaches. */
+function unclosedBlock(source: string): { offset: number; name: string; text: string } | undefined {
+  const open: { offset: number; name: string; text: string }[] = [];
+  for (const match of source.matchAll(/\{\{~?\s*([#^/])\s*([^\s}~]*)[^}]*\}\}/g)) {
+    if (match[1] === '/') {
+      if (open.at(-1)?.name === match[2]) open.pop();
+    } else {
+      open.push({ offset: match.index, name: match[2]!, text: match[0] });
+    }
+  }
+  return open.at(-1);
 }
 
 /** Checks an organizer-written letter text against the merge fields and helpers a letter may use. */

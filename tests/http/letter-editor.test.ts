@@ -600,8 +600,8 @@ describe('the letter editor', () => {
       {
         name: 'an unclosed block',
         body: '{{recipient.salutation}},\n{{#if recipient.title}}yes',
-        at: 'Line 2',
-        says: /cannot be read as a letter text/,
+        at: 'Line 2, column 1',
+        says: /\{\{#if recipient\.title\}\} opens a block that is never closed: write \{\{\/if\}\} where it should end/,
       },
     ];
 

@@ -222,7 +222,7 @@ describe('checkLetterText refuses each construct outside the allow-list, naming 
     ],
     ['a close that does not match its block', '{{#if date}}x{{/each}}', 'parse_error', 1, 4],
     ['an unclosed merge field', 'Dear {{recipient.name', 'parse_error', 1, 18],
-    ['an unclosed block', '{{#if date}}x', 'parse_error', 1, 14],
+    ['an unclosed block, where it opens', '{{#if date}}x', 'unclosed_block', 1, 1],
     ['an else outside a block', 'x {{else}}', 'parse_error', 1, 3],
     ['an invalid path', '{{date.this}}', 'parse_error', 1, 3],
   ])('refuses %s', (_label, source, code, line, column) => {
@@ -342,9 +342,36 @@ describe('checkLetterText positions and lists problems', () => {
 
   it('reports only the parse error when the text cannot be parsed', () => {
     const problems = problemsOf('{{> partial}} {{nope}}\n{{#if date}}');
-    expect(problems.map((p) => p.code)).toEqual(['parse_error']);
+    expect(problems.map((p) => p.code)).toEqual(['unclosed_block']);
     expect(problems[0]?.line).toBe(2);
     expect(problems[0]?.params.name).toBe('{{#if date}}');
+  });
+
+  it('names a block left open where it opens and how to close it, not the end of the text', () => {
+    // The parser stops at the end ("line 33: Expecting 'OPEN_INVERSE_CHAIN', … got 'EOF'"), in English.
+    const source = `{{#if recipient.title}}Dear {{recipient.title}},\n${'We ask you.\n'.repeat(30)}\n`;
+    const [problem] = problemsOf(source);
+    expect(problem).toMatchObject({
+      line: 1,
+      column: 1,
+      code: 'unclosed_block',
+      params: { name: '{{#if recipient.title}}', close: '{{/if}}' },
+    });
+    // The innermost block left open, when blocks close in between.
+    expect(
+      problemsOf('{{#each signatories}}{{name}}{{/each}}\n{{#if date}}\n{{#unless goal}}x{{/unless}}\n')[0],
+    ).toMatchObject({
+      line: 2,
+      code: 'unclosed_block',
+      params: { close: '{{/if}}' },
+    });
+  });
+
+  it('shows the nearest line with text for a parse error found on an empty line, never the parser message', () => {
+    const [problem] = problemsOf('Dear Sir,\nWe ask {{recipient.name\n\n');
+    expect(problem?.code).toBe('parse_error');
+    expect(problem?.params.name).not.toMatch(/Expecting|EOF/);
+    expect(problem?.params.name).toBe('We ask {{recipient.name');
   });
 
   it('checks every branch of an else if chain', () => {
@@ -375,7 +402,8 @@ describe('letter text problem messages', () => {
   const examples: Record<Exclude<LetterTextProblemCode, 'too_large'>, string> = {
     too_long: 'x'.repeat(MAX_TYPED_TEXT_LENGTH + 1),
     too_deep: '{{#if date}}'.repeat(MAX_BLOCK_DEPTH + 1) + '{{/if}}'.repeat(MAX_BLOCK_DEPTH + 1),
-    parse_error: '{{#if date}}',
+    parse_error: 'Dear {{recipient.name',
+    unclosed_block: '{{#if date}}',
     unknown_field: '{{nope}}',
     unknown_helper: '{{#with recipient}}{{/with}}',
     needs_block: '{{if date}}',
