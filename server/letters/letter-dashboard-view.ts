@@ -6,6 +6,7 @@ import type { LetterTemplate } from './letter-drafting-service.js';
 import type { LetterListItem } from './letter-repository.js';
 import { collectedUntil } from './letter.js';
 import { signatureChartSvg } from './signature-chart.js';
+import { recipientNamedIn } from '../recipients/recipient-names.js';
 
 /** A chart's drawing for a phone: about as many units as the screen has pixels, so text keeps its size. */
 const NARROW_CHART = { width: 320, height: 160 };
@@ -87,7 +88,10 @@ export function templateGallery(ui: string, templates: readonly LetterTemplate[]
       languages: Object.keys(template.translations)
         .map((l) => languageName(l, ui))
         .join(', '),
-      recipients: template.recipients.map((r) => r.name).join('; '),
+      // Named in the organizer's language where the template names them in it, as the public pages do.
+      recipients: template.recipients
+        .map((r) => recipientNamedIn({ ...r, names: r.names ?? {} }, ui).name)
+        .join('; '),
     };
   });
 }

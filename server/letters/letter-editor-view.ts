@@ -3,6 +3,7 @@ import { noticeFrom } from '../http/notice.js';
 import type { TFunction } from '../lib/i18n.js';
 import { langMark, languageName, LETTER_LANGUAGES, titleFor } from '../lib/languages.js';
 import type { Recipient } from '../recipients/recipient.js';
+import { recipientNamedIn } from '../recipients/recipient-names.js';
 import { isComplete, textIn } from './letter.js';
 import type { EditorContext } from './letter-editor-state.js';
 import { LIMITS, type EditorErrors, type EditorValues, type PreviewChoice } from './letter-input.js';
@@ -168,8 +169,10 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
       code,
       name: languageName(code, ui),
     })),
+    // Named in the organizer's language where the directory has it (the letter itself uses their own).
     directory: directory.map((r) => ({
       ...r,
+      ...recipientNamedIn(r, ui),
       checked: chosen.has(r.id),
       languageLabel: languageName(r.language, ui),
     })),
@@ -179,7 +182,7 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
     mergeFields: MERGE_FIELD_DOCS.map((f) => ({ snippet: f.snippet, description: t(f.descriptionKey) })),
     previewRecipients: chosenRecipients.map((r) => ({
       id: r.id,
-      name: r.name,
+      name: recipientNamedIn(r, ui).name,
       selected: r.id === (page.previewChoice?.recipientId ?? chosenRecipients[0]?.id),
     })),
     previewLanguages: values.languages.map((code) => ({

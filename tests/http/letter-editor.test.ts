@@ -153,6 +153,24 @@ describe('the letter editor', () => {
       const copy = (await t.platform.repositories.letters.findById(letterIdIn(second.headers.location)))!;
       expect(new Set([SEED, letter.slug, copy.slug]).size).toBe(3);
 
+      // For an organizer working in Korean, the gallery and the editor's list of recipients name them
+      // in Korean where the directory does (the letter to them still uses their own name).
+      const korean = seed.recipients.find((r) => r.names?.ko?.name)!;
+      // In a browser of its own: a staff page read with ?lang= keeps the language for the next ones.
+      const inKorean = await loginAs(t.app, user);
+      const koreanGallery = textOf(mainOf((await inKorean.get('/admin/letters/templates?lang=ko')).text));
+      expect(koreanGallery).toContain(korean.names!.ko!.name);
+      const koreanEditor = await inKorean.get(`/admin/letters/${id}?lang=ko`);
+      const listed = directory.find((r) => r.email === korean.email)!;
+      expect(
+        textOf(
+          innerHtml(
+            koreanEditor.text,
+            startTags(koreanEditor.text, 'label').find((l) => l.attrs.for === `recipient-${listed.id}`)!,
+          ),
+        ),
+      ).toContain(korean.names!.ko!.name);
+
       // The draft is the organizer's: the editor shows the template's text, the public does not see it.
       const editor = await visitor.get(`/admin/letters/${id}`);
       expect(fieldValue(formFields(editor.text, 'editor-form'), 'title_ko')).toBe(
