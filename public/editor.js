@@ -101,9 +101,26 @@
     timer = setTimeout(refresh, 400);
   }
 
+  // The letter as the chosen recipient gets it: in their language when the letter has a text in it,
+  // else in its main language (the one fallback of letter.ts, textIn).
+  function followRecipient() {
+    if (!recipientChoice || !languageChoice) return;
+    var box = form.querySelector('input[name="recipients"][value="' + recipientChoice.value + '"]');
+    var wanted = box && box.getAttribute('data-language');
+    var primary = document.getElementById('field-primary_language');
+    var offered = function (code) {
+      return Array.prototype.some.call(languageChoice.options, function (option) {
+        return option.value === code;
+      });
+    };
+    if (wanted && offered(wanted)) languageChoice.value = wanted;
+    else if (primary && offered(primary.value)) languageChoice.value = primary.value;
+  }
+
   form.addEventListener('input', schedule);
   form.addEventListener('change', function (event) {
     if (event.target && event.target.name === 'recipients') syncRecipients();
+    if (event.target === recipientChoice) followRecipient();
     schedule();
   });
   refresh();

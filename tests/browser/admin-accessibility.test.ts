@@ -292,6 +292,22 @@ describe("a letter's replies, verified and not, for an admin", () => {
   });
 });
 
+describe('the live preview', () => {
+  it('shows the letter in the language of the recipient chosen, as they will get it', async () => {
+    const context = await newContext(browser, app);
+    const page = await context.newPage();
+    await logIn(page, organizer.email);
+    await page.goto(await draftFromTemplate(page));
+    // Both recipients of the template read Ukrainian; the preview opened in the letter's main language.
+    await expect(page.locator('#field-preview_language').inputValue()).resolves.toBe('en');
+    const second = await page.locator('#field-preview_recipient option').nth(1).getAttribute('value');
+    await page.locator('#field-preview_recipient').selectOption(second!);
+    await expect(page.locator('#field-preview_language').inputValue()).resolves.toBe('uk');
+    await expect.poll(() => page.locator('#preview-text').getAttribute('lang')).toBe('uk');
+    await context.close();
+  });
+});
+
 describe('an organizer on a phone', () => {
   it('never scrolls sideways on the dashboard or in the editor', async () => {
     const context = await newContext(browser, app, PHONE);
