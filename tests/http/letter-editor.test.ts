@@ -262,6 +262,10 @@ describe('the letter editor', () => {
     const form = await visitor.get('/admin/letters/new');
     expect(form.status).toBe(200);
     expect(byId(form.text, 'editor-form')?.attrs.action).toBe('/admin/letters');
+    // Without a script the preview is empty until the Preview button: the page says so.
+    expect(textById(form.text, 'preview-press')).toBe(
+      'Press “Preview” to see the letter as the recipient chosen will get it.',
+    );
     // Written first in the organizer's language: the main language and its text fields are theirs.
     for (const language of ['ko', 'uk']) {
       const blank = await visitor.get(`/admin/letters/new?lang=${language}`);
