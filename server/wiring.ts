@@ -278,6 +278,16 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   if (!transport && withWorker) {
     if (config.smtpUrl) {
       transport = createTransport(config.smtpUrl, transportOptions);
+      // A relay that cannot be reached, or refuses the login, is said at start rather than first at a
+      // failed send; nothing stops (the queue waits for it). The URL is not logged: it may hold a password.
+      transport.verify().then(
+        () => logger.info('the SMTP relay (SMTP_URL) answered and accepted the login'),
+        (error: unknown) =>
+          logger.warn(
+            { error: error instanceof Error ? error.message : String(error) },
+            'the SMTP relay (SMTP_URL) could not be reached or refused the login: mail waits in the queue until it can be sent',
+          ),
+      );
     } else {
       // Bounces to our own return paths and replies to deliveries' reply addresses that reach the
       // capture server are read like real ones.

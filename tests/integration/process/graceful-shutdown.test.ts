@@ -134,6 +134,34 @@ describe('the server process', () => {
   );
 
   it(
+    'says at start that the SMTP relay cannot be reached, without naming its password, and keeps running',
+    { timeout: 60_000 },
+    async () => {
+      const dataDir = tempDataDir();
+      const database = await testDatabase(dataDir);
+      // A port nothing listens on: a relay that is down, or a typo in SMTP_URL.
+      const closed = await freePort();
+      const worker = track(
+        await startPlatformProcess('server/worker-main.ts', {
+          DATA_DIR: dataDir,
+          ...database.env,
+          LOG_LEVEL: 'warn',
+          SMTP_URL: `smtp://letters:a-relay-secret@127.0.0.1:${closed}`,
+        }),
+      );
+      await until(
+        worker,
+        () => worker.output().includes('could not be reached or refused the login'),
+        'the warning about the relay',
+        20_000,
+      );
+      expect(worker.output()).toContain('ECONNREFUSED');
+      expect(worker.output()).not.toContain('a-relay-secret');
+      expect(worker.child.exitCode).toBeNull();
+    },
+  );
+
+  it(
     'refuses to start with an invalid configuration, naming the variable, with exit code 1',
     { timeout: 60_000 },
     async () => {
