@@ -20,6 +20,9 @@ async function refresh() {
     record.replaceChildren(...fresh.childNodes);
     if (!fresh.dataset.refresh) {
       delete record.dataset.refresh;
+      // The record changed silently under a screen reader: say once that nothing is on its way any more.
+      const status = document.getElementById('delivery-progress-status');
+      if (status) status.textContent = status.dataset.done ?? '';
       return;
     }
   }

@@ -102,6 +102,10 @@ describe('an organizer sends a test delivery, then delivers the letter to its re
       )
       .toBe(true);
     await expect(page.locator('#delivery-record').getAttribute('data-refresh')).resolves.toBeNull();
+    // A screen reader is told once the record stops changing (it changed in place, silently).
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'Nothing more is on its way' }).count())
+      .toBe(1);
     for (const r of recipients) await expect(main.innerText()).resolves.toContain(r.name);
     // A version is delivered once: the page now offers an update instead.
     await expect(page.getByRole('link', { name: 'Deliver now…' }).count()).resolves.toBe(0);
