@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = [
   'settings-changed',
   'message-retried',
   'message-cancelled',
+  'message-dismissed',
   'delivery',
   'delivery-settings-changed',
   'erratum-sent',

@@ -39,7 +39,8 @@ export function queueRoutes(deps: QueueRoutesDeps): Router {
   // Cancelling asks first: the message will never be sent (or, returned after it was sent, leaves the list).
   router.get('/queue/:id/cancel', async (req, res) => {
     const message = await deps.queue.find(currentUser(res), idParam(req, 'id'));
-    res.render('admin/queue-cancel', { pageTitle: res.locals.t('queue.cancel.title'), message });
+    const title = message.bouncedAt ? 'queue.dismiss.title' : 'queue.cancel.title';
+    res.render('admin/queue-cancel', { pageTitle: res.locals.t(title), message });
   });
 
   router.post('/queue/:id/cancel', deps.csrf.verify, async (req, res) => {

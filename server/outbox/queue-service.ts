@@ -76,8 +76,9 @@ export class QueueService {
       const outbox = this.outbox.with(tx);
       const bounced = (await outbox.findById(id))?.bouncedAt != null;
       if (!(await outbox.cancel(id, now))) return undefined;
-      await this.record(tx, user, 'message-cancelled', id, now);
-      return bounced ? 'dismissed' : 'cancelled';
+      const outcome = bounced ? 'dismissed' : 'cancelled';
+      await this.record(tx, user, `message-${outcome}`, id, now);
+      return outcome;
     });
     if (!outcome) {
       await this.find(user, id); // 404 when there is no such message
@@ -89,7 +90,7 @@ export class QueueService {
   private async record(
     tx: Parameters<AuditRepository['with']>[0],
     user: User,
-    action: 'message-retried' | 'message-cancelled',
+    action: 'message-retried' | 'message-cancelled' | 'message-dismissed',
     id: number,
     now: Date,
   ): Promise<void> {

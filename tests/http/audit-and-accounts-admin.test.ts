@@ -409,6 +409,12 @@ describe('the audit log', () => {
       await deps.queue.retry(admin, failing);
       expect(await lastEntry(t, 'message-cancelled')).toMatchObject({ target_type: 'outbox-message' });
       expect(await lastEntry(t, 'message-retried')).toMatchObject({ target_id: String(failing) });
+      // A message returned after it was sent is dismissed, not cancelled.
+      const returned = await message();
+      await t.drainOutbox();
+      await t.platform.repositories.outbox.markBounced(returned, 'bounce: 5.1.1', t.clock.now());
+      expect(await deps.queue.cancel(admin, returned)).toBe('dismissed');
+      expect(await lastEntry(t, 'message-dismissed')).toMatchObject({ target_id: String(returned) });
     });
 
     it('records block and allow list changes, and clearing a signature the block list silenced', async () => {

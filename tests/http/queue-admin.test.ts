@@ -250,7 +250,9 @@ describe('the mail queue page for admins', () => {
     expect(failed?.[6]).toContain('Dismiss…');
     expect(failed?.[6]).not.toContain('Cancel');
 
-    const ask = textOf(mainOf((await admin.get(`/admin/queue/${id}/cancel`)).text));
+    const asking = await admin.get(`/admin/queue/${id}/cancel`);
+    expect(/<title>([^<]*)<\/title>/.exec(asking.text)?.[1]).toContain('Dismiss this returned message?');
+    const ask = textOf(mainOf(asking.text));
     expect(ask).toContain('Dismiss this returned message?');
     expect(ask).toContain(
       `Message #${id} (signature confirmation, to mfa.example) was sent, and the receiving server returned it.`,
@@ -263,8 +265,10 @@ describe('the mail queue page for admins', () => {
     expect(after).toContain('The returned message is off the list. Nothing was sent.');
     expect(after).not.toContain('It will not be sent.');
     expect(tableRows((await admin.get('/admin/queue')).text, 'failed-heading')).toEqual([]);
-    // The record keeps when it was returned.
+    // The record keeps when it was returned, and the audit log says it was dismissed, not cancelled.
     expect((await row(id)).bounced_at).not.toBeNull();
+    const audit = textOf(mainOf((await admin.get('/admin/audit')).text));
+    expect(audit).toContain('Returned mail message dismissed');
   });
 
   it('cancels a message that is still waiting to be sent', async () => {
