@@ -539,7 +539,12 @@ function parseErrorProblem(error: unknown, source: SourceText): LetterTextProble
 /** The last block a text opens and never closes (`{{#if a}}` without `{{/if}}`), by a scan of its mustaches. */
 function unclosedBlock(source: string): { offset: number; name: string; text: string } | undefined {
   const open: { offset: number; name: string; text: string }[] = [];
-  for (const match of source.matchAll(/\{\{~?\s*([#^/])\s*([^\s}~]*)[^}]*\}\}/g)) {
+  // Comments hide what they hold ("{{!-- {{#each x}} --}}"): blanked, at the same length, so offsets stay.
+  const uncommented = source.replace(/\{\{~?!--[\s\S]*?--~?\}\}|\{\{~?![\s\S]*?\}\}/g, (c) =>
+    ' '.repeat(c.length),
+  );
+  // A name is required: {{^}} alone is an else, not a block.
+  for (const match of uncommented.matchAll(/\{\{~?\s*([#^/])\s*([^\s}~]+)[^}]*\}\}/g)) {
     if (match[1] === '/') {
       if (open.at(-1)?.name === match[2]) open.pop();
     } else {

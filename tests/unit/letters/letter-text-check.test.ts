@@ -340,7 +340,7 @@ describe('checkLetterText positions and lists problems', () => {
     ]);
   });
 
-  it('reports only the parse error when the text cannot be parsed', () => {
+  it('reports only the one problem that stops the reading when the text cannot be parsed', () => {
     const problems = problemsOf('{{> partial}} {{nope}}\n{{#if date}}');
     expect(problems.map((p) => p.code)).toEqual(['unclosed_block']);
     expect(problems[0]?.line).toBe(2);
@@ -356,6 +356,16 @@ describe('checkLetterText positions and lists problems', () => {
       column: 1,
       code: 'unclosed_block',
       params: { name: '{{#if recipient.title}}', close: '{{/if}}' },
+    });
+    // {{^}} is an else, not a block; a block in a comment is no block.
+    expect(problemsOf('{{#if date}}a{{^}}b')[0]).toMatchObject({
+      code: 'unclosed_block',
+      params: { close: '{{/if}}' },
+    });
+    expect(problemsOf('{{#if date}}\n{{!-- {{#each signatories}} --}}x')[0]).toMatchObject({
+      line: 1,
+      code: 'unclosed_block',
+      params: { close: '{{/if}}' },
     });
     // The innermost block left open, when blocks close in between.
     expect(
