@@ -16,6 +16,7 @@ import {
   refusalOf,
   roundRefusal,
   type DeliveryRound,
+  type DeliveryState,
   type DeliveryWarning,
   type LetterDeliverySettings,
   type RoundGate,
@@ -88,6 +89,25 @@ export interface DeliveryOverview {
   rounds: RoundView[];
 }
 
+/** What the trigger rules (dueRound) read of a letter and its delivery settings. */
+function deliveryState(
+  letter: Letter,
+  settings: LetterDeliverySettings,
+  rounds: { delivered: boolean; tested: boolean },
+): DeliveryState {
+  return {
+    status: letter.status,
+    mode: settings.mode,
+    goal: letter.goal,
+    milestoneEvery: settings.milestoneEvery,
+    deliverAt: settings.deliverAt,
+    closesAt: letter.closesAt,
+    signatureCount: letter.signatureCount,
+    lastMilestone: settings.lastMilestone,
+    ...rounds,
+  };
+}
+
 /** The organizer's delivery page: settings, test, delivery and update rounds; and the rounds that start by themselves. */
 export class DeliveryService {
   constructor(private readonly deps: DeliveryServiceDeps) {}
@@ -105,12 +125,19 @@ export class DeliveryService {
    */
   async closingRound(user: User, letterId: number): Promise<ClosingRound | null> {
     const overview = await this.overview(user, letterId);
-    if (overview.letter.status !== 'open' || overview.settings.mode !== 'closing' || overview.delivered)
-      return null;
-    if (overview.nextRound.recipients.length === 0) return null;
+    const { letter, settings } = overview;
+    if (letter.status !== 'open' || overview.nextRound.recipients.length === 0) return null;
+    // The automatic rounds' own rule, asked for the letter as closing leaves it (a test is waited for).
+    const due = dueRound(
+      deliveryState({ ...letter, status: 'closed' }, settings, {
+        delivered: overview.delivered,
+        tested: true,
+      }),
+      this.deps.clock.now(),
+    );
+    if (due?.kind !== 'delivery' || due.trigger !== 'closing') return null;
     return {
       recipients: overview.nextRound.recipients.length,
-      signatures: overview.letter.signatureCount,
       tested: overview.tested,
       // A version saved since a delivery goes as a whole letter again, not as an update.
       deliveredBefore: overview.rounds.some(
@@ -268,18 +295,10 @@ export class DeliveryService {
       if (!letter) continue;
       const settings = deliverySettingsOf(await this.deps.deliveries.settingsOf(letter.id), letter);
       const due = dueRound(
-        {
-          status: letter.status,
-          mode: settings.mode,
-          goal: letter.goal,
-          milestoneEvery: settings.milestoneEvery,
-          deliverAt: settings.deliverAt,
-          closesAt: letter.closesAt,
-          signatureCount: letter.signatureCount,
-          lastMilestone: settings.lastMilestone,
+        deliveryState(letter, settings, {
           delivered: await this.deps.deliveries.hasRound(letter.id, 'delivery', letter.currentVersionId),
           tested: await this.deps.deliveries.hasRound(letter.id, 'test'),
-        },
+        }),
         now,
       );
       if (!due) continue;

@@ -273,7 +273,6 @@ export function daysLeft(closesAt: Date | null, now: Date): number | null {
 /** The round closing a letter starts by itself, as the close page says it before it is pressed. */
 export interface ClosingRound {
   recipients: number;
-  signatures: number;
   /** Without a test sent, it waits for one after the letter is closed. */
   tested: boolean;
   /** Whether an earlier version of the letter was delivered already (this one goes as a whole letter again). */

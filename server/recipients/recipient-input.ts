@@ -45,7 +45,7 @@ export type RecipientFormValues = Record<RecipientTextField, string> & {
 export const NAMED_FIELDS = ['name', 'title', 'organisation'] as const;
 export type NamedField = (typeof NAMED_FIELDS)[number];
 
-/** The form field of the name, title or institution in one language (no CSV column has them). */
+/** The form field (and CSV column) of the name, title or institution in one language. */
 export function namedField(field: NamedField, language: string): string {
   return `${field}_${language}`;
 }

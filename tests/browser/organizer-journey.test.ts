@@ -339,7 +339,7 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
       // Stay: the changes are still there to save.
       void dialog.dismiss();
     });
-    // Unchanged: the sharing form leaves without asking (a dialog would keep the page here).
+    // The preview sends nothing: the changes typed after it are still unsaved.
     await page.locator('#field-title_en').click();
     await page.getByRole('button', { name: 'Preview', exact: true }).click();
     await page.locator('#field-title_en').fill('Renamed, then shared');

@@ -34,21 +34,21 @@ describe('the organizer screens count signatures by each language’s plural rul
   };
 
   it('says "1 confirmed signature" for one, and "2 confirmed signatures" for two', async () => {
-    const id = await createDraft(visitor, [recipient]);
+    const id = await createDraft(visitor, [recipient], { closes_at: '' });
     await postForm(visitor, `/admin/letters/${id}`, `/admin/letters/${id}/publish`, []);
     const slug = (await t.platform.repositories.letters.findById(id))!.slug;
 
     expect(await chartDescription(id)).toBe('No confirmed signatures in the last 30 days.');
 
     await signAndConfirm(t, supporter, slug, { email: 'one@example.org' });
-    expect(await closePage(id)).toContain('The letter has 1 confirmed signature.');
+    expect(await closePage(id)).toContain('The letter has 1 confirmed signature. You can reopen it');
     expect(await versionNote(id)).toBe('Version 1 · 1 signature that stands');
     expect(await chartDescription(id)).toMatch(
       /^1 confirmed signature in the last 30 days; the busiest day was .+ with 1\.$/,
     );
 
     await signAndConfirm(t, supporter, slug, { email: 'two@example.org' });
-    expect(await closePage(id)).toContain('The letter has 2 confirmed signatures.');
+    expect(await closePage(id)).toContain('The letter has 2 confirmed signatures. You can reopen it');
     expect(await versionNote(id)).toBe('Version 1 · 2 signatures that stand');
     expect(await chartDescription(id)).toMatch(
       /^2 confirmed signatures in the last 30 days; the busiest day was .+ with 2\.$/,
@@ -56,7 +56,7 @@ describe('the organizer screens count signatures by each language’s plural rul
   });
 
   it('uses the Ukrainian one/few/many forms and the Korean single form on the same screens', async () => {
-    const id = await createDraft(visitor, [recipient]);
+    const id = await createDraft(visitor, [recipient], { closes_at: '' });
     await postForm(visitor, `/admin/letters/${id}`, `/admin/letters/${id}/publish`, []);
     const slug = (await t.platform.repositories.letters.findById(id))!.slug;
 
