@@ -412,7 +412,7 @@ describe('delivering a letter to its recipients', () => {
     expect(deliverPage).toContain('Send a test delivery to your own address first.');
     // Nobody has signed: said before anyone sends the officials a letter with no signatures.
     expect(byId(deliver.text, 'no-signatures')).toBeDefined();
-    expect(deliverPage).toContain('No one has signed yet: the recipients will get the letter with no signatures.');
+    expect(deliverPage).toContain('No confirmed signatures yet: the recipients will get the letter with none.');
     expect(deliver.text).not.toContain(`action="${deliveryPath(id)}/deliver"`);
     const update = await visitor.get(`${deliveryPath(id)}/update`);
     expect(textOf(mainOf(update.text))).toContain('Send a test delivery to your own address first.');
