@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -79,7 +80,7 @@ import { UserRepository } from './accounts/user-repository.js';
 import { SESSION_TTL_MS } from './http/auth.js';
 import { LetterAccess } from './letters/letter-access.js';
 import { EmbedService } from './pages/embed-service.js';
-import { DeliveryDownloads } from './deliveries/delivery-downloads.js';
+import { DeliveryDownloads, pruneDownloads } from './deliveries/delivery-downloads.js';
 import type { LetterAdmin } from './letters/letter-admin-routes.js';
 import { LetterCollaboratorService } from './letters/letter-collaborator-service.js';
 import { LetterDashboardService } from './letters/letter-dashboard-service.js';
@@ -629,6 +630,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const accountMail = { db, users, sessions, throttles, audit, mail, clock, secret };
   const userAdmin = new UserAdminService(accountMail);
   const passwordResets = new PasswordResetService(accountMail);
+  // Rendered PDFs of delivered letters (deliveries/delivery-downloads.ts), pruned below.
+  const downloadsDir = path.join(config.dataDir, 'downloads');
   const scheduler = new Scheduler(
     [
       { name: 'retention', everyMs: 60 * 60_000, run: () => privacy.applyRetention() },
@@ -645,6 +648,12 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
         run: () => throttles.pruneOlderThan(new Date(clock.now().getTime() - 86_400_000)),
       },
       { name: 'prune-recipient-imports', everyMs: 60 * 60_000, run: () => recipientService.pruneStaged() },
+      // Each machine's own folder (DATA_DIR is per machine): one lease per host.
+      {
+        name: `prune-downloads@${hostname()}`,
+        everyMs: 10 * 60_000,
+        run: () => pruneDownloads(downloadsDir, Date.now()),
+      },
       { name: 'prune-proof-of-work', everyMs: 15 * 60_000, run: async () => proofOfWork?.pruneUsed() },
       // Real time, as the workers pace by: a domain quiet for an hour starts from nothing again.
       {
@@ -783,7 +792,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       access: letterAccess,
       compiler: compileWorker,
       pdf,
-      dir: path.join(config.dataDir, 'downloads'),
+      dir: downloadsDir,
       letterUrl: (slug, text) => mail.links.letterUrl(slug, { text }),
       commitments: commitmentRepository,
       verifyUrl: (slug, roundId) => mail.links.verifyUrl(slug, roundId),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { User } from '../accounts/account.js';
 import type { CommitmentRepository } from '../commitments/commitment-repository.js';
@@ -124,7 +124,9 @@ export class DeliveryDownloads {
         },
       });
       const pdf = await this.deps.pdf.render(compiled.printHtml);
-      await mkdir(this.deps.dir, { recursive: true });
+      // It holds supporters' names as printed: for the platform's own account only, like the database.
+      await mkdir(this.deps.dir, { recursive: true, mode: 0o700 });
+      await chmod(this.deps.dir, 0o700); // One made wider by an older version.
       // Written whole under another name, then renamed: a reader never sees half a file.
       const partial = `${file}.${process.pid}.part`;
       await writeFile(partial, pdf, { mode: 0o600 });
@@ -146,6 +148,38 @@ export class DeliveryDownloads {
     const name = slugify(text.title);
     return { file, fileName: `${round.kind === 'test' ? 'TEST-' : ''}${name}-${date}-${language}.pdf` };
   }
+}
+
+/** How long a rendered PDF is kept: a name withdrawn or erased since is on disk no longer than this. */
+export const DOWNLOAD_CACHE_MS = 60 * 60_000;
+
+/**
+ * Removes the PDFs rendered more than `maxAgeMs` ago (and any half-written one left by a crash): the next
+ * download renders its round again, naming signatures as they are now. Returns how many went.
+ */
+export async function pruneDownloads(
+  dir: string,
+  now: number,
+  maxAgeMs = DOWNLOAD_CACHE_MS,
+): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0; // Nothing rendered yet.
+  }
+  let removed = 0;
+  for (const name of names) {
+    const file = path.join(dir, name);
+    try {
+      if ((await stat(file)).mtimeMs > now - maxAgeMs) continue;
+      await unlink(file);
+      removed += 1;
+    } catch {
+      // Renamed or removed meanwhile by another process: nothing to do.
+    }
+  }
+  return removed;
 }
 
 async function exists(file: string): Promise<boolean> {
