@@ -8,6 +8,7 @@ import type { DeliverySettingsValues } from './delivery-input.js';
 import type { DeliveryOverview } from './delivery-service.js';
 import { CORRECTION_TRIGGER } from './erratum.js';
 import { roundListView } from './erratum-view.js';
+import { recipientNamedIn } from '../recipients/recipient-names.js';
 
 /** A fresh key for a form that starts a round: submitting it twice makes one round. */
 export function requestKey(): string {
@@ -26,7 +27,12 @@ function savedValues(overview: DeliveryOverview): DeliverySettingsValues {
 }
 
 function recipientsView(recipients: DeliveryOverview['recipients'], ui: string) {
-  return recipients.map((r) => ({ ...r, languageLabel: languageName(r.language, ui) }));
+  // Named in the organizer's language where the directory has it, as the editor names them.
+  return recipients.map((r) => ({
+    ...r,
+    ...recipientNamedIn(r, ui),
+    languageLabel: languageName(r.language, ui),
+  }));
 }
 
 /** The states of a compiled letter on its way; a retry waits minutes to hours, which no page follows. */

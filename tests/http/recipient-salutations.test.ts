@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
-import { signedIn } from '../support/accounts.js';
+import { loginAs, signedIn } from '../support/accounts.js';
 import {
   addRecipient,
   createDraft,
@@ -246,6 +246,14 @@ ${KO_SENTENCE}`;
       }
       await t.compileDeliveries();
       await t.drainOutbox();
+      // The page that asks before a round names them in the organizer's language too (in a browser
+      // of its own: a staff page read with ?lang= keeps the language).
+      const inKorean = await loginAs(t.app, organizer);
+      const asking = textOf(
+        mainOf((await inKorean.get(`/admin/letters/${id}/delivery/update?lang=ko`)).text),
+      );
+      expect(asking).toContain('외교통일위원회');
+      expect(asking).not.toContain('Foreign Affairs and Unification Committee');
       const [toNamed] = t.sink.to('named@canada-embassy.example.org').filter(isLetter);
       expect(toNamed!.parsed.text).toContain('대사 캐나다 대사관 대표, 주한 캐나다 대사관');
       expect(toNamed!.parsed.text).not.toContain('Embassy of Canada');
