@@ -35,6 +35,9 @@ function recipientsView(recipients: DeliveryOverview['recipients'], ui: string) 
   }));
 }
 
+/** How many of the newest rounds show their record unfolded, whatever became of their letters. */
+const OPEN_ROUNDS = 2;
+
 /** The states of a compiled letter on its way; a retry waits minutes to hours, which no page follows. */
 const IN_FLIGHT: ReadonlySet<string> = new Set(['queued', 'sending']);
 
@@ -84,9 +87,16 @@ export function deliveryPageView(
     recipients: recipientsView(overview.recipients, ui),
     /** How many the next round goes to (with an escalation schedule, the tiers reached so far). */
     nextRoundCount: overview.nextRound.recipients.length,
-    rounds: overview.rounds.map((view) => ({
+    rounds: overview.rounds.map((view, index) => ({
       ...view,
       ...roundLabels(view.round, overview, t, ui),
+      // Past the two newest, a round whose letters all went keeps its table folded: after five rounds
+      // the page was eleven phone screens long. One still on its way, or with a failure, stays open.
+      folded:
+        index >= OPEN_ROUNDS &&
+        view.pending === 0 &&
+        view.records.length > 0 &&
+        view.records.every((r) => r.status === 'sent' && !r.bouncedAt),
       // What became of its list since it went, and the corrections sent (erratum-view.ts).
       list: roundListView(view.list, letter.id, t, ui),
       // Why a round failed before anything was queued (a letter over the size budget), and what to do.

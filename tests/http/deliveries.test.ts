@@ -412,7 +412,9 @@ describe('delivering a letter to its recipients', () => {
     expect(deliverPage).toContain('Send a test delivery to your own address first.');
     // Nobody has signed: said before anyone sends the officials a letter with no signatures.
     expect(byId(deliver.text, 'no-signatures')).toBeDefined();
-    expect(deliverPage).toContain('No confirmed signatures yet: the recipients will get the letter with none.');
+    expect(deliverPage).toContain(
+      'No confirmed signatures yet: the recipients will get the letter with none.',
+    );
     expect(deliver.text).not.toContain(`action="${deliveryPath(id)}/deliver"`);
     const update = await visitor.get(`${deliveryPath(id)}/update`);
     expect(textOf(mainOf(update.text))).toContain('Send a test delivery to your own address first.');
@@ -594,6 +596,31 @@ describe('delivering a letter to its recipients', () => {
     expect(lettersTo(late.email)).toHaveLength(1);
     expect(lettersTo(KO_RECIPIENT.email)).toHaveLength(2);
     expect(lettersTo(UK_RECIPIENT.email)).toHaveLength(0);
+  });
+
+  it('folds the record of older rounds whose letters all went, keeping the two newest open', async () => {
+    const { id, slug } = await publishedLetter();
+    expect((await saveSettings(visitor, id, { mode: 'manual', reply_to: REPLY_TO })).status).toBe(303);
+    await signAll(slug);
+    await tested(id);
+    expect((await press(visitor, id, 'deliver')).status).toBe(303);
+    await sendAll();
+    for (let update = 0; update < 2; update += 1) {
+      expect((await press(visitor, id, 'update')).status).toBe(303);
+      await sendAll();
+    }
+    const page = mainOf((await visitor.get(deliveryPath(id))).text);
+    // Newest first: two updates open, then the delivery and the test folded behind what they say.
+    const folded = startTags(page, 'details').filter((d) => d.attrs.class === 'round__folded');
+    expect(folded).toHaveLength(2);
+    // (The test went to the organizer once per language of the recipients.)
+    expect(textsByClass(page, 'round__folded').map((text) => text.split(':')[0])).toEqual([
+      'Sent to all 3 recipients',
+      'Sent to all 3 recipients',
+    ]);
+    // Every recipient of every round is still on the page, for a search or a screen reader.
+    for (const r of [KO_RECIPIENT, UK_RECIPIENT, EN_RECIPIENT])
+      expect(textOf(page).split(r.email).length - 1).toBe(3);
   });
 
   it('gives a round compiled before audiences were kept the audience it reached (the migration)', async () => {
