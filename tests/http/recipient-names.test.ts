@@ -6,10 +6,17 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signedIn } from '../support/accounts.js';
-import { fieldErrors, formFieldsFor, postForm, withField, type FormFields } from '../support/admin-forms.js';
+import {
+  fieldErrors,
+  formFieldsFor,
+  postForm,
+  uploadRecipients,
+  withField,
+  type FormFields,
+} from '../support/admin-forms.js';
 import { createLetter, SIMPLE_LETTER_BODY } from '../support/factories.js';
 import { byId, mainOf, textOf, textsByClass } from '../support/html.js';
-import { csrfTokenIn, type Visitor } from '../support/http.js';
+import type { Visitor } from '../support/http.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
 const KO = { name: '테스트랜드 대사관', title: '대사', organisation: '주한 테스트랜드 대사관' };
@@ -143,16 +150,11 @@ describe('recipients named in the reader’s language', () => {
     expect((await t.platform.repositories.recipients.findById(recipientId))?.names).toEqual({});
   });
 
-  it('keeps names typed on the page when an import updates the recipient (a file has no columns for them)', async () => {
+  it('keeps names typed on the page when an import updates the recipient from a file without columns for them', async () => {
     await editWith({ organisation_ko: KO.organisation });
     const recipient = (await t.platform.repositories.recipients.findById(recipientId))!;
     const csv = `name,email,language,salutation\nRenamed embassy,${recipient.email},en,Dear Ambassador\n`;
-    const form = await admin.get('/admin/recipients/import');
-    const uploaded = await admin.agent
-      .post('/admin/recipients/import')
-      .set('Accept', 'text/html')
-      .attach('file', Buffer.from(csv, 'utf8'), 'list.csv')
-      .field('_csrf', csrfTokenIn(form.text));
+    const uploaded = await uploadRecipients(admin, csv);
     expect(uploaded.status).toBe(303);
     const preview = uploaded.headers.location!;
     expect((await postForm(admin, preview, `${preview}/confirm`, [])).status).toBe(303);
@@ -168,12 +170,7 @@ describe('recipients named in the reader’s language', () => {
     const csv =
       'name,email,language,salutation,title_ko,organisation_ko,organisation_uk\n' +
       `Embassy of Testland,${recipient.email},en,Dear Ambassador,${KO.title},${KO.organisation},\n`;
-    const form = await admin.get('/admin/recipients/import');
-    const uploaded = await admin.agent
-      .post('/admin/recipients/import')
-      .set('Accept', 'text/html')
-      .attach('file', Buffer.from(csv, 'utf8'), 'list.csv')
-      .field('_csrf', csrfTokenIn(form.text));
+    const uploaded = await uploadRecipients(admin, csv);
     expect(uploaded.status).toBe(303);
     const preview = uploaded.headers.location!;
     const shown = textOf(mainOf((await admin.get(preview)).text));

@@ -1,9 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signedIn } from '../support/accounts.js';
-import { addRecipient, formFieldsFor, postForm, withField, type FormFields } from '../support/admin-forms.js';
+import {
+  addRecipient,
+  formFieldsFor,
+  postForm,
+  uploadRecipients,
+  withField,
+  type FormFields,
+} from '../support/admin-forms.js';
 import { auditEntries } from '../support/audit-log.js';
 import { byClass, byId, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
-import { csrfTokenIn, type Visitor } from '../support/http.js';
+import type { Visitor } from '../support/http.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
 const HEADER = 'name,title,organisation,country,email,language,salutation,notes';
@@ -58,12 +65,7 @@ describe('a CSV import does not add a recipient the directory has under another 
 
   /** Uploads `csv` and returns the preview's path. */
   async function upload(csv: string): Promise<string> {
-    const page = await visitor.get('/admin/recipients/import');
-    const response = await visitor.agent
-      .post('/admin/recipients/import')
-      .set('Accept', 'text/html')
-      .attach('file', Buffer.from(csv, 'utf8'), 'list.csv')
-      .field('_csrf', csrfTokenIn(page.text));
+    const response = await uploadRecipients(visitor, csv);
     expect(response.status).toBe(303);
     return response.headers.location!;
   }

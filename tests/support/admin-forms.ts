@@ -77,6 +77,16 @@ export async function postForm(visitor: Visitor, formPage: string, action: strin
   return visitor.agent.post(action).type('form').set('Accept', 'text/html').send(body.toString());
 }
 
+/** Uploads a recipients CSV file as the import page does; returns the response (303 to its preview when read). */
+export async function uploadRecipients(visitor: Visitor, csv: string) {
+  const page = await visitor.get('/admin/recipients/import');
+  return visitor.agent
+    .post('/admin/recipients/import')
+    .set('Accept', 'text/html')
+    .attach('file', Buffer.from(csv, 'utf8'), 'list.csv')
+    .field('_csrf', csrfTokenIn(page.text));
+}
+
 /** The messages shown beside one field (the `<p class="field-error" id="<fieldId>-error">` elements). */
 export function fieldErrors(html: string, fieldId: string): string[] {
   const strip = (text: string) => text.replace(/^Error:\s*/, '');
