@@ -663,9 +663,7 @@ export class DeliveryRepository {
    * record: when, to which institution (the recipient's organisation, else its name as sent), with how
    * many signatures. Never an address.
    */
-  async publicRecord(
-    letterId: number,
-  ): Promise<
+  async publicRecord(letterId: number): Promise<
     {
       recipientName: string;
       recipientId: number | null;

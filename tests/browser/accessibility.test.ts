@@ -244,7 +244,9 @@ describe('a supporter who asked their system for less motion', () => {
     const context = await newContext(browser, app, { reducedMotion: 'reduce' });
     const page = await context.newPage();
     await page.goto(`/letters/${slug}`);
-    await page.waitForFunction('[...document.styleSheets].some((s) => (s.href ?? "").endsWith("altcha.css"))');
+    await page.waitForFunction(
+      '[...document.styleSheets].some((s) => (s.href ?? "").endsWith("altcha.css"))',
+    );
     // The widget's spinner, as it shows while the browser works: altcha.css turns it every 0.6 s.
     const animation = await page.evaluate<{ duration: string; count: string }>(`(() => {
       const spinner = document.createElement('div');

@@ -6,7 +6,13 @@ import { chromiumAt } from '../../server/deliveries/pdf-renderer.js';
 import { EXPORT_COLUMNS } from '../../server/exports/export.js';
 import { OPERATOR } from '../../server/exports/export-service.js';
 import { createAccount, signedIn } from '../support/accounts.js';
-import { describesItsError, fieldErrors, fieldsOf, formFieldsFor, type FormFields } from '../support/admin-forms.js';
+import {
+  describesItsError,
+  fieldErrors,
+  fieldsOf,
+  formFieldsFor,
+  type FormFields,
+} from '../support/admin-forms.js';
 import { createLetter } from '../support/factories.js';
 import { byId, startTags } from '../support/html.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';

@@ -210,7 +210,9 @@ describe('npm run export', () => {
       const run = await shell(dataDir, `npm run export -- ${args} > "${file('bad.out')}"`);
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(problem);
-      expect(run.stderr).toContain('Usage: npm run --silent export -- --letter <slug> --format csv|jsonl|pdf');
+      expect(run.stderr).toContain(
+        'Usage: npm run --silent export -- --letter <slug> --format csv|jsonl|pdf',
+      );
       expect(readFileSync(file('bad.out')).includes(BOM)).toBe(false);
     },
     120_000,
