@@ -3,6 +3,7 @@ import type { Db } from '../../server/db/database.js';
 import { keyedHash } from '../../server/lib/keyed-hash.js';
 import type { SignatureStatus } from '../../server/signatures/signature.js';
 import { emailKey } from '../../server/signatures/signature.js';
+import { signatureToken } from '../../server/mail/signature-tokens.js';
 
 /** A signature as it may already be in the database: imported, old, or with characters the form refuses now. */
 export interface StoredSignature {
@@ -61,4 +62,24 @@ export async function storeSignature(
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
+}
+
+/**
+ * A signature stored pending at `createdAt` and confirmed through its link, as a supporter would (the
+ * confirmation's side effects, webhooks among them, follow); returns its ref.
+ */
+export async function storeAndConfirm(
+  platform: { db: Db; appDeps: { signatures: { confirm(token: string): Promise<unknown> } } },
+  secret: string,
+  letterId: number,
+  signature: Omit<StoredSignature, 'status'>,
+): Promise<string> {
+  const id = await storeSignature(platform.db, secret, letterId, { ...signature, status: 'pending' });
+  const { ref } = await platform.db
+    .selectFrom('signatures')
+    .select('ref')
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+  await platform.appDeps.signatures.confirm(signatureToken(secret, ref, 'confirm'));
+  return ref;
 }

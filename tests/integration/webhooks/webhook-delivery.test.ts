@@ -6,7 +6,7 @@ import { WebhookRepository } from '../../../server/webhooks/webhook-repository.j
 import { signatureToken } from '../../../server/mail/signature-tokens.js';
 import { createAccount } from '../../support/accounts.js';
 import { createLetter } from '../../support/factories.js';
-import { storeSignature, type StoredSignature } from '../../support/stored-signatures.js';
+import { storeAndConfirm, type StoredSignature } from '../../support/stored-signatures.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 import { WebhookReceiver } from '../../support/webhook-receiver.js';
 
@@ -25,22 +25,8 @@ describe('webhooks, sent to a real receiver', () => {
   const runWorker = () => t.platform.webhookWorker!.runOnce();
 
   /** A signature stored pending now and confirmed through its link, as a supporter would; its ref. */
-  async function signAndConfirm(
-    signature: Pick<StoredSignature, 'name' | 'email' | 'country' | 'display'>,
-  ): Promise<string> {
-    const id = await storeSignature(t.platform.db, SECRET, letterId, {
-      ...signature,
-      status: 'pending',
-      createdAt: clock.now().toISOString(),
-    });
-    const { ref } = await t.platform.db
-      .selectFrom('signatures')
-      .select('ref')
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
-    await t.platform.appDeps.signatures.confirm(signatureToken(SECRET, ref, 'confirm'));
-    return ref;
-  }
+  const signAndConfirm = (signature: Pick<StoredSignature, 'name' | 'email' | 'country' | 'display'>) =>
+    storeAndConfirm(t.platform, SECRET, letterId, { ...signature, createdAt: clock.now().toISOString() });
 
   beforeAll(async () => {
     t = await createTestPlatform({ clock, env: { WEBHOOKS_ALLOW_PRIVATE: '1' } });

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../../server/accounts/account.js';
 import { AppError } from '../../../server/lib/errors.js';
-import { signatureToken } from '../../../server/mail/signature-tokens.js';
 import { eventsColumn, newSecret } from '../../../server/webhooks/webhook.js';
 import { createWebhookSender } from '../../../server/webhooks/webhook-sender.js';
 import { createAccount } from '../../support/accounts.js';
 import { createLetter } from '../../support/factories.js';
-import { storeSignature } from '../../support/stored-signatures.js';
+import { storeAndConfirm } from '../../support/stored-signatures.js';
 import { createTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 import { WebhookReceiver } from '../../support/webhook-receiver.js';
 
@@ -79,19 +78,12 @@ describe('webhooks never go to a private address (WEBHOOKS_ALLOW_PRIVATE off)', 
           updated_at: now,
         })
         .execute();
-    const id = await storeSignature(t.platform.db, SECRET, letterId, {
+    await storeAndConfirm(t.platform, SECRET, letterId, {
       name: 'Kim',
       email: 'kim@example.org',
-      status: 'pending',
       country: 'KR',
       createdAt: now,
     });
-    const { ref } = await t.platform.db
-      .selectFrom('signatures')
-      .select('ref')
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
-    await t.platform.appDeps.signatures.confirm(signatureToken(SECRET, ref, 'confirm'));
     expect(await t.platform.webhookWorker!.runOnce()).toBe(4);
     expect(receiver.received).toEqual([]);
     const attempts = await t.platform.db
