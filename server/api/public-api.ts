@@ -237,6 +237,18 @@ export function groupDeliveries(
   );
 }
 
+// The grouped record of a document in each language, made once per document (a count epoch), not per
+// request: a letter sent in many rounds to 200 offices has thousands of rows to group.
+const groupedRecords = new WeakMap<LetterDocument, Map<string, DeliveryGroup[]>>();
+
+function deliveriesIn(doc: LetterDocument, language: string): DeliveryGroup[] {
+  let byLanguage = groupedRecords.get(doc);
+  if (!byLanguage) groupedRecords.set(doc, (byLanguage = new Map()));
+  let groups = byLanguage.get(language);
+  if (!groups) byLanguage.set(language, (groups = groupDeliveries(doc.deliveries, doc.recipients, language)));
+  return groups;
+}
+
 /** What the API answers about one letter, read once per count epoch whatever the language asked for. */
 export interface LetterDocument {
   letter: Letter;
@@ -362,7 +374,7 @@ export function letterResource(
       const named = recipientNamedIn(r, heading.language);
       return { name: named.name, title: named.title, institution: named.organisation, country: r.country };
     }),
-    deliveries: groupDeliveries(doc.deliveries, doc.recipients, heading.language),
+    deliveries: deliveriesIn(doc, heading.language),
     commitments: commitmentsResource(doc.commitments),
     // Who answered and when, never who wrote it: the sender's address is not in the document at all.
     replies: doc.replies.map((r) => {
