@@ -87,8 +87,8 @@ export function letterWorkflowRoutes(deps: LetterWorkflowRoutesDeps): Router {
   // Closing asks first: it stops the signing for everyone.
   router.get('/letters/:id/close', async (req, res) => {
     const letter = await workflow.closeCheck(currentUser(res), idParam(req, 'id'));
-    const closingRound =
-      letter.status === 'open' ? await deps.closingRound(currentUser(res), letter.id) : null;
+    // Null for a letter that is not open: the deliveries' rule decides, not a second check here.
+    const closingRound = await deps.closingRound(currentUser(res), letter.id);
     res.render('admin/letter-close', {
       pageTitle: res.locals.t('editor.close.title'),
       letter,
