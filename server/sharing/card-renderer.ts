@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { renderAsync, type ResvgRenderOptions } from '@resvg/resvg-js';
 import type { Clock } from '../lib/clock.js';
-import { cardSvg, type CardFacts } from './card.js';
 import { encodePng } from './png.js';
 
 /** A drawn card: the PNG, its ETag, and the count it shows. */
@@ -56,8 +55,11 @@ export class CardRenderer {
     },
   ) {}
 
-  /** The card under `key` for `facts` showing `count`, drawn now or kept from before (see the class). */
-  async card(key: string, count: number, facts: CardFacts): Promise<DrawnCard> {
+  /**
+   * The card under `key` showing `count`, drawn now from the SVG `svg` makes (only when it must be drawn)
+   * or kept from before (see the class).
+   */
+  async card(key: string, count: number, svg: () => string): Promise<DrawnCard> {
     const now = this.deps.clock.now().getTime();
     const kept = this.cards.get(key);
     if (kept && (kept.count === count || now - kept.drawnAt < (this.deps.redrawMs ?? CARD_REDRAW_MS))) {
@@ -68,20 +70,20 @@ export class CardRenderer {
     }
     const underway = this.drawing.get(key);
     if (underway) return underway;
-    const drawing = this.draw(facts, count, now).finally(() => this.drawing.delete(key));
+    const drawing = this.draw(svg, count, now).finally(() => this.drawing.delete(key));
     this.drawing.set(key, drawing);
     const card = await drawing;
     this.keep(key, card);
     return card;
   }
 
-  private async draw(facts: CardFacts, count: number, now: number): Promise<DrawnCard> {
+  private async draw(svg: () => string, count: number, now: number): Promise<DrawnCard> {
     // A finished drawing hands its turn to the next waiting one directly, so no newcomer slips in between.
     if (this.underway < (this.deps.maxDrawing ?? MAX_DRAWING)) this.underway += 1;
     else await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.peakDrawing = Math.max(this.peakDrawing, this.underway);
     try {
-      const image = await renderAsync(cardSvg(facts), this.deps.options);
+      const image = await renderAsync(svg(), this.deps.options);
       const png = await encodePng(image.width, image.height, image.pixels);
       this.drawn += 1;
       return { png, etag: `"${createHash('sha1').update(png).digest('base64url')}"`, count, drawnAt: now };

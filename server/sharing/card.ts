@@ -185,3 +185,42 @@ export function cardSvg(facts: CardFacts): string {
     `</svg>`
   );
 }
+
+/** What the site's own card (the home page's card.png) shows, every text in one interface language. */
+export interface HomeCardFacts {
+  siteName: string;
+  /** The site's tagline, drawn as the card's title. */
+  tagline: string;
+  /** What the site is for, in a sentence or two. */
+  description: string;
+  /** The interface language (the texts' `lang`). */
+  language: string;
+  /** Where the site is ("letters.example.org"), so a preview says whose site it is. */
+  host: string;
+}
+
+/** The home page's card: the site's name, its tagline as the title, what it is for and where it is. */
+export function homeCardSvg(facts: HomeCardFacts): string {
+  const title = titleLayout(facts.tagline);
+  const titleLines = title.lines.map((line, i) =>
+    text(MARGIN, 170 + i * title.lineHeight, title.size, line, `font-weight="bold" fill="${COLOURS.ink}"`),
+  );
+  const descriptionTop = 170 + title.lines.length * title.lineHeight + 20;
+  // As many lines of the description as fit above the address's rule (its last baseline by y 540).
+  const descriptionLines = wrapText(
+    xmlSafe(facts.description),
+    INNER,
+    30,
+    Math.max(1, Math.floor((540 - descriptionTop) / 40) + 1),
+  ).map((line, i) => text(MARGIN, descriptionTop + i * 40, 30, line, `fill="${COLOURS.muted}"`));
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${CARD_WIDTH}" height="${CARD_HEIGHT}" viewBox="0 0 ${CARD_WIDTH} ${CARD_HEIGHT}">` +
+    `<rect width="${CARD_WIDTH}" height="${CARD_HEIGHT}" fill="${COLOURS.paper}"/>` +
+    `<rect width="${CARD_WIDTH}" height="12" fill="${COLOURS.accent}"/>` +
+    text(MARGIN, 84, 28, xmlSafe(facts.siteName), `font-weight="bold" fill="${COLOURS.accent}"`) +
+    `<g lang="${escapeXml(facts.language)}">${titleLines.join('')}${descriptionLines.join('')}</g>` +
+    `<rect x="${MARGIN}" y="${CARD_HEIGHT - 62}" width="${INNER}" height="2" fill="${COLOURS.track}"/>` +
+    text(MARGIN, CARD_HEIGHT - 24, 26, fitLine(xmlSafe(facts.host), INNER, 26), `fill="${COLOURS.accent}"`) +
+    `</svg>`
+  );
+}

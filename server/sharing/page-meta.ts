@@ -109,15 +109,24 @@ export function homePageMeta(input: {
   siteName: string;
   description: string;
   interfaceLanguage: string;
+  /** The site card's alternative text. */
+  imageAlt: string;
 }): PageMeta {
   const locale = ogLocale(input.interfaceLanguage);
+  const lang = `?lang=${encodeURIComponent(input.interfaceLanguage)}`;
   return {
     siteName: input.siteName,
     title: input.siteName,
     description: shortDescription(input.description),
-    url: `${input.publicUrl}/?lang=${encodeURIComponent(input.interfaceLanguage)}`,
+    url: `${input.publicUrl}/${lang}`,
     ...(locale ? { locale } : {}),
-    twitterCard: 'summary',
+    image: {
+      url: `${input.publicUrl}/card.png${lang}`,
+      width: CARD_WIDTH,
+      height: CARD_HEIGHT,
+      alt: input.imageAlt,
+    },
+    twitterCard: 'summary_large_image',
     alternates: alternatesOf(input.publicUrl, '/'),
   };
 }

@@ -4,7 +4,7 @@ import { formatsFor } from '../lib/format.js';
 import { progressPercent, type Letter, type LetterHeading } from '../letters/letter.js';
 import type { LetterService } from '../letters/letter-service.js';
 import { badgeSvg } from './badge.js';
-import type { CardFacts } from './card.js';
+import { cardSvg, homeCardSvg, type CardFacts } from './card.js';
 import { cardRenderOptions, findCardFonts } from './card-fonts.js';
 import { CardRenderer, type DrawnCard } from './card-renderer.js';
 import { QrCodes } from './qr.js';
@@ -74,7 +74,23 @@ export class SharingService {
       request.interfaceLanguage,
       { ...facts, countText: undefined, percent: undefined },
     ]);
-    return this.deps.cards.card(key, letter.signatureCount, facts);
+    return this.deps.cards.card(key, letter.signatureCount, () => cardSvg(facts));
+  }
+
+  /**
+   * The site's own card (PNG), which a link to the home page unfolds into: its name, tagline and what it
+   * is for, in the interface language. Nothing on it moves, so it is drawn once per language.
+   */
+  async homeCard(request: Pick<SharingRequest, 't' | 'interfaceLanguage'>): Promise<DrawnCard> {
+    const { t, interfaceLanguage } = request;
+    const facts = {
+      siteName: t('site.name'),
+      tagline: t('site.tagline'),
+      description: t('share.meta.homeDescription'),
+      language: interfaceLanguage,
+      host: new URL(this.deps.publicUrl).host,
+    };
+    return this.deps.cards.card(JSON.stringify(['home', facts]), 0, () => homeCardSvg(facts));
   }
 
   /** The count badge (SVG) of a public letter. */

@@ -50,6 +50,7 @@ export function sharingViews(publicUrl: string): SharingViews {
         siteName: t('site.name'),
         description: t('share.meta.homeDescription'),
         interfaceLanguage,
+        imageAlt: t('share.card.homeAlt', { site: t('site.name'), tagline: t('site.tagline') }),
       }),
   };
 }

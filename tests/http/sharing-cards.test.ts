@@ -3,6 +3,8 @@ import QRCode from 'qrcode';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatsFor } from '../../server/lib/format.js';
+import { fixedT } from '../../server/lib/i18n.js';
+import { homeCardSvg } from '../../server/sharing/card.js';
 import { QR_OPTIONS } from '../../server/sharing/qr.js';
 import { createLetter, SIMPLE_LETTER_BODY } from '../support/factories.js';
 import { startTags } from '../support/html.js';
@@ -160,18 +162,53 @@ describe('share cards, QR codes and badges of a letter', () => {
   });
 
   it.each(TEXTS)(
-    'describes the home page as the site in $language, without a card image',
+    'describes the home page as the site in $language, with the site’s own card in that language',
     async ({ language, locale }) => {
       const home = await request(t.app).get(`/?lang=${language}`).set('Accept', 'text/html');
       const meta = metaTags(home.text);
       expect(meta.get('og:url')).toBe(`${TEST_PUBLIC_URL}/?lang=${language}`);
       expect(meta.get('og:locale')).toBe(locale);
-      expect(meta.get('twitter:card')).toBe('summary');
-      expect(meta.get('og:image')).toBeUndefined();
+      expect(meta.get('twitter:card')).toBe('summary_large_image');
       expect(meta.get('description')!.length).toBeGreaterThan(40);
       expect(meta.get('og:description')).toBe(meta.get('description'));
+      expect(meta.get('og:image')).toBe(`${TEST_PUBLIC_URL}/card.png?lang=${language}`);
+      expect(meta.get('og:image:alt')).toContain(fixedT(t.platform.i18n, language)('site.tagline'));
+
+      const card = await request(t.app).get(`/card.png?lang=${language}`).buffer(true).parse(binary);
+      expect(card.status).toBe(200);
+      expect(card.headers['content-type']).toBe('image/png');
+      expect(card.headers['cross-origin-resource-policy']).toBe('cross-origin');
+      expect(pngSize(card.body as Buffer)).toEqual({ width: 1200, height: 630 });
+      const again = await request(t.app)
+        .get(`/card.png?lang=${language}`)
+        .set('If-None-Match', card.headers.etag as string);
+      expect(again.status).toBe(304);
     },
   );
+
+  it('draws the site’s card once per language, with its tagline and address', async () => {
+    const svgOf = (language: string) =>
+      homeCardSvg({
+        siteName: 'Undersigned',
+        tagline: fixedT(t.platform.i18n, language)('site.tagline'),
+        description: fixedT(t.platform.i18n, language)('share.meta.homeDescription'),
+        language,
+        host: new URL(TEST_PUBLIC_URL).host,
+      });
+    const korean = svgOf('ko');
+    expect(korean).toContain('lang="ko"');
+    expect(korean).toContain(new URL(TEST_PUBLIC_URL).host);
+    // Each language's tagline starts the title (as many words as fit on the first line).
+    expect(korean).toContain(fixedT(t.platform.i18n, 'ko')('site.tagline').split(' ')[0]);
+    const pngs = await Promise.all(
+      ['en', 'ko', 'uk', 'en'].map((language) =>
+        request(t.app).get(`/card.png?lang=${language}`).buffer(true).parse(binary),
+      ),
+    );
+    const bodies = pngs.map((p) => (p.body as Buffer).toString('base64'));
+    expect(new Set(bodies).size).toBe(3);
+    expect(bodies[3]).toBe(bodies[0]);
+  });
 
   it('answers a card again from its copy (same ETag, 304), and redraws it once the count has moved and the pause has passed', async () => {
     const path = `/letters/${slug}/card.png?lang=en`;

@@ -119,7 +119,7 @@ describe('drawing cards under load', () => {
 
   it('draws a card once for requests that arrive while it is being drawn', async () => {
     const cards = renderer(new ManualClock());
-    const [a, b, c] = await Promise.all([1, 2, 3].map(() => cards.card('letter-1', 7, FACTS)));
+    const [a, b, c] = await Promise.all([1, 2, 3].map(() => cards.card('letter-1', 7, () => cardSvg(FACTS))));
     expect(cards.drawn).toBe(1);
     expect(a).toBe(b);
     expect(b).toBe(c);
@@ -128,23 +128,25 @@ describe('drawing cards under load', () => {
   it('redraws a card whose count moved, but not before the pause has passed since it was drawn', async () => {
     const clock = new ManualClock();
     const cards = renderer(clock);
-    const first = await cards.card('letter-2', 1, FACTS);
+    const first = await cards.card('letter-2', 1, () => cardSvg(FACTS));
     clock.advance(5_000);
-    expect(await cards.card('letter-2', 2, { ...FACTS, countText: '2명 서명' })).toBe(first);
+    expect(await cards.card('letter-2', 2, () => cardSvg({ ...FACTS, countText: '2명 서명' }))).toBe(first);
     expect(cards.drawn).toBe(1);
     clock.advance(5_000);
-    const second = await cards.card('letter-2', 2, { ...FACTS, countText: '2명 서명' });
+    const second = await cards.card('letter-2', 2, () => cardSvg({ ...FACTS, countText: '2명 서명' }));
     expect(cards.drawn).toBe(2);
     expect(second.count).toBe(2);
     expect(first.count).toBe(1);
     // The same count is never drawn again, however long it stands.
     clock.advance(60_000);
-    expect(await cards.card('letter-2', 2, FACTS)).toBe(second);
+    expect(await cards.card('letter-2', 2, () => cardSvg(FACTS))).toBe(second);
   });
 
   it('draws one card at a time however many different cards are asked for at once', async () => {
     const cards = new CardRenderer({ clock: new ManualClock(), options: BARE, maxDrawing: 1 });
-    const drawn = await Promise.all(['a', 'b', 'c', 'd'].map((key) => cards.card(key, 1, FACTS)));
+    const drawn = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((key) => cards.card(key, 1, () => cardSvg(FACTS))),
+    );
     expect(cards.drawn).toBe(4);
     expect(new Set(drawn).size).toBe(4);
     expect(cards.peakDrawing).toBe(1);
@@ -152,18 +154,18 @@ describe('drawing cards under load', () => {
 
   it('drops the card asked for least recently, not one asked for all the time', async () => {
     const cards = new CardRenderer({ clock: new ManualClock(), options: BARE, maxCards: 2 });
-    await cards.card('hot', 1, FACTS);
-    await cards.card('b', 1, FACTS);
-    await cards.card('hot', 1, FACTS);
-    await cards.card('c', 1, FACTS);
-    await cards.card('hot', 1, FACTS);
+    await cards.card('hot', 1, () => cardSvg(FACTS));
+    await cards.card('b', 1, () => cardSvg(FACTS));
+    await cards.card('hot', 1, () => cardSvg(FACTS));
+    await cards.card('c', 1, () => cardSvg(FACTS));
+    await cards.card('hot', 1, () => cardSvg(FACTS));
     expect(cards.drawn).toBe(3);
   });
 
   it('keeps a bounded number of cards', async () => {
     const cards = new CardRenderer({ clock: new ManualClock(), options: BARE, maxCards: 2 });
-    for (const key of ['a', 'b', 'c']) await cards.card(key, 1, FACTS);
-    await cards.card('a', 1, FACTS);
+    for (const key of ['a', 'b', 'c']) await cards.card(key, 1, () => cardSvg(FACTS));
+    await cards.card('a', 1, () => cardSvg(FACTS));
     expect(cards.drawn).toBe(4);
   });
 });

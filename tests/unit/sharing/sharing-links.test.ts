@@ -83,8 +83,14 @@ describe('page meta tags', () => {
         siteName: 'U',
         description: 'D',
         interfaceLanguage: 'ko',
+        imageAlt: 'A',
       }),
-    ).toMatchObject({ url: 'https://x.example/?lang=ko', locale: 'ko_KR', twitterCard: 'summary' });
+    ).toMatchObject({
+      url: 'https://x.example/?lang=ko',
+      locale: 'ko_KR',
+      image: { url: 'https://x.example/card.png?lang=ko', width: 1200, height: 630, alt: 'A' },
+      twitterCard: 'summary_large_image',
+    });
   });
 
   it('name the same page in each interface language, so search engines send each reader to their own', () => {
@@ -109,6 +115,7 @@ describe('page meta tags', () => {
       siteName: 'U',
       description: 'D',
       interfaceLanguage: 'ko',
+      imageAlt: 'A',
     });
     expect(home.alternates.map((a) => a.href)).toEqual([
       'https://x.example/?lang=en',
