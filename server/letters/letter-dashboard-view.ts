@@ -33,8 +33,12 @@ export function dashboardLetters(t: TFunction, ui: string, letters: readonly Das
       formatDay: (day: string) => formats.day(new Date(`${day}T00:00:00Z`)),
       formatCount: (n: number) => formats.number(n),
     };
+    // A draft takes no signatures: its card says so rather than drawing a flat line of zeros.
+    if (item.letter.status === 'draft')
+      return { ...listed(t, ui, item), chart: null, narrowChart: null, chartNote: t('dashboard.chartDraft') };
     return {
       ...listed(t, ui, item),
+      chartNote: null,
       chart: signatureChartSvg(item.days, labels),
       // The same chart drawn for a phone's width: the wide one, scaled down to fit, had ~5 px labels.
       // The page shows one of the two (styles.css), so the other is out of the accessibility tree too.

@@ -26,15 +26,23 @@ describe('the organizer screens count signatures by each language’s plural rul
     const note = byClass(html, 'note')[0];
     return note ? textOf(innerHtml(html, note)) : '';
   };
-  const chartDescription = async (id: number, lang = 'en') => {
+  /** The dashboard's card of letter `id`, as HTML. */
+  const dashboardCard = async (id: number, lang = 'en') => {
     const main = mainOf((await visitor.get(`/admin?lang=${lang}`)).text);
     const card = startTags(main, 'li').find((li) => innerHtml(main, li).includes(`/admin/letters/${id}`));
-    const svg = innerHtml(main, card!);
+    return innerHtml(main, card!);
+  };
+  const chartDescription = async (id: number, lang = 'en') => {
+    const svg = await dashboardCard(id, lang);
     return textOf(innerHtml(svg, startTags(svg, 'desc')[0]!));
   };
 
   it('says "1 confirmed signature" for one, and "2 confirmed signatures" for two', async () => {
     const id = await createDraft(visitor, [recipient], { closes_at: '' });
+    expect(await dashboardCard(id)).not.toContain('<svg');
+    expect(textOf(await dashboardCard(id))).toContain(
+      'Not published yet: signatures are collected once it is published.',
+    );
     await postForm(visitor, `/admin/letters/${id}`, `/admin/letters/${id}/publish`, []);
     const slug = (await t.platform.repositories.letters.findById(id))!.slug;
 

@@ -29,7 +29,7 @@ function letterWith(total: number): DashboardLetter {
 /** The accessible description of a card's signature chart. */
 function chartDescription(language: string, total: number): string {
   const [card] = dashboardLetters(tIn(language), language, [letterWith(total)]);
-  return /<desc>([^<]*)<\/desc>/.exec(card!.chart)![1]!;
+  return /<desc>([^<]*)<\/desc>/.exec(card!.chart!)![1]!;
 }
 
 describe('the dashboard chart counts signatures and days by each language’s rules', () => {
@@ -47,6 +47,19 @@ describe('the dashboard chart counts signatures and days by each language’s ru
     expect(chartDescription('uk', 3)).toMatch(/^За останні 30 днів — 3 підтверджені підписи;/);
     expect(chartDescription('uk', 5)).toMatch(/^За останні 30 днів — 5 підтверджених підписів;/);
     expect(chartDescription('uk', 21)).toMatch(/^За останні 30 днів — 21 підтверджений підпис;/);
+  });
+
+  it('draws no chart for a draft, which takes no signatures, and says why in each language', () => {
+    for (const [language, note] of [
+      ['en', 'Not published yet: signatures are collected once it is published.'],
+      ['ko', '아직 게시되지 않았습니다. 게시하면 서명을 받기 시작합니다.'],
+      ['uk', 'Ще не опубліковано: підписи збиратимуться після публікації.'],
+    ] as const) {
+      const draft = { ...letterWith(0), letter: { status: 'draft' } } as unknown as DashboardLetter;
+      const [card] = dashboardLetters(tIn(language), language, [draft]);
+      expect(card).toMatchObject({ chart: null, narrowChart: null, chartNote: note });
+    }
+    expect(dashboardLetters(tIn('en'), 'en', [letterWith(0)])[0]).toMatchObject({ chartNote: null });
   });
 
   it('writes Korean with its one form and a counter', () => {
