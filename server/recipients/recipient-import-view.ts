@@ -82,6 +82,13 @@ export function importPreviewView(t: TFunction, ui: string, preview: ImportPrevi
         actionLabel: t(`recipients.import.actions.${row.action}`),
         salutations: salutationsOf(t, row, ui),
         otherNames: otherNamesOf(row, ui),
+        // An update says what it changes, removals named as such: an empty cell's removal shows nowhere else.
+        changes: row.changes.map(({ field, removed }) =>
+          removed
+            ? t('recipients.import.removed', { field: fieldLabel(t, ui, field) })
+            : fieldLabel(t, ui, field),
+        ),
+        unchanged: row.action === 'update' && row.changes.length === 0,
         errors: [
           ...row.errors.map((e) => `${fieldLabel(t, ui, e.field)}: ${t(e.messageKey, e.params ?? {})}`),
           ...row.duplicates.map((d) =>

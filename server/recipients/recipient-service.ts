@@ -102,6 +102,43 @@ function keptNames(known: Recipient, row: RecipientInput, columns: readonly stri
   return names;
 }
 
+/**
+ * What an import row makes of a recipient it updates: the file's values, and the recipient's own for
+ * the columns the file does not have (a file without notes must not erase what the directory knows).
+ */
+function updatedFromRow(known: Recipient, row: RecipientInput, columns: readonly string[]): RecipientInput {
+  const input = { ...row };
+  if (!columns.includes('title')) input.title = known.title;
+  if (!columns.includes('organisation')) input.organisation = known.organisation;
+  if (!columns.includes('country')) input.country = known.country;
+  if (!columns.includes('notes')) input.notes = known.notes;
+  input.salutations = keptSalutations(known, row, columns);
+  input.names = keptNames(known, row, columns);
+  return input;
+}
+
+/** The value of a field as recipientChanges names it (`title`, `salutation_ko`, `name_uk`), '' for none. */
+function fieldValue(recipient: RecipientInput, field: string): string {
+  const salutation = /^salutation_(\w+)$/.exec(field);
+  if (salutation) return recipient.salutations[salutation[1]!] ?? '';
+  const named = /^(name|title|organisation)_(\w+)$/.exec(field);
+  if (named) return recipient.names[named[2]!]?.[named[1] as (typeof NAMED_FIELDS)[number]] ?? '';
+  return String(recipient[field as keyof RecipientInput] ?? '');
+}
+
+/**
+ * What an import row would change on a recipient it updates, field by field, each marked when the
+ * file empties it: the preview says so before anything is saved (an empty `name_ko` cell removes the
+ * Korean name, which the row's own values do not show).
+ */
+function importChanges(known: Recipient, updated: RecipientInput): ImportChange[] {
+  const fields = (recipientChanges(known, updated)?.fields as string[] | undefined) ?? [];
+  return fields.map((field) => ({
+    field,
+    removed: fieldValue(updated, field) === '' && fieldValue(known, field) !== '',
+  }));
+}
+
 /** An entry of the directory with whether this account may change it. */
 export interface EditableRecipient {
   recipient: Recipient;
@@ -129,10 +166,18 @@ export interface PossibleDuplicate {
  * directory already has is a possible duplicate: skipped unless the person confirming chooses to add it
  * anyway, or to update the recipient it duplicates.
  */
+/** A field an import row would change on the recipient it updates; `removed` when the file empties it. */
+export interface ImportChange {
+  field: string;
+  removed: boolean;
+}
+
 export interface ImportPreviewRow extends ImportRow {
   action: 'create' | 'update' | 'skip' | 'duplicate';
   /** For a possible duplicate: the directory's recipients with the same name; otherwise empty. */
   duplicates: PossibleDuplicate[];
+  /** For an update: what it changes (none: the recipient stays as it is); otherwise empty. */
+  changes: ImportChange[];
 }
 
 export interface ImportPreview {
@@ -330,20 +375,22 @@ export class RecipientService {
     // The same rule as the edit form: a recipient on another organizer's letter is theirs to keep.
     const mayChange = (id: number) => can(user, 'recipient.change', resources.get(id)!);
     const rows = parsed.rows.map((row): ImportPreviewRow => {
-      if (!row.input) return { ...row, action: 'skip', duplicates: [] };
+      if (!row.input) return { ...row, action: 'skip', duplicates: [], changes: [] };
       const known = existing.get(row.input.email);
       if (!known) {
         const duplicates = sameName(row.input).map((d) => ({ ...d, mayUpdate: mayChange(d.id) }));
-        return { ...row, action: duplicates.length > 0 ? 'duplicate' : 'create', duplicates };
+        return { ...row, action: duplicates.length > 0 ? 'duplicate' : 'create', duplicates, changes: [] };
       }
       if (!mayChange(known.id))
         return {
           ...row,
           action: 'skip',
           duplicates: [],
+          changes: [],
           errors: [...row.errors, { field: 'email', messageKey: 'policy.recipients.importUsedByOthers' }],
         };
-      return { ...row, action: 'update', duplicates: [] };
+      const changes = importChanges(known, updatedFromRow(known, row.input, parsed.columns));
+      return { ...row, action: 'update', duplicates: [], changes };
     });
     const counts = { create: 0, update: 0, skip: 0, duplicate: 0 };
     for (const row of rows) counts[row.action] += 1;
@@ -387,14 +434,7 @@ export class RecipientService {
           known.id,
         )!;
         if (!can(user, 'recipient.change', resource)) return false;
-        // A file without a column (say, no notes) must not erase what the directory knows there.
-        const input = { ...row };
-        if (!preview.columns.includes('title')) input.title = known.title;
-        if (!preview.columns.includes('organisation')) input.organisation = known.organisation;
-        if (!preview.columns.includes('country')) input.country = known.country;
-        if (!preview.columns.includes('notes')) input.notes = known.notes;
-        input.salutations = keptSalutations(known, row, preview.columns);
-        input.names = keptNames(known, row, preview.columns);
+        const input = updatedFromRow(known, row, preview.columns);
         await recipients.update(known.id, input);
         const changes = recipientChanges(known, input);
         if (changes)

@@ -157,7 +157,11 @@ describe('recipients named in the reader’s language', () => {
     const uploaded = await uploadRecipients(admin, csv);
     expect(uploaded.status).toBe(303);
     const preview = uploaded.headers.location!;
+    expect(textOf(mainOf((await admin.get(preview)).text))).toMatch(/updated Changes: Name Renamed embassy/);
     expect((await postForm(admin, preview, `${preview}/confirm`, [])).status).toBe(303);
+    // The same file again changes nothing, and says so.
+    const again = (await uploadRecipients(admin, csv)).headers.location!;
+    expect(textOf(mainOf((await admin.get(again)).text))).toContain('updated No change');
     const updated = (await t.platform.repositories.recipients.findById(recipientId))!;
     expect(updated.name).toBe('Renamed embassy');
     expect(updated.names).toEqual({ ko: { name: '', title: '', organisation: KO.organisation } });
@@ -175,6 +179,8 @@ describe('recipients named in the reader’s language', () => {
     const preview = uploaded.headers.location!;
     const shown = textOf(mainOf((await admin.get(preview)).text));
     expect(shown).toContain(`Korean: ${KO.title} · ${KO.organisation}`);
+    // What the update changes, the emptied cell's removal named (the row's values alone do not show it).
+    expect(shown).toContain('Changes: Title (Korean) Organisation (Ukrainian) (removed)');
     expect(shown).not.toContain('Ignored columns');
     expect((await postForm(admin, preview, `${preview}/confirm`, [])).status).toBe(303);
     expect((await t.platform.repositories.recipients.findById(recipientId))!.names).toEqual({

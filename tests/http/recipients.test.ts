@@ -405,7 +405,12 @@ describe('the recipients directory', () => {
       const rows = previewRows(page.text);
       expect(rows.map((r) => [r.line, r.action, r.email])).toEqual([
         ['2', 'added', 'korea@unhcr.example.org'],
-        ['3', 'updated', 'MINISTER@unification.example.org'],
+        // An update names what it changes (the Korean salutation is added beside the English one).
+        [
+          '3',
+          'updated Changes: Title Organisation Language Salutation in Korean Notes',
+          'MINISTER@unification.example.org',
+        ],
         ['5', 'skipped', 'not-an-address'],
         ['6', 'skipped', 'lang@example.org'],
         ['7', 'skipped', 'korea@unhcr.example.org'],
@@ -503,7 +508,9 @@ describe('the recipients directory', () => {
         'Ministry of Unification,minister@unification.example.org,ko,존경하는 장관님께',
       ].join('\n');
       const path = previewPath(await upload(visitor, csv));
-      expect(previewRows((await visitor.get(path)).text).map((r) => r.action)).toEqual(['updated']);
+      expect(previewRows((await visitor.get(path)).text).map((r) => r.action)).toEqual([
+        'updated Changes: Language Salutation in Korean',
+      ]);
       await confirm(visitor, path);
       expect(await t.platform.repositories.recipients.findById(id)).toMatchObject({
         language: 'ko',
