@@ -864,6 +864,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       await pdf.close();
       await checkpointer?.close();
       await database.close();
+      checkpointer?.releaseLogIndex();
     },
   };
 }

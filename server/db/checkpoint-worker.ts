@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
@@ -11,7 +11,7 @@ import type { CheckpointerData, CheckpointReport } from './checkpointer.js';
  */
 if (!parentPort) throw new Error('checkpoint-worker.ts runs as a worker thread (see checkpointer.ts)');
 const port = parentPort;
-const { databasePath, batchFrames, intervalMs } = workerData as CheckpointerData;
+const { databasePath, batchFrames, intervalMs, logIndex } = workerData as CheckpointerData;
 
 const sqlite = new SQLite(databasePath, { fileMustExist: true });
 // The pragmas that matter to a checkpoint: the file is already in WAL mode (persistent), NORMAL syncs at
@@ -23,7 +23,6 @@ sqlite.pragma('busy_timeout = 5000');
 sqlite.pragma('wal_autocheckpoint = 0');
 const checkpoint = sqlite.prepare<[], CheckpointReport>('pragma wal_checkpoint(PASSIVE)');
 const header = Buffer.alloc(104);
-let shm: number | undefined;
 
 /**
  * How many frames of the log are not yet copied into the database file, read from
@@ -32,9 +31,11 @@ let shm: number | undefined;
  * would mean running the checkpoint. If it cannot be read, the answer is "many": the thread checkpoints.
  */
 function logState(): { waiting: number } {
+  // The main thread opens the index and closes it (WalCheckpointer.releaseLogIndex): a descriptor closed
+  // here, while the main connection is open, would drop the process's locks on the file.
+  if (logIndex === undefined) return UNKNOWN;
   try {
-    shm ??= openSync(`${databasePath}-shm`, 'r');
-    if (readSync(shm, header, 0, header.length, 0) < header.length) return UNKNOWN;
+    if (readSync(logIndex, header, 0, header.length, 0) < header.length) return UNKNOWN;
     const little = endianness() === 'LE';
     const frames = little ? header.readUInt32LE(16) : header.readUInt32BE(16);
     const backfilled = little ? header.readUInt32LE(96) : header.readUInt32BE(96);
@@ -63,7 +64,6 @@ const timer = setInterval(() => {
 port.on('message', (message: 'close') => {
   if (message !== 'close') return;
   clearInterval(timer);
-  if (shm !== undefined) closeSync(shm);
   sqlite.close();
   port.close();
 });

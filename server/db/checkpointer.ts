@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
 import type { Logger } from '../lib/logger.js';
@@ -24,6 +25,17 @@ export interface CheckpointerData {
   databasePath: string;
   batchFrames: number;
   intervalMs: number;
+  /** A descriptor of the log's shared-memory index (`-shm`), read by the thread, closed by WalCheckpointer. */
+  logIndex: number | undefined;
+}
+
+/** The shared-memory index of the log, opened for reading; undefined when there is none yet. */
+function openLogIndex(databasePath: string): number | undefined {
+  try {
+    return openSync(`${databasePath}-shm`, 'r');
+  } catch {
+    return undefined;
+  }
 }
 
 /** One checkpoint's result, as `pragma wal_checkpoint` returns it (frames in the log, frames copied). */
@@ -50,6 +62,7 @@ function startWorker(workerData: CheckpointerData): Worker {
 export class WalCheckpointer {
   private readonly worker: Worker;
   private closing = false;
+  private logIndex: number | undefined;
   /** Checkpoints the thread has run (tests wait for one). */
   checkpoints = 0;
   /** The last one's result. */
@@ -68,7 +81,8 @@ export class WalCheckpointer {
     mainFrames = MAIN_CHECKPOINT_FRAMES,
   ) {
     sqlite.pragma(`wal_autocheckpoint = ${mainFrames}`);
-    this.worker = startWorker({ databasePath, batchFrames, intervalMs });
+    this.logIndex = openLogIndex(databasePath);
+    this.worker = startWorker({ databasePath, batchFrames, intervalMs, logIndex: this.logIndex });
     this.worker.unref();
     this.worker.on('message', (report: CheckpointReport) => {
       this.checkpoints++;
@@ -86,7 +100,10 @@ export class WalCheckpointer {
     if (this.sqlite.open) this.sqlite.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_FRAMES}`);
   }
 
-  /** Ends the thread (at shutdown), letting a checkpoint in progress finish and its connection close. */
+  /**
+   * Ends the thread (at shutdown), letting a checkpoint in progress finish and its connection close. The
+   * log index's descriptor stays open while the main connection is (see releaseLogIndex).
+   */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
@@ -95,6 +112,19 @@ export class WalCheckpointer {
     const timer = setTimeout(() => void this.worker.terminate(), 5_000);
     await exited.catch(() => undefined);
     clearTimeout(timer);
+    if (!this.sqlite.open) this.releaseLogIndex();
+  }
+
+  /**
+   * Closes the descriptor the thread read the log index through, once the process's connections to the
+   * file are closed. Not before: closing any descriptor of a file drops every POSIX lock the process
+   * holds on it, SQLite's too, and another process would take the log index for unused and start it anew
+   * under the connections still writing (see makePrivate in database.ts).
+   */
+  releaseLogIndex(): void {
+    if (this.logIndex === undefined) return;
+    closeSync(this.logIndex);
+    this.logIndex = undefined;
   }
 
   /** The thread, for tests that make it fail. */

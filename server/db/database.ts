@@ -126,7 +126,16 @@ function openSqlite(filename: string): SqliteHandle {
  */
 function makePrivate(filename: string): void {
   mkdirSync(path.dirname(filename), { recursive: true, mode: 0o700 });
-  closeSync(openSync(filename, 'a', 0o600));
+  // Made only when missing ('wx'), never opened when it exists: SQLite's locks are the process's POSIX
+  // locks, and closing any descriptor of the file drops them all, the open connections' too. Every
+  // further connection (an export's reader, a delivery's compiler) did, and the next process to close the
+  // file (a backup with the sqlite3 tool, `npm run user:create`) took itself for the last one, checkpointed
+  // and deleted the log this process was still writing into: two databases from then on.
+  try {
+    closeSync(openSync(filename, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
   for (const file of [filename, `${filename}-wal`, `${filename}-shm`]) {
     try {
       chmodSync(file, 0o600);

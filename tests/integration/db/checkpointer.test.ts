@@ -23,8 +23,9 @@ describe('the checkpointer thread', () => {
   });
   afterEach(async () => {
     await checkpointer?.close();
-    checkpointer = undefined;
     await t.close();
+    checkpointer?.releaseLogIndex();
+    checkpointer = undefined;
   });
 
   const autocheckpoint = () => t.sqlite.pragma('wal_autocheckpoint', { simple: true });
