@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { UNSAFE_IN_A_LINE } from '../lib/unsafe-text.js';
+import { UNSAFE_IN_A_LINE, visibleTrim } from '../lib/unsafe-text.js';
 
 /**
  * Organizer API tokens: pure rules, time passed in. A token is 256 random bits behind a fixed prefix
@@ -70,7 +70,7 @@ export function parseTokenForm(
 ):
   | { ok: true; name: string; lifetime: TokenLifetime }
   | { ok: false; name: string; lifetime: string; errors: Record<string, string> } {
-  const name = typeof body.name === 'string' ? body.name.trim() : '';
+  const name = typeof body.name === 'string' ? visibleTrim(body.name) : '';
   const lifetimeText = typeof body.lifetime === 'string' ? body.lifetime : '';
   const errors: Record<string, string> = {};
   if (name === '') errors.name = 'webhooks.tokens.errors.nameMissing';

@@ -5,6 +5,7 @@ import { isSlug, type LetterText } from './letter.js';
 import type { LetterDetails } from './letter-repository.js';
 import { dayValue, parseUtcDay } from '../lib/dates.js';
 import { MAX_ID } from '../http/input.js';
+import { UNSAFE_IN_A_LINE, UNSAFE_IN_TEXT, visibleTrim } from '../lib/unsafe-text.js';
 
 /** The editor form as typed, kept whole so a refused save shows everything again. */
 export interface EditorValues {
@@ -117,9 +118,6 @@ export function editorValues(body: Record<string, unknown>): EditorValues {
 
 const END_OF_DAY_MS = 86_400_000 - 1;
 
-// eslint-disable-next-line no-control-regex -- control characters (but newlines) have no place in letter texts
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-
 // Digits only: Number() would also read "0x10", "0b11" or "1e3", and save a goal nobody typed.
 const goalSchema = z
   .string()
@@ -150,10 +148,10 @@ export function parseEditorForm(
   if (values.languages.length > LIMITS.languages)
     add('languages', { key: 'editor.errors.tooManyLanguages', params: { max: LIMITS.languages } });
 
-  const sponsor = values.sponsor.trim();
+  const sponsor = visibleTrim(values.sponsor);
   if (sponsor.length > LIMITS.sponsor)
     add('sponsor', { key: 'editor.errors.tooLong', params: { max: LIMITS.sponsor } });
-  else if (CONTROL.test(sponsor)) add('sponsor', { key: 'editor.errors.controlCharacters' });
+  else if (UNSAFE_IN_A_LINE.test(sponsor)) add('sponsor', { key: 'editor.errors.controlCharacters' });
 
   let goal: number | null = null;
   if (values.goal.trim() !== '') {
@@ -166,7 +164,7 @@ export function parseEditorForm(
 
   const organisations = values.organisations
     .split(/\r?\n/)
-    .map((line) => line.trim())
+    .map(visibleTrim)
     .filter((line) => line !== '');
   if (organisations.length > LIMITS.organisations)
     add('organisations', {
@@ -175,7 +173,7 @@ export function parseEditorForm(
     });
   else if (organisations.some((o) => o.length > LIMITS.organisation))
     add('organisations', { key: 'editor.errors.organisationTooLong', params: { max: LIMITS.organisation } });
-  else if (organisations.some((o) => CONTROL.test(o)))
+  else if (organisations.some((o) => UNSAFE_IN_A_LINE.test(o)))
     add('organisations', { key: 'editor.errors.controlCharacters' });
 
   const { now, stored } = context;
@@ -205,21 +203,24 @@ export function parseEditorForm(
     const t = values.texts[language] ?? { title: '', summary: '', body: '' };
     const entry = {
       language,
-      title: t.title.trim(),
-      summary: t.summary.trim(),
+      // A title or summary of invisible characters is missing; the body has lines, and markup to check.
+      title: visibleTrim(t.title),
+      summary: visibleTrim(t.summary),
       body: t.body.replace(/\r\n?/g, '\n').trim(),
     };
     const primary = language === values.primaryLanguage;
     if (primary && entry.title === '') add(`title_${language}`, { key: 'editor.errors.titleRequired' });
     if (entry.title.length > LIMITS.title)
       add(`title_${language}`, { key: 'editor.errors.tooLong', params: { max: LIMITS.title } });
-    if (CONTROL.test(entry.title)) add(`title_${language}`, { key: 'editor.errors.controlCharacters' });
+    if (UNSAFE_IN_A_LINE.test(entry.title))
+      add(`title_${language}`, { key: 'editor.errors.controlCharacters' });
     if (primary && entry.summary === '') add(`summary_${language}`, { key: 'editor.errors.summaryRequired' });
     if (entry.summary.length > LIMITS.summary)
       add(`summary_${language}`, { key: 'editor.errors.tooLong', params: { max: LIMITS.summary } });
-    if (CONTROL.test(entry.summary)) add(`summary_${language}`, { key: 'editor.errors.controlCharacters' });
+    if (UNSAFE_IN_TEXT.test(entry.summary))
+      add(`summary_${language}`, { key: 'editor.errors.controlCharacters' });
     if (primary && entry.body === '') add(`body_${language}`, { key: 'editor.errors.bodyRequired' });
-    if (CONTROL.test(entry.body)) add(`body_${language}`, { key: 'editor.errors.controlCharacters' });
+    if (UNSAFE_IN_TEXT.test(entry.body)) add(`body_${language}`, { key: 'editor.errors.controlCharacters' });
     if (entry.body !== '') {
       const checked = checkLetterText(entry.body);
       if (!checked.ok)
@@ -339,6 +340,6 @@ export function parseReturnNote(body: Record<string, unknown>): ReturnNoteInput 
   const note = value.trim();
   if (note.length > RETURN_NOTE_MAX_LENGTH)
     return { ok: false, value, errorKey: 'editor.return.noteTooLong' };
-  if (CONTROL.test(note)) return { ok: false, value, errorKey: 'editor.errors.controlCharacters' };
+  if (UNSAFE_IN_TEXT.test(note)) return { ok: false, value, errorKey: 'editor.errors.controlCharacters' };
   return { ok: true, value, note };
 }

@@ -17,3 +17,25 @@ export const UNSAFE_IN_A_LINE = /[\u0000-\u001f\u007f-\u009f\u200b\u2028-\u202e\
 export const UNSAFE_IN_TEXT =
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\u2028-\u202e\u2060\u2066-\u2069\ufeff]/;
+
+/**
+ * A character someone can see: not a space, a control, a format character (the marks, joiners and
+ * invisible operators of Unicode's Cf), a combining mark with nothing to sit on, nor one of the
+ * letters drawn as nothing (the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0, the Braille blank
+ * U+2800). A walkthrough signed with a Hangul filler for a name: the public list showed a blank line.
+ */
+const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Cf}\p{M}\u115f\u1160\u3164\uffa0\u2800]/u;
+
+/** Whether `value` has anything in it someone can see (see VISIBLE). */
+export function hasVisibleText(value: string): boolean {
+  return VISIBLE.test(value);
+}
+
+/**
+ * `value` trimmed, or '' when nothing in it can be seen: a required field with only invisible characters
+ * is empty (and refused as such), an optional one is left out rather than shown as a blank.
+ */
+export function visibleTrim(value: string): string {
+  const trimmed = value.trim();
+  return hasVisibleText(trimmed) ? trimmed : '';
+}

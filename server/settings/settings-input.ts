@@ -7,7 +7,7 @@ import {
   type DataController,
   type PlatformSettings,
 } from './settings.js';
-import { UNSAFE_IN_TEXT } from '../lib/unsafe-text.js';
+import { UNSAFE_IN_TEXT, visibleTrim } from '../lib/unsafe-text.js';
 
 /** The settings form as typed, kept to show it again when it is refused. */
 export interface SettingsFormValues {
@@ -98,10 +98,10 @@ export function parseControllerForm(body: Record<string, unknown>): ControllerFo
       key === 'controllerAddress'
         ? raw
             .split('\n')
-            .map((line) => line.trim())
+            .map(visibleTrim)
             .filter((line) => line !== '')
             .join('\n')
-        : raw.trim();
+        : visibleTrim(raw);
     const field = key.slice('controller'.length).toLowerCase();
     if (value === '' && REQUIRED.has(key)) errors[key] = `privacyNotice.controller.errors.${field}Required`;
     // Control characters (a NUL, which PostgreSQL refuses in text, escapes, bidi tricks) never, by the

@@ -472,6 +472,30 @@ describe('the letter editor', () => {
         message: CONTROL,
       },
       {
+        name: 'a right-to-left override in the title, which shows it in another order than it was typed',
+        fields: { title_en: 'Let them \u202Eog' },
+        field: 'field-title_en',
+        message: CONTROL,
+      },
+      {
+        name: 'a title nobody can see (a left-to-right mark and a Hangul filler)',
+        fields: { title_en: '\u200E\u3164' },
+        field: 'field-title_en',
+        message: 'Enter a title in the main language.',
+      },
+      {
+        name: 'a summary nobody can see (the Braille blank)',
+        fields: { summary_en: '\u2800' },
+        field: 'field-summary_en',
+        message: 'Enter a summary in the main language.',
+      },
+      {
+        name: 'a zero-width space in the sponsor',
+        fields: { sponsor: 'NK\u200BWatch' },
+        field: 'field-sponsor',
+        message: CONTROL,
+      },
+      {
         name: 'control characters in the text',
         fields: { body_en: `${EN_BODY}\n\u001b[2J` },
         field: 'field-body_en',

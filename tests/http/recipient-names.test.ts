@@ -150,6 +150,18 @@ describe('recipients named in the reader’s language', () => {
     expect((await t.platform.repositories.recipients.findById(recipientId))?.names).toEqual({});
   });
 
+  it('asks for a name when it is only characters nobody can see, and keeps none of them in other languages', async () => {
+    const refused = await editWith({ name: '\u200E\u3164', title_ko: '\u2800' });
+    expect(refused.status).toBe(422);
+    expect(fieldErrors(refused.text, 'field-name')).toEqual([
+      "Enter the recipient's name or the name of the institution.",
+    ]);
+    expect(byId(refused.text, 'field-name')?.attrs.value).toBe('\u200E\u3164');
+    const saved = await editWith({ title_ko: '\u2800' });
+    expect(saved.status).toBe(303);
+    expect((await t.platform.repositories.recipients.findById(recipientId))?.names).toEqual({});
+  });
+
   it('keeps names typed on the page when an import updates the recipient from a file without columns for them', async () => {
     await editWith({ organisation_ko: KO.organisation });
     const recipient = (await t.platform.repositories.recipients.findById(recipientId))!;

@@ -137,6 +137,30 @@ describe('the signing form refuses bad input, says why beside the field and keep
     await expectRefused(withField('name', '   '), 'name', MESSAGES.nameRequired);
   });
 
+  it.each([
+    ['a Hangul filler', '\u3164'],
+    ['the Hangul choseong and jungseong fillers', '\u115F\u1160'],
+    ['the Braille blank', '\u2800'],
+    ['a zero-width joiner', '\u200D'],
+    ['a left-to-right mark and spaces', ' \u200E '],
+    ['combining marks with nothing to sit on', '\u0301\u0301\u0301'],
+  ])(
+    'asks for a name when the name is only %s, which the public list would show as a blank',
+    async (_l, name) => {
+      await expectRefused(withField('name', name), 'name', MESSAGES.nameRequired);
+    },
+  );
+
+  it('leaves out an organisation nobody can see, rather than showing a blank beside the name', async () => {
+    const response = await submit({ ...withField('organisation', '\u3164'), title: '\u200E' });
+    expect(response.status).toBe(303);
+    const stored = await t.platform.db
+      .selectFrom('signatures')
+      .select(['organisation', 'job_title'])
+      .executeTakeFirstOrThrow();
+    expect(stored).toEqual({ organisation: '', job_title: '' });
+  });
+
   it('refuses a name longer than 120 characters', async () => {
     await expectRefused(withField('name', 'K'.repeat(121)), 'name', MESSAGES.tooLong(120));
   });

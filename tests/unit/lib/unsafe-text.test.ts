@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { UNSAFE_IN_A_LINE, UNSAFE_IN_TEXT } from '../../../server/lib/unsafe-text.js';
+import {
+  hasVisibleText,
+  UNSAFE_IN_A_LINE,
+  UNSAFE_IN_TEXT,
+  visibleTrim,
+} from '../../../server/lib/unsafe-text.js';
 
 describe('characters a form refuses', () => {
   it.each([
@@ -37,5 +42,26 @@ describe('characters a form refuses', () => {
       'می\u200Cخواهم',
     ])
       expect(UNSAFE_IN_A_LINE.test(value), value).toBe(false);
+  });
+});
+
+describe('text nobody can see', () => {
+  it.each([
+    ['spaces of every width', ' \u00A0\u2003\u3000'],
+    ['a Hangul filler', '\u3164'],
+    ['the Hangul choseong and jungseong fillers', '\u115F\u1160'],
+    ['the half-width Hangul filler', '\uFFA0'],
+    ['the Braille blank', '\u2800'],
+    ['joiners and direction marks', '\u200C\u200D\u200E\u200F'],
+    ['a soft hyphen and a tag character', '\u00AD\u{E0041}'],
+    ['combining marks alone', '\u0301\u034F\uFE0F'],
+  ])('is empty when it is only %s', (_label, value) => {
+    expect(hasVisibleText(value)).toBe(false);
+    expect(visibleTrim(value)).toBe('');
+  });
+
+  it('keeps names in every script as they were typed, trimmed', () => {
+    for (const value of ['김지훈', 'Олена', 'مرحبا\u200F', 'e\u0301', '👩\u200D👩\u200D👧', '　박　'])
+      expect(visibleTrim(` ${value} `)).toBe(value.trim());
   });
 });
