@@ -3,7 +3,7 @@ import { countryName } from '../lib/countries.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { PlatformMail, SigningMailKind } from '../mail/platform-mail.js';
 import type { OutboxMessage, RenderedContent } from '../outbox/outbox.js';
-import { publicName } from './signature.js';
+import { publicDetails } from './signature.js';
 import type { SignatureRepository } from './signature-repository.js';
 
 export interface ConfirmationEmailDeps {
@@ -51,7 +51,7 @@ export class ConfirmationEmail {
     const text = textIn(texts, signature.language, letter.primaryLanguage);
     const title = text?.title ?? letter.slug;
     const languages = { interface: language, text: signature.language };
-    const shown = publicName(signature);
+    const shown = publicDetails(signature);
     return mail.renderForSupporter(kind, languages, signature.ref, {
       name: signature.fullName,
       // How the signature appears in public, so a supporter sees what they confirm (or already did):

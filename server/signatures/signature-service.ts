@@ -16,7 +16,8 @@ import {
   isSuspect,
   mergeVerdicts,
   onSigningAgain,
-  publicName,
+  publicDetails,
+  statusShown,
   storedReasons,
   type ResignOutcome,
   type Signature,
@@ -266,14 +267,21 @@ export class SignatureService {
 
   /**
    * What a link's page says the signature is: the letter's title in the text `textLanguage` (the one
-   * read) where it has it, and the name as it appears. Someone who signed several letters can tell
-   * which one the button acts on.
+   * read) where it has it, and how it appears (with its title and organisation for a full name), will
+   * appear once confirmed, or no longer does once withdrawn. Someone who signed several letters can
+   * tell which one the button acts on.
    */
   async describe(
     signature: Signature,
     letter: Letter,
     textLanguage: string,
-  ): Promise<{ title: string; titleLanguage: string; shownAs: string | null }> {
+  ): Promise<{
+    title: string;
+    titleLanguage: string;
+    shownAs: string | null;
+    pending: boolean;
+    withdrawn: boolean;
+  }> {
     // The headings only (the list pages' read), not the bodies: a title is all the page shows.
     const headings = await this.deps.letters.headingsOfVersions([letter.currentVersionId]);
     const heading = headingIn(
@@ -284,7 +292,10 @@ export class SignatureService {
     return {
       title: heading?.title ?? letter.slug,
       titleLanguage: heading?.language ?? letter.primaryLanguage,
-      shownAs: publicName(signature),
+      shownAs: publicDetails(signature),
+      // As its supporter is told it (statusShown): a held signature whose link was pressed is not "pending".
+      pending: statusShown(signature) === 'pending',
+      withdrawn: signature.status === 'withdrawn',
     };
   }
 

@@ -173,6 +173,20 @@ export function publicName(signature: Pick<Signature, 'fullName' | 'display'>): 
 }
 
 /**
+ * Everything a signature shows of its supporter besides the country, as the delivered letter's list
+ * prints it: the name as publicName gives it and, with a full name only, the title and organisation
+ * they gave. null when they asked to be counted only. What the e-mail and the link pages say will
+ * appear: a walkthrough signed "full name and country" with an organisation and was told only the name.
+ */
+export function publicDetails(
+  signature: Pick<Signature, 'fullName' | 'display' | 'jobTitle' | 'organisation'>,
+): string | null {
+  const name = publicName(signature);
+  if (name === null || signature.display !== 'full') return name;
+  return [name, signature.jobTitle.trim(), signature.organisation.trim()].filter((v) => v !== '').join(', ');
+}
+
+/**
  * The names a signature may have been listed under by earlier rules of publicName, other than the one it
  * gets now: a list delivered before a rule changed committed to the name it printed then, and a receipt
  * for that list must be checked against that name. Until 2026-12-07 a Hangul name with spaces gave one

@@ -261,12 +261,20 @@ describe('withdrawing a signature', () => {
   it('names the letter and how the name appears on the confirm and withdraw pages, in the text read', async () => {
     // Someone who signed several letters could not tell which one a button would act on.
     const { confirm, withdraw } = await signAndGetLinks(t, visitor, slug, { display: 'initials' });
-    for (const link of [confirm, withdraw]) {
+    const about = async (link: string) => {
       const page = await visitor.get(link);
-      const about = textOf(innerHtml(page.text, byId(page.text, 'signature-about')!));
-      expect(about, link).toContain('Protect the captured soldiers');
-      expect(about, link).toContain('Your name appears as K. J.-H.');
+      return textOf(innerHtml(page.text, byId(page.text, 'signature-about')!));
+    };
+    for (const link of [confirm, withdraw]) {
+      expect(await about(link), link).toContain('Protect the captured soldiers');
+      // Not confirmed yet: it does not appear anywhere, and the page must not say it does.
+      expect(await about(link), link).toContain('Once confirmed, your signature will appear as K. J.-H.');
     }
+    expect((await visitor.submit(confirm, confirm, {})).status).toBe(303);
+    expect(await about(withdraw)).toContain('Your signature appears as K. J.-H.');
+    expect((await visitor.submit(withdraw, withdraw, {})).status).toBe(303);
+    for (const link of [confirm, withdraw])
+      expect(await about(link), link).toContain('No longer shown or counted: withdrawn');
     // Read in Korean, the letter is named by its Korean title, marked as Korean.
     const bilingual = await createLetter(t.platform.db, t.clock.now(), {
       texts: [

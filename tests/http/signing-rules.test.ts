@@ -116,6 +116,18 @@ describe('one address, one signature: repeats, address variants and bots', () =>
     expect(lastMailTo(t, 'initials@example.org').parsed.text).toContain(
       'On the letter, your signature appears as: K. J.-H., South Korea.',
     );
+    // A full name shows the title and organisation given with it, on the page and in the delivered letter:
+    // the e-mail says so (it said the name and country only).
+    await sign(new Visitor(t.app), slug, {
+      display: 'full',
+      email: 'full@example.org',
+      organisation: 'Citizens’ Alliance',
+      title: 'Researcher',
+    });
+    await t.drainOutbox();
+    expect(lastMailTo(t, 'full@example.org').parsed.text).toContain(
+      'On the letter, your signature appears as: Kim Ji-hoon, Researcher, Citizens’ Alliance, South Korea.',
+    );
     const hidden = lastMailTo(t, 'hidden@example.org').parsed;
     expect(hidden.text).toContain('On the letter, your signature is not shown: you are only counted.');
     expect(hidden.text).not.toContain('Kim Ji-hoon, South Korea');
