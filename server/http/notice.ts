@@ -44,7 +44,9 @@ export function noticeFrom(
 ): string | undefined {
   const name = req.query[NOTICE_PARAM];
   if (typeof name !== 'string' || !allowed.includes(name)) return undefined;
-  return t(`${namespace}.${name}`, noticeCounts(req, name));
+  const notice = t(`${namespace}.${name}`, noticeCounts(req, name));
+  // An address edited by hand, without the figures the notice says: none, rather than "{{updated}}".
+  return notice.includes('{{') ? undefined : notice;
 }
 
 /**

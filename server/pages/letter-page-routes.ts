@@ -49,6 +49,12 @@ export function letterPageRoutes(deps: Pick<LetterPageRoutesDeps, 'letters' | 's
     );
     renderLetterPage(deps.sharing, req, res, page, { values: EMPTY_SIGNING_FORM, errors: {} });
   });
+  // The form's action is the address bar's after a refused signing: reopened (a restored tab, a bookmark,
+  // the address copied), it leads to the form on the letter's page rather than to "page not found".
+  router.get(SIGNING_ROUTE, (req, res) => {
+    const text = requestedTextLanguage(req.query, res.locals.language);
+    res.redirect(303, `${withLanguages(letterPath(pathParam(req, 'slug')), req, res, text)}#sign`);
+  });
   return router;
 }
 

@@ -472,6 +472,12 @@ describe('the recipients directory', () => {
       );
       const list = await visitor.get(confirmed.headers.location!);
       expect(textOf(mainOf(list.text))).toContain('Import finished. Added: 1; updated: 1; rows skipped: 1.');
+      // The address edited by hand, a figure missing or not a number: no notice, rather than "{{updated}}".
+      for (const edited of ['created=2', 'created=2&updated=x&skipped=1']) {
+        const page = textOf(mainOf((await visitor.get(`/admin/recipients?done=imported&${edited}`)).text));
+        expect(page, edited).not.toContain('{{');
+        expect(page, edited).not.toContain('Import finished');
+      }
 
       expect(await recipientCount()).toBe(2);
       expect(await byEmail('korea@unhcr.example.org')).toMatchObject({

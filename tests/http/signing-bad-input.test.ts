@@ -161,6 +161,17 @@ describe('the signing form refuses bad input, says why beside the field and keep
     expect(stored).toEqual({ organisation: '', job_title: '' });
   });
 
+  it('leads the refused form’s address, opened again, to the form on the letter’s page, not to a 404', async () => {
+    for (const [path, location] of [
+      [`/letters/${slug}/sign`, `/letters/${slug}#sign`],
+      [`/letters/${slug}/sign?lang=ko`, `/letters/${slug}?lang=ko#sign`],
+    ] as const) {
+      const reopened = await visitor.get(path);
+      expect(reopened.status, path).toBe(303);
+      expect(reopened.headers.location, path).toBe(location);
+    }
+  });
+
   it('refuses a name longer than 120 characters', async () => {
     await expectRefused(withField('name', 'K'.repeat(121)), 'name', MESSAGES.tooLong(120));
   });
