@@ -50,9 +50,14 @@ export function formatsFor(language: string): Formats {
       timeZone: 'UTC',
       ...clock,
     });
+    // With the zone said ("14:49 UTC"): a supporter in Seoul read an hour of the platform's clock as theirs.
     const dateAndHour = new Intl.DateTimeFormat(locale, {
-      dateStyle: 'long',
-      timeStyle: 'short',
+      year: 'numeric',
+      month: 'long',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: '2-digit',
+      timeZoneName: 'short',
       timeZone: 'UTC',
       ...clock,
     });

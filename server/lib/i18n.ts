@@ -95,14 +95,19 @@ export function createI18n(options: I18nOptions = {}): i18n {
     },
   };
   if (onMissingKey) instance.use(reportFallback);
-  // Korean sentences with a value put in write both particles ("{{name}}은(는)"): fitted to the value.
-  const koreanParticles: PostProcessorModule = {
+  // Sentences fitted to the values put in them. Korean ones write both particles ("{{name}}은(는)"): the
+  // one the value takes is kept. A Ukrainian date ends in "р." (2026 р.), and a sentence that ends with
+  // one got a second full stop ("до 7 грудня 2026 р.."): one is kept.
+  const fittedToValues: PostProcessorModule = {
     type: 'postProcessor',
-    name: 'korean-particles',
-    process: (value: string, _key, details: { lng?: string }) =>
-      details.lng === 'ko' ? fitKoreanParticles(value) : value,
+    name: 'fitted-to-values',
+    process: (value: string, _key, details: { lng?: string }) => {
+      if (details.lng === 'ko') return fitKoreanParticles(value);
+      if (details.lng === 'uk' && value.includes('р..')) return value.replace(/(\d\s?р)\.\.(?!\.)/g, '$1.');
+      return value;
+    },
   };
-  instance.use(koreanParticles);
+  instance.use(fittedToValues);
   const resources = Object.fromEntries(
     INTERFACE_LANGUAGES.map((language) => [language, { translation: readLanguage(language) }]),
   );
@@ -115,7 +120,7 @@ export function createI18n(options: I18nOptions = {}): i18n {
     initAsync: false,
     interpolation: { escapeValue: false },
     returnNull: false,
-    postProcess: ['korean-particles'],
+    postProcess: ['fitted-to-values'],
     ...(onMissingKey
       ? {
           saveMissing: true,
@@ -131,7 +136,7 @@ export function createI18n(options: I18nOptions = {}): i18n {
           ) => {
             if (asked?.defaultValue === undefined) onMissingKey(languages[0] ?? DEFAULT_LANGUAGE, key);
           },
-          postProcess: ['korean-particles', 'report-fallback'],
+          postProcess: ['fitted-to-values', 'report-fallback'],
           postProcessPassResolved: true,
         }
       : {}),

@@ -18,4 +18,10 @@ describe('dates and times in each interface language', () => {
   it('keeps the English 12-hour clock', () => {
     expect(formatsFor('en').dateTime(AFTERNOON)).toBe('Dec 6, 2026, 3:28:13 PM UTC');
   });
+
+  it('says the hour’s time zone, so a reader in Seoul or Kyiv does not take it for theirs', () => {
+    expect(formatsFor('en').dateAndHour(AFTERNOON)).toBe('December 6, 2026 at 3:28 PM UTC');
+    expect(formatsFor('ko').dateAndHour(AFTERNOON)).toBe('2026년 12월 6일 15:28 UTC');
+    expect(formatsFor('uk').dateAndHour(AFTERNOON)).toBe('6 грудня 2026 р. о 15:28 UTC');
+  });
 });

@@ -45,3 +45,21 @@ describe('the interface in Korean', () => {
     expect(fixedT(i18n, 'en')('editor.confirmVersion.title', { number: 2 })).not.toContain('(');
   });
 });
+
+describe('the interface in Ukrainian', () => {
+  it('ends a sentence that ends with a date with one full stop, not the date’s "р." and another', () => {
+    const i18n = createI18n();
+    const date = '7 грудня 2026 р.';
+    expect(fixedT(i18n, 'uk')('letter.closedDetail', { date })).toBe(
+      'Підписи збирали до 7 грудня 2026 р. Дякуємо всім, хто підписав.',
+    );
+    expect(fixedT(i18n, 'uk')('policy.review.saved', { date })).toBe('Збережено 7 грудня 2026 р.');
+    // A date inside a sentence, and other languages, are left as they are.
+    expect(
+      fixedT(i18n, 'uk')('errata.change.corrected', { date, formatted: '1', count: 1, root: 'ab' }),
+    ).toContain('2026 р.: 1 підпис');
+    expect(fixedT(i18n, 'en')('letter.closedDetail', { date: 'Dec 7, 2026' })).toBe(
+      'Signatures were collected until Dec 7, 2026. Thank you to everyone who signed.',
+    );
+  });
+});
