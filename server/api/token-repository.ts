@@ -47,6 +47,20 @@ export class ApiTokenRepository {
     return row.id;
   }
 
+  /** The tokens of every account but `userId` not revoked, newest first, each with its owner's address. */
+  async unrevokedOfOthers(userId: number): Promise<(ApiToken & { ownerEmail: string })[]> {
+    const rows = await this.db
+      .selectFrom('api_tokens')
+      .innerJoin('users', 'users.id', 'api_tokens.user_id')
+      .selectAll('api_tokens')
+      .select('users.email as owner_email')
+      .where('api_tokens.user_id', '!=', userId)
+      .where('api_tokens.revoked_at', 'is', null)
+      .orderBy('api_tokens.id', 'desc')
+      .execute();
+    return rows.map((row) => ({ ...toToken(row), ownerEmail: row.owner_email }));
+  }
+
   /** An account's tokens, newest first (revoked and expired ones too, for their history). */
   async ofUser(userId: number): Promise<ApiToken[]> {
     const rows = await this.db

@@ -27,10 +27,14 @@ async function renderList(
   status = 200,
 ): Promise<void> {
   const t = res.locals.t;
-  const tokens = await deps.tokens.list(currentUser(res));
+  const user = currentUser(res);
+  const [tokens, others] = await Promise.all([deps.tokens.list(user), deps.tokens.othersIfAllowed(user)]);
   res.status(status).render('admin/api-tokens', {
     pageTitle: t('webhooks.tokens.title'),
     tokens: tokens.map((token) => tokenView(t, token)),
+    // Not an admin: no such section; an admin sees it, empty or not.
+    showOthers: others !== undefined,
+    others: (others ?? []).map((token) => tokenView(t, token)),
     form,
     lifetimes: TOKEN_LIFETIMES.map((days) => ({
       value: String(days),

@@ -4,7 +4,7 @@ import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, notFound } from '../lib/errors.js';
-import { authorize } from '../policy/policy.js';
+import { authorize, can } from '../policy/policy.js';
 import {
   expiryOf,
   newToken,
@@ -44,6 +44,19 @@ export class ApiTokenService {
     authorize(user, 'apiToken.manage', { ownerId: user.id });
     const now = this.deps.clock.now();
     return (await this.deps.tokens.ofUser(user.id)).map((t) => ({ ...t, state: tokenState(t, now) }));
+  }
+
+  /**
+   * For an admin, the other accounts' tokens that still work, with their owners: a leaked one can be
+   * revoked from the list (the policy lets an admin revoke anyone's) without building its address by
+   * hand or disabling the whole account. Undefined for anyone else, who sees their own only.
+   */
+  async othersIfAllowed(user: User): Promise<(ListedToken & { ownerEmail: string })[] | undefined> {
+    if (!can(user, 'user.manage')) return undefined;
+    const now = this.deps.clock.now();
+    return (await this.deps.tokens.unrevokedOfOthers(user.id))
+      .map((t) => ({ ...t, state: tokenState(t, now) }))
+      .filter((t) => t.state === 'active');
   }
 
   /** Creates a token for the user; returns it whole, the only time it exists outside the request. */

@@ -4,6 +4,7 @@ import type { User } from '../../server/accounts/account.js';
 import { tokenHash } from '../../server/api/token.js';
 import { signedIn } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
+import { byId, hrefsIn, innerHtml, textOf } from '../support/html.js';
 import { csrfTokenIn, type Visitor } from '../support/http.js';
 import { storeSignature } from '../support/stored-signatures.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -267,6 +268,37 @@ describe('organizer API tokens', () => {
     }
     expect(await t.platform.db.selectFrom('api_tokens').select('id').execute()).toHaveLength(before.length);
   });
+  it('lists every other account’s working token for an admin, who revokes a leaked one from there', async () => {
+    const leaked = await createToken(visitorA, 'leaked laptop');
+    const { visitor: admin } = await signedIn(t.app, t.platform, 'admin');
+    const page = await admin.get('/admin/api-tokens');
+    const others = textOf(innerHtml(page.text, byId(page.text, 'other-api-tokens')!));
+    expect(others).toContain('leaked laptop');
+    expect(others).toContain(ownerA.email);
+    // Organizers see their own tokens only: no section of others'.
+    expect((await visitorB.get('/admin/api-tokens')).text).not.toContain('other-api-tokens');
+
+    const { id } = await t.platform.db
+      .selectFrom('api_tokens')
+      .select('id')
+      .where('name', '=', 'leaked laptop')
+      .executeTakeFirstOrThrow();
+    expect(hrefsIn(innerHtml(page.text, byId(page.text, 'other-api-tokens')!))).toContain(
+      `/admin/api-tokens/${id}/revoke`,
+    );
+    const confirm = await admin.get(`/admin/api-tokens/${id}/revoke`);
+    const revoked = await admin.agent
+      .post(`/admin/api-tokens/${id}/revoke`)
+      .type('form')
+      .set('Sec-Fetch-Site', 'same-origin')
+      .send({ _csrf: csrfTokenIn(confirm.text) });
+    expect(revoked.status).toBe(303);
+    expect((await read(letterA.slug, leaked)).status).toBe(401);
+    // Revoked, it leaves the list of tokens that work.
+    const after = await admin.get('/admin/api-tokens');
+    expect(after.text).not.toContain('leaked laptop');
+  });
+
   it('answers 401 in JSON for a missing, malformed, unknown, revoked or expired token', async () => {
     for (const header of [
       undefined,
@@ -311,11 +343,13 @@ describe('organizer API tokens', () => {
       .send({ _csrf: csrfTokenIn(confirm.text) });
     expect(revoked.status).toBe(303);
     expect((await read(letterA.slug, token)).status).toBe(401);
-    const entries = await t.platform.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('action', '=', 'api-token-revoked')
-      .execute();
+    const entries = (
+      await t.platform.db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('action', '=', 'api-token-revoked')
+        .execute()
+    ).filter((entry) => (JSON.parse(entry.details) as { tokenId: number }).tokenId === id);
     expect(entries).toHaveLength(1);
     expect(JSON.parse(entries[0]!.details)).toMatchObject({ tokenId: id, name: 'to revoke' });
 
