@@ -2,6 +2,7 @@ import Handlebars from 'handlebars';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { AppError, notFound } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { allowFraming } from './security.js';
 
 interface HttpLikeError {
   status?: unknown;
@@ -57,6 +58,10 @@ export function renderError(
     res.json({ error: { status: error.status, code: error.code, message } });
     return;
   }
+  // The embed's form posts with ?embed=1 (pages/embed-view.ts): a refusal before the signing reads the
+  // letter (the request limit's 429, a body too large or malformed) showed a blank frame on the partner's
+  // site, the page unframeable. An error page has nothing a framing site could trick anyone into pressing.
+  if (req.method === 'POST' && req.query.embed === '1') allowFraming(res, []);
   // Every status gets a title: its own when the locale has one, else the generic title for its class.
   const title = t(`errors.titles.${error.status}`, {
     defaultValue: t(error.status >= 500 ? 'errors.titles.500' : 'errors.titles.generic'),

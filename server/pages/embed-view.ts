@@ -24,8 +24,13 @@ export function renderEmbed(
 ): void {
   const { t, language } = res.locals;
   allowFraming(res, page.letter.embedOrigins);
+  const view = letterPageView(page, { t, language, query: req.query }, form);
   res.status(status).render('letters/embed', {
-    ...letterPageView(page, { t, language, query: req.query }, form),
+    ...view,
+    // Marked in the address too (the hidden field is in a body that may never be read): an error page
+    // answered before the signing reads it stays frameable (http/errors.ts), and the address, reopened,
+    // leads back to the embed (letter-page-routes.ts).
+    signAction: `${view.signAction}${view.signAction.includes('?') ? '&' : '?'}embed=1`,
     embed: true,
     layout: 'embed',
     // The whole letter opens outside the frame, in the text the embed shows.

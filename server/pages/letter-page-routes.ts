@@ -53,7 +53,9 @@ export function letterPageRoutes(deps: Pick<LetterPageRoutesDeps, 'letters' | 's
   // the address copied), it leads to the form on the letter's page rather than to "page not found".
   router.get(SIGNING_ROUTE, (req, res) => {
     const text = requestedTextLanguage(req.query, res.locals.language);
-    res.redirect(303, `${withLanguages(letterPath(pathParam(req, 'slug')), req, res, text)}#sign`);
+    const slug = pathParam(req, 'slug');
+    if (req.query.embed === '1') return res.redirect(303, withLanguages(embedPath(slug), req, res, text));
+    res.redirect(303, `${withLanguages(letterPath(slug), req, res, text)}#sign`);
   });
   return router;
 }

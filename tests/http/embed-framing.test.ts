@@ -55,7 +55,7 @@ describe('the embed and who may frame it', () => {
     expect(embed.text).toContain('0 signatures');
     expect(embed.text).toContain('Goal: 500');
     const form = startTags(embed.text, 'form')[0]!;
-    expect(form.attrs.action).toBe(`/letters/${letter.slug}/sign`);
+    expect(form.attrs.action).toBe(`/letters/${letter.slug}/sign?embed=1`);
     expect(startTags(embed.text, 'input').find((i) => i.attrs.name === 'embed')?.attrs.value).toBe('1');
     expect(byId(embed.text, 'field-email')).toBeDefined();
     // Its layout has no site header or navigation.
@@ -100,6 +100,21 @@ describe('the embed and who may frame it', () => {
     expect(refused.text).not.toContain('class="site-header"');
     expect(byId(refused.text, 'field-email')?.attrs['aria-invalid']).toBe('true');
     expect(byId(refused.text, 'field-name')?.attrs.value).toBe('Lee Min-ji');
+
+    // The embed's form marks its address too: a body refused before it is read (too large, here) or the
+    // request limit's 429 answers an error page the partner's frame can still show, not a blank frame.
+    const action = `/letters/${letter.slug}/sign?embed=1`;
+    const tooLarge = await supporter.agent
+      .post(action)
+      .type('form')
+      .set('Accept', 'text/html')
+      .set('Sec-Fetch-Site', 'same-origin')
+      .send({ ...signingForm({ name: 'L'.repeat(40_000) }), embed: '1' });
+    expect(tooLarge.status).toBe(413);
+    expect(frameAncestors(tooLarge)).toBe('*');
+    expect(tooLarge.headers['x-frame-options']).toBeUndefined();
+    // Reopened, the address leads back to the embed.
+    expect((await supporter.get(action)).headers.location).toBe(`/letters/${letter.slug}/embed`);
 
     // The same post without embed=1 is the letter page's, unframable, as before.
     const plain = await supporter.submit(
