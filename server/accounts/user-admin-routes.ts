@@ -7,7 +7,7 @@ import type { UserAdminService } from './user-admin-service.js';
 import { emptyInvite, usersPageView } from './user-admin-view.js';
 
 /** The notices the users page shows after a step. */
-const NOTICES = ['invited', 'invitedRole', 'role', 'disabled', 'enabled', 'unlocked'];
+const NOTICES = ['invited', 'invitedRole', 'role', 'roleUnchanged', 'disabled', 'enabled', 'unlocked'];
 
 /** Accounts for admins: list, invite, change role, disable and enable, unlock logins. */
 export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify: RequestHandler } }): Router {
@@ -56,10 +56,15 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
    * A step on the list that the rules refuse (a 4xx: the last admin's role or account, one's own account)
    * is said on the list itself, which stays in front of the admin, not on an error page that leads away.
    */
-  const onTheList = async (res: Response, step: () => Promise<void>, notice: string) => {
+  const onTheList = async <T>(
+    res: Response,
+    step: () => Promise<T>,
+    notice: string | ((done: T) => string),
+  ) => {
     const me = currentUser(res);
+    let done: T;
     try {
-      await step();
+      done = await step();
     } catch (error) {
       if (!(error instanceof AppError) || error.status >= 500 || error.status === 404) throw error;
       const users = await deps.users.list(me);
@@ -70,7 +75,7 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
           usersPageView(res.locals.t, me, users, emptyInvite(res.locals.language), undefined, error),
         );
     }
-    redirectWithNotice(res, '/admin/users', notice);
+    redirectWithNotice(res, '/admin/users', typeof notice === 'string' ? notice : notice(done));
   };
 
   router.post('/users/:id/role', deps.csrf.verify, async (req, res) => {
@@ -83,14 +88,21 @@ export function userAdminRoutes(deps: { users: UserAdminService; csrf: { verify:
       if (user.role !== 'admin')
         return res.render('admin/user-promote', { pageTitle: res.locals.t('users.promote.title'), user });
     }
-    await onTheList(res, () => deps.users.changeRole(currentUser(res), id, role), 'role');
+    await onTheList(
+      res,
+      () => deps.users.changeRole(currentUser(res), id, role),
+      (changed) => (changed ? 'role' : 'roleUnchanged'),
+    );
   });
 
   // Disabling asks first: the person is logged out everywhere at once.
   router.get('/users/:id/disable', async (req, res) => {
+    const user = await deps.users.find(currentUser(res), idParam(req, 'id'));
     res.render('admin/user-disable', {
       pageTitle: res.locals.t('users.disable.title'),
-      user: await deps.users.find(currentUser(res), idParam(req, 'id')),
+      user,
+      // One's own account is refused (the service's rule): said here, not after a "Yes, disable".
+      own: user.id === currentUser(res).id,
     });
   });
 

@@ -243,15 +243,16 @@ export class UserAdminService {
    * Changes a role; the last active admin cannot stop being one. The check, the change and its audit
    * entry are one transaction: the admins counted are those of the moment the role changes.
    */
-  async changeRole(admin: User, userId: number, role: string): Promise<void> {
+  /** Changes an account's role; false when it already had it (nothing changed, nothing recorded). */
+  async changeRole(admin: User, userId: number, role: string): Promise<boolean> {
     authorize(admin, 'user.manage');
     if (!(ROLES as readonly string[]).includes(role))
       throw new AppError(400, 'role_invalid', 'users.errors.role');
     const now = this.deps.clock.now();
-    await this.deps.db.transaction().execute(async (tx) => {
+    return this.deps.db.transaction().execute(async (tx) => {
       const users = this.deps.users.with(tx);
       const user = await this.target(userId, users);
-      if (user.role === role) return;
+      if (user.role === role) return false;
       if (user.role === 'admin') await this.refuseLastAdmin(user, users);
       await users.setRole(userId, role as Role, now);
       await this.deps.audit.with(tx).record(
@@ -264,6 +265,7 @@ export class UserAdminService {
         },
         now,
       );
+      return true;
     });
   }
 

@@ -1264,6 +1264,16 @@ describe('admin users', () => {
       ]);
       expect(back.status).toBe(303);
       expect((await t.platform.repositories.users.findById(organizer.id))!.role).toBe('organizer');
+      // The role it already has: said so, not "The role was changed", and nothing recorded.
+      const before = (await auditEntries(t, 'role-changed')).length;
+      const same = await postForm(as, '/admin/users', `/admin/users/${organizer.id}/role`, [
+        ['role', 'organizer'],
+      ]);
+      expect(same.headers.location).toBe('/admin/users?done=roleUnchanged');
+      expect(textOf(mainOf((await as.get(same.headers.location!)).text))).toContain(
+        'The account already had this role: nothing changed.',
+      );
+      expect(await auditEntries(t, 'role-changed')).toHaveLength(before);
     });
 
     it('refuse an unknown role and change nothing', async () => {
@@ -1319,6 +1329,10 @@ describe('admin users', () => {
     });
 
     it('cannot disable one’s own account', async () => {
+      // The confirmation page says so at once, with no button that would be refused.
+      const asked = await as.get(`/admin/users/${admin.id}/disable`);
+      expect(textOf(mainOf(asked.text))).toContain(MESSAGES.self);
+      expect(mainOf(asked.text)).not.toContain(`action="/admin/users/${admin.id}/disable"`);
       const response = await postForm(as, '/admin/users', `/admin/users/${admin.id}/disable`, []);
       expectRefusedOnList(response, MESSAGES.self);
       expect((await t.platform.repositories.users.findById(admin.id))!.disabled).toBe(false);
