@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outboxMessage, testMessageId } from '../support/temp-database.js';
 import { loadSeedRecipients } from '../../seeds/seed-loader.js';
 import type { User } from '../../server/accounts/account.js';
 import { DeliveryReplyRepository } from '../../server/deliveries/delivery-reply-repository.js';
@@ -289,6 +290,44 @@ describe("a letter's replies, verified and not, for an admin", () => {
       'The sender of this reply is not verified',
     );
     await expectNoSeriousViolations(page);
+  });
+});
+
+describe('an admin on a phone', () => {
+  it('reads the mail queue’s failed messages as cards, their reply and buttons on the screen', async () => {
+    const admin = await createAccount(app.platform, 'admin', 'queue-admin@example.org');
+    const now = new Date();
+    const id = await app.platform.repositories.outbox.enqueue(
+      outboxMessage({ toAddress: 'minister@a-ministry-with-a-long-domain-name.example.org' }),
+      testMessageId(),
+      now,
+    );
+    await app.platform.db
+      .updateTable('outbox_messages')
+      .set({
+        status: 'failed',
+        attempts: 3,
+        last_reply:
+          '550 5.1.1 <minister@a-ministry-with-a-long-domain-name.example.org>: Recipient address rejected: User unknown in virtual mailbox table',
+      })
+      .where('id', '=', id)
+      .execute();
+    const context = await newContext(browser, app, PHONE);
+    const page = await context.newPage();
+    await logIn(page, admin.email);
+    for (const language of ['en', 'ko', 'uk']) {
+      await page.goto(`/admin/queue?lang=${language}`);
+      const { scroll } = await pageWidths(page);
+      expect(scroll, `${language}: ${(await overflowingElements(page)).join(', ')}`).toBeLessThanOrEqual(375);
+      // Every cell of the row, the buttons included, inside the screen: the table scrolled them off it.
+      const rights = await page.evaluate<number[]>(
+        `[...document.querySelectorAll('#failed-heading ~ table td')].map((cell) => cell.getBoundingClientRect().right)`,
+      );
+      expect(rights.length, language).toBeGreaterThan(5);
+      for (const right of rights) expect(right, language).toBeLessThanOrEqual(375);
+      await expect(page.getByRole('link', { name: new RegExp(`#${id}`) }).isVisible()).resolves.toBe(true);
+    }
+    await context.close();
   });
 });
 
