@@ -16,12 +16,14 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
 
   router.get('/privacy/erase/:token', deps.linkLimit, async (req, res) => {
     const token = pathParam(req, 'token');
-    const valid = await deps.privacy.eraseLinkValid(token);
+    const state = await deps.privacy.eraseLinkState(token);
     // The e-mail's language (?lang=, which sets no cookie) goes with the form, so the answer is in it too.
-    res.status(valid ? 200 : 404).render('privacy/erase', {
+    res.status(state === 'invalid' ? 404 : 200).render('privacy/erase', {
       pageTitle: res.locals.t('erase.title'),
       action: withLanguages(`/privacy/erase/${encodeURIComponent(token)}`, req, res),
-      valid,
+      valid: state === 'valid',
+      erased: state === 'erased',
+      accessHref: withLanguages('/privacy/access', req, res),
     });
   });
 
@@ -33,6 +35,8 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
         pageTitle: res.locals.t('erase.title'),
         action: withLanguages(`/privacy/erase/${encodeURIComponent(token)}`, req, res),
         valid: false,
+        erased: false,
+        accessHref: withLanguages('/privacy/access', req, res),
       });
     res.render('privacy/erased', { pageTitle: res.locals.t('erase.title') });
   });

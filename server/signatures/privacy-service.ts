@@ -253,10 +253,15 @@ export class PrivacyService {
     };
   }
 
-  /** Whether an erase link is genuine (for showing its page). */
-  async eraseLinkValid(token: string): Promise<boolean> {
+  /**
+   * What an erase link's page shows: the button for a genuine link, "already erased" for one whose
+   * address is gone (the same page and button again read as if nothing had happened), or the invalid link.
+   */
+  async eraseLinkState(token: string): Promise<'valid' | 'erased' | 'invalid'> {
     const ref = this.deps.mail.links.refFrom(token, 'erase');
-    return ref !== null && (await this.deps.signatures.findByRef(ref)) !== undefined;
+    const signature = ref === null ? undefined : await this.deps.signatures.findByRef(ref);
+    if (!signature) return 'invalid';
+    return signature.email === '' ? 'erased' : 'valid';
   }
 
   /** A supporter erases themselves through the link in any e-mail. Harmless to repeat. */

@@ -313,6 +313,23 @@ describe('withdrawing a signature', () => {
     }
   });
 
+  it('says an erase link already used has erased everything, and leads a broken one somewhere', async () => {
+    const { withdraw } = await signAndConfirm(t, visitor, slug);
+    const page = await visitor.get(withdraw);
+    const erase = hrefsIn(mainOf(page.text)).find((href) => href.startsWith('/privacy/erase/'))!;
+    expect((await visitor.submit(erase, erase, {})).status).toBe(200);
+    // The same page and button again read as if nothing had happened.
+    const used = await visitor.get(erase);
+    expect(used.status).toBe(200);
+    expect(textOf(mainOf(used.text))).toContain('This address has already been erased');
+    expect(startTags(mainOf(used.text), 'form')).toHaveLength(0);
+    // A link cut short: not a dead end, the data-access form sends a working one.
+    const broken = await visitor.get(erase.split('?')[0]!.slice(0, -6));
+    expect(broken.status).toBe(404);
+    expect(textOf(mainOf(broken.text))).toContain('This link is not valid.');
+    expect(hrefsIn(mainOf(broken.text))).toContain('/privacy/access');
+  });
+
   it('withdraws a pending signature, which can then no longer be confirmed', async () => {
     const { confirm, withdraw } = await signAndGetLinks(t, visitor, slug);
     expect((await visitor.submit(withdraw, withdraw, {})).status).toBe(303);
