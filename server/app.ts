@@ -186,7 +186,6 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   const { config } = deps;
   const limitPerIp = requestLimits({
     store: (name) => new DatabaseLimitStore(deps.limits, deps.clock, name, deps.writes),
-    clock: deps.clock,
     secret: deps.secret,
   });
   const https = config.publicUrl.startsWith('https:');
@@ -357,7 +356,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
     privacyRoutes({
       privacy: deps.privacy,
       linkLimit: limitPerIp(120, 15 * 60_000),
-      accessLimit: limitPerIp(5, 60 * 60_000),
+      // A form sent back for a typo (422) sends nothing and does not count: five e-mails an hour do.
+      accessLimit: limitPerIp(5, 60 * 60_000, { countRejected: false, name: 'data-access-request' }),
     }),
   );
   app.use(unsubscribeRoutes({ supporterNews: deps.supporterNews, linkLimit: limitPerIp(120, 15 * 60_000) }));
@@ -378,6 +378,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
       store: deps.sessionStore,
       csrf,
       loginLimit: limitPerIp(20, 15 * 60_000),
+      tokenFormLimit: limitPerIp(20, 15 * 60_000, { countRejected: false, name: 'account-link-form' }),
       clock: deps.clock,
     }),
   );
@@ -419,7 +420,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   admin.use(userAdminRoutes({ users: deps.userAdmin, csrf }));
   admin.use(auditRoutes({ audit: deps.auditLog }));
   // Each export reads every matching signature: a connection may ask for a limited number of them.
-  admin.post('/exports', limitPerIp(20, 15 * 60_000));
+  // Exports read for seconds; a form refused for a missing choice (400) read nothing and does not count.
+  admin.post('/exports', limitPerIp(20, 15 * 60_000, { countRejected: false, name: 'export' }));
   admin.use(
     exportRoutes({
       exports: deps.exports,

@@ -23,7 +23,14 @@ export interface AccountRoutesDeps {
   resetLimit: RequestHandler;
   store: SqliteSessionStore;
   csrf: { verify: RequestHandler };
+  /** Limits login attempts and password changes (each guesses a password). */
   loginLimit: RequestHandler;
+  /**
+   * Limits the forms behind an e-mailed link (accepting an invitation, a new password): their secret is
+   * the link, not a password to guess, so failed logins from the same address must not lock a new
+   * invitee out, and a password refused as too weak is not an attempt.
+   */
+  tokenFormLimit: RequestHandler;
   /** The platform's clock: waits are stored in its time, so they are measured against it too. */
   clock: Clock;
 }
@@ -139,7 +146,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     renderInvitation(res, user ? 200 : 404, token, user?.email ?? null);
   });
 
-  router.post('/account/invite/:token', deps.loginLimit, deps.csrf.verify, async (req, res) => {
+  router.post('/account/invite/:token', deps.tokenFormLimit, deps.csrf.verify, async (req, res) => {
     const token = pathParam(req, 'token');
     const invited = await deps.invitations.invitation(token);
     if (!invited) return renderInvitation(res, 404, token, null);
@@ -201,7 +208,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Router {
     await renderReset(res, pathParam(req, 'token'));
   });
 
-  router.post('/account/reset/:token', deps.loginLimit, deps.csrf.verify, async (req, res) => {
+  router.post('/account/reset/:token', deps.tokenFormLimit, deps.csrf.verify, async (req, res) => {
     const token = pathParam(req, 'token');
     const form = parseNewPassword(formBody(req.body));
     if (!form.ok) return renderReset(res, token, form.errors, 422);

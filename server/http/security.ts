@@ -3,7 +3,6 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { doubleCsrf } from 'csrf-csrf';
 import helmet from 'helmet';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
-import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import type { TFunction } from '../lib/i18n.js';
 import { keyedHash } from '../lib/keyed-hash.js';
@@ -154,7 +153,6 @@ function waitText(t: TFunction, seconds: number): string {
 export function requestLimits(deps: {
   /** Makes the store that keeps one limit's counters (the database's: limits/limit-store.ts, given by app.ts). */
   store: (name: string) => Store;
-  clock: Clock;
   secret: string;
 }): LimitPerIp {
   let made = 0;
@@ -171,12 +169,10 @@ export function requestLimits(deps: {
       keyGenerator: (req) => keyedHash(deps.secret, 'request-limit', ipKeyGenerator(req.ip ?? 'unknown')),
       handler: (req, res, next) => {
         const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+        // The store says its reset time in real time, as the limiter reads it (limits/limit-store.ts).
         const seconds = Math.max(
           1,
-          Math.ceil(
-            ((resetTime?.getTime() ?? deps.clock.now().getTime() + windowMs) - deps.clock.now().getTime()) /
-              1000,
-          ),
+          Math.ceil((resetTime ? resetTime.getTime() - Date.now() : windowMs) / 1000),
         );
         // Retry-After is set by the limiter from the same reset time; the page says it in words.
         res.setHeader('Retry-After', String(seconds));

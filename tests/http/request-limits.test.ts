@@ -3,8 +3,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Platform } from '../../server/wiring.js';
 import { signedIn } from '../support/accounts.js';
 import { mainOf, textOf } from '../support/html.js';
-import { Visitor } from '../support/http.js';
-import { ERROR_TITLES, expectErrorPage } from '../support/signing.js';
+import { csrfTokenIn, Visitor } from '../support/http.js';
+import { createLetter } from '../support/factories.js';
+import { fieldsOf, postForm } from '../support/admin-forms.js';
+import { linksIn } from '../support/smtp-sink.js';
+import { ERROR_TITLES, expectErrorPage, pathOf } from '../support/signing.js';
 import { createTestPlatform, platformBeside, type TestPlatform } from '../support/test-platform.js';
 
 /** The login form's limit per connection: 20 posts in 15 minutes (server/app.ts). */
@@ -80,12 +83,23 @@ describe('request limits answer 429 with Retry-After and a readable page, and ar
     rmSync(t.dataDir, { recursive: true, force: true });
   });
 
-  it('answers exports past their limit with 429 and Retry-After', async () => {
+  it('answers exports past their limit with 429 and Retry-After; a refused form does not count', async () => {
     const { visitor } = await signedIn(t.app, t.platform, 'admin');
-    const exportOnce = () =>
-      visitor.agent.post('/admin/exports').type('form').set('Accept', 'text/html').send({ _csrf: 'forged' });
-    for (let n = 1; n <= 20; n++) expect((await exportOnce()).status).toBe(403);
-    const refused = await exportOnce();
+    const { slug } = await createLetter(t.platform.db, t.clock.now());
+    const form = await visitor.get('/admin/exports');
+    const exportOnce = (fields: Record<string, string>) =>
+      visitor.agent
+        .post('/admin/exports')
+        .type('form')
+        .set('Accept', 'text/html')
+        .set('Sec-Fetch-Site', 'same-origin')
+        .send({ _csrf: csrfTokenIn(form.text), ...fields });
+    // Forms refused (no letter chosen, a forged token) read nothing: they lock nobody out.
+    for (let n = 1; n <= 25; n++) expect((await exportOnce({ letter: '' })).status).toBe(400);
+    for (let n = 1; n <= 5; n++) expect((await exportOnce({ _csrf: 'forged' })).status).toBe(403);
+    const real = { letter: slug, format: 'jsonl', status: 'confirmed', columns: 'public_name' };
+    for (let n = 1; n <= 20; n++) expect((await exportOnce(real)).status).toBe(200);
+    const refused = await exportOnce(real);
     expectErrorPage(refused, 429, ERROR_TITLES[429]);
     expect(refused.headers['retry-after']).toBe(String(15 * 60));
   });
@@ -97,6 +111,29 @@ describe('request limits answer 429 with Retry-After and a readable page, and ar
     const refused = await visitor.get('/signatures/confirm/guess-121');
     expectErrorPage(refused, 429, ERROR_TITLES[429]);
     expect(refused.headers['retry-after']).toBe(String(15 * 60));
+  });
+
+  it('does not lock an invitee out for failed logins from the same connection, nor for passwords refused as too weak', async () => {
+    const { visitor: admin } = await signedIn(t.app, t.platform, 'admin');
+    const email = 'shared.office@example.org';
+    const invited = await postForm(
+      admin,
+      '/admin/users',
+      '/admin/users/invite',
+      fieldsOf({ email, role: 'organizer' }),
+    );
+    expect(invited.status).toBe(303);
+    await t.drainOutbox();
+    const link = pathOf(linksIn(t.sink.to(email).at(-1)!).find((l) => l.includes('/account/invite/'))!);
+    // Colleagues behind the same address mistype until the login form refuses the address itself.
+    for (let n = 1; n <= LOGIN_LIMIT; n++) await postLogin(t.app);
+    expect((await postLogin(t.app)).status).toBe(429);
+    const visitor = new Visitor(t.app);
+    for (let n = 1; n <= LOGIN_LIMIT + 2; n++)
+      expect((await visitor.submit(link, link, { password: 'short', confirm: 'short' })).status).toBe(422);
+    const password = 'a long enough new password';
+    expect((await visitor.submit(link, link, { password, confirm: password })).status).toBe(303);
+    expect((await t.platform.repositories.users.findByEmail(email))!.mustChangePassword).toBe(false);
   });
 
   it('keeps each limit apart: links are not refused because the login form was', async () => {
