@@ -14,7 +14,7 @@ import {
   type FieldErrors,
   type SearchValues,
 } from './moderation-input.js';
-import { SIGNATURE_STATUSES, type SignatureStatus } from './signature.js';
+import { publicName, SIGNATURE_STATUSES, type SignatureStatus } from './signature.js';
 import type { ErasureResult } from './privacy-service.js';
 import type { ModerationRow, StandingSignature } from './signature-repository.js';
 
@@ -46,6 +46,14 @@ function rowView(t: TFunction, row: ModerationRow) {
   return {
     ...row,
     ipShort: row.ipHash ? `${row.ipHash.slice(0, 10)}…` : '',
+    // How the supporter chose to appear, beside the full name moderators see: a name copied from here
+    // must not go anywhere as more than the supporter agreed to (initials, or counted only).
+    displayLabel:
+      row.display === 'full'
+        ? null
+        : row.display === 'initials'
+          ? t('moderation.display.initials', { shown: publicName(row) })
+          : t('moderation.display.hidden'),
     statusLabel: rowStatusLabel(t, row),
     suspectLabels: row.suspectReasons.map((code) => t(`limitsSigning.reasons.${code}`)),
     reviewLabels: row.reviewReasons.map((code) => t(`limitsSigning.reasons.${code}`)),

@@ -199,6 +199,24 @@ describe('moderating signatures', () => {
       expect(options).toContain('підтверджені');
     });
 
+    it('says beside a full name how its supporter chose to appear, so it is not copied as more', async () => {
+      const PARK: Supporter = { name: 'Park Seo-yeon', email: 'park.seo-yeon@example.net', country: 'KR' };
+      const HIDDEN: Supporter = { name: 'Choi Min-jun', email: 'choi.min-jun@example.net', country: 'KR' };
+      await sign(PARK, { display: 'initials' });
+      await sign(HIDDEN, { display: 'hidden' });
+      const rowOf = (html: string, email: string) => {
+        const main = mainOf(html);
+        const row = startTags(main, 'tr').find((r) => innerHtml(main, r).includes(email));
+        return textOf(innerHtml(main, row!));
+      };
+      const page = (await adminVisitor.get('/admin/signatures')).text;
+      expect(rowOf(page, PARK.email)).toContain('Chose initials: shown as P. S.-Y.');
+      expect(rowOf(page, HIDDEN.email)).toContain('Chose not to be shown: counted only');
+      expect(rowOf(page, OLENA.email)).not.toContain('Chose');
+      const korean = (await adminVisitor.get('/admin/signatures?lang=ko')).text;
+      expect(rowOf(korean, PARK.email)).toContain('머리글자 선택(표시: P. S.-Y.)');
+    });
+
     it('finds signatures by any part of the e-mail address', async () => {
       expect(await listed('?email=KOVALENKO%40')).toEqual([OLENA.email]);
       expect(await listed('?email=example.org')).toEqual([OLENA.email, KIM.email]);
