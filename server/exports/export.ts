@@ -192,6 +192,19 @@ export function neutraliseCell(value: string): string {
 }
 
 /** The filters as they go into the audit log: no personal data, only what was asked for. */
+/**
+ * What a PDF export holds whatever columns the form had ticked: the letter's annex, each name as its
+ * supporter chose to show it (with a full name, their title and organisation), its country and status.
+ * The audit log records these for a PDF: it said "email" of a document that holds no address.
+ */
+export const PDF_ANNEX_COLUMNS: readonly ExportColumn[] = [
+  'status',
+  'public_name',
+  'title',
+  'organisation',
+  'country',
+];
+
 export function describeFilters(request: ExportRequest): Record<string, unknown> {
   const { filters } = request;
   return {
@@ -201,7 +214,7 @@ export function describeFilters(request: ExportRequest): Record<string, unknown>
     from: filters.from?.toISOString().slice(0, 10) ?? null,
     to: filters.to ? new Date(filters.to.getTime() - DAY_MS).toISOString().slice(0, 10) : null,
     consent: filters.consent ?? 'any',
-    columns: request.columns,
+    columns: request.format === 'pdf' ? PDF_ANNEX_COLUMNS : request.columns,
     format: request.format,
   };
 }

@@ -775,7 +775,12 @@ describe.skipIf(!chromiumAt(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'))('
   });
 
   it('returns the letter’s annex as application/pdf, with signatories as they chose to appear', async () => {
-    const file = await download(visitor, exportForm({ letter: 'annex-letter', format: 'pdf' }));
+    // Every column ticked, the address and the name as typed too: the PDF holds the annex all the same.
+    const everything = ['letter', 'status', 'name', 'public_name', 'email', 'country', 'signed_at'];
+    const file = await download(
+      visitor,
+      exportForm({ letter: 'annex-letter', format: 'pdf', columns: everything }),
+    );
     expect(file.status).toBe(200);
     expect(file.headers['content-type']).toBe('application/pdf');
     expect(file.headers['content-disposition']).toBe(
@@ -791,7 +796,13 @@ describe.skipIf(!chromiumAt(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'))('
       .selectAll()
       .where('action', '=', 'export')
       .executeTakeFirstOrThrow();
-    expect(JSON.parse(entry.details)).toMatchObject({ format: 'pdf', rows: 2, completed: true });
+    // The audit log says what left: the annex's columns, not the ticked ones (it said "email").
+    expect(JSON.parse(entry.details)).toMatchObject({
+      format: 'pdf',
+      rows: 2,
+      completed: true,
+      columns: ['status', 'public_name', 'title', 'organisation', 'country'],
+    });
   }, 60_000);
 
   it("writes the annex in the admin's language where the letter has a text in it, else in the letter's own", async () => {
