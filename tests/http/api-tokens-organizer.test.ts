@@ -43,6 +43,14 @@ describe('organizer API tokens', () => {
     return token!;
   }
 
+  /** Posts the revoke form of token `id` with the CSRF token of `formPage`'s HTML. */
+  const revoke = (visitor: Visitor, id: number, formPage: string) =>
+    visitor.agent
+      .post(`/admin/api-tokens/${id}/revoke`)
+      .type('form')
+      .set('Sec-Fetch-Site', 'same-origin')
+      .send({ _csrf: csrfTokenIn(formPage) });
+
   const read = (slug: string, token?: string) => {
     const call = request(t.app).get(API(slug));
     return token === undefined ? call : call.set('Authorization', `Bearer ${token}`);
@@ -287,11 +295,7 @@ describe('organizer API tokens', () => {
       `/admin/api-tokens/${id}/revoke`,
     );
     const confirm = await admin.get(`/admin/api-tokens/${id}/revoke`);
-    const revoked = await admin.agent
-      .post(`/admin/api-tokens/${id}/revoke`)
-      .type('form')
-      .set('Sec-Fetch-Site', 'same-origin')
-      .send({ _csrf: csrfTokenIn(confirm.text) });
+    const revoked = await revoke(admin, id, confirm.text);
     expect(revoked.status).toBe(303);
     expect((await read(letterA.slug, leaked)).status).toBe(401);
     // Revoked, it leaves the list of tokens that work.
@@ -325,22 +329,14 @@ describe('organizer API tokens', () => {
     // Another organizer can neither see nor revoke it.
     expect((await visitorB.get(`/admin/api-tokens/${id}/revoke`)).status).toBe(403);
     const confirmPage = await visitorB.get('/admin/api-tokens');
-    const refused = await visitorB.agent
-      .post(`/admin/api-tokens/${id}/revoke`)
-      .type('form')
-      .set('Sec-Fetch-Site', 'same-origin')
-      .send({ _csrf: csrfTokenIn(confirmPage.text) });
+    const refused = await revoke(visitorB, id, confirmPage.text);
     expect(refused.status).toBe(403);
     expect((await read(letterA.slug, token)).status).toBe(200);
 
     const confirm = await visitorA.get(`/admin/api-tokens/${id}/revoke`);
     expect(confirm.status).toBe(200);
     expect(confirm.text).toContain('action="/admin/api-tokens/' + id + '/revoke"');
-    const revoked = await visitorA.agent
-      .post(`/admin/api-tokens/${id}/revoke`)
-      .type('form')
-      .set('Sec-Fetch-Site', 'same-origin')
-      .send({ _csrf: csrfTokenIn(confirm.text) });
+    const revoked = await revoke(visitorA, id, confirm.text);
     expect(revoked.status).toBe(303);
     expect((await read(letterA.slug, token)).status).toBe(401);
     const entries = (
