@@ -186,6 +186,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   const { config } = deps;
   const limitPerIp = requestLimits({
     store: (name) => new DatabaseLimitStore(deps.limits, deps.clock, name, deps.writes),
+    clock: deps.clock,
     secret: deps.secret,
   });
   const https = config.publicUrl.startsWith('https:');

@@ -4,6 +4,7 @@ import { doubleCsrf } from 'csrf-csrf';
 import helmet from 'helmet';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import { AppError } from '../lib/errors.js';
+import type { Clock } from '../lib/clock.js';
 import type { TFunction } from '../lib/i18n.js';
 import { keyedHash } from '../lib/keyed-hash.js';
 
@@ -153,27 +154,25 @@ function waitText(t: TFunction, seconds: number): string {
 export function requestLimits(deps: {
   /** Makes the store that keeps one limit's counters (the database's: limits/limit-store.ts, given by app.ts). */
   store: (name: string) => Store;
+  clock: Clock;
   secret: string;
 }): LimitPerIp {
   let made = 0;
   return (limit, windowMs, options = {}) => {
     made += 1;
     const name = options.name ?? `limit-${made}-${limit}-${windowMs}`;
-    return rateLimit({
+    const store = deps.store(name);
+    const limiter = rateLimit({
       windowMs,
       limit,
-      skipFailedRequests: options.countRejected === false,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
-      store: deps.store(name),
+      store,
       keyGenerator: (req) => keyedHash(deps.secret, 'request-limit', ipKeyGenerator(req.ip ?? 'unknown')),
       handler: (req, res, next) => {
         const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-        // The store says its reset time in real time, as the limiter reads it (limits/limit-store.ts).
-        const seconds = Math.max(
-          1,
-          Math.ceil((resetTime ? resetTime.getTime() - Date.now() : windowMs) / 1000),
-        );
+        const now = deps.clock.now().getTime();
+        const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? now + windowMs) - now) / 1000));
         // Retry-After is set by the limiter from the same reset time; the page says it in words.
         res.setHeader('Retry-After', String(seconds));
         next(
@@ -183,5 +182,22 @@ export function requestLimits(deps: {
         );
       },
     });
+    if (options.countRejected !== false) return limiter;
+    // A form sent back for a mistake (a 4xx answered in full) is taken off the count once its answer has
+    // gone. Not express-rate-limit's skipFailedRequests: it also takes back a request whose client hung
+    // up before the answer, so a script that posts and drops the connection was never counted (an e-mail
+    // queued every time on the data-access form).
+    return (req, res, next) => {
+      limiter(req, res, (error?: unknown) => {
+        if (error !== undefined) return next(error);
+        const key = (req as Request & { rateLimit?: { key?: string } }).rateLimit?.key;
+        if (key !== undefined)
+          res.once('finish', () => {
+            if (res.statusCode >= 400 && res.statusCode < 500 && res.statusCode !== 429)
+              void Promise.resolve(store.decrement(key)).catch(() => undefined);
+          });
+        next();
+      });
+    };
   };
 }

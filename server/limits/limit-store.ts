@@ -36,12 +36,7 @@ export class DatabaseLimitStore implements Store {
     const { hits, resetAt } = await this.writes.run((tx) =>
       this.limits.with(tx).incrementCounter(this.prefix + key, this.windowMs, this.clock.now()),
     );
-    // express-rate-limit compares the reset time with the real clock (Date.now()) before it takes back a
-    // request that is not counted (countRejected: false): the platform's clock may be another (a test's
-    // manual one), and a window it said was over left every refused form counted. The same moment, said
-    // in real time.
-    const resetTime = new Date(Date.now() + (resetAt.getTime() - this.clock.now().getTime()));
-    return { totalHits: hits, resetTime };
+    return { totalHits: hits, resetTime: resetAt };
   }
 
   async decrement(key: string): Promise<void> {
