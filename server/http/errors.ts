@@ -39,6 +39,9 @@ export function plainErrorPage(language: string, title: string, message: string,
   return `<!doctype html><html lang="${escapeHtml(language)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><link rel="stylesheet" href="/assets/styles.css"></head><body><main class="wrap"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/">${escapeHtml(home)}</a></p></main></body></html>`;
 }
 
+/** The signing form's action (pages/letter-page-routes.ts SIGNING_ROUTE; http/ imports no slice). */
+const EMBED_SIGNING_PATH = /^\/letters\/[^/]+\/sign$/;
+
 /**
  * Renders an error as the one shape: an HTML page, or JSON for clients that ask for it and for every
  * request under /api. The page renders
@@ -58,10 +61,17 @@ export function renderError(
     res.json({ error: { status: error.status, code: error.code, message } });
     return;
   }
-  // The embed's form posts with ?embed=1 (pages/embed-view.ts): a refusal before the signing reads the
-  // letter (the request limit's 429, a body too large or malformed) showed a blank frame on the partner's
-  // site, the page unframeable. An error page has nothing a framing site could trick anyone into pressing.
-  if (req.method === 'POST' && req.query.embed === '1') allowFraming(res, []);
+  // The embed's signing form posts with ?embed=1 (pages/embed-view.ts): a refusal before the signing
+  // reads the letter (the request limit's 429, a body too large or malformed) showed a blank frame on
+  // the partner's site. That error page only, for a visitor not logged in (the page then carries no
+  // account menu or logout form): it has nothing a framing site could trick anyone into pressing.
+  if (
+    req.method === 'POST' &&
+    req.query.embed === '1' &&
+    EMBED_SIGNING_PATH.test(req.path) &&
+    res.locals.currentUser === undefined
+  )
+    allowFraming(res, []);
   // Every status gets a title: its own when the locale has one, else the generic title for its class.
   const title = t(`errors.titles.${error.status}`, {
     defaultValue: t(error.status >= 500 ? 'errors.titles.500' : 'errors.titles.generic'),

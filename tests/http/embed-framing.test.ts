@@ -113,6 +113,26 @@ describe('the embed and who may frame it', () => {
     expect(tooLarge.status).toBe(413);
     expect(frameAncestors(tooLarge)).toBe('*');
     expect(tooLarge.headers['x-frame-options']).toBeUndefined();
+    // Only the signing form's errors: another form's with ?embed=1 stays unframeable.
+    const elsewhere = await supporter.agent
+      .post('/privacy/access?embed=1')
+      .type('form')
+      .set('Accept', 'text/html')
+      .set('Sec-Fetch-Site', 'same-origin')
+      .send({ email: 'x'.repeat(40_000) });
+    expect(elsewhere.status).toBe(413);
+    expect(frameAncestors(elsewhere)).toBe("'self'");
+    // The signing route reads no session: even a logged-in admin's error page there has no account menu
+    // or logout form to be pressed in someone else's frame.
+    const loggedIn = await admin.agent
+      .post(action)
+      .type('form')
+      .set('Accept', 'text/html')
+      .set('Sec-Fetch-Site', 'same-origin')
+      .send({ ...signingForm({ name: 'L'.repeat(40_000) }), embed: '1' });
+    expect(loggedIn.status).toBe(413);
+    expect(loggedIn.text).not.toContain('logout');
+    expect(startTags(loggedIn.text, 'form')).toHaveLength(0);
     // Reopened, the address leads back to the embed.
     expect((await supporter.get(action)).headers.location).toBe(`/letters/${letter.slug}/embed`);
 
