@@ -206,7 +206,10 @@ export function parseEditorForm(
       // A title or summary of invisible characters is missing; the body has lines, and markup to check.
       title: visibleTrim(t.title),
       summary: visibleTrim(t.summary),
-      body: t.body.replace(/\r\n?/g, '\n').trim(),
+      // Zero-width spaces, word joiners and byte-order marks come in with text pasted from elsewhere and
+      // have no use in a letter: dropped, not refused (the body is long, and they cannot be seen to be
+      // found). A body with nothing visible is missing.
+      body: visibleTrim(t.body.replace(/\r\n?/g, '\n').replace(/[\u200b\u2060\ufeff]/g, '')),
     };
     const primary = language === values.primaryLanguage;
     if (primary && entry.title === '') add(`title_${language}`, { key: 'editor.errors.titleRequired' });

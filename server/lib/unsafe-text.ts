@@ -20,11 +20,12 @@ export const UNSAFE_IN_TEXT =
 
 /**
  * A character someone can see: not a space, a control, a format character (the marks, joiners and
- * invisible operators of Unicode's Cf), a combining mark with nothing to sit on, nor one of the
- * letters drawn as nothing (the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0, the Braille blank
- * U+2800). A walkthrough signed with a Hangul filler for a name: the public list showed a blank line.
+ * invisible operators of Unicode's Cf), a combining mark with nothing to sit on, nor one Unicode says to
+ * draw as nothing where it is not supported (Default_Ignorable_Code_Point: the Hangul fillers U+115F,
+ * U+1160, U+3164 and U+FFA0, variation selectors, unassigned invisible code points), nor the Braille
+ * blank U+2800. A walkthrough signed with a Hangul filler for a name: the public list showed a blank line.
  */
-const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Cf}\p{M}\u115f\u1160\u3164\uffa0\u2800]/u;
+const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Cf}\p{M}\p{Default_Ignorable_Code_Point}\u2800]/u;
 
 /** Whether `value` has anything in it someone can see (see VISIBLE). */
 export function hasVisibleText(value: string): boolean {

@@ -14,7 +14,7 @@ import { isSlug } from '../letters/letter.js';
 import { SIGNATURE_STATUSES } from './signature.js';
 import type { BulkCriteria, ModerationFilters } from './signature-repository.js';
 import { REASON_MAX_LENGTH } from './signature-moves.js';
-import { UNSAFE_IN_TEXT } from '../lib/unsafe-text.js';
+import { hasVisibleText, UNSAFE_IN_TEXT } from '../lib/unsafe-text.js';
 
 /** Field errors as i18n keys, by field name. */
 export type FieldErrors<K extends string> = Partial<Record<K, string>>;
@@ -147,9 +147,15 @@ export function bulkAsked(query: unknown): boolean {
 /** Why signatures are invalidated: required, kept with them and in the audit log. */
 const reason = z
   .string()
-  .min(1, { message: 'moderation.errors.reason' })
-  .max(REASON_MAX_LENGTH, { message: 'moderation.errors.reasonTooLong' })
-  .refine((value) => !UNSAFE_IN_TEXT.test(value), { message: 'moderation.errors.reasonCharacters' });
+  // Nothing anyone can see is no reason (lib/unsafe-text.ts): a Hangul filler was accepted as one.
+  .transform((value) => (hasVisibleText(value) ? value : ''))
+  .pipe(z.string().min(1, { message: 'moderation.errors.reason' }))
+  .pipe(
+    z
+      .string()
+      .max(REASON_MAX_LENGTH, { message: 'moderation.errors.reasonTooLong' })
+      .refine((value) => !UNSAFE_IN_TEXT.test(value), { message: 'moderation.errors.reasonCharacters' }),
+  );
 
 /** The reason as typed, and the reason or what is wrong with it. */
 export type ReasonInput = { values: { reason: string } } & (

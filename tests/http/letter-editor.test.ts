@@ -309,6 +309,16 @@ describe('the letter editor', () => {
     expect((await t.platform.repositories.letters.versions(id)).map((v) => v.number)).toEqual([1]);
   });
 
+  it('drops the zero-width spaces and byte-order marks text pasted from elsewhere brings, rather than refusing the letter', async () => {
+    const id = await createDraft();
+    const fields = await editorForm(id);
+    const pasted = `\uFEFF${EN_BODY.replace('{{recipient.salutation}},', '{{recipient.salutation}},\u200B')}`;
+    expect((await save(id, withField(fields, 'body_en', pasted))).status).toBe(303);
+    const letter = (await t.platform.repositories.letters.findById(id))!;
+    const [text] = await t.platform.repositories.letters.textsOfVersion(letter.currentVersionId);
+    expect(text!.body).toBe(EN_BODY);
+  });
+
   it('saves an edited merge field, and the preview fills it in', async () => {
     const id = await createDraft();
     const fields = await editorForm(id);

@@ -475,6 +475,8 @@ describe('moderating signatures', () => {
       for (const [reason, message] of [
         ['', 'Give the reason for invalidating.'],
         ['   ', 'Give the reason for invalidating.'],
+        // Characters nobody can see are no reason either.
+        ['\u3164\u200B', 'Give the reason for invalidating.'],
         ['x'.repeat(501), 'Keep the reason to 500 characters or fewer.'],
       ] as const) {
         const response = await postForm(adminVisitor, path, path, [

@@ -55,6 +55,7 @@ describe('text nobody can see', () => {
     ['joiners and direction marks', '\u200C\u200D\u200E\u200F'],
     ['a soft hyphen and a tag character', '\u00AD\u{E0041}'],
     ['combining marks alone', '\u0301\u034F\uFE0F'],
+    ['code points drawn as nothing, unassigned ones too', '\u2065\uFFF0\u{E0080}'],
   ])('is empty when it is only %s', (_label, value) => {
     expect(hasVisibleText(value)).toBe(false);
     expect(visibleTrim(value)).toBe('');
