@@ -47,7 +47,7 @@ export class ApiTokenRepository {
     return row.id;
   }
 
-  /** The tokens of every account but `userId` not revoked, newest first, each with its owner's address. */
+  /** The tokens of every enabled account but `userId` not revoked, newest first, each with its owner's address. */
   async unrevokedOfOthers(userId: number): Promise<(ApiToken & { ownerEmail: string })[]> {
     const rows = await this.db
       .selectFrom('api_tokens')
@@ -56,6 +56,8 @@ export class ApiTokenRepository {
       .select('users.email as owner_email')
       .where('api_tokens.user_id', '!=', userId)
       .where('api_tokens.revoked_at', 'is', null)
+      // A disabled account's tokens stop working with it (ApiTokenService.authenticate).
+      .where('users.disabled_at', 'is', null)
       .orderBy('api_tokens.id', 'desc')
       .execute();
     return rows.map((row) => ({ ...toToken(row), ownerEmail: row.owner_email }));

@@ -52,7 +52,7 @@ export class ApiTokenService {
    * hand or disabling the whole account. Undefined for anyone else, who sees their own only.
    */
   async othersIfAllowed(user: User): Promise<(ListedToken & { ownerEmail: string })[] | undefined> {
-    if (!can(user, 'user.manage')) return undefined;
+    if (!can(user, 'apiToken.oversee')) return undefined;
     const now = this.deps.clock.now();
     return (await this.deps.tokens.unrevokedOfOthers(user.id))
       .map((t) => ({ ...t, state: tokenState(t, now) }))

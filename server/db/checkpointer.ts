@@ -81,6 +81,9 @@ export class WalCheckpointer {
     mainFrames = MAIN_CHECKPOINT_FRAMES,
   ) {
     sqlite.pragma(`wal_autocheckpoint = ${mainFrames}`);
+    // A read makes SQLite create the log index (-shm) if this connection has not read yet: opened once
+    // here, it must exist, or the thread would checkpoint blindly for the life of the process.
+    sqlite.pragma('schema_version');
     this.logIndex = openLogIndex(databasePath);
     this.worker = startWorker({ databasePath, batchFrames, intervalMs, logIndex: this.logIndex });
     this.worker.unref();
@@ -102,7 +105,7 @@ export class WalCheckpointer {
 
   /**
    * Ends the thread (at shutdown), letting a checkpoint in progress finish and its connection close. The
-   * log index's descriptor stays open while the main connection is (see releaseLogIndex).
+   * log index's descriptor stays open: releaseLogIndex closes it once every connection is closed.
    */
   async close(): Promise<void> {
     if (this.closing) return;
@@ -112,12 +115,12 @@ export class WalCheckpointer {
     const timer = setTimeout(() => void this.worker.terminate(), 5_000);
     await exited.catch(() => undefined);
     clearTimeout(timer);
-    if (!this.sqlite.open) this.releaseLogIndex();
   }
 
   /**
-   * Closes the descriptor the thread read the log index through, once the process's connections to the
-   * file are closed. Not before: closing any descriptor of a file drops every POSIX lock the process
+   * Closes the descriptor the thread read the log index through. Only once every connection of this
+   * process to the file is closed (the main one, an export's reader, the compiler's thread), after
+   * close(): the platform's shutdown calls it last. Not before: closing any descriptor of a file drops every POSIX lock the process
    * holds on it, SQLite's too, and another process would take the log index for unused and start it anew
    * under the connections still writing (see makePrivate in database.ts).
    */

@@ -191,11 +191,11 @@ export function neutraliseCell(value: string): string {
   return out;
 }
 
-/** The filters as they go into the audit log: no personal data, only what was asked for. */
 /**
  * What a PDF export holds whatever columns the form had ticked: the letter's annex, each name as its
  * supporter chose to show it (with a full name, their title and organisation), its country and status.
- * The audit log records these for a PDF: it said "email" of a document that holds no address.
+ * The audit log records these for a PDF: it said "email" of a document that holds no address. Kept in
+ * step with the annex (deliveries/delivery.ts annexOf) by hand.
  */
 export const PDF_ANNEX_COLUMNS: readonly ExportColumn[] = [
   'status',
@@ -205,6 +205,7 @@ export const PDF_ANNEX_COLUMNS: readonly ExportColumn[] = [
   'country',
 ];
 
+/** The filters as they go into the audit log: no personal data, only what was asked for. */
 export function describeFilters(request: ExportRequest): Record<string, unknown> {
   const { filters } = request;
   return {

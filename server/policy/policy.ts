@@ -70,6 +70,8 @@ export interface Actions {
   'signature.export-letter': LetterResource;
   /** Create, list and revoke API tokens: one's own (an admin: anyone's, to stop a leaked one). */
   'apiToken.manage': ApiTokenResource;
+  /** See every account's working tokens, to find and revoke a leaked one (revoking is apiToken.manage). */
+  'apiToken.oversee': undefined;
   /** Register, change, rotate and delete a letter's webhook endpoints, and read their delivery log. */
   'webhook.manage': LetterResource;
   /** Send the recipients of a delivered list a correction of its count (an erratum): whoever may work on the letter. */
@@ -122,6 +124,7 @@ const RULES: { [A in Action]: (actor: Actor, resource: Actions[A]) => boolean } 
   // Only what the token's account may reach: its own and shared letters (every letter for an admin).
   'signature.export-letter': canEditLetter,
   'apiToken.manage': (actor, token) => isAdmin(actor) || token.ownerId === actor.id,
+  'apiToken.oversee': isAdmin,
   'webhook.manage': canEditLetter,
   'delivery.correct': canEditLetter,
   // Replies hold officials' addresses and words not yet public: only whoever may work on the letter.

@@ -185,6 +185,12 @@ describe('an export request', () => {
       columns: ['email'],
       format: 'csv',
     });
+    // A PDF holds the annex whatever was ticked: the log says what left, not an address it never held.
+    const pdf = requestOf(values({ columns: ['email', 'name'], format: 'pdf' }));
+    expect(describeFilters(pdf)).toMatchObject({
+      columns: ['status', 'public_name', 'title', 'organisation', 'country'],
+      format: 'pdf',
+    });
   });
 });
 

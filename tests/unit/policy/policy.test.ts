@@ -133,6 +133,8 @@ const TABLE: Row[] = [
   ['an organizer', owner, 'apiToken.manage', 'their own token', { ownerId: owner.id }, true],
   ['another organizer', stranger, 'apiToken.manage', "someone else's token", { ownerId: owner.id }, false],
   ['admin', admin, 'apiToken.manage', "an organizer's token", { ownerId: owner.id }, true],
+  ['an organizer', owner, 'apiToken.oversee', "every account's tokens", undefined, false],
+  ['admin', admin, 'apiToken.oversee', "every account's tokens", undefined, true],
   // Admin areas.
   ...(
     [
