@@ -257,6 +257,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   app.use(
     organizerApiRoutes({
       tokens: deps.apiTokens,
+      i18n: deps.i18n,
       exports: deps.exports,
       logger: deps.logger,
       limit: limitPerIp(120, 15 * 60_000, { name: 'organizer-api' }),

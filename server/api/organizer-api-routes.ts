@@ -1,7 +1,9 @@
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { ExportService } from '../exports/export-service.js';
 import { parseExportRequest, type ExportColumn } from '../exports/export.js';
+import { apiLanguage } from '../http/language.js';
 import { writeOrWait } from '../http/stream-write.js';
+import type { i18n } from '../lib/i18n.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { bearerToken } from './token.js';
@@ -9,6 +11,8 @@ import type { ApiTokenService } from './token-service.js';
 
 export interface OrganizerApiDeps {
   tokens: ApiTokenService;
+  /** Error messages in the language asked for (?lang=, Accept-Language): mounted before the pages' own. */
+  i18n: i18n;
   exports: ExportService;
   logger: Logger;
   /** Requests per client address (the platform's limit in the database). */
@@ -53,6 +57,7 @@ const text = (value: unknown): string => (typeof value === 'string' ? value : ''
 export function organizerApiRoutes(deps: OrganizerApiDeps): Router {
   const router = Router();
   // Personal data for one account: never kept by a cache, never read by another site's script (no CORS).
+  router.use('/api/v1/organizer', apiLanguage(deps.i18n));
   router.use('/api/v1/organizer', (_req, res, next) => {
     res.set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
     next();

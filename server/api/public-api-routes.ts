@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { fromAcceptLanguage } from '../http/language.js';
+import { apiLanguage } from '../http/language.js';
 import { pathParam } from '../http/input.js';
 import { AppError, notFound } from '../lib/errors.js';
-import { DEFAULT_LANGUAGE, fixedT, interfaceLanguage, type i18n } from '../lib/i18n.js';
+import type { i18n } from '../lib/i18n.js';
 import { PUBLIC_CACHE_CONTROL } from '../pages/page-cache.js';
 import { openApiDocument } from './openapi.js';
 import { keepRouteLabel } from '../metrics/metrics-routes.js';
@@ -98,13 +98,10 @@ export function publicApiRoutes(deps: PublicApiRoutesDeps): Router {
   const document = serialise(openApiDocument(deps.publicUrl));
 
   const api = Router();
+  // Error messages in the interface language asked for (?lang=, Accept-Language); no cookie is read.
+  api.use(apiLanguage(deps.i18n));
   api.use((req, res, next) => {
     apiHeaders(res);
-    // Error messages in the interface language asked for (?lang=, Accept-Language); no cookie is read.
-    const language =
-      interfaceLanguage(req.query.lang) ?? fromAcceptLanguage(req.get('accept-language')) ?? DEFAULT_LANGUAGE;
-    res.locals.language = language;
-    res.locals.t = fixedT(deps.i18n, language);
     if (req.method === 'OPTIONS') {
       // A preflight: any site may read with GET, with the headers a conditional, translated read sends.
       res.set({

@@ -12,6 +12,20 @@ import {
   type InterfaceLanguage,
 } from '../lib/i18n.js';
 
+/**
+ * For the APIs, which read no cookie: answers in the language `?lang=` names, else the one
+ * Accept-Language prefers, else the default; sets res.locals.language and its fixed t.
+ */
+export function apiLanguage(i18nInstance: i18n): RequestHandler {
+  return (req, res, next) => {
+    const language =
+      interfaceLanguage(req.query.lang) ?? fromAcceptLanguage(req.get('accept-language')) ?? DEFAULT_LANGUAGE;
+    res.locals.language = language;
+    res.locals.t = fixedT(i18nInstance, language);
+    next();
+  };
+}
+
 /** The cookie that remembers the language a reader chose with the switcher. */
 export const LANGUAGE_COOKIE = 'us_lang';
 const A_YEAR_MS = 365 * 24 * 60 * 60 * 1000;

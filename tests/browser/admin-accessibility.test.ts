@@ -85,7 +85,20 @@ describe('every organizer page passes axe-core without serious or critical viola
 
     editorPath = await draftFromTemplate(page);
     await page.goto('/admin');
-    // Drawn twice, wide and for a phone: one shows, and only it is in the accessibility tree.
+    // A draft takes no signatures: its card says so, with no chart.
+    await expect(page.locator('.dashboard-letters .chart').count()).resolves.toBe(0);
+    await expect(page.locator('.dashboard-letters').innerText()).resolves.toContain('Not published yet');
+    await expectNoSeriousViolations(page);
+
+    // An open letter of theirs has its chart, drawn twice, wide and for a phone: one shows, and only it
+    // is in the accessibility tree.
+    const open = await createLetter(app.platform.db, new Date(), { slug: 'an-open-letter-of-theirs' });
+    await app.platform.db
+      .updateTable('letters')
+      .set({ owner_id: organizer.id })
+      .where('id', '=', open.id)
+      .execute();
+    await page.goto('/admin');
     await expect(page.locator('.dashboard-letters .chart svg').count()).resolves.toBe(2);
     await expect(page.getByRole('img', { name: /^Confirmed signatures per day/ }).count()).resolves.toBe(1);
     await expectNoSeriousViolations(page);

@@ -304,6 +304,16 @@ describe('organizer API tokens', () => {
   });
 
   it('answers 401 in JSON for a missing, malformed, unknown, revoked or expired token', async () => {
+    // In the language asked for: the organizer API is mounted before the pages' language middleware.
+    const korean = await read(letterA.slug).set('Accept-Language', 'ko');
+    expect(korean.status).toBe(401);
+    expect((korean.body as { error: { message: string } }).error.message).toBe(
+      '이 API에는 유효한 토큰이 필요합니다. 폐기되거나 만료되지 않은 토큰을 Authorization: Bearer <토큰> 형식으로 보내십시오.',
+    );
+    const ukrainian = await request(t.app).get(`${API(letterA.slug)}?lang=uk`);
+    expect((ukrainian.body as { error: { message: string } }).error.message).toContain(
+      'Для цього API потрібен дійсний токен',
+    );
     for (const header of [
       undefined,
       'Bearer',
