@@ -104,32 +104,26 @@ describe('the embed and who may frame it', () => {
     // The embed's form marks its address too: a body refused before it is read (too large, here) or the
     // request limit's 429 answers an error page the partner's frame can still show, not a blank frame.
     const action = `/letters/${letter.slug}/sign?embed=1`;
-    const tooLarge = await supporter.agent
-      .post(action)
-      .type('form')
-      .set('Accept', 'text/html')
-      .set('Sec-Fetch-Site', 'same-origin')
-      .send({ ...signingForm({ name: 'L'.repeat(40_000) }), embed: '1' });
+    /** A same-site form post of `fields` (without a token: the body is refused before one is read). */
+    const postRaw = (as: Visitor, path: string, fields: Record<string, string>) =>
+      as.agent
+        .post(path)
+        .type('form')
+        .set('Accept', 'text/html')
+        .set('Sec-Fetch-Site', 'same-origin')
+        .send(fields);
+    const tooLong = { ...signingForm({ name: 'L'.repeat(40_000) }), embed: '1' };
+    const tooLarge = await postRaw(supporter, action, tooLong);
     expect(tooLarge.status).toBe(413);
     expect(frameAncestors(tooLarge)).toBe('*');
     expect(tooLarge.headers['x-frame-options']).toBeUndefined();
     // Only the signing form's errors: another form's with ?embed=1 stays unframeable.
-    const elsewhere = await supporter.agent
-      .post('/privacy/access?embed=1')
-      .type('form')
-      .set('Accept', 'text/html')
-      .set('Sec-Fetch-Site', 'same-origin')
-      .send({ email: 'x'.repeat(40_000) });
+    const elsewhere = await postRaw(supporter, '/privacy/access?embed=1', { email: 'x'.repeat(40_000) });
     expect(elsewhere.status).toBe(413);
     expect(frameAncestors(elsewhere)).toBe("'self'");
     // The signing route reads no session: even a logged-in admin's error page there has no account menu
     // or logout form to be pressed in someone else's frame.
-    const loggedIn = await admin.agent
-      .post(action)
-      .type('form')
-      .set('Accept', 'text/html')
-      .set('Sec-Fetch-Site', 'same-origin')
-      .send({ ...signingForm({ name: 'L'.repeat(40_000) }), embed: '1' });
+    const loggedIn = await postRaw(admin, action, tooLong);
     expect(loggedIn.status).toBe(413);
     expect(loggedIn.text).not.toContain('logout');
     expect(startTags(loggedIn.text, 'form')).toHaveLength(0);
