@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Characters that text people type into a form never needs, and that do harm when it is shown or
  * exported: C0 and C1 controls and DEL (a NUL PostgreSQL refuses, escapes for terminals, what a file
@@ -39,4 +41,21 @@ export function hasVisibleText(value: string): boolean {
 export function visibleTrim(value: string): string {
   const trimmed = value.trim();
   return hasVisibleText(trimmed) ? trimmed : '';
+}
+
+/**
+ * A one-line form field as the forms validate it: trimmed, empty when nothing in it can be seen
+ * (visibleTrim), at most `max` characters, with nothing of UNSAFE_IN_A_LINE. `messages` are the i18n
+ * keys each form words its refusals with.
+ */
+export function visibleLine(max: number, messages: { tooLong: string; unsafe: string }) {
+  return z
+    .string()
+    .transform(visibleTrim)
+    .pipe(
+      z
+        .string()
+        .max(max, { error: messages.tooLong })
+        .refine((value) => !UNSAFE_IN_A_LINE.test(value), { error: messages.unsafe }),
+    );
 }

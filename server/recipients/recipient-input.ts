@@ -7,7 +7,7 @@ import { isCountryCode } from '../lib/countries.js';
 import type { RecipientName, RecipientNames } from './recipient-names.js';
 import { INTERFACE_LANGUAGES } from '../lib/i18n.js';
 import type { Salutations } from './recipient-salutation.js';
-import { UNSAFE_IN_A_LINE, UNSAFE_IN_TEXT, visibleTrim } from '../lib/unsafe-text.js';
+import { UNSAFE_IN_TEXT, visibleLine } from '../lib/unsafe-text.js';
 
 /** A recipient as validated and stored: every field trimmed, the address lower-cased, no country as null. */
 export interface RecipientInput {
@@ -76,16 +76,7 @@ const TOO_LONG = 'recipients.errors.field.tooLong';
 const CONTROL = 'recipients.errors.field.controlCharacters';
 
 // Nothing anyone can see is nothing (lib/unsafe-text.ts): a name of invisible characters is missing.
-const text = (max: number) =>
-  z
-    .string()
-    .transform(visibleTrim)
-    .pipe(
-      z
-        .string()
-        .max(max, { error: TOO_LONG })
-        .refine((value) => !UNSAFE_IN_A_LINE.test(value), { error: CONTROL }),
-    );
+const text = (max: number) => visibleLine(max, { tooLong: TOO_LONG, unsafe: CONTROL });
 
 const required = (max: number, requiredKey: string) =>
   text(max).pipe(z.string().min(1, { error: requiredKey }));

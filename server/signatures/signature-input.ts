@@ -3,7 +3,7 @@ import { firstErrorPerField } from '../lib/form-errors.js';
 import { isCountryCode } from '../lib/countries.js';
 import { withinAddressLimits } from '../lib/email-address.js';
 import { DISPLAY_CHOICES, type DisplayChoice } from './signature.js';
-import { UNSAFE_IN_A_LINE, visibleTrim } from '../lib/unsafe-text.js';
+import { visibleLine } from '../lib/unsafe-text.js';
 
 /** What the signing form sends, as typed and as the supporter will see it again if something is wrong. */
 export interface SigningFormValues {
@@ -30,19 +30,10 @@ export interface SigningInput {
 }
 
 // Control characters have no place in a name and can corrupt CSV exports and mail headers; a bidi
-// override would show a name on the public list in another order than it was typed (lib/unsafe-text.ts).
-const noControlCharacters = (value: string) => !UNSAFE_IN_A_LINE.test(value);
-// Nothing anyone can see is nothing: a name of Hangul fillers is missing, not a blank on the list.
+// override would show a name on the public list in another order than it was typed; and nothing anyone
+// can see is nothing: a name of Hangul fillers is missing, not a blank on the list (lib/unsafe-text.ts).
 const text = (max: number) =>
-  z
-    .string()
-    .transform(visibleTrim)
-    .pipe(
-      z
-        .string()
-        .max(max, { error: 'errors.field.tooLong' })
-        .refine(noControlCharacters, { error: 'errors.field.controlCharacters' }),
-    );
+  visibleLine(max, { tooLong: 'errors.field.tooLong', unsafe: 'errors.field.controlCharacters' });
 
 /**
  * The longest value each text field of the signing form accepts: the schema refuses longer ones and the
