@@ -3,8 +3,8 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { doubleCsrf } from 'csrf-csrf';
 import helmet from 'helmet';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
-import { AppError } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
+import { AppError } from '../lib/errors.js';
 import type { TFunction } from '../lib/i18n.js';
 import { keyedHash } from '../lib/keyed-hash.js';
 

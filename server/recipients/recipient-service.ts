@@ -161,17 +161,17 @@ export interface PossibleDuplicate {
   mayUpdate: boolean;
 }
 
-/**
- * A row of an import preview, with what confirming would do to it. A new address under a name the
- * directory already has is a possible duplicate: skipped unless the person confirming chooses to add it
- * anyway, or to update the recipient it duplicates.
- */
 /** A field an import row would change on the recipient it updates; `removed` when the file empties it. */
 export interface ImportChange {
   field: string;
   removed: boolean;
 }
 
+/**
+ * A row of an import preview, with what confirming would do to it. A new address under a name the
+ * directory already has is a possible duplicate: skipped unless the person confirming chooses to add it
+ * anyway, or to update the recipient it duplicates.
+ */
 export interface ImportPreviewRow extends ImportRow {
   action: 'create' | 'update' | 'skip' | 'duplicate';
   /** For a possible duplicate: the directory's recipients with the same name; otherwise empty. */

@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { formBody, pathParam, translatedErrors } from '../http/input.js';
 import { withLanguages } from '../http/language.js';
 import type { PrivacyService } from './privacy-service.js';
@@ -14,30 +14,25 @@ export interface PrivacyRoutesDeps {
 export function privacyRoutes(deps: PrivacyRoutesDeps): Router {
   const router = Router();
 
-  router.get('/privacy/erase/:token', deps.linkLimit, async (req, res) => {
-    const token = pathParam(req, 'token');
-    const state = await deps.privacy.eraseLinkState(token);
+  /** An erase link's page: its button, "already erased", or the invalid link (404) with a way on. */
+  const renderErase = (req: Request, res: Response, state: 'valid' | 'erased' | 'invalid') => {
     // The e-mail's language (?lang=, which sets no cookie) goes with the form, so the answer is in it too.
     res.status(state === 'invalid' ? 404 : 200).render('privacy/erase', {
       pageTitle: res.locals.t('erase.title'),
-      action: withLanguages(`/privacy/erase/${encodeURIComponent(token)}`, req, res),
+      action: withLanguages(`/privacy/erase/${encodeURIComponent(pathParam(req, 'token'))}`, req, res),
       valid: state === 'valid',
       erased: state === 'erased',
       accessHref: withLanguages('/privacy/access', req, res),
     });
+  };
+
+  router.get('/privacy/erase/:token', deps.linkLimit, async (req, res) => {
+    renderErase(req, res, await deps.privacy.eraseLinkState(pathParam(req, 'token')));
   });
 
   router.post('/privacy/erase/:token', deps.linkLimit, async (req, res) => {
-    const token = pathParam(req, 'token');
-    const result = await deps.privacy.eraseByToken(token);
-    if (!result)
-      return res.status(404).render('privacy/erase', {
-        pageTitle: res.locals.t('erase.title'),
-        action: withLanguages(`/privacy/erase/${encodeURIComponent(token)}`, req, res),
-        valid: false,
-        erased: false,
-        accessHref: withLanguages('/privacy/access', req, res),
-      });
+    const result = await deps.privacy.eraseByToken(pathParam(req, 'token'));
+    if (!result) return renderErase(req, res, 'invalid');
     res.render('privacy/erased', { pageTitle: res.locals.t('erase.title') });
   });
 
