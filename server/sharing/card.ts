@@ -134,21 +134,31 @@ function text(x: number, y: number, size: number, content: string, attrs: string
   return `<text x="${x}" y="${y}" font-size="${size}" font-family="${familyFor(content)}" ${attrs}>${escapeXml(content)}</text>`;
 }
 
+/** A title's lines, in bold ink, the first baseline at `top`. */
+function titleText(title: ReturnType<typeof titleLayout>, top: number): string {
+  return title.lines
+    .map((line, i) =>
+      text(MARGIN, top + i * title.lineHeight, title.size, line, `font-weight="bold" fill="${COLOURS.ink}"`),
+    )
+    .join('');
+}
+
+/** Every card's frame: the paper, the accent bar and the site's name above `body`. */
+function cardFrame(siteName: string, body: string): string {
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${CARD_WIDTH}" height="${CARD_HEIGHT}" viewBox="0 0 ${CARD_WIDTH} ${CARD_HEIGHT}">` +
+    `<rect width="${CARD_WIDTH}" height="${CARD_HEIGHT}" fill="${COLOURS.paper}"/>` +
+    `<rect width="${CARD_WIDTH}" height="12" fill="${COLOURS.accent}"/>` +
+    text(MARGIN, 84, 28, siteName, `font-weight="bold" fill="${COLOURS.accent}"`) +
+    body +
+    `</svg>`
+  );
+}
+
 /** The card's SVG document. */
 export function cardSvg(facts: CardFacts): string {
   const title = titleLayout(facts.title);
-  const titleTop = 150 + (title.size === 64 ? 10 : 0);
-  const titleLines = title.lines
-    .map((line, i) =>
-      text(
-        MARGIN,
-        titleTop + i * title.lineHeight,
-        title.size,
-        line,
-        `font-weight="bold" fill="${COLOURS.ink}"`,
-      ),
-    )
-    .join('');
+  const titleLines = titleText(title, 150 + (title.size === 64 ? 10 : 0));
   const organisation =
     facts.organisation === ''
       ? ''
@@ -172,17 +182,9 @@ export function cardSvg(facts: CardFacts): string {
         (facts.percent > 0
           ? `<rect x="${MARGIN}" y="566" width="${Math.max(20, Math.round((INNER * Math.min(100, facts.percent)) / 100))}" height="20" rx="10" fill="${COLOURS.ok}"/>`
           : '');
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${CARD_WIDTH}" height="${CARD_HEIGHT}" viewBox="0 0 ${CARD_WIDTH} ${CARD_HEIGHT}">` +
-    `<rect width="${CARD_WIDTH}" height="${CARD_HEIGHT}" fill="${COLOURS.paper}"/>` +
-    `<rect width="${CARD_WIDTH}" height="12" fill="${COLOURS.accent}"/>` +
-    text(MARGIN, 84, 28, facts.siteName, `font-weight="bold" fill="${COLOURS.accent}"`) +
-    `<g lang="${escapeXml(facts.textLanguage)}">${titleLines}</g>` +
-    organisation +
-    count +
-    goal +
-    bar +
-    `</svg>`
+  return cardFrame(
+    facts.siteName,
+    `<g lang="${escapeXml(facts.textLanguage)}">${titleLines}</g>` + organisation + count + goal + bar,
   );
 }
 
@@ -202,9 +204,6 @@ export interface HomeCardFacts {
 /** The home page's card: the site's name, its tagline as the title, what it is for and where it is. */
 export function homeCardSvg(facts: HomeCardFacts): string {
   const title = titleLayout(facts.tagline);
-  const titleLines = title.lines.map((line, i) =>
-    text(MARGIN, 170 + i * title.lineHeight, title.size, line, `font-weight="bold" fill="${COLOURS.ink}"`),
-  );
   const descriptionTop = 170 + title.lines.length * title.lineHeight + 20;
   // As many lines of the description as fit above the address's rule (its last baseline by y 540).
   const descriptionLines = wrapText(
@@ -213,14 +212,10 @@ export function homeCardSvg(facts: HomeCardFacts): string {
     30,
     Math.max(1, Math.floor((540 - descriptionTop) / 40) + 1),
   ).map((line, i) => text(MARGIN, descriptionTop + i * 40, 30, line, `fill="${COLOURS.muted}"`));
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${CARD_WIDTH}" height="${CARD_HEIGHT}" viewBox="0 0 ${CARD_WIDTH} ${CARD_HEIGHT}">` +
-    `<rect width="${CARD_WIDTH}" height="${CARD_HEIGHT}" fill="${COLOURS.paper}"/>` +
-    `<rect width="${CARD_WIDTH}" height="12" fill="${COLOURS.accent}"/>` +
-    text(MARGIN, 84, 28, xmlSafe(facts.siteName), `font-weight="bold" fill="${COLOURS.accent}"`) +
-    `<g lang="${escapeXml(facts.language)}">${titleLines.join('')}${descriptionLines.join('')}</g>` +
-    `<rect x="${MARGIN}" y="${CARD_HEIGHT - 62}" width="${INNER}" height="2" fill="${COLOURS.track}"/>` +
-    text(MARGIN, CARD_HEIGHT - 24, 26, fitLine(xmlSafe(facts.host), INNER, 26), `fill="${COLOURS.accent}"`) +
-    `</svg>`
+  return cardFrame(
+    facts.siteName,
+    `<g lang="${escapeXml(facts.language)}">${titleText(title, 170)}${descriptionLines.join('')}</g>` +
+      `<rect x="${MARGIN}" y="${CARD_HEIGHT - 62}" width="${INNER}" height="2" fill="${COLOURS.track}"/>` +
+      text(MARGIN, CARD_HEIGHT - 24, 26, fitLine(xmlSafe(facts.host), INNER, 26), `fill="${COLOURS.accent}"`),
   );
 }
