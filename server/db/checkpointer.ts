@@ -120,9 +120,9 @@ export class WalCheckpointer {
   /**
    * Closes the descriptor the thread read the log index through. Only once every connection of this
    * process to the file is closed (the main one, an export's reader, the compiler's thread), after
-   * close(): the platform's shutdown calls it last. Not before: closing any descriptor of a file drops every POSIX lock the process
-   * holds on it, SQLite's too, and another process would take the log index for unused and start it anew
-   * under the connections still writing (see makePrivate in database.ts).
+   * close(): the platform's shutdown calls it last. Not before: closing any descriptor of a file drops
+   * every POSIX lock the process holds on it, SQLite's too, and another process would take the log index
+   * for unused and start it anew under the connections still writing (see makePrivate in database.ts).
    */
   releaseLogIndex(): void {
     if (this.logIndex === undefined) return;
