@@ -30,7 +30,7 @@ export function renderEmbed(
     // Marked in the address too (the hidden field is in a body that may never be read): an error page
     // answered before the signing reads it stays frameable (http/errors.ts), and the address, reopened,
     // leads back to the embed (letter-page-routes.ts).
-    signAction: `${view.signAction}${view.signAction.includes('?') ? '&' : '?'}embed=1`,
+    signAction: withLanguages(`${letterPath(page.letter.slug, '/sign')}?embed=1`, req, res),
     embed: true,
     layout: 'embed',
     // The whole letter opens outside the frame, in the text the embed shows.
