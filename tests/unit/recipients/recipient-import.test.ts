@@ -691,7 +691,9 @@ describe('importing recipients from CSV', () => {
     }
   });
 
-  describe('on any input', () => {
+  // A thousand generated files: seconds on a loaded machine, more than the unit tier's 5 s default
+  // when every project's tests run beside it.
+  describe('on any input', { timeout: 30_000 }, () => {
     const tricky = fc.constantFrom(
       ',',
       ';',
