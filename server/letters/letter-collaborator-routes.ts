@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam } from '../http/input.js';
 import { redirectWithNotice } from '../http/notice.js';
-import type { LetterCollaboratorService } from './letter-collaborator-service.js';
+import type { CollaboratorRefusal, LetterCollaboratorService } from './letter-collaborator-service.js';
 import { editorView } from './letter-editor-view.js';
 import { valuesOf } from './letter-editor-state.js';
 
@@ -11,7 +11,17 @@ export interface LetterCollaboratorRoutesDeps {
   csrf: { verify: RequestHandler };
 }
 
-/** Sharing a letter with other accounts, from the editor's collaborators panel. */
+/** What the field says when sharing refused the address typed into it. */
+const REFUSAL_KEYS: Record<CollaboratorRefusal, string> = {
+  missing: 'editor.errors.collaboratorMissing',
+  'unknown-account': 'editor.errors.unknownAccount',
+  owner: 'editor.errors.collaboratorIsOwner',
+};
+
+/**
+ * Sharing a letter with other accounts, from the editor's collaborators panel. Stopping asks first, as
+ * does a collaborator leaving: either takes the letter out of someone's lists.
+ */
 export function letterCollaboratorRoutes(deps: LetterCollaboratorRoutesDeps): Router {
   const router = Router();
 
@@ -19,14 +29,14 @@ export function letterCollaboratorRoutes(deps: LetterCollaboratorRoutesDeps): Ro
     const letterId = idParam(req, 'id');
     const email = formText(formBody(req.body), 'email');
     const outcome = await deps.collaborators.add(currentUser(res), letterId, email);
-    if (outcome.kind === 'unknown-account') {
+    if (outcome.kind === 'refused') {
       const { state } = outcome;
       return res.status(422).render(
         'admin/letter-edit',
         editorView(res.locals.t, res.locals.language, {
           values: valuesOf(state),
           context: { directory: state.directory, state },
-          errors: { collaborator: [{ key: 'editor.errors.unknownAccount' }] },
+          errors: { collaborator: [{ key: REFUSAL_KEYS[outcome.refusal] }] },
           collaboratorEmail: email,
         }),
       );
@@ -34,10 +44,32 @@ export function letterCollaboratorRoutes(deps: LetterCollaboratorRoutesDeps): Ro
     redirectWithNotice(res, `/admin/letters/${letterId}#collaborators`, 'shared');
   });
 
+  router.get('/letters/:id/collaborators/:userId/remove', async (req, res) => {
+    const { t, language } = res.locals;
+    const removal = await deps.collaborators.removal(
+      currentUser(res),
+      idParam(req, 'id'),
+      idParam(req, 'userId'),
+      language,
+    );
+    res.render('admin/letter-unshare', { pageTitle: t('editor.collaborators.removeTitle'), ...removal });
+  });
+
   router.post('/letters/:id/collaborators/:userId/remove', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');
-    await deps.collaborators.remove(currentUser(res), letterId, idParam(req, 'userId'));
-    redirectWithNotice(res, `/admin/letters/${letterId}#collaborators`, 'unshared');
+    const removed = await deps.collaborators.remove(currentUser(res), letterId, idParam(req, 'userId'));
+    redirectWithNotice(res, `/admin/letters/${letterId}#collaborators`, removed ? 'unshared' : 'notShared');
+  });
+
+  router.get('/letters/:id/leave', async (req, res) => {
+    const { t, language } = res.locals;
+    const leaving = await deps.collaborators.leaving(currentUser(res), idParam(req, 'id'), language);
+    res.render('admin/letter-leave', { pageTitle: t('editor.collaborators.leaveTitle'), ...leaving });
+  });
+
+  router.post('/letters/:id/leave', deps.csrf.verify, async (req, res) => {
+    await deps.collaborators.leave(currentUser(res), idParam(req, 'id'));
+    redirectWithNotice(res, '/admin/letters', 'left');
   });
 
   return router;

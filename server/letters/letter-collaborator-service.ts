@@ -3,11 +3,23 @@ import type { UserRepository } from '../accounts/user-repository.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
+import { AppError } from '../lib/errors.js';
 import { authorize } from '../policy/policy.js';
-import type { LetterAccess } from './letter-access.js';
+import type { AccessedLetter, LetterAccess } from './letter-access.js';
 import { recordLetterStep } from './letter-access.js';
+import { headingIn, type Letter } from './letter.js';
 import type { EditorState, EditorStates } from './letter-editor-state.js';
 import type { LetterRepository } from './letter-repository.js';
+
+/** What a page asking "stop sharing?" or "leave?" names: the letter, by its title in the reader's language. */
+export interface SharedLetter {
+  letter: Letter;
+  title: string;
+  titleLanguage: string;
+}
+
+/** Why sharing refused an address: none typed, no such active account, or the letter's own owner. */
+export type CollaboratorRefusal = 'missing' | 'unknown-account' | 'owner';
 
 export interface LetterCollaboratorServiceDeps {
   db: Db;
@@ -23,20 +35,30 @@ export interface LetterCollaboratorServiceDeps {
 export class LetterCollaboratorService {
   constructor(private readonly deps: LetterCollaboratorServiceDeps) {}
 
-  /** Shares the letter with the account at `email`; an unknown or disabled one is refused with the editor's state. */
+  /**
+   * Shares the letter with the account at `email`. No address, an unknown or disabled account, or the
+   * letter's owner is refused with the editor's state, for the form to say which beside the field.
+   */
   async add(
     user: User,
     letterId: number,
     email: string,
-  ): Promise<{ kind: 'added' } | { kind: 'unknown-account'; state: EditorState }> {
+  ): Promise<{ kind: 'added' } | { kind: 'refused'; refusal: CollaboratorRefusal; state: EditorState }> {
     const accessed = await this.deps.access.forEdit(user, letterId);
     authorize(user, 'letter.manage-collaborators', accessed.resource);
-    const other = await this.deps.users.findByEmail(email.trim().toLowerCase());
-    if (!other || other.disabled)
-      return { kind: 'unknown-account', state: await this.deps.states.read(user, accessed) };
+    const refuse = async (refusal: CollaboratorRefusal) => ({
+      kind: 'refused' as const,
+      refusal,
+      state: await this.deps.states.read(user, accessed),
+    });
+    const address = email.trim().toLowerCase();
+    if (address === '') return refuse('missing');
+    const other = await this.deps.users.findByEmail(address);
+    if (!other || other.disabled) return refuse('unknown-account');
     const { letter } = accessed;
-    // The owner is not their own collaborator; sharing twice changes nothing and records nothing.
-    if (other.id === letter.ownerId) return { kind: 'added' };
+    // The owner is not their own collaborator (they have the letter already); sharing twice changes
+    // nothing and records nothing.
+    if (other.id === letter.ownerId) return refuse('owner');
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (tx) => {
       if (await this.deps.letters.with(tx).addCollaborator(letter.id, other.id, now))
@@ -53,22 +75,76 @@ export class LetterCollaboratorService {
     return { kind: 'added' };
   }
 
-  /** Stops sharing the letter with an account. */
-  async remove(user: User, letterId: number, collaboratorId: number): Promise<void> {
+  /**
+   * What the page asking "stop sharing?" shows: the letter and the account it is shared with; 404 when
+   * it is not (any more), so nobody is asked to confirm a step that would change nothing.
+   */
+  async removal(
+    user: User,
+    letterId: number,
+    collaboratorId: number,
+    language: string,
+  ): Promise<SharedLetter & { collaborator: User }> {
+    const accessed = await this.deps.access.forEdit(user, letterId);
+    authorize(user, 'letter.manage-collaborators', accessed.resource);
+    const collaborator = accessed.collaboratorIds.includes(collaboratorId)
+      ? (await this.deps.users.findByIds([collaboratorId]))[0]
+      : undefined;
+    if (!collaborator) throw new AppError(404, 'not_collaborator', 'editor.collaborators.notShared');
+    return { ...(await this.named(accessed, language)), collaborator };
+  }
+
+  /**
+   * Stops sharing the letter with an account: true, or false when it was not shared with it (a second
+   * press, or another organizer was quicker), which changes and records nothing.
+   */
+  async remove(user: User, letterId: number, collaboratorId: number): Promise<boolean> {
     const { letter, resource } = await this.deps.access.forEdit(user, letterId);
     authorize(user, 'letter.manage-collaborators', resource);
+    return this.unshare(user, letter, collaboratorId);
+  }
+
+  /** What the page asking a collaborator "leave this letter?" shows; 403 for anyone it is not shared with. */
+  async leaving(user: User, letterId: number, language: string): Promise<SharedLetter> {
+    const accessed = await this.deps.access.forEdit(user, letterId);
+    authorize(user, 'letter.leave', accessed.resource);
+    return this.named(accessed, language);
+  }
+
+  /**
+   * A collaborator stops working on a letter shared with them: it leaves their lists, and only its
+   * owner (or an admin) can share it with them again. Recorded as the owner's removal would be.
+   */
+  async leave(user: User, letterId: number): Promise<void> {
+    const { letter, resource } = await this.deps.access.forEdit(user, letterId);
+    authorize(user, 'letter.leave', resource);
+    await this.unshare(user, letter, user.id);
+  }
+
+  private async unshare(user: User, letter: Letter, collaboratorId: number): Promise<boolean> {
     const now = this.deps.clock.now();
-    await this.deps.db.transaction().execute(async (tx) => {
-      if (await this.deps.letters.with(tx).removeCollaborator(letter.id, collaboratorId))
-        await recordLetterStep(
-          this.deps.audit,
-          tx,
-          user,
-          'letter-collaborator-removed',
-          letter,
-          { userId: collaboratorId },
-          now,
-        );
+    return this.deps.db.transaction().execute(async (tx) => {
+      if (!(await this.deps.letters.with(tx).removeCollaborator(letter.id, collaboratorId))) return false;
+      await recordLetterStep(
+        this.deps.audit,
+        tx,
+        user,
+        'letter-collaborator-removed',
+        letter,
+        { userId: collaboratorId },
+        now,
+      );
+      return true;
     });
+  }
+
+  private async named({ letter }: AccessedLetter, language: string): Promise<SharedLetter> {
+    const headings = await this.deps.letters.headingsOfVersions([letter.currentVersionId]);
+    const heading = headingIn(headings.get(letter.currentVersionId) ?? [], language, letter.primaryLanguage);
+    return {
+      letter,
+      title: heading?.title.trim() || letter.slug,
+      titleLanguage: heading?.language ?? letter.primaryLanguage,
+    };
   }
 }

@@ -24,11 +24,13 @@ export function letterDashboardRoutes(deps: { dashboard: LetterDashboardService 
     });
   });
 
-  router.get('/letters', async (_req, res) => {
+  router.get('/letters', async (req, res) => {
     const { language, t } = res.locals;
     const letters = await deps.dashboard.list(currentUser(res), language);
     res.render('admin/letters', {
       pageTitle: t('editor.listTitle'),
+      // After leaving a letter shared with one, which this list no longer shows.
+      notice: noticeFrom(req, t, 'editor.notices', ['left']),
       letters: letterList(t, language, letters),
     });
   });

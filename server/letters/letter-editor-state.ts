@@ -20,6 +20,8 @@ export interface EditorState {
   directory: Recipient[];
   collaborators: User[];
   canManageCollaborators: boolean;
+  /** Whether the letter is shared with this account, which may stop working on it. */
+  canLeave: boolean;
   /** Whether this account approves letters and changes waiting for review. */
   canReview: boolean;
   /** Whether this account's publishing and saving skip review. */
@@ -93,6 +95,7 @@ export class EditorStates {
       directory,
       collaborators,
       canManageCollaborators: can(user, 'letter.manage-collaborators', resource),
+      canLeave: can(user, 'letter.leave', resource),
       canReview: can(user, 'letter.review', resource),
       canPublishUnreviewed: can(user, 'letter.publish-unreviewed', resource),
       versionNumber: version?.number ?? 1,

@@ -23,6 +23,7 @@ export const EDITOR_NOTICES = [
   'newVersion',
   'shared',
   'unshared',
+  'notShared',
   'changesWaiting',
   'changesApproved',
   'changesReturned',

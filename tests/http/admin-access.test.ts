@@ -11,6 +11,7 @@ import { createAccount, loginAs, TEST_PASSWORD } from '../support/accounts.js';
 import { createLetter, type LetterOverrides } from '../support/factories.js';
 import { byId, hrefsIn, mainOf, textOf } from '../support/html.js';
 import { describesItsError, fieldErrors } from '../support/admin-forms.js';
+import { auditEntries } from '../support/audit-log.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage, sign } from '../support/signing.js';
 import { commitList } from '../support/committed-lists.js';
@@ -75,6 +76,8 @@ const isAdminOnly = (r: AdminRoute) =>
   /^\/admin\/letters\/:id\/(return|changes\/approve|changes\/return)$/.test(r.route);
 /** Routes about one letter, which only its owner, its collaborators and admins may use. */
 const isAboutOneLetter = (r: AdminRoute) => r.route.startsWith('/admin/letters/:id');
+/** Leaving a letter: only for an account it was shared with, never its owner or an admin (tested below). */
+const isForCollaborators = (r: AdminRoute) => r.route.endsWith('/leave');
 
 const MESSAGES = {
   adminOnly: 'Only admins can open this page.',
@@ -241,15 +244,18 @@ describe('access to the admin pages', () => {
     tokenId = ids.tokenOfAdmin,
   ): string {
     const letter = { ...letters, ...letterIds };
-    const letterId = route.endsWith('/publish')
-      ? letter.draft
-      : route.endsWith('/reopen')
-        ? letter.closed
-        : route.endsWith('/changes/return')
-          ? letter.withChanges
-          : route.endsWith('/return')
-            ? letter.inReview
-            : letter.open;
+    // Sharing's steps need an account the letter is shared with: the shared letter's collaborator.
+    const letterId = /\/(collaborators\/:userId\/remove|leave)$/.test(route)
+      ? letter.shared
+      : route.endsWith('/publish')
+        ? letter.draft
+        : route.endsWith('/reopen')
+          ? letter.closed
+          : route.endsWith('/changes/return')
+            ? letter.withChanges
+            : route.endsWith('/return')
+              ? letter.inReview
+              : letter.open;
     const path = route
       .replace('/letters/templates/:slug', `/letters/templates/${ids.templateSlug}`)
       .replace('/letters/:id', `/letters/${letterId}`)
@@ -655,13 +661,14 @@ describe('access to the admin pages', () => {
       },
     );
 
-    it.each(ROUTES.filter((r) => r.method === 'GET' && !isAdminOnly(r)).map((r) => [label(r), r] as const))(
-      '%s opens for an organizer on their own letter',
-      async (_label, r) => {
-        const response = await as.owner.get(pathOf(r.route, {}, ids.importOfOwner, ids.tokenOfOwner));
-        expect(response.status).toBe(200);
-      },
-    );
+    it.each(
+      ROUTES.filter((r) => r.method === 'GET' && !isAdminOnly(r) && !isForCollaborators(r)).map(
+        (r) => [label(r), r] as const,
+      ),
+    )('%s opens for an organizer on their own letter', async (_label, r) => {
+      const response = await as.owner.get(pathOf(r.route, {}, ids.importOfOwner, ids.tokenOfOwner));
+      expect(response.status).toBe(200);
+    });
 
     it('cannot see or revoke another account’s API token', async () => {
       const before = await snapshot(t.platform.db);
@@ -772,11 +779,64 @@ describe('access to the admin pages', () => {
       );
       expectErrorPage(remove, 403, ERROR_TITLES[403]);
       expect(errorMessage(remove.text)).toBe(MESSAGES.onlyOwnerShares);
+      const asking = await as.collaborator.get(
+        `/admin/letters/${letters.shared}/collaborators/${collaborator.id}/remove`,
+      );
+      expectErrorPage(asking, 403, ERROR_TITLES[403]);
       expect(await snapshot(t.platform.db)).toEqual(before);
       expect(await t.platform.repositories.letters.collaboratorIds(letters.shared)).toEqual([
         collaborator.id,
       ]);
     });
+  });
+
+  describe('leaving a shared letter', () => {
+    it('is offered to the account it is shared with, asks first, and takes it out of their lists', async () => {
+      const id = await ownedLetter(owner.id, { status: 'draft', title: 'A draft to leave' });
+      await t.platform.repositories.letters.addCollaborator(id, collaborator.id, t.clock.now());
+      const base = `/admin/letters/${id}`;
+      const editor = await as.collaborator.get(base);
+      expect(editor.text).toContain(`href="${base}/leave"`);
+      // The owner has nothing to leave, and is not offered it.
+      expect((await as.owner.get(base)).text).not.toContain(`href="${base}/leave"`);
+
+      const asking = await as.collaborator.get(`${base}/leave`);
+      expect(asking.status).toBe(200);
+      expect(textOf(mainOf(asking.text))).toContain('A draft to leave');
+      expect(await t.platform.repositories.letters.collaboratorIds(id)).toEqual([collaborator.id]);
+
+      const left = await as.collaborator.submit(`${base}/leave`, `${base}/leave`, {});
+      expect(left.status).toBe(303);
+      expect(left.headers.location).toBe('/admin/letters?done=left');
+      expect(await t.platform.repositories.letters.collaboratorIds(id)).toEqual([]);
+      const list = await as.collaborator.get(left.headers.location!);
+      expect(textOf(mainOf(list.text))).toContain('You have left the letter');
+      expect(letterIdsLinked(list.text)).not.toContain(id);
+      expectErrorPage(await as.collaborator.get(base), 403, ERROR_TITLES[403]);
+      expect((await auditEntries(t.platform.db, 'letter-collaborator-removed')).at(-1)).toMatchObject({
+        actor_user_id: collaborator.id,
+        target_id: String(id),
+        details: { letterId: id, userId: collaborator.id },
+      });
+    });
+
+    it.each(['owner', 'admin'] as const)(
+      'is refused to the %s, whom the letter was not shared with',
+      async (who) => {
+        const before = await snapshot(t.platform.db);
+        const base = `/admin/letters/${letters.shared}`;
+        for (const response of [
+          await as[who].get(`${base}/leave`),
+          await as[who].submit('/admin', `${base}/leave`, {}),
+        ]) {
+          expectErrorPage(response, 403, ERROR_TITLES[403]);
+          expect(errorMessage(response.text)).toBe(
+            'Only an account the letter was shared with can leave it.',
+          );
+        }
+        expect(await snapshot(t.platform.db)).toEqual(before);
+      },
+    );
   });
 
   describe('lists of letters', () => {
@@ -836,12 +896,33 @@ describe('access to the admin pages', () => {
         'aria-invalid': 'true',
         value: 'nobody@example.org',
       });
+      // No address, or the owner's own: each said beside the field too, and nothing is shared.
+      for (const [email, message] of [
+        ['  ', 'Enter the e-mail address of the account to share the letter with.'],
+        [owner.email, 'This is the account of the letter’s owner, who has it already.'],
+      ] as const) {
+        const refused = await visitor.submit(base, `${base}/collaborators`, { email });
+        expect(refused.status).toBe(422);
+        expect(fieldErrors(refused.text, 'field-collaborator')).toEqual([message]);
+      }
+      expect(await t.platform.repositories.letters.collaboratorIds(id)).toEqual([]);
       const shared = await visitor.submit(base, `${base}/collaborators`, { email: helper.email });
       expect(shared.status).toBe(303);
       expect(await t.platform.repositories.letters.collaboratorIds(id)).toEqual([helper.id]);
-      const unshared = await visitor.submit(base, `${base}/collaborators/${helper.id}/remove`, {});
-      expect(unshared.status).toBe(303);
+      // Stopping asks first, naming the account; the editor links to that page rather than posting.
+      const removal = `${base}/collaborators/${helper.id}/remove`;
+      expect((await visitor.get(base)).text).toContain(`href="${removal}"`);
+      const asking = await visitor.get(removal);
+      expect(asking.status).toBe(200);
+      expect(textOf(mainOf(asking.text))).toContain(helper.email);
+      expect(await t.platform.repositories.letters.collaboratorIds(id)).toEqual([helper.id]);
+      const unshared = await visitor.submit(removal, removal, {});
+      expect(unshared.headers.location).toBe(`${base}?done=unshared#collaborators`);
       expect(await t.platform.repositories.letters.collaboratorIds(id)).toEqual([]);
+      // A second press (or a colleague was quicker) says nothing changed, and its page is a 404.
+      const again = await visitor.submit(removal, removal, {});
+      expect(again.headers.location).toBe(`${base}?done=notShared#collaborators`);
+      expectErrorPage(await visitor.get(removal), 404, ERROR_TITLES[404]);
 
       const published = await visitor.submit(base, `${base}/publish`, {});
       expect(published.headers.location).toBe(`${base}?done=published`);
@@ -864,7 +945,8 @@ describe('access to the admin pages', () => {
     it.each(ourPages.map((r) => [label(r), r] as const))(
       '%s, as a page, has a title of its own before the site name',
       async (_label, r) => {
-        const response = await as.admin.get(pathOf(r.route));
+        // Leaving is a collaborator's page: the one account that can open it.
+        const response = await (isForCollaborators(r) ? as.collaborator : as.admin).get(pathOf(r.route));
         expect(response.status).toBe(200);
         // JSON, PDF, CSV and images have no <title>; every HTML page does.
         if (!String(response.headers['content-type']).startsWith('text/html')) return;
@@ -920,12 +1002,11 @@ describe('access to the admin pages', () => {
       expect((pdf.body as Buffer).toString('latin1')).toBe('%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n');
     });
 
-    it.each(ROUTES.filter((r) => r.method === 'GET').map((r) => [label(r), r] as const))(
-      '%s opens for an admin',
-      async (_label, r) => {
-        expect((await as.admin.get(pathOf(r.route))).status).toBe(200);
-      },
-    );
+    it.each(
+      ROUTES.filter((r) => r.method === 'GET' && !isForCollaborators(r)).map((r) => [label(r), r] as const),
+    )('%s opens for an admin', async (_label, r) => {
+      expect((await as.admin.get(pathOf(r.route))).status).toBe(200);
+    });
 
     // Runs last: it changes what the refusals above were checked against, to show they were not vacuous.
     it('would change something with each body sent to the signer-data, abuse and account routes', async () => {

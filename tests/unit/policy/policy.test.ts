@@ -58,6 +58,12 @@ const TABLE: Row[] = [
     ownersLetter,
     false,
   ],
+  // Leaving a shared letter: its collaborators only; its owner cannot leave it ownerless, nor can an
+  // admin or another organizer leave what they were never given.
+  ['collaborator', collaborator, 'letter.leave', 'a letter shared with them', ownersLetter, true],
+  ['owner', owner, 'letter.leave', 'their letter', ownersLetter, false],
+  ['admin', admin, 'letter.leave', "an organizer's letter", ownersLetter, false],
+  ['another organizer', stranger, 'letter.leave', "someone else's letter", ownersLetter, false],
   // Review: only admins skip it, approve or return.
   ['admin', admin, 'letter.publish-unreviewed', "an organizer's letter", ownersLetter, true],
   ['owner', owner, 'letter.publish-unreviewed', 'their letter', ownersLetter, false],
@@ -207,6 +213,11 @@ describe('the access policy', () => {
       status: 403,
       code: 'letter_forbidden',
       key: 'errors.onlyOwnerShares',
+    });
+    expect(refusal(() => authorize(owner, 'letter.leave', ownersLetter))).toEqual({
+      status: 403,
+      code: 'not_collaborator',
+      key: 'errors.onlySharedLeave',
     });
   });
 
