@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { formBody, formText, pathParam } from '../http/input.js';
+import { AppError } from '../lib/errors.js';
 import { seeOther } from '../http/see-other.js';
 import { withLanguages } from '../http/language.js';
 import type { LetterPage, LetterService } from '../letters/letter-service.js';
@@ -65,7 +66,8 @@ export function letterPageRoutes(deps: Pick<LetterPageRoutesDeps, 'letters' | 's
  * Every outcome but a fresh signing shows the letter page (or the embed) again.
  */
 export function signingHandlers(deps: LetterPageRoutesDeps): RequestHandler[] {
-  const sign: RequestHandler = async (req, res) => {
+  /** Signs, or (`limited`: the request limit refused it) shows the form again with what was typed. */
+  const sign = async (req: Request, res: Response, limited?: AppError) => {
     const body = formBody(req.body);
     // The form's hidden field: the language of the text the supporter read, so the page comes back in it.
     const textLanguage = formText(body, 'language') || requestedTextLanguage(req.query, res.locals.language);
@@ -96,10 +98,14 @@ export function signingHandlers(deps: LetterPageRoutesDeps): RequestHandler[] {
       res,
       target.textLanguage,
     );
+    const values = signingFormValues(body);
+    // Too many signings from this connection (a shared Wi-Fi at an event, a household): the limit's 429,
+    // with its Retry-After, but as the form with what was typed and how long to wait, not an error page.
+    if (limited)
+      return again({ values, errors: {}, refusal: res.locals.t(limited.messageKey, limited.params) }, 429);
     // A field hidden from people and screen readers: only bots fill it in. They get the usual answer.
     if (formText(body, 'website') !== '') return seeOther(res, checkInbox);
 
-    const values = signingFormValues(body);
     const parsed = parseSigningForm(values);
     if (!parsed.ok) return again({ values, errors: parsed.errors }, 422);
     const outcome = await deps.signatures.sign(target.letter, parsed.input, {
@@ -114,5 +120,12 @@ export function signingHandlers(deps: LetterPageRoutesDeps): RequestHandler[] {
     if (outcome.kind === 'not-signable') return again({ values, errors: {} }, 409);
     seeOther(res, checkInbox);
   };
-  return [deps.signLimit, sign];
+  const limitThenSign: RequestHandler = (req, res, next) => {
+    deps.signLimit(req, res, (error?: unknown) => {
+      if (error === undefined) return sign(req, res).catch(next);
+      if (error instanceof AppError && error.status === 429) return sign(req, res, error).catch(next);
+      next(error);
+    });
+  };
+  return [limitThenSign];
 }

@@ -38,6 +38,8 @@ export interface LetterPageRequest {
 export interface SigningFormState {
   values: SigningFormValues;
   errors: Partial<Record<string, string>>;
+  /** Why the whole form was not taken, translated, with what to do (a request limit's wait); no field's. */
+  refusal?: string;
 }
 
 /** Each text field's longest value, for its "too long" message. */
@@ -59,7 +61,13 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
     summary: page.text.summary,
     textLanguage: page.text.language,
   };
-  const { errors, errorList } = translatedErrors(t, form.errors, FIELD_LIMITS);
+  const translated = translatedErrors(t, form.errors, FIELD_LIMITS);
+  const { errors } = translated;
+  // The summary's first line, unlinked (field null), for a refusal of the whole form.
+  const errorList = [
+    ...(form.refusal ? [{ field: null, message: form.refusal }] : []),
+    ...translated.errorList,
+  ];
   // The page's links keep an interface language the address chose (http/language.ts).
   const keep = (path: string) => withLanguages(path, { query }, { locals: { language } });
   return {

@@ -507,22 +507,32 @@ describe('rate limiting', () => {
     await t.close();
   });
 
-  it('answers the 31st signing attempt from one address within 15 minutes with 429 and the error page', async () => {
+  it('answers the 31st signing attempt from one address within 15 minutes with 429, keeping what was typed', async () => {
     const { slug } = await createLetter(t.platform.db, t.clock.now());
     const visitor = new Visitor(t.app);
-    const post = (n: number) =>
+    const post = (n: number, fields: Record<string, string> = {}) =>
       visitor.agent
         .post(`/letters/${slug}/sign`)
         .type('form')
         .set('Accept', 'text/html')
-        .send(signingForm({ email: `supporter-${n}@example.org` }));
+        .send(signingForm({ email: `supporter-${n}@example.org`, ...fields }));
     for (let n = 1; n <= 30; n += 1) expect((await post(n)).status, `attempt ${n}`).toBe(303);
-    const refused = await post(31);
-    expectErrorPage(refused, 429, ERROR_TITLES[429]);
-    expect(textOf(refused.text)).toContain('There have been too many requests from your connection.');
-    // The page says how long to wait, in words, as Retry-After does for programs.
-    expect(textOf(refused.text)).toMatch(/Please wait \d+ (minutes|seconds) and try again\./);
+    // A shared connection (an event's Wi-Fi): the next supporter's form comes back as typed, saying why.
+    const refused = await post(31, { name: 'Olena Shevchenko', organisation: 'Kyiv Students' });
+    expect(refused.status).toBe(429);
     expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+    const summary = textOf(innerHtml(refused.text, byClass(refused.text, 'error-summary')[0]!));
+    expect(summary).toContain('There have been too many requests from your connection.');
+    // It says how long to wait, in words, as Retry-After does for programs.
+    expect(summary).toMatch(/Please wait \d+ (minutes|seconds) and try again\./);
+    expect(byId(refused.text, 'field-name')?.attrs.value).toBe('Olena Shevchenko');
+    expect(byId(refused.text, 'field-email')?.attrs.value).toBe('supporter-31@example.org');
+    expect(byId(refused.text, 'field-organisation')?.attrs.value).toBe('Kyiv Students');
+    // The embed's form comes back in the embed, as its other answers do.
+    const embedded = await post(32, { embed: '1', name: 'Park Seo-yeon' });
+    expect(embedded.status).toBe(429);
+    expect(embedded.text).toContain('<input type="hidden" name="embed" value="1">');
+    expect(byId(embedded.text, 'field-name')?.attrs.value).toBe('Park Seo-yeon');
     expect((await rowCounts(t.platform.db)).signatures).toBe(30);
     // Reading stays possible.
     expect((await visitor.get(`/letters/${slug}`)).status).toBe(200);
