@@ -67,7 +67,20 @@
       signal: controller ? controller.signal : undefined,
     })
       .then(function (response) {
-        return response.ok ? response.json() : Promise.reject(new Error(String(response.status)));
+        if (response.ok) return response.json();
+        // A refusal (the session ended, the letter was unshared) says why in its JSON error: shown where
+        // the preview's problems are, so the organizer knows the preview stopped, and why.
+        return response.json().then(
+          function (body) {
+            var message = body && body.error && body.error.message;
+            return message
+              ? { ok: false, problems: [message] }
+              : Promise.reject(new Error(String(response.status)));
+          },
+          function () {
+            return Promise.reject(new Error(String(response.status)));
+          },
+        );
       })
       .then(function (result) {
         while (problems.firstChild) problems.removeChild(problems.firstChild);

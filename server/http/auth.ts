@@ -51,6 +51,10 @@ export function loadCurrentUser(accounts: AccountService): RequestHandler {
 export const requireUser: RequestHandler = (req, res, next) => {
   const user = res.locals.currentUser;
   if (!user) {
+    // A page's script (the editor's live preview) cannot follow a redirect to the login form: it gets a
+    // 401 it can show, and the page with what was typed stays open.
+    if (req.accepts(['html', 'json']) === 'json')
+      return next(new AppError(401, 'session_ended', 'account.errors.sessionEndedScript'));
     if (req.method === 'GET') return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
     // A form sent after the session ended (8 hours without a request): nothing was done. Say so, and
     // come back to the page it was sent from, where the editor offers back what was typed.

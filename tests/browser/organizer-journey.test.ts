@@ -310,6 +310,12 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await page.locator('#field-summary_en').fill('A summary typed then too.');
     // Eight hours without a request: the session is gone.
     await app.platform.db.deleteFrom('sessions').execute();
+    // The live preview says so where it shows its problems (it stopped without a word before).
+    await page.locator('#field-summary_en').fill('A summary typed then too, and more.');
+    await page.locator('#field-summary_en').fill('A summary typed then too.');
+    await expect
+      .poll(() => page.locator('#preview-problems').innerText())
+      .toContain('Your session has ended, so the preview stopped following your typing.');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
 
     await page.waitForURL(/\/login\?/);

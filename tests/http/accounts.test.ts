@@ -324,6 +324,24 @@ describe('logging in and out', () => {
         '/admin/letters/3',
       );
     });
+
+    it("answers a page's script (the editor's live preview) with a 401 it can show, not the login form", async () => {
+      const visitor = new Visitor(t.app);
+      const response = await visitor.agent
+        .post('/admin/letters/3/preview.json?lang=uk')
+        .set('Accept', 'application/json')
+        .type('form')
+        .send({ title_en: 'x' });
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual({
+        error: {
+          status: 401,
+          code: 'session_ended',
+          message:
+            'Ваш сеанс завершився, тож попередній перегляд більше не стежить за введеним. Введене досі тут: натисніть «Зберегти», увійдіть знову, і редактор запропонує його повернути.',
+        },
+      });
+    });
   });
 });
 
