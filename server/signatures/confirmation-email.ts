@@ -1,4 +1,4 @@
-import { textIn } from '../letters/letter.js';
+import { isComplete, textIn } from '../letters/letter.js';
 import { countryName } from '../lib/countries.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { PlatformMail, SigningMailKind } from '../mail/platform-mail.js';
@@ -48,9 +48,15 @@ export class ConfirmationEmail {
     const letter = await this.deps.letters.findById(signature.letterId);
     if (!letter) return undefined;
     const texts = await this.deps.letters.textsOfVersion(letter.currentVersionId);
-    const text = textIn(texts, signature.language, letter.primaryLanguage);
+    // The notice answers a later attempt, written in that attempt's language: the letter is named in it
+    // too when it has a text in it, not in the first signature's (which mixed two languages in one subject).
+    const textLanguage =
+      kind === 'signature-already-signed' && texts.some((t) => t.language === language && isComplete(t))
+        ? language
+        : signature.language;
+    const text = textIn(texts, textLanguage, letter.primaryLanguage);
     const title = text?.title ?? letter.slug;
-    const languages = { interface: language, text: signature.language };
+    const languages = { interface: language, text: textLanguage };
     const shown = publicDetails(signature);
     return mail.renderForSupporter(kind, languages, signature.ref, {
       name: signature.fullName,

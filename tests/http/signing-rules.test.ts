@@ -109,6 +109,42 @@ describe('one address, one signature: repeats, address variants and bots', () =>
     expect(row).toMatchObject({ status: 'confirmed', full_name: 'Kim Ji-hoon', confirmation_sends: 2 });
   });
 
+  it('names the letter in the language of the attempt its "already signed" notice answers, when the letter has it', async () => {
+    const { slug: bilingual } = await createLetter(t.platform.db, t.clock.now(), {
+      texts: [
+        {
+          language: 'en',
+          title: TITLE,
+          summary: 'A test letter.',
+          body: 'Dear {{recipient.salutation}},\n\nText.',
+        },
+        {
+          language: 'ko',
+          title: '포로가 된 군인들을 보호하십시오',
+          summary: '시험 편지.',
+          body: '{{recipient.salutation}}께,\n\n본문.',
+        },
+      ],
+    });
+    await signAndConfirm(t, new Visitor(t.app), bilingual);
+    // Again, from a Korean page: the notice is written in Korean, and its subject names the Korean text.
+    const visitor = new Visitor(t.app);
+    const again = await visitor.submit(
+      `/letters/${bilingual}?lang=ko`,
+      `/letters/${bilingual}/sign?lang=ko`,
+      {
+        ...signingForm(),
+        language: 'ko',
+      },
+    );
+    expect(again.status).toBe(303);
+    await t.drainOutbox();
+    const notice = lastMailTo(t, 'ji-hoon@example.org').parsed;
+    expect(notice.subject).toContain('포로가 된 군인들을 보호하십시오');
+    expect(notice.subject).not.toContain(TITLE);
+    expect(notice.text).not.toContain('Hello');
+  });
+
   it('says in the confirmation e-mail how the signature will appear, so the supporter sees what they confirm', async () => {
     await sign(new Visitor(t.app), slug, { display: 'initials', email: 'initials@example.org' });
     await sign(new Visitor(t.app), slug, { display: 'hidden', email: 'hidden@example.org' });
