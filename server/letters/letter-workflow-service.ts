@@ -7,6 +7,7 @@ import { AppError } from '../lib/errors.js';
 import { can } from '../policy/policy.js';
 import type { RecipientRepository } from '../recipients/recipient-repository.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
+import { controllerIsSet } from '../settings/settings.js';
 import {
   publishProblems,
   publishWarnings,
@@ -49,6 +50,13 @@ export interface PublishCheck {
   warnings: PublishWarning[];
   /** Publishing asks an admin first: review is required and this account may not skip it. */
   asksForReview: boolean;
+  /**
+   * Whether the platform names its data controller. Publishing goes ahead without (the privacy notice
+   * then says so), but the page points it out: supporters would not know whom to ask about their data.
+   */
+  controllerNamed: boolean;
+  /** Whether this account can name it (in the settings), or must ask an admin. */
+  mayNameController: boolean;
   /** When the letter opens for signing once published: now, or its later opening date. */
   opensAt: Date;
   /** Whether that is a later date than now. */
@@ -102,6 +110,8 @@ export class LetterWorkflowService {
         readerLanguage,
       }),
       asksForReview: current.requireReview && !can(user, 'letter.publish-unreviewed', resource),
+      controllerNamed: controllerIsSet(current),
+      mayNameController: can(user, 'settings.change'),
       opensAt: letter.opensAt && letter.opensAt > now ? letter.opensAt : now,
       opensLater: letter.opensAt !== null && letter.opensAt > now,
     };

@@ -25,6 +25,8 @@ export function publishView(t: TFunction, ui: string, check: PublishCheck) {
     problems: check.problems.map((key) => t(key)),
     warnings: check.warnings.map((w) => t(w.key, w.params)),
     asksForReview: check.asksForReview,
+    controllerNamed: check.controllerNamed,
+    mayNameController: check.mayNameController,
     // An admin publishing a letter that waits for review approves it.
     approvesReview: !check.asksForReview && letter.reviewRequestedAt !== null,
     opensLater: check.opensLater,

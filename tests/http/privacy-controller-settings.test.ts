@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { createAccount, loginAs } from '../support/accounts.js';
+import { createLetter } from '../support/factories.js';
 import { byId, decodeEntities, innerHtml, mainOf, textOf } from '../support/html.js';
 import type { Visitor } from '../support/http.js';
 import { createTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -45,6 +46,7 @@ describe('the data controller in the platform settings', () => {
   let organizer: User;
   let asAdmin: Visitor;
   let asOrganizer: Visitor;
+  let draftId: number;
 
   beforeAll(async () => {
     t = await createTestPlatform();
@@ -68,6 +70,30 @@ describe('the data controller in the platform settings', () => {
     const organizers = await asOrganizer.get('/admin');
     expect(organizers.status).toBe(200);
     expect(byId(organizers.text, 'controller-todo')).toBeUndefined();
+  });
+
+  /** The publish page of a draft the organizer owns: what it says about the data controller, if anything. */
+  async function publishPageSays(visitor: Visitor): Promise<{ text: string; settingsLink: boolean } | null> {
+    const page = await visitor.get(`/admin/letters/${draftId}/publish`);
+    expect(page.status).toBe(200);
+    const notice = byId(page.text, 'controller-missing');
+    if (!notice) return null;
+    const html = innerHtml(page.text, notice);
+    return { text: textOf(html), settingsLink: html.includes('href="/admin/settings#controller-heading"') };
+  }
+
+  it('is pointed out before publishing until it is named: an admin is offered the settings, an organizer told to ask', async () => {
+    ({ id: draftId } = await createLetter(t.platform.db, t.clock.now(), { status: 'draft' }));
+    await t.platform.db
+      .updateTable('letters')
+      .set({ owner_id: organizer.id })
+      .where('id', '=', draftId)
+      .execute();
+    const toOrganizer = await publishPageSays(asOrganizer);
+    expect(toOrganizer?.text).toContain('The platform’s data controller is not named yet');
+    expect(toOrganizer?.text).toContain('Ask an admin to name them in the settings before you publish.');
+    expect(toOrganizer?.settingsLink).toBe(false);
+    expect((await publishPageSays(asAdmin))?.settingsLink).toBe(true);
   });
 
   it('refuses an organizer with 403 and changes nothing', async () => {
@@ -190,6 +216,7 @@ describe('the data controller in the platform settings', () => {
     expect(byId(settings.text, 'controller-todo')).toBeUndefined();
     expect(fieldValue(settings.text, 'field-controllerAddress')).toBe(address);
     expect(byId((await asAdmin.get('/admin')).text, 'controller-todo')).toBeUndefined();
+    expect(await publishPageSays(asOrganizer)).toBeNull();
   });
 
   it('keeps the controller when the other settings are saved, and those when the controller is', async () => {
