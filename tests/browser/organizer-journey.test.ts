@@ -305,7 +305,7 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
   it('offers back what was typed when a save comes after the session ended, once logged in again', async () => {
     // The save went to the login page and the edits were gone, without a word.
     const { id, context, page, savedTexts } = await editDraft({ title: 'Before the break' });
-    await expect(page.locator('#editor-restore').isVisible()).resolves.toBe(false);
+    await expect(page.locator('#kept-editor-form').isVisible()).resolves.toBe(false);
     await page.locator('#field-title_en').fill('Typed before the session ended');
     await page.locator('#field-summary_en').fill('A summary typed then too.');
     // Eight hours without a request: the session is gone.
@@ -332,8 +332,44 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await expect(page.locator('#field-summary_en').inputValue()).resolves.toBe('A summary typed then too.');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.waitForURL(/\?done=saved/);
-    await expect(page.locator('#editor-restore').isVisible()).resolves.toBe(false);
+    await expect(page.locator('#kept-editor-form').isVisible()).resolves.toBe(false);
     expect((await savedTexts()).map((text) => text.title)).toEqual(['Typed before the session ended']);
+    await context.close();
+  });
+
+  it('offers back what was typed into another staff form (a new recipient) sent after the session ended', async () => {
+    const context = await newContext(browser, app);
+    const page = await context.newPage();
+    await logIn(page, organizer.email);
+    await page.goto('/admin/recipients/new');
+    await expect(page.locator('#kept-recipient-form').isVisible()).resolves.toBe(false);
+    await page.locator('#field-name').fill('Embassy of Testland in Seoul');
+    await page.locator('#field-email').fill('consular@testland.example.org');
+    await page.locator('#field-language').selectOption('en');
+    await page.locator('#field-salutation_en').fill('Dear Ambassador');
+    await page.locator('#field-notes').fill('Reached by the consular section only.');
+    await app.platform.db.deleteFrom('sessions').execute();
+    await page.locator('#recipient-form button[type="submit"]').click();
+    await page.waitForURL(/\/login\?/);
+    await page.getByRole('textbox', { name: 'E-mail address' }).fill(organizer.email);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL('**/admin/recipients/new');
+    await expect(page.locator('#field-name').inputValue()).resolves.toBe('');
+    await page.getByRole('button', { name: 'Put back what I typed' }).click();
+    await expect(page.locator('#field-name').inputValue()).resolves.toBe('Embassy of Testland in Seoul');
+    await expect(page.locator('#field-email').inputValue()).resolves.toBe('consular@testland.example.org');
+    await expect(page.locator('#field-notes').inputValue()).resolves.toBe(
+      'Reached by the consular section only.',
+    );
+    await page.locator('#recipient-form button[type="submit"]').click();
+    await page.waitForURL(/\?done=created/);
+    await expect(
+      app.platform.repositories.recipients.findByEmail('consular@testland.example.org'),
+    ).resolves.toMatchObject({ name: 'Embassy of Testland in Seoul' });
+    // Saved: the form's page offers nothing any more.
+    await page.goto('/admin/recipients/new');
+    await expect(page.locator('#kept-recipient-form').isVisible()).resolves.toBe(false);
     await context.close();
   });
 
