@@ -57,11 +57,13 @@ export function parseDeliverySettings(
   const mode: DeliveryMode | undefined = parsedMode.success ? parsedMode.data : undefined;
   if (!mode) errors.mode = 'deliveries.errors.mode';
 
+  // A field of another mode is kept when it is good (the choice may come back to it) and dropped when
+  // it is not: a leftover step of "abc" must not refuse a delivery at a set time, which does not use it.
   let milestoneEvery: number | null = null;
   if (values.milestoneEvery.trim() !== '') {
     const parsed = milestoneSchema.safeParse(values.milestoneEvery);
     if (parsed.success) milestoneEvery = parsed.data;
-    else errors.milestone_every = 'deliveries.errors.milestoneEvery';
+    else if (mode === 'milestones') errors.milestone_every = 'deliveries.errors.milestoneEvery';
   }
   if (mode === 'milestones' && milestoneEvery === null && !errors.milestone_every)
     errors.milestone_every = 'deliveries.errors.milestoneNeeded';
@@ -69,7 +71,9 @@ export function parseDeliverySettings(
   let deliverAt: Date | null = null;
   if (values.deliverAt.trim() !== '') {
     const parsed = deliverAtSchema.safeParse(values.deliverAt);
-    if (!parsed.success) errors.deliver_at = 'deliveries.errors.deliverAt';
+    if (!parsed.success) {
+      if (mode === 'scheduled') errors.deliver_at = 'deliveries.errors.deliverAt';
+    }
     // Only a scheduled delivery needs a time ahead: a time kept from an earlier choice may have passed.
     else if (mode === 'scheduled' && parsed.data <= now)
       errors.deliver_at = 'deliveries.errors.deliverAtPast';

@@ -498,6 +498,35 @@ describe('parseDeliverySettings', () => {
     }
   });
 
+  it("ignores a bad value in another mode's field, keeping a good one for when that mode comes back", () => {
+    expect(
+      parseDeliverySettings(
+        form({ mode: 'scheduled', deliverAt: '2026-11-24T09:30', milestoneEvery: '-5' }),
+        NOW,
+      ),
+    ).toEqual({
+      ok: true,
+      settings: {
+        mode: 'scheduled',
+        milestoneEvery: null,
+        deliverAt: new Date('2026-11-24T09:30:00.000Z'),
+        replyTo: '',
+      },
+    });
+    expect(
+      parseDeliverySettings(form({ mode: 'milestones', milestoneEvery: '500', deliverAt: 'soon' }), NOW),
+    ).toMatchObject({
+      ok: true,
+      settings: { milestoneEvery: 500, deliverAt: null },
+    });
+    expect(
+      parseDeliverySettings(form({ mode: 'closing', milestoneEvery: '500', deliverAt: 'abc' }), NOW),
+    ).toMatchObject({
+      ok: true,
+      settings: { milestoneEvery: 500, deliverAt: null },
+    });
+  });
+
   it('refuses a set time that has passed, or none, for a scheduled delivery', () => {
     expect(errorsOf(form({ mode: 'scheduled', deliverAt: '2026-11-23T09:59' }))).toEqual({
       deliver_at: 'deliveries.errors.deliverAtPast',
@@ -542,11 +571,12 @@ describe('parseDeliverySettings', () => {
     }
   });
 
-  it('reports every bad field at once', () => {
-    expect(
-      errorsOf(form({ mode: 'milestones', milestoneEvery: '0', deliverAt: 'soon', replyTo: 'nope' })),
-    ).toEqual({
+  it('reports every bad field the chosen mode uses at once', () => {
+    expect(errorsOf(form({ mode: 'milestones', milestoneEvery: '0', replyTo: 'nope' }))).toEqual({
       milestone_every: 'deliveries.errors.milestoneEvery',
+      reply_to: 'deliveries.errors.replyTo',
+    });
+    expect(errorsOf(form({ mode: 'scheduled', deliverAt: 'soon', replyTo: 'nope' }))).toEqual({
       deliver_at: 'deliveries.errors.deliverAt',
       reply_to: 'deliveries.errors.replyTo',
     });
