@@ -134,7 +134,11 @@ export function letterDraftingRoutes(deps: LetterDraftingRoutesDeps): Router {
     }
     if (outcome.kind === 'confirm-new-version') {
       const context = { directory: outcome.state.directory, state: outcome.state };
-      const confirm = { signatures: outcome.signatures, nextVersion: outcome.nextVersion };
+      const confirm = {
+        signatures: outcome.signatures,
+        nextVersion: outcome.nextVersion,
+        waitsForReview: outcome.waitsForReview,
+      };
       return renderEditor(res, { values, context, confirm }, 409);
     }
     const done =

@@ -55,13 +55,19 @@ export type SaveOutcome =
   | { kind: 'held-for-review'; letter: Letter }
   /** Refused: the messages, and the editor's state to show the form again with them. */
   | { kind: 'invalid'; errors: EditorErrors; state: EditorState }
-  | { kind: 'confirm-new-version'; signatures: number; nextVersion: number; state: EditorState };
+  | {
+      kind: 'confirm-new-version';
+      signatures: number;
+      nextVersion: number;
+      waitsForReview: boolean;
+      state: EditorState;
+    };
 
 /** What a save decides inside its transaction; the editor's state is added for the outcomes that show the form. */
 type SaveDecision =
   | Exclude<SaveOutcome, { kind: 'invalid' } | { kind: 'confirm-new-version' }>
   | { kind: 'invalid'; errors: EditorErrors }
-  | { kind: 'confirm-new-version'; signatures: number; nextVersion: number };
+  | { kind: 'confirm-new-version'; signatures: number; nextVersion: number; waitsForReview: boolean };
 
 export type VersionHistory = {
   letter: Letter;
@@ -264,18 +270,25 @@ export class LetterDraftingService {
     if (errors) return { kind: 'invalid', errors };
     const approved = await letters.textsOfVersion(current.currentVersionId);
     const textsChanged = !sameTexts(approved, texts);
+    const settings = await this.deps.settings.with(tx).read();
+    const mayPublishUnreviewed = can(user, 'letter.publish-unreviewed', resource);
+    const waitsForReview = changesWaitForReview(
+      current.status !== 'draft',
+      settings.requireReview,
+      mayPublishUnreviewed,
+    );
     if (textsChanged && current.status !== 'draft') {
       const standing = [
         ...(await this.deps.signatures.with(tx).countStandingByVersion(current.id)).values(),
       ].reduce((a, b) => a + b, 0);
       const versions = await letters.versions(current.id);
       const nextVersion = (versions[0]?.number ?? 1) + 1;
+      // Asked whether the change waits for review or not: the question says which (it said the public
+      // page would change at once, while the change went to an admin first).
       if (standing > 0 && !confirmNewVersion)
-        return { kind: 'confirm-new-version', signatures: standing, nextVersion };
+        return { kind: 'confirm-new-version', signatures: standing, nextVersion, waitsForReview };
     }
-    const settings = await this.deps.settings.with(tx).read();
-    const mayPublishUnreviewed = can(user, 'letter.publish-unreviewed', resource);
-    if (changesWaitForReview(current.status !== 'draft', settings.requireReview, mayPublishUnreviewed)) {
+    if (waitsForReview) {
       const listed = ((await letters.recipientsOfLetters([current.id])).get(current.id) ?? []).map(
         (r) => r.id,
       );

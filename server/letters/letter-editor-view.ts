@@ -68,7 +68,7 @@ export interface EditorPage {
   errors?: EditorErrors;
   preview?: PreviewOutcome;
   previewChoice?: PreviewChoice;
-  confirm?: { signatures: number; nextVersion: number };
+  confirm?: { signatures: number; nextVersion: number; waitsForReview: boolean };
   /** The address typed in the sharing form, shown again beside its error. */
   collaboratorEmail?: string;
 }

@@ -14,9 +14,9 @@ import {
   withField,
   type FormFields,
 } from '../support/admin-forms.js';
-import { byId, hrefsIn, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
+import { byClass, byId, hrefsIn, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
 import type { Visitor } from '../support/http.js';
-import { ERROR_TITLES, expectErrorPage } from '../support/signing.js';
+import { ERROR_TITLES, expectErrorPage, signAndConfirm } from '../support/signing.js';
 import type { SinkMessage } from '../support/smtp-sink.js';
 import type { TestPlatform } from '../support/test-platform.js';
 
@@ -118,6 +118,23 @@ describe('changes to a published letter when the platform requires review', () =
       .at(-1)!;
     return hrefsIn(innerHtml(dashboard.text, section));
   };
+
+  it('asks before a signed letter’s change goes to review, saying the public page stays as it is until approved', async () => {
+    await signAndConfirm(t, supporter, slug, { email: 'signed-before@example.org' });
+    const asked = await save(visitor, await rewritten());
+    expect(asked.status).toBe(409);
+    const [panel] = byClass(asked.text, 'confirm-panel');
+    const said = textOf(innerHtml(asked.text, panel!));
+    // It said the new text became version 2 and the public page changed, while the change went to review.
+    expect(said).toContain('Send the change to an admin for review?');
+    expect(said).toContain('your change waits for an admin’s review and the public page stays as it is');
+    expect(said).not.toContain('Save the change as version');
+    const buttons = startTags(mainOf(asked.text), 'button').filter((b) => b.attrs.value === 'save');
+    expect(buttons.map((b) => textOf(innerHtml(mainOf(asked.text), b)))).toContain('Yes, send it for review');
+    const confirmed = await save(visitor, formFields(asked.text, 'editor-form'));
+    expect(confirmed.headers.location).toBe(`/admin/letters/${id}?done=changesWaiting`);
+    expect(await publicText()).not.toContain(NEW_TITLE);
+  });
 
   it("keeps the approved title, text and recipients public until an admin approves the organizer's changes", async () => {
     // The editor says so before the organizer saves.
