@@ -147,6 +147,12 @@ describe('review notices: who is told by e-mail when a letter waits for review a
 
     const shown = await returnedNote(visitor);
     expect(shown).toContain('Sent back from review on');
+    // Above the form, where a phone shows it first (it sat in the side column, thirteen screens down),
+    // and the letter is marked as sent back in the lists too.
+    const editor = (await visitor.get(`/admin/letters/${id}`)).text;
+    expect(byId(editor, 'review-returned')!.index).toBeLessThan(byId(editor, 'editor-form')!.index);
+    for (const list of ['/admin', '/admin/letters'])
+      expect(textOf(mainOf((await visitor.get(list)).text)), list).toContain('Sent back from review');
     expect(shown).toContain('Cite the source of the casualty figures.');
     expect(shown).toContain('And shorten the summary.');
     const audit = await t.platform.db
