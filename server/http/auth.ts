@@ -67,7 +67,7 @@ export const requireUser: RequestHandler = (req, res, next) => {
 };
 
 /** The path of a Referer from this host, or undefined (another site's, or none). */
-function refererPath(referer: string | undefined, host: string | undefined): string | undefined {
+export function refererPath(referer: string | undefined, host: string | undefined): string | undefined {
   if (!referer || !host) return undefined;
   try {
     const url = new URL(referer);

@@ -1,7 +1,9 @@
 import Handlebars from 'handlebars';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { safeNextPath } from '../accounts/account.js';
 import { AppError, notFound } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { refererPath } from './auth.js';
 import { allowFraming } from './security.js';
 
 interface HttpLikeError {
@@ -78,13 +80,31 @@ export function renderError(
   });
   res.render(
     'errors/error',
-    { status: error.status, code: error.code, message, title, pageTitle: title },
+    {
+      status: error.status,
+      code: error.code,
+      message,
+      title,
+      pageTitle: title,
+      staff: staffWayBack(req, res),
+    },
     (failure: unknown, html?: string) => {
       if (!failure) return res.send(html);
       onRenderFailure(failure);
       res.type('html').send(plainErrorPage(res.locals.language, title, message, t('errors.goHome')));
     },
   );
+}
+
+/**
+ * Where an error on a staff page leads: back to the page it came from on this site (the import form a
+ * file too large was sent from), and to the dashboard. Null elsewhere: the public pages' link home.
+ */
+function staffWayBack(req: Request, res: Response): { back: string | null } | null {
+  if (res.locals.currentUser === undefined || !/^\/(admin|account)(\/|$)/.test(req.path)) return null;
+  const back = safeNextPath(refererPath(req.get('referer'), req.get('host')), '');
+  // Not the address that failed (a page opened again would fail again).
+  return { back: back === '' || (req.method === 'GET' && back === req.originalUrl) ? null : back };
 }
 
 /** The last middleware: known errors become their page; anything else is logged and shown as a bare 500. */

@@ -76,7 +76,8 @@ export type ImportParse =
   | { ok: true; rows: ImportRow[]; columns: string[]; ignoredColumns: string[] }
   | { ok: false; messageKey: string; params?: Record<string, string | number> };
 
-const DEFAULT_MAX_ROWS = 5000;
+/** The most recipients one file may hold (the import page says so beside the file field). */
+export const MAX_IMPORT_ROWS = 5000;
 
 // NUL and U+FFFD (what a decoder leaves for bytes that are not UTF-8) mean binary data or another encoding,
 // such as a spreadsheet's "CSV" saved as Windows-1252 or EUC-KR: refuse rather than import mojibake.
@@ -462,7 +463,7 @@ export function parseRecipientCsv(
   languages: readonly string[],
   limits: { maxRows?: number } = {},
 ): ImportParse {
-  const maxRows = limits.maxRows ?? DEFAULT_MAX_ROWS;
+  const maxRows = limits.maxRows ?? MAX_IMPORT_ROWS;
   if (NOT_TEXT.test(text)) return { ok: false, messageKey: 'recipients.import.errors.notText' };
   // csv-parse counts CR and LF inside quoted values as two lines; one kind of line break keeps line numbers
   // as an editor shows them (CR alone is old Mac Excel's line break).

@@ -22,6 +22,7 @@ import {
 } from './recipient-input.js';
 import { INTERFACE_LANGUAGES, type TFunction } from '../lib/i18n.js';
 import { importPreviewView } from './recipient-import-view.js';
+import { MAX_IMPORT_ROWS } from './recipient-import.js';
 import { MAX_IMPORT_BYTES, type RecipientService } from './recipient-service.js';
 import { isLetterLanguage, languageName } from '../lib/languages.js';
 
@@ -182,6 +183,7 @@ function renderUpload(req: Request, res: Response, status = 200, error?: string,
       aliases: RECIPIENT_CSV_ALIASES[column].join(', '),
     })),
     maxMegabytes: MAX_IMPORT_BYTES / 1024 / 1024,
+    maxRows: MAX_IMPORT_ROWS,
     salutationColumns: LETTER_LANGUAGES.map(salutationField).join(', '),
     notice: noticeFrom(req, t, 'recipients.import', ['cancelled']),
   });

@@ -712,6 +712,24 @@ describe('access to the admin pages', () => {
       },
     );
 
+    it('is led from a refusal back to the page it came from and to their letters, not to the public pages', async () => {
+      const refused = await as.stranger.agent
+        .get(`/admin/letters/${letters.open}`)
+        .set('Host', 'letters.example.org')
+        .set('Referer', 'https://letters.example.org/admin/letters?page=2');
+      expectErrorPage(refused, 403, ERROR_TITLES[403]);
+      const links = hrefsIn(mainOf(refused.text));
+      expect(links).toEqual(['/admin/letters?page=2', '/admin']);
+      // Another site's Referer, or none: the dashboard only.
+      const elsewhere = await as.stranger.agent
+        .get(`/admin/letters/${letters.open}`)
+        .set('Referer', 'https://evil.example/admin/letters');
+      expect(hrefsIn(mainOf(elsewhere.text))).toEqual(['/admin']);
+      // A visitor not logged in, on a public page, is led to the open letters as before.
+      const missing = await new Visitor(t.app).get('/letters/no-such-letter');
+      expect(hrefsIn(mainOf(missing.text))).toEqual(['/']);
+    });
+
     it('gets a JSON 403 from another organizer’s live preview, with none of the letter in it', async () => {
       const page = await as.stranger.get('/admin');
       const response = await as.stranger.agent

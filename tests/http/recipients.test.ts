@@ -350,6 +350,13 @@ describe('the recipients directory', () => {
         .field('_csrf', csrfTokenIn(page.text));
     }
 
+    it('says both of its limits beside the file field: the size and the number of recipients', async () => {
+      const page = await visitor.get('/admin/recipients/import');
+      expect(textOf(innerHtml(page.text, byId(page.text, 'field-file-hint')!))).toBe(
+        'UTF-8, comma or semicolon separated, at most 2 MB and 5,000 recipients. The first row names the columns.',
+      );
+    });
+
     /** Opens the import form and sends `csv` as pasted text (multipart, as the form is). */
     async function paste(as: Visitor, csv: string) {
       const page = await as.get('/admin/recipients/import');
