@@ -21,9 +21,16 @@ export type LetterChoices = (user: User, language: string) => Promise<LetterChoi
 export function letterOptions(
   letters: readonly LetterChoice[],
   chosen: string,
-): (LetterChoice & { selected: boolean })[] {
-  const options = letters.map((letter) => ({ ...letter, selected: letter.slug === chosen }));
+): (LetterChoice & { label: string; selected: boolean })[] {
+  // Two letters of one title (a copy of a template next to the original) are told apart by address.
+  const seen = new Map<string, number>();
+  for (const { title } of letters) seen.set(title, (seen.get(title) ?? 0) + 1);
+  const options = letters.map((letter) => ({
+    ...letter,
+    label: (seen.get(letter.title) ?? 0) > 1 ? `${letter.title} (/letters/${letter.slug})` : letter.title,
+    selected: letter.slug === chosen,
+  }));
   if (chosen !== '' && !letters.some((letter) => letter.slug === chosen))
-    options.push({ id: 0, slug: chosen, title: chosen, selected: true });
+    options.push({ id: 0, slug: chosen, title: chosen, label: chosen, selected: true });
   return options;
 }
