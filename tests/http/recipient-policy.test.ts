@@ -12,7 +12,7 @@ import { createTestPlatform, type TestPlatform } from '../support/test-platform.
 const ORIGINAL = 'ambassador@embassy.example.org';
 const ATTACKER = 'attacker@elsewhere.example.net';
 const REFUSAL =
-  "Only an admin can change this recipient: another organizer's letter, or a published letter whose changes wait for review, is addressed to it, and a change would send that letter somewhere else.";
+  "Only an admin can change this recipient: another organizer's letter, or a published letter whose changes an admin must review, is addressed to it, and a change would send that letter somewhere else.";
 
 /** The recipient form filled in as the directory holds it, with `overrides`. */
 function recipientForm(overrides: Record<string, string> = {}) {
@@ -119,7 +119,7 @@ describe("the directory keeps one organizer from redirecting another's letter", 
     const page = await b.get(`/admin/recipients/${recipient}`);
     expect(page.status).toBe(200);
     expect(textOf(innerHtml(page.text, byId(page.text, 'recipient-locked')!))).toContain(
-      "Another organizer's letter, or a published letter whose changes wait for review, is addressed to this recipient, so only an admin can change or delete it.",
+      "Another organizer's letter, or a published letter whose changes an admin must review, is addressed to this recipient, so only an admin can change or delete it.",
     );
     // No delete link is offered; the delete page explains instead of asking.
     expect(
@@ -168,7 +168,7 @@ describe("the directory keeps one organizer from redirecting another's letter", 
     const path = uploaded.headers.location!;
     const preview = textOf(mainOf((await b.get(path)).text));
     expect(preview).toContain(
-      "another organizer's letter, or a published letter whose changes wait for review, is addressed to this recipient, so only an admin can change it. This row is skipped.",
+      "another organizer's letter, or a published letter whose changes an admin must review, is addressed to this recipient, so only an admin can change it. This row is skipped.",
     );
 
     const confirmed = await postForm(b, path, `${path}/confirm`, []);
