@@ -8,7 +8,7 @@ import type { DeliverySettingsValues } from './delivery-input.js';
 import type { DeliveryOverview } from './delivery-service.js';
 import { CORRECTION_TRIGGER } from './erratum.js';
 import { roundListView } from './erratum-view.js';
-import { recipientNamedIn } from '../recipients/recipient-names.js';
+import { keptNameIn, recipientNamedIn } from '../recipients/recipient-names.js';
 
 /** A fresh key for a form that starts a round: submitting it twice makes one round. */
 export function requestKey(): string {
@@ -54,6 +54,7 @@ export function deliveryPageView(
   const { letter } = overview;
   const values = options.form?.values ?? savedValues(overview);
   const refusal = overview.deliverRefusal;
+  const listed = new Map(overview.recipients.map((r) => [r.id, r]));
   return {
     pageTitle: t('deliveries.title'),
     overview,
@@ -105,6 +106,12 @@ export function deliveryPageView(
         : '',
       records: view.records.map((r) => ({
         ...r,
+        // In the page's language where the directory has a name for it, as the recipients list above.
+        recipientName: keptNameIn(
+          { name: r.recipientName, organisation: '' },
+          r.recipientId === null ? undefined : listed.get(r.recipientId),
+          ui,
+        ).name,
         statusLabel: t(`deliveries.statuses.${r.bouncedAt ? 'bounced' : r.status}`),
       })),
       // The letter as this round compiled it, as a PDF, in each language it went in (delivery-downloads.ts);

@@ -1,6 +1,7 @@
 import { translatedErrors } from '../http/input.js';
 import { formatsFor } from '../lib/format.js';
 import type { TFunction } from '../lib/i18n.js';
+import { recipientNamedIn } from '../recipients/recipient-names.js';
 import { TIERS, type EscalationStep } from './escalation.js';
 import type { EscalationValues } from './escalation-input.js';
 import type { EscalationPanel } from './escalation-service.js';
@@ -45,11 +46,13 @@ export function escalationPanelView(
     errorList,
     recipients: panel.recipients.map((r) => {
       const typed = values.tiers[r.id] ?? String(r.tier);
+      // Named in the page's language where the directory has it, as the delivery page's list above.
+      const { name, organisation } = recipientNamedIn(r, ui);
       return {
         id: r.id,
-        name: r.name,
+        name,
         // Said once: an institution entered as its own name ("Embassy of X · Embassy of X") is not repeated.
-        organisation: r.organisation.trim() === r.name.trim() ? '' : r.organisation,
+        organisation: organisation.trim() === name.trim() ? '' : organisation,
         field: `tier_${r.id}`,
         error: errors[`tier_${r.id}`] ?? '',
         options: TIERS.map((tier) => ({

@@ -131,6 +131,30 @@ describe('escalation on no reply', () => {
     await t?.close();
   });
 
+  it('names the recipients of its tiers and of its delivery record in the page’s language, as its list does', async () => {
+    const a = letters.a;
+    await t.platform.db
+      .insertInto('recipient_names')
+      .values({
+        recipient_id: a.embassy.id,
+        language: 'ko',
+        name: '테스트랜드 대사관 (a)',
+        title: '',
+        organisation: '테스트랜드 대사관',
+      })
+      .execute();
+    try {
+      const page = await (await asOrganizer()).get(`/admin/letters/${a.id}/delivery?lang=ko`);
+      expect(page.status).toBe(200);
+      const main = textOf(mainOf(page.text));
+      // The embassy got the first round: its row in the record, its tier in the schedule, and the list.
+      expect(main.split('테스트랜드 대사관 (a)').length - 1).toBeGreaterThanOrEqual(3);
+      expect(main).not.toContain('Embassy of Testland');
+    } finally {
+      await t.platform.db.deleteFrom('recipient_names').where('recipient_id', '=', a.embassy.id).execute();
+    }
+  });
+
   it('delivers a letter with a schedule to its first tier only, and plans the step to the next', async () => {
     const a = letters.a;
     expect(lettersTo(a.embassy.email)).toBe(1);
