@@ -157,8 +157,15 @@ export function deliveryConfirmView(
 ) {
   // The page asks only what may be done now: a refused round says why, and offers no button.
   const refusal = action === 'deliver' ? overview.deliverRefusal : overview.updateRefusal;
+  // Delivered before (an earlier version: a delivered one is refused): the same officials get a second
+  // letter, which the page says before anyone presses. Rounds come newest first.
+  const before =
+    action === 'deliver'
+      ? overview.rounds.find((view) => view.round.kind === 'delivery' && view.round.status !== 'cancelled')
+      : undefined;
   return {
     pageTitle: t(`deliveries.confirm.${action}Title`),
+    deliveredBefore: before ? before.round.createdAt : null,
     action,
     refusal: refusal === null ? null : t(refusalMessageKey(refusal)),
     overview,

@@ -20,7 +20,7 @@ import {
 } from '../support/admin-forms.js';
 import { signingForm } from '../support/factories.js';
 import { storeSignature } from '../support/stored-signatures.js';
-import { byId, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
+import { byId, innerHtml, mainOf, startTags, textOf, textsByClass } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import type { SinkMessage } from '../support/smtp-sink.js';
 import { ERROR_TITLES, expectErrorPage, pathOf, signAndConfirm, tokenOf } from '../support/signing.js';
@@ -466,6 +466,32 @@ describe('delivering a letter to its recipients', () => {
     const listed = mainOf((await admin.get(review!.attrs.href!)).text);
     expect(textsByClass(listed, 'wrap-anywhere')).toEqual(
       expect.arrayContaining(['held-1@example.org', 'held-2@example.org']),
+    );
+  });
+
+  it('says before delivering a new version that its recipients already had an earlier one, and when', async () => {
+    const { id, slug } = await publishedLetter();
+    expect((await saveSettings(visitor, id, { mode: 'manual' })).status).toBe(303);
+    await signAll(slug);
+    await tested(id);
+    const first = await visitor.get(`${deliveryPath(id)}/deliver`);
+    expect(byId(first.text, 'delivered-before')).toBeUndefined();
+    expect((await press(visitor, id, 'deliver')).status).toBe(303);
+    await sendAll();
+
+    const { drafting } = t.platform.letterAdmin;
+    const values = drafting.valuesOf(await drafting.editor(organizer, id));
+    const en = values.texts.en!;
+    const changed = {
+      ...values,
+      texts: { ...values.texts, en: { ...en, body: `${en.body}\n\nA new paragraph.` } },
+    };
+    expect((await drafting.save(organizer, id, changed, true)).kind).toBe('saved');
+    const again = await visitor.get(`${deliveryPath(id)}/deliver`);
+    expect(again.status).toBe(200);
+    const warning = byId(again.text, 'delivered-before');
+    expect(warning && textOf(innerHtml(again.text, warning))).toMatch(
+      /^This letter was already delivered on .+, in an earlier version\. Its recipients get this version as a second letter/,
     );
   });
 
