@@ -50,7 +50,7 @@ describe("the escalation panel's view", () => {
 
   it("names a recipient's institution beside its name, once when they are the same", () => {
     const recipient = (id: number, name: string, organisation: string) =>
-      ({ id, name, organisation, tier: 1 }) as EscalationPanel['recipients'][number];
+      ({ id, name, organisation, tier: 1, names: {} }) as EscalationPanel['recipients'][number];
     const view = escalationPanelView(
       {
         ...panel(true),
