@@ -230,7 +230,11 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
           author: state.pending.author,
           texts: state.pending.diff.map((d) => ({
             name: languageName(d.language, ui),
+            language: d.language,
             change: t(`versions.change.${d.change}`),
+            fields: d.fields
+              .filter((f) => f.changed)
+              .map((f) => ({ parts: f.parts, label: t(`editor.fields.${f.field}`) })),
           })),
           recipientsAdded: state.pending.recipientsAdded.map((r) => r.name),
           recipientsRemoved: state.pending.recipientsRemoved.map((r) => r.name),

@@ -176,9 +176,18 @@ describe('changes to a published letter when the platform requires review', () =
     );
     expect(await publicText()).not.toContain(NEW_TITLE);
 
-    // The admin finds them in the review list, and approves.
+    // The admin finds them in the review list, sees what changed word by word, and approves.
     expect(await reviewList()).toEqual([`/admin/letters/${id}`]);
     const page = await admin.get(`/admin/letters/${id}`);
+    const changes = mainOf(page.text);
+    const inserted = startTags(changes, 'ins').map((tag) => textOf(innerHtml(changes, tag)));
+    expect(inserted.join(' ')).toContain('whatever they say');
+    expect(inserted.join(' ')).toContain('We no longer object to their return.');
+    expect(
+      startTags(changes, 'del')
+        .map((tag) => textOf(innerHtml(changes, tag)))
+        .join(' '),
+    ).toContain('choose freedom');
     const approved = await postForm(
       admin,
       `/admin/letters/${id}`,
