@@ -426,7 +426,8 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
   const accounts = new AccountService({ db, audit, users, throttles, sessions, clock, secret });
   let templates: ReturnType<typeof readSeedLetters> | undefined;
   // Review steps queue their e-mails (to admins; to the letter's organizers) through the mail module.
-  const reviewNotices: ReviewNotices = new ReviewNoticeMail({ mail, accounts: users, letters, clock });
+  const teamMail = new ReviewNoticeMail({ mail, accounts: users, letters, clock });
+  const reviewNotices: ReviewNotices = teamMail;
   const letterAccess = new LetterAccess(letters);
   const editorStates = new EditorStates({
     letters,
@@ -484,6 +485,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       users,
       access: letterAccess,
       states: editorStates,
+      notices: teamMail,
       clock,
     }),
   };

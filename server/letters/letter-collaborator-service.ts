@@ -1,7 +1,7 @@
 import type { User } from '../accounts/account.js';
 import type { UserRepository } from '../accounts/user-repository.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
-import type { Db } from '../db/database.js';
+import type { Db, Tx } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { authorize } from '../policy/policy.js';
@@ -10,6 +10,13 @@ import { recordLetterStep } from './letter-access.js';
 import { headingIn, type Letter } from './letter.js';
 import type { EditorState, EditorStates } from './letter-editor-state.js';
 import type { LetterRepository } from './letter-repository.js';
+import { reviewedLetter, type ReviewedLetter } from './review-notices.js';
+
+/** The e-mail a sharing sends, queued in its transaction (the mail kernel's ReviewNoticeMail implements it). */
+export interface SharingNotices {
+  /** Tells the account `userId` that `sharedBy` (an address) shared the letter with it. */
+  sharedWith(tx: Tx, letter: ReviewedLetter, userId: number, sharedBy: string): Promise<void>;
+}
 
 /** What a page asking "stop sharing?" or "leave?" names: the letter, by its title in the reader's language. */
 export interface SharedLetter {
@@ -28,6 +35,7 @@ export interface LetterCollaboratorServiceDeps {
   users: UserRepository;
   access: LetterAccess;
   states: EditorStates;
+  notices: SharingNotices;
   clock: Clock;
 }
 
@@ -61,16 +69,20 @@ export class LetterCollaboratorService {
     if (other.id === letter.ownerId) return refuse('owner');
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (tx) => {
-      if (await this.deps.letters.with(tx).addCollaborator(letter.id, other.id, now))
-        await recordLetterStep(
-          this.deps.audit,
-          tx,
-          user,
-          'letter-collaborator-added',
-          letter,
-          { userId: other.id },
-          now,
-        );
+      const letters = this.deps.letters.with(tx);
+      if (!(await letters.addCollaborator(letter.id, other.id, now))) return;
+      await recordLetterStep(
+        this.deps.audit,
+        tx,
+        user,
+        'letter-collaborator-added',
+        letter,
+        { userId: other.id },
+        now,
+      );
+      // Told once, when it is shared: they would otherwise find it in their list by chance.
+      const texts = await letters.textsOfVersion(letter.currentVersionId);
+      await this.deps.notices.sharedWith(tx, reviewedLetter(letter, texts), other.id, user.email);
     });
     return { kind: 'added' };
   }

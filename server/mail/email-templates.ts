@@ -16,6 +16,7 @@ export type EmailName =
   | 'password-reset'
   | 'letter-review-requested'
   | 'letter-review-outcome'
+  | 'letter-shared'
   | 'reply-forwarded';
 const EMAIL_NAMES: EmailName[] = [
   'signature-confirmation',
@@ -28,6 +29,7 @@ const EMAIL_NAMES: EmailName[] = [
   'password-reset',
   'letter-review-requested',
   'letter-review-outcome',
+  'letter-shared',
   'reply-forwarded',
 ];
 
@@ -47,6 +49,7 @@ const LAYOUTS: Record<EmailName, string> = {
   'password-reset': 'staff-layout',
   'letter-review-requested': 'staff-layout',
   'letter-review-outcome': 'staff-layout',
+  'letter-shared': 'staff-layout',
   'reply-forwarded': 'staff-layout',
 };
 

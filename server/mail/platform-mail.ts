@@ -56,7 +56,11 @@ export interface SupporterMail {
 export interface AccountMail {
   template: Extract<
     EmailName,
-    'account-invitation' | 'password-reset' | 'letter-review-requested' | 'letter-review-outcome'
+    | 'account-invitation'
+    | 'password-reset'
+    | 'letter-review-requested'
+    | 'letter-review-outcome'
+    | 'letter-shared'
   >;
   to: string;
   /** The account's language (users.language): the e-mail is written in it, whatever language asked for it. */

@@ -38,9 +38,9 @@ export interface ReviewNoticeMailDeps {
 }
 
 /**
- * The e-mails of a letter's review (letters' ReviewNotices port, wired in wiring.ts): admins hear that
- * a letter or a change waits for them; the letter's owner and collaborators hear what the review
- * decided. Sent to account addresses that can log in (never disabled or still-invited accounts), one
+ * The e-mails of a letter's review and sharing (letters' ReviewNotices and SharingNotices ports, wired
+ * in wiring.ts): admins hear that a letter or a change waits for them; the letter's owner and
+ * collaborators hear what the review decided; an account a letter is shared with hears it. Sent to account addresses that can log in (never disabled or still-invited accounts), one
  * each, queued in the review step's own transaction, so a step that fails sends nothing.
  */
 export class ReviewNoticeMail {
@@ -98,12 +98,28 @@ export class ReviewNoticeMail {
     );
   }
 
+  /** Tells the account a letter was just shared with that it can work on it now, and who shared it. */
+  async sharedWith(tx: Tx, letter: NoticeLetter, userId: number, sharedBy: string): Promise<void> {
+    const to = (await this.deps.accounts.with(tx).listActive()).filter((user) => user.id === userId);
+    await this.queue(
+      tx,
+      to,
+      (language) => ({
+        letterTitle: letter.title,
+        sharedBy,
+        editorUrl: this.deps.mail.links.editorUrl(letter.id, language),
+      }),
+      'letter-shared',
+      'subject',
+    );
+  }
+
   private async queue(
     tx: Tx,
     to: readonly User[],
     /** What the template reads, for an account's language (its links open pages in it). */
     context: (language: string) => Record<string, unknown>,
-    template: 'letter-review-requested' | 'letter-review-outcome',
+    template: 'letter-review-requested' | 'letter-review-outcome' | 'letter-shared',
     subjectKey: string,
   ): Promise<void> {
     const now = this.deps.clock.now();

@@ -28,6 +28,7 @@ export type OutboxKind =
   | 'password-reset'
   | 'letter-review-requested'
   | 'letter-review-outcome'
+  | 'letter-shared'
   | 'reply-forwarded';
 
 /** A file attached to a message (the PDF of a compiled letter). */

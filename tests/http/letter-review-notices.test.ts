@@ -11,6 +11,7 @@ import {
 } from '../support/admin-forms.js';
 import { byId, hrefsIn, innerHtml, mainOf, textOf } from '../support/html.js';
 import type { Visitor } from '../support/http.js';
+import { linksIn } from '../support/smtp-sink.js';
 import type { TestPlatform } from '../support/test-platform.js';
 
 const TITLE = 'Let them choose freedom';
@@ -64,6 +65,17 @@ describe('review notices: who is told by e-mail when a letter waits for review a
     return byAddress;
   }
   const each = (users: User[], subject: string) => Object.fromEntries(users.map((u) => [u.email, [subject]]));
+
+  it('tells an account once that a letter was shared with it, by whom, with a link to the editor', async () => {
+    // Shared in beforeEach: the colleague alone is told.
+    expect(await mailSinceLastLook()).toEqual(each([colleague], `A letter was shared with you: ${TITLE}`));
+    const [mail] = t.sink.to(colleague.email);
+    expect(mail!.parsed.text).toContain(`${organizer.email} shared the letter "${TITLE}" with your account`);
+    expect(linksIn(mail!).map((link) => new URL(link).pathname)).toContain(`/admin/letters/${id}`);
+    // Sharing again changes nothing and sends nothing.
+    expect((await post(visitor, 'collaborators', [['email', colleague.email]])).status).toBe(303);
+    expect(await mailSinceLastLook()).toEqual({});
+  });
 
   it('tells every admin when a letter waits, and its organizers when it comes back or is published', async () => {
     await mailSinceLastLook();
