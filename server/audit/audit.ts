@@ -17,6 +17,7 @@ export const AUDIT_ACTIONS = [
   'letter-reopened',
   'letter-collaborator-added',
   'letter-collaborator-removed',
+  'letter-deleted',
   'letter-changes-submitted',
   'letter-changes-approved',
   'letter-changes-returned',

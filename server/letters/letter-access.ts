@@ -4,7 +4,7 @@ import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Tx } from '../db/database.js';
 import { notFound } from '../lib/errors.js';
 import { authorize, letterResource, type LetterResource } from '../policy/policy.js';
-import type { Letter } from './letter.js';
+import { headingIn, type Letter } from './letter.js';
 import type { LetterRepository } from './letter-repository.js';
 
 /** A letter the account was allowed to reach, with what the policy needs to decide further steps. */
@@ -36,6 +36,19 @@ export class LetterAccess {
     const found = await this.load(letterId, letters);
     authorize(user, 'letter.review', found.resource);
     return found;
+  }
+
+  /**
+   * The letter's title in the reader's language (else its primary one, else its address), for the pages
+   * that ask before a step on it: only the headings are read, not the bodies.
+   */
+  async titleOf(letter: Letter, language: string): Promise<{ title: string; titleLanguage: string }> {
+    const headings = await this.letters.headingsOfVersions([letter.currentVersionId]);
+    const heading = headingIn(headings.get(letter.currentVersionId) ?? [], language, letter.primaryLanguage);
+    return {
+      title: heading?.title.trim() || letter.slug,
+      titleLanguage: heading?.language ?? letter.primaryLanguage,
+    };
   }
 
   private async load(letterId: number, letters: LetterRepository): Promise<AccessedLetter> {

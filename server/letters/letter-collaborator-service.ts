@@ -7,7 +7,7 @@ import { AppError } from '../lib/errors.js';
 import { authorize } from '../policy/policy.js';
 import type { AccessedLetter, LetterAccess } from './letter-access.js';
 import { recordLetterStep } from './letter-access.js';
-import { headingIn, type Letter } from './letter.js';
+import type { Letter } from './letter.js';
 import type { EditorState, EditorStates } from './letter-editor-state.js';
 import type { LetterRepository } from './letter-repository.js';
 import { reviewedLetter, type ReviewedLetter } from './review-notices.js';
@@ -151,12 +151,6 @@ export class LetterCollaboratorService {
   }
 
   private async named({ letter }: AccessedLetter, language: string): Promise<SharedLetter> {
-    const headings = await this.deps.letters.headingsOfVersions([letter.currentVersionId]);
-    const heading = headingIn(headings.get(letter.currentVersionId) ?? [], language, letter.primaryLanguage);
-    return {
-      letter,
-      title: heading?.title.trim() || letter.slug,
-      titleLanguage: heading?.language ?? letter.primaryLanguage,
-    };
+    return { letter, ...(await this.deps.access.titleOf(letter, language)) };
   }
 }

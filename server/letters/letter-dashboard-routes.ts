@@ -29,8 +29,8 @@ export function letterDashboardRoutes(deps: { dashboard: LetterDashboardService 
     const letters = await deps.dashboard.list(currentUser(res), language);
     res.render('admin/letters', {
       pageTitle: t('editor.listTitle'),
-      // After leaving a letter shared with one, which this list no longer shows.
-      notice: noticeFrom(req, t, 'editor.notices', ['left']),
+      // After leaving a letter shared with one, or deleting a draft: this list no longer shows it.
+      notice: noticeFrom(req, t, 'editor.notices', ['left', 'deleted']),
       letters: letterList(t, language, letters),
     });
   });

@@ -5,7 +5,7 @@ import { can } from '../policy/policy.js';
 import type { Recipient } from '../recipients/recipient.js';
 import type { RecipientRepository } from '../recipients/recipient-repository.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
-import type { Letter, LetterText } from './letter.js';
+import { isDeletable, type Letter, type LetterText } from './letter.js';
 import type { AccessedLetter } from './letter-access.js';
 import { diffVersions, type TranslationDiff } from './letter-diff.js';
 import type { EditorValues } from './letter-input.js';
@@ -22,6 +22,8 @@ export interface EditorState {
   canManageCollaborators: boolean;
   /** Whether the letter is shared with this account, which may stop working on it. */
   canLeave: boolean;
+  /** Whether this account may delete the letter: a draft never published, its owner or an admin. */
+  canDelete: boolean;
   /** Whether this account approves letters and changes waiting for review. */
   canReview: boolean;
   /** Whether this account's publishing and saving skip review. */
@@ -96,6 +98,7 @@ export class EditorStates {
       collaborators,
       canManageCollaborators: can(user, 'letter.manage-collaborators', resource),
       canLeave: can(user, 'letter.leave', resource),
+      canDelete: isDeletable(letter) && can(user, 'letter.delete-draft', resource),
       canReview: can(user, 'letter.review', resource),
       canPublishUnreviewed: can(user, 'letter.publish-unreviewed', resource),
       versionNumber: version?.number ?? 1,

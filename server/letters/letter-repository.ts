@@ -700,6 +700,21 @@ export class LetterRepository {
   }
 
   /**
+   * Deletes a letter that was never published, with everything that hangs on it (its versions, texts,
+   * recipients, collaborators, settings and test rounds, by their foreign keys); returns whether it was
+   * still such a draft. A letter published once is never deleted: people signed it, or may have.
+   */
+  async deleteDraft(id: number): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('letters')
+      .where('id', '=', id)
+      .where('status', '=', 'draft')
+      .where('published_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  /**
    * Compare-and-set on the status: moves the letter only if it is still in `from`; returns whether it
    * moved, so two organizers pressing "publish" at once publish once.
    */

@@ -103,6 +103,18 @@ export function letterWorkflowRoutes(deps: LetterWorkflowRoutesDeps): Router {
     redirectWithNotice(res, `/admin/letters/${letterId}`, 'closed');
   });
 
+  // Deleting a draft asks first, naming it: nothing brings it back.
+  router.get('/letters/:id/delete', async (req, res) => {
+    const { t, language } = res.locals;
+    const draft = await workflow.deleteCheck(currentUser(res), idParam(req, 'id'), language);
+    res.render('admin/letter-delete', { pageTitle: t('editor.delete.title'), ...draft });
+  });
+
+  router.post('/letters/:id/delete', deps.csrf.verify, async (req, res) => {
+    await workflow.deleteDraft(currentUser(res), idParam(req, 'id'));
+    redirectWithNotice(res, '/admin/letters', 'deleted');
+  });
+
   router.post('/letters/:id/reopen', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');
     await workflow.reopen(currentUser(res), letterId);

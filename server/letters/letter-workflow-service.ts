@@ -4,11 +4,12 @@ import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
-import { can } from '../policy/policy.js';
+import { authorize, can } from '../policy/policy.js';
 import type { RecipientRepository } from '../recipients/recipient-repository.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
 import { controllerIsSet } from '../settings/settings.js';
 import {
+  isDeletable,
   publishProblems,
   publishWarnings,
   sameTexts,
@@ -290,6 +291,38 @@ export class LetterWorkflowService {
   /** The letter to close, for the page that asks first. */
   async closeCheck(user: User, letterId: number): Promise<Letter> {
     return (await this.deps.access.forEdit(user, letterId)).letter;
+  }
+
+  /**
+   * The draft deleting would remove, named for the page that asks first: 409 for a letter published
+   * once (it is closed instead), 403 for a collaborator (only its owner or an admin deletes it).
+   */
+  async deleteCheck(
+    user: User,
+    letterId: number,
+    language: string,
+  ): Promise<{ letter: Letter; title: string; titleLanguage: string }> {
+    const { letter, resource } = await this.deps.access.forEdit(user, letterId);
+    authorize(user, 'letter.delete-draft', resource);
+    if (!isDeletable(letter)) throw new AppError(409, 'letter_published', 'errors.letterPublishedOnce');
+    return { letter, ...(await this.deps.access.titleOf(letter, language)) };
+  }
+
+  /**
+   * Deletes a draft never published, with a review request it waits on (withdrawn with it). The audit
+   * entry keeps its title, for the log to name what is gone.
+   */
+  async deleteDraft(user: User, letterId: number): Promise<void> {
+    const { letter, resource } = await this.deps.access.forEdit(user, letterId);
+    authorize(user, 'letter.delete-draft', resource);
+    const { title } = await this.deps.access.titleOf(letter, letter.primaryLanguage);
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      // Compare-and-set: a draft published meanwhile (by an admin's approval) is not deleted.
+      if (!(await this.deps.letters.with(tx).deleteDraft(letter.id)))
+        throw new AppError(409, 'letter_published', 'errors.letterPublishedOnce');
+      await recordLetterStep(this.deps.audit, tx, user, 'letter-deleted', letter, { title }, now);
+    });
   }
 
   /** Closes an open letter by hand: nobody can sign it any more. */

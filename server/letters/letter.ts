@@ -176,6 +176,14 @@ export function publishWarnings(
   return warnings;
 }
 
+/**
+ * Whether a letter may be deleted: a draft never published. Once published, people signed it or may
+ * have, and its record stays; it is closed instead.
+ */
+export function isDeletable(letter: Pick<Letter, 'status' | 'publishedAt'>): boolean {
+  return letter.status === 'draft' && letter.publishedAt === null;
+}
+
 /** Whether supporters can sign now, and if not, why. */
 export type SigningState = 'open' | 'not-yet-open' | 'closed' | 'unpublished';
 

@@ -37,6 +37,8 @@ export interface Actions {
   'letter.edit': LetterResource;
   /** Share a letter with other organizers, or stop sharing it. */
   'letter.manage-collaborators': LetterResource;
+  /** Delete a draft that was never published: its owner or an admin, not a collaborator. */
+  'letter.delete-draft': LetterResource;
   /** Stop working on a letter someone else shared with one: only its collaborators may, not its owner. */
   'letter.leave': LetterResource;
   /** Publish without an admin's review, when the platform requires review. */
@@ -104,6 +106,7 @@ const RULES: { [A in Action]: (actor: Actor, resource: Actions[A]) => boolean } 
   'letter.edit': canEditLetter,
   'letter.manage-collaborators': (actor, letter) => isAdmin(actor) || letter.ownerId === actor.id,
   'letter.leave': (actor, letter) => letter.collaboratorIds.includes(actor.id),
+  'letter.delete-draft': (actor, letter) => isAdmin(actor) || letter.ownerId === actor.id,
   'letter.publish-unreviewed': (actor) => isAdmin(actor),
   'letter.review': (actor) => isAdmin(actor),
   'letter.list-all': isAdmin,
@@ -143,6 +146,7 @@ const REFUSALS: Partial<Record<Action, { code: string; messageKey: string }>> = 
   'letter.edit': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
   'letter.manage-collaborators': { code: 'letter_forbidden', messageKey: 'errors.onlyOwnerShares' },
   'letter.leave': { code: 'not_collaborator', messageKey: 'errors.onlySharedLeave' },
+  'letter.delete-draft': { code: 'letter_forbidden', messageKey: 'errors.onlyOwnerDeletes' },
   'letter.review': { code: 'admin_only', messageKey: 'errors.adminOnly' },
   'letter.publish-unreviewed': { code: 'admin_only', messageKey: 'errors.adminOnly' },
   'recipient.change': { code: 'recipient_change_forbidden', messageKey: 'policy.recipients.changeForbidden' },

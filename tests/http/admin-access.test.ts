@@ -247,7 +247,7 @@ describe('access to the admin pages', () => {
     // Sharing's steps need an account the letter is shared with: the shared letter's collaborator.
     const letterId = /\/(collaborators\/:userId\/remove|leave)$/.test(route)
       ? letter.shared
-      : route.endsWith('/publish')
+      : route.endsWith('/publish') || route.endsWith('/delete')
         ? letter.draft
         : route.endsWith('/reopen')
           ? letter.closed
@@ -855,6 +855,54 @@ describe('access to the admin pages', () => {
         expect(await snapshot(t.platform.db)).toEqual(before);
       },
     );
+  });
+
+  describe('deleting a draft', () => {
+    it('asks its owner first, deletes it with what hangs on it, and the log keeps its title', async () => {
+      const id = await ownedLetter(owner.id, { status: 'draft', title: 'A draft nobody needs' });
+      await t.platform.repositories.letters.addCollaborator(id, collaborator.id, t.clock.now());
+      const base = `/admin/letters/${id}`;
+      expect(hrefsIn(mainOf((await as.owner.get(base)).text))).toContain(`${base}/delete`);
+      // A collaborator is not offered it, and is refused.
+      expect(hrefsIn(mainOf((await as.collaborator.get(base)).text))).not.toContain(`${base}/delete`);
+      const before = await snapshot(t.platform.db);
+      for (const refused of [
+        await as.collaborator.get(`${base}/delete`),
+        await as.collaborator.submit('/admin', `${base}/delete`, {}),
+      ]) {
+        expectErrorPage(refused, 403, ERROR_TITLES[403]);
+        expect(errorMessage(refused.text)).toBe('Only the letter’s owner or an admin can delete it.');
+      }
+      expect(await snapshot(t.platform.db)).toEqual(before);
+
+      const asking = await as.owner.get(`${base}/delete`);
+      expect(asking.status).toBe(200);
+      expect(textOf(mainOf(asking.text))).toContain('A draft nobody needs');
+      const deleted = await as.owner.submit(`${base}/delete`, `${base}/delete`, {});
+      expect(deleted.headers.location).toBe('/admin/letters?done=deleted');
+      expect(await t.platform.repositories.letters.findById(id)).toBeUndefined();
+      expect(await t.platform.repositories.letters.collaboratorIds(id)).toEqual([]);
+      expect(textOf(mainOf((await as.owner.get(deleted.headers.location!)).text))).toContain(
+        'The draft is deleted.',
+      );
+      expectErrorPage(await as.owner.get(base), 404, ERROR_TITLES[404]);
+      expect((await auditEntries(t.platform.db, 'letter-deleted')).at(-1)).toMatchObject({
+        actor_user_id: owner.id,
+        target_id: String(id),
+        details: { letterId: id, title: 'A draft nobody needs' },
+      });
+    });
+
+    it('is refused for a letter published once, which is closed instead', async () => {
+      const before = await snapshot(t.platform.db);
+      for (const letterId of [letters.open, letters.closed]) {
+        const base = `/admin/letters/${letterId}`;
+        expect(hrefsIn(mainOf((await as.owner.get(base)).text))).not.toContain(`${base}/delete`);
+        expectErrorPage(await as.owner.get(`${base}/delete`), 409, ERROR_TITLES[409]);
+        expectErrorPage(await as.admin.submit('/admin', `${base}/delete`, {}), 409, ERROR_TITLES[409]);
+      }
+      expect(await snapshot(t.platform.db)).toEqual(before);
+    });
   });
 
   describe('lists of letters', () => {

@@ -537,6 +537,14 @@ describe('the audit log', () => {
           target_id: String(id),
           details: { letterId: id, userId: colleague.id },
         });
+      // Last: a draft made only to be deleted (its creation would be the newest letter-created above).
+      const unwanted = await drafting.createFromTemplate(organizer, drafting.templates()[0]!.slug);
+      await workflow.deleteDraft(organizer, unwanted);
+      expect(await lastEntry(t, 'letter-deleted')).toMatchObject({
+        actor_user_id: organizer.id,
+        target_id: String(unwanted),
+        details: { letterId: unwanted },
+      });
     });
 
     it("records a change of the language of one's e-mails, with the old and the new language", async () => {

@@ -64,6 +64,11 @@ const TABLE: Row[] = [
   ['owner', owner, 'letter.leave', 'their letter', ownersLetter, false],
   ['admin', admin, 'letter.leave', "an organizer's letter", ownersLetter, false],
   ['another organizer', stranger, 'letter.leave', "someone else's letter", ownersLetter, false],
+  // Deleting a draft: its owner or an admin, not a collaborator or another organizer.
+  ['owner', owner, 'letter.delete-draft', 'their draft', ownersLetter, true],
+  ['admin', admin, 'letter.delete-draft', "an organizer's draft", ownersLetter, true],
+  ['collaborator', collaborator, 'letter.delete-draft', 'a draft shared with them', ownersLetter, false],
+  ['another organizer', stranger, 'letter.delete-draft', "someone else's draft", ownersLetter, false],
   // Review: only admins skip it, approve or return.
   ['admin', admin, 'letter.publish-unreviewed', "an organizer's letter", ownersLetter, true],
   ['owner', owner, 'letter.publish-unreviewed', 'their letter', ownersLetter, false],
