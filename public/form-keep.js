@@ -1,15 +1,16 @@
 // What a staff member typed into a form marked data-keep, kept in this tab (sessionStorage) when they
-// send it. A form sent after the session ended comes back through the login page with nothing saved
-// (its address says done=sessionEnded): that page marks what was kept as lost, and once logged in again
-// the form's page offers it back. Any other outcome forgets it: a page that says it saved (done= in its
-// address), or the form shown again as typed with its errors.
+// send it, with the account that sent it. A form sent after the session ended comes back through the
+// login page with nothing saved (its address says done=sessionEnded): that page marks the form sent last
+// as lost, and once the same account is logged in again, the form's page offers it back. Any other
+// page forgets what was kept unmarked: the form sent got its answer (saved, or shown again as typed).
 // data-keep="save" keeps only what a button with value="save" sends (the letter editor's other buttons
 // add a translation or preview, which change the form on purpose).
 (function () {
   'use strict';
   if (!window.sessionStorage || !window.JSON) return;
   var PREFIX = 'undersigned:kept:';
-  var done = /[?&]done=([^&#]*)/.exec(window.location.search);
+  // The key of the form sent last, which is the one a session that ended lost.
+  var LAST = 'undersigned:kept-last';
 
   function read(key) {
     try {
@@ -34,24 +35,25 @@
     });
   }
 
-  if (done && done[1] === 'sessionEnded') {
-    // The login page after a form came too late: what was sent last is what was lost.
-    keptKeys().forEach(function (key) {
-      var kept = read(key);
-      if (kept) write(key, { lost: true, fields: kept.fields });
-    });
+  if (/[?&]done=sessionEnded(&|#|$)/.test(window.location.search + window.location.hash)) {
+    // The login page after a form came too late: the form sent last is what was lost.
+    var last = read(LAST);
+    var lost = typeof last === 'string' ? read(last) : null;
+    if (lost) write(last, { lost: true, account: lost.account, fields: lost.fields });
     return;
   }
-  if (done) {
-    // A page that says a step succeeded: nothing typed in this tab is waiting any more.
-    keptKeys().forEach(function (key) {
-      write(key, null);
-    });
-  }
+  // Any other page: what was sent and not lost has had its answer.
+  keptKeys().forEach(function (key) {
+    var kept = read(key);
+    if (!kept || !kept.lost) write(key, null);
+  });
 
   Array.prototype.forEach.call(document.querySelectorAll('form[data-keep]'), function (form) {
     var key = PREFIX + form.getAttribute('action');
     var only = form.getAttribute('data-keep');
+    var offer = form.id ? document.querySelector('[data-kept-offer="' + form.id + '"]') : null;
+    // The account this page is for: text kept for another (a shared computer) is never offered.
+    var account = offer ? offer.getAttribute('data-account') : null;
 
     function fields() {
       return Array.prototype.filter.call(form.elements, function (field) {
@@ -85,9 +87,12 @@
       form.dispatchEvent(new Event('change', { bubbles: true }));
     }
 
-    var kept = done ? null : read(key);
-    var offer = form.id ? document.querySelector('[data-kept-offer="' + form.id + '"]') : null;
-    if (offer && kept && kept.lost && JSON.stringify(kept.fields) !== JSON.stringify(snapshot())) {
+    var kept = read(key);
+    if (kept && kept.account !== account) {
+      write(key, null);
+      kept = null;
+    }
+    if (offer && kept && JSON.stringify(kept.fields) !== JSON.stringify(snapshot())) {
       offer.hidden = false;
       offer.querySelector('[data-restore]').addEventListener('click', function () {
         restore(kept.fields);
@@ -100,15 +105,13 @@
         offer.hidden = true;
         write(key, null);
       });
-    } else {
-      // Sent and answered (saved elsewhere, or shown again as typed), or nothing kept: nothing to offer.
-      write(key, null);
-    }
+    } else write(key, null);
 
     form.addEventListener('submit', function (event) {
       var submitter = event.submitter;
       if (only && (!submitter || submitter.value !== only)) return;
-      write(key, { lost: false, fields: snapshot() });
+      write(key, { lost: false, account: account, fields: snapshot() });
+      write(LAST, key);
     });
   });
 })();

@@ -12,6 +12,7 @@ import {
   deliveryWarnings,
   dueRound,
   audienceRefusal,
+  lastDelivery,
   refusalError,
   refusalOf,
   roundRefusal,
@@ -140,9 +141,7 @@ export class DeliveryService {
       recipients: overview.nextRound.recipients.length,
       tested: overview.tested,
       // A version saved since a delivery goes as a whole letter again, not as an update.
-      deliveredBefore: overview.rounds.some(
-        ({ round }) => round.kind === 'delivery' && round.status !== 'cancelled',
-      ),
+      deliveredBefore: lastDelivery(overview.rounds.map((view) => view.round)) !== undefined,
     };
   }
 

@@ -3,7 +3,7 @@ import { translatedErrors } from '../http/input.js';
 import type { TFunction } from '../lib/i18n.js';
 import { formatsFor } from '../lib/format.js';
 import { languageName } from '../lib/languages.js';
-import { DELIVERY_MODES, refusalMessageKey } from './delivery.js';
+import { DELIVERY_MODES, lastDelivery, refusalMessageKey } from './delivery.js';
 import type { DeliverySettingsValues } from './delivery-input.js';
 import type { DeliveryOverview } from './delivery-service.js';
 import { CORRECTION_TRIGGER } from './erratum.js';
@@ -158,14 +158,11 @@ export function deliveryConfirmView(
   // The page asks only what may be done now: a refused round says why, and offers no button.
   const refusal = action === 'deliver' ? overview.deliverRefusal : overview.updateRefusal;
   // Delivered before (an earlier version: a delivered one is refused): the same officials get a second
-  // letter, which the page says before anyone presses. Rounds come newest first.
-  const before =
-    action === 'deliver'
-      ? overview.rounds.find((view) => view.round.kind === 'delivery' && view.round.status !== 'cancelled')
-      : undefined;
+  // letter, which the page says before anyone presses.
+  const before = action === 'deliver' ? lastDelivery(overview.rounds.map((view) => view.round)) : undefined;
   return {
     pageTitle: t(`deliveries.confirm.${action}Title`),
-    deliveredBefore: before ? before.round.createdAt : null,
+    deliveredBefore: before ? before.createdAt : null,
     action,
     refusal: refusal === null ? null : t(refusalMessageKey(refusal)),
     overview,

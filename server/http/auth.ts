@@ -4,6 +4,7 @@ import { safeNextPath, type User } from '../accounts/account.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { SqliteSessionStore } from '../accounts/session-store.js';
 import { AppError } from '../lib/errors.js';
+import { withoutNotice } from './notice.js';
 
 /** An account's session lives this long after its last request. */
 export const SESSION_TTL_MS = 8 * 3_600_000;
@@ -58,7 +59,7 @@ export const requireUser: RequestHandler = (req, res, next) => {
     if (req.method === 'GET') return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
     // A form sent after the session ended (8 hours without a request): nothing was done. Say so, and
     // come back to the page it was sent from, where the editor offers back what was typed.
-    const back = safeNextPath(refererPath(req.get('referer'), req.get('host')), '/admin');
+    const back = withoutNotice(safeNextPath(refererPath(req.get('referer'), req.get('host')), '/admin'));
     return res.redirect(303, `/login?next=${encodeURIComponent(back)}&done=sessionEnded`);
   }
   if (user.mustChangePassword && req.baseUrl + req.path !== '/account/password')

@@ -31,6 +31,17 @@ export function withNotice(
 }
 
 /**
+ * A page's address without the notice of its last step (`?done=saved`): where a login leads back to,
+ * which would otherwise say "saved" again (and a page that says so forgets what a form kept in the tab).
+ */
+export function withoutNotice(path: string): string {
+  const url = new URL(path, 'http://local');
+  if (!url.searchParams.has(NOTICE_PARAM)) return path;
+  url.searchParams.delete(NOTICE_PARAM);
+  return `${url.pathname}${url.search}${url.hash}`;
+}
+
+/**
  * The notice a page shows after a redirect: `${namespace}.${name}` translated, with the query's whole
  * numbers (the counts redirectWithNotice put there) as its parameters. Only names in `allowed` are shown,
  * so a crafted link cannot make a page say anything else; any other name shows nothing (undefined).

@@ -370,6 +370,40 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     // Saved: the form's page offers nothing any more.
     await page.goto('/admin/recipients/new');
     await expect(page.locator('#kept-recipient-form').isVisible()).resolves.toBe(false);
+
+    // On a shared computer, what one account typed is never offered to another who logs in there.
+    const colleague = await createAccount(app.platform, 'organizer');
+    await page.locator('#field-name').fill('Typed by Ji-woo, not for her colleague');
+    await page.locator('#field-email').fill('private@testland.example.org');
+    await app.platform.db.deleteFrom('sessions').execute();
+    await page.locator('#recipient-form button[type="submit"]').click();
+    await page.waitForURL(/\/login\?/);
+    await page.getByRole('textbox', { name: 'E-mail address' }).fill(colleague.email);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL('**/admin/recipients/new');
+    await expect(page.locator('#kept-recipient-form').isVisible()).resolves.toBe(false);
+    await expect(page.locator('#field-name').inputValue()).resolves.toBe('');
+    await context.close();
+  });
+
+  it('offers back an edit sent after the session ended from an editor page that said "saved"', async () => {
+    // Saved once, the editor's address says ?done=saved: the login led back to it, and a page saying
+    // "saved" forgot what was kept.
+    const { id, context, page } = await editDraft({ title: 'Saved once' });
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.waitForURL(/\?done=saved/);
+    await page.locator('#field-title_en').fill('Typed after a save');
+    await app.platform.db.deleteFrom('sessions').execute();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.waitForURL(/\/login\?/);
+    expect(new URL(page.url()).searchParams.get('next')).toBe(`/admin/letters/${id}`);
+    await page.getByRole('textbox', { name: 'E-mail address' }).fill(organizer.email);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`**/admin/letters/${id}`);
+    await page.getByRole('button', { name: 'Put back what I typed' }).click();
+    await expect(page.locator('#field-title_en').inputValue()).resolves.toBe('Typed after a save');
     await context.close();
   });
 

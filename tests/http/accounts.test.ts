@@ -309,6 +309,10 @@ describe('logging in and out', () => {
       expect(fromHere.headers.location).toBe(
         `/login?next=${encodeURIComponent('/admin/letters/3')}&done=sessionEnded`,
       );
+      // From a page that said its last step succeeded: back to it without saying so again.
+      expect(
+        (await post('https://letters.example.org/admin/letters/3?done=saved&tab=2')).headers.location,
+      ).toBe(`/login?next=${encodeURIComponent('/admin/letters/3?tab=2')}&done=sessionEnded`);
       for (const elsewhere of [
         'https://evil.example/admin/letters/3',
         'https://letters.example.org.evil.example/x',

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
-import { AUDIT_ACTIONS } from '../../server/audit/audit.js';
+import { AUDIT_ACTIONS, type AuditAction } from '../../server/audit/audit.js';
+import { describeDetails } from '../../server/audit/audit-details.js';
+import { formatsFor } from '../../server/lib/format.js';
+import { createI18n, fixedT } from '../../server/lib/i18n.js';
 import { openDatabase } from '../../server/db/database.js';
 import { DeliveryReplyRepository } from '../../server/deliveries/delivery-reply-repository.js';
 import { createAccount, loginAs, signedIn, TEST_PASSWORD } from '../support/accounts.js';
@@ -789,6 +792,24 @@ describe('the audit log', () => {
     it('has, by now, an entry for every audited action', async () => {
       const actions = new Set((await auditEntries(t)).map((e) => e.action));
       expect([...actions].sort()).toEqual([...AUDIT_ACTIONS].sort());
+    });
+
+    it('labels every detail of those entries in each language, never with its raw key', async () => {
+      // A deleted draft's "title" showed as "title" in every language: no label had been written.
+      const i18n = createI18n();
+      const unlabelled = new Set<string>();
+      for (const language of ['en', 'ko', 'uk'])
+        for (const entry of await auditEntries(t))
+          for (const line of describeDetails(
+            fixedT(i18n, language),
+            formatsFor(language),
+            language,
+            entry.action as AuditAction,
+            entry.details,
+          ))
+            if (Object.hasOwn(entry.details, line.label))
+              unlabelled.add(`${language} ${entry.action}: ${line.label}`);
+      expect([...unlabelled]).toEqual([]);
     });
   });
 

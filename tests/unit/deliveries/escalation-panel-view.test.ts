@@ -33,6 +33,8 @@ const rendered = (receivingReplies: boolean) =>
         t,
         language: 'en',
         csrfToken: 'token',
+        // A staff page's: its forms keep what was typed for this account (partials/kept-offer.hbs).
+        currentUser: { id: 1 },
         escalation: escalationPanelView(panel(receivingReplies), t, 'en'),
       },
       (error, html) => (error ? reject(error as Error) : resolve(html!)),
