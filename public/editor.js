@@ -9,6 +9,7 @@
   var text = document.getElementById('preview-text');
   var problems = document.getElementById('preview-problems');
   var status = document.getElementById('preview-status');
+  var stopped = document.getElementById('preview-stopped');
   var live = form.getAttribute('data-live-label');
   var showing = status.getAttribute('data-showing');
   var recipientChoice = document.getElementById('field-preview_recipient');
@@ -74,7 +75,7 @@
           function (body) {
             var message = body && body.error && body.error.message;
             return message
-              ? { ok: false, problems: [message] }
+              ? { ok: false, problems: [message], stopped: message }
               : Promise.reject(new Error(String(response.status)));
           },
           function () {
@@ -97,6 +98,15 @@
           var description = describe();
           if (status.textContent !== description) status.textContent = description;
         } else {
+          if (result.stopped) {
+            // The preview no longer follows: the line above it must not say it does, and on a phone,
+            // where the preview is screens below the text being typed, the top of the page says so too.
+            status.textContent = result.stopped;
+            if (stopped) {
+              stopped.textContent = result.stopped;
+              stopped.hidden = false;
+            }
+          }
           result.problems.forEach(function (message) {
             var item = document.createElement('li');
             item.textContent = message;

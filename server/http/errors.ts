@@ -103,8 +103,9 @@ export function renderError(
 function staffWayBack(req: Request, res: Response): { back: string | null } | null {
   if (res.locals.currentUser === undefined || !/^\/(admin|account)(\/|$)/.test(req.path)) return null;
   const back = safeNextPath(refererPath(req.get('referer'), req.get('host')), '');
-  // Not the address that failed (a page opened again would fail again).
-  return { back: back === '' || (req.method === 'GET' && back === req.originalUrl) ? null : back };
+  // Not the address that failed (a page opened again would fail again), nor the dashboard linked anyway.
+  const pointless = back === '' || back === '/admin' || (req.method === 'GET' && back === req.originalUrl);
+  return { back: pointless ? null : back };
 }
 
 /** The last middleware: known errors become their page; anything else is logged and shown as a bare 500. */

@@ -92,6 +92,8 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
       values,
       errors,
       errorList,
+      // Nothing to correct when the whole form was refused (a wait): the summary's heading says so.
+      summaryHeading: form.refusal ? t('limitsSigning.waitHeading') : '',
       limits: SIGNING_FORM_LIMITS,
       countries: countryLists(language, page.featuredCountries, values.country),
       displayChoices: DISPLAY_CHOICES.map((choice) => ({

@@ -316,6 +316,10 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await expect
       .poll(() => page.locator('#preview-problems').innerText())
       .toContain('Your session has ended, so the preview stopped following your typing.');
+    // Said above the form too (a phone shows the preview screens below), and the preview's own line
+    // no longer says it follows the typing.
+    await expect(page.locator('#preview-stopped').innerText()).resolves.toContain('Your session has ended');
+    await expect(page.locator('#preview-status').innerText()).resolves.toContain('Your session has ended');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
 
     await page.waitForURL(/\/login\?/);

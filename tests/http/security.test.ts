@@ -522,6 +522,8 @@ describe('rate limiting', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers['retry-after']).toMatch(/^\d+$/);
     const summary = textOf(innerHtml(refused.text, byClass(refused.text, 'error-summary')[0]!));
+    // Nothing to correct: the summary says to wait, not "Please correct the following".
+    expect(summary).toMatch(/^Please wait before signing/);
     expect(summary).toContain('There have been too many requests from your connection.');
     // It says how long to wait, in words, as Retry-After does for programs.
     expect(summary).toMatch(/Please wait \d+ (minutes|seconds) and try again\./);
