@@ -17,6 +17,7 @@ export const AUDIT_ACTIONS = [
   'letter-reopened',
   'letter-collaborator-added',
   'letter-collaborator-removed',
+  'letter-collaborator-left',
   'letter-deleted',
   'letter-changes-submitted',
   'letter-changes-approved',

@@ -16,6 +16,7 @@ const REFUSAL_KEYS: Record<CollaboratorRefusal, string> = {
   missing: 'editor.errors.collaboratorMissing',
   'unknown-account': 'editor.errors.unknownAccount',
   owner: 'editor.errors.collaboratorIsOwner',
+  admin: 'editor.errors.collaboratorIsAdmin',
 };
 
 /**
@@ -41,7 +42,11 @@ export function letterCollaboratorRoutes(deps: LetterCollaboratorRoutesDeps): Ro
         }),
       );
     }
-    redirectWithNotice(res, `/admin/letters/${letterId}#collaborators`, 'shared');
+    redirectWithNotice(
+      res,
+      `/admin/letters/${letterId}#collaborators`,
+      outcome.kind === 'added' ? 'shared' : 'alreadyShared',
+    );
   });
 
   router.get('/letters/:id/collaborators/:userId/remove', async (req, res) => {

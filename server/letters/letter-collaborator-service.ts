@@ -4,7 +4,7 @@ import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db, Tx } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
-import { authorize } from '../policy/policy.js';
+import { authorize, can } from '../policy/policy.js';
 import type { AccessedLetter, LetterAccess } from './letter-access.js';
 import { recordLetterStep } from './letter-access.js';
 import type { Letter } from './letter.js';
@@ -25,8 +25,11 @@ export interface SharedLetter {
   titleLanguage: string;
 }
 
-/** Why sharing refused an address: none typed, no such active account, or the letter's own owner. */
-export type CollaboratorRefusal = 'missing' | 'unknown-account' | 'owner';
+/**
+ * Why sharing refused an address: none typed, no such active account, the letter's own owner, or an
+ * admin (who sees and edits every letter already: the e-mail would tell them nothing true).
+ */
+export type CollaboratorRefusal = 'missing' | 'unknown-account' | 'owner' | 'admin';
 
 export interface LetterCollaboratorServiceDeps {
   db: Db;
@@ -51,7 +54,9 @@ export class LetterCollaboratorService {
     user: User,
     letterId: number,
     email: string,
-  ): Promise<{ kind: 'added' } | { kind: 'refused'; refusal: CollaboratorRefusal; state: EditorState }> {
+  ): Promise<
+    { kind: 'added' | 'already' } | { kind: 'refused'; refusal: CollaboratorRefusal; state: EditorState }
+  > {
     const accessed = await this.deps.access.forEdit(user, letterId);
     authorize(user, 'letter.manage-collaborators', accessed.resource);
     const refuse = async (refusal: CollaboratorRefusal) => ({
@@ -67,10 +72,11 @@ export class LetterCollaboratorService {
     // The owner is not their own collaborator (they have the letter already); sharing twice changes
     // nothing and records nothing.
     if (other.id === letter.ownerId) return refuse('owner');
+    if (can(other, 'letter.list-all')) return refuse('admin');
     const now = this.deps.clock.now();
-    await this.deps.db.transaction().execute(async (tx) => {
+    return this.deps.db.transaction().execute(async (tx) => {
       const letters = this.deps.letters.with(tx);
-      if (!(await letters.addCollaborator(letter.id, other.id, now))) return;
+      if (!(await letters.addCollaborator(letter.id, other.id, now))) return { kind: 'already' as const };
       await recordLetterStep(
         this.deps.audit,
         tx,
@@ -83,8 +89,8 @@ export class LetterCollaboratorService {
       // Told once, when it is shared: they would otherwise find it in their list by chance.
       const texts = await letters.textsOfVersion(letter.currentVersionId);
       await this.deps.notices.sharedWith(tx, reviewedLetter(letter, texts), other.id, user.email);
+      return { kind: 'added' as const };
     });
-    return { kind: 'added' };
   }
 
   /**
@@ -125,27 +131,24 @@ export class LetterCollaboratorService {
 
   /**
    * A collaborator stops working on a letter shared with them: it leaves their lists, and only its
-   * owner (or an admin) can share it with them again. Recorded as the owner's removal would be.
+   * owner (or an admin) can share it with them again. Recorded as their own step, not a removal.
    */
   async leave(user: User, letterId: number): Promise<void> {
     const { letter, resource } = await this.deps.access.forEdit(user, letterId);
     authorize(user, 'letter.leave', resource);
-    await this.unshare(user, letter, user.id);
+    await this.unshare(user, letter, user.id, 'letter-collaborator-left');
   }
 
-  private async unshare(user: User, letter: Letter, collaboratorId: number): Promise<boolean> {
+  private async unshare(
+    user: User,
+    letter: Letter,
+    collaboratorId: number,
+    action: 'letter-collaborator-removed' | 'letter-collaborator-left' = 'letter-collaborator-removed',
+  ): Promise<boolean> {
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
       if (!(await this.deps.letters.with(tx).removeCollaborator(letter.id, collaboratorId))) return false;
-      await recordLetterStep(
-        this.deps.audit,
-        tx,
-        user,
-        'letter-collaborator-removed',
-        letter,
-        { userId: collaboratorId },
-        now,
-      );
+      await recordLetterStep(this.deps.audit, tx, user, action, letter, { userId: collaboratorId }, now);
       return true;
     });
   }

@@ -22,6 +22,7 @@ export const EDITOR_NOTICES = [
   'reopened',
   'newVersion',
   'shared',
+  'alreadyShared',
   'unshared',
   'notShared',
   'changesWaiting',

@@ -831,7 +831,7 @@ describe('access to the admin pages', () => {
       expect(textOf(mainOf(list.text))).toContain('You have left the letter');
       expect(letterIdsLinked(list.text)).not.toContain(id);
       expectErrorPage(await as.collaborator.get(base), 403, ERROR_TITLES[403]);
-      expect((await auditEntries(t.platform.db, 'letter-collaborator-removed')).at(-1)).toMatchObject({
+      expect((await auditEntries(t.platform.db, 'letter-collaborator-left')).at(-1)).toMatchObject({
         actor_user_id: collaborator.id,
         target_id: String(id),
         details: { letterId: id, userId: collaborator.id },
@@ -962,10 +962,11 @@ describe('access to the admin pages', () => {
         'aria-invalid': 'true',
         value: 'nobody@example.org',
       });
-      // No address, or the owner's own: each said beside the field too, and nothing is shared.
+      // No address, the owner's own, or an admin's: each said beside the field too, and nothing is shared.
       for (const [email, message] of [
         ['  ', 'Enter the e-mail address of the account to share the letter with.'],
         [owner.email, 'This is the account of the letter’s owner, who has it already.'],
+        [admin.email, 'This is an admin’s account: admins already see and edit every letter.'],
       ] as const) {
         const refused = await visitor.submit(base, `${base}/collaborators`, { email });
         expect(refused.status).toBe(422);
@@ -973,8 +974,13 @@ describe('access to the admin pages', () => {
       }
       expect(await t.platform.repositories.letters.collaboratorIds(id)).toEqual([]);
       const shared = await visitor.submit(base, `${base}/collaborators`, { email: helper.email });
-      expect(shared.status).toBe(303);
+      expect(shared.headers.location).toBe(`${base}?done=shared#collaborators`);
       expect(await t.platform.repositories.letters.collaboratorIds(id)).toEqual([helper.id]);
+      // Shared again: said to have been already, not shared anew.
+      const again = await visitor.submit(base, `${base}/collaborators`, {
+        email: helper.email.toUpperCase(),
+      });
+      expect(again.headers.location).toBe(`${base}?done=alreadyShared#collaborators`);
       // Stopping asks first, naming the account; the editor links to that page rather than posting.
       const removal = `${base}/collaborators/${helper.id}/remove`;
       expect((await visitor.get(base)).text).toContain(`href="${removal}"`);

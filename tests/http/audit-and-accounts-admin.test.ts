@@ -540,6 +540,15 @@ describe('the audit log', () => {
           target_id: String(id),
           details: { letterId: id, userId: colleague.id },
         });
+      // A collaborator leaving is their own step (after the checks above: it adds a collaborator).
+      const leaver = await createAccount(t.platform, 'organizer');
+      await collaborators.add(admin, id, leaver.email);
+      await collaborators.leave(leaver, id);
+      expect(await lastEntry(t, 'letter-collaborator-left')).toMatchObject({
+        actor_email: leaver.email,
+        target_id: String(id),
+        details: { letterId: id, userId: leaver.id },
+      });
       // Last: a draft made only to be deleted (its creation would be the newest letter-created above).
       const unwanted = await drafting.createFromTemplate(organizer, drafting.templates()[0]!.slug);
       await workflow.deleteDraft(organizer, unwanted);
