@@ -977,10 +977,10 @@ describe('access to the admin pages', () => {
       expect(shared.headers.location).toBe(`${base}?done=shared#collaborators`);
       expect(await t.platform.repositories.letters.collaboratorIds(id)).toEqual([helper.id]);
       // Shared again: said to have been already, not shared anew.
-      const again = await visitor.submit(base, `${base}/collaborators`, {
+      const sharedAgain = await visitor.submit(base, `${base}/collaborators`, {
         email: helper.email.toUpperCase(),
       });
-      expect(again.headers.location).toBe(`${base}?done=alreadyShared#collaborators`);
+      expect(sharedAgain.headers.location).toBe(`${base}?done=alreadyShared#collaborators`);
       // Stopping asks first, naming the account; the editor links to that page rather than posting.
       const removal = `${base}/collaborators/${helper.id}/remove`;
       expect((await visitor.get(base)).text).toContain(`href="${removal}"`);
