@@ -73,7 +73,11 @@ describe('review notices', () => {
     await t.drainOutbox();
     t.sink.messages.length = 0;
 
-    await t.platform.letterAdmin.workflow.returnToDraft(admins[0]!, id, 'Cite the source of the casualty figures.');
+    await t.platform.letterAdmin.workflow.returnToDraft(
+      admins[0]!,
+      id,
+      'Cite the source of the casualty figures.',
+    );
     await t.drainOutbox();
 
     expect(received()).toEqual(
