@@ -101,6 +101,8 @@ export function signingHandlers(deps: LetterPageRoutesDeps): RequestHandler[] {
     const values = signingFormValues(body);
     // Too many signings from this connection (a shared Wi-Fi at an event, a household): the limit's 429,
     // with its Retry-After, but as the form with what was typed and how long to wait, not an error page.
+    // It costs what a refused form costs (the page is built again, not cached): a flood past the limit
+    // is the overload guard's (http/overload.ts), which answers before any of this runs.
     if (limited)
       return again({ values, errors: {}, refusal: res.locals.t(limited.messageKey, limited.params) }, 429);
     // A field hidden from people and screen readers: only bots fill it in. They get the usual answer.

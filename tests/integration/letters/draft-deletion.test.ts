@@ -20,24 +20,21 @@ describe('deleting a draft', () => {
     await t.close();
   });
 
-  const rowsOf = async (letterId: number) => ({
-    letters: (await t.platform.db.selectFrom('letters').select('id').where('id', '=', letterId).execute())
-      .length,
-    versions: (
-      await t.platform.db
-        .selectFrom('letter_versions')
-        .select('id')
-        .where('letter_id', '=', letterId)
-        .execute()
-    ).length,
-    rounds: (
-      await t.platform.db
-        .selectFrom('delivery_rounds')
-        .select('id')
-        .where('letter_id', '=', letterId)
-        .execute()
-    ).length,
-  });
+  /** How many rows of each table hang on the letter (the letter's own row included). */
+  const rowsOf = async (letterId: number) => {
+    const count = async (table: 'letter_versions' | 'delivery_rounds') =>
+      (await t.platform.db.selectFrom(table).select('id').where('letter_id', '=', letterId).execute()).length;
+    const letters = await t.platform.db
+      .selectFrom('letters')
+      .select('id')
+      .where('id', '=', letterId)
+      .execute();
+    return {
+      letters: letters.length,
+      versions: await count('letter_versions'),
+      rounds: await count('delivery_rounds'),
+    };
+  };
 
   it('removes a draft that sent test letters, with its versions and rounds, and keeps the sent mail on record', async () => {
     const { id } = await createLetter(t.platform.db, t.clock.now(), { status: 'draft' });
