@@ -2,13 +2,14 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSeedRecipients } from '../../seeds/seed-loader.js';
 import type { User } from '../../server/accounts/account.js';
-import { createAccount, TEST_PASSWORD } from '../support/accounts.js';
+import { createAccount } from '../support/accounts.js';
 import { createLetter, SIMPLE_LETTER_BODY } from '../support/factories.js';
 import {
   launchBrowser,
   logIn,
   newContext,
   startApp,
+  submitLogin,
   waitForMailTo,
   type RunningApp,
 } from '../support/browser.js';
@@ -68,9 +69,7 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await page.goto('/admin');
     await page.waitForURL('**/login?next=%2Fadmin');
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Log in');
-    await page.getByRole('textbox', { name: 'E-mail address' }).fill(organizer.email);
-    await page.getByLabel('Password').fill(TEST_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await submitLogin(page, organizer.email);
     await page.waitForURL(/\/admin$/);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Dashboard');
     await expect(page.locator('main').innerText()).resolves.toContain('No letters yet');
@@ -324,9 +323,7 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
 
     await page.waitForURL(/\/login\?/);
     await expect(page.locator('main').innerText()).resolves.toContain('Your session had ended');
-    await page.getByRole('textbox', { name: 'E-mail address' }).fill(organizer.email);
-    await page.getByLabel('Password').fill(TEST_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await submitLogin(page, organizer.email);
     await page.waitForURL(`**/admin/letters/${id}`);
     await expect(page.locator('#field-title_en').inputValue()).resolves.toBe('Before the break');
     await page.getByRole('button', { name: 'Put back what I typed' }).click();
@@ -355,9 +352,7 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await app.platform.db.deleteFrom('sessions').execute();
     await page.locator('#recipient-form button[type="submit"]').click();
     await page.waitForURL(/\/login\?/);
-    await page.getByRole('textbox', { name: 'E-mail address' }).fill(organizer.email);
-    await page.getByLabel('Password').fill(TEST_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await submitLogin(page, organizer.email);
     await page.waitForURL('**/admin/recipients/new');
     await expect(page.locator('#field-name').inputValue()).resolves.toBe('');
     await page.getByRole('button', { name: 'Put back what I typed' }).click();
@@ -382,9 +377,7 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await app.platform.db.deleteFrom('sessions').execute();
     await page.locator('#recipient-form button[type="submit"]').click();
     await page.waitForURL(/\/login\?/);
-    await page.getByRole('textbox', { name: 'E-mail address' }).fill(colleague.email);
-    await page.getByLabel('Password').fill(TEST_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await submitLogin(page, colleague.email);
     await page.waitForURL('**/admin/recipients/new');
     await expect(page.locator('#kept-recipient-form').isVisible()).resolves.toBe(false);
     await expect(page.locator('#field-name').inputValue()).resolves.toBe('');
@@ -402,9 +395,7 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.waitForURL(/\/login\?/);
     expect(new URL(page.url()).searchParams.get('next')).toBe(`/admin/letters/${id}`);
-    await page.getByRole('textbox', { name: 'E-mail address' }).fill(organizer.email);
-    await page.getByLabel('Password').fill(TEST_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await submitLogin(page, organizer.email);
     await page.waitForURL(`**/admin/letters/${id}`);
     await page.getByRole('button', { name: 'Put back what I typed' }).click();
     await expect(page.locator('#field-title_en').inputValue()).resolves.toBe('Typed after a save');
