@@ -184,11 +184,6 @@ export interface RoundGate {
 }
 
 /**
- * The one rule for the delivery page's buttons and the service that refuses them: a delivery needs a
- * published letter, a test first, recipients, and a version not delivered yet; an update needs a
- * letter already delivered once (a delivered letter may still get updates).
- */
-/**
  * The newest whole delivery of a letter among its rounds (newest first), or undefined: a version saved
  * since goes to the same recipients as a second whole letter, which the pages say before it is sent.
  */
@@ -198,6 +193,11 @@ export function lastDelivery<R extends Pick<DeliveryRound, 'kind' | 'status'>>(
   return rounds.find((round) => round.kind === 'delivery' && round.status !== 'cancelled');
 }
 
+/**
+ * The one rule for the delivery page's buttons and the service that refuses them: a delivery needs a
+ * published letter, a test first, recipients, and a version not delivered yet; an update needs a
+ * letter already delivered once (a delivered letter may still get updates).
+ */
 export function roundRefusal(kind: 'delivery' | 'update', gate: RoundGate): RoundRefusal | null {
   if (gate.status === 'draft') return 'notPublished';
   if (kind === 'delivery' && gate.status === 'delivered') return 'letterDelivered';

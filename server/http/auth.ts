@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import session from 'express-session';
 import { safeNextPath, type User } from '../accounts/account.js';
 import type { AccountService } from '../accounts/account-service.js';
@@ -59,7 +59,7 @@ export const requireUser: RequestHandler = (req, res, next) => {
     if (req.method === 'GET') return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
     // A form sent after the session ended (8 hours without a request): nothing was done. Say so, and
     // come back to the page it was sent from, where the editor offers back what was typed.
-    const back = withoutNotice(safeNextPath(refererPath(req.get('referer'), req.get('host')), '/admin'));
+    const back = withoutNotice(refererOnThisSite(req, '/admin'));
     return res.redirect(303, `/login?next=${encodeURIComponent(back)}&done=sessionEnded`);
   }
   if (user.mustChangePassword && req.baseUrl + req.path !== '/account/password')
@@ -67,8 +67,16 @@ export const requireUser: RequestHandler = (req, res, next) => {
   next();
 };
 
+/**
+ * The page a request came from on this site, as a path safe to link or redirect to (safeNextPath), or
+ * `fallback` when its Referer names another site, or none.
+ */
+export function refererOnThisSite(req: Request, fallback: string): string {
+  return safeNextPath(refererPath(req.get('referer'), req.get('host')), fallback);
+}
+
 /** The path of a Referer from this host, or undefined (another site's, or none). */
-export function refererPath(referer: string | undefined, host: string | undefined): string | undefined {
+function refererPath(referer: string | undefined, host: string | undefined): string | undefined {
   if (!referer || !host) return undefined;
   try {
     const url = new URL(referer);

@@ -1,9 +1,8 @@
 import Handlebars from 'handlebars';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { safeNextPath } from '../accounts/account.js';
 import { AppError, notFound } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { refererPath } from './auth.js';
+import { refererOnThisSite } from './auth.js';
 import { allowFraming } from './security.js';
 
 interface HttpLikeError {
@@ -102,7 +101,7 @@ export function renderError(
  */
 function staffWayBack(req: Request, res: Response): { back: string | null } | null {
   if (res.locals.currentUser === undefined || !/^\/(admin|account)(\/|$)/.test(req.path)) return null;
-  const back = safeNextPath(refererPath(req.get('referer'), req.get('host')), '');
+  const back = refererOnThisSite(req, '');
   // Not the address that failed (a page opened again would fail again), nor the dashboard linked anyway.
   const pointless = back === '' || back === '/admin' || (req.method === 'GET' && back === req.originalUrl);
   return { back: pointless ? null : back };

@@ -14,6 +14,13 @@ export interface AccessedLetter {
   resource: LetterResource;
 }
 
+/** A letter named as a page that asks before a step on it names it: by its title in the reader's language. */
+export interface NamedLetter {
+  letter: Letter;
+  title: string;
+  titleLanguage: string;
+}
+
 /**
  * The one "load the letter and check the account may reach it" step of every admin use case on a
  * letter: 404 when it does not exist, 403 (with what would help) when the policy refuses.
@@ -49,6 +56,11 @@ export class LetterAccess {
       title: heading?.title.trim() || letter.slug,
       titleLanguage: heading?.language ?? letter.primaryLanguage,
     };
+  }
+
+  /** The letter with its title in `language`, for a page that asks before a step on it. */
+  async named(letter: Letter, language: string): Promise<NamedLetter> {
+    return { letter, ...(await this.titleOf(letter, language)) };
   }
 
   private async load(letterId: number, letters: LetterRepository): Promise<AccessedLetter> {

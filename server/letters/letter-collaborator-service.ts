@@ -5,24 +5,17 @@ import type { Db, Tx } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import { authorize, can } from '../policy/policy.js';
-import type { AccessedLetter, LetterAccess } from './letter-access.js';
+import type { LetterAccess, NamedLetter } from './letter-access.js';
 import { recordLetterStep } from './letter-access.js';
 import type { Letter } from './letter.js';
 import type { EditorState, EditorStates } from './letter-editor-state.js';
 import type { LetterRepository } from './letter-repository.js';
-import { reviewedLetter, type ReviewedLetter } from './review-notices.js';
+import type { ReviewedLetter } from './review-notices.js';
 
 /** The e-mail a sharing sends, queued in its transaction (the mail kernel's ReviewNoticeMail implements it). */
 export interface SharingNotices {
   /** Tells the account `userId` that `sharedBy` (an address) shared the letter with it. */
   sharedWith(tx: Tx, letter: ReviewedLetter, userId: number, sharedBy: string): Promise<void>;
-}
-
-/** What a page asking "stop sharing?" or "leave?" names: the letter, by its title in the reader's language. */
-export interface SharedLetter {
-  letter: Letter;
-  title: string;
-  titleLanguage: string;
 }
 
 /**
@@ -73,10 +66,12 @@ export class LetterCollaboratorService {
     // nothing and records nothing.
     if (other.id === letter.ownerId) return refuse('owner');
     if (can(other, 'letter.list-all')) return refuse('admin');
+    // The e-mail names the letter by its heading, read before the transaction (not its texts' bodies).
+    const { title } = await this.deps.access.titleOf(letter, letter.primaryLanguage);
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
-      const letters = this.deps.letters.with(tx);
-      if (!(await letters.addCollaborator(letter.id, other.id, now))) return { kind: 'already' as const };
+      if (!(await this.deps.letters.with(tx).addCollaborator(letter.id, other.id, now)))
+        return { kind: 'already' as const };
       await recordLetterStep(
         this.deps.audit,
         tx,
@@ -87,8 +82,12 @@ export class LetterCollaboratorService {
         now,
       );
       // Told once, when it is shared: they would otherwise find it in their list by chance.
-      const texts = await letters.textsOfVersion(letter.currentVersionId);
-      await this.deps.notices.sharedWith(tx, reviewedLetter(letter, texts), other.id, user.email);
+      await this.deps.notices.sharedWith(
+        tx,
+        { id: letter.id, slug: letter.slug, title },
+        other.id,
+        user.email,
+      );
       return { kind: 'added' as const };
     });
   }
@@ -102,14 +101,14 @@ export class LetterCollaboratorService {
     letterId: number,
     collaboratorId: number,
     language: string,
-  ): Promise<SharedLetter & { collaborator: User }> {
+  ): Promise<NamedLetter & { collaborator: User }> {
     const accessed = await this.deps.access.forEdit(user, letterId);
     authorize(user, 'letter.manage-collaborators', accessed.resource);
     const collaborator = accessed.collaboratorIds.includes(collaboratorId)
       ? (await this.deps.users.findByIds([collaboratorId]))[0]
       : undefined;
     if (!collaborator) throw new AppError(404, 'not_collaborator', 'editor.collaborators.notShared');
-    return { ...(await this.named(accessed, language)), collaborator };
+    return { ...(await this.deps.access.named(accessed.letter, language)), collaborator };
   }
 
   /**
@@ -123,10 +122,10 @@ export class LetterCollaboratorService {
   }
 
   /** What the page asking a collaborator "leave this letter?" shows; 403 for anyone it is not shared with. */
-  async leaving(user: User, letterId: number, language: string): Promise<SharedLetter> {
-    const accessed = await this.deps.access.forEdit(user, letterId);
-    authorize(user, 'letter.leave', accessed.resource);
-    return this.named(accessed, language);
+  async leaving(user: User, letterId: number, language: string): Promise<NamedLetter> {
+    const { letter, resource } = await this.deps.access.forEdit(user, letterId);
+    authorize(user, 'letter.leave', resource);
+    return this.deps.access.named(letter, language);
   }
 
   /**
@@ -151,9 +150,5 @@ export class LetterCollaboratorService {
       await recordLetterStep(this.deps.audit, tx, user, action, letter, { userId: collaboratorId }, now);
       return true;
     });
-  }
-
-  private async named({ letter }: AccessedLetter, language: string): Promise<SharedLetter> {
-    return { letter, ...(await this.deps.access.titleOf(letter, language)) };
   }
 }

@@ -18,7 +18,7 @@ import {
   type PublishWarning,
 } from './letter.js';
 import { usesField } from './letter-text-check.js';
-import type { LetterAccess } from './letter-access.js';
+import type { LetterAccess, NamedLetter } from './letter-access.js';
 import { recordLetterStep } from './letter-access.js';
 import type { LetterRepository } from './letter-repository.js';
 import { reviewedLetter, type ReviewKind, type ReviewNotices } from './review-notices.js';
@@ -297,15 +297,11 @@ export class LetterWorkflowService {
    * The draft deleting would remove, named for the page that asks first: 409 for a letter published
    * once (it is closed instead), 403 for a collaborator (only its owner or an admin deletes it).
    */
-  async deleteCheck(
-    user: User,
-    letterId: number,
-    language: string,
-  ): Promise<{ letter: Letter; title: string; titleLanguage: string }> {
+  async deleteCheck(user: User, letterId: number, language: string): Promise<NamedLetter> {
     const { letter, resource } = await this.deps.access.forEdit(user, letterId);
     authorize(user, 'letter.delete-draft', resource);
     if (!isDeletable(letter)) throw new AppError(409, 'letter_published', 'errors.letterPublishedOnce');
-    return { letter, ...(await this.deps.access.titleOf(letter, language)) };
+    return this.deps.access.named(letter, language);
   }
 
   /**
