@@ -423,7 +423,10 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   admin.use(auditRoutes({ audit: deps.auditLog }));
   // Each export reads every matching signature: a connection may ask for a limited number of them.
   // Exports read for seconds; a form refused for a missing choice (400) read nothing and does not count.
-  admin.post('/exports', limitPerIp(20, 15 * 60_000, { countRejected: false, name: 'export' }));
+  // A letter's supporters page downloads the same way, for whoever works on the letter: one limit for both.
+  const exportLimit = limitPerIp(20, 15 * 60_000, { countRejected: false, name: 'export' });
+  admin.post('/exports', exportLimit);
+  admin.post('/letters/:id/supporters', exportLimit);
   admin.use(
     exportRoutes({
       exports: deps.exports,

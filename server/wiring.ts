@@ -604,6 +604,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       return { db: reader.db, close: () => reader.close() };
     },
     letters,
+    access: letterAccess,
     audit,
     compiler: letterCompiler,
     pdf,

@@ -1,6 +1,6 @@
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { ExportService } from '../exports/export-service.js';
-import { parseExportRequest, type ExportColumn } from '../exports/export.js';
+import { ORGANIZER_COLUMNS, parseExportRequest } from '../exports/export.js';
 import { apiLanguage } from '../http/language.js';
 import { writeOrWait } from '../http/stream-write.js';
 import type { i18n } from '../lib/i18n.js';
@@ -18,26 +18,6 @@ export interface OrganizerApiDeps {
   /** Requests per client address (the platform's limit in the database). */
   limit: RequestHandler;
 }
-
-/**
- * What the organizer API hands over of each signature: the name as the supporter chose to show it, and
- * an address only when they agreed to updates (the export's 'consented' rule); never the full name of
- * someone who chose initials or to be counted only.
- */
-export const ORGANIZER_COLUMNS: readonly ExportColumn[] = [
-  'status',
-  'public_name',
-  'display',
-  'email',
-  'country',
-  'organisation',
-  'title',
-  'language',
-  'consent_updates',
-  'signed_at',
-  'confirmed_at',
-  'withdrawn_at',
-];
 
 const strings = (value: unknown): string[] =>
   typeof value === 'string'

@@ -1,6 +1,6 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
-import { formBody, translatedErrors } from '../http/input.js';
+import { formBody, idParam, translatedErrors } from '../http/input.js';
 import { writeOrWait } from '../http/stream-write.js';
 import { countryOptions } from '../lib/countries.js';
 import { AppError } from '../lib/errors.js';
@@ -10,7 +10,11 @@ import {
   EXPORT_COLUMNS,
   EXPORT_FORMATS,
   formChoicesMissing,
+  ORGANIZER_COLUMNS,
+  ORGANIZER_FORMATS,
   parseExportRequest,
+  type ExportFormat,
+  type ExportRequest,
   type ExportValues,
 } from './export.js';
 import type { ExportService } from './export-service.js';
@@ -57,6 +61,32 @@ const EMPTY: ExportValues = {
   format: 'csv',
 };
 
+/** The choices both export forms offer, as chosen in `values`. */
+function formChoices(res: Response, values: ExportValues, formats: readonly ExportFormat[]) {
+  const t = res.locals.t;
+  return {
+    statuses: SIGNATURE_STATUSES.map((status) => ({
+      status,
+      checked: values.statuses.includes(status),
+      label: t(`exports.statuses.${status}`),
+    })),
+    countries: countryOptions(res.locals.language).map((c) => ({
+      ...c,
+      selected: c.code === values.country,
+    })),
+    formats: formats.map((format) => ({
+      format,
+      checked: values.format === format,
+      label: t(`exports.formats.${format}`),
+    })),
+    consent: ['any', 'yes', 'no'].map((value) => ({
+      value,
+      selected: values.consent === value,
+      label: t(`exports.consent.${value}`),
+    })),
+  };
+}
+
 async function renderForm(
   res: Response,
   deps: ExportRoutesDeps,
@@ -71,35 +101,68 @@ async function renderForm(
     values,
     ...translatedErrors(t, errors, params),
     letters: letterOptions(await deps.letterChoices(currentUser(res), res.locals.language), values.letter),
-    statuses: SIGNATURE_STATUSES.map((status) => ({
-      status,
-      checked: values.statuses.includes(status),
-      label: t(`exports.statuses.${status}`),
-    })),
-    countries: countryOptions(res.locals.language).map((c) => ({
-      ...c,
-      selected: c.code === values.country,
-    })),
+    ...formChoices(res, values, EXPORT_FORMATS),
     columns: EXPORT_COLUMNS.map((column) => ({
       column,
       checked: values.columns.includes(column),
       description: t(`exports.columns.${column}`),
-    })),
-    formats: EXPORT_FORMATS.map((format) => ({
-      format,
-      checked: values.format === format,
-      label: t(`exports.formats.${format}`),
-    })),
-    consent: ['any', 'yes', 'no'].map((value) => ({
-      value,
-      selected: values.consent === value,
-      label: t(`exports.consent.${value}`),
     })),
   });
 }
 
 /** Refusals of a PDF export that another format, or narrower filters, would avoid. */
 const PDF_REFUSALS = new Set(['pdf_off', 'pdf_too_large']);
+
+/**
+ * Sends the export as a download. A refusal before the first byte that `shownOnForm` accepts is returned,
+ * for the form to show again as chosen; any other is thrown (an error page). Headers go with the first
+ * bytes, so an error before them (too large a PDF) is still a page; after them, the connection is cut, so
+ * half a file is seen to have failed.
+ */
+async function download(
+  res: Response,
+  exports: ExportService,
+  request: ExportRequest,
+  shownOnForm: (error: AppError) => boolean = () => false,
+): Promise<AppError | undefined> {
+  const user = currentUser(res);
+  const refusal = (error: unknown) => (error instanceof AppError && shownOnForm(error) ? error : undefined);
+  try {
+    await exports.check(user, request);
+  } catch (error) {
+    const refused = refusal(error);
+    if (refused) return refused;
+    throw error;
+  }
+  let started = false;
+  const start = () => {
+    started = true;
+    res.status(200);
+    res.set('Content-Type', exports.contentType(request));
+    res.set('Content-Disposition', `attachment; filename="${exports.fileName(request)}"`);
+    res.set('Cache-Control', 'no-store');
+  };
+  try {
+    await exports.run(request, user, {
+      async write(chunk) {
+        if (!started) start();
+        // Waits for a slow reader; a reader that left ends the export (logged as unfinished).
+        await writeOrWait(res, chunk, 'the download was cancelled');
+      },
+    });
+  } catch (error) {
+    if (!started) {
+      const refused = refusal(error);
+      if (refused) return refused;
+      throw error;
+    }
+    res.destroy(error instanceof Error ? error : undefined);
+    return undefined;
+  }
+  if (!started) start();
+  res.end();
+  return undefined;
+}
 
 /** The admin's signature exports: a form, and the download it answers with. */
 export function exportRoutes(deps: ExportRoutesDeps): Router {
@@ -116,50 +179,84 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
       return renderForm(res, deps, values, { ...(parsed.ok ? {} : parsed.errors), ...missing }, 400);
     // A PDF annex reads in the admin's language where the letter has a text in it.
     const request = { ...parsed.request, language: res.locals.language };
-    const user = currentUser(res);
-    try {
-      await deps.exports.check(user, request);
-    } catch (error) {
-      // An unknown letter is a bad filter like the others: the form comes back with it marked.
-      if (error instanceof AppError && error.code === 'letter_not_found')
-        return renderForm(res, deps, values, { letter: 'exports.errors.letter' }, 400);
-      if (error instanceof AppError && PDF_REFUSALS.has(error.code))
-        return renderForm(res, deps, values, { format: error.messageKey }, error.status);
-      throw error;
-    }
-    let started = false;
-    try {
-      // Headers go with the first bytes, so an error before them (too large a PDF) is still a page.
-      await deps.exports.run(request, user, {
-        async write(chunk) {
-          if (!started) {
-            started = true;
-            res.status(200);
-            res.set('Content-Type', deps.exports.contentType(request));
-            res.set('Content-Disposition', `attachment; filename="${deps.exports.fileName(request)}"`);
-            res.set('Cache-Control', 'no-store');
-          }
-          // Waits for a slow reader; a reader that left ends the export (logged as unfinished).
-          await writeOrWait(res, chunk, 'the download was cancelled');
-        },
+    const refused = await download(
+      res,
+      deps.exports,
+      request,
+      (error) => error.code === 'letter_not_found' || PDF_REFUSALS.has(error.code),
+    );
+    // An unknown letter is a bad filter like the others: the form comes back with it marked. A PDF
+    // this server cannot make (no Chromium, too many rows): the form again, as chosen, saying why.
+    if (refused?.code === 'letter_not_found')
+      return renderForm(res, deps, values, { letter: 'exports.errors.letter' }, 400);
+    if (refused)
+      return renderForm(res, deps, values, { format: refused.messageKey }, refused.status, {
+        format: refused.params,
       });
-    } catch (error) {
-      // A PDF this server cannot make (no Chromium, too many rows): the form again, as chosen, saying why.
-      if (!started && error instanceof AppError && PDF_REFUSALS.has(error.code))
-        return renderForm(res, deps, values, { format: error.messageKey }, error.status, {
-          format: error.params,
-        });
-      if (!started) throw error;
-      // Half a file already went out: cut the connection so the download is seen to have failed.
-      res.destroy(error instanceof Error ? error : undefined);
-      return;
-    }
-    if (!started) {
-      res.status(200).set('Content-Type', deps.exports.contentType(request));
-      res.set('Content-Disposition', `attachment; filename="${deps.exports.fileName(request)}"`);
-    }
-    res.end();
+  });
+
+  router.get('/letters/:id/supporters', async (req, res) =>
+    renderSupporters(res, deps, idParam(req, 'id'), SUPPORTERS_EMPTY),
+  );
+
+  router.post('/letters/:id/supporters', deps.csrf.verify, async (req, res) => {
+    const letterId = idParam(req, 'id');
+    // Whoever may read the letter's supporters, asked before the form is read: a refusal is the same
+    // 403 or 404 whatever was typed.
+    const { letter } = await deps.exports.letterForSupporters(
+      currentUser(res),
+      letterId,
+      res.locals.language,
+    );
+    const body = formBody(req.body);
+    const values: ExportValues = {
+      ...exportValues(body),
+      letter: letter.slug,
+      columns: [...ORGANIZER_COLUMNS],
+    };
+    const parsed = parseExportRequest(values);
+    const errors = {
+      ...(parsed.ok ? {} : parsed.errors),
+      ...formChoicesMissing(values),
+      // Lists only: the letter as sent, with its annex, is on the delivery page.
+      ...((ORGANIZER_FORMATS as readonly string[]).includes(values.format)
+        ? {}
+        : { format: 'exports.errors.organizerFormat' }),
+    };
+    if (!parsed.ok || Object.keys(errors).length > 0)
+      return renderSupporters(res, deps, letterId, values, errors, 400);
+    await download(res, deps.exports, { ...parsed.request, addresses: 'consented' });
   });
 
   return router;
+}
+
+/** The supporters form of one letter, before anything is chosen: confirmed signatures, as CSV. */
+const SUPPORTERS_EMPTY: ExportValues = { ...EMPTY, columns: [...ORGANIZER_COLUMNS] };
+
+/**
+ * One letter's supporters page, for whoever may work on the letter: a download of its signatures with
+ * names as each supporter chose to show them and addresses only of those who asked for news.
+ */
+async function renderSupporters(
+  res: Response,
+  deps: ExportRoutesDeps,
+  letterId: number,
+  values: ExportValues,
+  errors: Record<string, string> = {},
+  status = 200,
+) {
+  const t = res.locals.t;
+  const named = await deps.exports.letterForSupporters(currentUser(res), letterId, res.locals.language);
+  res.status(status).render('admin/letter-supporters', {
+    pageTitle: t('exports.supporters.title'),
+    ...named,
+    values,
+    ...translatedErrors(t, errors),
+    ...formChoices(res, values, ORGANIZER_FORMATS),
+    columns: ORGANIZER_COLUMNS.map((column) => ({
+      column,
+      description: t(column === 'email' ? 'exports.supporters.emailColumn' : `exports.columns.${column}`),
+    })),
+  });
 }

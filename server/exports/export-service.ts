@@ -7,6 +7,7 @@ import { annexOf, countriesOf } from '../deliveries/delivery.js';
 import type { ExportAnnexEntry, LetterCompiler } from '../deliveries/letter-compiler.js';
 import type { PdfRenderer } from '../deliveries/pdf-renderer.js';
 import { textIn } from '../letters/letter.js';
+import type { LetterAccess, NamedLetter } from '../letters/letter-access.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, notFound } from '../lib/errors.js';
@@ -23,6 +24,8 @@ import { SignatureRepository, type ExportRow } from '../signatures/signature-rep
 import {
   describeFilters,
   neutraliseCell,
+  ORGANIZER_COLUMNS,
+  ORGANIZER_FORMATS,
   PDF_EXPORT_LIMIT,
   type ExportColumn,
   type ExportRequest,
@@ -37,6 +40,8 @@ export interface ExportServiceDeps {
   /** A connection of its own, so a long export never holds up the platform's other queries. */
   openReader: () => { db: Db; close: () => Promise<void> };
   letters: LetterRepository;
+  /** Names a letter for its supporters page. */
+  access: LetterAccess;
   audit: AuditRepository;
   compiler: LetterCompiler;
   pdf: PdfRenderer;
@@ -209,6 +214,18 @@ export class ExportService {
     return `signatures-${request.filters.letter ?? 'all-letters'}-${stamp}.${request.format}`;
   }
 
+  /**
+   * The letter whose supporters an organizer may download (their own, one shared with them, any for an
+   * admin), named for its supporters page: 404 when it does not exist, 403 when it is someone else's.
+   */
+  async letterForSupporters(user: User, letterId: number, language: string): Promise<NamedLetter> {
+    const letter = await this.deps.letters.findById(letterId);
+    if (!letter) throw notFound('letter_not_found', 'errors.letter.notFound');
+    const collaborators = await this.deps.letters.collaboratorIds(letter.id);
+    authorize(user, 'signature.export-letter', letterResource(letter, collaborators));
+    return this.deps.access.named(letter, language);
+  }
+
   /** Checks that the export can run (the letter exists) before any byte is written; a 400 that says so otherwise. */
   async check(actor: ExportActor, request: ExportRequest): Promise<void> {
     // An organizer reads one letter they may work on, with consenting supporters' addresses only.
@@ -217,6 +234,12 @@ export class ExportService {
       if (!letter) throw notFound('letter_not_found', 'errors.letter.notFound');
       const collaborators = await this.deps.letters.collaboratorIds(letter.id);
       authorize(actor, 'signature.export-letter', letterResource(letter, collaborators));
+      // The 'consented' rule covers addresses only: a column such as the name as typed would hand over
+      // what a supporter chose to hide, whoever built the request.
+      if (!request.columns.every((column) => ORGANIZER_COLUMNS.includes(column)))
+        throw new AppError(400, 'columns_not_for_organizers', 'exports.errors.organizerColumns');
+      if (!ORGANIZER_FORMATS.includes(request.format))
+        throw new AppError(400, 'format_not_for_organizers', 'exports.errors.organizerFormat');
       return;
     }
     authorizeExport(actor);

@@ -39,6 +39,30 @@ export const DEFAULT_EXPORT_COLUMNS: readonly ExportColumn[] = [
 export const EXPORT_FORMATS = ['csv', 'jsonl', 'pdf'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
+/**
+ * What an organizer's read of one letter hands over of each signature (the organizer API, and the
+ * letter's supporters page): the name as the supporter chose to show it, and an address only when they
+ * agreed to updates (the 'consented' rule); never the full name of someone who chose initials or to be
+ * counted only, nor their city or the version they signed.
+ */
+export const ORGANIZER_COLUMNS: readonly ExportColumn[] = [
+  'status',
+  'public_name',
+  'display',
+  'email',
+  'country',
+  'organisation',
+  'title',
+  'language',
+  'consent_updates',
+  'signed_at',
+  'confirmed_at',
+  'withdrawn_at',
+];
+
+/** The formats of an organizer's read: lists, not the PDF annex (the delivery page has the letter as sent). */
+export const ORGANIZER_FORMATS: readonly ExportFormat[] = ['csv', 'jsonl'];
+
 /** The most signatures a PDF annex export holds (a PDF is built in memory, unlike CSV and JSON Lines). */
 export const PDF_EXPORT_LIMIT = 20_000;
 

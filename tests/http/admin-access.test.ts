@@ -563,6 +563,8 @@ describe('access to the admin pages', () => {
       'GET /admin/letters/:id/delivery/rounds/:round/:language.pdf',
       'GET /admin/letters/:id/delivery/rounds/:round/erratum',
       'POST /admin/letters/:id/delivery/rounds/:round/erratum',
+      'GET /admin/letters/:id/supporters',
+      'POST /admin/letters/:id/supporters',
       'GET /admin/letters/:id/replies',
       'GET /admin/letters/:id/replies/:replyId/:step',
       'POST /admin/letters/:id/replies/:replyId/:step',
