@@ -201,6 +201,52 @@ describe('an admin exports the signatures of one letter as CSV', () => {
   });
 });
 
+describe("an organizer downloads their own letter's supporters, on a phone", () => {
+  it('finds the list from the editor, reads what it holds, and downloads names as each supporter chose', async () => {
+    const organizer = await createAccount(app.platform, 'organizer', 'organizer.supporters@example.org');
+    const letter = (await app.platform.repositories.letters.findBySlug(letterSlug))!;
+    await app.platform.db
+      .updateTable('letters')
+      .set({ owner_id: organizer.id })
+      .where('id', '=', letter.id)
+      .execute();
+    const context = await downloadingContext(PHONE);
+    const page = await context.newPage();
+    await logIn(page, organizer.email);
+    await page.goto(`/admin/letters/${letter.id}`);
+    await page.getByRole('link', { name: "Supporters' list" }).click();
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+      "Download this letter's supporters",
+    );
+    const { scroll, inner } = await pageWidths(page);
+    expect(scroll, (await overflowingElements(page)).join(', ')).toBeLessThanOrEqual(375);
+    expect(inner).toBe(375);
+    await expectNoSeriousViolations(page);
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download the list' }).click(),
+    ]);
+    const file = path.join(downloads, `organizer-${download.suggestedFilename()}`);
+    await download.saveAs(file);
+    const rows = parse(readFileSync(file).subarray(3).toString('utf8')) as string[][];
+    const name = rows[0]!.indexOf('public_name');
+    // Confirmed signatures of this letter only, each as its supporter chose: Park Min-su is counted without a name.
+    expect(
+      rows
+        .slice(1)
+        .map((row) => row[name])
+        .sort(),
+    ).toEqual(['', 'Олена Коваленко', '김지훈']);
+    const text = readFileSync(file, 'utf8');
+    for (const s of [EXPORTED[1]!, ...NOT_EXPORTED.slice(1), ...ELSEWHERE])
+      expect(text).not.toContain(s.name);
+    // Nobody here asked for news: no address leaves.
+    for (const s of [...EXPORTED, ...NOT_EXPORTED]) expect(text).not.toContain(s.email);
+    await context.close();
+  });
+});
+
 /** The admin and privacy pages of issue 5, in the state worth checking. */
 const PAGES = () => [
   { url: '/admin/exports', shows: 'Export signatures' },
