@@ -2,6 +2,7 @@ import { Router, type RequestHandler, type Response } from 'express';
 import { currentUser } from '../http/auth.js';
 import { formBody, idParam, translatedErrors } from '../http/input.js';
 import { noticeFrom, redirectWithNotice } from '../http/notice.js';
+import { AppError } from '../lib/errors.js';
 import { parseTokenForm, TOKEN_LIFETIMES } from './token.js';
 import type { ApiTokenService, ListedToken } from './token-service.js';
 
@@ -25,6 +26,7 @@ async function renderList(
   errors: Record<string, string> = {},
   extra: { notice?: string | undefined; created?: { token: string; name: string; example: string } } = {},
   status = 200,
+  params: Partial<Record<string, Record<string, unknown>>> = {},
 ): Promise<void> {
   const t = res.locals.t;
   const user = currentUser(res);
@@ -41,7 +43,7 @@ async function renderList(
       label: days === 0 ? t('webhooks.tokens.never') : t('webhooks.tokens.days', { count: days }),
       selected: String(days) === form.lifetime,
     })),
-    ...translatedErrors(t, errors),
+    ...translatedErrors(t, errors, params),
     ...extra,
   });
 }
@@ -65,7 +67,23 @@ export function apiTokenRoutes(deps: ApiTokenRoutesDeps): Router {
     const parsed = parseTokenForm(formBody(req.body));
     if (!parsed.ok)
       return renderList(res, deps, { name: parsed.name, lifetime: parsed.lifetime }, parsed.errors, {}, 422);
-    const { token } = await deps.tokens.create(currentUser(res), parsed);
+    let token: string;
+    try {
+      ({ token } = await deps.tokens.create(currentUser(res), parsed));
+    } catch (error) {
+      // Most often the page reloaded after a token was shown: the form again, saying so beside the name.
+      if (error instanceof AppError && error.code === 'token_name_taken')
+        return renderList(
+          res,
+          deps,
+          { name: parsed.name, lifetime: String(parsed.lifetime) },
+          { name: error.messageKey },
+          {},
+          error.status,
+          { name: error.params },
+        );
+      throw error;
+    }
     // Answered here, not after a redirect: the token is shown this once and never again (no-store).
     res.set('Cache-Control', 'no-store');
     const example = `curl -H "Authorization: Bearer ${token}" ${deps.publicUrl}/api/v1/organizer/letters/{slug}/signatures`;

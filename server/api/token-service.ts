@@ -29,6 +29,9 @@ export interface ListedToken extends ApiToken {
   state: TokenState;
 }
 
+/** Two token names are the same when they differ only in case. */
+const sameName = (a: string, b: string) => a.toLocaleLowerCase() === b.toLocaleLowerCase();
+
 /** The 401 every unusable token gets, whatever the reason: a caller learns nothing about which. */
 const unauthorized = () => new AppError(401, 'token_invalid', 'webhooks.api.unauthorized');
 
@@ -68,6 +71,11 @@ export class ApiTokenService {
     const now = this.deps.clock.now();
     const made = newToken();
     const id = await this.deps.db.transaction().execute(async (tx) => {
+      // A page reloaded after "shown once" sends the form again: a second working token of the same
+      // name would stay valid, unseen and unused, beside the one copied. Names tell working tokens apart.
+      const mine = await this.deps.tokens.with(tx).ofUser(user.id);
+      if (mine.some((t) => tokenState(t, now) === 'active' && sameName(t.name, input.name)))
+        throw new AppError(409, 'token_name_taken', 'webhooks.tokens.errors.nameTaken', { name: input.name });
       const id = await this.deps.tokens.with(tx).create(
         {
           userId: user.id,

@@ -276,6 +276,39 @@ describe('organizer API tokens', () => {
     }
     expect(await t.platform.db.selectFrom('api_tokens').select('id').execute()).toHaveLength(before.length);
   });
+  it('creates nothing when the page that showed a token is reloaded: the form again, saying a working token has that name', async () => {
+    await createToken(visitorA, 'Reloaded page');
+    const page = await visitorA.get('/admin/api-tokens');
+    const count = async () =>
+      (await t.platform.db.selectFrom('api_tokens').select('id').where('revoked_at', 'is', null).execute())
+        .length;
+    const before = await count();
+    // A reload sends the same form again; another case of the same name is the same name.
+    for (const name of ['Reloaded page', 'RELOADED PAGE']) {
+      const response = await visitorA.agent
+        .post('/admin/api-tokens')
+        .type('form')
+        .set('Accept', 'text/html')
+        .set('Sec-Fetch-Site', 'same-origin')
+        .send({ name, lifetime: '30', _csrf: csrfTokenIn(page.text) });
+      expect(response.status).toBe(409);
+      expect(textOf(innerHtml(response.text, byId(response.text, 'field-name-error')!))).toContain(
+        `You already have a working token called “${name}”. If you did not copy it, revoke it below`,
+      );
+      expect(response.text).not.toMatch(/value="ust_/);
+      expect(byId(response.text, 'field-name')!.attrs.value).toBe(name);
+    }
+    expect(await count()).toBe(before);
+    // Once revoked, the name is free again.
+    const { id } = await t.platform.db
+      .selectFrom('api_tokens')
+      .select('id')
+      .where('name', '=', 'Reloaded page')
+      .executeTakeFirstOrThrow();
+    expect((await revoke(visitorA, id, page.text)).status).toBe(303);
+    await createToken(visitorA, 'Reloaded page');
+  });
+
   it('lists every other account’s working token for an admin, who revokes a leaked one from there', async () => {
     const leaked = await createToken(visitorA, 'leaked laptop');
     const { visitor: admin } = await signedIn(t.app, t.platform, 'admin');

@@ -76,6 +76,17 @@ describe("a letter's webhook pages", () => {
     expect((await ownerVisitor.get(`${base()}/${stored!.id}`)).text).not.toContain(secret!);
   });
 
+  it('registers nothing when the page that showed the secret is reloaded: the address is already registered', async () => {
+    const before = await endpoints();
+    expect(before.map((endpoint) => endpoint.url)).toEqual([PUBLIC_URL]);
+    const response = await post(ownerVisitor, base(), { url: PUBLIC_URL, events: ['letter.published'] });
+    expect(response.status).toBe(422);
+    expect(response.text).toContain('id="field-url-error"');
+    expect(response.text).toContain('This address is already registered for this letter.');
+    expect(response.text).not.toMatch(/id="new-secret"/);
+    expect(await endpoints()).toEqual(before);
+  });
+
   it('refuses private destinations, plain http and bad input with the form kept, storing nothing', async () => {
     const before = (await endpoints()).length;
     for (const [url, events, field] of [
