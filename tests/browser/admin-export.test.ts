@@ -17,6 +17,7 @@ import {
   pageWidths,
   PHONE,
   startApp,
+  submitLogin,
   type RunningApp,
 } from '../support/browser.js';
 import { createLetter } from '../support/factories.js';
@@ -243,6 +244,55 @@ describe("an organizer downloads their own letter's supporters, on a phone", () 
       expect(text).not.toContain(s.name);
     // Nobody here asked for news: no address leaves.
     for (const s of [...EXPORTED, ...NOT_EXPORTED]) expect(text).not.toContain(s.email);
+    await context.close();
+  });
+});
+
+describe('an admin whose session ended while typing', () => {
+  it('is offered back a reason typed for an invalidation, and an invitation, once logged in again', async () => {
+    // The login page said the page would offer it back; these forms were not marked to keep anything.
+    const context = await downloadingContext();
+    const page = await context.newPage();
+    await logIn(page, admin.email);
+    const { id } = await app.platform.db
+      .selectFrom('signatures')
+      .select('id')
+      .where('full_name', '=', NOT_EXPORTED[0]!.name)
+      .executeTakeFirstOrThrow();
+    const reason = 'Signed from a list bought from a broker';
+    await page.goto(`/admin/signatures/${id}/invalidate`);
+    await page.locator('#field-reason').fill(reason);
+    await app.platform.db.deleteFrom('sessions').execute();
+    await page.locator('#invalidate-form button[type="submit"]').click();
+    await page.waitForURL(/\/login\?/);
+    await submitLogin(page, admin.email);
+    await page.waitForURL(`**/admin/signatures/${id}/invalidate`);
+    await expect(page.locator('#field-reason').inputValue()).resolves.toBe('');
+    await page.getByRole('button', { name: 'Put back what I typed' }).click();
+    await expect(page.locator('#field-reason').inputValue()).resolves.toBe(reason);
+
+    await page.goto('/admin/users');
+    await page.locator('#invite-form input[type="email"]').fill('new.colleague@example.org');
+    await app.platform.db.deleteFrom('sessions').execute();
+    await page.locator('#invite-form button[type="submit"]').click();
+    await page.waitForURL(/\/login\?/);
+    await submitLogin(page, admin.email);
+    await page.waitForURL('**/admin/users');
+    await page.getByRole('button', { name: 'Put back what I typed' }).click();
+    await expect(page.locator('#invite-form input[type="email"]').inputValue()).resolves.toBe(
+      'new.colleague@example.org',
+    );
+    // Nothing was done meanwhile: the signature stands and nobody was invited.
+    await expect(
+      app.platform.db
+        .selectFrom('signatures')
+        .select('status')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow(),
+    ).resolves.toEqual({ status: NOT_EXPORTED[0]!.status });
+    await expect(
+      app.platform.repositories.users.findByEmail('new.colleague@example.org'),
+    ).resolves.toBeUndefined();
     await context.close();
   });
 });
