@@ -2,6 +2,7 @@
 // <iframe> to the form instead of a fixed guess (a walkthrough measured 1,460–1,880 px against 928).
 // Only a height is sent, and on a page's first report a flag that it is new (the answer to a submit, or
 // any page the frame went on to): nothing a framing page could learn from it about the supporter.
+// It also focuses what the page would autofocus (the error summary), which Chromium refuses across origins.
 (function () {
   if (window.parent === window) return;
   var last = 0;
@@ -26,4 +27,9 @@
   if (typeof ResizeObserver === 'function') new ResizeObserver(tell).observe(document.body);
   window.addEventListener('load', tell);
   tell();
+  // Chromium will not autofocus an element in a frame of another site (the error summary, after a refused
+  // submit); a script may, and the supporter's focus is in the frame they submitted from. No scrolling
+  // here: the snippet brings the frame's top, where the summary is, into view.
+  var wanted = document.querySelector('[autofocus]');
+  if (wanted && document.activeElement === document.body) wanted.focus({ preventScroll: true });
 })();

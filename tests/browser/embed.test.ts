@@ -162,6 +162,10 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
         return at.frameTop >= -1 && at.top >= 0 && at.bottom <= at.viewport;
       })
       .toBe(true);
+    // And focused, as on the letter page: Tab goes on to its links, a screen reader reads it.
+    await expect
+      .poll(() => frame.evaluate<string>('document.activeElement?.className ?? ""'))
+      .toBe('error-summary');
     await context.close();
   });
 
