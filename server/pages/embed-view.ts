@@ -47,7 +47,8 @@ function attribute(text: string): string {
  * The snippet an organizer pastes into their site: an <iframe> of the embed with a title (screen
  * readers name the frame by it), lazy loading, and a width that suits a phone and a column; then a
  * few lines that set its height to what the embed says it needs (public/embed-height.js), taking the
- * message only from this platform's origin and only for a frame of it. Where the site's own rules
+ * message only from this platform's origin and only for a frame of it, and that bring the frame's top
+ * into view when a new page in it (the answer to a submit) starts above the view. Where the site's own rules
  * refuse inline scripts, the frame keeps a height that holds the form in most languages and widths.
  */
 export function embedSnippet(
@@ -64,9 +65,12 @@ export function embedSnippet(
   // The title's language on the frame, so a screen reader on the other site reads its name in it.
   const lang = titleLanguage ? ` lang="${attribute(titleLanguage)}"` : '';
   const frame = `<iframe src="${attribute(src)}" title="${attribute(title)}"${lang} loading="lazy" style="width:100%;max-width:32rem;height:${EMBED_FALLBACK_HEIGHT};border:0"></iframe>`;
+  // A new page in a frame that has shown one before (the answer to a submit: the error summary or "check
+  // your inbox", at the frame's top) brings that top into view when the site is scrolled below it.
   const sizer =
-    `<script>addEventListener("message",function(e){var d=e.data;if(e.origin!==${origin}||!d||d.type!=="undersigned:embed-height")return;` +
-    `document.querySelectorAll("iframe").forEach(function(f){if(f.contentWindow===e.source)f.style.height=Math.min(Math.max(+d.height||0,300),6000)+"px"})})</script>`;
+    `<script>(function(){var s=new WeakSet;addEventListener("message",function(e){var d=e.data;if(e.origin!==${origin}||!d||d.type!=="undersigned:embed-height")return;` +
+    `document.querySelectorAll("iframe").forEach(function(f){if(f.contentWindow!==e.source)return;f.style.height=Math.min(Math.max(+d.height||0,300),6000)+"px";` +
+    `if(d.fresh===true&&s.has(f)&&f.getBoundingClientRect().top<0)f.scrollIntoView();s.add(f)})})})()</script>`;
   return `${frame}\n${sizer}`;
 }
 

@@ -30,6 +30,26 @@ async function embedFrame(page: Page): Promise<Frame> {
   return frame;
 }
 
+/** Where `selector` (inside the frame) sits in the organisation's page's viewport, in its pixels. */
+async function placeInViewport(page: Page, frame: Frame, selector: string) {
+  const box = await page.locator('iframe').boundingBox();
+  const inner = await frame.locator(selector).boundingBox();
+  const viewport = page.viewportSize()!;
+  return { frameTop: box!.y, top: inner!.y, bottom: inner!.y + inner!.height, viewport: viewport.height };
+}
+
+/** Fills the signing form in the frame and sends it. */
+async function signInFrame(frame: Frame, email: string): Promise<void> {
+  await frame.getByRole('textbox', { name: /Your name/ }).fill('Choi Yu-na');
+  await frame.getByRole('textbox', { name: /E-mail address/ }).fill(email);
+  await frame.getByRole('combobox', { name: /Country/ }).selectOption({ label: 'South Korea' });
+  await frame.getByRole('checkbox', { name: /I have read the privacy notice/ }).check();
+  const button = frame.getByRole('button', { name: 'Sign the letter' });
+  // The button is reached by scrolling the organisation's page, so the frame's top is above the view.
+  await button.scrollIntoViewIfNeeded();
+  await button.click();
+}
+
 describe("an organisation's site frames the embed and a supporter signs in it", () => {
   let app: RunningApp;
   let browser: Browser;
@@ -48,7 +68,9 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(
         `<!doctype html><html lang="en"><head><title>Our campaign</title></head><body><h1>Our campaign</h1>` +
-          `${embedSnippet(app.baseUrl, letter.slug, TITLE)}</body></html>`,
+          `${embedSnippet(app.baseUrl, letter.slug, TITLE)}` +
+          // The rest of the organisation's page goes on below the frame, as on a campaign's site.
+          `<div style="height:1500px"></div><p>Footer of our campaign.</p></body></html>`,
       );
     });
     await new Promise<void>((resolve) => site.listen(port, '127.0.0.1', resolve));
@@ -121,6 +143,90 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
     const button = frame.getByRole('button', { name: 'Підписати лист' });
     await button.scrollIntoViewIfNeeded();
     await expect(button.isVisible()).resolves.toBe(true);
+    await context.close();
+  });
+
+  it('brings the top of the frame into view with the error summary when a signature is refused', async () => {
+    const context = await browser.newContext({ viewport: { width: 400, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(siteUrl);
+    const frame = await embedFrame(page);
+    await frame.waitForSelector('form');
+    await signInFrame(frame, 'not-an-address');
+    await frame.waitForSelector('.error-summary');
+    // The supporter sees what went wrong: Chromium will not autofocus it in a frame of another site, so
+    // the organisation's page scrolls to the frame's top when the new page in it says its height.
+    await expect
+      .poll(async () => {
+        const at = await placeInViewport(page, frame, '.error-summary');
+        return at.frameTop >= -1 && at.top >= 0 && at.bottom <= at.viewport;
+      })
+      .toBe(true);
+    // And focused, as on the letter page: Tab goes on to its links, a screen reader reads it.
+    await expect
+      .poll(() => frame.evaluate<string>('document.activeElement?.className ?? ""'))
+      .toBe('error-summary');
+    await context.close();
+  });
+
+  it('shrinks the frame to "check your inbox" after signing, and brings it into view', async () => {
+    const context = await browser.newContext({ viewport: { width: 400, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(siteUrl);
+    const frame = await embedFrame(page);
+    await frame.waitForSelector('form');
+    const iframe = page.locator('iframe');
+    // The form's own height first (the fallback of 110rem until the embed says it).
+    await expect
+      .poll(async () => {
+        const needed = await frame.evaluate<number>('document.documentElement.scrollHeight');
+        return Math.abs(((await iframe.boundingBox())?.height ?? 0) - needed);
+      })
+      .toBeLessThanOrEqual(1);
+    const formHeight = (await iframe.boundingBox())!.height;
+
+    await signInFrame(frame, 'embed-shrink@example.org');
+    await frame.waitForURL(`${app.baseUrl}/letters/${letter.slug}/embed/check-your-inbox`);
+    // The frame fits the shorter page: no empty block of the form's height under the message.
+    await expect
+      .poll(async () => {
+        const content = await frame.evaluate<number>('document.body.getBoundingClientRect().height');
+        const height = (await iframe.boundingBox())?.height ?? 0;
+        return height < formHeight && Math.abs(height - content) <= 1;
+      })
+      .toBe(true);
+    await expect
+      .poll(async () => {
+        const at = await placeInViewport(page, frame, 'h1');
+        return at.frameTop >= -1 && at.top >= 0 && at.bottom <= at.viewport;
+      })
+      .toBe(true);
+    await expect(frame.locator('h1').innerText()).resolves.toBe('Check your inbox');
+    await context.close();
+  });
+
+  it("takes a height only from the platform's origin: the organisation's page posting one changes nothing", async () => {
+    const context = await browser.newContext({ viewport: { width: 400, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(siteUrl);
+    const frame = await embedFrame(page);
+    await frame.waitForSelector('form');
+    const iframe = page.locator('iframe');
+    await expect
+      .poll(async () => {
+        const needed = await frame.evaluate<number>('document.documentElement.scrollHeight');
+        return Math.abs(((await iframe.boundingBox())?.height ?? 0) - needed);
+      })
+      .toBeLessThanOrEqual(1);
+    const before = (await iframe.boundingBox())!.height;
+    await page.evaluate('window.scrollTo(0, 1200)');
+    // Another script on the site (or a frame of another site) says a new page of 300 px.
+    await page.evaluate(
+      'window.postMessage({ type: "undersigned:embed-height", height: 300, fresh: true }, "*")',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await iframe.boundingBox())!.height).toBe(before);
+    await expect(page.evaluate<number>('window.scrollY')).resolves.toBe(1200);
     await context.close();
   });
 

@@ -148,10 +148,13 @@ describe('the embed and who may frame it', () => {
     expect(frame).toBe(
       `<iframe src="http://localhost:3000/letters/${letter.slug}/embed" title="Protect &quot;them&quot; &lt;now&gt;" lang="en" loading="lazy" style="width:100%;max-width:32rem;height:110rem;border:0"></iframe>`,
     );
-    // The height comes from the embed, taken only from the platform's own origin (tests/browser/embed.test.ts).
+    // The height comes from the embed, taken only from the platform's own origin and for the frame that
+    // sent it; a new page in the frame brings its top into view (tests/browser/embed.test.ts).
     expect(sizer).toMatch(
-      /^<script>addEventListener\("message",.*e\.origin!=="http:\/\/localhost:3000".*<\/script>$/,
+      /^<script>\(function\(\)\{.*addEventListener\("message",.*e\.origin!=="http:\/\/localhost:3000".*f\.contentWindow!==e\.source.*scrollIntoView\(\).*<\/script>$/,
     );
+    // Only a number and a flag are read from the message: nothing of it is put in the site's page.
+    expect(sizer).not.toMatch(/innerHTML|insertAdjacentHTML|document\.write|eval/);
     const other = await loginAs(t.app, organizer);
     expect((await other.get(`/admin/letters/${letter.id}/embed`)).status).toBe(403);
     const post = await other.submit(`/admin/letters`, `/admin/letters/${letter.id}/embed`, {
