@@ -6,6 +6,8 @@ import type { Selectable } from 'kysely';
 import type { NewOutboxMessageRow, OutboxContentsTable, OutboxMessageRow } from '../db/tables.js';
 import {
   domainOfAddress,
+  isCancellable,
+  OUTBOX_STATUSES,
   OUTBOX_TRANSITIONS,
   type NewOutboxMessage,
   type OutboxAttachment,
@@ -559,7 +561,7 @@ export class OutboxRepository {
 
   /** An admin cancels a message that has not gone (failed, queued or waiting to retry). */
   async cancel(id: number, now: Date): Promise<boolean> {
-    for (const from of ['failed', 'queued', 'retrying'] as const) {
+    for (const from of OUTBOX_STATUSES.filter(isCancellable)) {
       if (await this.move(id, from, 'cancelled', { content_removed_at: now.toISOString() }, now)) {
         // A cancelled message never goes: its content is not needed.
         await this.deleteContents([id]);

@@ -18,6 +18,10 @@ export const OUTBOX_TRANSITIONS: Readonly<Record<OutboxStatus, readonly OutboxSt
   cancelled: [],
 };
 
+/** Whether an admin may still cancel a message in this status (it has not gone, and is not going now). */
+export const isCancellable = (status: OutboxStatus): boolean =>
+  OUTBOX_TRANSITIONS[status].includes('cancelled');
+
 export type OutboxKind =
   | 'signature-confirmation'
   | 'signature-already-signed'

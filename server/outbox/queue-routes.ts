@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
 import { idParam } from '../http/input.js';
 import { noticeFrom, redirectWithNotice } from '../http/notice.js';
+import { isCancellable } from './outbox.js';
 import type { QueueService } from './queue-service.js';
 
 export interface QueueRoutesDeps {
@@ -39,8 +40,14 @@ export function queueRoutes(deps: QueueRoutesDeps): Router {
   // Cancelling asks first: the message will never be sent (or, returned after it was sent, leaves the list).
   router.get('/queue/:id/cancel', async (req, res) => {
     const message = await deps.queue.find(currentUser(res), idParam(req, 'id'));
-    const title = message.bouncedAt ? 'queue.dismiss.title' : 'queue.cancel.title';
-    res.render('admin/queue-cancel', { pageTitle: res.locals.t(title), message });
+    // Opened again after it was cancelled (or once it went): say so, rather than offer a step that fails.
+    const cancellable = isCancellable(message.status);
+    const title = !cancellable
+      ? 'queue.cancel.gone.title'
+      : message.bouncedAt
+        ? 'queue.dismiss.title'
+        : 'queue.cancel.title';
+    res.render('admin/queue-cancel', { pageTitle: res.locals.t(title), message, cancellable });
   });
 
   router.post('/queue/:id/cancel', deps.csrf.verify, async (req, res) => {

@@ -223,6 +223,14 @@ describe('the mail queue page for admins', () => {
 
     // A cancelled message cannot be retried.
     expectErrorPage(await retry(admin, id), 409, ERROR_TITLES[409]);
+    // Its question opened again (a back button, an old tab) says so, and offers no step that would fail.
+    const again = await admin.get(`/admin/queue/${id}/cancel`);
+    expect(again.status).toBe(200);
+    expect(textOf(mainOf(again.text))).toContain('This message can no longer be cancelled');
+    expect(textOf(mainOf(again.text))).toContain(
+      `Message #${id} (signature confirmation, to supporters.example) was cancelled already: it will not be sent.`,
+    );
+    expect(formPostingTo(mainOf(again.text), `/admin/queue/${id}/cancel`)).toBeUndefined();
 
     t.clock.advance(10 * 86_400_000);
     expect(await t.drainOutbox()).toBe(0);
@@ -284,6 +292,9 @@ describe('the mail queue page for admins', () => {
     const retried = await retry(admin, id);
     expectErrorPage(retried, 409, ERROR_TITLES[409]);
     expect(textOf(mainOf(retried.text))).toContain('Only a failed message can be retried.');
+    expect(textOf(mainOf((await admin.get(`/admin/queue/${id}/cancel`)).text))).toContain(
+      `Message #${id} (signature confirmation, to mfa.example) was sent already.`,
+    );
     const cancelled = await cancel(admin, id);
     expectErrorPage(cancelled, 409, ERROR_TITLES[409]);
     expect(textOf(mainOf(cancelled.text))).toContain('This message has been sent or cancelled already.');

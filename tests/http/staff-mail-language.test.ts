@@ -71,7 +71,7 @@ describe('staff are written to in the language of their account', () => {
       }),
     );
     // When the link stops working, said once in UTC: the date as written says so already (it said "UTC(UTC)").
-    expect(mail.parsed.text.match(/UTC/g)).toHaveLength(1);
+    expect(mail.parsed.text?.match(/UTC/g)).toHaveLength(1);
     const link = linksIn(mail).find((l) => l.startsWith(`${TEST_PUBLIC_URL}/account/invite/`))!;
     expect(queryOf(link)).toEqual({ lang: 'ko' });
     expect((await new Visitor(t.app).get(link.slice(TEST_PUBLIC_URL.length))).status).toBe(200);
