@@ -59,6 +59,8 @@ function rowView(t: TFunction, row: ModerationRow) {
     reviewLabels: row.reviewReasons.map((code) => t(`limitsSigning.reasons.${code}`)),
     suspect: row.suspectReasons.length > 0,
     standing: row.status === 'pending' || row.status === 'confirmed',
+    // Held by screening and still pending: the row offers "Not abuse" (clearing it).
+    clearable: row.suspectReasons.length > 0 && row.status === 'pending',
   };
 }
 
@@ -81,6 +83,10 @@ export function moderationListView(
     notice: string | undefined;
   },
 ) {
+  const rows = page.rows.map((row) => ({
+    ...rowView(t, row),
+    invalidateUrl: `/admin/signatures/${row.id}/invalidate?${new URLSearchParams({ return_to: page.returnTo }).toString()}`,
+  }));
   return {
     pageTitle: t('moderation.title'),
     values: page.values,
@@ -99,10 +105,9 @@ export function moderationListView(
       ...c,
       selected: c.code === page.values.country.toUpperCase(),
     })),
-    rows: page.rows.map((row) => ({
-      ...rowView(t, row),
-      invalidateUrl: `/admin/signatures/${row.id}/invalidate?${new URLSearchParams({ return_to: page.returnTo }).toString()}`,
-    })),
+    rows,
+    // The note explaining "Not abuse" only beside a list that has the button: alone it explained nothing.
+    anyClearable: rows.some((row) => row.clearable),
     nextPage: page.nextPage,
     previousPage: page.previousPage,
     pageNumber: page.pageNumber,

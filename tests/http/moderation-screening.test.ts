@@ -103,6 +103,10 @@ describe('moderation shows suspect signatures and why, and clears them', () => {
     expect(suspect[0]!.text).toContain('Suspect');
     expect(suspect[0]!.text).toContain('Signed again too soon from the same connection');
     expect(suspect[0]!.text).not.toContain('rate-burst');
+    // "Not abuse" is explained beside a list that has the button, and only there.
+    const CLEAR_HINT = 'Not abuse: it then counts as any other signature';
+    expect((await adminVisitor.get('/admin/signatures?flag=suspect')).text).toContain(CLEAR_HINT);
+    expect((await adminVisitor.get(`/admin/signatures?email=${FIRST.email}`)).text).not.toContain(CLEAR_HINT);
   });
 
   it('filters signatures to review, with their reasons, apart from suspect ones', async () => {

@@ -617,6 +617,11 @@ describe('moderating signatures', () => {
         count: 4,
         emailDomain: 'spam.example.net',
       });
+      // Asked again, nothing still stands to invalidate: said in words, not as "0 confirmed, 0 pending, on 0 letters".
+      const again = await preview('domain=spam.example.net');
+      expect(previewHeading(again.text)).toBe('No signature would be invalidated');
+      expect(textOf(mainOf(again.text))).toContain('those already invalidated or withdrawn stay as they are');
+      expect(textOf(mainOf(again.text))).not.toContain('0 confirmed');
     });
 
     it('by time window, on one letter', async () => {
