@@ -13,7 +13,7 @@ import type { PlatformMail } from '../mail/platform-mail.js';
 import { PRIORITY, type OutboxStatus } from '../outbox/outbox.js';
 import { authorize } from '../policy/policy.js';
 import type { OutboxRepository } from '../outbox/outbox-repository.js';
-import { emailKey, publicName, type Signature } from './signature.js';
+import { emailKey, publicName, statusShown, type Signature, type SignatureStatus } from './signature.js';
 import type { SignatureRepository } from './signature-repository.js';
 import { leaveCountryFigures } from './signature-moves.js';
 
@@ -101,6 +101,15 @@ export function monthsBefore(now: Date, months: number): Date {
  * A signature that counted keeps counting, without its person; no longer shown, it leaves its letter's
  * figures by country (countedCountry).
  */
+/**
+ * A signature's status as its supporter's own data request states it. A held one whose link they
+ * pressed is "held": the pages say "confirmed" (they never tell an abuser a signature is held), but this
+ * answer goes only to the address itself, and "not confirmed yet, confirm it" was untrue of it.
+ */
+function accessStatus(signature: Signature): SignatureStatus | 'held' {
+  return statusShown(signature) === 'confirmed' && signature.status === 'pending' ? 'held' : signature.status;
+}
+
 export class PrivacyService {
   constructor(private readonly deps: PrivacyServiceDeps) {}
 
@@ -300,7 +309,7 @@ export class PrivacyService {
     const records = held.map((s) => ({
       letter: s.letterSlug,
       letterTitle: titles.get(s.id)?.title ?? s.letterSlug,
-      status: s.status,
+      status: accessStatus(s),
       name: s.fullName,
       shownAs: publicName(s) ?? '',
       email: s.email,
@@ -324,7 +333,7 @@ export class PrivacyService {
         // The title is in the text read, maybe not the e-mail's language: marked so it is read out right.
         letterLanguage: titles.get(s.id)?.language ?? language,
         letterUrl: links.letterUrl(s.letterSlug, languages),
-        statusKey: `emails.data-access.statuses.${s.status}`,
+        statusKey: `emails.data-access.statuses.${records[i]!.status}`,
         name: s.fullName,
         shownAs: publicName(s),
         // Everything the attached file holds, so "here it is, complete" is true of the e-mail itself.

@@ -153,6 +153,26 @@ describe('a supporter asks what is held about their address', () => {
     expect((await new Visitor(t.app).get(pathOf(erase!))).status).toBe(200);
   });
 
+  it('says of a held signature whose link was pressed that it waits for a check, not that it waits to be confirmed', async () => {
+    // Screening held it (here set by hand): pressing its link showed "confirmed", as for any other.
+    const { confirm } = await signAndGetLinks(t, visitor, first.slug, OLENA);
+    await t.platform.db.updateTable('signatures').set({ suspect_reasons: 'rate-burst' }).execute();
+    expect((await visitor.submit(confirm, confirm, {})).status).toBe(303);
+    const sentBefore = t.sink.messages.length;
+    expect((await ask(OLENA.email)).status).toBe(200);
+    await t.drainOutbox();
+    const [mail] = t.sink.messages.slice(sentBefore);
+    const attachment = mail!.parsed.attachments.find((a) => a.filename === 'undersigned-data.json');
+    const [record] = JSON.parse(attachment!.content.toString('utf8')) as Record[];
+    expect(record).toMatchObject({ status: 'held', confirmedAt: null });
+    expect(mail!.parsed.text).toContain(
+      "Confirmed by you, and waiting for a check by the platform's moderators before it counts",
+    );
+    expect(mail!.parsed.text).not.toContain('Not confirmed yet');
+    // Nor the reason: the e-mail tells no one how screening works.
+    expect(mail!.parsed.text).not.toContain('rate-burst');
+  });
+
   it('answers the same page for an address with no data, and sends nothing', async () => {
     await signAndConfirm(t, visitor, first.slug, KIM);
     const held = await ask(KIM.email);
