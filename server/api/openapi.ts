@@ -362,6 +362,10 @@ export function openApiDocument(publicUrl: string) {
             },
             country: { type: 'string' },
             organisation: { type: 'string', description: 'Only beside a full name; else empty.' },
+            title: {
+              type: 'string',
+              description: 'Their title or role, only beside a full name; else empty.',
+            },
           }),
           description: 'A supporter who chose to be listed by name. Never an e-mail address.',
         },

@@ -468,6 +468,7 @@ export function signaturesResource(doc: SignaturesDocument, query: SignaturesQue
         name: s.name,
         country: s.country,
         organisation: s.organisation,
+        title: s.title,
       })),
     },
   };

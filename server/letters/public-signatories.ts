@@ -1,12 +1,14 @@
 /**
  * A supporter as anyone may see them on a letter: the name in the form they chose (full name or
- * initials), their country code, and their organisation only when they chose their full name. Never an
+ * initials), their country code, and their title and organisation only when they chose their full name. Never an
  * e-mail address; supporters who asked to be counted only are never one of these.
  */
 export interface PublicSignatory {
   name: string;
   country: string;
   organisation: string;
+  /** Their title or role, beside a full name only ('' otherwise). */
+  title: string;
 }
 
 /**

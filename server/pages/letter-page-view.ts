@@ -85,6 +85,7 @@ export function letterPageView(page: LetterPage, request: LetterPageRequest, for
     recipients: page.recipients.map((r) => recipientNamedIn(r, language)),
     signatories: page.recentSignatories.map((s) => ({
       name: s.name,
+      title: s.title,
       organisation: s.organisation,
       country: s.country === '' ? '' : countryName(s.country, language),
     })),

@@ -7,8 +7,14 @@ function asPublicSignatory(row: PublicSignatureRow): PublicSignatory | undefined
   const name = publicName(row);
   // Counted-only supporters are not read here, but the rule that hides them lives in publicName.
   if (name === null || name === '') return undefined;
-  // An organisation beside initials would point at the person the initials protect.
-  return { name, country: row.country, organisation: row.display === 'full' ? row.organisation : '' };
+  // An organisation or title beside initials would point at the person the initials protect.
+  const full = row.display === 'full';
+  return {
+    name,
+    country: row.country,
+    organisation: full ? row.organisation : '',
+    title: full ? row.jobTitle : '',
+  };
 }
 
 /** The letters' PublicSignatories port, answered from the signatures: each name as its supporter chose. */

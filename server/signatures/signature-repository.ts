@@ -47,6 +47,7 @@ export interface PublicSignatureRow {
   display: DisplayChoice;
   country: string;
   organisation: string;
+  jobTitle: string;
   confirmedAt: Date;
 }
 
@@ -203,7 +204,7 @@ export class SignatureRepository {
   async recentPublic(letterId: number, limit: number): Promise<PublicSignatureRow[]> {
     const rows = await this.db
       .selectFrom('signatures')
-      .select(['full_name', 'display', 'country', 'organisation', 'confirmed_at'])
+      .select(['full_name', 'display', 'country', 'organisation', 'job_title', 'confirmed_at'])
       .where('letter_id', '=', letterId)
       .where('status', '=', 'confirmed')
       .where('display', '!=', 'hidden')
@@ -215,6 +216,7 @@ export class SignatureRepository {
       display: r.display as DisplayChoice,
       country: r.country,
       organisation: r.organisation,
+      jobTitle: r.job_title,
       confirmedAt: new Date(r.confirmed_at!),
     }));
   }
@@ -231,7 +233,7 @@ export class SignatureRepository {
   ): Promise<(PublicSignatureRow & { position: { confirmedAt: string; id: number } })[]> {
     let query = this.db
       .selectFrom('signatures')
-      .select(['id', 'full_name', 'display', 'country', 'organisation', 'confirmed_at'])
+      .select(['id', 'full_name', 'display', 'country', 'organisation', 'job_title', 'confirmed_at'])
       .where('letter_id', '=', letterId)
       .where('status', '=', 'confirmed')
       .where('display', '!=', 'hidden');
@@ -245,6 +247,7 @@ export class SignatureRepository {
       display: r.display as DisplayChoice,
       country: r.country,
       organisation: r.organisation,
+      jobTitle: r.job_title,
       confirmedAt: new Date(r.confirmed_at!),
       position: { confirmedAt: r.confirmed_at!, id: r.id },
     }));

@@ -27,6 +27,7 @@ const PRIVATE = [
   'Olena',
   'Petrenko',
   'Kyiv Relief',
+  'Relief Coordinator',
   // the counted-only supporter's organisation; a supporter who never confirmed
   'Hidden Shelter',
   'Pending Person',
@@ -51,12 +52,14 @@ describe('the public API shows only what is public, to any site, cached, and ref
       email: 'shown.supporter@example.org',
       name: 'Kim Ji-hoon',
       organisation: 'Seoul Aid',
+      title: 'Caseworker',
     });
     await signAndConfirm(t, visitor, slug, {
       email: 'olena.private@example.org',
       name: 'Olena Petrenko',
       country: 'UA',
       organisation: 'Kyiv Relief',
+      title: 'Relief Coordinator',
       display: 'initials',
     });
     await signAndConfirm(t, visitor, slug, {
@@ -99,8 +102,9 @@ describe('the public API shows only what is public, to any site, cached, and ref
     await get('/api/v1/letters?per_page=abc');
 
     expect(listed).toEqual([
-      { name: 'O. P.', country: 'UA', organisation: '' },
-      { name: 'Kim Ji-hoon', country: 'KR', organisation: 'Seoul Aid' },
+      { name: 'O. P.', country: 'UA', organisation: '', title: '' },
+      // Named in full with title and organisation, as the privacy notice says they appear.
+      { name: 'Kim Ji-hoon', country: 'KR', organisation: 'Seoul Aid', title: 'Caseworker' },
     ]);
     expect(bodies.length).toBeGreaterThan(10);
     for (const text of bodies) for (const secret of PRIVATE) expect(text).not.toContain(secret);

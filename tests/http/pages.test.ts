@@ -152,6 +152,31 @@ describe('the public pages', () => {
     expect(textsByClass(main, 'signatory__name')).toEqual(['Kim Ji-hoon']);
   });
 
+  it('lists a full name with the title and organisation given, as the privacy notice says; initials with neither', async () => {
+    const { slug } = await createLetter(t.platform.db, t.clock.now());
+    await signAndConfirm(t, new Visitor(t.app), slug, {
+      email: 'alice@example.org',
+      name: 'Alice Example',
+      title: 'Coordinator',
+      organisation: 'Friends of Freedom',
+      country: 'GB',
+    });
+    await signAndConfirm(t, new Visitor(t.app), slug, {
+      email: 'olena@example.org',
+      name: 'Olena Petrenko',
+      title: 'Nurse',
+      organisation: 'Kyiv Relief',
+      country: 'UA',
+      display: 'initials',
+    });
+    const main = mainOf((await visitor.get(`/letters/${slug}`)).text);
+    const list = textOf(innerHtml(main, byClass(main, 'signatories')[0]!));
+    expect(list).toContain('Alice Example, Coordinator, Friends of Freedom (United Kingdom)');
+    expect(list).toContain('O. P. (Ukraine)');
+    expect(list).not.toContain('Nurse');
+    expect(list).not.toContain('Kyiv Relief');
+  });
+
   it('names every recipient with title and organisation, without repeating an organisation that is the name', async () => {
     const now = t.clock.now();
     const { id, slug } = await createLetter(t.platform.db, now);
