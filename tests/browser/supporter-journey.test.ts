@@ -2,7 +2,16 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, TEST_PASSWORD } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
-import { launchBrowser, startApp, waitForMailTo, type RunningApp } from '../support/browser.js';
+import { storeSignature } from '../support/stored-signatures.js';
+import { signatureToken } from '../../server/mail/signature-tokens.js';
+import {
+  launchBrowser,
+  overflowingElements,
+  pageWidths,
+  startApp,
+  waitForMailTo,
+  type RunningApp,
+} from '../support/browser.js';
 
 const LETTER_TITLE = 'Protect the captured soldiers';
 
@@ -125,6 +134,84 @@ describe('a supporter signs a letter in a real browser', () => {
     expect(html).not.toContain('Park');
     expect(html).not.toContain(email);
 
+    await context.close();
+  });
+});
+
+describe('a supporter on a phone opens the links in her e-mail', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let letterId: number;
+
+  beforeAll(async () => {
+    app = await startApp();
+    ({ id: letterId } = await createLetter(app.platform.db, new Date(), {
+      title: 'Let them choose freedom: an appeal to the President and First Lady of Ukraine',
+    }));
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  /** The ref of a signature stored directly, with the given status. */
+  async function storedRef(status: 'pending' | 'confirmed', name: string): Promise<string> {
+    const id = await storeSignature(app.platform.db, app.platform.appDeps.secret, letterId, {
+      name,
+      email: `${status}.${name.split(' ')[0]!.toLowerCase()}@example.org`,
+      status,
+      country: 'UA',
+      createdAt: new Date().toISOString(),
+    });
+    const { ref } = await app.platform.db
+      .selectFrom('signatures')
+      .select('ref')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    return ref;
+  }
+
+  it('reads which letter and name the Confirm and Withdraw pages act on, the button near, nothing sideways', async () => {
+    const pending = await storedRef('pending', 'Olena Kovalenko');
+    const confirmed = await storedRef('confirmed', 'Mykola Shevchenko');
+    const width = 390;
+    const context = await browser.newContext({
+      baseURL: app.baseUrl,
+      viewport: { width, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const page = await context.newPage();
+    for (const [path, button] of [
+      [
+        `/signatures/confirm/${signatureToken(app.platform.appDeps.secret, pending, 'confirm')}`,
+        'form button',
+      ],
+      [
+        `/signatures/withdraw/${signatureToken(app.platform.appDeps.secret, confirmed, 'withdraw')}`,
+        'form button',
+      ],
+    ] as const) {
+      for (const language of ['en', 'ko', 'uk']) {
+        await page.goto(`${path}?lang=${language}`);
+        const where = `${path.split('/')[2]!} (${language})`;
+        // The long label ("Once confirmed, your signature will appear as") took the row, leaving the
+        // title and the name a 0 px column, one character a line: the page was 481 px wide, 7,000 tall.
+        const { scroll } = await pageWidths(page);
+        expect(scroll, `${where}: ${(await overflowingElements(page)).join(', ')}`).toBeLessThanOrEqual(
+          width,
+        );
+        for (const value of await page.locator('.signature-about dd').all()) {
+          const box = (await value.boundingBox())!;
+          expect(box.width, `${where}: a value of the signature's details`).toBeGreaterThanOrEqual(200);
+        }
+        const box = (await page.locator(button).first().boundingBox())!;
+        expect(box.x + box.width, `${where}: the button ends on screen`).toBeLessThanOrEqual(width);
+        expect(box.y + box.height, `${where}: the button is on the first screen`).toBeLessThanOrEqual(844);
+      }
+    }
     await context.close();
   });
 });
