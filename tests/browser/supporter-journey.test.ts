@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, TEST_PASSWORD } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
 import { storeSignature } from '../support/stored-signatures.js';
+import { createI18n } from '../../server/lib/i18n.js';
+import { EmailTemplates } from '../../server/mail/email-templates.js';
 import { signatureToken } from '../../server/mail/signature-tokens.js';
 import {
   launchBrowser,
@@ -212,6 +214,39 @@ describe('a supporter on a phone opens the links in her e-mail', () => {
         expect(box.y + box.height, `${where}: the button is on the first screen`).toBeLessThanOrEqual(844);
       }
     }
+    await context.close();
+  });
+});
+
+describe('the confirmation e-mail on a phone', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('wraps a very long name without spaces rather than widening the message', async () => {
+    const name = 'Ж'.repeat(120);
+    const { html } = new EmailTemplates(createI18n()).render('signature-confirmation', 'uk', {
+      name,
+      appearsAs: `${name}, Україна`,
+      letterTitle: 'Дайте їм обрати свободу',
+      letterLanguage: 'uk',
+      confirmUrl: 'https://undersigned.example/signatures/confirm/x',
+      receiptsUrl: 'https://undersigned.example/signatures/receipts/x',
+      letterUrl: 'https://undersigned.example/letters/x',
+      withdrawUrl: 'https://undersigned.example/signatures/withdraw/x',
+      privacyUrl: 'https://undersigned.example/privacy',
+      eraseUrl: 'https://undersigned.example/privacy/erase/x',
+    });
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    const page = await context.newPage();
+    await page.setContent(html);
+    const { scroll } = await pageWidths(page);
+    // It was 1,858 px wide: the name ran out of the 600 px column.
+    expect(scroll, `the message is ${scroll}px wide`).toBeLessThanOrEqual(390);
     await context.close();
   });
 });
