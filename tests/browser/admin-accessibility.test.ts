@@ -4,6 +4,7 @@ import { outboxMessage, testMessageId } from '../support/temp-database.js';
 import { loadSeedRecipients } from '../../seeds/seed-loader.js';
 import type { User } from '../../server/accounts/account.js';
 import { DeliveryReplyRepository } from '../../server/deliveries/delivery-reply-repository.js';
+import { AbuseListRepository } from '../../server/abuse/abuse-list-repository.js';
 import { createAccount } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
 import { storeSignature } from '../support/stored-signatures.js';
@@ -526,6 +527,74 @@ describe('an organizer on a phone', () => {
         ).toBeLessThanOrEqual(375);
       }
       await page.goto(`${url}?lang=en`);
+      // Each cell says what it is, as the hidden column headings would.
+      const labels = await page.evaluate<string[]>(
+        `[...document.querySelectorAll('main tbody td')].map((cell) => getComputedStyle(cell, '::before').content)`,
+      );
+      expect(labels, url).toContain(label);
+    }
+    await context.close();
+  });
+
+  it("reads an admin's tokens, block lists and trending sources as cards on a phone: each button on screen", async () => {
+    const admin = await createAccount(app.platform, 'admin', 'tables.admin@example.org');
+    const letter = await createLetter(app.platform.db, new Date(), {
+      title: 'A letter signed from one place',
+    });
+    const id = await storeSignature(app.platform.db, app.platform.appDeps.secret, letter.id, {
+      name: 'Taras Melnyk',
+      email: 'taras.melnyk@a-rather-long-domain-for-testing.example.org',
+      status: 'confirmed',
+      country: 'UA',
+      createdAt: new Date().toISOString(),
+    });
+    await app.platform.db
+      .updateTable('signatures')
+      .set({ ip_hash: 'f'.repeat(64) })
+      .where('id', '=', id)
+      .execute();
+    await new AbuseListRepository(app.platform.db).add(
+      {
+        list: 'block',
+        kind: 'domain',
+        value: 'mail.a-rather-long-domain-for-testing.example.org',
+        note: 'Hundreds of signatures in an hour from one sender, all with the same made-up names',
+        createdBy: admin.id,
+      },
+      new Date(),
+    );
+    const context = await newContext(browser, app, PHONE);
+    const page = await context.newPage();
+    await logIn(page, admin.email);
+    await page.goto('/admin/api-tokens');
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('CRM sync for the campaign');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.locator('#created-token').waitFor();
+
+    for (const [url, button, label] of [
+      ['/admin/api-tokens', /^Revoke/, '"Expires"'],
+      ['/admin/abuse', /^Remove/, '"Note"'],
+      ['/admin/abuse/trending', /^Block/, '"Signatures"'],
+    ] as const) {
+      for (const language of ['en', 'ko', 'uk']) {
+        await page.goto(`${url}?lang=${language}`);
+        const { scroll } = await pageWidths(page);
+        expect(
+          scroll,
+          `${url} (${language}): ${(await overflowingElements(page)).join(', ')}`,
+        ).toBeLessThanOrEqual(375);
+      }
+      await page.goto(`${url}?lang=en`);
+      const buttons = await page
+        .locator('main table')
+        .getByRole(url.endsWith('trending') ? 'button' : 'link', { name: button })
+        .all();
+      expect(buttons.length, `${url}: its buttons`).toBeGreaterThan(0);
+      for (const each of buttons) {
+        const box = (await each.boundingBox())!;
+        expect(box.x, `${url}: ${String(button)} starts on screen`).toBeGreaterThanOrEqual(0);
+        expect(box.x + box.width, `${url}: ${String(button)} ends on screen`).toBeLessThanOrEqual(375);
+      }
       // Each cell says what it is, as the hidden column headings would.
       const labels = await page.evaluate<string[]>(
         `[...document.querySelectorAll('main tbody td')].map((cell) => getComputedStyle(cell, '::before').content)`,
