@@ -604,6 +604,93 @@ describe('an organizer on a phone', () => {
     await context.close();
   });
 
+  it("reads a letter's webhooks, their log and a bulk invalidation's preview as cards on a phone", async () => {
+    const admin = await createAccount(app.platform, 'admin', 'webhooks.admin@example.org');
+    const letter = await createLetter(app.platform.db, new Date(), { title: 'A letter with a webhook' });
+    await storeSignature(app.platform.db, app.platform.appDeps.secret, letter.id, {
+      name: 'Kovalenko Olena Petrivna',
+      email: 'olena@bulk-preview-on-a-phone.example.org',
+      status: 'confirmed',
+      country: 'UA',
+      createdAt: new Date().toISOString(),
+    });
+    const now = new Date().toISOString();
+    const endpoint = await app.platform.db
+      .insertInto('webhook_endpoints')
+      .values({
+        letter_id: letter.id,
+        url: 'https://crm.example.org/hooks/undersigned/a-rather-long-path',
+        events: ',signature.confirmed,signature.withdrawn,',
+        secret: 'whsec_test',
+        previous_secret: null,
+        previous_secret_until: null,
+        created_by: admin.id,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const delivery = await app.platform.db
+      .insertInto('webhook_deliveries')
+      .values({
+        endpoint_id: endpoint.id,
+        event_id: 'evt_01HZX3Q8Y2K5M7N9P1R3T5V7W9',
+        event_type: 'signature.confirmed',
+        payload: '{}',
+        status: 'failed',
+        next_attempt_at: now,
+        claimed_by: null,
+        lease_expires_at: null,
+        created_at: now,
+        finished_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await app.platform.db
+      .insertInto('webhook_attempts')
+      .values({
+        delivery_id: delivery.id,
+        endpoint_id: endpoint.id,
+        attempt: 1,
+        at: now,
+        status_code: 500,
+        outcome: 'http-error',
+        excerpt: '{"error":"internal server error while processing the request"}',
+      })
+      .execute();
+    const context = await newContext(browser, app, PHONE);
+    const page = await context.newPage();
+    await logIn(page, admin.email);
+    for (const [url, label] of [
+      [`/admin/letters/${letter.id}/webhooks`, '"Events"'],
+      [`/admin/letters/${letter.id}/webhooks/${endpoint.id}`, '"Answer (start)"'],
+      ['/admin/signatures/bulk?domain=bulk-preview-on-a-phone.example.org&show=1', '"Signed"'],
+    ] as const) {
+      for (const language of ['en', 'ko', 'uk']) {
+        await page.goto(`${url}${url.includes('?') ? '&' : '?'}lang=${language}`);
+        const { scroll } = await pageWidths(page);
+        expect(
+          scroll,
+          `${url} (${language}): ${(await overflowingElements(page)).join(', ')}`,
+        ).toBeLessThanOrEqual(375);
+        // Every cell of the table is on the screen, none in a box scrolled sideways.
+        const offScreen = await page.evaluate<string[]>(
+          `[...document.querySelectorAll('main table :is(td, th)')]
+            .filter((cell) => cell.getBoundingClientRect().right > 375.5)
+            .map((cell) => cell.textContent.trim())`,
+        );
+        expect(offScreen, `${url} (${language})`).toEqual([]);
+      }
+      await page.goto(`${url}${url.includes('?') ? '&' : '?'}lang=en`);
+      // Each cell says what it is, as the hidden column headings would.
+      const labels = await page.evaluate<string[]>(
+        `[...document.querySelectorAll('main tbody td')].map((cell) => getComputedStyle(cell, '::before').content)`,
+      );
+      expect(labels, url).toContain(label);
+    }
+    await context.close();
+  });
+
   /** An organizer's phone showing the preview of an import of these CSV lines, pasted. */
   async function importPreviewOnPhone(lines: string[]) {
     const context = await newContext(browser, app, PHONE);
