@@ -691,6 +691,38 @@ describe('an organizer on a phone', () => {
     await context.close();
   });
 
+  it("shows the erasure's unticked confirmation error above its checkbox, as other fields' errors", async () => {
+    const admin = await createAccount(app.platform, 'admin', 'erasure.admin@example.org');
+    const context = await newContext(browser, app, PHONE);
+    const page = await context.newPage();
+    await logIn(page, admin.email);
+    for (const language of ['en', 'ko', 'uk']) {
+      // The switcher's cookie, so the page the form posts back is in that language too.
+      await page.goto(`/language/${language}?next=/admin/erasure`);
+      await expect(page.locator('html').getAttribute('lang')).resolves.toBe(language);
+      await page.locator('#field-email').fill('olena@example.com');
+      await page.locator('main form button[type="submit"]').click();
+      const error = page.locator('#field-confirm-error');
+      await error.waitFor();
+      await expect(page.locator('html').getAttribute('lang')).resolves.toBe(language);
+      // It stood in its own column left of the checkbox, each a third of the width (Ukrainian).
+      const errorBox = (await error.boundingBox())!;
+      const checkbox = (await page.locator('#field-confirm').boundingBox())!;
+      const label = (await page.locator('label[for="field-confirm"]').boundingBox())!;
+      expect(
+        errorBox.y + errorBox.height,
+        `${language}: the error ends above the checkbox`,
+      ).toBeLessThanOrEqual(checkbox.y);
+      expect(errorBox.x, `${language}: the error starts where the checkbox does`).toBeLessThanOrEqual(
+        checkbox.x,
+      );
+      expect(errorBox.x + errorBox.width, `${language}: the error spans the label`).toBeGreaterThanOrEqual(
+        label.x + label.width - 1,
+      );
+    }
+    await context.close();
+  });
+
   /** An organizer's phone showing the preview of an import of these CSV lines, pasted. */
   async function importPreviewOnPhone(lines: string[]) {
     const context = await newContext(browser, app, PHONE);
