@@ -782,6 +782,30 @@ describe('an organizer on a phone', () => {
   });
 });
 
+describe('an admin blocking a broad range', () => {
+  it('sees the warning and its "Block it anyway" apart from the form\'s own "Add to the list"', async () => {
+    const admin = await createAccount(app.platform, 'admin', 'broad.range@example.org');
+    const context = await newContext(browser, app);
+    const page = await context.newPage();
+    await logIn(page, admin.email);
+    await page.goto('/admin/abuse');
+    await page.getByRole('combobox', { name: 'What to match' }).selectOption('ip');
+    await page.getByRole('textbox', { name: 'Value' }).fill('127.0.0.0/8');
+    await page.getByRole('button', { name: 'Add to the list' }).click();
+    const warning = page.locator('#confirm-block');
+    await warning.waitFor();
+    await expect(warning.getByRole('button', { name: 'Block it anyway' }).count()).resolves.toBe(1);
+    // The form's button sat flush under the warning's box, the two read as one group of buttons.
+    const box = (await warning.boundingBox())!;
+    const add = (await page.getByRole('button', { name: 'Add to the list' }).boundingBox())!;
+    expect(
+      add.y - (box.y + box.height),
+      'the gap between the warning and "Add to the list"',
+    ).toBeGreaterThanOrEqual(16);
+    await context.close();
+  });
+});
+
 interface FocusPlace {
   what: string;
   inForm: boolean;
