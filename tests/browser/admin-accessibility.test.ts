@@ -4,6 +4,7 @@ import { outboxMessage, testMessageId } from '../support/temp-database.js';
 import { loadSeedRecipients } from '../../seeds/seed-loader.js';
 import type { User } from '../../server/accounts/account.js';
 import { DeliveryReplyRepository } from '../../server/deliveries/delivery-reply-repository.js';
+import { AbuseListRepository } from '../../server/abuse/abuse-list-repository.js';
 import { createAccount } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
 import { storeSignature } from '../support/stored-signatures.js';
@@ -535,6 +536,193 @@ describe('an organizer on a phone', () => {
     await context.close();
   });
 
+  it("reads an admin's tokens, block lists and trending sources as cards on a phone: each button on screen", async () => {
+    const admin = await createAccount(app.platform, 'admin', 'tables.admin@example.org');
+    const letter = await createLetter(app.platform.db, new Date(), {
+      title: 'A letter signed from one place',
+    });
+    const id = await storeSignature(app.platform.db, app.platform.appDeps.secret, letter.id, {
+      name: 'Taras Melnyk',
+      email: 'taras.melnyk@a-rather-long-domain-for-testing.example.org',
+      status: 'confirmed',
+      country: 'UA',
+      createdAt: new Date().toISOString(),
+    });
+    await app.platform.db
+      .updateTable('signatures')
+      .set({ ip_hash: 'f'.repeat(64) })
+      .where('id', '=', id)
+      .execute();
+    await new AbuseListRepository(app.platform.db).add(
+      {
+        list: 'block',
+        kind: 'domain',
+        value: 'mail.a-rather-long-domain-for-testing.example.org',
+        note: 'Hundreds of signatures in an hour from one sender, all with the same made-up names',
+        createdBy: admin.id,
+      },
+      new Date(),
+    );
+    const context = await newContext(browser, app, PHONE);
+    const page = await context.newPage();
+    await logIn(page, admin.email);
+    await page.goto('/admin/api-tokens');
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('CRM sync for the campaign');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.locator('#created-token').waitFor();
+
+    for (const [url, button, label] of [
+      ['/admin/api-tokens', /^Revoke/, '"Expires"'],
+      ['/admin/abuse', /^Remove/, '"Note"'],
+      ['/admin/abuse/trending', /^Block/, '"Signatures"'],
+    ] as const) {
+      for (const language of ['en', 'ko', 'uk']) {
+        await page.goto(`${url}?lang=${language}`);
+        const { scroll } = await pageWidths(page);
+        expect(
+          scroll,
+          `${url} (${language}): ${(await overflowingElements(page)).join(', ')}`,
+        ).toBeLessThanOrEqual(375);
+      }
+      await page.goto(`${url}?lang=en`);
+      const buttons = await page
+        .locator('main table')
+        .getByRole(url.endsWith('trending') ? 'button' : 'link', { name: button })
+        .all();
+      expect(buttons.length, `${url}: its buttons`).toBeGreaterThan(0);
+      for (const each of buttons) {
+        const box = (await each.boundingBox())!;
+        expect(box.x, `${url}: ${String(button)} starts on screen`).toBeGreaterThanOrEqual(0);
+        expect(box.x + box.width, `${url}: ${String(button)} ends on screen`).toBeLessThanOrEqual(375);
+      }
+      // Each cell says what it is, as the hidden column headings would.
+      const labels = await page.evaluate<string[]>(
+        `[...document.querySelectorAll('main tbody td')].map((cell) => getComputedStyle(cell, '::before').content)`,
+      );
+      expect(labels, url).toContain(label);
+    }
+    await context.close();
+  });
+
+  it("reads a letter's webhooks, their log and a bulk invalidation's preview as cards on a phone", async () => {
+    const admin = await createAccount(app.platform, 'admin', 'webhooks.admin@example.org');
+    const letter = await createLetter(app.platform.db, new Date(), { title: 'A letter with a webhook' });
+    await storeSignature(app.platform.db, app.platform.appDeps.secret, letter.id, {
+      name: 'Kovalenko Olena Petrivna',
+      email: 'olena@bulk-preview-on-a-phone.example.org',
+      status: 'confirmed',
+      country: 'UA',
+      createdAt: new Date().toISOString(),
+    });
+    const now = new Date().toISOString();
+    const endpoint = await app.platform.db
+      .insertInto('webhook_endpoints')
+      .values({
+        letter_id: letter.id,
+        url: 'https://crm.example.org/hooks/undersigned/a-rather-long-path',
+        events: ',signature.confirmed,signature.withdrawn,',
+        secret: 'whsec_test',
+        previous_secret: null,
+        previous_secret_until: null,
+        created_by: admin.id,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const delivery = await app.platform.db
+      .insertInto('webhook_deliveries')
+      .values({
+        endpoint_id: endpoint.id,
+        event_id: 'evt_01HZX3Q8Y2K5M7N9P1R3T5V7W9',
+        event_type: 'signature.confirmed',
+        payload: '{}',
+        status: 'failed',
+        next_attempt_at: now,
+        claimed_by: null,
+        lease_expires_at: null,
+        created_at: now,
+        finished_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await app.platform.db
+      .insertInto('webhook_attempts')
+      .values({
+        delivery_id: delivery.id,
+        endpoint_id: endpoint.id,
+        attempt: 1,
+        at: now,
+        status_code: 500,
+        outcome: 'http-error',
+        excerpt: '{"error":"internal server error while processing the request"}',
+      })
+      .execute();
+    const context = await newContext(browser, app, PHONE);
+    const page = await context.newPage();
+    await logIn(page, admin.email);
+    for (const [url, label] of [
+      [`/admin/letters/${letter.id}/webhooks`, '"Events"'],
+      [`/admin/letters/${letter.id}/webhooks/${endpoint.id}`, '"Answer (start)"'],
+      ['/admin/signatures/bulk?domain=bulk-preview-on-a-phone.example.org&show=1', '"Signed"'],
+    ] as const) {
+      for (const language of ['en', 'ko', 'uk']) {
+        await page.goto(`${url}${url.includes('?') ? '&' : '?'}lang=${language}`);
+        const { scroll } = await pageWidths(page);
+        expect(
+          scroll,
+          `${url} (${language}): ${(await overflowingElements(page)).join(', ')}`,
+        ).toBeLessThanOrEqual(375);
+        // Every cell of the table is on the screen, none in a box scrolled sideways.
+        const offScreen = await page.evaluate<string[]>(
+          `[...document.querySelectorAll('main table :is(td, th)')]
+            .filter((cell) => cell.getBoundingClientRect().right > 375.5)
+            .map((cell) => cell.textContent.trim())`,
+        );
+        expect(offScreen, `${url} (${language})`).toEqual([]);
+      }
+      await page.goto(`${url}${url.includes('?') ? '&' : '?'}lang=en`);
+      // Each cell says what it is, as the hidden column headings would.
+      const labels = await page.evaluate<string[]>(
+        `[...document.querySelectorAll('main tbody td')].map((cell) => getComputedStyle(cell, '::before').content)`,
+      );
+      expect(labels, url).toContain(label);
+    }
+    await context.close();
+  });
+
+  it("shows the erasure's unticked confirmation error above its checkbox, as other fields' errors", async () => {
+    const admin = await createAccount(app.platform, 'admin', 'erasure.admin@example.org');
+    const context = await newContext(browser, app, PHONE);
+    const page = await context.newPage();
+    await logIn(page, admin.email);
+    for (const language of ['en', 'ko', 'uk']) {
+      // The switcher's cookie, so the page the form posts back is in that language too.
+      await page.goto(`/language/${language}?next=/admin/erasure`);
+      await expect(page.locator('html').getAttribute('lang')).resolves.toBe(language);
+      await page.locator('#field-email').fill('olena@example.com');
+      await page.locator('main form button[type="submit"]').click();
+      const error = page.locator('#field-confirm-error');
+      await error.waitFor();
+      await expect(page.locator('html').getAttribute('lang')).resolves.toBe(language);
+      // It stood in its own column left of the checkbox, each a third of the width (Ukrainian).
+      const errorBox = (await error.boundingBox())!;
+      const checkbox = (await page.locator('#field-confirm').boundingBox())!;
+      const label = (await page.locator('label[for="field-confirm"]').boundingBox())!;
+      expect(
+        errorBox.y + errorBox.height,
+        `${language}: the error ends above the checkbox`,
+      ).toBeLessThanOrEqual(checkbox.y);
+      expect(errorBox.x, `${language}: the error starts where the checkbox does`).toBeLessThanOrEqual(
+        checkbox.x,
+      );
+      expect(errorBox.x + errorBox.width, `${language}: the error spans the label`).toBeGreaterThanOrEqual(
+        label.x + label.width - 1,
+      );
+    }
+    await context.close();
+  });
+
   /** An organizer's phone showing the preview of an import of these CSV lines, pasted. */
   async function importPreviewOnPhone(lines: string[]) {
     const context = await newContext(browser, app, PHONE);
@@ -590,6 +778,30 @@ describe('an organizer on a phone', () => {
     expect(overflowing).toEqual([]);
     const { scroll } = await pageWidths(page);
     expect(scroll, `the import preview is ${scroll}px wide`).toBeLessThanOrEqual(375);
+    await context.close();
+  });
+});
+
+describe('an admin blocking a broad range', () => {
+  it('sees the warning and its "Block it anyway" apart from the form\'s own "Add to the list"', async () => {
+    const admin = await createAccount(app.platform, 'admin', 'broad.range@example.org');
+    const context = await newContext(browser, app);
+    const page = await context.newPage();
+    await logIn(page, admin.email);
+    await page.goto('/admin/abuse');
+    await page.getByRole('combobox', { name: 'What to match' }).selectOption('ip');
+    await page.getByRole('textbox', { name: 'Value' }).fill('127.0.0.0/8');
+    await page.getByRole('button', { name: 'Add to the list' }).click();
+    const warning = page.locator('#confirm-block');
+    await warning.waitFor();
+    await expect(warning.getByRole('button', { name: 'Block it anyway' }).count()).resolves.toBe(1);
+    // The form's button sat flush under the warning's box, the two read as one group of buttons.
+    const box = (await warning.boundingBox())!;
+    const add = (await page.getByRole('button', { name: 'Add to the list' }).boundingBox())!;
+    expect(
+      add.y - (box.y + box.height),
+      'the gap between the warning and "Add to the list"',
+    ).toBeGreaterThanOrEqual(16);
     await context.close();
   });
 });

@@ -2,7 +2,18 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, TEST_PASSWORD } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
-import { launchBrowser, startApp, waitForMailTo, type RunningApp } from '../support/browser.js';
+import { storeSignature } from '../support/stored-signatures.js';
+import { createI18n } from '../../server/lib/i18n.js';
+import { EmailTemplates } from '../../server/mail/email-templates.js';
+import { signatureToken } from '../../server/mail/signature-tokens.js';
+import {
+  launchBrowser,
+  overflowingElements,
+  pageWidths,
+  startApp,
+  waitForMailTo,
+  type RunningApp,
+} from '../support/browser.js';
 
 const LETTER_TITLE = 'Protect the captured soldiers';
 
@@ -125,6 +136,117 @@ describe('a supporter signs a letter in a real browser', () => {
     expect(html).not.toContain('Park');
     expect(html).not.toContain(email);
 
+    await context.close();
+  });
+});
+
+describe('a supporter on a phone opens the links in her e-mail', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let letterId: number;
+
+  beforeAll(async () => {
+    app = await startApp();
+    ({ id: letterId } = await createLetter(app.platform.db, new Date(), {
+      title: 'Let them choose freedom: an appeal to the President and First Lady of Ukraine',
+    }));
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  /** The ref of a signature stored directly, with the given status. */
+  async function storedRef(status: 'pending' | 'confirmed', name: string): Promise<string> {
+    const id = await storeSignature(app.platform.db, app.platform.appDeps.secret, letterId, {
+      name,
+      email: `${status}.${name.split(' ')[0]!.toLowerCase()}@example.org`,
+      status,
+      country: 'UA',
+      createdAt: new Date().toISOString(),
+    });
+    const { ref } = await app.platform.db
+      .selectFrom('signatures')
+      .select('ref')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    return ref;
+  }
+
+  it('reads which letter and name the Confirm and Withdraw pages act on, the button near, nothing sideways', async () => {
+    const pending = await storedRef('pending', 'Olena Kovalenko');
+    const confirmed = await storedRef('confirmed', 'Mykola Shevchenko');
+    const width = 390;
+    const context = await browser.newContext({
+      baseURL: app.baseUrl,
+      viewport: { width, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const page = await context.newPage();
+    for (const [path, button] of [
+      [
+        `/signatures/confirm/${signatureToken(app.platform.appDeps.secret, pending, 'confirm')}`,
+        'form button',
+      ],
+      [
+        `/signatures/withdraw/${signatureToken(app.platform.appDeps.secret, confirmed, 'withdraw')}`,
+        'form button',
+      ],
+    ] as const) {
+      for (const language of ['en', 'ko', 'uk']) {
+        await page.goto(`${path}?lang=${language}`);
+        const where = `${path.split('/')[2]!} (${language})`;
+        // The long label ("Once confirmed, your signature will appear as") took the row, leaving the
+        // title and the name a 0 px column, one character a line: the page was 481 px wide, 7,000 tall.
+        const { scroll } = await pageWidths(page);
+        expect(scroll, `${where}: ${(await overflowingElements(page)).join(', ')}`).toBeLessThanOrEqual(
+          width,
+        );
+        for (const value of await page.locator('.signature-about dd').all()) {
+          const box = (await value.boundingBox())!;
+          expect(box.width, `${where}: a value of the signature's details`).toBeGreaterThanOrEqual(200);
+        }
+        const box = (await page.locator(button).first().boundingBox())!;
+        expect(box.x + box.width, `${where}: the button ends on screen`).toBeLessThanOrEqual(width);
+        expect(box.y + box.height, `${where}: the button is on the first screen`).toBeLessThanOrEqual(844);
+      }
+    }
+    await context.close();
+  });
+});
+
+describe('the confirmation e-mail on a phone', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('wraps a very long name without spaces rather than widening the message', async () => {
+    const name = 'Ж'.repeat(120);
+    const { html } = new EmailTemplates(createI18n()).render('signature-confirmation', 'uk', {
+      name,
+      appearsAs: `${name}, Україна`,
+      letterTitle: 'Дайте їм обрати свободу',
+      letterLanguage: 'uk',
+      confirmUrl: 'https://undersigned.example/signatures/confirm/x',
+      receiptsUrl: 'https://undersigned.example/signatures/receipts/x',
+      letterUrl: 'https://undersigned.example/letters/x',
+      withdrawUrl: 'https://undersigned.example/signatures/withdraw/x',
+      privacyUrl: 'https://undersigned.example/privacy',
+      eraseUrl: 'https://undersigned.example/privacy/erase/x',
+    });
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    const page = await context.newPage();
+    await page.setContent(html);
+    const { scroll } = await pageWidths(page);
+    // It was 1,858 px wide: the name ran out of the 600 px column.
+    expect(scroll, `the message is ${scroll}px wide`).toBeLessThanOrEqual(390);
     await context.close();
   });
 });
