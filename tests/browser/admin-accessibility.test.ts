@@ -688,6 +688,10 @@ describe('an organizer on a phone', () => {
       );
       expect(labels, url).toContain(label);
     }
+    // The address field takes the width like every other field (it was left at the browser's narrow default).
+    await page.goto(`/admin/letters/${letter.id}/webhooks`);
+    const field = await page.locator('#field-url').boundingBox();
+    expect(field!.width).toBeGreaterThan(300);
     await context.close();
   });
 
