@@ -42,6 +42,7 @@ export function receiptRoutes(deps: ReceiptRoutesDeps): Router {
     res.render('commitments/receipts', {
       pageTitle: res.locals.t('commitments.receipts.title'),
       erased: found.erased,
+      leftTheLetter: found.leftTheLetter,
       entries: found.entries.map((entry) => ({
         ...entry,
         kindKey: ['delivery', 'update', 'milestone'].includes(entry.kind)

@@ -35,6 +35,8 @@ export interface SupporterReceipts {
   letterId: number;
   /** The person was erased: their leaves can never be opened, and there is nothing to give. */
   erased: boolean;
+  /** Withdrawn or invalidated: no list delivered from now on will hold it. */
+  leftTheLetter: boolean;
   entries: ReceiptEntry[];
 }
 
@@ -52,7 +54,11 @@ export class ReceiptService {
     const signature = ref ? await this.deps.signatures.leafSourceByRef(ref) : undefined;
     const letter = signature ? await this.deps.letters.findById(signature.letterId) : undefined;
     if (!signature || !letter) throw notFound('signature_link_invalid', 'errors.signatureLink.invalid');
-    const answer = { letterSlug: letter.slug, letterId: letter.id };
+    const answer = {
+      letterSlug: letter.slug,
+      letterId: letter.id,
+      leftTheLetter: signature.status === 'withdrawn' || signature.status === 'invalidated',
+    };
     if (signature.anonymised) return { ...answer, erased: true, entries: [] };
     const salt = (await this.deps.commitments.saltsOf([signature.id])).get(signature.id);
     // No salt: never listed in a delivered list yet (a salt is made the first time it is).

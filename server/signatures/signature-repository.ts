@@ -105,12 +105,23 @@ export class SignatureRepository {
         fullName: string;
         display: DisplayChoice;
         country: string;
+        status: SignatureStatus;
       }
     | undefined
   > {
     const row = await this.db
       .selectFrom('signatures')
-      .select(['id', 'letter_id', 'ref', 'confirmed_at', 'anonymised_at', 'full_name', 'display', 'country'])
+      .select([
+        'id',
+        'letter_id',
+        'ref',
+        'confirmed_at',
+        'anonymised_at',
+        'full_name',
+        'display',
+        'country',
+        'status',
+      ])
       .where('ref', '=', ref)
       .executeTakeFirst();
     return row
@@ -123,6 +134,7 @@ export class SignatureRepository {
           fullName: row.full_name,
           display: row.display as DisplayChoice,
           country: row.country,
+          status: row.status as SignatureStatus,
         }
       : undefined;
   }

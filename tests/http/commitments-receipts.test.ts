@@ -5,7 +5,8 @@ import { leafHash, treeRoot, UNNAMED, verifyReceipt, type Receipt } from '../../
 import { createAccount } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
 import { Visitor } from '../support/http.js';
-import { lastMailTo, pathOf, signAndConfirm, tokenOf } from '../support/signing.js';
+import { mainOf, textOf } from '../support/html.js';
+import { lastMailTo, pathOf, signAndConfirm, signAndGetLinks, tokenOf } from '../support/signing.js';
 import { linksIn } from '../support/smtp-sink.js';
 import { createTestPlatform, TEST_PUBLIC_URL, type TestPlatform } from '../support/test-platform.js';
 
@@ -240,6 +241,21 @@ describe("a supporter's receipt from the link in their e-mails", () => {
       await setList(before[leafAt.position]!, published.root);
     }
     expect(verifyReceipt(await receiptOf('initials'), published)).toBe(true);
+  });
+
+  it('tells a supporter who withdrew before any delivery that no receipt will come, not that one will', async () => {
+    const email = 'withdrew-early@example.org';
+    const visitor = new Visitor(t.app);
+    const { withdraw } = await signAndGetLinks(t, visitor, slug, { email, name: 'Early Leaver' });
+    const receipts = linksIn(t.sink.to(email)[0]!).find((l) => l.includes('/signatures/receipts/'))!;
+    const before = await request(t.app).get(pathOf(receipts)).expect(200);
+    expect(textOf(mainOf(before.text))).toContain(
+      'Once the letter is delivered, this same link gives you its receipt.',
+    );
+    expect((await visitor.submit(withdraw, withdraw, {})).status).toBe(303);
+    const after = await request(t.app).get(pathOf(receipts)).expect(200);
+    expect(textOf(mainOf(after.text))).toContain('no list sent from now on will hold it');
+    expect(after.text).not.toContain('Once the letter is delivered');
   });
 
   it('gives no receipt once the supporter is erased, the salt gone and the root unchanged', async () => {
