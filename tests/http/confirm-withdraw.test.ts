@@ -247,9 +247,13 @@ describe('withdrawing a signature', () => {
     const withdrawn = await visitor.submit(withdraw, withdraw, {});
     expect(withdrawn.status).toBe(303);
     expect(withdrawn.headers.location).toBe(`/letters/${slug}/withdrawn?lang=en`);
-    expect(textOf(mainOf((await visitor.get(`/letters/${slug}/withdrawn`)).text))).toContain(
-      'Your signature has been withdrawn',
-    );
+    const after = textOf(mainOf((await visitor.get(`/letters/${slug}/withdrawn`)).text));
+    expect(after).toContain('Your signature has been withdrawn');
+    // The way to erase now points at the button the withdrawal link still shows, not only at e-mails.
+    expect(after).toContain('open the withdrawal link from your e-mail again and choose “Erase my data”');
+    const again = textOf(mainOf((await visitor.get(withdraw)).text));
+    expect(again).toContain('This signature has already been withdrawn.');
+    expect(again).toContain('Erase my data');
 
     expect(await storedCount(t, slug)).toBe(1);
     expect(await shownCount(visitor, slug)).toBe(1);
