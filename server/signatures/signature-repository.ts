@@ -38,6 +38,7 @@ function toSignature(row: SignatureRow): Signature {
     suspectReasons: parseReasons<SuspectReason>(row.suspect_reasons),
     reviewReasons: parseReasons<ReviewReason>(row.review_reasons),
     confirmRequestedAt: row.confirm_requested_at ? new Date(row.confirm_requested_at) : null,
+    anonymised: row.anonymised_at !== null,
   };
 }
 

@@ -59,6 +59,8 @@ export function signatureRoutes(deps: SignatureRoutesDeps): Router {
       pageTitle: res.locals.t('withdraw.title'),
       about: await deps.signatures.describe(signature, letter, text),
       status: signature.status,
+      // Erased already: no name to take off, nothing left to erase; withdrawing only stops the count.
+      erased: signature.anonymised,
       action: withLanguages(
         `/signatures/withdraw/${encodeURIComponent(pathParam(req, 'token'))}`,
         req,

@@ -67,6 +67,8 @@ export interface Signature {
   reviewReasons: ReviewReason[];
   /** When the supporter of a silenced signature clicked its confirmation link (cleared: it is confirmed then). */
   confirmRequestedAt: Date | null;
+  /** Its supporter's details were erased (or the retention period ended): it may still count, with no name. */
+  anonymised: boolean;
 }
 
 /** Whether screening silenced a signature: answered like any other, never confirmed or counted until cleared. */

@@ -126,6 +126,7 @@ describe('publicName: how a supporter appears in public', () => {
     suspectReasons: [],
     reviewReasons: [],
     confirmRequestedAt: null,
+    anonymised: false,
   });
 
   it('shows the full name, trimmed, when the supporter chose it', () => {
