@@ -114,8 +114,15 @@ export class WebhookRepository {
   }
 
   /** Replaces the secret; the old one keeps signing beside it until `previousUntil`. */
-  async rotateSecret(id: number, secret: string, previousUntil: Date, now: Date): Promise<void> {
-    await this.db
+  /** Rotates the endpoint's secret if it is still `current`; false when it changed meanwhile. */
+  async rotateSecret(
+    id: number,
+    current: string,
+    secret: string,
+    previousUntil: Date,
+    now: Date,
+  ): Promise<boolean> {
+    const result = await this.db
       .updateTable('webhook_endpoints')
       .set({
         previous_secret: sql<string>`secret`,
@@ -124,7 +131,9 @@ export class WebhookRepository {
         updated_at: now.toISOString(),
       })
       .where('id', '=', id)
-      .execute();
+      .where('secret', '=', current)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /** Deletes an endpoint with its queue and log (on delete cascade). */

@@ -1,6 +1,6 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { currentUser } from '../http/auth.js';
-import { formBody, idParam, translatedErrors } from '../http/input.js';
+import { formBody, formText, idParam, translatedErrors } from '../http/input.js';
 import { noticeFrom, redirectWithNotice } from '../http/notice.js';
 import { parseEndpointForm, WEBHOOK_EVENTS, type WebhookEndpoint } from './webhook.js';
 import { UrlRefused, type WebhookService } from './webhook-service.js';
@@ -135,6 +135,11 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
       explain: t(`webhooks.steps.${step}.explain`, { url: detail.endpoint.url }),
       confirm: t(`webhooks.steps.${step}.confirm`),
       danger: step === 'delete' || step === 'rotate',
+      // The secret this page saw: a rotation sent twice rotates once.
+      seenMark:
+        step === 'rotate'
+          ? await deps.webhooks.secretMarkOf(currentUser(res), detail.letter.id, detail.endpoint.id)
+          : '',
     });
   });
 
@@ -150,7 +155,12 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
       return redirectWithNotice(res, `/admin/letters/${letterId}/webhooks`, 'deleted');
     }
     if (step === 'rotate') {
-      const secret = await deps.webhooks.rotate(user, letterId, endpointId);
+      const secret = await deps.webhooks.rotate(
+        user,
+        letterId,
+        endpointId,
+        formText(formBody(req.body), 'seen'),
+      );
       const t = res.locals.t;
       const detail = await deps.webhooks.detail(user, letterId, endpointId);
       return res.render('admin/webhooks-confirm', {

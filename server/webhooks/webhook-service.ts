@@ -10,6 +10,7 @@ import { AddressRefused, checkedAddress, hostOf, urlProblem, type Resolver } fro
 import {
   newSecret,
   PREVIOUS_SECRET_KEPT_MS,
+  secretMark,
   type WebhookAttempt,
   type WebhookEndpoint,
   type WebhookEventType,
@@ -161,14 +162,36 @@ export class WebhookService {
   }
 
   /** A new secret, shown once; the old one signs beside it for a day, so the receiver can switch over. */
-  async rotate(user: User, letterId: number, endpointId: number): Promise<string> {
+  /** The mark of the endpoint's secret now (secretMark), for the page that asks before rotating it. */
+  async secretMarkOf(user: User, letterId: number, endpointId: number): Promise<string> {
+    const { endpoint } = await this.endpoint(user, letterId, endpointId);
+    const signing = await this.deps.webhooks.findEndpoint(endpoint.id);
+    return signing ? secretMark(signing.secret) : '';
+  }
+
+  /**
+   * Rotates the endpoint's secret, if it is still the one the page asking saw (`seenMark`). Sent again
+   * (a reload of the page that showed the new secret), it is refused with 409: a second rotation would
+   * drop the secret the receiver still uses, a day early, for one nobody copied.
+   */
+  async rotate(user: User, letterId: number, endpointId: number, seenMark: string): Promise<string> {
     const { accessed, endpoint } = await this.endpoint(user, letterId, endpointId);
     const now = this.deps.clock.now();
     const secret = newSecret();
     await this.deps.db.transaction().execute(async (tx) => {
-      await this.deps.webhooks
-        .with(tx)
-        .rotateSecret(endpoint.id, secret, new Date(now.getTime() + PREVIOUS_SECRET_KEPT_MS), now);
+      const webhooks = this.deps.webhooks.with(tx);
+      const current = (await webhooks.findEndpoint(endpoint.id))?.secret;
+      const rotated =
+        current !== undefined &&
+        secretMark(current) === seenMark &&
+        (await webhooks.rotateSecret(
+          endpoint.id,
+          current,
+          secret,
+          new Date(now.getTime() + PREVIOUS_SECRET_KEPT_MS),
+          now,
+        ));
+      if (!rotated) throw new AppError(409, 'secret_changed', 'webhooks.steps.rotate.changed');
       await recordLetterStep(
         this.deps.audit,
         tx,

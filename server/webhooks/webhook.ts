@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /**
  * Webhooks: pure rules, time and randomness passed in. Sending follows the Standard Webhooks
@@ -173,4 +173,12 @@ export function parseEndpointForm(
     errors.events = 'webhooks.endpoints.errors.events';
   if (Object.keys(errors).length > 0) return { ok: false, url, events, errors };
   return { ok: true, url, events: WEBHOOK_EVENTS.filter((e) => known.includes(e)) };
+}
+
+/**
+ * What a page asking to rotate a secret knows of the secret it saw: the start of its SHA-256, which
+ * tells secrets apart and gives nothing of them away. A rotation sent for another secret is refused.
+ */
+export function secretMark(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex').slice(0, 16);
 }

@@ -140,12 +140,25 @@ describe("a letter's webhook pages", () => {
     expect((await post(ownerVisitor, `${href}/enable`, {}, `${href}/enable`)).status).toBe(303);
     expect((await endpoints())[0]!.enabled).toBe(1);
 
-    const rotated = await post(ownerVisitor, `${href}/rotate`, {}, `${href}/rotate`);
+    const asking = await ownerVisitor.get(`${href}/rotate`);
+    // The page carries a mark of the secret it saw (the start of its SHA-256), never the secret.
+    const seen = /name="seen" value="([0-9a-f]{16})"/.exec(asking.text)?.[1];
+    expect(seen).toBeDefined();
+    expect(asking.text).not.toContain(endpoint!.secret);
+    const rotated = await post(ownerVisitor, `${href}/rotate`, { seen: seen! }, `${href}/rotate`);
     expect(rotated.status).toBe(200);
     const secret = /id="new-secret"[^>]*value="(whsec_[^"]+)"/.exec(rotated.text)?.[1];
     const after = (await endpoints())[0]!;
     expect(after.secret).toBe(secret);
     expect(after.previous_secret).toBe(endpoint!.secret);
+    // The page that showed the new secret reloaded sends the form again: nothing rotates twice (which
+    // would drop the secret the receiver still uses, a day early, for one nobody copied).
+    t.clock.advance(1_000);
+    const again = await post(ownerVisitor, `${href}/rotate`, { seen: seen! }, `${href}/rotate`);
+    expect(again.status).toBe(409);
+    expect(again.text).toContain('This secret was changed after the page you sent this from was shown');
+    expect(again.text).not.toMatch(/id="new-secret"/);
+    expect((await endpoints())[0]).toMatchObject({ secret, previous_secret: endpoint!.secret });
 
     expect((await ownerVisitor.get(`${href}/nonsense`)).status).toBe(404);
     expect((await post(ownerVisitor, `${href}/delete`, {}, `${href}/delete`)).status).toBe(303);
