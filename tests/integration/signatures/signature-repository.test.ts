@@ -200,6 +200,7 @@ describe('SignatureRepository', () => {
         display: 'initials',
         country: 'KR',
         organisation: 'Freedom Now',
+        jobTitle: '',
         confirmedAt: new Date(minutes(5)),
       });
       // Nothing that identifies the supporter privately leaves the repository.
@@ -209,6 +210,7 @@ describe('SignatureRepository', () => {
           'country',
           'display',
           'fullName',
+          'jobTitle',
           'organisation',
         ]);
 
