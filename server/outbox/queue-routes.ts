@@ -1,7 +1,8 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
 import { idParam } from '../http/input.js';
 import { noticeFrom, redirectWithNotice } from '../http/notice.js';
+import { AppError } from '../lib/errors.js';
 import { isCancellable } from './outbox.js';
 import type { QueueService } from './queue-service.js';
 
@@ -37,9 +38,9 @@ export function queueRoutes(deps: QueueRoutesDeps): Router {
     redirectWithNotice(res, '/admin/queue', 'retried');
   });
 
-  // Cancelling asks first: the message will never be sent (or, returned after it was sent, leaves the list).
-  router.get('/queue/:id/cancel', async (req, res) => {
-    const message = await deps.queue.find(currentUser(res), idParam(req, 'id'));
+  /** The cancel question, or, for a message that went or was cancelled meanwhile, the page saying so. */
+  async function renderCancel(res: Response, id: number, status = 200) {
+    const message = await deps.queue.find(currentUser(res), id);
     // Opened again after it was cancelled (or once it went): say so, rather than offer a step that fails.
     const cancellable = isCancellable(message.status);
     const title = !cancellable
@@ -47,11 +48,22 @@ export function queueRoutes(deps: QueueRoutesDeps): Router {
       : message.bouncedAt
         ? 'queue.dismiss.title'
         : 'queue.cancel.title';
-    res.render('admin/queue-cancel', { pageTitle: res.locals.t(title), message, cancellable });
-  });
+    res.status(status).render('admin/queue-cancel', { pageTitle: res.locals.t(title), message, cancellable });
+  }
+
+  // Cancelling asks first: the message will never be sent (or, returned after it was sent, leaves the list).
+  router.get('/queue/:id/cancel', async (req, res) => renderCancel(res, idParam(req, 'id')));
 
   router.post('/queue/:id/cancel', deps.csrf.verify, async (req, res) => {
-    redirectWithNotice(res, '/admin/queue', await deps.queue.cancel(currentUser(res), idParam(req, 'id')));
+    const id = idParam(req, 'id');
+    try {
+      redirectWithNotice(res, '/admin/queue', await deps.queue.cancel(currentUser(res), id));
+    } catch (error) {
+      // Cancelled from another tab, or sent meanwhile: the same page as opening the question again.
+      if (error instanceof AppError && error.code === 'message_not_cancellable')
+        return renderCancel(res, id, error.status);
+      throw error;
+    }
   });
 
   return router;

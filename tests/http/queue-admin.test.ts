@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signedIn } from '../support/accounts.js';
-import { byClass, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
+import { byClass, hrefsIn, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
 import type { Visitor } from '../support/http.js';
 import { ERROR_TITLES, expectErrorPage } from '../support/signing.js';
 import { outboxMessage, testMessageId } from '../support/temp-database.js';
@@ -295,9 +295,15 @@ describe('the mail queue page for admins', () => {
     expect(textOf(mainOf((await admin.get(`/admin/queue/${id}/cancel`)).text))).toContain(
       `Message #${id} (signature confirmation, to mfa.example) was sent already.`,
     );
+    // Sent (or cancelled from another tab) while the question was open: the page that says so, with the
+    // way back to the queue, not a general error page.
     const cancelled = await cancel(admin, id);
-    expectErrorPage(cancelled, 409, ERROR_TITLES[409]);
-    expect(textOf(mainOf(cancelled.text))).toContain('This message has been sent or cancelled already.');
+    expect(cancelled.status).toBe(409);
+    expect(textOf(mainOf(cancelled.text))).toContain('This message can no longer be cancelled');
+    expect(textOf(mainOf(cancelled.text))).toContain(
+      `Message #${id} (signature confirmation, to mfa.example) was sent already.`,
+    );
+    expect(hrefsIn(mainOf(cancelled.text))).toContain('/admin/queue');
     expect(await row(id)).toMatchObject({ status: 'sent', attempts: 1 });
     expect(await t.drainOutbox()).toBe(0);
     expect(t.sink.messages).toHaveLength(1);
