@@ -125,6 +125,9 @@ function namesTheSupporter(row: ExportRow, request: ExportRequest): boolean {
   // A withdrawn signature names nobody: its name and address are left out (WHO_SIGNED).
   if (row.status === 'withdrawn') return false;
   if (request.columns.includes('name')) return true;
+  // An organizer's read gives an address to write to, not the rest of someone who chose initials or to
+  // be counted only: their organisation, title and country stay as the letter page shows them.
+  if (onlyConsented(request)) return false;
   return request.columns.includes('email') && givesAddress(row, request);
 }
 

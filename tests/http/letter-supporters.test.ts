@@ -190,8 +190,11 @@ describe("a letter's supporters page", () => {
     const byName = new Map(rows.map((row) => [row[1], row]));
     expect([...byName.keys()].sort()).toEqual(['', 'Kim Consenting', 'L. S.'].sort());
     expect(byName.get('Kim Consenting')![3]).toBe('consenting@example.org');
-    // Agreed to news but chose to be counted only: the address, with no name and no country beside it.
+    // Agreed to news but chose to be counted only: the address, with no name and no country beside it
+    // (an address to write to, not the rest of someone who chose not to be shown).
     expect(byName.get('')![3]).toBe('hidden@example.org');
+    expect(byName.get('')![4]).toBe('');
+    expect(byName.get('Kim Consenting')![4]).toBe('KR');
     expect(byName.get('L. S.')![3]).toBe('');
     // What the supporters chose not to show is nowhere in the file.
     expect(file.text).not.toContain('Lee Silent');
