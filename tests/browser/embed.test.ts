@@ -38,6 +38,18 @@ async function placeInViewport(page: Page, frame: Frame, selector: string) {
   return { frameTop: box!.y, top: inner!.y, bottom: inner!.y + inner!.height, viewport: viewport.height };
 }
 
+/** Waits until the iframe on the organisation's page is as tall as the page inside it says it needs. */
+async function frameFitsItsPage(page: Page, frame: Frame): Promise<number> {
+  const iframe = page.locator('iframe');
+  await expect
+    .poll(async () => {
+      const needed = await frame.evaluate<number>('document.documentElement.scrollHeight');
+      return Math.abs(((await iframe.boundingBox())?.height ?? 0) - needed);
+    })
+    .toBeLessThanOrEqual(1);
+  return (await iframe.boundingBox())!.height;
+}
+
 /** Fills the signing form in the frame and sends it. */
 async function signInFrame(frame: Frame, email: string): Promise<void> {
   await frame.getByRole('textbox', { name: /Your name/ }).fill('Choi Yu-na');
@@ -126,15 +138,8 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
     await frame.waitForSelector('form');
     await frame.goto(`${app.baseUrl}/letters/${letter.slug}/embed?lang=uk`);
     await frame.waitForSelector('form');
-    const iframe = page.locator('iframe');
     // The fallback height (110rem) is what it starts from; the embed's message sets its own.
-    await expect
-      .poll(async () => {
-        const needed = await frame.evaluate<number>('document.documentElement.scrollHeight');
-        const box = await iframe.boundingBox();
-        return Math.abs((box?.height ?? 0) - needed);
-      })
-      .toBeLessThanOrEqual(1);
+    await frameFitsItsPage(page, frame);
     // Nothing scrolls inside the frame: the button is reached by scrolling the organisation's page.
     const inner = await frame.evaluate<{ scroll: number; view: number }>(
       '({ scroll: document.documentElement.scrollHeight, view: window.innerHeight })',
@@ -177,13 +182,7 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
     await frame.waitForSelector('form');
     const iframe = page.locator('iframe');
     // The form's own height first (the fallback of 110rem until the embed says it).
-    await expect
-      .poll(async () => {
-        const needed = await frame.evaluate<number>('document.documentElement.scrollHeight');
-        return Math.abs(((await iframe.boundingBox())?.height ?? 0) - needed);
-      })
-      .toBeLessThanOrEqual(1);
-    const formHeight = (await iframe.boundingBox())!.height;
+    const formHeight = await frameFitsItsPage(page, frame);
 
     await signInFrame(frame, 'embed-shrink@example.org');
     await frame.waitForURL(`${app.baseUrl}/letters/${letter.slug}/embed/check-your-inbox`);
@@ -212,13 +211,7 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
     const frame = await embedFrame(page);
     await frame.waitForSelector('form');
     const iframe = page.locator('iframe');
-    await expect
-      .poll(async () => {
-        const needed = await frame.evaluate<number>('document.documentElement.scrollHeight');
-        return Math.abs(((await iframe.boundingBox())?.height ?? 0) - needed);
-      })
-      .toBeLessThanOrEqual(1);
-    const before = (await iframe.boundingBox())!.height;
+    const before = await frameFitsItsPage(page, frame);
     await page.evaluate('window.scrollTo(0, 1200)');
     // Another script on the site (or a frame of another site) says a new page of 300 px.
     await page.evaluate(
