@@ -48,7 +48,13 @@ export function queueRoutes(deps: QueueRoutesDeps): Router {
       : message.bouncedAt
         ? 'queue.dismiss.title'
         : 'queue.cancel.title';
-    res.status(status).render('admin/queue-cancel', { pageTitle: res.locals.t(title), message, cancellable });
+    res.status(status).render('admin/queue-cancel', {
+      pageTitle: res.locals.t(title),
+      message,
+      cancellable,
+      // What became of it: a returned message taken off the list was dismissed, not "cancelled, never sent".
+      gone: message.bouncedAt ? 'dismissed' : message.status,
+    });
   }
 
   // Cancelling asks first: the message will never be sent (or, returned after it was sent, leaves the list).

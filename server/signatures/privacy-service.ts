@@ -96,20 +96,21 @@ export function monthsBefore(now: Date, months: number): Date {
 }
 
 /**
- * What the platform does to protect signers: forgets them when a letter has been closed long enough
- * (retention), erases a person on request, and tells a person everything it holds about their address.
- * A signature that counted keeps counting, without its person; no longer shown, it leaves its letter's
- * figures by country (countedCountry).
- */
-/**
  * A signature's status as its supporter's own data request states it. A held one whose link they
- * pressed is "held": the pages say "confirmed" (they never tell an abuser a signature is held), but this
- * answer goes only to the address itself, and "not confirmed yet, confirm it" was untrue of it.
+ * pressed is "held", said as "confirmed by you, not counted yet": the pages say "confirmed" (they tell
+ * no one a signature is held), but a request for one's own data is answered truly (decision
+ * 2026-12-07-data-access-tells-held.md), and "not confirmed yet, confirm it" was untrue of it.
  */
 function accessStatus(signature: Signature): SignatureStatus | 'held' {
   return statusShown(signature) === 'confirmed' && signature.status === 'pending' ? 'held' : signature.status;
 }
 
+/**
+ * What the platform does to protect signers: forgets them when a letter has been closed long enough
+ * (retention), erases a person on request, and tells a person everything it holds about their address.
+ * A signature that counted keeps counting, without its person; no longer shown, it leaves its letter's
+ * figures by country (countedCountry).
+ */
 export class PrivacyService {
   constructor(private readonly deps: PrivacyServiceDeps) {}
 

@@ -113,8 +113,10 @@ export class WebhookRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  /** Replaces the secret; the old one keeps signing beside it until `previousUntil`. */
-  /** Rotates the endpoint's secret if it is still `current`; false when it changed meanwhile. */
+  /**
+   * Replaces the secret if it is still `current` (false when it changed meanwhile); the old one keeps
+   * signing beside it until `previousUntil`.
+   */
   async rotateSecret(
     id: number,
     current: string,

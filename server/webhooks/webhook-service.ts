@@ -161,7 +161,6 @@ export class WebhookService {
     });
   }
 
-  /** A new secret, shown once; the old one signs beside it for a day, so the receiver can switch over. */
   /** The mark of the endpoint's secret now (secretMark), for the page that asks before rotating it. */
   async secretMarkOf(user: User, letterId: number, endpointId: number): Promise<string> {
     const { endpoint } = await this.endpoint(user, letterId, endpointId);
@@ -170,7 +169,8 @@ export class WebhookService {
   }
 
   /**
-   * Rotates the endpoint's secret, if it is still the one the page asking saw (`seenMark`). Sent again
+   * A new secret, shown once; the old one signs beside it for a day, so the receiver can switch over.
+   * Only if the secret is still the one the page asking saw (`seenMark`). Sent again
    * (a reload of the page that showed the new secret), it is refused with 409: a second rotation would
    * drop the secret the receiver still uses, a day early, for one nobody copied.
    */

@@ -38,14 +38,19 @@ async function placeInViewport(page: Page, frame: Frame, selector: string) {
   return { frameTop: box!.y, top: inner!.y, bottom: inner!.y + inner!.height, viewport: viewport.height };
 }
 
-/** Waits until the iframe on the organisation's page is as tall as the page inside it says it needs. */
+/**
+ * Waits until the iframe on the organisation's page is as tall as the page inside it, measured as
+ * public/embed-height.js measures it (the body with its margins): the document's scrollHeight is never
+ * less than the frame, so it matched the 110rem fallback before the embed had said anything.
+ */
 async function frameFitsItsPage(page: Page, frame: Frame): Promise<number> {
   const iframe = page.locator('iframe');
+  const needed = () =>
+    frame.evaluate<number>(
+      `(() => { const style = getComputedStyle(document.body); return Math.ceil(document.body.getBoundingClientRect().height + parseFloat(style.marginTop) + parseFloat(style.marginBottom)); })()`,
+    );
   await expect
-    .poll(async () => {
-      const needed = await frame.evaluate<number>('document.documentElement.scrollHeight');
-      return Math.abs(((await iframe.boundingBox())?.height ?? 0) - needed);
-    })
+    .poll(async () => Math.abs(((await iframe.boundingBox())?.height ?? 0) - (await needed())))
     .toBeLessThanOrEqual(1);
   return (await iframe.boundingBox())!.height;
 }

@@ -336,7 +336,7 @@ describe('withdrawing a signature', () => {
     expect(hrefsIn(mainOf(broken.text))).toContain('/privacy/access');
     // The withdrawal link after the erasure: no name left to take off the letter, nothing left to erase.
     const withdrawPage = textOf(mainOf((await visitor.get(withdraw)).text));
-    expect(withdrawPage).toContain('Your details were erased already: this signature counts without a name');
+    expect(withdrawPage).toContain('Your details were erased already: this signature has no name');
     expect(withdrawPage).not.toContain('your name is removed from the letter');
     expect(withdrawPage).not.toContain('Erase your details as well');
   });

@@ -165,9 +165,7 @@ describe('a supporter asks what is held about their address', () => {
     const attachment = mail!.parsed.attachments.find((a) => a.filename === 'undersigned-data.json');
     const [record] = JSON.parse(attachment!.content.toString('utf8')) as Record[];
     expect(record).toMatchObject({ status: 'held', confirmedAt: null });
-    expect(mail!.parsed.text).toContain(
-      "Confirmed by you, and waiting for a check by the platform's moderators before it counts",
-    );
+    expect(mail!.parsed.text).toContain('Confirmed by you, and not counted yet');
     expect(mail!.parsed.text).not.toContain('Not confirmed yet');
     // Nor the reason: the e-mail tells no one how screening works.
     expect(mail!.parsed.text).not.toContain('rate-burst');

@@ -40,7 +40,11 @@ const SUPPORTERS = [
   { name: 'Kim Consenting', email: 'consenting@example.org', consent: true, display: 'full' as const },
   { name: 'Lee Silent', email: 'not-consenting@example.org', consent: false, display: 'initials' as const },
   { name: 'Park Hidden', email: 'hidden@example.org', consent: true, display: 'hidden' as const },
+  { name: 'Choi Initials', email: 'initials-news@example.org', consent: true, display: 'initials' as const },
 ];
+
+/** What two supporters who chose not to be named gave besides (set on their rows below). */
+const UNSHOWN = { organisation: 'Shelter Without A Name', title: 'Night Nurse' };
 
 interface Download {
   status: number;
@@ -122,6 +126,11 @@ describe("a letter's supporters page", () => {
         country: 'KR',
         createdAt: AT,
       });
+    await t.platform.db
+      .updateTable('signatures')
+      .set({ organisation: UNSHOWN.organisation, job_title: UNSHOWN.title })
+      .where('email', 'in', ['hidden@example.org', 'initials-news@example.org'])
+      .execute();
     await storeSignature(t.platform.db, SECRET, letter.id, {
       name: 'Choi Pending',
       email: 'pending@example.org',
@@ -188,13 +197,17 @@ describe("a letter's supporters page", () => {
     const [header, ...rows] = parse(file.text, { bom: true }) as string[][];
     expect(header).toEqual(COLUMNS);
     const byName = new Map(rows.map((row) => [row[1], row]));
-    expect([...byName.keys()].sort()).toEqual(['', 'Kim Consenting', 'L. S.'].sort());
+    expect([...byName.keys()].sort()).toEqual(['', 'C. I.', 'Kim Consenting', 'L. S.'].sort());
     expect(byName.get('Kim Consenting')![3]).toBe('consenting@example.org');
     // Agreed to news but chose to be counted only: the address, with no name and no country beside it
     // (an address to write to, not the rest of someone who chose not to be shown).
     expect(byName.get('')![3]).toBe('hidden@example.org');
     expect(byName.get('')![4]).toBe('');
     expect(byName.get('Kim Consenting')![4]).toBe('KR');
+    // Initials and news: the address, and neither the organisation nor the title they chose not to show.
+    expect(byName.get('C. I.')!.slice(3, 7)).toEqual(['initials-news@example.org', 'KR', '', '']);
+    expect(file.text).not.toContain(UNSHOWN.organisation);
+    expect(file.text).not.toContain(UNSHOWN.title);
     expect(byName.get('L. S.')![3]).toBe('');
     // What the supporters chose not to show is nowhere in the file.
     expect(file.text).not.toContain('Lee Silent');
@@ -207,7 +220,7 @@ describe("a letter's supporters page", () => {
     expect(entries.at(-1)!.actor_user_id).toBe(owner.id);
     expect(JSON.parse(entries.at(-1)!.details)).toMatchObject({
       addresses: 'consented',
-      rows: 3,
+      rows: 4,
       completed: true,
     });
   });

@@ -273,6 +273,10 @@ describe('the mail queue page for admins', () => {
     expect(after).toContain('The returned message is off the list. Nothing was sent.');
     expect(after).not.toContain('It will not be sent.');
     expect(tableRows((await admin.get('/admin/queue')).text, 'failed-heading')).toEqual([]);
+    // Its question opened again says it was dismissed, not that it was cancelled and never sent.
+    const reopened = textOf(mainOf((await admin.get(`/admin/queue/${id}/cancel`)).text));
+    expect(reopened).toContain('returned by the receiving server, and dismissed already');
+    expect(reopened).not.toContain('will not be sent');
     // The record keeps when it was returned, and the audit log says it was dismissed, not cancelled.
     expect((await row(id)).bounced_at).not.toBeNull();
     const audit = textOf(mainOf((await admin.get('/admin/audit')).text));

@@ -130,15 +130,18 @@ describe('an export shows each supporter as they chose, unless it names them', (
     );
   });
 
-  it('through the organizer API, only a row that carries the address (its supporter agreed to news) is in full', async () => {
-    const rows = await exported(['email', 'public_name', 'organisation', 'title'], {
+  it("through an organizer's read, every row as the letter page shows it: an address to write to names no more", async () => {
+    // The initials supporter asked for news: their address, but not the ministry and title they chose
+    // not to show (a walkthrough found them beside the initials, since the address "named them anyway").
+    const rows = await exported(['email', 'public_name', 'country', 'organisation', 'title'], {
       addresses: 'consented',
     });
-    expect(rows.map((r) => [r.email, r.organisation])).toEqual([
-      [null, 'Seoul Bar Association'],
-      ['person-1@example.org', 'Ministry of Unification'],
-      [null, ''],
+    expect(rows.map((r) => [r.email, r.public_name, r.organisation, r.title])).toEqual([
+      [null, 'Kim Ji-hoon', 'Seoul Bar Association', 'Lawyer'],
+      ['person-1@example.org', '박.', '', ''],
+      [null, '', '', ''],
     ]);
+    expect(JSON.stringify(rows)).not.toMatch(/Ministry of Unification|Deputy/);
   });
 
   it('states a signature that screening holds as held, apart from pending ones never confirmed', async () => {
