@@ -18,6 +18,7 @@ import {
   type ExportValues,
 } from './export.js';
 import type { ExportService } from './export-service.js';
+import type { NamedLetter } from '../letters/letter-access.js';
 import { letterOptions, type LetterChoices } from '../letters/letter-choices.js';
 
 export interface ExportRoutesDeps {
@@ -196,18 +197,14 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
   });
 
   router.get('/letters/:id/supporters', async (req, res) =>
-    renderSupporters(res, deps, idParam(req, 'id'), SUPPORTERS_EMPTY),
+    renderSupporters(res, await supportersLetter(res, deps, idParam(req, 'id')), SUPPORTERS_EMPTY),
   );
 
   router.post('/letters/:id/supporters', deps.csrf.verify, async (req, res) => {
-    const letterId = idParam(req, 'id');
     // Whoever may read the letter's supporters, asked before the form is read: a refusal is the same
     // 403 or 404 whatever was typed.
-    const { letter } = await deps.exports.letterForSupporters(
-      currentUser(res),
-      letterId,
-      res.locals.language,
-    );
+    const named = await supportersLetter(res, deps, idParam(req, 'id'));
+    const { letter } = named;
     const body = formBody(req.body);
     const values: ExportValues = {
       ...exportValues(body),
@@ -224,12 +221,16 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
         : { format: 'exports.errors.organizerFormat' }),
     };
     if (!parsed.ok || Object.keys(errors).length > 0)
-      return renderSupporters(res, deps, letterId, values, errors, 400);
+      return renderSupporters(res, named, values, errors, 400);
     await download(res, deps.exports, { ...parsed.request, addresses: 'consented' });
   });
 
   return router;
 }
+
+/** The letter of a supporters page, if the account may read its supporters, titled in the page's language. */
+const supportersLetter = (res: Response, deps: ExportRoutesDeps, letterId: number) =>
+  deps.exports.letterForSupporters(currentUser(res), letterId, res.locals.language);
 
 /** The supporters form of one letter, before anything is chosen: confirmed signatures, as CSV. */
 const SUPPORTERS_EMPTY: ExportValues = { ...EMPTY, columns: [...ORGANIZER_COLUMNS] };
@@ -238,16 +239,14 @@ const SUPPORTERS_EMPTY: ExportValues = { ...EMPTY, columns: [...ORGANIZER_COLUMN
  * One letter's supporters page, for whoever may work on the letter: a download of its signatures with
  * names as each supporter chose to show them and addresses only of those who asked for news.
  */
-async function renderSupporters(
+function renderSupporters(
   res: Response,
-  deps: ExportRoutesDeps,
-  letterId: number,
+  named: NamedLetter,
   values: ExportValues,
   errors: Record<string, string> = {},
   status = 200,
 ) {
   const t = res.locals.t;
-  const named = await deps.exports.letterForSupporters(currentUser(res), letterId, res.locals.language);
   res.status(status).render('admin/letter-supporters', {
     pageTitle: t('exports.supporters.title'),
     ...named,

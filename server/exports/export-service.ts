@@ -40,7 +40,7 @@ export interface ExportServiceDeps {
   /** A connection of its own, so a long export never holds up the platform's other queries. */
   openReader: () => { db: Db; close: () => Promise<void> };
   letters: LetterRepository;
-  /** Names a letter for its supporters page. */
+  /** Finds the letter of a supporters page, as the policy allows, and names it. */
   access: LetterAccess;
   audit: AuditRepository;
   compiler: LetterCompiler;
@@ -222,10 +222,7 @@ export class ExportService {
    * admin), named for its supporters page: 404 when it does not exist, 403 when it is someone else's.
    */
   async letterForSupporters(user: User, letterId: number, language: string): Promise<NamedLetter> {
-    const letter = await this.deps.letters.findById(letterId);
-    if (!letter) throw notFound('letter_not_found', 'errors.letter.notFound');
-    const collaborators = await this.deps.letters.collaboratorIds(letter.id);
-    authorize(user, 'signature.export-letter', letterResource(letter, collaborators));
+    const { letter } = await this.deps.access.forAction(user, letterId, 'signature.export-letter');
     return this.deps.access.named(letter, language);
   }
 

@@ -3,9 +3,12 @@ import type { AuditAction } from '../audit/audit.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Tx } from '../db/database.js';
 import { notFound } from '../lib/errors.js';
-import { authorize, letterResource, type LetterResource } from '../policy/policy.js';
+import { authorize, letterResource, type Actions, type LetterResource } from '../policy/policy.js';
 import { headingIn, type Letter } from './letter.js';
 import type { LetterRepository } from './letter-repository.js';
+
+/** The policy's actions on one letter (their resource is the letter). */
+type LetterAction = { [A in keyof Actions]: Actions[A] extends LetterResource ? A : never }[keyof Actions];
 
 /** A letter the account was allowed to reach, with what the policy needs to decide further steps. */
 export interface AccessedLetter {
@@ -30,8 +33,18 @@ export class LetterAccess {
 
   /** The letter if the user may work on it: 404 when it does not exist, 403 when it is someone else's. */
   async forEdit(user: User, letterId: number, letters = this.letters): Promise<AccessedLetter> {
+    return this.forAction(user, letterId, 'letter.edit', letters);
+  }
+
+  /** The letter if the policy lets the user take `action` on it: 404 when it does not exist, 403 otherwise. */
+  async forAction(
+    user: User,
+    letterId: number,
+    action: LetterAction,
+    letters = this.letters,
+  ): Promise<AccessedLetter> {
     const found = await this.load(letterId, letters);
-    authorize(user, 'letter.edit', found.resource);
+    authorize(user, action, found.resource);
     return found;
   }
 
@@ -40,9 +53,7 @@ export class LetterAccess {
    * refusal says what would help: an admin, not the letter's owner).
    */
   async forReview(user: User, letterId: number, letters = this.letters): Promise<AccessedLetter> {
-    const found = await this.load(letterId, letters);
-    authorize(user, 'letter.review', found.resource);
-    return found;
+    return this.forAction(user, letterId, 'letter.review', letters);
   }
 
   /**

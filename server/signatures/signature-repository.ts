@@ -52,6 +52,27 @@ export interface PublicSignatureRow {
   confirmedAt: Date;
 }
 
+/** What the public lists of a letter read of a signature (PublicSignatureRow); one list for both readers. */
+const PUBLIC_COLUMNS = [
+  'full_name',
+  'display',
+  'country',
+  'organisation',
+  'job_title',
+  'confirmed_at',
+] as const;
+
+function toPublicRow(r: Pick<SignatureRow, (typeof PUBLIC_COLUMNS)[number]>): PublicSignatureRow {
+  return {
+    fullName: r.full_name,
+    display: r.display as DisplayChoice,
+    country: r.country,
+    organisation: r.organisation,
+    jobTitle: r.job_title,
+    confirmedAt: new Date(r.confirmed_at!),
+  };
+}
+
 /** Signing's own statements, compiled once (db/reusable-query.ts): they run in every signing. */
 const FIND_BY_LETTER_AND_EMAIL_HASH = new ReusableQuery((db, p: { letterId: number; emailHash: string }) =>
   db
@@ -217,21 +238,14 @@ export class SignatureRepository {
   async recentPublic(letterId: number, limit: number): Promise<PublicSignatureRow[]> {
     const rows = await this.db
       .selectFrom('signatures')
-      .select(['full_name', 'display', 'country', 'organisation', 'job_title', 'confirmed_at'])
+      .select([...PUBLIC_COLUMNS])
       .where('letter_id', '=', letterId)
       .where('status', '=', 'confirmed')
       .where('display', '!=', 'hidden')
       .orderBy('confirmed_at', 'desc')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({
-      fullName: r.full_name,
-      display: r.display as DisplayChoice,
-      country: r.country,
-      organisation: r.organisation,
-      jobTitle: r.job_title,
-      confirmedAt: new Date(r.confirmed_at!),
-    }));
+    return rows.map(toPublicRow);
   }
 
   /**
@@ -246,7 +260,7 @@ export class SignatureRepository {
   ): Promise<(PublicSignatureRow & { position: { confirmedAt: string; id: number } })[]> {
     let query = this.db
       .selectFrom('signatures')
-      .select(['id', 'full_name', 'display', 'country', 'organisation', 'job_title', 'confirmed_at'])
+      .select(['id', ...PUBLIC_COLUMNS])
       .where('letter_id', '=', letterId)
       .where('status', '=', 'confirmed')
       .where('display', '!=', 'hidden');
@@ -255,15 +269,7 @@ export class SignatureRepository {
         eb(eb.refTuple('confirmed_at', 'id'), '<', eb.tuple(after.confirmedAt, after.id)),
       );
     const rows = await query.orderBy('confirmed_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-    return rows.map((r) => ({
-      fullName: r.full_name,
-      display: r.display as DisplayChoice,
-      country: r.country,
-      organisation: r.organisation,
-      jobTitle: r.job_title,
-      confirmedAt: new Date(r.confirmed_at!),
-      position: { confirmedAt: r.confirmed_at!, id: r.id },
-    }));
+    return rows.map((r) => ({ ...toPublicRow(r), position: { confirmedAt: r.confirmed_at!, id: r.id } }));
   }
 
   /** Counts confirmed signatures by counting rows: for checks and repair, never for page views. */
