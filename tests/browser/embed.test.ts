@@ -94,6 +94,16 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
     browser = await launchBrowser();
   });
 
+  /** The organisation's page in a new browser of this size, once the signing form has loaded in its frame. */
+  async function formOnTheSite(viewport: { width: number; height: number }) {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    await page.goto(siteUrl);
+    const frame = await embedFrame(page);
+    await frame.waitForSelector('form');
+    return { context, page, frame };
+  }
+
   afterAll(async () => {
     await browser?.close();
     await new Promise((resolve) => site?.close(resolve));
@@ -102,11 +112,7 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
 
   it('signs inside the frame on another site, is answered there, and gets the confirmation e-mail', async () => {
     const email = 'embed-browser@example.org';
-    const context = await browser.newContext({ viewport: { width: 400, height: 900 } });
-    const page = await context.newPage();
-    await page.goto(siteUrl);
-    const frame = await embedFrame(page);
-    await frame.waitForSelector('form');
+    const { context, page, frame } = await formOnTheSite({ width: 400, height: 900 });
     await expect(frame.locator('h1').innerText()).resolves.toBe(TITLE);
     await expect(frame.locator('.stats__count').innerText()).resolves.toBe('0 signatures');
 
@@ -134,13 +140,9 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
   });
 
   it('grows the frame to the whole form, in the longest language on a phone, so the button is never hidden inside it', async () => {
-    const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
-    const page = await context.newPage();
-    await page.goto(siteUrl);
-    const frame = await embedFrame(page);
     // The frame's own first load (lazy, so perhaps after the page's) ends before it is sent elsewhere:
     // going to the Ukrainian form meanwhile was cut short by it now and then.
-    await frame.waitForSelector('form');
+    const { context, page, frame } = await formOnTheSite({ width: 360, height: 800 });
     await frame.goto(`${app.baseUrl}/letters/${letter.slug}/embed?lang=uk`);
     await frame.waitForSelector('form');
     // The fallback height (110rem) is what it starts from; the embed's message sets its own.
@@ -157,11 +159,7 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
   });
 
   it('brings the top of the frame into view with the error summary when a signature is refused', async () => {
-    const context = await browser.newContext({ viewport: { width: 400, height: 900 } });
-    const page = await context.newPage();
-    await page.goto(siteUrl);
-    const frame = await embedFrame(page);
-    await frame.waitForSelector('form');
+    const { context, page, frame } = await formOnTheSite({ width: 400, height: 900 });
     await signInFrame(frame, 'not-an-address');
     await frame.waitForSelector('.error-summary');
     // The supporter sees what went wrong: Chromium will not autofocus it in a frame of another site, so
@@ -180,11 +178,7 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
   });
 
   it('shrinks the frame to "check your inbox" after signing, and brings it into view', async () => {
-    const context = await browser.newContext({ viewport: { width: 400, height: 900 } });
-    const page = await context.newPage();
-    await page.goto(siteUrl);
-    const frame = await embedFrame(page);
-    await frame.waitForSelector('form');
+    const { context, page, frame } = await formOnTheSite({ width: 400, height: 900 });
     const iframe = page.locator('iframe');
     // The form's own height first (the fallback of 110rem until the embed says it).
     const formHeight = await frameFitsItsPage(page, frame);
@@ -210,11 +204,7 @@ describe("an organisation's site frames the embed and a supporter signs in it", 
   });
 
   it("takes a height only from the platform's origin: the organisation's page posting one changes nothing", async () => {
-    const context = await browser.newContext({ viewport: { width: 400, height: 900 } });
-    const page = await context.newPage();
-    await page.goto(siteUrl);
-    const frame = await embedFrame(page);
-    await frame.waitForSelector('form');
+    const { context, page, frame } = await formOnTheSite({ width: 400, height: 900 });
     const iframe = page.locator('iframe');
     const before = await frameFitsItsPage(page, frame);
     await page.evaluate('window.scrollTo(0, 1200)');
