@@ -1,4 +1,5 @@
 import type { Executor } from '../db/database.js';
+import { LOCK_SPACES, lockUntilTransactionEnds } from '../db/dialect.js';
 import type { ApiTokensTable } from '../db/tables.js';
 import type { Selectable } from 'kysely';
 import type { ApiToken } from './token.js';
@@ -72,6 +73,16 @@ export class ApiTokenRepository {
       .orderBy('id', 'desc')
       .execute();
     return rows.map(toToken);
+  }
+
+  /**
+   * An account's tokens, read inside the transaction that creates one more, after taking the account's
+   * turn: on PostgreSQL two creates at the same instant would otherwise each read the list without the
+   * other's uncommitted token, and both pass the check that names tell working tokens apart.
+   */
+  async ofUserForCreating(userId: number): Promise<ApiToken[]> {
+    await lockUntilTransactionEnds(this.db, LOCK_SPACES.tokenNames, String(userId));
+    return this.ofUser(userId);
   }
 
   async findById(id: number): Promise<ApiToken | undefined> {

@@ -73,7 +73,7 @@ export class ApiTokenService {
     const id = await this.deps.db.transaction().execute(async (tx) => {
       // A page reloaded after "shown once" sends the form again: a second working token of the same
       // name would stay valid, unseen and unused, beside the one copied. Names tell working tokens apart.
-      const mine = await this.deps.tokens.with(tx).ofUser(user.id);
+      const mine = await this.deps.tokens.with(tx).ofUserForCreating(user.id);
       if (mine.some((t) => tokenState(t, now) === 'active' && sameName(t.name, input.name)))
         throw new AppError(409, 'token_name_taken', 'webhooks.tokens.errors.nameTaken', { name: input.name });
       const id = await this.deps.tokens.with(tx).create(

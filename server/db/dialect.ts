@@ -74,6 +74,21 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
+ * The key spaces of the advisory locks (lockUntilTransactionEnds, oneAtATime), one number per kind of
+ * lock, written once here so no two kinds ever share one.
+ */
+export const LOCK_SPACES = {
+  /** A client's signing hits, counted right after one is recorded (limits/). */
+  signingHits: 1,
+  /** The mail queue's claim of due messages (outbox/). */
+  outboxClaim: 2,
+  /** An account's API token names, read before one more is created (api/). */
+  tokenNames: 3,
+  /** A letter's webhook addresses, read before one more is registered (webhooks/). */
+  webhookUrls: 4,
+} as const;
+
+/**
  * Holds `key` (in the `space` of one kind of lock) until the transaction ends, so transactions that
  * count what they have just written under the same key take turns. On PostgreSQL a transaction-scoped
  * advisory lock (two-number form: its own key space, apart from any single-number locks); under READ

@@ -1,10 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
-import { lockUntilTransactionEnds } from '../db/dialect.js';
+import { LOCK_SPACES, lockUntilTransactionEnds } from '../db/dialect.js';
 import { ReusableQuery } from '../db/reusable-query.js';
-
-/** The key space of the signing hits' locks (lockUntilTransactionEnds): a number no other lock uses. */
-const SIGNING_HITS_LOCKS = 1;
 
 /** Statements every signing runs, compiled once (db/reusable-query.ts). */
 const RECORD_SIGNING_HIT = new ReusableQuery((db, p: { keyHash: string; atMs: number }) =>
@@ -63,7 +60,7 @@ export class LimitRepository {
    * count that follows in the same transaction then sees every attempt made before it, in any process.
    */
   async recordSigningHit(keyHash: string, at: Date): Promise<void> {
-    await lockUntilTransactionEnds(this.db, SIGNING_HITS_LOCKS, keyHash);
+    await lockUntilTransactionEnds(this.db, LOCK_SPACES.signingHits, keyHash);
     await RECORD_SIGNING_HIT.execute(this.db, { keyHash, atMs: at.getTime() });
   }
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
-import { claimClauses, oneAtATime } from '../db/dialect.js';
+import { claimClauses, LOCK_SPACES, oneAtATime } from '../db/dialect.js';
 import { ReusableQuery } from '../db/reusable-query.js';
 import type { Selectable } from 'kysely';
 import type { NewOutboxMessageRow, OutboxContentsTable, OutboxMessageRow } from '../db/tables.js';
@@ -17,9 +17,6 @@ import {
 import { leaseEnd } from './lease.js';
 
 type ContentRow = Selectable<OutboxContentsTable>;
-
-/** The key space of the claim's lock (oneAtATime): a number no other lock uses (signing hits use 1). */
-const OUTBOX_CLAIM_LOCKS = 2;
 
 function toMessage(row: OutboxMessageRow, content: ContentRow | undefined): OutboxMessage {
   return {
@@ -341,7 +338,7 @@ export class OutboxRepository {
         where status in ('queued', 'retrying') and id in (${claim.take(chosen)})
         returning *`.execute(db);
     const result = options
-      ? await oneAtATime(this.db, OUTBOX_CLAIM_LOCKS, 'claim', claimDomains)
+      ? await oneAtATime(this.db, LOCK_SPACES.outboxClaim, 'claim', claimDomains)
       : await claimDomains(this.db);
     const contents = await this.contentsOf(result.rows.map((r) => r.id));
     return result.rows.map((row) => toMessage(row, contents.get(row.id))).sort((a, b) => a.id - b.id);

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../db/database.js';
-import { claimClauses } from '../db/dialect.js';
+import { claimClauses, LOCK_SPACES, lockUntilTransactionEnds } from '../db/dialect.js';
 import type { WebhookDeliveriesTable, WebhookEndpointsTable } from '../db/tables.js';
 import {
   eventsColumn,
@@ -81,6 +81,16 @@ export class WebhookRepository {
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
+  }
+
+  /**
+   * A letter's endpoints, read inside the transaction that registers one more, after taking the letter's
+   * turn: on PostgreSQL two registrations at the same instant would otherwise each read the list without
+   * the other's uncommitted endpoint, and both pass the check that an address is registered once.
+   */
+  async endpointsOfForRegistering(letterId: number): Promise<WebhookEndpoint[]> {
+    await lockUntilTransactionEnds(this.db, LOCK_SPACES.webhookUrls, String(letterId));
+    return this.endpointsOf(letterId);
   }
 
   async endpointsOf(letterId: number): Promise<WebhookEndpoint[]> {

@@ -93,7 +93,7 @@ export class WebhookService {
     const id = await this.deps.db.transaction().execute(async (tx) => {
       // A page reloaded after "shown once" sends the form again: a second endpoint at the same address
       // would get every event twice, signed with a secret nobody saw.
-      const registered = await this.deps.webhooks.with(tx).endpointsOf(letter.id);
+      const registered = await this.deps.webhooks.with(tx).endpointsOfForRegistering(letter.id);
       if (registered.some((endpoint) => endpoint.url === input.url)) throw new UrlRefused('registered');
       const id = await this.deps.webhooks
         .with(tx)

@@ -309,6 +309,28 @@ describe('organizer API tokens', () => {
     await createToken(visitorA, 'Reloaded page');
   });
 
+  it('creates one token when two forms with the same name arrive at the same instant', async () => {
+    // Two tabs, or a double click that the browser sent twice: on PostgreSQL both transactions would read
+    // the account's tokens before either had written its own.
+    const tries = await Promise.allSettled(
+      [1, 2, 3].map(() =>
+        t.platform.appDeps.apiTokens.create(ownerA, { name: 'Twin submits', lifetime: 30 }),
+      ),
+    );
+    const refused = tries.filter((outcome) => outcome.status === 'rejected');
+    expect(tries.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    expect(refused.map((outcome) => (outcome.reason as { code?: string }).code)).toEqual([
+      'token_name_taken',
+      'token_name_taken',
+    ]);
+    const named = await t.platform.db
+      .selectFrom('api_tokens')
+      .select('id')
+      .where('name', '=', 'Twin submits')
+      .execute();
+    expect(named).toHaveLength(1);
+  });
+
   it('lists every other account’s working token for an admin, who revokes a leaked one from there', async () => {
     const leaked = await createToken(visitorA, 'leaked laptop');
     const { visitor: admin } = await signedIn(t.app, t.platform, 'admin');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
+import type { UrlRefused } from '../../server/webhooks/webhook-service.js';
 import { signedIn } from '../support/accounts.js';
 import { createLetter } from '../support/factories.js';
 import { textsByClass } from '../support/html.js';
@@ -91,6 +92,27 @@ describe("a letter's webhook pages", () => {
     // Deleted again, so the tests after this one see the letter's first endpoint only.
     const added = before.find((endpoint) => endpoint.url === url)!;
     const href = `${base()}/${added.id}/delete`;
+    expect((await post(ownerVisitor, href, {}, href)).status).toBe(303);
+  });
+
+  it('registers one endpoint when two forms with the same address arrive at the same instant', async () => {
+    // On PostgreSQL both transactions would read the letter's endpoints before either had written its own.
+    const url = 'https://93.184.216.34/hooks/twin-submits';
+    const tries = await Promise.allSettled(
+      [1, 2, 3].map(() =>
+        t.platform.appDeps.webhooks.register(owner, letterId, { url, events: ['letter.published'] }),
+      ),
+    );
+    expect(tries.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    expect(
+      tries.flatMap((outcome) =>
+        outcome.status === 'rejected' ? [(outcome.reason as UrlRefused).reason] : [],
+      ),
+    ).toEqual(['registered', 'registered']);
+    const registered = (await endpoints()).filter((endpoint) => endpoint.url === url);
+    expect(registered).toHaveLength(1);
+    // Deleted again, so the tests after this one see the letter's first endpoint only.
+    const href = `${base()}/${registered[0]!.id}/delete`;
     expect((await post(ownerVisitor, href, {}, href)).status).toBe(303);
   });
 
