@@ -1,8 +1,8 @@
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { ExportService } from '../exports/export-service.js';
 import { ORGANIZER_COLUMNS, parseExportRequest } from '../exports/export.js';
+import { streamExport } from '../exports/export-stream.js';
 import { apiLanguage } from '../http/language.js';
-import { writeOrWait } from '../http/stream-write.js';
 import type { i18n } from '../lib/i18n.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -61,36 +61,10 @@ export function organizerApiRoutes(deps: OrganizerApiDeps): Router {
         fields: Object.keys(parsed.errors).join(', '),
       });
     const request = { ...parsed.request, addresses: 'consented' as const };
-    await deps.exports.check(user, request);
-    let started = false;
-    try {
-      await deps.exports.run(
-        request,
-        user,
-        {
-          async write(chunk) {
-            if (!started) {
-              started = true;
-              res.status(200).set('Content-Type', 'application/x-ndjson; charset=utf-8');
-              res.set('Cache-Control', 'no-store');
-            }
-            await writeOrWait(res, chunk, 'the reader left');
-          },
-        },
-        { via: 'api-token' },
-      );
-    } catch (error) {
-      if (!started) throw error;
-      // Half an answer went out: cut it, so the client sees it failed rather than a short list.
-      res.destroy(error instanceof Error ? error : undefined);
-      return;
-    }
-    if (!started)
-      res
-        .status(200)
-        .set('Content-Type', 'application/x-ndjson; charset=utf-8')
-        .set('Cache-Control', 'no-store');
-    res.end();
+    await streamExport(res, deps.exports, request, user, {
+      attachment: false,
+      context: { via: 'api-token' },
+    });
   });
 
   // Always JSON here, whatever the client accepts: this is an API, not a page.

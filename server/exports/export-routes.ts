@@ -1,7 +1,6 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { currentUser, requireAdmin } from '../http/auth.js';
 import { formBody, idParam, translatedErrors } from '../http/input.js';
-import { writeOrWait } from '../http/stream-write.js';
 import { countryOptions } from '../lib/countries.js';
 import { AppError } from '../lib/errors.js';
 import { SIGNATURE_STATUSES } from '../signatures/signature.js';
@@ -18,6 +17,7 @@ import {
   type ExportValues,
 } from './export.js';
 import type { ExportService } from './export-service.js';
+import { streamExport } from './export-stream.js';
 import type { NamedLetter } from '../letters/letter-access.js';
 import { letterOptions, type LetterChoices } from '../letters/letter-choices.js';
 
@@ -129,39 +129,13 @@ async function download(
   const user = currentUser(res);
   const refusal = (error: unknown) => (error instanceof AppError && shownOnForm(error) ? error : undefined);
   try {
-    await exports.check(user, request);
+    // The export's own check runs first, before anything is read or recorded.
+    await streamExport(res, exports, request, user, { attachment: true });
   } catch (error) {
     const refused = refusal(error);
     if (refused) return refused;
     throw error;
   }
-  let started = false;
-  const start = () => {
-    started = true;
-    res.status(200);
-    res.set('Content-Type', exports.contentType(request));
-    res.set('Content-Disposition', `attachment; filename="${exports.fileName(request)}"`);
-    res.set('Cache-Control', 'no-store');
-  };
-  try {
-    await exports.run(request, user, {
-      async write(chunk) {
-        if (!started) start();
-        // Waits for a slow reader; a reader that left ends the export (logged as unfinished).
-        await writeOrWait(res, chunk, 'the download was cancelled');
-      },
-    });
-  } catch (error) {
-    if (!started) {
-      const refused = refusal(error);
-      if (refused) return refused;
-      throw error;
-    }
-    res.destroy(error instanceof Error ? error : undefined);
-    return undefined;
-  }
-  if (!started) start();
-  res.end();
   return undefined;
 }
 
