@@ -10,8 +10,8 @@ import { textIn } from '../letters/letter.js';
 import type { LetterAccess, NamedLetter } from '../letters/letter-access.js';
 import type { LetterRepository } from '../letters/letter-repository.js';
 import type { Clock } from '../lib/clock.js';
-import { AppError, notFound } from '../lib/errors.js';
-import { authorize, letterResource } from '../policy/policy.js';
+import { AppError } from '../lib/errors.js';
+import { authorize } from '../policy/policy.js';
 import {
   countedCountry,
   publicName,
@@ -230,10 +230,7 @@ export class ExportService {
   async check(actor: ExportActor, request: ExportRequest): Promise<void> {
     // An organizer reads one letter they may work on, with consenting supporters' addresses only.
     if (onlyConsented(request) && request.filters.letter && actor !== OPERATOR) {
-      const letter = await this.deps.letters.findBySlug(request.filters.letter);
-      if (!letter) throw notFound('letter_not_found', 'errors.letter.notFound');
-      const collaborators = await this.deps.letters.collaboratorIds(letter.id);
-      authorize(actor, 'signature.export-letter', letterResource(letter, collaborators));
+      await this.deps.access.forActionBySlug(actor, request.filters.letter, 'signature.export-letter');
       // The 'consented' rule covers addresses only: a column such as the name as typed would hand over
       // what a supporter chose to hide, whoever built the request.
       if (!request.columns.every((column) => ORGANIZER_COLUMNS.includes(column)))

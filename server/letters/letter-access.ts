@@ -48,6 +48,13 @@ export class LetterAccess {
     return found;
   }
 
+  /** forAction for a letter named by its address (an organizer's read of its signatures, by the API). */
+  async forActionBySlug(user: User, slug: string, action: LetterAction): Promise<AccessedLetter> {
+    const found = await this.accessed(await this.letters.findBySlug(slug), this.letters);
+    authorize(user, action, found.resource);
+    return found;
+  }
+
   /**
    * The letter if the user may review it: 404 when it does not exist, 403 "admins only" otherwise (the
    * refusal says what would help: an admin, not the letter's owner).
@@ -75,9 +82,12 @@ export class LetterAccess {
   }
 
   private async load(letterId: number, letters: LetterRepository): Promise<AccessedLetter> {
-    const letter = await letters.findById(letterId);
+    return this.accessed(await letters.findById(letterId), letters);
+  }
+
+  private async accessed(letter: Letter | undefined, letters: LetterRepository): Promise<AccessedLetter> {
     if (!letter) throw notFound('letter_not_found', 'errors.letter.notFound');
-    const collaboratorIds = await letters.collaboratorIds(letterId);
+    const collaboratorIds = await letters.collaboratorIds(letter.id);
     return { letter, collaboratorIds, resource: letterResource(letter, collaboratorIds) };
   }
 }
