@@ -129,22 +129,36 @@ export function emailKey(address: string): string {
 /** A name with a Hangul letter (syllable or jamo) in it is "written in Hangul" for initials. */
 const HANGUL = /\p{Script=Hangul}/u;
 
+/** What an initial is: a letter or a digit, never an emoji, a bracket or a quotation mark before one. */
+const NAME_CHARACTER = /[\p{L}\p{N}]/u;
+
+/** A piece of a name's initial: its first letter or digit, none when it has neither. */
+const firstLetterOf = (piece: string): string | undefined => NAME_CHARACTER.exec(piece)?.[0];
+
+/** A piece of a name's first character, whatever it is: what initials took before 2026-12-07's last rule. */
+const firstCharacterOf = (piece: string): string | undefined => Array.from(piece)[0];
+
 /**
  * "Kim Ji-hoon" → "K. J.-H."; each space-separated part, and each hyphenated piece, gives its first letter.
  * A name written in Hangul gives its first syllable only ("홍길동" and "홍 길동" → "홍."), as the privacy
  * notice promises: a syllable of a Korean given name says far more than a Latin initial, and a supporter
- * who put a space after the family name must not show more of it than one who did not.
+ * who put a space after the family name must not show more of it than one who did not. What stands
+ * before a letter is passed over ("🌻Zoë Ng" → "Z. N.", "(Kim) Ji-hoon" → "K. J.-H."); a name with no
+ * letter or digit at all keeps its first characters, so that no chosen name shows as nothing.
  */
 export function initialsOf(fullName: string): string {
   if (HANGUL.test(fullName)) {
-    const first = Array.from(fullName.trim())[0];
+    const first = firstLetterOf(fullName) ?? firstCharacterOf(fullName.trim());
     return first === undefined ? '' : `${first.toLocaleUpperCase()}.`;
   }
-  return initialsByPart(fullName);
+  return initialsByPart(fullName, firstLetterOf) || initialsByPart(fullName, firstCharacterOf);
 }
 
-/** Each part's (and hyphenated piece's) first letter: initials of every name before 2026-12-07. */
-function initialsByPart(fullName: string): string {
+/**
+ * Each space-separated part's initials as `initial` takes them, its hyphenated pieces' joined by hyphens;
+ * a piece without one gives none, and a part without any gives an empty string.
+ */
+function initialsOfParts(fullName: string, initial: (piece: string) => string | undefined): string[] {
   return fullName
     .trim()
     .split(/\s+/)
@@ -152,12 +166,33 @@ function initialsByPart(fullName: string): string {
     .map((part) =>
       part
         .split('-')
-        .filter((piece) => piece.length > 0)
-        .map((piece) => `${Array.from(piece)[0]!.toLocaleUpperCase()}.`)
+        .flatMap((piece) => {
+          const letter = piece.length > 0 ? initial(piece) : undefined;
+          return letter === undefined ? [] : [`${letter.toLocaleUpperCase()}.`];
+        })
         .join('-'),
-    )
+    );
+}
+
+/** The parts' initials, a part without any left out. */
+function initialsByPart(fullName: string, initial: (piece: string) => string | undefined): string {
+  return initialsOfParts(fullName, initial)
+    .filter((part) => part.length > 0)
     .join(' ');
 }
+
+/**
+ * The initials of every name before 2026-12-07, then the day's two rules in order: each piece's first
+ * character, with a Hangul name's spaced syllables each an initial; then a Hangul name's first character
+ * only. The current rule (initialsOf) passes over what is not a letter.
+ */
+const EARLIER_INITIALS: readonly ((fullName: string) => string)[] = [
+  (fullName) => initialsOfParts(fullName, firstCharacterOf).join(' '),
+  (fullName) =>
+    HANGUL.test(fullName)
+      ? `${Array.from(fullName.trim())[0]!.toLocaleUpperCase()}.`
+      : initialsOfParts(fullName, firstCharacterOf).join(' '),
+];
 
 /**
  * The name to show for a signature, honouring the supporter's choice; null when they asked to be
@@ -192,12 +227,14 @@ export function publicDetails(
  * The names a signature may have been listed under by earlier rules of publicName, other than the one it
  * gets now: a list delivered before a rule changed committed to the name it printed then, and a receipt
  * for that list must be checked against that name. Until 2026-12-07 a Hangul name with spaces gave one
- * syllable a part ("김 철수" → "김. 철.").
+ * syllable a part ("김 철수" → "김. 철."), and until that day's last rule a name's first character was its
+ * initial whatever it was ("🌻Zoë Ng" → "🌻. N.").
  */
 export function earlierPublicNames(signature: Pick<Signature, 'fullName' | 'display'>): string[] {
   if (signature.display !== 'initials') return [];
-  const before = initialsByPart(signature.fullName);
-  return before === initialsOf(signature.fullName) ? [] : [before];
+  const now = initialsOf(signature.fullName);
+  const before = EARLIER_INITIALS.map((rule) => rule(signature.fullName));
+  return [...new Set(before)].filter((name) => name !== now);
 }
 
 /**

@@ -88,11 +88,35 @@ describe('initialsOf', () => {
   it('is empty for a blank name', () => {
     expect(initialsOf('   ')).toBe('');
   });
+
+  it('passes over what stands before a letter: an emoji, a bracket, a quotation mark', () => {
+    expect(initialsOf('🌻Zoë Ng')).toBe('Z. N.');
+    expect(initialsOf('🌻 Zoë Ng')).toBe('Z. N.');
+    expect(initialsOf('(Kim) Ji-hoon')).toBe('K. J.-H.');
+    expect(initialsOf('“Sasha” Ng')).toBe('S. N.');
+    expect(initialsOf('Ji - hoon')).toBe('J. H.');
+    expect(initialsOf('🌻김지훈')).toBe('김.');
+    expect(initialsOf('R2-D2 3PO')).toBe('R.-D. 3.');
+  });
+
+  it('keeps the first characters of a name with no letter or digit, so that it never shows as nothing', () => {
+    expect(initialsOf('🌻')).toBe('🌻.');
+    expect(initialsOf('… ?')).toBe('…. ?.');
+  });
 });
 
 describe('earlierPublicNames: what a list delivered under an earlier rule printed', () => {
   it('gives the syllable-a-part initials a spaced Hangul name had before 2026-12-07', () => {
     expect(earlierPublicNames({ fullName: '김 지훈', display: 'initials' })).toEqual(['김. 지.']);
+  });
+
+  it('gives the first-character initials a name led by something else than a letter had before', () => {
+    expect(earlierPublicNames({ fullName: '🌻Zoë Ng', display: 'initials' })).toEqual(['🌻. N.']);
+    expect(earlierPublicNames({ fullName: '“Sasha” Ng', display: 'initials' })).toEqual(['“. N.']);
+    // The first rule's empty part between two spaces, printed as it was.
+    expect(earlierPublicNames({ fullName: 'Ji - hoon', display: 'initials' })).toEqual(['J.  H.']);
+    // Both of the day's earlier rules: syllables a part, then the first character whatever it was.
+    expect(earlierPublicNames({ fullName: '🌻 김지훈', display: 'initials' })).toEqual(['🌻. 김.', '🌻.']);
   });
 
   it('gives nothing where the rule has not changed', () => {
