@@ -122,7 +122,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
     const step = stepParam(req.params.step);
     if (!step) return next();
     const t = res.locals.t;
-    const detail = await deps.webhooks.detail(
+    const detail = await deps.webhooks.forStep(
       currentUser(res),
       idParam(req, 'id'),
       idParam(req, 'endpointId'),
@@ -136,10 +136,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
       confirm: t(`webhooks.steps.${step}.confirm`),
       danger: step === 'delete' || step === 'rotate',
       // The secret this page saw: a rotation sent twice rotates once.
-      seenMark:
-        step === 'rotate'
-          ? await deps.webhooks.secretMarkOf(currentUser(res), detail.letter.id, detail.endpoint.id)
-          : '',
+      seenMark: step === 'rotate' ? detail.seenMark : '',
     });
   });
 

@@ -161,11 +161,18 @@ export class WebhookService {
     });
   }
 
-  /** The mark of the endpoint's secret now (secretMark), for the page that asks before rotating it. */
-  async secretMarkOf(user: User, letterId: number, endpointId: number): Promise<string> {
-    const { endpoint } = await this.endpoint(user, letterId, endpointId);
-    const signing = await this.deps.webhooks.findEndpoint(endpoint.id);
-    return signing ? secretMark(signing.secret) : '';
+  /**
+   * What the page that asks before a step on an endpoint shows: the endpoint without its secrets, and the
+   * mark of its secret now (secretMark), which a rotation sends back so that it rotates once.
+   */
+  async forStep(
+    user: User,
+    letterId: number,
+    endpointId: number,
+  ): Promise<{ letter: AccessedLetter['letter']; endpoint: WebhookEndpoint; seenMark: string }> {
+    const { accessed, endpoint } = await this.endpoint(user, letterId, endpointId);
+    const { secret, previousSecret: _p, previousSecretUntil: _u, ...shown } = endpoint;
+    return { letter: accessed.letter, endpoint: shown, seenMark: secretMark(secret) };
   }
 
   /**

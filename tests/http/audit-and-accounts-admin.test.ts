@@ -609,7 +609,7 @@ describe('the audit log', () => {
       const url = 'https://93.184.216.34/hooks/receiver-secret-path';
       const { id } = await webhooks.register(owner, letter.id, { url, events: ['letter.published'] });
       await webhooks.setEnabled(owner, letter.id, id, false);
-      await webhooks.rotate(owner, letter.id, id, await webhooks.secretMarkOf(owner, letter.id, id));
+      await webhooks.rotate(owner, letter.id, id, (await webhooks.forStep(owner, letter.id, id)).seenMark);
       await webhooks.remove(owner, letter.id, id);
       const entries = [
         await lastEntry(t, 'webhook-created'),
