@@ -26,6 +26,7 @@ import type { ExportService } from './exports/export-service.js';
 import type { UserAdminService } from './accounts/user-admin-service.js';
 import type { PasswordResetService } from './accounts/password-reset-service.js';
 import { userAdminRoutes } from './accounts/user-admin-routes.js';
+import { AccessRefusals } from './audit/access-refusals.js';
 import type { AuditRepository } from './audit/audit-repository.js';
 import type { AuditService } from './audit/audit-service.js';
 import { auditRoutes } from './audit/audit-routes.js';
@@ -444,6 +445,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): Express {
   if (deps.mailbox) app.use(oldMailboxRedirect());
 
   app.use(notFoundHandler);
-  app.use(errorHandler(deps.logger));
+  // A signed-in account's policy refusal goes on the audit record, once per window (audit/access-refusals.ts).
+  app.use(errorHandler(deps.logger, new AccessRefusals({ audit: deps.audit, clock: deps.clock })));
   return app;
 }

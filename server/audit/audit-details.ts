@@ -39,6 +39,7 @@ const SAID: Readonly<Record<string, Saying>> = {
   'letter-changes-submitted.settings': { words: 'policy.review.settings' },
   'escalation-cancelled.reason': { words: 'audit.values.escalationEnded' },
   'webhook-changed.change': { words: 'audit.values.webhookChange' },
+  'access-refused.policyAction': { words: 'audit.values.policyActions' },
   'email-language-changed.from': 'language',
   'email-language-changed.to': 'language',
   'recipient-changed.fields': 'recipient-field',

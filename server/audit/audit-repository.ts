@@ -101,6 +101,28 @@ export class AuditRepository {
     };
   }
 
+  /**
+   * The details of one account's refusals on one target (type and id; '' for none) since `since`: the
+   * few entries the window lets through, found by the (action, at) index, to see whether this refusal
+   * is already on record.
+   */
+  async refusalsSince(
+    actorUserId: number,
+    target: { type: string; id: string },
+    since: Date,
+  ): Promise<Record<string, unknown>[]> {
+    const rows = await this.db
+      .selectFrom('audit_events')
+      .select('details')
+      .where('action', '=', 'access-refused' satisfies AuditAction)
+      .where('at', '>=', since.toISOString())
+      .where('actor_user_id', '=', actorUserId)
+      .where('target_type', '=', target.type)
+      .where('target_id', '=', target.id)
+      .execute();
+    return rows.map((r) => JSON.parse(r.details) as Record<string, unknown>);
+  }
+
   /** Entries matching the filters, newest first. */
   async search(filters: AuditFilters, limit: number, offset: number): Promise<AuditEntry[]> {
     let query = this.db.selectFrom('audit_events').selectAll();

@@ -58,6 +58,7 @@ export const AUDIT_ACTIONS = [
   'escalation-changed',
   'delivery-escalated',
   'escalation-cancelled',
+  'access-refused',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -4,6 +4,7 @@ import { safeNextPath, type User } from '../accounts/account.js';
 import type { AccountService } from '../accounts/account-service.js';
 import type { SqliteSessionStore } from '../accounts/session-store.js';
 import { AppError } from '../lib/errors.js';
+import { authorize } from '../policy/policy.js';
 import { withoutNotice } from './notice.js';
 
 /** An account's session lives this long after its last request. */
@@ -86,10 +87,18 @@ function refererPath(referer: string | undefined, host: string | undefined): str
   }
 }
 
-/** Admin-only pages: organizers get a 403 that says so. */
+/**
+ * Admin-only pages: organizers get a 403 that says so. Asked of the policy, so the refusal is a policy
+ * refusal like any other and goes on the audit record (errors.ts).
+ */
 export const requireAdmin: RequestHandler = (_req, res, next) => {
-  if (res.locals.currentUser?.role !== 'admin')
-    return next(new AppError(403, 'admin_only', 'errors.adminOnly'));
+  const user = res.locals.currentUser;
+  if (!user) return next(new AppError(403, 'admin_only', 'errors.adminOnly'));
+  try {
+    authorize(user, 'admin.page');
+  } catch (refusal) {
+    return next(refusal);
+  }
   next();
 };
 

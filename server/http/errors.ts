@@ -2,6 +2,8 @@ import Handlebars from 'handlebars';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { AppError, notFound } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import type { AccessRefusal } from '../audit/access-refusals.js';
+import { PolicyRefusal } from '../policy/policy.js';
 import { refererOnThisSite } from './auth.js';
 import { allowFraming } from './security.js';
 
@@ -107,13 +109,57 @@ function staffWayBack(req: Request, res: Response): { back: string | null } | nu
   return { back: pointless ? null : back };
 }
 
-/** The last middleware: known errors become their page; anything else is logged and shown as a bare 500. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/** Where policy refusals of signed-in accounts are put on record (audit/access-refusals.ts). */
+export interface RefusalRecord {
+  record(refusal: AccessRefusal): Promise<unknown>;
+}
+
+/** The longest address an entry keeps: a refusal's path is for reading, not a store for whatever was sent. */
+const PATH_KEPT = 300;
+
+/**
+ * Puts a signed-in account's policy refusal on the audit record, and never fails: the answer is the 403
+ * either way. Here, the one place every refusal becomes an answer, rather than in `authorize`: services
+ * assert inside their transactions, and an entry written there would be rolled back with the refusal;
+ * by the time the error reaches this handler that transaction has ended. Anonymous visitors are not
+ * recorded (there is no one to name, and the login redirect answers them).
+ */
+async function recordRefusal(
+  refusals: RefusalRecord,
+  logger: Logger,
+  req: Request,
+  res: Response,
+  refusal: PolicyRefusal,
+): Promise<void> {
+  const user = res.locals.currentUser;
+  if (!user) return;
+  try {
+    await refusals.record({
+      user,
+      action: refusal.action,
+      target: refusal.target,
+      method: req.method,
+      path: req.originalUrl.split('?', 1)[0]!.slice(0, PATH_KEPT),
+    });
+  } catch (failure) {
+    logger.error({ err: failure, action: refusal.action }, 'a refusal could not be put on the audit record');
+  }
+}
+
+/**
+ * The last middleware: known errors become their page (a signed-in account's policy refusal is put on
+ * the audit record first); anything else is logged and shown as a bare 500.
+ */
+export function errorHandler(logger: Logger, refusals?: RefusalRecord): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (res.headersSent) return next(error);
     const renderFailed = (failure: unknown) =>
       logger.error({ err: failure }, 'the error page failed to render');
     const known = toAppError(error);
+    if (known instanceof PolicyRefusal && refusals)
+      return void recordRefusal(refusals, logger, req, res, known)
+        .then(() => renderError(req, res, known, renderFailed))
+        .catch(next);
     if (known) return renderError(req, res, known, renderFailed);
     logger.error({ err: error, method: req.method, path: req.route?.path ?? 'unmatched' }, 'unhandled error');
     try {

@@ -16,12 +16,16 @@ export interface Actor {
 
 /** A letter as the rules see it: who owns it and who it was shared with. */
 export interface LetterResource {
+  /** The letter's id, when known: a refusal names it in the audit log (it decides nothing). */
+  id?: number;
   ownerId: number | null;
   collaboratorIds: readonly number[];
 }
 
 /** A directory recipient as the rules see it: the letters that address it. */
 export interface RecipientResource {
+  /** The recipient's id, when known: a refusal names it in the audit log (it decides nothing). */
+  id?: number;
   usedBy: readonly (LetterResource & {
     /**
      * Published while the platform requires review: what it sends changes only through an admin's
@@ -33,6 +37,11 @@ export interface RecipientResource {
 
 /** Every action, with the resource its rule needs (`undefined`: the rule depends on the actor alone). */
 export interface Actions {
+  /**
+   * Open a page of the admin-only areas (settings, queue, users, audit log…): the routes' gate, which
+   * refuses before the page's service asserts its own action.
+   */
+  'admin.page': undefined;
   /** See and edit a letter's draft, texts, recipients, preview and deliveries. */
   'letter.edit': LetterResource;
   /** Share a letter with other organizers, or stop sharing it. */
@@ -103,6 +112,7 @@ function canEditLetter(actor: Actor, letter: LetterResource): boolean {
 const isAdmin = (actor: Actor) => actor.role === 'admin';
 
 const RULES: { [A in Action]: (actor: Actor, resource: Actions[A]) => boolean } = {
+  'admin.page': isAdmin,
   'letter.edit': canEditLetter,
   'letter.manage-collaborators': (actor, letter) => isAdmin(actor) || letter.ownerId === actor.id,
   'letter.leave': (actor, letter) => letter.collaboratorIds.includes(actor.id),
@@ -159,10 +169,44 @@ const REFUSALS: Partial<Record<Action, { code: string; messageKey: string }>> = 
 
 /** A letter as the rules see it, from its owner and the organizers it is shared with. */
 export function letterResource(
-  letter: { ownerId: number | null },
+  letter: { id?: number; ownerId: number | null },
   collaboratorIds: readonly number[],
 ): LetterResource {
-  return { ownerId: letter.ownerId, collaboratorIds };
+  return {
+    ...(letter.id === undefined ? {} : { id: letter.id }),
+    ownerId: letter.ownerId,
+    collaboratorIds,
+  };
+}
+
+/** What a refused action was aimed at, when its resource names it: the audit log's target. */
+export interface RefusedTarget {
+  type: 'letter' | 'recipient';
+  id: number;
+}
+
+/**
+ * The 403 of a policy refusal: the one error shape, plus which action was refused and on what, so the
+ * error handler can put a signed-in account's refusal on the audit record (http/errors.ts). Recorded
+ * there, not here: a service often asserts inside its transaction, and the refusal rolls that back.
+ */
+export class PolicyRefusal extends AppError {
+  constructor(
+    error: AppError,
+    readonly action: Action,
+    readonly target: RefusedTarget | undefined,
+  ) {
+    super(error.status, error.code, error.messageKey, error.params);
+  }
+}
+
+function refusedTarget(resource: unknown): RefusedTarget | undefined {
+  if (typeof resource !== 'object' || resource === null) return undefined;
+  const { id } = resource as { id?: unknown };
+  if (typeof id !== 'number') return undefined;
+  if ('usedBy' in resource) return { type: 'recipient', id };
+  if ('collaboratorIds' in resource) return { type: 'letter', id };
+  return undefined;
 }
 
 /** Every action there is, for tests that check each has a rule in the table. */
@@ -179,10 +223,14 @@ export function can<A extends Action>(actor: Actor, action: A, ...resource: Reso
 /** Asserts inside a service that the actor may do this; otherwise 403 with a message that says so. */
 export function authorize<A extends Action>(actor: Actor, action: A, ...resource: ResourceArg<A>): void {
   if (can(actor, action, ...resource)) return;
+  throw new PolicyRefusal(refusalOf(action), action, refusedTarget(resource[0]));
+}
+
+function refusalOf(action: Action): AppError {
   const refusal = REFUSALS[action];
-  if (refusal) throw new AppError(403, refusal.code, refusal.messageKey);
+  if (refusal) return new AppError(403, refusal.code, refusal.messageKey);
   const adminOnly = (RULES[action] as unknown) === isAdmin;
-  throw adminOnly
+  return adminOnly
     ? new AppError(403, 'admin_only', 'errors.adminOnly')
     : new AppError(403, 'forbidden', 'errors.forbidden', { action });
 }

@@ -511,6 +511,7 @@ export class RecipientService {
       [...letters].map(([id, usedBy]) => [
         id,
         {
+          id,
           usedBy: usedBy.map(({ status, letterId: _, ...letter }) => ({
             ...letter,
             reviewed: changesWaitForReview(status !== 'draft', requireReview, false),

@@ -798,6 +798,19 @@ describe('the audit log', () => {
       });
     });
 
+    it("records an organizer refused another organizer's letter, naming the letter and what was refused", async () => {
+      const { id } = await createLetter(t.platform.db, t.clock.now());
+      const organizer = await createAccount(t.platform, 'organizer');
+      const visitor = await loginAs(t.app, organizer);
+      expect((await visitor.get(`/admin/letters/${id}`)).status).toBe(403);
+      expect(await lastEntry(t, 'access-refused')).toMatchObject({
+        actor_user_id: organizer.id,
+        target_type: 'letter',
+        target_id: String(id),
+        details: { policyAction: 'letter.edit', method: 'GET', path: `/admin/letters/${id}` },
+      });
+    });
+
     it('has, by now, an entry for every audited action', async () => {
       const actions = new Set((await auditEntries(t)).map((e) => e.action));
       expect([...actions].sort()).toEqual([...AUDIT_ACTIONS].sort());

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_ACTIONS } from '../../../server/audit/audit.js';
 import { readLanguage } from '../../../server/lib/i18n.js';
+import { ACTIONS } from '../../../server/policy/policy.js';
 
 // A key with no text shows itself to the reader ("audit.actions.letter-created"); these checks find such
 // keys before a person does.
@@ -38,6 +39,11 @@ function viewFiles(dir: string): string[] {
 describe('interface text', () => {
   it('has an English label for every audit action the log can hold', () => {
     const missing = AUDIT_ACTIONS.filter((action) => !hasText(`audit.actions.${action}`));
+    expect(missing).toEqual([]);
+  });
+
+  it('has words for every policy action a refusal on the audit log can name', () => {
+    const missing = ACTIONS.filter((action) => !hasText(`audit.values.policyActions.${action}`));
     expect(missing).toEqual([]);
   });
 

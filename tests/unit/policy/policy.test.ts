@@ -6,6 +6,7 @@ import {
   authorize,
   can,
   letterResource,
+  PolicyRefusal,
   type Action,
   type Actor,
   type LetterResource,
@@ -149,6 +150,7 @@ const TABLE: Row[] = [
   // Admin areas.
   ...(
     [
+      'admin.page',
       'signature.moderate',
       'signature.export',
       'signature.erase',
@@ -223,6 +225,33 @@ describe('the access policy', () => {
       status: 403,
       code: 'not_collaborator',
       key: 'errors.onlySharedLeave',
+    });
+  });
+
+  it('says which action it refused and on what, for the audit record: the letter or recipient when its id is known', () => {
+    const refusedBy = (fn: () => void) => {
+      try {
+        fn();
+      } catch (error) {
+        return error instanceof PolicyRefusal ? { action: error.action, target: error.target } : error;
+      }
+      return undefined;
+    };
+    const letter = letterResource({ id: 7, ownerId: owner.id }, []);
+    expect(refusedBy(() => authorize(stranger, 'letter.edit', letter))).toEqual({
+      action: 'letter.edit',
+      target: { type: 'letter', id: 7 },
+    });
+    expect(refusedBy(() => authorize(stranger, 'letter.edit', ownersLetter))).toEqual({
+      action: 'letter.edit',
+      target: undefined,
+    });
+    expect(
+      refusedBy(() => authorize(stranger, 'recipient.change', { id: 9, usedBy: [ownersLetter] })),
+    ).toEqual({ action: 'recipient.change', target: { type: 'recipient', id: 9 } });
+    expect(refusedBy(() => authorize(owner, 'admin.page'))).toEqual({
+      action: 'admin.page',
+      target: undefined,
     });
   });
 
