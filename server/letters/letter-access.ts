@@ -6,6 +6,7 @@ import { notFound } from '../lib/errors.js';
 import { authorize, letterResource, type Actions, type LetterResource } from '../policy/policy.js';
 import { headingIn, type Letter } from './letter.js';
 import type { LetterRepository } from './letter-repository.js';
+import { reviewedLetterOfHeadings, type ReviewedLetter } from './review-notices.js';
 
 /** The policy's actions on one letter (their resource is the letter). */
 type LetterAction = { [A in keyof Actions]: Actions[A] extends LetterResource ? A : never }[keyof Actions];
@@ -74,6 +75,12 @@ export class LetterAccess {
       title: heading?.title.trim() || letter.slug,
       titleLanguage: heading?.language ?? letter.primaryLanguage,
     };
+  }
+
+  /** The letter as a notice e-mail names it, in each reader's language (review-notices.ts). */
+  async forNotices(letter: Letter): Promise<ReviewedLetter> {
+    const headings = await this.letters.headingsOfVersions([letter.currentVersionId]);
+    return reviewedLetterOfHeadings(letter, headings.get(letter.currentVersionId) ?? []);
   }
 
   /** The letter with its title in `language`, for a page that asks before a step on it. */

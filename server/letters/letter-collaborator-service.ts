@@ -67,7 +67,7 @@ export class LetterCollaboratorService {
     if (other.id === letter.ownerId) return refuse('owner');
     if (can(other, 'letter.list-all')) return refuse('admin');
     // The e-mail names the letter by its heading, read before the transaction (not its texts' bodies).
-    const { title } = await this.deps.access.titleOf(letter, letter.primaryLanguage);
+    const named = await this.deps.access.forNotices(letter);
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
       if (!(await this.deps.letters.with(tx).addCollaborator(letter.id, other.id, now)))
@@ -82,12 +82,7 @@ export class LetterCollaboratorService {
         now,
       );
       // Told once, when it is shared: they would otherwise find it in their list by chance.
-      await this.deps.notices.sharedWith(
-        tx,
-        { id: letter.id, slug: letter.slug, title },
-        other.id,
-        user.email,
-      );
+      await this.deps.notices.sharedWith(tx, named, other.id, user.email);
       return { kind: 'added' as const };
     });
   }

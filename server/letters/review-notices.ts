@@ -1,11 +1,16 @@
 import type { Tx } from '../db/database.js';
-import { textIn, type Letter, type LetterText } from './letter.js';
+import { headingIn, textIn, type Letter, type LetterHeading, type LetterText } from './letter.js';
 
 /** The letter a review notice is about: enough to name it and link to it. */
 export interface ReviewedLetter {
   id: number;
   slug: string;
-  title: string;
+  /**
+   * Its title for an account reading `language`: in that language where the letter has a complete text
+   * in it, else in its main language (else its address). Each notice goes in its account's language, and
+   * a Ukrainian organizer was told of a letter by its English title beside a Ukrainian one.
+   */
+  titleIn(language: string): string;
 }
 
 /** What a review is of: a draft to publish, or changes to a published letter. */
@@ -25,7 +30,7 @@ export interface ReviewNotices {
   ): Promise<void>;
 }
 
-/** What a review notice names: the letter's id, address and title (in its primary language). */
+/** What a review notice names: the letter's id, address and its title in each reader's language. */
 export function reviewedLetter(
   letter: Pick<Letter, 'id' | 'slug' | 'primaryLanguage'>,
   texts: readonly LetterText[],
@@ -33,6 +38,18 @@ export function reviewedLetter(
   return {
     id: letter.id,
     slug: letter.slug,
-    title: textIn(texts, letter.primaryLanguage, letter.primaryLanguage)?.title || letter.slug,
+    titleIn: (language) => textIn(texts, language, letter.primaryLanguage)?.title.trim() || letter.slug,
+  };
+}
+
+/** reviewedLetter from the letter's headings alone, where its bodies were not read. */
+export function reviewedLetterOfHeadings(
+  letter: Pick<Letter, 'id' | 'slug' | 'primaryLanguage'>,
+  headings: readonly LetterHeading[],
+): ReviewedLetter {
+  return {
+    id: letter.id,
+    slug: letter.slug,
+    titleIn: (language) => headingIn(headings, language, letter.primaryLanguage)?.title.trim() || letter.slug,
   };
 }

@@ -9,7 +9,8 @@ import type { PlatformMail } from './platform-mail.js';
 interface NoticeLetter {
   id: number;
   slug: string;
-  title: string;
+  /** Its title for an account reading `language`. */
+  titleIn(language: string): string;
 }
 
 type ReviewKind = 'letter' | 'changes';
@@ -55,7 +56,7 @@ export class ReviewNoticeMail {
       tx,
       reviewers,
       (language) => ({
-        letterTitle: letter.title,
+        letterTitle: letter.titleIn(language),
         changes: kind === 'changes',
         editorUrl: this.deps.mail.links.editorUrl(letter.id, language),
       }),
@@ -85,7 +86,7 @@ export class ReviewNoticeMail {
       tx,
       organizers,
       (language) => ({
-        letterTitle: letter.title,
+        letterTitle: letter.titleIn(language),
         approved: outcome === 'approved',
         note,
         headingKey: `emails.letter-review-outcome.heading.${kind}.${outcome}`,
@@ -105,7 +106,7 @@ export class ReviewNoticeMail {
       tx,
       to,
       (language) => ({
-        letterTitle: letter.title,
+        letterTitle: letter.titleIn(language),
         sharedBy,
         editorUrl: this.deps.mail.links.editorUrl(letter.id, language),
       }),

@@ -3,7 +3,14 @@ import type { User } from '../../server/accounts/account.js';
 import { createI18n, type TFunction } from '../../server/lib/i18n.js';
 import { createAccount, loginAs } from '../support/accounts.js';
 import { auditEntries } from '../support/audit-log.js';
-import { createDraft, fieldErrors, fieldsOf, organizerPlatform, postForm } from '../support/admin-forms.js';
+import {
+  createDraft,
+  EN_BODY,
+  fieldErrors,
+  fieldsOf,
+  organizerPlatform,
+  postForm,
+} from '../support/admin-forms.js';
 import { byId, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { linksIn, type SinkMessage } from '../support/smtp-sink.js';
@@ -212,6 +219,48 @@ describe('staff are written to in the language of their account', () => {
 });
 
 describe('review notices are written in each account’s language', () => {
+  it("names the letter by its title in each account's language where the letter has a text in it", async () => {
+    const { t, organizer, visitor, recipient } = await organizerPlatform();
+    try {
+      const settings = t.platform.appDeps.settings;
+      await settings.write({ ...(await settings.read()), requireReview: true }, t.clock.now());
+      const ukrainianAdmin = await createAccount(t.platform, 'admin');
+      const koreanAdmin = await createAccount(t.platform, 'admin');
+      const colleague = await createAccount(t.platform, 'organizer');
+      await t.platform.repositories.users.setLanguage(ukrainianAdmin.id, 'uk', t.clock.now());
+      await t.platform.repositories.users.setLanguage(koreanAdmin.id, 'ko', t.clock.now());
+      await t.platform.repositories.users.setLanguage(colleague.id, 'uk', t.clock.now());
+      const ukTitle = 'Дайте їм вибрати свободу';
+      const id = await createDraft(visitor, [recipient], {
+        languages: ['en', 'uk'],
+        title_uk: ukTitle,
+        summary_uk: 'Двоє солдатів хочуть поїхати до Південної Кореї.',
+        body_uk: EN_BODY,
+      });
+      const shared = await postForm(visitor, `/admin/letters/${id}`, `/admin/letters/${id}/collaborators`, [
+        ['email', colleague.email],
+      ]);
+      expect(shared.status).toBe(303);
+      await t.platform.letterAdmin.workflow.publish(organizer, id);
+      await t.drainOutbox();
+
+      expect(t.sink.to(colleague.email).at(-1)?.parsed.subject).toBe(
+        translated('uk', 'emails.letter-shared.subject', { letterTitle: ukTitle }),
+      );
+      expect(t.sink.to(ukrainianAdmin.email).at(-1)?.parsed.subject).toBe(
+        translated('uk', 'emails.letter-review-requested.subject.letter', { letterTitle: ukTitle }),
+      );
+      // No Korean text: the main language's title, in a Korean sentence.
+      expect(t.sink.to(koreanAdmin.email).at(-1)?.parsed.subject).toBe(
+        translated('ko', 'emails.letter-review-requested.subject.letter', {
+          letterTitle: 'Let them choose freedom',
+        }),
+      );
+    } finally {
+      await t.close();
+    }
+  });
+
   it('tells a Ukrainian admin in Ukrainian and an English admin in English', async () => {
     const { t, organizer, visitor, recipient } = await organizerPlatform();
     try {
