@@ -14,6 +14,7 @@ export interface LetterCollaboratorRoutesDeps {
 /** What the field says when sharing refused the address typed into it. */
 const REFUSAL_KEYS: Record<CollaboratorRefusal, string> = {
   missing: 'editor.errors.collaboratorMissing',
+  'not-an-address': 'account.errors.emailInvalid',
   'unknown-account': 'editor.errors.unknownAccount',
   owner: 'editor.errors.collaboratorIsOwner',
   admin: 'editor.errors.collaboratorIsAdmin',

@@ -3,6 +3,7 @@ import type { UserRepository } from '../accounts/user-repository.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Db, Tx } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
+import { looksLikeEmailAddress } from '../lib/email-address.js';
 import { AppError } from '../lib/errors.js';
 import { authorize, can } from '../policy/policy.js';
 import type { LetterAccess, NamedLetter } from './letter-access.js';
@@ -22,7 +23,7 @@ export interface SharingNotices {
  * Why sharing refused an address: none typed, no such active account, the letter's own owner, or an
  * admin (who sees and edits every letter already: the e-mail would tell them nothing true).
  */
-export type CollaboratorRefusal = 'missing' | 'unknown-account' | 'owner' | 'admin';
+export type CollaboratorRefusal = 'missing' | 'not-an-address' | 'unknown-account' | 'owner' | 'admin';
 
 export interface LetterCollaboratorServiceDeps {
   db: Db;
@@ -59,6 +60,8 @@ export class LetterCollaboratorService {
     });
     const address = email.trim().toLowerCase();
     if (address === '') return refuse('missing');
+    // "No account has this address" of something that is not an address sends one looking for an account.
+    if (!looksLikeEmailAddress(address)) return refuse('not-an-address');
     const other = await this.deps.users.findByEmail(address);
     if (!other || other.disabled) return refuse('unknown-account');
     const { letter } = accessed;

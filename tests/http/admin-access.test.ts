@@ -9,7 +9,7 @@ import type { EditorValues } from '../../server/letters/letter-input.js';
 import { DeliveryReplyRepository } from '../../server/deliveries/delivery-reply-repository.js';
 import { createAccount, loginAs, TEST_PASSWORD } from '../support/accounts.js';
 import { createLetter, type LetterOverrides } from '../support/factories.js';
-import { byId, hrefsIn, mainOf, textOf } from '../support/html.js';
+import { byId, hrefsIn, innerHtml, mainOf, textOf } from '../support/html.js';
 import { describesItsError, fieldErrors } from '../support/admin-forms.js';
 import { auditEntries } from '../support/audit-log.js';
 import { csrfTokenIn, Visitor } from '../support/http.js';
@@ -969,9 +969,16 @@ describe('access to the admin pages', () => {
         'aria-invalid': 'true',
         value: 'nobody@example.org',
       });
-      // No address, the owner's own, or an admin's: each said beside the field too, and nothing is shared.
+      // The summary above the form says what it is, as every form's does (the editor's own `heading`
+      // once stood in for it: "[object Object]").
+      expect(textOf(innerHtml(unknown.text, byId(unknown.text, 'error-summary-heading')!))).toBe(
+        'Please correct the following:',
+      );
+      // No address, not an address, the owner's own, or an admin's: each said beside the field too, and
+      // nothing is shared.
       for (const [email, message] of [
         ['  ', 'Enter the e-mail address of the account to share the letter with.'],
+        ['bad-address', 'Enter an e-mail address in the form name@example.org.'],
         [owner.email, 'This is the account of the letter’s owner, who has it already.'],
         [admin.email, 'This is an admin’s account: admins already see and edit every letter.'],
       ] as const) {
