@@ -12,6 +12,7 @@ export const AUDIT_ACTIONS = [
   'letter-saved',
   'letter-review-requested',
   'letter-returned-to-draft',
+  'letter-review-withdrawn',
   'letter-published',
   'letter-closed',
   'letter-reopened',

@@ -26,6 +26,8 @@ export interface EditorState {
   canDelete: boolean;
   /** Whether this account approves letters and changes waiting for review. */
   canReview: boolean;
+  /** Whether this account may take back the review request the draft waits on (none waiting: false). */
+  canWithdrawReview: boolean;
   /** Whether this account's publishing and saving skip review. */
   canPublishUnreviewed: boolean;
   versionNumber: number;
@@ -100,6 +102,10 @@ export class EditorStates {
       canLeave: can(user, 'letter.leave', resource),
       canDelete: isDeletable(letter) && can(user, 'letter.delete-draft', resource),
       canReview: can(user, 'letter.review', resource),
+      canWithdrawReview:
+        letter.status === 'draft' &&
+        letter.reviewRequestedAt !== null &&
+        can(user, 'letter.withdraw-review', resource),
       canPublishUnreviewed: can(user, 'letter.publish-unreviewed', resource),
       versionNumber: version?.number ?? 1,
       standingSignatures: [...standing.values()].reduce((a, b) => a + b, 0),

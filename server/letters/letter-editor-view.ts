@@ -17,6 +17,7 @@ export const EDITOR_NOTICES = [
   'created',
   'published',
   'reviewRequested',
+  'reviewWithdrawn',
   'returned',
   'closed',
   'reopened',

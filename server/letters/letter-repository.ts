@@ -835,6 +835,21 @@ export class LetterRepository {
   }
 
   /**
+   * Compare-and-set: a draft waiting for review is a plain draft again, taken back by its organizers
+   * (no note: nobody reviewed it); returns whether one was waiting.
+   */
+  async withdrawReviewRequest(id: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('letters')
+      .set({ review_requested_at: null })
+      .where('id', '=', id)
+      .where('status', '=', 'draft')
+      .where('review_requested_at', 'is not', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
    * Compare-and-set: a draft waiting for review goes back to its organizer, with the admin's note;
    * returns whether one was waiting.
    */

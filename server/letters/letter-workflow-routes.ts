@@ -15,7 +15,7 @@ export interface LetterWorkflowRoutesDeps {
   csrf: { verify: RequestHandler };
 }
 
-/** Publishing (or asking for review), review decisions, closing and reopening a letter. */
+/** Publishing (or asking for review, or withdrawing that request), review decisions, closing and reopening a letter. */
 export function letterWorkflowRoutes(deps: LetterWorkflowRoutesDeps): Router {
   const router = Router();
   const { workflow } = deps;
@@ -75,6 +75,22 @@ export function letterWorkflowRoutes(deps: LetterWorkflowRoutesDeps): Router {
       );
     });
   }
+
+  // Withdrawing asks first, like closing: the admins are told the letter no longer waits for them.
+  router.get('/letters/:id/withdraw-review', async (req, res) => {
+    const { letter, waiting } = await workflow.withdrawReviewCheck(currentUser(res), idParam(req, 'id'));
+    res.render('admin/letter-withdraw-review', {
+      pageTitle: res.locals.t('editor.withdrawReview.title'),
+      letter,
+      waiting,
+    });
+  });
+
+  router.post('/letters/:id/withdraw-review', deps.csrf.verify, async (req, res) => {
+    const letterId = idParam(req, 'id');
+    await workflow.withdrawReviewRequest(currentUser(res), letterId);
+    redirectWithNotice(res, `/admin/letters/${letterId}`, 'reviewWithdrawn');
+  });
 
   router.post('/letters/:id/changes/approve', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');

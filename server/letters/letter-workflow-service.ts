@@ -288,6 +288,40 @@ export class LetterWorkflowService {
     });
   }
 
+  /**
+   * The draft whose review request its organizers would withdraw, for the page that asks first; whether
+   * one still waits (the page says so and offers no button when not). 403 for an admin who is not one
+   * of its organizers: an admin approves it or sends it back instead.
+   */
+  async withdrawReviewCheck(user: User, letterId: number): Promise<{ letter: Letter; waiting: boolean }> {
+    const { letter, resource } = await this.deps.access.forEdit(user, letterId);
+    authorize(user, 'letter.withdraw-review', resource);
+    return { letter, waiting: letter.status === 'draft' && letter.reviewRequestedAt !== null };
+  }
+
+  /**
+   * The letter's organizers take back their request for review: the letter is a plain draft again, out
+   * of the admins' review list, and the admins are told it no longer waits. 409 when nothing waits any
+   * more (withdrawn in another tab, or an admin published it or sent it back first).
+   */
+  async withdrawReviewRequest(user: User, letterId: number): Promise<void> {
+    await this.withdrawReviewCheck(user, letterId);
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const letters = this.deps.letters.with(tx);
+      const { letter, resource } = await this.deps.access.forEdit(user, letterId, letters);
+      authorize(user, 'letter.withdraw-review', resource);
+      // Compare-and-set: an admin's decision at the same moment, or a second click, wins once.
+      if (!(await letters.withdrawReviewRequest(letterId)))
+        throw new AppError(409, 'no_review_waiting', 'policy.review.nothingToWithdraw');
+      await recordLetterStep(this.deps.audit, tx, user, 'letter-review-withdrawn', letter, {}, now);
+      await this.deps.reviewNotices.withdrawn(
+        tx,
+        reviewedLetter(letter, await letters.textsOfVersion(letter.currentVersionId)),
+      );
+    });
+  }
+
   /** The letter to close, for the page that asks first. */
   async closeCheck(user: User, letterId: number): Promise<Letter> {
     return (await this.deps.access.forEdit(user, letterId)).letter;

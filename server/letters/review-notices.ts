@@ -20,6 +20,11 @@ export type ReviewKind = 'letter' | 'changes';
 export interface ReviewNotices {
   /** Tells every active admin that a letter (or a change to a published letter) waits for their review. */
   awaitingReview(tx: Tx, letter: ReviewedLetter, kind: ReviewKind): Promise<void>;
+  /**
+   * Tells every active admin that a draft they were asked to review no longer waits: its organizers took
+   * the request back (the mail that asked them may already be read).
+   */
+  withdrawn(tx: Tx, letter: ReviewedLetter): Promise<void>;
   /** Tells the letter's owner and collaborators what the review decided, with the admin's note when sent back. */
   reviewed(
     tx: Tx,

@@ -15,6 +15,7 @@ export type EmailName =
   | 'account-invitation'
   | 'password-reset'
   | 'letter-review-requested'
+  | 'letter-review-withdrawn'
   | 'letter-review-outcome'
   | 'letter-shared'
   | 'reply-forwarded';
@@ -28,6 +29,7 @@ const EMAIL_NAMES: EmailName[] = [
   'account-invitation',
   'password-reset',
   'letter-review-requested',
+  'letter-review-withdrawn',
   'letter-review-outcome',
   'letter-shared',
   'reply-forwarded',
@@ -48,6 +50,7 @@ const LAYOUTS: Record<EmailName, string> = {
   'account-invitation': 'staff-layout',
   'password-reset': 'staff-layout',
   'letter-review-requested': 'staff-layout',
+  'letter-review-withdrawn': 'staff-layout',
   'letter-review-outcome': 'staff-layout',
   'letter-shared': 'staff-layout',
   'reply-forwarded': 'staff-layout',

@@ -59,6 +59,7 @@ export interface AccountMail {
     | 'account-invitation'
     | 'password-reset'
     | 'letter-review-requested'
+    | 'letter-review-withdrawn'
     | 'letter-review-outcome'
     | 'letter-shared'
   >;

@@ -49,12 +49,9 @@ export class ReviewNoticeMail {
 
   /** Tells every admin who reviews letters that this letter (or a change to it) waits for them. */
   async awaitingReview(tx: Tx, letter: NoticeLetter, kind: ReviewKind): Promise<void> {
-    const reviewers = (await this.deps.accounts.with(tx).listActive()).filter((user) =>
-      can(user, 'letter.list-awaiting-review'),
-    );
     await this.queue(
       tx,
-      reviewers,
+      await this.reviewers(tx),
       (language) => ({
         letterTitle: letter.titleIn(language),
         changes: kind === 'changes',
@@ -62,6 +59,20 @@ export class ReviewNoticeMail {
       }),
       'letter-review-requested',
       `subject.${kind}`,
+    );
+  }
+
+  /** Tells the admins who were asked to review a draft that its organizers withdrew the request. */
+  async withdrawn(tx: Tx, letter: NoticeLetter): Promise<void> {
+    await this.queue(
+      tx,
+      await this.reviewers(tx),
+      (language) => ({
+        letterTitle: letter.title,
+        editorUrl: this.deps.mail.links.editorUrl(letter.id, language),
+      }),
+      'letter-review-withdrawn',
+      'subject',
     );
   }
 
@@ -115,12 +126,20 @@ export class ReviewNoticeMail {
     );
   }
 
+  /** The accounts that review letters: those told when one waits, or no longer does. */
+  private async reviewers(tx: Tx): Promise<User[]> {
+    return (await this.deps.accounts.with(tx).listActive()).filter((user) =>
+      can(user, 'letter.list-awaiting-review'),
+    );
+  }
+
   private async queue(
     tx: Tx,
     to: readonly User[],
     /** What the template reads, for an account's language (its links open pages in it). */
     context: (language: string) => Record<string, unknown>,
-    template: 'letter-review-requested' | 'letter-review-outcome' | 'letter-shared',
+    template:
+      'letter-review-requested' | 'letter-review-withdrawn' | 'letter-review-outcome' | 'letter-shared',
     subjectKey: string,
   ): Promise<void> {
     const now = this.deps.clock.now();

@@ -31,6 +31,7 @@ export type OutboxKind =
   | 'account-invitation'
   | 'password-reset'
   | 'letter-review-requested'
+  | 'letter-review-withdrawn'
   | 'letter-review-outcome'
   | 'letter-shared'
   | 'reply-forwarded';

@@ -54,6 +54,11 @@ export interface Actions {
   'letter.publish-unreviewed': LetterResource;
   /** Approve or return a letter waiting for review. */
   'letter.review': LetterResource;
+  /**
+   * Take back one's own request for review of a draft, to keep working on it: its owner and the
+   * accounts it is shared with, not an admin as such (an admin approves it or sends it back instead).
+   */
+  'letter.withdraw-review': LetterResource;
   /** See every letter on the platform, not just one's own and shared ones. */
   'letter.list-all': undefined;
   /** See the letters (and changes to published letters) waiting for an admin's review. */
@@ -119,6 +124,8 @@ const RULES: { [A in Action]: (actor: Actor, resource: Actions[A]) => boolean } 
   'letter.delete-draft': (actor, letter) => isAdmin(actor) || letter.ownerId === actor.id,
   'letter.publish-unreviewed': (actor) => isAdmin(actor),
   'letter.review': (actor) => isAdmin(actor),
+  'letter.withdraw-review': (actor, letter) =>
+    letter.ownerId === actor.id || letter.collaboratorIds.includes(actor.id),
   'letter.list-all': isAdmin,
   'letter.list-awaiting-review': isAdmin,
   'letter.create': () => true,
@@ -159,6 +166,7 @@ const REFUSALS: Partial<Record<Action, { code: string; messageKey: string }>> = 
   'letter.delete-draft': { code: 'letter_forbidden', messageKey: 'errors.onlyOwnerDeletes' },
   'letter.review': { code: 'admin_only', messageKey: 'errors.adminOnly' },
   'letter.publish-unreviewed': { code: 'admin_only', messageKey: 'errors.adminOnly' },
+  'letter.withdraw-review': { code: 'letter_forbidden', messageKey: 'errors.onlyOrganizersWithdrawReview' },
   'recipient.change': { code: 'recipient_change_forbidden', messageKey: 'policy.recipients.changeForbidden' },
   'signature.export-letter': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },
   'webhook.manage': { code: 'letter_forbidden', messageKey: 'errors.letterForbidden' },

@@ -78,6 +78,11 @@ const isAdminOnly = (r: AdminRoute) =>
 const isAboutOneLetter = (r: AdminRoute) => r.route.startsWith('/admin/letters/:id');
 /** Leaving a letter: only for an account it was shared with, never its owner or an admin (tested below). */
 const isForCollaborators = (r: AdminRoute) => r.route.endsWith('/leave');
+/**
+ * Withdrawing a review request: only for the letter's organizers (its owner and collaborators), never an
+ * admin as such, who approves it or sends it back instead (tested below).
+ */
+const isForTheLettersOrganizers = (r: AdminRoute) => r.route.endsWith('/withdraw-review');
 
 const MESSAGES = {
   adminOnly: 'Only admins can open this page.',
@@ -252,15 +257,17 @@ describe('access to the admin pages', () => {
     // Sharing's steps need an account the letter is shared with: the shared letter's collaborator.
     const letterId = /\/(collaborators\/:userId\/remove|leave)$/.test(route)
       ? letter.shared
-      : route.endsWith('/publish') || route.endsWith('/delete')
-        ? letter.draft
-        : route.endsWith('/reopen')
-          ? letter.closed
-          : route.endsWith('/changes/return')
-            ? letter.withChanges
-            : route.endsWith('/return')
-              ? letter.inReview
-              : letter.open;
+      : route.endsWith('/withdraw-review')
+        ? letter.inReview
+        : route.endsWith('/publish') || route.endsWith('/delete')
+          ? letter.draft
+          : route.endsWith('/reopen')
+            ? letter.closed
+            : route.endsWith('/changes/return')
+              ? letter.withChanges
+              : route.endsWith('/return')
+                ? letter.inReview
+                : letter.open;
     const path = route
       .replace('/letters/templates/:slug', `/letters/templates/${ids.templateSlug}`)
       .replace('/letters/:id', `/letters/${letterId}`)
@@ -547,6 +554,8 @@ describe('access to the admin pages', () => {
       'GET /admin/audit',
       'POST /admin/letters/:id/changes/approve',
       'POST /admin/letters/:id/changes/return',
+      'GET /admin/letters/:id/withdraw-review',
+      'POST /admin/letters/:id/withdraw-review',
       'POST /admin/signatures/:id/clear',
       'POST /admin/users/:id/unlock',
       'GET /admin/abuse',
@@ -1031,8 +1040,11 @@ describe('access to the admin pages', () => {
     it.each(ourPages.map((r) => [label(r), r] as const))(
       '%s, as a page, has a title of its own before the site name',
       async (_label, r) => {
-        // Leaving is a collaborator's page: the one account that can open it.
-        const response = await (isForCollaborators(r) ? as.collaborator : as.admin).get(pathOf(r.route));
+        // Leaving is a collaborator's page: the one account that can open it; withdrawing a review
+        // request is its organizers'.
+        const response = await (
+          isForCollaborators(r) ? as.collaborator : isForTheLettersOrganizers(r) ? as.owner : as.admin
+        ).get(pathOf(r.route));
         expect(response.status).toBe(200);
         // JSON, PDF, CSV and images have no <title>; every HTML page does.
         if (!String(response.headers['content-type']).startsWith('text/html')) return;
@@ -1089,10 +1101,29 @@ describe('access to the admin pages', () => {
     });
 
     it.each(
-      ROUTES.filter((r) => r.method === 'GET' && !isForCollaborators(r)).map((r) => [label(r), r] as const),
+      ROUTES.filter((r) => r.method === 'GET' && !isForCollaborators(r) && !isForTheLettersOrganizers(r)).map(
+        (r) => [label(r), r] as const,
+      ),
     )('%s opens for an admin', async (_label, r) => {
       expect((await as.admin.get(pathOf(r.route))).status).toBe(200);
     });
+
+    it.each(ROUTES.filter(isForTheLettersOrganizers).map((r) => [label(r), r] as const))(
+      "%s is refused to an admin who is not one of the letter's organizers, and changes nothing",
+      async (_label, r) => {
+        const before = await snapshot(t.platform.db);
+        const path = pathOf(r.route);
+        const response =
+          r.method === 'GET'
+            ? await as.admin.get(path)
+            : await as.admin.submit('/admin', path, bodyFor(r.route));
+        expectErrorPage(response, 403, ERROR_TITLES[403]);
+        expect(errorMessage(response.text)).toBe(
+          'Only the letter’s owner or an account it is shared with can withdraw its review request. An admin approves it or sends it back instead.',
+        );
+        expect(await snapshot(t.platform.db)).toEqual(before);
+      },
+    );
 
     // Runs last: it changes what the refusals above were checked against, to show they were not vacuous.
     it('would change something with each body sent to the signer-data, abuse and account routes', async () => {

@@ -513,6 +513,8 @@ describe('the audit log', () => {
       await drafting.save(organizer, id, drafting.valuesOf(await drafting.editor(organizer, id)), true);
       await requireReview(true);
       expect((await workflow.publish(organizer, id)).kind).toBe('review-requested');
+      await workflow.withdrawReviewRequest(organizer, id);
+      expect((await workflow.publish(organizer, id)).kind).toBe('review-requested');
       await workflow.returnToDraft(admin, id, '');
       await requireReview(false);
       expect((await workflow.publish(admin, id)).kind).toBe('published');
@@ -526,6 +528,7 @@ describe('the audit log', () => {
         'letter-created',
         'letter-saved',
         'letter-review-requested',
+        'letter-review-withdrawn',
         'letter-returned-to-draft',
         'letter-reopened',
       ])

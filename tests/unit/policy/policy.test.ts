@@ -76,6 +76,11 @@ const TABLE: Row[] = [
   ['collaborator', collaborator, 'letter.publish-unreviewed', 'a shared letter', ownersLetter, false],
   ['admin', admin, 'letter.review', "an organizer's letter", ownersLetter, true],
   ['owner', owner, 'letter.review', 'their own letter', ownersLetter, false],
+  // Withdrawing a review request: the letter's own organizers; an admin decides it instead.
+  ['owner', owner, 'letter.withdraw-review', 'their draft in review', ownersLetter, true],
+  ['collaborator', collaborator, 'letter.withdraw-review', 'a draft shared with them', ownersLetter, true],
+  ['admin', admin, 'letter.withdraw-review', "an organizer's draft in review", ownersLetter, false],
+  ['another organizer', stranger, 'letter.withdraw-review', "someone else's draft", ownersLetter, false],
   ['admin', admin, 'letter.list-awaiting-review', 'the review list', undefined, true],
   ['an organizer', owner, 'letter.list-awaiting-review', 'the review list', undefined, false],
   ['admin', admin, 'letter.list-all', 'every letter', undefined, true],
@@ -225,6 +230,11 @@ describe('the access policy', () => {
       status: 403,
       code: 'not_collaborator',
       key: 'errors.onlySharedLeave',
+    });
+    expect(refusal(() => authorize(admin, 'letter.withdraw-review', ownersLetter))).toEqual({
+      status: 403,
+      code: 'letter_forbidden',
+      key: 'errors.onlyOrganizersWithdrawReview',
     });
   });
 
