@@ -68,7 +68,7 @@ export class ReviewNoticeMail {
       tx,
       await this.reviewers(tx),
       (language) => ({
-        letterTitle: letter.title,
+        letterTitle: letter.titleIn(language),
         editorUrl: this.deps.mail.links.editorUrl(letter.id, language),
       }),
       'letter-review-withdrawn',
