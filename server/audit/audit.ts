@@ -39,6 +39,7 @@ export const AUDIT_ACTIONS = [
   'signature-restored',
   'signature-cleared',
   'signatures-bulk-invalidated',
+  'signatures-bulk-restored',
   'erasure',
   'retention',
   'abuse-list-added',
