@@ -55,6 +55,9 @@ const SAID: Readonly<Record<string, Saying>> = {
   'signatures-bulk-invalidated.letter': 'filter',
   'signatures-bulk-invalidated.from': 'moment',
   'signatures-bulk-invalidated.to': 'moment',
+  'signatures-bulk-restored.letter': 'filter',
+  'signatures-bulk-restored.from': 'moment',
+  'signatures-bulk-restored.to': 'moment',
   'settings-changed.requireReview': 'switch',
   'settings-changed.trendingAlertPerHour': 'number',
 };

@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../db/database.js';
+import type { AuditEventsTable } from '../db/tables.js';
 import { position } from '../db/dialect.js';
 import { titleFor } from '../lib/languages.js';
 import type { AuditAction, AuditActor, AuditEntry, AuditFilters, AuditNames } from './audit.js';
@@ -21,9 +22,9 @@ export class AuditRepository {
       details?: Record<string, unknown>;
     },
     now: Date,
-  ): Promise<void> {
+  ): Promise<number> {
     const actor = entry.actor;
-    await this.db
+    const { id } = await this.db
       .insertInto('audit_events')
       .values({
         at: now.toISOString(),
@@ -34,7 +35,16 @@ export class AuditRepository {
         target_id: entry.targetId === undefined ? '' : String(entry.targetId),
         details: JSON.stringify(entry.details ?? {}),
       })
-      .execute();
+      // Its id names the entry elsewhere: a bulk invalidation's batch, to restore it by.
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return id;
+  }
+
+  /** One entry by its id, or undefined. */
+  async findById(id: number): Promise<AuditEntry | undefined> {
+    const row = await this.db.selectFrom('audit_events').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toEntry(row) : undefined;
   }
 
   /**
@@ -143,15 +153,20 @@ export class AuditRepository {
       .limit(limit)
       .offset(offset)
       .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      at: new Date(r.at),
-      actorUserId: r.actor_user_id,
-      actorEmail: r.actor_email,
-      action: r.action as AuditAction,
-      targetType: r.target_type,
-      targetId: r.target_id,
-      details: JSON.parse(r.details) as Record<string, unknown>,
-    }));
+    return rows.map(toEntry);
   }
+}
+
+/** An entry as stored, as the service reads it. */
+function toEntry(r: Selectable<AuditEventsTable>): AuditEntry {
+  return {
+    id: r.id,
+    at: new Date(r.at),
+    actorUserId: r.actor_user_id,
+    actorEmail: r.actor_email,
+    action: r.action as AuditAction,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+  };
 }

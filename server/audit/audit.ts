@@ -40,6 +40,7 @@ export const AUDIT_ACTIONS = [
   'signature-restored',
   'signature-cleared',
   'signatures-bulk-invalidated',
+  'signatures-bulk-restored',
   'erasure',
   'retention',
   'abuse-list-added',

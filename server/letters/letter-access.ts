@@ -111,7 +111,7 @@ export function recordLetterStep(
   letter: Pick<Letter, 'id' | 'slug'>,
   details: Record<string, unknown>,
   now: Date,
-): Promise<void> {
+): Promise<number> {
   return audit.with(tx).record(
     {
       actor: { id: user.id, email: user.email },

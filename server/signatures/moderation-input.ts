@@ -13,6 +13,7 @@ import { firstErrorPerField } from '../lib/form-errors.js';
 import { isSlug } from '../letters/letter.js';
 import { SIGNATURE_STATUSES } from './signature.js';
 import type { BulkCriteria, ModerationFilters } from './signature-repository.js';
+import type { RestoreCriteria } from './moderation-service.js';
 import { REASON_MAX_LENGTH } from './signature-moves.js';
 import { hasVisibleText, UNSAFE_IN_TEXT } from '../lib/unsafe-text.js';
 
@@ -39,6 +40,10 @@ export type SearchValues = Record<(typeof SEARCH_FIELDS)[number], string>;
 /** The bulk criteria fields, as the form and its confirmation carry them. */
 export const BULK_FIELDS = ['letter', 'ip', 'domain', 'from', 'to'] as const;
 export type BulkValues = Record<(typeof BULK_FIELDS)[number], string>;
+
+/** A bulk restore's fields: the bulk criteria, the reason they were invalidated for, a bulk invalidation. */
+export const RESTORE_FIELDS = [...BULK_FIELDS, 'reason', 'batch'] as const;
+export type RestoreValues = Record<(typeof RESTORE_FIELDS)[number], string>;
 
 /** A UTC day (start of it, or with `end` the end of it) or a UTC date and time; undefined when empty. */
 const moment = (end: boolean) =>
@@ -91,56 +96,109 @@ export function parseModerationSearch(query: unknown): ModerationSearch {
   return { values, page, ok: true, filters: { ...rest, ipHash: ip } };
 }
 
-const criteriaSchema = z
-  .object({
-    letter: emptyAsUndefined,
-    // A connection is known by its keyed hash only: an address typed here would match nothing, silently.
-    ip: emptyAsUndefined.refine((value) => value === undefined || isIP(value) === 0, {
-      message: 'moderation.errors.ipNotHash',
-    }),
-    domain: z
+/** The fields both bulk actions select by, as the bulk invalidation's form has them. */
+const criteriaFields = z.object({
+  letter: emptyAsUndefined,
+  // A connection is known by its keyed hash only: an address typed here would match nothing, silently.
+  ip: emptyAsUndefined.refine((value) => value === undefined || isIP(value) === 0, {
+    message: 'moderation.errors.ipNotHash',
+  }),
+  domain: z
+    .string()
+    .transform((value) => value.toLowerCase().replace(/^@/, ''))
+    .refine((value) => value === '' || /^[a-z0-9.-]+\.[a-z]{2,}$/.test(value), {
+      message: 'moderation.errors.domain',
+    })
+    .transform((value) => value || undefined),
+  from: moment(false),
+  to: moment(true),
+});
+
+/** Whether the criteria narrow a bulk action: an IP hash, a domain, or a whole time window. */
+const narrowed = (c: z.infer<typeof criteriaFields>) =>
+  c.ip !== undefined || c.domain !== undefined || (c.from !== undefined && c.to !== undefined);
+
+/** The bulk criteria as the repository takes them. */
+const toCriteria = ({ letter, ip, domain, from, to }: z.infer<typeof criteriaFields>): BulkCriteria => ({
+  letter,
+  ipHash: ip,
+  emailDomain: domain,
+  from,
+  to,
+});
+
+const criteriaSchema = criteriaFields
+  .refine(inOrder, { message: 'exports.errors.range', path: ['to'] })
+  .refine(narrowed, { message: 'moderation.errors.criteria', path: ['criteria'] })
+  .transform(toCriteria);
+
+/**
+ * A bulk restore selects invalidated signatures by the same criteria, or by what they were
+ * invalidated for: the reason given (exactly as given), or one bulk invalidation (its audit entry).
+ */
+const restoreSchema = criteriaFields
+  .extend({
+    reason: z.string().transform((value) => (hasVisibleText(value) ? value : undefined)),
+    batch: z
       .string()
-      .transform((value) => value.toLowerCase().replace(/^@/, ''))
-      .refine((value) => value === '' || /^[a-z0-9.-]+\.[a-z]{2,}$/.test(value), {
-        message: 'moderation.errors.domain',
+      .refine((value) => value === '' || /^[1-9]\d{0,8}$/.test(value), {
+        message: 'moderation.restoreBulk.errors.batch',
       })
-      .transform((value) => value || undefined),
-    from: moment(false),
-    to: moment(true),
+      .transform((value) => (value === '' ? undefined : Number(value))),
   })
   .refine(inOrder, { message: 'exports.errors.range', path: ['to'] })
-  // A bulk action needs something that narrows it: an IP hash, a domain, or a whole time window.
-  .refine((c) => c.ip !== undefined || c.domain !== undefined || (c.from && c.to), {
-    message: 'moderation.errors.criteria',
+  .refine((c) => narrowed(c) || c.reason !== undefined || c.batch !== undefined, {
+    message: 'moderation.restoreBulk.errors.criteria',
     path: ['criteria'],
   })
-  .transform(({ letter, ip, domain, from, to }): BulkCriteria => ({
-    letter,
-    ipHash: ip,
-    emailDomain: domain,
-    from,
-    to,
-  }));
+  .transform(({ reason, batch, ...rest }): RestoreCriteria => ({ ...toCriteria(rest), reason, batch }));
 
-/** Bulk criteria as typed, and what they select or what is wrong (`criteria`: nothing narrows it). */
-export type BulkCriteriaInput = { values: BulkValues } & (
-  { ok: true; criteria: BulkCriteria } | { ok: false; errors: FieldErrors<keyof BulkValues | 'criteria'> }
+/** Criteria as typed (kept to show them again), and what they select or what is wrong (`criteria`: nothing narrows them). */
+export type CriteriaInput<V extends Record<string, string>, C> = { values: V } & (
+  { ok: true; criteria: C } | { ok: false; errors: FieldErrors<(keyof V & string) | 'criteria'> }
 );
 
-/** Reads the bulk criteria from the preview's query string or the confirmation's form. */
-export function parseBulkCriteria(source: unknown): BulkCriteriaInput {
-  const values = fieldTexts(source, BULK_FIELDS);
-  const result = criteriaSchema.safeParse(values);
-  if (!result.success) return { values, ok: false, errors: firstErrorPerField(result.error.issues) };
+/** Bulk criteria as typed, and what they select or what is wrong. */
+export type BulkCriteriaInput = CriteriaInput<BulkValues, BulkCriteria>;
+
+/** A bulk restore's criteria as typed, and what they select or what is wrong. */
+export type RestoreCriteriaInput = CriteriaInput<RestoreValues, RestoreCriteria>;
+
+/** Reads a bulk form's fields from a preview's query string or a confirmation's form, and checks them. */
+function parseCriteria<V extends Record<string, string>, C>(
+  source: unknown,
+  fields: readonly (keyof V & string)[],
+  schema: z.ZodType<C, V>,
+  max?: number,
+): CriteriaInput<V, C> {
+  const values = fieldTexts(source, fields, max) as V;
+  const result = schema.safeParse(values);
+  if (!result.success)
+    return {
+      values,
+      ok: false,
+      errors: firstErrorPerField<(keyof V & string) | 'criteria'>(result.error.issues),
+    };
   return { values, ok: true, criteria: result.data };
 }
 
+/** Reads the bulk criteria from the preview's query string or the confirmation's form. */
+export function parseBulkCriteria(source: unknown): BulkCriteriaInput {
+  return parseCriteria(source, BULK_FIELDS, criteriaSchema);
+}
+
+/** Reads a bulk restore's criteria from its preview's query string or its confirmation's form. */
+export function parseRestoreCriteria(source: unknown): RestoreCriteriaInput {
+  // A reason is matched whole: read as long as one can be kept.
+  return parseCriteria(source, RESTORE_FIELDS, restoreSchema, REASON_MAX_LENGTH);
+}
+
 /**
- * Whether the preview form was sent at all: the first visit shows the empty form, without errors; its
+ * Whether a bulk preview form was sent at all: the first visit shows the empty form, without errors; its
  * button (`show`) sent with every field empty is a question, answered with what to fill in.
  */
-export function bulkAsked(query: unknown): boolean {
-  const { show, ...values } = fieldTexts(query, [...BULK_FIELDS, 'show']);
+export function bulkAsked(query: unknown, fields: readonly string[] = BULK_FIELDS): boolean {
+  const { show, ...values } = fieldTexts(query, [...fields, 'show']);
   return show !== '' || Object.values(values).some((value) => value !== '');
 }
 
@@ -206,6 +264,11 @@ export function parseBulkInvalidation(body: unknown): BulkInvalidationInput {
 /** Reads a bulk clearing's confirmation form: its criteria and the number of held signatures the admin saw. */
 export function parseBulkClearing(body: unknown): { criteria: BulkCriteriaInput; expected: number } {
   return { criteria: parseBulkCriteria(body), expected: expectedCount(body) };
+}
+
+/** Reads a bulk restore's confirmation form: its criteria and the number of signatures the admin saw. */
+export function parseBulkRestore(body: unknown): { criteria: RestoreCriteriaInput; expected: number } {
+  return { criteria: parseRestoreCriteria(body), expected: expectedCount(body) };
 }
 
 /** The erasure form as typed, and the address to erase or what is wrong. */

@@ -10,10 +10,20 @@ import {
   parseBulkInvalidation,
   parseErasure,
   parseInvalidation,
+  parseBulkRestore,
   parseModerationSearch,
+  parseRestoreCriteria,
+  RESTORE_FIELDS,
 } from './moderation-input.js';
 import type { BulkPreview, ModerationService } from './moderation-service.js';
-import { bulkView, erasureView, invalidationView, moderationListView, pageUrl } from './moderation-view.js';
+import {
+  bulkView,
+  erasureView,
+  invalidationView,
+  moderationListView,
+  pageUrl,
+  restoreView,
+} from './moderation-view.js';
 import type { ErasureResult, PrivacyService } from './privacy-service.js';
 import { letterOptions, type LetterChoices } from '../letters/letter-choices.js';
 
@@ -31,6 +41,7 @@ const NOTICES = [
   'restored',
   'bulk',
   'bulkCleared',
+  'bulkRestored',
   'cleared',
   'clearedConfirmed',
   'clearedTooLate',
@@ -46,7 +57,7 @@ const LIST = '/admin/signatures';
 /** Where a step on a signature comes back to: the list it was taken from, or the list. */
 const returnTo = (value: unknown) => safeNextPath(value, LIST);
 
-/** Moderation and erasure for admins: search, invalidate, restore, bulk invalidate, erase a person. */
+/** Moderation and erasure for admins: search, invalidate, restore, bulk invalidate and restore, erase a person. */
 export function moderationRoutes(deps: ModerationRoutesDeps): Router {
   const router = Router();
   router.use(['/signatures', '/erasure'], requireAdmin);
@@ -82,6 +93,7 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
           pageNumber: search.page + 1,
           returnTo: req.originalUrl,
           notice: noticeFrom(req, t, 'moderation.notices', NOTICES),
+          invalidatedBatch: invalidatedBatch(req),
         }),
       ),
     );
@@ -142,6 +154,46 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
     if (outcome.kind === 'changed')
       return res.status(409).render('admin/signatures-bulk', await view(outcome.preview, true));
     redirectWithNotice(res, LIST, 'bulkCleared', { count: outcome.count, confirmed: outcome.confirmed });
+  });
+
+  // Restoring in bulk what was invalidated: the same criteria, or the reason or bulk invalidation they
+  // were invalidated by; a preview, then a confirmation that names the number. Before
+  // /signatures/:id/restore, which would take "bulk" for an id.
+  router.get('/signatures/bulk/restore', async (req, res) => {
+    const input = parseRestoreCriteria(req.query);
+    const asked = bulkAsked(req.query, RESTORE_FIELDS);
+    const preview =
+      asked && input.ok ? await deps.moderation.previewRestore(currentUser(res), input.criteria) : undefined;
+    res.status(asked && !input.ok ? 400 : 200).render(
+      'admin/signatures-bulk-restore',
+      await withLetters(
+        res,
+        restoreView(res.locals.t, {
+          values: input.values,
+          errors: asked && !input.ok ? input.errors : {},
+          preview,
+        }),
+      ),
+    );
+  });
+
+  router.post('/signatures/bulk/restore', deps.csrf.verify, async (req, res) => {
+    const { criteria, expected } = parseBulkRestore(formBody(req.body));
+    const view = (preview: BulkPreview | undefined, changed = false) =>
+      withLetters(
+        res,
+        restoreView(res.locals.t, {
+          values: criteria.values,
+          errors: criteria.ok ? {} : criteria.errors,
+          preview,
+          changed,
+        }),
+      );
+    if (!criteria.ok) return res.status(400).render('admin/signatures-bulk-restore', await view(undefined));
+    const outcome = await deps.moderation.restoreBulk(currentUser(res), criteria.criteria, expected);
+    if (outcome.kind === 'changed')
+      return res.status(409).render('admin/signatures-bulk-restore', await view(outcome.preview, true));
+    redirectWithNotice(res, LIST, 'bulkRestored', { count: outcome.count });
   });
 
   router.post('/signatures/:id/clear', deps.csrf.verify, async (req, res) => {
@@ -231,7 +283,7 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
         ),
       );
     }
-    redirectWithNotice(res, LIST, 'bulk', { count: outcome.count });
+    redirectWithNotice(res, LIST, 'bulk', { count: outcome.count, batch: outcome.batch });
   });
 
   router.get('/erasure', (req, res) =>
@@ -262,6 +314,12 @@ export function moderationRoutes(deps: ModerationRoutesDeps): Router {
   });
 
   return router;
+}
+
+/** The bulk invalidation the list was redirected to after (its audit entry and count), or null. */
+function invalidatedBatch(req: Request): { batch: number; count: number } | null {
+  const done = noticeCounts(req, 'bulk');
+  return done?.batch && done.count ? { batch: done.batch, count: done.count } : null;
 }
 
 /** The counts an erasure redirected with, or null when the page is not its result. */

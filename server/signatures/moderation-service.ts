@@ -6,10 +6,11 @@ import type { Clock } from '../lib/clock.js';
 import { canConfirm } from '../letters/letter.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { authorize } from '../policy/policy.js';
-import { isSuspect, type SignatureStatus } from './signature.js';
+import { isSuspect, statusOnRestoring, type SignatureStatus } from './signature.js';
 import { moveSignature, moveSignatures, type SignatureMove } from './signature-moves.js';
 import type {
   BulkCriteria,
+  InvalidatedCriteria,
   ModerationFilters,
   ModerationRow,
   SignatureRepository,
@@ -124,7 +125,7 @@ export class ModerationService {
       if (!signature) throw notFound('signature_not_found', 'moderation.errors.notFound');
       if (signature.status !== 'invalidated')
         throw new AppError(409, 'signature_not_invalidated', 'moderation.errors.notInvalidated');
-      const before: SignatureStatus = (await signatures.statusBeforeInvalidation(id)) ?? 'confirmed';
+      const before = statusOnRestoring(await signatures.statusBeforeInvalidation(id));
       if (!(await moveSignature(tx, this.deps, { id, from: 'invalidated', to: before }, now)))
         throw new AppError(409, 'signature_changed', 'moderation.errors.changed');
       await this.deps.audit.with(tx).record(
@@ -191,14 +192,15 @@ export class ModerationService {
   /**
    * Invalidates every standing signature matching the criteria, in one transaction, with the counters
    * moved per letter and country. `expected` is the count the admin saw in the preview: if it changed
-   * since, nothing is done and the admin sees the new preview.
+   * since, nothing is done and the admin sees the new preview. `batch` names this invalidation (its audit
+   * entry), to restore it by.
    */
   async invalidateBulk(
     user: User,
     criteria: BulkCriteria,
     reason: string,
     expected: number,
-  ): Promise<{ kind: 'done'; count: number } | { kind: 'changed'; preview: BulkPreview }> {
+  ): Promise<{ kind: 'done'; count: number; batch: number } | { kind: 'changed'; preview: BulkPreview }> {
     authorize(user, 'signature.moderate');
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
@@ -216,25 +218,86 @@ export class ModerationService {
         matching.map((s) => ({ id: s.id, from: s.status, to: 'invalidated' as const, reason })),
         now,
       );
-      await this.deps.audit.with(tx).record(
+      const batch = await this.deps.audit.with(tx).record(
         {
           actor: user,
           action: 'signatures-bulk-invalidated',
+          details: { count: matching.length, ...criteriaDetails(criteria), reason },
+        },
+        now,
+      );
+      return { kind: 'done' as const, count: matching.length, batch };
+    });
+  }
+
+  /**
+   * How many invalidated signatures a bulk restore would return, and to what; nothing changes yet. 404
+   * if the criteria name a bulk invalidation that is not one.
+   */
+  async previewRestore(user: User, criteria: RestoreCriteria): Promise<BulkPreview> {
+    authorize(user, 'signature.moderate');
+    const invalidated = await this.invalidatedCriteria(this.deps.audit, criteria);
+    return summarise(await this.deps.signatures.invalidatedMatching(invalidated));
+  }
+
+  /**
+   * Restores every invalidated signature matching the criteria to what it was, in one transaction, as
+   * restoring each would, with the counters moved once per letter and country. `expected` is the count
+   * the admin saw in the preview: if it changed since (another tab restored them, say), nothing is done
+   * and the admin sees the new preview. One audit entry records the restore.
+   */
+  async restoreBulk(
+    user: User,
+    criteria: RestoreCriteria,
+    expected: number,
+  ): Promise<{ kind: 'done'; count: number } | { kind: 'changed'; preview: BulkPreview }> {
+    authorize(user, 'signature.moderate');
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (tx) => {
+      const audit = this.deps.audit.with(tx);
+      const invalidated = await this.invalidatedCriteria(audit, criteria);
+      const matching = await this.deps.signatures.with(tx).invalidatedMatching(invalidated);
+      // Nothing left to restore is a change too: restored from another tab meanwhile.
+      if (matching.length !== expected || matching.length === 0)
+        return { kind: 'changed' as const, preview: summarise(matching) };
+      if (matching.length > BULK_LIMIT)
+        throw new AppError(422, 'bulk_too_large', 'moderation.errors.bulkTooLarge', { count: BULK_LIMIT });
+      // Each row is listed as restoring leaves it: its status is the one it returns to.
+      const moves = matching.map((s) => ({ id: s.id, from: 'invalidated' as const, to: s.status }));
+      const moved = await moveSignatures(tx, this.deps, moves, now);
+      await audit.record(
+        {
+          actor: user,
+          action: 'signatures-bulk-restored',
           details: {
-            count: matching.length,
-            letter: criteria.letter ?? 'all',
-            // An IP hash is shortened in the log: enough to tell runs apart, useless to anyone else.
-            ipHash: criteria.ipHash ? `${criteria.ipHash.slice(0, 8)}…` : null,
-            emailDomain: criteria.emailDomain ?? null,
-            from: criteria.from?.toISOString() ?? null,
-            to: criteria.to?.toISOString() ?? null,
-            reason,
+            count: moved.length,
+            ...criteriaDetails(criteria),
+            reason: criteria.reason ?? null,
+            batch: criteria.batch ?? null,
           },
         },
         now,
       );
-      return { kind: 'done' as const, count: matching.length };
+      return { kind: 'done' as const, count: moved.length };
     });
+  }
+
+  /**
+   * A restore's criteria as the repository takes them: a bulk invalidation named by its audit entry
+   * becomes the moment and reason all its signatures were invalidated at and for.
+   */
+  private async invalidatedCriteria(
+    audit: AuditRepository,
+    criteria: RestoreCriteria,
+  ): Promise<InvalidatedCriteria> {
+    const { batch, ...rest } = criteria;
+    if (batch === undefined) return rest;
+    const entry = await audit.findById(batch);
+    const reason = entry?.details.reason;
+    if (entry?.action !== 'signatures-bulk-invalidated' || typeof reason !== 'string')
+      throw notFound('bulk_invalidation_not_found', 'moderation.restoreBulk.errors.batchNotFound');
+    // A reason typed as well must be that batch's: otherwise the two select nothing together.
+    return { ...rest, reason: rest.reason ?? reason, invalidatedAt: entry.at };
   }
 
   /**
@@ -305,7 +368,27 @@ export interface BulkClearing {
   confirmed: number;
 }
 
-/** What a bulk invalidation would change, for its preview. */
+/** What a bulk restore selects by: a bulk invalidation's criteria, the reason given, one bulk invalidation. */
+export interface RestoreCriteria extends BulkCriteria {
+  /** The reason the signatures were invalidated for, exactly as given. */
+  reason?: string | undefined;
+  /** One bulk invalidation, by its audit entry's id. */
+  batch?: number | undefined;
+}
+
+/** A bulk action's criteria as its audit entry records them. */
+function criteriaDetails(criteria: BulkCriteria) {
+  return {
+    letter: criteria.letter ?? 'all',
+    // An IP hash is shortened in the log: enough to tell runs apart, useless to anyone else.
+    ipHash: criteria.ipHash ? `${criteria.ipHash.slice(0, 8)}…` : null,
+    emailDomain: criteria.emailDomain ?? null,
+    from: criteria.from?.toISOString() ?? null,
+    to: criteria.to?.toISOString() ?? null,
+  };
+}
+
+/** What a bulk action would change, for its preview. */
 function summarise(matching: readonly StandingSignature[]): BulkPreview {
   return {
     count: matching.length,

@@ -12,6 +12,7 @@ import {
   SEARCH_FIELDS,
   type BulkValues,
   type FieldErrors,
+  type RestoreValues,
   type SearchValues,
 } from './moderation-input.js';
 import { publicName, SIGNATURE_STATUSES, type SignatureStatus } from './signature.js';
@@ -81,6 +82,8 @@ export function moderationListView(
     /** This page's address, where a step on a row comes back to. */
     returnTo: string;
     notice: string | undefined;
+    /** The bulk invalidation just done (its audit entry), offered to be undone; null after anything else. */
+    invalidatedBatch: { batch: number; count: number } | null;
   },
 ) {
   const rows = page.rows.map((row) => ({
@@ -113,6 +116,13 @@ export function moderationListView(
     pageNumber: page.pageNumber,
     returnTo: page.returnTo,
     notice: page.notice ?? null,
+    // A mistaken filter is undone from where its result is seen, not by finding the batch again.
+    undoBatch: page.invalidatedBatch
+      ? {
+          url: `/admin/signatures/bulk/restore?batch=${page.invalidatedBatch.batch}`,
+          label: t('moderation.restoreBulk.undo', { count: page.invalidatedBatch.count }),
+        }
+      : null,
   };
 }
 
@@ -156,6 +166,31 @@ function previewRow(t: TFunction, row: StandingSignature) {
   };
 }
 
+/**
+ * What both bulk pages show of a preview and of errors: the preview's rows as listed, and the errors at
+ * the top, led by `changedKey` when the count changed between the preview and the confirmation.
+ */
+function bulkPage(
+  t: TFunction,
+  page: {
+    errors: Partial<Record<string, string>>;
+    preview: BulkPreview | undefined;
+    changed?: boolean | undefined;
+  },
+  changedKey: string,
+) {
+  const shown = shownErrors(t, page.errors);
+  return {
+    errors: shown.errors,
+    errorList: page.changed
+      ? [{ field: 'criteria', message: t(changedKey) }, ...shown.errorList]
+      : shown.errorList,
+    preview: page.preview
+      ? { ...page.preview, rows: page.preview.rows.map((row) => previewRow(t, row)) }
+      : null,
+  };
+}
+
 /** The bulk page: the criteria as typed, their errors, and the preview of what would change. */
 export function bulkView(
   t: TFunction,
@@ -168,19 +203,32 @@ export function bulkView(
     changed?: boolean;
   },
 ) {
-  const shown = shownErrors(t, page.errors);
-  const preview = page.preview
-    ? { ...page.preview, rows: page.preview.rows.map((row) => previewRow(t, row)) }
-    : null;
   return {
     pageTitle: t('moderation.bulk.title'),
     values: page.values,
     reason: page.reason,
-    errors: shown.errors,
-    errorList: page.changed
-      ? [{ field: 'criteria', message: t('moderation.bulk.changed') }, ...shown.errorList]
-      : shown.errorList,
-    preview,
+    ...bulkPage(t, page, 'moderation.bulk.changed'),
+  };
+}
+
+/**
+ * The bulk restore page: the criteria as typed, their errors, and the preview of what restoring would
+ * do (each row in the status it returns to).
+ */
+export function restoreView(
+  t: TFunction,
+  page: {
+    values: RestoreValues;
+    errors: FieldErrors<keyof RestoreValues | 'criteria'>;
+    preview: BulkPreview | undefined;
+    /** The count changed between the preview and the confirmation (restored from another tab, say). */
+    changed?: boolean;
+  },
+) {
+  return {
+    pageTitle: t('moderation.restoreBulk.title'),
+    values: page.values,
+    ...bulkPage(t, page, 'moderation.restoreBulk.changed'),
   };
 }
 

@@ -11,6 +11,7 @@ import {
   type Signature,
   type SignatureFilters,
   type SignatureStatus,
+  statusOnRestoring,
   withheldFromModerators,
 } from './signature.js';
 import type { ReviewReason, SuspectReason } from './signing-screen.js';
@@ -578,6 +579,31 @@ export class SignatureRepository {
 
   /** The signatures a bulk invalidation would change: still standing, and matching the criteria. */
   async standingMatching(criteria: BulkCriteria): Promise<StandingSignature[]> {
+    const rows = await this.bulkMatching(criteria)
+      .where('s.status', 'in', ['pending', 'confirmed'])
+      .orderBy('s.id')
+      .execute();
+    return rows.map((r) => toStanding(r, r.status as SignatureStatus));
+  }
+
+  /**
+   * The signatures a bulk restore would change: invalidated, matching the criteria, and, when given,
+   * invalidated for exactly that reason or at exactly that moment (one bulk invalidation's batch).
+   * Each is listed as restoring will leave it (`status` is what it returns to).
+   */
+  async invalidatedMatching(criteria: InvalidatedCriteria): Promise<StandingSignature[]> {
+    let query = this.bulkMatching(criteria)
+      .select('s.status_before_invalidation')
+      .where('s.status', '=', 'invalidated');
+    if (criteria.reason !== undefined) query = query.where('s.invalidated_reason', '=', criteria.reason);
+    if (criteria.invalidatedAt)
+      query = query.where('s.invalidated_at', '=', criteria.invalidatedAt.toISOString());
+    const rows = await query.orderBy('s.id').execute();
+    return rows.map((r) => toStanding(r, statusOnRestoring(r.status_before_invalidation)));
+  }
+
+  /** The columns a bulk preview lists, of the signatures matching a bulk action's criteria, in any status. */
+  private bulkMatching(criteria: BulkCriteria) {
     let query = this.db
       .selectFrom('signatures as s')
       .innerJoin('letters as l', 'l.id', 's.letter_id')
@@ -592,8 +618,7 @@ export class SignatureRepository {
         's.anonymised_at',
         's.suspect_reasons',
         's.confirm_requested_at',
-      ])
-      .where('s.status', 'in', ['pending', 'confirmed']);
+      ]);
     if (criteria.letter) query = query.where('l.slug', '=', criteria.letter);
     if (criteria.ipHash) query = query.where('s.ip_hash', '=', criteria.ipHash);
     if (criteria.emailDomain) {
@@ -605,19 +630,7 @@ export class SignatureRepository {
     }
     if (criteria.from) query = query.where('s.created_at', '>=', criteria.from.toISOString());
     if (criteria.to) query = query.where('s.created_at', '<', criteria.to.toISOString());
-    const rows = await query.orderBy('s.id').execute();
-    return rows.map((r) => ({
-      id: r.id,
-      letterId: r.letter_id,
-      letter: r.slug,
-      country: r.country,
-      status: r.status as SignatureStatus,
-      fullName: r.full_name,
-      createdAt: new Date(r.created_at),
-      anonymised: r.anonymised_at !== null,
-      suspect: r.status === 'pending' && r.suspect_reasons !== null,
-      held: r.status === 'pending' && r.suspect_reasons !== null && r.confirm_requested_at !== null,
-    }));
+    return query;
   }
 
   /** What an invalidated signature was before, to restore it. */
@@ -888,6 +901,45 @@ export interface BulkCriteria {
   emailDomain?: string | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
+}
+
+/**
+ * What a bulk restore selects by: a bulk action's criteria, and the reason the signatures were
+ * invalidated for or the moment they were (all of one bulk invalidation share it).
+ */
+export interface InvalidatedCriteria extends BulkCriteria {
+  reason?: string | undefined;
+  invalidatedAt?: Date | undefined;
+}
+
+/** A bulk preview's row in `status` (as it stands, or as restoring leaves it), from its selected columns. */
+function toStanding(
+  r: {
+    id: number;
+    letter_id: number;
+    slug: string;
+    country: string;
+    full_name: string;
+    created_at: string;
+    anonymised_at: string | null;
+    suspect_reasons: string | null;
+    confirm_requested_at: string | null;
+  },
+  status: SignatureStatus,
+): StandingSignature {
+  const suspect = status === 'pending' && r.suspect_reasons !== null;
+  return {
+    id: r.id,
+    letterId: r.letter_id,
+    letter: r.slug,
+    country: r.country,
+    status,
+    fullName: r.full_name,
+    createdAt: new Date(r.created_at),
+    anonymised: r.anonymised_at !== null,
+    suspect,
+    held: suspect && r.confirm_requested_at !== null,
+  };
 }
 
 /** A signature as the moderation page lists it. */

@@ -17,6 +17,14 @@ export function canMove(from: SignatureStatus, to: SignatureStatus): boolean {
   return SIGNATURE_TRANSITIONS[from].includes(to);
 }
 
+/**
+ * What restoring an invalidated signature returns it to: the status kept with it when it was
+ * invalidated. One with none kept returns to confirmed; one restore and a bulk one decide alike.
+ */
+export function statusOnRestoring(before: string | null | undefined): SignatureStatus {
+  return before === 'pending' ? 'pending' : 'confirmed';
+}
+
 /** Which signatures a list reads (exports): a letter, statuses, a country, a window of signing days, consent. */
 export interface SignatureFilters {
   /** A letter's slug; undefined for every letter. */

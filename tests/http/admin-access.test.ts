@@ -346,6 +346,9 @@ describe('access to the admin pages', () => {
           expected: '1',
           reason: 'without permission',
         };
+      case '/admin/signatures/bulk/restore':
+        // The count the preview would show: the invalidated signature on the unowned letter.
+        return { letter: ids.unownedSlug, domain: 'example.net', expected: '1' };
       case '/admin/signatures/bulk/clear':
         // The held signature from the block-listed domain, on the unowned letter.
         return { letter: ids.unownedSlug, domain: 'listed.example', expected: '1' };
@@ -543,6 +546,8 @@ describe('access to the admin pages', () => {
       'POST /admin/signatures/:id/invalidate',
       'POST /admin/signatures/:id/restore',
       'POST /admin/signatures/bulk',
+      'GET /admin/signatures/bulk/restore',
+      'POST /admin/signatures/bulk/restore',
       'POST /admin/erasure',
       'GET /admin/exports',
       'POST /admin/exports',

@@ -314,6 +314,22 @@ describe('the audit log', () => {
         details: { count: 3, emailDomain: 'bots.example', reason: 'a bot run' },
       });
       expect(JSON.stringify(entry)).not.toContain('bot-1@');
+
+      // Undone, by the batch the list linked to right after it.
+      const batch = new URL(bulk.headers.location!, 'http://x').searchParams.get('batch')!;
+      const restore = await submit(
+        as,
+        '/admin/signatures/bulk/restore',
+        { batch, expected: '3' },
+        `/admin/signatures/bulk/restore?batch=${batch}`,
+      );
+      expect(restore.status).toBe(303);
+      const restored = await lastEntry(t, 'signatures-bulk-restored');
+      expect(restored).toMatchObject({
+        actor_email: admin.email,
+        details: { count: 3, batch: Number(batch), reason: null },
+      });
+      expect(JSON.stringify(restored)).not.toContain('bot-1@');
     });
 
     it('records an erasure without saying whose it was', async () => {

@@ -110,6 +110,19 @@ const ENTRIES: [AuditAction, Record<string, unknown>][] = [
     },
   ],
   [
+    'signatures-bulk-restored',
+    {
+      count: 5,
+      letter: 'all',
+      ipHash: null,
+      emailDomain: 'bots.example',
+      from: '2026-11-23T10:30:00.000Z',
+      to: null,
+      reason: 'a bot run',
+      batch: 12,
+    },
+  ],
+  [
     'user-invited',
     { email: 'a@example.org', role: 'organizer', language: 'uk', again: true, languageBefore: 'ko' },
   ],
