@@ -269,6 +269,24 @@ describe("a letter's privacy notice", () => {
     expect(textOf(mainOf(general.text))).toContain('Each letter also has a privacy notice of its own');
   });
 
+  it('is not contradicted by the form: the address and the news choice say organizers get it with news', async () => {
+    // The notice says organizers receive the address of a supporter who asks for news (and the organizer
+    // API and supporters page give it): a hint saying "never given" to anyone but the recipients misled.
+    const words = { en: "this letter's organizers", ko: '주최자', uk: 'організатори' };
+    for (const [language, organizers] of Object.entries(words)) {
+      const page = await new Visitor(t.app).get(`/letters/${slug}?lang=${language}`);
+      expect(textAt(page.text, 'field-email-hint')).toContain(organizers);
+      const news = page.text.slice(page.text.indexOf('<label for="field-updates">'));
+      expect(textOf(news.slice(0, news.indexOf('</label>')))).toContain(
+        language === 'en' ? 'Its organizers' : organizers,
+      );
+      const notice = await new Visitor(t.app).get(`/letters/${slug}/privacy?lang=${language}`);
+      expect(textOf(mainOf(notice.text))).toContain(
+        language === 'en' ? 'The organizers of this letter' : organizers,
+      );
+    }
+  });
+
   it("says so when a closed letter's supporters' details are due or gone", async () => {
     const { id, slug: closed } = await createLetter(t.platform.db, t.clock.now(), { status: 'closed' });
     const closedAt = new Date('2026-11-01T08:00:00Z');
