@@ -412,6 +412,28 @@ describe('an organizer on a phone', () => {
     await context.close();
   });
 
+  it('never scrolls sideways for a title with a word longer than the screen', async () => {
+    const context = await newContext(browser, app, PHONE);
+    const page = await context.newPage();
+    await logIn(page, organizer.email);
+    const editorPath = await draftFromTemplate(page);
+    // No hyphen or slash to break at: a long compound, a pasted token.
+    const word = 'Pneumonoultramicroscopicsilicovolcanoconiosis'.repeat(3);
+    await page.locator('#field-title_en').fill(`Read ${word} first`);
+    await page.getByRole('button', { name: 'Save', exact: true }).first().click();
+    await page.waitForURL(/done=saved/);
+    for (const url of ['/admin', '/admin/letters', editorPath]) {
+      await page.goto(url);
+      await expect(page.locator('main').innerText()).resolves.toContain('Pneumonoultramicroscopic');
+      const { scroll } = await pageWidths(page);
+      expect(
+        scroll,
+        `${url} is ${scroll}px wide: ${(await overflowingElements(page)).join(', ')}`,
+      ).toBeLessThanOrEqual(375);
+    }
+    await context.close();
+  });
+
   it('sees that a table wider than the screen goes on: a shadow on its hidden side', async () => {
     const context = await newContext(browser, app, PHONE);
     const page = await context.newPage();

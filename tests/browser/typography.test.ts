@@ -95,6 +95,40 @@ describe('typography in Hangul, Cyrillic and Latin', () => {
     }
   });
 
+  it("draws Cyrillic and Latin in the letter text's editing box in a Latin monospace, not Hangul coding fonts", async () => {
+    const page = await browser.newPage({ baseURL: app.baseUrl });
+    try {
+      // Any page with the site's styles: the editing box's font as the editor's own box gets it.
+      await page.goto(`/letters/${slug}`);
+      const widths = await page.evaluate<Record<string, number>>(`(() => {
+        const box = document.createElement('textarea');
+        box.className = 'letter-source';
+        document.body.appendChild(box);
+        const style = getComputedStyle(box);
+        const width = (text) => {
+          const probe = document.createElement('span');
+          probe.style.fontFamily = style.fontFamily;
+          probe.style.fontSize = style.fontSize;
+          probe.style.whiteSpace = 'pre';
+          probe.textContent = text;
+          document.body.appendChild(probe);
+          const ems = probe.getBoundingClientRect().width / parseFloat(style.fontSize) / text.length;
+          probe.remove();
+          return ems;
+        };
+        return { cyrillic: width('Допоможіть'), latin: width('Help them!'), hangul: width('도와주세요') };
+      })()`);
+      // A Latin monospace gives every letter about 0.6 em; the Korean coding fonts a full em to Cyrillic
+      // ("Д о п о м о ж і т ь" in a walkthrough), so Ukrainian text in the box read as if spaced out.
+      expect(widths.cyrillic).toBeLessThan(0.7);
+      expect(widths.latin).toBeLessThan(0.7);
+      // Hangul still comes from a Korean font (a full-width syllable), not a box of missing glyphs.
+      expect(widths.hangul).toBeGreaterThan(0.8);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('keeps a hyphen narrow and Korean words whole in the document the PDF is printed from', async () => {
     // The print template with its own styles, as the letter compiler fills it.
     const template = Handlebars.compile(
