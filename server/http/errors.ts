@@ -87,7 +87,7 @@ export function renderError(
       message,
       title,
       pageTitle: title,
-      staff: staffWayBack(req, res),
+      staff: staffWayBack(req, res, error.status),
     },
     (failure: unknown, html?: string) => {
       if (!failure) return res.send(html);
@@ -101,12 +101,16 @@ export function renderError(
  * Where an error on a staff page leads: back to the page it came from on this site (the import form a
  * file too large was sent from), and to the dashboard. Null elsewhere: the public pages' link home.
  */
-function staffWayBack(req: Request, res: Response): { back: string | null } | null {
+function staffWayBack(req: Request, res: Response, status: number): { back: string | null } | null {
   if (res.locals.currentUser === undefined || !/^\/(admin|account)(\/|$)/.test(req.path)) return null;
   const back = refererOnThisSite(req, '');
   // Not the address that failed (a page opened again would fail again), nor the dashboard linked anyway.
   const pointless = back === '' || back === '/admin' || (req.method === 'GET' && back === req.originalUrl);
-  return { back: pointless ? null : back };
+  if (!pointless) return { back };
+  // A step on a letter that its state no longer allows (publishing a published one), opened from a
+  // bookmark or the history with no page to go back to: the letter itself is the way on.
+  const letter = status === 409 ? /^\/admin\/letters\/(\d+)\//.exec(req.path) : null;
+  return { back: letter ? `/admin/letters/${letter[1]}` : null };
 }
 
 /** Where policy refusals of signed-in accounts are put on record (audit/access-refusals.ts). */

@@ -16,8 +16,17 @@ export function publishView(t: TFunction, ui: string, check: PublishCheck) {
     { primary: check.titles[letter.primaryLanguage], reader: check.titles[ui] },
     ui,
   );
+  // Asked again while it waits (the page opened from the history or a bookmark): nothing to confirm.
+  const alreadyAsked = check.asksForReview && letter.reviewRequestedAt !== null;
   return {
-    pageTitle: t(check.asksForReview ? 'editor.publishConfirm.reviewTitle' : 'editor.publishConfirm.title'),
+    pageTitle: t(
+      alreadyAsked
+        ? 'editor.publishConfirm.alreadyAskedTitle'
+        : check.asksForReview
+          ? 'editor.publishConfirm.reviewTitle'
+          : 'editor.publishConfirm.title',
+    ),
+    alreadyAsked,
     letter,
     title,
     titleLang: langMark(titleLanguage, ui),

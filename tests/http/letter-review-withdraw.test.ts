@@ -66,6 +66,24 @@ describe('withdrawing a review request: an organizer takes back a draft they ask
     return hrefsIn(innerHtml(dashboard, section));
   };
 
+  it('says, on the publish page opened again while the request is open, that it waits, with no button to ask again', async () => {
+    await askForReview();
+    const again = await visitor.get(`${base()}/publish`);
+    expect(again.status).toBe(200);
+    const main = mainOf(again.text);
+    expect(textOf(innerHtml(again.text, byId(again.text, 'already-asked')!))).toContain(
+      'This letter already waits for an admin’s review',
+    );
+    expect(startTags(main, 'form')).toEqual([]);
+    expect(hrefsIn(main)).toEqual(expect.arrayContaining([base(), withdrawPath()]));
+    // Once published by an admin, the page opened from a bookmark (no page to go back to) leads to the letter.
+    expect((await postForm(admin, base(), `${base()}/publish`, [])).status).toBe(303);
+    const published = await visitor.get(`${base()}/publish`);
+    expect(published.status).toBe(409);
+    expect(textOf(mainOf(published.text))).toContain('This letter has been published already.');
+    expect(hrefsIn(mainOf(published.text))).toContain(base());
+  });
+
   it('offers the step only while a request is open, asks first, and leaves a plain draft the organizer can ask again', async () => {
     expect(await withdrawLinks(visitor)).toEqual([]);
     await askForReview();
