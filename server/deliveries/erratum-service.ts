@@ -58,7 +58,7 @@ export interface ErratumServiceDeps {
   access: LetterAccess;
   clock: Clock;
   logger: Logger;
-  /** A text in a language (the compiled letters' default sponsor, "its organisers"; the sender's name). */
+  /** A text in a language (the compiled letters' default sponsor, "its organizers"; the sender's name). */
   translate: (language: string, key: string, params?: Record<string, unknown>) => string;
 }
 

@@ -93,7 +93,7 @@ export class RoundCompileService {
         sponsor: letter.sponsor,
         // The letter's page in the text this recipient got (the interface follows their own browser).
         letterUrl: this.deps.mail.links.letterUrl(letter.slug, { text: text.language }),
-        // The letter says replies reach the organisers: through the organisation's address, or the
+        // The letter says replies reach the organizers: through the organisation's address, or the
         // delivery's own reply address, whose replies the organizer reads here (and gets forwarded).
         replyTo: replyTo || (this.deps.replyAddress ?? ''),
         commitment: commitment

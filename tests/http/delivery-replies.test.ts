@@ -125,7 +125,7 @@ describe('replies to a delivery', () => {
     }
     // The organisation's address is not the Reply-To any more: it gets replies by forwarding.
     expect(addresses).not.toContain(ORGANISATION);
-    expect(letters.embassy.parsed.text).toContain('Replies to this e-mail reach the organisers.');
+    expect(letters.embassy.parsed.text).toContain('Replies to this e-mail reach the organizers.');
   });
 
   it('keeps a reply for the organizer, forwards it, and shows it publicly only once published', async () => {
