@@ -263,6 +263,11 @@ describe('the letter editor', () => {
     const form = await visitor.get('/admin/letters/new');
     expect(form.status).toBe(200);
     expect(byId(form.text, 'editor-form')?.attrs.action).toBe('/admin/letters');
+    // The title says how long it may be, as the summary does: the field cuts a pasted title there.
+    const title = byId(form.text, 'field-title_en')!;
+    expect(title.attrs.maxlength).toBe('200');
+    expect(title.attrs['aria-describedby']).toBe('field-title_en-hint');
+    expect(textById(form.text, 'field-title_en-hint')).toContain('At most 200 characters');
     // Without a script the preview is empty until the Preview button: the page says so.
     expect(textById(form.text, 'preview-press')).toBe(
       'Press “Preview” to see the letter as the recipient chosen will get it.',
