@@ -215,6 +215,8 @@ describe('changes to a published letter when the platform requires review', () =
       'letter-review-requested',
       'letter-published',
       'letter-changes-submitted',
+      // The organizer's refused approval above, on record (audit/access-refusals.ts).
+      'access-refused',
       'letter-changes-approved',
     ]);
   });
