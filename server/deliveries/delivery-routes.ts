@@ -1,9 +1,11 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam, pathParam } from '../http/input.js';
 import { withLanguages } from '../http/language.js';
 import { noticeFrom, redirectWithNotice } from '../http/notice.js';
 import { letterPath } from '../letters/text-language.js';
+import { AppError } from '../lib/errors.js';
+import { refusalOf } from './delivery.js';
 import { deliverySettingsValues } from './delivery-input.js';
 import type { DeliveryService } from './delivery-service.js';
 import type { EscalationService } from './escalation-service.js';
@@ -89,13 +91,33 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): Router {
     });
   }
 
+  /**
+   * A delivery refused because this version's delivery started meanwhile (a stale tab, Back after
+   * delivering) answers 409 with the asking page as it stands now: what became of the version, its record
+   * and the next step, never a second round. Other refusals (no test yet, no recipients), a client asking
+   * for JSON, and any other error go to the error handler, whose page says why.
+   */
+  async function deliveredMeanwhile(error: unknown, req: Request, res: Response): Promise<void> {
+    const refused = error instanceof AppError && refusalOf(error.code) !== undefined;
+    if (!refused || req.accepts(['html', 'json']) === 'json') throw error;
+    const { t, language } = res.locals;
+    const overview = await deliveries.overview(currentUser(res), idParam(req, 'id'));
+    const view = deliveryConfirmView(overview, 'deliver', t, language);
+    if (view.started === null) throw error;
+    res.status(409).render('admin/delivery-confirm', view);
+  }
+
   router.post('/letters/:id/delivery/deliver', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');
-    await deliveries.deliverNow(
-      currentUser(res),
-      letterId,
-      formText(formBody(req.body), 'request_key') || requestKey(),
-    );
+    try {
+      await deliveries.deliverNow(
+        currentUser(res),
+        letterId,
+        formText(formBody(req.body), 'request_key') || requestKey(),
+      );
+    } catch (error) {
+      return deliveredMeanwhile(error, req, res);
+    }
     redirectWithNotice(res, `/admin/letters/${letterId}/delivery`, 'deliveryQueued');
   });
 

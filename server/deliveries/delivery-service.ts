@@ -8,6 +8,7 @@ import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Recipient } from '../recipients/recipient.js';
 import {
+  deliveryOfVersion,
   deliverySettingsOf,
   deliveryWarnings,
   dueRound,
@@ -391,7 +392,7 @@ export class DeliveryService {
     return {
       status: letter.status,
       tested: rounds.some((r) => r.kind === 'test'),
-      delivered: rounds.some((r) => r.kind === 'delivery' && r.letterVersionId === letter.currentVersionId),
+      delivered: deliveryOfVersion(rounds, letter.currentVersionId) !== undefined,
       reached: rounds.some((r) => r.kind !== 'test'),
       recipients,
       reachable,

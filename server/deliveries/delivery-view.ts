@@ -3,7 +3,14 @@ import { translatedErrors } from '../http/input.js';
 import type { TFunction } from '../lib/i18n.js';
 import { formatsFor } from '../lib/format.js';
 import { languageName } from '../lib/languages.js';
-import { DELIVERY_MODES, lastDelivery, refusalMessageKey } from './delivery.js';
+import {
+  DELIVERY_MODES,
+  onItsWay,
+  refusalMessageKey,
+  versionDelivery,
+  type DeliveryRound,
+  type VersionDelivery,
+} from './delivery.js';
 import type { DeliverySettingsValues } from './delivery-input.js';
 import type { DeliveryOverview } from './delivery-service.js';
 import { CORRECTION_TRIGGER } from './erratum.js';
@@ -37,9 +44,6 @@ function recipientsView(recipients: DeliveryOverview['recipients'], ui: string) 
 
 /** How many of the newest rounds show their record unfolded, whatever became of their letters. */
 const OPEN_ROUNDS = 2;
-
-/** The states of a compiled letter on its way; a retry waits minutes to hours, which no page follows. */
-const IN_FLIGHT: ReadonlySet<string> = new Set(['queued', 'sending']);
 
 /** The delivery page's context: the overview, the settings form (as typed, with its errors), and the notice. */
 export function deliveryPageView(
@@ -83,7 +87,7 @@ export function deliveryPageView(
     canUpdate: overview.canUpdate,
     // Letters still being compiled or sent: the record follows them (public/delivery-progress.js).
     inProgress: overview.rounds.some(
-      (view) => view.pending > 0 || view.records.some((r) => IN_FLIGHT.has(r.status)),
+      (view) => view.pending > 0 || view.records.some((r) => onItsWay(r.status)),
     ),
     recipients: recipientsView(overview.recipients, ui),
     /** How many the next round goes to (with an escalation schedule, the tiers reached so far). */
@@ -155,15 +159,19 @@ export function deliveryConfirmView(
   t: TFunction,
   ui: string,
 ) {
+  // Read first: once this version's delivery has started, there is nothing to ask, only where it stands.
+  const where =
+    action === 'deliver' ? versionDelivery(overview.rounds, overview.letter.currentVersionId) : undefined;
+  if (where && where.state !== 'notDelivered') return deliveryStartedView(overview, where, t);
   // The page asks only what may be done now: a refused round says why, and offers no button.
   const refusal = action === 'deliver' ? overview.deliverRefusal : overview.updateRefusal;
-  // Delivered before (an earlier version: a delivered one is refused): the same officials get a second
-  // letter, which the page says before anyone presses.
-  const before = action === 'deliver' ? lastDelivery(overview.rounds.map((view) => view.round)) : undefined;
   return {
     pageTitle: t(`deliveries.confirm.${action}Title`),
-    deliveredBefore: before ? before.createdAt : null,
+    // Delivered before, in an earlier version (the same rule, so never this one): the same officials get
+    // a second letter, which the page says before anyone presses.
+    deliveredBefore: where?.earlier?.createdAt ?? null,
     action,
+    started: null,
     refusal: refusal === null ? null : t(refusalMessageKey(refusal)),
     overview,
     letter: overview.letter,
@@ -172,5 +180,33 @@ export function deliveryConfirmView(
     later: overview.nextRound.later,
     held: overview.held,
     requestKey: requestKey(),
+  };
+}
+
+/**
+ * The asking page once this version's delivery has started: what became of it, once, with the way to its
+ * record, and the next step there is (an update with new figures, when one may be sent now).
+ */
+function deliveryStartedView(
+  overview: DeliveryOverview,
+  where: Exclude<VersionDelivery<DeliveryRound>, { state: 'notDelivered' }>,
+  t: TFunction,
+) {
+  const { round } = where;
+  const failure = where.state === 'stopped' ? round.failure : null;
+  return {
+    pageTitle: t(`deliveries.confirm.${where.state}.title`),
+    action: 'deliver',
+    started: {
+      state: where.state,
+      date: round.createdAt,
+      recordHref: `/admin/letters/${overview.letter.id}/delivery#round-${round.id}`,
+      // Why it stopped and what to do, as the record says it (a letter over the size budget).
+      failure: failure ? t(`limits.roundFailure.${failure.code}`, failure.params) : null,
+      // New figures go as an update; not while the delivery is still on its way, nor when it never went.
+      update: where.state === 'delivered' && overview.canUpdate,
+    },
+    overview,
+    letter: overview.letter,
   };
 }

@@ -194,6 +194,52 @@ export function lastDelivery<R extends Pick<DeliveryRound, 'kind' | 'status'>>(
 }
 
 /**
+ * The one delivery round of a letter version, whatever became of it (a cancelled one too: the unique
+ * index keeps a version to one delivery round, so even a stopped one is its delivery), or undefined.
+ */
+export function deliveryOfVersion<R extends Pick<DeliveryRound, 'kind' | 'letterVersionId'>>(
+  rounds: readonly R[],
+  versionId: number,
+): R | undefined {
+  return rounds.find((round) => round.kind === 'delivery' && round.letterVersionId === versionId);
+}
+
+/** The states of a compiled letter still on its way; a retry waits minutes to hours, which no page follows. */
+const ON_ITS_WAY: ReadonlySet<string> = new Set(['queued', 'sending']);
+
+/** Whether a compiled letter in this state is still on its way (queued or being handed to the relay). */
+export function onItsWay(status: string): boolean {
+  return ON_ITS_WAY.has(status);
+}
+
+/**
+ * Where the letter's current version stands with its one delivery, read before the page asks anything:
+ * not delivered yet (with the newest delivery of an earlier version, whose recipients get this version
+ * as a second letter), on its way (compiling, or letters still queued), delivered, or stopped (cancelled,
+ * with the failure that stopped it when there was one). One answer, so the page says one thing.
+ */
+export type VersionDelivery<R> =
+  | { state: 'notDelivered'; earlier: R | undefined }
+  | { state: 'inProgress' | 'delivered' | 'stopped'; round: R };
+
+/** Where the current version stands with its delivery (VersionDelivery); `rounds` newest first. */
+export function versionDelivery<R extends Pick<DeliveryRound, 'kind' | 'status' | 'letterVersionId'>>(
+  rounds: readonly { round: R; records: readonly { status: string }[] }[],
+  currentVersionId: number,
+): VersionDelivery<R> {
+  const own = deliveryOfVersion(
+    rounds.map((view) => view.round),
+    currentVersionId,
+  );
+  if (own === undefined) return { state: 'notDelivered', earlier: lastDelivery(rounds.map((v) => v.round)) };
+  if (own.status === 'cancelled') return { state: 'stopped', round: own };
+  const records = rounds.find((view) => view.round === own)?.records ?? [];
+  if (own.status === 'compiling' || records.some((r) => onItsWay(r.status)))
+    return { state: 'inProgress', round: own };
+  return { state: 'delivered', round: own };
+}
+
+/**
  * The one rule for the delivery page's buttons and the service that refuses them: a delivery needs a
  * published letter, a test first, recipients, and a version not delivered yet; an update needs a
  * letter already delivered once (a delivered letter may still get updates).

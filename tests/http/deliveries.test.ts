@@ -711,10 +711,10 @@ describe('delivering a letter to its recipients', () => {
     // The same form sent again (a double click, a reload) lands on the same result.
     expect(samePress.status).toBe(303);
     expect(samePress.headers.location).toBe(firstPress.headers.location);
-    // A fresh form for a version already delivered is refused, with the way to send new figures.
+    // A fresh form for a version whose delivery started is refused: the page says where it stands.
     const freshPress = await press(visitor, id, 'deliver');
-    expectErrorPage(freshPress, 409, ERROR_TITLES[409]);
-    expect(textOf(mainOf(freshPress.text))).toContain('Send an update to give the recipients new figures.');
+    expect(freshPress.status).toBe(409);
+    expect(textOf(mainOf(freshPress.text))).toContain('The delivery of this version started on');
     await sendAll();
     await sendAll();
 
@@ -748,9 +748,11 @@ describe('delivering a letter to its recipients', () => {
     );
     expect(signing.status).toBe(409);
     expect((await letter(id)).signatureCount).toBe(1);
-    // A delivered letter gets no new test and no new delivery.
+    // A delivered letter gets no new test and no new delivery: the asking page says it went.
     expectErrorPage(await press(visitor, id, 'test'), 409, ERROR_TITLES[409]);
-    expectErrorPage(await press(visitor, id, 'deliver'), 409, ERROR_TITLES[409]);
+    const delivered = await press(visitor, id, 'deliver');
+    expect(delivered.status).toBe(409);
+    expect(textOf(mainOf(delivered.text))).toContain('This version has already been delivered');
     expect((await rounds(id)).map((r) => r.kind)).toEqual(['test', 'delivery']);
   });
 

@@ -15,8 +15,11 @@ import {
   parseVerp,
   roundRefusal,
   verpAddress,
+  versionDelivery,
+  type DeliveryRound,
   type DeliveryState,
   type RoundGate,
+  type RoundKind,
 } from '../../../server/deliveries/delivery.js';
 import {
   deliverySettingsValues,
@@ -674,5 +677,71 @@ describe('roundRefusal', () => {
     expect(roundRefusal('update', gate({ status: 'draft', reached: true }))).toBe('notPublished');
     // With a schedule whose reached tiers were emptied, an update would reach no one.
     expect(roundRefusal('update', gate({ reached: true, reachable: 0 }))).toBe('tiersEmpty');
+  });
+});
+
+describe('versionDelivery: where the current version stands with its one delivery', () => {
+  type Round = { id: number; kind: RoundKind; status: DeliveryRound['status']; letterVersionId: number };
+  const round = (
+    id: number,
+    kind: RoundKind,
+    letterVersionId: number,
+    status: Round['status'] = 'queued',
+  ) => ({
+    round: { id, kind, status, letterVersionId },
+    records: [] as { status: string }[],
+  });
+  const sent = <V extends { records: { status: string }[] }>(view: V, ...statuses: string[]) => ({
+    ...view,
+    records: statuses.map((status) => ({ status })),
+  });
+
+  it('is not delivered before any delivery, whatever tests and updates went', () => {
+    expect(versionDelivery([round(1, 'test', 7)], 7)).toEqual({ state: 'notDelivered', earlier: undefined });
+  });
+
+  it('names the newest delivery of an earlier version for a version saved since, never as this one', () => {
+    const rounds = [round(4, 'update', 7), sent(round(3, 'delivery', 6), 'sent'), round(2, 'delivery', 5)];
+    const where = versionDelivery(rounds, 8);
+    expect(where).toEqual({ state: 'notDelivered', earlier: rounds[1]!.round });
+  });
+
+  it('leaves out an earlier delivery that was stopped: it reached no one as a letter', () => {
+    expect(versionDelivery([round(3, 'delivery', 6, 'cancelled')], 7)).toEqual({
+      state: 'notDelivered',
+      earlier: undefined,
+    });
+  });
+
+  it("is delivered once this version's letters went, even when later rounds followed", () => {
+    const own = sent(round(3, 'delivery', 7), 'sent', 'failed', 'retrying');
+    const where = versionDelivery([round(4, 'update', 7), own, round(2, 'delivery', 6)], 7);
+    expect(where).toEqual({ state: 'delivered', round: own.round });
+  });
+
+  it('is in progress while the round compiles or a letter is still queued or being sent', () => {
+    expect(versionDelivery([round(3, 'delivery', 7, 'compiling')], 7).state).toBe('inProgress');
+    expect(versionDelivery([sent(round(3, 'delivery', 7), 'sent', 'queued')], 7).state).toBe('inProgress');
+    expect(versionDelivery([sent(round(3, 'delivery', 7), 'sending')], 7).state).toBe('inProgress');
+  });
+
+  it('is stopped when its round was cancelled: the version had its one delivery round', () => {
+    const own = round(3, 'delivery', 7, 'cancelled');
+    expect(versionDelivery([own, round(2, 'delivery', 6)], 7)).toEqual({
+      state: 'stopped',
+      round: own.round,
+    });
+  });
+
+  it('gives one answer: an earlier delivery only when this version has none', () => {
+    for (const rounds of [
+      [round(3, 'delivery', 7), round(2, 'delivery', 6)],
+      [round(2, 'delivery', 6)],
+      [round(3, 'delivery', 7, 'compiling')],
+    ]) {
+      const where = versionDelivery(rounds, 7);
+      if (where.state === 'notDelivered') expect(where.earlier?.letterVersionId).not.toBe(7);
+      else expect(where.round.letterVersionId).toBe(7);
+    }
   });
 });
