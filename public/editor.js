@@ -5,8 +5,11 @@
   var form = document.getElementById('editor-form');
   if (!form || !window.fetch || !window.URLSearchParams || !window.FormData) return;
   var url = form.getAttribute('data-preview-url');
-  var html = document.getElementById('preview-html');
+  var frame = document.getElementById('preview-email');
   var text = document.getElementById('preview-text');
+  var subject = document.getElementById('preview-subject');
+  var from = document.getElementById('preview-from');
+  var notes = document.getElementById('preview-notes');
   var problems = document.getElementById('preview-problems');
   var status = document.getElementById('preview-status');
   var stopped = document.getElementById('preview-stopped');
@@ -16,6 +19,9 @@
   var languageChoice = document.getElementById('field-preview_language');
   var timer = null;
   var controller = null;
+  // After another recipient is chosen, the server says which text they get (the delivery's rule,
+  // textLanguageFor), and the list of languages follows it.
+  var followLanguage = false;
 
   function chosenText(select) {
     var option = select && select.options[select.selectedIndex];
@@ -58,6 +64,8 @@
 
   function refresh() {
     var data = new URLSearchParams(new FormData(form));
+    var following = followLanguage;
+    if (following) data.delete('preview_language');
     if (controller) controller.abort();
     controller = window.AbortController ? new AbortController() : null;
     fetch(url, {
@@ -86,13 +94,25 @@
       .then(function (result) {
         while (problems.firstChild) problems.removeChild(problems.firstChild);
         if (result.ok) {
-          // The server escapes every character of the letter before it makes paragraphs of it.
-          html.innerHTML = result.html;
+          if (following && languageChoice) {
+            languageChoice.value = result.language;
+            followLanguage = false;
+          }
+          // The e-mail is a whole document: shown in the sandboxed frame, never in this page.
+          frame.srcdoc = result.html;
           text.textContent = result.text;
+          subject.textContent = result.subject;
+          from.textContent = result.fromName;
+          while (notes.firstChild) notes.removeChild(notes.firstChild);
+          result.notes.forEach(function (note) {
+            var item = document.createElement('li');
+            item.textContent = note;
+            notes.appendChild(item);
+          });
           // In the letter's language, so a screen reader reads Korean as Korean.
-          if (languageChoice && languageChoice.value) {
-            html.setAttribute('lang', languageChoice.value);
-            text.setAttribute('lang', languageChoice.value);
+          if (result.language) {
+            text.setAttribute('lang', result.language);
+            subject.setAttribute('lang', result.language);
           }
           // Only a real change is written, so a screen reader is not told the same thing at each key.
           var description = describe();
@@ -124,26 +144,12 @@
     timer = setTimeout(refresh, 400);
   }
 
-  // The letter as the chosen recipient gets it: in their language when the letter has a text in it,
-  // else in its main language (the one fallback of letter.ts, textIn).
-  function followRecipient() {
-    if (!recipientChoice || !languageChoice) return;
-    var box = form.querySelector('input[name="recipients"][value="' + recipientChoice.value + '"]');
-    var wanted = box && box.getAttribute('data-language');
-    var primary = document.getElementById('field-primary_language');
-    var offered = function (code) {
-      return Array.prototype.some.call(languageChoice.options, function (option) {
-        return option.value === code;
-      });
-    };
-    if (wanted && offered(wanted)) languageChoice.value = wanted;
-    else if (primary && offered(primary.value)) languageChoice.value = primary.value;
-  }
-
   form.addEventListener('input', schedule);
   form.addEventListener('change', function (event) {
     if (event.target && event.target.name === 'recipients') syncRecipients();
-    if (event.target === recipientChoice) followRecipient();
+    // The letter as the chosen recipient gets it: the server picks the text (see followLanguage).
+    if (event.target === recipientChoice) followLanguage = true;
+    if (event.target === languageChoice) followLanguage = false;
     schedule();
   });
   refresh();

@@ -56,6 +56,7 @@ import { EscalationService } from './deliveries/escalation-service.js';
 import { SupporterNewsService } from './deliveries/supporter-news-service.js';
 import { LetterCompiler } from './deliveries/letter-compiler.js';
 import { LetterCompileWorker } from './deliveries/letter-compile-worker.js';
+import { DeliveryEmailPreview } from './deliveries/delivery-email-preview.js';
 import { chromiumAt, ChromiumPdfRenderer, noPdf, type PdfRenderer } from './deliveries/pdf-renderer.js';
 import { DEFAULT_RETRY_POLICY } from './outbox/outbox.js';
 import { ExportService } from './exports/export-service.js';
@@ -438,6 +439,7 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     // The editor says when a save takes away what the chosen delivery mode waits for.
     deliveryNeeds: deliveryNeeds(deliveryRepository),
   });
+  const letterCompiler = new LetterCompiler(emails, i18n, countryName);
   const letterAdmin: LetterAdmin = {
     access: letterAccess,
     dashboard: new LetterDashboardService({ letters, signatures, clock }),
@@ -458,13 +460,22 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
       countryName,
     }),
     preview: new LetterPreviewService({
-      letters,
       recipients,
       access: letterAccess,
       states: editorStates,
-      // The names the public sees, by the signatures' own rule (letters do not import signatures).
-      signatories: publicSignatories(signatures),
-      clock,
+      // The e-mail as a delivery composes it (letters do not import deliveries).
+      emails: new DeliveryEmailPreview({
+        letters,
+        signatures,
+        deliveries: deliveryRepository,
+        compiler: letterCompiler,
+        pdf,
+        links: mail.links,
+        replyAddress: config.replyAddress,
+        mailFrom: config.mailFrom,
+        i18n,
+        clock,
+      }),
       countryName,
     }),
     workflow: new LetterWorkflowService({
@@ -497,7 +508,6 @@ export async function wire(config: Config, logger: Logger, options: WiringOption
     settings,
     clock,
   });
-  const letterCompiler = new LetterCompiler(emails, i18n, countryName);
   // Deliveries render letters with every signatory: in a worker thread, off the web process's event loop.
   const compileWorker = new LetterCompileWorker(
     logger.child({ component: 'compile-worker' }),

@@ -40,7 +40,11 @@ export interface CompileInput {
   date: Date;
   signatureCount: number;
   countries: readonly { code: string; count: number }[];
-  annex: { entries: readonly AnnexEntry[]; unnamed: number };
+  /**
+   * `unread`: named signatories left out of `entries` because a preview read only the first of them
+   * (delivery-email-preview.ts); a round reads them all, and leaves it out.
+   */
+  annex: { entries: readonly AnnexEntry[]; unnamed: number; unread?: number };
   organisations: readonly string[];
   sponsor: string;
   letterUrl: string;
@@ -286,7 +290,7 @@ export class LetterCompiler {
     const numbers = formatsFor(language);
     // Each copy's annex is read when it is compiled: one compiled after a withdrawal or an erasure leaves
     // that person out while the committed list still counts them, so the copy says why its annex is shorter.
-    const leftOut = treeSize - (input.annex.entries.length + input.annex.unnamed);
+    const leftOut = treeSize - (input.annex.entries.length + (input.annex.unread ?? 0) + input.annex.unnamed);
     return {
       heading: t('commitments.letter.heading'),
       lines: [

@@ -29,7 +29,7 @@ export async function readRoundAnnex(
   let after: { confirmedAt: string; id: number } | undefined;
   do {
     const page = await signatures.annexRowsPage(letterId, upTo, after, ANNEX_PAGE);
-    const part = annexOf(page.rows.map((r) => ({ ...r, name: publicName(r) })));
+    const part = annexOfRows(page.rows);
     entries.push(...part.entries);
     unnamed += part.unnamed;
     for (const { code, count } of countriesOf(page.rows)) counts.set(code, (counts.get(code) ?? 0) + count);
@@ -41,4 +41,24 @@ export async function readRoundAnnex(
     .map(([code, count]) => ({ code, count }))
     .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
   return { annex: { entries, unnamed }, countries };
+}
+
+/** The annex lines of one page of annex rows, each named by the supporter's own choice (publicName). */
+function annexOfRows(rows: Awaited<ReturnType<SignatureRepository['annexRowsPage']>>['rows']) {
+  return annexOf(rows.map((r) => ({ ...r, name: publicName(r) })));
+}
+
+/**
+ * The first `limit` signatories of a round's annex, as readRoundAnnex reads them, for a preview: one
+ * query however many have signed. `complete` says whether that was every signatory; when it was, the
+ * country figures are the annex's own, else the caller takes them from the letter's counters.
+ */
+export async function readAnnexStart(
+  signatures: SignatureRepository,
+  letterId: number,
+  upTo: Date,
+  limit: number,
+): Promise<RoundAnnex & { complete: boolean }> {
+  const page = await signatures.annexRowsPage(letterId, upTo, undefined, limit);
+  return { annex: annexOfRows(page.rows), countries: countriesOf(page.rows), complete: !page.next };
 }

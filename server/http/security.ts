@@ -52,6 +52,18 @@ export function allowFraming(res: Response, origins: readonly string[]): void {
   res.removeHeader('X-Frame-Options');
 }
 
+/**
+ * Lets the page being answered show an e-mail's HTML in a sandboxed `srcdoc` frame (the letter editor's
+ * preview): such a frame takes its page's policy, and e-mails style with `style` attributes (no
+ * stylesheet survives mail clients). Only attributes are allowed: never a script, a `<style>` element
+ * or a stylesheet from elsewhere. The frame's sandbox (no allow-scripts) keeps the rest inert.
+ */
+export function allowStyleAttributes(res: Response): void {
+  const policy = res.getHeader('content-security-policy');
+  if (typeof policy !== 'string' || policy.includes('style-src-attr')) return;
+  res.setHeader('Content-Security-Policy', `${policy};style-src-attr 'unsafe-inline'`);
+}
+
 /** Methods that change nothing: a cross-site GET is a link, never a form post. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

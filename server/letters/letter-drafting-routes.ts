@@ -5,7 +5,8 @@ import { formBody, formText, idParam, pathParam } from '../http/input.js';
 import { languageName } from '../lib/languages.js';
 import { templateGallery } from './letter-dashboard-view.js';
 import type { LetterDraftingService } from './letter-drafting-service.js';
-import { editorNotice, editorView, type EditorPage } from './letter-editor-view.js';
+import { editorNotice, editorView, emailPreviewView, type EditorPage } from './letter-editor-view.js';
+import { allowStyleAttributes } from '../http/security.js';
 import {
   changeLanguages,
   editorValues,
@@ -24,6 +25,8 @@ export interface LetterDraftingRoutesDeps {
 }
 
 function renderEditor(res: Response, page: EditorPage, status = 200) {
+  // The preview shows the e-mail's HTML in a srcdoc frame, which takes this page's policy.
+  allowStyleAttributes(res);
   res.status(status).render('admin/letter-edit', editorView(res.locals.t, res.locals.language, page));
 }
 
@@ -167,7 +170,12 @@ export function letterDraftingRoutes(deps: LetterDraftingRoutesDeps): Router {
         ok: false,
         problems: preview.problems.map((p) => describeProblem(p, t, res.locals.language)),
       });
-    res.json({ ok: true, html: preview.rendered.html, text: preview.rendered.text });
+    res.json({
+      ok: true,
+      ...emailPreviewView(t, res.locals.language, preview.email),
+      // The text's language, which the preview's list of languages then shows (it follows the recipient).
+      language: preview.language,
+    });
   };
   router.post('/letters/preview.json', deps.csrf.verify, previewJson);
   router.post('/letters/:id/preview.json', deps.csrf.verify, previewJson);

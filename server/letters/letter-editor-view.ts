@@ -4,10 +4,18 @@ import type { TFunction } from '../lib/i18n.js';
 import { langMark, languageName, LETTER_LANGUAGES, titleFor } from '../lib/languages.js';
 import type { Recipient } from '../recipients/recipient.js';
 import { recipientNamedIn } from '../recipients/recipient-names.js';
-import { isComplete, textIn } from './letter.js';
+import { isComplete } from './letter.js';
 import type { EditorContext } from './letter-editor-state.js';
-import { LIMITS, type EditorErrors, type EditorValues, type PreviewChoice } from './letter-input.js';
-import type { PreviewOutcome } from './letter-preview-service.js';
+import {
+  LIMITS,
+  textLanguageFor,
+  type EditorErrors,
+  type EditorValues,
+  type PreviewChoice,
+} from './letter-input.js';
+import type { EmailPreview, PreviewOutcome } from './letter-preview-service.js';
+import { PREVIEW_SANDBOX } from '../mail/mailbox-routes.js';
+import { formatsFor } from '../lib/format.js';
 import { describeProblem } from './letter-text-check.js';
 import { MERGE_FIELD_DOCS } from './merge-fields.js';
 
@@ -80,16 +88,46 @@ export interface EditorPage {
  * instead: the one language fallback of letter.ts (`textIn`), applied to the texts being edited.
  */
 export function languageFallbacks(values: EditorValues, recipients: readonly Recipient[], ui: string) {
-  const texts = values.languages.map((language) => ({
-    language,
-    ...(values.texts[language] ?? { title: '', summary: '', body: '' }),
-  }));
   return recipients.flatMap((r) => {
-    const gets = textIn(texts, r.language, values.primaryLanguage)?.language ?? values.primaryLanguage;
+    const gets = textLanguageFor(values, r.language);
     return gets === r.language
       ? []
       : [{ name: r.name, wants: languageName(r.language, ui), gets: languageName(gets, ui) }];
   });
+}
+
+/**
+ * What the preview says about the e-mail beside it: whose signatures its figures are, what a round
+ * alone makes (the list's root, names past the first ones read), and the PDF it would attach.
+ */
+export function emailPreviewNotes(t: TFunction, ui: string, email: EmailPreview): string[] {
+  const number = formatsFor(ui).number;
+  return [
+    t(email.signatories === 'real' ? 'editor.preview.email.real' : 'editor.preview.email.sample'),
+    // Invented figures have no names past the sample's: only a real list is read in part.
+    ...(email.signatories === 'real' && email.named > email.listed
+      ? [
+          t('editor.preview.email.firstNames', {
+            count: email.listed,
+            formatted: number(email.listed),
+            more: number(email.named - email.listed),
+          }),
+        ]
+      : []),
+    t('editor.preview.email.root'),
+    ...(email.pdfAttached ? [t('editor.preview.email.pdf')] : []),
+  ];
+}
+
+/** The e-mail part of the preview, for the page and for the live preview's JSON alike. */
+export function emailPreviewView(t: TFunction, ui: string, email: EmailPreview) {
+  return {
+    subject: email.subject,
+    fromName: email.fromName,
+    html: email.html,
+    text: email.text,
+    notes: emailPreviewNotes(t, ui, email),
+  };
 }
 
 /** Stands for the title in a translated heading, which is then cut around it (no translation contains it). */
@@ -131,6 +169,12 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
   });
   const letterId = state?.letter.id;
   const preview = page.preview;
+  const previewRecipient =
+    chosenRecipients.find((r) => r.id === page.previewChoice?.recipientId) ?? chosenRecipients[0];
+  // The first preview is in the text its recipient will get (textLanguageFor: the delivery's rule), as
+  // choosing that recipient in the preview's list then gives; it said "in English" to a Ukrainian ministry.
+  const previewLanguage =
+    preview?.language ?? page.previewChoice?.language ?? textLanguageFor(values, previewRecipient?.language);
   // The letter as the organizer's lists name it to this reader (titleFor), from the texts being edited.
   const heading = state
     ? titleFor(
@@ -186,19 +230,19 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
     previewRecipients: chosenRecipients.map((r) => ({
       id: r.id,
       name: recipientNamedIn(r, ui).name,
-      selected: r.id === (page.previewChoice?.recipientId ?? chosenRecipients[0]?.id),
+      selected: r.id === previewRecipient?.id,
     })),
     previewLanguages: values.languages.map((code) => ({
       code,
       name: languageName(code, ui),
-      selected: code === (preview?.language ?? page.previewChoice?.language ?? values.primaryLanguage),
+      selected: code === previewLanguage,
     })),
     previewReal: page.previewChoice?.signatories === 'real',
+    previewSandbox: PREVIEW_SANDBOX,
     preview: preview
       ? preview.kind === 'rendered'
         ? {
-            html: preview.rendered.html,
-            text: preview.rendered.text,
+            ...emailPreviewView(t, ui, preview.email),
             recipient: preview.recipient?.name ?? '',
             language: languageName(preview.language, ui),
             problems: null,
@@ -206,6 +250,9 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
         : {
             html: null,
             text: null,
+            subject: '',
+            fromName: '',
+            notes: [],
             recipient: null,
             problems: preview.problems.map((p) => describeProblem(p, t, ui)),
             language: languageName(preview.language, ui),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { checkLetterText, type LetterTextProblem } from './letter-text-check.js';
 import { isLetterLanguage } from '../lib/languages.js';
-import { isSlug, type LetterText } from './letter.js';
+import { isSlug, textIn, type LetterText } from './letter.js';
 import type { LetterDetails } from './letter-repository.js';
 import { dayValue, parseUtcDay } from '../lib/dates.js';
 import { MAX_ID } from '../http/input.js';
@@ -21,6 +21,18 @@ export interface EditorValues {
   /** The letter's languages, primary first. */
   languages: string[];
   texts: Record<string, { title: string; summary: string; body: string }>;
+}
+
+/**
+ * The language of the text a recipient reading `language` gets of the letter being edited: textIn, the
+ * one language fallback a delivery uses, over the texts on the form. The preview starts in it too.
+ */
+export function textLanguageFor(values: EditorValues, language: string | undefined): string {
+  const texts = values.languages.map((code) => ({
+    language: code,
+    ...(values.texts[code] ?? { title: '', summary: '', body: '' }),
+  }));
+  return textIn(texts, language, values.primaryLanguage)?.language ?? values.primaryLanguage;
 }
 
 /** A message for one field: an i18n key and its parameters (letter text problems carry their position). */

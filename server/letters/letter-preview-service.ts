@@ -1,32 +1,67 @@
 import type { User } from '../accounts/account.js';
-import type { Clock } from '../lib/clock.js';
 import type { Recipient } from '../recipients/recipient.js';
 import type { RecipientRepository } from '../recipients/recipient-repository.js';
 import { pickLanguage } from '../lib/languages.js';
 import type { LetterAccess } from './letter-access.js';
 import type { EditorContext, EditorStates } from './letter-editor-state.js';
-import type { EditorValues, PreviewChoice } from './letter-input.js';
-import type { LetterRepository } from './letter-repository.js';
-import { renderLetter, type RenderedLetter } from './letter-text.js';
+import { textLanguageFor, type EditorValues, type PreviewChoice } from './letter-input.js';
+import type { Letter, LetterText } from './letter.js';
 import { checkLetterSizeForSave, checkLetterText, type LetterTextProblem } from './letter-text-check.js';
-import { buildMergeFields, recipientFields, SAMPLE_COUNTRIES, SAMPLE_SIGNATORIES } from './merge-fields.js';
-import type { PublicSignatories } from './public-signatories.js';
+
+/** What the preview asks a delivery's composition for: the text being edited, for one recipient. */
+export interface EmailPreviewRequest {
+  /** The saved letter (its signatures, delivery settings and address); undefined for a letter not created yet. */
+  letter: Letter | undefined;
+  /** The letter's address as typed, for a letter not created yet. */
+  slug: string;
+  text: LetterText;
+  recipient: Recipient | null;
+  sponsor: string;
+  organisations: readonly string[];
+  /** The letter's confirmed signatures as a round would count them now, or invented ones. */
+  signatories: 'sample' | 'real';
+}
+
+/** The e-mail a delivery round would send, as the preview shows it. */
+export interface EmailPreview {
+  subject: string;
+  /** The name in its From: the organisation's "… via Undersigned", else the platform's own. */
+  fromName: string;
+  /** The HTML part: a whole document with its own styles, shown only in a sandboxed frame. */
+  html: string;
+  text: string;
+  signatories: 'sample' | 'real';
+  /** Named signatories in all, and how many of them the letter's list of names holds here. */
+  named: number;
+  listed: number;
+  /** Whether a delivery would attach the PDF annex (which the preview does not make). */
+  pdfAttached: boolean;
+}
+
+/**
+ * The delivery's own composition of a recipient's e-mail (deliveries/delivery-email-preview.ts, over
+ * LetterCompiler): letters do not import deliveries, so wiring.ts passes it in.
+ */
+export interface DeliveryEmailPreviews {
+  compose(request: EmailPreviewRequest): Promise<EmailPreview>;
+}
 
 export interface LetterPreviewServiceDeps {
-  letters: LetterRepository;
   recipients: RecipientRepository;
   access: LetterAccess;
   states: EditorStates;
-  signatories: PublicSignatories;
-  clock: Clock;
+  emails: DeliveryEmailPreviews;
   countryName: (code: string, language: string) => string;
 }
 
 export type PreviewOutcome =
-  | { kind: 'rendered'; rendered: RenderedLetter; recipient: Recipient | null; language: string }
+  | { kind: 'rendered'; email: EmailPreview; recipient: Recipient | null; language: string }
   | { kind: 'problems'; problems: LetterTextProblem[]; language: string };
 
-/** Renders the text being edited, saved or not, as a recipient would receive it. Nothing is saved. */
+/**
+ * Composes the text being edited, saved or not, into the e-mail a recipient would receive, by the
+ * delivery's own composition. Nothing is saved, and nothing is sent.
+ */
 export class LetterPreviewService {
   constructor(private readonly deps: LetterPreviewServiceDeps) {}
 
@@ -51,8 +86,8 @@ export class LetterPreviewService {
   }
 
   /**
-   * Renders the text being edited (saved or not) for one recipient in one language, with sample
-   * signatories or the letter's real public ones. Nothing is saved.
+   * The e-mail of the text being edited (saved or not) for one recipient in one language, with sample
+   * signatories or the letter's real ones. Nothing is saved.
    */
   async preview(
     user: User,
@@ -66,7 +101,7 @@ export class LetterPreviewService {
   }
 
   private async render(
-    letter: { id: number; signatureCount: number; goal: number | null } | undefined,
+    letter: Letter | undefined,
     values: EditorValues,
     choice: PreviewChoice,
   ): Promise<PreviewOutcome> {
@@ -75,11 +110,12 @@ export class LetterPreviewService {
         ? choice.recipientId
         : values.recipientIds[0];
     const recipient = chosen === undefined ? null : ((await this.deps.recipients.findById(chosen)) ?? null);
-    const language = pickLanguage(
-      values.languages,
-      choice.language ?? recipient?.language,
-      values.primaryLanguage,
-    );
+    // A language chosen in the preview is shown as chosen; else the text this recipient will get, by
+    // the delivery's rule (the first preview said "in English" to a Ukrainian ministry sent the Ukrainian text).
+    const language =
+      choice.language !== undefined
+        ? pickLanguage(values.languages, choice.language, values.primaryLanguage)
+        : textLanguageFor(values, recipient?.language);
     const text = values.texts[language] ?? { title: '', summary: '', body: '' };
     const checked = checkLetterText(text.body);
     if (!checked.ok) return { kind: 'problems', problems: checked.problems, language };
@@ -91,34 +127,19 @@ export class LetterPreviewService {
     );
     if (tooLarge) return { kind: 'problems', problems: [tooLarge], language };
 
-    let signatories: readonly { name: string; country: string }[] = SAMPLE_SIGNATORIES;
-    let countries: readonly { code: string; count: number }[] = SAMPLE_COUNTRIES;
-    let count = SAMPLE_COUNTRIES.reduce((sum, c) => sum + c.count, 0);
-    if (choice.signatories === 'real' && letter) {
-      signatories = await this.deps.signatories.recent(letter.id, 50);
-      countries = await this.deps.letters.countryCounts(letter.id);
-      count = letter.signatureCount;
-    }
-    const organisations = values.organisations
-      .split(/\r?\n/)
-      .map((o) => o.trim())
-      .filter((o) => o !== '');
-    const rendered = renderLetter(
-      text.body,
-      buildMergeFields(
-        {
-          recipient: recipientFields(recipient, language),
-          letterTitle: text.title,
-          language,
-          date: this.deps.clock.now(),
-          signatureCount: count,
-          countries,
-          signatories,
-          organisations,
-        },
-        this.deps.countryName,
-      ),
-    );
-    return { kind: 'rendered', rendered, recipient, language };
+    const email = await this.deps.emails.compose({
+      letter,
+      slug: values.slug,
+      text: { language, ...text },
+      recipient,
+      sponsor: values.sponsor,
+      organisations: values.organisations
+        .split(/\r?\n/)
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+      // A letter not created yet has no signatures: its preview shows invented ones.
+      signatories: letter ? choice.signatories : 'sample',
+    });
+    return { kind: 'rendered', email, recipient, language };
   }
 }

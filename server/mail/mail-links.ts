@@ -75,6 +75,14 @@ export class MailLinks {
     return `${this.publicUrl}/verify?${query.toString()}`;
   }
 
+  /**
+   * The verification page for a letter's lists, before a round exists to name (an editor's preview of
+   * the e-mail): a delivered letter names its round (verifyUrl).
+   */
+  verifyLetterUrl(slug: string): string {
+    return `${this.publicUrl}/verify?${new URLSearchParams({ letter: slug }).toString()}`;
+  }
+
   /** A letter in the editor (for its organizers and reviewing admins), in the account's language when given. */
   editorUrl(letterId: number, language?: string): string {
     return this.url(

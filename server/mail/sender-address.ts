@@ -28,3 +28,9 @@ export function senderDomain(from: string): string {
   const at = address.lastIndexOf('@');
   return at < 0 ? '' : normaliseDomain(address.slice(at + 1));
 }
+
+/** The name a From value shows in an inbox, parsed as senderAddress parses it; its address when it has no name. */
+export function senderDisplayName(from: string): string {
+  const parsed = addressparser(from, { flatten: true })[0];
+  return parsed?.name || parsed?.address || from;
+}

@@ -123,7 +123,8 @@ describe('every organizer page passes axe-core without serious or critical viola
   it('the letter editor, with its live preview', async () => {
     const response = await page.goto(editorPath);
     expect(response?.status()).toBe(200);
-    await page.locator('#preview-text', { hasText: 'Dear Madam First Lady' }).waitFor();
+    // The first preview is in the text its recipient gets: the template's recipients read Ukrainian.
+    await page.locator('#preview-text[lang="uk"]', { hasText: /\S/ }).waitFor();
     await expectNoSeriousViolations(page);
   });
 
@@ -351,12 +352,21 @@ describe('the live preview', () => {
     const page = await context.newPage();
     await logIn(page, organizer.email);
     await page.goto(await draftFromTemplate(page));
-    // Both recipients of the template read Ukrainian; the preview opened in the letter's main language.
-    await expect(page.locator('#field-preview_language').inputValue()).resolves.toBe('en');
-    const second = await page.locator('#field-preview_recipient option').nth(1).getAttribute('value');
-    await page.locator('#field-preview_recipient').selectOption(second!);
+    // Both recipients of the template read Ukrainian: the first preview is in the text they get (it
+    // opened in the letter's main language, English, until another recipient was chosen).
     await expect(page.locator('#field-preview_language').inputValue()).resolves.toBe('uk');
     await expect.poll(() => page.locator('#preview-text').getAttribute('lang')).toBe('uk');
+    const second = await page.locator('#field-preview_recipient option').nth(1).getAttribute('value');
+    await page.locator('#field-preview_language').selectOption('en');
+    await expect.poll(() => page.locator('#preview-text').getAttribute('lang')).toBe('en');
+    await page.locator('#field-preview_recipient').selectOption(second!);
+    await expect.poll(() => page.locator('#field-preview_language').inputValue()).toBe('uk');
+    await expect.poll(() => page.locator('#preview-text').getAttribute('lang')).toBe('uk');
+    // The e-mail's HTML part is shown in its sandboxed frame with its own styles (its title at 22px).
+    const title = page.frameLocator('#preview-email').locator('h1');
+    await expect
+      .poll(() => title.evaluate('(h1) => getComputedStyle(h1).fontSize').catch(() => ''))
+      .toBe('22px');
     await context.close();
   });
 });
@@ -394,7 +404,7 @@ describe('an organizer on a phone', () => {
 
     // The editor with a preview shown: the letter and the plain-text e-mail wrap inside the screen.
     await page.getByRole('button', { name: 'Preview', exact: true }).click();
-    await page.locator('#preview-text', { hasText: 'Dear Madam First Lady' }).waitFor();
+    await page.locator('#preview-text[lang="uk"]', { hasText: /\S/ }).waitFor();
     const { scroll } = await pageWidths(page);
     expect(
       scroll,
@@ -949,9 +959,9 @@ describe('an organizer whose browser runs no JavaScript', () => {
     expect(text).toContain('Dear First Lady of Ukraine,');
     expect(text).toContain('We ask you to let them choose.');
     expect(text).toMatch(/Signed by [\d,]+ people\./);
-    await expect(page.locator('#preview-html p').first().innerText()).resolves.toBe(
-      'Dear First Lady of Ukraine,',
-    );
+    await expect(
+      page.frameLocator('#preview-email').locator('p', { hasText: 'Dear First Lady' }).first().innerText(),
+    ).resolves.toBe('Dear First Lady of Ukraine,');
     // What was typed is kept, and nothing was saved.
     await expect(page.locator('#field-body_en').inputValue()).resolves.toContain(
       'We ask you to let them choose.',

@@ -121,7 +121,8 @@ describe('an organizer writes a letter from a template and publishes it; a suppo
     // She previews the English letter for the President of Ukraine...
     const previewStatus = page.locator('#preview-status');
     const previewText = page.locator('#preview-text');
-    const previewHtml = page.locator('#preview-html');
+    // The e-mail's HTML part, in its sandboxed frame.
+    const previewHtml = page.frameLocator('#preview-email').locator('html');
     await recipientChoice.selectOption({ label: 'Office of the President of Ukraine' });
     await languageChoice.selectOption({ label: 'English' });
     await page.getByRole('button', { name: 'Preview', exact: true }).click();

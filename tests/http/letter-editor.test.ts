@@ -20,6 +20,8 @@ import { createLetter } from '../support/factories.js';
 import {
   byClass,
   byId,
+  frameDocument,
+  frameText,
   hrefsIn,
   innerHtml,
   mainOf,
@@ -355,7 +357,7 @@ describe('the letter editor', () => {
       `/admin/letters/${id}`,
       withField(await editorForm(id), 'action', 'preview'),
     );
-    expect(textById(preview.text, 'preview-html')).toContain('To Embassy of Ukraine in Seoul,');
+    expect(frameText(preview.text, 'preview-email')).toContain('To Embassy of Ukraine in Seoul,');
   });
 
   describe('refuses invalid input with 422, messages beside the fields and everything typed kept', () => {
@@ -729,7 +731,7 @@ describe('the letter editor', () => {
           listed.some((m) => m.startsWith(at)),
           listed.join(' | '),
         ).toBe(true);
-        expect(textById(response.text, 'preview-html')).toBe('');
+        expect(frameText(response.text, 'preview-email')).toBe('');
         expect(textById(response.text, 'preview-text')).toBe('');
         expect(await letterTables(p.platform.db)).toEqual(before);
       },
@@ -776,7 +778,7 @@ describe('the letter editor', () => {
         preview_language: 'en',
       });
       expect(english.status).toBe(200);
-      const englishHtml = textById(english.text, 'preview-html');
+      const englishHtml = frameText(english.text, 'preview-email');
       const englishText = textById(english.text, 'preview-text');
       for (const shown of [englishHtml, englishText]) {
         expect(shown).toContain('Your Excellency,');
@@ -784,9 +786,7 @@ describe('the letter editor', () => {
         expect(shown).toContain('November 23, 2026');
         expect(shown).not.toContain('존경하는 장관님께');
       }
-      expect(
-        startTags(innerHtml(english.text, byId(english.text, 'preview-html')!), 'p').length,
-      ).toBeGreaterThan(1);
+      expect(startTags(frameDocument(english.text, 'preview-email'), 'p').length).toBeGreaterThan(1);
       expect(textById(english.text, 'preview-status')).toBe(
         'Preview for Embassy of Ukraine in Seoul, in English.',
       );
@@ -796,7 +796,7 @@ describe('the letter editor', () => {
         preview_language: 'ko',
       });
       expect(korean.status).toBe(200);
-      for (const shown of [textById(korean.text, 'preview-html'), textById(korean.text, 'preview-text')]) {
+      for (const shown of [frameText(korean.text, 'preview-email'), textById(korean.text, 'preview-text')]) {
         expect(shown).toContain('존경하는 장관님께,');
         expect(shown).toContain('포로가 된 병사들이 망명할 나라를 스스로 선택하게 해 주십시오.');
         expect(shown).toContain('2026년 11월 23일');
@@ -825,7 +825,7 @@ describe('the letter editor', () => {
         preview_recipient: String(hostileRecipient),
         preview_language: 'en',
       });
-      const html = innerHtml(response.text, byId(response.text, 'preview-html')!);
+      const html = frameDocument(response.text, 'preview-email');
       expect(startTags(html).map((tag) => tag.name)).toEqual(
         expect.not.arrayContaining(['script', 'img', 'b']),
       );
@@ -848,7 +848,8 @@ describe('the letter editor', () => {
       );
       expect(ok.ok).toBe(true);
       expect(ok.text).toContain('존경하는 장관님께,');
-      expect(ok.html).toMatch(/^<p>/);
+      // The whole e-mail, as its HTML part: a document, with the letter's paragraphs in it.
+      expect(ok.html).toMatch(/^<!doctype html>/i);
       expect(ok.html).toContain('<p>존경하는 장관님께,</p>');
 
       const broken = await asJson(
@@ -901,7 +902,7 @@ describe('the letter editor', () => {
       ]);
       expect(response.status).toBe(200);
       for (const shown of [
-        textById(response.text, 'preview-html'),
+        frameText(response.text, 'preview-email'),
         textById(response.text, 'preview-text'),
       ]) {
         expect(shown).toContain('2 signed:');

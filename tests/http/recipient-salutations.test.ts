@@ -13,7 +13,7 @@ import {
   withField,
   type FormFields,
 } from '../support/admin-forms.js';
-import { byClass, innerHtml, mainOf, startTags, textById, textOf } from '../support/html.js';
+import { byClass, frameText, innerHtml, mainOf, startTags, textById, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { COUNT_EPOCH_MS } from '../../server/pages/page-cache.js';
 import type { SinkMessage } from '../support/smtp-sink.js';
@@ -87,7 +87,7 @@ describe('recipients greeted in the language of the letter they get', () => {
       ['action', 'preview'],
     ]);
     expect(response.status).toBe(200);
-    return [textById(response.text, 'preview-html'), textById(response.text, 'preview-text')];
+    return [frameText(response.text, 'preview-email'), textById(response.text, 'preview-text')];
   }
 
   describe("in the editor's preview", () => {

@@ -131,3 +131,15 @@ export function hrefsIn(html: string): string[] {
     .map((a) => a.attrs.href)
     .filter((href): href is string => href !== undefined);
 }
+
+/** The document a frame shows from its `srcdoc` (the editor's preview of an e-mail); "" when it has none. */
+export function frameDocument(html: string, id: string): string {
+  return byId(html, id)?.attrs.srcdoc ?? '';
+}
+
+/** The visible text of the body of a frame's `srcdoc` document; "" when it has none. */
+export function frameText(html: string, id: string): string {
+  const doc = frameDocument(html, id);
+  const body = startTags(doc, 'body')[0];
+  return body ? textOf(innerHtml(doc, body)) : '';
+}
