@@ -365,7 +365,17 @@ describe('the live preview', () => {
     // The e-mail's HTML part is shown in its sandboxed frame with its own styles (its title at 22px).
     const title = page.frameLocator('#preview-email').locator('h1');
     await expect
-      .poll(() => title.evaluate('(h1) => getComputedStyle(h1).fontSize').catch(() => ''))
+      .poll(() =>
+        title
+          .evaluate(
+            // Runs in the frame; the tests' types have no DOM, so its global is named by the shape used.
+            (h1) =>
+              (
+                globalThis as unknown as { getComputedStyle(e: unknown): { fontSize: string } }
+              ).getComputedStyle(h1).fontSize,
+          )
+          .catch(() => ''),
+      )
       .toBe('22px');
     await context.close();
   });
