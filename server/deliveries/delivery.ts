@@ -234,7 +234,8 @@ export function versionDelivery<R extends Pick<DeliveryRound, 'kind' | 'status' 
   if (own === undefined) return { state: 'notDelivered', earlier: lastDelivery(rounds.map((v) => v.round)) };
   if (own.status === 'cancelled') return { state: 'stopped', round: own };
   const records = rounds.find((view) => view.round === own)?.records ?? [];
-  if (own.status === 'compiling' || records.some((r) => onItsWay(r.status)))
+  // A letter waiting to be retried has not reached its recipient either: not "delivered" yet.
+  if (own.status === 'compiling' || records.some((r) => onItsWay(r.status) || r.status === 'retrying'))
     return { state: 'inProgress', round: own };
   return { state: 'delivered', round: own };
 }

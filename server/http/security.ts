@@ -8,7 +8,10 @@ import { AppError } from '../lib/errors.js';
 import type { TFunction } from '../lib/i18n.js';
 import { keyedHash } from '../lib/keyed-hash.js';
 
-/** Security headers: a strict CSP (no inline script or style), no framing, no referrer leaks to other sites. */
+/**
+ * Security headers: a strict CSP (no inline script or style; the letter editor alone allows style
+ * attributes, allowStyleAttributes), no framing, no referrer leaks to other sites.
+ */
 export function securityHeaders(options: { https: boolean }): RequestHandler {
   return helmet({
     contentSecurityPolicy: {
@@ -51,6 +54,12 @@ export function allowFraming(res: Response, origins: readonly string[]): void {
   // Superseded by frame-ancestors in every current browser; older ones would refuse any other site.
   res.removeHeader('X-Frame-Options');
 }
+
+/**
+ * The sandbox of the frame that shows an e-mail's HTML beside the letter editor: nothing at all is
+ * allowed (no script, no form, no pop-up, no navigation); a preview is to be looked at.
+ */
+export const EMAIL_PREVIEW_SANDBOX = '';
 
 /**
  * Lets the page being answered show an e-mail's HTML in a sandboxed `srcdoc` frame (the letter editor's

@@ -3,7 +3,7 @@ import { currentUser } from '../http/auth.js';
 import { formBody, formText, idParam } from '../http/input.js';
 import { redirectWithNotice } from '../http/notice.js';
 import type { CollaboratorRefusal, LetterCollaboratorService } from './letter-collaborator-service.js';
-import { editorView } from './letter-editor-view.js';
+import { renderEditor } from './letter-drafting-routes.js';
 import { valuesOf } from './letter-editor-state.js';
 
 export interface LetterCollaboratorRoutesDeps {
@@ -33,14 +33,15 @@ export function letterCollaboratorRoutes(deps: LetterCollaboratorRoutesDeps): Ro
     const outcome = await deps.collaborators.add(currentUser(res), letterId, email);
     if (outcome.kind === 'refused') {
       const { state } = outcome;
-      return res.status(422).render(
-        'admin/letter-edit',
-        editorView(res.locals.t, res.locals.language, {
+      return renderEditor(
+        res,
+        {
           values: valuesOf(state),
           context: { directory: state.directory, state },
           errors: { collaborator: [{ key: REFUSAL_KEYS[outcome.refusal] }] },
           collaboratorEmail: email,
-        }),
+        },
+        422,
       );
     }
     redirectWithNotice(

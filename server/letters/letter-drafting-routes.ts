@@ -24,7 +24,8 @@ export interface LetterDraftingRoutesDeps {
   csrf: { verify: RequestHandler };
 }
 
-function renderEditor(res: Response, page: EditorPage, status = 200) {
+/** Every render of the editor page, whichever route answers with it (sharing's refusal too). */
+export function renderEditor(res: Response, page: EditorPage, status = 200) {
   // The preview shows the e-mail's HTML in a srcdoc frame, which takes this page's policy.
   allowStyleAttributes(res);
   res.status(status).render('admin/letter-edit', editorView(res.locals.t, res.locals.language, page));

@@ -14,7 +14,7 @@ import {
   type PreviewChoice,
 } from './letter-input.js';
 import type { EmailPreview, PreviewOutcome } from './letter-preview-service.js';
-import { PREVIEW_SANDBOX } from '../mail/mailbox-routes.js';
+import { EMAIL_PREVIEW_SANDBOX } from '../http/security.js';
 import { formatsFor } from '../lib/format.js';
 import { describeProblem } from './letter-text-check.js';
 import { MERGE_FIELD_DOCS } from './merge-fields.js';
@@ -238,7 +238,7 @@ export function editorView(t: TFunction, ui: string, page: EditorPage) {
       selected: code === previewLanguage,
     })),
     previewReal: page.previewChoice?.signatories === 'real',
-    previewSandbox: PREVIEW_SANDBOX,
+    previewSandbox: EMAIL_PREVIEW_SANDBOX,
     preview: preview
       ? preview.kind === 'rendered'
         ? {

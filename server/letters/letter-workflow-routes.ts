@@ -28,7 +28,11 @@ export function letterWorkflowRoutes(deps: LetterWorkflowRoutesDeps): Router {
 
   router.post('/letters/:id/publish', deps.csrf.verify, async (req, res) => {
     const letterId = idParam(req, 'id');
-    const outcome = await workflow.publish(currentUser(res), letterId);
+    const outcome = await workflow.publish(
+      currentUser(res),
+      letterId,
+      formText(formBody(req.body), 'review_seen'),
+    );
     if (outcome.kind === 'not-ready')
       return res
         .status(422)

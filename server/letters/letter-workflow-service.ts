@@ -121,9 +121,10 @@ export class LetterWorkflowService {
   /**
    * Publishes a draft. When the platform requires review, an organizer's publish asks an admin
    * instead (and admins are told); an admin's publish is the review (and the organizers are told).
-   * Decided on the letter as it is inside the transaction.
+   * Decided on the letter as it is inside the transaction. `reviewSeen`: the review request the admin's
+   * page approved (its time, '' for none).
    */
-  async publish(user: User, letterId: number): Promise<PublishOutcome> {
+  async publish(user: User, letterId: number, reviewSeen = ''): Promise<PublishOutcome> {
     await this.deps.access.forEdit(user, letterId);
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx): Promise<PublishOutcome> => {
@@ -131,6 +132,10 @@ export class LetterWorkflowService {
       const check = await this.check(user, letterId, letters, this.deps.settings.with(tx));
       if (check.problems.length > 0) return { kind: 'not-ready', check };
       const { letter } = check;
+      // The page approved a request its organizers withdrew (or withdrew and made again) since: they may
+      // be halfway through a change, so nothing is published on a page that no longer says what is.
+      if (!check.asksForReview && reviewSeen !== '' && letter.reviewRequestedAt?.toISOString() !== reviewSeen)
+        throw new AppError(409, 'review_withdrawn', 'errors.reviewWithdrawn');
       const notice = reviewedLetter(letter, await letters.textsOfVersion(letter.currentVersionId));
       if (check.asksForReview) {
         // Asked again while it waits: nothing new to review, nothing recorded twice.

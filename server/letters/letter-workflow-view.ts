@@ -38,6 +38,9 @@ export function publishView(t: TFunction, ui: string, check: PublishCheck) {
     mayNameController: check.mayNameController,
     // An admin publishing a letter that waits for review approves it.
     approvesReview: !check.asksForReview && letter.reviewRequestedAt !== null,
+    // The request this page approves, sent back with the form: withdrawn meanwhile, nothing is published.
+    reviewSeen:
+      !check.asksForReview && letter.reviewRequestedAt ? letter.reviewRequestedAt.toISOString() : '',
     opensLater: check.opensLater,
     opensAt: check.opensAt,
     publicUrl: `/letters/${letter.slug}`,

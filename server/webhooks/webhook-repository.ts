@@ -11,6 +11,7 @@ import {
   type WebhookDelivery,
   type WebhookEndpoint,
   type WebhookEventType,
+  withoutSecrets,
 } from './webhook.js';
 
 function toEndpoint(row: Selectable<WebhookEndpointsTable>): SigningEndpoint {
@@ -26,12 +27,6 @@ function toEndpoint(row: Selectable<WebhookEndpointsTable>): SigningEndpoint {
     previousSecret: row.previous_secret,
     previousSecretUntil: row.previous_secret_until ? new Date(row.previous_secret_until) : null,
   };
-}
-
-/** The endpoint without its secrets, for pages. */
-function withoutSecrets(endpoint: SigningEndpoint): WebhookEndpoint {
-  const { secret: _secret, previousSecret: _previous, previousSecretUntil: _until, ...rest } = endpoint;
-  return rest;
 }
 
 function toDelivery(row: Selectable<WebhookDeliveriesTable>): WebhookDelivery {

@@ -11,6 +11,7 @@ import {
   newSecret,
   PREVIOUS_SECRET_KEPT_MS,
   secretMark,
+  withoutSecrets,
   type WebhookAttempt,
   type WebhookEndpoint,
   type WebhookEventType,
@@ -130,10 +131,9 @@ export class WebhookService {
   }> {
     const { accessed, endpoint } = await this.endpoint(user, letterId, endpointId);
     const page = await this.deps.webhooks.attemptsOf(endpoint.id, LOG_PAGE_SIZE + 1, beforeId);
-    const { secret: _s, previousSecret: _p, previousSecretUntil: _u, ...shown } = endpoint;
     return {
       letter: accessed.letter,
-      endpoint: shown,
+      endpoint: withoutSecrets(endpoint),
       attempts: page.slice(0, LOG_PAGE_SIZE),
       more: page.length > LOG_PAGE_SIZE,
       counts: await this.deps.webhooks.countsOf(endpoint.id),
@@ -171,8 +171,11 @@ export class WebhookService {
     endpointId: number,
   ): Promise<{ letter: AccessedLetter['letter']; endpoint: WebhookEndpoint; seenMark: string }> {
     const { accessed, endpoint } = await this.endpoint(user, letterId, endpointId);
-    const { secret, previousSecret: _p, previousSecretUntil: _u, ...shown } = endpoint;
-    return { letter: accessed.letter, endpoint: shown, seenMark: secretMark(secret) };
+    return {
+      letter: accessed.letter,
+      endpoint: withoutSecrets(endpoint),
+      seenMark: secretMark(endpoint.secret),
+    };
   }
 
   /**

@@ -50,6 +50,12 @@ export interface SigningEndpoint extends WebhookEndpoint {
   previousSecretUntil: Date | null;
 }
 
+/** The endpoint without its secrets, for pages. */
+export function withoutSecrets(endpoint: SigningEndpoint): WebhookEndpoint {
+  const { secret: _secret, previousSecret: _previous, previousSecretUntil: _until, ...rest } = endpoint;
+  return rest;
+}
+
 /** One event for one endpoint, as the worker claims it. */
 export interface WebhookDelivery {
   id: number;

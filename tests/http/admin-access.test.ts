@@ -988,6 +988,8 @@ describe('access to the admin pages', () => {
       expect(textOf(innerHtml(unknown.text, byId(unknown.text, 'error-summary-heading')!))).toBe(
         'Please correct the following:',
       );
+      // The editor page this refusal answers with shows the e-mail preview's styles, as every editor page.
+      expect(unknown.headers['content-security-policy']).toContain("style-src-attr 'unsafe-inline'");
       // No address, not an address, the owner's own, or an admin's: each said beside the field too, and
       // nothing is shared.
       for (const [email, message] of [

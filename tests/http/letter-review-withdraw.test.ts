@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { createAccount, loginAs, signedIn } from '../support/accounts.js';
-import { createDraft, organizerPlatform, postForm } from '../support/admin-forms.js';
+import {
+  createDraft,
+  fieldValue,
+  formFieldsFor,
+  organizerPlatform,
+  postForm,
+} from '../support/admin-forms.js';
 import { auditEntries } from '../support/audit-log.js';
 import { byId, hrefsIn, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
 import type { Visitor } from '../support/http.js';
@@ -166,6 +172,30 @@ describe('withdrawing a review request: an organizer takes back a draft they ask
     expectErrorPage(await withdrawFrom(visitor, base()), 409, ERROR_TITLES[409]);
     expect((await letter()).status).toBe('open');
     expect(await auditEntries(t.platform.db, 'letter-review-withdrawn')).toEqual([]);
+  });
+
+  it("publishes nothing from an admin's approval page opened before the request was withdrawn", async () => {
+    await askForReview();
+    // The admin opens the page that approves the request; the organizer withdraws it to go on editing.
+    const approval = await admin.get(`${base()}/publish`);
+    const fields = formFieldsFor(approval.text, `${base()}/publish`);
+    expect(fieldValue(fields, 'review_seen')).toBe((await letter()).reviewRequestedAt!.toISOString());
+    expect((await withdrawFrom(visitor, withdrawPath())).status).toBe(303);
+    const stale = await postForm(admin, `${base()}/publish`, `${base()}/publish`, fields);
+    expectErrorPage(stale, 409, ERROR_TITLES[409]);
+    expect(textOf(mainOf(stale.text))).toContain('Its organizers withdrew the review request');
+    expect((await letter()).status).toBe('draft');
+    expect(await auditEntries(t.platform.db, 'letter-published')).toEqual([]);
+    // Asked again, the admin's page approves the new request.
+    await askForReview();
+    const again = await admin.get(`${base()}/publish`);
+    const published = await postForm(
+      admin,
+      `${base()}/publish`,
+      `${base()}/publish`,
+      formFieldsFor(again.text, `${base()}/publish`),
+    );
+    expect(published.headers.location).toBe(`${base()}?done=published`);
   });
 
   it('lets an account the letter is shared with withdraw it, and refuses admins, strangers and forms without a token', async () => {

@@ -713,16 +713,18 @@ describe('versionDelivery: where the current version stands with its one deliver
     });
   });
 
-  it("is delivered once this version's letters went, even when later rounds followed", () => {
-    const own = sent(round(3, 'delivery', 7), 'sent', 'failed', 'retrying');
+  it("is delivered once this version's letters went (a failed one is on the record), even when later rounds followed", () => {
+    const own = sent(round(3, 'delivery', 7), 'sent', 'failed');
     const where = versionDelivery([round(4, 'update', 7), own, round(2, 'delivery', 6)], 7);
     expect(where).toEqual({ state: 'delivered', round: own.round });
   });
 
-  it('is in progress while the round compiles or a letter is still queued or being sent', () => {
+  it('is in progress while the round compiles or a letter is still queued, being sent or to be retried', () => {
     expect(versionDelivery([round(3, 'delivery', 7, 'compiling')], 7).state).toBe('inProgress');
     expect(versionDelivery([sent(round(3, 'delivery', 7), 'sent', 'queued')], 7).state).toBe('inProgress');
     expect(versionDelivery([sent(round(3, 'delivery', 7), 'sending')], 7).state).toBe('inProgress');
+    // A recipient's server refused for now: the letter has not reached them, so not "delivered".
+    expect(versionDelivery([sent(round(3, 'delivery', 7), 'sent', 'retrying')], 7).state).toBe('inProgress');
   });
 
   it('is stopped when its round was cancelled: the version had its one delivery round', () => {
