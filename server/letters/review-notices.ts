@@ -1,5 +1,5 @@
 import type { Tx } from '../db/database.js';
-import { headingIn, textIn, type Letter, type LetterHeading, type LetterText } from './letter.js';
+import { headingIn, isComplete, type Letter, type LetterHeading, type LetterText } from './letter.js';
 
 /** The letter a review notice is about: enough to name it and link to it. */
 export interface ReviewedLetter {
@@ -40,11 +40,10 @@ export function reviewedLetter(
   letter: Pick<Letter, 'id' | 'slug' | 'primaryLanguage'>,
   texts: readonly LetterText[],
 ): ReviewedLetter {
-  return {
-    id: letter.id,
-    slug: letter.slug,
-    titleIn: (language) => textIn(texts, language, letter.primaryLanguage)?.title.trim() || letter.slug,
-  };
+  return reviewedLetterOfHeadings(
+    letter,
+    texts.map((text) => ({ ...text, complete: isComplete(text) })),
+  );
 }
 
 /** reviewedLetter from the letter's headings alone, where its bodies were not read. */

@@ -16,6 +16,7 @@ import {
   fieldsOf,
   formFields,
   postForm,
+  saveNewVersion,
   withField,
 } from '../support/admin-forms.js';
 import { signingForm } from '../support/factories.js';
@@ -479,14 +480,7 @@ describe('delivering a letter to its recipients', () => {
     expect((await press(visitor, id, 'deliver')).status).toBe(303);
     await sendAll();
 
-    const { drafting } = t.platform.letterAdmin;
-    const values = drafting.valuesOf(await drafting.editor(organizer, id));
-    const en = values.texts.en!;
-    const changed = {
-      ...values,
-      texts: { ...values.texts, en: { ...en, body: `${en.body}\n\nA new paragraph.` } },
-    };
-    expect((await drafting.save(organizer, id, changed, true)).kind).toBe('saved');
+    await saveNewVersion(t.platform, organizer, id);
     const again = await visitor.get(`${deliveryPath(id)}/deliver`);
     expect(again.status).toBe(200);
     const warning = byId(again.text, 'delivered-before');

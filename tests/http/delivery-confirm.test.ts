@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { User } from '../../server/accounts/account.js';
 import { signedIn } from '../support/accounts.js';
-import { addRecipient, createDraft, fieldsOf, formFieldsFor, postForm } from '../support/admin-forms.js';
+import {
+  addRecipient,
+  createDraft,
+  fieldsOf,
+  formFieldsFor,
+  postForm,
+  saveNewVersion,
+} from '../support/admin-forms.js';
 import { byId, hrefsIn, innerHtml, mainOf, startTags, textOf } from '../support/html.js';
 import { Visitor } from '../support/http.js';
 import { signAndConfirm } from '../support/signing.js';
@@ -160,14 +167,7 @@ describe('the page that asks before delivering, once the letter has been deliver
   it('asks again for a new version, saying only that an earlier version went', async () => {
     expect((await press('deliver')).status).toBe(303);
     await sendAll();
-    const { drafting } = t.platform.letterAdmin;
-    const values = drafting.valuesOf(await drafting.editor(organizer, id));
-    const en = values.texts.en!;
-    const changed = {
-      ...values,
-      texts: { ...values.texts, en: { ...en, body: `${en.body}\n\nA new paragraph.` } },
-    };
-    expect((await drafting.save(organizer, id, changed, true)).kind).toBe('saved');
+    await saveNewVersion(t.platform, organizer, id);
 
     const asked = await visitor.get(askPath());
     expect(asked.status).toBe(200);

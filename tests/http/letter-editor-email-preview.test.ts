@@ -2,10 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signedIn } from '../support/accounts.js';
 import {
   addRecipient,
+  createDraft,
   fieldValue,
   formFields,
-  letterForm,
-  letterIdIn,
   postForm,
   withField,
   type FormFields,
@@ -57,17 +56,6 @@ describe("the letter editor's preview of the e-mail", () => {
     await t.close();
   });
 
-  async function createLetter(recipients: number[], overrides: Record<string, string | string[]> = {}) {
-    const response = await postForm(
-      visitor,
-      '/admin/letters/new',
-      '/admin/letters',
-      letterForm(recipients, overrides),
-    );
-    expect(response.status, response.text.slice(0, 300)).toBe(303);
-    return letterIdIn(response.headers.location);
-  }
-
   /** The editor form as the browser first shows it. */
   async function editorForm(id: number): Promise<FormFields> {
     const page = await visitor.get(`/admin/letters/${id}`);
@@ -85,7 +73,7 @@ describe("the letter editor's preview of the e-mail", () => {
       language: 'en',
       email: 'embassy@ukraine-embassy.example.org',
     });
-    const id = await createLetter([embassy]);
+    const id = await createDraft(visitor, [embassy]);
     expect((await postForm(visitor, `/admin/letters/${id}`, `/admin/letters/${id}/publish`, [])).status).toBe(
       303,
     );
@@ -154,7 +142,7 @@ describe("the letter editor's preview of the e-mail", () => {
       language: 'uk',
       email: 'minister@mfa.example.org',
     });
-    const id = await createLetter([ministry], {
+    const id = await createDraft(visitor, [ministry], {
       languages: ['en', 'uk'],
       title_uk: 'Дайте їм вибрати свободу',
       summary_uk: 'Двоє солдатів хочуть поїхати до Південної Кореї.',

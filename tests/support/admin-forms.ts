@@ -221,3 +221,19 @@ export async function createDraft(
   if (response.status !== 303) throw new Error(`the draft was not created (${response.status})`);
   return letterIdIn(response.headers.location);
 }
+
+/**
+ * Saves the letter with a paragraph added to its English text, as its organizer would: a new version of
+ * a published letter (its recipients get it as a second letter, or an update).
+ */
+export async function saveNewVersion(platform: TestPlatform['platform'], organizer: User, id: number) {
+  const { drafting } = platform.letterAdmin;
+  const values = drafting.valuesOf(await drafting.editor(organizer, id));
+  const en = values.texts.en!;
+  const changed = {
+    ...values,
+    texts: { ...values.texts, en: { ...en, body: `${en.body}\n\nA new paragraph.` } },
+  };
+  const saved = await drafting.save(organizer, id, changed, true);
+  if (saved.kind !== 'saved') throw new Error(`the new version was not saved (${saved.kind})`);
+}
